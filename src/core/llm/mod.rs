@@ -1,0 +1,111 @@
+//! Calling LLMs: provider adapters (pure request building and response parsing), structured
+//! outputs with validation and re-ask, retries, and the [`AgentLlm`] seam the loop calls through.
+
+pub mod error;
+pub mod usage;
+
+pub use error::LlmError;
+pub use usage::Usage;
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::cancel::CancelToken;
+use crate::core::role::AgentRole;
+
+/// One agent call as the loop asks for it: rendered prompts plus the agent's model settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentCall {
+    /// Which agent is calling; decides the output schema.
+    pub role: AgentRole,
+    /// The model string as configured (`openai/gpt-4o`, `claude-sonnet-4-5`, `local/smollm2-135m`).
+    pub model: String,
+    /// The agent's system prompt (may be empty).
+    pub system_prompt: String,
+    /// The rendered prompt template.
+    pub user_prompt: String,
+    /// Sampling temperature.
+    pub temperature: f64,
+    /// Upper bound on generated tokens.
+    pub max_tokens: u32,
+}
+
+/// How one attempt inside a call went: the first try, a transport retry, or a re-ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptKind {
+    /// The first request of the call.
+    Initial,
+    /// The same request again after a transport or retryable HTTP failure.
+    Retry,
+    /// A new request carrying the invalid reply and the validation error.
+    Reask,
+}
+
+/// One HTTP request made while serving an [`AgentCall`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    /// 1-based position among the call's requests.
+    pub attempt: u32,
+    /// Why this request was made.
+    pub kind: AttemptKind,
+    /// Tokens the provider reported for this request, if any.
+    pub usage: Option<Usage>,
+    /// What went wrong, if it failed (HTTP error, invalid JSON, validation error).
+    pub error: Option<String>,
+    /// Wall time of the request in milliseconds.
+    pub latency_ms: f64,
+}
+
+/// A successful agent call: validated output plus everything cost tracking needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentCompletion {
+    /// The validated structured output (a [`crate::core::outputs`] type as JSON).
+    pub output: serde_json::Value,
+    /// Usage summed over every attempt, re-asks and retries included.
+    pub usage: Usage,
+    /// False when some attempt's response carried no usage at all (cost is then unknown).
+    pub usage_complete: bool,
+    /// Every request made for this call.
+    pub attempts: Vec<AttemptRecord>,
+    /// The provider id that served it (`openai`, `local`, ...).
+    pub provider: String,
+    /// The model name sent to the provider's API.
+    pub model: String,
+    /// The provider's finish reason for the last attempt, as reported.
+    pub finish_reason: Option<String>,
+    /// Wall time of the whole call in milliseconds.
+    pub latency_ms: f64,
+}
+
+/// A failed agent call: the error, and what was spent on the way (failed attempts cost money too).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentCallError {
+    /// Why the call failed in the end.
+    pub error: LlmError,
+    /// Usage summed over every attempt made.
+    pub usage: Usage,
+    /// Every request made for this call.
+    pub attempts: Vec<AttemptRecord>,
+}
+
+impl std::fmt::Display for AgentCallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for AgentCallError {}
+
+/// What the agent loop needs from an LLM: one validated structured call.
+///
+/// Implemented by the real client (providers + transport) and by scripted fakes in tests.
+// Futures are not `Send` in the browser, by design; callers never move them across threads.
+#[allow(async_fn_in_trait)]
+pub trait AgentLlm {
+    /// Makes the call, re-asking and retrying as configured; returns early once `cancel` fires.
+    async fn complete(
+        &self,
+        call: &AgentCall,
+        cancel: &CancelToken,
+    ) -> Result<AgentCompletion, AgentCallError>;
+}

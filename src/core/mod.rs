@@ -1,0 +1,21 @@
+//! The pure core of Trialogue: domain types, configuration, provider adapters, the agent loop,
+//! costs and answer checking. Nothing here touches the browser; I/O comes in through the traits
+//! in [`llm::transport`], [`pipeline`] and [`clock`].
+
+pub mod cancel;
+pub mod clock;
+pub mod outputs;
+pub mod role;
+
+pub mod config;
+pub mod hash;
+pub mod model;
+pub mod template;
+
+pub mod llm;
+pub mod providers;
+
+pub mod answer;
+pub mod jsonl;
+pub mod pipeline;
+pub mod trajectory;

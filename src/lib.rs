@@ -1,0 +1,13 @@
+//! Trialogue: solver / verifier / judge LLM loops that run in the browser.
+//!
+//! - [`core`] is pure Rust (no browser APIs) and is tested natively.
+//! - `web` is the browser edge (HTTP, IndexedDB, storage, downloads) behind core's traits.
+//! - `ui` is the Leptos application.
+
+pub mod core;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+#[cfg(target_arch = "wasm32")]
+pub mod ui;

@@ -1,0 +1,3 @@
+//! The Leptos application.
+
+pub mod app;

@@ -1,0 +1,1 @@
+//! The browser edge: HTTP, storage, downloads.
