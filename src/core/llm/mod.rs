@@ -1,6 +1,7 @@
 //! Calling LLMs: provider adapters (pure request building and response parsing), structured
 //! outputs with validation and re-ask, retries, and the [`AgentLlm`] seam the loop calls through.
 
+pub mod chat;
 pub mod error;
 pub mod usage;
 
