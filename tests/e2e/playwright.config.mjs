@@ -1,0 +1,42 @@
+// End-to-end tests: the release build in Debian's headless Chromium, with the mock provider.
+import { defineConfig } from '@playwright/test';
+
+const APP_PORT = 8080;
+const MOCK_PORT = 8099;
+
+export default defineConfig({
+  testDir: '.',
+  testMatch: '*.spec.mjs',
+  timeout: 60_000,
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list'], ['json', { outputFile: '../../test-results/playwright.json' }]],
+  use: {
+    baseURL: `http://127.0.0.1:${APP_PORT}`,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+        '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage',
+      ],
+    },
+  },
+  webServer: [
+    {
+      command: `python3 scripts/static_server.py --port ${APP_PORT} --dir dist`,
+      cwd: '../..',
+      url: `http://127.0.0.1:${APP_PORT}/`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+    {
+      command: `python3 tests/mock/mock_provider.py --port ${MOCK_PORT}`,
+      cwd: '../..',
+      url: `http://127.0.0.1:${MOCK_PORT}/__mock/health`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+  ],
+});
