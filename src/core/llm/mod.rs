@@ -3,6 +3,7 @@
 
 pub mod chat;
 pub mod error;
+pub mod structured;
 pub mod usage;
 
 pub use error::LlmError;
