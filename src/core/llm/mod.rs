@@ -4,6 +4,7 @@
 pub mod chat;
 pub mod error;
 pub mod structured;
+pub mod transport;
 pub mod usage;
 
 pub use error::LlmError;

@@ -1,0 +1,268 @@
+//! The HTTP seam: core builds [`HttpRequest`]s and reads [`HttpResponse`]s; a [`Transport`]
+//! moves them. The browser's lives in `web::http`; [`ScriptedTransport`] serves native tests and
+//! benchmarks from a script and records what it was sent.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use super::chat::{HttpRequest, HttpResponse};
+use crate::core::cancel::CancelToken;
+
+/// Why a request got no HTTP response at all. (A response with an error status is not a
+/// transport error: it is returned, and the provider adapter reads the error from it.)
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// The request never completed: DNS, connection refused, TLS, or (in the browser) a CORS
+    /// rejection, which the page cannot tell apart from the others.
+    #[error("network error: {0}")]
+    Network(String),
+    /// No response within the request timeout.
+    #[error("no response within the time limit")]
+    Timeout,
+    /// The cancel token fired; the request was aborted.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// Sends one HTTP request.
+///
+/// Implementations must return [`TransportError::Cancelled`] promptly when `cancel` fires
+/// (aborting the request in flight), and [`TransportError::Timeout`] after `timeout_ms`.
+// Browser futures hold JS values and are not `Send`; nothing here crosses threads, so the
+// trait deliberately makes no `Send` promise about the future `send` returns.
+#[allow(async_fn_in_trait)]
+pub trait Transport {
+    /// Sends `request` and returns the response, whatever its status.
+    async fn send(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+    ) -> Result<HttpResponse, TransportError>;
+}
+
+/// One scripted outcome of a [`ScriptedTransport`] call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScriptedReply {
+    /// Return this response.
+    Respond(HttpResponse),
+    /// Fail with this transport error.
+    Fail(TransportError),
+    /// Simulate the user cancelling while this request is in flight: fire the call's cancel
+    /// token, then return [`TransportError::Cancelled`].
+    CancelInFlight,
+}
+
+type Responder = Box<dyn Fn(&HttpRequest) -> Result<HttpResponse, TransportError>>;
+
+#[derive(Default)]
+struct Script {
+    replies: VecDeque<ScriptedReply>,
+    sent: Vec<SentRequest>,
+    responder: Option<Responder>,
+}
+
+/// A request a [`ScriptedTransport`] received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentRequest {
+    /// The request as sent.
+    pub request: HttpRequest,
+    /// The timeout it was sent with.
+    pub timeout_ms: u64,
+}
+
+/// A transport that answers from a script, in order, and records every request.
+///
+/// Clones share the script and the record, so a test keeps one clone to inspect what the client
+/// sent. When the script runs out, the responder (if set) answers; otherwise the call fails with
+/// a [`TransportError::Network`] saying the script is exhausted. A call whose token is already
+/// cancelled returns [`TransportError::Cancelled`] without consuming the script.
+#[derive(Clone, Default)]
+pub struct ScriptedTransport {
+    script: Rc<RefCell<Script>>,
+}
+
+impl std::fmt::Debug for ScriptedTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let script = self.script.borrow();
+        f.debug_struct("ScriptedTransport")
+            .field("pending", &script.replies.len())
+            .field("sent", &script.sent.len())
+            .field("has_responder", &script.responder.is_some())
+            .finish()
+    }
+}
+
+impl ScriptedTransport {
+    /// An empty script.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A transport that answers every request with `responder` (e.g. a benchmark's fake model).
+    pub fn with_responder(
+        responder: impl Fn(&HttpRequest) -> Result<HttpResponse, TransportError> + 'static,
+    ) -> Self {
+        let transport = Self::new();
+        transport.script.borrow_mut().responder = Some(Box::new(responder));
+        transport
+    }
+
+    /// Queues a reply.
+    pub fn push(&self, reply: ScriptedReply) -> &Self {
+        self.script.borrow_mut().replies.push_back(reply);
+        self
+    }
+
+    /// Queues a response with `status`, a JSON content type and `body`.
+    pub fn push_json(&self, status: u16, body: impl Into<String>) -> &Self {
+        self.push(ScriptedReply::Respond(HttpResponse {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.into(),
+        }))
+    }
+
+    /// Queues a transport failure.
+    pub fn push_error(&self, error: TransportError) -> &Self {
+        self.push(ScriptedReply::Fail(error))
+    }
+
+    /// Every request received so far, in order.
+    pub fn sent(&self) -> Vec<SentRequest> {
+        self.script.borrow().sent.clone()
+    }
+
+    /// Every request received so far, without timeouts.
+    pub fn requests(&self) -> Vec<HttpRequest> {
+        self.script
+            .borrow()
+            .sent
+            .iter()
+            .map(|s| s.request.clone())
+            .collect()
+    }
+
+    /// Scripted replies not yet consumed.
+    pub fn pending(&self) -> usize {
+        self.script.borrow().replies.len()
+    }
+}
+
+impl Transport for ScriptedTransport {
+    async fn send(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+    ) -> Result<HttpResponse, TransportError> {
+        if cancel.is_cancelled() {
+            return Err(TransportError::Cancelled);
+        }
+        let next = {
+            let mut script = self.script.borrow_mut();
+            script.sent.push(SentRequest {
+                request: request.clone(),
+                timeout_ms,
+            });
+            script.replies.pop_front()
+        };
+        match next {
+            Some(ScriptedReply::Respond(response)) => Ok(response),
+            Some(ScriptedReply::Fail(error)) => Err(error),
+            Some(ScriptedReply::CancelInFlight) => {
+                cancel.cancel();
+                Err(TransportError::Cancelled)
+            }
+            None => match &self.script.borrow().responder {
+                Some(responder) => responder(request),
+                None => Err(TransportError::Network(format!(
+                    "scripted transport has no reply left for request {} to {}",
+                    self.script.borrow().sent.len(),
+                    request.url
+                ))),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut fut = std::pin::pin!(fut);
+        match fut.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(v) => v,
+            std::task::Poll::Pending => panic!("scripted transport futures are always ready"),
+        }
+    }
+
+    fn req(url: &str) -> HttpRequest {
+        HttpRequest {
+            method: "POST".into(),
+            url: url.into(),
+            headers: vec![],
+            body: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn replays_the_script_in_order_and_records_requests() {
+        let t = ScriptedTransport::new();
+        t.push_json(200, "{\"ok\":true}")
+            .push_error(TransportError::Timeout)
+            .push(ScriptedReply::CancelInFlight);
+        let record = t.clone();
+        let token = CancelToken::new();
+        let first = block_on(t.send(&req("https://a/1"), 500, &token));
+        assert_eq!(
+            first.map(|r| (r.status, r.body)),
+            Ok((200, "{\"ok\":true}".into()))
+        );
+        assert_eq!(
+            block_on(t.send(&req("https://a/2"), 600, &token)),
+            Err(TransportError::Timeout)
+        );
+        assert_eq!(
+            block_on(t.send(&req("https://a/3"), 700, &token)),
+            Err(TransportError::Cancelled)
+        );
+        assert!(token.is_cancelled());
+        // Already cancelled: nothing is sent or consumed.
+        assert_eq!(
+            block_on(t.send(&req("https://a/4"), 800, &token)),
+            Err(TransportError::Cancelled)
+        );
+        let sent = record.sent();
+        let urls: Vec<&str> = sent.iter().map(|s| s.request.url.as_str()).collect();
+        assert_eq!(urls, ["https://a/1", "https://a/2", "https://a/3"]);
+        assert_eq!(sent[1].timeout_ms, 600);
+        assert_eq!(record.pending(), 0);
+    }
+
+    #[test]
+    fn exhausted_script_fails_or_falls_back_to_the_responder() {
+        let t = ScriptedTransport::new();
+        let err = block_on(t.send(&req("https://a/x"), 1, &CancelToken::new()));
+        assert!(
+            matches!(err, Err(TransportError::Network(m)) if m.contains("no reply left for request 1"))
+        );
+
+        let t = ScriptedTransport::with_responder(|r| {
+            Ok(HttpResponse {
+                status: 201,
+                headers: vec![],
+                body: r.url.clone(),
+            })
+        });
+        t.push_json(500, "first");
+        let token = CancelToken::new();
+        let a = block_on(t.send(&req("u1"), 1, &token)).map(|r| r.status);
+        let b = block_on(t.send(&req("u2"), 1, &token)).map(|r| r.body);
+        assert_eq!((a, b), (Ok(500), Ok("u2".to_string())));
+    }
+}
