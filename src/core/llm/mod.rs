@@ -3,6 +3,7 @@
 
 pub mod chat;
 pub mod error;
+pub mod retry;
 pub mod structured;
 pub mod transport;
 pub mod usage;
