@@ -1,1 +1,547 @@
-//! (in progress)
+//! Provider settings: where each LLM provider lives, which API family it speaks, how it is asked
+//! for structured output, and the registry of built-in and custom providers.
+//!
+//! API keys travel with the settings in memory but are never serialized with them; the browser
+//! edge stores them apart.
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::llm::chat::StructuredMode;
+
+/// The API family a provider speaks; decides which adapter builds requests and reads replies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    /// OpenAI chat completions, and servers that copy it (OpenRouter, llama.cpp, vLLM, Ollama).
+    #[serde(rename = "openai_compatible")]
+    OpenAiCompatible,
+    /// Anthropic Messages API.
+    Anthropic,
+    /// Cohere Chat API v2.
+    Cohere,
+    /// Google Gemini `generateContent`.
+    Gemini,
+}
+
+impl ProviderKind {
+    /// A short human name of the API family.
+    pub fn label(self) -> &'static str {
+        match self {
+            ProviderKind::OpenAiCompatible => "OpenAI-compatible",
+            ProviderKind::Anthropic => "Anthropic",
+            ProviderKind::Cohere => "Cohere",
+            ProviderKind::Gemini => "Gemini",
+        }
+    }
+}
+
+/// One provider the app can call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderSettings {
+    /// Stable identifier (`openai`, `local`, `my-vllm`): `[a-z0-9_-]+`. Model strings are
+    /// prefixed with it (`local/smollm2-135m`).
+    pub id: String,
+    /// Name shown in the UI.
+    pub label: String,
+    /// The API family.
+    pub kind: ProviderKind,
+    /// API root, without the endpoint path (`https://api.openai.com/v1`).
+    pub base_url: String,
+    /// The API key; empty when none is needed (local servers) or none is set yet.
+    /// Never serialized with the settings: keys are stored apart.
+    #[serde(skip)]
+    pub api_key: String,
+    /// The user's choice of structured-output mechanism; `None` means the provider's default
+    /// (see [`ProviderSettings::effective_structured_mode`]).
+    #[serde(default)]
+    pub structured_mode: Option<StructuredMode>,
+    /// Shipped with the app (cannot be removed, only edited).
+    #[serde(default)]
+    pub builtin: bool,
+}
+
+/// The id of the built-in local OpenAI-compatible server.
+pub const LOCAL_ID: &str = "local";
+
+impl ProviderSettings {
+    /// The structured-output mechanism to use: the user's override if set, else the provider's
+    /// default — [`StructuredMode::Native`] for OpenAI, OpenRouter, Anthropic, Cohere, Gemini and
+    /// custom OpenAI-compatible servers; [`StructuredMode::JsonObjectSchema`] for the built-in
+    /// local server (llama.cpp / llama-cpp-python take the schema inside `json_object`).
+    pub fn effective_structured_mode(&self) -> StructuredMode {
+        match self.structured_mode {
+            Some(mode) => mode,
+            None if self.builtin && self.id == LOCAL_ID => StructuredMode::JsonObjectSchema,
+            None => StructuredMode::Native,
+        }
+    }
+
+    /// Problems that make these settings unusable, each as a sentence; empty when valid.
+    ///
+    /// The id must match `[a-z0-9_-]+`; the label must not be blank; the base URL must be an
+    /// absolute `http(s)` URL without query or fragment, and use `https` unless the host is a
+    /// loopback address (`127.0.0.0/8`, `localhost`, `[::1]`) — keys must not cross the network
+    /// in clear text.
+    pub fn validate(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.id.is_empty()
+            || !self
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        {
+            problems.push(format!(
+                "id \"{}\" must use only lowercase letters, digits, '_' and '-'",
+                self.id
+            ));
+        }
+        if self.label.trim().is_empty() {
+            problems.push("label must not be empty".to_string());
+        }
+        if let Err(problem) = check_base_url(&self.base_url) {
+            problems.push(problem);
+        }
+        problems
+    }
+}
+
+/// Checks a base URL; the error is a sentence naming what is wrong.
+fn check_base_url(url: &str) -> Result<(), String> {
+    let trimmed = url.trim();
+    if trimmed.is_empty() {
+        return Err("base URL must not be empty".to_string());
+    }
+    if trimmed.chars().any(char::is_whitespace) {
+        return Err(format!("base URL \"{url}\" must not contain spaces"));
+    }
+    let lower = trimmed.to_ascii_lowercase();
+    let (secure, rest) = if let Some(rest) = lower.strip_prefix("https://") {
+        (true, rest)
+    } else if let Some(rest) = lower.strip_prefix("http://") {
+        (false, rest)
+    } else {
+        return Err(format!(
+            "base URL \"{url}\" must start with https:// (or http:// for a server on this machine)"
+        ));
+    };
+    if rest.contains(['?', '#']) {
+        return Err(format!(
+            "base URL \"{url}\" must not contain a query (?) or fragment (#)"
+        ));
+    }
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err(format!(
+            "base URL \"{url}\" must not carry credentials; put the key in the API key field"
+        ));
+    }
+    let host = host_of(authority).ok_or_else(|| format!("base URL \"{url}\" has no valid host"))?;
+    if !secure && !is_loopback(host) {
+        return Err(format!(
+            "base URL \"{url}\" must use https:// unless the server runs on this machine \
+             (localhost, 127.0.0.1, [::1])"
+        ));
+    }
+    Ok(())
+}
+
+/// The host of `host[:port]` or `[v6][:port]`, if the port (when present) is a valid number.
+fn host_of(authority: &str) -> Option<&str> {
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let end = rest.find(']')?;
+        let after = &rest[end + 1..];
+        let port = match after {
+            "" => None,
+            _ => Some(after.strip_prefix(':')?),
+        };
+        (&authority[..end + 2], port)
+    } else {
+        match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() || host == "[]" {
+        return None;
+    }
+    if let Some(port) = port {
+        if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        port.parse::<u16>().ok()?;
+    }
+    Some(host)
+}
+
+/// `localhost`, `127.0.0.0/8` or `[::1]` (the host is already lowercase).
+fn is_loopback(host: &str) -> bool {
+    if host == "localhost" || host == "[::1]" {
+        return true;
+    }
+    let octets: Vec<&str> = host.split('.').collect();
+    octets.len() == 4
+        && octets[0] == "127"
+        && octets
+            .iter()
+            .all(|o| !o.is_empty() && o.len() <= 3 && o.parse::<u8>().is_ok())
+}
+
+/// All providers the user can pick from: the built-ins plus any custom ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderRegistry {
+    /// Providers in display order; ids are unique.
+    pub providers: Vec<ProviderSettings>,
+}
+
+impl Default for ProviderRegistry {
+    fn default() -> Self {
+        Self::builtin()
+    }
+}
+
+impl ProviderRegistry {
+    /// The providers shipped with the app, without keys: OpenAI, Anthropic, Cohere, Gemini,
+    /// OpenRouter, and a local OpenAI-compatible server on `http://127.0.0.1:8091/v1`.
+    pub fn builtin() -> Self {
+        let make = |id: &str, label: &str, kind, base_url: &str| ProviderSettings {
+            id: id.to_string(),
+            label: label.to_string(),
+            kind,
+            base_url: base_url.to_string(),
+            api_key: String::new(),
+            structured_mode: None,
+            builtin: true,
+        };
+        use ProviderKind::*;
+        ProviderRegistry {
+            providers: vec![
+                make(
+                    "openai",
+                    "OpenAI",
+                    OpenAiCompatible,
+                    "https://api.openai.com/v1",
+                ),
+                make(
+                    "anthropic",
+                    "Anthropic",
+                    Anthropic,
+                    "https://api.anthropic.com/v1",
+                ),
+                make("cohere", "Cohere", Cohere, "https://api.cohere.com/v2"),
+                make(
+                    "gemini",
+                    "Google Gemini",
+                    Gemini,
+                    "https://generativelanguage.googleapis.com/v1beta",
+                ),
+                make(
+                    "openrouter",
+                    "OpenRouter",
+                    OpenAiCompatible,
+                    "https://openrouter.ai/api/v1",
+                ),
+                make(
+                    LOCAL_ID,
+                    "Local (llama.cpp / vLLM / Ollama)",
+                    OpenAiCompatible,
+                    "http://127.0.0.1:8091/v1",
+                ),
+            ],
+        }
+    }
+
+    /// The provider with this id.
+    pub fn get(&self, id: &str) -> Option<&ProviderSettings> {
+        self.providers.iter().find(|p| p.id == id)
+    }
+
+    /// Ids of the providers the user added, in order.
+    pub fn custom_ids(&self) -> Vec<&str> {
+        self.providers
+            .iter()
+            .filter(|p| !p.builtin)
+            .map(|p| p.id.as_str())
+            .collect()
+    }
+
+    /// Adds the provider, or replaces the one with the same id in place.
+    ///
+    /// A built-in provider stays built-in and keeps its API family: only its label, base URL,
+    /// key and structured mode can be edited. New entries are custom unless marked built-in.
+    pub fn upsert(&mut self, settings: ProviderSettings) {
+        match self.providers.iter_mut().find(|p| p.id == settings.id) {
+            Some(existing) if existing.builtin => {
+                let kind = existing.kind;
+                *existing = ProviderSettings {
+                    kind,
+                    builtin: true,
+                    ..settings
+                };
+            }
+            Some(existing) => *existing = settings,
+            None => self.providers.push(settings),
+        }
+    }
+
+    /// Removes a custom provider; built-ins and unknown ids are left alone (returns `false`).
+    pub fn remove_custom(&mut self, id: &str) -> bool {
+        let before = self.providers.len();
+        self.providers.retain(|p| p.builtin || p.id != id);
+        self.providers.len() != before
+    }
+
+    /// Splits a configured model string into its provider and the model name that provider's API
+    /// knows, following LiteLLM's conventions:
+    ///
+    /// - `provider_id/model` for any registered id (`local/smollm2-135m`,
+    ///   `openrouter/meta-llama/llama-3-8b`);
+    /// - bare names by family: `claude-*` → anthropic, `gemini-*` → gemini, `command*` → cohere,
+    ///   anything else → openai (LiteLLM's default for `gpt-4o`, `o3-mini`, ...).
+    pub fn resolve_model<'a>(&'a self, model: &str) -> Option<(&'a ProviderSettings, String)> {
+        let model = model.trim();
+        if let Some((prefix, rest)) = model.split_once('/') {
+            if let Some(provider) = self.get(prefix) {
+                if !rest.is_empty() {
+                    return Some((provider, rest.to_string()));
+                }
+            }
+        }
+        let lower = model.to_ascii_lowercase();
+        let family = if lower.starts_with("claude-") {
+            "anthropic"
+        } else if lower.starts_with("gemini-") || lower.starts_with("models/gemini-") {
+            "gemini"
+        } else if lower.starts_with("command") {
+            "cohere"
+        } else {
+            "openai"
+        };
+        if model.is_empty() {
+            return None;
+        }
+        self.get(family).map(|p| (p, model.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn custom(id: &str, base_url: &str) -> ProviderSettings {
+        ProviderSettings {
+            id: id.to_string(),
+            label: "Mine".to_string(),
+            kind: ProviderKind::OpenAiCompatible,
+            base_url: base_url.to_string(),
+            api_key: String::new(),
+            structured_mode: None,
+            builtin: false,
+        }
+    }
+
+    #[test]
+    fn builtin_defaults() {
+        let reg = ProviderRegistry::builtin();
+        let ids: Vec<&str> = reg.providers.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "openai",
+                "anthropic",
+                "cohere",
+                "gemini",
+                "openrouter",
+                "local"
+            ]
+        );
+        let url = |id| reg.get(id).map(|p| p.base_url.as_str());
+        assert_eq!(url("openai"), Some("https://api.openai.com/v1"));
+        assert_eq!(url("anthropic"), Some("https://api.anthropic.com/v1"));
+        assert_eq!(url("cohere"), Some("https://api.cohere.com/v2"));
+        assert_eq!(
+            url("gemini"),
+            Some("https://generativelanguage.googleapis.com/v1beta")
+        );
+        assert_eq!(url("openrouter"), Some("https://openrouter.ai/api/v1"));
+        assert_eq!(url("local"), Some("http://127.0.0.1:8091/v1"));
+        assert_eq!(
+            reg.get("local").map(|p| p.kind),
+            Some(ProviderKind::OpenAiCompatible)
+        );
+        assert!(reg
+            .get("local")
+            .is_some_and(|p| p.label.contains("llama.cpp")));
+        assert_eq!(
+            reg.get("gemini").map(|p| p.kind),
+            Some(ProviderKind::Gemini)
+        );
+        for p in &reg.providers {
+            assert!(p.builtin && p.api_key.is_empty(), "{}", p.id);
+            assert!(p.validate().is_empty(), "{}: {:?}", p.id, p.validate());
+        }
+        assert!(reg.custom_ids().is_empty());
+    }
+
+    #[test]
+    fn structured_mode_defaults_and_override() {
+        let reg = ProviderRegistry::builtin();
+        for id in ["openai", "openrouter", "anthropic", "cohere", "gemini"] {
+            let mode = reg.get(id).map(|p| p.effective_structured_mode());
+            assert_eq!(mode, Some(StructuredMode::Native), "{id}");
+        }
+        let local = reg.get("local").cloned().unwrap_or_else(|| custom("x", ""));
+        assert_eq!(
+            local.effective_structured_mode(),
+            StructuredMode::JsonObjectSchema
+        );
+        let mine = custom("my-vllm", "http://localhost:8000/v1");
+        assert_eq!(mine.effective_structured_mode(), StructuredMode::Native);
+        let overridden = ProviderSettings {
+            structured_mode: Some(StructuredMode::PromptOnly),
+            ..mine
+        };
+        assert_eq!(
+            overridden.effective_structured_mode(),
+            StructuredMode::PromptOnly
+        );
+        // A custom provider that merely reuses the id "local" is not the built-in one.
+        assert_eq!(
+            custom("local", "http://127.0.0.1:1/v1").effective_structured_mode(),
+            StructuredMode::Native
+        );
+    }
+
+    #[test]
+    fn validate_urls() {
+        let ok = [
+            "https://api.example.com/v1",
+            "http://localhost:8080/v1",
+            "http://LOCALHOST/v1",
+            "http://127.0.0.1:8091/v1",
+            "http://127.255.3.4",
+            "http://[::1]:9000/v1",
+            "https://10.0.0.5:8443/v1",
+        ];
+        for url in ok {
+            assert!(custom("a", url).validate().is_empty(), "{url}");
+        }
+        let bad = [
+            ("", "must not be empty"),
+            ("ftp://example.com", "must start with https://"),
+            ("api.openai.com/v1", "must start with https://"),
+            ("http://example.com/v1", "must use https://"),
+            ("http://192.168.1.10:8000/v1", "must use https://"),
+            ("http://128.0.0.1/v1", "must use https://"),
+            ("http://localhost.evil.com/v1", "must use https://"),
+            ("https://example.com/v1?x=1", "query"),
+            ("https://user:pw@example.com/v1", "credentials"),
+            ("https://example.com:99999/v1", "no valid host"),
+            ("https:///v1", "no valid host"),
+            ("https://exa mple.com", "spaces"),
+        ];
+        for (url, expected) in bad {
+            let problems = custom("a", url).validate();
+            assert_eq!(problems.len(), 1, "{url}: {problems:?}");
+            assert!(problems[0].contains(expected), "{url}: {problems:?}");
+        }
+    }
+
+    #[test]
+    fn validate_id_and_label() {
+        for id in ["my-server", "a_1", "x"] {
+            assert!(custom(id, "https://a.b").validate().is_empty(), "{id}");
+        }
+        for id in ["", "My", "a b", "a/b", "é"] {
+            let problems = custom(id, "https://a.b").validate();
+            assert!(problems.iter().any(|p| p.contains("id")), "{id:?}");
+        }
+        let blank = ProviderSettings {
+            label: "  ".into(),
+            ..custom("a", "https://a.b")
+        };
+        assert_eq!(blank.validate(), ["label must not be empty"]);
+    }
+
+    #[test]
+    fn api_key_is_never_serialized() {
+        let mut p = custom("mine", "https://a.b/v1");
+        p.api_key = "sk-secret-123".into();
+        p.structured_mode = Some(StructuredMode::JsonObjectSchema);
+        let json = serde_json::to_string(&p).unwrap_or_default();
+        assert!(!json.contains("sk-secret"), "{json}");
+        assert!(json.contains("\"kind\":\"openai_compatible\""), "{json}");
+        assert!(
+            json.contains("\"structured_mode\":\"json_object_schema\""),
+            "{json}"
+        );
+        let back: ProviderSettings = serde_json::from_str(&json).unwrap_or_else(|_| custom("", ""));
+        assert_eq!(back.api_key, "");
+        assert_eq!(back.id, "mine");
+        assert_eq!(back.structured_mode, Some(StructuredMode::JsonObjectSchema));
+    }
+
+    #[test]
+    fn upsert_and_remove() {
+        let mut reg = ProviderRegistry::builtin();
+        reg.upsert(custom("mine", "https://a.b/v1"));
+        reg.upsert(custom("other", "https://c.d/v1"));
+        assert_eq!(reg.custom_ids(), ["mine", "other"]);
+        reg.upsert(custom("mine", "https://changed/v1"));
+        assert_eq!(reg.custom_ids(), ["mine", "other"]);
+        assert_eq!(
+            reg.get("mine").map(|p| p.base_url.as_str()),
+            Some("https://changed/v1")
+        );
+
+        // Editing a built-in keeps it built-in and keeps its family.
+        let mut edited = custom("anthropic", "https://proxy.example/v1");
+        edited.api_key = "k".into();
+        reg.upsert(edited);
+        let anthropic = reg.get("anthropic").cloned();
+        assert_eq!(anthropic.as_ref().map(|p| p.builtin), Some(true));
+        assert_eq!(
+            anthropic.as_ref().map(|p| p.kind),
+            Some(ProviderKind::Anthropic)
+        );
+        assert_eq!(anthropic.map(|p| p.api_key), Some("k".to_string()));
+
+        assert!(!reg.remove_custom("anthropic"));
+        assert!(reg.get("anthropic").is_some());
+        assert!(!reg.remove_custom("nope"));
+        assert!(reg.remove_custom("mine"));
+        assert_eq!(reg.custom_ids(), ["other"]);
+    }
+
+    #[test]
+    fn resolves_model_strings() {
+        let mut reg = ProviderRegistry::builtin();
+        reg.upsert(custom("my-vllm", "http://localhost:8000/v1"));
+        let r = |m: &str| reg.resolve_model(m).map(|(p, name)| (p.id.clone(), name));
+        let pair = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
+        assert_eq!(r("openai/gpt-4o"), pair("openai", "gpt-4o"));
+        assert_eq!(r("gpt-4o-mini"), pair("openai", "gpt-4o-mini"));
+        assert_eq!(
+            r("claude-sonnet-4-5"),
+            pair("anthropic", "claude-sonnet-4-5")
+        );
+        assert_eq!(
+            r("anthropic/claude-3-5-haiku"),
+            pair("anthropic", "claude-3-5-haiku")
+        );
+        assert_eq!(
+            r("gemini/gemini-2.5-flash"),
+            pair("gemini", "gemini-2.5-flash")
+        );
+        assert_eq!(r("gemini-2.5-pro"), pair("gemini", "gemini-2.5-pro"));
+        assert_eq!(r("command-r-plus"), pair("cohere", "command-r-plus"));
+        assert_eq!(r("local/smollm2-135m"), pair("local", "smollm2-135m"));
+        assert_eq!(r("my-vllm/qwen2.5"), pair("my-vllm", "qwen2.5"));
+        assert_eq!(
+            r("openrouter/meta-llama/llama-3-8b"),
+            pair("openrouter", "meta-llama/llama-3-8b")
+        );
+        // An unknown prefix is part of an OpenAI-style model name.
+        assert_eq!(r("ft:gpt-4o/x"), pair("openai", "ft:gpt-4o/x"));
+        assert_eq!(r(""), None);
+    }
+}
