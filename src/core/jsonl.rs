@@ -1,1 +1,381 @@
-//! (in progress)
+//! Trajectory JSONL: one [`TrajectoryEntry`] per line, written a line at a time and read
+//! tolerantly.
+//!
+//! Writing never builds a whole file in memory: [`write_entry`] / [`write_entry_io`] append one
+//! line to any writer, and [`ChunkedJsonl`] groups lines into chunks of a chosen size, which is
+//! how the browser export turns an IndexedDB cursor into a `Blob` part by part.
+//!
+//! Reading accepts our files and the original's (extra or missing optional fields, metadata
+//! without our extras); each bad line is reported with its 1-based number and the reason, and
+//! the other lines are kept.
+
+use std::collections::HashMap;
+
+use crate::core::trajectory::TrajectoryEntry;
+
+/// Why an entry could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum JsonlWriteError {
+    /// The entry could not be turned into JSON (cannot happen for entries built by Trialogue).
+    #[error("step {step_id} of run {run_id} could not be written as JSON: {source}")]
+    Serialize {
+        /// The entry's run.
+        run_id: String,
+        /// The entry's step.
+        step_id: u64,
+        /// What serde_json said.
+        source: serde_json::Error,
+    },
+    /// The destination refused the text.
+    #[error("the trajectory file could not be written: {0}")]
+    Io(#[from] std::io::Error),
+    /// A `fmt::Write` destination refused the text.
+    #[error("the trajectory text could not be appended")]
+    Fmt(#[from] std::fmt::Error),
+}
+
+/// One entry as a JSONL line: compact JSON (no spaces) followed by `\n`.
+pub fn to_line(entry: &TrajectoryEntry) -> Result<String, JsonlWriteError> {
+    let mut line = serde_json::to_string(entry).map_err(|source| JsonlWriteError::Serialize {
+        run_id: entry.run_id.clone(),
+        step_id: entry.step_id,
+        source,
+    })?;
+    line.push('\n');
+    Ok(line)
+}
+
+/// Appends one entry as a line to a `fmt::Write` (a `String`, a formatter).
+pub fn write_entry<W: std::fmt::Write + ?Sized>(
+    out: &mut W,
+    entry: &TrajectoryEntry,
+) -> Result<(), JsonlWriteError> {
+    out.write_str(&to_line(entry)?)?;
+    Ok(())
+}
+
+/// Appends one entry as a line to an `io::Write` (a file, a socket, a `Vec<u8>`).
+pub fn write_entry_io<W: std::io::Write + ?Sized>(
+    out: &mut W,
+    entry: &TrajectoryEntry,
+) -> Result<(), JsonlWriteError> {
+    out.write_all(to_line(entry)?.as_bytes())?;
+    Ok(())
+}
+
+/// Writes entries as JSONL, handing back chunks of about `chunk_bytes` bytes each (whole lines
+/// only), so an export of any size never holds more than one chunk in memory.
+///
+/// ```
+/// # use trialogue::core::jsonl::ChunkedJsonl;
+/// let mut chunks = ChunkedJsonl::new(64 * 1024);
+/// let mut parts = Vec::new();
+/// # let entries: Vec<trialogue::core::trajectory::TrajectoryEntry> = Vec::new();
+/// for entry in &entries {
+///     if let Some(chunk) = chunks.push(entry).unwrap() {
+///         parts.push(chunk); // e.g. one Blob part
+///     }
+/// }
+/// parts.extend(chunks.finish());
+/// ```
+#[derive(Debug, Clone)]
+pub struct ChunkedJsonl {
+    chunk_bytes: usize,
+    buffer: String,
+    lines: u64,
+}
+
+impl ChunkedJsonl {
+    /// A writer whose chunks reach at least `chunk_bytes` bytes before they are handed out
+    /// (the last one may be smaller; one line longer than that makes a chunk on its own).
+    pub fn new(chunk_bytes: usize) -> Self {
+        ChunkedJsonl {
+            chunk_bytes: chunk_bytes.max(1),
+            buffer: String::new(),
+            lines: 0,
+        }
+    }
+
+    /// Adds one entry; returns a full chunk when one is ready.
+    pub fn push(&mut self, entry: &TrajectoryEntry) -> Result<Option<String>, JsonlWriteError> {
+        write_entry(&mut self.buffer, entry)?;
+        self.lines += 1;
+        if self.buffer.len() >= self.chunk_bytes {
+            Ok(Some(std::mem::take(&mut self.buffer)))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Lines written so far.
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    /// The last, partial chunk, if anything is left.
+    pub fn finish(self) -> Option<String> {
+        (!self.buffer.is_empty()).then_some(self.buffer)
+    }
+}
+
+/// Why one line of a JSONL file was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    /// The line is not JSON at all.
+    #[error("not valid JSON at column {column}: {message}")]
+    InvalidJson {
+        /// 1-based column where parsing failed.
+        column: usize,
+        /// The parser's explanation.
+        message: String,
+    },
+    /// The line is JSON but not an object (e.g. an array or a bare string).
+    #[error("expected a JSON object (one trajectory step), found {found}")]
+    NotAnObject {
+        /// What was found instead (`an array`, `a string`, …).
+        found: &'static str,
+    },
+    /// The object lacks a field or has one of the wrong type.
+    #[error("not a trajectory step: {message}")]
+    NotAStep {
+        /// The parser's explanation, naming the field.
+        message: String,
+    },
+    /// `run_id` is empty, so the step cannot be put in a run.
+    #[error("the run_id is empty")]
+    EmptyRunId,
+}
+
+/// A line that was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {reason}")]
+pub struct RejectedLine {
+    /// 1-based line number in the file.
+    pub line: usize,
+    /// Why.
+    pub reason: LineError,
+}
+
+/// A `(run_id, step_id)` that appeared more than once; the first occurrence is kept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {duplicate_line} repeats step {step_id} of run {run_id} (first on line {first_line}); it was skipped")]
+pub struct DuplicateStep {
+    /// The run.
+    pub run_id: String,
+    /// The repeated step id.
+    pub step_id: u64,
+    /// Line of the occurrence that was kept.
+    pub first_line: usize,
+    /// Line of the occurrence that was skipped.
+    pub duplicate_line: usize,
+}
+
+/// What reading a JSONL text produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReadReport {
+    /// The accepted entries, in file order, duplicates left out.
+    pub entries: Vec<TrajectoryEntry>,
+    /// The 1-based line number of each accepted entry (parallel to `entries`).
+    pub lines: Vec<usize>,
+    /// Lines that were not accepted, in file order.
+    pub rejected: Vec<RejectedLine>,
+    /// Repeated `(run_id, step_id)` pairs that were skipped.
+    pub duplicates: Vec<DuplicateStep>,
+}
+
+impl ReadReport {
+    /// The accepted entries grouped by run: see [`group_by_run`].
+    pub fn runs(&self) -> Vec<(String, Vec<TrajectoryEntry>)> {
+        group_by_run(self.entries.iter().cloned())
+    }
+}
+
+/// Parses one line (without its newline) into an entry.
+pub fn parse_line(line: &str) -> Result<TrajectoryEntry, LineError> {
+    let value: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| LineError::InvalidJson {
+            column: e.column(),
+            message: strip_position(&e.to_string()),
+        })?;
+    let found = match &value {
+        serde_json::Value::Object(_) => None,
+        serde_json::Value::Array(_) => Some("an array"),
+        serde_json::Value::String(_) => Some("a string"),
+        serde_json::Value::Number(_) => Some("a number"),
+        serde_json::Value::Bool(_) => Some("a boolean"),
+        serde_json::Value::Null => Some("null"),
+    };
+    if let Some(found) = found {
+        return Err(LineError::NotAnObject { found });
+    }
+    let entry: TrajectoryEntry =
+        serde_json::from_value(value).map_err(|e| LineError::NotAStep {
+            message: e.to_string(),
+        })?;
+    if entry.run_id.trim().is_empty() {
+        return Err(LineError::EmptyRunId);
+    }
+    Ok(entry)
+}
+
+// serde_json appends " at line 1 column 17" to its messages; the column is reported apart and
+// the line is always 1 inside a single JSONL line, so the suffix would only mislead.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Reads a whole JSONL text. Blank lines are skipped, `\r\n` endings and a leading byte-order
+/// mark are accepted; every other line becomes an entry or a [`RejectedLine`].
+pub fn read_jsonl(text: &str) -> ReadReport {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut report = ReadReport::default();
+    let mut seen: HashMap<(String, u64), usize> = HashMap::new();
+    for (index, raw) in text.split('\n').enumerate() {
+        let line_no = index + 1;
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_line(line) {
+            Ok(entry) => {
+                let key = (entry.run_id.clone(), entry.step_id);
+                if let Some(&first_line) = seen.get(&key) {
+                    report.duplicates.push(DuplicateStep {
+                        run_id: key.0,
+                        step_id: key.1,
+                        first_line,
+                        duplicate_line: line_no,
+                    });
+                } else {
+                    seen.insert(key, line_no);
+                    report.entries.push(entry);
+                    report.lines.push(line_no);
+                }
+            }
+            Err(reason) => report.rejected.push(RejectedLine {
+                line: line_no,
+                reason,
+            }),
+        }
+    }
+    report
+}
+
+/// Groups entries by `run_id`, runs in order of first appearance, each run's entries sorted by
+/// `step_id` (files concatenated from several exports interleave runs).
+pub fn group_by_run(
+    entries: impl IntoIterator<Item = TrajectoryEntry>,
+) -> Vec<(String, Vec<TrajectoryEntry>)> {
+    let mut order: Vec<(String, Vec<TrajectoryEntry>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for entry in entries {
+        match index.get(&entry.run_id) {
+            Some(&i) => order[i].1.push(entry),
+            None => {
+                index.insert(entry.run_id.clone(), order.len());
+                order.push((entry.run_id.clone(), vec![entry]));
+            }
+        }
+    }
+    for (_, steps) in &mut order {
+        steps.sort_by_key(|e| e.step_id);
+    }
+    order
+}
+
+/// The `(run_id, step_id)` pairs that occur more than once in `entries`, each once, in order of
+/// their second occurrence.
+pub fn duplicate_steps(entries: &[TrajectoryEntry]) -> Vec<(String, u64)> {
+    let mut counts: HashMap<(&str, u64), u32> = HashMap::new();
+    let mut out = Vec::new();
+    for entry in entries {
+        let count = counts.entry((&entry.run_id, entry.step_id)).or_insert(0);
+        *count += 1;
+        if *count == 2 {
+            out.push((entry.run_id.clone(), entry.step_id));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"timestamp":"t","run_id":"run_a","step_id":1,"agent":"solver","action":"generate","input":{},"output":{},"metadata":{}}"#;
+
+    #[test]
+    fn a_line_is_compact_json_with_one_newline() {
+        let entry = parse_line(GOOD).unwrap();
+        let line = to_line(&entry).unwrap();
+        assert!(line.ends_with("}\n"));
+        assert_eq!(line.matches('\n').count(), 1);
+        assert!(!line.contains(": ") && !line.contains(", "));
+        assert!(line.contains(r#""reward":null,"terminal":false,"success":null"#));
+    }
+
+    #[test]
+    fn bad_lines_are_reported_with_their_number_and_the_rest_kept() {
+        let text = format!("{GOOD}\n\n[1,2]\n{{\"run_id\": \"x\"}}\n{{oops\n");
+        let report = read_jsonl(&text);
+        assert_eq!(report.entries.len(), 1);
+        assert_eq!(report.lines, vec![1]);
+        let lines: Vec<usize> = report.rejected.iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![3, 4, 5]);
+        assert_eq!(
+            report.rejected[0].reason,
+            LineError::NotAnObject { found: "an array" }
+        );
+        assert!(
+            matches!(&report.rejected[1].reason, LineError::NotAStep { message } if message.contains("timestamp"))
+        );
+        assert!(matches!(
+            report.rejected[2].reason,
+            LineError::InvalidJson { column: 2, .. }
+        ));
+        assert!(report.rejected[2]
+            .to_string()
+            .starts_with("line 5: not valid JSON at column 2"));
+    }
+
+    #[test]
+    fn duplicates_keep_the_first_and_name_both_lines() {
+        let text = format!("{GOOD}\r\n{GOOD}\r\n");
+        let report = read_jsonl(&text);
+        assert_eq!(report.entries.len(), 1);
+        assert_eq!(
+            report.duplicates,
+            vec![DuplicateStep {
+                run_id: "run_a".into(),
+                step_id: 1,
+                first_line: 1,
+                duplicate_line: 2
+            }]
+        );
+        let both = vec![report.entries[0].clone(), report.entries[0].clone()];
+        assert_eq!(duplicate_steps(&both), vec![("run_a".to_string(), 1)]);
+    }
+
+    #[test]
+    fn chunks_hold_whole_lines_and_reach_the_size_asked() {
+        let entry = parse_line(GOOD).unwrap();
+        let line_len = to_line(&entry).unwrap().len();
+        let mut chunks = ChunkedJsonl::new(line_len * 2);
+        assert_eq!(chunks.push(&entry).unwrap(), None);
+        let first = chunks.push(&entry).unwrap().unwrap();
+        assert_eq!(first.len(), line_len * 2);
+        assert_eq!(chunks.push(&entry).unwrap(), None);
+        assert_eq!(chunks.lines(), 3);
+        assert_eq!(chunks.finish().unwrap().len(), line_len);
+        assert_eq!(ChunkedJsonl::new(10).finish(), None);
+    }
+
+    #[test]
+    fn empty_run_id_is_rejected() {
+        let line = GOOD.replace("run_a", " ");
+        assert_eq!(parse_line(&line), Err(LineError::EmptyRunId));
+    }
+}

@@ -1,1 +1,577 @@
-//! (in progress)
+//! Trajectories: one [`TrajectoryEntry`] per agent step, in the original's JSONL shape, plus the
+//! [`RunRecord`] that sums a run up for the runs table.
+//!
+//! The entry has exactly the original's fields. The original's metadata keys (`iteration`,
+//! `model`, `tokens`) come first in meaning; Trialogue's extras live beside them in `metadata`
+//! only (see [`meta`]), so code written for the original reads our files unchanged.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::core::clock::compact_utc;
+use crate::core::config::{Mode, PipelineConfig};
+use crate::core::llm::Usage;
+use crate::core::role::AgentRole;
+
+/// One step of a run: one line of the trajectory JSONL.
+///
+/// `input`, `output` and `metadata` are kept as JSON objects so that files written by the
+/// original (or by a later Trialogue with more metadata keys) are read and re-written without
+/// losing anything. Keys inside them are written in sorted order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrajectoryEntry {
+    /// When the step finished, ISO 8601 (UTC, microseconds, `+00:00`).
+    pub timestamp: String,
+    /// The run this step belongs to.
+    pub run_id: String,
+    /// 1, 2, 3 … within the run.
+    pub step_id: u64,
+    /// `solver`, `verifier` or `judge`.
+    pub agent: String,
+    /// `generate`, `validate` or `score`.
+    pub action: String,
+    /// What the agent was given (`problem`, `feedback` / `solution`).
+    pub input: Map<String, Value>,
+    /// What the agent returned, or `{error_type, error_message}` for a failed step.
+    pub output: Map<String, Value>,
+    /// `iteration` (solver and verifier), `model`, `tokens`, plus Trialogue's extras.
+    pub metadata: Map<String, Value>,
+    /// 1.0 / 0.0 on the terminal step of a run with a ground truth, else `null`.
+    #[serde(default)]
+    pub reward: Option<f64>,
+    /// True on the last step of a finished run (the judge's).
+    #[serde(default)]
+    pub terminal: bool,
+    /// Whether the final answer matched the ground truth (terminal step only), else `null`.
+    #[serde(default)]
+    pub success: Option<bool>,
+}
+
+/// The original's token counts, stored under `metadata.tokens`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenUsage {
+    /// Prompt tokens (all of them, cached included).
+    pub prompt_tokens: u64,
+    /// Generated tokens (reasoning included).
+    pub completion_tokens: u64,
+    /// `prompt_tokens + completion_tokens`.
+    pub total_tokens: u64,
+}
+
+impl From<&Usage> for TokenUsage {
+    fn from(usage: &Usage) -> Self {
+        TokenUsage {
+            prompt_tokens: usage.input_tokens,
+            completion_tokens: usage.output_tokens,
+            total_tokens: usage.total_tokens,
+        }
+    }
+}
+
+/// The metadata keys used in trajectory entries: the original's first, then Trialogue's extras.
+pub mod meta {
+    /// Original: the solver/verifier round, from 1 (absent on judge steps).
+    pub const ITERATION: &str = "iteration";
+    /// Original: the configured model string.
+    pub const MODEL: &str = "model";
+    /// Original: [`super::TokenUsage`].
+    pub const TOKENS: &str = "tokens";
+    /// Trialogue: the provider id that served the call (`openai`, `local`, …).
+    pub const PROVIDER: &str = "provider";
+    /// Trialogue: wall time of the whole call in milliseconds.
+    pub const LATENCY_MS: &str = "latency_ms";
+    /// Trialogue: every HTTP request made for the step (`AttemptRecord`s).
+    pub const ATTEMPTS: &str = "attempts";
+    /// Trialogue: how many of those requests were re-asks after an invalid reply.
+    pub const REASKS: &str = "reasks";
+    /// Trialogue: the full normalized usage (cached and reasoning tokens included).
+    pub const USAGE: &str = "usage";
+    /// Trialogue: false when some request reported no usage (the cost is then a lower bound).
+    pub const USAGE_COMPLETE: &str = "usage_complete";
+    /// Trialogue: the step's cost in USD, or `null` when the price is unknown.
+    pub const COST_USD: &str = "cost_usd";
+    /// Trialogue: the 8-hex-digit hash of the config the run used.
+    pub const CONFIG_HASH: &str = "config_hash";
+    /// Trialogue: the provider's finish reason for the last request, as reported.
+    pub const FINISH_REASON: &str = "finish_reason";
+}
+
+/// Keys of the `output` object of a failed step.
+pub mod error_output {
+    /// A short machine-readable kind (`Http`, `Cancelled`, `invalid_output`, …).
+    pub const ERROR_TYPE: &str = "error_type";
+    /// The error as a sentence.
+    pub const ERROR_MESSAGE: &str = "error_message";
+}
+
+impl TrajectoryEntry {
+    /// The agent as a role, if it is one of the three.
+    pub fn role(&self) -> Option<AgentRole> {
+        AgentRole::ALL
+            .into_iter()
+            .find(|r| r.as_str() == self.agent)
+    }
+
+    /// Whether this step records a failed call (its output carries `error_type`).
+    pub fn is_error(&self) -> bool {
+        self.output.contains_key(error_output::ERROR_TYPE)
+    }
+
+    /// `metadata.iteration`, when present and a non-negative integer.
+    pub fn iteration(&self) -> Option<u32> {
+        self.metadata
+            .get(meta::ITERATION)
+            .and_then(Value::as_u64)
+            .and_then(|i| u32::try_from(i).ok())
+    }
+
+    /// `metadata.tokens`, when present and well-formed.
+    pub fn tokens(&self) -> Option<TokenUsage> {
+        self.metadata
+            .get(meta::TOKENS)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+    }
+
+    /// The step's usage: Trialogue's full `metadata.usage` if present, else one rebuilt from the
+    /// original's `metadata.tokens` (without the cached/reasoning split), else `None`.
+    pub fn usage(&self) -> Option<Usage> {
+        if let Some(usage) = self
+            .metadata
+            .get(meta::USAGE)
+            .and_then(|v| serde_json::from_value::<Usage>(v.clone()).ok())
+        {
+            return Some(usage);
+        }
+        self.tokens().map(|t| Usage {
+            input_tokens: t.prompt_tokens,
+            output_tokens: t.completion_tokens,
+            total_tokens: t.total_tokens,
+            ..Usage::default()
+        })
+    }
+
+    /// `metadata.cost_usd`, when present and a number.
+    pub fn cost_usd(&self) -> Option<f64> {
+        self.metadata.get(meta::COST_USD).and_then(Value::as_f64)
+    }
+
+    /// `metadata.usage_complete`; entries without it (the original's) count as complete.
+    pub fn usage_complete(&self) -> bool {
+        self.metadata
+            .get(meta::USAGE_COMPLETE)
+            .and_then(Value::as_bool)
+            .unwrap_or(true)
+    }
+
+    /// A string field of `output` (e.g. `solution`, `critique`), when present.
+    pub fn output_str(&self, key: &str) -> Option<&str> {
+        self.output.get(key).and_then(Value::as_str)
+    }
+}
+
+/// Builds a run id `run_<YYYYMMDD>_<HHMMSS>_<config_hash>` (UTC) as the original did.
+///
+/// Two runs of one config started within the same second would collide, so when `taken`
+/// says the plain id is in use a suffix `_2`, `_3`, … is added; ids from the original never
+/// carry one, and a run started alone never gets one.
+pub fn run_id(epoch_ms: f64, config_hash: &str, taken: impl Fn(&str) -> bool) -> String {
+    let base = format!("run_{}_{}", compact_utc(epoch_ms), config_hash);
+    if !taken(&base) {
+        return base;
+    }
+    (2u64..)
+        .map(|n| format!("{base}_{n}"))
+        .find(|candidate| !taken(candidate))
+        .unwrap_or(base)
+}
+
+/// Where a run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Steps are being made.
+    Running,
+    /// The judge scored the final solution.
+    Completed,
+    /// The run stopped on an error that is not a step's (e.g. storage failed).
+    Failed,
+    /// The user cancelled it.
+    Cancelled,
+    /// The page went away mid-run; it can be resumed from its committed steps.
+    Interrupted,
+    /// A budget refused the next call.
+    BudgetExceeded,
+}
+
+impl RunStatus {
+    /// The snake_case name shown in the UI and stored in records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Completed => "completed",
+            RunStatus::Failed => "failed",
+            RunStatus::Cancelled => "cancelled",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::BudgetExceeded => "budget_exceeded",
+        }
+    }
+
+    /// Whether a run in this status may still be continued with `resume`.
+    pub fn is_resumable(self) -> bool {
+        !matches!(self, RunStatus::Completed)
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Totals over a run's entries: what the runs table and the summaries show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepTotals {
+    /// Number of entries.
+    pub steps: u64,
+    /// The highest `metadata.iteration` seen (0 when none).
+    pub iterations: u32,
+    /// Whether a verifier step passed.
+    pub passed: bool,
+    /// The judge's score, if a judge step is there (0.0 for a failed judge step).
+    pub judge_score: Option<f64>,
+    /// The terminal step's `success`, if any.
+    pub correct: Option<bool>,
+    /// Usage summed over every step.
+    pub usage: Usage,
+    /// Cost summed over the steps whose cost is known, `None` when none is.
+    pub cost_usd: Option<f64>,
+    /// True when every step's usage was complete and its cost known.
+    pub cost_complete: bool,
+}
+
+impl Default for StepTotals {
+    /// No steps: nothing spent, and nothing unpriced yet.
+    fn default() -> Self {
+        StepTotals {
+            steps: 0,
+            iterations: 0,
+            passed: false,
+            judge_score: None,
+            correct: None,
+            usage: Usage::default(),
+            cost_usd: None,
+            cost_complete: true,
+        }
+    }
+}
+
+impl StepTotals {
+    /// Sums up `entries` (any order, one run).
+    pub fn of(entries: &[TrajectoryEntry]) -> Self {
+        let mut totals = StepTotals::default();
+        for entry in entries {
+            totals.add(entry);
+        }
+        totals
+    }
+
+    /// Adds one entry to the totals.
+    pub fn add(&mut self, entry: &TrajectoryEntry) {
+        self.steps += 1;
+        if let Some(i) = entry.iteration() {
+            self.iterations = self.iterations.max(i);
+        }
+        match entry.role() {
+            Some(AgentRole::Verifier)
+                if entry.output.get("passed").and_then(Value::as_bool) == Some(true) =>
+            {
+                self.passed = true;
+            }
+            Some(AgentRole::Judge) => {
+                self.judge_score = Some(
+                    entry
+                        .output
+                        .get("score")
+                        .and_then(Value::as_f64)
+                        .unwrap_or(0.0),
+                );
+            }
+            _ => {}
+        }
+        if entry.terminal {
+            self.correct = entry.success;
+        }
+        if let Some(usage) = entry.usage() {
+            self.usage.add(&usage);
+        }
+        match entry.cost_usd() {
+            Some(cost) => *self.cost_usd.get_or_insert(0.0) += cost,
+            None => self.cost_complete = false,
+        }
+        if !entry.usage_complete() {
+            self.cost_complete = false;
+        }
+    }
+}
+
+/// One row of the runs table: what a run was, and where it stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// The run id (also every entry's `run_id`).
+    pub run_id: String,
+    /// Where it stands.
+    pub status: RunStatus,
+    /// Why it stopped early (failed, cancelled, budget), as a sentence.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Debate or baseline.
+    pub mode: Mode,
+    /// The config's 8-hex-digit hash.
+    pub config_hash: String,
+    /// The config the run used; `None` for runs imported from JSONL (the file has no config).
+    #[serde(default)]
+    pub config: Option<PipelineConfig>,
+    /// The problem text.
+    pub problem: String,
+    /// The expected answer, if known.
+    #[serde(default)]
+    pub ground_truth: Option<String>,
+    /// When the run was created, epoch milliseconds (UTC).
+    pub created_ms: f64,
+    /// When the record last changed, epoch milliseconds (UTC).
+    pub updated_ms: f64,
+    /// The batch that started it, if any.
+    #[serde(default)]
+    pub batch_id: Option<String>,
+    /// Solver rounds made.
+    pub iterations: u32,
+    /// Whether the verifier passed a solution.
+    pub passed: bool,
+    /// The judge's score, once scored.
+    #[serde(default)]
+    pub judge_score: Option<f64>,
+    /// Whether the final answer matched the ground truth (only with a ground truth).
+    #[serde(default)]
+    pub correct: Option<bool>,
+    /// Usage summed over every step.
+    pub usage: Usage,
+    /// Cost in USD of the steps whose price is known; `None` when no price is known.
+    #[serde(default)]
+    pub cost_usd: Option<f64>,
+    /// True when every step's usage was complete and priced.
+    #[serde(default)]
+    pub cost_complete: bool,
+    /// Committed steps.
+    pub step_count: u64,
+}
+
+impl RunRecord {
+    /// A fresh record for a run about to start.
+    pub fn start(
+        run_id: impl Into<String>,
+        config: &PipelineConfig,
+        config_hash: impl Into<String>,
+        problem: impl Into<String>,
+        ground_truth: Option<String>,
+        now_ms: f64,
+    ) -> Self {
+        RunRecord {
+            run_id: run_id.into(),
+            status: RunStatus::Running,
+            message: None,
+            mode: config.mode,
+            config_hash: config_hash.into(),
+            config: Some(config.clone()),
+            problem: problem.into(),
+            ground_truth,
+            created_ms: now_ms,
+            updated_ms: now_ms,
+            batch_id: None,
+            iterations: 0,
+            passed: false,
+            judge_score: None,
+            correct: None,
+            usage: Usage::default(),
+            cost_usd: None,
+            cost_complete: true,
+            step_count: 0,
+        }
+    }
+
+    /// A record for a run read from a JSONL file (ours or the original's), built from its
+    /// entries: status `completed` if a terminal step is there, else `interrupted`. The problem
+    /// comes from the first entry's `input.problem`; the config hash from `metadata.config_hash`
+    /// or, failing that, the run id's last `_` part.
+    pub fn from_entries(run_id: &str, entries: &[TrajectoryEntry], now_ms: f64) -> Self {
+        let totals = StepTotals::of(entries);
+        let problem = entries
+            .iter()
+            .find_map(|e| e.input.get("problem").and_then(Value::as_str))
+            .unwrap_or_default()
+            .to_string();
+        let config_hash = entries
+            .iter()
+            .find_map(|e| e.metadata.get(meta::CONFIG_HASH).and_then(Value::as_str))
+            .map(str::to_string)
+            .unwrap_or_else(|| hash_from_run_id(run_id));
+        let has_verifier = entries
+            .iter()
+            .any(|e| e.role() == Some(AgentRole::Verifier));
+        let status = if entries.iter().any(|e| e.terminal) {
+            RunStatus::Completed
+        } else {
+            RunStatus::Interrupted
+        };
+        let mut record = RunRecord {
+            run_id: run_id.to_string(),
+            status,
+            message: None,
+            mode: if has_verifier {
+                Mode::Debate
+            } else {
+                Mode::Baseline
+            },
+            config_hash,
+            config: None,
+            problem,
+            ground_truth: None,
+            created_ms: now_ms,
+            updated_ms: now_ms,
+            batch_id: None,
+            iterations: 0,
+            passed: false,
+            judge_score: None,
+            correct: None,
+            usage: Usage::default(),
+            cost_usd: None,
+            cost_complete: true,
+            step_count: 0,
+        };
+        record.apply_totals(&totals, now_ms);
+        record
+    }
+
+    /// Copies the totals into the record's summary fields.
+    pub fn apply_totals(&mut self, totals: &StepTotals, now_ms: f64) {
+        self.iterations = totals.iterations;
+        self.passed = totals.passed;
+        self.judge_score = totals.judge_score;
+        self.correct = totals.correct;
+        self.usage = totals.usage;
+        self.cost_usd = totals.cost_usd;
+        self.cost_complete = totals.cost_complete;
+        self.step_count = totals.steps;
+        self.updated_ms = now_ms;
+    }
+}
+
+fn hash_from_run_id(run_id: &str) -> String {
+    // `run_YYYYMMDD_HHMMSS_hash[_n]`: the hash is the fourth `_`-separated part.
+    run_id.split('_').nth(3).unwrap_or_default().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entry(line: &str) -> TrajectoryEntry {
+        serde_json::from_str(line).unwrap()
+    }
+
+    #[test]
+    fn run_id_matches_the_original_form_and_adds_a_suffix_only_when_taken() {
+        // 2026-11-24T21:10:09.123Z
+        let ms = 1_795_554_609_123.0;
+        assert_eq!(
+            run_id(ms, "ab12cd34", |_| false),
+            "run_20261124_211009_ab12cd34"
+        );
+        let taken = [
+            "run_20261124_211009_ab12cd34",
+            "run_20261124_211009_ab12cd34_2",
+        ];
+        assert_eq!(
+            run_id(ms, "ab12cd34", |id| taken.contains(&id)),
+            "run_20261124_211009_ab12cd34_3"
+        );
+    }
+
+    #[test]
+    fn entry_serializes_nulls_and_field_order_like_the_original() {
+        let e = TrajectoryEntry {
+            timestamp: "2026-01-01T00:00:00.000000+00:00".into(),
+            run_id: "run_20260101_000000_0badf00d".into(),
+            step_id: 1,
+            agent: "solver".into(),
+            action: "generate".into(),
+            input: Map::new(),
+            output: Map::new(),
+            metadata: Map::new(),
+            reward: None,
+            terminal: false,
+            success: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"timestamp":"2026-01-01T00:00:00.000000+00:00","run_id":"run_20260101_000000_0badf00d","step_id":1,"agent":"solver","action":"generate","input":{},"output":{},"metadata":{},"reward":null,"terminal":false,"success":null}"#
+        );
+    }
+
+    #[test]
+    fn usage_falls_back_to_the_original_tokens() {
+        let e = entry(
+            r#"{"timestamp":"t","run_id":"r","step_id":1,"agent":"judge","action":"score","input":{},"output":{"score":0.5},"metadata":{"model":"gpt-4o","tokens":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}}}"#,
+        );
+        assert_eq!(
+            e.usage(),
+            Some(Usage {
+                input_tokens: 7,
+                output_tokens: 3,
+                total_tokens: 10,
+                ..Usage::default()
+            })
+        );
+        assert!(e.usage_complete());
+        assert_eq!(e.cost_usd(), None);
+        assert_eq!(e.role(), Some(AgentRole::Judge));
+        assert_eq!(e.iteration(), None);
+    }
+
+    #[test]
+    fn totals_sum_usage_and_cost_and_flag_unknown_prices() {
+        let mut a = entry(
+            r#"{"timestamp":"t","run_id":"r","step_id":1,"agent":"solver","action":"generate","input":{"problem":"p"},"output":{"solution":"4"},"metadata":{"iteration":2,"cost_usd":0.25,"usage":{"input_tokens":10,"output_tokens":5,"total_tokens":15,"cache_read_tokens":4}}}"#,
+        );
+        let b = entry(
+            r#"{"timestamp":"t","run_id":"r","step_id":2,"agent":"judge","action":"score","input":{},"output":{"score":0.75},"metadata":{"cost_usd":0.5},"terminal":true,"success":true,"reward":1.0}"#,
+        );
+        let t = StepTotals::of(&[a.clone(), b.clone()]);
+        assert_eq!(t.steps, 2);
+        assert_eq!(t.iterations, 2);
+        assert_eq!(t.judge_score, Some(0.75));
+        assert_eq!(t.correct, Some(true));
+        assert_eq!(t.usage.cache_read_tokens, 4);
+        assert_eq!(t.cost_usd, Some(0.75));
+        assert!(t.cost_complete);
+        a.metadata.remove(meta::COST_USD);
+        let t = StepTotals::of(&[a, b]);
+        assert_eq!(t.cost_usd, Some(0.5));
+        assert!(!t.cost_complete);
+    }
+
+    #[test]
+    fn record_from_imported_entries_recovers_hash_problem_and_status() {
+        let e = entry(
+            r#"{"timestamp":"t","run_id":"run_20250101_120000_deadbeef","step_id":1,"agent":"solver","action":"generate","input":{"problem":"2+2?","feedback":""},"output":{"solution":"4"},"metadata":{"iteration":1}}"#,
+        );
+        let r = RunRecord::from_entries("run_20250101_120000_deadbeef", &[e], 5.0);
+        assert_eq!(r.config_hash, "deadbeef");
+        assert_eq!(r.problem, "2+2?");
+        assert_eq!(r.status, RunStatus::Interrupted);
+        assert_eq!(r.mode, Mode::Baseline);
+        assert_eq!(r.step_count, 1);
+        assert_eq!(json!(r.status), json!("interrupted"));
+        assert_eq!(json!(RunStatus::BudgetExceeded), json!("budget_exceeded"));
+    }
+}
