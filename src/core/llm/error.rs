@@ -234,6 +234,16 @@ pub enum LlmError {
         /// The last validation error.
         detail: String,
     },
+
+    /// The configured model string names no provider that can be called (checked before any
+    /// request is made).
+    #[error("cannot call model `{model}`: {reason}")]
+    UnknownModel {
+        /// The model string as configured.
+        model: String,
+        /// Why, with what to write instead.
+        reason: String,
+    },
 }
 
 impl LlmError {
@@ -284,7 +294,9 @@ impl LlmError {
     /// The provider id the error is about, when known.
     pub fn provider(&self) -> Option<&str> {
         match self {
-            LlmError::Cancelled | LlmError::InvalidOutput { .. } => None,
+            LlmError::Cancelled
+            | LlmError::InvalidOutput { .. }
+            | LlmError::UnknownModel { .. } => None,
             LlmError::MissingKey { provider }
             | LlmError::Network { provider, .. }
             | LlmError::Timeout { provider, .. }
