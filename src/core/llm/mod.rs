@@ -1,8 +1,13 @@
 //! Calling LLMs: provider adapters (pure request building and response parsing), structured
 //! outputs with validation and re-ask, retries, and the [`AgentLlm`] seam the loop calls through.
 
+pub mod anthropic;
 pub mod chat;
+pub mod cohere;
 pub mod error;
+pub mod gemini;
+pub mod openai;
+pub mod provider;
 pub mod retry;
 pub mod structured;
 pub mod transport;

@@ -1,0 +1,240 @@
+//! Anthropic Messages API.
+//!
+//! API reference: <https://docs.anthropic.com/en/api/messages>.
+
+use serde_json::{json, Map, Value};
+
+use super::chat::{
+    ChatRequest, ChatResponse, ChatRole, FinishKind, HttpRequest, HttpResponse, StructuredMode,
+};
+use super::error::{retry_after_from, ErrorKind, LlmError};
+use super::provider::{
+    endpoint, fallback_detail, is_success, parse_json, safe_name, str_at, u64_at,
+};
+use super::usage::Usage;
+
+/// The provider id used by [`parse_response`] when the caller does not name one.
+pub const DEFAULT_ID: &str = "anthropic";
+
+/// The API version header value this adapter speaks.
+pub const API_VERSION: &str = "2023-06-01";
+
+/// Builds `POST {base_url}/messages`.
+///
+/// - Headers `x-api-key`, `anthropic-version: 2023-06-01`, and
+///   `anthropic-dangerous-direct-browser-access: true`, without which the browser's CORS
+///   preflight is refused.
+/// - The system prompt is the top-level `system` field; `max_tokens` is required.
+/// - Structured output (`Native`, and `JsonObjectSchema` which has no other meaning here): one
+///   tool named after the schema with the schema as `input_schema`, forced with
+///   `tool_choice: {type: "tool", name}`. `PromptOnly` adds nothing.
+pub fn build_request(base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
+    let messages: Vec<Value> = request
+        .messages
+        .iter()
+        .map(|m| {
+            let role = match m.role {
+                ChatRole::User => "user",
+                ChatRole::Assistant => "assistant",
+            };
+            json!({"role": role, "content": m.content})
+        })
+        .collect();
+
+    let mut body = Map::new();
+    body.insert("model".into(), json!(request.model));
+    body.insert("max_tokens".into(), json!(request.max_tokens));
+    body.insert("temperature".into(), json!(request.temperature));
+    if !request.system.is_empty() {
+        body.insert("system".into(), json!(request.system));
+    }
+    body.insert("messages".into(), Value::Array(messages));
+    if let Some(spec) = &request.structured {
+        if spec.mode != StructuredMode::PromptOnly {
+            // NOTE: forcing one tool is Anthropic's documented way to get JSON that follows a
+            // schema. https://docs.anthropic.com/en/docs/build-with-claude/tool-use#json-mode
+            let name = safe_name(&spec.name);
+            body.insert(
+                "tools".into(),
+                json!([{
+                    "name": name,
+                    "description": "Record the answer in exactly this structure.",
+                    "input_schema": spec.schema,
+                }]),
+            );
+            body.insert("tool_choice".into(), json!({"type": "tool", "name": name}));
+        }
+    }
+
+    HttpRequest {
+        method: "POST".to_string(),
+        url: endpoint(base_url, "/messages"),
+        headers: vec![
+            ("content-type".to_string(), "application/json".to_string()),
+            ("x-api-key".to_string(), api_key.to_string()),
+            ("anthropic-version".to_string(), API_VERSION.to_string()),
+            // NOTE: without it a call from a web page gets "401 CORS requests must set
+            // 'anthropic-dangerous-direct-browser-access' header"; the official SDK sends it
+            // when `dangerouslyAllowBrowser` is set.
+            // https://github.com/anthropics/anthropic-sdk-typescript#requirements
+            (
+                "anthropic-dangerous-direct-browser-access".to_string(),
+                "true".to_string(),
+            ),
+        ],
+        body: Value::Object(body).to_string(),
+    }
+}
+
+/// [`parse_response_as`] with the provider id `anthropic` and no clock.
+pub fn parse_response(response: &HttpResponse) -> Result<ChatResponse, LlmError> {
+    parse_response_as(DEFAULT_ID, response, None)
+}
+
+/// Reads a Messages response; errors name `provider`. `now_ms` lets a `Retry-After` HTTP date
+/// count.
+///
+/// The text is the input of the first `tool_use` block serialized as JSON when there is one
+/// (the forced tool call), else the concatenated `text` blocks (`thinking` blocks are skipped).
+pub fn parse_response_as(
+    provider: &str,
+    response: &HttpResponse,
+    now_ms: Option<f64>,
+) -> Result<ChatResponse, LlmError> {
+    if !is_success(response.status) {
+        return Err(parse_error(provider, response, now_ms));
+    }
+    let json = parse_json(provider, &response.body)?;
+    if str_at(&json, "/type") == Some("error") {
+        let (detail, error_type) = error_fields(&json, response);
+        let status = status_for_type(error_type.as_deref()).unwrap_or(500);
+        let kind = classify(status, &detail, error_type.as_deref());
+        return Err(LlmError::from_http(provider, status, kind, &detail, None));
+    }
+    let Some(blocks) = json.get("content").and_then(Value::as_array) else {
+        return Err(LlmError::invalid_response(
+            provider,
+            "no content in the response",
+            &response.body,
+        ));
+    };
+    let tool_input = blocks
+        .iter()
+        .find(|b| str_at(b, "/type") == Some("tool_use"))
+        .and_then(|b| b.get("input"));
+    let text = match tool_input {
+        Some(input) => input.to_string(),
+        None => blocks
+            .iter()
+            .filter(|b| str_at(b, "/type") == Some("text"))
+            .filter_map(|b| str_at(b, "/text"))
+            .collect(),
+    };
+    let finish_reason = str_at(&json, "/stop_reason").map(str::to_string);
+    let finish = match finish_reason.as_deref() {
+        Some("end_turn" | "stop_sequence" | "tool_use") => FinishKind::Stop,
+        // NOTE: `model_context_window_exceeded` also means the output was cut short.
+        // https://docs.anthropic.com/en/api/handling-stop-reasons
+        Some("max_tokens" | "model_context_window_exceeded") => FinishKind::Length,
+        Some("refusal") => FinishKind::Refusal,
+        _ => FinishKind::Other,
+    };
+    let refusal = (finish == FinishKind::Refusal).then(|| {
+        if text.trim().is_empty() {
+            "the model declined to answer (stop_reason: refusal)".to_string()
+        } else {
+            text.clone()
+        }
+    });
+    Ok(ChatResponse {
+        text,
+        finish,
+        finish_reason,
+        usage: usage(&json),
+        refusal,
+    })
+}
+
+/// Normalized usage, or `None` when the response has none.
+///
+/// Anthropic's `input_tokens` excludes cache reads and writes, so all three are added up.
+fn usage(json: &Value) -> Option<Usage> {
+    let u = json.get("usage").filter(|u| u.is_object())?;
+    let uncached = u64_at(u, "/input_tokens");
+    let output = u64_at(u, "/output_tokens");
+    if uncached.is_none() && output.is_none() {
+        return None;
+    }
+    let read = u64_at(u, "/cache_read_input_tokens").unwrap_or(0);
+    let write = u64_at(u, "/cache_creation_input_tokens").unwrap_or(0);
+    let input = uncached.unwrap_or(0) + read + write;
+    let output = output.unwrap_or(0);
+    Some(Usage {
+        input_tokens: input,
+        output_tokens: output,
+        total_tokens: input + output,
+        cache_read_tokens: read,
+        cache_write_tokens: write,
+        // Anthropic folds extended-thinking tokens into `output_tokens` without a breakdown.
+        reasoning_tokens: 0,
+    })
+}
+
+/// Classifies an unsuccessful response from `{"type": "error", "error": {"type", "message"}}`.
+///
+/// Error types: <https://docs.anthropic.com/en/api/errors>.
+pub fn parse_error(provider: &str, response: &HttpResponse, now_ms: Option<f64>) -> LlmError {
+    let json: Value = serde_json::from_str(&response.body).unwrap_or(Value::Null);
+    let (detail, error_type) = error_fields(&json, response);
+    let kind = classify(response.status, &detail, error_type.as_deref());
+    let retry_after = retry_after_from(&response.headers, now_ms);
+    LlmError::from_http(provider, response.status, kind, &detail, retry_after)
+}
+
+fn error_fields(json: &Value, response: &HttpResponse) -> (String, Option<String>) {
+    let error_type = str_at(json, "/error/type").map(str::to_string);
+    let message = str_at(json, "/error/message")
+        .map(str::to_string)
+        .unwrap_or_else(|| fallback_detail(response));
+    (message, error_type)
+}
+
+/// The status Anthropic documents for an error type (for errors that arrive inside a 200).
+fn status_for_type(error_type: Option<&str>) -> Option<u16> {
+    Some(match error_type? {
+        "invalid_request_error" => 400,
+        "authentication_error" => 401,
+        "billing_error" => 402,
+        "permission_error" => 403,
+        "not_found_error" => 404,
+        "request_too_large" => 413,
+        "rate_limit_error" => 429,
+        "api_error" => 500,
+        "overloaded_error" => 529,
+        _ => return None,
+    })
+}
+
+fn classify(status: u16, message: &str, error_type: Option<&str>) -> ErrorKind {
+    let lower = message.to_ascii_lowercase();
+    match error_type {
+        Some("authentication_error") => return ErrorKind::Auth,
+        Some("permission_error") => return ErrorKind::PermissionDenied,
+        Some("billing_error") => return ErrorKind::QuotaExceeded,
+        Some("rate_limit_error") => return ErrorKind::RateLimited,
+        Some("overloaded_error") => return ErrorKind::Overloaded,
+        Some("not_found_error") if lower.starts_with("model:") || lower.contains("model") => {
+            return ErrorKind::ModelNotFound
+        }
+        _ => {}
+    }
+    // NOTE: context overflows are `invalid_request_error`s whose message says so:
+    // "prompt is too long: 208310 tokens > 200000 maximum", or "input length and `max_tokens`
+    // exceed context limit".
+    if (400..500).contains(&status)
+        && (lower.contains("prompt is too long") || lower.contains("exceed context limit"))
+    {
+        return ErrorKind::ContextLength;
+    }
+    ErrorKind::from_status(status)
+}

@@ -1,0 +1,167 @@
+//! Cohere Chat API v2.
+//!
+//! API reference: <https://docs.cohere.com/reference/chat>.
+
+use serde_json::{json, Map, Value};
+
+use super::chat::{
+    ChatRequest, ChatResponse, ChatRole, FinishKind, HttpRequest, HttpResponse, StructuredMode,
+};
+use super::error::{retry_after_from, ErrorKind, LlmError};
+use super::provider::{endpoint, fallback_detail, is_success, parse_json, str_at, u64_at};
+use super::usage::Usage;
+
+/// The provider id used by [`parse_response`] when the caller does not name one.
+pub const DEFAULT_ID: &str = "cohere";
+
+/// Builds `POST {base_url}/chat` with `Authorization: Bearer`.
+///
+/// - The system prompt is the first message, with role `system`.
+/// - Structured output (`Native`, and `JsonObjectSchema` which means the same here):
+///   `response_format: {type: "json_object", json_schema: schema}`. `PromptOnly` adds nothing.
+pub fn build_request(base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
+    let mut messages = Vec::new();
+    if !request.system.is_empty() {
+        messages.push(json!({"role": "system", "content": request.system}));
+    }
+    for message in &request.messages {
+        let role = match message.role {
+            ChatRole::User => "user",
+            ChatRole::Assistant => "assistant",
+        };
+        messages.push(json!({"role": role, "content": message.content}));
+    }
+
+    let mut body = Map::new();
+    body.insert("model".into(), json!(request.model));
+    body.insert("messages".into(), Value::Array(messages));
+    body.insert("temperature".into(), json!(request.temperature));
+    body.insert("max_tokens".into(), json!(request.max_tokens));
+    if let Some(spec) = &request.structured {
+        if spec.mode != StructuredMode::PromptOnly {
+            // NOTE: https://docs.cohere.com/docs/structured-outputs#json-schema-mode
+            body.insert(
+                "response_format".into(),
+                json!({"type": "json_object", "json_schema": spec.schema}),
+            );
+        }
+    }
+
+    HttpRequest {
+        method: "POST".to_string(),
+        url: endpoint(base_url, "/chat"),
+        headers: vec![
+            ("content-type".to_string(), "application/json".to_string()),
+            ("authorization".to_string(), format!("Bearer {api_key}")),
+        ],
+        body: Value::Object(body).to_string(),
+    }
+}
+
+/// [`parse_response_as`] with the provider id `cohere` and no clock.
+pub fn parse_response(response: &HttpResponse) -> Result<ChatResponse, LlmError> {
+    parse_response_as(DEFAULT_ID, response, None)
+}
+
+/// Reads a v2 chat response (`message.content[].text`, `finish_reason`, `usage`); errors name
+/// `provider`. `now_ms` lets a `Retry-After` HTTP date count.
+pub fn parse_response_as(
+    provider: &str,
+    response: &HttpResponse,
+    now_ms: Option<f64>,
+) -> Result<ChatResponse, LlmError> {
+    if !is_success(response.status) {
+        return Err(parse_error(provider, response, now_ms));
+    }
+    let json = parse_json(provider, &response.body)?;
+    let Some(message) = json.get("message").filter(|m| m.is_object()) else {
+        return Err(LlmError::invalid_response(
+            provider,
+            "no message in the response",
+            &response.body,
+        ));
+    };
+    // `thinking` parts of reasoning models are skipped.
+    let text: String = message
+        .get("content")
+        .and_then(Value::as_array)
+        .map(|parts| {
+            parts
+                .iter()
+                .filter(|p| str_at(p, "/type") == Some("text"))
+                .filter_map(|p| str_at(p, "/text"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let finish_reason = str_at(&json, "/finish_reason").map(str::to_string);
+    let finish = match finish_reason.as_deref() {
+        Some("COMPLETE" | "STOP_SEQUENCE") => FinishKind::Stop,
+        Some("MAX_TOKENS") => FinishKind::Length,
+        // NOTE: API v1 reported filtered generations as `ERROR_TOXIC`.
+        // https://docs.cohere.com/v1/reference/chat
+        Some("ERROR_TOXIC") => FinishKind::Refusal,
+        _ => FinishKind::Other,
+    };
+    let refusal = (finish == FinishKind::Refusal)
+        .then(|| "Cohere's safety filter stopped the reply (ERROR_TOXIC)".to_string());
+    Ok(ChatResponse {
+        text,
+        finish,
+        finish_reason,
+        usage: usage(&json),
+        refusal,
+    })
+}
+
+/// Normalized usage, or `None` when the response has none.
+///
+/// Prefers `usage.tokens` (what the model processed) and falls back to `usage.billed_units`;
+/// `usage.cached_tokens` counts the prompt tokens read from Cohere's cache, part of the input.
+fn usage(json: &Value) -> Option<Usage> {
+    let u = json.get("usage").filter(|u| u.is_object())?;
+    let read = |section: &str| {
+        let input = u64_at(u, &format!("/{section}/input_tokens"));
+        let output = u64_at(u, &format!("/{section}/output_tokens"));
+        (input.is_some() || output.is_some()).then(|| (input.unwrap_or(0), output.unwrap_or(0)))
+    };
+    let (input, output) = read("tokens").or_else(|| read("billed_units"))?;
+    let cached = u64_at(u, "/cached_tokens").unwrap_or(0);
+    Some(Usage {
+        input_tokens: input,
+        output_tokens: output,
+        total_tokens: input + output,
+        cache_read_tokens: cached.min(input),
+        cache_write_tokens: 0,
+        reasoning_tokens: 0,
+    })
+}
+
+/// Classifies an unsuccessful response from `{"id", "message"}`.
+///
+/// Statuses and messages: <https://docs.cohere.com/reference/errors>.
+pub fn parse_error(provider: &str, response: &HttpResponse, now_ms: Option<f64>) -> LlmError {
+    let json: Value = serde_json::from_str(&response.body).unwrap_or(Value::Null);
+    let detail = str_at(&json, "/message")
+        .map(str::to_string)
+        .unwrap_or_else(|| fallback_detail(response));
+    let kind = classify(response.status, &detail);
+    let retry_after = retry_after_from(&response.headers, now_ms);
+    LlmError::from_http(provider, response.status, kind, &detail, retry_after)
+}
+
+fn classify(status: u16, message: &str) -> ErrorKind {
+    let lower = message.to_ascii_lowercase();
+    match status {
+        // NOTE: "too many tokens: size limit exceeded by 11326 tokens", "... total number of
+        // tokens in the prompt cannot exceed 4081"; but "too many tokens: max tokens must be
+        // less than or equal to 4096" is about max_tokens alone.
+        400 if lower.starts_with("too many tokens") && !lower.contains("max tokens must") => {
+            ErrorKind::ContextLength
+        }
+        404 if lower.contains("model") => ErrorKind::ModelNotFound,
+        // NOTE: trial keys also have a monthly cap ("limited to 1000 API calls / month") that
+        // no short wait lifts.
+        429 if lower.contains("/ month") || lower.contains("per month") => ErrorKind::QuotaExceeded,
+        _ => ErrorKind::from_status(status),
+    }
+}
