@@ -1,0 +1,70 @@
+//! Reading a file the user picked, with the size checked before anything is read.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Event, File, HtmlInputElement};
+
+use super::js_reason;
+
+/// The largest config file the app reads: 1 MiB (real configs are a few KiB).
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// Why a picked file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileReadError {
+    /// The file is larger than the limit; it was not read.
+    #[error("{file_name} is {size} bytes, over the {max} byte limit for this import; pick a smaller file")]
+    TooLarge {
+        /// The file's name.
+        file_name: String,
+        /// Its size in bytes.
+        size: u64,
+        /// The limit in bytes.
+        max: u64,
+    },
+    /// The browser failed to read it (moved, deleted, or permission revoked since it was picked).
+    #[error("could not read {file_name}: {reason}; pick the file again")]
+    Read {
+        /// The file's name.
+        file_name: String,
+        /// What the browser said.
+        reason: String,
+    },
+}
+
+/// The first file chosen in the `<input type=file>` that fired `event`, if any.
+pub fn picked_file(event: &Event) -> Option<File> {
+    let input: HtmlInputElement = event.target()?.dyn_into().ok()?;
+    input.files()?.get(0)
+}
+
+/// Clears a file input's selection, so that picking the same file again fires `change` again.
+pub fn clear_picked(event: &Event) {
+    if let Some(input) = event
+        .target()
+        .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+    {
+        input.set_value("");
+    }
+}
+
+/// Reads `file`'s bytes, refusing without reading when it is larger than `max_bytes`.
+pub async fn read_bytes(file: &File, max_bytes: u64) -> Result<Vec<u8>, FileReadError> {
+    let file_name = file.name();
+    // File sizes are whole numbers of bytes that fit an f64 exactly up to 2^53.
+    let size = file.size().max(0.0) as u64;
+    if size > max_bytes {
+        return Err(FileReadError::TooLarge {
+            file_name,
+            size,
+            max: max_bytes,
+        });
+    }
+    let buffer = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|e| FileReadError::Read {
+            file_name: file_name.clone(),
+            reason: js_reason(&e),
+        })?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}

@@ -1,0 +1,91 @@
+//! `localStorage`, with a typed error for every way it can fail.
+//!
+//! Browsers may refuse storage altogether (some private modes, storage disabled in site settings)
+//! or refuse a write when the origin's quota is used up; both surface as [`StorageError`].
+
+use web_sys::Storage;
+
+use super::js_reason;
+
+/// Why browser storage could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StorageError {
+    /// The page has no `localStorage` at all.
+    #[error("this browser gives the page no local storage ({reason}); allow site data for this page, or leave private browsing, to keep settings across reloads")]
+    Unavailable {
+        /// What the browser said.
+        reason: String,
+    },
+    /// Reading a key threw.
+    #[error("could not read `{key}` from browser storage: {reason}")]
+    Read {
+        /// The key being read.
+        key: String,
+        /// What the browser said.
+        reason: String,
+    },
+    /// Writing a key threw, usually because the storage quota is used up.
+    #[error("could not save `{key}` in browser storage ({reason}); the site's storage may be full: delete saved configs you no longer need and try again")]
+    Write {
+        /// The key being written.
+        key: String,
+        /// What the browser said.
+        reason: String,
+    },
+    /// Removing a key threw.
+    #[error("could not delete `{key}` from browser storage: {reason}")]
+    Remove {
+        /// The key being removed.
+        key: String,
+        /// What the browser said.
+        reason: String,
+    },
+}
+
+/// The page's `localStorage`.
+#[derive(Debug, Clone)]
+pub struct LocalStorage(Storage);
+
+impl LocalStorage {
+    /// Opens the page's `localStorage`.
+    pub fn open() -> Result<Self, StorageError> {
+        let window = web_sys::window().ok_or_else(|| StorageError::Unavailable {
+            reason: "no window".into(),
+        })?;
+        match window.local_storage() {
+            Ok(Some(storage)) => Ok(Self(storage)),
+            Ok(None) => Err(StorageError::Unavailable {
+                reason: "localStorage is null".into(),
+            }),
+            Err(e) => Err(StorageError::Unavailable {
+                reason: js_reason(&e),
+            }),
+        }
+    }
+
+    /// The value stored under `key`, if any.
+    pub fn get(&self, key: &str) -> Result<Option<String>, StorageError> {
+        self.0.get_item(key).map_err(|e| StorageError::Read {
+            key: key.into(),
+            reason: js_reason(&e),
+        })
+    }
+
+    /// Stores `value` under `key`, replacing what was there.
+    pub fn set(&self, key: &str, value: &str) -> Result<(), StorageError> {
+        self.0
+            .set_item(key, value)
+            .map_err(|e| StorageError::Write {
+                key: key.into(),
+                reason: js_reason(&e),
+            })
+    }
+
+    /// Deletes `key`; deleting a missing key is not an error.
+    pub fn remove(&self, key: &str) -> Result<(), StorageError> {
+        self.0.remove_item(key).map_err(|e| StorageError::Remove {
+            key: key.into(),
+            reason: js_reason(&e),
+        })
+    }
+}
