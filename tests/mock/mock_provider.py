@@ -175,6 +175,7 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def parse_openai(body: dict, route: str, _model: str | None) -> Chat:
+    """Reads an OpenAI-compatible chat completion request; raises RequestInvalid like the API."""
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise RequestInvalid("you must provide a model parameter")
@@ -227,6 +228,7 @@ def _anthropic_content_text(content: Any) -> str:
 
 
 def parse_anthropic(body: dict, route: str, _model: str | None) -> Chat:
+    """Reads an Anthropic Messages request, including a forced tool as structured output."""
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise RequestInvalid("model: Field required")
@@ -261,6 +263,7 @@ def parse_anthropic(body: dict, route: str, _model: str | None) -> Chat:
 
 
 def parse_cohere(body: dict, route: str, _model: str | None) -> Chat:
+    """Reads a Cohere v2 Chat request."""
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise RequestInvalid("invalid request: a model parameter is required for this endpoint.")
@@ -292,6 +295,7 @@ def _either(obj: dict, camel: str, snake: str) -> Any:
 
 
 def parse_gemini(body: dict, route: str, model: str | None) -> Chat:
+    """Reads a Gemini generateContent request; the model comes from the URL path."""
     contents = body.get("contents")
     if not isinstance(contents, list) or not contents:
         raise RequestInvalid("* GenerateContentRequest.contents: contents is not specified")
@@ -357,6 +361,7 @@ def _properties(schema: dict, root: dict) -> dict:
 
 
 def agent_from_schema(schema: dict | None) -> str | None:
+    """The agent whose output the schema describes, judged by its property names."""
     if not isinstance(schema, dict):
         return None
     names = set(_properties(schema, schema))
@@ -374,6 +379,7 @@ _VERIFIER_WORDS = re.compile(r"\bverifier\b|\bverify\b|\bcritique\b|\bcritic\b")
 
 
 def agent_from_text(system: str, prompt_text: str) -> str:
+    """The agent a prompt without a schema is addressed to (a heuristic; defaults to solver)."""
     low = prompt_text.lower()
     # A schema described in the prompt (prompt-only mode) names the fields in quotes.
     if '"passed"' in low or '"critique"' in low:
@@ -391,6 +397,7 @@ def agent_from_text(system: str, prompt_text: str) -> str:
 
 
 def infer_agent(chat: Chat) -> str:
+    """solver, verifier or judge: from the schema if there is one, else from the prompt text."""
     return agent_from_schema(chat.schema) or agent_from_text(chat.pieces[0] if chat.pieces else "", chat.prompt_text)
 
 
@@ -399,6 +406,7 @@ _ANSWER_BARE = re.compile(r"ANSWER=(\S+)")
 
 
 def scripted_answer(prompt_text: str) -> str | None:
+    """The `<text>` of `ANSWER="<text>"` or `ANSWER=<text>` in the prompt, if any."""
     m = _ANSWER_QUOTED.search(prompt_text) or _ANSWER_BARE.search(prompt_text)
     return m.group(1) if m else None
 
@@ -444,6 +452,7 @@ def conform(obj: dict, schema: dict | None) -> dict:
 
 
 def default_reply(agent: str, chat: Chat) -> dict:
+    """The reply an agent gets when no rule matches (see README "Default replies")."""
     if agent == "verifier":
         reply: dict = {
             "passed": True,
@@ -517,6 +526,7 @@ def _deep_merge(base: dict, extra: dict) -> dict:
 
 
 def family_usage(family: str, u: dict, raw: dict | None) -> dict:
+    """The family's usage object for normalized numbers `u`, with `raw` merged in last."""
     p, c = u["prompt_tokens"], u["completion_tokens"]
     cached, written, reasoning = u["cached_tokens"], u["cache_creation_tokens"], u["reasoning_tokens"]
     if family == "openai":
@@ -582,6 +592,7 @@ class Reply:
 
 
 def openai_success(chat: Chat, reply: Reply, usage: dict | None) -> dict:
+    """A `chat.completion` object."""
     if reply.refusal:
         message = {"role": "assistant", "content": None, "refusal": REFUSAL_TEXT, "annotations": []}
     else:
@@ -608,6 +619,7 @@ def openai_success(chat: Chat, reply: Reply, usage: dict | None) -> dict:
 
 
 def anthropic_success(chat: Chat, reply: Reply, usage: dict | None) -> dict:
+    """A Messages API `message` object (text, tool_use, or refusal)."""
     if reply.refusal:
         content: list = []
         stop = "refusal"
@@ -634,6 +646,7 @@ def anthropic_success(chat: Chat, reply: Reply, usage: dict | None) -> dict:
 
 
 def cohere_success(chat: Chat, reply: Reply, usage: dict | None) -> dict:
+    """A Cohere v2 chat response."""
     text = REFUSAL_TEXT if reply.refusal else reply.text
     body = {
         "id": str(uuid.uuid4()),
@@ -646,6 +659,7 @@ def cohere_success(chat: Chat, reply: Reply, usage: dict | None) -> dict:
 
 
 def gemini_success(chat: Chat, reply: Reply, usage: dict | None) -> dict:
+    """A GenerateContentResponse (or a blocked prompt's feedback for a refusal)."""
     if reply.refusal:
         body: dict = {
             "promptFeedback": {
@@ -699,7 +713,9 @@ def _gemini_error(code: int, status: str, message: str, details: list | None = N
     return {"error": error}
 
 
-def error_response(family: str, kind: str, model: str = "", prompt_tokens: int = 0, message: str = "") -> tuple[int, dict]:
+def error_response(
+    family: str, kind: str, model: str = "", prompt_tokens: int = 0, message: str = ""
+) -> tuple[int, dict]:
     """(status, body) of the family's error for `kind`: a fault name, `auth`, or `invalid`."""
     if kind in ("401", "auth"):
         return {
@@ -788,6 +804,7 @@ def error_response(family: str, kind: str, model: str = "", prompt_tokens: int =
 
 
 def models_list(family: str) -> dict:
+    """The family's list-models answer, with a few plausible model names."""
     names = MOCK_MODELS[family]
     if family == "openai":
         return {"object": "list", "data": [
@@ -1408,6 +1425,7 @@ class MockServer(ThreadingHTTPServer):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs the server until SIGTERM or SIGINT; returns the process exit code."""
     parser = argparse.ArgumentParser(description="Mock LLM provider server for Trialogue's tests.")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0 picks a free one)")
     parser.add_argument("--host", default=HOST, help="only 127.0.0.1 is allowed")
