@@ -3,6 +3,7 @@
 
 pub mod anthropic;
 pub mod chat;
+pub mod client;
 pub mod cohere;
 pub mod error;
 pub mod gemini;
