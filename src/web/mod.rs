@@ -3,8 +3,10 @@
 //! Everything here wraps a browser API behind a small typed error, so the UI never handles a raw
 //! `JsValue` and core never sees the browser.
 
+pub mod clock;
 pub mod download;
 pub mod file;
+pub mod http;
 pub mod storage;
 
 use wasm_bindgen::JsValue;

@@ -1,0 +1,184 @@
+//! The browser's [`Transport`]: `fetch` through gloo-net, aborted by an `AbortController` when the
+//! run is cancelled or the request times out.
+//!
+//! Dropping a fetch future does not stop the request, so both cancellation and the timeout go
+//! through the controller; the fetch then rejects with an `AbortError`, which is reported as
+//! [`TransportError::Cancelled`] or [`TransportError::Timeout`] depending on which fired.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use gloo_net::http::{Headers, Method, RequestBuilder};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::AbortController;
+
+use crate::core::cancel::CancelToken;
+use crate::core::llm::chat::{HttpRequest, HttpResponse};
+use crate::core::llm::transport::{Transport, TransportError};
+
+/// Sends requests with the page's `fetch`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BrowserTransport;
+
+impl BrowserTransport {
+    /// A transport using the page's `fetch`.
+    pub fn new() -> Self {
+        Self
+    }
+}
+
+impl Transport for BrowserTransport {
+    async fn send(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+    ) -> Result<HttpResponse, TransportError> {
+        if cancel.is_cancelled() {
+            return Err(TransportError::Cancelled);
+        }
+        let controller = AbortController::new().map_err(|e| {
+            TransportError::Network(format!("cannot create an AbortController: {e:?}"))
+        })?;
+        let abort = Abort::arm(&controller, timeout_ms, cancel);
+
+        let result = fetch(request, &controller).await;
+        // Which of cancel / timeout fired decides how an abort is reported.
+        let timed_out = abort.timed_out.get();
+        drop(abort);
+        result.map_err(|failure| match failure {
+            _ if cancel.is_cancelled() => TransportError::Cancelled,
+            _ if timed_out => TransportError::Timeout,
+            Failure::Js { name, message } if name == "TypeError" => {
+                TransportError::Network(format!(
+                "the request failed before any response arrived ({message}): the server may be \
+                 down or unreachable, the URL wrong, or the server does not allow requests from \
+                 this page (CORS)"
+            ))
+            }
+            Failure::Js { name, message } => TransportError::Network(format!("{name}: {message}")),
+            Failure::Invalid(message) => TransportError::Network(message),
+        })
+    }
+}
+
+/// Why `fetch` failed, before we know whether an abort was ours.
+enum Failure {
+    /// The browser rejected with an error (`TypeError` for network and CORS failures,
+    /// `AbortError` for aborts).
+    Js { name: String, message: String },
+    /// The request could not be built (a header the browser refuses, an unknown method).
+    Invalid(String),
+}
+
+async fn fetch(
+    request: &HttpRequest,
+    controller: &AbortController,
+) -> Result<HttpResponse, Failure> {
+    let method = Method::from_bytes(request.method.as_bytes())
+        .map_err(|_| Failure::Invalid(format!("invalid HTTP method {:?}", request.method)))?;
+    let raw = web_sys::Headers::new()
+        .map_err(|e| Failure::Invalid(format!("cannot create request headers: {e:?}")))?;
+    for (name, value) in &request.headers {
+        // web_sys's append reports a bad header (e.g. a key pasted with a line break) as an
+        // error; gloo's own `header()` would throw instead.
+        raw.append(name, value).map_err(|_| {
+            Failure::Invalid(format!(
+                "the browser refused the header {name:?}: check the API key and custom headers \
+                 for line breaks or non-ASCII characters"
+            ))
+        })?;
+    }
+    let builder = RequestBuilder::new(&request.url)
+        .method(method)
+        .headers(Headers::from_raw(raw))
+        .abort_signal(Some(&controller.signal()));
+    // A GET or HEAD request must not carry a body, even an empty one.
+    let built = if request.body.is_empty() {
+        builder.build()
+    } else {
+        builder.body(request.body.as_str())
+    };
+    let built = built.map_err(gloo_failure)?;
+    let response = built.send().await.map_err(gloo_failure)?;
+    let status = response.status();
+    let headers = response
+        .headers()
+        .entries()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v))
+        .collect();
+    let body = response.text().await.map_err(gloo_failure)?;
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn gloo_failure(error: gloo_net::Error) -> Failure {
+    match error {
+        gloo_net::Error::JsError(js) => Failure::Js {
+            name: js.name,
+            message: js.message,
+        },
+        other => Failure::Invalid(other.to_string()),
+    }
+}
+
+/// Wires one request's abort: to the cancel token, and to a timer. Dropping it disarms both, so
+/// a finished request neither keeps its controller alive in the token nor leaves a timer that
+/// would call a dropped closure.
+struct Abort {
+    timed_out: Rc<Cell<bool>>,
+    controller: Rc<RefCell<Option<AbortController>>>,
+    timer: Option<(i32, Closure<dyn FnMut()>)>,
+}
+
+impl Abort {
+    fn arm(controller: &AbortController, timeout_ms: u64, cancel: &CancelToken) -> Abort {
+        let shared = Rc::new(RefCell::new(Some(controller.clone())));
+        let timed_out = Rc::new(Cell::new(false));
+
+        let on_cancel = shared.clone();
+        cancel.on_cancel(move || {
+            if let Some(c) = on_cancel.borrow_mut().take() {
+                c.abort();
+            }
+        });
+
+        let on_timeout = shared.clone();
+        let flag = timed_out.clone();
+        let closure = Closure::<dyn FnMut()>::new(move || {
+            if let Some(c) = on_timeout.borrow_mut().take() {
+                flag.set(true);
+                c.abort();
+            }
+        });
+        // setTimeout takes an i32; longer waits are clamped (about 24.8 days).
+        let delay = i32::try_from(timeout_ms).unwrap_or(i32::MAX);
+        let timer = web_sys::window().and_then(|w| {
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                closure.as_ref().unchecked_ref(),
+                delay,
+            )
+            .ok()
+        });
+        Abort {
+            timed_out,
+            controller: shared,
+            timer: timer.map(|handle| (handle, closure)),
+        }
+    }
+}
+
+impl Drop for Abort {
+    fn drop(&mut self) {
+        self.controller.borrow_mut().take();
+        if let Some((handle, _closure)) = self.timer.take() {
+            if let Some(window) = web_sys::window() {
+                window.clear_timeout_with_handle(handle);
+            }
+        }
+    }
+}
