@@ -50,13 +50,12 @@ impl Transport for BrowserTransport {
         result.map_err(|failure| match failure {
             _ if cancel.is_cancelled() => TransportError::Cancelled,
             _ if timed_out => TransportError::Timeout,
-            Failure::Js { name, message } if name == "TypeError" => {
-                TransportError::Network(format!(
-                "the request failed before any response arrived ({message}): the server may be \
-                 down or unreachable, the URL wrong, or the server does not allow requests from \
-                 this page (CORS)"
-            ))
-            }
+            // NOTE: fetch rejects with a bare TypeError for every failure before a response
+            // (offline, DNS, refused connection, CORS); the page cannot tell them apart.
+            // https://fetch.spec.whatwg.org/#concept-network-error
+            Failure::Js { name, message } if name == "TypeError" => TransportError::Network(
+                format!("{message} (no response; a CORS block looks the same to the page)"),
+            ),
             Failure::Js { name, message } => TransportError::Network(format!("{name}: {message}")),
             Failure::Invalid(message) => TransportError::Network(message),
         })
