@@ -37,7 +37,7 @@ use crate::core::role::AgentRole;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientOptions {
     /// Re-asks after an invalid reply, on top of the first request (default 2, so at most three
-    /// replies per call, as the original's re-ask limit).
+    /// replies per call).
     pub max_reasks: u32,
     /// Transport retries of each request (default: 3 attempts, 2–10 s backoff).
     pub retry: RetryPolicy,
