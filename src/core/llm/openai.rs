@@ -69,7 +69,7 @@ pub fn build_request(base_url: &str, api_key: &str, request: &ChatRequest) -> Ht
             }
             StructuredMode::JsonObjectSchema => {
                 // NOTE: llama-cpp-python's server turns this schema into a grammar.
-                // https://llama-cpp-python.readthedocs.io/en/latest/server/#json-schema-mode
+                // https://github.com/abetlen/llama-cpp-python#json-schema-mode
                 body.insert(
                     "response_format".into(),
                     json!({"type": "json_object", "schema": spec.schema}),
