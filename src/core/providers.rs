@@ -289,38 +289,6 @@ impl ProviderRegistry {
         self.providers.retain(|p| p.builtin || p.id != id);
         self.providers.len() != before
     }
-
-    /// Splits a configured model string into its provider and the model name that provider's API
-    /// knows, following LiteLLM's conventions:
-    ///
-    /// - `provider_id/model` for any registered id (`local/smollm2-135m`,
-    ///   `openrouter/meta-llama/llama-3-8b`);
-    /// - bare names by family: `claude-*` → anthropic, `gemini-*` → gemini, `command*` → cohere,
-    ///   anything else → openai (LiteLLM's default for `gpt-4o`, `o3-mini`, ...).
-    pub fn resolve_model<'a>(&'a self, model: &str) -> Option<(&'a ProviderSettings, String)> {
-        let model = model.trim();
-        if let Some((prefix, rest)) = model.split_once('/') {
-            if let Some(provider) = self.get(prefix) {
-                if !rest.is_empty() {
-                    return Some((provider, rest.to_string()));
-                }
-            }
-        }
-        let lower = model.to_ascii_lowercase();
-        let family = if lower.starts_with("claude-") {
-            "anthropic"
-        } else if lower.starts_with("gemini-") || lower.starts_with("models/gemini-") {
-            "gemini"
-        } else if lower.starts_with("command") {
-            "cohere"
-        } else {
-            "openai"
-        };
-        if model.is_empty() {
-            return None;
-        }
-        self.get(family).map(|p| (p, model.to_string()))
-    }
 }
 
 #[cfg(test)]
@@ -510,38 +478,5 @@ mod tests {
         assert!(!reg.remove_custom("nope"));
         assert!(reg.remove_custom("mine"));
         assert_eq!(reg.custom_ids(), ["other"]);
-    }
-
-    #[test]
-    fn resolves_model_strings() {
-        let mut reg = ProviderRegistry::builtin();
-        reg.upsert(custom("my-vllm", "http://localhost:8000/v1"));
-        let r = |m: &str| reg.resolve_model(m).map(|(p, name)| (p.id.clone(), name));
-        let pair = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
-        assert_eq!(r("openai/gpt-4o"), pair("openai", "gpt-4o"));
-        assert_eq!(r("gpt-4o-mini"), pair("openai", "gpt-4o-mini"));
-        assert_eq!(
-            r("claude-sonnet-4-5"),
-            pair("anthropic", "claude-sonnet-4-5")
-        );
-        assert_eq!(
-            r("anthropic/claude-3-5-haiku"),
-            pair("anthropic", "claude-3-5-haiku")
-        );
-        assert_eq!(
-            r("gemini/gemini-2.5-flash"),
-            pair("gemini", "gemini-2.5-flash")
-        );
-        assert_eq!(r("gemini-2.5-pro"), pair("gemini", "gemini-2.5-pro"));
-        assert_eq!(r("command-r-plus"), pair("cohere", "command-r-plus"));
-        assert_eq!(r("local/smollm2-135m"), pair("local", "smollm2-135m"));
-        assert_eq!(r("my-vllm/qwen2.5"), pair("my-vllm", "qwen2.5"));
-        assert_eq!(
-            r("openrouter/meta-llama/llama-3-8b"),
-            pair("openrouter", "meta-llama/llama-3-8b")
-        );
-        // An unknown prefix is part of an OpenAI-style model name.
-        assert_eq!(r("ft:gpt-4o/x"), pair("openai", "ft:gpt-4o/x"));
-        assert_eq!(r(""), None);
     }
 }
