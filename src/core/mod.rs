@@ -18,4 +18,5 @@ pub mod providers;
 pub mod answer;
 pub mod jsonl;
 pub mod pipeline;
+pub mod scripted;
 pub mod trajectory;
