@@ -1,1 +1,571 @@
-//! (in progress)
+//! The agent loop: solver → verifier → … → judge, with the original's semantics, every step
+//! committed to a [`TrajectorySink`] before the next call, and resumable from what was committed.
+//!
+//! Debate mode: for iteration 1..=`max_iterations` the solver generates (feedback: empty the
+//! first time, then the last critique); if it produced a non-empty solution the verifier
+//! validates it. The loop stops when the verifier passes, when the iterations run out, or when
+//! the critiques go circular ([`state::is_circular`]); otherwise the critique becomes the next
+//! feedback. A failed solver step leaves the solution empty and skips the verifier; a failed
+//! verifier step counts as not passed. The judge always scores the final solution; a failed
+//! judge step scores 0.0. Baseline mode: one solver step, then the judge.
+//!
+//! Failed calls are logged as steps (`output: {error_type, error_message}`) and the run goes on,
+//! as in the original. What stops a run early: cancellation (`cancelled`), a [`CallGate`]
+//! refusal (`budget_exceeded`), a storage failure or a prompt that cannot be rendered
+//! (`failed`). Stopped runs can be continued with [`Pipeline::resume`].
+//!
+//! ## Reward and success
+//! The judge's step is always the terminal one (`terminal: true`). With a ground truth, the
+//! final solution's answer is checked ([`crate::core::answer::check_solution`]) and the terminal
+//! step carries `reward` 1.0 / 0.0 and `success` true / false. Without a ground truth both stay
+//! `null`: the judge's score is a different signal (a rubric grade, not correctness), already
+//! logged in the judge's output, and training code that filters on `success` or `reward` must not
+//! mistake it for a checked answer.
+
+pub mod events;
+pub mod hooks;
+pub mod state;
+
+pub use events::{PipelineEvent, RunOutcome, RunSummary, StopReason};
+pub use hooks::{
+    AllowAll, CallGate, GateRefusal, MemorySink, NoListener, NoPricing, PipelineListener,
+    SinkError, StepPricer, TrajectorySink,
+};
+pub use state::{LoopState, NextStep, ResumeError};
+
+use serde_json::{json, Map, Value};
+
+use crate::core::answer::{check_solution, extract_answer};
+use crate::core::cancel::CancelToken;
+use crate::core::clock::{iso8601_utc, Clock};
+use crate::core::config::{Mode, PipelineConfig};
+use crate::core::llm::{
+    AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord, LlmError,
+    Usage,
+};
+use crate::core::outputs::{JudgeOutput, SolverOutput, VerifierOutput};
+use crate::core::role::AgentRole;
+use crate::core::template::{self, placeholders, TemplateError};
+use crate::core::trajectory::{
+    error_output, meta, RunStatus, StepTotals, TokenUsage, TrajectoryEntry,
+};
+
+/// What a run is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunInput {
+    /// The run id (see [`crate::core::trajectory::run_id`]).
+    pub run_id: String,
+    /// The problem text, given to every agent as `{problem}`.
+    pub problem: String,
+    /// The expected final answer, if known; enables reward and success.
+    pub ground_truth: Option<String>,
+}
+
+/// One configured pipeline, ready to run problems.
+///
+/// Borrowed pieces: the config, the LLM, the clock, the sink; optional hooks default to no
+/// pricing, no gate, no listener and a token nobody cancels.
+pub struct Pipeline<'a, L, C, S> {
+    config: &'a PipelineConfig,
+    config_hash: String,
+    llm: &'a L,
+    clock: &'a C,
+    sink: &'a S,
+    pricer: &'a dyn StepPricer,
+    gate: &'a dyn CallGate,
+    listener: &'a dyn PipelineListener,
+    cancel: CancelToken,
+}
+
+/// How one call ended, before it becomes an entry.
+struct Settled {
+    output: Map<String, Value>,
+    /// Solver: the solution; verifier: (passed, critique); judge: scored.
+    outcome: Outcome,
+    usage: Usage,
+    usage_complete: bool,
+    attempts: Vec<AttemptRecord>,
+    provider: Option<String>,
+    finish_reason: Option<String>,
+    latency_ms: f64,
+    cost_usd: Option<f64>,
+}
+
+enum Outcome {
+    Solution(String),
+    Verdict(bool, String),
+    Scored,
+    Failed,
+}
+
+/// Running sums for the summary: committed steps plus calls that never became one.
+struct Ledger {
+    totals: StepTotals,
+    extra_usage: Usage,
+    extra_cost: Option<f64>,
+    extra_complete: bool,
+}
+
+impl Ledger {
+    fn spent_uncommitted(&mut self, usage: &Usage, cost: Option<f64>) {
+        self.extra_usage.add(usage);
+        match cost {
+            Some(c) => *self.extra_cost.get_or_insert(0.0) += c,
+            None if usage.total_tokens > 0 => self.extra_complete = false,
+            None => {}
+        }
+    }
+}
+
+impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
+    /// A pipeline for `config`, whose hash (`PipelineConfig::config_hash`) is `config_hash`.
+    pub fn new(
+        config: &'a PipelineConfig,
+        config_hash: impl Into<String>,
+        llm: &'a L,
+        clock: &'a C,
+        sink: &'a S,
+    ) -> Self {
+        Pipeline {
+            config,
+            config_hash: config_hash.into(),
+            llm,
+            clock,
+            sink,
+            pricer: &NoPricing,
+            gate: &AllowAll,
+            listener: &NoListener,
+            cancel: CancelToken::new(),
+        }
+    }
+
+    /// Prices each step (`metadata.cost_usd` and the summary's cost).
+    pub fn with_pricer(mut self, pricer: &'a dyn StepPricer) -> Self {
+        self.pricer = pricer;
+        self
+    }
+
+    /// Asks `gate` before every call (budgets).
+    pub fn with_gate(mut self, gate: &'a dyn CallGate) -> Self {
+        self.gate = gate;
+        self
+    }
+
+    /// Reports progress to `listener`.
+    pub fn with_listener(mut self, listener: &'a dyn PipelineListener) -> Self {
+        self.listener = listener;
+        self
+    }
+
+    /// Stops the run when `cancel` fires.
+    pub fn with_cancel(mut self, cancel: CancelToken) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    /// Runs a problem from the first step.
+    pub async fn run(&self, input: &RunInput) -> RunOutcome {
+        let state = LoopState::new(self.config.mode, self.config.max_iterations);
+        self.drive(input, state, Vec::new()).await
+    }
+
+    /// Continues a run from its committed entries (any order; they are sorted by step id),
+    /// making only the steps that are missing. A run whose judge has scored is returned as it
+    /// is, without any call.
+    pub async fn resume(
+        &self,
+        input: &RunInput,
+        mut committed: Vec<TrajectoryEntry>,
+    ) -> Result<RunOutcome, ResumeError> {
+        committed.sort_by_key(|e| e.step_id);
+        let state = LoopState::replay(
+            self.config.mode,
+            self.config.max_iterations,
+            &input.run_id,
+            &committed,
+        )?;
+        Ok(self.drive(input, state, committed).await)
+    }
+
+    async fn drive(
+        &self,
+        input: &RunInput,
+        mut state: LoopState,
+        mut entries: Vec<TrajectoryEntry>,
+    ) -> RunOutcome {
+        let mut ledger = Ledger {
+            totals: StepTotals::of(&entries),
+            extra_usage: Usage::default(),
+            extra_cost: None,
+            extra_complete: true,
+        };
+        let (status, message) = 'run: {
+            if let Err(message) = self.check_templates() {
+                break 'run (RunStatus::Failed, Some(message));
+            }
+            loop {
+                let next = state.next;
+                let Some(role) = next.role() else {
+                    break 'run (RunStatus::Completed, None);
+                };
+                if self.cancel.is_cancelled() {
+                    break 'run (RunStatus::Cancelled, Some(cancelled_message(entries.len())));
+                }
+                let (call, step_input) = match self.prepare(role, &state, &input.problem) {
+                    Ok(prepared) => prepared,
+                    Err(e) => {
+                        let message = format!("the {role} prompt could not be rendered: {e}");
+                        break 'run (RunStatus::Failed, Some(message));
+                    }
+                };
+                if let Err(refusal) = self.gate.before_call(&call) {
+                    let message = format!("stopped before {next}: {refusal}");
+                    break 'run (RunStatus::BudgetExceeded, Some(message));
+                }
+                let step_id = entries.len() as u64 + 1;
+                self.listener.on_event(&PipelineEvent::StepStarted {
+                    step_id,
+                    agent: role,
+                    iteration: next.iteration(),
+                });
+                let started = self.clock.now_ms();
+                let result = self.llm.complete(&call, &self.cancel).await;
+                let settled = match result {
+                    Err(e)
+                        if matches!(e.error, LlmError::Cancelled) || self.cancel.is_cancelled() =>
+                    {
+                        let cost = self.price_failure(&call, &e);
+                        self.gate.after_call(&call, &e.usage, cost);
+                        ledger.spent_uncommitted(&e.usage, cost);
+                        break 'run (RunStatus::Cancelled, Some(cancelled_message(entries.len())));
+                    }
+                    Err(e) => self.settle_failure(&call, e, self.clock.now_ms() - started),
+                    Ok(completion) => self.settle_success(role, completion),
+                };
+                self.gate
+                    .after_call(&call, &settled.usage, settled.cost_usd);
+                match (&settled.outcome, next) {
+                    (Outcome::Solution(s), NextStep::Solver { iteration }) => {
+                        state.after_solver(iteration, Some(s))
+                    }
+                    (_, NextStep::Solver { iteration }) => state.after_solver(iteration, None),
+                    (Outcome::Verdict(passed, critique), NextStep::Verifier { iteration }) => {
+                        state.after_verifier(iteration, Some((*passed, critique)))
+                    }
+                    (_, NextStep::Verifier { iteration }) => state.after_verifier(iteration, None),
+                    _ => state.after_judge(),
+                }
+                let mut entry = self.entry(
+                    input,
+                    step_id,
+                    role,
+                    next.iteration(),
+                    step_input,
+                    &call,
+                    &settled,
+                );
+                if role == AgentRole::Judge {
+                    entry.terminal = true;
+                    if let Some(truth) = &input.ground_truth {
+                        let check = check_solution(&state.solution, truth);
+                        entry.reward = Some(if check.correct { 1.0 } else { 0.0 });
+                        entry.success = Some(check.correct);
+                    }
+                }
+                if let Err(e) = self.sink.append(&entry).await {
+                    ledger.spent_uncommitted(&settled.usage, settled.cost_usd);
+                    let message = format!(
+                        "storage failed: step {step_id} ({role}) could not be saved ({e}); the {} \
+                         earlier steps are saved, and the run can be resumed once storage works",
+                        entries.len()
+                    );
+                    break 'run (RunStatus::Failed, Some(message));
+                }
+                ledger.totals.add(&entry);
+                entries.push(entry.clone());
+                self.listener.on_event(&PipelineEvent::StepFinished {
+                    entry,
+                    usage: settled.usage,
+                    cost_usd: settled.cost_usd,
+                    latency_ms: settled.latency_ms,
+                });
+            }
+        };
+        let summary = self.summary(input, &state, &ledger, status, message);
+        self.listener.on_event(&PipelineEvent::RunFinished {
+            summary: summary.clone(),
+        });
+        RunOutcome { summary, entries }
+    }
+
+    fn check_templates(&self) -> Result<(), String> {
+        let c = self.config;
+        let mut prompts = vec![(
+            AgentRole::Solver,
+            &c.solver.prompt_template,
+            placeholders::SOLVER,
+        )];
+        if c.mode == Mode::Debate {
+            prompts.push((
+                AgentRole::Verifier,
+                &c.verifier.prompt_template,
+                placeholders::VERIFIER,
+            ));
+        }
+        prompts.push((
+            AgentRole::Judge,
+            &c.judge.prompt_template,
+            placeholders::JUDGE,
+        ));
+        for (role, prompt, allowed) in prompts {
+            template::check(prompt, allowed)
+                .map_err(|e| format!("the {role} prompt cannot be used: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// The call for the next step, and the step's `input` object.
+    fn prepare(
+        &self,
+        role: AgentRole,
+        state: &LoopState,
+        problem: &str,
+    ) -> Result<(AgentCall, Map<String, Value>), TemplateError> {
+        let c = self.config;
+        let (settings, user_prompt, input) = match role {
+            AgentRole::Solver => {
+                let vars = [("problem", problem), ("feedback", state.feedback.as_str())];
+                let prompt = template::render(&c.solver.prompt_template, &vars)?;
+                (
+                    (
+                        &c.solver.model,
+                        &c.solver.system_prompt,
+                        c.solver.temperature,
+                        c.solver.max_tokens,
+                    ),
+                    prompt,
+                    json!({"problem": problem, "feedback": state.feedback}),
+                )
+            }
+            AgentRole::Verifier => {
+                let vars = [("problem", problem), ("solution", state.solution.as_str())];
+                let prompt = template::render(&c.verifier.prompt_template, &vars)?;
+                (
+                    (
+                        &c.verifier.model,
+                        &c.verifier.system_prompt,
+                        c.verifier.temperature,
+                        c.verifier.max_tokens,
+                    ),
+                    prompt,
+                    json!({"problem": problem, "solution": state.solution}),
+                )
+            }
+            AgentRole::Judge => {
+                let vars = [
+                    ("problem", problem),
+                    ("solution", state.solution.as_str()),
+                    ("rubric", c.judge.scoring_rubric.as_str()),
+                ];
+                let prompt = template::render(&c.judge.prompt_template, &vars)?;
+                (
+                    (
+                        &c.judge.model,
+                        &c.judge.system_prompt,
+                        c.judge.temperature,
+                        c.judge.max_tokens,
+                    ),
+                    prompt,
+                    json!({"problem": problem, "solution": state.solution}),
+                )
+            }
+        };
+        let (model, system_prompt, temperature, max_tokens) = settings;
+        let call = AgentCall {
+            role,
+            model: model.clone(),
+            system_prompt: system_prompt.clone(),
+            user_prompt,
+            temperature,
+            max_tokens,
+        };
+        Ok((call, into_object(input)))
+    }
+
+    fn settle_success(&self, role: AgentRole, c: AgentCompletion) -> Settled {
+        let parsed = match role {
+            AgentRole::Solver => serde_json::from_value::<SolverOutput>(c.output.clone())
+                .map(|o| (Outcome::Solution(o.solution.clone()), json!(o))),
+            AgentRole::Verifier => serde_json::from_value::<VerifierOutput>(c.output.clone())
+                .map(|o| (Outcome::Verdict(o.passed, o.critique.clone()), json!(o))),
+            AgentRole::Judge => serde_json::from_value::<JudgeOutput>(c.output.clone())
+                .map(|o| (Outcome::Scored, json!(o))),
+        };
+        let cost_usd = self.pricer.price(&c.provider, &c.model, &c.usage);
+        let (outcome, output) = match parsed {
+            Ok((outcome, output)) => (outcome, into_object(output)),
+            Err(e) => (
+                Outcome::Failed,
+                error_object(
+                    "invalid_output",
+                    &format!("the {role}'s output does not have the expected fields: {e}"),
+                ),
+            ),
+        };
+        Settled {
+            output,
+            outcome,
+            usage: c.usage,
+            usage_complete: c.usage_complete,
+            attempts: c.attempts,
+            provider: Some(c.provider),
+            finish_reason: c.finish_reason,
+            latency_ms: c.latency_ms,
+            cost_usd,
+        }
+    }
+
+    fn price_failure(&self, call: &AgentCall, e: &AgentCallError) -> Option<f64> {
+        self.pricer
+            .price(e.error.provider().unwrap_or(""), &call.model, &e.usage)
+    }
+
+    fn settle_failure(&self, call: &AgentCall, e: AgentCallError, latency_ms: f64) -> Settled {
+        let cost_usd = self.price_failure(call, &e);
+        // A request that failed outright (HTTP error, timeout) was not billed, so its missing
+        // usage leaves nothing unknown; one that got a reply without usage does.
+        let usage_complete = e
+            .attempts
+            .iter()
+            .all(|a| a.usage.is_some() || a.error.is_some());
+        Settled {
+            output: error_object(&error_type(&e.error), &e.error.to_string()),
+            outcome: Outcome::Failed,
+            usage: e.usage,
+            usage_complete,
+            provider: e.error.provider().map(str::to_string),
+            attempts: e.attempts,
+            finish_reason: None,
+            latency_ms,
+            cost_usd,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn entry(
+        &self,
+        input: &RunInput,
+        step_id: u64,
+        role: AgentRole,
+        iteration: Option<u32>,
+        step_input: Map<String, Value>,
+        call: &AgentCall,
+        s: &Settled,
+    ) -> TrajectoryEntry {
+        let mut metadata = Map::new();
+        if let Some(iteration) = iteration {
+            metadata.insert(meta::ITERATION.into(), json!(iteration));
+        }
+        metadata.insert(meta::MODEL.into(), json!(call.model));
+        metadata.insert(meta::TOKENS.into(), json!(TokenUsage::from(&s.usage)));
+        metadata.insert(meta::PROVIDER.into(), json!(s.provider));
+        metadata.insert(meta::LATENCY_MS.into(), json!(s.latency_ms));
+        metadata.insert(meta::ATTEMPTS.into(), json!(s.attempts));
+        let reasks = s
+            .attempts
+            .iter()
+            .filter(|a| a.kind == AttemptKind::Reask)
+            .count();
+        metadata.insert(meta::REASKS.into(), json!(reasks));
+        metadata.insert(meta::USAGE.into(), json!(s.usage));
+        metadata.insert(meta::USAGE_COMPLETE.into(), json!(s.usage_complete));
+        metadata.insert(meta::COST_USD.into(), json!(s.cost_usd));
+        metadata.insert(meta::CONFIG_HASH.into(), json!(self.config_hash));
+        metadata.insert(meta::FINISH_REASON.into(), json!(s.finish_reason));
+        TrajectoryEntry {
+            timestamp: iso8601_utc(self.clock.now_ms()),
+            run_id: input.run_id.clone(),
+            step_id,
+            agent: role.as_str().to_string(),
+            action: role.action().to_string(),
+            input: step_input,
+            output: s.output.clone(),
+            metadata,
+            reward: None,
+            terminal: false,
+            success: None,
+        }
+    }
+
+    fn summary(
+        &self,
+        input: &RunInput,
+        state: &LoopState,
+        ledger: &Ledger,
+        status: RunStatus,
+        message: Option<String>,
+    ) -> RunSummary {
+        let totals = &ledger.totals;
+        let cost_usd = match (totals.cost_usd, ledger.extra_cost) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+        };
+        RunSummary {
+            run_id: input.run_id.clone(),
+            status,
+            message,
+            stop_reason: state.stop_reason,
+            iterations: state.iterations,
+            passed: state.passed,
+            final_solution: state.solution.clone(),
+            judge_score: totals.judge_score,
+            extracted_answer: input
+                .ground_truth
+                .as_ref()
+                .and_then(|_| extract_answer(&state.solution)),
+            correct: totals.correct,
+            usage: totals.usage + ledger.extra_usage,
+            cost_usd,
+            cost_complete: totals.cost_complete && ledger.extra_complete,
+            steps: totals.steps,
+        }
+    }
+}
+
+fn cancelled_message(saved: usize) -> String {
+    format!("cancelled; the {saved} steps made so far are saved and the run can be resumed")
+}
+
+/// The error's variant name (`RateLimited`, `Timeout`, …), in the role the exception class name
+/// played in the original's error steps. Read from `Debug` so that variants added to
+/// [`LlmError`] later need no change here.
+fn error_type(error: &LlmError) -> String {
+    let debug = format!("{error:?}");
+    let name: String = debug
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    if name.is_empty() {
+        "LlmError".to_string()
+    } else {
+        name
+    }
+}
+
+fn error_object(error_type: &str, message: &str) -> Map<String, Value> {
+    let mut output = Map::new();
+    output.insert(error_output::ERROR_TYPE.into(), json!(error_type));
+    output.insert(error_output::ERROR_MESSAGE.into(), json!(message));
+    output
+}
+
+fn into_object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        other => {
+            let mut map = Map::new();
+            map.insert("value".into(), other);
+            map
+        }
+    }
+}

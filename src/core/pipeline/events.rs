@@ -1,0 +1,93 @@
+//! What the loop reports: progress events while it runs, and the summary when it stops.
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::llm::Usage;
+use crate::core::role::AgentRole;
+use crate::core::trajectory::{RunStatus, TrajectoryEntry};
+
+/// Something that happened during a run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PipelineEvent {
+    /// An agent call is about to be made (after the gate allowed it).
+    StepStarted {
+        /// The step id it will get when committed.
+        step_id: u64,
+        /// Which agent.
+        agent: AgentRole,
+        /// The solver/verifier round (`None` for the judge).
+        iteration: Option<u32>,
+    },
+    /// A step was committed to the sink.
+    StepFinished {
+        /// The stored entry (an error step when the call failed).
+        entry: TrajectoryEntry,
+        /// What the call used, re-asks and retries included.
+        usage: Usage,
+        /// What it cost, `None` when the price is unknown.
+        cost_usd: Option<f64>,
+        /// Wall time of the call in milliseconds.
+        latency_ms: f64,
+    },
+    /// The run stopped, for whatever reason.
+    RunFinished {
+        /// How it ended.
+        summary: RunSummary,
+    },
+}
+
+/// Why the solver/verifier loop ended (before the judge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The verifier passed the solution.
+    Passed,
+    /// `max_iterations` rounds were made without a pass.
+    MaxIterations,
+    /// The critiques started repeating themselves.
+    Circular,
+    /// Baseline mode: one solver call, no verifier.
+    Baseline,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// The run.
+    pub run_id: String,
+    /// `completed`, or why not.
+    pub status: RunStatus,
+    /// For a run that did not complete: what happened, as a sentence.
+    pub message: Option<String>,
+    /// Why the solver/verifier loop ended, once it has.
+    pub stop_reason: Option<StopReason>,
+    /// Solver rounds made.
+    pub iterations: u32,
+    /// Whether the verifier passed a solution.
+    pub passed: bool,
+    /// The solution the judge scored (or the latest one, if the run stopped early).
+    pub final_solution: String,
+    /// The judge's score (0.0 when the judge call failed), once scored.
+    pub judge_score: Option<f64>,
+    /// The answer extracted from the final solution, when a ground truth was given.
+    pub extracted_answer: Option<String>,
+    /// Whether it matched the ground truth (only with a ground truth, once scored).
+    pub correct: Option<bool>,
+    /// Usage over every call, including calls whose step was never committed (cancelled).
+    pub usage: Usage,
+    /// Cost in USD of the calls whose price is known; `None` when none is.
+    pub cost_usd: Option<f64>,
+    /// True when every call's usage was complete and priced.
+    pub cost_complete: bool,
+    /// Committed steps, earlier sessions of a resumed run included.
+    pub steps: u64,
+}
+
+/// The result of [`run`](super::Pipeline::run) or [`resume`](super::Pipeline::resume).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    /// How it ended.
+    pub summary: RunSummary,
+    /// Every committed step of the run, in order (a resumed run's earlier steps included).
+    pub entries: Vec<TrajectoryEntry>,
+}

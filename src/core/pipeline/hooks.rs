@@ -1,0 +1,149 @@
+//! The seams the loop is plugged into: where steps are stored ([`TrajectorySink`]), what a step
+//! costs ([`StepPricer`]), whether a call may be made ([`CallGate`]), and who hears about
+//! progress ([`PipelineListener`]). Each has a do-nothing default so a caller only supplies
+//! what it needs.
+
+use std::cell::RefCell;
+
+use crate::core::llm::{AgentCall, Usage};
+use crate::core::trajectory::TrajectoryEntry;
+
+use super::events::PipelineEvent;
+
+/// Storing a step failed; the run stops, since a step that is not stored cannot be resumed from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SinkError {
+    /// What the storage reported (e.g. "QuotaExceededError: the browser's storage is full").
+    pub message: String,
+}
+
+impl SinkError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        SinkError {
+            message: message.into(),
+        }
+    }
+}
+
+/// Where committed steps go (IndexedDB in the browser, memory in tests).
+///
+/// The loop awaits each `append` before it starts the next LLM call, so a crash or a closed tab
+/// loses at most the step in flight, as the original's flushed JSONL did.
+// Futures are not `Send` in the browser, by design.
+#[allow(async_fn_in_trait)]
+pub trait TrajectorySink {
+    /// Stores one step durably; `Ok` means it survives a reload.
+    async fn append(&self, entry: &TrajectoryEntry) -> Result<(), SinkError>;
+}
+
+/// A sink that keeps the steps in memory.
+#[derive(Debug, Default)]
+pub struct MemorySink {
+    entries: RefCell<Vec<TrajectoryEntry>>,
+}
+
+impl MemorySink {
+    /// An empty sink.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every step stored so far, in order.
+    pub fn entries(&self) -> Vec<TrajectoryEntry> {
+        self.entries.borrow().clone()
+    }
+}
+
+impl TrajectorySink for MemorySink {
+    async fn append(&self, entry: &TrajectoryEntry) -> Result<(), SinkError> {
+        self.entries.borrow_mut().push(entry.clone());
+        Ok(())
+    }
+}
+
+impl<T: TrajectorySink + ?Sized> TrajectorySink for &T {
+    async fn append(&self, entry: &TrajectoryEntry) -> Result<(), SinkError> {
+        (**self).append(entry).await
+    }
+}
+
+/// Prices a step from its normalized usage.
+pub trait StepPricer {
+    /// The cost in USD, or `None` when the price of this model is unknown (never a made-up 0).
+    ///
+    /// For a successful call `provider` is the provider id that served it and `model` the model
+    /// name sent to its API. For a failed call the provider is the one the error names, or `""`
+    /// when unknown, and `model` is the configured model string (`openai/gpt-4o`).
+    fn price(&self, provider: &str, model: &str, usage: &Usage) -> Option<f64>;
+}
+
+/// No price table: every cost is unknown.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoPricing;
+
+impl StepPricer for NoPricing {
+    fn price(&self, _provider: &str, _model: &str, _usage: &Usage) -> Option<f64> {
+        None
+    }
+}
+
+/// A gate refused a call (a budget would be exceeded).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{reason}")]
+pub struct GateRefusal {
+    /// Why, as a sentence the user can act on ("the run budget of $0.50 is spent: …").
+    pub reason: String,
+}
+
+impl GateRefusal {
+    /// A refusal with this reason.
+    pub fn new(reason: impl Into<String>) -> Self {
+        GateRefusal {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Asked before and told after every LLM call, so a budget can stop a run in time.
+pub trait CallGate {
+    /// `Err` refuses the call: the run stops with status `budget_exceeded`.
+    fn before_call(&self, call: &AgentCall) -> Result<(), GateRefusal>;
+
+    /// What the call spent (failed and cancelled calls included). `cost_usd` is `None` when
+    /// the price is unknown.
+    fn after_call(&self, call: &AgentCall, usage: &Usage, cost_usd: Option<f64>) {
+        let _ = (call, usage, cost_usd);
+    }
+}
+
+/// Lets every call through.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AllowAll;
+
+impl CallGate for AllowAll {
+    fn before_call(&self, _call: &AgentCall) -> Result<(), GateRefusal> {
+        Ok(())
+    }
+}
+
+/// Hears about the run's progress (the UI's live transcript, a batch's counters).
+pub trait PipelineListener {
+    /// Called synchronously as things happen; keep it quick.
+    fn on_event(&self, event: &PipelineEvent);
+}
+
+impl<F: Fn(&PipelineEvent)> PipelineListener for F {
+    fn on_event(&self, event: &PipelineEvent) {
+        self(event)
+    }
+}
+
+/// Hears nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoListener;
+
+impl PipelineListener for NoListener {
+    fn on_event(&self, _event: &PipelineEvent) {}
+}
