@@ -1,0 +1,241 @@
+//! Trajectory JSONL: what we write, reading it back, and reading the original's files.
+
+use std::future::Future;
+
+use serde_json::{json, Value};
+use trialogue::core::clock::ManualClock;
+use trialogue::core::config::PipelineConfig;
+use trialogue::core::jsonl::{
+    group_by_run, read_jsonl, to_line, write_entry, write_entry_io, ChunkedJsonl, DuplicateStep,
+    LineError,
+};
+use trialogue::core::pipeline::{MemorySink, Pipeline, RunInput};
+use trialogue::core::scripted::ScriptedLlm;
+use trialogue::core::trajectory::{RunRecord, RunStatus, StepTotals, TrajectoryEntry};
+
+fn block_on<F: Future>(fut: F) -> F::Output {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::pin!(fut).poll(&mut cx) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => panic!("nothing here should wait"),
+    }
+}
+
+fn fixture(name: &str) -> String {
+    let path = format!(
+        "{}/tests/fixtures/trajectories/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn config(mode: &str) -> PipelineConfig {
+    serde_json::from_value(json!({
+        "solver": {"role": "solver", "model": "openai/gpt-4o-mini", "temperature": 0.0, "max_tokens": 512,
+                   "prompt_template": "{problem} {feedback}", "system_prompt": ""},
+        "verifier": {"role": "verifier", "model": "anthropic/claude-haiku", "temperature": 0.0, "max_tokens": 256,
+                     "prompt_template": "{problem} {solution}", "system_prompt": ""},
+        "judge": {"model": "gemini/gemini-2.0-flash", "temperature": 0.0, "max_tokens": 256,
+                  "prompt_template": "{problem} {solution} {rubric}", "system_prompt": "", "scoring_rubric": "r"},
+        "mode": mode, "max_iterations": 3, "trajectory_output_dir": "trajectories", "config_version": "1",
+        "max_reasks": 2, "max_attempts": 3, "request_timeout_secs": 120,
+        "run_budget_usd": null, "batch_budget_usd": null
+    }))
+    .expect("test config")
+}
+
+/// A scripted run (2026-03-01T12:00:00Z, hash 0badf00d) of `problem` with ground truth 4.
+fn scripted_run(mode: &str, llm: &ScriptedLlm, problem: &str) -> Vec<TrajectoryEntry> {
+    let cfg = config(mode);
+    let clock = ManualClock::starting_at(1_772_366_400_000.0);
+    let sink = MemorySink::new();
+    let input = RunInput {
+        run_id: "run_20260301_120000_0badf00d".into(),
+        problem: problem.into(),
+        ground_truth: Some("4".into()),
+    };
+    block_on(Pipeline::new(&cfg, "0badf00d", llm, &clock, &sink).run(&input)).entries
+}
+
+fn debate_entries() -> Vec<TrajectoryEntry> {
+    let llm = ScriptedLlm::builder()
+        .solve("3")
+        .verify(false, "off by one; \"quote\" and \\ backslash")
+        .solve(r"\boxed{4}")
+        .verify(true, "ok")
+        .judge(0.75)
+        .build();
+    scripted_run("debate", &llm, "What is 2+2?\nShow work.")
+}
+
+#[test]
+fn our_output_is_byte_for_byte_the_documented_format() {
+    let llm = ScriptedLlm::builder()
+        .solve(r"\boxed{4}")
+        .judge(0.5)
+        .build();
+    let entries = scripted_run("baseline", &llm, "What is 2+2? Answer in \u{e9}tapes.");
+    let mut text = String::new();
+    for entry in &entries {
+        write_entry(&mut text, entry).unwrap();
+    }
+    assert_eq!(text, fixture("ours_baseline.jsonl"));
+}
+
+#[test]
+fn our_files_round_trip() {
+    let entries = debate_entries();
+    assert_eq!(entries.len(), 5);
+    let mut text = String::new();
+    for entry in &entries {
+        write_entry(&mut text, entry).unwrap();
+    }
+    assert_eq!(text.lines().count(), 5);
+    assert!(text.ends_with('\n'));
+    assert!(
+        text.lines().all(|l| l == l.trim_end()),
+        "no trailing spaces"
+    );
+    let report = read_jsonl(&text);
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    assert!(report.duplicates.is_empty());
+    assert_eq!(report.entries, entries);
+    assert_eq!(report.lines, vec![1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn io_writer_and_fmt_writer_write_the_same_bytes() {
+    let entries = debate_entries();
+    let mut text = String::new();
+    let mut bytes = Vec::new();
+    for entry in &entries {
+        write_entry(&mut text, entry).unwrap();
+        write_entry_io(&mut bytes, entry).unwrap();
+    }
+    assert_eq!(String::from_utf8(bytes).unwrap(), text);
+}
+
+#[test]
+fn chunked_output_equals_the_line_by_line_concatenation() {
+    let entries = debate_entries();
+    let expected: String = entries.iter().map(|e| to_line(e).unwrap()).collect();
+    let longest = entries
+        .iter()
+        .map(|e| to_line(e).unwrap().len())
+        .max()
+        .unwrap();
+    for chunk_bytes in [1, 100, longest, longest + 1, 3 * longest, 1 << 20] {
+        let mut chunks = ChunkedJsonl::new(chunk_bytes);
+        let mut parts = Vec::new();
+        for entry in &entries {
+            parts.extend(chunks.push(entry).unwrap());
+        }
+        assert_eq!(chunks.lines(), entries.len() as u64);
+        parts.extend(chunks.finish());
+        assert_eq!(parts.concat(), expected, "chunks of {chunk_bytes}");
+        assert!(parts.iter().all(|p| p.ends_with('\n')), "whole lines only");
+        // No chunk but the last is smaller than asked; none holds more than one extra line.
+        for part in &parts[..parts.len() - 1] {
+            assert!(part.len() >= chunk_bytes.min(expected.len()));
+            assert!(part.len() < chunk_bytes + longest + 1);
+        }
+    }
+}
+
+#[test]
+fn the_originals_file_is_read_with_bad_lines_reported_by_number() {
+    let report = read_jsonl(&fixture("original_format.jsonl"));
+    let rejected: Vec<usize> = report.rejected.iter().map(|r| r.line).collect();
+    assert_eq!(rejected, vec![3, 7]);
+    assert!(matches!(
+        report.rejected[0].reason,
+        LineError::InvalidJson { .. }
+    ));
+    assert!(report.rejected[0]
+        .to_string()
+        .starts_with("line 3: not valid JSON"));
+    assert_eq!(
+        report.rejected[1].reason,
+        LineError::NotAnObject { found: "an array" }
+    );
+    assert_eq!(
+        report.duplicates,
+        vec![DuplicateStep {
+            run_id: "run_20250610_141500_3f2a9c1e".into(),
+            step_id: 2,
+            first_line: 8,
+            duplicate_line: 9
+        }]
+    );
+    assert_eq!(report.lines, vec![1, 2, 4, 5, 8, 10, 11]);
+    let e = &report.entries;
+    // Python's separators and key order make no difference.
+    assert_eq!(e[0].timestamp, "2025-06-10T14:03:22.512345");
+    assert_eq!(e[0].iteration(), Some(1));
+    assert_eq!(e[0].metadata["model"], json!("command-r-plus"));
+    assert_eq!(e[0].usage().unwrap().total_tokens, 500);
+    assert_eq!(
+        e[0].output_str("solution"),
+        Some(r"$\dbinom{8}{4} = \boxed{70}$")
+    );
+    assert_eq!(
+        e[1].output["scores"],
+        json!({"correctness": 1.0, "clarity": 0.8})
+    );
+    // Missing optional fields take the original's defaults.
+    assert_eq!(
+        (e[3].reward, e[3].terminal, e[3].success),
+        (None, false, None)
+    );
+    assert!(e[3].is_error());
+    assert_eq!(e[3].metadata["note"], json!("ünïcode"));
+    assert_eq!(e[6].success, Some(true));
+}
+
+#[test]
+fn the_originals_runs_group_and_summarize() {
+    let report = read_jsonl(&fixture("original_format.jsonl"));
+    let runs = group_by_run(report.entries.clone());
+    let shape: Vec<(&str, Vec<u64>)> = runs
+        .iter()
+        .map(|(id, steps)| (id.as_str(), steps.iter().map(|e| e.step_id).collect()))
+        .collect();
+    assert_eq!(
+        shape,
+        vec![
+            ("run_20250610_140322_3f2a9c1e", vec![1, 2, 3]),
+            ("run_20250610_141500_3f2a9c1e", vec![1, 2, 3, 4]),
+        ]
+    );
+    let (id, steps) = &runs[1];
+    let totals = StepTotals::of(steps);
+    // 0 + 320 + 315 + 230 tokens, no prices in the original's metadata.
+    assert_eq!(totals.usage.total_tokens, 865);
+    assert_eq!((totals.cost_usd, totals.cost_complete), (None, false));
+    assert_eq!(totals.iterations, 2);
+    assert!(totals.passed);
+    let record = RunRecord::from_entries(id, steps, 0.0);
+    assert_eq!(record.status, RunStatus::Completed);
+    assert_eq!(record.config_hash, "3f2a9c1e");
+    assert_eq!(record.problem, "Find $x$ if $2x = 10$.");
+    assert_eq!(record.correct, Some(true));
+    assert_eq!(record.judge_score, Some(1.0));
+}
+
+#[test]
+fn the_originals_entries_rewrite_with_every_field_and_read_back_equal() {
+    let report = read_jsonl(&fixture("original_format.jsonl"));
+    let mut text = String::new();
+    for entry in &report.entries {
+        write_entry(&mut text, entry).unwrap();
+    }
+    let again = read_jsonl(&text);
+    assert_eq!(again.entries, report.entries);
+    let first: Value = serde_json::from_str(text.lines().nth(3).unwrap()).unwrap();
+    assert_eq!(first["reward"], Value::Null);
+    assert_eq!(first["terminal"], json!(false));
+    assert!(
+        !text.contains("step_comment"),
+        "unknown top-level fields are not kept"
+    );
+}
