@@ -10,6 +10,7 @@ pub mod role;
 pub mod config;
 pub mod hash;
 pub mod model;
+pub mod presets;
 pub mod template;
 
 pub mod llm;
