@@ -14,6 +14,13 @@ pub const RELATIVE_TOLERANCE: f64 = 1e-6;
 /// no `\boxed{}` and no "answer:" line.
 pub const SHORT_ANSWER_CHARS: usize = 80;
 
+/// Answers longer than this (in bytes) are not compared: no real final answer is this long, and
+/// the limit keeps hostile model output from costing time or stack.
+pub const MAX_ANSWER_BYTES: usize = 2_000;
+
+/// Deepest nesting of braces and parentheses the normalizer and evaluator follow.
+const MAX_DEPTH: usize = 64;
+
 /// The outcome of checking a solution against a ground truth.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnswerCheck {
@@ -113,7 +120,9 @@ fn last_stated_answer(text: &str) -> Option<String> {
             continue;
         }
         for (at, _) in lower.rmatch_indices("answer") {
-            let rest = &line[at + "answer".len()..];
+            let Some(rest) = line.get(at + "answer".len()..) else {
+                continue;
+            };
             let rest = rest.trim_start_matches(['*', ' ']);
             let after = if let Some(r) = rest.strip_prefix(':') {
                 r
@@ -151,6 +160,9 @@ fn clean_tail(text: &str) -> String {
 
 /// Whether `candidate` is the same answer as `ground_truth`.
 pub fn answers_match(ground_truth: &str, candidate: &str) -> bool {
+    if ground_truth.len() > MAX_ANSWER_BYTES || candidate.len() > MAX_ANSWER_BYTES {
+        return false;
+    }
     let truth = normalize_answer(ground_truth);
     let cand = normalize_answer(candidate);
     normalized_match(&truth, &cand, 0)
@@ -309,7 +321,7 @@ pub fn normalize_answer(answer: &str) -> String {
     }
     s = strip_leading_variable(s.trim());
     s = strip_trailing_units(s.trim());
-    s = brace_shorthand(&s);
+    s = brace_shorthand(&s, 0);
     s.retain(|c| !c.is_whitespace());
     s = s.trim_end_matches('.').to_string();
     if is_thousands_number(&s) {
@@ -416,7 +428,8 @@ fn strip_trailing_units(s: &str) -> String {
             .or_else(|| head.strip_suffix("^3"))
             .or_else(|| head.strip_suffix("^{2}"))
             .or_else(|| head.strip_suffix("^{3}"))
-            .unwrap_or(head);
+            .unwrap_or(head)
+            .trim_end();
         let word_start = head_no_power
             .char_indices()
             .rev()
@@ -430,7 +443,7 @@ fn strip_trailing_units(s: &str) -> String {
             break;
         }
         end = before.trim_end().len();
-        if evaluate(&brace_shorthand(&s[..end])).is_some() {
+        if evaluate(&brace_shorthand(&s[..end], 0)).is_some() {
             return s[..end].trim().to_string();
         }
     }
@@ -438,7 +451,10 @@ fn strip_trailing_units(s: &str) -> String {
 }
 
 /// `\frac12` → `\frac{1}{2}`, `\sqrt2` → `\sqrt{2}`: braces around one-token arguments.
-fn brace_shorthand(s: &str) -> String {
+fn brace_shorthand(s: &str, depth: usize) -> String {
+    if depth > MAX_DEPTH {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len() + 8);
     let mut rest = s;
     while let Some(at) = rest.find('\\') {
@@ -462,7 +478,7 @@ fn brace_shorthand(s: &str) -> String {
                 match balanced_group(group) {
                     Some((inside, tail)) => {
                         out.push('{');
-                        out.push_str(&brace_shorthand(inside));
+                        out.push_str(&brace_shorthand(inside, depth + 1));
                         out.push('}');
                         rest = tail;
                     }
@@ -578,11 +594,18 @@ fn single_letter_choice(s: &str) -> Option<char> {
 /// (`2\sqrt{3}`, `3\pi`) and mixed numbers (`1\frac{1}{2}`). `None` for anything else
 /// (variables, `\infty`, `i`) or a non-finite result.
 pub fn evaluate(expr: &str) -> Option<f64> {
+    if expr.len() > MAX_ANSWER_BYTES {
+        return None;
+    }
     let chars: Vec<char> = expr.chars().filter(|c| !c.is_whitespace()).collect();
     if chars.is_empty() {
         return None;
     }
-    let mut parser = Eval { chars, pos: 0 };
+    let mut parser = Eval {
+        chars,
+        pos: 0,
+        depth: 0,
+    };
     let value = parser.expr()?;
     (parser.pos == parser.chars.len() && value.is_finite()).then_some(value)
 }
@@ -590,6 +613,7 @@ pub fn evaluate(expr: &str) -> Option<f64> {
 struct Eval {
     chars: Vec<char>,
     pos: usize,
+    depth: usize,
 }
 
 /// A parsed factor, and whether it was a bare integer literal (for mixed numbers).
@@ -630,6 +654,16 @@ impl Eval {
     }
 
     fn expr(&mut self) -> Option<f64> {
+        self.depth += 1;
+        let value = self.sum();
+        self.depth -= 1;
+        value
+    }
+
+    fn sum(&mut self) -> Option<f64> {
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
         let mut value = self.term()?;
         loop {
             if self.eat('+') {
@@ -683,16 +717,20 @@ impl Eval {
     }
 
     fn unary(&mut self) -> Option<Factor> {
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
         if self.eat('-') {
-            let inner = self.unary()?;
+            self.depth += 1;
+            let inner = self.unary();
+            self.depth -= 1;
+            let inner = inner?;
             return Some(Factor {
                 value: -inner.value,
                 ..inner
             });
         }
-        if self.eat('+') {
-            return self.unary();
-        }
+        while self.eat('+') {}
         self.power()
     }
 
@@ -863,5 +901,43 @@ mod tests {
         assert!(!answers_match("10", "100"));
         assert!(!answers_match("[1,2)", "(1,2)"));
         assert!(!answers_match("", ""));
+    }
+
+    #[test]
+    fn hostile_text_neither_panics_nor_overflows() {
+        let deep = format!("{}1{}", "(".repeat(50_000), ")".repeat(50_000));
+        assert_eq!(evaluate(&deep), None);
+        // Under the length limit, the depth limit stops the recursion.
+        let nested = format!("{}1{}", "(".repeat(900), ")".repeat(900));
+        assert_eq!(evaluate(&nested), None);
+        let shallow = format!("{}1{}", "(".repeat(20), ")".repeat(20));
+        assert_eq!(evaluate(&shallow), Some(1.0));
+        let braces = format!(
+            r"\boxed{{{}1{}}}",
+            r"\frac{".repeat(5_000),
+            "}{2}".repeat(5_000)
+        );
+        assert!(!check_solution(&braces, "1").correct);
+        let minus = format!("{}1", "-".repeat(100_000));
+        assert!(!answers_match(&minus, "1"));
+        // Pseudo-random strings over the characters the parsers care about.
+        let alphabet: Vec<char> = r"\{}()[]$,.^_/-+*=%0123456789 abxfracsqrtpileftboxed:İß€"
+            .chars()
+            .collect();
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..3_000 {
+            let len = (seed % 40) as usize;
+            let text: String = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            let _ = check_solution(&text, &text);
+            let _ = answers_match(&text, "1/2");
+            let _ = normalize_answer(&format!("Final answer: {text}"));
+        }
     }
 }
