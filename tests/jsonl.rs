@@ -54,7 +54,7 @@ fn scripted_run(mode: &str, llm: &ScriptedLlm, problem: &str) -> Vec<TrajectoryE
         problem: problem.into(),
         ground_truth: Some("4".into()),
     };
-    block_on(Pipeline::new(&cfg, "0badf00d", llm, &clock, &sink).run(&input)).entries
+    block_on(Pipeline::new(&cfg, llm, &clock, &sink).run(&input)).entries
 }
 
 fn debate_entries() -> Vec<TrajectoryEntry> {

@@ -30,6 +30,7 @@ fn block_on<F: Future>(fut: F) -> F::Output {
 
 // 2026-03-01T12:00:00Z
 const START_MS: f64 = 1_772_366_400_000.0;
+/// The hash part of the test run ids (any 8 hex digits: the run id is the caller's).
 const HASH: &str = "0badf00d";
 
 fn config(mode: &str, max_iterations: u32) -> PipelineConfig {
@@ -71,8 +72,7 @@ fn input(ground_truth: Option<&str>) -> RunInput {
 fn run(config: &PipelineConfig, llm: &ScriptedLlm, ground_truth: Option<&str>) -> RunOutcome {
     let clock = ManualClock::starting_at(START_MS);
     let sink = MemorySink::new();
-    let outcome =
-        block_on(Pipeline::new(config, HASH, llm, &clock, &sink).run(&input(ground_truth)));
+    let outcome = block_on(Pipeline::new(config, llm, &clock, &sink).run(&input(ground_truth)));
     assert_eq!(
         sink.entries(),
         outcome.entries,
@@ -154,7 +154,8 @@ fn passes_first_time_with_the_original_step_shapes() {
         json!({"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120})
     );
     assert_eq!(e[0].metadata["provider"], json!("scripted"));
-    assert_eq!(e[0].metadata["config_hash"], json!(HASH));
+    // sha256(json.dumps(config, sort_keys=True))[:8] of this config, computed with python3.
+    assert_eq!(e[0].metadata["config_hash"], json!("61884ab2"));
     assert_eq!(e[0].metadata["reasks"], json!(0));
     assert_eq!(e[0].metadata["usage_complete"], json!(true));
     assert_eq!(e[0].metadata["cost_usd"], Value::Null);
@@ -423,7 +424,7 @@ fn cancelled_before_the_start_makes_no_call() {
     token.cancel();
     let cfg = config("debate", 3);
     let out = block_on(
-        Pipeline::new(&cfg, HASH, &llm, &clock, &sink)
+        Pipeline::new(&cfg, &llm, &clock, &sink)
             .with_cancel(token)
             .run(&input(None)),
     );
@@ -482,10 +483,9 @@ fn resuming_from_every_cut_point_gives_the_uninterrupted_trajectory() {
         let clock = ManualClock::starting_at(START_MS);
         let sink = MemorySink::new();
         let committed = full.entries[..cut].to_vec();
-        let resumed = block_on(
-            Pipeline::new(&cfg, HASH, &llm, &clock, &sink).resume(&input(Some("4")), committed),
-        )
-        .unwrap();
+        let resumed =
+            block_on(Pipeline::new(&cfg, &llm, &clock, &sink).resume(&input(Some("4")), committed))
+                .unwrap();
         assert_eq!(resumed.entries, full.entries, "cut after step {cut}");
         assert_eq!(
             sink.entries(),
@@ -535,8 +535,7 @@ fn resuming_a_circular_run_cut_before_its_judge_stops_the_same_way() {
     let clock = ManualClock::starting_at(START_MS);
     let sink = MemorySink::new();
     let resumed = block_on(
-        Pipeline::new(&cfg, HASH, &llm, &clock, &sink)
-            .resume(&input(None), full.entries[..6].to_vec()),
+        Pipeline::new(&cfg, &llm, &clock, &sink).resume(&input(None), full.entries[..6].to_vec()),
     )
     .unwrap();
     assert_eq!(resumed.entries, full.entries);
@@ -561,7 +560,7 @@ fn cancelling_between_steps_stops_and_the_run_resumes_where_it_stopped() {
         }
     };
     let first = block_on(
-        Pipeline::new(&cfg, HASH, &llm, &clock, &sink)
+        Pipeline::new(&cfg, &llm, &clock, &sink)
             .with_cancel(token)
             .with_listener(&listener)
             .run(&input(Some("4"))),
@@ -575,10 +574,9 @@ fn cancelling_between_steps_stops_and_the_run_resumes_where_it_stopped() {
         .contains("3 steps"));
     assert_eq!(first.entries.len(), 3);
     assert_eq!(llm.calls().len(), 3, "no call after the cancel");
-    let resumed = block_on(
-        Pipeline::new(&cfg, HASH, &llm, &clock, &sink).resume(&input(Some("4")), first.entries),
-    )
-    .unwrap();
+    let resumed =
+        block_on(Pipeline::new(&cfg, &llm, &clock, &sink).resume(&input(Some("4")), first.entries))
+            .unwrap();
     assert_eq!(resumed.entries, full.entries);
     assert_eq!(sink.entries(), full.entries);
 }
@@ -626,7 +624,7 @@ fn a_storage_failure_stops_the_run_before_the_next_call() {
         stored: RefCell::default(),
     };
     let cfg = config("debate", 3);
-    let out = block_on(Pipeline::new(&cfg, HASH, &llm, &clock, &sink).run(&input(None)));
+    let out = block_on(Pipeline::new(&cfg, &llm, &clock, &sink).run(&input(None)));
     assert_eq!(out.summary.status, RunStatus::Failed);
     let message = out.summary.message.unwrap();
     assert!(
@@ -644,6 +642,15 @@ fn a_storage_failure_stops_the_run_before_the_next_call() {
     assert_eq!(
         out.summary.usage.total_tokens, 240,
         "the unsaved step's usage is still counted"
+    );
+    assert_eq!(
+        (
+            out.summary.steps,
+            out.summary.passed,
+            out.summary.iterations
+        ),
+        (1, false, 1),
+        "the summary describes the committed steps"
     );
 }
 
@@ -695,7 +702,7 @@ fn a_gate_refusal_stops_the_run_as_budget_exceeded() {
     };
     let cfg = config("debate", 3);
     let out = block_on(
-        Pipeline::new(&cfg, HASH, &llm, &clock, &sink)
+        Pipeline::new(&cfg, &llm, &clock, &sink)
             .with_gate(&gate)
             .with_pricer(&PerToken)
             .run(&input(None)),
@@ -725,7 +732,7 @@ fn costs_go_into_metadata_and_the_summary_and_unknown_prices_stay_unknown() {
     let sink = MemorySink::new();
     let cfg = config("debate", 3);
     let out = block_on(
-        Pipeline::new(&cfg, HASH, &llm, &clock, &sink)
+        Pipeline::new(&cfg, &llm, &clock, &sink)
             .with_pricer(&PerToken)
             .run(&input(None)),
     );
@@ -765,7 +772,7 @@ fn events_announce_each_step_then_the_end() {
     };
     let cfg = config("baseline", 1);
     block_on(
-        Pipeline::new(&cfg, HASH, &llm, &clock, &sink)
+        Pipeline::new(&cfg, &llm, &clock, &sink)
             .with_listener(&listener)
             .run(&input(None)),
     );
@@ -808,8 +815,7 @@ fn a_finished_run_resumes_to_itself_without_calls() {
     let clock = ManualClock::starting_at(START_MS);
     let sink = MemorySink::new();
     let again = block_on(
-        Pipeline::new(&cfg, HASH, &llm, &clock, &sink)
-            .resume(&input(Some("4")), full.entries.clone()),
+        Pipeline::new(&cfg, &llm, &clock, &sink).resume(&input(Some("4")), full.entries.clone()),
     )
     .unwrap();
     assert_eq!(again.entries, full.entries);
@@ -834,7 +840,7 @@ fn resume_rejects_steps_that_do_not_fit_the_loop() {
         let llm = ScriptedLlm::new();
         let clock = ManualClock::starting_at(START_MS);
         let sink = MemorySink::new();
-        block_on(Pipeline::new(&cfg, HASH, &llm, &clock, &sink).resume(&input(None), entries))
+        block_on(Pipeline::new(&cfg, &llm, &clock, &sink).resume(&input(None), entries))
             .map(|o| o.entries.len())
     };
     let mut gap = full.entries[..3].to_vec();
@@ -863,7 +869,7 @@ fn resume_rejects_steps_that_do_not_fit_the_loop() {
     let clock = ManualClock::starting_at(START_MS);
     let sink = MemorySink::new();
     let result = block_on(
-        Pipeline::new(&baseline, HASH, &llm, &clock, &sink)
+        Pipeline::new(&baseline, &llm, &clock, &sink)
             .resume(&input(None), full.entries[..2].to_vec()),
     );
     assert!(matches!(
@@ -928,4 +934,28 @@ fn an_output_without_the_expected_fields_becomes_an_error_step() {
     assert_eq!(out.entries[1].input["solution"], json!(""));
     let calls = Cell::new(llm.calls().len());
     assert_eq!(calls.get(), 2);
+}
+
+#[test]
+fn a_storage_failure_on_the_passing_step_does_not_report_a_pass() {
+    let llm = ScriptedLlm::builder()
+        .solve("3")
+        .verify(false, "no")
+        .solve("4")
+        .verify(true, "ok")
+        .judge(1.0)
+        .build();
+    let clock = ManualClock::starting_at(START_MS);
+    let sink = FailingSink {
+        fail_at: 4,
+        stored: RefCell::default(),
+    };
+    let cfg = config("debate", 3);
+    let out = block_on(Pipeline::new(&cfg, &llm, &clock, &sink).run(&input(None)));
+    assert_eq!(out.summary.status, RunStatus::Failed);
+    assert_eq!(out.summary.steps, 3);
+    assert!(!out.summary.passed, "the pass was never stored");
+    assert_eq!(out.summary.stop_reason, None);
+    assert_eq!(out.summary.final_solution, "4");
+    assert_eq!(llm.calls_for(AgentRole::Judge).len(), 0);
 }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::llm::Usage;
 use crate::core::role::AgentRole;
-use crate::core::trajectory::{RunStatus, TrajectoryEntry};
+use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 
 /// Something that happened during a run.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,6 +83,23 @@ pub struct RunSummary {
     pub steps: u64,
 }
 
+impl RunSummary {
+    /// Copies the outcome into the run's record (status, message and summary fields).
+    pub fn apply_to(&self, record: &mut RunRecord, now_ms: f64) {
+        record.status = self.status;
+        record.message = self.message.clone();
+        record.iterations = self.iterations;
+        record.passed = self.passed;
+        record.judge_score = self.judge_score;
+        record.correct = self.correct;
+        record.usage = self.usage;
+        record.cost_usd = self.cost_usd;
+        record.cost_complete = self.cost_complete;
+        record.step_count = self.steps;
+        record.updated_ms = now_ms;
+    }
+}
+
 /// The result of [`run`](super::Pipeline::run) or [`resume`](super::Pipeline::resume).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunOutcome {
@@ -90,4 +107,50 @@ pub struct RunOutcome {
     pub summary: RunSummary,
     /// Every committed step of the run, in order (a resumed run's earlier steps included).
     pub entries: Vec<TrajectoryEntry>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::Mode;
+
+    #[test]
+    fn a_summary_updates_the_runs_record() {
+        let mut record: RunRecord = serde_json::from_value(serde_json::json!({
+            "run_id": "run_x", "status": "running", "mode": "debate", "config_hash": "00000000",
+            "problem": "p", "created_ms": 1.0, "updated_ms": 1.0, "iterations": 0, "passed": false,
+            "usage": Usage::default(), "step_count": 0
+        }))
+        .unwrap();
+        let summary = RunSummary {
+            run_id: "run_x".into(),
+            status: RunStatus::BudgetExceeded,
+            message: Some("the run budget is spent".into()),
+            stop_reason: None,
+            iterations: 2,
+            passed: false,
+            final_solution: "3".into(),
+            judge_score: None,
+            extracted_answer: None,
+            correct: None,
+            usage: Usage {
+                input_tokens: 5,
+                output_tokens: 1,
+                total_tokens: 6,
+                ..Usage::default()
+            },
+            cost_usd: Some(0.5),
+            cost_complete: true,
+            steps: 3,
+        };
+        summary.apply_to(&mut record, 9.0);
+        assert_eq!(record.status, RunStatus::BudgetExceeded);
+        assert_eq!(record.message.as_deref(), Some("the run budget is spent"));
+        assert_eq!((record.iterations, record.step_count), (2, 3));
+        assert_eq!(record.usage.total_tokens, 6);
+        assert_eq!(record.cost_usd, Some(0.5));
+        assert_eq!((record.created_ms, record.updated_ms), (1.0, 9.0));
+        assert_eq!(record.mode, Mode::Debate);
+        assert_eq!(record.config, None);
+    }
 }

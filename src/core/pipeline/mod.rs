@@ -118,17 +118,12 @@ impl Ledger {
 }
 
 impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
-    /// A pipeline for `config`, whose hash (`PipelineConfig::config_hash`) is `config_hash`.
-    pub fn new(
-        config: &'a PipelineConfig,
-        config_hash: impl Into<String>,
-        llm: &'a L,
-        clock: &'a C,
-        sink: &'a S,
-    ) -> Self {
+    /// A pipeline for `config`. Its hash ([`PipelineConfig::config_hash`]) is computed once here
+    /// and stamped on every step.
+    pub fn new(config: &'a PipelineConfig, llm: &'a L, clock: &'a C, sink: &'a S) -> Self {
         Pipeline {
             config,
-            config_hash: config_hash.into(),
+            config_hash: config.config_hash(),
             llm,
             clock,
             sink,
@@ -244,16 +239,19 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                 };
                 self.gate
                     .after_call(&call, &settled.usage, settled.cost_usd);
+                // The state moves on only once the step is stored, so a storage failure leaves
+                // the summary describing what was committed.
+                let mut after = state.clone();
                 match (&settled.outcome, next) {
                     (Outcome::Solution(s), NextStep::Solver { iteration }) => {
-                        state.after_solver(iteration, Some(s))
+                        after.after_solver(iteration, Some(s))
                     }
-                    (_, NextStep::Solver { iteration }) => state.after_solver(iteration, None),
+                    (_, NextStep::Solver { iteration }) => after.after_solver(iteration, None),
                     (Outcome::Verdict(passed, critique), NextStep::Verifier { iteration }) => {
-                        state.after_verifier(iteration, Some((*passed, critique)))
+                        after.after_verifier(iteration, Some((*passed, critique)))
                     }
-                    (_, NextStep::Verifier { iteration }) => state.after_verifier(iteration, None),
-                    _ => state.after_judge(),
+                    (_, NextStep::Verifier { iteration }) => after.after_verifier(iteration, None),
+                    _ => after.after_judge(),
                 }
                 let mut entry = self.entry(
                     input,
@@ -267,7 +265,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                 if role == AgentRole::Judge {
                     entry.terminal = true;
                     if let Some(truth) = &input.ground_truth {
-                        let check = check_solution(&state.solution, truth);
+                        let check = check_solution(&after.solution, truth);
                         entry.reward = Some(if check.correct { 1.0 } else { 0.0 });
                         entry.success = Some(check.correct);
                     }
@@ -281,6 +279,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                     );
                     break 'run (RunStatus::Failed, Some(message));
                 }
+                state = after;
                 ledger.totals.add(&entry);
                 entries.push(entry.clone());
                 self.listener.on_event(&PipelineEvent::StepFinished {
