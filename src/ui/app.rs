@@ -1,9 +1,36 @@
-//! The application shell.
+//! The application shell: header, navigation and the routes.
 
 use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
 
-/// The root component.
+use super::components::nav::SiteHeader;
+use super::pages::configure::ConfigurePage;
+use super::pages::later::{BatchPage, CostsPage, RunDetailPage, RunPage, RunsPage};
+use super::pages::not_found::NotFoundPage;
+use super::pages::settings::SettingsPage;
+use super::state::provide_app_state;
+
+/// The root component: app-wide state, the header and the routed page.
 #[component]
 pub fn App() -> impl IntoView {
-    view! { <main><h1>"Trialogue"</h1></main> }
+    provide_app_state();
+    view! {
+        <Router>
+            <a class="skip-link" href="#content">"Skip to content"</a>
+            <SiteHeader/>
+            <main id="content" class="page" tabindex="-1">
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=ConfigurePage/>
+                    <Route path=path!("/configure") view=ConfigurePage/>
+                    <Route path=path!("/run") view=RunPage/>
+                    <Route path=path!("/batch") view=BatchPage/>
+                    <Route path=path!("/runs") view=RunsPage/>
+                    <Route path=path!("/runs/:id") view=RunDetailPage/>
+                    <Route path=path!("/costs") view=CostsPage/>
+                    <Route path=path!("/settings") view=SettingsPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
 }

@@ -1,3 +1,14 @@
-//! The Leptos application.
+//! The Leptos application: the shell, the pages, their components and the app-wide state.
 
 pub mod app;
+pub mod components;
+pub mod config_draft;
+pub mod config_form;
+pub mod pages;
+pub mod persist;
+pub mod provider_state;
+pub mod saved_configs;
+pub mod state;
+
+#[cfg(test)]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -1,0 +1,157 @@
+//! Importing a config from a file or from pasted text.
+//!
+//! A failed import leaves the form exactly as it was. A config that reads but has problems
+//! (a bad range, an unknown placeholder) is loaded, and the problems show next to their fields
+//! as they would while typing, so the user can fix them in place.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::core::config::{parse_config, ConfigError, ConfigFormat};
+use crate::ui::config_form::ConfigForm;
+use crate::web::file::{clear_picked, picked_file, read_bytes, FileReadError, MAX_CONFIG_BYTES};
+
+use super::notice::{ErrorText, WarningText};
+
+/// Why an import did not change the form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    /// The file could not be read (too large, or the browser failed).
+    #[error(transparent)]
+    File(#[from] FileReadError),
+    /// The text is not a config.
+    #[error("could not import {source_name}: {error}")]
+    Parse {
+        /// The file name, or `the pasted text`.
+        source_name: String,
+        /// What the parser said (with line and column when it has them).
+        error: ConfigError,
+    },
+    /// The paste box is empty.
+    #[error("paste a YAML or JSON config into the box first")]
+    NothingPasted,
+}
+
+/// How the last import went.
+#[derive(Debug, Clone, PartialEq)]
+enum Outcome {
+    Reading(String),
+    Imported {
+        source_name: String,
+        warnings: Vec<String>,
+        problems: usize,
+    },
+    Failed(ImportError),
+}
+
+/// Parses `bytes` and, only when that works, replaces the form with the result.
+fn import(form: ConfigForm, source_name: String, bytes: &[u8], format: ConfigFormat) -> Outcome {
+    match parse_config(bytes, format) {
+        Ok(parsed) => {
+            form.replace(&parsed.config);
+            let problems = form.check().with_untracked(|c| c.errors.len());
+            Outcome::Imported {
+                source_name,
+                warnings: parsed.warnings,
+                problems,
+            }
+        }
+        Err(error) => Outcome::Failed(ImportError::Parse { source_name, error }),
+    }
+}
+
+/// The file picker (`config-import`) and the paste box.
+#[component]
+pub fn ConfigImport() -> impl IntoView {
+    let form = expect_context::<ConfigForm>();
+    let (outcome, set_outcome) = signal(None::<Outcome>);
+    let (pasted, set_pasted) = signal(String::new());
+
+    let on_file = move |ev: leptos::ev::Event| {
+        let Some(file) = picked_file(&ev) else {
+            return;
+        };
+        clear_picked(&ev);
+        let name = file.name();
+        set_outcome.set(Some(Outcome::Reading(name.clone())));
+        spawn_local(async move {
+            let result = match read_bytes(&file, MAX_CONFIG_BYTES).await {
+                Ok(bytes) => {
+                    let format = ConfigFormat::from_file_name(&name)
+                        .unwrap_or_else(|| ConfigFormat::sniff(&String::from_utf8_lossy(&bytes)));
+                    import(form, name, &bytes, format)
+                }
+                Err(e) => Outcome::Failed(e.into()),
+            };
+            set_outcome.set(Some(result));
+        });
+    };
+    let on_paste_import = move |_| {
+        let text = pasted.get_untracked();
+        let result = if text.trim().is_empty() {
+            Outcome::Failed(ImportError::NothingPasted)
+        } else {
+            let format = ConfigFormat::sniff(&text);
+            import(form, "the pasted text".into(), text.as_bytes(), format)
+        };
+        if matches!(result, Outcome::Imported { .. }) {
+            set_pasted.set(String::new());
+        }
+        set_outcome.set(Some(result));
+    };
+
+    let report = move || {
+        outcome.get().map(|o| match o {
+            Outcome::Reading(name) => view! {
+                <p class="muted" role="status">{format!("Reading {name}…")}</p>
+            }
+            .into_any(),
+            Outcome::Failed(e) => view! {
+                <ErrorText message=e.to_string()/>
+                <p class="muted">"The form was not changed."</p>
+            }
+            .into_any(),
+            Outcome::Imported {
+                source_name,
+                warnings,
+                problems,
+            } => {
+                let summary = match problems {
+                    0 => format!("Imported {source_name}."),
+                    1 => format!("Imported {source_name}; 1 field needs fixing, marked below."),
+                    n => format!("Imported {source_name}; {n} fields need fixing, marked below."),
+                };
+                view! {
+                    <p class="ok-text" role="status">{summary}</p>
+                    {warnings
+                        .into_iter()
+                        .map(|w| view! { <WarningText message=w/> })
+                        .collect_view()}
+                }
+                .into_any()
+            }
+        })
+    };
+
+    view! {
+        <section class="card" aria-labelledby="import-title">
+            <h2 class="section-label" id="import-title">"Import"</h2>
+            <label class="btn file-button">
+                <input type="file" class="visually-hidden" data-testid="config-import"
+                    accept=".yaml,.yml,.json" on:change=on_file/>
+                <span>"Choose a YAML or JSON file…"</span>
+            </label>
+            <p class="muted import-hint">"Configs from the original pipeline read as they are; up to 1 MiB."</p>
+            <div class="field paste-field">
+                <label for="config-paste">"Or paste one"</label>
+                <textarea id="config-paste" class="input mono" rows="4" spellcheck="false"
+                    placeholder="config_version: \"1\"\nsolver:\n  role: solver\n  …"
+                    prop:value=pasted on:input=move |ev| set_pasted.set(event_target_value(&ev))></textarea>
+            </div>
+            <div class="btn-group paste-actions">
+                <button type="button" class="btn btn-sm" on:click=on_paste_import>"Import pasted text"</button>
+            </div>
+            <div class="import-report" aria-live="polite">{report}</div>
+        </section>
+    }
+}

@@ -1,0 +1,11 @@
+//! Reusable pieces of the pages, one concept per module.
+
+pub mod config_field;
+pub mod config_import;
+pub mod config_summary;
+pub mod nav;
+pub mod notice;
+pub mod preset_picker;
+pub mod provider_card;
+pub mod saved_config_list;
+pub mod secret_input;

@@ -1,0 +1,34 @@
+//! Inline messages: errors (the `error` test hook) and warnings.
+
+use leptos::prelude::*;
+
+/// A user-facing error message (`data-testid="error"`), announced to screen readers.
+#[component]
+pub fn ErrorText(
+    /// The message: a sentence the user can act on.
+    #[prop(into)]
+    message: Signal<String>,
+) -> impl IntoView {
+    view! {
+        <p class="msg msg-error" role="alert" data-testid="error">
+            <span class="msg-icon" aria-hidden="true">"!"</span>
+            <span>{message}</span>
+        </p>
+    }
+}
+
+/// A warning: something the user should know that did not stop the action. It carries the same
+/// `error` test hook, so automation sees every message that needs a human's attention.
+#[component]
+pub fn WarningText(
+    /// The message.
+    #[prop(into)]
+    message: Signal<String>,
+) -> impl IntoView {
+    view! {
+        <p class="msg msg-warning" role="status" data-testid="error">
+            <span class="msg-icon" aria-hidden="true">"i"</span>
+            <span>{message}</span>
+        </p>
+    }
+}

@@ -1,0 +1,221 @@
+//! The provider settings the app runs with, their keys, and where each is kept.
+//!
+//! Settings without keys are saved under [`PROVIDERS_KEY`]. Keys live in memory, and also under
+//! [`KEYS_KEY`] only while "Remember keys in this browser" is on; turning it off deletes them
+//! from storage at once. Keys are never written anywhere else.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+
+use crate::core::providers::{ProviderKind, ProviderRegistry, ProviderSettings};
+
+use super::persist::{self, PersistError, KEYS_KEY, PROVIDERS_KEY};
+
+/// A custom provider the user asks to add could not be added.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddProviderError {
+    /// The id is already taken by a built-in or an earlier custom provider.
+    #[error("a provider with id \"{id}\" already exists; pick another id")]
+    Duplicate {
+        /// The id asked for.
+        id: String,
+    },
+    /// The settings did not validate.
+    #[error("{}", problems.join("; "))]
+    Invalid {
+        /// What [`ProviderSettings::validate`] found.
+        problems: Vec<String>,
+    },
+}
+
+/// App-wide provider settings (a context value: read it with `expect_context::<ProviderState>()`).
+#[derive(Debug, Clone, Copy)]
+pub struct ProviderState {
+    registry: ReadSignal<ProviderRegistry>,
+    set_registry: WriteSignal<ProviderRegistry>,
+    remember_keys: ReadSignal<bool>,
+    set_remember_keys: WriteSignal<bool>,
+    problems: ReadSignal<Vec<PersistError>>,
+    set_problems: WriteSignal<Vec<PersistError>>,
+}
+
+/// Built-in providers with stored edits laid over them. Built-ins added since the settings were
+/// stored appear with their defaults; a stored "built-in" that no longer exists is dropped.
+pub fn merge_stored(stored: ProviderRegistry) -> ProviderRegistry {
+    let mut registry = ProviderRegistry::builtin();
+    for settings in stored.providers {
+        let known = registry.get(&settings.id).is_some();
+        if settings.builtin && !known {
+            continue;
+        }
+        registry.upsert(settings);
+    }
+    registry
+}
+
+/// The keys to store: non-empty keys of providers that exist, by id.
+pub fn keys_of(registry: &ProviderRegistry) -> BTreeMap<String, String> {
+    registry
+        .providers
+        .iter()
+        .filter(|p| !p.api_key.is_empty())
+        .map(|p| (p.id.clone(), p.api_key.clone()))
+        .collect()
+}
+
+impl ProviderState {
+    /// Loads the stored settings (and keys, if remembered) and starts saving changes.
+    pub fn load() -> Self {
+        let mut problems = Vec::new();
+        let mut registry =
+            match persist::load_json::<ProviderRegistry>("provider settings", PROVIDERS_KEY) {
+                Ok(Some(stored)) => merge_stored(stored),
+                Ok(None) => ProviderRegistry::builtin(),
+                Err(e) => {
+                    problems.push(e);
+                    ProviderRegistry::builtin()
+                }
+            };
+        let remember = match load_keys() {
+            Ok(Some(keys)) => {
+                for provider in &mut registry.providers {
+                    if let Some(key) = keys.get(&provider.id) {
+                        provider.api_key.clone_from(key);
+                    }
+                }
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                problems.push(e);
+                true
+            }
+        };
+
+        let (registry, set_registry) = signal(registry);
+        let (remember_keys, set_remember_keys) = signal(remember);
+        let (problems, set_problems) = signal(problems);
+        let state = Self {
+            registry,
+            set_registry,
+            remember_keys,
+            set_remember_keys,
+            problems,
+            set_problems,
+        };
+        Effect::new(move |_| {
+            let result = registry.with(|r| {
+                persist::save_json("provider settings", PROVIDERS_KEY, r)?;
+                if remember_keys.get() {
+                    persist::save_json("API keys", KEYS_KEY, &keys_of(r))?;
+                }
+                Ok::<(), PersistError>(())
+            });
+            if let Err(e) = result {
+                state.report(e);
+            }
+        });
+        state
+    }
+
+    /// All providers, built-in first, with their in-memory keys.
+    pub fn registry(&self) -> ReadSignal<ProviderRegistry> {
+        self.registry
+    }
+
+    /// Whether keys are kept in this browser's storage.
+    pub fn remember_keys(&self) -> ReadSignal<bool> {
+        self.remember_keys
+    }
+
+    /// Storage problems met so far, oldest first.
+    pub fn problems(&self) -> ReadSignal<Vec<PersistError>> {
+        self.problems
+    }
+
+    /// Forgets the reported problems (the user dismissed them).
+    pub fn dismiss_problems(&self) {
+        self.set_problems.set(Vec::new());
+    }
+
+    /// Changes provider `id` in place; unknown ids are ignored.
+    pub fn update(&self, id: &str, change: impl FnOnce(&mut ProviderSettings)) {
+        self.set_registry.update(|r| {
+            if let Some(p) = r.providers.iter_mut().find(|p| p.id == id) {
+                change(p);
+            }
+        });
+    }
+
+    /// Adds a custom OpenAI-compatible provider.
+    pub fn add_custom(
+        &self,
+        id: &str,
+        label: &str,
+        base_url: &str,
+    ) -> Result<(), AddProviderError> {
+        let settings = ProviderSettings {
+            id: id.trim().to_string(),
+            label: label.trim().to_string(),
+            kind: ProviderKind::OpenAiCompatible,
+            base_url: base_url.trim().to_string(),
+            api_key: String::new(),
+            structured_mode: None,
+            builtin: false,
+        };
+        if self
+            .registry
+            .with_untracked(|r| r.get(&settings.id).is_some())
+        {
+            return Err(AddProviderError::Duplicate { id: settings.id });
+        }
+        let problems = settings.validate();
+        if !problems.is_empty() {
+            return Err(AddProviderError::Invalid { problems });
+        }
+        self.set_registry.update(|r| r.upsert(settings));
+        Ok(())
+    }
+
+    /// Removes custom provider `id` (and its key); built-ins stay.
+    pub fn remove_custom(&self, id: &str) {
+        self.set_registry.update(|r| {
+            r.remove_custom(id);
+        });
+    }
+
+    /// Turns "Remember keys in this browser" on (keys saved now and on every change) or off
+    /// (stored keys deleted at once; keys stay in memory for this tab).
+    pub fn set_remember_keys(&self, on: bool) {
+        self.set_remember_keys.set(on);
+        if !on {
+            if let Err(e) = persist::remove(KEYS_KEY) {
+                self.report(e);
+            }
+        }
+    }
+
+    fn report(&self, problem: PersistError) {
+        self.set_problems.update(|all| {
+            if !all.contains(&problem) {
+                all.push(problem);
+            }
+        });
+    }
+}
+
+/// Stored keys, if any. Unreadable keys are deleted rather than backed up: a copy of a key is one
+/// more place a secret sits, and one that "don't remember" would not know to delete.
+fn load_keys() -> Result<Option<BTreeMap<String, String>>, PersistError> {
+    persist::load_or_delete("API keys", KEYS_KEY, |text| {
+        // serde's message can quote the offending value, which may be a key: give the position only.
+        serde_json::from_str::<BTreeMap<String, String>>(text).map_err(|e| {
+            format!(
+                "not a JSON object of provider ids to keys, at line {} column {}",
+                e.line(),
+                e.column()
+            )
+        })
+    })
+}
