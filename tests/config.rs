@@ -1034,3 +1034,25 @@ fn other_yaml_oddities_are_errors_with_sentences() {
         "solver.<<: expected a mapping (or a list of mappings) to merge, found a number (line 4, column 7)"
     );
 }
+
+/// Not a check by itself: writes exports for `tests/fixtures/config/python/check_exports.py`,
+/// which reads them with PyYAML (the original's reader) and the original's hash.
+#[test]
+#[ignore = "writes files for the PyYAML cross-check; run with TRIALOGUE_EXPORT_DIR set"]
+fn write_exports() {
+    let dir = std::env::var("TRIALOGUE_EXPORT_DIR").expect("set TRIALOGUE_EXPORT_DIR");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut configs = vec![base(), tricky()];
+    configs.extend(presets().into_iter().map(|p| p.config));
+    for (i, c) in configs.iter().enumerate() {
+        std::fs::write(format!("{dir}/{i}.yaml"), c.to_yaml()).unwrap();
+        std::fs::write(format!("{dir}/{i}.json"), c.to_json()).unwrap();
+        std::fs::write(format!("{dir}/{i}.hash"), c.config_hash()).unwrap();
+        assert_eq!(
+            parse_config(c.to_yaml().as_bytes(), ConfigFormat::Yaml)
+                .unwrap()
+                .config,
+            *c
+        );
+    }
+}
