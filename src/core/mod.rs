@@ -22,3 +22,7 @@ pub mod jsonl;
 pub mod pipeline;
 pub mod scripted;
 pub mod trajectory;
+
+pub mod budget;
+pub mod cost;
+pub mod pricing;

@@ -1,0 +1,500 @@
+//! Spending caps: a [`Budget`] that reserves each call's worst case before the call and settles
+//! the actual cost after it, and [`BudgetGate`], the loop's [`CallGate`] over one or more shared
+//! budgets (a run's, and a batch's that several runs share).
+//!
+//! Reservations are held until settled, so calls in flight at the same time (runs of a batch,
+//! interleaved on the browser's one thread) can never together overshoot the limit: each call
+//! only starts when its worst case fits beside everything spent and everything still held.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+
+use crate::core::cost::{cost_of, format_usd, UsdSum};
+use crate::core::llm::client::ClientOptions;
+use crate::core::llm::{AgentCall, Usage};
+use crate::core::pipeline::{CallGate, GateRefusal};
+use crate::core::pricing::{ModelRates, Price, Pricer};
+
+/// The share of the limit spent from which [`Budget::warn_level`] warns.
+pub const WARN_FRACTION: f64 = 0.8;
+
+/// A budget's state, for the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BudgetLevel {
+    /// Less than 80 % spent.
+    Normal,
+    /// 80 % or more spent.
+    Warning,
+    /// The limit is reached: only free calls can still start.
+    Exhausted,
+}
+
+/// A budget limit that cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("the {label} budget must be a number of US dollars ≥ 0, not {limit_usd}")]
+pub struct InvalidLimit {
+    /// Which budget (`run`, `batch`).
+    pub label: String,
+    /// The limit given.
+    pub limit_usd: f64,
+}
+
+/// A call's worst case does not fit in what is left of a budget.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "the {label} budget of {limit} cannot cover this call: {spent} spent, {held} held by calls in \
+     flight, and this call may cost up to {requested}",
+    limit = format_usd(*limit_usd),
+    spent = format_usd(*spent_usd),
+    held = format_usd(*reserved_usd),
+    requested = format_usd(*requested_usd)
+)]
+pub struct BudgetExceeded {
+    /// Which budget (`run`, `batch`).
+    pub label: String,
+    /// Its limit in USD.
+    pub limit_usd: f64,
+    /// Spent so far in USD.
+    pub spent_usd: f64,
+    /// Held by calls in flight in USD.
+    pub reserved_usd: f64,
+    /// The refused call's worst case in USD.
+    pub requested_usd: f64,
+}
+
+/// Money set aside for one call until it is settled. Not `Clone`: it is settled exactly once.
+#[derive(Debug, PartialEq)]
+#[must_use = "a reservation holds budget until it is settled"]
+pub struct Reservation {
+    id: u64,
+    amount_usd: f64,
+}
+
+impl Reservation {
+    /// The amount held, in USD.
+    pub fn amount_usd(&self) -> f64 {
+        self.amount_usd
+    }
+}
+
+/// A spending cap in USD with reservations for calls in flight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Budget {
+    label: String,
+    limit_usd: f64,
+    spent: UsdSum,
+    held: BTreeMap<u64, f64>,
+    next_id: u64,
+    unpriced_calls: u64,
+}
+
+impl Budget {
+    /// A budget named `label` (`run`, `batch`; used in messages) of `limit_usd` dollars.
+    pub fn new(label: &str, limit_usd: f64) -> Result<Self, InvalidLimit> {
+        if !(limit_usd.is_finite() && limit_usd >= 0.0) {
+            return Err(InvalidLimit {
+                label: label.to_string(),
+                limit_usd,
+            });
+        }
+        Ok(Budget {
+            label: label.to_string(),
+            limit_usd,
+            spent: UsdSum::default(),
+            held: BTreeMap::new(),
+            next_id: 0,
+            unpriced_calls: 0,
+        })
+    }
+
+    /// A shared handle, for gates of several runs.
+    pub fn shared(self) -> Rc<RefCell<Budget>> {
+        Rc::new(RefCell::new(self))
+    }
+
+    /// The budget's name.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The limit in USD.
+    pub fn limit_usd(&self) -> f64 {
+        self.limit_usd
+    }
+
+    /// Spent by settled calls, in USD.
+    pub fn spent_usd(&self) -> f64 {
+        self.spent.value()
+    }
+
+    /// Held by calls in flight, in USD.
+    pub fn reserved_usd(&self) -> f64 {
+        UsdSum::of(self.held.values().copied()).value()
+    }
+
+    /// How many calls are in flight.
+    pub fn reservations(&self) -> usize {
+        self.held.len()
+    }
+
+    /// What is neither spent nor held, in USD (0 when overspent).
+    pub fn available_usd(&self) -> f64 {
+        (self.limit_usd - self.spent_usd() - self.reserved_usd()).max(0.0)
+    }
+
+    /// Calls that used tokens at an unknown price (allowed by the user): not in `spent`.
+    pub fn unpriced_calls(&self) -> u64 {
+        self.unpriced_calls
+    }
+
+    /// Spent as a share of the limit (1.0 for a zero limit).
+    pub fn fraction_spent(&self) -> f64 {
+        if self.limit_usd > 0.0 {
+            self.spent_usd() / self.limit_usd
+        } else {
+            1.0
+        }
+    }
+
+    /// Normal below 80 % spent, Warning from 80 %, Exhausted once the limit is spent.
+    pub fn warn_level(&self) -> BudgetLevel {
+        let spent = self.spent_usd();
+        if spent >= self.limit_usd {
+            BudgetLevel::Exhausted
+        } else if spent >= WARN_FRACTION * self.limit_usd {
+            BudgetLevel::Warning
+        } else {
+            BudgetLevel::Normal
+        }
+    }
+
+    /// Holds `worst_case_usd` for a call, or refuses it when spent + held + this would pass the
+    /// limit. A free call (worst case 0) always fits; a worst case that is not a number never
+    /// does.
+    pub fn reserve(&mut self, worst_case_usd: f64) -> Result<Reservation, BudgetExceeded> {
+        let amount = if worst_case_usd.is_nan() {
+            f64::INFINITY
+        } else {
+            worst_case_usd.max(0.0)
+        };
+        let spent = self.spent_usd();
+        let reserved = self.reserved_usd();
+        if amount > 0.0 && spent + reserved + amount > self.limit_usd {
+            return Err(BudgetExceeded {
+                label: self.label.clone(),
+                limit_usd: self.limit_usd,
+                spent_usd: spent,
+                reserved_usd: reserved,
+                requested_usd: amount,
+            });
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        self.held.insert(id, amount);
+        Ok(Reservation {
+            id,
+            amount_usd: amount,
+        })
+    }
+
+    /// Ends a reservation: frees what it held and counts `actual_usd` as spent. An actual cost
+    /// that is not a number counts as the amount held.
+    pub fn settle(&mut self, reservation: Reservation, actual_usd: f64) {
+        self.held.remove(&reservation.id);
+        let actual = if actual_usd.is_nan() {
+            reservation.amount_usd
+        } else {
+            actual_usd.max(0.0)
+        };
+        self.spent.add(actual);
+    }
+
+    /// Ends a reservation for a call that was never made.
+    pub fn release(&mut self, reservation: Reservation) {
+        self.settle(reservation, 0.0);
+    }
+
+    /// Counts a call that used tokens at an unknown price.
+    pub fn record_unpriced(&mut self) {
+        self.unpriced_calls += 1;
+    }
+}
+
+/// How the worst case of a call is bounded before it is made.
+///
+/// A call can make `1 + max_reasks` billed requests (each re-ask sends the invalid reply and
+/// the problems back). For request `k` (from 0) the bound is:
+/// - prompt tokens ≤ `P + k × (max_tokens + overhead_tokens)`, where `P` is the UTF-8 byte
+///   length of the system and user prompts plus `overhead_tokens`. Bytes bound tokens because
+///   every token of a BPE or SentencePiece tokenizer (byte fallback included) stands for at
+///   least one byte of text; the overhead covers chat-template tokens, the output schema and
+///   the re-ask message. For English text this over-estimates about fourfold, on purpose: a
+///   cap must hold whatever the text.
+/// - output tokens ≤ `max_tokens` (providers stop there; reasoning counts inside it), billed at
+///   the higher of the output and reasoning rates.
+///
+/// Each request is priced on its own, tiers included, and the requests summed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallEstimate {
+    /// Re-asks after an invalid reply (default: the client's default, 2).
+    pub max_reasks: u32,
+    /// Tokens added per request for framing, schema and re-ask text (default 1 000).
+    pub overhead_tokens: u64,
+}
+
+impl Default for CallEstimate {
+    fn default() -> Self {
+        CallEstimate {
+            max_reasks: ClientOptions::default().max_reasks,
+            overhead_tokens: 1_000,
+        }
+    }
+}
+
+impl CallEstimate {
+    /// The worst-case usage of each request the call may make.
+    pub fn worst_case_usage(&self, call: &AgentCall) -> Vec<Usage> {
+        let max_tokens = u64::from(call.max_tokens);
+        let prompt =
+            (call.system_prompt.len() + call.user_prompt.len()) as u64 + self.overhead_tokens;
+        (0..=u64::from(self.max_reasks))
+            .map(|k| {
+                let input = prompt.saturating_add(
+                    k.saturating_mul(max_tokens.saturating_add(self.overhead_tokens)),
+                );
+                Usage {
+                    input_tokens: input,
+                    output_tokens: max_tokens,
+                    total_tokens: input.saturating_add(max_tokens),
+                    ..Usage::default()
+                }
+            })
+            .collect()
+    }
+
+    /// The worst-case cost of the call at `rates`, in USD.
+    pub fn worst_case_usd(&self, call: &AgentCall, rates: &ModelRates) -> f64 {
+        let costs = self.worst_case_usage(call).into_iter().map(|u| {
+            let as_output = cost_of(&u, rates).total_usd;
+            let as_reasoning = cost_of(
+                &Usage {
+                    reasoning_tokens: u.output_tokens,
+                    ..u
+                },
+                rates,
+            )
+            .total_usd;
+            as_output.max(as_reasoning)
+        });
+        UsdSum::of(costs).value()
+    }
+}
+
+/// What one gate holds for a call in flight.
+#[derive(Debug)]
+struct Held {
+    model: String,
+    /// One reservation per budget, in the gate's budget order.
+    reservations: Vec<Reservation>,
+}
+
+/// The loop's [`CallGate`] over shared budgets: before each call, reserves its worst case in
+/// every budget (all or none); after it, settles the actual cost.
+///
+/// With a budget set, a call whose price is unknown is refused, since the cap could not be
+/// guaranteed, unless [`BudgetGate::allow_unpriced`] is on; such calls are then counted in
+/// [`Budget::unpriced_calls`] and add nothing to `spent`.
+#[derive(Debug)]
+pub struct BudgetGate {
+    pricer: Rc<Pricer>,
+    budgets: Vec<Rc<RefCell<Budget>>>,
+    estimate: CallEstimate,
+    allow_unpriced: bool,
+    in_flight: RefCell<VecDeque<Held>>,
+}
+
+impl BudgetGate {
+    /// A gate pricing calls with `pricer`, with no budget yet (every call passes).
+    pub fn new(pricer: Rc<Pricer>) -> Self {
+        BudgetGate {
+            pricer,
+            budgets: Vec::new(),
+            estimate: CallEstimate::default(),
+            allow_unpriced: false,
+            in_flight: RefCell::new(VecDeque::new()),
+        }
+    }
+
+    /// Adds a budget every call must fit in (the run's; a batch's shared with other gates).
+    pub fn with_budget(mut self, budget: Rc<RefCell<Budget>>) -> Self {
+        self.budgets.push(budget);
+        self
+    }
+
+    /// Lets calls at an unknown price through (default: refused while a budget is set).
+    pub fn allow_unpriced(mut self, allow: bool) -> Self {
+        self.allow_unpriced = allow;
+        self
+    }
+
+    /// Uses another worst-case bound (e.g. the client's own `max_reasks`).
+    pub fn with_estimate(mut self, estimate: CallEstimate) -> Self {
+        self.estimate = estimate;
+        self
+    }
+
+    /// The call's worst case in USD, or `None` when its price is unknown.
+    pub fn worst_case_usd(&self, call: &AgentCall) -> Option<f64> {
+        match self.pricer.price_of("", &call.model) {
+            Price::Known(quote) => Some(self.estimate.worst_case_usd(call, &quote.rates)),
+            Price::Unknown => None,
+        }
+    }
+
+    /// Calls in flight through this gate.
+    pub fn calls_in_flight(&self) -> usize {
+        self.in_flight.borrow().len()
+    }
+}
+
+impl CallGate for BudgetGate {
+    fn before_call(&self, call: &AgentCall) -> Result<(), GateRefusal> {
+        if self.budgets.is_empty() {
+            return Ok(());
+        }
+        let worst = match self.worst_case_usd(call) {
+            Some(worst) => worst,
+            None if self.allow_unpriced => 0.0,
+            None => {
+                let limits: Vec<String> = self
+                    .budgets
+                    .iter()
+                    .map(|b| {
+                        let b = b.borrow();
+                        format!("the {} budget of {}", b.label, format_usd(b.limit_usd))
+                    })
+                    .collect();
+                return Err(GateRefusal::new(format!(
+                    "no price is known for `{}`, so {} cannot be guaranteed; add your own price \
+                     for this model in the price settings, or allow calls at unknown prices",
+                    call.model,
+                    limits.join(" and ")
+                )));
+            }
+        };
+        let mut reservations = Vec::with_capacity(self.budgets.len());
+        for budget in &self.budgets {
+            match budget.borrow_mut().reserve(worst) {
+                Ok(r) => reservations.push(r),
+                Err(exceeded) => {
+                    for (b, r) in self.budgets.iter().zip(reservations) {
+                        b.borrow_mut().release(r);
+                    }
+                    return Err(GateRefusal::new(format!(
+                        "{exceeded} ({}, max_tokens {}); raise the budget, lower max_tokens or \
+                         pick a cheaper model",
+                        call.model, call.max_tokens
+                    )));
+                }
+            }
+        }
+        self.in_flight.borrow_mut().push_back(Held {
+            model: call.model.clone(),
+            reservations,
+        });
+        Ok(())
+    }
+
+    fn after_call(&self, call: &AgentCall, usage: &Usage, cost_usd: Option<f64>) {
+        let held = {
+            let mut in_flight = self.in_flight.borrow_mut();
+            let index = in_flight
+                .iter()
+                .position(|h| h.model == call.model)
+                .unwrap_or(0);
+            in_flight.remove(index)
+        };
+        let Some(held) = held else { return };
+        for (budget, reservation) in self.budgets.iter().zip(held.reservations) {
+            let mut budget = budget.borrow_mut();
+            match cost_usd {
+                Some(cost) => budget.settle(reservation, cost),
+                // Priced when reserved but not now: count the worst case, to stay under the cap.
+                None if reservation.amount_usd > 0.0 => {
+                    let worst = reservation.amount_usd;
+                    budget.settle(reservation, worst)
+                }
+                None => {
+                    if usage.total_tokens > 0 {
+                        budget.record_unpriced();
+                    }
+                    budget.release(reservation);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for BudgetGate {
+    /// A gate dropped with calls in flight (a run's future dropped mid-request) counts their
+    /// worst case as spent: the requests may have been billed, and the cap must hold.
+    fn drop(&mut self) {
+        for held in self.in_flight.get_mut().drain(..) {
+            for (budget, reservation) in self.budgets.iter().zip(held.reservations) {
+                if let Ok(mut budget) = budget.try_borrow_mut() {
+                    let worst = reservation.amount_usd;
+                    budget.settle(reservation, worst);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_must_be_non_negative_numbers() {
+        assert!(Budget::new("run", 0.0).is_ok());
+        let err = Budget::new("run", -1.0).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the run budget must be a number of US dollars ≥ 0, not -1"
+        );
+        assert!(Budget::new("batch", f64::NAN).is_err());
+    }
+
+    #[test]
+    fn free_calls_fit_even_an_exhausted_budget_and_nan_never_fits() {
+        let mut b = Budget::new("run", 0.0).unwrap();
+        assert_eq!(b.warn_level(), BudgetLevel::Exhausted);
+        let r = b.reserve(0.0).unwrap();
+        b.settle(r, 0.0);
+        assert!(b.reserve(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn worst_case_counts_bytes_and_every_reask() {
+        let call = AgentCall {
+            role: crate::core::role::AgentRole::Solver,
+            model: "m".into(),
+            system_prompt: "ab".into(),
+            user_prompt: "é".into(), // 2 bytes in UTF-8
+            temperature: 0.0,
+            max_tokens: 10,
+        };
+        let est = CallEstimate {
+            max_reasks: 2,
+            overhead_tokens: 100,
+        };
+        let inputs: Vec<u64> = est
+            .worst_case_usage(&call)
+            .iter()
+            .map(|u| u.input_tokens)
+            .collect();
+        // P = 4 bytes + 100 = 104; each re-ask adds 10 + 100.
+        assert_eq!(inputs, vec![104, 214, 324]);
+    }
+}
