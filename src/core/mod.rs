@@ -21,6 +21,7 @@ pub mod dataset;
 pub mod jsonl;
 pub mod pipeline;
 pub mod scripted;
+pub mod stats;
 pub mod trajectory;
 
 pub mod budget;
