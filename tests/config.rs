@@ -1003,7 +1003,10 @@ fn other_yaml_oddities_are_errors_with_sentences() {
     let two_docs = format!("{BASE_YAML}---\n{BASE_YAML}");
     let err = yaml(&two_docs).unwrap_err();
     assert!(matches!(err, ConfigError::Unreadable { .. }), "{err:?}");
-    assert!(err.to_string().contains("more than one document"));
+    assert_eq!(
+        err.to_string(),
+        "the YAML file could not be read: it holds more than one YAML document (separated by `---`); keep one config per file"
+    );
 
     let tagged = BASE_YAML.replace("model: gpt-4.1-mini", "model: !secret gpt");
     let err = yaml(&tagged).unwrap_err();

@@ -714,6 +714,9 @@ impl PipelineConfig {
     /// original field present with defaults filled in. Trialogue's own fields take part only
     /// when they differ from their defaults, so configs that do not use them keep the
     /// original's hash, and configs that do get a different one.
+    ///
+    /// A non-finite temperature or budget (which parsing and validation reject) would print as
+    /// `null`, since JSON has no NaN.
     pub fn canonical_json(&self) -> String {
         use serde_json::{json, Map, Value};
         let agent = |a: &AgentConfig| {

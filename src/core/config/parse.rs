@@ -121,6 +121,14 @@ fn yaml_error(e: serde_norway::Error, ctx: &Ctx) -> ConfigError {
             reason,
         };
     }
+    if message.contains("more than one document") {
+        return ConfigError::Unreadable {
+            format: ConfigFormat::Yaml,
+            message: "it holds more than one YAML document (separated by `---`); keep one \
+                config per file"
+                .to_string(),
+        };
+    }
     if message.starts_with("EOF while parsing a value") {
         return ConfigError::Empty {
             format: ConfigFormat::Yaml,
