@@ -7,6 +7,7 @@ pub mod clock;
 pub mod download;
 pub mod file;
 pub mod http;
+pub mod idb;
 pub mod storage;
 
 use wasm_bindgen::JsValue;

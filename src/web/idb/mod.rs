@@ -1,0 +1,710 @@
+//! The run store: runs, their trajectory steps and saved configs in the browser's IndexedDB.
+//!
+//! [`TrajectoryStore`] is the only door to the database. Every method is one short
+//! transaction that awaits nothing but IndexedDB requests: a transaction left open across any
+//! other await (an LLM call, a timer) is committed by the browser behind our back, and the next
+//! write in it fails. Steps are written with `add`, never `put`, so a step that is stored can
+//! never be replaced; the run's totals are updated in the same transaction as its step.
+//!
+//! The store implements core's [`TrajectorySink`], so the agent loop writes each step here and
+//! waits for it to be committed before the next call.
+//!
+//! See [`schema`] for the layout and its versions, [`records`] for how values are stored.
+
+mod error;
+mod records;
+pub mod schema;
+mod transfer;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::future::Future;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+
+use indexed_db_futures::database::Database;
+use indexed_db_futures::internals::SystemRepr;
+use indexed_db_futures::object_store::ObjectStore;
+use indexed_db_futures::prelude::*;
+use indexed_db_futures::transaction::{Transaction, TransactionMode};
+use indexed_db_futures::KeyRange;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::core::config::PipelineConfig;
+use crate::core::pipeline::{SinkError, TrajectorySink};
+use crate::core::trajectory::{run_id, RunRecord, RunStatus, StepTotals, TrajectoryEntry};
+
+pub use error::StoreError;
+pub use records::SavedConfig;
+pub use schema::{DB_NAME, DB_VERSION};
+pub use transfer::{
+    ExportFilter, ExportSummary, ImportFailure, ImportSummary, ImportedRun, OnConflict,
+};
+
+use error::{from_idb, from_open, is_constraint};
+use records::{run_step_bounds, ConfigRow, RunRow, StepRow};
+use schema::{index, CONFIGS, RUNS, STEPS};
+
+/// The message put on runs found `running` when the app loads.
+pub const INTERRUPTED_MESSAGE: &str =
+    "The page was closed or reloaded while this run was going; its committed steps are kept and it can be resumed.";
+
+/// How much of the site's storage is used, as the browser estimates it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StorageUsage {
+    /// Bytes used by this site, if the browser says.
+    pub usage: Option<u64>,
+    /// Bytes this site may use, if the browser says.
+    pub quota: Option<u64>,
+}
+
+/// An open connection to the run store.
+///
+/// Cloning is cheap and shares the connection. When another tab opens the database at a newer
+/// version, this connection closes itself so that tab is not blocked; calls then fail with
+/// [`StoreError::Closed`].
+#[derive(Debug, Clone)]
+pub struct TrajectoryStore {
+    db: Database,
+}
+
+thread_local! {
+    // Databases with an upgrade waiting for other tabs to close: a second open would queue
+    // behind it silently, so it reports the block at once instead.
+    static PENDING_UPGRADES: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+}
+
+/// Set by the `blocked` handler of an open request; wakes the task waiting on the open.
+#[derive(Default)]
+struct BlockedSignal {
+    fired: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+}
+
+impl BlockedSignal {
+    fn fire(&self) {
+        self.fired.set(true);
+        if let Some(waker) = self.waker.borrow_mut().take() {
+            waker.wake();
+        }
+    }
+}
+
+impl TrajectoryStore {
+    /// Opens (creating or upgrading as needed) the app's database, [`DB_NAME`].
+    pub async fn open() -> Result<Self, StoreError> {
+        Self::open_named(DB_NAME).await
+    }
+
+    /// Opens the database `name` at [`DB_VERSION`]; tests use their own names.
+    ///
+    /// A database of an older version is upgraded step by step ([`schema`]), keeping its data.
+    /// If a tab with an older Trialogue keeps it open, this returns [`StoreError::Blocked`]
+    /// at once; the upgrade then finishes by itself as soon as that tab closes, and opening
+    /// again succeeds.
+    pub async fn open_named(name: &str) -> Result<Self, StoreError> {
+        Self::open_at(name, DB_VERSION).await
+    }
+
+    async fn open_at(name: &str, version: u32) -> Result<Self, StoreError> {
+        if PENDING_UPGRADES.with(|p| p.borrow().contains(name)) {
+            return Err(StoreError::Blocked {
+                name: name.to_string(),
+            });
+        }
+        let request_slot: Rc<RefCell<Option<web_sys::IdbRequest>>> = Rc::default();
+        let blocked = Rc::new(BlockedSignal::default());
+
+        let slot = Rc::clone(&request_slot);
+        let signal = Rc::clone(&blocked);
+        let request = Database::open(name)
+            .with_version(version)
+            .with_on_blocked(move |_event| {
+                signal.fire();
+                Ok(())
+            })
+            .with_on_upgrade_needed(move |event, db| {
+                // Versions are small integers stored as doubles.
+                let old = event.old_version() as u32;
+                let new = event.new_version().map_or(version, |v| v as u32);
+                let tx = slot
+                    .borrow()
+                    .as_ref()
+                    .and_then(web_sys::IdbRequest::transaction)
+                    .ok_or_else(|| {
+                        JsValue::from_str("the upgrade has no versionchange transaction")
+                    })?;
+                schema::upgrade(db.as_sys(), &tx, old, new)?;
+                Ok(())
+            })
+            .build()
+            .map_err(|e| from_open(name, &e))?;
+        *request_slot.borrow_mut() = Some(request.as_sys().clone().into());
+
+        let mut request = Box::pin(request);
+        let opened = std::future::poll_fn(|cx| {
+            if let Poll::Ready(result) = request.as_mut().poll(cx) {
+                return Poll::Ready(Some(result));
+            }
+            if blocked.fired.get() {
+                return Poll::Ready(None);
+            }
+            *blocked.waker.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await;
+
+        let Some(result) = opened else {
+            // Dropping the request would detach its upgrade handler while the browser still
+            // means to run the upgrade later; let it finish, then close what it opened.
+            let pending = name.to_string();
+            PENDING_UPGRADES.with(|p| p.borrow_mut().insert(pending.clone()));
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(db) = request.await {
+                    db.close();
+                }
+                PENDING_UPGRADES.with(|p| p.borrow_mut().remove(&pending));
+            });
+            return Err(StoreError::Blocked {
+                name: name.to_string(),
+            });
+        };
+        let db = result.map_err(|e| from_open(name, &e))?;
+        close_on_version_change(&db);
+        Ok(TrajectoryStore { db })
+    }
+
+    /// Deletes the database `name` and everything in it (tests; "delete all data").
+    /// Connections of this app close themselves when asked, so this does not wait on them.
+    pub async fn delete_database(name: &str) -> Result<(), StoreError> {
+        let request = Database::delete_by_name(name).map_err(|e| from_open(name, &e))?;
+        request
+            .await
+            .map_err(|e| from_idb(&format!("deleting the database `{name}`"), &e))
+    }
+
+    /// The database name.
+    pub fn name(&self) -> String {
+        self.db.name()
+    }
+
+    /// The database version (its schema).
+    pub fn version(&self) -> u32 {
+        // Versions are small integers stored as doubles.
+        self.db.version() as u32
+    }
+
+    /// The object stores in the database, sorted.
+    pub fn store_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.db.object_store_names().collect();
+        names.sort();
+        names
+    }
+
+    /// Closes the connection.
+    pub fn close(self) {
+        self.db.close();
+    }
+
+    fn transaction(
+        &self,
+        stores: &[&str],
+        mode: TransactionMode,
+        operation: &str,
+    ) -> Result<Transaction<'_>, StoreError> {
+        self.db
+            .transaction(stores)
+            .with_mode(mode)
+            .build()
+            .map_err(|e| from_idb(operation, &e))
+    }
+
+    // ---- runs ----
+
+    /// Stores a new run; fails with [`StoreError::RunExists`] if the id is taken (use
+    /// [`new_run_id`](Self::new_run_id) to pick one).
+    pub async fn create_run(&self, run: &RunRecord) -> Result<(), StoreError> {
+        let op = format!("creating run {}", run.run_id);
+        let value = RunRow::encode(run)?;
+        let tx = self.transaction(&[RUNS], TransactionMode::Readwrite, &op)?;
+        {
+            let runs = store(&tx, RUNS, &op)?;
+            let added = runs.add(value).primitive();
+            match request(added, &op).await {
+                Ok(()) => {}
+                Err((_, true)) => {
+                    return Err(StoreError::RunExists {
+                        run_id: run.run_id.clone(),
+                    })
+                }
+                Err((e, false)) => return Err(e),
+            }
+        }
+        commit(tx, &op).await
+    }
+
+    /// Stores a run record, replacing the one with the same id (status changes, the final
+    /// summary). Steps are not touched.
+    pub async fn put_run(&self, run: &RunRecord) -> Result<(), StoreError> {
+        let op = format!("saving run {}", run.run_id);
+        let value = RunRow::encode(run)?;
+        let tx = self.transaction(&[RUNS], TransactionMode::Readwrite, &op)?;
+        {
+            let runs = store(&tx, RUNS, &op)?;
+            let put = runs.put(value).primitive();
+            request(put, &op).await.map_err(|(e, _)| e)?;
+        }
+        commit(tx, &op).await
+    }
+
+    /// The run `id`, if stored.
+    pub async fn get_run(&self, id: &str) -> Result<Option<RunRecord>, StoreError> {
+        let op = format!("reading run {id}");
+        let tx = self.transaction(&[RUNS], TransactionMode::Readonly, &op)?;
+        let runs = store(&tx, RUNS, &op)?;
+        let value = get(&runs, JsValue::from_str(id), &op).await?;
+        value.map(RunRow::decode).transpose()
+    }
+
+    /// Every run, newest first (by creation time; ties by id, descending).
+    pub async fn list_runs(&self) -> Result<Vec<RunRecord>, StoreError> {
+        let op = "listing runs";
+        let tx = self.transaction(&[RUNS], TransactionMode::Readonly, op)?;
+        let runs = store(&tx, RUNS, op)?;
+        let by_created = runs
+            .index(index::CREATED_AT)
+            .map_err(|e| from_idb(op, &e))?;
+        let all = request(by_created.get_all::<JsValue>().primitive(), op)
+            .await
+            .map_err(|(e, _)| e)?;
+        let mut out = Vec::new();
+        for value in all {
+            out.push(RunRow::decode(value.map_err(|e| from_idb(op, &e))?)?);
+        }
+        out.reverse();
+        Ok(out)
+    }
+
+    /// Deletes run `id` and all its steps in one transaction; returns whether it was there.
+    pub async fn delete_run(&self, id: &str) -> Result<bool, StoreError> {
+        let op = format!("deleting run {id}");
+        let tx = self.transaction(&[RUNS, STEPS], TransactionMode::Readwrite, &op)?;
+        let existed = {
+            let runs = store(&tx, RUNS, &op)?;
+            let steps = store(&tx, STEPS, &op)?;
+            let key = JsValue::from_str(id);
+            let existed = count(&runs, key.clone(), &op).await? > 0;
+            request(runs.delete(key).primitive(), &op)
+                .await
+                .map_err(|(e, _)| e)?;
+            let (low, high) = run_step_bounds(id);
+            let range = KeyRange::Bound(low, false, high, false);
+            request(steps.delete::<JsValue, _>(range).primitive(), &op)
+                .await
+                .map_err(|(e, _)| e)?;
+            existed
+        };
+        commit(tx, &op).await?;
+        Ok(existed)
+    }
+
+    /// Whether a run with this id is stored.
+    pub async fn run_id_taken(&self, id: &str) -> Result<bool, StoreError> {
+        let op = format!("looking up run {id}");
+        let tx = self.transaction(&[RUNS], TransactionMode::Readonly, &op)?;
+        let runs = store(&tx, RUNS, &op)?;
+        Ok(count(&runs, JsValue::from_str(id), &op).await? > 0)
+    }
+
+    /// A free run id for a run of the config `config_hash` started at `epoch_ms`:
+    /// `run_<date>_<time>_<hash>`, with `_2`, `_3`, … when runs started in the same second
+    /// hold the plain one (see [`run_id`]). Claim it with [`create_run`](Self::create_run),
+    /// which refuses an id taken in the meantime.
+    pub async fn new_run_id(&self, epoch_ms: f64, config_hash: &str) -> Result<String, StoreError> {
+        let base = run_id(epoch_ms, config_hash, |_| false);
+        let op = format!("choosing an id for run {base}");
+        let tx = self.transaction(&[RUNS], TransactionMode::Readonly, &op)?;
+        let runs = store(&tx, RUNS, &op)?;
+        // Every id that starts with `base` sorts between `base` and `base` + U+FFFF.
+        let high = format!("{base}\u{ffff}");
+        let range = KeyRange::Bound(
+            JsValue::from_str(&base),
+            false,
+            JsValue::from_str(&high),
+            false,
+        );
+        let keys = request(
+            runs.get_all_keys::<JsValue>()
+                .with_query::<JsValue, _>(range)
+                .primitive(),
+            &op,
+        )
+        .await
+        .map_err(|(e, _)| e)?;
+        let mut taken = HashSet::new();
+        for key in keys {
+            if let Some(key) = key.map_err(|e| from_idb(&op, &e))?.as_string() {
+                taken.insert(key);
+            }
+        }
+        Ok(run_id(epoch_ms, config_hash, |id| taken.contains(id)))
+    }
+
+    /// Changes run `id`'s status (and its message) without touching its totals; returns the
+    /// updated record.
+    pub async fn set_run_status(
+        &self,
+        id: &str,
+        status: RunStatus,
+        message: Option<String>,
+    ) -> Result<RunRecord, StoreError> {
+        let op = format!("updating the status of run {id}");
+        let tx = self.transaction(&[RUNS], TransactionMode::Readwrite, &op)?;
+        let run = {
+            let runs = store(&tx, RUNS, &op)?;
+            let Some(value) = get(&runs, JsValue::from_str(id), &op).await? else {
+                return Err(StoreError::NotFound {
+                    kind: "run",
+                    key: id.to_string(),
+                });
+            };
+            let mut run = RunRow::decode(value)?;
+            run.status = status;
+            run.message = message;
+            run.updated_ms = js_sys::Date::now();
+            request(runs.put(RunRow::encode(&run)?).primitive(), &op)
+                .await
+                .map_err(|(e, _)| e)?;
+            run
+        };
+        commit(tx, &op).await?;
+        Ok(run)
+    }
+
+    /// Marks every run still `running` as `interrupted` (with [`INTERRUPTED_MESSAGE`]) and
+    /// returns their ids. Call it once when the app loads, before any run starts: a run found
+    /// `running` then was cut off by a closed or reloaded page.
+    pub async fn mark_interrupted_runs(&self) -> Result<Vec<String>, StoreError> {
+        let op = "marking interrupted runs";
+        let tx = self.transaction(&[RUNS], TransactionMode::Readwrite, op)?;
+        let ids = {
+            let runs = store(&tx, RUNS, op)?;
+            let by_status = runs.index(index::STATUS).map_err(|e| from_idb(op, &e))?;
+            let running = JsValue::from_str(RunStatus::Running.as_str());
+            let found = request(
+                by_status
+                    .get_all::<JsValue>()
+                    .with_query(running)
+                    .primitive(),
+                op,
+            )
+            .await
+            .map_err(|(e, _)| e)?;
+            let now = js_sys::Date::now();
+            let mut ids = Vec::new();
+            for value in found {
+                let mut run = RunRow::decode(value.map_err(|e| from_idb(op, &e))?)?;
+                run.status = RunStatus::Interrupted;
+                run.message = Some(INTERRUPTED_MESSAGE.to_string());
+                run.updated_ms = now;
+                request(runs.put(RunRow::encode(&run)?).primitive(), op)
+                    .await
+                    .map_err(|(e, _)| e)?;
+                ids.push(run.run_id);
+            }
+            ids
+        };
+        commit(tx, op).await?;
+        Ok(ids)
+    }
+
+    // ---- steps ----
+
+    /// Stores one step and adds it to its run's totals (`updated_ms` too), in one transaction,
+    /// and returns the updated run. The run must exist ([`StoreError::NotFound`]); a step whose
+    /// `(run_id, step_id)` is stored already is refused ([`StoreError::DuplicateStep`]) and
+    /// the stored one kept. Returns once the transaction is committed.
+    pub async fn append_step(&self, entry: &TrajectoryEntry) -> Result<RunRecord, StoreError> {
+        let op = format!("saving step {} of run {}", entry.step_id, entry.run_id);
+        let step = StepRow::encode(entry)?;
+        let tx = self.transaction(&[RUNS, STEPS], TransactionMode::Readwrite, &op)?;
+        let run = {
+            let runs = store(&tx, RUNS, &op)?;
+            let steps = store(&tx, STEPS, &op)?;
+            let Some(value) = get(&runs, JsValue::from_str(&entry.run_id), &op).await? else {
+                return Err(StoreError::NotFound {
+                    kind: "run",
+                    key: entry.run_id.clone(),
+                });
+            };
+            let mut run = RunRow::decode(value)?;
+            match request(steps.add(step).primitive(), &op).await {
+                Ok(()) => {}
+                Err((_, true)) => {
+                    return Err(StoreError::DuplicateStep {
+                        run_id: entry.run_id.clone(),
+                        step_id: entry.step_id,
+                    })
+                }
+                Err((e, false)) => return Err(e),
+            }
+            let mut totals = totals_of(&run);
+            totals.add(entry);
+            run.apply_totals(&totals, js_sys::Date::now());
+            request(runs.put(RunRow::encode(&run)?).primitive(), &op)
+                .await
+                .map_err(|(e, _)| e)?;
+            run
+        };
+        commit(tx, &op).await?;
+        Ok(run)
+    }
+
+    /// The steps of run `run_id`, in step order (empty if it has none).
+    pub async fn steps(&self, run_id: &str) -> Result<Vec<TrajectoryEntry>, StoreError> {
+        let op = format!("reading the steps of run {run_id}");
+        let tx = self.transaction(&[STEPS], TransactionMode::Readonly, &op)?;
+        let steps = store(&tx, STEPS, &op)?;
+        let (low, high) = run_step_bounds(run_id);
+        let range = KeyRange::Bound(low, false, high, false);
+        let rows = request(
+            steps
+                .get_all::<JsValue>()
+                .with_query::<JsValue, _>(range)
+                .primitive(),
+            &op,
+        )
+        .await
+        .map_err(|(e, _)| e)?;
+        let mut out = Vec::new();
+        for value in rows {
+            out.push(StepRow::decode(value.map_err(|e| from_idb(&op, &e))?)?);
+        }
+        Ok(out)
+    }
+
+    /// How many steps are stored, over all runs.
+    pub async fn count_steps(&self) -> Result<u64, StoreError> {
+        let op = "counting steps";
+        let tx = self.transaction(&[STEPS], TransactionMode::Readonly, op)?;
+        let steps = store(&tx, STEPS, op)?;
+        let n = request(steps.count().primitive(), op)
+            .await
+            .map_err(|(e, _)| e)?;
+        Ok(u64::from(n))
+    }
+
+    // ---- saved configs ----
+
+    /// Saves `config` under `name`, replacing a config saved under the same name (the UI asks
+    /// before it replaces one).
+    pub async fn save_config(&self, name: &str, config: &PipelineConfig) -> Result<(), StoreError> {
+        let op = format!("saving the config `{name}`");
+        let saved = SavedConfig {
+            name: name.to_string(),
+            saved_ms: js_sys::Date::now(),
+            config: config.clone(),
+        };
+        let value = ConfigRow::encode(&saved)?;
+        let tx = self.transaction(&[CONFIGS], TransactionMode::Readwrite, &op)?;
+        {
+            let configs = store(&tx, CONFIGS, &op)?;
+            request(configs.put(value).primitive(), &op)
+                .await
+                .map_err(|(e, _)| e)?;
+        }
+        commit(tx, &op).await
+    }
+
+    /// The config saved under `name`, if any.
+    pub async fn get_config(&self, name: &str) -> Result<Option<SavedConfig>, StoreError> {
+        let op = format!("reading the config `{name}`");
+        let tx = self.transaction(&[CONFIGS], TransactionMode::Readonly, &op)?;
+        let configs = store(&tx, CONFIGS, &op)?;
+        let value = get(&configs, JsValue::from_str(name), &op).await?;
+        value.map(ConfigRow::decode).transpose()
+    }
+
+    /// Every saved config, by name.
+    pub async fn list_configs(&self) -> Result<Vec<SavedConfig>, StoreError> {
+        let op = "listing saved configs";
+        let tx = self.transaction(&[CONFIGS], TransactionMode::Readonly, op)?;
+        let configs = store(&tx, CONFIGS, op)?;
+        let all = request(configs.get_all::<JsValue>().primitive(), op)
+            .await
+            .map_err(|(e, _)| e)?;
+        let mut out = Vec::new();
+        for value in all {
+            out.push(ConfigRow::decode(value.map_err(|e| from_idb(op, &e))?)?);
+        }
+        Ok(out)
+    }
+
+    /// Deletes the config saved under `name`; returns whether there was one.
+    pub async fn delete_config(&self, name: &str) -> Result<bool, StoreError> {
+        let op = format!("deleting the config `{name}`");
+        let tx = self.transaction(&[CONFIGS], TransactionMode::Readwrite, &op)?;
+        let existed = {
+            let configs = store(&tx, CONFIGS, &op)?;
+            let key = JsValue::from_str(name);
+            let existed = count(&configs, key.clone(), &op).await? > 0;
+            request(configs.delete(key).primitive(), &op)
+                .await
+                .map_err(|(e, _)| e)?;
+            existed
+        };
+        commit(tx, &op).await?;
+        Ok(existed)
+    }
+
+    // ---- storage health ----
+
+    /// The browser's estimate of this site's storage use and quota
+    /// (`navigator.storage.estimate()`).
+    pub async fn estimate() -> Result<StorageUsage, StoreError> {
+        let op = "estimating storage use";
+        let storage = storage_manager(op)?;
+        let promise = storage.estimate().map_err(|e| js_failure(op, &e))?;
+        let value = JsFuture::from(promise)
+            .await
+            .map_err(|e| js_failure(op, &e))?;
+        let estimate: web_sys::StorageEstimate = value.unchecked_into();
+        // Byte counts are whole numbers well inside f64's exact range.
+        Ok(StorageUsage {
+            usage: estimate.get_usage().map(|b| b as u64),
+            quota: estimate.get_quota().map(|b| b as u64),
+        })
+    }
+
+    /// Asks the browser to keep this site's data when space runs low
+    /// (`navigator.storage.persist()`); returns whether it is now persistent.
+    pub async fn request_persistence() -> Result<bool, StoreError> {
+        let op = "asking for persistent storage";
+        let storage = storage_manager(op)?;
+        let promise = storage.persist().map_err(|e| js_failure(op, &e))?;
+        let value = JsFuture::from(promise)
+            .await
+            .map_err(|e| js_failure(op, &e))?;
+        Ok(value.as_bool().unwrap_or(false))
+    }
+
+    /// Whether this site's data is already persistent (`navigator.storage.persisted()`).
+    pub async fn is_persisted() -> Result<bool, StoreError> {
+        let op = "checking persistent storage";
+        let storage = storage_manager(op)?;
+        let promise = storage.persisted().map_err(|e| js_failure(op, &e))?;
+        let value = JsFuture::from(promise)
+            .await
+            .map_err(|e| js_failure(op, &e))?;
+        Ok(value.as_bool().unwrap_or(false))
+    }
+}
+
+impl TrajectorySink for TrajectoryStore {
+    /// [`append_step`](TrajectoryStore::append_step): the step is committed when this returns.
+    async fn append(&self, entry: &TrajectoryEntry) -> Result<(), SinkError> {
+        self.append_step(entry)
+            .await
+            .map(drop)
+            .map_err(|e| SinkError::new(e.to_string()))
+    }
+}
+
+/// The totals a run record holds, as core's running sums.
+fn totals_of(run: &RunRecord) -> StepTotals {
+    StepTotals {
+        steps: run.step_count,
+        iterations: run.iterations,
+        passed: run.passed,
+        judge_score: run.judge_score,
+        correct: run.correct,
+        usage: run.usage,
+        cost_usd: run.cost_usd,
+        cost_complete: run.cost_complete,
+    }
+}
+
+fn close_on_version_change(db: &Database) {
+    let raw: web_sys::IdbDatabase = db.as_sys().clone().into();
+    let closer = raw.clone();
+    // Let a newer Trialogue in another tab upgrade the database instead of being blocked.
+    let on_change = Closure::once_into_js(move || closer.close());
+    raw.set_onversionchange(Some(on_change.unchecked_ref()));
+}
+
+fn store<'a>(
+    tx: &'a Transaction<'_>,
+    name: &str,
+    operation: &str,
+) -> Result<ObjectStore<'a>, StoreError> {
+    tx.object_store(name).map_err(|e| from_idb(operation, &e))
+}
+
+/// Awaits a request built with `primitive()`; on failure also says whether it was a
+/// `ConstraintError` (a key that is taken).
+async fn request<F, T>(
+    built: indexed_db_futures::Result<F>,
+    operation: &str,
+) -> Result<T, (StoreError, bool)>
+where
+    F: Future<Output = indexed_db_futures::Result<T>>,
+{
+    let fail = |e: indexed_db_futures::error::Error| (from_idb(operation, &e), is_constraint(&e));
+    built.map_err(fail)?.await.map_err(fail)
+}
+
+async fn get(
+    source: &ObjectStore<'_>,
+    key: JsValue,
+    operation: &str,
+) -> Result<Option<JsValue>, StoreError> {
+    request(
+        source.get::<JsValue, JsValue, _>(key).primitive(),
+        operation,
+    )
+    .await
+    .map_err(|(e, _)| e)
+}
+
+async fn count(source: &ObjectStore<'_>, key: JsValue, operation: &str) -> Result<u32, StoreError> {
+    request(source.count().with_query(key).primitive(), operation)
+        .await
+        .map_err(|(e, _)| e)
+}
+
+/// Commits `tx`; when the browser aborted it (a full disk reports `QuotaExceededError` only
+/// here), the transaction's own error says why.
+async fn commit(tx: Transaction<'_>, operation: &str) -> Result<(), StoreError> {
+    let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
+    tx.commit().await.map_err(|e| match raw.error() {
+        Some(dom) => StoreError::from_dom(operation, &dom.name(), &dom.message()),
+        None => from_idb(operation, &e),
+    })
+}
+
+fn storage_manager(operation: &str) -> Result<web_sys::StorageManager, StoreError> {
+    let window = web_sys::window().ok_or_else(|| StoreError::Unavailable {
+        reason: format!("{operation}: no window"),
+    })?;
+    let storage: JsValue = window.navigator().storage().into();
+    // `navigator.storage` is missing outside secure contexts (plain http on a LAN address).
+    if storage.is_undefined() || storage.is_null() {
+        return Err(StoreError::Unavailable {
+            reason: format!("{operation}: navigator.storage is missing (the page is not served over https or localhost)"),
+        });
+    }
+    Ok(storage.unchecked_into())
+}
+
+fn js_failure(operation: &str, value: &JsValue) -> StoreError {
+    let name = js_sys::Reflect::get(value, &JsValue::from_str("name"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| "Error".to_string());
+    let message = js_sys::Reflect::get(value, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| crate::web::js_reason(value));
+    StoreError::from_dom(operation, &name, &message)
+}

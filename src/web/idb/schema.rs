@@ -1,0 +1,104 @@
+//! The database layout: store and index names, the current version, and the upgrade path that
+//! takes a database of any older version to the current one without losing data.
+//!
+//! | version | change |
+//! |---|---|
+//! | 1 | `runs` (key `run_id`; indices `created_at`, `status`, `config_hash`, `batch_id`), `steps` (key `[run_id, step_id]`; index `run_id`), `configs` (key `name`) |
+//! | 2 | `datasets` (key `dataset_id`), `batches` (key `batch_id`; indices `created_at`, `dataset_id`); `runs` gains the index `updated_at` |
+//!
+//! A new version adds one `vN` function and one line to [`upgrade`]; versions already shipped
+//! are never edited, because browsers out there hold databases they created.
+
+use wasm_bindgen::JsValue;
+use web_sys::{IdbDatabase, IdbObjectStore, IdbObjectStoreParameters, IdbTransaction};
+
+/// The database the app uses.
+pub const DB_NAME: &str = "trialogue";
+
+/// The schema version this build creates and expects.
+pub const DB_VERSION: u32 = 2;
+
+/// Run records ([`crate::core::trajectory::RunRecord`]), keyed by `run_id`.
+pub const RUNS: &str = "runs";
+/// Trajectory steps, keyed by `[run_id, step_id]`.
+pub const STEPS: &str = "steps";
+/// Saved pipeline configs, keyed by `name`.
+pub const CONFIGS: &str = "configs";
+/// Datasets of problems for batches, keyed by `dataset_id` (since version 2).
+pub const DATASETS: &str = "datasets";
+/// Batch runs over a dataset, keyed by `batch_id` (since version 2).
+pub const BATCHES: &str = "batches";
+
+/// Index names, each named after what it orders or selects by.
+pub mod index {
+    /// `runs` and `batches` by `created_ms`.
+    pub const CREATED_AT: &str = "created_at";
+    /// `runs` by `updated_ms` (since version 2).
+    pub const UPDATED_AT: &str = "updated_at";
+    /// `runs` by `status`.
+    pub const STATUS: &str = "status";
+    /// `runs` by `config_hash`.
+    pub const CONFIG_HASH: &str = "config_hash";
+    /// `runs` by `batch_id` (runs outside a batch are not in it).
+    pub const BATCH_ID: &str = "batch_id";
+    /// `steps` by `run_id`.
+    pub const RUN_ID: &str = "run_id";
+    /// `batches` by `dataset_id`.
+    pub const DATASET_ID: &str = "dataset_id";
+}
+
+/// Brings a database from `old_version` (0 when it is new) to [`DB_VERSION`], inside the
+/// `versionchange` transaction `tx`. Each step runs once, in order, so a version-1 database
+/// gets only the version-2 changes and keeps its data.
+pub(crate) fn upgrade(
+    db: &IdbDatabase,
+    tx: &IdbTransaction,
+    old_version: u32,
+    new_version: u32,
+) -> Result<(), JsValue> {
+    if old_version < 1 && new_version >= 1 {
+        v1(db)?;
+    }
+    if old_version < 2 && new_version >= 2 {
+        v2(db, tx)?;
+    }
+    Ok(())
+}
+
+fn v1(db: &IdbDatabase) -> Result<(), JsValue> {
+    let runs = create_store(db, RUNS, &JsValue::from_str("run_id"))?;
+    runs.create_index_with_str(index::CREATED_AT, "created_ms")?;
+    runs.create_index_with_str(index::STATUS, "status")?;
+    runs.create_index_with_str(index::CONFIG_HASH, "config_hash")?;
+    runs.create_index_with_str(index::BATCH_ID, "batch_id")?;
+
+    let key = js_sys::Array::of2(&JsValue::from_str("run_id"), &JsValue::from_str("step_id"));
+    let steps = create_store(db, STEPS, &key)?;
+    steps.create_index_with_str(index::RUN_ID, "run_id")?;
+
+    create_store(db, CONFIGS, &JsValue::from_str("name"))?;
+    Ok(())
+}
+
+fn v2(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
+    create_store(db, DATASETS, &JsValue::from_str("dataset_id"))?;
+    let batches = create_store(db, BATCHES, &JsValue::from_str("batch_id"))?;
+    batches.create_index_with_str(index::CREATED_AT, "created_ms")?;
+    batches.create_index_with_str(index::DATASET_ID, "dataset_id")?;
+
+    // An index on a store that already holds data is filled by the browser from the records
+    // there, within this same transaction.
+    let runs = tx.object_store(RUNS)?;
+    runs.create_index_with_str(index::UPDATED_AT, "updated_ms")?;
+    Ok(())
+}
+
+fn create_store(
+    db: &IdbDatabase,
+    name: &str,
+    key_path: &JsValue,
+) -> Result<IdbObjectStore, JsValue> {
+    let params = IdbObjectStoreParameters::new();
+    params.set_key_path(key_path);
+    db.create_object_store_with_optional_parameters(name, &params)
+}

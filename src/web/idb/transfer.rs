@@ -1,0 +1,259 @@
+//! Moving runs in and out as trajectory JSONL: import from a parsed file without ever
+//! overwriting a stored run, export in chunks without ever building the whole file.
+
+use indexed_db_futures::prelude::*;
+use indexed_db_futures::transaction::TransactionMode;
+use indexed_db_futures::KeyRange;
+use wasm_bindgen::JsValue;
+
+use crate::core::jsonl::{ChunkedJsonl, DuplicateStep, ReadReport, RejectedLine};
+use crate::core::trajectory::{RunRecord, TrajectoryEntry};
+
+use super::error::{from_idb, StoreError};
+use super::records::{run_step_bounds, step_key, RunRow, StepRow};
+use super::schema::{RUNS, STEPS};
+use super::{commit, count, request, store, TrajectoryStore};
+
+/// Steps read per export transaction.
+const EXPORT_BATCH: u32 = 256;
+
+/// What to do with an imported run whose id is already stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnConflict {
+    /// Leave the stored run alone and report the id in [`ImportSummary::conflicts`].
+    #[default]
+    Skip,
+    /// Keep both: import under the first free id `<id>_2`, `<id>_3`, … with every step's
+    /// `run_id` rewritten to it.
+    KeepBoth,
+}
+
+/// One run that was imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedRun {
+    /// The id it is stored under.
+    pub run_id: String,
+    /// The id it had in the file (differs from `run_id` after [`OnConflict::KeepBoth`]).
+    pub original_id: String,
+    /// How many steps were stored.
+    pub steps: u64,
+}
+
+/// A run that could not be imported; nothing of it was stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportFailure {
+    /// The id it had in the file.
+    pub run_id: String,
+    /// Why.
+    pub error: StoreError,
+}
+
+/// What an import did, with the reader's findings carried along so one summary can be shown.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ImportSummary {
+    /// Runs stored, in file order.
+    pub imported: Vec<ImportedRun>,
+    /// Ids already stored and skipped ([`OnConflict::Skip`]); the stored runs are unchanged.
+    pub conflicts: Vec<String>,
+    /// Runs that failed to be stored (each in its own transaction, so nothing partial).
+    pub failed: Vec<ImportFailure>,
+    /// Lines of the file that were not steps (from the [`ReadReport`]).
+    pub rejected: Vec<RejectedLine>,
+    /// Repeated steps in the file that were skipped (from the [`ReadReport`]).
+    pub duplicates: Vec<DuplicateStep>,
+}
+
+/// Which runs to export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportFilter {
+    /// Every stored step, runs in id order (which is start-time order for Trialogue's ids).
+    All,
+    /// These runs, in this order; ids with no steps add nothing.
+    Runs(Vec<String>),
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExportSummary {
+    /// Runs with at least one step written.
+    pub runs: u64,
+    /// Lines (steps) written.
+    pub steps: u64,
+    /// Chunks handed out.
+    pub chunks: u64,
+    /// Bytes handed out (UTF-8).
+    pub bytes: u64,
+}
+
+impl TrajectoryStore {
+    /// Imports the runs of a read JSONL file, each run with its steps in one transaction and
+    /// a run record rebuilt from its steps ([`RunRecord::from_entries`]).
+    ///
+    /// A run id that is already stored is never overwritten: it is skipped and reported in
+    /// `conflicts`, or with [`OnConflict::KeepBoth`] stored under a new suffixed id.
+    pub async fn import_runs(&self, report: ReadReport, on_conflict: OnConflict) -> ImportSummary {
+        let mut summary = ImportSummary::default();
+        for (id, entries) in report.runs() {
+            match self.import_run(&id, entries, on_conflict).await {
+                Ok(Some(run)) => summary.imported.push(run),
+                Ok(None) => summary.conflicts.push(id),
+                Err(error) => summary.failed.push(ImportFailure { run_id: id, error }),
+            }
+        }
+        summary.rejected = report.rejected;
+        summary.duplicates = report.duplicates;
+        summary
+    }
+
+    /// Stores one run; `None` when its id is taken and `on_conflict` is `Skip`.
+    async fn import_run(
+        &self,
+        id: &str,
+        mut entries: Vec<TrajectoryEntry>,
+        on_conflict: OnConflict,
+    ) -> Result<Option<ImportedRun>, StoreError> {
+        let op = format!("importing run {id}");
+        let tx = self.transaction(&[RUNS, STEPS], TransactionMode::Readwrite, &op)?;
+        let stored_id = {
+            let runs = store(&tx, RUNS, &op)?;
+            let steps = store(&tx, STEPS, &op)?;
+            let mut stored_id = id.to_string();
+            if count(&runs, JsValue::from_str(id), &op).await? > 0 {
+                if on_conflict == OnConflict::Skip {
+                    return Ok(None);
+                }
+                for n in 2u64.. {
+                    let candidate = format!("{id}_{n}");
+                    if count(&runs, JsValue::from_str(&candidate), &op).await? == 0 {
+                        stored_id = candidate;
+                        break;
+                    }
+                }
+                for entry in &mut entries {
+                    entry.run_id.clone_from(&stored_id);
+                }
+            }
+            let run = RunRecord::from_entries(&stored_id, &entries, js_sys::Date::now());
+            request(runs.add(RunRow::encode(&run)?).primitive(), &op)
+                .await
+                .map_err(|(e, _)| e)?;
+            for entry in &entries {
+                match request(steps.add(StepRow::encode(entry)?).primitive(), &op).await {
+                    Ok(()) => {}
+                    Err((_, true)) => {
+                        return Err(StoreError::DuplicateStep {
+                            run_id: entry.run_id.clone(),
+                            step_id: entry.step_id,
+                        })
+                    }
+                    Err((e, false)) => return Err(e),
+                }
+            }
+            stored_id
+        };
+        commit(tx, &op).await?;
+        Ok(Some(ImportedRun {
+            run_id: stored_id,
+            original_id: id.to_string(),
+            steps: entries.len() as u64,
+        }))
+    }
+
+    /// Writes the chosen runs' steps as JSONL, one line per step in step order, handing
+    /// `on_chunk` pieces of about `chunk_bytes` bytes (whole lines; see [`ChunkedJsonl`]).
+    ///
+    /// Steps are read in batches, each in its own short transaction, and `on_chunk` is called
+    /// between them, so neither the file nor the store is ever held whole in memory.
+    pub async fn export_jsonl(
+        &self,
+        filter: &ExportFilter,
+        chunk_bytes: usize,
+        mut on_chunk: impl FnMut(String),
+    ) -> Result<ExportSummary, StoreError> {
+        let mut summary = ExportSummary::default();
+        let mut chunks = ChunkedJsonl::new(chunk_bytes);
+        let mut last_run: Option<String> = None;
+        let mut emit = |entries: Vec<TrajectoryEntry>, summary: &mut ExportSummary| {
+            for entry in entries {
+                if last_run.as_deref() != Some(entry.run_id.as_str()) {
+                    summary.runs += 1;
+                    last_run = Some(entry.run_id.clone());
+                }
+                summary.steps += 1;
+                let ready = chunks.push(&entry).map_err(|e| StoreError::Encode {
+                    what: format!("step {} of run {}", entry.step_id, entry.run_id),
+                    reason: e.to_string(),
+                })?;
+                if let Some(chunk) = ready {
+                    summary.chunks += 1;
+                    summary.bytes += chunk.len() as u64;
+                    on_chunk(chunk);
+                }
+            }
+            Ok::<(), StoreError>(())
+        };
+        let ranges: Vec<(JsValue, Option<JsValue>)> = match filter {
+            // Step keys are arrays, and the empty array sorts before every other array.
+            ExportFilter::All => vec![(js_sys::Array::new().into(), None)],
+            ExportFilter::Runs(ids) => ids
+                .iter()
+                .map(|id| {
+                    let (low, high) = run_step_bounds(id);
+                    (low, Some(high))
+                })
+                .collect(),
+        };
+        for (low, high) in ranges {
+            let mut after: Option<JsValue> = None;
+            loop {
+                let range = match (&after, &high) {
+                    (None, None) => KeyRange::LowerBound(low.clone(), false),
+                    (None, Some(high)) => KeyRange::Bound(low.clone(), false, high.clone(), false),
+                    (Some(last), None) => KeyRange::LowerBound(last.clone(), true),
+                    (Some(last), Some(high)) => {
+                        KeyRange::Bound(last.clone(), true, high.clone(), false)
+                    }
+                };
+                let batch = self.read_steps(range).await?;
+                let Some(last) = batch.last() else { break };
+                after = Some(step_key(&last.run_id, last.step_id));
+                let full = batch.len() == EXPORT_BATCH as usize;
+                emit(batch, &mut summary)?;
+                if !full {
+                    break;
+                }
+            }
+        }
+        if let Some(chunk) = chunks.finish() {
+            summary.chunks += 1;
+            summary.bytes += chunk.len() as u64;
+            on_chunk(chunk);
+        }
+        Ok(summary)
+    }
+
+    /// Up to [`EXPORT_BATCH`] steps in `range`, in key order, in one read-only transaction.
+    async fn read_steps(
+        &self,
+        range: KeyRange<JsValue>,
+    ) -> Result<Vec<TrajectoryEntry>, StoreError> {
+        let op = "exporting steps";
+        let tx = self.transaction(&[STEPS], TransactionMode::Readonly, op)?;
+        let steps = store(&tx, STEPS, op)?;
+        let rows = request(
+            steps
+                .get_all::<JsValue>()
+                .with_query::<JsValue, _>(range)
+                .with_limit(EXPORT_BATCH)
+                .primitive(),
+            op,
+        )
+        .await
+        .map_err(|(e, _)| e)?;
+        let mut out = Vec::new();
+        for value in rows {
+            out.push(StepRow::decode(value.map_err(|e| from_idb(op, &e))?)?);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,14 @@
+//! Browser tests (wasm-bindgen-test in headless Chromium), one module per area under
+//! `tests/web/`. Run with:
+//!
+//! ```sh
+//! source scripts/env.sh && cargo test --target wasm32-unknown-unknown --test web
+//! ```
+#![cfg(target_arch = "wasm32")]
+
+use wasm_bindgen_test::wasm_bindgen_test_configure;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[path = "web/idb.rs"]
+mod idb;

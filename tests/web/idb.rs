@@ -1,0 +1,812 @@
+//! The IndexedDB run store in a real browser. Each test opens its own database (deleting any
+//! leftover of an earlier failed run first) and deletes it at the end.
+
+use indexed_db_futures::database::Database;
+use indexed_db_futures::prelude::*;
+use indexed_db_futures::transaction::TransactionMode;
+use indexed_db_futures::KeyPath;
+use serde_json::{json, Value};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+use trialogue::core::clock::ManualClock;
+use trialogue::core::config::PipelineConfig;
+use trialogue::core::jsonl::{read_jsonl, to_line};
+use trialogue::core::llm::Usage;
+use trialogue::core::pipeline::{Pipeline, RunInput, TrajectorySink};
+use trialogue::core::scripted::ScriptedLlm;
+use trialogue::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
+use trialogue::web::idb::{
+    ExportFilter, OnConflict, StoreError, TrajectoryStore, DB_VERSION, INTERRUPTED_MESSAGE,
+};
+
+// ---- helpers ----
+
+async fn fresh(name: &str) -> TrajectoryStore {
+    TrajectoryStore::delete_database(name).await.unwrap();
+    TrajectoryStore::open_named(name).await.unwrap()
+}
+
+async fn finish(store: TrajectoryStore) {
+    let name = store.name();
+    store.close();
+    TrajectoryStore::delete_database(&name).await.unwrap();
+}
+
+fn run(id: &str, created_ms: f64) -> RunRecord {
+    RunRecord::start(
+        id,
+        &PipelineConfig::default(),
+        "ab12cd34",
+        "What is 2+2?",
+        Some("4".to_string()),
+        created_ms,
+    )
+}
+
+fn step(
+    run_id: &str,
+    step_id: u64,
+    agent: &str,
+    output: Value,
+    metadata: Value,
+) -> TrajectoryEntry {
+    let action = match agent {
+        "solver" => "generate",
+        "verifier" => "validate",
+        _ => "score",
+    };
+    serde_json::from_value(json!({
+        "timestamp": "2026-01-01T00:00:00.000000+00:00",
+        "run_id": run_id,
+        "step_id": step_id,
+        "agent": agent,
+        "action": action,
+        "input": {"problem": "What is 2+2?"},
+        "output": output,
+        "metadata": metadata,
+    }))
+    .unwrap()
+}
+
+fn solver(run_id: &str, step_id: u64, solution: &str) -> TrajectoryEntry {
+    step(
+        run_id,
+        step_id,
+        "solver",
+        json!({"solution": solution}),
+        json!({"iteration": step_id}),
+    )
+}
+
+async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+/// A JavaScript object from JSON text, built without any of the store's code.
+fn js(value: &Value) -> JsValue {
+    js_sys::JSON::parse(&value.to_string()).unwrap()
+}
+
+/// Creates database `name` at version 1 exactly as the first Trialogue release laid it out,
+/// written here independently of the store's schema code, and returns the open connection.
+async fn create_v1(name: &str) -> Database {
+    Database::delete_by_name(name).unwrap().await.unwrap();
+    Database::open(name)
+        .with_version(1u32)
+        .with_on_upgrade_needed(|_, db| {
+            let runs = db
+                .create_object_store("runs")
+                .with_key_path(KeyPath::from("run_id"))
+                .build()?;
+            for (index, path) in [
+                ("created_at", "created_ms"),
+                ("status", "status"),
+                ("config_hash", "config_hash"),
+                ("batch_id", "batch_id"),
+            ] {
+                runs.create_index(index, KeyPath::from(path)).build()?;
+            }
+            let steps = db
+                .create_object_store("steps")
+                .with_key_path(KeyPath::from(["run_id", "step_id"]))
+                .build()?;
+            steps
+                .create_index("run_id", KeyPath::from("run_id"))
+                .build()?;
+            db.create_object_store("configs")
+                .with_key_path(KeyPath::from("name"))
+                .build()?;
+            Ok(())
+        })
+        .await
+        .unwrap()
+}
+
+/// Writes raw records into `store_name` of a connection made by [`create_v1`].
+async fn put_raw(db: &Database, store_name: &str, records: &[Value]) {
+    let tx = db
+        .transaction(store_name)
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .unwrap();
+    let store = tx.object_store(store_name).unwrap();
+    for record in records {
+        store.put(js(record)).primitive().unwrap().await.unwrap();
+    }
+    drop(store);
+    tx.commit().await.unwrap();
+}
+
+/// The on-disk form of a run and of a step (see src/web/idb/records.rs).
+fn run_row(record: &RunRecord) -> Value {
+    json!({
+        "run_id": record.run_id,
+        "created_ms": record.created_ms,
+        "updated_ms": record.updated_ms,
+        "status": record.status.as_str(),
+        "config_hash": record.config_hash,
+        "json": serde_json::to_string(record).unwrap(),
+    })
+}
+
+fn step_row(entry: &TrajectoryEntry) -> Value {
+    json!({
+        "run_id": entry.run_id,
+        "step_id": entry.step_id,
+        "line": to_line(entry).unwrap().trim_end(),
+    })
+}
+
+// ---- steps ----
+
+#[wasm_bindgen_test]
+async fn steps_come_back_in_numeric_step_order_and_unchanged() {
+    let store = fresh("t-idb-order").await;
+    store.create_run(&run("run_a", 1.0)).await.unwrap();
+    // 10 after 2: keys compare as numbers, not text.
+    for id in [1, 2, 10] {
+        store
+            .append_step(&solver("run_a", id, &format!("s{id}")))
+            .await
+            .unwrap();
+    }
+    let judge = step(
+        "run_a",
+        11,
+        "judge",
+        json!({"score": 1.0, "reasoning": "right"}),
+        json!({"cost_usd": 0.0}),
+    );
+    store.append_step(&judge).await.unwrap();
+
+    let steps = store.steps("run_a").await.unwrap();
+    let ids: Vec<u64> = steps.iter().map(|s| s.step_id).collect();
+    assert_eq!(ids, vec![1, 2, 10, 11]);
+    assert_eq!(steps[2], solver("run_a", 10, "s10"));
+    assert_eq!(steps[3], judge);
+    // A float that happens to be whole stays a float (`1.0`, not `1`), as Python wrote it.
+    let line = to_line(&steps[3]).unwrap();
+    assert!(line.contains(r#""score":1.0"#), "{line}");
+    assert!(line.contains(r#""cost_usd":0.0"#), "{line}");
+    assert_eq!(store.count_steps().await.unwrap(), 4);
+    assert!(store.steps("run_other").await.unwrap().is_empty());
+    finish(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_duplicate_step_is_refused_and_the_stored_one_kept() {
+    let store = fresh("t-idb-duplicate").await;
+    store.create_run(&run("run_d", 1.0)).await.unwrap();
+    store
+        .append_step(&solver("run_d", 1, "first"))
+        .await
+        .unwrap();
+
+    let err = store
+        .append_step(&solver("run_d", 1, "second"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::DuplicateStep {
+            run_id: "run_d".into(),
+            step_id: 1
+        }
+    );
+    assert!(err.to_string().contains("the stored step was kept"));
+    let steps = store.steps("run_d").await.unwrap();
+    assert_eq!(steps, vec![solver("run_d", 1, "first")]);
+    // The refused step's transaction rolled back whole: the totals did not count it.
+    assert_eq!(store.get_run("run_d").await.unwrap().unwrap().step_count, 1);
+    finish(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_step_for_an_unknown_run_is_refused() {
+    let store = fresh("t-idb-no-run").await;
+    let err = store
+        .append_step(&solver("run_x", 1, "s"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::NotFound {
+            kind: "run",
+            key: "run_x".into()
+        }
+    );
+    assert_eq!(store.count_steps().await.unwrap(), 0);
+    finish(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_runs_totals_follow_its_steps() {
+    let store = fresh("t-idb-totals").await;
+    store.create_run(&run("run_t", 1000.0)).await.unwrap();
+    let s1 = step(
+        "run_t",
+        1,
+        "solver",
+        json!({"solution": "4"}),
+        json!({"iteration": 1, "cost_usd": 0.25,
+               "usage": {"input_tokens": 10, "output_tokens": 5, "total_tokens": 15}}),
+    );
+    let after_one = store.append_step(&s1).await.unwrap();
+    assert_eq!(after_one.step_count, 1);
+    assert_eq!(after_one.cost_usd, Some(0.25));
+    assert!(after_one.updated_ms >= 1000.0);
+
+    let s2 = step(
+        "run_t",
+        2,
+        "verifier",
+        json!({"passed": true, "critique": "fine"}),
+        json!({"iteration": 1, "cost_usd": 0.5,
+               "usage": {"input_tokens": 20, "output_tokens": 4, "total_tokens": 24,
+                         "cache_read_tokens": 8}}),
+    );
+    let mut s3 = step(
+        "run_t",
+        3,
+        "judge",
+        json!({"score": 0.75, "reasoning": "ok"}),
+        json!({"cost_usd": 0.125,
+               "tokens": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}}),
+    );
+    s3.terminal = true;
+    s3.success = Some(true);
+    s3.reward = Some(1.0);
+    store.append_step(&s2).await.unwrap();
+    store.append_step(&s3).await.unwrap();
+
+    let stored = store.get_run("run_t").await.unwrap().unwrap();
+    assert_eq!(stored.step_count, 3);
+    assert_eq!(stored.iterations, 1);
+    assert!(stored.passed);
+    assert_eq!(stored.judge_score, Some(0.75));
+    assert_eq!(stored.correct, Some(true));
+    // 10 + 20 + 7, 5 + 4 + 3, 15 + 24 + 10; 0.25 + 0.5 + 0.125 is exact in binary.
+    assert_eq!(
+        stored.usage,
+        Usage {
+            input_tokens: 37,
+            output_tokens: 12,
+            total_tokens: 49,
+            cache_read_tokens: 8,
+            ..Usage::default()
+        }
+    );
+    assert_eq!(stored.cost_usd, Some(0.875));
+    assert!(stored.cost_complete);
+    // Status is the caller's to set; appending steps leaves it alone.
+    assert_eq!(stored.status, RunStatus::Running);
+    finish(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn the_store_is_a_trajectory_sink_for_the_real_loop() {
+    let store = fresh("t-idb-sink").await;
+    let config = PipelineConfig::default();
+    let hash = config.config_hash();
+    let record = RunRecord::start(
+        "run_p",
+        &config,
+        &hash,
+        "What is 2+2?",
+        Some("4".into()),
+        5.0,
+    );
+    store.create_run(&record).await.unwrap();
+    let llm = ScriptedLlm::builder()
+        .solve("The answer is 4")
+        .verify(true, "correct")
+        .judge(0.9)
+        .build();
+    let clock = ManualClock::starting_at(1_700_000_000_000.0);
+    let input = RunInput {
+        run_id: "run_p".into(),
+        problem: "What is 2+2?".into(),
+        ground_truth: Some("4".into()),
+    };
+    let outcome = Pipeline::new(&config, &llm, &clock, &store)
+        .run(&input)
+        .await;
+
+    assert!(!outcome.entries.is_empty());
+    assert_eq!(store.steps("run_p").await.unwrap(), outcome.entries);
+    let stored = store.get_run("run_p").await.unwrap().unwrap();
+    assert_eq!(stored.step_count, outcome.entries.len() as u64);
+    assert_eq!(stored.judge_score, Some(0.9));
+
+    // The sink refuses a step that is stored already, so the loop stops rather than lose it.
+    let again = TrajectorySink::append(&store, &outcome.entries[0]).await;
+    assert!(again.unwrap_err().message.contains("already stored"));
+    finish(store).await;
+}
+
+// ---- runs ----
+
+#[wasm_bindgen_test]
+async fn runs_are_listed_newest_first() {
+    let store = fresh("t-idb-list").await;
+    for (id, created) in [
+        ("run_old", 1000.0),
+        ("run_new", 3000.0),
+        ("run_mid", 2000.0),
+    ] {
+        store.create_run(&run(id, created)).await.unwrap();
+    }
+    let ids: Vec<String> = store
+        .list_runs()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.run_id)
+        .collect();
+    assert_eq!(ids, vec!["run_new", "run_mid", "run_old"]);
+    finish(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn creating_a_taken_run_id_fails_and_new_ids_get_a_suffix() {
+    let store = fresh("t-idb-ids").await;
+    // 2026-11-24T21:10:09Z
+    let ms = 1_795_554_609_000.0;
+    let first = store.new_run_id(ms, "ab12cd34").await.unwrap();
+    assert_eq!(first, "run_20261124_211009_ab12cd34");
+    store.create_run(&run(&first, 1.0)).await.unwrap();
+    assert!(store.run_id_taken(&first).await.unwrap());
+    assert!(!store.run_id_taken("run_nope").await.unwrap());
+
+    let mut other = run(&first, 2.0);
+    other.problem = "a different problem".into();
+    assert_eq!(
+        store.create_run(&other).await.unwrap_err(),
+        StoreError::RunExists {
+            run_id: first.clone()
+        }
+    );
+    assert_eq!(
+        store.get_run(&first).await.unwrap().unwrap().problem,
+        "What is 2+2?"
+    );
+    assert_eq!(
+        store.new_run_id(ms, "ab12cd34").await.unwrap(),
+        "run_20261124_211009_ab12cd34_2"
+    );
+    finish(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn deleting_a_run_removes_its_steps_and_nothing_else() {
+    let store = fresh("t-idb-delete").await;
+    // `run_a_b` shares a prefix with `run_a`: its steps must survive.
+    for id in ["run_a", "run_a_b"] {
+        store.create_run(&run(id, 1.0)).await.unwrap();
+        for n in 1..=3 {
+            store.append_step(&solver(id, n, "s")).await.unwrap();
+        }
+    }
+    assert!(store.delete_run("run_a").await.unwrap());
+    assert_eq!(store.get_run("run_a").await.unwrap(), None);
+    assert!(store.steps("run_a").await.unwrap().is_empty());
+    assert_eq!(store.count_steps().await.unwrap(), 3);
+    assert_eq!(store.steps("run_a_b").await.unwrap().len(), 3);
+    assert!(!store.delete_run("run_a").await.unwrap());
+    finish(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn runs_left_running_are_marked_interrupted_on_load() {
+    let store = fresh("t-idb-interrupted").await;
+    let mut done = run("run_done", 1.0);
+    done.status = RunStatus::Completed;
+    store.create_run(&done).await.unwrap();
+    store.create_run(&run("run_r1", 2.0)).await.unwrap();
+    store.create_run(&run("run_r2", 3.0)).await.unwrap();
+
+    let mut ids = store.mark_interrupted_runs().await.unwrap();
+    ids.sort();
+    assert_eq!(ids, vec!["run_r1", "run_r2"]);
+    let r1 = store.get_run("run_r1").await.unwrap().unwrap();
+    assert_eq!(r1.status, RunStatus::Interrupted);
+    assert_eq!(r1.message.as_deref(), Some(INTERRUPTED_MESSAGE));
+    assert_eq!(
+        store.get_run("run_done").await.unwrap().unwrap().status,
+        RunStatus::Completed
+    );
+    assert!(store.mark_interrupted_runs().await.unwrap().is_empty());
+
+    let cancelled = store
+        .set_run_status("run_r1", RunStatus::Cancelled, Some("stopped".into()))
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status, RunStatus::Cancelled);
+    assert_eq!(
+        store
+            .get_run("run_r1")
+            .await
+            .unwrap()
+            .unwrap()
+            .message
+            .as_deref(),
+        Some("stopped")
+    );
+    assert!(matches!(
+        store
+            .set_run_status("run_zz", RunStatus::Failed, None)
+            .await,
+        Err(StoreError::NotFound { kind: "run", .. })
+    ));
+    finish(store).await;
+}
+
+// ---- schema versions ----
+
+#[wasm_bindgen_test]
+async fn a_seeded_version_1_database_upgrades_and_keeps_its_data() {
+    let name = "t-idb-upgrade";
+    let v1 = create_v1(name).await;
+    let mut old_run = run("run_v1", 42.0);
+    let steps = vec![
+        solver("run_v1", 1, "old one"),
+        solver("run_v1", 2, "old two"),
+    ];
+    old_run.apply_totals(&trialogue::core::trajectory::StepTotals::of(&steps), 43.0);
+    put_raw(&v1, "runs", &[run_row(&old_run)]).await;
+    put_raw(
+        &v1,
+        "steps",
+        &steps.iter().map(step_row).collect::<Vec<_>>(),
+    )
+    .await;
+    v1.close();
+
+    let store = TrajectoryStore::open_named(name).await.unwrap();
+    assert_eq!(store.version(), DB_VERSION);
+    assert_eq!(DB_VERSION, 2);
+    assert_eq!(
+        store.store_names(),
+        vec!["batches", "configs", "datasets", "runs", "steps"]
+    );
+    assert_eq!(store.get_run("run_v1").await.unwrap(), Some(old_run));
+    assert_eq!(store.steps("run_v1").await.unwrap(), steps);
+    // The upgraded database takes new steps after the old ones.
+    store
+        .append_step(&solver("run_v1", 3, "new"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_run("run_v1").await.unwrap().unwrap().step_count,
+        3
+    );
+    store.close();
+
+    // Version 2's index on an existing store was filled from the data already there.
+    let raw = Database::open(name).await.unwrap();
+    let tx = raw.transaction("runs").build().unwrap();
+    let runs = tx.object_store("runs").unwrap();
+    assert!(runs.index_names().any(|n| n == "updated_at"));
+    let indexed = runs
+        .index("updated_at")
+        .unwrap()
+        .count()
+        .primitive()
+        .unwrap()
+        .await
+        .unwrap();
+    assert_eq!(indexed, 1);
+    drop(runs);
+    drop(tx);
+    raw.close();
+    TrajectoryStore::delete_database(name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn an_upgrade_blocked_by_an_old_tab_says_so_and_finishes_once_it_closes() {
+    let name = "t-idb-blocked";
+    // An "old tab": a version-1 connection that does not close when asked.
+    let old_tab = create_v1(name).await;
+    put_raw(&old_tab, "runs", &[run_row(&run("run_kept", 7.0))]).await;
+
+    let err = TrajectoryStore::open_named(name).await.unwrap_err();
+    assert_eq!(err, StoreError::Blocked { name: name.into() });
+    assert!(err.to_string().contains("close other Trialogue tabs"));
+    // While the upgrade waits, opening again reports the same instead of hanging.
+    assert_eq!(
+        TrajectoryStore::open_named(name).await.unwrap_err(),
+        StoreError::Blocked { name: name.into() }
+    );
+
+    old_tab.close();
+    let mut opened = None;
+    for _ in 0..50 {
+        match TrajectoryStore::open_named(name).await {
+            Ok(store) => {
+                opened = Some(store);
+                break;
+            }
+            Err(StoreError::Blocked { .. }) => sleep_ms(50).await,
+            Err(other) => panic!("unexpected error: {other}"),
+        }
+    }
+    let store = opened.expect("the upgrade finished after the old tab closed");
+    assert_eq!(store.version(), 2);
+    assert!(store.store_names().contains(&"batches".to_string()));
+    assert!(store.run_id_taken("run_kept").await.unwrap());
+    finish(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_record_that_does_not_parse_is_reported_with_its_key() {
+    let name = "t-idb-corrupt";
+    let store = fresh(name).await;
+    store.close();
+    let raw = Database::open(name).await.unwrap();
+    put_raw(
+        &raw,
+        "steps",
+        &[json!({"run_id": "run_c", "step_id": 4, "line": "{not json"})],
+    )
+    .await;
+    raw.close();
+
+    let store = TrajectoryStore::open_named(name).await.unwrap();
+    match store.steps("run_c").await.unwrap_err() {
+        StoreError::Corrupt { store, key, reason } => {
+            assert_eq!(store, "steps");
+            assert_eq!(key, "[run_c, 4]");
+            assert!(reason.contains("not valid JSON"), "{reason}");
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    finish(store).await;
+}
+
+// ---- export and import ----
+
+/// A JSONL text of `n` steps of run `id`, the way a file from the original looks.
+fn jsonl_run(id: &str, n: u64, problem: &str) -> String {
+    (1..=n)
+        .map(|i| {
+            format!(
+                "{{\"timestamp\":\"2025-01-01T00:00:00.000000+00:00\",\"run_id\":\"{id}\",\"step_id\":{i},\"agent\":\"solver\",\"action\":\"generate\",\"input\":{{\"problem\":\"{problem}\"}},\"output\":{{\"solution\":\"s{i}\"}},\"metadata\":{{\"iteration\":{i},\"model\":\"gpt-4o\"}},\"reward\":null,\"terminal\":false,\"success\":null}}\n"
+            )
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn export_writes_one_valid_line_per_step_across_chunks() {
+    let store = fresh("t-idb-export").await;
+    // 300 steps: more than one read batch (256), so batches must join up exactly.
+    let text = format!(
+        "{}{}",
+        jsonl_run("run_20250101_000000_aaaaaaaa", 300, "big"),
+        jsonl_run("run_20250102_000000_bbbbbbbb", 3, "small")
+    );
+    let report = read_jsonl(&text);
+    assert_eq!(report.entries.len(), 303);
+    let summary = store.import_runs(report.clone(), OnConflict::Skip).await;
+    assert_eq!(summary.imported.len(), 2);
+
+    let chunk_bytes = 4096;
+    let mut chunks = Vec::new();
+    let exported = store
+        .export_jsonl(&ExportFilter::All, chunk_bytes, |c| chunks.push(c))
+        .await
+        .unwrap();
+    assert_eq!(exported.steps, 303);
+    assert_eq!(exported.runs, 2);
+    assert_eq!(exported.chunks as usize, chunks.len());
+    assert!(chunks.len() > 5, "{} chunks", chunks.len());
+    for (i, chunk) in chunks.iter().enumerate() {
+        assert!(chunk.ends_with('\n'));
+        if i + 1 < chunks.len() {
+            assert!(chunk.len() >= chunk_bytes);
+        }
+    }
+    let whole: String = chunks.concat();
+    assert_eq!(exported.bytes as usize, whole.len());
+    // Our lines are the original's lines: same fields, same order, nulls written out.
+    assert_eq!(whole, text);
+    let back = read_jsonl(&whole);
+    assert!(back.rejected.is_empty());
+    assert_eq!(back.entries, report.entries);
+
+    let mut only_small = String::new();
+    let one = store
+        .export_jsonl(
+            &ExportFilter::Runs(vec![
+                "run_20250102_000000_bbbbbbbb".into(),
+                "run_missing".into(),
+            ]),
+            10,
+            |c| only_small.push_str(&c),
+        )
+        .await
+        .unwrap();
+    assert_eq!(one.steps, 3);
+    assert_eq!(one.runs, 1);
+    assert_eq!(
+        only_small,
+        jsonl_run("run_20250102_000000_bbbbbbbb", 3, "small")
+    );
+    finish(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn an_import_never_overwrites_a_stored_run() {
+    let store = fresh("t-idb-import-conflict").await;
+    let id = "run_20250101_120000_deadbeef";
+    let first = store
+        .import_runs(read_jsonl(&jsonl_run(id, 2, "original")), OnConflict::Skip)
+        .await;
+    assert_eq!(first.imported.len(), 1);
+    assert_eq!(first.imported[0].run_id, id);
+    let stored = store.get_run(id).await.unwrap().unwrap();
+    assert_eq!(stored.problem, "original");
+    assert_eq!(stored.config_hash, "deadbeef");
+    assert_eq!(stored.status, RunStatus::Interrupted);
+
+    let text = format!("{}not json\n", jsonl_run(id, 3, "intruder"));
+    let second = store.import_runs(read_jsonl(&text), OnConflict::Skip).await;
+    assert!(second.imported.is_empty());
+    assert_eq!(second.conflicts, vec![id.to_string()]);
+    assert_eq!(second.rejected.len(), 1);
+    assert_eq!(second.rejected[0].line, 4);
+    let steps = store.steps(id).await.unwrap();
+    assert_eq!(steps.len(), 2);
+    assert!(steps
+        .iter()
+        .all(|s| s.input["problem"] == json!("original")));
+    assert_eq!(
+        store.get_run(id).await.unwrap().unwrap().problem,
+        "original"
+    );
+    finish(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn keep_both_imports_under_a_suffixed_id() {
+    let store = fresh("t-idb-import-both").await;
+    let id = "run_20250101_120000_deadbeef";
+    store
+        .import_runs(read_jsonl(&jsonl_run(id, 2, "original")), OnConflict::Skip)
+        .await;
+
+    let summary = store
+        .import_runs(
+            read_jsonl(&jsonl_run(id, 3, "second")),
+            OnConflict::KeepBoth,
+        )
+        .await;
+    assert!(summary.conflicts.is_empty());
+    assert!(summary.failed.is_empty());
+    assert_eq!(summary.imported.len(), 1);
+    let new_id = format!("{id}_2");
+    assert_eq!(summary.imported[0].run_id, new_id);
+    assert_eq!(summary.imported[0].original_id, id);
+    assert_eq!(summary.imported[0].steps, 3);
+
+    let copied = store.steps(&new_id).await.unwrap();
+    assert_eq!(copied.len(), 3);
+    assert!(copied.iter().all(|s| s.run_id == new_id));
+    assert!(copied.iter().all(|s| s.input["problem"] == json!("second")));
+    let record = store.get_run(&new_id).await.unwrap().unwrap();
+    assert_eq!(record.step_count, 3);
+    assert_eq!(record.config_hash, "deadbeef");
+    // The original is untouched.
+    assert_eq!(store.steps(id).await.unwrap().len(), 2);
+
+    // A third copy takes the next free suffix.
+    let third = store
+        .import_runs(read_jsonl(&jsonl_run(id, 1, "third")), OnConflict::KeepBoth)
+        .await;
+    assert_eq!(third.imported[0].run_id, format!("{id}_3"));
+    finish(store).await;
+}
+
+// ---- saved configs ----
+
+#[wasm_bindgen_test]
+async fn saved_configs_round_trip() {
+    let store = fresh("t-idb-configs").await;
+    let alpha = PipelineConfig::default();
+    let mut beta = PipelineConfig {
+        max_iterations: 3,
+        run_budget_usd: Some(1.5),
+        ..PipelineConfig::default()
+    };
+    beta.solver.temperature = 0.7;
+    store.save_config("beta", &beta).await.unwrap();
+    store.save_config("alpha", &alpha).await.unwrap();
+
+    let listed = store.list_configs().await.unwrap();
+    let names: Vec<&str> = listed.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, vec!["alpha", "beta"]);
+    assert_eq!(listed[0].config, alpha);
+    assert_eq!(listed[1].config, beta);
+    assert!(listed[1].saved_ms > 0.0);
+
+    // Saving under a taken name replaces that config.
+    store.save_config("alpha", &beta).await.unwrap();
+    assert_eq!(
+        store.get_config("alpha").await.unwrap().unwrap().config,
+        beta
+    );
+    assert!(store.delete_config("beta").await.unwrap());
+    assert!(!store.delete_config("beta").await.unwrap());
+    assert_eq!(store.get_config("beta").await.unwrap(), None);
+    assert_eq!(store.list_configs().await.unwrap().len(), 1);
+    finish(store).await;
+}
+
+// ---- storage health and errors ----
+
+#[wasm_bindgen_test]
+async fn storage_estimate_and_persistence_answer() {
+    let usage = TrajectoryStore::estimate().await.unwrap();
+    assert!(usage.quota.unwrap_or(0) > 0, "{usage:?}");
+    assert!(usage.usage.is_some());
+    let persisted = TrajectoryStore::request_persistence().await.unwrap();
+    assert_eq!(TrajectoryStore::is_persisted().await.unwrap(), persisted);
+}
+
+#[wasm_bindgen_test]
+fn dom_exception_names_map_to_actionable_errors() {
+    let quota = StoreError::from_dom("saving step 3 of run r", "QuotaExceededError", "full");
+    assert_eq!(
+        quota,
+        StoreError::QuotaExceeded {
+            operation: "saving step 3 of run r".into(),
+            reason: "QuotaExceededError: full".into()
+        }
+    );
+    let text = quota.to_string();
+    assert!(text.contains("Nothing already stored was lost"));
+    assert!(text.contains("deleting them"));
+    assert!(matches!(
+        StoreError::from_dom("opening", "VersionError", "older"),
+        StoreError::NewerVersion { .. }
+    ));
+    assert!(matches!(
+        StoreError::from_dom("listing runs", "InvalidStateError", "closing"),
+        StoreError::Closed { .. }
+    ));
+    assert!(matches!(
+        StoreError::from_dom("opening", "SecurityError", "denied"),
+        StoreError::Unavailable { .. }
+    ));
+    assert_eq!(
+        StoreError::from_dom("listing runs", "UnknownError", "disk").to_string(),
+        "listing runs failed in the browser database: UnknownError: disk"
+    );
+}
