@@ -1,0 +1,974 @@
+//! Prices, costs and budgets against LiteLLM's own rates (tests/fixtures/pricing/README.md).
+//!
+//! Every expected dollar figure is worked out by hand from the fixture's per-token rates; the
+//! arithmetic is in the comment beside it.
+
+use std::future::Future;
+use std::rc::Rc;
+
+use serde_json::{json, Value};
+use trialogue::core::budget::{Budget, BudgetGate, BudgetLevel, CallEstimate};
+use trialogue::core::clock::ManualClock;
+use trialogue::core::config::PipelineConfig;
+use trialogue::core::cost::{attempt_ledger, cost_of, reprice, CallRecord, CostTracker};
+use trialogue::core::llm::{AgentCall, AttemptKind, Usage};
+use trialogue::core::pipeline::{CallGate, MemorySink, Pipeline, RunInput, StepPricer};
+use trialogue::core::pricing::{
+    Price, PriceOverrides, PriceSource, Pricer, PricingError, PricingTable, RateOverride,
+};
+use trialogue::core::role::AgentRole;
+use trialogue::core::scripted::ScriptedLlm;
+use trialogue::core::trajectory::{RunStatus, TrajectoryEntry};
+
+const SAMPLE: &str = include_str!("fixtures/pricing/litellm_sample_1.110.2.json");
+const EXPECTED: &str = include_str!("fixtures/pricing/expected_pricing.json");
+const ASSET: &str = include_str!("../public/pricing.json");
+
+fn table() -> Rc<PricingTable> {
+    Rc::new(PricingTable::from_json(EXPECTED).expect("the expected fixture parses"))
+}
+
+fn pricer() -> Pricer {
+    Pricer::new(Some(table()), PriceOverrides::new())
+}
+
+fn rates(key: &str) -> trialogue::core::pricing::ModelRates {
+    table().get(key).cloned().expect("fixture has the key")
+}
+
+/// Usage with the adapters' conventions: input includes cached, output includes reasoning.
+fn usage(input: u64, cache_read: u64, cache_write: u64, output: u64, reasoning: u64) -> Usage {
+    Usage {
+        input_tokens: input,
+        output_tokens: output,
+        total_tokens: input + output,
+        cache_read_tokens: cache_read,
+        cache_write_tokens: cache_write,
+        reasoning_tokens: reasoning,
+    }
+}
+
+fn close(actual: f64, expected: f64) {
+    assert!(
+        (actual - expected).abs() < 1e-12,
+        "got {actual}, expected {expected}"
+    );
+}
+
+fn block_on<F: Future>(fut: F) -> F::Output {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::pin!(fut).poll(&mut cx) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => panic!("a future was pending; nothing here should wait"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table: script, import, asset.
+
+#[test]
+fn litellm_import_equals_the_generated_asset() {
+    let imported = PricingTable::from_litellm_file("litellm_sample_1.110.2.json", SAMPLE).unwrap();
+    let generated = PricingTable::from_json(EXPECTED).unwrap();
+    assert_eq!(imported.rates(), generated.rates());
+    assert_eq!(imported.header(), generated.header());
+    assert_eq!(imported, generated);
+    // 23 entries in the sample; left out: sample_spec, text-embedding-3-small,
+    // trialogue-test/no-output, trialogue-test/not-an-object.
+    assert_eq!(imported.len(), 19);
+    assert_eq!(imported.header().version, "1.110.2");
+}
+
+#[test]
+fn the_import_rules_drop_unusable_rates_and_keep_integers() {
+    let t = table();
+    let odd = t.get("trialogue-test/odd-rates").unwrap();
+    // `output_cost_per_token: 2` is an integer, read as 2.0; the boolean cache-read rate, the
+    // negative cache-write rate and the string reasoning rate are dropped; the `null` tier
+    // output, the `_batches` tier and `_above_1hr` are not tiers.
+    assert_eq!(odd.output, 2.0);
+    assert_eq!(
+        (odd.cache_read, odd.cache_write, odd.reasoning),
+        (None, None, None)
+    );
+    assert_eq!(odd.tiers.len(), 1);
+    assert_eq!(
+        (odd.tiers[0].above, odd.tiers[0].input, odd.tiers[0].output),
+        (64_000, Some(2e-6), None)
+    );
+    assert_eq!(t.get("trialogue-test/integer-rates").unwrap().input, 0.0);
+    assert!(t.get("trialogue-test/no-output").is_none());
+    assert!(t.get("text-embedding-3-small").is_none());
+    assert!(t.get("sample_spec").is_none());
+    assert!(
+        t.get("azure/codex-mini").is_some(),
+        "responses mode is kept"
+    );
+}
+
+#[test]
+fn the_script_regenerates_the_fixture_byte_for_byte() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new("python3")
+        .arg(format!("{root}/scripts/gen-pricing"))
+        .arg(format!(
+            "{root}/tests/fixtures/pricing/litellm_sample_1.110.2.json"
+        ))
+        .args(["-o", "-"])
+        .output()
+        .expect("python3 runs scripts/gen-pricing");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), EXPECTED);
+}
+
+#[test]
+fn the_committed_asset_is_litellm_1_110_2() {
+    let t = PricingTable::from_json(ASSET).unwrap();
+    assert_eq!(t.header().version, "1.110.2");
+    assert_eq!(
+        t.header().generated_from,
+        "litellm_model_prices_1.110.2.json"
+    );
+    assert_eq!(t.header().models as usize, t.len());
+    // Rates as LiteLLM 1.110.2 lists them.
+    let mini = t.get("gpt-4.1-mini").unwrap();
+    assert_eq!(
+        (mini.input, mini.output, mini.cache_read),
+        (4e-7, 1.6e-6, Some(1e-7))
+    );
+    let pro = t.get("gemini/gemini-2.5-pro").unwrap();
+    assert_eq!(pro.tiers.len(), 1);
+    assert_eq!(
+        (pro.tiers[0].above, pro.tiers[0].input, pro.tiers[0].output),
+        (200_000, Some(2.5e-6), Some(1.5e-5))
+    );
+    assert!(t.get("text-embedding-3-small").is_none());
+}
+
+#[test]
+fn a_table_written_by_rust_reads_back_the_same() {
+    let t = table();
+    assert_eq!(PricingTable::from_json(&t.to_json()).unwrap(), *t);
+}
+
+#[test]
+fn a_malformed_litellm_file_names_line_and_column() {
+    // Line 2 is `  "gpt-4o": {"mode": "chat",}`: the `}` after the trailing comma is column 29
+    // (2 spaces, `"gpt-4o"` in 3–10, `:` 11, space 12, `{` 13, `"mode"` 14–19, `:` 20,
+    // space 21, `"chat"` 22–27, `,` 28).
+    let text = "{\n  \"gpt-4o\": {\"mode\": \"chat\",}\n}";
+    let err = PricingTable::from_litellm_json(text).unwrap_err();
+    let PricingError::Syntax { line, column, .. } = &err else {
+        panic!("expected a syntax error, got {err:?}");
+    };
+    assert_eq!((*line, *column), (2, 29));
+    assert!(err.to_string().contains("line 2, column 29"), "{err}");
+
+    let err = PricingTable::from_litellm_json("[1, 2]").unwrap_err();
+    assert_eq!(err, PricingError::NotAnObject { found: "an array" });
+    assert!(err
+        .to_string()
+        .contains("model_prices_and_context_window.json"));
+
+    let err = PricingTable::from_litellm_json(
+        r#"{"e": {"mode": "embedding", "input_cost_per_token": 1}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(err, PricingError::NoChatModels { entries: 1 });
+}
+
+#[test]
+fn a_wrong_or_truncated_asset_is_refused_with_a_reason() {
+    // A raw LiteLLM file given where the asset is expected.
+    let err = PricingTable::from_json(SAMPLE).unwrap_err();
+    assert!(matches!(err, PricingError::Shape { .. }), "{err:?}");
+    assert!(err.to_string().contains("LiteLLM import"), "{err}");
+
+    let truncated = r#"{"header":{"generated_from":"x.json","models":2,"source":"s","version":"1"},
+        "rates":{"a":{"input":1e-6,"output":2e-6}}}"#;
+    assert_eq!(
+        PricingTable::from_json(truncated).unwrap_err(),
+        PricingError::CountMismatch {
+            expected: 2,
+            found: 1
+        }
+    );
+
+    let negative = r#"{"header":{"generated_from":"x.json","models":1,"source":"s","version":"1"},
+        "rates":{"a":{"input":1e-6,"output":2e-6,"cache_read":-1e-7}}}"#;
+    let err = PricingTable::from_json(negative).unwrap_err();
+    assert_eq!(
+        err,
+        PricingError::InvalidRate {
+            model: "a".into(),
+            field: "cache_read",
+            value: -1e-7
+        }
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lookup.
+
+fn source(pricer: &Pricer, provider: &str, model: &str) -> Option<PriceSource> {
+    pricer.price_of(provider, model).source().cloned()
+}
+
+fn from_table(key: &str) -> Option<PriceSource> {
+    Some(PriceSource::Table { key: key.into() })
+}
+
+#[test]
+fn model_strings_find_litellm_keys() {
+    let p = pricer();
+    let cases: &[(&str, &str, Option<PriceSource>)] = &[
+        // Provider and model as the client reports them, and configured strings.
+        ("openai", "gpt-4.1-mini", from_table("gpt-4.1-mini")),
+        ("", "openai/gpt-4.1-mini", from_table("gpt-4.1-mini")),
+        ("", "gpt-4.1-mini", from_table("gpt-4.1-mini")),
+        ("openai", "openai/gpt-4.1-mini", from_table("gpt-4.1-mini")),
+        // Gemini: LiteLLM's `gemini/` entry (the Gemini API's prices), not the bare Vertex one.
+        (
+            "gemini",
+            "gemini-2.5-pro",
+            from_table("gemini/gemini-2.5-pro"),
+        ),
+        (
+            "",
+            "gemini/gemini-2.5-pro",
+            from_table("gemini/gemini-2.5-pro"),
+        ),
+        ("", "gemini-2.5-pro", from_table("gemini/gemini-2.5-pro")),
+        // Dated names: exact when listed (priced differently), else without the date; an
+        // undated name LiteLLM only lists with dates takes the latest.
+        (
+            "openai",
+            "gpt-4o-2024-05-13",
+            from_table("gpt-4o-2024-05-13"),
+        ),
+        ("openai", "gpt-4o-2030-01-01", from_table("gpt-4o")),
+        (
+            "anthropic",
+            "claude-sonnet-4-5-20250929",
+            from_table("claude-sonnet-4-5-20250929"),
+        ),
+        (
+            "anthropic",
+            "claude-sonnet-4-5-20991231",
+            from_table("claude-sonnet-4-5"),
+        ),
+        (
+            "openai",
+            "gpt-4o-audio-preview",
+            from_table("gpt-4o-audio-preview-2025-06-03"),
+        ),
+        // Cohere, with LiteLLM's `cohere_chat/` alias.
+        (
+            "cohere",
+            "command-r-08-2024",
+            from_table("command-r-08-2024"),
+        ),
+        (
+            "",
+            "cohere_chat/command-r-08-2024",
+            from_table("command-r-08-2024"),
+        ),
+        // OpenRouter: the upstream provider's price.
+        (
+            "openrouter",
+            "openai/gpt-4.1-mini",
+            from_table("gpt-4.1-mini"),
+        ),
+        (
+            "openrouter",
+            "anthropic/claude-sonnet-4.5",
+            from_table("claude-sonnet-4-5"),
+        ),
+        (
+            "",
+            "openrouter/google/gemini-2.5-pro",
+            from_table("gemini/gemini-2.5-pro"),
+        ),
+        // A provider LiteLLM prefixes itself.
+        (
+            "",
+            "dashscope/qwen-turbo",
+            from_table("dashscope/qwen-turbo"),
+        ),
+        // A gateway (or the scripted fake) serving a `vendor/model` name.
+        (
+            "scripted",
+            "openai/gpt-4.1-mini",
+            from_table("gpt-4.1-mini"),
+        ),
+        // Unknown: never a made-up price.
+        ("openai", "gpt-imaginary", None),
+        ("cohere", "command-r-plus", None),
+        ("openai", "text-embedding-3-small", None),
+        ("", "meta-llama/Llama-3-8b", None),
+        // Local: free by rule.
+        ("local", "smollm2-135m", Some(PriceSource::LocalFree)),
+        ("", "local/smollm2-135m", Some(PriceSource::LocalFree)),
+        ("my-llama", "qwen", None),
+    ];
+    for (provider, model, expected) in cases {
+        assert_eq!(
+            &source(&p, provider, model),
+            expected,
+            "price of ({provider:?}, {model:?})"
+        );
+    }
+}
+
+#[test]
+fn custom_providers_marked_local_are_free_and_no_table_means_unknown() {
+    let p = pricer().with_local_provider("my-llama");
+    assert_eq!(source(&p, "my-llama", "qwen"), Some(PriceSource::LocalFree));
+    assert_eq!(
+        source(&p, "", "my-llama/qwen"),
+        Some(PriceSource::LocalFree)
+    );
+    let free = p.price_of("my-llama", "qwen");
+    let quote = free.quote().unwrap();
+    assert_eq!(
+        cost_of(&usage(5_000, 0, 0, 900, 0), &quote.rates).total_usd,
+        0.0
+    );
+
+    let without_table = Pricer::default();
+    assert_eq!(without_table.price_of("openai", "gpt-4o"), Price::Unknown);
+    assert_eq!(
+        source(&without_table, "local", "x"),
+        Some(PriceSource::LocalFree)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Costs, one per provider's usage shape.
+
+#[test]
+fn openai_cached_prompt_tokens() {
+    // gpt-4.1-mini: input $0.40/M, cache read $0.10/M, output $1.60/M.
+    // prompt_tokens 10 000 with cached_tokens 6 000, completion 1 500:
+    //   4 000 × 0.4e-6 = 0.0016; 6 000 × 0.1e-6 = 0.0006; 1 500 × 1.6e-6 = 0.0024 → 0.0046
+    let c = cost_of(&usage(10_000, 6_000, 0, 1_500, 0), &rates("gpt-4.1-mini"));
+    close(c.input_usd, 0.0016);
+    close(c.cache_read_usd, 0.0006);
+    close(c.output_usd, 0.0024);
+    close(c.total_usd, 0.0046);
+    assert_eq!(c.tier_above, None);
+}
+
+#[test]
+fn openai_reasoning_tokens_bill_as_output() {
+    // o3-mini: input $1.10/M, cache read $0.55/M, output $4.40/M, no reasoning rate.
+    // prompt 2 000 (1 024 cached), completion 3 000 of which reasoning 2 304:
+    //   976 × 1.1e-6 = 0.0010736; 1 024 × 0.55e-6 = 0.0005632;
+    //   696 × 4.4e-6 = 0.0030624; 2 304 × 4.4e-6 = 0.0101376 → 0.0148368
+    let c = cost_of(&usage(2_000, 1_024, 0, 3_000, 2_304), &rates("o3-mini"));
+    close(c.input_usd, 0.0010736);
+    close(c.cache_read_usd, 0.0005632);
+    close(c.output_usd, 0.0030624);
+    close(c.reasoning_usd, 0.0101376);
+    close(c.total_usd, 0.0148368);
+}
+
+#[test]
+fn anthropic_cache_reads_and_writes() {
+    // claude-sonnet-4-5: input $3/M, cache write $3.75/M, cache read $0.30/M, output $15/M.
+    // Anthropic reports input_tokens 100, cache_creation_input_tokens 2 000,
+    // cache_read_input_tokens 8 000, output 500; normalized input = 10 100.
+    //   100 × 3e-6 = 0.0003; 2 000 × 3.75e-6 = 0.0075; 8 000 × 0.3e-6 = 0.0024;
+    //   500 × 15e-6 = 0.0075 → 0.0177
+    let c = cost_of(
+        &usage(10_100, 8_000, 2_000, 500, 0),
+        &rates("claude-sonnet-4-5"),
+    );
+    assert_eq!(c.tier_above, None);
+    close(c.input_usd, 0.0003);
+    close(c.cache_write_usd, 0.0075);
+    close(c.cache_read_usd, 0.0024);
+    close(c.output_usd, 0.0075);
+    close(c.total_usd, 0.0177);
+}
+
+#[test]
+fn gemini_thoughts_and_the_200k_tier() {
+    let pro = rates("gemini/gemini-2.5-pro");
+    // Below the tier: $1.25/M in, $10/M out; thoughts 800 + candidates 200 = output 1 000.
+    //   1 000 × 1.25e-6 = 0.00125; 200 × 1e-5 = 0.002; 800 × 1e-5 = 0.008 → 0.01125
+    let below = cost_of(&usage(1_000, 0, 0, 1_000, 800), &pro);
+    close(below.reasoning_usd, 0.008);
+    close(below.total_usd, 0.01125);
+
+    // Above: prompt 250 000 (50 000 cached) > 200 000, so the whole request is at the tier's
+    // $2.50/M in, $0.25/M cached, $15/M out; output 2 000 of which thoughts 1 500.
+    //   200 000 × 2.5e-6 = 0.5; 50 000 × 0.25e-6 = 0.0125; 500 × 15e-6 = 0.0075;
+    //   1 500 × 15e-6 = 0.0225 → 0.5425
+    let above = cost_of(&usage(250_000, 50_000, 0, 2_000, 1_500), &pro);
+    assert_eq!(above.tier_above, Some(200_000));
+    close(above.input_usd, 0.5);
+    close(above.cache_read_usd, 0.0125);
+    close(above.output_usd, 0.0075);
+    close(above.reasoning_usd, 0.0225);
+    close(above.total_usd, 0.5425);
+
+    // Exactly 200 000 is not above: 200 000 × 1.25e-6 = 0.25.
+    let at = cost_of(&usage(200_000, 0, 0, 0, 0), &pro);
+    assert_eq!(at.tier_above, None);
+    close(at.total_usd, 0.25);
+}
+
+#[test]
+fn cohere_plain_tokens() {
+    // command-r-08-2024: $0.15/M in, $0.60/M out; 1 200 in, 300 out:
+    //   1 200 × 0.15e-6 = 0.00018; 300 × 0.6e-6 = 0.00018 → 0.00036
+    let c = cost_of(&usage(1_200, 0, 0, 300, 0), &rates("command-r-08-2024"));
+    close(c.total_usd, 0.00036);
+}
+
+#[test]
+fn a_reasoning_rate_bills_reasoning_apart() {
+    // dashscope/qwen-turbo: $0.05/M in, $0.20/M out, $0.50/M reasoning.
+    // 1 000 in, 3 000 out of which 2 000 reasoning:
+    //   1 000 × 5e-8 = 0.00005; 1 000 × 2e-7 = 0.0002; 2 000 × 5e-7 = 0.001 → 0.00125
+    let c = cost_of(
+        &usage(1_000, 0, 0, 3_000, 2_000),
+        &rates("dashscope/qwen-turbo"),
+    );
+    close(c.output_usd, 0.0002);
+    close(c.reasoning_usd, 0.001);
+    close(c.total_usd, 0.00125);
+}
+
+#[test]
+fn the_highest_tier_exceeded_applies() {
+    // kyma/qwen3.7-flash tiers above 32k and 256k; 100 000 in → the 32k tier:
+    //   100 000 × 1.35e-7 = 0.0135; 1 000 × 5.4e-7 = 0.00054 → 0.01404
+    let c = cost_of(
+        &usage(100_000, 0, 0, 1_000, 0),
+        &rates("kyma/qwen3.7-flash"),
+    );
+    assert_eq!(c.tier_above, Some(32_000));
+    close(c.total_usd, 0.01404);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Overrides and the loop's pricer.
+
+#[test]
+fn overrides_win_over_the_table_and_the_local_rule() {
+    let mut overrides = PriceOverrides::new();
+    overrides
+        .insert(
+            "openai/gpt-4.1-mini",
+            RateOverride {
+                cache_read_per_million: Some(0.25),
+                ..RateOverride::new(1.0, 2.0)
+            },
+        )
+        .unwrap();
+    overrides
+        .insert("gpt-4o", RateOverride::new(3.0, 4.0))
+        .unwrap();
+    overrides
+        .insert("cohere_chat/command-r-08-2024", RateOverride::new(0.5, 0.5))
+        .unwrap();
+    overrides
+        .insert("local/big-model", RateOverride::new(0.1, 0.1))
+        .unwrap();
+    let p = Pricer::new(Some(table()), overrides);
+    let over = |key: &str| Some(PriceSource::Override { key: key.into() });
+
+    assert_eq!(
+        source(&p, "openai", "gpt-4.1-mini"),
+        over("openai/gpt-4.1-mini")
+    );
+    assert_eq!(source(&p, "", "gpt-4.1-mini"), over("openai/gpt-4.1-mini"));
+    // A bare key means the same model as its provider-prefixed string.
+    assert_eq!(source(&p, "openai", "gpt-4o"), over("gpt-4o"));
+    assert_eq!(source(&p, "", "openai/gpt-4o"), over("gpt-4o"));
+    assert_eq!(
+        source(&p, "cohere", "command-r-08-2024"),
+        over("cohere_chat/command-r-08-2024")
+    );
+    assert_eq!(source(&p, "local", "big-model"), over("local/big-model"));
+    assert_eq!(
+        source(&p, "local", "small-model"),
+        Some(PriceSource::LocalFree)
+    );
+
+    // $1/M in, $0.25/M cached, $2/M out; 10 000 in (6 000 cached), 1 500 out:
+    //   4 000 × 1e-6 = 0.004; 6 000 × 0.25e-6 = 0.0015; 1 500 × 2e-6 = 0.003 → 0.0085
+    let cost = p.price("openai", "gpt-4.1-mini", &usage(10_000, 6_000, 0, 1_500, 0));
+    close(cost.unwrap(), 0.0085);
+}
+
+#[test]
+fn the_step_pricer_prices_known_models_and_leaves_unknown_ones_unknown() {
+    let p = pricer();
+    // gpt-4.1-mini, 10 000 in (6 000 cached), 1 500 out → 0.0046 (as above).
+    let u = usage(10_000, 6_000, 0, 1_500, 0);
+    close(p.price("openai", "gpt-4.1-mini", &u).unwrap(), 0.0046);
+    // A failed call: the provider the error names and the configured string.
+    close(
+        p.price("openai", "openai/gpt-4.1-mini", &u).unwrap(),
+        0.0046,
+    );
+    close(p.price("", "openai/gpt-4.1-mini", &u).unwrap(), 0.0046);
+    assert_eq!(p.price("openai", "gpt-imaginary", &u), None);
+    assert_eq!(p.price("local", "smollm2-135m", &u), Some(0.0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trackers, ledgers, re-pricing.
+
+fn entry(step_id: u64, agent: &str, metadata: Value) -> TrajectoryEntry {
+    serde_json::from_value(json!({
+        "timestamp": "2026-03-01T12:00:00.000000+00:00",
+        "run_id": "run_20260301_120000_0badf00d",
+        "step_id": step_id,
+        "agent": agent,
+        "action": "generate",
+        "input": {},
+        "output": {},
+        "metadata": metadata,
+    }))
+    .expect("test entry")
+}
+
+fn usage_json(u: Usage) -> Value {
+    serde_json::to_value(u).unwrap()
+}
+
+#[test]
+fn the_tracker_sums_by_model_and_agent_and_counts_unpriced_calls() {
+    let entries = [
+        // 0.0046 (gpt-4.1-mini, as above)
+        entry(
+            1,
+            "solver",
+            json!({"model": "openai/gpt-4.1-mini", "provider": "openai", "cost_usd": 0.0046,
+                   "usage": usage_json(usage(10_000, 6_000, 0, 1_500, 0))}),
+        ),
+        // 0.0177 (claude-sonnet-4-5, as above)
+        entry(
+            2,
+            "verifier",
+            json!({"model": "anthropic/claude-sonnet-4-5", "provider": "anthropic",
+                   "cost_usd": 0.0177, "usage": usage_json(usage(10_100, 8_000, 2_000, 500, 0))}),
+        ),
+        // The original's shape: tokens only. 1 000 × 0.4e-6 + 100 × 1.6e-6 = 0.00056
+        entry(
+            3,
+            "solver",
+            json!({"model": "openai/gpt-4.1-mini", "cost_usd": 0.00056,
+                   "tokens": {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100}}),
+        ),
+        // Unknown price with tokens used: unpriced, not 0.
+        entry(
+            4,
+            "judge",
+            json!({"model": "mystery/model-x", "cost_usd": null,
+                   "usage": usage_json(usage(500, 0, 0, 50, 0))}),
+        ),
+        // Failed before any token: costs nothing whatever the price.
+        entry(
+            5,
+            "judge",
+            json!({"model": "mystery/model-x", "cost_usd": null,
+                   "usage": usage_json(Usage::default()), "usage_complete": false}),
+        ),
+    ];
+    let tracker = CostTracker::from_entries(&entries);
+    let total = tracker.total();
+    assert_eq!(total.calls, 5);
+    assert_eq!(total.unpriced_calls, 1);
+    assert_eq!(total.incomplete_usage_calls, 1);
+    assert!(!total.is_complete());
+    // 0.0046 + 0.0177 + 0.00056 = 0.02286
+    close(total.cost_usd(), 0.02286);
+    // 10 000 + 10 100 + 1 000 + 500 = 21 600 in; 6 000 + 8 000 cached; 1 500 + 500 + 100 + 50
+    assert_eq!(
+        total.usage,
+        Usage {
+            input_tokens: 21_600,
+            output_tokens: 2_150,
+            total_tokens: 23_750,
+            cache_read_tokens: 14_000,
+            cache_write_tokens: 2_000,
+            reasoning_tokens: 0,
+        }
+    );
+
+    let mini = &tracker.by_model()["openai/gpt-4.1-mini"];
+    assert_eq!((mini.calls, mini.unpriced_calls), (2, 0));
+    close(mini.cost_usd(), 0.00516); // 0.0046 + 0.00056
+    assert!(mini.is_complete());
+
+    let judge = &tracker.by_agent()["judge"];
+    assert_eq!((judge.calls, judge.unpriced_calls), (2, 1));
+    assert_eq!(judge.cost_usd(), 0.0);
+    assert_eq!(tracker.by_agent().len(), 3);
+
+    let summary = tracker.summary();
+    assert_eq!(summary.by_model["anthropic/claude-sonnet-4-5"].calls, 1);
+    assert!(!summary.total.complete);
+
+    // Records made by hand go the same way.
+    let mut by_hand = CostTracker::new();
+    by_hand.record(&CallRecord {
+        agent: "solver".into(),
+        model: "x".into(),
+        usage: usage(10, 0, 0, 5, 0),
+        cost_usd: None,
+        usage_complete: true,
+    });
+    assert_eq!(by_hand.total().unpriced_calls, 1);
+}
+
+fn attempts_entry() -> TrajectoryEntry {
+    entry(
+        1,
+        "solver",
+        json!({
+            "iteration": 1,
+            "model": "openai/gpt-4.1-mini",
+            "provider": "openai",
+            "cost_usd": 0.00148,
+            "usage": usage_json(usage(2_300, 0, 0, 350, 0)),
+            "attempts": [
+                {"attempt": 1, "kind": "initial", "usage": usage_json(usage(1_000, 0, 0, 200, 0)),
+                 "error": "the reply was not JSON", "latency_ms": 900.0},
+                {"attempt": 2, "kind": "retry", "usage": null,
+                 "error": "HTTP 503", "latency_ms": 30.0},
+                {"attempt": 3, "kind": "reask", "usage": usage_json(usage(1_300, 0, 0, 150, 0)),
+                 "error": null, "latency_ms": 800.0}
+            ]
+        }),
+    )
+}
+
+#[test]
+fn the_ledger_shows_what_each_reask_and_retry_cost() {
+    let original = entry(
+        2,
+        "verifier",
+        json!({"iteration": 1, "model": "gpt-4.1-mini",
+               "tokens": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}}),
+    );
+    let rows = attempt_ledger(&[attempts_entry(), original], &pricer());
+    assert_eq!(rows.len(), 4);
+    let kinds: Vec<_> = rows
+        .iter()
+        .map(|r| (r.step_id, r.attempt, r.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (1, 1, Some(AttemptKind::Initial)),
+            (1, 2, Some(AttemptKind::Retry)),
+            (1, 3, Some(AttemptKind::Reask)),
+            (2, 1, None),
+        ]
+    );
+    // 1 000 × 0.4e-6 + 200 × 1.6e-6 = 0.0004 + 0.00032 = 0.00072
+    close(rows[0].cost_usd.unwrap(), 0.00072);
+    // The retried request failed without usage: nothing billed, nothing known.
+    assert_eq!(rows[1].cost_usd, None);
+    assert_eq!(rows[1].error.as_deref(), Some("HTTP 503"));
+    // 1 300 × 0.4e-6 + 150 × 1.6e-6 = 0.00052 + 0.00024 = 0.00076
+    close(rows[2].cost_usd.unwrap(), 0.00076);
+    // 100 × 0.4e-6 + 10 × 1.6e-6 = 0.00004 + 0.000016 = 0.000056
+    close(rows[3].cost_usd.unwrap(), 0.000056);
+    assert_eq!(rows[3].iteration, Some(1));
+}
+
+#[test]
+fn repricing_shows_old_and_new_figures() {
+    // Two 150 000-token requests on gemini-2.5-pro: each under the 200k tier.
+    let tiered = entry(
+        2,
+        "judge",
+        json!({
+            "model": "gemini/gemini-2.5-pro", "provider": "gemini", "cost_usd": null,
+            "usage": usage_json(usage(300_000, 0, 0, 2_000, 0)),
+            "attempts": [
+                {"attempt": 1, "kind": "initial", "usage": usage_json(usage(150_000, 0, 0, 1_000, 0)),
+                 "error": "bad", "latency_ms": 1.0},
+                {"attempt": 2, "kind": "reask", "usage": usage_json(usage(150_000, 0, 0, 1_000, 0)),
+                 "error": null, "latency_ms": 1.0}
+            ]
+        }),
+    );
+    let entries = [attempts_entry(), tiered];
+
+    let same = reprice(&entries, &pricer());
+    // Step 1: 0.00072 + 0.00076 = 0.00148, as stored.
+    close(same.steps[0].new_usd.unwrap(), 0.00148);
+    // Step 2, per request: 2 × (150 000 × 1.25e-6 + 1 000 × 1e-5) = 2 × 0.1975 = 0.395
+    // (priced as one 300 000-token prompt it would wrongly be 0.75 + 0.03 = 0.78).
+    close(same.steps[1].new_usd.unwrap(), 0.395);
+    assert_eq!(same.steps[1].old_usd, None);
+    assert_eq!(
+        same.steps[1].source,
+        Some(PriceSource::Table {
+            key: "gemini/gemini-2.5-pro".into()
+        })
+    );
+    close(same.old.usd, 0.00148);
+    assert_eq!(same.old.unpriced_steps, 1);
+    close(same.new.usd, 0.39648); // 0.00148 + 0.395
+    assert_eq!(same.new.unpriced_steps, 0);
+
+    let mut overrides = PriceOverrides::new();
+    overrides
+        .insert("openai/gpt-4.1-mini", RateOverride::new(1.0, 2.0))
+        .unwrap();
+    let cheaper = reprice(&entries, &Pricer::new(Some(table()), overrides));
+    // 2 300 × 1e-6 + 350 × 2e-6 = 0.0023 + 0.0007 = 0.003
+    close(cheaper.steps[0].new_usd.unwrap(), 0.003);
+    close(cheaper.steps[0].old_usd.unwrap(), 0.00148);
+    close(cheaper.new.usd, 0.398); // 0.003 + 0.395
+
+    let nothing = reprice(&entries, &Pricer::default());
+    assert_eq!(nothing.new.usd, 0.0);
+    assert_eq!(nothing.new.unpriced_steps, 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Budgets.
+
+#[test]
+fn a_reservation_that_would_overshoot_is_refused_and_settling_frees_the_rest() {
+    let mut b = Budget::new("run", 1.0).unwrap();
+    let first = b.reserve(0.6).unwrap();
+    let err = b.reserve(0.5).unwrap_err();
+    assert_eq!(
+        (err.spent_usd, err.reserved_usd, err.requested_usd),
+        (0.0, 0.6, 0.5)
+    );
+    assert_eq!(
+        err.to_string(),
+        "the run budget of $1.00 cannot cover this call: $0.000000 spent, $0.6000 held by calls \
+         in flight, and this call may cost up to $0.5000"
+    );
+    // The call cost 0.1 of the 0.6 held: 0.5 is free again.
+    b.settle(first, 0.1);
+    assert_eq!(b.spent_usd(), 0.1);
+    assert_eq!(b.reserved_usd(), 0.0);
+    let second = b.reserve(0.5).unwrap();
+    assert_eq!(b.reservations(), 1);
+    b.release(second);
+    assert_eq!(b.spent_usd(), 0.1);
+}
+
+#[test]
+fn the_warning_comes_at_80_percent() {
+    let mut b = Budget::new("batch", 10.0).unwrap();
+    let r = b.reserve(7.5).unwrap();
+    b.settle(r, 7.5);
+    assert_eq!(b.warn_level(), BudgetLevel::Normal);
+    let r = b.reserve(0.5).unwrap();
+    b.settle(r, 0.5); // 8.0 of 10.0
+    assert_eq!(b.warn_level(), BudgetLevel::Warning);
+    assert_eq!(b.fraction_spent(), 0.8);
+    let r = b.reserve(2.0).unwrap();
+    b.settle(r, 2.0);
+    assert_eq!(b.warn_level(), BudgetLevel::Exhausted);
+    assert_eq!(b.available_usd(), 0.0);
+}
+
+fn call(model: &str, prompt_bytes: usize, max_tokens: u32) -> AgentCall {
+    AgentCall {
+        role: AgentRole::Solver,
+        model: model.into(),
+        system_prompt: String::new(),
+        user_prompt: "x".repeat(prompt_bytes),
+        temperature: 0.0,
+        max_tokens,
+    }
+}
+
+/// One request, no framing: worst case = bytes × input + max_tokens × output.
+fn tight() -> CallEstimate {
+    CallEstimate {
+        max_reasks: 0,
+        overhead_tokens: 0,
+    }
+}
+
+#[test]
+fn the_worst_case_counts_every_reask() {
+    let gate = BudgetGate::new(Rc::new(pricer()));
+    // Default: 2 re-asks, 1 000 tokens of overhead. 1 000 bytes, max_tokens 1 000:
+    // prompts 2 000, 4 000, 6 000 → 12 000 × 0.4e-6 = 0.0048; 3 × 1 000 × 1.6e-6 = 0.0048
+    // → 0.0096
+    close(
+        gate.worst_case_usd(&call("openai/gpt-4.1-mini", 1_000, 1_000))
+            .unwrap(),
+        0.0096,
+    );
+    assert_eq!(gate.worst_case_usd(&call("mystery/x", 10, 10)), None);
+    assert_eq!(
+        gate.worst_case_usd(&call("local/smollm2", 10, 10)),
+        Some(0.0)
+    );
+}
+
+#[test]
+fn runs_sharing_a_batch_budget_cannot_overshoot_it_together() {
+    let p = Rc::new(pricer());
+    let batch = Budget::new("batch", 0.005).unwrap().shared();
+    let gate = || {
+        BudgetGate::new(p.clone())
+            .with_estimate(tight())
+            .with_budget(batch.clone())
+    };
+    let (a, b, c) = (gate(), gate(), gate());
+    // 1 000 bytes × 0.4e-6 + 1 000 × 1.6e-6 = 0.002 per call.
+    let x = call("openai/gpt-4.1-mini", 1_000, 1_000);
+    a.before_call(&x).unwrap();
+    b.before_call(&x).unwrap();
+    // 0.002 + 0.002 held; a third 0.002 would make 0.006 > 0.005.
+    let refusal = c.before_call(&x).unwrap_err();
+    assert!(
+        refusal.reason.contains("the batch budget of $0.0050"),
+        "{refusal}"
+    );
+    assert!(refusal.reason.contains("raise the budget"), "{refusal}");
+    // a's call cost 0.0005: 0.0005 spent + 0.002 held + 0.002 = 0.0045 fits.
+    a.after_call(&x, &usage(250, 0, 0, 250, 0), Some(0.0005));
+    c.before_call(&x).unwrap();
+    let budget = batch.borrow();
+    close(budget.spent_usd(), 0.0005);
+    close(budget.reserved_usd(), 0.004);
+    assert_eq!(budget.reservations(), 2);
+}
+
+#[test]
+fn a_call_must_fit_every_budget_or_holds_nothing() {
+    let p = Rc::new(pricer());
+    let run = Budget::new("run", 1.0).unwrap().shared();
+    let batch = Budget::new("batch", 0.001).unwrap().shared();
+    let gate = BudgetGate::new(p)
+        .with_estimate(tight())
+        .with_budget(run.clone())
+        .with_budget(batch.clone());
+    // 0.002 fits the run budget but not the batch's.
+    let refusal = gate
+        .before_call(&call("openai/gpt-4.1-mini", 1_000, 1_000))
+        .unwrap_err();
+    assert!(refusal.reason.contains("batch budget"), "{refusal}");
+    assert_eq!(run.borrow().reserved_usd(), 0.0);
+    assert_eq!(run.borrow().spent_usd(), 0.0);
+    assert_eq!(gate.calls_in_flight(), 0);
+}
+
+#[test]
+fn an_unknown_price_is_refused_under_a_budget_unless_allowed() {
+    let p = Rc::new(pricer());
+    let run = Budget::new("run", 0.05).unwrap().shared();
+    let x = call("mystery/model", 10, 10);
+
+    let strict = BudgetGate::new(p.clone()).with_budget(run.clone());
+    let refusal = strict.before_call(&x).unwrap_err();
+    assert!(
+        refusal
+            .reason
+            .contains("no price is known for `mystery/model`, so the run budget of $0.0500 cannot be guaranteed"),
+        "{refusal}"
+    );
+
+    let lenient = BudgetGate::new(p.clone())
+        .with_budget(run.clone())
+        .allow_unpriced(true);
+    lenient.before_call(&x).unwrap();
+    lenient.after_call(&x, &usage(10, 0, 0, 10, 0), None);
+    assert_eq!(run.borrow().unpriced_calls(), 1);
+    assert_eq!(run.borrow().spent_usd(), 0.0);
+
+    // Without a budget, nothing is refused.
+    BudgetGate::new(p).before_call(&x).unwrap();
+}
+
+#[test]
+fn local_calls_pass_an_exhausted_budget() {
+    let run = Budget::new("run", 0.0).unwrap().shared();
+    let gate = BudgetGate::new(Rc::new(pricer())).with_budget(run.clone());
+    let x = call("local/smollm2-135m", 5_000, 4_096);
+    gate.before_call(&x).unwrap();
+    gate.after_call(&x, &usage(5_000, 0, 0, 4_096, 0), Some(0.0));
+    assert_eq!(run.borrow().spent_usd(), 0.0);
+}
+
+#[test]
+fn a_gate_dropped_mid_call_counts_the_worst_case() {
+    let run = Budget::new("run", 1.0).unwrap().shared();
+    {
+        let gate = BudgetGate::new(Rc::new(pricer()))
+            .with_estimate(tight())
+            .with_budget(run.clone());
+        gate.before_call(&call("openai/gpt-4.1-mini", 1_000, 1_000))
+            .unwrap();
+    }
+    // The 0.002 held may have been billed.
+    close(run.borrow().spent_usd(), 0.002);
+    assert_eq!(run.borrow().reservations(), 0);
+}
+
+#[test]
+fn the_loop_stops_with_budget_exceeded_before_a_call_that_might_not_fit() {
+    let config: PipelineConfig = serde_json::from_value(json!({
+        "solver": {"role": "solver", "model": "openai/gpt-4.1-mini", "max_tokens": 512,
+                   "prompt_template": "Solve: {problem}\nFeedback: {feedback}",
+                   "system_prompt": "You solve."},
+        "verifier": {"role": "verifier", "model": "anthropic/claude-sonnet-4-5", "max_tokens": 256,
+                     "prompt_template": "Check {solution} for {problem}"},
+        "judge": {"model": "gemini/gemini-2.5-pro", "max_tokens": 256,
+                  "prompt_template": "Score {solution}", "scoring_rubric": "correctness"},
+        "config_version": "1.0"
+    }))
+    .unwrap();
+    let llm = ScriptedLlm::builder()
+        .usage(usage(1_000, 0, 0, 200, 0))
+        .solve("x = 4")
+        .verify(true, "fine")
+        .judge(1.0)
+        .build();
+    let pricer = Rc::new(pricer());
+    let run = Budget::new("run", 0.01).unwrap().shared();
+    let gate = BudgetGate::new(pricer.clone()).with_budget(run.clone());
+    let clock = ManualClock::starting_at(1_772_366_400_000.0);
+    let sink = MemorySink::new();
+    let input = RunInput {
+        run_id: "run_20260301_120000_0badf00d".into(),
+        problem: "What is 2+2?".into(),
+        ground_truth: None,
+    };
+    let outcome = block_on(
+        Pipeline::new(&config, &llm, &clock, &sink)
+            .with_pricer(&*pricer)
+            .with_gate(&gate)
+            .run(&input),
+    );
+    // The solver's worst case: system 10 bytes + prompt "Solve: What is 2+2?\nFeedback: " 30
+    // bytes + 1 000 = 1 040; prompts 1 040, 2 552, 4 064 → 7 656 × 0.4e-6 = 0.0030624, plus
+    // 3 × 512 × 1.6e-6 = 0.0024576 → 0.00552 ≤ 0.01: made. It cost
+    // 1 000 × 0.4e-6 + 200 × 1.6e-6 = 0.00072.
+    // The verifier (claude-sonnet-4-5, $3/M in, $15/M out, max_tokens 256) may cost more than
+    // 3 × 1 000 × 3e-6 + 3 × 256 × 15e-6 = 0.009 + 0.01152 > 0.01 − 0.00072: refused.
+    assert_eq!(outcome.summary.status, RunStatus::BudgetExceeded);
+    assert_eq!(outcome.entries.len(), 1);
+    close(outcome.entries[0].cost_usd().unwrap(), 0.00072);
+    let message = outcome.summary.message.unwrap_or_default();
+    assert!(message.contains("the run budget of $0.0100"), "{message}");
+    assert_eq!(llm.calls().len(), 1);
+    let run = run.borrow();
+    close(run.spent_usd(), 0.00072);
+    assert_eq!(run.reservations(), 0);
+}
