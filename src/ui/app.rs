@@ -6,15 +6,20 @@ use leptos_router::path;
 
 use super::components::nav::SiteHeader;
 use super::pages::configure::ConfigurePage;
-use super::pages::later::{BatchPage, CostsPage, RunDetailPage, RunPage, RunsPage};
+use super::pages::later::{BatchPage, CostsPage};
 use super::pages::not_found::NotFoundPage;
+use super::pages::run::RunPage;
+use super::pages::run_detail::RunDetailPage;
+use super::pages::runs::RunsPage;
 use super::pages::settings::SettingsPage;
+use super::run::startup::provide_run_state;
 use super::state::provide_app_state;
 
 /// The root component: app-wide state, the header and the routed page.
 #[component]
 pub fn App() -> impl IntoView {
     provide_app_state();
+    provide_run_state();
     view! {
         <Router>
             <a class="skip-link" href="#content">"Skip to content"</a>

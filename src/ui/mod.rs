@@ -7,6 +7,7 @@ pub mod config_form;
 pub mod pages;
 pub mod persist;
 pub mod provider_state;
+pub mod run;
 pub mod saved_configs;
 pub mod state;
 

@@ -3,4 +3,7 @@
 pub mod configure;
 pub mod later;
 pub mod not_found;
+pub mod run;
+pub mod run_detail;
+pub mod runs;
 pub mod settings;

@@ -1,0 +1,212 @@
+//! `/runs/:id`: one stored run — its summary and transcript, its JSONL, and Resume when it
+//! stopped early. While the run is going in this tab the page follows it live.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+use crate::core::trajectory::{RunRecord, TrajectoryEntry};
+use crate::ui::components::notice::ErrorText;
+use crate::ui::run::actions::{DownloadRunButton, ResumeButton, RunCost};
+use crate::ui::run::format::{date_text, excerpt};
+use crate::ui::run::session::RunSession;
+use crate::ui::run::step::StepView;
+use crate::ui::run::store::{forget_if_closed, run_store};
+use crate::ui::run::summary::{StatusBadge, SummaryPanel, SummaryView};
+use crate::ui::run::transcript::Transcript;
+use crate::web::idb::StoreError;
+
+/// A stored run with its steps.
+#[derive(Debug, Clone, PartialEq)]
+struct Loaded {
+    record: RunRecord,
+    entries: Vec<TrajectoryEntry>,
+}
+
+async fn load(id: String) -> Result<Option<Loaded>, StoreError> {
+    let store = run_store().await.inspect_err(forget_if_closed)?;
+    let Some(record) = store.get_run(&id).await.inspect_err(forget_if_closed)? else {
+        return Ok(None);
+    };
+    let entries = store.steps(&id).await.inspect_err(forget_if_closed)?;
+    Ok(Some(Loaded { record, entries }))
+}
+
+/// The run page.
+#[component]
+pub fn RunDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let session = expect_context::<RunSession>();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
+    let live = Memo::new(move |_| session.run_id().is_some_and(|r| r == id.get()));
+    let stored = LocalResource::new(move || {
+        let id = id.get();
+        // Reload when stored runs change (a resume that finished, a delete elsewhere), but
+        // not on every step while this page shows the live session instead.
+        let _ = session.runs_changed.get();
+        async move { load(id).await }
+    });
+
+    view! {
+        <div class="page-head">
+            <div>
+                <p class="crumbs"><a href="/runs">"Runs"</a> " / "</p>
+                <h1 class="run-title"><code class="run-id">{move || id.get()}</code></h1>
+            </div>
+        </div>
+        {move || {
+            if live.get() {
+                return view! { <LiveView/> }.into_any();
+            }
+            match stored.get() {
+                None => view! { <p class="muted">"Loading the run…"</p> }.into_any(),
+                Some(Err(e)) => view! { <ErrorText message=e.to_string()/> }.into_any(),
+                Some(Ok(None)) => view! {
+                    <ErrorText message=format!(
+                        "No run {} is stored in this browser (it may have been deleted, or it was made in another browser; import its JSONL on the Runs page).",
+                        id.get()
+                    )/>
+                }
+                .into_any(),
+                Some(Ok(Some(loaded))) => view! { <StoredView loaded=loaded/> }.into_any(),
+            }
+        }}
+    }
+}
+
+/// The run as this tab's session shows it (going now, or just finished here).
+#[component]
+fn LiveView() -> impl IntoView {
+    let session = expect_context::<RunSession>();
+    let record = Signal::derive(move || session.record.get());
+    let summary = Signal::derive(move || {
+        session.summary.get().or_else(|| {
+            session
+                .record
+                .with(|r| r.as_ref().map(SummaryView::of_record))
+        })
+    });
+    view! {
+        {move || session.error.get().map(|message| view! { <ErrorText message=message/> })}
+        {move || record.get().map(|r| view! { <RunHead record=r/> })}
+        {move || summary.get().map(|s| view! { <SummaryPanel summary=s/> })}
+        <Transcript steps=session.steps/>
+    }
+}
+
+/// A run read from the store.
+#[component]
+fn StoredView(loaded: Loaded) -> impl IntoView {
+    let steps: Vec<StepView> = loaded
+        .entries
+        .into_iter()
+        .map(StepView::committed)
+        .collect();
+    let summary = SummaryView::of_record(&loaded.record);
+    view! {
+        <RunHead record=loaded.record/>
+        <SummaryPanel summary=summary/>
+        {steps.is_empty().then(|| view! { <p class="muted">"No step of this run was saved."</p> })}
+        <Transcript steps=steps/>
+    }
+}
+
+/// Status, cost, facts and actions of the run.
+#[component]
+fn RunHead(record: RunRecord) -> impl IntoView {
+    let session = expect_context::<RunSession>();
+    let id = record.run_id.clone();
+    let status = record.status;
+    let busy_here = {
+        let id = id.clone();
+        Signal::derive(move || session.is_running(&id))
+    };
+    let problem_preview = excerpt(&record.problem, 400);
+    view! {
+        <section class="card run-bar" aria-label="Run">
+            <div class="run-bar-main">
+                <StatusBadge status=status/>
+                <span class="muted">{format!("{} steps saved", record.step_count)}</span>
+                <RunCost cost=record.cost_usd complete=record.cost_complete/>
+            </div>
+            <div class="btn-group">
+                <ResumeButton run_id=id.clone() status=status/>
+                <DownloadRunButton
+                    run_id=id.clone()
+                    disabled=Signal::derive(move || busy_here.get() || record.step_count == 0)
+                />
+                <DeleteRun run_id=id.clone() disabled=busy_here/>
+            </div>
+            <dl class="run-meta">
+                <div><dt>"Mode"</dt><dd>{record.mode.as_str()}</dd></div>
+                <div><dt>"Config"</dt><dd><code>{record.config_hash.clone()}</code></dd></div>
+                <div><dt>"Started"</dt><dd>{date_text(record.created_ms)} " UTC"</dd></div>
+                <div>
+                    <dt>"Ground truth"</dt>
+                    <dd>{record.ground_truth.clone().unwrap_or_else(|| "none".to_string())}</dd>
+                </div>
+                {record.config.is_none().then(|| view! {
+                    <div><dt>"Source"</dt><dd>"imported from a JSONL file (no config stored)"</dd></div>
+                })}
+            </dl>
+            <details class="run-problem" open=record.problem.chars().count() <= 400>
+                <summary>"Problem"</summary>
+                <p class="step-text">{record.problem.clone()}</p>
+            </details>
+            {(record.problem.chars().count() > 400).then(|| view! {
+                <p class="muted step-text">{problem_preview}</p>
+            })}
+        </section>
+    }
+}
+
+/// Delete, with a confirmation step; then back to the runs table.
+#[component]
+fn DeleteRun(run_id: String, #[prop(into)] disabled: Signal<bool>) -> impl IntoView {
+    let session = expect_context::<RunSession>();
+    let navigate = use_navigate();
+    let asking = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let confirm = {
+        let run_id = run_id.clone();
+        move |_| {
+            let id = run_id.clone();
+            let navigate = navigate.clone();
+            spawn_local(async move {
+                let result = match run_store().await {
+                    Ok(store) => store.delete_run(&id).await,
+                    Err(e) => Err(e),
+                };
+                match result {
+                    Ok(_) => {
+                        session.touch_runs();
+                        navigate("/runs", Default::default());
+                    }
+                    Err(e) => {
+                        forget_if_closed(&e);
+                        asking.set(false);
+                        error.set(Some(e.to_string()));
+                    }
+                }
+            });
+        }
+    };
+    view! {
+        <Show
+            when=move || asking.get()
+            fallback=move || view! {
+                <button type="button" class="btn btn-ghost" data-testid="run-delete"
+                    disabled=move || disabled.get()
+                    on:click=move |_| asking.set(true)>"Delete"</button>
+            }
+        >
+            <span class="confirm" role="group" aria-label="Confirm delete">
+                "Delete this run and its steps?"
+                <button type="button" class="btn btn-danger btn-sm" data-testid="run-delete-confirm"
+                    on:click=confirm.clone()>"Delete"</button>
+                <button type="button" class="btn btn-sm" on:click=move |_| asking.set(false)>"Keep"</button>
+            </span>
+        </Show>
+        {move || error.get().map(|message| view! { <ErrorText message=message/> })}
+    }
+}

@@ -1,0 +1,555 @@
+//! `/runs`: every stored run in a sortable, filterable table, with export and import of
+//! trajectory JSONL.
+
+use std::collections::BTreeSet;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+use wasm_bindgen::JsCast;
+
+use crate::core::config::Mode;
+use crate::core::trajectory::RunRecord;
+use crate::ui::components::notice::{ErrorText, WarningText};
+use crate::ui::run::actions::ResumeButton;
+use crate::ui::run::export::{all_runs_file_name, download_runs};
+use crate::ui::run::format::{cost_text, date_text, excerpt, score_text, yes_no};
+use crate::ui::run::import::{import_copies, import_file, ImportReport};
+use crate::ui::run::session::RunSession;
+use crate::ui::run::store::{forget_if_closed, run_store};
+use crate::ui::run::table::{mode_named, status_named, RunsQuery, SortKey, STATUSES};
+use crate::web::file::{clear_picked, picked_file};
+use crate::web::idb::{ExportFilter, ImportSummary};
+
+/// The Runs page.
+#[component]
+pub fn RunsPage() -> impl IntoView {
+    let session = expect_context::<RunSession>();
+    let query = RwSignal::new(RunsQuery::default());
+    let selected = RwSignal::new(BTreeSet::<String>::new());
+    let runs = LocalResource::new(move || {
+        let _ = session.runs_changed.get();
+        async move {
+            let store = run_store().await.inspect_err(forget_if_closed)?;
+            store.list_runs().await.inspect_err(forget_if_closed)
+        }
+    });
+    let all_runs = Signal::derive(move || match runs.get() {
+        Some(Ok(list)) => list,
+        _ => Vec::new(),
+    });
+    view! {
+        <div class="page-head">
+            <div>
+                <h1>"Runs"</h1>
+                <p class="lede">
+                    "Every run saved in this browser. Open one for its transcript; export "
+                    "trajectories as JSONL for training, or import files from Trialogue or the "
+                    "original pipeline."
+                </p>
+            </div>
+        </div>
+        <Transfer selected=selected/>
+        <Filters query=query/>
+        {move || match runs.get() {
+            None => view! { <p class="muted">"Loading runs…"</p> }.into_any(),
+            Some(Err(e)) => view! { <ErrorText message=e.to_string()/> }.into_any(),
+            Some(Ok(list)) if list.is_empty() => view! {
+                <p class="card muted runs-empty">
+                    "No runs yet. Start one on the Run page, or import a trajectory JSONL file."
+                </p>
+            }
+            .into_any(),
+            Some(Ok(_)) => view! { <RunsTable runs=all_runs query=query selected=selected/> }.into_any(),
+        }}
+    }
+}
+
+/// Status, mode and text filters.
+#[component]
+fn Filters(query: RwSignal<RunsQuery>) -> impl IntoView {
+    view! {
+        <div class="runs-filters" role="search">
+            <div class="field">
+                <label for="runs-search">"Search"</label>
+                <input
+                    id="runs-search"
+                    class="input"
+                    type="search"
+                    name="runs_search"
+                    placeholder="problem, run id or config hash"
+                    prop:value=move || query.with(|q| q.text.clone())
+                    on:input=move |ev| query.update(|q| q.text = event_target_value(&ev))
+                />
+            </div>
+            <div class="field">
+                <label for="runs-status">"Status"</label>
+                <select
+                    id="runs-status"
+                    class="input"
+                    name="runs_status"
+                    on:change=move |ev| query.update(|q| q.status = status_named(&event_target_value(&ev)))
+                >
+                    <option value="">"any"</option>
+                    {STATUSES
+                        .into_iter()
+                        .map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="runs-mode">"Mode"</label>
+                <select
+                    id="runs-mode"
+                    class="input"
+                    name="runs_mode"
+                    on:change=move |ev| query.update(|q| q.mode = mode_named(&event_target_value(&ev)))
+                >
+                    <option value="">"any"</option>
+                    <option value=Mode::Debate.as_str()>"debate"</option>
+                    <option value=Mode::Baseline.as_str()>"baseline"</option>
+                </select>
+            </div>
+        </div>
+    }
+}
+
+/// Export all / selected, and import.
+#[component]
+fn Transfer(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
+    let session = expect_context::<RunSession>();
+    let working = RwSignal::new(false);
+    let message = RwSignal::new(None::<Result<String, String>>);
+    let report = RwSignal::new(None::<ImportReport>);
+
+    let export = move |filter: ExportFilter| {
+        working.set(true);
+        message.set(None);
+        spawn_local(async move {
+            let name = all_runs_file_name(js_sys::Date::now());
+            let result = download_runs(filter, &name).await;
+            working.set(false);
+            message.set(Some(match result {
+                Ok(s) => Ok(format!(
+                    "Exported {} step{} of {} run{} as {name}.",
+                    s.steps,
+                    plural(s.steps),
+                    s.runs,
+                    plural(s.runs)
+                )),
+                Err(e) => Err(e.to_string()),
+            }));
+        });
+    };
+    let export_selected = move |_| {
+        let ids: Vec<String> = selected.get_untracked().into_iter().collect();
+        export(ExportFilter::Runs(ids));
+    };
+    let on_import = move |ev: leptos::ev::Event| {
+        let Some(file) = picked_file(&ev) else {
+            return;
+        };
+        working.set(true);
+        message.set(None);
+        report.set(None);
+        spawn_local(async move {
+            let result = import_file(&file).await;
+            working.set(false);
+            match result {
+                Ok(done) => {
+                    report.set(Some(done));
+                    session.touch_runs();
+                }
+                Err(e) => message.set(Some(Err(e.to_string()))),
+            }
+        });
+        clear_picked(&ev);
+    };
+    view! {
+        <section class="card runs-transfer" aria-label="Export and import">
+            <div class="btn-group">
+                <button type="button" class="btn" data-testid="runs-export-all"
+                    disabled=move || working.get()
+                    on:click=move |_| export(ExportFilter::All)>"Export all (JSONL)"</button>
+                <button type="button" class="btn" data-testid="runs-export-selected"
+                    disabled=move || working.get() || selected.with(BTreeSet::is_empty)
+                    on:click=export_selected>
+                    {move || format!("Export selected ({})", selected.with(BTreeSet::len))}
+                </button>
+                <label class="btn file-btn">
+                    "Import JSONL…"
+                    <input type="file" class="visually-hidden" accept=".jsonl,.json,.ndjson,.txt"
+                        data-testid="trajectory-import"
+                        disabled=move || working.get()
+                        on:change=on_import/>
+                </label>
+                {move || working.get().then(|| view! { <span class="muted">"Working…"</span> })}
+            </div>
+            {move || message.get().map(|m| match m {
+                Ok(text) => view! { <p class="msg ok-text" role="status">{text}</p> }.into_any(),
+                Err(text) => view! { <ErrorText message=text/> }.into_any(),
+            })}
+            {move || report.get().map(|r| view! { <ImportResult report=r/> })}
+        </section>
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// What an import did: accepted and rejected lines, runs stored, ids that were taken.
+#[component]
+fn ImportResult(report: ImportReport) -> impl IntoView {
+    let session = expect_context::<RunSession>();
+    let copies = RwSignal::new(None::<Result<ImportSummary, String>>);
+    let copying = RwSignal::new(false);
+    let imported_steps = report.imported_steps();
+    let s = report.summary;
+    let conflicts = s.conflicts.clone();
+    let pending = StoredValue::new(report.conflicting);
+    let import_as_copies = move |_| {
+        copying.set(true);
+        let conflicting = pending.get_value();
+        spawn_local(async move {
+            let result = import_copies(conflicting).await;
+            copying.set(false);
+            copies.set(Some(result.map_err(|e| e.to_string())));
+            session.touch_runs();
+        });
+    };
+    let rejected = s.rejected.len();
+    view! {
+        <div class="import-report" data-testid="import-report" aria-live="polite">
+            <p>
+                <strong>{report.file_name}</strong> ": "
+                <span data-testid="import-accepted">{report.accepted_lines}</span>
+                {format!(" line{} read as steps, ", plural(report.accepted_lines as u64))}
+                <span data-testid="import-rejected-count">{rejected}</span>
+                {format!(" line{} rejected; ", plural(rejected as u64))}
+                {format!(
+                    "{} run{} ({imported_steps} step{}) imported.",
+                    s.imported.len(),
+                    plural(s.imported.len() as u64),
+                    plural(imported_steps)
+                )}
+            </p>
+            {(!s.imported.is_empty()).then(|| view! {
+                <ul class="run-links">
+                    {s.imported.iter().map(|r| {
+                        let note = (r.run_id != r.original_id)
+                            .then(|| format!(" (copy of {})", r.original_id));
+                        view! {
+                            <li><a class="mono" href=format!("/runs/{}", r.run_id)>{r.run_id.clone()}</a>{note}</li>
+                        }
+                    }).collect_view()}
+                </ul>
+            })}
+            {(rejected > 0).then(|| view! {
+                <WarningText message=format!(
+                    "{rejected} line{} could not be read as steps and {} skipped:",
+                    plural(rejected as u64),
+                    if rejected == 1 { "was" } else { "were" }
+                )/>
+                <ul class="import-lines">
+                    {s.rejected.iter().map(|r| view! {
+                        <li data-testid="import-rejected" data-line=r.line>{r.to_string()}</li>
+                    }).collect_view()}
+                </ul>
+            })}
+            {(!s.duplicates.is_empty()).then(|| view! {
+                <ul class="import-lines">
+                    {s.duplicates.iter().map(|d| view! {
+                        <li data-testid="import-duplicate">{d.to_string()}</li>
+                    }).collect_view()}
+                </ul>
+            })}
+            {s.failed.iter().map(|f| view! {
+                <ErrorText message=format!("Run {} was not imported: {}", f.run_id, f.error)/>
+            }).collect_view()}
+            {(!conflicts.is_empty()).then(|| {
+                let n = conflicts.len();
+                view! {
+                    <div class="import-conflicts" data-testid="import-conflicts">
+                        <WarningText message=format!(
+                            "{n} run{} in the file {} already stored under the same id; the stored run{} {} left unchanged:",
+                            plural(n as u64),
+                            if n == 1 { "is" } else { "are" },
+                            plural(n as u64),
+                            if n == 1 { "was" } else { "were" },
+                        )/>
+                        <ul class="import-lines">
+                            {conflicts.iter().map(|id| view! {
+                                <li class="mono" data-testid="import-conflict">{id.clone()}</li>
+                            }).collect_view()}
+                        </ul>
+                        <Show when=move || copies.with(Option::is_none)>
+                            <button type="button" class="btn btn-sm" data-testid="import-as-copies"
+                                disabled=move || copying.get()
+                                on:click=import_as_copies>
+                                "Import them as copies (new ids)"
+                            </button>
+                        </Show>
+                        {move || copies.get().map(|result| match result {
+                            Ok(done) => {
+                                let n = done.imported.len();
+                                view! {
+                                    <p class="msg ok-text" role="status">
+                                        {format!("Imported {n} cop{}: ", if n == 1 { "y" } else { "ies" })}
+                                        {done.imported.iter().map(|r| r.run_id.clone()).collect::<Vec<_>>().join(", ")}
+                                    </p>
+                                    {done.failed.iter().map(|f| view! {
+                                        <ErrorText message=format!("Run {} was not imported: {}", f.run_id, f.error)/>
+                                    }).collect_view()}
+                                }
+                                .into_any()
+                            }
+                            Err(e) => view! { <ErrorText message=e/> }.into_any(),
+                        })}
+                    </div>
+                }
+            })}
+        </div>
+    }
+}
+
+/// The table itself.
+#[component]
+fn RunsTable(
+    runs: Signal<Vec<RunRecord>>,
+    query: RwSignal<RunsQuery>,
+    selected: RwSignal<BTreeSet<String>>,
+) -> impl IntoView {
+    let shown = Memo::new(move |_| {
+        runs.with(|all| {
+            query.with(|q| {
+                q.apply(all)
+                    .into_iter()
+                    .cloned()
+                    .collect::<Vec<RunRecord>>()
+            })
+        })
+    });
+    let all_selected = move || {
+        shown.with(|rows| {
+            !rows.is_empty() && selected.with(|s| rows.iter().all(|r| s.contains(&r.run_id)))
+        })
+    };
+    let toggle_all = move |ev: leptos::ev::Event| {
+        let on = event_target_checked(&ev);
+        let ids: Vec<String> =
+            shown.with_untracked(|rows| rows.iter().map(|r| r.run_id.clone()).collect());
+        selected.update(|s| {
+            for id in ids {
+                if on {
+                    s.insert(id);
+                } else {
+                    s.remove(&id);
+                }
+            }
+        });
+    };
+    let heading = move |key: SortKey| {
+        let aria = move || {
+            query.with(|q| {
+                if q.sort != key {
+                    "none"
+                } else if q.descending {
+                    "descending"
+                } else {
+                    "ascending"
+                }
+            })
+        };
+        let arrow = move || {
+            query.with(|q| match (q.sort == key, q.descending) {
+                (false, _) => "",
+                (true, true) => " ↓",
+                (true, false) => " ↑",
+            })
+        };
+        view! {
+            <th scope="col" aria-sort=aria>
+                <button type="button" class="th-sort" data-sort=format!("{key:?}").to_lowercase()
+                    on:click=move |_| query.update(|q| *q = q.clicked(key))>
+                    {key.label()} {arrow}
+                </button>
+            </th>
+        }
+    };
+    view! {
+        <p class="muted runs-count">
+            {move || {
+                let total = runs.with(Vec::len);
+                let n = shown.with(Vec::len);
+                if n == total {
+                    format!("{total} run{}", plural(total as u64))
+                } else {
+                    format!("{n} of {total} runs match the filters")
+                }
+            }}
+        </p>
+        <div class="table-wrap">
+            <table class="runs-table">
+                <thead>
+                    <tr>
+                        <th scope="col" class="col-check">
+                            <input type="checkbox" aria-label="Select every run shown"
+                                prop:checked=all_selected on:change=toggle_all/>
+                        </th>
+                        {SortKey::ALL.into_iter().map(heading).collect_view()}
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <For each=move || shown.get() key=|r| (r.run_id.clone(), r.updated_ms.to_bits(), r.status) let:run>
+                        <RunRow run=run selected=selected/>
+                    </For>
+                </tbody>
+            </table>
+        </div>
+        <DeleteSelected selected=selected/>
+    }
+}
+
+/// One row; a click anywhere but on a control opens the run.
+#[component]
+fn RunRow(run: RunRecord, selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
+    let navigate = use_navigate();
+    let id = run.run_id.clone();
+    let href = format!("/runs/{id}");
+    let open = {
+        let href = href.clone();
+        move |ev: leptos::ev::MouseEvent| {
+            let on_control = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|el| el.closest("a, button, input, label, select").ok().flatten())
+                .is_some();
+            if !on_control {
+                navigate(&href, Default::default());
+            }
+        }
+    };
+    let checked = {
+        let id = id.clone();
+        move || selected.with(|s| s.contains(&id))
+    };
+    let toggle = {
+        let id = id.clone();
+        move |ev: leptos::ev::Event| {
+            let on = event_target_checked(&ev);
+            selected.update(|s| {
+                if on {
+                    s.insert(id.clone());
+                } else {
+                    s.remove(&id);
+                }
+            });
+        }
+    };
+    let cost = if run.cost_usd.is_some() && !run.cost_complete {
+        format!("≥ {}", cost_text(run.cost_usd))
+    } else {
+        cost_text(run.cost_usd)
+    };
+    let correct = if run.ground_truth.is_none() && run.correct.is_none() {
+        "–"
+    } else {
+        yes_no(run.correct)
+    };
+    let status = run.status;
+    view! {
+        <tr class="run-row" data-testid="run-row" data-run-id=id.clone() data-status=status.as_str() on:click=open>
+            <td class="col-check">
+                <input type="checkbox" aria-label=format!("Select run {id}")
+                    prop:checked=checked on:change=toggle/>
+            </td>
+            <td data-col="status"><span class=format!("run-badge run-badge-{}", status.as_str())>{status.as_str()}</span></td>
+            <td data-col="mode">{run.mode.as_str()}</td>
+            <td data-col="config"><code>{run.config_hash.clone()}</code></td>
+            <td data-col="problem" class="col-problem">
+                <a href=href.clone() title=id.clone()>{excerpt(&run.problem, 80)}</a>
+            </td>
+            <td data-col="iterations" class="num">{run.iterations}</td>
+            <td data-col="passed">{if run.passed { "yes" } else { "no" }}</td>
+            <td data-col="judge" class="num">{score_text(run.judge_score)}</td>
+            <td data-col="correct">{correct}</td>
+            <td data-col="cost" class="num mono">{cost}</td>
+            <td data-col="date" class="nowrap">{date_text(run.created_ms)}</td>
+            <td class="col-actions">
+                <ResumeButton run_id=id.clone() status=status open_run=true small=true/>
+            </td>
+        </tr>
+    }
+}
+
+/// Deletes the selected runs after a confirmation.
+#[component]
+fn DeleteSelected(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
+    let session = expect_context::<RunSession>();
+    let asking = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let confirm = move |_| {
+        let ids: Vec<String> = selected.get_untracked().into_iter().collect();
+        spawn_local(async move {
+            let mut failures = Vec::new();
+            match run_store().await {
+                Ok(store) => {
+                    for id in &ids {
+                        // The live run keeps writing steps: it is never deleted under itself.
+                        if session.is_running(id) {
+                            failures.push(format!("{id} is going; cancel it first"));
+                            continue;
+                        }
+                        match store.delete_run(id).await {
+                            Ok(_) => selected.update(|s| {
+                                s.remove(id);
+                            }),
+                            Err(e) => {
+                                forget_if_closed(&e);
+                                failures.push(format!("{id}: {e}"));
+                            }
+                        }
+                    }
+                }
+                Err(e) => failures.push(e.to_string()),
+            }
+            asking.set(false);
+            error.set(
+                (!failures.is_empty())
+                    .then(|| format!("Some runs were not deleted: {}", failures.join("; "))),
+            );
+            session.touch_runs();
+        });
+    };
+    view! {
+        <div class="runs-delete">
+            <Show
+                when=move || asking.get()
+                fallback=move || view! {
+                    <button type="button" class="btn btn-ghost" data-testid="runs-delete-selected"
+                        disabled=move || selected.with(BTreeSet::is_empty)
+                        on:click=move |_| asking.set(true)>
+                        {move || format!("Delete selected ({})", selected.with(BTreeSet::len))}
+                    </button>
+                }
+            >
+                <span class="confirm" role="group" aria-label="Confirm delete">
+                    {move || {
+                        let n = selected.with(BTreeSet::len);
+                        format!("Delete {n} run{} and all {} steps? This cannot be undone.", plural(n as u64), if n == 1 { "its" } else { "their" })
+                    }}
+                    <button type="button" class="btn btn-danger btn-sm" data-testid="runs-delete-confirm"
+                        on:click=confirm>"Delete"</button>
+                    <button type="button" class="btn btn-sm" on:click=move |_| asking.set(false)>"Keep"</button>
+                </span>
+            </Show>
+            {move || error.get().map(|message| view! { <ErrorText message=message/> })}
+        </div>
+    }
+}

@@ -1,0 +1,160 @@
+//! Downloading trajectories as JSONL, built chunk by chunk from the store's cursor.
+//!
+//! The file never exists as one string: each chunk the store hands out becomes one part of a
+//! JavaScript array, and the `Blob` is made from that list of parts.
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
+
+use crate::web::idb::{ExportFilter, ExportSummary, StoreError};
+use crate::web::js_reason;
+
+use super::format::day_text;
+use super::store::{forget_if_closed, run_store};
+
+/// Bytes per chunk (whole lines): big enough that a large export is a few hundred parts, small
+/// enough that no single string is large.
+pub const CHUNK_BYTES: usize = 256 * 1024;
+
+/// The MIME type of trajectory files.
+pub const JSONL_MIME: &str = "application/x-ndjson";
+
+/// How long the object URL outlives the click; some browsers fetch it a moment later.
+const REVOKE_AFTER_MS: i32 = 10_000;
+
+/// Why an export did not produce a file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExportError {
+    /// Reading the store failed.
+    #[error("the export stopped: {0}")]
+    Store(#[from] StoreError),
+    /// There was nothing to write.
+    #[error("there are no stored steps to export{}", if *selected { " for the selected runs" } else { "" })]
+    Empty {
+        /// Whether only some runs were asked for.
+        selected: bool,
+    },
+    /// The browser refused a step of the download.
+    #[error("could not start the download of {file_name} ({step}: {reason}); try again")]
+    Download {
+        /// The file that was to be saved.
+        file_name: String,
+        /// Which step failed.
+        step: &'static str,
+        /// What the browser said.
+        reason: String,
+    },
+}
+
+/// `trialogue-runs-<YYYY-MM-DD>.jsonl` for an export made at `now_ms`.
+pub fn all_runs_file_name(now_ms: f64) -> String {
+    format!("trialogue-runs-{}.jsonl", day_text(now_ms))
+}
+
+/// `<run_id>.jsonl`, with characters that file systems refuse replaced by `_`.
+pub fn run_file_name(run_id: &str) -> String {
+    let safe: String = run_id
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    format!("{safe}.jsonl")
+}
+
+/// Exports the runs `filter` selects as `file_name`, and offers it as a download.
+pub async fn download_runs(
+    filter: ExportFilter,
+    file_name: &str,
+) -> Result<ExportSummary, ExportError> {
+    let selected = matches!(filter, ExportFilter::Runs(_));
+    let store = run_store().await.inspect_err(forget_if_closed)?;
+    let parts = js_sys::Array::new();
+    let summary = store
+        .export_jsonl(&filter, CHUNK_BYTES, |chunk| {
+            parts.push(&JsValue::from_str(&chunk));
+        })
+        .await
+        .inspect_err(forget_if_closed)?;
+    if summary.steps == 0 {
+        return Err(ExportError::Empty { selected });
+    }
+    download_parts(file_name, JSONL_MIME, &parts)?;
+    Ok(summary)
+}
+
+/// Offers a `Blob` made of `parts` (strings) as a download named `file_name`.
+fn download_parts(file_name: &str, mime: &str, parts: &js_sys::Array) -> Result<(), ExportError> {
+    let fail = |step: &'static str| {
+        move |e: JsValue| ExportError::Download {
+            file_name: file_name.to_string(),
+            step,
+            reason: js_reason(&e),
+        }
+    };
+    let window = web_sys::window().ok_or_else(|| fail("finding the window")(JsValue::NULL))?;
+    let document = window
+        .document()
+        .ok_or_else(|| fail("finding the document")(JsValue::NULL))?;
+    let options = BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = Blob::new_with_str_sequence_and_options(parts, &options)
+        .map_err(fail("creating the file"))?;
+    let url = Url::create_object_url_with_blob(&blob).map_err(fail("creating its address"))?;
+    let anchor: HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(fail("creating the link"))?
+        .dyn_into()
+        .map_err(|e: web_sys::Element| fail("creating the link")(e.into()))?;
+    anchor.set_href(&url);
+    anchor.set_download(file_name);
+    anchor.set_hidden(true);
+    let body = document
+        .body()
+        .ok_or_else(|| fail("finding the page body")(JsValue::NULL))?;
+    body.append_child(&anchor)
+        .map_err(fail("attaching the link"))?;
+    anchor.click();
+    anchor.remove();
+    let revoke_url = url.clone();
+    let revoke = Closure::once_into_js(move || {
+        // Revoking fails only for a malformed URL, which ours is not.
+        let _ = Url::revoke_object_url(&revoke_url);
+    });
+    if window
+        .set_timeout_with_callback_and_timeout_and_arguments_0(
+            revoke.unchecked_ref(),
+            REVOKE_AFTER_MS,
+        )
+        .is_err()
+    {
+        // No timer: free the blob now; the click has already started the download.
+        let _ = Url::revoke_object_url(&url);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn file_names_follow_the_documented_forms() {
+        // 2026-11-24T21:10:09.123Z
+        assert_eq!(
+            all_runs_file_name(1_795_554_609_123.0),
+            "trialogue-runs-2026-11-24.jsonl"
+        );
+        assert_eq!(
+            run_file_name("run_20261124_211009_ab12cd34"),
+            "run_20261124_211009_ab12cd34.jsonl"
+        );
+        assert_eq!(run_file_name("a/b:c"), "a_b_c.jsonl");
+    }
+}

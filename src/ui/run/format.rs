@@ -1,0 +1,207 @@
+//! How run numbers read on screen: costs, tokens, latencies, dates and excerpts.
+//!
+//! Costs are written as plain decimal numbers (never exponent notation), because the `run-cost`
+//! test hook promises "a plain number like 0.001234", and an unknown cost is the word `unknown`,
+//! never a made-up `0`.
+
+use crate::core::clock::iso8601_utc;
+use crate::core::llm::Usage;
+
+/// What the UI shows for a cost whose price is unknown.
+pub const UNKNOWN_COST: &str = "unknown";
+
+/// Decimal places a cost is written with; a smaller non-zero cost gets as many more as it
+/// needs to show a significant digit, up to [`MAX_COST_DECIMALS`].
+const COST_DECIMALS: usize = 6;
+const MAX_COST_DECIMALS: usize = 12;
+
+/// A USD cost as a plain number (`0.001234`), or `unknown` when no price was known.
+///
+/// Six decimals, so cents and tenths of cents read at a glance; a non-zero cost below
+/// 0.000001 gets more decimals instead of reading as zero.
+pub fn cost_text(cost_usd: Option<f64>) -> String {
+    let Some(cost) = cost_usd.filter(|c| c.is_finite()) else {
+        return UNKNOWN_COST.to_string();
+    };
+    let mut decimals = COST_DECIMALS;
+    let mut text = format!("{cost:.decimals$}");
+    while cost != 0.0
+        && decimals < MAX_COST_DECIMALS
+        && text.trim_start_matches(['-', '0', '.']).is_empty()
+    {
+        decimals += 1;
+        text = format!("{cost:.decimals$}");
+    }
+    text
+}
+
+/// A cost with its dollar sign for prose (`$0.001234`), `unknown` when no price was known.
+pub fn dollars(cost_usd: Option<f64>) -> String {
+    match cost_usd.filter(|c| c.is_finite()) {
+        Some(_) => format!("${}", cost_text(cost_usd)),
+        None => UNKNOWN_COST.to_string(),
+    }
+}
+
+/// A whole number with thousands separators (`12,345`).
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Token usage in one line: `1,234 in / 56 out`, plus the cached and reasoning parts when
+/// there are any (`(800 cached)`, `(20 reasoning)`).
+pub fn tokens_text(usage: &Usage) -> String {
+    let mut input = format!("{} in", count(usage.input_tokens));
+    if usage.cache_read_tokens > 0 {
+        input.push_str(&format!(" ({} cached)", count(usage.cache_read_tokens)));
+    }
+    let mut output = format!("{} out", count(usage.output_tokens));
+    if usage.reasoning_tokens > 0 {
+        output.push_str(&format!(" ({} reasoning)", count(usage.reasoning_tokens)));
+    }
+    format!("{input} / {output}")
+}
+
+/// A latency in milliseconds as people read it: `850 ms`, `2.4 s`, `1 min 5 s`.
+pub fn latency_text(ms: f64) -> String {
+    if !ms.is_finite() || ms < 0.0 {
+        return "–".to_string();
+    }
+    if ms < 1000.0 {
+        return format!("{} ms", ms.round() as u64);
+    }
+    let secs = ms / 1000.0;
+    if secs < 60.0 {
+        return format!("{secs:.1} s");
+    }
+    let whole = secs.round() as u64;
+    format!("{} min {} s", whole / 60, whole % 60)
+}
+
+/// Epoch milliseconds as `YYYY-MM-DD HH:MM` (UTC), for tables.
+pub fn date_text(epoch_ms: f64) -> String {
+    // iso8601_utc: `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`.
+    let iso = iso8601_utc(epoch_ms);
+    match (iso.get(..10), iso.get(11..16)) {
+        (Some(day), Some(time)) => format!("{day} {time}"),
+        _ => iso,
+    }
+}
+
+/// `YYYY-MM-DD` (UTC), for file names.
+pub fn day_text(epoch_ms: f64) -> String {
+    let iso = iso8601_utc(epoch_ms);
+    iso.get(..10).map_or(iso.clone(), str::to_string)
+}
+
+/// The first `max_chars` characters of `text` on one line (runs of whitespace become one
+/// space), with `…` when something was cut.
+pub fn excerpt(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    let mut taken = 0;
+    for word in text.split_whitespace() {
+        let sep = usize::from(!out.is_empty());
+        let len = word.chars().count();
+        if taken + sep + len > max_chars {
+            let room = max_chars.saturating_sub(taken + sep);
+            if room > 0 {
+                if sep == 1 {
+                    out.push(' ');
+                }
+                out.extend(word.chars().take(room));
+            }
+            out.push('…');
+            return out;
+        }
+        if sep == 1 {
+            out.push(' ');
+        }
+        out.push_str(word);
+        taken += sep + len;
+    }
+    out
+}
+
+/// A score in `[0, 1]` with two decimals (`0.80`), `–` when there is none.
+pub fn score_text(score: Option<f64>) -> String {
+    score.map_or_else(|| "–".to_string(), |s| format!("{s:.2}"))
+}
+
+/// `yes` / `no` / `–`.
+pub fn yes_no(value: Option<bool>) -> &'static str {
+    match value {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "–",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn costs_are_plain_numbers_or_unknown() {
+        assert_eq!(cost_text(Some(0.001234)), "0.001234");
+        assert_eq!(cost_text(Some(1.5)), "1.500000");
+        assert_eq!(cost_text(Some(0.0)), "0.000000");
+        // 3.2e-8 would read 0.000000 with six decimals: more are added until a digit shows.
+        assert_eq!(cost_text(Some(0.000_000_032)), "0.00000003");
+        assert_eq!(cost_text(None), "unknown");
+        assert_eq!(cost_text(Some(f64::NAN)), "unknown");
+        assert_eq!(dollars(Some(0.25)), "$0.250000");
+        assert_eq!(dollars(None), "unknown");
+    }
+
+    #[wasm_bindgen_test]
+    fn counts_and_tokens_read_naturally() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1000), "1,000");
+        assert_eq!(count(1_234_567), "1,234,567");
+        let usage = Usage {
+            input_tokens: 1200,
+            output_tokens: 56,
+            total_tokens: 1256,
+            cache_read_tokens: 800,
+            cache_write_tokens: 0,
+            reasoning_tokens: 20,
+        };
+        assert_eq!(
+            tokens_text(&usage),
+            "1,200 in (800 cached) / 56 out (20 reasoning)"
+        );
+        assert_eq!(tokens_text(&Usage::default()), "0 in / 0 out");
+    }
+
+    #[wasm_bindgen_test]
+    fn latencies_dates_and_scores() {
+        assert_eq!(latency_text(849.6), "850 ms");
+        assert_eq!(latency_text(2440.0), "2.4 s");
+        assert_eq!(latency_text(65_000.0), "1 min 5 s");
+        assert_eq!(latency_text(-1.0), "–");
+        // 2026-11-24T21:10:09.123Z
+        assert_eq!(date_text(1_795_554_609_123.0), "2026-11-24 21:10");
+        assert_eq!(day_text(1_795_554_609_123.0), "2026-11-24");
+        assert_eq!(score_text(Some(0.8)), "0.80");
+        assert_eq!(score_text(None), "–");
+        assert_eq!(yes_no(Some(false)), "no");
+    }
+
+    #[wasm_bindgen_test]
+    fn excerpts_cut_on_characters_and_flatten_whitespace() {
+        assert_eq!(excerpt("What is\n\n2 + 2?", 40), "What is 2 + 2?");
+        assert_eq!(excerpt("abcdef ghij", 8), "abcdef g…");
+        assert_eq!(excerpt("ééééé", 3), "ééé…");
+        assert_eq!(excerpt("", 5), "");
+    }
+}

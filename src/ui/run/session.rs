@@ -1,0 +1,525 @@
+//! The live run: the controller that wires core's loop to the browser (fetch, clock, IndexedDB,
+//! prices) and feeds the page's signals as the loop reports progress.
+//!
+//! One run goes at a time in a tab. The session is app-wide (a context value provided by
+//! [`super::startup::provide_run_state`]) so a run keeps going, and keeps being shown, while the
+//! user looks at other pages.
+//!
+//! Durability: the record is created (`running`) before the first call; every step is committed
+//! in its own transaction before the next call starts (the store adds it to the record's totals
+//! in that same transaction); the final status is written when the loop returns. A closed tab
+//! leaves the record `running`, which the next load turns into `interrupted`.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::core::cancel::CancelToken;
+use crate::core::clock::Clock;
+use crate::core::config::{Mode, PipelineConfig};
+use crate::core::llm::client::{ClientOptions, LlmClient};
+use crate::core::llm::retry::RetryPolicy;
+use crate::core::pipeline::{
+    Pipeline, PipelineEvent, ResumeError, RunInput, RunOutcome, SinkError, StepPricer,
+    TrajectorySink,
+};
+use crate::core::providers::ProviderRegistry;
+use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
+use crate::web::clock::BrowserClock;
+use crate::web::http::BrowserTransport;
+use crate::web::idb::{StoreError, TrajectoryStore};
+
+use super::pricing::step_pricer;
+use super::step::{apply_event, stop_running, StepView};
+use super::store::{forget_if_closed, run_store};
+use super::summary::SummaryView;
+
+/// Why a run could not be started or resumed. Nothing was called and nothing changed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RunStartError {
+    /// Another run is going in this tab.
+    #[error("run {run_id} is still going; wait for it to finish or cancel it first")]
+    Busy {
+        /// The run in progress.
+        run_id: String,
+    },
+    /// The app is still checking the store for runs a closed tab left behind.
+    #[error("the run store is still being opened; try again in a moment")]
+    NotReady,
+    /// The problem box is empty.
+    #[error("enter a problem to solve first")]
+    EmptyProblem,
+    /// The Configure page's config has problems.
+    #[error("the configuration has {count} problem{}; fix {} on the Configure page first", if *count == 1 { "" } else { "s" }, if *count == 1 { "it" } else { "them" })]
+    InvalidConfig {
+        /// How many problems.
+        count: usize,
+    },
+    /// The store failed.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// The run is not stored (deleted in another tab?).
+    #[error("run {run_id} is not stored (it may have been deleted in another tab)")]
+    NotFound {
+        /// The run asked for.
+        run_id: String,
+    },
+    /// A completed run has nothing left to do.
+    #[error("run {run_id} is already completed; there is nothing to resume")]
+    AlreadyCompleted {
+        /// The run asked for.
+        run_id: String,
+    },
+    /// The run was imported without its config, and the current config is a different one.
+    #[error("run {run_id} was imported from a file without its configuration (config hash {config_hash}); load a config with that hash on the Configure page to resume it (the current one has hash {current_hash})")]
+    NoConfig {
+        /// The run asked for.
+        run_id: String,
+        /// The hash the run's steps carry.
+        config_hash: String,
+        /// The hash of the Configure page's config.
+        current_hash: String,
+    },
+    /// The stored steps do not fit the loop.
+    #[error("run {run_id} cannot be resumed: {error}")]
+    Resume {
+        /// The run asked for.
+        run_id: String,
+        /// What does not fit.
+        error: ResumeError,
+    },
+}
+
+/// Where the startup check for interrupted runs stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Startup {
+    /// Still opening the store.
+    Pending,
+    /// Done; these runs were found `running` and are now `interrupted`.
+    Done(Vec<String>),
+    /// The store could not be opened or updated; runs can still be tried (each reports its
+    /// own failure).
+    Failed(String),
+}
+
+/// What a new run is about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartRequest {
+    /// The config, as checked on the Configure page.
+    pub config: PipelineConfig,
+    /// Run it in this mode instead of the config's.
+    pub mode: Mode,
+    /// Providers and keys from Settings.
+    pub registry: ProviderRegistry,
+    /// The problem text.
+    pub problem: String,
+    /// The expected answer, if known (empty text means none).
+    pub ground_truth: String,
+}
+
+/// The live run of this tab (a context value: `expect_context::<RunSession>()`).
+#[derive(Debug, Clone, Copy)]
+pub struct RunSession {
+    /// The run being shown: the one going, or the last one of this tab.
+    pub record: RwSignal<Option<RunRecord>>,
+    /// Its transcript.
+    pub steps: RwSignal<Vec<StepView>>,
+    /// Its summary, once it stopped.
+    pub summary: RwSignal<Option<SummaryView>>,
+    /// A problem to show (the run could not start, or the final status could not be saved).
+    pub error: RwSignal<Option<String>>,
+    /// Whether a run is going.
+    pub busy: RwSignal<bool>,
+    /// The startup check.
+    pub startup: RwSignal<Startup>,
+    /// Bumped whenever stored runs change, so lists reload.
+    pub runs_changed: RwSignal<u64>,
+    /// The Run page's problem box, kept while the user visits other pages.
+    pub draft_problem: RwSignal<String>,
+    /// The Run page's ground-truth box.
+    pub draft_truth: RwSignal<String>,
+    /// The Run page's mode choice; `None` follows the config's mode.
+    pub draft_mode: RwSignal<Option<Mode>>,
+    cancel: StoredValue<Option<CancelToken>, LocalStorage>,
+}
+
+impl RunSession {
+    /// An empty session.
+    pub fn new() -> Self {
+        RunSession {
+            record: RwSignal::new(None),
+            steps: RwSignal::new(Vec::new()),
+            summary: RwSignal::new(None),
+            error: RwSignal::new(None),
+            busy: RwSignal::new(false),
+            startup: RwSignal::new(Startup::Pending),
+            runs_changed: RwSignal::new(0),
+            draft_problem: RwSignal::new(String::new()),
+            draft_truth: RwSignal::new(String::new()),
+            draft_mode: RwSignal::new(None),
+            cancel: StoredValue::new_local(None),
+        }
+    }
+
+    /// The id of the run being shown, if any.
+    pub fn run_id(&self) -> Option<String> {
+        self.record.with(|r| r.as_ref().map(|r| r.run_id.clone()))
+    }
+
+    /// The status of the run being shown.
+    pub fn status(&self) -> Option<RunStatus> {
+        self.record.with(|r| r.as_ref().map(|r| r.status))
+    }
+
+    /// Whether run `id` is the one going right now.
+    pub fn is_running(&self, id: &str) -> bool {
+        self.busy.get() && self.run_id().as_deref() == Some(id)
+    }
+
+    /// Tells lists of stored runs to reload.
+    pub fn touch_runs(&self) {
+        self.runs_changed.update(|n| *n += 1);
+    }
+
+    fn check_free(&self) -> Result<(), RunStartError> {
+        if self.busy.get_untracked() {
+            let run_id = self
+                .record
+                .with_untracked(|r| r.as_ref().map(|r| r.run_id.clone()))
+                .unwrap_or_default();
+            return Err(RunStartError::Busy { run_id });
+        }
+        if self.startup.with_untracked(|s| *s == Startup::Pending) {
+            return Err(RunStartError::NotReady);
+        }
+        Ok(())
+    }
+
+    /// Starts a new run; returns at once (the run goes on in the background), or says why it
+    /// cannot start.
+    pub fn start(&self, request: StartRequest) -> Result<(), RunStartError> {
+        self.check_free()?;
+        if request.problem.trim().is_empty() {
+            return Err(RunStartError::EmptyProblem);
+        }
+        let custom = request.registry.custom_ids();
+        let mut config = request.config;
+        config.mode = request.mode;
+        let problems = config.validate_with(&custom);
+        if !problems.is_empty() {
+            return Err(RunStartError::InvalidConfig {
+                count: problems.len(),
+            });
+        }
+        let ground_truth = Some(request.ground_truth.trim().to_string()).filter(|t| !t.is_empty());
+        let token = self.begin(Vec::new());
+        let session = *self;
+        spawn_local(async move {
+            let clock = BrowserClock::new();
+            let hash = config.config_hash();
+            let created = async {
+                let store = run_store().await?;
+                let now = clock.now_ms();
+                let id = store.new_run_id(now, &hash).await?;
+                let record = RunRecord::start(
+                    id,
+                    &config,
+                    hash.clone(),
+                    request.problem,
+                    ground_truth,
+                    now,
+                );
+                store.create_run(&record).await?;
+                Ok::<_, StoreError>((store, record))
+            }
+            .await;
+            let (store, record) = match created {
+                Ok(created) => created,
+                Err(e) => {
+                    forget_if_closed(&e);
+                    session.fail_to_start(RunStartError::Store(e).to_string());
+                    return;
+                }
+            };
+            session.record.set(Some(record.clone()));
+            session.touch_runs();
+            let input = RunInput {
+                run_id: record.run_id.clone(),
+                problem: record.problem.clone(),
+                ground_truth: record.ground_truth.clone(),
+            };
+            let outcome = drive(
+                session,
+                &store,
+                &config,
+                &request.registry,
+                token,
+                &input,
+                None,
+            )
+            .await;
+            session.finish(&store, record, outcome).await;
+        });
+        Ok(())
+    }
+
+    /// Continues stored run `run_id` from its last committed step. `current` is the Configure
+    /// page's config, used for runs imported without one when its hash matches theirs.
+    pub fn resume(
+        &self,
+        run_id: String,
+        current: Option<PipelineConfig>,
+        registry: ProviderRegistry,
+    ) -> Result<(), RunStartError> {
+        self.check_free()?;
+        let token = self.begin(Vec::new());
+        let session = *self;
+        spawn_local(async move {
+            let prepared = prepare_resume(&run_id, current).await;
+            let (store, mut record, config, entries) = match prepared {
+                Ok(prepared) => prepared,
+                Err(e) => {
+                    if let RunStartError::Store(e) = &e {
+                        forget_if_closed(e);
+                    }
+                    session.fail_to_start(e.to_string());
+                    return;
+                }
+            };
+            let previous = (record.status, record.message.clone());
+            session
+                .steps
+                .set(entries.iter().cloned().map(StepView::committed).collect());
+            record.status = RunStatus::Running;
+            record.message = None;
+            if let Err(e) = store
+                .set_run_status(&run_id, RunStatus::Running, None)
+                .await
+            {
+                forget_if_closed(&e);
+                session.record.set(Some(RunRecord {
+                    status: previous.0,
+                    message: previous.1,
+                    ..record
+                }));
+                session.fail_to_start(RunStartError::Store(e).to_string());
+                return;
+            }
+            session.record.set(Some(record.clone()));
+            session.touch_runs();
+            let input = RunInput {
+                run_id: record.run_id.clone(),
+                problem: record.problem.clone(),
+                ground_truth: record.ground_truth.clone(),
+            };
+            let outcome = drive(
+                session,
+                &store,
+                &config,
+                &registry,
+                token,
+                &input,
+                Some(entries),
+            )
+            .await;
+            match outcome {
+                Ok(outcome) => session.finish(&store, record, Ok(outcome)).await,
+                Err(error) => {
+                    // Nothing was called: put the run back as it was.
+                    let restored = store
+                        .set_run_status(&run_id, previous.0, previous.1.clone())
+                        .await;
+                    record.status = previous.0;
+                    record.message = previous.1;
+                    session.record.set(Some(record));
+                    let mut message = RunStartError::Resume { run_id, error }.to_string();
+                    if let Err(e) = restored {
+                        message.push_str(&format!(
+                            "; its status could not be put back either ({e}), so it shows as interrupted after a reload"
+                        ));
+                    }
+                    session.fail_to_start(message);
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Cancels the run going: the request in flight is aborted at once, and the run ends
+    /// `cancelled` with its committed steps kept.
+    pub fn cancel(&self) {
+        self.cancel.with_value(|token| {
+            if let Some(token) = token {
+                token.cancel();
+            }
+        });
+    }
+
+    /// Marks the session busy with a fresh cancel token and clears what the last run showed.
+    fn begin(&self, steps: Vec<StepView>) -> CancelToken {
+        let token = CancelToken::new();
+        self.cancel.set_value(Some(token.clone()));
+        self.busy.set(true);
+        self.error.set(None);
+        self.record.set(None);
+        self.summary.set(None);
+        self.steps.set(steps);
+        token
+    }
+
+    fn fail_to_start(&self, message: String) {
+        self.cancel.set_value(None);
+        self.busy.set(false);
+        self.error.set(Some(message));
+    }
+
+    /// Writes the final status and shows the summary.
+    async fn finish(
+        &self,
+        store: &TrajectoryStore,
+        mut record: RunRecord,
+        outcome: Result<RunOutcome, ResumeError>,
+    ) {
+        let Ok(outcome) = outcome else {
+            // Only `resume` can fail before any call, and it handles that itself.
+            return;
+        };
+        let now = BrowserClock::new().now_ms();
+        outcome.summary.apply_to(&mut record, now);
+        let has_truth = record.ground_truth.is_some();
+        let saved = store.put_run(&record).await;
+        self.steps.update(|steps| stop_running(steps));
+        self.summary
+            .set(Some(SummaryView::of_summary(&outcome.summary, has_truth)));
+        self.record.set(Some(record));
+        if let Err(e) = saved {
+            forget_if_closed(&e);
+            self.error.set(Some(format!(
+                "the run ended, but its final status could not be saved ({e}); its steps are saved, and after a reload it shows as interrupted and can be resumed"
+            )));
+        }
+        self.cancel.set_value(None);
+        self.busy.set(false);
+        self.touch_runs();
+    }
+}
+
+impl Default for RunSession {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Reads what resuming `run_id` needs: the store, the record, the config to run it with, and
+/// its committed steps.
+async fn prepare_resume(
+    run_id: &str,
+    current: Option<PipelineConfig>,
+) -> Result<
+    (
+        TrajectoryStore,
+        RunRecord,
+        PipelineConfig,
+        Vec<TrajectoryEntry>,
+    ),
+    RunStartError,
+> {
+    let store = run_store().await?;
+    let record = store
+        .get_run(run_id)
+        .await?
+        .ok_or_else(|| RunStartError::NotFound {
+            run_id: run_id.to_string(),
+        })?;
+    if record.status == RunStatus::Completed {
+        return Err(RunStartError::AlreadyCompleted {
+            run_id: run_id.to_string(),
+        });
+    }
+    let config = match (&record.config, current) {
+        (Some(config), _) => config.clone(),
+        (None, Some(current)) if current.config_hash() == record.config_hash => {
+            let mut config = current;
+            // An imported run's mode is read from its steps.
+            config.mode = record.mode;
+            config
+        }
+        (None, current) => {
+            return Err(RunStartError::NoConfig {
+                run_id: run_id.to_string(),
+                config_hash: record.config_hash.clone(),
+                current_hash: current.map(|c| c.config_hash()).unwrap_or_default(),
+            })
+        }
+    };
+    let entries = store.steps(run_id).await?;
+    Ok((store, record, config, entries))
+}
+
+/// The client options a config asks for.
+fn client_options(config: &PipelineConfig) -> ClientOptions {
+    ClientOptions {
+        max_reasks: config.max_reasks,
+        retry: RetryPolicy {
+            max_attempts: config.max_attempts.max(1),
+            ..RetryPolicy::default()
+        },
+        request_timeout_ms: u64::from(config.request_timeout_secs) * 1000,
+        jitter_seed: None,
+    }
+}
+
+/// A sink that commits each step to the store and hands the updated record to the page.
+struct StoreSink<'a> {
+    store: &'a TrajectoryStore,
+    session: RunSession,
+}
+
+impl TrajectorySink for StoreSink<'_> {
+    async fn append(&self, entry: &TrajectoryEntry) -> Result<(), SinkError> {
+        match self.store.append_step(entry).await {
+            Ok(record) => {
+                self.session.record.set(Some(record));
+                self.session.touch_runs();
+                Ok(())
+            }
+            Err(e) => {
+                forget_if_closed(&e);
+                Err(SinkError::new(e.to_string()))
+            }
+        }
+    }
+}
+
+/// Runs (or resumes, given committed `entries`) the loop, feeding the session's transcript.
+async fn drive(
+    session: RunSession,
+    store: &TrajectoryStore,
+    config: &PipelineConfig,
+    registry: &ProviderRegistry,
+    token: CancelToken,
+    input: &RunInput,
+    entries: Option<Vec<TrajectoryEntry>>,
+) -> Result<RunOutcome, ResumeError> {
+    let clock = BrowserClock::new();
+    let llm = LlmClient::with_options(
+        registry.clone(),
+        BrowserTransport::new(),
+        BrowserClock::new(),
+        client_options(config),
+    );
+    let sink = StoreSink { store, session };
+    let pricer: Rc<dyn StepPricer> = step_pricer().await;
+    let listener = move |event: &PipelineEvent| {
+        session.steps.update(|steps| apply_event(steps, event));
+    };
+    let pipeline = Pipeline::new(config, &llm, &clock, &sink)
+        .with_pricer(pricer.as_ref())
+        .with_listener(&listener)
+        .with_cancel(token);
+    match entries {
+        None => Ok(pipeline.run(input).await),
+        Some(entries) => pipeline.resume(input, entries).await,
+    }
+}

@@ -1,0 +1,233 @@
+//! The transcript: one card per step (`data-testid="step"`), live while a run goes and the same
+//! for a stored run.
+//!
+//! Model text is only ever put in the page as text nodes, never parsed as HTML: a reply that
+//! contains `<script>` shows those characters and nothing more.
+
+use leptos::prelude::*;
+
+use crate::ui::components::notice::ErrorText;
+
+use super::format::{cost_text, latency_text, score_text, tokens_text};
+use super::step::{StepBody, StepFacts, StepState, StepView};
+
+/// Every step of a run, in order.
+#[component]
+pub fn Transcript(
+    /// The steps to show.
+    #[prop(into)]
+    steps: Signal<Vec<StepView>>,
+) -> impl IntoView {
+    view! {
+        <ol class="transcript" aria-label="Transcript">
+            <For
+                each=move || steps.get()
+                key=|step| (step.step_id, step.status(), step.entry().map(|e| e.timestamp.clone()))
+                let:step
+            >
+                <li><StepCard step=step/></li>
+            </For>
+        </ol>
+    }
+}
+
+/// The card of one step.
+#[component]
+pub fn StepCard(
+    /// The step.
+    step: StepView,
+) -> impl IntoView {
+    let status = step.status();
+    let iteration = step.iteration.map(|i| i.to_string());
+    let title = match step.iteration {
+        Some(i) => format!("{} · iteration {i}", step.agent),
+        None => step.agent.clone(),
+    };
+    let body = match &step.state {
+        StepState::Running => view! {
+            <p class="step-wait" aria-live="polite">
+                <span class="spinner" aria-hidden="true"></span>
+                "Waiting for the " {step.agent.clone()} "…"
+            </p>
+        }
+        .into_any(),
+        StepState::Stopped => view! {
+            <p class="muted">
+                "Not saved: the run stopped before this step finished. Resuming the run makes it again."
+            </p>
+        }
+        .into_any(),
+        StepState::Done(entry) => {
+            let facts = StepFacts::of(entry);
+            view! {
+                <Body body=StepBody::of(entry)/>
+                <Facts facts=facts/>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <article
+            class=format!("card step step-{} step-{status}", step.agent)
+            data-testid="step"
+            data-step-id=step.step_id
+            data-agent=step.agent.clone()
+            data-iteration=iteration
+            data-status=status
+        >
+            <header class="step-head">
+                <span class="step-num">"#" {step.step_id}</span>
+                <h3 class="step-title">{title}</h3>
+                <span class=format!("step-state step-state-{status}")>{status}</span>
+            </header>
+            {body}
+        </article>
+    }
+}
+
+/// What the agent said.
+#[component]
+fn Body(body: StepBody) -> impl IntoView {
+    match body {
+        StepBody::Solver {
+            solution,
+            reasoning,
+            confidence,
+        } => view! {
+            <div class="step-block">
+                <h4>"Solution"</h4>
+                <p class="step-text">{solution}</p>
+            </div>
+            <Reasoning text=reasoning/>
+            <Confidence value=confidence/>
+        }
+        .into_any(),
+        StepBody::Verifier {
+            passed,
+            critique,
+            confidence,
+            scores,
+        } => {
+            let (verdict, class) = match passed {
+                Some(true) => ("passed", "verdict verdict-pass"),
+                Some(false) => ("not passed", "verdict verdict-fail"),
+                None => ("no verdict", "verdict"),
+            };
+            view! {
+                <p class=class data-testid="step-verdict">{verdict}</p>
+                <div class="step-block">
+                    <h4>"Critique"</h4>
+                    <p class="step-text">{critique}</p>
+                </div>
+                <Pairs title="Scores" pairs=scores/>
+                <Confidence value=confidence/>
+            }
+            .into_any()
+        }
+        StepBody::Judge {
+            score,
+            reasoning,
+            strengths,
+            weaknesses,
+        } => view! {
+            <p class="judge-score">"Score " <strong>{score_text(score)}</strong></p>
+            <Reasoning text=reasoning/>
+            <Points title="Strengths" items=strengths/>
+            <Points title="Weaknesses" items=weaknesses/>
+        }
+        .into_any(),
+        StepBody::Error {
+            error_type,
+            message,
+        } => view! {
+            <ErrorText message=format!("The call failed ({error_type}): {message}")/>
+        }
+        .into_any(),
+        StepBody::Other(pairs) => view! { <Pairs title="Output" pairs=pairs/> }.into_any(),
+    }
+}
+
+#[component]
+fn Reasoning(text: String) -> impl IntoView {
+    (!text.is_empty()).then(|| {
+        view! {
+            <details class="step-block">
+                <summary>"Reasoning"</summary>
+                <p class="step-text">{text}</p>
+            </details>
+        }
+    })
+}
+
+#[component]
+fn Confidence(value: Option<f64>) -> impl IntoView {
+    value.map(|v| view! { <p class="muted">"Confidence " {format!("{v:.2}")}</p> })
+}
+
+#[component]
+fn Points(title: &'static str, items: Vec<String>) -> impl IntoView {
+    (!items.is_empty()).then(|| {
+        view! {
+            <div class="step-block">
+                <h4>{title}</h4>
+                <ul>{items.into_iter().map(|item| view! { <li>{item}</li> }).collect_view()}</ul>
+            </div>
+        }
+    })
+}
+
+#[component]
+fn Pairs(title: &'static str, pairs: Vec<(String, String)>) -> impl IntoView {
+    (!pairs.is_empty()).then(|| {
+        view! {
+            <div class="step-block">
+                <h4>{title}</h4>
+                <dl class="pairs">
+                    {pairs
+                        .into_iter()
+                        .map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> })
+                        .collect_view()}
+                </dl>
+            </div>
+        }
+    })
+}
+
+/// Tokens, cost, latency, model and requests of a committed step.
+#[component]
+fn Facts(facts: StepFacts) -> impl IntoView {
+    let tokens = facts.usage.as_ref().map(tokens_text);
+    let cost = cost_text(facts.cost_usd);
+    let cost_title =
+        (!facts.usage_complete).then_some("a reply carried no usage, so this is a lower bound");
+    let requests = match (facts.reasks, facts.retries) {
+        (0, 0) => None,
+        (reasks, retries) => Some(format!(
+            "{reasks} re-ask{} · {retries} retr{}",
+            if reasks == 1 { "" } else { "s" },
+            if retries == 1 { "y" } else { "ies" }
+        )),
+    };
+    let served = match (&facts.model, &facts.provider) {
+        (Some(model), Some(provider)) => Some(format!("{model} via {provider}")),
+        (Some(model), None) => Some(model.clone()),
+        _ => None,
+    };
+    let notes = facts.attempt_notes;
+    view! {
+        <footer class="step-facts">
+            {served.map(|s| view! { <span class="mono">{s}</span> })}
+            {tokens.map(|t| view! { <span>{t}</span> })}
+            <span title=cost_title>"$" <span class="mono step-cost">{cost}</span></span>
+            {facts.latency_ms.map(|ms| view! { <span>{latency_text(ms)}</span> })}
+            {requests.map(|r| view! { <span>{r}</span> })}
+            {facts.finish_reason.map(|r| view! { <span class="muted">"finish: " {r}</span> })}
+        </footer>
+        {(!notes.is_empty()).then(|| view! {
+            <details class="step-attempts">
+                <summary>"Requests that did not succeed"</summary>
+                <ul>{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
+            </details>
+        })}
+    }
+}
