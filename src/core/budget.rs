@@ -231,10 +231,16 @@ impl Budget {
 ///   least one byte of text; the overhead covers chat-template tokens, the output schema and
 ///   the re-ask message. For English text this over-estimates about fourfold, on purpose: a
 ///   cap must hold whatever the text.
-/// - output tokens ≤ `max_tokens` (providers stop there; reasoning counts inside it), billed at
-///   the higher of the output and reasoning rates.
+/// - output tokens ≤ `max_tokens` (providers stop there, reasoning included), billed at the
+///   higher of the output and reasoning rates.
 ///
-/// Each request is priced on its own, tiers included, and the requests summed.
+/// Each request is priced on its own, tiers included, and the requests summed. Transport
+/// retries are not counted: a request that failed (HTTP error, timeout) is taken as unbilled.
+// NOTE: reasoning counts against the output cap on every provider we call: OpenAI's
+// `max_completion_tokens` (https://platform.openai.com/docs/guides/reasoning#controlling-costs),
+// Anthropic's `max_tokens` includes the thinking budget
+// (https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking), and Gemini 2.5
+// bills thoughts against `maxOutputTokens` (https://github.com/googleapis/python-genai/issues/782).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallEstimate {
     /// Re-asks after an invalid reply (default: the client's default, 2).

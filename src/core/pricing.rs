@@ -1110,6 +1110,13 @@ mod tests {
         assert_eq!(split_date("command-r-08-2024"), None);
         assert_eq!(split_date("model-12345678"), None);
         assert_eq!(split_date("-20250101"), None);
+        // Non-ASCII names never split inside a character.
+        assert_eq!(
+            split_date("modèle-2024-01-01"),
+            Some(("modèle", "20240101".to_string()))
+        );
+        assert_eq!(split_date("x-é024-01-01"), None);
+        assert_eq!(split_date("é2024-01-01"), None);
     }
 
     #[test]
