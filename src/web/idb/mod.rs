@@ -9,7 +9,8 @@
 //! The store implements core's [`TrajectorySink`], so the agent loop writes each step here and
 //! waits for it to be committed before the next call.
 //!
-//! See [`schema`] for the layout and its versions, [`records`] for how values are stored.
+//! See [`schema`] for the layout and its versions; `records.rs` says how values are stored
+//! (as JSON text, so numbers round-trip exactly).
 
 mod error;
 mod records;
@@ -23,6 +24,9 @@ use std::rc::Rc;
 use std::task::{Poll, Waker};
 
 use indexed_db_futures::database::Database;
+// `as_sys` reaches the web_sys objects under the crate's wrappers: the crate exposes neither
+// the versionchange transaction (needed to change stores that already exist) nor
+// `onversionchange` (short of its tokio-based `version-change` feature).
 use indexed_db_futures::internals::SystemRepr;
 use indexed_db_futures::object_store::ObjectStore;
 use indexed_db_futures::prelude::*;
