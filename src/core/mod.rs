@@ -17,6 +17,7 @@ pub mod llm;
 pub mod providers;
 
 pub mod answer;
+pub mod batch;
 pub mod dataset;
 pub mod jsonl;
 pub mod pipeline;

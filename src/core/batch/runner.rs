@@ -1,0 +1,378 @@
+//! Running one batch item through the agent loop: a fresh run, or the continuation of a run
+//! from its committed steps.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::core::cancel::CancelToken;
+use crate::core::clock::Clock;
+use crate::core::config::{Mode, PipelineConfig};
+use crate::core::dataset::Problem;
+use crate::core::llm::{AgentCall, AgentCallError, AgentCompletion, AgentLlm, LlmError};
+use crate::core::pipeline::{
+    AllowAll, CallGate, NoPricing, Pipeline, RunInput, RunOutcome, SinkError, StepPricer,
+    TrajectorySink,
+};
+use crate::core::trajectory::{run_id, RunRecord, RunStatus, StepTotals, TrajectoryEntry};
+
+use super::scheduler::{ItemContext, ItemOutcome, ItemReporter, ItemRunner};
+use super::BatchSpec;
+
+/// Where a batch keeps its runs: the steps (as a [`TrajectorySink`]) and the run records.
+/// IndexedDB in the browser, [`MemoryRunStore`] in tests.
+// Futures are not `Send` in the browser, by design.
+#[allow(async_fn_in_trait)]
+pub trait RunStore: TrajectorySink {
+    /// Whether a run with this id is stored.
+    async fn run_exists(&self, run_id: &str) -> Result<bool, SinkError>;
+    /// Stores a new run's record.
+    async fn create_run(&self, record: &RunRecord) -> Result<(), SinkError>;
+    /// Replaces a run's record.
+    async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError>;
+    /// A run's record, if stored.
+    async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, SinkError>;
+    /// A run's committed steps, in step order.
+    async fn steps(&self, run_id: &str) -> Result<Vec<TrajectoryEntry>, SinkError>;
+}
+
+/// Runs and steps in memory (tests, the demo).
+#[derive(Debug, Default)]
+pub struct MemoryRunStore {
+    runs: RefCell<BTreeMap<String, RunRecord>>,
+    steps: RefCell<Vec<TrajectoryEntry>>,
+}
+
+impl MemoryRunStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stores a run and its steps as they are (to set up a resume).
+    pub fn insert(&self, record: RunRecord, steps: Vec<TrajectoryEntry>) {
+        self.runs.borrow_mut().insert(record.run_id.clone(), record);
+        self.steps.borrow_mut().extend(steps);
+    }
+
+    /// Every run record, by run id.
+    pub fn records(&self) -> Vec<RunRecord> {
+        self.runs.borrow().values().cloned().collect()
+    }
+
+    /// A run's record.
+    pub fn record(&self, run_id: &str) -> Option<RunRecord> {
+        self.runs.borrow().get(run_id).cloned()
+    }
+
+    /// A run's steps in step order.
+    pub fn steps_of(&self, run_id: &str) -> Vec<TrajectoryEntry> {
+        let mut steps: Vec<TrajectoryEntry> = self
+            .steps
+            .borrow()
+            .iter()
+            .filter(|e| e.run_id == run_id)
+            .cloned()
+            .collect();
+        steps.sort_by_key(|e| e.step_id);
+        steps
+    }
+}
+
+impl TrajectorySink for MemoryRunStore {
+    async fn append(&self, entry: &TrajectoryEntry) -> Result<(), SinkError> {
+        self.steps.borrow_mut().push(entry.clone());
+        // Like the browser store, keep the run's totals in step with its steps.
+        let steps = self.steps_of(&entry.run_id);
+        if let Some(record) = self.runs.borrow_mut().get_mut(&entry.run_id) {
+            let updated = record.updated_ms;
+            record.apply_totals(&StepTotals::of(&steps), updated);
+        }
+        Ok(())
+    }
+}
+
+impl RunStore for MemoryRunStore {
+    async fn run_exists(&self, run_id: &str) -> Result<bool, SinkError> {
+        Ok(self.runs.borrow().contains_key(run_id))
+    }
+
+    async fn create_run(&self, record: &RunRecord) -> Result<(), SinkError> {
+        let mut runs = self.runs.borrow_mut();
+        if runs.contains_key(&record.run_id) {
+            return Err(SinkError::new(format!(
+                "a run with id {} is already stored",
+                record.run_id
+            )));
+        }
+        runs.insert(record.run_id.clone(), record.clone());
+        Ok(())
+    }
+
+    async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError> {
+        self.runs
+            .borrow_mut()
+            .insert(record.run_id.clone(), record.clone());
+        Ok(())
+    }
+
+    async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, SinkError> {
+        Ok(self.record(run_id))
+    }
+
+    async fn steps(&self, run_id: &str) -> Result<Vec<TrajectoryEntry>, SinkError> {
+        Ok(self.steps_of(run_id))
+    }
+}
+
+/// An [`AgentLlm`] that passes calls through and tells the batch scheduler about rate limits
+/// (a final [`LlmError::RateLimited`], after the client's own retries), so it can slow down.
+pub struct RateLimitWatch<'a, L> {
+    inner: &'a L,
+    reporter: &'a ItemReporter,
+}
+
+impl<'a, L: AgentLlm> RateLimitWatch<'a, L> {
+    /// Watches `inner`'s calls for one item.
+    pub fn new(inner: &'a L, reporter: &'a ItemReporter) -> Self {
+        RateLimitWatch { inner, reporter }
+    }
+}
+
+impl<L: AgentLlm> AgentLlm for RateLimitWatch<'_, L> {
+    async fn complete(
+        &self,
+        call: &AgentCall,
+        cancel: &CancelToken,
+    ) -> Result<AgentCompletion, AgentCallError> {
+        let result = self.inner.complete(call, cancel).await;
+        if let Err(e) = &result {
+            if matches!(e.error, LlmError::RateLimited { .. }) {
+                self.reporter.rate_limited(e.error.retry_after_ms());
+            }
+        }
+        result
+    }
+}
+
+/// Runs batch items through the agent loop: the spec's config with the item's mode, the
+/// item's problem from the dataset, every step into the store, the batch id on every run.
+pub struct PipelineRunner<'a, L, C, S> {
+    spec: &'a BatchSpec,
+    problems: HashMap<String, Problem>,
+    configs: [(PipelineConfig, String); 2],
+    llm: &'a L,
+    clock: &'a C,
+    store: &'a S,
+    pricer: &'a dyn StepPricer,
+    gate: &'a dyn CallGate,
+    claimed: RefCell<HashSet<String>>,
+}
+
+impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
+    /// A runner for `spec`'s items over `problems` (the dataset, or at least the spec's
+    /// problems), with no pricing and no budget until set.
+    pub fn new(
+        spec: &'a BatchSpec,
+        problems: &[Problem],
+        llm: &'a L,
+        clock: &'a C,
+        store: &'a S,
+    ) -> Self {
+        let wanted: HashSet<&str> = spec.problem_ids.iter().map(String::as_str).collect();
+        let problems = problems
+            .iter()
+            .filter(|p| wanted.contains(p.id.as_str()))
+            .map(|p| (p.id.clone(), p.clone()))
+            .collect();
+        let config = |mode| {
+            let config = spec.config_for(mode);
+            let hash = config.config_hash();
+            (config, hash)
+        };
+        PipelineRunner {
+            spec,
+            problems,
+            configs: [config(Mode::Debate), config(Mode::Baseline)],
+            llm,
+            clock,
+            store,
+            pricer: &NoPricing,
+            gate: &AllowAll,
+            claimed: RefCell::default(),
+        }
+    }
+
+    /// Prices every step.
+    pub fn with_pricer(mut self, pricer: &'a dyn StepPricer) -> Self {
+        self.pricer = pricer;
+        self
+    }
+
+    /// Asks `gate` before every call (the batch's shared budget).
+    pub fn with_gate(mut self, gate: &'a dyn CallGate) -> Self {
+        self.gate = gate;
+        self
+    }
+
+    fn config(&self, mode: Mode) -> &(PipelineConfig, String) {
+        match mode {
+            Mode::Debate => &self.configs[0],
+            Mode::Baseline => &self.configs[1],
+        }
+    }
+
+    /// A run id no stored run and no other item of this runner has: the original's form, with
+    /// a suffix when runs start in the same second.
+    async fn claim_run_id(&self, now_ms: f64, config_hash: &str) -> Result<String, SinkError> {
+        for n in 1u32.. {
+            let candidate = if n == 1 {
+                run_id(now_ms, config_hash, |_| false)
+            } else {
+                format!("{}_{n}", run_id(now_ms, config_hash, |_| false))
+            };
+            if self.claimed.borrow().contains(&candidate) {
+                continue;
+            }
+            if self.store.run_exists(&candidate).await? {
+                continue;
+            }
+            // Claimed after the await: another item may have taken it meanwhile.
+            if self.claimed.borrow_mut().insert(candidate.clone()) {
+                return Ok(candidate);
+            }
+        }
+        Err(SinkError::new("no free run id"))
+    }
+
+    async fn fresh(
+        &self,
+        item: &ItemContext,
+        problem: &Problem,
+        pipeline: &Pipeline<'_, RateLimitWatch<'_, L>, C, S>,
+    ) -> Result<(RunRecord, RunOutcome), ItemOutcome> {
+        let (config, hash) = self.config(item.key.mode);
+        let now = self.clock.now_ms();
+        let run_id = self.claim_run_id(now, hash).await.map_err(|e| {
+            ItemOutcome::failed(format!(
+                "no run could be created (storage: {e}); resume the batch once storage works"
+            ))
+        })?;
+        let mut record = RunRecord::start(
+            &run_id,
+            config,
+            hash.clone(),
+            problem.problem.clone(),
+            problem.ground_truth.clone(),
+            now,
+        );
+        record.batch_id = Some(self.spec.batch_id.clone());
+        self.store.create_run(&record).await.map_err(|e| {
+            ItemOutcome::failed(format!(
+                "run {run_id} could not be stored ({e}); resume the batch once storage works"
+            ))
+        })?;
+        item.reporter.run_started(&run_id);
+        let outcome = pipeline.run(&self.input(&run_id, problem)).await;
+        Ok((record, outcome))
+    }
+
+    async fn resumed(
+        &self,
+        run_id: &str,
+        problem: &Problem,
+        pipeline: &Pipeline<'_, RateLimitWatch<'_, L>, C, S>,
+    ) -> Result<(RunRecord, RunOutcome), ItemOutcome> {
+        let storage = |e: SinkError| {
+            let mut outcome = ItemOutcome::failed(format!(
+                "run {run_id} could not be read ({e}); resume the batch once storage works"
+            ));
+            // Not a failure of the run: it stays pending and is resumed next time.
+            outcome.status = RunStatus::Interrupted;
+            outcome.run_id = Some(run_id.to_string());
+            outcome
+        };
+        let mut record = match self.store.get_run(run_id).await.map_err(storage)? {
+            Some(record) => record,
+            None => {
+                return Err(ItemOutcome::failed(format!(
+                    "run {run_id} of this item is no longer stored (deleted?); retry the item to \
+                     start it afresh"
+                )))
+            }
+        };
+        let steps = self.store.steps(run_id).await.map_err(storage)?;
+        record.status = RunStatus::Running;
+        record.message = None;
+        record.updated_ms = self.clock.now_ms();
+        self.store.put_run(&record).await.map_err(storage)?;
+        match pipeline.resume(&self.input(run_id, problem), steps).await {
+            Ok(outcome) => Ok((record, outcome)),
+            Err(e) => {
+                let message = format!("run {run_id} cannot be resumed: {e}");
+                record.status = RunStatus::Failed;
+                record.message = Some(message.clone());
+                record.updated_ms = self.clock.now_ms();
+                // The failure is reported either way; a failed save only loses the message.
+                let _ = self.store.put_run(&record).await;
+                Err(ItemOutcome {
+                    run_id: Some(run_id.to_string()),
+                    status: RunStatus::Failed,
+                    message: Some(message),
+                    cost_usd: record.cost_usd,
+                    cost_complete: record.cost_complete,
+                })
+            }
+        }
+    }
+
+    fn input(&self, run_id: &str, problem: &Problem) -> RunInput {
+        RunInput {
+            run_id: run_id.to_string(),
+            problem: problem.problem.clone(),
+            ground_truth: problem.ground_truth.clone(),
+        }
+    }
+}
+
+impl<L: AgentLlm, C: Clock, S: RunStore> ItemRunner for PipelineRunner<'_, L, C, S> {
+    async fn run_item(&self, item: ItemContext) -> ItemOutcome {
+        let Some(problem) = self.problems.get(&item.key.problem_id) else {
+            return ItemOutcome::failed(format!(
+                "problem `{}` is not in the dataset given to the batch",
+                item.key.problem_id
+            ));
+        };
+        let (config, _) = self.config(item.key.mode);
+        let llm = RateLimitWatch::new(self.llm, &item.reporter);
+        let pipeline = Pipeline::new(config, &llm, self.clock, self.store)
+            .with_pricer(self.pricer)
+            .with_gate(self.gate)
+            .with_cancel(item.cancel.clone());
+        let started = match &item.resume_run_id {
+            Some(run_id) => self.resumed(run_id, problem, &pipeline).await,
+            None => self.fresh(&item, problem, &pipeline).await,
+        };
+        let (mut record, outcome) = match started {
+            Ok(started) => started,
+            Err(outcome) => return outcome,
+        };
+        let summary = &outcome.summary;
+        summary.apply_to(&mut record, self.clock.now_ms());
+        let mut message = summary.message.clone();
+        if let Err(e) = self.store.put_run(&record).await {
+            // The steps are stored; only the summary is stale, and resuming repairs it.
+            let note = format!("the run's summary could not be saved ({e})");
+            message = Some(match message {
+                Some(m) => format!("{m}; {note}"),
+                None => note,
+            });
+        }
+        ItemOutcome {
+            run_id: Some(record.run_id),
+            status: summary.status,
+            message,
+            cost_usd: summary.cost_usd,
+            cost_complete: summary.cost_complete,
+        }
+    }
+}

@@ -1,0 +1,892 @@
+//! The batch scheduler and runner, natively: a hand-written executor, a manual clock, items
+//! that yield, and the real agent loop over a scripted LLM and an in-memory run store.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use serde_json::json;
+use trialogue::core::batch::runner::{MemoryRunStore, PipelineRunner};
+use trialogue::core::batch::scheduler::{
+    BatchControl, BatchEvent, ItemContext, ItemOutcome, Scheduler, SchedulerOptions,
+};
+use trialogue::core::batch::{
+    BatchError, BatchModes, BatchRecord, BatchSpec, BatchStatus, ItemKey, ItemStatus,
+};
+use trialogue::core::cancel::CancelToken;
+use trialogue::core::clock::{Clock, ManualClock};
+use trialogue::core::config::{Mode, PipelineConfig};
+use trialogue::core::dataset::Problem;
+use trialogue::core::llm::{LlmError, Usage};
+use trialogue::core::pipeline::{Pipeline, PipelineEvent, RunInput};
+use trialogue::core::role::AgentRole;
+use trialogue::core::scripted::{
+    judge_output, solver_output, verifier_output, ScriptedLlm, ScriptedTurn,
+};
+use trialogue::core::stats::{summarize, RunResult};
+use trialogue::core::trajectory::{RunRecord, RunStatus};
+
+// 2026-03-01T12:00:00Z
+const START_MS: f64 = 1_772_366_400_000.0;
+
+// ---------------------------------------------------------------------------------------------
+// A tiny executor: poll while woken, stop when stalled (so a test can act, e.g. resume).
+// ---------------------------------------------------------------------------------------------
+
+struct Flag(AtomicBool);
+
+impl Wake for Flag {
+    fn wake(self: Arc<Self>) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+struct Driver<'a, T> {
+    future: Pin<Box<dyn Future<Output = T> + 'a>>,
+    woken: Arc<Flag>,
+    polls: usize,
+}
+
+impl<'a, T> Driver<'a, T> {
+    fn new(future: impl Future<Output = T> + 'a) -> Self {
+        Driver {
+            future: Box::pin(future),
+            woken: Arc::new(Flag(AtomicBool::new(true))),
+            polls: 0,
+        }
+    }
+
+    /// Polls while something woke the task; `Some` once finished, `None` when it waits for
+    /// something outside (a resume, a cancel).
+    fn run_until_stalled(&mut self) -> Option<T> {
+        let waker = Waker::from(Arc::clone(&self.woken));
+        let mut cx = Context::from_waker(&waker);
+        while self.woken.0.swap(false, Ordering::SeqCst) {
+            self.polls += 1;
+            assert!(self.polls < 100_000, "the batch never settles");
+            if let Poll::Ready(v) = self.future.as_mut().poll(&mut cx) {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    /// One poll (as if woken), for stepping a batch a little at a time.
+    fn poll_once(&mut self) -> Option<T> {
+        self.woken.0.store(false, Ordering::SeqCst);
+        let waker = Waker::from(Arc::clone(&self.woken));
+        let mut cx = Context::from_waker(&waker);
+        self.polls += 1;
+        match self.future.as_mut().poll(&mut cx) {
+            Poll::Ready(v) => Some(v),
+            Poll::Pending => None,
+        }
+    }
+}
+
+fn block_on<T>(future: impl Future<Output = T>) -> T {
+    Driver::new(future)
+        .run_until_stalled()
+        .expect("the future waits for something that never comes")
+}
+
+/// Returns `Pending` `n` times (waking itself each time), like an await on a quick I/O.
+struct YieldNow(u32);
+
+impl Future for YieldNow {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 == 0 {
+            return Poll::Ready(());
+        }
+        self.0 -= 1;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------------------------
+
+fn ids(n: usize) -> Vec<String> {
+    (1..=n).map(|i| format!("P{i}")).collect()
+}
+
+fn spec(n: usize, modes: BatchModes, concurrency: u32) -> BatchSpec {
+    BatchSpec::new(
+        "test batch",
+        "ds_000000000000",
+        "fixture",
+        ids(n),
+        modes,
+        concurrency,
+        PipelineConfig::default(),
+        START_MS,
+        |_| false,
+    )
+    .unwrap()
+}
+
+fn done(status: RunStatus) -> ItemOutcome {
+    ItemOutcome {
+        run_id: None,
+        status,
+        message: None,
+        cost_usd: Some(0.01),
+        cost_complete: true,
+    }
+}
+
+fn count(record: &BatchRecord, status: ItemStatus) -> usize {
+    record.items.iter().filter(|i| i.status == status).count()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Specs and records
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn specs_are_checked_and_items_come_in_order() {
+    let s = spec(2, BatchModes::Both, 4);
+    assert!(s.batch_id.starts_with("batch_20260301_120000_"));
+    assert_eq!(s.config_hash.len(), 8);
+    assert_eq!(
+        s.items(),
+        [
+            ItemKey {
+                problem_id: "P1".into(),
+                mode: Mode::Debate
+            },
+            ItemKey {
+                problem_id: "P1".into(),
+                mode: Mode::Baseline
+            },
+            ItemKey {
+                problem_id: "P2".into(),
+                mode: Mode::Debate
+            },
+            ItemKey {
+                problem_id: "P2".into(),
+                mode: Mode::Baseline
+            },
+        ]
+    );
+    assert_eq!(s.config_for(Mode::Baseline).mode, Mode::Baseline);
+
+    let make = |ids: Vec<String>, concurrency| {
+        BatchSpec::new(
+            "b",
+            "d",
+            "d",
+            ids,
+            BatchModes::Debate,
+            concurrency,
+            PipelineConfig::default(),
+            START_MS,
+            |_| false,
+        )
+    };
+    assert_eq!(
+        make(ids(1), 0).unwrap_err(),
+        BatchError::Concurrency { value: 0 }
+    );
+    assert_eq!(
+        make(ids(1), 65).unwrap_err().to_string(),
+        "concurrency must be between 1 and 64, not 65; lower it (a local model usually wants 1 or 2)"
+    );
+    assert!(make(ids(1), 64).is_ok());
+    assert_eq!(make(vec![], 1).unwrap_err(), BatchError::NoProblems);
+    assert_eq!(
+        make(vec!["a".into(), "a".into()], 1).unwrap_err(),
+        BatchError::DuplicateProblem { id: "a".into() }
+    );
+    let known = vec![problem("P1", "x", None)];
+    assert_eq!(
+        spec(2, BatchModes::Debate, 1)
+            .check_problems(&known)
+            .unwrap_err(),
+        BatchError::UnknownProblem { id: "P2".into() }
+    );
+}
+
+#[test]
+fn a_record_round_trips_with_the_spec_keys_at_the_top() {
+    let record = BatchRecord::new(spec(2, BatchModes::Debate, 2));
+    let value = serde_json::to_value(&record).unwrap();
+    // The browser store indexes these key paths.
+    assert_eq!(value["batch_id"], json!(record.spec.batch_id));
+    assert_eq!(value["dataset_id"], json!("ds_000000000000"));
+    assert_eq!(value["created_ms"], json!(START_MS));
+    assert_eq!(value["status"], json!("pending"));
+    assert_eq!(value["items"][1]["status"], json!("pending"));
+    let back: BatchRecord = serde_json::from_value(value).unwrap();
+    assert_eq!(back, record);
+}
+
+#[test]
+fn progress_counts_spend_and_eta() {
+    let mut record = BatchRecord::new(spec(6, BatchModes::Debate, 2));
+    let durations = [1000.0, 3000.0, 2000.0];
+    for (item, ms) in record.items.iter_mut().zip(durations) {
+        item.status = ItemStatus::Done;
+        item.duration_ms = Some(ms);
+        item.run_id = Some("r".into());
+        item.cost_usd = Some(0.25);
+    }
+    record.items[3].status = ItemStatus::Failed;
+    record.items[3].duration_ms = Some(9000.0);
+    record.items[4].status = ItemStatus::Running;
+    let p = record.progress(2);
+    assert_eq!(
+        (p.total, p.done, p.running, p.failed, p.remaining),
+        (6, 3, 1, 1, 2)
+    );
+    assert_eq!(p.spent_usd, Some(0.75));
+    assert!(p.spent_complete);
+    // Median of 1000, 2000, 3000, 9000 is 2500; × 2 remaining ÷ 2 at a time.
+    assert_eq!(p.eta_ms, Some(2500.0));
+    assert_eq!(record.progress(1).eta_ms, Some(5000.0));
+    let fresh = BatchRecord::new(spec(3, BatchModes::Debate, 2)).progress(2);
+    assert_eq!((fresh.eta_ms, fresh.spent_usd), (None, None));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scheduler with test items
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn the_concurrency_limit_is_never_exceeded() {
+    let clock = ManualClock::starting_at(START_MS);
+    let in_flight = Rc::new(Cell::new(0usize));
+    let most = Rc::new(Cell::new(0usize));
+    let runner = |item: ItemContext| {
+        let (in_flight, most) = (Rc::clone(&in_flight), Rc::clone(&most));
+        async move {
+            in_flight.set(in_flight.get() + 1);
+            most.set(most.get().max(in_flight.get()));
+            // Items take different numbers of polls, so they finish out of order.
+            YieldNow(1 + (item.index as u32 * 7) % 5).await;
+            in_flight.set(in_flight.get() - 1);
+            done(RunStatus::Completed)
+        }
+    };
+    let record = BatchRecord::new(spec(20, BatchModes::Debate, 3));
+    let control = BatchControl::new();
+    let scheduler = Scheduler::new(&runner, &clock, control.clone());
+    let record = block_on(scheduler.run(record));
+    assert_eq!(most.get(), 3, "three at a time, never more");
+    assert_eq!(in_flight.get(), 0);
+    assert_eq!(record.status, BatchStatus::Completed);
+    assert_eq!(count(&record, ItemStatus::Done), 20);
+    assert_eq!(control.effective_concurrency(), 3);
+}
+
+#[test]
+fn a_failed_item_is_recorded_and_the_others_go_on() {
+    let clock = ManualClock::starting_at(START_MS);
+    let runner = |item: ItemContext| async move {
+        YieldNow(2).await;
+        match item.index % 4 {
+            1 => ItemOutcome::failed(format!("{} broke", item.key.problem_id)),
+            2 => ItemOutcome {
+                run_id: Some(format!("run_{}", item.index)),
+                ..done(RunStatus::Failed)
+            },
+            _ => done(RunStatus::Completed),
+        }
+    };
+    let record = BatchRecord::new(spec(8, BatchModes::Debate, 3));
+    let record = block_on(Scheduler::new(&runner, &clock, BatchControl::new()).run(record));
+    assert_eq!(record.status, BatchStatus::Completed);
+    assert_eq!(count(&record, ItemStatus::Done), 4);
+    assert_eq!(count(&record, ItemStatus::Failed), 4);
+    assert_eq!(record.items[1].message.as_deref(), Some("P2 broke"));
+    assert_eq!(record.items[2].run_id.as_deref(), Some("run_2"));
+    assert_eq!(record.items[2].run_status, Some(RunStatus::Failed));
+    assert_eq!(record.progress(3).failed, 4);
+
+    // Retrying makes only the failed ones pending again.
+    let mut record = record;
+    assert_eq!(record.retry_failed(), 4);
+    assert_eq!(count(&record, ItemStatus::Pending), 4);
+    assert_eq!(count(&record, ItemStatus::Done), 4);
+}
+
+#[test]
+fn a_429_halves_concurrency_once_per_generation_waits_and_recovers() {
+    let clock = ManualClock::starting_at(START_MS);
+    let starts = RefCell::new(Vec::<(usize, f64)>::new());
+    let runner = |item: ItemContext| {
+        let starts = &starts;
+        let clock = &clock;
+        async move {
+            starts.borrow_mut().push((item.index, clock.now_ms()));
+            YieldNow(2).await;
+            // Three of the first eight hit the rate limit together.
+            if item.index < 3 {
+                item.reporter.rate_limited(Some(5_000));
+            }
+            YieldNow(1 + item.index as u32 % 3).await;
+            done(RunStatus::Completed)
+        }
+    };
+    let events = RefCell::new(Vec::<BatchEvent>::new());
+    let listener = |event: &BatchEvent, _: &BatchRecord| events.borrow_mut().push(event.clone());
+    let control = BatchControl::new();
+    let scheduler = Scheduler::new(&runner, &clock, control.clone())
+        .with_listener(&listener)
+        .with_options(SchedulerOptions { recover_after: 2 });
+    let record = block_on(scheduler.run(BatchRecord::new(spec(24, BatchModes::Debate, 8))));
+    assert_eq!(record.status, BatchStatus::Completed);
+    assert_eq!(count(&record, ItemStatus::Done), 24);
+
+    let concurrency: Vec<u32> = events
+        .borrow()
+        .iter()
+        .filter_map(|e| match e {
+            BatchEvent::Concurrency { effective } => Some(*effective),
+            _ => None,
+        })
+        .collect();
+    // One halving (8 → 4) for three simultaneous 429s, then +1 per two clean items up to 8.
+    assert_eq!(concurrency, [4, 5, 6, 7, 8]);
+    assert_eq!(control.effective_concurrency(), 8);
+    assert!(events.borrow().contains(&BatchEvent::Waiting {
+        until_ms: START_MS + 5_000.0
+    }));
+    // The wait went through the clock, and nothing started during it.
+    assert!(clock.sleeps().contains(&5_000), "{:?}", clock.sleeps());
+    let starts = starts.borrow();
+    let first_eight: Vec<usize> = starts.iter().take(8).map(|(i, _)| *i).collect();
+    assert_eq!(first_eight, [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert!(starts[..8].iter().all(|(_, t)| *t == START_MS));
+    assert!(
+        starts[8..].iter().all(|(_, t)| *t >= START_MS + 5_000.0),
+        "{starts:?}"
+    );
+}
+
+#[test]
+fn a_429_from_an_item_started_after_the_halving_halves_again() {
+    let clock = ManualClock::starting_at(START_MS);
+    let in_flight = Rc::new(Cell::new(0usize));
+    let most_after = Rc::new(Cell::new(0usize));
+    let runner = |item: ItemContext| {
+        let (in_flight, most_after) = (Rc::clone(&in_flight), Rc::clone(&most_after));
+        async move {
+            in_flight.set(in_flight.get() + 1);
+            if item.index >= 8 {
+                most_after.set(most_after.get().max(in_flight.get()));
+            }
+            YieldNow(2).await;
+            // Item 0 (first generation) and item 8 (started after the halving) hit 429s.
+            if item.index == 0 || item.index == 8 {
+                item.reporter.rate_limited(None);
+            }
+            YieldNow(3).await;
+            in_flight.set(in_flight.get() - 1);
+            done(RunStatus::Completed)
+        }
+    };
+    let control = BatchControl::new();
+    let scheduler = Scheduler::new(&runner, &clock, control.clone())
+        .with_options(SchedulerOptions { recover_after: 100 });
+    let record = block_on(scheduler.run(BatchRecord::new(spec(12, BatchModes::Debate, 8))));
+    assert_eq!(count(&record, ItemStatus::Done), 12);
+    assert_eq!(control.effective_concurrency(), 2, "8 → 4 → 2");
+    assert!(most_after.get() <= 4);
+    // No retry-after: no waiting.
+    assert!(clock.sleeps().is_empty());
+    assert_eq!(control.waiting_until_ms(), None);
+}
+
+/// An item that yields `polls` times, checking the cancel token, and reports its run at once.
+fn cancellable_runner<'a>(
+    log: &'a RefCell<Vec<(usize, Option<String>)>>,
+    polls: u32,
+) -> impl Fn(ItemContext) -> Pin<Box<dyn Future<Output = ItemOutcome> + 'a>> + 'a {
+    move |item: ItemContext| {
+        Box::pin(async move {
+            log.borrow_mut()
+                .push((item.index, item.resume_run_id.clone()));
+            let run_id = item
+                .resume_run_id
+                .clone()
+                .unwrap_or_else(|| format!("run_{}", item.index));
+            item.reporter.run_started(&run_id);
+            for _ in 0..polls {
+                if item.cancel.is_cancelled() {
+                    return ItemOutcome {
+                        run_id: Some(run_id),
+                        ..done(RunStatus::Cancelled)
+                    };
+                }
+                YieldNow(1).await;
+            }
+            ItemOutcome {
+                run_id: Some(run_id),
+                ..done(RunStatus::Completed)
+            }
+        })
+    }
+}
+
+#[test]
+fn pause_lets_in_flight_items_finish_and_starts_nothing_until_resumed() {
+    let clock = ManualClock::starting_at(START_MS);
+    let log = RefCell::new(Vec::new());
+    let runner = cancellable_runner(&log, 3);
+    let statuses = RefCell::new(Vec::<BatchStatus>::new());
+    let listener = |event: &BatchEvent, _: &BatchRecord| {
+        if let BatchEvent::Status(s) = event {
+            statuses.borrow_mut().push(*s);
+        }
+    };
+    let control = BatchControl::new();
+    let scheduler = Scheduler::new(&runner, &clock, control.clone()).with_listener(&listener);
+    let mut driver = Driver::new(scheduler.run(BatchRecord::new(spec(6, BatchModes::Debate, 2))));
+    assert!(driver.poll_once().is_none());
+    assert_eq!(log.borrow().len(), 2, "two started");
+
+    control.pause();
+    assert!(control.is_paused());
+    assert!(driver.run_until_stalled().is_none(), "paused, it waits");
+    assert_eq!(log.borrow().len(), 2, "nothing new started while paused");
+    assert_eq!(
+        *statuses.borrow(),
+        [BatchStatus::Running, BatchStatus::Paused]
+    );
+
+    control.resume();
+    let record = driver.run_until_stalled().expect("finishes after resume");
+    assert_eq!(record.status, BatchStatus::Completed);
+    assert_eq!(count(&record, ItemStatus::Done), 6);
+    let started: Vec<usize> = log.borrow().iter().map(|(i, _)| *i).collect();
+    assert_eq!(started, [0, 1, 2, 3, 4, 5]);
+    assert_eq!(
+        *statuses.borrow(),
+        [
+            BatchStatus::Running,
+            BatchStatus::Paused,
+            BatchStatus::Running,
+            BatchStatus::Completed
+        ]
+    );
+}
+
+#[test]
+fn cancel_stops_in_flight_items_and_a_later_run_resumes_them() {
+    let clock = ManualClock::starting_at(START_MS);
+    let log = RefCell::new(Vec::new());
+    let runner = cancellable_runner(&log, 4);
+    let control = BatchControl::new();
+    let scheduler = Scheduler::new(&runner, &clock, control.clone());
+    let mut driver = Driver::new(scheduler.run(BatchRecord::new(spec(5, BatchModes::Debate, 2))));
+    assert!(driver.poll_once().is_none());
+    assert!(driver.poll_once().is_none());
+    control.cancel();
+    let record = driver
+        .run_until_stalled()
+        .expect("a cancelled batch returns");
+    assert_eq!(record.status, BatchStatus::Cancelled);
+    assert!(record.message.as_deref().unwrap().starts_with("cancelled"));
+    assert_eq!(log.borrow().len(), 2, "nothing started after the cancel");
+    // The two in flight are pending again, with their runs noted for resuming.
+    assert_eq!(count(&record, ItemStatus::Pending), 5);
+    assert_eq!(record.items[0].run_id.as_deref(), Some("run_0"));
+    assert_eq!(record.items[0].run_status, Some(RunStatus::Cancelled));
+    assert_eq!(record.items[2].run_id, None);
+
+    // Resuming the batch: the stopped items continue their runs; the rest start fresh.
+    log.borrow_mut().clear();
+    let record = block_on(Scheduler::new(&runner, &clock, BatchControl::new()).run(record));
+    assert_eq!(record.status, BatchStatus::Completed);
+    assert_eq!(count(&record, ItemStatus::Done), 5);
+    assert_eq!(
+        *log.borrow(),
+        [
+            (0, Some("run_0".to_string())),
+            (1, Some("run_1".to_string())),
+            (2, None),
+            (3, None),
+            (4, None)
+        ]
+    );
+}
+
+#[test]
+fn a_budget_stop_pauses_the_batch_until_resumed() {
+    let clock = ManualClock::starting_at(START_MS);
+    let budget_left = Cell::new(true);
+    let calls = Cell::new(0);
+    let runner = |item: ItemContext| {
+        let (budget_left, calls) = (&budget_left, &calls);
+        async move {
+            calls.set(calls.get() + 1);
+            YieldNow(1).await;
+            if item.index == 1 && budget_left.replace(false) {
+                return ItemOutcome {
+                    run_id: Some("run_1".into()),
+                    message: Some("the batch budget of $1.00 is spent".into()),
+                    ..done(RunStatus::BudgetExceeded)
+                };
+            }
+            done(RunStatus::Completed)
+        }
+    };
+    let control = BatchControl::new();
+    let scheduler = Scheduler::new(&runner, &clock, control.clone());
+    let mut driver = Driver::new(scheduler.run(BatchRecord::new(spec(4, BatchModes::Debate, 1))));
+    assert!(driver.run_until_stalled().is_none(), "paused by the budget");
+    assert!(control.is_paused());
+    assert_eq!(calls.get(), 2);
+    control.resume();
+    let record = driver.run_until_stalled().unwrap();
+    assert_eq!(record.status, BatchStatus::Completed);
+    assert_eq!(count(&record, ItemStatus::Done), 4);
+    assert_eq!(calls.get(), 5, "item 1 ran again, then items 2 and 3");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real loop: resume after an interruption, rate limits from the LLM
+// ---------------------------------------------------------------------------------------------
+
+fn pipeline_config() -> PipelineConfig {
+    serde_json::from_value(json!({
+        "solver": {
+            "role": "solver", "model": "openai/gpt-4o-mini",
+            "prompt_template": "Solve: {problem}\nFeedback: {feedback}"
+        },
+        "verifier": {
+            "role": "verifier", "model": "openai/gpt-4o-mini",
+            "prompt_template": "Check {solution} for {problem}"
+        },
+        "judge": {
+            "model": "openai/gpt-4o-mini",
+            "prompt_template": "Score {solution} for {problem} by {rubric}",
+            "scoring_rubric": "correctness"
+        },
+        "mode": "debate",
+        "max_iterations": 3,
+        "config_version": "1.0"
+    }))
+    .expect("test config")
+}
+
+fn problem(id: &str, text: &str, truth: Option<&str>) -> Problem {
+    Problem {
+        id: id.into(),
+        problem: text.into(),
+        ground_truth: truth.map(str::to_string),
+        domain: None,
+        metadata: Default::default(),
+    }
+}
+
+fn problems() -> Vec<Problem> {
+    vec![
+        problem("P1", "What is 2+2?", Some("4")),
+        problem("P2", "What is 3*3?", Some("9")),
+        problem("P3", "What is 10-7?", Some("3")),
+    ]
+}
+
+/// Answers every call correctly for the problem in its prompt.
+fn answering_llm() -> ScriptedLlm {
+    ScriptedLlm::with_responder(|call| {
+        let answer = if call.user_prompt.contains("2+2") {
+            "4"
+        } else if call.user_prompt.contains("3*3") {
+            "9"
+        } else {
+            "3"
+        };
+        let output = match call.role {
+            AgentRole::Solver => solver_output(&format!("so \\boxed{{{answer}}}")),
+            AgentRole::Verifier => verifier_output(true, "correct"),
+            AgentRole::Judge => judge_output(0.9),
+        };
+        ScriptedTurn::Reply {
+            output,
+            usage: ScriptedLlm::DEFAULT_USAGE,
+        }
+    })
+}
+
+#[test]
+fn after_an_interruption_only_unfinished_items_run_and_a_half_run_resumes_from_its_steps() {
+    let clock = ManualClock::starting_at(START_MS);
+    let store = MemoryRunStore::new();
+    let problems = problems();
+    let spec = BatchSpec::new(
+        "resume",
+        "ds",
+        "ds",
+        ids(3),
+        BatchModes::Debate,
+        2,
+        pipeline_config(),
+        START_MS,
+        |_| false,
+    )
+    .unwrap();
+    let config = spec.config_for(Mode::Debate);
+
+    // Before the reload: P1 finished.
+    let p1_llm = answering_llm();
+    let mut p1 = RunRecord::start(
+        "run_p1",
+        &config,
+        spec.config_hash.clone(),
+        "What is 2+2?",
+        Some("4".into()),
+        START_MS,
+    );
+    p1.batch_id = Some(spec.batch_id.clone());
+    store.insert(p1.clone(), vec![]);
+    let input = |run_id: &str, p: &Problem| RunInput {
+        run_id: run_id.into(),
+        problem: p.problem.clone(),
+        ground_truth: p.ground_truth.clone(),
+    };
+    let outcome = block_on(
+        Pipeline::new(&config, &p1_llm, &clock, &store).run(&input("run_p1", &problems[0])),
+    );
+    outcome.summary.apply_to(&mut p1, clock.now_ms());
+    store.insert(p1, vec![]);
+
+    // P2 was half-way (solver, then a failed verdict) when the page went away.
+    let p2_llm = ScriptedLlm::builder()
+        .solve("so \\boxed{6}")
+        .verify(false, "recheck the product")
+        .build();
+    let cancel = CancelToken::new();
+    let stop = cancel.clone();
+    let listener = move |event: &PipelineEvent| {
+        if matches!(event, PipelineEvent::StepFinished { entry, .. } if entry.step_id == 2) {
+            stop.cancel();
+        }
+    };
+    let mut p2 = RunRecord::start(
+        "run_p2",
+        &config,
+        spec.config_hash.clone(),
+        "What is 3*3?",
+        Some("9".into()),
+        START_MS,
+    );
+    p2.batch_id = Some(spec.batch_id.clone());
+    store.insert(p2.clone(), vec![]);
+    block_on(
+        Pipeline::new(&config, &p2_llm, &clock, &store)
+            .with_listener(&listener)
+            .with_cancel(cancel)
+            .run(&input("run_p2", &problems[1])),
+    );
+    let before = store.steps_of("run_p2");
+    assert_eq!(before.len(), 2);
+    // As the app does on load for runs it finds running.
+    p2.status = RunStatus::Interrupted;
+    store.insert(p2, vec![]);
+
+    // The batch record was last saved before either run was noted.
+    let mut record = BatchRecord::new(spec.clone());
+    record.status = BatchStatus::Running;
+    record.items[1].status = ItemStatus::Running;
+    record.mark_interrupted(clock.now_ms());
+    assert_eq!(record.status, BatchStatus::Interrupted);
+    // A run of another batch with the same problem is ignored.
+    let mut stranger = RunRecord::start(
+        "run_other",
+        &config,
+        "ffffffff",
+        "What is 10-7?",
+        None,
+        START_MS,
+    );
+    stranger.batch_id = Some("batch_other".into());
+    stranger.status = RunStatus::Completed;
+    store.insert(stranger, vec![]);
+    record.reconcile(&problems, &store.records());
+    let states: Vec<(ItemStatus, Option<&str>)> = record
+        .items
+        .iter()
+        .map(|i| (i.status, i.run_id.as_deref()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (ItemStatus::Done, Some("run_p1")),
+            (ItemStatus::Pending, Some("run_p2")),
+            (ItemStatus::Pending, None)
+        ]
+    );
+
+    let llm = answering_llm();
+    let runner = PipelineRunner::new(&spec, &problems, &llm, &clock, &store);
+    let record = block_on(Scheduler::new(&runner, &clock, BatchControl::new()).run(record));
+    assert_eq!(record.status, BatchStatus::Completed);
+    assert_eq!(count(&record, ItemStatus::Done), 3);
+
+    // P1 was not run again.
+    assert!(llm.calls().iter().all(|c| !c.user_prompt.contains("2+2")));
+    // P2 went on at round 2, told the critique, under its old run id.
+    let p2_solver: Vec<String> = llm
+        .calls_for(AgentRole::Solver)
+        .into_iter()
+        .map(|c| c.user_prompt)
+        .filter(|p| p.contains("3*3"))
+        .collect();
+    assert_eq!(
+        p2_solver,
+        ["Solve: What is 3*3?\nFeedback: recheck the product"]
+    );
+    let after = store.steps_of("run_p2");
+    assert_eq!(&after[..2], &before[..]);
+    let agents: Vec<(u64, &str, Option<u32>)> = after
+        .iter()
+        .map(|e| (e.step_id, e.agent.as_str(), e.iteration()))
+        .collect();
+    assert_eq!(
+        agents,
+        [
+            (1, "solver", Some(1)),
+            (2, "verifier", Some(1)),
+            (3, "solver", Some(2)),
+            (4, "verifier", Some(2)),
+            (5, "judge", None)
+        ]
+    );
+    let p2 = store.record("run_p2").unwrap();
+    assert_eq!(p2.status, RunStatus::Completed);
+    assert_eq!(p2.correct, Some(true));
+    assert_eq!(record.items[1].run_id.as_deref(), Some("run_p2"));
+
+    // P3 got a fresh run tagged with the batch.
+    let p3_id = record.items[2].run_id.clone().unwrap();
+    let p3 = store.record(&p3_id).unwrap();
+    assert_eq!(p3.batch_id.as_deref(), Some(spec.batch_id.as_str()));
+    assert_eq!(p3.status, RunStatus::Completed);
+    assert!(p3_id.starts_with("run_20260301_120000_"));
+
+    // The statistics over the batch's runs.
+    let results: Vec<RunResult> = record
+        .items
+        .iter()
+        .map(|item| {
+            let run_id = item.run_id.as_deref().unwrap();
+            RunResult::new(
+                &item.problem_id,
+                &store.record(run_id).unwrap(),
+                &store.steps_of(run_id),
+            )
+        })
+        .collect();
+    let stats = summarize(&results);
+    let debate = stats.debate.unwrap();
+    assert_eq!(debate.accuracy.unwrap().successes, 3);
+    assert_eq!(stats.dynamics.wrong_to_right, 1, "P2: 6 then 9");
+    assert_eq!(stats.dynamics.pass_rate_by_iteration[0].passed, 2);
+}
+
+#[test]
+fn concurrent_fresh_runs_in_one_second_get_distinct_ids() {
+    let clock = ManualClock::starting_at(START_MS);
+    let store = MemoryRunStore::new();
+    let spec = BatchSpec::new(
+        "ids",
+        "ds",
+        "ds",
+        ids(3),
+        BatchModes::Both,
+        6,
+        pipeline_config(),
+        START_MS,
+        |_| false,
+    )
+    .unwrap();
+    let llm = answering_llm();
+    let runner = PipelineRunner::new(&spec, &problems(), &llm, &clock, &store);
+    let record = block_on(
+        Scheduler::new(&runner, &clock, BatchControl::new()).run(BatchRecord::new(spec.clone())),
+    );
+    assert_eq!(count(&record, ItemStatus::Done), 6);
+    let mut run_ids: Vec<String> = record
+        .items
+        .iter()
+        .filter_map(|i| i.run_id.clone())
+        .collect();
+    run_ids.sort();
+    run_ids.dedup();
+    assert_eq!(run_ids.len(), 6);
+    let baseline = store
+        .records()
+        .into_iter()
+        .filter(|r| r.mode == Mode::Baseline)
+        .count();
+    assert_eq!(baseline, 3);
+    // Baseline runs carry the baseline config's hash, debate runs the batch's.
+    let debate_hash = spec.config_for(Mode::Debate).config_hash();
+    assert_eq!(debate_hash, spec.config_hash);
+    assert!(store
+        .records()
+        .iter()
+        .all(|r| r.run_id.contains(&r.config_hash)));
+}
+
+#[test]
+fn a_rate_limited_llm_call_lowers_the_batch_concurrency() {
+    let clock = ManualClock::starting_at(START_MS);
+    let store = MemoryRunStore::new();
+    let spec = BatchSpec::new(
+        "429",
+        "ds",
+        "ds",
+        ids(3),
+        BatchModes::Baseline,
+        4,
+        pipeline_config(),
+        START_MS,
+        |_| false,
+    )
+    .unwrap();
+    let llm = answering_llm();
+    // The first solver call is refused with a 429 asking to wait 2 s.
+    llm.fail(
+        AgentRole::Solver,
+        LlmError::RateLimited {
+            provider: "openai".into(),
+            retry_after_ms: Some(2_000),
+            detail: "Rate limit reached".into(),
+        },
+        Usage::default(),
+    );
+    let runner = PipelineRunner::new(&spec, &problems(), &llm, &clock, &store);
+    let events = RefCell::new(Vec::new());
+    let listener = |event: &BatchEvent, _: &BatchRecord| events.borrow_mut().push(event.clone());
+    let control = BatchControl::new();
+    let record = block_on(
+        Scheduler::new(&runner, &clock, control.clone())
+            .with_listener(&listener)
+            .with_options(SchedulerOptions { recover_after: 10 })
+            .run(BatchRecord::new(spec.clone())),
+    );
+    assert_eq!(control.effective_concurrency(), 2);
+    assert!(events
+        .borrow()
+        .contains(&BatchEvent::Concurrency { effective: 2 }));
+    // The item's run logged the 429 as an error step and went on (the original's semantics).
+    assert_eq!(count(&record, ItemStatus::Done), 3);
+    let first = store.steps_of(record.items[0].run_id.as_deref().unwrap());
+    assert_eq!(
+        first[0].output["error_type"],
+        json!("RateLimited"),
+        "{:?}",
+        first[0]
+    );
+}
