@@ -851,6 +851,28 @@ fn runs_sharing_a_batch_budget_cannot_overshoot_it_together() {
 }
 
 #[test]
+fn one_gate_shared_by_runs_settles_each_call_against_its_own_reservation() {
+    let batch = Budget::new("batch", 1.0).unwrap().shared();
+    let gate = BudgetGate::new(Rc::new(pricer()))
+        .with_estimate(tight())
+        .with_budget(batch.clone());
+    // Same model, different prompts: 1 000 × 0.4e-6 + 1 000 × 1.6e-6 = 0.002, and
+    // 4 000 × 0.4e-6 + 1 000 × 1.6e-6 = 0.0032.
+    let small = call("openai/gpt-4.1-mini", 1_000, 1_000);
+    let large = call("openai/gpt-4.1-mini", 4_000, 1_000);
+    gate.before_call(&small).unwrap();
+    gate.before_call(&large).unwrap();
+    close(batch.borrow().reserved_usd(), 0.0052);
+    // The large call finishes first: the small call's 0.002 stays held.
+    gate.after_call(&large, &usage(4_000, 0, 0, 10, 0), Some(0.001616));
+    close(batch.borrow().reserved_usd(), 0.002);
+    close(batch.borrow().spent_usd(), 0.001616);
+    gate.after_call(&small, &usage(1_000, 0, 0, 10, 0), Some(0.000416));
+    assert_eq!(batch.borrow().reservations(), 0);
+    close(batch.borrow().spent_usd(), 0.002032); // 0.001616 + 0.000416
+}
+
+#[test]
 fn a_call_must_fit_every_budget_or_holds_nothing() {
     let p = Rc::new(pricer());
     let run = Budget::new("run", 1.0).unwrap().shared();

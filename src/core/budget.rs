@@ -300,13 +300,35 @@ impl CallEstimate {
 /// What one gate holds for a call in flight.
 #[derive(Debug)]
 struct Held {
-    model: String,
+    /// What the worst case depends on; two calls with equal keys hold equal amounts, so
+    /// settling one for the other (runs of a batch sharing a gate) changes nothing.
+    key: CallKey,
     /// One reservation per budget, in the gate's budget order.
     reservations: Vec<Reservation>,
 }
 
+/// The model, prompt size and output cap of a call: everything its worst case depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CallKey {
+    model: String,
+    prompt_bytes: usize,
+    max_tokens: u32,
+}
+
+impl CallKey {
+    fn of(call: &AgentCall) -> Self {
+        CallKey {
+            model: call.model.clone(),
+            prompt_bytes: call.system_prompt.len() + call.user_prompt.len(),
+            max_tokens: call.max_tokens,
+        }
+    }
+}
+
 /// The loop's [`CallGate`] over shared budgets: before each call, reserves its worst case in
-/// every budget (all or none); after it, settles the actual cost.
+/// every budget (all or none); after it, settles the actual cost. One gate may serve several
+/// runs at once (a batch's shared budget): each call's reservation is settled by its own
+/// `after_call`, in whatever order the calls finish.
 ///
 /// With a budget set, a call whose price is unknown is refused, since the cap could not be
 /// guaranteed, unless [`BudgetGate::allow_unpriced`] is on; such calls are then counted in
@@ -406,7 +428,7 @@ impl CallGate for BudgetGate {
             }
         }
         self.in_flight.borrow_mut().push_back(Held {
-            model: call.model.clone(),
+            key: CallKey::of(call),
             reservations,
         });
         Ok(())
@@ -415,10 +437,8 @@ impl CallGate for BudgetGate {
     fn after_call(&self, call: &AgentCall, usage: &Usage, cost_usd: Option<f64>) {
         let held = {
             let mut in_flight = self.in_flight.borrow_mut();
-            let index = in_flight
-                .iter()
-                .position(|h| h.model == call.model)
-                .unwrap_or(0);
+            let key = CallKey::of(call);
+            let index = in_flight.iter().position(|h| h.key == key).unwrap_or(0);
             in_flight.remove(index)
         };
         let Some(held) = held else { return };
