@@ -811,11 +811,27 @@ fn concurrent_fresh_runs_in_one_second_get_distinct_ids() {
     )
     .unwrap();
     let llm = answering_llm();
-    let runner = PipelineRunner::new(&spec, &problems(), &llm, &clock, &store);
+    let steps = RefCell::new(Vec::<(ItemKey, u64)>::new());
+    let listener = |key: &ItemKey, event: &PipelineEvent| {
+        if let PipelineEvent::StepFinished { entry, .. } = event {
+            steps.borrow_mut().push((key.clone(), entry.step_id));
+        }
+    };
+    let runner =
+        PipelineRunner::new(&spec, &problems(), &llm, &clock, &store).with_listener(&listener);
     let record = block_on(
         Scheduler::new(&runner, &clock, BatchControl::new()).run(BatchRecord::new(spec.clone())),
     );
     assert_eq!(count(&record, ItemStatus::Done), 6);
+    // Debate items made solver, verifier (pass), judge; baseline items solver, judge.
+    let steps = steps.borrow();
+    assert_eq!(steps.len(), 3 * 3 + 3 * 2);
+    let p2_baseline: Vec<u64> = steps
+        .iter()
+        .filter(|(k, _)| k.problem_id == "P2" && k.mode == Mode::Baseline)
+        .map(|(_, step)| *step)
+        .collect();
+    assert_eq!(p2_baseline, [1, 2]);
     let mut run_ids: Vec<String> = record
         .items
         .iter()

@@ -10,13 +10,16 @@ use crate::core::config::{Mode, PipelineConfig};
 use crate::core::dataset::Problem;
 use crate::core::llm::{AgentCall, AgentCallError, AgentCompletion, AgentLlm, LlmError};
 use crate::core::pipeline::{
-    AllowAll, CallGate, NoPricing, Pipeline, RunInput, RunOutcome, SinkError, StepPricer,
-    TrajectorySink,
+    AllowAll, CallGate, NoPricing, Pipeline, PipelineEvent, RunInput, RunOutcome, SinkError,
+    StepPricer, TrajectorySink,
 };
 use crate::core::trajectory::{run_id, RunRecord, RunStatus, StepTotals, TrajectoryEntry};
 
 use super::scheduler::{ItemContext, ItemOutcome, ItemReporter, ItemRunner};
-use super::BatchSpec;
+use super::{BatchSpec, ItemKey};
+
+/// Hears every item's loop events (the live transcript of the runs in flight).
+pub type ItemEventListener<'a> = &'a dyn Fn(&ItemKey, &PipelineEvent);
 
 /// Where a batch keeps its runs: the steps (as a [`TrajectorySink`]) and the run records.
 /// IndexedDB in the browser, [`MemoryRunStore`] in tests.
@@ -165,6 +168,7 @@ pub struct PipelineRunner<'a, L, C, S> {
     store: &'a S,
     pricer: &'a dyn StepPricer,
     gate: &'a dyn CallGate,
+    listener: Option<ItemEventListener<'a>>,
     claimed: RefCell<HashSet<String>>,
 }
 
@@ -198,6 +202,7 @@ impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
             store,
             pricer: &NoPricing,
             gate: &AllowAll,
+            listener: None,
             claimed: RefCell::default(),
         }
     }
@@ -211,6 +216,12 @@ impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
     /// Asks `gate` before every call (the batch's shared budget).
     pub fn with_gate(mut self, gate: &'a dyn CallGate) -> Self {
         self.gate = gate;
+        self
+    }
+
+    /// Passes every loop event of every item to `listener`, with the item it belongs to.
+    pub fn with_listener(mut self, listener: ItemEventListener<'a>) -> Self {
+        self.listener = Some(listener);
         self
     }
 
@@ -344,9 +355,15 @@ impl<L: AgentLlm, C: Clock, S: RunStore> ItemRunner for PipelineRunner<'_, L, C,
         };
         let (config, _) = self.config(item.key.mode);
         let llm = RateLimitWatch::new(self.llm, &item.reporter);
+        let forward = |event: &PipelineEvent| {
+            if let Some(listener) = self.listener {
+                listener(&item.key, event);
+            }
+        };
         let pipeline = Pipeline::new(config, &llm, self.clock, self.store)
             .with_pricer(self.pricer)
             .with_gate(self.gate)
+            .with_listener(&forward)
             .with_cancel(item.cancel.clone());
         let started = match &item.resume_run_id {
             Some(run_id) => self.resumed(run_id, problem, &pipeline).await,

@@ -187,7 +187,8 @@ impl BatchControl {
     }
 
     /// Cancels the batch: the items in flight are told through their cancel token, and no new
-    /// ones start. Their runs keep their steps and can be resumed later.
+    /// ones start. Their runs keep their steps and can be resumed later, by a scheduler with a
+    /// new control (a cancelled control stays cancelled).
     pub fn cancel(&self) {
         self.cancel.cancel();
         self.changed(|_| {});
