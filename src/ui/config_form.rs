@@ -6,9 +6,9 @@
 
 use leptos::prelude::*;
 
-use crate::core::config::{parse_config, ConfigFormat, FieldError, PipelineConfig};
+use crate::core::config::{parse_config, ConfigError, ConfigFormat, FieldError, PipelineConfig};
 
-use super::config_draft::{self, DraftCheck, FIELDS};
+use super::config_draft::{self, DraftCheck};
 use super::persist::{self, PersistError, CONFIG_KEY};
 use super::provider_state::ProviderState;
 
@@ -29,8 +29,23 @@ fn load_stored() -> Result<Option<PipelineConfig>, PersistError> {
     persist::load_with("current configuration", CONFIG_KEY, |text| {
         parse_config(text.as_bytes(), ConfigFormat::Json)
             .map(|parsed| parsed.config)
-            .map_err(|e| e.to_string())
+            .map_err(|e| stored_reason(&e))
     })
+}
+
+/// Why stored text is not a config, without the advice about files that [`ConfigError`]'s
+/// message gives (there is no file to fix here).
+pub fn stored_reason(error: &ConfigError) -> String {
+    match error {
+        ConfigError::Syntax {
+            line,
+            column,
+            message,
+            ..
+        } => format!("JSON syntax error at line {line}, column {column}: {message}"),
+        ConfigError::Missing { path } => format!("{path} is missing"),
+        other => other.to_string(),
+    }
 }
 
 impl ConfigForm {
@@ -88,7 +103,7 @@ impl ConfigForm {
         form
     }
 
-    /// The text signal of the field at `path` (a path from [`FIELDS`]).
+    /// The text signal of the field at `path` (a path from [`config_draft::FIELDS`]).
     pub fn field(&self, path: &str) -> Option<RwSignal<String>> {
         self.fields
             .with_value(|all| all.iter().find(|(p, _)| *p == path).map(|(_, s)| *s))
@@ -170,7 +185,21 @@ impl ConfigForm {
     }
 }
 
-/// Every field path of the form, in display order.
-pub fn paths() -> impl Iterator<Item = &'static str> {
-    FIELDS.iter().map(|f| f.path)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn stored_text_problems_do_not_talk_about_files() {
+        let err = parse_config(b"{\"config_version\": ", ConfigFormat::Json).unwrap_err();
+        let reason = stored_reason(&err);
+        assert!(
+            reason.starts_with("JSON syntax error at line 1, column "),
+            "{reason}"
+        );
+        assert!(!reason.contains("file"), "{reason}");
+        let err = parse_config(b"{\"config_version\": \"1\"}", ConfigFormat::Json).unwrap_err();
+        assert!(stored_reason(&err).ends_with(" is missing"), "{err:?}");
+    }
 }

@@ -22,8 +22,9 @@ pub enum PersistError {
     /// The browser refused the storage call.
     #[error(transparent)]
     Storage(#[from] StorageError),
-    /// The stored text did not parse; defaults are used and the text was copied to `backup_key`.
-    #[error("the {what} stored in this browser could not be read ({reason}); defaults are in use and the stored text was kept under the localStorage key `{backup_key}`")]
+    /// The stored text did not parse; the app carries on without it (defaults, or an empty list)
+    /// and the text was copied to `backup_key`.
+    #[error("the {what} stored in this browser could not be read ({reason}); the app carries on without it, and the stored text was kept under the localStorage key `{backup_key}`")]
     Corrupt {
         /// What was stored (`current configuration`, `saved configurations`, ...).
         what: &'static str,
@@ -33,7 +34,7 @@ pub enum PersistError {
         backup_key: String,
     },
     /// The stored text did not parse and could not be copied aside either; it was left in place.
-    #[error("the {what} stored in this browser could not be read ({reason}) and could not be copied aside ({backup_error}); defaults are in use and the stored text is still under `{key}`, where the next save will replace it")]
+    #[error("the {what} stored in this browser could not be read ({reason}) and could not be copied aside ({backup_error}); the app carries on without it, and the stored text is still under the localStorage key `{key}`, where the next save will replace it")]
     CorruptKept {
         /// What was stored.
         what: &'static str,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::config::{parse_config, ConfigError, ConfigFormat, PipelineConfig};
 
+use super::config_form::stored_reason;
 use super::persist::{self, PersistError, SAVED_CONFIGS_KEY};
 
 /// One saved configuration.
@@ -33,7 +34,10 @@ pub enum SavedConfigError {
     #[error(transparent)]
     Storage(#[from] PersistError),
     /// A saved entry's config no longer reads as a config.
-    #[error("the saved configuration \"{name}\" could not be read: {error}")]
+    #[error(
+        "the saved configuration \"{name}\" could not be read: {}",
+        stored_reason(error)
+    )]
     Unreadable {
         /// The entry's name.
         name: String,
@@ -109,8 +113,10 @@ mod tests {
     #[wasm_bindgen_test]
     fn saving_adds_then_replaces_by_name_and_reads_back() {
         let a = PipelineConfig::default();
-        let mut b = PipelineConfig::default();
-        b.max_iterations = 3;
+        let b = PipelineConfig {
+            max_iterations: 3,
+            ..PipelineConfig::default()
+        };
         let list = with_saved(Vec::new(), "  baseline ", &a, "t1".into()).unwrap();
         let list = with_saved(list, "other", &a, "t2".into()).unwrap();
         let list = with_saved(list, "baseline", &b, "t3".into()).unwrap();

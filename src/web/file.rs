@@ -68,3 +68,39 @@ pub async fn read_bytes(file: &File, max_bytes: u64) -> Result<Vec<u8>, FileRead
         })?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn file(name: &str, bytes: &[u8]) -> File {
+        let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+        File::new_with_u8_array_sequence(&parts, name).unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_file_within_the_limit_is_read_byte_for_byte() {
+        let bytes = [b'a', 0xff, b'\n', 0x00];
+        let read = read_bytes(&file("x.yaml", &bytes), 4).await.unwrap();
+        assert_eq!(read, bytes);
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_file_over_the_limit_is_refused_with_its_size() {
+        let err = read_bytes(&file("big.json", &[b' '; 5]), 4)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            FileReadError::TooLarge {
+                file_name: "big.json".into(),
+                size: 5,
+                max: 4
+            }
+        );
+        assert!(err
+            .to_string()
+            .starts_with("big.json is 5 bytes, over the 4 byte limit"));
+    }
+}

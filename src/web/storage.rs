@@ -89,3 +89,23 @@ impl LocalStorage {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn values_are_stored_replaced_and_removed() {
+        let storage = LocalStorage::open().unwrap();
+        let key = "trialogue.test.storage";
+        storage.remove(key).unwrap();
+        assert_eq!(storage.get(key).unwrap(), None);
+        storage.set(key, "one").unwrap();
+        storage.set(key, "two ✓").unwrap();
+        assert_eq!(storage.get(key).unwrap().as_deref(), Some("two ✓"));
+        storage.remove(key).unwrap();
+        storage.remove(key).unwrap();
+        assert_eq!(storage.get(key).unwrap(), None);
+    }
+}

@@ -7,5 +7,6 @@ pub mod nav;
 pub mod notice;
 pub mod preset_picker;
 pub mod provider_card;
+pub mod provider_probe;
 pub mod saved_config_list;
 pub mod secret_input;

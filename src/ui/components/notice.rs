@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+// The icons are drawn by CSS (`.msg::before`), so the element's text is the message alone.
+
 /// A user-facing error message (`data-testid="error"`), announced to screen readers.
 #[component]
 pub fn ErrorText(
@@ -11,7 +13,6 @@ pub fn ErrorText(
 ) -> impl IntoView {
     view! {
         <p class="msg msg-error" role="alert" data-testid="error">
-            <span class="msg-icon" aria-hidden="true">"!"</span>
             <span>{message}</span>
         </p>
     }
@@ -27,7 +28,6 @@ pub fn WarningText(
 ) -> impl IntoView {
     view! {
         <p class="msg msg-warning" role="status" data-testid="error">
-            <span class="msg-icon" aria-hidden="true">"i"</span>
             <span>{message}</span>
         </p>
     }

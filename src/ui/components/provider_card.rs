@@ -6,6 +6,7 @@ use crate::core::llm::chat::StructuredMode;
 use crate::core::providers::ProviderSettings;
 
 use super::notice::ErrorText;
+use super::provider_probe::ProviderProbe;
 use super::secret_input::SecretInput;
 use crate::ui::provider_state::ProviderState;
 
@@ -153,15 +154,7 @@ pub fn ProviderCard(
                 <ErrorText message=problem/>
             </For>
             <footer class="card-foot">
-                <button
-                    type="button"
-                    class="btn btn-sm"
-                    data-testid=format!("provider-test-{id}")
-                    disabled=true
-                    title="available once the LLM client lands"
-                >
-                    "Test connection"
-                </button>
+                <ProviderProbe id=id.clone()/>
             </footer>
         </section>
     }

@@ -150,7 +150,8 @@ fn AgentCard(
     }
 }
 
-/// Trialogue's own settings, folded away; it opens by itself when one of them has an error.
+/// Trialogue's own settings, in a section the user may fold away; it opens by itself when one of
+/// them has an error.
 #[component]
 fn Advanced() -> impl IntoView {
     let form = expect_context::<ConfigForm>();
@@ -158,7 +159,7 @@ fn Advanced() -> impl IntoView {
         form.check()
             .with(|c| c.errors.iter().any(|e| ADVANCED.contains(&e.path.as_str())))
     });
-    let (open, set_open) = signal(false);
+    let (open, set_open) = signal(true);
     Effect::new(move |_| {
         if has_error.get() {
             set_open.set(true);

@@ -1,0 +1,340 @@
+//! "Test connection": one small structured call to a provider, reported in plain words.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::core::cancel::CancelToken;
+use crate::core::config::PipelineConfig;
+use crate::core::llm::chat::StructuredMode;
+use crate::core::llm::client::{ClientOptions, LlmClient, ProbeReport};
+use crate::core::model::resolve_model;
+use crate::core::presets::presets;
+use crate::ui::config_form::ConfigForm;
+use crate::ui::provider_state::ProviderState;
+use crate::web::clock::BrowserClock;
+use crate::web::http::BrowserTransport;
+
+use super::notice::{ErrorText, WarningText};
+
+/// A connection test should answer quickly or say why not; runs keep their own, longer timeout.
+const PROBE_TIMEOUT_MS: u64 = 60_000;
+
+/// The model id to test provider `provider_id` with: the first of the current config's models
+/// that this provider serves, else the first preset model it serves, else empty (the user types
+/// one).
+pub fn default_probe_model(
+    provider_id: &str,
+    config: Option<&PipelineConfig>,
+    custom_ids: &[&str],
+) -> String {
+    let models_of = |c: &PipelineConfig| {
+        [
+            c.solver.model.clone(),
+            c.verifier.model.clone(),
+            c.judge.model.clone(),
+        ]
+    };
+    let from_config = config.map(models_of).into_iter().flatten();
+    let from_presets = presets().into_iter().flat_map(|p| models_of(&p.config));
+    from_config
+        .chain(from_presets)
+        .filter_map(|m| resolve_model(&m, custom_ids).ok())
+        .find(|r| r.provider == provider_id)
+        .map(|r| r.model)
+        .unwrap_or_default()
+}
+
+fn mode_words(mode: StructuredMode) -> &'static str {
+    match mode {
+        StructuredMode::Native => "the native structured-output mode",
+        StructuredMode::JsonObjectSchema => "JSON object + schema",
+        StructuredMode::PromptOnly => "prompt-only",
+    }
+}
+
+/// How a probe report reads on the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeSummary {
+    /// Whether the provider works (as configured, or with the advised change).
+    pub ok: bool,
+    /// One sentence: what happened.
+    pub headline: String,
+    /// Why it failed, when it did (shown as an error).
+    pub error: Option<String>,
+    /// A settings change that would help (shown as a warning).
+    pub advice: Option<String>,
+    /// Further facts, one sentence each.
+    pub details: Vec<String>,
+}
+
+/// Turns a [`ProbeReport`] into sentences.
+pub fn summarize(report: &ProbeReport) -> ProbeSummary {
+    let took = if report.latency_ms < 1000.0 {
+        format!("{:.0} ms", report.latency_ms.max(0.0))
+    } else {
+        format!("{:.1} s", report.latency_ms / 1000.0)
+    };
+    let headline = match (report.working_mode, report.reachable, report.key_accepted) {
+        (Some(mode), _, _) => format!(
+            "Connected: {} answered in {took} using {}.",
+            report.model,
+            mode_words(mode)
+        ),
+        (None, false, Some(false)) => "Not tested: the key is missing.".to_string(),
+        (None, false, _) => "No response from the provider.".to_string(),
+        (None, true, Some(false)) => "The provider rejected the key.".to_string(),
+        (None, true, _) => format!(
+            "The provider answered, but {} could not give a valid structured reply.",
+            report.model
+        ),
+    };
+    let mut details = Vec::new();
+    if let Some(usage) = &report.usage {
+        details.push(format!(
+            "The test used {} input and {} output tokens.",
+            usage.input_tokens, usage.output_tokens
+        ));
+    }
+    for trial in &report.trials {
+        let outcome = if trial.ok { "worked" } else { "failed" };
+        let mut line = format!("{} {outcome}", mode_words(trial.mode));
+        if let Some(detail) = trial.detail.as_ref().filter(|_| !trial.ok) {
+            line.push_str(": ");
+            line.push_str(detail);
+        }
+        line.push('.');
+        details.push(upper_first(&line));
+    }
+    if report.reachable {
+        details.push(if report.rate_limit_headers.is_empty() {
+            "No rate-limit headers were readable (the provider sent none, or CORS hides them), \
+             so waits after a rate limit use the app's own backoff."
+                .to_string()
+        } else {
+            let names: Vec<&str> = report
+                .rate_limit_headers
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect();
+            format!("Rate-limit headers are visible: {}.", names.join(", "))
+        });
+    }
+    ProbeSummary {
+        ok: report.ok(),
+        headline,
+        error: if report.ok() {
+            None
+        } else {
+            report.error.clone()
+        },
+        advice: report.advice.clone(),
+        details,
+    }
+}
+
+fn upper_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The test model input, the Test connection button (`provider-test-<id>`) and the report.
+#[component]
+pub fn ProviderProbe(
+    /// The provider's id in the registry.
+    id: String,
+) -> impl IntoView {
+    let providers = expect_context::<ProviderState>();
+    let form = expect_context::<ConfigForm>();
+    let initial = {
+        let config = form.valid_config().get_untracked();
+        providers
+            .registry()
+            .with_untracked(|r| default_probe_model(&id, config.as_ref(), &r.custom_ids()))
+    };
+    let (model, set_model) = signal(initial);
+    let (running, set_running) = signal(false);
+    let (summary, set_summary) = signal(None::<ProbeSummary>);
+    let cancel = StoredValue::new_local(None::<CancelToken>);
+
+    let start = {
+        let id = id.clone();
+        move |_| {
+            let token = CancelToken::new();
+            cancel.set_value(Some(token.clone()));
+            set_running.set(true);
+            set_summary.set(None);
+            let registry = providers.registry().get_untracked();
+            let model = model.get_untracked().trim().to_string();
+            let id = id.clone();
+            spawn_local(async move {
+                let options = ClientOptions {
+                    request_timeout_ms: PROBE_TIMEOUT_MS,
+                    ..ClientOptions::default()
+                };
+                let client = LlmClient::with_options(
+                    registry,
+                    BrowserTransport::new(),
+                    BrowserClock::new(),
+                    options,
+                );
+                let report = client.probe(&id, &model, &token).await;
+                set_summary.set(Some(summarize(&report)));
+                set_running.set(false);
+                cancel.set_value(None);
+            });
+        }
+    };
+    let stop = move |_| {
+        if let Some(token) = cancel.get_value() {
+            token.cancel();
+        }
+    };
+    let model_id = format!("provider-{id}-test_model");
+
+    view! {
+        <div class="probe">
+            <div class="probe-row">
+                <label class="visually-hidden" for=model_id.clone()>"Model to test with"</label>
+                <input id=model_id class="input mono probe-model" placeholder="model to test with"
+                    spellcheck="false" autocomplete="off" title="The model id to test with, as the provider names it"
+                    prop:value=model on:input=move |ev| set_model.set(event_target_value(&ev))/>
+                <Show
+                    when=move || running.get()
+                    fallback=move || view! {
+                        <button type="button" class="btn btn-sm" data-testid=format!("provider-test-{id}")
+                            disabled=move || model.with(|m| m.trim().is_empty())
+                            title=move || model.with(|m| m.trim().is_empty()).then_some("Enter a model to test with")
+                            on:click=start.clone()>
+                            "Test connection"
+                        </button>
+                    }
+                >
+                    <button type="button" class="btn btn-sm" on:click=stop>"Cancel test"</button>
+                </Show>
+            </div>
+            {move || running.get().then(|| view! {
+                <p class="muted probe-running" role="status">"Testing… one small request, up to a minute."</p>
+            })}
+            {move || summary.get().map(|s| view! {
+                <div class="probe-report" class:probe-ok=s.ok role="status">
+                    <p class="probe-headline">{s.headline}</p>
+                    {s.error.map(|e| view! { <ErrorText message=e/> })}
+                    {s.advice.map(|a| view! { <WarningText message=a/> })}
+                    <ul class="probe-details">
+                        {s.details.into_iter().map(|d| view! { <li>{d}</li> }).collect_view()}
+                    </ul>
+                </div>
+            })}
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::llm::client::ProbeTrial;
+    use crate::core::llm::Usage;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn report() -> ProbeReport {
+        ProbeReport {
+            provider: "openai".into(),
+            model: "gpt-4.1-mini".into(),
+            reachable: true,
+            key_accepted: Some(true),
+            trials: Vec::new(),
+            working_mode: None,
+            usage: None,
+            rate_limit_headers: Vec::new(),
+            latency_ms: 1234.0,
+            reply: None,
+            error: None,
+            advice: None,
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn a_working_provider_reads_as_connected_with_its_usage_and_headers() {
+        let mut r = report();
+        r.working_mode = Some(StructuredMode::Native);
+        r.latency_ms = 1234.0;
+        r.usage = Some(Usage {
+            input_tokens: 120,
+            output_tokens: 30,
+            total_tokens: 150,
+            ..Usage::default()
+        });
+        r.trials.push(ProbeTrial {
+            mode: StructuredMode::Native,
+            ok: true,
+            detail: None,
+            latency_ms: 1200.0,
+        });
+        r.rate_limit_headers = vec![("x-ratelimit-remaining-requests".into(), "99".into())];
+        let s = summarize(&r);
+        assert!(s.ok);
+        assert_eq!(
+            s.headline,
+            "Connected: gpt-4.1-mini answered in 1.2 s using the native structured-output mode."
+        );
+        assert_eq!(s.error, None);
+        assert_eq!(
+            s.details,
+            [
+                "The test used 120 input and 30 output tokens.",
+                "The native structured-output mode worked.",
+                "Rate-limit headers are visible: x-ratelimit-remaining-requests.",
+            ]
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn quick_answers_are_timed_in_milliseconds() {
+        let mut r = report();
+        r.working_mode = Some(StructuredMode::PromptOnly);
+        r.latency_ms = 87.4;
+        assert_eq!(
+            summarize(&r).headline,
+            "Connected: gpt-4.1-mini answered in 87 ms using prompt-only."
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn failures_name_the_cause() {
+        let mut r = report();
+        r.reachable = false;
+        r.key_accepted = None;
+        r.error = Some("network error".into());
+        let s = summarize(&r);
+        assert!(!s.ok);
+        assert_eq!(s.headline, "No response from the provider.");
+        assert_eq!(s.error.as_deref(), Some("network error"));
+        assert!(s.details.is_empty());
+
+        let mut r = report();
+        r.key_accepted = Some(false);
+        assert_eq!(summarize(&r).headline, "The provider rejected the key.");
+        r.reachable = false;
+        assert_eq!(summarize(&r).headline, "Not tested: the key is missing.");
+    }
+
+    #[wasm_bindgen_test]
+    fn the_test_model_comes_from_the_config_then_the_presets() {
+        let mut config = PipelineConfig::default();
+        config.verifier.model = "anthropic/claude-opus-4-1".into();
+        assert_eq!(
+            default_probe_model("anthropic", Some(&config), &[]),
+            "claude-opus-4-1"
+        );
+        // Not in the config: the presets' Anthropic model.
+        assert_eq!(
+            default_probe_model("anthropic", None, &[]),
+            "claude-sonnet-4-5"
+        );
+        assert_eq!(default_probe_model("local", None, &[]), "smollm2-135m");
+        assert_eq!(default_probe_model("my-vllm", None, &["my-vllm"]), "");
+    }
+}
