@@ -27,4 +27,5 @@ pub mod trajectory;
 
 pub mod budget;
 pub mod cost;
+pub mod cost_views;
 pub mod pricing;
