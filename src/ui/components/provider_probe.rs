@@ -98,7 +98,9 @@ pub fn summarize(report: &ProbeReport) -> ProbeSummary {
     for trial in &report.trials {
         let outcome = if trial.ok { "worked" } else { "failed" };
         let mut line = format!("{} {outcome}", mode_words(trial.mode));
-        if let Some(detail) = trial.detail.as_ref().filter(|_| !trial.ok) {
+        // The last failure is already shown as the error; say it once.
+        let repeated = trial.detail.is_some() && trial.detail == report.error;
+        if let Some(detail) = trial.detail.as_ref().filter(|_| !trial.ok && !repeated) {
             line.push_str(": ");
             line.push_str(detail);
         }
@@ -308,11 +310,31 @@ mod tests {
         r.reachable = false;
         r.key_accepted = None;
         r.error = Some("network error".into());
+        r.trials.push(ProbeTrial {
+            mode: StructuredMode::Native,
+            ok: false,
+            detail: Some("network error".into()),
+            latency_ms: 5.0,
+        });
         let s = summarize(&r);
         assert!(!s.ok);
         assert_eq!(s.headline, "No response from the provider.");
         assert_eq!(s.error.as_deref(), Some("network error"));
-        assert!(s.details.is_empty());
+        assert_eq!(s.details, ["The native structured-output mode failed."]);
+
+        // An earlier mode's different failure keeps its detail.
+        let mut r = report();
+        r.trials.push(ProbeTrial {
+            mode: StructuredMode::Native,
+            ok: false,
+            detail: Some("400: response_format unsupported".into()),
+            latency_ms: 5.0,
+        });
+        r.error = Some("reply was not JSON".into());
+        assert_eq!(
+            summarize(&r).details[0],
+            "The native structured-output mode failed: 400: response_format unsupported."
+        );
 
         let mut r = report();
         r.key_accepted = Some(false);
