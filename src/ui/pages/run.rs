@@ -255,7 +255,7 @@ fn RunBar() -> impl IntoView {
                 {move || {
                     let id = run_id.get();
                     (!id.is_empty()).then(|| view! {
-                        <a class="mono run-id" href=format!("/runs/{id}")>{id.clone()}</a>
+                        <a class="mono run-id" data-testid="run-id" href=format!("/runs/{id}")>{id.clone()}</a>
                     })
                 }}
                 <span class="muted">{move || format!("{} steps saved", steps.get())}</span>

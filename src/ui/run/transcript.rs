@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use crate::ui::components::notice::ErrorText;
 
-use super::format::{cost_text, latency_text, score_text, tokens_text};
+use super::format::{dollars, latency_text, score_text, tokens_text};
 use super::step::{StepBody, StepFacts, StepState, StepView};
 
 /// Every step of a run, in order.
@@ -197,7 +197,10 @@ fn Pairs(title: &'static str, pairs: Vec<(String, String)>) -> impl IntoView {
 #[component]
 fn Facts(facts: StepFacts) -> impl IntoView {
     let tokens = facts.usage.as_ref().map(tokens_text);
-    let cost = cost_text(facts.cost_usd);
+    let cost = match facts.cost_usd {
+        Some(_) => dollars(facts.cost_usd),
+        None => "cost unknown".to_string(),
+    };
     let cost_title =
         (!facts.usage_complete).then_some("a reply carried no usage, so this is a lower bound");
     let requests = match (facts.reasks, facts.retries) {
@@ -218,7 +221,7 @@ fn Facts(facts: StepFacts) -> impl IntoView {
         <footer class="step-facts">
             {served.map(|s| view! { <span class="mono">{s}</span> })}
             {tokens.map(|t| view! { <span>{t}</span> })}
-            <span title=cost_title>"$" <span class="mono step-cost">{cost}</span></span>
+            <span class="mono step-cost" title=cost_title>{cost}</span>
             {facts.latency_ms.map(|ms| view! { <span>{latency_text(ms)}</span> })}
             {requests.map(|r| view! { <span>{r}</span> })}
             {facts.finish_reason.map(|r| view! { <span class="muted">"finish: " {r}</span> })}
