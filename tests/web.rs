@@ -12,3 +12,6 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 #[path = "web/idb.rs"]
 mod idb;
+
+#[path = "web/batches.rs"]
+mod batches;

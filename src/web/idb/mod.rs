@@ -12,6 +12,7 @@
 //! See [`schema`] for the layout and its versions; `records.rs` says how values are stored
 //! (as JSON text, so numbers round-trip exactly).
 
+mod batches;
 mod error;
 mod records;
 pub mod schema;
@@ -39,6 +40,7 @@ use crate::core::config::PipelineConfig;
 use crate::core::pipeline::{SinkError, TrajectorySink};
 use crate::core::trajectory::{run_id, RunRecord, RunStatus, StepTotals, TrajectoryEntry};
 
+pub use batches::{DatasetSummary, StoredDataset};
 pub use error::StoreError;
 pub use records::SavedConfig;
 pub use schema::{DB_NAME, DB_VERSION};

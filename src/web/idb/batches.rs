@@ -1,0 +1,462 @@
+//! Datasets and batches in the run store, and the store as core's [`RunStore`], so a batch's
+//! [`PipelineRunner`](crate::core::batch::runner::PipelineRunner) keeps its runs here.
+//!
+//! Like runs, both are stored as JSON text beside the few fields they are keyed and indexed by
+//! (see `records.rs` for why text): a dataset's problems keep their metadata numbers exactly
+//! (`level: 5` stays an integer), and a batch record reads back equal to what was written.
+//!
+//! A dataset record also carries its summary (name, counts) as a separate small text, so the
+//! list of datasets is read without parsing every problem of every dataset.
+
+use std::collections::HashSet;
+
+use indexed_db_futures::prelude::*;
+use indexed_db_futures::transaction::TransactionMode;
+use indexed_db_futures::{DeserialiseFromJs, KeyRange, SerialiseToJs};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
+
+use crate::core::batch::runner::RunStore;
+use crate::core::batch::{BatchRecord, BatchStatus};
+use crate::core::dataset::{DatasetFormat, FieldMapping, Problem};
+use crate::core::pipeline::SinkError;
+use crate::core::trajectory::{RunRecord, TrajectoryEntry};
+
+use super::error::{from_idb, StoreError};
+use super::records::{run_step_bounds, RunRow, StepRow};
+use super::schema::{index, BATCHES, DATASETS, RUNS, STEPS};
+use super::{commit, count, get, request, store, TrajectoryStore};
+
+/// What the list of datasets shows about one, without its problems.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetSummary {
+    /// The key: [`crate::core::dataset::Dataset::content_id`] of its problems.
+    pub dataset_id: String,
+    /// A name for people (the file name without its extension, unless renamed).
+    pub name: String,
+    /// The file it was imported from.
+    pub file_name: String,
+    /// The format the file was read as.
+    pub format: DatasetFormat,
+    /// Usable problems.
+    pub problem_count: usize,
+    /// Rows of the file that were left out (unreadable, unmappable, duplicate ids).
+    pub skipped_rows: usize,
+    /// When it was saved, epoch milliseconds (UTC).
+    pub created_ms: f64,
+}
+
+/// A dataset as stored: its summary, the mapping it was imported with, and its problems.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDataset {
+    /// Name, counts, dates.
+    pub summary: DatasetSummary,
+    /// The field mapping that made the problems.
+    pub mapping: FieldMapping,
+    /// The problems, in file order.
+    pub problems: Vec<Problem>,
+}
+
+/// The part of a dataset kept as one JSON text.
+#[derive(Serialize, Deserialize)]
+struct DatasetBody {
+    mapping: FieldMapping,
+    problems: Vec<Problem>,
+}
+
+/// A record of the `datasets` store.
+#[derive(Serialize, Deserialize)]
+struct DatasetRow {
+    dataset_id: String,
+    created_ms: f64,
+    summary: String,
+    json: String,
+}
+
+/// The fields of a dataset record the list reads; the problems' text is not copied out.
+#[derive(Deserialize)]
+struct DatasetHead {
+    dataset_id: String,
+    summary: String,
+}
+
+/// A record of the `batches` store.
+#[derive(Serialize, Deserialize)]
+struct BatchRow {
+    batch_id: String,
+    created_ms: f64,
+    dataset_id: String,
+    status: BatchStatus,
+    json: String,
+}
+
+fn encode_json<T: Serialize>(value: &T, what: &str) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Encode {
+        what: what.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+fn decode_json<T: DeserializeOwned>(
+    text: &str,
+    store: &'static str,
+    key: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        store,
+        key: key.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+fn to_js<T: Serialize>(value: &T, what: &str) -> Result<JsValue, StoreError> {
+    value.serialise_to_js().map_err(|e| StoreError::Encode {
+        what: what.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+fn from_js<T: DeserializeOwned>(
+    value: JsValue,
+    store: &'static str,
+    key: &str,
+) -> Result<T, StoreError> {
+    T::deserialise_from_js(value).map_err(|e| StoreError::Corrupt {
+        store,
+        key: key.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+impl DatasetRow {
+    fn encode(dataset: &StoredDataset) -> Result<JsValue, StoreError> {
+        let what = format!("the dataset `{}`", dataset.summary.name);
+        let body = DatasetBody {
+            mapping: dataset.mapping.clone(),
+            problems: dataset.problems.clone(),
+        };
+        let row = DatasetRow {
+            dataset_id: dataset.summary.dataset_id.clone(),
+            created_ms: dataset.summary.created_ms,
+            summary: encode_json(&dataset.summary, &what)?,
+            json: encode_json(&body, &what)?,
+        };
+        to_js(&row, &what)
+    }
+
+    fn decode(value: JsValue, key: &str) -> Result<StoredDataset, StoreError> {
+        let row: DatasetRow = from_js(value, DATASETS, key)?;
+        let summary: DatasetSummary = decode_json(&row.summary, DATASETS, &row.dataset_id)?;
+        let body: DatasetBody = decode_json(&row.json, DATASETS, &row.dataset_id)?;
+        check_key(DATASETS, &row.dataset_id, &summary.dataset_id)?;
+        Ok(StoredDataset {
+            summary,
+            mapping: body.mapping,
+            problems: body.problems,
+        })
+    }
+}
+
+impl BatchRow {
+    fn encode(batch: &BatchRecord) -> Result<JsValue, StoreError> {
+        let what = format!("batch {}", batch.spec.batch_id);
+        let row = BatchRow {
+            batch_id: batch.spec.batch_id.clone(),
+            created_ms: batch.spec.created_ms,
+            dataset_id: batch.spec.dataset_id.clone(),
+            status: batch.status,
+            json: encode_json(batch, &what)?,
+        };
+        to_js(&row, &what)
+    }
+
+    fn decode(value: JsValue) -> Result<BatchRecord, StoreError> {
+        let row: BatchRow = from_js(value, BATCHES, "?")?;
+        let batch: BatchRecord = decode_json(&row.json, BATCHES, &row.batch_id)?;
+        check_key(BATCHES, &row.batch_id, &batch.spec.batch_id)?;
+        Ok(batch)
+    }
+}
+
+/// A record whose key and content disagree was written by something other than this code.
+fn check_key(store: &'static str, key: &str, inside: &str) -> Result<(), StoreError> {
+    if key == inside {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt {
+            store,
+            key: key.to_string(),
+            reason: format!("the record holds `{inside}`"),
+        })
+    }
+}
+
+impl TrajectoryStore {
+    // ---- datasets ----
+
+    /// Saves a dataset, replacing one with the same id (the same problems imported again,
+    /// perhaps under another name).
+    pub async fn put_dataset(&self, dataset: &StoredDataset) -> Result<(), StoreError> {
+        let op = format!("saving the dataset `{}`", dataset.summary.name);
+        let value = DatasetRow::encode(dataset)?;
+        let tx = self.transaction(&[DATASETS], TransactionMode::Readwrite, &op)?;
+        {
+            let datasets = store(&tx, DATASETS, &op)?;
+            request(datasets.put(value).primitive(), &op)
+                .await
+                .map_err(|(e, _)| e)?;
+        }
+        commit(tx, &op).await
+    }
+
+    /// The dataset `id` with its problems, if stored.
+    pub async fn get_dataset(&self, id: &str) -> Result<Option<StoredDataset>, StoreError> {
+        let op = format!("reading the dataset {id}");
+        let tx = self.transaction(&[DATASETS], TransactionMode::Readonly, &op)?;
+        let datasets = store(&tx, DATASETS, &op)?;
+        let value = get(&datasets, JsValue::from_str(id), &op).await?;
+        value.map(|v| DatasetRow::decode(v, id)).transpose()
+    }
+
+    /// Every stored dataset's summary, newest first.
+    pub async fn list_datasets(&self) -> Result<Vec<DatasetSummary>, StoreError> {
+        let op = "listing datasets";
+        let tx = self.transaction(&[DATASETS], TransactionMode::Readonly, op)?;
+        let datasets = store(&tx, DATASETS, op)?;
+        let all = request(datasets.get_all::<JsValue>().primitive(), op)
+            .await
+            .map_err(|(e, _)| e)?;
+        let mut out = Vec::new();
+        for value in all {
+            let head: DatasetHead = from_js(value.map_err(|e| from_idb(op, &e))?, DATASETS, "?")?;
+            let summary: DatasetSummary = decode_json(&head.summary, DATASETS, &head.dataset_id)?;
+            check_key(DATASETS, &head.dataset_id, &summary.dataset_id)?;
+            out.push(summary);
+        }
+        out.sort_by(|a, b| {
+            b.created_ms
+                .total_cmp(&a.created_ms)
+                .then_with(|| b.dataset_id.cmp(&a.dataset_id))
+        });
+        Ok(out)
+    }
+
+    /// Deletes dataset `id`; returns whether it was there. Batches made from it are kept (their
+    /// runs and results stay), but cannot be resumed without it.
+    pub async fn delete_dataset(&self, id: &str) -> Result<bool, StoreError> {
+        let op = format!("deleting the dataset {id}");
+        let tx = self.transaction(&[DATASETS], TransactionMode::Readwrite, &op)?;
+        let existed = {
+            let datasets = store(&tx, DATASETS, &op)?;
+            let key = JsValue::from_str(id);
+            let existed = count(&datasets, key.clone(), &op).await? > 0;
+            request(datasets.delete(key).primitive(), &op)
+                .await
+                .map_err(|(e, _)| e)?;
+            existed
+        };
+        commit(tx, &op).await?;
+        Ok(existed)
+    }
+
+    // ---- batches ----
+
+    /// Saves a batch record, replacing the one with the same id (its status and items as they
+    /// change).
+    pub async fn put_batch(&self, batch: &BatchRecord) -> Result<(), StoreError> {
+        let op = format!("saving batch {}", batch.spec.batch_id);
+        let value = BatchRow::encode(batch)?;
+        let tx = self.transaction(&[BATCHES], TransactionMode::Readwrite, &op)?;
+        {
+            let batches = store(&tx, BATCHES, &op)?;
+            request(batches.put(value).primitive(), &op)
+                .await
+                .map_err(|(e, _)| e)?;
+        }
+        commit(tx, &op).await
+    }
+
+    /// The batch `id`, if stored.
+    pub async fn get_batch(&self, id: &str) -> Result<Option<BatchRecord>, StoreError> {
+        let op = format!("reading batch {id}");
+        let tx = self.transaction(&[BATCHES], TransactionMode::Readonly, &op)?;
+        let batches = store(&tx, BATCHES, &op)?;
+        let value = get(&batches, JsValue::from_str(id), &op).await?;
+        value.map(BatchRow::decode).transpose()
+    }
+
+    /// Every batch, newest first (by creation time).
+    pub async fn list_batches(&self) -> Result<Vec<BatchRecord>, StoreError> {
+        let op = "listing batches";
+        let tx = self.transaction(&[BATCHES], TransactionMode::Readonly, op)?;
+        let batches = store(&tx, BATCHES, op)?;
+        let by_created = batches
+            .index(index::CREATED_AT)
+            .map_err(|e| from_idb(op, &e))?;
+        let all = request(by_created.get_all::<JsValue>().primitive(), op)
+            .await
+            .map_err(|(e, _)| e)?;
+        let mut out = Vec::new();
+        for value in all {
+            out.push(BatchRow::decode(value.map_err(|e| from_idb(op, &e))?)?);
+        }
+        out.reverse();
+        Ok(out)
+    }
+
+    /// The ids of every stored batch (to pick a new one that is free).
+    pub async fn batch_ids(&self) -> Result<HashSet<String>, StoreError> {
+        let op = "listing batch ids";
+        let tx = self.transaction(&[BATCHES], TransactionMode::Readonly, op)?;
+        let batches = store(&tx, BATCHES, op)?;
+        let keys = request(batches.get_all_keys::<JsValue>().primitive(), op)
+            .await
+            .map_err(|(e, _)| e)?;
+        let mut out = HashSet::new();
+        for key in keys {
+            if let Some(key) = key.map_err(|e| from_idb(op, &e))?.as_string() {
+                out.insert(key);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes the batch record `id`; returns whether it was there. Its runs are kept (they
+    /// are runs like any other, listed on the Runs page).
+    pub async fn delete_batch(&self, id: &str) -> Result<bool, StoreError> {
+        let op = format!("deleting batch {id}");
+        let tx = self.transaction(&[BATCHES], TransactionMode::Readwrite, &op)?;
+        let existed = {
+            let batches = store(&tx, BATCHES, &op)?;
+            let key = JsValue::from_str(id);
+            let existed = count(&batches, key.clone(), &op).await? > 0;
+            request(batches.delete(key).primitive(), &op)
+                .await
+                .map_err(|(e, _)| e)?;
+            existed
+        };
+        commit(tx, &op).await?;
+        Ok(existed)
+    }
+
+    /// The runs tagged with `batch_id`, oldest first (by id, which is start order).
+    pub async fn batch_runs(&self, batch_id: &str) -> Result<Vec<RunRecord>, StoreError> {
+        let op = format!("listing the runs of batch {batch_id}");
+        let tx = self.transaction(&[RUNS], TransactionMode::Readonly, &op)?;
+        let runs = store(&tx, RUNS, &op)?;
+        let by_batch = runs.index(index::BATCH_ID).map_err(|e| from_idb(&op, &e))?;
+        let found = request(
+            by_batch
+                .get_all::<JsValue>()
+                .with_query(JsValue::from_str(batch_id))
+                .primitive(),
+            &op,
+        )
+        .await
+        .map_err(|(e, _)| e)?;
+        let mut out = Vec::new();
+        for value in found {
+            out.push(RunRow::decode(value.map_err(|e| from_idb(&op, &e))?)?);
+        }
+        Ok(out)
+    }
+
+    /// The steps of each of `run_ids` (in that order, each in step order), read in one
+    /// transaction.
+    pub async fn steps_of_runs(
+        &self,
+        run_ids: &[String],
+    ) -> Result<Vec<Vec<TrajectoryEntry>>, StoreError> {
+        let op = format!("reading the steps of {} runs", run_ids.len());
+        let tx = self.transaction(&[STEPS], TransactionMode::Readonly, &op)?;
+        let steps = store(&tx, STEPS, &op)?;
+        let mut out = Vec::with_capacity(run_ids.len());
+        for id in run_ids {
+            let (low, high) = run_step_bounds(id);
+            let rows = request(
+                steps
+                    .get_all::<JsValue>()
+                    .with_query::<JsValue, _>(KeyRange::Bound(low, false, high, false))
+                    .primitive(),
+                &op,
+            )
+            .await
+            .map_err(|(e, _)| e)?;
+            let mut entries = Vec::new();
+            for value in rows {
+                entries.push(StepRow::decode(value.map_err(|e| from_idb(&op, &e))?)?);
+            }
+            out.push(entries);
+        }
+        Ok(out)
+    }
+
+    /// Turns every batch left `running` or `paused` into `interrupted` (its in-flight items
+    /// pending again, see [`BatchRecord::mark_interrupted`]) and returns their ids. Call it once
+    /// when the app loads, before any batch starts: a batch found running then was cut off by a
+    /// closed or reloaded page.
+    pub async fn mark_interrupted_batches(&self, now_ms: f64) -> Result<Vec<String>, StoreError> {
+        let op = "marking interrupted batches";
+        let tx = self.transaction(&[BATCHES], TransactionMode::Readwrite, op)?;
+        let ids = {
+            let batches = store(&tx, BATCHES, op)?;
+            let all = request(batches.get_all::<JsValue>().primitive(), op)
+                .await
+                .map_err(|(e, _)| e)?;
+            let mut ids = Vec::new();
+            for value in all {
+                let mut batch = BatchRow::decode(value.map_err(|e| from_idb(op, &e))?)?;
+                if !matches!(batch.status, BatchStatus::Running | BatchStatus::Paused) {
+                    continue;
+                }
+                batch.mark_interrupted(now_ms);
+                request(batches.put(BatchRow::encode(&batch)?).primitive(), op)
+                    .await
+                    .map_err(|(e, _)| e)?;
+                ids.push(batch.spec.batch_id);
+            }
+            ids
+        };
+        commit(tx, op).await?;
+        Ok(ids)
+    }
+}
+
+fn sink_error(error: StoreError) -> SinkError {
+    SinkError::new(error.to_string())
+}
+
+/// The store as a batch's run store: runs are created, replaced and read here, and steps go
+/// through [`TrajectoryStore::append_step`] (the store's [`TrajectorySink`]).
+///
+/// [`TrajectorySink`]: crate::core::pipeline::TrajectorySink
+impl RunStore for TrajectoryStore {
+    async fn run_exists(&self, run_id: &str) -> Result<bool, SinkError> {
+        self.run_id_taken(run_id).await.map_err(sink_error)
+    }
+
+    async fn create_run(&self, record: &RunRecord) -> Result<(), SinkError> {
+        TrajectoryStore::create_run(self, record)
+            .await
+            .map_err(sink_error)
+    }
+
+    async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError> {
+        TrajectoryStore::put_run(self, record)
+            .await
+            .map_err(sink_error)
+    }
+
+    async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, SinkError> {
+        TrajectoryStore::get_run(self, run_id)
+            .await
+            .map_err(sink_error)
+    }
+
+    async fn steps(&self, run_id: &str) -> Result<Vec<TrajectoryEntry>, SinkError> {
+        TrajectoryStore::steps(self, run_id)
+            .await
+            .map_err(sink_error)
+    }
+}
