@@ -1,7 +1,7 @@
 // Shared helpers for the end-to-end specs.
 import { expect } from '@playwright/test';
 
-export const MOCK = 'http://127.0.0.1:8099';
+export const MOCK = process.env.TRIALOGUE_MOCK_URL ?? 'http://127.0.0.1:8099';
 
 /** Opens a route with empty storage and fails the test on any page error or CSP violation. */
 export async function openApp(page, route = '/') {
@@ -9,8 +9,8 @@ export async function openApp(page, route = '/') {
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('console', (msg) => {
     const text = msg.text();
-    if (msg.type() === 'error' && !/Failed to load resource/.test(text)) problems.push(`console error: ${text}`);
     if (/Content Security Policy/i.test(text)) problems.push(`CSP: ${text}`);
+    else if (msg.type() === 'error' && !/Failed to load resource/.test(text)) problems.push(`console error: ${text}`);
   });
   await page.goto(route);
   await expect(page.getByTestId('nav-configure')).toBeVisible();

@@ -1,8 +1,12 @@
 // End-to-end tests: the release build in Debian's headless Chromium, with the mock provider.
 import { defineConfig } from '@playwright/test';
 
-const APP_PORT = 8080;
-const MOCK_PORT = 8099;
+// Ports can be moved (TRIALOGUE_APP_PORT, TRIALOGUE_MOCK_PORT) so parallel runs don't collide.
+const APP_PORT = Number(process.env.TRIALOGUE_APP_PORT ?? 8080);
+const MOCK_PORT = Number(process.env.TRIALOGUE_MOCK_PORT ?? 8099);
+process.env.TRIALOGUE_MOCK_URL = `http://127.0.0.1:${MOCK_PORT}`;
+// Engineers building in parallel can point the tests at a private build: TRIALOGUE_DIST=/tmp/x.
+const DIST = process.env.TRIALOGUE_DIST ?? 'dist';
 
 export default defineConfig({
   testDir: '.',
@@ -25,7 +29,7 @@ export default defineConfig({
   },
   webServer: [
     {
-      command: `python3 scripts/static_server.py --port ${APP_PORT} --dir dist`,
+      command: `python3 scripts/static_server.py --port ${APP_PORT} --dir ${DIST}`,
       cwd: '../..',
       url: `http://127.0.0.1:${APP_PORT}/`,
       reuseExistingServer: false,

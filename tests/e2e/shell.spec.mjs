@@ -5,7 +5,8 @@ test('the app loads under its Content-Security-Policy with no errors', async ({ 
   const problems = await openApp(page, '/');
   const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
   expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval' 'sha256-");
-  expect(csp).not.toContain('unsafe-eval\'');
+  expect(csp).not.toMatch(/\s'unsafe-eval'/);
+  expect(csp).not.toMatch(/script-src[^;]*'unsafe-inline'/);
   expect(csp).not.toContain('__TRUNK_LOADER_HASH__');
   // An inline script injected after load must be refused by the policy.
   const injectedRan = await page.evaluate(async () => {
@@ -17,7 +18,9 @@ test('the app loads under its Content-Security-Policy with no errors', async ({ 
     return window.__injected;
   });
   expect(injectedRan).toBe(false);
-  expect(problems.filter((p) => !p.startsWith('CSP'))).toEqual([]);
+  // The only policy violation is the one this test provoked; the policy itself parses cleanly.
+  expect(problems.filter((p) => !/Executing inline script violates/.test(p))).toEqual([]);
+  expect(problems.filter((p) => /Executing inline script violates/.test(p))).toHaveLength(1);
 });
 
 test('every navigation link reaches its page, and deep links survive a reload', async ({ page }) => {
