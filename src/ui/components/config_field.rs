@@ -101,7 +101,7 @@ pub fn ConfigField(
             })}
             <div id=error_id class="field-errors">
                 <For each=move || messages.get() key=|m| m.clone() let:message>
-                    <ErrorText message=message/>
+                    <ErrorText message=message field=true/>
                 </For>
             </div>
         </div>

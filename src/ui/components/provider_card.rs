@@ -121,6 +121,8 @@ pub fn ProviderCard(
                     spellcheck="false"
                     autocomplete="off"
                     prop:value=get(|s| s.base_url.clone())
+                    aria-invalid=move || (!problems().is_empty()).to_string()
+                    aria-describedby=dom_id("problems")
                     on:input=on_base_url
                 />
             </div>
@@ -150,9 +152,11 @@ pub fn ProviderCard(
                         .collect_view()}
                 </select>
             </div>
-            <For each=problems key=|p| p.clone() let:problem>
-                <ErrorText message=problem/>
-            </For>
+            <div id=dom_id("problems") class="field-errors">
+                <For each=problems key=|p| p.clone() let:problem>
+                    <ErrorText message=problem field=true/>
+                </For>
+            </div>
             <footer class="card-foot">
                 <ProviderProbe id=id.clone()/>
             </footer>
