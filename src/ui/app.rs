@@ -5,8 +5,10 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use super::components::nav::SiteHeader;
+use super::costs::prices::provide_pricing_state;
 use super::pages::configure::ConfigurePage;
-use super::pages::later::{BatchPage, CostsPage};
+use super::pages::costs::CostsPage;
+use super::pages::later::BatchPage;
 use super::pages::not_found::NotFoundPage;
 use super::pages::run::RunPage;
 use super::pages::run_detail::RunDetailPage;
@@ -20,6 +22,7 @@ use super::state::provide_app_state;
 pub fn App() -> impl IntoView {
     provide_app_state();
     provide_run_state();
+    provide_pricing_state();
     view! {
         <Router>
             <a class="skip-link" href="#content">"Skip to content"</a>

@@ -1,9 +1,11 @@
 //! The Leptos application: the shell, the pages, their components and the app-wide state.
 
 pub mod app;
+pub mod charts;
 pub mod components;
 pub mod config_draft;
 pub mod config_form;
+pub mod costs;
 pub mod pages;
 pub mod persist;
 pub mod provider_state;

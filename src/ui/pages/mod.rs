@@ -1,6 +1,7 @@
 //! One module per route.
 
 pub mod configure;
+pub mod costs;
 pub mod later;
 pub mod not_found;
 pub mod run;

@@ -7,6 +7,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 use crate::ui::components::notice::ErrorText;
+use crate::ui::costs::run_panel::RunCostPanel;
 use crate::ui::run::actions::{DownloadRunButton, ResumeButton, RunCost};
 use crate::ui::run::format::{date_text, excerpt};
 use crate::ui::run::session::RunSession;
@@ -71,6 +72,7 @@ pub fn RunDetailPage() -> impl IntoView {
                 Some(Ok(Some(loaded))) => view! { <StoredView loaded=loaded/> }.into_any(),
             }
         }}
+        <RunCostPanel run_id=id/>
     }
 }
 

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use crate::ui::components::notice::ErrorText;
 use crate::ui::components::provider_card::ProviderCard;
+use crate::ui::costs::pricing_settings::PricingSettings;
 use crate::ui::provider_state::ProviderState;
 
 /// The Settings page.
@@ -35,6 +36,7 @@ pub fn SettingsPage() -> impl IntoView {
             </For>
         </div>
         <AddProvider/>
+        <PricingSettings/>
     }
 }
 

@@ -1,0 +1,176 @@
+//! Horizontal bars: one labelled bar per row (a model, an agent), longest first or in the
+//! order given.
+
+use leptos::prelude::*;
+
+use super::scale::{tick_label, Unit, ValueAxis};
+use super::{clip, color_class, data_value, ChartFigure};
+
+/// One row of a bar chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bar {
+    /// What the bar is (a model string, an agent).
+    pub label: String,
+    /// Its value; `None` when unknown (drawn empty and written `unknown`, never 0).
+    pub value: Option<f64>,
+    /// The exact value as the table and the readout write it (`0.012345`, `12,345`).
+    pub text: String,
+    /// Something to add in the readout and the table (`2 calls at an unknown price`).
+    pub note: Option<String>,
+}
+
+const WIDTH: f64 = 640.0;
+const LABEL_W: f64 = 168.0;
+const VALUE_W: f64 = 112.0;
+const ROW_H: f64 = 26.0;
+const BAR_H: f64 = 16.0;
+const TOP: f64 = 6.0;
+const AXIS_H: f64 = 22.0;
+const LABEL_CHARS: usize = 24;
+
+/// A horizontal bar chart with a table view.
+#[component]
+pub fn BarChart(
+    /// The `data-testid` of the `<svg>`.
+    test_id: &'static str,
+    /// The title (caption and `<title>`).
+    #[prop(into)]
+    title: String,
+    /// The rows, in the order to draw them.
+    #[prop(into)]
+    bars: Signal<Vec<Bar>>,
+    /// What the values are.
+    unit: Unit,
+    /// The value column's header in the table view (`Cost (USD)`).
+    value_header: &'static str,
+) -> impl IntoView {
+    let show_table = RwSignal::new(false);
+    let readout = RwSignal::new(None::<String>);
+    let title_text = title.clone();
+    let aria = {
+        let title = title.clone();
+        move || {
+            let bars = bars.get();
+            let unknown = bars.iter().filter(|b| b.value.is_none()).count();
+            let mut s = format!("{title}: {} bar{}", bars.len(), plural(bars.len()));
+            if let Some(top) = bars.iter().filter(|b| b.value.is_some()).max_by(|a, b| {
+                a.value
+                    .unwrap_or_default()
+                    .total_cmp(&b.value.unwrap_or_default())
+            }) {
+                s.push_str(&format!(", the largest {} at {}", top.label, top.text));
+            }
+            if unknown > 0 {
+                s.push_str(&format!(", {unknown} unknown"));
+            }
+            s.push_str(". The table view lists every value.");
+            s
+        }
+    };
+    let height = move || TOP + bars.with(Vec::len).max(1) as f64 * ROW_H + AXIS_H;
+    let axis = Memo::new(move |_| {
+        let largest = bars.with(|b| b.iter().filter_map(|b| b.value).fold(0.0, f64::max));
+        ValueAxis::up_to(largest, 4)
+    });
+    let plot_w = WIDTH - LABEL_W - VALUE_W;
+
+    view! {
+        <ChartFigure title=title show_table=show_table readout=readout>
+            <svg
+                class="chart-svg"
+                role="img"
+                data-testid=test_id
+                viewBox=move || format!("0 0 {WIDTH} {}", height())
+                aria-label=aria
+                hidden=move || show_table.get()
+            >
+                <title>{title_text.clone()}</title>
+                // Grid lines and tick labels along the bottom.
+                <g class="chart-axis">
+                    {move || {
+                        let a = axis.get();
+                        let h = height();
+                        a.ticks()
+                            .into_iter()
+                            .map(|t| {
+                                let x = LABEL_W + a.position(t, plot_w);
+                                view! {
+                                    <line class="chart-gridline" x1=x x2=x y1=TOP y2=h - AXIS_H + 2.0/>
+                                    <text class="chart-tick" x=x y=h - 6.0 text-anchor="middle">
+                                        {tick_label(t, &a, unit)}
+                                    </text>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </g>
+                {move || {
+                    let a = axis.get();
+                    bars.get()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, bar)| {
+                            let y = TOP + i as f64 * ROW_H;
+                            let mut exact = format!("{}: {}", bar.label, bar.text);
+                            if let Some(note) = &bar.note {
+                                exact.push_str(&format!(" ({note})"));
+                            }
+                            let shown = exact.clone();
+                            let focused = exact.clone();
+                            let (class, w) = match bar.value {
+                                Some(v) => (format!("chart-bar-fill {}", color_class(0)), a.position(v, plot_w).max(1.0)),
+                                None => ("chart-unknown".to_string(), 24.0),
+                            };
+                            view! {
+                                <g
+                                    class="chart-bar"
+                                    tabindex="0"
+                                    data-label=bar.label.clone()
+                                    data-value=data_value(bar.value)
+                                    on:mouseenter=move |_| readout.set(Some(shown.clone()))
+                                    on:focus=move |_| readout.set(Some(focused.clone()))
+                                >
+                                    <title>{exact}</title>
+                                    <text class="chart-label" x=LABEL_W - 8.0 y=y + ROW_H / 2.0 + 4.0 text-anchor="end">
+                                        {clip(&bar.label, LABEL_CHARS)}
+                                    </text>
+                                    <rect class=class x=LABEL_W y=y + (ROW_H - BAR_H) / 2.0 width=w height=BAR_H rx="2"/>
+                                    <text class="chart-value" x=LABEL_W + w + 6.0 y=y + ROW_H / 2.0 + 4.0>
+                                        {bar.text.clone()}
+                                    </text>
+                                </g>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </svg>
+            <table class="chart-table" hidden=move || !show_table.get()>
+                <thead>
+                    <tr><th scope="col">""</th><th scope="col" class="num">{value_header}</th><th scope="col">"Note"</th></tr>
+                </thead>
+                <tbody>
+                    {move || {
+                        bars.get()
+                            .into_iter()
+                            .map(|bar| view! {
+                                <tr data-label=bar.label.clone()>
+                                    <th scope="row">{bar.label.clone()}</th>
+                                    <td class="num mono" data-value=data_value(bar.value)>{bar.text.clone()}</td>
+                                    <td class="muted">{bar.note.clone().unwrap_or_default()}</td>
+                                </tr>
+                            })
+                            .collect_view()
+                    }}
+                </tbody>
+            </table>
+        </ChartFigure>
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

@@ -1,0 +1,554 @@
+//! `/costs`: what every stored run spent — totals, spend over time, by agent, by model and by
+//! config, tokens by kind, the cost per correct answer — and everything re-priced at today's
+//! prices beside what was stored.
+//!
+//! Totals, the spend line and the config table come from run records alone, so they show at
+//! once with 10,000 runs. The splits by agent and model need each step's model and cost, which
+//! records do not carry: they are read lazily ([`crate::ui::costs::facts`]) with progress shown,
+//! and kept for the next visit.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::core::cost::{BucketSummary, CostSummary};
+use crate::core::cost_views::{
+    reprice_by_model, split_by_agent_and_model, CostOverview, PricedSum, RepricingOverview,
+    StepCost,
+};
+use crate::core::trajectory::RunRecord;
+use crate::ui::charts::bars::BarChart;
+use crate::ui::charts::line::LineChart;
+use crate::ui::charts::scale::Unit;
+use crate::ui::components::notice::ErrorText;
+use crate::ui::costs::facts::step_costs;
+use crate::ui::costs::overview::{
+    agent_bars, model_bars, price_link, spend_points, unpriced_models,
+};
+use crate::ui::costs::prices::PricingState;
+use crate::ui::run::format::{cost_text, count, tokens_text};
+use crate::ui::run::session::RunSession;
+use crate::ui::run::store::{forget_if_closed, run_store};
+
+/// The spend line gets one point per run up to this many runs, one per day beyond.
+const MAX_POINTS: usize = 400;
+
+/// The per-step split, as it loads.
+#[derive(Debug, Clone, PartialEq)]
+enum Split {
+    /// Reading steps: `done` of `total` runs read.
+    Loading { done: usize, total: usize },
+    /// Read: the facts of every run and their totals by agent and model.
+    Ready {
+        facts: Arc<Vec<Arc<Vec<StepCost>>>>,
+        summary: Arc<CostSummary>,
+    },
+    /// The store failed.
+    Failed(String),
+}
+
+/// The Costs page.
+#[component]
+pub fn CostsPage() -> impl IntoView {
+    let session = expect_context::<RunSession>();
+    let pricing = expect_context::<PricingState>();
+    pricing.ensure_table();
+    let runs = LocalResource::new(move || {
+        let _ = session.runs_changed.get();
+        async move {
+            let store = run_store().await.inspect_err(forget_if_closed)?;
+            store.list_runs().await.inspect_err(forget_if_closed)
+        }
+    });
+    let overview = Memo::new(move |_| match runs.get() {
+        Some(Ok(list)) => Some(CostOverview::of(&list, MAX_POINTS)),
+        _ => None,
+    });
+    let split = RwSignal::new(Split::Loading { done: 0, total: 0 });
+    let stop: StoredValue<Rc<Cell<bool>>, LocalStorage> =
+        StoredValue::new_local(Rc::new(Cell::new(false)));
+    Effect::new(move |_| {
+        let Some(Ok(list)) = runs.get() else {
+            return;
+        };
+        // A newer list (a run finished, one was imported) replaces a read in progress.
+        let flag = Rc::new(Cell::new(false));
+        stop.with_value(|old| old.set(true));
+        stop.set_value(Rc::clone(&flag));
+        spawn_local(load_split(list, split, flag));
+    });
+    on_cleanup(move || stop.with_value(|s| s.set(true)));
+
+    view! {
+        <div class="page-head">
+            <div>
+                <h1>"Costs"</h1>
+                <p class="lede">
+                    "What the runs stored in this browser spent, as recorded when they ran. A "
+                    "call whose price is unknown is counted as unknown, never as $0: give its "
+                    "model a price on Settings, then re-price below."
+                </p>
+            </div>
+        </div>
+        {move || match runs.get() {
+            None => view! { <p class="muted">"Loading runs…"</p> }.into_any(),
+            Some(Err(e)) => view! { <ErrorText message=e.to_string()/> }.into_any(),
+            Some(Ok(list)) if list.is_empty() => view! {
+                <p class="card muted costs-empty" data-testid="costs-empty">
+                    "No runs yet, so nothing spent. Start one on the Run page, or import "
+                    "trajectories on the Runs page."
+                </p>
+            }
+            .into_any(),
+            Some(Ok(_)) => view! { <CostsBody overview=overview split=split/> }.into_any(),
+        }}
+    }
+}
+
+/// Reads the per-step split of `list` into `split`, unless `stop` is set first.
+async fn load_split(list: Vec<RunRecord>, split: RwSignal<Split>, stop: Rc<Cell<bool>>) {
+    let progress = {
+        let stop = Rc::clone(&stop);
+        move |done, total| {
+            if !stop.get() {
+                split.set(Split::Loading { done, total });
+            }
+        }
+    };
+    let result = step_costs(&list, progress, Rc::clone(&stop)).await;
+    if stop.get() {
+        return;
+    }
+    split.set(match result {
+        Ok(Some(facts)) => {
+            let summary = split_by_agent_and_model(facts.iter().flat_map(|f| f.iter())).summary();
+            Split::Ready {
+                facts: Arc::new(facts),
+                summary: Arc::new(summary),
+            }
+        }
+        Ok(None) => return,
+        Err(e) => Split::Failed(format!(
+            "The split by agent and model could not be read: {e}"
+        )),
+    });
+}
+
+#[component]
+fn CostsBody(overview: Memo<Option<CostOverview>>, split: RwSignal<Split>) -> impl IntoView {
+    let summary = Signal::derive(move || match split.get() {
+        Split::Ready { summary, .. } => Some(summary),
+        _ => None,
+    });
+    let points =
+        Signal::derive(move || overview.with(|o| o.as_ref().map(spend_points).unwrap_or_default()));
+    let by_day =
+        Signal::derive(move || overview.with(|o| o.as_ref().is_some_and(|o| o.points_are_days)));
+    let agents = Signal::derive(move || summary.get().map(|s| agent_bars(&s)).unwrap_or_default());
+    let models = Signal::derive(move || summary.get().map(|s| model_bars(&s)).unwrap_or_default());
+    let split_status = move || {
+        match split.get() {
+        Split::Loading { done, total } => Some(
+            view! {
+                <p class="muted costs-progress" role="status" data-testid="costs-split-progress">
+                    {if total == 0 {
+                        "Reading each run's steps for the split by agent and model…".to_string()
+                    } else {
+                        format!("Reading each run's steps for the split by agent and model: {done} of {total} runs…")
+                    }}
+                </p>
+            }
+            .into_any(),
+        ),
+        Split::Failed(message) => Some(view! { <ErrorText message=message/> }.into_any()),
+        Split::Ready { .. } => None,
+    }
+    };
+
+    view! {
+        {move || overview.get().map(|o| view! { <Totals overview=o/> })}
+        {move || summary.get().map(|s| view! { <UnknownModels summary=s/> })}
+        {split_status}
+        <div class="chart-grid chart-grid-wide">
+            <LineChart
+                test_id="chart-cost-over-time"
+                title="Spend over time (USD, cumulative)"
+                points=points
+                unit=Unit::Usd
+                label_header=Signal::derive(move || if by_day.get() { "Day".to_string() } else { "Run".to_string() })
+                value_header="Spent so far (USD)"
+            />
+        </div>
+        <div class="chart-grid">
+            <BarChart
+                test_id="chart-cost-by-agent"
+                title="Cost by agent (USD)"
+                bars=agents
+                unit=Unit::Usd
+                value_header="Cost (USD)"
+            />
+            <BarChart
+                test_id="chart-cost-by-model"
+                title="Cost by model (USD)"
+                bars=models
+                unit=Unit::Usd
+                value_header="Cost (USD)"
+            />
+        </div>
+        {move || summary.get().map(|s| view! { <TokensTable summary=s/> })}
+        {move || overview.get().map(|o| view! { <ConfigTable overview=o/> })}
+        <RepriceAll split=split/>
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// The headline numbers.
+#[component]
+fn Totals(overview: CostOverview) -> impl IntoView {
+    let t = overview.total;
+    let per_correct = overview.per_correct;
+    let spent_note = if t.is_exact() {
+        None
+    } else {
+        Some(format!(
+            "at least: {} run{} partly unpriced, {} of unknown cost",
+            t.partial_runs,
+            plural(t.partial_runs),
+            t.unknown_runs
+        ))
+    };
+    let per_correct_text = per_correct
+        .usd_per_correct()
+        .map_or_else(|| "–".to_string(), |v| cost_text(Some(v)));
+    let per_correct_note = if per_correct.graded.runs == 0 {
+        "no run with a ground truth was scored".to_string()
+    } else {
+        let mut note = format!(
+            "{} correct of {} graded run{}",
+            per_correct.correct_runs,
+            per_correct.graded.runs,
+            plural(per_correct.graded.runs)
+        );
+        if !per_correct.graded.is_exact() {
+            note.push_str("; at least, some costs unknown");
+        }
+        note
+    };
+    let unknown_ids = overview.unknown_run_ids.clone();
+    view! {
+        <section class="costs-totals" aria-label="Totals" data-testid="costs-totals">
+            <div class="card stat">
+                <p class="stat-label">"Spent (USD)"</p>
+                <p class="stat-value mono" data-testid="costs-total" data-value=t.usd().to_string()>{cost_text(Some(t.usd()))}</p>
+                {spent_note.map(|n| view! { <p class="stat-note muted">{n}</p> })}
+            </div>
+            <div class="card stat">
+                <p class="stat-label">"Runs"</p>
+                <p class="stat-value" data-testid="costs-runs">{count(t.runs)}</p>
+                <p class="stat-note muted">{format!("{} steps", count(t.steps))}</p>
+            </div>
+            <div class="card stat">
+                <p class="stat-label">"Runs of unknown cost"</p>
+                <p class="stat-value" data-testid="costs-unknown-runs">{count(t.unknown_runs)}</p>
+                <p class="stat-note muted">
+                    {if t.unknown_runs == 0 { "every run has a known cost".to_string() } else { "counted as unknown, not $0".to_string() }}
+                </p>
+            </div>
+            <div class="card stat">
+                <p class="stat-label">"Per correct answer (USD)"</p>
+                <p class="stat-value mono" data-testid="costs-per-correct">{per_correct_text}</p>
+                <p class="stat-note muted">{per_correct_note}</p>
+            </div>
+            <div class="card stat stat-wide">
+                <p class="stat-label">"Tokens"</p>
+                <p class="stat-value" data-testid="costs-tokens">{count(t.usage.total_tokens)}</p>
+                <p class="stat-note muted">{tokens_text(&t.usage)}
+                    {(t.usage.cache_write_tokens > 0).then(|| format!(", {} written to cache", count(t.usage.cache_write_tokens)))}
+                </p>
+            </div>
+        </section>
+        {(!unknown_ids.is_empty()).then(|| {
+            let shown: Vec<String> = unknown_ids.iter().take(10).cloned().collect();
+            let more = unknown_ids.len().saturating_sub(shown.len());
+            view! {
+                <details class="card costs-unknown-runs">
+                    <summary>{format!("Runs of unknown cost ({})", unknown_ids.len())}</summary>
+                    <ul class="run-links">
+                        {shown.into_iter().map(|id| view! {
+                            <li><a class="mono" href=format!("/runs/{id}") data-testid="costs-unknown-run">{id.clone()}</a></li>
+                        }).collect_view()}
+                    </ul>
+                    {(more > 0).then(|| view! { <p class="muted">{format!("and {more} more (filter the Runs page by cost)")}</p> })}
+                </details>
+            }
+        })}
+    }
+}
+
+/// Models no price covers, each with a link to price it.
+#[component]
+fn UnknownModels(summary: Arc<CostSummary>) -> impl IntoView {
+    let models = unpriced_models(&summary);
+    (!models.is_empty()).then(|| {
+        view! {
+            <section class="card costs-unknown" aria-labelledby="unknown-title" data-testid="costs-unknown-models">
+                <h2 class="card-title" id="unknown-title">"Calls of unknown price"</h2>
+                <p class="muted">
+                    "These models are not in the price table and have no price of yours, so "
+                    "their calls are counted as unknown, not $0. Add a price, then re-price below."
+                </p>
+                <ul class="unknown-list">
+                    {models
+                        .into_iter()
+                        .map(|(model, calls)| view! {
+                            <li data-testid="costs-unknown-model" data-model=model.clone()>
+                                <code>{model.clone()}</code>
+                                {format!(" — {calls} call{} ", plural(calls))}
+                                <a href=price_link(&model)>"Add a price in Settings"</a>
+                            </li>
+                        })
+                        .collect_view()}
+                </ul>
+            </section>
+        }
+    })
+}
+
+fn bucket_cost(b: &BucketSummary) -> String {
+    if b.unpriced_calls == 0 {
+        cost_text(Some(b.cost_usd))
+    } else if b.cost_usd == 0.0 {
+        cost_text(None)
+    } else {
+        format!("≥ {}", cost_text(Some(b.cost_usd)))
+    }
+}
+
+/// Tokens by kind and cost, by agent and by model.
+#[component]
+fn TokensTable(summary: Arc<CostSummary>) -> impl IntoView {
+    let rows = |title: &'static str, map: &std::collections::BTreeMap<String, BucketSummary>| {
+        let body = map
+            .iter()
+            .map(|(name, b)| {
+                let u = b.usage;
+                view! {
+                    <tr data-label=name.clone()>
+                        <th scope="row" class="mono">{name.clone()}</th>
+                        <td class="num">{count(b.calls)}</td>
+                        <td class="num">{count(u.input_tokens)}</td>
+                        <td class="num">{count(u.cache_read_tokens)}</td>
+                        <td class="num">{count(u.cache_write_tokens)}</td>
+                        <td class="num">{count(u.output_tokens)}</td>
+                        <td class="num">{count(u.reasoning_tokens)}</td>
+                        <td class="num mono">{bucket_cost(b)}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <tbody>
+                <tr class="costs-table-group"><th scope="rowgroup" colspan="8">{title}</th></tr>
+                {body}
+            </tbody>
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="tokens-title">
+            <h2 class="card-title" id="tokens-title">"Tokens and cost by agent and model"</h2>
+            <p class="muted">"Input counts cached tokens; output counts reasoning tokens."</p>
+            <div class="table-wrap">
+                <table class="costs-table" data-testid="costs-tokens-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">""</th>
+                            <th scope="col" class="num">"Calls"</th>
+                            <th scope="col" class="num">"Input"</th>
+                            <th scope="col" class="num">"Cached"</th>
+                            <th scope="col" class="num">"Cache write"</th>
+                            <th scope="col" class="num">"Output"</th>
+                            <th scope="col" class="num">"Reasoning"</th>
+                            <th scope="col" class="num">"Cost (USD)"</th>
+                        </tr>
+                    </thead>
+                    {rows("By agent", &summary.by_agent)}
+                    {rows("By model", &summary.by_model)}
+                </table>
+            </div>
+        </section>
+    }
+}
+
+/// Spend, runs and accuracy by config hash.
+#[component]
+fn ConfigTable(overview: CostOverview) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="configs-title">
+            <h2 class="card-title" id="configs-title">"By config"</h2>
+            <div class="table-wrap">
+                <table class="costs-table" data-testid="costs-by-config">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Config hash"</th>
+                            <th scope="col" class="num">"Runs"</th>
+                            <th scope="col" class="num">"Spent (USD)"</th>
+                            <th scope="col" class="num">"Per run (USD)"</th>
+                            <th scope="col" class="num">"Unknown cost"</th>
+                            <th scope="col" class="num">"Correct"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {overview
+                            .by_config
+                            .into_iter()
+                            .map(|c| {
+                                let s = c.spend;
+                                let known = s.runs - s.unknown_runs;
+                                let per_run = (known > 0).then(|| s.usd() / known as f64);
+                                let spent = if s.is_exact() { cost_text(Some(s.usd())) } else { format!("≥ {}", cost_text(Some(s.usd()))) };
+                                view! {
+                                    <tr data-testid="costs-config-row" data-hash=c.config_hash.clone() data-value=s.usd().to_string()>
+                                        <th scope="row"><code>{c.config_hash.clone()}</code></th>
+                                        <td class="num">{count(s.runs)}</td>
+                                        <td class="num mono">{spent}</td>
+                                        <td class="num mono">{cost_text(per_run)}</td>
+                                        <td class="num">{count(s.unknown_runs)}</td>
+                                        <td class="num">
+                                            {if c.graded_runs == 0 { "–".to_string() } else { format!("{} of {}", c.correct_runs, c.graded_runs) }}
+                                        </td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+fn sum_text(sum: &PricedSum) -> String {
+    match sum.unpriced_steps {
+        0 => cost_text(Some(sum.usd())),
+        n if sum.usd() == 0.0 => format!("unknown ({n} step{})", plural(n)),
+        n => format!("≥ {} ({n} unpriced)", cost_text(Some(sum.usd()))),
+    }
+}
+
+/// Every stored step priced again with today's prices, by model, beside the stored figures.
+#[component]
+fn RepriceAll(split: RwSignal<Split>) -> impl IntoView {
+    let pricing = expect_context::<PricingState>();
+    let pricer = pricing.pricer();
+    let open = RwSignal::new(false);
+    let result = Signal::derive_local(move || {
+        if !open.get() {
+            return None;
+        }
+        let Split::Ready { facts, .. } = split.get() else {
+            return Some(Err("Waiting for each run's steps…"));
+        };
+        let Some(pricer) = pricer.get() else {
+            return Some(Err("Loading the price table…"));
+        };
+        Some(Ok(reprice_by_model(
+            facts.iter().flat_map(|f| f.iter()),
+            &pricer,
+        )))
+    });
+    view! {
+        <section class="card reprice" aria-labelledby="reprice-title">
+            <header class="card-head">
+                <div>
+                    <h2 class="card-title" id="reprice-title">"Re-price"</h2>
+                    <p class="card-sub">
+                        "Every stored step's usage priced with the prices in use now (your "
+                        "prices, local models, the price table on Settings), beside the cost "
+                        "stored when it ran. Stored costs are not changed."
+                    </p>
+                </div>
+                <button
+                    type="button"
+                    class="btn btn-sm"
+                    data-testid="reprice-all"
+                    aria-expanded=move || if open.get() { "true" } else { "false" }
+                    on:click=move |_| open.update(|o| *o = !*o)
+                >
+                    {move || if open.get() { "Hide" } else { "Re-price all runs" }}
+                </button>
+            </header>
+            {move || match result.get() {
+                None => None,
+                Some(Err(waiting)) => Some(view! { <p class="muted" role="status">{waiting}</p> }.into_any()),
+                Some(Ok(r)) => Some(view! { <RepricingTable repricing=r/> }.into_any()),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn RepricingTable(repricing: RepricingOverview) -> impl IntoView {
+    view! {
+        <dl class="reprice-totals">
+            <div>
+                <dt>"Stored"</dt>
+                <dd class="mono" data-testid="reprice-stored-total" data-value=repricing.stored.usd().to_string()>
+                    {sum_text(&repricing.stored)}
+                </dd>
+            </div>
+            <div>
+                <dt>"At today's prices"</dt>
+                <dd class="mono" data-testid="reprice-new-total" data-value=repricing.repriced.usd().to_string()>
+                    {sum_text(&repricing.repriced)}
+                </dd>
+            </div>
+            <div>
+                <dt>"Steps priced differently"</dt>
+                <dd data-testid="reprice-changed">{count(repricing.changed_steps)}</dd>
+            </div>
+        </dl>
+        <div class="table-wrap">
+            <table class="costs-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Model"</th>
+                        <th scope="col" class="num">"Steps"</th>
+                        <th scope="col" class="num">"Stored (USD)"</th>
+                        <th scope="col" class="num">"Today (USD)"</th>
+                        <th scope="col">"Price from"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {repricing
+                        .by_model
+                        .into_iter()
+                        .map(|m| view! {
+                            <tr
+                                data-testid="reprice-model-row"
+                                data-model=m.model.clone()
+                                data-stored=m.stored.usd().to_string()
+                                data-new=m.repriced.usd().to_string()
+                            >
+                                <th scope="row" class="mono">{m.model.clone()}</th>
+                                <td class="num">{count(m.steps)}</td>
+                                <td class="num mono">{sum_text(&m.stored)}</td>
+                                <td class="num mono">{sum_text(&m.repriced)}</td>
+                                <td class="muted">{m.source.map_or_else(|| "no price known".to_string(), |s| s.to_string())}</td>
+                            </tr>
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
