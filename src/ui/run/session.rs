@@ -10,27 +10,26 @@
 //! in that same transaction); the final status is written when the loop returns. A closed tab
 //! leaves the record `running`, which the next load turns into `interrupted`.
 
-use std::rc::Rc;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::core::budget::InvalidLimit;
 use crate::core::cancel::CancelToken;
 use crate::core::clock::Clock;
 use crate::core::config::{Mode, PipelineConfig};
 use crate::core::llm::client::{ClientOptions, LlmClient};
 use crate::core::llm::retry::RetryPolicy;
+use crate::core::llm::Usage;
 use crate::core::pipeline::{
-    Pipeline, PipelineEvent, ResumeError, RunInput, RunOutcome, SinkError, StepPricer,
-    TrajectorySink,
+    Pipeline, PipelineEvent, ResumeError, RunInput, RunOutcome, SinkError, TrajectorySink,
 };
 use crate::core::providers::ProviderRegistry;
-use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
+use crate::core::trajectory::{RunRecord, RunStatus, StepTotals, TrajectoryEntry};
 use crate::web::clock::BrowserClock;
 use crate::web::http::BrowserTransport;
 use crate::web::idb::{StoreError, TrajectoryStore};
 
-use super::pricing::step_pricer;
+use super::pricing::{run_pricing, RunPricing};
 use super::step::{apply_event, stop_running, StepView};
 use super::store::{forget_if_closed, run_store};
 use super::summary::SummaryView;
@@ -59,6 +58,9 @@ pub enum RunStartError {
     /// The store failed.
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// The config's run budget cannot be used.
+    #[error("{0}; fix the run budget on the Configure page")]
+    Budget(#[from] InvalidLimit),
     /// The run is not stored (deleted in another tab?).
     #[error("run {run_id} is not stored (it may have been deleted in another tab)")]
     NotFound {
@@ -216,6 +218,13 @@ impl RunSession {
         let token = self.begin(Vec::new());
         let session = *self;
         spawn_local(async move {
+            let pricing = match run_pricing(&config, 0.0).await {
+                Ok(pricing) => pricing,
+                Err(e) => {
+                    session.fail_to_start(RunStartError::Budget(e).to_string());
+                    return;
+                }
+            };
             let clock = BrowserClock::new();
             let hash = config.config_hash();
             let created = async {
@@ -252,6 +261,7 @@ impl RunSession {
             let outcome = drive(
                 session,
                 &store,
+                &pricing,
                 &config,
                 &request.registry,
                 token,
@@ -259,7 +269,15 @@ impl RunSession {
                 None,
             )
             .await;
-            session.finish(&store, record, outcome).await;
+            match outcome {
+                Ok(outcome) => {
+                    session
+                        .finish(&store, record, outcome, Uncommitted::default())
+                        .await
+                }
+                // A fresh run has no committed steps to disagree with.
+                Err(error) => session.fail_to_start(error.to_string()),
+            }
         });
         Ok(())
     }
@@ -288,6 +306,15 @@ impl RunSession {
                 }
             };
             let previous = (record.status, record.message.clone());
+            let carried = uncommitted_spend(&record, &entries);
+            let spent = record.cost_usd.unwrap_or(0.0);
+            let pricing = match run_pricing(&config, spent).await {
+                Ok(pricing) => pricing,
+                Err(e) => {
+                    session.fail_to_start(RunStartError::Budget(e).to_string());
+                    return;
+                }
+            };
             session
                 .steps
                 .set(entries.iter().cloned().map(StepView::committed).collect());
@@ -316,6 +343,7 @@ impl RunSession {
             let outcome = drive(
                 session,
                 &store,
+                &pricing,
                 &config,
                 &registry,
                 token,
@@ -324,7 +352,7 @@ impl RunSession {
             )
             .await;
             match outcome {
-                Ok(outcome) => session.finish(&store, record, Ok(outcome)).await,
+                Ok(outcome) => session.finish(&store, record, outcome, carried).await,
                 Err(error) => {
                     // Nothing was called: put the run back as it was.
                     let restored = store
@@ -374,24 +402,23 @@ impl RunSession {
         self.error.set(Some(message));
     }
 
-    /// Writes the final status and shows the summary.
+    /// Writes the final status and shows the summary. `carried` is spend the record counted
+    /// before this session beyond its committed steps (see [`uncommitted_spend`]).
     async fn finish(
         &self,
         store: &TrajectoryStore,
         mut record: RunRecord,
-        outcome: Result<RunOutcome, ResumeError>,
+        outcome: RunOutcome,
+        carried: Uncommitted,
     ) {
-        let Ok(outcome) = outcome else {
-            // Only `resume` can fail before any call, and it handles that itself.
-            return;
-        };
         let now = BrowserClock::new().now_ms();
         outcome.summary.apply_to(&mut record, now);
-        let has_truth = record.ground_truth.is_some();
+        carried.add_to(&mut record);
         let saved = store.put_run(&record).await;
         self.steps.update(|steps| stop_running(steps));
-        self.summary
-            .set(Some(SummaryView::of_summary(&outcome.summary, has_truth)));
+        let mut summary = SummaryView::of_record(&record);
+        summary.extracted_answer = outcome.summary.extracted_answer.clone();
+        self.summary.set(Some(summary));
         self.record.set(Some(record));
         if let Err(e) = saved {
             forget_if_closed(&e);
@@ -409,6 +436,48 @@ impl Default for RunSession {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Spend a stored record counts beyond its committed steps: calls cut off by a cancel in an
+/// earlier session (their usage was billed, but no step holds it). A resumed run keeps it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Uncommitted {
+    /// Tokens of those calls.
+    pub usage: Usage,
+    /// Their cost, when priced.
+    pub cost_usd: Option<f64>,
+}
+
+impl Uncommitted {
+    /// Adds this spend to `record`'s totals.
+    pub fn add_to(&self, record: &mut RunRecord) {
+        record.usage.add(&self.usage);
+        if let Some(cost) = self.cost_usd {
+            *record.cost_usd.get_or_insert(0.0) += cost;
+        }
+    }
+}
+
+/// What `record` counts beyond the sum of `committed` (never negative).
+pub fn uncommitted_spend(record: &RunRecord, committed: &[TrajectoryEntry]) -> Uncommitted {
+    let steps = StepTotals::of(committed);
+    let (r, s) = (record.usage, steps.usage);
+    let input_tokens = r.input_tokens.saturating_sub(s.input_tokens);
+    let output_tokens = r.output_tokens.saturating_sub(s.output_tokens);
+    let usage = Usage {
+        input_tokens,
+        output_tokens,
+        total_tokens: input_tokens + output_tokens,
+        cache_read_tokens: r.cache_read_tokens.saturating_sub(s.cache_read_tokens),
+        cache_write_tokens: r.cache_write_tokens.saturating_sub(s.cache_write_tokens),
+        reasoning_tokens: r.reasoning_tokens.saturating_sub(s.reasoning_tokens),
+    };
+    // Sums of the same prices in another order can differ in the last bits.
+    let cost_usd = record
+        .cost_usd
+        .map(|total| total - steps.cost_usd.unwrap_or(0.0))
+        .filter(|extra| *extra > 1e-12);
+    Uncommitted { usage, cost_usd }
 }
 
 /// Reads what resuming `run_id` needs: the store, the record, the config to run it with, and
@@ -458,7 +527,7 @@ async fn prepare_resume(
 }
 
 /// The client options a config asks for.
-fn client_options(config: &PipelineConfig) -> ClientOptions {
+pub(crate) fn client_options(config: &PipelineConfig) -> ClientOptions {
     ClientOptions {
         max_reasks: config.max_reasks,
         retry: RetryPolicy {
@@ -493,9 +562,11 @@ impl TrajectorySink for StoreSink<'_> {
 }
 
 /// Runs (or resumes, given committed `entries`) the loop, feeding the session's transcript.
+#[allow(clippy::too_many_arguments)]
 async fn drive(
     session: RunSession,
     store: &TrajectoryStore,
+    pricing: &RunPricing,
     config: &PipelineConfig,
     registry: &ProviderRegistry,
     token: CancelToken,
@@ -510,16 +581,110 @@ async fn drive(
         client_options(config),
     );
     let sink = StoreSink { store, session };
-    let pricer: Rc<dyn StepPricer> = step_pricer().await;
     let listener = move |event: &PipelineEvent| {
         session.steps.update(|steps| apply_event(steps, event));
     };
     let pipeline = Pipeline::new(config, &llm, &clock, &sink)
-        .with_pricer(pricer.as_ref())
+        .with_pricer(pricing.pricer.as_ref())
+        .with_gate(&pricing.gate)
         .with_listener(&listener)
         .with_cancel(token);
     match entries {
         None => Ok(pipeline.run(input).await),
         Some(entries) => pipeline.resume(input, entries).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn record(usage: Usage, cost_usd: Option<f64>) -> RunRecord {
+        let mut r = RunRecord::start(
+            "run_x",
+            &PipelineConfig::default(),
+            "0badf00d",
+            "p",
+            None,
+            0.0,
+        );
+        r.usage = usage;
+        r.cost_usd = cost_usd;
+        r
+    }
+
+    fn step(input: u64, output: u64, cost: f64) -> TrajectoryEntry {
+        serde_json::from_value(serde_json::json!({
+            "timestamp": "t", "run_id": "run_x", "step_id": 1, "agent": "solver",
+            "action": "generate", "input": {}, "output": {"solution": "4"},
+            "metadata": {"cost_usd": cost, "usage": {
+                "input_tokens": input, "output_tokens": output, "total_tokens": input + output}}
+        }))
+        .unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    fn spend_beyond_the_steps_is_carried_into_a_resumed_run() {
+        // The record counts a cancelled call (40 in, 10 out, $0.25) on top of its one step.
+        let usage = Usage {
+            input_tokens: 140,
+            output_tokens: 30,
+            total_tokens: 170,
+            ..Usage::default()
+        };
+        let r = record(usage, Some(1.25));
+        let carried = uncommitted_spend(&r, &[step(100, 20, 1.0)]);
+        assert_eq!(carried.usage.input_tokens, 40);
+        assert_eq!(carried.usage.output_tokens, 10);
+        assert_eq!(carried.usage.total_tokens, 50);
+        assert_eq!(carried.cost_usd, Some(0.25));
+
+        let mut finished = record(
+            Usage {
+                input_tokens: 300,
+                output_tokens: 60,
+                total_tokens: 360,
+                ..Usage::default()
+            },
+            Some(2.0),
+        );
+        carried.add_to(&mut finished);
+        assert_eq!(finished.usage.total_tokens, 410);
+        assert_eq!(finished.cost_usd, Some(2.25));
+    }
+
+    #[wasm_bindgen_test]
+    fn a_record_that_matches_its_steps_carries_nothing() {
+        let usage = Usage {
+            input_tokens: 100,
+            output_tokens: 20,
+            total_tokens: 120,
+            ..Usage::default()
+        };
+        let carried = uncommitted_spend(&record(usage, Some(1.0)), &[step(100, 20, 1.0)]);
+        assert_eq!(carried, Uncommitted::default());
+        // An interrupted run's record never counts less than its steps; if it did, nothing
+        // negative is carried.
+        let carried = uncommitted_spend(&record(Usage::default(), None), &[step(100, 20, 1.0)]);
+        assert_eq!(carried, Uncommitted::default());
+    }
+
+    #[wasm_bindgen_test]
+    fn client_options_follow_the_config() {
+        let config = PipelineConfig {
+            max_reasks: 4,
+            max_attempts: 0,
+            request_timeout_secs: 90,
+            ..PipelineConfig::default()
+        };
+        let options = client_options(&config);
+        assert_eq!(options.max_reasks, 4);
+        assert_eq!(options.retry.max_attempts, 1, "at least the first attempt");
+        assert_eq!(options.request_timeout_ms, 90_000);
+        assert_eq!(
+            options.retry.min_backoff_ms,
+            RetryPolicy::default().min_backoff_ms
+        );
     }
 }
