@@ -237,6 +237,41 @@ test('a run budget too small for the next call stops the run as budget_exceeded'
   await expect(page.getByTestId('run-cost')).toHaveText('unknown');
 });
 
+test('the run goes on while other pages are open, and its row follows it', async ({ page, request }) => {
+  await script(request, [{ agent: 'verifier', times: 1, latency_ms: 2500 }]);
+  await openApp(page, '/run');
+  await startRun(page, 'What is 9 - 3? ANSWER=6', '6');
+  await expect(page.locator('[data-testid="step"][data-status="running"]')).toHaveAttribute('data-agent', 'verifier');
+  const runId = (await page.getByTestId('run-id').textContent()).trim();
+  await page.getByTestId('nav-runs').click();
+  const row = page.locator(`[data-testid="run-row"][data-run-id="${runId}"]`);
+  await expect(row.locator('[data-col="status"]')).toHaveText('running');
+  await expect(row.locator('[data-col="status"]')).toHaveText('completed', { timeout: 20_000 });
+  await page.getByTestId('nav-run').click();
+  await expect(page.getByTestId('run-status')).toHaveText('completed');
+  await expect(page.getByTestId('step')).toHaveCount(3);
+  // The form kept what was typed.
+  await expect(page.getByTestId('problem-input')).toHaveValue('What is 9 - 3? ANSWER=6');
+});
+
+test('a storage failure stops the run with a message that says what happened', async ({ page, request }) => {
+  await script(request, [{ agent: 'verifier', times: 1, latency_ms: 1500 }]);
+  await openApp(page, '/run');
+  await startRun(page, 'What is 1 + 1? ANSWER=2');
+  await expect(page.locator('[data-testid="step"][data-status="running"]')).toHaveAttribute('data-agent', 'verifier');
+  // Another tab deleting the database closes this page's connection under the running loop.
+  await page.evaluate(() => new Promise((resolve) => {
+    const request = indexedDB.deleteDatabase('trialogue');
+    request.onsuccess = request.onerror = request.onblocked = () => resolve();
+  }));
+  await expect(page.getByTestId('run-status')).toHaveText('failed', { timeout: 20_000 });
+  await expect(page.getByTestId('error').filter({ hasText: 'storage failed: step 2 (verifier) could not be saved' })).toBeVisible();
+  // No further call was made after the step that could not be saved.
+  const log = await (await request.get(`${MOCK}/__mock/requests`)).json();
+  expect(log.requests.map((r) => r.agent)).toEqual(['solver', 'verifier']);
+  await expect(page.getByTestId('run-start')).toBeEnabled();
+});
+
 test('a provider error becomes an error step with a readable message, and the loop goes on', async ({ page, request }) => {
   await script(request, [{ agent: 'solver', times: 1, fault: '401' }]);
   await openApp(page, '/run');

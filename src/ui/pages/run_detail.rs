@@ -89,10 +89,12 @@ fn LiveView() -> impl IntoView {
         })
     });
     view! {
-        {move || session.error.get().map(|message| view! { <ErrorText message=message/> })}
-        {move || record.get().map(|r| view! { <RunHead record=r/> })}
-        {move || summary.get().map(|s| view! { <SummaryPanel summary=s/> })}
-        <Transcript steps=session.steps/>
+        <div class="run-layout">
+            {move || session.error.get().map(|message| view! { <ErrorText message=message/> })}
+            {move || record.get().map(|r| view! { <RunHead record=r/> })}
+            {move || summary.get().map(|s| view! { <SummaryPanel summary=s/> })}
+            <Transcript steps=session.steps/>
+        </div>
     }
 }
 
@@ -106,10 +108,12 @@ fn StoredView(loaded: Loaded) -> impl IntoView {
         .collect();
     let summary = SummaryView::of_record(&loaded.record);
     view! {
-        <RunHead record=loaded.record/>
-        <SummaryPanel summary=summary/>
-        {steps.is_empty().then(|| view! { <p class="muted">"No step of this run was saved."</p> })}
-        <Transcript steps=steps/>
+        <div class="run-layout">
+            <RunHead record=loaded.record/>
+            <SummaryPanel summary=summary/>
+            {steps.is_empty().then(|| view! { <p class="muted">"No step of this run was saved."</p> })}
+            <Transcript steps=steps/>
+        </div>
     }
 }
 

@@ -96,6 +96,7 @@ pub fn StatusBadge(
         <span
             class=move || format!("run-badge run-badge-{}", status.get().as_str())
             data-testid="run-status"
+            role="status"
         >
             {move || status.get().as_str()}
         </span>
