@@ -15,6 +15,8 @@ pub const SAVED_CONFIGS_KEY: &str = "trialogue.saved-configs.v1";
 pub const PROVIDERS_KEY: &str = "trialogue.providers.v1";
 /// API keys by provider id, present only while "Remember keys in this browser" is on.
 pub const KEYS_KEY: &str = "trialogue.keys.v1";
+/// Present (`"off"`) only when the user chose "don't remember": keys are remembered by default.
+pub const FORGET_KEYS_KEY: &str = "trialogue.forget-keys.v1";
 
 /// Why stored data could not be loaded or saved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 
 use crate::core::providers::{ProviderKind, ProviderRegistry, ProviderSettings};
 
-use super::persist::{self, PersistError, KEYS_KEY, PROVIDERS_KEY};
+use super::persist::{self, PersistError, FORGET_KEYS_KEY, KEYS_KEY, PROVIDERS_KEY};
 
 /// A custom provider the user asks to add could not be added.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,7 +86,11 @@ impl ProviderState {
                 }
                 true
             }
-            Ok(None) => false,
+            // Nothing stored: remembered by default, unless the user said "don't remember".
+            Ok(None) => !matches!(
+                persist::load_json::<String>("key preference", FORGET_KEYS_KEY),
+                Ok(Some(_))
+            ),
             Err(e) => {
                 problems.push(e);
                 true
@@ -189,10 +193,17 @@ impl ProviderState {
     /// (stored keys deleted at once; keys stay in memory for this tab).
     pub fn set_remember_keys(&self, on: bool) {
         self.set_remember_keys.set(on);
-        if !on {
-            if let Err(e) = persist::remove(KEYS_KEY) {
-                self.report(e);
-            }
+        let result = if on {
+            persist::remove(FORGET_KEYS_KEY).and_then(|()| {
+                let keys = self.registry.with_untracked(keys_of);
+                persist::save_json("API keys", KEYS_KEY, &keys)
+            })
+        } else {
+            persist::remove(KEYS_KEY)
+                .and_then(|()| persist::save_json("key preference", FORGET_KEYS_KEY, &"off"))
+        };
+        if let Err(e) = result {
+            self.report(e);
         }
     }
 

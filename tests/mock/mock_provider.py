@@ -1349,7 +1349,8 @@ class Handler(BaseHTTPRequestHandler):
             text = json.dumps(body_obj, ensure_ascii=False)
             finish(200, text[: len(text) // 2].encode("utf-8"))
             return
-        finish(200, body_obj)
+        # Real providers report their remaining quota on every reply (OpenAI's x-ratelimit-*).
+        finish(200, body_obj, {"x-ratelimit-remaining-requests": "499"})
 
     def _compose(self, chat: Chat, agent: str, rule: dict | None, kind: str | None) -> tuple[Reply, str]:
         """The model's reply and the text its completion tokens are counted from."""

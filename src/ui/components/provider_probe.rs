@@ -91,9 +91,19 @@ pub fn summarize(report: &ProbeReport) -> ProbeSummary {
     let mut details = Vec::new();
     if let Some(usage) = &report.usage {
         details.push(format!(
-            "The test used {} input and {} output tokens.",
-            usage.input_tokens, usage.output_tokens
+            "Usage comes back: the test used {} input tokens ({} read from cache, {} written to it) \
+             and {} output tokens ({} of them reasoning).",
+            usage.input_tokens,
+            usage.cache_read_tokens,
+            usage.cache_write_tokens,
+            usage.output_tokens,
+            usage.reasoning_tokens
         ));
+    } else if report.reachable {
+        details.push(
+            "The provider reported no token usage, so costs for this provider will show as unknown."
+                .to_string(),
+        );
     }
     for trial in &report.trials {
         let outcome = if trial.ok { "worked" } else { "failed" };
