@@ -4,11 +4,12 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use super::batch::startup::provide_batch_state;
 use super::components::nav::SiteHeader;
 use super::costs::prices::provide_pricing_state;
+use super::pages::batch::BatchPage;
 use super::pages::configure::ConfigurePage;
 use super::pages::costs::CostsPage;
-use super::pages::later::BatchPage;
 use super::pages::not_found::NotFoundPage;
 use super::pages::run::RunPage;
 use super::pages::run_detail::RunDetailPage;
@@ -22,6 +23,7 @@ use super::state::provide_app_state;
 pub fn App() -> impl IntoView {
     provide_app_state();
     provide_run_state();
+    provide_batch_state();
     provide_pricing_state();
     view! {
         <Router>

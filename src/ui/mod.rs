@@ -1,6 +1,7 @@
 //! The Leptos application: the shell, the pages, their components and the app-wide state.
 
 pub mod app;
+pub mod batch;
 pub mod charts;
 pub mod components;
 pub mod config_draft;

@@ -1,5 +1,6 @@
 //! One module per route.
 
+pub mod batch;
 pub mod configure;
 pub mod costs;
 pub mod later;

@@ -1,0 +1,107 @@
+//! The batch budget: one cap (`batch_budget_usd`) shared by every run of the batch, through one
+//! gate the batch's runner asks before each call.
+//!
+//! When it runs out, the run that hit it stops `budget_exceeded` and the scheduler pauses the
+//! batch (items in flight finish); resuming after raising the budget goes on.
+
+use std::rc::Rc;
+
+use crate::core::budget::{Budget, BudgetGate, CallEstimate, InvalidLimit};
+use crate::core::config::PipelineConfig;
+use crate::core::pricing::Pricer;
+
+/// The gate for `config`'s batch budget, with `already_spent_usd` (the batch's earlier
+/// sessions) counted as spent; every call passes when the config sets no batch budget.
+pub fn batch_gate(
+    pricer: Rc<Pricer>,
+    config: &PipelineConfig,
+    already_spent_usd: f64,
+) -> Result<BudgetGate, InvalidLimit> {
+    let estimate = CallEstimate {
+        max_reasks: config.max_reasks,
+        ..CallEstimate::default()
+    };
+    let mut gate = BudgetGate::new(pricer).with_estimate(estimate);
+    if let Some(limit) = config.batch_budget_usd {
+        let mut budget = Budget::new("batch", limit)?;
+        if already_spent_usd > 0.0 {
+            // Nothing is held yet, so a zero reservation always fits; settling it counts
+            // what the earlier sessions spent.
+            if let Ok(held) = budget.reserve(0.0) {
+                budget.settle(held, already_spent_usd);
+            }
+        }
+        gate = gate.with_budget(budget.shared());
+    }
+    Ok(gate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::llm::AgentCall;
+    use crate::core::pipeline::CallGate;
+    use crate::core::pricing::{PriceOverrides, RateOverride};
+    use crate::core::role::AgentRole;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn call() -> AgentCall {
+        AgentCall {
+            role: AgentRole::Solver,
+            model: "openai/test-model".into(),
+            system_prompt: String::new(),
+            user_prompt: "x".repeat(1000),
+            temperature: 0.0,
+            max_tokens: 1000,
+        }
+    }
+
+    /// $1 per million input and output tokens for `openai/test-model`.
+    fn pricer() -> Rc<Pricer> {
+        let mut overrides = PriceOverrides::new();
+        overrides
+            .insert("openai/test-model", RateOverride::new(1.0, 1.0))
+            .unwrap();
+        Rc::new(Pricer::new(None, overrides))
+    }
+
+    #[wasm_bindgen_test]
+    fn without_a_batch_budget_every_call_passes() {
+        // A run budget is not the batch's business.
+        let config = PipelineConfig {
+            run_budget_usd: Some(0.0),
+            ..PipelineConfig::default()
+        };
+        let gate = batch_gate(pricer(), &config, 100.0).unwrap();
+        assert!(gate.before_call(&call()).is_ok());
+    }
+
+    #[wasm_bindgen_test]
+    fn the_batch_budget_is_shared_and_counts_earlier_sessions() {
+        // The call's worst case, by core's estimate with no re-asks: a 2 000-token prompt
+        // (1 000 bytes + 1 000 overhead) and 1 000 output tokens = 3 000 tokens at $1 per
+        // million = $0.003.
+        let config = PipelineConfig {
+            max_reasks: 0,
+            batch_budget_usd: Some(0.005),
+            ..PipelineConfig::default()
+        };
+        let gate = batch_gate(pricer(), &config, 0.0).unwrap();
+        // One call fits; a second at the same time does not (0.006 > 0.005).
+        assert!(gate.before_call(&call()).is_ok());
+        let refusal = gate.before_call(&call()).unwrap_err();
+        assert!(refusal.to_string().contains("batch budget"), "{refusal}");
+
+        let resumed = batch_gate(pricer(), &config, 0.004).unwrap();
+        assert!(resumed.before_call(&call()).is_err());
+    }
+
+    #[wasm_bindgen_test]
+    fn a_negative_budget_is_refused_before_the_batch() {
+        let config = PipelineConfig {
+            batch_budget_usd: Some(-1.0),
+            ..PipelineConfig::default()
+        };
+        assert!(batch_gate(pricer(), &config, 0.0).is_err());
+    }
+}

@@ -1,0 +1,110 @@
+//! The stored batches: what each ran and where it stands, to open one.
+
+use leptos::prelude::*;
+
+use crate::core::batch::{BatchRecord, ItemStatus};
+use crate::ui::components::notice::ErrorText;
+use crate::ui::run::format::date_text;
+use crate::ui::run::store::{forget_if_closed, run_store};
+
+use super::session::BatchSession;
+
+/// Every stored batch, newest first (`batch-row`, attribute `data-batch-id`).
+#[component]
+pub fn BatchList() -> impl IntoView {
+    let batch = expect_context::<BatchSession>();
+    let batches = LocalResource::new(move || {
+        let _ = batch.batches_changed.get();
+        async move {
+            let store = run_store().await.inspect_err(forget_if_closed)?;
+            store.list_batches().await.inspect_err(forget_if_closed)
+        }
+    });
+    view! {
+        <section class="card batch-list" aria-labelledby="batch-list-title">
+            <h2 id="batch-list-title">"Batches"</h2>
+            {move || match batches.get() {
+                None => view! { <p class="muted">"Loading batches…"</p> }.into_any(),
+                Some(Err(e)) => view! { <ErrorText message=e.to_string()/> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! {
+                    <p class="muted">"No batch yet."</p>
+                }.into_any(),
+                Some(Ok(list)) => view! {
+                    <div class="table-wrap">
+                        <table class="batch-table">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Name"</th><th scope="col">"Dataset"</th>
+                                    <th scope="col">"Modes"</th><th scope="col">"Started"</th>
+                                    <th scope="col">"Status"</th><th scope="col">"Done"</th>
+                                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {list.into_iter().map(|r| view! { <BatchRow record=r/> }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// One stored batch.
+#[component]
+fn BatchRow(record: BatchRecord) -> impl IntoView {
+    let batch = expect_context::<BatchSession>();
+    let id = record.spec.batch_id.clone();
+    let shown = {
+        let id = id.clone();
+        move || batch.batch_id().as_deref() == Some(id.as_str())
+    };
+    let finished = record.items.iter().filter(|i| i.is_finished()).count();
+    let failed = record
+        .items
+        .iter()
+        .filter(|i| i.status == ItemStatus::Failed)
+        .count();
+    let status = record.status.as_str();
+    let modes = format!("{:?}", record.spec.modes).to_lowercase();
+    let summary = format!(
+        "{finished} of {}{}",
+        record.items.len(),
+        if failed > 0 {
+            format!(" ({failed} failed)")
+        } else {
+            String::new()
+        }
+    );
+    let open_record = record.clone();
+    let shown_for_class = shown.clone();
+    view! {
+        <tr
+            data-testid="batch-row"
+            data-batch-id=id.clone()
+            class=move || if shown_for_class() { "is-shown" } else { "" }
+        >
+            <td>
+                <div>{record.spec.name.clone()}</div>
+                <div class="mono muted">{id.clone()}</div>
+            </td>
+            <td>{record.spec.dataset_name.clone()}</td>
+            <td>{modes}</td>
+            <td>{date_text(record.spec.created_ms)}</td>
+            <td><span class=format!("batch-badge batch-badge-{status}")>{status}</span></td>
+            <td>{summary}</td>
+            <td>
+                <button
+                    type="button"
+                    class="btn btn-sm"
+                    data-testid="batch-open"
+                    disabled=move || batch.busy.get() || shown()
+                    on:click=move |_| batch.show(open_record.clone())
+                >
+                    "Open"
+                </button>
+            </td>
+        </tr>
+    }
+}

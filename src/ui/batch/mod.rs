@@ -1,0 +1,19 @@
+//! Batches in the page: datasets (import, mapping, storage), choosing problems, running many of
+//! them with core's scheduler over the run store, progress, results and exports. One concept
+//! per module; the page itself is [`crate::ui::pages::batch`].
+
+pub mod budget;
+pub mod chart;
+pub mod dataset_panel;
+pub mod draft;
+pub mod export;
+pub mod forecast;
+pub mod format;
+pub mod list;
+pub mod results;
+pub mod results_view;
+pub mod selection;
+pub mod session;
+pub mod start_panel;
+pub mod startup;
+pub mod view;

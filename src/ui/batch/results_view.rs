@@ -1,0 +1,394 @@
+//! The results of the shown batch: accuracy and the other figures per mode, debate against
+//! baseline, the chart, debate dynamics, the disagreements to look at, the items, and the
+//! exports.
+//!
+//! They are read from the store when the batch is opened or stops, and on request while it
+//! runs (reading every run's steps after each item would make a long batch quadratic).
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::core::batch::{BatchRecord, BatchStatus};
+use crate::core::config::Mode;
+use crate::core::stats::{BatchStats, ModeStats};
+use crate::ui::components::notice::ErrorText;
+use crate::ui::run::format::{cost_text, score_text, yes_no};
+
+use super::chart::{AccuracyCostChart, ModePoint};
+use super::export::{download_csv, download_json, download_trajectories};
+use super::format::{count_of, interval_text, rate_text, signed_rate_text};
+use super::results::{load_results, BatchResults, ItemRow};
+use super::session::BatchSession;
+
+/// The results section of the batch card.
+#[component]
+pub fn ResultsView(record: Memo<Option<BatchRecord>>) -> impl IntoView {
+    let batch = expect_context::<BatchSession>();
+    let refresh = RwSignal::new(0u64);
+    let key = Memo::new(move |_| {
+        record.with(|r| r.as_ref().map(|r| (r.spec.batch_id.clone(), r.status)))
+    });
+    let results = LocalResource::new(move || {
+        let _ = key.get();
+        let _ = refresh.get();
+        let current = record.get_untracked();
+        async move {
+            match current {
+                Some(r) => load_results(&r).await.map(|res| Some(Rc::new(res))),
+                None => Ok(None),
+            }
+        }
+    });
+    let running = move || {
+        batch.busy.get()
+            || record.with(|r| r.as_ref().is_some_and(|r| r.status == BatchStatus::Running))
+    };
+    view! {
+        <div class="batch-results">
+            <div class="batch-results-head">
+                <h3>{move || if running() { "Results so far" } else { "Results" }}</h3>
+                <button type="button" class="btn btn-sm" data-testid="batch-refresh-results"
+                    on:click=move |_| refresh.update(|n| *n += 1)>
+                    "Refresh results"
+                </button>
+            </div>
+            {move || match results.get() {
+                None => view! { <p class="muted">"Reading the runs…"</p> }.into_any(),
+                Some(Err(e)) => view! { <ErrorText message=format!("The results could not be read: {e}")/> }.into_any(),
+                Some(Ok(None)) => ().into_any(),
+                Some(Ok(Some(res))) => view! { <Results results=res record=record/> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+/// Everything computed.
+#[component]
+fn Results(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl IntoView {
+    let stats = results.stats.clone();
+    let primary = stats.debate.clone().or_else(|| stats.baseline.clone());
+    let both = stats.debate.is_some() && stats.baseline.is_some();
+    let points: Vec<ModePoint> = [&stats.debate, &stats.baseline]
+        .into_iter()
+        .flatten()
+        .filter_map(|m| {
+            m.accuracy.map(|a| ModePoint {
+                label: m.mode.as_str().to_string(),
+                cost_per_problem: m.cost_per_problem,
+                accuracy: a.rate,
+                low: a.low,
+                high: a.high,
+            })
+        })
+        .collect();
+    view! {
+        {match primary {
+            None => view! {
+                <p class="muted">"No problem has finished yet."</p>
+            }.into_any(),
+            Some(_) => view! {
+                <div class="batch-modes-grid">
+                    {stats.debate.clone().map(|m| view! { <ModeCard stats=m primary=true/> })}
+                    {stats.baseline.clone().map(|m| view! { <ModeCard stats=m primary=stats.debate.is_none()/> })}
+                </div>
+                {both.then(|| view! { <Paired stats=stats.clone()/> })}
+                {(!points.is_empty()).then(|| view! { <AccuracyCostChart points=points.clone()/> })}
+                {stats.debate.is_some().then(|| view! { <Dynamics stats=stats.clone()/> })}
+                <Disagreements stats=stats.clone()/>
+            }.into_any(),
+        }}
+        <Exports results=Rc::clone(&results) record=record/>
+        <Items rows=results.rows.clone()/>
+    }
+}
+
+/// One mode's figures. The primary mode's accuracy carries `batch-accuracy`; with both modes,
+/// baseline's carries `batch-accuracy-baseline`.
+#[component]
+fn ModeCard(stats: ModeStats, primary: bool) -> impl IntoView {
+    let testid = if primary {
+        "batch-accuracy".to_string()
+    } else {
+        format!("batch-accuracy-{}", stats.mode.as_str())
+    };
+    let accuracy = stats.accuracy;
+    let cost_note =
+        (!stats.cost_complete && stats.total_cost_usd.is_some()).then_some(" (at least)");
+    view! {
+        <div class="batch-mode-card" data-mode=stats.mode.as_str()>
+            <h4>{stats.mode.as_str()}</h4>
+            <p class="batch-accuracy-line">
+                "Accuracy "
+                <strong class="mono batch-accuracy" data-testid=testid>{rate_text(accuracy.map(|a| a.rate))}</strong>
+                {accuracy.map(|a| view! {
+                    <span class="muted">
+                        {format!(" 95 % interval {} · {} of {} correct", interval_text(a.low, a.high), a.successes, a.trials)}
+                    </span>
+                })}
+            </p>
+            <dl class="batch-facts">
+                <div><dt>"Runs"</dt><dd>{format!("{} ({} completed)", stats.runs, stats.completed)}</dd></div>
+                <div><dt>"Mean judge score"</dt><dd class="mono">{score_text(stats.mean_judge_score)}</dd></div>
+                {(stats.mode == Mode::Debate).then(|| view! {
+                    <div>
+                        <dt>"Verifier pass rate"</dt>
+                        <dd class="mono">{rate_text(stats.verifier_pass_rate.map(|p| p.rate))}</dd>
+                    </div>
+                })}
+                <div>
+                    <dt>"Mean iterations"</dt>
+                    <dd class="mono">{stats.mean_iterations.map_or("–".to_string(), |m| format!("{m:.2}"))}</dd>
+                </div>
+                <div>
+                    <dt>"Cost per problem (USD)"</dt>
+                    <dd class="mono">{cost_text(stats.cost_per_problem)}{cost_note}</dd>
+                </div>
+                <div>
+                    <dt>"Cost per correct answer (USD)"</dt>
+                    <dd class="mono">{cost_text(stats.cost_per_correct)}{cost_note}</dd>
+                </div>
+                <div>
+                    <dt>"Total (USD)"</dt>
+                    <dd class="mono">{cost_text(stats.total_cost_usd)}{cost_note}</dd>
+                </div>
+            </dl>
+        </div>
+    }
+}
+
+/// Debate against baseline on the problems both answered.
+#[component]
+fn Paired(stats: BatchStats) -> impl IntoView {
+    stats.paired.map(|p| {
+        view! {
+            <div class="batch-paired" data-testid="batch-paired">
+                <h4>"Debate against baseline (same problems)"</h4>
+                <p>
+                    "Difference in accuracy "
+                    <strong class="mono" data-testid="batch-paired-difference">{signed_rate_text(p.difference)}</strong>
+                    <span class="muted">{format!(
+                        " 95 % interval {} over {} (Newcombe's paired score interval)",
+                        interval_text(p.low, p.high),
+                        count_of(p.pairs, "problem", "problems")
+                    )}</span>
+                </p>
+                <table class="batch-table batch-paired-table">
+                    <thead>
+                        <tr><th scope="col"></th><th scope="col">"baseline right"</th><th scope="col">"baseline wrong"</th></tr>
+                    </thead>
+                    <tbody>
+                        <tr><th scope="row">"debate right"</th><td>{p.both_correct}</td><td>{p.debate_only}</td></tr>
+                        <tr><th scope="row">"debate wrong"</th><td>{p.baseline_only}</td><td>{p.neither}</td></tr>
+                    </tbody>
+                </table>
+            </div>
+        }
+    })
+}
+
+/// Pass rate by round, answer flips and circular stops of the completed debates.
+#[component]
+fn Dynamics(stats: BatchStats) -> impl IntoView {
+    let d = stats.dynamics;
+    view! {
+        <div class="batch-dynamics" data-testid="batch-dynamics">
+            <h4>"Debate dynamics"</h4>
+            <p>
+                {format!(
+                    "Over {}: answers changed right → wrong {} time{}, wrong → right {} time{}; {} stopped on circular critiques.",
+                    count_of(d.runs, "completed debate", "completed debates"),
+                    d.right_to_wrong, if d.right_to_wrong == 1 { "" } else { "s" },
+                    d.wrong_to_right, if d.wrong_to_right == 1 { "" } else { "s" },
+                    count_of(d.circular_stops, "run", "runs"),
+                )}
+            </p>
+            {(!d.pass_rate_by_iteration.is_empty()).then(|| view! {
+                <table class="batch-table">
+                    <thead><tr><th scope="col">"Round"</th><th scope="col">"Verdicts"</th><th scope="col">"Passed"</th><th scope="col">"Pass rate"</th></tr></thead>
+                    <tbody>
+                        {d.pass_rate_by_iteration.iter().map(|r| view! {
+                            <tr><td>{r.iteration}</td><td>{r.verdicts}</td><td>{r.passed}</td><td class="mono">{rate_text(Some(r.rate))}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+            {(!d.flip_runs.is_empty()).then(|| view! {
+                <details>
+                    <summary>{format!("Runs whose answer changed ({})", d.flip_runs.len())}</summary>
+                    <ul class="run-links">
+                        {d.flip_runs.iter().map(|f| view! {
+                            <li>
+                                <a class="mono" href=format!("/runs/{}", f.run_id)>{f.problem_id.clone()}</a>
+                                {format!(" right → wrong {}, wrong → right {}", f.right_to_wrong, f.wrong_to_right)}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </details>
+            })}
+        </div>
+    }
+}
+
+/// Completed runs where the answer check, the judge and the verifier disagree.
+#[component]
+fn Disagreements(stats: BatchStats) -> impl IntoView {
+    let list = stats.disagreements;
+    view! {
+        <div class="batch-disagreements">
+            <h4>{format!("Where the checks disagree ({})", list.len())}</h4>
+            {if list.is_empty() {
+                view! { <p class="muted">"The answer check, the judge and the verifier agree on every completed run."</p> }.into_any()
+            } else {
+                view! {
+                    <p class="muted">"Worth a person's look: the ground-truth check, the judge (score ≥ 0.5 counts as correct) and the verifier's last verdict do not all agree."</p>
+                    <div class="table-wrap">
+                        <table class="batch-table">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Problem"</th><th scope="col">"Mode"</th><th scope="col">"Answer correct"</th>
+                                    <th scope="col">"Judge"</th><th scope="col">"Verifier passed"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {list.into_iter().map(|d| view! {
+                                    <tr data-testid="batch-disagreement">
+                                        <td><a class="mono" href=format!("/runs/{}", d.run_id)>{d.problem_id.clone()}</a></td>
+                                        <td>{d.mode.as_str()}</td>
+                                        <td>{yes_no(d.answer_correct)}</td>
+                                        <td class="mono">{score_text(d.judge_score)}</td>
+                                        <td>{yes_no(d.verifier_passed)}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </div>
+    }
+}
+
+/// The downloads.
+#[component]
+fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl IntoView {
+    let message = RwSignal::new(None::<Result<String, String>>);
+    let working = RwSignal::new(false);
+    let batch_id = move || {
+        record.with_untracked(|r| {
+            r.as_ref()
+                .map(|r| r.spec.batch_id.clone())
+                .unwrap_or_default()
+        })
+    };
+    let has_runs = !results.run_ids().is_empty();
+    let for_jsonl = Rc::clone(&results);
+    let jsonl = move |_| {
+        let results = Rc::clone(&for_jsonl);
+        let id = batch_id();
+        working.set(true);
+        message.set(None);
+        spawn_local(async move {
+            let result = download_trajectories(&id, &results).await;
+            working.set(false);
+            message.set(Some(match result {
+                Ok(s) => Ok(format!(
+                    "Exported {} of {}.",
+                    count_of(s.steps as usize, "step", "steps"),
+                    count_of(s.runs as usize, "run", "runs")
+                )),
+                Err(e) => Err(e.to_string()),
+            }));
+        });
+    };
+    let for_csv = Rc::clone(&results);
+    let csv = move |_| {
+        message.set(
+            download_csv(&batch_id(), &for_csv)
+                .err()
+                .map(|e| Err(e.to_string())),
+        );
+    };
+    let for_json = Rc::clone(&results);
+    let json = move |_| {
+        message.set(
+            download_json(&batch_id(), &for_json)
+                .err()
+                .map(|e| Err(e.to_string())),
+        );
+    };
+    view! {
+        <div class="batch-exports">
+            <h4>"Export"</h4>
+            <div class="btn-group">
+                <button type="button" class="btn" data-testid="batch-export-jsonl"
+                    data-steps=results.total_steps().to_string()
+                    disabled=move || working.get() || !has_runs
+                    on:click=jsonl>
+                    "Trajectories (JSONL)"
+                </button>
+                <button type="button" class="btn" data-testid="batch-export-csv" disabled=!has_runs on:click=csv>
+                    "Per-problem summary (CSV)"
+                </button>
+                <button type="button" class="btn" data-testid="batch-export-json" disabled=!has_runs on:click=json>
+                    "Per-problem summary (JSON)"
+                </button>
+            </div>
+            {move || message.get().map(|m| match m {
+                Ok(text) => view! { <p class="msg ok-text" role="status">{text}</p> }.into_any(),
+                Err(text) => view! { <ErrorText message=text/> }.into_any(),
+            })}
+        </div>
+    }
+}
+
+/// Every item with its run.
+#[component]
+fn Items(rows: Vec<ItemRow>) -> impl IntoView {
+    let n = rows.len();
+    view! {
+        <details class="batch-items" open=n <= 200>
+            <summary>{format!("Items ({n})")}</summary>
+            <div class="table-wrap">
+                <table class="batch-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">"#"</th><th scope="col">"Problem"</th><th scope="col">"Mode"</th>
+                            <th scope="col">"Status"</th><th scope="col">"Run"</th><th scope="col">"Steps"</th>
+                            <th scope="col">"Correct"</th><th scope="col">"Judge"</th><th scope="col">"Cost (USD)"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {rows.into_iter().map(|row| {
+                            let status = format!("{:?}", row.status).to_lowercase();
+                            view! {
+                                <tr
+                                    data-testid="batch-item"
+                                    data-index=row.index
+                                    data-problem-id=row.problem_id.clone()
+                                    data-mode=row.mode.as_str()
+                                    data-status=status.clone()
+                                    data-steps=row.steps
+                                    data-correct=yes_no(row.correct)
+                                >
+                                    <td class="muted">{row.index + 1}</td>
+                                    <td class="mono">{row.problem_id.clone()}</td>
+                                    <td>{row.mode.as_str()}</td>
+                                    <td title=row.message.clone().unwrap_or_default()>{status.clone()}</td>
+                                    <td>{row.run_id.clone().map(|id| view! {
+                                        <a class="mono" href=format!("/runs/{id}")>{id.clone()}</a>
+                                    })}</td>
+                                    <td>{row.steps}</td>
+                                    <td>{yes_no(row.correct)}</td>
+                                    <td class="mono">{score_text(row.judge_score)}</td>
+                                    <td class="mono">{cost_text(row.cost_usd)}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </details>
+    }
+}

@@ -1,0 +1,388 @@
+//! The Start card: which problems of the picked dataset (facets, seeded shuffle, limit), the
+//! modes, the concurrency, the cost forecast, and Start or a 5-problem pilot.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+
+use crate::core::batch::BatchModes;
+use crate::core::config::{Mode, PipelineConfig};
+use crate::core::dataset::Problem;
+use crate::ui::components::notice::ErrorText;
+use crate::ui::config_form::ConfigForm;
+use crate::ui::provider_state::ProviderState;
+use crate::ui::run::format::dollars;
+use crate::ui::run::session::RunSession;
+use crate::ui::run::store::{forget_if_closed, run_store};
+use crate::web::idb::StoredDataset;
+
+use super::forecast::{forecast, ForecastOutcome};
+use super::format::{count_of, parse_concurrency};
+use super::selection::{facets, SelectionForm};
+use super::session::{BatchRequest, BatchSession};
+
+/// Problems a pilot runs.
+pub const PILOT_PROBLEMS: usize = 5;
+
+/// The config hash each item of `modes` would run under.
+fn mode_hashes(config: &PipelineConfig, modes: BatchModes) -> Vec<String> {
+    modes
+        .modes()
+        .iter()
+        .map(|mode| {
+            let mut c = config.clone();
+            c.mode = *mode;
+            c.config_hash()
+        })
+        .collect()
+}
+
+/// Selection, modes, concurrency, forecast, Start.
+#[component]
+pub fn StartPanel() -> impl IntoView {
+    let batch = expect_context::<BatchSession>();
+    let dataset = LocalResource::new(move || {
+        let id = batch.picked_dataset.get();
+        async move {
+            let Some(id) = id else { return Ok(None) };
+            let store = run_store().await.inspect_err(forget_if_closed)?;
+            store
+                .get_dataset(&id)
+                .await
+                .inspect_err(forget_if_closed)
+                .map(|d| d.map(Rc::new))
+        }
+    });
+    view! {
+        <section class="card batch-start" aria-labelledby="batch-start-title">
+            <h2 id="batch-start-title">"2. Problems and run"</h2>
+            {move || match dataset.get() {
+                None => view! { <p class="muted">"Loading the dataset…"</p> }.into_any(),
+                Some(Err(e)) => view! { <ErrorText message=e.to_string()/> }.into_any(),
+                Some(Ok(None)) => view! {
+                    <p class="muted">"Pick a saved dataset, or import one."</p>
+                }.into_any(),
+                Some(Ok(Some(d))) => view! { <StartForm dataset=d/> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// The form over one dataset.
+#[component]
+fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
+    let batch = expect_context::<BatchSession>();
+    let runs = expect_context::<RunSession>();
+    let form = expect_context::<ConfigForm>();
+    let providers = expect_context::<ProviderState>();
+    let check = form.check();
+
+    let problems = StoredValue::new(dataset.problems.clone());
+    let facet_list = facets(&dataset.problems);
+    let selection = RwSignal::new(SelectionForm::default());
+    let modes = RwSignal::new(BatchModes::Debate);
+    let concurrency = RwSignal::new("4".to_string());
+    let name = RwSignal::new(String::new());
+    let start_error = RwSignal::new(None::<String>);
+
+    let selected = Memo::new(move |_| {
+        selection
+            .with(|s| s.selection())
+            .map(|sel| problems.with_value(|p| sel.ids(p)))
+    });
+    let parsed_concurrency = Memo::new(move |_| concurrency.with(|c| parse_concurrency(c)));
+    let config_problems = Signal::derive(move || check.with(|c| c.errors.len()));
+    let hashes = Memo::new(move |_| check.with(|c| mode_hashes(&c.config, modes.get())));
+    let count = Signal::derive(move || selected.with(|s| s.as_ref().map_or(0, Vec::len)));
+
+    let forecast_view = LocalResource::new(move || {
+        let hashes = hashes.get();
+        let n = count.get();
+        let _ = runs.runs_changed.get();
+        let _ = batch.batches_changed.get();
+        async move {
+            let store = run_store().await.inspect_err(forget_if_closed)?;
+            let all = store.list_runs().await.inspect_err(forget_if_closed)?;
+            Ok::<_, crate::web::idb::StoreError>(forecast(&all, &hashes, n))
+        }
+    });
+
+    let dataset_id = dataset.summary.dataset_id.clone();
+    let dataset_name = dataset.summary.name.clone();
+    let launch = move |limit: Option<usize>| {
+        let invalid = config_problems.get_untracked();
+        if invalid > 0 {
+            start_error.set(Some(format!(
+                "The configuration has {} on the Configure page; fix it there first.",
+                count_of(invalid, "problem", "problems")
+            )));
+            return;
+        }
+        let ids = match selected.get_untracked() {
+            Ok(ids) => ids,
+            Err(e) => {
+                start_error.set(Some(e.to_string()));
+                return;
+            }
+        };
+        let concurrency = match parsed_concurrency.get_untracked() {
+            Ok(c) => c,
+            Err(e) => {
+                start_error.set(Some(e.to_string()));
+                return;
+            }
+        };
+        let ids: Vec<String> = ids.into_iter().take(limit.unwrap_or(usize::MAX)).collect();
+        let chosen: Vec<Problem> = problems.with_value(|all| {
+            let by_id: HashMap<&str, &Problem> = all.iter().map(|p| (p.id.as_str(), p)).collect();
+            ids.iter()
+                .filter_map(|id| by_id.get(id.as_str()).map(|p| (*p).clone()))
+                .collect()
+        });
+        let typed = name.get_untracked();
+        let name = match (typed.trim(), limit) {
+            ("", Some(_)) => format!("Pilot of {dataset_name}"),
+            ("", None) => format!(
+                "{dataset_name}, {}",
+                count_of(chosen.len(), "problem", "problems")
+            ),
+            (given, _) => given.to_string(),
+        };
+        let request = BatchRequest {
+            name,
+            dataset_id: dataset_id.clone(),
+            dataset_name: dataset_name.clone(),
+            problems: chosen,
+            modes: modes.get_untracked(),
+            concurrency,
+            config: check.with_untracked(|c| c.config.clone()),
+            registry: providers.registry().get_untracked(),
+        };
+        start_error.set(batch.start(request).err().map(|e| e.to_string()));
+    };
+    let launch_pilot = launch.clone();
+
+    let facet_views = facet_list
+        .into_iter()
+        .map(|facet| {
+            let key = facet.key.clone();
+            view! {
+                <fieldset class="batch-facet">
+                    <legend>{facet.key.clone()}</legend>
+                    {facet.values.into_iter().map(|(value, n)| {
+                        let (k1, v1, k2, v2) = (key.clone(), value.clone(), key.clone(), value.clone());
+                        view! {
+                            <label class="batch-facet-value">
+                                <input
+                                    type="checkbox"
+                                    data-testid="batch-facet"
+                                    data-key=key.clone()
+                                    data-value=value.clone()
+                                    prop:checked=move || selection.with(|s| s.is_checked(&k1, &v1))
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        selection.update(|s| s.toggle(&k2, &v2, on));
+                                    }
+                                />
+                                {format!("{value} ({n})")}
+                            </label>
+                        }
+                    }).collect_view()}
+                </fieldset>
+            }
+        })
+        .collect_view();
+
+    view! {
+        <p class="muted">
+            <strong>{dataset.summary.name.clone()}</strong>
+            {format!(" · {}", count_of(dataset.summary.problem_count, "problem", "problems"))}
+        </p>
+        <div class="batch-facets">{facet_views}</div>
+        <div class="field-row">
+            <div class="field">
+                <label for="batch-seed">
+                    "Shuffle seed " <span class="field-hint">"optional; the same seed gives the same order"</span>
+                </label>
+                <input
+                    id="batch-seed"
+                    class="input"
+                    name="batch_seed"
+                    inputmode="numeric"
+                    data-testid="batch-seed"
+                    prop:value=move || selection.with(|s| s.seed.clone())
+                    on:input=move |ev| selection.update(|s| s.seed = event_target_value(&ev))
+                />
+            </div>
+            <div class="field">
+                <label for="batch-limit">
+                    "Limit " <span class="field-hint">"optional; the first N after filters and shuffle"</span>
+                </label>
+                <input
+                    id="batch-limit"
+                    class="input"
+                    name="batch_limit"
+                    inputmode="numeric"
+                    data-testid="batch-limit"
+                    prop:value=move || selection.with(|s| s.limit.clone())
+                    on:input=move |ev| selection.update(|s| s.limit = event_target_value(&ev))
+                />
+            </div>
+        </div>
+        <p data-testid="batch-selected" data-count=move || count.get().to_string()>
+            {move || match selected.get() {
+                Ok(ids) => format!("{} selected.", count_of(ids.len(), "problem", "problems")),
+                Err(_) => "Fix the selection below.".to_string(),
+            }}
+        </p>
+        {move || selected.get().err().map(|e| view! { <ErrorText message=e.to_string()/> })}
+
+        <fieldset class="batch-modes">
+            <legend>"Modes"</legend>
+            {[(BatchModes::Debate, "debate", "solver ⇄ verifier, then the judge"),
+              (BatchModes::Baseline, "baseline", "one solver call, then the judge"),
+              (BatchModes::Both, "both", "each problem in both modes, compared pairwise")]
+                .into_iter()
+                .map(|(m, value, hint)| view! {
+                    <label class="batch-mode">
+                        <input
+                            type="radio"
+                            name="batch_modes"
+                            value=value
+                            data-testid=format!("batch-mode-{value}")
+                            prop:checked=move || modes.get() == m
+                            on:change=move |_| modes.set(m)
+                        />
+                        <span>{value}</span>
+                        <span class="field-hint">{hint}</span>
+                    </label>
+                })
+                .collect_view()}
+        </fieldset>
+        <div class="field-row">
+            <div class="field">
+                <label for="batch-concurrency">
+                    "Concurrency " <span class="field-hint">"problems at once, 1–64; lowered by itself after rate limits"</span>
+                </label>
+                <input
+                    id="batch-concurrency"
+                    class="input"
+                    type="number"
+                    min="1"
+                    max="64"
+                    step="1"
+                    name="batch_concurrency"
+                    data-testid="batch-concurrency"
+                    aria-invalid=move || if parsed_concurrency.with(Result::is_err) { "true" } else { "false" }
+                    prop:value=move || concurrency.get()
+                    on:input=move |ev| concurrency.set(event_target_value(&ev))
+                />
+            </div>
+            <div class="field">
+                <label for="batch-name">"Name " <span class="field-hint">"optional"</span></label>
+                <input
+                    id="batch-name"
+                    class="input"
+                    name="batch_name"
+                    data-testid="batch-name"
+                    prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev))
+                />
+            </div>
+        </div>
+        {move || parsed_concurrency.get().err().map(|e| view! { <ErrorText message=e.to_string()/> })}
+        {move || {
+            let n = config_problems.get();
+            (n > 0).then(|| view! {
+                <div class="run-config-problem">
+                    <ErrorText message=format!(
+                        "The configuration has {}. Fix {} on the Configure page before starting a batch.",
+                        count_of(n, "problem", "problems"),
+                        if n == 1 { "it" } else { "them" },
+                    )/>
+                    <a class="btn btn-sm" href="/configure">"Open Configure"</a>
+                </div>
+            })
+        }}
+        <div class="batch-forecast" data-testid="batch-forecast">
+            {move || match forecast_view.get() {
+                None => "Forecasting the cost…".to_string(),
+                Some(Err(e)) => format!("No forecast: {e}"),
+                Some(Ok(ForecastOutcome::Ready(f))) => format!(
+                    "Forecast for {}: {} (median), {} (90th percentile), from {} per problem at the median; based on {} earlier run{} of this config.",
+                    count_of(f.problems, "problem", "problems"),
+                    dollars(Some(f.total_median)),
+                    dollars(Some(f.total_p90)),
+                    dollars(Some(f.per_problem_median)),
+                    f.samples,
+                    if f.samples == 1 { "" } else { "s" },
+                ),
+                Some(Ok(ForecastOutcome::NoHistory { config_hash })) => format!(
+                    "No earlier run of this config ({config_hash}) to forecast the cost from: run a pilot of {PILOT_PROBLEMS} problems first."
+                ),
+                Some(Ok(ForecastOutcome::Unpriced { config_hash, runs })) => format!(
+                    "{} of this config ({config_hash}) but no known price for its models, so the cost cannot be forecast; add prices in Settings.",
+                    count_of(runs, "earlier run", "earlier runs"),
+                ),
+            }}
+        </div>
+        {move || start_error.get().map(|message| view! { <ErrorText message=message/> })}
+        <div class="btn-group">
+            <button
+                type="button"
+                class="btn btn-primary"
+                data-testid="batch-start"
+                disabled=move || batch.busy.get() || !batch.ready() || count.get() == 0
+                    || parsed_concurrency.with(Result::is_err)
+                on:click=move |_| launch(None)
+            >
+                {move || if batch.ready() {
+                    format!("Start batch ({})", count_of(count.get(), "problem", "problems"))
+                } else {
+                    "Opening the run store…".to_string()
+                }}
+            </button>
+            <button
+                type="button"
+                class="btn"
+                data-testid="batch-pilot"
+                disabled=move || batch.busy.get() || !batch.ready() || count.get() == 0
+                    || parsed_concurrency.with(Result::is_err)
+                title="Run the first few selected problems, then forecast the rest from them"
+                on:click=move |_| launch_pilot(Some(PILOT_PROBLEMS))
+            >
+                {format!("Run a pilot of {PILOT_PROBLEMS}")}
+            </button>
+        </div>
+        <p class="muted batch-mode-note">
+            {move || match modes.get() {
+                BatchModes::Both => format!("Each problem runs as {} and {}.", Mode::Debate.as_str(), Mode::Baseline.as_str()),
+                _ => String::new(),
+            }}
+        </p>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn each_mode_has_its_own_config_hash() {
+        let config = PipelineConfig::default();
+        let both = mode_hashes(&config, BatchModes::Both);
+        assert_eq!(both.len(), 2);
+        assert_ne!(both[0], both[1]);
+        let mut debate = config.clone();
+        debate.mode = Mode::Debate;
+        assert_eq!(
+            mode_hashes(&config, BatchModes::Debate),
+            [debate.config_hash()]
+        );
+        let mut baseline = config;
+        baseline.mode = Mode::Baseline;
+        assert_eq!(both[1], baseline.config_hash());
+    }
+}

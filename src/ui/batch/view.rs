@@ -1,0 +1,326 @@
+//! The batch card: what it runs, where it stands (progress, spend, ETA, rate limiting), the
+//! controls (pause, continue, cancel, resume, retry failed), and its results.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::core::batch::{BatchRecord, BatchStatus};
+use crate::ui::components::notice::{ErrorText, WarningText};
+use crate::ui::provider_state::ProviderState;
+use crate::ui::run::format::{cost_text, date_text};
+use crate::ui::run::store::{forget_if_closed, run_store};
+
+use super::format::{count_of, duration_text, rate_limit_text};
+use super::results_view::ResultsView;
+use super::session::{BatchSession, BatchStartup};
+
+/// The batch being shown, or the newest stored one when the page opens.
+#[component]
+pub fn BatchView() -> impl IntoView {
+    let batch = expect_context::<BatchSession>();
+    let newest = LocalResource::new(move || {
+        let ready = batch.startup.with(|s| *s != BatchStartup::Pending);
+        async move {
+            if !ready {
+                return None;
+            }
+            let store = run_store().await.inspect_err(forget_if_closed).ok()?;
+            let list = store
+                .list_batches()
+                .await
+                .inspect_err(forget_if_closed)
+                .ok()?;
+            list.into_iter().next()
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Some(record)) = newest.get() {
+            if batch.record.with_untracked(Option::is_none) {
+                batch.show(record);
+            }
+        }
+    });
+    view! {
+        {move || batch.error.get().map(|message| view! { <ErrorText message=message/> })}
+        {move || batch.record.with(Option::is_some).then(|| view! { <BatchCard/> })}
+    }
+}
+
+/// The shown batch's card.
+#[component]
+fn BatchCard() -> impl IntoView {
+    let batch = expect_context::<BatchSession>();
+    let record = Memo::new(move |_| batch.record.get());
+    let field = move |f: fn(&BatchRecord) -> String| {
+        move || record.with(|r| r.as_ref().map(f).unwrap_or_default())
+    };
+    let status = Signal::derive(move || {
+        record.with(|r| r.as_ref().map_or(BatchStatus::Pending, |r| r.status))
+    });
+    view! {
+        <section class="card batch-card" aria-labelledby="batch-card-title" data-testid="batch-card">
+            <div class="batch-card-head">
+                <div>
+                    <h2 id="batch-card-title">{field(|r| r.spec.name.clone())}</h2>
+                    <p class="muted">
+                        <span class="mono" data-testid="batch-id">{field(|r| r.spec.batch_id.clone())}</span>
+                        " · " {field(|r| r.spec.dataset_name.clone())}
+                        " · config " <code>{field(|r| r.spec.config_hash.clone())}</code>
+                        " · " {field(|r| format!("{:?}", r.spec.modes).to_lowercase())}
+                        " · started " {field(|r| date_text(r.spec.created_ms))}
+                    </p>
+                </div>
+                <span
+                    class=move || format!("batch-badge batch-badge-{}", status.get().as_str())
+                    data-testid="batch-status"
+                >
+                    {move || status.get().as_str()}
+                </span>
+            </div>
+            {move || {
+                let message = record.with(|r| r.as_ref().and_then(|r| r.message.clone()));
+                let quiet = matches!(status.get(), BatchStatus::Running | BatchStatus::Completed);
+                message.filter(|_| !quiet).map(|m| view! { <WarningText message=m/> })
+            }}
+            <ProgressPanel record=record/>
+            <Controls record=record/>
+            <ResultsView record=record/>
+        </section>
+    }
+}
+
+/// Counts, the bar, spend, ETA and the rate-limit note (`batch-progress`).
+#[component]
+fn ProgressPanel(record: Memo<Option<BatchRecord>>) -> impl IntoView {
+    let batch = expect_context::<BatchSession>();
+    let limit = move || record.with(|r| r.as_ref().map_or(1, |r| r.spec.concurrency));
+    let concurrency = move || {
+        if batch.busy.get() {
+            batch.effective.get().max(1)
+        } else {
+            limit()
+        }
+    };
+    let progress = Memo::new(move |_| {
+        let c = concurrency();
+        record.with(|r| r.as_ref().map(|r| r.progress(c)))
+    });
+    let p = move || progress.get();
+    let attr = move |f: fn(&crate::core::batch::Progress) -> usize| {
+        move || p().map_or(0, |p| f(&p)).to_string()
+    };
+    let percent = move |f: fn(&crate::core::batch::Progress) -> usize| {
+        move || {
+            p().map_or(0.0, |p| {
+                if p.total == 0 {
+                    0.0
+                } else {
+                    100.0 * f(&p) as f64 / p.total as f64
+                }
+            })
+        }
+    };
+    let spent = move || {
+        let live: f64 = batch.live_cost.with(|l| l.values().sum());
+        let stored = p().and_then(|p| p.spent_usd);
+        match (stored, live > 0.0) {
+            (None, false) => None,
+            (s, _) => Some(s.unwrap_or(0.0) + live),
+        }
+    };
+    let complete = move || p().is_none_or(|p| p.spent_complete);
+    let done_pct = percent(|p| p.done);
+    let failed_pct = percent(|p| p.failed);
+    view! {
+        <div
+            class="batch-progress"
+            data-testid="batch-progress"
+            data-done=attr(|p| p.done)
+            data-failed=attr(|p| p.failed)
+            data-total=attr(|p| p.total)
+            data-running=attr(|p| p.running)
+            data-remaining=attr(|p| p.remaining)
+        >
+            <div
+                class="batch-bar"
+                role="progressbar"
+                aria-valuemin="0"
+                aria-valuemax=attr(|p| p.total)
+                aria-valuenow=move || p().map_or(0, |p| p.done + p.failed).to_string()
+                aria-label="Items finished"
+            >
+                <span class="batch-bar-done" style=move || format!("width: {:.2}%", done_pct())></span>
+                <span class="batch-bar-failed" style=move || format!("width: {:.2}%", failed_pct())></span>
+            </div>
+            <p class="batch-counts">
+                {move || p().map(|p| format!(
+                    "{} of {} done · {} failed · {} running · {} remaining",
+                    p.done, p.total, p.failed, p.running, p.remaining
+                ))}
+            </p>
+            <p class="batch-spend">
+                "Spent so far: "
+                <span class="mono" data-testid="batch-spent">{move || cost_text(spent())}</span>
+                " USD"
+                {move || (spent().is_some() && !complete()).then(|| view! {
+                    <span class="muted" title="some calls had no known price or reported no usage">" (at least)"</span>
+                })}
+                {move || {
+                    let eta = p().and_then(|p| p.eta_ms).filter(|_| batch.busy.get());
+                    eta.map(|ms| view! {
+                        " · about " <span data-testid="batch-eta">{duration_text(Some(ms))}</span> " left"
+                    })
+                }}
+            </p>
+            {move || {
+                let note = batch.busy.get().then(|| rate_limit_text(batch.effective.get(), limit())).flatten();
+                note.map(|text| view! {
+                    <p class="msg msg-warning batch-rate-limited" role="status" data-testid="batch-rate-limited">
+                        <span>{text}</span>
+                    </p>
+                })
+            }}
+            {move || {
+                let until = batch.waiting_until.get().filter(|_| batch.busy.get())?;
+                let left = until - js_sys::Date::now();
+                (left > 0.0).then(|| view! {
+                    <p class="muted" data-testid="batch-waiting">
+                        {format!("A provider asked to wait: no new problem starts for about {}.", duration_text(Some(left)))}
+                    </p>
+                })
+            }}
+        </div>
+    }
+}
+
+/// Pause / continue / cancel while going; resume / retry failed when stopped.
+#[component]
+fn Controls(record: Memo<Option<BatchRecord>>) -> impl IntoView {
+    let batch = expect_context::<BatchSession>();
+    let providers = expect_context::<ProviderState>();
+    let error = RwSignal::new(None::<String>);
+    let status = move || record.with(|r| r.as_ref().map(|r| r.status));
+    let failed = move || {
+        record.with(|r| {
+            r.as_ref().map_or(0, |r| {
+                r.items
+                    .iter()
+                    .filter(|i| i.status == crate::core::batch::ItemStatus::Failed)
+                    .count()
+            })
+        })
+    };
+    let unfinished = move || {
+        record.with(|r| {
+            r.as_ref()
+                .is_some_and(|r| r.items.iter().any(|i| !i.is_finished()))
+        })
+    };
+    let resume = move |retry_failed: bool| {
+        let Some(id) = batch.batch_id() else { return };
+        let registry = providers.registry().get_untracked();
+        error.set(
+            batch
+                .resume(id, registry, retry_failed)
+                .err()
+                .map(|e| e.to_string()),
+        );
+    };
+    let can_resume = move || {
+        !batch.busy.get()
+            && unfinished()
+            && matches!(
+                status(),
+                Some(
+                    BatchStatus::Interrupted
+                        | BatchStatus::Cancelled
+                        | BatchStatus::Pending
+                        | BatchStatus::Completed
+                )
+            )
+    };
+    view! {
+        <div class="btn-group batch-controls">
+            <Show when=move || batch.busy.get() && status() != Some(BatchStatus::Paused)>
+                <button type="button" class="btn" data-testid="batch-pause"
+                    title="Start no new problems; those running finish"
+                    on:click=move |_| batch.pause()>
+                    "Pause"
+                </button>
+            </Show>
+            <Show when=move || batch.busy.get() && status() == Some(BatchStatus::Paused)>
+                <button type="button" class="btn btn-primary" data-testid="batch-continue"
+                    on:click=move |_| batch.unpause()>
+                    "Continue"
+                </button>
+            </Show>
+            <button type="button" class="btn btn-danger" data-testid="batch-cancel"
+                disabled=move || !batch.busy.get()
+                title="Stop now; finished problems and saved steps are kept, and the batch can be resumed"
+                on:click=move |_| batch.cancel()>
+                "Cancel"
+            </button>
+            <Show when=can_resume>
+                <button type="button" class="btn btn-primary" data-testid="batch-resume"
+                    disabled=move || !batch.ready()
+                    title="Run the unfinished problems; stopped runs go on from their last saved step"
+                    on:click=move |_| resume(false)>
+                    {move || format!("Resume ({} left)", count_of(
+                        record.with(|r| r.as_ref().map_or(0, |r| r.items.iter().filter(|i| !i.is_finished()).count())),
+                        "item", "items"))}
+                </button>
+            </Show>
+            <Show when=move || !batch.busy.get() && (failed() > 0)>
+                <button type="button" class="btn" data-testid="batch-retry-failed"
+                    disabled=move || !batch.ready()
+                    title="Run the failed problems again, with the unfinished ones"
+                    on:click=move |_| resume(true)>
+                    {move || format!("Retry failed ({})", failed())}
+                </button>
+            </Show>
+            <DeleteBatch record=record/>
+        </div>
+        {move || error.get().map(|message| view! { <ErrorText message=message/> })}
+    }
+}
+
+/// Deletes the shown batch's record (its runs stay, as runs).
+#[component]
+fn DeleteBatch(record: Memo<Option<BatchRecord>>) -> impl IntoView {
+    let batch = expect_context::<BatchSession>();
+    let confirming = RwSignal::new(false);
+    let delete = move |_| {
+        if !confirming.get_untracked() {
+            confirming.set(true);
+            return;
+        }
+        confirming.set(false);
+        let Some(id) = record.with_untracked(|r| r.as_ref().map(|r| r.spec.batch_id.clone()))
+        else {
+            return;
+        };
+        spawn_local(async move {
+            let result = async { run_store().await?.delete_batch(&id).await }.await;
+            match result {
+                Ok(_) => {
+                    batch.record.set(None);
+                    batch.touch_batches();
+                }
+                Err(e) => {
+                    forget_if_closed(&e);
+                    batch
+                        .error
+                        .set(Some(format!("The batch was not deleted: {e}")));
+                }
+            }
+        });
+    };
+    view! {
+        <button type="button" class="btn btn-ghost" data-testid="batch-delete"
+            disabled=move || batch.busy.get()
+            title="Delete this batch's record; its runs stay on the Runs page"
+            on:click=delete>
+            {move || if confirming.get() { "Really delete the batch?" } else { "Delete batch" }}
+        </button>
+    }
+}

@@ -1,0 +1,246 @@
+// The Batch page end to end: a 20-problem dataset imported from a JSONL file the test writes,
+// run at concurrency 4 against the mock provider with injected faults (429s with Retry-After, a
+// 500 once, a 500 on every call of one problem), a reload in the middle (the batch shows
+// interrupted), a resume that runs exactly the unfinished problems, and the results and
+// exports checked against numbers worked out here by hand.
+import { test, expect } from '@playwright/test';
+import { readFile } from 'node:fs/promises';
+import { MOCK, openApp, resetMock } from './helpers.mjs';
+
+const MODEL = 'openai/gpt-4.1-mini';
+
+// Two rounds at most, one attempt per request (so a 429 reaches the batch scheduler at once
+// instead of being retried by the client).
+const CONFIG = {
+  config_version: 'e2e-batch',
+  mode: 'debate',
+  max_iterations: 2,
+  max_attempts: 1,
+  solver: {
+    role: 'solver',
+    model: MODEL,
+    prompt_template: 'Solve this problem.\n{problem}\nCritique of the last attempt: {feedback}',
+  },
+  verifier: {
+    role: 'verifier',
+    model: MODEL,
+    prompt_template: 'Check the solution.\nProblem: {problem}\nSolution: {solution}',
+  },
+  judge: {
+    model: MODEL,
+    prompt_template: 'Grade the solution.\nProblem: {problem}\nSolution: {solution}\nRubric: {rubric}',
+    scoring_rubric: '1.0 when the final answer is right, else 0.0.',
+  },
+};
+
+const tag = (i) => `[P${String(i).padStart(2, '0')}]`;
+const truth = (i) => String(i * 7);
+
+// Problems 1–15 and 20 carry their ground truth as the mock's ANSWER token; 16–19 carry a
+// wrong one. Problem 20's solver always gets a 500, so it never answers: 5 wrong in all.
+function datasetText() {
+  const lines = [];
+  for (let i = 1; i <= 20; i += 1) {
+    const answer = i >= 16 && i <= 19 ? String(i * 7 + 1) : truth(i);
+    lines.push(JSON.stringify({
+      id: `q${String(i).padStart(2, '0')}`,
+      problem: `${tag(i)} What is ${i} times 7? ANSWER=${answer}`,
+      answer: truth(i),
+      level: (i % 3) + 1,
+      subject: i % 2 === 0 ? 'Arithmetic' : 'Algebra',
+    }));
+  }
+  // One unreadable line: reported by its number, the other 20 rows kept.
+  lines.push('{"problem": "cut off');
+  return `${lines.join('\n')}\n`;
+}
+
+async function seed(page) {
+  const providers = {
+    providers: [{
+      id: 'openai', label: 'OpenAI', kind: 'openai_compatible',
+      base_url: `${MOCK}/openai/v1`, structured_mode: null, builtin: true,
+    }],
+  };
+  await page.addInitScript(([p, k, c]) => {
+    // Seed once: the reload in the middle must find the same browser state.
+    if (localStorage.getItem('trialogue.config.v1') === null) {
+      localStorage.setItem('trialogue.providers.v1', p);
+      localStorage.setItem('trialogue.keys.v1', k);
+      localStorage.setItem('trialogue.config.v1', c);
+    }
+  }, [JSON.stringify(providers), JSON.stringify({ openai: 'test-key' }), JSON.stringify(CONFIG)]);
+}
+
+async function script(request, rules) {
+  const res = await request.post(`${MOCK}/__mock/script`, { data: { rules } });
+  expect(res.ok(), await res.text()).toBeTruthy();
+}
+
+async function download(page, testId) {
+  const [file] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId(testId).click(),
+  ]);
+  return { name: file.suggestedFilename(), text: await readFile(await file.path(), 'utf8') };
+}
+
+test.beforeEach(async ({ page, request }) => {
+  await resetMock(request);
+  await seed(page);
+});
+
+test('a 20-problem batch survives 429s, a 500 and a reload, resumes only what was left, and exports every step', async ({ page, request }) => {
+  test.setTimeout(180_000);
+  const rules = [];
+  // Problems 2–4: the solver's first request is rate limited (Retry-After: 2 s).
+  for (const i of [2, 3, 4]) rules.push({ match: tag(i), agent: 'solver', times: 1, fault: '429' });
+  // Problem 5: the verifier's first request fails with a 500; round 2 passes.
+  rules.push({ match: tag(5), agent: 'verifier', times: 1, fault: '500' });
+  // Problems 6–9: the first verifier request hangs long enough to reload the page under it.
+  for (const i of [6, 7, 8, 9]) rules.push({ match: tag(i), agent: 'verifier', times: 1, fault: 'slow:8000' });
+  // Problem 20: every solver request fails.
+  rules.push({ match: tag(20), agent: 'solver', fault: '500' });
+  await script(request, rules);
+
+  const problems = await openApp(page, '/batch');
+
+  // Import: the mapping is detected, the bad line is reported by number, the rest is usable.
+  await page.getByTestId('dataset-import').setInputFiles({
+    name: 'e2e-twenty.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(datasetText()),
+  });
+  await expect(page.getByTestId('dataset-counts')).toHaveText('20 problems usable, 1 row left out.');
+  await expect(page.getByTestId('dataset-issue')).toHaveAttribute('data-location', 'line 21');
+  await expect(page.getByTestId('mapping-problem')).toHaveValue('problem');
+  await expect(page.getByTestId('mapping-id')).toHaveValue('id');
+  await expect(page.getByTestId('mapping-ground_truth')).toHaveValue('answer');
+  await page.getByTestId('dataset-save').click();
+  await expect(page.getByTestId('dataset-row')).toHaveCount(1);
+  await expect(page.getByTestId('dataset-row')).toContainText('e2e-twenty');
+
+  // Facets filter (then are cleared again); all 20 are selected.
+  await expect(page.getByTestId('batch-selected')).toHaveAttribute('data-count', '20');
+  const algebra = page.locator('[data-testid="batch-facet"][data-key="subject"][data-value="Algebra"]');
+  await algebra.check();
+  await expect(page.getByTestId('batch-selected')).toHaveAttribute('data-count', '10');
+  await algebra.uncheck();
+  await expect(page.getByTestId('batch-selected')).toHaveAttribute('data-count', '20');
+  // No run of this config yet: the forecast asks for a pilot.
+  await expect(page.getByTestId('batch-forecast')).toContainText('pilot');
+
+  // Concurrency is checked as typed.
+  const concurrency = page.getByTestId('batch-concurrency');
+  await concurrency.fill('65');
+  await expect(page.getByTestId('error').filter({ hasText: 'from 1 to 64' })).toBeVisible();
+  await expect(page.getByTestId('batch-start')).toBeDisabled();
+  await concurrency.fill('4');
+  await expect(page.getByTestId('batch-start')).toBeEnabled();
+  await page.getByTestId('batch-start').click();
+
+  const progress = page.getByTestId('batch-progress');
+  await expect(page.getByTestId('batch-status')).toHaveText('running');
+  await expect(progress).toHaveAttribute('data-total', '20');
+  // Problems 1–5 finish; 6 onwards hang in their verifier. The 429s halved the concurrency.
+  await expect(progress).toHaveAttribute('data-done', '5', { timeout: 30_000 });
+  await expect(page.getByTestId('batch-rate-limited')).toHaveText('rate limited \u2014 running 2 of 4');
+  const batchId = (await page.getByTestId('batch-id').textContent()).trim();
+  expect(batchId).toMatch(/^batch_\d{8}_\d{6}_[0-9a-f]{8}$/);
+  // With 2 at a time, problems 6 and 7 are the ones in flight: wait until both hang in their
+  // verifier (their solver step saved), so the reload cuts them off there.
+  await expect.poll(async () => {
+    const log = await (await request.get(`${MOCK}/__mock/requests`)).json();
+    return log.requests.filter((r) => r.fault === 'slow:8000').length;
+  }).toBe(2);
+
+  // Reload in the middle: the batch is interrupted, with what it finished kept.
+  await page.reload();
+  await expect(page.getByTestId('nav-batch')).toBeVisible();
+  await expect(page.getByTestId('batch-id')).toHaveText(batchId);
+  await expect(page.getByTestId('batch-status')).toHaveText('interrupted');
+  await expect(page.getByTestId('error').filter({ hasText: 'cut off' })).toBeVisible();
+  await expect(progress).toHaveAttribute('data-total', '20');
+  expect(Number(await progress.getAttribute('data-done'))).toBeGreaterThanOrEqual(4);
+  await expect(page.getByTestId('batch-cancel')).toBeDisabled();
+
+  await page.getByTestId('batch-resume').click();
+  await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 90_000 });
+  await expect(progress).toHaveAttribute('data-done', '20');
+  await expect(progress).toHaveAttribute('data-failed', '0');
+  await expect(progress).toHaveAttribute('data-total', '20');
+  await expect(page.getByTestId('batch-resume')).toHaveCount(0);
+
+  // 15 of 20 right.
+  await expect(page.getByTestId('batch-accuracy')).toHaveText(/^\d\.\d+$/);
+  expect(Number(await page.getByTestId('batch-accuracy').textContent())).toBe(15 / 20);
+  // The judge scored the 5 wrong answers 0.8 (and the verifier passed 16–19): worth a look.
+  await expect(page.getByTestId('batch-disagreement')).toHaveCount(5);
+
+  // Each item with its run: steps per problem, worked out from the faults:
+  // 1 and 6–19: solver, verifier, judge = 3; 2–4: a failed solver, then solver, verifier,
+  // judge = 4; 5: solver, failed verifier, solver, verifier, judge = 5; 20: two failed solvers
+  // and the judge = 3. In all 15 × 3 + 3 × 4 + 5 + 3 = 65.
+  const items = page.getByTestId('batch-item');
+  await expect(items).toHaveCount(20);
+  const rows = await items.evaluateAll((trs) => trs.map((tr) => ({
+    problem: tr.dataset.problemId, status: tr.dataset.status, steps: Number(tr.dataset.steps),
+    correct: tr.dataset.correct, run: tr.querySelector('a')?.textContent.trim(),
+  })));
+  expect(rows.every((r) => r.status === 'done')).toBeTruthy();
+  const expectedSteps = (i) => ([2, 3, 4].includes(i) ? 4 : i === 5 ? 5 : 3);
+  expect(rows.map((r) => r.steps)).toEqual(Array.from({ length: 20 }, (_, k) => expectedSteps(k + 1)));
+  expect(rows.filter((r) => r.correct === 'yes').map((r) => r.problem))
+    .toEqual(Array.from({ length: 15 }, (_, k) => `q${String(k + 1).padStart(2, '0')}`));
+  const stepSum = rows.reduce((sum, r) => sum + r.steps, 0);
+  expect(stepSum).toBe(65);
+
+  // The JSONL export has one line per step of the batch's runs, each run's steps once, in order.
+  const jsonl = await download(page, 'batch-export-jsonl');
+  expect(jsonl.name).toBe(`${batchId}.jsonl`);
+  const lines = jsonl.text.split('\n').filter((l) => l !== '');
+  expect(lines).toHaveLength(stepSum);
+  const entries = lines.map((l) => JSON.parse(l));
+  const runIds = rows.map((r) => r.run);
+  expect(new Set(runIds).size).toBe(20);
+  for (const [k, id] of runIds.entries()) {
+    const steps = entries.filter((e) => e.run_id === id).map((e) => e.step_id);
+    expect(steps).toEqual(Array.from({ length: rows[k].steps }, (_, n) => n + 1));
+  }
+
+  // The per-problem summaries.
+  const csv = await download(page, 'batch-export-csv');
+  expect(csv.name).toBe(`${batchId}-problems.csv`);
+  const csvLines = csv.text.split('\r\n');
+  expect(csvLines[0]).toBe('problem_id,mode,run_id,status,ground_truth,final_answer,correct,judge_score,verifier_passed,iterations,circular,right_to_wrong,wrong_to_right,cost_usd,cost_complete');
+  expect(csvLines.filter((l) => l !== '')).toHaveLength(21);
+  const json = JSON.parse((await download(page, 'batch-export-json')).text);
+  expect(json).toHaveLength(20);
+  expect(json.filter((r) => r.correct === true)).toHaveLength(15);
+  expect(json.find((r) => r.problem_id === 'q16')).toMatchObject({ ground_truth: '112', final_answer: '113', correct: false });
+
+  // The resume ran exactly the unfinished work: no problem was solved twice, and problems 6
+  // and 7, cut off at their verifier, went on from their saved solver step (their verifier
+  // was asked again; 8 and 9 had not started and met their slow verifier after the resume).
+  const log = await (await request.get(`${MOCK}/__mock/requests`)).json();
+  const calls = (i, agent) => log.requests.filter((r) => r.agent === agent && JSON.stringify(r.body).includes(tag(i))).length;
+  for (let i = 1; i <= 20; i += 1) {
+    const solver = [2, 3, 4, 5, 20].includes(i) ? 2 : 1;
+    const verifier = i === 20 ? 0 : [5, 6, 7].includes(i) ? 2 : 1;
+    expect([i, calls(i, 'solver'), calls(i, 'verifier'), calls(i, 'judge')]).toEqual([i, solver, verifier, 1]);
+  }
+
+  // Every run is tagged with the batch and listed on the Runs page.
+  await page.getByTestId('nav-runs').click();
+  await expect(page.getByTestId('run-row')).toHaveCount(20);
+  expect(problems).toEqual([]);
+});
+
+test('a bad dataset file is refused with a clear error and nothing is stored', async ({ page }) => {
+  await openApp(page, '/batch');
+  await page.getByTestId('dataset-import').setInputFiles({
+    name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"problems": [1, 2'),
+  });
+  await expect(page.getByTestId('error').first()).toContainText('broken.json');
+  await expect(page.getByTestId('error').first()).toContainText('line 1');
+  await expect(page.getByTestId('dataset-save')).toHaveCount(0);
+  await expect(page.getByTestId('dataset-row')).toHaveCount(0);
+});
