@@ -17,16 +17,21 @@ pub struct Bar {
     pub text: String,
     /// Something to add in the readout and the table (`2 calls at an unknown price`).
     pub note: Option<String>,
+    /// Its palette colour (0 for every bar of a single series; an agent's rank to colour
+    /// agents as everywhere else).
+    pub color: usize,
 }
 
-const WIDTH: f64 = 640.0;
-const LABEL_W: f64 = 168.0;
-const VALUE_W: f64 = 112.0;
+// Sized for a half-width card on a laptop screen (about 540 px), where text is drawn at its
+// nominal size; narrower or wider cards scale it.
+const WIDTH: f64 = 540.0;
+const LABEL_W: f64 = 150.0;
+const VALUE_W: f64 = 118.0;
 const ROW_H: f64 = 26.0;
 const BAR_H: f64 = 16.0;
 const TOP: f64 = 6.0;
 const AXIS_H: f64 = 22.0;
-const LABEL_CHARS: usize = 24;
+const LABEL_CHARS: usize = 22;
 
 /// A horizontal bar chart with a table view.
 #[component]
@@ -118,7 +123,7 @@ pub fn BarChart(
                             let shown = exact.clone();
                             let focused = exact.clone();
                             let (class, w) = match bar.value {
-                                Some(v) => (format!("chart-bar-fill {}", color_class(0)), a.position(v, plot_w).max(1.0)),
+                                Some(v) => (format!("chart-bar-fill {}", color_class(bar.color)), a.position(v, plot_w).max(1.0)),
                                 None => ("chart-unknown".to_string(), 24.0),
                             };
                             view! {

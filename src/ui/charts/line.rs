@@ -23,8 +23,9 @@ pub struct Point {
     pub note: Option<String>,
 }
 
-const WIDTH: f64 = 640.0;
-const HEIGHT: f64 = 240.0;
+// Sized for a full-width card on a laptop screen (about 1,100 px).
+const WIDTH: f64 = 1040.0;
+const HEIGHT: f64 = 280.0;
 const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 12.0;
@@ -110,7 +111,7 @@ pub fn LineChart(
     view! {
         <ChartFigure title=title show_table=show_table readout=readout>
             <svg
-                class="chart-svg"
+                class="chart-svg chart-svg-wide"
                 role="img"
                 data-testid=test_id
                 data-value=last_value

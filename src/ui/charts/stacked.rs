@@ -29,7 +29,8 @@ pub struct Stack {
     pub total: f64,
 }
 
-const WIDTH: f64 = 640.0;
+// Sized for a half-width card (about 540 px).
+const WIDTH: f64 = 560.0;
 const HEIGHT: f64 = 240.0;
 const LEFT: f64 = 64.0;
 const RIGHT: f64 = 12.0;

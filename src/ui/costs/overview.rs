@@ -36,6 +36,7 @@ pub fn bucket_bar(label: &str, bucket: &BucketSummary) -> Bar {
         value,
         text,
         note: (!notes.is_empty()).then(|| notes.join(", ")),
+        color: 0,
     }
 }
 
@@ -49,7 +50,10 @@ pub fn agent_bars(summary: &CostSummary) -> Vec<Bar> {
     });
     agents
         .into_iter()
-        .map(|(name, bucket)| bucket_bar(name, bucket))
+        .map(|(name, bucket)| Bar {
+            color: agent_rank(name),
+            ..bucket_bar(name, bucket)
+        })
         .collect()
 }
 

@@ -406,3 +406,60 @@ pub enum PriceSettingsError {
     #[error("{0}; the change was not made")]
     Storage(#[from] PersistError),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::pricing::{Price, PriceSource};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn stored_settings_read_back_and_price_local_providers_free() {
+        let text = r#"{"overrides":{"mystery/x":{"input_per_million":1.0,"output_per_million":2.0}},"local_providers":["my-vllm"]}"#;
+        let settings: PriceSettings = serde_json::from_str(text).unwrap();
+        assert_eq!(serde_json::to_string(&settings).unwrap(), text);
+        let pricer = settings.pricer(None);
+        let free = pricer.price_of("my-vllm", "qwen");
+        assert_eq!(free.source(), Some(&PriceSource::LocalFree));
+        assert_eq!(
+            pricer.price_of("local", "smollm2").source(),
+            Some(&PriceSource::LocalFree),
+            "the built-in local provider is free without being listed"
+        );
+        let mine = pricer.price_of("", "mystery/x");
+        assert_eq!(
+            mine.quote().map(|q| (q.rates.input, q.rates.output)),
+            Some((1e-6, 2e-6))
+        );
+        // No table loaded: anything else is unknown, not free.
+        assert_eq!(pricer.price_of("openai", "gpt-4o"), Price::Unknown);
+        // Missing fields are defaults; a negative stored price is refused.
+        assert_eq!(
+            serde_json::from_str::<PriceSettings>("{}").unwrap(),
+            PriceSettings::default()
+        );
+        assert!(serde_json::from_str::<PriceSettings>(
+            r#"{"overrides":{"x":{"input_per_million":-1,"output_per_million":0}}}"#
+        )
+        .is_err());
+    }
+
+    #[wasm_bindgen_test]
+    fn errors_say_the_current_table_is_kept() {
+        let e = PriceImportError::Parse {
+            file_name: "prices.json".into(),
+            error: PricingError::NotAnObject { found: "an array" },
+        };
+        let text = e.to_string();
+        assert!(
+            text.starts_with("prices.json: the price file is JSON"),
+            "{text}"
+        );
+        assert!(text.ends_with("the current price table is kept"), "{text}");
+        let e = PriceTableError::Status {
+            url: PRICING_ASSET_URL.into(),
+            status: 404,
+        };
+        assert!(e.to_string().contains("HTTP 404"));
+    }
+}

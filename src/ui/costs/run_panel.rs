@@ -394,3 +394,63 @@ fn RunRepricing(repricing: Repricing) -> impl IntoView {
         </div>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::llm::Usage;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn step(agent: &str, iteration: Option<u32>, tokens: u64, cost: Option<f64>) -> StepCost {
+        StepCost {
+            step_id: 0,
+            agent: agent.into(),
+            model: Some("m".into()),
+            provider: String::new(),
+            iteration,
+            usage: Some(Usage {
+                input_tokens: tokens,
+                total_tokens: tokens,
+                ..Usage::default()
+            }),
+            cost_usd: cost,
+            usage_complete: true,
+            requests: Vec::new(),
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn unpriced_parts_read_unknown_or_at_least() {
+        let rounds = costs_by_round(&[
+            step("verifier", Some(1), 10, None),
+            step("solver", Some(1), 20, Some(0.5)),
+            step("solver", Some(1), 30, None),
+            step("judge", None, 5, Some(0.25)),
+        ]);
+        let stacks = cost_stacks(&rounds);
+        assert_eq!(stacks.len(), 2);
+        let round = &stacks[0];
+        assert_eq!(round.label, "Round 1");
+        let parts: Vec<(&str, Option<f64>, &str)> = round
+            .segments
+            .iter()
+            .map(|s| (s.series.as_str(), s.value, s.text.as_str()))
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                ("solver", Some(0.5), "at least 0.500000"),
+                ("verifier", None, "unknown"),
+            ]
+        );
+        assert_eq!(round.total, 0.5);
+        assert_eq!(round.total_text, "0.500000 + unknown");
+        assert_eq!(stacks[1].total_text, "0.250000");
+        let tokens = token_stacks(&rounds);
+        assert_eq!(
+            (tokens[0].total, tokens[0].total_text.as_str()),
+            (60.0, "60")
+        );
+        assert_eq!(series_of(&rounds), ["solver", "verifier", "judge"]);
+    }
+}

@@ -16,8 +16,8 @@ use leptos::task::spawn_local;
 
 use crate::core::cost::{BucketSummary, CostSummary};
 use crate::core::cost_views::{
-    reprice_by_model, split_by_agent_and_model, CostOverview, PricedSum, RepricingOverview,
-    StepCost,
+    agent_rank, reprice_by_model, split_by_agent_and_model, CostOverview, PricedSum,
+    RepricingOverview, StepCost,
 };
 use crate::core::trajectory::RunRecord;
 use crate::ui::charts::bars::BarChart;
@@ -217,16 +217,24 @@ fn plural(n: u64) -> &'static str {
 fn Totals(overview: CostOverview) -> impl IntoView {
     let t = overview.total;
     let per_correct = overview.per_correct;
-    let spent_note = if t.is_exact() {
-        None
-    } else {
-        Some(format!(
-            "at least: {} run{} partly unpriced, {} of unknown cost",
-            t.partial_runs,
-            plural(t.partial_runs),
-            t.unknown_runs
-        ))
-    };
+    let spent_note = (!t.is_exact()).then(|| {
+        let mut parts = Vec::new();
+        if t.partial_runs > 0 {
+            parts.push(format!(
+                "{} run{} partly unpriced",
+                t.partial_runs,
+                plural(t.partial_runs)
+            ));
+        }
+        if t.unknown_runs > 0 {
+            parts.push(format!(
+                "{} run{} of unknown cost left out",
+                t.unknown_runs,
+                plural(t.unknown_runs)
+            ));
+        }
+        format!("at least: {}", parts.join(", "))
+    });
     let per_correct_text = per_correct
         .usd_per_correct()
         .map_or_else(|| "–".to_string(), |v| cost_text(Some(v)));
@@ -337,9 +345,15 @@ fn bucket_cost(b: &BucketSummary) -> String {
 /// Tokens by kind and cost, by agent and by model.
 #[component]
 fn TokensTable(summary: Arc<CostSummary>) -> impl IntoView {
-    let rows = |title: &'static str, map: &std::collections::BTreeMap<String, BucketSummary>| {
-        let body = map
-            .iter()
+    let rows = |title: &'static str,
+                map: &std::collections::BTreeMap<String, BucketSummary>,
+                by_role: bool| {
+        let mut list: Vec<(&String, &BucketSummary)> = map.iter().collect();
+        if by_role {
+            list.sort_by_key(|(name, _)| agent_rank(name));
+        }
+        let body = list
+            .into_iter()
             .map(|(name, b)| {
                 let u = b.usage;
                 view! {
@@ -381,8 +395,8 @@ fn TokensTable(summary: Arc<CostSummary>) -> impl IntoView {
                             <th scope="col" class="num">"Cost (USD)"</th>
                         </tr>
                     </thead>
-                    {rows("By agent", &summary.by_agent)}
-                    {rows("By model", &summary.by_model)}
+                    {rows("By agent", &summary.by_agent, true)}
+                    {rows("By model", &summary.by_model, false)}
                 </table>
             </div>
         </section>
@@ -415,7 +429,13 @@ fn ConfigTable(overview: CostOverview) -> impl IntoView {
                                 let s = c.spend;
                                 let known = s.runs - s.unknown_runs;
                                 let per_run = (known > 0).then(|| s.usd() / known as f64);
-                                let spent = if s.is_exact() { cost_text(Some(s.usd())) } else { format!("≥ {}", cost_text(Some(s.usd()))) };
+                                let spent = if s.is_exact() {
+                                    cost_text(Some(s.usd()))
+                                } else if s.unknown_runs == s.runs {
+                                    cost_text(None)
+                                } else {
+                                    format!("≥ {}", cost_text(Some(s.usd())))
+                                };
                                 view! {
                                     <tr data-testid="costs-config-row" data-hash=c.config_hash.clone() data-value=s.usd().to_string()>
                                         <th scope="row"><code>{c.config_hash.clone()}</code></th>
