@@ -5,8 +5,12 @@ import { defineConfig } from '@playwright/test';
 const APP_PORT = Number(process.env.TRIALOGUE_APP_PORT ?? 8080);
 const MOCK_PORT = Number(process.env.TRIALOGUE_MOCK_PORT ?? 8099);
 process.env.TRIALOGUE_MOCK_URL = `http://127.0.0.1:${MOCK_PORT}`;
+// The real local model (scripts/local-llm): 8091 is where the app's `local` provider points.
+const MODEL_PORT = Number(process.env.TRIALOGUE_MODEL_PORT ?? 8091);
+process.env.TRIALOGUE_MODEL_URL = `http://127.0.0.1:${MODEL_PORT}/v1`;
 // Engineers building in parallel can point the tests at a private build: TRIALOGUE_DIST=/tmp/x.
 const DIST = process.env.TRIALOGUE_DIST ?? 'dist';
+const RESULTS = process.env.TRIALOGUE_RESULTS ?? '../../test-results';
 
 export default defineConfig({
   testDir: '.',
@@ -15,7 +19,9 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   retries: 0,
-  reporter: [['list'], ['json', { outputFile: '../../test-results/playwright.json' }]],
+  // A private results folder (TRIALOGUE_RESULTS) keeps parallel runs from sharing trace files.
+  outputDir: `${RESULTS}/artifacts`,
+  reporter: [['list'], ['json', { outputFile: `${RESULTS}/playwright.json` }]],
   use: {
     baseURL: `http://127.0.0.1:${APP_PORT}`,
     trace: 'retain-on-failure',
@@ -41,6 +47,13 @@ export default defineConfig({
       url: `http://127.0.0.1:${MOCK_PORT}/__mock/health`,
       reuseExistingServer: false,
       timeout: 30_000,
+    },
+    {
+      command: `./scripts/local-llm run --port ${MODEL_PORT}`,
+      cwd: '../..',
+      url: `http://127.0.0.1:${MODEL_PORT}/v1/models`,
+      reuseExistingServer: false,
+      timeout: 180_000,
     },
   ],
 });

@@ -256,7 +256,7 @@ pub fn extract_json(text: &str) -> Result<Value, OutputError> {
     let mut first_error: Option<OutputError> = None;
 
     let mut try_candidate = |candidate: &str| -> Option<Value> {
-        match serde_json::from_str::<Value>(candidate) {
+        match parse_lenient(candidate) {
             Ok(Value::Object(map)) => Some(Value::Object(map)),
             Ok(Value::String(inner)) => match serde_json::from_str::<Value>(&inner) {
                 Ok(Value::Object(map)) => Some(Value::Object(map)),
@@ -303,6 +303,51 @@ pub fn extract_json(text: &str) -> Result<Value, OutputError> {
     Err(first_error.unwrap_or_else(|| OutputError::NoJson {
         excerpt: excerpt(trimmed),
     }))
+}
+
+/// Parses JSON, accepting raw control characters (a literal newline or tab) inside strings the
+/// way Python's `json.loads(strict=False)` does.
+// NOTE: llama-cpp-python's schema grammar lets the model emit raw newlines inside JSON strings
+// (its string rule excludes only `"` and `\`), which strict JSON forbids; the text is still
+// unambiguous, so it is repaired rather than re-asked.
+fn parse_lenient(candidate: &str) -> Result<Value, serde_json::Error> {
+    serde_json::from_str::<Value>(candidate).or_else(|strict_error| {
+        match escape_control_chars_in_strings(candidate) {
+            Some(repaired) => serde_json::from_str::<Value>(&repaired).map_err(|_| strict_error),
+            None => Err(strict_error),
+        }
+    })
+}
+
+/// `text` with control characters inside JSON strings escaped, or `None` when there are none.
+fn escape_control_chars_in_strings(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + 16);
+    let (mut in_string, mut escaped, mut changed) = (false, false, false);
+    for c in text.chars() {
+        if in_string && !escaped && (c as u32) < 0x20 {
+            changed = true;
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                other => out.push_str(&format!("\\u{:04x}", other as u32)),
+            }
+            continue;
+        }
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+        }
+        out.push(c);
+    }
+    changed.then_some(out)
 }
 
 /// The contents of every ```` ``` ```` fenced block, the info string (`json`) dropped.
@@ -691,6 +736,18 @@ pub fn prompt_for_mode(user_prompt: &str, spec: &StructuredSpec) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn raw_control_characters_inside_strings_are_accepted_like_pythons_non_strict_json() {
+        // As SmolLM2 under llama-cpp-python's grammar really answered (a raw newline in a string).
+        let reply =
+            "{ \"confidence\": 0.5, \"reasoning\": \"r\", \"solution\": \"1}\n\nThis\tis\" } ";
+        let value = extract_json(reply).unwrap();
+        assert_eq!(value["solution"], "1}\n\nThis\tis");
+        // Outside strings nothing changes, and text with no JSON still fails.
+        assert_eq!(escape_control_chars_in_strings("{\n\"a\": 1}"), None);
+        assert!(extract_json("no json here").is_err());
+    }
+
     use super::*;
 
     /// Walks a schema and returns the path of every object node that is not strict-valid.
