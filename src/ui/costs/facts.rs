@@ -9,11 +9,14 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::Poll;
 
 use crate::core::cost_views::StepCost;
-use crate::core::trajectory::RunRecord;
+use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 use crate::ui::run::store::{forget_if_closed, run_store};
 use crate::web::idb::StoreError;
 
@@ -29,57 +32,149 @@ thread_local! {
     static CACHE: RefCell<HashMap<String, Cached>> = RefCell::new(HashMap::new());
 }
 
-/// The cost facts of every run in `records`, in the same order.
+/// What decides whether a run's cached facts are still good: its id, step count and last change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunKey {
+    /// The run.
+    pub run_id: String,
+    /// Its committed steps.
+    pub step_count: u64,
+    /// When its record last changed.
+    pub updated_ms: f64,
+}
+
+impl RunKey {
+    /// The key of a stored run.
+    pub fn of(record: &RunRecord) -> Self {
+        RunKey {
+            run_id: record.run_id.clone(),
+            step_count: record.step_count,
+            updated_ms: record.updated_ms,
+        }
+    }
+}
+
+/// Runs read from the store at the same time: IndexedDB serves several read-only
+/// transactions at once, so the page waits on one round trip per batch, not per run.
+const PARALLEL_READS: usize = 8;
+
+/// The cost facts of every run in `runs` (every stored run: runs not in it are dropped from
+/// the cache), in the same order.
 ///
-/// `progress(done, total)` is called after each run read from the store; `stop` is checked
-/// between runs (a page that went away stops reading; what was read stays cached). Returns
+/// `progress(done, total)` is called after each batch read from the store; `stop` is checked
+/// between batches (a page that went away stops reading; what was read stays cached). Returns
 /// `Ok(None)` when stopped.
 pub async fn step_costs(
-    records: &[RunRecord],
+    runs: &[RunKey],
     progress: impl Fn(usize, usize),
     stop: Rc<Cell<bool>>,
 ) -> Result<Option<Vec<Arc<Vec<StepCost>>>>, StoreError> {
-    let fresh = |r: &RunRecord| {
+    let fresh = |k: &RunKey| {
         CACHE.with(|c| {
             c.borrow()
-                .get(&r.run_id)
-                .filter(|c| c.step_count == r.step_count && c.updated_ms == r.updated_ms)
+                .get(&k.run_id)
+                .filter(|c| c.step_count == k.step_count && c.updated_ms == k.updated_ms)
                 .map(|c| Arc::clone(&c.steps))
         })
     };
-    let missing: Vec<&RunRecord> = records.iter().filter(|r| fresh(r).is_none()).collect();
+    let missing: Vec<&RunKey> = runs.iter().filter(|k| fresh(k).is_none()).collect();
     if !missing.is_empty() {
         let store = run_store().await.inspect_err(forget_if_closed)?;
         let total = missing.len();
-        for (done, record) in missing.into_iter().enumerate() {
+        let mut done = 0;
+        for batch in missing.chunks(PARALLEL_READS) {
             if stop.get() {
                 return Ok(None);
             }
-            let entries = store
-                .steps(&record.run_id)
-                .await
-                .inspect_err(forget_if_closed)?;
-            let steps = Arc::new(entries.iter().map(StepCost::of).collect::<Vec<_>>());
-            CACHE.with(|c| {
-                c.borrow_mut().insert(
-                    record.run_id.clone(),
-                    Cached {
-                        step_count: record.step_count,
-                        updated_ms: record.updated_ms,
-                        steps,
-                    },
-                )
-            });
-            progress(done + 1, total);
+            let reads = batch
+                .iter()
+                .map(|key| {
+                    let (store, id) = (store.clone(), key.run_id.clone());
+                    Box::pin(async move { store.steps(&id).await })
+                        as LocalFuture<Result<Vec<TrajectoryEntry>, StoreError>>
+                })
+                .collect();
+            for (key, read) in batch.iter().zip(join_all(reads).await) {
+                let entries = read.inspect_err(forget_if_closed)?;
+                let steps = Arc::new(entries.iter().map(StepCost::of).collect::<Vec<_>>());
+                CACHE.with(|c| {
+                    c.borrow_mut().insert(
+                        key.run_id.clone(),
+                        Cached {
+                            step_count: key.step_count,
+                            updated_ms: key.updated_ms,
+                            steps,
+                        },
+                    )
+                });
+            }
+            done += batch.len();
+            progress(done, total);
         }
     }
     // Runs deleted since are dropped from the cache.
-    let listed: HashSet<&str> = records.iter().map(|r| r.run_id.as_str()).collect();
+    let listed: HashSet<&str> = runs.iter().map(|k| k.run_id.as_str()).collect();
     CACHE.with(|c| c.borrow_mut().retain(|id, _| listed.contains(id.as_str())));
     Ok(Some(
-        records
-            .iter()
-            .map(|r| fresh(r).unwrap_or_default())
-            .collect(),
+        runs.iter().map(|k| fresh(k).unwrap_or_default()).collect(),
     ))
+}
+
+type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// Waits for every future, polling them together; the outputs come in the futures' order.
+async fn join_all<T>(mut futures: Vec<LocalFuture<T>>) -> Vec<T> {
+    let mut outputs: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(move |cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            // A future that finished is never polled again.
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(value) => *output = Some(value),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(outputs.iter_mut().filter_map(Option::take).collect())
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    async fn joined_futures_keep_their_order() {
+        let slow = Box::pin(async {
+            // Yields once, so the later futures finish first.
+            let mut yielded = false;
+            std::future::poll_fn(|cx| {
+                if yielded {
+                    Poll::Ready(())
+                } else {
+                    yielded = true;
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                }
+            })
+            .await;
+            1u32
+        }) as LocalFuture<u32>;
+        let fast = Box::pin(async { 2u32 }) as LocalFuture<u32>;
+        assert_eq!(
+            join_all(vec![slow, fast, Box::pin(async { 3u32 })]).await,
+            [1, 2, 3]
+        );
+        assert_eq!(
+            join_all(Vec::<LocalFuture<u32>>::new()).await,
+            Vec::<u32>::new()
+        );
+    }
 }

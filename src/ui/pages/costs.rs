@@ -19,12 +19,11 @@ use crate::core::cost_views::{
     agent_rank, reprice_by_model, split_by_agent_and_model, CostOverview, PricedSum,
     RepricingOverview, StepCost,
 };
-use crate::core::trajectory::RunRecord;
 use crate::ui::charts::bars::BarChart;
 use crate::ui::charts::line::LineChart;
 use crate::ui::charts::scale::Unit;
 use crate::ui::components::notice::ErrorText;
-use crate::ui::costs::facts::step_costs;
+use crate::ui::costs::facts::{step_costs, RunKey};
 use crate::ui::costs::overview::{
     agent_bars, model_bars, price_link, spend_points, unpriced_models,
 };
@@ -63,15 +62,24 @@ pub fn CostsPage() -> impl IntoView {
             store.list_runs().await.inspect_err(forget_if_closed)
         }
     });
-    let overview = Memo::new(move |_| match runs.get() {
-        Some(Ok(list)) => Some(CostOverview::of(&list, MAX_POINTS)),
-        _ => None,
+    let overview = Memo::new(move |_| {
+        runs.with(|r| match r {
+            Some(Ok(list)) => Some(CostOverview::of(list, MAX_POINTS)),
+            _ => None,
+        })
     });
     let split = RwSignal::new(Split::Loading { done: 0, total: 0 });
     let stop: StoredValue<Rc<Cell<bool>>, LocalStorage> =
         StoredValue::new_local(Rc::new(Cell::new(false)));
+    // Only what decides the cache is handed to the reader, not whole records.
+    let keys = Memo::new(move |_| {
+        runs.with(|r| match r {
+            Some(Ok(list)) => Some(list.iter().map(RunKey::of).collect::<Vec<_>>()),
+            _ => None,
+        })
+    });
     Effect::new(move |_| {
-        let Some(Ok(list)) = runs.get() else {
+        let Some(list) = keys.get() else {
             return;
         };
         // A newer list (a run finished, one was imported) replaces a read in progress.
@@ -109,7 +117,7 @@ pub fn CostsPage() -> impl IntoView {
 }
 
 /// Reads the per-step split of `list` into `split`, unless `stop` is set first.
-async fn load_split(list: Vec<RunRecord>, split: RwSignal<Split>, stop: Rc<Cell<bool>>) {
+async fn load_split(list: Vec<RunKey>, split: RwSignal<Split>, stop: Rc<Cell<bool>>) {
     let progress = {
         let stop = Rc::clone(&stop);
         move |done, total| {
