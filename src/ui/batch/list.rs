@@ -60,23 +60,40 @@ fn BatchRow(record: BatchRecord) -> impl IntoView {
         let id = id.clone();
         move || batch.batch_id().as_deref() == Some(id.as_str())
     };
-    let finished = record.items.iter().filter(|i| i.is_finished()).count();
-    let failed = record
-        .items
-        .iter()
-        .filter(|i| i.status == ItemStatus::Failed)
-        .count();
-    let status = record.status.as_str();
-    let modes = format!("{:?}", record.spec.modes).to_lowercase();
-    let summary = format!(
-        "{finished} of {}{}",
-        record.items.len(),
-        if failed > 0 {
-            format!(" ({failed} failed)")
-        } else {
-            String::new()
+    // The shown batch reads live from the session; the others as stored.
+    let stored = record.clone();
+    let live = {
+        let shown = shown.clone();
+        move || {
+            if shown() {
+                batch.record.get().unwrap_or_else(|| stored.clone())
+            } else {
+                stored.clone()
+            }
         }
-    );
+    };
+    let live_status = live.clone();
+    let status = move || live_status().status.as_str();
+    let status_class = status.clone();
+    let summary = move || {
+        let r = live();
+        let finished = r.items.iter().filter(|i| i.is_finished()).count();
+        let failed = r
+            .items
+            .iter()
+            .filter(|i| i.status == ItemStatus::Failed)
+            .count();
+        format!(
+            "{finished} of {}{}",
+            r.items.len(),
+            if failed > 0 {
+                format!(" ({failed} failed)")
+            } else {
+                String::new()
+            }
+        )
+    };
+    let modes = format!("{:?}", record.spec.modes).to_lowercase();
     let open_record = record.clone();
     let shown_for_class = shown.clone();
     view! {
@@ -92,7 +109,7 @@ fn BatchRow(record: BatchRecord) -> impl IntoView {
             <td>{record.spec.dataset_name.clone()}</td>
             <td>{modes}</td>
             <td>{date_text(record.spec.created_ms)}</td>
-            <td><span class=format!("batch-badge batch-badge-{status}")>{status}</span></td>
+            <td><span class=move || format!("batch-badge batch-badge-{}", status_class())>{status}</span></td>
             <td>{summary}</td>
             <td>
                 <button

@@ -13,7 +13,6 @@ use crate::ui::components::notice::ErrorText;
 use crate::ui::config_form::ConfigForm;
 use crate::ui::provider_state::ProviderState;
 use crate::ui::run::format::dollars;
-use crate::ui::run::session::RunSession;
 use crate::ui::run::store::{forget_if_closed, run_store};
 use crate::web::idb::StoredDataset;
 
@@ -73,7 +72,6 @@ pub fn StartPanel() -> impl IntoView {
 #[component]
 fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
     let batch = expect_context::<BatchSession>();
-    let runs = expect_context::<RunSession>();
     let form = expect_context::<ConfigForm>();
     let providers = expect_context::<ProviderState>();
     let check = form.check();
@@ -99,7 +97,7 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
     let forecast_view = LocalResource::new(move || {
         let hashes = hashes.get();
         let n = count.get();
-        let _ = runs.runs_changed.get();
+        // Not every finished item: only when a batch starts or ends (a pilot's end).
         let _ = batch.batches_changed.get();
         async move {
             let store = run_store().await.inspect_err(forget_if_closed)?;
@@ -200,10 +198,10 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
             {format!(" · {}", count_of(dataset.summary.problem_count, "problem", "problems"))}
         </p>
         <div class="batch-facets">{facet_views}</div>
-        <div class="field-row">
+        <div class="field-row batch-pair">
             <div class="field">
                 <label for="batch-seed">
-                    "Shuffle seed " <span class="field-hint">"optional; the same seed gives the same order"</span>
+                    "Shuffle seed " <span class="field-hint">"optional"</span>
                 </label>
                 <input
                     id="batch-seed"
@@ -211,13 +209,14 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
                     name="batch_seed"
                     inputmode="numeric"
                     data-testid="batch-seed"
+                    title="The same seed gives the same order; empty keeps the file's order"
                     prop:value=move || selection.with(|s| s.seed.clone())
                     on:input=move |ev| selection.update(|s| s.seed = event_target_value(&ev))
                 />
             </div>
             <div class="field">
                 <label for="batch-limit">
-                    "Limit " <span class="field-hint">"optional; the first N after filters and shuffle"</span>
+                    "Limit " <span class="field-hint">"optional"</span>
                 </label>
                 <input
                     id="batch-limit"
@@ -225,6 +224,7 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
                     name="batch_limit"
                     inputmode="numeric"
                     data-testid="batch-limit"
+                    title="Run the first N problems after the filters and the shuffle"
                     prop:value=move || selection.with(|s| s.limit.clone())
                     on:input=move |ev| selection.update(|s| s.limit = event_target_value(&ev))
                 />
@@ -260,10 +260,10 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
                 })
                 .collect_view()}
         </fieldset>
-        <div class="field-row">
+        <div class="field-row batch-pair">
             <div class="field">
                 <label for="batch-concurrency">
-                    "Concurrency " <span class="field-hint">"problems at once, 1–64; lowered by itself after rate limits"</span>
+                    "Concurrency " <span class="field-hint">"1–64"</span>
                 </label>
                 <input
                     id="batch-concurrency"
@@ -274,6 +274,7 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
                     step="1"
                     name="batch_concurrency"
                     data-testid="batch-concurrency"
+                    title="Problems run at once; lowered by itself after rate limits, and raised again as calls succeed"
                     aria-invalid=move || if parsed_concurrency.with(Result::is_err) { "true" } else { "false" }
                     prop:value=move || concurrency.get()
                     on:input=move |ev| concurrency.set(event_target_value(&ev))
