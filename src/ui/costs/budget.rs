@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 
 use crate::core::budget::BudgetLevel;
-use crate::core::cost_views::BudgetStatus;
+use crate::core::cost_views::{run_budget_status, BudgetStatus};
+use crate::core::trajectory::RunRecord;
 use crate::ui::components::notice::WarningText;
 use crate::ui::run::format::dollars;
 
@@ -64,5 +65,20 @@ pub fn BudgetMeter(
             </div>
             {warning.map(|w| view! { <WarningText message=w/> })}
         </div>
+    }
+}
+
+/// The budget line of a run that may change (a live run): nothing while there is no run or its
+/// config sets no budget.
+#[component]
+pub fn RunBudget(
+    /// The run, as it goes.
+    #[prop(into)]
+    record: Signal<Option<RunRecord>>,
+) -> impl IntoView {
+    move || {
+        record
+            .with(|r| r.as_ref().and_then(run_budget_status))
+            .map(|status| view! { <BudgetMeter status=status/> })
     }
 }

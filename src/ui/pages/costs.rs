@@ -304,7 +304,7 @@ fn Totals(overview: CostOverview) -> impl IntoView {
                             <li><a class="mono" href=format!("/runs/{id}") data-testid="costs-unknown-run">{id.clone()}</a></li>
                         }).collect_view()}
                     </ul>
-                    {(more > 0).then(|| view! { <p class="muted">{format!("and {more} more (filter the Runs page by cost)")}</p> })}
+                    {(more > 0).then(|| view! { <p class="muted">{format!("and {more} more")}</p> })}
                 </details>
             }
         })}
