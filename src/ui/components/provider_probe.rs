@@ -99,7 +99,7 @@ pub fn summarize(report: &ProbeReport) -> ProbeSummary {
             usage.output_tokens,
             usage.reasoning_tokens
         ));
-    } else if report.reachable {
+    } else if report.working_mode.is_some() {
         details.push(
             "The provider reported no token usage, so costs for this provider will show as unknown."
                 .to_string(),
@@ -296,11 +296,21 @@ mod tests {
         assert_eq!(
             s.details,
             [
-                "The test used 120 input and 30 output tokens.",
+                "Usage comes back: the test used 120 input tokens (0 read from cache, 0 written to it) \
+                 and 30 output tokens (0 of them reasoning).",
                 "The native structured-output mode worked.",
                 "Rate-limit headers are visible: x-ratelimit-remaining-requests.",
             ]
         );
+    }
+
+    #[wasm_bindgen_test]
+    fn a_working_provider_without_usage_is_said_to_cost_unknown() {
+        let mut r = report();
+        r.working_mode = Some(StructuredMode::Native);
+        let s = summarize(&r);
+        assert!(s.details[0].contains("reported no token usage"));
+        assert!(s.details[0].contains("unknown"));
     }
 
     #[wasm_bindgen_test]
