@@ -1,0 +1,252 @@
+// Shared pieces of the benchmarks: where the servers are, a fresh browser profile per benchmark,
+// in-page timing marks, and small statistics helpers.
+//
+// Every time is taken inside the page with performance.now() (zero = navigation start) or from an
+// event's timeStamp, so Playwright's polling and the CDP round trips never add to a figure.
+import { chromium } from '@playwright/test';
+import { rm, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const port = (name, fallback) => Number(process.env[name] ?? fallback);
+
+/** The app (the release build served by scripts/static_server.py). */
+export const APP = `http://127.0.0.1:${port('BENCH_APP_PORT', 8480)}`;
+/** The mock provider with no added latency and keep-alive connections. */
+export const MOCK_FAST = `http://127.0.0.1:${port('BENCH_MOCK_PORT', 8499)}`;
+/** The mock provider with 100 ms added to every reply. */
+export const MOCK_SLOW = `http://127.0.0.1:${port('BENCH_MOCK_SLOW_PORT', 8498)}`;
+/** The real local model (scripts/local-llm), OpenAI-compatible. */
+export const MODEL_URL = `http://127.0.0.1:${port('BENCH_MODEL_PORT', 8497)}/v1`;
+/** Scratch space: browser profiles, downloads, raw results (git-ignored). */
+export const SCRATCH = process.env.BENCH_SCRATCH ?? '.bench';
+/** The model every mock-backed config uses: OpenAI's schema mode, and a known price. */
+export const MOCK_MODEL = 'openai/gpt-4.1-mini';
+
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage',
+  // Background tabs are never throttled: every page here is the only one, but be explicit.
+  '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+];
+
+/**
+ * A persistent Chromium context on a new, empty profile directory: IndexedDB lives on disk as it
+ * does for a user (a plain `newContext()` keeps it in memory), and nothing is cached from an
+ * earlier benchmark.
+ */
+export async function freshBrowser(name) {
+  const dir = join(SCRATCH, 'profiles', name);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: process.env.BENCH_CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 900 },
+  });
+  await context.addInitScript(installMarks);
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  return { context, page, problems };
+}
+
+/** The Chromium version the benchmarks ran in. */
+export async function chromiumVersion() {
+  const browser = await chromium.launch({
+    executablePath: process.env.BENCH_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS,
+  });
+  try { return browser.version(); } finally { await browser.close(); }
+}
+
+/**
+ * Runs in the page before any of its scripts (an init script, so the page's CSP does not apply).
+ * Keeps `window.__bench.marks`: the first time each registered watch held, in ms since
+ * navigation start, and the time of the frame after it (`<name>:painted`); clicks on elements
+ * with a test id are marked `click:<id>` with the event's own timestamp. Watches are checked on
+ * every DOM mutation and every animation frame (a property such as an input's value changes
+ * without a mutation).
+ */
+function installMarks() {
+  const bench = { marks: {}, watches: [], memory: null, longTasks: [] };
+  window.__bench = bench;
+  // Tasks over 50 ms: how busy the main thread was (start, duration).
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) bench.longTasks.push([e.startTime, e.duration]);
+    }).observe({ type: 'longtask', buffered: true });
+  } catch { /* no Long Tasks API: the figures that use it are left out */ }
+  addEventListener('TrunkApplicationStarted', (e) => {
+    bench.marks.wasmStarted = performance.now();
+    bench.memory = e.detail?.wasm?.memory ?? null;
+  });
+  document.addEventListener('click', (e) => {
+    const el = e.target instanceof Element ? e.target.closest('[data-testid]') : null;
+    if (el) bench.marks[`click:${el.dataset.testid}`] = e.timeStamp;
+  }, true);
+
+  const visible = (el) => el.getClientRects().length > 0;
+  const holds = (w) => {
+    if (w.all) return w.all.every(holds);
+    const els = document.querySelectorAll(w.selector);
+    if (els.length < (w.count ?? 1)) return false;
+    const el = els[0];
+    if (w.visible && !visible(el)) return false;
+    if (w.textIn && !w.textIn.includes(el.textContent.trim())) return false;
+    if (w.textNot !== undefined && el.textContent.trim() === w.textNot) return false;
+    if (w.attr && el.getAttribute(w.attr) !== w.equals) return false;
+    if (w.nonEmptyValue && !el.value) return false;
+    return true;
+  };
+  const afterPaint = (fn) => requestAnimationFrame(() => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = fn;
+    channel.port2.postMessage(null);
+  });
+  const check = () => {
+    for (const w of bench.watches) {
+      if (w.name in bench.marks || !holds(w)) continue;
+      bench.marks[w.name] = performance.now();
+      afterPaint(() => { bench.marks[`${w.name}:painted`] = performance.now(); });
+    }
+  };
+  bench.watch = (w) => { bench.watches.push(w); check(); };
+  new MutationObserver(check).observe(document, {
+    subtree: true, childList: true, attributes: true, characterData: true,
+  });
+  const frame = () => { check(); requestAnimationFrame(frame); };
+  requestAnimationFrame(frame);
+}
+
+/**
+ * Registers a watch (see installMarks) for every page load from now on, by an init script, so it
+ * is in place before the first mutation.
+ */
+export async function watchOnLoad(context, watch) {
+  await context.addInitScript((w) => { window.__bench.watch(w); }, watch);
+}
+
+/** Registers a watch on the page as it is now. */
+export async function watch(page, w) {
+  await page.evaluate((spec) => window.__bench.watch(spec), w);
+}
+
+/** Waits until mark `name` is set and returns it with every other mark. */
+export async function waitMark(page, name, timeout = 60_000) {
+  await page.waitForFunction((n) => window.__bench?.marks[n] !== undefined, name, { timeout, polling: 50 });
+  // The painted mark follows within a frame.
+  await page.waitForFunction((n) => window.__bench.marks[`${n}:painted`] !== undefined, name, { timeout: 5_000, polling: 20 })
+    .catch(() => {});
+  return page.evaluate(() => ({ ...window.__bench.marks }));
+}
+
+/** Seeds the app's localStorage (providers, keys, config) before every page load. */
+export async function seedStorage(context, { providers, keys = {}, config }) {
+  await context.addInitScript(([p, k, c]) => {
+    localStorage.setItem('trialogue.providers.v1', p);
+    localStorage.setItem('trialogue.keys.v1', k);
+    if (c !== null) localStorage.setItem('trialogue.config.v1', c);
+  }, [JSON.stringify({ providers }), JSON.stringify(keys), config ? JSON.stringify(config) : null]);
+}
+
+/** The app's OpenAI provider pointed at a mock, as the e2e tests store it. */
+export function mockProviders(mockUrl) {
+  return [{
+    id: 'openai', label: 'OpenAI', kind: 'openai_compatible',
+    base_url: `${mockUrl}/openai/v1`, structured_mode: null, builtin: true,
+  }];
+}
+
+/** A debate config whose three agents call MOCK_MODEL. */
+export function mockConfig(version, maxIterations) {
+  return {
+    config_version: version,
+    mode: 'debate',
+    max_iterations: maxIterations,
+    max_attempts: 1,
+    solver: {
+      role: 'solver', model: MOCK_MODEL,
+      prompt_template: 'Solve this problem.\n{problem}\nCritique of the last attempt: {feedback}',
+    },
+    verifier: {
+      role: 'verifier', model: MOCK_MODEL,
+      prompt_template: 'Check the solution.\nProblem: {problem}\nSolution: {solution}',
+    },
+    judge: {
+      model: MOCK_MODEL,
+      prompt_template: 'Grade the solution.\nProblem: {problem}\nSolution: {solution}\nRubric: {rubric}',
+      scoring_rubric: '1.0 when the final answer is right, else 0.0.',
+    },
+  };
+}
+
+/** Posts JSON to a mock control endpoint and fails loudly on a refusal. */
+export async function mockControl(mockUrl, path, body) {
+  const res = await fetch(`${mockUrl}/__mock/${path}`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}),
+  });
+  if (!res.ok) throw new Error(`mock ${path} answered ${res.status}: ${await res.text()}`);
+  return res.json();
+}
+
+/** Milliseconds of long tasks (over 50 ms) between `start` and `end` on the page. */
+export async function longTaskMs(page, start, end) {
+  return page.evaluate(([s, e]) => window.__bench.longTasks
+    .filter(([t]) => t >= s && t <= e)
+    .reduce((sum, [, d]) => sum + d, 0), [start, end]);
+}
+
+/**
+ * A reader of the page's main-thread totals from CDP (`Performance.getMetrics`), in ms: all
+ * tasks, script, layout and style recalculation. Differences between two readings say how busy
+ * the main thread was in between.
+ */
+export async function mainThread(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  return async () => {
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    const get = (name) => 1000 * (metrics.find((m) => m.name === name)?.value ?? NaN);
+    return {
+      task: get('TaskDuration'), script: get('ScriptDuration'),
+      layout: get('LayoutDuration'), style: get('RecalcStyleDuration'),
+    };
+  };
+}
+
+/** `after − before`, field by field. */
+export function minus(after, before) {
+  return Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - before[k]]));
+}
+
+/** The run statuses that end a run. */
+export const RUN_ENDED = ['completed', 'failed', 'cancelled', 'interrupted', 'budget_exceeded'];
+
+/** The value at quantile q (0..1) of `values` by the nearest-rank method. */
+export function quantile(values, q) {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil(q * sorted.length));
+  return sorted[rank - 1];
+}
+
+/** The median: the mean of the two middle values when the count is even. */
+export function median(values) {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** The largest number of intervals [start, end) open at one instant. */
+export function maxOverlap(intervals) {
+  const events = [];
+  for (const [start, end] of intervals) events.push([start, 1], [end, -1]);
+  // Ends sort before starts at the same instant: back-to-back requests do not overlap.
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let open = 0;
+  let most = 0;
+  for (const [, delta] of events) { open += delta; most = Math.max(most, open); }
+  return most;
+}

@@ -1,0 +1,105 @@
+// 2. Loop overhead: the time the app itself spends per debate step, with a mock that answers at
+// once (--latency-ms 0 --keep-alive).
+//
+// For one run: wall = run-start click → run-status shows the end; service = the sum of the
+// durations (startTime → responseEnd, Resource Timing) of the run's requests to the mock, i.e.
+// everything from the request leaving the page to its last byte arriving, preflights included;
+// app time per step = (wall − service) / steps. It covers building each request, parsing and
+// validating the reply, saving the step to IndexedDB and drawing the transcript.
+import {
+  APP, MOCK_FAST, RUN_ENDED, freshBrowser, median, mockConfig, mockControl, mockProviders,
+  quantile, seedStorage, waitMark, watch,
+} from './lib.mjs';
+
+/** Verifier rounds that fail before one passes: 3 rounds, solver/verifier ×3 + judge = 7 steps. */
+const FAILED_ROUNDS = 2;
+const STEPS_PER_RUN = 2 * (FAILED_ROUNDS + 1) + 1;
+
+/**
+ * Runs one debate on /run against `mockUrl` and returns its timings. The page must already
+ * hold a config and providers (see seedStorage).
+ */
+export async function timedRun(page, mockUrl, problem, truth, timeout = 60_000) {
+  await page.goto(`${APP}/run`);
+  await page.getByTestId('problem-input').fill(problem);
+  await page.getByTestId('ground-truth-input').fill(truth);
+  const runIdEl = page.getByTestId('run-id');
+  const before = (await runIdEl.count()) ? (await runIdEl.first().textContent()).trim() : '';
+  await watch(page, {
+    name: 'ended',
+    all: [
+      { selector: '[data-testid="run-status"]', textIn: RUN_ENDED },
+      { selector: '[data-testid="run-id"]', textNot: before },
+    ],
+  });
+  await page.evaluate(() => {
+    performance.setResourceTimingBufferSize(10_000);
+    performance.clearResourceTimings();
+  });
+  await page.getByTestId('run-start').click();
+  const marks = await waitMark(page, 'ended', timeout);
+  return page.evaluate(({ mock, start, end }) => {
+    const requests = performance.getEntriesByType('resource')
+      .filter((e) => e.name.startsWith(mock) && e.startTime >= start && e.startTime <= end)
+      .map((e) => ({ start: e.startTime - start, end: e.responseEnd - start, duration: e.responseEnd - e.startTime }));
+    return {
+      status: document.querySelector('[data-testid="run-status"]').textContent.trim(),
+      runId: document.querySelector('[data-testid="run-id"]')?.textContent.trim(),
+      steps: document.querySelectorAll('[data-testid="step"]').length,
+      wall: end - start,
+      requests,
+    };
+  }, { mock: mockUrl, start: marks['click:run-start'], end: marks.ended });
+}
+
+/** One warm-up run, then `runs` measured debate runs of STEPS_PER_RUN steps each. */
+export async function loopOverhead(runs = 10) {
+  const { context, page, problems } = await freshBrowser('loop');
+  try {
+    await seedStorage(context, {
+      providers: mockProviders(MOCK_FAST), keys: { openai: 'bench-key' }, config: mockConfig('bench-loop', 3),
+    });
+    const perRun = [];
+    const gaps = [];
+    const firstGaps = [];
+    const lastGaps = [];
+    for (let i = 0; i <= runs; i += 1) {
+      await mockControl(MOCK_FAST, 'reset');
+      await mockControl(MOCK_FAST, 'script', {
+        rules: [{
+          agent: 'verifier', times: FAILED_ROUNDS,
+          reply: { passed: false, critique: 'Step 2 does not follow from step 1.', confidence: 0.7, scores: {} },
+        }],
+      });
+      const r = await timedRun(page, MOCK_FAST, `Benchmark problem ${i}: add 19 and 23. ANSWER=42`, '42');
+      if (r.status !== 'completed') throw new Error(`run ${i} ended ${r.status}`);
+      if (r.steps !== STEPS_PER_RUN || r.requests.length !== STEPS_PER_RUN) {
+        throw new Error(`run ${i}: ${r.steps} steps and ${r.requests.length} requests, expected ${STEPS_PER_RUN} of each`);
+      }
+      if (i === 0) continue; // warm-up: first compile of every code path, first preflights
+      const service = r.requests.reduce((s, q) => s + q.duration, 0);
+      perRun.push({ wall: r.wall, service, perStep: (r.wall - service) / r.steps });
+      // Between consecutive requests: what the app did after one reply and before the next call.
+      const sorted = [...r.requests].sort((a, b) => a.start - b.start);
+      for (let k = 1; k < sorted.length; k += 1) gaps.push(sorted[k].start - sorted[k - 1].end);
+      firstGaps.push(sorted[0].start);
+      lastGaps.push(r.wall - sorted.at(-1).end);
+    }
+    if (problems.length) throw new Error(problems.join('; '));
+    const perStep = perRun.map((r) => r.perStep);
+    return {
+      runs: perRun,
+      stepsPerRun: STEPS_PER_RUN,
+      median: median(perStep),
+      p95: quantile(perStep, 0.95),
+      gapMedian: median(gaps),
+      gapP95: quantile(gaps, 0.95),
+      // Click → first request (the run is created and stored); last reply → the end shown.
+      firstGapMedian: median(firstGaps),
+      lastGapMedian: median(lastGaps),
+      serviceMedianPerStep: median(perRun.map((r) => r.service / STEPS_PER_RUN)),
+    };
+  } finally {
+    await context.close();
+  }
+}

@@ -1,0 +1,127 @@
+// The results as one markdown table: a row per figure, with its target and whether it was met.
+// Figures are reported, never asserted: a missed target is a row, not a failure.
+
+/** `1234567` → `"1,234,567"`. */
+export function grouped(n) {
+  return Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** Bytes in KB (1 KB = 1000 bytes) with one decimal. */
+export function kb(bytes) {
+  return `${(bytes / 1000).toFixed(1)} KB`;
+}
+
+/** Bytes in MB (1 MB = 10^6 bytes) with one decimal. */
+export function mb(bytes) {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** Milliseconds with `digits` decimals. */
+export function ms(value, digits = 0) {
+  return `${value.toFixed(digits)} ms`;
+}
+
+/** "met" / "not met" for a figure against an upper bound. */
+export function verdict(value, limit) {
+  return value <= limit ? 'met' : 'not met';
+}
+
+/** Escapes the characters that would break a markdown table cell. */
+function cell(text) {
+  return String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+/**
+ * The table's rows from the results of each benchmark; a benchmark that threw is
+ * `{ error: "message" }` and becomes a "not measured" row.
+ */
+export function rows(r) {
+  const out = [];
+  const missing = (label, target, e) => out.push([label, `not measured: ${e}`, target, '—']);
+
+  if (r.bundle?.error) missing('Bundle size (wasm + JS, gzip)', '≤ 400 KB', r.bundle.error);
+  else if (r.bundle) {
+    const b = r.bundle;
+    const gz = b.wasm.gzip + b.js.gzip;
+    out.push([
+      'Bundle size (wasm + JS, gzip -6)',
+      `${kb(gz)} (wasm ${kb(b.wasm.gzip)} + JS ${kb(b.js.gzip)}); raw ${kb(b.wasm.raw + b.js.raw)} (wasm ${grouped(b.wasm.raw)} B, JS ${grouped(b.js.raw)} B)${b.wasm.brotli === undefined ? '' : `; brotli -11 ${kb(b.wasm.brotli + b.js.brotli)}`}`,
+      '≤ 400 KB', verdict(gz, 400_000),
+    ]);
+  }
+  if (r.firstLoad?.error) missing('First load to interactive', 'none set', r.firstLoad.error);
+  else if (r.firstLoad) {
+    const f = r.firstLoad;
+    out.push([
+      `First load to interactive (median of ${f.samples.length} cold loads)`,
+      `${ms(f.median)} (wasm started at ${ms(f.medianWasmStarted)}; range ${ms(Math.min(...f.samples.map((s) => s.interactive)))}–${ms(Math.max(...f.samples.map((s) => s.interactive)))})`,
+      'none set', '—',
+    ]);
+  }
+  if (r.loop?.error) missing('Loop overhead per step', '≤ 5 ms median', r.loop.error);
+  else if (r.loop) {
+    const l = r.loop;
+    out.push([
+      `Loop overhead per step (${l.runs.length} debate runs of ${l.stepsPerRun} steps, mock at 0 ms)`,
+      `median ${ms(l.median, 1)}, p95 ${ms(l.p95, 1)} (between calls: median ${ms(l.gapMedian, 1)}, p95 ${ms(l.gapP95, 1)}; click → first call ${ms(l.firstGapMedian, 1)}; last reply → end shown ${ms(l.lastGapMedian, 1)}; mock round trip ${ms(l.serviceMedianPerStep, 1)} per call)`,
+      '≤ 5 ms median', verdict(l.median, 5),
+    ]);
+  }
+  if (r.batch?.error) missing('Batch saturation (200 problems, concurrency 16, 100 ms)', '≤ 1.15 × ideal', r.batch.error);
+  else if (r.batch) {
+    const b = r.batch;
+    out.push([
+      `Batch saturation (${b.problems} problems, concurrency ${b.concurrency}, ${b.latencyMs} ms per reply)`,
+      `${(b.wall / 1000).toFixed(2)} s = ${b.ratio.toFixed(2)} × ideal ${(b.ideal / 1000).toFixed(1)} s (ideal = ⌈${b.problems}/${b.concurrency}⌉ × ${b.stepsPerProblem} steps × ${b.latencyMs} ms); calls in flight: at most ${b.maxInFlight}, ${b.meanInFlight.toFixed(1)} on average; main thread busy ${(b.mainThreadMs.task / 1000).toFixed(1)} s (script ${(b.mainThreadMs.script / 1000).toFixed(1)} s), of it ${(b.longTaskMs / 1000).toFixed(1)} s in tasks over 50 ms`,
+      '≤ 1.15 × ideal', verdict(b.ratio, 1.15),
+    ]);
+  }
+  if (r.storage?.error) {
+    missing('Runs page first row at 10,000 runs', '≤ 300 ms', r.storage.error);
+  } else if (r.storage) {
+    const s = r.storage;
+    const n = `${grouped(s.runs)} runs / ${grouped(s.steps)} steps`;
+    out.push([
+      `Runs page, navigation → first run row (${n}; median of ${s.runsPage.samples.length})`,
+      `${ms(s.runsPage.median)} (${grouped(s.runsPage.rows)} rows drawn)`,
+      '≤ 300 ms', verdict(s.runsPage.median, 300),
+    ]);
+    const e = s.export;
+    out.push([
+      `Export all runs to JSONL (${n})`,
+      `${e.seconds.toFixed(1)} s, ${mb(e.bytes)} (${grouped(e.lines)} lines)`,
+      '≤ 10 s', verdict(e.seconds, 10),
+    ]);
+    const peak = e.heapPeak + (e.wasmAfter ?? 0);
+    out.push([
+      'Export peak memory (JS heap, CDP every 50 ms, + wasm linear memory)',
+      `${mb(peak)} = JS heap ${mb(e.heapPeak)} (before ${mb(e.heapBefore)}) + wasm ${mb(e.wasmAfter ?? 0)} (before ${mb(e.wasmBefore ?? 0)}); ${(peak / e.bytes).toFixed(2)} × file size`,
+      '≤ 2 × file size', verdict(peak, 2 * e.bytes),
+    ]);
+    out.push([
+      `Costs page, navigation → three charts drawn (${n}; median of ${s.costsPage.samples.length})`,
+      ms(s.costsPage.median),
+      'none set', '—',
+    ]);
+  }
+  if (r.model?.error) missing('Real model (SmolLM2-135M, local)', 'none set', r.model.error);
+  else if (r.model) {
+    const m = r.model;
+    out.push([
+      `Real model: ${m.model} via scripts/local-llm, one debate (${m.steps} steps, ${m.status})`,
+      `${m.tokensPerSecond.toFixed(1)} completion tokens/s; ${m.medianStepSeconds.toFixed(2)} s per step (median call), ${m.wallSecondsPerStep.toFixed(2)} s per step (wall); ${grouped(m.promptTokens)} prompt + ${grouped(m.completionTokens)} completion tokens. Direct to the server: ${m.plainTokensPerSecond.toFixed(1)} tokens/s without a schema, ${m.schemaTokensPerSecond.toFixed(1)} with the app's json_object schema`,
+      'none set', '—',
+    ]);
+  }
+  return out;
+}
+
+/** The markdown document: a heading line, the table, and notes. */
+export function markdown(results, notes = []) {
+  const lines = [
+    '| benchmark | figure | target | result |',
+    '|---|---|---|---|',
+    ...rows(results).map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ];
+  return `${lines.join('\n')}\n${notes.length ? `\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`;
+}

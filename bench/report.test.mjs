@@ -1,0 +1,66 @@
+// Checks of the pure parts of the benchmark suite: statistics, the batch ideal, the table.
+// Run with: node --test bench/
+// Every expected value is worked out by hand in the comment beside it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { idealMs, inFlightBySecond } from './batch.mjs';
+import { maxOverlap, median, quantile } from './lib.mjs';
+import { grouped, kb, markdown, rows, verdict } from './report.mjs';
+
+test('nearest-rank quantiles and the median', () => {
+  const ten = [7, 3, 10, 1, 9, 2, 8, 4, 6, 5];
+  // 95 % of 10 = 9.5 → rank 10 → the largest; 50 % → rank 5 → 5; 10 % → rank 1 → 1.
+  assert.equal(quantile(ten, 0.95), 10);
+  assert.equal(quantile(ten, 0.5), 5);
+  assert.equal(quantile(ten, 0.1), 1);
+  // Even count: (5 + 6) / 2; odd count: the middle one.
+  assert.equal(median(ten), 5.5);
+  assert.equal(median([4, 1, 3]), 3);
+  assert.ok(Number.isNaN(median([])));
+});
+
+test('the most intervals open at once; back-to-back ones do not overlap', () => {
+  // [0,10) and [5,15) overlap on [5,10); [10,20) starts as the first ends.
+  assert.equal(maxOverlap([[0, 10], [5, 15], [10, 20]]), 2);
+  assert.equal(maxOverlap([[0, 1], [0, 1], [0, 1]]), 3);
+  assert.equal(maxOverlap([[0, 1], [1, 2], [2, 3]]), 1);
+  assert.equal(maxOverlap([]), 0);
+});
+
+test('the ideal batch time is full waves of sequential calls', () => {
+  // ⌈200 / 16⌉ = 13 waves × 3 calls × 100 ms = 3,900 ms.
+  assert.equal(idealMs({ problems: 200, concurrency: 16, stepsPerProblem: 3, latencyMs: 100 }), 3900);
+  // 16 / 16 = exactly 1 wave: 1 × 3 × 100.
+  assert.equal(idealMs({ problems: 16, concurrency: 16, stepsPerProblem: 3, latencyMs: 100 }), 300);
+});
+
+test('number formatting and verdicts', () => {
+  assert.equal(grouped(1234567), '1,234,567');
+  assert.equal(grouped(999), '999');
+  assert.equal(kb(412_345), '412.3 KB');
+  assert.equal(verdict(5, 5), 'met');
+  assert.equal(verdict(5.01, 5), 'not met');
+});
+
+test('a benchmark that failed is a "not measured" row, the others still show', () => {
+  const table = rows({
+    bundle: { wasm: { raw: 1_000_000, gzip: 350_000 }, js: { raw: 40_000, gzip: 10_000 } },
+    batch: { error: 'the Batch page | is not there' },
+  });
+  assert.equal(table.length, 2);
+  // 350,000 + 10,000 = 360,000 B = 360.0 KB, under 400 KB.
+  assert.match(table[0][1], /^360\.0 KB /);
+  assert.equal(table[0][3], 'met');
+  assert.match(table[1][1], /^not measured: the Batch page/);
+  // In markdown, the pipe inside a cell is escaped so the row keeps four cells.
+  const md = markdown({ batch: { error: 'a | b' } });
+  const row = md.split('\n')[2];
+  assert.ok(row.includes('a \\| b'), row);
+  assert.equal(row.split(/(?<!\\)\|/).length, 6);
+});
+
+test('calls in flight per second are time-weighted', () => {
+  // [0, 1500) fills second 0 and half of second 1; [500, 1000) adds half of second 0;
+  // [1500, 2500) adds half of seconds 1 and 2. Wall 2,500 ms → 3 seconds.
+  assert.deepEqual(inFlightBySecond([[0, 1500], [500, 1000], [1500, 2500]], 2500), [1.5, 1, 0.5]);
+});

@@ -1,0 +1,80 @@
+// Runs the benchmarks against servers scripts/bench started, prints one markdown table and
+// writes it to bench/RESULTS.md (raw figures to <scratch>/results.json).
+//
+// Usage: node bench/run.mjs --dist DIR [--only bundle,load,loop,batch,storage,model] [--out FILE]
+import { writeFile, mkdir } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { bundleSizes, firstLoad } from './bundle.mjs';
+import { batchSaturation } from './batch.mjs';
+import { SCRATCH, chromiumVersion } from './lib.mjs';
+import { loopOverhead } from './loop.mjs';
+import { realModel } from './model.mjs';
+import { markdown } from './report.mjs';
+import { storageAtScale } from './storage.mjs';
+
+const ALL = ['bundle', 'load', 'loop', 'batch', 'storage', 'model'];
+
+function parseArgs(argv) {
+  const args = { dist: 'dist', only: ALL, out: null };
+  for (let i = 0; i < argv.length; i += 1) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (flag === '--dist') args.dist = value;
+    else if (flag === '--out') args.out = value;
+    else if (flag === '--only') {
+      args.only = value.split(',').filter(Boolean);
+      const unknown = args.only.filter((b) => !ALL.includes(b));
+      if (unknown.length) throw new Error(`unknown benchmark ${unknown.join(', ')}; known: ${ALL.join(', ')}`);
+    } else throw new Error(`unknown argument ${flag}`);
+    i += 1;
+  }
+  // A partial run does not replace the committed table.
+  args.out ??= args.only.length === ALL.length ? 'bench/RESULTS.md' : join(SCRATCH, 'RESULTS.md');
+  return args;
+}
+
+/** Runs `fn`, logging its time; a failure becomes `{ error }` so the other benchmarks still run. */
+async function step(name, fn) {
+  const t0 = performance.now();
+  process.stderr.write(`bench: ${name}…\n`);
+  try {
+    const result = await fn();
+    process.stderr.write(`bench: ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    return result;
+  } catch (e) {
+    const message = (e?.message ?? String(e)).split('\n')[0];
+    process.stderr.write(`bench: ${name} not measured: ${e?.stack ?? e}\n`);
+    return { error: message };
+  }
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  await mkdir(SCRATCH, { recursive: true });
+  const results = {};
+  const started = new Date();
+  const loadBefore = loadavg()[0];
+  const wants = (b) => args.only.includes(b);
+  if (wants('bundle')) results.bundle = await step('bundle sizes', () => bundleSizes(args.dist));
+  if (wants('load')) results.firstLoad = await step('first load', () => firstLoad(5));
+  if (wants('loop')) results.loop = await step('loop overhead', () => loopOverhead(10));
+  if (wants('batch')) results.batch = await step('batch saturation', () => batchSaturation());
+  if (wants('storage')) results.storage = await step('storage at scale and charts', () => storageAtScale());
+  if (wants('model')) results.model = await step('real model', () => realModel());
+
+  const load = `load average ${loadBefore.toFixed(1)} at the start and ${loadavg()[0].toFixed(1)} at the end (1-minute)`;
+  const notes = [
+    `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, headless Chromium ${await chromiumVersion().catch(() => '?')}, release build in ${args.dist}, served uncompressed from loopback by scripts/static_server.py. The cores are shared with other work (${load}), so times move with it.`,
+    'Times are taken in the page (performance.now(), zero = navigation start; event timestamps for clicks) when the DOM first shows the state, and "drawn" means the frame after it. KB = 1000 bytes, MB = 10^6 bytes.',
+    'Loop overhead per step = (run wall time − the summed Resource Timing durations of its calls to the mock) / steps; "between calls" is the gap from one reply\'s last byte to the next request.',
+  ];
+  const table = markdown(results, notes);
+  process.stdout.write(`\n${table}`);
+  await writeFile(args.out, `# Benchmark results\n\nWritten by \`scripts/bench\`; see bench/README.md for what each row measures.\n\n${table}`);
+  await writeFile(join(SCRATCH, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench: ${e?.stack ?? e}\n`);
+  process.exit(1);
+});

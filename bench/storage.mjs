@@ -1,0 +1,228 @@
+// 4. Storage at scale and 5. charts: 10,000 runs / 100,000 steps in the app's IndexedDB, then the
+// Runs page's first row, the export of every run as JSONL, and the Costs page's three charts.
+//
+// Seeding goes through raw IndexedDB inside the page, in the shape the app's store writes
+// (src/web/idb/records.rs): the app itself runs two debates against the mock (9 and 11 steps),
+// their records are read back as they were stored, and copies are written under new run ids,
+// problems and times. Half the runs have 9 steps and half 11, 10 on average.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  APP, MOCK_FAST, SCRATCH, freshBrowser, median, mockConfig, mockControl, mockProviders,
+  seedStorage, waitMark, watchOnLoad,
+} from './lib.mjs';
+import { timedRun } from './loop.mjs';
+
+export const SCALE = { runs: 10_000, steps: 100_000 };
+const TOKEN = 'QQQQQQQQ'; // replaced by each copy's 8-digit number, in its problem and steps
+
+/**
+ * Runs a template debate whose verifier fails `failures` rounds: 2 × (failures + 1) + 1 steps.
+ * Each round's answer and critique differ: the loop stops a debate whose critiques go in
+ * circles.
+ */
+async function templateRun(page, failures) {
+  await mockControl(MOCK_FAST, 'reset');
+  const critiques = [
+    'The second step drops a term; redo it.',
+    'Now the sign of the constant is wrong.',
+    'The units were never converted to metres.',
+    'Rounding happened before the final division.',
+  ];
+  const rules = [];
+  for (let k = 0; k < failures; k += 1) {
+    rules.push({
+      agent: 'verifier', times: 1,
+      reply: { passed: false, critique: critiques[k % critiques.length], confidence: 0.6, scores: {} },
+    }, {
+      agent: 'solver', times: 1,
+      reply: { solution: `The answer is \\boxed{${30 + k}}.`, reasoning: `Attempt ${k + 1}, multiplied term by term.`, confidence: 0.5 },
+    });
+  }
+  await mockControl(MOCK_FAST, 'script', { rules });
+  const r = await timedRun(page, MOCK_FAST, `Benchmark problem ${TOKEN}: what is 6 times 7? ANSWER=42`, '42');
+  const want = 2 * (failures + 1) + 1;
+  if (r.status !== 'completed' || r.steps !== want) throw new Error(`template run ended ${r.status} with ${r.steps} steps, expected ${want}`);
+  return r.runId;
+}
+
+/** Writes the copies inside the page; returns the stores' counts afterwards. */
+function seedInPage({ templateIds, runs, token }) {
+  const open = () => new Promise((resolve, reject) => {
+    const req = indexedDB.open('trialogue');
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const done = (tx) => new Promise((resolve, reject) => {
+    tx.oncomplete = resolve;
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error ?? new Error('transaction aborted'));
+  });
+  const ask = (req) => new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const pad = (n, w) => String(n).padStart(w, '0');
+  // serde_json writes an integral f64 with ".0"; JavaScript would drop it.
+  const f64 = (n) => (Number.isInteger(n) ? `${n}.0` : String(n));
+  const compact = (ms) => {
+    const d = new Date(ms);
+    return `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1, 2)}${pad(d.getUTCDate(), 2)}_${pad(d.getUTCHours(), 2)}${pad(d.getUTCMinutes(), 2)}${pad(d.getUTCSeconds(), 2)}`;
+  };
+  // A timestamp in the template's own format (fraction digits and zone suffix kept).
+  const stampLike = (template, ms) => {
+    const m = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.exec(template);
+    if (!m) return template;
+    const iso = new Date(ms).toISOString(); // 2025-01-01T10:00:00.123Z
+    const digits = m[1] ? m[1].length - 1 : 0;
+    const frac = digits ? `.${(iso.slice(20, 23) + '000000000').slice(0, digits)}` : '';
+    return `${iso.slice(0, 19)}${frac}${m[2]}`;
+  };
+
+  return (async () => {
+    const db = await open();
+    const templates = [];
+    {
+      const tx = db.transaction(['runs', 'steps'], 'readonly');
+      for (const id of templateIds) {
+        const run = await ask(tx.objectStore('runs').get(id));
+        const steps = await ask(tx.objectStore('steps').getAll(IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER])));
+        templates.push({ run, steps });
+      }
+    }
+    const firstMs = templates[0].run.created_ms - 30 * 86_400_000;
+    const perTx = 250;
+    for (let start = 0; start < runs; start += perTx) {
+      const tx = db.transaction(['runs', 'steps'], 'readwrite');
+      const runStore = tx.objectStore('runs');
+      const stepStore = tx.objectStore('steps');
+      for (let i = start; i < Math.min(runs, start + perTx); i += 1) {
+        const t = templates[i % templates.length];
+        const created = firstMs + i * 240_000; // one every 4 minutes: about 28 days
+        const updated = created + (t.run.updated_ms - t.run.created_ms);
+        const hex = (Math.imul(i + 1, 2654435761) >>> 0).toString(16).padStart(8, '0');
+        const id = `run_${compact(created)}_${hex}`;
+        const number = pad(i, 8);
+        const swap = (text) => text.split(t.run.run_id).join(id).split(token).join(number);
+        const json = swap(t.run.json)
+          .replace(/"created_ms":[-0-9.eE+]+/, `"created_ms":${f64(created)}`)
+          .replace(/"updated_ms":[-0-9.eE+]+/, `"updated_ms":${f64(updated)}`);
+        runStore.put({ ...t.run, run_id: id, created_ms: created, updated_ms: updated, json });
+        t.steps.forEach((s, k) => {
+          const line = swap(s.line).replace(/"timestamp":"([^"]*)"/, (_, old) => `"timestamp":"${stampLike(old, created + (k + 1) * 1000)}"`);
+          stepStore.put({ ...s, run_id: id, line });
+        });
+      }
+      await done(tx);
+    }
+    const tx = db.transaction(['runs', 'steps'], 'readonly');
+    const counts = {
+      runs: await ask(tx.objectStore('runs').count()),
+      steps: await ask(tx.objectStore('steps').count()),
+    };
+    db.close();
+    return counts;
+  })();
+}
+
+/** Lines in a file, counted as it streams. */
+async function countLines(path) {
+  let lines = 0;
+  for await (const chunk of createReadStream(path)) {
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines += 1;
+  }
+  return lines;
+}
+
+/** Times `loads` navigations to `route`, each until watch `name` holds. */
+async function timedLoads(page, route, name, loads) {
+  const samples = [];
+  for (let i = 0; i < loads; i += 1) {
+    await page.goto(`${APP}${route}`, { waitUntil: 'commit' });
+    const marks = await waitMark(page, name, 120_000);
+    samples.push({ dom: marks[name], painted: marks[`${name}:painted`] });
+  }
+  return { samples, median: median(samples.map((s) => s.painted ?? s.dom)) };
+}
+
+/** Exports every run and samples the page's JS heap (CDP, every 50 ms) while it runs. */
+async function timedExport(context, page) {
+  await page.goto(`${APP}/runs`);
+  await page.locator('[data-testid="run-row"]').first().waitFor({ timeout: 120_000 });
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  await cdp.send('HeapProfiler.collectGarbage');
+  const heap = async () => {
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    return metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? NaN;
+  };
+  const wasmBytes = () => page.evaluate(() => window.__bench.memory?.buffer.byteLength ?? null);
+  const before = { heap: await heap(), wasm: await wasmBytes() };
+  let peak = before.heap;
+  let samples = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const started = Date.now();
+      peak = Math.max(peak, await heap());
+      samples += 1;
+      await new Promise((r) => setTimeout(r, Math.max(0, 50 - (Date.now() - started))));
+    }
+  })();
+  const t0 = performance.now();
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 300_000 }),
+    page.getByTestId('runs-export-all').click(),
+  ]);
+  const path = join(SCRATCH, 'export.jsonl');
+  await download.saveAs(path);
+  const seconds = (performance.now() - t0) / 1000;
+  sampling = false;
+  await sampler;
+  const after = { wasm: await wasmBytes() };
+  const bytes = (await stat(path)).size;
+  return {
+    seconds,
+    bytes,
+    lines: await countLines(path),
+    heapBefore: before.heap,
+    heapPeak: peak,
+    heapSamples: samples,
+    // Linear memory only grows, so its size afterwards is its peak.
+    wasmBefore: before.wasm,
+    wasmAfter: after.wasm,
+  };
+}
+
+export async function storageAtScale({ loads = 3 } = {}) {
+  const { context, page, problems } = await freshBrowser('storage');
+  try {
+    await seedStorage(context, {
+      providers: mockProviders(MOCK_FAST), keys: { openai: 'bench-key' }, config: mockConfig('bench-storage', 5),
+    });
+    const templateIds = [await templateRun(page, 3), await templateRun(page, 4)];
+    const t0 = performance.now();
+    const counts = await page.evaluate(seedInPage, { templateIds, runs: SCALE.runs - 2, token: TOKEN });
+    const seedSeconds = (performance.now() - t0) / 1000;
+    if (counts.runs !== SCALE.runs || counts.steps !== SCALE.steps) {
+      throw new Error(`seeded ${counts.runs} runs / ${counts.steps} steps, expected ${SCALE.runs} / ${SCALE.steps}`);
+    }
+
+    await watchOnLoad(context, { name: 'firstRow', selector: '[data-testid="run-row"]', visible: true });
+    await watchOnLoad(context, {
+      name: 'charts',
+      all: ['chart-cost-by-agent', 'chart-cost-by-model', 'chart-cost-over-time']
+        .map((id) => ({ selector: `svg[data-testid="${id}"]` })),
+    });
+    const runsPage = await timedLoads(page, '/runs', 'firstRow', loads);
+    runsPage.rows = await page.locator('[data-testid="run-row"]').count();
+    const exported = await timedExport(context, page);
+    if (exported.lines !== SCALE.steps) throw new Error(`the export holds ${exported.lines} lines, expected ${SCALE.steps}`);
+    const costsPage = await timedLoads(page, '/costs', 'charts', loads);
+    if (problems.length) throw new Error(problems.join('; '));
+    return { ...SCALE, seedSeconds, runsPage, export: exported, costsPage };
+  } finally {
+    await context.close();
+  }
+}
