@@ -217,6 +217,22 @@ test('a 20-problem batch survives 429s, a 500 and a reload, resumes only what wa
   expect(json.filter((r) => r.correct === true)).toHaveLength(15);
   expect(json.find((r) => r.problem_id === 'q16')).toMatchObject({ ground_truth: '112', final_answer: '113', correct: false });
 
+  // The forecast for the same 20 problems now rests on these runs: the median and the
+  // nearest-rank 90th percentile of the fully priced runs' costs, times 20.
+  const priced = json.filter((r) => r.status === 'completed' && r.cost_complete && r.cost_usd !== null)
+    .map((r) => r.cost_usd).sort((a, b) => a - b);
+  const forecast = page.getByTestId('batch-forecast');
+  if (priced.length > 0) {
+    const n = priced.length;
+    const median = n % 2 === 1 ? priced[(n - 1) / 2] : (priced[n / 2 - 1] + priced[n / 2]) / 2;
+    const p90 = priced[Math.ceil((9 * n) / 10) - 1];
+    const usd = (v) => `$${v.toFixed(6)}`;
+    await expect(forecast).toContainText(`${usd(median * 20)} (median), ${usd(p90 * 20)} (90th percentile)`);
+    await expect(forecast).toContainText(`based on ${n} earlier run`);
+  } else {
+    await expect(forecast).toContainText('no known price');
+  }
+
   // The resume ran exactly the unfinished work: no problem was solved twice, and problems 6
   // and 7, cut off at their verifier, went on from their saved solver step (their verifier
   // was asked again; 8 and 9 had not started and met their slow verifier after the resume).
@@ -243,4 +259,56 @@ test('a bad dataset file is refused with a clear error and nothing is stored', a
   await expect(page.getByTestId('error').first()).toContainText('line 1');
   await expect(page.getByTestId('dataset-save')).toHaveCount(0);
   await expect(page.getByTestId('dataset-row')).toHaveCount(0);
+});
+
+test('pause holds back new problems, cancel stops the ones in flight, and resume finishes the rest', async ({ page, request }) => {
+  test.setTimeout(120_000);
+  await script(request, [
+    // Problems 1 and 2 are in flight for a while, long enough to pause under them.
+    { match: tag(1), agent: 'verifier', times: 1, fault: 'slow:3000' },
+    { match: tag(2), agent: 'verifier', times: 1, fault: 'slow:3000' },
+    // Problem 3 hangs until it is cancelled.
+    { match: tag(3), agent: 'verifier', times: 1, fault: 'slow:30000' },
+  ]);
+  const problems = await openApp(page, '/batch');
+  const six = datasetText().split('\n').slice(0, 6).join('\n');
+  await page.getByTestId('dataset-import').setInputFiles({
+    name: 'six.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(six),
+  });
+  await page.getByTestId('dataset-save').click();
+  await page.getByTestId('batch-concurrency').fill('2');
+  await page.getByTestId('batch-start').click();
+  const progress = page.getByTestId('batch-progress');
+  await expect(progress).toHaveAttribute('data-running', '2');
+  await page.getByTestId('batch-pause').click();
+  await expect(page.getByTestId('batch-status')).toHaveText('paused');
+
+  // The two in flight finish; nothing new starts while paused.
+  await expect(progress).toHaveAttribute('data-done', '2', { timeout: 15_000 });
+  await expect(progress).toHaveAttribute('data-running', '0');
+  await page.waitForTimeout(1_000);
+  await expect(progress).toHaveAttribute('data-done', '2');
+  const asked = async (i) => {
+    const log = await (await request.get(`${MOCK}/__mock/requests`)).json();
+    return log.requests.filter((r) => JSON.stringify(r.body).includes(tag(i)));
+  };
+  expect(await asked(3)).toHaveLength(0);
+
+  await page.getByTestId('batch-continue').click();
+  await expect(page.getByTestId('batch-status')).toHaveText('running');
+  // Cancel while problem 3 waits for its verifier: the call is aborted at once.
+  await expect.poll(async () => (await asked(3)).filter((r) => r.agent === 'verifier').length).toBe(1);
+  const started = Date.now();
+  await page.getByTestId('batch-cancel').click();
+  await expect(page.getByTestId('batch-status')).toHaveText('cancelled', { timeout: 5_000 });
+  expect(Date.now() - started).toBeLessThan(5_000);
+  expect(Number(await progress.getAttribute('data-done'))).toBeLessThan(6);
+
+  await page.getByTestId('batch-resume').click();
+  await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 30_000 });
+  await expect(progress).toHaveAttribute('data-done', '6');
+  expect(Number(await page.getByTestId('batch-accuracy').textContent())).toBe(1);
+  // Problem 3 went on from its saved solver step: one solver call in all.
+  expect((await asked(3)).filter((r) => r.agent === 'solver')).toHaveLength(1);
+  expect(problems).toEqual([]);
 });

@@ -306,6 +306,16 @@ fn StoredDatasets() -> impl IntoView {
         }
     });
     let error = RwSignal::new(None::<String>);
+    // With none picked (a fresh page), the newest dataset is the likely one.
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = datasets.get() {
+            if batch.picked_dataset.with_untracked(Option::is_none) {
+                if let Some(first) = list.first() {
+                    batch.picked_dataset.set(Some(first.dataset_id.clone()));
+                }
+            }
+        }
+    });
     view! {
         <h3>"Saved datasets"</h3>
         {move || error.get().map(|message| view! { <ErrorText message=message/> })}
