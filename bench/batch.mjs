@@ -99,8 +99,8 @@ export async function batchSaturation() {
       // Calls in flight per second of the batch (time-weighted), for results.json readers.
       inFlightBySecond: inFlightBySecond(r.requests.map(([s, e]) => [s - marks['click:batch-start'], e - marks['click:batch-start']]), r.wall),
       medianRequestMs: median(r.requests.map(([s, e]) => e - s)),
-      // What the same wall would be if only `inFlight` calls could be open at once.
-      idealAtObservedInFlight: Math.ceil(calls / inFlight) * BATCH.latencyMs,
+      // The ideal with the mock's measured median call in place of its nominal latency.
+      idealAtMedianCall: idealMs({ ...BATCH, latencyMs: median(r.requests.map(([s, e]) => e - s)) }),
     };
   } finally {
     await context.close();

@@ -111,7 +111,14 @@ function installMarks() {
       afterPaint(() => { bench.marks[`${w.name}:painted`] = performance.now(); });
     }
   };
-  bench.watch = (w) => { bench.watches.push(w); check(); };
+  // A watch replaces an earlier one of the same name, and its marks.
+  bench.watch = (w) => {
+    bench.watches = bench.watches.filter((old) => old.name !== w.name);
+    delete bench.marks[w.name];
+    delete bench.marks[`${w.name}:painted`];
+    bench.watches.push(w);
+    check();
+  };
   new MutationObserver(check).observe(document, {
     subtree: true, childList: true, attributes: true, characterData: true,
   });

@@ -64,3 +64,45 @@ test('calls in flight per second are time-weighted', () => {
   // [1500, 2500) adds half of seconds 1 and 2. Wall 2,500 ms → 3 seconds.
   assert.deepEqual(inFlightBySecond([[0, 1500], [500, 1000], [1500, 2500]], 2500), [1.5, 1, 0.5]);
 });
+
+test('a full set of results gives nine rows with figures worked out by hand', () => {
+  const results = {
+    bundle: { wasm: { raw: 2_000_000, gzip: 800_000, brotli: 600_000 }, js: { raw: 70_000, gzip: 12_000, brotli: 10_000 } },
+    firstLoad: { samples: [{ interactive: 300 }, { interactive: 250 }, { interactive: 400 }], median: 300, medianWasmStarted: 280 },
+    loop: {
+      runs: new Array(10).fill({}), stepsPerRun: 7, median: 4.5, p95: 9, gapMedian: 3, gapP95: 6,
+      firstGapMedian: 20, lastGapMedian: 7, mainThreadMedianPerStep: 30, serviceMedianPerStep: 40,
+    },
+    batch: {
+      problems: 200, concurrency: 16, stepsPerProblem: 3, latencyMs: 100, wall: 4290, ideal: 3900,
+      ratio: 1.1, idealAtMedianCall: 4368, medianRequestMs: 112, maxInFlight: 16, meanInFlight: 14.2,
+      mainThreadMs: { task: 2000, script: 1500 }, longTaskMs: 100,
+    },
+    storage: {
+      runs: 10_000, steps: 100_000,
+      runsPage: { samples: [{}, {}, {}], median: 350, rows: 10_000 },
+      export: { seconds: 6.2, bytes: 100_000_000, lines: 100_000, heapBefore: 20e6, heapPeak: 90e6, wasmBefore: 80e6, wasmAfter: 80e6 },
+      costsPage: { samples: [{}, {}, {}], median: 900 },
+    },
+    model: {
+      model: 'local/smollm2-135m', status: 'completed', steps: 5, tokensPerSecond: 20, medianStepSeconds: 3,
+      wallSecondsPerStep: 3.2, promptTokens: 1000, completionTokens: 400, plainTokensPerSecond: 50, schemaTokensPerSecond: 40,
+    },
+  };
+  const table = rows(results);
+  assert.equal(table.length, 9);
+  const byName = (start) => table.find((r) => r[0].startsWith(start));
+  // 800,000 + 12,000 = 812,000 B → 812.0 KB, over 400 KB; brotli 600,000 + 10,000 = 610.0 KB.
+  assert.match(byName('Bundle')[1], /^812\.0 KB .*brotli -11 610\.0 KB$/);
+  assert.equal(byName('Bundle')[3], 'not met');
+  assert.equal(byName('Loop')[3], 'met'); // 4.5 ≤ 5
+  // 4,290 / 3,900 = 1.1 ≤ 1.15; 4,368 ms → 4.4 s.
+  assert.match(byName('Batch')[1], /^4\.29 s = 1\.10 × ideal 3\.9 s .*4\.4 s with the measured median call of 112 ms/);
+  assert.equal(byName('Batch')[3], 'met');
+  assert.equal(byName('Runs page')[3], 'not met'); // 350 > 300
+  assert.equal(byName('Export all')[3], 'met'); // 6.2 ≤ 10
+  // Peak 90 MB heap + 80 MB wasm = 170 MB = 1.70 × 100 MB ≤ 2 ×.
+  assert.match(byName('Export peak')[1], /^170\.0 MB .*1\.70 × file size$/);
+  assert.equal(byName('Export peak')[3], 'met');
+  assert.match(byName('Real model')[1], /^20\.0 completion tokens\/s; 3\.00 s per step/);
+});
