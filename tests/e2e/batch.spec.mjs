@@ -312,3 +312,44 @@ test('pause holds back new problems, cancel stops the ones in flight, and resume
   expect((await asked(3)).filter((r) => r.agent === 'solver')).toHaveLength(1);
   expect(problems).toEqual([]);
 });
+
+test('a batch stopped by its budget pauses, and resumes under a budget raised on Configure', async ({ page }) => {
+  test.setTimeout(120_000);
+  // Seeded with a batch budget far below one call's worst case: nothing can be called.
+  await page.addInitScript((c) => {
+    localStorage.setItem('trialogue.config.v1', c);
+  }, JSON.stringify({ ...CONFIG, batch_budget_usd: 0.0001 }));
+  const problems = await openApp(page, '/batch');
+  const three = datasetText().split('\n').slice(0, 3).join('\n');
+  await page.getByTestId('dataset-import').setInputFiles({
+    name: 'three.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(three),
+  });
+  await page.getByTestId('dataset-save').click();
+  await page.getByTestId('batch-concurrency').fill('2');
+  await page.getByTestId('batch-start').click();
+
+  await expect(page.getByTestId('batch-status')).toHaveText('paused');
+  await expect(page.getByTestId('batch-budget')).toContainText('$0.000100');
+  await expect(page.getByTestId('error').filter({ hasText: 'batch budget of $0.0001' })).toBeVisible();
+  const progress = page.getByTestId('batch-progress');
+  await expect(progress).toHaveAttribute('data-running', '0');
+  await expect(progress).toHaveAttribute('data-done', '0');
+  await page.getByTestId('batch-cancel').click();
+  await expect(page.getByTestId('batch-status')).toHaveText('cancelled');
+  await expect(page.locator('.batch-budget-note')).toContainText('larger batch_budget_usd on the Configure page');
+
+  // Raise the budget on Configure, come back, resume: the batch finishes under the new cap.
+  await page.getByTestId('nav-configure').click();
+  await page.locator('[name="batch_budget_usd"]').fill('5');
+  await page.getByTestId('nav-batch').click();
+  await page.getByTestId('batch-resume').click();
+  await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 30_000 });
+  await expect(progress).toHaveAttribute('data-done', '3');
+  // The runs kept the batch's config: one hash, the one in the batch id.
+  const batchId = (await page.getByTestId('batch-id').textContent()).trim();
+  const hash = batchId.split('_').pop();
+  const runs = await page.getByTestId('batch-item').evaluateAll((trs) => trs.map((tr) => tr.querySelector('a').textContent.trim()));
+  expect(runs).toHaveLength(3);
+  for (const run of runs) expect(run).toMatch(new RegExp(`^run_\\d{8}_\\d{6}_${hash}(_\\d+)?$`));
+  expect(problems).toEqual([]);
+});

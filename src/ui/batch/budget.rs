@@ -36,6 +36,17 @@ pub fn batch_gate(
     Ok(gate)
 }
 
+/// The batch budget a resumed batch runs under: its own (`stored`, from the config it was made
+/// with), or the Configure page's (`current`) when that is larger, so a batch stopped by its
+/// budget can be resumed after the budget is raised there. A lower or absent current budget
+/// changes nothing: a batch never loses the cap it was started with.
+pub fn raised_budget(stored: Option<f64>, current: Option<f64>) -> Option<f64> {
+    match (stored, current) {
+        (Some(stored), Some(current)) if current.is_finite() && current > stored => Some(current),
+        (stored, _) => stored,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +105,17 @@ mod tests {
 
         let resumed = batch_gate(pricer(), &config, 0.004).unwrap();
         assert!(resumed.before_call(&call()).is_err());
+    }
+
+    #[wasm_bindgen_test]
+    fn only_a_larger_budget_from_configure_applies_on_resume() {
+        assert_eq!(raised_budget(Some(1.0), Some(2.5)), Some(2.5));
+        assert_eq!(raised_budget(Some(1.0), Some(0.5)), Some(1.0));
+        assert_eq!(raised_budget(Some(1.0), None), Some(1.0));
+        assert_eq!(raised_budget(Some(1.0), Some(f64::INFINITY)), Some(1.0));
+        // A batch made without a cap stays without one.
+        assert_eq!(raised_budget(None, Some(3.0)), None);
+        assert_eq!(raised_budget(None, None), None);
     }
 
     #[wasm_bindgen_test]

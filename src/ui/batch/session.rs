@@ -37,7 +37,7 @@ use crate::web::clock::BrowserClock;
 use crate::web::http::BrowserTransport;
 use crate::web::idb::{StoreError, TrajectoryStore};
 
-use super::budget::batch_gate;
+use super::budget::{batch_gate, raised_budget};
 
 /// Why a batch could not be started or resumed. Nothing was called and nothing changed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -148,6 +148,8 @@ pub struct BatchSession {
     pub datasets_changed: RwSignal<u64>,
     /// The dataset picked on the page, kept while the user visits other pages.
     pub picked_dataset: RwSignal<Option<String>>,
+    /// The batch budget in force for the batch going, USD.
+    pub budget_usd: RwSignal<Option<f64>>,
     runs: RunSession,
     control: StoredValue<Option<BatchControl>, LocalStorage>,
 }
@@ -166,6 +168,7 @@ impl BatchSession {
             batches_changed: RwSignal::new(0),
             datasets_changed: RwSignal::new(0),
             picked_dataset: RwSignal::new(None),
+            budget_usd: RwSignal::new(None),
             runs,
             control: StoredValue::new_local(None),
         }
@@ -255,7 +258,16 @@ impl BatchSession {
             match prepared {
                 Ok((store, record)) => {
                     session.touch_batches();
-                    drive(session, store, record, request.problems, request.registry).await;
+                    let budget = record.spec.config.batch_budget_usd;
+                    drive(
+                        session,
+                        store,
+                        record,
+                        request.problems,
+                        request.registry,
+                        budget,
+                    )
+                    .await;
                 }
                 Err(e) => {
                     forget_if_closed(&e);
@@ -268,12 +280,15 @@ impl BatchSession {
 
     /// Continues stored batch `batch_id`: its items are reconciled with its stored runs, and
     /// the unfinished ones run (a stopped run goes on from its last committed step). With
-    /// `retry_failed`, failed items run again too.
+    /// `retry_failed`, failed items run again too. `current_budget_usd` is the Configure
+    /// page's batch budget, used when it is larger than the batch's own (see
+    /// [`raised_budget`]).
     pub fn resume(
         &self,
         batch_id: String,
         registry: ProviderRegistry,
         retry_failed: bool,
+        current_budget_usd: Option<f64>,
     ) -> Result<(), BatchStartError> {
         self.check_free()?;
         self.begin();
@@ -296,7 +311,9 @@ impl BatchSession {
                         return;
                     }
                     session.record.set(Some(record.clone()));
-                    drive(session, store, record, problems, registry).await;
+                    let budget =
+                        raised_budget(record.spec.config.batch_budget_usd, current_budget_usd);
+                    drive(session, store, record, problems, registry, budget).await;
                 }
                 Err(e) => {
                     if let BatchStartError::Store(e) = &e {
@@ -465,13 +482,15 @@ impl Saver {
     }
 }
 
-/// Runs `record`'s pending items to the end (or a cancel), showing and saving it as it goes.
+/// Runs `record`'s pending items to the end (or a cancel), showing and saving it as it goes,
+/// under a batch budget of `budget_usd`.
 async fn drive(
     session: BatchSession,
     store: TrajectoryStore,
     record: BatchRecord,
     problems: Vec<Problem>,
     registry: ProviderRegistry,
+    budget_usd: Option<f64>,
 ) {
     let control = BatchControl::new();
     session.control.set_value(Some(control.clone()));
@@ -488,7 +507,12 @@ async fn drive(
     );
     let pricer = Rc::new(load_pricer().await);
     let spent = record.progress(spec.concurrency).spent_usd.unwrap_or(0.0);
-    let gate = match batch_gate(Rc::clone(&pricer), &spec.config, spent) {
+    // Only the gate sees a raised budget: the runs keep the config (and hash) the batch was
+    // made with.
+    let mut gate_config = spec.config.clone();
+    gate_config.batch_budget_usd = budget_usd;
+    session.budget_usd.set(budget_usd);
+    let gate = match batch_gate(Rc::clone(&pricer), &gate_config, spent) {
         Ok(gate) => gate,
         Err(e) => {
             session.fail_to_start(BatchStartError::Budget(e.to_string()).to_string());

@@ -6,8 +6,9 @@ use leptos::task::spawn_local;
 
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::ui::components::notice::{ErrorText, WarningText};
+use crate::ui::config_form::ConfigForm;
 use crate::ui::provider_state::ProviderState;
-use crate::ui::run::format::{cost_text, date_text};
+use crate::ui::run::format::{cost_text, date_text, dollars};
 use crate::ui::run::store::{forget_if_closed, run_store};
 
 use super::format::{count_of, duration_text, rate_limit_text};
@@ -165,6 +166,9 @@ fn ProgressPanel(record: Memo<Option<BatchRecord>>) -> impl IntoView {
                 {move || (spent().is_some() && !complete()).then(|| view! {
                     <span class="muted" title="some calls had no known price or reported no usage">" (at least)"</span>
                 })}
+                {move || batch.budget_usd.get().filter(|_| batch.busy.get()).map(|b| view! {
+                    <span class="muted" data-testid="batch-budget">{format!(" of a {} batch budget", dollars(Some(b)))}</span>
+                })}
                 {move || {
                     let eta = p().and_then(|p| p.eta_ms).filter(|_| batch.busy.get());
                     eta.map(|ms| view! {
@@ -198,8 +202,11 @@ fn ProgressPanel(record: Memo<Option<BatchRecord>>) -> impl IntoView {
 fn Controls(record: Memo<Option<BatchRecord>>) -> impl IntoView {
     let batch = expect_context::<BatchSession>();
     let providers = expect_context::<ProviderState>();
+    let form = expect_context::<ConfigForm>();
     let error = RwSignal::new(None::<String>);
     let status = move || record.with(|r| r.as_ref().map(|r| r.status));
+    let own_budget =
+        move || record.with(|r| r.as_ref().and_then(|r| r.spec.config.batch_budget_usd));
     let failed = move || {
         record.with(|r| {
             r.as_ref().map_or(0, |r| {
@@ -219,9 +226,13 @@ fn Controls(record: Memo<Option<BatchRecord>>) -> impl IntoView {
     let resume = move |retry_failed: bool| {
         let Some(id) = batch.batch_id() else { return };
         let registry = providers.registry().get_untracked();
+        let budget = form
+            .valid_config()
+            .get_untracked()
+            .and_then(|c| c.batch_budget_usd);
         error.set(
             batch
-                .resume(id, registry, retry_failed)
+                .resume(id, registry, retry_failed, budget)
                 .err()
                 .map(|e| e.to_string()),
         );
@@ -280,6 +291,14 @@ fn Controls(record: Memo<Option<BatchRecord>>) -> impl IntoView {
             </Show>
             <DeleteBatch record=record/>
         </div>
+        {move || (can_resume() && own_budget().is_some()).then(|| view! {
+            <p class="muted batch-budget-note">
+                {format!(
+                    "This batch's budget is {}; a larger batch_budget_usd on the Configure page applies when it resumes.",
+                    dollars(own_budget())
+                )}
+            </p>
+        })}
         {move || error.get().map(|message| view! { <ErrorText message=message/> })}
     }
 }
