@@ -74,6 +74,15 @@ async function main() {
   await writeFile(join(SCRATCH, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
 
+// Stopped from outside: no table, so a cut-off run never replaces RESULTS.md. Playwright kills
+// the browsers it launched as the process exits.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    process.stderr.write(`bench: stopped by ${signal}\n`);
+    process.exit(130);
+  });
+}
+
 main().catch((e) => {
   process.stderr.write(`bench: ${e?.stack ?? e}\n`);
   process.exit(1);
