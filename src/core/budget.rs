@@ -354,6 +354,35 @@ impl BudgetGate {
         }
     }
 
+    /// A gate for a config's cap: calls priced by `pricer` and bounded as the client re-asks up
+    /// to `max_reasks` times, held to `limit_usd` (none: every call passes) of which
+    /// `already_spent_usd` is spent (a resumed run's or batch's earlier sessions).
+    pub fn capped(
+        pricer: Rc<Pricer>,
+        label: &str,
+        limit_usd: Option<f64>,
+        already_spent_usd: f64,
+        max_reasks: u32,
+    ) -> Result<Self, InvalidLimit> {
+        let estimate = CallEstimate {
+            max_reasks,
+            ..CallEstimate::default()
+        };
+        let mut gate = BudgetGate::new(pricer).with_estimate(estimate);
+        if let Some(limit) = limit_usd {
+            let mut budget = Budget::new(label, limit)?;
+            if already_spent_usd > 0.0 {
+                // Nothing is held yet, so a zero reservation always fits; settling it counts
+                // what the earlier sessions spent.
+                if let Ok(held) = budget.reserve(0.0) {
+                    budget.settle(held, already_spent_usd);
+                }
+            }
+            gate = gate.with_budget(budget.shared());
+        }
+        Ok(gate)
+    }
+
     /// Adds a budget every call must fit in (the run's; a batch's shared with other gates).
     pub fn with_budget(mut self, budget: Rc<RefCell<Budget>>) -> Self {
         self.budgets.push(budget);
@@ -490,6 +519,34 @@ mod tests {
             "the run budget must be a number of US dollars ≥ 0, not -1"
         );
         assert!(Budget::new("batch", f64::NAN).is_err());
+    }
+
+    #[test]
+    fn a_capped_gate_counts_earlier_spend_and_no_cap_lets_calls_through() {
+        use crate::core::pipeline::CallGate;
+        use crate::core::pricing::{PriceOverrides, RateOverride};
+        let mut overrides = PriceOverrides::new();
+        overrides
+            .insert("openai/m", RateOverride::new(1.0, 1.0))
+            .unwrap();
+        let pricer = Rc::new(Pricer::new(None, overrides));
+        // Worst case with no re-asks: (1 byte + 1000 overhead + 999,000 output) tokens at $1/M,
+        // about $1.000001 — so a $1.50 cap with $0.60 already spent refuses it, and $2.00 does not.
+        let call = AgentCall {
+            role: crate::core::role::AgentRole::Solver,
+            model: "openai/m".into(),
+            system_prompt: String::new(),
+            user_prompt: "x".into(),
+            temperature: 0.0,
+            max_tokens: 999_000,
+        };
+        let tight = BudgetGate::capped(pricer.clone(), "run", Some(1.5), 0.6, 0).unwrap();
+        assert!(tight.before_call(&call).is_err());
+        let roomy = BudgetGate::capped(pricer.clone(), "run", Some(2.0), 0.6, 0).unwrap();
+        assert!(roomy.before_call(&call).is_ok());
+        let uncapped = BudgetGate::capped(pricer.clone(), "run", None, 100.0, 0).unwrap();
+        assert!(uncapped.before_call(&call).is_ok());
+        assert!(BudgetGate::capped(pricer, "batch", Some(-1.0), 0.0, 0).is_err());
     }
 
     #[test]

@@ -26,6 +26,20 @@ pub enum DownloadError {
 
 /// Offers `text` to the user as a download named `file_name` with MIME type `mime`.
 pub fn download_text(file_name: &str, mime: &str, text: &str) -> Result<(), DownloadError> {
+    download_parts(
+        file_name,
+        mime,
+        &js_sys::Array::of1(&JsValue::from_str(text)),
+    )
+}
+
+/// Offers a `Blob` made of `parts` (JavaScript strings) as a download: large files are built
+/// from many chunks without ever being one string.
+pub fn download_parts(
+    file_name: &str,
+    mime: &str,
+    parts: &js_sys::Array,
+) -> Result<(), DownloadError> {
     let fail = |step: &'static str| {
         move |e: JsValue| DownloadError::Browser {
             file_name: file_name.into(),
@@ -38,10 +52,9 @@ pub fn download_text(file_name: &str, mime: &str, text: &str) -> Result<(), Down
         .document()
         .ok_or_else(|| fail("finding the document")(JsValue::NULL))?;
 
-    let parts = js_sys::Array::of1(&JsValue::from_str(text));
     let options = BlobPropertyBag::new();
     options.set_type(mime);
-    let blob = Blob::new_with_str_sequence_and_options(&parts, &options)
+    let blob = Blob::new_with_str_sequence_and_options(parts, &options)
         .map_err(fail("creating the blob"))?;
     let url = Url::create_object_url_with_blob(&blob).map_err(fail("creating the object URL"))?;
 

@@ -6,7 +6,7 @@
 
 use std::rc::Rc;
 
-use crate::core::budget::{Budget, BudgetGate, CallEstimate, InvalidLimit};
+use crate::core::budget::{BudgetGate, InvalidLimit};
 use crate::core::config::PipelineConfig;
 use crate::core::pricing::Pricer;
 
@@ -17,23 +17,13 @@ pub fn batch_gate(
     config: &PipelineConfig,
     already_spent_usd: f64,
 ) -> Result<BudgetGate, InvalidLimit> {
-    let estimate = CallEstimate {
-        max_reasks: config.max_reasks,
-        ..CallEstimate::default()
-    };
-    let mut gate = BudgetGate::new(pricer).with_estimate(estimate);
-    if let Some(limit) = config.batch_budget_usd {
-        let mut budget = Budget::new("batch", limit)?;
-        if already_spent_usd > 0.0 {
-            // Nothing is held yet, so a zero reservation always fits; settling it counts
-            // what the earlier sessions spent.
-            if let Ok(held) = budget.reserve(0.0) {
-                budget.settle(held, already_spent_usd);
-            }
-        }
-        gate = gate.with_budget(budget.shared());
-    }
-    Ok(gate)
+    BudgetGate::capped(
+        pricer,
+        "batch",
+        config.batch_budget_usd,
+        already_spent_usd,
+        config.max_reasks,
+    )
 }
 
 /// The batch budget a resumed batch runs under: its own (`stored`, from the config it was made
@@ -50,31 +40,9 @@ pub fn raised_budget(stored: Option<f64>, current: Option<f64>) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::llm::AgentCall;
     use crate::core::pipeline::CallGate;
-    use crate::core::pricing::{PriceOverrides, RateOverride};
-    use crate::core::role::AgentRole;
+    use crate::ui::run::pricing::fixtures::{call, pricer};
     use wasm_bindgen_test::wasm_bindgen_test;
-
-    fn call() -> AgentCall {
-        AgentCall {
-            role: AgentRole::Solver,
-            model: "openai/test-model".into(),
-            system_prompt: String::new(),
-            user_prompt: "x".repeat(1000),
-            temperature: 0.0,
-            max_tokens: 1000,
-        }
-    }
-
-    /// $1 per million input and output tokens for `openai/test-model`.
-    fn pricer() -> Rc<Pricer> {
-        let mut overrides = PriceOverrides::new();
-        overrides
-            .insert("openai/test-model", RateOverride::new(1.0, 1.0))
-            .unwrap();
-        Rc::new(Pricer::new(None, overrides))
-    }
 
     #[wasm_bindgen_test]
     fn without_a_batch_budget_every_call_passes() {

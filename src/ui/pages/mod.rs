@@ -3,7 +3,6 @@
 pub mod batch;
 pub mod configure;
 pub mod costs;
-pub mod later;
 pub mod not_found;
 pub mod run;
 pub mod run_detail;

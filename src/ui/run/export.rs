@@ -3,12 +3,10 @@
 //! The file never exists as one string: each chunk the store hands out becomes one part of a
 //! JavaScript array, and the `Blob` is made from that list of parts.
 
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
+use wasm_bindgen::JsValue;
 
+use crate::web::download::{download_parts, DownloadError};
 use crate::web::idb::{ExportFilter, ExportSummary, StoreError};
-use crate::web::js_reason;
 
 use super::format::day_text;
 use super::store::{forget_if_closed, run_store};
@@ -19,9 +17,6 @@ pub const CHUNK_BYTES: usize = 256 * 1024;
 
 /// The MIME type of trajectory files.
 pub const JSONL_MIME: &str = "application/x-ndjson";
-
-/// How long the object URL outlives the click; some browsers fetch it a moment later.
-const REVOKE_AFTER_MS: i32 = 10_000;
 
 /// Why an export did not produce a file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,16 +30,9 @@ pub enum ExportError {
         /// Whether only some runs were asked for.
         selected: bool,
     },
-    /// The browser refused a step of the download.
-    #[error("could not start the download of {file_name} ({step}: {reason}); try again")]
-    Download {
-        /// The file that was to be saved.
-        file_name: String,
-        /// Which step failed.
-        step: &'static str,
-        /// What the browser said.
-        reason: String,
-    },
+    /// The browser refused to start the download.
+    #[error(transparent)]
+    Download(#[from] DownloadError),
 }
 
 /// `trialogue-runs-<YYYY-MM-DD>.jsonl` for an export made at `now_ms`.
@@ -86,57 +74,6 @@ pub async fn download_runs(
     }
     download_parts(file_name, JSONL_MIME, &parts)?;
     Ok(summary)
-}
-
-/// Offers a `Blob` made of `parts` (strings) as a download named `file_name`.
-fn download_parts(file_name: &str, mime: &str, parts: &js_sys::Array) -> Result<(), ExportError> {
-    let fail = |step: &'static str| {
-        move |e: JsValue| ExportError::Download {
-            file_name: file_name.to_string(),
-            step,
-            reason: js_reason(&e),
-        }
-    };
-    let window = web_sys::window().ok_or_else(|| fail("finding the window")(JsValue::NULL))?;
-    let document = window
-        .document()
-        .ok_or_else(|| fail("finding the document")(JsValue::NULL))?;
-    let options = BlobPropertyBag::new();
-    options.set_type(mime);
-    let blob = Blob::new_with_str_sequence_and_options(parts, &options)
-        .map_err(fail("creating the file"))?;
-    let url = Url::create_object_url_with_blob(&blob).map_err(fail("creating its address"))?;
-    let anchor: HtmlAnchorElement = document
-        .create_element("a")
-        .map_err(fail("creating the link"))?
-        .dyn_into()
-        .map_err(|e: web_sys::Element| fail("creating the link")(e.into()))?;
-    anchor.set_href(&url);
-    anchor.set_download(file_name);
-    anchor.set_hidden(true);
-    let body = document
-        .body()
-        .ok_or_else(|| fail("finding the page body")(JsValue::NULL))?;
-    body.append_child(&anchor)
-        .map_err(fail("attaching the link"))?;
-    anchor.click();
-    anchor.remove();
-    let revoke_url = url.clone();
-    let revoke = Closure::once_into_js(move || {
-        // Revoking fails only for a malformed URL, which ours is not.
-        let _ = Url::revoke_object_url(&revoke_url);
-    });
-    if window
-        .set_timeout_with_callback_and_timeout_and_arguments_0(
-            revoke.unchecked_ref(),
-            REVOKE_AFTER_MS,
-        )
-        .is_err()
-    {
-        // No timer: free the blob now; the click has already started the download.
-        let _ = Url::revoke_object_url(&url);
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use crate::core::budget::{Budget, BudgetGate, CallEstimate, InvalidLimit};
+use crate::core::budget::{BudgetGate, InvalidLimit};
 use crate::core::config::PipelineConfig;
 use crate::core::pricing::Pricer;
 use crate::ui::costs::prices::load_pricer;
@@ -34,35 +34,25 @@ pub fn budget_gate(
     config: &PipelineConfig,
     already_spent_usd: f64,
 ) -> Result<BudgetGate, InvalidLimit> {
-    let estimate = CallEstimate {
-        max_reasks: config.max_reasks,
-        ..CallEstimate::default()
-    };
-    let mut gate = BudgetGate::new(pricer).with_estimate(estimate);
-    if let Some(limit) = config.run_budget_usd {
-        let mut budget = Budget::new("run", limit)?;
-        if already_spent_usd > 0.0 {
-            // Nothing is held yet, so a zero reservation always fits; settling it counts
-            // what the earlier sessions spent.
-            if let Ok(held) = budget.reserve(0.0) {
-                budget.settle(held, already_spent_usd);
-            }
-        }
-        gate = gate.with_budget(budget.shared());
-    }
-    Ok(gate)
+    BudgetGate::capped(
+        pricer,
+        "run",
+        config.run_budget_usd,
+        already_spent_usd,
+        config.max_reasks,
+    )
 }
 
+/// Fixtures for gate tests here and in the batch budget.
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixtures {
     use super::*;
     use crate::core::llm::AgentCall;
-    use crate::core::pipeline::CallGate;
     use crate::core::pricing::{PriceOverrides, RateOverride};
     use crate::core::role::AgentRole;
-    use wasm_bindgen_test::wasm_bindgen_test;
 
-    fn call() -> AgentCall {
+    /// A solver call with a 1000-byte prompt and 1000 max tokens to `openai/test-model`.
+    pub(crate) fn call() -> AgentCall {
         AgentCall {
             role: AgentRole::Solver,
             model: "openai/test-model".into(),
@@ -74,28 +64,31 @@ mod tests {
     }
 
     /// $1 per million input and output tokens for `openai/test-model`.
-    fn pricer() -> Rc<Pricer> {
+    pub(crate) fn pricer() -> Rc<Pricer> {
         let mut overrides = PriceOverrides::new();
         overrides
             .insert("openai/test-model", RateOverride::new(1.0, 1.0))
             .unwrap();
         Rc::new(Pricer::new(None, overrides))
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{call, pricer};
+    use super::*;
+    use crate::core::pipeline::CallGate;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
     #[wasm_bindgen_test]
-    fn no_budget_lets_every_call_through() {
-        let gate = budget_gate(pricer(), &PipelineConfig::default(), 100.0).unwrap();
-        assert!(gate.before_call(&call()).is_ok());
-    }
-
-    #[wasm_bindgen_test]
-    fn earlier_spend_counts_against_the_budget() {
+    fn the_run_budget_counts_earlier_spend() {
         // Worst case of the call: 3 requests (2 re-asks), prompts 2000, 4000, 6000 tokens
         // (1000 bytes + 1000 overhead, plus 2000 per re-ask), 1000 output tokens each:
         // 15 000 tokens at $1 per million = $0.015.
         let config = PipelineConfig {
             max_reasks: 2,
             run_budget_usd: Some(0.02),
+            batch_budget_usd: Some(0.001), // not the run's cap: ignored here
             ..PipelineConfig::default()
         };
         let fresh = budget_gate(pricer(), &config, 0.0).unwrap();
@@ -103,14 +96,5 @@ mod tests {
         let resumed = budget_gate(pricer(), &config, 0.01).unwrap();
         let refusal = resumed.before_call(&call()).unwrap_err();
         assert!(refusal.to_string().contains("run budget"), "{refusal}");
-    }
-
-    #[wasm_bindgen_test]
-    fn a_negative_budget_is_refused_before_the_run() {
-        let config = PipelineConfig {
-            run_budget_usd: Some(-1.0),
-            ..PipelineConfig::default()
-        };
-        assert!(budget_gate(pricer(), &config, 0.0).is_err());
     }
 }
