@@ -1014,6 +1014,12 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- plumbing ------------------------------------------------------------------------
 
+
+    def setup(self) -> None:
+        super().setup()
+        # Small replies on kept-alive connections otherwise wait ~40 ms for Nagle/delayed ACK.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         if self.server.verbose:
             super().log_message(format, *args)
