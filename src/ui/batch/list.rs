@@ -58,34 +58,37 @@ fn BatchRow(record: BatchRecord) -> impl IntoView {
     let id = record.spec.batch_id.clone();
     let shown = {
         let id = id.clone();
-        move || batch.batch_id().as_deref() == Some(id.as_str())
+        Memo::new(move |_| {
+            batch
+                .record
+                .with(|r| r.as_ref().is_some_and(|r| r.spec.batch_id == id))
+        })
     };
-    // The shown batch reads live from the session; the others as stored.
-    let stored = record.clone();
-    let live = {
-        let shown = shown.clone();
-        move || {
-            if shown() {
-                batch.record.get().unwrap_or_else(|| stored.clone())
-            } else {
-                stored.clone()
-            }
-        }
-    };
-    let live_status = live.clone();
-    let status = move || live_status().status.as_str();
-    let status_class = status.clone();
-    let summary = move || {
-        let r = live();
+    // The shown batch reads live from the session; the others as stored. Only the status and
+    // the counts are kept, so a progress update copies no record.
+    let facts = |r: &BatchRecord| {
         let finished = r.items.iter().filter(|i| i.is_finished()).count();
         let failed = r
             .items
             .iter()
             .filter(|i| i.status == ItemStatus::Failed)
             .count();
+        (r.status, finished, failed, r.items.len())
+    };
+    let stored = facts(&record);
+    let live = Memo::new(move |_| {
+        if shown.get() {
+            batch.record.with(|r| r.as_ref().map_or(stored, facts))
+        } else {
+            stored
+        }
+    });
+    let status = move || live.get().0.as_str();
+    let status_class = status;
+    let summary = move || {
+        let (_, finished, failed, total) = live.get();
         format!(
-            "{finished} of {}{}",
-            r.items.len(),
+            "{finished} of {total}{}",
             if failed > 0 {
                 format!(" ({failed} failed)")
             } else {
@@ -95,12 +98,11 @@ fn BatchRow(record: BatchRecord) -> impl IntoView {
     };
     let modes = format!("{:?}", record.spec.modes).to_lowercase();
     let open_record = record.clone();
-    let shown_for_class = shown.clone();
     view! {
         <tr
             data-testid="batch-row"
             data-batch-id=id.clone()
-            class=move || if shown_for_class() { "is-shown" } else { "" }
+            class=move || if shown.get() { "is-shown" } else { "" }
         >
             <td>
                 <div>{record.spec.name.clone()}</div>
@@ -116,7 +118,7 @@ fn BatchRow(record: BatchRecord) -> impl IntoView {
                     type="button"
                     class="btn btn-sm"
                     data-testid="batch-open"
-                    disabled=move || batch.busy.get() || shown()
+                    disabled=move || batch.busy.get() || shown.get()
                     on:click=move |_| batch.show(open_record.clone())
                 >
                     "Open"

@@ -22,24 +22,57 @@ use super::format::{count_of, interval_text, rate_text, signed_rate_text};
 use super::results::{load_results, BatchResults, ItemRow};
 use super::session::BatchSession;
 
-/// The results section of the batch card.
+/// What the results section holds: nothing read yet, a read failure, or the results.
+type Loaded = Option<Result<Option<Rc<BatchResults>>, String>>;
+
+/// Whether the results should be read again when the shown batch goes from `before` to `now`
+/// (each a batch id and status): on open (another batch, or the first) and whenever it is not
+/// running, never on a mere progress update of a running batch.
+fn should_reload(before: Option<&(String, BatchStatus)>, now: &(String, BatchStatus)) -> bool {
+    match before {
+        None => true,
+        Some((id, status)) => *id != now.0 || (now.1 != BatchStatus::Running && *status != now.1),
+    }
+}
+
+/// The results section of the batch card. It stays mounted while the batch runs: the results
+/// are read only when [`should_reload`] says so, or on "Refresh results".
 #[component]
 pub fn ResultsView(record: Memo<Option<BatchRecord>>) -> impl IntoView {
     let batch = expect_context::<BatchSession>();
-    let refresh = RwSignal::new(0u64);
+    let loaded = RwSignal::new_local(None::<Result<Option<Rc<BatchResults>>, String>>);
+    // Only the newest read may land: a slow read of an earlier state must not overwrite it.
+    let generation = StoredValue::new(0u64);
+    let load = move || {
+        let current = record.get_untracked();
+        let this = generation.get_value() + 1;
+        generation.set_value(this);
+        spawn_local(async move {
+            let result: Loaded = Some(match current {
+                Some(r) => load_results(&r)
+                    .await
+                    .map(|res| Some(Rc::new(res)))
+                    .map_err(|e| e.to_string()),
+                None => Ok(None),
+            });
+            if generation.get_value() == this {
+                loaded.set(result);
+            }
+        });
+    };
     let key = Memo::new(move |_| {
         record.with(|r| r.as_ref().map(|r| (r.spec.batch_id.clone(), r.status)))
     });
-    let results = LocalResource::new(move || {
-        let _ = key.get();
-        let _ = refresh.get();
-        let current = record.get_untracked();
-        async move {
-            match current {
-                Some(r) => load_results(&r).await.map(|res| Some(Rc::new(res))),
-                None => Ok(None),
-            }
+    Effect::new(move |before: Option<Option<(String, BatchStatus)>>| {
+        let now = key.get();
+        let reload = match &now {
+            Some(now) => should_reload(before.flatten().as_ref(), now),
+            None => false,
+        };
+        if reload {
+            untrack(load);
         }
+        now
     });
     let running = move || {
         batch.busy.get()
@@ -50,11 +83,11 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>) -> impl IntoView {
             <div class="batch-results-head">
                 <h3>{move || if running() { "Results so far" } else { "Results" }}</h3>
                 <button type="button" class="btn btn-sm" data-testid="batch-refresh-results"
-                    on:click=move |_| refresh.update(|n| *n += 1)>
+                    on:click=move |_| load()>
                     "Refresh results"
                 </button>
             </div>
-            {move || match results.get() {
+            {move || match loaded.get() {
                 None => view! { <p class="muted">"Reading the runs…"</p> }.into_any(),
                 Some(Err(e)) => view! { <ErrorText message=format!("The results could not be read: {e}")/> }.into_any(),
                 Some(Ok(None)) => ().into_any(),
@@ -390,5 +423,46 @@ fn Items(rows: Vec<ItemRow>) -> impl IntoView {
                 </table>
             </div>
         </details>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn key(id: &str, status: BatchStatus) -> (String, BatchStatus) {
+        (id.to_string(), status)
+    }
+
+    #[wasm_bindgen_test]
+    fn a_batch_is_read_when_opened() {
+        assert!(should_reload(None, &key("b1", BatchStatus::Running)));
+        assert!(should_reload(
+            Some(&key("b1", BatchStatus::Completed)),
+            &key("b2", BatchStatus::Running)
+        ));
+    }
+
+    #[wasm_bindgen_test]
+    fn a_running_batch_is_not_read_again_until_it_stops() {
+        let running = key("b1", BatchStatus::Running);
+        assert!(!should_reload(Some(&running), &running));
+        assert!(!should_reload(
+            Some(&key("b1", BatchStatus::Interrupted)),
+            &running
+        ));
+        assert!(!should_reload(
+            Some(&key("b1", BatchStatus::Paused)),
+            &running
+        ));
+        for stopped in [
+            BatchStatus::Paused,
+            BatchStatus::Cancelled,
+            BatchStatus::Completed,
+            BatchStatus::Interrupted,
+        ] {
+            assert!(should_reload(Some(&running), &key("b1", stopped)));
+        }
     }
 }

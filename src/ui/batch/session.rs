@@ -5,9 +5,9 @@
 //! [`super::startup::provide_batch_state`]) so a batch keeps going, and keeps being shown, while
 //! the user looks at other pages.
 //!
-//! Durability: the batch record is stored before the first item starts, and again after every
-//! change the scheduler reports (coalesced: while one save is being written, only the newest
-//! record waits). Each run is stored by the runner as it goes, step by step. A closed tab
+//! Durability: the batch record is stored before the first item starts, at once on every
+//! status change, and otherwise at most every 500 ms while items progress (coalesced: only
+//! the newest record waits). Each run is stored by the runner as it goes, step by step. A closed tab
 //! leaves the batch `running`, which the next load turns into `interrupted`; resuming it
 //! reconciles the record with the stored runs, so the items that finished count even if the
 //! last save of the record did not make it.
@@ -417,8 +417,28 @@ async fn prepare_resume(
     Ok((store, record, dataset.problems))
 }
 
-/// Saves batch records in the order they come, writing only the newest of those that queue up
-/// while a save is in flight.
+/// The least time between two saves of a running batch's record, ms. A record of a large
+/// batch is tens of kilobytes; written after every item it would keep the main thread busy.
+const SAVE_INTERVAL_MS: f64 = 500.0;
+
+/// How often a save held back by [`SAVE_INTERVAL_MS`] looks for an urgent record, ms.
+const SAVE_POLL_MS: f64 = 20.0;
+
+/// How long a save should still wait, ms: nothing when `urgent` or when nothing was written
+/// yet, otherwise what is left of [`SAVE_INTERVAL_MS`] since the last write at `last_write_ms`.
+fn save_delay(last_write_ms: Option<f64>, now_ms: f64, urgent: bool) -> f64 {
+    match last_write_ms {
+        Some(last) if !urgent => (last + SAVE_INTERVAL_MS - now_ms).clamp(0.0, SAVE_INTERVAL_MS),
+        _ => 0.0,
+    }
+}
+
+/// Saves batch records in the order they come, writing only the newest of those that queue up,
+/// at most once per [`SAVE_INTERVAL_MS`] unless a record is urgent (a status change).
+///
+/// Losing the last ~500 ms of item updates to a closed tab loses nothing committed: each run is
+/// stored by the runner step by step with its batch id, and resuming reconciles the record with
+/// them.
 #[derive(Clone)]
 struct Saver {
     store: TrajectoryStore,
@@ -429,7 +449,9 @@ struct Saver {
 #[derive(Default)]
 struct SaverState {
     latest: Option<BatchRecord>,
+    urgent: bool,
     writing: bool,
+    last_write_ms: Option<f64>,
 }
 
 impl Saver {
@@ -441,10 +463,13 @@ impl Saver {
         }
     }
 
-    fn save(&self, record: BatchRecord) {
+    /// Hands `record` over to be written; `urgent` ones are written without waiting out the
+    /// interval.
+    fn save(&self, record: BatchRecord, urgent: bool) {
         let start = {
             let mut state = self.state.borrow_mut();
             state.latest = Some(record);
+            state.urgent |= urgent;
             !std::mem::replace(&mut state.writing, true)
         };
         if start {
@@ -454,9 +479,19 @@ impl Saver {
     }
 
     async fn drain(self) {
+        let clock = BrowserClock::new();
         loop {
+            let delay = {
+                let state = self.state.borrow();
+                save_delay(state.last_write_ms, clock.now_ms(), state.urgent)
+            };
+            if delay > 0.0 {
+                clock.sleep(delay.min(SAVE_POLL_MS).ceil() as u64).await;
+                continue;
+            }
             let next = {
                 let mut state = self.state.borrow_mut();
+                state.urgent = false;
                 match state.latest.take() {
                     Some(record) => record,
                     None => {
@@ -471,6 +506,7 @@ impl Saver {
                     "the batch's progress could not be saved ({e}); its runs are saved step by step, and resuming the batch after a reload picks them up"
                 )));
             }
+            self.state.borrow_mut().last_write_ms = Some(clock.now_ms());
         }
     }
 
@@ -557,12 +593,34 @@ async fn drive(
             BatchEvent::Status(_) | BatchEvent::ItemStarted { .. } => {}
         }
         session.record.set(Some(record.clone()));
-        saver.save(record.clone());
+        saver.save(record.clone(), matches!(event, BatchEvent::Status(_)));
     };
     let scheduler = Scheduler::new(&runner, &clock, control).with_listener(&on_event);
     let finished = scheduler.run(record).await;
     session.record.set(Some(finished.clone()));
-    saver.save(finished);
+    saver.save(finished, true);
     saver.flushed(&clock).await;
     session.end();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn the_first_save_and_urgent_saves_wait_for_nothing() {
+        assert_eq!(save_delay(None, 1_000.0, false), 0.0);
+        assert_eq!(save_delay(Some(900.0), 1_000.0, true), 0.0);
+    }
+
+    #[wasm_bindgen_test]
+    fn progress_saves_wait_out_the_rest_of_the_interval() {
+        // Written at 1000 ms, asked at 1120 ms: 500 − 120 = 380 ms left.
+        assert_eq!(save_delay(Some(1_000.0), 1_120.0, false), 380.0);
+        assert_eq!(save_delay(Some(1_000.0), 1_500.0, false), 0.0);
+        assert_eq!(save_delay(Some(1_000.0), 9_000.0, false), 0.0);
+        // A clock that went back never holds a save longer than one interval.
+        assert_eq!(save_delay(Some(1_000.0), 0.0, false), 500.0);
+    }
 }

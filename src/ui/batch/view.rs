@@ -41,9 +41,12 @@ pub fn BatchView() -> impl IntoView {
             }
         }
     });
+    // A memo, so the card (and its results, read from the store when mounted) is not rebuilt
+    // on every progress update of the record.
+    let shown = Memo::new(move |_| batch.record.with(Option::is_some));
     view! {
         {move || batch.error.get().map(|message| view! { <ErrorText message=message/> })}
-        {move || batch.record.with(Option::is_some).then(|| view! { <BatchCard/> })}
+        {move || shown.get().then(|| view! { <BatchCard/> })}
     }
 }
 
