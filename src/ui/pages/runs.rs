@@ -2,6 +2,7 @@
 //! trajectory JSONL.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -17,7 +18,9 @@ use crate::ui::run::format::{cost_text, date_text, excerpt, score_text, yes_no};
 use crate::ui::run::import::{import_copies, import_file, ImportReport};
 use crate::ui::run::session::RunSession;
 use crate::ui::run::store::{forget_if_closed, run_store};
-use crate::ui::run::table::{mode_named, status_named, RunsQuery, SortKey, STATUSES};
+use crate::ui::run::table::{
+    mode_named, status_named, Page, RunsQuery, SortKey, PAGE_SIZE, STATUSES,
+};
 use crate::web::file::{clear_picked, picked_file};
 use crate::web::idb::{ExportFilter, ImportSummary};
 
@@ -31,12 +34,17 @@ pub fn RunsPage() -> impl IntoView {
         let _ = session.runs_changed.get();
         async move {
             let store = run_store().await.inspect_err(forget_if_closed)?;
-            store.list_runs().await.inspect_err(forget_if_closed)
+            // Shared, so that reading the list in the view does not clone 10,000 records.
+            store
+                .list_runs()
+                .await
+                .map(Arc::new)
+                .inspect_err(forget_if_closed)
         }
     });
     let all_runs = Signal::derive(move || match runs.get() {
         Some(Ok(list)) => list,
-        _ => Vec::new(),
+        _ => Arc::default(),
     });
     view! {
         <div class="page-head">
@@ -320,29 +328,46 @@ fn ImportResult(report: ImportReport) -> impl IntoView {
 /// The table itself.
 #[component]
 fn RunsTable(
-    runs: Signal<Vec<RunRecord>>,
+    runs: Signal<Arc<Vec<RunRecord>>>,
     query: RwSignal<RunsQuery>,
     selected: RwSignal<BTreeSet<String>>,
 ) -> impl IntoView {
-    let shown = Memo::new(move |_| {
+    // Positions in `runs` of every run that passes the filters, in order; only one page of
+    // them is drawn, since drawing 10,000 rows took seconds of style and layout.
+    let shown = Memo::new(move |_| runs.with(|all| query.with(|q| q.apply_indices(all))));
+    let page_index = RwSignal::new(0usize);
+    // A new sort or filter starts again from the first page.
+    Effect::watch(
+        move || query.track(),
+        move |_, _, _| page_index.set(0),
+        false,
+    );
+    let page = Memo::new(move |_| Page::of(shown.with(Vec::len), PAGE_SIZE, page_index.get()));
+    let page_rows = Memo::new(move |_| {
+        let p = page.get();
         runs.with(|all| {
-            query.with(|q| {
-                q.apply(all)
-                    .into_iter()
-                    .cloned()
+            shown.with(|idx| {
+                idx[p.start..p.end]
+                    .iter()
+                    .map(|&i| all[i].clone())
                     .collect::<Vec<RunRecord>>()
             })
         })
     });
+    let shown_ids = move || -> Vec<String> {
+        runs.with(|all| shown.with(|idx| idx.iter().map(|&i| all[i].run_id.clone()).collect()))
+    };
     let all_selected = move || {
-        shown.with(|rows| {
-            !rows.is_empty() && selected.with(|s| rows.iter().all(|r| s.contains(&r.run_id)))
+        runs.with(|all| {
+            shown.with(|idx| {
+                !idx.is_empty()
+                    && selected.with(|s| idx.iter().all(|&i| s.contains(&all[i].run_id)))
+            })
         })
     };
     let toggle_all = move |ev: leptos::ev::Event| {
         let on = event_target_checked(&ev);
-        let ids: Vec<String> =
-            shown.with_untracked(|rows| rows.iter().map(|r| r.run_id.clone()).collect());
+        let ids = untrack(shown_ids);
         selected.update(|s| {
             for id in ids {
                 if on {
@@ -384,7 +409,7 @@ fn RunsTable(
     view! {
         <p class="muted runs-count">
             {move || {
-                let total = runs.with(Vec::len);
+                let total = runs.with(|all| all.len());
                 let n = shown.with(Vec::len);
                 if n == total {
                     format!("{total} run{}", plural(total as u64))
@@ -398,7 +423,7 @@ fn RunsTable(
                 <thead>
                     <tr>
                         <th scope="col" class="col-check">
-                            <input type="checkbox" aria-label="Select every run shown"
+                            <input type="checkbox" aria-label="Select every run that matches the filters, on every page"
                                 prop:checked=all_selected on:change=toggle_all/>
                         </th>
                         {SortKey::ALL.into_iter().map(heading).collect_view()}
@@ -406,13 +431,37 @@ fn RunsTable(
                     </tr>
                 </thead>
                 <tbody>
-                    <For each=move || shown.get() key=|r| (r.run_id.clone(), r.updated_ms.to_bits(), r.status) let:run>
+                    <For each=move || page_rows.get() key=|r| (r.run_id.clone(), r.updated_ms.to_bits(), r.status) let:run>
                         <RunRow run=run selected=selected/>
                     </For>
                 </tbody>
             </table>
         </div>
+        <Pager page=page page_index=page_index/>
         <DeleteSelected selected=selected/>
+    }
+}
+
+/// "Showing 1–100 of 10,000 runs" with Previous / Next.
+#[component]
+fn Pager(page: Memo<Page>, page_index: RwSignal<usize>) -> impl IntoView {
+    view! {
+        <nav class="runs-pager btn-group" aria-label="Pages of runs" data-testid="runs-pager">
+            <button type="button" class="btn btn-sm" data-testid="runs-page-prev"
+                disabled=move || !page.with(Page::has_previous)
+                on:click=move |_| page_index.set(page.get_untracked().index.saturating_sub(1))>
+                "← Previous"
+            </button>
+            <span class="muted" data-testid="runs-page-status" aria-live="polite">
+                {move || page.with(Page::label)}
+                {move || page.with(|p| (p.count > 1).then(|| format!(" (page {} of {})", p.index + 1, p.count)))}
+            </span>
+            <button type="button" class="btn btn-sm" data-testid="runs-page-next"
+                disabled=move || !page.with(Page::has_next)
+                on:click=move |_| page_index.set(page.get_untracked().index + 1)>
+                "Next →"
+            </button>
+        </nav>
     }
 }
 

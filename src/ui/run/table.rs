@@ -122,24 +122,41 @@ impl RunsQuery {
 
     /// Whether `run` passes the filters.
     pub fn matches(&self, run: &RunRecord) -> bool {
+        self.matches_needle(run, &self.text.trim().to_lowercase())
+    }
+
+    fn matches_needle(&self, run: &RunRecord, needle: &str) -> bool {
         if self.status.is_some_and(|s| s != run.status) {
             return false;
         }
         if self.mode.is_some_and(|m| m != run.mode) {
             return false;
         }
-        let needle = self.text.trim().to_lowercase();
         needle.is_empty()
             || [&run.run_id, &run.problem, &run.config_hash]
                 .iter()
-                .any(|hay| hay.to_lowercase().contains(&needle))
+                .any(|hay| hay.to_lowercase().contains(needle))
     }
 
     /// The runs that pass the filters, in the query's order (ties broken by date, newest
     /// first, then by id, so the order is stable).
     pub fn apply<'a>(&self, runs: &'a [RunRecord]) -> Vec<&'a RunRecord> {
-        let mut shown: Vec<&RunRecord> = runs.iter().filter(|r| self.matches(r)).collect();
-        shown.sort_by(|a, b| {
+        self.apply_indices(runs)
+            .into_iter()
+            .map(|i| &runs[i])
+            .collect()
+    }
+
+    /// Like [`RunsQuery::apply`], but the positions in `runs` of the runs shown, so that a
+    /// page can keep them without cloning 10,000 records.
+    pub fn apply_indices(&self, runs: &[RunRecord]) -> Vec<usize> {
+        // Lowercased once, not once per run.
+        let needle = self.text.trim().to_lowercase();
+        let mut shown: Vec<usize> = (0..runs.len())
+            .filter(|&i| self.matches_needle(&runs[i], &needle))
+            .collect();
+        shown.sort_by(|&a, &b| {
+            let (a, b) = (&runs[a], &runs[b]);
             let primary = compare(self.sort, a, b);
             let primary = if self.descending {
                 primary.reverse()
@@ -187,6 +204,82 @@ fn cmp_opt(a: Option<f64>, b: Option<f64>) -> Ordering {
         (Some(a), Some(b)) => a.total_cmp(&b),
         _ => Ordering::Equal,
     }
+}
+
+/// How many runs one page of the table draws: drawing every row of 10,000 runs took seconds of
+/// style and layout work, while sorting and filtering all of them in memory stays cheap.
+pub const PAGE_SIZE: usize = 100;
+
+/// One page of a list of `total` items, `size` per page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// The page shown, from 0, already clamped to the last page.
+    pub index: usize,
+    /// How many pages there are (at least 1, even for an empty list).
+    pub count: usize,
+    /// The first item on the page (0-based, inclusive).
+    pub start: usize,
+    /// One past the last item on the page.
+    pub end: usize,
+    /// How many items in all.
+    pub total: usize,
+}
+
+impl Page {
+    /// Page `index` of `total` items, `size` per page; an index past the end shows the last
+    /// page, so deleting or filtering never leaves an empty page behind. A `size` of 0 is
+    /// taken as 1.
+    pub fn of(total: usize, size: usize, index: usize) -> Page {
+        let size = size.max(1);
+        let count = total.div_ceil(size).max(1);
+        let index = index.min(count - 1);
+        let start = (index * size).min(total);
+        let end = (start + size).min(total);
+        Page {
+            index,
+            count,
+            start,
+            end,
+            total,
+        }
+    }
+
+    /// Whether a page comes before this one.
+    pub fn has_previous(&self) -> bool {
+        self.index > 0
+    }
+
+    /// Whether a page comes after this one.
+    pub fn has_next(&self) -> bool {
+        self.index + 1 < self.count
+    }
+
+    /// `Showing 101–200 of 10,000 runs` (1-based, inclusive, digits grouped by thousands).
+    pub fn label(&self) -> String {
+        if self.total == 0 {
+            return "No runs to show".to_string();
+        }
+        format!(
+            "Showing {}–{} of {} run{}",
+            grouped(self.start + 1),
+            grouped(self.end),
+            grouped(self.total),
+            if self.total == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// `n` with a comma between each group of three digits: `10,000`.
+pub fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The status filter's choices: every status, by its stored name.
@@ -309,6 +402,56 @@ mod tests {
             ..RunsQuery::default()
         };
         assert_eq!(q.apply(&runs).len(), 3, "the config hash is searched too");
+    }
+
+    #[wasm_bindgen_test]
+    fn indices_point_at_the_same_runs_as_apply() {
+        let runs = [run("a", 1.0), run("b", 3.0), run("c", 2.0)];
+        assert_eq!(RunsQuery::default().apply_indices(&runs), [1, 2, 0]);
+        let q = RunsQuery {
+            text: "OF B".to_string(),
+            ..RunsQuery::default()
+        };
+        assert_eq!(q.apply_indices(&runs), [1]);
+    }
+
+    #[wasm_bindgen_test]
+    fn pages_split_ten_thousand_runs_into_hundreds() {
+        let first = Page::of(10_000, PAGE_SIZE, 0);
+        assert_eq!((first.start, first.end, first.count), (0, 100, 100));
+        assert!(!first.has_previous() && first.has_next());
+        assert_eq!(first.label(), "Showing 1–100 of 10,000 runs");
+        let second = Page::of(10_000, PAGE_SIZE, 1);
+        assert_eq!(second.label(), "Showing 101–200 of 10,000 runs");
+        let last = Page::of(10_000, PAGE_SIZE, 99);
+        assert_eq!((last.start, last.end), (9_900, 10_000));
+        assert!(last.has_previous() && !last.has_next());
+    }
+
+    #[wasm_bindgen_test]
+    fn a_page_past_the_end_is_the_last_page_and_empty_lists_have_one() {
+        // 250 runs: pages of 100, 100 and 50.
+        let p = Page::of(250, 100, 7);
+        assert_eq!((p.index, p.count, p.start, p.end), (2, 3, 200, 250));
+        assert_eq!(p.label(), "Showing 201–250 of 250 runs");
+        let empty = Page::of(0, 100, 3);
+        assert_eq!(
+            (empty.index, empty.count, empty.start, empty.end),
+            (0, 1, 0, 0)
+        );
+        assert!(!empty.has_previous() && !empty.has_next());
+        assert_eq!(empty.label(), "No runs to show");
+        assert_eq!(Page::of(1, 100, 0).label(), "Showing 1–1 of 1 run");
+        assert_eq!(Page::of(5, 0, 1).end, 2, "a size of 0 is taken as 1");
+    }
+
+    #[wasm_bindgen_test]
+    fn digits_are_grouped_by_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1_000), "1,000");
+        assert_eq!(grouped(10_000), "10,000");
+        assert_eq!(grouped(1_234_567), "1,234,567");
     }
 
     #[wasm_bindgen_test]
