@@ -288,21 +288,8 @@ impl TrajectoryStore {
 
     /// Every batch, newest first (by creation time).
     pub async fn list_batches(&self) -> Result<Vec<BatchRecord>, StoreError> {
-        let op = "listing batches";
-        let tx = self.transaction(&[BATCHES], TransactionMode::Readonly, op)?;
-        let batches = store(&tx, BATCHES, op)?;
-        let by_created = batches
-            .index(index::CREATED_AT)
-            .map_err(|e| from_idb(op, &e))?;
-        let all = request(by_created.get_all::<JsValue>().primitive(), op)
+        self.newest_first(BATCHES, BatchRow::decode, "listing batches")
             .await
-            .map_err(|(e, _)| e)?;
-        let mut out = Vec::new();
-        for value in all {
-            out.push(BatchRow::decode(value.map_err(|e| from_idb(op, &e))?)?);
-        }
-        out.reverse();
-        Ok(out)
     }
 
     /// The ids of every stored batch (to pick a new one that is free).

@@ -275,10 +275,20 @@ impl TrajectoryStore {
 
     /// Every run, newest first (by creation time; ties by id, descending).
     pub async fn list_runs(&self) -> Result<Vec<RunRecord>, StoreError> {
-        let op = "listing runs";
-        let tx = self.transaction(&[RUNS], TransactionMode::Readonly, op)?;
-        let runs = store(&tx, RUNS, op)?;
-        let by_created = runs
+        self.newest_first(RUNS, RunRow::decode, "listing runs")
+            .await
+    }
+
+    /// Every record of `store_name`, decoded, newest first by its `created_at` index.
+    pub(crate) async fn newest_first<T>(
+        &self,
+        store_name: &str,
+        decode: impl Fn(JsValue) -> Result<T, StoreError>,
+        op: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let tx = self.transaction(&[store_name], TransactionMode::Readonly, op)?;
+        let records = store(&tx, store_name, op)?;
+        let by_created = records
             .index(index::CREATED_AT)
             .map_err(|e| from_idb(op, &e))?;
         let all = request(by_created.get_all::<JsValue>().primitive(), op)
@@ -286,7 +296,7 @@ impl TrajectoryStore {
             .map_err(|(e, _)| e)?;
         let mut out = Vec::new();
         for value in all {
-            out.push(RunRow::decode(value.map_err(|e| from_idb(op, &e))?)?);
+            out.push(decode(value.map_err(|e| from_idb(op, &e))?)?);
         }
         out.reverse();
         Ok(out)
