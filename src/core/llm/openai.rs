@@ -6,11 +6,12 @@
 use serde_json::{json, Map, Value};
 
 use super::chat::{
-    ChatRequest, ChatResponse, ChatRole, FinishKind, HttpRequest, HttpResponse, StructuredMode,
+    ChatRequest, ChatResponse, FinishKind, HttpRequest, HttpResponse, StructuredMode,
 };
 use super::error::{retry_after_from, ErrorKind, LlmError};
 use super::provider::{
-    endpoint, fallback_detail, is_success, parse_json, safe_name, str_at, u64_at,
+    endpoint, fallback_detail, is_success, messages_with_system, parse_json, safe_name, str_at,
+    u64_at,
 };
 use super::usage::Usage;
 
@@ -27,17 +28,7 @@ pub const DEFAULT_ID: &str = "openai";
 ///   strict: true, schema}}`; `JsonObjectSchema` → `{type: "json_object", schema}`
 ///   (llama.cpp / llama-cpp-python); `PromptOnly` → nothing.
 pub fn build_request(base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
-    let mut messages = Vec::new();
-    if !request.system.is_empty() {
-        messages.push(json!({"role": "system", "content": request.system}));
-    }
-    for message in &request.messages {
-        let role = match message.role {
-            ChatRole::User => "user",
-            ChatRole::Assistant => "assistant",
-        };
-        messages.push(json!({"role": role, "content": message.content}));
-    }
+    let messages = messages_with_system(request);
 
     let mut body = Map::new();
     body.insert("model".into(), json!(request.model));

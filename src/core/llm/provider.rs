@@ -24,7 +24,7 @@ use serde_json::Value;
 
 pub use crate::core::providers::{ProviderKind, ProviderSettings};
 
-use super::chat::{ChatRequest, ChatResponse, HttpRequest, HttpResponse};
+use super::chat::{ChatRequest, ChatResponse, ChatRole, HttpRequest, HttpResponse};
 use super::error::LlmError;
 use super::{anthropic, cohere, gemini, openai};
 
@@ -87,6 +87,21 @@ pub fn check_api_key(settings: &ProviderSettings) -> Result<(), LlmError> {
 }
 
 /// `base_url` without trailing slashes, followed by `path` (which starts with `/`).
+/// The conversation as `{role, content}` messages with the system prompt first (when there is
+/// one): the shape OpenAI-compatible servers and Cohere v2 both take.
+pub(crate) fn messages_with_system(request: &ChatRequest) -> Vec<Value> {
+    let system = (!request.system.is_empty())
+        .then(|| serde_json::json!({"role": "system", "content": request.system}));
+    let turns = request.messages.iter().map(|message| {
+        let role = match message.role {
+            ChatRole::User => "user",
+            ChatRole::Assistant => "assistant",
+        };
+        serde_json::json!({"role": role, "content": message.content})
+    });
+    system.into_iter().chain(turns).collect()
+}
+
 pub(crate) fn endpoint(base_url: &str, path: &str) -> String {
     format!("{}{}", base_url.trim().trim_end_matches('/'), path)
 }
