@@ -19,6 +19,7 @@ use crate::core::cost::{cost_of, AttemptCost, CallRecord, CostTracker, UsdSum};
 use crate::core::llm::{AttemptKind, AttemptRecord, Usage};
 use crate::core::pricing::{Price, PriceSource, Pricer};
 use crate::core::role::AgentRole;
+use crate::core::sorting;
 use crate::core::trajectory::{meta, RunRecord, TrajectoryEntry};
 
 /// How much of a run's stored cost is known.
@@ -245,7 +246,7 @@ impl CostOverview {
             }
         }
         let mut by_config: Vec<ConfigSpend> = configs.into_values().collect();
-        by_config.sort_by(|a, b| {
+        sorting::sort_by(&mut by_config, |a, b| {
             b.spend
                 .usd()
                 .total_cmp(&a.spend.usd())
@@ -254,7 +255,7 @@ impl CostOverview {
 
         let mut timed: Vec<(f64, &RunRecord)> =
             records.iter().map(|r| (run_time_ms(r), r)).collect();
-        timed.sort_by(|a, b| {
+        sorting::sort_by(&mut timed, |a, b| {
             a.0.total_cmp(&b.0)
                 .then_with(|| a.1.run_id.cmp(&b.1.run_id))
         });
@@ -619,7 +620,7 @@ pub fn costs_by_round<'a>(steps: impl IntoIterator<Item = &'a StepCost>) -> Vec<
     }
     let mut out: Vec<RoundCosts> = rounds.into_values().collect();
     for round in &mut out {
-        round.agents.sort_by(|a, b| {
+        sorting::sort_by(&mut round.agents, |a, b| {
             agent_rank(&a.agent)
                 .cmp(&agent_rank(&b.agent))
                 .then_with(|| a.agent.cmp(&b.agent))

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::core::hash::sha256_hex;
+use crate::core::sorting;
 
 /// The largest dataset file read (50 MiB); MATH-500 is about 0.4 MB, the full MATH test set 9 MB.
 pub const MAX_DATASET_BYTES: usize = 50 * 1024 * 1024;
@@ -532,7 +533,7 @@ pub fn preview(rows: &RawRows, mapping: &FieldMapping, n: usize) -> Vec<PreviewR
             result: Err(issue.problem.clone()),
         }))
         .collect();
-    out.sort_by_key(|row| location_order(row.location));
+    sorting::sort_by_key(&mut out, |row| location_order(row.location));
     out.truncate(n);
     out
 }
@@ -571,7 +572,7 @@ pub fn map_rows(rows: &RawRows, mapping: &FieldMapping) -> Dataset {
             }),
         }
     }
-    issues.sort_by_key(|issue| location_order(issue.location));
+    sorting::sort_by_key(&mut issues, |issue| location_order(issue.location));
     Dataset {
         format: rows.format,
         mapping: mapping.clone(),

@@ -7,6 +7,8 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::core::sorting;
+
 /// Serializes `value` exactly as Python's `json.dumps(value, sort_keys=True)` does.
 ///
 /// - Object keys are sorted by code point at every level (Rust's byte order on UTF-8 is the same
@@ -57,7 +59,7 @@ fn write_value(out: &mut String, value: &serde_json::Value) {
         }
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
+            sorting::sort_by(&mut entries, |a, b| a.0.cmp(b.0));
             out.push('{');
             for (i, (key, item)) in entries.into_iter().enumerate() {
                 if i > 0 {

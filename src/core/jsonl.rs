@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 
+use crate::core::sorting;
 use crate::core::trajectory::TrajectoryEntry;
 
 /// Why an entry could not be written.
@@ -281,7 +282,7 @@ pub fn group_by_run(
         }
     }
     for (_, steps) in &mut order {
-        steps.sort_by_key(|e| e.step_id);
+        sorting::sort_by_key(steps, |e| e.step_id);
     }
     order
 }

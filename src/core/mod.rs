@@ -22,6 +22,7 @@ pub mod dataset;
 pub mod jsonl;
 pub mod pipeline;
 pub mod scripted;
+pub mod sorting;
 pub mod stats;
 pub mod trajectory;
 

@@ -15,6 +15,7 @@ use crate::core::answer::{check_solution, extract_answer};
 use crate::core::config::Mode;
 use crate::core::pipeline::state::is_circular;
 use crate::core::role::AgentRole;
+use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 
 /// The standard normal quantile for a two-sided 95 % interval, Φ⁻¹(0.975) (python3:
@@ -141,7 +142,7 @@ impl RunResult {
         entries: &[TrajectoryEntry],
     ) -> RunResult {
         let mut sorted: Vec<&TrajectoryEntry> = entries.iter().collect();
-        sorted.sort_by_key(|e| e.step_id);
+        sorting::sort_by_key(&mut sorted, |e| e.step_id);
         let truth = record.ground_truth.as_deref();
 
         let mut rounds: Vec<Round> = Vec::new();
@@ -696,7 +697,7 @@ impl ProblemRow {
 /// The per-problem rows of `results`, sorted by problem id then mode (debate first).
 pub fn problem_rows(results: &[RunResult]) -> Vec<ProblemRow> {
     let mut rows: Vec<ProblemRow> = results.iter().map(ProblemRow::from).collect();
-    rows.sort_by(|x, y| {
+    sorting::sort_by(&mut rows, |x, y| {
         x.problem_id
             .cmp(&y.problem_id)
             .then_with(|| (x.mode == Mode::Baseline).cmp(&(y.mode == Mode::Baseline)))

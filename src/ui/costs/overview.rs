@@ -3,6 +3,7 @@
 
 use crate::core::cost::{BucketSummary, CostSummary};
 use crate::core::cost_views::{agent_rank, CostOverview};
+use crate::core::sorting;
 use crate::ui::charts::bars::Bar;
 use crate::ui::charts::line::Point;
 use crate::ui::run::format::cost_text;
@@ -43,7 +44,7 @@ pub fn bucket_bar(label: &str, bucket: &BucketSummary) -> Bar {
 /// Bars by agent, in the loop's order (solver, verifier, judge, then others by name).
 pub fn agent_bars(summary: &CostSummary) -> Vec<Bar> {
     let mut agents: Vec<(&String, &BucketSummary)> = summary.by_agent.iter().collect();
-    agents.sort_by(|a, b| {
+    sorting::sort_by(&mut agents, |a, b| {
         agent_rank(a.0)
             .cmp(&agent_rank(b.0))
             .then_with(|| a.0.cmp(b.0))
@@ -64,7 +65,7 @@ pub fn model_bars(summary: &CostSummary) -> Vec<Bar> {
         .iter()
         .map(|(name, bucket)| bucket_bar(name, bucket))
         .collect();
-    bars.sort_by(|a, b| match (a.value, b.value) {
+    sorting::sort_by(&mut bars, |a, b| match (a.value, b.value) {
         (Some(x), Some(y)) => y.total_cmp(&x).then_with(|| a.label.cmp(&b.label)),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,

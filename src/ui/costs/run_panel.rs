@@ -12,6 +12,7 @@ use crate::core::cost_views::{
 };
 use crate::core::llm::AttemptKind;
 use crate::core::pricing::Pricer;
+use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 use crate::ui::charts::scale::Unit;
 use crate::ui::charts::stacked::{Segment, Stack, StackedBars};
@@ -116,7 +117,7 @@ fn series_of(rounds: &[RoundCosts]) -> Vec<String> {
             }
         }
     }
-    names.sort_by_key(|n| crate::core::cost_views::agent_rank(n));
+    sorting::sort_by_key(&mut names, |n| crate::core::cost_views::agent_rank(n));
     names
 }
 

@@ -19,6 +19,7 @@ use crate::core::cost_views::{
     agent_rank, reprice_by_model, split_by_agent_and_model, CostOverview, PricedSum,
     RepricingOverview, StepCost,
 };
+use crate::core::sorting;
 use crate::ui::charts::bars::BarChart;
 use crate::ui::charts::line::LineChart;
 use crate::ui::charts::scale::Unit;
@@ -358,7 +359,7 @@ fn TokensTable(summary: Arc<CostSummary>) -> impl IntoView {
                 by_role: bool| {
         let mut list: Vec<(&String, &BucketSummary)> = map.iter().collect();
         if by_role {
-            list.sort_by_key(|(name, _)| agent_rank(name));
+            sorting::sort_by_key(&mut list, |(name, _)| agent_rank(name));
         }
         let body = list
             .into_iter()
