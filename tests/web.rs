@@ -15,3 +15,6 @@ mod idb;
 
 #[path = "web/batches.rs"]
 mod batches;
+
+#[path = "web/locks.rs"]
+mod locks;

@@ -8,6 +8,7 @@ pub mod download;
 pub mod file;
 pub mod http;
 pub mod idb;
+pub mod locks;
 pub mod storage;
 
 use wasm_bindgen::JsValue;
