@@ -325,7 +325,12 @@ impl TrajectoryStore {
         let op = "counting runs";
         let tx = self.transaction(&[RUNS], TransactionMode::Readonly, op)?;
         let runs = store(&tx, RUNS, op)?;
-        let n = request(runs.count().primitive(), op)
+        // Counted on an index every run is in: the browser walks the index's small entries
+        // instead of the records (60 ms for 10,000 runs on the store itself).
+        let by_created = runs
+            .index(index::CREATED_AT)
+            .map_err(|e| from_idb(op, &e))?;
+        let n = request(by_created.count().primitive(), op)
             .await
             .map_err(|(e, _)| e)?;
         Ok(u64::from(n))
@@ -527,6 +532,20 @@ impl TrajectoryStore {
     /// `running` then was cut off by a closed or reloaded page.
     pub async fn mark_interrupted_runs(&self) -> Result<Vec<String>, StoreError> {
         let op = "marking interrupted runs";
+        // Almost always there are none: a read-only look first, so the app's start does not
+        // hold a write lock on the runs that the first page's reads would queue behind.
+        {
+            let tx = self.transaction(&[RUNS], TransactionMode::Readonly, op)?;
+            let runs = store(&tx, RUNS, op)?;
+            let by_status = runs.index(index::STATUS).map_err(|e| from_idb(op, &e))?;
+            let running = JsValue::from_str(RunStatus::Running.as_str());
+            let n = request(by_status.count().with_query(running).primitive(), op)
+                .await
+                .map_err(|(e, _)| e)?;
+            if n == 0 {
+                return Ok(Vec::new());
+            }
+        }
         let tx = self.transaction(&[RUNS], TransactionMode::Readwrite, op)?;
         let ids = {
             let runs = store(&tx, RUNS, op)?;
