@@ -57,13 +57,16 @@ pub fn RunsPage() -> impl IntoView {
             Ok::<_, StoreError>((Arc::new(newest), total as usize))
         }
     });
-    // Changes once, when the first page has been read; later reloads keep the last value.
-    let first_ready = Memo::new(move |_| first.with(Option::is_some));
+    // Whether the first read left runs out; it holds every run when there are few. A memo,
+    // so a reload that keeps the answer does not read everything a second time.
+    let needs_all = Memo::new(move |_| {
+        first.with(|f| matches!(f, Some(Ok((newest, total))) if newest.len() < *total))
+    });
     let all = LocalResource::new(move || {
         let _ = session.runs_changed.get();
-        let ready = first_ready.get();
+        let needed = needs_all.get();
         async move {
-            if !ready {
+            if !needed {
                 return None;
             }
             // Let the first page be drawn before the long read starts.
@@ -76,7 +79,7 @@ pub fn RunsPage() -> impl IntoView {
         }
     });
     let listing = Signal::derive(move || -> Option<Result<Listing, String>> {
-        if let Some(Some(listed)) = all.get() {
+        if let Some(Some(listed)) = all.get().filter(|_| needs_all.get()) {
             return Some(
                 listed
                     .map(|runs| Listing {
@@ -89,9 +92,9 @@ pub fn RunsPage() -> impl IntoView {
         }
         first.get().map(|read| {
             read.map(|(runs, total)| Listing {
+                complete: runs.len() >= total,
                 runs,
                 total,
-                complete: false,
             })
             .map_err(|e| e.to_string())
         })
