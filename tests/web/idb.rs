@@ -405,7 +405,10 @@ async fn the_newest_page_and_the_sliced_list_agree_past_a_slice_boundary() {
         );
     }
     assert_eq!(all[0].run_id, "run_00699");
-    assert_eq!(all[1].run_id, "run_00399");
+    assert_eq!(all[1].run_id, "run_00698");
+    // The oldest two share a time: the higher id first.
+    assert_eq!(all[n - 2].run_id, "run_00700");
+    assert_eq!(all[n - 1].run_id, "run_00000");
     // The records come back whole (the config too).
     assert_eq!(all[0], run("run_00699", 6990.0));
 
