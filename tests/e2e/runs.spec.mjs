@@ -202,3 +202,61 @@ test('the table sorts by column, filters by status, mode and text, and deletes a
   await page.reload();
   await expect(page.getByTestId('run-row')).toHaveCount(1);
 });
+
+/** Copies stored run `templateId` `copies` times inside the page, straight into IndexedDB, as
+ *  older runs `run_copy_000`, … with problems `Copy 000`, … (steps are not copied). */
+async function copyRun(page, templateId, copies) {
+  return page.evaluate(async ({ id, n }) => {
+    const ask = (req) => new Promise((resolve, reject) => {
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    const db = await ask(indexedDB.open('trialogue'));
+    const tx = db.transaction('runs', 'readwrite');
+    const runs = tx.objectStore('runs');
+    const template = await ask(runs.get(id));
+    const record = JSON.parse(template.json);
+    for (let i = 0; i < n; i += 1) {
+      const runId = `run_copy_${String(i).padStart(3, '0')}`;
+      // Older than the template, the lower numbers oldest.
+      const created = template.created_ms - (n - i) * 60_000;
+      const json = JSON.stringify({ ...record, run_id: runId, problem: `Copy ${String(i).padStart(3, '0')}`, created_ms: created, updated_ms: created });
+      runs.put({ ...template, run_id: runId, created_ms: created, updated_ms: created, json });
+    }
+    await new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); });
+    db.close();
+  }, { id: templateId, n: copies });
+}
+
+test('more runs than one page: the newest page first, then paging, sorting and filtering over every run', async ({ page }) => {
+  await openApp(page, '/run');
+  const template = await runOnce(page, 'Template question ANSWER=1');
+  await copyRun(page, template, 120);
+  await page.goto('/runs');
+  await expect(page.getByTestId('run-row')).toHaveCount(100);
+  await expect(page.getByTestId('runs-page-status')).toContainText('Showing 1–100 of 121 runs');
+  const first = await rowIds(page);
+  expect(first[0]).toBe(template);
+  expect(first[1]).toBe('run_copy_119');
+  expect(first[99]).toBe('run_copy_021');
+
+  await page.getByTestId('runs-page-next').click();
+  await expect(page.getByTestId('run-row')).toHaveCount(21);
+  await expect(page.getByTestId('runs-page-status')).toContainText('Showing 101–121 of 121 runs');
+  expect((await rowIds(page))[20]).toBe('run_copy_000');
+  await expect(page.getByTestId('runs-page-next')).toBeDisabled();
+  await page.getByTestId('runs-page-prev').click();
+  await expect(page.getByTestId('runs-page-status')).toContainText('Showing 1–100 of 121 runs');
+
+  // Oldest first: the copies from 000, the template last (on the second page).
+  await page.locator('[data-sort="date"]').click();
+  await expect(page.getByTestId('run-row').first()).toHaveAttribute('data-run-id', 'run_copy_000');
+  await page.getByTestId('runs-page-next').click();
+  await expect(page.getByTestId('run-row').last()).toHaveAttribute('data-run-id', template);
+
+  // A filter looks at every run, not only the page drawn first.
+  await page.locator('#runs-search').fill('copy 007');
+  await expect(page.getByTestId('run-row')).toHaveCount(1);
+  await expect(page.getByTestId('run-row')).toHaveAttribute('data-run-id', 'run_copy_007');
+  await expect(page.getByTestId('runs-page-status')).toContainText('Showing 1–1 of 1 run');
+});

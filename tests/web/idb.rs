@@ -18,6 +18,7 @@ use trialogue::core::scripted::ScriptedLlm;
 use trialogue::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 use trialogue::web::idb::{
     ExportFilter, OnConflict, StoreError, TrajectoryStore, DB_VERSION, INTERRUPTED_MESSAGE,
+    LIST_CHUNK,
 };
 
 // ---- helpers ----
@@ -371,6 +372,60 @@ async fn runs_are_listed_newest_first() {
         .map(|r| r.run_id)
         .collect();
     assert_eq!(ids, vec!["run_new", "run_mid", "run_old"]);
+    finish(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn the_newest_page_and_the_sliced_list_agree_past_a_slice_boundary() {
+    let store = fresh("t-idb-slices").await;
+    let n = LIST_CHUNK as usize + 5;
+    // Runs i and i + 700 share a creation time: ties go by id, descending.
+    for i in 0..n {
+        let created = (i % 700) as f64 * 10.0;
+        store
+            .create_run(&run(&format!("run_{i:05}"), created))
+            .await
+            .unwrap();
+    }
+    let all = store.list_runs().await.unwrap();
+    assert_eq!(
+        all.len(),
+        n,
+        "no run is skipped or read twice at a slice edge"
+    );
+    let distinct: std::collections::HashSet<&str> = all.iter().map(|r| r.run_id.as_str()).collect();
+    assert_eq!(distinct.len(), n);
+    for pair in all.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        assert!(
+            a.created_ms > b.created_ms || (a.created_ms == b.created_ms && a.run_id > b.run_id),
+            "{} before {}",
+            a.run_id,
+            b.run_id
+        );
+    }
+    assert_eq!(all[0].run_id, "run_00699");
+    assert_eq!(all[1].run_id, "run_00698");
+    // The oldest two share a time: the higher id first.
+    assert_eq!(all[n - 2].run_id, "run_00700");
+    assert_eq!(all[n - 1].run_id, "run_00000");
+    // The records come back whole (the config too).
+    assert_eq!(all[0], run("run_00699", 6990.0));
+
+    let newest = store.newest_runs(100).await.unwrap();
+    assert_eq!(newest, all[..100].to_vec());
+    assert_eq!(store.newest_runs(5_000).await.unwrap(), all);
+    assert!(store.newest_runs(0).await.unwrap().is_empty());
+    assert_eq!(store.count_runs().await.unwrap(), n as u64);
+    finish(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn an_empty_store_lists_and_counts_nothing() {
+    let store = fresh("t-idb-empty").await;
+    assert!(store.list_runs().await.unwrap().is_empty());
+    assert!(store.newest_runs(100).await.unwrap().is_empty());
+    assert_eq!(store.count_runs().await.unwrap(), 0);
     finish(store).await;
 }
 

@@ -238,16 +238,16 @@ fn LiveRun() -> impl IntoView {
 fn RunBar() -> impl IntoView {
     let session = expect_context::<RunSession>();
     let record = session.record;
-    let run_id = Signal::derive(move || {
+    // Memos, not derived signals: the record is replaced on every saved step, and only what
+    // changed (the step count, the cost) should be drawn again, not the whole bar.
+    let run_id = Memo::new(move |_| {
         record.with(|r| r.as_ref().map(|r| r.run_id.clone()).unwrap_or_default())
     });
-    let status = Signal::derive(move || {
-        record.with(|r| r.as_ref().map_or(RunStatus::Running, |r| r.status))
-    });
-    let cost = Signal::derive(move || record.with(|r| r.as_ref().and_then(|r| r.cost_usd)));
-    let complete =
-        Signal::derive(move || record.with(|r| r.as_ref().is_none_or(|r| r.cost_complete)));
-    let steps = Signal::derive(move || record.with(|r| r.as_ref().map_or(0, |r| r.step_count)));
+    let status =
+        Memo::new(move |_| record.with(|r| r.as_ref().map_or(RunStatus::Running, |r| r.status)));
+    let cost = Memo::new(move |_| record.with(|r| r.as_ref().and_then(|r| r.cost_usd)));
+    let complete = Memo::new(move |_| record.with(|r| r.as_ref().is_none_or(|r| r.cost_complete)));
+    let steps = Memo::new(move |_| record.with(|r| r.as_ref().map_or(0, |r| r.step_count)));
     view! {
         <section class="card run-bar" aria-label="Current run">
             <div class="run-bar-main">

@@ -22,29 +22,104 @@ use crate::ui::run::table::{
     mode_named, status_named, Page, RunsQuery, SortKey, PAGE_SIZE, STATUSES,
 };
 use crate::web::file::{clear_picked, picked_file};
-use crate::web::idb::{ExportFilter, ImportSummary};
+use crate::web::idb::{ExportFilter, ImportSummary, StoreError};
+
+/// What the table has to show: the newest runs first, then every run.
+#[derive(Debug, Clone)]
+struct Listing {
+    /// The runs known so far: the newest [`PAGE_SIZE`] until every run is read, then all.
+    runs: Arc<Vec<RunRecord>>,
+    /// How many runs are stored.
+    total: usize,
+    /// Whether `runs` holds every stored run (sorting, filtering and paging need it).
+    complete: bool,
+}
 
 /// The Runs page.
+///
+/// It draws the newest page of runs first (one cursor read of [`PAGE_SIZE`] records and a
+/// count), then reads every run in the background for sorting, filtering and the other pages:
+/// decoding 10,000 runs before the first row took most of a second.
 #[component]
 pub fn RunsPage() -> impl IntoView {
     let session = expect_context::<RunSession>();
     let query = RwSignal::new(RunsQuery::default());
     let selected = RwSignal::new(BTreeSet::<String>::new());
-    let runs = LocalResource::new(move || {
+    let first = LocalResource::new(move || {
         let _ = session.runs_changed.get();
         async move {
             let store = run_store().await.inspect_err(forget_if_closed)?;
-            // Shared, so that reading the list in the view does not clone 10,000 records.
-            store
-                .list_runs()
+            let total = store.count_runs().await.inspect_err(forget_if_closed)?;
+            let newest = store
+                .newest_runs(PAGE_SIZE as u32)
                 .await
-                .map(Arc::new)
-                .inspect_err(forget_if_closed)
+                .inspect_err(forget_if_closed)?;
+            Ok::<_, StoreError>((Arc::new(newest), total as usize))
         }
     });
-    let all_runs = Signal::derive(move || match runs.get() {
-        Some(Ok(list)) => list,
-        _ => Arc::default(),
+    // Whether the first read left runs out; it holds every run when there are few. A memo,
+    // so a reload that keeps the answer does not read everything a second time.
+    let needs_all = Memo::new(move |_| {
+        first.with(|f| matches!(f, Some(Ok((newest, total))) if newest.len() < *total))
+    });
+    let all = LocalResource::new(move || {
+        let _ = session.runs_changed.get();
+        let needed = needs_all.get();
+        async move {
+            if !needed {
+                return None;
+            }
+            // Let the first page be drawn before the long read starts.
+            next_frame().await;
+            let listed = match run_store().await {
+                Ok(store) => store.list_runs().await.map(Arc::new),
+                Err(e) => Err(e),
+            };
+            Some(listed.inspect_err(forget_if_closed))
+        }
+    });
+    let listing = Signal::derive(move || -> Option<Result<Listing, String>> {
+        if let Some(Some(listed)) = all.get().filter(|_| needs_all.get()) {
+            return Some(
+                listed
+                    .map(|runs| Listing {
+                        total: runs.len(),
+                        runs,
+                        complete: true,
+                    })
+                    .map_err(|e| e.to_string()),
+            );
+        }
+        first.get().map(|read| {
+            read.map(|(runs, total)| Listing {
+                complete: runs.len() >= total,
+                runs,
+                total,
+            })
+            .map_err(|e| e.to_string())
+        })
+    });
+    let runs = Signal::derive(move || {
+        listing.with(|l| match l {
+            Some(Ok(l)) => Arc::clone(&l.runs),
+            _ => Arc::default(),
+        })
+    });
+    let total = Signal::derive(move || {
+        listing.with(|l| {
+            l.as_ref()
+                .and_then(|l| l.as_ref().ok())
+                .map_or(0, |l| l.total)
+        })
+    });
+    let complete = Signal::derive(move || listing.with(|l| matches!(l, Some(Ok(l)) if l.complete)));
+    let state = Memo::new(move |_| {
+        listing.with(|l| match l {
+            None => ListState::Loading,
+            Some(Err(e)) => ListState::Failed(e.clone()),
+            Some(Ok(l)) if l.total == 0 => ListState::Empty,
+            Some(Ok(_)) => ListState::Shown,
+        })
     });
     view! {
         <div class="page-head">
@@ -59,18 +134,53 @@ pub fn RunsPage() -> impl IntoView {
         </div>
         <Transfer selected=selected/>
         <Filters query=query/>
-        {move || match runs.get() {
-            None => view! { <p class="muted">"Loading runs…"</p> }.into_any(),
-            Some(Err(e)) => view! { <ErrorText message=e.to_string()/> }.into_any(),
-            Some(Ok(list)) if list.is_empty() => view! {
+        {move || match state.get() {
+            ListState::Loading => view! { <p class="muted">"Loading runs…"</p> }.into_any(),
+            ListState::Failed(e) => view! { <ErrorText message=e/> }.into_any(),
+            ListState::Empty => view! {
                 <p class="card muted runs-empty">
                     "No runs yet. Start one on the Run page, or import a trajectory JSONL file."
                 </p>
             }
             .into_any(),
-            Some(Ok(_)) => view! { <RunsTable runs=all_runs query=query selected=selected/> }.into_any(),
+            ListState::Shown => view! {
+                <RunsTable runs=runs total=total complete=complete query=query selected=selected/>
+            }
+            .into_any(),
         }}
     }
+}
+
+/// Which of the page's states to draw.
+#[derive(Debug, Clone, PartialEq)]
+enum ListState {
+    Loading,
+    Failed(String),
+    Empty,
+    Shown,
+}
+
+/// Resolves after the next frame has been drawn.
+async fn next_frame() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let now = resolve.clone();
+        // A timeout queued from inside the frame callback runs after that frame is painted.
+        let after_paint = wasm_bindgen::closure::Closure::once_into_js(move || {
+            if let Some(window) = web_sys::window() {
+                let _ = window.set_timeout_with_callback(resolve.unchecked_ref());
+            }
+        });
+        let queued = web_sys::window()
+            .map(|w| {
+                w.request_animation_frame(after_paint.unchecked_ref())
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        if !queued {
+            let _ = now.call0(&wasm_bindgen::JsValue::NULL);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// Status, mode and text filters.
@@ -326,9 +436,14 @@ fn ImportResult(report: ImportReport) -> impl IntoView {
 }
 
 /// The table itself.
+///
+/// Until `complete`, `runs` holds only the newest page: the default order's first page is
+/// shown from it, and any other page, order or filter waits for every run.
 #[component]
 fn RunsTable(
     runs: Signal<Arc<Vec<RunRecord>>>,
+    total: Signal<usize>,
+    complete: Signal<bool>,
     query: RwSignal<RunsQuery>,
     selected: RwSignal<BTreeSet<String>>,
 ) -> impl IntoView {
@@ -342,12 +457,26 @@ fn RunsTable(
         move |_, _, _| page_index.set(0),
         false,
     );
-    let page = Memo::new(move |_| Page::of(shown.with(Vec::len), PAGE_SIZE, page_index.get()));
+    let ready = Memo::new(move |_| {
+        complete.get() || (page_index.get() == 0 && query.with(|q| *q == RunsQuery::default()))
+    });
+    let matching = Memo::new(move |_| {
+        if complete.get() {
+            shown.with(Vec::len)
+        } else {
+            total.get()
+        }
+    });
+    let page = Memo::new(move |_| Page::of(matching.get(), PAGE_SIZE, page_index.get()));
     let page_rows = Memo::new(move |_| {
+        if !ready.get() {
+            return Vec::new();
+        }
         let p = page.get();
         runs.with(|all| {
             shown.with(|idx| {
-                idx[p.start..p.end]
+                let end = p.end.min(idx.len());
+                idx[p.start.min(end)..end]
                     .iter()
                     .map(|&i| all[i].clone())
                     .collect::<Vec<RunRecord>>()
@@ -358,12 +487,13 @@ fn RunsTable(
         runs.with(|all| shown.with(|idx| idx.iter().map(|&i| all[i].run_id.clone()).collect()))
     };
     let all_selected = move || {
-        runs.with(|all| {
-            shown.with(|idx| {
-                !idx.is_empty()
-                    && selected.with(|s| idx.iter().all(|&i| s.contains(&all[i].run_id)))
+        complete.get()
+            && runs.with(|all| {
+                shown.with(|idx| {
+                    !idx.is_empty()
+                        && selected.with(|s| idx.iter().all(|&i| s.contains(&all[i].run_id)))
+                })
             })
-        })
     };
     let toggle_all = move |ev: leptos::ev::Event| {
         let on = event_target_checked(&ev);
@@ -409,8 +539,8 @@ fn RunsTable(
     view! {
         <p class="muted runs-count">
             {move || {
-                let total = runs.with(|all| all.len());
-                let n = shown.with(Vec::len);
+                let total = total.get();
+                let n = matching.get();
                 if n == total {
                     format!("{total} run{}", plural(total as u64))
                 } else {
@@ -424,6 +554,7 @@ fn RunsTable(
                     <tr>
                         <th scope="col" class="col-check">
                             <input type="checkbox" aria-label="Select every run that matches the filters, on every page"
+                                disabled=move || !complete.get()
                                 prop:checked=all_selected on:change=toggle_all/>
                         </th>
                         {SortKey::ALL.into_iter().map(heading).collect_view()}
@@ -437,6 +568,11 @@ fn RunsTable(
                 </tbody>
             </table>
         </div>
+        {move || (!ready.get()).then(|| view! {
+            <p class="muted" data-testid="runs-loading-all" aria-live="polite">
+                "Reading every run to sort, filter and page them…"
+            </p>
+        })}
         <Pager page=page page_index=page_index/>
         <DeleteSelected selected=selected/>
     }

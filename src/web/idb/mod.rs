@@ -52,6 +52,9 @@ use error::{from_idb, from_open, is_constraint};
 use records::{run_step_bounds, ConfigRow, RunRow, StepRow};
 use schema::{index, CONFIGS, RUNS, STEPS};
 
+/// How many runs [`TrajectoryStore::list_runs`] reads per request.
+pub const LIST_CHUNK: u32 = 1000;
+
 /// The message put on runs found `running` when the app loads.
 pub const INTERRUPTED_MESSAGE: &str =
     "The page was closed or reloaded while this run was going; its committed steps are kept and it can be resumed.";
@@ -274,9 +277,135 @@ impl TrajectoryStore {
     }
 
     /// Every run, newest first (by creation time; ties by id, descending).
+    ///
+    /// Read in slices of [`LIST_CHUNK`] runs, each its own request: one request for 10,000
+    /// runs kept the database busy for a quarter of a second, and a page that was left in the
+    /// meantime still made the next page's first read wait for it.
     pub async fn list_runs(&self) -> Result<Vec<RunRecord>, StoreError> {
-        self.newest_first(RUNS, RunRow::decode, "listing runs")
+        let op = "listing runs";
+        let mut out = Vec::new();
+        let mut after: Option<JsValue> = None;
+        loop {
+            let tx = self.transaction(&[RUNS], TransactionMode::Readonly, op)?;
+            let runs = store(&tx, RUNS, op)?;
+            let query = runs.get_all::<JsValue>().with_limit(LIST_CHUNK);
+            let rows = match after.take() {
+                // Primary keys are unique, so "after the last one" never skips a run.
+                Some(last) => {
+                    let range = KeyRange::LowerBound(last, true);
+                    request(query.with_query::<JsValue, _>(range).primitive(), op).await
+                }
+                None => request(query.primitive(), op).await,
+            }
+            .map_err(|(e, _)| e)?;
+            let before = out.len();
+            for value in rows {
+                out.push(RunRow::decode(value.map_err(|e| from_idb(op, &e))?)?);
+            }
+            let read = out.len() - before;
+            if read < LIST_CHUNK as usize {
+                break;
+            }
+            after = out.last().map(|r| JsValue::from_str(&r.run_id));
+        }
+        sort_newest_first(&mut out);
+        Ok(out)
+    }
+
+    /// The `limit` newest runs, newest first, as [`list_runs`](Self::list_runs) orders them:
+    /// what the first page of the runs table needs, read without touching the others.
+    pub async fn newest_runs(&self, limit: u32) -> Result<Vec<RunRecord>, StoreError> {
+        let op = "reading the newest runs";
+        let values = self.newest_values(RUNS, limit, op).await?;
+        values.into_iter().map(RunRow::decode).collect()
+    }
+
+    /// How many runs are stored.
+    pub async fn count_runs(&self) -> Result<u64, StoreError> {
+        let op = "counting runs";
+        let tx = self.transaction(&[RUNS], TransactionMode::Readonly, op)?;
+        let runs = store(&tx, RUNS, op)?;
+        // Counted on an index every run is in: the browser walks the index's small entries
+        // instead of the records (60 ms for 10,000 runs on the store itself).
+        let by_created = runs
+            .index(index::CREATED_AT)
+            .map_err(|e| from_idb(op, &e))?;
+        let n = request(by_created.count().primitive(), op)
             .await
+            .map_err(|(e, _)| e)?;
+        Ok(u64::from(n))
+    }
+
+    /// Up to `limit` raw records of `store_name`, newest first by its `created_at` index: a
+    /// cursor walked backwards (the crate's `getAll` only reads forwards, which would read
+    /// every record to find the last ones). Ties come in descending key order.
+    async fn newest_values(
+        &self,
+        store_name: &str,
+        limit: u32,
+        op: &str,
+    ) -> Result<Vec<JsValue>, StoreError> {
+        let fail = |e: JsValue| js_failure(op, &e);
+        let db: web_sys::IdbDatabase = self.db.as_sys().clone().into();
+        let tx = db.transaction_with_str(store_name).map_err(fail)?;
+        let index = tx
+            .object_store(store_name)
+            .and_then(|s| s.index(index::CREATED_AT))
+            .map_err(fail)?;
+        let cursor = index
+            .open_cursor_with_range_and_direction(&JsValue::NULL, web_sys::IdbCursorDirection::Prev)
+            .map_err(fail)?;
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let found = Rc::new(RefCell::new(Vec::new()));
+        let mut settle = None;
+        let done = js_sys::Promise::new(&mut |resolve, reject| settle = Some((resolve, reject)));
+        // The executor runs at once, so both functions are there.
+        let (resolve, reject) =
+            settle.unwrap_or_else(|| (js_sys::Function::default(), js_sys::Function::default()));
+        let on_success = {
+            let found = Rc::clone(&found);
+            let cursor = cursor.clone();
+            let reject = reject.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                let result = cursor.result().unwrap_or(JsValue::NULL);
+                let Some(at) = result.dyn_ref::<web_sys::IdbCursorWithValue>() else {
+                    let _ = resolve.call0(&JsValue::NULL);
+                    return;
+                };
+                let step = at.value().and_then(|value| {
+                    found.borrow_mut().push(value);
+                    if found.borrow().len() >= limit as usize {
+                        resolve.call0(&JsValue::NULL).map(drop)
+                    } else {
+                        at.continue_()
+                    }
+                });
+                if let Err(e) = step {
+                    let _ = reject.call1(&JsValue::NULL, &e);
+                }
+            })
+        };
+        let on_error = {
+            let cursor = cursor.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                let error: JsValue = match cursor.error() {
+                    Ok(Some(dom)) => dom.into(),
+                    _ => JsValue::from_str("the cursor failed"),
+                };
+                let _ = reject.call1(&JsValue::NULL, &error);
+            })
+        };
+        cursor.set_onsuccess(Some(on_success.as_ref().unchecked_ref()));
+        cursor.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        let settled = JsFuture::from(done).await;
+        // The closures are dropped below; the request must not call them after that.
+        cursor.set_onsuccess(None);
+        cursor.set_onerror(None);
+        settled.map_err(fail)?;
+        let values = found.take();
+        Ok(values)
     }
 
     /// Every record of `store_name`, decoded, newest first by its `created_at` index.
@@ -403,6 +532,20 @@ impl TrajectoryStore {
     /// `running` then was cut off by a closed or reloaded page.
     pub async fn mark_interrupted_runs(&self) -> Result<Vec<String>, StoreError> {
         let op = "marking interrupted runs";
+        // Almost always there are none: a read-only look first, so the app's start does not
+        // hold a write lock on the runs that the first page's reads would queue behind.
+        {
+            let tx = self.transaction(&[RUNS], TransactionMode::Readonly, op)?;
+            let runs = store(&tx, RUNS, op)?;
+            let by_status = runs.index(index::STATUS).map_err(|e| from_idb(op, &e))?;
+            let running = JsValue::from_str(RunStatus::Running.as_str());
+            let n = request(by_status.count().with_query(running).primitive(), op)
+                .await
+                .map_err(|(e, _)| e)?;
+            if n == 0 {
+                return Ok(Vec::new());
+            }
+        }
         let tx = self.transaction(&[RUNS], TransactionMode::Readwrite, op)?;
         let ids = {
             let runs = store(&tx, RUNS, op)?;
@@ -448,14 +591,21 @@ impl TrajectoryStore {
         let run = {
             let runs = store(&tx, RUNS, &op)?;
             let steps = store(&tx, STEPS, &op)?;
-            let Some(value) = get(&runs, JsValue::from_str(&entry.run_id), &op).await? else {
+            // Both requests go out before either is awaited, and the record is put and the
+            // transaction committed without waiting for the put: two round trips to the
+            // database instead of four, on the path between one LLM reply and the next call.
+            // A request that fails aborts the whole transaction, so nothing is half-written.
+            let read = runs
+                .get::<JsValue, JsValue, _>(JsValue::from_str(&entry.run_id))
+                .primitive();
+            let added = steps.add(step).primitive();
+            let Some(value) = request(read, &op).await.map_err(|(e, _)| e)? else {
                 return Err(StoreError::NotFound {
                     kind: "run",
                     key: entry.run_id.clone(),
                 });
             };
-            let mut run = RunRow::decode(value)?;
-            match request(steps.add(step).primitive(), &op).await {
+            match request(added, &op).await {
                 Ok(()) => {}
                 Err((_, true)) => {
                     return Err(StoreError::DuplicateStep {
@@ -465,12 +615,16 @@ impl TrajectoryStore {
                 }
                 Err((e, false)) => return Err(e),
             }
+            let mut run = RunRow::decode(value)?;
             let mut totals = totals_of(&run);
             totals.add(entry);
             run.apply_totals(&totals, js_sys::Date::now());
-            request(runs.put(RunRow::encode(&run)?).primitive(), &op)
-                .await
-                .map_err(|(e, _)| e)?;
+            // Not awaited: its failure aborts the transaction, which `commit` reports.
+            drop(
+                runs.put(RunRow::encode(&run)?)
+                    .primitive()
+                    .map_err(|e| from_idb(&op, &e))?,
+            );
             run
         };
         commit(tx, &op).await?;
@@ -625,6 +779,16 @@ impl TrajectorySink for TrajectoryStore {
             .map(drop)
             .map_err(|e| SinkError::new(e.to_string()))
     }
+}
+
+/// Newest first by creation time, ties by id descending: the order of the `created_at` index
+/// read backwards.
+fn sort_newest_first(runs: &mut [RunRecord]) {
+    runs.sort_by(|a, b| {
+        b.created_ms
+            .total_cmp(&a.created_ms)
+            .then_with(|| b.run_id.cmp(&a.run_id))
+    });
 }
 
 /// The totals a run record holds, as core's running sums.
