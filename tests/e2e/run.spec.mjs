@@ -254,6 +254,39 @@ test('the run goes on while other pages are open, and its row follows it', async
   await expect(page.getByTestId('problem-input')).toHaveValue('What is 9 - 3? ANSWER=6');
 });
 
+test('a second tab leaves a run the first tab is driving running, and takes over only once that tab is gone', async ({ page, context, request }) => {
+  await script(request, [{ agent: 'verifier', times: 1, latency_ms: 4000 }]);
+  await openApp(page, '/run');
+  await startRun(page, 'What is 5 + 4? ANSWER=9', '9');
+  await expect(page.locator('[data-testid="step"][data-status="running"]')).toHaveAttribute('data-agent', 'verifier');
+  const runId = (await page.getByTestId('run-id').textContent()).trim();
+
+  // A second tab loads the app (and its start-up check) while the first tab's call is out.
+  const second = await context.newPage();
+  await openApp(second, `/runs/${runId}`);
+  await expect(second.getByTestId('run-status')).toHaveText('running');
+  await expect(second.getByTestId('run-resume')).toHaveCount(0);
+
+  // The first tab finishes the run undisturbed.
+  await expect(page.getByTestId('run-status')).toHaveText('completed', { timeout: 20_000 });
+  await second.reload();
+  await expect(second.getByTestId('run-status')).toHaveText('completed');
+  expect(await transcript(second)).toEqual([
+    ['solver', '1', 'ok'], ['verifier', '1', 'ok'], ['judge', null, 'ok'],
+  ]);
+
+  // A run whose tab is closed mid-call is interrupted for the next tab that loads.
+  await script(request, [{ agent: 'verifier', times: 1, fault: 'slow:15000' }]);
+  await page.getByTestId('nav-run').click();
+  await startRun(page, 'What is 8 + 1? ANSWER=9', '9');
+  await expect(page.locator('[data-testid="step"][data-status="running"]')).toHaveAttribute('data-agent', 'verifier');
+  const cutId = (await page.getByTestId('run-id').textContent()).trim();
+  await page.close();
+  await second.goto(`/runs/${cutId}`);
+  await expect(second.getByTestId('run-status')).toHaveText('interrupted');
+  await expect(second.getByTestId('run-resume')).toBeVisible();
+});
+
 test('a storage failure stops the run with a message that says what happened', async ({ page, request }) => {
   await script(request, [{ agent: 'verifier', times: 1, latency_ms: 1500 }]);
   await openApp(page, '/run');

@@ -8,7 +8,9 @@
 //! Durability: the record is created (`running`) before the first call; every step is committed
 //! in its own transaction before the next call starts (the store adds it to the record's totals
 //! in that same transaction); the final status is written when the loop returns. A closed tab
-//! leaves the record `running`, which the next load turns into `interrupted`.
+//! leaves the record `running`, which the next load turns into `interrupted`. While a tab drives
+//! a run it holds the run's tab lock ([`crate::web::locks`]), which tells a second open tab that
+//! the run is live, not interrupted.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -28,6 +30,7 @@ use crate::core::trajectory::{RunRecord, RunStatus, StepTotals, TrajectoryEntry}
 use crate::web::clock::BrowserClock;
 use crate::web::http::BrowserTransport;
 use crate::web::idb::{StoreError, TrajectoryStore};
+use crate::web::locks::{run_lock_name, try_hold, TabLock};
 
 use super::pricing::{run_pricing, RunPricing};
 use super::step::{apply_event, stop_running, StepView};
@@ -82,6 +85,12 @@ pub enum RunStartError {
         config_hash: String,
         /// The hash of the Configure page's config.
         current_hash: String,
+    },
+    /// Another open tab of the app is driving the run.
+    #[error("run {run_id} is going in another tab of this app; follow or cancel it there (it can be resumed here once that tab has stopped it or is closed)")]
+    OtherTab {
+        /// The run asked for.
+        run_id: String,
     },
     /// The stored steps do not fit the loop.
     #[error("run {run_id} cannot be resumed: {error}")]
@@ -231,6 +240,10 @@ impl RunSession {
                 let store = run_store().await?;
                 let now = clock.now_ms();
                 let id = store.new_run_id(now, &hash).await?;
+                // Held until this task ends. A fresh id's lock is free; were another tab to
+                // hold it (the same id chosen in the same millisecond), `create_run`'s add-only
+                // write refuses the id anyway.
+                let lock = hold_run_lock(&id).await.ok().flatten();
                 let record = RunRecord::start(
                     id,
                     &config,
@@ -240,10 +253,10 @@ impl RunSession {
                     now,
                 );
                 store.create_run(&record).await?;
-                Ok::<_, StoreError>((store, record))
+                Ok::<_, StoreError>((store, record, lock))
             }
             .await;
-            let (store, record) = match created {
+            let (store, record, _lock) = match created {
                 Ok(created) => created,
                 Err(e) => {
                     forget_if_closed(&e);
@@ -294,6 +307,13 @@ impl RunSession {
         let token = self.begin(Vec::new());
         let session = *self;
         spawn_local(async move {
+            let _lock = match hold_run_lock(&run_id).await {
+                Ok(lock) => lock,
+                Err(e) => {
+                    session.fail_to_start(e.to_string());
+                    return;
+                }
+            };
             let prepared = prepare_resume(&run_id, current).await;
             let (store, mut record, config, entries) = match prepared {
                 Ok(prepared) => prepared,
@@ -527,6 +547,18 @@ async fn prepare_resume(
 }
 
 /// The client options a config asks for.
+/// Takes run `run_id`'s tab lock for as long as the returned value lives. Without Web Locks
+/// the run goes unlocked (`Ok(None)`), as a lone tab needs nothing more.
+async fn hold_run_lock(run_id: &str) -> Result<Option<TabLock>, RunStartError> {
+    match try_hold(&run_lock_name(run_id)).await {
+        Ok(Some(lock)) => Ok(Some(lock)),
+        Ok(None) => Err(RunStartError::OtherTab {
+            run_id: run_id.to_string(),
+        }),
+        Err(_) => Ok(None),
+    }
+}
+
 pub(crate) fn client_options(config: &PipelineConfig) -> ClientOptions {
     ClientOptions {
         max_reasks: config.max_reasks,

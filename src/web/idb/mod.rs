@@ -527,55 +527,78 @@ impl TrajectoryStore {
         Ok(run)
     }
 
-    /// Marks every run still `running` as `interrupted` (with [`INTERRUPTED_MESSAGE`]) and
-    /// returns their ids. Call it once when the app loads, before any run starts: a run found
-    /// `running` then was cut off by a closed or reloaded page.
-    pub async fn mark_interrupted_runs(&self) -> Result<Vec<String>, StoreError> {
-        let op = "marking interrupted runs";
-        // Almost always there are none: a read-only look first, so the app's start does not
-        // hold a write lock on the runs that the first page's reads would queue behind.
-        {
-            let tx = self.transaction(&[RUNS], TransactionMode::Readonly, op)?;
-            let runs = store(&tx, RUNS, op)?;
-            let by_status = runs.index(index::STATUS).map_err(|e| from_idb(op, &e))?;
-            let running = JsValue::from_str(RunStatus::Running.as_str());
-            let n = request(by_status.count().with_query(running).primitive(), op)
-                .await
-                .map_err(|(e, _)| e)?;
-            if n == 0 {
-                return Ok(Vec::new());
-            }
+    /// The ids of the runs stored as `running`, read-only. When the app loads, each is either
+    /// driven by another open tab (which holds its lock, see [`crate::web::locks`]) or was cut
+    /// off by a closed or reloaded page.
+    pub async fn running_run_ids(&self) -> Result<Vec<String>, StoreError> {
+        let op = "looking for runs left running";
+        // Almost always there are none, and a read-only look holds no write lock that the first
+        // page's reads would queue behind.
+        let tx = self.transaction(&[RUNS], TransactionMode::Readonly, op)?;
+        let runs = store(&tx, RUNS, op)?;
+        let by_status = runs.index(index::STATUS).map_err(|e| from_idb(op, &e))?;
+        let running = JsValue::from_str(RunStatus::Running.as_str());
+        let keys = request(
+            by_status
+                .get_all_keys::<JsValue>()
+                .with_query(running)
+                .primitive(),
+            op,
+        )
+        .await
+        .map_err(|(e, _)| e)?;
+        keys.into_iter()
+            .map(|key| {
+                let key = key.map_err(|e| from_idb(op, &e))?;
+                key.as_string().ok_or_else(|| StoreError::Corrupt {
+                    store: RUNS,
+                    key: format!("{key:?}"),
+                    reason: "a run key that is not text".to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// Marks the runs `ids` as `interrupted` (with [`INTERRUPTED_MESSAGE`]) where they are still
+    /// `running`, and returns the ids it changed. Runs that ended or went away since they were
+    /// listed are left alone.
+    pub async fn mark_runs_interrupted(&self, ids: &[String]) -> Result<Vec<String>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
+        let op = "marking interrupted runs";
         let tx = self.transaction(&[RUNS], TransactionMode::Readwrite, op)?;
-        let ids = {
+        let marked = {
             let runs = store(&tx, RUNS, op)?;
-            let by_status = runs.index(index::STATUS).map_err(|e| from_idb(op, &e))?;
-            let running = JsValue::from_str(RunStatus::Running.as_str());
-            let found = request(
-                by_status
-                    .get_all::<JsValue>()
-                    .with_query(running)
-                    .primitive(),
-                op,
-            )
-            .await
-            .map_err(|(e, _)| e)?;
             let now = js_sys::Date::now();
-            let mut ids = Vec::new();
-            for value in found {
-                let mut run = RunRow::decode(value.map_err(|e| from_idb(op, &e))?)?;
+            let mut marked = Vec::new();
+            for id in ids {
+                let Some(value) = get(&runs, JsValue::from_str(id), op).await? else {
+                    continue;
+                };
+                let mut run = RunRow::decode(value)?;
+                if run.status != RunStatus::Running {
+                    continue;
+                }
                 run.status = RunStatus::Interrupted;
                 run.message = Some(INTERRUPTED_MESSAGE.to_string());
                 run.updated_ms = now;
                 request(runs.put(RunRow::encode(&run)?).primitive(), op)
                     .await
                     .map_err(|(e, _)| e)?;
-                ids.push(run.run_id);
+                marked.push(run.run_id);
             }
-            ids
+            marked
         };
         commit(tx, op).await?;
-        Ok(ids)
+        Ok(marked)
+    }
+
+    /// Marks every run still `running` as `interrupted`: for a page that knows no other tab
+    /// is driving any (the app itself asks the tab locks first, see `ui::run::startup`).
+    pub async fn mark_interrupted_runs(&self) -> Result<Vec<String>, StoreError> {
+        let ids = self.running_run_ids().await?;
+        self.mark_runs_interrupted(&ids).await
     }
 
     // ---- steps ----
