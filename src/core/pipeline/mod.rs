@@ -45,6 +45,7 @@ use crate::core::llm::{
 };
 use crate::core::outputs::{JudgeOutput, SolverOutput, VerifierOutput};
 use crate::core::role::AgentRole;
+use crate::core::sorting;
 use crate::core::template::{self, placeholders, TemplateError};
 use crate::core::trajectory::{
     error_output, meta, RunStatus, StepTotals, TokenUsage, TrajectoryEntry,
@@ -172,7 +173,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
         input: &RunInput,
         mut committed: Vec<TrajectoryEntry>,
     ) -> Result<RunOutcome, ResumeError> {
-        committed.sort_by_key(|e| e.step_id);
+        sorting::sort_by_key(&mut committed, |e| e.step_id);
         let state = LoopState::replay(
             self.config.mode,
             self.config.max_iterations,

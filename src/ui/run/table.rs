@@ -5,6 +5,7 @@
 use std::cmp::Ordering;
 
 use crate::core::config::Mode;
+use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, RunStatus};
 
 /// A column the table can be sorted by.
@@ -155,7 +156,7 @@ impl RunsQuery {
         let mut shown: Vec<usize> = (0..runs.len())
             .filter(|&i| self.matches_needle(&runs[i], &needle))
             .collect();
-        shown.sort_by(|&a, &b| {
+        sorting::sort_by(&mut shown, |&a, &b| {
             let (a, b) = (&runs[a], &runs[b]);
             let primary = compare(self.sort, a, b);
             let primary = if self.descending {

@@ -38,6 +38,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::core::config::PipelineConfig;
 use crate::core::pipeline::{SinkError, TrajectorySink};
+use crate::core::sorting;
 use crate::core::trajectory::{run_id, RunRecord, RunStatus, StepTotals, TrajectoryEntry};
 
 pub use batches::{DatasetSummary, StoredDataset};
@@ -207,7 +208,7 @@ impl TrajectoryStore {
     /// The object stores in the database, sorted.
     pub fn store_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.db.object_store_names().collect();
-        names.sort();
+        sorting::sort_by(&mut names, |a, b| a.cmp(b));
         names
     }
 
@@ -806,8 +807,8 @@ impl TrajectorySink for TrajectoryStore {
 
 /// Newest first by creation time, ties by id descending: the order of the `created_at` index
 /// read backwards.
-fn sort_newest_first(runs: &mut [RunRecord]) {
-    runs.sort_by(|a, b| {
+fn sort_newest_first(runs: &mut Vec<RunRecord>) {
+    sorting::sort_by(runs, |a, b| {
         b.created_ms
             .total_cmp(&a.created_ms)
             .then_with(|| b.run_id.cmp(&a.run_id))
