@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use serde_json::json;
-use trialogue::core::batch::runner::{MemoryRunStore, PipelineRunner};
+use trialogue::core::batch::runner::{MemoryRunStore, PipelineRunner, RunStore};
 use trialogue::core::batch::scheduler::{
     BatchControl, BatchEvent, ItemContext, ItemOutcome, Scheduler, SchedulerOptions,
 };
@@ -22,13 +22,13 @@ use trialogue::core::clock::{Clock, ManualClock};
 use trialogue::core::config::{Mode, PipelineConfig};
 use trialogue::core::dataset::Problem;
 use trialogue::core::llm::{LlmError, Usage};
-use trialogue::core::pipeline::{Pipeline, PipelineEvent, RunInput};
+use trialogue::core::pipeline::{Pipeline, PipelineEvent, RunInput, SinkError, TrajectorySink};
 use trialogue::core::role::AgentRole;
 use trialogue::core::scripted::{
     judge_output, solver_output, verifier_output, ScriptedLlm, ScriptedTurn,
 };
 use trialogue::core::stats::{summarize, RunResult};
-use trialogue::core::trajectory::{RunRecord, RunStatus};
+use trialogue::core::trajectory::{run_id, RunRecord, RunStatus, TrajectoryEntry};
 
 // 2026-03-01T12:00:00Z
 const START_MS: f64 = 1_772_366_400_000.0;
@@ -853,6 +853,117 @@ fn concurrent_fresh_runs_in_one_second_get_distinct_ids() {
         .records()
         .iter()
         .all(|r| r.run_id.contains(&r.config_hash)));
+}
+
+/// A [`MemoryRunStore`] that logs every round trip a batch makes to it.
+#[derive(Default)]
+struct LoggingStore {
+    inner: MemoryRunStore,
+    log: RefCell<Vec<String>>,
+}
+
+impl LoggingStore {
+    fn note(&self, call: &str, run_id: &str) {
+        self.log.borrow_mut().push(format!("{call} {run_id}"));
+    }
+
+    fn calls(&self, call: &str) -> Vec<String> {
+        let prefix = format!("{call} ");
+        self.log
+            .borrow()
+            .iter()
+            .filter_map(|line| line.strip_prefix(&prefix).map(str::to_string))
+            .collect()
+    }
+}
+
+impl TrajectorySink for LoggingStore {
+    async fn append(&self, entry: &TrajectoryEntry) -> Result<(), SinkError> {
+        self.note("append", &entry.run_id);
+        self.inner.append(entry).await
+    }
+}
+
+impl RunStore for LoggingStore {
+    async fn run_exists(&self, run_id: &str) -> Result<bool, SinkError> {
+        self.note("run_exists", run_id);
+        self.inner.run_exists(run_id).await
+    }
+    async fn create_run(&self, record: &RunRecord) -> Result<(), SinkError> {
+        self.note("create_run", &record.run_id);
+        self.inner.create_run(record).await
+    }
+    async fn create_run_if_free(&self, record: &RunRecord) -> Result<bool, SinkError> {
+        self.note("create_run_if_free", &record.run_id);
+        self.inner.create_run_if_free(record).await
+    }
+    async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError> {
+        self.note("put_run", &record.run_id);
+        self.inner.put_run(record).await
+    }
+    async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, SinkError> {
+        self.note("get_run", run_id);
+        self.inner.get_run(run_id).await
+    }
+    async fn steps(&self, run_id: &str) -> Result<Vec<TrajectoryEntry>, SinkError> {
+        self.note("steps", run_id);
+        self.inner.steps(run_id).await
+    }
+}
+
+#[test]
+fn a_fresh_item_costs_one_create_and_a_stored_run_keeps_its_id() {
+    let clock = ManualClock::starting_at(START_MS);
+    let store = LoggingStore::default();
+    let spec = BatchSpec::new(
+        "ids",
+        "ds",
+        "ds",
+        ids(2),
+        BatchModes::Debate,
+        2,
+        pipeline_config(),
+        START_MS,
+        |_| false,
+    )
+    .unwrap();
+    let config = spec.config_for(Mode::Debate);
+    // A run from an earlier session holds the id both items would start with.
+    let base = run_id(START_MS, &spec.config_hash, |_| false);
+    let earlier = RunRecord::start(
+        &base,
+        &config,
+        spec.config_hash.clone(),
+        "an earlier problem",
+        None,
+        START_MS - 500.0,
+    );
+    store.inner.insert(earlier.clone(), Vec::new());
+
+    let llm = answering_llm();
+    let runner = PipelineRunner::new(&spec, &problems(), &llm, &clock, &store);
+    let record = block_on(
+        Scheduler::new(&runner, &clock, BatchControl::new()).run(BatchRecord::new(spec.clone())),
+    );
+    assert_eq!(count(&record, ItemStatus::Done), 2);
+    let got: Vec<String> = record
+        .items
+        .iter()
+        .filter_map(|i| i.run_id.clone())
+        .collect();
+    assert_eq!(got, [format!("{base}_2"), format!("{base}_3")]);
+    // The taken id was tried once, by the first item, and refused; the second item skipped
+    // it and the first item's id without asking. No separate existence checks.
+    assert_eq!(
+        store.calls("create_run_if_free"),
+        [base.clone(), format!("{base}_2"), format!("{base}_3")]
+    );
+    assert!(store.calls("run_exists").is_empty());
+    assert!(store.calls("create_run").is_empty());
+    // Per item: the create, three steps, the final summary.
+    assert_eq!(store.calls("append").len(), 2 * 3);
+    assert_eq!(store.calls("put_run").len(), 2);
+    assert_eq!(store.inner.record(&base), Some(earlier));
 }
 
 #[test]
