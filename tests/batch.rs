@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use serde_json::json;
+use trialogue::core::batch::http1::{http1_bottlenecks, Http1Server, HTTP1_CONNECTIONS_PER_HOST};
 use trialogue::core::batch::runner::{MemoryRunStore, PipelineRunner, RunStore};
 use trialogue::core::batch::scheduler::{
     BatchControl, BatchEvent, ItemContext, ItemOutcome, Scheduler, SchedulerOptions,
@@ -23,6 +24,7 @@ use trialogue::core::config::{Mode, PipelineConfig};
 use trialogue::core::dataset::Problem;
 use trialogue::core::llm::{LlmError, Usage};
 use trialogue::core::pipeline::{Pipeline, PipelineEvent, RunInput, SinkError, TrajectorySink};
+use trialogue::core::providers::{ProviderKind, ProviderRegistry, ProviderSettings};
 use trialogue::core::role::AgentRole;
 use trialogue::core::scripted::{
     judge_output, solver_output, verifier_output, ScriptedLlm, ScriptedTurn,
@@ -1016,4 +1018,69 @@ fn a_rate_limited_llm_call_lowers_the_batch_concurrency() {
         "{:?}",
         first[0]
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers the browser reaches over HTTP/1.1
+// ---------------------------------------------------------------------------------------------
+
+fn registry_with_custom(id: &str, base_url: &str) -> ProviderRegistry {
+    let mut registry = ProviderRegistry::builtin();
+    registry.upsert(ProviderSettings {
+        id: id.into(),
+        label: id.into(),
+        kind: ProviderKind::OpenAiCompatible,
+        base_url: base_url.into(),
+        api_key: String::new(),
+        structured_mode: None,
+        builtin: false,
+    });
+    registry
+}
+
+#[test]
+fn plain_http_providers_are_named_once_when_concurrency_is_above_six() {
+    let mut config = pipeline_config();
+    config.solver.model = "local/smollm2-135m".into();
+    config.verifier.model = "my-vllm/qwen".into();
+    config.judge.model = "local/smollm2-135m".into();
+    let registry = registry_with_custom("my-vllm", "HTTP://10.0.0.5:8000/v1");
+
+    let found = http1_bottlenecks(&config, &registry, 7);
+    assert_eq!(
+        found,
+        [
+            Http1Server {
+                provider: "local".into(),
+                base_url: "http://127.0.0.1:8091/v1".into()
+            },
+            Http1Server {
+                provider: "my-vllm".into(),
+                base_url: "HTTP://10.0.0.5:8000/v1".into()
+            },
+        ]
+    );
+    // Six at a time fit in the browser's six connections per server.
+    assert_eq!(HTTP1_CONNECTIONS_PER_HOST, 6);
+    assert!(http1_bottlenecks(&config, &registry, 6).is_empty());
+}
+
+#[test]
+fn https_providers_and_unknown_models_need_no_hint() {
+    // Every agent on openai (https): HTTP/2, no per-server cap worth a word.
+    let config = pipeline_config();
+    assert!(http1_bottlenecks(&config, &ProviderRegistry::builtin(), 64).is_empty());
+    // The same provider id pointed at a plain-http server (a mock, a proxy) counts.
+    let mut registry = ProviderRegistry::builtin();
+    let mut openai = registry.get("openai").unwrap().clone();
+    openai.base_url = "http://127.0.0.1:8099/openai/v1".into();
+    registry.upsert(openai);
+    assert_eq!(http1_bottlenecks(&config, &registry, 16).len(), 1);
+    // A model naming no provider is the config check's business, not this hint's.
+    let mut unknown = pipeline_config();
+    for model in [&mut unknown.solver.model, &mut unknown.verifier.model] {
+        *model = "nowhere/x".into();
+    }
+    unknown.judge.model = "nowhere/x".into();
+    assert!(http1_bottlenecks(&unknown, &registry, 16).is_empty());
 }
