@@ -19,7 +19,10 @@ export function idealMs({ problems, concurrency, stepsPerProblem, latencyMs }) {
   return Math.ceil(problems / concurrency) * stepsPerProblem * latencyMs;
 }
 
-/** Chromium's limit of HTTP/1.1 connections per host (its socket pool's per-group cap). */
+/**
+ * Chromium's limit of HTTP/1.1 connections per host: `g_max_sockets_per_group` (6 for normal
+ * sockets) in net/socket/client_socket_pool_manager.cc.
+ */
 export const HTTP1_CONNECTIONS_PER_HOST = 6;
 
 /**
