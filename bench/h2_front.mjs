@@ -47,16 +47,53 @@ export function downstreamHeaders(headers) {
 }
 
 /**
+ * What the front carried since its last reset: POSTs (the calls) per HTTP/2 connection, and
+ * POSTs that came over HTTP/1.1. Counted here rather than read from the browser's DevTools
+ * protocol, which would add its own work to every call of the page being measured.
+ */
+export class FrontStats {
+  constructor() { this.reset(); }
+
+  reset() {
+    this.postsBySession = new Map();
+    this.http1Posts = 0;
+  }
+
+  /** Notes one request: `session` is its HTTP/2 session, or null over HTTP/1.1. */
+  note(method, session) {
+    if (method !== 'POST') return;
+    if (session) this.postsBySession.set(session, (this.postsBySession.get(session) ?? 0) + 1);
+    else this.http1Posts += 1;
+  }
+
+  /** `{ h2Posts, h2Connections, http1Posts }`. */
+  toJSON() {
+    let h2Posts = 0;
+    for (const n of this.postsBySession.values()) h2Posts += n;
+    return { h2Posts, h2Connections: this.postsBySession.size, http1Posts: this.http1Posts };
+  }
+}
+
+/**
  * Starts the front on 127.0.0.1:`port` (0 picks one) for the mock at `target`
  * (`http://127.0.0.1:N`). Resolves to the listening server; `server.close()` also drops the
- * agent's idle connections to the mock.
+ * agent's idle connections to the mock. `GET /__front/stats` answers the front's own
+ * FrontStats and `POST /__front/reset` clears them; every other request goes to the mock.
  */
 export async function startFront({ port, target, cert, key }) {
   const upstream = new URL(target);
+  const stats = new FrontStats();
   // keepAlive so a call does not pay a TCP handshake to the mock; no maxSockets cap, so calls
   // in flight are never queued here (the point of the front).
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
   const server = http2.createSecureServer({ cert, key, allowHTTP1: true }, (req, res) => {
+    if (req.url === '/__front/stats' || req.url === '/__front/reset') {
+      if (req.url === '/__front/reset' && req.method === 'POST') stats.reset();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(stats));
+      return;
+    }
+    stats.note(req.method, req.stream?.session ?? null);
     const forward = http.request({
       agent,
       protocol: upstream.protocol,

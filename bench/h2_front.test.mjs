@@ -7,9 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import http2 from 'node:http2';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { downstreamHeaders, startFront, upstreamHeaders } from './h2_front.mjs';
+import { FrontStats, downstreamHeaders, startFront, upstreamHeaders } from './h2_front.mjs';
 
 test('pseudo-headers and connection-level headers are not forwarded', () => {
   assert.deepEqual(upstreamHeaders({
@@ -84,6 +85,40 @@ test('20 streams on one HTTP/2 connection are in flight at the backend together'
     assert.equal(body.headers.authorization, 'Bearer k');
     assert.ok(!Object.keys(body.headers).some((h) => h.startsWith(':')), Object.keys(body.headers).join());
   }
+
+  // The front's own counts: 20 POSTs on the one HTTP/2 connection. Then one over HTTP/1.1
+  // (allowHTTP1), and a reset.
+  const stats = (path, method = 'GET') => new Promise((resolve, reject) => {
+    const stream = session.request({ ':method': method, ':path': `/__front/${path}` });
+    let data = '';
+    stream.on('data', (c) => { data += c; });
+    stream.on('end', () => resolve(JSON.parse(data)));
+    stream.on('error', reject);
+    stream.end();
+  });
+  assert.deepEqual(await stats('stats'), { h2Posts: 20, h2Connections: 1, http1Posts: 0 });
+  const viaHttp1 = await new Promise((resolve, reject) => {
+    const req = https.request(`https://127.0.0.1:${front.address().port}/openai/v1/chat/completions`, {
+      method: 'POST', rejectUnauthorized: false, agent: false,
+    }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); });
+    req.on('error', reject);
+    req.end('{}');
+  });
+  assert.equal(viaHttp1, 201);
+  assert.deepEqual(await stats('stats'), { h2Posts: 20, h2Connections: 1, http1Posts: 1 });
+  assert.deepEqual(await stats('reset', 'POST'), { h2Posts: 0, h2Connections: 0, http1Posts: 0 });
+});
+
+test('only POSTs count, per HTTP/2 session', () => {
+  const stats = new FrontStats();
+  const [a, b] = [{}, {}];
+  stats.note('OPTIONS', a);
+  stats.note('POST', a);
+  stats.note('POST', a);
+  stats.note('POST', b);
+  stats.note('GET', null);
+  stats.note('POST', null);
+  assert.deepEqual(stats.toJSON(), { h2Posts: 3, h2Connections: 2, http1Posts: 1 });
 });
 
 test('a backend that closes without answering becomes a reset stream', async (t) => {

@@ -40,7 +40,9 @@ function batchFigure(b) {
 function wireText(b) {
   if (!b.connections) return 'no CDP network figures';
   const protocols = Object.entries(b.protocols ?? {}).map(([p, n]) => `${p} × ${grouped(n)}`).join(', ');
-  return `${protocols} on ${b.connections} connection${b.connections === 1 ? '' : 's'}, wait before sending: median ${ms(b.waitMedianMs, 1)}, p95 ${ms(b.waitP95Ms, 1)}`;
+  const on = `${protocols} on ${b.connections} connection${b.connections === 1 ? '' : 's'}`;
+  if (b.waitMedianMs === undefined) return `${on} (counted by the HTTP/2 front)`;
+  return `${on}, wait before sending: median ${ms(b.waitMedianMs, 1)}, p95 ${ms(b.waitP95Ms, 1)}`;
 }
 
 /**

@@ -3,7 +3,7 @@
 // Every expected value is worked out by hand in the comment beside it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectionFloorMs, connectionStats, idealMs, inFlightBySecond } from './batch.mjs';
+import { connectionFloorMs, connectionStats, frontWire, idealMs, inFlightBySecond } from './batch.mjs';
 import { maxOverlap, median, quantile } from './lib.mjs';
 import { grouped, kb, markdown, rows, verdict } from './report.mjs';
 
@@ -59,6 +59,14 @@ test('connection figures from CDP: protocols, distinct connections, wait before 
   assert.ok(Math.abs(stats.waitP95Ms - 151) < 1e-6, stats.waitP95Ms);
 });
 
+test("the HTTP/2 front's counts read as protocols and connections, without waits", () => {
+  assert.deepEqual(frontWire({ h2Posts: 600, h2Connections: 1, http1Posts: 0 }),
+    { protocols: { h2: 600 }, connections: 1, waitMedianMs: undefined, waitP95Ms: undefined });
+  // Calls that fell back to HTTP/1.1 show, and count at least one connection more.
+  assert.deepEqual(frontWire({ h2Posts: 590, h2Connections: 1, http1Posts: 10 }).protocols, { h2: 590, 'http/1.1': 10 });
+  assert.equal(frontWire({ h2Posts: 590, h2Connections: 1, http1Posts: 10 }).connections, 2);
+});
+
 test('number formatting and verdicts', () => {
   assert.equal(grouped(1234567), '1,234,567');
   assert.equal(grouped(999), '999');
@@ -102,7 +110,7 @@ test('a full set of results gives ten rows with figures worked out by hand', () 
       problems: 200, concurrency: 16, stepsPerProblem: 3, latencyMs: 100, wall: 4290, ideal: 3900,
       ratio: 1.1, idealAtMedianCall: 4368, medianRequestMs: 112, maxInFlight: 16, meanInFlight: 14.2,
       mainThreadMs: { task: 2000, script: 1500 }, longTaskMs: 100,
-      protocols: { h2: 600 }, connections: 1, waitMedianMs: 0.4, waitP95Ms: 2,
+      protocols: { h2: 600 }, connections: 1,
     },
     batchHttp1: {
       problems: 200, concurrency: 16, stepsPerProblem: 3, latencyMs: 100, wall: 10_500, ideal: 3900,
@@ -129,7 +137,7 @@ test('a full set of results gives ten rows with figures worked out by hand', () 
   assert.equal(byName('Bundle')[3], 'not met');
   assert.equal(byName('Loop')[3], 'met'); // 4.5 ≤ 5
   // 4,290 / 3,900 = 1.1 ≤ 1.15; 4,368 ms → 4.4 s.
-  assert.match(byName('Batch saturation over HTTP/2')[1], /^4\.29 s = 1\.10 × ideal 3\.9 s .*4\.4 s with the measured median call of 112 ms.*; h2 × 600 on 1 connection, wait before sending: median 0\.4 ms, p95 2\.0 ms$/);
+  assert.match(byName('Batch saturation over HTTP/2')[1], /^4\.29 s = 1\.10 × ideal 3\.9 s .*4\.4 s with the measured median call of 112 ms.*; h2 × 600 on 1 connection \(counted by the HTTP\/2 front\)$/);
   assert.equal(byName('Batch saturation over HTTP/2')[3], 'met');
   // 10,500 / 10,000 = 1.05 × the 6-connection floor; no target, so no verdict.
   assert.match(byName('Batch saturation over plain HTTP/1.1')[1], /^10\.50 s = 2\.69 × ideal .*http\/1\.1 × 600 on 6 connections.*⌈600\/6⌉ × 100 ms = 10\.0 s \(wall = 1\.05 × floor\)$/);
