@@ -289,6 +289,53 @@ fn the_concurrency_limit_is_never_exceeded() {
 }
 
 #[test]
+fn an_item_storing_its_last_results_makes_room_for_the_next_one() {
+    let clock = ManualClock::starting_at(START_MS);
+    let calling = Rc::new(Cell::new(0usize));
+    let most_calling = Rc::new(Cell::new(0usize));
+    let alive = Rc::new(Cell::new(0usize));
+    let most_alive = Rc::new(Cell::new(0usize));
+    let finished = Rc::new(RefCell::new(Vec::<usize>::new()));
+    let runner = |item: ItemContext| {
+        let (calling, most_calling) = (Rc::clone(&calling), Rc::clone(&most_calling));
+        let (alive, most_alive) = (Rc::clone(&alive), Rc::clone(&most_alive));
+        let finished = Rc::clone(&finished);
+        async move {
+            alive.set(alive.get() + 1);
+            most_alive.set(most_alive.get().max(alive.get()));
+            calling.set(calling.get() + 1);
+            most_calling.set(most_calling.get().max(calling.get()));
+            YieldNow(2).await;
+            calling.set(calling.get() - 1);
+            item.reporter.calls_done();
+            // Storing takes longer than calling: the next item's calls overlap it.
+            YieldNow(6).await;
+            alive.set(alive.get() - 1);
+            finished.borrow_mut().push(item.index);
+            done(RunStatus::Completed)
+        }
+    };
+    let events = RefCell::new(Vec::<usize>::new());
+    let listener = |event: &BatchEvent, _: &BatchRecord| {
+        if let BatchEvent::ItemFinished { index } = event {
+            events.borrow_mut().push(*index);
+        }
+    };
+    let scheduler = Scheduler::new(&runner, &clock, BatchControl::new()).with_listener(&listener);
+    let record = block_on(scheduler.run(BatchRecord::new(spec(12, BatchModes::Debate, 2))));
+    assert_eq!(count(&record, ItemStatus::Done), 12);
+    assert_eq!(most_calling.get(), 2, "never more than two items calling");
+    assert!(
+        most_alive.get() > 2,
+        "items storing overlapped new ones: at most {} alive",
+        most_alive.get()
+    );
+    // Each item is reported finished only once it has stored its results.
+    assert_eq!(*events.borrow(), *finished.borrow());
+    assert_eq!(alive.get(), 0);
+}
+
+#[test]
 fn a_failed_item_is_recorded_and_the_others_go_on() {
     let clock = ManualClock::starting_at(START_MS);
     let runner = |item: ItemContext| async move {

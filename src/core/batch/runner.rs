@@ -383,6 +383,9 @@ impl<L: AgentLlm, C: Clock, S: RunStore> ItemRunner for PipelineRunner<'_, L, C,
             Ok(started) => started,
             Err(outcome) => return outcome,
         };
+        // The run has made its last call: the next item may start its calls while this one's
+        // summary is stored.
+        item.reporter.calls_done();
         let summary = &outcome.summary;
         summary.apply_to(&mut record, self.clock.now_ms());
         let mut message = summary.message.clone();
