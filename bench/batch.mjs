@@ -3,9 +3,14 @@
 // ideal = ceil(problems / concurrency) × steps per problem × latency: each wave of 16 problems
 // takes 3 sequential calls (solver, verifier that passes, judge) of 100 ms each, and no time at
 // all is spent outside the mock. Wall = batch-start click → batch-status shows the end.
+//
+// It runs twice on the same mock: over HTTP/2 + TLS (the front in h2_front.mjs), as the hosted
+// providers are reached, and over plain HTTP/1.1, as local servers (llama.cpp, vLLM) are, where
+// Chromium opens at most 6 connections per host and the other calls wait for one.
+import https from 'node:https';
 import {
-  APP, MOCK_SLOW, freshBrowser, longTaskMs, mainThread, maxOverlap, median, minus, mockConfig,
-  mockControl, mockProviders, seedStorage, waitMark, watch,
+  APP, MOCK_SLOW, MOCK_SLOW_H2, freshBrowser, longTaskMs, mainThread, maxOverlap, median, minus,
+  mockConfig, mockControl, mockProviders, quantile, seedStorage, waitMark, watch,
 } from './lib.mjs';
 
 export const BATCH = { problems: 200, concurrency: 16, stepsPerProblem: 3, latencyMs: 100 };
@@ -13,6 +18,20 @@ export const BATCH = { problems: 200, concurrency: 16, stepsPerProblem: 3, laten
 /** The ideal wall time of BATCH in ms (see the file comment). */
 export function idealMs({ problems, concurrency, stepsPerProblem, latencyMs }) {
   return Math.ceil(problems / concurrency) * stepsPerProblem * latencyMs;
+}
+
+/**
+ * Chromium's limit of HTTP/1.1 connections per host: `g_max_sockets_per_group` (6 for normal
+ * sockets) in net/socket/client_socket_pool_manager.cc.
+ */
+export const HTTP1_CONNECTIONS_PER_HOST = 6;
+
+/**
+ * The least wall time of BATCH when at most `connections` calls can be on the wire at once
+ * (HTTP/1.1: one call per connection): every call once, `connections` at a time.
+ */
+export function connectionFloorMs({ problems, stepsPerProblem, latencyMs }, connections) {
+  return Math.ceil((problems * stepsPerProblem) / connections) * latencyMs;
 }
 
 function dataset(n) {
@@ -35,14 +54,101 @@ export function inFlightBySecond(intervals, wall) {
   return out.map((v) => Math.round(v * 10) / 10);
 }
 
+/**
+ * How the browser sent the calls, from CDP Network events: one `{ sentAt, protocol,
+ * connectionId, timing }` per call (`sentAt` = `requestWillBeSent.timestamp`, `timing` =
+ * `responseReceived.response.timing`, both in the same monotonic seconds). Gives the protocols
+ * used, the distinct connections, and the wait before each request went out, in ms: the time
+ * queued in the renderer and the network service (`requestTime − sentAt`) plus the wait for a
+ * connection (`sendStart`, which includes the socket pool's queue).
+ */
+export function connectionStats(calls) {
+  const protocols = {};
+  const connections = new Set();
+  const waits = [];
+  for (const { sentAt, protocol, connectionId, timing } of calls) {
+    protocols[protocol] = (protocols[protocol] ?? 0) + 1;
+    connections.add(connectionId);
+    if (timing && Number.isFinite(sentAt)) {
+      waits.push(Math.max(0, (timing.requestTime - sentAt) * 1000 + Math.max(0, timing.sendStart)));
+    }
+  }
+  return {
+    protocols,
+    connections: connections.size,
+    waitMedianMs: median(waits),
+    waitP95Ms: quantile(waits, 0.95),
+  };
+}
+
+/** Listens to the page's CDP Network events; `calls()` gives the POSTs to `origin` so far. */
+async function networkLog(context, page, origin) {
+  const cdp = await context.newCDPSession(page);
+  const sent = new Map();
+  const calls = [];
+  cdp.on('Network.requestWillBeSent', (e) => {
+    if (e.request.method === 'POST' && e.request.url.startsWith(origin)) sent.set(e.requestId, e.timestamp);
+  });
+  cdp.on('Network.responseReceived', (e) => {
+    if (!sent.has(e.requestId)) return;
+    calls.push({
+      sentAt: sent.get(e.requestId), protocol: e.response.protocol, connectionId: e.response.connectionId,
+      timing: e.response.timing,
+    });
+  });
+  await cdp.send('Network.enable');
+  return { calls: () => calls };
+}
+
+/** Asks the HTTP/2 front (h2_front.mjs) for its counts, or resets them (`reset`). */
+function frontStats(path) {
+  return new Promise((resolve, reject) => {
+    const req = https.request(`${MOCK_SLOW_H2}/__front/${path}`, {
+      method: path === 'reset' ? 'POST' : 'GET', rejectUnauthorized: false,
+    }, (res) => {
+      let body = '';
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => {
+        try { resolve(JSON.parse(body)); } catch (e) { reject(new Error(`h2 front answered ${res.statusCode}: ${body}`)); }
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The front's counts as connectionStats gives them (no wait figures: see TRANSPORTS). */
+export function frontWire({ h2Posts, h2Connections, http1Posts }) {
+  const protocols = {};
+  if (h2Posts) protocols.h2 = h2Posts;
+  if (http1Posts) protocols['http/1.1'] = http1Posts;
+  return { protocols, connections: h2Connections + (http1Posts ? 1 : 0), waitMedianMs: undefined, waitP95Ms: undefined };
+}
+
 const BATCH_ENDED = ['completed', 'failed', 'cancelled', 'interrupted', 'paused'];
 
-export async function batchSaturation() {
-  const { context, page, problems } = await freshBrowser('batch');
+/**
+ * The two ways the batch reaches the mock. How the calls went out is read from the HTTP/2
+ * front's own counts over HTTP/2, and from CDP Network events over HTTP/1.1, where the wait
+ * for one of the 6 connections is the point of the row. Listening to CDP Network events costs
+ * the page 5–10 % more main-thread time (measured), so the row with the target does without.
+ */
+export const TRANSPORTS = {
+  h2: { name: 'batch-h2', mock: MOCK_SLOW_H2, ignoreCertificateErrors: true, wire: 'front' },
+  http1: { name: 'batch-http1', mock: MOCK_SLOW, ignoreCertificateErrors: false, wire: 'cdp' },
+};
+
+/** The batch benchmark with the app's provider pointed at `transport.mock`. */
+export async function batchSaturation(transport) {
+  const { mock } = transport;
+  const { context, page, problems } = await freshBrowser(transport.name, {
+    ignoreCertificateErrors: transport.ignoreCertificateErrors,
+  });
   try {
+    // The front forwards to MOCK_SLOW: the same mock, whose log and rules this resets.
     await mockControl(MOCK_SLOW, 'reset');
     await seedStorage(context, {
-      providers: mockProviders(MOCK_SLOW), keys: { openai: 'bench-key' }, config: mockConfig('bench-batch', 3),
+      providers: mockProviders(mock), keys: { openai: 'bench-key' }, config: mockConfig('bench-batch', 3),
     });
     await page.goto(`${APP}/batch`);
     await page.getByTestId('dataset-import').setInputFiles({
@@ -58,6 +164,8 @@ export async function batchSaturation() {
       performance.setResourceTimingBufferSize(10_000);
       performance.clearResourceTimings();
     });
+    const network = transport.wire === 'cdp' ? await networkLog(context, page, mock) : null;
+    if (transport.wire === 'front') await frontStats('reset');
     const busy = await mainThread(context, page);
     const before = await busy();
     await page.getByTestId('batch-start').click();
@@ -75,7 +183,7 @@ export async function batchSaturation() {
         wall: end - start,
         requests,
       };
-    }, { mock: MOCK_SLOW, start: marks['click:batch-start'], end: marks.ended });
+    }, { mock, start: marks['click:batch-start'], end: marks.ended });
     if (r.status !== 'completed' || r.done !== BATCH.problems || r.failed !== 0) {
       throw new Error(`batch ended ${r.status} with ${r.done} done, ${r.failed} failed`);
     }
@@ -87,9 +195,12 @@ export async function batchSaturation() {
     const ideal = idealMs(BATCH);
     return {
       ...BATCH,
+      mock,
+      ...(network ? connectionStats(network.calls()) : frontWire(await frontStats('stats'))),
       wall: r.wall,
       ideal,
       ratio: r.wall / ideal,
+      http1FloorMs: connectionFloorMs(BATCH, HTTP1_CONNECTIONS_PER_HOST),
       requests: r.requests.length,
       maxInFlight: inFlight,
       // Time-weighted mean of calls in flight: summed call time / wall.

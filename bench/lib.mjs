@@ -15,6 +15,12 @@ export const APP = `http://127.0.0.1:${port('BENCH_APP_PORT', 8480)}`;
 export const MOCK_FAST = `http://127.0.0.1:${port('BENCH_MOCK_PORT', 8499)}`;
 /** The mock provider with 100 ms added to every reply. */
 export const MOCK_SLOW = `http://127.0.0.1:${port('BENCH_MOCK_SLOW_PORT', 8498)}`;
+/**
+ * The 100 ms mock behind an HTTP/2 + TLS front (bench/h2_front.mjs), as real providers are
+ * reached; its certificate is self-signed, so only a browser from `freshBrowser(name,
+ * { ignoreCertificateErrors: true })` accepts it. Control calls go to MOCK_SLOW itself.
+ */
+export const MOCK_SLOW_H2 = `https://127.0.0.1:${port('BENCH_MOCK_TLS_PORT', 8496)}`;
 /** The real local model (scripts/local-llm), OpenAI-compatible. */
 export const MODEL_URL = `http://127.0.0.1:${port('BENCH_MODEL_PORT', 8497)}/v1`;
 /** Scratch space: browser profiles, downloads, raw results (git-ignored). */
@@ -32,16 +38,17 @@ const CHROMIUM_ARGS = [
 /**
  * A persistent Chromium context on a new, empty profile directory: IndexedDB lives on disk as it
  * does for a user (a plain `newContext()` keeps it in memory), and nothing is cached from an
- * earlier benchmark.
+ * earlier benchmark. `ignoreCertificateErrors` accepts the HTTP/2 front's self-signed
+ * certificate (that benchmark only: every other one sees Chromium's usual checks).
  */
-export async function freshBrowser(name) {
+export async function freshBrowser(name, { ignoreCertificateErrors = false } = {}) {
   const dir = join(SCRATCH, 'profiles', name);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: process.env.BENCH_CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: ignoreCertificateErrors ? [...CHROMIUM_ARGS, '--ignore-certificate-errors'] : CHROMIUM_ARGS,
     acceptDownloads: true,
     viewport: { width: 1280, height: 900 },
   });

@@ -3,7 +3,7 @@
 // Every expected value is worked out by hand in the comment beside it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { idealMs, inFlightBySecond } from './batch.mjs';
+import { connectionFloorMs, connectionStats, frontWire, idealMs, inFlightBySecond } from './batch.mjs';
 import { maxOverlap, median, quantile } from './lib.mjs';
 import { grouped, kb, markdown, rows, verdict } from './report.mjs';
 
@@ -32,6 +32,39 @@ test('the ideal batch time is full waves of sequential calls', () => {
   assert.equal(idealMs({ problems: 200, concurrency: 16, stepsPerProblem: 3, latencyMs: 100 }), 3900);
   // 16 / 16 = exactly 1 wave: 1 × 3 × 100.
   assert.equal(idealMs({ problems: 16, concurrency: 16, stepsPerProblem: 3, latencyMs: 100 }), 300);
+});
+
+test('the HTTP/1.1 floor is every call once, 6 at a time', () => {
+  // 200 × 3 = 600 calls; ⌈600 / 6⌉ = 100 rounds × 100 ms = 10,000 ms.
+  assert.equal(connectionFloorMs({ problems: 200, stepsPerProblem: 3, latencyMs: 100 }, 6), 10_000);
+  // 7 calls on 6 connections: 2 rounds.
+  assert.equal(connectionFloorMs({ problems: 7, stepsPerProblem: 1, latencyMs: 50 }, 6), 100);
+});
+
+test('connection figures from CDP: protocols, distinct connections, wait before sending', () => {
+  const stats = connectionStats([
+    // Queued 2 ms in the browser (requestTime − sentAt), then 0 ms for a connection: 2 ms.
+    { sentAt: 10.000, protocol: 'h2', connectionId: 7, timing: { requestTime: 10.002, sendStart: 0 } },
+    // Queued 1 ms, then 150 ms for a free socket: 151 ms.
+    { sentAt: 10.000, protocol: 'h2', connectionId: 7, timing: { requestTime: 10.001, sendStart: 150 } },
+    // No timing (a reply served without one): counted as a call, not as a wait.
+    { sentAt: 10.5, protocol: 'http/1.1', connectionId: 9, timing: undefined },
+    // sendStart −1 (not sent on a connection, e.g. from a cache) counts as 0: 4 ms.
+    { sentAt: 11.000, protocol: 'h2', connectionId: 7, timing: { requestTime: 11.004, sendStart: -1 } },
+  ]);
+  assert.deepEqual(stats.protocols, { h2: 3, 'http/1.1': 1 });
+  assert.equal(stats.connections, 2);
+  // Waits 2, 151, 4 → median 4; p95 nearest rank of 3 → the largest.
+  assert.ok(Math.abs(stats.waitMedianMs - 4) < 1e-6, stats.waitMedianMs);
+  assert.ok(Math.abs(stats.waitP95Ms - 151) < 1e-6, stats.waitP95Ms);
+});
+
+test("the HTTP/2 front's counts read as protocols and connections, without waits", () => {
+  assert.deepEqual(frontWire({ h2Posts: 600, h2Connections: 1, http1Posts: 0 }),
+    { protocols: { h2: 600 }, connections: 1, waitMedianMs: undefined, waitP95Ms: undefined });
+  // Calls that fell back to HTTP/1.1 show, and count at least one connection more.
+  assert.deepEqual(frontWire({ h2Posts: 590, h2Connections: 1, http1Posts: 10 }).protocols, { h2: 590, 'http/1.1': 10 });
+  assert.equal(frontWire({ h2Posts: 590, h2Connections: 1, http1Posts: 10 }).connections, 2);
 });
 
 test('number formatting and verdicts', () => {
@@ -65,7 +98,7 @@ test('calls in flight per second are time-weighted', () => {
   assert.deepEqual(inFlightBySecond([[0, 1500], [500, 1000], [1500, 2500]], 2500), [1.5, 1, 0.5]);
 });
 
-test('a full set of results gives nine rows with figures worked out by hand', () => {
+test('a full set of results gives ten rows with figures worked out by hand', () => {
   const results = {
     bundle: { wasm: { raw: 2_000_000, gzip: 800_000, brotli: 600_000 }, js: { raw: 70_000, gzip: 12_000, brotli: 10_000 } },
     firstLoad: { samples: [{ interactive: 300 }, { interactive: 250 }, { interactive: 400 }], median: 300, medianWasmStarted: 280 },
@@ -77,6 +110,13 @@ test('a full set of results gives nine rows with figures worked out by hand', ()
       problems: 200, concurrency: 16, stepsPerProblem: 3, latencyMs: 100, wall: 4290, ideal: 3900,
       ratio: 1.1, idealAtMedianCall: 4368, medianRequestMs: 112, maxInFlight: 16, meanInFlight: 14.2,
       mainThreadMs: { task: 2000, script: 1500 }, longTaskMs: 100,
+      protocols: { h2: 600 }, connections: 1,
+    },
+    batchHttp1: {
+      problems: 200, concurrency: 16, stepsPerProblem: 3, latencyMs: 100, wall: 10_500, ideal: 3900,
+      ratio: 2.6923, idealAtMedianCall: 10_257, medianRequestMs: 263, maxInFlight: 16, meanInFlight: 14.2,
+      mainThreadMs: { task: 2000, script: 1500 }, longTaskMs: 0,
+      protocols: { 'http/1.1': 600 }, connections: 6, waitMedianMs: 159, waitP95Ms: 186, http1FloorMs: 10_000,
     },
     storage: {
       runs: 10_000, steps: 100_000,
@@ -90,15 +130,18 @@ test('a full set of results gives nine rows with figures worked out by hand', ()
     },
   };
   const table = rows(results);
-  assert.equal(table.length, 9);
+  assert.equal(table.length, 10);
   const byName = (start) => table.find((r) => r[0].startsWith(start));
   // 800,000 + 12,000 = 812,000 B → 812.0 KB, over 400 KB; brotli 600,000 + 10,000 = 610.0 KB.
   assert.match(byName('Bundle')[1], /^812\.0 KB .*brotli -11 610\.0 KB$/);
   assert.equal(byName('Bundle')[3], 'not met');
   assert.equal(byName('Loop')[3], 'met'); // 4.5 ≤ 5
   // 4,290 / 3,900 = 1.1 ≤ 1.15; 4,368 ms → 4.4 s.
-  assert.match(byName('Batch')[1], /^4\.29 s = 1\.10 × ideal 3\.9 s .*4\.4 s with the measured median call of 112 ms/);
-  assert.equal(byName('Batch')[3], 'met');
+  assert.match(byName('Batch saturation over HTTP/2')[1], /^4\.29 s = 1\.10 × ideal 3\.9 s .*4\.4 s with the measured median call of 112 ms.*; h2 × 600 on 1 connection \(counted by the HTTP\/2 front\)$/);
+  assert.equal(byName('Batch saturation over HTTP/2')[3], 'met');
+  // 10,500 / 10,000 = 1.05 × the 6-connection floor; no target, so no verdict.
+  assert.match(byName('Batch saturation over plain HTTP/1.1')[1], /^10\.50 s = 2\.69 × ideal .*http\/1\.1 × 600 on 6 connections.*⌈600\/6⌉ × 100 ms = 10\.0 s \(wall = 1\.05 × floor\)$/);
+  assert.equal(byName('Batch saturation over plain HTTP/1.1')[3], '—');
   assert.equal(byName('Runs page')[3], 'not met'); // 350 > 300
   assert.equal(byName('Export all')[3], 'met'); // 6.2 ≤ 10
   // Peak 90 MB heap + 80 MB wasm = 170 MB = 1.70 × 100 MB ≤ 2 ×.

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use serde_json::json;
-use trialogue::core::batch::runner::{MemoryRunStore, PipelineRunner};
+use trialogue::core::batch::http1::{http1_bottlenecks, Http1Server, HTTP1_CONNECTIONS_PER_HOST};
+use trialogue::core::batch::runner::{MemoryRunStore, PipelineRunner, RunStore};
 use trialogue::core::batch::scheduler::{
     BatchControl, BatchEvent, ItemContext, ItemOutcome, Scheduler, SchedulerOptions,
 };
@@ -22,13 +23,14 @@ use trialogue::core::clock::{Clock, ManualClock};
 use trialogue::core::config::{Mode, PipelineConfig};
 use trialogue::core::dataset::Problem;
 use trialogue::core::llm::{LlmError, Usage};
-use trialogue::core::pipeline::{Pipeline, PipelineEvent, RunInput};
+use trialogue::core::pipeline::{Pipeline, PipelineEvent, RunInput, SinkError, TrajectorySink};
+use trialogue::core::providers::{ProviderKind, ProviderRegistry, ProviderSettings};
 use trialogue::core::role::AgentRole;
 use trialogue::core::scripted::{
     judge_output, solver_output, verifier_output, ScriptedLlm, ScriptedTurn,
 };
 use trialogue::core::stats::{summarize, RunResult};
-use trialogue::core::trajectory::{RunRecord, RunStatus};
+use trialogue::core::trajectory::{run_id, RunRecord, RunStatus, TrajectoryEntry};
 
 // 2026-03-01T12:00:00Z
 const START_MS: f64 = 1_772_366_400_000.0;
@@ -284,6 +286,53 @@ fn the_concurrency_limit_is_never_exceeded() {
     assert_eq!(record.status, BatchStatus::Completed);
     assert_eq!(count(&record, ItemStatus::Done), 20);
     assert_eq!(control.effective_concurrency(), 3);
+}
+
+#[test]
+fn an_item_storing_its_last_results_makes_room_for_the_next_one() {
+    let clock = ManualClock::starting_at(START_MS);
+    let calling = Rc::new(Cell::new(0usize));
+    let most_calling = Rc::new(Cell::new(0usize));
+    let alive = Rc::new(Cell::new(0usize));
+    let most_alive = Rc::new(Cell::new(0usize));
+    let finished = Rc::new(RefCell::new(Vec::<usize>::new()));
+    let runner = |item: ItemContext| {
+        let (calling, most_calling) = (Rc::clone(&calling), Rc::clone(&most_calling));
+        let (alive, most_alive) = (Rc::clone(&alive), Rc::clone(&most_alive));
+        let finished = Rc::clone(&finished);
+        async move {
+            alive.set(alive.get() + 1);
+            most_alive.set(most_alive.get().max(alive.get()));
+            calling.set(calling.get() + 1);
+            most_calling.set(most_calling.get().max(calling.get()));
+            YieldNow(2).await;
+            calling.set(calling.get() - 1);
+            item.reporter.calls_done();
+            // Storing takes longer than calling: the next item's calls overlap it.
+            YieldNow(6).await;
+            alive.set(alive.get() - 1);
+            finished.borrow_mut().push(item.index);
+            done(RunStatus::Completed)
+        }
+    };
+    let events = RefCell::new(Vec::<usize>::new());
+    let listener = |event: &BatchEvent, _: &BatchRecord| {
+        if let BatchEvent::ItemFinished { index } = event {
+            events.borrow_mut().push(*index);
+        }
+    };
+    let scheduler = Scheduler::new(&runner, &clock, BatchControl::new()).with_listener(&listener);
+    let record = block_on(scheduler.run(BatchRecord::new(spec(12, BatchModes::Debate, 2))));
+    assert_eq!(count(&record, ItemStatus::Done), 12);
+    assert_eq!(most_calling.get(), 2, "never more than two items calling");
+    assert!(
+        most_alive.get() > 2,
+        "items storing overlapped new ones: at most {} alive",
+        most_alive.get()
+    );
+    // Each item is reported finished only once it has stored its results.
+    assert_eq!(*events.borrow(), *finished.borrow());
+    assert_eq!(alive.get(), 0);
 }
 
 #[test]
@@ -855,6 +904,117 @@ fn concurrent_fresh_runs_in_one_second_get_distinct_ids() {
         .all(|r| r.run_id.contains(&r.config_hash)));
 }
 
+/// A [`MemoryRunStore`] that logs every round trip a batch makes to it.
+#[derive(Default)]
+struct LoggingStore {
+    inner: MemoryRunStore,
+    log: RefCell<Vec<String>>,
+}
+
+impl LoggingStore {
+    fn note(&self, call: &str, run_id: &str) {
+        self.log.borrow_mut().push(format!("{call} {run_id}"));
+    }
+
+    fn calls(&self, call: &str) -> Vec<String> {
+        let prefix = format!("{call} ");
+        self.log
+            .borrow()
+            .iter()
+            .filter_map(|line| line.strip_prefix(&prefix).map(str::to_string))
+            .collect()
+    }
+}
+
+impl TrajectorySink for LoggingStore {
+    async fn append(&self, entry: &TrajectoryEntry) -> Result<(), SinkError> {
+        self.note("append", &entry.run_id);
+        self.inner.append(entry).await
+    }
+}
+
+impl RunStore for LoggingStore {
+    async fn run_exists(&self, run_id: &str) -> Result<bool, SinkError> {
+        self.note("run_exists", run_id);
+        self.inner.run_exists(run_id).await
+    }
+    async fn create_run(&self, record: &RunRecord) -> Result<(), SinkError> {
+        self.note("create_run", &record.run_id);
+        self.inner.create_run(record).await
+    }
+    async fn create_run_if_free(&self, record: &RunRecord) -> Result<bool, SinkError> {
+        self.note("create_run_if_free", &record.run_id);
+        self.inner.create_run_if_free(record).await
+    }
+    async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError> {
+        self.note("put_run", &record.run_id);
+        self.inner.put_run(record).await
+    }
+    async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, SinkError> {
+        self.note("get_run", run_id);
+        self.inner.get_run(run_id).await
+    }
+    async fn steps(&self, run_id: &str) -> Result<Vec<TrajectoryEntry>, SinkError> {
+        self.note("steps", run_id);
+        self.inner.steps(run_id).await
+    }
+}
+
+#[test]
+fn a_fresh_item_costs_one_create_and_a_stored_run_keeps_its_id() {
+    let clock = ManualClock::starting_at(START_MS);
+    let store = LoggingStore::default();
+    let spec = BatchSpec::new(
+        "ids",
+        "ds",
+        "ds",
+        ids(2),
+        BatchModes::Debate,
+        2,
+        pipeline_config(),
+        START_MS,
+        |_| false,
+    )
+    .unwrap();
+    let config = spec.config_for(Mode::Debate);
+    // A run from an earlier session holds the id both items would start with.
+    let base = run_id(START_MS, &spec.config_hash, |_| false);
+    let earlier = RunRecord::start(
+        &base,
+        &config,
+        spec.config_hash.clone(),
+        "an earlier problem",
+        None,
+        START_MS - 500.0,
+    );
+    store.inner.insert(earlier.clone(), Vec::new());
+
+    let llm = answering_llm();
+    let runner = PipelineRunner::new(&spec, &problems(), &llm, &clock, &store);
+    let record = block_on(
+        Scheduler::new(&runner, &clock, BatchControl::new()).run(BatchRecord::new(spec.clone())),
+    );
+    assert_eq!(count(&record, ItemStatus::Done), 2);
+    let got: Vec<String> = record
+        .items
+        .iter()
+        .filter_map(|i| i.run_id.clone())
+        .collect();
+    assert_eq!(got, [format!("{base}_2"), format!("{base}_3")]);
+    // The taken id was tried once, by the first item, and refused; the second item skipped
+    // it and the first item's id without asking. No separate existence checks.
+    assert_eq!(
+        store.calls("create_run_if_free"),
+        [base.clone(), format!("{base}_2"), format!("{base}_3")]
+    );
+    assert!(store.calls("run_exists").is_empty());
+    assert!(store.calls("create_run").is_empty());
+    // Per item: the create, three steps, the final summary.
+    assert_eq!(store.calls("append").len(), 2 * 3);
+    assert_eq!(store.calls("put_run").len(), 2);
+    assert_eq!(store.inner.record(&base), Some(earlier));
+}
+
 #[test]
 fn a_rate_limited_llm_call_lowers_the_batch_concurrency() {
     let clock = ManualClock::starting_at(START_MS);
@@ -905,4 +1065,69 @@ fn a_rate_limited_llm_call_lowers_the_batch_concurrency() {
         "{:?}",
         first[0]
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers the browser reaches over HTTP/1.1
+// ---------------------------------------------------------------------------------------------
+
+fn registry_with_custom(id: &str, base_url: &str) -> ProviderRegistry {
+    let mut registry = ProviderRegistry::builtin();
+    registry.upsert(ProviderSettings {
+        id: id.into(),
+        label: id.into(),
+        kind: ProviderKind::OpenAiCompatible,
+        base_url: base_url.into(),
+        api_key: String::new(),
+        structured_mode: None,
+        builtin: false,
+    });
+    registry
+}
+
+#[test]
+fn plain_http_providers_are_named_once_when_concurrency_is_above_six() {
+    let mut config = pipeline_config();
+    config.solver.model = "local/smollm2-135m".into();
+    config.verifier.model = "my-vllm/qwen".into();
+    config.judge.model = "local/smollm2-135m".into();
+    let registry = registry_with_custom("my-vllm", "HTTP://10.0.0.5:8000/v1");
+
+    let found = http1_bottlenecks(&config, &registry, 7);
+    assert_eq!(
+        found,
+        [
+            Http1Server {
+                provider: "local".into(),
+                base_url: "http://127.0.0.1:8091/v1".into()
+            },
+            Http1Server {
+                provider: "my-vllm".into(),
+                base_url: "HTTP://10.0.0.5:8000/v1".into()
+            },
+        ]
+    );
+    // Six at a time fit in the browser's six connections per server.
+    assert_eq!(HTTP1_CONNECTIONS_PER_HOST, 6);
+    assert!(http1_bottlenecks(&config, &registry, 6).is_empty());
+}
+
+#[test]
+fn https_providers_and_unknown_models_need_no_hint() {
+    // Every agent on openai (https): HTTP/2, no per-server cap worth a word.
+    let config = pipeline_config();
+    assert!(http1_bottlenecks(&config, &ProviderRegistry::builtin(), 64).is_empty());
+    // The same provider id pointed at a plain-http server (a mock, a proxy) counts.
+    let mut registry = ProviderRegistry::builtin();
+    let mut openai = registry.get("openai").unwrap().clone();
+    openai.base_url = "http://127.0.0.1:8099/openai/v1".into();
+    registry.upsert(openai);
+    assert_eq!(http1_bottlenecks(&config, &registry, 16).len(), 1);
+    // A model naming no provider is the config check's business, not this hint's.
+    let mut unknown = pipeline_config();
+    for model in [&mut unknown.solver.model, &mut unknown.verifier.model] {
+        *model = "nowhere/x".into();
+    }
+    unknown.judge.model = "nowhere/x".into();
+    assert!(http1_bottlenecks(&unknown, &registry, 16).is_empty());
 }

@@ -353,3 +353,28 @@ test('a batch stopped by its budget pauses, and resumes under a budget raised on
   for (const run of runs) expect(run).toMatch(new RegExp(`^run_\\d{8}_\\d{6}_${hash}(_\\d+)?$`));
   expect(problems).toEqual([]);
 });
+
+test('above 6 at a time, the start panel says calls to a plain-http server queue in the browser', async ({ page }) => {
+  const problems = await openApp(page, '/batch');
+  const six = datasetText().split('\n').slice(0, 6).join('\n');
+  await page.getByTestId('dataset-import').setInputFiles({
+    name: 'six.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(six),
+  });
+  await page.getByTestId('dataset-save').click();
+  const concurrency = page.getByTestId('batch-concurrency');
+  const hint = page.getByTestId('batch-http1-hint');
+  // The seeded provider is the mock, on plain http: six fit in the browser's connections.
+  await concurrency.fill('6');
+  await expect(page.getByTestId('batch-start')).toBeEnabled();
+  await expect(hint).toHaveCount(0);
+  await concurrency.fill('7');
+  await expect(hint).toBeVisible();
+  await expect(hint).toContainText('at most 6 connections');
+  await expect(hint).toContainText(`openai (${MOCK}/openai/v1)`);
+  // A hint, not an error: nothing is blocked.
+  await expect(page.getByTestId('batch-start')).toBeEnabled();
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await concurrency.fill('2');
+  await expect(hint).toHaveCount(0);
+  expect(problems).toEqual([]);
+});

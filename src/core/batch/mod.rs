@@ -10,7 +10,10 @@
 //!   committed steps when it has some.
 //! - After a reload, [`BatchRecord::reconcile`] matches the stored runs tagged with the batch
 //!   to its items, so only the unfinished ones run again.
+//! - [`http1::http1_bottlenecks`] says which servers the browser reaches over HTTP/1.1, where
+//!   it caps the calls in flight below a high concurrency.
 
+pub mod http1;
 pub mod runner;
 pub mod scheduler;
 

@@ -30,6 +30,9 @@ pub trait RunStore: TrajectorySink {
     async fn run_exists(&self, run_id: &str) -> Result<bool, SinkError>;
     /// Stores a new run's record.
     async fn create_run(&self, record: &RunRecord) -> Result<(), SinkError>;
+    /// Stores a new run's record unless a run with its id is stored already: `Ok(false)`, and
+    /// nothing written, when the id is taken. One round trip: a batch creates a run per item.
+    async fn create_run_if_free(&self, record: &RunRecord) -> Result<bool, SinkError>;
     /// Replaces a run's record.
     async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError>;
     /// A run's record, if stored.
@@ -109,6 +112,15 @@ impl RunStore for MemoryRunStore {
         }
         runs.insert(record.run_id.clone(), record.clone());
         Ok(())
+    }
+
+    async fn create_run_if_free(&self, record: &RunRecord) -> Result<bool, SinkError> {
+        let mut runs = self.runs.borrow_mut();
+        if runs.contains_key(&record.run_id) {
+            return Ok(false);
+        }
+        runs.insert(record.run_id.clone(), record.clone());
+        Ok(true)
     }
 
     async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError> {
@@ -232,24 +244,25 @@ impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
         }
     }
 
-    /// A run id no stored run and no other item of this runner has: the original's form, with
-    /// a suffix when runs start in the same second.
-    async fn claim_run_id(&self, now_ms: f64, config_hash: &str) -> Result<String, SinkError> {
+    /// Stores `record` under a run id no stored run and no other item of this runner has: the
+    /// original's form, with a suffix when runs start in the same second. Each try is one
+    /// create-if-free round trip; ids tried by this runner are never tried again, so items
+    /// starting together do not race for the same one.
+    async fn create_fresh_run(&self, record: &mut RunRecord) -> Result<(), SinkError> {
+        let base = run_id(record.created_ms, &record.config_hash, |_| false);
         for n in 1u32.. {
             let candidate = if n == 1 {
-                run_id(now_ms, config_hash, |_| false)
+                base.clone()
             } else {
-                format!("{}_{n}", run_id(now_ms, config_hash, |_| false))
+                format!("{base}_{n}")
             };
-            if self.claimed.borrow().contains(&candidate) {
+            // Reserved before the await: another item of this batch skips it meanwhile.
+            if !self.claimed.borrow_mut().insert(candidate.clone()) {
                 continue;
             }
-            if self.store.run_exists(&candidate).await? {
-                continue;
-            }
-            // Claimed after the await: another item may have taken it meanwhile.
-            if self.claimed.borrow_mut().insert(candidate.clone()) {
-                return Ok(candidate);
+            record.run_id = candidate;
+            if self.store.create_run_if_free(record).await? {
+                return Ok(());
             }
         }
         Err(SinkError::new("no free run id"))
@@ -263,13 +276,9 @@ impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
     ) -> Result<(RunRecord, RunOutcome), ItemOutcome> {
         let (config, hash) = self.config(item.key.mode);
         let now = self.clock.now_ms();
-        let run_id = self.claim_run_id(now, hash).await.map_err(|e| {
-            ItemOutcome::failed(format!(
-                "no run could be created (storage: {e}); resume the batch once storage works"
-            ))
-        })?;
+        // The id is chosen as the record is stored (create_fresh_run).
         let mut record = RunRecord::start(
-            &run_id,
+            "",
             config,
             hash.clone(),
             problem.problem.clone(),
@@ -277,11 +286,12 @@ impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
             now,
         );
         record.batch_id = Some(self.spec.batch_id.clone());
-        self.store.create_run(&record).await.map_err(|e| {
+        self.create_fresh_run(&mut record).await.map_err(|e| {
             ItemOutcome::failed(format!(
-                "run {run_id} could not be stored ({e}); resume the batch once storage works"
+                "no run could be created (storage: {e}); resume the batch once storage works"
             ))
         })?;
+        let run_id = record.run_id.clone();
         item.reporter.run_started(&run_id);
         let outcome = pipeline.run(&self.input(&run_id, problem)).await;
         Ok((record, outcome))
@@ -373,6 +383,9 @@ impl<L: AgentLlm, C: Clock, S: RunStore> ItemRunner for PipelineRunner<'_, L, C,
             Ok(started) => started,
             Err(outcome) => return outcome,
         };
+        // The run has made its last call: the next item may start its calls while this one's
+        // summary is stored.
+        item.reporter.calls_done();
         let summary = &outcome.summary;
         summary.apply_to(&mut record, self.clock.now_ms());
         let mut message = summary.message.clone();

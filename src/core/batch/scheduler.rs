@@ -1,8 +1,11 @@
 //! Running a batch's items concurrently on one thread.
 //!
-//! The scheduler keeps up to N item futures in flight and polls them from one hand-written
+//! The scheduler keeps up to N items making calls and polls them from one hand-written
 //! select-like future ([`NextEvent`]) together with a backoff timer and the control's wake-ups:
 //! no executor, no `Send`, no threads, so it runs the same in the browser and in native tests.
+//! An item that reports [`ItemReporter::calls_done`] no longer counts against N while it
+//! stores its last results, so the next item's calls overlap that write instead of waiting
+//! for it; it is reported finished once it has stored them.
 //!
 //! ## Adapting to rate limits (AIMD)
 //! N starts at the batch's concurrency (the user's limit) and:
@@ -104,6 +107,9 @@ enum Signal {
     RunStarted {
         index: usize,
         run_id: String,
+    },
+    CallsDone {
+        index: usize,
     },
 }
 
@@ -263,6 +269,13 @@ impl ItemReporter {
             run_id: run_id.to_string(),
         });
     }
+
+    /// The item makes no more calls; it only stores what it got. Its place counts no longer
+    /// against the concurrency, so the next item starts while this one is stored (it is still
+    /// reported finished only when it is).
+    pub fn calls_done(&self) {
+        self.control.post(Signal::CallsDone { index: self.index });
+    }
 }
 
 /// Tuning of the scheduler.
@@ -346,6 +359,9 @@ struct InFlight<'a> {
     future: ItemFuture<'a>,
     started_ms: f64,
     rate_limited: Rc<Cell<bool>>,
+    /// Until the item says [`ItemReporter::calls_done`]: only these count against the
+    /// concurrency.
+    calling: bool,
 }
 
 /// What woke the scheduler.
@@ -442,7 +458,7 @@ impl<'a, R: ItemRunner, C: Clock> Scheduler<'a, R, C> {
 
         loop {
             let seen_changes = self.control.state.borrow().changes;
-            self.drain_inbox(&mut record);
+            self.drain_inbox(&mut record, &mut in_flight);
 
             let cancelled = self.control.is_cancelled();
             let paused = self.control.is_paused();
@@ -452,7 +468,8 @@ impl<'a, R: ItemRunner, C: Clock> Scheduler<'a, R, C> {
                 self.control.state.borrow_mut().waiting_until_ms = None;
             }
             if !cancelled && !paused && waiting_until.is_none() {
-                while in_flight.len() < self.control.effective_concurrency() as usize {
+                let limit = self.control.effective_concurrency() as usize;
+                while in_flight.iter().filter(|f| f.calling).count() < limit {
                     let Some(index) = queue.pop_front() else {
                         break;
                     };
@@ -549,6 +566,7 @@ impl<'a, R: ItemRunner, C: Clock> Scheduler<'a, R, C> {
             future,
             started_ms: now,
             rate_limited,
+            calling: true,
         }
     }
 
@@ -613,11 +631,16 @@ impl<'a, R: ItemRunner, C: Clock> Scheduler<'a, R, C> {
         }
     }
 
-    fn drain_inbox(&self, record: &mut BatchRecord) {
+    fn drain_inbox(&self, record: &mut BatchRecord, in_flight: &mut [InFlight<'_>]) {
         loop {
             let signal = self.control.state.borrow_mut().inbox.pop_front();
             let Some(signal) = signal else { break };
             match signal {
+                Signal::CallsDone { index } => {
+                    if let Some(item) = in_flight.iter_mut().find(|f| f.index == index) {
+                        item.calling = false;
+                    }
+                }
                 Signal::RunStarted { index, run_id } => {
                     if let Some(item) = record.items.get_mut(index) {
                         item.run_id = Some(run_id);

@@ -16,4 +16,5 @@ pub mod selection;
 pub mod session;
 pub mod start_panel;
 pub mod startup;
+pub mod throttle;
 pub mod view;

@@ -5,6 +5,9 @@
 //! [`super::startup::provide_batch_state`]) so a batch keeps going, and keeps being shown, while
 //! the user looks at other pages.
 //!
+//! The page is told at once of a status change, and otherwise at most every 100 ms (other pages
+//! that list runs at most every second): see [`super::throttle`].
+//!
 //! Durability: the batch record is stored before the first item starts, at once on every
 //! status change, and otherwise at most every 500 ms while items progress (coalesced: only
 //! the newest record waits). Each run is stored by the runner as it goes, step by step. A closed tab
@@ -38,6 +41,7 @@ use crate::web::http::BrowserTransport;
 use crate::web::idb::{StoreError, TrajectoryStore};
 
 use super::budget::{batch_gate, raised_budget};
+use super::throttle::{delay_left, Throttle};
 
 /// Why a batch could not be started or resumed. Nothing was called and nothing changed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -424,14 +428,14 @@ const SAVE_INTERVAL_MS: f64 = 500.0;
 /// How often a save held back by [`SAVE_INTERVAL_MS`] looks for an urgent record, ms.
 const SAVE_POLL_MS: f64 = 20.0;
 
-/// How long a save should still wait, ms: nothing when `urgent` or when nothing was written
-/// yet, otherwise what is left of [`SAVE_INTERVAL_MS`] since the last write at `last_write_ms`.
-fn save_delay(last_write_ms: Option<f64>, now_ms: f64, urgent: bool) -> f64 {
-    match last_write_ms {
-        Some(last) if !urgent => (last + SAVE_INTERVAL_MS - now_ms).clamp(0.0, SAVE_INTERVAL_MS),
-        _ => 0.0,
-    }
-}
+/// The least time between two updates of the batch card from a running batch, ms: a few a
+/// second is as often as anyone reads progress (see [`super::throttle`]).
+const SHOW_INTERVAL_MS: f64 = 100.0;
+
+/// The least time between two "runs changed" notices from a running batch, ms. A page listing
+/// runs (Runs, Costs) reads every stored run again on each, which takes a good part of a
+/// second at 10,000 runs.
+const RUNS_NOTICE_INTERVAL_MS: f64 = 1_000.0;
 
 /// Saves batch records in the order they come, writing only the newest of those that queue up,
 /// at most once per [`SAVE_INTERVAL_MS`] unless a record is urgent (a status change).
@@ -448,7 +452,7 @@ struct Saver {
 
 #[derive(Default)]
 struct SaverState {
-    latest: Option<BatchRecord>,
+    latest: Option<Rc<BatchRecord>>,
     urgent: bool,
     writing: bool,
     last_write_ms: Option<f64>,
@@ -465,7 +469,7 @@ impl Saver {
 
     /// Hands `record` over to be written; `urgent` ones are written without waiting out the
     /// interval.
-    fn save(&self, record: BatchRecord, urgent: bool) {
+    fn save(&self, record: Rc<BatchRecord>, urgent: bool) {
         let start = {
             let mut state = self.state.borrow_mut();
             state.latest = Some(record);
@@ -483,7 +487,12 @@ impl Saver {
         loop {
             let delay = {
                 let state = self.state.borrow();
-                save_delay(state.last_write_ms, clock.now_ms(), state.urgent)
+                delay_left(
+                    state.last_write_ms,
+                    clock.now_ms(),
+                    SAVE_INTERVAL_MS,
+                    state.urgent,
+                )
             };
             if delay > 0.0 {
                 clock.sleep(delay.min(SAVE_POLL_MS).ceil() as u64).await;
@@ -561,16 +570,34 @@ async fn drive(
         .enumerate()
         .map(|(i, key)| ((key.problem_id, key.mode.as_str()), i))
         .collect();
-    let on_step = move |key: &ItemKey, event: &PipelineEvent| {
+    // What the runs in flight have spent; shown through `show` with the record it belongs to,
+    // so the spend never counts an item twice or not at all.
+    let live_cost: Rc<RefCell<BTreeMap<usize, f64>>> = Rc::default();
+    let show = {
+        let live_cost = Rc::clone(&live_cost);
+        Throttle::new(SHOW_INTERVAL_MS, clock, move |update: ShowUpdate| {
+            if update.live_cost {
+                session.live_cost.set(live_cost.borrow().clone());
+            }
+            if let Some(record) = update.record {
+                session.record.set(Some(
+                    Rc::try_unwrap(record).unwrap_or_else(|rc| (*rc).clone()),
+                ));
+            }
+        })
+    };
+    let runs_notice = Throttle::new(RUNS_NOTICE_INTERVAL_MS, clock, move |()| {
+        session.runs.touch_runs()
+    });
+    let on_step = |key: &ItemKey, event: &PipelineEvent| {
         if let PipelineEvent::StepFinished {
             cost_usd: Some(cost),
             ..
         } = event
         {
             if let Some(index) = index_of.get(&(key.problem_id.clone(), key.mode.as_str())) {
-                session
-                    .live_cost
-                    .update(|live| *live.entry(*index).or_default() += cost);
+                *live_cost.borrow_mut().entry(*index).or_default() += cost;
+                show.update(|u| u.live_cost = true, false);
             }
         }
     };
@@ -583,44 +610,40 @@ async fn drive(
         match event {
             BatchEvent::Concurrency { effective } => session.effective.set(*effective),
             BatchEvent::Waiting { until_ms } => session.waiting_until.set(Some(*until_ms)),
-            BatchEvent::RunStarted { .. } => session.runs.touch_runs(),
+            BatchEvent::RunStarted { .. } => runs_notice.update(|()| {}, false),
             BatchEvent::ItemFinished { index } => {
-                session.live_cost.update(|live| {
-                    live.remove(index);
-                });
-                session.runs.touch_runs();
+                live_cost.borrow_mut().remove(index);
+                runs_notice.update(|()| {}, false);
             }
             BatchEvent::Status(_) | BatchEvent::ItemStarted { .. } => {}
         }
-        session.record.set(Some(record.clone()));
-        saver.save(record.clone(), matches!(event, BatchEvent::Status(_)));
+        // One copy of the record per event, shared by the page and the store.
+        let record = Rc::new(record.clone());
+        let urgent = matches!(event, BatchEvent::Status(_));
+        show.update(
+            |u| {
+                u.record = Some(Rc::clone(&record));
+                u.live_cost = true;
+            },
+            urgent,
+        );
+        saver.save(record, urgent);
     };
     let scheduler = Scheduler::new(&runner, &clock, control).with_listener(&on_event);
-    let finished = scheduler.run(record).await;
-    session.record.set(Some(finished.clone()));
+    let finished = Rc::new(scheduler.run(record).await);
+    // Whatever waits is shown now, before the end clears the live figures; the timers left
+    // find nothing to deliver.
+    show.update(|u| u.record = Some(Rc::clone(&finished)), true);
     saver.save(finished, true);
     saver.flushed(&clock).await;
     session.end();
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    #[wasm_bindgen_test]
-    fn the_first_save_and_urgent_saves_wait_for_nothing() {
-        assert_eq!(save_delay(None, 1_000.0, false), 0.0);
-        assert_eq!(save_delay(Some(900.0), 1_000.0, true), 0.0);
-    }
-
-    #[wasm_bindgen_test]
-    fn progress_saves_wait_out_the_rest_of_the_interval() {
-        // Written at 1000 ms, asked at 1120 ms: 500 − 120 = 380 ms left.
-        assert_eq!(save_delay(Some(1_000.0), 1_120.0, false), 380.0);
-        assert_eq!(save_delay(Some(1_000.0), 1_500.0, false), 0.0);
-        assert_eq!(save_delay(Some(1_000.0), 9_000.0, false), 0.0);
-        // A clock that went back never holds a save longer than one interval.
-        assert_eq!(save_delay(Some(1_000.0), 0.0, false), 500.0);
-    }
+/// What waits to be shown of a running batch.
+#[derive(Default)]
+struct ShowUpdate {
+    /// The newest record.
+    record: Option<Rc<BatchRecord>>,
+    /// Whether the live spend of the items in flight changed.
+    live_cost: bool,
 }

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
+use crate::core::batch::http1::{http1_bottlenecks, HTTP1_CONNECTIONS_PER_HOST};
 use crate::core::batch::BatchModes;
 use crate::core::config::{Mode, PipelineConfig};
 use crate::core::dataset::Problem;
@@ -93,6 +94,15 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
     let config_problems = Signal::derive(move || check.with(|c| c.errors.len()));
     let hashes = Memo::new(move |_| check.with(|c| mode_hashes(&c.config, modes.get())));
     let count = Signal::derive(move || selected.with(|s| s.as_ref().map_or(0, Vec::len)));
+    // The plain-http servers whose calls beyond the browser's HTTP/1.1 connection limit would
+    // queue in the browser at this concurrency (see core::batch::http1).
+    let http1_servers = Memo::new(move |_| {
+        let Ok(n) = parsed_concurrency.get() else {
+            return Vec::new();
+        };
+        let registry = providers.registry().get();
+        check.with(|c| http1_bottlenecks(&c.config, &registry, n))
+    });
 
     let forecast_view = LocalResource::new(move || {
         let hashes = hashes.get();
@@ -293,6 +303,25 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
             </div>
         </div>
         {move || parsed_concurrency.get().err().map(|e| view! { <ErrorText message=e.to_string()/> })}
+        {move || {
+            let servers = http1_servers.get();
+            (!servers.is_empty()).then(|| {
+                let names = servers
+                    .iter()
+                    .map(|s| format!("{} ({})", s.provider, s.base_url))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                // A hint, not a problem: the batch runs as asked, only no faster than
+                // HTTP1_CONNECTIONS_PER_HOST calls at a time to each of these servers.
+                view! {
+                    <p class="msg msg-warning batch-http1-hint" role="note" data-testid="batch-http1-hint">
+                        <span>{format!(
+                            "Over plain http:// (HTTP/1.1) the browser opens at most {HTTP1_CONNECTIONS_PER_HOST} connections to a server, so calls to {names} beyond {HTTP1_CONNECTIONS_PER_HOST} at a time wait in the browser's queue. Servers on https:// (HTTP/2) have no such limit."
+                        )}</span>
+                    </p>
+                }
+            })
+        }}
         {move || {
             let n = config_problems.get();
             (n > 0).then(|| view! {

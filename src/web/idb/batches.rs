@@ -429,6 +429,15 @@ impl RunStore for TrajectoryStore {
             .map_err(sink_error)
     }
 
+    /// One readwrite transaction: the store's own `add` refuses a taken id.
+    async fn create_run_if_free(&self, record: &RunRecord) -> Result<bool, SinkError> {
+        match TrajectoryStore::create_run(self, record).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::RunExists { .. }) => Ok(false),
+            Err(e) => Err(sink_error(e)),
+        }
+    }
+
     async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError> {
         TrajectoryStore::put_run(self, record)
             .await

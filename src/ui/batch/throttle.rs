@@ -1,0 +1,184 @@
+//! Coalescing a running batch's updates to the page.
+//!
+//! A batch reports several events per item, hundreds a second when calls are fast and many run
+//! at once. Shown one by one, each re-renders the batch card and repaints the page, and the main
+//! thread that also sends the calls and stores the steps spends more time drawing than the user
+//! can see (the 200-problem benchmark spent about a third of its main-thread time on it). A
+//! [`Throttle`] delivers at most one update per interval: the first after a quiet interval at
+//! once, the rest gathered into one delivery at the end of the interval, and urgent ones (a
+//! status change) at once.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+// Not leptos's spawn_local: the timer touches no reactive owner, and this way the throttle
+// also runs where no app has set up leptos's executor (its tests).
+use wasm_bindgen_futures::spawn_local;
+
+use crate::core::clock::Clock;
+
+/// How long an update that is not urgent should still wait, ms: nothing when `urgent` or when
+/// nothing was delivered yet, otherwise what is left of `interval_ms` since the last delivery at
+/// `last_ms` (never more than one interval, even if the clock went back).
+pub fn delay_left(last_ms: Option<f64>, now_ms: f64, interval_ms: f64, urgent: bool) -> f64 {
+    match last_ms {
+        Some(last) if !urgent => (last + interval_ms - now_ms).clamp(0.0, interval_ms),
+        _ => 0.0,
+    }
+}
+
+struct State<T> {
+    /// What waits to be delivered, gathered by [`Throttle::update`].
+    pending: Option<T>,
+    last_ms: Option<f64>,
+    timer_armed: bool,
+}
+
+/// Gathers updates into a pending `T` and hands it to a delivery function at most once per
+/// interval (see the module doc). Clones share one state.
+pub struct Throttle<T, C> {
+    state: Rc<RefCell<State<T>>>,
+    deliver: Rc<dyn Fn(T)>,
+    interval_ms: f64,
+    clock: C,
+}
+
+impl<T, C: Clone> Clone for Throttle<T, C> {
+    fn clone(&self) -> Self {
+        Throttle {
+            state: Rc::clone(&self.state),
+            deliver: Rc::clone(&self.deliver),
+            interval_ms: self.interval_ms,
+            clock: self.clock.clone(),
+        }
+    }
+}
+
+impl<T: Default + 'static, C: Clock + Clone + 'static> Throttle<T, C> {
+    /// A throttle delivering to `deliver` at most once per `interval_ms` by `clock`.
+    pub fn new(interval_ms: f64, clock: C, deliver: impl Fn(T) + 'static) -> Self {
+        Throttle {
+            state: Rc::new(RefCell::new(State {
+                pending: None,
+                last_ms: None,
+                timer_armed: false,
+            })),
+            deliver: Rc::new(deliver),
+            interval_ms,
+            clock,
+        }
+    }
+
+    /// Adds to what waits with `change` (on `T::default()` when nothing waits), and delivers it
+    /// now if the interval is over or `urgent`; otherwise a timer delivers it when it is.
+    pub fn update(&self, change: impl FnOnce(&mut T), urgent: bool) {
+        change(
+            self.state
+                .borrow_mut()
+                .pending
+                .get_or_insert_with(T::default),
+        );
+        if urgent {
+            self.flush();
+        } else {
+            self.deliver_when_due();
+        }
+    }
+
+    /// Delivers what waits, now.
+    pub fn flush(&self) {
+        let pending = {
+            let mut state = self.state.borrow_mut();
+            let pending = state.pending.take();
+            if pending.is_some() {
+                state.last_ms = Some(self.clock.now_ms());
+            }
+            pending
+        };
+        // Delivered outside the borrow: the delivery may lead to another update.
+        if let Some(pending) = pending {
+            (self.deliver)(pending);
+        }
+    }
+
+    fn deliver_when_due(&self) {
+        let wait = {
+            let state = self.state.borrow();
+            if state.pending.is_none() {
+                return;
+            }
+            delay_left(state.last_ms, self.clock.now_ms(), self.interval_ms, false)
+        };
+        if wait <= 0.0 {
+            self.flush();
+        } else if !std::mem::replace(&mut self.state.borrow_mut().timer_armed, true) {
+            let throttle = self.clone();
+            spawn_local(async move {
+                throttle.clock.sleep(wait.ceil() as u64).await;
+                throttle.state.borrow_mut().timer_armed = false;
+                // An urgent update or a flush may have delivered meanwhile: then this finds
+                // nothing, or waits out the rest of the new interval.
+                throttle.deliver_when_due();
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::clock::BrowserClock;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn the_first_update_and_urgent_ones_wait_for_nothing() {
+        assert_eq!(delay_left(None, 1_000.0, 100.0, false), 0.0);
+        assert_eq!(delay_left(Some(990.0), 1_000.0, 100.0, true), 0.0);
+    }
+
+    #[wasm_bindgen_test]
+    fn later_updates_wait_out_the_rest_of_the_interval() {
+        // Delivered at 1000 ms, asked at 1030 ms: 100 − 30 = 70 ms left.
+        assert_eq!(delay_left(Some(1_000.0), 1_030.0, 100.0, false), 70.0);
+        assert_eq!(delay_left(Some(1_000.0), 1_100.0, 100.0, false), 0.0);
+        assert_eq!(delay_left(Some(1_000.0), 9_000.0, 500.0, false), 0.0);
+        // A clock that went back never holds an update longer than one interval.
+        assert_eq!(delay_left(Some(1_000.0), 0.0, 500.0, false), 500.0);
+    }
+
+    async fn sleep(ms: u64) {
+        BrowserClock::new().sleep(ms).await;
+    }
+
+    #[wasm_bindgen_test]
+    async fn updates_within_an_interval_arrive_together_and_urgent_ones_at_once() {
+        let got = Rc::new(RefCell::new(Vec::<Vec<u32>>::new()));
+        let sink = Rc::clone(&got);
+        let throttle = Throttle::new(200.0, BrowserClock::new(), move |batch: Vec<u32>| {
+            sink.borrow_mut().push(batch)
+        });
+        throttle.update(|p| p.push(1), false);
+        throttle.update(|p| p.push(2), false);
+        throttle.update(|p| p.push(3), false);
+        // The first went at once; 2 and 3 wait for the end of the interval, together.
+        assert_eq!(*got.borrow(), [vec![1]]);
+        sleep(50).await;
+        assert_eq!(*got.borrow(), [vec![1]]);
+        sleep(300).await;
+        assert_eq!(*got.borrow(), [vec![1], vec![2, 3]]);
+        // Within the new interval, an urgent one takes what waits with it at once.
+        throttle.update(|p| p.push(4), false);
+        throttle.update(|p| p.push(5), true);
+        assert_eq!(*got.borrow(), [vec![1], vec![2, 3], vec![4, 5]]);
+        // The timer armed for 4 finds nothing left: no empty delivery follows.
+        sleep(300).await;
+        assert_eq!(got.borrow().len(), 3);
+        // flush delivers what waits without waiting for the timer.
+        throttle.update(|p| p.push(6), true);
+        throttle.update(|p| p.push(7), false);
+        assert_eq!(got.borrow().last(), Some(&vec![6]));
+        throttle.flush();
+        assert_eq!(got.borrow().last(), Some(&vec![7]));
+        assert_eq!(got.borrow().len(), 5);
+    }
+}
