@@ -313,6 +313,36 @@ test('pause holds back new problems, cancel stops the ones in flight, and resume
   expect(problems).toEqual([]);
 });
 
+test('a second tab leaves a batch the first tab is driving, and its runs, running', async ({ page, context, request }) => {
+  test.setTimeout(90_000);
+  await script(request, [
+    { match: tag(1), agent: 'verifier', times: 1, fault: 'slow:5000' },
+    { match: tag(2), agent: 'verifier', times: 1, fault: 'slow:5000' },
+  ]);
+  await openApp(page, '/batch');
+  const three = datasetText().split('\n').slice(0, 3).join('\n');
+  await page.getByTestId('dataset-import').setInputFiles({
+    name: 'three.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(three),
+  });
+  await page.getByTestId('dataset-save').click();
+  await page.getByTestId('batch-concurrency').fill('2');
+  await page.getByTestId('batch-start').click();
+  await expect(page.getByTestId('batch-progress')).toHaveAttribute('data-running', '2');
+
+  // The second tab's start-up finds the batch and its two runs stored as running, and leaves
+  // them be: the first tab holds their lock.
+  const second = await context.newPage();
+  await openApp(second, '/batch');
+  await expect(second.getByTestId('batch-status')).toHaveText('running');
+  await second.goto('/runs');
+  await expect(second.locator('[data-testid="run-row"] [data-col="status"]')).toHaveText(['running', 'running']);
+
+  await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 30_000 });
+  await expect(page.getByTestId('batch-progress')).toHaveAttribute('data-done', '3');
+  await second.reload();
+  await expect(second.locator('[data-testid="run-row"] [data-col="status"]')).toHaveText(['completed', 'completed', 'completed']);
+});
+
 test('a batch stopped by its budget pauses, and resumes under a budget raised on Configure', async ({ page }) => {
   test.setTimeout(120_000);
   // Seeded with a batch budget far below one call's worst case: nothing can be called.

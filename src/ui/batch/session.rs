@@ -39,6 +39,7 @@ use crate::ui::run::store::{forget_if_closed, run_store};
 use crate::web::clock::BrowserClock;
 use crate::web::http::BrowserTransport;
 use crate::web::idb::{StoreError, TrajectoryStore};
+use crate::web::locks::{batch_lock_name, try_hold};
 
 use super::budget::{batch_gate, raised_budget};
 use super::throttle::{delay_left, Throttle};
@@ -52,6 +53,12 @@ pub enum BatchStartError {
     )]
     Busy {
         /// The batch in progress.
+        batch_id: String,
+    },
+    /// Another open tab of the app is driving the batch.
+    #[error("batch {batch_id} is going in another tab of this app; pause or cancel it there (it can be resumed here once that tab has stopped it or is closed)")]
+    OtherTab {
+        /// The batch asked for.
         batch_id: String,
     },
     /// The app is still checking the store for runs and batches a closed tab left behind.
@@ -254,13 +261,19 @@ impl BatchSession {
                 let store = run_store().await?;
                 let taken = store.batch_ids().await?;
                 spec.batch_id = batch_id(created, &spec.config_hash, |id| taken.contains(id));
+                // Held while this task drives the batch, so another tab's start-up leaves it
+                // running. A fresh id's lock is free; without Web Locks the batch goes unlocked.
+                let lock = try_hold(&batch_lock_name(&spec.batch_id))
+                    .await
+                    .ok()
+                    .flatten();
                 let record = BatchRecord::new(spec);
                 store.put_batch(&record).await?;
-                Ok::<_, StoreError>((store, record))
+                Ok::<_, StoreError>((store, record, lock))
             }
             .await;
             match prepared {
-                Ok((store, record)) => {
+                Ok((store, record, _lock)) => {
                     session.touch_batches();
                     let budget = record.spec.config.batch_budget_usd;
                     drive(
@@ -298,6 +311,14 @@ impl BatchSession {
         self.begin();
         let session = *self;
         spawn_local(async move {
+            let _lock = match try_hold(&batch_lock_name(&batch_id)).await {
+                Ok(Some(lock)) => Some(lock),
+                Ok(None) => {
+                    session.fail_to_start(BatchStartError::OtherTab { batch_id }.to_string());
+                    return;
+                }
+                Err(_) => None,
+            };
             match prepare_resume(&batch_id, retry_failed).await {
                 Ok((store, record, problems)) => {
                     if record.items.iter().all(|i| i.is_finished()) {

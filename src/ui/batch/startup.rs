@@ -1,15 +1,21 @@
 //! What the app does about batches once, when it loads: provide the batch session, and turn
 //! batches a closed or reloaded tab left running into `interrupted` before any batch starts.
+//! Batches another open tab is driving keep their status: that tab holds their lock.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::core::clock::Clock;
-use crate::ui::run::session::RunSession;
+use crate::ui::run::session::{RunSession, Startup};
 use crate::ui::run::store::{forget_if_closed, run_store};
 use crate::web::clock::BrowserClock;
+use crate::web::idb::{StoreError, TrajectoryStore};
+use crate::web::locks::{batch_lock_name, try_hold, TabLock};
 
 use super::session::{BatchSession, BatchStartup};
+
+/// How often the batch check looks whether the run check is done.
+const RUN_CHECK_POLL_MS: u64 = 5;
 
 /// Provides the [`BatchSession`] context and starts the startup check. The root component calls
 /// it once, after [`crate::ui::run::startup::provide_run_state`] (whose session it uses);
@@ -17,15 +23,18 @@ use super::session::{BatchSession, BatchStartup};
 /// batch started now is never mistaken for one a closed tab left behind, and no run it resumes
 /// is marked interrupted under it.
 pub fn provide_batch_state() {
-    let session = BatchSession::new(expect_context::<RunSession>());
+    let runs = expect_context::<RunSession>();
+    let session = BatchSession::new(runs);
     provide_context(session);
     spawn_local(async move {
+        // The run check asks batch locks for the runs of batches; it goes first so this check
+        // never holds one it asks for.
+        let clock = BrowserClock::new();
+        while runs.startup.with_untracked(|s| *s == Startup::Pending) {
+            clock.sleep(RUN_CHECK_POLL_MS).await;
+        }
         let result = match run_store().await {
-            Ok(store) => {
-                store
-                    .mark_interrupted_batches(BrowserClock::new().now_ms())
-                    .await
-            }
+            Ok(store) => mark_abandoned_batches(&store, clock.now_ms()).await,
             Err(e) => Err(e),
         };
         match result {
@@ -42,4 +51,29 @@ pub fn provide_batch_state() {
             }
         }
     });
+}
+
+/// Marks interrupted the batches left running or paused whose lock no tab holds, and returns
+/// their ids. As for runs (see `ui::run::startup`), each free lock is held until the marks are
+/// stored; without Web Locks every such batch counts as abandoned.
+async fn mark_abandoned_batches(
+    store: &TrajectoryStore,
+    now_ms: f64,
+) -> Result<Vec<String>, StoreError> {
+    let unfinished = store.unfinished_batch_ids().await?;
+    let mut abandoned = Vec::new();
+    let mut held: Vec<TabLock> = Vec::new();
+    for id in unfinished {
+        match try_hold(&batch_lock_name(&id)).await {
+            Ok(Some(lock)) => {
+                held.push(lock);
+                abandoned.push(id);
+            }
+            Ok(None) => {} // another tab is driving it
+            Err(_) => abandoned.push(id),
+        }
+    }
+    let marked = store.mark_batches_interrupted(&abandoned, now_ms).await;
+    drop(held);
+    marked
 }

@@ -30,7 +30,7 @@ use crate::core::trajectory::{RunRecord, RunStatus, StepTotals, TrajectoryEntry}
 use crate::web::clock::BrowserClock;
 use crate::web::http::BrowserTransport;
 use crate::web::idb::{StoreError, TrajectoryStore};
-use crate::web::locks::{run_lock_name, try_hold, TabLock};
+use crate::web::locks::{batch_lock_name, run_lock_name, try_hold, TabLock};
 
 use super::pricing::{run_pricing, RunPricing};
 use super::step::{apply_event, stop_running, StepView};
@@ -85,6 +85,14 @@ pub enum RunStartError {
         config_hash: String,
         /// The hash of the Configure page's config.
         current_hash: String,
+    },
+    /// The run belongs to a batch that is going (in this tab or another), which drives it.
+    #[error("run {run_id} belongs to batch {batch_id}, which is going now and finishes the run itself; pause or cancel the batch first to resume the run on its own")]
+    BatchGoing {
+        /// The run asked for.
+        run_id: String,
+        /// Its batch.
+        batch_id: String,
     },
     /// Another open tab of the app is driving the run.
     #[error("run {run_id} is going in another tab of this app; follow or cancel it there (it can be resumed here once that tab has stopped it or is closed)")]
@@ -324,6 +332,25 @@ impl RunSession {
                     session.fail_to_start(e.to_string());
                     return;
                 }
+            };
+            // A batch's run is driven under the batch's lock: holding it too keeps the batch
+            // from resuming the same run meanwhile, here or in another tab.
+            let _batch_lock = match &record.batch_id {
+                Some(batch_id) => match try_hold(&batch_lock_name(batch_id)).await {
+                    Ok(Some(lock)) => Some(lock),
+                    Ok(None) => {
+                        session.fail_to_start(
+                            RunStartError::BatchGoing {
+                                run_id,
+                                batch_id: batch_id.clone(),
+                            }
+                            .to_string(),
+                        );
+                        return;
+                    }
+                    Err(_) => None,
+                },
+                None => None,
             };
             let previous = (record.status, record.message.clone());
             let carried = uncommitted_spend(&record, &entries);

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::web::idb::{StoreError, TrajectoryStore};
-use crate::web::locks::{run_lock_name, try_hold, TabLock};
+use crate::web::locks::{batch_lock_name, run_lock_name, try_hold, TabLock};
 
 use super::session::{RunSession, Startup};
 use super::store::{forget_if_closed, run_store};
@@ -38,23 +38,43 @@ pub fn provide_run_state() {
     });
 }
 
-/// Marks interrupted the runs left `running` whose lock no tab holds, and returns their ids.
+/// Marks interrupted the runs left `running` that no open tab is driving, and returns their
+/// ids. A run outside a batch is driven under its own lock; a batch's runs under the batch's.
 ///
-/// Each such run's lock is taken before it is marked and kept until the mark is stored, so a
-/// tab that starts resuming it meanwhile cannot have it marked under it. Without Web Locks (or
-/// when the browser refuses one) a run counts as abandoned, as a lone tab would see it.
+/// Each lock found free is taken before the runs under it are marked and kept until the marks
+/// are stored, so a tab that starts resuming one meanwhile cannot have it marked under it (the
+/// batch start-up waits for this one, so it never holds a batch lock this asks for). Without
+/// Web Locks (or when the browser refuses one) a run counts as abandoned, as a lone tab would
+/// see it.
 async fn mark_abandoned_runs(store: &TrajectoryStore) -> Result<Vec<String>, StoreError> {
-    let running = store.running_run_ids().await?;
+    let running = store.running_runs().await?;
     let mut abandoned = Vec::new();
+    // Lock name → whether no other tab holds it; asked once per name (a batch has many runs,
+    // and asking again for a lock this task holds would be refused).
+    let mut free: Vec<(String, bool)> = Vec::new();
     let mut held: Vec<TabLock> = Vec::new();
-    for id in running {
-        match try_hold(&run_lock_name(&id)).await {
-            Ok(Some(lock)) => {
-                held.push(lock);
-                abandoned.push(id);
+    for (run_id, batch_id) in running {
+        let name = match &batch_id {
+            Some(batch_id) => batch_lock_name(batch_id),
+            None => run_lock_name(&run_id),
+        };
+        let is_free = match free.iter().find(|(known, _)| *known == name) {
+            Some((_, known)) => *known,
+            None => {
+                let known = match try_hold(&name).await {
+                    Ok(Some(lock)) => {
+                        held.push(lock);
+                        true
+                    }
+                    Ok(None) => false, // another tab is driving it
+                    Err(_) => true,
+                };
+                free.push((name, known));
+                known
             }
-            Ok(None) => {} // another tab is driving it
-            Err(_) => abandoned.push(id),
+        };
+        if is_free {
+            abandoned.push(run_id);
         }
     }
     let marked = store.mark_runs_interrupted(&abandoned).await;

@@ -379,21 +379,47 @@ impl TrajectoryStore {
         Ok(out)
     }
 
-    /// Turns every batch left `running` or `paused` into `interrupted` (its in-flight items
-    /// pending again, see [`BatchRecord::mark_interrupted`]) and returns their ids. Call it once
-    /// when the app loads, before any batch starts: a batch found running then was cut off by a
-    /// closed or reloaded page.
-    pub async fn mark_interrupted_batches(&self, now_ms: f64) -> Result<Vec<String>, StoreError> {
+    /// The ids of the batches stored as running or paused, read-only. When the app loads,
+    /// each is either driven by another open tab (which holds its lock, see
+    /// [`crate::web::locks`]) or was cut off by a closed or reloaded page.
+    pub async fn unfinished_batch_ids(&self) -> Result<Vec<String>, StoreError> {
+        let op = "looking for batches left running";
+        let tx = self.transaction(&[BATCHES], TransactionMode::Readonly, op)?;
+        let batches = store(&tx, BATCHES, op)?;
+        let all = request(batches.get_all::<JsValue>().primitive(), op)
+            .await
+            .map_err(|(e, _)| e)?;
+        let mut ids = Vec::new();
+        for value in all {
+            let batch = BatchRow::decode(value.map_err(|e| from_idb(op, &e))?)?;
+            if matches!(batch.status, BatchStatus::Running | BatchStatus::Paused) {
+                ids.push(batch.spec.batch_id);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Marks the batches `ids` as interrupted (their items in flight pending again, see
+    /// [`BatchRecord::mark_interrupted`]) where they are still running or paused, and returns
+    /// the ids it changed.
+    pub async fn mark_batches_interrupted(
+        &self,
+        ids: &[String],
+        now_ms: f64,
+    ) -> Result<Vec<String>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
         let op = "marking interrupted batches";
         let tx = self.transaction(&[BATCHES], TransactionMode::Readwrite, op)?;
-        let ids = {
+        let marked = {
             let batches = store(&tx, BATCHES, op)?;
-            let all = request(batches.get_all::<JsValue>().primitive(), op)
-                .await
-                .map_err(|(e, _)| e)?;
-            let mut ids = Vec::new();
-            for value in all {
-                let mut batch = BatchRow::decode(value.map_err(|e| from_idb(op, &e))?)?;
+            let mut marked = Vec::new();
+            for id in ids {
+                let Some(value) = super::get(&batches, JsValue::from_str(id), op).await? else {
+                    continue;
+                };
+                let mut batch = BatchRow::decode(value)?;
                 if !matches!(batch.status, BatchStatus::Running | BatchStatus::Paused) {
                     continue;
                 }
@@ -401,12 +427,19 @@ impl TrajectoryStore {
                 request(batches.put(BatchRow::encode(&batch)?).primitive(), op)
                     .await
                     .map_err(|(e, _)| e)?;
-                ids.push(batch.spec.batch_id);
+                marked.push(batch.spec.batch_id);
             }
-            ids
+            marked
         };
         commit(tx, op).await?;
-        Ok(ids)
+        Ok(marked)
+    }
+
+    /// Marks every batch still running or paused as interrupted: for a page that knows no
+    /// other tab is driving any (the app asks the tab locks first, see `ui::batch::startup`).
+    pub async fn mark_interrupted_batches(&self, now_ms: f64) -> Result<Vec<String>, StoreError> {
+        let ids = self.unfinished_batch_ids().await?;
+        self.mark_batches_interrupted(&ids, now_ms).await
     }
 }
 

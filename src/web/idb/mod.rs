@@ -528,10 +528,10 @@ impl TrajectoryStore {
         Ok(run)
     }
 
-    /// The ids of the runs stored as `running`, read-only. When the app loads, each is either
-    /// driven by another open tab (which holds its lock, see [`crate::web::locks`]) or was cut
-    /// off by a closed or reloaded page.
-    pub async fn running_run_ids(&self) -> Result<Vec<String>, StoreError> {
+    /// The runs stored as `running`, read-only, as (run id, batch id). When the app loads,
+    /// each is either driven by another open tab (which holds its lock, or its batch's, see
+    /// [`crate::web::locks`]) or was cut off by a closed or reloaded page.
+    pub async fn running_runs(&self) -> Result<Vec<(String, Option<String>)>, StoreError> {
         let op = "looking for runs left running";
         // Almost always there are none, and a read-only look holds no write lock that the first
         // page's reads would queue behind.
@@ -539,23 +539,20 @@ impl TrajectoryStore {
         let runs = store(&tx, RUNS, op)?;
         let by_status = runs.index(index::STATUS).map_err(|e| from_idb(op, &e))?;
         let running = JsValue::from_str(RunStatus::Running.as_str());
-        let keys = request(
+        let found = request(
             by_status
-                .get_all_keys::<JsValue>()
+                .get_all::<JsValue>()
                 .with_query(running)
                 .primitive(),
             op,
         )
         .await
         .map_err(|(e, _)| e)?;
-        keys.into_iter()
-            .map(|key| {
-                let key = key.map_err(|e| from_idb(op, &e))?;
-                key.as_string().ok_or_else(|| StoreError::Corrupt {
-                    store: RUNS,
-                    key: format!("{key:?}"),
-                    reason: "a run key that is not text".to_string(),
-                })
+        found
+            .into_iter()
+            .map(|value| {
+                let run = RunRow::decode(value.map_err(|e| from_idb(op, &e))?)?;
+                Ok((run.run_id, run.batch_id))
             })
             .collect()
     }
@@ -598,7 +595,12 @@ impl TrajectoryStore {
     /// Marks every run still `running` as `interrupted`: for a page that knows no other tab
     /// is driving any (the app itself asks the tab locks first, see `ui::run::startup`).
     pub async fn mark_interrupted_runs(&self) -> Result<Vec<String>, StoreError> {
-        let ids = self.running_run_ids().await?;
+        let ids: Vec<String> = self
+            .running_runs()
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
         self.mark_runs_interrupted(&ids).await
     }
 
