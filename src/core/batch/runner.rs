@@ -13,6 +13,7 @@ use crate::core::pipeline::{
     AllowAll, CallGate, NoPricing, Pipeline, PipelineEvent, RunInput, RunOutcome, SinkError,
     StepPricer, TrajectorySink,
 };
+use crate::core::sorting;
 use crate::core::trajectory::{run_id, RunRecord, RunStatus, StepTotals, TrajectoryEntry};
 
 use super::scheduler::{ItemContext, ItemOutcome, ItemReporter, ItemRunner};
@@ -79,7 +80,7 @@ impl MemoryRunStore {
             .filter(|e| e.run_id == run_id)
             .cloned()
             .collect();
-        steps.sort_by_key(|e| e.step_id);
+        sorting::sort_by_key(&mut steps, |e| e.step_id);
         steps
     }
 }

@@ -6,6 +6,7 @@
 //! percentiles over-states the joint one a little (the two modes rarely peak on the same
 //! problem), which errs on the side a budget wants.
 
+use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, RunStatus};
 
 /// The forecast for a batch.
@@ -89,7 +90,7 @@ pub fn forecast(runs: &[RunRecord], config_hashes: &[String], problems: usize) -
                 runs: completed.len(),
             };
         }
-        costs.sort_by(f64::total_cmp);
+        sorting::sort_by(&mut costs, f64::total_cmp);
         per_problem_median += median(&costs);
         per_problem_p90 += p90(&costs);
         samples = samples.min(costs.len());

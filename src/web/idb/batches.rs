@@ -21,6 +21,7 @@ use crate::core::batch::runner::RunStore;
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::core::dataset::{DatasetFormat, FieldMapping, Problem};
 use crate::core::pipeline::SinkError;
+use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 
 use super::error::{from_idb, StoreError};
@@ -234,7 +235,7 @@ impl TrajectoryStore {
             check_key(DATASETS, &head.dataset_id, &summary.dataset_id)?;
             out.push(summary);
         }
-        out.sort_by(|a, b| {
+        sorting::sort_by(&mut out, |a, b| {
             b.created_ms
                 .total_cmp(&a.created_ms)
                 .then_with(|| b.dataset_id.cmp(&a.dataset_id))
