@@ -90,6 +90,17 @@ test.beforeEach(async ({ page, request }) => {
   await seed(page);
 });
 
+/** Imports the first `count` problems of the dataset and starts them at `concurrency`. */
+async function startFirstProblems(page, count, concurrency) {
+  const lines = datasetText().split('\n').slice(0, count).join('\n');
+  await page.getByTestId('dataset-import').setInputFiles({
+    name: `first-${count}.jsonl`, mimeType: 'application/x-ndjson', buffer: Buffer.from(lines),
+  });
+  await page.getByTestId('dataset-save').click();
+  await page.getByTestId('batch-concurrency').fill(String(concurrency));
+  await page.getByTestId('batch-start').click();
+}
+
 test('a 20-problem batch survives 429s, a 500 and a reload, resumes only what was left, and exports every step', async ({ page, request }) => {
   test.setTimeout(180_000);
   const rules = [];
@@ -271,13 +282,7 @@ test('pause holds back new problems, cancel stops the ones in flight, and resume
     { match: tag(3), agent: 'verifier', times: 1, fault: 'slow:30000' },
   ]);
   const problems = await openApp(page, '/batch');
-  const six = datasetText().split('\n').slice(0, 6).join('\n');
-  await page.getByTestId('dataset-import').setInputFiles({
-    name: 'six.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(six),
-  });
-  await page.getByTestId('dataset-save').click();
-  await page.getByTestId('batch-concurrency').fill('2');
-  await page.getByTestId('batch-start').click();
+  await startFirstProblems(page, 6, 2);
   const progress = page.getByTestId('batch-progress');
   await expect(progress).toHaveAttribute('data-running', '2');
   await page.getByTestId('batch-pause').click();
@@ -320,13 +325,7 @@ test('a second tab leaves a batch the first tab is driving, and its runs, runnin
     { match: tag(2), agent: 'verifier', times: 1, fault: 'slow:5000' },
   ]);
   await openApp(page, '/batch');
-  const three = datasetText().split('\n').slice(0, 3).join('\n');
-  await page.getByTestId('dataset-import').setInputFiles({
-    name: 'three.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(three),
-  });
-  await page.getByTestId('dataset-save').click();
-  await page.getByTestId('batch-concurrency').fill('2');
-  await page.getByTestId('batch-start').click();
+  await startFirstProblems(page, 3, 2);
   await expect(page.getByTestId('batch-progress')).toHaveAttribute('data-running', '2');
 
   // The second tab's start-up finds the batch and its two runs stored as running, and leaves
@@ -350,13 +349,7 @@ test('a batch stopped by its budget pauses, and resumes under a budget raised on
     localStorage.setItem('trialogue.config.v1', c);
   }, JSON.stringify({ ...CONFIG, batch_budget_usd: 0.0001 }));
   const problems = await openApp(page, '/batch');
-  const three = datasetText().split('\n').slice(0, 3).join('\n');
-  await page.getByTestId('dataset-import').setInputFiles({
-    name: 'three.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(three),
-  });
-  await page.getByTestId('dataset-save').click();
-  await page.getByTestId('batch-concurrency').fill('2');
-  await page.getByTestId('batch-start').click();
+  await startFirstProblems(page, 3, 2);
 
   await expect(page.getByTestId('batch-status')).toHaveText('paused');
   await expect(page.getByTestId('batch-budget')).toContainText('$0.000100');
