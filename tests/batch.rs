@@ -1131,3 +1131,62 @@ fn https_providers_and_unknown_models_need_no_hint() {
     unknown.judge.model = "nowhere/x".into();
     assert!(http1_bottlenecks(&unknown, &registry, 16).is_empty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Run budgets inside a batch
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_run_that_reaches_its_own_budget_fails_its_item_and_the_batch_goes_on() {
+    use trialogue::core::pricing::{PriceOverrides, Pricer, RateOverride};
+    let clock = ManualClock::starting_at(START_MS);
+    let store = MemoryRunStore::new();
+    let mut config = pipeline_config();
+    // Far below any call's worst case at $1 per million tokens: no call fits.
+    config.run_budget_usd = Some(0.000_001);
+    let spec = BatchSpec::new(
+        "run budget",
+        "ds",
+        "ds",
+        ids(3),
+        BatchModes::Debate,
+        2,
+        config,
+        START_MS,
+        |_| false,
+    )
+    .unwrap();
+    let mut overrides = PriceOverrides::new();
+    overrides
+        .insert("openai/gpt-4o-mini", RateOverride::new(1.0, 1.0))
+        .unwrap();
+    let pricer = Rc::new(Pricer::new(None, overrides));
+    let llm = answering_llm();
+    let runner = PipelineRunner::new(&spec, &problems(), &llm, &clock, &store)
+        .with_run_budgets(Rc::clone(&pricer));
+    let control = BatchControl::new();
+    let record = block_on(
+        Scheduler::new(&runner, &clock, control.clone()).run(BatchRecord::new(spec.clone())),
+    );
+    assert!(llm.calls().is_empty(), "no call fits the run budget");
+    // Every item failed on its own budget; the batch was not paused, it ran to the end.
+    assert!(!control.is_paused());
+    assert_eq!(count(&record, ItemStatus::Failed), 3);
+    for item in &record.items {
+        let message = item.message.as_deref().unwrap_or_default();
+        assert!(message.contains("run budget"), "{message}");
+        // The run itself keeps the status a single run would have.
+        let run_id = item.run_id.as_deref().unwrap();
+        let run = block_on(store.get_run(run_id)).unwrap().unwrap();
+        assert_eq!(run.status, RunStatus::BudgetExceeded, "{item:?}");
+    }
+
+    // Without run budgets asked for, the same batch completes.
+    let store = MemoryRunStore::new();
+    let llm = answering_llm();
+    let runner = PipelineRunner::new(&spec, &problems(), &llm, &clock, &store);
+    let record = block_on(
+        Scheduler::new(&runner, &clock, BatchControl::new()).run(BatchRecord::new(spec.clone())),
+    );
+    assert_eq!(count(&record, ItemStatus::Done), 3);
+}

@@ -6,7 +6,7 @@
 //! interleaved on the browser's one thread) can never together overshoot the limit: each call
 //! only starts when its worst case fits beside everything spent and everything still held.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
@@ -506,6 +506,51 @@ impl Drop for BudgetGate {
     }
 }
 
+/// Two gates every call must pass: a batch run's own budget, then the batch's shared one. A
+/// call the second refuses hands back what the first reserved for it. Remembers whether the
+/// first refused, so a run stopped by its own budget can be told from a batch that ran out.
+pub struct GatePair<'a> {
+    first: &'a dyn CallGate,
+    second: &'a dyn CallGate,
+    first_refused: Cell<bool>,
+}
+
+impl<'a> GatePair<'a> {
+    /// `first` is asked first.
+    pub fn new(first: &'a dyn CallGate, second: &'a dyn CallGate) -> Self {
+        GatePair {
+            first,
+            second,
+            first_refused: Cell::new(false),
+        }
+    }
+
+    /// Whether the first gate refused a call.
+    pub fn first_refused(&self) -> bool {
+        self.first_refused.get()
+    }
+}
+
+impl CallGate for GatePair<'_> {
+    fn before_call(&self, call: &AgentCall) -> Result<(), GateRefusal> {
+        if let Err(refusal) = self.first.before_call(call) {
+            self.first_refused.set(true);
+            return Err(refusal);
+        }
+        if let Err(refusal) = self.second.before_call(call) {
+            // Nothing was called: settle the first gate's reservation at nothing spent.
+            self.first.after_call(call, &Usage::default(), Some(0.0));
+            return Err(refusal);
+        }
+        Ok(())
+    }
+
+    fn after_call(&self, call: &AgentCall, usage: &Usage, cost_usd: Option<f64>) {
+        self.first.after_call(call, usage, cost_usd);
+        self.second.after_call(call, usage, cost_usd);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -547,6 +592,46 @@ mod tests {
         let uncapped = BudgetGate::capped(pricer.clone(), "run", None, 100.0, 0).unwrap();
         assert!(uncapped.before_call(&call).is_ok());
         assert!(BudgetGate::capped(pricer, "batch", Some(-1.0), 0.0, 0).is_err());
+    }
+
+    #[test]
+    fn a_gate_pair_hands_back_the_first_reservation_when_the_second_refuses() {
+        use crate::core::pipeline::CallGate;
+        use crate::core::pricing::{PriceOverrides, RateOverride};
+        let mut overrides = PriceOverrides::new();
+        overrides
+            .insert("openai/m", RateOverride::new(1.0, 1.0))
+            .unwrap();
+        let pricer = Rc::new(Pricer::new(None, overrides));
+        // Worst case about $1.000001 (see above): a $1.50 run budget fits one call, not two.
+        let call = AgentCall {
+            role: crate::core::role::AgentRole::Solver,
+            model: "openai/m".into(),
+            system_prompt: String::new(),
+            user_prompt: "x".into(),
+            temperature: 0.0,
+            max_tokens: 999_000,
+        };
+        let run = BudgetGate::capped(pricer.clone(), "run", Some(1.5), 0.0, 0).unwrap();
+        let empty_batch = BudgetGate::capped(pricer.clone(), "batch", Some(0.5), 0.0, 0).unwrap();
+        let pair = GatePair::new(&run, &empty_batch);
+        let refusal = pair.before_call(&call).unwrap_err();
+        assert!(
+            refusal.reason.contains("batch budget"),
+            "{}",
+            refusal.reason
+        );
+        assert!(!pair.first_refused());
+        // The run budget holds nothing for the refused call: one call still fits in it.
+        assert_eq!(run.calls_in_flight(), 0);
+        assert!(run.before_call(&call).is_ok());
+
+        let roomy_batch = BudgetGate::capped(pricer, "batch", Some(100.0), 0.0, 0).unwrap();
+        let pair = GatePair::new(&run, &roomy_batch);
+        let refusal = pair.before_call(&call).unwrap_err();
+        assert!(refusal.reason.contains("run budget"), "{}", refusal.reason);
+        assert!(pair.first_refused());
+        assert_eq!(roomy_batch.calls_in_flight(), 0, "the batch was not asked");
     }
 
     #[test]

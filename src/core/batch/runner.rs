@@ -3,7 +3,9 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 
+use crate::core::budget::{BudgetGate, GatePair};
 use crate::core::cancel::CancelToken;
 use crate::core::clock::Clock;
 use crate::core::config::{Mode, PipelineConfig};
@@ -13,6 +15,7 @@ use crate::core::pipeline::{
     AllowAll, CallGate, NoPricing, Pipeline, PipelineEvent, RunInput, RunOutcome, SinkError,
     StepPricer, TrajectorySink,
 };
+use crate::core::pricing::Pricer;
 use crate::core::sorting;
 use crate::core::trajectory::{run_id, RunRecord, RunStatus, StepTotals, TrajectoryEntry};
 
@@ -181,6 +184,7 @@ pub struct PipelineRunner<'a, L, C, S> {
     store: &'a S,
     pricer: &'a dyn StepPricer,
     gate: &'a dyn CallGate,
+    run_budget_pricer: Option<Rc<Pricer>>,
     listener: Option<ItemEventListener<'a>>,
     claimed: RefCell<HashSet<String>>,
 }
@@ -215,6 +219,7 @@ impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
             store,
             pricer: &NoPricing,
             gate: &AllowAll,
+            run_budget_pricer: None,
             listener: None,
             claimed: RefCell::default(),
         }
@@ -232,6 +237,14 @@ impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
         self
     }
 
+    /// Holds each item's run to the config's `run_budget_usd` too, priced by `pricer`, as a
+    /// single run is held: a run that reaches it stops `budget_exceeded`, and its item fails
+    /// (the batch goes on; only the batch's own budget pauses it).
+    pub fn with_run_budgets(mut self, pricer: Rc<Pricer>) -> Self {
+        self.run_budget_pricer = Some(pricer);
+        self
+    }
+
     /// Passes every loop event of every item to `listener`, with the item it belongs to.
     pub fn with_listener(mut self, listener: ItemEventListener<'a>) -> Self {
         self.listener = Some(listener);
@@ -243,6 +256,34 @@ impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
             Mode::Debate => &self.configs[0],
             Mode::Baseline => &self.configs[1],
         }
+    }
+
+    /// The gate of an item's own run budget, counting what a resumed run spent before; `None`
+    /// when runs have no budget here.
+    async fn run_gate(
+        &self,
+        config: &PipelineConfig,
+        resume_run_id: Option<&str>,
+    ) -> Result<Option<BudgetGate>, ItemOutcome> {
+        let (Some(pricer), Some(_)) = (&self.run_budget_pricer, config.run_budget_usd) else {
+            return Ok(None);
+        };
+        let spent = match resume_run_id {
+            Some(run_id) => match self.store.get_run(run_id).await {
+                Ok(record) => record.and_then(|r| r.cost_usd).unwrap_or(0.0),
+                Err(e) => return Err(unreadable_run(run_id, &e)),
+            },
+            None => 0.0,
+        };
+        BudgetGate::capped(
+            Rc::clone(pricer),
+            "run",
+            config.run_budget_usd,
+            spent,
+            config.max_reasks,
+        )
+        .map(Some)
+        .map_err(|e| ItemOutcome::failed(format!("{e}; fix the run budget of the batch's config")))
     }
 
     /// Stores `record` under a run id no stored run and no other item of this runner has: the
@@ -304,15 +345,7 @@ impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
         problem: &Problem,
         pipeline: &Pipeline<'_, RateLimitWatch<'_, L>, C, S>,
     ) -> Result<(RunRecord, RunOutcome), ItemOutcome> {
-        let storage = |e: SinkError| {
-            let mut outcome = ItemOutcome::failed(format!(
-                "run {run_id} could not be read ({e}); resume the batch once storage works"
-            ));
-            // Not a failure of the run: it stays pending and is resumed next time.
-            outcome.status = RunStatus::Interrupted;
-            outcome.run_id = Some(run_id.to_string());
-            outcome
-        };
+        let storage = |e: SinkError| unreadable_run(run_id, &e);
         let mut record = match self.store.get_run(run_id).await.map_err(storage)? {
             Some(record) => record,
             None => {
@@ -356,6 +389,17 @@ impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
     }
 }
 
+/// The outcome of an item whose stored run could not be read: not a failure of the run, so it
+/// stays pending and is resumed next time.
+fn unreadable_run(run_id: &str, error: &SinkError) -> ItemOutcome {
+    let mut outcome = ItemOutcome::failed(format!(
+        "run {run_id} could not be read ({error}); resume the batch once storage works"
+    ));
+    outcome.status = RunStatus::Interrupted;
+    outcome.run_id = Some(run_id.to_string());
+    outcome
+}
+
 impl<L: AgentLlm, C: Clock, S: RunStore> ItemRunner for PipelineRunner<'_, L, C, S> {
     async fn run_item(&self, item: ItemContext) -> ItemOutcome {
         let Some(problem) = self.problems.get(&item.key.problem_id) else {
@@ -365,6 +409,14 @@ impl<L: AgentLlm, C: Clock, S: RunStore> ItemRunner for PipelineRunner<'_, L, C,
             ));
         };
         let (config, _) = self.config(item.key.mode);
+        let run_gate = match self.run_gate(config, item.resume_run_id.as_deref()).await {
+            Ok(gate) => gate,
+            Err(outcome) => return outcome,
+        };
+        let gate = GatePair::new(
+            run_gate.as_ref().map_or(&AllowAll as &dyn CallGate, |g| g),
+            self.gate,
+        );
         let llm = RateLimitWatch::new(self.llm, &item.reporter);
         let forward = |event: &PipelineEvent| {
             if let Some(listener) = self.listener {
@@ -373,7 +425,7 @@ impl<L: AgentLlm, C: Clock, S: RunStore> ItemRunner for PipelineRunner<'_, L, C,
         };
         let pipeline = Pipeline::new(config, &llm, self.clock, self.store)
             .with_pricer(self.pricer)
-            .with_gate(self.gate)
+            .with_gate(&gate)
             .with_listener(&forward)
             .with_cancel(item.cancel.clone());
         let started = match &item.resume_run_id {
@@ -390,6 +442,13 @@ impl<L: AgentLlm, C: Clock, S: RunStore> ItemRunner for PipelineRunner<'_, L, C,
         let summary = &outcome.summary;
         summary.apply_to(&mut record, self.clock.now_ms());
         let mut message = summary.message.clone();
+        // The run keeps `budget_exceeded`; its item fails rather than pausing the batch, whose
+        // budget is not what ran out.
+        let status = if summary.status == RunStatus::BudgetExceeded && gate.first_refused() {
+            RunStatus::Failed
+        } else {
+            summary.status
+        };
         if let Err(e) = self.store.put_run(&record).await {
             // The steps are stored; only the summary is stale, and resuming repairs it.
             let note = format!("the run's summary could not be saved ({e})");
@@ -400,7 +459,7 @@ impl<L: AgentLlm, C: Clock, S: RunStore> ItemRunner for PipelineRunner<'_, L, C,
         }
         ItemOutcome {
             run_id: Some(record.run_id),
-            status: summary.status,
+            status,
             message,
             cost_usd: summary.cost_usd,
             cost_complete: summary.cost_complete,

@@ -642,7 +642,10 @@ impl<'a, R: ItemRunner, C: Clock> Scheduler<'a, R, C> {
                     }
                 }
                 Signal::RunStarted { index, run_id } => {
-                    if let Some(item) = record.items.get_mut(index) {
+                    // A run that ended without waiting on anything (refused by its budget
+                    // before its first call) is finished before this is read: keep its end.
+                    let still_going = in_flight.iter().any(|f| f.index == index);
+                    if let Some(item) = record.items.get_mut(index).filter(|_| still_going) {
                         item.run_id = Some(run_id);
                         item.run_status = Some(RunStatus::Running);
                         self.listener

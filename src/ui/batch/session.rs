@@ -625,6 +625,7 @@ async fn drive(
     let runner = PipelineRunner::new(&spec, &problems, &llm, &clock, &store)
         .with_pricer(pricer.as_ref())
         .with_gate(&gate)
+        .with_run_budgets(Rc::clone(&pricer))
         .with_listener(&on_step);
     let saver = Saver::new(store.clone(), session);
     let on_event = |event: &BatchEvent, record: &BatchRecord| {
