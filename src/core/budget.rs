@@ -566,25 +566,36 @@ mod tests {
         assert!(Budget::new("batch", f64::NAN).is_err());
     }
 
-    #[test]
-    fn a_capped_gate_counts_earlier_spend_and_no_cap_lets_calls_through() {
-        use crate::core::pipeline::CallGate;
+    /// $1 per million input and output tokens for `openai/m`.
+    fn dollar_pricer() -> Rc<Pricer> {
         use crate::core::pricing::{PriceOverrides, RateOverride};
         let mut overrides = PriceOverrides::new();
         overrides
             .insert("openai/m", RateOverride::new(1.0, 1.0))
             .unwrap();
-        let pricer = Rc::new(Pricer::new(None, overrides));
-        // Worst case with no re-asks: (1 byte + 1000 overhead + 999,000 output) tokens at $1/M,
-        // about $1.000001 — so a $1.50 cap with $0.60 already spent refuses it, and $2.00 does not.
-        let call = AgentCall {
+        Rc::new(Pricer::new(None, overrides))
+    }
+
+    /// A call to `openai/m` whose worst case with no re-asks is (1 byte + 1000 overhead +
+    /// 999,000 output) tokens at $1/M: about $1.000001.
+    fn big_call() -> AgentCall {
+        AgentCall {
             role: crate::core::role::AgentRole::Solver,
             model: "openai/m".into(),
             system_prompt: String::new(),
             user_prompt: "x".into(),
             temperature: 0.0,
             max_tokens: 999_000,
-        };
+        }
+    }
+
+    #[test]
+    fn a_capped_gate_counts_earlier_spend_and_no_cap_lets_calls_through() {
+        use crate::core::pipeline::CallGate;
+        let pricer = dollar_pricer();
+        // About $1.000001 (see big_call): a $1.50 cap with $0.60 already spent refuses it, and
+        // $2.00 does not.
+        let call = big_call();
         let tight = BudgetGate::capped(pricer.clone(), "run", Some(1.5), 0.6, 0).unwrap();
         assert!(tight.before_call(&call).is_err());
         let roomy = BudgetGate::capped(pricer.clone(), "run", Some(2.0), 0.6, 0).unwrap();
@@ -597,21 +608,9 @@ mod tests {
     #[test]
     fn a_gate_pair_hands_back_the_first_reservation_when_the_second_refuses() {
         use crate::core::pipeline::CallGate;
-        use crate::core::pricing::{PriceOverrides, RateOverride};
-        let mut overrides = PriceOverrides::new();
-        overrides
-            .insert("openai/m", RateOverride::new(1.0, 1.0))
-            .unwrap();
-        let pricer = Rc::new(Pricer::new(None, overrides));
-        // Worst case about $1.000001 (see above): a $1.50 run budget fits one call, not two.
-        let call = AgentCall {
-            role: crate::core::role::AgentRole::Solver,
-            model: "openai/m".into(),
-            system_prompt: String::new(),
-            user_prompt: "x".into(),
-            temperature: 0.0,
-            max_tokens: 999_000,
-        };
+        let pricer = dollar_pricer();
+        // About $1.000001 (see big_call): a $1.50 run budget fits one call, not two.
+        let call = big_call();
         let run = BudgetGate::capped(pricer.clone(), "run", Some(1.5), 0.0, 0).unwrap();
         let empty_batch = BudgetGate::capped(pricer.clone(), "batch", Some(0.5), 0.0, 0).unwrap();
         let pair = GatePair::new(&run, &empty_batch);
