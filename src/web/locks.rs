@@ -32,10 +32,6 @@ extern "C" {
         options: &Object,
         callback: &Function,
     ) -> Result<Promise, JsValue>;
-
-    /// `LockManager.query()`.
-    #[wasm_bindgen(method, catch)]
-    fn query(this: &LockManager) -> Result<Promise, JsValue>;
 }
 
 /// Why a lock could not be taken or listed.
@@ -142,25 +138,31 @@ pub async fn try_hold(name: &str) -> Result<Option<TabLock>, LockError> {
     }
 }
 
-/// The names of the locks any tab of this origin holds now.
-pub async fn held_names() -> Result<Vec<String>, LockError> {
-    let manager = lock_manager()?;
-    let snapshot = JsFuture::from(manager.query().map_err(|e| failed(&e))?)
-        .await
-        .map_err(|e| failed(&e))?;
-    let held = Reflect::get(&snapshot, &"held".into()).map_err(|e| failed(&e))?;
-    let held: Array = held.dyn_into().map_err(|e| failed(&e))?;
-    Ok(held
-        .iter()
-        .filter_map(|info| Reflect::get(&info, &"name".into()).ok()?.as_string())
-        .collect())
+/// What asking for a lock found.
+#[derive(Debug)]
+pub enum Claim {
+    /// This tab now holds it, until the value is dropped.
+    Held(TabLock),
+    /// Another holder has it: the run or batch is live elsewhere.
+    Taken,
+    /// The browser has no Web Locks or refused the request: nothing can be known, so callers
+    /// act as a lone tab would.
+    Unlocked,
 }
 
-/// The names of the locks held now, or none when the browser has no Web Locks: a lone tab
-/// then behaves as before, treating every run it finds `running` as left behind.
-pub async fn held_names_or_none() -> Result<Vec<String>, LockError> {
-    match held_names().await {
-        Err(LockError::Unsupported) => Ok(Vec::new()),
-        other => other,
+impl Claim {
+    /// Whether no other holder has the lock.
+    pub fn is_free(&self) -> bool {
+        !matches!(self, Claim::Taken)
+    }
+}
+
+/// Asks for the exclusive lock `name` without waiting ([`try_hold`]), folding a browser
+/// without Web Locks into [`Claim::Unlocked`].
+pub async fn claim(name: &str) -> Claim {
+    match try_hold(name).await {
+        Ok(Some(lock)) => Claim::Held(lock),
+        Ok(None) => Claim::Taken,
+        Err(_) => Claim::Unlocked,
     }
 }

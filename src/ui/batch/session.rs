@@ -39,7 +39,7 @@ use crate::ui::run::store::{forget_if_closed, run_store};
 use crate::web::clock::BrowserClock;
 use crate::web::http::BrowserTransport;
 use crate::web::idb::{StoreError, TrajectoryStore};
-use crate::web::locks::{batch_lock_name, try_hold};
+use crate::web::locks::{batch_lock_name, claim, Claim};
 
 use super::budget::{batch_gate, raised_budget};
 use super::throttle::{delay_left, Throttle};
@@ -263,10 +263,7 @@ impl BatchSession {
                 spec.batch_id = batch_id(created, &spec.config_hash, |id| taken.contains(id));
                 // Held while this task drives the batch, so another tab's start-up leaves it
                 // running. A fresh id's lock is free; without Web Locks the batch goes unlocked.
-                let lock = try_hold(&batch_lock_name(&spec.batch_id))
-                    .await
-                    .ok()
-                    .flatten();
+                let lock = claim(&batch_lock_name(&spec.batch_id)).await;
                 let record = BatchRecord::new(spec);
                 store.put_batch(&record).await?;
                 Ok::<_, StoreError>((store, record, lock))
@@ -311,13 +308,12 @@ impl BatchSession {
         self.begin();
         let session = *self;
         spawn_local(async move {
-            let _lock = match try_hold(&batch_lock_name(&batch_id)).await {
-                Ok(Some(lock)) => Some(lock),
-                Ok(None) => {
+            let _lock = match claim(&batch_lock_name(&batch_id)).await {
+                Claim::Taken => {
                     session.fail_to_start(BatchStartError::OtherTab { batch_id }.to_string());
                     return;
                 }
-                Err(_) => None,
+                held => held,
             };
             match prepare_resume(&batch_id, retry_failed).await {
                 Ok((store, record, problems)) => {

@@ -10,7 +10,7 @@ use crate::ui::run::session::{RunSession, Startup};
 use crate::ui::run::store::{forget_if_closed, run_store};
 use crate::web::clock::BrowserClock;
 use crate::web::idb::{StoreError, TrajectoryStore};
-use crate::web::locks::{batch_lock_name, try_hold, TabLock};
+use crate::web::locks::{batch_lock_name, claim, Claim};
 
 use super::session::{BatchSession, BatchStartup};
 
@@ -62,16 +62,13 @@ async fn mark_abandoned_batches(
 ) -> Result<Vec<String>, StoreError> {
     let unfinished = store.unfinished_batch_ids().await?;
     let mut abandoned = Vec::new();
-    let mut held: Vec<TabLock> = Vec::new();
+    let mut held: Vec<Claim> = Vec::new();
     for id in unfinished {
-        match try_hold(&batch_lock_name(&id)).await {
-            Ok(Some(lock)) => {
-                held.push(lock);
-                abandoned.push(id);
-            }
-            Ok(None) => {} // another tab is driving it
-            Err(_) => abandoned.push(id),
+        let found = claim(&batch_lock_name(&id)).await;
+        if found.is_free() {
+            abandoned.push(id);
         }
+        held.push(found);
     }
     let marked = store.mark_batches_interrupted(&abandoned, now_ms).await;
     drop(held);

@@ -30,7 +30,7 @@ use crate::core::trajectory::{RunRecord, RunStatus, StepTotals, TrajectoryEntry}
 use crate::web::clock::BrowserClock;
 use crate::web::http::BrowserTransport;
 use crate::web::idb::{StoreError, TrajectoryStore};
-use crate::web::locks::{batch_lock_name, run_lock_name, try_hold, TabLock};
+use crate::web::locks::{batch_lock_name, claim, run_lock_name, Claim};
 
 use super::pricing::{run_pricing, RunPricing};
 use super::step::{apply_event, stop_running, StepView};
@@ -251,7 +251,7 @@ impl RunSession {
                 // Held until this task ends. A fresh id's lock is free; were another tab to
                 // hold it (the same id chosen in the same millisecond), `create_run`'s add-only
                 // write refuses the id anyway.
-                let lock = hold_run_lock(&id).await.ok().flatten();
+                let lock = claim(&run_lock_name(&id)).await;
                 let record = RunRecord::start(
                     id,
                     &config,
@@ -336,9 +336,8 @@ impl RunSession {
             // A batch's run is driven under the batch's lock: holding it too keeps the batch
             // from resuming the same run meanwhile, here or in another tab.
             let _batch_lock = match &record.batch_id {
-                Some(batch_id) => match try_hold(&batch_lock_name(batch_id)).await {
-                    Ok(Some(lock)) => Some(lock),
-                    Ok(None) => {
+                Some(batch_id) => match claim(&batch_lock_name(batch_id)).await {
+                    Claim::Taken => {
                         session.fail_to_start(
                             RunStartError::BatchGoing {
                                 run_id,
@@ -348,7 +347,7 @@ impl RunSession {
                         );
                         return;
                     }
-                    Err(_) => None,
+                    held => Some(held),
                 },
                 None => None,
             };
@@ -574,15 +573,14 @@ async fn prepare_resume(
 }
 
 /// The client options a config asks for.
-/// Takes run `run_id`'s tab lock for as long as the returned value lives. Without Web Locks
-/// the run goes unlocked (`Ok(None)`), as a lone tab needs nothing more.
-async fn hold_run_lock(run_id: &str) -> Result<Option<TabLock>, RunStartError> {
-    match try_hold(&run_lock_name(run_id)).await {
-        Ok(Some(lock)) => Ok(Some(lock)),
-        Ok(None) => Err(RunStartError::OtherTab {
+/// Takes run `run_id`'s tab lock for as long as the returned value lives; refused while
+/// another tab drives the run.
+async fn hold_run_lock(run_id: &str) -> Result<Claim, RunStartError> {
+    match claim(&run_lock_name(run_id)).await {
+        Claim::Taken => Err(RunStartError::OtherTab {
             run_id: run_id.to_string(),
         }),
-        Err(_) => Ok(None),
+        held => Ok(held),
     }
 }
 

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::web::idb::{StoreError, TrajectoryStore};
-use crate::web::locks::{batch_lock_name, run_lock_name, try_hold, TabLock};
+use crate::web::locks::{batch_lock_name, claim, run_lock_name, Claim};
 
 use super::session::{RunSession, Startup};
 use super::store::{forget_if_closed, run_store};
@@ -49,28 +49,21 @@ pub fn provide_run_state() {
 async fn mark_abandoned_runs(store: &TrajectoryStore) -> Result<Vec<String>, StoreError> {
     let running = store.running_runs().await?;
     let mut abandoned = Vec::new();
-    // Lock name → whether no other tab holds it; asked once per name (a batch has many runs,
-    // and asking again for a lock this task holds would be refused).
-    let mut free: Vec<(String, bool)> = Vec::new();
-    let mut held: Vec<TabLock> = Vec::new();
+    // Asked once per lock name (a batch has many runs, and asking again for a lock this task
+    // holds would be refused); the claims are kept until the marks are stored.
+    let mut claims: Vec<(String, Claim)> = Vec::new();
     for (run_id, batch_id) in running {
         let name = match &batch_id {
             Some(batch_id) => batch_lock_name(batch_id),
             None => run_lock_name(&run_id),
         };
-        let is_free = match free.iter().find(|(known, _)| *known == name) {
-            Some((_, known)) => *known,
+        let is_free = match claims.iter().find(|(known, _)| *known == name) {
+            Some((_, found)) => found.is_free(),
             None => {
-                let known = match try_hold(&name).await {
-                    Ok(Some(lock)) => {
-                        held.push(lock);
-                        true
-                    }
-                    Ok(None) => false, // another tab is driving it
-                    Err(_) => true,
-                };
-                free.push((name, known));
-                known
+                let found = claim(&name).await;
+                let is_free = found.is_free();
+                claims.push((name, found));
+                is_free
             }
         };
         if is_free {
@@ -78,6 +71,6 @@ async fn mark_abandoned_runs(store: &TrajectoryStore) -> Result<Vec<String>, Sto
         }
     }
     let marked = store.mark_runs_interrupted(&abandoned).await;
-    drop(held);
+    drop(claims);
     marked
 }
