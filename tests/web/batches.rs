@@ -251,10 +251,7 @@ async fn running_batches_become_interrupted_on_load_and_others_stay() {
     store.put_batch(&running).await.unwrap();
     store.put_batch(&completed).await.unwrap();
 
-    let ids = store
-        .mark_interrupted_batches(START_MS + 9_000.0)
-        .await
-        .unwrap();
+    let ids = mark_unfinished(&store, START_MS + 9_000.0).await;
     assert_eq!(ids, vec![running.spec.batch_id.clone()]);
     let read = store
         .get_batch(&running.spec.batch_id)
@@ -273,10 +270,8 @@ async fn running_batches_become_interrupted_on_load_and_others_stay() {
         Some(completed)
     );
     // A second load finds nothing left to mark.
-    assert!(store
-        .mark_interrupted_batches(START_MS + 10_000.0)
+    assert!(mark_unfinished(&store, START_MS + 10_000.0)
         .await
-        .unwrap()
         .is_empty());
     finish(store).await;
 }
@@ -361,7 +356,7 @@ async fn a_batch_over_the_store_resumes_a_half_run_and_tags_fresh_runs() {
     record.status = BatchStatus::Running;
     record.items[0].status = ItemStatus::Running;
     store.put_batch(&record).await.unwrap();
-    let ids = store.mark_interrupted_batches(START_MS).await.unwrap();
+    let ids = mark_unfinished(&store, START_MS).await;
     assert_eq!(ids, vec![spec.batch_id.clone()]);
     let mut record = store.get_batch(&spec.batch_id).await.unwrap().unwrap();
     record.reconcile(&problems, &store.batch_runs(&spec.batch_id).await.unwrap());
@@ -408,4 +403,10 @@ async fn a_batch_over_the_store_resumes_a_half_run_and_tags_fresh_runs() {
     }
     assert_eq!(steps.iter().map(Vec::len).sum::<usize>(), 6);
     finish(store).await;
+}
+
+/// What a lone tab's start-up does: every batch left running or paused is marked interrupted.
+async fn mark_unfinished(store: &TrajectoryStore, now_ms: f64) -> Vec<String> {
+    let ids = store.unfinished_batch_ids().await.unwrap();
+    store.mark_batches_interrupted(&ids, now_ms).await.unwrap()
 }

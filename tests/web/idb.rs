@@ -487,7 +487,7 @@ async fn runs_left_running_are_marked_interrupted_on_load() {
     store.create_run(&run("run_r1", 2.0)).await.unwrap();
     store.create_run(&run("run_r2", 3.0)).await.unwrap();
 
-    let mut ids = store.mark_interrupted_runs().await.unwrap();
+    let mut ids = mark_running(&store).await;
     ids.sort();
     assert_eq!(ids, vec!["run_r1", "run_r2"]);
     let r1 = store.get_run("run_r1").await.unwrap().unwrap();
@@ -497,7 +497,7 @@ async fn runs_left_running_are_marked_interrupted_on_load() {
         store.get_run("run_done").await.unwrap().unwrap().status,
         RunStatus::Completed
     );
-    assert!(store.mark_interrupted_runs().await.unwrap().is_empty());
+    assert!(mark_running(&store).await.is_empty());
 
     let cancelled = store
         .set_run_status("run_r1", RunStatus::Cancelled, Some("stopped".into()))
@@ -864,4 +864,11 @@ fn dom_exception_names_map_to_actionable_errors() {
         StoreError::from_dom("listing runs", "UnknownError", "disk").to_string(),
         "listing runs failed in the browser database: UnknownError: disk"
     );
+}
+
+/// What a lone tab's start-up does: every run left running is marked interrupted.
+async fn mark_running(store: &TrajectoryStore) -> Vec<String> {
+    let running = store.running_runs().await.unwrap();
+    let ids: Vec<String> = running.into_iter().map(|(id, _)| id).collect();
+    store.mark_runs_interrupted(&ids).await.unwrap()
 }

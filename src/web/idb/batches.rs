@@ -435,13 +435,6 @@ impl TrajectoryStore {
         commit(tx, op).await?;
         Ok(marked)
     }
-
-    /// Marks every batch still running or paused as interrupted: for a page that knows no
-    /// other tab is driving any (the app asks the tab locks first, see `ui::batch::startup`).
-    pub async fn mark_interrupted_batches(&self, now_ms: f64) -> Result<Vec<String>, StoreError> {
-        let ids = self.unfinished_batch_ids().await?;
-        self.mark_batches_interrupted(&ids, now_ms).await
-    }
 }
 
 fn sink_error(error: StoreError) -> SinkError {

@@ -592,18 +592,6 @@ impl TrajectoryStore {
         Ok(marked)
     }
 
-    /// Marks every run still `running` as `interrupted`: for a page that knows no other tab
-    /// is driving any (the app itself asks the tab locks first, see `ui::run::startup`).
-    pub async fn mark_interrupted_runs(&self) -> Result<Vec<String>, StoreError> {
-        let ids: Vec<String> = self
-            .running_runs()
-            .await?
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-        self.mark_runs_interrupted(&ids).await
-    }
-
     // ---- steps ----
 
     /// Stores one step and adds it to its run's totals (`updated_ms` too), in one transaction,
