@@ -1175,6 +1175,8 @@ fn a_run_that_reaches_its_own_budget_fails_its_item_and_the_batch_goes_on() {
     for item in &record.items {
         let message = item.message.as_deref().unwrap_or_default();
         assert!(message.contains("run budget"), "{message}");
+        // The item shows how it ended, not the start a late signal would report.
+        assert_eq!(item.run_status, Some(RunStatus::Failed), "{item:?}");
         // The run itself keeps the status a single run would have.
         let run_id = item.run_id.as_deref().unwrap();
         let run = block_on(store.get_run(run_id)).unwrap().unwrap();
