@@ -11,7 +11,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use serde_json::json;
 use trialogue::core::batch::http1::{http1_bottlenecks, Http1Server, HTTP1_CONNECTIONS_PER_HOST};
-use trialogue::core::batch::runner::{MemoryRunStore, PipelineRunner, RunStore};
+use trialogue::core::batch::runner::{MemoryRunStore, PipelineRunner, RunSink, RunStore};
 use trialogue::core::batch::scheduler::{
     BatchControl, BatchEvent, ItemContext, ItemOutcome, Scheduler, SchedulerOptions,
 };
@@ -703,8 +703,10 @@ fn after_an_interruption_only_unfinished_items_run_and_a_half_run_resumes_from_i
         problem: p.problem.clone(),
         ground_truth: p.ground_truth.clone(),
     };
+    let p1_sink = RunSink::new(&store);
+    p1_sink.hold(p1.clone());
     let outcome = block_on(
-        Pipeline::new(&config, &p1_llm, &clock, &store).run(&input("run_p1", &problems[0])),
+        Pipeline::new(&config, &p1_llm, &clock, &p1_sink).run(&input("run_p1", &problems[0])),
     );
     outcome.summary.apply_to(&mut p1, clock.now_ms());
     store.insert(p1, vec![]);
@@ -731,8 +733,10 @@ fn after_an_interruption_only_unfinished_items_run_and_a_half_run_resumes_from_i
     );
     p2.batch_id = Some(spec.batch_id.clone());
     store.insert(p2.clone(), vec![]);
+    let p2_sink = RunSink::new(&store);
+    p2_sink.hold(p2.clone());
     block_on(
-        Pipeline::new(&config, &p2_llm, &clock, &store)
+        Pipeline::new(&config, &p2_llm, &clock, &p2_sink)
             .with_listener(&listener)
             .with_cancel(cancel)
             .run(&input("run_p2", &problems[1])),
@@ -926,14 +930,15 @@ impl LoggingStore {
     }
 }
 
-impl TrajectorySink for LoggingStore {
-    async fn append(&self, entry: &TrajectoryEntry) -> Result<(), SinkError> {
-        self.note("append", &entry.run_id);
-        self.inner.append(entry).await
-    }
-}
-
 impl RunStore for LoggingStore {
+    async fn append_step(
+        &self,
+        record: &RunRecord,
+        entry: &TrajectoryEntry,
+    ) -> Result<RunRecord, SinkError> {
+        self.note("append", &entry.run_id);
+        self.inner.append_step(record, entry).await
+    }
     async fn run_exists(&self, run_id: &str) -> Result<bool, SinkError> {
         self.note("run_exists", run_id);
         self.inner.run_exists(run_id).await
@@ -1191,4 +1196,45 @@ fn a_run_that_reaches_its_own_budget_fails_its_item_and_the_batch_goes_on() {
         Scheduler::new(&runner, &clock, BatchControl::new()).run(BatchRecord::new(spec.clone())),
     );
     assert_eq!(count(&record, ItemStatus::Done), 3);
+}
+
+fn step_entry(run_id: &str, step_id: u64, tokens: u64) -> TrajectoryEntry {
+    serde_json::from_value(json!({
+        "timestamp": "t", "run_id": run_id, "step_id": step_id, "agent": "solver",
+        "action": "generate", "input": {"problem": "p"}, "output": {"solution": "4"},
+        "metadata": {"iteration": 1, "usage": {"input_tokens": tokens, "output_tokens": 1, "total_tokens": tokens + 1}}
+    }))
+    .unwrap()
+}
+
+#[test]
+fn a_run_sink_commits_each_step_with_the_record_it_holds_and_keeps_it_on_a_refusal() {
+    let store = MemoryRunStore::new();
+    let sink = RunSink::new(&store);
+    // No record held: the step is refused, not stored against a run it cannot count it in.
+    let refused = block_on(sink.append(&step_entry("run_s", 1, 10))).unwrap_err();
+    assert!(
+        refused.to_string().contains("no stored run record"),
+        "{refused}"
+    );
+    assert!(store.steps_of("run_s").is_empty());
+
+    let record = RunRecord::start("run_s", &pipeline_config(), "hash", "p", None, START_MS);
+    block_on(store.create_run(&record)).unwrap();
+    sink.hold(record);
+    block_on(sink.append(&step_entry("run_s", 1, 10))).unwrap();
+    block_on(sink.append(&step_entry("run_s", 2, 20))).unwrap();
+    let held = sink.record().unwrap();
+    assert_eq!(held.step_count, 2);
+    assert_eq!(held.usage.input_tokens, 30);
+    assert_eq!(store.record("run_s"), Some(held.clone()));
+
+    // A step id stored already is refused, and the sink keeps the record as stored.
+    let duplicate = block_on(sink.append(&step_entry("run_s", 2, 99))).unwrap_err();
+    assert!(
+        duplicate.to_string().contains("already stored"),
+        "{duplicate}"
+    );
+    assert_eq!(sink.record(), Some(held));
+    assert_eq!(store.steps_of("run_s").len(), 2);
 }

@@ -451,6 +451,27 @@ impl RunRecord {
         record
     }
 
+    /// The totals the record's summary fields hold.
+    pub fn totals(&self) -> StepTotals {
+        StepTotals {
+            steps: self.step_count,
+            iterations: self.iterations,
+            passed: self.passed,
+            judge_score: self.judge_score,
+            correct: self.correct,
+            usage: self.usage,
+            cost_usd: self.cost_usd,
+            cost_complete: self.cost_complete,
+        }
+    }
+
+    /// Counts one more committed step in the summary fields: the record as stored with it.
+    pub fn add_step(&mut self, entry: &TrajectoryEntry, now_ms: f64) {
+        let mut totals = self.totals();
+        totals.add(entry);
+        self.apply_totals(&totals, now_ms);
+    }
+
     /// Copies the totals into the record's summary fields.
     pub fn apply_totals(&mut self, totals: &StepTotals, now_ms: f64) {
         self.iterations = totals.iterations;
@@ -558,6 +579,30 @@ mod tests {
         let t = StepTotals::of(&[a, b]);
         assert_eq!(t.cost_usd, Some(0.5));
         assert!(!t.cost_complete);
+    }
+
+    #[test]
+    fn a_record_counting_steps_one_by_one_holds_the_totals_of_all_of_them() {
+        let a = entry(
+            r#"{"timestamp":"t","run_id":"r","step_id":1,"agent":"solver","action":"generate","input":{"problem":"p"},"output":{"solution":"4"},"metadata":{"iteration":1,"cost_usd":0.25,"usage":{"input_tokens":10,"output_tokens":5,"total_tokens":15}}}"#,
+        );
+        let b = entry(
+            r#"{"timestamp":"t","run_id":"r","step_id":2,"agent":"verifier","action":"critique","input":{},"output":{"passed":true},"metadata":{"iteration":1}}"#,
+        );
+        let c = entry(
+            r#"{"timestamp":"t","run_id":"r","step_id":3,"agent":"judge","action":"score","input":{},"output":{"score":0.5},"metadata":{"cost_usd":0.5,"usage":{"input_tokens":3,"output_tokens":2,"total_tokens":5}},"terminal":true,"success":false,"reward":0.0}"#,
+        );
+        let mut record = RunRecord::from_entries("r", &[], 1.0);
+        for (i, e) in [&a, &b, &c].into_iter().enumerate() {
+            record.add_step(e, 10.0 + i as f64);
+        }
+        assert_eq!(record.totals(), StepTotals::of(&[a, b, c]));
+        assert_eq!(record.step_count, 3);
+        assert_eq!(record.usage.total_tokens, 20);
+        // b has no usage, so the cost is known but not complete.
+        assert!(!record.cost_complete);
+        assert_eq!(record.correct, Some(false));
+        assert_eq!(record.updated_ms, 12.0);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use serde_json::{json, Map, Value};
 use wasm_bindgen_test::wasm_bindgen_test;
 
-use trialogue::core::batch::runner::{PipelineRunner, RunStore};
+use trialogue::core::batch::runner::{PipelineRunner, RunSink, RunStore};
 use trialogue::core::batch::scheduler::{BatchControl, Scheduler};
 use trialogue::core::batch::{BatchModes, BatchRecord, BatchSpec, BatchStatus, ItemStatus};
 use trialogue::core::cancel::CancelToken;
@@ -335,7 +335,9 @@ async fn a_batch_over_the_store_resumes_a_half_run_and_tags_fresh_runs() {
         }
     };
     let first_llm = answering_llm();
-    Pipeline::new(&config, &first_llm, &clock, &store)
+    let sink = RunSink::new(&store);
+    sink.hold(p1.clone());
+    Pipeline::new(&config, &first_llm, &clock, &sink)
         .with_listener(&listener)
         .with_cancel(cancel)
         .run(&RunInput {

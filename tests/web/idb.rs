@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
+use trialogue::core::batch::runner::RunSink;
 use trialogue::core::clock::ManualClock;
 use trialogue::core::config::PipelineConfig;
 use trialogue::core::jsonl::{read_jsonl, to_line};
@@ -170,11 +171,12 @@ fn step_row(entry: &TrajectoryEntry) -> Value {
 #[wasm_bindgen_test]
 async fn steps_come_back_in_numeric_step_order_and_unchanged() {
     let store = fresh("t-idb-order").await;
-    store.create_run(&run("run_a", 1.0)).await.unwrap();
+    let mut record = run("run_a", 1.0);
+    store.create_run(&record).await.unwrap();
     // 10 after 2: keys compare as numbers, not text.
     for id in [1, 2, 10] {
-        store
-            .append_step(&solver("run_a", id, &format!("s{id}")))
+        record = store
+            .append_step(&record, &solver("run_a", id, &format!("s{id}")))
             .await
             .unwrap();
     }
@@ -185,7 +187,7 @@ async fn steps_come_back_in_numeric_step_order_and_unchanged() {
         json!({"score": 1.0, "reasoning": "right"}),
         json!({"cost_usd": 0.0}),
     );
-    store.append_step(&judge).await.unwrap();
+    store.append_step(&record, &judge).await.unwrap();
 
     let steps = store.steps("run_a").await.unwrap();
     let ids: Vec<u64> = steps.iter().map(|s| s.step_id).collect();
@@ -204,14 +206,15 @@ async fn steps_come_back_in_numeric_step_order_and_unchanged() {
 #[wasm_bindgen_test]
 async fn a_duplicate_step_is_refused_and_the_stored_one_kept() {
     let store = fresh("t-idb-duplicate").await;
-    store.create_run(&run("run_d", 1.0)).await.unwrap();
-    store
-        .append_step(&solver("run_d", 1, "first"))
+    let record = run("run_d", 1.0);
+    store.create_run(&record).await.unwrap();
+    let record = store
+        .append_step(&record, &solver("run_d", 1, "first"))
         .await
         .unwrap();
 
     let err = store
-        .append_step(&solver("run_d", 1, "second"))
+        .append_step(&record, &solver("run_d", 1, "second"))
         .await
         .unwrap_err();
     assert_eq!(
@@ -232,8 +235,9 @@ async fn a_duplicate_step_is_refused_and_the_stored_one_kept() {
 #[wasm_bindgen_test]
 async fn a_step_for_an_unknown_run_is_refused() {
     let store = fresh("t-idb-no-run").await;
+    // The record the driver holds is not stored (deleted, say, by another tab).
     let err = store
-        .append_step(&solver("run_x", 1, "s"))
+        .append_step(&run("run_x", 1.0), &solver("run_x", 1, "s"))
         .await
         .unwrap_err();
     assert_eq!(
@@ -244,13 +248,16 @@ async fn a_step_for_an_unknown_run_is_refused() {
         }
     );
     assert_eq!(store.count_steps().await.unwrap(), 0);
+    // Nor is the record brought back.
+    assert_eq!(store.get_run("run_x").await.unwrap(), None);
     finish(store).await;
 }
 
 #[wasm_bindgen_test]
 async fn a_runs_totals_follow_its_steps() {
     let store = fresh("t-idb-totals").await;
-    store.create_run(&run("run_t", 1000.0)).await.unwrap();
+    let record = run("run_t", 1000.0);
+    store.create_run(&record).await.unwrap();
     let s1 = step(
         "run_t",
         1,
@@ -259,7 +266,7 @@ async fn a_runs_totals_follow_its_steps() {
         json!({"iteration": 1, "cost_usd": 0.25,
                "usage": {"input_tokens": 10, "output_tokens": 5, "total_tokens": 15}}),
     );
-    let after_one = store.append_step(&s1).await.unwrap();
+    let after_one = store.append_step(&record, &s1).await.unwrap();
     assert_eq!(after_one.step_count, 1);
     assert_eq!(after_one.cost_usd, Some(0.25));
     assert!(after_one.updated_ms >= 1000.0);
@@ -284,10 +291,11 @@ async fn a_runs_totals_follow_its_steps() {
     s3.terminal = true;
     s3.success = Some(true);
     s3.reward = Some(1.0);
-    store.append_step(&s2).await.unwrap();
-    store.append_step(&s3).await.unwrap();
+    let after_two = store.append_step(&after_one, &s2).await.unwrap();
+    let after_three = store.append_step(&after_two, &s3).await.unwrap();
 
     let stored = store.get_run("run_t").await.unwrap().unwrap();
+    assert_eq!(stored, after_three);
     assert_eq!(stored.step_count, 3);
     assert_eq!(stored.iterations, 1);
     assert!(stored.passed);
@@ -336,7 +344,9 @@ async fn the_store_is_a_trajectory_sink_for_the_real_loop() {
         problem: "What is 2+2?".into(),
         ground_truth: Some("4".into()),
     };
-    let outcome = Pipeline::new(&config, &llm, &clock, &store)
+    let sink = RunSink::new(&store);
+    sink.hold(record);
+    let outcome = Pipeline::new(&config, &llm, &clock, &sink)
         .run(&input)
         .await;
 
@@ -347,7 +357,7 @@ async fn the_store_is_a_trajectory_sink_for_the_real_loop() {
     assert_eq!(stored.judge_score, Some(0.9));
 
     // The sink refuses a step that is stored already, so the loop stops rather than lose it.
-    let again = TrajectorySink::append(&store, &outcome.entries[0]).await;
+    let again = TrajectorySink::append(&sink, &outcome.entries[0]).await;
     assert!(again.unwrap_err().message.contains("already stored"));
     finish(store).await;
 }
@@ -434,28 +444,35 @@ async fn creating_a_taken_run_id_fails_and_new_ids_get_a_suffix() {
     let store = fresh("t-idb-ids").await;
     // 2026-11-24T21:10:09Z
     let ms = 1_795_554_609_000.0;
-    let first = store.new_run_id(ms, "ab12cd34").await.unwrap();
-    assert_eq!(first, "run_20261124_211009_ab12cd34");
-    store.create_run(&run(&first, 1.0)).await.unwrap();
-    assert!(store.run_id_taken(&first).await.unwrap());
+    let mut first = run("", ms);
+    store.create_run_under_free_id(&mut first).await.unwrap();
+    assert_eq!(first.run_id, "run_20261124_211009_ab12cd34");
+    assert!(store.run_id_taken(&first.run_id).await.unwrap());
     assert!(!store.run_id_taken("run_nope").await.unwrap());
 
-    let mut other = run(&first, 2.0);
+    let mut other = first.clone();
     other.problem = "a different problem".into();
     assert_eq!(
         store.create_run(&other).await.unwrap_err(),
         StoreError::RunExists {
-            run_id: first.clone()
+            run_id: first.run_id.clone()
         }
     );
     assert_eq!(
-        store.get_run(&first).await.unwrap().unwrap().problem,
+        store.get_run(&first.run_id).await.unwrap().unwrap().problem,
         "What is 2+2?"
     );
-    assert_eq!(
-        store.new_run_id(ms, "ab12cd34").await.unwrap(),
-        "run_20261124_211009_ab12cd34_2"
-    );
+    // The same second and config: the next free suffix, and both stored.
+    for expected in ["_2", "_3"] {
+        let mut next = other.clone();
+        store.create_run_under_free_id(&mut next).await.unwrap();
+        assert_eq!(next.run_id, format!("{}{expected}", first.run_id));
+        assert_eq!(
+            store.get_run(&next.run_id).await.unwrap().unwrap().problem,
+            "a different problem"
+        );
+    }
+    assert_eq!(store.count_runs().await.unwrap(), 3);
     finish(store).await;
 }
 
@@ -464,9 +481,13 @@ async fn deleting_a_run_removes_its_steps_and_nothing_else() {
     let store = fresh("t-idb-delete").await;
     // `run_a_b` shares a prefix with `run_a`: its steps must survive.
     for id in ["run_a", "run_a_b"] {
-        store.create_run(&run(id, 1.0)).await.unwrap();
+        let mut record = run(id, 1.0);
+        store.create_run(&record).await.unwrap();
         for n in 1..=3 {
-            store.append_step(&solver(id, n, "s")).await.unwrap();
+            record = store
+                .append_step(&record, &solver(id, n, "s"))
+                .await
+                .unwrap();
         }
     }
     assert!(store.delete_run("run_a").await.unwrap());
@@ -551,11 +572,14 @@ async fn a_seeded_version_1_database_upgrades_and_keeps_its_data() {
         store.store_names(),
         vec!["batches", "configs", "datasets", "runs", "steps"]
     );
-    assert_eq!(store.get_run("run_v1").await.unwrap(), Some(old_run));
+    assert_eq!(
+        store.get_run("run_v1").await.unwrap().as_ref(),
+        Some(&old_run)
+    );
     assert_eq!(store.steps("run_v1").await.unwrap(), steps);
     // The upgraded database takes new steps after the old ones.
     store
-        .append_step(&solver("run_v1", 3, "new"))
+        .append_step(&old_run, &solver("run_v1", 3, "new"))
         .await
         .unwrap();
     assert_eq!(

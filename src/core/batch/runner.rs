@@ -17,7 +17,7 @@ use crate::core::pipeline::{
 };
 use crate::core::pricing::Pricer;
 use crate::core::sorting;
-use crate::core::trajectory::{run_id, RunRecord, RunStatus, StepTotals, TrajectoryEntry};
+use crate::core::trajectory::{run_id, RunRecord, RunStatus, TrajectoryEntry};
 
 use super::scheduler::{ItemContext, ItemOutcome, ItemReporter, ItemRunner};
 use super::{BatchSpec, ItemKey};
@@ -25,11 +25,19 @@ use super::{BatchSpec, ItemKey};
 /// Hears every item's loop events (the live transcript of the runs in flight).
 pub type ItemEventListener<'a> = &'a dyn Fn(&ItemKey, &PipelineEvent);
 
-/// Where a batch keeps its runs: the steps (as a [`TrajectorySink`]) and the run records.
-/// IndexedDB in the browser, [`MemoryRunStore`] in tests.
+/// Where a batch keeps its runs: the run records and their steps. IndexedDB in the browser,
+/// [`MemoryRunStore`] in tests.
 // Futures are not `Send` in the browser, by design.
 #[allow(async_fn_in_trait)]
-pub trait RunStore: TrajectorySink {
+pub trait RunStore {
+    /// Commits one step of the run whose stored record is `record`, together with that record
+    /// counting the step, and returns the new record. The caller drives the run and so holds
+    /// its current record: nothing is read first.
+    async fn append_step(
+        &self,
+        record: &RunRecord,
+        entry: &TrajectoryEntry,
+    ) -> Result<RunRecord, SinkError>;
     /// Whether a run with this id is stored.
     async fn run_exists(&self, run_id: &str) -> Result<bool, SinkError>;
     /// Stores a new run's record.
@@ -88,20 +96,31 @@ impl MemoryRunStore {
     }
 }
 
-impl TrajectorySink for MemoryRunStore {
-    async fn append(&self, entry: &TrajectoryEntry) -> Result<(), SinkError> {
-        self.steps.borrow_mut().push(entry.clone());
-        // Like the browser store, keep the run's totals in step with its steps.
-        let steps = self.steps_of(&entry.run_id);
-        if let Some(record) = self.runs.borrow_mut().get_mut(&entry.run_id) {
-            let updated = record.updated_ms;
-            record.apply_totals(&StepTotals::of(&steps), updated);
-        }
-        Ok(())
-    }
-}
-
 impl RunStore for MemoryRunStore {
+    async fn append_step(
+        &self,
+        record: &RunRecord,
+        entry: &TrajectoryEntry,
+    ) -> Result<RunRecord, SinkError> {
+        let mut steps = self.steps.borrow_mut();
+        if steps
+            .iter()
+            .any(|e| e.run_id == entry.run_id && e.step_id == entry.step_id)
+        {
+            return Err(SinkError::new(format!(
+                "step {} of run {} is already stored",
+                entry.step_id, entry.run_id
+            )));
+        }
+        steps.push(entry.clone());
+        let mut updated = record.clone();
+        updated.add_step(entry, record.updated_ms);
+        self.runs
+            .borrow_mut()
+            .insert(updated.run_id.clone(), updated.clone());
+        Ok(updated)
+    }
+
     async fn run_exists(&self, run_id: &str) -> Result<bool, SinkError> {
         Ok(self.runs.borrow().contains_key(run_id))
     }
@@ -170,6 +189,51 @@ impl<L: AgentLlm> AgentLlm for RateLimitWatch<'_, L> {
             }
         }
         result
+    }
+}
+
+/// The sink of one run: each step is committed together with the run's record counting it,
+/// from the record held here (see [`RunStore::append_step`]). The run's driver hands it the
+/// record once stored, before the first step.
+pub struct RunSink<'a, S> {
+    store: &'a S,
+    record: RefCell<Option<RunRecord>>,
+}
+
+impl<'a, S: RunStore> RunSink<'a, S> {
+    /// A sink into `store` that holds no record yet.
+    pub fn new(store: &'a S) -> Self {
+        RunSink {
+            store,
+            record: RefCell::new(None),
+        }
+    }
+
+    /// Takes over `record`, the run's record as stored now.
+    pub fn hold(&self, record: RunRecord) {
+        self.record.replace(Some(record));
+    }
+
+    /// The run's record as stored now (after the last committed step).
+    pub fn record(&self) -> Option<RunRecord> {
+        self.record.borrow().clone()
+    }
+}
+
+impl<S: RunStore> TrajectorySink for RunSink<'_, S> {
+    async fn append(&self, entry: &TrajectoryEntry) -> Result<(), SinkError> {
+        let Some(current) = self.record.take() else {
+            return Err(SinkError::new(format!(
+                "step {} of run {} has no stored run record to count it in",
+                entry.step_id, entry.run_id
+            )));
+        };
+        let result = self.store.append_step(&current, entry).await;
+        self.record.replace(Some(match &result {
+            Ok(updated) => updated.clone(),
+            Err(_) => current,
+        }));
+        result.map(drop)
     }
 }
 
@@ -314,7 +378,8 @@ impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
         &self,
         item: &ItemContext,
         problem: &Problem,
-        pipeline: &Pipeline<'_, RateLimitWatch<'_, L>, C, S>,
+        pipeline: &Pipeline<'_, RateLimitWatch<'_, L>, C, RunSink<'_, S>>,
+        sink: &RunSink<'_, S>,
     ) -> Result<(RunRecord, RunOutcome), ItemOutcome> {
         let (config, hash) = self.config(item.key.mode);
         let now = self.clock.now_ms();
@@ -334,6 +399,7 @@ impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
             ))
         })?;
         let run_id = record.run_id.clone();
+        sink.hold(record.clone());
         item.reporter.run_started(&run_id);
         let outcome = pipeline.run(&self.input(&run_id, problem)).await;
         Ok((record, outcome))
@@ -343,7 +409,8 @@ impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
         &self,
         run_id: &str,
         problem: &Problem,
-        pipeline: &Pipeline<'_, RateLimitWatch<'_, L>, C, S>,
+        pipeline: &Pipeline<'_, RateLimitWatch<'_, L>, C, RunSink<'_, S>>,
+        sink: &RunSink<'_, S>,
     ) -> Result<(RunRecord, RunOutcome), ItemOutcome> {
         let storage = |e: SinkError| unreadable_run(run_id, &e);
         let mut record = match self.store.get_run(run_id).await.map_err(storage)? {
@@ -360,6 +427,7 @@ impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
         record.message = None;
         record.updated_ms = self.clock.now_ms();
         self.store.put_run(&record).await.map_err(storage)?;
+        sink.hold(record.clone());
         match pipeline.resume(&self.input(run_id, problem), steps).await {
             Ok(outcome) => Ok((record, outcome)),
             Err(e) => {
@@ -423,14 +491,15 @@ impl<L: AgentLlm, C: Clock, S: RunStore> ItemRunner for PipelineRunner<'_, L, C,
                 listener(&item.key, event);
             }
         };
-        let pipeline = Pipeline::new(config, &llm, self.clock, self.store)
+        let sink = RunSink::new(self.store);
+        let pipeline = Pipeline::new(config, &llm, self.clock, &sink)
             .with_pricer(self.pricer)
             .with_gate(&gate)
             .with_listener(&forward)
             .with_cancel(item.cancel.clone());
         let started = match &item.resume_run_id {
-            Some(run_id) => self.resumed(run_id, problem, &pipeline).await,
-            None => self.fresh(&item, problem, &pipeline).await,
+            Some(run_id) => self.resumed(run_id, problem, &pipeline, &sink).await,
+            None => self.fresh(&item, problem, &pipeline, &sink).await,
         };
         let (mut record, outcome) = match started {
             Ok(started) => started,

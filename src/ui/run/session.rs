@@ -12,6 +12,8 @@
 //! a run it holds the run's tab lock ([`crate::web::locks`]), which tells a second open tab that
 //! the run is live, not interrupted.
 
+use std::cell::RefCell;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -246,21 +248,19 @@ impl RunSession {
             let hash = config.config_hash();
             let created = async {
                 let store = run_store().await?;
-                let now = clock.now_ms();
-                let id = store.new_run_id(now, &hash).await?;
-                // Held until this task ends. A fresh id's lock is free; were another tab to
-                // hold it (the same id chosen in the same millisecond), `create_run`'s add-only
-                // write refuses the id anyway.
-                let lock = claim(&run_lock_name(&id)).await;
-                let record = RunRecord::start(
-                    id,
+                // The id is chosen as the record is stored.
+                let mut record = RunRecord::start(
+                    "",
                     &config,
                     hash.clone(),
                     request.problem,
                     ground_truth,
-                    now,
+                    clock.now_ms(),
                 );
-                store.create_run(&record).await?;
+                store.create_run_under_free_id(&mut record).await?;
+                // Held until this task ends. The id is this tab's from its creation on, so
+                // its lock is free.
+                let lock = claim(&run_lock_name(&record.run_id)).await;
                 Ok::<_, StoreError>((store, record, lock))
             }
             .await;
@@ -286,6 +286,7 @@ impl RunSession {
                 &config,
                 &request.registry,
                 token,
+                record.clone(),
                 &input,
                 None,
             )
@@ -393,6 +394,7 @@ impl RunSession {
                 &config,
                 &registry,
                 token,
+                record.clone(),
                 &input,
                 Some(entries),
             )
@@ -600,12 +602,17 @@ pub(crate) fn client_options(config: &PipelineConfig) -> ClientOptions {
 struct StoreSink<'a> {
     store: &'a TrajectoryStore,
     session: RunSession,
+    /// The run's record as stored: this tab drives the run, so each step is committed with
+    /// it counting the step, without reading it back first.
+    record: RefCell<RunRecord>,
 }
 
 impl TrajectorySink for StoreSink<'_> {
     async fn append(&self, entry: &TrajectoryEntry) -> Result<(), SinkError> {
-        match self.store.append_step(entry).await {
+        let current = self.record.borrow().clone();
+        match self.store.append_step(&current, entry).await {
             Ok(record) => {
+                self.record.replace(record.clone());
                 self.session.record.set(Some(record));
                 self.session.touch_runs();
                 Ok(())
@@ -627,6 +634,7 @@ async fn drive(
     config: &PipelineConfig,
     registry: &ProviderRegistry,
     token: CancelToken,
+    record: RunRecord,
     input: &RunInput,
     entries: Option<Vec<TrajectoryEntry>>,
 ) -> Result<RunOutcome, ResumeError> {
@@ -637,7 +645,11 @@ async fn drive(
         BrowserClock::new(),
         client_options(config),
     );
-    let sink = StoreSink { store, session };
+    let sink = StoreSink {
+        store,
+        session,
+        record: RefCell::new(record),
+    };
     let listener = move |event: &PipelineEvent| {
         session.steps.update(|steps| apply_event(steps, event));
     };

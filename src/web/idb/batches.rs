@@ -441,11 +441,19 @@ fn sink_error(error: StoreError) -> SinkError {
     SinkError::new(error.to_string())
 }
 
-/// The store as a batch's run store: runs are created, replaced and read here, and steps go
-/// through [`TrajectoryStore::append_step`] (the store's [`TrajectorySink`]).
-///
-/// [`TrajectorySink`]: crate::core::pipeline::TrajectorySink
+/// The store as a batch's run store: runs are created, replaced and read here, and each step
+/// is committed with its run's record ([`TrajectoryStore::append_step`]).
 impl RunStore for TrajectoryStore {
+    async fn append_step(
+        &self,
+        record: &RunRecord,
+        entry: &TrajectoryEntry,
+    ) -> Result<RunRecord, SinkError> {
+        TrajectoryStore::append_step(self, record, entry)
+            .await
+            .map_err(sink_error)
+    }
+
     async fn run_exists(&self, run_id: &str) -> Result<bool, SinkError> {
         self.run_id_taken(run_id).await.map_err(sink_error)
     }

@@ -37,9 +37,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::core::config::PipelineConfig;
-use crate::core::pipeline::{SinkError, TrajectorySink};
 use crate::core::sorting;
-use crate::core::trajectory::{run_id, RunRecord, RunStatus, StepTotals, TrajectoryEntry};
+use crate::core::trajectory::{run_id, RunRecord, RunStatus, TrajectoryEntry};
 
 pub use batches::{DatasetSummary, StoredDataset};
 pub use error::StoreError;
@@ -233,25 +232,43 @@ impl TrajectoryStore {
     // ---- runs ----
 
     /// Stores a new run; fails with [`StoreError::RunExists`] if the id is taken (use
-    /// [`new_run_id`](Self::new_run_id) to pick one).
+    /// [`create_run_under_free_id`](Self::create_run_under_free_id) to pick a free one).
+    /// One round trip: the store's own `add` refuses a taken id.
     pub async fn create_run(&self, run: &RunRecord) -> Result<(), StoreError> {
         let op = format!("creating run {}", run.run_id);
         let value = RunRow::encode(run)?;
         let tx = self.transaction(&[RUNS], TransactionMode::Readwrite, &op)?;
-        {
-            let runs = store(&tx, RUNS, &op)?;
-            let added = runs.add(value).primitive();
-            match request(added, &op).await {
-                Ok(()) => {}
-                Err((_, true)) => {
-                    return Err(StoreError::RunExists {
-                        run_id: run.run_id.clone(),
-                    })
+        let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
+        let added = raw
+            .object_store(RUNS)
+            .and_then(|runs| runs.add(&value))
+            .map_err(|e| js_failure(&op, &e))?;
+        commit(tx, &op).await.map_err(|e| {
+            if refused_as_constraint(&added) {
+                StoreError::RunExists {
+                    run_id: run.run_id.clone(),
                 }
-                Err((e, false)) => return Err(e),
+            } else {
+                e
+            }
+        })
+    }
+
+    /// Stores new run `run` under the first free id of the original's form for its start time
+    /// and config (`run_<date>_<time>_<hash>`, then `_2`, `_3`, … for runs started in the
+    /// same second), which it sets in `run.run_id`. Each try is one create round trip: the
+    /// store refuses a taken id, so two tabs never get the same one.
+    pub async fn create_run_under_free_id(&self, run: &mut RunRecord) -> Result<(), StoreError> {
+        let mut taken = HashSet::new();
+        loop {
+            run.run_id = run_id(run.created_ms, &run.config_hash, |id| taken.contains(id));
+            match self.create_run(run).await {
+                Err(StoreError::RunExists { run_id }) => {
+                    taken.insert(run_id);
+                }
+                done => return done,
             }
         }
-        commit(tx, &op).await
     }
 
     /// Stores a run record, replacing the one with the same id (status changes, the final
@@ -463,40 +480,6 @@ impl TrajectoryStore {
         Ok(count(&runs, JsValue::from_str(id), &op).await? > 0)
     }
 
-    /// A free run id for a run of the config `config_hash` started at `epoch_ms`:
-    /// `run_<date>_<time>_<hash>`, with `_2`, `_3`, … when runs started in the same second
-    /// hold the plain one (see [`run_id`]). Claim it with [`create_run`](Self::create_run),
-    /// which refuses an id taken in the meantime.
-    pub async fn new_run_id(&self, epoch_ms: f64, config_hash: &str) -> Result<String, StoreError> {
-        let base = run_id(epoch_ms, config_hash, |_| false);
-        let op = format!("choosing an id for run {base}");
-        let tx = self.transaction(&[RUNS], TransactionMode::Readonly, &op)?;
-        let runs = store(&tx, RUNS, &op)?;
-        // Every id that starts with `base` sorts between `base` and `base` + U+FFFF.
-        let high = format!("{base}\u{ffff}");
-        let range = KeyRange::Bound(
-            JsValue::from_str(&base),
-            false,
-            JsValue::from_str(&high),
-            false,
-        );
-        let keys = request(
-            runs.get_all_keys::<JsValue>()
-                .with_query::<JsValue, _>(range)
-                .primitive(),
-            &op,
-        )
-        .await
-        .map_err(|(e, _)| e)?;
-        let mut taken = HashSet::new();
-        for key in keys {
-            if let Some(key) = key.map_err(|e| from_idb(&op, &e))?.as_string() {
-                taken.insert(key);
-            }
-        }
-        Ok(run_id(epoch_ms, config_hash, |id| taken.contains(id)))
-    }
-
     /// Changes run `id`'s status (and its message) without touching its totals; returns the
     /// updated record.
     pub async fn set_run_status(
@@ -594,55 +577,63 @@ impl TrajectoryStore {
 
     // ---- steps ----
 
-    /// Stores one step and adds it to its run's totals (`updated_ms` too), in one transaction,
-    /// and returns the updated run. The run must exist ([`StoreError::NotFound`]); a step whose
-    /// `(run_id, step_id)` is stored already is refused ([`StoreError::DuplicateStep`]) and
-    /// the stored one kept. Returns once the transaction is committed.
-    pub async fn append_step(&self, entry: &TrajectoryEntry) -> Result<RunRecord, StoreError> {
+    /// Commits step `entry` of the run whose stored record is `record` together with that
+    /// record counting the step, and returns it. The caller drives the run, under its tab
+    /// lock, so it holds the record as stored: nothing is read first, and the step costs one
+    /// round trip to the database, on the path between one LLM reply and the next call.
+    ///
+    /// A step id stored already is refused ([`StoreError::DuplicateStep`]) and a run deleted
+    /// meanwhile too ([`StoreError::NotFound`]); either way nothing of the step stays.
+    pub async fn append_step(
+        &self,
+        record: &RunRecord,
+        entry: &TrajectoryEntry,
+    ) -> Result<RunRecord, StoreError> {
         let op = format!("saving step {} of run {}", entry.step_id, entry.run_id);
         let step = StepRow::encode(entry)?;
+        let mut updated = record.clone();
+        updated.add_step(entry, js_sys::Date::now());
+        let row = RunRow::encode(&updated)?;
         let tx = self.transaction(&[RUNS, STEPS], TransactionMode::Readwrite, &op)?;
-        let run = {
-            let runs = store(&tx, RUNS, &op)?;
-            let steps = store(&tx, STEPS, &op)?;
-            // Both requests go out before either is awaited, and the record is put and the
-            // transaction committed without waiting for the put: two round trips to the
-            // database instead of four, on the path between one LLM reply and the next call.
-            // A request that fails aborts the whole transaction, so nothing is half-written.
-            let read = runs
-                .get::<JsValue, JsValue, _>(JsValue::from_str(&entry.run_id))
-                .primitive();
-            let added = steps.add(step).primitive();
-            let Some(value) = request(read, &op).await.map_err(|(e, _)| e)? else {
-                return Err(StoreError::NotFound {
-                    kind: "run",
-                    key: entry.run_id.clone(),
-                });
-            };
-            match request(added, &op).await {
-                Ok(()) => {}
-                Err((_, true)) => {
-                    return Err(StoreError::DuplicateStep {
-                        run_id: entry.run_id.clone(),
-                        step_id: entry.step_id,
-                    })
-                }
-                Err((e, false)) => return Err(e),
+        let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
+        // Requests run in the order made, and none is awaited: their results are read once
+        // the transaction has committed. The count sees the runs store before the put.
+        let issued = (|| {
+            let runs = raw.object_store(RUNS)?;
+            let steps = raw.object_store(STEPS)?;
+            let existed = runs.count_with_key(&JsValue::from_str(&entry.run_id))?;
+            let added = steps.add(&step)?;
+            runs.put(&row)?;
+            Ok::<_, JsValue>((existed, added))
+        })();
+        let (existed, added) = match issued {
+            Ok(requests) => requests,
+            Err(e) => {
+                // Nothing made before the failure may commit on its own.
+                let _ = raw.abort();
+                return Err(js_failure(&op, &e));
             }
-            let mut run = RunRow::decode(value)?;
-            let mut totals = totals_of(&run);
-            totals.add(entry);
-            run.apply_totals(&totals, js_sys::Date::now());
-            // Not awaited: its failure aborts the transaction, which `commit` reports.
-            drop(
-                runs.put(RunRow::encode(&run)?)
-                    .primitive()
-                    .map_err(|e| from_idb(&op, &e))?,
-            );
-            run
         };
-        commit(tx, &op).await?;
-        Ok(run)
+        if let Err(e) = commit(tx, &op).await {
+            return Err(if refused_as_constraint(&added) {
+                StoreError::DuplicateStep {
+                    run_id: entry.run_id.clone(),
+                    step_id: entry.step_id,
+                }
+            } else {
+                e
+            });
+        }
+        if existed.result().ok().and_then(|n| n.as_f64()) == Some(0.0) {
+            // Deleted while it ran (another tab): the put stored the record again, so take
+            // it and the step back out.
+            self.delete_run(&entry.run_id).await?;
+            return Err(StoreError::NotFound {
+                kind: "run",
+                key: entry.run_id.clone(),
+            });
+        }
+        Ok(updated)
     }
 
     /// The steps of run `run_id`, in step order (empty if it has none).
@@ -785,16 +776,6 @@ impl TrajectoryStore {
     }
 }
 
-impl TrajectorySink for TrajectoryStore {
-    /// [`append_step`](TrajectoryStore::append_step): the step is committed when this returns.
-    async fn append(&self, entry: &TrajectoryEntry) -> Result<(), SinkError> {
-        self.append_step(entry)
-            .await
-            .map(drop)
-            .map_err(|e| SinkError::new(e.to_string()))
-    }
-}
-
 /// Newest first by creation time, ties by id descending: the order of the `created_at` index
 /// read backwards.
 fn sort_newest_first(runs: &mut Vec<RunRecord>) {
@@ -806,19 +787,6 @@ fn sort_newest_first(runs: &mut Vec<RunRecord>) {
 }
 
 /// The totals a run record holds, as core's running sums.
-fn totals_of(run: &RunRecord) -> StepTotals {
-    StepTotals {
-        steps: run.step_count,
-        iterations: run.iterations,
-        passed: run.passed,
-        judge_score: run.judge_score,
-        correct: run.correct,
-        usage: run.usage,
-        cost_usd: run.cost_usd,
-        cost_complete: run.cost_complete,
-    }
-}
-
 fn close_on_version_change(db: &Database) {
     let raw: web_sys::IdbDatabase = db.as_sys().clone().into();
     let closer = raw.clone();
@@ -869,6 +837,15 @@ async fn count(source: &ObjectStore<'_>, key: JsValue, operation: &str) -> Resul
 
 /// Commits `tx`; when the browser aborted it (a full disk reports `QuotaExceededError` only
 /// here), the transaction's own error says why.
+/// Whether `request` failed on a key the store holds already (`add` of a taken key).
+fn refused_as_constraint(request: &web_sys::IdbRequest) -> bool {
+    request
+        .error()
+        .ok()
+        .flatten()
+        .is_some_and(|dom| dom.name() == "ConstraintError")
+}
+
 async fn commit(tx: Transaction<'_>, operation: &str) -> Result<(), StoreError> {
     let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
     tx.commit().await.map_err(|e| match raw.error() {
