@@ -9,7 +9,7 @@
 // Chromium opens at most 6 connections per host and the other calls wait for one.
 import https from 'node:https';
 import {
-  APP, MOCK_SLOW, MOCK_SLOW_H2, freshBrowser, longTaskMs, mainThread, maxOverlap, median, minus,
+  APP, MOCK_SLOW, MOCK_SLOW_H2, cpuUsed, freshBrowser, longTaskMs, machineCpu, mainThread, maxOverlap, median, minus,
   mockConfig, mockControl, mockProviders, quantile, seedStorage, waitMark, watch,
 } from './lib.mjs';
 
@@ -168,8 +168,10 @@ export async function batchSaturation(transport) {
     if (transport.wire === 'front') await frontStats('reset');
     const busy = await mainThread(context, page);
     const before = await busy();
+    const cpuBefore = machineCpu();
     await page.getByTestId('batch-start').click();
     const marks = await waitMark(page, 'ended', 300_000);
+    const cpu = cpuUsed(cpuBefore, machineCpu());
     const mainThreadMs = minus(await busy(), before);
     const r = await page.evaluate(({ mock, start, end }) => {
       const progress = document.querySelector('[data-testid="batch-progress"]');
@@ -207,6 +209,9 @@ export async function batchSaturation(transport) {
       meanInFlight: r.requests.reduce((sum, [s, e]) => sum + (e - s), 0) / r.wall,
       longTaskMs: long,
       mainThreadMs,
+      // The machine's CPU over the batch (browser, mock, HTTP/2 front and anything else):
+      // with few cores, the batch is bound by it rather than by the calls' latency.
+      cpu,
       // Calls in flight per second of the batch (time-weighted), for results.json readers.
       inFlightBySecond: inFlightBySecond(r.requests.map(([s, e]) => [s - marks['click:batch-start'], e - marks['click:batch-start']]), r.wall),
       medianRequestMs: median(r.requests.map(([s, e]) => e - s)),

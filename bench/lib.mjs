@@ -5,6 +5,7 @@
 // event's timeStamp, so Playwright's polling and the CDP round trips never add to a figure.
 import { chromium } from '@playwright/test';
 import { rm, mkdir } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 
 const port = (name, fallback) => Number(process.env[name] ?? fallback);
@@ -227,6 +228,29 @@ export async function mainThread(context, page) {
       layout: get('LayoutDuration'), style: get('RecalcStyleDuration'),
     };
   };
+}
+
+/**
+ * The whole machine's CPU time so far, in ms summed over its cores (Node's `os.cpus()`):
+ * `busy` is everything but idle. Two readings say how much CPU the browser, the servers and
+ * anything else used in between, and `cores` what was there to use.
+ */
+export function machineCpu() {
+  const all = cpus();
+  let busy = 0;
+  let idle = 0;
+  for (const { times } of all) {
+    busy += times.user + times.nice + times.sys + times.irq;
+    idle += times.idle;
+  }
+  return { busy, idle, cores: all.length };
+}
+
+/** CPU used between two `machineCpu()` readings: ms busy, and the share of all cores. */
+export function cpuUsed(before, after) {
+  const busy = after.busy - before.busy;
+  const total = busy + after.idle - before.idle;
+  return { busyMs: busy, share: total > 0 ? busy / total : 0, cores: after.cores };
 }
 
 /** `after − before`, field by field. */

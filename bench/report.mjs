@@ -33,7 +33,14 @@ function cell(text) {
 
 /** The figures both batch rows share. */
 function batchFigure(b) {
-  return `${(b.wall / 1000).toFixed(2)} s = ${b.ratio.toFixed(2)} × ideal ${(b.ideal / 1000).toFixed(1)} s (ideal = ⌈${b.problems}/${b.concurrency}⌉ × ${b.stepsPerProblem} steps × ${b.latencyMs} ms; ${(b.idealAtMedianCall / 1000).toFixed(1)} s with the measured median call of ${ms(b.medianRequestMs)}); calls in flight: at most ${b.maxInFlight}, ${b.meanInFlight.toFixed(1)} on average; main thread busy ${(b.mainThreadMs.task / 1000).toFixed(1)} s (script ${(b.mainThreadMs.script / 1000).toFixed(1)} s), of it ${(b.longTaskMs / 1000).toFixed(1)} s in tasks over 50 ms`;
+  return `${(b.wall / 1000).toFixed(2)} s = ${b.ratio.toFixed(2)} × ideal ${(b.ideal / 1000).toFixed(1)} s (ideal = ⌈${b.problems}/${b.concurrency}⌉ × ${b.stepsPerProblem} steps × ${b.latencyMs} ms; ${(b.idealAtMedianCall / 1000).toFixed(1)} s with the measured median call of ${ms(b.medianRequestMs)}); calls in flight: at most ${b.maxInFlight}, ${b.meanInFlight.toFixed(1)} on average; main thread busy ${(b.mainThreadMs.task / 1000).toFixed(1)} s (script ${(b.mainThreadMs.script / 1000).toFixed(1)} s), of it ${(b.longTaskMs / 1000).toFixed(1)} s in tasks over 50 ms${cpuText(b)}`;
+}
+
+/** The machine's CPU over a batch: with few cores, the batch waits for it. */
+function cpuText(b) {
+  if (!b.cpu) return '';
+  const calls = b.problems * b.stepsPerProblem;
+  return `; machine CPU ${(b.cpu.busyMs / 1000).toFixed(1)} s busy on ${b.cpu.cores} cores, ${Math.round(100 * b.cpu.share)} % of them (${ms(b.cpu.busyMs / calls, 1)} per call: browser, mock and front)`;
 }
 
 /** How the calls went out: protocols, connections, and the wait before each was sent. */

@@ -110,7 +110,7 @@ test('a full set of results gives ten rows with figures worked out by hand', () 
       problems: 200, concurrency: 16, stepsPerProblem: 3, latencyMs: 100, wall: 4290, ideal: 3900,
       ratio: 1.1, idealAtMedianCall: 4368, medianRequestMs: 112, maxInFlight: 16, meanInFlight: 14.2,
       mainThreadMs: { task: 2000, script: 1500 }, longTaskMs: 100,
-      protocols: { h2: 600 }, connections: 1,
+      protocols: { h2: 600 }, connections: 1, cpu: { busyMs: 7200, share: 0.838, cores: 2 },
     },
     batchHttp1: {
       problems: 200, concurrency: 16, stepsPerProblem: 3, latencyMs: 100, wall: 10_500, ideal: 3900,
@@ -139,6 +139,10 @@ test('a full set of results gives ten rows with figures worked out by hand', () 
   // 4,290 / 3,900 = 1.1 ≤ 1.15; 4,368 ms → 4.4 s.
   assert.match(byName('Batch saturation over HTTP/2')[1], /^4\.29 s = 1\.10 × ideal 3\.9 s .*4\.4 s with the measured median call of 112 ms.*; h2 × 600 on 1 connection \(counted by the HTTP\/2 front\)$/);
   assert.equal(byName('Batch saturation over HTTP/2')[3], 'met');
+  // 7,200 ms of CPU over 600 calls = 12.0 ms per call; 0.838 → 84 %.
+  assert.match(byName('Batch saturation over HTTP/2')[1], /machine CPU 7\.2 s busy on 2 cores, 84 % of them \(12\.0 ms per call: browser, mock and front\)/);
+  // A row without the reading says nothing of the CPU.
+  assert.doesNotMatch(byName('Batch saturation over plain HTTP/1.1')[1], /machine CPU/);
   // 10,500 / 10,000 = 1.05 × the 6-connection floor; no target, so no verdict.
   assert.match(byName('Batch saturation over plain HTTP/1.1')[1], /^10\.50 s = 2\.69 × ideal .*http\/1\.1 × 600 on 6 connections.*⌈600\/6⌉ × 100 ms = 10\.0 s \(wall = 1\.05 × floor\)$/);
   assert.equal(byName('Batch saturation over plain HTTP/1.1')[3], '—');
