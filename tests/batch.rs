@@ -601,6 +601,67 @@ fn a_budget_stop_pauses_the_batch_until_resumed() {
     assert_eq!(calls.get(), 5, "item 1 ran again, then items 2 and 3");
 }
 
+#[test]
+fn a_budget_raised_while_paused_is_stored_with_the_batch_as_it_goes_on() {
+    let clock = ManualClock::starting_at(START_MS);
+    let budget_left = Cell::new(true);
+    let runner = |item: ItemContext| {
+        let budget_left = &budget_left;
+        async move {
+            YieldNow(1).await;
+            if item.index == 1 && budget_left.replace(false) {
+                return ItemOutcome {
+                    message: Some("the batch budget of $1.00 is spent".into()),
+                    ..done(RunStatus::BudgetExceeded)
+                };
+            }
+            done(RunStatus::Completed)
+        }
+    };
+    let saved: RefCell<Vec<(BatchStatus, Option<f64>)>> = RefCell::default();
+    let listener = |_: &BatchEvent, record: &BatchRecord| {
+        saved
+            .borrow_mut()
+            .push((record.status, record.raised_budget_usd));
+    };
+    let mut spec = spec(3, BatchModes::Debate, 1);
+    spec.config.batch_budget_usd = Some(1.0);
+    let control = BatchControl::new();
+    let scheduler = Scheduler::new(&runner, &clock, control.clone()).with_listener(&listener);
+    let mut driver = Driver::new(scheduler.run(BatchRecord::new(spec)));
+    assert!(driver.run_until_stalled().is_none(), "paused by the budget");
+    assert!(saved.borrow().iter().all(|(_, raised)| raised.is_none()));
+
+    control.resume_with_budget(2.5);
+    let record = driver.run_until_stalled().unwrap();
+    assert_eq!(record.status, BatchStatus::Completed);
+    assert_eq!(count(&record, ItemStatus::Done), 3);
+    assert_eq!(record.raised_budget_usd, Some(2.5));
+    assert_eq!(record.budget_usd(), Some(2.5));
+    // The config keeps the budget it was made with; the record says what it runs under.
+    assert_eq!(record.spec.config.batch_budget_usd, Some(1.0));
+    // The status change back to running carried it, so a save had it from then on.
+    let saved = saved.borrow();
+    let running_again = saved
+        .iter()
+        .rposition(|(status, _)| *status == BatchStatus::Paused)
+        .map(|paused| &saved[paused + 1])
+        .unwrap();
+    assert_eq!(*running_again, (BatchStatus::Running, Some(2.5)));
+    // A stored record reads back with it; one from before the field reads as not raised.
+    let json = serde_json::to_value(&record).unwrap();
+    assert_eq!(json["raised_budget_usd"], json!(2.5));
+    let back: BatchRecord = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(back.budget_usd(), Some(2.5));
+    let mut older = json;
+    older.as_object_mut().unwrap().remove("raised_budget_usd");
+    let older: BatchRecord = serde_json::from_value(older).unwrap();
+    assert_eq!(
+        (older.raised_budget_usd, older.budget_usd()),
+        (None, Some(1.0))
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // The real loop: resume after an interruption, rate limits from the LLM
 // ---------------------------------------------------------------------------------------------

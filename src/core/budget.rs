@@ -40,6 +40,22 @@ pub struct InvalidLimit {
     pub limit_usd: f64,
 }
 
+/// A new limit for a budget in use that is not a raise.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "the {label} budget can only be raised: it is {current} now, so give a larger amount than \
+     that (not {limit_usd})",
+    current = format_usd(*current_usd)
+)]
+pub struct NotARaise {
+    /// Which budget (`run`, `batch`).
+    pub label: String,
+    /// The limit given.
+    pub limit_usd: f64,
+    /// The limit now.
+    pub current_usd: f64,
+}
+
 /// A call's worst case does not fit in what is left of a budget.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error(
@@ -121,6 +137,26 @@ impl Budget {
     /// The limit in USD.
     pub fn limit_usd(&self) -> f64 {
         self.limit_usd
+    }
+
+    /// Raises the limit to `limit_usd`, keeping what is spent and held; a limit below the
+    /// current one is refused, since calls may hold reservations made under it.
+    pub fn raise_limit(&mut self, limit_usd: f64) -> Result<(), NotARaise> {
+        self.check_raise(limit_usd)?;
+        self.limit_usd = limit_usd;
+        Ok(())
+    }
+
+    fn check_raise(&self, limit_usd: f64) -> Result<(), NotARaise> {
+        if limit_usd.is_finite() && limit_usd >= self.limit_usd {
+            Ok(())
+        } else {
+            Err(NotARaise {
+                label: self.label.clone(),
+                limit_usd,
+                current_usd: self.limit_usd,
+            })
+        }
     }
 
     /// Spent by settled calls, in USD.
@@ -409,6 +445,26 @@ impl BudgetGate {
         }
     }
 
+    /// Raises every budget of this gate to `limit_usd` (a batch paused by its budget, given
+    /// more); refused, with nothing changed, below any current limit.
+    pub fn raise_limit(&self, limit_usd: f64) -> Result<(), NotARaise> {
+        for budget in &self.budgets {
+            budget.borrow().check_raise(limit_usd)?;
+        }
+        for budget in &self.budgets {
+            budget.borrow_mut().raise_limit(limit_usd)?;
+        }
+        Ok(())
+    }
+
+    /// The lowest limit of this gate's budgets; `None` when it has none.
+    pub fn limit_usd(&self) -> Option<f64> {
+        self.budgets
+            .iter()
+            .map(|b| b.borrow().limit_usd())
+            .reduce(f64::min)
+    }
+
     /// Calls in flight through this gate.
     pub fn calls_in_flight(&self) -> usize {
         self.in_flight.borrow().len()
@@ -631,6 +687,32 @@ mod tests {
         assert!(refusal.reason.contains("run budget"), "{}", refusal.reason);
         assert!(pair.first_refused());
         assert_eq!(roomy_batch.calls_in_flight(), 0, "the batch was not asked");
+    }
+
+    #[test]
+    fn a_raised_gate_lets_in_the_call_its_old_limit_refused_and_a_lower_limit_is_refused() {
+        let gate = BudgetGate::capped(dollar_pricer(), "batch", Some(0.5), 0.5, 0).unwrap();
+        assert!(gate.before_call(&big_call()).is_err(), "the $0.50 is spent");
+        let refused = gate.raise_limit(0.25).unwrap_err();
+        assert_eq!(refused.current_usd, 0.5);
+        assert!(
+            refused.to_string().contains("can only be raised"),
+            "{refused}"
+        );
+        assert!(gate.raise_limit(f64::NAN).is_err());
+        assert_eq!(gate.limit_usd(), Some(0.5));
+
+        gate.raise_limit(1_000.0).unwrap();
+        assert_eq!(gate.limit_usd(), Some(1_000.0));
+        gate.before_call(&big_call()).unwrap();
+        // What was spent still counts against the raised limit.
+        let budget = &gate.budgets[0];
+        assert_eq!(budget.borrow().spent_usd(), 0.5);
+        assert!(budget.borrow().reserved_usd() > 0.0);
+        // A gate without a budget has nothing to raise.
+        let open = BudgetGate::capped(dollar_pricer(), "batch", None, 0.0, 0).unwrap();
+        assert_eq!(open.limit_usd(), None);
+        open.raise_limit(5.0).unwrap();
     }
 
     #[test]

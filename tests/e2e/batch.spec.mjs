@@ -377,6 +377,54 @@ test('a batch stopped by its budget pauses, and resumes under a budget raised on
   expect(problems).toEqual([]);
 });
 
+test('a batch paused by its budget goes on under a budget raised beside Continue, and keeps it', async ({ page }) => {
+  test.setTimeout(120_000);
+  await page.addInitScript((c) => {
+    localStorage.setItem('trialogue.config.v1', c);
+  }, JSON.stringify({ ...CONFIG, batch_budget_usd: 0.0001 }));
+  const problems = await openApp(page, '/batch');
+  await startFirstProblems(page, 3, 2);
+  await expect(page.getByTestId('batch-status')).toHaveText('paused');
+  const progress = page.getByTestId('batch-progress');
+  await expect(progress).toHaveAttribute('data-running', '0');
+
+  // Less than the budget now: refused with a message, and the batch stays paused.
+  const raise = page.getByTestId('batch-budget-raise');
+  await raise.fill('-1');
+  await page.getByTestId('batch-continue').click();
+  await expect(page.getByTestId('error').filter({ hasText: 'can only be raised' })).toBeVisible();
+  await expect(page.getByTestId('batch-status')).toHaveText('paused');
+
+  // Continue with $5: the batch finishes, under that budget.
+  await raise.fill('5');
+  await page.getByTestId('batch-continue').click();
+  await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 30_000 });
+  await expect(progress).toHaveAttribute('data-done', '3');
+  await expect(page.locator('.batch-budget-note')).toHaveCount(0);
+
+  // The stored batch keeps the raise; its config keeps the budget it was made with.
+  await page.reload();
+  await expect(page.getByTestId('batch-status')).toHaveText('completed');
+  const stored = await page.evaluate(async () => {
+    const db = await new Promise((resolve, reject) => {
+      const open = indexedDB.open('trialogue');
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+    const rows = await new Promise((resolve, reject) => {
+      const req = db.transaction('batches').objectStore('batches').getAll();
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    db.close();
+    return rows.map((row) => JSON.parse(row.json ?? JSON.stringify(row)));
+  });
+  expect(stored).toHaveLength(1);
+  expect(stored[0].raised_budget_usd).toBe(5);
+  expect(stored[0].config.batch_budget_usd).toBe(0.0001);
+  expect(problems).toEqual([]);
+});
+
 test('above 6 at a time, the start panel says calls to a plain-http server queue in the browser', async ({ page }) => {
   const problems = await openApp(page, '/batch');
   const six = datasetText().split('\n').slice(0, 6).join('\n');

@@ -346,6 +346,10 @@ pub struct BatchRecord {
     pub items: Vec<ItemState>,
     /// When it last changed, epoch milliseconds.
     pub updated_ms: f64,
+    /// The batch budget the user raised it to while it was paused, above the config's
+    /// `batch_budget_usd` (which stays as made: it is part of the config's hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raised_budget_usd: Option<f64>,
 }
 
 /// Counts and estimates for the progress bar.
@@ -381,6 +385,16 @@ impl BatchRecord {
             message: None,
             items,
             updated_ms,
+            raised_budget_usd: None,
+        }
+    }
+
+    /// The batch budget the batch runs under: the config's, or the one the user raised it to.
+    pub fn budget_usd(&self) -> Option<f64> {
+        match (self.spec.config.batch_budget_usd, self.raised_budget_usd) {
+            (Some(own), Some(raised)) => Some(own.max(raised)),
+            (own, None) => own,
+            (None, Some(_)) => None,
         }
     }
 

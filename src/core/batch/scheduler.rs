@@ -117,6 +117,8 @@ enum Signal {
 struct ControlState {
     paused: bool,
     pause_reason: Option<String>,
+    /// A batch budget raised with [`BatchControl::resume_with_budget`], for the record.
+    raised_budget_usd: Option<f64>,
     limit: u32,
     effective: u32,
     /// Bumped on every halving; items remember the value they started under.
@@ -150,6 +152,7 @@ impl BatchControl {
             state: Rc::new(RefCell::new(ControlState {
                 paused: false,
                 pause_reason: None,
+                raised_budget_usd: None,
                 limit: 1,
                 effective: 1,
                 aimd_generation: 0,
@@ -189,6 +192,17 @@ impl BatchControl {
         self.changed(|s| {
             s.paused = false;
             s.pause_reason = None;
+        });
+    }
+
+    /// Starts items again after a pause, noting in the batch's record that its budget was
+    /// raised to `budget_usd` (the caller raised its budget gate). The record keeps it, so a
+    /// later resume runs under it too.
+    pub fn resume_with_budget(&self, budget_usd: f64) {
+        self.changed(|s| {
+            s.paused = false;
+            s.pause_reason = None;
+            s.raised_budget_usd = Some(budget_usd);
         });
     }
 
@@ -501,6 +515,14 @@ impl<'a, R: ItemRunner, C: Clock> Scheduler<'a, R, C> {
             } else {
                 BatchStatus::Running
             };
+            let raised = self.control.state.borrow().raised_budget_usd;
+            if raised.is_some() && record.raised_budget_usd != raised {
+                record.raised_budget_usd = raised;
+                // Saved with the status change that comes with it, or on its own.
+                if record.status == status {
+                    self.set_status(&mut record, status);
+                }
+            }
             if record.status != status {
                 record.message = if paused {
                     self.control.state.borrow().pause_reason.clone()

@@ -26,8 +26,8 @@ pub fn batch_gate(
     )
 }
 
-/// The batch budget a resumed batch runs under: its own (`stored`, from the config it was made
-/// with), or the Configure page's (`current`) when that is larger, so a batch stopped by its
+/// The batch budget a resumed batch runs under: its own (`stored`: the config's it was made
+/// with, or what it was raised to while paused), or the Configure page's (`current`) when that is larger, so a batch stopped by its
 /// budget can be resumed after the budget is raised there. A lower or absent current budget
 /// changes nothing: a batch never loses the cap it was started with.
 pub fn raised_budget(stored: Option<f64>, current: Option<f64>) -> Option<f64> {

@@ -27,6 +27,7 @@ use crate::core::batch::scheduler::{BatchControl, BatchEvent, Scheduler};
 use crate::core::batch::{
     batch_id, BatchError, BatchModes, BatchRecord, BatchSpec, BatchStatus, ItemKey,
 };
+use crate::core::budget::{BudgetGate, NotARaise};
 use crate::core::clock::Clock;
 use crate::core::config::PipelineConfig;
 use crate::core::dataset::Problem;
@@ -163,6 +164,8 @@ pub struct BatchSession {
     pub budget_usd: RwSignal<Option<f64>>,
     runs: RunSession,
     control: StoredValue<Option<BatchControl>, LocalStorage>,
+    /// The batch budget's gate while the batch goes, to raise it when paused.
+    gate: StoredValue<Option<Rc<BudgetGate>>, LocalStorage>,
 }
 
 impl BatchSession {
@@ -182,6 +185,7 @@ impl BatchSession {
             budget_usd: RwSignal::new(None),
             runs,
             control: StoredValue::new_local(None),
+            gate: StoredValue::new_local(None),
         }
     }
 
@@ -332,8 +336,7 @@ impl BatchSession {
                         return;
                     }
                     session.record.set(Some(record.clone()));
-                    let budget =
-                        raised_budget(record.spec.config.batch_budget_usd, current_budget_usd);
+                    let budget = raised_budget(record.budget_usd(), current_budget_usd);
                     drive(session, store, record, problems, registry, budget).await;
                 }
                 Err(e) => {
@@ -356,13 +359,28 @@ impl BatchSession {
         });
     }
 
-    /// Starts items again after a pause.
-    pub fn unpause(&self) {
+    /// Starts items again after a pause. `budget_usd`, when given and above the batch budget
+    /// in force, raises it first (a batch its budget paused goes on only with more); the
+    /// batch's record keeps the raise. A smaller amount is refused, and the batch stays paused.
+    pub fn unpause(&self, budget_usd: Option<f64>) -> Result<(), NotARaise> {
+        let raise =
+            budget_usd.filter(|b| self.budget_usd.get_untracked().is_some_and(|now| *b != now));
+        if let Some(budget) = raise {
+            self.gate.with_value(|g| match g {
+                Some(gate) => gate.raise_limit(budget),
+                None => Ok(()),
+            })?;
+            self.budget_usd.set(Some(budget));
+        }
         self.control.with_value(|c| {
             if let Some(c) = c {
-                c.resume();
+                match raise {
+                    Some(budget) => c.resume_with_budget(budget),
+                    None => c.resume(),
+                }
             }
         });
+        Ok(())
     }
 
     /// Whether the batch going is paused.
@@ -390,6 +408,7 @@ impl BatchSession {
 
     fn end(&self) {
         self.control.set_value(None);
+        self.gate.set_value(None);
         self.live_cost.set(BTreeMap::new());
         self.waiting_until.set(None);
         self.busy.set(false);
@@ -575,7 +594,7 @@ async fn drive(
     gate_config.batch_budget_usd = budget_usd;
     session.budget_usd.set(budget_usd);
     let gate = match batch_gate(Rc::clone(&pricer), &gate_config, spent) {
-        Ok(gate) => gate,
+        Ok(gate) => Rc::new(gate),
         Err(e) => {
             session.fail_to_start(BatchStartError::Budget(e.to_string()).to_string());
             return;
@@ -620,7 +639,7 @@ async fn drive(
     };
     let runner = PipelineRunner::new(&spec, &problems, &llm, &clock, &store)
         .with_pricer(pricer.as_ref())
-        .with_gate(&gate)
+        .with_gate(gate.as_ref())
         .with_run_budgets(Rc::clone(&pricer))
         .with_listener(&on_step);
     let saver = Saver::new(store.clone(), session);
@@ -647,6 +666,7 @@ async fn drive(
         );
         saver.save(record, urgent);
     };
+    session.gate.set_value(Some(Rc::clone(&gate)));
     let scheduler = Scheduler::new(&runner, &clock, control).with_listener(&on_event);
     let finished = Rc::new(scheduler.run(record).await);
     // Whatever waits is shown now, before the end clears the live figures; the timers left

@@ -208,8 +208,32 @@ fn Controls(record: Memo<Option<BatchRecord>>) -> impl IntoView {
     let form = expect_context::<ConfigForm>();
     let error = RwSignal::new(None::<String>);
     let status = move || record.with(|r| r.as_ref().map(|r| r.status));
-    let own_budget =
-        move || record.with(|r| r.as_ref().and_then(|r| r.spec.config.batch_budget_usd));
+    let own_budget = move || record.with(|r| r.as_ref().and_then(BatchRecord::budget_usd));
+    // The amount typed beside Continue while paused; empty keeps the budget as it is.
+    let raise_to = RwSignal::new(String::new());
+    let paused = move || batch.busy.get() && status() == Some(BatchStatus::Paused);
+    let go_on = move || {
+        let typed = raise_to.get_untracked();
+        let budget = match typed.trim() {
+            "" => None,
+            text => match text.parse::<f64>() {
+                Ok(amount) => Some(amount),
+                Err(_) => {
+                    error.set(Some(format!(
+                        "the batch budget must be an amount in US dollars, such as 2.50, not \"{text}\""
+                    )));
+                    return;
+                }
+            },
+        };
+        match batch.unpause(budget) {
+            Ok(()) => {
+                error.set(None);
+                raise_to.set(String::new());
+            }
+            Err(e) => error.set(Some(e.to_string())),
+        }
+    };
     let failed = move || {
         record.with(|r| {
             r.as_ref().map_or(0, |r| {
@@ -262,9 +286,20 @@ fn Controls(record: Memo<Option<BatchRecord>>) -> impl IntoView {
                     "Pause"
                 </button>
             </Show>
-            <Show when=move || batch.busy.get() && status() == Some(BatchStatus::Paused)>
+            <Show when=paused>
+                {move || batch.budget_usd.get().map(|now| view! {
+                    <label class="batch-raise">
+                        "Budget (USD) "
+                        <input type="number" class="input mono" min=now step="0.01"
+                            inputmode="decimal" data-testid="batch-budget-raise"
+                            placeholder=format!("{now}")
+                            title="Raise the batch budget as it goes on; the batch keeps the new amount"
+                            prop:value=move || raise_to.get()
+                            on:input=move |ev| raise_to.set(event_target_value(&ev))/>
+                    </label>
+                })}
                 <button type="button" class="btn btn-primary" data-testid="batch-continue"
-                    on:click=move |_| batch.unpause()>
+                    on:click=move |_| go_on()>
                     "Continue"
                 </button>
             </Show>
