@@ -1075,9 +1075,15 @@ fn a_fresh_item_costs_one_create_and_a_stored_run_keeps_its_id() {
     );
     assert!(store.calls("run_exists").is_empty());
     assert!(store.calls("create_run").is_empty());
-    // Per item: the create, three steps, the final summary.
+    // Per item: the create and three steps; the last step wrote the final summary, so there
+    // is no write of its own.
     assert_eq!(store.calls("append").len(), 2 * 3);
-    assert_eq!(store.calls("put_run").len(), 2);
+    assert!(store.calls("put_run").is_empty());
+    for run_id in &got {
+        let stored = store.inner.record(run_id).unwrap();
+        assert_eq!(stored.status, RunStatus::Completed);
+        assert_eq!(stored.step_count, 3);
+    }
     assert_eq!(store.inner.record(&base), Some(earlier));
 }
 

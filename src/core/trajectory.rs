@@ -466,10 +466,25 @@ impl RunRecord {
     }
 
     /// Counts one more committed step in the summary fields: the record as stored with it.
+    /// The terminal step (the judge's) ends the run: once it is committed the run is
+    /// `completed`, so the record says so in the same write.
     pub fn add_step(&mut self, entry: &TrajectoryEntry, now_ms: f64) {
         let mut totals = self.totals();
         totals.add(entry);
         self.apply_totals(&totals, now_ms);
+        if entry.terminal {
+            self.status = RunStatus::Completed;
+            self.message = None;
+        }
+    }
+
+    /// Whether storing this record would change nothing in `stored` but its time: the final
+    /// summary of a run its last step already wrote, which needs no write of its own.
+    pub fn matches_stored(&self, stored: &RunRecord) -> bool {
+        self == &RunRecord {
+            updated_ms: self.updated_ms,
+            ..stored.clone()
+        }
     }
 
     /// Copies the totals into the record's summary fields.
@@ -603,6 +618,26 @@ mod tests {
         assert!(!record.cost_complete);
         assert_eq!(record.correct, Some(false));
         assert_eq!(record.updated_ms, 12.0);
+        // c is the terminal step: the run is complete once it is stored.
+        assert_eq!(record.status, RunStatus::Completed);
+        let mut later = record.clone();
+        later.updated_ms = 99.0;
+        assert!(later.matches_stored(&record));
+        later.cost_usd = Some(0.75 + 1e-12);
+        assert!(!later.matches_stored(&record));
+    }
+
+    #[test]
+    fn a_step_before_the_terminal_one_leaves_the_status_alone() {
+        let mut record = RunRecord::from_entries("r", &[], 1.0);
+        record.status = RunStatus::Running;
+        record.message = Some("resumed".into());
+        let solver = entry(
+            r#"{"timestamp":"t","run_id":"r","step_id":1,"agent":"solver","action":"generate","input":{"problem":"p"},"output":{"solution":"4"},"metadata":{"iteration":1}}"#,
+        );
+        record.add_step(&solver, 2.0);
+        assert_eq!(record.status, RunStatus::Running);
+        assert_eq!(record.message.as_deref(), Some("resumed"));
     }
 
     #[test]

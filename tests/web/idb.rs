@@ -314,8 +314,9 @@ async fn a_runs_totals_follow_its_steps() {
     );
     assert_eq!(stored.cost_usd, Some(0.875));
     assert!(stored.cost_complete);
-    // Status is the caller's to set; appending steps leaves it alone.
-    assert_eq!(stored.status, RunStatus::Running);
+    // Steps leave the status alone, but the terminal one completes the run in the same write.
+    assert_eq!(after_two.status, RunStatus::Running);
+    assert_eq!(stored.status, RunStatus::Completed);
     finish(store).await;
 }
 

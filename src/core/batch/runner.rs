@@ -518,7 +518,16 @@ impl<L: AgentLlm, C: Clock, S: RunStore> ItemRunner for PipelineRunner<'_, L, C,
         } else {
             summary.status
         };
-        if let Err(e) = self.store.put_run(&record).await {
+        // A completed run's last step wrote its summary already.
+        let written = sink
+            .record()
+            .is_some_and(|stored| record.matches_stored(&stored));
+        let saved = if written {
+            Ok(())
+        } else {
+            self.store.put_run(&record).await
+        };
+        if let Err(e) = saved {
             // The steps are stored; only the summary is stale, and resuming repairs it.
             let note = format!("the run's summary could not be saved ({e})");
             message = Some(match message {

@@ -462,7 +462,14 @@ impl RunSession {
         let now = BrowserClock::new().now_ms();
         outcome.summary.apply_to(&mut record, now);
         carried.add_to(&mut record);
-        let saved = store.put_run(&record).await;
+        // The page's record is the run's as last stored: a completed run's last step wrote
+        // its summary already, and needs no write of its own.
+        let stored = self.record.get_untracked();
+        let saved = if stored.is_some_and(|stored| record.matches_stored(&stored)) {
+            Ok(())
+        } else {
+            store.put_run(&record).await
+        };
         self.steps.update(|steps| stop_running(steps));
         let mut summary = SummaryView::of_record(&record);
         summary.extracted_answer = outcome.summary.extracted_answer.clone();
