@@ -13,6 +13,7 @@
 //! the run is live, not interrupted.
 
 use std::cell::RefCell;
+use std::future::Future;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -234,9 +235,8 @@ impl RunSession {
             });
         }
         let ground_truth = Some(request.ground_truth.trim().to_string()).filter(|t| !t.is_empty());
-        let token = self.begin(Vec::new());
         let session = *self;
-        spawn_local(async move {
+        self.begin(move |token| async move {
             let pricing = match run_pricing(&config, 0.0).await {
                 Ok(pricing) => pricing,
                 Err(e) => {
@@ -313,9 +313,8 @@ impl RunSession {
         registry: ProviderRegistry,
     ) -> Result<(), RunStartError> {
         self.check_free()?;
-        let token = self.begin(Vec::new());
         let session = *self;
-        spawn_local(async move {
+        self.begin(move |token| async move {
             let _lock = match hold_run_lock(&run_id).await {
                 Ok(lock) => lock,
                 Err(e) => {
@@ -432,16 +431,22 @@ impl RunSession {
         });
     }
 
-    /// Marks the session busy with a fresh cancel token and clears what the last run showed.
-    fn begin(&self, steps: Vec<StepView>) -> CancelToken {
+    /// Marks the session busy with a fresh cancel token, starts `task` with it, and clears
+    /// what the last run showed. The task is queued before the page redraws, so its first
+    /// database request goes out while the old run's view is taken down.
+    fn begin<F, Fut>(&self, task: F)
+    where
+        F: FnOnce(CancelToken) -> Fut,
+        Fut: Future<Output = ()> + 'static,
+    {
         let token = CancelToken::new();
         self.cancel.set_value(Some(token.clone()));
+        spawn_local(task(token));
         self.busy.set(true);
         self.error.set(None);
         self.record.set(None);
         self.summary.set(None);
-        self.steps.set(steps);
-        token
+        self.steps.set(Vec::new());
     }
 
     fn fail_to_start(&self, message: String) {
