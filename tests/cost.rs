@@ -994,3 +994,68 @@ fn the_loop_stops_with_budget_exceeded_before_a_call_that_might_not_fit() {
     close(run.spent_usd(), 0.00072);
     assert_eq!(run.reservations(), 0);
 }
+
+#[test]
+fn a_step_of_two_requests_is_priced_request_by_request_as_re_pricing_does() {
+    use trialogue::core::llm::{AgentCompletion, AttemptRecord};
+    use trialogue::core::scripted::ScriptedTurn;
+    let config: PipelineConfig = serde_json::from_value(json!({
+        "mode": "baseline", "max_iterations": 1, "max_reasks": 1,
+        "solver": {"role": "solver", "model": "gemini/gemini-2.5-pro",
+                   "prompt_template": "Solve: {problem}\nFeedback: {feedback}"},
+        "verifier": {"role": "verifier", "model": "gemini/gemini-2.5-pro",
+                     "prompt_template": "Check {solution} for {problem}"},
+        "judge": {"model": "gemini/gemini-2.5-pro", "prompt_template": "Score {solution}",
+                  "scoring_rubric": "correctness"},
+        "config_version": "1.0"
+    }))
+    .unwrap();
+    // The first answer did not validate and was re-asked: two requests of 150 000 prompt
+    // tokens each, 300 000 together.
+    let request = usage(150_000, 0, 0, 1_000, 0);
+    let attempt = |n, kind| AttemptRecord {
+        attempt: n,
+        kind,
+        usage: Some(request),
+        error: None,
+        latency_ms: 5.0,
+    };
+    let completion = AgentCompletion {
+        output: json!({"solution": "4"}),
+        usage: request + request,
+        usage_complete: true,
+        attempts: vec![
+            attempt(1, AttemptKind::Initial),
+            attempt(2, AttemptKind::Reask),
+        ],
+        provider: "gemini".into(),
+        model: "gemini-2.5-pro".into(),
+        finish_reason: None,
+        latency_ms: 10.0,
+    };
+    let llm = ScriptedLlm::builder()
+        .push(AgentRole::Solver, ScriptedTurn::Full(completion))
+        .judge(1.0)
+        .build();
+    let pricer = pricer();
+    let clock = ManualClock::starting_at(1_772_366_400_000.0);
+    let sink = MemorySink::new();
+    let input = RunInput {
+        run_id: "run_20260301_120000_0badf00d".into(),
+        problem: "What is 2+2?".into(),
+        ground_truth: None,
+    };
+    let outcome = block_on(
+        Pipeline::new(&config, &llm, &clock, &sink)
+            .with_pricer(&pricer)
+            .run(&input),
+    );
+    // Each request is under the 200k tier: 2 × (150 000 × 1.25e-6 + 1 000 × 1e-5) = 0.395.
+    // Priced as one 300 000-token prompt it would be 300 000 × 2.5e-6 + 2 000 × 1.5e-5 = 0.78.
+    let solver = &outcome.entries[0];
+    close(solver.cost_usd().unwrap(), 0.395);
+    // Re-pricing the stored step under the same table gives the very same figure.
+    let repriced = reprice(std::slice::from_ref(solver), &pricer);
+    assert_eq!(repriced.steps[0].new_usd, solver.cost_usd());
+    assert_eq!(repriced.new.usd, repriced.old.usd);
+}

@@ -457,12 +457,26 @@ fn usage_cost(usage: &Usage, price: &Price) -> Option<f64> {
 fn step_cost(entry: &TrajectoryEntry, usage: Option<Usage>, price: &Price) -> Option<f64> {
     let usage = usage?;
     let attempts = entry_attempts(entry).unwrap_or_default();
+    call_cost(&attempts, &usage, |u| usage_cost(u, price))
+}
+
+/// The cost of one agent call made of `attempts` that used `usage` in all, with `price`
+/// pricing one request. When the requests' usages add up to `usage`, each request is priced
+/// on its own and the prices summed exactly: providers bill requests, and a tier applies to
+/// one request's prompt, so two 150k-token re-asks are not one 300k-token prompt. Otherwise
+/// (some request reported no usage) the summed usage is priced. `None` when a price is
+/// unknown.
+pub fn call_cost(
+    attempts: &[AttemptRecord],
+    usage: &Usage,
+    price: impl Fn(&Usage) -> Option<f64>,
+) -> Option<f64> {
     let per_request: Vec<Usage> = attempts.iter().filter_map(|a| a.usage).collect();
-    if !per_request.is_empty() && per_request.iter().copied().sum::<Usage>() == usage {
-        let costs: Option<Vec<f64>> = per_request.iter().map(|u| usage_cost(u, price)).collect();
+    if !per_request.is_empty() && per_request.iter().copied().sum::<Usage>() == *usage {
+        let costs: Option<Vec<f64>> = per_request.iter().map(&price).collect();
         costs.map(|c| UsdSum::of(c).value())
     } else {
-        usage_cost(&usage, price)
+        price(usage)
     }
 }
 

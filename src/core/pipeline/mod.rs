@@ -39,6 +39,7 @@ use crate::core::answer::{check_solution, extract_answer};
 use crate::core::cancel::CancelToken;
 use crate::core::clock::{iso8601_utc, Clock};
 use crate::core::config::{Mode, PipelineConfig};
+use crate::core::cost::call_cost;
 use crate::core::llm::{
     AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord, LlmError,
     Usage,
@@ -401,7 +402,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             AgentRole::Judge => serde_json::from_value::<JudgeOutput>(c.output.clone())
                 .map(|o| (Outcome::Scored, json!(o))),
         };
-        let cost_usd = self.pricer.price(&c.provider, &c.model, &c.usage);
+        let cost_usd = self.price_call(&c.provider, &c.model, &c.attempts, &c.usage);
         let (outcome, output) = match parsed {
             Ok((outcome, output)) => (outcome, into_object(output)),
             Err(e) => (
@@ -426,8 +427,20 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
     }
 
     fn price_failure(&self, call: &AgentCall, e: &AgentCallError) -> Option<f64> {
-        self.pricer
-            .price(e.error.provider().unwrap_or(""), &call.model, &e.usage)
+        let provider = e.error.provider().unwrap_or("");
+        self.price_call(provider, &call.model, &e.attempts, &e.usage)
+    }
+
+    /// A call's cost, its requests priced one by one as providers bill them (see
+    /// [`call_cost`]): the same figure re-pricing gives for the stored step.
+    fn price_call(
+        &self,
+        provider: &str,
+        model: &str,
+        attempts: &[AttemptRecord],
+        usage: &Usage,
+    ) -> Option<f64> {
+        call_cost(attempts, usage, |u| self.pricer.price(provider, model, u))
     }
 
     fn settle_failure(&self, call: &AgentCall, e: AgentCallError, latency_ms: f64) -> Settled {
