@@ -73,8 +73,9 @@ export async function chromiumVersion() {
  * Keeps `window.__bench.marks`: the first time each registered watch held, in ms since
  * navigation start, and the time of the frame after it (`<name>:painted`); clicks on elements
  * with a test id are marked `click:<id>` with the event's own timestamp. Watches are checked on
- * every DOM mutation and every animation frame (a property such as an input's value changes
- * without a mutation).
+ * every DOM mutation; a watch on what can change without one (an input's value, visibility) is
+ * also checked every animation frame, but only while it waits: a frame loop that never stopped
+ * would make the page draw a frame every vsync and load the very main thread being measured.
  */
 function installMarks() {
   const bench = { marks: {}, watches: [], memory: null, longTasks: [] };
@@ -112,13 +113,31 @@ function installMarks() {
     channel.port1.onmessage = fn;
     channel.port2.postMessage(null);
   });
+  // Resolvers of `whenMark` promises, by mark name.
+  const waiting = {};
+  const setMark = (name) => {
+    bench.marks[name] = performance.now();
+    for (const resolve of waiting[name] ?? []) resolve();
+    delete waiting[name];
+  };
+  const needsFrames = (w) => (w.all ? w.all.some(needsFrames) : Boolean(w.nonEmptyValue || w.visible));
+  let looping = false;
   const check = () => {
     for (const w of bench.watches) {
       if (w.name in bench.marks || !holds(w)) continue;
-      bench.marks[w.name] = performance.now();
-      afterPaint(() => { bench.marks[`${w.name}:painted`] = performance.now(); });
+      setMark(w.name);
+      afterPaint(() => setMark(`${w.name}:painted`));
+    }
+    const polling = bench.watches.some((w) => !(w.name in bench.marks) && needsFrames(w));
+    if (polling && !looping) {
+      looping = true;
+      requestAnimationFrame(frame);
     }
   };
+  function frame() {
+    looping = false;
+    check();
+  }
   // A watch replaces an earlier one of the same name, and its marks.
   bench.watch = (w) => {
     bench.watches = bench.watches.filter((old) => old.name !== w.name);
@@ -127,11 +146,15 @@ function installMarks() {
     bench.watches.push(w);
     check();
   };
+  // Resolves once mark `name` is set (at once if it is), or rejects after `timeout` ms.
+  bench.whenMark = (name, timeout) => new Promise((resolve, reject) => {
+    if (name in bench.marks) { resolve(); return; }
+    const timer = setTimeout(() => reject(new Error(`mark ${name} not set within ${timeout} ms`)), timeout);
+    (waiting[name] ??= []).push(() => { clearTimeout(timer); resolve(); });
+  });
   new MutationObserver(check).observe(document, {
     subtree: true, childList: true, attributes: true, characterData: true,
   });
-  const frame = () => { check(); requestAnimationFrame(frame); };
-  requestAnimationFrame(frame);
 }
 
 /**
@@ -149,10 +172,11 @@ export async function watch(page, w) {
 
 /** Waits until mark `name` is set and returns it with every other mark. */
 export async function waitMark(page, name, timeout = 60_000) {
-  await page.waitForFunction((n) => window.__bench?.marks[n] !== undefined, name, { timeout, polling: 50 });
+  // One call that the page answers when the mark is set: no polling from here, which would
+  // run in the page, on the main thread being measured.
+  await page.evaluate(([n, t]) => window.__bench.whenMark(n, t), [name, timeout]);
   // The painted mark follows within a frame.
-  await page.waitForFunction((n) => window.__bench.marks[`${n}:painted`] !== undefined, name, { timeout: 5_000, polling: 20 })
-    .catch(() => {});
+  await page.evaluate((n) => window.__bench.whenMark(`${n}:painted`, 5_000), name).catch(() => {});
   return page.evaluate(() => ({ ...window.__bench.marks }));
 }
 
