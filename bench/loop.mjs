@@ -7,7 +7,7 @@
 // app time per step = (wall − service) / steps. It covers building each request, parsing and
 // validating the reply, saving the step to IndexedDB and drawing the transcript.
 import {
-  APP, MOCK_FAST, RUN_ENDED, freshBrowser, mainThread, median, minus, mockConfig, mockControl,
+  APP, MOCK_FAST, RUN_ENDED, cpuUsed, freshBrowser, machineCpu, mainThread, median, minus, mockConfig, mockControl,
   mockProviders, quantile, seedStorage, waitMark, watch,
 } from './lib.mjs';
 
@@ -77,7 +77,9 @@ export async function loopOverhead(runs = 10) {
         }],
       });
       const before = await busy();
+      const cpuBefore = machineCpu();
       const r = await timedRun(page, MOCK_FAST, `Benchmark problem ${i}: add 19 and 23. ANSWER=42`, '42');
+      const cpu = cpuUsed(cpuBefore, machineCpu());
       // Includes filling the form between the readings: a few ms per run, an upper bound.
       const used = minus(await busy(), before);
       if (r.status !== 'completed') throw new Error(`run ${i} ended ${r.status}`);
@@ -86,7 +88,12 @@ export async function loopOverhead(runs = 10) {
       }
       if (i === 0) continue; // warm-up: first compile of every code path, first preflights
       const service = r.requests.reduce((s, q) => s + q.duration, 0);
-      perRun.push({ wall: r.wall, service, perStep: (r.wall - service) / r.steps, mainThreadPerStep: used.task / r.steps });
+      perRun.push({
+        wall: r.wall, service, perStep: (r.wall - service) / r.steps, mainThreadPerStep: used.task / r.steps,
+        // The whole machine's CPU per step (browser, mock, this process), the form filling
+        // between runs included: with few cores, what the run waits for.
+        cpuPerStep: cpu.busyMs / r.steps, cores: cpu.cores,
+      });
       // Between consecutive requests: what the app did after one reply and before the next call.
       const sorted = [...r.requests].sort((a, b) => a.start - b.start);
       for (let k = 1; k < sorted.length; k += 1) gaps.push(sorted[k].start - sorted[k - 1].end);
@@ -107,6 +114,8 @@ export async function loopOverhead(runs = 10) {
       lastGapMedian: median(lastGaps),
       mainThreadMedianPerStep: median(perRun.map((r) => r.mainThreadPerStep)),
       serviceMedianPerStep: median(perRun.map((r) => r.service / STEPS_PER_RUN)),
+      cpuMedianPerStep: median(perRun.map((r) => r.cpuPerStep)),
+      cores: perRun[0]?.cores,
     };
   } finally {
     await context.close();

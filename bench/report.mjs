@@ -84,7 +84,7 @@ export function rows(r) {
     const l = r.loop;
     out.push([
       `Loop overhead per step (${l.runs.length} debate runs of ${l.stepsPerRun} steps, mock at 0 ms)`,
-      `median ${ms(l.median, 1)}, p95 ${ms(l.p95, 1)} (between calls: median ${ms(l.gapMedian, 1)}, p95 ${ms(l.gapP95, 1)}; click → first call ${ms(l.firstGapMedian, 1)}; last reply → end shown ${ms(l.lastGapMedian, 1)}; main thread busy ${ms(l.mainThreadMedianPerStep, 1)} per step, calls in flight included; mock round trip ${ms(l.serviceMedianPerStep, 1)} per call)`,
+      `median ${ms(l.median, 1)}, p95 ${ms(l.p95, 1)} (between calls: median ${ms(l.gapMedian, 1)}, p95 ${ms(l.gapP95, 1)}; click → first call ${ms(l.firstGapMedian, 1)}; last reply → end shown ${ms(l.lastGapMedian, 1)}; main thread busy ${ms(l.mainThreadMedianPerStep, 1)} per step, calls in flight included; mock round trip ${ms(l.serviceMedianPerStep, 1)} per call${l.cpuMedianPerStep === undefined ? '' : `; machine CPU ${ms(l.cpuMedianPerStep, 1)} per step on ${l.cores} cores`})`,
       '≤ 5 ms median', verdict(l.median, 5),
     ]);
   }

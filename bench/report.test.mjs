@@ -105,6 +105,7 @@ test('a full set of results gives ten rows with figures worked out by hand', () 
     loop: {
       runs: new Array(10).fill({}), stepsPerRun: 7, median: 4.5, p95: 9, gapMedian: 3, gapP95: 6,
       firstGapMedian: 20, lastGapMedian: 7, mainThreadMedianPerStep: 30, serviceMedianPerStep: 40,
+      cpuMedianPerStep: 21.25, cores: 2,
     },
     batch: {
       problems: 200, concurrency: 16, stepsPerProblem: 3, latencyMs: 100, wall: 4290, ideal: 3900,
@@ -136,6 +137,7 @@ test('a full set of results gives ten rows with figures worked out by hand', () 
   assert.match(byName('Bundle')[1], /^812\.0 KB .*brotli -11 610\.0 KB$/);
   assert.equal(byName('Bundle')[3], 'not met');
   assert.equal(byName('Loop')[3], 'met'); // 4.5 ≤ 5
+  assert.match(byName('Loop')[1], /mock round trip 40\.0 ms per call; machine CPU 21\.3 ms per step on 2 cores\)$/);
   // 4,290 / 3,900 = 1.1 ≤ 1.15; 4,368 ms → 4.4 s.
   assert.match(byName('Batch saturation over HTTP/2')[1], /^4\.29 s = 1\.10 × ideal 3\.9 s .*4\.4 s with the measured median call of 112 ms.*; h2 × 600 on 1 connection \(counted by the HTTP\/2 front\)$/);
   assert.equal(byName('Batch saturation over HTTP/2')[3], 'met');
