@@ -12,7 +12,9 @@ use trialogue::core::clock::ManualClock;
 use trialogue::core::config::PipelineConfig;
 use trialogue::core::cost::{attempt_ledger, cost_of, reprice, CallRecord, CostTracker};
 use trialogue::core::llm::{AgentCall, AttemptKind, Usage};
-use trialogue::core::pipeline::{CallGate, MemorySink, Pipeline, RunInput, StepPricer};
+use trialogue::core::pipeline::{
+    AllowAll, CallGate, MemorySink, Pipeline, RunInput, RunOutcome, StepPricer,
+};
 use trialogue::core::pricing::{
     Price, PriceOverrides, PriceSource, Pricer, PricingError, PricingTable, RateOverride,
 };
@@ -965,19 +967,7 @@ fn the_loop_stops_with_budget_exceeded_before_a_call_that_might_not_fit() {
     let pricer = Rc::new(pricer());
     let run = Budget::new("run", 0.01).unwrap().shared();
     let gate = BudgetGate::new(pricer.clone()).with_budget(run.clone());
-    let clock = ManualClock::starting_at(1_772_366_400_000.0);
-    let sink = MemorySink::new();
-    let input = RunInput {
-        run_id: "run_20260301_120000_0badf00d".into(),
-        problem: "What is 2+2?".into(),
-        ground_truth: None,
-    };
-    let outcome = block_on(
-        Pipeline::new(&config, &llm, &clock, &sink)
-            .with_pricer(&*pricer)
-            .with_gate(&gate)
-            .run(&input),
-    );
+    let outcome = priced_run(&config, &llm, &pricer, &gate);
     // The solver's worst case: system 10 bytes + prompt "Solve: What is 2+2?\nFeedback: " 30
     // bytes + 1 000 = 1 040; prompts 1 040, 2 552, 4 064 → 7 656 × 0.4e-6 = 0.0030624, plus
     // 3 × 512 × 1.6e-6 = 0.0024576 → 0.00552 ≤ 0.01: made. It cost
@@ -1038,18 +1028,7 @@ fn a_step_of_two_requests_is_priced_request_by_request_as_re_pricing_does() {
         .judge(1.0)
         .build();
     let pricer = pricer();
-    let clock = ManualClock::starting_at(1_772_366_400_000.0);
-    let sink = MemorySink::new();
-    let input = RunInput {
-        run_id: "run_20260301_120000_0badf00d".into(),
-        problem: "What is 2+2?".into(),
-        ground_truth: None,
-    };
-    let outcome = block_on(
-        Pipeline::new(&config, &llm, &clock, &sink)
-            .with_pricer(&pricer)
-            .run(&input),
-    );
+    let outcome = priced_run(&config, &llm, &pricer, &AllowAll);
     // Each request is under the 200k tier: 2 × (150 000 × 1.25e-6 + 1 000 × 1e-5) = 0.395.
     // Priced as one 300 000-token prompt it would be 300 000 × 2.5e-6 + 2 000 × 1.5e-5 = 0.78.
     let solver = &outcome.entries[0];
@@ -1058,4 +1037,26 @@ fn a_step_of_two_requests_is_priced_request_by_request_as_re_pricing_does() {
     let repriced = reprice(std::slice::from_ref(solver), &pricer);
     assert_eq!(repriced.steps[0].new_usd, solver.cost_usd());
     assert_eq!(repriced.new.usd, repriced.old.usd);
+}
+
+/// One run of `config` on "What is 2+2?" through `llm`, priced by `pricer` and held by `gate`.
+fn priced_run(
+    config: &PipelineConfig,
+    llm: &ScriptedLlm,
+    pricer: &Pricer,
+    gate: &dyn CallGate,
+) -> RunOutcome {
+    let clock = ManualClock::starting_at(1_772_366_400_000.0);
+    let sink = MemorySink::new();
+    let input = RunInput {
+        run_id: "run_20260301_120000_0badf00d".into(),
+        problem: "What is 2+2?".into(),
+        ground_truth: None,
+    };
+    block_on(
+        Pipeline::new(config, llm, &clock, &sink)
+            .with_pricer(pricer)
+            .with_gate(gate)
+            .run(&input),
+    )
 }

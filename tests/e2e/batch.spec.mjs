@@ -342,16 +342,24 @@ test('a second tab leaves a batch the first tab is driving, and its runs, runnin
   await expect(second.locator('[data-testid="run-row"] [data-col="status"]')).toHaveText(['completed', 'completed', 'completed']);
 });
 
-test('a batch stopped by its budget pauses, and resumes under a budget raised on Configure', async ({ page }) => {
-  test.setTimeout(120_000);
-  // Seeded with a batch budget far below one call's worst case: nothing can be called.
+/**
+ * Starts 3 problems, 2 at a time, under a batch budget far below one call's worst case: the
+ * batch pauses before any call. Returns the page's problems (see openApp).
+ */
+async function startPausedByBudget(page) {
   await page.addInitScript((c) => {
     localStorage.setItem('trialogue.config.v1', c);
   }, JSON.stringify({ ...CONFIG, batch_budget_usd: 0.0001 }));
   const problems = await openApp(page, '/batch');
   await startFirstProblems(page, 3, 2);
-
   await expect(page.getByTestId('batch-status')).toHaveText('paused');
+  return problems;
+}
+
+test('a batch stopped by its budget pauses, and resumes under a budget raised on Configure', async ({ page }) => {
+  test.setTimeout(120_000);
+  const problems = await startPausedByBudget(page);
+
   await expect(page.getByTestId('batch-budget')).toContainText('$0.000100');
   await expect(page.getByTestId('error').filter({ hasText: 'batch budget of $0.0001' })).toBeVisible();
   const progress = page.getByTestId('batch-progress');
@@ -379,12 +387,7 @@ test('a batch stopped by its budget pauses, and resumes under a budget raised on
 
 test('a batch paused by its budget goes on under a budget raised beside Continue, and keeps it', async ({ page }) => {
   test.setTimeout(120_000);
-  await page.addInitScript((c) => {
-    localStorage.setItem('trialogue.config.v1', c);
-  }, JSON.stringify({ ...CONFIG, batch_budget_usd: 0.0001 }));
-  const problems = await openApp(page, '/batch');
-  await startFirstProblems(page, 3, 2);
-  await expect(page.getByTestId('batch-status')).toHaveText('paused');
+  const problems = await startPausedByBudget(page);
   const progress = page.getByTestId('batch-progress');
   await expect(progress).toHaveAttribute('data-running', '0');
 
