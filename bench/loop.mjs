@@ -39,9 +39,11 @@ export async function timedRun(page, mockUrl, problem, truth, timeout = 60_000) 
     performance.clearResourceTimings();
   });
   await page.evaluate(() => { delete window.__bench.marks['click:run-start']; });
+  const cpuBefore = machineCpu();
   await page.getByTestId('run-start').click();
   const marks = await waitMark(page, 'ended', timeout);
-  return page.evaluate(({ mock, start, end }) => {
+  const cpu = cpuUsed(cpuBefore, machineCpu());
+  const run = await page.evaluate(({ mock, start, end }) => {
     const requests = performance.getEntriesByType('resource')
       .filter((e) => e.name.startsWith(mock) && e.startTime >= start && e.startTime <= end)
       .map((e) => ({ start: e.startTime - start, end: e.responseEnd - start, duration: e.responseEnd - e.startTime }));
@@ -53,6 +55,9 @@ export async function timedRun(page, mockUrl, problem, truth, timeout = 60_000) 
       requests,
     };
   }, { mock: mockUrl, start: marks['click:run-start'], end: marks.ended });
+  // The machine's CPU from just before the click to the end seen here: the run, plus the
+  // click's own checks and the wait's one round trip.
+  return { ...run, cpu };
 }
 
 /** One warm-up run, then `runs` measured debate runs of STEPS_PER_RUN steps each. */
@@ -77,9 +82,8 @@ export async function loopOverhead(runs = 10) {
         }],
       });
       const before = await busy();
-      const cpuBefore = machineCpu();
       const r = await timedRun(page, MOCK_FAST, `Benchmark problem ${i}: add 19 and 23. ANSWER=42`, '42');
-      const cpu = cpuUsed(cpuBefore, machineCpu());
+      const { cpu } = r;
       // Includes filling the form between the readings: a few ms per run, an upper bound.
       const used = minus(await busy(), before);
       if (r.status !== 'completed') throw new Error(`run ${i} ended ${r.status}`);
@@ -90,8 +94,8 @@ export async function loopOverhead(runs = 10) {
       const service = r.requests.reduce((s, q) => s + q.duration, 0);
       perRun.push({
         wall: r.wall, service, perStep: (r.wall - service) / r.steps, mainThreadPerStep: used.task / r.steps,
-        // The whole machine's CPU per step (browser, mock, this process), the form filling
-        // between runs included: with few cores, what the run waits for.
+        // The whole machine's CPU per step over the run (browser, mock, this process): with
+        // few cores, what the run waits for.
         cpuPerStep: cpu.busyMs / r.steps, cores: cpu.cores,
       });
       // Between consecutive requests: what the app did after one reply and before the next call.

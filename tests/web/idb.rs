@@ -473,7 +473,14 @@ async fn creating_a_taken_run_id_fails_and_new_ids_get_a_suffix() {
             "a different problem"
         );
     }
-    assert_eq!(store.count_runs().await.unwrap(), 3);
+    // Another tab took the next one: refused, and the one after it is used.
+    let mut elsewhere = other.clone();
+    elsewhere.run_id = format!("{}_4", first.run_id);
+    store.create_run(&elsewhere).await.unwrap();
+    let mut after = other.clone();
+    store.create_run_under_free_id(&mut after).await.unwrap();
+    assert_eq!(after.run_id, format!("{}_5", first.run_id));
+    assert_eq!(store.count_runs().await.unwrap(), 5);
     finish(store).await;
 }
 

@@ -240,6 +240,7 @@ impl RunSession {
             let pricing = match run_pricing(&config, 0.0).await {
                 Ok(pricing) => pricing,
                 Err(e) => {
+                    session.clear_view();
                     session.fail_to_start(RunStartError::Budget(e).to_string());
                     return;
                 }
@@ -268,10 +269,14 @@ impl RunSession {
                 Ok(created) => created,
                 Err(e) => {
                     forget_if_closed(&e);
+                    session.clear_view();
                     session.fail_to_start(RunStartError::Store(e).to_string());
                     return;
                 }
             };
+            // The last run's view stays until now: taken down in the same turn as the first
+            // call goes out, it is redrawn after that call is on its way instead of before.
+            session.clear_view();
             session.record.set(Some(record.clone()));
             session.touch_runs();
             let input = RunInput {
@@ -314,6 +319,7 @@ impl RunSession {
     ) -> Result<(), RunStartError> {
         self.check_free()?;
         let session = *self;
+        self.clear_view();
         self.begin(move |token| async move {
             let _lock = match hold_run_lock(&run_id).await {
                 Ok(lock) => lock,
@@ -431,9 +437,8 @@ impl RunSession {
         });
     }
 
-    /// Marks the session busy with a fresh cancel token, starts `task` with it, and clears
-    /// what the last run showed. The task is queued before the page redraws, so its first
-    /// database request goes out while the old run's view is taken down.
+    /// Marks the session busy with a fresh cancel token and starts `task` with it. The task
+    /// is queued before the page redraws, so its first database request goes out first.
     fn begin<F, Fut>(&self, task: F)
     where
         F: FnOnce(CancelToken) -> Fut,
@@ -444,6 +449,10 @@ impl RunSession {
         spawn_local(task(token));
         self.busy.set(true);
         self.error.set(None);
+    }
+
+    /// Takes down what the last run showed.
+    fn clear_view(&self) {
         self.record.set(None);
         self.summary.set(None);
         self.steps.set(Vec::new());

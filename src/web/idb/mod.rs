@@ -82,6 +82,9 @@ thread_local! {
     // Databases with an upgrade waiting for other tabs to close: a second open would queue
     // behind it silently, so it reports the block at once instead.
     static PENDING_UPGRADES: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+    // The run ids known taken under the newest id base (database, second and config): see
+    // `create_run_under_free_id`.
+    static TAKEN_RUN_IDS: RefCell<(String, HashSet<String>)> = RefCell::default();
 }
 
 /// Set by the `blocked` handler of an open request; wakes the task waiting on the open.
@@ -259,14 +262,33 @@ impl TrajectoryStore {
     /// same second), which it sets in `run.run_id`. Each try is one create round trip: the
     /// store refuses a taken id, so two tabs never get the same one.
     pub async fn create_run_under_free_id(&self, run: &mut RunRecord) -> Result<(), StoreError> {
-        let mut taken = HashSet::new();
+        let base = format!(
+            "{}/{}",
+            self.db.name(),
+            run_id(run.created_ms, &run.config_hash, |_| false)
+        );
+        // Ids this tab took already in the same second: runs that follow each other quickly
+        // would otherwise each try them again, and a refused try costs a whole transaction.
+        let mut taken = TAKEN_RUN_IDS.with_borrow(|(of, ids)| {
+            if *of == base {
+                ids.clone()
+            } else {
+                HashSet::new()
+            }
+        });
         loop {
             run.run_id = run_id(run.created_ms, &run.config_hash, |id| taken.contains(id));
-            match self.create_run(run).await {
+            let created = self.create_run(run).await;
+            match created {
                 Err(StoreError::RunExists { run_id }) => {
                     taken.insert(run_id);
                 }
-                done => return done,
+                Ok(()) => {
+                    taken.insert(run.run_id.clone());
+                    TAKEN_RUN_IDS.set((base, taken));
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
             }
         }
     }
