@@ -255,6 +255,16 @@ impl Page {
         self.index + 1 < self.count
     }
 
+    /// `Showing 1–100 of 100+ runs`: the label while the runs are not counted yet.
+    pub fn label_so_far(&self) -> String {
+        format!(
+            "Showing {}–{} of {}+ runs",
+            grouped(self.start + 1),
+            grouped(self.end),
+            grouped(self.total)
+        )
+    }
+
     /// `Showing 101–200 of 10,000 runs` (1-based, inclusive, digits grouped by thousands).
     pub fn label(&self) -> String {
         if self.total == 0 {
@@ -443,6 +453,10 @@ mod tests {
         assert!(!empty.has_previous() && !empty.has_next());
         assert_eq!(empty.label(), "No runs to show");
         assert_eq!(Page::of(1, 100, 0).label(), "Showing 1–1 of 1 run");
+        assert_eq!(
+            Page::of(1_000, 100, 0).label_so_far(),
+            "Showing 1–100 of 1,000+ runs"
+        );
         assert_eq!(Page::of(5, 0, 1).end, 2, "a size of 0 is taken as 1");
     }
 
