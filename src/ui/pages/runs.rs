@@ -2,6 +2,7 @@
 //! trajectory JSONL.
 
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -66,33 +67,16 @@ pub fn RunsPage() -> impl IntoView {
     });
     // The count, for the pager while every run is read; a failed count only leaves it unknown
     // (the full read reports any storage problem).
-    let counted = LocalResource::new(move || {
-        let _ = session.runs_changed.get();
-        let needed = needs_all.get();
-        async move {
-            if !needed {
-                return None;
-            }
-            next_frame().await;
-            let store = run_store().await.ok()?;
-            store.count_runs().await.ok().map(|n| n as usize)
-        }
+    let counted = after_first_page(session, needs_all, || async {
+        let store = run_store().await.ok()?;
+        store.count_runs().await.ok().map(|n| n as usize)
     });
-    let all = LocalResource::new(move || {
-        let _ = session.runs_changed.get();
-        let needed = needs_all.get();
-        async move {
-            if !needed {
-                return None;
-            }
-            // Let the first page be drawn before the long read starts.
-            next_frame().await;
-            let listed = match run_store().await {
-                Ok(store) => store.list_runs().await.map(Arc::new),
-                Err(e) => Err(e),
-            };
-            Some(listed.inspect_err(forget_if_closed))
-        }
+    let all = after_first_page(session, needs_all, || async {
+        let listed = match run_store().await {
+            Ok(store) => store.list_runs().await.map(Arc::new),
+            Err(e) => Err(e),
+        };
+        listed.inspect_err(forget_if_closed)
     });
     let listing = Signal::derive(move || -> Option<Result<Listing, String>> {
         if let Some(Some(listed)) = all.get().filter(|_| needs_all.get()) {
@@ -110,7 +94,7 @@ pub fn RunsPage() -> impl IntoView {
         first.get().map(|read| {
             read.map(|runs| {
                 let complete = runs.len() < PAGE_SIZE;
-                let count = counted.get().flatten().filter(|_| !complete);
+                let count = counted.get().flatten().flatten().filter(|_| !complete);
                 Listing {
                     total: count.unwrap_or(runs.len()),
                     counted: complete || count.is_some(),
@@ -182,6 +166,33 @@ enum ListState {
     Failed(String),
     Empty,
     Shown,
+}
+
+/// A read made only when the first page left runs out (`needed`), once that page is drawn,
+/// and again whenever the stored runs change: `None` when not needed.
+fn after_first_page<T, F, Fut>(
+    session: RunSession,
+    needed: Memo<bool>,
+    read: F,
+) -> LocalResource<Option<T>>
+where
+    T: 'static,
+    F: Fn() -> Fut + 'static,
+    Fut: Future<Output = T> + 'static,
+{
+    LocalResource::new(move || {
+        let _ = session.runs_changed.get();
+        let needed = needed.get();
+        let read = read();
+        async move {
+            if !needed {
+                return None;
+            }
+            // Let the first page be drawn before the long read starts.
+            next_frame().await;
+            Some(read.await)
+        }
+    })
 }
 
 /// Resolves after the next frame has been drawn.
