@@ -222,15 +222,10 @@ impl TrajectoryStore {
 
     /// Every stored dataset's summary, newest first.
     pub async fn list_datasets(&self) -> Result<Vec<DatasetSummary>, StoreError> {
-        let op = "listing datasets";
-        let tx = self.transaction(&[DATASETS], TransactionMode::Readonly, op)?;
-        let datasets = store(&tx, DATASETS, op)?;
-        let all = request(datasets.get_all::<JsValue>().primitive(), op)
-            .await
-            .map_err(|(e, _)| e)?;
+        let all = self.every_value(DATASETS, "listing datasets").await?;
         let mut out = Vec::new();
         for value in all {
-            let head: DatasetHead = from_js(value.map_err(|e| from_idb(op, &e))?, DATASETS, "?")?;
+            let head: DatasetHead = from_js(value, DATASETS, "?")?;
             let summary: DatasetSummary = decode_json(&head.summary, DATASETS, &head.dataset_id)?;
             check_key(DATASETS, &head.dataset_id, &summary.dataset_id)?;
             out.push(summary);
@@ -384,15 +379,12 @@ impl TrajectoryStore {
     /// each is either driven by another open tab (which holds its lock, see
     /// [`crate::web::locks`]) or was cut off by a closed or reloaded page.
     pub async fn unfinished_batch_ids(&self) -> Result<Vec<String>, StoreError> {
-        let op = "looking for batches left running";
-        let tx = self.transaction(&[BATCHES], TransactionMode::Readonly, op)?;
-        let batches = store(&tx, BATCHES, op)?;
-        let all = request(batches.get_all::<JsValue>().primitive(), op)
-            .await
-            .map_err(|(e, _)| e)?;
+        let all = self
+            .every_value(BATCHES, "looking for batches left running")
+            .await?;
         let mut ids = Vec::new();
         for value in all {
-            let batch = BatchRow::decode(value.map_err(|e| from_idb(op, &e))?)?;
+            let batch = BatchRow::decode(value)?;
             if matches!(batch.status, BatchStatus::Running | BatchStatus::Paused) {
                 ids.push(batch.spec.batch_id);
             }

@@ -725,17 +725,24 @@ impl TrajectoryStore {
 
     /// Every saved config, by name.
     pub async fn list_configs(&self) -> Result<Vec<SavedConfig>, StoreError> {
-        let op = "listing saved configs";
-        let tx = self.transaction(&[CONFIGS], TransactionMode::Readonly, op)?;
-        let configs = store(&tx, CONFIGS, op)?;
-        let all = request(configs.get_all::<JsValue>().primitive(), op)
+        let all = self.every_value(CONFIGS, "listing saved configs").await?;
+        all.into_iter().map(ConfigRow::decode).collect()
+    }
+
+    /// Every record of `store_name`, raw, in key order, read in one read-only transaction.
+    pub(crate) async fn every_value(
+        &self,
+        store_name: &str,
+        op: &str,
+    ) -> Result<Vec<JsValue>, StoreError> {
+        let tx = self.transaction(&[store_name], TransactionMode::Readonly, op)?;
+        let records = store(&tx, store_name, op)?;
+        let all = request(records.get_all::<JsValue>().primitive(), op)
             .await
             .map_err(|(e, _)| e)?;
-        let mut out = Vec::new();
-        for value in all {
-            out.push(ConfigRow::decode(value.map_err(|e| from_idb(op, &e))?)?);
-        }
-        Ok(out)
+        all.into_iter()
+            .map(|value| value.map_err(|e| from_idb(op, &e)))
+            .collect()
     }
 
     /// Deletes the config saved under `name`; returns whether there was one.
