@@ -120,6 +120,11 @@ fn ids(n: usize) -> Vec<String> {
 }
 
 fn spec(n: usize, modes: BatchModes, concurrency: u32) -> BatchSpec {
+    spec_with(n, modes, concurrency, PipelineConfig::default())
+}
+
+/// A batch of problems `P1`…`Pn` run with `config`.
+fn spec_with(n: usize, modes: BatchModes, concurrency: u32, config: PipelineConfig) -> BatchSpec {
     BatchSpec::new(
         "test batch",
         "ds_000000000000",
@@ -127,7 +132,7 @@ fn spec(n: usize, modes: BatchModes, concurrency: u32) -> BatchSpec {
         ids(n),
         modes,
         concurrency,
-        PipelineConfig::default(),
+        config,
         START_MS,
         |_| false,
     )
@@ -733,18 +738,7 @@ fn after_an_interruption_only_unfinished_items_run_and_a_half_run_resumes_from_i
     let clock = ManualClock::starting_at(START_MS);
     let store = MemoryRunStore::new();
     let problems = problems();
-    let spec = BatchSpec::new(
-        "resume",
-        "ds",
-        "ds",
-        ids(3),
-        BatchModes::Debate,
-        2,
-        pipeline_config(),
-        START_MS,
-        |_| false,
-    )
-    .unwrap();
+    let spec = spec_with(3, BatchModes::Debate, 2, pipeline_config());
     let config = spec.config_for(Mode::Debate);
 
     // Before the reload: P1 finished.
@@ -912,18 +906,7 @@ fn after_an_interruption_only_unfinished_items_run_and_a_half_run_resumes_from_i
 fn concurrent_fresh_runs_in_one_second_get_distinct_ids() {
     let clock = ManualClock::starting_at(START_MS);
     let store = MemoryRunStore::new();
-    let spec = BatchSpec::new(
-        "ids",
-        "ds",
-        "ds",
-        ids(3),
-        BatchModes::Both,
-        6,
-        pipeline_config(),
-        START_MS,
-        |_| false,
-    )
-    .unwrap();
+    let spec = spec_with(3, BatchModes::Both, 6, pipeline_config());
     let llm = answering_llm();
     let steps = RefCell::new(Vec::<(ItemKey, u64)>::new());
     let listener = |key: &ItemKey, event: &PipelineEvent| {
@@ -1030,18 +1013,7 @@ impl RunStore for LoggingStore {
 fn a_fresh_item_costs_one_create_and_a_stored_run_keeps_its_id() {
     let clock = ManualClock::starting_at(START_MS);
     let store = LoggingStore::default();
-    let spec = BatchSpec::new(
-        "ids",
-        "ds",
-        "ds",
-        ids(2),
-        BatchModes::Debate,
-        2,
-        pipeline_config(),
-        START_MS,
-        |_| false,
-    )
-    .unwrap();
+    let spec = spec_with(2, BatchModes::Debate, 2, pipeline_config());
     let config = spec.config_for(Mode::Debate);
     // A run from an earlier session holds the id both items would start with.
     let base = run_id(START_MS, &spec.config_hash, |_| false);
@@ -1091,18 +1063,7 @@ fn a_fresh_item_costs_one_create_and_a_stored_run_keeps_its_id() {
 fn a_rate_limited_llm_call_lowers_the_batch_concurrency() {
     let clock = ManualClock::starting_at(START_MS);
     let store = MemoryRunStore::new();
-    let spec = BatchSpec::new(
-        "429",
-        "ds",
-        "ds",
-        ids(3),
-        BatchModes::Baseline,
-        4,
-        pipeline_config(),
-        START_MS,
-        |_| false,
-    )
-    .unwrap();
+    let spec = spec_with(3, BatchModes::Baseline, 4, pipeline_config());
     let llm = answering_llm();
     // The first solver call is refused with a 429 asking to wait 2 s.
     llm.fail(
@@ -1216,18 +1177,7 @@ fn a_run_that_reaches_its_own_budget_fails_its_item_and_the_batch_goes_on() {
     let mut config = pipeline_config();
     // Far below any call's worst case at $1 per million tokens: no call fits.
     config.run_budget_usd = Some(0.000_001);
-    let spec = BatchSpec::new(
-        "run budget",
-        "ds",
-        "ds",
-        ids(3),
-        BatchModes::Debate,
-        2,
-        config,
-        START_MS,
-        |_| false,
-    )
-    .unwrap();
+    let spec = spec_with(3, BatchModes::Debate, 2, config);
     let mut overrides = PriceOverrides::new();
     overrides
         .insert("openai/gpt-4o-mini", RateOverride::new(1.0, 1.0))
