@@ -983,14 +983,6 @@ impl RunStore for LoggingStore {
         self.note("append", &entry.run_id);
         self.inner.append_step(record, entry).await
     }
-    async fn run_exists(&self, run_id: &str) -> Result<bool, SinkError> {
-        self.note("run_exists", run_id);
-        self.inner.run_exists(run_id).await
-    }
-    async fn create_run(&self, record: &RunRecord) -> Result<(), SinkError> {
-        self.note("create_run", &record.run_id);
-        self.inner.create_run(record).await
-    }
     async fn create_run_if_free(&self, record: &RunRecord) -> Result<bool, SinkError> {
         self.note("create_run_if_free", &record.run_id);
         self.inner.create_run_if_free(record).await
@@ -1040,13 +1032,13 @@ fn a_fresh_item_costs_one_create_and_a_stored_run_keeps_its_id() {
         .collect();
     assert_eq!(got, [format!("{base}_2"), format!("{base}_3")]);
     // The taken id was tried once, by the first item, and refused; the second item skipped
-    // it and the first item's id without asking. No separate existence checks.
+    // it and the first item's id without asking. A fresh item reads nothing.
     assert_eq!(
         store.calls("create_run_if_free"),
         [base.clone(), format!("{base}_2"), format!("{base}_3")]
     );
-    assert!(store.calls("run_exists").is_empty());
-    assert!(store.calls("create_run").is_empty());
+    assert!(store.calls("get_run").is_empty());
+    assert!(store.calls("steps").is_empty());
     // Per item: the create and three steps; the last step wrote the final summary, so there
     // is no write of its own.
     assert_eq!(store.calls("append").len(), 2 * 3);
@@ -1237,7 +1229,7 @@ fn a_run_sink_commits_each_step_with_the_record_it_holds_and_keeps_it_on_a_refus
     assert!(store.steps_of("run_s").is_empty());
 
     let record = RunRecord::start("run_s", &pipeline_config(), "hash", "p", None, START_MS);
-    block_on(store.create_run(&record)).unwrap();
+    assert!(block_on(store.create_run_if_free(&record)).unwrap());
     sink.hold(record);
     block_on(sink.append(&step_entry("run_s", 1, 10))).unwrap();
     block_on(sink.append(&step_entry("run_s", 2, 20))).unwrap();

@@ -457,14 +457,6 @@ impl BudgetGate {
         Ok(())
     }
 
-    /// The lowest limit of this gate's budgets; `None` when it has none.
-    pub fn limit_usd(&self) -> Option<f64> {
-        self.budgets
-            .iter()
-            .map(|b| b.borrow().limit_usd())
-            .reduce(f64::min)
-    }
-
     /// Calls in flight through this gate.
     pub fn calls_in_flight(&self) -> usize {
         self.in_flight.borrow().len()
@@ -700,10 +692,12 @@ mod tests {
             "{refused}"
         );
         assert!(gate.raise_limit(f64::NAN).is_err());
-        assert_eq!(gate.limit_usd(), Some(0.5));
+        // A refused raise leaves the limit as it was.
+        assert_eq!(gate.budgets[0].borrow().limit_usd(), 0.5);
+        assert!(gate.before_call(&big_call()).is_err());
 
         gate.raise_limit(1_000.0).unwrap();
-        assert_eq!(gate.limit_usd(), Some(1_000.0));
+        assert_eq!(gate.budgets[0].borrow().limit_usd(), 1_000.0);
         gate.before_call(&big_call()).unwrap();
         // What was spent still counts against the raised limit.
         let budget = &gate.budgets[0];
@@ -711,8 +705,8 @@ mod tests {
         assert!(budget.borrow().reserved_usd() > 0.0);
         // A gate without a budget has nothing to raise.
         let open = BudgetGate::capped(dollar_pricer(), "batch", None, 0.0, 0).unwrap();
-        assert_eq!(open.limit_usd(), None);
         open.raise_limit(5.0).unwrap();
+        assert!(open.budgets.is_empty());
     }
 
     #[test]

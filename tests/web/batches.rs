@@ -282,15 +282,19 @@ async fn the_run_store_creates_reads_and_refuses_to_overwrite_runs() {
     let config = pipeline_config();
     let mut record = RunRecord::start("run_a", &config, "ab12cd34", "What is 2+2?", None, START_MS);
     record.batch_id = Some("batch_x".into());
-    assert!(!RunStore::run_exists(&store, "run_a").await.unwrap());
     assert_eq!(RunStore::get_run(&store, "run_a").await.unwrap(), None);
-    RunStore::create_run(&store, &record).await.unwrap();
-    assert!(RunStore::run_exists(&store, "run_a").await.unwrap());
-    let again = RunStore::create_run(&store, &record).await.unwrap_err();
-    assert!(
-        again.message.contains("already exists"),
-        "{}",
-        again.message
+    assert!(RunStore::create_run_if_free(&store, &record).await.unwrap());
+    assert_eq!(
+        RunStore::get_run(&store, "run_a").await.unwrap(),
+        Some(record.clone())
+    );
+    // A taken id: nothing written, the stored record kept.
+    let mut other = record.clone();
+    other.problem = "another problem".into();
+    assert!(!RunStore::create_run_if_free(&store, &other).await.unwrap());
+    assert_eq!(
+        RunStore::get_run(&store, "run_a").await.unwrap(),
+        Some(record.clone())
     );
 
     record.status = RunStatus::Cancelled;
@@ -326,7 +330,7 @@ async fn a_batch_over_the_store_resumes_a_half_run_and_tags_fresh_runs() {
         START_MS,
     );
     p1.batch_id = Some(spec.batch_id.clone());
-    RunStore::create_run(&store, &p1).await.unwrap();
+    assert!(RunStore::create_run_if_free(&store, &p1).await.unwrap());
     let cancel = CancelToken::new();
     let stop = cancel.clone();
     let listener = move |event: &PipelineEvent| {

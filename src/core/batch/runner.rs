@@ -38,10 +38,6 @@ pub trait RunStore {
         record: &RunRecord,
         entry: &TrajectoryEntry,
     ) -> Result<RunRecord, SinkError>;
-    /// Whether a run with this id is stored.
-    async fn run_exists(&self, run_id: &str) -> Result<bool, SinkError>;
-    /// Stores a new run's record.
-    async fn create_run(&self, record: &RunRecord) -> Result<(), SinkError>;
     /// Stores a new run's record unless a run with its id is stored already: `Ok(false)`, and
     /// nothing written, when the id is taken. One round trip: a batch creates a run per item.
     async fn create_run_if_free(&self, record: &RunRecord) -> Result<bool, SinkError>;
@@ -119,22 +115,6 @@ impl RunStore for MemoryRunStore {
             .borrow_mut()
             .insert(updated.run_id.clone(), updated.clone());
         Ok(updated)
-    }
-
-    async fn run_exists(&self, run_id: &str) -> Result<bool, SinkError> {
-        Ok(self.runs.borrow().contains_key(run_id))
-    }
-
-    async fn create_run(&self, record: &RunRecord) -> Result<(), SinkError> {
-        let mut runs = self.runs.borrow_mut();
-        if runs.contains_key(&record.run_id) {
-            return Err(SinkError::new(format!(
-                "a run with id {} is already stored",
-                record.run_id
-            )));
-        }
-        runs.insert(record.run_id.clone(), record.clone());
-        Ok(())
     }
 
     async fn create_run_if_free(&self, record: &RunRecord) -> Result<bool, SinkError> {

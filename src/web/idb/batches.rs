@@ -446,16 +446,6 @@ impl RunStore for TrajectoryStore {
             .map_err(sink_error)
     }
 
-    async fn run_exists(&self, run_id: &str) -> Result<bool, SinkError> {
-        self.run_id_taken(run_id).await.map_err(sink_error)
-    }
-
-    async fn create_run(&self, record: &RunRecord) -> Result<(), SinkError> {
-        TrajectoryStore::create_run(self, record)
-            .await
-            .map_err(sink_error)
-    }
-
     /// One readwrite transaction: the store's own `add` refuses a taken id.
     async fn create_run_if_free(&self, record: &RunRecord) -> Result<bool, SinkError> {
         match TrajectoryStore::create_run(self, record).await {
