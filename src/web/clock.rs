@@ -1,5 +1,7 @@
 //! The browser's [`Clock`]: `Date.now()` and `setTimeout`.
 
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::core::clock::Clock;
@@ -35,4 +37,28 @@ impl Clock for BrowserClock {
         // The promise only ever resolves.
         let _ = JsFuture::from(promise).await;
     }
+}
+
+/// Resolves once the next frame has been painted: work started after it does not hold that
+/// frame back.
+pub async fn after_next_paint() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let now = resolve.clone();
+        // A timeout queued from inside the frame callback runs after that frame is painted.
+        let after_paint = Closure::once_into_js(move || {
+            if let Some(window) = web_sys::window() {
+                let _ = window.set_timeout_with_callback(resolve.unchecked_ref());
+            }
+        });
+        let queued = web_sys::window()
+            .map(|w| {
+                w.request_animation_frame(after_paint.unchecked_ref())
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        if !queued {
+            let _ = now.call0(&wasm_bindgen::JsValue::NULL);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
 }

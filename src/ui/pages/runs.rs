@@ -22,6 +22,7 @@ use crate::ui::run::store::{forget_if_closed, run_store};
 use crate::ui::run::table::{
     mode_named, status_named, Page, RunsQuery, SortKey, PAGE_SIZE, STATUSES,
 };
+use crate::web::clock::after_next_paint;
 use crate::web::file::{clear_picked, picked_file};
 use crate::web::idb::{ExportFilter, ImportSummary, StoreError};
 
@@ -189,33 +190,10 @@ where
                 return None;
             }
             // Let the first page be drawn before the long read starts.
-            next_frame().await;
+            after_next_paint().await;
             Some(read.await)
         }
     })
-}
-
-/// Resolves after the next frame has been drawn.
-async fn next_frame() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let now = resolve.clone();
-        // A timeout queued from inside the frame callback runs after that frame is painted.
-        let after_paint = wasm_bindgen::closure::Closure::once_into_js(move || {
-            if let Some(window) = web_sys::window() {
-                let _ = window.set_timeout_with_callback(resolve.unchecked_ref());
-            }
-        });
-        let queued = web_sys::window()
-            .map(|w| {
-                w.request_animation_frame(after_paint.unchecked_ref())
-                    .is_ok()
-            })
-            .unwrap_or(false);
-        if !queued {
-            let _ = now.call0(&wasm_bindgen::JsValue::NULL);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// Status, mode and text filters.
