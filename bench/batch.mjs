@@ -9,8 +9,9 @@
 // Chromium opens at most 6 connections per host and the other calls wait for one.
 import https from 'node:https';
 import {
-  APP, MOCK_SLOW, MOCK_SLOW_H2, cpuUsed, freshBrowser, longTaskMs, machineCpu, mainThread, maxOverlap, median, minus,
-  mockConfig, mockControl, mockProviders, quantile, seedStorage, waitMark, watch,
+  APP, MOCK_SLOW, MOCK_SLOW_H2, checkTestId, clickTestId, cpuUsed, fillTestId, longTaskMs, machineCpu, mainThread,
+  maxOverlap, median, minus, mockConfig, mockControl, mockProviders, quantile, quietFreshBrowser, seedStorage,
+  setFileTestId, waitInPage, waitMark, watch,
 } from './lib.mjs';
 
 export const BATCH = { problems: 200, concurrency: 16, stepsPerProblem: 3, latencyMs: 100 };
@@ -141,7 +142,8 @@ export const TRANSPORTS = {
 /** The batch benchmark with the app's provider pointed at `transport.mock`. */
 export async function batchSaturation(transport) {
   const { mock } = transport;
-  const { context, page, problems } = await freshBrowser(transport.name, {
+  // Driven over a bare CDP pipe: see quietFreshBrowser.
+  const { context, page, readProblems } = await quietFreshBrowser(transport.name, {
     ignoreCertificateErrors: transport.ignoreCertificateErrors,
   });
   try {
@@ -151,14 +153,14 @@ export async function batchSaturation(transport) {
       providers: mockProviders(mock), keys: { openai: 'bench-key' }, config: mockConfig('bench-batch', 3),
     });
     await page.goto(`${APP}/batch`);
-    await page.getByTestId('dataset-import').setInputFiles({
-      name: 'bench-200.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(dataset(BATCH.problems)),
+    await setFileTestId(page, 'dataset-import', {
+      name: 'bench-200.jsonl', mimeType: 'application/x-ndjson', text: dataset(BATCH.problems),
     });
-    await page.getByTestId('dataset-save').click();
-    await page.locator(`[data-testid="batch-selected"][data-count="${BATCH.problems}"]`).waitFor();
-    await page.getByTestId('batch-mode-debate').check();
-    await page.getByTestId('batch-concurrency').fill(String(BATCH.concurrency));
-    await page.locator('[data-testid="batch-start"]:enabled').waitFor();
+    await clickTestId(page, 'dataset-save');
+    await waitInPage(page, `${BATCH.problems} problems selected`, (n) => document.querySelector(
+      `[data-testid="batch-selected"][data-count="${n}"]`) !== null, BATCH.problems);
+    await checkTestId(page, 'batch-mode-debate');
+    await fillTestId(page, 'batch-concurrency', String(BATCH.concurrency));
     await watch(page, { name: 'ended', selector: '[data-testid="batch-status"]', textIn: BATCH_ENDED });
     await page.evaluate(() => {
       performance.setResourceTimingBufferSize(10_000);
@@ -169,7 +171,7 @@ export async function batchSaturation(transport) {
     const busy = await mainThread(context, page);
     const before = await busy();
     const cpuBefore = machineCpu();
-    await page.getByTestId('batch-start').click();
+    await clickTestId(page, 'batch-start');
     const marks = await waitMark(page, 'ended', 300_000);
     const cpu = cpuUsed(cpuBefore, machineCpu());
     const mainThreadMs = minus(await busy(), before);
@@ -191,6 +193,7 @@ export async function batchSaturation(transport) {
     }
     const calls = BATCH.problems * BATCH.stepsPerProblem;
     if (r.requests.length !== calls) throw new Error(`${r.requests.length} requests, expected ${calls}`);
+    const problems = await readProblems();
     if (problems.length) throw new Error(problems.join('; '));
     const inFlight = maxOverlap(r.requests);
     const long = await longTaskMs(page, marks['click:batch-start'], marks.ended);

@@ -7,6 +7,7 @@ import { chromium } from '@playwright/test';
 import { rm, mkdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { quietBrowser } from './cdp_pipe.mjs';
 
 const port = (name, fallback) => Number(process.env[name] ?? fallback);
 
@@ -57,7 +58,93 @@ export async function freshBrowser(name, { ignoreCertificateErrors = false } = {
   const page = context.pages()[0] ?? (await context.newPage());
   const problems = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  return { context, page, problems };
+  return { context, page, problems, readProblems: async () => problems };
+}
+
+/**
+ * As `freshBrowser`, but Chromium is driven over a bare CDP pipe (cdp_pipe.mjs) instead of
+ * Playwright, for the benchmarks that count CPU: Playwright's page listens to every request's
+ * Network events, which costs the browser CPU per call. Its page has `goto`, `url` and
+ * `evaluate`; forms are filled with the in-page helpers below (`fillTestId` and the rest),
+ * which serve both kinds of page.
+ */
+export async function quietFreshBrowser(name, { ignoreCertificateErrors = false } = {}) {
+  const { context, page, problems } = await quietBrowser(join(SCRATCH, 'profiles', name), {
+    executablePath: process.env.BENCH_CHROMIUM ?? '/usr/bin/chromium',
+    args: ignoreCertificateErrors ? [...CHROMIUM_ARGS, '--ignore-certificate-errors'] : CHROMIUM_ARGS,
+  });
+  await context.addInitScript(installMarks);
+  return { context, page, problems, readProblems: context.readProblems };
+}
+
+/**
+ * Waits in the page until `predicate(arg)` holds (checked on every DOM mutation), or fails
+ * after `timeout` ms naming `what`.
+ */
+export async function waitInPage(page, what, predicate, arg, timeout = 30_000) {
+  // One expression with the predicate's source in it (the page's CSP forbids `new Function`).
+  const ok = await page.evaluate(`new Promise((resolve) => {
+    const holds = (${predicate.toString()});
+    const arg = ${JSON.stringify(arg ?? null)};
+    const check = () => {
+      let v = false;
+      try { v = holds(arg); } catch { v = false; }
+      if (v) { observer.disconnect(); clearTimeout(timer); resolve(true); }
+    };
+    const observer = new MutationObserver(check);
+    const timer = setTimeout(() => { observer.disconnect(); resolve(false); }, ${timeout});
+    observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+    check();
+  })`);
+  if (!ok) throw new Error(`${what}: not within ${timeout} ms`);
+}
+
+/** Waits until the element with test id `id` exists and is enabled. */
+export function waitForTestId(page, id, timeout) {
+  return waitInPage(page, `[data-testid="${id}"] enabled`, (testId) => {
+    const el = document.querySelector(`[data-testid="${testId}"]`);
+    return el !== null && !el.disabled;
+  }, id, timeout);
+}
+
+/** Types `value` into the input or textarea `id` as a user's edit does (input and change events). */
+export async function fillTestId(page, id, value) {
+  await waitForTestId(page, id);
+  await page.evaluate(([testId, v]) => {
+    const el = document.querySelector(`[data-testid="${testId}"]`);
+    const proto = el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+    Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, v);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+  }, [id, value]);
+}
+
+/** Clicks `id` from inside the page (`element.click()`), once it is enabled. */
+export async function clickTestId(page, id) {
+  await waitForTestId(page, id);
+  await page.evaluate((testId) => document.querySelector(`[data-testid="${testId}"]`).click(), id);
+}
+
+/** Ticks the checkbox or radio `id` unless it is ticked. */
+export async function checkTestId(page, id) {
+  await waitForTestId(page, id);
+  await page.evaluate((testId) => {
+    const el = document.querySelector(`[data-testid="${testId}"]`);
+    if (!el.checked) el.click();
+  }, id);
+}
+
+/** Puts a file with `text` in the file input `id`, as choosing it in the dialog does. */
+export async function setFileTestId(page, id, { name, mimeType, text }) {
+  await waitForTestId(page, id);
+  await page.evaluate(([testId, file]) => {
+    const el = document.querySelector(`[data-testid="${testId}"]`);
+    const chosen = new DataTransfer();
+    chosen.items.add(new File([file.text], file.name, { type: file.mimeType }));
+    el.files = chosen.files;
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+  }, [id, { name, mimeType, text }]);
 }
 
 /** The Chromium version the benchmarks ran in. */

@@ -7,8 +7,8 @@
 // app time per step = (wall − service) / steps. It covers building each request, parsing and
 // validating the reply, saving the step to IndexedDB and drawing the transcript.
 import {
-  APP, MOCK_FAST, RUN_ENDED, cpuUsed, freshBrowser, machineCpu, mainThread, median, minus, mockConfig, mockControl,
-  mockProviders, quantile, seedStorage, waitMark, watch,
+  APP, MOCK_FAST, RUN_ENDED, cpuUsed, fillTestId, machineCpu, mainThread, median, minus, mockConfig, mockControl,
+  mockProviders, quantile, quietFreshBrowser, seedStorage, waitForTestId, waitMark, watch,
 } from './lib.mjs';
 
 /** Verifier rounds that fail before one passes: 3 rounds, solver/verifier ×3 + judge = 7 steps. */
@@ -20,13 +20,13 @@ const STEPS_PER_RUN = 2 * (FAILED_ROUNDS + 1) + 1;
  * hold a config and providers (see seedStorage).
  */
 export async function timedRun(page, mockUrl, problem, truth, timeout = 60_000) {
+  // In-page form filling and clicks (lib.mjs), so a Playwright page and a quiet one both serve.
   // Runs follow each other in one page, as a user's do: no reload between them (a reload
   // would make every run pay for loading the app's caches, such as the price table, again).
   if (new URL(page.url()).pathname !== '/run') await page.goto(`${APP}/run`);
-  await page.getByTestId('problem-input').fill(problem);
-  await page.getByTestId('ground-truth-input').fill(truth);
-  const runIdEl = page.getByTestId('run-id');
-  const before = (await runIdEl.count()) ? (await runIdEl.first().textContent()).trim() : '';
+  await fillTestId(page, 'problem-input', problem);
+  await fillTestId(page, 'ground-truth-input', truth);
+  const before = await page.evaluate(() => document.querySelector('[data-testid="run-id"]')?.textContent.trim() ?? '');
   await watch(page, {
     name: 'ended',
     all: [
@@ -39,7 +39,7 @@ export async function timedRun(page, mockUrl, problem, truth, timeout = 60_000) 
     performance.clearResourceTimings();
   });
   await page.evaluate(() => { delete window.__bench.marks['click:run-start']; });
-  await page.locator('[data-testid="run-start"]:enabled').waitFor();
+  await waitForTestId(page, 'run-start');
   const cpuBefore = machineCpu();
   // Clicked from inside the page: the app handles it as a user's click, while Playwright's
   // own click (actionability checks, input events sent over CDP) would keep the browser
@@ -66,7 +66,8 @@ export async function timedRun(page, mockUrl, problem, truth, timeout = 60_000) 
 
 /** One warm-up run, then `runs` measured debate runs of STEPS_PER_RUN steps each. */
 export async function loopOverhead(runs = 10) {
-  const { context, page, problems } = await freshBrowser('loop');
+  // Driven over a bare CDP pipe: see quietFreshBrowser.
+  const { context, page, readProblems } = await quietFreshBrowser('loop');
   try {
     await seedStorage(context, {
       providers: mockProviders(MOCK_FAST), keys: { openai: 'bench-key' }, config: mockConfig('bench-loop', 3),
@@ -108,6 +109,7 @@ export async function loopOverhead(runs = 10) {
       firstGaps.push(sorted[0].start);
       lastGaps.push(r.wall - sorted.at(-1).end);
     }
+    const problems = await readProblems();
     if (problems.length) throw new Error(problems.join('; '));
     const perStep = perRun.map((r) => r.perStep);
     return {
