@@ -33,7 +33,15 @@ function cell(text) {
 
 /** The figures both batch rows share. */
 function batchFigure(b) {
-  return `${(b.wall / 1000).toFixed(2)} s = ${b.ratio.toFixed(2)} × ideal ${(b.ideal / 1000).toFixed(1)} s (ideal = ⌈${b.problems}/${b.concurrency}⌉ × ${b.stepsPerProblem} steps × ${b.latencyMs} ms; ${(b.idealAtMedianCall / 1000).toFixed(1)} s with the measured median call of ${ms(b.medianRequestMs)}); calls in flight: at most ${b.maxInFlight}, ${b.meanInFlight.toFixed(1)} on average; main thread busy ${(b.mainThreadMs.task / 1000).toFixed(1)} s (script ${(b.mainThreadMs.script / 1000).toFixed(1)} s), of it ${(b.longTaskMs / 1000).toFixed(1)} s in tasks over 50 ms${cpuText(b)}`;
+  return `${medianOf(b)}${(b.wall / 1000).toFixed(2)} s = ${b.ratio.toFixed(2)} × ideal ${(b.ideal / 1000).toFixed(1)} s (ideal = ⌈${b.problems}/${b.concurrency}⌉ × ${b.stepsPerProblem} steps × ${b.latencyMs} ms; ${(b.idealAtMedianCall / 1000).toFixed(1)} s with the measured median call of ${ms(b.medianRequestMs)}); calls in flight: at most ${b.maxInFlight}, ${b.meanInFlight.toFixed(1)} on average; main thread busy ${(b.mainThreadMs.task / 1000).toFixed(1)} s (script ${(b.mainThreadMs.script / 1000).toFixed(1)} s), of it ${(b.longTaskMs / 1000).toFixed(1)} s in tasks over 50 ms${cpuText(b)}`;
+}
+
+/** Which run of several the figures are, when there were several. */
+function medianOf(b) {
+  if (!b.walls || b.walls.length < 2) return '';
+  const sorted = [...b.walls].sort((x, y) => x - y);
+  const s = (t) => (t / 1000).toFixed(2);
+  return `the median of ${b.walls.length} batches (${s(sorted[0])}–${s(sorted.at(-1))} s): `;
 }
 
 /** The machine's CPU over a batch: with few cores, the batch waits for it. */

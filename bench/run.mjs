@@ -6,7 +6,7 @@ import { writeFile, mkdir } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { bundleSizes, firstLoad } from './bundle.mjs';
-import { TRANSPORTS, batchSaturation } from './batch.mjs';
+import { TRANSPORTS, batchSaturation, medianBatchSaturation } from './batch.mjs';
 import { SCRATCH, chromiumVersion } from './lib.mjs';
 import { loopOverhead } from './loop.mjs';
 import { realModel } from './model.mjs';
@@ -59,7 +59,7 @@ async function main() {
   if (wants('load')) results.firstLoad = await step('first load', () => firstLoad(5));
   if (wants('loop')) results.loop = await step('loop overhead', () => loopOverhead(10));
   if (wants('batch')) {
-    results.batch = await step('batch saturation over HTTP/2', () => batchSaturation(TRANSPORTS.h2));
+    results.batch = await step('batch saturation over HTTP/2 (3 runs)', () => medianBatchSaturation(TRANSPORTS.h2, 3));
     results.batchHttp1 = await step('batch saturation over HTTP/1.1', () => batchSaturation(TRANSPORTS.http1));
   }
   if (wants('storage')) results.storage = await step('storage at scale and charts', () => storageAtScale());
