@@ -146,7 +146,7 @@ test('a full set of results gives ten rows with figures worked out by hand', () 
   // Several runs: the row says which one it shows, and their spread.
   const three = rows({ ...results, batch: { ...results.batch, walls: [4600, 4290, 4100] } });
   assert.match(three.find((r) => r[0].startsWith('Batch saturation over HTTP/2'))[1],
-    /^the median of 3 batches \(4\.29–4\.60 s\): 4\.29 s = 1\.10 × ideal/);
+    /^the median of 3 batches \(4\.10–4\.60 s\): 4\.29 s = 1\.10 × ideal/);
   // A row without the reading says nothing of the CPU.
   assert.doesNotMatch(byName('Batch saturation over plain HTTP/1.1')[1], /machine CPU/);
   // 10,500 / 10,000 = 1.05 × the 6-connection floor; no target, so no verdict.
