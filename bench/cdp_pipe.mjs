@@ -63,11 +63,13 @@ export class PipeConnection {
     });
   }
 
-  /** Calls `handler(params)` for every `method` event of `sessionId`. */
+  /** Calls `handler(params)` for every `method` event of `sessionId`; returns the unsubscribe. */
   on(method, handler, sessionId = undefined) {
-    this.listeners.add((m) => {
+    const listener = (m) => {
       if (m.method === method && m.sessionId === sessionId) handler(m.params);
-    });
+    };
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 }
 
@@ -97,15 +99,17 @@ class QuietPage {
   async goto(url) {
     // Page events only while navigating: the domain stays off while anything is measured.
     await this.send('Page.enable');
+    let unsubscribe = () => {};
     try {
       const loaded = new Promise((resolve) => {
-        this.connection.on('Page.loadEventFired', resolve, this.sessionId);
+        unsubscribe = this.connection.on('Page.loadEventFired', resolve, this.sessionId);
       });
       const { errorText } = await this.send('Page.navigate', { url });
       if (errorText) throw new Error(`navigation to ${url} failed: ${errorText}`);
       await loaded;
       this.currentUrl = url;
     } finally {
+      unsubscribe();
       await this.send('Page.disable');
     }
   }
