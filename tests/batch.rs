@@ -11,7 +11,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use serde_json::json;
 use trialogue::core::batch::http1::{http1_bottlenecks, Http1Server, HTTP1_CONNECTIONS_PER_HOST};
-use trialogue::core::batch::runner::{MemoryRunStore, PipelineRunner, RunSink, RunStore};
+use trialogue::core::batch::runner::PipelineRunner;
 use trialogue::core::batch::scheduler::{
     BatchControl, BatchEvent, ItemContext, ItemOutcome, Scheduler, SchedulerOptions,
 };
@@ -26,6 +26,7 @@ use trialogue::core::llm::{LlmError, Usage};
 use trialogue::core::pipeline::{Pipeline, PipelineEvent, RunInput, SinkError, TrajectorySink};
 use trialogue::core::providers::{ProviderKind, ProviderRegistry, ProviderSettings};
 use trialogue::core::role::AgentRole;
+use trialogue::core::run_store::{MemoryRunStore, RunSink, RunStore};
 use trialogue::core::scripted::{
     judge_output, solver_output, verifier_output, ScriptedLlm, ScriptedTurn,
 };

@@ -21,6 +21,7 @@ pub mod batch;
 pub mod dataset;
 pub mod jsonl;
 pub mod pipeline;
+pub mod run_store;
 pub mod scripted;
 pub mod sorting;
 pub mod stats;

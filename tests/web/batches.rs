@@ -5,7 +5,7 @@
 use serde_json::{json, Map, Value};
 use wasm_bindgen_test::wasm_bindgen_test;
 
-use trialogue::core::batch::runner::{PipelineRunner, RunSink, RunStore};
+use trialogue::core::batch::runner::PipelineRunner;
 use trialogue::core::batch::scheduler::{BatchControl, Scheduler};
 use trialogue::core::batch::{BatchModes, BatchRecord, BatchSpec, BatchStatus, ItemStatus};
 use trialogue::core::cancel::CancelToken;
@@ -14,6 +14,7 @@ use trialogue::core::config::{Mode, PipelineConfig};
 use trialogue::core::dataset::{DatasetFormat, FieldMapping, Problem};
 use trialogue::core::pipeline::{Pipeline, PipelineEvent, RunInput};
 use trialogue::core::role::AgentRole;
+use trialogue::core::run_store::{RunSink, RunStore};
 use trialogue::core::scripted::{
     judge_output, solver_output, verifier_output, ScriptedLlm, ScriptedTurn,
 };

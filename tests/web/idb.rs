@@ -9,17 +9,17 @@ use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-use trialogue::core::batch::runner::RunSink;
 use trialogue::core::clock::ManualClock;
 use trialogue::core::config::PipelineConfig;
 use trialogue::core::jsonl::{read_jsonl, to_line};
 use trialogue::core::llm::Usage;
 use trialogue::core::pipeline::{Pipeline, RunInput, TrajectorySink};
+use trialogue::core::run_store::RunSink;
 use trialogue::core::scripted::ScriptedLlm;
 use trialogue::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 use trialogue::web::idb::{
-    ExportFilter, OnConflict, StoreError, TrajectoryStore, DB_VERSION, INTERRUPTED_MESSAGE,
-    LIST_CHUNK,
+    ExportFilter, OnConflict, StoreError, TrajectoryStore, DB_NAME, DB_VERSION,
+    INTERRUPTED_MESSAGE, LIST_CHUNK,
 };
 
 // ---- helpers ----
@@ -903,4 +903,45 @@ async fn mark_running(store: &TrajectoryStore) -> Vec<String> {
     let running = store.running_runs().await.unwrap();
     let ids: Vec<String> = running.into_iter().map(|(id, _)| id).collect();
     store.mark_runs_interrupted(&ids).await.unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn a_connection_a_newer_version_closed_knows_it_and_a_new_one_opens() {
+    let name = "t-idb-closed-under-us";
+    let store = fresh(name).await;
+    assert!(!store.is_closed());
+    // A newer Trialogue in another tab: its open at the next version asks this connection to
+    // close, which it does rather than block the upgrade.
+    let newer = Database::open(name)
+        .with_version(store.version() + 1)
+        .await
+        .expect("the upgrade is not blocked by the open connection");
+    assert!(store.is_closed());
+    assert!(store.clone().is_closed(), "every clone shares the state");
+    let refused = store.list_runs().await.unwrap_err();
+    assert!(matches!(refused, StoreError::Closed { .. }), "{refused:?}");
+    newer.close();
+    TrajectoryStore::delete_database(name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_pages_shared_connection_is_opened_afresh_once_closed_under_it() {
+    use trialogue::ui::run::store::run_store;
+    let first = run_store().await.unwrap();
+    let shared = run_store().await.unwrap();
+    assert!(!shared.is_closed());
+    let newer = Database::open(DB_NAME)
+        .with_version(first.version() + 1)
+        .await
+        .expect("the page's connection closes for the newer version");
+    assert!(first.is_closed() && shared.is_closed());
+    newer.close();
+    // Back to the app's own version for the tests after this one.
+    TrajectoryStore::delete_database(DB_NAME).await.unwrap();
+    let reopened = run_store()
+        .await
+        .expect("a new connection, not the closed one");
+    assert!(!reopened.is_closed());
+    assert_eq!(reopened.version(), DB_VERSION);
+    assert_eq!(reopened.list_runs().await.unwrap(), vec![]);
 }

@@ -8,7 +8,7 @@ use crate::core::clock::Clock;
 use crate::core::dataset::{preview, MAX_DATASET_BYTES};
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::run::format::{date_text, excerpt};
-use crate::ui::run::store::{forget_if_closed, run_store};
+use crate::ui::run::store::run_store;
 use crate::web::clock::BrowserClock;
 use crate::web::file::{clear_picked, picked_file, read_bytes};
 use crate::web::idb::DatasetSummary;
@@ -127,7 +127,6 @@ fn DraftEditor(
                     on_done.set(None);
                 }
                 Err(e) => {
-                    forget_if_closed(&e);
                     save_error.set(Some(format!("The dataset was not saved: {e}")));
                 }
             }
@@ -301,8 +300,8 @@ fn StoredDatasets() -> impl IntoView {
     let datasets = LocalResource::new(move || {
         let _ = batch.datasets_changed.get();
         async move {
-            let store = run_store().await.inspect_err(forget_if_closed)?;
-            store.list_datasets().await.inspect_err(forget_if_closed)
+            let store = run_store().await?;
+            store.list_datasets().await
         }
     });
     let error = RwSignal::new(None::<String>);
@@ -377,7 +376,6 @@ fn DatasetRow(summary: DatasetSummary, error: RwSignal<Option<String>>) -> impl 
                         batch.datasets_changed.update(|n| *n += 1);
                     }
                     Err(e) => {
-                        forget_if_closed(&e);
                         error.set(Some(format!("The dataset was not deleted: {e}")));
                     }
                 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::core::batch::{BatchRecord, ItemStatus};
 use crate::ui::components::notice::ErrorText;
 use crate::ui::run::format::date_text;
-use crate::ui::run::store::{forget_if_closed, run_store};
+use crate::ui::run::store::run_store;
 
 use super::session::BatchSession;
 
@@ -16,8 +16,8 @@ pub fn BatchList() -> impl IntoView {
     let batches = LocalResource::new(move || {
         let _ = batch.batches_changed.get();
         async move {
-            let store = run_store().await.inspect_err(forget_if_closed)?;
-            store.list_batches().await.inspect_err(forget_if_closed)
+            let store = run_store().await?;
+            store.list_batches().await
         }
     });
     view! {

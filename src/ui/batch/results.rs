@@ -7,7 +7,7 @@ use crate::core::batch::{BatchRecord, ItemStatus};
 use crate::core::config::Mode;
 use crate::core::stats::{summarize, BatchStats, RunResult};
 use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
-use crate::ui::run::store::{forget_if_closed, run_store};
+use crate::ui::run::store::run_store;
 use crate::web::idb::StoreError;
 
 /// One item of the batch with what its run says.
@@ -111,11 +111,8 @@ pub fn build_results(
 
 /// Reads the runs of `record`'s items and their steps from the store, and builds the results.
 pub async fn load_results(record: &BatchRecord) -> Result<BatchResults, StoreError> {
-    let store = run_store().await.inspect_err(forget_if_closed)?;
-    let runs = store
-        .batch_runs(&record.spec.batch_id)
-        .await
-        .inspect_err(forget_if_closed)?;
+    let store = run_store().await?;
+    let runs = store.batch_runs(&record.spec.batch_id).await?;
     // Only the runs the items point at (an earlier attempt at an item, superseded by a
     // completed one, is left out of the statistics).
     let wanted: std::collections::HashSet<&str> = record
@@ -128,10 +125,7 @@ pub async fn load_results(record: &BatchRecord) -> Result<BatchResults, StoreErr
         .filter(|r| wanted.contains(r.run_id.as_str()))
         .collect();
     let ids: Vec<String> = runs.iter().map(|r| r.run_id.clone()).collect();
-    let steps = store
-        .steps_of_runs(&ids)
-        .await
-        .inspect_err(forget_if_closed)?;
+    let steps = store.steps_of_runs(&ids).await?;
     Ok(build_results(record, &runs, &steps))
 }
 

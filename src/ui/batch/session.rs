@@ -36,7 +36,7 @@ use crate::core::pipeline::PipelineEvent;
 use crate::core::providers::ProviderRegistry;
 use crate::ui::costs::prices::load_pricer;
 use crate::ui::run::session::{client_options, RunSession, Startup};
-use crate::ui::run::store::{forget_if_closed, run_store};
+use crate::ui::run::store::run_store;
 use crate::web::clock::BrowserClock;
 use crate::web::http::BrowserTransport;
 use crate::web::idb::{StoreError, TrajectoryStore};
@@ -288,7 +288,6 @@ impl BatchSession {
                     .await;
                 }
                 Err(e) => {
-                    forget_if_closed(&e);
                     session.fail_to_start(BatchStartError::Store(e).to_string());
                 }
             }
@@ -330,7 +329,6 @@ impl BatchSession {
                         session.record.set(Some(record));
                         session.end();
                         if let Err(e) = saved {
-                            forget_if_closed(&e);
                             session.error.set(Some(e.to_string()));
                         }
                         return;
@@ -340,9 +338,6 @@ impl BatchSession {
                     drive(session, store, record, problems, registry, budget).await;
                 }
                 Err(e) => {
-                    if let BatchStartError::Store(e) = &e {
-                        forget_if_closed(e);
-                    }
                     session.fail_to_start(e.to_string());
                 }
             }
@@ -546,7 +541,6 @@ impl Saver {
                 }
             };
             if let Err(e) = self.store.put_batch(&next).await {
-                forget_if_closed(&e);
                 self.session.error.set(Some(format!(
                     "the batch's progress could not be saved ({e}); its runs are saved step by step, and resuming the batch after a reload picks them up"
                 )));

@@ -15,7 +15,7 @@ use crate::ui::config_form::ConfigForm;
 use crate::ui::costs::prices::PricingState;
 use crate::ui::provider_state::ProviderState;
 use crate::ui::run::format::dollars;
-use crate::ui::run::store::{forget_if_closed, run_store};
+use crate::ui::run::store::run_store;
 use crate::web::idb::StoredDataset;
 
 use super::forecast::{forecast, ForecastOutcome};
@@ -50,12 +50,8 @@ pub fn StartPanel() -> impl IntoView {
         let id = batch.picked_dataset.get();
         async move {
             let Some(id) = id else { return Ok(None) };
-            let store = run_store().await.inspect_err(forget_if_closed)?;
-            store
-                .get_dataset(&id)
-                .await
-                .inspect_err(forget_if_closed)
-                .map(|d| d.map(Rc::new))
+            let store = run_store().await?;
+            store.get_dataset(&id).await.map(|d| d.map(Rc::new))
         }
     });
     view! {
@@ -114,8 +110,8 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
         // Not every finished item: only when a batch starts or ends (a pilot's end).
         let _ = batch.batches_changed.get();
         async move {
-            let store = run_store().await.inspect_err(forget_if_closed)?;
-            let all = store.list_runs().await.inspect_err(forget_if_closed)?;
+            let store = run_store().await?;
+            let all = store.list_runs().await?;
             Ok::<_, crate::web::idb::StoreError>(forecast(&all, &hashes, n))
         }
     });

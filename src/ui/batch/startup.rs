@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 
 use crate::core::clock::Clock;
 use crate::ui::run::session::{RunSession, Startup};
-use crate::ui::run::store::{forget_if_closed, run_store};
+use crate::ui::run::store::run_store;
 use crate::web::clock::BrowserClock;
 use crate::web::idb::{StoreError, TrajectoryStore};
 use crate::web::locks::{batch_lock_name, claim, Claim};
@@ -46,7 +46,6 @@ pub fn provide_batch_state() {
                 }
             }
             Err(e) => {
-                forget_if_closed(&e);
                 session.startup.set(BatchStartup::Failed(e.to_string()));
             }
         }

@@ -9,7 +9,7 @@ use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::config_form::ConfigForm;
 use crate::ui::provider_state::ProviderState;
 use crate::ui::run::format::{cost_text, date_text, dollars};
-use crate::ui::run::store::{forget_if_closed, run_store};
+use crate::ui::run::store::run_store;
 
 use super::format::{count_of, duration_text, rate_limit_text};
 use super::results_view::ResultsView;
@@ -25,12 +25,8 @@ pub fn BatchView() -> impl IntoView {
             if !ready {
                 return None;
             }
-            let store = run_store().await.inspect_err(forget_if_closed).ok()?;
-            let list = store
-                .list_batches()
-                .await
-                .inspect_err(forget_if_closed)
-                .ok()?;
+            let store = run_store().await.ok()?;
+            let list = store.list_batches().await.ok()?;
             list.into_iter().next()
         }
     });
@@ -364,7 +360,6 @@ fn DeleteBatch(record: Memo<Option<BatchRecord>>) -> impl IntoView {
                     batch.touch_batches();
                 }
                 Err(e) => {
-                    forget_if_closed(&e);
                     batch
                         .error
                         .set(Some(format!("The batch was not deleted: {e}")));

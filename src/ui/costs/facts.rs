@@ -17,7 +17,7 @@ use std::task::Poll;
 
 use crate::core::cost_views::StepCost;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
-use crate::ui::run::store::{forget_if_closed, run_store};
+use crate::ui::run::store::run_store;
 use crate::web::idb::StoreError;
 
 /// One run's cost facts and the record state they were read at.
@@ -79,7 +79,7 @@ pub async fn step_costs(
     };
     let missing: Vec<&RunKey> = runs.iter().filter(|k| fresh(k).is_none()).collect();
     if !missing.is_empty() {
-        let store = run_store().await.inspect_err(forget_if_closed)?;
+        let store = run_store().await?;
         let total = missing.len();
         let mut done = 0;
         for batch in missing.chunks(PARALLEL_READS) {
@@ -95,7 +95,7 @@ pub async fn step_costs(
                 })
                 .collect();
             for (key, read) in batch.iter().zip(join_all(reads).await) {
-                let entries = read.inspect_err(forget_if_closed)?;
+                let entries = read?;
                 let steps = Arc::new(entries.iter().map(StepCost::of).collect::<Vec<_>>());
                 CACHE.with(|c| {
                     c.borrow_mut().insert(

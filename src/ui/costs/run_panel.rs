@@ -19,7 +19,7 @@ use crate::ui::charts::stacked::{Segment, Stack, StackedBars};
 use crate::ui::components::notice::ErrorText;
 use crate::ui::run::format::{cost_text, count, tokens_text};
 use crate::ui::run::session::RunSession;
-use crate::ui::run::store::{forget_if_closed, run_store};
+use crate::ui::run::store::run_store;
 use crate::web::idb::StoreError;
 
 use super::budget::BudgetMeter;
@@ -33,11 +33,11 @@ struct Stored {
 }
 
 async fn load(id: String) -> Result<Option<Stored>, StoreError> {
-    let store = run_store().await.inspect_err(forget_if_closed)?;
-    let Some(record) = store.get_run(&id).await.inspect_err(forget_if_closed)? else {
+    let store = run_store().await?;
+    let Some(record) = store.get_run(&id).await? else {
         return Ok(None);
     };
-    let entries = store.steps(&id).await.inspect_err(forget_if_closed)?;
+    let entries = store.steps(&id).await?;
     Ok(Some(Stored { record, entries }))
 }
 

@@ -31,7 +31,7 @@ use crate::ui::costs::overview::{
 use crate::ui::costs::prices::PricingState;
 use crate::ui::run::format::{cost_text, count, tokens_text};
 use crate::ui::run::session::RunSession;
-use crate::ui::run::store::{forget_if_closed, run_store};
+use crate::ui::run::store::run_store;
 
 /// The spend line gets one point per run up to this many runs, one per day beyond.
 const MAX_POINTS: usize = 400;
@@ -59,8 +59,8 @@ pub fn CostsPage() -> impl IntoView {
     let runs = LocalResource::new(move || {
         let _ = session.runs_changed.get();
         async move {
-            let store = run_store().await.inspect_err(forget_if_closed)?;
-            store.list_runs().await.inspect_err(forget_if_closed)
+            let store = run_store().await?;
+            store.list_runs().await
         }
     });
     let overview = Memo::new(move |_| {

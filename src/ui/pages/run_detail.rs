@@ -12,7 +12,7 @@ use crate::ui::run::actions::{DownloadRunButton, ResumeButton, RunCost};
 use crate::ui::run::format::{date_text, excerpt};
 use crate::ui::run::session::RunSession;
 use crate::ui::run::step::StepView;
-use crate::ui::run::store::{forget_if_closed, run_store};
+use crate::ui::run::store::run_store;
 use crate::ui::run::summary::{StatusBadge, SummaryPanel, SummaryView};
 use crate::ui::run::transcript::Transcript;
 use crate::web::idb::StoreError;
@@ -25,11 +25,11 @@ struct Loaded {
 }
 
 async fn load(id: String) -> Result<Option<Loaded>, StoreError> {
-    let store = run_store().await.inspect_err(forget_if_closed)?;
-    let Some(record) = store.get_run(&id).await.inspect_err(forget_if_closed)? else {
+    let store = run_store().await?;
+    let Some(record) = store.get_run(&id).await? else {
         return Ok(None);
     };
-    let entries = store.steps(&id).await.inspect_err(forget_if_closed)?;
+    let entries = store.steps(&id).await?;
     Ok(Some(Loaded { record, entries }))
 }
 
@@ -189,7 +189,6 @@ fn DeleteRun(run_id: String, #[prop(into)] disabled: Signal<bool>) -> impl IntoV
                         navigate("/runs", Default::default());
                     }
                     Err(e) => {
-                        forget_if_closed(&e);
                         asking.set(false);
                         error.set(Some(e.to_string()));
                     }

@@ -18,7 +18,7 @@ use crate::ui::run::export::{all_runs_file_name, download_runs};
 use crate::ui::run::format::{cost_text, date_text, excerpt, score_text, yes_no};
 use crate::ui::run::import::{import_copies, import_file, ImportReport};
 use crate::ui::run::session::RunSession;
-use crate::ui::run::store::{forget_if_closed, run_store};
+use crate::ui::run::store::run_store;
 use crate::ui::run::table::{
     mode_named, status_named, Page, RunsQuery, SortKey, PAGE_SIZE, STATUSES,
 };
@@ -53,11 +53,8 @@ pub fn RunsPage() -> impl IntoView {
     let first = LocalResource::new(move || {
         let _ = session.runs_changed.get();
         async move {
-            let store = run_store().await.inspect_err(forget_if_closed)?;
-            let newest = store
-                .newest_runs(PAGE_SIZE as u32)
-                .await
-                .inspect_err(forget_if_closed)?;
+            let store = run_store().await?;
+            let newest = store.newest_runs(PAGE_SIZE as u32).await?;
             Ok::<_, StoreError>(Arc::new(newest))
         }
     });
@@ -77,7 +74,7 @@ pub fn RunsPage() -> impl IntoView {
             Ok(store) => store.list_runs().await.map(Arc::new),
             Err(e) => Err(e),
         };
-        listed.inspect_err(forget_if_closed)
+        listed
     });
     let listing = Signal::derive(move || -> Option<Result<Listing, String>> {
         if let Some(Some(listed)) = all.get().filter(|_| needs_all.get()) {
@@ -713,7 +710,6 @@ fn DeleteSelected(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
                                 s.remove(id);
                             }),
                             Err(e) => {
-                                forget_if_closed(&e);
                                 failures.push(format!("{id}: {e}"));
                             }
                         }

@@ -9,7 +9,7 @@ use crate::web::download::{download_parts, DownloadError};
 use crate::web::idb::{ExportFilter, ExportSummary, StoreError};
 
 use super::format::day_text;
-use super::store::{forget_if_closed, run_store};
+use super::store::run_store;
 
 /// Bytes per chunk (whole lines): big enough that a large export is a few hundred parts, small
 /// enough that no single string is large.
@@ -61,14 +61,13 @@ pub async fn download_runs(
     file_name: &str,
 ) -> Result<ExportSummary, ExportError> {
     let selected = matches!(filter, ExportFilter::Runs(_));
-    let store = run_store().await.inspect_err(forget_if_closed)?;
+    let store = run_store().await?;
     let parts = js_sys::Array::new();
     let summary = store
         .export_jsonl(&filter, CHUNK_BYTES, |chunk| {
             parts.push(&JsValue::from_str(&chunk));
         })
-        .await
-        .inspect_err(forget_if_closed)?;
+        .await?;
     if summary.steps == 0 {
         return Err(ExportError::Empty { selected });
     }

@@ -10,7 +10,7 @@ use crate::core::jsonl::{read_jsonl, ReadReport};
 use crate::web::file::{read_bytes, FileReadError};
 use crate::web::idb::{ImportSummary, OnConflict, StoreError};
 
-use super::store::{forget_if_closed, run_store};
+use super::store::run_store;
 
 /// The largest trajectory file the page reads: 512 MiB. The whole text is held while it is
 /// parsed, so this is a bound on memory, not on what a trajectory can be.
@@ -66,16 +66,12 @@ pub async fn import_file(file: &File) -> Result<ImportReport, ImportError> {
     let report = read_jsonl(&text);
     drop(text);
     let accepted_lines = report.entries.len();
-    let store = run_store().await.inspect_err(forget_if_closed)?;
+    let store = run_store().await?;
     // Only the runs whose id is taken are copied aside (for "import as copies"); the store
     // checks again inside each run's transaction, so a run stored meanwhile is still skipped.
     let mut taken = Vec::new();
     for id in distinct_run_ids(&report) {
-        if store
-            .run_id_taken(&id)
-            .await
-            .inspect_err(forget_if_closed)?
-        {
+        if store.run_id_taken(&id).await? {
             taken.push(id);
         }
     }
@@ -93,7 +89,7 @@ pub async fn import_file(file: &File) -> Result<ImportReport, ImportError> {
 
 /// Imports runs that were skipped for a taken id as copies (`<id>_2`, …).
 pub async fn import_copies(conflicting: ReadReport) -> Result<ImportSummary, ImportError> {
-    let store = run_store().await.inspect_err(forget_if_closed)?;
+    let store = run_store().await?;
     Ok(store.import_runs(conflicting, OnConflict::KeepBoth).await)
 }
 

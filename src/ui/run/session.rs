@@ -12,7 +12,6 @@
 //! a run it holds the run's tab lock ([`crate::web::locks`]), which tells a second open tab that
 //! the run is live, not interrupted.
 
-use std::cell::RefCell;
 use std::future::Future;
 
 use leptos::prelude::*;
@@ -25,10 +24,9 @@ use crate::core::config::{Mode, PipelineConfig};
 use crate::core::llm::client::{ClientOptions, LlmClient};
 use crate::core::llm::retry::RetryPolicy;
 use crate::core::llm::Usage;
-use crate::core::pipeline::{
-    Pipeline, PipelineEvent, ResumeError, RunInput, RunOutcome, SinkError, TrajectorySink,
-};
+use crate::core::pipeline::{Pipeline, PipelineEvent, ResumeError, RunInput, RunOutcome};
 use crate::core::providers::ProviderRegistry;
+use crate::core::run_store::RunSink;
 use crate::core::trajectory::{RunRecord, RunStatus, StepTotals, TrajectoryEntry};
 use crate::web::clock::BrowserClock;
 use crate::web::http::BrowserTransport;
@@ -37,7 +35,7 @@ use crate::web::locks::{batch_lock_name, claim, run_lock_name, Claim};
 
 use super::pricing::{run_pricing, RunPricing};
 use super::step::{apply_event, stop_running, StepView};
-use super::store::{forget_if_closed, run_store};
+use super::store::run_store;
 use super::summary::SummaryView;
 
 /// Why a run could not be started or resumed. Nothing was called and nothing changed.
@@ -268,7 +266,6 @@ impl RunSession {
             let (store, record, _lock) = match created {
                 Ok(created) => created,
                 Err(e) => {
-                    forget_if_closed(&e);
                     session.clear_view();
                     session.fail_to_start(RunStartError::Store(e).to_string());
                     return;
@@ -332,9 +329,6 @@ impl RunSession {
             let (store, mut record, config, entries) = match prepared {
                 Ok(prepared) => prepared,
                 Err(e) => {
-                    if let RunStartError::Store(e) = &e {
-                        forget_if_closed(e);
-                    }
                     session.fail_to_start(e.to_string());
                     return;
                 }
@@ -376,7 +370,6 @@ impl RunSession {
                 .set_run_status(&run_id, RunStatus::Running, None)
                 .await
             {
-                forget_if_closed(&e);
                 session.record.set(Some(RunRecord {
                     status: previous.0,
                     message: previous.1,
@@ -490,7 +483,6 @@ impl RunSession {
         self.summary.set(Some(summary));
         self.record.set(Some(record));
         if let Err(e) = saved {
-            forget_if_closed(&e);
             self.error.set(Some(format!(
                 "the run ended, but its final status could not be saved ({e}); its steps are saved, and after a reload it shows as interrupted and can be resumed"
             )));
@@ -619,33 +611,6 @@ pub(crate) fn client_options(config: &PipelineConfig) -> ClientOptions {
     }
 }
 
-/// A sink that commits each step to the store and hands the updated record to the page.
-struct StoreSink<'a> {
-    store: &'a TrajectoryStore,
-    session: RunSession,
-    /// The run's record as stored: this tab drives the run, so each step is committed with
-    /// it counting the step, without reading it back first.
-    record: RefCell<RunRecord>,
-}
-
-impl TrajectorySink for StoreSink<'_> {
-    async fn append(&self, entry: &TrajectoryEntry) -> Result<(), SinkError> {
-        let current = self.record.borrow().clone();
-        match self.store.append_step(&current, entry).await {
-            Ok(record) => {
-                self.record.replace(record.clone());
-                self.session.record.set(Some(record));
-                self.session.touch_runs();
-                Ok(())
-            }
-            Err(e) => {
-                forget_if_closed(&e);
-                Err(SinkError::new(e.to_string()))
-            }
-        }
-    }
-}
-
 /// Runs (or resumes, given committed `entries`) the loop, feeding the session's transcript.
 #[allow(clippy::too_many_arguments)]
 async fn drive(
@@ -666,12 +631,16 @@ async fn drive(
         BrowserClock::new(),
         client_options(config),
     );
-    let sink = StoreSink {
-        store,
-        session,
-        record: RefCell::new(record),
-    };
-    let listener = move |event: &PipelineEvent| {
+    // This tab drives the run, so each step is committed with the record counting it, without
+    // reading it back first (`RunSink`).
+    let sink = RunSink::new(store);
+    sink.hold(record);
+    let listener = |event: &PipelineEvent| {
+        if matches!(event, PipelineEvent::StepFinished { .. }) {
+            // The step is stored: the page shows the record as stored with it.
+            session.record.set(sink.record());
+            session.touch_runs();
+        }
         session.steps.update(|steps| apply_event(steps, event));
     };
     let pipeline = Pipeline::new(config, &llm, &clock, &sink)

@@ -9,7 +9,7 @@ use crate::web::idb::{StoreError, TrajectoryStore};
 use crate::web::locks::{batch_lock_name, claim, run_lock_name, Claim};
 
 use super::session::{RunSession, Startup};
-use super::store::{forget_if_closed, run_store};
+use super::store::run_store;
 
 /// Provides the [`RunSession`] context and starts the startup check. The root component calls
 /// it once; new runs wait (their Start button stays disabled) until the check is done, so a run
@@ -31,7 +31,6 @@ pub fn provide_run_state() {
                 }
             }
             Err(e) => {
-                forget_if_closed(&e);
                 session.startup.set(Startup::Failed(e.to_string()));
             }
         }

@@ -9,10 +9,11 @@ use crate::web::idb::{StoreError, TrajectoryStore};
 /// Where the shared connection stands.
 #[derive(Clone)]
 enum Slot {
-    /// Not open: never opened, the last open failed, or it was closed under us.
+    /// Not open: never opened, or the last open failed.
     Closed,
     /// A caller is opening it; others wait for that open instead of starting their own.
     Opening,
+    /// Opened; replaced on the next call once it was closed under us.
     Open(TrajectoryStore),
 }
 
@@ -31,11 +32,13 @@ const OPENING_POLL_MS: u64 = 2;
 ///
 /// A failed open is not remembered, so the next call tries again (the user may have closed the
 /// other tab that blocked an upgrade). A connection that was closed under us (a newer
-/// Trialogue upgraded the database) is dropped by [`forget_if_closed`] and opened afresh.
+/// Trialogue upgraded the database) knows it ([`TrajectoryStore::is_closed`]), and the next
+/// call opens a new one.
 pub async fn run_store() -> Result<TrajectoryStore, StoreError> {
     loop {
         match STORE.with(|s| s.borrow().clone()) {
-            Slot::Open(store) => return Ok(store),
+            Slot::Open(store) if !store.is_closed() => return Ok(store),
+            Slot::Open(_) => break,
             Slot::Opening => BrowserClock::new().sleep(OPENING_POLL_MS).await,
             Slot::Closed => break,
         }
@@ -49,17 +52,4 @@ pub async fn run_store() -> Result<TrajectoryStore, StoreError> {
         }
     });
     opened
-}
-
-/// Drops the shared connection when `error` says it was closed, so the next
-/// [`run_store`] opens a new one.
-pub fn forget_if_closed(error: &StoreError) {
-    if matches!(error, StoreError::Closed { .. }) {
-        STORE.with(|s| {
-            let mut slot = s.borrow_mut();
-            if matches!(*slot, Slot::Open(_)) {
-                *slot = Slot::Closed;
-            }
-        });
-    }
 }

@@ -17,10 +17,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
-use crate::core::batch::runner::RunStore;
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::core::dataset::{DatasetFormat, FieldMapping, Problem};
 use crate::core::pipeline::SinkError;
+use crate::core::run_store::RunStore;
 use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 

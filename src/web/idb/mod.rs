@@ -72,10 +72,13 @@ pub struct StorageUsage {
 ///
 /// Cloning is cheap and shares the connection. When another tab opens the database at a newer
 /// version, this connection closes itself so that tab is not blocked; calls then fail with
-/// [`StoreError::Closed`].
+/// [`StoreError::Closed`], and [`is_closed`](Self::is_closed) says so beforehand.
 #[derive(Debug, Clone)]
 pub struct TrajectoryStore {
     db: Database,
+    /// Set once the connection is closed under us (a newer version elsewhere, or the browser
+    /// closing it when the site's data is cleared); shared by every clone.
+    closed: Rc<Cell<bool>>,
 }
 
 thread_local! {
@@ -183,8 +186,9 @@ impl TrajectoryStore {
             });
         };
         let db = result.map_err(|e| from_open(name, &e))?;
-        close_on_version_change(&db);
-        Ok(TrajectoryStore { db })
+        let closed = Rc::new(Cell::new(false));
+        close_on_version_change(&db, &closed);
+        Ok(TrajectoryStore { db, closed })
     }
 
     /// Deletes the database `name` and everything in it (tests; "delete all data").
@@ -194,6 +198,12 @@ impl TrajectoryStore {
         request
             .await
             .map_err(|e| from_idb(&format!("deleting the database `{name}`"), &e))
+    }
+
+    /// Whether this connection was closed under us; a closed one only fails, so a new one
+    /// must be opened.
+    pub fn is_closed(&self) -> bool {
+        self.closed.get()
     }
 
     /// The database name.
@@ -816,12 +826,21 @@ fn sort_newest_first(runs: &mut Vec<RunRecord>) {
 }
 
 /// The totals a run record holds, as core's running sums.
-fn close_on_version_change(db: &Database) {
+fn close_on_version_change(db: &Database, closed: &Rc<Cell<bool>>) {
     let raw: web_sys::IdbDatabase = db.as_sys().clone().into();
     let closer = raw.clone();
+    let flag = Rc::clone(closed);
     // Let a newer Trialogue in another tab upgrade the database instead of being blocked.
-    let on_change = Closure::once_into_js(move || closer.close());
+    let on_change = Closure::once_into_js(move || {
+        flag.set(true);
+        closer.close();
+    });
     raw.set_onversionchange(Some(on_change.unchecked_ref()));
+    // Fired when the browser closes the connection itself (the site's data cleared, a
+    // database error); never after our own close.
+    let flag = Rc::clone(closed);
+    let on_close = Closure::once_into_js(move || flag.set(true));
+    raw.set_onclose(Some(on_close.unchecked_ref()));
 }
 
 fn store<'a>(
