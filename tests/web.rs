@@ -18,3 +18,6 @@ mod batches;
 
 #[path = "web/locks.rs"]
 mod locks;
+
+#[path = "web/preconnect.rs"]
+mod preconnect;

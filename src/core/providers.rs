@@ -6,7 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::config::PipelineConfig;
 use crate::core::llm::chat::StructuredMode;
+use crate::core::model::resolve_model;
 
 /// The API family a provider speaks; decides which adapter builds requests and reads replies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -291,6 +293,61 @@ impl ProviderRegistry {
     }
 }
 
+/// The providers `config`'s solver, verifier and judge call, each once, in agent order. Models
+/// that name no provider here are left out (the config check reports them). The verifier
+/// counts whatever the mode: a batch may run both modes on one config.
+pub fn agent_providers<'a>(
+    registry: &'a ProviderRegistry,
+    config: &PipelineConfig,
+) -> Vec<&'a ProviderSettings> {
+    let custom = registry.custom_ids();
+    let mut out: Vec<&ProviderSettings> = Vec::new();
+    for model in [
+        &config.solver.model,
+        &config.verifier.model,
+        &config.judge.model,
+    ] {
+        let provider = resolve_model(model, &custom)
+            .ok()
+            .and_then(|m| registry.get(&m.provider));
+        if let Some(provider) = provider {
+            if !out.iter().any(|p| p.id == provider.id) {
+                out.push(provider);
+            }
+        }
+    }
+    out
+}
+
+/// The origins (`scheme://host[:port]`) `config`'s agents call ([`agent_providers`]), each
+/// once: what a page can open connections to before the first call.
+pub fn call_origins(registry: &ProviderRegistry, config: &PipelineConfig) -> Vec<String> {
+    let mut origins: Vec<String> = Vec::new();
+    for provider in agent_providers(registry, config) {
+        if let Some(origin) = origin_of(&provider.base_url) {
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+    }
+    origins
+}
+
+/// The origin of an `http` or `https` URL, lower-cased; `None` for any other scheme, or a URL
+/// with credentials or no host.
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.trim().split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    Some(format!("{scheme}://{}", authority.to_ascii_lowercase()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,5 +535,58 @@ mod tests {
         assert!(!reg.remove_custom("nope"));
         assert!(reg.remove_custom("mine"));
         assert_eq!(reg.custom_ids(), ["other"]);
+    }
+
+    #[test]
+    fn an_origin_is_the_scheme_and_authority_of_an_http_url() {
+        assert_eq!(
+            origin_of("https://API.openai.com/v1/").as_deref(),
+            Some("https://api.openai.com")
+        );
+        assert_eq!(
+            origin_of(" http://127.0.0.1:8091/v1").as_deref(),
+            Some("http://127.0.0.1:8091")
+        );
+        assert_eq!(
+            origin_of("http://[::1]:8000?x").as_deref(),
+            Some("http://[::1]:8000")
+        );
+        for refused in [
+            "ftp://host/x",
+            "https://",
+            "https://user:pw@host/v1",
+            "api.openai.com/v1",
+        ] {
+            assert_eq!(origin_of(refused), None, "{refused}");
+        }
+    }
+
+    #[test]
+    fn call_origins_are_the_agents_providers_origins_each_once() {
+        let mut registry = ProviderRegistry::builtin();
+        registry.upsert(ProviderSettings {
+            id: "lab".into(),
+            label: "Lab".into(),
+            kind: ProviderKind::OpenAiCompatible,
+            base_url: "https://vllm.lab.example:8443/v1".into(),
+            api_key: String::new(),
+            structured_mode: None,
+            builtin: false,
+        });
+        let mut config = PipelineConfig::default();
+        config.solver.model = "anthropic/claude-sonnet-4-5".into();
+        config.verifier.model = "lab/qwen3".into();
+        config.judge.model = "anthropic/claude-haiku-4-5".into();
+        assert_eq!(
+            call_origins(&registry, &config),
+            vec!["https://api.anthropic.com", "https://vllm.lab.example:8443"]
+        );
+        // An unknown provider is left out; two providers on one origin give it once.
+        config.judge.model = "nowhere/model".into();
+        config.verifier.model = "anthropic/claude-haiku-4-5".into();
+        assert_eq!(
+            call_origins(&registry, &config),
+            vec!["https://api.anthropic.com"]
+        );
     }
 }

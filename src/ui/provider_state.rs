@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
-use crate::core::providers::{ProviderKind, ProviderRegistry, ProviderSettings};
+use crate::core::providers::{call_origins, ProviderKind, ProviderRegistry, ProviderSettings};
+use crate::web::preconnect::preconnect;
+
+use super::config_draft::DraftCheck;
 
 use super::persist::{self, PersistError, FORGET_KEYS_KEY, KEYS_KEY, PROVIDERS_KEY};
 
@@ -229,6 +232,18 @@ fn load_keys() -> Result<Option<BTreeMap<String, String>>, PersistError> {
             )
         })
     })
+}
+
+/// Opens connections to the providers the form's config calls, as soon as the form shows and
+/// whenever the config or the providers change (see [`crate::web::preconnect`]): the first call
+/// of a run or a batch then does not wait for the connection and the TLS handshake.
+pub fn preconnect_to_agents(check: Memo<DraftCheck>, providers: ProviderState) {
+    Effect::new(move |_| {
+        let registry = providers.registry().get();
+        for origin in check.with(|c| call_origins(&registry, &c.config)) {
+            preconnect(&origin);
+        }
+    });
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod file;
 pub mod http;
 pub mod idb;
 pub mod locks;
+pub mod preconnect;
 pub mod storage;
 
 use wasm_bindgen::JsValue;

@@ -450,5 +450,9 @@ test('above 6 at a time, the start panel says calls to a plain-http server queue
   await expect(page.getByTestId('error')).toHaveCount(0);
   await concurrency.fill('2');
   await expect(hint).toHaveCount(0);
+  // The start panel has the browser connect to the config's provider before Start.
+  const preconnect = page.locator(`head link[rel="preconnect"][href="${new URL(MOCK).origin}"]`);
+  await expect(preconnect).toHaveCount(1);
+  await expect(preconnect).toHaveAttribute('crossorigin', 'anonymous');
   expect(problems).toEqual([]);
 });

@@ -338,6 +338,19 @@ test('model text is shown as text, never as HTML', async ({ page, request }) => 
   expect(await page.evaluate(() => window.__pwned)).toBeUndefined();
 });
 
+test('the run page connects to the config\'s provider before the first call, once', async ({ page }) => {
+  const problems = await openApp(page, '/run');
+  const hint = page.locator(`head link[rel="preconnect"][href="${new URL(MOCK).origin}"]`);
+  await expect(hint).toHaveCount(1);
+  await expect(hint).toHaveAttribute('crossorigin', 'anonymous');
+  // Leaving and coming back adds no second hint.
+  await page.getByTestId('nav-runs').click();
+  await page.getByTestId('nav-run').click();
+  await expect(page.getByTestId('run-start')).toBeVisible();
+  await expect(page.locator('head link[rel="preconnect"]')).toHaveCount(1);
+  expect(realProblems(problems)).toEqual([]);
+});
+
 test('an invalid config points to Configure instead of starting', async ({ page }) => {
   await openApp(page, '/configure');
   await page.locator('[name="max_iterations"]').fill('99');

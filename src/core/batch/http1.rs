@@ -6,8 +6,7 @@
 //! beyond that wait in the browser's own queue however high the batch's concurrency is.
 
 use crate::core::config::PipelineConfig;
-use crate::core::model::resolve_model;
-use crate::core::providers::ProviderRegistry;
+use crate::core::providers::{agent_providers, ProviderRegistry};
 
 /// The most HTTP/1.1 connections Chromium opens to one server at a time: its socket pool's
 /// per-group limit, `g_max_sockets_per_group` (6 for normal sockets) in Chromium's
@@ -37,25 +36,14 @@ pub fn http1_bottlenecks(
     if concurrency <= HTTP1_CONNECTIONS_PER_HOST {
         return Vec::new();
     }
-    let custom = registry.custom_ids();
     let mut out: Vec<Http1Server> = Vec::new();
-    for model in [
-        &config.solver.model,
-        &config.verifier.model,
-        &config.judge.model,
-    ] {
-        let Ok(model) = resolve_model(model, &custom) else {
-            continue;
-        };
-        let Some(provider) = registry.get(&model.provider) else {
-            continue;
-        };
+    for provider in agent_providers(registry, config) {
         let plain = provider
             .base_url
             .trim()
             .get(..7)
             .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"));
-        if plain && !out.iter().any(|s| s.provider == provider.id) {
+        if plain {
             out.push(Http1Server {
                 provider: provider.id.clone(),
                 base_url: provider.base_url.clone(),

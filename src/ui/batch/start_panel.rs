@@ -13,7 +13,7 @@ use crate::core::dataset::Problem;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::config_form::ConfigForm;
 use crate::ui::costs::prices::PricingState;
-use crate::ui::provider_state::ProviderState;
+use crate::ui::provider_state::{preconnect_to_agents, ProviderState};
 use crate::ui::run::format::dollars;
 use crate::ui::run::store::run_store;
 use crate::web::idb::StoredDataset;
@@ -76,6 +76,7 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
     let form = expect_context::<ConfigForm>();
     let providers = expect_context::<ProviderState>();
     let check = form.check();
+    preconnect_to_agents(check, providers);
 
     let problems = StoredValue::new(dataset.problems.clone());
     let facet_list = facets(&dataset.problems);

@@ -6,7 +6,7 @@ use crate::core::config::Mode;
 use crate::core::trajectory::RunStatus;
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::config_form::ConfigForm;
-use crate::ui::provider_state::ProviderState;
+use crate::ui::provider_state::{preconnect_to_agents, ProviderState};
 use crate::ui::run::actions::{DownloadRunButton, ResumeButton, RunCost};
 use crate::ui::run::session::{RunSession, StartRequest, Startup};
 use crate::ui::run::summary::{StatusBadge, SummaryPanel};
@@ -83,6 +83,7 @@ fn StartForm() -> impl IntoView {
     let form = expect_context::<ConfigForm>();
     let providers = expect_context::<ProviderState>();
     let check = form.check();
+    preconnect_to_agents(check, providers);
     let config_mode = Signal::derive(move || check.with(|c| c.config.mode));
     let mode = Signal::derive(move || session.draft_mode.get().unwrap_or(config_mode.get()));
     let problems = Signal::derive(move || check.with(|c| c.errors.len()));
