@@ -11,6 +11,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use serde_json::json;
 use trialogue::core::batch::http1::{http1_bottlenecks, Http1Server, HTTP1_CONNECTIONS_PER_HOST};
+use trialogue::core::batch::mirror::RecordMirror;
 use trialogue::core::batch::runner::PipelineRunner;
 use trialogue::core::batch::scheduler::{
     BatchControl, BatchEvent, ItemContext, ItemOutcome, Scheduler, SchedulerOptions,
@@ -150,6 +151,24 @@ fn done(status: RunStatus) -> ItemOutcome {
     }
 }
 
+/// Wraps `inner` so that every event also moves a [`RecordMirror`] on and checks it against the
+/// scheduler's record: the page reads the mirror instead of cloning the record per event, so it
+/// must never drift, in any scenario.
+fn mirrored<'a>(
+    inner: impl Fn(&BatchEvent, &BatchRecord) + 'a,
+) -> impl Fn(&BatchEvent, &BatchRecord) + 'a {
+    let mirror = RefCell::new(RecordMirror::new());
+    move |event, record| {
+        mirror.borrow_mut().follow(event, record);
+        assert_eq!(
+            mirror.borrow().record(),
+            Some(record),
+            "the mirror drifted after {event:?}"
+        );
+        inner(event, record);
+    }
+}
+
 fn count(record: &BatchRecord, status: ItemStatus) -> usize {
     record.items.iter().filter(|i| i.status == status).count()
 }
@@ -285,7 +304,8 @@ fn the_concurrency_limit_is_never_exceeded() {
     };
     let record = BatchRecord::new(spec(20, BatchModes::Debate, 3));
     let control = BatchControl::new();
-    let scheduler = Scheduler::new(&runner, &clock, control.clone());
+    let check = mirrored(|_: &BatchEvent, _: &BatchRecord| {});
+    let scheduler = Scheduler::new(&runner, &clock, control.clone()).with_listener(&check);
     let record = block_on(scheduler.run(record));
     assert_eq!(most.get(), 3, "three at a time, never more");
     assert_eq!(in_flight.get(), 0);
@@ -327,6 +347,7 @@ fn an_item_storing_its_last_results_makes_room_for_the_next_one() {
             events.borrow_mut().push(*index);
         }
     };
+    let listener = mirrored(listener);
     let scheduler = Scheduler::new(&runner, &clock, BatchControl::new()).with_listener(&listener);
     let record = block_on(scheduler.run(BatchRecord::new(spec(12, BatchModes::Debate, 2))));
     assert_eq!(count(&record, ItemStatus::Done), 12);
@@ -356,7 +377,12 @@ fn a_failed_item_is_recorded_and_the_others_go_on() {
         }
     };
     let record = BatchRecord::new(spec(8, BatchModes::Debate, 3));
-    let record = block_on(Scheduler::new(&runner, &clock, BatchControl::new()).run(record));
+    let check = mirrored(|_: &BatchEvent, _: &BatchRecord| {});
+    let record = block_on(
+        Scheduler::new(&runner, &clock, BatchControl::new())
+            .with_listener(&check)
+            .run(record),
+    );
     assert_eq!(record.status, BatchStatus::Completed);
     assert_eq!(count(&record, ItemStatus::Done), 4);
     assert_eq!(count(&record, ItemStatus::Failed), 4);
@@ -393,6 +419,7 @@ fn a_429_halves_concurrency_once_per_generation_waits_and_recovers() {
     let events = RefCell::new(Vec::<BatchEvent>::new());
     let listener = |event: &BatchEvent, _: &BatchRecord| events.borrow_mut().push(event.clone());
     let control = BatchControl::new();
+    let listener = mirrored(listener);
     let scheduler = Scheduler::new(&runner, &clock, control.clone())
         .with_listener(&listener)
         .with_options(SchedulerOptions { recover_after: 2 });
@@ -449,7 +476,9 @@ fn a_429_from_an_item_started_after_the_halving_halves_again() {
         }
     };
     let control = BatchControl::new();
+    let check = mirrored(|_: &BatchEvent, _: &BatchRecord| {});
     let scheduler = Scheduler::new(&runner, &clock, control.clone())
+        .with_listener(&check)
         .with_options(SchedulerOptions { recover_after: 100 });
     let record = block_on(scheduler.run(BatchRecord::new(spec(12, BatchModes::Debate, 8))));
     assert_eq!(count(&record, ItemStatus::Done), 12);
@@ -503,6 +532,7 @@ fn pause_lets_in_flight_items_finish_and_starts_nothing_until_resumed() {
         }
     };
     let control = BatchControl::new();
+    let listener = mirrored(listener);
     let scheduler = Scheduler::new(&runner, &clock, control.clone()).with_listener(&listener);
     let mut driver = Driver::new(scheduler.run(BatchRecord::new(spec(6, BatchModes::Debate, 2))));
     assert!(driver.poll_once().is_none());
@@ -540,7 +570,8 @@ fn cancel_stops_in_flight_items_and_a_later_run_resumes_them() {
     let log = RefCell::new(Vec::new());
     let runner = cancellable_runner(&log, 4);
     let control = BatchControl::new();
-    let scheduler = Scheduler::new(&runner, &clock, control.clone());
+    let check = mirrored(|_: &BatchEvent, _: &BatchRecord| {});
+    let scheduler = Scheduler::new(&runner, &clock, control.clone()).with_listener(&check);
     let mut driver = Driver::new(scheduler.run(BatchRecord::new(spec(5, BatchModes::Debate, 2))));
     assert!(driver.poll_once().is_none());
     assert!(driver.poll_once().is_none());
@@ -559,7 +590,12 @@ fn cancel_stops_in_flight_items_and_a_later_run_resumes_them() {
 
     // Resuming the batch: the stopped items continue their runs; the rest start fresh.
     log.borrow_mut().clear();
-    let record = block_on(Scheduler::new(&runner, &clock, BatchControl::new()).run(record));
+    let check = mirrored(|_: &BatchEvent, _: &BatchRecord| {});
+    let record = block_on(
+        Scheduler::new(&runner, &clock, BatchControl::new())
+            .with_listener(&check)
+            .run(record),
+    );
     assert_eq!(record.status, BatchStatus::Completed);
     assert_eq!(count(&record, ItemStatus::Done), 5);
     assert_eq!(
@@ -595,7 +631,8 @@ fn a_budget_stop_pauses_the_batch_until_resumed() {
         }
     };
     let control = BatchControl::new();
-    let scheduler = Scheduler::new(&runner, &clock, control.clone());
+    let check = mirrored(|_: &BatchEvent, _: &BatchRecord| {});
+    let scheduler = Scheduler::new(&runner, &clock, control.clone()).with_listener(&check);
     let mut driver = Driver::new(scheduler.run(BatchRecord::new(spec(4, BatchModes::Debate, 1))));
     assert!(driver.run_until_stalled().is_none(), "paused by the budget");
     assert!(control.is_paused());
@@ -633,6 +670,7 @@ fn a_budget_raised_while_paused_is_stored_with_the_batch_as_it_goes_on() {
     let mut spec = spec(3, BatchModes::Debate, 1);
     spec.config.batch_budget_usd = Some(1.0);
     let control = BatchControl::new();
+    let listener = mirrored(listener);
     let scheduler = Scheduler::new(&runner, &clock, control.clone()).with_listener(&listener);
     let mut driver = Driver::new(scheduler.run(BatchRecord::new(spec)));
     assert!(driver.run_until_stalled().is_none(), "paused by the budget");
@@ -838,7 +876,12 @@ fn after_an_interruption_only_unfinished_items_run_and_a_half_run_resumes_from_i
 
     let llm = answering_llm();
     let runner = PipelineRunner::new(&spec, &problems, &llm, &clock, &store);
-    let record = block_on(Scheduler::new(&runner, &clock, BatchControl::new()).run(record));
+    let check = mirrored(|_: &BatchEvent, _: &BatchRecord| {});
+    let record = block_on(
+        Scheduler::new(&runner, &clock, BatchControl::new())
+            .with_listener(&check)
+            .run(record),
+    );
     assert_eq!(record.status, BatchStatus::Completed);
     assert_eq!(count(&record, ItemStatus::Done), 3);
 

@@ -14,6 +14,7 @@
 //!   it caps the calls in flight below a high concurrency.
 
 pub mod http1;
+pub mod mirror;
 pub mod runner;
 pub mod scheduler;
 

@@ -22,6 +22,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::core::batch::mirror::RecordMirror;
 use crate::core::batch::runner::PipelineRunner;
 use crate::core::batch::scheduler::{BatchControl, BatchEvent, Scheduler};
 use crate::core::batch::{
@@ -478,32 +479,57 @@ const RUNS_NOTICE_INTERVAL_MS: f64 = 1_000.0;
 struct Saver {
     store: TrajectoryStore,
     session: BatchSession,
+    /// The running batch's record, read when a write is due (not copied per event).
+    mirror: Rc<RefCell<RecordMirror>>,
     state: Rc<RefCell<SaverState>>,
 }
 
 #[derive(Default)]
 struct SaverState {
+    /// A record to write as it is (the batch's last), ahead of the mirror.
     latest: Option<Rc<BatchRecord>>,
+    /// The mirror changed since the last write.
+    changed: bool,
     urgent: bool,
     writing: bool,
     last_write_ms: Option<f64>,
 }
 
 impl Saver {
-    fn new(store: TrajectoryStore, session: BatchSession) -> Self {
+    fn new(
+        store: TrajectoryStore,
+        session: BatchSession,
+        mirror: Rc<RefCell<RecordMirror>>,
+    ) -> Self {
         Saver {
             store,
             session,
+            mirror,
             state: Rc::default(),
         }
     }
 
-    /// Hands `record` over to be written; `urgent` ones are written without waiting out the
-    /// interval.
-    fn save(&self, record: Rc<BatchRecord>, urgent: bool) {
+    /// Notes that the mirror changed: it is written as it is then, once the interval is out
+    /// (at once when `urgent`).
+    fn changed(&self, urgent: bool) {
+        self.mark(|state| state.changed = true, urgent);
+    }
+
+    /// Hands over the batch's last record, written at once and as it is.
+    fn save_last(&self, record: Rc<BatchRecord>) {
+        self.mark(
+            |state| {
+                state.latest = Some(record);
+                state.changed = false;
+            },
+            true,
+        );
+    }
+
+    fn mark(&self, change: impl FnOnce(&mut SaverState), urgent: bool) {
         let start = {
             let mut state = self.state.borrow_mut();
-            state.latest = Some(record);
+            change(&mut state);
             state.urgent |= urgent;
             !std::mem::replace(&mut state.writing, true)
         };
@@ -532,7 +558,10 @@ impl Saver {
             let next = {
                 let mut state = self.state.borrow_mut();
                 state.urgent = false;
-                match state.latest.take() {
+                let from_mirror = std::mem::take(&mut state.changed)
+                    .then(|| self.mirror.borrow().record().cloned().map(Rc::new))
+                    .flatten();
+                match state.latest.take().or(from_mirror) {
                     Some(record) => record,
                     None => {
                         state.writing = false;
@@ -603,16 +632,23 @@ async fn drive(
     // What the runs in flight have spent; shown through `show` with the record it belongs to,
     // so the spend never counts an item twice or not at all.
     let live_cost: Rc<RefCell<BTreeMap<usize, f64>>> = Rc::default();
+    // The scheduler's record as of its last event, copied from it item by item; the page and
+    // the store each take a copy only when they show or write it.
+    let mirror: Rc<RefCell<RecordMirror>> = Rc::default();
     let show = {
         let live_cost = Rc::clone(&live_cost);
+        let mirror = Rc::clone(&mirror);
         Throttle::new(SHOW_INTERVAL_MS, clock, move |update: ShowUpdate| {
             if update.live_cost {
                 session.live_cost.set(live_cost.borrow().clone());
             }
-            if let Some(record) = update.record {
-                session.record.set(Some(
-                    Rc::try_unwrap(record).unwrap_or_else(|rc| (*rc).clone()),
-                ));
+            let record = match update.record {
+                Some(record) => Some(Rc::try_unwrap(record).unwrap_or_else(|rc| (*rc).clone())),
+                None if update.changed => mirror.borrow().record().cloned(),
+                None => None,
+            };
+            if let Some(record) = record {
+                session.record.set(Some(record));
             }
         })
     };
@@ -636,7 +672,7 @@ async fn drive(
         .with_gate(gate.as_ref())
         .with_run_budgets(Rc::clone(&pricer))
         .with_listener(&on_step);
-    let saver = Saver::new(store.clone(), session);
+    let saver = Saver::new(store.clone(), session, Rc::clone(&mirror));
     let on_event = |event: &BatchEvent, record: &BatchRecord| {
         match event {
             BatchEvent::Concurrency { effective } => session.effective.set(*effective),
@@ -648,17 +684,16 @@ async fn drive(
             }
             BatchEvent::Status(_) | BatchEvent::ItemStarted { .. } => {}
         }
-        // One copy of the record per event, shared by the page and the store.
-        let record = Rc::new(record.clone());
+        mirror.borrow_mut().follow(event, record);
         let urgent = matches!(event, BatchEvent::Status(_));
         show.update(
             |u| {
-                u.record = Some(Rc::clone(&record));
+                u.changed = true;
                 u.live_cost = true;
             },
             urgent,
         );
-        saver.save(record, urgent);
+        saver.changed(urgent);
     };
     session.gate.set_value(Some(Rc::clone(&gate)));
     let scheduler = Scheduler::new(&runner, &clock, control).with_listener(&on_event);
@@ -666,7 +701,7 @@ async fn drive(
     // Whatever waits is shown now, before the end clears the live figures; the timers left
     // find nothing to deliver.
     show.update(|u| u.record = Some(Rc::clone(&finished)), true);
-    saver.save(finished, true);
+    saver.save_last(finished);
     saver.flushed(&clock).await;
     session.end();
 }
@@ -674,8 +709,10 @@ async fn drive(
 /// What waits to be shown of a running batch.
 #[derive(Default)]
 struct ShowUpdate {
-    /// The newest record.
+    /// The batch's last record, shown as it is.
     record: Option<Rc<BatchRecord>>,
+    /// The mirror changed: show it as it is when the update is delivered.
+    changed: bool,
     /// Whether the live spend of the items in flight changed.
     live_cost: bool,
 }
