@@ -2,6 +2,7 @@
 //! that yield, and the real agent loop over a scripted LLM and an in-memory run store.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -27,7 +28,7 @@ use trialogue::core::llm::{LlmError, Usage};
 use trialogue::core::pipeline::{Pipeline, PipelineEvent, RunInput, SinkError, TrajectorySink};
 use trialogue::core::providers::{ProviderKind, ProviderRegistry, ProviderSettings};
 use trialogue::core::role::AgentRole;
-use trialogue::core::run_store::{MemoryRunStore, RunSink, RunStore};
+use trialogue::core::run_store::{create_under_free_id, MemoryRunStore, RunSink, RunStore};
 use trialogue::core::scripted::{
     judge_output, solver_output, verifier_output, ScriptedLlm, ScriptedTurn,
 };
@@ -1290,4 +1291,46 @@ fn a_run_sink_commits_each_step_with_the_record_it_holds_and_keeps_it_on_a_refus
     );
     assert_eq!(sink.record(), Some(held));
     assert_eq!(store.steps_of("run_s").len(), 2);
+}
+
+#[test]
+fn runs_made_in_one_second_take_the_next_free_ids_and_a_taken_id_is_tried_once() {
+    let store = MemoryRunStore::new();
+    let fresh = RunRecord::start(
+        "",
+        &PipelineConfig::default(),
+        "ab12cd34",
+        "p",
+        None,
+        START_MS,
+    );
+    // Another tab holds the plain id.
+    let plain = run_id(START_MS, "ab12cd34", |_| false);
+    let mut elsewhere = fresh.clone();
+    elsewhere.run_id = plain.clone();
+    store.insert(elsewhere, vec![]);
+
+    let tried = RefCell::new(HashSet::new());
+    let tries = Cell::new(0);
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let mut record = fresh.clone();
+        block_on(create_under_free_id(
+            &mut record,
+            &tried,
+            async |r: &RunRecord| {
+                tries.set(tries.get() + 1);
+                store.create_run_if_free(r).await
+            },
+        ))
+        .unwrap();
+        ids.push(record.run_id);
+    }
+    assert_eq!(ids, [format!("{plain}_2"), format!("{plain}_3")]);
+    assert_eq!(
+        tries.get(),
+        3,
+        "the plain id is refused once, not again for the second run"
+    );
+    assert_eq!(store.records().len(), 3);
 }

@@ -3,11 +3,11 @@
 //! ([`RunSink`]).
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::core::pipeline::{SinkError, TrajectorySink};
 use crate::core::sorting;
-use crate::core::trajectory::{RunRecord, TrajectoryEntry};
+use crate::core::trajectory::{run_id, RunRecord, TrajectoryEntry};
 
 /// Where runs are kept: the run records and their steps. IndexedDB in the browser,
 /// [`MemoryRunStore`] in tests.
@@ -31,6 +31,35 @@ pub trait RunStore {
     async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, SinkError>;
     /// A run's committed steps, in step order.
     async fn steps(&self, run_id: &str) -> Result<Vec<TrajectoryEntry>, SinkError>;
+}
+
+/// Stores new run `record` under the first free id of the original's form for its start time
+/// and config (`run_<date>_<time>_<hash>`, then `_2`, `_3`, … for runs started in the same
+/// second), which it sets in `record.run_id`.
+///
+/// Each try is one `create_if_free` round trip (`Ok(false)`: the id is taken), so two tabs
+/// never get the same id. `tried` keeps every id tried, reserved before its try: creations
+/// going on together (a batch's items) skip each other's, and later ones do not try a taken
+/// id again, which would cost a whole transaction.
+pub async fn create_under_free_id<E>(
+    record: &mut RunRecord,
+    tried: &RefCell<HashSet<String>>,
+    mut create_if_free: impl AsyncFnMut(&RunRecord) -> Result<bool, E>,
+) -> Result<(), E> {
+    loop {
+        let candidate = {
+            let mut tried = tried.borrow_mut();
+            let id = run_id(record.created_ms, &record.config_hash, |id| {
+                tried.contains(id)
+            });
+            tried.insert(id.clone());
+            id
+        };
+        record.run_id = candidate;
+        if create_if_free(record).await? {
+            return Ok(());
+        }
+    }
 }
 
 /// Runs and steps in memory (tests, the demo).

@@ -16,8 +16,8 @@ use crate::core::pipeline::{
     StepPricer,
 };
 use crate::core::pricing::Pricer;
-use crate::core::run_store::{RunSink, RunStore};
-use crate::core::trajectory::{run_id, RunRecord, RunStatus};
+use crate::core::run_store::{create_under_free_id, RunSink, RunStore};
+use crate::core::trajectory::{RunRecord, RunStatus};
 
 use super::scheduler::{ItemContext, ItemOutcome, ItemReporter, ItemRunner};
 use super::{BatchSpec, ItemKey};
@@ -168,30 +168,6 @@ impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
         .map_err(|e| ItemOutcome::failed(format!("{e}; fix the run budget of the batch's config")))
     }
 
-    /// Stores `record` under a run id no stored run and no other item of this runner has: the
-    /// original's form, with a suffix when runs start in the same second. Each try is one
-    /// create-if-free round trip; ids tried by this runner are never tried again, so items
-    /// starting together do not race for the same one.
-    async fn create_fresh_run(&self, record: &mut RunRecord) -> Result<(), SinkError> {
-        let base = run_id(record.created_ms, &record.config_hash, |_| false);
-        for n in 1u32.. {
-            let candidate = if n == 1 {
-                base.clone()
-            } else {
-                format!("{base}_{n}")
-            };
-            // Reserved before the await: another item of this batch skips it meanwhile.
-            if !self.claimed.borrow_mut().insert(candidate.clone()) {
-                continue;
-            }
-            record.run_id = candidate;
-            if self.store.create_run_if_free(record).await? {
-                return Ok(());
-            }
-        }
-        Err(SinkError::new("no free run id"))
-    }
-
     async fn fresh(
         &self,
         item: &ItemContext,
@@ -201,7 +177,8 @@ impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
     ) -> Result<(RunRecord, RunOutcome), ItemOutcome> {
         let (config, hash) = self.config(item.key.mode);
         let now = self.clock.now_ms();
-        // The id is chosen as the record is stored (create_fresh_run).
+        // The id is chosen as the record is stored; ids tried by this runner are never tried
+        // again, so items starting together do not race for the same one.
         let mut record = RunRecord::start(
             "",
             config,
@@ -211,7 +188,11 @@ impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
             now,
         );
         record.batch_id = Some(self.spec.batch_id.clone());
-        self.create_fresh_run(&mut record).await.map_err(|e| {
+        create_under_free_id(&mut record, &self.claimed, async |r: &RunRecord| {
+            self.store.create_run_if_free(r).await
+        })
+        .await
+        .map_err(|e| {
             ItemOutcome::failed(format!(
                 "no run could be created (storage: {e}); resume the batch once storage works"
             ))

@@ -448,11 +448,9 @@ impl RunStore for TrajectoryStore {
 
     /// One readwrite transaction: the store's own `add` refuses a taken id.
     async fn create_run_if_free(&self, record: &RunRecord) -> Result<bool, SinkError> {
-        match TrajectoryStore::create_run(self, record).await {
-            Ok(()) => Ok(true),
-            Err(StoreError::RunExists { .. }) => Ok(false),
-            Err(e) => Err(sink_error(e)),
-        }
+        TrajectoryStore::create_run_if_free(self, record)
+            .await
+            .map_err(sink_error)
     }
 
     async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError> {

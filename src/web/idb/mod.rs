@@ -37,8 +37,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::core::config::PipelineConfig;
+use crate::core::run_store::create_under_free_id;
 use crate::core::sorting;
-use crate::core::trajectory::{run_id, RunRecord, RunStatus, TrajectoryEntry};
+use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 
 pub use batches::{DatasetSummary, StoredDataset};
 pub use error::StoreError;
@@ -79,15 +80,14 @@ pub struct TrajectoryStore {
     /// Set once the connection is closed under us (a newer version elsewhere, or the browser
     /// closing it when the site's data is cleared); shared by every clone.
     closed: Rc<Cell<bool>>,
+    /// Run ids this connection tried to create (see [`Self::create_run_under_free_id`]).
+    tried_run_ids: Rc<RefCell<HashSet<String>>>,
 }
 
 thread_local! {
     // Databases with an upgrade waiting for other tabs to close: a second open would queue
     // behind it silently, so it reports the block at once instead.
     static PENDING_UPGRADES: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
-    // The run ids known taken under the newest id base (database, second and config): see
-    // `create_run_under_free_id`.
-    static TAKEN_RUN_IDS: RefCell<(String, HashSet<String>)> = RefCell::default();
 }
 
 /// Set by the `blocked` handler of an open request; wakes the task waiting on the open.
@@ -188,7 +188,11 @@ impl TrajectoryStore {
         let db = result.map_err(|e| from_open(name, &e))?;
         let closed = Rc::new(Cell::new(false));
         close_on_version_change(&db, &closed);
-        Ok(TrajectoryStore { db, closed })
+        Ok(TrajectoryStore {
+            db,
+            closed,
+            tried_run_ids: Rc::default(),
+        })
     }
 
     /// Deletes the database `name` and everything in it (tests; "delete all data").
@@ -267,39 +271,22 @@ impl TrajectoryStore {
         })
     }
 
-    /// Stores new run `run` under the first free id of the original's form for its start time
-    /// and config (`run_<date>_<time>_<hash>`, then `_2`, `_3`, … for runs started in the
-    /// same second), which it sets in `run.run_id`. Each try is one create round trip: the
-    /// store refuses a taken id, so two tabs never get the same one.
+    /// Stores new run `run` under the first free id of the original's form, which it sets in
+    /// `run.run_id` (see [`create_under_free_id`]); ids this connection tried are not tried
+    /// again.
     pub async fn create_run_under_free_id(&self, run: &mut RunRecord) -> Result<(), StoreError> {
-        let base = format!(
-            "{}/{}",
-            self.db.name(),
-            run_id(run.created_ms, &run.config_hash, |_| false)
-        );
-        // Ids this tab took already in the same second: runs that follow each other quickly
-        // would otherwise each try them again, and a refused try costs a whole transaction.
-        let mut taken = TAKEN_RUN_IDS.with_borrow(|(of, ids)| {
-            if *of == base {
-                ids.clone()
-            } else {
-                HashSet::new()
-            }
-        });
-        loop {
-            run.run_id = run_id(run.created_ms, &run.config_hash, |id| taken.contains(id));
-            let created = self.create_run(run).await;
-            match created {
-                Err(StoreError::RunExists { run_id }) => {
-                    taken.insert(run_id);
-                }
-                Ok(()) => {
-                    taken.insert(run.run_id.clone());
-                    TAKEN_RUN_IDS.set((base, taken));
-                    return Ok(());
-                }
-                Err(e) => return Err(e),
-            }
+        create_under_free_id(run, &self.tried_run_ids, async |r: &RunRecord| {
+            self.create_run_if_free(r).await
+        })
+        .await
+    }
+
+    /// [`create_run`](Self::create_run), with a taken id answered `Ok(false)`.
+    pub async fn create_run_if_free(&self, run: &RunRecord) -> Result<bool, StoreError> {
+        match self.create_run(run).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::RunExists { .. }) => Ok(false),
+            Err(e) => Err(e),
         }
     }
 
@@ -825,7 +812,6 @@ fn sort_newest_first(runs: &mut Vec<RunRecord>) {
     });
 }
 
-/// The totals a run record holds, as core's running sums.
 fn close_on_version_change(db: &Database, closed: &Rc<Cell<bool>>) {
     let raw: web_sys::IdbDatabase = db.as_sys().clone().into();
     let closer = raw.clone();
@@ -883,8 +869,6 @@ async fn count(source: &ObjectStore<'_>, key: JsValue, operation: &str) -> Resul
         .map_err(|(e, _)| e)
 }
 
-/// Commits `tx`; when the browser aborted it (a full disk reports `QuotaExceededError` only
-/// here), the transaction's own error says why.
 /// Whether `request` failed on a key the store holds already (`add` of a taken key).
 fn refused_as_constraint(request: &web_sys::IdbRequest) -> bool {
     request
@@ -894,6 +878,8 @@ fn refused_as_constraint(request: &web_sys::IdbRequest) -> bool {
         .is_some_and(|dom| dom.name() == "ConstraintError")
 }
 
+/// Commits `tx`; when the browser aborted it (a full disk reports `QuotaExceededError` only
+/// here), the transaction's own error says why.
 async fn commit(tx: Transaction<'_>, operation: &str) -> Result<(), StoreError> {
     let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
     tx.commit().await.map_err(|e| match raw.error() {
