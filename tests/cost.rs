@@ -987,7 +987,7 @@ fn the_loop_stops_with_budget_exceeded_before_a_call_that_might_not_fit() {
 
 #[test]
 fn a_step_of_two_requests_is_priced_request_by_request_as_re_pricing_does() {
-    use trialogue::core::llm::{AgentCompletion, AttemptRecord};
+    use trialogue::core::llm::AttemptRecord;
     use trialogue::core::scripted::ScriptedTurn;
     let config: PipelineConfig = serde_json::from_value(json!({
         "mode": "baseline", "max_iterations": 1, "max_reasks": 1,
@@ -1010,21 +1010,17 @@ fn a_step_of_two_requests_is_priced_request_by_request_as_re_pricing_does() {
         error: None,
         latency_ms: 5.0,
     };
-    let completion = AgentCompletion {
-        output: json!({"solution": "4"}),
-        usage: request + request,
-        usage_complete: true,
-        attempts: vec![
+    let reasked = ScriptedTurn::attempted(
+        json!({"solution": "4"}),
+        "gemini",
+        "gemini-2.5-pro",
+        vec![
             attempt(1, AttemptKind::Initial),
             attempt(2, AttemptKind::Reask),
         ],
-        provider: "gemini".into(),
-        model: "gemini-2.5-pro".into(),
-        finish_reason: None,
-        latency_ms: 10.0,
-    };
+    );
     let llm = ScriptedLlm::builder()
-        .push(AgentRole::Solver, ScriptedTurn::Full(completion))
+        .push(AgentRole::Solver, reasked)
         .judge(1.0)
         .build();
     let pricer = pricer();

@@ -880,7 +880,7 @@ fn resume_rejects_steps_that_do_not_fit_the_loop() {
 
 #[test]
 fn reasks_and_incomplete_usage_are_recorded() {
-    use trialogue::core::llm::{AgentCompletion, AttemptKind, AttemptRecord};
+    use trialogue::core::llm::{AttemptKind, AttemptRecord};
     let attempt = |n, kind, usage: Option<Usage>| AttemptRecord {
         attempt: n,
         kind,
@@ -888,22 +888,18 @@ fn reasks_and_incomplete_usage_are_recorded() {
         error: None,
         latency_ms: 10.0,
     };
-    let completion = AgentCompletion {
-        output: solver_output("4"),
-        usage: ScriptedLlm::DEFAULT_USAGE,
-        usage_complete: false,
-        attempts: vec![
+    let reasked = ScriptedTurn::attempted(
+        solver_output("4"),
+        "local",
+        "smollm2",
+        vec![
             attempt(1, AttemptKind::Initial, Some(ScriptedLlm::DEFAULT_USAGE)),
             attempt(2, AttemptKind::Reask, None),
             attempt(3, AttemptKind::Reask, None),
         ],
-        provider: "local".into(),
-        model: "smollm2".into(),
-        finish_reason: None,
-        latency_ms: 30.0,
-    };
+    );
     let llm = ScriptedLlm::builder()
-        .push(AgentRole::Solver, ScriptedTurn::Full(completion))
+        .push(AgentRole::Solver, reasked)
         .judge(0.5)
         .build();
     let out = run(&config("baseline", 1), &llm, None);

@@ -49,6 +49,29 @@ pub enum ScriptedTurn {
     Full(AgentCompletion),
 }
 
+impl ScriptedTurn {
+    /// A reply from `provider`'s `model` that took `attempts` (re-asks, some maybe without
+    /// usage): as the client reports one, its usage is the attempts' summed, complete only when
+    /// every attempt reported usage, and its latency theirs summed.
+    pub fn attempted(
+        output: Value,
+        provider: &str,
+        model: &str,
+        attempts: Vec<AttemptRecord>,
+    ) -> ScriptedTurn {
+        ScriptedTurn::Full(AgentCompletion {
+            output,
+            usage: attempts.iter().filter_map(|a| a.usage).sum(),
+            usage_complete: attempts.iter().all(|a| a.usage.is_some()),
+            latency_ms: attempts.iter().map(|a| a.latency_ms).sum(),
+            attempts,
+            provider: provider.to_string(),
+            model: model.to_string(),
+            finish_reason: None,
+        })
+    }
+}
+
 type Responder = Box<dyn Fn(&AgentCall) -> ScriptedTurn>;
 
 /// A fake [`AgentLlm`] that answers from per-role queues.
