@@ -128,8 +128,8 @@ class QuietPage {
 
 /**
  * Starts Chromium with `args` on a new, empty profile `dir` and attaches to its page. Returns
- * `{ context, page, problems }` shaped as `freshBrowser` in lib.mjs returns them; `problems`
- * are the page's uncaught errors, read when `context.close()` or `readProblems()` is called.
+ * `{ context, page }` shaped as `freshBrowser` in lib.mjs returns them; `context.readProblems()`
+ * gives the page's uncaught errors so far.
  */
 export async function quietBrowser(dir, { executablePath, args }) {
   await rm(dir, { recursive: true, force: true });
@@ -165,12 +165,7 @@ export async function quietBrowser(dir, { executablePath, args }) {
       addEventListener('unhandledrejection', (e) => window.__pageErrors.push(`page error: ${e.reason?.message ?? e.reason}`));
     }),
   });
-  const problems = [];
-  const readProblems = async () => {
-    const found = await page.evaluate(() => window.__pageErrors ?? []).catch(() => []);
-    problems.splice(0, problems.length, ...found);
-    return problems;
-  };
+  const readProblems = () => page.evaluate(() => window.__pageErrors ?? []);
   const context = {
     addInitScript: (fn, arg) => page.send('Page.addScriptToEvaluateOnNewDocument', { source: callExpression(fn, arg) }),
     /** A CDP session on the page: `send(method, params)` and `on(event, handler)`. */
@@ -180,12 +175,11 @@ export async function quietBrowser(dir, { executablePath, args }) {
     }),
     readProblems,
     close: async () => {
-      await readProblems();
       await connection.send('Browser.close').catch(() => {});
       const timer = setTimeout(() => browser.kill('SIGKILL'), 5_000);
       await exited;
       clearTimeout(timer);
     },
   };
-  return { context, page, problems };
+  return { context, page };
 }

@@ -58,7 +58,7 @@ export async function freshBrowser(name, { ignoreCertificateErrors = false } = {
   const page = context.pages()[0] ?? (await context.newPage());
   const problems = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  return { context, page, problems, readProblems: async () => problems };
+  return { context, page, problems };
 }
 
 /**
@@ -66,15 +66,15 @@ export async function freshBrowser(name, { ignoreCertificateErrors = false } = {
  * Playwright, for the benchmarks that count CPU: Playwright's page listens to every request's
  * Network events, which costs the browser CPU per call. Its page has `goto`, `url` and
  * `evaluate`; forms are filled with the in-page helpers below (`fillTestId` and the rest),
- * which serve both kinds of page.
+ * which serve both kinds of page. `readProblems()` gives the page's uncaught errors so far.
  */
 export async function quietFreshBrowser(name, { ignoreCertificateErrors = false } = {}) {
-  const { context, page, problems } = await quietBrowser(join(SCRATCH, 'profiles', name), {
+  const { context, page } = await quietBrowser(join(SCRATCH, 'profiles', name), {
     executablePath: process.env.BENCH_CHROMIUM ?? '/usr/bin/chromium',
     args: ignoreCertificateErrors ? [...CHROMIUM_ARGS, '--ignore-certificate-errors'] : CHROMIUM_ARGS,
   });
   await context.addInitScript(installMarks);
-  return { context, page, problems, readProblems: context.readProblems };
+  return { context, page, readProblems: context.readProblems };
 }
 
 /**

@@ -70,11 +70,10 @@ pub fn RunsPage() -> impl IntoView {
         store.count_runs().await.ok().map(|n| n as usize)
     });
     let all = after_first_page(session, needs_all, || async {
-        let listed = match run_store().await {
+        match run_store().await {
             Ok(store) => store.list_runs().await.map(Arc::new),
             Err(e) => Err(e),
-        };
-        listed
+        }
     });
     let listing = Signal::derive(move || -> Option<Result<Listing, String>> {
         if let Some(Some(listed)) = all.get().filter(|_| needs_all.get()) {
