@@ -7,6 +7,14 @@ import { connectionFloorMs, connectionStats, frontWire, idealMs, inFlightBySecon
 import { maxOverlap, median, quantile } from './lib.mjs';
 import { grouped, kb, markdown, rows, verdict } from './report.mjs';
 
+/** Bundle results whose first load is `first`, plus 4 page chunks of 300 KB gzip. */
+function bundle(first) {
+  const f = { wasm: { brotli: 0, files: 1, ...first.wasm }, js: { brotli: 0, files: 2, ...first.js } };
+  const d = { wasm: { raw: 1_000_000, gzip: 300_000, brotli: 250_000, files: 4 }, js: { raw: 0, gzip: 0, brotli: 0, files: 0 } };
+  const add = (a, b) => Object.fromEntries(Object.keys(a).map((k) => [k, a[k] + b[k]]));
+  return { firstLoad: f, onDemand: d, all: { wasm: add(f.wasm, d.wasm), js: add(f.js, d.js) } };
+}
+
 test('nearest-rank quantiles and the median', () => {
   const ten = [7, 3, 10, 1, 9, 2, 8, 4, 6, 5];
   // 95 % of 10 = 9.5 → rank 10 → the largest; 50 % → rank 5 → 5; 10 % → rank 1 → 1.
@@ -77,7 +85,7 @@ test('number formatting and verdicts', () => {
 
 test('a benchmark that failed is a "not measured" row, the others still show', () => {
   const table = rows({
-    bundle: { wasm: { raw: 1_000_000, gzip: 350_000 }, js: { raw: 40_000, gzip: 10_000 } },
+    bundle: bundle({ wasm: { raw: 1_000_000, gzip: 350_000 }, js: { raw: 40_000, gzip: 10_000 } }),
     batch: { error: 'the Batch page | is not there' },
   });
   assert.equal(table.length, 2);
@@ -100,7 +108,7 @@ test('calls in flight per second are time-weighted', () => {
 
 test('a full set of results gives ten rows with figures worked out by hand', () => {
   const results = {
-    bundle: { wasm: { raw: 2_000_000, gzip: 800_000, brotli: 600_000 }, js: { raw: 70_000, gzip: 12_000, brotli: 10_000 } },
+    bundle: bundle({ wasm: { raw: 2_000_000, gzip: 800_000, brotli: 600_000 }, js: { raw: 70_000, gzip: 12_000, brotli: 10_000 } }),
     firstLoad: { samples: [{ interactive: 300 }, { interactive: 250 }, { interactive: 400 }], median: 300, medianWasmStarted: 280 },
     loop: {
       runs: new Array(10).fill({}), stepsPerRun: 7, median: 4.5, p95: 9, gapMedian: 3, gapP95: 6,
@@ -134,7 +142,8 @@ test('a full set of results gives ten rows with figures worked out by hand', () 
   assert.equal(table.length, 10);
   const byName = (start) => table.find((r) => r[0].startsWith(start));
   // 800,000 + 12,000 = 812,000 B → 812.0 KB, over 400 KB; brotli 600,000 + 10,000 = 610.0 KB.
-  assert.match(byName('Bundle')[1], /^812\.0 KB .*brotli -11 610\.0 KB$/);
+  // First load 800,000 + 12,000; with the chunks' 300,000 all code is 1,112,000 B gzip.
+  assert.match(byName('Bundle')[1], /^812\.0 KB .*brotli -11 610\.0 KB\. .*4 chunks, 300\.0 KB gzip; all code 1112\.0 KB gzip/);
   assert.equal(byName('Bundle')[3], 'not met');
   assert.equal(byName('Loop')[3], 'met'); // 4.5 ≤ 5
   assert.match(byName('Loop')[1], /mock round trip 40\.0 ms per call; machine CPU 21\.3 ms per step on 2 cores\)$/);

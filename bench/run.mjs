@@ -56,7 +56,7 @@ async function main() {
   const loadBefore = loadavg()[0];
   const wants = (b) => args.only.includes(b);
   if (wants('bundle')) results.bundle = await step('bundle sizes', () => bundleSizes(args.dist));
-  if (wants('load')) results.firstLoad = await step('first load', () => firstLoad(5));
+  if (wants('load')) results.firstLoad = await step('first load', () => firstLoad(args.dist, 5));
   if (wants('loop')) results.loop = await step('loop overhead', () => loopOverhead(10));
   if (wants('batch')) {
     results.batch = await step('batch saturation over HTTP/2 (3 runs)', () => medianBatchSaturation(TRANSPORTS.h2, 3));

@@ -1040,6 +1040,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _guard(self, handler: Any) -> None:
         self._sent = False
+        self._arrived = time.monotonic()
         try:
             handler()
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
@@ -1277,8 +1278,16 @@ class Handler(BaseHTTPRequestHandler):
         return {"request-id": _new_id("req_011")} if family == "anthropic" else {}
 
     def _delay(self, ms: int) -> None:
+        """Holds the reply until `ms` after the request arrived.
+
+        A provider's latency is the time from request to reply, its own work included, so the
+        mock's parsing and bookkeeping (a millisecond or more while 16 calls share the GIL) are
+        counted inside the delay rather than added to it.
+        """
         if ms > 0:
-            time.sleep(min(ms, MAX_DELAY_MS) / 1000)
+            remaining = self._arrived + min(ms, MAX_DELAY_MS) / 1000 - time.monotonic()
+            if remaining > 0:
+                time.sleep(remaining)
 
     def _chat(self, family: str, route: str, model: str | None, raw: bytes, query: dict) -> None:
         state = self.server.state

@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
+use crate::ui::app::preload_page;
+
 /// One navigation entry: where it goes, its label, its test id, and the paths it is "current" for.
 struct NavItem {
     href: &'static str,
@@ -78,7 +80,14 @@ pub fn SiteHeader() -> impl IntoView {
                     .then_some("page")
             };
             view! {
-                <a class="nav-link" href=item.href data-testid=item.test_id aria-current=current>
+                <a
+                    class="nav-link"
+                    href=item.href
+                    data-testid=item.test_id
+                    aria-current=current
+                    on:pointerenter=move |_| preload_page(item.href)
+                    on:focus=move |_| preload_page(item.href)
+                >
                     {item.label}
                 </a>
             }
