@@ -344,6 +344,26 @@ impl FieldError {
 /// numbers; an integer is accepted for a float field and a whole float (`4096.0`) for an integer
 /// field, as pydantic did. The result is not validated: see [`PipelineConfig::validate`].
 pub fn parse_config(bytes: &[u8], format: ConfigFormat) -> Result<ParsedConfig, ConfigError> {
+    match format {
+        ConfigFormat::Json => parse_json_config(bytes),
+        ConfigFormat::Yaml => parse_yaml_config(bytes),
+    }
+}
+
+/// [`parse_config`] for JSON only: it does not reach the YAML reader.
+pub fn parse_json_config(bytes: &[u8]) -> Result<ParsedConfig, ConfigError> {
+    let (config, warnings) = parse::read_json(config_text(bytes, ConfigFormat::Json)?)?;
+    Ok(ParsedConfig { config, warnings })
+}
+
+/// [`parse_config`] for YAML only.
+pub fn parse_yaml_config(bytes: &[u8]) -> Result<ParsedConfig, ConfigError> {
+    let (config, warnings) = parse::read_yaml(config_text(bytes, ConfigFormat::Yaml)?)?;
+    Ok(ParsedConfig { config, warnings })
+}
+
+/// The text of a config file: within the size limit, UTF-8 without a BOM, not blank.
+fn config_text(bytes: &[u8], format: ConfigFormat) -> Result<&str, ConfigError> {
     if bytes.len() > MAX_CONFIG_BYTES {
         return Err(ConfigError::TooLarge {
             bytes: bytes.len(),
@@ -355,8 +375,7 @@ pub fn parse_config(bytes: &[u8], format: ConfigFormat) -> Result<ParsedConfig, 
     if text.trim().is_empty() {
         return Err(ConfigError::Empty { format });
     }
-    let (config, warnings) = parse::read(text, format)?;
-    Ok(ParsedConfig { config, warnings })
+    Ok(text)
 }
 
 fn not_utf8(bytes: &[u8], offset: usize) -> ConfigError {

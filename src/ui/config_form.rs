@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 
-use crate::core::config::{parse_config, ConfigError, ConfigFormat, FieldError, PipelineConfig};
+use crate::core::config::{parse_json_config, ConfigError, FieldError, PipelineConfig};
 
 use super::config_draft::{self, DraftCheck};
 use super::persist::{self, PersistError, CONFIG_KEY};
@@ -27,7 +27,7 @@ pub struct ConfigForm {
 /// Reads the stored current config: `Ok(None)` when there is none.
 fn load_stored() -> Result<Option<PipelineConfig>, PersistError> {
     persist::load_with("current configuration", CONFIG_KEY, |text| {
-        parse_config(text.as_bytes(), ConfigFormat::Json)
+        parse_json_config(text.as_bytes())
             .map(|parsed| parsed.config)
             .map_err(|e| stored_reason(&e))
     })
@@ -192,14 +192,14 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn stored_text_problems_do_not_talk_about_files() {
-        let err = parse_config(b"{\"config_version\": ", ConfigFormat::Json).unwrap_err();
+        let err = parse_json_config(b"{\"config_version\": ").unwrap_err();
         let reason = stored_reason(&err);
         assert!(
             reason.starts_with("JSON syntax error at line 1, column "),
             "{reason}"
         );
         assert!(!reason.contains("file"), "{reason}");
-        let err = parse_config(b"{\"config_version\": \"1\"}", ConfigFormat::Json).unwrap_err();
+        let err = parse_json_config(b"{\"config_version\": \"1\"}").unwrap_err();
         assert!(stored_reason(&err).ends_with(" is missing"), "{err:?}");
     }
 }

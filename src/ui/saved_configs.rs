@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::config::{parse_config, ConfigError, ConfigFormat, PipelineConfig};
+use crate::core::config::{parse_json_config, ConfigError, PipelineConfig};
 
 use super::config_form::stored_reason;
 use super::persist::{self, PersistError, SAVED_CONFIGS_KEY};
@@ -96,7 +96,7 @@ pub fn delete(name: &str) -> Result<Vec<SavedConfig>, SavedConfigError> {
 impl SavedConfig {
     /// The stored config, read back.
     pub fn config(&self) -> Result<PipelineConfig, SavedConfigError> {
-        parse_config(self.config.to_string().as_bytes(), ConfigFormat::Json)
+        parse_json_config(self.config.to_string().as_bytes())
             .map(|parsed| parsed.config)
             .map_err(|error| SavedConfigError::Unreadable {
                 name: self.name.clone(),

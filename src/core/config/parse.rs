@@ -24,40 +24,40 @@ const MAX_NODES: usize = 100_000;
 /// Nesting a file may have before it is rejected as hostile.
 const MAX_DEPTH: usize = 32;
 
-/// Reads `text` (already size-checked, UTF-8, non-blank) as `format`.
-pub(super) fn read(
-    text: &str,
-    format: ConfigFormat,
-) -> Result<(PipelineConfig, Vec<String>), ConfigError> {
+/// Reads `text` (already size-checked, UTF-8, non-blank) as JSON.
+///
+/// JSON and YAML have a function each rather than a match on the format, so that code reading
+/// only JSON does not take the YAML reader with it (the page loads the YAML reader on demand).
+pub(super) fn read_json(text: &str) -> Result<(PipelineConfig, Vec<String>), ConfigError> {
     // A first pass over the whole text with only the limits applied, so that a syntax error
-    // or a bomb anywhere in the file is reported before any problem with a field's value
-    // (serde_norway only reports a YAML syntax error after the events before it are used).
-    let scan = Ctx::new(format);
-    match format {
-        ConfigFormat::Json => {
-            let mut de = serde_json::Deserializer::from_str(text);
-            Skip { ctx: &scan }
-                .deserialize(&mut de)
-                .and_then(|()| de.end())
-                .map_err(|e| json_error(e, text, &scan))?;
-        }
-        ConfigFormat::Yaml => Skip { ctx: &scan }
-            .deserialize(serde_norway::Deserializer::from_str(text))
-            .map_err(|e| yaml_error(e, &scan))?,
-    }
-    let ctx = Ctx::new(format);
-    let config = match format {
-        ConfigFormat::Json => {
-            let mut de = serde_json::Deserializer::from_str(text);
-            RootSeed { ctx: &ctx }
-                .deserialize(&mut de)
-                .and_then(|config| de.end().map(|()| config))
-                .map_err(|e| json_error(e, text, &ctx))?
-        }
-        ConfigFormat::Yaml => RootSeed { ctx: &ctx }
-            .deserialize(serde_norway::Deserializer::from_str(text))
-            .map_err(|e| yaml_error(e, &ctx))?,
-    };
+    // or a bomb anywhere in the file is reported before any problem with a field's value.
+    let scan = Ctx::new(ConfigFormat::Json);
+    let mut de = serde_json::Deserializer::from_str(text);
+    Skip { ctx: &scan }
+        .deserialize(&mut de)
+        .and_then(|()| de.end())
+        .map_err(|e| json_error(e, text, &scan))?;
+    let ctx = Ctx::new(ConfigFormat::Json);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let config = RootSeed { ctx: &ctx }
+        .deserialize(&mut de)
+        .and_then(|config| de.end().map(|()| config))
+        .map_err(|e| json_error(e, text, &ctx))?;
+    Ok((config, ctx.warnings.into_inner()))
+}
+
+/// Reads `text` (already size-checked, UTF-8, non-blank) as YAML.
+pub(super) fn read_yaml(text: &str) -> Result<(PipelineConfig, Vec<String>), ConfigError> {
+    // The first pass matters more here: serde_norway only reports a YAML syntax error after
+    // the events before it are used.
+    let scan = Ctx::new(ConfigFormat::Yaml);
+    Skip { ctx: &scan }
+        .deserialize(serde_norway::Deserializer::from_str(text))
+        .map_err(|e| yaml_error(e, &scan))?;
+    let ctx = Ctx::new(ConfigFormat::Yaml);
+    let config = RootSeed { ctx: &ctx }
+        .deserialize(serde_norway::Deserializer::from_str(text))
+        .map_err(|e| yaml_error(e, &ctx))?;
     Ok((config, ctx.warnings.into_inner()))
 }
 

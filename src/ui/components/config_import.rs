@@ -6,8 +6,11 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos::wasm_split::{wasm_split, SplitLoaderError};
 
-use crate::core::config::{parse_config, ConfigError, ConfigFormat};
+use crate::core::config::{
+    parse_json_config, parse_yaml_config, ConfigError, ConfigFormat, ParsedConfig,
+};
 use crate::ui::config_form::ConfigForm;
 use crate::web::file::{clear_picked, picked_file, read_bytes, FileReadError, MAX_CONFIG_BYTES};
 
@@ -30,6 +33,16 @@ pub enum ImportError {
     /// The paste box is empty.
     #[error("paste a YAML or JSON config into the box first")]
     NothingPasted,
+    /// The YAML reader, which the page fetches the first time it is needed, did not load.
+    #[error(
+        "could not import {source_name}: the YAML reader could not be loaded from the server \
+         Trialogue is served from. Check the connection and try again; JSON imports need nothing \
+         more"
+    )]
+    YamlReaderUnavailable {
+        /// The file name, or `the pasted text`.
+        source_name: String,
+    },
 }
 
 /// How the last import went.
@@ -44,9 +57,28 @@ enum Outcome {
     Failed(ImportError),
 }
 
+/// The YAML reader is split off the first page's wasm: most configs are JSON or typed in the
+/// form, and the reader is a sizable part of the code.
+#[wasm_split(yaml_config_reader, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn read_yaml_config(bytes: Vec<u8>) -> Result<Result<ParsedConfig, ConfigError>, SplitLoaderError> {
+    Ok(parse_yaml_config(&bytes))
+}
+
 /// Parses `bytes` and, only when that works, replaces the form with the result.
-fn import(form: ConfigForm, source_name: String, bytes: &[u8], format: ConfigFormat) -> Outcome {
-    match parse_config(bytes, format) {
+async fn import(
+    form: ConfigForm,
+    source_name: String,
+    bytes: Vec<u8>,
+    format: ConfigFormat,
+) -> Outcome {
+    let parsed = match format {
+        ConfigFormat::Json => parse_json_config(&bytes),
+        ConfigFormat::Yaml => match read_yaml_config(bytes).await {
+            Ok(parsed) => parsed,
+            Err(_) => return Outcome::Failed(ImportError::YamlReaderUnavailable { source_name }),
+        },
+    };
+    match parsed {
         Ok(parsed) => {
             form.replace(&parsed.config);
             let problems = form.check().with_untracked(|c| c.errors.len());
@@ -79,7 +111,7 @@ pub fn ConfigImport() -> impl IntoView {
                 Ok(bytes) => {
                     let format = ConfigFormat::from_file_name(&name)
                         .unwrap_or_else(|| ConfigFormat::sniff(&String::from_utf8_lossy(&bytes)));
-                    import(form, name, &bytes, format)
+                    import(form, name, bytes, format).await
                 }
                 Err(e) => Outcome::Failed(e.into()),
             };
@@ -88,16 +120,18 @@ pub fn ConfigImport() -> impl IntoView {
     };
     let on_paste_import = move |_| {
         let text = pasted.get_untracked();
-        let result = if text.trim().is_empty() {
-            Outcome::Failed(ImportError::NothingPasted)
-        } else {
-            let format = ConfigFormat::sniff(&text);
-            import(form, "the pasted text".into(), text.as_bytes(), format)
-        };
-        if matches!(result, Outcome::Imported { .. }) {
-            set_pasted.set(String::new());
+        if text.trim().is_empty() {
+            set_outcome.set(Some(Outcome::Failed(ImportError::NothingPasted)));
+            return;
         }
-        set_outcome.set(Some(result));
+        spawn_local(async move {
+            let format = ConfigFormat::sniff(&text);
+            let result = import(form, "the pasted text".into(), text.into_bytes(), format).await;
+            if matches!(result, Outcome::Imported { .. }) {
+                set_pasted.set(String::new());
+            }
+            set_outcome.set(Some(result));
+        });
     };
 
     let report = move || {
