@@ -110,3 +110,17 @@ test('export then re-import gives the same hash, and a reload keeps the config',
   await expect(hash(page)).toHaveText(edited);
   await expect(field(page, 'judge.temperature')).toHaveValue('0.25');
 });
+
+test('a YAML config needs the YAML reader, fetched on demand; when it cannot come, JSON still imports', async ({ page }) => {
+  await openApp(page, '/configure');
+  await page.route(/-split\/.*\.wasm$/, (route) => route.abort('connectionrefused'));
+  await importFile(page, 'minimal.yaml', vector('minimal.yaml'));
+  await expect(page.getByTestId('error')).toContainText(
+    'could not import minimal.yaml: the YAML reader could not be loaded');
+  await importFile(page, 'full.json', vector('full.json'), 'application/json');
+  await expect(hash(page)).toHaveText(hashOf('full.json'));
+
+  await page.unroute(/-split\/.*\.wasm$/);
+  await importFile(page, 'minimal.yaml', vector('minimal.yaml'));
+  await expect(hash(page)).toHaveText(hashOf('minimal.yaml'));
+});

@@ -35,3 +35,55 @@ test('every navigation link reaches its page, and deep links survive a reload', 
   await page.goto('/settings');
   await expect(page.locator('input[name="providers.openai.base_url"]')).toBeVisible();
 });
+
+// The pages other than Configure are split off the first page's wasm (scripts/split-wasm).
+const wasmFetched = (page) => {
+  const names = [];
+  page.on('request', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.endsWith('.wasm')) names.push(path);
+  });
+  return names;
+};
+
+test('the first page loads only its own module; a page\'s code comes when the page opens', async ({ page }) => {
+  const fetched = wasmFetched(page);
+  const problems = await openApp(page, '/configure');
+  await expect(page.locator('[name="solver.model"]')).not.toHaveValue('');
+  expect(fetched).toHaveLength(1);
+  expect(fetched[0]).toMatch(/^\/trialogue-[0-9a-f]+_bg\.wasm$/);
+
+  // Links are not hovered here, so nothing is preloaded: opening Costs fetches its chunks.
+  await page.evaluate(() => document.querySelector('[data-testid="nav-costs"]').click());
+  await expect(page.getByRole('heading', { level: 1, name: 'Costs' })).toBeVisible();
+  const chunks = fetched.slice(1);
+  expect(chunks.length).toBeGreaterThan(0);
+  for (const chunk of chunks) expect(chunk).toMatch(/^\/trialogue-[0-9a-f]+-split\/[\w.]+\.wasm$/);
+
+  // Pointing at a link fetches its page's code before the click.
+  const before = fetched.length;
+  await page.getByTestId('nav-batch').hover();
+  await expect.poll(() => fetched.length).toBeGreaterThan(before);
+  await page.getByTestId('nav-batch').click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Batch' })).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test('a page whose code cannot be fetched says so; the app goes on and opening it again retries', async ({ page }) => {
+  const problems = await openApp(page, '/configure');
+  await page.route(/-split\/.*\.wasm$/, (route) => route.abort('connectionrefused'));
+  await page.getByTestId('nav-costs').click();
+  const error = page.getByTestId('page-load-error');
+  await expect(error).toBeVisible();
+  await expect(error).toContainText('The code of the Costs page could not be loaded');
+
+  // The wasm did not abort: the shell still navigates, and the form is still there.
+  await page.getByTestId('nav-configure').click();
+  await expect(page.locator('[name="solver.model"]')).toBeVisible();
+
+  await page.unroute(/-split\/.*\.wasm$/);
+  await page.getByTestId('nav-costs').click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Costs' })).toBeVisible();
+  await expect(page.getByTestId('page-load-error')).toHaveCount(0);
+  expect(problems.filter((p) => !/chunk|wasm|load/i.test(p))).toEqual([]);
+});
