@@ -161,6 +161,7 @@ impl RunStore for MemoryRunStore {
 pub struct RunSink<'a, S> {
     store: &'a S,
     record: RefCell<Option<RunRecord>>,
+    last_call_done: Option<&'a dyn Fn()>,
 }
 
 impl<'a, S: RunStore> RunSink<'a, S> {
@@ -169,7 +170,16 @@ impl<'a, S: RunStore> RunSink<'a, S> {
         RunSink {
             store,
             record: RefCell::new(None),
+            last_call_done: None,
         }
+    }
+
+    /// Calls `done` as the run's terminal step (the judge's) comes in to be stored, before it
+    /// is: that step's call was the run's last, so whoever limits the calls in flight may count
+    /// the run out while its last step is committed.
+    pub fn on_last_call(mut self, done: &'a dyn Fn()) -> Self {
+        self.last_call_done = Some(done);
+        self
     }
 
     /// Takes over `record`, the run's record as stored now.
@@ -185,6 +195,11 @@ impl<'a, S: RunStore> RunSink<'a, S> {
 
 impl<S: RunStore> TrajectorySink for RunSink<'_, S> {
     async fn append(&self, entry: &TrajectoryEntry) -> Result<(), SinkError> {
+        if entry.terminal {
+            if let Some(done) = self.last_call_done {
+                done();
+            }
+        }
         let Some(current) = self.record.take() else {
             return Err(SinkError::new(format!(
                 "step {} of run {} has no stored run record to count it in",

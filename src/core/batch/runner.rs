@@ -290,7 +290,9 @@ impl<L: AgentLlm, C: Clock, S: RunStore> ItemRunner for PipelineRunner<'_, L, C,
                 listener(&item.key, event);
             }
         };
-        let sink = RunSink::new(self.store);
+        // The next item may start its calls while this one's last step is committed.
+        let last_call = || item.reporter.calls_done();
+        let sink = RunSink::new(self.store).on_last_call(&last_call);
         let pipeline = Pipeline::new(config, &llm, self.clock, &sink)
             .with_pricer(self.pricer)
             .with_gate(&gate)
@@ -304,8 +306,8 @@ impl<L: AgentLlm, C: Clock, S: RunStore> ItemRunner for PipelineRunner<'_, L, C,
             Ok(started) => started,
             Err(outcome) => return outcome,
         };
-        // The run has made its last call: the next item may start its calls while this one's
-        // summary is stored.
+        // The run has made its last call (said already when its last step was the judge's): the
+        // next item may start its calls while this one's summary is stored.
         item.reporter.calls_done();
         let summary = &outcome.summary;
         summary.apply_to(&mut record, self.clock.now_ms());
