@@ -1,7 +1,7 @@
 //! Keeps the linker's relocations in the app's wasm, for `scripts/split-wasm`.
 //!
-//! The app's pages load lazily (`#[lazy_route]` in `ui::app`): after the build, the trunk hook
-//! `scripts/split-wasm` cuts the wasm into the first page's module and one chunk per page. To
+//! The app's pages load lazily (`#[wasm_split]` points in `ui::app`): after the build, the hook
+//! `scripts/split-wasm` cuts the wasm into the first page's module and chunks of pages. To
 //! know which function calls which, the splitter reads the relocations `wasm-ld` recorded, and
 //! the linker keeps them only when asked. Only the app binary asks: tests and the native build
 //! are not split.

