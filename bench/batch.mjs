@@ -9,7 +9,7 @@
 // Chromium opens at most 6 connections per host and the other calls wait for one.
 import https from 'node:https';
 import {
-  APP, MOCK_SLOW, MOCK_SLOW_H2, checkTestId, clickTestId, cpuUsed, fillTestId, longTaskMs, machineCpu, mainThread,
+  APP, MOCK_FAST, MOCK_SLOW, MOCK_SLOW_H2, checkTestId, clickTestId, cpuUsed, fillTestId, longTaskMs, machineCpu, mainThread,
   maxOverlap, median, minus, mockConfig, mockControl, mockProviders, quantile, quietFreshBrowser, seedStorage,
   setFileTestId, waitInPage, waitMark, watch,
 } from './lib.mjs';
@@ -135,8 +135,8 @@ const BATCH_ENDED = ['completed', 'failed', 'cancelled', 'interrupted', 'paused'
  * the page 5–10 % more main-thread time (measured), so the row with the target does without.
  */
 export const TRANSPORTS = {
-  h2: { name: 'batch-h2', mock: MOCK_SLOW_H2, ignoreCertificateErrors: true, wire: 'front' },
-  http1: { name: 'batch-http1', mock: MOCK_SLOW, ignoreCertificateErrors: false, wire: 'cdp' },
+  h2: { name: 'batch-h2', mock: MOCK_SLOW_H2, control: MOCK_FAST, ignoreCertificateErrors: true, wire: 'front' },
+  http1: { name: 'batch-http1', mock: MOCK_SLOW, control: MOCK_SLOW, ignoreCertificateErrors: false, wire: 'cdp' },
 };
 
 /** The batch benchmark with the app's provider pointed at `transport.mock`. */
@@ -147,8 +147,8 @@ export async function batchSaturation(transport) {
     ignoreCertificateErrors: transport.ignoreCertificateErrors,
   });
   try {
-    // The front forwards to MOCK_SLOW: the same mock, whose log and rules this resets.
-    await mockControl(MOCK_SLOW, 'reset');
+    // The mock behind the transport (the front forwards to MOCK_FAST and holds its replies).
+    await mockControl(transport.control, 'reset');
     await seedStorage(context, {
       providers: mockProviders(mock), keys: { openai: 'bench-key' }, config: mockConfig('bench-batch', 3),
     });

@@ -80,7 +80,7 @@ export class FrontStats {
  * agent's idle connections to the mock. `GET /__front/stats` answers the front's own
  * FrontStats and `POST /__front/reset` clears them; every other request goes to the mock.
  */
-export async function startFront({ port, target, cert, key }) {
+export async function startFront({ port, target, cert, key, latencyMs = 0 }) {
   const upstream = new URL(target);
   const stats = new FrontStats();
   // keepAlive so a call does not pay a TCP handshake to the mock; no maxSockets cap, so calls
@@ -94,6 +94,7 @@ export async function startFront({ port, target, cert, key }) {
       return;
     }
     stats.note(req.method, req.stream?.session ?? null);
+    const arrived = performance.now();
     const forward = http.request({
       agent,
       protocol: upstream.protocol,
@@ -103,8 +104,24 @@ export async function startFront({ port, target, cert, key }) {
       path: req.url,
       headers: upstreamHeaders(req.headers),
     }, (reply) => {
-      res.writeHead(reply.statusCode ?? 502, downstreamHeaders(reply.headers));
-      reply.pipe(res);
+      if (latencyMs <= 0) {
+        res.writeHead(reply.statusCode ?? 502, downstreamHeaders(reply.headers));
+        reply.pipe(res);
+        return;
+      }
+      // The reply leaves `latencyMs` after the request came in, the mock's own work and the
+      // hop to it included, as a provider's latency includes its own work.
+      const chunks = [];
+      reply.on('data', (chunk) => chunks.push(chunk));
+      reply.on('end', () => {
+        const send = () => {
+          res.writeHead(reply.statusCode ?? 502, downstreamHeaders(reply.headers));
+          res.end(Buffer.concat(chunks));
+        };
+        const wait = arrived + latencyMs - performance.now();
+        if (wait > 0) setTimeout(send, wait);
+        else send();
+      });
     });
     forward.on('error', () => {
       // The mock closed without answering (its `drop` fault, or it stopped): the browser sees
@@ -129,8 +146,8 @@ function parseArgs(argv) {
   const args = {};
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
-    if (!['--port', '--target', '--cert', '--key'].includes(flag) || value === undefined) {
-      throw new Error(`usage: node bench/h2_front.mjs --port N --target http://127.0.0.1:M --cert FILE --key FILE (got ${flag})`);
+    if (!['--port', '--target', '--cert', '--key', '--latency-ms'].includes(flag) || value === undefined) {
+      throw new Error(`usage: node bench/h2_front.mjs --port N --target http://127.0.0.1:M --cert FILE --key FILE [--latency-ms N] (got ${flag})`);
     }
     args[flag.slice(2)] = value;
   }
@@ -145,6 +162,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const args = parseArgs(process.argv.slice(2));
     const server = await startFront({
       port: Number(args.port), target: args.target, cert: await readFile(args.cert), key: await readFile(args.key),
+      latencyMs: Number(args['latency-ms'] ?? 0),
     });
     process.stdout.write(`h2 front listening on https://127.0.0.1:${server.address().port} → ${args.target}\n`);
     for (const signal of ['SIGINT', 'SIGTERM']) {

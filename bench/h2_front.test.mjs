@@ -148,3 +148,41 @@ test('a backend that closes without answering becomes a reset stream', async (t)
   });
   assert.equal(outcome, `closed with code ${http2.constants.NGHTTP2_INTERNAL_ERROR}`);
 });
+
+test('with latencyMs the reply leaves that long after the request came in, the backend\'s time included', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'h2front-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+  ], { stdio: 'ignore' });
+  // The backend takes 60 ms; a latency of 150 ms holds its reply 90 ms more, not 150.
+  const backend = await slowBackend(60);
+  const front = await startFront({
+    port: 0, target: backend.url, latencyMs: 150,
+    cert: await readFile(join(dir, 'cert.pem')), key: await readFile(join(dir, 'key.pem')),
+  });
+  const session = http2.connect(`https://127.0.0.1:${front.address().port}`, { rejectUnauthorized: false });
+  t.after(() => new Promise((resolve) => {
+    session.close();
+    front.close(() => backend.server.close(resolve));
+  }));
+  const call = () => new Promise((resolve, reject) => {
+    const started = performance.now();
+    const stream = session.request({ ':method': 'POST', ':path': '/openai/v1/chat/completions' });
+    let status;
+    let data = '';
+    stream.on('response', (h) => { status = h[':status']; });
+    stream.on('data', (c) => { data += c; });
+    stream.on('end', () => resolve({ ms: performance.now() - started, status, body: JSON.parse(data) }));
+    stream.on('error', reject);
+    stream.end('{"n":1}');
+  });
+  await call(); // the connection's handshake is not part of what is measured
+  const reply = await call();
+  assert.equal(reply.status, 201);
+  assert.equal(reply.body.body, '{"n":1}');
+  assert.ok(reply.ms >= 149, `answered after ${reply.ms} ms`);
+  assert.ok(reply.ms < 200, `answered after ${reply.ms} ms: the backend's 60 ms were added to the latency`);
+});

@@ -18,9 +18,10 @@ export const MOCK_FAST = `http://127.0.0.1:${port('BENCH_MOCK_PORT', 8499)}`;
 /** The mock provider with 100 ms added to every reply. */
 export const MOCK_SLOW = `http://127.0.0.1:${port('BENCH_MOCK_SLOW_PORT', 8498)}`;
 /**
- * The 100 ms mock behind an HTTP/2 + TLS front (bench/h2_front.mjs), as real providers are
- * reached; its certificate is self-signed, so only a browser from `freshBrowser(name,
- * { ignoreCertificateErrors: true })` accepts it. Control calls go to MOCK_SLOW itself.
+ * A 100 ms provider over HTTP/2 + TLS, as real providers are reached: the front
+ * (bench/h2_front.mjs) holds each reply of MOCK_FAST until 100 ms after the request came in.
+ * Its certificate is self-signed, so only a browser from `freshBrowser(name,
+ * { ignoreCertificateErrors: true })` accepts it. Control calls go to MOCK_FAST itself.
  */
 export const MOCK_SLOW_H2 = `https://127.0.0.1:${port('BENCH_MOCK_TLS_PORT', 8496)}`;
 /** The real local model (scripts/local-llm), OpenAI-compatible. */
