@@ -38,10 +38,14 @@ async function slowBackend(delayMs) {
     }, delayMs));
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, seen, url: `http://127.0.0.1:${server.address().port}` };
+  return { server, seen };
 }
 
-test('20 streams on one HTTP/2 connection are in flight at the backend together', async (t) => {
+/**
+ * A front for `backend` (an http.Server) on a throwaway certificate, with an HTTP/2 session to
+ * it; all three are closed, and the certificate removed, when test `t` ends.
+ */
+async function frontSession(t, backend, options = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'h2front-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   execFileSync('openssl', [
@@ -49,15 +53,21 @@ test('20 streams on one HTTP/2 connection are in flight at the backend together'
     '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1',
     '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
   ], { stdio: 'ignore' });
-  const backend = await slowBackend(200);
   const front = await startFront({
-    port: 0, target: backend.url, cert: await readFile(join(dir, 'cert.pem')), key: await readFile(join(dir, 'key.pem')),
+    port: 0, target: `http://127.0.0.1:${backend.address().port}`, ...options,
+    cert: await readFile(join(dir, 'cert.pem')), key: await readFile(join(dir, 'key.pem')),
   });
   const session = http2.connect(`https://127.0.0.1:${front.address().port}`, { rejectUnauthorized: false });
   t.after(() => new Promise((resolve) => {
     session.close();
-    front.close(() => backend.server.close(resolve));
+    front.close(() => backend.close(resolve));
   }));
+  return { front, session };
+}
+
+test('20 streams on one HTTP/2 connection are in flight at the backend together', async (t) => {
+  const backend = await slowBackend(200);
+  const { front, session } = await frontSession(t, backend.server);
 
   const call = (i) => new Promise((resolve, reject) => {
     const stream = session.request({
@@ -122,23 +132,9 @@ test('only POSTs count, per HTTP/2 session', () => {
 });
 
 test('a backend that closes without answering becomes a reset stream', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'h2front-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1',
-  ], { stdio: 'ignore' });
   const dropper = http.createServer((req) => req.socket.destroy());
   await new Promise((resolve) => dropper.listen(0, '127.0.0.1', resolve));
-  const front = await startFront({
-    port: 0, target: `http://127.0.0.1:${dropper.address().port}`,
-    cert: await readFile(join(dir, 'cert.pem')), key: await readFile(join(dir, 'key.pem')),
-  });
-  const session = http2.connect(`https://127.0.0.1:${front.address().port}`, { rejectUnauthorized: false });
-  t.after(() => new Promise((resolve) => {
-    session.close();
-    front.close(() => dropper.close(resolve));
-  }));
+  const { session } = await frontSession(t, dropper);
   const outcome = await new Promise((resolve) => {
     const stream = session.request({ ':method': 'POST', ':path': '/x' });
     stream.on('response', (h) => resolve(`answered ${h[':status']}`));
@@ -150,24 +146,9 @@ test('a backend that closes without answering becomes a reset stream', async (t)
 });
 
 test('with latencyMs the reply leaves that long after the request came in, the backend\'s time included', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'h2front-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-  ], { stdio: 'ignore' });
   // The backend takes 60 ms; a latency of 150 ms holds its reply 90 ms more, not 150.
   const backend = await slowBackend(60);
-  const front = await startFront({
-    port: 0, target: backend.url, latencyMs: 150,
-    cert: await readFile(join(dir, 'cert.pem')), key: await readFile(join(dir, 'key.pem')),
-  });
-  const session = http2.connect(`https://127.0.0.1:${front.address().port}`, { rejectUnauthorized: false });
-  t.after(() => new Promise((resolve) => {
-    session.close();
-    front.close(() => backend.server.close(resolve));
-  }));
+  const { session } = await frontSession(t, backend.server, { latencyMs: 150 });
   const call = () => new Promise((resolve, reject) => {
     const started = performance.now();
     const stream = session.request({ ':method': 'POST', ':path': '/openai/v1/chat/completions' });
