@@ -997,11 +997,14 @@ fn concurrent_fresh_runs_in_one_second_get_distinct_ids() {
         .all(|r| r.run_id.contains(&r.config_hash)));
 }
 
-/// A [`MemoryRunStore`] that logs every round trip a batch makes to it.
+/// A [`MemoryRunStore`] that logs every round trip a batch makes to it; a step's commit is
+/// logged as it starts (`append`) and as it ends (`appended`).
 #[derive(Default)]
 struct LoggingStore {
     inner: MemoryRunStore,
     log: RefCell<Vec<String>>,
+    /// Whether the commit of a run's terminal step (the judge's) takes a while.
+    slow_last_commit: bool,
 }
 
 impl LoggingStore {
@@ -1026,7 +1029,12 @@ impl RunStore for LoggingStore {
         entry: &TrajectoryEntry,
     ) -> Result<RunRecord, SinkError> {
         self.note("append", &entry.run_id);
-        self.inner.append_step(record, entry).await
+        if entry.terminal && self.slow_last_commit {
+            YieldNow(20).await;
+        }
+        let stored = self.inner.append_step(record, entry).await;
+        self.note("appended", &entry.run_id);
+        stored
     }
     async fn create_run_if_free(&self, record: &RunRecord) -> Result<bool, SinkError> {
         self.note("create_run_if_free", &record.run_id);
@@ -1096,50 +1104,13 @@ fn a_fresh_item_costs_one_create_and_a_stored_run_keeps_its_id() {
     assert_eq!(store.inner.record(&base), Some(earlier));
 }
 
-/// A store whose commit of a run's terminal step (the judge's) is slow, logging when each
-/// commit starts and ends and when each run is created.
-#[derive(Default)]
-struct SlowLastCommitStore {
-    inner: MemoryRunStore,
-    log: RefCell<Vec<String>>,
-}
-
-impl RunStore for SlowLastCommitStore {
-    async fn append_step(
-        &self,
-        record: &RunRecord,
-        entry: &TrajectoryEntry,
-    ) -> Result<RunRecord, SinkError> {
-        let step = format!("{} step {}", entry.run_id, entry.step_id);
-        self.log.borrow_mut().push(format!("commit {step}"));
-        if entry.terminal {
-            YieldNow(20).await;
-        }
-        let stored = self.inner.append_step(record, entry).await;
-        self.log.borrow_mut().push(format!("committed {step}"));
-        stored
-    }
-    async fn create_run_if_free(&self, record: &RunRecord) -> Result<bool, SinkError> {
-        self.log
-            .borrow_mut()
-            .push(format!("create {}", record.run_id));
-        self.inner.create_run_if_free(record).await
-    }
-    async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError> {
-        self.inner.put_run(record).await
-    }
-    async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, SinkError> {
-        self.inner.get_run(run_id).await
-    }
-    async fn steps(&self, run_id: &str) -> Result<Vec<TrajectoryEntry>, SinkError> {
-        self.inner.steps(run_id).await
-    }
-}
-
 #[test]
 fn the_next_item_starts_while_the_judge_step_of_the_last_one_is_committed() {
     let clock = ManualClock::starting_at(START_MS);
-    let store = SlowLastCommitStore::default();
+    let store = LoggingStore {
+        slow_last_commit: true,
+        ..LoggingStore::default()
+    };
     // One item at a time: the second can only start once the first has made its last call.
     let spec = spec_with(2, BatchModes::Debate, 1, pipeline_config());
     let llm = answering_llm();
@@ -1154,14 +1125,15 @@ fn the_next_item_starts_while_the_judge_step_of_the_last_one_is_committed() {
         .filter_map(|i| i.run_id.clone())
         .collect();
     let log = store.log.borrow();
-    let at = |line: String| {
+    let last = |line: String| {
         log.iter()
-            .position(|l| *l == line)
+            .rposition(|l| *l == line)
             .unwrap_or_else(|| panic!("{line} is not in {log:?}"))
     };
-    let judge_commit = at(format!("commit {} step 3", runs[0]));
-    let judge_committed = at(format!("committed {} step 3", runs[0]));
-    let second_created = at(format!("create {}", runs[1]));
+    // The first run's last commit is its judge step's.
+    let judge_commit = last(format!("append {}", runs[0]));
+    let judge_committed = last(format!("appended {}", runs[0]));
+    let second_created = last(format!("create_run_if_free {}", runs[1]));
     assert!(
         judge_commit < second_created && second_created < judge_committed,
         "the second run is created while the first one's judge step is committed: {log:?}"
