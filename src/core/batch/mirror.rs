@@ -28,7 +28,7 @@ impl RecordMirror {
     /// The first event and every status change copy the whole record: the scheduler sets items
     /// back to pending before its first event without one of their own, and a status change is
     /// rare. An item's event copies that item; every event copies the record's own fields. The
-    /// scheduler changes nothing else between events (`tests/batch.rs` checks the copy against
+    /// scheduler changes nothing else between events (`tests/native/batch.rs` checks the copy against
     /// the record after every event of its scenarios).
     pub fn follow(&mut self, event: &BatchEvent, current: &BatchRecord) {
         let Some(mine) = self.record.as_mut() else {

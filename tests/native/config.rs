@@ -2,7 +2,6 @@
 //! oracles (tests/fixtures/config/python/generate.py), every validation rule, error positions,
 //! round-trips and hostile input.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use trialogue::core::config::{
@@ -13,11 +12,10 @@ use trialogue::core::hash::{python_float_repr, python_json_dumps_sorted, sha256_
 use trialogue::core::model::{resolve_model, ModelError, ModelRef, BUILTIN_PROVIDER_IDS};
 use trialogue::core::presets::{preset, presets};
 
+use crate::util::fixture_bytes;
+
 fn fixture(path: &str) -> Vec<u8> {
-    let full: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests/fixtures/config", path]
-        .iter()
-        .collect();
-    std::fs::read(&full).unwrap_or_else(|e| panic!("reading {}: {e}", full.display()))
+    fixture_bytes(&format!("config/{path}"))
 }
 
 fn yaml(text: &str) -> Result<ParsedConfig, ConfigError> {

@@ -1,7 +1,6 @@
 //! The agent loop end to end with a scripted LLM, a manual clock and in-memory sinks.
 
 use std::cell::RefCell;
-use std::future::Future;
 
 use serde_json::{json, Value};
 use trialogue::core::cancel::CancelToken;
@@ -18,15 +17,7 @@ use trialogue::core::scripted::{
 };
 use trialogue::core::trajectory::{RunStatus, TrajectoryEntry};
 
-/// Drives a future that never waits: with a scripted LLM, a manual clock and memory sinks every
-/// await is ready at once, so one poll must finish it.
-fn block_on<F: Future>(fut: F) -> F::Output {
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match std::pin::pin!(fut).poll(&mut cx) {
-        std::task::Poll::Ready(v) => v,
-        std::task::Poll::Pending => panic!("a future was pending; nothing here should wait"),
-    }
-}
+use crate::util::ready_now as block_on;
 
 // 2026-03-01T12:00:00Z
 const START_MS: f64 = 1_772_366_400_000.0;

@@ -4,9 +4,9 @@
 //! Expected usage numbers were computed by hand from the fixture bodies (and cross-checked with a
 //! short Python script applying each provider's documented rules), never from the adapters.
 
-use std::path::PathBuf;
-
 use serde_json::Value;
+
+use crate::util::{fixture_json, fixture_path};
 use trialogue::core::llm::chat::{
     ChatMessage, ChatRequest, ChatRole, FinishKind, HttpRequest, HttpResponse, StructuredMode,
     StructuredSpec,
@@ -22,17 +22,8 @@ const PROMPT: &str = "Solve: what is 17 * 23?";
 const PREVIOUS: &str = r#"{"solution": "391", "reasoning": "17*23", "confidence": "high"}"#;
 const FIX: &str = "Your reply failed validation: confidence must be a number. Reply again.";
 
-fn fixture_path(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(rel)
-}
-
 fn fixture(rel: &str) -> Value {
-    let path = fixture_path(rel);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{rel} is not JSON: {e}"))
+    fixture_json(rel)
 }
 
 /// A stored response: `{status, headers: [[name, value]], body: <json> | body_text: "<raw>"}`.

@@ -3,7 +3,6 @@
 //! Every expected dollar figure is worked out by hand from the fixture's per-token rates; the
 //! arithmetic is in the comment beside it.
 
-use std::future::Future;
 use std::rc::Rc;
 
 use serde_json::{json, Value};
@@ -22,9 +21,11 @@ use trialogue::core::role::AgentRole;
 use trialogue::core::scripted::ScriptedLlm;
 use trialogue::core::trajectory::{RunStatus, TrajectoryEntry};
 
-const SAMPLE: &str = include_str!("fixtures/pricing/litellm_sample_1.110.2.json");
-const EXPECTED: &str = include_str!("fixtures/pricing/expected_pricing.json");
-const ASSET: &str = include_str!("../public/pricing.json");
+use crate::util::ready_now as block_on;
+
+const SAMPLE: &str = include_str!("../fixtures/pricing/litellm_sample_1.110.2.json");
+const EXPECTED: &str = include_str!("../fixtures/pricing/expected_pricing.json");
+const ASSET: &str = include_str!("../../public/pricing.json");
 
 fn table() -> Rc<PricingTable> {
     Rc::new(PricingTable::from_json(EXPECTED).expect("the expected fixture parses"))
@@ -55,14 +56,6 @@ fn close(actual: f64, expected: f64) {
         (actual - expected).abs() < 1e-12,
         "got {actual}, expected {expected}"
     );
-}
-
-fn block_on<F: Future>(fut: F) -> F::Output {
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match std::pin::pin!(fut).poll(&mut cx) {
-        std::task::Poll::Ready(v) => v,
-        std::task::Poll::Pending => panic!("a future was pending; nothing here should wait"),
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

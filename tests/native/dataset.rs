@@ -1,6 +1,8 @@
 //! Dataset import, mapping and selection over the fixtures in `tests/fixtures/datasets/`.
 
 use serde_json::json;
+
+use crate::util::fixture_bytes;
 use trialogue::core::dataset::{
     facet_counts, generated_id, import, map_rows, parse_rows, preview, shuffle, DatasetError,
     DatasetFormat, FieldMapping, MetadataFilter, RowLocation, RowProblem, Selection,
@@ -8,11 +10,7 @@ use trialogue::core::dataset::{
 };
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/tests/fixtures/datasets/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    fixture_bytes(&format!("datasets/{name}"))
 }
 
 #[test]

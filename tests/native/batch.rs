@@ -6,9 +6,7 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 
 use serde_json::json;
 use trialogue::core::batch::http1::{http1_bottlenecks, Http1Server, HTTP1_CONNECTIONS_PER_HOST};
@@ -35,69 +33,14 @@ use trialogue::core::scripted::{
 use trialogue::core::stats::{summarize, RunResult};
 use trialogue::core::trajectory::{run_id, RunRecord, RunStatus, TrajectoryEntry};
 
+use crate::util::{block_on, Driver};
+
 // 2026-03-01T12:00:00Z
 const START_MS: f64 = 1_772_366_400_000.0;
 
 // ---------------------------------------------------------------------------------------------
-// A tiny executor: poll while woken, stop when stalled (so a test can act, e.g. resume).
+// Futures that yield, like an await on a quick I/O.
 // ---------------------------------------------------------------------------------------------
-
-struct Flag(AtomicBool);
-
-impl Wake for Flag {
-    fn wake(self: Arc<Self>) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
-struct Driver<'a, T> {
-    future: Pin<Box<dyn Future<Output = T> + 'a>>,
-    woken: Arc<Flag>,
-    polls: usize,
-}
-
-impl<'a, T> Driver<'a, T> {
-    fn new(future: impl Future<Output = T> + 'a) -> Self {
-        Driver {
-            future: Box::pin(future),
-            woken: Arc::new(Flag(AtomicBool::new(true))),
-            polls: 0,
-        }
-    }
-
-    /// Polls while something woke the task; `Some` once finished, `None` when it waits for
-    /// something outside (a resume, a cancel).
-    fn run_until_stalled(&mut self) -> Option<T> {
-        let waker = Waker::from(Arc::clone(&self.woken));
-        let mut cx = Context::from_waker(&waker);
-        while self.woken.0.swap(false, Ordering::SeqCst) {
-            self.polls += 1;
-            assert!(self.polls < 100_000, "the batch never settles");
-            if let Poll::Ready(v) = self.future.as_mut().poll(&mut cx) {
-                return Some(v);
-            }
-        }
-        None
-    }
-
-    /// One poll (as if woken), for stepping a batch a little at a time.
-    fn poll_once(&mut self) -> Option<T> {
-        self.woken.0.store(false, Ordering::SeqCst);
-        let waker = Waker::from(Arc::clone(&self.woken));
-        let mut cx = Context::from_waker(&waker);
-        self.polls += 1;
-        match self.future.as_mut().poll(&mut cx) {
-            Poll::Ready(v) => Some(v),
-            Poll::Pending => None,
-        }
-    }
-}
-
-fn block_on<T>(future: impl Future<Output = T>) -> T {
-    Driver::new(future)
-        .run_until_stalled()
-        .expect("the future waits for something that never comes")
-}
 
 /// Returns `Pending` `n` times (waking itself each time), like an await on a quick I/O.
 struct YieldNow(u32);

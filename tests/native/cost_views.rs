@@ -15,7 +15,7 @@ use trialogue::core::cost_views::{
 use trialogue::core::pricing::{PriceOverrides, PriceSource, Pricer, PricingTable, RateOverride};
 use trialogue::core::trajectory::{RunRecord, TrajectoryEntry};
 
-const EXPECTED: &str = include_str!("fixtures/pricing/expected_pricing.json");
+const EXPECTED: &str = include_str!("../fixtures/pricing/expected_pricing.json");
 
 fn pricer() -> Pricer {
     let table = PricingTable::from_json(EXPECTED).expect("the pricing fixture parses");

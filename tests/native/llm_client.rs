@@ -6,7 +6,7 @@ use std::future::Future;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
 use serde_json::{json, Value};
 
@@ -23,16 +23,10 @@ use trialogue::core::llm::{
 use trialogue::core::providers::{ProviderKind, ProviderRegistry, ProviderSettings};
 use trialogue::core::role::AgentRole;
 
+use crate::util::{fixture_json, Flag};
+
 // ---------------------------------------------------------------------------------------------
 // Harness
-
-struct Flag(AtomicBool);
-
-impl Wake for Flag {
-    fn wake(self: Arc<Self>) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
 
 /// Polls `future` to completion. Whenever it is pending without having asked to be woken,
 /// `on_stall` runs (once per stall) and must cause a wake-up, or the test fails: this checks
@@ -844,12 +838,8 @@ fn probe_reports_a_rejected_key_a_missing_key_and_an_unreachable_server() {
 
 #[test]
 fn extraction_fixture_table() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/structured/extraction.json"
-    ))
-    .expect("fixture present");
-    let cases: Vec<Value> = serde_json::from_str(&text).expect("fixture is JSON");
+    let cases: Vec<Value> = serde_json::from_value(fixture_json("structured/extraction.json"))
+        .expect("the fixture is a list");
     assert!(cases.len() >= 10);
     for case in cases {
         let name = case["name"].as_str().unwrap_or("?");

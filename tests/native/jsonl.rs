@@ -1,7 +1,6 @@
 //! Trajectory JSONL: what we write, reading it back, and reading the original's files.
 
-use std::future::Future;
-
+use crate::util::{fixture_text, ready_now as block_on};
 use serde_json::{json, Value};
 use trialogue::core::clock::ManualClock;
 use trialogue::core::config::PipelineConfig;
@@ -13,20 +12,8 @@ use trialogue::core::pipeline::{MemorySink, Pipeline, RunInput};
 use trialogue::core::scripted::ScriptedLlm;
 use trialogue::core::trajectory::{RunRecord, RunStatus, StepTotals, TrajectoryEntry};
 
-fn block_on<F: Future>(fut: F) -> F::Output {
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match std::pin::pin!(fut).poll(&mut cx) {
-        std::task::Poll::Ready(v) => v,
-        std::task::Poll::Pending => panic!("nothing here should wait"),
-    }
-}
-
 fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/trajectories/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    fixture_text(&format!("trajectories/{name}"))
 }
 
 fn config(mode: &str) -> PipelineConfig {

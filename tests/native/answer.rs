@@ -2,6 +2,8 @@
 //! verdict a careful human grader would give (see tests/fixtures/answers/README.md).
 
 use serde::Deserialize;
+
+use crate::util::fixture_text;
 use trialogue::core::answer::{answers_match, check_solution, extract_answer, normalize_answer};
 
 #[derive(Deserialize)]
@@ -13,11 +15,7 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/answers/cases.json"
-    ))
-    .expect("the answer table is readable");
+    let text = fixture_text("answers/cases.json");
     serde_json::from_str(&text).expect("the answer table is valid JSON")
 }
 
