@@ -19,6 +19,7 @@ pub mod providers;
 pub mod answer;
 pub mod batch;
 pub mod dataset;
+pub mod driver;
 pub mod jsonl;
 pub mod pipeline;
 pub mod run_store;

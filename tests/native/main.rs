@@ -9,6 +9,7 @@ mod config;
 mod cost;
 mod cost_views;
 mod dataset;
+mod driver;
 mod jsonl;
 mod llm_adapters;
 mod llm_client;
