@@ -614,13 +614,13 @@ fn cohere_responses_parse_to_text_and_usage() {
     check_replies(
         ProviderKind::Cohere,
         &[
-            // `tokens` (496/11) is preferred over `billed_units` (1/9).
+            // `billed_units` (1/9), what Cohere bills, over `tokens` (496/11).
             Reply {
                 file: "cohere/response_simple.json",
                 text: "Hello! How can I assist you today?",
                 finish: FinishKind::Stop,
                 finish_reason: Some("COMPLETE"),
-                usage: Some(usage(496, 11, 0, 0, 0)),
+                usage: Some(usage(1, 9, 0, 0, 0)),
                 refusal: None,
             },
             Reply {
@@ -628,7 +628,8 @@ fn cohere_responses_parse_to_text_and_usage() {
                 text: "Hello!",
                 finish: FinishKind::Stop,
                 finish_reason: Some("COMPLETE"),
-                usage: Some(usage(2935, 4, 2928, 0, 0)),
+                // Billed 2406/2; the 2928 cached tokens are part of `tokens` (2935).
+                usage: Some(usage(2406, 2, 0, 0, 0)),
                 refusal: None,
             },
             Reply {
@@ -644,7 +645,7 @@ fn cohere_responses_parse_to_text_and_usage() {
                 text: r#"{"solution": "391", "reaso"#,
                 finish: FinishKind::Length,
                 finish_reason: Some("MAX_TOKENS"),
-                usage: Some(usage(230, 8, 0, 0, 0)),
+                usage: Some(usage(30, 8, 0, 0, 0)),
                 refusal: None,
             },
             Reply {

@@ -107,8 +107,13 @@ pub fn parse_response_as(
 
 /// Normalized usage, or `None` when the response has none.
 ///
-/// Prefers `usage.tokens` (what the model processed) and falls back to `usage.billed_units`;
-/// `usage.cached_tokens` counts the prompt tokens read from Cohere's cache, part of the input.
+/// Counts `usage.billed_units`, what Cohere bills, so that costs are what the invoice says;
+/// `usage.tokens` (what the model processed, which also counts tokens Cohere does not bill,
+/// such as its own prompt wrapping) stands in only when a reply has no billed units.
+/// `usage.cached_tokens` counts processed prompt tokens read from Cohere's cache: part of
+/// `tokens`, not of the billed units, so it is a cache read only where `tokens` is counted.
+// NOTE: https://docs.cohere.com/reference/chat (response `usage`: `billed_units` and
+// `tokens`), https://docs.cohere.com/docs/how-does-cohere-pricing-work (billed units).
 fn usage(json: &Value) -> Option<Usage> {
     let u = json.get("usage").filter(|u| u.is_object())?;
     let read = |section: &str| {
@@ -116,8 +121,13 @@ fn usage(json: &Value) -> Option<Usage> {
         let output = u64_at(u, &format!("/{section}/output_tokens"));
         (input.is_some() || output.is_some()).then(|| (input.unwrap_or(0), output.unwrap_or(0)))
     };
-    let (input, output) = read("tokens").or_else(|| read("billed_units"))?;
-    let cached = u64_at(u, "/cached_tokens").unwrap_or(0);
+    let (input, output, cached) = match read("billed_units") {
+        Some((input, output)) => (input, output, 0),
+        None => {
+            let (input, output) = read("tokens")?;
+            (input, output, u64_at(u, "/cached_tokens").unwrap_or(0))
+        }
+    };
     Some(Usage {
         input_tokens: input,
         output_tokens: output,
@@ -155,5 +165,31 @@ fn classify(status: u16, message: &str) -> ErrorKind {
         // no short wait lifts.
         429 if lower.contains("/ month") || lower.contains("per month") => ErrorKind::QuotaExceeded,
         _ => ErrorKind::from_status(status),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn processed_tokens_count_only_without_billed_units() {
+        let processed = json!({"usage": {"tokens": {"input_tokens": 40, "output_tokens": 5}, "cached_tokens": 32}});
+        let u = usage(&processed).unwrap();
+        assert_eq!(
+            (u.input_tokens, u.output_tokens, u.cache_read_tokens),
+            (40, 5, 32)
+        );
+        let both = json!({"usage": {
+            "billed_units": {"input_tokens": 8, "output_tokens": 5},
+            "tokens": {"input_tokens": 40, "output_tokens": 5},
+            "cached_tokens": 32
+        }});
+        let u = usage(&both).unwrap();
+        assert_eq!(
+            (u.input_tokens, u.output_tokens, u.cache_read_tokens),
+            (8, 5, 0)
+        );
+        assert_eq!(usage(&json!({"usage": {}})), None);
     }
 }
