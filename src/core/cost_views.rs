@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use crate::core::budget::{Budget, BudgetLevel};
 use crate::core::clock::iso8601_utc;
-use crate::core::cost::{cost_of, AttemptCost, CallRecord, CostTracker, UsdSum};
+use crate::core::cost::{billed_at, usage_cost, AttemptCost, CallRecord, CostTracker, UsdSum};
 use crate::core::llm::{AttemptKind, AttemptRecord, Usage};
 use crate::core::pricing::{Price, PriceSource, Pricer};
 use crate::core::role::AgentRole;
@@ -345,6 +345,8 @@ pub struct StepCost {
     pub usage_complete: bool,
     /// The usage of each request, kept only when they add up to `usage`.
     pub requests: Vec<Usage>,
+    /// When the step was billed (its timestamp), for time-of-day prices.
+    pub billed_at: Option<f64>,
 }
 
 /// What the Costs page calls a step without a recorded model.
@@ -372,6 +374,7 @@ impl StepCost {
             cost_usd: entry.cost_usd(),
             usage_complete: entry.usage_complete(),
             requests: if adds_up { requests } else { Vec::new() },
+            billed_at: billed_at(entry),
         }
     }
 
@@ -406,12 +409,12 @@ impl StepCost {
         let usage = self.usage?;
         let price = self.price(pricer);
         if self.requests.is_empty() {
-            return cost_usage(&usage, &price);
+            return usage_cost(&usage, &price, self.billed_at);
         }
         let costs: Option<Vec<f64>> = self
             .requests
             .iter()
-            .map(|u| cost_usage(u, &price))
+            .map(|u| usage_cost(u, &price, self.billed_at))
             .collect();
         costs.map(|c| UsdSum::of(c).value())
     }
@@ -419,10 +422,6 @@ impl StepCost {
     fn used_tokens(&self) -> bool {
         self.usage.is_some_and(|u| u.total_tokens > 0)
     }
-}
-
-fn cost_usage(usage: &Usage, price: &Price) -> Option<f64> {
-    price.quote().map(|q| cost_of(usage, &q.rates).total_usd)
 }
 
 /// Totals by agent and by model of stored steps (their stored costs).

@@ -440,7 +440,10 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
         attempts: &[AttemptRecord],
         usage: &Usage,
     ) -> Option<f64> {
-        call_cost(attempts, usage, |u| self.pricer.price(provider, model, u))
+        let at = Some(self.clock.now_ms());
+        call_cost(attempts, usage, |u| {
+            self.pricer.price_at(provider, model, u, at)
+        })
     }
 
     fn settle_failure(&self, call: &AgentCall, e: AgentCallError, latency_ms: f64) -> Settled {
