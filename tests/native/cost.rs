@@ -981,7 +981,7 @@ fn the_loop_stops_with_budget_exceeded_before_a_call_that_might_not_fit() {
 #[test]
 fn a_step_of_two_requests_is_priced_request_by_request_as_re_pricing_does() {
     use trialogue::core::llm::AttemptRecord;
-    use trialogue::core::scripted::ScriptedTurn;
+    use trialogue::core::scripted::{solver_output, ScriptedTurn};
     let config: PipelineConfig = serde_json::from_value(json!({
         "mode": "baseline", "max_iterations": 1, "max_reasks": 1,
         "solver": {"role": "solver", "model": "gemini/gemini-2.5-pro",
@@ -1004,7 +1004,7 @@ fn a_step_of_two_requests_is_priced_request_by_request_as_re_pricing_does() {
         latency_ms: 5.0,
     };
     let reasked = ScriptedTurn::attempted(
-        json!({"solution": "4"}),
+        solver_output("4"),
         "gemini",
         "gemini-2.5-pro",
         vec![

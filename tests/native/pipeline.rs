@@ -84,10 +84,7 @@ fn steps(spec: &[(&str, Option<u32>)]) -> Vec<(String, Option<u32>)> {
 }
 
 fn timeout() -> LlmError {
-    LlmError::Timeout {
-        provider: "openai".into(),
-        secs: 120,
-    }
+    LlmError::timeout("openai", 120_000)
 }
 
 const SPENT: Usage = Usage {
@@ -127,7 +124,7 @@ fn passes_first_time_with_the_original_step_shapes() {
     );
     assert_eq!(
         Value::Object(e[0].output.clone()),
-        solver_output(r"2+2 = \boxed{4}")
+        json!({"solution": r"2+2 = \boxed{4}", "reasoning": "scripted", "confidence": 0.9})
     );
     assert_eq!(
         Value::Object(e[1].input.clone()),
@@ -135,9 +132,12 @@ fn passes_first_time_with_the_original_step_shapes() {
     );
     assert_eq!(
         Value::Object(e[1].output.clone()),
-        verifier_output(true, "correct")
+        json!({"passed": true, "critique": "correct", "confidence": 0.8, "scores": {}})
     );
-    assert_eq!(Value::Object(e[2].output.clone()), judge_output(0.9));
+    assert_eq!(
+        Value::Object(e[2].output.clone()),
+        json!({"score": 0.9, "reasoning": "scripted", "strengths": [], "weaknesses": []})
+    );
     // The original's metadata, with Trialogue's extras beside it.
     assert_eq!(e[0].metadata["model"], json!("openai/gpt-4o-mini"));
     assert_eq!(
@@ -576,7 +576,7 @@ fn cancelling_between_steps_stops_and_the_run_resumes_where_it_stopped() {
 fn a_call_cut_off_by_cancel_commits_nothing_but_its_usage_is_counted() {
     let llm = ScriptedLlm::builder()
         .solve("4")
-        .fail(AgentRole::Verifier, LlmError::Cancelled, SPENT)
+        .fail(AgentRole::Verifier, LlmError::cancelled(), SPENT)
         .build();
     let out = run(&config("debate", 3), &llm, None);
     assert_eq!(out.summary.status, RunStatus::Cancelled);
@@ -905,19 +905,23 @@ fn reasks_and_incomplete_usage_are_recorded() {
 }
 
 #[test]
-fn an_output_without_the_expected_fields_becomes_an_error_step() {
+fn an_output_of_another_role_becomes_an_error_step() {
     let llm = ScriptedLlm::builder()
         .push(
             AgentRole::Solver,
             ScriptedTurn::Reply {
-                output: json!({"answer": "4"}),
+                output: judge_output(0.5),
                 usage: Usage::default(),
             },
         )
         .judge(0.1)
         .build();
     let out = run(&config("baseline", 1), &llm, None);
-    assert_eq!(out.entries[0].output["error_type"], json!("invalid_output"));
+    assert_eq!(out.entries[0].output["error_type"], json!("InvalidOutput"));
+    assert_eq!(
+        out.entries[0].output["error_message"],
+        json!("the solver's call returned the judge's output")
+    );
     assert_eq!(out.entries[1].input["solution"], json!(""));
     assert_eq!(llm.calls().len(), 2);
 }

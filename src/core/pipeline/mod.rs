@@ -41,10 +41,10 @@ use crate::core::clock::{iso8601_utc, Clock};
 use crate::core::config::{Mode, PipelineConfig};
 use crate::core::cost::call_cost;
 use crate::core::llm::{
-    AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord, LlmError,
+    AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord, ErrorKind,
     Usage,
 };
-use crate::core::outputs::{JudgeOutput, SolverOutput, VerifierOutput};
+use crate::core::outputs::AgentOutput;
 use crate::core::role::AgentRole;
 use crate::core::sorting;
 use crate::core::template::{self, placeholders, TemplateError};
@@ -229,7 +229,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                 let result = self.llm.complete(&call, &self.cancel).await;
                 let settled = match result {
                     Err(e)
-                        if matches!(e.error, LlmError::Cancelled) || self.cancel.is_cancelled() =>
+                        if e.error.kind() == ErrorKind::Cancelled || self.cancel.is_cancelled() =>
                     {
                         let cost = self.price_failure(&call, &e);
                         self.gate.after_call(&call, &e.usage, cost);
@@ -394,24 +394,28 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
     }
 
     fn settle_success(&self, role: AgentRole, c: AgentCompletion) -> Settled {
-        let parsed = match role {
-            AgentRole::Solver => serde_json::from_value::<SolverOutput>(c.output.clone())
-                .map(|o| (Outcome::Solution(o.solution.clone()), json!(o))),
-            AgentRole::Verifier => serde_json::from_value::<VerifierOutput>(c.output.clone())
-                .map(|o| (Outcome::Verdict(o.passed, o.critique.clone()), json!(o))),
-            AgentRole::Judge => serde_json::from_value::<JudgeOutput>(c.output.clone())
-                .map(|o| (Outcome::Scored, json!(o))),
-        };
         let cost_usd = self.price_call(&c.provider, &c.model, &c.attempts, &c.usage);
-        let (outcome, output) = match parsed {
-            Ok((outcome, output)) => (outcome, into_object(output)),
-            Err(e) => (
-                Outcome::Failed,
-                error_object(
-                    "invalid_output",
-                    &format!("the {role}'s output does not have the expected fields: {e}"),
-                ),
-            ),
+        let outcome = match &c.output {
+            AgentOutput::Solver(o) if role == AgentRole::Solver => {
+                Outcome::Solution(o.solution.clone())
+            }
+            AgentOutput::Verifier(o) if role == AgentRole::Verifier => {
+                Outcome::Verdict(o.passed, o.critique.clone())
+            }
+            AgentOutput::Judge(_) if role == AgentRole::Judge => Outcome::Scored,
+            _ => Outcome::Failed,
+        };
+        // An output of another role breaks the AgentLlm contract; it is logged as the failed
+        // step it is rather than read as this role's.
+        let output = match outcome {
+            Outcome::Failed => {
+                let message = format!(
+                    "the {role}'s call returned the {}'s output",
+                    c.output.role()
+                );
+                error_object(ErrorKind::InvalidOutput.as_str(), &message)
+            }
+            _ => c.output.to_object(),
         };
         Settled {
             output,
@@ -452,7 +456,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             .iter()
             .all(|a| a.usage.is_some() || a.error.is_some());
         Settled {
-            output: error_object(&error_type(&e.error), &e.error.to_string()),
+            output: error_object(e.error.kind().as_str(), &e.error.to_string()),
             outcome: Outcome::Failed,
             usage: e.usage,
             usage_complete,
@@ -547,22 +551,6 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
 
 fn cancelled_message(saved: usize) -> String {
     format!("cancelled; the {saved} steps made so far are saved and the run can be resumed")
-}
-
-/// The error's variant name (`RateLimited`, `Timeout`, …), in the role the exception class name
-/// played in the original's error steps. Read from `Debug` so that variants added to
-/// [`LlmError`] later need no change here.
-fn error_type(error: &LlmError) -> String {
-    let debug = format!("{error:?}");
-    let name: String = debug
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_')
-        .collect();
-    if name.is_empty() {
-        "LlmError".to_string()
-    } else {
-        name
-    }
 }
 
 fn error_object(error_type: &str, message: &str) -> Map<String, Value> {

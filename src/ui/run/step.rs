@@ -6,10 +6,11 @@
 
 use serde_json::{Map, Value};
 
-use crate::core::llm::{AttemptKind, AttemptRecord, Usage};
+use crate::core::llm::{AttemptKind, AttemptRecord, ErrorKind, Usage};
 use crate::core::pipeline::PipelineEvent;
 use crate::core::role::AgentRole;
 use crate::core::trajectory::{error_output, meta, TrajectoryEntry};
+use crate::ui::llm_error::advice;
 
 /// Where a step stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -152,10 +153,12 @@ pub enum StepBody {
     },
     /// A failed call.
     Error {
-        /// The error's kind (`Http`, `Timeout`, `invalid_output`, …).
+        /// The error's kind as stored (`Auth`, `Timeout`, … or another program's name).
         error_type: String,
         /// The error as a sentence.
         message: String,
+        /// What the user can do about it, when the kind is one Trialogue knows.
+        advice: Option<String>,
     },
     /// An output of another shape (a file from elsewhere): its fields as (key, value) texts.
     Other(Vec<(String, String)>),
@@ -166,9 +169,12 @@ impl StepBody {
     pub fn of(entry: &TrajectoryEntry) -> StepBody {
         let out = &entry.output;
         if entry.is_error() {
+            let error_type = text(out, error_output::ERROR_TYPE);
+            let advice = ErrorKind::from_name(&error_type).and_then(|kind| advice(kind, None));
             return StepBody::Error {
-                error_type: text(out, error_output::ERROR_TYPE),
+                error_type,
                 message: text(out, error_output::ERROR_MESSAGE),
+                advice,
             };
         }
         match entry.role() {
@@ -439,16 +445,32 @@ mod tests {
         assert_eq!(score, Some(0.75));
         assert_eq!(strengths, ["clear"]);
         let failed = entry(
-            r#"{"timestamp":"t","run_id":"r","step_id":1,"agent":"solver","action":"generate","input":{},"output":{"error_type":"Http","error_message":"the key was refused (401)"},"metadata":{}}"#,
+            r#"{"timestamp":"t","run_id":"r","step_id":1,"agent":"solver","action":"generate","input":{},"output":{"error_type":"Http","error_message":"the server answered HTTP 409"},"metadata":{}}"#,
         );
         assert_eq!(StepView::committed(failed.clone()).status(), "error");
         assert_eq!(
             StepBody::of(&failed),
             StepBody::Error {
                 error_type: "Http".into(),
-                message: "the key was refused (401)".into()
+                message: "the server answered HTTP 409".into(),
+                advice: None,
             }
         );
+        // A stored kind Trialogue knows gets its advice; another program's name does not.
+        let refused = entry(
+            r#"{"timestamp":"t","run_id":"r","step_id":1,"agent":"solver","action":"generate","input":{},"output":{"error_type":"Auth","error_message":"OpenAI rejected the API key (401)"},"metadata":{}}"#,
+        );
+        assert!(matches!(
+            StepBody::of(&refused),
+            StepBody::Error { advice: Some(a), .. } if a == "Check the key in Settings."
+        ));
+        let original = entry(
+            r#"{"timestamp":"t","run_id":"r","step_id":1,"agent":"solver","action":"generate","input":{},"output":{"error_type":"RateLimitError","error_message":"rate limit exceeded"},"metadata":{}}"#,
+        );
+        assert!(matches!(
+            StepBody::of(&original),
+            StepBody::Error { advice: None, .. }
+        ));
     }
 
     #[wasm_bindgen_test]

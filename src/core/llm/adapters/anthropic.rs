@@ -4,17 +4,33 @@
 
 use serde_json::{json, Map, Value};
 
-use super::chat::{
-    ChatRequest, ChatResponse, ChatRole, FinishKind, HttpRequest, HttpResponse, StructuredMode,
+use super::support::{
+    endpoint, error_json, fallback_detail, parse_json, role_name, safe_name, str_at, u64_at,
 };
-use super::error::{retry_after_from, ErrorKind, LlmError};
-use super::provider::{
-    endpoint, fallback_detail, is_success, parse_json, safe_name, str_at, u64_at,
+use super::Adapter;
+use crate::core::llm::chat::{
+    ChatRequest, ChatResponse, FinishKind, HttpRequest, HttpResponse, StructuredMode,
 };
-use super::usage::Usage;
+use crate::core::llm::error::{ErrorKind, LlmError};
+use crate::core::llm::usage::Usage;
 
-/// The provider id used by [`parse_response`] when the caller does not name one.
-pub const DEFAULT_ID: &str = "anthropic";
+/// The Anthropic Messages family.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AnthropicAdapter;
+
+impl Adapter for AnthropicAdapter {
+    fn build_request(&self, base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
+        build_request(base_url, api_key, request)
+    }
+
+    fn parse_reply(&self, provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
+        parse_reply(provider, body)
+    }
+
+    fn parse_error(&self, provider: &str, response: &HttpResponse) -> LlmError {
+        parse_error(provider, response)
+    }
+}
 
 /// The API version header value this adapter speaks.
 pub const API_VERSION: &str = "2023-06-01";
@@ -28,17 +44,11 @@ pub const API_VERSION: &str = "2023-06-01";
 /// - Structured output (`Native`, and `JsonObjectSchema` which has no other meaning here): one
 ///   tool named after the schema with the schema as `input_schema`, forced with
 ///   `tool_choice: {type: "tool", name}`. `PromptOnly` adds nothing.
-pub fn build_request(base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
+fn build_request(base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
     let messages: Vec<Value> = request
         .messages
         .iter()
-        .map(|m| {
-            let role = match m.role {
-                ChatRole::User => "user",
-                ChatRole::Assistant => "assistant",
-            };
-            json!({"role": role, "content": m.content})
-        })
+        .map(|m| json!({"role": role_name(m.role), "content": m.content}))
         .collect();
 
     let mut body = Map::new();
@@ -86,28 +96,15 @@ pub fn build_request(base_url: &str, api_key: &str, request: &ChatRequest) -> Ht
     }
 }
 
-/// [`parse_response_as`] with the provider id `anthropic` and no clock.
-pub fn parse_response(response: &HttpResponse) -> Result<ChatResponse, LlmError> {
-    parse_response_as(DEFAULT_ID, response, None)
-}
-
-/// Reads a Messages response; errors name `provider`. `now_ms` lets a `Retry-After` HTTP date
-/// count.
+/// Reads a Messages response; errors name `provider`.
 ///
 /// The text is the input of the first `tool_use` block serialized as JSON when there is one
 /// (the forced tool call), else the concatenated `text` blocks (`thinking` blocks are skipped).
-pub fn parse_response_as(
-    provider: &str,
-    response: &HttpResponse,
-    now_ms: Option<f64>,
-) -> Result<ChatResponse, LlmError> {
-    if !is_success(response.status) {
-        return Err(parse_error(provider, response, now_ms));
-    }
-    let json = parse_json(provider, &response.body)?;
+fn parse_reply(provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
+    let json = parse_json(provider, body)?;
     if str_at(&json, "/type") == Some("error") {
-        let (detail, error_type) = error_fields(&json, response);
-        let status = status_for_type(error_type.as_deref()).unwrap_or(500);
+        let status = status_for_type(str_at(&json, "/error/type")).unwrap_or(500);
+        let (detail, error_type) = error_fields(&json, status, body);
         let kind = classify(status, &detail, error_type.as_deref());
         return Err(LlmError::from_http(provider, status, kind, &detail, None));
     }
@@ -115,7 +112,7 @@ pub fn parse_response_as(
         return Err(LlmError::invalid_response(
             provider,
             "no content in the response",
-            &response.body,
+            body,
         ));
     };
     let tool_input = blocks
@@ -183,19 +180,18 @@ fn usage(json: &Value) -> Option<Usage> {
 /// Classifies an unsuccessful response from `{"type": "error", "error": {"type", "message"}}`.
 ///
 /// Error types: <https://docs.anthropic.com/en/api/errors>.
-pub fn parse_error(provider: &str, response: &HttpResponse, now_ms: Option<f64>) -> LlmError {
-    let json: Value = serde_json::from_str(&response.body).unwrap_or(Value::Null);
-    let (detail, error_type) = error_fields(&json, response);
+fn parse_error(provider: &str, response: &HttpResponse) -> LlmError {
+    let json = error_json(response);
+    let (detail, error_type) = error_fields(&json, response.status, &response.body);
     let kind = classify(response.status, &detail, error_type.as_deref());
-    let retry_after = retry_after_from(&response.headers, now_ms);
-    LlmError::from_http(provider, response.status, kind, &detail, retry_after)
+    LlmError::from_http(provider, response.status, kind, &detail, None)
 }
 
-fn error_fields(json: &Value, response: &HttpResponse) -> (String, Option<String>) {
+fn error_fields(json: &Value, status: u16, body: &str) -> (String, Option<String>) {
     let error_type = str_at(json, "/error/type").map(str::to_string);
     let message = str_at(json, "/error/message")
         .map(str::to_string)
-        .unwrap_or_else(|| fallback_detail(response));
+        .unwrap_or_else(|| fallback_detail(status, body));
     (message, error_type)
 }
 

@@ -5,18 +5,41 @@
 
 use serde_json::{json, Map, Value};
 
-use super::chat::{
-    ChatRequest, ChatResponse, FinishKind, HttpRequest, HttpResponse, StructuredMode,
-};
-use super::error::{retry_after_from, ErrorKind, LlmError};
-use super::provider::{
-    endpoint, fallback_detail, is_success, messages_with_system, parse_json, safe_name, str_at,
+use super::support::{
+    endpoint, error_json, fallback_detail, messages_with_system, parse_json, safe_name, str_at,
     u64_at,
 };
-use super::usage::Usage;
+use super::Adapter;
+use crate::core::llm::chat::{
+    ChatRequest, ChatResponse, FinishKind, HttpRequest, HttpResponse, StructuredMode,
+};
+use crate::core::llm::error::{ErrorKind, LlmError};
+use crate::core::llm::usage::Usage;
+use crate::core::providers::{ProviderSettings, LOCAL_ID};
 
-/// The provider id used by [`parse_response`] when the caller does not name one.
-pub const DEFAULT_ID: &str = "openai";
+/// The OpenAI chat-completions family.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenAiAdapter;
+
+impl Adapter for OpenAiAdapter {
+    /// The hosted built-ins (OpenAI, OpenRouter) need a key; the local server and custom
+    /// servers may run without one.
+    fn needs_key(&self, settings: &ProviderSettings) -> bool {
+        settings.builtin && settings.id != LOCAL_ID
+    }
+
+    fn build_request(&self, base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
+        build_request(base_url, api_key, request)
+    }
+
+    fn parse_reply(&self, provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
+        parse_reply(provider, body)
+    }
+
+    fn parse_error(&self, provider: &str, response: &HttpResponse) -> LlmError {
+        parse_error(provider, response)
+    }
+}
 
 /// Builds `POST {base_url}/chat/completions`.
 ///
@@ -27,7 +50,7 @@ pub const DEFAULT_ID: &str = "openai";
 /// - Structured output: `Native` → `response_format: {type: "json_schema", json_schema: {name,
 ///   strict: true, schema}}`; `JsonObjectSchema` → `{type: "json_object", schema}`
 ///   (llama.cpp / llama-cpp-python); `PromptOnly` → nothing.
-pub fn build_request(base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
+fn build_request(base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
     let messages = messages_with_system(request);
 
     let mut body = Map::new();
@@ -104,22 +127,9 @@ pub fn uses_max_completion_tokens(base_url: &str, model: &str) -> bool {
     o_series || model.starts_with("gpt-5")
 }
 
-/// [`parse_response_as`] with the provider id `openai` and no clock.
-pub fn parse_response(response: &HttpResponse) -> Result<ChatResponse, LlmError> {
-    parse_response_as(DEFAULT_ID, response, None)
-}
-
-/// Reads a chat completion; errors name `provider`. `now_ms` lets a `Retry-After` HTTP date
-/// count.
-pub fn parse_response_as(
-    provider: &str,
-    response: &HttpResponse,
-    now_ms: Option<f64>,
-) -> Result<ChatResponse, LlmError> {
-    if !is_success(response.status) {
-        return Err(parse_error(provider, response, now_ms));
-    }
-    let json = parse_json(provider, &response.body)?;
+/// Reads a chat completion; errors name `provider`.
+fn parse_reply(provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
+    let json = parse_json(provider, body)?;
     let Some(choice) = json.pointer("/choices/0") else {
         // NOTE: some OpenAI-compatible gateways (OpenRouter) report upstream failures as a
         // 200 carrying an error object.
@@ -128,14 +138,14 @@ pub fn parse_response_as(
                 .and_then(|c| u16::try_from(c).ok())
                 .filter(|c| (400..600).contains(c))
                 .unwrap_or(502);
-            let (detail, code, kind) = error_fields(&json, response);
+            let (detail, code, kind) = error_fields(&json, body, status);
             let kind = classify(status, &detail, code.as_deref(), kind.as_deref());
             return Err(LlmError::from_http(provider, status, kind, &detail, None));
         }
         return Err(LlmError::invalid_response(
             provider,
             "no choices in the response",
-            &response.body,
+            body,
         ));
     };
 
@@ -213,16 +223,15 @@ fn usage(json: &Value) -> Option<Usage> {
 /// Reads OpenAI's `{"error": {"message", "type", "code"}}` and the variants of compatible
 /// servers: llama.cpp's numeric `code` with `type: "exceed_context_size_error"`, vLLM's top-level
 /// `message`, Ollama's `{"error": "..."}`.
-pub fn parse_error(provider: &str, response: &HttpResponse, now_ms: Option<f64>) -> LlmError {
-    let json: Value = serde_json::from_str(&response.body).unwrap_or(Value::Null);
-    let (detail, code, kind) = error_fields(&json, response);
+fn parse_error(provider: &str, response: &HttpResponse) -> LlmError {
+    let json = error_json(response);
+    let (detail, code, kind) = error_fields(&json, &response.body, response.status);
     let kind = classify(response.status, &detail, code.as_deref(), kind.as_deref());
-    let retry_after = retry_after_from(&response.headers, now_ms);
-    LlmError::from_http(provider, response.status, kind, &detail, retry_after)
+    LlmError::from_http(provider, response.status, kind, &detail, None)
 }
 
 /// `(message, code, type)` from the error body, whatever the server's shape.
-fn error_fields(json: &Value, response: &HttpResponse) -> (String, Option<String>, Option<String>) {
+fn error_fields(json: &Value, body: &str, status: u16) -> (String, Option<String>, Option<String>) {
     let scalar = |v: Option<&Value>| match v {
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),
@@ -245,7 +254,7 @@ fn error_fields(json: &Value, response: &HttpResponse) -> (String, Option<String
             scalar(json.get("type")),
         );
     }
-    (fallback_detail(response), None, None)
+    (fallback_detail(status, body), None, None)
 }
 
 fn classify(status: u16, message: &str, code: Option<&str>, kind: Option<&str>) -> ErrorKind {
@@ -315,26 +324,25 @@ mod tests {
         let ollama = parse_error(
             "local",
             &resp(404, r#"{"error":"model 'llama9' not found"}"#),
-            None,
         );
-        assert!(
-            matches!(ollama, LlmError::ModelNotFound { ref detail, .. } if detail == "model 'llama9' not found")
-        );
+        assert_eq!(ollama.kind(), ErrorKind::ModelNotFound);
+        assert_eq!(ollama.detail(), "model 'llama9' not found");
         let vllm = parse_error(
             "local",
             &resp(
                 400,
                 r#"{"object":"error","message":"This model's maximum context length is 2048 tokens. However, you requested 4000 tokens.","type":"BadRequestError","param":null,"code":400}"#,
             ),
-            None,
         );
-        assert!(
-            matches!(vllm, LlmError::ContextLength { status: 400, .. }),
+        assert_eq!(
+            (vllm.kind(), vllm.status()),
+            (ErrorKind::ContextLength, Some(400)),
             "{vllm:?}"
         );
-        let html = parse_error("local", &resp(502, "<html>Bad Gateway</html>"), None);
-        assert!(
-            matches!(html, LlmError::Server { status: 502, ref detail, .. } if detail == "<html>Bad Gateway</html>")
+        let html = parse_error("local", &resp(502, "<html>Bad Gateway</html>"));
+        assert_eq!(
+            (html.kind(), html.status(), html.detail()),
+            (ErrorKind::Server, Some(502), "<html>Bad Gateway</html>")
         );
     }
 }

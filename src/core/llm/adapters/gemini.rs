@@ -4,15 +4,33 @@
 
 use serde_json::{json, Map, Value};
 
-use super::chat::{
+use super::support::{
+    endpoint, error_json, fallback_detail, parse_duration_secs_ms, parse_json, str_at, u64_at,
+};
+use super::Adapter;
+use crate::core::llm::chat::{
     ChatRequest, ChatResponse, ChatRole, FinishKind, HttpRequest, HttpResponse, StructuredMode,
 };
-use super::error::{parse_duration_secs_ms, retry_after_from, ErrorKind, LlmError};
-use super::provider::{endpoint, fallback_detail, is_success, parse_json, str_at, u64_at};
-use super::usage::Usage;
+use crate::core::llm::error::{ErrorKind, LlmError};
+use crate::core::llm::usage::Usage;
 
-/// The provider id used by [`parse_response`] when the caller does not name one.
-pub const DEFAULT_ID: &str = "gemini";
+/// The Gemini `generateContent` family.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GeminiAdapter;
+
+impl Adapter for GeminiAdapter {
+    fn build_request(&self, base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
+        build_request(base_url, api_key, request)
+    }
+
+    fn parse_reply(&self, provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
+        parse_reply(provider, body)
+    }
+
+    fn parse_error(&self, provider: &str, response: &HttpResponse) -> LlmError {
+        parse_error(provider, response)
+    }
+}
 
 /// Builds `POST {base_url}/models/{model}:generateContent`.
 ///
@@ -27,7 +45,7 @@ pub const DEFAULT_ID: &str = "gemini";
 /// `responseJsonSchema` takes standard JSON Schema, so the schema is sent unchanged. The older
 /// `responseSchema` takes an OpenAPI subset that rejects keywords such as
 /// `additionalProperties`, which the strict schemas for other providers need.
-pub fn build_request(base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
+fn build_request(base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
     let contents: Vec<Value> = request
         .messages
         .iter()
@@ -91,26 +109,13 @@ fn path_segment(text: &str) -> String {
     out
 }
 
-/// [`parse_response_as`] with the provider id `gemini` and no clock.
-pub fn parse_response(response: &HttpResponse) -> Result<ChatResponse, LlmError> {
-    parse_response_as(DEFAULT_ID, response, None)
-}
-
-/// Reads a `GenerateContentResponse`; errors name `provider`. `now_ms` lets a `Retry-After`
-/// HTTP date count.
+/// Reads a `GenerateContentResponse`; errors name `provider`.
 ///
 /// The text joins the first candidate's text parts, skipping thought summaries. A prompt
 /// blocked by `promptFeedback.blockReason`, and a candidate stopped for safety, recitation or
 /// prohibited content, are refusals.
-pub fn parse_response_as(
-    provider: &str,
-    response: &HttpResponse,
-    now_ms: Option<f64>,
-) -> Result<ChatResponse, LlmError> {
-    if !is_success(response.status) {
-        return Err(parse_error(provider, response, now_ms));
-    }
-    let json = parse_json(provider, &response.body)?;
+fn parse_reply(provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
+    let json = parse_json(provider, body)?;
     let usage = usage(&json);
     let Some(candidate) = json.pointer("/candidates/0") else {
         if let Some(reason) = str_at(&json, "/promptFeedback/blockReason") {
@@ -125,7 +130,7 @@ pub fn parse_response_as(
         return Err(LlmError::invalid_response(
             provider,
             "no candidates in the response",
-            &response.body,
+            body,
         ));
     };
     let text: String = candidate
@@ -195,11 +200,11 @@ fn usage(json: &Value) -> Option<Usage> {
 /// "details"}}`.
 ///
 /// Error codes: <https://ai.google.dev/gemini-api/docs/troubleshooting#error-codes>.
-pub fn parse_error(provider: &str, response: &HttpResponse, now_ms: Option<f64>) -> LlmError {
-    let json: Value = serde_json::from_str(&response.body).unwrap_or(Value::Null);
+fn parse_error(provider: &str, response: &HttpResponse) -> LlmError {
+    let json = error_json(response);
     let detail = str_at(&json, "/error/message")
         .map(str::to_string)
-        .unwrap_or_else(|| fallback_detail(response));
+        .unwrap_or_else(|| fallback_detail(response.status, &response.body));
     let details = json
         .pointer("/error/details")
         .and_then(Value::as_array)
@@ -208,13 +213,11 @@ pub fn parse_error(provider: &str, response: &HttpResponse, now_ms: Option<f64>)
     let reason = details.iter().find_map(|d| str_at(d, "/reason"));
     let kind = classify(response.status, &detail, reason);
     // NOTE: quota errors say when to come back in a `google.rpc.RetryInfo` detail
-    // (`"retryDelay": "34.4s"`) rather than in a header.
-    let retry_after = retry_after_from(&response.headers, now_ms).or_else(|| {
-        details
-            .iter()
-            .find_map(|d| str_at(d, "/retryDelay"))
-            .and_then(parse_duration_secs_ms)
-    });
+    // (`"retryDelay": "34.4s"`) rather than in a header (a header, when sent, still wins).
+    let retry_after = details
+        .iter()
+        .find_map(|d| str_at(d, "/retryDelay"))
+        .and_then(parse_duration_secs_ms);
     LlmError::from_http(provider, response.status, kind, &detail, retry_after)
 }
 

@@ -4,24 +4,40 @@
 
 use serde_json::{json, Map, Value};
 
-use super::chat::{
+use super::support::{
+    endpoint, error_json, fallback_detail, messages_with_system, parse_json, str_at, u64_at,
+};
+use super::Adapter;
+use crate::core::llm::chat::{
     ChatRequest, ChatResponse, FinishKind, HttpRequest, HttpResponse, StructuredMode,
 };
-use super::error::{retry_after_from, ErrorKind, LlmError};
-use super::provider::{
-    endpoint, fallback_detail, is_success, messages_with_system, parse_json, str_at, u64_at,
-};
-use super::usage::Usage;
+use crate::core::llm::error::{ErrorKind, LlmError};
+use crate::core::llm::usage::Usage;
 
-/// The provider id used by [`parse_response`] when the caller does not name one.
-pub const DEFAULT_ID: &str = "cohere";
+/// The Cohere v2 chat family.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CohereAdapter;
+
+impl Adapter for CohereAdapter {
+    fn build_request(&self, base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
+        build_request(base_url, api_key, request)
+    }
+
+    fn parse_reply(&self, provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
+        parse_reply(provider, body)
+    }
+
+    fn parse_error(&self, provider: &str, response: &HttpResponse) -> LlmError {
+        parse_error(provider, response)
+    }
+}
 
 /// Builds `POST {base_url}/chat` with `Authorization: Bearer`.
 ///
 /// - The system prompt is the first message, with role `system`.
 /// - Structured output (`Native`, and `JsonObjectSchema` which means the same here):
 ///   `response_format: {type: "json_object", json_schema: schema}`. `PromptOnly` adds nothing.
-pub fn build_request(base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
+fn build_request(base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
     let messages = messages_with_system(request);
 
     let mut body = Map::new();
@@ -50,27 +66,15 @@ pub fn build_request(base_url: &str, api_key: &str, request: &ChatRequest) -> Ht
     }
 }
 
-/// [`parse_response_as`] with the provider id `cohere` and no clock.
-pub fn parse_response(response: &HttpResponse) -> Result<ChatResponse, LlmError> {
-    parse_response_as(DEFAULT_ID, response, None)
-}
-
 /// Reads a v2 chat response (`message.content[].text`, `finish_reason`, `usage`); errors name
-/// `provider`. `now_ms` lets a `Retry-After` HTTP date count.
-pub fn parse_response_as(
-    provider: &str,
-    response: &HttpResponse,
-    now_ms: Option<f64>,
-) -> Result<ChatResponse, LlmError> {
-    if !is_success(response.status) {
-        return Err(parse_error(provider, response, now_ms));
-    }
-    let json = parse_json(provider, &response.body)?;
+/// `provider`.
+fn parse_reply(provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
+    let json = parse_json(provider, body)?;
     let Some(message) = json.get("message").filter(|m| m.is_object()) else {
         return Err(LlmError::invalid_response(
             provider,
             "no message in the response",
-            &response.body,
+            body,
         ));
     };
     // `thinking` parts of reasoning models are skipped.
@@ -131,14 +135,13 @@ fn usage(json: &Value) -> Option<Usage> {
 /// Classifies an unsuccessful response from `{"id", "message"}`.
 ///
 /// Statuses and messages: <https://docs.cohere.com/reference/errors>.
-pub fn parse_error(provider: &str, response: &HttpResponse, now_ms: Option<f64>) -> LlmError {
-    let json: Value = serde_json::from_str(&response.body).unwrap_or(Value::Null);
+fn parse_error(provider: &str, response: &HttpResponse) -> LlmError {
+    let json = error_json(response);
     let detail = str_at(&json, "/message")
         .map(str::to_string)
-        .unwrap_or_else(|| fallback_detail(response));
+        .unwrap_or_else(|| fallback_detail(response.status, &response.body));
     let kind = classify(response.status, &detail);
-    let retry_after = retry_after_from(&response.headers, now_ms);
-    LlmError::from_http(provider, response.status, kind, &detail, retry_after)
+    LlmError::from_http(provider, response.status, kind, &detail, None)
 }
 
 fn classify(status: u16, message: &str) -> ErrorKind {
