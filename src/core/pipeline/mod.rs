@@ -49,7 +49,7 @@ use crate::core::role::AgentRole;
 use crate::core::sorting;
 use crate::core::template::{self, placeholders, TemplateError};
 use crate::core::trajectory::{
-    error_output, meta, RunStatus, StepTotals, TokenUsage, TrajectoryEntry,
+    error_output, RunStatus, StepMetadata, StepTotals, TokenUsage, TrajectoryEntry,
 };
 
 /// What a run is about.
@@ -285,7 +285,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                 ledger.totals.add(&entry);
                 entries.push(entry.clone());
                 self.listener.on_event(&PipelineEvent::StepFinished {
-                    entry,
+                    entry: Box::new(entry),
                     usage: settled.usage,
                     cost_usd: settled.cost_usd,
                     latency_ms: settled.latency_ms,
@@ -479,26 +479,24 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
         call: &AgentCall,
         s: &Settled,
     ) -> TrajectoryEntry {
-        let mut metadata = Map::new();
-        if let Some(iteration) = iteration {
-            metadata.insert(meta::ITERATION.into(), json!(iteration));
-        }
-        metadata.insert(meta::MODEL.into(), json!(call.model));
-        metadata.insert(meta::TOKENS.into(), json!(TokenUsage::from(&s.usage)));
-        metadata.insert(meta::PROVIDER.into(), json!(s.provider));
-        metadata.insert(meta::LATENCY_MS.into(), json!(s.latency_ms));
-        metadata.insert(meta::ATTEMPTS.into(), json!(s.attempts));
         let reasks = s
             .attempts
             .iter()
             .filter(|a| a.kind == AttemptKind::Reask)
             .count();
-        metadata.insert(meta::REASKS.into(), json!(reasks));
-        metadata.insert(meta::USAGE.into(), json!(s.usage));
-        metadata.insert(meta::USAGE_COMPLETE.into(), json!(s.usage_complete));
-        metadata.insert(meta::COST_USD.into(), json!(s.cost_usd));
-        metadata.insert(meta::CONFIG_HASH.into(), json!(self.config_hash));
-        metadata.insert(meta::FINISH_REASON.into(), json!(s.finish_reason));
+        let mut metadata = StepMetadata::default();
+        metadata.iteration = iteration;
+        metadata.model = Some(call.model.clone());
+        metadata.tokens = Some(TokenUsage::from(&s.usage));
+        metadata.provider = Some(s.provider.clone());
+        metadata.latency_ms = Some(s.latency_ms);
+        metadata.attempts = Some(s.attempts.clone());
+        metadata.reasks = Some(reasks as u64);
+        metadata.usage = Some(s.usage);
+        metadata.usage_complete = Some(s.usage_complete);
+        metadata.cost_usd = Some(s.cost_usd);
+        metadata.config_hash = Some(self.config_hash.clone());
+        metadata.finish_reason = Some(s.finish_reason.clone());
         TrajectoryEntry {
             timestamp: iso8601_utc(self.clock.now_ms()),
             run_id: input.run_id.clone(),

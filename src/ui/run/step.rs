@@ -6,10 +6,10 @@
 
 use serde_json::{Map, Value};
 
-use crate::core::llm::{AttemptKind, AttemptRecord, ErrorKind, Usage};
+use crate::core::llm::{AttemptKind, ErrorKind, Usage};
 use crate::core::pipeline::PipelineEvent;
 use crate::core::role::AgentRole;
-use crate::core::trajectory::{error_output, meta, TrajectoryEntry};
+use crate::core::trajectory::{error_output, TrajectoryEntry};
 use crate::ui::llm_error::advice;
 
 /// Where a step stands.
@@ -92,7 +92,7 @@ pub fn apply_event(steps: &mut Vec<StepView>, event: &PipelineEvent) {
             upsert(steps, card);
         }
         PipelineEvent::StepFinished { entry, .. } => {
-            upsert(steps, StepView::committed(entry.clone()));
+            upsert(steps, StepView::committed(TrajectoryEntry::clone(entry)));
         }
         PipelineEvent::RunFinished { .. } => stop_running(steps),
     }
@@ -234,14 +234,10 @@ impl StepFacts {
     /// Reads the facts from `entry`'s metadata.
     pub fn of(entry: &TrajectoryEntry) -> StepFacts {
         let m = &entry.metadata;
-        let attempts: Vec<AttemptRecord> = m
-            .get(meta::ATTEMPTS)
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_default();
+        let attempts = m.attempts.as_deref().unwrap_or_default();
         let count = |kind| attempts.iter().filter(|a| a.kind == kind).count();
         let reasks = m
-            .get(meta::REASKS)
-            .and_then(Value::as_u64)
+            .reasks
             .map_or_else(|| count(AttemptKind::Reask), |n| n as usize);
         let attempt_notes = attempts
             .iter()
@@ -252,16 +248,16 @@ impl StepFacts {
             })
             .collect();
         StepFacts {
-            model: opt_text(m, meta::MODEL),
-            provider: opt_text(m, meta::PROVIDER),
+            model: non_empty(m.model.as_deref()),
+            provider: non_empty(m.provider()),
             usage: entry.usage(),
             usage_complete: entry.usage_complete(),
             cost_usd: entry.cost_usd(),
-            latency_ms: m.get(meta::LATENCY_MS).and_then(Value::as_f64),
+            latency_ms: m.latency_ms,
             reasks,
             retries: count(AttemptKind::Retry),
             attempt_notes,
-            finish_reason: opt_text(m, meta::FINISH_REASON),
+            finish_reason: non_empty(m.finish_reason()),
         }
     }
 }
@@ -278,11 +274,8 @@ fn text(map: &Map<String, Value>, key: &str) -> String {
     map.get(key).map(value_text).unwrap_or_default()
 }
 
-fn opt_text(map: &Map<String, Value>, key: &str) -> Option<String> {
-    map.get(key)
-        .filter(|v| !v.is_null())
-        .map(value_text)
-        .filter(|s| !s.is_empty())
+fn non_empty(text: Option<&str>) -> Option<String> {
+    text.filter(|s| !s.is_empty()).map(str::to_string)
 }
 
 fn list(map: &Map<String, Value>, key: &str) -> Vec<String> {
@@ -382,7 +375,7 @@ mod tests {
         apply_event(
             &mut steps,
             &PipelineEvent::StepFinished {
-                entry: solver_entry(1),
+                entry: Box::new(solver_entry(1)),
                 usage: Usage::default(),
                 cost_usd: None,
                 latency_ms: 3.0,
