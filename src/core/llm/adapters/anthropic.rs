@@ -19,138 +19,136 @@ use crate::core::llm::usage::Usage;
 pub struct AnthropicAdapter;
 
 impl Adapter for AnthropicAdapter {
+    /// Builds `POST {base_url}/messages`.
+    ///
+    /// - Headers `x-api-key`, `anthropic-version: 2023-06-01`, and
+    ///   `anthropic-dangerous-direct-browser-access: true`, without which the browser's CORS
+    ///   preflight is refused.
+    /// - The system prompt is the top-level `system` field; `max_tokens` is required.
+    /// - Structured output (`Native`, and `JsonObjectSchema` which has no other meaning here): one
+    ///   tool named after the schema with the schema as `input_schema`, forced with
+    ///   `tool_choice: {type: "tool", name}`. `PromptOnly` adds nothing.
     fn build_request(&self, base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
-        build_request(base_url, api_key, request)
+        let messages: Vec<Value> = request
+            .messages
+            .iter()
+            .map(|m| json!({"role": role_name(m.role), "content": m.content}))
+            .collect();
+
+        let mut body = Map::new();
+        body.insert("model".into(), json!(request.model));
+        body.insert("max_tokens".into(), json!(request.max_tokens));
+        body.insert("temperature".into(), json!(request.temperature));
+        if !request.system.is_empty() {
+            body.insert("system".into(), json!(request.system));
+        }
+        body.insert("messages".into(), Value::Array(messages));
+        if let Some(spec) = &request.structured {
+            if spec.mode != StructuredMode::PromptOnly {
+                // NOTE: forcing one tool is Anthropic's documented way to get JSON that follows a
+                // schema. https://docs.anthropic.com/en/docs/build-with-claude/tool-use#json-mode
+                let name = safe_name(&spec.name);
+                body.insert(
+                    "tools".into(),
+                    json!([{
+                        "name": name,
+                        "description": "Record the answer in exactly this structure.",
+                        "input_schema": spec.schema,
+                    }]),
+                );
+                body.insert("tool_choice".into(), json!({"type": "tool", "name": name}));
+            }
+        }
+
+        HttpRequest {
+            method: "POST".to_string(),
+            url: endpoint(base_url, "/messages"),
+            headers: vec![
+                ("content-type".to_string(), "application/json".to_string()),
+                ("x-api-key".to_string(), api_key.to_string()),
+                ("anthropic-version".to_string(), API_VERSION.to_string()),
+                // NOTE: without it a call from a web page gets "401 CORS requests must set
+                // 'anthropic-dangerous-direct-browser-access' header"; the official SDK sends it
+                // when `dangerouslyAllowBrowser` is set.
+                // https://github.com/anthropics/anthropic-sdk-typescript#requirements
+                (
+                    "anthropic-dangerous-direct-browser-access".to_string(),
+                    "true".to_string(),
+                ),
+            ],
+            body: Value::Object(body).to_string(),
+        }
     }
 
+    /// Reads a Messages response; errors name `provider`.
+    ///
+    /// The text is the input of the first `tool_use` block serialized as JSON when there is one
+    /// (the forced tool call), else the concatenated `text` blocks (`thinking` blocks are skipped).
     fn parse_reply(&self, provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
-        parse_reply(provider, body)
+        let json = parse_json(provider, body)?;
+        if str_at(&json, "/type") == Some("error") {
+            let status = status_for_type(str_at(&json, "/error/type")).unwrap_or(500);
+            let (detail, error_type) = error_fields(&json, status, body);
+            let kind = classify(status, &detail, error_type.as_deref());
+            return Err(LlmError::from_http(provider, status, kind, &detail, None));
+        }
+        let Some(blocks) = json.get("content").and_then(Value::as_array) else {
+            return Err(LlmError::invalid_response(
+                provider,
+                "no content in the response",
+                body,
+            ));
+        };
+        let tool_input = blocks
+            .iter()
+            .find(|b| str_at(b, "/type") == Some("tool_use"))
+            .and_then(|b| b.get("input"));
+        let text = match tool_input {
+            Some(input) => input.to_string(),
+            None => blocks
+                .iter()
+                .filter(|b| str_at(b, "/type") == Some("text"))
+                .filter_map(|b| str_at(b, "/text"))
+                .collect(),
+        };
+        let finish_reason = str_at(&json, "/stop_reason").map(str::to_string);
+        let finish = match finish_reason.as_deref() {
+            Some("end_turn" | "stop_sequence" | "tool_use") => FinishKind::Stop,
+            // NOTE: `model_context_window_exceeded` also means the output was cut short.
+            // https://docs.anthropic.com/en/api/handling-stop-reasons
+            Some("max_tokens" | "model_context_window_exceeded") => FinishKind::Length,
+            Some("refusal") => FinishKind::Refusal,
+            _ => FinishKind::Other,
+        };
+        let refusal = (finish == FinishKind::Refusal).then(|| {
+            if text.trim().is_empty() {
+                "the model declined to answer (stop_reason: refusal)".to_string()
+            } else {
+                text.clone()
+            }
+        });
+        Ok(ChatResponse {
+            text,
+            finish,
+            finish_reason,
+            usage: usage(&json),
+            refusal,
+        })
     }
 
+    /// Classifies an unsuccessful response from `{"type": "error", "error": {"type", "message"}}`.
+    ///
+    /// Error types: <https://docs.anthropic.com/en/api/errors>.
     fn parse_error(&self, provider: &str, response: &HttpResponse) -> LlmError {
-        parse_error(provider, response)
+        let json = error_json(response);
+        let (detail, error_type) = error_fields(&json, response.status, &response.body);
+        let kind = classify(response.status, &detail, error_type.as_deref());
+        LlmError::from_http(provider, response.status, kind, &detail, None)
     }
 }
 
 /// The API version header value this adapter speaks.
 pub const API_VERSION: &str = "2023-06-01";
-
-/// Builds `POST {base_url}/messages`.
-///
-/// - Headers `x-api-key`, `anthropic-version: 2023-06-01`, and
-///   `anthropic-dangerous-direct-browser-access: true`, without which the browser's CORS
-///   preflight is refused.
-/// - The system prompt is the top-level `system` field; `max_tokens` is required.
-/// - Structured output (`Native`, and `JsonObjectSchema` which has no other meaning here): one
-///   tool named after the schema with the schema as `input_schema`, forced with
-///   `tool_choice: {type: "tool", name}`. `PromptOnly` adds nothing.
-fn build_request(base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
-    let messages: Vec<Value> = request
-        .messages
-        .iter()
-        .map(|m| json!({"role": role_name(m.role), "content": m.content}))
-        .collect();
-
-    let mut body = Map::new();
-    body.insert("model".into(), json!(request.model));
-    body.insert("max_tokens".into(), json!(request.max_tokens));
-    body.insert("temperature".into(), json!(request.temperature));
-    if !request.system.is_empty() {
-        body.insert("system".into(), json!(request.system));
-    }
-    body.insert("messages".into(), Value::Array(messages));
-    if let Some(spec) = &request.structured {
-        if spec.mode != StructuredMode::PromptOnly {
-            // NOTE: forcing one tool is Anthropic's documented way to get JSON that follows a
-            // schema. https://docs.anthropic.com/en/docs/build-with-claude/tool-use#json-mode
-            let name = safe_name(&spec.name);
-            body.insert(
-                "tools".into(),
-                json!([{
-                    "name": name,
-                    "description": "Record the answer in exactly this structure.",
-                    "input_schema": spec.schema,
-                }]),
-            );
-            body.insert("tool_choice".into(), json!({"type": "tool", "name": name}));
-        }
-    }
-
-    HttpRequest {
-        method: "POST".to_string(),
-        url: endpoint(base_url, "/messages"),
-        headers: vec![
-            ("content-type".to_string(), "application/json".to_string()),
-            ("x-api-key".to_string(), api_key.to_string()),
-            ("anthropic-version".to_string(), API_VERSION.to_string()),
-            // NOTE: without it a call from a web page gets "401 CORS requests must set
-            // 'anthropic-dangerous-direct-browser-access' header"; the official SDK sends it
-            // when `dangerouslyAllowBrowser` is set.
-            // https://github.com/anthropics/anthropic-sdk-typescript#requirements
-            (
-                "anthropic-dangerous-direct-browser-access".to_string(),
-                "true".to_string(),
-            ),
-        ],
-        body: Value::Object(body).to_string(),
-    }
-}
-
-/// Reads a Messages response; errors name `provider`.
-///
-/// The text is the input of the first `tool_use` block serialized as JSON when there is one
-/// (the forced tool call), else the concatenated `text` blocks (`thinking` blocks are skipped).
-fn parse_reply(provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
-    let json = parse_json(provider, body)?;
-    if str_at(&json, "/type") == Some("error") {
-        let status = status_for_type(str_at(&json, "/error/type")).unwrap_or(500);
-        let (detail, error_type) = error_fields(&json, status, body);
-        let kind = classify(status, &detail, error_type.as_deref());
-        return Err(LlmError::from_http(provider, status, kind, &detail, None));
-    }
-    let Some(blocks) = json.get("content").and_then(Value::as_array) else {
-        return Err(LlmError::invalid_response(
-            provider,
-            "no content in the response",
-            body,
-        ));
-    };
-    let tool_input = blocks
-        .iter()
-        .find(|b| str_at(b, "/type") == Some("tool_use"))
-        .and_then(|b| b.get("input"));
-    let text = match tool_input {
-        Some(input) => input.to_string(),
-        None => blocks
-            .iter()
-            .filter(|b| str_at(b, "/type") == Some("text"))
-            .filter_map(|b| str_at(b, "/text"))
-            .collect(),
-    };
-    let finish_reason = str_at(&json, "/stop_reason").map(str::to_string);
-    let finish = match finish_reason.as_deref() {
-        Some("end_turn" | "stop_sequence" | "tool_use") => FinishKind::Stop,
-        // NOTE: `model_context_window_exceeded` also means the output was cut short.
-        // https://docs.anthropic.com/en/api/handling-stop-reasons
-        Some("max_tokens" | "model_context_window_exceeded") => FinishKind::Length,
-        Some("refusal") => FinishKind::Refusal,
-        _ => FinishKind::Other,
-    };
-    let refusal = (finish == FinishKind::Refusal).then(|| {
-        if text.trim().is_empty() {
-            "the model declined to answer (stop_reason: refusal)".to_string()
-        } else {
-            text.clone()
-        }
-    });
-    Ok(ChatResponse {
-        text,
-        finish,
-        finish_reason,
-        usage: usage(&json),
-        refusal,
-    })
-}
 
 /// Normalized usage, or `None` when the response has none.
 ///
@@ -175,16 +173,6 @@ fn usage(json: &Value) -> Option<Usage> {
         // Anthropic folds extended-thinking tokens into `output_tokens` without a breakdown.
         reasoning_tokens: 0,
     })
-}
-
-/// Classifies an unsuccessful response from `{"type": "error", "error": {"type", "message"}}`.
-///
-/// Error types: <https://docs.anthropic.com/en/api/errors>.
-fn parse_error(provider: &str, response: &HttpResponse) -> LlmError {
-    let json = error_json(response);
-    let (detail, error_type) = error_fields(&json, response.status, &response.body);
-    let kind = classify(response.status, &detail, error_type.as_deref());
-    LlmError::from_http(provider, response.status, kind, &detail, None)
 }
 
 fn error_fields(json: &Value, status: u16, body: &str) -> (String, Option<String>) {

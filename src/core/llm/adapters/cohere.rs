@@ -19,94 +19,94 @@ use crate::core::llm::usage::Usage;
 pub struct CohereAdapter;
 
 impl Adapter for CohereAdapter {
+    /// Builds `POST {base_url}/chat` with `Authorization: Bearer`.
+    ///
+    /// - The system prompt is the first message, with role `system`.
+    /// - Structured output (`Native`, and `JsonObjectSchema` which means the same here):
+    ///   `response_format: {type: "json_object", json_schema: schema}`. `PromptOnly` adds nothing.
     fn build_request(&self, base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
-        build_request(base_url, api_key, request)
-    }
+        let messages = messages_with_system(request);
 
-    fn parse_reply(&self, provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
-        parse_reply(provider, body)
-    }
+        let mut body = Map::new();
+        body.insert("model".into(), json!(request.model));
+        body.insert("messages".into(), Value::Array(messages));
+        body.insert("temperature".into(), json!(request.temperature));
+        body.insert("max_tokens".into(), json!(request.max_tokens));
+        if let Some(spec) = &request.structured {
+            if spec.mode != StructuredMode::PromptOnly {
+                // NOTE: https://docs.cohere.com/docs/structured-outputs#json-schema-mode
+                body.insert(
+                    "response_format".into(),
+                    json!({"type": "json_object", "json_schema": spec.schema}),
+                );
+            }
+        }
 
-    fn parse_error(&self, provider: &str, response: &HttpResponse) -> LlmError {
-        parse_error(provider, response)
-    }
-}
-
-/// Builds `POST {base_url}/chat` with `Authorization: Bearer`.
-///
-/// - The system prompt is the first message, with role `system`.
-/// - Structured output (`Native`, and `JsonObjectSchema` which means the same here):
-///   `response_format: {type: "json_object", json_schema: schema}`. `PromptOnly` adds nothing.
-fn build_request(base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
-    let messages = messages_with_system(request);
-
-    let mut body = Map::new();
-    body.insert("model".into(), json!(request.model));
-    body.insert("messages".into(), Value::Array(messages));
-    body.insert("temperature".into(), json!(request.temperature));
-    body.insert("max_tokens".into(), json!(request.max_tokens));
-    if let Some(spec) = &request.structured {
-        if spec.mode != StructuredMode::PromptOnly {
-            // NOTE: https://docs.cohere.com/docs/structured-outputs#json-schema-mode
-            body.insert(
-                "response_format".into(),
-                json!({"type": "json_object", "json_schema": spec.schema}),
-            );
+        HttpRequest {
+            method: "POST".to_string(),
+            url: endpoint(base_url, "/chat"),
+            headers: vec![
+                ("content-type".to_string(), "application/json".to_string()),
+                ("authorization".to_string(), format!("Bearer {api_key}")),
+            ],
+            body: Value::Object(body).to_string(),
         }
     }
 
-    HttpRequest {
-        method: "POST".to_string(),
-        url: endpoint(base_url, "/chat"),
-        headers: vec![
-            ("content-type".to_string(), "application/json".to_string()),
-            ("authorization".to_string(), format!("Bearer {api_key}")),
-        ],
-        body: Value::Object(body).to_string(),
-    }
-}
-
-/// Reads a v2 chat response (`message.content[].text`, `finish_reason`, `usage`); errors name
-/// `provider`.
-fn parse_reply(provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
-    let json = parse_json(provider, body)?;
-    let Some(message) = json.get("message").filter(|m| m.is_object()) else {
-        return Err(LlmError::invalid_response(
-            provider,
-            "no message in the response",
-            body,
-        ));
-    };
-    // `thinking` parts of reasoning models are skipped.
-    let text: String = message
-        .get("content")
-        .and_then(Value::as_array)
-        .map(|parts| {
-            parts
-                .iter()
-                .filter(|p| str_at(p, "/type") == Some("text"))
-                .filter_map(|p| str_at(p, "/text"))
-                .collect()
+    /// Reads a v2 chat response (`message.content[].text`, `finish_reason`, `usage`); errors name
+    /// `provider`.
+    fn parse_reply(&self, provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
+        let json = parse_json(provider, body)?;
+        let Some(message) = json.get("message").filter(|m| m.is_object()) else {
+            return Err(LlmError::invalid_response(
+                provider,
+                "no message in the response",
+                body,
+            ));
+        };
+        // `thinking` parts of reasoning models are skipped.
+        let text: String = message
+            .get("content")
+            .and_then(Value::as_array)
+            .map(|parts| {
+                parts
+                    .iter()
+                    .filter(|p| str_at(p, "/type") == Some("text"))
+                    .filter_map(|p| str_at(p, "/text"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let finish_reason = str_at(&json, "/finish_reason").map(str::to_string);
+        let finish = match finish_reason.as_deref() {
+            Some("COMPLETE" | "STOP_SEQUENCE") => FinishKind::Stop,
+            Some("MAX_TOKENS") => FinishKind::Length,
+            // NOTE: API v1 reported filtered generations as `ERROR_TOXIC`.
+            // https://docs.cohere.com/v1/reference/chat
+            Some("ERROR_TOXIC") => FinishKind::Refusal,
+            _ => FinishKind::Other,
+        };
+        let refusal = (finish == FinishKind::Refusal)
+            .then(|| "Cohere's safety filter stopped the reply (ERROR_TOXIC)".to_string());
+        Ok(ChatResponse {
+            text,
+            finish,
+            finish_reason,
+            usage: usage(&json),
+            refusal,
         })
-        .unwrap_or_default();
-    let finish_reason = str_at(&json, "/finish_reason").map(str::to_string);
-    let finish = match finish_reason.as_deref() {
-        Some("COMPLETE" | "STOP_SEQUENCE") => FinishKind::Stop,
-        Some("MAX_TOKENS") => FinishKind::Length,
-        // NOTE: API v1 reported filtered generations as `ERROR_TOXIC`.
-        // https://docs.cohere.com/v1/reference/chat
-        Some("ERROR_TOXIC") => FinishKind::Refusal,
-        _ => FinishKind::Other,
-    };
-    let refusal = (finish == FinishKind::Refusal)
-        .then(|| "Cohere's safety filter stopped the reply (ERROR_TOXIC)".to_string());
-    Ok(ChatResponse {
-        text,
-        finish,
-        finish_reason,
-        usage: usage(&json),
-        refusal,
-    })
+    }
+
+    /// Classifies an unsuccessful response from `{"id", "message"}`.
+    ///
+    /// Statuses and messages: <https://docs.cohere.com/reference/errors>.
+    fn parse_error(&self, provider: &str, response: &HttpResponse) -> LlmError {
+        let json = error_json(response);
+        let detail = str_at(&json, "/message")
+            .map(str::to_string)
+            .unwrap_or_else(|| fallback_detail(response.status, &response.body));
+        let kind = classify(response.status, &detail);
+        LlmError::from_http(provider, response.status, kind, &detail, None)
+    }
 }
 
 /// Normalized usage, or `None` when the response has none.
@@ -130,18 +130,6 @@ fn usage(json: &Value) -> Option<Usage> {
         cache_write_tokens: 0,
         reasoning_tokens: 0,
     })
-}
-
-/// Classifies an unsuccessful response from `{"id", "message"}`.
-///
-/// Statuses and messages: <https://docs.cohere.com/reference/errors>.
-fn parse_error(provider: &str, response: &HttpResponse) -> LlmError {
-    let json = error_json(response);
-    let detail = str_at(&json, "/message")
-        .map(str::to_string)
-        .unwrap_or_else(|| fallback_detail(response.status, &response.body));
-    let kind = classify(response.status, &detail);
-    LlmError::from_http(provider, response.status, kind, &detail, None)
 }
 
 fn classify(status: u16, message: &str) -> ErrorKind {

@@ -19,80 +19,154 @@ use crate::core::llm::usage::Usage;
 pub struct GeminiAdapter;
 
 impl Adapter for GeminiAdapter {
+    /// Builds `POST {base_url}/models/{model}:generateContent`.
+    ///
+    /// - The key goes in the `x-goog-api-key` header, never in the URL (URLs end up in logs and
+    ///   trajectories).
+    /// - The system prompt is `systemInstruction`; turns are `contents` with roles `user` / `model`.
+    /// - `generationConfig` carries `temperature` and `maxOutputTokens`.
+    /// - Structured output (`Native`, and `JsonObjectSchema` which means the same here):
+    ///   `responseMimeType: "application/json"` with the schema as `responseJsonSchema`.
+    ///   `PromptOnly` adds nothing.
+    ///
+    /// `responseJsonSchema` takes standard JSON Schema, so the schema is sent unchanged. The older
+    /// `responseSchema` takes an OpenAPI subset that rejects keywords such as
+    /// `additionalProperties`, which the strict schemas for other providers need.
     fn build_request(&self, base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
-        build_request(base_url, api_key, request)
-    }
+        let contents: Vec<Value> = request
+            .messages
+            .iter()
+            .map(|m| {
+                let role = match m.role {
+                    ChatRole::User => "user",
+                    ChatRole::Assistant => "model",
+                };
+                json!({"role": role, "parts": [{"text": m.content}]})
+            })
+            .collect();
 
-    fn parse_reply(&self, provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
-        parse_reply(provider, body)
-    }
+        let mut config = Map::new();
+        config.insert("temperature".into(), json!(request.temperature));
+        config.insert("maxOutputTokens".into(), json!(request.max_tokens));
+        if let Some(spec) = &request.structured {
+            if spec.mode != StructuredMode::PromptOnly {
+                // NOTE: `responseJsonSchema` accepts JSON Schema including `additionalProperties`
+                // and `$ref`/`$defs`. https://ai.google.dev/gemini-api/docs/structured-output
+                config.insert("responseMimeType".into(), json!("application/json"));
+                config.insert("responseJsonSchema".into(), spec.schema.clone());
+            }
+        }
 
-    fn parse_error(&self, provider: &str, response: &HttpResponse) -> LlmError {
-        parse_error(provider, response)
-    }
-}
+        let mut body = Map::new();
+        body.insert("contents".into(), Value::Array(contents));
+        if !request.system.is_empty() {
+            body.insert(
+                "systemInstruction".into(),
+                json!({"parts": [{"text": request.system}]}),
+            );
+        }
+        body.insert("generationConfig".into(), Value::Object(config));
 
-/// Builds `POST {base_url}/models/{model}:generateContent`.
-///
-/// - The key goes in the `x-goog-api-key` header, never in the URL (URLs end up in logs and
-///   trajectories).
-/// - The system prompt is `systemInstruction`; turns are `contents` with roles `user` / `model`.
-/// - `generationConfig` carries `temperature` and `maxOutputTokens`.
-/// - Structured output (`Native`, and `JsonObjectSchema` which means the same here):
-///   `responseMimeType: "application/json"` with the schema as `responseJsonSchema`.
-///   `PromptOnly` adds nothing.
-///
-/// `responseJsonSchema` takes standard JSON Schema, so the schema is sent unchanged. The older
-/// `responseSchema` takes an OpenAPI subset that rejects keywords such as
-/// `additionalProperties`, which the strict schemas for other providers need.
-fn build_request(base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
-    let contents: Vec<Value> = request
-        .messages
-        .iter()
-        .map(|m| {
-            let role = match m.role {
-                ChatRole::User => "user",
-                ChatRole::Assistant => "model",
-            };
-            json!({"role": role, "parts": [{"text": m.content}]})
-        })
-        .collect();
-
-    let mut config = Map::new();
-    config.insert("temperature".into(), json!(request.temperature));
-    config.insert("maxOutputTokens".into(), json!(request.max_tokens));
-    if let Some(spec) = &request.structured {
-        if spec.mode != StructuredMode::PromptOnly {
-            // NOTE: `responseJsonSchema` accepts JSON Schema including `additionalProperties`
-            // and `$ref`/`$defs`. https://ai.google.dev/gemini-api/docs/structured-output
-            config.insert("responseMimeType".into(), json!("application/json"));
-            config.insert("responseJsonSchema".into(), spec.schema.clone());
+        let model = request.model.trim();
+        let model = model.strip_prefix("models/").unwrap_or(model);
+        HttpRequest {
+            method: "POST".to_string(),
+            url: endpoint(
+                base_url,
+                &format!("/models/{}:generateContent", path_segment(model)),
+            ),
+            headers: vec![
+                ("content-type".to_string(), "application/json".to_string()),
+                ("x-goog-api-key".to_string(), api_key.to_string()),
+            ],
+            body: Value::Object(body).to_string(),
         }
     }
 
-    let mut body = Map::new();
-    body.insert("contents".into(), Value::Array(contents));
-    if !request.system.is_empty() {
-        body.insert(
-            "systemInstruction".into(),
-            json!({"parts": [{"text": request.system}]}),
-        );
+    /// Reads a `GenerateContentResponse`; errors name `provider`.
+    ///
+    /// The text joins the first candidate's text parts, skipping thought summaries. A prompt
+    /// blocked by `promptFeedback.blockReason`, and a candidate stopped for safety, recitation or
+    /// prohibited content, are refusals.
+    fn parse_reply(&self, provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
+        let json = parse_json(provider, body)?;
+        let usage = usage(&json);
+        let Some(candidate) = json.pointer("/candidates/0") else {
+            if let Some(reason) = str_at(&json, "/promptFeedback/blockReason") {
+                return Ok(ChatResponse {
+                    text: String::new(),
+                    finish: FinishKind::Refusal,
+                    finish_reason: Some(reason.to_string()),
+                    usage,
+                    refusal: Some(format!("Gemini blocked the prompt ({reason})")),
+                });
+            }
+            return Err(LlmError::invalid_response(
+                provider,
+                "no candidates in the response",
+                body,
+            ));
+        };
+        let text: String = candidate
+            .pointer("/content/parts")
+            .and_then(Value::as_array)
+            .map(|parts| {
+                parts
+                    .iter()
+                    .filter(|p| p.get("thought").and_then(Value::as_bool) != Some(true))
+                    .filter_map(|p| str_at(p, "/text"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let finish_reason = str_at(candidate, "/finishReason").map(str::to_string);
+        // NOTE: FinishReason values: https://ai.google.dev/api/generate-content#FinishReason
+        let finish = match finish_reason.as_deref() {
+            Some("STOP") => FinishKind::Stop,
+            Some("MAX_TOKENS") => FinishKind::Length,
+            Some(
+                "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII"
+                | "IMAGE_SAFETY",
+            ) => FinishKind::Refusal,
+            _ => FinishKind::Other,
+        };
+        let refusal = (finish == FinishKind::Refusal).then(|| {
+            format!(
+                "Gemini blocked the reply ({})",
+                finish_reason.as_deref().unwrap_or_default()
+            )
+        });
+        Ok(ChatResponse {
+            text,
+            finish,
+            finish_reason,
+            usage,
+            refusal,
+        })
     }
-    body.insert("generationConfig".into(), Value::Object(config));
 
-    let model = request.model.trim();
-    let model = model.strip_prefix("models/").unwrap_or(model);
-    HttpRequest {
-        method: "POST".to_string(),
-        url: endpoint(
-            base_url,
-            &format!("/models/{}:generateContent", path_segment(model)),
-        ),
-        headers: vec![
-            ("content-type".to_string(), "application/json".to_string()),
-            ("x-goog-api-key".to_string(), api_key.to_string()),
-        ],
-        body: Value::Object(body).to_string(),
+    /// Classifies an unsuccessful response from `{"error": {"code", "message", "status",
+    /// "details"}}`.
+    ///
+    /// Error codes: <https://ai.google.dev/gemini-api/docs/troubleshooting#error-codes>.
+    fn parse_error(&self, provider: &str, response: &HttpResponse) -> LlmError {
+        let json = error_json(response);
+        let detail = str_at(&json, "/error/message")
+            .map(str::to_string)
+            .unwrap_or_else(|| fallback_detail(response.status, &response.body));
+        let details = json
+            .pointer("/error/details")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let reason = details.iter().find_map(|d| str_at(d, "/reason"));
+        let kind = classify(response.status, &detail, reason);
+        // NOTE: quota errors say when to come back in a `google.rpc.RetryInfo` detail
+        // (`"retryDelay": "34.4s"`) rather than in a header (a header, when sent, still wins).
+        let retry_after = details
+            .iter()
+            .find_map(|d| str_at(d, "/retryDelay"))
+            .and_then(parse_duration_secs_ms);
+        LlmError::from_http(provider, response.status, kind, &detail, retry_after)
     }
 }
 
@@ -107,66 +181,6 @@ fn path_segment(text: &str) -> String {
         }
     }
     out
-}
-
-/// Reads a `GenerateContentResponse`; errors name `provider`.
-///
-/// The text joins the first candidate's text parts, skipping thought summaries. A prompt
-/// blocked by `promptFeedback.blockReason`, and a candidate stopped for safety, recitation or
-/// prohibited content, are refusals.
-fn parse_reply(provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
-    let json = parse_json(provider, body)?;
-    let usage = usage(&json);
-    let Some(candidate) = json.pointer("/candidates/0") else {
-        if let Some(reason) = str_at(&json, "/promptFeedback/blockReason") {
-            return Ok(ChatResponse {
-                text: String::new(),
-                finish: FinishKind::Refusal,
-                finish_reason: Some(reason.to_string()),
-                usage,
-                refusal: Some(format!("Gemini blocked the prompt ({reason})")),
-            });
-        }
-        return Err(LlmError::invalid_response(
-            provider,
-            "no candidates in the response",
-            body,
-        ));
-    };
-    let text: String = candidate
-        .pointer("/content/parts")
-        .and_then(Value::as_array)
-        .map(|parts| {
-            parts
-                .iter()
-                .filter(|p| p.get("thought").and_then(Value::as_bool) != Some(true))
-                .filter_map(|p| str_at(p, "/text"))
-                .collect()
-        })
-        .unwrap_or_default();
-    let finish_reason = str_at(candidate, "/finishReason").map(str::to_string);
-    // NOTE: FinishReason values: https://ai.google.dev/api/generate-content#FinishReason
-    let finish = match finish_reason.as_deref() {
-        Some("STOP") => FinishKind::Stop,
-        Some("MAX_TOKENS") => FinishKind::Length,
-        Some(
-            "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" | "IMAGE_SAFETY",
-        ) => FinishKind::Refusal,
-        _ => FinishKind::Other,
-    };
-    let refusal = (finish == FinishKind::Refusal).then(|| {
-        format!(
-            "Gemini blocked the reply ({})",
-            finish_reason.as_deref().unwrap_or_default()
-        )
-    });
-    Ok(ChatResponse {
-        text,
-        finish,
-        finish_reason,
-        usage,
-        refusal,
-    })
 }
 
 /// Normalized usage from `usageMetadata`, or `None` when the response has none.
@@ -194,31 +208,6 @@ fn usage(json: &Value) -> Option<Usage> {
         cache_write_tokens: 0,
         reasoning_tokens: thoughts,
     })
-}
-
-/// Classifies an unsuccessful response from `{"error": {"code", "message", "status",
-/// "details"}}`.
-///
-/// Error codes: <https://ai.google.dev/gemini-api/docs/troubleshooting#error-codes>.
-fn parse_error(provider: &str, response: &HttpResponse) -> LlmError {
-    let json = error_json(response);
-    let detail = str_at(&json, "/error/message")
-        .map(str::to_string)
-        .unwrap_or_else(|| fallback_detail(response.status, &response.body));
-    let details = json
-        .pointer("/error/details")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let reason = details.iter().find_map(|d| str_at(d, "/reason"));
-    let kind = classify(response.status, &detail, reason);
-    // NOTE: quota errors say when to come back in a `google.rpc.RetryInfo` detail
-    // (`"retryDelay": "34.4s"`) rather than in a header (a header, when sent, still wins).
-    let retry_after = details
-        .iter()
-        .find_map(|d| str_at(d, "/retryDelay"))
-        .and_then(parse_duration_secs_ms);
-    LlmError::from_http(provider, response.status, kind, &detail, retry_after)
 }
 
 fn classify(status: u16, message: &str, reason: Option<&str>) -> ErrorKind {

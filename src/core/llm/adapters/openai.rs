@@ -28,80 +28,143 @@ impl Adapter for OpenAiAdapter {
         settings.builtin && settings.id != LOCAL_ID
     }
 
+    /// Builds `POST {base_url}/chat/completions`.
+    ///
+    /// - `Authorization: Bearer` only when `api_key` is not empty (local servers need none).
+    /// - The system prompt is the first message, with role `system`.
+    /// - `max_tokens`, except [`uses_max_completion_tokens`] models on api.openai.com, which get
+    ///   `max_completion_tokens` and no `temperature`.
+    /// - Structured output: `Native` → `response_format: {type: "json_schema", json_schema: {name,
+    ///   strict: true, schema}}`; `JsonObjectSchema` → `{type: "json_object", schema}`
+    ///   (llama.cpp / llama-cpp-python); `PromptOnly` → nothing.
     fn build_request(&self, base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
-        build_request(base_url, api_key, request)
-    }
+        let messages = messages_with_system(request);
 
-    fn parse_reply(&self, provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
-        parse_reply(provider, body)
-    }
-
-    fn parse_error(&self, provider: &str, response: &HttpResponse) -> LlmError {
-        parse_error(provider, response)
-    }
-}
-
-/// Builds `POST {base_url}/chat/completions`.
-///
-/// - `Authorization: Bearer` only when `api_key` is not empty (local servers need none).
-/// - The system prompt is the first message, with role `system`.
-/// - `max_tokens`, except [`uses_max_completion_tokens`] models on api.openai.com, which get
-///   `max_completion_tokens` and no `temperature`.
-/// - Structured output: `Native` → `response_format: {type: "json_schema", json_schema: {name,
-///   strict: true, schema}}`; `JsonObjectSchema` → `{type: "json_object", schema}`
-///   (llama.cpp / llama-cpp-python); `PromptOnly` → nothing.
-fn build_request(base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
-    let messages = messages_with_system(request);
-
-    let mut body = Map::new();
-    body.insert("model".into(), json!(request.model));
-    body.insert("messages".into(), Value::Array(messages));
-    if uses_max_completion_tokens(base_url, &request.model) {
-        // NOTE: OpenAI's reasoning models (o-series, gpt-5) reject `max_tokens` ("Use
-        // 'max_completion_tokens' instead") and any temperature but the default.
-        // https://platform.openai.com/docs/api-reference/chat/create#chat-create-max_tokens
-        // https://platform.openai.com/docs/guides/reasoning
-        body.insert("max_completion_tokens".into(), json!(request.max_tokens));
-    } else {
-        body.insert("temperature".into(), json!(request.temperature));
-        body.insert("max_tokens".into(), json!(request.max_tokens));
-    }
-    if let Some(spec) = &request.structured {
-        match spec.mode {
-            StructuredMode::Native => {
-                body.insert(
-                    "response_format".into(),
-                    json!({
-                        "type": "json_schema",
-                        "json_schema": {
-                            "name": safe_name(&spec.name),
-                            "strict": true,
-                            "schema": spec.schema,
-                        }
-                    }),
-                );
+        let mut body = Map::new();
+        body.insert("model".into(), json!(request.model));
+        body.insert("messages".into(), Value::Array(messages));
+        if uses_max_completion_tokens(base_url, &request.model) {
+            // NOTE: OpenAI's reasoning models (o-series, gpt-5) reject `max_tokens` ("Use
+            // 'max_completion_tokens' instead") and any temperature but the default.
+            // https://platform.openai.com/docs/api-reference/chat/create#chat-create-max_tokens
+            // https://platform.openai.com/docs/guides/reasoning
+            body.insert("max_completion_tokens".into(), json!(request.max_tokens));
+        } else {
+            body.insert("temperature".into(), json!(request.temperature));
+            body.insert("max_tokens".into(), json!(request.max_tokens));
+        }
+        if let Some(spec) = &request.structured {
+            match spec.mode {
+                StructuredMode::Native => {
+                    body.insert(
+                        "response_format".into(),
+                        json!({
+                            "type": "json_schema",
+                            "json_schema": {
+                                "name": safe_name(&spec.name),
+                                "strict": true,
+                                "schema": spec.schema,
+                            }
+                        }),
+                    );
+                }
+                StructuredMode::JsonObjectSchema => {
+                    // NOTE: llama-cpp-python's server turns this schema into a grammar.
+                    // https://github.com/abetlen/llama-cpp-python#json-schema-mode
+                    body.insert(
+                        "response_format".into(),
+                        json!({"type": "json_object", "schema": spec.schema}),
+                    );
+                }
+                StructuredMode::PromptOnly => {}
             }
-            StructuredMode::JsonObjectSchema => {
-                // NOTE: llama-cpp-python's server turns this schema into a grammar.
-                // https://github.com/abetlen/llama-cpp-python#json-schema-mode
-                body.insert(
-                    "response_format".into(),
-                    json!({"type": "json_object", "schema": spec.schema}),
-                );
-            }
-            StructuredMode::PromptOnly => {}
+        }
+
+        let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+        if !api_key.is_empty() {
+            headers.push(("authorization".to_string(), format!("Bearer {api_key}")));
+        }
+        HttpRequest {
+            method: "POST".to_string(),
+            url: endpoint(base_url, "/chat/completions"),
+            headers,
+            body: Value::Object(body).to_string(),
         }
     }
 
-    let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
-    if !api_key.is_empty() {
-        headers.push(("authorization".to_string(), format!("Bearer {api_key}")));
+    /// Reads a chat completion; errors name `provider`.
+    fn parse_reply(&self, provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
+        let json = parse_json(provider, body)?;
+        let Some(choice) = json.pointer("/choices/0") else {
+            // NOTE: some OpenAI-compatible gateways (OpenRouter) report upstream failures as a
+            // 200 carrying an error object.
+            if json.get("error").is_some_and(|e| !e.is_null()) {
+                let status = u64_at(&json, "/error/code")
+                    .and_then(|c| u16::try_from(c).ok())
+                    .filter(|c| (400..600).contains(c))
+                    .unwrap_or(502);
+                let (detail, code, kind) = error_fields(&json, body, status);
+                let kind = classify(status, &detail, code.as_deref(), kind.as_deref());
+                return Err(LlmError::from_http(provider, status, kind, &detail, None));
+            }
+            return Err(LlmError::invalid_response(
+                provider,
+                "no choices in the response",
+                body,
+            ));
+        };
+
+        let message = choice.get("message").unwrap_or(&Value::Null);
+        let text = match message.get("content") {
+            Some(Value::String(s)) => s.clone(),
+            // Some servers send content parts instead of a string.
+            Some(Value::Array(parts)) => parts
+                .iter()
+                .filter_map(|p| p.get("text").and_then(Value::as_str))
+                .collect(),
+            _ => String::new(),
+        };
+        let finish_reason = choice
+            .get("finish_reason")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let mut refusal = message
+            .get("refusal")
+            .and_then(Value::as_str)
+            .filter(|r| !r.trim().is_empty())
+            .map(str::to_string);
+        let finish = if refusal.is_some() {
+            FinishKind::Refusal
+        } else {
+            match finish_reason.as_deref() {
+                Some("stop") => FinishKind::Stop,
+                Some("length") => FinishKind::Length,
+                Some("content_filter") => FinishKind::Refusal,
+                _ => FinishKind::Other,
+            }
+        };
+        if finish == FinishKind::Refusal && refusal.is_none() {
+            refusal = Some("the provider's content filter stopped the reply".to_string());
+        }
+        Ok(ChatResponse {
+            text,
+            finish,
+            finish_reason,
+            usage: usage(&json),
+            refusal,
+        })
     }
-    HttpRequest {
-        method: "POST".to_string(),
-        url: endpoint(base_url, "/chat/completions"),
-        headers,
-        body: Value::Object(body).to_string(),
+
+    /// Classifies an unsuccessful response.
+    ///
+    /// Reads OpenAI's `{"error": {"message", "type", "code"}}` and the variants of compatible
+    /// servers: llama.cpp's numeric `code` with `type: "exceed_context_size_error"`, vLLM's top-level
+    /// `message`, Ollama's `{"error": "..."}`.
+    fn parse_error(&self, provider: &str, response: &HttpResponse) -> LlmError {
+        let json = error_json(response);
+        let (detail, code, kind) = error_fields(&json, &response.body, response.status);
+        let kind = classify(response.status, &detail, code.as_deref(), kind.as_deref());
+        LlmError::from_http(provider, response.status, kind, &detail, None)
     }
 }
 
@@ -125,69 +188,6 @@ pub fn uses_max_completion_tokens(base_url: &str, model: &str) -> bool {
     let mut chars = model.chars();
     let o_series = chars.next() == Some('o') && chars.next().is_some_and(|c| c.is_ascii_digit());
     o_series || model.starts_with("gpt-5")
-}
-
-/// Reads a chat completion; errors name `provider`.
-fn parse_reply(provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
-    let json = parse_json(provider, body)?;
-    let Some(choice) = json.pointer("/choices/0") else {
-        // NOTE: some OpenAI-compatible gateways (OpenRouter) report upstream failures as a
-        // 200 carrying an error object.
-        if json.get("error").is_some_and(|e| !e.is_null()) {
-            let status = u64_at(&json, "/error/code")
-                .and_then(|c| u16::try_from(c).ok())
-                .filter(|c| (400..600).contains(c))
-                .unwrap_or(502);
-            let (detail, code, kind) = error_fields(&json, body, status);
-            let kind = classify(status, &detail, code.as_deref(), kind.as_deref());
-            return Err(LlmError::from_http(provider, status, kind, &detail, None));
-        }
-        return Err(LlmError::invalid_response(
-            provider,
-            "no choices in the response",
-            body,
-        ));
-    };
-
-    let message = choice.get("message").unwrap_or(&Value::Null);
-    let text = match message.get("content") {
-        Some(Value::String(s)) => s.clone(),
-        // Some servers send content parts instead of a string.
-        Some(Value::Array(parts)) => parts
-            .iter()
-            .filter_map(|p| p.get("text").and_then(Value::as_str))
-            .collect(),
-        _ => String::new(),
-    };
-    let finish_reason = choice
-        .get("finish_reason")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let mut refusal = message
-        .get("refusal")
-        .and_then(Value::as_str)
-        .filter(|r| !r.trim().is_empty())
-        .map(str::to_string);
-    let finish = if refusal.is_some() {
-        FinishKind::Refusal
-    } else {
-        match finish_reason.as_deref() {
-            Some("stop") => FinishKind::Stop,
-            Some("length") => FinishKind::Length,
-            Some("content_filter") => FinishKind::Refusal,
-            _ => FinishKind::Other,
-        }
-    };
-    if finish == FinishKind::Refusal && refusal.is_none() {
-        refusal = Some("the provider's content filter stopped the reply".to_string());
-    }
-    Ok(ChatResponse {
-        text,
-        finish,
-        finish_reason,
-        usage: usage(&json),
-        refusal,
-    })
 }
 
 /// Normalized usage from `usage`, or `None` when the response has none.
@@ -216,18 +216,6 @@ fn usage(json: &Value) -> Option<Usage> {
         cache_write_tokens: 0,
         reasoning_tokens: reasoning.min(output),
     })
-}
-
-/// Classifies an unsuccessful response.
-///
-/// Reads OpenAI's `{"error": {"message", "type", "code"}}` and the variants of compatible
-/// servers: llama.cpp's numeric `code` with `type: "exceed_context_size_error"`, vLLM's top-level
-/// `message`, Ollama's `{"error": "..."}`.
-fn parse_error(provider: &str, response: &HttpResponse) -> LlmError {
-    let json = error_json(response);
-    let (detail, code, kind) = error_fields(&json, &response.body, response.status);
-    let kind = classify(response.status, &detail, code.as_deref(), kind.as_deref());
-    LlmError::from_http(provider, response.status, kind, &detail, None)
 }
 
 /// `(message, code, type)` from the error body, whatever the server's shape.
@@ -321,13 +309,13 @@ mod tests {
             headers: vec![],
             body: body.to_string(),
         };
-        let ollama = parse_error(
+        let ollama = OpenAiAdapter.parse_error(
             "local",
             &resp(404, r#"{"error":"model 'llama9' not found"}"#),
         );
         assert_eq!(ollama.kind(), ErrorKind::ModelNotFound);
         assert_eq!(ollama.detail(), "model 'llama9' not found");
-        let vllm = parse_error(
+        let vllm = OpenAiAdapter.parse_error(
             "local",
             &resp(
                 400,
@@ -339,7 +327,7 @@ mod tests {
             (ErrorKind::ContextLength, Some(400)),
             "{vllm:?}"
         );
-        let html = parse_error("local", &resp(502, "<html>Bad Gateway</html>"));
+        let html = OpenAiAdapter.parse_error("local", &resp(502, "<html>Bad Gateway</html>"));
         assert_eq!(
             (html.kind(), html.status(), html.detail()),
             (ErrorKind::Server, Some(502), "<html>Bad Gateway</html>")
