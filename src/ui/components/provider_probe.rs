@@ -367,9 +367,9 @@ mod tests {
         assert_eq!(
             s.error.as_deref(),
             Some(
-                "could not reach the local server: Failed to fetch. Check the base URL in \
+                "could not reach the local server: Failed to fetch; check the base URL in \
                  Settings, your connection, and that the server allows requests from this page \
-                 (CORS)."
+                 (CORS)"
             )
         );
         assert_eq!(s.details, ["The native structured-output mode failed."]);

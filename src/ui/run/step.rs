@@ -455,7 +455,7 @@ mod tests {
         );
         assert!(matches!(
             StepBody::of(&refused),
-            StepBody::Error { advice: Some(a), .. } if a == "Check the key in Settings."
+            StepBody::Error { advice: Some(a), .. } if a == "check the key in Settings"
         ));
         let original = entry(
             r#"{"timestamp":"t","run_id":"r","step_id":1,"agent":"solver","action":"generate","input":{},"output":{"error_type":"RateLimitError","error_message":"rate limit exceeded"},"metadata":{}}"#,
