@@ -5,6 +5,7 @@ mod util;
 
 mod answer;
 mod batch;
+mod cancel;
 mod config;
 mod cost;
 mod cost_views;
