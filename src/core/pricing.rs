@@ -17,6 +17,7 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::core::guard::{self, Limits, ReadError};
 use crate::core::model::resolve_model;
 
 /// Where the app fetches the generated table (trunk copies `public/` into the build as is).
@@ -230,9 +231,20 @@ fn usable(rate: f64) -> bool {
     rate.is_finite() && rate >= 0.0
 }
 
+/// What a price file may hold: 32 MiB, 32 levels of nesting, 2 million values. LiteLLM's
+/// file is a few MB, a few levels deep.
+pub const PRICE_FILE_LIMITS: Limits = Limits {
+    max_bytes: 32 * 1024 * 1024,
+    max_depth: 32,
+    max_nodes: 2_000_000,
+};
+
 /// Why a price file could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PricingError {
+    /// Over [`PRICE_FILE_LIMITS`], or not readable at all.
+    #[error("the price file {0}; a price file is one JSON object of models")]
+    Unreadable(ReadError),
     /// Not JSON at all.
     #[error("the price file is not valid JSON: {message} (line {line}, column {column})")]
     Syntax {
@@ -297,6 +309,23 @@ pub enum PricingError {
         /// The rate found.
         value: f64,
     },
+}
+
+impl From<ReadError> for PricingError {
+    fn from(error: ReadError) -> Self {
+        match error {
+            ReadError::Syntax {
+                line,
+                column,
+                message,
+            } => PricingError::Syntax {
+                line,
+                column,
+                message,
+            },
+            other => PricingError::Unreadable(other),
+        }
+    }
 }
 
 impl PricingError {
@@ -364,6 +393,7 @@ impl PricingTable {
 
     /// Reads `pricing.json` as written by `scripts/gen-pricing`.
     pub fn from_json(text: &str) -> Result<Self, PricingError> {
+        guard::check_json(text, &PRICE_FILE_LIMITS)?;
         let asset: Asset = serde_json::from_str(text).map_err(|e| PricingError::from_serde(&e))?;
         let found = asset.rates.len() as u64;
         if asset.header.models != found {
@@ -384,7 +414,7 @@ impl PricingTable {
     /// finite number ≥ 0 is left out. The version is `unknown`; see
     /// [`PricingTable::from_litellm_file`] to take it from the file name.
     pub fn from_litellm_json(text: &str) -> Result<Self, PricingError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| PricingError::from_serde(&e))?;
+        let value: Value = guard::json_value(text, &PRICE_FILE_LIMITS)?;
         let Value::Object(entries) = value else {
             return Err(PricingError::NotAnObject {
                 found: json_kind(&value),

@@ -10,6 +10,7 @@ mod config;
 mod cost;
 mod cost_views;
 mod dataset;
+mod fuzz;
 mod jsonl;
 mod llm_adapters;
 mod llm_client;
