@@ -239,7 +239,8 @@ impl ReadReport {
     }
 }
 
-/// Parses one line (without its newline) into an entry.
+/// Parses one line (without its newline) of a file being imported into an entry: through the
+/// guarded reader, with the numbers checked (see [`check_numbers`]).
 pub fn parse_line(line: &str) -> Result<TrajectoryEntry, LineError> {
     let value = guard::json_value(line, &TRAJECTORY_LINE_LIMITS).map_err(|e| match e {
         ReadError::TooLarge { bytes, limit } => LineError::TooLong { bytes, limit },
@@ -252,13 +253,39 @@ pub fn parse_line(line: &str) -> Result<TrajectoryEntry, LineError> {
             message: other.to_string(),
         },
     })?;
+    let entry = entry_from(value)?;
+    check_numbers(&entry)?;
+    Ok(entry)
+}
+
+/// Reads back a line Trialogue stored itself (a step it ran, or one [`parse_line`] accepted on
+/// import). Its numbers are not checked again: a run stored before a check existed stays
+/// readable, and the pages draw any number.
+pub fn parse_stored_line(line: &str) -> Result<TrajectoryEntry, LineError> {
+    let value: Value = serde_json::from_str(line).map_err(|e| LineError::InvalidJson {
+        column: e.column(),
+        message: strip_position(&e.to_string()),
+    })?;
+    entry_from(value)
+}
+
+// serde_json appends " at line 1 column 17" to its messages; the column is reported apart and
+// the line is always 1 inside a single JSONL line, so the suffix would only mislead.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message.to_string(),
+    }
+}
+
+fn entry_from(value: Value) -> Result<TrajectoryEntry, LineError> {
     let found = match &value {
-        serde_json::Value::Object(_) => None,
-        serde_json::Value::Array(_) => Some("an array"),
-        serde_json::Value::String(_) => Some("a string"),
-        serde_json::Value::Number(_) => Some("a number"),
-        serde_json::Value::Bool(_) => Some("a boolean"),
-        serde_json::Value::Null => Some("null"),
+        Value::Object(_) => None,
+        Value::Array(_) => Some("an array"),
+        Value::String(_) => Some("a string"),
+        Value::Number(_) => Some("a number"),
+        Value::Bool(_) => Some("a boolean"),
+        Value::Null => Some("null"),
     };
     if let Some(found) = found {
         return Err(LineError::NotAnObject { found });
@@ -270,7 +297,6 @@ pub fn parse_line(line: &str) -> Result<TrajectoryEntry, LineError> {
     if entry.run_id.trim().is_empty() {
         return Err(LineError::EmptyRunId);
     }
-    check_numbers(&entry)?;
     Ok(entry)
 }
 

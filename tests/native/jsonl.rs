@@ -5,8 +5,8 @@ use serde_json::{json, Value};
 use trialogue::core::clock::ManualClock;
 use trialogue::core::config::PipelineConfig;
 use trialogue::core::jsonl::{
-    group_by_run, read_jsonl, to_line, write_entry, write_entry_io, ChunkedJsonl, DuplicateStep,
-    LineError,
+    group_by_run, parse_line, parse_stored_line, read_jsonl, to_line, write_entry, write_entry_io,
+    ChunkedJsonl, DuplicateStep, LineError,
 };
 use trialogue::core::pipeline::{MemorySink, Pipeline, RunInput};
 use trialogue::core::scripted::ScriptedLlm;
@@ -298,4 +298,20 @@ fn numbers_out_of_range_are_rejected_with_their_reason_and_the_rest_kept() {
     assert_eq!(report.entries.len(), 4);
     let record = RunRecord::from_entries("run_n", &report.entries, 0.0);
     assert_eq!(record.cost_usd, Some(1_000_000.0 + 5e-324));
+}
+
+#[test]
+fn stored_lines_read_back_whatever_their_numbers() {
+    // A run stored before import checked numbers stays readable; only imports are checked.
+    let line = step_line(1, r#"{"cost_usd":1.7e308}"#);
+    assert!(matches!(
+        parse_line(&line),
+        Err(LineError::OutOfRange { .. })
+    ));
+    let entry = parse_stored_line(&line).unwrap();
+    assert_eq!(entry.cost_usd(), Some(1.7e308));
+    assert_eq!(
+        parse_stored_line("[1]"),
+        Err(LineError::NotAnObject { found: "an array" })
+    );
 }
