@@ -8,7 +8,6 @@
 //! thousands of requests leaves nothing behind on its token.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
 type Callback = Box<dyn FnOnce()>;
@@ -17,7 +16,8 @@ type Callback = Box<dyn FnOnce()>;
 struct Inner {
     cancelled: Cell<bool>,
     next_id: Cell<u64>,
-    callbacks: RefCell<BTreeMap<u64, Callback>>,
+    // A few at a time (one per wait in flight), so a list searched by id is enough.
+    callbacks: RefCell<Vec<(u64, Callback)>>,
 }
 
 /// A clonable handle: every clone sees the same cancellation.
@@ -53,7 +53,7 @@ impl CancelToken {
         }
         // Taken out before any runs: a callback may drop guards or register more.
         let callbacks = std::mem::take(&mut *self.inner.callbacks.borrow_mut());
-        for callback in callbacks.into_values() {
+        for (_, callback) in callbacks {
             callback();
         }
     }
@@ -75,7 +75,7 @@ impl CancelToken {
         self.inner
             .callbacks
             .borrow_mut()
-            .insert(id, Box::new(callback));
+            .push((id, Box::new(callback)));
         CancelGuard {
             inner: Rc::downgrade(&self.inner),
             id,
@@ -109,7 +109,11 @@ impl Drop for CancelGuard {
             return;
         };
         // Released before the callback is dropped: what it owns may hold guards of its own.
-        let removed = inner.callbacks.borrow_mut().remove(&self.id);
+        let removed = {
+            let mut callbacks = inner.callbacks.borrow_mut();
+            let at = callbacks.iter().position(|(id, _)| *id == self.id);
+            at.map(|at| callbacks.swap_remove(at))
+        };
         drop(removed);
     }
 }
