@@ -8,6 +8,7 @@ pub mod outputs;
 pub mod role;
 
 pub mod config;
+pub mod guard;
 pub mod hash;
 pub mod model;
 pub mod presets;
