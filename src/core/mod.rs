@@ -8,10 +8,12 @@ pub mod outputs;
 pub mod role;
 
 pub mod config;
+pub mod guard;
 pub mod hash;
 pub mod model;
 pub mod presets;
 pub mod template;
+pub mod text;
 
 pub mod llm;
 pub mod providers;

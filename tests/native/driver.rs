@@ -78,7 +78,7 @@ fn interrupted_run(
 ) -> RunRecord {
     let llm = ScriptedLlm::builder()
         .solve("so \\boxed{4}")
-        .fail(AgentRole::Verifier, LlmError::Cancelled, CUT_OFF)
+        .fail(AgentRole::Verifier, LlmError::cancelled(), CUT_OFF)
         .build();
     let finished = block_on(
         RunDriver::new(&llm, clock, store)
