@@ -21,6 +21,7 @@ use trialogue::core::cancel::CancelToken;
 use trialogue::core::clock::{Clock, ManualClock};
 use trialogue::core::config::{Mode, PipelineConfig};
 use trialogue::core::dataset::Problem;
+use trialogue::core::llm::retry::{MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS};
 use trialogue::core::llm::{ErrorKind, LlmError, Usage};
 use trialogue::core::pipeline::{Pipeline, PipelineEvent, RunInput, SinkError, TrajectorySink};
 use trialogue::core::providers::{ProviderKind, ProviderRegistry, ProviderSettings};
@@ -380,6 +381,43 @@ fn a_429_halves_concurrency_once_per_generation_waits_and_recovers() {
         starts[8..].iter().all(|(_, t)| *t >= START_MS + 5_000.0),
         "{starts:?}"
     );
+}
+
+#[test]
+fn a_batch_waits_for_a_retry_after_as_the_client_does_capped_and_floored() {
+    // A day-long Retry-After from one item and a `0` from another: the batch holds new items
+    // back no longer than a call's own retry would wait, and not less than the floor.
+    for (asked, expected) in [(86_400_000, MAX_RETRY_AFTER_MS), (0, MIN_RETRY_AFTER_MS)] {
+        let clock = ManualClock::starting_at(START_MS);
+        let runner = |item: ItemContext| async move {
+            YieldNow(1).await;
+            if item.index == 0 {
+                item.reporter.rate_limited(Some(asked));
+            }
+            done(RunStatus::Completed)
+        };
+        let events = RefCell::new(Vec::<BatchEvent>::new());
+        let listener =
+            mirrored(|event: &BatchEvent, _: &BatchRecord| events.borrow_mut().push(event.clone()));
+        let scheduler =
+            Scheduler::new(&runner, &clock, BatchControl::new()).with_listener(&listener);
+        let record = block_on(scheduler.run(BatchRecord::new(spec(4, BatchModes::Debate, 1))));
+        assert_eq!(count(&record, ItemStatus::Done), 4);
+        let waits: Vec<f64> = events
+            .borrow()
+            .iter()
+            .filter_map(|e| match e {
+                BatchEvent::Waiting { until_ms } => Some(until_ms - START_MS),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(waits, [expected as f64], "asked {asked} ms");
+        assert_eq!(
+            clock.sleeps().iter().sum::<u64>(),
+            expected,
+            "asked {asked} ms"
+        );
+    }
 }
 
 #[test]
