@@ -864,3 +864,69 @@ fn extraction_fixture_table() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Settings the page would reject are never sent to
+
+/// A registry with a custom OpenAI-compatible provider `lab` at `base_url`, holding a key.
+fn with_lab_at(base_url: &str) -> ProviderRegistry {
+    let mut registry = ProviderRegistry::builtin();
+    registry.upsert(ProviderSettings {
+        id: "lab".into(),
+        label: "Lab".into(),
+        kind: ProviderKind::OpenAiCompatible,
+        base_url: base_url.into(),
+        api_key: "sk-lab-secret".into(),
+        structured_mode: None,
+        builtin: false,
+    });
+    registry
+}
+
+#[test]
+fn calls_and_probes_refuse_a_base_url_that_settings_reject_before_any_request() {
+    for base_url in [
+        "http://192.168.1.5:8000/v1",
+        "http://[::1]:8000/v1",
+        "https://user:pw@lab.example/v1",
+    ] {
+        let registry = with_lab_at(base_url);
+        let problems = registry.get("lab").map(ProviderSettings::validate);
+        assert!(problems.is_some_and(|p| !p.is_empty()), "{base_url}");
+
+        let (client, transport, _) = setup(registry);
+        let failed = expect_err(run(
+            client.complete(&call(AgentRole::Solver, "lab/m"), &CancelToken::new())
+        ));
+        assert_eq!(
+            failed.error.kind(),
+            ErrorKind::InvalidSettings,
+            "{base_url}"
+        );
+        assert!(
+            failed.error.to_string().contains(base_url),
+            "{base_url}: {}",
+            failed.error
+        );
+        assert!(failed.attempts.is_empty());
+
+        let report = run(client.probe("lab", "m", &CancelToken::new()));
+        assert!(
+            matches!(&report.failure, Some(ProbeFailure::Call(e)) if e.kind() == ErrorKind::InvalidSettings),
+            "{base_url}: {:?}",
+            report.failure
+        );
+        assert!(
+            transport.requests().is_empty(),
+            "{base_url}: a request was sent"
+        );
+    }
+
+    // What Settings accept is sent as before.
+    let (client, transport, _) = setup(with_lab_at("http://127.0.0.1:8000/v1"));
+    transport.push_json(200, ok_reply(GOOD_SOLVER, 10, 5));
+    expect_ok(run(
+        client.complete(&call(AgentRole::Solver, "lab/m"), &CancelToken::new())
+    ));
+    assert_eq!(transport.requests().len(), 1);
+}

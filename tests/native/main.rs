@@ -12,6 +12,7 @@ mod cost_views;
 mod dataset;
 mod driver;
 mod fuzz;
+mod hardening;
 mod jsonl;
 mod llm_adapters;
 mod llm_client;

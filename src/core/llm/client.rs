@@ -153,6 +153,7 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
             let reason = format!("provider `{}` is not set up", resolved.provider);
             LlmError::unknown_model(model, &reason)
         })?;
+        dispatch::check_settings(settings)?;
         dispatch::check_api_key(settings)?;
         Ok((settings, resolved.model))
     }

@@ -60,11 +60,14 @@ pub enum ErrorKind {
     /// The configured model string names no provider that can be called (found before any
     /// request).
     UnknownModel,
+    /// The provider's settings are not usable (a base URL Settings would reject), found before
+    /// any request so that a key is never sent where it must not go.
+    InvalidSettings,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 20] = [
+    pub const ALL: [ErrorKind; 21] = [
         ErrorKind::Cancelled,
         ErrorKind::MissingKey,
         ErrorKind::Network,
@@ -85,6 +88,7 @@ impl ErrorKind {
         ErrorKind::Truncated,
         ErrorKind::InvalidOutput,
         ErrorKind::UnknownModel,
+        ErrorKind::InvalidSettings,
     ];
 
     /// The stable machine-readable name (`RateLimited`, `Timeout`, …), stored as a failed step's
@@ -111,6 +115,7 @@ impl ErrorKind {
             ErrorKind::Truncated => "Truncated",
             ErrorKind::InvalidOutput => "InvalidOutput",
             ErrorKind::UnknownModel => "UnknownModel",
+            ErrorKind::InvalidSettings => "InvalidSettings",
         }
     }
 
@@ -189,6 +194,11 @@ impl LlmError {
     /// `provider` needs an API key and has none.
     pub fn missing_key(provider: &str) -> LlmError {
         LlmError::new(ErrorKind::MissingKey, Some(provider), "")
+    }
+
+    /// `provider`'s settings are not usable; `problems` are what Settings' check says.
+    pub fn invalid_settings(provider: &str, problems: &str) -> LlmError {
+        LlmError::new(ErrorKind::InvalidSettings, Some(provider), problems)
     }
 
     /// The request to `provider` got no HTTP answer; `message` is what the transport said.
@@ -371,6 +381,7 @@ impl std::fmt::Display for LlmError {
                 "the model's reply did not match the expected format after all re-asks"
             )?,
             ErrorKind::UnknownModel => f.write_str("cannot call model")?,
+            ErrorKind::InvalidSettings => write!(f, "{who} is not set up correctly")?,
         }
         match (self.kind, self.detail.is_empty()) {
             (_, true) => Ok(()),
@@ -428,7 +439,9 @@ mod tests {
             "UnknownModel",
         ];
         let names: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
-        assert_eq!(names, stored);
+        assert_eq!(names[..stored.len()], stored);
+        // Kinds added since keep the older names where they were.
+        assert_eq!(names[stored.len()..], ["InvalidSettings"]);
         assert_eq!(
             ErrorKind::from_name("invalid_output"),
             Some(ErrorKind::InvalidOutput)

@@ -155,6 +155,10 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
             report.failure = Some(ProbeFailure::NoSuchProvider(provider_id.to_string()));
             return report;
         };
+        if let Err(e) = dispatch::check_settings(settings) {
+            report.failure = Some(ProbeFailure::Call(e));
+            return report;
+        }
         if let Err(e) = dispatch::check_api_key(settings) {
             report.key_accepted = Some(false);
             report.failure = Some(ProbeFailure::Call(e));
