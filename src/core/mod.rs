@@ -12,6 +12,7 @@ pub mod guard;
 pub mod hash;
 pub mod model;
 pub mod presets;
+pub mod redact;
 pub mod template;
 pub mod text;
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::config::PipelineConfig;
 use crate::core::llm::chat::StructuredMode;
 use crate::core::model::resolve_model;
+use crate::core::redact::Redactor;
 
 /// The API family a provider speaks; decides which adapter builds requests and reads replies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -223,6 +224,12 @@ impl Default for ProviderRegistry {
 }
 
 impl ProviderRegistry {
+    /// A [`Redactor`] of every configured API key, for text that may be stored, shown or
+    /// exported.
+    pub fn redactor(&self) -> Redactor {
+        Redactor::new(self.providers.iter().map(|p| p.api_key.as_str()))
+    }
+
     /// The providers shipped with the app, without keys: OpenAI, Anthropic, Cohere, Gemini,
     /// OpenRouter, and a local OpenAI-compatible server on `http://127.0.0.1:8091/v1`.
     pub fn builtin() -> Self {

@@ -4,18 +4,23 @@
 //! Dropping a fetch future does not stop the request, so both cancellation and the timeout go
 //! through the controller; the fetch then rejects with an `AbortError`, which is reported as
 //! [`TransportError::Cancelled`] or [`TransportError::Timeout`] depending on which fired.
+//!
+//! The body is read as a stream and reading stops at [`MAX_RESPONSE_BYTES`]: `text()` would
+//! hold any size the server sends.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo_net::http::{Headers, Method, RequestBuilder};
+use js_sys::Uint8Array;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::AbortController;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, ReadableStreamDefaultReader, ReadableStreamReadResult};
 
 use crate::core::cancel::{CancelGuard, CancelToken};
 use crate::core::llm::chat::{HttpRequest, HttpResponse};
-use crate::core::llm::transport::{Transport, TransportError};
+use crate::core::llm::transport::{BodyBuffer, Transport, TransportError, MAX_RESPONSE_BYTES};
 
 /// Sends requests with the page's `fetch`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -58,6 +63,7 @@ impl Transport for BrowserTransport {
             ),
             Failure::Js { name, message } => TransportError::Network(format!("{name}: {message}")),
             Failure::Invalid(message) => TransportError::Network(message),
+            Failure::Transport(error) => error,
         })
     }
 }
@@ -69,6 +75,8 @@ enum Failure {
     Js { name: String, message: String },
     /// The request could not be built (a header the browser refuses, an unknown method).
     Invalid(String),
+    /// Reading the response failed for a reason of our own (its body is too long).
+    Transport(TransportError),
 }
 
 async fn fetch(
@@ -107,12 +115,65 @@ async fn fetch(
         .entries()
         .map(|(k, v)| (k.to_ascii_lowercase(), v))
         .collect();
-    let body = response.text().await.map_err(gloo_failure)?;
+    let body = read_body(&response.into(), MAX_RESPONSE_BYTES).await?;
     Ok(HttpResponse {
         status,
         headers,
         body,
     })
+}
+
+/// Reads `response`'s body as text, chunk by chunk, up to `limit` bytes; past it (or when its
+/// `Content-Length` says so first) the stream is cancelled, which closes the connection, and
+/// the read fails with [`TransportError::TooLarge`]. Other read failures are network errors.
+pub async fn read_body_capped(
+    response: &web_sys::Response,
+    limit: usize,
+) -> Result<String, TransportError> {
+    read_body(response, limit)
+        .await
+        .map_err(|failure| match failure {
+            Failure::Transport(error) => error,
+            Failure::Js { name, message } => TransportError::Network(format!("{name}: {message}")),
+            Failure::Invalid(message) => TransportError::Network(message),
+        })
+}
+
+async fn read_body(response: &web_sys::Response, limit: usize) -> Result<String, Failure> {
+    let declared = response.headers().get("content-length").ok().flatten();
+    let mut body = BodyBuffer::new(limit, declared.as_deref()).map_err(Failure::Transport)?;
+    // No body at all (204, a HEAD request) reads as empty, as `text()` does.
+    let Some(stream) = response.body() else {
+        return Ok(String::new());
+    };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    loop {
+        let read = JsFuture::from(reader.read()).await.map_err(js_failure)?;
+        let read: ReadableStreamReadResult = read.unchecked_into();
+        if read.get_done().unwrap_or(true) {
+            return Ok(body.into_text());
+        }
+        let chunk = Uint8Array::new(&read.get_value()).to_vec();
+        if let Err(too_large) = body.push(&chunk) {
+            // The rejection of an already-failing read is of no interest.
+            let _ = reader.cancel();
+            return Err(Failure::Transport(too_large));
+        }
+    }
+}
+
+/// A rejection from a stream read (an `AbortError` when the request is aborted mid-body).
+fn js_failure(value: wasm_bindgen::JsValue) -> Failure {
+    match value.dyn_ref::<js_sys::Error>() {
+        Some(error) => Failure::Js {
+            name: error.name().into(),
+            message: error.message().into(),
+        },
+        None => Failure::Js {
+            name: "Error".into(),
+            message: format!("{value:?}"),
+        },
+    }
 }
 
 fn gloo_failure(error: gloo_net::Error) -> Failure {

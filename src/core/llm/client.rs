@@ -21,7 +21,7 @@ use super::dispatch::{self, ProviderSettings};
 use super::error::{ErrorKind, LlmError};
 use super::retry::{RetryPolicy, SplitMix64};
 use super::structured::{self, reply_excerpt};
-use super::transport::Transport;
+use super::transport::{Transport, TransportError, MAX_RESPONSE_BYTES};
 use super::usage::Usage;
 use super::{AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord};
 use crate::core::cancel::CancelToken;
@@ -29,6 +29,7 @@ use crate::core::clock::Clock;
 use crate::core::model::resolve_model;
 use crate::core::outputs::AgentOutput;
 use crate::core::providers::ProviderRegistry;
+use crate::core::redact::Redactor;
 
 /// How the client retries, re-asks and times out. Each field documents its default.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +64,8 @@ pub struct LlmClient<T: Transport, C: Clock> {
     clock: C,
     options: ClientOptions,
     rng: RefCell<SplitMix64>,
+    /// The registry's keys, taken out of every text a call or probe returns.
+    redactor: Redactor,
 }
 
 impl<T: Transport, C: Clock> std::fmt::Debug for LlmClient<T, C> {
@@ -110,6 +113,7 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
             .jitter_seed
             .unwrap_or_else(|| clock.now_ms().to_bits());
         Self {
+            redactor: registry.redactor(),
             registry,
             transport,
             clock,
@@ -125,7 +129,13 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
 
     /// Replaces the providers (after the user edits them in Settings).
     pub fn set_registry(&mut self, registry: ProviderRegistry) {
+        self.redactor = registry.redactor();
         self.registry = registry;
+    }
+
+    /// Takes every configured key out of `text` (see [`Redactor`]).
+    pub(super) fn redact(&self, text: String) -> String {
+        self.redactor.redact_owned(text)
     }
 
     /// The options in force.
@@ -292,10 +302,23 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
         cancel: &CancelToken,
     ) -> RoundTrip {
         let timeout_ms = self.options.request_timeout_ms;
-        match self.transport.send(http, timeout_ms, cancel).await {
+        let sent = self.transport.send(http, timeout_ms, cancel).await;
+        // Transports stop reading at the limit themselves (the browser's streams the body);
+        // this holds it for any transport.
+        let sent = sent.and_then(|response| {
+            if response.body.len() > MAX_RESPONSE_BYTES {
+                Err(TransportError::TooLarge {
+                    limit_bytes: MAX_RESPONSE_BYTES,
+                })
+            } else {
+                Ok(response)
+            }
+        });
+        match sent {
             Ok(response) => {
                 let now = self.clock.now_ms();
-                let reply = dispatch::parse_response(settings, &response, Some(now));
+                let reply = dispatch::parse_response(settings, &response, Some(now))
+                    .map_err(|e| e.redacted(&self.redactor));
                 RoundTrip {
                     response: Some(response),
                     reply,
@@ -303,7 +326,9 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
             }
             Err(e) => RoundTrip {
                 response: None,
-                reply: Err(LlmError::from_transport(&settings.id, &e, timeout_ms)),
+                reply: Err(
+                    LlmError::from_transport(&settings.id, &e, timeout_ms).redacted(&self.redactor)
+                ),
             },
         }
     }
@@ -337,7 +362,13 @@ impl<T: Transport, C: Clock> AgentLlm for LlmClient<T, C> {
             usage_complete: true,
             attempts: Vec::new(),
         };
-        match self.serve(call, cancel, &mut log).await {
+        let served = self.serve(call, cancel, &mut log).await;
+        // Re-ask problems and the final error quote the model's reply; a server that echoes
+        // the request may have put the key there.
+        for attempt in &mut log.attempts {
+            attempt.error = attempt.error.take().map(|e| self.redact(e));
+        }
+        match served {
             Ok(served) => Ok(AgentCompletion {
                 output: served.output,
                 usage: log.usage,
@@ -349,7 +380,7 @@ impl<T: Transport, C: Clock> AgentLlm for LlmClient<T, C> {
                 latency_ms: self.clock.now_ms() - started,
             }),
             Err(error) => Err(AgentCallError {
-                error,
+                error: error.redacted(&self.redactor),
                 usage: log.usage,
                 attempts: log.attempts,
             }),

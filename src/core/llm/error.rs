@@ -6,6 +6,7 @@
 //! quirks (which error codes mean what) live in the adapters.
 
 use super::transport::TransportError;
+use crate::core::redact::Redactor;
 use crate::core::text::excerpt;
 
 /// Longest detail kept as evidence in an error (a provider message, a body excerpt), in
@@ -223,6 +224,9 @@ impl LlmError {
             TransportError::Cancelled => LlmError::cancelled(),
             TransportError::Timeout => LlmError::timeout(provider, timeout_ms),
             TransportError::Network(message) => LlmError::network(provider, message),
+            TransportError::TooLarge { .. } => {
+                LlmError::invalid_response(provider, error.to_string(), "")
+            }
         }
     }
 
@@ -310,6 +314,13 @@ impl LlmError {
     /// How long the provider asked us to wait before retrying, if it said.
     pub fn retry_after_ms(&self) -> Option<u64> {
         self.retry_after_ms
+    }
+
+    /// The same error with every secret `redactor` knows taken out of its evidence (a provider
+    /// or proxy may echo the request's headers into its error body).
+    pub fn redacted(mut self, redactor: &Redactor) -> LlmError {
+        self.detail = redactor.redact_owned(self.detail);
+        self
     }
 
     /// The same error with the wait the provider asked for, when its kind keeps one.

@@ -192,9 +192,9 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
                     report.key_accepted = Some(true);
                     report.usage = reply.usage;
                     let parsed = structured::parse_reply(AgentRole::Solver, &reply.text);
-                    report.reply = Some(reply.text);
+                    report.reply = Some(self.redact(reply.text));
                     parsed.err().map(|problem| ProbeFailure::Output {
-                        problem: problem.to_string(),
+                        problem: self.redact(problem.to_string()),
                         truncated: reply.finish == FinishKind::Length,
                     })
                 }
