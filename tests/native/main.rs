@@ -5,6 +5,7 @@ mod util;
 
 mod answer;
 mod batch;
+mod budget;
 mod cancel;
 mod config;
 mod cost;
