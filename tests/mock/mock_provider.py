@@ -62,7 +62,7 @@ ROUTES = ("openai", "local", "openrouter", "anthropic", "cohere", "gemini")
 
 SIMPLE_FAULTS = {
     "429", "500", "503", "529", "401", "404", "context",
-    "drop", "malformed", "schema", "nousage", "truncated", "refusal",
+    "drop", "malformed", "schema", "nousage", "truncated", "refusal", "echo",
 }
 ERROR_FAULTS = {"429", "500", "503", "529", "401", "404", "context"}
 FAULT_TOKEN = re.compile(r"\[\[fault:([a-z0-9]+(?::\d+)?)(:once)?\]\]")
@@ -1346,6 +1346,12 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "drop":
             entry["status"] = "dropped"
             self._drop()
+            return
+        if kind == "echo":
+            # A careless proxy: the error quotes the request's headers, API key included, so
+            # tests can check the app never keeps a key it gets back.
+            sent = "; ".join(f"{name}: {value}" for name, value in self.headers.items())
+            finish(*error_response(family, "invalid", message=f"request rejected; it carried {sent}"))
             return
         if kind in ERROR_FAULTS:
             status, err = error_response(family, kind, chat.model, count_tokens(chat.prompt_text))

@@ -534,6 +534,14 @@ class Faults(MockProviderCase):
         self.post("/__mock/reset", {})
         self.assertEqual(self.openai("first [[fault:500:once]]").status, 500)
 
+    def test_echo_fault_quotes_the_request_headers_key_included(self):
+        resp = self.openai("x [[fault:echo]]", key="sk-canary-echo")
+        self.assertEqual(resp.status, 400)
+        self.assertIn("Authorization: Bearer sk-canary-echo", resp.json()["error"]["message"])
+        gemini = self.gemini("x [[fault:echo]]", headers={"x-goog-api-key": "AIza-canary"})
+        self.assertIn("AIza-canary", gemini.json()["error"]["message"])
+        self.assertNotIn("sk-canary-echo", json.dumps(self.requests_log()))
+
     def test_unknown_fault_token_is_reported(self):
         resp = self.openai("x [[fault:teapot]]")
         self.assertEqual(resp.status, 400)
