@@ -3,6 +3,11 @@
 //! Settings without keys are saved under [`PROVIDERS_KEY`]. Keys live in memory, and also under
 //! [`KEYS_KEY`] only while "Remember keys in this browser" is on; turning it off deletes them
 //! from storage at once. Keys are never written anywhere else.
+//!
+//! Other tabs share that storage. When one changes it, this tab reloads what it holds from it
+//! ([`reloaded`]), so a stale tab does not write back providers removed or keys forgotten
+//! elsewhere; and no tab writes keys while the "don't remember" mark is stored, whichever tab
+//! set it.
 
 use std::collections::BTreeMap;
 
@@ -67,6 +72,36 @@ pub fn keys_of(registry: &ProviderRegistry) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The registry after another tab changed storage: `stored` (the providers stored now, merged
+/// over the built-ins) with keys from `stored_keys` when keys are remembered (what is stored is
+/// then the truth, a key deleted elsewhere included), else this tab's keys in memory for the
+/// providers that still exist.
+pub fn reloaded(
+    current: &ProviderRegistry,
+    stored: ProviderRegistry,
+    stored_keys: Option<&BTreeMap<String, String>>,
+) -> ProviderRegistry {
+    let mut registry = stored;
+    for provider in &mut registry.providers {
+        provider.api_key = match stored_keys {
+            Some(keys) => keys.get(&provider.id).cloned().unwrap_or_default(),
+            None => current
+                .get(&provider.id)
+                .map(|p| p.api_key.clone())
+                .unwrap_or_default(),
+        };
+    }
+    registry
+}
+
+/// Whether a tab stored the "don't remember keys" mark.
+fn forget_mark_stored() -> bool {
+    matches!(
+        persist::load_json::<String>("key preference", FORGET_KEYS_KEY),
+        Ok(Some(_))
+    )
+}
+
 impl ProviderState {
     /// Loads the stored settings (and keys, if remembered) and starts saving changes.
     pub fn load() -> Self {
@@ -114,7 +149,8 @@ impl ProviderState {
         Effect::new(move |_| {
             let result = registry.with(|r| {
                 persist::save_json("provider settings", PROVIDERS_KEY, r)?;
-                if remember_keys.get() {
+                // Another tab may have turned remembering off since this one last heard.
+                if remember_keys.get() && !forget_mark_stored() {
                     persist::save_json("API keys", KEYS_KEY, &keys_of(r))?;
                 }
                 Ok::<(), PersistError>(())
@@ -123,7 +159,44 @@ impl ProviderState {
                 state.report(e);
             }
         });
+        let listener = crate::web::storage::StorageListener::new(move |key| {
+            let ours = [PROVIDERS_KEY, KEYS_KEY, FORGET_KEYS_KEY];
+            if key.as_deref().is_none_or(|k| ours.contains(&k)) {
+                state.reload_from_storage();
+            }
+        });
+        // Lives as long as the app's owner.
+        StoredValue::new_local(listener);
         state
+    }
+
+    /// Takes up what another tab stored: whether keys are remembered, the providers and (when
+    /// remembered) the keys.
+    fn reload_from_storage(&self) {
+        let remember = !forget_mark_stored();
+        if remember != self.remember_keys.get_untracked() {
+            self.set_remember_keys.set(remember);
+        }
+        let stored =
+            match persist::load_json::<ProviderRegistry>("provider settings", PROVIDERS_KEY) {
+                Ok(Some(stored)) => merge_stored(stored),
+                Ok(None) => ProviderRegistry::builtin(),
+                Err(e) => return self.report(e),
+            };
+        let keys = if remember {
+            match load_keys() {
+                Ok(keys) => keys,
+                Err(e) => return self.report(e),
+            }
+        } else {
+            None
+        };
+        let next = self
+            .registry
+            .with_untracked(|current| reloaded(current, stored, keys.as_ref()));
+        if self.registry.with_untracked(|current| *current != next) {
+            self.set_registry.set(next);
+        }
     }
 
     /// All providers, built-in first, with their in-memory keys.
@@ -311,5 +384,32 @@ mod tests {
         );
         let stored = serde_json::to_string(&registry).unwrap();
         assert!(!stored.contains("secret-"), "{stored}");
+    }
+
+    #[wasm_bindgen_test]
+    fn another_tabs_providers_and_keys_replace_this_tabs() {
+        let mut current = ProviderRegistry::builtin();
+        current.upsert(custom("stale"));
+        for p in &mut current.providers {
+            p.api_key = format!("mem-{}", p.id);
+        }
+        // The other tab removed `stale`, added `fresh` and changed OpenAI's key.
+        let mut stored = ProviderRegistry::builtin();
+        stored.upsert(custom("fresh"));
+        let keys = BTreeMap::from([("openai".to_string(), "stored-openai".to_string())]);
+
+        let remembered = reloaded(&current, stored.clone(), Some(&keys));
+        assert!(remembered.get("stale").is_none());
+        assert!(remembered.get("fresh").is_some());
+        let key = |r: &ProviderRegistry, id: &str| r.get(id).map(|p| p.api_key.clone());
+        assert_eq!(key(&remembered, "openai").as_deref(), Some("stored-openai"));
+        // A key no longer stored is gone here too.
+        assert_eq!(key(&remembered, "anthropic").as_deref(), Some(""));
+
+        // Not remembered: this tab's keys stay in memory, for providers that still exist.
+        let forgotten = reloaded(&current, stored, None);
+        assert_eq!(key(&forgotten, "openai").as_deref(), Some("mem-openai"));
+        assert_eq!(key(&forgotten, "fresh").as_deref(), Some(""));
+        assert!(forgotten.get("stale").is_none());
     }
 }
