@@ -22,7 +22,8 @@ test('"Remember keys" off in one tab keeps the other from storing keys, and stal
   await expect(field(b, 'providers.openai.api_key')).toHaveValue('sk-tab-a-first');
 
   // Tab B turns remembering off: the stored keys go, and tab A's switch follows.
-  await field(b, 'remember_keys').uncheck();
+  await b.locator('label.switch').click();
+  await expect(field(b, 'remember_keys')).not.toBeChecked();
   await expect.poll(() => stored(b, KEYS_KEY)).toBeNull();
   await expect(field(a, 'remember_keys')).not.toBeChecked();
   // A key typed in tab A stays in that tab's memory only.
