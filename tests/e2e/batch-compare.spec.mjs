@@ -5,7 +5,7 @@
 // accuracy and Newcombe's paired interval for the difference, written out below from the
 // papers (not from the app's code).
 import { test, expect } from './fixtures.mjs';
-import { MOCK, download, openApp, resetMock, scriptMock } from './helpers.mjs';
+import { download, importDataset, openApp, resetMock, scriptMock, seedApp } from './helpers.mjs';
 
 const MODEL = 'openai/gpt-4.1-mini';
 const CONFIG = {
@@ -37,8 +37,8 @@ function dataset() {
   return PLAN.map((kind, k) => {
     const i = k + 1;
     const answer = kind === 'both' || kind === 'break' ? truth(i) : wrong(i);
-    return JSON.stringify({ id: `c${String(i).padStart(2, '0')}`, problem: `${tag(i)} What is ${i} times 11? ANSWER=${answer}`, answer: truth(i) });
-  }).join('\n');
+    return { id: `c${String(i).padStart(2, '0')}`, problem: `${tag(i)} What is ${i} times 11? ANSWER=${answer}`, answer: truth(i) };
+  });
 }
 
 function rules() {
@@ -93,25 +93,14 @@ const signed = (x) => (rate(Math.abs(x)) === rate(0) ? rate(0) : `${x > 0 ? '+' 
 
 test.beforeEach(async ({ page, request }) => {
   await resetMock(request);
-  await page.addInitScript(([p, k, c]) => {
-    localStorage.setItem('trialogue.providers.v1', p);
-    localStorage.setItem('trialogue.keys.v1', k);
-    localStorage.setItem('trialogue.config.v1', c);
-  }, [
-    JSON.stringify({ providers: [{ id: 'openai', label: 'OpenAI', kind: 'openai_compatible', base_url: `${MOCK}/openai/v1`, structured_mode: null, builtin: true }] }),
-    JSON.stringify({ openai: 'sk-e2e-compare' }),
-    JSON.stringify(CONFIG),
-  ]);
+  await seedApp(page, { keys: { openai: 'sk-e2e-compare' }, config: CONFIG });
 });
 
 test('a batch in both modes shows accuracies with Wilson intervals and the paired table the exported runs give', async ({ page, request }) => {
   test.setTimeout(120_000);
   await scriptMock(request, rules());
   await openApp(page, '/batch');
-  await page.getByTestId('dataset-import').setInputFiles({
-    name: 'compare.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(dataset()),
-  });
-  await page.getByTestId('dataset-save').click();
+  await importDataset(page, 'compare.jsonl', dataset());
   await page.getByTestId('batch-mode-both').check();
   await page.getByTestId('batch-concurrency').fill('4');
   await page.getByTestId('batch-start').click();

@@ -5,7 +5,7 @@
 // exports checked against numbers worked out here by hand.
 import { test, expect } from './fixtures.mjs';
 import {
-  MOCK, download as downloadFile, failedCall, mockRequests, openApp, releaseMock, resetMock, scriptMock,
+  MOCK, download as downloadFile, failedCall, mockRequests, openApp, releaseMock, resetMock, scriptMock, seedApp,
 } from './helpers.mjs';
 
 const MODEL = 'openai/gpt-4.1-mini';
@@ -56,22 +56,6 @@ function datasetText() {
   return `${lines.join('\n')}\n`;
 }
 
-async function seed(page) {
-  const providers = {
-    providers: [{
-      id: 'openai', label: 'OpenAI', kind: 'openai_compatible',
-      base_url: `${MOCK}/openai/v1`, structured_mode: null, builtin: true,
-    }],
-  };
-  await page.addInitScript(([p, k, c]) => {
-    // Seed once: the reload in the middle must find the same browser state.
-    if (localStorage.getItem('trialogue.config.v1') === null) {
-      localStorage.setItem('trialogue.providers.v1', p);
-      localStorage.setItem('trialogue.keys.v1', k);
-      localStorage.setItem('trialogue.config.v1', c);
-    }
-  }, [JSON.stringify(providers), JSON.stringify({ openai: 'sk-e2e-batch' }), JSON.stringify(CONFIG)]);
-}
 
 const script = scriptMock;
 
@@ -87,7 +71,8 @@ async function callsOf(request, i) {
 
 test.beforeEach(async ({ page, request }) => {
   await resetMock(request);
-  await seed(page);
+  // Seeded once: the reload in the middle must find the same browser state.
+  await seedApp(page, { keys: { openai: 'sk-e2e-batch' }, config: CONFIG, once: true });
 });
 
 /** Imports the first `count` problems of the dataset and starts them at `concurrency`. */

@@ -71,3 +71,66 @@ export function allowRefusedChunks(problems) {
   problems.allow(new RegExp(String.raw`^console error: Failed to load resource: net::ERR_CONNECTION_REFUSED \(${split}[\w.]+\.wasm\)$`), { optional: true });
   problems.allow(new RegExp(String.raw`^console error: TypeError: Failed to fetch\s+at ${split}__wasm_split\.js:`), { optional: true });
 }
+
+/** The built-in OpenAI provider, pointed at the mock's OpenAI-compatible route. */
+export const MOCK_OPENAI = {
+  id: 'openai', label: 'OpenAI', kind: 'openai_compatible',
+  base_url: `${MOCK}/openai/v1`, structured_mode: null, builtin: true,
+};
+
+/**
+ * Stores providers, remembered keys and the config in localStorage the way the app keeps them,
+ * before any script of the page runs. With `once`, only into a browser that holds no config
+ * yet: a reload then finds what the pages stored since.
+ */
+export async function seedApp(page, { providers = [MOCK_OPENAI], keys, config, once = false }) {
+  await page.addInitScript(([p, k, c, onlyOnce]) => {
+    if (onlyOnce && localStorage.getItem('trialogue.config.v1') !== null) return;
+    localStorage.setItem('trialogue.providers.v1', p);
+    localStorage.setItem('trialogue.keys.v1', k);
+    localStorage.setItem('trialogue.config.v1', c);
+  }, [JSON.stringify({ providers }), JSON.stringify(keys), JSON.stringify(config), once]);
+}
+
+/** Imports `rows` as a JSONL dataset on the Batch page and saves it. */
+export async function importDataset(page, name, rows) {
+  await page.getByTestId('dataset-import').setInputFiles({
+    name, mimeType: 'application/x-ndjson', buffer: Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n')),
+  });
+  await page.getByTestId('dataset-save').click();
+}
+
+// The header each provider family's key travels in, and how it is written there (OpenAI's,
+// OpenRouter's and Cohere's bearer token, Anthropic's x-api-key, Gemini's x-goog-api-key).
+const CREDENTIAL = {
+  openai: ['authorization', (k) => `Bearer ${k}`],
+  openrouter: ['authorization', (k) => `Bearer ${k}`],
+  local: ['authorization', (k) => `Bearer ${k}`],
+  cohere: ['authorization', (k) => `Bearer ${k}`],
+  anthropic: ['x-api-key', (k) => k],
+  gemini: ['x-goog-api-key', (k) => k],
+};
+
+/** Ids of the providers in `keys` (id → key) whose key occurs in `text`. */
+export function keysIn(text, keys) {
+  return Object.entries(keys).filter(([, key]) => text.includes(key)).map(([id]) => id);
+}
+
+/**
+ * Checks the mock's raw record of every request so far (keys as sent): each provider in `keys`
+ * (id → key) was called, each request carried its own provider's key in its family's header,
+ * and no key, its own included, anywhere else: not in another header, the path or the body.
+ */
+export async function expectEachRequestCarriesItsOwnKeyOnly(request, keys) {
+  const raw = await mockRawRequests(request);
+  const bodies = new Map((await mockRequests(request)).map((e) => [e.id, JSON.stringify(e.body)]));
+  expect([...new Set(raw.map((r) => r.route))].sort()).toEqual(Object.keys(keys).sort());
+  for (const r of raw) {
+    const [header, written] = CREDENTIAL[r.route];
+    expect(r.headers[header], `request ${r.id} to ${r.path}`).toBe(written(keys[r.route]));
+    const rest = { ...r.headers };
+    delete rest[header];
+    const elsewhere = keysIn(JSON.stringify([r.path, rest, bodies.get(r.id)]), keys);
+    expect(elsewhere, `keys elsewhere in request ${r.id} to ${r.path}`).toEqual([]);
+  }
+}

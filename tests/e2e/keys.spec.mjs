@@ -4,7 +4,9 @@
 // unredacted, GET /__mock/raw-requests) shows which key went where. Every export is made while
 // the keys are remembered in localStorage, and none may hold any of them.
 import { test, expect } from './fixtures.mjs';
-import { MOCK, download, mockRawRequests, mockRequests, openApp, resetMock } from './helpers.mjs';
+import {
+  MOCK, download, expectEachRequestCarriesItsOwnKeyOnly, importDataset, keysIn as keysOf, openApp, resetMock, seedApp,
+} from './helpers.mjs';
 
 const KEYS = {
   openai: 'sk-e2e-openai-7f3a91',
@@ -13,15 +15,6 @@ const KEYS = {
   gemini: 'AIza-e2e-gemini-3b8e17',
   openrouter: 'sk-or-e2e-openrouter-c41f06',
   local: 'local-e2e-key-0a9d52',
-};
-// Where each provider's key goes, by each family's documented scheme.
-const CREDENTIAL = {
-  openai: ['authorization', (k) => `Bearer ${k}`],
-  openrouter: ['authorization', (k) => `Bearer ${k}`],
-  local: ['authorization', (k) => `Bearer ${k}`],
-  cohere: ['authorization', (k) => `Bearer ${k}`],
-  anthropic: ['x-api-key', (k) => k],
-  gemini: ['x-goog-api-key', (k) => k],
 };
 const PROVIDERS = [
   ['openai', 'OpenAI', 'openai_compatible', '/openai/v1'],
@@ -48,20 +41,11 @@ async function rememberedKeys(page) {
 }
 
 /** Ids of the providers whose key occurs in `text`. */
-function keysIn(text) {
-  return Object.entries(KEYS).filter(([, key]) => text.includes(key)).map(([id]) => id);
-}
+const keysIn = (text) => keysOf(text, KEYS);
 
 test.beforeEach(async ({ page, request }) => {
   await resetMock(request);
-  await page.addInitScript(([p, k, c]) => {
-    // Seed once: later loads must find what the pages stored.
-    if (localStorage.getItem('trialogue.config.v1') === null) {
-      localStorage.setItem('trialogue.providers.v1', p);
-      localStorage.setItem('trialogue.keys.v1', k);
-      localStorage.setItem('trialogue.config.v1', c);
-    }
-  }, [JSON.stringify({ providers: PROVIDERS }), JSON.stringify(KEYS), JSON.stringify(CONFIG)]);
+  await seedApp(page, { providers: PROVIDERS, keys: KEYS, config: CONFIG, once: true });
 });
 
 test('each request carries its own provider\'s key and no other, and no export made while keys are remembered holds one', async ({ page, context, request }) => {
@@ -96,12 +80,8 @@ test('each request carries its own provider\'s key and no other, and no export m
   await keep('the JSON config', () => page.getByTestId('config-export-json').click());
 
   await page.getByTestId('nav-batch').click();
-  const dataset = ['Keys two ANSWER=5', 'Keys three ANSWER=6']
-    .map((problem, i) => JSON.stringify({ id: `k${i + 1}`, problem, answer: String(5 + i) })).join('\n');
-  await page.getByTestId('dataset-import').setInputFiles({
-    name: 'keys.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(dataset),
-  });
-  await page.getByTestId('dataset-save').click();
+  await importDataset(page, 'keys.jsonl', ['Keys two ANSWER=5', 'Keys three ANSWER=6']
+    .map((problem, i) => ({ id: `k${i + 1}`, problem, answer: String(5 + i) })));
   await page.getByTestId('batch-concurrency').fill('2');
   await page.getByTestId('batch-start').click();
   await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 30_000 });
@@ -120,20 +100,8 @@ test('each request carries its own provider\'s key and no other, and no export m
   expect(await rememberedKeys(page)).toEqual(KEYS);
   expect(exports.map((e) => [e.what, keysIn(e.text)])).toEqual(exports.map((e) => [e.what, []]));
 
-  // The mock's raw record: every provider was called, each request carried its own key in
-  // its family's header, and no key (its own included) anywhere else: not in another header,
-  // the path or the body.
-  const raw = await mockRawRequests(request);
-  const bodies = new Map((await mockRequests(request)).map((e) => [e.id, JSON.stringify(e.body)]));
-  expect([...new Set(raw.map((r) => r.route))].sort()).toEqual(Object.keys(KEYS).sort());
-  for (const r of raw) {
-    const [header, value] = CREDENTIAL[r.route];
-    expect(r.headers[header], `request ${r.id} to ${r.path}`).toBe(value(KEYS[r.route]));
-    const rest = { ...r.headers };
-    delete rest[header];
-    const elsewhere = keysIn(JSON.stringify([r.path, rest, bodies.get(r.id)]));
-    expect(elsewhere, `keys elsewhere in request ${r.id} to ${r.path}`).toEqual([]);
-  }
+  // The mock's raw record: every provider was called, each request with its own key only.
+  await expectEachRequestCarriesItsOwnKeyOnly(request, KEYS);
   // Nor in any URL the browser asked for.
   expect(urls.length).toBeGreaterThan(0);
   expect(urls.filter((u) => keysIn(u).length > 0)).toEqual([]);

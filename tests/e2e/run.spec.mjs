@@ -1,7 +1,9 @@
 // The Run page end to end: the loop runs in the page against the mock provider, steps appear
 // live, are saved in IndexedDB, survive a reload, resume, cancel, and download as JSONL.
 import { test, expect } from './fixtures.mjs';
-import { MOCK, download, failedCall, mockRequests, openApp, releaseMock, resetMock, scriptMock } from './helpers.mjs';
+import {
+  MOCK, download, failedCall, mockRequests, openApp, releaseMock, resetMock, scriptMock, seedApp,
+} from './helpers.mjs';
 
 const MODEL = 'openai/gpt-4.1-mini';
 
@@ -29,20 +31,6 @@ const CONFIG = {
   },
 };
 
-/** Points the app's OpenAI provider at the mock (with a key) and seeds CONFIG. */
-async function seed(page) {
-  const providers = {
-    providers: [{
-      id: 'openai', label: 'OpenAI', kind: 'openai_compatible',
-      base_url: `${MOCK}/openai/v1`, structured_mode: null, builtin: true,
-    }],
-  };
-  await page.addInitScript(([p, k, c]) => {
-    localStorage.setItem('trialogue.providers.v1', p);
-    localStorage.setItem('trialogue.keys.v1', k);
-    localStorage.setItem('trialogue.config.v1', c);
-  }, [JSON.stringify(providers), JSON.stringify({ openai: 'sk-e2e-run' }), JSON.stringify(CONFIG)]);
-}
 
 /** Fills the form and starts a run. */
 async function startRun(page, problem, truth = '') {
@@ -75,7 +63,8 @@ async function verifierRunning(page) {
 
 test.beforeEach(async ({ page, request }) => {
   await resetMock(request);
-  await seed(page);
+  // The app's OpenAI provider points at the mock.
+  await seedApp(page, { keys: { openai: 'sk-e2e-run' }, config: CONFIG });
 });
 
 test('a debate run shows each step live, completes, and downloads the original JSONL shape', async ({ page, request }) => {
@@ -257,18 +246,26 @@ test('the run goes on while other pages are open, and its row follows it', async
   await expect(page.getByTestId('problem-input')).toHaveValue('What is 9 - 3? ANSWER=6');
 });
 
-test('a second tab leaves a run the first tab is driving running, and takes over only once that tab is gone', async ({ page, context, request }) => {
-  await scriptMock(request, [{ agent: 'verifier', times: 1, fault: 'hold:first-tab' }]);
+/**
+ * Starts a run in `page` whose verifier call the mock holds at `gate`, then opens it in a second
+ * tab, which loads the app (and its start-up check) while the first tab's call is out: the
+ * second tab shows it running and offers no Resume. Returns the second tab.
+ */
+async function watchFromSecondTab(page, context, request, gate, problem, truth) {
+  await scriptMock(request, [{ agent: 'verifier', times: 1, fault: `hold:${gate}` }]);
   await openApp(page, '/run');
-  await startRun(page, 'What is 5 + 4? ANSWER=9', '9');
+  await startRun(page, problem, truth);
   await verifierRunning(page);
   const runId = (await page.getByTestId('run-id').textContent()).trim();
-
-  // A second tab loads the app (and its start-up check) while the first tab's call is out.
   const second = await context.newPage();
   await openApp(second, `/runs/${runId}`);
   await expect(second.getByTestId('run-status')).toHaveText('running');
   await expect(second.getByTestId('run-resume')).toHaveCount(0);
+  return second;
+}
+
+test('a second tab leaves a run the first tab is driving running, and takes over only once that tab is gone', async ({ page, context, request }) => {
+  const second = await watchFromSecondTab(page, context, request, 'first-tab', 'What is 5 + 4? ANSWER=9', '9');
 
   // The first tab finishes the run undisturbed.
   await releaseMock(request, 'first-tab');
@@ -292,16 +289,7 @@ test('a second tab leaves a run the first tab is driving running, and takes over
 });
 
 test('a second tab resumes a run the first tab drives only once that tab has stopped it', async ({ page, context, request }) => {
-  await scriptMock(request, [{ agent: 'verifier', times: 1, fault: 'hold:never' }]);
-  await openApp(page, '/run');
-  await startRun(page, 'What is 7 + 7? ANSWER=14', '14');
-  await verifierRunning(page);
-  const runId = (await page.getByTestId('run-id').textContent()).trim();
-
-  const second = await context.newPage();
-  await openApp(second, `/runs/${runId}`);
-  await expect(second.getByTestId('run-status')).toHaveText('running');
-  await expect(second.getByTestId('run-resume')).toHaveCount(0);
+  const second = await watchFromSecondTab(page, context, request, 'never', 'What is 7 + 7? ANSWER=14', '14');
 
   // The first tab stops it: its call is aborted and the run is cancelled there.
   await page.getByTestId('run-cancel').click();

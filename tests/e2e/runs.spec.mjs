@@ -2,7 +2,7 @@
 // every run as one JSONL, and import with line-numbered rejects and never-overwritten conflicts.
 import { readFile } from 'node:fs/promises';
 import { test, expect } from './fixtures.mjs';
-import { MOCK, openApp, resetMock } from './helpers.mjs';
+import { openApp, resetMock, seedApp } from './helpers.mjs';
 
 const MODEL = 'openai/gpt-4.1-mini';
 const CONFIG = {
@@ -19,19 +19,6 @@ const CONFIG = {
   },
 };
 
-async function seed(page) {
-  const providers = {
-    providers: [{
-      id: 'openai', label: 'OpenAI', kind: 'openai_compatible',
-      base_url: `${MOCK}/openai/v1`, structured_mode: null, builtin: true,
-    }],
-  };
-  await page.addInitScript(([p, k, c]) => {
-    localStorage.setItem('trialogue.providers.v1', p);
-    localStorage.setItem('trialogue.keys.v1', k);
-    localStorage.setItem('trialogue.config.v1', c);
-  }, [JSON.stringify(providers), JSON.stringify({ openai: 'sk-e2e-runs' }), JSON.stringify(CONFIG)]);
-}
 
 /** Runs one problem on /run to the end; returns its id. */
 async function runOnce(page, problem, { mode = 'debate', truth = '' } = {}) {
@@ -65,7 +52,7 @@ async function importText(page, name, text) {
 
 test.beforeEach(async ({ page, request }) => {
   await resetMock(request);
-  await seed(page);
+  await seedApp(page, { keys: { openai: 'sk-e2e-runs' }, config: CONFIG });
 });
 
 test('runs are listed, exported as one JSONL, and re-imported without overwriting', async ({ page }) => {

@@ -1,6 +1,6 @@
 import { test, expect } from './fixtures.mjs';
 import {
-  MOCK, allowRefusedChunks, mockRequests, openApp, releaseMock, resetMock, scriptMock,
+  allowRefusedChunks, importDataset, mockRequests, openApp, releaseMock, resetMock, scriptMock, seedApp,
 } from './helpers.mjs';
 
 test('the app loads under its Content-Security-Policy with no errors', async ({ page, problems }) => {
@@ -111,12 +111,7 @@ test('a page chunk that cannot be fetched leaves a run and a batch in progress u
     verifier: { role: 'verifier', model, prompt_template: 'Verify: {problem}\nSolution: {solution}' },
     judge: { model, prompt_template: 'Grade: {problem}\nSolution: {solution}\nRubric: {rubric}', scoring_rubric: '1.0 when right.' },
   };
-  const providers = { providers: [{ id: 'openai', label: 'OpenAI', kind: 'openai_compatible', base_url: `${MOCK}/openai/v1`, structured_mode: null, builtin: true }] };
-  await page.addInitScript(([p, k, c]) => {
-    localStorage.setItem('trialogue.providers.v1', p);
-    localStorage.setItem('trialogue.keys.v1', k);
-    localStorage.setItem('trialogue.config.v1', c);
-  }, [JSON.stringify(providers), JSON.stringify({ openai: 'sk-e2e-chunks' }), JSON.stringify(config)]);
+  await seedApp(page, { keys: { openai: 'sk-e2e-chunks' }, config });
   // Every verifier call is held until the page chunk has failed.
   await scriptMock(request, [{ agent: 'verifier', fault: 'hold:chunk' }]);
 
@@ -126,12 +121,8 @@ test('a page chunk that cannot be fetched leaves a run and a batch in progress u
   await page.getByTestId('ground-truth-input').fill('7');
   await page.getByTestId('run-start').click();
   await page.getByTestId('nav-batch').click();
-  const dataset = ['[B1] What is 3 + 5? ANSWER=8', '[B2] What is 4 + 5? ANSWER=9']
-    .map((problem, i) => JSON.stringify({ id: `b${i + 1}`, problem, answer: String(8 + i) })).join('\n');
-  await page.getByTestId('dataset-import').setInputFiles({
-    name: 'chunks.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(dataset),
-  });
-  await page.getByTestId('dataset-save').click();
+  await importDataset(page, 'chunks.jsonl', ['[B1] What is 3 + 5? ANSWER=8', '[B2] What is 4 + 5? ANSWER=9']
+    .map((problem, i) => ({ id: `b${i + 1}`, problem, answer: String(8 + i) })));
   await page.getByTestId('batch-concurrency').fill('2');
   await page.getByTestId('batch-start').click();
   const held = async () => (await mockRequests(request)).filter((r) => r.fault === 'hold:chunk' && r.status === null).length;

@@ -6,6 +6,7 @@ never read back from the server's own formula.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -196,6 +197,21 @@ class MockProviderCase(unittest.TestCase):
 
     def requests_log(self) -> list:
         return self.get("/__mock/requests").json()["requests"]
+
+    def hang_up_once_logged(self, prompt: str) -> str:
+        """Sends `prompt`, hangs up as an aborted fetch does once the mock has logged it, and
+        returns the status the mock then gives the entry. (A hang-up the mock missed would show
+        only when its reply was due: 200.)"""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        conn.request("POST", "/openai/v1/chat/completions", body=json.dumps(openai_body(prompt, SOLVER_SCHEMA)),
+                     headers={"Content-Type": "application/json", **BROWSER})
+        while not self.requests_log():
+            time.sleep(0.01)
+        conn.sock.shutdown(socket.SHUT_RDWR)
+        conn.close()
+        while self.requests_log()[0]["status"] is None:
+            time.sleep(0.01)
+        return self.requests_log()[0]["status"]
 
 
 class HappyPaths(MockProviderCase):
@@ -491,16 +507,7 @@ class Faults(MockProviderCase):
 
     def test_a_client_that_hangs_up_while_held_is_logged_aborted(self):
         self.script({"fault": "hold:forever"})
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        conn.request("POST", "/openai/v1/chat/completions", body=json.dumps(openai_body("Abort me", SOLVER_SCHEMA)),
-                     headers={"Content-Type": "application/json", **BROWSER})
-        while not self.requests_log():
-            time.sleep(0.01)
-        conn.sock.shutdown(socket.SHUT_RDWR)
-        conn.close()
-        while self.requests_log()[0]["status"] is None:
-            time.sleep(0.01)
-        self.assertEqual(self.requests_log()[0]["status"], "aborted")
+        self.assertEqual(self.hang_up_once_logged("Abort me"), "aborted")
 
     def test_drop_closes_without_response(self):
         with self.assertRaises((http.client.RemoteDisconnected, ConnectionResetError)):
@@ -701,19 +708,7 @@ class Scripting(MockProviderCase):
         self.assertEqual(self.get("/__mock/raw-requests").json(), {"count": 0, "requests": []})
 
     def test_a_client_that_hangs_up_during_a_delay_is_logged_aborted(self):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        conn.request("POST", "/openai/v1/chat/completions",
-                     body=json.dumps(openai_body("Abort me [[fault:slow:30000]]", SOLVER_SCHEMA)),
-                     headers={"Content-Type": "application/json", **BROWSER})
-        # Once the mock has the request, hang up as an aborted fetch does. Without the hang-up
-        # seen, the entry would get its status (200) only when the 30 s delay ran out.
-        while not self.requests_log():
-            time.sleep(0.01)
-        conn.sock.shutdown(socket.SHUT_RDWR)
-        conn.close()
-        while self.requests_log()[0]["status"] is None:
-            time.sleep(0.01)
-        self.assertEqual(self.requests_log()[0]["status"], "aborted")
+        self.assertEqual(self.hang_up_once_logged("Abort me [[fault:slow:30000]]"), "aborted")
         # A client that stays gets its reply after the delay as before.
         resp = self.openai("Stay [[fault:slow:200]]", SOLVER_SCHEMA)
         self.assertEqual((resp.status, self.requests_log()[-1]["status"]), (200, 200))
@@ -764,16 +759,16 @@ class Robustness(MockProviderCase):
 
 
 class Process(unittest.TestCase):
-    def test_listens_prints_one_line_and_stops_on_sigterm(self):
-        proc = subprocess.Popen([sys.executable, SERVER_SCRIPT, "--port", "0"], stdout=subprocess.PIPE,
+    @contextlib.contextmanager
+    def server_process(self, *flags):
+        """The mock as its own process on a free port: yields (process, port); stopped after."""
+        proc = subprocess.Popen([sys.executable, SERVER_SCRIPT, "--port", "0", *flags], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         try:
             line = proc.stdout.readline()
             m = re.fullmatch(r"mock provider listening on http://127\.0\.0\.1:(\d+)\n", line)
             self.assertIsNotNone(m, line)
-            self.assertEqual(call(int(m.group(1)), "GET", "/__mock/health").status, 200)
-            proc.send_signal(signal.SIGTERM)
-            self.assertEqual(proc.wait(timeout=5), 0)
+            yield proc, int(m.group(1))
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -781,25 +776,22 @@ class Process(unittest.TestCase):
             proc.stdout.close()
             proc.stderr.close()
 
+    def test_listens_prints_one_line_and_stops_on_sigterm(self):
+        with self.server_process() as (proc, port):
+            self.assertEqual(call(port, "GET", "/__mock/health").status, 200)
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(timeout=5), 0)
+
     def test_verbose_log_redacts_a_key_in_the_query(self):
-        proc = subprocess.Popen([sys.executable, SERVER_SCRIPT, "--port", "0", "--verbose"], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-        try:
-            port = int(re.search(r":(\d+)$", proc.stdout.readline().strip()).group(1))
+        with self.server_process("--verbose") as (proc, port):
             call(port, "POST", GEMINI_PATH + "?key=g-query-secret", gemini_body("Log line"),
                  {"x-goog-api-key": "g-header-secret"})
             proc.send_signal(signal.SIGTERM)
             self.assertEqual(proc.wait(timeout=5), 0)
             err = proc.stderr.read()
-            self.assertIn("key=<redacted>", err)
-            self.assertNotIn("g-query-secret", err)
-            self.assertNotIn("g-header-secret", err)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            proc.stdout.close()
-            proc.stderr.close()
+        self.assertIn("key=<redacted>", err)
+        self.assertNotIn("g-query-secret", err)
+        self.assertNotIn("g-header-secret", err)
 
     def test_refuses_other_hosts(self):
         done = subprocess.run([sys.executable, SERVER_SCRIPT, "--host", "0.0.0.0", "--port", "0"],
