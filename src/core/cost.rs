@@ -14,7 +14,7 @@ use crate::core::clock::parse_iso8601;
 use crate::core::llm::{AttemptKind, AttemptRecord, Usage};
 use crate::core::pipeline::StepPricer;
 use crate::core::pricing::{BilledAt, ModelRates, Price, PriceSource, Pricer};
-use crate::core::trajectory::{meta, TrajectoryEntry};
+use crate::core::trajectory::TrajectoryEntry;
 
 /// What one request cost, by kind of token.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -128,8 +128,12 @@ impl UsdSum {
     }
 }
 
-/// A USD amount for display: cents from $1 up, four decimals from $0.01, else six (`$0.000123`).
+/// A USD amount for display: cents from $1 up, four decimals from $0.01, else six (`$0.000123`);
+/// `unknown` for what is not a finite number.
 pub fn format_usd(amount: f64) -> String {
+    if !amount.is_finite() {
+        return "unknown".to_string();
+    }
     let places = match amount.abs() {
         a if a >= 1.0 => 2,
         a if a >= 0.01 => 4,
@@ -385,7 +389,7 @@ pub fn attempt_ledger(entries: &[TrajectoryEntry], pricer: &Pricer) -> Vec<Attem
         match entry_attempts(entry) {
             Some(attempts) if !attempts.is_empty() => {
                 for a in attempts {
-                    rows.push(row(a.attempt, Some(a.kind), a.usage, a.error));
+                    rows.push(row(a.attempt, Some(a.kind), a.usage, a.error.clone()));
                 }
             }
             _ => rows.push(row(1, None, entry.usage(), None)),
@@ -485,7 +489,7 @@ fn step_cost(entry: &TrajectoryEntry, usage: Option<Usage>, price: &Price) -> Op
     let usage = usage?;
     let attempts = entry_attempts(entry).unwrap_or_default();
     let at = billed_at(entry);
-    call_cost(&attempts, &usage, |u| usage_cost(u, price, at))
+    call_cost(attempts, &usage, |u| usage_cost(u, price, at))
 }
 
 /// The cost of one agent call made of `attempts` that used `usage` in all, with `price`
@@ -509,12 +513,11 @@ pub fn call_cost(
 }
 
 fn entry_model(entry: &TrajectoryEntry) -> Option<&str> {
-    entry.metadata.get(meta::MODEL).and_then(|v| v.as_str())
+    entry.metadata.model.as_deref()
 }
 
-fn entry_attempts(entry: &TrajectoryEntry) -> Option<Vec<AttemptRecord>> {
-    let value = entry.metadata.get(meta::ATTEMPTS)?;
-    serde_json::from_value(value.clone()).ok()
+fn entry_attempts(entry: &TrajectoryEntry) -> Option<&[AttemptRecord]> {
+    entry.metadata.attempts.as_deref()
 }
 
 /// The price of a stored step's model: its configured string, with the provider that served
@@ -523,8 +526,7 @@ fn entry_price(entry: &TrajectoryEntry, pricer: &Pricer) -> Price {
     let Some(model) = entry_model(entry) else {
         return Price::Unknown;
     };
-    let provider = entry.metadata.get(meta::PROVIDER).and_then(|v| v.as_str());
-    pricer.price_of(provider.unwrap_or(""), model)
+    pricer.price_of(entry.metadata.provider().unwrap_or(""), model)
 }
 
 #[cfg(test)]

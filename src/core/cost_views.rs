@@ -16,11 +16,11 @@ use std::collections::BTreeMap;
 use crate::core::budget::{Budget, BudgetLevel};
 use crate::core::clock::iso8601_utc;
 use crate::core::cost::{billed_at, usage_cost, AttemptCost, CallRecord, CostTracker, UsdSum};
-use crate::core::llm::{AttemptKind, AttemptRecord, Usage};
+use crate::core::llm::{AttemptKind, Usage};
 use crate::core::pricing::{Price, PriceSource, Pricer};
 use crate::core::role::AgentRole;
 use crate::core::sorting;
-use crate::core::trajectory::{meta, RunRecord, TrajectoryEntry};
+use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 
 /// How much of a run's stored cost is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -356,19 +356,14 @@ impl StepCost {
     /// The cost facts of `entry`.
     pub fn of(entry: &TrajectoryEntry) -> Self {
         let usage = entry.usage();
-        let attempts: Vec<AttemptRecord> = entry
-            .metadata
-            .get(meta::ATTEMPTS)
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_default();
+        let attempts = entry.metadata.attempts.as_deref().unwrap_or_default();
         let requests: Vec<Usage> = attempts.iter().filter_map(|a| a.usage).collect();
         let adds_up = !requests.is_empty() && Some(requests.iter().copied().sum()) == usage;
-        let text = |key: &str| entry.metadata.get(key).and_then(|v| v.as_str());
         StepCost {
             step_id: entry.step_id,
             agent: entry.agent.clone(),
-            model: text(meta::MODEL).map(str::to_string),
-            provider: text(meta::PROVIDER).unwrap_or_default().to_string(),
+            model: entry.metadata.model.clone(),
+            provider: entry.metadata.provider().unwrap_or_default().to_string(),
             iteration: entry.iteration(),
             usage,
             cost_usd: entry.cost_usd(),

@@ -11,15 +11,16 @@ use trialogue::core::clock::ManualClock;
 use trialogue::core::config::PipelineConfig;
 use trialogue::core::cost::{attempt_ledger, cost_at, cost_of, reprice, CallRecord, CostTracker};
 use trialogue::core::llm::chat::HttpResponse;
-use trialogue::core::llm::{cohere, AgentCall, AttemptKind, AttemptRecord, Usage};
+use trialogue::core::llm::{dispatch, AgentCall, AttemptKind, AttemptRecord, Usage};
 use trialogue::core::pipeline::{
     AllowAll, CallGate, MemorySink, Pipeline, RunInput, RunOutcome, StepPricer,
 };
 use trialogue::core::pricing::{
     FreeRule, Price, PriceOverrides, PriceSource, Pricer, PricingError, PricingTable, RateOverride,
 };
+use trialogue::core::providers::ProviderRegistry;
 use trialogue::core::role::AgentRole;
-use trialogue::core::scripted::{ScriptedLlm, ScriptedTurn};
+use trialogue::core::scripted::{solver_output, ScriptedLlm, ScriptedTurn};
 use trialogue::core::trajectory::{RunStatus, TrajectoryEntry};
 
 use crate::util::ready_now as block_on;
@@ -619,7 +620,7 @@ fn a_stored_step_is_priced_at_its_own_time_and_repriced_the_same() {
     .unwrap();
     let turn = || {
         ScriptedTurn::attempted(
-            json!({"solution": "4"}),
+            solver_output("4"),
             "deepseek",
             "deepseek-v4-flash",
             vec![AttemptRecord {
@@ -722,7 +723,14 @@ fn cohere_is_priced_on_the_units_it_bills() {
         headers: Vec::new(),
         body: recorded["body"].to_string(),
     };
-    let usage = cohere::parse_response(&reply).unwrap().usage.unwrap();
+    let cohere = ProviderRegistry::builtin()
+        .get("cohere")
+        .cloned()
+        .expect("cohere is built in");
+    let usage = dispatch::parse_response(&cohere, &reply, None)
+        .unwrap()
+        .usage
+        .unwrap();
     // command-r-08-2024: $0.15/M in, $0.60/M out.
     //   2 406 × 1.5e-7 + 2 × 6e-7 = 0.0003609 + 0.0000012 = 0.0003621
     let cost = pricer().price("cohere", "command-r-08-2024", &usage);
@@ -1274,7 +1282,7 @@ fn a_step_of_two_requests_is_priced_request_by_request_as_re_pricing_does() {
         latency_ms: 5.0,
     };
     let reasked = ScriptedTurn::attempted(
-        json!({"solution": "4"}),
+        solver_output("4"),
         "gemini",
         "gemini-2.5-pro",
         vec![
