@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::ui::charts::scale::{tick_label, Unit, ValueAxis};
+use crate::app::charts::scale::{tick_label, Unit, ValueAxis};
 use crate::ui::charts::{color_class, data_value, ChartFigure};
 use crate::ui::run::format::cost_text;
 

@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 
+use crate::app::charts::scale::{tick_label, Unit, ValueAxis};
 use crate::core::cost_views::day_of;
 
-use super::scale::{tick_label, Unit, ValueAxis};
 use super::{data_value, ChartFigure};
 
 /// One point of the line.

@@ -11,7 +11,6 @@
 
 pub mod bars;
 pub mod line;
-pub mod scale;
 pub mod stacked;
 
 use leptos::prelude::*;

@@ -2,7 +2,8 @@
 
 use leptos::prelude::*;
 
-use super::scale::{tick_label, Unit, ValueAxis};
+use crate::app::charts::scale::{tick_label, Unit, ValueAxis};
+
 use super::{clip, color_class, data_value, ChartFigure};
 
 /// One series' part of a column.

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
+use crate::app::charts::scale::Unit;
 use crate::core::cost::{attempt_ledger, reprice, AttemptCost, Repricing};
 use crate::core::cost_views::{
     costs_by_round, run_budget_status, AttemptTax, RoundCosts, StepCost,
@@ -14,7 +15,6 @@ use crate::core::llm::AttemptKind;
 use crate::core::pricing::Pricer;
 use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
-use crate::ui::charts::scale::Unit;
 use crate::ui::charts::stacked::{Segment, Stack, StackedBars};
 use crate::ui::components::notice::ErrorText;
 use crate::ui::run::format::{cost_text, count, tokens_text};

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::app::charts::scale::Unit;
 use crate::core::cost::{BucketSummary, CostSummary};
 use crate::core::cost_views::{
     agent_rank, reprice_by_model, split_by_agent_and_model, CostOverview, PricedSum,
@@ -22,7 +23,6 @@ use crate::core::cost_views::{
 use crate::core::sorting;
 use crate::ui::charts::bars::BarChart;
 use crate::ui::charts::line::LineChart;
-use crate::ui::charts::scale::Unit;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::costs::facts::{step_costs, RunKey};
 use crate::ui::costs::overview::{

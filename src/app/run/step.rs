@@ -329,7 +329,6 @@ mod tests {
     use super::*;
     use crate::core::pipeline::{RunSummary, StopReason};
     use crate::core::trajectory::RunStatus;
-    use wasm_bindgen_test::wasm_bindgen_test;
 
     fn entry(json: &str) -> TrajectoryEntry {
         serde_json::from_str(json).unwrap()
@@ -360,7 +359,7 @@ mod tests {
         }
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn events_add_fill_and_stop_cards_in_step_order() {
         let mut steps = Vec::new();
         apply_event(
@@ -405,7 +404,7 @@ mod tests {
         assert_eq!(steps[1].agent, "verifier");
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn bodies_follow_the_agent_and_errors_win() {
         assert_eq!(
             StepBody::of(&solver_entry(1)),
@@ -451,7 +450,7 @@ mod tests {
         );
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn facts_count_reasks_and_retries_and_keep_attempt_errors() {
         let e = entry(
             r#"{"timestamp":"t","run_id":"r","step_id":1,"agent":"solver","action":"generate","input":{},"output":{"solution":"x"},
@@ -480,7 +479,7 @@ mod tests {
         );
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn original_entries_without_extras_still_read() {
         let e = entry(
             r#"{"timestamp":"t","run_id":"r","step_id":1,"agent":"solver","action":"generate","input":{},"output":{"answer":"4","steps":[1,2]},"metadata":{"iteration":1,"model":"gpt-4o","tokens":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}}}"#,

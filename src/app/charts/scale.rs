@@ -102,9 +102,8 @@ pub fn short_count(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[wasm_bindgen_test]
+    #[test]
     fn axes_end_on_round_numbers_with_one_two_five_steps() {
         // 0.0123 over 4 ticks: rough step 0.003075 → 0.005; top 3 × 0.005 = 0.015.
         let a = ValueAxis::up_to(0.0123, 4);
@@ -134,7 +133,7 @@ mod tests {
         assert_eq!(ValueAxis::up_to(f64::NAN, 4).max, 1.0);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn positions_are_clamped_to_the_axis() {
         let a = ValueAxis {
             max: 4.0,
@@ -146,7 +145,7 @@ mod tests {
         assert_eq!(a.position(f64::INFINITY, 200.0), 0.0);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn labels_read_as_people_write_them() {
         let a = ValueAxis {
             max: 0.015,

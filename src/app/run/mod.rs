@@ -1,0 +1,3 @@
+//! What the run pages show: the transcript's cards.
+
+pub mod step;
