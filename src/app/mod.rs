@@ -6,5 +6,8 @@
 //! `crate::web`): a native build has none of them, so a view model that reaches for the
 //! browser does not compile. `ui` holds the signals and draws what these compute.
 
+pub mod batch;
 pub mod charts;
+pub mod config_draft;
+pub mod format;
 pub mod run;

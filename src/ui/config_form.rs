@@ -6,9 +6,9 @@
 
 use leptos::prelude::*;
 
+use crate::app::config_draft::{self, DraftCheck};
 use crate::core::config::{parse_json_config, ConfigError, FieldError, PipelineConfig};
 
-use super::config_draft::{self, DraftCheck};
 use super::persist::{self, PersistError, CONFIG_KEY};
 use super::provider_state::ProviderState;
 

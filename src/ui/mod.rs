@@ -4,7 +4,6 @@ pub mod app;
 pub mod batch;
 pub mod charts;
 pub mod components;
-pub mod config_draft;
 pub mod config_form;
 pub mod costs;
 pub mod pages;

@@ -8,10 +8,9 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
+use crate::app::config_draft::DraftCheck;
 use crate::core::providers::{call_origins, ProviderKind, ProviderRegistry, ProviderSettings};
 use crate::web::preconnect::preconnect;
-
-use super::config_draft::DraftCheck;
 
 use super::persist::{self, PersistError, FORGET_KEYS_KEY, KEYS_KEY, PROVIDERS_KEY};
 

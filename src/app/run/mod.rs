@@ -1,3 +1,4 @@
-//! What the run pages show: the transcript's cards.
+//! What the run pages show: the transcript's cards and the runs table.
 
 pub mod step;
+pub mod table;

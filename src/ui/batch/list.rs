@@ -2,9 +2,9 @@
 
 use leptos::prelude::*;
 
+use crate::app::format::date_text;
 use crate::core::batch::{BatchRecord, ItemStatus};
 use crate::ui::components::notice::ErrorText;
-use crate::ui::run::format::date_text;
 use crate::ui::run::store::run_store;
 
 use super::session::BatchSession;

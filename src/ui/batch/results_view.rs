@@ -10,15 +10,15 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::app::batch::format::{count_of, interval_text, rate_text, signed_rate_text};
+use crate::app::format::{cost_text, score_text, yes_no};
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::core::config::Mode;
 use crate::core::stats::{BatchStats, ModeStats};
 use crate::ui::components::notice::ErrorText;
-use crate::ui::run::format::{cost_text, score_text, yes_no};
 
 use super::chart::{AccuracyCostChart, ModePoint};
 use super::export::{download_csv, download_json, download_trajectories};
-use super::format::{count_of, interval_text, rate_text, signed_rate_text};
 use super::results::{load_results, BatchResults, ItemRow};
 use super::session::BatchSession;
 

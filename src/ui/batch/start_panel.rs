@@ -6,6 +6,10 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
+use crate::app::batch::forecast::{forecast, ForecastOutcome};
+use crate::app::batch::format::{count_of, parse_concurrency};
+use crate::app::batch::selection::{facets, SelectionForm};
+use crate::app::format::dollars;
 use crate::core::batch::http1::{http1_bottlenecks, HTTP1_CONNECTIONS_PER_HOST};
 use crate::core::batch::BatchModes;
 use crate::core::config::{Mode, PipelineConfig};
@@ -14,13 +18,9 @@ use crate::ui::components::notice::ErrorText;
 use crate::ui::config_form::ConfigForm;
 use crate::ui::costs::prices::PricingState;
 use crate::ui::provider_state::{preconnect_to_agents, ProviderState};
-use crate::ui::run::format::dollars;
 use crate::ui::run::store::run_store;
 use crate::web::idb::StoredDataset;
 
-use super::forecast::{forecast, ForecastOutcome};
-use super::format::{count_of, parse_concurrency};
-use super::selection::{facets, SelectionForm};
 use super::session::{BatchRequest, BatchSession};
 
 /// Problems a pilot runs.

@@ -4,14 +4,14 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::app::batch::format::{count_of, duration_text, rate_limit_text};
+use crate::app::format::{cost_text, date_text, dollars};
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::config_form::ConfigForm;
 use crate::ui::provider_state::ProviderState;
-use crate::ui::run::format::{cost_text, date_text, dollars};
 use crate::ui::run::store::run_store;
 
-use super::format::{count_of, duration_text, rate_limit_text};
 use super::results_view::ResultsView;
 use super::session::{BatchSession, BatchStartup};
 

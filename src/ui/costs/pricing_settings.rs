@@ -6,11 +6,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;
 
+use crate::app::format::count;
 use crate::core::pricing::{Price, PricingTable, RateOverride};
 use crate::core::providers::LOCAL_ID;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::provider_state::ProviderState;
-use crate::ui::run::format::count;
 use crate::web::file::{clear_picked, picked_file};
 
 use super::prices::{PricingState, TableOrigin, TableStatus, MAX_PRICE_FILE_BYTES};

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use crate::app::charts::scale::Unit;
+use crate::app::format::{cost_text, count, tokens_text};
 use crate::core::cost::{attempt_ledger, reprice, AttemptCost, Repricing};
 use crate::core::cost_views::{
     costs_by_round, run_budget_status, AttemptTax, RoundCosts, StepCost,
@@ -17,7 +18,6 @@ use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 use crate::ui::charts::stacked::{Segment, Stack, StackedBars};
 use crate::ui::components::notice::ErrorText;
-use crate::ui::run::format::{cost_text, count, tokens_text};
 use crate::ui::run::session::RunSession;
 use crate::ui::run::store::run_store;
 use crate::web::idb::StoreError;

@@ -15,6 +15,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::app::charts::scale::Unit;
+use crate::app::format::{cost_text, count, tokens_text};
 use crate::core::cost::{BucketSummary, CostSummary};
 use crate::core::cost_views::{
     agent_rank, reprice_by_model, split_by_agent_and_model, CostOverview, PricedSum,
@@ -29,7 +30,6 @@ use crate::ui::costs::overview::{
     agent_bars, model_bars, price_link, spend_points, unpriced_models,
 };
 use crate::ui::costs::prices::PricingState;
-use crate::ui::run::format::{cost_text, count, tokens_text};
 use crate::ui::run::session::RunSession;
 use crate::ui::run::store::run_store;
 

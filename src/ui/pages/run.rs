@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::app::run::table::mode_named;
 use crate::core::config::Mode;
 use crate::core::trajectory::RunStatus;
 use crate::ui::components::notice::{ErrorText, WarningText};
@@ -10,7 +11,6 @@ use crate::ui::provider_state::{preconnect_to_agents, ProviderState};
 use crate::ui::run::actions::{DownloadRunButton, ResumeButton, RunCost};
 use crate::ui::run::session::{RunSession, StartRequest, Startup};
 use crate::ui::run::summary::{StatusBadge, SummaryPanel};
-use crate::ui::run::table::mode_named;
 use crate::ui::run::transcript::Transcript;
 
 /// The Run page.

@@ -5,12 +5,12 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
+use crate::app::format::{date_text, excerpt};
 use crate::app::run::step::StepView;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 use crate::ui::components::notice::ErrorText;
 use crate::ui::costs::run_panel::RunCostPanel;
 use crate::ui::run::actions::{DownloadRunButton, ResumeButton, RunCost};
-use crate::ui::run::format::{date_text, excerpt};
 use crate::ui::run::session::RunSession;
 use crate::ui::run::store::run_store;
 use crate::ui::run::summary::{StatusBadge, SummaryPanel, SummaryView};

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 
+use crate::app::format::cost_text;
 use crate::core::trajectory::RunStatus;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::config_form::ConfigForm;
@@ -12,7 +13,6 @@ use crate::ui::provider_state::ProviderState;
 use crate::web::idb::ExportFilter;
 
 use super::export::{download_runs, run_file_name};
-use super::format::cost_text;
 use super::session::RunSession;
 
 /// The run's cost as a plain number, or `unknown` (`data-testid="run-cost"`).

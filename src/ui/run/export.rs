@@ -5,10 +5,10 @@
 
 use wasm_bindgen::JsValue;
 
+use crate::app::format::day_text;
 use crate::web::download::{download_parts, DownloadError};
 use crate::web::idb::{ExportFilter, ExportSummary, StoreError};
 
-use super::format::day_text;
 use super::store::run_store;
 
 /// Bytes per chunk (whole lines): big enough that a large export is a few hundred parts, small

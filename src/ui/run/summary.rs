@@ -3,12 +3,11 @@
 
 use leptos::prelude::*;
 
+use crate::app::format::{cost_text, count, score_text, tokens_text, yes_no};
 use crate::core::llm::Usage;
 use crate::core::pipeline::RunSummary;
 use crate::core::trajectory::{RunRecord, RunStatus};
 use crate::ui::components::notice::ErrorText;
-
-use super::format::{cost_text, count, score_text, tokens_text, yes_no};
 
 /// What the summary panel shows.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,10 +6,9 @@
 
 use leptos::prelude::*;
 
+use crate::app::format::{dollars, latency_text, score_text, tokens_text};
 use crate::app::run::step::{StepBody, StepFacts, StepState, StepView};
 use crate::ui::components::notice::ErrorText;
-
-use super::format::{dollars, latency_text, score_text, tokens_text};
 
 /// Every step of a run, in order.
 #[component]

@@ -112,7 +112,6 @@ pub fn forecast(runs: &[RunRecord], config_hashes: &[String], problems: usize) -
 mod tests {
     use super::*;
     use crate::core::config::PipelineConfig;
-    use wasm_bindgen_test::wasm_bindgen_test;
 
     fn run(hash: &str, status: RunStatus, cost: Option<f64>, complete: bool) -> RunRecord {
         let mut r = RunRecord::start("r", &PipelineConfig::default(), hash, "p", None, 0.0);
@@ -126,7 +125,7 @@ mod tests {
         (a - b).abs() < 1e-12
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn median_and_nearest_rank_p90() {
         assert_eq!(median(&[1.0, 2.0, 10.0]), 2.0);
         assert_eq!(median(&[1.0, 2.0, 3.0, 10.0]), 2.5);
@@ -138,7 +137,7 @@ mod tests {
         assert_eq!(p90(&[7.0]), 7.0);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn a_forecast_uses_completed_priced_runs_of_each_mode_hash() {
         let runs = vec![
             run("aaaa0001", RunStatus::Completed, Some(0.01), true),
@@ -167,7 +166,7 @@ mod tests {
         assert_eq!((f.problems, f.samples), (100, 1));
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn without_runs_or_prices_it_says_which() {
         let runs = vec![
             run("aaaa0001", RunStatus::Completed, None, true),

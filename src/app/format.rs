@@ -1,4 +1,4 @@
-//! How run numbers read on screen: costs, tokens, latencies, dates and excerpts.
+//! How numbers read on screen, on every page: costs, tokens, latencies, dates and excerpts.
 //!
 //! Costs are written as plain decimal numbers (never exponent notation), because the `run-cost`
 //! test hook promises "a plain number like 0.001234", and an unknown cost is the word `unknown`,
@@ -147,9 +147,8 @@ pub fn yes_no(value: Option<bool>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[wasm_bindgen_test]
+    #[test]
     fn costs_are_plain_numbers_or_unknown() {
         assert_eq!(cost_text(Some(0.001234)), "0.001234");
         assert_eq!(cost_text(Some(1.5)), "1.500000");
@@ -162,7 +161,7 @@ mod tests {
         assert_eq!(dollars(None), "unknown");
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn counts_and_tokens_read_naturally() {
         assert_eq!(count(0), "0");
         assert_eq!(count(999), "999");
@@ -183,7 +182,7 @@ mod tests {
         assert_eq!(tokens_text(&Usage::default()), "0 in / 0 out");
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn latencies_dates_and_scores() {
         assert_eq!(latency_text(849.6), "850 ms");
         assert_eq!(latency_text(2440.0), "2.4 s");
@@ -197,7 +196,7 @@ mod tests {
         assert_eq!(yes_no(Some(false)), "no");
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn excerpts_cut_on_characters_and_flatten_whitespace() {
         assert_eq!(excerpt("What is\n\n2 + 2?", 40), "What is 2 + 2?");
         assert_eq!(excerpt("abcdef ghij", 8), "abcdef g…");

@@ -359,7 +359,6 @@ pub fn insert_at(text: &str, start: u32, end: u32, insert: &str) -> (String, u32
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
 
     fn text_of(texts: &[(&'static str, String)], path: &str) -> String {
         texts
@@ -379,7 +378,7 @@ mod tests {
         all
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn every_field_maps_to_a_config_path_the_validator_uses() {
         let mut config = PipelineConfig::default();
         for f in FIELDS {
@@ -404,7 +403,7 @@ mod tests {
         assert!(field("solver.scoring_rubric").is_none());
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn floats_read_as_python_writes_them() {
         let mut config = PipelineConfig::default();
         config.solver.temperature = 0.0;
@@ -421,7 +420,7 @@ mod tests {
         assert_eq!(text_of(&all, "mode"), "debate");
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn the_default_config_round_trips_through_the_form_without_errors() {
         let base = PipelineConfig::default();
         let result = check(&base, &texts(&base), &[]);
@@ -429,7 +428,7 @@ mod tests {
         assert_eq!(result.config, base);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn text_that_is_not_a_number_is_a_parse_error_and_keeps_the_old_value() {
         let base = PipelineConfig::default();
         let result = check(&base, &with("solver.temperature", "0.7x"), &[]);
@@ -450,7 +449,7 @@ mod tests {
         assert_eq!(result.config.solver.max_tokens, 1024);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn validation_errors_reach_their_field() {
         let base = PipelineConfig::default();
         let result = check(&base, &with("max_iterations", "21"), &[]);
@@ -467,7 +466,7 @@ mod tests {
         assert!(result.unplaced().is_empty());
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn budgets_are_optional_and_modes_are_named() {
         let base = PipelineConfig::default();
         let result = check(&base, &with("run_budget_usd", "0.25"), &[]);
@@ -478,7 +477,7 @@ mod tests {
         assert_eq!(result.config.mode, Mode::Baseline);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn errors_without_a_control_are_unplaced() {
         let mut base = PipelineConfig::default();
         base.solver.role = "verifier".into();
@@ -488,7 +487,7 @@ mod tests {
         assert_eq!(unplaced[0].path, "solver.role");
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn insertion_counts_utf16_like_the_dom() {
         // "é" is 1 UTF-16 unit and 2 bytes; "𝑥" is 2 units and 4 bytes.
         assert_eq!(byte_index_of_utf16("é𝑥a", 0), 0);

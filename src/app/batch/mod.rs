@@ -1,0 +1,6 @@
+//! What the Batch page shows: the problem selection form, the cost forecast, and how batch
+//! numbers read.
+
+pub mod forecast;
+pub mod format;
+pub mod selection;
