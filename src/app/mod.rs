@@ -7,6 +7,7 @@
 //! browser does not compile. `ui` holds the signals and draws what these compute.
 
 pub mod batch;
+pub mod budget;
 pub mod charts;
 pub mod config_draft;
 pub mod format;
