@@ -6,8 +6,9 @@ use leptos::prelude::*;
 
 use crate::app::batch::format::{interval_text, rate_text};
 use crate::app::charts::scale::{tick_label, Unit, ValueAxis};
+use crate::app::charts::{color_class, data_value};
 use crate::app::format::cost_text;
-use crate::ui::charts::{color_class, data_value, ChartFigure};
+use crate::ui::charts::ChartFigure;
 
 /// One mode on the chart.
 #[derive(Debug, Clone, PartialEq)]

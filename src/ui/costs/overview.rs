@@ -1,12 +1,11 @@
 //! From cost views to chart rows: bars by agent and by model from a [`CostSummary`], the
 //! spend line from a [`CostOverview`], and the Settings link that prices an unknown model.
 
+use crate::app::charts::marks::{Bar, Point};
 use crate::app::format::cost_text;
 use crate::core::cost::{BucketSummary, CostSummary};
 use crate::core::cost_views::{agent_rank, CostOverview};
 use crate::core::sorting;
-use crate::ui::charts::bars::Bar;
-use crate::ui::charts::line::Point;
 
 /// One bar for a bucket of calls: its known cost, `unknown` when every call that used tokens
 /// is unpriced (never 0), and a note saying how many calls are not in the figure.

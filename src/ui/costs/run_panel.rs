@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
+use crate::app::charts::marks::{Segment, Stack};
 use crate::app::charts::scale::Unit;
 use crate::app::format::{cost_text, count, tokens_text};
 use crate::core::cost::{attempt_ledger, reprice, AttemptCost, Repricing};
@@ -16,7 +17,7 @@ use crate::core::llm::AttemptKind;
 use crate::core::pricing::Pricer;
 use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
-use crate::ui::charts::stacked::{Segment, Stack, StackedBars};
+use crate::ui::charts::stacked::StackedBars;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::run::session::RunSession;
 use crate::ui::run::store::run_store;
