@@ -10,5 +10,6 @@ pub mod batch;
 pub mod budget;
 pub mod charts;
 pub mod config_draft;
+pub mod costs;
 pub mod format;
 pub mod run;

@@ -15,6 +15,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::app::charts::scale::Unit;
+use crate::app::costs::overview::{
+    agent_bars, model_bars, price_link, spend_points, unpriced_models,
+};
 use crate::app::format::{cost_text, count, tokens_text};
 use crate::core::cost::{BucketSummary, CostSummary};
 use crate::core::cost_views::{
@@ -26,9 +29,6 @@ use crate::ui::charts::bars::BarChart;
 use crate::ui::charts::line::LineChart;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::costs::facts::{step_costs, RunKey};
-use crate::ui::costs::overview::{
-    agent_bars, model_bars, price_link, spend_points, unpriced_models,
-};
 use crate::ui::costs::prices::PricingState;
 use crate::ui::run::session::RunSession;
 use crate::ui::run::store::run_store;

@@ -134,7 +134,6 @@ fn plural(n: u64) -> &'static str {
 mod tests {
     use super::*;
     use crate::core::llm::Usage;
-    use wasm_bindgen_test::wasm_bindgen_test;
 
     fn bucket(calls: u64, unpriced: u64, cost: f64) -> BucketSummary {
         BucketSummary {
@@ -155,7 +154,7 @@ mod tests {
         }
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn unknown_buckets_are_unknown_never_zero() {
         let b = bucket_bar("mystery/x", &bucket(2, 2, 0.0));
         assert_eq!((b.value, b.text.as_str()), (None, "unknown"));
@@ -173,7 +172,7 @@ mod tests {
         );
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn bars_are_ordered_for_reading() {
         let s = summary(&[
             ("judge", bucket(1, 0, 0.1)),
@@ -188,7 +187,7 @@ mod tests {
         assert_eq!(unpriced_models(&s), [("alpha".to_string(), 1)]);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn price_links_escape_the_model() {
         assert_eq!(
             price_link("mystery/model x+1"),
