@@ -5,7 +5,7 @@
 //! it is not (yet) a number; a field that does not parse keeps the last config's value and
 //! reports why.
 
-use crate::core::config::{FieldError, Mode, PipelineConfig};
+use crate::core::config::{ConfigError, FieldError, Mode, PipelineConfig};
 use crate::core::hash::python_float_repr;
 
 /// What kind of control a field is and how its text is read.
@@ -329,6 +329,21 @@ pub fn check(
     DraftCheck { config, errors }
 }
 
+/// Why stored text is not a config, without the advice about files that [`ConfigError`]'s
+/// message gives (there is no file to fix here).
+pub fn stored_reason(error: &ConfigError) -> String {
+    match error {
+        ConfigError::Syntax {
+            line,
+            column,
+            message,
+            ..
+        } => format!("JSON syntax error at line {line}, column {column}: {message}"),
+        ConfigError::Missing { path } => format!("{path} is missing"),
+        other => other.to_string(),
+    }
+}
+
 /// The byte index in `text` of UTF-16 offset `utf16` (what the DOM's `selectionStart` counts),
 /// clamped to the end of the text and never inside a character.
 pub fn byte_index_of_utf16(text: &str, utf16: u32) -> usize {
@@ -359,6 +374,7 @@ pub fn insert_at(text: &str, start: u32, end: u32, insert: &str) -> (String, u32
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::config::parse_json_config;
 
     fn text_of(texts: &[(&'static str, String)], path: &str) -> String {
         texts
@@ -499,5 +515,18 @@ mod tests {
             ("é𝑥{problem}a".to_string(), 12)
         );
         assert_eq!(insert_at("abcdef", 4, 1, "X"), ("aXef".to_string(), 2));
+    }
+
+    #[test]
+    fn stored_text_problems_do_not_talk_about_files() {
+        let err = parse_json_config(b"{\"config_version\": ").unwrap_err();
+        let reason = stored_reason(&err);
+        assert!(
+            reason.starts_with("JSON syntax error at line 1, column "),
+            "{reason}"
+        );
+        assert!(!reason.contains("file"), "{reason}");
+        let err = parse_json_config(b"{\"config_version\": \"1\"}").unwrap_err();
+        assert!(stored_reason(&err).ends_with(" is missing"), "{err:?}");
     }
 }

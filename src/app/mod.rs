@@ -11,5 +11,6 @@ pub mod budget;
 pub mod charts;
 pub mod config_draft;
 pub mod costs;
+pub mod file_names;
 pub mod format;
 pub mod run;

@@ -7,7 +7,6 @@ pub mod dataset_panel;
 pub mod draft;
 pub mod export;
 pub mod list;
-pub mod results;
 pub mod results_view;
 pub mod session;
 pub mod start_panel;

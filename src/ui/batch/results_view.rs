@@ -11,28 +11,41 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::app::batch::format::{count_of, interval_text, rate_text, signed_rate_text};
+use crate::app::batch::results::{build_results, should_reload, BatchResults, ItemRow};
 use crate::app::format::{cost_text, score_text, yes_no};
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::core::config::Mode;
 use crate::core::stats::{BatchStats, ModeStats};
+use crate::core::trajectory::RunRecord;
 use crate::ui::components::notice::ErrorText;
+use crate::ui::run::store::run_store;
+use crate::web::idb::StoreError;
 
 use super::chart::{AccuracyCostChart, ModePoint};
 use super::export::{download_csv, download_json, download_trajectories};
-use super::results::{load_results, BatchResults, ItemRow};
 use super::session::BatchSession;
 
 /// What the results section holds: nothing read yet, a read failure, or the results.
 type Loaded = Option<Result<Option<Rc<BatchResults>>, String>>;
 
-/// Whether the results should be read again when the shown batch goes from `before` to `now`
-/// (each a batch id and status): on open (another batch, or the first) and whenever it is not
-/// running, never on a mere progress update of a running batch.
-fn should_reload(before: Option<&(String, BatchStatus)>, now: &(String, BatchStatus)) -> bool {
-    match before {
-        None => true,
-        Some((id, status)) => *id != now.0 || (now.1 != BatchStatus::Running && *status != now.1),
-    }
+/// Reads the runs of `record`'s items and their steps from the store, and builds the results.
+async fn load_results(record: &BatchRecord) -> Result<BatchResults, StoreError> {
+    let store = run_store().await?;
+    let runs = store.batch_runs(&record.spec.batch_id).await?;
+    // Only the runs the items point at (an earlier attempt at an item, superseded by a
+    // completed one, is left out of the statistics).
+    let wanted: std::collections::HashSet<&str> = record
+        .items
+        .iter()
+        .filter_map(|i| i.run_id.as_deref())
+        .collect();
+    let runs: Vec<RunRecord> = runs
+        .into_iter()
+        .filter(|r| wanted.contains(r.run_id.as_str()))
+        .collect();
+    let ids: Vec<String> = runs.iter().map(|r| r.run_id.clone()).collect();
+    let steps = store.steps_of_runs(&ids).await?;
+    Ok(build_results(record, &runs, &steps))
 }
 
 /// The results section of the batch card. It stays mounted while the batch runs: the results
@@ -423,46 +436,5 @@ fn Items(rows: Vec<ItemRow>) -> impl IntoView {
                 </table>
             </div>
         </details>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    fn key(id: &str, status: BatchStatus) -> (String, BatchStatus) {
-        (id.to_string(), status)
-    }
-
-    #[wasm_bindgen_test]
-    fn a_batch_is_read_when_opened() {
-        assert!(should_reload(None, &key("b1", BatchStatus::Running)));
-        assert!(should_reload(
-            Some(&key("b1", BatchStatus::Completed)),
-            &key("b2", BatchStatus::Running)
-        ));
-    }
-
-    #[wasm_bindgen_test]
-    fn a_running_batch_is_not_read_again_until_it_stops() {
-        let running = key("b1", BatchStatus::Running);
-        assert!(!should_reload(Some(&running), &running));
-        assert!(!should_reload(
-            Some(&key("b1", BatchStatus::Interrupted)),
-            &running
-        ));
-        assert!(!should_reload(
-            Some(&key("b1", BatchStatus::Paused)),
-            &running
-        ));
-        for stopped in [
-            BatchStatus::Paused,
-            BatchStatus::Cancelled,
-            BatchStatus::Completed,
-            BatchStatus::Interrupted,
-        ] {
-            assert!(should_reload(Some(&running), &key("b1", stopped)));
-        }
     }
 }

@@ -6,13 +6,13 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use crate::app::batch::forecast::{forecast, ForecastOutcome};
+use crate::app::batch::forecast::{forecast, mode_hashes, ForecastOutcome};
 use crate::app::batch::format::{count_of, parse_concurrency};
 use crate::app::batch::selection::{facets, SelectionForm};
 use crate::app::format::dollars;
 use crate::core::batch::http1::{http1_bottlenecks, HTTP1_CONNECTIONS_PER_HOST};
 use crate::core::batch::BatchModes;
-use crate::core::config::{Mode, PipelineConfig};
+use crate::core::config::Mode;
 use crate::core::dataset::Problem;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::config_form::ConfigForm;
@@ -25,19 +25,6 @@ use super::session::{BatchRequest, BatchSession};
 
 /// Problems a pilot runs.
 pub const PILOT_PROBLEMS: usize = 5;
-
-/// The config hash each item of `modes` would run under.
-fn mode_hashes(config: &PipelineConfig, modes: BatchModes) -> Vec<String> {
-    modes
-        .modes()
-        .iter()
-        .map(|mode| {
-            let mut c = config.clone();
-            c.mode = *mode;
-            c.config_hash()
-        })
-        .collect()
-}
 
 /// Selection, modes, concurrency, forecast, Start.
 #[component]
@@ -392,28 +379,5 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
                 _ => String::new(),
             }}
         </p>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    #[wasm_bindgen_test]
-    fn each_mode_has_its_own_config_hash() {
-        let config = PipelineConfig::default();
-        let both = mode_hashes(&config, BatchModes::Both);
-        assert_eq!(both.len(), 2);
-        assert_ne!(both[0], both[1]);
-        let mut debate = config.clone();
-        debate.mode = Mode::Debate;
-        assert_eq!(
-            mode_hashes(&config, BatchModes::Debate),
-            [debate.config_hash()]
-        );
-        let mut baseline = config;
-        baseline.mode = Mode::Baseline;
-        assert_eq!(both[1], baseline.config_hash());
     }
 }

@@ -7,13 +7,14 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::app::format::{date_text, excerpt};
 use crate::app::run::step::StepView;
+use crate::app::run::summary::SummaryView;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 use crate::ui::components::notice::ErrorText;
 use crate::ui::costs::run_panel::RunCostPanel;
 use crate::ui::run::actions::{DownloadRunButton, ResumeButton, RunCost};
 use crate::ui::run::session::RunSession;
 use crate::ui::run::store::run_store;
-use crate::ui::run::summary::{StatusBadge, SummaryPanel, SummaryView};
+use crate::ui::run::summary::{StatusBadge, SummaryPanel};
 use crate::ui::run::transcript::Transcript;
 use crate::web::idb::StoreError;
 

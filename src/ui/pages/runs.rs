@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 
+use crate::app::file_names::all_runs_file_name;
 use crate::app::format::{cost_text, date_text, excerpt, score_text, yes_no};
 use crate::app::run::table::{
     mode_named, status_named, Page, RunsQuery, SortKey, PAGE_SIZE, STATUSES,
@@ -18,7 +19,7 @@ use crate::core::config::Mode;
 use crate::core::trajectory::RunRecord;
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::run::actions::ResumeButton;
-use crate::ui::run::export::{all_runs_file_name, download_runs};
+use crate::ui::run::export::download_runs;
 use crate::ui::run::import::{import_copies, import_file, ImportReport};
 use crate::ui::run::session::RunSession;
 use crate::ui::run::store::run_store;

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 
+use crate::app::file_names::run_file_name;
 use crate::app::format::cost_text;
 use crate::core::trajectory::RunStatus;
 use crate::ui::components::notice::ErrorText;
@@ -12,7 +13,7 @@ use crate::ui::config_form::ConfigForm;
 use crate::ui::provider_state::ProviderState;
 use crate::web::idb::ExportFilter;
 
-use super::export::{download_runs, run_file_name};
+use super::export::download_runs;
 use super::session::RunSession;
 
 /// The run's cost as a plain number, or `unknown` (`data-testid="run-cost"`).
