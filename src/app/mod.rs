@@ -13,4 +13,7 @@ pub mod config_draft;
 pub mod costs;
 pub mod file_names;
 pub mod format;
+pub mod nav;
+pub mod prices;
+pub mod provider_probe;
 pub mod run;

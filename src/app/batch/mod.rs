@@ -1,6 +1,7 @@
-//! What the Batch page shows: the problem selection form, the cost forecast, the results, and
+//! What the Batch page shows: a dataset file being imported, the problem selection form, the cost forecast, the results, and
 //! how batch numbers read.
 
+pub mod draft;
 pub mod forecast;
 pub mod format;
 pub mod results;

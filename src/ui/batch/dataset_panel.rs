@@ -4,17 +4,17 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::app::batch::draft::{default_name, remap, DatasetDraft, Target};
 use crate::app::batch::format::count_of;
 use crate::app::format::{date_text, excerpt};
 use crate::core::clock::Clock;
 use crate::core::dataset::{preview, MAX_DATASET_BYTES};
+use crate::core::stored_dataset::DatasetSummary;
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::run::store::run_store;
 use crate::web::clock::BrowserClock;
 use crate::web::file::{clear_picked, picked_file, read_bytes};
-use crate::web::idb::DatasetSummary;
 
-use super::draft::{default_name, remap, DatasetDraft, Target};
 use super::session::BatchSession;
 
 /// Rows shown in the import preview.

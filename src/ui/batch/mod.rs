@@ -4,7 +4,6 @@
 
 pub mod chart;
 pub mod dataset_panel;
-pub mod draft;
 pub mod export;
 pub mod list;
 pub mod results_view;

@@ -14,12 +14,12 @@ use crate::core::batch::http1::{http1_bottlenecks, HTTP1_CONNECTIONS_PER_HOST};
 use crate::core::batch::BatchModes;
 use crate::core::config::Mode;
 use crate::core::dataset::Problem;
+use crate::core::stored_dataset::StoredDataset;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::config_form::ConfigForm;
 use crate::ui::costs::prices::PricingState;
 use crate::ui::provider_state::{preconnect_to_agents, ProviderState};
 use crate::ui::run::store::run_store;
-use crate::web::idb::StoredDataset;
 
 use super::session::{BatchRequest, BatchSession};
 

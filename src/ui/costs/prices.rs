@@ -12,17 +12,14 @@
 //! spawned task). Both share the fetched and parsed tables through one cache.
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::{Deserialize, Serialize};
 use web_sys::File;
 
-use crate::core::pricing::{
-    PriceOverrides, Pricer, PricingError, PricingTable, RateOverride, PRICING_ASSET_URL,
-};
+use crate::app::prices::PriceSettings;
+use crate::core::pricing::{Pricer, PricingError, PricingTable, RateOverride, PRICING_ASSET_URL};
 use crate::core::providers::LOCAL_ID;
 use crate::ui::persist::{self, PersistError};
 use crate::web::file::{read_bytes, FileReadError};
@@ -33,29 +30,6 @@ pub const PRICE_SETTINGS_KEY: &str = "trialogue.prices.v1";
 pub const IMPORTED_TABLE_KEY: &str = "trialogue.price-table.v1";
 /// The largest price file the import reads: 32 MiB (LiteLLM 1.110.2's is 3.5 MB).
 pub const MAX_PRICE_FILE_BYTES: u64 = 32 * 1024 * 1024;
-
-/// What the user set about prices.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PriceSettings {
-    /// Their prices per model string, applied before the table.
-    #[serde(default)]
-    pub overrides: PriceOverrides,
-    /// Custom provider ids whose models are free (local servers). The built-in `local`
-    /// provider is always free and is not listed.
-    #[serde(default)]
-    pub local_providers: BTreeSet<String>,
-}
-
-impl PriceSettings {
-    /// A pricer over `table` with these prices and local providers.
-    pub fn pricer(&self, table: Option<Rc<PricingTable>>) -> Pricer {
-        let mut pricer = Pricer::new(table, self.overrides.clone());
-        for id in &self.local_providers {
-            pricer.set_local(id, true);
-        }
-        pricer
-    }
-}
 
 /// Why the shipped price table could not be loaded.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -410,39 +384,7 @@ pub enum PriceSettingsError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::pricing::{Price, PriceSource};
     use wasm_bindgen_test::wasm_bindgen_test;
-
-    #[wasm_bindgen_test]
-    fn stored_settings_read_back_and_price_local_providers_free() {
-        let text = r#"{"overrides":{"mystery/x":{"input_per_million":1.0,"output_per_million":2.0}},"local_providers":["my-vllm"]}"#;
-        let settings: PriceSettings = serde_json::from_str(text).unwrap();
-        assert_eq!(serde_json::to_string(&settings).unwrap(), text);
-        let pricer = settings.pricer(None);
-        let free = pricer.price_of("my-vllm", "qwen");
-        assert_eq!(free.source(), Some(&PriceSource::LocalFree));
-        assert_eq!(
-            pricer.price_of("local", "smollm2").source(),
-            Some(&PriceSource::LocalFree),
-            "the built-in local provider is free without being listed"
-        );
-        let mine = pricer.price_of("", "mystery/x");
-        assert_eq!(
-            mine.quote().map(|q| (q.rates.input, q.rates.output)),
-            Some((1e-6, 2e-6))
-        );
-        // No table loaded: anything else is unknown, not free.
-        assert_eq!(pricer.price_of("openai", "gpt-4o"), Price::Unknown);
-        // Missing fields are defaults; a negative stored price is refused.
-        assert_eq!(
-            serde_json::from_str::<PriceSettings>("{}").unwrap(),
-            PriceSettings::default()
-        );
-        assert!(serde_json::from_str::<PriceSettings>(
-            r#"{"overrides":{"x":{"input_per_million":-1,"output_per_million":0}}}"#
-        )
-        .is_err());
-    }
 
     #[wasm_bindgen_test]
     fn errors_say_the_current_table_is_kept() {
