@@ -16,4 +16,5 @@ pub mod format;
 pub mod nav;
 pub mod prices;
 pub mod provider_probe;
+pub mod provider_settings;
 pub mod run;
