@@ -56,6 +56,25 @@ pub fn count(n: u64) -> String {
     out
 }
 
+/// The `s` of a plural for a count of `n` (`format!("{n} run{}", plural(n))`): none for 1.
+pub fn plural<N: PartialEq + From<u8>>(n: N) -> &'static str {
+    if n == N::from(1) {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// `1 problem`, `20 problems`: the count with the word that fits it, for words whose plural is
+/// not the singular plus `s` or that read better written out.
+pub fn count_of(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// Token usage in one line: `1,234 in / 56 out`, plus the cached and reasoning parts when
 /// there are any (`(800 cached)`, `(20 reasoning)`).
 pub fn tokens_text(usage: &Usage) -> String {
@@ -159,6 +178,16 @@ mod tests {
         assert_eq!(cost_text(Some(f64::NAN)), "unknown");
         assert_eq!(dollars(Some(0.25)), "$0.250000");
         assert_eq!(dollars(None), "unknown");
+    }
+
+    #[test]
+    fn plurals_follow_the_count() {
+        assert_eq!(format!("{} run{}", 1, plural(1u64)), "1 run");
+        assert_eq!(format!("{} run{}", 0, plural(0usize)), "0 runs");
+        assert_eq!(plural(2u32), "s");
+        assert_eq!(count_of(1, "problem", "problems"), "1 problem");
+        assert_eq!(count_of(20, "problem", "problems"), "20 problems");
+        assert_eq!(count_of(0, "retry", "retries"), "0 retries");
     }
 
     #[test]

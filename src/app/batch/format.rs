@@ -85,15 +85,6 @@ pub fn parse_concurrency(text: &str) -> Result<u32, ConcurrencyError> {
     }
 }
 
-/// `1 problem`, `20 problems`.
-pub fn count_of(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,7 +148,5 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("from 1 to 64"));
-        assert_eq!(count_of(1, "problem", "problems"), "1 problem");
-        assert_eq!(count_of(20, "problem", "problems"), "20 problems");
     }
 }

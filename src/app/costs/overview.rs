@@ -2,7 +2,7 @@
 //! spend line from a [`CostOverview`], and the Settings link that prices an unknown model.
 
 use crate::app::charts::marks::{Bar, Point};
-use crate::app::format::cost_text;
+use crate::app::format::{cost_text, plural};
 use crate::core::cost::{BucketSummary, CostSummary};
 use crate::core::cost_views::{agent_rank, CostOverview};
 use crate::core::sorting;
@@ -120,14 +120,6 @@ pub fn query_escape(text: &str) -> String {
         }
     }
     out
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 #[cfg(test)]

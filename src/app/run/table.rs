@@ -4,6 +4,7 @@
 
 use std::cmp::Ordering;
 
+use crate::app::format::{count, plural};
 use crate::core::config::Mode;
 use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, RunStatus};
@@ -259,9 +260,9 @@ impl Page {
     pub fn label_so_far(&self) -> String {
         format!(
             "Showing {}–{} of {}+ runs",
-            grouped(self.start + 1),
-            grouped(self.end),
-            grouped(self.total)
+            count(self.start as u64 + 1),
+            count(self.end as u64),
+            count(self.total as u64)
         )
     }
 
@@ -272,25 +273,12 @@ impl Page {
         }
         format!(
             "Showing {}–{} of {} run{}",
-            grouped(self.start + 1),
-            grouped(self.end),
-            grouped(self.total),
-            if self.total == 1 { "" } else { "s" }
+            count(self.start as u64 + 1),
+            count(self.end as u64),
+            count(self.total as u64),
+            plural(self.total)
         )
     }
-}
-
-/// `n` with a comma between each group of three digits: `10,000`.
-pub fn grouped(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The status filter's choices: every status, by its stored name.
@@ -457,15 +445,6 @@ mod tests {
             "Showing 1–100 of 1,000+ runs"
         );
         assert_eq!(Page::of(5, 0, 1).end, 2, "a size of 0 is taken as 1");
-    }
-
-    #[test]
-    fn digits_are_grouped_by_thousands() {
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(1_000), "1,000");
-        assert_eq!(grouped(10_000), "10,000");
-        assert_eq!(grouped(1_234_567), "1,234,567");
     }
 
     #[test]

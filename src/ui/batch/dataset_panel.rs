@@ -5,8 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::app::batch::draft::{default_name, remap, DatasetDraft, Target};
-use crate::app::batch::format::count_of;
-use crate::app::format::{date_text, excerpt};
+use crate::app::format::{count_of, date_text, excerpt};
 use crate::core::clock::Clock;
 use crate::core::dataset::{preview, MAX_DATASET_BYTES};
 use crate::core::stored_dataset::DatasetSummary;

@@ -10,9 +10,9 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::app::batch::format::{count_of, interval_text, rate_text, signed_rate_text};
+use crate::app::batch::format::{interval_text, rate_text, signed_rate_text};
 use crate::app::batch::results::{build_results, should_reload, BatchResults, ItemRow};
-use crate::app::format::{cost_text, score_text, yes_no};
+use crate::app::format::{cost_text, count_of, plural, score_text, yes_no};
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::core::config::Mode;
 use crate::core::stats::{BatchStats, ModeStats};
@@ -245,8 +245,8 @@ fn Dynamics(stats: BatchStats) -> impl IntoView {
                 {format!(
                     "Over {}: answers changed right → wrong {} time{}, wrong → right {} time{}; {} stopped on circular critiques.",
                     count_of(d.runs, "completed debate", "completed debates"),
-                    d.right_to_wrong, if d.right_to_wrong == 1 { "" } else { "s" },
-                    d.wrong_to_right, if d.wrong_to_right == 1 { "" } else { "s" },
+                    d.right_to_wrong, plural(d.right_to_wrong),
+                    d.wrong_to_right, plural(d.wrong_to_right),
                     count_of(d.circular_stops, "run", "runs"),
                 )}
             </p>

@@ -7,9 +7,9 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use crate::app::batch::forecast::{forecast, mode_hashes, ForecastOutcome};
-use crate::app::batch::format::{count_of, parse_concurrency};
+use crate::app::batch::format::parse_concurrency;
 use crate::app::batch::selection::{facets, SelectionForm};
-use crate::app::format::dollars;
+use crate::app::format::{count_of, dollars, plural};
 use crate::core::batch::http1::{http1_bottlenecks, HTTP1_CONNECTIONS_PER_HOST};
 use crate::core::batch::BatchModes;
 use crate::core::config::Mode;
@@ -334,7 +334,7 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
                     dollars(Some(f.total_p90)),
                     dollars(Some(f.per_problem_median)),
                     f.samples,
-                    if f.samples == 1 { "" } else { "s" },
+                    plural(f.samples),
                 ),
                 Some(Ok(ForecastOutcome::NoHistory { config_hash })) => format!(
                     "No earlier run of this config ({config_hash}) to forecast the cost from: run a pilot of {PILOT_PROBLEMS} problems first."

@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::app::batch::format::{count_of, duration_text, rate_limit_text};
-use crate::app::format::{cost_text, date_text, dollars};
+use crate::app::batch::format::{duration_text, rate_limit_text};
+use crate::app::format::{cost_text, count_of, date_text, dollars};
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::config_form::ConfigForm;

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::app::charts::marks::Bar;
 use crate::app::charts::scale::{tick_label, Unit, ValueAxis};
 use crate::app::charts::{clip, color_class, data_value};
+use crate::app::format::plural;
 
 use super::ChartFigure;
 
@@ -156,13 +157,5 @@ pub fn BarChart(
                 </tbody>
             </table>
         </ChartFigure>
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
     }
 }

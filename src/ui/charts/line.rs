@@ -7,6 +7,7 @@ use crate::app::charts::data_value;
 use crate::app::charts::line::{step_path, x_of};
 use crate::app::charts::marks::Point;
 use crate::app::charts::scale::{tick_label, Unit, ValueAxis};
+use crate::app::format::plural;
 use crate::core::cost_views::day_of;
 
 use super::ChartFigure;
@@ -48,7 +49,7 @@ pub fn LineChart(
                 (Some(first), Some(last)) => format!(
                     "{title}: {} point{} from {} to {}, ending at {}. The table view lists every point.",
                     p.len(),
-                    if p.len() == 1 { "" } else { "s" },
+                    plural(p.len()),
                     day_of(first.time_ms),
                     day_of(last.time_ms),
                     last.text

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use crate::app::charts::scale::Unit;
 use crate::app::costs::run_costs::{cost_stacks, series_of, token_stacks};
-use crate::app::format::{cost_text, tokens_text};
+use crate::app::format::{cost_text, plural, tokens_text};
 use crate::core::cost::{attempt_ledger, reprice, AttemptCost, Repricing};
 use crate::core::cost_views::{costs_by_round, run_budget_status, AttemptTax, StepCost};
 use crate::core::llm::AttemptKind;
@@ -140,7 +140,7 @@ fn Ledger(rows: Vec<AttemptCost>) -> impl IntoView {
         format!(
             " {} step{} recorded no requests (the original's format): {} unsplit.",
             tax.unsplit.requests,
-            if tax.unsplit.requests == 1 { "" } else { "s" },
+            plural(tax.unsplit.requests),
             cost_text(Some(tax.unsplit.usd()))
         )
     });
@@ -152,12 +152,12 @@ fn Ledger(rows: Vec<AttemptCost>) -> impl IntoView {
         <div class="reask-tax">
             <p data-testid="run-reask-tax" data-first=tax.first_tries.usd().to_string() data-tax=tax.tax_usd().to_string()>
                 "First tries " <strong class="mono">{cost_text(Some(tax.first_tries.usd()))}</strong>
-                {format!(" ({} request{})", tax.first_tries.requests, if tax.first_tries.requests == 1 { "" } else { "s" })}
+                {format!(" ({} request{})", tax.first_tries.requests, plural(tax.first_tries.requests))}
                 "; re-ask tax " <strong class="mono">{cost_text(Some(tax.tax_usd()))}</strong>
                 {format!(
                     " ({} re-ask{}: {}; {} retr{}: {}){share}.",
                     tax.reasks.requests,
-                    if tax.reasks.requests == 1 { "" } else { "s" },
+                    plural(tax.reasks.requests),
                     cost_text(Some(tax.reasks.usd())),
                     tax.retries.requests,
                     if tax.retries.requests == 1 { "y" } else { "ies" },
@@ -249,10 +249,7 @@ fn total_text(usd: f64, unpriced: u64) -> String {
     if unpriced == 0 {
         cost_text(Some(usd))
     } else if usd == 0.0 {
-        format!(
-            "unknown ({unpriced} step{} unpriced)",
-            if unpriced == 1 { "" } else { "s" }
-        )
+        format!("unknown ({unpriced} step{} unpriced)", plural(unpriced))
     } else {
         format!("at least {} ({unpriced} unpriced)", cost_text(Some(usd)))
     }

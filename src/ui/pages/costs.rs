@@ -18,7 +18,7 @@ use crate::app::charts::scale::Unit;
 use crate::app::costs::overview::{
     agent_bars, model_bars, price_link, spend_points, unpriced_models,
 };
-use crate::app::format::{cost_text, count, tokens_text};
+use crate::app::format::{cost_text, count, plural, tokens_text};
 use crate::core::cost::{BucketSummary, CostSummary};
 use crate::core::cost_views::{
     agent_rank, reprice_by_model, split_by_agent_and_model, CostOverview, PricedSum,
@@ -210,14 +210,6 @@ fn CostsBody(overview: Memo<Option<CostOverview>>, split: RwSignal<Split>) -> im
         {move || summary.get().map(|s| view! { <TokensTable summary=s/> })}
         {move || overview.get().map(|o| view! { <ConfigTable overview=o/> })}
         <RepriceAll split=split/>
-    }
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
     }
 }
 

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::app::format::plural;
 use crate::app::run::table::mode_named;
 use crate::core::config::Mode;
 use crate::core::trajectory::RunStatus;
@@ -163,7 +164,7 @@ fn StartForm() -> impl IntoView {
                     <div class="run-config-problem">
                         <ErrorText message=format!(
                             "The configuration has {n} problem{}. Fix {} on the Configure page before starting a run.",
-                            if n == 1 { "" } else { "s" },
+                            plural(n),
                             if n == 1 { "it" } else { "them" },
                         )/>
                         <a class="btn btn-sm" href="/configure">"Open Configure"</a>

@@ -11,7 +11,7 @@ use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 
 use crate::app::file_names::all_runs_file_name;
-use crate::app::format::{cost_text, date_text, excerpt, score_text, yes_no};
+use crate::app::format::{cost_text, date_text, excerpt, plural, score_text, yes_no};
 use crate::app::run::table::{
     mode_named, status_named, Page, RunsQuery, SortKey, PAGE_SIZE, STATUSES,
 };
@@ -319,14 +319,6 @@ fn Transfer(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
             })}
             {move || report.get().map(|r| view! { <ImportResult report=r/> })}
         </section>
-    }
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
     }
 }
 

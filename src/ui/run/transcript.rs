@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 
-use crate::app::format::{dollars, latency_text, score_text, tokens_text};
+use crate::app::format::{dollars, latency_text, plural, score_text, tokens_text};
 use crate::app::run::step::{StepBody, StepFacts, StepState, StepView};
 use crate::ui::components::notice::ErrorText;
 
@@ -206,7 +206,7 @@ fn Facts(facts: StepFacts) -> impl IntoView {
         (0, 0) => None,
         (reasks, retries) => Some(format!(
             "{reasks} re-ask{} · {retries} retr{}",
-            if reasks == 1 { "" } else { "s" },
+            plural(reasks),
             if retries == 1 { "y" } else { "ies" }
         )),
     };
