@@ -24,6 +24,7 @@ use super::pages::runs::RunsPage;
 use super::pages::settings::SettingsPage;
 use super::run::startup::provide_run_state;
 use super::state::provide_app_state;
+use super::store::provide_store;
 
 /// The root component: app-wide state, the header and the routed page.
 ///
@@ -31,6 +32,7 @@ use super::state::provide_app_state;
 /// researcher looks at other pages.
 #[component]
 pub fn App() -> impl IntoView {
+    provide_store();
     provide_app_state();
     provide_run_state();
     provide_batch_state();

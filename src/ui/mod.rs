@@ -12,6 +12,7 @@ pub mod provider_state;
 pub mod run;
 pub mod saved_configs;
 pub mod state;
+pub mod store;
 
 #[cfg(test)]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -10,7 +10,7 @@ use crate::core::clock::Clock;
 use crate::core::dataset::{preview, MAX_DATASET_BYTES};
 use crate::core::stored_dataset::DatasetSummary;
 use crate::ui::components::notice::{ErrorText, WarningText};
-use crate::ui::run::store::run_store;
+use crate::ui::store::SharedStore;
 use crate::web::clock::BrowserClock;
 use crate::web::file::{clear_picked, picked_file, read_bytes};
 
@@ -90,6 +90,7 @@ fn DraftEditor(
     /// Cleared when the draft is saved or discarded.
     on_done: RwSignal<Option<DatasetDraft>, LocalStorage>,
 ) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
     let name = RwSignal::new(default_name(&draft.file_name));
     let keys = StoredValue::new(draft.keys.clone());
@@ -112,7 +113,7 @@ fn DraftEditor(
         save_error.set(None);
         spawn_local(async move {
             let result = async {
-                let store = run_store().await?;
+                let store = store.open().await?;
                 store.put_dataset(&stored).await
             }
             .await;
@@ -295,11 +296,12 @@ fn DraftPreview(current: RwSignal<DatasetDraft, LocalStorage>) -> impl IntoView 
 /// The stored datasets: pick one for the batch, or delete it.
 #[component]
 fn StoredDatasets() -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
     let datasets = LocalResource::new(move || {
         let _ = batch.datasets_changed.get();
         async move {
-            let store = run_store().await?;
+            let store = store.open().await?;
             store.list_datasets().await
         }
     });
@@ -335,6 +337,7 @@ fn StoredDatasets() -> impl IntoView {
 /// One stored dataset.
 #[component]
 fn DatasetRow(summary: DatasetSummary, error: RwSignal<Option<String>>) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
     let id = summary.dataset_id.clone();
     let picked = {
@@ -364,7 +367,7 @@ fn DatasetRow(summary: DatasetSummary, error: RwSignal<Option<String>>) -> impl 
             let id = id.clone();
             error.set(None);
             spawn_local(async move {
-                let result = async { run_store().await?.delete_dataset(&id).await }.await;
+                let result = async { store.open().await?.delete_dataset(&id).await }.await;
                 match result {
                     Ok(_) => {
                         batch.picked_dataset.update(|p| {

@@ -5,6 +5,7 @@ use crate::app::batch::results::BatchResults;
 use crate::app::file_names::{summary_file_name, trajectories_file_name};
 use crate::core::stats::{problem_rows, rows_to_csv, rows_to_json};
 use crate::ui::run::export::{download_runs, ExportError};
+use crate::ui::store::SharedStore;
 use crate::web::download::{download_text, DownloadError};
 use crate::web::idb::{ExportFilter, ExportSummary};
 
@@ -15,10 +16,12 @@ pub const JSON_MIME: &str = "application/json";
 
 /// Downloads the steps of the items' runs, in batch order, as one JSONL file.
 pub async fn download_trajectories(
+    store: SharedStore,
     batch_id: &str,
     results: &BatchResults,
 ) -> Result<ExportSummary, ExportError> {
     download_runs(
+        store,
         ExportFilter::Runs(results.run_ids()),
         &trajectories_file_name(batch_id),
     )

@@ -18,7 +18,7 @@ use crate::core::config::Mode;
 use crate::core::stats::{BatchStats, ModeStats};
 use crate::core::trajectory::RunRecord;
 use crate::ui::components::notice::ErrorText;
-use crate::ui::run::store::run_store;
+use crate::ui::store::SharedStore;
 use crate::web::idb::StoreError;
 
 use super::chart::{AccuracyCostChart, ModePoint};
@@ -29,8 +29,11 @@ use super::session::BatchSession;
 type Loaded = Option<Result<Option<Rc<BatchResults>>, String>>;
 
 /// Reads the runs of `record`'s items and their steps from the store, and builds the results.
-async fn load_results(record: &BatchRecord) -> Result<BatchResults, StoreError> {
-    let store = run_store().await?;
+async fn load_results(
+    store: SharedStore,
+    record: &BatchRecord,
+) -> Result<BatchResults, StoreError> {
+    let store = store.open().await?;
     let runs = store.batch_runs(&record.spec.batch_id).await?;
     // Only the runs the items point at (an earlier attempt at an item, superseded by a
     // completed one, is left out of the statistics).
@@ -52,6 +55,7 @@ async fn load_results(record: &BatchRecord) -> Result<BatchResults, StoreError> 
 /// are read only when [`should_reload`] says so, or on "Refresh results".
 #[component]
 pub fn ResultsView(record: Memo<Option<BatchRecord>>) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
     let loaded = RwSignal::new_local(None::<Result<Option<Rc<BatchResults>>, String>>);
     // Only the newest read may land: a slow read of an earlier state must not overwrite it.
@@ -62,7 +66,7 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>) -> impl IntoView {
         generation.set_value(this);
         spawn_local(async move {
             let result: Loaded = Some(match current {
-                Some(r) => load_results(&r)
+                Some(r) => load_results(store, &r)
                     .await
                     .map(|res| Some(Rc::new(res)))
                     .map_err(|e| e.to_string()),
@@ -319,6 +323,7 @@ fn Disagreements(stats: BatchStats) -> impl IntoView {
 /// The downloads.
 #[component]
 fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let message = RwSignal::new(None::<Result<String, String>>);
     let working = RwSignal::new(false);
     let batch_id = move || {
@@ -336,7 +341,7 @@ fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
         working.set(true);
         message.set(None);
         spawn_local(async move {
-            let result = download_trajectories(&id, &results).await;
+            let result = download_trajectories(store, &id, &results).await;
             working.set(false);
             message.set(Some(match result {
                 Ok(s) => Ok(format!(

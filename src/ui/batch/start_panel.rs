@@ -19,7 +19,7 @@ use crate::ui::components::notice::ErrorText;
 use crate::ui::config_form::ConfigForm;
 use crate::ui::costs::prices::PricingState;
 use crate::ui::provider_state::{preconnect_to_agents, ProviderState};
-use crate::ui::run::store::run_store;
+use crate::ui::store::SharedStore;
 
 use super::session::{BatchRequest, BatchSession};
 
@@ -29,6 +29,7 @@ pub const PILOT_PROBLEMS: usize = 5;
 /// Selection, modes, concurrency, forecast, Start.
 #[component]
 pub fn StartPanel() -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
     // A batch prices every call from its first, so the table is fetched and parsed now rather
     // than after Start is pressed (about 100 ms of a batch's start, measured by the benchmark).
@@ -37,7 +38,7 @@ pub fn StartPanel() -> impl IntoView {
         let id = batch.picked_dataset.get();
         async move {
             let Some(id) = id else { return Ok(None) };
-            let store = run_store().await?;
+            let store = store.open().await?;
             store.get_dataset(&id).await.map(|d| d.map(Rc::new))
         }
     });
@@ -59,6 +60,7 @@ pub fn StartPanel() -> impl IntoView {
 /// The form over one dataset.
 #[component]
 fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
     let form = expect_context::<ConfigForm>();
     let providers = expect_context::<ProviderState>();
@@ -98,7 +100,7 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
         // Not every finished item: only when a batch starts or ends (a pilot's end).
         let _ = batch.batches_changed.get();
         async move {
-            let store = run_store().await?;
+            let store = store.open().await?;
             let all = store.list_runs().await?;
             Ok::<_, crate::web::idb::StoreError>(forecast(&all, &hashes, n))
         }

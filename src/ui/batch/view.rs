@@ -10,7 +10,7 @@ use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::config_form::ConfigForm;
 use crate::ui::provider_state::ProviderState;
-use crate::ui::run::store::run_store;
+use crate::ui::store::SharedStore;
 
 use super::results_view::ResultsView;
 use super::session::{BatchSession, BatchStartup};
@@ -18,6 +18,7 @@ use super::session::{BatchSession, BatchStartup};
 /// The batch being shown, or the newest stored one when the page opens.
 #[component]
 pub fn BatchView() -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
     let newest = LocalResource::new(move || {
         let ready = batch.startup.with(|s| *s != BatchStartup::Pending);
@@ -25,7 +26,7 @@ pub fn BatchView() -> impl IntoView {
             if !ready {
                 return None;
             }
-            let store = run_store().await.ok()?;
+            let store = store.open().await.ok()?;
             let list = store.list_batches().await.ok()?;
             list.into_iter().next()
         }
@@ -340,6 +341,7 @@ fn Controls(record: Memo<Option<BatchRecord>>) -> impl IntoView {
 /// Deletes the shown batch's record (its runs stay, as runs).
 #[component]
 fn DeleteBatch(record: Memo<Option<BatchRecord>>) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
     let confirming = RwSignal::new(false);
     let delete = move |_| {
@@ -353,7 +355,7 @@ fn DeleteBatch(record: Memo<Option<BatchRecord>>) -> impl IntoView {
             return;
         };
         spawn_local(async move {
-            let result = async { run_store().await?.delete_batch(&id).await }.await;
+            let result = async { store.open().await?.delete_batch(&id).await }.await;
             match result {
                 Ok(_) => {
                     batch.record.set(None);

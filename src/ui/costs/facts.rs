@@ -17,7 +17,7 @@ use std::task::Poll;
 
 use crate::core::cost_views::StepCost;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
-use crate::ui::run::store::run_store;
+use crate::ui::store::SharedStore;
 use crate::web::idb::StoreError;
 
 /// One run's cost facts and the record state they were read at.
@@ -65,6 +65,7 @@ const PARALLEL_READS: usize = 8;
 /// between batches (a page that went away stops reading; what was read stays cached). Returns
 /// `Ok(None)` when stopped.
 pub async fn step_costs(
+    store: SharedStore,
     runs: &[RunKey],
     progress: impl Fn(usize, usize),
     stop: Rc<Cell<bool>>,
@@ -79,7 +80,7 @@ pub async fn step_costs(
     };
     let missing: Vec<&RunKey> = runs.iter().filter(|k| fresh(k).is_none()).collect();
     if !missing.is_empty() {
-        let store = run_store().await?;
+        let store = store.open().await?;
         let total = missing.len();
         let mut done = 0;
         for batch in missing.chunks(PARALLEL_READS) {

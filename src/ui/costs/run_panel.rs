@@ -17,7 +17,7 @@ use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 use crate::ui::charts::stacked::StackedBars;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::run::session::RunSession;
-use crate::ui::run::store::run_store;
+use crate::ui::store::SharedStore;
 use crate::web::idb::StoreError;
 
 use super::budget::BudgetMeter;
@@ -30,8 +30,8 @@ struct Stored {
     entries: Vec<TrajectoryEntry>,
 }
 
-async fn load(id: String) -> Result<Option<Stored>, StoreError> {
-    let store = run_store().await?;
+async fn load(store: SharedStore, id: String) -> Result<Option<Stored>, StoreError> {
+    let store = store.open().await?;
     let Some(record) = store.get_run(&id).await? else {
         return Ok(None);
     };
@@ -47,13 +47,14 @@ pub fn RunCostPanel(
     #[prop(into)]
     run_id: Signal<String>,
 ) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let session = expect_context::<RunSession>();
     let pricing = expect_context::<PricingState>();
     pricing.ensure_table();
     let stored = LocalResource::new(move || {
         let id = run_id.get();
         let _ = session.runs_changed.get();
-        async move { load(id).await }
+        async move { load(store, id).await }
     });
     move || match stored.get() {
         None | Some(Ok(None)) => None,

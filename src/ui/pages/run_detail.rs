@@ -13,9 +13,9 @@ use crate::ui::components::notice::ErrorText;
 use crate::ui::costs::run_panel::RunCostPanel;
 use crate::ui::run::actions::{DownloadRunButton, ResumeButton, RunCost};
 use crate::ui::run::session::RunSession;
-use crate::ui::run::store::run_store;
 use crate::ui::run::summary::{StatusBadge, SummaryPanel};
 use crate::ui::run::transcript::Transcript;
+use crate::ui::store::SharedStore;
 use crate::web::idb::StoreError;
 
 /// A stored run with its steps.
@@ -25,8 +25,8 @@ struct Loaded {
     entries: Vec<TrajectoryEntry>,
 }
 
-async fn load(id: String) -> Result<Option<Loaded>, StoreError> {
-    let store = run_store().await?;
+async fn load(store: SharedStore, id: String) -> Result<Option<Loaded>, StoreError> {
+    let store = store.open().await?;
     let Some(record) = store.get_run(&id).await? else {
         return Ok(None);
     };
@@ -37,6 +37,7 @@ async fn load(id: String) -> Result<Option<Loaded>, StoreError> {
 /// The run page.
 #[component]
 pub fn RunDetailPage() -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let params = use_params_map();
     let session = expect_context::<RunSession>();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
@@ -46,7 +47,7 @@ pub fn RunDetailPage() -> impl IntoView {
         // Reload when stored runs change (a resume that finished, a delete elsewhere), but
         // not on every step while this page shows the live session instead.
         let _ = session.runs_changed.get();
-        async move { load(id).await }
+        async move { load(store, id).await }
     });
 
     view! {
@@ -170,6 +171,7 @@ fn RunHead(record: RunRecord) -> impl IntoView {
 /// Delete, with a confirmation step; then back to the runs table.
 #[component]
 fn DeleteRun(run_id: String, #[prop(into)] disabled: Signal<bool>) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let session = expect_context::<RunSession>();
     let navigate = use_navigate();
     let asking = RwSignal::new(false);
@@ -180,7 +182,7 @@ fn DeleteRun(run_id: String, #[prop(into)] disabled: Signal<bool>) -> impl IntoV
             let id = run_id.clone();
             let navigate = navigate.clone();
             spawn_local(async move {
-                let result = match run_store().await {
+                let result = match store.open().await {
                     Ok(store) => store.delete_run(&id).await,
                     Err(e) => Err(e),
                 };

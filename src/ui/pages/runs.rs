@@ -22,7 +22,7 @@ use crate::ui::run::actions::ResumeButton;
 use crate::ui::run::export::download_runs;
 use crate::ui::run::import::{import_copies, import_file, ImportReport};
 use crate::ui::run::session::RunSession;
-use crate::ui::run::store::run_store;
+use crate::ui::store::SharedStore;
 use crate::web::clock::after_next_paint;
 use crate::web::file::{clear_picked, picked_file};
 use crate::web::idb::{ExportFilter, ImportSummary, StoreError};
@@ -48,13 +48,14 @@ struct Listing {
 /// 40–110 ms (measured at 10,000 runs), so the count no longer goes first either.
 #[component]
 pub fn RunsPage() -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let session = expect_context::<RunSession>();
     let query = RwSignal::new(RunsQuery::default());
     let selected = RwSignal::new(BTreeSet::<String>::new());
     let first = LocalResource::new(move || {
         let _ = session.runs_changed.get();
         async move {
-            let store = run_store().await?;
+            let store = store.open().await?;
             let newest = store.newest_runs(PAGE_SIZE as u32).await?;
             Ok::<_, StoreError>(Arc::new(newest))
         }
@@ -66,12 +67,12 @@ pub fn RunsPage() -> impl IntoView {
     });
     // The count, for the pager while every run is read; a failed count only leaves it unknown
     // (the full read reports any storage problem).
-    let counted = after_first_page(session, needs_all, || async {
-        let store = run_store().await.ok()?;
+    let counted = after_first_page(session, needs_all, move || async move {
+        let store = store.open().await.ok()?;
         store.count_runs().await.ok().map(|n| n as usize)
     });
-    let all = after_first_page(session, needs_all, || async {
-        match run_store().await {
+    let all = after_first_page(session, needs_all, move || async move {
+        match store.open().await {
             Ok(store) => store.list_runs().await.map(Arc::new),
             Err(e) => Err(e),
         }
@@ -245,6 +246,7 @@ fn Filters(query: RwSignal<RunsQuery>) -> impl IntoView {
 /// Export all / selected, and import.
 #[component]
 fn Transfer(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let session = expect_context::<RunSession>();
     let working = RwSignal::new(false);
     let message = RwSignal::new(None::<Result<String, String>>);
@@ -255,7 +257,7 @@ fn Transfer(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
         message.set(None);
         spawn_local(async move {
             let name = all_runs_file_name(js_sys::Date::now());
-            let result = download_runs(filter, &name).await;
+            let result = download_runs(store, filter, &name).await;
             working.set(false);
             message.set(Some(match result {
                 Ok(s) => Ok(format!(
@@ -281,7 +283,7 @@ fn Transfer(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
         message.set(None);
         report.set(None);
         spawn_local(async move {
-            let result = import_file(&file).await;
+            let result = import_file(store, &file).await;
             working.set(false);
             match result {
                 Ok(done) => {
@@ -325,6 +327,7 @@ fn Transfer(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
 /// What an import did: accepted and rejected lines, runs stored, ids that were taken.
 #[component]
 fn ImportResult(report: ImportReport) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let session = expect_context::<RunSession>();
     let copies = RwSignal::new(None::<Result<ImportSummary, String>>);
     let copying = RwSignal::new(false);
@@ -336,7 +339,7 @@ fn ImportResult(report: ImportReport) -> impl IntoView {
         copying.set(true);
         let conflicting = pending.get_value();
         spawn_local(async move {
-            let result = import_copies(conflicting).await;
+            let result = import_copies(store, conflicting).await;
             copying.set(false);
             copies.set(Some(result.map_err(|e| e.to_string())));
             session.touch_runs();
@@ -682,6 +685,7 @@ fn RunRow(run: RunRecord, selected: RwSignal<BTreeSet<String>>) -> impl IntoView
 /// Deletes the selected runs after a confirmation.
 #[component]
 fn DeleteSelected(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let session = expect_context::<RunSession>();
     let asking = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
@@ -689,7 +693,7 @@ fn DeleteSelected(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
         let ids: Vec<String> = selected.get_untracked().into_iter().collect();
         spawn_local(async move {
             let mut failures = Vec::new();
-            match run_store().await {
+            match store.open().await {
                 Ok(store) => {
                     for id in &ids {
                         // The live run keeps writing steps: it is never deleted under itself.

@@ -11,6 +11,7 @@ use crate::core::trajectory::RunStatus;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::config_form::ConfigForm;
 use crate::ui::provider_state::ProviderState;
+use crate::ui::store::SharedStore;
 use crate::web::idb::ExportFilter;
 
 use super::export::download_runs;
@@ -49,6 +50,7 @@ pub fn DownloadRunButton(
     #[prop(into, optional)]
     disabled: Signal<bool>,
 ) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let error = RwSignal::new(None::<String>);
     let working = RwSignal::new(false);
     let download = move |_| {
@@ -56,8 +58,12 @@ pub fn DownloadRunButton(
         working.set(true);
         error.set(None);
         spawn_local(async move {
-            let result =
-                download_runs(ExportFilter::Runs(vec![id.clone()]), &run_file_name(&id)).await;
+            let result = download_runs(
+                store,
+                ExportFilter::Runs(vec![id.clone()]),
+                &run_file_name(&id),
+            )
+            .await;
             working.set(false);
             error.set(result.err().map(|e| e.to_string()));
         });

@@ -8,7 +8,7 @@ use wasm_bindgen::JsValue;
 use crate::web::download::{download_parts, DownloadError};
 use crate::web::idb::{ExportFilter, ExportSummary, StoreError};
 
-use super::store::run_store;
+use crate::ui::store::SharedStore;
 
 /// Bytes per chunk (whole lines): big enough that a large export is a few hundred parts, small
 /// enough that no single string is large.
@@ -36,11 +36,12 @@ pub enum ExportError {
 
 /// Exports the runs `filter` selects as `file_name`, and offers it as a download.
 pub async fn download_runs(
+    store: SharedStore,
     filter: ExportFilter,
     file_name: &str,
 ) -> Result<ExportSummary, ExportError> {
     let selected = matches!(filter, ExportFilter::Runs(_));
-    let store = run_store().await?;
+    let store = store.open().await?;
     let parts = js_sys::Array::new();
     let summary = store
         .export_jsonl(&filter, CHUNK_BYTES, |chunk| {

@@ -9,7 +9,7 @@ use crate::core::jsonl::{read_jsonl, ReadReport};
 use crate::web::file::{read_bytes, FileReadError};
 use crate::web::idb::{ImportSummary, OnConflict, StoreError};
 
-use super::store::run_store;
+use crate::ui::store::SharedStore;
 
 /// The largest trajectory file the page reads: 512 MiB. The whole text is held while it is
 /// parsed, so this is a bound on memory, not on what a trajectory can be.
@@ -55,7 +55,7 @@ impl ImportReport {
 }
 
 /// Reads `file` and imports its runs, skipping (and listing) runs whose id is stored already.
-pub async fn import_file(file: &File) -> Result<ImportReport, ImportError> {
+pub async fn import_file(store: SharedStore, file: &File) -> Result<ImportReport, ImportError> {
     let file_name = file.name();
     let bytes = read_bytes(file, MAX_IMPORT_BYTES).await?;
     let text = String::from_utf8(bytes).map_err(|e| ImportError::NotText {
@@ -65,7 +65,7 @@ pub async fn import_file(file: &File) -> Result<ImportReport, ImportError> {
     let report = read_jsonl(&text);
     drop(text);
     let accepted_lines = report.entries.len();
-    let store = run_store().await?;
+    let store = store.open().await?;
     // Only the runs whose id is taken are copied aside (for "import as copies"); the store
     // checks again inside each run's transaction, so a run stored meanwhile is still skipped.
     let mut taken = Vec::new();
@@ -87,7 +87,10 @@ pub async fn import_file(file: &File) -> Result<ImportReport, ImportError> {
 }
 
 /// Imports runs that were skipped for a taken id as copies (`<id>_2`, …).
-pub async fn import_copies(conflicting: ReadReport) -> Result<ImportSummary, ImportError> {
-    let store = run_store().await?;
+pub async fn import_copies(
+    store: SharedStore,
+    conflicting: ReadReport,
+) -> Result<ImportSummary, ImportError> {
+    let store = store.open().await?;
     Ok(store.import_runs(conflicting, OnConflict::KeepBoth).await)
 }

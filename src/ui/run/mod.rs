@@ -8,10 +8,11 @@ pub mod import;
 pub mod pricing;
 pub mod session;
 pub mod startup;
-pub mod store;
 pub mod summary;
 pub mod transcript;
 
-// The transcript's cards are view models (`crate::app::run::step`); `session.rs`, which the
-// run-driver work rewrites, still names them through this path.
+// `session.rs`, which the run-driver work rewrites, still names these through the old paths:
+// the transcript's cards (now view models in `crate::app::run::step`) and the store's
+// accessor (now in `crate::ui::store`).
 pub(crate) use crate::app::run::step;
+pub(crate) use crate::ui::store;
