@@ -13,7 +13,6 @@ use leptos_router::{path, Lazy, LazyRoute};
 
 use super::batch::startup::provide_batch_state;
 use super::components::nav::SiteHeader;
-use super::costs::prices::provide_pricing_state;
 use super::pages::batch::BatchPage;
 use super::pages::configure::ConfigurePage;
 use super::pages::costs::CostsPage;
@@ -22,6 +21,7 @@ use super::pages::run::RunPage;
 use super::pages::run_detail::RunDetailPage;
 use super::pages::runs::RunsPage;
 use super::pages::settings::SettingsPage;
+use super::prices::provide_pricing_state;
 use super::run::startup::provide_run_state;
 use super::state::provide_app_state;
 use super::store::provide_store;

@@ -8,6 +8,7 @@ pub mod config_form;
 pub mod costs;
 pub mod pages;
 pub mod persist;
+pub mod prices;
 pub mod provider_state;
 pub mod run;
 pub mod saved_configs;

@@ -17,7 +17,7 @@ use crate::core::dataset::Problem;
 use crate::core::stored_dataset::StoredDataset;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::config_form::ConfigForm;
-use crate::ui::costs::prices::PricingState;
+use crate::ui::prices::PricingState;
 use crate::ui::provider_state::{preconnect_to_agents, ProviderState};
 use crate::ui::store::SharedStore;
 

@@ -11,10 +11,9 @@ use crate::app::format::count;
 use crate::core::pricing::Price;
 use crate::core::providers::LOCAL_ID;
 use crate::ui::components::notice::ErrorText;
+use crate::ui::prices::{PricingState, TableOrigin, TableStatus, MAX_PRICE_FILE_BYTES};
 use crate::ui::provider_state::ProviderState;
 use crate::web::file::{clear_picked, picked_file};
-
-use super::prices::{PricingState, TableOrigin, TableStatus, MAX_PRICE_FILE_BYTES};
 
 /// The Prices section of Settings.
 #[component]

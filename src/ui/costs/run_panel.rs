@@ -16,12 +16,11 @@ use crate::core::pricing::Pricer;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 use crate::ui::charts::stacked::StackedBars;
 use crate::ui::components::notice::ErrorText;
-use crate::ui::run::session::RunSession;
+use crate::ui::prices::PricingState;
 use crate::ui::store::SharedStore;
 use crate::web::idb::StoreError;
 
 use super::budget::BudgetMeter;
-use super::prices::PricingState;
 
 /// A run and its steps, as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,21 +38,23 @@ async fn load(store: SharedStore, id: String) -> Result<Option<Stored>, StoreErr
     Ok(Some(Stored { record, entries }))
 }
 
-/// The costs section of a run's page; it reads the run from the store and follows it while it
-/// goes.
+/// The costs section of a run's page; it reads the run from the store and reads it again
+/// whenever `stored_runs_changed` does, so it follows a run while it goes.
 #[component]
 pub fn RunCostPanel(
     /// The run.
     #[prop(into)]
     run_id: Signal<String>,
+    /// Changes whenever stored runs change (a step committed, a run deleted).
+    #[prop(into)]
+    stored_runs_changed: Signal<u64>,
 ) -> impl IntoView {
     let store = expect_context::<SharedStore>();
-    let session = expect_context::<RunSession>();
     let pricing = expect_context::<PricingState>();
     pricing.ensure_table();
     let stored = LocalResource::new(move || {
         let id = run_id.get();
-        let _ = session.runs_changed.get();
+        let _ = stored_runs_changed.get();
         async move { load(store, id).await }
     });
     move || match stored.get() {

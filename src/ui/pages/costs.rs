@@ -29,7 +29,7 @@ use crate::ui::charts::bars::BarChart;
 use crate::ui::charts::line::LineChart;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::costs::facts::{step_costs, RunKey};
-use crate::ui::costs::prices::PricingState;
+use crate::ui::prices::PricingState;
 use crate::ui::run::session::RunSession;
 use crate::ui::store::SharedStore;
 

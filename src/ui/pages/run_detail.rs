@@ -74,7 +74,7 @@ pub fn RunDetailPage() -> impl IntoView {
                 Some(Ok(Some(loaded))) => view! { <StoredView loaded=loaded/> }.into_any(),
             }
         }}
-        <RunCostPanel run_id=id/>
+        <RunCostPanel run_id=id stored_runs_changed=session.runs_changed/>
     }
 }
 

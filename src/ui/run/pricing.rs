@@ -1,5 +1,5 @@
 //! What a run's steps cost and how much it may spend: the app's prices (the table in use and
-//! the user's own, see [`crate::ui::costs::prices`]) and the run budget the config sets.
+//! the user's own, see [`crate::ui::prices`]) and the run budget the config sets.
 
 use std::rc::Rc;
 
@@ -7,7 +7,7 @@ use crate::app::budget::run_gate;
 use crate::core::budget::{BudgetGate, InvalidLimit};
 use crate::core::config::PipelineConfig;
 use crate::core::pricing::Pricer;
-use crate::ui::costs::prices::load_pricer;
+use crate::ui::prices::load_pricer;
 
 /// The prices and the gate a run goes with.
 pub struct RunPricing {
