@@ -2,10 +2,13 @@
 //! behind one shared open future, and provided as context ([`SharedStore`]).
 
 use std::cell::{Cell, RefCell};
-use std::future::Future;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
 
-use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use leptos::prelude::*;
+use wasm_bindgen_futures::spawn_local;
 
 use crate::web::idb::{StoreError, TrajectoryStore};
 
@@ -13,13 +16,46 @@ use crate::web::idb::{StoreError, TrajectoryStore};
 type Opened = Result<TrajectoryStore, StoreError>;
 
 /// An open under way or done, which every caller that asks meanwhile awaits.
-type Open = Shared<LocalBoxFuture<'static, Opened>>;
+///
+/// The open runs as a task of its own, so a caller that goes away (a page left mid-load) never
+/// stalls it for the others. (Not `futures`' `Shared`: that brings a mutex and a slab into the
+/// first page's wasm for what is one thread's wait.)
+#[derive(Default)]
+struct Open {
+    result: RefCell<Option<Opened>>,
+    waiting: RefCell<Vec<Waker>>,
+}
+
+impl Open {
+    fn settle(&self, result: Opened) {
+        *self.result.borrow_mut() = Some(result);
+        for waker in self.waiting.take() {
+            waker.wake();
+        }
+    }
+
+    async fn result(&self) -> Opened {
+        poll_fn(|cx| match &*self.result.borrow() {
+            Some(result) => Poll::Ready(result.clone()),
+            None => {
+                let mut waiting = self.waiting.borrow_mut();
+                if !waiting.iter().any(|w| w.will_wake(cx.waker())) {
+                    waiting.push(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}
+
+type Opening = Pin<Box<dyn Future<Output = Opened>>>;
 
 struct Connection {
     /// Starts opening a connection.
-    opener: Box<dyn Fn() -> LocalBoxFuture<'static, Opened>>,
+    opener: Box<dyn Fn() -> Opening>,
     /// The open every caller shares; `None` before the first call and after a failed open.
-    open: RefCell<Option<Open>>,
+    open: RefCell<Option<Rc<Open>>>,
 }
 
 /// The page's one connection to the run store (a context value:
@@ -49,7 +85,7 @@ impl SharedStore {
         Fut: Future<Output = Opened> + 'static,
     {
         SharedStore(StoredValue::new_local(Connection {
-            opener: Box::new(move || opener().boxed_local()),
+            opener: Box::new(move || Box::pin(opener())),
             open: RefCell::new(None),
         }))
     }
@@ -57,35 +93,45 @@ impl SharedStore {
     /// The open store: the connection opened before while it is open, else the open under way,
     /// else a new open.
     pub async fn open(self) -> Result<TrajectoryStore, StoreError> {
-        let shared = self.current();
-        match shared.clone().await {
+        let open = self.current();
+        match open.result().await {
             Ok(store) if store.is_closed() => {
-                self.forget(&shared);
-                self.current().await
+                self.forget(&open);
+                self.current().result().await
             }
             Err(error) => {
-                self.forget(&shared);
+                self.forget(&open);
                 Err(error)
             }
             opened => opened,
         }
     }
 
-    fn current(self) -> Open {
+    /// The open under way or done, or a new one.
+    fn current(self) -> Rc<Open> {
         self.0.with_value(|c| {
-            c.open
-                .borrow_mut()
-                .get_or_insert_with(|| (c.opener)().shared())
-                .clone()
+            let mut slot = c.open.borrow_mut();
+            if let Some(open) = slot.as_ref() {
+                return Rc::clone(open);
+            }
+            let open = Rc::new(Open::default());
+            let opening = (c.opener)();
+            let settled = Rc::clone(&open);
+            spawn_local(async move { settled.settle(opening.await) });
+            *slot = Some(Rc::clone(&open));
+            open
         })
     }
 
     /// Drops `done` unless a newer open replaced it already (another caller saw it fail first).
-    fn forget(self, done: &Open) {
+    fn forget(self, done: &Rc<Open>) {
         self.0.with_value(|c| {
-            let mut open = c.open.borrow_mut();
-            if open.as_ref().is_some_and(|current| current.ptr_eq(done)) {
-                *open = None;
+            let mut slot = c.open.borrow_mut();
+            if slot
+                .as_ref()
+                .is_some_and(|current| Rc::ptr_eq(current, done))
+            {
+                *slot = None;
             }
         });
     }
