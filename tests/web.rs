@@ -24,3 +24,9 @@ mod preconnect;
 
 #[path = "web/store.rs"]
 mod store;
+
+#[path = "web/job.rs"]
+mod job;
+
+#[path = "web/util.rs"]
+mod util;

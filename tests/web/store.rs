@@ -11,6 +11,8 @@ use wasm_bindgen_test::wasm_bindgen_test;
 use trialogue::ui::store::SharedStore;
 use trialogue::web::idb::{StoreError, TrajectoryStore, DB_VERSION};
 
+use crate::util::next_tick;
+
 /// A store over database `name` that counts the opens it starts; the first `failures` opens
 /// fail as a blocked upgrade does (after a turn of the event loop, as a real open would).
 fn counting(name: &'static str, failures: u32) -> (SharedStore, Rc<Cell<u32>>) {
@@ -31,13 +33,6 @@ fn counting(name: &'static str, failures: u32) -> (SharedStore, Rc<Cell<u32>>) {
         }
     });
     (store, opens)
-}
-
-async fn next_tick() {
-    let resolved = js_sys::Promise::resolve(&wasm_bindgen::JsValue::NULL);
-    wasm_bindgen_futures::JsFuture::from(resolved)
-        .await
-        .unwrap();
 }
 
 #[wasm_bindgen_test]

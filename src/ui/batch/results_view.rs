@@ -8,7 +8,6 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::app::batch::format::{interval_text, rate_text, signed_rate_text};
 use crate::app::batch::results::{build_results, should_reload, BatchResults, ItemRow};
@@ -18,15 +17,13 @@ use crate::core::config::Mode;
 use crate::core::stats::{BatchStats, ModeStats};
 use crate::core::trajectory::RunRecord;
 use crate::ui::components::notice::ErrorText;
+use crate::ui::job::Job;
 use crate::ui::store::SharedStore;
 use crate::web::idb::StoreError;
 
 use super::chart::{AccuracyCostChart, ModePoint};
 use super::export::{download_csv, download_json, download_trajectories};
 use super::session::BatchSession;
-
-/// What the results section holds: nothing read yet, a read failure, or the results.
-type Loaded = Option<Result<Option<Rc<BatchResults>>, String>>;
 
 /// Reads the runs of `record`'s items and their steps from the store, and builds the results.
 async fn load_results(
@@ -57,23 +54,18 @@ async fn load_results(
 pub fn ResultsView(record: Memo<Option<BatchRecord>>) -> impl IntoView {
     let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
-    let loaded = RwSignal::new_local(None::<Result<Option<Rc<BatchResults>>, String>>);
-    // Only the newest read may land: a slow read of an earlier state must not overwrite it.
-    let generation = StoredValue::new(0u64);
+    // Only the newest read lands: a slow read of an earlier state never overwrites it.
+    let read = Job::<Result<Option<Rc<BatchResults>>, String>>::new();
+    let loaded = read.outcome();
     let load = move || {
         let current = record.get_untracked();
-        let this = generation.get_value() + 1;
-        generation.set_value(this);
-        spawn_local(async move {
-            let result: Loaded = Some(match current {
+        read.run_keeping(async move {
+            match current {
                 Some(r) => load_results(store, &r)
                     .await
                     .map(|res| Some(Rc::new(res)))
                     .map_err(|e| e.to_string()),
                 None => Ok(None),
-            });
-            if generation.get_value() == this {
-                loaded.set(result);
             }
         });
     };
@@ -324,8 +316,8 @@ fn Disagreements(stats: BatchStats) -> impl IntoView {
 #[component]
 fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl IntoView {
     let store = expect_context::<SharedStore>();
-    let message = RwSignal::new(None::<Result<String, String>>);
-    let working = RwSignal::new(false);
+    // The summaries are written at once; only the trajectories are read first.
+    let message = RwSignal::new(None::<String>);
     let batch_id = move || {
         record.with_untracked(|r| {
             r.as_ref()
@@ -335,38 +327,37 @@ fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
     };
     let has_runs = !results.run_ids().is_empty();
     let for_jsonl = Rc::clone(&results);
+    let export = Job::<Result<String, String>>::new();
     let jsonl = move |_| {
-        let results = Rc::clone(&for_jsonl);
-        let id = batch_id();
-        working.set(true);
+        let (id, results) = (batch_id(), Rc::clone(&for_jsonl));
         message.set(None);
-        spawn_local(async move {
-            let result = download_trajectories(store, &id, &results).await;
-            working.set(false);
-            message.set(Some(match result {
-                Ok(s) => Ok(format!(
-                    "Exported {} of {}.",
-                    count_of(s.steps as usize, "step", "steps"),
-                    count_of(s.runs as usize, "run", "runs")
-                )),
-                Err(e) => Err(e.to_string()),
-            }));
+        export.run(async move {
+            let s = download_trajectories(store, &id, &results)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "Exported {} of {}.",
+                count_of(s.steps as usize, "step", "steps"),
+                count_of(s.runs as usize, "run", "runs")
+            ))
         });
     };
     let for_csv = Rc::clone(&results);
     let csv = move |_| {
+        export.outcome().set(None);
         message.set(
             download_csv(&batch_id(), &for_csv)
                 .err()
-                .map(|e| Err(e.to_string())),
+                .map(|e| e.to_string()),
         );
     };
     let for_json = Rc::clone(&results);
     let json = move |_| {
+        export.outcome().set(None);
         message.set(
             download_json(&batch_id(), &for_json)
                 .err()
-                .map(|e| Err(e.to_string())),
+                .map(|e| e.to_string()),
         );
     };
     view! {
@@ -375,7 +366,7 @@ fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
             <div class="btn-group">
                 <button type="button" class="btn" data-testid="batch-export-jsonl"
                     data-steps=results.total_steps().to_string()
-                    disabled=move || working.get() || !has_runs
+                    disabled=move || export.going() || !has_runs
                     on:click=jsonl>
                     "Trajectories (JSONL)"
                 </button>
@@ -386,10 +377,11 @@ fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
                     "Per-problem summary (JSON)"
                 </button>
             </div>
-            {move || message.get().map(|m| match m {
+            {move || export.outcome().get().map(|m| match m {
                 Ok(text) => view! { <p class="msg ok-text" role="status">{text}</p> }.into_any(),
                 Err(text) => view! { <ErrorText message=text/> }.into_any(),
             })}
+            {move || message.get().map(|text| view! { <ErrorText message=text/> })}
         </div>
     }
 }

@@ -1,12 +1,12 @@
 //! "Test connection": one small structured call to a provider, reported in plain words.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::app::provider_probe::{default_probe_model, summarize, ProbeSummary};
 use crate::core::cancel::CancelToken;
 use crate::core::llm::client::{ClientOptions, LlmClient};
 use crate::ui::config_form::ConfigForm;
+use crate::ui::job::Job;
 use crate::ui::provider_state::ProviderState;
 use crate::web::clock::BrowserClock;
 use crate::web::http::BrowserTransport;
@@ -31,21 +31,17 @@ pub fn ProviderProbe(
             .with_untracked(|r| default_probe_model(&id, config.as_ref(), &r.custom_ids()))
     };
     let (model, set_model) = signal(initial);
-    let (running, set_running) = signal(false);
-    let (summary, set_summary) = signal(None::<ProbeSummary>);
     let cancel = StoredValue::new_local(None::<CancelToken>);
-
+    let probe = Job::<ProbeSummary>::new();
     let start = {
         let id = id.clone();
         move |_| {
-            let token = CancelToken::new();
-            cancel.set_value(Some(token.clone()));
-            set_running.set(true);
-            set_summary.set(None);
             let registry = providers.registry().get_untracked();
             let model = model.get_untracked().trim().to_string();
             let id = id.clone();
-            spawn_local(async move {
+            let token = CancelToken::new();
+            cancel.set_value(Some(token.clone()));
+            probe.run(async move {
                 let options = ClientOptions {
                     request_timeout_ms: PROBE_TIMEOUT_MS,
                     ..ClientOptions::default()
@@ -57,9 +53,8 @@ pub fn ProviderProbe(
                     options,
                 );
                 let report = client.probe(&id, &model, &token).await;
-                set_summary.set(Some(summarize(&report)));
-                set_running.set(false);
                 cancel.set_value(None);
+                summarize(&report)
             });
         }
     };
@@ -78,7 +73,7 @@ pub fn ProviderProbe(
                     spellcheck="false" autocomplete="off" title="The model id to test with, as the provider names it"
                     prop:value=model on:input=move |ev| set_model.set(event_target_value(&ev))/>
                 <Show
-                    when=move || running.get()
+                    when=move || probe.going()
                     fallback=move || view! {
                         <button type="button" class="btn btn-sm" data-testid=format!("provider-test-{id}")
                             disabled=move || model.with(|m| m.trim().is_empty())
@@ -91,10 +86,10 @@ pub fn ProviderProbe(
                     <button type="button" class="btn btn-sm" on:click=stop>"Cancel test"</button>
                 </Show>
             </div>
-            {move || running.get().then(|| view! {
+            {move || probe.going().then(|| view! {
                 <p class="muted probe-running" role="status">"Testing… one small request, up to a minute."</p>
             })}
-            {move || summary.get().map(|s| view! {
+            {move || probe.outcome().get().map(|s| view! {
                 <div class="probe-report" class:probe-ok=s.ok role="status">
                     <p class="probe-headline">{s.headline}</p>
                     {s.error.map(|e| view! { <ErrorText message=e/> })}

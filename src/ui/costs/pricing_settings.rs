@@ -3,7 +3,6 @@
 //! (checked as they are typed), and which custom providers are local and free.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;
 
 use crate::app::costs::price_form::{per_million, table_summary, OverrideDraft};
@@ -11,6 +10,7 @@ use crate::app::format::count;
 use crate::core::pricing::Price;
 use crate::core::providers::LOCAL_ID;
 use crate::ui::components::notice::ErrorText;
+use crate::ui::job::Job;
 use crate::ui::prices::{PricingState, TableOrigin, TableStatus, MAX_PRICE_FILE_BYTES};
 use crate::ui::provider_state::ProviderState;
 use crate::web::file::{clear_picked, picked_file};
@@ -45,35 +45,31 @@ pub fn PricingSettings() -> impl IntoView {
 fn TableSource() -> impl IntoView {
     let pricing = expect_context::<PricingState>();
     let table = pricing.table();
-    let working = RwSignal::new(false);
-    let result = RwSignal::new(None::<Result<String, String>>);
+    let import = Job::<Result<String, String>>::new();
+    // The last import's report, or what going back to the shipped table said.
+    let result = import.outcome();
     let on_file = move |ev: leptos::ev::Event| {
         let Some(file) = picked_file(&ev) else {
             return;
         };
         clear_picked(&ev);
-        working.set(true);
-        result.set(None);
-        spawn_local(async move {
+        import.run(async move {
             let name = file.name();
-            let outcome = pricing.import_litellm(&file).await;
-            working.set(false);
-            result.set(Some(match outcome {
-                Ok(models) => Ok(format!(
-                    "Imported {name}: {} chat models priced. New re-pricings use it; stored costs are unchanged.",
-                    count(models as u64)
-                )),
-                Err(e) => Err(e.to_string()),
-            }));
+            let models = pricing
+                .import_litellm(&file)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "Imported {name}: {} chat models priced. New re-pricings use it; stored costs are unchanged.",
+                count(models as u64)
+            ))
         });
     };
     let reset = move |_| {
-        result.set(match pricing.reset_table() {
-            Ok(()) => Some(Ok(
-                "Back to the price table shipped with Trialogue.".to_string()
-            )),
-            Err(e) => Some(Err(e.to_string())),
-        });
+        result.set(Some(match pricing.reset_table() {
+            Ok(()) => Ok("Back to the price table shipped with Trialogue.".to_string()),
+            Err(e) => Err(e.to_string()),
+        }));
     };
     let imported = move || {
         table.with(|t| {
@@ -125,7 +121,7 @@ fn TableSource() -> impl IntoView {
                         class="visually-hidden"
                         data-testid="pricing-import"
                         accept=".json,application/json"
-                        disabled=move || working.get()
+                        disabled=move || import.going()
                         on:change=on_file
                     />
                     <span>"Import LiteLLM price file…"</span>
@@ -143,7 +139,7 @@ fn TableSource() -> impl IntoView {
                 "the current table in use."
             </p>
             <div aria-live="polite">
-                {move || working.get().then(|| view! { <p class="muted" role="status">"Reading the price file…"</p> })}
+                {move || import.going().then(|| view! { <p class="muted" role="status">"Reading the price file…"</p> })}
                 {move || result.get().map(|r| match r {
                     Ok(text) => view! { <p class="ok-text" role="status" data-testid="pricing-import-ok">{text}</p> }.into_any(),
                     Err(text) => view! { <ErrorText message=text/> }.into_any(),

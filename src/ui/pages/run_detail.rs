@@ -2,7 +2,6 @@
 //! stopped early. While the run is going in this tab the page follows it live.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::app::format::{date_text, excerpt};
@@ -11,6 +10,7 @@ use crate::app::run::summary::SummaryView;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 use crate::ui::components::notice::ErrorText;
 use crate::ui::costs::run_panel::RunCostPanel;
+use crate::ui::job::Job;
 use crate::ui::run::actions::{DownloadRunButton, ResumeButton, RunCost};
 use crate::ui::run::session::RunSession;
 use crate::ui::run::summary::{StatusBadge, SummaryPanel};
@@ -175,29 +175,26 @@ fn DeleteRun(run_id: String, #[prop(into)] disabled: Signal<bool>) -> impl IntoV
     let session = expect_context::<RunSession>();
     let navigate = use_navigate();
     let asking = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    let confirm = {
-        let run_id = run_id.clone();
-        move |_| {
-            let id = run_id.clone();
-            let navigate = navigate.clone();
-            spawn_local(async move {
-                let result = match store.open().await {
-                    Ok(store) => store.delete_run(&id).await,
-                    Err(e) => Err(e),
-                };
-                match result {
-                    Ok(_) => {
-                        session.touch_runs();
-                        navigate("/runs", Default::default());
-                    }
-                    Err(e) => {
-                        asking.set(false);
-                        error.set(Some(e.to_string()));
-                    }
+    let delete = Job::<Option<String>>::new();
+    let confirm = move |id: String| {
+        let navigate = navigate.clone();
+        delete.run(async move {
+            let result = match store.open().await {
+                Ok(store) => store.delete_run(&id).await,
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(_) => {
+                    session.touch_runs();
+                    navigate("/runs", Default::default());
+                    None
                 }
-            });
-        }
+                Err(e) => {
+                    asking.set(false);
+                    Some(e.to_string())
+                }
+            }
+        });
     };
     view! {
         <Show
@@ -211,10 +208,14 @@ fn DeleteRun(run_id: String, #[prop(into)] disabled: Signal<bool>) -> impl IntoV
             <span class="confirm" role="group" aria-label="Confirm delete">
                 "Delete this run and its steps?"
                 <button type="button" class="btn btn-danger btn-sm" data-testid="run-delete-confirm"
-                    on:click=confirm.clone()>"Delete"</button>
+                    disabled=move || delete.going()
+                    on:click={
+                        let (run_id, confirm) = (run_id.clone(), confirm.clone());
+                        move |_| confirm(run_id.clone())
+                    }>"Delete"</button>
                 <button type="button" class="btn btn-sm" on:click=move |_| asking.set(false)>"Keep"</button>
             </span>
         </Show>
-        {move || error.get().map(|message| view! { <ErrorText message=message/> })}
+        {move || delete.outcome().get().flatten().map(|message| view! { <ErrorText message=message/> })}
     }
 }

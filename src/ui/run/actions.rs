@@ -2,7 +2,6 @@
 //! cost as the `run-cost` hook reads it.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 
 use crate::app::file_names::run_file_name;
@@ -10,6 +9,7 @@ use crate::app::format::cost_text;
 use crate::core::trajectory::RunStatus;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::config_form::ConfigForm;
+use crate::ui::job::Job;
 use crate::ui::provider_state::ProviderState;
 use crate::ui::store::SharedStore;
 use crate::web::idb::ExportFilter;
@@ -51,34 +51,26 @@ pub fn DownloadRunButton(
     disabled: Signal<bool>,
 ) -> impl IntoView {
     let store = expect_context::<SharedStore>();
-    let error = RwSignal::new(None::<String>);
-    let working = RwSignal::new(false);
-    let download = move |_| {
-        let id = run_id.get_untracked();
-        working.set(true);
-        error.set(None);
-        spawn_local(async move {
-            let result = download_runs(
-                store,
-                ExportFilter::Runs(vec![id.clone()]),
-                &run_file_name(&id),
-            )
-            .await;
-            working.set(false);
-            error.set(result.err().map(|e| e.to_string()));
-        });
-    };
+    let download = Job::<Option<String>>::new();
     view! {
         <button
             type="button"
             class="btn"
             data-testid="run-download-jsonl"
-            disabled=move || disabled.get() || working.get()
-            on:click=download
+            disabled=move || disabled.get() || download.going()
+            on:click=move |_| {
+                let id = run_id.get_untracked();
+                download.run(async move {
+                    download_runs(store, ExportFilter::Runs(vec![id.clone()]), &run_file_name(&id))
+                        .await
+                        .err()
+                        .map(|e| e.to_string())
+                });
+            }
         >
             "Download JSONL"
         </button>
-        {move || error.get().map(|message| view! { <ErrorText message=message/> })}
+        {move || download.outcome().get().flatten().map(|message| view! { <ErrorText message=message/> })}
     }
 }
 
