@@ -22,6 +22,9 @@ mod locks;
 #[path = "web/preconnect.rs"]
 mod preconnect;
 
+#[path = "web/http.rs"]
+mod http;
+
 #[path = "web/store.rs"]
 mod store;
 

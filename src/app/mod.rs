@@ -7,12 +7,12 @@
 //! browser does not compile. `ui` holds the signals and draws what these compute.
 
 pub mod batch;
-pub mod budget;
 pub mod charts;
 pub mod config_draft;
 pub mod costs;
 pub mod file_names;
 pub mod format;
+pub mod llm_error;
 pub mod nav;
 pub mod prices;
 pub mod provider_probe;

@@ -19,9 +19,11 @@ use leptos::task::spawn_local;
 use web_sys::File;
 
 use crate::app::prices::PriceSettings;
+use crate::app::provider_settings::merge_stored;
 use crate::core::pricing::{Pricer, PricingError, PricingTable, RateOverride, PRICING_ASSET_URL};
-use crate::core::providers::LOCAL_ID;
-use crate::ui::persist::{self, PersistError};
+use crate::core::providers::{ProviderRegistry, LOCAL_ID};
+use crate::ui::persist::{self, PersistError, PROVIDERS_KEY};
+use crate::ui::provider_state::ProviderState;
 use crate::web::file::{read_bytes, FileReadError};
 
 /// The user's prices and local providers (JSON of [`PriceSettings`]).
@@ -212,7 +214,16 @@ pub fn load_settings() -> (PriceSettings, Option<PersistError>) {
 pub async fn load_pricer() -> Pricer {
     let (settings, _) = load_settings();
     let table = current_table().await.ok().map(|(t, _)| t);
-    settings.pricer(table)
+    settings.pricer(table, &stored_registry())
+}
+
+/// The provider settings as stored (the built-ins where nothing readable is stored), for a
+/// pricer built without a reactive owner.
+fn stored_registry() -> ProviderRegistry {
+    match persist::load_json::<ProviderRegistry>("provider settings", PROVIDERS_KEY) {
+        Ok(Some(stored)) => merge_stored(stored),
+        Ok(None) | Err(_) => ProviderRegistry::builtin(),
+    }
 }
 
 /// The app's prices as signals (a context value: `expect_context::<PricingState>()`).
@@ -273,11 +284,16 @@ impl PricingState {
     /// failed, a pricer without a table).
     pub fn pricer(&self) -> Signal<Option<Rc<Pricer>>, LocalStorage> {
         let (settings, table) = (self.settings, self.table);
+        let providers = use_context::<ProviderState>();
         Signal::derive_local(move || {
             let status = table.get();
+            let registry = match providers {
+                Some(p) => p.registry().get(),
+                None => stored_registry(),
+            };
             status
                 .settled()
-                .then(|| Rc::new(settings.with(|s| s.pricer(status.table()))))
+                .then(|| Rc::new(settings.with(|s| s.pricer(status.table(), &registry))))
         })
     }
 
@@ -371,9 +387,10 @@ pub enum PriceSettingsError {
     /// The price is not valid.
     #[error(transparent)]
     Invalid(#[from] crate::core::pricing::OverrideError),
-    /// The built-in local provider is always free.
+    /// The built-in local provider is free by its address, not by a mark.
     #[error(
-        "the built-in `local` provider is always free; only custom providers can be marked local"
+        "the built-in `local` provider is free while its base URL is on this machine \
+         (localhost, 127.0.0.1, [::1]); only custom providers can be marked local"
     )]
     BuiltinLocal,
     /// Browser storage refused the change; nothing changed.

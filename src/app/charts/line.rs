@@ -1,10 +1,11 @@
 //! The line over time: where a moment falls on the time axis, and the path drawn as steps.
 
 /// Where time `t` falls between `first` and `last` on a `width` wide axis (the middle when
-/// every point is at the same time).
+/// every point is at the same time, or when the times are not finite numbers).
 pub fn x_of(t: f64, first: f64, last: f64, width: f64) -> f64 {
-    if last > first {
-        (t - first) / (last - first) * width
+    let x = (t - first) / (last - first);
+    if last > first && x.is_finite() {
+        x.clamp(0.0, 1.0) * width
     } else {
         width / 2.0
     }

@@ -4,10 +4,11 @@
 use leptos::prelude::*;
 
 use crate::app::batch::draft::{default_name, remap, DatasetDraft, Target};
-use crate::app::format::{count_of, date_text, excerpt};
+use crate::app::format::{count_of, date_text};
 use crate::core::clock::Clock;
 use crate::core::dataset::{preview, MAX_DATASET_BYTES};
 use crate::core::stored_dataset::DatasetSummary;
+use crate::core::text::excerpt;
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::job::Job;
 use crate::ui::store::SharedStore;

@@ -12,7 +12,3 @@ pub mod start_panel;
 pub mod startup;
 pub mod throttle;
 pub mod view;
-
-// The batch budget's gate is a view model (`crate::app::budget`); `session.rs`, which the
-// run-driver work rewrites, still names it through this path.
-pub(crate) use crate::app::budget;

@@ -13,7 +13,8 @@ use crate::ui::provider_state::ProviderState;
 use crate::ui::store::SharedStore;
 
 use super::results_view::ResultsView;
-use super::session::{BatchSession, BatchStartup};
+use super::session::BatchSession;
+use crate::ui::run::session::Startup;
 
 /// The batch being shown, or the newest stored one when the page opens.
 #[component]
@@ -21,7 +22,7 @@ pub fn BatchView() -> impl IntoView {
     let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
     let newest = LocalResource::new(move || {
-        let ready = batch.startup.with(|s| *s != BatchStartup::Pending);
+        let ready = batch.startup.with(|s| *s != Startup::Pending);
         async move {
             if !ready {
                 return None;

@@ -59,7 +59,12 @@ pub fn LineChart(
         }
     };
     let axis = Memo::new(move |_| {
-        let largest = points.with(|p| p.iter().map(|p| p.value).fold(0.0, f64::max));
+        let largest = points.with(|p| {
+            p.iter()
+                .map(|p| p.value)
+                .filter(|v| v.is_finite())
+                .fold(0.0, f64::max)
+        });
         ValueAxis::up_to(largest, 4)
     });
     let plot_w = WIDTH - LEFT - RIGHT;

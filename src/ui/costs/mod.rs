@@ -7,6 +7,3 @@ pub mod budget;
 pub mod facts;
 pub mod pricing_settings;
 pub mod run_panel;
-
-// `ui/batch/session.rs`, which the run-driver work rewrites, still names the prices here.
-pub(crate) use crate::ui::prices;

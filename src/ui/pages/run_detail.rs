@@ -4,9 +4,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use crate::app::format::{date_text, excerpt};
+use crate::app::format::date_text;
 use crate::app::run::step::StepView;
 use crate::app::run::summary::SummaryView;
+use crate::core::text::excerpt;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 use crate::ui::components::notice::ErrorText;
 use crate::ui::costs::run_panel::RunCostPanel;

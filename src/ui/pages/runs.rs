@@ -10,11 +10,12 @@ use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 
 use crate::app::file_names::all_runs_file_name;
-use crate::app::format::{cost_text, date_text, excerpt, plural, score_text, yes_no};
+use crate::app::format::{cost_text, date_text, plural, score_text, yes_no};
 use crate::app::run::table::{
     mode_named, status_named, Page, RunsQuery, SortKey, PAGE_SIZE, STATUSES,
 };
 use crate::core::config::Mode;
+use crate::core::text::excerpt;
 use crate::core::trajectory::RunRecord;
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::job::Job;

@@ -7,6 +7,7 @@
 use leptos::prelude::*;
 
 use crate::app::format::{dollars, latency_text, plural, score_text, tokens_text};
+use crate::app::llm_error::with_advice;
 use crate::app::run::step::{StepBody, StepFacts, StepState, StepView};
 use crate::ui::components::notice::ErrorText;
 
@@ -138,8 +139,9 @@ fn Body(body: StepBody) -> impl IntoView {
         StepBody::Error {
             error_type,
             message,
+            advice,
         } => view! {
-            <ErrorText message=format!("The call failed ({error_type}): {message}")/>
+            <ErrorText message=with_advice(format!("The call failed ({error_type}): {message}"), advice)/>
         }
         .into_any(),
         StepBody::Other(pairs) => view! { <Pairs title="Output" pairs=pairs/> }.into_any(),
