@@ -32,14 +32,18 @@ COMPARE_DEFAULTS = {
 }
 
 # A prediction "marks its answer" when it boxes it, names it ("answer is", "answer:",
-# "final answer"), or is itself only a short one-line answer. Decided from the text alone.
-MARKER = re.compile(r"\\boxed|\\fbox|answer\s*(is\b|:)|final answer", re.IGNORECASE)
+# "Answer $…$", "final answer"), or is nothing but the answer: one line with at most two
+# words of prose outside its formulas. Decided from the text alone.
+MARKER = re.compile(r"\\boxed|\\fbox|answer\s*(is\b|:|=|\$|\\[(\[])|final answer", re.IGNORECASE)
+FORMULA = re.compile(r"\$\$.*?\$\$|\$.*?\$|\\\(.*?\\\)|\\\[.*?\\\]|\\[a-zA-Z]+", re.DOTALL)
 
 
 def marks_its_answer(prediction: str) -> bool:
+    if MARKER.search(prediction):
+        return True
     text = prediction.strip()
-    short = len(text) <= 80 and "\n" not in text
-    return bool(MARKER.search(prediction)) or short
+    prose = re.findall(r"[A-Za-z]{2,}", FORMULA.sub(" ", text))
+    return "\n" not in text and len(prose) <= 2
 
 
 def literal(node):
@@ -137,16 +141,18 @@ def main(tests_dir: str) -> None:
     for case in cases:
         case["id"] = f"{case['file']}:{case['line']}"
         case["marked"] = marks_its_answer(case["prediction"])
-    ids = [c["id"] for c in cases]
-    duplicates = {i for i in ids if ids.count(i) > 1}
+    seen = {}
     for case in cases:
-        if case["id"] in duplicates:
-            case["id"] += f"#{case['test']}"
+        # Two parametrize rows written on one line get #2, #3, ...
+        seen[case["id"]] = seen.get(case["id"], 0) + 1
+        if seen[case["id"]] > 1:
+            case["id"] += f"#{seen[case['id']]}"
     document = {
         "source": "math-verify 0.9.0, the PyPI sdist math_verify-0.9.0.tar.gz, tests/ "
         "(huggingface/Math-Verify); built by tests/differential/math_verify/build_suite_fixture.py",
-        "marked_rule": "the prediction contains \\boxed or \\fbox, says 'answer is', 'answer:' or "
-        "'final answer', or is one line of at most 80 characters",
+        "marked_rule": "the prediction contains \\boxed or \\fbox, says 'answer is', 'answer:', "
+        "'Answer' before a formula, or 'final answer', or is one line with at most two words of "
+        "prose outside its formulas",
         "cases": cases,
     }
     OUT.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")

@@ -4,6 +4,7 @@
 
 mod bounds;
 mod classes;
+mod differential;
 mod table;
 
 use trialogue::core::answer::check_solution;
