@@ -129,7 +129,8 @@ fn boxes(text: &str) -> Vec<BoxSpan<'_>> {
 /// Whether the text between two boxes joins them into one answer: punctuation, math
 /// delimiters, spacing and at most a few words.
 fn joins(between: &str) -> bool {
-    if between.contains("\n\n") {
+    // Longer than a few words and their markup: two separate statements.
+    if between.len() > 200 || between.contains("\n\n") {
         return false;
     }
     let mut cleaned = between.to_string();

@@ -100,6 +100,10 @@ fn opens(tok: &Tok) -> bool {
     ) || matches!(tok, Tok::Command(c) if matches!(c.as_str(), "langle" | "lfloor" | "lceil"))
 }
 
+fn opens_bracket(tok: &Tok) -> bool {
+    matches!(tok, Tok::Op('(' | '[')) || matches!(tok, Tok::Command(c) if c == "langle")
+}
+
 fn closes(tok: &Tok) -> bool {
     matches!(
         tok,
@@ -331,44 +335,42 @@ impl<'t> Parser<'t> {
                 let items = self.items_until(|t| matches!(t, Tok::Close))?;
                 Ok(Answer::Set(items))
             }
-            Some(Tok::Op('(' | '[')) | Some(Tok::Command(_))
-                if matches!(self.peek(), Some(Tok::Op(_)))
-                    || matches!(self.peek(), Some(Tok::Command(c)) if c == "langle") =>
-            {
-                let open = match self.peek() {
-                    Some(Tok::Op(c)) => *c,
-                    _ => '⟨',
-                };
-                // `\left[\begin{array}…\end{array}\right]`: brackets around a matrix.
-                if matches!(
-                    self.toks.get(self.pos + 1).map(|t| &t.kind),
-                    Some(Tok::Begin(_))
-                ) {
-                    self.pos += 1;
-                    let matrix = self.matrix()?;
-                    if !matches!(self.bump(), Some(Tok::Op(')' | ']'))) {
-                        return Err(ReadError::Unclosed { what: "a bracket" });
-                    }
-                    return Ok(matrix);
-                }
-                match self.scan_group() {
-                    Some((_, true)) => {
-                        self.pos += 1;
-                        let items = self.items_until(|t| {
-                            matches!(t, Tok::Op(')' | ']'))
-                                || matches!(t, Tok::Command(c) if c == "rangle")
-                        })?;
-                        let close = match &self.toks[self.pos - 1].kind {
-                            Tok::Op(c) => *c,
-                            _ => '⟩',
-                        };
-                        Ok(Answer::Bracketed { open, close, items })
-                    }
-                    _ => Ok(Answer::Expr(self.expr()?)),
-                }
-            }
+            Some(t) if opens_bracket(t) => self.bracketed(),
             _ => Ok(Answer::Expr(self.expr()?)),
         }
+    }
+
+    /// `(a, b)`, `[a, b)`, `\langle a, b \rangle`, a matrix in brackets, or an expression that
+    /// starts with a bracket.
+    fn bracketed(&mut self) -> Result<Answer, ReadError> {
+        let open = match self.peek() {
+            Some(Tok::Op(c)) => *c,
+            _ => '⟨',
+        };
+        // `\left[\begin{array}…\end{array}\right]`: brackets around a matrix.
+        if matches!(
+            self.toks.get(self.pos + 1).map(|t| &t.kind),
+            Some(Tok::Begin(_))
+        ) {
+            self.pos += 1;
+            let matrix = self.matrix()?;
+            if !matches!(self.bump(), Some(Tok::Op(')' | ']'))) {
+                return Err(ReadError::Unclosed { what: "a bracket" });
+            }
+            return Ok(matrix);
+        }
+        if !self.scan_group().is_some_and(|(_, separated)| separated) {
+            return Ok(Answer::Expr(self.expr()?));
+        }
+        self.pos += 1;
+        let items = self.items_until(|t| {
+            matches!(t, Tok::Op(')' | ']')) || matches!(t, Tok::Command(c) if c == "rangle")
+        })?;
+        let close = match &self.toks[self.pos - 1].kind {
+            Tok::Op(c) => *c,
+            _ => '⟩',
+        };
+        Ok(Answer::Bracketed { open, close, items })
     }
 
     /// Items separated by `,` or `;` up to a closing token (consumed).
