@@ -636,65 +636,77 @@ fn expand(a: &Answer) -> Answer {
 
 /// The values of an expression with `\pm` (at most [`MAX_VARIANTS`]).
 fn plus_minus_values(e: &Expr) -> Option<Vec<Expr>> {
-    let product = |parts: &[Expr], build: &dyn Fn(Vec<Expr>) -> Expr| -> Option<Vec<Expr>> {
-        let mut combos: Vec<Vec<Expr>> = vec![Vec::new()];
-        for part in parts {
-            let options = plus_minus_values(part)?;
-            let mut next = Vec::new();
-            for combo in &combos {
-                for option in &options {
-                    let mut c = combo.clone();
-                    c.push(option.clone());
-                    next.push(c);
-                }
-            }
-            if next.len() > MAX_VARIANTS {
-                return None;
-            }
-            combos = next;
-        }
-        Some(combos.into_iter().map(build).collect())
-    };
-    match e {
+    let boxed = |e: Expr| Box::new(e);
+    let values: Vec<Expr> = match e {
         Expr::PlusMinus(left, right) => {
-            let zero = Expr::integer(0);
-            let left = left.as_deref().unwrap_or(&zero);
-            product(&[left.clone(), (**right).clone()], &|mut v| {
-                let r = v.pop().unwrap_or_else(|| Expr::integer(0));
-                let l = v.pop().unwrap_or_else(|| Expr::integer(0));
-                Expr::Sum(vec![l, r])
-            })
-            .and_then(|plus| {
-                let minus = product(&[left.clone(), (**right).clone()], &|mut v| {
-                    let r = v.pop().unwrap_or_else(|| Expr::integer(0));
-                    let l = v.pop().unwrap_or_else(|| Expr::integer(0));
-                    Expr::Sum(vec![l, Expr::Neg(Box::new(r))])
-                })?;
-                let all: Vec<Expr> = plus.into_iter().chain(minus).collect();
-                (all.len() <= MAX_VARIANTS).then_some(all)
-            })
-        }
-        Expr::Sum(items) => product(items, &Expr::Sum),
-        Expr::Product(items) => product(items, &Expr::Product),
-        Expr::Apply(f, items) => product(items, &|v| Expr::Apply(*f, v)),
-        Expr::Neg(inner) => Some(
-            plus_minus_values(inner)?
+            let left = left.as_deref().cloned().unwrap_or_else(|| Expr::integer(0));
+            combinations(&[left, (**right).clone()])?
                 .into_iter()
-                .map(|v| Expr::Neg(Box::new(v)))
-                .collect(),
-        ),
-        Expr::Quotient(a, b) => product(&[(**a).clone(), (**b).clone()], &|mut v| {
-            let d = v.pop().unwrap_or_else(|| Expr::integer(1));
-            let n = v.pop().unwrap_or_else(|| Expr::integer(0));
-            Expr::Quotient(Box::new(n), Box::new(d))
-        }),
-        Expr::Power(a, b) => product(&[(**a).clone(), (**b).clone()], &|mut v| {
-            let p = v.pop().unwrap_or_else(|| Expr::integer(1));
-            let base = v.pop().unwrap_or_else(|| Expr::integer(0));
-            Expr::Power(Box::new(base), Box::new(p))
-        }),
-        leaf => Some(vec![leaf.clone()]),
+                .flat_map(|pair| {
+                    let [l, r] = two(pair);
+                    [
+                        Expr::Sum(vec![l.clone(), r.clone()]),
+                        Expr::Sum(vec![l, Expr::Neg(boxed(r))]),
+                    ]
+                })
+                .collect()
+        }
+        Expr::Sum(items) => combinations(items)?.into_iter().map(Expr::Sum).collect(),
+        Expr::Product(items) => combinations(items)?
+            .into_iter()
+            .map(Expr::Product)
+            .collect(),
+        Expr::Apply(f, items) => combinations(items)?
+            .into_iter()
+            .map(|v| Expr::Apply(*f, v))
+            .collect(),
+        Expr::Neg(inner) => plus_minus_values(inner)?
+            .into_iter()
+            .map(|v| Expr::Neg(boxed(v)))
+            .collect(),
+        Expr::Quotient(a, b) | Expr::Power(a, b) => combinations(&[(**a).clone(), (**b).clone()])?
+            .into_iter()
+            .map(|pair| {
+                let [x, y] = two(pair);
+                match e {
+                    Expr::Quotient(..) => Expr::Quotient(boxed(x), boxed(y)),
+                    _ => Expr::Power(boxed(x), boxed(y)),
+                }
+            })
+            .collect(),
+        leaf => vec![leaf.clone()],
+    };
+    (values.len() <= MAX_VARIANTS).then_some(values)
+}
+
+/// Every choice of one value per part (each part's `\pm` values), at most [`MAX_VARIANTS`].
+fn combinations(parts: &[Expr]) -> Option<Vec<Vec<Expr>>> {
+    let mut combos: Vec<Vec<Expr>> = vec![Vec::new()];
+    for part in parts {
+        let options = plus_minus_values(part)?;
+        combos = combos
+            .iter()
+            .flat_map(|combo| {
+                options.iter().map(move |option| {
+                    let mut next = combo.clone();
+                    next.push(option.clone());
+                    next
+                })
+            })
+            .collect();
+        if combos.len() > MAX_VARIANTS {
+            return None;
+        }
     }
+    Some(combos)
+}
+
+/// The two items of a pair built by [`combinations`] of two parts.
+fn two(pair: Vec<Expr>) -> [Expr; 2] {
+    let mut items = pair.into_iter();
+    let first = items.next().unwrap_or_else(|| Expr::integer(0));
+    let second = items.next().unwrap_or_else(|| Expr::integer(0));
+    [first, second]
 }
 
 /// Whether an answer names something rather than gives a value: a variable (`x`, `a_{37}`,

@@ -93,22 +93,23 @@ fn relation(tok: &Tok) -> Option<RelOp> {
     })
 }
 
-fn opens(tok: &Tok) -> bool {
-    matches!(
-        tok,
-        Tok::Op('(' | '[') | Tok::Open | Tok::SetOpen | Tok::Begin(_)
-    ) || matches!(tok, Tok::Command(c) if matches!(c.as_str(), "langle" | "lfloor" | "lceil"))
+/// How a token changes the bracket depth: `+1` for an opening bracket, group or environment,
+/// `-1` for a closing one.
+fn depth_change(tok: &Tok) -> i32 {
+    match tok {
+        Tok::Op('(' | '[') | Tok::Open | Tok::SetOpen | Tok::Begin(_) => 1,
+        Tok::Op(')' | ']') | Tok::Close | Tok::SetClose | Tok::End(_) => -1,
+        Tok::Command(c) => match c.as_str() {
+            "langle" | "lfloor" | "lceil" => 1,
+            "rangle" | "rfloor" | "rceil" => -1,
+            _ => 0,
+        },
+        _ => 0,
+    }
 }
 
 fn opens_bracket(tok: &Tok) -> bool {
     matches!(tok, Tok::Op('(' | '[')) || matches!(tok, Tok::Command(c) if c == "langle")
-}
-
-fn closes(tok: &Tok) -> bool {
-    matches!(
-        tok,
-        Tok::Op(')' | ']') | Tok::Close | Tok::SetClose | Tok::End(_)
-    ) || matches!(tok, Tok::Command(c) if matches!(c.as_str(), "rangle" | "rfloor" | "rceil"))
 }
 
 fn integer_literal(e: &Expr) -> bool {
@@ -180,23 +181,25 @@ impl<'t> Parser<'t> {
         }
     }
 
-    fn enter(&mut self) -> Result<(), ReadError> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            Err(ReadError::TooDeep { max: MAX_DEPTH })
-        } else {
-            Ok(())
+    /// Runs `parse` one nesting level deeper; past [`MAX_DEPTH`] levels, the answer is refused
+    /// instead of recursing on.
+    fn nested<T>(
+        &mut self,
+        parse: impl FnOnce(&mut Self) -> Result<T, ReadError>,
+    ) -> Result<T, ReadError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(ReadError::TooDeep { max: MAX_DEPTH });
         }
-    }
-
-    fn leave(&mut self) {
+        self.depth += 1;
+        let result = parse(self);
         self.depth -= 1;
+        result
     }
 
     fn at_list_end(&self) -> bool {
         match self.peek() {
             None => true,
-            Some(t) => closes(t) || matches!(t, Tok::Op(';' | '&') | Tok::RowSep),
+            Some(t) => depth_change(t) < 0 || matches!(t, Tok::Op(';' | '&') | Tok::RowSep),
         }
     }
 
@@ -290,9 +293,10 @@ impl<'t> Parser<'t> {
         let mut depth = 0usize;
         let mut separated = false;
         for (i, token) in self.toks.iter().enumerate().skip(self.pos) {
-            if opens(&token.kind) {
+            let change = depth_change(&token.kind);
+            if change > 0 {
                 depth += 1;
-            } else if closes(&token.kind) {
+            } else if change < 0 {
                 depth = depth.checked_sub(1)?;
                 if depth == 0 {
                     return Some((i, separated));
@@ -305,10 +309,7 @@ impl<'t> Parser<'t> {
     }
 
     fn set_atom(&mut self) -> Result<Answer, ReadError> {
-        self.enter()?;
-        let result = self.set_atom_inner();
-        self.leave();
-        result
+        self.nested(Self::set_atom_inner)
     }
 
     fn set_atom_inner(&mut self) -> Result<Answer, ReadError> {
@@ -548,10 +549,7 @@ impl<'t> Parser<'t> {
             return self.power();
         };
         // Each sign is a level: `------1` nests like brackets do.
-        self.enter()?;
-        let inner = self.unary();
-        self.leave();
-        let inner = inner?;
+        let inner = self.nested(Self::unary)?;
         Ok(match sign {
             Some(true) => Expr::Neg(Box::new(inner)),
             Some(false) => inner,
@@ -571,16 +569,15 @@ impl<'t> Parser<'t> {
 
     /// The exponent after `^`: a group, or one token (a whole numeral, as models write `2^10`).
     fn exponent(&mut self) -> Result<Expr, ReadError> {
-        self.enter()?;
-        let result = if self.eat(&Tok::Op('-')) {
-            self.exponent().map(|e| Expr::Neg(Box::new(e)))
-        } else if self.eat(&Tok::Op('+')) {
-            self.exponent()
-        } else {
-            self.power()
-        };
-        self.leave();
-        result
+        self.nested(|p| {
+            if p.eat(&Tok::Op('-')) {
+                p.exponent().map(|e| Expr::Neg(Box::new(e)))
+            } else if p.eat(&Tok::Op('+')) {
+                p.exponent()
+            } else {
+                p.power()
+            }
+        })
     }
 
     fn postfix(&mut self) -> Result<Expr, ReadError> {
@@ -697,10 +694,7 @@ impl<'t> Parser<'t> {
 
 impl Parser<'_> {
     fn atom(&mut self) -> Result<Expr, ReadError> {
-        self.enter()?;
-        let result = self.atom_inner();
-        self.leave();
-        result
+        self.nested(Self::atom_inner)
     }
 
     fn atom_inner(&mut self) -> Result<Expr, ReadError> {
