@@ -676,19 +676,7 @@ impl<'t> Parser<'t> {
     /// One argument of `\frac`, `\sqrt`, `\binom`: a `{…}` group or a single token (the
     /// lexer already split `\frac12` into two one-digit numerals, as TeX reads it).
     fn argument(&mut self) -> Result<Expr, ReadError> {
-        match self.peek() {
-            Some(Tok::Open) => {
-                self.pos += 1;
-                let inner = self.expr()?;
-                if !self.eat(&Tok::Close) {
-                    return Err(ReadError::Unclosed {
-                        what: "a {…} group",
-                    });
-                }
-                Ok(inner)
-            }
-            _ => self.atom(),
-        }
+        self.atom()
     }
 }
 
