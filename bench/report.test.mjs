@@ -169,20 +169,11 @@ test('a full set of results gives ten rows with figures worked out by hand', () 
   assert.match(byName('Real model')[1], /^20\.0 completion tokens\/s; 3\.00 s per step/);
 });
 
-test('answer checking rows: both checkers\' shares, the targets, and the slowest check', () => {
-  const answers = {
-    differential: { cases: 10, clear: 8, trialogue_right: 8, math_verify_right: 7 },
-    suite: { cases: 20, trialogue_agrees: 17, marked: 10, trialogue_agrees_marked: 9 },
-    timing: { cases: 10, repeats: 21, median_us: 12.24, p95_us: 40, max_us: 75.5, slowest: 'set-01' },
-  };
-  const [accuracy, time] = rows({ answers });
-  // 8/8 = 100.0 %, 7/8 = 87.5 %; 17/20 = 85.0 %, 9/10 = 90.0 %: every target met.
-  assert.equal(accuracy[1], "right on 8/8 (100.0 %) of the differential cases with a clear verdict, math-verify 7/8 (87.5 %); agrees with math-verify's own suite on 17/20 (85.0 %), 9/10 (90.0 %) where the prediction marks its answer");
-  assert.equal(accuracy[3], 'met');
+test('the answer check time row: the slowest check against 1 ms', () => {
+  const answers = { cases: 10, repeats: 21, median_us: 12.24, p95_us: 40, max_us: 75.5, slowest: 'set-01' };
+  const [time] = rows({ answers });
+  // 12.24 → 12.2; 75.5 µs ≤ 1,000 µs.
   assert.equal(time[1], 'median 12.2 µs, p95 40.0 µs, slowest 75.5 µs (set-01) over 10 cases');
   assert.equal(time[3], 'met');
-  // 8/10 right is under 95 %; math-verify level with Trialogue is not ahead of it.
-  const behind = { ...answers, differential: { cases: 10, clear: 10, trialogue_right: 8, math_verify_right: 8 } };
-  assert.equal(rows({ answers: behind })[0][3], 'not met');
-  assert.equal(rows({ answers: { ...answers, timing: { ...answers.timing, max_us: 1500 } } })[1][3], 'not met');
+  assert.equal(rows({ answers: { ...answers, max_us: 1500 } })[0][3], 'not met');
 });

@@ -1,5 +1,5 @@
 //! Grades a JSONL file of answer-checking cases with Trialogue's checker, for the differential
-//! harness against math-verify (tests/differential/math_verify/compare.py) and the benchmark
+//! harness against math-verify (tests/math_verify/compare.py) and the benchmark
 //! of one check's time (bench/answers.mjs).
 //!
 //!     cargo run --release --example grade_answers -- CASES.jsonl

@@ -12,6 +12,7 @@ pub mod hash;
 pub mod model;
 pub mod presets;
 pub mod template;
+pub mod text;
 
 pub mod llm;
 pub mod providers;

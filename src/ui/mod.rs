@@ -7,6 +7,7 @@ pub mod components;
 pub mod config_draft;
 pub mod config_form;
 pub mod costs;
+pub mod llm_error;
 pub mod pages;
 pub mod persist;
 pub mod provider_state;

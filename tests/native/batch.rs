@@ -22,7 +22,7 @@ use trialogue::core::cancel::CancelToken;
 use trialogue::core::clock::{Clock, ManualClock};
 use trialogue::core::config::{Mode, PipelineConfig};
 use trialogue::core::dataset::Problem;
-use trialogue::core::llm::{LlmError, Usage};
+use trialogue::core::llm::{ErrorKind, LlmError, Usage};
 use trialogue::core::pipeline::{Pipeline, PipelineEvent, RunInput, SinkError, TrajectorySink};
 use trialogue::core::providers::{ProviderKind, ProviderRegistry, ProviderSettings};
 use trialogue::core::role::AgentRole;
@@ -1096,11 +1096,13 @@ fn a_rate_limited_llm_call_lowers_the_batch_concurrency() {
     // The first solver call is refused with a 429 asking to wait 2 s.
     llm.fail(
         AgentRole::Solver,
-        LlmError::RateLimited {
-            provider: "openai".into(),
-            retry_after_ms: Some(2_000),
-            detail: "Rate limit reached".into(),
-        },
+        LlmError::from_http(
+            "openai",
+            429,
+            ErrorKind::RateLimited,
+            "Rate limit reached",
+            Some(2_000),
+        ),
         Usage::default(),
     );
     let runner = PipelineRunner::new(&spec, &problems(), &llm, &clock, &store);

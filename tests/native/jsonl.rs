@@ -159,7 +159,7 @@ fn the_originals_file_is_read_with_bad_lines_reported_by_number() {
     // Python's separators and key order make no difference.
     assert_eq!(e[0].timestamp, "2025-06-10T14:03:22.512345");
     assert_eq!(e[0].iteration(), Some(1));
-    assert_eq!(e[0].metadata["model"], json!("command-r-plus"));
+    assert_eq!(e[0].metadata.to_object()["model"], json!("command-r-plus"));
     assert_eq!(e[0].usage().unwrap().total_tokens, 500);
     assert_eq!(
         e[0].output_str("solution"),
@@ -175,7 +175,7 @@ fn the_originals_file_is_read_with_bad_lines_reported_by_number() {
         (None, false, None)
     );
     assert!(e[3].is_error());
-    assert_eq!(e[3].metadata["note"], json!("ünïcode"));
+    assert_eq!(e[3].metadata.to_object()["note"], json!("ünïcode"));
     assert_eq!(e[6].success, Some(true));
 }
 
@@ -225,4 +225,63 @@ fn the_originals_entries_rewrite_with_every_field_and_read_back_equal() {
         !text.contains("step_comment"),
         "unknown top-level fields are not kept"
     );
+}
+
+/// The `metadata` object of each line of `text` that is a step, as serde_json's own generic
+/// reader writes it back: compact, keys sorted at every level. That is the form step metadata
+/// is written in, worked out without Trialogue's types.
+fn generic_metadata(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter_map(|v| v.get("metadata").cloned())
+        .map(|m| m.to_string())
+        .collect()
+}
+
+#[test]
+fn the_originals_metadata_is_written_back_key_for_key_unknown_keys_included() {
+    let original = fixture("original_format.jsonl");
+    let report = read_jsonl(&original);
+    let written: Vec<String> = report
+        .entries
+        .iter()
+        .map(|e| serde_json::to_string(&e.metadata).unwrap())
+        .collect();
+    // Line 9 (the sixth line that is a step) repeats line 8 and is dropped as a duplicate.
+    let mut expected = generic_metadata(&original);
+    expected.remove(5);
+    assert_eq!(written, expected);
+    assert!(written[3].contains(r#""note":"ünïcode""#), "{}", written[3]);
+    // Read typed all the same.
+    assert_eq!(
+        report.entries[0].metadata.model.as_deref(),
+        Some("command-r-plus")
+    );
+    assert_eq!(report.entries[0].iteration(), Some(1));
+    assert_eq!(
+        report.entries[0].tokens().map(|t| t.total_tokens),
+        Some(500)
+    );
+}
+
+#[test]
+fn our_metadata_is_read_typed_and_written_back_byte_for_byte() {
+    let ours = fixture("ours_baseline.jsonl");
+    let report = read_jsonl(&ours);
+    assert_eq!(report.entries.len(), 2);
+    let mut text = String::new();
+    for entry in &report.entries {
+        write_entry(&mut text, entry).unwrap();
+    }
+    assert_eq!(text, ours);
+    let solver = &report.entries[0].metadata;
+    assert_eq!(solver.provider(), Some("scripted"));
+    assert_eq!(solver.cost_usd, Some(None), "written as null, read as null");
+    assert_eq!(solver.finish_reason(), Some("stop"));
+    assert_eq!(solver.config_hash.as_deref(), Some("ee36e1d2"));
+    assert_eq!(solver.latency_ms, Some(250.0));
+    assert_eq!(solver.reasks, Some(0));
+    assert_eq!(solver.usage_complete, Some(true));
+    assert_eq!(solver.attempts.as_ref().map(Vec::len), Some(1));
+    assert!(solver.other.is_empty());
 }

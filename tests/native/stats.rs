@@ -9,7 +9,7 @@ use trialogue::core::stats::{
     Dynamics, IterationPassRate, ModeStats, PairedComparison, ProblemRow, Proportion, RunResult,
     Z_95,
 };
-use trialogue::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
+use trialogue::core::trajectory::{RunRecord, RunStatus, StepMetadata, TrajectoryEntry};
 
 fn close(actual: f64, expected: f64) {
     assert!(
@@ -45,7 +45,7 @@ fn entry(
         action: action.into(),
         input: input.as_object().cloned().unwrap_or_default(),
         output: output.as_object().cloned().unwrap_or_default(),
-        metadata,
+        metadata: StepMetadata::from_object(metadata),
         reward: None,
         terminal: false,
         success: None,
@@ -111,7 +111,7 @@ fn run(spec: Spec<'_>) -> RunResult {
         entries.push(judge);
     }
     if let Some(last) = entries.last_mut() {
-        last.metadata.insert("cost_usd".into(), json!(spec.cost));
+        last.metadata.cost_usd = Some(Some(spec.cost));
     }
     let mut record = RunRecord::from_entries(&run_id, &entries, 0.0);
     record.mode = spec.mode;

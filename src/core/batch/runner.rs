@@ -10,7 +10,7 @@ use crate::core::cancel::CancelToken;
 use crate::core::clock::Clock;
 use crate::core::config::{Mode, PipelineConfig};
 use crate::core::dataset::Problem;
-use crate::core::llm::{AgentCall, AgentCallError, AgentCompletion, AgentLlm, LlmError};
+use crate::core::llm::{AgentCall, AgentCallError, AgentCompletion, AgentLlm, ErrorKind};
 use crate::core::pipeline::{
     AllowAll, CallGate, NoPricing, Pipeline, PipelineEvent, RunInput, RunOutcome, SinkError,
     StepPricer,
@@ -26,7 +26,7 @@ use super::{BatchSpec, ItemKey};
 pub type ItemEventListener<'a> = &'a dyn Fn(&ItemKey, &PipelineEvent);
 
 /// An [`AgentLlm`] that passes calls through and tells the batch scheduler about rate limits
-/// (a final [`LlmError::RateLimited`], after the client's own retries), so it can slow down.
+/// (a final [`ErrorKind::RateLimited`] error, after the client's own retries), so it can slow down.
 pub struct RateLimitWatch<'a, L> {
     inner: &'a L,
     reporter: &'a ItemReporter,
@@ -47,7 +47,7 @@ impl<L: AgentLlm> AgentLlm for RateLimitWatch<'_, L> {
     ) -> Result<AgentCompletion, AgentCallError> {
         let result = self.inner.complete(call, cancel).await;
         if let Err(e) = &result {
-            if matches!(e.error, LlmError::RateLimited { .. }) {
+            if e.error.kind() == ErrorKind::RateLimited {
                 self.reporter.rate_limited(e.error.retry_after_ms());
             }
         }

@@ -490,10 +490,11 @@ fn LocalProviders() -> impl IntoView {
         <div class="pricing-block">
             <h3 class="section-label">"Local models"</h3>
             <p class="muted">
-                "Models served by a provider marked local cost $0 by this rule (their costs read "
-                "\"local model, free\"), not because a price is missing. The built-in "
-                <code>{LOCAL_ID}</code> " provider is always local; a price of your own for a "
-                "model still comes first."
+                "Models served by a provider marked local cost $0 by this rule (their costs say "
+                "why they are free), not because a price is missing. The built-in "
+                <code>{LOCAL_ID}</code> " provider is free while its base URL is on this machine "
+                "(localhost, 127.0.0.1, [::1]); pointed elsewhere it is priced like any "
+                "OpenAI-compatible provider. A price of your own for a model still comes first."
             </p>
             <Show
                 when=move || !custom().is_empty()

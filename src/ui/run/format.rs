@@ -1,4 +1,4 @@
-//! How run numbers read on screen: costs, tokens, latencies, dates and excerpts.
+//! How run numbers read on screen: costs, tokens, latencies and dates.
 //!
 //! Costs are written as plain decimal numbers (never exponent notation), because the `run-cost`
 //! test hook promises "a plain number like 0.001234", and an unknown cost is the word `unknown`,
@@ -102,34 +102,6 @@ pub fn day_text(epoch_ms: f64) -> String {
     iso.get(..10).map_or(iso.clone(), str::to_string)
 }
 
-/// The first `max_chars` characters of `text` on one line (runs of whitespace become one
-/// space), with `…` when something was cut.
-pub fn excerpt(text: &str, max_chars: usize) -> String {
-    let mut out = String::new();
-    let mut taken = 0;
-    for word in text.split_whitespace() {
-        let sep = usize::from(!out.is_empty());
-        let len = word.chars().count();
-        if taken + sep + len > max_chars {
-            let room = max_chars.saturating_sub(taken + sep);
-            if room > 0 {
-                if sep == 1 {
-                    out.push(' ');
-                }
-                out.extend(word.chars().take(room));
-            }
-            out.push('…');
-            return out;
-        }
-        if sep == 1 {
-            out.push(' ');
-        }
-        out.push_str(word);
-        taken += sep + len;
-    }
-    out
-}
-
 /// A score in `[0, 1]` with two decimals (`0.80`), `–` when there is none.
 pub fn score_text(score: Option<f64>) -> String {
     score.map_or_else(|| "–".to_string(), |s| format!("{s:.2}"))
@@ -195,13 +167,5 @@ mod tests {
         assert_eq!(score_text(Some(0.8)), "0.80");
         assert_eq!(score_text(None), "–");
         assert_eq!(yes_no(Some(false)), "no");
-    }
-
-    #[wasm_bindgen_test]
-    fn excerpts_cut_on_characters_and_flatten_whitespace() {
-        assert_eq!(excerpt("What is\n\n2 + 2?", 40), "What is 2 + 2?");
-        assert_eq!(excerpt("abcdef ghij", 8), "abcdef g…");
-        assert_eq!(excerpt("ééééé", 3), "ééé…");
-        assert_eq!(excerpt("", 5), "");
     }
 }

@@ -1,7 +1,7 @@
 //! The Trialogue side of the differential tests against HuggingFace math-verify 0.9.0 (the
-//! Python side, tests/differential/math_verify/, checks that math-verify still gives the
+//! Python side, tests/math_verify/, checks that math-verify still gives the
 //! verdicts recorded here). Both tables are exact: a case whose verdict changes, on either
-//! side, fails until the table is reviewed (tests/differential/math_verify/compare.py prints
+//! side, fails until the table is reviewed (tests/math_verify/compare.py prints
 //! what changed), and Trialogue's accuracy may not fall below the recorded figures.
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,6 +1,6 @@
 //! Answer checking: the hand table with its verdicts' sources, one test per failure class of
 //! issue 17, the bounds that keep hostile text cheap, and the differential tests against
-//! math-verify (whose Python side is tests/differential/math_verify/).
+//! math-verify (whose Python side is tests/math_verify/).
 
 mod bounds;
 mod classes;

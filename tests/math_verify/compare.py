@@ -4,8 +4,8 @@ suite, and prints both sides' figures and every disagreement, so the tables in
 tests/fixtures/answers/ can be reviewed and updated by hand (the judgement of who is right in a
 disagreement is a person's, never this script's).
 
-    .venv/bin/python tests/differential/math_verify/compare.py          # report
-    .venv/bin/python tests/differential/math_verify/compare.py --write  # also rewrite
+    .venv/bin/python tests/math_verify/compare.py          # report
+    .venv/bin/python tests/math_verify/compare.py --write  # also rewrite
         math_verify_verdicts.json (math-verify's verdicts, for the offline tests)
 
 Trialogue's side comes from `cargo run --release --example grade_answers`.

@@ -4,7 +4,7 @@ paths, how math-verify grades a case, and how accuracy is counted."""
 import json
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests/fixtures/answers"
 CASES = FIXTURES / "differential/cases.jsonl"
 MATH_VERIFY_VERDICTS = FIXTURES / "differential/math_verify_verdicts.json"

@@ -3,7 +3,7 @@ tests/native/answer/differential.rs): the pinned math-verify must still give the
 fixtures record, so that the disagreement tables and figures cannot silently rot. Offline:
 math-verify is installed in .venv from scripts/test-requirements.txt.
 
-    .venv/bin/python -m unittest discover -s tests/differential/math_verify -p 'test_*.py'
+    .venv/bin/python -m unittest discover -s tests/math_verify -p 'test_*.py'
 """
 
 import unittest

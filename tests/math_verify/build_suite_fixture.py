@@ -5,7 +5,7 @@ Run once by hand when the pinned math-verify changes, never by the tests:
 
     pip download math-verify==0.9.0 --no-deps --no-binary :all: -d /tmp/mv
     tar xzf /tmp/mv/math_verify-0.9.0.tar.gz -C /tmp/mv
-    python3 tests/differential/math_verify/build_suite_fixture.py /tmp/mv/math_verify-0.9.0/tests
+    python3 tests/math_verify/build_suite_fixture.py /tmp/mv/math_verify-0.9.0/tests
 
 It reads the test files as Python syntax (never imports or runs them) and keeps every
 (gold, prediction, expected verdict) pair they grade, with the file, line and test function
@@ -21,7 +21,7 @@ import re
 import sys
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[2] / "fixtures/answers/math_verify_suite.json"
+OUT = Path(__file__).resolve().parents[1] / "fixtures/answers/math_verify_suite.json"
 
 # compare_strings' defaults in tests/test_all.py.
 COMPARE_DEFAULTS = {
@@ -149,7 +149,7 @@ def main(tests_dir: str) -> None:
             case["id"] += f"#{seen[case['id']]}"
     document = {
         "source": "math-verify 0.9.0, the PyPI sdist math_verify-0.9.0.tar.gz, tests/ "
-        "(huggingface/Math-Verify); built by tests/differential/math_verify/build_suite_fixture.py",
+        "(huggingface/Math-Verify); built by tests/math_verify/build_suite_fixture.py",
         "marked_rule": "the prediction contains \\boxed or \\fbox, says 'answer is', 'answer:', "
         "'Answer' before a formula, or 'final answer', or is one line with at most two words of "
         "prose outside its formulas",

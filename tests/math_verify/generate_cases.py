@@ -15,7 +15,7 @@ case-insensitive, a decimal equals a fraction only when the values are equal), a
 where it asks for more (equivalent expressions match, a hedge is wrong, the answer after
 "The final answer is" wins over an earlier box).
 
-    python3 tests/differential/math_verify/generate_cases.py
+    python3 tests/math_verify/generate_cases.py
 """
 
 import json
@@ -24,7 +24,7 @@ from fractions import Fraction
 from math import gcd
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[2] / "fixtures/answers/differential/cases.jsonl"
+OUT = Path(__file__).resolve().parents[1] / "fixtures/answers/differential/cases.jsonl"
 SEED = 17
 
 PREAMBLES = [
