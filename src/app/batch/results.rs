@@ -1,14 +1,12 @@
 //! A batch's results: each item with its run, the statistics over the runs, and the per-problem
-//! rows the exports write.
+//! rows the exports write; and when the page reads them again.
 
 use std::collections::HashMap;
 
-use crate::core::batch::{BatchRecord, ItemStatus};
+use crate::core::batch::{BatchRecord, BatchStatus, ItemStatus};
 use crate::core::config::Mode;
 use crate::core::stats::{summarize, BatchStats, RunResult};
 use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
-use crate::ui::run::store::run_store;
-use crate::web::idb::StoreError;
 
 /// One item of the batch with what its run says.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,24 +107,14 @@ pub fn build_results(
     }
 }
 
-/// Reads the runs of `record`'s items and their steps from the store, and builds the results.
-pub async fn load_results(record: &BatchRecord) -> Result<BatchResults, StoreError> {
-    let store = run_store().await?;
-    let runs = store.batch_runs(&record.spec.batch_id).await?;
-    // Only the runs the items point at (an earlier attempt at an item, superseded by a
-    // completed one, is left out of the statistics).
-    let wanted: std::collections::HashSet<&str> = record
-        .items
-        .iter()
-        .filter_map(|i| i.run_id.as_deref())
-        .collect();
-    let runs: Vec<RunRecord> = runs
-        .into_iter()
-        .filter(|r| wanted.contains(r.run_id.as_str()))
-        .collect();
-    let ids: Vec<String> = runs.iter().map(|r| r.run_id.clone()).collect();
-    let steps = store.steps_of_runs(&ids).await?;
-    Ok(build_results(record, &runs, &steps))
+/// Whether the results should be read again when the shown batch goes from `before` to `now`
+/// (each a batch id and status): on open (another batch, or the first) and whenever it is not
+/// running, never on a mere progress update of a running batch.
+pub fn should_reload(before: Option<&(String, BatchStatus)>, now: &(String, BatchStatus)) -> bool {
+    match before {
+        None => true,
+        Some((id, status)) => *id != now.0 || (now.1 != BatchStatus::Running && *status != now.1),
+    }
 }
 
 #[cfg(test)]
@@ -134,7 +122,6 @@ mod tests {
     use super::*;
     use crate::core::batch::{BatchModes, BatchSpec};
     use crate::core::config::PipelineConfig;
-    use wasm_bindgen_test::wasm_bindgen_test;
 
     fn record() -> BatchRecord {
         let spec = BatchSpec::new(
@@ -166,7 +153,7 @@ mod tests {
         r
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn items_meet_their_runs_and_the_statistics_count_them() {
         let mut record = record();
         // Items: P1 debate, P1 baseline, P2 debate, P2 baseline.
@@ -197,7 +184,7 @@ mod tests {
         assert_eq!((paired.pairs, paired.debate_only), (1, 1));
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn an_item_whose_run_is_gone_keeps_its_own_facts() {
         let mut record = record();
         record.items[0].run_id = Some("deleted".into());
@@ -210,5 +197,40 @@ mod tests {
         assert_eq!(results.rows[0].cost_usd, Some(0.01));
         assert_eq!(results.rows[0].message.as_deref(), Some("storage failed"));
         assert_eq!(results.stats.debate, None);
+    }
+
+    fn key(id: &str, status: BatchStatus) -> (String, BatchStatus) {
+        (id.to_string(), status)
+    }
+
+    #[test]
+    fn a_batch_is_read_when_opened() {
+        assert!(should_reload(None, &key("b1", BatchStatus::Running)));
+        assert!(should_reload(
+            Some(&key("b1", BatchStatus::Completed)),
+            &key("b2", BatchStatus::Running)
+        ));
+    }
+
+    #[test]
+    fn a_running_batch_is_not_read_again_until_it_stops() {
+        let running = key("b1", BatchStatus::Running);
+        assert!(!should_reload(Some(&running), &running));
+        assert!(!should_reload(
+            Some(&key("b1", BatchStatus::Interrupted)),
+            &running
+        ));
+        assert!(!should_reload(
+            Some(&key("b1", BatchStatus::Paused)),
+            &running
+        ));
+        for stopped in [
+            BatchStatus::Paused,
+            BatchStatus::Cancelled,
+            BatchStatus::Completed,
+            BatchStatus::Interrupted,
+        ] {
+            assert!(should_reload(Some(&running), &key("b1", stopped)));
+        }
     }
 }
