@@ -13,4 +13,5 @@ mod jsonl;
 mod llm_adapters;
 mod llm_client;
 mod pipeline;
+mod richtext;
 mod stats;

@@ -1,0 +1,3 @@
+//! What the pages show, computed without a browser: view models tested natively.
+
+pub mod richtext;

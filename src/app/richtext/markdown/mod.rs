@@ -1,0 +1,516 @@
+//! Markdown blocks: paragraphs, headings, fenced code, lists, quotes, rules and display math.
+//!
+//! The subset of CommonMark that model replies use, read line by line. What differs from
+//! CommonMark, on purpose:
+//! - no raw HTML: `<b>` is text, so nothing a model writes can become markup;
+//! - no indented code blocks (indentation in replies is layout, not code) and no setext
+//!   headings (`---` under a line is a rule);
+//! - no reference links, images or entity references (`&amp;` stays as written);
+//! - single line breaks are kept (see [`Inline::LineBreak`]);
+//! - lines that open display math (`$$`, `\[`, `\begin{aligned}` …) are a block of their own, so
+//!   a formula line starting with `-` or `1.` is not taken for a list.
+
+mod inline;
+
+use super::latex::parse_math;
+use super::limits::{Budget, LimitError};
+use super::tree::{Block, HeadingLevel};
+
+pub use inline::parse_inline;
+
+/// The blocks of `lines`, `depth` levels into the document.
+pub fn parse_blocks(
+    lines: &[String],
+    depth: usize,
+    budget: &mut Budget,
+) -> Result<Vec<Block>, LimitError> {
+    budget.depth(depth)?;
+    let mut blocks = Vec::new();
+    let mut unclosed = Unclosed::default();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].as_str();
+        budget.work(line.len() + 1)?;
+        if is_blank(line) {
+            i += 1;
+            continue;
+        }
+        budget.node()?;
+        if let Some(fence) = fence_open(line) {
+            i = code_block(lines, i, fence, &mut blocks, budget)?;
+        } else if let Some((level, title)) = heading(line) {
+            let content = parse_inline(title, depth + 1, budget)?;
+            blocks.push(Block::Heading { level, content });
+            i += 1;
+        } else if is_rule(line) {
+            blocks.push(Block::Rule);
+            i += 1;
+        } else if quote_marker(line).is_some() {
+            i = quote(lines, i, depth, &mut blocks, budget)?;
+        } else if let Some(marker) = list_marker(line) {
+            i = list(lines, i, marker, depth, &mut blocks, budget)?;
+        } else if let Some((source, next)) = display_math(lines, i, &mut unclosed, budget)? {
+            blocks.push(Block::Math(parse_math(&source, true, depth + 1, budget)?));
+            i = next;
+        } else {
+            i = paragraph(lines, i, depth, &mut blocks, budget)?;
+        }
+    }
+    Ok(blocks)
+}
+
+fn is_blank(line: &str) -> bool {
+    line.trim().is_empty()
+}
+
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// Whether `line` starts a block that ends a paragraph before it.
+fn interrupts_paragraph(line: &str) -> bool {
+    fence_open(line).is_some()
+        || heading(line).is_some()
+        || is_rule(line)
+        || quote_marker(line).is_some()
+        || math_opener(line).is_some()
+        || list_marker(line).is_some_and(|m| !m.empty && m.kind.start().is_none_or(|n| n == 1))
+}
+
+// ── Code ────────────────────────────────────────────────────────────────────────────────────
+
+struct Fence {
+    indent: usize,
+    char: u8,
+    len: usize,
+    info: String,
+}
+
+fn fence_open(line: &str) -> Option<Fence> {
+    let indent = indent(line);
+    if indent > 3 {
+        return None;
+    }
+    let rest = &line[indent..];
+    let char = *rest.as_bytes().first()?;
+    if char != b'`' && char != b'~' {
+        return None;
+    }
+    let len = rest.bytes().take_while(|&b| b == char).count();
+    let info = rest[len..].trim();
+    // A backtick fence's info string cannot hold a backtick (that is inline code).
+    if len < 3 || (char == b'`' && info.contains('`')) {
+        return None;
+    }
+    Some(Fence {
+        indent,
+        char,
+        len,
+        info: info.to_string(),
+    })
+}
+
+fn code_block(
+    lines: &[String],
+    start: usize,
+    fence: Fence,
+    blocks: &mut Vec<Block>,
+    budget: &mut Budget,
+) -> Result<usize, LimitError> {
+    let mut code: Vec<&str> = Vec::new();
+    let mut i = start + 1;
+    while i < lines.len() {
+        let line = lines[i].as_str();
+        budget.work(line.len() + 1)?;
+        let trimmed = line.trim();
+        i += 1;
+        if indent(line) <= 3
+            && trimmed.len() >= fence.len
+            && trimmed.bytes().all(|b| b == fence.char)
+        {
+            break;
+        }
+        // The fence's own indentation is taken off its lines.
+        code.push(&line[indent(line).min(fence.indent)..]);
+    }
+    blocks.push(Block::CodeBlock {
+        info: fence.info,
+        code: code.join("\n"),
+    });
+    Ok(i)
+}
+
+// ── Headings and rules ──────────────────────────────────────────────────────────────────────
+
+fn heading(line: &str) -> Option<(HeadingLevel, &str)> {
+    let indent = indent(line);
+    if indent > 3 {
+        return None;
+    }
+    let rest = &line[indent..];
+    let hashes = rest.bytes().take_while(|&b| b == b'#').count();
+    let level = HeadingLevel::of_hashes(hashes)?;
+    let title = &rest[hashes..];
+    if !title.is_empty() && !title.starts_with([' ', '\t']) {
+        return None;
+    }
+    // A closing run of `#` after a space is not part of the title.
+    let title = title.trim();
+    let without_closing = title.trim_end_matches('#');
+    let title = if without_closing.is_empty() || without_closing.ends_with(' ') {
+        without_closing.trim_end()
+    } else {
+        title
+    };
+    Some((level, title))
+}
+
+fn is_rule(line: &str) -> bool {
+    if indent(line) > 3 {
+        return false;
+    }
+    let marks: Vec<u8> = line.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    marks.len() >= 3
+        && matches!(marks[0], b'-' | b'*' | b'_')
+        && marks.iter().all(|&b| b == marks[0])
+}
+
+// ── Quotes ──────────────────────────────────────────────────────────────────────────────────
+
+/// The text after `>` (and one space), if `line` is a quote line.
+fn quote_marker(line: &str) -> Option<&str> {
+    let indent = indent(line);
+    if indent > 3 {
+        return None;
+    }
+    let rest = line[indent..].strip_prefix('>')?;
+    Some(rest.strip_prefix(' ').unwrap_or(rest))
+}
+
+fn quote(
+    lines: &[String],
+    start: usize,
+    depth: usize,
+    blocks: &mut Vec<Block>,
+    budget: &mut Budget,
+) -> Result<usize, LimitError> {
+    let mut inner = Vec::new();
+    let mut i = start;
+    // Whether a line without `>` still belongs to the quote's paragraph (a "lazy" line).
+    let mut lazy = false;
+    while i < lines.len() {
+        let line = lines[i].as_str();
+        if i > start {
+            budget.work(line.len() + 1)?;
+        }
+        if let Some(rest) = quote_marker(line) {
+            lazy = !is_blank(rest) && fence_open(rest).is_none();
+            inner.push(rest.to_string());
+        } else if lazy && !is_blank(line) && !interrupts_paragraph(line) {
+            inner.push(line.to_string());
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    blocks.push(Block::Quote(parse_blocks(&inner, depth + 1, budget)?));
+    Ok(i)
+}
+
+// ── Lists ───────────────────────────────────────────────────────────────────────────────────
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListKind {
+    /// `-`, `*` or `+`.
+    Bullet(u8),
+    /// `1.` or `1)`: the delimiter and the first number.
+    Ordered(u8, u32),
+}
+
+impl ListKind {
+    fn start(self) -> Option<u32> {
+        match self {
+            ListKind::Bullet(_) => None,
+            ListKind::Ordered(_, start) => Some(start),
+        }
+    }
+
+    /// Whether an item of `other` continues a list of `self`.
+    fn continues(self, other: ListKind) -> bool {
+        match (self, other) {
+            (ListKind::Bullet(a), ListKind::Bullet(b)) => a == b,
+            (ListKind::Ordered(a, _), ListKind::Ordered(b, _)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+struct Marker {
+    kind: ListKind,
+    /// Where the item's text starts: its continuation lines are indented this far.
+    content: usize,
+    /// The marker has no text after it.
+    empty: bool,
+}
+
+fn list_marker(line: &str) -> Option<Marker> {
+    let indent = indent(line);
+    if indent > 3 {
+        return None;
+    }
+    let rest = &line[indent..];
+    let bytes = rest.as_bytes();
+    let (kind, width) = match bytes.first()? {
+        b @ (b'-' | b'*' | b'+') => (ListKind::Bullet(*b), 1),
+        b'0'..=b'9' => {
+            let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+            let delimiter = *bytes.get(digits)?;
+            if digits > 9 || !matches!(delimiter, b'.' | b')') {
+                return None;
+            }
+            let start = rest[..digits].parse().ok()?;
+            (ListKind::Ordered(delimiter, start), digits + 1)
+        }
+        _ => return None,
+    };
+    let after = &rest[width..];
+    if !after.is_empty() && !after.starts_with(' ') {
+        return None;
+    }
+    let spaces = after.len() - after.trim_start_matches(' ').len();
+    let empty = after.trim().is_empty();
+    // One to four spaces after the marker belong to it; more, and the text is indented past
+    // one space.
+    let gap = if empty || spaces > 4 { 1 } else { spaces };
+    Some(Marker {
+        kind,
+        content: indent + width + gap,
+        empty,
+    })
+}
+
+fn list(
+    lines: &[String],
+    start: usize,
+    first: Marker,
+    depth: usize,
+    blocks: &mut Vec<Block>,
+    budget: &mut Budget,
+) -> Result<usize, LimitError> {
+    let kind = first.kind;
+    let mut items = Vec::new();
+    let mut i = start;
+    let mut marker = Some(first);
+    while let Some(current) = marker.take() {
+        let line = lines[i].as_str();
+        let mut item = vec![line.get(current.content..).unwrap_or("").to_string()];
+        let mut lazy = !current.empty;
+        i += 1;
+        while i < lines.len() {
+            let line = lines[i].as_str();
+            budget.work(line.len() + 1)?;
+            if is_blank(line) {
+                // Blank lines stay in the item only if the item goes on after them.
+                let next = (i..lines.len()).find(|&j| !is_blank(&lines[j]));
+                match next {
+                    Some(j) if indent(&lines[j]) >= current.content => {
+                        item.extend((i..j).map(|_| String::new()));
+                        budget.work(j - i)?;
+                        i = j;
+                        lazy = false;
+                    }
+                    _ => break,
+                }
+            } else if indent(line) >= current.content {
+                item.push(line[current.content..].to_string());
+                lazy = true;
+                i += 1;
+            } else if lazy && !interrupts_paragraph(line) && list_marker(line).is_none() {
+                item.push(line.trim_start().to_string());
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        items.push(parse_blocks(&item, depth + 1, budget)?);
+        // The next item of the same list may follow after blank lines.
+        let next = (i..lines.len()).find(|&j| !is_blank(&lines[j]));
+        if let Some(j) = next {
+            if let Some(next_marker) = list_marker(&lines[j]) {
+                if kind.continues(next_marker.kind) && !is_rule(&lines[j]) {
+                    i = j;
+                    marker = Some(next_marker);
+                }
+            }
+        }
+    }
+    blocks.push(Block::List {
+        start: kind.start(),
+        items,
+    });
+    Ok(i)
+}
+
+// ── Display math ────────────────────────────────────────────────────────────────────────────
+
+/// How a display formula that starts a line opens, and how it closes.
+enum MathOpener<'a> {
+    /// `$$` or `\[`: the text after it, and the closing delimiter.
+    Delimited(&'a str, &'static str),
+    /// `\begin{aligned}` and the other display environments: the whole line, and `\end{…}`.
+    Environment(&'a str, String),
+}
+
+/// The environments that are a display formula on their own, without `$$`.
+const DISPLAY_ENVIRONMENTS: &[&str] = &[
+    "aligned",
+    "align",
+    "align*",
+    "equation",
+    "equation*",
+    "gather",
+    "gather*",
+    "gathered",
+    "multline",
+    "multline*",
+    "split",
+    "cases",
+    "matrix",
+    "pmatrix",
+    "bmatrix",
+    "vmatrix",
+    "eqnarray",
+    "eqnarray*",
+];
+
+fn math_opener(line: &str) -> Option<MathOpener<'_>> {
+    if indent(line) > 3 {
+        return None;
+    }
+    let rest = line.trim_start();
+    if let Some(after) = rest.strip_prefix("$$") {
+        return Some(MathOpener::Delimited(after, "$$"));
+    }
+    if let Some(after) = rest.strip_prefix("\\[") {
+        return Some(MathOpener::Delimited(after, "\\]"));
+    }
+    let name = rest.strip_prefix("\\begin{")?.split('}').next()?;
+    DISPLAY_ENVIRONMENTS
+        .contains(&name)
+        .then(|| MathOpener::Environment(rest, format!("\\end{{{name}}}")))
+}
+
+/// Closers that a search found missing up to a line: a later search for the same closer from
+/// an earlier line finds nothing either, so it need not look (a text of a thousand
+/// `\begin{aligned}` lines would otherwise be read a thousand times).
+#[derive(Default)]
+struct Unclosed(Vec<(String, usize)>);
+
+impl Unclosed {
+    fn knows(&self, close: &str, from: usize) -> bool {
+        self.0.iter().any(|(c, until)| c == close && from < *until)
+    }
+
+    fn remember(&mut self, close: &str, until: usize) {
+        match self.0.iter_mut().find(|(c, _)| c == close) {
+            Some(entry) => entry.1 = until,
+            None => self.0.push((close.to_string(), until)),
+        }
+    }
+}
+
+/// A display formula that starts at line `start`: its LaTeX and the line after it. `None` when
+/// the line does not open one, or the formula does not end a line before a blank line (then it
+/// is running text, and the inline parser reads any math in it).
+fn display_math(
+    lines: &[String],
+    start: usize,
+    unclosed: &mut Unclosed,
+    budget: &mut Budget,
+) -> Result<Option<(String, usize)>, LimitError> {
+    let Some(opener) = math_opener(&lines[start]) else {
+        return Ok(None);
+    };
+    let (first, close, keep_delimiters) = match &opener {
+        MathOpener::Delimited(after, close) => (*after, *close, false),
+        MathOpener::Environment(line, close) => (*line, close.as_str(), true),
+    };
+    if unclosed.knows(close, start) {
+        return Ok(None);
+    }
+    // Where the closer is looked for in the first line: after the opener itself.
+    let skip = if keep_delimiters { "\\begin{".len() } else { 0 };
+    let mut source = String::new();
+    let mut i = start;
+    let mut text = first;
+    let mut from = skip;
+    loop {
+        budget.work(text.len() + 1)?;
+        if let Some(at) = text[from..].find(close).map(|at| at + from) {
+            let end = at + close.len();
+            if !is_blank(&text[end..]) && !is_sentence_end(&text[end..]) {
+                return Ok(None);
+            }
+            source.push_str(if keep_delimiters {
+                &text[..end]
+            } else {
+                &text[..at]
+            });
+            let after = text[end..].trim();
+            if !after.is_empty() {
+                // "… \]." keeps its full stop with the formula, as a textbook would.
+                source.push_str(&format!("\\text{{{after}}}"));
+            }
+            break;
+        }
+        source.push_str(text);
+        source.push('\n');
+        i += 1;
+        match lines.get(i) {
+            Some(line) if !is_blank(line) => {
+                text = line.as_str();
+                from = 0;
+            }
+            _ => {
+                unclosed.remember(close, i);
+                return Ok(None);
+            }
+        }
+    }
+    if is_blank(&source) {
+        return Ok(None);
+    }
+    Ok(Some((source, i + 1)))
+}
+
+/// Punctuation that may follow a display formula on its line (`$$x$$.`).
+fn is_sentence_end(text: &str) -> bool {
+    matches!(text.trim(), "." | "," | ";" | ":")
+}
+
+// ── Paragraphs ──────────────────────────────────────────────────────────────────────────────
+
+fn paragraph(
+    lines: &[String],
+    start: usize,
+    depth: usize,
+    blocks: &mut Vec<Block>,
+    budget: &mut Budget,
+) -> Result<usize, LimitError> {
+    let mut text = String::new();
+    let mut i = start;
+    while i < lines.len() {
+        let line = lines[i].as_str();
+        if is_blank(line) || (i > start && interrupts_paragraph(line)) {
+            break;
+        }
+        if i > start {
+            budget.work(line.len() + 1)?;
+            text.push('\n');
+        }
+        text.push_str(line.trim());
+        i += 1;
+    }
+    blocks.push(Block::Paragraph(parse_inline(&text, depth + 1, budget)?));
+    Ok(i)
+}
