@@ -777,6 +777,16 @@ impl<'s> Parser<'s, '_> {
         // `list` stopped at `\right`.
         self.next()?;
         let close = self.delimiter("\\right")?;
+        self.between(open, inner, close)
+    }
+
+    /// `inner` in a row between stretching fences (either may be absent).
+    fn between(
+        &mut self,
+        open: Option<&str>,
+        inner: Vec<MathNode>,
+        close: Option<&str>,
+    ) -> Parsed<MathNode> {
         let mut row = Vec::with_capacity(inner.len() + 2);
         if let Some(open) = open {
             row.push(self.fence(open, Some(true), None)?);
@@ -926,15 +936,7 @@ impl<'s> Parser<'s, '_> {
         if open.is_none() && close.is_none() {
             return Ok(table);
         }
-        let mut row = Vec::with_capacity(3);
-        if let Some(open) = open {
-            row.push(self.fence(open, Some(true), None)?);
-        }
-        row.push(table);
-        if let Some(close) = close {
-            row.push(self.fence(close, Some(true), None)?);
-        }
-        Ok(MathNode::Row(row))
+        self.between(open, vec![table], close)
     }
 
     /// The column specification of `array`: `l`, `c` and `r`, with `|` rules ignored.

@@ -25,38 +25,59 @@ pub fn parse_blocks(
     budget: &mut Budget,
 ) -> Result<Vec<Block>, LimitError> {
     budget.depth(depth)?;
-    let mut blocks = Vec::new();
-    let mut unclosed = Unclosed::default();
+    let mut reader = Reader {
+        lines,
+        depth,
+        budget,
+        blocks: Vec::new(),
+        unclosed: Unclosed::default(),
+    };
     let mut i = 0;
     while i < lines.len() {
-        let line = lines[i].as_str();
-        budget.work(line.len() + 1)?;
+        i = reader.block(i)?;
+    }
+    Ok(reader.blocks)
+}
+
+/// One level of blocks being read: its lines, how deep it is, and the blocks read so far.
+struct Reader<'l, 'b> {
+    lines: &'l [String],
+    depth: usize,
+    budget: &'b mut Budget,
+    blocks: Vec<Block>,
+    unclosed: Unclosed,
+}
+
+impl Reader<'_, '_> {
+    /// Reads the block at line `i` (or skips a blank line) and returns the line after it.
+    fn block(&mut self, i: usize) -> Result<usize, LimitError> {
+        let line = self.lines[i].as_str();
+        self.budget.work(line.len() + 1)?;
         if is_blank(line) {
-            i += 1;
-            continue;
+            return Ok(i + 1);
         }
-        budget.node()?;
+        self.budget.node()?;
         if let Some(fence) = fence_open(line) {
-            i = code_block(lines, i, fence, &mut blocks, budget)?;
+            self.code_block(i, fence)
         } else if let Some((level, title)) = heading(line) {
-            let content = parse_inline(title, depth + 1, budget)?;
-            blocks.push(Block::Heading { level, content });
-            i += 1;
+            let content = parse_inline(title, self.depth + 1, self.budget)?;
+            self.blocks.push(Block::Heading { level, content });
+            Ok(i + 1)
         } else if is_rule(line) {
-            blocks.push(Block::Rule);
-            i += 1;
+            self.blocks.push(Block::Rule);
+            Ok(i + 1)
         } else if quote_marker(line).is_some() {
-            i = quote(lines, i, depth, &mut blocks, budget)?;
+            self.quote(i)
         } else if let Some(marker) = list_marker(line) {
-            i = list(lines, i, marker, depth, &mut blocks, budget)?;
-        } else if let Some((source, next)) = display_math(lines, i, &mut unclosed, budget)? {
-            blocks.push(Block::Math(parse_math(&source, true, depth + 1, budget)?));
-            i = next;
+            self.list(i, marker)
+        } else if let Some((source, next)) = self.display_math(i)? {
+            let span = parse_math(&source, true, self.depth + 1, self.budget)?;
+            self.blocks.push(Block::Math(span));
+            Ok(next)
         } else {
-            i = paragraph(lines, i, depth, &mut blocks, budget)?;
+            self.paragraph(i)
         }
     }
-    Ok(blocks)
 }
 
 fn is_blank(line: &str) -> bool {
@@ -65,6 +86,13 @@ fn is_blank(line: &str) -> bool {
 
 fn indent(line: &str) -> usize {
     line.len() - line.trim_start_matches(' ').len()
+}
+
+/// The indentation of `line` and the text after it, when the line is indented little enough
+/// to start a block (up to three spaces, as in CommonMark).
+fn block_start(line: &str) -> Option<(usize, &str)> {
+    let indent = indent(line);
+    (indent <= 3).then(|| (indent, &line[indent..]))
 }
 
 /// Whether `line` starts a block that ends a paragraph before it.
@@ -87,11 +115,7 @@ struct Fence {
 }
 
 fn fence_open(line: &str) -> Option<Fence> {
-    let indent = indent(line);
-    if indent > 3 {
-        return None;
-    }
-    let rest = &line[indent..];
+    let (indent, rest) = block_start(line)?;
     let char = *rest.as_bytes().first()?;
     if char != b'`' && char != b'~' {
         return None;
@@ -110,44 +134,37 @@ fn fence_open(line: &str) -> Option<Fence> {
     })
 }
 
-fn code_block(
-    lines: &[String],
-    start: usize,
-    fence: Fence,
-    blocks: &mut Vec<Block>,
-    budget: &mut Budget,
-) -> Result<usize, LimitError> {
-    let mut code: Vec<&str> = Vec::new();
-    let mut i = start + 1;
-    while i < lines.len() {
-        let line = lines[i].as_str();
-        budget.work(line.len() + 1)?;
-        let trimmed = line.trim();
-        i += 1;
-        if indent(line) <= 3
-            && trimmed.len() >= fence.len
-            && trimmed.bytes().all(|b| b == fence.char)
-        {
-            break;
+impl Reader<'_, '_> {
+    fn code_block(&mut self, start: usize, fence: Fence) -> Result<usize, LimitError> {
+        let lines = self.lines;
+        let mut code: Vec<&str> = Vec::new();
+        let mut i = start + 1;
+        while i < lines.len() {
+            let line = lines[i].as_str();
+            self.budget.work(line.len() + 1)?;
+            let trimmed = line.trim();
+            i += 1;
+            if indent(line) <= 3
+                && trimmed.len() >= fence.len
+                && trimmed.bytes().all(|b| b == fence.char)
+            {
+                break;
+            }
+            // The fence's own indentation is taken off its lines.
+            code.push(&line[indent(line).min(fence.indent)..]);
         }
-        // The fence's own indentation is taken off its lines.
-        code.push(&line[indent(line).min(fence.indent)..]);
+        self.blocks.push(Block::CodeBlock {
+            info: fence.info,
+            code: code.join("\n"),
+        });
+        Ok(i)
     }
-    blocks.push(Block::CodeBlock {
-        info: fence.info,
-        code: code.join("\n"),
-    });
-    Ok(i)
 }
 
 // ── Headings and rules ──────────────────────────────────────────────────────────────────────
 
 fn heading(line: &str) -> Option<(HeadingLevel, &str)> {
-    let indent = indent(line);
-    if indent > 3 {
-        return None;
-    }
-    let rest = &line[indent..];
+    let (_, rest) = block_start(line)?;
     let hashes = rest.bytes().take_while(|&b| b == b'#').count();
     let level = HeadingLevel::of_hashes(hashes)?;
     let title = &rest[hashes..];
@@ -166,55 +183,57 @@ fn heading(line: &str) -> Option<(HeadingLevel, &str)> {
 }
 
 fn is_rule(line: &str) -> bool {
-    if indent(line) > 3 {
+    let Some((_, rest)) = block_start(line) else {
         return false;
-    }
-    let marks: Vec<u8> = line.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    marks.len() >= 3
-        && matches!(marks[0], b'-' | b'*' | b'_')
-        && marks.iter().all(|&b| b == marks[0])
+    };
+    let mut marks = rest.bytes().filter(|b| !b.is_ascii_whitespace());
+    let Some(first @ (b'-' | b'*' | b'_')) = marks.next() else {
+        return false;
+    };
+    let mut count = 1;
+    marks.all(|b| {
+        count += 1;
+        b == first
+    }) && count >= 3
 }
 
 // ── Quotes ──────────────────────────────────────────────────────────────────────────────────
 
 /// The text after `>` (and one space), if `line` is a quote line.
 fn quote_marker(line: &str) -> Option<&str> {
-    let indent = indent(line);
-    if indent > 3 {
-        return None;
-    }
-    let rest = line[indent..].strip_prefix('>')?;
+    let rest = block_start(line)?.1.strip_prefix('>')?;
     Some(rest.strip_prefix(' ').unwrap_or(rest))
 }
 
-fn quote(
-    lines: &[String],
-    start: usize,
-    depth: usize,
-    blocks: &mut Vec<Block>,
-    budget: &mut Budget,
-) -> Result<usize, LimitError> {
-    let mut inner = Vec::new();
-    let mut i = start;
-    // Whether a line without `>` still belongs to the quote's paragraph (a "lazy" line).
-    let mut lazy = false;
-    while i < lines.len() {
-        let line = lines[i].as_str();
-        if i > start {
-            budget.work(line.len() + 1)?;
+impl Reader<'_, '_> {
+    fn quote(&mut self, start: usize) -> Result<usize, LimitError> {
+        let lines = self.lines;
+        let mut inner = Vec::new();
+        let mut i = start;
+        // Whether a line without `>` still belongs to the quote's paragraph (a "lazy" line).
+        let mut lazy = false;
+        while i < lines.len() {
+            let line = lines[i].as_str();
+            if i > start {
+                self.budget.work(line.len() + 1)?;
+            }
+            if let Some(rest) = quote_marker(line) {
+                lazy = !is_blank(rest) && fence_open(rest).is_none();
+                inner.push(rest.to_string());
+            } else if lazy && !is_blank(line) && !interrupts_paragraph(line) {
+                inner.push(line.to_string());
+            } else {
+                break;
+            }
+            i += 1;
         }
-        if let Some(rest) = quote_marker(line) {
-            lazy = !is_blank(rest) && fence_open(rest).is_none();
-            inner.push(rest.to_string());
-        } else if lazy && !is_blank(line) && !interrupts_paragraph(line) {
-            inner.push(line.to_string());
-        } else {
-            break;
-        }
-        i += 1;
+        self.blocks.push(Block::Quote(parse_blocks(
+            &inner,
+            self.depth + 1,
+            self.budget,
+        )?));
+        Ok(i)
     }
-    blocks.push(Block::Quote(parse_blocks(&inner, depth + 1, budget)?));
-    Ok(i)
 }
 
 // ── Lists ───────────────────────────────────────────────────────────────────────────────────
@@ -254,11 +273,7 @@ struct Marker {
 }
 
 fn list_marker(line: &str) -> Option<Marker> {
-    let indent = indent(line);
-    if indent > 3 {
-        return None;
-    }
-    let rest = &line[indent..];
+    let (indent, rest) = block_start(line)?;
     let bytes = rest.as_bytes();
     let (kind, width) = match bytes.first()? {
         b @ (b'-' | b'*' | b'+') => (ListKind::Bullet(*b), 1),
@@ -289,66 +304,62 @@ fn list_marker(line: &str) -> Option<Marker> {
     })
 }
 
-fn list(
-    lines: &[String],
-    start: usize,
-    first: Marker,
-    depth: usize,
-    blocks: &mut Vec<Block>,
-    budget: &mut Budget,
-) -> Result<usize, LimitError> {
-    let kind = first.kind;
-    let mut items = Vec::new();
-    let mut i = start;
-    let mut marker = Some(first);
-    while let Some(current) = marker.take() {
-        let line = lines[i].as_str();
-        let mut item = vec![line.get(current.content..).unwrap_or("").to_string()];
-        let mut lazy = !current.empty;
-        i += 1;
-        while i < lines.len() {
+impl Reader<'_, '_> {
+    fn list(&mut self, start: usize, first: Marker) -> Result<usize, LimitError> {
+        let lines = self.lines;
+        let kind = first.kind;
+        let mut items = Vec::new();
+        let mut i = start;
+        let mut marker = Some(first);
+        while let Some(current) = marker.take() {
             let line = lines[i].as_str();
-            budget.work(line.len() + 1)?;
-            if is_blank(line) {
-                // Blank lines stay in the item only if the item goes on after them.
-                let next = (i..lines.len()).find(|&j| !is_blank(&lines[j]));
-                match next {
-                    Some(j) if indent(&lines[j]) >= current.content => {
-                        item.extend((i..j).map(|_| String::new()));
-                        budget.work(j - i)?;
-                        i = j;
-                        lazy = false;
+            let mut item = vec![line.get(current.content..).unwrap_or("").to_string()];
+            let mut lazy = !current.empty;
+            i += 1;
+            while i < lines.len() {
+                let line = lines[i].as_str();
+                self.budget.work(line.len() + 1)?;
+                if is_blank(line) {
+                    // Blank lines stay in the item only if the item goes on after them.
+                    let next = (i..lines.len()).find(|&j| !is_blank(&lines[j]));
+                    match next {
+                        Some(j) if indent(&lines[j]) >= current.content => {
+                            item.extend((i..j).map(|_| String::new()));
+                            self.budget.work(j - i)?;
+                            i = j;
+                            lazy = false;
+                        }
+                        _ => break,
                     }
-                    _ => break,
-                }
-            } else if indent(line) >= current.content {
-                item.push(line[current.content..].to_string());
-                lazy = true;
-                i += 1;
-            } else if lazy && !interrupts_paragraph(line) && list_marker(line).is_none() {
-                item.push(line.trim_start().to_string());
-                i += 1;
-            } else {
-                break;
-            }
-        }
-        items.push(parse_blocks(&item, depth + 1, budget)?);
-        // The next item of the same list may follow after blank lines.
-        let next = (i..lines.len()).find(|&j| !is_blank(&lines[j]));
-        if let Some(j) = next {
-            if let Some(next_marker) = list_marker(&lines[j]) {
-                if kind.continues(next_marker.kind) && !is_rule(&lines[j]) {
-                    i = j;
-                    marker = Some(next_marker);
+                } else if indent(line) >= current.content {
+                    item.push(line[current.content..].to_string());
+                    lazy = true;
+                    i += 1;
+                } else if lazy && !interrupts_paragraph(line) && list_marker(line).is_none() {
+                    item.push(line.trim_start().to_string());
+                    i += 1;
+                } else {
+                    break;
                 }
             }
+            items.push(parse_blocks(&item, self.depth + 1, self.budget)?);
+            // The next item of the same list may follow after blank lines.
+            let next = (i..lines.len()).find(|&j| !is_blank(&lines[j]));
+            if let Some(j) = next {
+                if let Some(next_marker) = list_marker(&lines[j]) {
+                    if kind.continues(next_marker.kind) && !is_rule(&lines[j]) {
+                        i = j;
+                        marker = Some(next_marker);
+                    }
+                }
+            }
         }
+        self.blocks.push(Block::List {
+            start: kind.start(),
+            items,
+        });
+        Ok(i)
     }
-    blocks.push(Block::List {
-        start: kind.start(),
-        items,
-    });
-    Ok(i)
 }
 
 // ── Display math ────────────────────────────────────────────────────────────────────────────
@@ -384,10 +395,7 @@ const DISPLAY_ENVIRONMENTS: &[&str] = &[
 ];
 
 fn math_opener(line: &str) -> Option<MathOpener<'_>> {
-    if indent(line) > 3 {
-        return None;
-    }
-    let rest = line.trim_start();
+    let (_, rest) = block_start(line)?;
     if let Some(after) = rest.strip_prefix("$$") {
         return Some(MathOpener::Delimited(after, "$$"));
     }
@@ -422,65 +430,63 @@ impl Unclosed {
 /// A display formula that starts at line `start`: its LaTeX and the line after it. `None` when
 /// the line does not open one, or the formula does not end a line before a blank line (then it
 /// is running text, and the inline parser reads any math in it).
-fn display_math(
-    lines: &[String],
-    start: usize,
-    unclosed: &mut Unclosed,
-    budget: &mut Budget,
-) -> Result<Option<(String, usize)>, LimitError> {
-    let Some(opener) = math_opener(&lines[start]) else {
-        return Ok(None);
-    };
-    let (first, close, keep_delimiters) = match &opener {
-        MathOpener::Delimited(after, close) => (*after, *close, false),
-        MathOpener::Environment(line, close) => (*line, close.as_str(), true),
-    };
-    if unclosed.knows(close, start) {
-        return Ok(None);
-    }
-    // Where the closer is looked for in the first line: after the opener itself.
-    let skip = if keep_delimiters { "\\begin{".len() } else { 0 };
-    let mut source = String::new();
-    let mut i = start;
-    let mut text = first;
-    let mut from = skip;
-    loop {
-        budget.work(text.len() + 1)?;
-        if let Some(at) = text[from..].find(close).map(|at| at + from) {
-            let end = at + close.len();
-            if !is_blank(&text[end..]) && !is_sentence_end(&text[end..]) {
-                return Ok(None);
-            }
-            source.push_str(if keep_delimiters {
-                &text[..end]
-            } else {
-                &text[..at]
-            });
-            let after = text[end..].trim();
-            if !after.is_empty() {
-                // "… \]." keeps its full stop with the formula, as a textbook would.
-                source.push_str(&format!("\\text{{{after}}}"));
-            }
-            break;
+impl Reader<'_, '_> {
+    fn display_math(&mut self, start: usize) -> Result<Option<(String, usize)>, LimitError> {
+        let lines = self.lines;
+        let Some(opener) = math_opener(&lines[start]) else {
+            return Ok(None);
+        };
+        let (first, close, keep_delimiters) = match &opener {
+            MathOpener::Delimited(after, close) => (*after, *close, false),
+            MathOpener::Environment(line, close) => (*line, close.as_str(), true),
+        };
+        if self.unclosed.knows(close, start) {
+            return Ok(None);
         }
-        source.push_str(text);
-        source.push('\n');
-        i += 1;
-        match lines.get(i) {
-            Some(line) if !is_blank(line) => {
-                text = line.as_str();
-                from = 0;
+        // Where the closer is looked for in the first line: after the opener itself.
+        let skip = if keep_delimiters { "\\begin{".len() } else { 0 };
+        let mut source = String::new();
+        let mut i = start;
+        let mut text = first;
+        let mut from = skip;
+        loop {
+            self.budget.work(text.len() + 1)?;
+            if let Some(at) = text[from..].find(close).map(|at| at + from) {
+                let end = at + close.len();
+                if !is_blank(&text[end..]) && !is_sentence_end(&text[end..]) {
+                    return Ok(None);
+                }
+                source.push_str(if keep_delimiters {
+                    &text[..end]
+                } else {
+                    &text[..at]
+                });
+                let after = text[end..].trim();
+                if !after.is_empty() {
+                    // "… \]." keeps its full stop with the formula, as a textbook would.
+                    source.push_str(&format!("\\text{{{after}}}"));
+                }
+                break;
             }
-            _ => {
-                unclosed.remember(close, i);
-                return Ok(None);
+            source.push_str(text);
+            source.push('\n');
+            i += 1;
+            match lines.get(i) {
+                Some(line) if !is_blank(line) => {
+                    text = line.as_str();
+                    from = 0;
+                }
+                _ => {
+                    self.unclosed.remember(close, i);
+                    return Ok(None);
+                }
             }
         }
+        if is_blank(&source) {
+            return Ok(None);
+        }
+        Ok(Some((source, i + 1)))
     }
-    if is_blank(&source) {
-        return Ok(None);
-    }
-    Ok(Some((source, i + 1)))
 }
 
 /// Punctuation that may follow a display formula on its line (`$$x$$.`).
@@ -490,27 +496,28 @@ fn is_sentence_end(text: &str) -> bool {
 
 // ── Paragraphs ──────────────────────────────────────────────────────────────────────────────
 
-fn paragraph(
-    lines: &[String],
-    start: usize,
-    depth: usize,
-    blocks: &mut Vec<Block>,
-    budget: &mut Budget,
-) -> Result<usize, LimitError> {
-    let mut text = String::new();
-    let mut i = start;
-    while i < lines.len() {
-        let line = lines[i].as_str();
-        if is_blank(line) || (i > start && interrupts_paragraph(line)) {
-            break;
+impl Reader<'_, '_> {
+    fn paragraph(&mut self, start: usize) -> Result<usize, LimitError> {
+        let lines = self.lines;
+        let mut text = String::new();
+        let mut i = start;
+        while i < lines.len() {
+            let line = lines[i].as_str();
+            if is_blank(line) || (i > start && interrupts_paragraph(line)) {
+                break;
+            }
+            if i > start {
+                self.budget.work(line.len() + 1)?;
+                text.push('\n');
+            }
+            text.push_str(line.trim());
+            i += 1;
         }
-        if i > start {
-            budget.work(line.len() + 1)?;
-            text.push('\n');
-        }
-        text.push_str(line.trim());
-        i += 1;
+        self.blocks.push(Block::Paragraph(parse_inline(
+            &text,
+            self.depth + 1,
+            self.budget,
+        )?));
+        Ok(i)
     }
-    blocks.push(Block::Paragraph(parse_inline(&text, depth + 1, budget)?));
-    Ok(i)
 }
