@@ -61,7 +61,10 @@ fn lines(text: &str, budget: &mut Budget) -> Result<Vec<String>, LimitError> {
             let mut out = String::with_capacity(line.len() + 8);
             for c in lead.chars() {
                 if c == '\t' {
-                    out.push_str(&" ".repeat(4 - out.len() % 4));
+                    let stop = (out.len() / 4 + 1) * 4;
+                    while out.len() < stop {
+                        out.push(' ');
+                    }
                 } else {
                     out.push(c);
                 }

@@ -149,7 +149,7 @@ impl<'t, 'b> Scanner<'t, 'b> {
                 b']' => self.close_bracket()?,
                 b'<' => self.autolink()?,
                 b'\n' => {
-                    self.trim_trailing_spaces();
+                    // No spaces to drop before it: the paragraph's reader trims its lines.
                     self.budget.node()?;
                     self.pieces.push(Piece::Node(Inline::LineBreak));
                     self.pos += 1;
@@ -171,12 +171,6 @@ impl<'t, 'b> Scanner<'t, 'b> {
         match self.pieces.last_mut() {
             Some(Piece::Text(buffer)) => buffer.push_str(text),
             _ => self.pieces.push(Piece::Text(text.to_string())),
-        }
-    }
-
-    fn trim_trailing_spaces(&mut self) {
-        if let Some(Piece::Text(buffer)) = self.pieces.last_mut() {
-            buffer.truncate(buffer.trim_end_matches([' ', '\t']).len());
         }
     }
 
@@ -446,7 +440,8 @@ fn link_target(text: &str, at: usize) -> (Option<(WebUrl, usize)>, usize) {
             return None;
         }
         let skip = |from: usize| {
-            from + text[from..].len() - text[from..].trim_start_matches([' ', '\t', '\n']).len()
+            let rest = &text[from..];
+            from + rest.len() - rest.trim_start_matches([' ', '\t', '\n']).len()
         };
         i = skip(at + 1);
         let destination;
@@ -688,7 +683,8 @@ fn build(pieces: Vec<Piece>, depth: usize, budget: &mut Budget) -> Result<Vec<In
                 for _ in &run.closes {
                     close(&mut stack);
                 }
-                push_text(&mut stack, &run.char.to_string().repeat(run.left));
+                let left: String = std::iter::repeat_n(run.char, run.left).collect();
+                push_text(&mut stack, &left);
                 // The last match at an opener is the outermost emphasis: it opens first.
                 for strength in run.opens.iter().rev() {
                     budget.depth(depth + stack.len())?;

@@ -137,25 +137,29 @@ fn fence_open(line: &str) -> Option<Fence> {
 impl Reader<'_, '_> {
     fn code_block(&mut self, start: usize, fence: Fence) -> Result<usize, LimitError> {
         let lines = self.lines;
-        let mut code: Vec<&str> = Vec::new();
+        let mut code = String::new();
         let mut i = start + 1;
         while i < lines.len() {
             let line = lines[i].as_str();
             self.budget.work(line.len() + 1)?;
             let trimmed = line.trim();
-            i += 1;
             if indent(line) <= 3
                 && trimmed.len() >= fence.len
                 && trimmed.bytes().all(|b| b == fence.char)
             {
+                i += 1;
                 break;
             }
+            if i > start + 1 {
+                code.push('\n');
+            }
             // The fence's own indentation is taken off its lines.
-            code.push(&line[indent(line).min(fence.indent)..]);
+            code.push_str(&line[indent(line).min(fence.indent)..]);
+            i += 1;
         }
         self.blocks.push(Block::CodeBlock {
             info: fence.info,
-            code: code.join("\n"),
+            code,
         });
         Ok(i)
     }
