@@ -8,5 +8,6 @@ pub mod notice;
 pub mod preset_picker;
 pub mod provider_card;
 pub mod provider_probe;
+pub mod rich_text;
 pub mod saved_config_list;
 pub mod secret_input;
