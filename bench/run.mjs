@@ -2,7 +2,7 @@
 // writes it to bench/RESULTS.md (raw figures to <scratch>/results.json).
 //
 // Usage: node bench/run.mjs --dist DIR [--only bundle,load,loop,batch,storage,model] [--out FILE]
-import { writeFile, mkdir } from 'node:fs/promises';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { bundleSizes, firstLoad } from './bundle.mjs';
@@ -73,7 +73,10 @@ async function main() {
   ];
   const table = markdown(results, notes);
   process.stdout.write(`\n${table}`);
-  await writeFile(args.out, `# Benchmark results\n\nWritten by \`scripts/bench\`; see bench/README.md for what each row measures.\n\n${table}`);
+  // Sections from "## Differential tests" on are written by hand (figures of the tests against
+  // reference implementations) and kept across runs.
+  const kept = (await readFile(args.out, 'utf8').catch(() => '')).split(/^(?=## Differential tests)/m)[1];
+  await writeFile(args.out, `# Benchmark results\n\nWritten by \`scripts/bench\`; see bench/README.md for what each row measures.\n\n${table}${kept ? `\n${kept}` : ''}`);
   await writeFile(join(SCRATCH, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
 

@@ -10,10 +10,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::clock::parse_iso8601;
 use crate::core::llm::{AttemptKind, AttemptRecord, Usage};
 use crate::core::pipeline::StepPricer;
-use crate::core::pricing::{ModelRates, Price, PriceSource, Pricer};
-use crate::core::trajectory::{meta, TrajectoryEntry};
+use crate::core::pricing::{BilledAt, ModelRates, Price, PriceSource, Pricer};
+use crate::core::trajectory::TrajectoryEntry;
 
 /// What one request cost, by kind of token.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -32,29 +33,40 @@ pub struct CostBreakdown {
     pub total_usd: f64,
     /// The threshold of the long-prompt tier that applied, if one did.
     pub tier_above: Option<u64>,
+    /// Whether the provider's off-peak rates applied.
+    #[serde(default)]
+    pub off_peak: bool,
 }
 
-/// What a request with `usage` costs at `rates`.
+/// What a request with `usage` costs at `rates`, at an unknown time (no off-peak discount).
+pub fn cost_of(usage: &Usage, rates: &ModelRates) -> CostBreakdown {
+    cost_at(usage, rates, None)
+}
+
+/// What a request with `usage` billed at `at` costs at `rates`.
 ///
 /// `usage` is one request's (tiers are decided per request). Rules, by kind of token (see
-/// [`ModelRates::effective`] for the fallbacks):
+/// [`ModelRates::effective_at`] for the fallbacks):
 /// - uncached prompt tokens at the input rate; cache reads at the cache-read rate and cache
 ///   writes at the cache-write rate, each falling back to the input rate when the table has
 ///   none (the provider then bills them as plain input);
 /// - reasoning tokens at the reasoning rate when the table has one, else at the output rate;
 ///   the rest of the output at the output rate;
-/// - when the prompt (all of `input_tokens`, cached included) exceeds a tier's threshold, the
+/// - when the prompt (all of `input_tokens`, cached included) passes a tier's threshold, the
 ///   whole request is billed at that tier's rates. Gemini bills 2.5 Pro prompts over 200k
 ///   tokens at higher input *and* output rates
 ///   (<https://ai.google.dev/gemini-api/docs/pricing>); Anthropic bills requests over 200K input
 ///   tokens at long-context rates
-///   (<https://docs.anthropic.com/en/docs/about-claude/pricing#long-context-pricing>); LiteLLM
-///   applies its `_above_<N>k_tokens` rates the same way, with a strict `>`.
+///   (<https://docs.anthropic.com/en/docs/about-claude/pricing#long-context-pricing>). Whether a
+///   prompt of exactly the threshold is in the tier is the provider's own rule
+///   ([`ModelRates::threshold`]): past it for most, at it for xAI;
+/// - while the provider's off-peak window is open at `at`, its off-peak rates (DeepSeek).
 // NOTE: Anthropic bills 1-hour cache writes at a higher rate than 5-minute ones
 // (https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching#pricing); usage does not
-// tell them apart and Trialogue never asks for 1-hour caching, so writes use the 5-minute rate.
-pub fn cost_of(usage: &Usage, rates: &ModelRates) -> CostBreakdown {
-    let r = rates.effective(usage.input_tokens);
+// tell them apart and Trialogue never asks for 1-hour caching, so writes use the 5-minute rate
+// (the longer-lived rates are in `EffectiveRates` for a caller that knows the lifetime).
+pub fn cost_at(usage: &Usage, rates: &ModelRates, at: BilledAt) -> CostBreakdown {
+    let r = rates.effective_at(usage.input_tokens, at);
     let reasoning = usage.reasoning_tokens.min(usage.output_tokens);
     let input_usd = usage.uncached_input_tokens() as f64 * r.input;
     let cache_read_usd = usage.cache_read_tokens as f64 * r.cache_read;
@@ -77,6 +89,7 @@ pub fn cost_of(usage: &Usage, rates: &ModelRates) -> CostBreakdown {
         reasoning_usd,
         total_usd,
         tier_above: r.tier_above,
+        off_peak: r.off_peak,
     }
 }
 
@@ -115,8 +128,12 @@ impl UsdSum {
     }
 }
 
-/// A USD amount for display: cents from $1 up, four decimals from $0.01, else six (`$0.000123`).
+/// A USD amount for display: cents from $1 up, four decimals from $0.01, else six (`$0.000123`);
+/// `unknown` for what is not a finite number.
 pub fn format_usd(amount: f64) -> String {
+    if !amount.is_finite() {
+        return "unknown".to_string();
+    }
     let places = match amount.abs() {
         a if a >= 1.0 => 2,
         a if a >= 0.01 => 4,
@@ -132,11 +149,21 @@ pub fn format_usd(amount: f64) -> String {
 
 impl StepPricer for Pricer {
     fn price(&self, provider: &str, model: &str, usage: &Usage) -> Option<f64> {
+        self.price_at(provider, model, usage, None)
+    }
+
+    fn price_at(&self, provider: &str, model: &str, usage: &Usage, at: BilledAt) -> Option<f64> {
         match self.price_of(provider, model) {
-            Price::Known(quote) => Some(cost_of(usage, &quote.rates).total_usd),
+            Price::Known(quote) => Some(cost_at(usage, &quote.rates, at).total_usd),
             Price::Unknown => None,
         }
     }
+}
+
+/// When a stored step was billed: its timestamp, which the loop writes as the call settles,
+/// right after pricing it; `None` when it does not parse.
+pub fn billed_at(entry: &TrajectoryEntry) -> BilledAt {
+    parse_iso8601(&entry.timestamp)
 }
 
 /// One agent call, for the tracker: who made it, with which model, what it used and cost.
@@ -347,6 +374,7 @@ pub fn attempt_ledger(entries: &[TrajectoryEntry], pricer: &Pricer) -> Vec<Attem
     let mut rows = Vec::new();
     for entry in entries {
         let price = entry_price(entry, pricer);
+        let at = billed_at(entry);
         let row = |attempt: u32, kind, usage: Option<Usage>, error| AttemptCost {
             run_id: entry.run_id.clone(),
             step_id: entry.step_id,
@@ -354,14 +382,14 @@ pub fn attempt_ledger(entries: &[TrajectoryEntry], pricer: &Pricer) -> Vec<Attem
             iteration: entry.iteration(),
             attempt,
             kind,
-            cost_usd: usage.and_then(|u| usage_cost(&u, &price)),
+            cost_usd: usage.and_then(|u| usage_cost(&u, &price, at)),
             usage,
             error,
         };
         match entry_attempts(entry) {
             Some(attempts) if !attempts.is_empty() => {
                 for a in attempts {
-                    rows.push(row(a.attempt, Some(a.kind), a.usage, a.error));
+                    rows.push(row(a.attempt, Some(a.kind), a.usage, a.error.clone()));
                 }
             }
             _ => rows.push(row(1, None, entry.usage(), None)),
@@ -450,14 +478,18 @@ pub fn reprice(entries: &[TrajectoryEntry], pricer: &Pricer) -> Repricing {
     Repricing { steps, old, new }
 }
 
-fn usage_cost(usage: &Usage, price: &Price) -> Option<f64> {
-    price.quote().map(|q| cost_of(usage, &q.rates).total_usd)
+/// What `usage` costs at `price` billed at `at`; `None` when the price is unknown.
+pub fn usage_cost(usage: &Usage, price: &Price, at: BilledAt) -> Option<f64> {
+    price
+        .quote()
+        .map(|q| cost_at(usage, &q.rates, at).total_usd)
 }
 
 fn step_cost(entry: &TrajectoryEntry, usage: Option<Usage>, price: &Price) -> Option<f64> {
     let usage = usage?;
     let attempts = entry_attempts(entry).unwrap_or_default();
-    call_cost(&attempts, &usage, |u| usage_cost(u, price))
+    let at = billed_at(entry);
+    call_cost(attempts, &usage, |u| usage_cost(u, price, at))
 }
 
 /// The cost of one agent call made of `attempts` that used `usage` in all, with `price`
@@ -481,12 +513,11 @@ pub fn call_cost(
 }
 
 fn entry_model(entry: &TrajectoryEntry) -> Option<&str> {
-    entry.metadata.get(meta::MODEL).and_then(|v| v.as_str())
+    entry.metadata.model.as_deref()
 }
 
-fn entry_attempts(entry: &TrajectoryEntry) -> Option<Vec<AttemptRecord>> {
-    let value = entry.metadata.get(meta::ATTEMPTS)?;
-    serde_json::from_value(value.clone()).ok()
+fn entry_attempts(entry: &TrajectoryEntry) -> Option<&[AttemptRecord]> {
+    entry.metadata.attempts.as_deref()
 }
 
 /// The price of a stored step's model: its configured string, with the provider that served
@@ -495,8 +526,7 @@ fn entry_price(entry: &TrajectoryEntry, pricer: &Pricer) -> Price {
     let Some(model) = entry_model(entry) else {
         return Price::Unknown;
     };
-    let provider = entry.metadata.get(meta::PROVIDER).and_then(|v| v.as_str());
-    pricer.price_of(provider.unwrap_or(""), model)
+    pricer.price_of(entry.metadata.provider().unwrap_or(""), model)
 }
 
 #[cfg(test)]

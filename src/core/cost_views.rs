@@ -15,12 +15,12 @@ use std::collections::BTreeMap;
 
 use crate::core::budget::{Budget, BudgetLevel};
 use crate::core::clock::iso8601_utc;
-use crate::core::cost::{cost_of, AttemptCost, CallRecord, CostTracker, UsdSum};
-use crate::core::llm::{AttemptKind, AttemptRecord, Usage};
+use crate::core::cost::{billed_at, usage_cost, AttemptCost, CallRecord, CostTracker, UsdSum};
+use crate::core::llm::{AttemptKind, Usage};
 use crate::core::pricing::{Price, PriceSource, Pricer};
 use crate::core::role::AgentRole;
 use crate::core::sorting;
-use crate::core::trajectory::{meta, RunRecord, TrajectoryEntry};
+use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 
 /// How much of a run's stored cost is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -345,6 +345,8 @@ pub struct StepCost {
     pub usage_complete: bool,
     /// The usage of each request, kept only when they add up to `usage`.
     pub requests: Vec<Usage>,
+    /// When the step was billed (its timestamp), for time-of-day prices.
+    pub billed_at: Option<f64>,
 }
 
 /// What the Costs page calls a step without a recorded model.
@@ -354,24 +356,20 @@ impl StepCost {
     /// The cost facts of `entry`.
     pub fn of(entry: &TrajectoryEntry) -> Self {
         let usage = entry.usage();
-        let attempts: Vec<AttemptRecord> = entry
-            .metadata
-            .get(meta::ATTEMPTS)
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_default();
+        let attempts = entry.metadata.attempts.as_deref().unwrap_or_default();
         let requests: Vec<Usage> = attempts.iter().filter_map(|a| a.usage).collect();
         let adds_up = !requests.is_empty() && Some(requests.iter().copied().sum()) == usage;
-        let text = |key: &str| entry.metadata.get(key).and_then(|v| v.as_str());
         StepCost {
             step_id: entry.step_id,
             agent: entry.agent.clone(),
-            model: text(meta::MODEL).map(str::to_string),
-            provider: text(meta::PROVIDER).unwrap_or_default().to_string(),
+            model: entry.metadata.model.clone(),
+            provider: entry.metadata.provider().unwrap_or_default().to_string(),
             iteration: entry.iteration(),
             usage,
             cost_usd: entry.cost_usd(),
             usage_complete: entry.usage_complete(),
             requests: if adds_up { requests } else { Vec::new() },
+            billed_at: billed_at(entry),
         }
     }
 
@@ -406,12 +404,12 @@ impl StepCost {
         let usage = self.usage?;
         let price = self.price(pricer);
         if self.requests.is_empty() {
-            return cost_usage(&usage, &price);
+            return usage_cost(&usage, &price, self.billed_at);
         }
         let costs: Option<Vec<f64>> = self
             .requests
             .iter()
-            .map(|u| cost_usage(u, &price))
+            .map(|u| usage_cost(u, &price, self.billed_at))
             .collect();
         costs.map(|c| UsdSum::of(c).value())
     }
@@ -419,10 +417,6 @@ impl StepCost {
     fn used_tokens(&self) -> bool {
         self.usage.is_some_and(|u| u.total_tokens > 0)
     }
-}
-
-fn cost_usage(usage: &Usage, price: &Price) -> Option<f64> {
-    price.quote().map(|q| cost_of(usage, &q.rates).total_usd)
 }
 
 /// Totals by agent and by model of stored steps (their stored costs).

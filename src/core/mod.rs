@@ -8,10 +8,12 @@ pub mod outputs;
 pub mod role;
 
 pub mod config;
+pub mod guard;
 pub mod hash;
 pub mod model;
 pub mod presets;
 pub mod template;
+pub mod text;
 
 pub mod llm;
 pub mod providers;
@@ -19,6 +21,7 @@ pub mod providers;
 pub mod answer;
 pub mod batch;
 pub mod dataset;
+pub mod driver;
 pub mod jsonl;
 pub mod pipeline;
 pub mod run_store;

@@ -175,6 +175,20 @@ fn host_of(authority: &str) -> Option<&str> {
     Some(host)
 }
 
+/// Whether `url` is an `http(s)` URL whose host is a loopback address (`127.0.0.0/8`,
+/// `localhost`, `[::1]`): a server on this machine.
+pub fn is_loopback_url(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    let Some(rest) = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    !authority.contains('@') && host_of(authority).is_some_and(is_loopback)
+}
+
 /// `localhost`, `127.0.0.0/8` or `[::1]` (the host is already lowercase).
 fn is_loopback(host: &str) -> bool {
     if host == "localhost" || host == "[::1]" {

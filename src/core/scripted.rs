@@ -16,13 +16,12 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 
-use serde_json::{json, Value};
-
 use crate::core::cancel::CancelToken;
 use crate::core::llm::{
     AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord, LlmError,
     Usage,
 };
+use crate::core::outputs::{AgentOutput, JudgeOutput, SolverOutput, VerifierOutput};
 use crate::core::role::AgentRole;
 
 /// The provider id scripted completions report.
@@ -31,10 +30,10 @@ pub const SCRIPTED_PROVIDER: &str = "scripted";
 /// One scripted answer to one call.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ScriptedTurn {
-    /// A validated output (the agent's output object as JSON) that used `usage`.
+    /// A validated output that used `usage`. It must be the called role's (see [`AgentLlm`]).
     Reply {
-        /// The output object.
-        output: Value,
+        /// The output.
+        output: AgentOutput,
         /// Tokens reported for the call.
         usage: Usage,
     },
@@ -54,7 +53,7 @@ impl ScriptedTurn {
     /// usage): as the client reports one, its usage is the attempts' summed, complete only when
     /// every attempt reported usage, and its latency theirs summed.
     pub fn attempted(
-        output: Value,
+        output: AgentOutput,
         provider: &str,
         model: &str,
         attempts: Vec<AttemptRecord>,
@@ -161,7 +160,7 @@ impl ScriptedLlm {
     }
 
     /// Queues a successful reply with `output` and `usage`.
-    pub fn reply(&self, role: AgentRole, output: Value, usage: Usage) -> &Self {
+    pub fn reply(&self, role: AgentRole, output: AgentOutput, usage: Usage) -> &Self {
         self.push(role, ScriptedTurn::Reply { output, usage })
     }
 
@@ -247,7 +246,7 @@ impl AgentLlm for ScriptedLlm {
     ) -> Result<AgentCompletion, AgentCallError> {
         if cancel.is_cancelled() {
             return Err(AgentCallError {
-                error: LlmError::Cancelled,
+                error: LlmError::cancelled(),
                 usage: Usage::default(),
                 attempts: Vec::new(),
             });
@@ -347,19 +346,33 @@ impl ScriptedLlmBuilder {
     }
 }
 
-/// A solver output object.
-pub fn solver_output(solution: &str) -> Value {
-    json!({"solution": solution, "reasoning": "scripted", "confidence": 0.9})
+/// A solver output with `solution` (reasoning "scripted", confidence 0.9).
+pub fn solver_output(solution: &str) -> AgentOutput {
+    AgentOutput::Solver(SolverOutput {
+        solution: solution.to_string(),
+        reasoning: "scripted".to_string(),
+        confidence: 0.9,
+    })
 }
 
-/// A verifier output object (no per-criterion scores).
-pub fn verifier_output(passed: bool, critique: &str) -> Value {
-    json!({"passed": passed, "critique": critique, "confidence": 0.8, "scores": {}})
+/// A verifier output (confidence 0.8, no per-criterion scores).
+pub fn verifier_output(passed: bool, critique: &str) -> AgentOutput {
+    AgentOutput::Verifier(VerifierOutput {
+        passed,
+        critique: critique.to_string(),
+        confidence: 0.8,
+        scores: BTreeMap::new(),
+    })
 }
 
-/// A judge output object.
-pub fn judge_output(score: f64) -> Value {
-    json!({"score": score, "reasoning": "scripted", "strengths": [], "weaknesses": []})
+/// A judge output with `score` (reasoning "scripted", no strengths or weaknesses).
+pub fn judge_output(score: f64) -> AgentOutput {
+    AgentOutput::Judge(JudgeOutput {
+        score,
+        reasoning: "scripted".to_string(),
+        strengths: Vec::new(),
+        weaknesses: Vec::new(),
+    })
 }
 
 #[cfg(test)]
@@ -395,9 +408,9 @@ mod tests {
             .build();
         let token = CancelToken::new();
         let judge = ready(llm.complete(&call(AgentRole::Judge), &token)).unwrap();
-        assert_eq!(judge.output["score"], json!(0.5));
+        assert_eq!(judge.output, judge_output(0.5));
         let first = ready(llm.complete(&call(AgentRole::Solver), &token)).unwrap();
-        assert_eq!(first.output["solution"], json!("a"));
+        assert_eq!(first.output, solver_output("a"));
         assert_eq!(first.usage.total_tokens, 120);
         assert_eq!(llm.remaining(AgentRole::Solver), 1);
         assert_eq!(llm.calls().len(), 2);
@@ -412,7 +425,7 @@ mod tests {
         let token = CancelToken::new();
         token.cancel();
         let err = ready(llm.complete(&call(AgentRole::Solver), &token)).unwrap_err();
-        assert_eq!(err.error, LlmError::Cancelled);
+        assert_eq!(err.error, LlmError::cancelled());
         assert_eq!(llm.remaining(AgentRole::Solver), 1);
     }
 
@@ -423,6 +436,6 @@ mod tests {
             usage: Usage::default(),
         });
         let done = ready(llm.complete(&call(AgentRole::Solver), &CancelToken::new())).unwrap();
-        assert_eq!(done.output["solution"], json!("p"));
+        assert_eq!(done.output, solver_output("p"));
     }
 }

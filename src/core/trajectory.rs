@@ -3,21 +3,25 @@
 //!
 //! The entry has exactly the original's fields. The original's metadata keys (`iteration`,
 //! `model`, `tokens`) come first in meaning; Trialogue's extras live beside them in `metadata`
-//! only (see [`meta`]), so code written for the original reads our files unchanged.
+//! only (see [`StepMetadata`]), so code written for the original reads our files unchanged.
 
-use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::core::clock::compact_utc;
 use crate::core::config::{Mode, PipelineConfig};
-use crate::core::llm::Usage;
+use crate::core::llm::{AttemptRecord, Usage};
 use crate::core::role::AgentRole;
 
 /// One step of a run: one line of the trajectory JSONL.
 ///
-/// `input`, `output` and `metadata` are kept as JSON objects so that files written by the
-/// original (or by a later Trialogue with more metadata keys) are read and re-written without
-/// losing anything. Keys inside them are written in sorted order.
+/// `input` and `output` are kept as JSON objects, and `metadata` keeps the keys it does not
+/// know, so that files written by the original (or by a later Trialogue with more metadata
+/// keys) are read and re-written without losing anything. Keys inside them are written in
+/// sorted order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrajectoryEntry {
     /// When the step finished, ISO 8601 (UTC, microseconds, `+00:00`).
@@ -35,7 +39,7 @@ pub struct TrajectoryEntry {
     /// What the agent returned, or `{error_type, error_message}` for a failed step.
     pub output: Map<String, Value>,
     /// `iteration` (solver and verifier), `model`, `tokens`, plus Trialogue's extras.
-    pub metadata: Map<String, Value>,
+    pub metadata: StepMetadata,
     /// 1.0 / 0.0 on the terminal step of a run with a ground truth, else `null`.
     #[serde(default)]
     pub reward: Option<f64>,
@@ -68,19 +72,196 @@ impl From<&Usage> for TokenUsage {
     }
 }
 
-/// The metadata keys used in trajectory entries: the original's first, then Trialogue's extras.
-pub mod meta {
+/// A step's `metadata`: the original's keys (`iteration`, `model`, `tokens`), Trialogue's
+/// extras, and every other key a file brought, kept as it was.
+///
+/// Each known field is `None` when the key is absent. The extras that Trialogue writes as
+/// `null` when unknown (`provider`, `cost_usd`, `finish_reason`) are `Option<Option<_>>`:
+/// `Some(None)` is a key written as `null`, so a file reads and writes back byte for byte.
+///
+/// Keys are written in sorted order, nested objects too, as the JSONL format requires. A known
+/// key whose value would not be written back as the very same JSON (an integer where Trialogue
+/// writes a float, a `tokens` object with more fields, a string where a number belongs) is kept
+/// as it was read and written back unchanged, as long as its field is not changed; so nothing a
+/// file holds is lost or altered. The fields read such values as leniently as they can.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepMetadata {
+    /// Original: the solver/verifier round, from 1 (absent on judge steps).
+    pub iteration: Option<u32>,
+    /// Original: the configured model string.
+    pub model: Option<String>,
+    /// Original: the step's token counts.
+    pub tokens: Option<TokenUsage>,
+    /// Trialogue: the provider id that served the call (`openai`, `local`, …).
+    pub provider: Option<Option<String>>,
+    /// Trialogue: wall time of the whole call in milliseconds.
+    pub latency_ms: Option<f64>,
+    /// Trialogue: every HTTP request made for the step.
+    pub attempts: Option<Vec<AttemptRecord>>,
+    /// Trialogue: how many of those requests were re-asks after an invalid reply.
+    pub reasks: Option<u64>,
+    /// Trialogue: the full normalized usage (cached and reasoning tokens included).
+    pub usage: Option<Usage>,
+    /// Trialogue: false when some request reported no usage (the cost is then a lower bound).
+    pub usage_complete: Option<bool>,
+    /// Trialogue: the step's cost in USD; `Some(None)` when the price was unknown.
+    pub cost_usd: Option<Option<f64>>,
+    /// Trialogue: the 8-hex-digit hash of the config the run used.
+    pub config_hash: Option<String>,
+    /// Trialogue: the provider's finish reason for the last request, as reported.
+    pub finish_reason: Option<Option<String>>,
+    /// Every key this struct does not know, as it was read.
+    pub other: BTreeMap<String, Value>,
+    /// Known keys as a file wrote them, where their field would be written differently.
+    as_read: BTreeMap<&'static str, Value>,
+}
+
+impl StepMetadata {
+    /// The provider id that served the call, when recorded.
+    pub fn provider(&self) -> Option<&str> {
+        self.provider.as_ref()?.as_deref()
+    }
+
+    /// The step's cost in USD, when recorded and known.
+    pub fn cost_usd(&self) -> Option<f64> {
+        self.cost_usd.flatten()
+    }
+
+    /// The provider's finish reason, when recorded.
+    pub fn finish_reason(&self) -> Option<&str> {
+        self.finish_reason.as_ref()?.as_deref()
+    }
+
+    /// Reads a metadata object: known keys into their fields, the rest into `other`.
+    pub fn from_object(object: Map<String, Value>) -> StepMetadata {
+        let mut m = StepMetadata::default();
+        for (key, value) in object {
+            let kept = match key.as_str() {
+                key::ITERATION => {
+                    read_field(&mut m.as_read, key::ITERATION, value, &mut m.iteration)
+                }
+                key::MODEL => read_field(&mut m.as_read, key::MODEL, value, &mut m.model),
+                key::TOKENS => read_field(&mut m.as_read, key::TOKENS, value, &mut m.tokens),
+                key::PROVIDER => read_field(&mut m.as_read, key::PROVIDER, value, &mut m.provider),
+                key::LATENCY_MS => {
+                    read_field(&mut m.as_read, key::LATENCY_MS, value, &mut m.latency_ms)
+                }
+                key::ATTEMPTS => read_field(&mut m.as_read, key::ATTEMPTS, value, &mut m.attempts),
+                key::REASKS => read_field(&mut m.as_read, key::REASKS, value, &mut m.reasks),
+                key::USAGE => read_field(&mut m.as_read, key::USAGE, value, &mut m.usage),
+                key::USAGE_COMPLETE => read_field(
+                    &mut m.as_read,
+                    key::USAGE_COMPLETE,
+                    value,
+                    &mut m.usage_complete,
+                ),
+                key::COST_USD => read_field(&mut m.as_read, key::COST_USD, value, &mut m.cost_usd),
+                key::CONFIG_HASH => {
+                    read_field(&mut m.as_read, key::CONFIG_HASH, value, &mut m.config_hash)
+                }
+                key::FINISH_REASON => read_field(
+                    &mut m.as_read,
+                    key::FINISH_REASON,
+                    value,
+                    &mut m.finish_reason,
+                ),
+                _ => Some(value),
+            };
+            if let Some(value) = kept {
+                m.other.insert(key, value);
+            }
+        }
+        m
+    }
+
+    /// The metadata as the JSON object it is written as (keys sorted).
+    pub fn to_object(&self) -> Map<String, Value> {
+        let mut out: Map<String, Value> = self
+            .other
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        self.write_field(&mut out, key::ITERATION, &self.iteration);
+        self.write_field(&mut out, key::MODEL, &self.model);
+        self.write_field(&mut out, key::TOKENS, &self.tokens);
+        self.write_field(&mut out, key::PROVIDER, &self.provider);
+        self.write_field(&mut out, key::LATENCY_MS, &self.latency_ms);
+        self.write_field(&mut out, key::ATTEMPTS, &self.attempts);
+        self.write_field(&mut out, key::REASKS, &self.reasks);
+        self.write_field(&mut out, key::USAGE, &self.usage);
+        self.write_field(&mut out, key::USAGE_COMPLETE, &self.usage_complete);
+        self.write_field(&mut out, key::COST_USD, &self.cost_usd);
+        self.write_field(&mut out, key::CONFIG_HASH, &self.config_hash);
+        self.write_field(&mut out, key::FINISH_REASON, &self.finish_reason);
+        out
+    }
+
+    /// Puts `field` under `key`: as it was read when it still reads as the field's value, else
+    /// the field as Trialogue writes it; nothing when the field is absent.
+    fn write_field<T: Serialize + DeserializeOwned + PartialEq>(
+        &self,
+        out: &mut Map<String, Value>,
+        key: &'static str,
+        field: &Option<T>,
+    ) {
+        let value = match self.as_read.get(key) {
+            Some(raw) if T::deserialize(raw).ok().as_ref() == field.as_ref() => Some(raw.clone()),
+            _ => field.as_ref().and_then(|v| serde_json::to_value(v).ok()),
+        };
+        if let Some(value) = value {
+            out.insert(key.to_string(), value);
+        }
+    }
+}
+
+/// Reads `value` into `field`; keeps the value as read when the field would not be written
+/// back as the same JSON (or cannot hold it at all). Always `None`: a known key never goes to
+/// `other`.
+fn read_field<T: Serialize + DeserializeOwned>(
+    as_read: &mut BTreeMap<&'static str, Value>,
+    key: &'static str,
+    value: Value,
+    field: &mut Option<T>,
+) -> Option<Value> {
+    match T::deserialize(&value) {
+        Ok(typed) => {
+            if serde_json::to_value(&typed).ok().as_ref() != Some(&value) {
+                as_read.insert(key, value);
+            }
+            *field = Some(typed);
+        }
+        Err(_) => {
+            as_read.insert(key, value);
+        }
+    }
+    None
+}
+
+impl Serialize for StepMetadata {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_object().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for StepMetadata {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Map::deserialize(deserializer).map(StepMetadata::from_object)
+    }
+}
+
+/// The metadata keys, the original's first, then Trialogue's extras.
+pub(crate) mod key {
     /// Original: the solver/verifier round, from 1 (absent on judge steps).
     pub const ITERATION: &str = "iteration";
     /// Original: the configured model string.
     pub const MODEL: &str = "model";
-    /// Original: [`super::TokenUsage`].
+    /// Original: `super::TokenUsage`.
     pub const TOKENS: &str = "tokens";
     /// Trialogue: the provider id that served the call (`openai`, `local`, …).
     pub const PROVIDER: &str = "provider";
     /// Trialogue: wall time of the whole call in milliseconds.
     pub const LATENCY_MS: &str = "latency_ms";
-    /// Trialogue: every HTTP request made for the step (`AttemptRecord`s).
+    /// Trialogue: every HTTP request made for the step .
     pub const ATTEMPTS: &str = "attempts";
     /// Trialogue: how many of those requests were re-asks after an invalid reply.
     pub const REASKS: &str = "reasks";
@@ -119,27 +300,18 @@ impl TrajectoryEntry {
 
     /// `metadata.iteration`, when present and a non-negative integer.
     pub fn iteration(&self) -> Option<u32> {
-        self.metadata
-            .get(meta::ITERATION)
-            .and_then(Value::as_u64)
-            .and_then(|i| u32::try_from(i).ok())
+        self.metadata.iteration
     }
 
     /// `metadata.tokens`, when present and well-formed.
     pub fn tokens(&self) -> Option<TokenUsage> {
-        self.metadata
-            .get(meta::TOKENS)
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
+        self.metadata.tokens
     }
 
     /// The step's usage: Trialogue's full `metadata.usage` if present, else one rebuilt from the
     /// original's `metadata.tokens` (without the cached/reasoning split), else `None`.
     pub fn usage(&self) -> Option<Usage> {
-        if let Some(usage) = self
-            .metadata
-            .get(meta::USAGE)
-            .and_then(|v| serde_json::from_value::<Usage>(v.clone()).ok())
-        {
+        if let Some(usage) = self.metadata.usage {
             return Some(usage);
         }
         self.tokens().map(|t| Usage {
@@ -152,15 +324,12 @@ impl TrajectoryEntry {
 
     /// `metadata.cost_usd`, when present and a number.
     pub fn cost_usd(&self) -> Option<f64> {
-        self.metadata.get(meta::COST_USD).and_then(Value::as_f64)
+        self.metadata.cost_usd()
     }
 
     /// `metadata.usage_complete`; entries without it (the original's) count as complete.
     pub fn usage_complete(&self) -> bool {
-        self.metadata
-            .get(meta::USAGE_COMPLETE)
-            .and_then(Value::as_bool)
-            .unwrap_or(true)
+        self.metadata.usage_complete.unwrap_or(true)
     }
 
     /// A string field of `output` (e.g. `solution`, `critique`), when present.
@@ -411,8 +580,7 @@ impl RunRecord {
             .to_string();
         let config_hash = entries
             .iter()
-            .find_map(|e| e.metadata.get(meta::CONFIG_HASH).and_then(Value::as_str))
-            .map(str::to_string)
+            .find_map(|e| e.metadata.config_hash.clone())
             .unwrap_or_else(|| hash_from_run_id(run_id));
         let has_verifier = entries
             .iter()
@@ -543,7 +711,7 @@ mod tests {
             action: "generate".into(),
             input: Map::new(),
             output: Map::new(),
-            metadata: Map::new(),
+            metadata: StepMetadata::default(),
             reward: None,
             terminal: false,
             success: None,
@@ -551,6 +719,62 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&e).unwrap(),
             r#"{"timestamp":"2026-01-01T00:00:00.000000+00:00","run_id":"run_20260101_000000_0badf00d","step_id":1,"agent":"solver","action":"generate","input":{},"output":{},"metadata":{},"reward":null,"terminal":false,"success":null}"#
+        );
+    }
+
+    fn metadata(json: &str) -> StepMetadata {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn metadata_keys_it_does_not_know_and_values_of_odd_shapes_survive_a_round_trip() {
+        // An unknown key, an integer latency, a string iteration, tokens with an extra field,
+        // and partial usage: each written back exactly as read.
+        let line = r#"{"iteration":"2","latency_ms":250,"model":"m","note":{"a":[true],"b":1},"tokens":{"completion_tokens":3,"prompt_tokens":7,"prompt_tokens_details":{"cached":1},"total_tokens":10},"usage":{"input_tokens":7,"output_tokens":3,"total_tokens":10}}"#;
+        let m = metadata(line);
+        assert_eq!(serde_json::to_string(&m).unwrap(), line);
+        assert_eq!(m.other.keys().collect::<Vec<_>>(), ["note"]);
+        // Read as leniently as the fields allow.
+        assert_eq!(m.iteration, None);
+        assert_eq!(m.latency_ms, Some(250.0));
+        assert_eq!(m.tokens.map(|t| t.total_tokens), Some(10));
+        assert_eq!(m.usage.map(|u| u.cache_read_tokens), Some(0));
+        assert_eq!(m.model.as_deref(), Some("m"));
+    }
+
+    #[test]
+    fn a_changed_field_is_written_as_changed_even_when_it_was_read_in_another_form() {
+        let mut m = metadata(r#"{"latency_ms":250,"cost_usd":null,"zeta":1}"#);
+        m.latency_ms = Some(12.5);
+        m.cost_usd = Some(Some(0.25));
+        m.iteration = Some(3);
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            r#"{"cost_usd":0.25,"iteration":3,"latency_ms":12.5,"zeta":1}"#
+        );
+        m.latency_ms = None;
+        m.cost_usd = None;
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            r#"{"iteration":3,"zeta":1}"#
+        );
+    }
+
+    #[test]
+    fn absent_and_null_stay_apart() {
+        let absent = metadata(r#"{"model":"m"}"#);
+        let null = metadata(r#"{"model":"m","provider":null,"cost_usd":null}"#);
+        assert_eq!((absent.provider.clone(), absent.cost_usd), (None, None));
+        assert_eq!(
+            (null.provider.clone(), null.cost_usd),
+            (Some(None), Some(None))
+        );
+        assert_eq!(absent.provider(), None);
+        assert_eq!(null.cost_usd(), None);
+        assert_eq!(serde_json::to_string(&absent).unwrap(), r#"{"model":"m"}"#);
+        assert_eq!(
+            serde_json::to_string(&null).unwrap(),
+            r#"{"cost_usd":null,"model":"m","provider":null}"#
         );
     }
 
@@ -590,7 +814,7 @@ mod tests {
         assert_eq!(t.usage.cache_read_tokens, 4);
         assert_eq!(t.cost_usd, Some(0.75));
         assert!(t.cost_complete);
-        a.metadata.remove(meta::COST_USD);
+        a.metadata.cost_usd = None;
         let t = StepTotals::of(&[a, b]);
         assert_eq!(t.cost_usd, Some(0.5));
         assert!(!t.cost_complete);

@@ -7,12 +7,14 @@ pub mod components;
 pub mod config_draft;
 pub mod config_form;
 pub mod costs;
+pub mod llm_error;
 pub mod pages;
 pub mod persist;
 pub mod provider_state;
 pub mod run;
 pub mod saved_configs;
 pub mod state;
+pub mod task;
 
 #[cfg(test)]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -6,8 +6,13 @@
 // Every expected dollar figure is worked out by hand from LiteLLM 1.110.2's rates, which the
 // shipped table holds: gpt-4o $2.50 in / $10.00 out per million tokens, gpt-4.1-mini $0.40 /
 // $1.60. The arithmetic is beside each number.
+import { readFileSync } from 'node:fs';
 import { test, expect } from '@playwright/test';
 import { MOCK, openApp, resetMock } from './helpers.mjs';
+
+// The shipped table as the page names it, from the header of public/pricing.json.
+const SHIPPED = JSON.parse(readFileSync(new URL('../../public/pricing.json', import.meta.url), 'utf8')).header;
+const SHIPPED_SOURCE = `LiteLLM ${SHIPPED.version}, ${SHIPPED.models.toLocaleString('en-US')} models`;
 
 const RUN_A = 'run_20250101_100000_aaaa1111';
 const RUN_B = 'run_20250102_100000_bbbb2222';
@@ -159,7 +164,7 @@ test('an override is checked as typed and changes the re-priced figures, not the
   const problems = await openApp(page, '/runs');
   await importRuns(page);
   await page.goto('/settings');
-  await expect(page.getByTestId('pricing-source')).toHaveText('LiteLLM 1.110.2, 3,505 models');
+  await expect(page.getByTestId('pricing-source')).toHaveText(SHIPPED_SOURCE);
 
   // Typed errors show as they are typed; the save button waits for a valid price.
   await page.getByTestId('price-override-model').fill('mystery/model-x');
@@ -245,7 +250,7 @@ test('a run page charts cost and tokens by round and agent, with the re-ask tax 
 
 test('a malformed LiteLLM price file is refused with its line and column, and the table is kept', async ({ page }) => {
   const problems = await openApp(page, '/settings');
-  await expect(page.getByTestId('pricing-source')).toHaveText('LiteLLM 1.110.2, 3,505 models');
+  await expect(page.getByTestId('pricing-source')).toHaveText(SHIPPED_SOURCE);
   // Line 2, column 29: the `}` after a trailing comma.
   const broken = '{\n  "gpt-4o": {"mode": "chat",}\n}';
   await page.getByTestId('pricing-import').setInputFiles({
@@ -254,7 +259,7 @@ test('a malformed LiteLLM price file is refused with its line and column, and th
   const pricing = page.locator('#pricing');
   await expect(pricing.getByTestId('error')).toContainText('line 2, column 29');
   await expect(pricing.getByTestId('error')).toContainText('the current price table is kept');
-  await expect(page.getByTestId('pricing-source')).toHaveText('LiteLLM 1.110.2, 3,505 models');
+  await expect(page.getByTestId('pricing-source')).toHaveText(SHIPPED_SOURCE);
 
   // A small good file replaces the table (version from its name), and reset brings LiteLLM's back.
   const good = JSON.stringify({
@@ -268,7 +273,7 @@ test('a malformed LiteLLM price file is refused with its line and column, and th
   await page.reload();
   await expect(page.getByTestId('pricing-source')).toHaveText('LiteLLM 9.9.9, 1 models');
   await page.getByTestId('pricing-reset').click();
-  await expect(page.getByTestId('pricing-source')).toHaveText('LiteLLM 1.110.2, 3,505 models');
+  await expect(page.getByTestId('pricing-source')).toHaveText(SHIPPED_SOURCE);
   expect(problems).toEqual([]);
 });
 

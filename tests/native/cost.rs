@@ -9,16 +9,18 @@ use serde_json::{json, Value};
 use trialogue::core::budget::{Budget, BudgetGate, BudgetLevel, CallEstimate};
 use trialogue::core::clock::ManualClock;
 use trialogue::core::config::PipelineConfig;
-use trialogue::core::cost::{attempt_ledger, cost_of, reprice, CallRecord, CostTracker};
-use trialogue::core::llm::{AgentCall, AttemptKind, Usage};
+use trialogue::core::cost::{attempt_ledger, cost_at, cost_of, reprice, CallRecord, CostTracker};
+use trialogue::core::llm::chat::HttpResponse;
+use trialogue::core::llm::{dispatch, AgentCall, AttemptKind, AttemptRecord, Usage};
 use trialogue::core::pipeline::{
     AllowAll, CallGate, MemorySink, Pipeline, RunInput, RunOutcome, StepPricer,
 };
 use trialogue::core::pricing::{
-    Price, PriceOverrides, PriceSource, Pricer, PricingError, PricingTable, RateOverride,
+    FreeRule, Price, PriceOverrides, PriceSource, Pricer, PricingError, PricingTable, RateOverride,
 };
+use trialogue::core::providers::ProviderRegistry;
 use trialogue::core::role::AgentRole;
-use trialogue::core::scripted::ScriptedLlm;
+use trialogue::core::scripted::{solver_output, ScriptedLlm, ScriptedTurn};
 use trialogue::core::trajectory::{RunStatus, TrajectoryEntry};
 
 use crate::util::ready_now as block_on;
@@ -31,8 +33,9 @@ fn table() -> Rc<PricingTable> {
     Rc::new(PricingTable::from_json(EXPECTED).expect("the expected fixture parses"))
 }
 
+/// The fixture table, with the built-in local server at its default (loopback) address.
 fn pricer() -> Pricer {
-    Pricer::new(Some(table()), PriceOverrides::new())
+    Pricer::new(Some(table()), PriceOverrides::new()).with_local_server_url(LOCAL_URL)
 }
 
 fn rates(key: &str) -> trialogue::core::pricing::ModelRates {
@@ -68,10 +71,21 @@ fn litellm_import_equals_the_generated_asset() {
     assert_eq!(imported.rates(), generated.rates());
     assert_eq!(imported.header(), generated.header());
     assert_eq!(imported, generated);
-    // 23 entries in the sample; left out: sample_spec, text-embedding-3-small,
-    // trialogue-test/no-output, trialogue-test/not-an-object.
-    assert_eq!(imported.len(), 19);
+    // 32 entries in the sample; left out: sample_spec, text-embedding-3-small,
+    // trialogue-test/no-output, trialogue-test/not-an-object, and the three `alias_of` rows,
+    // one of which is kept as an alias.
+    assert_eq!(imported.len(), 25);
+    assert_eq!(imported.aliases().len(), 1);
     assert_eq!(imported.header().version, "1.110.2");
+}
+
+#[test]
+fn the_generator_writes_the_fixture_byte_for_byte() {
+    // What `examples/gen-pricing.rs` (scripts/gen-pricing) writes: the app's import, then
+    // `to_json`. The whole shipped table is checked the same way against the pinned LiteLLM's
+    // own file by tests/litellm/test_completion_cost.py.
+    let table = PricingTable::from_litellm_file("litellm_sample_1.110.2.json", SAMPLE).unwrap();
+    assert_eq!(table.to_json(), EXPECTED);
 }
 
 #[test]
@@ -80,21 +94,35 @@ fn the_import_rules_drop_unusable_rates_and_keep_integers() {
     let odd = t.get("trialogue-test/odd-rates").unwrap();
     // `output_cost_per_token: 2` is an integer, read as 2.0; the boolean cache-read rate, the
     // negative cache-write rate and the string reasoning rate are dropped; the `null` tier
-    // output, the `_batches` tier and `_above_1hr` are not tiers.
+    // output is not a rate; `_above_1hr` is the 1-hour cache-write rate and the `_batches`
+    // tier a batch tier, not standard tiers.
     assert_eq!(odd.output, 2.0);
     assert_eq!(
         (odd.cache_read, odd.cache_write, odd.reasoning),
         (None, None, None)
     );
+    assert_eq!(odd.cache_write_1h, Some(4e-6));
     assert_eq!(odd.tiers.len(), 1);
     assert_eq!(
-        (odd.tiers[0].above, odd.tiers[0].input, odd.tiers[0].output),
+        (
+            odd.tiers[0].above,
+            odd.tiers[0].rates.input,
+            odd.tiers[0].rates.output
+        ),
         (64_000, Some(2e-6), None)
+    );
+    let batch = odd.batch.as_ref().unwrap();
+    assert_eq!(
+        (batch.tiers[0].above, batch.tiers[0].rates.input),
+        (64_000, Some(1e-6))
     );
     assert_eq!(t.get("trialogue-test/integer-rates").unwrap().input, 0.0);
     assert!(t.get("trialogue-test/no-output").is_none());
     assert!(t.get("text-embedding-3-small").is_none());
     assert!(t.get("sample_spec").is_none());
+    // An alias of a model the table does not keep, or of nothing, is left out.
+    assert!(t.get("trialogue-test/alias-of-embedding").is_none());
+    assert!(t.get("trialogue-test/alias-of-nothing").is_none());
     assert!(
         t.get("azure/codex-mini").is_some(),
         "responses mode is kept"
@@ -102,33 +130,11 @@ fn the_import_rules_drop_unusable_rates_and_keep_integers() {
 }
 
 #[test]
-fn the_script_regenerates_the_fixture_byte_for_byte() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = std::process::Command::new("python3")
-        .arg(format!("{root}/scripts/gen-pricing"))
-        .arg(format!(
-            "{root}/tests/fixtures/pricing/litellm_sample_1.110.2.json"
-        ))
-        .args(["-o", "-"])
-        .output()
-        .expect("python3 runs scripts/gen-pricing");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(String::from_utf8_lossy(&out.stdout), EXPECTED);
-}
-
-#[test]
 fn the_committed_asset_is_litellm_1_110_2() {
     let t = PricingTable::from_json(ASSET).unwrap();
     assert_eq!(t.header().version, "1.110.2");
-    assert_eq!(
-        t.header().generated_from,
-        "litellm_model_prices_1.110.2.json"
-    );
     assert_eq!(t.header().models as usize, t.len());
+    assert_eq!(t.header().aliases as usize, t.aliases().len());
     // Rates as LiteLLM 1.110.2 lists them.
     let mini = t.get("gpt-4.1-mini").unwrap();
     assert_eq!(
@@ -138,10 +144,20 @@ fn the_committed_asset_is_litellm_1_110_2() {
     let pro = t.get("gemini/gemini-2.5-pro").unwrap();
     assert_eq!(pro.tiers.len(), 1);
     assert_eq!(
-        (pro.tiers[0].above, pro.tiers[0].input, pro.tiers[0].output),
+        (
+            pro.tiers[0].above,
+            pro.tiers[0].rates.input,
+            pro.tiers[0].rates.output
+        ),
         (200_000, Some(2.5e-6), Some(1.5e-5))
     );
     assert!(t.get("text-embedding-3-small").is_none());
+    assert_eq!(
+        t.aliases()
+            .get("bedrock/claude-opus-latest")
+            .map(String::as_str),
+        Some("global.anthropic.claude-opus-5-5")
+    );
 }
 
 #[test]
@@ -188,6 +204,7 @@ fn a_wrong_or_truncated_asset_is_refused_with_a_reason() {
     assert_eq!(
         PricingTable::from_json(truncated).unwrap_err(),
         PricingError::CountMismatch {
+            what: "models",
             expected: 2,
             found: 1
         }
@@ -204,17 +221,54 @@ fn a_wrong_or_truncated_asset_is_refused_with_a_reason() {
             value: -1e-7
         }
     );
+
+    let dangling = r#"{"header":{"generated_from":"x.json","models":1,"aliases":1,"source":"s",
+        "version":"1"},"rates":{"a":{"input":1e-6,"output":2e-6}},"aliases":{"b-latest":"b"}}"#;
+    let err = PricingTable::from_json(dangling).unwrap_err();
+    assert_eq!(
+        err,
+        PricingError::DanglingAlias {
+            alias: "b-latest".into(),
+            target: "b".into()
+        }
+    );
+    let lost_alias = r#"{"header":{"generated_from":"x.json","models":1,"aliases":2,"source":"s",
+        "version":"1"},"rates":{"a":{"input":1e-6,"output":2e-6}},"aliases":{"a-latest":"a"}}"#;
+    let err = PricingTable::from_json(lost_alias).unwrap_err();
+    assert!(
+        err.to_string().contains("holds 2 aliases but has 1"),
+        "{err}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Lookup.
+
+/// The built-in local server's default address.
+const LOCAL_URL: &str = "http://127.0.0.1:8091/v1";
+
+fn local_free() -> Option<PriceSource> {
+    Some(PriceSource::LocalFree {
+        provider: "local".into(),
+        rule: FreeRule::Loopback {
+            base_url: LOCAL_URL.into(),
+        },
+    })
+}
+
+fn marked_local(provider: &str) -> Option<PriceSource> {
+    Some(PriceSource::LocalFree {
+        provider: provider.into(),
+        rule: FreeRule::MarkedLocal,
+    })
+}
 
 fn source(pricer: &Pricer, provider: &str, model: &str) -> Option<PriceSource> {
     pricer.price_of(provider, model).source().cloned()
 }
 
 fn from_table(key: &str) -> Option<PriceSource> {
-    Some(PriceSource::Table { key: key.into() })
+    Some(PriceSource::table(key))
 }
 
 #[test]
@@ -306,8 +360,8 @@ fn model_strings_find_litellm_keys() {
         ("openai", "text-embedding-3-small", None),
         ("", "meta-llama/Llama-3-8b", None),
         // Local: free by rule.
-        ("local", "smollm2-135m", Some(PriceSource::LocalFree)),
-        ("", "local/smollm2-135m", Some(PriceSource::LocalFree)),
+        ("local", "smollm2-135m", local_free()),
+        ("", "local/smollm2-135m", local_free()),
         ("my-llama", "qwen", None),
     ];
     for (provider, model, expected) in cases {
@@ -322,11 +376,8 @@ fn model_strings_find_litellm_keys() {
 #[test]
 fn custom_providers_marked_local_are_free_and_no_table_means_unknown() {
     let p = pricer().with_local_provider("my-llama");
-    assert_eq!(source(&p, "my-llama", "qwen"), Some(PriceSource::LocalFree));
-    assert_eq!(
-        source(&p, "", "my-llama/qwen"),
-        Some(PriceSource::LocalFree)
-    );
+    assert_eq!(source(&p, "my-llama", "qwen"), marked_local("my-llama"));
+    assert_eq!(source(&p, "", "my-llama/qwen"), marked_local("my-llama"));
     let free = p.price_of("my-llama", "qwen");
     let quote = free.quote().unwrap();
     assert_eq!(
@@ -334,12 +385,9 @@ fn custom_providers_marked_local_are_free_and_no_table_means_unknown() {
         0.0
     );
 
-    let without_table = Pricer::default();
+    let without_table = Pricer::default().with_local_server_url(LOCAL_URL);
     assert_eq!(without_table.price_of("openai", "gpt-4o"), Price::Unknown);
-    assert_eq!(
-        source(&without_table, "local", "x"),
-        Some(PriceSource::LocalFree)
-    );
+    assert_eq!(source(&without_table, "local", "x"), local_free());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -453,6 +501,243 @@ fn the_highest_tier_exceeded_applies() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Where LiteLLM's rules are right: aliases, per-provider thresholds, `tiered_pricing` ranges,
+// Fireworks' cache discount, off-peak hours, batch and cache-lifetime rates. The differential
+// test (tests/litellm/) checks the same classes against LiteLLM itself.
+
+#[test]
+fn an_alias_is_priced_as_its_model_and_named_as_such() {
+    let p = pricer();
+    let price = p.price_of("", "bedrock/claude-opus-latest");
+    let quote = price.quote().expect("the alias is priced");
+    assert_eq!(
+        quote.source,
+        PriceSource::Table {
+            key: "bedrock/claude-opus-latest".into(),
+            alias_of: Some("global.anthropic.claude-opus-5-5".into()),
+        }
+    );
+    // global.anthropic.claude-opus-5-5: $4/M in, $20/M out. 1 000 in, 100 out:
+    //   1 000 × 4e-6 + 100 × 2e-5 = 0.004 + 0.002 = 0.006
+    close(
+        cost_of(&usage(1_000, 0, 0, 100, 0), &quote.rates).total_usd,
+        0.006,
+    );
+    assert!(quote
+        .source
+        .to_string()
+        .contains("global.anthropic.claude-opus-5-5"));
+}
+
+#[test]
+fn xai_bills_its_long_context_rate_from_the_threshold_on_and_google_only_past_it() {
+    // xai/grok-4.3: $1.25/M in, $2.50/M out; from 200k prompt tokens $2.50/M in, $5/M out.
+    let grok = rates("xai/grok-4.3");
+    // 200 000 × 2.5e-6 + 1 000 × 5e-6 = 0.5 + 0.005 = 0.505
+    close(
+        cost_of(&usage(200_000, 0, 0, 1_000, 0), &grok).total_usd,
+        0.505,
+    );
+    // 199 999 × 1.25e-6 + 1 000 × 2.5e-6 = 0.24999875 + 0.0025 = 0.25249875
+    close(
+        cost_of(&usage(199_999, 0, 0, 1_000, 0), &grok).total_usd,
+        0.25249875,
+    );
+    // gemini/gemini-2.5-pro: $1.25/M in and $10/M out up to 200k, higher only past it.
+    // 200 000 × 1.25e-6 + 1 000 × 1e-5 = 0.25 + 0.01 = 0.26
+    let pro = rates("gemini/gemini-2.5-pro");
+    close(
+        cost_of(&usage(200_000, 0, 0, 1_000, 0), &pro).total_usd,
+        0.26,
+    );
+}
+
+#[test]
+fn tiered_pricing_bills_the_whole_request_at_its_range() {
+    // dashscope/qwen-flash: ranges (0, 256k] at $0.05/M in, $0.40/M out; above 256k $0.25/M
+    // in, $2/M out. No cache or reasoning rate: the range's input and output rates.
+    let flash = rates("dashscope/qwen-flash");
+    // 256 000 × 5e-8 + 1 000 × 4e-7 = 0.0128 + 0.0004 = 0.0132
+    close(
+        cost_of(&usage(256_000, 0, 0, 1_000, 0), &flash).total_usd,
+        0.0132,
+    );
+    // 256 001 tokens, 1 000 of them cached, 1 000 out of which 600 reasoning, all at the upper
+    // range: 255 001 × 2.5e-7 + 1 000 × 2.5e-7 + 400 × 2e-6 + 600 × 2e-6
+    //   = 0.06375025 + 0.00025 + 0.0008 + 0.0012 = 0.06600025
+    let c = cost_of(&usage(256_001, 1_000, 0, 1_000, 600), &flash);
+    close(c.total_usd, 0.06600025);
+    assert_eq!(c.tier_above, Some(256_000));
+}
+
+#[test]
+fn fireworks_cached_tokens_cost_half_the_input_price() {
+    // code-llama-7b-instruct lists $0.20/M in and out and no cache-read price.
+    let llama = rates("fireworks_ai/accounts/fireworks/models/code-llama-7b-instruct");
+    assert_eq!(llama.cache_read, Some(1e-7));
+    // 2 000 × 2e-7 + 8 000 × 1e-7 + 100 × 2e-7 = 0.0004 + 0.0008 + 0.00002 = 0.00122
+    close(
+        cost_of(&usage(10_000, 8_000, 0, 100, 0), &llama).total_usd,
+        0.00122,
+    );
+}
+
+/// 2026-03-04T02:30:00Z, a Wednesday inside DeepSeek's peak hours.
+const WEDNESDAY_PEAK_MS: f64 = 1_772_591_400_000.0;
+/// 2026-03-04T12:00:00Z, a Wednesday off-peak.
+const WEDNESDAY_OFF_PEAK_MS: f64 = 1_772_625_600_000.0;
+
+#[test]
+fn deepseek_bills_off_peak_rates_by_the_time_of_the_call() {
+    // deepseek-v4-flash: $0.30/M in, $0.006/M cached, $1.20/M out; off-peak $0.15/M,
+    // $0.003/M and $0.60/M. 10 000 in (4 000 cached), 2 000 out.
+    let flash = rates("deepseek-v4-flash");
+    let u = usage(10_000, 4_000, 0, 2_000, 0);
+    // 6 000 × 3e-7 + 4 000 × 6e-9 + 2 000 × 1.2e-6 = 0.0018 + 0.000024 + 0.0024 = 0.004224
+    let peak = cost_at(&u, &flash, Some(WEDNESDAY_PEAK_MS));
+    close(peak.total_usd, 0.004224);
+    assert!(!peak.off_peak);
+    // 6 000 × 1.5e-7 + 4 000 × 3e-9 + 2 000 × 6e-7 = 0.0009 + 0.000012 + 0.0012 = 0.002112
+    let off = cost_at(&u, &flash, Some(WEDNESDAY_OFF_PEAK_MS));
+    close(off.total_usd, 0.002112);
+    assert!(off.off_peak);
+    // An unknown time is billed at the standard rates.
+    close(cost_of(&u, &flash).total_usd, 0.004224);
+}
+
+#[test]
+fn a_stored_step_is_priced_at_its_own_time_and_repriced_the_same() {
+    let config: PipelineConfig = serde_json::from_value(json!({
+        "mode": "baseline", "max_iterations": 1, "max_reasks": 1,
+        "solver": {"role": "solver", "model": "deepseek/deepseek-v4-flash",
+                   "prompt_template": "Solve: {problem}\nFeedback: {feedback}"},
+        "verifier": {"role": "verifier", "model": "deepseek/deepseek-v4-flash",
+                     "prompt_template": "Check {solution} for {problem}"},
+        "judge": {"model": "deepseek/deepseek-v4-flash", "prompt_template": "Score {solution}",
+                  "scoring_rubric": "correctness"},
+        "config_version": "1.0"
+    }))
+    .unwrap();
+    let turn = || {
+        ScriptedTurn::attempted(
+            solver_output("4"),
+            "deepseek",
+            "deepseek-v4-flash",
+            vec![AttemptRecord {
+                attempt: 1,
+                kind: AttemptKind::Initial,
+                usage: Some(usage(10_000, 4_000, 0, 2_000, 0)),
+                error: None,
+                latency_ms: 5.0,
+            }],
+        )
+    };
+    let pricer = pricer();
+    let mut costs = Vec::new();
+    for start in [WEDNESDAY_PEAK_MS, WEDNESDAY_OFF_PEAK_MS] {
+        let llm = ScriptedLlm::builder()
+            .push(AgentRole::Solver, turn())
+            .judge(1.0)
+            .build();
+        let outcome = priced_run_at(&config, &llm, &pricer, &AllowAll, start);
+        let solver = &outcome.entries[0];
+        // Re-pricing reads the step's timestamp and finds the same figure.
+        let repriced = reprice(std::slice::from_ref(solver), &pricer);
+        assert_eq!(repriced.steps[0].new_usd, solver.cost_usd());
+        costs.push(solver.cost_usd().unwrap());
+    }
+    // The figures of `deepseek_bills_off_peak_rates_by_the_time_of_the_call`.
+    close(costs[0], 0.004224);
+    close(costs[1], 0.002112);
+}
+
+#[test]
+fn batch_rates_are_exposed_where_listed_and_unknown_elsewhere() {
+    // gpt-4.1-mini's batch API: $0.20/M in, $0.80/M out, no batch cache-read price (the batch
+    // input rate then).
+    let batch = rates("gpt-4.1-mini").batch_effective(1_000).unwrap();
+    assert_eq!(
+        (batch.input, batch.output, batch.cache_read),
+        (2e-7, 8e-7, 2e-7)
+    );
+    // claude-sonnet-4-5 lists batch cache prices.
+    let sonnet = rates("claude-sonnet-4-5").batch_effective(1_000).unwrap();
+    assert_eq!((sonnet.cache_read, sonnet.cache_write), (1.5e-7, 1.875e-6));
+    // gemini/gemini-2.5-pro's batch tier past 200k.
+    let pro = rates("gemini/gemini-2.5-pro")
+        .batch_effective(200_001)
+        .unwrap();
+    assert_eq!(
+        (pro.input, pro.output, pro.tier_above),
+        (1.25e-6, 7.5e-6, Some(200_000))
+    );
+    // No `_batches` key: unknown, never half the standard price.
+    assert_eq!(rates("azure/codex-mini").batch_effective(1_000), None);
+}
+
+#[test]
+fn cache_writes_have_a_rate_per_lifetime() {
+    // claude-sonnet-4-5: 5-minute writes $3.75/M, 1-hour writes $6/M; no 12-hour rate (the
+    // 5-minute one).
+    let r = rates("claude-sonnet-4-5").effective(1_000);
+    assert_eq!(
+        (r.cache_write, r.cache_write_1h, r.cache_write_12h),
+        (3.75e-6, 6e-6, 3.75e-6)
+    );
+}
+
+#[test]
+fn the_local_provider_on_a_remote_host_is_priced_like_any_other() {
+    let remote = Pricer::new(Some(table()), PriceOverrides::new())
+        .with_local_server_url("https://llm.example.com/v1");
+    // Unknown unless the table knows the model, as for any OpenAI-compatible provider.
+    assert_eq!(remote.price_of("local", "smollm2-135m"), Price::Unknown);
+    assert_eq!(
+        source(&remote, "local", "gpt-4.1-mini"),
+        from_table("gpt-4.1-mini")
+    );
+    // So a budget stops it: an unknown price is refused under a budget.
+    let run = Budget::new("run", 0.5).unwrap().shared();
+    let gate = BudgetGate::new(Rc::new(remote)).with_budget(run);
+    assert!(gate
+        .before_call(&call("local/smollm2-135m", 5_000, 4_096))
+        .is_err());
+    // On this machine it is free, and the source says why.
+    let here = pricer();
+    assert_eq!(
+        here.price_of("local", "smollm2-135m")
+            .source()
+            .unwrap()
+            .to_string(),
+        "free: `local` is a server on this machine (http://127.0.0.1:8091/v1)"
+    );
+}
+
+#[test]
+fn cohere_is_priced_on_the_units_it_bills() {
+    // The recorded reply processed 2 935 prompt tokens (2 928 from the cache) and 4 output
+    // tokens, and billed 2 406 and 2.
+    let recorded = crate::util::fixture_json("cohere/response_cached.json");
+    let reply = HttpResponse {
+        status: 200,
+        headers: Vec::new(),
+        body: recorded["body"].to_string(),
+    };
+    let cohere = ProviderRegistry::builtin()
+        .get("cohere")
+        .cloned()
+        .expect("cohere is built in");
+    let usage = dispatch::parse_response(&cohere, &reply, None)
+        .unwrap()
+        .usage
+        .unwrap();
+    // command-r-08-2024: $0.15/M in, $0.60/M out.
+    //   2 406 × 1.5e-7 + 2 × 6e-7 = 0.0003609 + 0.0000012 = 0.0003621
+    let cost = pricer().price("cohere", "command-r-08-2024", &usage);
+    close(cost.unwrap(), 0.0003621);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Overrides and the loop's pricer.
 
 #[test]
@@ -476,7 +761,7 @@ fn overrides_win_over_the_table_and_the_local_rule() {
     overrides
         .insert("local/big-model", RateOverride::new(0.1, 0.1))
         .unwrap();
-    let p = Pricer::new(Some(table()), overrides);
+    let p = Pricer::new(Some(table()), overrides).with_local_server_url(LOCAL_URL);
     let over = |key: &str| Some(PriceSource::Override { key: key.into() });
 
     assert_eq!(
@@ -492,10 +777,7 @@ fn overrides_win_over_the_table_and_the_local_rule() {
         over("cohere_chat/command-r-08-2024")
     );
     assert_eq!(source(&p, "local", "big-model"), over("local/big-model"));
-    assert_eq!(
-        source(&p, "local", "small-model"),
-        Some(PriceSource::LocalFree)
-    );
+    assert_eq!(source(&p, "local", "small-model"), local_free());
 
     // $1/M in, $0.25/M cached, $2/M out; 10 000 in (6 000 cached), 1 500 out:
     //   4 000 × 1e-6 = 0.004; 6 000 × 0.25e-6 = 0.0015; 1 500 × 2e-6 = 0.003 → 0.0085
@@ -711,9 +993,7 @@ fn repricing_shows_old_and_new_figures() {
     assert_eq!(same.steps[1].old_usd, None);
     assert_eq!(
         same.steps[1].source,
-        Some(PriceSource::Table {
-            key: "gemini/gemini-2.5-pro".into()
-        })
+        Some(PriceSource::table("gemini/gemini-2.5-pro"))
     );
     close(same.old.usd, 0.00148);
     assert_eq!(same.old.unpriced_steps, 1);
@@ -980,8 +1260,6 @@ fn the_loop_stops_with_budget_exceeded_before_a_call_that_might_not_fit() {
 
 #[test]
 fn a_step_of_two_requests_is_priced_request_by_request_as_re_pricing_does() {
-    use trialogue::core::llm::AttemptRecord;
-    use trialogue::core::scripted::ScriptedTurn;
     let config: PipelineConfig = serde_json::from_value(json!({
         "mode": "baseline", "max_iterations": 1, "max_reasks": 1,
         "solver": {"role": "solver", "model": "gemini/gemini-2.5-pro",
@@ -1004,7 +1282,7 @@ fn a_step_of_two_requests_is_priced_request_by_request_as_re_pricing_does() {
         latency_ms: 5.0,
     };
     let reasked = ScriptedTurn::attempted(
-        json!({"solution": "4"}),
+        solver_output("4"),
         "gemini",
         "gemini-2.5-pro",
         vec![
@@ -1035,7 +1313,18 @@ fn priced_run(
     pricer: &Pricer,
     gate: &dyn CallGate,
 ) -> RunOutcome {
-    let clock = ManualClock::starting_at(1_772_366_400_000.0);
+    priced_run_at(config, llm, pricer, gate, 1_772_366_400_000.0)
+}
+
+/// [`priced_run`] on a clock starting at `start_ms`.
+fn priced_run_at(
+    config: &PipelineConfig,
+    llm: &ScriptedLlm,
+    pricer: &Pricer,
+    gate: &dyn CallGate,
+    start_ms: f64,
+) -> RunOutcome {
+    let clock = ManualClock::starting_at(start_ms);
     let sink = MemorySink::new();
     let input = RunInput {
         run_id: "run_20260301_120000_0badf00d".into(),

@@ -180,9 +180,7 @@ fn repricing_by_model_shows_stored_and_new_side_by_side() {
     assert_eq!(mystery.source, None);
     assert_eq!(
         before.by_model[3].source,
-        Some(PriceSource::Table {
-            key: "gpt-4o".into()
-        })
+        Some(PriceSource::table("gpt-4o"))
     );
 
     // With the user's price for the mystery model: 100 × 1e-6 + 50 × 2e-6 = 0.0002.

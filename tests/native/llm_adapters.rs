@@ -7,11 +7,15 @@
 use serde_json::Value;
 
 use crate::util::{fixture_json, fixture_path};
+use trialogue::core::llm::adapters::cohere::CohereAdapter;
+use trialogue::core::llm::adapters::openai::OpenAiAdapter;
+use trialogue::core::llm::adapters::Adapter;
 use trialogue::core::llm::chat::{
-    ChatMessage, ChatRequest, ChatRole, FinishKind, HttpRequest, HttpResponse, StructuredMode,
-    StructuredSpec,
+    ChatMessage, ChatRequest, ChatResponse, ChatRole, FinishKind, HttpRequest, HttpResponse,
+    StructuredMode, StructuredSpec,
 };
-use trialogue::core::llm::{anthropic, cohere, gemini, openai, provider, LlmError, Usage};
+use trialogue::core::llm::dispatch;
+use trialogue::core::llm::{ErrorKind, LlmError, Usage};
 use trialogue::core::providers::{ProviderKind, ProviderRegistry, ProviderSettings};
 
 /// Stands in for a real key; it must only ever appear in its header.
@@ -182,7 +186,8 @@ struct Reply {
 fn check_replies(kind: ProviderKind, replies: &[Reply]) {
     for want in replies {
         let resp = response(want.file);
-        let got = provider::parse_response(kind, "p", &resp)
+        let got = dispatch::adapter(kind)
+            .parse_response("p", &resp, None)
             .unwrap_or_else(|e| panic!("{}: {e:?}", want.file));
         assert_eq!(got.text, want.text, "{}", want.file);
         assert_eq!(got.finish, want.finish, "{}", want.file);
@@ -206,38 +211,15 @@ struct Failure {
     retry_after_ms: Option<u64>,
 }
 
-fn variant(e: &LlmError) -> &'static str {
-    match e {
-        LlmError::Cancelled => "Cancelled",
-        LlmError::MissingKey { .. } => "MissingKey",
-        LlmError::Network { .. } => "Network",
-        LlmError::Timeout { .. } => "Timeout",
-        LlmError::Auth { .. } => "Auth",
-        LlmError::PermissionDenied { .. } => "PermissionDenied",
-        LlmError::ModelNotFound { .. } => "ModelNotFound",
-        LlmError::NotFound { .. } => "NotFound",
-        LlmError::RateLimited { .. } => "RateLimited",
-        LlmError::QuotaExceeded { .. } => "QuotaExceeded",
-        LlmError::Overloaded { .. } => "Overloaded",
-        LlmError::ContextLength { .. } => "ContextLength",
-        LlmError::BadRequest { .. } => "BadRequest",
-        LlmError::Server { .. } => "Server",
-        LlmError::Http { .. } => "Http",
-        LlmError::InvalidResponse { .. } => "InvalidResponse",
-        LlmError::Refusal { .. } => "Refusal",
-        LlmError::Truncated { .. } => "Truncated",
-        LlmError::InvalidOutput { .. } => "InvalidOutput",
-        LlmError::UnknownModel { .. } => "UnknownModel",
-    }
-}
-
 fn check_failures(kind: ProviderKind, failures: &[Failure]) {
     for want in failures {
         let resp = response(want.file);
-        let err = provider::parse_response(kind, "prov-x", &resp)
+        let err = dispatch::adapter(kind)
+            .parse_response("prov-x", &resp, None)
             .err()
             .unwrap_or_else(|| panic!("{} parsed as a success", want.file));
-        assert_eq!(variant(&err), want.variant, "{}: {err:?}", want.file);
+        // The stable name a failed step stores as its `error_type`.
+        assert_eq!(err.kind().as_str(), want.variant, "{}: {err:?}", want.file);
         assert_eq!(err.status(), want.status, "{}", want.file);
         assert_eq!(err.is_retryable(), want.retryable, "{}", want.file);
         assert_eq!(err.retry_after_ms(), want.retry_after_ms, "{}", want.file);
@@ -268,22 +250,22 @@ fn fail(
 fn openai_requests_match_fixtures() {
     let native = single_turn("gpt-4o-mini", StructuredMode::Native);
     assert_request(
-        &provider::build_request(&settings("openai"), &native),
+        &dispatch::build_request(&settings("openai"), &native),
         "openai/request_native.json",
     );
     let local = single_turn("smollm2-135m", StructuredMode::JsonObjectSchema);
     assert_request(
-        &provider::build_request(&settings("local"), &local),
+        &dispatch::build_request(&settings("local"), &local),
         "openai/request_json_object_schema.json",
     );
     let reask = reask_prompt_only("meta-llama/llama-3.1-8b-instruct");
     assert_request(
-        &provider::build_request(&settings("openrouter"), &reask),
+        &dispatch::build_request(&settings("openrouter"), &reask),
         "openai/request_prompt_only.json",
     );
     let reasoning = single_turn("o3-mini", StructuredMode::Native);
     assert_request(
-        &openai::build_request("https://api.openai.com/v1/", FAKE_KEY, &reasoning),
+        &OpenAiAdapter.build_request("https://api.openai.com/v1/", FAKE_KEY, &reasoning),
         "openai/request_reasoning_model.json",
     );
 }
@@ -427,32 +409,44 @@ fn openai_errors_are_classified() {
     );
 }
 
+/// A stored response read by `kind`'s adapter, without a clock.
+fn parse(kind: ProviderKind, provider: &str, rel: &str) -> Result<ChatResponse, LlmError> {
+    dispatch::adapter(kind).parse_response(provider, &response(rel), None)
+}
+
+/// The provider's own message in a stored error response, at `pointer` in its body.
+fn fixture_message(rel: &str, pointer: &str) -> String {
+    fixture(rel)["body"]
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{rel} has no message at {pointer}"))
+        .to_string()
+}
+
 #[test]
 fn openai_error_details_keep_the_providers_words() {
-    let err = openai::parse_response(&response("openai/error_400_context_length.json"))
-        .expect_err("context error");
+    let rel = "openai/error_400_context_length.json";
+    let err = parse(ProviderKind::OpenAiCompatible, "openai", rel).expect_err("context error");
+    let message = fixture_message(rel, "/error/message");
     assert_eq!(
         err,
-        LlmError::ContextLength {
-            provider: "openai".into(),
-            status: 400,
-            detail: "This model's maximum context length is 4097 tokens. However, your messages \
-                     resulted in 4294 tokens. Please reduce the length of the messages."
-                .into(),
-        }
+        LlmError::from_http("openai", 400, ErrorKind::ContextLength, &message, None)
     );
-    assert!(err.to_string().starts_with(
-        "context length exceeded (OpenAI, 400): shorten the prompt or lower max_tokens"
-    ));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "the prompt and max_tokens exceed the model's context length (OpenAI, 400): {message}"
+        )
+    );
 
-    let html =
-        openai::parse_response(&response("openai/response_not_json.json")).expect_err("not JSON");
-    match html {
-        LlmError::InvalidResponse { body_excerpt, .. } => {
-            assert!(body_excerpt.contains("Welcome to nginx!"), "{body_excerpt}")
-        }
-        other => panic!("{other:?}"),
-    }
+    let html = parse(
+        ProviderKind::OpenAiCompatible,
+        "openai",
+        "openai/response_not_json.json",
+    )
+    .expect_err("not JSON");
+    assert_eq!(html.kind(), ErrorKind::InvalidResponse);
+    assert!(html.detail().contains("Welcome to nginx!"), "{html}");
 }
 
 // --------------------------------------------------------------------------------- Anthropic
@@ -461,21 +455,21 @@ fn openai_error_details_keep_the_providers_words() {
 fn anthropic_requests_match_fixtures() {
     let s = settings("anthropic");
     assert_request(
-        &provider::build_request(
+        &dispatch::build_request(
             &s,
             &single_turn("claude-sonnet-4-5", StructuredMode::Native),
         ),
         "anthropic/request_native.json",
     );
     assert_request(
-        &provider::build_request(
+        &dispatch::build_request(
             &s,
             &single_turn("claude-sonnet-4-5", StructuredMode::JsonObjectSchema),
         ),
         "anthropic/request_json_object_schema.json",
     );
     assert_request(
-        &provider::build_request(&s, &reask_prompt_only("claude-3-5-haiku-latest")),
+        &dispatch::build_request(&s, &reask_prompt_only("claude-3-5-haiku-latest")),
         "anthropic/request_prompt_only.json",
     );
 }
@@ -577,10 +571,14 @@ fn anthropic_errors_are_classified() {
             fail("anthropic/error_500.json", "Server", Some(500), true, None),
         ],
     );
-    let err = anthropic::parse_response(&response("anthropic/error_401.json")).expect_err("401");
+    let rel = "anthropic/error_401.json";
+    let err = parse(ProviderKind::Anthropic, "anthropic", rel).expect_err("401");
     assert_eq!(
         err.to_string(),
-        "Anthropic rejected the API key (401): check the key in Settings"
+        format!(
+            "Anthropic rejected the API key (401): {}",
+            fixture_message(rel, "/error/message")
+        )
     );
 }
 
@@ -590,21 +588,21 @@ fn anthropic_errors_are_classified() {
 fn cohere_requests_match_fixtures() {
     let s = settings("cohere");
     assert_request(
-        &provider::build_request(
+        &dispatch::build_request(
             &s,
             &single_turn("command-r-plus-08-2024", StructuredMode::Native),
         ),
         "cohere/request_native.json",
     );
     assert_request(
-        &provider::build_request(
+        &dispatch::build_request(
             &s,
             &single_turn("command-r-plus-08-2024", StructuredMode::JsonObjectSchema),
         ),
         "cohere/request_json_object_schema.json",
     );
     assert_request(
-        &provider::build_request(&s, &reask_prompt_only("command-r7b-12-2024")),
+        &dispatch::build_request(&s, &reask_prompt_only("command-r7b-12-2024")),
         "cohere/request_prompt_only.json",
     );
 }
@@ -614,13 +612,13 @@ fn cohere_responses_parse_to_text_and_usage() {
     check_replies(
         ProviderKind::Cohere,
         &[
-            // `tokens` (496/11) is preferred over `billed_units` (1/9).
+            // `billed_units` (1/9), what Cohere bills, over `tokens` (496/11).
             Reply {
                 file: "cohere/response_simple.json",
                 text: "Hello! How can I assist you today?",
                 finish: FinishKind::Stop,
                 finish_reason: Some("COMPLETE"),
-                usage: Some(usage(496, 11, 0, 0, 0)),
+                usage: Some(usage(1, 9, 0, 0, 0)),
                 refusal: None,
             },
             Reply {
@@ -628,7 +626,8 @@ fn cohere_responses_parse_to_text_and_usage() {
                 text: "Hello!",
                 finish: FinishKind::Stop,
                 finish_reason: Some("COMPLETE"),
-                usage: Some(usage(2935, 4, 2928, 0, 0)),
+                // Billed 2406/2; the 2928 cached tokens are part of `tokens` (2935).
+                usage: Some(usage(2406, 2, 0, 0, 0)),
                 refusal: None,
             },
             Reply {
@@ -644,7 +643,7 @@ fn cohere_responses_parse_to_text_and_usage() {
                 text: r#"{"solution": "391", "reaso"#,
                 finish: FinishKind::Length,
                 finish_reason: Some("MAX_TOKENS"),
-                usage: Some(usage(230, 8, 0, 0, 0)),
+                usage: Some(usage(30, 8, 0, 0, 0)),
                 refusal: None,
             },
             Reply {
@@ -718,15 +717,11 @@ fn retry_after_http_date_counts_with_a_clock() {
     // Wed, 21 Oct 2015 07:28:00 GMT = 1445412480 s (python3 calendar.timegm).
     let at_ms = 1_445_412_480_000.0;
     let resp = response("cohere/error_429_per_minute.json");
-    let err = provider::parse_response_at(
-        ProviderKind::Cohere,
-        "cohere",
-        &resp,
-        Some(at_ms - 45_000.0),
-    )
-    .expect_err("429");
+    let err = CohereAdapter
+        .parse_response("cohere", &resp, Some(at_ms - 45_000.0))
+        .expect_err("429");
     assert_eq!(err.retry_after_ms(), Some(45_000));
-    assert!(err.to_string().contains("wait 45.0 s"), "{err}");
+    assert!(err.to_string().contains("a wait of 45.0 s"), "{err}");
 }
 
 // ------------------------------------------------------------------------------------ Gemini
@@ -735,18 +730,18 @@ fn retry_after_http_date_counts_with_a_clock() {
 fn gemini_requests_match_fixtures() {
     let s = settings("gemini");
     assert_request(
-        &provider::build_request(&s, &single_turn("gemini-2.5-flash", StructuredMode::Native)),
+        &dispatch::build_request(&s, &single_turn("gemini-2.5-flash", StructuredMode::Native)),
         "gemini/request_native.json",
     );
     assert_request(
-        &provider::build_request(
+        &dispatch::build_request(
             &s,
             &single_turn("models/gemini-2.5-flash", StructuredMode::JsonObjectSchema),
         ),
         "gemini/request_json_object_schema.json",
     );
     assert_request(
-        &provider::build_request(&s, &reask_prompt_only("gemini-2.0-flash")),
+        &dispatch::build_request(&s, &reask_prompt_only("gemini-2.0-flash")),
         "gemini/request_prompt_only.json",
     );
 }
@@ -873,28 +868,83 @@ fn gemini_errors_are_classified() {
             fail("gemini/error_500.json", "Server", Some(500), true, None),
         ],
     );
-    let err = gemini::parse_response(&response("gemini/error_400_api_key.json")).expect_err("400");
+    let rel = "gemini/error_400_api_key.json";
+    let err = parse(ProviderKind::Gemini, "gemini", rel).expect_err("400");
     assert_eq!(
         err.to_string(),
-        "Gemini rejected the API key (400): check the key in Settings"
+        format!(
+            "Gemini rejected the API key (400): {}",
+            fixture_message(rel, "/error/message")
+        )
     );
 }
 
 // ------------------------------------------------------------------------------- dispatch
 
 #[test]
-fn dispatch_names_the_provider_the_caller_gave() {
-    let resp = response("openai/error_401_invalid_key.json");
-    let err = provider::parse_response(ProviderKind::OpenAiCompatible, "openrouter", &resp)
-        .expect_err("401");
-    assert_eq!(err.provider(), Some("openrouter"));
-    assert_eq!(
-        err.to_string(),
-        "OpenRouter rejected the API key (401): check the key in Settings"
+fn dispatch_names_the_provider_the_settings_give() {
+    let rel = "openai/error_401_invalid_key.json";
+    let mut openrouter = settings("openrouter");
+    openrouter.id = "my-router".to_string();
+    let err = dispatch::parse_response(&openrouter, &response(rel), None).expect_err("401");
+    assert_eq!(err.provider(), Some("my-router"));
+    assert_eq!(err.kind(), ErrorKind::Auth);
+    let builtin =
+        dispatch::parse_response(&settings("openrouter"), &response(rel), None).expect_err("401");
+    assert!(
+        builtin
+            .to_string()
+            .starts_with("OpenRouter rejected the API key (401): "),
+        "{builtin}"
     );
-    let resp = response("cohere/error_401.json");
-    let direct = cohere::parse_response(&resp).expect_err("401");
-    assert_eq!(direct.provider(), Some("cohere"));
+}
+
+#[test]
+fn a_retry_after_header_wins_over_the_wait_in_the_body() {
+    // The RetryInfo detail asks for 34.4 s; a header, when the page can read one, is the
+    // provider's word at the HTTP level and is taken first.
+    let mut resp = response("gemini/error_429_retry_info.json");
+    resp.headers
+        .push(("Retry-After".to_string(), "3".to_string()));
+    let err = dispatch::adapter(ProviderKind::Gemini)
+        .parse_response("gemini", &resp, None)
+        .expect_err("429");
+    assert_eq!(err.retry_after_ms(), Some(3_000));
+}
+
+/// The adapters' sources: file name and text.
+fn adapter_sources() -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/core/llm/adapters");
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .expect("the adapters folder")
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "rs"))
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("an adapter source");
+            (path.display().to_string(), text)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn adapters_never_reach_back_to_the_dispatcher() {
+    let sources = adapter_sources();
+    assert_eq!(sources.len(), 6, "mod, support and four adapters");
+    for (file, text) in &sources {
+        // Code lines only: the docs may point the reader to the dispatcher.
+        for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            assert!(
+                !line.contains("dispatch"),
+                "{file} uses the dispatcher: {line}"
+            );
+            assert!(
+                !line.contains("ProviderKind"),
+                "{file} names the provider kind, which only dispatch.rs matches on: {line}"
+            );
+        }
+    }
 }
 
 #[test]

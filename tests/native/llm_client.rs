@@ -14,12 +14,14 @@ use trialogue::core::cancel::CancelToken;
 use trialogue::core::clock::{Clock, ManualClock};
 use trialogue::core::llm::chat::{HttpResponse, StructuredMode};
 use trialogue::core::llm::client::{ClientOptions, LlmClient};
+use trialogue::core::llm::probe::ProbeFailure;
 use trialogue::core::llm::retry::RetryPolicy;
 use trialogue::core::llm::structured::{self, extract_json};
 use trialogue::core::llm::transport::{ScriptedReply, ScriptedTransport, TransportError};
 use trialogue::core::llm::{
-    AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, LlmError, Usage,
+    AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, ErrorKind, LlmError, Usage,
 };
+use trialogue::core::outputs::AgentOutput;
 use trialogue::core::providers::{ProviderKind, ProviderRegistry, ProviderSettings};
 use trialogue::core::role::AgentRole;
 
@@ -143,6 +145,11 @@ fn kinds(attempts: &[trialogue::core::llm::AttemptRecord]) -> Vec<AttemptKind> {
     attempts.iter().map(|a| a.kind).collect()
 }
 
+/// An output as the trajectory's `output` object.
+fn object(output: &AgentOutput) -> Value {
+    Value::Object(output.to_object())
+}
+
 fn expect_ok(result: Result<AgentCompletion, AgentCallError>) -> AgentCompletion {
     match result {
         Ok(c) => c,
@@ -185,7 +192,7 @@ fn reasks_after_a_reply_without_json_and_sums_usage_of_both_attempts() {
     )));
 
     assert_eq!(
-        done.output,
+        object(&done.output),
         json!({"solution": "5", "reasoning": "2 + 3 = 5", "confidence": 0.9})
     );
     assert_eq!(done.usage, usage(100, 28));
@@ -243,7 +250,7 @@ fn reasks_on_out_of_range_values_with_the_validation_error() {
     )));
     // The schema's array of pairs comes back as the original's map.
     assert_eq!(
-        done.output,
+        object(&done.output),
         json!({"passed": true, "critique": "fine", "confidence": 0.7, "scores": {"rigor": 0.5}})
     );
     assert_eq!(done.usage, usage(130, 22));
@@ -265,11 +272,16 @@ fn exhausted_reasks_fail_with_all_usage_and_attempts() {
     let err = expect_err(run(
         client.complete(&call(AgentRole::Solver, "local/m"), &CancelToken::new())
     ));
-    assert!(
-        matches!(&err.error, LlmError::InvalidOutput { detail }
-            if detail.contains("solution: must not be empty") && detail.contains("after 3 replies")),
+    assert_eq!(
+        err.error.kind(),
+        ErrorKind::InvalidOutput,
         "{:?}",
         err.error
+    );
+    let detail = err.error.detail();
+    assert!(
+        detail.contains("solution: must not be empty") && detail.contains("after 3 replies"),
+        "{detail}"
     );
     // 10 + 11 + 12 input tokens, 3 × 5 output tokens.
     assert_eq!(err.usage, usage(33, 15));
@@ -301,7 +313,7 @@ fn max_reasks_zero_fails_on_the_first_invalid_reply() {
     let err = expect_err(run(
         client.complete(&call(AgentRole::Judge, "local/m"), &CancelToken::new())
     ));
-    assert!(matches!(err.error, LlmError::InvalidOutput { .. }));
+    assert_eq!(err.error.kind(), ErrorKind::InvalidOutput);
     assert_eq!(transport.requests().len(), 1);
 }
 
@@ -320,10 +332,7 @@ fn refusal_and_truncation_are_reported_without_reasking() {
     ));
     assert_eq!(
         err.error,
-        LlmError::Refusal {
-            provider: "openai".into(),
-            message: "I can't help with that.".into()
-        }
+        LlmError::refusal("openai", "I can't help with that.")
     );
     assert_eq!(err.usage, usage(40, 6));
     assert_eq!(transport.requests().len(), 1);
@@ -341,14 +350,8 @@ fn refusal_and_truncation_are_reported_without_reasking() {
     let err = expect_err(run(
         client.complete(&call(AgentRole::Solver, "gpt-4o"), &CancelToken::new())
     ));
-    assert_eq!(
-        err.error,
-        LlmError::Truncated {
-            provider: "openai".into(),
-            max_tokens: 512
-        }
-    );
-    assert!(err.error.to_string().contains("raise max_tokens"));
+    assert_eq!(err.error, LlmError::truncated("openai", 512));
+    assert!(err.error.to_string().contains("max_tokens (512)"));
     assert_eq!(err.usage, usage(40, 512));
     assert_eq!(transport.requests().len(), 1);
 }
@@ -385,7 +388,7 @@ fn native_mode_sends_the_strict_schema() {
         &call(AgentRole::Judge, "openai/gpt-4o-mini"),
         &CancelToken::new(),
     )));
-    assert_eq!(done.output["strengths"], json!(["clear"]));
+    assert_eq!(object(&done.output)["strengths"], json!(["clear"]));
     let sent = &transport.sent()[0];
     assert_eq!(
         sent.request.url,
@@ -425,7 +428,7 @@ fn prompt_only_mode_puts_the_schema_in_the_prompt_and_extracts_from_prose() {
     let done = expect_ok(run(
         client.complete(&call(AgentRole::Solver, "plain/tiny"), &CancelToken::new())
     ));
-    assert_eq!(done.output["solution"], "5");
+    assert_eq!(object(&done.output)["solution"], "5");
     let b = body(&transport, 0);
     assert!(b.get("response_format").is_none(), "{b}");
     let prompt = b["messages"][1]["content"].as_str().unwrap_or_default();
@@ -509,8 +512,9 @@ fn three_failures_exhaust_the_default_policy() {
     let err = expect_err(run(
         client.complete(&call(AgentRole::Solver, "local/m"), &CancelToken::new())
     ));
-    assert!(
-        matches!(err.error, LlmError::Server { status: 500, .. }),
+    assert_eq!(
+        (err.error.kind(), err.error.status()),
+        (ErrorKind::Server, Some(500)),
         "{:?}",
         err.error
     );
@@ -522,7 +526,7 @@ fn three_failures_exhaust_the_default_policy() {
         .map(|a| a.error.clone().unwrap_or_default())
         .collect();
     assert!(
-        errors[0].contains("connection refused") && errors[0].contains("CORS"),
+        errors[0] == "could not reach the local server: connection refused",
         "{errors:?}"
     );
     assert!(
@@ -584,8 +588,9 @@ fn a_rejected_key_is_not_retried() {
     let err = expect_err(run(
         client.complete(&call(AgentRole::Solver, "gpt-4o"), &CancelToken::new())
     ));
-    assert!(
-        matches!(err.error, LlmError::Auth { status: 401, .. }),
+    assert_eq!(
+        (err.error.kind(), err.error.status()),
+        (ErrorKind::Auth, Some(401)),
         "{:?}",
         err.error
     );
@@ -638,7 +643,7 @@ fn cancelling_during_a_backoff_wait_returns_at_once() {
         move || stopper.cancel(),
     );
     let err = expect_err(result);
-    assert_eq!(err.error, LlmError::Cancelled);
+    assert_eq!(err.error, LlmError::cancelled());
     assert_eq!(clock.asked.borrow().len(), 1);
     assert_eq!(transport.requests().len(), 1);
     assert_eq!(transport.pending(), 1);
@@ -655,7 +660,7 @@ fn cancelling_in_flight_stops_without_retrying() {
     let err = expect_err(run(
         client.complete(&call(AgentRole::Solver, "local/m"), &token)
     ));
-    assert_eq!(err.error, LlmError::Cancelled);
+    assert_eq!(err.error, LlmError::cancelled());
     assert!(token.is_cancelled());
     assert!(clock.sleeps().is_empty());
     assert_eq!(transport.pending(), 1);
@@ -670,7 +675,7 @@ fn cancelling_in_flight_stops_without_retrying() {
     let err = expect_err(run(
         client.complete(&call(AgentRole::Solver, "local/m"), &token)
     ));
-    assert_eq!(err.error, LlmError::Cancelled);
+    assert_eq!(err.error, LlmError::cancelled());
     assert!(transport.requests().is_empty());
 }
 
@@ -686,12 +691,13 @@ fn a_missing_key_fails_before_any_request() {
         let err = expect_err(run(
             client.complete(&call(AgentRole::Solver, model), &CancelToken::new())
         ));
-        assert!(
-            matches!(&err.error, LlmError::MissingKey { .. }),
+        assert_eq!(
+            err.error.kind(),
+            ErrorKind::MissingKey,
             "{model}: {:?}",
             err.error
         );
-        assert!(err.error.to_string().contains("add one in Settings"));
+        assert!(err.error.to_string().contains("has no API key"), "{model}");
         assert!(err.attempts.is_empty());
     }
     assert!(transport.requests().is_empty());
@@ -704,11 +710,11 @@ fn an_unknown_provider_fails_before_any_request() {
         &call(AgentRole::Solver, "mystery/model-x"),
         &CancelToken::new(),
     )));
+    assert_eq!(err.error.kind(), ErrorKind::UnknownModel, "{:?}", err.error);
+    let detail = err.error.detail();
     assert!(
-        matches!(&err.error, LlmError::UnknownModel { model, reason }
-            if model == "mystery/model-x" && reason.contains("unknown provider `mystery`")),
-        "{:?}",
-        err.error
+        detail.starts_with("`mystery/model-x`: ") && detail.contains("unknown provider `mystery`"),
+        "{detail}"
     );
     assert!(transport.requests().is_empty());
 }
@@ -751,7 +757,7 @@ fn probe_reports_a_working_provider() {
         )]
     );
     assert_eq!(report.reply.as_deref(), Some(GOOD_SOLVER));
-    assert_eq!(report.error, None);
+    assert_eq!(report.failure, None);
     assert_eq!(body(&transport, 0)["model"], "gpt-4o-mini");
 }
 
@@ -767,7 +773,8 @@ fn probe_falls_back_to_prompt_only_and_advises() {
         .push_json(200, ok_reply(&format!("Here: {GOOD_SOLVER}"), 9, 9));
     let report = run(client.probe("openai", "old-model", &CancelToken::new()));
     assert_eq!(report.working_mode, Some(StructuredMode::PromptOnly));
-    let modes: Vec<(StructuredMode, bool)> = report.trials.iter().map(|t| (t.mode, t.ok)).collect();
+    let modes: Vec<(StructuredMode, bool)> =
+        report.trials.iter().map(|t| (t.mode, t.ok())).collect();
     assert_eq!(
         modes,
         [
@@ -775,14 +782,14 @@ fn probe_falls_back_to_prompt_only_and_advises() {
             (StructuredMode::PromptOnly, true)
         ]
     );
-    assert!(report.trials[0]
-        .detail
-        .as_deref()
-        .is_some_and(|d| d.contains("not supported")));
-    assert!(report
-        .advice
-        .as_deref()
-        .is_some_and(|a| a.contains("prompt-only")));
+    let first = report.trials[0].failure.as_ref().map(ToString::to_string);
+    assert!(
+        first
+            .as_deref()
+            .is_some_and(|d| d.contains("not supported")),
+        "{first:?}"
+    );
+    assert_eq!(report.configured_mode(), Some(StructuredMode::Native));
     assert!(body(&transport, 1).get("response_format").is_none());
 }
 
@@ -803,18 +810,20 @@ fn probe_reports_a_rejected_key_a_missing_key_and_an_unreachable_server() {
         1,
         "a rejected key is not retried in another mode"
     );
-    assert!(report
-        .error
-        .as_deref()
-        .is_some_and(|e| e.contains("check the key in Settings")));
+    assert!(
+        matches!(&report.failure, Some(ProbeFailure::Call(e)) if e.kind() == ErrorKind::Auth),
+        "{:?}",
+        report.failure
+    );
 
     let (client, transport, _) = setup(ProviderRegistry::builtin());
     let report = run(client.probe("anthropic", "claude-sonnet-4-5", &CancelToken::new()));
     assert_eq!(report.key_accepted, Some(false));
-    assert!(report
-        .error
-        .as_deref()
-        .is_some_and(|e| e.contains("no API key")));
+    assert!(
+        matches!(&report.failure, Some(ProbeFailure::Call(e)) if e.kind() == ErrorKind::MissingKey),
+        "{:?}",
+        report.failure
+    );
     assert!(transport.requests().is_empty());
 
     let (client, transport, _) = setup(local_registry());
@@ -823,14 +832,18 @@ fn probe_reports_a_rejected_key_a_missing_key_and_an_unreachable_server() {
     assert!(!report.reachable);
     assert_eq!(report.key_accepted, None);
     assert_eq!(report.trials.len(), 1);
-    assert!(report.error.as_deref().is_some_and(|e| e.contains("CORS")));
+    assert!(
+        matches!(&report.failure, Some(ProbeFailure::Call(e)) if e.kind() == ErrorKind::Network),
+        "{:?}",
+        report.failure
+    );
 
     let (client, _, _) = setup(local_registry());
     let report = run(client.probe("nope", "m", &CancelToken::new()));
-    assert!(report
-        .error
-        .as_deref()
-        .is_some_and(|e| e.contains("no provider `nope`")));
+    assert_eq!(
+        report.failure,
+        Some(ProbeFailure::NoSuchProvider("nope".to_string()))
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

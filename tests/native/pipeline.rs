@@ -84,10 +84,7 @@ fn steps(spec: &[(&str, Option<u32>)]) -> Vec<(String, Option<u32>)> {
 }
 
 fn timeout() -> LlmError {
-    LlmError::Timeout {
-        provider: "openai".into(),
-        secs: 120,
-    }
+    LlmError::timeout("openai", 120_000)
 }
 
 const SPENT: Usage = Usage {
@@ -127,7 +124,7 @@ fn passes_first_time_with_the_original_step_shapes() {
     );
     assert_eq!(
         Value::Object(e[0].output.clone()),
-        solver_output(r"2+2 = \boxed{4}")
+        json!({"solution": r"2+2 = \boxed{4}", "reasoning": "scripted", "confidence": 0.9})
     );
     assert_eq!(
         Value::Object(e[1].input.clone()),
@@ -135,24 +132,30 @@ fn passes_first_time_with_the_original_step_shapes() {
     );
     assert_eq!(
         Value::Object(e[1].output.clone()),
-        verifier_output(true, "correct")
+        json!({"passed": true, "critique": "correct", "confidence": 0.8, "scores": {}})
     );
-    assert_eq!(Value::Object(e[2].output.clone()), judge_output(0.9));
-    // The original's metadata, with Trialogue's extras beside it.
-    assert_eq!(e[0].metadata["model"], json!("openai/gpt-4o-mini"));
     assert_eq!(
-        e[0].metadata["tokens"],
+        Value::Object(e[2].output.clone()),
+        json!({"score": 0.9, "reasoning": "scripted", "strengths": [], "weaknesses": []})
+    );
+    // The original's metadata, with Trialogue's extras beside it.
+    assert_eq!(
+        e[0].metadata.to_object()["model"],
+        json!("openai/gpt-4o-mini")
+    );
+    assert_eq!(
+        e[0].metadata.to_object()["tokens"],
         json!({"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120})
     );
-    assert_eq!(e[0].metadata["provider"], json!("scripted"));
+    assert_eq!(e[0].metadata.to_object()["provider"], json!("scripted"));
     // sha256(json.dumps(config, sort_keys=True))[:8] of this config, computed with python3.
-    assert_eq!(e[0].metadata["config_hash"], json!("61884ab2"));
-    assert_eq!(e[0].metadata["reasks"], json!(0));
-    assert_eq!(e[0].metadata["usage_complete"], json!(true));
-    assert_eq!(e[0].metadata["cost_usd"], Value::Null);
-    assert_eq!(e[0].metadata["latency_ms"], json!(250.0));
-    assert_eq!(e[0].metadata["finish_reason"], json!("stop"));
-    assert!(!e[2].metadata.contains_key("iteration"));
+    assert_eq!(e[0].metadata.to_object()["config_hash"], json!("61884ab2"));
+    assert_eq!(e[0].metadata.to_object()["reasks"], json!(0));
+    assert_eq!(e[0].metadata.to_object()["usage_complete"], json!(true));
+    assert_eq!(e[0].metadata.to_object()["cost_usd"], Value::Null);
+    assert_eq!(e[0].metadata.to_object()["latency_ms"], json!(250.0));
+    assert_eq!(e[0].metadata.to_object()["finish_reason"], json!("stop"));
+    assert!(!e[2].metadata.to_object().contains_key("iteration"));
     assert_eq!(e[0].timestamp, "2026-03-01T12:00:00.000000+00:00");
     // Only the judge's step is terminal, and it carries the checked answer.
     assert_eq!(
@@ -298,8 +301,11 @@ fn a_solver_error_is_logged_skips_the_verifier_and_the_loop_goes_on() {
         (err.agent.as_str(), err.action.as_str()),
         ("solver", "generate")
     );
-    assert_eq!(err.metadata["tokens"]["prompt_tokens"], json!(40));
-    assert_eq!(err.metadata["provider"], json!("openai"));
+    assert_eq!(
+        err.metadata.to_object()["tokens"]["prompt_tokens"],
+        json!(40)
+    );
+    assert_eq!(err.metadata.to_object()["provider"], json!("openai"));
     // The next round gets the same (empty) feedback.
     assert_eq!(out.entries[1].input["feedback"], json!(""));
     assert_eq!(out.summary.usage.total_tokens, 40 + 3 * 120);
@@ -576,7 +582,7 @@ fn cancelling_between_steps_stops_and_the_run_resumes_where_it_stopped() {
 fn a_call_cut_off_by_cancel_commits_nothing_but_its_usage_is_counted() {
     let llm = ScriptedLlm::builder()
         .solve("4")
-        .fail(AgentRole::Verifier, LlmError::Cancelled, SPENT)
+        .fail(AgentRole::Verifier, LlmError::cancelled(), SPENT)
         .build();
     let out = run(&config("debate", 3), &llm, None);
     assert_eq!(out.summary.status, RunStatus::Cancelled);
@@ -727,9 +733,9 @@ fn costs_go_into_metadata_and_the_summary_and_unknown_prices_stay_unknown() {
             .with_pricer(&PerToken)
             .run(&input(None)),
     );
-    assert_eq!(out.entries[0].metadata["cost_usd"], json!(0.12));
+    assert_eq!(out.entries[0].metadata.to_object()["cost_usd"], json!(0.12));
     // The failed judge call names provider "openai", which this pricer does not know.
-    assert_eq!(out.entries[2].metadata["cost_usd"], Value::Null);
+    assert_eq!(out.entries[2].metadata.to_object()["cost_usd"], Value::Null);
     let cost = out.summary.cost_usd.unwrap();
     assert!((cost - 0.24).abs() < 1e-12, "{cost}");
     assert!(!out.summary.cost_complete);
@@ -894,7 +900,7 @@ fn reasks_and_incomplete_usage_are_recorded() {
         .judge(0.5)
         .build();
     let out = run(&config("baseline", 1), &llm, None);
-    let m = &out.entries[0].metadata;
+    let m = &out.entries[0].metadata.to_object();
     assert_eq!(m["reasks"], json!(2));
     assert_eq!(m["usage_complete"], json!(false));
     assert_eq!(m["attempts"].as_array().map(Vec::len), Some(3));
@@ -905,19 +911,23 @@ fn reasks_and_incomplete_usage_are_recorded() {
 }
 
 #[test]
-fn an_output_without_the_expected_fields_becomes_an_error_step() {
+fn an_output_of_another_role_becomes_an_error_step() {
     let llm = ScriptedLlm::builder()
         .push(
             AgentRole::Solver,
             ScriptedTurn::Reply {
-                output: json!({"answer": "4"}),
+                output: judge_output(0.5),
                 usage: Usage::default(),
             },
         )
         .judge(0.1)
         .build();
     let out = run(&config("baseline", 1), &llm, None);
-    assert_eq!(out.entries[0].output["error_type"], json!("invalid_output"));
+    assert_eq!(out.entries[0].output["error_type"], json!("InvalidOutput"));
+    assert_eq!(
+        out.entries[0].output["error_message"],
+        json!("the solver's call returned the judge's output")
+    );
     assert_eq!(out.entries[1].input["solution"], json!(""));
     assert_eq!(llm.calls().len(), 2);
 }

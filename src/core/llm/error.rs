@@ -1,436 +1,135 @@
-//! Errors of an LLM call, each with a sentence a user can act on, and the pieces every adapter
-//! shares to turn an HTTP failure into one: the [`ErrorKind`] classification, the body excerpt,
-//! and `Retry-After` parsing.
+//! Why an LLM call failed: one [`LlmError`] carrying a machine-readable [`ErrorKind`], the
+//! provider, the HTTP status, the provider's own words and the wait it asked for.
 //!
-//! Provider quirks (which error codes mean what) live in the adapters; this file only knows HTTP.
+//! `Display` states what happened, as plain facts. What a user should do about it (which
+//! setting to change, whether to wait) is the page's business, decided from the kind; provider
+//! quirks (which error codes mean what) live in the adapters.
 
-/// Longest body excerpt kept as evidence in an error, in characters.
-pub const EXCERPT_CHARS: usize = 500;
+use super::transport::TransportError;
+use crate::core::text::excerpt;
 
-/// Why an LLM call failed.
+/// Longest detail kept as evidence in an error (a provider message, a body excerpt), in
+/// characters.
+pub const DETAIL_CHARS: usize = 500;
+
+/// What kind of failure an [`LlmError`] is.
 ///
-/// Every HTTP variant carries the provider id (`openai`, `local`, a custom id), the status and the
-/// provider's own message (or a body excerpt of at most [`EXCERPT_CHARS`] characters).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum LlmError {
+/// [`ErrorKind::as_str`] is the stable name stored as a failed step's `error_type`; the names
+/// are those Trialogue has always written, so stored trajectories keep reading the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
     /// The run was cancelled while the call was in flight.
-    #[error("the call was cancelled")]
     Cancelled,
-
-    /// No API key is configured for a provider that needs one.
-    #[error("{} has no API key: add one in Settings", label(provider))]
-    MissingKey {
-        /// Provider id.
-        provider: String,
-    },
-
+    /// No API key is configured for a provider that needs one (found before any request).
+    MissingKey,
     /// The request never got an HTTP answer: offline, DNS, refused connection, or a CORS block
     /// (the browser reports all of them the same way).
-    #[error(
-        "could not reach {}: {message}; check the base URL, your connection, and that the \
-         server allows requests from this page (CORS)",
-        label(provider)
-    )]
-    Network {
-        /// Provider id.
-        provider: String,
-        /// What the transport reported.
-        message: String,
-    },
-
-    /// No answer within the configured time.
-    #[error(
-        "{} did not answer within {secs} s: try again, or raise the timeout",
-        label(provider)
-    )]
-    Timeout {
-        /// Provider id.
-        provider: String,
-        /// The timeout that elapsed, in seconds.
-        secs: u64,
-    },
-
+    Network,
+    /// No answer within the request timeout.
+    Timeout,
     /// The API key was rejected.
-    #[error(
-        "{} rejected the API key ({status}): check the key in Settings",
-        label(provider)
-    )]
-    Auth {
-        /// Provider id.
-        provider: String,
-        /// HTTP status (401, or 400 for Gemini's `API_KEY_INVALID`).
-        status: u16,
-        /// The provider's message.
-        detail: String,
-    },
-
-    /// The key is valid but may not use this model, feature or region.
-    #[error(
-        "{} refused access ({status}): the key may not use this model or feature: {detail}",
-        label(provider)
-    )]
-    PermissionDenied {
-        /// Provider id.
-        provider: String,
-        /// HTTP status (usually 403).
-        status: u16,
-        /// The provider's message.
-        detail: String,
-    },
-
-    /// The provider does not know the model (or the key cannot see it).
-    #[error("model not found ({status}): {detail}; check the model name in the agent settings")]
-    ModelNotFound {
-        /// Provider id.
-        provider: String,
-        /// HTTP status (usually 404).
-        status: u16,
-        /// The provider's message.
-        detail: String,
-    },
-
-    /// A 404 that is not about the model: usually a wrong base URL.
-    #[error(
-        "{} answered {status} (not found): check the base URL in Settings; {detail}",
-        label(provider)
-    )]
-    NotFound {
-        /// Provider id.
-        provider: String,
-        /// HTTP status.
-        status: u16,
-        /// The provider's message or a body excerpt.
-        detail: String,
-    },
-
-    /// Too many requests for now; waiting helps.
-    #[error("rate limited (429) by {}: {}; {detail}", label(provider), wait_hint(*retry_after_ms))]
-    RateLimited {
-        /// Provider id.
-        provider: String,
-        /// How long the provider asked us to wait, if it said.
-        retry_after_ms: Option<u64>,
-        /// The provider's message.
-        detail: String,
-    },
-
-    /// Credit, billing or a long-period quota is exhausted; waiting a few seconds does not help.
-    #[error(
-        "{} quota or credit is exhausted ({status}): check your plan and billing; {detail}",
-        label(provider)
-    )]
-    QuotaExceeded {
-        /// Provider id.
-        provider: String,
-        /// HTTP status (429 or 402).
-        status: u16,
-        /// The provider's message.
-        detail: String,
-    },
-
-    /// The provider is temporarily overloaded (Anthropic 529, Gemini 503 "overloaded").
-    #[error("{} is overloaded ({status}): try again in a moment", label(provider))]
-    Overloaded {
-        /// Provider id.
-        provider: String,
-        /// HTTP status.
-        status: u16,
-        /// How long the provider asked us to wait, if it said.
-        retry_after_ms: Option<u64>,
-        /// The provider's message.
-        detail: String,
-    },
-
-    /// The prompt plus `max_tokens` does not fit the model's context window.
-    #[error(
-        "context length exceeded ({}, {status}): shorten the prompt or lower max_tokens; {detail}",
-        label(provider)
-    )]
-    ContextLength {
-        /// Provider id.
-        provider: String,
-        /// HTTP status (usually 400).
-        status: u16,
-        /// The provider's message.
-        detail: String,
-    },
-
-    /// The provider rejected the request as invalid (a parameter, the schema, the messages).
-    #[error("{} rejected the request ({status}): {detail}", label(provider))]
-    BadRequest {
-        /// Provider id.
-        provider: String,
-        /// HTTP status (400, 413, 422, ...).
-        status: u16,
-        /// The provider's message.
-        detail: String,
-    },
-
-    /// The provider failed on its side (5xx).
-    #[error(
-        "{} had a server error ({status}): try again later; {detail}",
-        label(provider)
-    )]
-    Server {
-        /// Provider id.
-        provider: String,
-        /// HTTP status (500-599).
-        status: u16,
-        /// The provider's message or a body excerpt.
-        detail: String,
-    },
-
-    /// Any other unsuccessful HTTP status (408, 409, 499, a redirect, ...).
-    #[error("{} answered HTTP {status}: {detail}", label(provider))]
-    Http {
-        /// Provider id.
-        provider: String,
-        /// HTTP status.
-        status: u16,
-        /// The provider's message or a body excerpt.
-        detail: String,
-    },
-
-    /// A successful status with a body that is not the expected response.
-    #[error(
-        "{} sent a response that could not be read ({detail}): check that the base URL points \
-         to the right kind of API",
-        label(provider)
-    )]
-    InvalidResponse {
-        /// Provider id.
-        provider: String,
-        /// What was wrong with it.
-        detail: String,
-        /// The start of the body (at most [`EXCERPT_CHARS`] characters).
-        body_excerpt: String,
-    },
-
-    /// The model declined to answer, or the provider's safety system blocked the reply.
-    #[error("{} refused to answer: {message}", label(provider))]
-    Refusal {
-        /// Provider id.
-        provider: String,
-        /// The refusal text or block reason the provider gave.
-        message: String,
-    },
-
-    /// The reply stopped at `max_tokens` before the output was complete.
-    #[error(
-        "the reply from {} was cut off at max_tokens ({max_tokens}) before the output was \
-         complete: raise max_tokens for this agent",
-        label(provider)
-    )]
-    Truncated {
-        /// Provider id.
-        provider: String,
-        /// The limit that was hit.
-        max_tokens: u32,
-    },
-
-    /// The reply still did not validate after every re-ask.
-    #[error("the model's reply did not match the expected format after all re-asks: {detail}")]
-    InvalidOutput {
-        /// The last validation error.
-        detail: String,
-    },
-
-    /// The configured model string names no provider that can be called (checked before any
-    /// request is made).
-    #[error("cannot call model `{model}`: {reason}")]
-    UnknownModel {
-        /// The model string as configured.
-        model: String,
-        /// Why, with what to write instead.
-        reason: String,
-    },
-}
-
-impl LlmError {
-    /// Whether sending the same request again may succeed: network failures, timeouts, 408, 409,
-    /// 429 rate limits, 499, 5xx and 529. Never 400, 401, 403, 404 or 422, and never an exhausted
-    /// quota (waiting seconds does not refill it).
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            LlmError::Network { .. }
-            | LlmError::Timeout { .. }
-            | LlmError::RateLimited { .. }
-            | LlmError::Overloaded { .. }
-            | LlmError::Server { .. } => true,
-            // NOTE: Cohere documents 499 "request cancelled" as "try the request again".
-            // https://docs.cohere.com/reference/errors
-            LlmError::Http { status, .. } => matches!(status, 408 | 409 | 499) || *status >= 500,
-            _ => false,
-        }
-    }
-
-    /// How long the provider asked us to wait before retrying, if it said.
-    pub fn retry_after_ms(&self) -> Option<u64> {
-        match self {
-            LlmError::RateLimited { retry_after_ms, .. }
-            | LlmError::Overloaded { retry_after_ms, .. } => *retry_after_ms,
-            _ => None,
-        }
-    }
-
-    /// The HTTP status behind the error, when there was one.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            LlmError::Auth { status, .. }
-            | LlmError::PermissionDenied { status, .. }
-            | LlmError::ModelNotFound { status, .. }
-            | LlmError::NotFound { status, .. }
-            | LlmError::QuotaExceeded { status, .. }
-            | LlmError::Overloaded { status, .. }
-            | LlmError::ContextLength { status, .. }
-            | LlmError::BadRequest { status, .. }
-            | LlmError::Server { status, .. }
-            | LlmError::Http { status, .. } => Some(*status),
-            LlmError::RateLimited { .. } => Some(429),
-            _ => None,
-        }
-    }
-
-    /// The provider id the error is about, when known.
-    pub fn provider(&self) -> Option<&str> {
-        match self {
-            LlmError::Cancelled
-            | LlmError::InvalidOutput { .. }
-            | LlmError::UnknownModel { .. } => None,
-            LlmError::MissingKey { provider }
-            | LlmError::Network { provider, .. }
-            | LlmError::Timeout { provider, .. }
-            | LlmError::Auth { provider, .. }
-            | LlmError::PermissionDenied { provider, .. }
-            | LlmError::ModelNotFound { provider, .. }
-            | LlmError::NotFound { provider, .. }
-            | LlmError::RateLimited { provider, .. }
-            | LlmError::QuotaExceeded { provider, .. }
-            | LlmError::Overloaded { provider, .. }
-            | LlmError::ContextLength { provider, .. }
-            | LlmError::BadRequest { provider, .. }
-            | LlmError::Server { provider, .. }
-            | LlmError::Http { provider, .. }
-            | LlmError::InvalidResponse { provider, .. }
-            | LlmError::Refusal { provider, .. }
-            | LlmError::Truncated { provider, .. } => Some(provider),
-        }
-    }
-
-    /// Builds the error for an unsuccessful HTTP answer once an adapter has classified it.
-    ///
-    /// `detail` is cut to [`EXCERPT_CHARS`] characters.
-    pub fn from_http(
-        provider: &str,
-        status: u16,
-        kind: ErrorKind,
-        detail: &str,
-        retry_after_ms: Option<u64>,
-    ) -> LlmError {
-        let provider = provider.to_string();
-        let detail = excerpt(detail);
-        match kind {
-            ErrorKind::Auth => LlmError::Auth {
-                provider,
-                status,
-                detail,
-            },
-            ErrorKind::PermissionDenied => LlmError::PermissionDenied {
-                provider,
-                status,
-                detail,
-            },
-            ErrorKind::ModelNotFound => LlmError::ModelNotFound {
-                provider,
-                status,
-                detail,
-            },
-            ErrorKind::NotFound => LlmError::NotFound {
-                provider,
-                status,
-                detail,
-            },
-            ErrorKind::RateLimited => LlmError::RateLimited {
-                provider,
-                retry_after_ms,
-                detail,
-            },
-            ErrorKind::QuotaExceeded => LlmError::QuotaExceeded {
-                provider,
-                status,
-                detail,
-            },
-            ErrorKind::Overloaded => LlmError::Overloaded {
-                provider,
-                status,
-                retry_after_ms,
-                detail,
-            },
-            ErrorKind::ContextLength => LlmError::ContextLength {
-                provider,
-                status,
-                detail,
-            },
-            ErrorKind::BadRequest => LlmError::BadRequest {
-                provider,
-                status,
-                detail,
-            },
-            ErrorKind::Server => LlmError::Server {
-                provider,
-                status,
-                detail,
-            },
-            ErrorKind::Other => LlmError::Http {
-                provider,
-                status,
-                detail,
-            },
-        }
-    }
-
-    /// An [`LlmError::InvalidResponse`] keeping the start of the body as evidence.
-    pub fn invalid_response(provider: &str, detail: impl Into<String>, body: &str) -> LlmError {
-        LlmError::InvalidResponse {
-            provider: provider.to_string(),
-            detail: detail.into(),
-            body_excerpt: excerpt(body),
-        }
-    }
-}
-
-/// What an unsuccessful HTTP answer means, before it becomes an [`LlmError`] variant.
-///
-/// Adapters decide it from the provider's error code and message; [`ErrorKind::from_status`]
-/// is the fallback when the body says nothing more specific.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// The key was rejected.
     Auth,
-    /// The key may not use this model or feature.
+    /// The key is valid but may not use this model, feature or region.
     PermissionDenied,
-    /// The model does not exist for this key.
+    /// The provider does not know the model (or the key cannot see it).
     ModelNotFound,
-    /// Something else was not found (usually the URL).
+    /// A 404 that is not about the model: usually a wrong base URL.
     NotFound,
-    /// Too many requests for now.
+    /// Too many requests for now; waiting helps.
     RateLimited,
-    /// Credit or a long-period quota is exhausted.
+    /// Credit, billing or a long-period quota is exhausted; waiting seconds does not help.
     QuotaExceeded,
-    /// The provider is overloaded.
+    /// The provider is temporarily overloaded (Anthropic 529, Gemini 503 "overloaded").
     Overloaded,
-    /// The prompt does not fit the context window.
+    /// The prompt plus `max_tokens` does not fit the model's context window.
     ContextLength,
-    /// The request is invalid.
+    /// The provider rejected the request as invalid (a parameter, the schema, the messages).
     BadRequest,
-    /// A 5xx failure.
+    /// The provider failed on its side (5xx).
     Server,
-    /// Anything else.
-    Other,
+    /// Any other unsuccessful HTTP status (408, 409, 499, a redirect, ...).
+    Http,
+    /// A successful status with a body that is not the expected response.
+    InvalidResponse,
+    /// The model declined to answer, or the provider's safety system blocked the reply.
+    Refusal,
+    /// The reply stopped at `max_tokens` before the output was complete.
+    Truncated,
+    /// The reply still did not validate after every re-ask.
+    InvalidOutput,
+    /// The configured model string names no provider that can be called (found before any
+    /// request).
+    UnknownModel,
 }
 
 impl ErrorKind {
-    /// The meaning of a status code on its own.
+    /// Every kind, in declaration order.
+    pub const ALL: [ErrorKind; 20] = [
+        ErrorKind::Cancelled,
+        ErrorKind::MissingKey,
+        ErrorKind::Network,
+        ErrorKind::Timeout,
+        ErrorKind::Auth,
+        ErrorKind::PermissionDenied,
+        ErrorKind::ModelNotFound,
+        ErrorKind::NotFound,
+        ErrorKind::RateLimited,
+        ErrorKind::QuotaExceeded,
+        ErrorKind::Overloaded,
+        ErrorKind::ContextLength,
+        ErrorKind::BadRequest,
+        ErrorKind::Server,
+        ErrorKind::Http,
+        ErrorKind::InvalidResponse,
+        ErrorKind::Refusal,
+        ErrorKind::Truncated,
+        ErrorKind::InvalidOutput,
+        ErrorKind::UnknownModel,
+    ];
+
+    /// The stable machine-readable name (`RateLimited`, `Timeout`, …), stored as a failed step's
+    /// `error_type` in the role the exception class name played in the original's error steps.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Cancelled => "Cancelled",
+            ErrorKind::MissingKey => "MissingKey",
+            ErrorKind::Network => "Network",
+            ErrorKind::Timeout => "Timeout",
+            ErrorKind::Auth => "Auth",
+            ErrorKind::PermissionDenied => "PermissionDenied",
+            ErrorKind::ModelNotFound => "ModelNotFound",
+            ErrorKind::NotFound => "NotFound",
+            ErrorKind::RateLimited => "RateLimited",
+            ErrorKind::QuotaExceeded => "QuotaExceeded",
+            ErrorKind::Overloaded => "Overloaded",
+            ErrorKind::ContextLength => "ContextLength",
+            ErrorKind::BadRequest => "BadRequest",
+            ErrorKind::Server => "Server",
+            ErrorKind::Http => "Http",
+            ErrorKind::InvalidResponse => "InvalidResponse",
+            ErrorKind::Refusal => "Refusal",
+            ErrorKind::Truncated => "Truncated",
+            ErrorKind::InvalidOutput => "InvalidOutput",
+            ErrorKind::UnknownModel => "UnknownModel",
+        }
+    }
+
+    /// The kind a stored `error_type` names, or `None` for a name Trialogue never wrote (the
+    /// original's exception class names, say).
+    ///
+    /// Also reads `invalid_output`, which earlier versions wrote when the loop itself found an
+    /// output without the expected fields.
+    pub fn from_name(name: &str) -> Option<ErrorKind> {
+        if name == "invalid_output" {
+            return Some(ErrorKind::InvalidOutput);
+        }
+        ErrorKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+    }
+
+    /// The meaning of an unsuccessful status code on its own, when the body says nothing more
+    /// specific.
     pub fn from_status(status: u16) -> ErrorKind {
         match status {
             401 => ErrorKind::Auth,
@@ -441,130 +140,247 @@ impl ErrorKind {
             529 => ErrorKind::Overloaded,
             400 | 413 | 422 => ErrorKind::BadRequest,
             500..=599 => ErrorKind::Server,
-            _ => ErrorKind::Other,
+            _ => ErrorKind::Http,
         }
     }
-}
 
-/// The first [`EXCERPT_CHARS`] characters of `text`, trimmed, with `…` when cut.
-pub fn excerpt(text: &str) -> String {
-    let text = text.trim();
-    match text.char_indices().nth(EXCERPT_CHARS) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
+    /// Whether the provider's requested wait (`Retry-After`) is kept for this kind: the kinds
+    /// that say "come back later".
+    fn honours_retry_after(self) -> bool {
+        matches!(self, ErrorKind::RateLimited | ErrorKind::Overloaded)
     }
 }
 
-/// How long to wait before retrying, from the response headers, in milliseconds.
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why an LLM call failed.
 ///
-/// Reads `retry-after-ms` (milliseconds, sent by OpenAI) first, then `Retry-After` as
-/// delta-seconds or as an HTTP date, measured against `now_ms` (epoch milliseconds). A date in
-/// the past gives `Some(0)`. Header names are matched case-insensitively; unreadable values are
-/// ignored.
-pub fn parse_retry_after(headers: &[(String, String)], now_ms: f64) -> Option<u64> {
-    retry_after_from(headers, Some(now_ms))
+/// Built by the constructors below (adapters use [`LlmError::from_http`]); the provider's words
+/// are cut to [`DETAIL_CHARS`] characters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LlmError {
+    kind: ErrorKind,
+    provider: Option<String>,
+    status: Option<u16>,
+    detail: String,
+    retry_after_ms: Option<u64>,
 }
 
-/// [`parse_retry_after`] when the current time may be unknown: without `now_ms`, the HTTP-date
-/// form is ignored (adapters parse responses without a clock).
-pub fn retry_after_from(headers: &[(String, String)], now_ms: Option<f64>) -> Option<u64> {
-    let find = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim())
-    };
-    if let Some(ms) = find("retry-after-ms").and_then(non_negative_number) {
-        return Some(ms.ceil() as u64);
-    }
-    let value = find("retry-after")?;
-    if let Some(secs) = non_negative_number(value) {
-        return Some((secs * 1000.0).ceil() as u64);
-    }
-    let now_ms = now_ms?;
-    let at_ms = parse_http_date_ms(value)?;
-    Some((at_ms - now_ms).max(0.0).ceil() as u64)
-}
-
-/// Parses a Google `google.protobuf.Duration` string such as `"34.4s"` into milliseconds.
-pub fn parse_duration_secs_ms(value: &str) -> Option<u64> {
-    let secs = value.trim().strip_suffix('s')?;
-    non_negative_number(secs).map(|s| (s * 1000.0).round() as u64)
-}
-
-fn non_negative_number(value: &str) -> Option<f64> {
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return None;
-    }
-    value.parse::<f64>().ok().filter(|n| n.is_finite())
-}
-
-/// Epoch milliseconds of an HTTP date in any of the three forms RFC 9110 §5.6.7 requires
-/// recipients to accept: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850
-/// (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`).
-fn parse_http_date_ms(value: &str) -> Option<f64> {
-    const MONTHS: [&str; 12] = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-    ];
-    let tokens: Vec<&str> = value
-        .split([' ', ',', '-'])
-        .filter(|t| !t.is_empty())
-        .collect();
-    let mut month = None;
-    let mut time = None;
-    let mut numbers = Vec::new();
-    for token in &tokens {
-        let lower = token.to_ascii_lowercase();
-        if let Some(m) = MONTHS.iter().position(|name| lower == *name) {
-            month = Some(m as u32 + 1);
-        } else if token.contains(':') {
-            time = Some(*token);
-        } else if token.bytes().all(|b| b.is_ascii_digit()) {
-            numbers.push(*token);
+impl LlmError {
+    fn new(kind: ErrorKind, provider: Option<&str>, detail: impl Into<String>) -> LlmError {
+        LlmError {
+            kind,
+            provider: provider.map(str::to_string),
+            status: None,
+            detail: detail.into(),
+            retry_after_ms: None,
         }
     }
-    let month = month?;
-    let mut parts = time?.split(':').map(|p| p.parse::<u32>().ok());
-    let (h, mi, s) = (parts.next()??, parts.next()??, parts.next()??);
-    if parts.next().is_some() || h > 23 || mi > 59 || s > 60 {
-        return None;
+
+    /// The run was cancelled while the call was in flight.
+    pub fn cancelled() -> LlmError {
+        LlmError::new(ErrorKind::Cancelled, None, "")
     }
-    // The day has one or two digits; the year four (or two, in RFC 850).
-    let (day, year) = match numbers.as_slice() {
-        [a, b] if a.len() <= 2 => (a.parse::<u32>().ok()?, *b),
-        [a, b] if b.len() <= 2 => (b.parse::<u32>().ok()?, *a),
-        _ => return None,
-    };
-    let year: i64 = match year.len() {
-        4 => year.parse().ok()?,
-        // RFC 9110: a two-digit year more than 50 years in the future means the past century.
-        2 => {
-            let yy: i64 = year.parse().ok()?;
-            if yy >= 70 {
-                1900 + yy
-            } else {
-                2000 + yy
+
+    /// `provider` needs an API key and has none.
+    pub fn missing_key(provider: &str) -> LlmError {
+        LlmError::new(ErrorKind::MissingKey, Some(provider), "")
+    }
+
+    /// The request to `provider` got no HTTP answer; `message` is what the transport said.
+    pub fn network(provider: &str, message: &str) -> LlmError {
+        LlmError::new(
+            ErrorKind::Network,
+            Some(provider),
+            excerpt(message, DETAIL_CHARS),
+        )
+    }
+
+    /// `provider` did not answer within `timeout_ms`.
+    pub fn timeout(provider: &str, timeout_ms: u64) -> LlmError {
+        let detail = format!("{} s", timeout_ms.div_ceil(1000));
+        LlmError::new(ErrorKind::Timeout, Some(provider), detail)
+    }
+
+    /// A request to `provider` that got no HTTP response: the one place a [`TransportError`]
+    /// becomes an [`LlmError`].
+    pub fn from_transport(provider: &str, error: &TransportError, timeout_ms: u64) -> LlmError {
+        match error {
+            TransportError::Cancelled => LlmError::cancelled(),
+            TransportError::Timeout => LlmError::timeout(provider, timeout_ms),
+            TransportError::Network(message) => LlmError::network(provider, message),
+        }
+    }
+
+    /// An unsuccessful HTTP answer from `provider`, once an adapter has classified it.
+    ///
+    /// `detail` is the provider's message (cut to [`DETAIL_CHARS`] characters). The wait the
+    /// provider asked for is kept only for the kinds where waiting helps (rate limits,
+    /// overload).
+    pub fn from_http(
+        provider: &str,
+        status: u16,
+        kind: ErrorKind,
+        detail: &str,
+        retry_after_ms: Option<u64>,
+    ) -> LlmError {
+        LlmError {
+            kind,
+            provider: Some(provider.to_string()),
+            status: Some(status),
+            detail: excerpt(detail, DETAIL_CHARS),
+            retry_after_ms: retry_after_ms.filter(|_| kind.honours_retry_after()),
+        }
+    }
+
+    /// A successful status whose body is not what `provider` should send: `what` was wrong, and
+    /// the start of `body` is kept as evidence.
+    pub fn invalid_response(provider: &str, what: impl Into<String>, body: &str) -> LlmError {
+        let what = what.into();
+        let detail = match excerpt(body, DETAIL_CHARS) {
+            start if start.is_empty() => what,
+            start => format!("{what}; the body began: {start}"),
+        };
+        LlmError::new(ErrorKind::InvalidResponse, Some(provider), detail)
+    }
+
+    /// The model or `provider`'s safety system declined; `message` is what it gave as reason.
+    pub fn refusal(provider: &str, message: &str) -> LlmError {
+        LlmError::new(
+            ErrorKind::Refusal,
+            Some(provider),
+            excerpt(message, DETAIL_CHARS),
+        )
+    }
+
+    /// `provider`'s reply stopped at `max_tokens` before the output was complete.
+    pub fn truncated(provider: &str, max_tokens: u32) -> LlmError {
+        let detail = format!("it stopped at max_tokens ({max_tokens})");
+        LlmError::new(ErrorKind::Truncated, Some(provider), detail)
+    }
+
+    /// `provider`'s replies did not validate after every re-ask; `detail` is the last problem.
+    pub fn invalid_output(provider: &str, detail: impl Into<String>) -> LlmError {
+        LlmError::new(ErrorKind::InvalidOutput, Some(provider), detail)
+    }
+
+    /// The model string `model` names no provider that can be called, for `reason`.
+    pub fn unknown_model(model: &str, reason: &str) -> LlmError {
+        LlmError::new(
+            ErrorKind::UnknownModel,
+            None,
+            format!("`{model}`: {reason}"),
+        )
+    }
+
+    /// What kind of failure it is.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The provider id the error is about (`openai`, `local`, a custom id), when known.
+    pub fn provider(&self) -> Option<&str> {
+        self.provider.as_deref()
+    }
+
+    /// The HTTP status behind the error, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+
+    /// The evidence: the provider's message, what the transport said, the validation problem.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    /// How long the provider asked us to wait before retrying, if it said.
+    pub fn retry_after_ms(&self) -> Option<u64> {
+        self.retry_after_ms
+    }
+
+    /// The same error with the wait the provider asked for, when its kind keeps one.
+    pub fn with_retry_after(mut self, retry_after_ms: Option<u64>) -> LlmError {
+        self.retry_after_ms = retry_after_ms.filter(|_| self.kind.honours_retry_after());
+        self
+    }
+
+    /// Whether sending the same request again may succeed: network failures, timeouts, 408,
+    /// 409, 429 rate limits, 499, 5xx and 529. Never 400, 401, 403, 404 or 422, and never an
+    /// exhausted quota (waiting seconds does not refill it).
+    pub fn is_retryable(&self) -> bool {
+        match self.kind {
+            ErrorKind::Network
+            | ErrorKind::Timeout
+            | ErrorKind::RateLimited
+            | ErrorKind::Overloaded
+            | ErrorKind::Server => true,
+            // NOTE: Cohere documents 499 "request cancelled" as "try the request again".
+            // https://docs.cohere.com/reference/errors
+            ErrorKind::Http => self
+                .status
+                .is_some_and(|s| matches!(s, 408 | 409 | 499) || s >= 500),
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for LlmError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let who = label(self.provider.as_deref().unwrap_or("the provider"));
+        let status = self.status.map(|s| s.to_string()).unwrap_or_default();
+        match self.kind {
+            ErrorKind::Cancelled => f.write_str("the call was cancelled")?,
+            ErrorKind::MissingKey => write!(f, "{who} has no API key")?,
+            ErrorKind::Network => write!(f, "could not reach {who}")?,
+            ErrorKind::Timeout => {
+                return write!(f, "{who} did not answer within {}", self.detail);
             }
+            ErrorKind::Auth => write!(f, "{who} rejected the API key ({status})")?,
+            ErrorKind::PermissionDenied => write!(f, "{who} refused access ({status})")?,
+            ErrorKind::ModelNotFound => write!(f, "{who} does not know the model ({status})")?,
+            ErrorKind::NotFound => write!(f, "{who} answered {status} (not found)")?,
+            ErrorKind::RateLimited => {
+                write!(f, "{who} rate-limited the call ({status})")?;
+                if let Some(ms) = self.retry_after_ms {
+                    write!(f, " and asked for a wait of {:.1} s", ms as f64 / 1000.0)?;
+                }
+            }
+            ErrorKind::QuotaExceeded => write!(f, "{who} quota or credit is exhausted ({status})")?,
+            ErrorKind::Overloaded => write!(f, "{who} is overloaded ({status})")?,
+            ErrorKind::ContextLength => write!(
+                f,
+                "the prompt and max_tokens exceed the model's context length ({who}, {status})"
+            )?,
+            ErrorKind::BadRequest => write!(f, "{who} rejected the request ({status})")?,
+            ErrorKind::Server => write!(f, "{who} had a server error ({status})")?,
+            ErrorKind::Http => write!(f, "{who} answered HTTP {status}")?,
+            ErrorKind::InvalidResponse => {
+                write!(f, "{who} sent a response that could not be read")?
+            }
+            ErrorKind::Refusal => write!(f, "{who} refused to answer")?,
+            ErrorKind::Truncated => write!(
+                f,
+                "the reply from {who} was cut off before the output was complete"
+            )?,
+            ErrorKind::InvalidOutput => write!(
+                f,
+                "the model's reply did not match the expected format after all re-asks"
+            )?,
+            ErrorKind::UnknownModel => f.write_str("cannot call model")?,
         }
-        _ => return None,
-    };
-    if !(1..=31).contains(&day) {
-        return None;
+        match (self.kind, self.detail.is_empty()) {
+            (_, true) => Ok(()),
+            (ErrorKind::UnknownModel, false) => write!(f, " {}", self.detail),
+            (_, false) => write!(f, ": {}", self.detail),
+        }
     }
-    let days = days_from_civil(year, month, day);
-    Some(((days * 86_400 + (h * 3600 + mi * 60 + s) as i64) * 1000) as f64)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = month as i64;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
+impl std::error::Error for LlmError {}
 
 /// A provider id as a user reads it in a sentence.
 fn label(provider: &str) -> &str {
@@ -579,83 +395,45 @@ fn label(provider: &str) -> &str {
     }
 }
 
-fn wait_hint(retry_after_ms: Option<u64>) -> String {
-    match retry_after_ms {
-        Some(ms) => format!("wait {:.1} s and try again", ms as f64 / 1000.0),
-        None => "wait a little and try again".to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
     #[test]
-    fn retry_after_delta_seconds_and_ms() {
-        assert_eq!(
-            parse_retry_after(&headers(&[("Retry-After", "7")]), 0.0),
-            Some(7000)
-        );
-        assert_eq!(
-            parse_retry_after(&headers(&[("retry-after", "1.5")]), 0.0),
-            Some(1500)
-        );
-        // retry-after-ms wins over retry-after.
-        let both = headers(&[("retry-after", "20"), ("retry-after-ms", "250.2")]);
-        assert_eq!(parse_retry_after(&both, 0.0), Some(251));
-        assert_eq!(
-            parse_retry_after(&headers(&[("retry-after", "-3")]), 0.0),
-            None
-        );
-        assert_eq!(parse_retry_after(&headers(&[("x-other", "3")]), 0.0), None);
-    }
-
-    #[test]
-    fn retry_after_http_dates_in_all_three_forms() {
-        // 1994-11-06T08:49:37Z is 784111777 s after the epoch (python3:
-        // calendar.timegm((1994, 11, 6, 8, 49, 37))).
-        let at = 784_111_777_000.0;
-        for value in [
-            "Sun, 06 Nov 1994 08:49:37 GMT",
-            "Sunday, 06-Nov-94 08:49:37 GMT",
-            "Sun Nov  6 08:49:37 1994",
-        ] {
-            let h = headers(&[("Retry-After", value)]);
-            assert_eq!(
-                parse_retry_after(&h, at - 30_000.0),
-                Some(30_000),
-                "{value}"
-            );
-            // Already past: retry at once.
-            assert_eq!(parse_retry_after(&h, at + 5_000.0), Some(0), "{value}");
-            // Without a clock the date form cannot be used.
-            assert_eq!(retry_after_from(&h, None), None, "{value}");
+    fn kind_names_are_the_stored_ones_and_read_back() {
+        for kind in ErrorKind::ALL {
+            assert_eq!(ErrorKind::from_name(kind.as_str()), Some(kind));
         }
-        let bad = headers(&[("Retry-After", "Sun, 32 Nov 1994 08:49:37 GMT")]);
-        assert_eq!(parse_retry_after(&bad, 0.0), None);
-    }
-
-    #[test]
-    fn google_duration() {
-        assert_eq!(parse_duration_secs_ms("34.4s"), Some(34_400));
-        assert_eq!(parse_duration_secs_ms("2s"), Some(2_000));
-        assert_eq!(parse_duration_secs_ms("2"), None);
-    }
-
-    #[test]
-    fn excerpt_cuts_on_char_boundary() {
-        let long = "é".repeat(600);
-        let cut = excerpt(&long);
-        assert_eq!(cut.chars().count(), EXCERPT_CHARS + 1);
-        assert!(cut.ends_with('…'));
-        assert_eq!(excerpt("  short  "), "short");
+        // The names stored trajectories hold, written before the kind was a type of its own.
+        let stored = [
+            "Cancelled",
+            "MissingKey",
+            "Network",
+            "Timeout",
+            "Auth",
+            "PermissionDenied",
+            "ModelNotFound",
+            "NotFound",
+            "RateLimited",
+            "QuotaExceeded",
+            "Overloaded",
+            "ContextLength",
+            "BadRequest",
+            "Server",
+            "Http",
+            "InvalidResponse",
+            "Refusal",
+            "Truncated",
+            "InvalidOutput",
+            "UnknownModel",
+        ];
+        let names: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names, stored);
+        assert_eq!(
+            ErrorKind::from_name("invalid_output"),
+            Some(ErrorKind::InvalidOutput)
+        );
+        assert_eq!(ErrorKind::from_name("RateLimitError"), None);
     }
 
     #[test]
@@ -672,17 +450,9 @@ mod tests {
                 "{status} should not be retryable"
             );
         }
-        let network = LlmError::Network {
-            provider: "local".into(),
-            message: "Failed to fetch".into(),
-        };
-        assert!(network.is_retryable());
-        let timeout = LlmError::Timeout {
-            provider: "local".into(),
-            secs: 60,
-        };
-        assert!(timeout.is_retryable());
-        assert!(!LlmError::Cancelled.is_retryable());
+        assert!(LlmError::network("local", "Failed to fetch").is_retryable());
+        assert!(LlmError::timeout("local", 60_000).is_retryable());
+        assert!(!LlmError::cancelled().is_retryable());
         let quota = LlmError::from_http("openai", 429, ErrorKind::QuotaExceeded, "x", None);
         assert!(!quota.is_retryable());
         let context = LlmError::from_http("openai", 400, ErrorKind::ContextLength, "x", None);
@@ -690,36 +460,94 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_is_kept_and_reported() {
+    fn a_wait_is_kept_only_where_waiting_helps() {
         let err = LlmError::from_http("anthropic", 429, ErrorKind::RateLimited, "slow", Some(3000));
         assert_eq!(err.retry_after_ms(), Some(3000));
         assert_eq!(err.status(), Some(429));
         assert_eq!(err.provider(), Some("anthropic"));
         assert_eq!(
             err.to_string(),
-            "rate limited (429) by Anthropic: wait 3.0 s and try again; slow"
+            "Anthropic rate-limited the call (429) and asked for a wait of 3.0 s: slow"
         );
+        let overloaded = LlmError::from_http("gemini", 503, ErrorKind::Overloaded, "busy", None);
+        assert_eq!(
+            overloaded.with_retry_after(Some(5)).retry_after_ms(),
+            Some(5)
+        );
+        let server = LlmError::from_http("openai", 500, ErrorKind::Server, "x", Some(3000));
+        assert_eq!(server.retry_after_ms(), None);
+        assert_eq!(server.with_retry_after(Some(3000)).retry_after_ms(), None);
     }
 
     #[test]
-    fn messages_are_actionable_sentences() {
+    fn messages_state_the_facts_with_the_providers_words() {
         let auth =
             LlmError::from_http("anthropic", 401, ErrorKind::Auth, "invalid x-api-key", None);
         assert_eq!(
             auth.to_string(),
-            "Anthropic rejected the API key (401): check the key in Settings"
+            "Anthropic rejected the API key (401): invalid x-api-key"
         );
         let ctx = LlmError::from_http("custom-1", 400, ErrorKind::ContextLength, "too long", None);
         assert_eq!(
             ctx.to_string(),
-            "context length exceeded (custom-1, 400): shorten the prompt or lower max_tokens; too long"
+            "the prompt and max_tokens exceed the model's context length (custom-1, 400): too long"
         );
-        let missing = LlmError::MissingKey {
-            provider: "openai".into(),
-        };
         assert_eq!(
-            missing.to_string(),
-            "OpenAI has no API key: add one in Settings"
+            LlmError::missing_key("openai").to_string(),
+            "OpenAI has no API key"
         );
+        assert_eq!(
+            LlmError::timeout("local", 299_001).to_string(),
+            "the local server did not answer within 300 s"
+        );
+        assert_eq!(
+            LlmError::truncated("gemini", 512).to_string(),
+            "the reply from Gemini was cut off before the output was complete: it stopped at \
+             max_tokens (512)"
+        );
+        assert_eq!(
+            LlmError::unknown_model("gpt9", "no provider serves it").to_string(),
+            "cannot call model `gpt9`: no provider serves it"
+        );
+        assert_eq!(
+            LlmError::invalid_response("local", "the body is empty", "").to_string(),
+            "the local server sent a response that could not be read: the body is empty"
+        );
+        assert_eq!(LlmError::cancelled().to_string(), "the call was cancelled");
+    }
+
+    #[test]
+    fn transport_failures_map_to_one_kind_each() {
+        let kinds = [
+            (TransportError::Cancelled, ErrorKind::Cancelled),
+            (TransportError::Timeout, ErrorKind::Timeout),
+            (
+                TransportError::Network("Failed to fetch".into()),
+                ErrorKind::Network,
+            ),
+        ];
+        for (error, kind) in kinds {
+            let mapped = LlmError::from_transport("local", &error, 1_500);
+            assert_eq!(mapped.kind(), kind, "{error:?}");
+        }
+        let network =
+            LlmError::from_transport("local", &TransportError::Network("refused".into()), 1);
+        assert_eq!(network.detail(), "refused");
+        assert_eq!(network.provider(), Some("local"));
+        let timeout = LlmError::from_transport("local", &TransportError::Timeout, 1_500);
+        assert_eq!(timeout.detail(), "2 s");
+    }
+
+    #[test]
+    fn details_are_cut_to_the_evidence_limit() {
+        let long = "é".repeat(DETAIL_CHARS + 50);
+        let err = LlmError::from_http("openai", 500, ErrorKind::Server, &long, None);
+        assert_eq!(err.detail().chars().count(), DETAIL_CHARS + 1);
+        let body = format!("<html>{}</html>", "x".repeat(DETAIL_CHARS));
+        let invalid = LlmError::invalid_response("local", "the body is not JSON", &body);
+        assert!(invalid
+            .detail()
+            .starts_with("the body is not JSON; the body began: <html>"));
+        assert!(invalid.detail().ends_with('…'));
     }
 }

@@ -1,25 +1,31 @@
-//! Calling LLMs: provider adapters (pure request building and response parsing), structured
-//! outputs with validation and re-ask, retries, and the [`AgentLlm`] seam the loop calls through.
+//! Calling LLMs: provider adapters (pure request building and response parsing) behind one
+//! dispatch point, structured outputs with validation and re-ask, retries, and the [`AgentLlm`]
+//! seam the loop calls through.
+//!
+//! One call, layer by layer: [`client`] resolves the model to a provider and builds the
+//! [`chat::ChatRequest`] ([`structured`] adds the role's schema), [`dispatch`] picks the
+//! provider's adapter in [`adapters`] to turn it into an HTTP request, a [`transport`] sends it,
+//! the adapter reads the response back, and [`structured`] validates the reply into the role's
+//! typed [`AgentOutput`], which the completion carries to the loop.
 
-pub mod anthropic;
+pub mod adapters;
 pub mod chat;
 pub mod client;
-pub mod cohere;
+pub mod dispatch;
 pub mod error;
-pub mod gemini;
-pub mod openai;
-pub mod provider;
+pub mod probe;
 pub mod retry;
 pub mod structured;
 pub mod transport;
 pub mod usage;
 
-pub use error::LlmError;
+pub use error::{ErrorKind, LlmError};
 pub use usage::Usage;
 
 use serde::{Deserialize, Serialize};
 
 use crate::core::cancel::CancelToken;
+use crate::core::outputs::AgentOutput;
 use crate::core::role::AgentRole;
 
 /// One agent call as the loop asks for it: rendered prompts plus the agent's model settings.
@@ -67,10 +73,10 @@ pub struct AttemptRecord {
 }
 
 /// A successful agent call: validated output plus everything cost tracking needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AgentCompletion {
-    /// The validated structured output (a [`crate::core::outputs`] type as JSON).
-    pub output: serde_json::Value,
+    /// The validated structured output, of the called role's type.
+    pub output: AgentOutput,
     /// Usage summed over every attempt, re-asks and retries included.
     pub usage: Usage,
     /// False when some attempt's response carried no usage at all (cost is then unknown).
@@ -108,7 +114,8 @@ impl std::error::Error for AgentCallError {}
 
 /// What the agent loop needs from an LLM: one validated structured call.
 ///
-/// Implemented by the real client (providers + transport) and by scripted fakes in tests.
+/// Implemented by the real client (providers + transport) and by scripted fakes in tests. A
+/// completion's output is the called role's: `call.role == completion.output.role()`.
 // Futures are not `Send` in the browser, by design; callers never move them across threads.
 #[allow(async_fn_in_trait)]
 pub trait AgentLlm {

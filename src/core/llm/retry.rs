@@ -120,6 +120,7 @@ impl SplitMix64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::llm::error::ErrorKind;
 
     struct Hint {
         retryable: bool,
@@ -222,23 +223,17 @@ mod tests {
     fn reads_llm_errors() {
         let policy = RetryPolicy::default();
         let mut rng = SplitMix64::new(1);
-        let auth = LlmError::Auth {
-            provider: "openai".into(),
-            status: 401,
-            detail: "bad key".into(),
-        };
+        let auth = LlmError::from_http("openai", 401, ErrorKind::Auth, "bad key", None);
         assert_eq!(policy.delay_for(1, &auth, &mut rng), None);
-        let limited = LlmError::RateLimited {
-            provider: "openai".into(),
-            retry_after_ms: Some(4_500),
-            detail: "slow down".into(),
-        };
+        let limited = LlmError::from_http(
+            "openai",
+            429,
+            ErrorKind::RateLimited,
+            "slow down",
+            Some(4_500),
+        );
         assert_eq!(policy.delay_for(1, &limited, &mut rng), Some(4_500));
-        let server = LlmError::Server {
-            provider: "openai".into(),
-            status: 503,
-            detail: "x".into(),
-        };
+        let server = LlmError::from_http("openai", 503, ErrorKind::Server, "x", None);
         assert!(matches!(
             policy.delay_for(1, &server, &mut rng),
             Some(2_000..=3_000)

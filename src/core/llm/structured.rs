@@ -19,9 +19,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use super::chat::{ChatMessage, ChatRole, StructuredMode, StructuredSpec};
-use crate::core::outputs::{JudgeOutput, SolverOutput, VerifierOutput};
+use super::chat::{ChatMessage, ChatRequest, ChatRole, StructuredMode, StructuredSpec};
+use crate::core::outputs::{AgentOutput, JudgeOutput, SolverOutput, VerifierOutput};
 use crate::core::role::AgentRole;
+use crate::core::text::excerpt;
 
 /// How much of a reply an error message quotes.
 const EXCERPT_CHARS: usize = 200;
@@ -132,30 +133,6 @@ pub fn spec_for(role: AgentRole, mode: StructuredMode) -> StructuredSpec {
         name: schema_name(role).to_string(),
         schema: schema(role),
         mode,
-    }
-}
-
-/// A validated agent output.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AgentOutput {
-    /// The solver's answer.
-    Solver(SolverOutput),
-    /// The verifier's verdict (scores as the original's map).
-    Verifier(VerifierOutput),
-    /// The judge's score.
-    Judge(JudgeOutput),
-}
-
-impl AgentOutput {
-    /// The output as the JSON object the trajectory logs (the original's field names and shapes).
-    pub fn to_value(&self) -> Value {
-        let result = match self {
-            AgentOutput::Solver(o) => serde_json::to_value(o),
-            AgentOutput::Verifier(o) => serde_json::to_value(o),
-            AgentOutput::Judge(o) => serde_json::to_value(o),
-        };
-        // Serializing plain structs of strings, finite floats and string-keyed maps cannot fail.
-        result.unwrap_or(Value::Null)
     }
 }
 
@@ -278,7 +255,7 @@ pub fn extract_json(text: &str) -> Result<Value, OutputError> {
                     line: e.line(),
                     column: e.column(),
                     message: e.to_string(),
-                    excerpt: excerpt(candidate),
+                    excerpt: reply_excerpt(candidate),
                 });
                 None
             }
@@ -301,7 +278,7 @@ pub fn extract_json(text: &str) -> Result<Value, OutputError> {
         }
     }
     Err(first_error.unwrap_or_else(|| OutputError::NoJson {
-        excerpt: excerpt(trimmed),
+        excerpt: reply_excerpt(trimmed),
     }))
 }
 
@@ -427,13 +404,9 @@ fn json_type(v: &Value) -> &'static str {
     }
 }
 
-/// The first [`EXCERPT_CHARS`] characters of `s`, with `…` when cut.
-pub(crate) fn excerpt(s: &str) -> String {
-    let mut out: String = s.chars().take(EXCERPT_CHARS).collect();
-    if s.chars().nth(EXCERPT_CHARS).is_some() {
-        out.push('…');
-    }
-    out
+/// The start of a reply, as quoted in an error message.
+pub(crate) fn reply_excerpt(reply: &str) -> String {
+    excerpt(reply, EXCERPT_CHARS)
 }
 
 /// Validates a JSON value as `role`'s output, collecting every problem before failing.
@@ -683,7 +656,7 @@ fn describe(v: &Value) -> String {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::String(s) => format!("the string {:?}", excerpt(s)),
+        Value::String(s) => format!("the string {:?}", reply_excerpt(s)),
         Value::Array(_) => "an array".into(),
         Value::Object(_) => "an object".into(),
     }
@@ -731,6 +704,31 @@ pub fn prompt_for_mode(user_prompt: &str, spec: &StructuredSpec) -> String {
     match spec.mode {
         StructuredMode::PromptOnly => format!("{user_prompt}{}", prompt_only_instructions(spec)),
         StructuredMode::Native | StructuredMode::JsonObjectSchema => user_prompt.to_string(),
+    }
+}
+
+/// The first request of a call for `role`'s output, asked for in `mode`: the system prompt,
+/// the user prompt as [`prompt_for_mode`] sends it, and the role's schema.
+pub fn chat_request(
+    role: AgentRole,
+    mode: StructuredMode,
+    model: &str,
+    system: &str,
+    user_prompt: &str,
+    temperature: f64,
+    max_tokens: u32,
+) -> ChatRequest {
+    let spec = spec_for(role, mode);
+    ChatRequest {
+        model: model.to_string(),
+        system: system.to_string(),
+        messages: vec![ChatMessage {
+            role: ChatRole::User,
+            content: prompt_for_mode(user_prompt, &spec),
+        }],
+        temperature,
+        max_tokens,
+        structured: Some(spec),
     }
 }
 
@@ -926,7 +924,7 @@ mod tests {
             &json!({"solution": "42", "reasoning": "r", "confidence": 1, "extra": "ignored"}),
         );
         assert_eq!(
-            solver.map(|o| o.to_value()),
+            solver.map(|o| Value::Object(o.to_object())),
             Ok(json!({"solution": "42", "reasoning": "r", "confidence": 1.0}))
         );
         let verifier = validate(
@@ -935,7 +933,7 @@ mod tests {
                     "scores": [{"criterion": "rigor", "score": 0.5}, {"criterion": "clarity", "score": 7}]}),
         );
         assert_eq!(
-            verifier.map(|o| o.to_value()),
+            verifier.map(|o| Value::Object(o.to_object())),
             Ok(json!({"passed": true, "critique": "ok", "confidence": 0.25,
                       "scores": {"clarity": 7.0, "rigor": 0.5}}))
         );
@@ -952,7 +950,7 @@ mod tests {
             &json!({"score": 0.75, "reasoning": "fine"}),
         );
         assert_eq!(
-            judge.map(|o| o.to_value()),
+            judge.map(|o| Value::Object(o.to_object())),
             Ok(json!({"score": 0.75, "reasoning": "fine", "strengths": [], "weaknesses": []}))
         );
     }
@@ -1049,14 +1047,5 @@ mod tests {
         assert_eq!(parsed, schema(AgentRole::Solver));
         let native = spec_for(AgentRole::Solver, StructuredMode::Native);
         assert_eq!(prompt_for_mode("Solve 2+2.", &native), "Solve 2+2.");
-    }
-
-    #[test]
-    fn excerpt_cuts_on_char_boundaries() {
-        let long = "é".repeat(EXCERPT_CHARS + 5);
-        let e = excerpt(&long);
-        assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
-        assert!(e.ends_with('…'));
-        assert_eq!(excerpt("short"), "short");
     }
 }

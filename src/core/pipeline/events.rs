@@ -20,8 +20,9 @@ pub enum PipelineEvent {
     },
     /// A step was committed to the sink.
     StepFinished {
-        /// The stored entry (an error step when the call failed).
-        entry: TrajectoryEntry,
+        /// The stored entry (an error step when the call failed), boxed: it is the largest
+        /// thing an event carries.
+        entry: Box<TrajectoryEntry>,
         /// What the call used, re-asks and retries included.
         usage: Usage,
         /// What it cost, `None` when the price is unknown.

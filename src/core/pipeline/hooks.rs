@@ -77,6 +77,13 @@ pub trait StepPricer {
     /// name sent to its API. For a failed call the provider is the one the error names, or `""`
     /// when unknown, and `model` is the configured model string (`openai/gpt-4o`).
     fn price(&self, provider: &str, model: &str, usage: &Usage) -> Option<f64>;
+
+    /// [`StepPricer::price`] for a call billed at `at` (epoch milliseconds, UTC), for prices
+    /// that depend on the time of day; a pricer without such prices keeps the default.
+    fn price_at(&self, provider: &str, model: &str, usage: &Usage, at: Option<f64>) -> Option<f64> {
+        let _ = at;
+        self.price(provider, model, usage)
+    }
 }
 
 /// No price table: every cost is unknown.

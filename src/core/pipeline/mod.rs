@@ -41,15 +41,15 @@ use crate::core::clock::{iso8601_utc, Clock};
 use crate::core::config::{Mode, PipelineConfig};
 use crate::core::cost::call_cost;
 use crate::core::llm::{
-    AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord, LlmError,
+    AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord, ErrorKind,
     Usage,
 };
-use crate::core::outputs::{JudgeOutput, SolverOutput, VerifierOutput};
+use crate::core::outputs::AgentOutput;
 use crate::core::role::AgentRole;
 use crate::core::sorting;
 use crate::core::template::{self, placeholders, TemplateError};
 use crate::core::trajectory::{
-    error_output, meta, RunStatus, StepTotals, TokenUsage, TrajectoryEntry,
+    error_output, RunStatus, StepMetadata, StepTotals, TokenUsage, TrajectoryEntry,
 };
 
 /// What a run is about.
@@ -229,7 +229,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                 let result = self.llm.complete(&call, &self.cancel).await;
                 let settled = match result {
                     Err(e)
-                        if matches!(e.error, LlmError::Cancelled) || self.cancel.is_cancelled() =>
+                        if e.error.kind() == ErrorKind::Cancelled || self.cancel.is_cancelled() =>
                     {
                         let cost = self.price_failure(&call, &e);
                         self.gate.after_call(&call, &e.usage, cost);
@@ -285,7 +285,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                 ledger.totals.add(&entry);
                 entries.push(entry.clone());
                 self.listener.on_event(&PipelineEvent::StepFinished {
-                    entry,
+                    entry: Box::new(entry),
                     usage: settled.usage,
                     cost_usd: settled.cost_usd,
                     latency_ms: settled.latency_ms,
@@ -394,24 +394,28 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
     }
 
     fn settle_success(&self, role: AgentRole, c: AgentCompletion) -> Settled {
-        let parsed = match role {
-            AgentRole::Solver => serde_json::from_value::<SolverOutput>(c.output.clone())
-                .map(|o| (Outcome::Solution(o.solution.clone()), json!(o))),
-            AgentRole::Verifier => serde_json::from_value::<VerifierOutput>(c.output.clone())
-                .map(|o| (Outcome::Verdict(o.passed, o.critique.clone()), json!(o))),
-            AgentRole::Judge => serde_json::from_value::<JudgeOutput>(c.output.clone())
-                .map(|o| (Outcome::Scored, json!(o))),
-        };
         let cost_usd = self.price_call(&c.provider, &c.model, &c.attempts, &c.usage);
-        let (outcome, output) = match parsed {
-            Ok((outcome, output)) => (outcome, into_object(output)),
-            Err(e) => (
-                Outcome::Failed,
-                error_object(
-                    "invalid_output",
-                    &format!("the {role}'s output does not have the expected fields: {e}"),
-                ),
-            ),
+        let outcome = match &c.output {
+            AgentOutput::Solver(o) if role == AgentRole::Solver => {
+                Outcome::Solution(o.solution.clone())
+            }
+            AgentOutput::Verifier(o) if role == AgentRole::Verifier => {
+                Outcome::Verdict(o.passed, o.critique.clone())
+            }
+            AgentOutput::Judge(_) if role == AgentRole::Judge => Outcome::Scored,
+            _ => Outcome::Failed,
+        };
+        // An output of another role breaks the AgentLlm contract; it is logged as the failed
+        // step it is rather than read as this role's.
+        let output = match outcome {
+            Outcome::Failed => {
+                let message = format!(
+                    "the {role}'s call returned the {}'s output",
+                    c.output.role()
+                );
+                error_object(ErrorKind::InvalidOutput.as_str(), &message)
+            }
+            _ => c.output.to_object(),
         };
         Settled {
             output,
@@ -440,7 +444,10 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
         attempts: &[AttemptRecord],
         usage: &Usage,
     ) -> Option<f64> {
-        call_cost(attempts, usage, |u| self.pricer.price(provider, model, u))
+        let at = Some(self.clock.now_ms());
+        call_cost(attempts, usage, |u| {
+            self.pricer.price_at(provider, model, u, at)
+        })
     }
 
     fn settle_failure(&self, call: &AgentCall, e: AgentCallError, latency_ms: f64) -> Settled {
@@ -452,7 +459,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             .iter()
             .all(|a| a.usage.is_some() || a.error.is_some());
         Settled {
-            output: error_object(&error_type(&e.error), &e.error.to_string()),
+            output: error_object(e.error.kind().as_str(), &e.error.to_string()),
             outcome: Outcome::Failed,
             usage: e.usage,
             usage_complete,
@@ -475,26 +482,24 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
         call: &AgentCall,
         s: &Settled,
     ) -> TrajectoryEntry {
-        let mut metadata = Map::new();
-        if let Some(iteration) = iteration {
-            metadata.insert(meta::ITERATION.into(), json!(iteration));
-        }
-        metadata.insert(meta::MODEL.into(), json!(call.model));
-        metadata.insert(meta::TOKENS.into(), json!(TokenUsage::from(&s.usage)));
-        metadata.insert(meta::PROVIDER.into(), json!(s.provider));
-        metadata.insert(meta::LATENCY_MS.into(), json!(s.latency_ms));
-        metadata.insert(meta::ATTEMPTS.into(), json!(s.attempts));
         let reasks = s
             .attempts
             .iter()
             .filter(|a| a.kind == AttemptKind::Reask)
             .count();
-        metadata.insert(meta::REASKS.into(), json!(reasks));
-        metadata.insert(meta::USAGE.into(), json!(s.usage));
-        metadata.insert(meta::USAGE_COMPLETE.into(), json!(s.usage_complete));
-        metadata.insert(meta::COST_USD.into(), json!(s.cost_usd));
-        metadata.insert(meta::CONFIG_HASH.into(), json!(self.config_hash));
-        metadata.insert(meta::FINISH_REASON.into(), json!(s.finish_reason));
+        let mut metadata = StepMetadata::default();
+        metadata.iteration = iteration;
+        metadata.model = Some(call.model.clone());
+        metadata.tokens = Some(TokenUsage::from(&s.usage));
+        metadata.provider = Some(s.provider.clone());
+        metadata.latency_ms = Some(s.latency_ms);
+        metadata.attempts = Some(s.attempts.clone());
+        metadata.reasks = Some(reasks as u64);
+        metadata.usage = Some(s.usage);
+        metadata.usage_complete = Some(s.usage_complete);
+        metadata.cost_usd = Some(s.cost_usd);
+        metadata.config_hash = Some(self.config_hash.clone());
+        metadata.finish_reason = Some(s.finish_reason.clone());
         TrajectoryEntry {
             timestamp: iso8601_utc(self.clock.now_ms()),
             run_id: input.run_id.clone(),
@@ -547,22 +552,6 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
 
 fn cancelled_message(saved: usize) -> String {
     format!("cancelled; the {saved} steps made so far are saved and the run can be resumed")
-}
-
-/// The error's variant name (`RateLimited`, `Timeout`, …), in the role the exception class name
-/// played in the original's error steps. Read from `Debug` so that variants added to
-/// [`LlmError`] later need no change here.
-fn error_type(error: &LlmError) -> String {
-    let debug = format!("{error:?}");
-    let name: String = debug
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_')
-        .collect();
-    if name.is_empty() {
-        "LlmError".to_string()
-    } else {
-        name
-    }
 }
 
 fn error_object(error_type: &str, message: &str) -> Map<String, Value> {

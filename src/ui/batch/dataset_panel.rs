@@ -6,8 +6,9 @@ use leptos::task::spawn_local;
 
 use crate::core::clock::Clock;
 use crate::core::dataset::{preview, MAX_DATASET_BYTES};
+use crate::core::text::excerpt;
 use crate::ui::components::notice::{ErrorText, WarningText};
-use crate::ui::run::format::{date_text, excerpt};
+use crate::ui::run::format::date_text;
 use crate::ui::run::store::run_store;
 use crate::web::clock::BrowserClock;
 use crate::web::file::{clear_picked, picked_file, read_bytes};

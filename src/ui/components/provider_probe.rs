@@ -6,10 +6,12 @@ use leptos::task::spawn_local;
 use crate::core::cancel::CancelToken;
 use crate::core::config::PipelineConfig;
 use crate::core::llm::chat::StructuredMode;
-use crate::core::llm::client::{ClientOptions, LlmClient, ProbeReport};
+use crate::core::llm::client::{ClientOptions, LlmClient};
+use crate::core::llm::probe::{ProbeFailure, ProbeReport};
 use crate::core::model::resolve_model;
 use crate::core::presets::presets;
 use crate::ui::config_form::ConfigForm;
+use crate::ui::llm_error::error_text;
 use crate::ui::provider_state::ProviderState;
 use crate::web::clock::BrowserClock;
 use crate::web::http::BrowserTransport;
@@ -106,13 +108,13 @@ pub fn summarize(report: &ProbeReport) -> ProbeSummary {
         );
     }
     for trial in &report.trials {
-        let outcome = if trial.ok { "worked" } else { "failed" };
+        let outcome = if trial.ok() { "worked" } else { "failed" };
         let mut line = format!("{} {outcome}", mode_words(trial.mode));
         // The last failure is already shown as the error; say it once.
-        let repeated = trial.detail.is_some() && trial.detail == report.error;
-        if let Some(detail) = trial.detail.as_ref().filter(|_| !trial.ok && !repeated) {
+        let repeated = trial.failure.is_some() && trial.failure == report.failure;
+        if let Some(failure) = trial.failure.as_ref().filter(|_| !repeated) {
             line.push_str(": ");
-            line.push_str(detail);
+            line.push_str(&failure.to_string());
         }
         line.push('.');
         details.push(upper_first(&line));
@@ -137,11 +139,35 @@ pub fn summarize(report: &ProbeReport) -> ProbeSummary {
         error: if report.ok() {
             None
         } else {
-            report.error.clone()
+            report.failure.as_ref().map(failure_text)
         },
-        advice: report.advice.clone(),
+        advice: mode_advice(report),
         details,
     }
+}
+
+/// Why a check failed, with what to do about it.
+fn failure_text(failure: &ProbeFailure) -> String {
+    match failure {
+        ProbeFailure::NoSuchProvider(id) => {
+            format!("There is no provider `{id}`. Add it in Settings.")
+        }
+        ProbeFailure::Call(error) => error_text(error),
+        ProbeFailure::Output { .. } => upper_first(&failure.to_string()),
+    }
+}
+
+/// The settings change a check found: the configured mode failed but another one worked.
+fn mode_advice(report: &ProbeReport) -> Option<String> {
+    let configured = report.configured_mode()?;
+    let working = report.working_mode.filter(|mode| *mode != configured)?;
+    Some(format!(
+        "{} did not work with this model but {} did: set this provider's structured mode to {} \
+         in Settings.",
+        upper_first(mode_words(configured)),
+        mode_words(working),
+        mode_words(working)
+    ))
 }
 
 fn upper_first(s: &str) -> String {
@@ -247,8 +273,9 @@ pub fn ProviderProbe(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::llm::client::ProbeTrial;
+    use crate::core::llm::probe::ProbeTrial;
     use crate::core::llm::Usage;
+    use crate::core::llm::{ErrorKind, LlmError};
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn report() -> ProbeReport {
@@ -263,8 +290,7 @@ mod tests {
             rate_limit_headers: Vec::new(),
             latency_ms: 1234.0,
             reply: None,
-            error: None,
-            advice: None,
+            failure: None,
         }
     }
 
@@ -281,8 +307,7 @@ mod tests {
         });
         r.trials.push(ProbeTrial {
             mode: StructuredMode::Native,
-            ok: true,
-            detail: None,
+            failure: None,
             latency_ms: 1200.0,
         });
         r.rate_limit_headers = vec![("x-ratelimit-remaining-requests".into(), "99".into())];
@@ -329,31 +354,48 @@ mod tests {
         let mut r = report();
         r.reachable = false;
         r.key_accepted = None;
-        r.error = Some("network error".into());
+        let unreachable = ProbeFailure::Call(LlmError::network("local", "Failed to fetch"));
+        r.failure = Some(unreachable.clone());
         r.trials.push(ProbeTrial {
             mode: StructuredMode::Native,
-            ok: false,
-            detail: Some("network error".into()),
+            failure: Some(unreachable),
             latency_ms: 5.0,
         });
         let s = summarize(&r);
         assert!(!s.ok);
         assert_eq!(s.headline, "No response from the provider.");
-        assert_eq!(s.error.as_deref(), Some("network error"));
+        assert_eq!(
+            s.error.as_deref(),
+            Some(
+                "could not reach the local server: Failed to fetch; check the base URL in \
+                 Settings, your connection, and that the server allows requests from this page \
+                 (CORS)"
+            )
+        );
         assert_eq!(s.details, ["The native structured-output mode failed."]);
 
         // An earlier mode's different failure keeps its detail.
         let mut r = report();
+        let rejected = LlmError::from_http(
+            "openai",
+            400,
+            ErrorKind::BadRequest,
+            "response_format unsupported",
+            None,
+        );
         r.trials.push(ProbeTrial {
             mode: StructuredMode::Native,
-            ok: false,
-            detail: Some("400: response_format unsupported".into()),
+            failure: Some(ProbeFailure::Call(rejected)),
             latency_ms: 5.0,
         });
-        r.error = Some("reply was not JSON".into());
+        r.failure = Some(ProbeFailure::Output {
+            problem: "the reply is JSON but a array, not an object".into(),
+            truncated: false,
+        });
         assert_eq!(
             summarize(&r).details[0],
-            "The native structured-output mode failed: 400: response_format unsupported."
+            "The native structured-output mode failed: OpenAI rejected the request (400): \
+             response_format unsupported."
         );
 
         let mut r = report();
@@ -361,6 +403,38 @@ mod tests {
         assert_eq!(summarize(&r).headline, "The provider rejected the key.");
         r.reachable = false;
         assert_eq!(summarize(&r).headline, "Not tested: the key is missing.");
+    }
+
+    #[wasm_bindgen_test]
+    fn a_mode_other_than_the_configured_one_working_is_advised() {
+        let mut r = report();
+        r.trials.push(ProbeTrial {
+            mode: StructuredMode::Native,
+            failure: Some(ProbeFailure::Call(LlmError::from_http(
+                "openai",
+                400,
+                ErrorKind::BadRequest,
+                "json_schema is not supported",
+                None,
+            ))),
+            latency_ms: 5.0,
+        });
+        r.trials.push(ProbeTrial {
+            mode: StructuredMode::PromptOnly,
+            failure: None,
+            latency_ms: 5.0,
+        });
+        r.working_mode = Some(StructuredMode::PromptOnly);
+        assert_eq!(
+            summarize(&r).advice.as_deref(),
+            Some(
+                "The native structured-output mode did not work with this model but prompt-only \
+                 did: set this provider's structured mode to prompt-only in Settings."
+            )
+        );
+        // Working as configured: nothing to change.
+        r.trials.remove(0);
+        assert_eq!(summarize(&r).advice, None);
     }
 
     #[wasm_bindgen_test]

@@ -23,8 +23,9 @@ use web_sys::File;
 use crate::core::pricing::{
     PriceOverrides, Pricer, PricingError, PricingTable, RateOverride, PRICING_ASSET_URL,
 };
-use crate::core::providers::LOCAL_ID;
-use crate::ui::persist::{self, PersistError};
+use crate::core::providers::{ProviderRegistry, LOCAL_ID};
+use crate::ui::persist::{self, PersistError, PROVIDERS_KEY};
+use crate::ui::provider_state::{merge_stored, ProviderState};
 use crate::web::file::{read_bytes, FileReadError};
 
 /// The user's prices and local providers (JSON of [`PriceSettings`]).
@@ -41,15 +42,19 @@ pub struct PriceSettings {
     #[serde(default)]
     pub overrides: PriceOverrides,
     /// Custom provider ids whose models are free (local servers). The built-in `local`
-    /// provider is always free and is not listed.
+    /// provider is not listed: it is free while its base URL is on this machine.
     #[serde(default)]
     pub local_providers: BTreeSet<String>,
 }
 
 impl PriceSettings {
-    /// A pricer over `table` with these prices and local providers.
-    pub fn pricer(&self, table: Option<Rc<PricingTable>>) -> Pricer {
+    /// A pricer over `table` with these prices and local providers, the built-in `local`
+    /// provider being free only while `registry` points it at a loopback address.
+    pub fn pricer(&self, table: Option<Rc<PricingTable>>, registry: &ProviderRegistry) -> Pricer {
         let mut pricer = Pricer::new(table, self.overrides.clone());
+        if let Some(local) = registry.get(LOCAL_ID) {
+            pricer.set_local_server_url(&local.base_url);
+        }
         for id in &self.local_providers {
             pricer.set_local(id, true);
         }
@@ -238,7 +243,16 @@ pub fn load_settings() -> (PriceSettings, Option<PersistError>) {
 pub async fn load_pricer() -> Pricer {
     let (settings, _) = load_settings();
     let table = current_table().await.ok().map(|(t, _)| t);
-    settings.pricer(table)
+    settings.pricer(table, &stored_registry())
+}
+
+/// The provider settings as stored (the built-ins where nothing readable is stored), for a
+/// pricer built without a reactive owner.
+fn stored_registry() -> ProviderRegistry {
+    match persist::load_json::<ProviderRegistry>("provider settings", PROVIDERS_KEY) {
+        Ok(Some(stored)) => merge_stored(stored),
+        Ok(None) | Err(_) => ProviderRegistry::builtin(),
+    }
 }
 
 /// The app's prices as signals (a context value: `expect_context::<PricingState>()`).
@@ -299,11 +313,16 @@ impl PricingState {
     /// failed, a pricer without a table).
     pub fn pricer(&self) -> Signal<Option<Rc<Pricer>>, LocalStorage> {
         let (settings, table) = (self.settings, self.table);
+        let providers = use_context::<ProviderState>();
         Signal::derive_local(move || {
             let status = table.get();
+            let registry = match providers {
+                Some(p) => p.registry().get(),
+                None => stored_registry(),
+            };
             status
                 .settled()
-                .then(|| Rc::new(settings.with(|s| s.pricer(status.table()))))
+                .then(|| Rc::new(settings.with(|s| s.pricer(status.table(), &registry))))
         })
     }
 
@@ -397,9 +416,10 @@ pub enum PriceSettingsError {
     /// The price is not valid.
     #[error(transparent)]
     Invalid(#[from] crate::core::pricing::OverrideError),
-    /// The built-in local provider is always free.
+    /// The built-in local provider is free by its address, not by a mark.
     #[error(
-        "the built-in `local` provider is always free; only custom providers can be marked local"
+        "the built-in `local` provider is free while its base URL is on this machine \
+         (localhost, 127.0.0.1, [::1]); only custom providers can be marked local"
     )]
     BuiltinLocal,
     /// Browser storage refused the change; nothing changed.
@@ -410,7 +430,7 @@ pub enum PriceSettingsError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::pricing::{Price, PriceSource};
+    use crate::core::pricing::{FreeRule, Price, PriceSource};
     use wasm_bindgen_test::wasm_bindgen_test;
 
     #[wasm_bindgen_test]
@@ -418,14 +438,32 @@ mod tests {
         let text = r#"{"overrides":{"mystery/x":{"input_per_million":1.0,"output_per_million":2.0}},"local_providers":["my-vllm"]}"#;
         let settings: PriceSettings = serde_json::from_str(text).unwrap();
         assert_eq!(serde_json::to_string(&settings).unwrap(), text);
-        let pricer = settings.pricer(None);
+        let mut registry = ProviderRegistry::builtin();
+        let pricer = settings.pricer(None, &registry);
         let free = pricer.price_of("my-vllm", "qwen");
-        assert_eq!(free.source(), Some(&PriceSource::LocalFree));
+        assert_eq!(
+            free.source(),
+            Some(&PriceSource::LocalFree {
+                provider: "my-vllm".into(),
+                rule: FreeRule::MarkedLocal
+            })
+        );
         assert_eq!(
             pricer.price_of("local", "smollm2").source(),
-            Some(&PriceSource::LocalFree),
-            "the built-in local provider is free without being listed"
+            Some(&PriceSource::LocalFree {
+                provider: "local".into(),
+                rule: FreeRule::Loopback {
+                    base_url: "http://127.0.0.1:8091/v1".into()
+                }
+            }),
+            "the built-in local provider is free at its loopback address without being listed"
         );
+        // Pointed at another machine, it is priced like any provider: unknown here.
+        if let Some(local) = registry.providers.iter_mut().find(|p| p.id == LOCAL_ID) {
+            local.base_url = "https://llm.example.com/v1".into();
+        }
+        let remote = settings.pricer(None, &registry);
+        assert_eq!(remote.price_of("local", "smollm2"), Price::Unknown);
         let mine = pricer.price_of("", "mystery/x");
         assert_eq!(
             mine.quote().map(|q| (q.rates.input, q.rates.output)),

@@ -116,8 +116,12 @@ impl OverrideDraft {
     }
 }
 
-/// A per-token rate as USD per million tokens, as people quote prices: `2.50`, `0.075`.
+/// A per-token rate as USD per million tokens, as people quote prices: `2.50`, `0.075`;
+/// `unknown` for what is not a finite number.
 pub fn per_million(rate_per_token: f64) -> String {
+    if !(rate_per_token * 1_000_000.0).is_finite() {
+        return "unknown".to_string();
+    }
     let text = format!("{:.6}", rate_per_token * 1_000_000.0);
     let trimmed = text.trim_end_matches('0');
     match trimmed.split_once('.') {
@@ -490,10 +494,11 @@ fn LocalProviders() -> impl IntoView {
         <div class="pricing-block">
             <h3 class="section-label">"Local models"</h3>
             <p class="muted">
-                "Models served by a provider marked local cost $0 by this rule (their costs read "
-                "\"local model, free\"), not because a price is missing. The built-in "
-                <code>{LOCAL_ID}</code> " provider is always local; a price of your own for a "
-                "model still comes first."
+                "Models served by a provider marked local cost $0 by this rule (their costs say "
+                "why they are free), not because a price is missing. The built-in "
+                <code>{LOCAL_ID}</code> " provider is free while its base URL is on this machine "
+                "(localhost, 127.0.0.1, [::1]); pointed elsewhere it is priced like any "
+                "OpenAI-compatible provider. A price of your own for a model still comes first."
             </p>
             <Show
                 when=move || !custom().is_empty()

@@ -417,6 +417,7 @@ mod tests {
             cost_usd: cost,
             usage_complete: true,
             requests: Vec::new(),
+            billed_at: None,
         }
     }
 

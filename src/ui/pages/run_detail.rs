@@ -5,11 +5,12 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
+use crate::core::text::excerpt;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 use crate::ui::components::notice::ErrorText;
 use crate::ui::costs::run_panel::RunCostPanel;
 use crate::ui::run::actions::{DownloadRunButton, ResumeButton, RunCost};
-use crate::ui::run::format::{date_text, excerpt};
+use crate::ui::run::format::date_text;
 use crate::ui::run::session::RunSession;
 use crate::ui::run::step::StepView;
 use crate::ui::run::store::run_store;

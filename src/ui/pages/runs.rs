@@ -11,11 +11,12 @@ use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 
 use crate::core::config::Mode;
+use crate::core::text::excerpt;
 use crate::core::trajectory::RunRecord;
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::run::actions::ResumeButton;
 use crate::ui::run::export::{all_runs_file_name, download_runs};
-use crate::ui::run::format::{cost_text, date_text, excerpt, score_text, yes_no};
+use crate::ui::run::format::{cost_text, date_text, score_text, yes_no};
 use crate::ui::run::import::{import_copies, import_file, ImportReport};
 use crate::ui::run::session::RunSession;
 use crate::ui::run::store::run_store;

@@ -1,4 +1,4 @@
-//! How run numbers read on screen: costs, tokens, latencies, dates and excerpts.
+//! How run numbers read on screen: costs, tokens, latencies and dates.
 //!
 //! Costs are written as plain decimal numbers (never exponent notation), because the `run-cost`
 //! test hook promises "a plain number like 0.001234", and an unknown cost is the word `unknown`,
@@ -86,8 +86,11 @@ pub fn latency_text(ms: f64) -> String {
     format!("{} min {} s", whole / 60, whole % 60)
 }
 
-/// Epoch milliseconds as `YYYY-MM-DD HH:MM` (UTC), for tables.
+/// Epoch milliseconds as `YYYY-MM-DD HH:MM` (UTC), for tables; `–` when not a finite time.
 pub fn date_text(epoch_ms: f64) -> String {
+    if !epoch_ms.is_finite() {
+        return "–".to_string();
+    }
     // iso8601_utc: `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`.
     let iso = iso8601_utc(epoch_ms);
     match (iso.get(..10), iso.get(11..16)) {
@@ -102,37 +105,12 @@ pub fn day_text(epoch_ms: f64) -> String {
     iso.get(..10).map_or(iso.clone(), str::to_string)
 }
 
-/// The first `max_chars` characters of `text` on one line (runs of whitespace become one
-/// space), with `…` when something was cut.
-pub fn excerpt(text: &str, max_chars: usize) -> String {
-    let mut out = String::new();
-    let mut taken = 0;
-    for word in text.split_whitespace() {
-        let sep = usize::from(!out.is_empty());
-        let len = word.chars().count();
-        if taken + sep + len > max_chars {
-            let room = max_chars.saturating_sub(taken + sep);
-            if room > 0 {
-                if sep == 1 {
-                    out.push(' ');
-                }
-                out.extend(word.chars().take(room));
-            }
-            out.push('…');
-            return out;
-        }
-        if sep == 1 {
-            out.push(' ');
-        }
-        out.push_str(word);
-        taken += sep + len;
-    }
-    out
-}
-
-/// A score in `[0, 1]` with two decimals (`0.80`), `–` when there is none.
+/// A score in `[0, 1]` with two decimals (`0.80`), `–` when there is none (or it is not a
+/// finite number).
 pub fn score_text(score: Option<f64>) -> String {
-    score.map_or_else(|| "–".to_string(), |s| format!("{s:.2}"))
+    score
+        .filter(|s| s.is_finite())
+        .map_or_else(|| "–".to_string(), |s| format!("{s:.2}"))
 }
 
 /// `yes` / `no` / `–`.
@@ -198,10 +176,26 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
-    fn excerpts_cut_on_characters_and_flatten_whitespace() {
-        assert_eq!(excerpt("What is\n\n2 + 2?", 40), "What is 2 + 2?");
-        assert_eq!(excerpt("abcdef ghij", 8), "abcdef g…");
-        assert_eq!(excerpt("ééééé", 3), "ééé…");
-        assert_eq!(excerpt("", 5), "");
+    fn number_formatters_are_total_over_f64() {
+        for x in crate::ui::charts::scale::tests::any_f64s(3_000) {
+            let texts = [
+                cost_text(Some(x)),
+                dollars(Some(x)),
+                latency_text(x),
+                date_text(x),
+                score_text(Some(x)),
+                crate::core::cost::format_usd(x),
+            ];
+            for text in &texts {
+                assert!(!text.is_empty(), "{x:e}");
+                assert!(
+                    !text.contains("inf") && !text.contains("NaN"),
+                    "{x:e}: {text}"
+                );
+                // A cost is written in full (the `run-cost` hook): up to 309 digits and its
+                // decimals for the largest doubles.
+                assert!(text.chars().count() <= 340, "{x:e}: {text}");
+            }
+        }
     }
 }

@@ -6,10 +6,11 @@
 
 use serde_json::{Map, Value};
 
-use crate::core::llm::{AttemptKind, AttemptRecord, Usage};
+use crate::core::llm::{AttemptKind, ErrorKind, Usage};
 use crate::core::pipeline::PipelineEvent;
 use crate::core::role::AgentRole;
-use crate::core::trajectory::{error_output, meta, TrajectoryEntry};
+use crate::core::trajectory::{error_output, TrajectoryEntry};
+use crate::ui::llm_error::advice;
 
 /// Where a step stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,7 +92,7 @@ pub fn apply_event(steps: &mut Vec<StepView>, event: &PipelineEvent) {
             upsert(steps, card);
         }
         PipelineEvent::StepFinished { entry, .. } => {
-            upsert(steps, StepView::committed(entry.clone()));
+            upsert(steps, StepView::committed(TrajectoryEntry::clone(entry)));
         }
         PipelineEvent::RunFinished { .. } => stop_running(steps),
     }
@@ -152,10 +153,12 @@ pub enum StepBody {
     },
     /// A failed call.
     Error {
-        /// The error's kind (`Http`, `Timeout`, `invalid_output`, …).
+        /// The error's kind as stored (`Auth`, `Timeout`, … or another program's name).
         error_type: String,
         /// The error as a sentence.
         message: String,
+        /// What the user can do about it, when the kind is one Trialogue knows.
+        advice: Option<String>,
     },
     /// An output of another shape (a file from elsewhere): its fields as (key, value) texts.
     Other(Vec<(String, String)>),
@@ -166,9 +169,12 @@ impl StepBody {
     pub fn of(entry: &TrajectoryEntry) -> StepBody {
         let out = &entry.output;
         if entry.is_error() {
+            let error_type = text(out, error_output::ERROR_TYPE);
+            let advice = ErrorKind::from_name(&error_type).and_then(|kind| advice(kind, None));
             return StepBody::Error {
-                error_type: text(out, error_output::ERROR_TYPE),
+                error_type,
                 message: text(out, error_output::ERROR_MESSAGE),
+                advice,
             };
         }
         match entry.role() {
@@ -228,14 +234,10 @@ impl StepFacts {
     /// Reads the facts from `entry`'s metadata.
     pub fn of(entry: &TrajectoryEntry) -> StepFacts {
         let m = &entry.metadata;
-        let attempts: Vec<AttemptRecord> = m
-            .get(meta::ATTEMPTS)
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_default();
+        let attempts = m.attempts.as_deref().unwrap_or_default();
         let count = |kind| attempts.iter().filter(|a| a.kind == kind).count();
         let reasks = m
-            .get(meta::REASKS)
-            .and_then(Value::as_u64)
+            .reasks
             .map_or_else(|| count(AttemptKind::Reask), |n| n as usize);
         let attempt_notes = attempts
             .iter()
@@ -246,16 +248,16 @@ impl StepFacts {
             })
             .collect();
         StepFacts {
-            model: opt_text(m, meta::MODEL),
-            provider: opt_text(m, meta::PROVIDER),
+            model: non_empty(m.model.as_deref()),
+            provider: non_empty(m.provider()),
             usage: entry.usage(),
             usage_complete: entry.usage_complete(),
             cost_usd: entry.cost_usd(),
-            latency_ms: m.get(meta::LATENCY_MS).and_then(Value::as_f64),
+            latency_ms: m.latency_ms,
             reasks,
             retries: count(AttemptKind::Retry),
             attempt_notes,
-            finish_reason: opt_text(m, meta::FINISH_REASON),
+            finish_reason: non_empty(m.finish_reason()),
         }
     }
 }
@@ -272,11 +274,8 @@ fn text(map: &Map<String, Value>, key: &str) -> String {
     map.get(key).map(value_text).unwrap_or_default()
 }
 
-fn opt_text(map: &Map<String, Value>, key: &str) -> Option<String> {
-    map.get(key)
-        .filter(|v| !v.is_null())
-        .map(value_text)
-        .filter(|s| !s.is_empty())
+fn non_empty(text: Option<&str>) -> Option<String> {
+    text.filter(|s| !s.is_empty()).map(str::to_string)
 }
 
 fn list(map: &Map<String, Value>, key: &str) -> Vec<String> {
@@ -376,7 +375,7 @@ mod tests {
         apply_event(
             &mut steps,
             &PipelineEvent::StepFinished {
-                entry: solver_entry(1),
+                entry: Box::new(solver_entry(1)),
                 usage: Usage::default(),
                 cost_usd: None,
                 latency_ms: 3.0,
@@ -439,16 +438,32 @@ mod tests {
         assert_eq!(score, Some(0.75));
         assert_eq!(strengths, ["clear"]);
         let failed = entry(
-            r#"{"timestamp":"t","run_id":"r","step_id":1,"agent":"solver","action":"generate","input":{},"output":{"error_type":"Http","error_message":"the key was refused (401)"},"metadata":{}}"#,
+            r#"{"timestamp":"t","run_id":"r","step_id":1,"agent":"solver","action":"generate","input":{},"output":{"error_type":"Http","error_message":"the server answered HTTP 409"},"metadata":{}}"#,
         );
         assert_eq!(StepView::committed(failed.clone()).status(), "error");
         assert_eq!(
             StepBody::of(&failed),
             StepBody::Error {
                 error_type: "Http".into(),
-                message: "the key was refused (401)".into()
+                message: "the server answered HTTP 409".into(),
+                advice: None,
             }
         );
+        // A stored kind Trialogue knows gets its advice; another program's name does not.
+        let refused = entry(
+            r#"{"timestamp":"t","run_id":"r","step_id":1,"agent":"solver","action":"generate","input":{},"output":{"error_type":"Auth","error_message":"OpenAI rejected the API key (401)"},"metadata":{}}"#,
+        );
+        assert!(matches!(
+            StepBody::of(&refused),
+            StepBody::Error { advice: Some(a), .. } if a == "check the key in Settings"
+        ));
+        let original = entry(
+            r#"{"timestamp":"t","run_id":"r","step_id":1,"agent":"solver","action":"generate","input":{},"output":{"error_type":"RateLimitError","error_message":"rate limit exceeded"},"metadata":{}}"#,
+        );
+        assert!(matches!(
+            StepBody::of(&original),
+            StepBody::Error { advice: None, .. }
+        ));
     }
 
     #[wasm_bindgen_test]

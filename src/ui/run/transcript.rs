@@ -11,6 +11,7 @@ use leptos::prelude::*;
 
 use crate::ui::components::notice::ErrorText;
 use crate::ui::components::rich_text::{RichText, TextViewChoice, TextViewToggle};
+use crate::ui::llm_error::with_advice;
 
 use super::format::{dollars, latency_text, score_text, tokens_text};
 use super::step::{StepBody, StepFacts, StepState, StepView};
@@ -147,8 +148,9 @@ fn Body(body: StepBody) -> impl IntoView {
         StepBody::Error {
             error_type,
             message,
+            advice,
         } => view! {
-            <ErrorText message=format!("The call failed ({error_type}): {message}")/>
+            <ErrorText message=with_advice(format!("The call failed ({error_type}): {message}"), advice)/>
         }
         .into_any(),
         StepBody::Other(pairs) => view! { <Pairs title="Output" pairs=pairs/> }.into_any(),

@@ -1,0 +1,244 @@
+//! Google Gemini API, `models.generateContent`.
+//!
+//! API reference: <https://ai.google.dev/api/generate-content>.
+
+use serde_json::{json, Map, Value};
+
+use super::support::{
+    endpoint, error_json, fallback_detail, parse_duration_secs_ms, parse_json, str_at, u64_at,
+};
+use super::Adapter;
+use crate::core::llm::chat::{
+    ChatRequest, ChatResponse, ChatRole, FinishKind, HttpRequest, HttpResponse, StructuredMode,
+};
+use crate::core::llm::error::{ErrorKind, LlmError};
+use crate::core::llm::usage::Usage;
+
+/// The Gemini `generateContent` family.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GeminiAdapter;
+
+impl Adapter for GeminiAdapter {
+    /// Builds `POST {base_url}/models/{model}:generateContent`.
+    ///
+    /// - The key goes in the `x-goog-api-key` header, never in the URL (URLs end up in logs and
+    ///   trajectories).
+    /// - The system prompt is `systemInstruction`; turns are `contents` with roles `user` / `model`.
+    /// - `generationConfig` carries `temperature` and `maxOutputTokens`.
+    /// - Structured output (`Native`, and `JsonObjectSchema` which means the same here):
+    ///   `responseMimeType: "application/json"` with the schema as `responseJsonSchema`.
+    ///   `PromptOnly` adds nothing.
+    ///
+    /// `responseJsonSchema` takes standard JSON Schema, so the schema is sent unchanged. The older
+    /// `responseSchema` takes an OpenAPI subset that rejects keywords such as
+    /// `additionalProperties`, which the strict schemas for other providers need.
+    fn build_request(&self, base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
+        let contents: Vec<Value> = request
+            .messages
+            .iter()
+            .map(|m| {
+                let role = match m.role {
+                    ChatRole::User => "user",
+                    ChatRole::Assistant => "model",
+                };
+                json!({"role": role, "parts": [{"text": m.content}]})
+            })
+            .collect();
+
+        let mut config = Map::new();
+        config.insert("temperature".into(), json!(request.temperature));
+        config.insert("maxOutputTokens".into(), json!(request.max_tokens));
+        if let Some(spec) = &request.structured {
+            if spec.mode != StructuredMode::PromptOnly {
+                // NOTE: `responseJsonSchema` accepts JSON Schema including `additionalProperties`
+                // and `$ref`/`$defs`. https://ai.google.dev/gemini-api/docs/structured-output
+                config.insert("responseMimeType".into(), json!("application/json"));
+                config.insert("responseJsonSchema".into(), spec.schema.clone());
+            }
+        }
+
+        let mut body = Map::new();
+        body.insert("contents".into(), Value::Array(contents));
+        if !request.system.is_empty() {
+            body.insert(
+                "systemInstruction".into(),
+                json!({"parts": [{"text": request.system}]}),
+            );
+        }
+        body.insert("generationConfig".into(), Value::Object(config));
+
+        let model = request.model.trim();
+        let model = model.strip_prefix("models/").unwrap_or(model);
+        HttpRequest {
+            method: "POST".to_string(),
+            url: endpoint(
+                base_url,
+                &format!("/models/{}:generateContent", path_segment(model)),
+            ),
+            headers: vec![
+                ("content-type".to_string(), "application/json".to_string()),
+                ("x-goog-api-key".to_string(), api_key.to_string()),
+            ],
+            body: Value::Object(body).to_string(),
+        }
+    }
+
+    /// Reads a `GenerateContentResponse`; errors name `provider`.
+    ///
+    /// The text joins the first candidate's text parts, skipping thought summaries. A prompt
+    /// blocked by `promptFeedback.blockReason`, and a candidate stopped for safety, recitation or
+    /// prohibited content, are refusals.
+    fn parse_reply(&self, provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
+        let json = parse_json(provider, body)?;
+        let usage = usage(&json);
+        let Some(candidate) = json.pointer("/candidates/0") else {
+            if let Some(reason) = str_at(&json, "/promptFeedback/blockReason") {
+                return Ok(ChatResponse {
+                    text: String::new(),
+                    finish: FinishKind::Refusal,
+                    finish_reason: Some(reason.to_string()),
+                    usage,
+                    refusal: Some(format!("Gemini blocked the prompt ({reason})")),
+                });
+            }
+            return Err(LlmError::invalid_response(
+                provider,
+                "no candidates in the response",
+                body,
+            ));
+        };
+        let text: String = candidate
+            .pointer("/content/parts")
+            .and_then(Value::as_array)
+            .map(|parts| {
+                parts
+                    .iter()
+                    .filter(|p| p.get("thought").and_then(Value::as_bool) != Some(true))
+                    .filter_map(|p| str_at(p, "/text"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let finish_reason = str_at(candidate, "/finishReason").map(str::to_string);
+        // NOTE: FinishReason values: https://ai.google.dev/api/generate-content#FinishReason
+        let finish = match finish_reason.as_deref() {
+            Some("STOP") => FinishKind::Stop,
+            Some("MAX_TOKENS") => FinishKind::Length,
+            Some(
+                "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII"
+                | "IMAGE_SAFETY",
+            ) => FinishKind::Refusal,
+            _ => FinishKind::Other,
+        };
+        let refusal = (finish == FinishKind::Refusal).then(|| {
+            format!(
+                "Gemini blocked the reply ({})",
+                finish_reason.as_deref().unwrap_or_default()
+            )
+        });
+        Ok(ChatResponse {
+            text,
+            finish,
+            finish_reason,
+            usage,
+            refusal,
+        })
+    }
+
+    /// Classifies an unsuccessful response from `{"error": {"code", "message", "status",
+    /// "details"}}`.
+    ///
+    /// Error codes: <https://ai.google.dev/gemini-api/docs/troubleshooting#error-codes>.
+    fn parse_error(&self, provider: &str, response: &HttpResponse) -> LlmError {
+        let json = error_json(response);
+        let detail = str_at(&json, "/error/message")
+            .map(str::to_string)
+            .unwrap_or_else(|| fallback_detail(response.status, &response.body));
+        let details = json
+            .pointer("/error/details")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let reason = details.iter().find_map(|d| str_at(d, "/reason"));
+        let kind = classify(response.status, &detail, reason);
+        // NOTE: quota errors say when to come back in a `google.rpc.RetryInfo` detail
+        // (`"retryDelay": "34.4s"`) rather than in a header (a header, when sent, still wins).
+        let retry_after = details
+            .iter()
+            .find_map(|d| str_at(d, "/retryDelay"))
+            .and_then(parse_duration_secs_ms);
+        LlmError::from_http(provider, response.status, kind, &detail, retry_after)
+    }
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+fn path_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Normalized usage from `usageMetadata`, or `None` when the response has none.
+///
+/// `promptTokenCount` already includes `cachedContentTokenCount`; tool-use prompt tokens are
+/// input too. `thoughtsTokenCount` is billed as output but reported apart from
+/// `candidatesTokenCount`, so it is added in.
+fn usage(json: &Value) -> Option<Usage> {
+    let u = json.get("usageMetadata").filter(|u| u.is_object())?;
+    let prompt = u64_at(u, "/promptTokenCount");
+    let candidates = u64_at(u, "/candidatesTokenCount");
+    let thoughts = u64_at(u, "/thoughtsTokenCount");
+    if prompt.is_none() && candidates.is_none() && thoughts.is_none() {
+        return None;
+    }
+    let input = prompt.unwrap_or(0) + u64_at(u, "/toolUsePromptTokenCount").unwrap_or(0);
+    let thoughts = thoughts.unwrap_or(0);
+    let output = candidates.unwrap_or(0) + thoughts;
+    let cached = u64_at(u, "/cachedContentTokenCount").unwrap_or(0);
+    Some(Usage {
+        input_tokens: input,
+        output_tokens: output,
+        total_tokens: input + output,
+        cache_read_tokens: cached.min(input),
+        cache_write_tokens: 0,
+        reasoning_tokens: thoughts,
+    })
+}
+
+fn classify(status: u16, message: &str, reason: Option<&str>) -> ErrorKind {
+    let lower = message.to_ascii_lowercase();
+    // NOTE: a bad key is a 400 INVALID_ARGUMENT with reason API_KEY_INVALID, not a 401.
+    if matches!(reason, Some("API_KEY_INVALID" | "API_KEY_EXPIRED"))
+        || lower.contains("api key not valid")
+        || lower.contains("api key not found")
+        || lower.contains("api key expired")
+    {
+        return ErrorKind::Auth;
+    }
+    match status {
+        400 if lower.contains("input token count") && lower.contains("exceeds") => {
+            ErrorKind::ContextLength
+        }
+        404 if lower.contains("model") => ErrorKind::ModelNotFound,
+        503 if lower.contains("overloaded") || lower.contains("high demand") => {
+            ErrorKind::Overloaded
+        }
+        _ => ErrorKind::from_status(status),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_names_are_path_safe() {
+        assert_eq!(path_segment("gemini-2.5-flash"), "gemini-2.5-flash");
+        assert_eq!(path_segment("a/b c"), "a%2Fb%20c");
+    }
+}

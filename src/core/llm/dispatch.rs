@@ -1,0 +1,76 @@
+//! The one dispatch point over [`ProviderKind`]: which [`Adapter`] serves a provider, and the
+//! calls the client makes through it. Nothing else in the app matches on the provider kind to
+//! build or read a request.
+
+pub use crate::core::providers::{ProviderKind, ProviderSettings};
+
+use super::adapters::anthropic::AnthropicAdapter;
+use super::adapters::cohere::CohereAdapter;
+use super::adapters::gemini::GeminiAdapter;
+use super::adapters::openai::OpenAiAdapter;
+use super::adapters::Adapter;
+use super::chat::{ChatRequest, ChatResponse, HttpRequest, HttpResponse};
+use super::error::LlmError;
+
+/// The adapter that speaks `kind`'s API.
+pub fn adapter(kind: ProviderKind) -> &'static dyn Adapter {
+    match kind {
+        ProviderKind::OpenAiCompatible => &OpenAiAdapter,
+        ProviderKind::Anthropic => &AnthropicAdapter,
+        ProviderKind::Cohere => &CohereAdapter,
+        ProviderKind::Gemini => &GeminiAdapter,
+    }
+}
+
+/// Builds the HTTP request for `request` to the provider described by `settings`.
+pub fn build_request(settings: &ProviderSettings, request: &ChatRequest) -> HttpRequest {
+    adapter(settings.kind).build_request(&settings.base_url, &settings.api_key, request)
+}
+
+/// Reads the HTTP response of the provider described by `settings`: the reply on 2xx, a
+/// classified [`LlmError`] naming the provider otherwise. `now_ms` (epoch milliseconds) lets a
+/// `Retry-After` given as an HTTP date count.
+pub fn parse_response(
+    settings: &ProviderSettings,
+    response: &HttpResponse,
+    now_ms: Option<f64>,
+) -> Result<ChatResponse, LlmError> {
+    adapter(settings.kind).parse_response(&settings.id, response, now_ms)
+}
+
+/// An [`LlmError`] of kind `MissingKey` when the provider needs a key and has none.
+///
+/// Anthropic, Cohere, Gemini and the built-in hosted OpenAI-compatible providers (OpenAI,
+/// OpenRouter) need one; the local server and custom OpenAI-compatible servers may run without.
+pub fn check_api_key(settings: &ProviderSettings) -> Result<(), LlmError> {
+    if adapter(settings.kind).needs_key(settings) && settings.api_key.trim().is_empty() {
+        return Err(LlmError::missing_key(&settings.id));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::llm::error::ErrorKind;
+    use crate::core::providers::ProviderRegistry;
+
+    #[test]
+    fn keys_required_where_hosted() {
+        let reg = ProviderRegistry::builtin();
+        for id in ["openai", "openrouter", "anthropic", "cohere", "gemini"] {
+            let p = reg.get(id).cloned();
+            let err = p.as_ref().map(check_api_key);
+            assert_eq!(err, Some(Err(LlmError::missing_key(id))), "{id}");
+            let missing = err.and_then(Result::err).map(|e| e.kind());
+            assert_eq!(missing, Some(ErrorKind::MissingKey), "{id}");
+        }
+        let local = reg.get("local").cloned();
+        assert_eq!(local.as_ref().map(check_api_key), Some(Ok(())));
+        let mut openai = reg.get("openai").cloned();
+        if let Some(p) = openai.as_mut() {
+            p.api_key = "sk-test".into();
+        }
+        assert_eq!(openai.as_ref().map(check_api_key), Some(Ok(())));
+    }
+}
