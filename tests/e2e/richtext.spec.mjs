@@ -69,9 +69,12 @@ test('a solution\'s LaTeX is drawn as MathML, and Raw text shows it as written, 
   await card.locator('summary', { hasText: 'Reasoning' }).click();
   await expect(card.locator('ol > li')).toHaveText(['Add', 'Check']);
   await expect(card.locator('mtable.rt-aligned > mtr')).toHaveCount(2);
-  // Drawn MathML has a real layout: the fraction is taller than one line of its text.
-  const box = await fraction.boundingBox();
-  expect(box.height).toBeGreaterThan(20);
+  // Drawn MathML has a real layout: the numerator sits above the denominator, not beside it.
+  const [numerator, denominator] = await fraction.locator('mn').evaluateAll((els) =>
+    els.map((el) => el.getBoundingClientRect().toJSON()));
+  expect(numerator.bottom).toBeLessThanOrEqual(denominator.top);
+  expect(numerator.left).toBeLessThan(denominator.right);
+  expect(denominator.left).toBeLessThan(numerator.right);
 
   const toggle = page.getByTestId('text-view-toggle');
   await expect(toggle).toHaveAttribute('aria-pressed', 'false');
@@ -85,15 +88,20 @@ test('a solution\'s LaTeX is drawn as MathML, and Raw text shows it as written, 
   await expect(card.locator('menclose[notation="box"] > mn')).toBeVisible();
   await toggle.click();
 
-  // The Run page remembers raw text across a reload …
+  // The run's own page keeps its own choice: formatted, until raw text is chosen there too …
   const runId = (await page.getByTestId('run-id').textContent()).trim();
-  await page.reload();
-  await expect(solver(page).getByTestId('raw-text').first()).toHaveText(solution);
-  await expect(page.getByTestId('text-view-toggle')).toHaveAttribute('aria-pressed', 'true');
-  // … and the run's own page keeps its own choice: formatted.
   await page.goto(`/runs/${runId}`);
   await expect(solver(page).locator('menclose[notation="box"] > mn')).toHaveText('42');
   await expect(page.getByTestId('text-view-toggle')).toHaveAttribute('aria-pressed', 'false');
+  await page.getByTestId('text-view-toggle').click();
+  await page.reload();
+  await expect(solver(page).getByTestId('raw-text').first()).toHaveText(solution);
+  // … and the Run page, loaded anew, still shows its next run's replies as written.
+  await page.goto('/run');
+  await run(page, 'What is 40 + 2, once more?');
+  await expect(page.getByTestId('text-view-toggle')).toHaveAttribute('aria-pressed', 'true');
+  await expect(solver(page).getByTestId('raw-text').first()).toHaveText(solution);
+  await expect(solver(page).locator('math:visible')).toHaveCount(0);
   expect(problems).toEqual([]);
 });
 
