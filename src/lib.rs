@@ -1,7 +1,7 @@
 //! Trialogue: solver / verifier / judge LLM loops that run in the browser.
 //!
 //! - [`core`] is pure Rust (no browser APIs) and is tested natively.
-//! - [`app`] holds what the pages show, computed without a browser, tested natively too.
+//! - [`app`] holds the UI's view models: no browser either, tested natively.
 //! - `web` is the browser edge (HTTP, IndexedDB, storage, downloads) behind core's traits.
 //! - `ui` is the Leptos application.
 
