@@ -17,4 +17,5 @@ pub mod nav;
 pub mod prices;
 pub mod provider_probe;
 pub mod provider_settings;
+pub mod richtext;
 pub mod run;

@@ -230,7 +230,7 @@ fn LiveRun() -> impl IntoView {
         <Show when=has_run>
             <RunBar/>
             {move || session.summary.get().map(|s| view! { <SummaryPanel summary=s/> })}
-            <Transcript steps=session.steps/>
+            <Transcript steps=session.steps page="run"/>
         </Show>
     }
 }

@@ -96,7 +96,7 @@ fn LiveView() -> impl IntoView {
             {move || session.error.get().map(|message| view! { <ErrorText message=message/> })}
             {move || record.get().map(|r| view! { <RunHead record=r/> })}
             {move || summary.get().map(|s| view! { <SummaryPanel summary=s/> })}
-            <Transcript steps=session.steps/>
+            <Transcript steps=session.steps page="run-detail"/>
         </div>
     }
 }
@@ -115,7 +115,7 @@ fn StoredView(loaded: Loaded) -> impl IntoView {
             <RunHead record=loaded.record/>
             <SummaryPanel summary=summary/>
             {steps.is_empty().then(|| view! { <p class="muted">"No step of this run was saved."</p> })}
-            <Transcript steps=steps/>
+            <Transcript steps=steps page="run-detail"/>
         </div>
     }
 }
