@@ -147,7 +147,8 @@ fn Results(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
 }
 
 /// One mode's figures. The primary mode's accuracy carries `batch-accuracy`; with both modes,
-/// baseline's carries `batch-accuracy-baseline`.
+/// baseline's carries `batch-accuracy-baseline`. The interval beside each carries the same id
+/// with `-interval` after it.
 #[component]
 fn ModeCard(stats: ModeStats, primary: bool) -> impl IntoView {
     let testid = if primary {
@@ -155,6 +156,7 @@ fn ModeCard(stats: ModeStats, primary: bool) -> impl IntoView {
     } else {
         format!("batch-accuracy-{}", stats.mode.as_str())
     };
+    let interval_testid = format!("{testid}-interval");
     let accuracy = stats.accuracy;
     let cost_note =
         (!stats.cost_complete && stats.total_cost_usd.is_some()).then_some(" (at least)");
@@ -165,7 +167,7 @@ fn ModeCard(stats: ModeStats, primary: bool) -> impl IntoView {
                 "Accuracy "
                 <strong class="mono batch-accuracy" data-testid=testid>{rate_text(accuracy.map(|a| a.rate))}</strong>
                 {accuracy.map(|a| view! {
-                    <span class="muted">
+                    <span class="muted" data-testid=interval_testid>
                         {format!(" 95 % interval {} · {} of {} correct", interval_text(a.low, a.high), a.successes, a.trials)}
                     </span>
                 })}
@@ -210,7 +212,7 @@ fn Paired(stats: BatchStats) -> impl IntoView {
                 <p>
                     "Difference in accuracy "
                     <strong class="mono" data-testid="batch-paired-difference">{signed_rate_text(p.difference)}</strong>
-                    <span class="muted">{format!(
+                    <span class="muted" data-testid="batch-paired-interval">{format!(
                         " 95 % interval {} over {} (Newcombe's paired score interval)",
                         interval_text(p.low, p.high),
                         count_of(p.pairs, "problem", "problems")
@@ -221,8 +223,16 @@ fn Paired(stats: BatchStats) -> impl IntoView {
                         <tr><th scope="col"></th><th scope="col">"baseline right"</th><th scope="col">"baseline wrong"</th></tr>
                     </thead>
                     <tbody>
-                        <tr><th scope="row">"debate right"</th><td>{p.both_correct}</td><td>{p.debate_only}</td></tr>
-                        <tr><th scope="row">"debate wrong"</th><td>{p.baseline_only}</td><td>{p.neither}</td></tr>
+                        <tr>
+                            <th scope="row">"debate right"</th>
+                            <td data-testid="batch-paired-both">{p.both_correct}</td>
+                            <td data-testid="batch-paired-debate-only">{p.debate_only}</td>
+                        </tr>
+                        <tr>
+                            <th scope="row">"debate wrong"</th>
+                            <td data-testid="batch-paired-baseline-only">{p.baseline_only}</td>
+                            <td data-testid="batch-paired-neither">{p.neither}</td>
+                        </tr>
                     </tbody>
                 </table>
             </div>
