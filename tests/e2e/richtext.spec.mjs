@@ -1,7 +1,7 @@
 // The transcript's rich text end to end: replies from the mock provider drawn as Markdown and
 // MathML, the "Raw text" toggle and its memory per page, the fallback past the formatter's
 // limits, and hostile replies that must not become live HTML.
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures.mjs';
 import { MOCK, openApp, resetMock } from './helpers.mjs';
 
 const MODEL = 'openai/gpt-4.1-mini';
