@@ -18,4 +18,5 @@ mod jsonl;
 mod llm_adapters;
 mod llm_client;
 mod pipeline;
+mod richtext;
 mod stats;
