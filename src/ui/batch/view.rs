@@ -140,6 +140,7 @@ fn ProgressPanel(record: Memo<Option<BatchRecord>>) -> impl IntoView {
             data-failed=attr(|p| p.failed)
             data-total=attr(|p| p.total)
             data-running=attr(|p| p.running)
+            data-waiting=attr(|p| p.waiting)
             data-remaining=attr(|p| p.remaining)
         >
             <div
@@ -154,10 +155,7 @@ fn ProgressPanel(record: Memo<Option<BatchRecord>>) -> impl IntoView {
                 <span class="batch-bar-failed" style=move || format!("width: {:.2}%", failed_pct())></span>
             </div>
             <p class="batch-counts">
-                {move || p().map(|p| format!(
-                    "{} of {} done · {} failed · {} running · {} remaining",
-                    p.done, p.total, p.failed, p.running, p.remaining
-                ))}
+                {move || p().map(|p| p.counts_text())}
             </p>
             <p class="batch-spend">
                 "Spent so far: "
