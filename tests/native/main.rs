@@ -5,6 +5,7 @@ mod util;
 
 mod answer;
 mod batch;
+mod batch_results;
 mod cancel;
 mod config;
 mod cost;

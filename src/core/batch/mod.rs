@@ -15,6 +15,7 @@
 
 pub mod http1;
 pub mod mirror;
+pub mod results;
 pub mod runner;
 pub mod scheduler;
 

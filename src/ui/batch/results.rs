@@ -1,214 +1,42 @@
-//! A batch's results: each item with its run, the statistics over the runs, and the per-problem
-//! rows the exports write.
+//! A batch's results, read from the store: only the runs the page has not read yet (see
+//! [`RunCache`]), so a running batch's results follow its items as they finish without reading
+//! every run again after each one.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashSet};
 
-use crate::core::batch::{BatchRecord, ItemStatus};
-use crate::core::config::Mode;
-use crate::core::stats::{summarize, BatchStats, RunResult};
-use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
+pub use crate::core::batch::results::{BatchResults, ItemRow, RunCache, Spend};
+use crate::core::batch::BatchRecord;
+use crate::core::trajectory::RunRecord;
 use crate::ui::run::store::run_store;
 use crate::web::idb::StoreError;
 
-/// One item of the batch with what its run says.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ItemRow {
-    /// The item's position in the batch.
-    pub index: usize,
-    /// The problem.
-    pub problem_id: String,
-    /// Debate or baseline.
-    pub mode: Mode,
-    /// Where the item stands.
-    pub status: ItemStatus,
-    /// Its run, if one was made and is stored.
-    pub run_id: Option<String>,
-    /// The run's status.
-    pub run_status: Option<RunStatus>,
-    /// Committed steps of the run (its lines in the JSONL export).
-    pub steps: u64,
-    /// Whether the final answer matched the ground truth.
-    pub correct: Option<bool>,
-    /// The judge's score.
-    pub judge_score: Option<f64>,
-    /// The run's cost, when priced.
-    pub cost_usd: Option<f64>,
-    /// Why it failed or stopped.
-    pub message: Option<String>,
-}
-
-/// Everything the results section shows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BatchResults {
-    /// One row per item, in batch order.
-    pub rows: Vec<ItemRow>,
-    /// One result per item with a stored run, in batch order.
-    pub results: Vec<RunResult>,
-    /// The statistics over `results`.
-    pub stats: BatchStats,
-}
-
-impl BatchResults {
-    /// The items' run ids, in batch order (the runs a JSONL export of the batch writes).
-    pub fn run_ids(&self) -> Vec<String> {
-        self.rows.iter().filter_map(|r| r.run_id.clone()).collect()
-    }
-
-    /// Steps over all the items' runs: the line count of the batch's JSONL export.
-    pub fn total_steps(&self) -> u64 {
-        self.rows.iter().map(|r| r.steps).sum()
-    }
-}
-
-/// The results of `record` from its items' stored `runs` and each run's steps (`steps[i]`
-/// belongs to `runs[i]`). Items whose run is not among `runs` have a row but no result.
-pub fn build_results(
+/// Reads the runs of `record`'s items that `cache` lacks, with their steps, keeps them in it,
+/// and builds the results; `live_steps` counts the steps of the runs in flight, by item.
+///
+/// The cache is taken out of its cell around the reads (which wait on the store) and put back
+/// after: a second read started meanwhile finds it empty and reads everything itself.
+pub async fn load_results(
     record: &BatchRecord,
-    runs: &[RunRecord],
-    steps: &[Vec<TrajectoryEntry>],
-) -> BatchResults {
-    let by_id: HashMap<&str, (&RunRecord, &[TrajectoryEntry])> = runs
-        .iter()
-        .zip(
-            steps
-                .iter()
-                .map(Vec::as_slice)
-                .chain(std::iter::repeat(&[][..])),
-        )
-        .map(|(run, steps)| (run.run_id.as_str(), (run, steps)))
-        .collect();
-    let mut rows = Vec::with_capacity(record.items.len());
-    let mut results = Vec::new();
-    for (index, item) in record.items.iter().enumerate() {
-        let stored = item.run_id.as_deref().and_then(|id| by_id.get(id).copied());
-        if let Some((run, steps)) = stored {
-            results.push(RunResult::new(&item.problem_id, run, steps));
-        }
-        rows.push(ItemRow {
-            index,
-            problem_id: item.problem_id.clone(),
-            mode: item.mode,
-            status: item.status,
-            run_id: stored.map(|(run, _)| run.run_id.clone()),
-            run_status: stored.map(|(run, _)| run.status).or(item.run_status),
-            steps: stored.map_or(0, |(run, _)| run.step_count),
-            correct: stored.and_then(|(run, _)| run.correct),
-            judge_score: stored.and_then(|(run, _)| run.judge_score),
-            cost_usd: stored.and_then(|(run, _)| run.cost_usd).or(item.cost_usd),
-            message: item
-                .message
-                .clone()
-                .or_else(|| stored.and_then(|(run, _)| run.message.clone())),
-        });
+    cache: &std::cell::RefCell<RunCache>,
+    live_steps: &BTreeMap<usize, u64>,
+) -> Result<BatchResults, StoreError> {
+    let mut taken = cache.take();
+    let wanted: HashSet<String> = taken.to_read(record).into_iter().collect();
+    if !wanted.is_empty() {
+        let store = run_store().await?;
+        // Only the runs the items point at (an earlier attempt at an item, superseded by a
+        // completed one, is left out of the statistics).
+        let runs: Vec<RunRecord> = store
+            .batch_runs(&record.spec.batch_id)
+            .await?
+            .into_iter()
+            .filter(|r| wanted.contains(&r.run_id))
+            .collect();
+        let ids: Vec<String> = runs.iter().map(|r| r.run_id.clone()).collect();
+        let steps = store.steps_of_runs(&ids).await?;
+        taken.insert(record, runs, steps);
     }
-    let stats = summarize(&results);
-    BatchResults {
-        rows,
-        results,
-        stats,
-    }
-}
-
-/// Reads the runs of `record`'s items and their steps from the store, and builds the results.
-pub async fn load_results(record: &BatchRecord) -> Result<BatchResults, StoreError> {
-    let store = run_store().await?;
-    let runs = store.batch_runs(&record.spec.batch_id).await?;
-    // Only the runs the items point at (an earlier attempt at an item, superseded by a
-    // completed one, is left out of the statistics).
-    let wanted: std::collections::HashSet<&str> = record
-        .items
-        .iter()
-        .filter_map(|i| i.run_id.as_deref())
-        .collect();
-    let runs: Vec<RunRecord> = runs
-        .into_iter()
-        .filter(|r| wanted.contains(r.run_id.as_str()))
-        .collect();
-    let ids: Vec<String> = runs.iter().map(|r| r.run_id.clone()).collect();
-    let steps = store.steps_of_runs(&ids).await?;
-    Ok(build_results(record, &runs, &steps))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::batch::{BatchModes, BatchSpec};
-    use crate::core::config::PipelineConfig;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    fn record() -> BatchRecord {
-        let spec = BatchSpec::new(
-            "b",
-            "ds",
-            "ds",
-            vec!["P1".into(), "P2".into()],
-            BatchModes::Both,
-            2,
-            PipelineConfig::default(),
-            0.0,
-            |_| false,
-        )
-        .unwrap();
-        BatchRecord::new(spec)
-    }
-
-    fn run(id: &str, mode: Mode, correct: bool, steps: u64, cost: f64) -> RunRecord {
-        let config = PipelineConfig {
-            mode,
-            ..PipelineConfig::default()
-        };
-        let mut r = RunRecord::start(id, &config, "h", "p", Some("4".into()), 0.0);
-        r.status = RunStatus::Completed;
-        r.correct = Some(correct);
-        r.step_count = steps;
-        r.cost_usd = Some(cost);
-        r.judge_score = Some(if correct { 0.9 } else { 0.2 });
-        r
-    }
-
-    #[wasm_bindgen_test]
-    fn items_meet_their_runs_and_the_statistics_count_them() {
-        let mut record = record();
-        // Items: P1 debate, P1 baseline, P2 debate, P2 baseline.
-        let ids = ["r1", "r2", "r3"];
-        for (item, id) in record.items.iter_mut().zip(ids) {
-            item.run_id = Some(id.to_string());
-            item.status = ItemStatus::Done;
-        }
-        let runs = vec![
-            run("r1", Mode::Debate, true, 5, 0.5),
-            run("r2", Mode::Baseline, false, 2, 0.125),
-            run("r3", Mode::Debate, true, 3, 0.25),
-        ];
-        let results = build_results(&record, &runs, &[vec![], vec![], vec![]]);
-        assert_eq!(results.rows.len(), 4);
-        assert_eq!(results.results.len(), 3);
-        assert_eq!(results.run_ids(), ["r1", "r2", "r3"]);
-        assert_eq!(results.total_steps(), 10);
-        assert_eq!(results.rows[3].run_id, None);
-        assert_eq!(results.rows[3].status, ItemStatus::Pending);
-        let debate = results.stats.debate.as_ref().unwrap();
-        assert_eq!(debate.accuracy.unwrap().rate, 1.0);
-        assert_eq!(debate.total_cost_usd, Some(0.75));
-        let baseline = results.stats.baseline.as_ref().unwrap();
-        assert_eq!(baseline.accuracy.unwrap().rate, 0.0);
-        // Only P1 has both modes: debate right, baseline wrong.
-        let paired = results.stats.paired.unwrap();
-        assert_eq!((paired.pairs, paired.debate_only), (1, 1));
-    }
-
-    #[wasm_bindgen_test]
-    fn an_item_whose_run_is_gone_keeps_its_own_facts() {
-        let mut record = record();
-        record.items[0].run_id = Some("deleted".into());
-        record.items[0].status = ItemStatus::Failed;
-        record.items[0].message = Some("storage failed".into());
-        record.items[0].cost_usd = Some(0.01);
-        let results = build_results(&record, &[], &[]);
-        assert!(results.results.is_empty());
-        assert_eq!(results.rows[0].run_id, None);
-        assert_eq!(results.rows[0].cost_usd, Some(0.01));
-        assert_eq!(results.rows[0].message.as_deref(), Some("storage failed"));
-        assert_eq!(results.stats.debate, None);
-    }
+    let results = taken.results(record, live_steps);
+    cache.replace(taken);
+    Ok(results)
 }

@@ -2,9 +2,12 @@
 //! baseline, the chart, debate dynamics, the disagreements to look at, the items, and the
 //! exports.
 //!
-//! They are read from the store when the batch is opened or stops, and on request while it
-//! runs (reading every run's steps after each item would make a long batch quadratic).
+//! They are read from the store when the batch is opened or stops, and while it runs as its
+//! items start and finish (at most every [`super::session::RUNS_NOTICE_INTERVAL_MS`]); each
+//! read fetches only the runs not read yet ([`RunCache`]), so a long batch is read once
+//! over, not once per item.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -19,11 +22,11 @@ use crate::ui::run::format::{cost_text, score_text, yes_no};
 use super::chart::{AccuracyCostChart, ModePoint};
 use super::export::{download_csv, download_json, download_trajectories};
 use super::format::{count_of, interval_text, rate_text, signed_rate_text};
-use super::results::{load_results, BatchResults, ItemRow};
+use super::results::{load_results, BatchResults, ItemRow, RunCache};
 use super::session::BatchSession;
 
 /// What the results section holds: nothing read yet, a read failure, or the results.
-type Loaded = Option<Result<Option<Rc<BatchResults>>, String>>;
+pub type Loaded = Option<Result<Option<Rc<BatchResults>>, String>>;
 
 /// Whether the results should be read again when the shown batch goes from `before` to `now`
 /// (each a batch id and status): on open (another batch, or the first) and whenever it is not
@@ -35,21 +38,29 @@ fn should_reload(before: Option<&(String, BatchStatus)>, now: &(String, BatchSta
     }
 }
 
-/// The results section of the batch card. It stays mounted while the batch runs: the results
-/// are read only when [`should_reload`] says so, or on "Refresh results".
+/// The results section of the batch card, read into `loaded` (which the card's spend line
+/// reads too). It stays mounted while the batch runs: the results are read when
+/// [`should_reload`] says so, as the batch going starts and finishes items, and on "Refresh
+/// results".
 #[component]
-pub fn ResultsView(record: Memo<Option<BatchRecord>>) -> impl IntoView {
+pub fn ResultsView(
+    record: Memo<Option<BatchRecord>>,
+    loaded: RwSignal<Loaded, LocalStorage>,
+) -> impl IntoView {
     let batch = expect_context::<BatchSession>();
-    let loaded = RwSignal::new_local(None::<Result<Option<Rc<BatchResults>>, String>>);
+    // The runs read so far, kept while the card is shown.
+    let cache: Rc<RefCell<RunCache>> = Rc::default();
     // Only the newest read may land: a slow read of an earlier state must not overwrite it.
     let generation = StoredValue::new(0u64);
     let load = move || {
         let current = record.get_untracked();
+        let live_steps = batch.live_steps.get_untracked();
+        let cache = Rc::clone(&cache);
         let this = generation.get_value() + 1;
         generation.set_value(this);
         spawn_local(async move {
             let result: Loaded = Some(match current {
-                Some(r) => load_results(&r)
+                Some(r) => load_results(&r, &cache, &live_steps)
                     .await
                     .map(|res| Some(Rc::new(res)))
                     .map_err(|e| e.to_string()),
@@ -60,6 +71,7 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>) -> impl IntoView {
             }
         });
     };
+    let load = StoredValue::new_local(load);
     let key = Memo::new(move |_| {
         record.with(|r| r.as_ref().map(|r| (r.spec.batch_id.clone(), r.status)))
     });
@@ -70,7 +82,15 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>) -> impl IntoView {
             None => false,
         };
         if reload {
-            untrack(load);
+            untrack(|| load.with_value(|load| load()));
+        }
+        now
+    });
+    // The batch going started or finished items: read what finished since.
+    Effect::new(move |seen: Option<u64>| {
+        let now = batch.items_changed.get();
+        if seen.is_some_and(|seen| seen != now) {
+            untrack(|| load.with_value(|load| load()));
         }
         now
     });
@@ -83,7 +103,7 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>) -> impl IntoView {
             <div class="batch-results-head">
                 <h3>{move || if running() { "Results so far" } else { "Results" }}</h3>
                 <button type="button" class="btn btn-sm" data-testid="batch-refresh-results"
-                    on:click=move |_| load()>
+                    on:click=move |_| load.with_value(|load| load())>
                     "Refresh results"
                 </button>
             </div>
@@ -123,8 +143,8 @@ fn Results(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
             }.into_any(),
             Some(_) => view! {
                 <div class="batch-modes-grid">
-                    {stats.debate.clone().map(|m| view! { <ModeCard stats=m primary=true/> })}
-                    {stats.baseline.clone().map(|m| view! { <ModeCard stats=m primary=stats.debate.is_none()/> })}
+                    {stats.debate.clone().map(|m| view! { <ModeCard stats=m primary=true both=both/> })}
+                    {stats.baseline.clone().map(|m| view! { <ModeCard stats=m primary=stats.debate.is_none() both=both/> })}
                 </div>
                 {both.then(|| view! { <Paired stats=stats.clone()/> })}
                 {(!points.is_empty()).then(|| view! { <AccuracyCostChart points=points.clone()/> })}
@@ -138,9 +158,10 @@ fn Results(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
 }
 
 /// One mode's figures. The primary mode's accuracy carries `batch-accuracy`; with both modes,
-/// baseline's carries `batch-accuracy-baseline`.
+/// baseline's carries `batch-accuracy-baseline`, and each card says what its mode spent (of
+/// the batch's one total, on the spend line); with one mode that would be the total again.
 #[component]
-fn ModeCard(stats: ModeStats, primary: bool) -> impl IntoView {
+fn ModeCard(stats: ModeStats, primary: bool, both: bool) -> impl IntoView {
     let testid = if primary {
         "batch-accuracy".to_string()
     } else {
@@ -182,10 +203,12 @@ fn ModeCard(stats: ModeStats, primary: bool) -> impl IntoView {
                     <dt>"Cost per correct answer (USD)"</dt>
                     <dd class="mono">{cost_text(stats.cost_per_correct)}{cost_note}</dd>
                 </div>
-                <div>
-                    <dt>"Total (USD)"</dt>
-                    <dd class="mono">{cost_text(stats.total_cost_usd)}{cost_note}</dd>
-                </div>
+                {both.then(|| view! {
+                    <div>
+                        <dt>{format!("Spent on {} (USD)", stats.mode.as_str())}</dt>
+                        <dd class="mono">{cost_text(stats.total_cost_usd)}{cost_note}</dd>
+                    </div>
+                })}
             </dl>
         </div>
     }

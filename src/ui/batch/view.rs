@@ -12,7 +12,7 @@ use crate::ui::run::format::{cost_text, date_text, dollars};
 use crate::ui::run::store::run_store;
 
 use super::format::{count_of, duration_text, rate_limit_text};
-use super::results_view::ResultsView;
+use super::results_view::{Loaded, ResultsView};
 use super::session::BatchSession;
 use crate::ui::run::session::Startup;
 
@@ -58,6 +58,7 @@ fn BatchCard() -> impl IntoView {
     let status = Signal::derive(move || {
         record.with(|r| r.as_ref().map_or(BatchStatus::Pending, |r| r.status))
     });
+    let results = RwSignal::new_local(None);
     view! {
         <section class="card batch-card" aria-labelledby="batch-card-title" data-testid="batch-card">
             <div class="batch-card-head">
@@ -83,16 +84,23 @@ fn BatchCard() -> impl IntoView {
                 let quiet = matches!(status.get(), BatchStatus::Running | BatchStatus::Completed);
                 message.filter(|_| !quiet).map(|m| view! { <WarningText message=m/> })
             }}
-            <ProgressPanel record=record/>
+            <ProgressPanel record=record results=results/>
             <Controls record=record/>
-            <ResultsView record=record/>
+            <ResultsView record=record loaded=results/>
         </section>
     }
 }
 
 /// Counts, the bar, spend, ETA and the rate-limit note (`batch-progress`).
+///
+/// The spend is the batch's one total: while the batch goes, what its items' records and the
+/// runs in flight say so far; once it stops, what its runs say (read with `results`), which
+/// also counts the steps a cut-off run committed after the batch's record was last saved.
 #[component]
-fn ProgressPanel(record: Memo<Option<BatchRecord>>) -> impl IntoView {
+fn ProgressPanel(
+    record: Memo<Option<BatchRecord>>,
+    results: RwSignal<Loaded, LocalStorage>,
+) -> impl IntoView {
     let batch = expect_context::<BatchSession>();
     let limit = move || record.with(|r| r.as_ref().map_or(1, |r| r.spec.concurrency));
     let concurrency = move || {
@@ -121,7 +129,16 @@ fn ProgressPanel(record: Memo<Option<BatchRecord>>) -> impl IntoView {
             })
         }
     };
+    let read = move || {
+        results.with(|r| match r {
+            Some(Ok(Some(results))) if !batch.busy.get() => Some(results.spend()),
+            _ => None,
+        })
+    };
     let spent = move || {
+        if let Some(spend) = read() {
+            return spend.usd;
+        }
         let live: f64 = batch.live_cost.with(|l| l.values().sum());
         let stored = p().and_then(|p| p.spent_usd);
         match (stored, live > 0.0) {
@@ -129,7 +146,10 @@ fn ProgressPanel(record: Memo<Option<BatchRecord>>) -> impl IntoView {
             (s, _) => Some(s.unwrap_or(0.0) + live),
         }
     };
-    let complete = move || p().is_none_or(|p| p.spent_complete);
+    let complete = move || match read() {
+        Some(spend) => spend.complete,
+        None => p().is_none_or(|p| p.spent_complete),
+    };
     let done_pct = percent(|p| p.done);
     let failed_pct = percent(|p| p.failed);
     view! {
@@ -158,7 +178,7 @@ fn ProgressPanel(record: Memo<Option<BatchRecord>>) -> impl IntoView {
                 {move || p().map(|p| p.counts_text())}
             </p>
             <p class="batch-spend">
-                "Spent so far: "
+                {move || if batch.busy.get() { "Spent so far: " } else { "Spent: " }}
                 <span class="mono" data-testid="batch-spent">{move || cost_text(spent())}</span>
                 " USD"
                 {move || (spent().is_some() && !complete()).then(|| view! {
