@@ -60,8 +60,12 @@ const GROUND_TRUTH_KEYS: &[&str] = &[
     "expected_answer",
     "target",
 ];
-/// Keys tried for the domain.
-const DOMAIN_KEYS: &[&str] = &["domain"];
+/// Keys tried for the domain: the original's, then MATH-500's `subject` (Algebra, Geometry, …),
+/// which is what a domain is for these datasets.
+const DOMAIN_KEYS: &[&str] = &["domain", "subject"];
+/// The key whose value is only the domain; any other key feeding the domain (`subject`) stays
+/// in the metadata too, where filters, facets and exports find it under its own name.
+const DOMAIN_ONLY_KEY: &str = "domain";
 /// The original's key holding a metadata object.
 const METADATA_OBJECT_KEY: &str = "metadata";
 
@@ -82,6 +86,18 @@ pub struct Problem {
     /// `subject`, `level`, `solution`).
     #[serde(default)]
     pub metadata: Map<String, Value>,
+}
+
+impl Problem {
+    /// The problem's metadata value under `key` as text (`4` and `"4"` alike), the domain for
+    /// `domain` when the metadata has no such key; `None` when absent.
+    pub fn facet_value(&self, key: &str) -> Option<String> {
+        match self.metadata.get(key) {
+            Some(value) => Some(value_text(value)),
+            None if key == DOMAIN_ONLY_KEY => self.domain.clone(),
+            None => None,
+        }
+    }
 }
 
 /// The file formats a dataset can come in.
@@ -387,11 +403,14 @@ impl FieldMapping {
         let ground_truth = pick(GROUND_TRUTH_KEYS);
         let domain = pick(DOMAIN_KEYS);
         let metadata_object = pick(&[METADATA_OBJECT_KEY]);
+        let domain_only = domain
+            .clone()
+            .filter(|k| k.eq_ignore_ascii_case(DOMAIN_ONLY_KEY));
         let used = [
             &Some(problem.clone()),
             &id,
             &ground_truth,
-            &domain,
+            &domain_only,
             &metadata_object,
         ];
         let metadata = keys
@@ -869,12 +888,9 @@ impl MetadataFilter {
 
     /// Whether `problem` passes.
     pub fn accepts(&self, problem: &Problem) -> bool {
-        let value = match problem.metadata.get(&self.key) {
-            Some(value) => Some(value_text(value)),
-            None if self.key == "domain" => problem.domain.clone(),
-            None => None,
-        };
-        value.is_some_and(|v| self.values.iter().any(|accepted| value_text(accepted) == v))
+        problem
+            .facet_value(&self.key)
+            .is_some_and(|v| self.values.iter().any(|accepted| value_text(accepted) == v))
     }
 }
 

@@ -10,7 +10,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::core::batch::{BatchRecord, ItemStatus};
 use crate::core::config::Mode;
-use crate::core::stats::{summarize, BatchStats, RunResult};
+use crate::core::dataset::Problem;
+use crate::core::stats::{facet_breakdowns, summarize, BatchStats, FacetBreakdown, RunResult};
 use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 
 /// One item of the batch with what its run says.
@@ -59,6 +60,10 @@ pub struct BatchResults {
     pub results: Vec<RunResult>,
     /// The statistics over `results`.
     pub stats: BatchStats,
+    /// Accuracy by each metadata facet of the batch's problems (empty until they are known).
+    pub facets: Vec<FacetBreakdown>,
+    /// The batch's problems, in batch order, when known: their metadata goes into the CSV.
+    pub problems: Vec<Problem>,
 }
 
 impl BatchResults {
@@ -116,15 +121,17 @@ pub fn build_results(
         )
         .map(|(run, steps)| (run.run_id.as_str(), (run, steps)))
         .collect();
-    assemble(record, |id| by_id.get(id).copied(), &BTreeMap::new())
+    assemble(record, |id| by_id.get(id).copied(), &BTreeMap::new(), &[])
 }
 
 /// The rows and statistics of `record`, each item's run found by `stored`; `live_steps` gives
-/// the steps committed so far by the runs in flight, by item index.
+/// the steps committed so far by the runs in flight, by item index; `problems` are the
+/// batch's, for the facets.
 fn assemble<'r>(
     record: &BatchRecord,
     stored: impl Fn(&str) -> Option<(&'r RunRecord, &'r [TrajectoryEntry])>,
     live_steps: &BTreeMap<usize, u64>,
+    problems: &[Problem],
 ) -> BatchResults {
     let mut rows = Vec::with_capacity(record.items.len());
     let mut results = Vec::new();
@@ -158,10 +165,13 @@ fn assemble<'r>(
         });
     }
     let stats = summarize(&results);
+    let facets = facet_breakdowns(&results, problems);
     BatchResults {
         rows,
         results,
         stats,
+        facets,
+        problems: problems.to_vec(),
     }
 }
 
@@ -171,6 +181,8 @@ fn assemble<'r>(
 pub struct RunCache {
     batch_id: String,
     runs: HashMap<String, CachedRun>,
+    /// The batch's problems, once read.
+    problems: Option<Vec<Problem>>,
 }
 
 #[derive(Debug, Clone)]
@@ -194,6 +206,7 @@ impl RunCache {
         if self.batch_id != record.spec.batch_id {
             self.batch_id = record.spec.batch_id.clone();
             self.runs.clear();
+            self.problems = None;
         }
         record
             .items
@@ -248,6 +261,29 @@ impl RunCache {
             record,
             |id| self.runs.get(id).map(|c| (&c.record, c.steps.as_slice())),
             live_steps,
+            self.problems.as_deref().unwrap_or_default(),
         )
+    }
+
+    /// Whether the batch's problems are still to be read (ask after
+    /// [`to_read`](Self::to_read), which says which batch the cache is for).
+    pub fn needs_problems(&self) -> bool {
+        self.problems.is_none()
+    }
+
+    /// Keeps the problems of `record` among `dataset` (the dataset's problems), in batch
+    /// order; a problem the dataset no longer has is left out.
+    pub fn set_problems(&mut self, record: &BatchRecord, dataset: &[Problem]) {
+        if self.batch_id != record.spec.batch_id {
+            return;
+        }
+        let by_id: HashMap<&str, &Problem> = dataset.iter().map(|p| (p.id.as_str(), p)).collect();
+        let problems = record
+            .spec
+            .problem_ids
+            .iter()
+            .filter_map(|id| by_id.get(id.as_str()).map(|p| (*p).clone()))
+            .collect();
+        self.problems = Some(problems);
     }
 }

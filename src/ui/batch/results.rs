@@ -22,8 +22,16 @@ pub async fn load_results(
 ) -> Result<BatchResults, StoreError> {
     let mut taken = cache.take();
     let wanted: HashSet<String> = taken.to_read(record).into_iter().collect();
-    if !wanted.is_empty() {
+    if !wanted.is_empty() || taken.needs_problems() {
         let store = run_store().await?;
+        if taken.needs_problems() {
+            // A dataset deleted since is no error: the results go without facets.
+            let dataset = store.get_dataset(&record.spec.dataset_id).await?;
+            taken.set_problems(
+                record,
+                dataset.map(|d| d.problems).as_deref().unwrap_or_default(),
+            );
+        }
         // Only the runs the items point at (an earlier attempt at an item, superseded by a
         // completed one, is left out of the statistics).
         let runs: Vec<RunRecord> = store

@@ -15,7 +15,7 @@ use leptos::task::spawn_local;
 
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::core::config::Mode;
-use crate::core::stats::{BatchStats, ModeStats};
+use crate::core::stats::{BatchStats, FacetBreakdown, ModeStats, Proportion};
 use crate::ui::components::notice::ErrorText;
 use crate::ui::run::format::{cost_text, score_text, yes_no};
 
@@ -148,6 +148,7 @@ fn Results(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
                 </div>
                 {both.then(|| view! { <Paired stats=stats.clone()/> })}
                 {(!points.is_empty()).then(|| view! { <AccuracyCostChart points=points.clone()/> })}
+                {(!results.facets.is_empty()).then(|| view! { <Facets facets=results.facets.clone() both=both/> })}
                 {stats.debate.is_some().then(|| view! { <Dynamics stats=stats.clone()/> })}
                 <Disagreements stats=stats.clone()/>
             }.into_any(),
@@ -242,6 +243,64 @@ fn Paired(stats: BatchStats) -> impl IntoView {
             </div>
         }
     })
+}
+
+/// Accuracy by each metadata facet of the batch's problems (`level`, `subject`, …), with
+/// intervals (`batch-facet-row`, attributes `data-key`, `data-value`, `data-debate`,
+/// `data-baseline`: plain rates, empty when the mode has no checked answer there).
+#[component]
+fn Facets(facets: Vec<FacetBreakdown>, both: bool) -> impl IntoView {
+    let rate = |p: Option<Proportion>| p.map(|p| p.rate.to_string()).unwrap_or_default();
+    let cell = |p: Option<Proportion>| match p {
+        Some(p) => format!(
+            "{} {} · {} of {}",
+            rate_text(Some(p.rate)),
+            interval_text(p.low, p.high),
+            p.successes,
+            p.trials
+        ),
+        None => "–".to_string(),
+    };
+    view! {
+        <div class="batch-facets">
+            <h4>"Accuracy by facet"</h4>
+            {facets.into_iter().map(|facet| {
+                let key = facet.key.clone();
+                let debate_shown = both || facet.rows.iter().any(|r| r.debate.is_some());
+                view! {
+                    <details class="batch-facet" open=true>
+                        <summary>{format!("by {} ({} values)", facet.key, facet.rows.len())}</summary>
+                        <div class="table-wrap">
+                            <table class="batch-table">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">{facet.key.clone()}</th>
+                                        {debate_shown.then(|| view! { <th scope="col">"debate: accuracy, 95 % interval"</th> })}
+                                        {(both || !debate_shown).then(|| view! { <th scope="col">"baseline: accuracy, 95 % interval"</th> })}
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {facet.rows.into_iter().map(|row| view! {
+                                        <tr
+                                            data-testid="batch-facet-row"
+                                            data-key=key.clone()
+                                            data-value=row.value.clone()
+                                            data-debate=rate(row.debate)
+                                            data-baseline=rate(row.baseline)
+                                        >
+                                            <th scope="row">{row.value.clone()}</th>
+                                            {debate_shown.then(|| view! { <td class="mono">{cell(row.debate)}</td> })}
+                                            {(both || !debate_shown).then(|| view! { <td class="mono">{cell(row.baseline)}</td> })}
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    </details>
+                }
+            }).collect_view()}
+        </div>
+    }
 }
 
 /// Pass rate by round, answer flips and circular stops of the completed debates.
