@@ -590,7 +590,8 @@ fn accuracy_breaks_down_by_each_metadata_facet_per_mode() {
     assert_eq!(facet_keys(&problems), ["level", "subject"]);
     let facets = facet_breakdowns(&batch(), &problems);
     let counts = |p: Option<Proportion>| p.map(|p| (p.successes, p.trials));
-    let table: Vec<(&str, &str, Option<(usize, usize)>, Option<(usize, usize)>)> = facets
+    type Counts = Option<(usize, usize)>;
+    let table: Vec<(&str, &str, Counts, Counts)> = facets
         .iter()
         .flat_map(|f| {
             f.rows.iter().map(|r| {
