@@ -153,6 +153,12 @@ impl BatchSession {
             .with(|r| r.as_ref().map(|r| r.spec.batch_id.clone()))
     }
 
+    /// [`batch_id`](Self::batch_id), outside any reactive tracking.
+    pub fn batch_id_untracked(&self) -> Option<String> {
+        self.record
+            .with_untracked(|r| r.as_ref().map(|r| r.spec.batch_id.clone()))
+    }
+
     /// Tells lists of stored batches to reload.
     pub fn touch_batches(&self) {
         self.batches_changed.update(|n| *n += 1);

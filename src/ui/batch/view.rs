@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::NavigateOptions;
 
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::ui::components::notice::{ErrorText, WarningText};
@@ -16,27 +18,80 @@ use super::results_view::{Loaded, ResultsView};
 use super::session::BatchSession;
 use crate::ui::run::session::Startup;
 
-/// The batch being shown, or the newest stored one when the page opens.
+/// The batch the URL names (`/batch/:id`), or on `/batch` the one shown last (the newest
+/// stored one when none was); the URL follows the batch shown, so each batch has its own.
+/// While a batch goes in this tab, it is the one shown.
 #[component]
 pub fn BatchView() -> impl IntoView {
     let batch = expect_context::<BatchSession>();
-    let newest = LocalResource::new(move || {
+    let params = use_params_map();
+    let navigate = use_navigate();
+    let wanted = Memo::new(move |_| params.with(|p| p.get("id")));
+    let found = LocalResource::new(move || {
         let ready = batch.startup.with(|s| *s != Startup::Pending);
+        let wanted = wanted.get();
         async move {
             if !ready {
                 return None;
             }
-            let store = run_store().await.ok()?;
-            let list = store.list_batches().await.ok()?;
-            list.into_iter().next()
+            let store = match run_store().await {
+                Ok(store) => store,
+                Err(e) => return Some(Err(e.to_string())),
+            };
+            Some(match wanted {
+                Some(id) => match store.get_batch(&id).await {
+                    Ok(Some(record)) => Ok(Some(record)),
+                    Ok(None) => Err(format!(
+                        "No batch {id} is stored in this browser (it may have been deleted, or it ran in another browser); open one from the list below."
+                    )),
+                    Err(e) => Err(e.to_string()),
+                },
+                None => store
+                    .list_batches()
+                    .await
+                    .map(|list| list.into_iter().next())
+                    .map_err(|e| e.to_string()),
+            })
         }
     });
-    Effect::new(move |_| {
-        if let Some(Some(record)) = newest.get() {
-            if batch.record.with_untracked(Option::is_none) {
+    let go_to = move |id: &str| {
+        navigate(
+            &batch_href(id),
+            NavigateOptions {
+                replace: true,
+                ..Default::default()
+            },
+        )
+    };
+    let go = go_to.clone();
+    Effect::new(move |_| match found.get() {
+        Some(Some(Ok(Some(record)))) => {
+            let shown = batch.batch_id_untracked();
+            let named = wanted.get_untracked().is_some();
+            if named && batch.busy.get_untracked() {
+                // The batch going stays shown, and the URL says so.
+                if let Some(going) = shown.filter(|going| *going != record.spec.batch_id) {
+                    go(&going);
+                }
+            } else if named || shown.is_none() {
                 batch.show(record);
             }
         }
+        Some(Some(Err(message))) => batch.error.set(Some(message)),
+        _ => {}
+    });
+    // The URL follows the batch shown: on `/batch`, and when another batch is shown (a new
+    // one started, one opened from the list).
+    Effect::new(move |before: Option<Option<String>>| {
+        let shown = batch.batch_id();
+        let wanted = wanted.get_untracked();
+        let changed = before.is_some_and(|before| before != shown);
+        if let Some(id) = &shown {
+            if (changed || wanted.is_none()) && wanted.as_deref() != Some(id) {
+                go_to(id);
+            }
+        }
+        shown
     });
     // A memo, so the card (and its results, read from the store when mounted) is not rebuilt
     // on every progress update of the record.
@@ -45,6 +100,11 @@ pub fn BatchView() -> impl IntoView {
         {move || batch.error.get().map(|message| view! { <ErrorText message=message/> })}
         {move || shown.get().then(|| view! { <BatchCard/> })}
     }
+}
+
+/// The address of batch `batch_id`'s page.
+pub fn batch_href(batch_id: &str) -> String {
+    format!("/batch/{batch_id}")
 }
 
 /// The shown batch's card.
