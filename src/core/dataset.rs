@@ -403,29 +403,37 @@ impl FieldMapping {
         let ground_truth = pick(GROUND_TRUTH_KEYS);
         let domain = pick(DOMAIN_KEYS);
         let metadata_object = pick(&[METADATA_OBJECT_KEY]);
-        let domain_only = domain
-            .clone()
-            .filter(|k| k.eq_ignore_ascii_case(DOMAIN_ONLY_KEY));
-        let used = [
-            &Some(problem.clone()),
-            &id,
-            &ground_truth,
-            &domain_only,
-            &metadata_object,
-        ];
-        let metadata = keys
-            .iter()
-            .filter(|k| !used.iter().any(|u| u.as_deref() == Some(k.as_str())))
-            .cloned()
-            .collect();
-        Ok(FieldMapping {
+        let mut mapping = FieldMapping {
             problem,
             id,
             ground_truth,
             domain,
             metadata_object,
-            metadata,
-        })
+            metadata: Vec::new(),
+        };
+        mapping.metadata = mapping.metadata_keys(keys);
+        Ok(mapping)
+    }
+
+    /// The keys copied into the metadata under this mapping, in `keys` order: every key no
+    /// field reads, and a key feeding the domain that is not `domain` itself (MATH-500's
+    /// `subject` stays a facet and an export column under its own name).
+    pub fn metadata_keys(&self, keys: &[String]) -> Vec<String> {
+        let domain_only = self
+            .domain
+            .as_deref()
+            .filter(|k| k.eq_ignore_ascii_case(DOMAIN_ONLY_KEY));
+        let used = [
+            Some(self.problem.as_str()),
+            self.id.as_deref(),
+            self.ground_truth.as_deref(),
+            domain_only,
+            self.metadata_object.as_deref(),
+        ];
+        keys.iter()
+            .filter(|k| !used.contains(&Some(k.as_str())))
+            .cloned()
+            .collect()
     }
 
     /// Maps one row; the id is taken from the row or generated, but not checked for duplicates.

@@ -13,7 +13,6 @@ use leptos_router::{path, Lazy, LazyRoute};
 
 use super::batch::startup::provide_batch_state;
 use super::components::nav::SiteHeader;
-use super::costs::prices::provide_pricing_state;
 use super::pages::batch::BatchPage;
 use super::pages::configure::ConfigurePage;
 use super::pages::costs::CostsPage;
@@ -22,8 +21,10 @@ use super::pages::run::RunPage;
 use super::pages::run_detail::RunDetailPage;
 use super::pages::runs::RunsPage;
 use super::pages::settings::SettingsPage;
+use super::prices::provide_pricing_state;
 use super::run::startup::provide_run_state;
 use super::state::provide_app_state;
+use super::store::provide_store;
 
 /// The root component: app-wide state, the header and the routed page.
 ///
@@ -31,6 +32,7 @@ use super::state::provide_app_state;
 /// researcher looks at other pages.
 #[component]
 pub fn App() -> impl IntoView {
+    provide_store();
     provide_app_state();
     provide_run_state();
     provide_batch_state();

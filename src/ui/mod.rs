@@ -4,16 +4,17 @@ pub mod app;
 pub mod batch;
 pub mod charts;
 pub mod components;
-pub mod config_draft;
 pub mod config_form;
 pub mod costs;
-pub mod llm_error;
+pub mod job;
 pub mod pages;
 pub mod persist;
+pub mod prices;
 pub mod provider_state;
 pub mod run;
 pub mod saved_configs;
 pub mod state;
+pub mod store;
 pub mod task;
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use trialogue::core::batch::results::{build_results, RunCache};
+use trialogue::app::batch::results::{build_results, RunCache};
 use trialogue::core::batch::{BatchModes, BatchRecord, BatchSpec, ItemStatus};
 use trialogue::core::config::{Mode, PipelineConfig};
 use trialogue::core::trajectory::{RunRecord, RunStatus};

@@ -17,5 +17,6 @@ mod jsonl;
 mod llm_adapters;
 mod llm_client;
 mod pipeline;
+mod richtext;
 mod startup;
 mod stats;

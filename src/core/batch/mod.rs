@@ -15,7 +15,6 @@
 
 pub mod http1;
 pub mod mirror;
-pub mod results;
 pub mod runner;
 pub mod scheduler;
 

@@ -8,66 +8,93 @@
 //! over, not once per item.
 
 use std::cell::RefCell;
+use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
+use crate::app::batch::format::{interval_text, rate_text, signed_rate_text};
+use crate::app::batch::results::{should_reload, BatchResults, ItemRow, RunCache};
+use crate::app::format::{cost_text, count_of, plural, score_text, yes_no};
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::core::config::Mode;
 use crate::core::stats::{BatchStats, FacetBreakdown, ModeStats, Proportion};
+use crate::core::trajectory::RunRecord;
 use crate::ui::components::notice::ErrorText;
-use crate::ui::run::format::{cost_text, score_text, yes_no};
+use crate::ui::job::Job;
+use crate::ui::store::SharedStore;
+use crate::web::idb::StoreError;
 
 use super::chart::{AccuracyCostChart, ModePoint};
 use super::export::{download_csv, download_json, download_trajectories};
-use super::format::{count_of, interval_text, rate_text, signed_rate_text};
-use super::results::{load_results, BatchResults, ItemRow, RunCache};
 use super::session::BatchSession;
 
 /// What the results section holds: nothing read yet, a read failure, or the results.
-pub type Loaded = Option<Result<Option<Rc<BatchResults>>, String>>;
+pub type Loaded = Result<Option<Rc<BatchResults>>, String>;
 
-/// Whether the results should be read again when the shown batch goes from `before` to `now`
-/// (each a batch id and status): on open (another batch, or the first) and whenever it is not
-/// running, never on a mere progress update of a running batch.
-fn should_reload(before: Option<&(String, BatchStatus)>, now: &(String, BatchStatus)) -> bool {
-    match before {
-        None => true,
-        Some((id, status)) => *id != now.0 || (now.1 != BatchStatus::Running && *status != now.1),
+/// Reads the runs of `record`'s items that `cache` lacks, with their steps (and the batch's
+/// problems, once), keeps them in it, and builds the results; `live_steps` counts the steps of
+/// the runs in flight, by item.
+///
+/// The cache is taken out of its cell around the reads (which wait on the store) and put back
+/// after: a read started meanwhile finds it empty and reads everything itself.
+async fn load_results(
+    store: SharedStore,
+    record: &BatchRecord,
+    cache: &RefCell<RunCache>,
+    live_steps: &BTreeMap<usize, u64>,
+) -> Result<BatchResults, StoreError> {
+    let mut taken = cache.take();
+    let wanted: HashSet<String> = taken.to_read(record).into_iter().collect();
+    if !wanted.is_empty() || taken.needs_problems() {
+        let store = store.open().await?;
+        if taken.needs_problems() {
+            // A dataset deleted since is no error: the results go without facets.
+            let dataset = store.get_dataset(&record.spec.dataset_id).await?;
+            taken.set_problems(
+                record,
+                dataset.map(|d| d.problems).as_deref().unwrap_or_default(),
+            );
+        }
+        // Only the runs the items point at (an earlier attempt at an item, superseded by a
+        // completed one, is left out of the statistics).
+        let runs: Vec<RunRecord> = store
+            .batch_runs(&record.spec.batch_id)
+            .await?
+            .into_iter()
+            .filter(|r| wanted.contains(&r.run_id))
+            .collect();
+        let ids: Vec<String> = runs.iter().map(|r| r.run_id.clone()).collect();
+        let steps = store.steps_of_runs(&ids).await?;
+        taken.insert(record, runs, steps);
     }
+    let results = taken.results(record, live_steps);
+    cache.replace(taken);
+    Ok(results)
 }
 
-/// The results section of the batch card, read into `loaded` (which the card's spend line
+/// The results section of the batch card, read by `read` (whose outcome the card's spend line
 /// reads too). It stays mounted while the batch runs: the results are read when
 /// [`should_reload`] says so, as the batch going starts and finishes items, and on "Refresh
-/// results".
+/// results". Only the newest read lands: a slow read of an earlier state never overwrites it.
 #[component]
-pub fn ResultsView(
-    record: Memo<Option<BatchRecord>>,
-    loaded: RwSignal<Loaded, LocalStorage>,
-) -> impl IntoView {
+pub fn ResultsView(record: Memo<Option<BatchRecord>>, read: Job<Loaded>) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
+    let loaded = read.outcome();
     // The runs read so far, kept while the card is shown.
     let cache: Rc<RefCell<RunCache>> = Rc::default();
-    // Only the newest read may land: a slow read of an earlier state must not overwrite it.
-    let generation = StoredValue::new(0u64);
     let load = move || {
         let current = record.get_untracked();
         let live_steps = batch.live_steps.get_untracked();
         let cache = Rc::clone(&cache);
-        let this = generation.get_value() + 1;
-        generation.set_value(this);
-        spawn_local(async move {
-            let result: Loaded = Some(match current {
-                Some(r) => load_results(&r, &cache, &live_steps)
+        read.run_keeping(async move {
+            match current {
+                Some(r) => load_results(store, &r, &cache, &live_steps)
                     .await
                     .map(|res| Some(Rc::new(res)))
                     .map_err(|e| e.to_string()),
                 None => Ok(None),
-            });
-            if generation.get_value() == this {
-                loaded.set(result);
             }
         });
     };
@@ -314,8 +341,8 @@ fn Dynamics(stats: BatchStats) -> impl IntoView {
                 {format!(
                     "Over {}: answers changed right → wrong {} time{}, wrong → right {} time{}; {} stopped on circular critiques.",
                     count_of(d.runs, "completed debate", "completed debates"),
-                    d.right_to_wrong, if d.right_to_wrong == 1 { "" } else { "s" },
-                    d.wrong_to_right, if d.wrong_to_right == 1 { "" } else { "s" },
+                    d.right_to_wrong, plural(d.right_to_wrong),
+                    d.wrong_to_right, plural(d.wrong_to_right),
                     count_of(d.circular_stops, "run", "runs"),
                 )}
             </p>
@@ -388,8 +415,9 @@ fn Disagreements(stats: BatchStats) -> impl IntoView {
 /// The downloads.
 #[component]
 fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl IntoView {
-    let message = RwSignal::new(None::<Result<String, String>>);
-    let working = RwSignal::new(false);
+    let store = expect_context::<SharedStore>();
+    // The summaries are written at once; only the trajectories are read first.
+    let message = RwSignal::new(None::<String>);
     let batch_id = move || {
         record.with_untracked(|r| {
             r.as_ref()
@@ -399,38 +427,37 @@ fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
     };
     let has_runs = !results.run_ids().is_empty();
     let for_jsonl = Rc::clone(&results);
+    let export = Job::<Result<String, String>>::new();
     let jsonl = move |_| {
-        let results = Rc::clone(&for_jsonl);
-        let id = batch_id();
-        working.set(true);
+        let (id, results) = (batch_id(), Rc::clone(&for_jsonl));
         message.set(None);
-        spawn_local(async move {
-            let result = download_trajectories(&id, &results).await;
-            working.set(false);
-            message.set(Some(match result {
-                Ok(s) => Ok(format!(
-                    "Exported {} of {}.",
-                    count_of(s.steps as usize, "step", "steps"),
-                    count_of(s.runs as usize, "run", "runs")
-                )),
-                Err(e) => Err(e.to_string()),
-            }));
+        export.run(async move {
+            let s = download_trajectories(store, &id, &results)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "Exported {} of {}.",
+                count_of(s.steps as usize, "step", "steps"),
+                count_of(s.runs as usize, "run", "runs")
+            ))
         });
     };
     let for_csv = Rc::clone(&results);
     let csv = move |_| {
+        export.outcome().set(None);
         message.set(
             download_csv(&batch_id(), &for_csv)
                 .err()
-                .map(|e| Err(e.to_string())),
+                .map(|e| e.to_string()),
         );
     };
     let for_json = Rc::clone(&results);
     let json = move |_| {
+        export.outcome().set(None);
         message.set(
             download_json(&batch_id(), &for_json)
                 .err()
-                .map(|e| Err(e.to_string())),
+                .map(|e| e.to_string()),
         );
     };
     view! {
@@ -439,7 +466,7 @@ fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
             <div class="btn-group">
                 <button type="button" class="btn" data-testid="batch-export-jsonl"
                     data-steps=results.total_steps().to_string()
-                    disabled=move || working.get() || !has_runs
+                    disabled=move || export.going() || !has_runs
                     on:click=jsonl>
                     "Trajectories (JSONL)"
                 </button>
@@ -450,10 +477,11 @@ fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
                     "Per-problem summary (JSON)"
                 </button>
             </div>
-            {move || message.get().map(|m| match m {
+            {move || export.outcome().get().map(|m| match m {
                 Ok(text) => view! { <p class="msg ok-text" role="status">{text}</p> }.into_any(),
                 Err(text) => view! { <ErrorText message=text/> }.into_any(),
             })}
+            {move || message.get().map(|text| view! { <ErrorText message=text/> })}
         </div>
     }
 }
@@ -505,46 +533,5 @@ fn Items(rows: Vec<ItemRow>) -> impl IntoView {
                 </table>
             </div>
         </details>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    fn key(id: &str, status: BatchStatus) -> (String, BatchStatus) {
-        (id.to_string(), status)
-    }
-
-    #[wasm_bindgen_test]
-    fn a_batch_is_read_when_opened() {
-        assert!(should_reload(None, &key("b1", BatchStatus::Running)));
-        assert!(should_reload(
-            Some(&key("b1", BatchStatus::Completed)),
-            &key("b2", BatchStatus::Running)
-        ));
-    }
-
-    #[wasm_bindgen_test]
-    fn a_running_batch_is_not_read_again_until_it_stops() {
-        let running = key("b1", BatchStatus::Running);
-        assert!(!should_reload(Some(&running), &running));
-        assert!(!should_reload(
-            Some(&key("b1", BatchStatus::Interrupted)),
-            &running
-        ));
-        assert!(!should_reload(
-            Some(&key("b1", BatchStatus::Paused)),
-            &running
-        ));
-        for stopped in [
-            BatchStatus::Paused,
-            BatchStatus::Cancelled,
-            BatchStatus::Completed,
-            BatchStatus::Interrupted,
-        ] {
-            assert!(should_reload(Some(&running), &key("b1", stopped)));
-        }
     }
 }

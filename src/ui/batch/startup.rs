@@ -10,7 +10,7 @@ use crate::core::clock::Clock;
 use crate::core::driver::startup::{mark_abandoned, Abandoned};
 use crate::core::pipeline::SinkError;
 use crate::ui::run::session::{RunSession, Startup};
-use crate::ui::run::store::run_store;
+use crate::ui::store::SharedStore;
 use crate::web::clock::BrowserClock;
 use crate::web::locks::WebLocks;
 
@@ -22,11 +22,12 @@ use super::session::BatchSession;
 /// disabled) until the check is done, so work started now is never mistaken for work a closed
 /// tab left behind, and nothing this tab resumes is marked interrupted under it.
 pub fn provide_batch_state() {
+    let store = expect_context::<SharedStore>();
     let runs = expect_context::<RunSession>();
     let batches = BatchSession::new(runs);
     provide_context(batches);
     spawn_local(async move {
-        let checked = check().await;
+        let checked = check(store).await;
         let (run_check, batch_check) = match checked {
             Ok(Abandoned { runs, batches }) => (Startup::Done(runs), Startup::Done(batches)),
             Err(e) => (
@@ -48,7 +49,7 @@ pub fn provide_batch_state() {
 }
 
 /// Opens the store and marks what a closed tab left going.
-async fn check() -> Result<Abandoned, SinkError> {
-    let store = run_store().await?;
+async fn check(store: SharedStore) -> Result<Abandoned, SinkError> {
+    let store = store.open().await?;
     mark_abandoned(&store, &WebLocks, BrowserClock::new().now_ms()).await
 }

@@ -2,18 +2,18 @@
 //! controls (pause, continue, cancel, resume, retry failed), and its results.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use leptos_router::NavigateOptions;
 
+use crate::app::batch::format::{duration_text, rate_limit_text};
+use crate::app::format::{cost_text, count_of, date_text, dollars};
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::config_form::ConfigForm;
+use crate::ui::job::Job;
 use crate::ui::provider_state::ProviderState;
-use crate::ui::run::format::{cost_text, date_text, dollars};
-use crate::ui::run::store::run_store;
+use crate::ui::store::SharedStore;
 
-use super::format::{count_of, duration_text, rate_limit_text};
 use super::results_view::{Loaded, ResultsView};
 use super::session::BatchSession;
 use crate::ui::run::session::Startup;
@@ -23,6 +23,7 @@ use crate::ui::run::session::Startup;
 /// While a batch goes in this tab, it is the one shown.
 #[component]
 pub fn BatchView() -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
     let params = use_params_map();
     let navigate = use_navigate();
@@ -34,7 +35,7 @@ pub fn BatchView() -> impl IntoView {
             if !ready {
                 return None;
             }
-            let store = match run_store().await {
+            let store = match store.open().await {
                 Ok(store) => store,
                 Err(e) => return Some(Err(e.to_string())),
             };
@@ -118,7 +119,8 @@ fn BatchCard() -> impl IntoView {
     let status = Signal::derive(move || {
         record.with(|r| r.as_ref().map_or(BatchStatus::Pending, |r| r.status))
     });
-    let results = RwSignal::new_local(None);
+    // The results' read: the results section runs it, the spend line reads what it found.
+    let results = Job::<Loaded>::new();
     view! {
         <section class="card batch-card" aria-labelledby="batch-card-title" data-testid="batch-card">
             <div class="batch-card-head">
@@ -144,9 +146,9 @@ fn BatchCard() -> impl IntoView {
                 let quiet = matches!(status.get(), BatchStatus::Running | BatchStatus::Completed);
                 message.filter(|_| !quiet).map(|m| view! { <WarningText message=m/> })
             }}
-            <ProgressPanel record=record results=results/>
+            <ProgressPanel record=record results=results.outcome()/>
             <Controls record=record/>
-            <ResultsView record=record loaded=results/>
+            <ResultsView record=record read=results/>
         </section>
     }
 }
@@ -159,7 +161,7 @@ fn BatchCard() -> impl IntoView {
 #[component]
 fn ProgressPanel(
     record: Memo<Option<BatchRecord>>,
-    results: RwSignal<Loaded, LocalStorage>,
+    results: RwSignal<Option<Loaded>, LocalStorage>,
 ) -> impl IntoView {
     let batch = expect_context::<BatchSession>();
     let limit = move || record.with(|r| r.as_ref().map_or(1, |r| r.spec.concurrency));
@@ -419,21 +421,13 @@ fn Controls(record: Memo<Option<BatchRecord>>) -> impl IntoView {
 /// Deletes the shown batch's record (its runs stay, as runs).
 #[component]
 fn DeleteBatch(record: Memo<Option<BatchRecord>>) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
     let confirming = RwSignal::new(false);
-    let delete = move |_| {
-        if !confirming.get_untracked() {
-            confirming.set(true);
-            return;
-        }
-        confirming.set(false);
-        let Some(id) = record.with_untracked(|r| r.as_ref().map(|r| r.spec.batch_id.clone()))
-        else {
-            return;
-        };
-        spawn_local(async move {
-            let result = async { run_store().await?.delete_batch(&id).await }.await;
-            match result {
+    let remove = Job::<()>::new();
+    let delete_record = move |id: String| {
+        remove.run(async move {
+            match async { store.open().await?.delete_batch(&id).await }.await {
                 Ok(_) => {
                     batch.record.set(None);
                     batch.touch_batches();
@@ -446,9 +440,19 @@ fn DeleteBatch(record: Memo<Option<BatchRecord>>) -> impl IntoView {
             }
         });
     };
+    let delete = move |_| {
+        if !confirming.get_untracked() {
+            confirming.set(true);
+            return;
+        }
+        confirming.set(false);
+        if let Some(id) = record.with_untracked(|r| r.as_ref().map(|r| r.spec.batch_id.clone())) {
+            delete_record(id);
+        }
+    };
     view! {
         <button type="button" class="btn btn-ghost" data-testid="batch-delete"
-            disabled=move || batch.busy.get()
+            disabled=move || batch.busy.get() || remove.going()
             title="Delete this batch's record; its runs stay on the Runs page"
             on:click=delete>
             {move || if confirming.get() { "Really delete the batch?" } else { "Delete batch" }}

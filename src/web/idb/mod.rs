@@ -41,7 +41,6 @@ use crate::core::run_store::create_under_free_id;
 use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 
-pub use batches::{DatasetSummary, StoredDataset};
 pub use error::StoreError;
 pub use records::SavedConfig;
 pub use schema::{DB_NAME, DB_VERSION};

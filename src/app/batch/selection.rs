@@ -113,7 +113,6 @@ impl SelectionForm {
 mod tests {
     use super::*;
     use serde_json::{json, Map, Value};
-    use wasm_bindgen_test::wasm_bindgen_test;
 
     fn problem(id: &str, metadata: Value) -> Problem {
         let metadata: Map<String, Value> = match metadata {
@@ -150,7 +149,7 @@ mod tests {
         ]
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn facets_are_scalar_keys_with_a_few_values() {
         let mut many = problems();
         for i in 0..=MAX_FACET_VALUES {
@@ -172,7 +171,7 @@ mod tests {
         );
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn the_form_becomes_a_selection() {
         let mut form = SelectionForm::default();
         form.toggle("subject", "Algebra", true);
@@ -203,7 +202,7 @@ mod tests {
         assert_eq!(form.selection().unwrap(), Selection::default());
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn bad_seed_and_limit_are_named() {
         let form = SelectionForm {
             seed: "-1".into(),

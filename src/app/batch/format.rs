@@ -85,21 +85,11 @@ pub fn parse_concurrency(text: &str) -> Result<u32, ConcurrencyError> {
     }
 }
 
-/// `1 problem`, `20 problems`.
-pub fn count_of(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[wasm_bindgen_test]
+    #[test]
     fn rates_and_intervals_are_plain_numbers() {
         assert_eq!(rate_text(Some(0.75)), "0.7500");
         assert_eq!(rate_text(Some(1.0)), "1.0000");
@@ -113,7 +103,7 @@ mod tests {
         assert_eq!(signed_rate_text(-0.00001), "0.0000");
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn durations_read_naturally() {
         assert_eq!(duration_text(Some(44_600.0)), "45 s");
         assert_eq!(duration_text(Some(200_000.0)), "3 min 20 s");
@@ -123,7 +113,7 @@ mod tests {
         assert_eq!(duration_text(Some(-5.0)), "–");
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn the_rate_limit_note_shows_only_when_backed_off() {
         assert_eq!(
             rate_limit_text(4, 8).as_deref(),
@@ -132,7 +122,7 @@ mod tests {
         assert_eq!(rate_limit_text(8, 8), None);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn concurrency_is_a_whole_number_from_1_to_64() {
         assert_eq!(parse_concurrency(" 4 "), Ok(4));
         assert_eq!(parse_concurrency("64"), Ok(64));
@@ -158,7 +148,5 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("from 1 to 64"));
-        assert_eq!(count_of(1, "problem", "problems"), "1 problem");
-        assert_eq!(count_of(20, "problem", "problems"), "20 problems");
     }
 }

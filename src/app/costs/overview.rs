@@ -1,12 +1,11 @@
 //! From cost views to chart rows: bars by agent and by model from a [`CostSummary`], the
 //! spend line from a [`CostOverview`], and the Settings link that prices an unknown model.
 
+use crate::app::charts::marks::{Bar, Point};
+use crate::app::format::{cost_text, plural};
 use crate::core::cost::{BucketSummary, CostSummary};
 use crate::core::cost_views::{agent_rank, CostOverview};
 use crate::core::sorting;
-use crate::ui::charts::bars::Bar;
-use crate::ui::charts::line::Point;
-use crate::ui::run::format::cost_text;
 
 /// One bar for a bucket of calls: its known cost, `unknown` when every call that used tokens
 /// is unpriced (never 0), and a note saying how many calls are not in the figure.
@@ -123,19 +122,10 @@ pub fn query_escape(text: &str) -> String {
     out
 }
 
-fn plural(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::core::llm::Usage;
-    use wasm_bindgen_test::wasm_bindgen_test;
 
     fn bucket(calls: u64, unpriced: u64, cost: f64) -> BucketSummary {
         BucketSummary {
@@ -156,7 +146,7 @@ mod tests {
         }
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn unknown_buckets_are_unknown_never_zero() {
         let b = bucket_bar("mystery/x", &bucket(2, 2, 0.0));
         assert_eq!((b.value, b.text.as_str()), (None, "unknown"));
@@ -174,7 +164,7 @@ mod tests {
         );
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn bars_are_ordered_for_reading() {
         let s = summary(&[
             ("judge", bucket(1, 0, 0.1)),
@@ -189,7 +179,7 @@ mod tests {
         assert_eq!(unpriced_models(&s), [("alpha".to_string(), 1)]);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn price_links_escape_the_model() {
         assert_eq!(
             price_link("mystery/model x+1"),

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use crate::core::dataset::{
     map_rows, parse_rows, Dataset, DatasetError, DatasetFormat, FieldMapping, RawRows,
 };
-use crate::web::idb::{DatasetSummary, StoredDataset};
+use crate::core::stored_dataset::{DatasetSummary, StoredDataset};
 
 /// A field of [`crate::core::dataset::Problem`] the mapping fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +69,7 @@ impl Target {
 
 /// `mapping` with `target` read from `key` (`None`: not mapped). A key is fed to one field at
 /// most: another field reading it lets it go; and every key no field reads is copied into the
-/// metadata, in the file's key order.
+/// metadata, in the file's key order ([`FieldMapping::metadata_keys`]).
 pub fn remap(
     keys: &[String],
     mapping: &FieldMapping,
@@ -97,11 +97,7 @@ pub fn remap(
         Target::Domain => next.domain = key,
         Target::MetadataObject => next.metadata_object = key,
     }
-    next.metadata = keys
-        .iter()
-        .filter(|k| Target::ALL.iter().all(|t| t.get(&next) != Some(k.as_str())))
-        .cloned()
-        .collect();
+    next.metadata = next.metadata_keys(keys);
     next
 }
 
@@ -193,7 +189,6 @@ pub fn default_name(file_name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
 
     const MATH: &str = concat!(
         "{\"problem\": \"What is 2+2?\", \"answer\": \"4\", \"subject\": \"Arithmetic\", \"level\": 1, \"unique_id\": \"t/1\"}\n",
@@ -201,7 +196,7 @@ mod tests {
         "{\"problem\": \"What is 3*3?\", \"answer\": 9, \"subject\": \"Arithmetic\", \"level\": 2, \"unique_id\": \"t/2\"}\n",
     );
 
-    #[wasm_bindgen_test]
+    #[test]
     fn a_file_is_read_with_its_mapping_detected_and_bad_lines_kept_aside() {
         let draft = DatasetDraft::read("math.jsonl", MATH.as_bytes()).unwrap();
         assert_eq!(draft.mapping.problem, "problem");
@@ -224,7 +219,7 @@ mod tests {
         assert!(stored.summary.dataset_id.starts_with("ds_"));
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn without_a_problem_key_the_user_picks_one() {
         let text = "[{\"q\": \"What is 1+1?\", \"a\": \"2\"}]";
         let draft = DatasetDraft::read("set.json", text.as_bytes()).unwrap();
@@ -250,7 +245,7 @@ mod tests {
         assert_eq!(stored.problems[0].ground_truth.as_deref(), Some("2"));
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn a_key_feeds_one_field_and_the_rest_go_to_metadata() {
         let keys: Vec<String> = ["problem", "answer", "subject", "level"]
             .map(String::from)

@@ -6,11 +6,11 @@
 
 use serde_json::{Map, Value};
 
+use crate::app::llm_error::advice;
 use crate::core::llm::{AttemptKind, ErrorKind, Usage};
 use crate::core::pipeline::PipelineEvent;
 use crate::core::role::AgentRole;
 use crate::core::trajectory::{error_output, TrajectoryEntry};
-use crate::ui::llm_error::advice;
 
 /// Where a step stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -328,7 +328,6 @@ mod tests {
     use super::*;
     use crate::core::pipeline::{RunSummary, StopReason};
     use crate::core::trajectory::RunStatus;
-    use wasm_bindgen_test::wasm_bindgen_test;
 
     fn entry(json: &str) -> TrajectoryEntry {
         serde_json::from_str(json).unwrap()
@@ -359,7 +358,7 @@ mod tests {
         }
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn events_add_fill_and_stop_cards_in_step_order() {
         let mut steps = Vec::new();
         apply_event(
@@ -404,7 +403,7 @@ mod tests {
         assert_eq!(steps[1].agent, "verifier");
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn bodies_follow_the_agent_and_errors_win() {
         assert_eq!(
             StepBody::of(&solver_entry(1)),
@@ -466,7 +465,7 @@ mod tests {
         ));
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn facts_count_reasks_and_retries_and_keep_attempt_errors() {
         let e = entry(
             r#"{"timestamp":"t","run_id":"r","step_id":1,"agent":"solver","action":"generate","input":{},"output":{"solution":"x"},
@@ -495,7 +494,7 @@ mod tests {
         );
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn original_entries_without_extras_still_read() {
         let e = entry(
             r#"{"timestamp":"t","run_id":"r","step_id":1,"agent":"solver","action":"generate","input":{},"output":{"answer":"4","steps":[1,2]},"metadata":{"iteration":1,"model":"gpt-4o","tokens":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}}}"#,

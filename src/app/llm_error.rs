@@ -64,9 +64,8 @@ pub fn with_advice(message: String, advice: Option<String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[wasm_bindgen_test]
+    #[test]
     fn every_kind_that_a_user_can_act_on_says_how() {
         let silent = [
             ErrorKind::Cancelled,
@@ -85,7 +84,7 @@ mod tests {
         }
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn a_rejected_key_points_to_settings_after_the_providers_words() {
         let error =
             LlmError::from_http("anthropic", 401, ErrorKind::Auth, "invalid x-api-key", None);
@@ -95,7 +94,7 @@ mod tests {
         );
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn a_rate_limit_says_how_long_to_wait_when_the_provider_did() {
         let asked = LlmError::from_http("openai", 429, ErrorKind::RateLimited, "slow", Some(2500));
         assert!(error_text(&asked).ends_with("; wait 2.5 s and try again"));

@@ -1,4 +1,4 @@
-//! How run numbers read on screen: costs, tokens, latencies and dates.
+//! How numbers read on screen, on every page: costs, tokens, latencies and dates.
 //!
 //! Costs are written as plain decimal numbers (never exponent notation), because the `run-cost`
 //! test hook promises "a plain number like 0.001234", and an unknown cost is the word `unknown`,
@@ -54,6 +54,25 @@ pub fn count(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// The `s` of a plural for a count of `n` (`format!("{n} run{}", plural(n))`): none for 1.
+pub fn plural<N: PartialEq + From<u8>>(n: N) -> &'static str {
+    if n == N::from(1) {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// `1 problem`, `20 problems`: the count with the word that fits it, for words whose plural is
+/// not the singular plus `s` or that read better written out.
+pub fn count_of(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }
 
 /// Token usage in one line: `1,234 in / 56 out`, plus the cached and reasoning parts when
@@ -125,9 +144,8 @@ pub fn yes_no(value: Option<bool>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[wasm_bindgen_test]
+    #[test]
     fn costs_are_plain_numbers_or_unknown() {
         assert_eq!(cost_text(Some(0.001234)), "0.001234");
         assert_eq!(cost_text(Some(1.5)), "1.500000");
@@ -140,7 +158,17 @@ mod tests {
         assert_eq!(dollars(None), "unknown");
     }
 
-    #[wasm_bindgen_test]
+    #[test]
+    fn plurals_follow_the_count() {
+        assert_eq!(format!("{} run{}", 1, plural(1u64)), "1 run");
+        assert_eq!(format!("{} run{}", 0, plural(0usize)), "0 runs");
+        assert_eq!(plural(2u32), "s");
+        assert_eq!(count_of(1, "problem", "problems"), "1 problem");
+        assert_eq!(count_of(20, "problem", "problems"), "20 problems");
+        assert_eq!(count_of(0, "retry", "retries"), "0 retries");
+    }
+
+    #[test]
     fn counts_and_tokens_read_naturally() {
         assert_eq!(count(0), "0");
         assert_eq!(count(999), "999");
@@ -161,7 +189,7 @@ mod tests {
         assert_eq!(tokens_text(&Usage::default()), "0 in / 0 out");
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn latencies_dates_and_scores() {
         assert_eq!(latency_text(849.6), "850 ms");
         assert_eq!(latency_text(2440.0), "2.4 s");
@@ -175,9 +203,9 @@ mod tests {
         assert_eq!(yes_no(Some(false)), "no");
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn number_formatters_are_total_over_f64() {
-        for x in crate::ui::charts::scale::tests::any_f64s(3_000) {
+        for x in crate::app::charts::scale::tests::any_f64s(3_000) {
             let texts = [
                 cost_text(Some(x)),
                 dollars(Some(x)),

@@ -5,7 +5,7 @@
 //! it is not (yet) a number; a field that does not parse keeps the last config's value and
 //! reports why.
 
-use crate::core::config::{FieldError, Mode, PipelineConfig};
+use crate::core::config::{ConfigError, FieldError, Mode, PipelineConfig};
 use crate::core::hash::python_float_repr;
 
 /// What kind of control a field is and how its text is read.
@@ -329,6 +329,21 @@ pub fn check(
     DraftCheck { config, errors }
 }
 
+/// Why stored text is not a config, without the advice about files that [`ConfigError`]'s
+/// message gives (there is no file to fix here).
+pub fn stored_reason(error: &ConfigError) -> String {
+    match error {
+        ConfigError::Syntax {
+            line,
+            column,
+            message,
+            ..
+        } => format!("JSON syntax error at line {line}, column {column}: {message}"),
+        ConfigError::Missing { path } => format!("{path} is missing"),
+        other => other.to_string(),
+    }
+}
+
 /// The byte index in `text` of UTF-16 offset `utf16` (what the DOM's `selectionStart` counts),
 /// clamped to the end of the text and never inside a character.
 pub fn byte_index_of_utf16(text: &str, utf16: u32) -> usize {
@@ -359,7 +374,7 @@ pub fn insert_at(text: &str, start: u32, end: u32, insert: &str) -> (String, u32
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
+    use crate::core::config::parse_json_config;
 
     fn text_of(texts: &[(&'static str, String)], path: &str) -> String {
         texts
@@ -379,7 +394,7 @@ mod tests {
         all
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn every_field_maps_to_a_config_path_the_validator_uses() {
         let mut config = PipelineConfig::default();
         for f in FIELDS {
@@ -404,7 +419,7 @@ mod tests {
         assert!(field("solver.scoring_rubric").is_none());
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn floats_read_as_python_writes_them() {
         let mut config = PipelineConfig::default();
         config.solver.temperature = 0.0;
@@ -421,7 +436,7 @@ mod tests {
         assert_eq!(text_of(&all, "mode"), "debate");
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn the_default_config_round_trips_through_the_form_without_errors() {
         let base = PipelineConfig::default();
         let result = check(&base, &texts(&base), &[]);
@@ -429,7 +444,7 @@ mod tests {
         assert_eq!(result.config, base);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn text_that_is_not_a_number_is_a_parse_error_and_keeps_the_old_value() {
         let base = PipelineConfig::default();
         let result = check(&base, &with("solver.temperature", "0.7x"), &[]);
@@ -450,7 +465,7 @@ mod tests {
         assert_eq!(result.config.solver.max_tokens, 1024);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn validation_errors_reach_their_field() {
         let base = PipelineConfig::default();
         let result = check(&base, &with("max_iterations", "21"), &[]);
@@ -467,7 +482,7 @@ mod tests {
         assert!(result.unplaced().is_empty());
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn budgets_are_optional_and_modes_are_named() {
         let base = PipelineConfig::default();
         let result = check(&base, &with("run_budget_usd", "0.25"), &[]);
@@ -478,7 +493,7 @@ mod tests {
         assert_eq!(result.config.mode, Mode::Baseline);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn errors_without_a_control_are_unplaced() {
         let mut base = PipelineConfig::default();
         base.solver.role = "verifier".into();
@@ -488,7 +503,7 @@ mod tests {
         assert_eq!(unplaced[0].path, "solver.role");
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn insertion_counts_utf16_like_the_dom() {
         // "é" is 1 UTF-16 unit and 2 bytes; "𝑥" is 2 units and 4 bytes.
         assert_eq!(byte_index_of_utf16("é𝑥a", 0), 0);
@@ -500,5 +515,18 @@ mod tests {
             ("é𝑥{problem}a".to_string(), 12)
         );
         assert_eq!(insert_at("abcdef", 4, 1, "X"), ("aXef".to_string(), 2));
+    }
+
+    #[test]
+    fn stored_text_problems_do_not_talk_about_files() {
+        let err = parse_json_config(b"{\"config_version\": ").unwrap_err();
+        let reason = stored_reason(&err);
+        assert!(
+            reason.starts_with("JSON syntax error at line 1, column "),
+            "{reason}"
+        );
+        assert!(!reason.contains("file"), "{reason}");
+        let err = parse_json_config(b"{\"config_version\": \"1\"}").unwrap_err();
+        assert!(stored_reason(&err).ends_with(" is missing"), "{err:?}");
     }
 }

@@ -4,6 +4,7 @@
 
 use std::cmp::Ordering;
 
+use crate::app::format::{count, plural};
 use crate::core::config::Mode;
 use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, RunStatus};
@@ -259,9 +260,9 @@ impl Page {
     pub fn label_so_far(&self) -> String {
         format!(
             "Showing {}–{} of {}+ runs",
-            grouped(self.start + 1),
-            grouped(self.end),
-            grouped(self.total)
+            count(self.start as u64 + 1),
+            count(self.end as u64),
+            count(self.total as u64)
         )
     }
 
@@ -272,25 +273,12 @@ impl Page {
         }
         format!(
             "Showing {}–{} of {} run{}",
-            grouped(self.start + 1),
-            grouped(self.end),
-            grouped(self.total),
-            if self.total == 1 { "" } else { "s" }
+            count(self.start as u64 + 1),
+            count(self.end as u64),
+            count(self.total as u64),
+            plural(self.total)
         )
     }
-}
-
-/// `n` with a comma between each group of three digits: `10,000`.
-pub fn grouped(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The status filter's choices: every status, by its stored name.
@@ -319,7 +307,6 @@ pub fn mode_named(name: &str) -> Option<Mode> {
 mod tests {
     use super::*;
     use crate::core::llm::Usage;
-    use wasm_bindgen_test::wasm_bindgen_test;
 
     fn run(id: &str, created_ms: f64) -> RunRecord {
         RunRecord {
@@ -349,13 +336,13 @@ mod tests {
         runs.iter().map(|r| r.run_id.clone()).collect()
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn the_default_is_every_run_newest_first() {
         let runs = [run("a", 1.0), run("b", 3.0), run("c", 2.0)];
         assert_eq!(ids(&RunsQuery::default().apply(&runs)), ["b", "c", "a"]);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn unknown_costs_and_scores_sort_last_in_both_directions() {
         let mut a = run("a", 1.0);
         a.cost_usd = Some(0.5);
@@ -374,7 +361,7 @@ mod tests {
         assert_eq!(ids(&cheapest_first.apply(&runs)), ["c", "a", "b"]);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn text_columns_start_a_to_z() {
         let mut a = run("a", 1.0);
         a.status = RunStatus::Interrupted;
@@ -386,7 +373,7 @@ mod tests {
         assert_eq!(ids(&q.apply(&runs)), ["b", "a"]);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn filters_combine_status_mode_and_case_insensitive_text() {
         let mut a = run("run_a", 1.0);
         a.problem = "Find the LARGEST prime".to_string();
@@ -415,7 +402,7 @@ mod tests {
         assert_eq!(q.apply(&runs).len(), 3, "the config hash is searched too");
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn indices_point_at_the_same_runs_as_apply() {
         let runs = [run("a", 1.0), run("b", 3.0), run("c", 2.0)];
         assert_eq!(RunsQuery::default().apply_indices(&runs), [1, 2, 0]);
@@ -426,7 +413,7 @@ mod tests {
         assert_eq!(q.apply_indices(&runs), [1]);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn pages_split_ten_thousand_runs_into_hundreds() {
         let first = Page::of(10_000, PAGE_SIZE, 0);
         assert_eq!((first.start, first.end, first.count), (0, 100, 100));
@@ -439,7 +426,7 @@ mod tests {
         assert!(last.has_previous() && !last.has_next());
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn a_page_past_the_end_is_the_last_page_and_empty_lists_have_one() {
         // 250 runs: pages of 100, 100 and 50.
         let p = Page::of(250, 100, 7);
@@ -460,16 +447,7 @@ mod tests {
         assert_eq!(Page::of(5, 0, 1).end, 2, "a size of 0 is taken as 1");
     }
 
-    #[wasm_bindgen_test]
-    fn digits_are_grouped_by_thousands() {
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(1_000), "1,000");
-        assert_eq!(grouped(10_000), "10,000");
-        assert_eq!(grouped(1_234_567), "1,234,567");
-    }
-
-    #[wasm_bindgen_test]
+    #[test]
     fn names_map_back_to_statuses_and_modes() {
         assert_eq!(
             status_named("budget_exceeded"),

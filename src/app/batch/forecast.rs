@@ -6,6 +6,8 @@
 //! percentiles over-states the joint one a little (the two modes rarely peak on the same
 //! problem), which errs on the side a budget wants.
 
+use crate::core::batch::BatchModes;
+use crate::core::config::PipelineConfig;
 use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, RunStatus};
 
@@ -62,6 +64,19 @@ fn p90(sorted: &[f64]) -> f64 {
     sorted[rank - 1]
 }
 
+/// The config hash each item of `modes` would run under.
+pub fn mode_hashes(config: &PipelineConfig, modes: BatchModes) -> Vec<String> {
+    modes
+        .modes()
+        .iter()
+        .map(|mode| {
+            let mut c = config.clone();
+            c.mode = *mode;
+            c.config_hash()
+        })
+        .collect()
+}
+
 /// Forecasts a batch of `problems` problems run under each of `config_hashes` (one per mode)
 /// from the stored `runs`.
 pub fn forecast(runs: &[RunRecord], config_hashes: &[String], problems: usize) -> ForecastOutcome {
@@ -111,8 +126,7 @@ pub fn forecast(runs: &[RunRecord], config_hashes: &[String], problems: usize) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::config::PipelineConfig;
-    use wasm_bindgen_test::wasm_bindgen_test;
+    use crate::core::config::Mode;
 
     fn run(hash: &str, status: RunStatus, cost: Option<f64>, complete: bool) -> RunRecord {
         let mut r = RunRecord::start("r", &PipelineConfig::default(), hash, "p", None, 0.0);
@@ -126,7 +140,7 @@ mod tests {
         (a - b).abs() < 1e-12
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn median_and_nearest_rank_p90() {
         assert_eq!(median(&[1.0, 2.0, 10.0]), 2.0);
         assert_eq!(median(&[1.0, 2.0, 3.0, 10.0]), 2.5);
@@ -138,7 +152,7 @@ mod tests {
         assert_eq!(p90(&[7.0]), 7.0);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn a_forecast_uses_completed_priced_runs_of_each_mode_hash() {
         let runs = vec![
             run("aaaa0001", RunStatus::Completed, Some(0.01), true),
@@ -167,7 +181,7 @@ mod tests {
         assert_eq!((f.problems, f.samples), (100, 1));
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn without_runs_or_prices_it_says_which() {
         let runs = vec![
             run("aaaa0001", RunStatus::Completed, None, true),
@@ -187,5 +201,22 @@ mod tests {
                 config_hash: "cccc0003".into()
             }
         );
+    }
+
+    #[test]
+    fn each_mode_has_its_own_config_hash() {
+        let config = PipelineConfig::default();
+        let both = mode_hashes(&config, BatchModes::Both);
+        assert_eq!(both.len(), 2);
+        assert_ne!(both[0], both[1]);
+        let mut debate = config.clone();
+        debate.mode = Mode::Debate;
+        assert_eq!(
+            mode_hashes(&config, BatchModes::Debate),
+            [debate.config_hash()]
+        );
+        let mut baseline = config;
+        baseline.mode = Mode::Baseline;
+        assert_eq!(both[1], baseline.config_hash());
     }
 }

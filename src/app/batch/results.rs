@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::core::batch::{BatchRecord, ItemStatus};
+use crate::core::batch::{BatchRecord, BatchStatus, ItemStatus};
 use crate::core::config::Mode;
 use crate::core::dataset::Problem;
 use crate::core::stats::{facet_breakdowns, summarize, BatchStats, FacetBreakdown, RunResult};
@@ -285,5 +285,56 @@ impl RunCache {
             .filter_map(|id| by_id.get(id.as_str()).map(|p| (*p).clone()))
             .collect();
         self.problems = Some(problems);
+    }
+}
+
+/// Whether the results should be read again when the shown batch goes from `before` to `now`
+/// (each a batch id and status): on open (another batch, or the first) and whenever it is not
+/// running. While it runs, the items it starts and finishes say when instead (see
+/// [`RunCache`]), not every progress update.
+pub fn should_reload(before: Option<&(String, BatchStatus)>, now: &(String, BatchStatus)) -> bool {
+    match before {
+        None => true,
+        Some((id, status)) => *id != now.0 || (now.1 != BatchStatus::Running && *status != now.1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: &str, status: BatchStatus) -> (String, BatchStatus) {
+        (id.to_string(), status)
+    }
+
+    #[test]
+    fn a_batch_is_read_when_opened() {
+        assert!(should_reload(None, &key("b1", BatchStatus::Running)));
+        assert!(should_reload(
+            Some(&key("b1", BatchStatus::Completed)),
+            &key("b2", BatchStatus::Running)
+        ));
+    }
+
+    #[test]
+    fn a_running_batch_is_not_read_again_until_it_stops() {
+        let running = key("b1", BatchStatus::Running);
+        assert!(!should_reload(Some(&running), &running));
+        assert!(!should_reload(
+            Some(&key("b1", BatchStatus::Interrupted)),
+            &running
+        ));
+        assert!(!should_reload(
+            Some(&key("b1", BatchStatus::Paused)),
+            &running
+        ));
+        for stopped in [
+            BatchStatus::Paused,
+            BatchStatus::Cancelled,
+            BatchStatus::Completed,
+            BatchStatus::Interrupted,
+        ] {
+            assert!(should_reload(Some(&running), &key("b1", stopped)));
+        }
     }
 }

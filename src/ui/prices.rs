@@ -12,20 +12,18 @@
 //! spawned task). Both share the fetched and parsed tables through one cache.
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::{Deserialize, Serialize};
 use web_sys::File;
 
-use crate::core::pricing::{
-    PriceOverrides, Pricer, PricingError, PricingTable, RateOverride, PRICING_ASSET_URL,
-};
+use crate::app::prices::PriceSettings;
+use crate::app::provider_settings::merge_stored;
+use crate::core::pricing::{Pricer, PricingError, PricingTable, RateOverride, PRICING_ASSET_URL};
 use crate::core::providers::{ProviderRegistry, LOCAL_ID};
 use crate::ui::persist::{self, PersistError, PROVIDERS_KEY};
-use crate::ui::provider_state::{merge_stored, ProviderState};
+use crate::ui::provider_state::ProviderState;
 use crate::web::file::{read_bytes, FileReadError};
 
 /// The user's prices and local providers (JSON of [`PriceSettings`]).
@@ -34,33 +32,6 @@ pub const PRICE_SETTINGS_KEY: &str = "trialogue.prices.v1";
 pub const IMPORTED_TABLE_KEY: &str = "trialogue.price-table.v1";
 /// The largest price file the import reads: 32 MiB (LiteLLM 1.110.2's is 3.5 MB).
 pub const MAX_PRICE_FILE_BYTES: u64 = 32 * 1024 * 1024;
-
-/// What the user set about prices.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PriceSettings {
-    /// Their prices per model string, applied before the table.
-    #[serde(default)]
-    pub overrides: PriceOverrides,
-    /// Custom provider ids whose models are free (local servers). The built-in `local`
-    /// provider is not listed: it is free while its base URL is on this machine.
-    #[serde(default)]
-    pub local_providers: BTreeSet<String>,
-}
-
-impl PriceSettings {
-    /// A pricer over `table` with these prices and local providers, the built-in `local`
-    /// provider being free only while `registry` points it at a loopback address.
-    pub fn pricer(&self, table: Option<Rc<PricingTable>>, registry: &ProviderRegistry) -> Pricer {
-        let mut pricer = Pricer::new(table, self.overrides.clone());
-        if let Some(local) = registry.get(LOCAL_ID) {
-            pricer.set_local_server_url(&local.base_url);
-        }
-        for id in &self.local_providers {
-            pricer.set_local(id, true);
-        }
-        pricer
-    }
-}
 
 /// Why the shipped price table could not be loaded.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -430,57 +401,7 @@ pub enum PriceSettingsError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::pricing::{FreeRule, Price, PriceSource};
     use wasm_bindgen_test::wasm_bindgen_test;
-
-    #[wasm_bindgen_test]
-    fn stored_settings_read_back_and_price_local_providers_free() {
-        let text = r#"{"overrides":{"mystery/x":{"input_per_million":1.0,"output_per_million":2.0}},"local_providers":["my-vllm"]}"#;
-        let settings: PriceSettings = serde_json::from_str(text).unwrap();
-        assert_eq!(serde_json::to_string(&settings).unwrap(), text);
-        let mut registry = ProviderRegistry::builtin();
-        let pricer = settings.pricer(None, &registry);
-        let free = pricer.price_of("my-vllm", "qwen");
-        assert_eq!(
-            free.source(),
-            Some(&PriceSource::LocalFree {
-                provider: "my-vllm".into(),
-                rule: FreeRule::MarkedLocal
-            })
-        );
-        assert_eq!(
-            pricer.price_of("local", "smollm2").source(),
-            Some(&PriceSource::LocalFree {
-                provider: "local".into(),
-                rule: FreeRule::Loopback {
-                    base_url: "http://127.0.0.1:8091/v1".into()
-                }
-            }),
-            "the built-in local provider is free at its loopback address without being listed"
-        );
-        // Pointed at another machine, it is priced like any provider: unknown here.
-        if let Some(local) = registry.providers.iter_mut().find(|p| p.id == LOCAL_ID) {
-            local.base_url = "https://llm.example.com/v1".into();
-        }
-        let remote = settings.pricer(None, &registry);
-        assert_eq!(remote.price_of("local", "smollm2"), Price::Unknown);
-        let mine = pricer.price_of("", "mystery/x");
-        assert_eq!(
-            mine.quote().map(|q| (q.rates.input, q.rates.output)),
-            Some((1e-6, 2e-6))
-        );
-        // No table loaded: anything else is unknown, not free.
-        assert_eq!(pricer.price_of("openai", "gpt-4o"), Price::Unknown);
-        // Missing fields are defaults; a negative stored price is refused.
-        assert_eq!(
-            serde_json::from_str::<PriceSettings>("{}").unwrap(),
-            PriceSettings::default()
-        );
-        assert!(serde_json::from_str::<PriceSettings>(
-            r#"{"overrides":{"x":{"input_per_million":-1,"output_per_million":0}}}"#
-        )
-        .is_err());
-    }
 
     #[wasm_bindgen_test]
     fn errors_say_the_current_table_is_kept() {

@@ -151,9 +151,8 @@ pub fn short_count(value: f64) -> String {
 pub(crate) mod tests {
     use super::*;
     use crate::core::dataset::SplitMix64;
-    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[wasm_bindgen_test]
+    #[test]
     fn axes_end_on_round_numbers_with_one_two_five_steps() {
         // 0.0123 over 4 ticks: rough step 0.003075 → 0.005; top 3 × 0.005 = 0.015.
         let a = ValueAxis::up_to(0.0123, 4);
@@ -183,7 +182,7 @@ pub(crate) mod tests {
         assert_eq!(ValueAxis::up_to(f64::NAN, 4).max, 1.0);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn positions_are_clamped_to_the_axis() {
         let a = ValueAxis {
             max: 4.0,
@@ -224,7 +223,7 @@ pub(crate) mod tests {
         values
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn every_axis_is_total_over_f64() {
         // Before: 1.7e308 gave a top of infinity and asked for usize::MAX ticks; 5e-324 a step
         // of 0 and a label with usize::MAX decimals. Both panicked the page.
@@ -265,7 +264,7 @@ pub(crate) mod tests {
         }
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn axes_built_by_hand_and_labels_are_total_too() {
         let values = any_f64s(500);
         for (i, max) in values.iter().enumerate() {
@@ -291,7 +290,7 @@ pub(crate) mod tests {
         }
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn labels_read_as_people_write_them() {
         let a = ValueAxis {
             max: 0.015,
