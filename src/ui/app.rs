@@ -47,6 +47,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/configure") view=ConfigurePage/>
                     <Route path=path!("/run") view={Lazy::<RunRoute>::new()}/>
                     <Route path=path!("/batch") view={Lazy::<BatchRoute>::new()}/>
+                    <Route path=path!("/batch/:id") view={Lazy::<BatchRoute>::new()}/>
                     <Route path=path!("/runs") view={Lazy::<RunsRoute>::new()}/>
                     <Route path=path!("/runs/:id") view={Lazy::<RunDetailRoute>::new()}/>
                     <Route path=path!("/costs") view={Lazy::<CostsRoute>::new()}/>

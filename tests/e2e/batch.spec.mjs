@@ -209,7 +209,7 @@ test('a 20-problem batch survives 429s, a 500 and a reload, resumes only what wa
   const csv = await download(page, 'batch-export-csv');
   expect(csv.name).toBe(`${batchId}-problems.csv`);
   const csvLines = csv.text.split('\r\n');
-  expect(csvLines[0]).toBe('problem_id,mode,run_id,status,ground_truth,final_answer,correct,judge_score,verifier_passed,iterations,circular,right_to_wrong,wrong_to_right,cost_usd,cost_complete');
+  expect(csvLines[0]).toBe('problem_id,mode,run_id,status,ground_truth,final_answer,correct,judge_score,verifier_passed,iterations,circular,right_to_wrong,wrong_to_right,cost_usd,cost_complete,domain,level,subject');
   expect(csvLines.filter((l) => l !== '')).toHaveLength(21);
   const json = JSON.parse((await download(page, 'batch-export-json')).text);
   expect(json).toHaveLength(20);

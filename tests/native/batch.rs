@@ -212,6 +212,29 @@ fn progress_counts_spend_and_eta() {
     assert_eq!((fresh.eta_ms, fresh.spent_usd), (None, None));
 }
 
+#[test]
+fn progress_counts_each_item_once() {
+    // 12 items: 10 done, 2 running, none waiting (the card once said "2 remaining" too).
+    let mut record = BatchRecord::new(spec(12, BatchModes::Debate, 2));
+    for item in &mut record.items[..10] {
+        item.status = ItemStatus::Done;
+    }
+    for item in &mut record.items[10..] {
+        item.status = ItemStatus::Running;
+    }
+    let p = record.progress(2);
+    assert_eq!((p.done, p.failed, p.running, p.waiting), (10, 0, 2, 0));
+    assert_eq!(p.remaining, 2);
+    let text = p.counts_text();
+    assert_eq!(text, "10 of 12 done · 0 failed · 2 running · 0 waiting");
+    // The parts of the text after "of N" add up to N.
+    let numbers: Vec<usize> = text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert_eq!(numbers[0] + numbers[2..].iter().sum::<usize>(), numbers[1]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The scheduler with test items
 // ---------------------------------------------------------------------------------------------

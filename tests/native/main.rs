@@ -5,6 +5,7 @@ mod util;
 
 mod answer;
 mod batch;
+mod batch_results;
 mod budget;
 mod cancel;
 mod config;
@@ -19,4 +20,5 @@ mod llm_adapters;
 mod llm_client;
 mod pipeline;
 mod richtext;
+mod startup;
 mod stats;
