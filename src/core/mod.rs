@@ -26,6 +26,7 @@ pub mod run_store;
 pub mod scripted;
 pub mod sorting;
 pub mod stats;
+pub mod training;
 pub mod trajectory;
 
 pub mod budget;

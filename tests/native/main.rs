@@ -14,3 +14,4 @@ mod llm_adapters;
 mod llm_client;
 mod pipeline;
 mod stats;
+mod training;
