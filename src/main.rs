@@ -1,7 +1,9 @@
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    console_error_panic_hook::set_once();
+    use trialogue::ui::components::panic_banner;
+    panic_banner::install();
     leptos::mount::mount_to_body(trialogue::ui::app::App);
+    panic_banner::panic_if_asked();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -21,3 +21,6 @@ mod locks;
 
 #[path = "web/preconnect.rs"]
 mod preconnect;
+
+#[path = "web/http.rs"]
+mod http;

@@ -12,6 +12,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::guard::{self, Limits, ReadError};
 use crate::core::hash::{python_float_repr, python_json_dumps_sorted, sha256_hex};
 use crate::core::model::resolve_model;
 use crate::core::template::{self, placeholders};
@@ -37,6 +38,14 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u32 = 120;
 /// The largest config file [`parse_config`] reads (1 MiB); real configs are a few KB.
 pub const MAX_CONFIG_BYTES: usize = 1 << 20;
+
+/// What [`parse_config`] reads: [`MAX_CONFIG_BYTES`], 32 levels of nesting and 100,000 values
+/// (aliases counted each time they expand). Real configs hold a few dozen values, 3 levels deep.
+pub const CONFIG_LIMITS: Limits = Limits {
+    max_bytes: MAX_CONFIG_BYTES,
+    max_depth: 32,
+    max_nodes: 100_000,
+};
 
 fn default_max_tokens() -> u32 {
     DEFAULT_MAX_TOKENS
@@ -364,28 +373,46 @@ pub fn parse_yaml_config(bytes: &[u8]) -> Result<ParsedConfig, ConfigError> {
 
 /// The text of a config file: within the size limit, UTF-8 without a BOM, not blank.
 fn config_text(bytes: &[u8], format: ConfigFormat) -> Result<&str, ConfigError> {
-    if bytes.len() > MAX_CONFIG_BYTES {
-        return Err(ConfigError::TooLarge {
-            bytes: bytes.len(),
-            limit: MAX_CONFIG_BYTES,
-        });
-    }
-    let text = std::str::from_utf8(bytes).map_err(|e| not_utf8(bytes, e.valid_up_to()))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.trim().is_empty() {
-        return Err(ConfigError::Empty { format });
-    }
-    Ok(text)
+    guard::text(bytes, &CONFIG_LIMITS).map_err(|e| ConfigError::from_read(e, format))
 }
 
-fn not_utf8(bytes: &[u8], offset: usize) -> ConfigError {
-    let before = String::from_utf8_lossy(&bytes[..offset.min(bytes.len())]);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    ConfigError::NotUtf8 {
-        line,
-        column,
-        byte_offset: offset,
+impl ConfigError {
+    /// The config's word for what the guarded reader found.
+    fn from_read(error: ReadError, format: ConfigFormat) -> ConfigError {
+        match error {
+            ReadError::TooLarge { bytes, limit } => ConfigError::TooLarge { bytes, limit },
+            ReadError::NotUtf8 {
+                line,
+                column,
+                byte_offset,
+            } => ConfigError::NotUtf8 {
+                line,
+                column,
+                byte_offset,
+            },
+            ReadError::Empty => ConfigError::Empty { format },
+            ReadError::Syntax {
+                line,
+                column,
+                message,
+            } => ConfigError::Syntax {
+                format,
+                line,
+                column,
+                message,
+            },
+            ReadError::TooComplex(exceeded) => ConfigError::TooComplex {
+                format,
+                reason: exceeded.to_string(),
+            },
+            ReadError::SeveralDocuments => ConfigError::Unreadable {
+                format,
+                message: "it holds more than one YAML document (separated by `---`); keep one \
+                    config per file"
+                    .to_string(),
+            },
+            ReadError::Unreadable { message } => ConfigError::Unreadable { format, message },
+        }
     }
 }
 

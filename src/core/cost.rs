@@ -128,8 +128,12 @@ impl UsdSum {
     }
 }
 
-/// A USD amount for display: cents from $1 up, four decimals from $0.01, else six (`$0.000123`).
+/// A USD amount for display: cents from $1 up, four decimals from $0.01, else six (`$0.000123`);
+/// `unknown` for what is not a finite number.
 pub fn format_usd(amount: f64) -> String {
+    if !amount.is_finite() {
+        return "unknown".to_string();
+    }
     let places = match amount.abs() {
         a if a >= 1.0 => 2,
         a if a >= 0.01 => 4,

@@ -18,11 +18,22 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::core::guard::{self, Budget, Exceeded, Limits, ReadError};
 use crate::core::hash::sha256_hex;
 use crate::core::sorting;
 
 /// The largest dataset file read (50 MiB); MATH-500 is about 0.4 MB, the full MATH test set 9 MB.
 pub const MAX_DATASET_BYTES: usize = 50 * 1024 * 1024;
+
+/// What a dataset file may hold: [`MAX_DATASET_BYTES`], 64 levels of nesting, and 2 million
+/// values in all, YAML aliases counted each time they expand. MATH-style rows take about 60
+/// bytes a value, so a file at the size limit holds under half that; the cap bounds the memory
+/// a small YAML file of aliases can claim.
+pub const DATASET_LIMITS: Limits = Limits {
+    max_bytes: MAX_DATASET_BYTES,
+    max_depth: 64,
+    max_nodes: 2_000_000,
+};
 
 /// Keys of a JSON or YAML top-level object that may hold the list of problems, in the order
 /// they are tried.
@@ -109,7 +120,7 @@ impl DatasetFormat {
                 let mut lines = text.lines().filter(|l| !l.trim().is_empty());
                 let first_is_whole = lines
                     .next()
-                    .is_some_and(|l| serde_json::from_str::<Value>(l).is_ok());
+                    .is_some_and(|l| guard::check_json(l, &DATASET_LIMITS).is_ok());
                 if first_is_whole && lines.next().is_some() {
                     DatasetFormat::Jsonl
                 } else {
@@ -181,7 +192,16 @@ pub enum DatasetError {
         /// What it holds, e.g. `a number` or `an object with keys name, version`.
         found: String,
     },
-    /// The YAML parser refused the document without a position (alias bombs, nesting).
+    /// The document nests deeper or expands to more values or text than [`DATASET_LIMITS`]
+    /// allows (a YAML "billion laughs" of anchors and aliases, say).
+    #[error("the {format} file is too deeply nested or expands to too much ({limit}); a dataset is a list of problems: write the problems out instead of repeating anchors (`&a` / `*a`), or split the file")]
+    TooComplex {
+        /// The format it was read as.
+        format: DatasetFormat,
+        /// Which limit was hit.
+        limit: Exceeded,
+    },
+    /// The YAML parser refused the document without a position (several documents, say).
     #[error("the {format} file could not be read: {message}")]
     Unreadable {
         /// The format it was read as.
@@ -226,6 +246,12 @@ pub enum RowProblem {
         message: String,
         /// Where in the line the parser stopped (characters, 1-based).
         column: usize,
+    },
+    /// The JSONL line nests deeper than [`DATASET_LIMITS`] allows.
+    #[error("{limit}; a problem is an object of text and numbers")]
+    TooComplex {
+        /// The limit that was hit.
+        limit: Exceeded,
     },
     /// The row is valid but not an object / mapping.
     #[error("{found} instead of an object with a problem")]
@@ -592,32 +618,50 @@ pub fn import(bytes: &[u8], format: DatasetFormat) -> Result<Dataset, DatasetErr
 /// A `.json` file that holds JSON lines is read as JSONL. Fails only when nothing can be read;
 /// single bad rows are listed in [`RawRows::issues`].
 pub fn parse_rows(bytes: &[u8], format: DatasetFormat) -> Result<RawRows, DatasetError> {
-    if bytes.len() > MAX_DATASET_BYTES {
-        return Err(DatasetError::TooLarge {
-            bytes: bytes.len(),
-            limit: MAX_DATASET_BYTES,
-        });
-    }
-    let text = std::str::from_utf8(bytes).map_err(|e| not_utf8(bytes, e.valid_up_to()))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.trim().is_empty() {
-        return Err(DatasetError::Empty { format });
-    }
+    let text =
+        guard::text(bytes, &DATASET_LIMITS).map_err(|e| DatasetError::from_read(e, format))?;
     match format {
-        DatasetFormat::Jsonl => Ok(parse_jsonl(text)),
+        DatasetFormat::Jsonl => parse_jsonl(text),
         DatasetFormat::Json => parse_json(text),
         DatasetFormat::Yaml => parse_yaml(text),
     }
 }
 
-fn not_utf8(bytes: &[u8], offset: usize) -> DatasetError {
-    let before = String::from_utf8_lossy(&bytes[..offset.min(bytes.len())]);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    DatasetError::NotUtf8 { line, column }
+impl DatasetError {
+    /// The dataset's word for what the guarded reader found.
+    fn from_read(error: ReadError, format: DatasetFormat) -> DatasetError {
+        match error {
+            ReadError::TooLarge { bytes, limit } => DatasetError::TooLarge { bytes, limit },
+            ReadError::NotUtf8 { line, column, .. } => DatasetError::NotUtf8 { line, column },
+            ReadError::Empty => DatasetError::Empty { format },
+            ReadError::Syntax {
+                line,
+                column,
+                message,
+            } => DatasetError::Syntax {
+                format,
+                line,
+                column,
+                message,
+            },
+            ReadError::TooComplex(limit) => DatasetError::TooComplex { format, limit },
+            error @ (ReadError::SeveralDocuments | ReadError::Unreadable { .. }) => {
+                DatasetError::Unreadable {
+                    format,
+                    message: match error {
+                        ReadError::Unreadable { message } => message,
+                        other => format!("it {other}; keep one list of problems per file"),
+                    },
+                }
+            }
+        }
+    }
 }
 
-fn parse_jsonl(text: &str) -> RawRows {
+/// One budget for the whole file: the lines together may hold no more than
+/// [`DATASET_LIMITS`] allows; a line nested too deeply is a row issue of its own.
+fn parse_jsonl(text: &str) -> Result<RawRows, DatasetError> {
+    let budget = Budget::new(DATASET_LIMITS);
     let mut rows = Vec::new();
     let mut issues = Vec::new();
     for (index, line) in text.split('\n').enumerate() {
@@ -626,130 +670,53 @@ fn parse_jsonl(text: &str) -> RawRows {
             continue;
         }
         let location = RowLocation::Line(index + 1);
-        match serde_json::from_str::<Value>(line) {
-            Ok(Value::Object(fields)) => rows.push(RawRow { location, fields }),
-            Ok(other) => issues.push(RowIssue {
-                location,
-                problem: RowProblem::NotAnObject {
-                    found: describe(&other),
-                },
-            }),
-            Err(e) => issues.push(RowIssue {
-                location,
-                problem: RowProblem::Syntax {
-                    message: strip_position(&e.to_string()),
-                    column: char_column(line, e.column()),
-                },
-            }),
-        }
+        let problem = match guard::json_value_within(line, &budget) {
+            Ok(Value::Object(fields)) => {
+                rows.push(RawRow { location, fields });
+                continue;
+            }
+            Ok(other) => RowProblem::NotAnObject {
+                found: describe(&other),
+            },
+            Err(ReadError::Syntax {
+                column, message, ..
+            }) => RowProblem::Syntax { message, column },
+            Err(ReadError::TooComplex(limit @ Exceeded::Depth { .. })) => {
+                RowProblem::TooComplex { limit }
+            }
+            Err(error) => return Err(DatasetError::from_read(error, DatasetFormat::Jsonl)),
+        };
+        issues.push(RowIssue { location, problem });
     }
-    RawRows {
+    Ok(RawRows {
         format: DatasetFormat::Jsonl,
         list_key: None,
         rows,
         issues,
-    }
-}
-
-/// serde_json appends " at line L column C"; the position is reported separately.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(at) => message[..at].to_string(),
-        None => message.to_string(),
-    }
-}
-
-/// serde_json counts bytes; users count characters.
-fn char_column(line: &str, byte_column: usize) -> usize {
-    let byte_column = byte_column.min(line.len());
-    let mut end = byte_column;
-    while end > 0 && !line.is_char_boundary(end) {
-        end -= 1;
-    }
-    line[..end].chars().count().max(1)
+    })
 }
 
 fn parse_json(text: &str) -> Result<RawRows, DatasetError> {
-    let value: Value = match serde_json::from_str(text) {
+    let value = match guard::json_value(text, &DATASET_LIMITS) {
         Ok(value) => value,
-        Err(e) => {
-            // A `.json` file holding JSON lines: the first line is a whole object, then more.
-            if DatasetFormat::sniff(text) == DatasetFormat::Jsonl {
-                return Ok(parse_jsonl(text));
-            }
-            let line_text = text
-                .split('\n')
-                .nth(e.line().saturating_sub(1))
-                .unwrap_or("");
-            return Err(DatasetError::Syntax {
-                format: DatasetFormat::Json,
-                line: e.line().max(1),
-                column: char_column(line_text, e.column()),
-                message: strip_position(&e.to_string()),
-            });
+        // A `.json` file holding JSON lines: the first line is a whole object, then more.
+        Err(ReadError::Syntax { .. }) if DatasetFormat::sniff(text) == DatasetFormat::Jsonl => {
+            return parse_jsonl(text);
         }
+        Err(error) => return Err(DatasetError::from_read(error, DatasetFormat::Json)),
     };
     rows_from_document(value, DatasetFormat::Json)
 }
 
 fn parse_yaml(text: &str) -> Result<RawRows, DatasetError> {
-    let value: serde_norway::Value = serde_norway::from_str(text).map_err(|e| {
-        let message = e.to_string();
-        match e.location() {
-            Some(at) => DatasetError::Syntax {
-                format: DatasetFormat::Yaml,
-                line: at.line(),
-                column: at.column(),
-                message: strip_position(&message),
-            },
-            None => DatasetError::Unreadable {
-                format: DatasetFormat::Yaml,
-                message,
-            },
-        }
-    })?;
+    let value = guard::yaml_value(text, &DATASET_LIMITS)
+        .map_err(|e| DatasetError::from_read(e, DatasetFormat::Yaml))?;
     if value.is_null() {
         return Err(DatasetError::Empty {
             format: DatasetFormat::Yaml,
         });
     }
-    rows_from_document(yaml_to_json(value), DatasetFormat::Yaml)
-}
-
-fn yaml_to_json(value: serde_norway::Value) -> Value {
-    use serde_norway::Value as Y;
-    match value {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                // `.nan` and `.inf` have no JSON form; keep them readable as text.
-                n.as_f64()
-                    .and_then(serde_json::Number::from_f64)
-                    .map_or_else(|| Value::String(n.to_string()), Value::Number)
-            }
-        }
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
-        Y::Mapping(mapping) => Value::Object(
-            mapping
-                .into_iter()
-                .map(|(k, v)| (yaml_key(k), yaml_to_json(v)))
-                .collect(),
-        ),
-        Y::Tagged(tagged) => yaml_to_json(tagged.value),
-    }
-}
-
-fn yaml_key(key: serde_norway::Value) -> String {
-    match yaml_to_json(key) {
-        Value::String(s) => s,
-        other => other.to_string(),
-    }
+    rows_from_document(value, DatasetFormat::Yaml)
 }
 
 fn rows_from_document(value: Value, format: DatasetFormat) -> Result<RawRows, DatasetError> {

@@ -7,12 +7,39 @@
 //!
 //! Reading accepts our files and the original's (extra or missing optional fields, metadata
 //! without our extras); each bad line is reported with its 1-based number and the reason, and
-//! the other lines are kept.
+//! the other lines are kept. Lines go through the guarded reader ([`TRAJECTORY_LINE_LIMITS`]),
+//! and the numbers the app adds up (costs, tokens, latencies, step ids) must be in range: a
+//! cost of `1.7e308` would make every total infinite.
 
 use std::collections::HashMap;
 
+use serde_json::Value;
+
+use crate::core::guard::{self, Exceeded, Limits, ReadError};
 use crate::core::sorting;
-use crate::core::trajectory::TrajectoryEntry;
+use crate::core::trajectory::{key as meta, TrajectoryEntry};
+
+/// What one line of a trajectory file may hold: 64 MiB, 64 levels of nesting, a million
+/// values. A step holds a few dozen values, its texts a few hundred KB at most.
+pub const TRAJECTORY_LINE_LIMITS: Limits = Limits {
+    max_bytes: 64 * 1024 * 1024,
+    max_depth: 64,
+    max_nodes: 1_000_000,
+};
+
+/// The most a step may cost: far above any real call (a million tokens in and out at the
+/// dearest listed rates cost a few hundred dollars), far below what would overflow a sum.
+pub const MAX_STEP_COST_USD: f64 = 1_000_000.0;
+
+/// The most tokens of one kind a step may count: a thousand times the largest context window.
+pub const MAX_STEP_TOKENS: u64 = 1_000_000_000;
+
+/// The longest a step may have taken, in milliseconds (a year).
+pub const MAX_STEP_LATENCY_MS: f64 = 365.0 * 24.0 * 3600.0 * 1000.0;
+
+/// The largest step id: the largest integer a JavaScript number (and so an IndexedDB key)
+/// holds exactly; above it two steps could share a key.
+pub const MAX_STEP_ID: u64 = (1 << 53) - 1;
 
 /// Why an entry could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +172,27 @@ pub enum LineError {
     /// `run_id` is empty, so the step cannot be put in a run.
     #[error("the run_id is empty")]
     EmptyRunId,
+    /// The line is longer than [`TRAJECTORY_LINE_LIMITS`] allows.
+    #[error("the line is {bytes} bytes, over the {limit}-byte limit for one step")]
+    TooLong {
+        /// The line's length.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The line nests deeper or holds more values than [`TRAJECTORY_LINE_LIMITS`] allows.
+    #[error("the step is {0}, more than a trajectory step holds")]
+    TooComplex(Exceeded),
+    /// A number the app adds up is missing its range (or is not a number at all).
+    #[error("{field} is {found}, but {expected}")]
+    OutOfRange {
+        /// The field's path, e.g. `metadata.cost_usd`.
+        field: String,
+        /// What the line has, as written (`1.7e308`, `the text "NaN"`).
+        found: String,
+        /// What is allowed.
+        expected: String,
+    },
 }
 
 /// A line that was not accepted.
@@ -191,20 +239,53 @@ impl ReadReport {
     }
 }
 
-/// Parses one line (without its newline) into an entry.
+/// Parses one line (without its newline) of a file being imported into an entry: through the
+/// guarded reader, with the numbers checked (see [`check_numbers`]).
 pub fn parse_line(line: &str) -> Result<TrajectoryEntry, LineError> {
-    let value: serde_json::Value =
-        serde_json::from_str(line).map_err(|e| LineError::InvalidJson {
-            column: e.column(),
-            message: strip_position(&e.to_string()),
-        })?;
+    let value = guard::json_value(line, &TRAJECTORY_LINE_LIMITS).map_err(|e| match e {
+        ReadError::TooLarge { bytes, limit } => LineError::TooLong { bytes, limit },
+        ReadError::TooComplex(exceeded) => LineError::TooComplex(exceeded),
+        ReadError::Syntax {
+            column, message, ..
+        } => LineError::InvalidJson { column, message },
+        other => LineError::InvalidJson {
+            column: 1,
+            message: other.to_string(),
+        },
+    })?;
+    let entry = entry_from(value)?;
+    check_numbers(&entry)?;
+    Ok(entry)
+}
+
+/// Reads back a line Trialogue stored itself (a step it ran, or one [`parse_line`] accepted on
+/// import). Its numbers are not checked again: a run stored before a check existed stays
+/// readable, and the pages draw any number.
+pub fn parse_stored_line(line: &str) -> Result<TrajectoryEntry, LineError> {
+    let value: Value = serde_json::from_str(line).map_err(|e| LineError::InvalidJson {
+        column: e.column(),
+        message: strip_position(&e.to_string()),
+    })?;
+    entry_from(value)
+}
+
+// serde_json appends " at line 1 column 17" to its messages; the column is reported apart and
+// the line is always 1 inside a single JSONL line, so the suffix would only mislead.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message.to_string(),
+    }
+}
+
+fn entry_from(value: Value) -> Result<TrajectoryEntry, LineError> {
     let found = match &value {
-        serde_json::Value::Object(_) => None,
-        serde_json::Value::Array(_) => Some("an array"),
-        serde_json::Value::String(_) => Some("a string"),
-        serde_json::Value::Number(_) => Some("a number"),
-        serde_json::Value::Bool(_) => Some("a boolean"),
-        serde_json::Value::Null => Some("null"),
+        Value::Object(_) => None,
+        Value::Array(_) => Some("an array"),
+        Value::String(_) => Some("a string"),
+        Value::Number(_) => Some("a number"),
+        Value::Bool(_) => Some("a boolean"),
+        Value::Null => Some("null"),
     };
     if let Some(found) = found {
         return Err(LineError::NotAnObject { found });
@@ -219,12 +300,78 @@ pub fn parse_line(line: &str) -> Result<TrajectoryEntry, LineError> {
     Ok(entry)
 }
 
-// serde_json appends " at line 1 column 17" to its messages; the column is reported apart and
-// the line is always 1 inside a single JSONL line, so the suffix would only mislead.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(at) => message[..at].to_string(),
-        None => message.to_string(),
+/// Checks the numbers the app adds up and draws: the step id, and the cost, latency and token
+/// counts in `metadata` (each may be absent or `null`; the original writes no cost).
+pub fn check_numbers(entry: &TrajectoryEntry) -> Result<(), LineError> {
+    if entry.step_id > MAX_STEP_ID {
+        return Err(out_of_range(
+            "step_id",
+            &Value::from(entry.step_id),
+            format!("step ids go up to {MAX_STEP_ID}"),
+        ));
+    }
+    // As the file wrote them: a text where a number belongs is kept as read, not typed.
+    let metadata = &entry.metadata.to_object();
+    check_real(
+        metadata,
+        meta::COST_USD,
+        MAX_STEP_COST_USD,
+        "a step's cost in USD is from 0 to 1000000",
+    )?;
+    check_real(
+        metadata,
+        meta::LATENCY_MS,
+        MAX_STEP_LATENCY_MS,
+        "a step's latency in milliseconds is from 0 to a year",
+    )?;
+    for object in [meta::TOKENS, meta::USAGE] {
+        let Some(Value::Object(counts)) = metadata.get(object) else {
+            continue;
+        };
+        for (key, value) in counts {
+            let whole = value.as_u64().is_some_and(|n| n <= MAX_STEP_TOKENS);
+            if value.is_number() && !whole {
+                return Err(out_of_range(
+                    &format!("metadata.{object}.{key}"),
+                    value,
+                    format!("token counts are whole numbers from 0 to {MAX_STEP_TOKENS}"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `metadata.<key>`: absent, `null`, or a number from 0 to `max`.
+fn check_real(
+    metadata: &serde_json::Map<String, Value>,
+    key: &str,
+    max: f64,
+    expected: &str,
+) -> Result<(), LineError> {
+    match metadata.get(key) {
+        None | Some(Value::Null) => Ok(()),
+        Some(value) => match value.as_f64() {
+            Some(x) if (0.0..=max).contains(&x) => Ok(()),
+            _ => Err(out_of_range(
+                &format!("metadata.{key}"),
+                value,
+                expected.to_string(),
+            )),
+        },
+    }
+}
+
+fn out_of_range(field: &str, value: &Value, expected: String) -> LineError {
+    let found = match value {
+        Value::String(text) => format!("the text {text:?}, not a number"),
+        Value::Number(n) => n.to_string(),
+        other => format!("{other}, not a number"),
+    };
+    LineError::OutOfRange {
+        field: field.to_string(),
+        found,
+        expected,
     }
 }
 

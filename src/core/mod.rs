@@ -8,6 +8,7 @@ pub mod outputs;
 pub mod role;
 
 pub mod config;
+pub mod guard;
 pub mod hash;
 pub mod model;
 pub mod presets;
@@ -20,6 +21,7 @@ pub mod providers;
 pub mod answer;
 pub mod batch;
 pub mod dataset;
+pub mod driver;
 pub mod jsonl;
 pub mod pipeline;
 pub mod run_store;

@@ -1,10 +1,12 @@
-//! Where a run's records and steps are kept ([`RunStore`]), and the sink through which the
-//! run's driver (a batch item, or the run page) commits each step with the record counting it
+//! Where runs and batches are kept ([`RunStore`], [`BatchStore`]), and the sink through which
+//! the run driver ([`crate::core::driver`]) commits each step with the record counting it
 //! ([`RunSink`]).
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::core::batch::BatchRecord;
+use crate::core::dataset::Problem;
 use crate::core::pipeline::{SinkError, TrajectorySink};
 use crate::core::sorting;
 use crate::core::trajectory::{run_id, RunRecord, TrajectoryEntry};
@@ -22,9 +24,10 @@ pub trait RunStore {
         record: &RunRecord,
         entry: &TrajectoryEntry,
     ) -> Result<RunRecord, SinkError>;
-    /// Stores a new run's record unless a run with its id is stored already: `Ok(false)`, and
-    /// nothing written, when the id is taken. One round trip: a batch creates a run per item.
-    async fn create_run_if_free(&self, record: &RunRecord) -> Result<bool, SinkError>;
+    /// Stores new run `record` under the first free id for its start time and config, which
+    /// it sets in `record.run_id` (see [`create_under_free_id`]; the ids this store tried are
+    /// not tried again, so runs created together, a batch's items, skip each other's).
+    async fn create_run_under_free_id(&self, record: &mut RunRecord) -> Result<(), SinkError>;
     /// Replaces a run's record.
     async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError>;
     /// A run's record, if stored.
@@ -62,11 +65,30 @@ pub async fn create_under_free_id<E>(
     }
 }
 
-/// Runs and steps in memory (tests, the demo).
+/// Where batches, and the datasets they run, are kept beside their runs.
+// Futures are not `Send` in the browser, by design.
+#[allow(async_fn_in_trait)]
+pub trait BatchStore: RunStore {
+    /// Stores a batch's record, replacing the one with the same id.
+    async fn put_batch(&self, record: &BatchRecord) -> Result<(), SinkError>;
+    /// A batch's record, if stored.
+    async fn get_batch(&self, batch_id: &str) -> Result<Option<BatchRecord>, SinkError>;
+    /// The ids of every stored batch.
+    async fn batch_ids(&self) -> Result<HashSet<String>, SinkError>;
+    /// The problems of a stored dataset, in file order; `None` when it is not stored.
+    async fn dataset_problems(&self, dataset_id: &str) -> Result<Option<Vec<Problem>>, SinkError>;
+    /// The records of the runs tagged with batch `batch_id`.
+    async fn batch_runs(&self, batch_id: &str) -> Result<Vec<RunRecord>, SinkError>;
+}
+
+/// Runs, steps, batches and datasets in memory (tests).
 #[derive(Debug, Default)]
 pub struct MemoryRunStore {
     runs: RefCell<BTreeMap<String, RunRecord>>,
     steps: RefCell<Vec<TrajectoryEntry>>,
+    tried_run_ids: RefCell<HashSet<String>>,
+    batches: RefCell<BTreeMap<String, BatchRecord>>,
+    datasets: RefCell<HashMap<String, Vec<Problem>>>,
 }
 
 impl MemoryRunStore {
@@ -89,6 +111,29 @@ impl MemoryRunStore {
     /// A run's record.
     pub fn record(&self, run_id: &str) -> Option<RunRecord> {
         self.runs.borrow().get(run_id).cloned()
+    }
+
+    /// Stores a dataset's problems under `dataset_id`.
+    pub fn insert_dataset(&self, dataset_id: &str, problems: Vec<Problem>) {
+        self.datasets
+            .borrow_mut()
+            .insert(dataset_id.to_string(), problems);
+    }
+
+    /// A batch's record.
+    pub fn batch(&self, batch_id: &str) -> Option<BatchRecord> {
+        self.batches.borrow().get(batch_id).cloned()
+    }
+
+    /// Stores a new run's record unless a run with its id is stored already: `false`, and
+    /// nothing written, when the id is taken.
+    pub fn create_run_if_free(&self, record: &RunRecord) -> bool {
+        let mut runs = self.runs.borrow_mut();
+        if runs.contains_key(&record.run_id) {
+            return false;
+        }
+        runs.insert(record.run_id.clone(), record.clone());
+        true
     }
 
     /// A run's steps in step order.
@@ -130,13 +175,11 @@ impl RunStore for MemoryRunStore {
         Ok(updated)
     }
 
-    async fn create_run_if_free(&self, record: &RunRecord) -> Result<bool, SinkError> {
-        let mut runs = self.runs.borrow_mut();
-        if runs.contains_key(&record.run_id) {
-            return Ok(false);
-        }
-        runs.insert(record.run_id.clone(), record.clone());
-        Ok(true)
+    async fn create_run_under_free_id(&self, record: &mut RunRecord) -> Result<(), SinkError> {
+        create_under_free_id(record, &self.tried_run_ids, async |r: &RunRecord| {
+            Ok(self.create_run_if_free(r))
+        })
+        .await
     }
 
     async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError> {
@@ -152,6 +195,37 @@ impl RunStore for MemoryRunStore {
 
     async fn steps(&self, run_id: &str) -> Result<Vec<TrajectoryEntry>, SinkError> {
         Ok(self.steps_of(run_id))
+    }
+}
+
+impl BatchStore for MemoryRunStore {
+    async fn put_batch(&self, record: &BatchRecord) -> Result<(), SinkError> {
+        self.batches
+            .borrow_mut()
+            .insert(record.spec.batch_id.clone(), record.clone());
+        Ok(())
+    }
+
+    async fn get_batch(&self, batch_id: &str) -> Result<Option<BatchRecord>, SinkError> {
+        Ok(self.batch(batch_id))
+    }
+
+    async fn batch_ids(&self) -> Result<HashSet<String>, SinkError> {
+        Ok(self.batches.borrow().keys().cloned().collect())
+    }
+
+    async fn dataset_problems(&self, dataset_id: &str) -> Result<Option<Vec<Problem>>, SinkError> {
+        Ok(self.datasets.borrow().get(dataset_id).cloned())
+    }
+
+    async fn batch_runs(&self, batch_id: &str) -> Result<Vec<RunRecord>, SinkError> {
+        Ok(self
+            .runs
+            .borrow()
+            .values()
+            .filter(|r| r.batch_id.as_deref() == Some(batch_id))
+            .cloned()
+            .collect())
     }
 }
 
@@ -190,6 +264,11 @@ impl<'a, S: RunStore> RunSink<'a, S> {
     /// The run's record as stored now (after the last committed step).
     pub fn record(&self) -> Option<RunRecord> {
         self.record.borrow().clone()
+    }
+
+    /// Reads the run's record as stored now without copying it.
+    pub fn with_record<T>(&self, read: impl FnOnce(Option<&RunRecord>) -> T) -> T {
+        read(self.record.borrow().as_ref())
     }
 }
 

@@ -715,7 +715,50 @@ pub fn csv_field(field: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// The rows as RFC 4180 CSV: a header line, then one line per row, each ended by CRLF.
+/// What a spreadsheet takes for the start of a formula when it begins a cell: OWASP's list for
+/// CSV injection (`=`, `+`, `-`, `@`, tab, carriage return).
+/// <https://owasp.org/www-community/attacks/CSV_Injection>
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell a spreadsheet will show as written instead of running it: text that starts like a
+/// formula gets a leading `'`, as OWASP recommends. A cell that is a plain decimal number
+/// (`-0.25`, `+3`, `-1.5e-7`) is left as it is: spreadsheets read it as that number, and a
+/// negative number must stay one.
+pub fn neutralize_formula(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(FORMULA_STARTS) && !is_plain_number(cell) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// `[+-]digits[.digits][e[+-]digits]` (digits on at least one side of the point): a number
+/// and nothing a spreadsheet could evaluate.
+fn is_plain_number(text: &str) -> bool {
+    fn digits(s: &str) -> (usize, &str) {
+        let n = s.bytes().take_while(u8::is_ascii_digit).count();
+        (n, &s[n..])
+    }
+    let rest = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let (whole, rest) = digits(rest);
+    let (fraction, rest) = match rest.strip_prefix('.') {
+        Some(after) => digits(after),
+        None => (0, rest),
+    };
+    if whole + fraction == 0 {
+        return false;
+    }
+    match rest.strip_prefix(['e', 'E']) {
+        Some(exponent) => {
+            let (n, rest) = digits(exponent.strip_prefix(['+', '-']).unwrap_or(exponent));
+            n > 0 && rest.is_empty()
+        }
+        None => rest.is_empty(),
+    }
+}
+
+/// The rows as RFC 4180 CSV: a header line, then one line per row, each ended by CRLF. Cells
+/// that would run as a formula in a spreadsheet are neutralized (see [`neutralize_formula`]).
 pub fn rows_to_csv(rows: &[ProblemRow]) -> String {
     let mut out = String::new();
     push_csv_line(&mut out, PROBLEM_ROW_COLUMNS.iter().copied());
@@ -731,7 +774,7 @@ fn push_csv_line<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>) {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&csv_field(cell));
+        out.push_str(&csv_field(&neutralize_formula(cell)));
     }
     out.push_str("\r\n");
 }
@@ -765,5 +808,17 @@ mod tests {
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
         assert_eq!(csv_field(""), "");
+    }
+
+    #[test]
+    fn plain_numbers_are_told_from_formulas() {
+        for number in ["-3", "+3", "-0.25", "-.5", "-5.", "1e9", "-1.5e-7", "+2E+3"] {
+            assert!(is_plain_number(number), "{number}");
+        }
+        for text in [
+            "-", "+", "-.", "-e5", "-1e", "-1e+", "-1+2", "-1 ", "--1", "-1,5", "-inf",
+        ] {
+            assert!(!is_plain_number(text), "{text}");
+        }
     }
 }

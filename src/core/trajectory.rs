@@ -250,7 +250,7 @@ impl<'de> Deserialize<'de> for StepMetadata {
 }
 
 /// The metadata keys, the original's first, then Trialogue's extras.
-mod key {
+pub(crate) mod key {
     /// Original: the solver/verifier round, from 1 (absent on judge steps).
     pub const ITERATION: &str = "iteration";
     /// Original: the configured model string.

@@ -14,6 +14,7 @@ pub mod provider_state;
 pub mod run;
 pub mod saved_configs;
 pub mod state;
+pub mod task;
 
 #[cfg(test)]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -13,7 +13,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::AbortController;
 
-use crate::core::cancel::CancelToken;
+use crate::core::cancel::{CancelGuard, CancelToken};
 use crate::core::llm::chat::{HttpRequest, HttpResponse};
 use crate::core::llm::transport::{Transport, TransportError};
 
@@ -132,6 +132,9 @@ struct Abort {
     timed_out: Rc<Cell<bool>>,
     controller: Rc<RefCell<Option<AbortController>>>,
     timer: Option<(i32, Closure<dyn FnMut()>)>,
+    /// Takes the abort off the token when the request is over (a batch's token is shared by
+    /// every request of the batch).
+    _cancel_registration: CancelGuard,
 }
 
 impl Abort {
@@ -140,7 +143,7 @@ impl Abort {
         let timed_out = Rc::new(Cell::new(false));
 
         let on_cancel = shared.clone();
-        cancel.on_cancel(move || {
+        let cancel_registration = cancel.on_cancel(move || {
             if let Some(c) = on_cancel.borrow_mut().take() {
                 c.abort();
             }
@@ -167,6 +170,7 @@ impl Abort {
             timed_out,
             controller: shared,
             timer: timer.map(|handle| (handle, closure)),
+            _cancel_registration: cancel_registration,
         }
     }
 }

@@ -17,6 +17,8 @@ use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::core::driver::{self, TabLocks, Work};
+
 use super::js_reason;
 
 #[wasm_bindgen]
@@ -138,22 +140,26 @@ pub async fn try_hold(name: &str) -> Result<Option<TabLock>, LockError> {
     }
 }
 
-/// What asking for a lock found.
-#[derive(Debug)]
-pub enum Claim {
-    /// This tab now holds it, until the value is dropped.
-    Held(TabLock),
-    /// Another holder has it: the run or batch is live elsewhere.
-    Taken,
-    /// The browser has no Web Locks or refused the request: nothing can be known, so callers
-    /// act as a lone tab would.
-    Unlocked,
+/// What asking for a lock found (see [`driver::Claim`]).
+pub type Claim = driver::Claim<TabLock>;
+
+/// The lock name of `work`.
+pub fn lock_name(work: &Work) -> String {
+    match work {
+        Work::Run(run_id) => run_lock_name(run_id),
+        Work::Batch(batch_id) => batch_lock_name(batch_id),
+    }
 }
 
-impl Claim {
-    /// Whether no other holder has the lock.
-    pub fn is_free(&self) -> bool {
-        !matches!(self, Claim::Taken)
+/// This tab's Web Locks, as the run and batch drivers take them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WebLocks;
+
+impl TabLocks for WebLocks {
+    type Guard = TabLock;
+
+    async fn claim(&self, work: &Work) -> Claim {
+        claim(&lock_name(work)).await
     }
 }
 

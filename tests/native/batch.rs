@@ -6,7 +6,6 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
 
 use serde_json::json;
 use trialogue::core::batch::http1::{http1_bottlenecks, Http1Server, HTTP1_CONNECTIONS_PER_HOST};
@@ -33,29 +32,10 @@ use trialogue::core::scripted::{
 use trialogue::core::stats::{summarize, RunResult};
 use trialogue::core::trajectory::{run_id, RunRecord, RunStatus, TrajectoryEntry};
 
-use crate::util::{block_on, Driver};
+use crate::util::{block_on, Driver, LoggingStore, YieldNow};
 
 // 2026-03-01T12:00:00Z
-const START_MS: f64 = 1_772_366_400_000.0;
-
-// ---------------------------------------------------------------------------------------------
-// Futures that yield, like an await on a quick I/O.
-// ---------------------------------------------------------------------------------------------
-
-/// Returns `Pending` `n` times (waking itself each time), like an await on a quick I/O.
-struct YieldNow(u32);
-
-impl Future for YieldNow {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 == 0 {
-            return Poll::Ready(());
-        }
-        self.0 -= 1;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
-}
+pub(crate) const START_MS: f64 = 1_772_366_400_000.0;
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -70,7 +50,12 @@ fn spec(n: usize, modes: BatchModes, concurrency: u32) -> BatchSpec {
 }
 
 /// A batch of problems `P1`…`Pn` run with `config`.
-fn spec_with(n: usize, modes: BatchModes, concurrency: u32, config: PipelineConfig) -> BatchSpec {
+pub(crate) fn spec_with(
+    n: usize,
+    modes: BatchModes,
+    concurrency: u32,
+    config: PipelineConfig,
+) -> BatchSpec {
     BatchSpec::new(
         "test batch",
         "ds_000000000000",
@@ -113,7 +98,7 @@ fn mirrored<'a>(
     }
 }
 
-fn count(record: &BatchRecord, status: ItemStatus) -> usize {
+pub(crate) fn count(record: &BatchRecord, status: ItemStatus) -> usize {
     record.items.iter().filter(|i| i.status == status).count()
 }
 
@@ -654,7 +639,7 @@ fn a_budget_raised_while_paused_is_stored_with_the_batch_as_it_goes_on() {
 // The real loop: resume after an interruption, rate limits from the LLM
 // ---------------------------------------------------------------------------------------------
 
-fn pipeline_config() -> PipelineConfig {
+pub(crate) fn pipeline_config() -> PipelineConfig {
     serde_json::from_value(json!({
         "solver": {
             "role": "solver", "model": "openai/gpt-4o-mini",
@@ -676,7 +661,7 @@ fn pipeline_config() -> PipelineConfig {
     .expect("test config")
 }
 
-fn problem(id: &str, text: &str, truth: Option<&str>) -> Problem {
+pub(crate) fn problem(id: &str, text: &str, truth: Option<&str>) -> Problem {
     Problem {
         id: id.into(),
         problem: text.into(),
@@ -686,7 +671,7 @@ fn problem(id: &str, text: &str, truth: Option<&str>) -> Problem {
     }
 }
 
-fn problems() -> Vec<Problem> {
+pub(crate) fn problems() -> Vec<Problem> {
     vec![
         problem("P1", "What is 2+2?", Some("4")),
         problem("P2", "What is 3*3?", Some("9")),
@@ -695,7 +680,7 @@ fn problems() -> Vec<Problem> {
 }
 
 /// Answers every call correctly for the problem in its prompt.
-fn answering_llm() -> ScriptedLlm {
+pub(crate) fn answering_llm() -> ScriptedLlm {
     ScriptedLlm::with_responder(|call| {
         let answer = if call.user_prompt.contains("2+2") {
             "4"
@@ -897,7 +882,7 @@ fn concurrent_fresh_runs_in_one_second_get_distinct_ids() {
     let spec = spec_with(3, BatchModes::Both, 6, pipeline_config());
     let llm = answering_llm();
     let steps = RefCell::new(Vec::<(ItemKey, u64)>::new());
-    let listener = |key: &ItemKey, event: &PipelineEvent| {
+    let listener = |_: usize, key: &ItemKey, event: &PipelineEvent| {
         if let PipelineEvent::StepFinished { entry, .. } = event {
             steps.borrow_mut().push((key.clone(), entry.step_id));
         }
@@ -938,63 +923,6 @@ fn concurrent_fresh_runs_in_one_second_get_distinct_ids() {
         .records()
         .iter()
         .all(|r| r.run_id.contains(&r.config_hash)));
-}
-
-/// A [`MemoryRunStore`] that logs every round trip a batch makes to it; a step's commit is
-/// logged as it starts (`append`) and as it ends (`appended`).
-#[derive(Default)]
-struct LoggingStore {
-    inner: MemoryRunStore,
-    log: RefCell<Vec<String>>,
-    /// Whether the commit of a run's terminal step (the judge's) takes a while.
-    slow_last_commit: bool,
-}
-
-impl LoggingStore {
-    fn note(&self, call: &str, run_id: &str) {
-        self.log.borrow_mut().push(format!("{call} {run_id}"));
-    }
-
-    fn calls(&self, call: &str) -> Vec<String> {
-        let prefix = format!("{call} ");
-        self.log
-            .borrow()
-            .iter()
-            .filter_map(|line| line.strip_prefix(&prefix).map(str::to_string))
-            .collect()
-    }
-}
-
-impl RunStore for LoggingStore {
-    async fn append_step(
-        &self,
-        record: &RunRecord,
-        entry: &TrajectoryEntry,
-    ) -> Result<RunRecord, SinkError> {
-        self.note("append", &entry.run_id);
-        if entry.terminal && self.slow_last_commit {
-            YieldNow(20).await;
-        }
-        let stored = self.inner.append_step(record, entry).await;
-        self.note("appended", &entry.run_id);
-        stored
-    }
-    async fn create_run_if_free(&self, record: &RunRecord) -> Result<bool, SinkError> {
-        self.note("create_run_if_free", &record.run_id);
-        self.inner.create_run_if_free(record).await
-    }
-    async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError> {
-        self.note("put_run", &record.run_id);
-        self.inner.put_run(record).await
-    }
-    async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, SinkError> {
-        self.note("get_run", run_id);
-        self.inner.get_run(run_id).await
-    }
-    async fn steps(&self, run_id: &str) -> Result<Vec<TrajectoryEntry>, SinkError> {
-        self.note("steps", run_id);
-        self.inner.steps(run_id).await
-    }
 }
 
 #[test]
@@ -1050,10 +978,7 @@ fn a_fresh_item_costs_one_create_and_a_stored_run_keeps_its_id() {
 #[test]
 fn the_next_item_starts_while_the_judge_step_of_the_last_one_is_committed() {
     let clock = ManualClock::starting_at(START_MS);
-    let store = LoggingStore {
-        slow_last_commit: true,
-        ..LoggingStore::default()
-    };
+    let store = LoggingStore::with_slow_last_commit();
     // One item at a time: the second can only start once the first has made its last call.
     let spec = spec_with(2, BatchModes::Debate, 1, pipeline_config());
     let llm = answering_llm();
@@ -1215,7 +1140,7 @@ fn a_run_that_reaches_its_own_budget_fails_its_item_and_the_batch_goes_on() {
     let pricer = Rc::new(Pricer::new(None, overrides));
     let llm = answering_llm();
     let runner = PipelineRunner::new(&spec, &problems(), &llm, &clock, &store)
-        .with_run_budgets(Rc::clone(&pricer));
+        .with_pricer(Rc::clone(&pricer));
     let control = BatchControl::new();
     let record = block_on(
         Scheduler::new(&runner, &clock, control.clone()).run(BatchRecord::new(spec.clone())),
@@ -1267,7 +1192,7 @@ fn a_run_sink_commits_each_step_with_the_record_it_holds_and_keeps_it_on_a_refus
     assert!(store.steps_of("run_s").is_empty());
 
     let record = RunRecord::start("run_s", &pipeline_config(), "hash", "p", None, START_MS);
-    assert!(block_on(store.create_run_if_free(&record)).unwrap());
+    assert!(store.create_run_if_free(&record));
     sink.hold(record);
     block_on(sink.append(&step_entry("run_s", 1, 10))).unwrap();
     block_on(sink.append(&step_entry("run_s", 2, 20))).unwrap();
@@ -1313,7 +1238,7 @@ fn runs_made_in_one_second_take_the_next_free_ids_and_a_taken_id_is_tried_once()
             &tried,
             async |r: &RunRecord| {
                 tries.set(tries.get() + 1);
-                store.create_run_if_free(r).await
+                Ok::<_, SinkError>(store.create_run_if_free(r))
             },
         ))
         .unwrap();

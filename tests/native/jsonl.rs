@@ -5,8 +5,8 @@ use serde_json::{json, Value};
 use trialogue::core::clock::ManualClock;
 use trialogue::core::config::PipelineConfig;
 use trialogue::core::jsonl::{
-    group_by_run, read_jsonl, to_line, write_entry, write_entry_io, ChunkedJsonl, DuplicateStep,
-    LineError,
+    group_by_run, parse_line, parse_stored_line, read_jsonl, to_line, write_entry, write_entry_io,
+    ChunkedJsonl, DuplicateStep, LineError,
 };
 use trialogue::core::pipeline::{MemorySink, Pipeline, RunInput};
 use trialogue::core::scripted::ScriptedLlm;
@@ -284,4 +284,93 @@ fn our_metadata_is_read_typed_and_written_back_byte_for_byte() {
     assert_eq!(solver.usage_complete, Some(true));
     assert_eq!(solver.attempts.as_ref().map(Vec::len), Some(1));
     assert!(solver.other.is_empty());
+}
+
+/// A step line with `metadata` as given.
+fn step_line(step_id: u64, metadata: &str) -> String {
+    format!(
+        r#"{{"timestamp":"t","run_id":"run_n","step_id":{step_id},"agent":"solver","action":"generate","input":{{}},"output":{{}},"metadata":{metadata}}}"#
+    )
+}
+
+#[test]
+fn numbers_out_of_range_are_rejected_with_their_reason_and_the_rest_kept() {
+    let bad = [
+        (r#"{"cost_usd":1.7e308}"#, "metadata.cost_usd is 1.7e+308"),
+        (r#"{"cost_usd":-0.01}"#, "metadata.cost_usd is -0.01"),
+        (
+            r#"{"cost_usd":"NaN"}"#,
+            "metadata.cost_usd is the text \"NaN\"",
+        ),
+        (
+            r#"{"cost_usd":[1]}"#,
+            "metadata.cost_usd is [1], not a number",
+        ),
+        (r#"{"latency_ms":-5}"#, "metadata.latency_ms is -5"),
+        (
+            r#"{"usage":{"input_tokens":18446744073709551615}}"#,
+            "metadata.usage.input_tokens is 18446744073709551615",
+        ),
+        (
+            r#"{"tokens":{"prompt_tokens":1.5}}"#,
+            "metadata.tokens.prompt_tokens is 1.5",
+        ),
+    ];
+    let mut text = String::new();
+    for (metadata, _) in &bad {
+        text.push_str(&step_line(1, metadata));
+        text.push('\n');
+    }
+    // JSON has no number above f64's largest: serde_json refuses 1e309 as out of range.
+    text.push_str(&step_line(1, r#"{"cost_usd":1e309}"#));
+    text.push('\n');
+    text.push_str(&step_line(9_007_199_254_740_992, "{}"));
+    text.push('\n');
+    // In range: zero, the limit, the smallest positive number, the original's cost-less step.
+    for metadata in [
+        r#"{"cost_usd":0}"#,
+        r#"{"cost_usd":1000000,"latency_ms":0.5}"#,
+        r#"{"cost_usd":5e-324,"usage":{"input_tokens":1000000000}}"#,
+        r#"{"cost_usd":null,"tokens":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}"#,
+    ] {
+        text.push_str(&step_line(2 + text.lines().count() as u64, metadata));
+        text.push('\n');
+    }
+    let report = read_jsonl(&text);
+    let reasons: Vec<String> = report.rejected.iter().map(|r| r.to_string()).collect();
+    assert_eq!(reasons.len(), bad.len() + 2, "{reasons:#?}");
+    for (i, (_, reason)) in bad.iter().enumerate() {
+        assert!(
+            reasons[i].starts_with(&format!("line {}: {reason}", i + 1)),
+            "{}",
+            reasons[i]
+        );
+        assert!(matches!(
+            report.rejected[i].reason,
+            LineError::OutOfRange { .. }
+        ));
+    }
+    assert!(
+        matches!(&report.rejected[bad.len()].reason, LineError::InvalidJson { message, .. } if message.contains("out of range"))
+    );
+    assert!(reasons[bad.len() + 1].contains("step_id is 9007199254740992"));
+    assert_eq!(report.entries.len(), 4);
+    let record = RunRecord::from_entries("run_n", &report.entries, 0.0);
+    assert_eq!(record.cost_usd, Some(1_000_000.0 + 5e-324));
+}
+
+#[test]
+fn stored_lines_read_back_whatever_their_numbers() {
+    // A run stored before import checked numbers stays readable; only imports are checked.
+    let line = step_line(1, r#"{"cost_usd":1.7e308}"#);
+    assert!(matches!(
+        parse_line(&line),
+        Err(LineError::OutOfRange { .. })
+    ));
+    let entry = parse_stored_line(&line).unwrap();
+    assert_eq!(entry.cost_usd(), Some(1.7e308));
+    assert_eq!(
+        parse_stored_line("[1]"),
+        Err(LineError::NotAnObject { found: "an array" })
+    );
 }

@@ -5,10 +5,13 @@ mod util;
 
 mod answer;
 mod batch;
+mod cancel;
 mod config;
 mod cost;
 mod cost_views;
 mod dataset;
+mod driver;
+mod fuzz;
 mod jsonl;
 mod llm_adapters;
 mod llm_client;

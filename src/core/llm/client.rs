@@ -358,12 +358,12 @@ impl<T: Transport, C: Clock> AgentLlm for LlmClient<T, C> {
 
 /// Runs `future` until it completes (`Some`) or `cancel` fires (`None`), whichever is first.
 ///
-/// The wake-up registered on the token stays there until the token is cancelled or dropped; it
-/// holds only a waker slot, and tokens live for one run.
+/// The wake-up registered on the token is removed when this returns (or is dropped), so a
+/// batch's shared token does not collect one per backoff.
 pub async fn until_cancelled<F: Future>(future: F, cancel: &CancelToken) -> Option<F::Output> {
     let slot: Rc<RefCell<Option<Waker>>> = Rc::default();
     let on_cancel = slot.clone();
-    cancel.on_cancel(move || {
+    let _registered = cancel.on_cancel(move || {
         if let Some(waker) = on_cancel.borrow_mut().take() {
             waker.wake();
         }

@@ -1,8 +1,21 @@
 //! Why a price file could not be read.
 
+use crate::core::guard::{Limits, ReadError};
+
+/// What a price file may hold: 32 MiB, 32 levels of nesting, 2 million values. LiteLLM's
+/// file is a few MB, a few levels deep.
+pub const PRICE_FILE_LIMITS: Limits = Limits {
+    max_bytes: 32 * 1024 * 1024,
+    max_depth: 32,
+    max_nodes: 2_000_000,
+};
+
 /// Why a price file could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PricingError {
+    /// Over [`PRICE_FILE_LIMITS`], or not readable at all.
+    #[error("the price file {0}; a price file is one JSON object of models")]
+    Unreadable(ReadError),
     /// Not JSON at all.
     #[error("the price file is not valid JSON: {message} (line {line}, column {column})")]
     Syntax {
@@ -80,6 +93,23 @@ pub enum PricingError {
         /// The key it points at.
         target: String,
     },
+}
+
+impl From<ReadError> for PricingError {
+    fn from(error: ReadError) -> Self {
+        match error {
+            ReadError::Syntax {
+                line,
+                column,
+                message,
+            } => PricingError::Syntax {
+                line,
+                column,
+                message,
+            },
+            other => PricingError::Unreadable(other),
+        }
+    }
 }
 
 impl PricingError {

@@ -20,11 +20,12 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::error::PricingError;
+use super::error::{PricingError, PRICE_FILE_LIMITS};
 use super::off_peak::{DaySpan, OffPeak, OffPeakWindow};
 use super::rates::{usable, BatchRates, ModelRates, RateField, RateSet, RateTier};
 use super::table::{PricingHeader, PricingTable};
 use super::LITELLM_SOURCE;
+use crate::core::guard;
 
 /// Model modes of LiteLLM entries that are kept.
 const CHAT_MODES: &[&str] = &["chat", "responses"];
@@ -64,7 +65,7 @@ impl PricingTable {
     /// version is `unknown`; see [`PricingTable::from_litellm_file`] to take it from the file
     /// name.
     pub fn from_litellm_json(text: &str) -> Result<Self, PricingError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| PricingError::from_serde(&e))?;
+        let value: Value = guard::json_value(text, &PRICE_FILE_LIMITS)?;
         let Value::Object(entries) = value else {
             return Err(PricingError::NotAnObject {
                 found: json_kind(&value),

@@ -19,7 +19,7 @@ pub mod pricer;
 pub mod rates;
 pub mod table;
 
-pub use error::PricingError;
+pub use error::{PricingError, PRICE_FILE_LIMITS};
 pub use off_peak::{DaySpan, OffPeak, OffPeakWindow};
 pub use overrides::{OverrideError, PriceOverrides, RateOverride};
 pub use pricer::{FreeRule, Price, PriceSource, Pricer, Quote};

@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::error::PricingError;
+use super::error::{PricingError, PRICE_FILE_LIMITS};
 use super::matching::split_date;
 use super::rates::ModelRates;
+use crate::core::guard;
 
 /// Where a table came from, as written at the top of `pricing.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +93,7 @@ impl PricingTable {
 
     /// Reads `pricing.json` as written by [`PricingTable::to_json`].
     pub fn from_json(text: &str) -> Result<Self, PricingError> {
+        guard::check_json(text, &PRICE_FILE_LIMITS)?;
         let asset: Asset = serde_json::from_str(text).map_err(|e| PricingError::from_serde(&e))?;
         for (what, expected, found) in [
             ("models", asset.header.models, asset.rates.len()),

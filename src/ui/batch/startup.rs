@@ -12,10 +12,7 @@ use crate::web::clock::BrowserClock;
 use crate::web::idb::{StoreError, TrajectoryStore};
 use crate::web::locks::{batch_lock_name, claim, Claim};
 
-use super::session::{BatchSession, BatchStartup};
-
-/// How often the batch check looks whether the run check is done.
-const RUN_CHECK_POLL_MS: u64 = 5;
+use super::session::BatchSession;
 
 /// Provides the [`BatchSession`] context and starts the startup check. The root component calls
 /// it once, after [`crate::ui::run::startup::provide_run_state`] (whose session it uses);
@@ -26,30 +23,33 @@ pub fn provide_batch_state() {
     let runs = expect_context::<RunSession>();
     let session = BatchSession::new(runs);
     provide_context(session);
-    spawn_local(async move {
-        // The run check asks batch locks for the runs of batches; it goes first so this check
-        // never holds one it asks for.
-        let clock = BrowserClock::new();
-        while runs.startup.with_untracked(|s| *s == Startup::Pending) {
-            clock.sleep(RUN_CHECK_POLL_MS).await;
-        }
-        let result = match run_store().await {
-            Ok(store) => mark_abandoned_batches(&store, clock.now_ms()).await,
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(ids) => {
-                let changed = !ids.is_empty();
-                session.startup.set(BatchStartup::Done(ids));
-                if changed {
-                    session.touch_batches();
-                }
-            }
-            Err(e) => {
-                session.startup.set(BatchStartup::Failed(e.to_string()));
-            }
+    // The run check asks batch locks for the runs of batches; this one starts once it is done,
+    // so it never holds one that check asks for.
+    let mut started = false;
+    Effect::new(move |_| {
+        let run_check_done = runs.startup.with(|s| *s != Startup::Pending);
+        if run_check_done && !std::mem::replace(&mut started, true) {
+            spawn_local(check_batches(session));
         }
     });
+}
+
+/// Marks the batches a closed tab left running as interrupted, and says so in the session.
+async fn check_batches(session: BatchSession) {
+    let result = match run_store().await {
+        Ok(store) => mark_abandoned_batches(&store, BrowserClock::new().now_ms()).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(ids) => {
+            let changed = !ids.is_empty();
+            session.startup.set(Startup::Done(ids));
+            if changed {
+                session.touch_batches();
+            }
+        }
+        Err(e) => session.startup.set(Startup::Failed(e.to_string())),
+    }
 }
 
 /// Marks interrupted the batches left running or paused whose lock no tab holds, and returns

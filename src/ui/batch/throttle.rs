@@ -16,16 +16,7 @@ use std::rc::Rc;
 use wasm_bindgen_futures::spawn_local;
 
 use crate::core::clock::Clock;
-
-/// How long an update that is not urgent should still wait, ms: nothing when `urgent` or when
-/// nothing was delivered yet, otherwise what is left of `interval_ms` since the last delivery at
-/// `last_ms` (never more than one interval, even if the clock went back).
-pub fn delay_left(last_ms: Option<f64>, now_ms: f64, interval_ms: f64, urgent: bool) -> f64 {
-    match last_ms {
-        Some(last) if !urgent => (last + interval_ms - now_ms).clamp(0.0, interval_ms),
-        _ => 0.0,
-    }
-}
+use crate::core::driver::saver::delay_left;
 
 struct State<T> {
     /// What waits to be delivered, gathered by [`Throttle::update`].
@@ -129,22 +120,6 @@ mod tests {
     use super::*;
     use crate::web::clock::BrowserClock;
     use wasm_bindgen_test::wasm_bindgen_test;
-
-    #[wasm_bindgen_test]
-    fn the_first_update_and_urgent_ones_wait_for_nothing() {
-        assert_eq!(delay_left(None, 1_000.0, 100.0, false), 0.0);
-        assert_eq!(delay_left(Some(990.0), 1_000.0, 100.0, true), 0.0);
-    }
-
-    #[wasm_bindgen_test]
-    fn later_updates_wait_out_the_rest_of_the_interval() {
-        // Delivered at 1000 ms, asked at 1030 ms: 100 − 30 = 70 ms left.
-        assert_eq!(delay_left(Some(1_000.0), 1_030.0, 100.0, false), 70.0);
-        assert_eq!(delay_left(Some(1_000.0), 1_100.0, 100.0, false), 0.0);
-        assert_eq!(delay_left(Some(1_000.0), 9_000.0, 500.0, false), 0.0);
-        // A clock that went back never holds an update longer than one interval.
-        assert_eq!(delay_left(Some(1_000.0), 0.0, 500.0, false), 500.0);
-    }
 
     async fn sleep(ms: u64) {
         BrowserClock::new().sleep(ms).await;

@@ -13,14 +13,15 @@ use crate::ui::run::store::run_store;
 
 use super::format::{count_of, duration_text, rate_limit_text};
 use super::results_view::ResultsView;
-use super::session::{BatchSession, BatchStartup};
+use super::session::BatchSession;
+use crate::ui::run::session::Startup;
 
 /// The batch being shown, or the newest stored one when the page opens.
 #[component]
 pub fn BatchView() -> impl IntoView {
     let batch = expect_context::<BatchSession>();
     let newest = LocalResource::new(move || {
-        let ready = batch.startup.with(|s| *s != BatchStartup::Pending);
+        let ready = batch.startup.with(|s| *s != Startup::Pending);
         async move {
             if !ready {
                 return None;

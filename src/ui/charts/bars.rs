@@ -74,7 +74,12 @@ pub fn BarChart(
     };
     let height = move || TOP + bars.with(Vec::len).max(1) as f64 * ROW_H + AXIS_H;
     let axis = Memo::new(move |_| {
-        let largest = bars.with(|b| b.iter().filter_map(|b| b.value).fold(0.0, f64::max));
+        let largest = bars.with(|b| {
+            b.iter()
+                .filter_map(|b| b.value)
+                .filter(|v| v.is_finite())
+                .fold(0.0, f64::max)
+        });
         ValueAxis::up_to(largest, 4)
     });
     let plot_w = WIDTH - LABEL_W - VALUE_W;

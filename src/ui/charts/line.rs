@@ -32,10 +32,11 @@ const TOP: f64 = 12.0;
 const BOTTOM: f64 = 26.0;
 
 /// Where time `t` falls between `first` and `last` on a `width` wide axis (the middle when
-/// every point is at the same time).
+/// every point is at the same time, or when the times are not finite numbers).
 fn x_of(t: f64, first: f64, last: f64, width: f64) -> f64 {
-    if last > first {
-        (t - first) / (last - first) * width
+    let x = (t - first) / (last - first);
+    if last > first && x.is_finite() {
+        x.clamp(0.0, 1.0) * width
     } else {
         width / 2.0
     }
@@ -93,7 +94,12 @@ pub fn LineChart(
         }
     };
     let axis = Memo::new(move |_| {
-        let largest = points.with(|p| p.iter().map(|p| p.value).fold(0.0, f64::max));
+        let largest = points.with(|p| {
+            p.iter()
+                .map(|p| p.value)
+                .filter(|v| v.is_finite())
+                .fold(0.0, f64::max)
+        });
         ValueAxis::up_to(largest, 4)
     });
     let plot_w = WIDTH - LEFT - RIGHT;

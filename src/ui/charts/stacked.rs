@@ -75,7 +75,12 @@ pub fn StackedBars(
         }
     };
     let axis = Memo::new(move |_| {
-        let largest = stacks.with(|s| s.iter().map(|s| s.total).fold(0.0, f64::max));
+        let largest = stacks.with(|s| {
+            s.iter()
+                .map(|s| s.total)
+                .filter(|v| v.is_finite())
+                .fold(0.0, f64::max)
+        });
         ValueAxis::up_to(largest, 4)
     });
     let color_of = move |name: &str| {

@@ -5,6 +5,7 @@ pub mod config_import;
 pub mod config_summary;
 pub mod nav;
 pub mod notice;
+pub mod panic_banner;
 pub mod preset_picker;
 pub mod provider_card;
 pub mod provider_probe;

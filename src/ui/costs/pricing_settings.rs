@@ -116,8 +116,12 @@ impl OverrideDraft {
     }
 }
 
-/// A per-token rate as USD per million tokens, as people quote prices: `2.50`, `0.075`.
+/// A per-token rate as USD per million tokens, as people quote prices: `2.50`, `0.075`;
+/// `unknown` for what is not a finite number.
 pub fn per_million(rate_per_token: f64) -> String {
+    if !(rate_per_token * 1_000_000.0).is_finite() {
+        return "unknown".to_string();
+    }
     let text = format!("{:.6}", rate_per_token * 1_000_000.0);
     let trimmed = text.trim_end_matches('0');
     match trimmed.split_once('.') {

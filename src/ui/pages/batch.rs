@@ -5,10 +5,11 @@ use leptos::prelude::*;
 
 use crate::ui::batch::dataset_panel::DatasetPanel;
 use crate::ui::batch::list::BatchList;
-use crate::ui::batch::session::{BatchSession, BatchStartup};
+use crate::ui::batch::session::BatchSession;
 use crate::ui::batch::start_panel::StartPanel;
 use crate::ui::batch::view::BatchView;
 use crate::ui::components::notice::WarningText;
+use crate::ui::run::session::Startup;
 
 /// The Batch page.
 #[component]
@@ -40,7 +41,7 @@ fn InterruptedBatches() -> impl IntoView {
     let batch = expect_context::<BatchSession>();
     move || {
         match batch.startup.get() {
-        BatchStartup::Done(ids) if !ids.is_empty() => Some(
+        Startup::Done(ids) if !ids.is_empty() => Some(
             view! {
                 <WarningText message=if ids.len() == 1 {
                     format!(
@@ -57,7 +58,7 @@ fn InterruptedBatches() -> impl IntoView {
             }
             .into_any(),
         ),
-        BatchStartup::Failed(message) => Some(
+        Startup::Failed(message) => Some(
             view! { <WarningText message=format!("Batches cannot be saved right now: {message}")/> }
                 .into_any(),
         ),

@@ -101,7 +101,7 @@ fn StartForm() -> impl IntoView {
         };
         let invalid = problems.get_untracked();
         let result = if invalid > 0 {
-            Err(crate::ui::run::session::RunStartError::InvalidConfig { count: invalid })
+            Err(crate::core::driver::StartError::InvalidConfig { count: invalid })
         } else {
             session.start(request)
         };

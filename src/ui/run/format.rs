@@ -86,8 +86,11 @@ pub fn latency_text(ms: f64) -> String {
     format!("{} min {} s", whole / 60, whole % 60)
 }
 
-/// Epoch milliseconds as `YYYY-MM-DD HH:MM` (UTC), for tables.
+/// Epoch milliseconds as `YYYY-MM-DD HH:MM` (UTC), for tables; `–` when not a finite time.
 pub fn date_text(epoch_ms: f64) -> String {
+    if !epoch_ms.is_finite() {
+        return "–".to_string();
+    }
     // iso8601_utc: `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`.
     let iso = iso8601_utc(epoch_ms);
     match (iso.get(..10), iso.get(11..16)) {
@@ -102,9 +105,12 @@ pub fn day_text(epoch_ms: f64) -> String {
     iso.get(..10).map_or(iso.clone(), str::to_string)
 }
 
-/// A score in `[0, 1]` with two decimals (`0.80`), `–` when there is none.
+/// A score in `[0, 1]` with two decimals (`0.80`), `–` when there is none (or it is not a
+/// finite number).
 pub fn score_text(score: Option<f64>) -> String {
-    score.map_or_else(|| "–".to_string(), |s| format!("{s:.2}"))
+    score
+        .filter(|s| s.is_finite())
+        .map_or_else(|| "–".to_string(), |s| format!("{s:.2}"))
 }
 
 /// `yes` / `no` / `–`.
@@ -167,5 +173,29 @@ mod tests {
         assert_eq!(score_text(Some(0.8)), "0.80");
         assert_eq!(score_text(None), "–");
         assert_eq!(yes_no(Some(false)), "no");
+    }
+
+    #[wasm_bindgen_test]
+    fn number_formatters_are_total_over_f64() {
+        for x in crate::ui::charts::scale::tests::any_f64s(3_000) {
+            let texts = [
+                cost_text(Some(x)),
+                dollars(Some(x)),
+                latency_text(x),
+                date_text(x),
+                score_text(Some(x)),
+                crate::core::cost::format_usd(x),
+            ];
+            for text in &texts {
+                assert!(!text.is_empty(), "{x:e}");
+                assert!(
+                    !text.contains("inf") && !text.contains("NaN"),
+                    "{x:e}: {text}"
+                );
+                // A cost is written in full (the `run-cost` hook): up to 309 digits and its
+                // decimals for the largest doubles.
+                assert!(text.chars().count() <= 340, "{x:e}: {text}");
+            }
+        }
     }
 }

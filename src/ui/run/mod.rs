@@ -6,7 +6,6 @@ pub mod actions;
 pub mod export;
 pub mod format;
 pub mod import;
-pub mod pricing;
 pub mod session;
 pub mod startup;
 pub mod step;

@@ -1,5 +1,5 @@
-//! Datasets and batches in the run store, and the store as core's [`RunStore`], so a batch's
-//! [`PipelineRunner`](crate::core::batch::runner::PipelineRunner) keeps its runs here.
+//! Datasets and batches in the run store, and the store as core's [`RunStore`] and
+//! [`BatchStore`], where the run driver ([`crate::core::driver`]) keeps runs and batches.
 //!
 //! Like runs, both are stored as JSON text beside the few fields they are keyed and indexed by
 //! (see `records.rs` for why text): a dataset's problems keep their metadata numbers exactly
@@ -20,7 +20,7 @@ use wasm_bindgen::JsValue;
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::core::dataset::{DatasetFormat, FieldMapping, Problem};
 use crate::core::pipeline::SinkError;
-use crate::core::run_store::RunStore;
+use crate::core::run_store::{BatchStore, RunStore};
 use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 
@@ -429,45 +429,55 @@ impl TrajectoryStore {
     }
 }
 
-fn sink_error(error: StoreError) -> SinkError {
-    SinkError::new(error.to_string())
-}
-
-/// The store as a batch's run store: runs are created, replaced and read here, and each step
-/// is committed with its run's record ([`TrajectoryStore::append_step`]).
+/// The store as the run driver's: runs are created, replaced and read here, and each step is
+/// committed with its run's record ([`TrajectoryStore::append_step`]).
 impl RunStore for TrajectoryStore {
     async fn append_step(
         &self,
         record: &RunRecord,
         entry: &TrajectoryEntry,
     ) -> Result<RunRecord, SinkError> {
-        TrajectoryStore::append_step(self, record, entry)
-            .await
-            .map_err(sink_error)
+        Ok(TrajectoryStore::append_step(self, record, entry).await?)
     }
 
-    /// One readwrite transaction: the store's own `add` refuses a taken id.
-    async fn create_run_if_free(&self, record: &RunRecord) -> Result<bool, SinkError> {
-        TrajectoryStore::create_run_if_free(self, record)
-            .await
-            .map_err(sink_error)
+    /// One readwrite transaction per id tried: the store's own `add` refuses a taken id.
+    async fn create_run_under_free_id(&self, record: &mut RunRecord) -> Result<(), SinkError> {
+        Ok(TrajectoryStore::create_run_under_free_id(self, record).await?)
     }
 
     async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError> {
-        TrajectoryStore::put_run(self, record)
-            .await
-            .map_err(sink_error)
+        Ok(TrajectoryStore::put_run(self, record).await?)
     }
 
     async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, SinkError> {
-        TrajectoryStore::get_run(self, run_id)
-            .await
-            .map_err(sink_error)
+        Ok(TrajectoryStore::get_run(self, run_id).await?)
     }
 
     async fn steps(&self, run_id: &str) -> Result<Vec<TrajectoryEntry>, SinkError> {
-        TrajectoryStore::steps(self, run_id)
-            .await
-            .map_err(sink_error)
+        Ok(TrajectoryStore::steps(self, run_id).await?)
+    }
+}
+
+/// The store as the batch driver's.
+impl BatchStore for TrajectoryStore {
+    async fn put_batch(&self, record: &BatchRecord) -> Result<(), SinkError> {
+        Ok(TrajectoryStore::put_batch(self, record).await?)
+    }
+
+    async fn get_batch(&self, batch_id: &str) -> Result<Option<BatchRecord>, SinkError> {
+        Ok(TrajectoryStore::get_batch(self, batch_id).await?)
+    }
+
+    async fn batch_ids(&self) -> Result<HashSet<String>, SinkError> {
+        Ok(TrajectoryStore::batch_ids(self).await?)
+    }
+
+    async fn dataset_problems(&self, dataset_id: &str) -> Result<Option<Vec<Problem>>, SinkError> {
+        let dataset = TrajectoryStore::get_dataset(self, dataset_id).await?;
+        Ok(dataset.map(|d| d.problems))
+    }
+
+    async fn batch_runs(&self, batch_id: &str) -> Result<Vec<RunRecord>, SinkError> {
+        Ok(TrajectoryStore::batch_runs(self, batch_id).await?)
     }
 }

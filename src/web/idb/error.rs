@@ -6,6 +6,7 @@
 use indexed_db_futures::error::{Error as IdbError, OpenDbError};
 use wasm_bindgen::JsValue;
 
+use crate::core::pipeline::SinkError;
 use crate::web::js_reason;
 
 /// Why the run store could not do what was asked.
@@ -95,6 +96,13 @@ pub enum StoreError {
         /// Its message.
         message: String,
     },
+}
+
+/// A store failure as core's run driver and loop see it: its sentence.
+impl From<StoreError> for SinkError {
+    fn from(error: StoreError) -> Self {
+        SinkError::new(error.to_string())
+    }
 }
 
 impl StoreError {

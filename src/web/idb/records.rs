@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
 use crate::core::config::PipelineConfig;
-use crate::core::jsonl::{parse_line, to_line};
+use crate::core::jsonl::{parse_stored_line, to_line};
 use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 
 use super::error::StoreError;
@@ -114,7 +114,7 @@ impl StepRow {
         );
         let row: StepRow = from_js(value, STEPS, &key)?;
         let key = format!("[{}, {}]", row.run_id, row.step_id);
-        let entry = parse_line(&row.line).map_err(|e| StoreError::Corrupt {
+        let entry = parse_stored_line(&row.line).map_err(|e| StoreError::Corrupt {
             store: STEPS,
             key: key.clone(),
             reason: e.to_string(),
