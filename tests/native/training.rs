@@ -1,7 +1,7 @@
 //! Training data: every builder, the signals, splits, dedup, the validators, the card, the
 //! streamed writing and the ZIP, on runs made by the real loop with a scripted LLM.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use trialogue::core::clock::ManualClock;
@@ -23,6 +23,7 @@ use trialogue::core::training::prompt::{step_prompt, MessageRole, PromptUnavaila
 use trialogue::core::training::rows::DropReason;
 use trialogue::core::training::split::normalise_problem;
 use trialogue::core::training::zip::{zip_in_memory, Crc32, DosDateTime, StoredZip};
+use trialogue::core::training::DatasetArchive;
 use trialogue::core::training::{
     problem_groups, DatasetFormat, ExportStats, Exporter, OutputFile, RunData, RunFilter,
     Selection, Signal, Split, SplitPlan, TrainingOptions,
@@ -998,7 +999,7 @@ fn the_card_front_matter_lists_the_splits_and_their_counts() {
 
 #[test]
 fn rows_leave_in_chunks_and_the_exporter_never_holds_a_file() {
-    // 25,000 runs of four steps: 100,000 steps, each problem its own group.
+    // 20,000 runs of five steps: 100,000 steps, each problem its own group.
     let template = debate("run_t", "What is 2+2?", "4", &[r"\boxed{5}", r"\boxed{4}"]);
     assert_eq!(template.steps.len(), 5);
     let o = TrainingOptions {
@@ -1133,5 +1134,92 @@ fn bad_options_are_refused_with_a_reason() {
     assert!(Exporter::new(&o, &native, false, 1).is_err());
     let prompt = prompt_of(&[(MessageRole::User, "u")]);
     assert_eq!(prompt.messages.len(), 1);
-    let _ = BTreeSet::<u8>::new();
+}
+
+/// Unzips `bytes` with Python's `zipfile` (after its own CRC check): `(name, text)` per entry.
+fn python_unzip(bytes: &[u8], tag: &str) -> Vec<(String, String)> {
+    let dir = std::env::temp_dir().join(format!("trialogue-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("data.zip");
+    std::fs::write(&path, bytes).unwrap();
+    let script = r#"
+import json, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    assert z.testzip() is None
+    print(json.dumps([[i.filename, z.read(i).decode("utf-8")] for i in z.infolist()]))
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&path)
+        .output()
+        .expect("python3 runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_download_archive_holds_every_split_the_provenance_and_the_card_as_exported() {
+    let runs = [
+        debate("run_a", "What is 2+2?", "4", &[r"\boxed{5}", r"\boxed{4}"]),
+        baseline("run_b", "What is 2+2?", Some("4"), r"\boxed{3}", 0.3),
+        baseline("run_c", "What is 3+3?", Some("6"), r"\boxed{6}", 0.9),
+        baseline("run_d", "What is 3+3?", Some("6"), r"\boxed{7}", 0.2),
+    ];
+    let refs: Vec<&Made> = runs.iter().collect();
+    for format in [DatasetFormat::OpenAiPreference, DatasetFormat::TrlSft] {
+        let o = TrainingOptions {
+            format,
+            ..TrainingOptions::default()
+        };
+        let out = export_with(&o, &refs, 64);
+        let mut archive = DatasetArchive::new(format, DosDateTime::from_epoch_ms(START_MS));
+        // Chunks as the exporter would hand them out, several per file.
+        let mut data: Vec<Vec<u8>> = vec![Vec::new(); archive.names().len()];
+        for (file, text) in &out.files {
+            for line in text.split_inclusive('\n') {
+                let entry = archive
+                    .add_chunk(*file, line)
+                    .expect("a file of the format");
+                data[entry].extend_from_slice(line.as_bytes());
+            }
+        }
+        let card = card_of(&o, &out.stats);
+        let card_entry = archive.add_card(&card);
+        data[card_entry].extend_from_slice(card.as_bytes());
+        let layout = archive.finish().unwrap();
+        let mut bytes = Vec::new();
+        for (header, entry) in layout.local_headers.iter().zip(&data) {
+            bytes.extend_from_slice(header);
+            bytes.extend_from_slice(entry);
+        }
+        bytes.extend_from_slice(&layout.trailer);
+
+        let read = python_unzip(&bytes, "archive");
+        let names: Vec<&str> = read.iter().map(|(n, _)| n.as_str()).collect();
+        let mut expected = vec!["train.jsonl", "validation.jsonl", "test.jsonl"];
+        if format.is_openai() {
+            expected.push("provenance.jsonl");
+        }
+        expected.push("README.md");
+        assert_eq!(names, expected, "{format:?}");
+        assert_eq!(read.last().unwrap().1, card);
+        for split in Split::ALL {
+            let text = &read[split.index()].1;
+            assert_eq!(
+                Some(text),
+                out.files
+                    .get(&OutputFile::Split(split))
+                    .or(Some(&String::new()))
+            );
+            let rows = validate_jsonl(format, text, limits()).unwrap();
+            assert_eq!(rows as u64, out.stats.rows[split.index()]);
+        }
+        assert!(out.stats.total_rows() > 0, "{format:?}");
+    }
 }

@@ -10,21 +10,25 @@
 //! - [`split`], [`dedup`]: leakage-free splits by problem, duplicates by content hash;
 //! - [`formats`]: rows in each format, and a validator per format that every row passes;
 //! - [`export`]: the streamed writing and the counts;
-//! - [`card`]: the dataset card; [`zip`]: the archive.
+//! - [`card`]: the dataset card; [`zip`] and [`archive`]: the download's store-only ZIP;
+//! - [`query`]: the page's address, so other pages can open it pre-filtered.
 
 pub mod answers;
+pub mod archive;
 pub mod card;
 pub mod dedup;
 pub mod export;
 pub mod formats;
 pub mod options;
 pub mod prompt;
+pub mod query;
 pub mod rows;
 pub mod selection;
 pub mod split;
 pub mod zip;
 
 pub use answers::RunData;
+pub use archive::DatasetArchive;
 pub use export::{problem_groups, ExportStats, Exporter, OutputFile, CARD_FILE};
 pub use options::{DatasetFormat, Signal, TrainingOptions};
 pub use selection::{RunFilter, Selection};
