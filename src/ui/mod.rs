@@ -15,6 +15,7 @@ pub mod run;
 pub mod saved_configs;
 pub mod state;
 pub mod task;
+pub mod training;
 
 #[cfg(test)]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
