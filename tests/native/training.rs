@@ -13,13 +13,11 @@ use trialogue::core::pipeline::{MemorySink, Pipeline, RunInput};
 use trialogue::core::role::AgentRole;
 use trialogue::core::scripted::ScriptedLlm;
 use trialogue::core::training::card::{dataset_card, CardInput};
-use trialogue::core::training::formats::{
-    prompt_of, validate_jsonl, validate_row, FormatViolation, Limits,
-};
+use trialogue::core::training::formats::{validate_jsonl, validate_row, FormatViolation, Limits};
 use trialogue::core::training::options::{
     AnswerRendering, AnswerScope, PairPrompt, Pairing, RewardSource, SftShape,
 };
-use trialogue::core::training::prompt::{step_prompt, MessageRole, PromptUnavailable};
+use trialogue::core::training::prompt::{step_prompt, PromptUnavailable};
 use trialogue::core::training::rows::DropReason;
 use trialogue::core::training::split::normalise_problem;
 use trialogue::core::training::zip::{zip_in_memory, Crc32, DosDateTime, StoredZip};
@@ -1007,48 +1005,62 @@ fn rows_leave_in_chunks_and_the_exporter_never_holds_a_file() {
         ..TrainingOptions::default()
     };
     let chunk = 16 * 1024;
-    let mut exporter = Exporter::new(&o, &native, true, chunk).unwrap();
     let mut largest_chunk = 0usize;
     let mut chunks = 0u64;
     let mut lines = 0u64;
+    let mut bytes = 0u64;
     let mut steps = 0u64;
-    for i in 0..20_000u32 {
-        let mut record = template.record.clone();
-        record.run_id = format!("run_{i:06}");
-        record.problem = format!("What is 2+2? (copy {i})");
-        let steps_of_run: Vec<TrajectoryEntry> = template
-            .steps
-            .iter()
-            .map(|s| {
-                let mut s = s.clone();
-                s.run_id = record.run_id.clone();
-                s.input.insert("problem".into(), json!(record.problem));
-                s
-            })
-            .collect();
-        steps += steps_of_run.len() as u64;
-        exporter.add_runs(
-            &[RunData {
-                record: &record,
-                steps: &steps_of_run,
-            }],
-            &mut |_, text| {
-                largest_chunk = largest_chunk.max(text.len());
-                lines += text.lines().count() as u64;
-                chunks += 1;
-            },
-        );
-    }
-    let stats = exporter.finish(&mut |_, text| {
-        lines += text.lines().count() as u64;
-        chunks += 1;
+    let mut stats = None;
+    let used = allocation_counter::measure(|| {
+        let mut exporter = Exporter::new(&o, &native, true, chunk).unwrap();
+        let mut take = |text: String| {
+            largest_chunk = largest_chunk.max(text.len());
+            lines += text.lines().count() as u64;
+            bytes += text.len() as u64;
+            chunks += 1;
+        };
+        for i in 0..20_000u32 {
+            let mut record = template.record.clone();
+            record.run_id = format!("run_{i:06}");
+            record.problem = format!("What is 2+2? (copy {i})");
+            let steps_of_run: Vec<TrajectoryEntry> = template
+                .steps
+                .iter()
+                .map(|s| {
+                    let mut s = s.clone();
+                    s.run_id = record.run_id.clone();
+                    s.input.insert("problem".into(), json!(record.problem));
+                    s
+                })
+                .collect();
+            steps += steps_of_run.len() as u64;
+            exporter.add_runs(
+                &[RunData {
+                    record: &record,
+                    steps: &steps_of_run,
+                }],
+                &mut |_, text| take(text),
+            );
+        }
+        stats = Some(exporter.finish(&mut |_, text| take(text)));
     });
+    let stats = stats.unwrap();
     assert_eq!(steps, 100_000);
     assert_eq!(lines, stats.total_rows());
     assert_eq!(stats.total_rows(), 40_000);
     // A chunk is handed out as soon as it reaches the chunk size: never much more than that.
     assert!(largest_chunk < chunk + 2_048, "{largest_chunk}");
     assert!(chunks > 100, "{chunks}");
+    // All the exporter keeps per row is dedup's 32-byte digest (in a hash set that doubles as it
+    // grows); the rows themselves leave in chunks. Holding the files would take every byte
+    // written, several times this bound.
+    let bound = 100 * stats.total_rows() + (1 << 20);
+    assert!(bytes > 4 * bound, "{bytes} bytes written");
+    assert!(
+        used.bytes_max < bound,
+        "peak heap {} bytes for {bytes} bytes written",
+        used.bytes_max
+    );
 }
 
 #[test]
@@ -1132,8 +1144,6 @@ fn bad_options_are_refused_with_a_reason() {
         ..TrainingOptions::default()
     };
     assert!(Exporter::new(&o, &native, false, 1).is_err());
-    let prompt = prompt_of(&[(MessageRole::User, "u")]);
-    assert_eq!(prompt.messages.len(), 1);
 }
 
 /// Unzips `bytes` with Python's `zipfile` (after its own CRC check): `(name, text)` per entry.

@@ -156,7 +156,6 @@ pub struct Exporter<'o> {
     writing: bool,
     chunk_bytes: usize,
     pending: BTreeMap<OutputFile, Pending>,
-    problems: [BTreeSet<String>; 3],
 }
 
 impl<'o> Exporter<'o> {
@@ -184,7 +183,6 @@ impl<'o> Exporter<'o> {
             writing,
             chunk_bytes: chunk_bytes.max(1),
             pending,
-            problems: Default::default(),
         })
     }
 
@@ -194,7 +192,8 @@ impl<'o> Exporter<'o> {
     }
 
     /// Adds the runs of one problem (or several whole problems); chunks that fill up are handed
-    /// to `emit`.
+    /// to `emit`. Every run of a problem must come in the same call (as [`problem_groups`] gives
+    /// them): problems are counted per call, so the exporter keeps no list of them.
     pub fn add_runs(&mut self, runs: &[RunData<'_>], emit: &mut dyn FnMut(OutputFile, String)) {
         for run in runs {
             self.stats.runs_selected += 1;
@@ -211,10 +210,15 @@ impl<'o> Exporter<'o> {
             *self.stats.drops.entry(reason).or_default() += n;
         }
         let mut used: BTreeSet<String> = BTreeSet::new();
+        let mut problems: [BTreeSet<String>; 3] = Default::default();
         for row in rows {
-            if self.write_row(&row, emit) {
+            if let Some(split) = self.write_row(&row, emit) {
+                problems[split.index()].insert(normalise_problem(&row.problem));
                 used.extend(row.provenance.origins.into_iter().map(|o| o.run_id));
             }
+        }
+        for (count, seen) in self.stats.problems.iter_mut().zip(problems) {
+            *count += seen.len() as u64;
         }
         for run in runs.iter().filter(|r| used.contains(&r.record.run_id)) {
             let record = run.record;
@@ -235,11 +239,11 @@ impl<'o> Exporter<'o> {
         }
     }
 
-    /// Dedups, validates and writes one row; whether it was written.
-    fn write_row(&mut self, row: &Row, emit: &mut dyn FnMut(OutputFile, String)) -> bool {
+    /// Dedups, validates and writes one row; the split it was written to, if it was.
+    fn write_row(&mut self, row: &Row, emit: &mut dyn FnMut(OutputFile, String)) -> Option<Split> {
         if !self.dedup.is_new(row.content_parts()) {
             *self.stats.drops.entry(DropReason::Duplicate).or_default() += 1;
-            return false;
+            return None;
         }
         let value = row_value(row, self.options);
         let limits = Limits {
@@ -247,7 +251,7 @@ impl<'o> Exporter<'o> {
         };
         if validate_row(self.options.format, &value, limits).is_err() {
             *self.stats.drops.entry(DropReason::Invalid).or_default() += 1;
-            return false;
+            return None;
         }
         let split = self.options.split.split_of(&row.problem);
         let i = split.index();
@@ -255,8 +259,6 @@ impl<'o> Exporter<'o> {
         if let Some(label) = row.label() {
             self.stats.labels[i][usize::from(label)] += 1;
         }
-        self.problems[i].insert(normalise_problem(&row.problem));
-        self.stats.problems[i] = self.problems[i].len() as u64;
         match &row.body {
             RowBody::Pair { .. } => {
                 let kind = match row.provenance.pairing {
@@ -286,7 +288,7 @@ impl<'o> Exporter<'o> {
                 self.push_line(OutputFile::Provenance, &provenance, emit);
             }
         }
-        true
+        Some(split)
     }
 
     fn push_line(

@@ -25,7 +25,7 @@
 use serde_json::{json, Map, Value};
 
 use super::options::{DatasetFormat, SftShape, TrainingOptions};
-use super::prompt::{Message, MessageRole, Prompt};
+use super::prompt::Message;
 use super::rows::{Row, RowBody};
 
 /// A rule of a format that a row breaks.
@@ -466,17 +466,4 @@ pub fn validate_jsonl(
         rows += 1;
     }
     Ok(rows)
-}
-
-/// The roles of a prompt as a validator sees them, for tests that build prompts by hand.
-pub fn prompt_of(pairs: &[(MessageRole, &str)]) -> Prompt {
-    Prompt {
-        messages: pairs
-            .iter()
-            .map(|(role, content)| Message {
-                role: *role,
-                content: content.to_string(),
-            })
-            .collect(),
-    }
 }
