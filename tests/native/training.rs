@@ -1,5 +1,8 @@
 //! Training data: every builder, the signals, splits, dedup, the validators, the card, the
 //! streamed writing and the ZIP, on runs made by the real loop with a scripted LLM.
+//!
+//! Native only: the ZIP is read back by Python and the heap is measured by allocation-counter.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::BTreeMap;
 

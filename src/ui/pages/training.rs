@@ -113,7 +113,13 @@ pub fn TrainingPage() -> impl IntoView {
         let selection = selection.get();
         let options = options.get();
         let registry = registry.get();
-        async move { count(&selection, &options, &registry).await }
+        // The options go with the counts, so the page (and a test) can tell counts of the
+        // options shown from counts of the ones before.
+        async move {
+            count(&selection, &options, &registry)
+                .await
+                .map(|stats| (options, stats))
+        }
     });
 
     let downloading = RwSignal::new(false);
@@ -177,7 +183,7 @@ pub fn TrainingPage() -> impl IntoView {
                         data-test="0" data-dropped="0" data-state="error">"No rows."</p>
                     <ErrorText message=e.to_string()/>
                 }.into_any(),
-                Some(Ok(stats)) => view! { <Counts stats=stats/> }.into_any(),
+                Some(Ok((options, stats))) => view! { <Counts options=options stats=stats/> }.into_any(),
             }}
             <button type="button" class="btn btn-primary" data-testid="training-download"
                 disabled=move || downloading.get()
@@ -191,13 +197,15 @@ pub fn TrainingPage() -> impl IntoView {
 
 /// The counts per split, the pairs and the drops.
 #[component]
-fn Counts(stats: ExportStats) -> impl IntoView {
+fn Counts(options: TrainingOptions, stats: ExportStats) -> impl IntoView {
     let rows = stats.rows;
     let dropped = stats.total_dropped();
     let drops: Vec<(DropReason, u64)> = stats.drops.iter().map(|(r, n)| (*r, *n)).collect();
     let pairs: Vec<(&'static str, u64)> = stats.pairs.iter().map(|(k, n)| (*k, *n)).collect();
     view! {
         <p class="training-counts" role="status" data-testid="training-counts" data-state="ready"
+            data-format=options.format.as_str() data-signals=options.signal_names()
+            data-split=format!("{}/{}/{}", options.split.seed, options.split.validation, options.split.test)
             data-train=rows[0] data-validation=rows[1] data-test=rows[2] data-dropped=dropped
             data-runs=stats.runs_selected data-runs-used=stats.runs_used
             data-within-run=stats.pairs.get("within_run").copied().unwrap_or(0)
