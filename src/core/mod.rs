@@ -28,6 +28,7 @@ pub mod run_store;
 pub mod scripted;
 pub mod sorting;
 pub mod stats;
+pub mod stored_dataset;
 pub mod training;
 pub mod trajectory;
 

@@ -13,7 +13,6 @@ use leptos_router::{path, Lazy, LazyRoute};
 
 use super::batch::startup::provide_batch_state;
 use super::components::nav::SiteHeader;
-use super::costs::prices::provide_pricing_state;
 use super::pages::batch::BatchPage;
 use super::pages::configure::ConfigurePage;
 use super::pages::costs::CostsPage;
@@ -23,8 +22,10 @@ use super::pages::run_detail::RunDetailPage;
 use super::pages::runs::RunsPage;
 use super::pages::settings::SettingsPage;
 use super::pages::training::TrainingPage;
+use super::prices::provide_pricing_state;
 use super::run::startup::provide_run_state;
 use super::state::provide_app_state;
+use super::store::provide_store;
 
 /// The root component: app-wide state, the header and the routed page.
 ///
@@ -32,6 +33,7 @@ use super::state::provide_app_state;
 /// researcher looks at other pages.
 #[component]
 pub fn App() -> impl IntoView {
+    provide_store();
     provide_app_state();
     provide_run_state();
     provide_batch_state();
@@ -109,9 +111,8 @@ macro_rules! split_page {
     };
 }
 
-// Pages opened together share a chunk: a page that needs many small chunks waits on each
-// fetch (split per page, a direct load of /runs fetched 29 chunks and drew its first row
-// 115 ms later than unsplit; in these three groups it fetches 6 and is 30 ms later).
+// Pages opened together share a chunk: a page split into many small chunks waits on each
+// fetch in turn before it can draw (bench/RESULTS.md has the split's measured cost).
 split_page! { runs_chunk, RunRoute, run_page, preload_run, RunPage, "Run" }
 split_page! { runs_chunk, RunsRoute, runs_page, preload_runs, RunsPage, "Runs" }
 split_page! { runs_chunk, RunDetailRoute, run_detail_page, preload_run_detail, RunDetailPage, "Run" }

@@ -6,9 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::app::config_draft::stored_reason;
 use crate::core::config::{parse_json_config, ConfigError, PipelineConfig};
 
-use super::config_form::stored_reason;
 use super::persist::{self, PersistError, SAVED_CONFIGS_KEY};
 
 /// One saved configuration.

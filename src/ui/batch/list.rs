@@ -2,21 +2,22 @@
 
 use leptos::prelude::*;
 
+use crate::app::format::date_text;
 use crate::core::batch::{BatchRecord, ItemStatus};
 use crate::ui::components::notice::ErrorText;
-use crate::ui::run::format::date_text;
-use crate::ui::run::store::run_store;
+use crate::ui::store::SharedStore;
 
 use super::session::BatchSession;
 
 /// Every stored batch, newest first (`batch-row`, attribute `data-batch-id`).
 #[component]
 pub fn BatchList() -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
     let batches = LocalResource::new(move || {
         let _ = batch.batches_changed.get();
         async move {
-            let store = run_store().await?;
+            let store = store.open().await?;
             store.list_batches().await
         }
     });

@@ -8,55 +8,64 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
+use crate::app::batch::format::{interval_text, rate_text, signed_rate_text};
+use crate::app::batch::results::{build_results, should_reload, BatchResults, ItemRow};
+use crate::app::format::{cost_text, count_of, plural, score_text, yes_no};
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::core::config::Mode;
 use crate::core::stats::{BatchStats, ModeStats};
+use crate::core::trajectory::RunRecord;
 use crate::ui::components::notice::ErrorText;
-use crate::ui::run::format::{cost_text, score_text, yes_no};
+use crate::ui::job::Job;
+use crate::ui::store::SharedStore;
+use crate::web::idb::StoreError;
 
 use super::chart::{AccuracyCostChart, ModePoint};
 use super::export::{download_csv, download_json, download_trajectories};
-use super::format::{count_of, interval_text, rate_text, signed_rate_text};
-use super::results::{load_results, BatchResults, ItemRow};
 use super::session::BatchSession;
 
-/// What the results section holds: nothing read yet, a read failure, or the results.
-type Loaded = Option<Result<Option<Rc<BatchResults>>, String>>;
-
-/// Whether the results should be read again when the shown batch goes from `before` to `now`
-/// (each a batch id and status): on open (another batch, or the first) and whenever it is not
-/// running, never on a mere progress update of a running batch.
-fn should_reload(before: Option<&(String, BatchStatus)>, now: &(String, BatchStatus)) -> bool {
-    match before {
-        None => true,
-        Some((id, status)) => *id != now.0 || (now.1 != BatchStatus::Running && *status != now.1),
-    }
+/// Reads the runs of `record`'s items and their steps from the store, and builds the results.
+async fn load_results(
+    store: SharedStore,
+    record: &BatchRecord,
+) -> Result<BatchResults, StoreError> {
+    let store = store.open().await?;
+    let runs = store.batch_runs(&record.spec.batch_id).await?;
+    // Only the runs the items point at (an earlier attempt at an item, superseded by a
+    // completed one, is left out of the statistics).
+    let wanted: std::collections::HashSet<&str> = record
+        .items
+        .iter()
+        .filter_map(|i| i.run_id.as_deref())
+        .collect();
+    let runs: Vec<RunRecord> = runs
+        .into_iter()
+        .filter(|r| wanted.contains(r.run_id.as_str()))
+        .collect();
+    let ids: Vec<String> = runs.iter().map(|r| r.run_id.clone()).collect();
+    let steps = store.steps_of_runs(&ids).await?;
+    Ok(build_results(record, &runs, &steps))
 }
 
 /// The results section of the batch card. It stays mounted while the batch runs: the results
 /// are read only when [`should_reload`] says so, or on "Refresh results".
 #[component]
 pub fn ResultsView(record: Memo<Option<BatchRecord>>) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
-    let loaded = RwSignal::new_local(None::<Result<Option<Rc<BatchResults>>, String>>);
-    // Only the newest read may land: a slow read of an earlier state must not overwrite it.
-    let generation = StoredValue::new(0u64);
+    // Only the newest read lands: a slow read of an earlier state never overwrites it.
+    let read = Job::<Result<Option<Rc<BatchResults>>, String>>::new();
+    let loaded = read.outcome();
     let load = move || {
         let current = record.get_untracked();
-        let this = generation.get_value() + 1;
-        generation.set_value(this);
-        spawn_local(async move {
-            let result: Loaded = Some(match current {
-                Some(r) => load_results(&r)
+        read.run_keeping(async move {
+            match current {
+                Some(r) => load_results(store, &r)
                     .await
                     .map(|res| Some(Rc::new(res)))
                     .map_err(|e| e.to_string()),
                 None => Ok(None),
-            });
-            if generation.get_value() == this {
-                loaded.set(result);
             }
         });
     };
@@ -232,8 +241,8 @@ fn Dynamics(stats: BatchStats) -> impl IntoView {
                 {format!(
                     "Over {}: answers changed right → wrong {} time{}, wrong → right {} time{}; {} stopped on circular critiques.",
                     count_of(d.runs, "completed debate", "completed debates"),
-                    d.right_to_wrong, if d.right_to_wrong == 1 { "" } else { "s" },
-                    d.wrong_to_right, if d.wrong_to_right == 1 { "" } else { "s" },
+                    d.right_to_wrong, plural(d.right_to_wrong),
+                    d.wrong_to_right, plural(d.wrong_to_right),
                     count_of(d.circular_stops, "run", "runs"),
                 )}
             </p>
@@ -306,8 +315,9 @@ fn Disagreements(stats: BatchStats) -> impl IntoView {
 /// The downloads.
 #[component]
 fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl IntoView {
-    let message = RwSignal::new(None::<Result<String, String>>);
-    let working = RwSignal::new(false);
+    let store = expect_context::<SharedStore>();
+    // The summaries are written at once; only the trajectories are read first.
+    let message = RwSignal::new(None::<String>);
     let batch_id = move || {
         record.with_untracked(|r| {
             r.as_ref()
@@ -317,38 +327,37 @@ fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
     };
     let has_runs = !results.run_ids().is_empty();
     let for_jsonl = Rc::clone(&results);
+    let export = Job::<Result<String, String>>::new();
     let jsonl = move |_| {
-        let results = Rc::clone(&for_jsonl);
-        let id = batch_id();
-        working.set(true);
+        let (id, results) = (batch_id(), Rc::clone(&for_jsonl));
         message.set(None);
-        spawn_local(async move {
-            let result = download_trajectories(&id, &results).await;
-            working.set(false);
-            message.set(Some(match result {
-                Ok(s) => Ok(format!(
-                    "Exported {} of {}.",
-                    count_of(s.steps as usize, "step", "steps"),
-                    count_of(s.runs as usize, "run", "runs")
-                )),
-                Err(e) => Err(e.to_string()),
-            }));
+        export.run(async move {
+            let s = download_trajectories(store, &id, &results)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "Exported {} of {}.",
+                count_of(s.steps as usize, "step", "steps"),
+                count_of(s.runs as usize, "run", "runs")
+            ))
         });
     };
     let for_csv = Rc::clone(&results);
     let csv = move |_| {
+        export.outcome().set(None);
         message.set(
             download_csv(&batch_id(), &for_csv)
                 .err()
-                .map(|e| Err(e.to_string())),
+                .map(|e| e.to_string()),
         );
     };
     let for_json = Rc::clone(&results);
     let json = move |_| {
+        export.outcome().set(None);
         message.set(
             download_json(&batch_id(), &for_json)
                 .err()
-                .map(|e| Err(e.to_string())),
+                .map(|e| e.to_string()),
         );
     };
     view! {
@@ -357,7 +366,7 @@ fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
             <div class="btn-group">
                 <button type="button" class="btn" data-testid="batch-export-jsonl"
                     data-steps=results.total_steps().to_string()
-                    disabled=move || working.get() || !has_runs
+                    disabled=move || export.going() || !has_runs
                     on:click=jsonl>
                     "Trajectories (JSONL)"
                 </button>
@@ -371,10 +380,11 @@ fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
                     "Training data…"
                 </a>
             </div>
-            {move || message.get().map(|m| match m {
+            {move || export.outcome().get().map(|m| match m {
                 Ok(text) => view! { <p class="msg ok-text" role="status">{text}</p> }.into_any(),
                 Err(text) => view! { <ErrorText message=text/> }.into_any(),
             })}
+            {move || message.get().map(|text| view! { <ErrorText message=text/> })}
         </div>
     }
 }
@@ -426,46 +436,5 @@ fn Items(rows: Vec<ItemRow>) -> impl IntoView {
                 </table>
             </div>
         </details>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    fn key(id: &str, status: BatchStatus) -> (String, BatchStatus) {
-        (id.to_string(), status)
-    }
-
-    #[wasm_bindgen_test]
-    fn a_batch_is_read_when_opened() {
-        assert!(should_reload(None, &key("b1", BatchStatus::Running)));
-        assert!(should_reload(
-            Some(&key("b1", BatchStatus::Completed)),
-            &key("b2", BatchStatus::Running)
-        ));
-    }
-
-    #[wasm_bindgen_test]
-    fn a_running_batch_is_not_read_again_until_it_stops() {
-        let running = key("b1", BatchStatus::Running);
-        assert!(!should_reload(Some(&running), &running));
-        assert!(!should_reload(
-            Some(&key("b1", BatchStatus::Interrupted)),
-            &running
-        ));
-        assert!(!should_reload(
-            Some(&key("b1", BatchStatus::Paused)),
-            &running
-        ));
-        for stopped in [
-            BatchStatus::Paused,
-            BatchStatus::Cancelled,
-            BatchStatus::Completed,
-            BatchStatus::Interrupted,
-        ] {
-            assert!(should_reload(Some(&running), &key("b1", stopped)));
-        }
     }
 }

@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 
 use crate::core::clock::Clock;
 use crate::ui::run::session::{RunSession, Startup};
-use crate::ui::run::store::run_store;
+use crate::ui::store::run_store;
 use crate::web::clock::BrowserClock;
 use crate::web::idb::{StoreError, TrajectoryStore};
 use crate::web::locks::{batch_lock_name, claim, Claim};

@@ -2,16 +2,16 @@
 //! controls (pause, continue, cancel, resume, retry failed), and its results.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
+use crate::app::batch::format::{duration_text, rate_limit_text};
+use crate::app::format::{cost_text, count_of, date_text, dollars};
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::config_form::ConfigForm;
+use crate::ui::job::Job;
 use crate::ui::provider_state::ProviderState;
-use crate::ui::run::format::{cost_text, date_text, dollars};
-use crate::ui::run::store::run_store;
+use crate::ui::store::SharedStore;
 
-use super::format::{count_of, duration_text, rate_limit_text};
 use super::results_view::ResultsView;
 use super::session::BatchSession;
 use crate::ui::run::session::Startup;
@@ -19,6 +19,7 @@ use crate::ui::run::session::Startup;
 /// The batch being shown, or the newest stored one when the page opens.
 #[component]
 pub fn BatchView() -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
     let newest = LocalResource::new(move || {
         let ready = batch.startup.with(|s| *s != Startup::Pending);
@@ -26,7 +27,7 @@ pub fn BatchView() -> impl IntoView {
             if !ready {
                 return None;
             }
-            let store = run_store().await.ok()?;
+            let store = store.open().await.ok()?;
             let list = store.list_batches().await.ok()?;
             list.into_iter().next()
         }
@@ -341,21 +342,13 @@ fn Controls(record: Memo<Option<BatchRecord>>) -> impl IntoView {
 /// Deletes the shown batch's record (its runs stay, as runs).
 #[component]
 fn DeleteBatch(record: Memo<Option<BatchRecord>>) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
     let confirming = RwSignal::new(false);
-    let delete = move |_| {
-        if !confirming.get_untracked() {
-            confirming.set(true);
-            return;
-        }
-        confirming.set(false);
-        let Some(id) = record.with_untracked(|r| r.as_ref().map(|r| r.spec.batch_id.clone()))
-        else {
-            return;
-        };
-        spawn_local(async move {
-            let result = async { run_store().await?.delete_batch(&id).await }.await;
-            match result {
+    let remove = Job::<()>::new();
+    let delete_record = move |id: String| {
+        remove.run(async move {
+            match async { store.open().await?.delete_batch(&id).await }.await {
                 Ok(_) => {
                     batch.record.set(None);
                     batch.touch_batches();
@@ -368,9 +361,19 @@ fn DeleteBatch(record: Memo<Option<BatchRecord>>) -> impl IntoView {
             }
         });
     };
+    let delete = move |_| {
+        if !confirming.get_untracked() {
+            confirming.set(true);
+            return;
+        }
+        confirming.set(false);
+        if let Some(id) = record.with_untracked(|r| r.as_ref().map(|r| r.spec.batch_id.clone())) {
+            delete_record(id);
+        }
+    };
     view! {
         <button type="button" class="btn btn-ghost" data-testid="batch-delete"
-            disabled=move || batch.busy.get()
+            disabled=move || batch.busy.get() || remove.going()
             title="Delete this batch's record; its runs stay on the Runs page"
             on:click=delete>
             {move || if confirming.get() { "Really delete the batch?" } else { "Delete batch" }}

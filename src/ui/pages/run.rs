@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::app::format::plural;
+use crate::app::run::table::mode_named;
 use crate::core::config::Mode;
 use crate::core::trajectory::RunStatus;
 use crate::ui::components::notice::{ErrorText, WarningText};
@@ -10,7 +12,6 @@ use crate::ui::provider_state::{preconnect_to_agents, ProviderState};
 use crate::ui::run::actions::{DownloadRunButton, ResumeButton, RunCost};
 use crate::ui::run::session::{RunSession, StartRequest, Startup};
 use crate::ui::run::summary::{StatusBadge, SummaryPanel};
-use crate::ui::run::table::mode_named;
 use crate::ui::run::transcript::Transcript;
 
 /// The Run page.
@@ -163,7 +164,7 @@ fn StartForm() -> impl IntoView {
                     <div class="run-config-problem">
                         <ErrorText message=format!(
                             "The configuration has {n} problem{}. Fix {} on the Configure page before starting a run.",
-                            if n == 1 { "" } else { "s" },
+                            plural(n),
                             if n == 1 { "it" } else { "them" },
                         )/>
                         <a class="btn btn-sm" href="/configure">"Open Configure"</a>

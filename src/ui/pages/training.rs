@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;
 
+use crate::app::format::{count as count_text, day_text};
 use crate::core::clock::Clock;
 use crate::core::config::Mode;
 use crate::core::training::options::{
@@ -25,9 +26,8 @@ use crate::core::training::{
 use crate::core::trajectory::RunRecord;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::provider_state::ProviderState;
-use crate::ui::run::format::count as count_text;
 use crate::ui::run::session::RunSession;
-use crate::ui::run::store::run_store;
+use crate::ui::store::SharedStore;
 use crate::ui::training::export::{count, download};
 use crate::web::clock::BrowserClock;
 
@@ -69,6 +69,7 @@ fn optional(text: String) -> Option<String> {
 /// The Training data page.
 #[component]
 pub fn TrainingPage() -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let session = expect_context::<RunSession>();
     let providers = expect_context::<ProviderState>();
     let query = use_query_map();
@@ -96,7 +97,7 @@ pub fn TrainingPage() -> impl IntoView {
     let runs = LocalResource::new(move || {
         let _ = session.runs_changed.get();
         async move {
-            let store = run_store().await?;
+            let store = store.open().await?;
             store.list_runs().await
         }
     });
@@ -116,7 +117,7 @@ pub fn TrainingPage() -> impl IntoView {
         // The options go with the counts, so the page (and a test) can tell counts of the
         // options shown from counts of the ones before.
         async move {
-            count(&selection, &options, &registry)
+            count(store, &selection, &options, &registry)
                 .await
                 .map(|stats| (options, stats))
         }
@@ -135,7 +136,7 @@ pub fn TrainingPage() -> impl IntoView {
         let registry = registry.get_untracked();
         spawn_local(async move {
             let now = BrowserClock::new().now_ms();
-            if let Err(e) = download(&selection, &options, &registry, now).await {
+            if let Err(e) = download(store, &selection, &options, &registry, now).await {
                 download_error.set(Some(e.to_string()));
             }
             downloading.set(false);
@@ -339,8 +340,7 @@ fn Filters(
             ("baseline".to_string(), "baseline".to_string()),
         ]
     });
-    let date_value =
-        move |ms: Option<f64>| ms.map(crate::ui::run::format::day_text).unwrap_or_default();
+    let date_value = move |ms: Option<f64>| ms.map(day_text).unwrap_or_default();
     view! {
         <div class="training-filters">
             {selects}

@@ -9,16 +9,17 @@ use crate::web::idb::{StoreError, TrajectoryStore};
 use crate::web::locks::{batch_lock_name, claim, run_lock_name, Claim};
 
 use super::session::{RunSession, Startup};
-use super::store::run_store;
+use crate::ui::store::SharedStore;
 
 /// Provides the [`RunSession`] context and starts the startup check. The root component calls
 /// it once; new runs wait (their Start button stays disabled) until the check is done, so a run
 /// started now is never mistaken for one a closed tab left behind.
 pub fn provide_run_state() {
+    let store = expect_context::<SharedStore>();
     let session = RunSession::new();
     provide_context(session);
     spawn_local(async move {
-        let result = match run_store().await {
+        let result = match store.open().await {
             Ok(store) => mark_abandoned_runs(&store).await,
             Err(e) => Err(e),
         };

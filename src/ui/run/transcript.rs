@@ -6,11 +6,10 @@
 
 use leptos::prelude::*;
 
+use crate::app::format::{dollars, latency_text, plural, score_text, tokens_text};
+use crate::app::llm_error::with_advice;
+use crate::app::run::step::{StepBody, StepFacts, StepState, StepView};
 use crate::ui::components::notice::ErrorText;
-use crate::ui::llm_error::with_advice;
-
-use super::format::{dollars, latency_text, score_text, tokens_text};
-use super::step::{StepBody, StepFacts, StepState, StepView};
 
 /// Every step of a run, in order.
 #[component]
@@ -209,7 +208,7 @@ fn Facts(facts: StepFacts) -> impl IntoView {
         (0, 0) => None,
         (reasks, retries) => Some(format!(
             "{reasks} re-ask{} · {retries} retr{}",
-            if reasks == 1 { "" } else { "s" },
+            plural(reasks),
             if retries == 1 { "y" } else { "ies" }
         )),
     };

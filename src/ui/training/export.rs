@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use wasm_bindgen::JsValue;
 
+use crate::app::format::day_text;
 use crate::core::training::card::{dataset_card, CardInput};
 use crate::core::training::export::ExportError;
 use crate::core::training::prompt::StructuredModes;
@@ -18,10 +19,9 @@ use crate::core::training::{
     TrainingOptions,
 };
 use crate::core::trajectory::RunRecord;
-use crate::ui::run::format::day_text;
-use crate::ui::run::store::run_store;
+use crate::ui::store::SharedStore;
 use crate::web::download::{download_parts, DownloadError};
-use crate::web::idb::StoreError;
+use crate::web::idb::{StoreError, TrajectoryStore};
 
 /// Bytes per chunk of a file (whole lines), as the trajectory export uses.
 const CHUNK_BYTES: usize = 256 * 1024;
@@ -58,8 +58,10 @@ pub enum TrainingError {
 }
 
 /// The stored runs `selection` picks.
-async fn selected_runs(selection: &Selection) -> Result<Vec<RunRecord>, TrainingError> {
-    let store = run_store().await?;
+async fn selected_runs(
+    store: &TrajectoryStore,
+    selection: &Selection,
+) -> Result<Vec<RunRecord>, TrainingError> {
     let runs: Vec<RunRecord> = store
         .list_runs()
         .await?
@@ -74,14 +76,15 @@ async fn selected_runs(selection: &Selection) -> Result<Vec<RunRecord>, Training
 
 /// Feeds the selected runs to an exporter, one problem's runs at a time.
 async fn drive(
+    store: SharedStore,
     selection: &Selection,
     options: &TrainingOptions,
     modes: &dyn StructuredModes,
     writing: bool,
     emit: &mut dyn FnMut(OutputFile, String),
 ) -> Result<ExportStats, TrainingError> {
-    let runs = selected_runs(selection).await?;
-    let store = run_store().await?;
+    let store = store.open().await?;
+    let runs = selected_runs(&store, selection).await?;
     let mut exporter = Exporter::new(options, modes, writing, CHUNK_BYTES)?;
     for group in problem_groups(runs) {
         let ids: Vec<String> = group.iter().map(|r| r.run_id.clone()).collect();
@@ -98,11 +101,12 @@ async fn drive(
 
 /// What a dataset with `options` made from `selection` would hold, without writing it.
 pub async fn count(
+    store: SharedStore,
     selection: &Selection,
     options: &TrainingOptions,
     modes: &dyn StructuredModes,
 ) -> Result<ExportStats, TrainingError> {
-    drive(selection, options, modes, false, &mut |_, _| {}).await
+    drive(store, selection, options, modes, false, &mut |_, _| {}).await
 }
 
 /// `trialogue-<format>-<YYYY-MM-DD>.zip` for an export made at `now_ms`.
@@ -116,6 +120,7 @@ pub fn file_name(options: &TrainingOptions, now_ms: f64) -> String {
 
 /// Builds the dataset and its card and offers them as one ZIP download.
 pub async fn download(
+    store: SharedStore,
     selection: &Selection,
     options: &TrainingOptions,
     modes: &dyn StructuredModes,
@@ -123,14 +128,21 @@ pub async fn download(
 ) -> Result<ExportStats, TrainingError> {
     let mut archive = DatasetArchive::new(options.format, DosDateTime::from_epoch_ms(now_ms));
     let mut parts: BTreeMap<usize, js_sys::Array> = BTreeMap::new();
-    let stats = drive(selection, options, modes, true, &mut |file, chunk| {
-        if let Some(entry) = archive.add_chunk(file, &chunk) {
-            parts
-                .entry(entry)
-                .or_insert_with(js_sys::Array::new)
-                .push(&JsValue::from_str(&chunk));
-        }
-    })
+    let stats = drive(
+        store,
+        selection,
+        options,
+        modes,
+        true,
+        &mut |file, chunk| {
+            if let Some(entry) = archive.add_chunk(file, &chunk) {
+                parts
+                    .entry(entry)
+                    .or_insert_with(js_sys::Array::new)
+                    .push(&JsValue::from_str(&chunk));
+            }
+        },
+    )
     .await?;
     if stats.total_rows() == 0 {
         return Err(TrainingError::NoRows {

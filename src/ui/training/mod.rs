@@ -3,8 +3,8 @@
 
 pub mod export;
 
+use crate::app::costs::overview::query_escape;
 use crate::core::training::query::{batch_query, runs_query};
-use crate::ui::costs::overview::query_escape;
 
 fn href(pairs: Vec<(&'static str, String)>) -> String {
     let query: Vec<String> = pairs
