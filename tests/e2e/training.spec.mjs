@@ -148,11 +148,12 @@ function checkRow(format, row) {
   }
 }
 
-/** The prompt messages of a row in `format`. */
+/** The prompt messages of a row in `format`, as role and content (in that key order). */
 function promptOf(format, row) {
-  if (format === 'openai-sft') return row.messages.slice(0, -1);
-  if (format === 'openai-preference') return row.input.messages;
-  return row.prompt;
+  let messages = row.prompt;
+  if (format === 'openai-sft') messages = row.messages.slice(0, -1);
+  if (format === 'openai-preference') messages = row.input.messages;
+  return messages.map((m) => ({ role: m.role, content: m.content }));
 }
 
 test('every format exported from a batch validates, splits share no problem, pairs match the runs and prompts are what was sent', async ({ page, request }) => {
