@@ -30,6 +30,7 @@ pub mod scripted;
 pub mod sorting;
 pub mod stats;
 pub mod stored_dataset;
+pub mod training;
 pub mod trajectory;
 
 pub mod budget;

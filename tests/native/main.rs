@@ -22,3 +22,4 @@ mod pipeline;
 mod richtext;
 mod startup;
 mod stats;
+mod training;

@@ -24,6 +24,7 @@
 
 pub mod events;
 pub mod hooks;
+pub mod prompt;
 pub mod state;
 
 pub use events::{PipelineEvent, RunOutcome, RunSummary, StopReason};
@@ -31,6 +32,7 @@ pub use hooks::{
     AllowAll, CallGate, GateRefusal, MemorySink, NoListener, NoPricing, PipelineListener,
     SinkError, StepPricer, TrajectorySink,
 };
+pub use prompt::{agent_call, StepVars};
 pub use state::{LoopState, NextStep, ResumeError};
 
 use serde_json::{json, Map, Value};
@@ -332,65 +334,13 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
         state: &LoopState,
         problem: &str,
     ) -> Result<(AgentCall, Map<String, Value>), TemplateError> {
-        let c = self.config;
-        let (settings, user_prompt, input) = match role {
-            AgentRole::Solver => {
-                let vars = [("problem", problem), ("feedback", state.feedback.as_str())];
-                let prompt = template::render(&c.solver.prompt_template, &vars)?;
-                (
-                    (
-                        &c.solver.model,
-                        &c.solver.system_prompt,
-                        c.solver.temperature,
-                        c.solver.max_tokens,
-                    ),
-                    prompt,
-                    json!({"problem": problem, "feedback": state.feedback}),
-                )
-            }
-            AgentRole::Verifier => {
-                let vars = [("problem", problem), ("solution", state.solution.as_str())];
-                let prompt = template::render(&c.verifier.prompt_template, &vars)?;
-                (
-                    (
-                        &c.verifier.model,
-                        &c.verifier.system_prompt,
-                        c.verifier.temperature,
-                        c.verifier.max_tokens,
-                    ),
-                    prompt,
-                    json!({"problem": problem, "solution": state.solution}),
-                )
-            }
-            AgentRole::Judge => {
-                let vars = [
-                    ("problem", problem),
-                    ("solution", state.solution.as_str()),
-                    ("rubric", c.judge.scoring_rubric.as_str()),
-                ];
-                let prompt = template::render(&c.judge.prompt_template, &vars)?;
-                (
-                    (
-                        &c.judge.model,
-                        &c.judge.system_prompt,
-                        c.judge.temperature,
-                        c.judge.max_tokens,
-                    ),
-                    prompt,
-                    json!({"problem": problem, "solution": state.solution}),
-                )
-            }
+        let vars = StepVars {
+            problem,
+            feedback: &state.feedback,
+            solution: &state.solution,
         };
-        let (model, system_prompt, temperature, max_tokens) = settings;
-        let call = AgentCall {
-            role,
-            model: model.clone(),
-            system_prompt: system_prompt.clone(),
-            user_prompt,
-            temperature,
-            max_tokens,
-        };
-        Ok((call, into_object(input)))
+        let call = prompt::agent_call(self.config, role, &vars)?;
+        Ok((call, vars.to_input(role)))
     }
 
     fn settle_success(&self, role: AgentRole, c: AgentCompletion) -> Settled {
@@ -559,15 +509,4 @@ fn error_object(error_type: &str, message: &str) -> Map<String, Value> {
     output.insert(error_output::ERROR_TYPE.into(), json!(error_type));
     output.insert(error_output::ERROR_MESSAGE.into(), json!(message));
     output
-}
-
-fn into_object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        other => {
-            let mut map = Map::new();
-            map.insert("value".into(), other);
-            map
-        }
-    }
 }

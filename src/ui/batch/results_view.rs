@@ -486,6 +486,9 @@ fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
                 <button type="button" class="btn" data-testid="batch-export-json" disabled=!has_runs on:click=json>
                     "Per-problem summary (JSON)"
                 </button>
+                <a class="btn" data-testid="batch-training" href=crate::ui::training::batch_href(&batch_id())>
+                    "Training data…"
+                </a>
             </div>
             {move || export.outcome().get().map(|m| match m {
                 Ok(text) => view! { <p class="msg ok-text" role="status">{text}</p> }.into_any(),

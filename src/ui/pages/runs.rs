@@ -296,6 +296,12 @@ fn Transfer(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
                     on:click=export_selected>
                     {move || format!("Export selected ({})", selected.with(BTreeSet::len))}
                 </button>
+                <a class="btn" data-testid="runs-training"
+                    href=move || selected.with(|s| {
+                        crate::ui::training::runs_href(&s.iter().cloned().collect::<Vec<_>>())
+                    })>
+                    "Training data…"
+                </a>
                 <label class="btn file-btn">
                     "Import JSONL…"
                     <input type="file" class="visually-hidden" accept=".jsonl,.json,.ndjson,.txt"
