@@ -748,6 +748,16 @@ impl PipelineConfig {
         out
     }
 
+    /// The config as the JSON object [`Self::to_json`] writes: what a trajectory carries as
+    /// a run's `metadata.config`, and what [`parse_json_config`] reads back.
+    pub fn to_json_object(&self) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::to_value(self.export()) {
+            Ok(serde_json::Value::Object(map)) => map,
+            // Plain strings and numbers always serialize to an object.
+            _ => serde_json::Map::new(),
+        }
+    }
+
     /// The config as pretty-printed JSON (same fields and order as [`Self::to_yaml`]).
     pub fn to_json(&self) -> String {
         // Serializing plain strings and numbers cannot fail.

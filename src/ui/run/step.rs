@@ -356,6 +356,7 @@ mod tests {
             cost_usd: None,
             cost_complete: true,
             steps: 1,
+            errors: 0,
         }
     }
 

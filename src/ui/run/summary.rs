@@ -216,6 +216,10 @@ mod tests {
             cost_usd: Some(0.5),
             cost_complete: false,
             step_count: 3,
+            errors: 0,
+            stop_reason: None,
+            extracted_answer: None,
+            imported: false,
         };
         let view = SummaryView::of_record(&record);
         assert_eq!(view.steps, 3);

@@ -342,6 +342,10 @@ mod tests {
             cost_usd: None,
             cost_complete: true,
             step_count: 3,
+            errors: 0,
+            stop_reason: None,
+            extracted_answer: None,
+            imported: false,
         }
     }
 
