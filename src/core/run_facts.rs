@@ -65,7 +65,11 @@ impl RunFacts {
     /// not say stays as the steps gave it.
     pub fn apply_to(self, record: &mut RunRecord) {
         if let Some(status) = self.status {
-            record.status = status;
+            // A run exported while it ran is not running here: nothing drives it.
+            record.status = match status {
+                RunStatus::Running => RunStatus::Interrupted,
+                other => other,
+            };
         }
         if self.stop_reason.is_some() {
             record.stop_reason = self.stop_reason;
@@ -121,5 +125,27 @@ pub fn stamp_runs<'r>(
                 stamp(&mut entries[index], record);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_exported_while_running_comes_back_interrupted() {
+        let mut record = RunRecord::from_entries("run_x", &[], 0.0);
+        RunFacts {
+            status: Some(RunStatus::Running),
+            ..RunFacts::default()
+        }
+        .apply_to(&mut record);
+        assert_eq!(record.status, RunStatus::Interrupted);
+        RunFacts {
+            status: Some(RunStatus::Cancelled),
+            ..RunFacts::default()
+        }
+        .apply_to(&mut record);
+        assert_eq!(record.status, RunStatus::Cancelled);
     }
 }
