@@ -498,6 +498,25 @@ impl StopReason {
         }
     }
 
+    /// Whether the solver/verifier loop ran to its end: only then does the verifier's verdict
+    /// say something (a baseline run has no verifier; a cancelled or budget-stopped run was cut
+    /// off before its verdict).
+    pub fn ends_the_loop(self) -> bool {
+        matches!(
+            self,
+            StopReason::Passed
+                | StopReason::MaxIterations
+                | StopReason::Circular
+                | StopReason::Error
+        )
+    }
+
+    /// The verifier's verdict of a run that stopped for `reason` with `passed`: `None` where it
+    /// does not apply (see [`Self::ends_the_loop`]).
+    pub fn verdict(reason: Option<StopReason>, passed: bool) -> Option<bool> {
+        reason.filter(|r| r.ends_the_loop()).map(|_| passed)
+    }
+
     /// What it means, as a few words for people.
     pub fn label(self) -> &'static str {
         match self {
@@ -1015,6 +1034,30 @@ mod tests {
         record.add_step(&solver, 2.0);
         assert_eq!(record.status, RunStatus::Running);
         assert_eq!(record.message.as_deref(), Some("resumed"));
+    }
+
+    #[test]
+    fn the_verdict_applies_only_to_a_loop_that_ran_to_its_end() {
+        assert_eq!(
+            StopReason::verdict(Some(StopReason::Passed), true),
+            Some(true)
+        );
+        assert_eq!(
+            StopReason::verdict(Some(StopReason::MaxIterations), false),
+            Some(false)
+        );
+        for cut_off in [
+            None,
+            Some(StopReason::Baseline),
+            Some(StopReason::Cancelled),
+            Some(StopReason::Budget),
+        ] {
+            assert_eq!(StopReason::verdict(cut_off, false), None, "{cut_off:?}");
+        }
+        for reason in StopReason::ALL {
+            let name = serde_json::to_value(reason).unwrap();
+            assert_eq!(name, json!(reason.as_str()));
+        }
     }
 
     #[test]

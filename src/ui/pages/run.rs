@@ -194,12 +194,14 @@ fn StartForm() -> impl IntoView {
     }
 }
 
-/// Which config a run would use: its hash, mode and models.
+/// Which config a new run would use: its hash, mode and models. The hash is the last valid
+/// form's, so while the form has problems it is marked stale.
 #[component]
 fn ConfigLine() -> impl IntoView {
     let form = expect_context::<ConfigForm>();
     let check = form.check();
     let hash = form.hash();
+    let stale = move || !check.with(|c| c.is_valid());
     let models = move || {
         check.with(|c| {
             let c = &c.config;
@@ -212,6 +214,11 @@ fn ConfigLine() -> impl IntoView {
     view! {
         <p class="run-config muted">
             "Config " <code data-testid="run-config-hash">{move || hash.get()}</code>
+            {move || stale().then(|| view! {
+                <span class="run-config-stale" data-testid="run-config-stale">
+                    " (stale: the last valid form; the form has problems now)"
+                </span>
+            })}
             " · " {models} " · "
             <a href="/configure">"change"</a>
         </p>
@@ -249,6 +256,21 @@ fn RunBar() -> impl IntoView {
     let cost = Memo::new(move |_| record.with(|r| r.as_ref().and_then(|r| r.cost_usd)));
     let complete = Memo::new(move |_| record.with(|r| r.as_ref().is_none_or(|r| r.cost_complete)));
     let steps = Memo::new(move |_| record.with(|r| r.as_ref().map_or(0, |r| r.step_count)));
+    // The run's own config, which may not be the form's: the form can change while a run is
+    // shown, and a resumed run keeps the config it started with.
+    let own_config = Memo::new(move |_| {
+        record.with(|r| {
+            r.as_ref().map(|r| {
+                let models = r.config.as_ref().map(|c| {
+                    format!(
+                        "solver {} · verifier {} · judge {}",
+                        c.solver.model, c.verifier.model, c.judge.model
+                    )
+                });
+                (r.config_hash.clone(), models)
+            })
+        })
+    });
     view! {
         <section class="card run-bar" aria-label="Current run">
             <div class="run-bar-main">
@@ -262,6 +284,12 @@ fn RunBar() -> impl IntoView {
                 <span class="muted">{move || format!("{} steps saved", steps.get())}</span>
                 <RunCost cost=cost complete=complete/>
             </div>
+            {move || own_config.get().map(|(hash, models)| view! {
+                <p class="run-config muted">
+                    "This run's config " <code data-testid="run-own-config-hash">{hash}</code>
+                    {models.map(|m| view! { " · " {m} })}
+                </p>
+            })}
             <div class="btn-group">
                 <ResumeButton run_id=run_id status=status/>
                 <DownloadRunButton

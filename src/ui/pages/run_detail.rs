@@ -152,8 +152,14 @@ fn RunHead(record: RunRecord) -> impl IntoView {
                     <dt>"Ground truth"</dt>
                     <dd>{record.ground_truth.clone().unwrap_or_else(|| "none".to_string())}</dd>
                 </div>
-                {record.config.is_none().then(|| view! {
-                    <div><dt>"Source"</dt><dd>"imported from a JSONL file (no config stored)"</dd></div>
+                {record.imported.then(|| view! {
+                    <div>
+                        <dt>"Source"</dt>
+                        <dd>
+                            "imported from a JSONL file"
+                            {record.config.is_none().then_some(" (no config in the file)")}
+                        </dd>
+                    </div>
                 })}
             </dl>
             <details class="run-problem" open=record.problem.chars().count() <= 400>

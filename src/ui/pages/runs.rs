@@ -12,7 +12,7 @@ use wasm_bindgen::JsCast;
 
 use crate::core::config::Mode;
 use crate::core::text::excerpt;
-use crate::core::trajectory::RunRecord;
+use crate::core::trajectory::{RunRecord, StopReason};
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::run::actions::ResumeButton;
 use crate::ui::run::export::{all_runs_file_name, download_runs};
@@ -668,14 +668,26 @@ fn RunRow(run: RunRecord, selected: RwSignal<BTreeSet<String>>) -> impl IntoView
                 <input type="checkbox" aria-label=format!("Select run {id}")
                     prop:checked=checked on:change=toggle/>
             </td>
-            <td data-col="status"><span class=format!("run-badge run-badge-{}", status.as_str())>{status.as_str()}</span></td>
+            <td data-col="status">
+                <span class=format!("run-badge run-badge-{}", status.as_str())>{status.as_str()}</span>
+                {run.stop_reason.map(|reason| view! {
+                    <span class="muted run-stop" data-testid="run-row-stop-reason" title=reason.label()>
+                        " " {reason.as_str()}
+                    </span>
+                })}
+                {(run.errors > 0).then(|| view! {
+                    <span class="muted run-errors" data-testid="run-row-errors" data-errors=run.errors>
+                        {format!(" · {} failed {}", run.errors, if run.errors == 1 { "call" } else { "calls" })}
+                    </span>
+                })}
+            </td>
             <td data-col="mode">{run.mode.as_str()}</td>
             <td data-col="config"><code>{run.config_hash.clone()}</code></td>
             <td data-col="problem" class="col-problem">
                 <a href=href.clone() title=id.clone()>{excerpt(&run.problem, 80)}</a>
             </td>
             <td data-col="iterations" class="num">{run.iterations}</td>
-            <td data-col="passed">{if run.passed { "yes" } else { "no" }}</td>
+            <td data-col="passed">{yes_no(StopReason::verdict(run.stop_reason, run.passed))}</td>
             <td data-col="judge" class="num">{score_text(run.judge_score)}</td>
             <td data-col="correct">{correct}</td>
             <td data-col="cost" class="num mono">{cost}</td>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::core::llm::Usage;
 use crate::core::pipeline::RunSummary;
-use crate::core::trajectory::{RunRecord, RunStatus};
+use crate::core::trajectory::{RunRecord, RunStatus, StopReason};
 use crate::ui::components::notice::ErrorText;
 
 use super::format::{cost_text, count, score_text, tokens_text, yes_no};
@@ -21,6 +21,10 @@ pub struct SummaryView {
     pub iterations: u32,
     /// Whether the verifier passed a solution.
     pub passed: bool,
+    /// Why the run stopped, once it has.
+    pub stop_reason: Option<StopReason>,
+    /// Steps whose call failed.
+    pub errors: u64,
     /// The judge's score, once scored.
     pub judge_score: Option<f64>,
     /// Whether the answer matched the ground truth (`None` without one, or before scoring).
@@ -47,6 +51,8 @@ impl SummaryView {
             message: summary.message.clone(),
             iterations: summary.iterations,
             passed: summary.passed,
+            stop_reason: summary.stop_reason,
+            errors: summary.errors,
             judge_score: summary.judge_score,
             correct: summary.correct,
             has_ground_truth,
@@ -65,14 +71,40 @@ impl SummaryView {
             message: record.message.clone(),
             iterations: record.iterations,
             passed: record.passed,
+            stop_reason: record.stop_reason,
+            errors: record.errors,
             judge_score: record.judge_score,
             correct: record.correct,
             has_ground_truth: record.ground_truth.is_some(),
-            extracted_answer: None,
+            extracted_answer: record.extracted_answer.clone(),
             usage: record.usage,
             cost_usd: record.cost_usd,
             cost_complete: record.cost_complete,
             steps: record.step_count,
+        }
+    }
+
+    /// The "passed" cell: yes / no, or `–` where no verdict applies (baseline, cut off).
+    pub fn passed_text(&self) -> &'static str {
+        yes_no(StopReason::verdict(self.stop_reason, self.passed))
+    }
+
+    /// The "stopped" cell: the reason's name, or `–` while the run has none.
+    pub fn stop_text(&self) -> &'static str {
+        self.stop_reason.map_or("–", StopReason::as_str)
+    }
+
+    /// What the cost needs said beside it: nothing spent, unknown prices, a lower bound.
+    pub fn cost_note(&self) -> Option<&'static str> {
+        match (self.cost_usd, self.cost_complete) {
+            // A run stopped before its first call (a budget refusing it) spent nothing; its
+            // missing cost is no missing price.
+            (None, _) if self.usage.total_tokens == 0 && self.steps == 0 => {
+                Some("no call was made")
+            }
+            (None, _) => Some("no price is known for the models used"),
+            (Some(_), false) => Some("at least: some calls have no known price or usage"),
+            (Some(_), true) => None,
         }
     }
 
@@ -112,14 +144,7 @@ pub fn SummaryPanel(
     summary: Signal<SummaryView>,
 ) -> impl IntoView {
     let s = move || summary.get();
-    let cost_note = move || {
-        let s = summary.get();
-        match (s.cost_usd, s.cost_complete) {
-            (None, _) => Some("no price is known for the models used"),
-            (Some(_), false) => Some("at least: some calls have no known price or usage"),
-            (Some(_), true) => None,
-        }
-    };
+    let cost_note = move || summary.get().cost_note();
     view! {
         <section class="card run-summary" aria-label="Run summary">
             <dl class="run-facts">
@@ -132,8 +157,22 @@ pub fn SummaryPanel(
                     </dd>
                 </div>
                 <div>
+                    <dt>"Stopped"</dt>
+                    <dd
+                        data-testid="run-stop-reason"
+                        data-stop-reason=move || s().stop_reason.map(StopReason::as_str)
+                        title=move || s().stop_reason.map(StopReason::label)
+                    >
+                        {move || s().stop_text()}
+                    </dd>
+                </div>
+                <div>
                     <dt>"Passed"</dt>
-                    <dd>{move || if s().passed { "yes" } else { "no" }}</dd>
+                    <dd data-testid="run-passed">{move || s().passed_text()}</dd>
+                </div>
+                <div>
+                    <dt>"Errors"</dt>
+                    <dd data-testid="run-errors" data-errors=move || s().errors>{move || s().errors}</dd>
                 </div>
                 <div>
                     <dt>"Judge score"</dt>
@@ -231,5 +270,34 @@ mod tests {
             ..view
         };
         assert_eq!(no_truth.correct_text(), "no ground truth");
+        // Interrupted: no verdict, no stop reason yet.
+        assert_eq!((no_truth.passed_text(), no_truth.stop_text()), ("–", "–"));
+        let ran_out = SummaryView {
+            stop_reason: Some(StopReason::MaxIterations),
+            ..no_truth.clone()
+        };
+        assert_eq!(
+            (ran_out.passed_text(), ran_out.stop_text()),
+            ("no", "max_iterations")
+        );
+        let baseline = SummaryView {
+            stop_reason: Some(StopReason::Baseline),
+            ..no_truth
+        };
+        assert_eq!(baseline.passed_text(), "–");
+    }
+
+    #[wasm_bindgen_test]
+    fn a_run_stopped_before_any_call_spent_nothing_rather_than_an_unknown_price() {
+        let mut record = RunRecord::start("run_x", &Default::default(), "0badf00d", "p", None, 0.0);
+        record.status = RunStatus::BudgetExceeded;
+        let view = SummaryView::of_record(&record);
+        assert_eq!(view.cost_note(), Some("no call was made"));
+        record.step_count = 1;
+        record.usage.total_tokens = 10;
+        assert_eq!(
+            SummaryView::of_record(&record).cost_note(),
+            Some("no price is known for the models used")
+        );
     }
 }
