@@ -13,9 +13,16 @@ use crate::ui::run::summary::{StatusBadge, SummaryPanel};
 use crate::ui::run::table::mode_named;
 use crate::ui::run::transcript::Transcript;
 
+/// Set when a run was started from the form: the run's status takes the focus once it is
+/// shown, since the Start button it was on is disabled while the run goes (which would drop
+/// the focus to the page's body).
+#[derive(Debug, Clone, Copy)]
+struct FocusStatus(RwSignal<bool>);
+
 /// The Run page.
 #[component]
 pub fn RunPage() -> impl IntoView {
+    provide_context(FocusStatus(RwSignal::new(false)));
     view! {
         <div class="page-head">
             <div>
@@ -89,6 +96,7 @@ fn StartForm() -> impl IntoView {
     let problems = Signal::derive(move || check.with(|c| c.errors.len()));
     let start_error = RwSignal::new(None::<String>);
     let ready = Signal::derive(move || session.startup.with(|s| *s != Startup::Pending));
+    let focus_status = expect_context::<FocusStatus>().0;
 
     let start = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -105,6 +113,7 @@ fn StartForm() -> impl IntoView {
         } else {
             session.start(request)
         };
+        focus_status.set(result.is_ok());
         start_error.set(result.err().map(|e| e.to_string()));
     };
 
@@ -256,6 +265,16 @@ fn RunBar() -> impl IntoView {
     let cost = Memo::new(move |_| record.with(|r| r.as_ref().and_then(|r| r.cost_usd)));
     let complete = Memo::new(move |_| record.with(|r| r.as_ref().is_none_or(|r| r.cost_complete)));
     let steps = Memo::new(move |_| record.with(|r| r.as_ref().map_or(0, |r| r.step_count)));
+    let focus_status = expect_context::<FocusStatus>().0;
+    let status_node = NodeRef::<leptos::html::Span>::new();
+    Effect::new(move |_| {
+        if focus_status.get() {
+            if let Some(node) = status_node.get() {
+                let _ = node.focus();
+                focus_status.set(false);
+            }
+        }
+    });
     // The run's own config, which may not be the form's: the form can change while a run is
     // shown, and a resumed run keeps the config it started with.
     let own_config = Memo::new(move |_| {
@@ -274,7 +293,9 @@ fn RunBar() -> impl IntoView {
     view! {
         <section class="card run-bar" aria-label="Current run">
             <div class="run-bar-main">
-                <StatusBadge status=status/>
+                <span class="run-status-focus" tabindex="-1" node_ref=status_node>
+                    <StatusBadge status=status/>
+                </span>
                 {move || {
                     let id = run_id.get();
                     (!id.is_empty()).then(|| view! {
