@@ -413,9 +413,11 @@ pub fn run_id(epoch_ms: f64, config_hash: &str, taken: impl Fn(&str) -> bool) ->
 pub enum RunStatus {
     /// Steps are being made.
     Running,
-    /// The judge scored the final solution.
+    /// The loop produced an answer and the judge's step ended the run (failed steps on the way
+    /// are counted in the record's `errors`).
     Completed,
-    /// The run stopped on an error that is not a step's (e.g. storage failed).
+    /// No answer was produced (every solver call failed), or the run stopped on an error that
+    /// is not a step's (storage failed, a prompt could not be rendered).
     Failed,
     /// The user cancelled it.
     Cancelled,
