@@ -8,8 +8,8 @@ use trialogue::core::clock::ManualClock;
 use trialogue::core::config::PipelineConfig;
 use trialogue::core::llm::{AgentCall, LlmError, Usage};
 use trialogue::core::pipeline::{
-    CallGate, GateRefusal, MemorySink, Pipeline, PipelineEvent, ResumeError, RunInput, RunOutcome,
-    SinkError, StepPricer, StopReason, TrajectorySink,
+    messages_of_step, CallGate, GateRefusal, MemorySink, Pipeline, PipelineEvent, ResumeError,
+    RunInput, RunOutcome, SentError, SinkError, StepPricer, StopReason, TrajectorySink,
 };
 use trialogue::core::role::AgentRole;
 use trialogue::core::scripted::{
@@ -1112,4 +1112,41 @@ fn runs_stopped_early_say_why() {
     );
     assert_eq!(out.summary.status, RunStatus::BudgetExceeded);
     assert_eq!(out.summary.stop_reason, Some(StopReason::Budget));
+}
+
+#[test]
+fn a_stored_step_renders_to_the_messages_its_call_sent() {
+    let llm = ScriptedLlm::builder()
+        .solve("3")
+        .verify(false, "off by one")
+        .fail(AgentRole::Solver, timeout(), SPENT)
+        .solve(r"\boxed{4}")
+        .verify(true, "ok")
+        .judge(0.9)
+        .build();
+    let cfg = config("debate", 5);
+    let out = run(&cfg, &llm, Some("4"));
+    let calls = llm.calls();
+    assert_eq!(calls.len(), out.entries.len());
+    for (entry, call) in out.entries.iter().zip(&calls) {
+        let sent = messages_of_step(&cfg, entry).unwrap();
+        assert_eq!(
+            (sent.system.as_str(), sent.user.as_str()),
+            (call.system_prompt.as_str(), call.user_prompt.as_str()),
+            "step {}",
+            entry.step_id
+        );
+    }
+    // The judge's prompt carries the rubric, which the step's input does not.
+    assert!(calls.last().unwrap().user_prompt.contains("by correctness"));
+    // A step whose input lost what its prompt needs says which key.
+    let mut broken = out.entries[0].clone();
+    broken.input.remove("feedback");
+    assert_eq!(
+        messages_of_step(&cfg, &broken),
+        Err(SentError::MissingInput {
+            step_id: 1,
+            key: "feedback"
+        })
+    );
 }

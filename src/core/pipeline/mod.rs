@@ -24,6 +24,7 @@
 
 pub mod events;
 pub mod hooks;
+pub mod sent;
 pub mod state;
 
 pub use events::{PipelineEvent, RunOutcome, RunSummary, StopReason};
@@ -31,7 +32,10 @@ pub use hooks::{
     AllowAll, CallGate, GateRefusal, MemorySink, NoListener, NoPricing, PipelineListener,
     SinkError, StepPricer, TrajectorySink,
 };
+pub use sent::{messages_of_step, SentError, SentMessages};
 pub use state::{LoopState, NextStep, ResumeError};
+
+use sent::StepInput;
 
 use serde_json::{json, Map, Value};
 
@@ -334,60 +338,31 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
         problem: &str,
     ) -> Result<(AgentCall, Map<String, Value>), TemplateError> {
         let c = self.config;
-        let (settings, user_prompt, input) = match role {
-            AgentRole::Solver => {
-                let vars = [("problem", problem), ("feedback", state.feedback.as_str())];
-                let prompt = template::render(&c.solver.prompt_template, &vars)?;
-                (
-                    (
-                        &c.solver.model,
-                        &c.solver.system_prompt,
-                        c.solver.temperature,
-                        c.solver.max_tokens,
-                    ),
-                    prompt,
-                    json!({"problem": problem, "feedback": state.feedback}),
-                )
-            }
-            AgentRole::Verifier => {
-                let vars = [("problem", problem), ("solution", state.solution.as_str())];
-                let prompt = template::render(&c.verifier.prompt_template, &vars)?;
-                (
-                    (
-                        &c.verifier.model,
-                        &c.verifier.system_prompt,
-                        c.verifier.temperature,
-                        c.verifier.max_tokens,
-                    ),
-                    prompt,
-                    json!({"problem": problem, "solution": state.solution}),
-                )
-            }
-            AgentRole::Judge => {
-                let vars = [
-                    ("problem", problem),
-                    ("solution", state.solution.as_str()),
-                    ("rubric", c.judge.scoring_rubric.as_str()),
-                ];
-                let prompt = template::render(&c.judge.prompt_template, &vars)?;
-                (
-                    (
-                        &c.judge.model,
-                        &c.judge.system_prompt,
-                        c.judge.temperature,
-                        c.judge.max_tokens,
-                    ),
-                    prompt,
-                    json!({"problem": problem, "solution": state.solution}),
-                )
-            }
+        let (context, input) = match role {
+            AgentRole::Solver => (
+                state.feedback.as_str(),
+                json!({"problem": problem, "feedback": state.feedback}),
+            ),
+            AgentRole::Verifier | AgentRole::Judge => (
+                state.solution.as_str(),
+                json!({"problem": problem, "solution": state.solution}),
+            ),
         };
-        let (model, system_prompt, temperature, max_tokens) = settings;
+        let sent = sent::messages(c, role, StepInput { problem, context })?;
+        let (model, temperature, max_tokens) = match role {
+            AgentRole::Solver => (&c.solver.model, c.solver.temperature, c.solver.max_tokens),
+            AgentRole::Verifier => (
+                &c.verifier.model,
+                c.verifier.temperature,
+                c.verifier.max_tokens,
+            ),
+            AgentRole::Judge => (&c.judge.model, c.judge.temperature, c.judge.max_tokens),
+        };
         let call = AgentCall {
             role,
             model: model.clone(),
-            system_prompt: system_prompt.clone(),
-            user_prompt,
+            system_prompt: sent.system,
+            user_prompt: sent.user,
             temperature,
             max_tokens,
         };

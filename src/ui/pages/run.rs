@@ -8,6 +8,7 @@ use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::config_form::ConfigForm;
 use crate::ui::provider_state::{preconnect_to_agents, ProviderState};
 use crate::ui::run::actions::{DownloadRunButton, ResumeButton, RunCost};
+use crate::ui::run::sent::ShownRunConfig;
 use crate::ui::run::session::{RunSession, StartRequest, Startup};
 use crate::ui::run::summary::{StatusBadge, SummaryPanel};
 use crate::ui::run::table::mode_named;
@@ -238,6 +239,11 @@ fn ConfigLine() -> impl IntoView {
 #[component]
 fn LiveRun() -> impl IntoView {
     let session = expect_context::<RunSession>();
+    provide_context(ShownRunConfig(Signal::derive(move || {
+        session
+            .record
+            .with(|r| r.as_ref().and_then(|r| r.config.clone()))
+    })));
     let has_run =
         move || session.record.with(|r| r.is_some()) || !session.steps.with(Vec::is_empty);
     view! {

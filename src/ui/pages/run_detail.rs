@@ -11,6 +11,7 @@ use crate::ui::components::notice::ErrorText;
 use crate::ui::costs::run_panel::RunCostPanel;
 use crate::ui::run::actions::{DownloadRunButton, ResumeButton, RunCost};
 use crate::ui::run::format::date_text;
+use crate::ui::run::sent::ShownRunConfig;
 use crate::ui::run::session::RunSession;
 use crate::ui::run::step::StepView;
 use crate::ui::run::store::run_store;
@@ -82,6 +83,9 @@ pub fn RunDetailPage() -> impl IntoView {
 fn LiveView() -> impl IntoView {
     let session = expect_context::<RunSession>();
     let record = Signal::derive(move || session.record.get());
+    provide_context(ShownRunConfig(Signal::derive(move || {
+        record.with(|r| r.as_ref().and_then(|r| r.config.clone()))
+    })));
     let summary = Signal::derive(move || {
         session.summary.get().or_else(|| {
             session
@@ -108,6 +112,8 @@ fn StoredView(loaded: Loaded) -> impl IntoView {
         .map(StepView::committed)
         .collect();
     let summary = SummaryView::of_record(&loaded.record);
+    let config = loaded.record.config.clone();
+    provide_context(ShownRunConfig(Signal::derive(move || config.clone())));
     view! {
         <div class="run-layout">
             <RunHead record=loaded.record/>

@@ -10,6 +10,7 @@ use crate::ui::components::notice::ErrorText;
 use crate::ui::llm_error::with_advice;
 
 use super::format::{dollars, latency_text, score_text, tokens_text};
+use super::sent::SentReceived;
 use super::step::{StepBody, StepFacts, StepState, StepView};
 
 /// Every step of a run, in order.
@@ -63,6 +64,7 @@ pub fn StepCard(
             view! {
                 <Body body=StepBody::of(entry)/>
                 <Facts facts=facts/>
+                <SentReceived entry=(**entry).clone()/>
             }
             .into_any()
         }
