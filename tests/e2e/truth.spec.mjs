@@ -116,4 +116,11 @@ test('a keyboard start leaves the focus on the run status', async ({ page }) => 
     document.activeElement?.querySelector('[data-testid="run-status"]') !== null
       && document.activeElement !== document.body);
   expect(onStatus).toBeTruthy();
+
+  // What was sent and what came back, folded under each step.
+  const first = page.getByTestId('step').first();
+  await first.getByTestId('step-sent').locator('summary').click();
+  await expect(first.getByTestId('step-sent-user')).toHaveText(
+    'Solve this problem.\nWhat is 2 + 2? ANSWER=4\nCritique: ');
+  await expect(first.getByTestId('step-sent-reply')).toContainText('"solution"');
 });
