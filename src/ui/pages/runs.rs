@@ -668,13 +668,11 @@ fn RunRow(run: RunRecord, selected: RwSignal<BTreeSet<String>>) -> impl IntoView
                 <input type="checkbox" aria-label=format!("Select run {id}")
                     prop:checked=checked on:change=toggle/>
             </td>
-            <td data-col="status">
-                <span class=format!("run-badge run-badge-{}", status.as_str())>{status.as_str()}</span>
-                {run.stop_reason.map(|reason| view! {
-                    <span class="muted run-stop" data-testid="run-row-stop-reason" title=reason.label()>
-                        " " {reason.as_str()}
-                    </span>
-                })}
+            <td data-col="status"><span class=format!("run-badge run-badge-{}", status.as_str())>{status.as_str()}</span></td>
+            <td data-col="stopped">
+                <span data-testid="run-row-stop-reason" title=run.stop_reason.map(StopReason::label)>
+                    {run.stop_reason.map_or("–", StopReason::as_str)}
+                </span>
                 {(run.errors > 0).then(|| view! {
                     <span class="muted run-errors" data-testid="run-row-errors" data-errors=run.errors>
                         {format!(" · {} failed {}", run.errors, if run.errors == 1 { "call" } else { "calls" })}
