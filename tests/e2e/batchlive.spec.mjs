@@ -3,7 +3,7 @@
 // one item in flight, so the page is looked at mid-batch without sleeping), every item links
 // to its run's transcript, the counts add up, an interrupted batch shows one total, and the
 // "cut off" notice goes once the batch is resumed and finished.
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures.mjs';
 import { MOCK, openApp, resetMock } from './helpers.mjs';
 
 const MODEL = 'openai/gpt-4.1-mini';

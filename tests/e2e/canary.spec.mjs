@@ -2,7 +2,7 @@
 // API key among them) in its error bodies. Afterwards the key may be in exactly one place, the
 // key store in localStorage: in no IndexedDB record, no other localStorage value, no export,
 // no console line and no text on the page.
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures.mjs';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { MOCK, openApp, resetMock } from './helpers.mjs';

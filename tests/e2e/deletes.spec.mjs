@@ -1,6 +1,6 @@
 // Deleting a saved config can be undone: the entry comes back where it stood, and stays back
 // after a reload; another action ends the offer.
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures.mjs';
 import { openApp } from './helpers.mjs';
 
 async function saveAs(page, name) {

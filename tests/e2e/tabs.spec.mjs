@@ -1,7 +1,7 @@
 // Settings across tabs: two tabs of the app share localStorage. Turning "Remember keys" off in
 // one must stop the other from writing keys back, and a tab that did not make a change must not
 // overwrite it with its stale copy.
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures.mjs';
 import { openApp } from './helpers.mjs';
 
 const KEYS_KEY = 'trialogue.keys.v1';

@@ -3,7 +3,7 @@
 // download is one .zip; every file in it follows its format's documented rules, no problem is in
 // two splits, the counts on the page are the rows in the files, the preference pairs are the ones
 // the runs' own steps call for, and every prompt is byte for byte a request the mock received.
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures.mjs';
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { MOCK, openApp, resetMock } from './helpers.mjs';

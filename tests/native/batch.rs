@@ -1105,8 +1105,11 @@ fn a_rate_limited_llm_call_lowers_the_batch_concurrency() {
     assert!(events
         .borrow()
         .contains(&BatchEvent::Concurrency { effective: 2 }));
-    // The item's run logged the 429 as an error step and went on (the original's semantics).
-    assert_eq!(count(&record, ItemStatus::Done), 3);
+    // The item's run logged the 429 as an error step and went on (the original's semantics) to
+    // the judge; in baseline mode that was its only solver call, so it produced no answer and
+    // failed, while the other two are done.
+    assert_eq!(count(&record, ItemStatus::Done), 2);
+    assert_eq!(count(&record, ItemStatus::Failed), 1);
     let first = store.steps_of(record.items[0].run_id.as_deref().unwrap());
     assert_eq!(
         first[0].output["error_type"],

@@ -54,6 +54,19 @@ impl std::fmt::Display for ProbeFailure {
 }
 
 impl ProbeFailure {
+    /// Whether the request never got an answer from the server (unreachable, timed out, or
+    /// not sent for want of a key): the mode it was made in was not tried at all.
+    pub fn never_reached(&self) -> bool {
+        matches!(
+            self,
+            ProbeFailure::Call(error)
+                if matches!(
+                    error.kind(),
+                    ErrorKind::Network | ErrorKind::Timeout | ErrorKind::MissingKey
+                )
+        )
+    }
+
     /// Whether asking in another structured mode may help: the provider answered, but not with
     /// a usable structured reply (a schema it rejects, a reply that is not the JSON asked for).
     fn other_mode_may_help(&self) -> bool {

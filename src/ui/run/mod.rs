@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod export;
 pub mod import;
+pub mod sent;
 pub mod session;
 pub mod startup;
 pub mod summary;

@@ -15,6 +15,8 @@ use crate::app::run::step::{StepBody, StepFacts, StepState, StepView};
 use crate::ui::components::notice::ErrorText;
 use crate::ui::components::rich_text::{RichText, TextViewChoice, TextViewToggle};
 
+use super::sent::SentReceived;
+
 /// Every step of a run, in order.
 #[component]
 pub fn Transcript(
@@ -70,6 +72,7 @@ pub fn StepCard(
             view! {
                 <Body body=StepBody::of(entry)/>
                 <Facts facts=facts/>
+                <SentReceived entry=(**entry).clone()/>
             }
             .into_any()
         }
