@@ -1,5 +1,9 @@
 //! The run store as the app shares it: one connection, opened the first time anything needs it
 //! behind one shared open future, and provided as context ([`SharedStore`]).
+//!
+//! The code that opens (and upgrades) the database is split off the first page's wasm, with the
+//! start-up checks (`startup_checks`): the Configure page never reads the store, and the checks
+//! that do fetch the chunk right after the first page draws.
 
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
@@ -8,6 +12,7 @@ use std::rc::Rc;
 use std::task::{Poll, Waker};
 
 use leptos::prelude::*;
+use leptos::wasm_split::{wasm_split, SplitLoaderError};
 use wasm_bindgen_futures::spawn_local;
 
 use crate::web::idb::{StoreError, TrajectoryStore};
@@ -75,7 +80,7 @@ pub struct SharedStore(StoredValue<Connection, LocalStorage>);
 impl SharedStore {
     /// The app's database ([`crate::web::idb::DB_NAME`]), not opened yet.
     pub fn new() -> Self {
-        Self::with_opener(TrajectoryStore::open)
+        Self::with_opener(open_app_database)
     }
 
     /// A store whose connections `opener` opens (tests use databases of their own).
@@ -135,6 +140,20 @@ impl SharedStore {
             }
         });
     }
+}
+
+/// Opens the app's database with the split-off code, fetching it the first time.
+async fn open_app_database() -> Opened {
+    match app_database_opening().await {
+        Ok(opening) => opening.await,
+        Err(_) => Err(StoreError::CodeUnavailable),
+    }
+}
+
+/// Starts opening the app's database, once the chunk holding the open is loaded.
+#[wasm_split(startup_checks, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn app_database_opening() -> Result<Opening, SplitLoaderError> {
+    Ok(Box::pin(TrajectoryStore::open()))
 }
 
 impl Default for SharedStore {

@@ -4,9 +4,11 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos::wasm_split::{wasm_split, SplitLoaderError};
 
 use crate::core::clock::Clock;
 use crate::ui::run::session::{RunSession, Startup};
+use crate::ui::run::startup::CHECK_UNAVAILABLE;
 use crate::ui::store::run_store;
 use crate::web::clock::BrowserClock;
 use crate::web::idb::{StoreError, TrajectoryStore};
@@ -29,9 +31,22 @@ pub fn provide_batch_state() {
     Effect::new(move |_| {
         let run_check_done = runs.startup.with(|s| *s != Startup::Pending);
         if run_check_done && !std::mem::replace(&mut started, true) {
-            spawn_local(check_batches(session));
+            spawn_local(async move {
+                if start_batch_check(session).await.is_err() {
+                    session
+                        .startup
+                        .set(Startup::Failed(CHECK_UNAVAILABLE.to_string()));
+                }
+            });
         }
     });
+}
+
+/// Starts the batch check, once its chunk (the run check's, `ui::run::startup`) is loaded.
+#[wasm_split(startup_checks, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn start_batch_check(session: BatchSession) -> Result<(), SplitLoaderError> {
+    spawn_local(check_batches(session));
+    Ok(())
 }
 
 /// Marks the batches a closed tab left running as interrupted, and says so in the session.
