@@ -80,7 +80,7 @@ pub struct SharedStore(StoredValue<Connection, LocalStorage>);
 impl SharedStore {
     /// The app's database ([`crate::web::idb::DB_NAME`]), not opened yet.
     pub fn new() -> Self {
-        Self::with_opener(open_app_database)
+        Self::with_opener(TrajectoryStore::open)
     }
 
     /// A store whose connections `opener` opens (tests use databases of their own).
@@ -166,7 +166,8 @@ thread_local! {
     static APP_STORE: Cell<Option<SharedStore>> = const { Cell::new(None) };
 }
 
-/// The app's store, made on first use.
+/// The app's store: the one [`provide_store`] made, else (in tests, which mount no app) one made
+/// on first use that opens without the split.
 fn app_store() -> SharedStore {
     APP_STORE.with(|slot| {
         let store = slot.get().unwrap_or_default();
@@ -175,10 +176,14 @@ fn app_store() -> SharedStore {
     })
 }
 
-/// Provides the app's [`SharedStore`] as context. The root component calls it once, before
-/// anything that reads the store.
+/// Provides the app's [`SharedStore`], which opens the database with the split-off code, as
+/// context. The root component calls it once, before anything that reads the store. (Only the
+/// app build resolves a split point, so the split open is reached from here alone, never from
+/// code the browser tests link.)
 pub fn provide_store() {
-    provide_context(app_store());
+    let store = SharedStore::with_opener(open_app_database);
+    APP_STORE.with(|slot| slot.set(Some(store)));
+    provide_context(store);
 }
 
 /// The app's store opened, for the run and batch sessions (`ui/run/session.rs`,
