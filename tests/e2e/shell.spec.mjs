@@ -63,13 +63,17 @@ test('the first page loads only its own module; a page\'s code comes when the pa
   const fetched = wasmFetched(page);
   await openApp(page, '/configure');
   await expect(page.locator('[name="solver.model"]')).not.toHaveValue('');
-  expect(fetched).toHaveLength(1);
   expect(fetched[0]).toMatch(/^\/trialogue-[0-9a-f]+_bg\.wasm$/);
+  // The start-up checks (and the store's open) come after the first page, in a chunk of their
+  // own; the loader asks for the chunks it needs at the same moment as the chunk itself.
+  await expect.poll(() => fetched.some((p) => p.endsWith('/split_startup_checks.wasm'))).toBe(true);
+  const atStart = fetched.length;
+  expect(fetched.slice(1).every((p) => /^\/trialogue-[0-9a-f]+-split\/[\w.]+\.wasm$/.test(p))).toBe(true);
 
   // Links are not hovered here, so nothing is preloaded: opening Costs fetches its chunks.
   await page.evaluate(() => document.querySelector('[data-testid="nav-costs"]').click());
   await expect(page.getByTestId('costs-empty')).toBeAttached();
-  const chunks = fetched.slice(1);
+  const chunks = fetched.slice(atStart);
   expect(chunks.length).toBeGreaterThan(0);
   for (const chunk of chunks) expect(chunk).toMatch(/^\/trialogue-[0-9a-f]+-split\/[\w.]+\.wasm$/);
 
@@ -79,6 +83,20 @@ test('the first page loads only its own module; a page\'s code comes when the pa
   await expect.poll(() => fetched.length).toBeGreaterThan(before);
   await page.getByTestId('nav-batch').click();
   await expect(page.getByTestId('dataset-import')).toBeAttached();
+});
+
+test('when the start-up checks\' code cannot be fetched, the Run page says so and a reload retries', async ({ page, problems }) => {
+  allowRefusedChunks(problems);
+  await page.route(/\/split_startup_checks\.wasm$/, (route) => route.abort('connectionrefused'));
+  await openApp(page, '/run');
+  await expect(page.getByText('Runs cannot be saved right now: the start-up check could not be loaded'))
+    .toBeVisible();
+  await expect(page.getByTestId('run-start')).toBeVisible();
+
+  await page.unroute(/\/split_startup_checks\.wasm$/);
+  await page.reload();
+  await expect(page.getByTestId('run-start')).toBeEnabled();
+  await expect(page.getByText('Runs cannot be saved right now')).toHaveCount(0);
 });
 
 test('a page whose code cannot be fetched says so; the app goes on and opening it again retries', async ({ page, problems }) => {
