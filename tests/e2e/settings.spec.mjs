@@ -105,7 +105,7 @@ test('provider faults come back as sentences a user can act on', async ({ page, 
   await expect(report).toContainText('No response');
   await expect(report.getByTestId('error').first()).toHaveText(
     'could not reach Gemini: Failed to fetch (no response; a CORS block looks the same to the page); '
-    + 'check the base URL in Settings, your connection, and that the server allows requests from this page (CORS)');
+    + 'check the base URL above, your connection, and that the server allows requests from this page (CORS)');
 });
 
 test('keys are remembered only when asked, and never leave through exports', async ({ page }) => {
