@@ -41,6 +41,7 @@ pub fn advice(kind: ErrorKind, retry_after_ms: Option<u64>) -> Option<String> {
         ErrorKind::UnknownModel => {
             "write the model as provider/model, or add its provider in Settings"
         }
+        ErrorKind::Unsupported => "change the agent's reasoning setting on the Configure page",
     };
     Some(text.to_string())
 }

@@ -97,6 +97,7 @@ fn call(role: AgentRole, model: &str) -> AgentCall {
         user_prompt: "What is 2 + 3?".into(),
         temperature: 0.0,
         max_tokens: 512,
+        reasoning: Default::default(),
     }
 }
 

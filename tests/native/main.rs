@@ -16,4 +16,5 @@ mod jsonl;
 mod llm_adapters;
 mod llm_client;
 mod pipeline;
+mod reasoning;
 mod stats;

@@ -23,7 +23,9 @@ use super::retry::{RetryPolicy, SplitMix64};
 use super::structured::{self, reply_excerpt};
 use super::transport::Transport;
 use super::usage::Usage;
-use super::{AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord};
+use super::{
+    AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord, Thinking,
+};
 use crate::core::cancel::CancelToken;
 use crate::core::clock::Clock;
 use crate::core::model::resolve_model;
@@ -164,15 +166,9 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
         log: &mut CallLog,
     ) -> Result<Served, LlmError> {
         let (settings, model) = self.resolve(&call.model)?;
-        let mut request = structured::chat_request(
-            call.role,
-            settings.effective_structured_mode(),
-            &model,
-            &call.system_prompt,
-            &call.user_prompt,
-            call.temperature,
-            call.max_tokens,
-        );
+        dispatch::check_reasoning(settings, &model, call.reasoning, call.max_tokens)?;
+        let mode = dispatch::structured_mode(settings, call.reasoning);
+        let mut request = structured::chat_request(call, mode, &model);
         let mut reasks = 0;
         loop {
             let kind = if reasks == 0 {
@@ -192,6 +188,7 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
                         provider: settings.id.clone(),
                         model,
                         finish_reason: reply.finish_reason,
+                        thinking: reply.thinking,
                     })
                 }
                 Err(problem) => problem,
@@ -322,6 +319,7 @@ struct Served {
     provider: String,
     model: String,
     finish_reason: Option<String>,
+    thinking: Option<Thinking>,
 }
 
 impl<T: Transport, C: Clock> AgentLlm for LlmClient<T, C> {
@@ -346,6 +344,7 @@ impl<T: Transport, C: Clock> AgentLlm for LlmClient<T, C> {
                 model: served.model,
                 finish_reason: served.finish_reason,
                 latency_ms: self.clock.now_ms() - started,
+                thinking: served.thinking,
             }),
             Err(error) => Err(AgentCallError {
                 error,

@@ -60,11 +60,14 @@ pub enum ErrorKind {
     /// The configured model string names no provider that can be called (found before any
     /// request).
     UnknownModel,
+    /// The agent's settings ask for something the provider's API family does not take (a
+    /// reasoning budget OpenAI refuses, say), found before any request.
+    Unsupported,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 20] = [
+    pub const ALL: [ErrorKind; 21] = [
         ErrorKind::Cancelled,
         ErrorKind::MissingKey,
         ErrorKind::Network,
@@ -85,6 +88,7 @@ impl ErrorKind {
         ErrorKind::Truncated,
         ErrorKind::InvalidOutput,
         ErrorKind::UnknownModel,
+        ErrorKind::Unsupported,
     ];
 
     /// The stable machine-readable name (`RateLimited`, `Timeout`, …), stored as a failed step's
@@ -111,6 +115,7 @@ impl ErrorKind {
             ErrorKind::Truncated => "Truncated",
             ErrorKind::InvalidOutput => "InvalidOutput",
             ErrorKind::UnknownModel => "UnknownModel",
+            ErrorKind::Unsupported => "Unsupported",
         }
     }
 
@@ -277,6 +282,12 @@ impl LlmError {
         )
     }
 
+    /// `provider`'s API family cannot take the agent's settings; `reason` says which and what
+    /// to change.
+    pub fn unsupported(provider: &str, reason: &str) -> LlmError {
+        LlmError::new(ErrorKind::Unsupported, Some(provider), reason)
+    }
+
     /// What kind of failure it is.
     pub fn kind(&self) -> ErrorKind {
         self.kind
@@ -371,6 +382,7 @@ impl std::fmt::Display for LlmError {
                 "the model's reply did not match the expected format after all re-asks"
             )?,
             ErrorKind::UnknownModel => f.write_str("cannot call model")?,
+            ErrorKind::Unsupported => write!(f, "{who} cannot take the agent's settings")?,
         }
         match (self.kind, self.detail.is_empty()) {
             (_, true) => Ok(()),
@@ -426,6 +438,7 @@ mod tests {
             "Truncated",
             "InvalidOutput",
             "UnknownModel",
+            "Unsupported",
         ];
         let names: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
         assert_eq!(names, stored);

@@ -42,7 +42,7 @@ use crate::core::config::{Mode, PipelineConfig};
 use crate::core::cost::call_cost;
 use crate::core::llm::{
     AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord, ErrorKind,
-    Usage,
+    Thinking, Usage,
 };
 use crate::core::outputs::AgentOutput;
 use crate::core::role::AgentRole;
@@ -91,6 +91,7 @@ struct Settled {
     finish_reason: Option<String>,
     latency_ms: f64,
     cost_usd: Option<f64>,
+    thinking: Option<Thinking>,
 }
 
 enum Outcome {
@@ -343,6 +344,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                         &c.solver.system_prompt,
                         c.solver.temperature,
                         c.solver.max_tokens,
+                        c.solver.reasoning,
                     ),
                     prompt,
                     json!({"problem": problem, "feedback": state.feedback}),
@@ -357,6 +359,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                         &c.verifier.system_prompt,
                         c.verifier.temperature,
                         c.verifier.max_tokens,
+                        c.verifier.reasoning,
                     ),
                     prompt,
                     json!({"problem": problem, "solution": state.solution}),
@@ -375,13 +378,14 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                         &c.judge.system_prompt,
                         c.judge.temperature,
                         c.judge.max_tokens,
+                        c.judge.reasoning,
                     ),
                     prompt,
                     json!({"problem": problem, "solution": state.solution}),
                 )
             }
         };
-        let (model, system_prompt, temperature, max_tokens) = settings;
+        let (model, system_prompt, temperature, max_tokens, reasoning) = settings;
         let call = AgentCall {
             role,
             model: model.clone(),
@@ -389,6 +393,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             user_prompt,
             temperature,
             max_tokens,
+            reasoning,
         };
         Ok((call, into_object(input)))
     }
@@ -427,6 +432,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             finish_reason: c.finish_reason,
             latency_ms: c.latency_ms,
             cost_usd,
+            thinking: c.thinking,
         }
     }
 
@@ -468,6 +474,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             finish_reason: None,
             latency_ms,
             cost_usd,
+            thinking: None,
         }
     }
 
@@ -500,6 +507,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
         metadata.cost_usd = Some(s.cost_usd);
         metadata.config_hash = Some(self.config_hash.clone());
         metadata.finish_reason = Some(s.finish_reason.clone());
+        metadata.thinking = s.thinking.clone();
         TrajectoryEntry {
             timestamp: iso8601_utc(self.clock.now_ms()),
             run_id: input.run_id.clone(),

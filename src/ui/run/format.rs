@@ -153,6 +153,7 @@ mod tests {
             cache_read_tokens: 800,
             cache_write_tokens: 0,
             reasoning_tokens: 20,
+            reasoning_tokens_unknown: false,
         };
         assert_eq!(
             tokens_text(&usage),

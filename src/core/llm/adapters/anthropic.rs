@@ -12,6 +12,7 @@ use crate::core::llm::chat::{
     ChatRequest, ChatResponse, FinishKind, HttpRequest, HttpResponse, StructuredMode,
 };
 use crate::core::llm::error::{ErrorKind, LlmError};
+use crate::core::llm::reasoning::{Reasoning, Thinking};
 use crate::core::llm::usage::Usage;
 
 /// The Anthropic Messages family.
@@ -38,7 +39,21 @@ impl Adapter for AnthropicAdapter {
         let mut body = Map::new();
         body.insert("model".into(), json!(request.model));
         body.insert("max_tokens".into(), json!(request.max_tokens));
-        body.insert("temperature".into(), json!(request.temperature));
+        match request.reasoning.budget_within(request.max_tokens) {
+            // NOTE: "Thinking isn't compatible with temperature or top_k modifications", and
+            // budget_tokens must be ≥ 1024 and below max_tokens (checked before the call).
+            // https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking
+            // https://docs.anthropic.com/en/api/messages#body-thinking
+            Some(budget) => {
+                body.insert(
+                    "thinking".into(),
+                    json!({"type": "enabled", "budget_tokens": budget}),
+                );
+            }
+            None => {
+                body.insert("temperature".into(), json!(request.temperature));
+            }
+        }
         if !request.system.is_empty() {
             body.insert("system".into(), json!(request.system));
         }
@@ -80,10 +95,23 @@ impl Adapter for AnthropicAdapter {
         }
     }
 
+    /// With thinking on, a forced tool call is refused ("Thinking may not be enabled when
+    /// tool_choice forces tool use"), so the schema travels in the prompt instead.
+    // NOTE: https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking#extended-thinking-with-tool-use
+    fn structured_mode(&self, mode: StructuredMode, reasoning: Reasoning) -> StructuredMode {
+        if reasoning.is_off() {
+            mode
+        } else {
+            StructuredMode::PromptOnly
+        }
+    }
+
     /// Reads a Messages response; errors name `provider`.
     ///
     /// The text is the input of the first `tool_use` block serialized as JSON when there is one
-    /// (the forced tool call), else the concatenated `text` blocks (`thinking` blocks are skipped).
+    /// (the forced tool call), else the concatenated `text` blocks. `thinking` and
+    /// `redacted_thinking` blocks are kept as they came, signatures and encrypted data
+    /// included, as the reply's thinking.
     fn parse_reply(&self, provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
         let json = parse_json(provider, body)?;
         if str_at(&json, "/type") == Some("error") {
@@ -111,6 +139,12 @@ impl Adapter for AnthropicAdapter {
                 .filter_map(|b| str_at(b, "/text"))
                 .collect(),
         };
+        let thinking_blocks: Vec<Value> = blocks
+            .iter()
+            .filter(|b| matches!(str_at(b, "/type"), Some("thinking" | "redacted_thinking")))
+            .cloned()
+            .collect();
+        let thinking = (!thinking_blocks.is_empty()).then_some(Thinking::Blocks(thinking_blocks));
         let finish_reason = str_at(&json, "/stop_reason").map(str::to_string);
         let finish = match finish_reason.as_deref() {
             Some("end_turn" | "stop_sequence" | "tool_use") => FinishKind::Stop,
@@ -131,8 +165,9 @@ impl Adapter for AnthropicAdapter {
             text,
             finish,
             finish_reason,
-            usage: usage(&json),
+            usage: usage(&json, thinking.is_some()),
             refusal,
+            thinking,
         })
     }
 
@@ -153,7 +188,10 @@ pub const API_VERSION: &str = "2023-06-01";
 /// Normalized usage, or `None` when the response has none.
 ///
 /// Anthropic's `input_tokens` excludes cache reads and writes, so all three are added up.
-fn usage(json: &Value) -> Option<Usage> {
+/// Thinking is billed inside `output_tokens`; its share is read from
+/// `output_tokens_details.thinking_tokens` where the API gives it, and is unknown (not 0) when
+/// the reply `thought` but carries no such count.
+fn usage(json: &Value, thought: bool) -> Option<Usage> {
     let u = json.get("usage").filter(|u| u.is_object())?;
     let uncached = u64_at(u, "/input_tokens");
     let output = u64_at(u, "/output_tokens");
@@ -164,14 +202,15 @@ fn usage(json: &Value) -> Option<Usage> {
     let write = u64_at(u, "/cache_creation_input_tokens").unwrap_or(0);
     let input = uncached.unwrap_or(0) + read + write;
     let output = output.unwrap_or(0);
+    let thinking = u64_at(u, "/output_tokens_details/thinking_tokens");
     Some(Usage {
         input_tokens: input,
         output_tokens: output,
         total_tokens: input + output,
         cache_read_tokens: read,
         cache_write_tokens: write,
-        // Anthropic folds extended-thinking tokens into `output_tokens` without a breakdown.
-        reasoning_tokens: 0,
+        reasoning_tokens: thinking.unwrap_or(0).min(output),
+        reasoning_tokens_unknown: thought && thinking.is_none(),
     })
 }
 

@@ -12,6 +12,7 @@ use crate::core::llm::chat::{
     ChatRequest, ChatResponse, FinishKind, HttpRequest, HttpResponse, StructuredMode,
 };
 use crate::core::llm::error::{ErrorKind, LlmError};
+use crate::core::llm::reasoning::Thinking;
 use crate::core::llm::usage::Usage;
 
 /// The Cohere v2 chat family.
@@ -24,6 +25,8 @@ impl Adapter for CohereAdapter {
     /// - The system prompt is the first message, with role `system`.
     /// - Structured output (`Native`, and `JsonObjectSchema` which means the same here):
     ///   `response_format: {type: "json_object", json_schema: schema}`. `PromptOnly` adds nothing.
+    /// - Reasoning: `thinking: {type: "enabled", token_budget}`, the budget taken within
+    ///   `max_tokens`. Off sends nothing.
     fn build_request(&self, base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
         let messages = messages_with_system(request);
 
@@ -32,6 +35,15 @@ impl Adapter for CohereAdapter {
         body.insert("messages".into(), Value::Array(messages));
         body.insert("temperature".into(), json!(request.temperature));
         body.insert("max_tokens".into(), json!(request.max_tokens));
+        if let Some(budget) = request.reasoning.budget_within(request.max_tokens) {
+            // NOTE: reasoning models take `thinking: {type, token_budget}`.
+            // https://docs.cohere.com/reference/chat#request.body.thinking
+            // https://docs.cohere.com/docs/reasoning
+            body.insert(
+                "thinking".into(),
+                json!({"type": "enabled", "token_budget": budget}),
+            );
+        }
         if let Some(spec) = &request.structured {
             if spec.mode != StructuredMode::PromptOnly {
                 // NOTE: https://docs.cohere.com/docs/structured-outputs#json-schema-mode
@@ -64,18 +76,22 @@ impl Adapter for CohereAdapter {
                 body,
             ));
         };
-        // `thinking` parts of reasoning models are skipped.
-        let text: String = message
+        let parts = message
             .get("content")
             .and_then(Value::as_array)
-            .map(|parts| {
-                parts
-                    .iter()
-                    .filter(|p| str_at(p, "/type") == Some("text"))
-                    .filter_map(|p| str_at(p, "/text"))
-                    .collect()
-            })
+            .map(Vec::as_slice)
             .unwrap_or_default();
+        let joined = |kind: &str| -> String {
+            parts
+                .iter()
+                .filter(|p| str_at(p, "/type") == Some(kind))
+                .filter_map(|p| str_at(p, &format!("/{kind}")))
+                .collect()
+        };
+        // The `thinking` parts of reasoning models are the reply's thinking, not its text.
+        let text = joined("text");
+        let thought = joined("thinking");
+        let thinking = (!thought.is_empty()).then_some(Thinking::Text(thought));
         let finish_reason = str_at(&json, "/finish_reason").map(str::to_string);
         let finish = match finish_reason.as_deref() {
             Some("COMPLETE" | "STOP_SEQUENCE") => FinishKind::Stop,
@@ -91,8 +107,13 @@ impl Adapter for CohereAdapter {
             text,
             finish,
             finish_reason,
-            usage: usage(&json),
+            // Cohere bills thinking as output without a separate count.
+            usage: usage(&json).map(|mut u| {
+                u.reasoning_tokens_unknown = thinking.is_some();
+                u
+            }),
             refusal,
+            thinking,
         })
     }
 
@@ -139,6 +160,7 @@ fn usage(json: &Value) -> Option<Usage> {
         cache_read_tokens: cached.min(input),
         cache_write_tokens: 0,
         reasoning_tokens: 0,
+        reasoning_tokens_unknown: false,
     })
 }
 

@@ -29,8 +29,9 @@ pub mod gemini;
 pub mod openai;
 pub mod support;
 
-use super::chat::{ChatRequest, ChatResponse, HttpRequest, HttpResponse};
+use super::chat::{ChatRequest, ChatResponse, HttpRequest, HttpResponse, StructuredMode};
 use super::error::LlmError;
+use super::reasoning::Reasoning;
 use crate::core::providers::ProviderSettings;
 
 /// One API family's request building and response reading. Implemented by unit types
@@ -41,6 +42,13 @@ pub trait Adapter {
     fn needs_key(&self, settings: &ProviderSettings) -> bool {
         let _ = settings;
         true
+    }
+
+    /// The structured-output mechanism to use for a call asking for `reasoning`, when the
+    /// provider's setting is `mode`: `mode` itself unless the family cannot combine the two.
+    fn structured_mode(&self, mode: StructuredMode, reasoning: Reasoning) -> StructuredMode {
+        let _ = reasoning;
+        mode
     }
 
     /// The HTTP request that asks `base_url` for `request`, authenticated with `api_key`.

@@ -14,6 +14,7 @@ use crate::core::llm::chat::{
     ChatRequest, ChatResponse, FinishKind, HttpRequest, HttpResponse, StructuredMode,
 };
 use crate::core::llm::error::{ErrorKind, LlmError};
+use crate::core::llm::reasoning::{Reasoning, Thinking};
 use crate::core::llm::usage::Usage;
 use crate::core::providers::{ProviderSettings, LOCAL_ID};
 
@@ -37,6 +38,8 @@ impl Adapter for OpenAiAdapter {
     /// - Structured output: `Native` → `response_format: {type: "json_schema", json_schema: {name,
     ///   strict: true, schema}}`; `JsonObjectSchema` → `{type: "json_object", schema}`
     ///   (llama.cpp / llama-cpp-python); `PromptOnly` → nothing.
+    /// - Reasoning: `reasoning_effort` (OpenAI, vLLM, Ollama, DeepSeek, …); on OpenRouter its own
+    ///   `reasoning: {effort}` or `reasoning: {max_tokens}`. Off sends nothing.
     fn build_request(&self, base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
         let messages = messages_with_system(request);
 
@@ -52,6 +55,9 @@ impl Adapter for OpenAiAdapter {
         } else {
             body.insert("temperature".into(), json!(request.temperature));
             body.insert("max_tokens".into(), json!(request.max_tokens));
+        }
+        if let Some((key, value)) = reasoning_field(base_url, request.reasoning) {
+            body.insert(key.into(), value);
         }
         if let Some(spec) = &request.structured {
             match spec.mode {
@@ -146,12 +152,14 @@ impl Adapter for OpenAiAdapter {
         if finish == FinishKind::Refusal && refusal.is_none() {
             refusal = Some("the provider's content filter stopped the reply".to_string());
         }
+        let thinking = thinking(message);
         Ok(ChatResponse {
             text,
             finish,
             finish_reason,
-            usage: usage(&json),
+            usage: usage(&json, thinking.is_some()),
             refusal,
+            thinking,
         })
     }
 
@@ -168,11 +176,53 @@ impl Adapter for OpenAiAdapter {
     }
 }
 
-/// Whether the request must use `max_completion_tokens` and leave out `temperature`: OpenAI's
-/// reasoning models (`o1`, `o3-mini`, `o4-mini`, `gpt-5*`) on `api.openai.com`. Every other
-/// server and model gets `max_tokens`, which OpenAI-compatible servers all understand.
-pub fn uses_max_completion_tokens(base_url: &str, model: &str) -> bool {
-    let host = base_url
+/// The reasoning field for `reasoning` on the server at `base_url`, if any.
+fn reasoning_field(base_url: &str, reasoning: Reasoning) -> Option<(&'static str, Value)> {
+    if reasoning.is_off() {
+        return None;
+    }
+    if is_openrouter_host(base_url) {
+        // NOTE: OpenRouter normalises reasoning across its upstreams with one object: an
+        // `effort`, or a `max_tokens` budget. https://openrouter.ai/docs/use-cases/reasoning-tokens
+        let value = match reasoning.effort_name() {
+            Some(effort) => json!({ "effort": effort }),
+            None => json!({ "max_tokens": reasoning.budget_tokens() }),
+        };
+        return Some(("reasoning", value));
+    }
+    // NOTE: `reasoning_effort: "low" | "medium" | "high"`.
+    // https://platform.openai.com/docs/api-reference/chat/create#chat-create-reasoning_effort
+    // vLLM and Ollama take the same field on their OpenAI-compatible endpoints. A budget is
+    // refused for these servers before the call (reasoning::check).
+    reasoning
+        .effort_name()
+        .map(|effort| ("reasoning_effort", json!(effort)))
+}
+
+/// What the model thought, from the message: `reasoning_content` (DeepSeek, vLLM, llama.cpp
+/// with `--reasoning-format`) or `reasoning` (OpenRouter, Ollama). OpenRouter's
+/// `reasoning_details` are kept as they came when some are encrypted.
+// NOTE: https://api-docs.deepseek.com/guides/reasoning_model (reasoning_content),
+// https://openrouter.ai/docs/use-cases/reasoning-tokens (reasoning, reasoning_details).
+// OpenAI's own chat completions return no reasoning text (only its token count).
+fn thinking(message: &Value) -> Option<Thinking> {
+    let details = message.get("reasoning_details").and_then(Value::as_array);
+    if let Some(details) = details.filter(|d| {
+        d.iter()
+            .any(|x| str_at(x, "/type") == Some("reasoning.encrypted"))
+    }) {
+        return Some(Thinking::Blocks(details.clone()));
+    }
+    ["reasoning_content", "reasoning"]
+        .iter()
+        .find_map(|key| message.get(*key).and_then(Value::as_str))
+        .filter(|text| !text.is_empty())
+        .map(|text| Thinking::Text(text.to_string()))
+}
+
+/// The lowercase host of `base_url` (no port), or empty.
+fn host_of(base_url: &str) -> String {
+    base_url
         .trim()
         .split_once("://")
         .map(|(_, rest)| rest)
@@ -180,8 +230,24 @@ pub fn uses_max_completion_tokens(base_url: &str, model: &str) -> bool {
         .split(['/', ':'])
         .next()
         .unwrap_or_default()
-        .to_ascii_lowercase();
-    if host != "api.openai.com" {
+        .to_ascii_lowercase()
+}
+
+/// Whether `base_url` is OpenAI's own API.
+pub fn is_openai_host(base_url: &str) -> bool {
+    host_of(base_url) == "api.openai.com"
+}
+
+/// Whether `base_url` is OpenRouter's API.
+pub fn is_openrouter_host(base_url: &str) -> bool {
+    host_of(base_url) == "openrouter.ai"
+}
+
+/// Whether the request must use `max_completion_tokens` and leave out `temperature`: OpenAI's
+/// reasoning models (`o1`, `o3-mini`, `o4-mini`, `gpt-5*`) on `api.openai.com`. Every other
+/// server and model gets `max_tokens`, which OpenAI-compatible servers all understand.
+pub fn uses_max_completion_tokens(base_url: &str, model: &str) -> bool {
+    if !is_openai_host(base_url) {
         return false;
     }
     let model = model.trim().to_ascii_lowercase();
@@ -193,8 +259,9 @@ pub fn uses_max_completion_tokens(base_url: &str, model: &str) -> bool {
 /// Normalized usage from `usage`, or `None` when the response has none.
 ///
 /// `prompt_tokens` already includes `prompt_tokens_details.cached_tokens`, and
-/// `completion_tokens` already includes `completion_tokens_details.reasoning_tokens`.
-fn usage(json: &Value) -> Option<Usage> {
+/// `completion_tokens` already includes `completion_tokens_details.reasoning_tokens`. A reply
+/// that `thought` without that count (llama.cpp, Ollama) has an unknown reasoning count.
+fn usage(json: &Value, thought: bool) -> Option<Usage> {
     let u = json.get("usage").filter(|u| u.is_object())?;
     let input = u64_at(u, "/prompt_tokens");
     let output = u64_at(u, "/completion_tokens");
@@ -207,14 +274,15 @@ fn usage(json: &Value) -> Option<Usage> {
     let cached = u64_at(u, "/prompt_tokens_details/cached_tokens")
         .or_else(|| u64_at(u, "/prompt_cache_hit_tokens"))
         .unwrap_or(0);
-    let reasoning = u64_at(u, "/completion_tokens_details/reasoning_tokens").unwrap_or(0);
+    let reasoning = u64_at(u, "/completion_tokens_details/reasoning_tokens");
     Some(Usage {
         input_tokens: input,
         output_tokens: output,
         total_tokens: input + output,
         cache_read_tokens: cached.min(input),
         cache_write_tokens: 0,
-        reasoning_tokens: reasoning.min(output),
+        reasoning_tokens: reasoning.unwrap_or(0).min(output),
+        reasoning_tokens_unknown: thought && reasoning.is_none(),
     })
 }
 
