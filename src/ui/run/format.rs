@@ -64,8 +64,10 @@ pub fn tokens_text(usage: &Usage) -> String {
         input.push_str(&format!(" ({} cached)", count(usage.cache_read_tokens)));
     }
     let mut output = format!("{} out", count(usage.output_tokens));
-    if usage.reasoning_tokens > 0 {
-        output.push_str(&format!(" ({} reasoning)", count(usage.reasoning_tokens)));
+    match usage.reasoning_tokens_known() {
+        Some(0) => {}
+        Some(n) => output.push_str(&format!(" ({} reasoning)", count(n))),
+        None => output.push_str(" (reasoning: count unknown)"),
     }
     format!("{input} / {output}")
 }

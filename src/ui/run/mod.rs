@@ -12,4 +12,5 @@ pub mod step;
 pub mod store;
 pub mod summary;
 pub mod table;
+pub mod thinking;
 pub mod transcript;

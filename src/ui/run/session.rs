@@ -17,6 +17,7 @@ use leptos::prelude::*;
 use crate::core::cancel::CancelToken;
 use crate::core::config::{Mode, PipelineConfig};
 use crate::core::driver::{ClientSource, Finished, NewRun, RunDriver, RunEvent, StartError, Work};
+use crate::core::llm::reasoning;
 use crate::core::pipeline::SinkError;
 use crate::core::pricing::Pricer;
 use crate::core::providers::ProviderRegistry;
@@ -175,7 +176,8 @@ impl RunSession {
         let custom = request.registry.custom_ids();
         let mut config = request.config;
         config.mode = request.mode;
-        let problems = config.validate_with(&custom);
+        let mut problems = config.validate_with(&custom);
+        problems.extend(reasoning::config_problems(&config, &request.registry));
         if !problems.is_empty() {
             return Err(StartError::InvalidConfig {
                 count: problems.len(),

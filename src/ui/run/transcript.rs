@@ -11,6 +11,7 @@ use crate::ui::llm_error::with_advice;
 
 use super::format::{dollars, latency_text, score_text, tokens_text};
 use super::step::{StepBody, StepFacts, StepState, StepView};
+use super::thinking::StepThinking;
 
 /// Every step of a run, in order.
 #[component]
@@ -40,6 +41,11 @@ pub fn StepCard(
 ) -> impl IntoView {
     let status = step.status();
     let iteration = step.iteration.map(|i| i.to_string());
+    let metadata = step.entry().map(|e| &e.metadata);
+    let streamed = metadata.and_then(|m| m.streamed).map(|s| s.to_string());
+    let ttft_ms = metadata
+        .and_then(|m| m.ttft_ms)
+        .map(|ms| format!("{}", ms.round()));
     let title = match step.iteration {
         Some(i) => format!("{} · iteration {i}", step.agent),
         None => step.agent.clone(),
@@ -61,6 +67,7 @@ pub fn StepCard(
         StepState::Done(entry) => {
             let facts = StepFacts::of(entry);
             view! {
+                <StepThinking thinking=entry.metadata.thinking.clone()/>
                 <Body body=StepBody::of(entry)/>
                 <Facts facts=facts/>
             }
@@ -75,6 +82,8 @@ pub fn StepCard(
             data-agent=step.agent.clone()
             data-iteration=iteration
             data-status=status
+            data-streamed=streamed
+            data-ttft-ms=ttft_ms
         >
             <header class="step-head">
                 <span class="step-num">"#" {step.step_id}</span>
