@@ -60,6 +60,14 @@ pub struct ProviderSettings {
     /// Shipped with the app (cannot be removed, only edited).
     #[serde(default)]
     pub builtin: bool,
+    /// Whether replies are streamed (default on); off for proxies that buffer server-sent
+    /// events, where a stream only adds overhead.
+    #[serde(default = "streams_by_default")]
+    pub streaming: bool,
+}
+
+fn streams_by_default() -> bool {
+    true
 }
 
 /// The id of the built-in local OpenAI-compatible server.
@@ -227,6 +235,7 @@ impl ProviderRegistry {
             api_key: String::new(),
             structured_mode: None,
             builtin: true,
+            streaming: true,
         };
         use ProviderKind::*;
         ProviderRegistry {
@@ -375,6 +384,7 @@ mod tests {
             api_key: String::new(),
             structured_mode: None,
             builtin: false,
+            streaming: true,
         }
     }
 
@@ -586,6 +596,7 @@ mod tests {
             api_key: String::new(),
             structured_mode: None,
             builtin: false,
+            streaming: true,
         });
         let mut config = PipelineConfig::default();
         config.solver.model = "anthropic/claude-sonnet-4-5".into();

@@ -68,6 +68,7 @@ impl ScriptedTurn {
             model: model.to_string(),
             finish_reason: None,
             thinking: None,
+            stream: None,
         })
     }
 }
@@ -270,6 +271,7 @@ impl AgentLlm for ScriptedLlm {
                 model: call.model.clone(),
                 finish_reason: Some("stop".to_string()),
                 thinking: None,
+                stream: None,
                 latency_ms: self.latency_ms,
             }),
             ScriptedTurn::Fail { error, usage } => Err(AgentCallError {

@@ -170,6 +170,7 @@ impl ProviderState {
             api_key: String::new(),
             structured_mode: None,
             builtin: false,
+            streaming: true,
         };
         if self
             .registry
@@ -260,6 +261,7 @@ mod tests {
             api_key: String::new(),
             structured_mode: None,
             builtin: false,
+            streaming: true,
         }
     }
 

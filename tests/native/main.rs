@@ -18,3 +18,4 @@ mod llm_client;
 mod pipeline;
 mod reasoning;
 mod stats;
+mod streaming;

@@ -558,8 +558,10 @@ fn claude_reply(thinking: &str, answer: &Value) -> String {
 
 #[test]
 fn a_step_stores_the_thinking_and_exports_it_in_its_metadata() {
-    let mut config = PipelineConfig::default();
-    config.mode = trialogue::core::config::Mode::Baseline;
+    let mut config = PipelineConfig {
+        mode: trialogue::core::config::Mode::Baseline,
+        ..PipelineConfig::default()
+    };
     for model in [&mut config.solver.model, &mut config.judge.model] {
         *model = "anthropic/claude-sonnet-4-5".into();
     }

@@ -28,6 +28,11 @@ pub fn build_request(settings: &ProviderSettings, request: &ChatRequest) -> Http
     adapter(settings.kind).build_request(&settings.base_url, &settings.api_key, request)
 }
 
+/// Builds the streamed request for `request` to the provider described by `settings`.
+pub fn build_stream_request(settings: &ProviderSettings, request: &ChatRequest) -> HttpRequest {
+    adapter(settings.kind).build_stream_request(&settings.base_url, &settings.api_key, request)
+}
+
 /// The structured-output mechanism for a call to `settings`'s provider asking for `reasoning`.
 pub fn structured_mode(settings: &ProviderSettings, reasoning: Reasoning) -> StructuredMode {
     adapter(settings.kind).structured_mode(settings.effective_structured_mode(), reasoning)

@@ -16,6 +16,8 @@ pub mod error;
 pub mod probe;
 pub mod reasoning;
 pub mod retry;
+pub mod sse;
+pub mod stream;
 pub mod structured;
 pub mod transport;
 pub mod usage;
@@ -98,6 +100,8 @@ pub struct AgentCompletion {
     pub latency_ms: f64,
     /// What the model thought before its accepted reply, when the provider returned it.
     pub thinking: Option<Thinking>,
+    /// How the accepted reply streamed; `None` when it was not streamed.
+    pub stream: Option<stream::StreamStats>,
 }
 
 /// A failed agent call: the error, and what was spent on the way (failed attempts cost money too).

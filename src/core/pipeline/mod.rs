@@ -40,6 +40,7 @@ use crate::core::cancel::CancelToken;
 use crate::core::clock::{iso8601_utc, Clock};
 use crate::core::config::{Mode, PipelineConfig};
 use crate::core::cost::call_cost;
+use crate::core::llm::stream::StreamStats;
 use crate::core::llm::{
     AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord, ErrorKind,
     Thinking, Usage,
@@ -92,6 +93,7 @@ struct Settled {
     latency_ms: f64,
     cost_usd: Option<f64>,
     thinking: Option<Thinking>,
+    stream: Option<StreamStats>,
 }
 
 enum Outcome {
@@ -433,6 +435,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             latency_ms: c.latency_ms,
             cost_usd,
             thinking: c.thinking,
+            stream: c.stream,
         }
     }
 
@@ -475,6 +478,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             latency_ms,
             cost_usd,
             thinking: None,
+            stream: None,
         }
     }
 
@@ -508,6 +512,12 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
         metadata.config_hash = Some(self.config_hash.clone());
         metadata.finish_reason = Some(s.finish_reason.clone());
         metadata.thinking = s.thinking.clone();
+        if let Some(stream) = s.stream {
+            metadata.streamed = Some(true);
+            metadata.ttft_ms = stream.ttft_ms;
+            metadata.ttfat_ms = stream.ttfat_ms;
+            metadata.output_tokens_per_s = stream.output_tokens_per_s;
+        }
         TrajectoryEntry {
             timestamp: iso8601_utc(self.clock.now_ms()),
             run_id: input.run_id.clone(),

@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 
 use super::support::{
     endpoint, error_json, fallback_detail, messages_with_system, parse_json, str_at, u64_at,
+    with_body_fields,
 };
 use super::Adapter;
 use crate::core::llm::chat::{
@@ -13,6 +14,8 @@ use crate::core::llm::chat::{
 };
 use crate::core::llm::error::{ErrorKind, LlmError};
 use crate::core::llm::reasoning::Thinking;
+use crate::core::llm::sse::SseEvent;
+use crate::core::llm::stream::{event_json, StreamDecoder, StreamDelta, StreamFault};
 use crate::core::llm::usage::Usage;
 
 /// The Cohere v2 chat family.
@@ -63,6 +66,22 @@ impl Adapter for CohereAdapter {
             ],
             body: Value::Object(body).to_string(),
         }
+    }
+
+    /// The same request with `stream: true`.
+    // NOTE: https://docs.cohere.com/reference/chat-stream
+    fn build_stream_request(
+        &self,
+        base_url: &str,
+        api_key: &str,
+        request: &ChatRequest,
+    ) -> HttpRequest {
+        let http = self.build_request(base_url, api_key, request);
+        with_body_fields(http, &[("stream", json!(true))])
+    }
+
+    fn stream_decoder(&self) -> Box<dyn StreamDecoder> {
+        Box::<CohereStream>::default()
     }
 
     /// Reads a v2 chat response (`message.content[].text`, `finish_reason`, `usage`); errors name
@@ -127,6 +146,94 @@ impl Adapter for CohereAdapter {
             .unwrap_or_else(|| fallback_detail(response.status, &response.body));
         let kind = classify(response.status, &detail);
         LlmError::from_http(provider, response.status, kind, &detail, None)
+    }
+}
+
+/// A v2 chat stream: `message-start`, per content part a `content-start` (its `type`, `text` or
+/// `thinking`), `content-delta`s and a `content-end`, then `message-end` with the finish reason
+/// and usage.
+// NOTE: https://docs.cohere.com/docs/streaming (v2 event types)
+#[derive(Debug, Default)]
+struct CohereStream {
+    id: Option<Value>,
+    parts: Vec<Value>,
+    finish_reason: Option<Value>,
+    usage: Option<Value>,
+    ended: bool,
+}
+
+impl StreamDecoder for CohereStream {
+    fn event(&mut self, event: &SseEvent) -> Result<Vec<StreamDelta>, StreamFault> {
+        let json = event_json(event)?;
+        let content = json.pointer("/delta/message/content");
+        let mut deltas = Vec::new();
+        match str_at(&json, "/type") {
+            Some("message-start") => self.id = json.get("id").cloned(),
+            Some("content-start") => {
+                let kind = content.and_then(|c| str_at(c, "/type")).unwrap_or("text");
+                let mut part = Map::new();
+                part.insert("type".into(), json!(kind));
+                part.insert(kind.into(), json!(""));
+                self.parts.push(Value::Object(part));
+                deltas.extend(self.append(content));
+            }
+            Some("content-delta") => deltas.extend(self.append(content)),
+            Some("message-end") => {
+                self.ended = true;
+                self.finish_reason = json.pointer("/delta/finish_reason").cloned();
+                self.usage = json.pointer("/delta/usage").cloned();
+            }
+            _ => {}
+        }
+        Ok(deltas)
+    }
+
+    fn is_complete(&self) -> bool {
+        self.ended
+    }
+
+    fn body(&self) -> Value {
+        let mut body = Map::new();
+        if let Some(id) = &self.id {
+            body.insert("id".into(), id.clone());
+        }
+        body.insert(
+            "finish_reason".into(),
+            self.finish_reason.clone().unwrap_or(Value::Null),
+        );
+        body.insert(
+            "message".into(),
+            json!({"role": "assistant", "content": self.parts}),
+        );
+        if let Some(usage) = &self.usage {
+            body.insert("usage".into(), usage.clone());
+        }
+        Value::Object(body)
+    }
+}
+
+impl CohereStream {
+    /// Appends a delta's `text` or `thinking` to the current part.
+    fn append(&mut self, content: Option<&Value>) -> Option<StreamDelta> {
+        let content = content?;
+        let part = self.parts.last_mut()?.as_object_mut()?;
+        for (key, wrap) in [
+            (
+                "thinking",
+                StreamDelta::Thinking as fn(String) -> StreamDelta,
+            ),
+            ("text", StreamDelta::Answer),
+        ] {
+            if let Some(piece) = content.get(key).and_then(Value::as_str) {
+                let joined = format!(
+                    "{}{piece}",
+                    part.get(key).and_then(Value::as_str).unwrap_or_default()
+                );
+                part.insert(key.into(), json!(joined));
+                return (!piece.is_empty()).then(|| wrap(piece.to_string()));
+            }
+        }
+        None
     }
 }
 

@@ -13,6 +13,8 @@ use crate::core::llm::chat::{
 };
 use crate::core::llm::error::{ErrorKind, LlmError};
 use crate::core::llm::reasoning::{Reasoning, Thinking};
+use crate::core::llm::sse::SseEvent;
+use crate::core::llm::stream::{event_json, StreamDecoder, StreamDelta, StreamFault};
 use crate::core::llm::usage::Usage;
 
 /// The Gemini `generateContent` family.
@@ -90,6 +92,25 @@ impl Adapter for GeminiAdapter {
             ],
             body: Value::Object(body).to_string(),
         }
+    }
+
+    /// `models/{model}:streamGenerateContent?alt=sse`, the same body.
+    // NOTE: https://ai.google.dev/api/generate-content#method:-models.streamgeneratecontent
+    fn build_stream_request(
+        &self,
+        base_url: &str,
+        api_key: &str,
+        request: &ChatRequest,
+    ) -> HttpRequest {
+        let mut http = self.build_request(base_url, api_key, request);
+        if let Some(base) = http.url.strip_suffix(":generateContent") {
+            http.url = format!("{base}:streamGenerateContent?alt=sse");
+        }
+        http
+    }
+
+    fn stream_decoder(&self) -> Box<dyn StreamDecoder> {
+        Box::<GeminiStream>::default()
     }
 
     /// Reads a `GenerateContentResponse`; errors name `provider`.
@@ -193,6 +214,115 @@ impl Adapter for GeminiAdapter {
             .find_map(|d| str_at(d, "/retryDelay"))
             .and_then(parse_duration_secs_ms);
         LlmError::from_http(provider, response.status, kind, &detail, retry_after)
+    }
+}
+
+/// A `streamGenerateContent` stream: each event a `GenerateContentResponse` holding the next
+/// parts of the first candidate; the last carries `finishReason`, and `usageMetadata` counts
+/// everything so far. Consecutive text parts of one kind (thought or answer) are joined into
+/// one, as a non-streamed reply holds them.
+#[derive(Debug, Default)]
+struct GeminiStream {
+    parts: Vec<Value>,
+    finish_reason: Option<Value>,
+    usage: Option<Value>,
+    prompt_feedback: Option<Value>,
+    model_version: Option<Value>,
+}
+
+impl StreamDecoder for GeminiStream {
+    fn event(&mut self, event: &SseEvent) -> Result<Vec<StreamDelta>, StreamFault> {
+        let json = event_json(event)?;
+        if json.get("error").is_some_and(|e| !e.is_null()) {
+            return Err(StreamFault::Provider(json));
+        }
+        for (key, slot) in [
+            ("usageMetadata", &mut self.usage),
+            ("promptFeedback", &mut self.prompt_feedback),
+            ("modelVersion", &mut self.model_version),
+        ] {
+            if let Some(value) = json.get(key) {
+                *slot = Some(value.clone());
+            }
+        }
+        let mut deltas = Vec::new();
+        let Some(candidate) = json.pointer("/candidates/0") else {
+            return Ok(deltas);
+        };
+        if let Some(reason) = candidate.get("finishReason") {
+            self.finish_reason = Some(reason.clone());
+        }
+        let parts = candidate
+            .pointer("/content/parts")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for part in parts {
+            let thought = part.get("thought").and_then(Value::as_bool) == Some(true);
+            if let Some(text) = str_at(part, "/text") {
+                deltas.push(if thought {
+                    StreamDelta::Thinking(text.to_string())
+                } else {
+                    StreamDelta::Answer(text.to_string())
+                });
+            }
+            let joins = self.parts.last().is_some_and(|last| {
+                let last_thought = last.get("thought").and_then(Value::as_bool) == Some(true);
+                last_thought == thought
+                    && last.get("text").is_some()
+                    && part.get("text").is_some()
+                    && last.get("thoughtSignature").is_none()
+            });
+            match (joins, self.parts.last_mut().and_then(Value::as_object_mut)) {
+                (true, Some(last)) => {
+                    let joined = format!(
+                        "{}{}",
+                        last.get("text").and_then(Value::as_str).unwrap_or_default(),
+                        str_at(part, "/text").unwrap_or_default()
+                    );
+                    last.insert("text".into(), json!(joined));
+                    if let Some(signature) = part.get("thoughtSignature") {
+                        last.insert("thoughtSignature".into(), signature.clone());
+                    }
+                }
+                _ => self.parts.push(part.clone()),
+            }
+        }
+        Ok(deltas)
+    }
+
+    fn is_complete(&self) -> bool {
+        self.finish_reason.is_some()
+            || self
+                .prompt_feedback
+                .as_ref()
+                .is_some_and(|f| f.get("blockReason").is_some())
+    }
+
+    fn body(&self) -> Value {
+        let mut body = Map::new();
+        if self.finish_reason.is_some() || !self.parts.is_empty() {
+            let mut candidate = Map::new();
+            candidate.insert(
+                "content".into(),
+                json!({"parts": self.parts, "role": "model"}),
+            );
+            if let Some(reason) = &self.finish_reason {
+                candidate.insert("finishReason".into(), reason.clone());
+            }
+            candidate.insert("index".into(), json!(0));
+            body.insert("candidates".into(), json!([candidate]));
+        }
+        for (key, value) in [
+            ("usageMetadata", &self.usage),
+            ("promptFeedback", &self.prompt_feedback),
+            ("modelVersion", &self.model_version),
+        ] {
+            if let Some(value) = value {
+                body.insert(key.into(), value.clone());
+            }
+        }
+        Value::Object(body)
     }
 }
 

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::support::{
     endpoint, error_json, fallback_detail, messages_with_system, parse_json, safe_name, str_at,
-    u64_at,
+    u64_at, with_body_fields,
 };
 use super::Adapter;
 use crate::core::llm::chat::{
@@ -15,6 +15,8 @@ use crate::core::llm::chat::{
 };
 use crate::core::llm::error::{ErrorKind, LlmError};
 use crate::core::llm::reasoning::{Reasoning, Thinking};
+use crate::core::llm::sse::SseEvent;
+use crate::core::llm::stream::{event_json, StreamDecoder, StreamDelta, StreamFault};
 use crate::core::llm::usage::Usage;
 use crate::core::providers::{ProviderSettings, LOCAL_ID};
 
@@ -98,6 +100,29 @@ impl Adapter for OpenAiAdapter {
         }
     }
 
+    /// The same request with `stream: true` and `stream_options.include_usage`, without which
+    /// a stream carries no usage.
+    // NOTE: https://platform.openai.com/docs/api-reference/chat/create#chat-create-stream_options
+    fn build_stream_request(
+        &self,
+        base_url: &str,
+        api_key: &str,
+        request: &ChatRequest,
+    ) -> HttpRequest {
+        let http = self.build_request(base_url, api_key, request);
+        with_body_fields(
+            http,
+            &[
+                ("stream", json!(true)),
+                ("stream_options", json!({"include_usage": true})),
+            ],
+        )
+    }
+
+    fn stream_decoder(&self) -> Box<dyn StreamDecoder> {
+        Box::<OpenAiStream>::default()
+    }
+
     /// Reads a chat completion; errors name `provider`.
     fn parse_reply(&self, provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
         let json = parse_json(provider, body)?;
@@ -173,6 +198,98 @@ impl Adapter for OpenAiAdapter {
         let (detail, code, kind) = error_fields(&json, &response.body, response.status);
         let kind = classify(response.status, &detail, code.as_deref(), kind.as_deref());
         LlmError::from_http(provider, response.status, kind, &detail, None)
+    }
+}
+
+/// A chat-completions stream: `chat.completion.chunk`s whose `choices[0].delta` carry
+/// `content`, `reasoning_content` / `reasoning` and `refusal` pieces, a `finish_reason` at the
+/// end, `usage` in a last chunk without choices, then `data: [DONE]`.
+// NOTE: https://platform.openai.com/docs/api-reference/chat-streaming/streaming
+#[derive(Debug, Default)]
+struct OpenAiStream {
+    content: String,
+    reasoning: String,
+    refusal: String,
+    reasoning_details: Vec<Value>,
+    finish_reason: Option<Value>,
+    usage: Option<Value>,
+    done: bool,
+}
+
+impl StreamDecoder for OpenAiStream {
+    fn event(&mut self, event: &SseEvent) -> Result<Vec<StreamDelta>, StreamFault> {
+        if event.is_done() {
+            self.done = true;
+            return Ok(Vec::new());
+        }
+        let json = event_json(event)?;
+        if json.get("error").is_some_and(|e| !e.is_null()) {
+            return Err(StreamFault::Provider(json));
+        }
+        if let Some(usage) = json.get("usage").filter(|u| u.is_object()) {
+            self.usage = Some(usage.clone());
+        }
+        let mut deltas = Vec::new();
+        let Some(choice) = json.pointer("/choices/0") else {
+            return Ok(deltas);
+        };
+        if let Some(reason) = choice.get("finish_reason").filter(|r| !r.is_null()) {
+            self.finish_reason = Some(reason.clone());
+        }
+        let delta = choice.get("delta").unwrap_or(&Value::Null);
+        let piece = |key: &str| {
+            delta
+                .get(key)
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+        };
+        if let Some(text) = piece("reasoning_content").or_else(|| piece("reasoning")) {
+            self.reasoning.push_str(text);
+            deltas.push(StreamDelta::Thinking(text.to_string()));
+        }
+        if let Some(text) = piece("content") {
+            self.content.push_str(text);
+            deltas.push(StreamDelta::Answer(text.to_string()));
+        }
+        if let Some(text) = piece("refusal") {
+            self.refusal.push_str(text);
+        }
+        if let Some(details) = delta.get("reasoning_details").and_then(Value::as_array) {
+            self.reasoning_details.extend(details.iter().cloned());
+        }
+        Ok(deltas)
+    }
+
+    fn is_complete(&self) -> bool {
+        self.done || self.finish_reason.is_some()
+    }
+
+    fn body(&self) -> Value {
+        let mut message = Map::new();
+        message.insert("role".into(), json!("assistant"));
+        message.insert("content".into(), json!(self.content));
+        if !self.reasoning.is_empty() {
+            message.insert("reasoning_content".into(), json!(self.reasoning));
+        }
+        if !self.refusal.is_empty() {
+            message.insert("refusal".into(), json!(self.refusal));
+        }
+        if !self.reasoning_details.is_empty() {
+            message.insert("reasoning_details".into(), json!(self.reasoning_details));
+        }
+        let mut body = Map::new();
+        body.insert(
+            "choices".into(),
+            json!([{
+                "index": 0,
+                "message": message,
+                "finish_reason": self.finish_reason.clone().unwrap_or(Value::Null),
+            }]),
+        );
+        if let Some(usage) = &self.usage {
+            body.insert("usage".into(), usage.clone());
+        }
+        Value::Object(body)
     }
 }
 
