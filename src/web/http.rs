@@ -4,6 +4,9 @@
 //! Dropping a fetch future does not stop the request, so both cancellation and the timeout go
 //! through the controller; the fetch then rejects with an `AbortError`, which is reported as
 //! [`TransportError::Cancelled`] or [`TransportError::Timeout`] depending on which fired.
+//!
+//! A streamed request reads a successful body chunk by chunk from the response's
+//! `ReadableStream` as the bytes arrive; the same controller aborts it mid-stream.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -16,6 +19,9 @@ use web_sys::AbortController;
 use crate::core::cancel::{CancelGuard, CancelToken};
 use crate::core::llm::chat::{HttpRequest, HttpResponse};
 use crate::core::llm::transport::{Transport, TransportError};
+
+/// Where a streamed body's chunks go.
+type ChunkSink<'a> = &'a mut dyn FnMut(&[u8]);
 
 /// Sends requests with the page's `fetch`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -35,6 +41,30 @@ impl Transport for BrowserTransport {
         timeout_ms: u64,
         cancel: &CancelToken,
     ) -> Result<HttpResponse, TransportError> {
+        self.exchange(request, timeout_ms, cancel, None).await
+    }
+
+    async fn send_streaming(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+        on_chunk: &mut dyn FnMut(&[u8]),
+    ) -> Result<HttpResponse, TransportError> {
+        self.exchange(request, timeout_ms, cancel, Some(on_chunk))
+            .await
+    }
+}
+
+impl BrowserTransport {
+    /// One request: the body read whole, or (with `on_chunk`, on 2xx) piece by piece.
+    async fn exchange(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+        on_chunk: Option<ChunkSink<'_>>,
+    ) -> Result<HttpResponse, TransportError> {
         if cancel.is_cancelled() {
             return Err(TransportError::Cancelled);
         }
@@ -43,7 +73,7 @@ impl Transport for BrowserTransport {
         })?;
         let abort = Abort::arm(&controller, timeout_ms, cancel);
 
-        let result = fetch(request, &controller).await;
+        let result = fetch(request, &controller, on_chunk).await;
         // Which of cancel / timeout fired decides how an abort is reported.
         let timed_out = abort.timed_out.get();
         drop(abort);
@@ -74,6 +104,7 @@ enum Failure {
 async fn fetch(
     request: &HttpRequest,
     controller: &AbortController,
+    on_chunk: Option<ChunkSink<'_>>,
 ) -> Result<HttpResponse, Failure> {
     let method = Method::from_bytes(request.method.as_bytes())
         .map_err(|_| Failure::Invalid(format!("invalid HTTP method {:?}", request.method)))?;
@@ -107,12 +138,54 @@ async fn fetch(
         .entries()
         .map(|(k, v)| (k.to_ascii_lowercase(), v))
         .collect();
-    let body = response.text().await.map_err(gloo_failure)?;
+    let body = match (on_chunk, response.body()) {
+        (Some(on_chunk), Some(stream)) if (200..300).contains(&status) => {
+            read_chunks(&stream, on_chunk).await?;
+            String::new()
+        }
+        _ => response.text().await.map_err(gloo_failure)?,
+    };
     Ok(HttpResponse {
         status,
         headers,
         body,
     })
+}
+
+/// Hands every chunk of `stream` to `on_chunk` as it arrives, until the stream ends. A stream
+/// the connection drops rejects the pending read, which is reported as the failure it is.
+async fn read_chunks(
+    stream: &web_sys::ReadableStream,
+    on_chunk: &mut dyn FnMut(&[u8]),
+) -> Result<(), Failure> {
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let field = |object: &wasm_bindgen::JsValue, name: &str| {
+        js_sys::Reflect::get(object, &wasm_bindgen::JsValue::from_str(name)).ok()
+    };
+    loop {
+        let result = wasm_bindgen_futures::JsFuture::from(reader.read())
+            .await
+            .map_err(js_failure)?;
+        if field(&result, "done").and_then(|d| d.as_bool()) != Some(false) {
+            return Ok(());
+        }
+        if let Some(value) = field(&result, "value") {
+            on_chunk(&js_sys::Uint8Array::new(&value).to_vec());
+        }
+    }
+}
+
+fn js_failure(error: wasm_bindgen::JsValue) -> Failure {
+    let field = |name: &str| {
+        js_sys::Reflect::get(&error, &wasm_bindgen::JsValue::from_str(name))
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    Failure::Js {
+        name: field("name"),
+        message: field("message"),
+    }
 }
 
 fn gloo_failure(error: gloo_net::Error) -> Failure {
