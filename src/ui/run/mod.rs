@@ -6,6 +6,7 @@ pub mod actions;
 pub mod export;
 pub mod format;
 pub mod import;
+pub mod live;
 pub mod session;
 pub mod startup;
 pub mod step;

@@ -10,6 +10,8 @@ use crate::ui::components::notice::ErrorText;
 use crate::ui::llm_error::with_advice;
 
 use super::format::{dollars, latency_text, score_text, tokens_text};
+use super::live::LiveStep;
+use super::session::RunSession;
 use super::step::{StepBody, StepFacts, StepState, StepView};
 use super::thinking::StepThinking;
 
@@ -51,13 +53,17 @@ pub fn StepCard(
         None => step.agent.clone(),
     };
     let body = match &step.state {
-        StepState::Running => view! {
-            <p class="step-wait" aria-live="polite">
-                <span class="spinner" aria-hidden="true"></span>
-                "Waiting for the " {step.agent.clone()} "…"
-            </p>
+        StepState::Running => {
+            let live = use_context::<RunSession>().map(|s| s.live);
+            view! {
+                <p class="step-wait" aria-live="polite">
+                    <span class="spinner" aria-hidden="true"></span>
+                    "Waiting for the " {step.agent.clone()} "…"
+                </p>
+                {live.map(|live| view! { <LiveStep agent=step.agent.clone() live=live/> })}
+            }
+            .into_any()
         }
-        .into_any(),
         StepState::Stopped => view! {
             <p class="muted">
                 "Not saved: the run stopped before this step finished. Resuming the run makes it again."
