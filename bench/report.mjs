@@ -153,6 +153,16 @@ export function rows(r) {
       'none set', '—',
     ]);
   }
+  if (r.answers?.error) missing('Answer check time', '≤ 1 ms slowest', r.answers.error);
+  else if (r.answers) {
+    const t = r.answers;
+    const us = (v) => `${v.toFixed(1)} µs`;
+    out.push([
+      `Answer check time (check_solution per differential case, native release build, median of ${t.repeats} per case)`,
+      `median ${us(t.median_us)}, p95 ${us(t.p95_us)}, slowest ${us(t.max_us)} (${t.slowest}) over ${t.cases} cases`,
+      '≤ 1 ms slowest', verdict(t.max_us, 1000),
+    ]);
+  }
   return out;
 }
 

@@ -168,3 +168,12 @@ test('a full set of results gives ten rows with figures worked out by hand', () 
   assert.equal(byName('Export peak')[3], 'met');
   assert.match(byName('Real model')[1], /^20\.0 completion tokens\/s; 3\.00 s per step/);
 });
+
+test('the answer check time row: the slowest check against 1 ms', () => {
+  const answers = { cases: 10, repeats: 21, median_us: 12.24, p95_us: 40, max_us: 75.5, slowest: 'set-01' };
+  const [time] = rows({ answers });
+  // 12.24 → 12.2; 75.5 µs ≤ 1,000 µs.
+  assert.equal(time[1], 'median 12.2 µs, p95 40.0 µs, slowest 75.5 µs (set-01) over 10 cases');
+  assert.equal(time[3], 'met');
+  assert.equal(rows({ answers: { ...answers, max_us: 1500 } })[0][3], 'not met');
+});

@@ -1,11 +1,12 @@
 // Runs the benchmarks against servers scripts/bench started, prints one markdown table and
 // writes it to bench/RESULTS.md (raw figures to <scratch>/results.json).
 //
-// Usage: node bench/run.mjs --dist DIR [--only bundle,load,loop,batch,storage,model] [--out FILE]
+// Usage: node bench/run.mjs --dist DIR [--only bundle,load,loop,batch,storage,model,answers] [--out FILE]
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { bundleSizes, firstLoad } from './bundle.mjs';
+import { answerChecking } from './answers.mjs';
 import { TRANSPORTS, batchSaturation, medianBatchSaturation } from './batch.mjs';
 import { SCRATCH, chromiumVersion } from './lib.mjs';
 import { loopOverhead } from './loop.mjs';
@@ -13,7 +14,7 @@ import { realModel } from './model.mjs';
 import { markdown } from './report.mjs';
 import { storageAtScale } from './storage.mjs';
 
-const ALL = ['bundle', 'load', 'loop', 'batch', 'storage', 'model'];
+const ALL = ['bundle', 'load', 'loop', 'batch', 'storage', 'model', 'answers'];
 
 function parseArgs(argv) {
   const args = { dist: 'dist', only: ALL, out: null };
@@ -64,6 +65,7 @@ async function main() {
   }
   if (wants('storage')) results.storage = await step('storage at scale and charts', () => storageAtScale());
   if (wants('model')) results.model = await step('real model', () => realModel());
+  if (wants('answers')) results.answers = await step('answer checking', () => answerChecking());
 
   const load = `load average ${loadBefore.toFixed(1)} at the start and ${loadavg()[0].toFixed(1)} at the end (1-minute)`;
   const notes = [

@@ -1,8 +1,8 @@
 //! Stable sorting through one shared instantiation of the standard library's sort.
 //!
-//! Every `sort_by` call with its own closure compiles a whole copy of the standard sort (about
-//! 4 KB of wasm each, 89 KB over the app's call sites when measured with
-//! `bench/wasm_sizes.mjs`). These helpers sort a permutation of positions with a comparator
+//! Every `sort_by` call with its own closure compiles a whole copy of the standard sort into
+//! the wasm (`bench/wasm_sizes.mjs` measures what that costs over the app's call sites). These
+//! helpers sort a permutation of positions with a comparator
 //! behind `&dyn`, so the sort itself is compiled once; only the small reordering step is
 //! generic.
 

@@ -106,9 +106,8 @@ macro_rules! split_page {
     };
 }
 
-// Pages opened together share a chunk: a page that needs many small chunks waits on each
-// fetch (split per page, a direct load of /runs fetched 29 chunks and drew its first row
-// 115 ms later than unsplit; in these three groups it fetches 6 and is 30 ms later).
+// Pages opened together share a chunk: a page split into many small chunks waits on each
+// fetch in turn before it can draw (bench/RESULTS.md has the split's measured cost).
 split_page! { runs_chunk, RunRoute, run_page, preload_run, RunPage, "Run" }
 split_page! { runs_chunk, RunsRoute, runs_page, preload_runs, RunsPage, "Runs" }
 split_page! { runs_chunk, RunDetailRoute, run_detail_page, preload_run_detail, RunDetailPage, "Run" }

@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 use serde_json::{json, Map, Number, Value};
 
-use trialogue::core::answer::{check_solution, evaluate, extract_answer, normalize_answer};
+use trialogue::core::answer::{answers_match, check_solution, extract_answer, normalize_answer};
 use trialogue::core::config::{
     parse_config, parse_json_config, parse_yaml_config, AgentConfig, ConfigError, ConfigFormat,
     JudgeConfig, Mode, PipelineConfig,
@@ -397,7 +397,7 @@ proptest! {
                     extract_answer(candidate),
                     check_solution(candidate, &truth),
                     normalize_answer(candidate),
-                    evaluate(candidate),
+                    answers_match(&truth, candidate),
                 )
             });
         }
@@ -416,7 +416,7 @@ proptest! {
         let truth: String = truth_parts.iter().map(|i| parts.get(*i).copied().unwrap_or("1")).collect();
         let input = format!("{solution}{truth}");
         let _ = bounded("math answer", input.as_bytes(), || {
-            (check_solution(&solution, &truth), evaluate(&solution), extract_answer(&solution))
+            (check_solution(&solution, &truth), answers_match(&truth, &solution), extract_answer(&solution))
         });
     }
 

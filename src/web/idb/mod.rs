@@ -363,7 +363,7 @@ impl TrajectoryStore {
         let tx = self.transaction(&[RUNS], TransactionMode::Readonly, op)?;
         let runs = store(&tx, RUNS, op)?;
         // Counted on an index every run is in: the browser walks the index's small entries
-        // instead of the records (60 ms for 10,000 runs on the store itself).
+        // instead of decoding the records, which grows with the runs' size.
         let by_created = runs
             .index(index::CREATED_AT)
             .map_err(|e| from_idb(op, &e))?;
