@@ -170,7 +170,7 @@ impl ProviderState {
             api_key: String::new(),
             structured_mode: None,
             builtin: false,
-            streaming: true,
+            streaming: None,
         };
         if self
             .registry
@@ -261,7 +261,7 @@ mod tests {
             api_key: String::new(),
             structured_mode: None,
             builtin: false,
-            streaming: true,
+            streaming: None,
         }
     }
 

@@ -420,7 +420,7 @@ fn prompt_only_mode_puts_the_schema_in_the_prompt_and_extracts_from_prose() {
         api_key: String::new(),
         structured_mode: Some(StructuredMode::PromptOnly),
         builtin: false,
-        streaming: true,
+        streaming: None,
     });
     let (client, transport, _) = setup(registry);
     transport.push_json(

@@ -275,7 +275,7 @@ fn registry(streaming: bool) -> ProviderRegistry {
     for id in ["anthropic", "openai"] {
         let mut p = registry.get(id).cloned().unwrap();
         p.api_key = "k".into();
-        p.streaming = streaming;
+        p.streaming = Some(streaming);
         registry.upsert(p);
     }
     registry
@@ -519,6 +519,26 @@ fn cancelling_mid_stream_stops_the_call_at_once() {
     assert!(cancel.is_cancelled());
     assert_eq!(transport.requests().len(), 1, "no retry after a cancel");
     assert!(*seen.borrow() > 0, "pieces came before the cancel");
+}
+
+#[test]
+fn every_provider_streams_by_default_but_the_local_server_whose_streams_carry_no_usage() {
+    let registry = ProviderRegistry::builtin();
+    for p in &registry.providers {
+        assert_eq!(p.streams(), p.id != "local", "{}", p.id);
+    }
+    let mut local = registry.get("local").cloned().unwrap();
+    local.streaming = Some(true);
+    assert!(local.streams());
+    let stored: trialogue::core::providers::ProviderSettings = serde_json::from_value(json!({
+        "id": "anthropic", "label": "Anthropic", "kind": "anthropic",
+        "base_url": "https://api.anthropic.com/v1", "builtin": true
+    }))
+    .unwrap();
+    assert!(
+        stored.streams(),
+        "settings stored before streaming existed stream"
+    );
 }
 
 #[test]

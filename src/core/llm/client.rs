@@ -200,7 +200,7 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
                 AttemptKind::Reask
             };
             // Built once per conversation state: retries send these very bytes again.
-            let streamed = settings.streaming;
+            let streamed = settings.streams();
             let http = if streamed {
                 dispatch::build_stream_request(settings, &request)
             } else {
