@@ -24,3 +24,12 @@ mod preconnect;
 
 #[path = "web/http.rs"]
 mod http;
+
+#[path = "web/store.rs"]
+mod store;
+
+#[path = "web/job.rs"]
+mod job;
+
+#[path = "web/util.rs"]
+mod util;

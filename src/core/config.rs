@@ -1,5 +1,6 @@
 //! The pipeline configuration: the original's `PipelineConfig`, `AgentConfig` and `JudgeConfig`,
-//! plus Trialogue's own settings (which leave the config hash alone at their defaults).
+//! plus Trialogue's own execution settings (re-asks, attempts, timeouts, budgets), which are
+//! never part of the config hash.
 //!
 //! - [`parse_config`] reads the YAML or JSON files the original's users have, with the original's
 //!   defaults, and errors that name the field, the line and the column. It is safe on hostile
@@ -680,9 +681,9 @@ fn non_default(value: u32, default: u32) -> Option<u32> {
 }
 
 impl PipelineConfig {
-    /// Trialogue's own fields that differ from their defaults, as `(name, JSON value)`. At
-    /// their defaults they are left out of exports and of the hash, so a config that does not
-    /// use them stays exactly what the original would read and hash.
+    /// Trialogue's own fields (execution settings) that differ from their defaults, as
+    /// `(name, JSON value)`. At their defaults they are left out of exports, so a config that
+    /// does not use them is exactly what the original would read; they are never hashed.
     fn extensions(&self) -> Vec<(&'static str, serde_json::Value)> {
         let mut out = Vec::new();
         let wholes = [
@@ -788,6 +789,16 @@ impl PipelineConfig {
         out
     }
 
+    /// The config as the JSON object [`Self::to_json`] writes: what a trajectory carries as
+    /// a run's `metadata.config`, and what [`parse_json_config`] reads back.
+    pub fn to_json_object(&self) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::to_value(self.export()) {
+            Ok(serde_json::Value::Object(map)) => map,
+            // Plain strings and numbers always serialize to an object.
+            _ => serde_json::Map::new(),
+        }
+    }
+
     /// The config as pretty-printed JSON (same fields and order as [`Self::to_yaml`]).
     pub fn to_json(&self) -> String {
         // Serializing plain strings and numbers cannot fail.
@@ -797,10 +808,11 @@ impl PipelineConfig {
     }
 
     /// The text the original hashed: `json.dumps(config.model_dump(), sort_keys=True)`, every
-    /// original field present with defaults filled in. Trialogue's own fields take part only
-    /// when they differ from their defaults, so configs that do not use them keep the
-    /// original's hash, and configs that do get a different one. An agent's `reasoning` is one
-    /// of them, inside its agent's object: it changes what the agent answers.
+    /// original field present with defaults filled in. Trialogue's execution settings (re-asks,
+    /// attempts, timeouts, budgets) never take part: they say how a run is made, not what is
+    /// studied, so runs that differ only in them share a hash, and every config keeps the hash
+    /// the original gives its fields. An agent's `reasoning` is studied (it changes what the
+    /// agent answers): set to anything but off, it enters its agent's object.
     ///
     /// A non-finite temperature or budget (which parsing and validation reject) would print as
     /// `null`, since JSON has no NaN.
@@ -846,9 +858,6 @@ impl PipelineConfig {
             "config_version".into(),
             Value::from(self.config_version.as_str()),
         );
-        for (name, value) in self.extensions() {
-            top.insert(name.into(), value);
-        }
         python_json_dumps_sorted(&Value::Object(top))
     }
 

@@ -125,6 +125,21 @@ pub struct StepMetadata {
     /// Trialogue: generated tokens per second of the accepted request, from its first token
     /// to its end.
     pub output_tokens_per_s: Option<f64>,
+    /// Trialogue, on a run's last step: why the run stopped.
+    pub stop_reason: Option<StopReason>,
+    /// Trialogue, on a run's last exported step: where the run stands.
+    pub status: Option<RunStatus>,
+    /// Trialogue, on a run's last exported step: when the run was created, ISO 8601 UTC.
+    pub started_at: Option<String>,
+    /// Trialogue, on a run's last exported step: the expected answer; `Some(None)` (`null`)
+    /// when the run had none.
+    pub ground_truth: Option<Option<String>>,
+    /// Trialogue, on a run's last exported step: the answer extracted from the final solution;
+    /// `Some(None)` when none was.
+    pub extracted_answer: Option<Option<String>>,
+    /// Trialogue, on a run's last exported step: the run's config as the config file
+    /// Trialogue exports (JSON form).
+    pub config: Option<Map<String, Value>>,
     /// Every key this struct does not know, as it was read.
     pub other: BTreeMap<String, Value>,
     /// Known keys as a file wrote them, where their field would be written differently.
@@ -190,6 +205,26 @@ impl StepMetadata {
                     value,
                     &mut m.output_tokens_per_s,
                 ),
+                key::STOP_REASON => {
+                    read_field(&mut m.as_read, key::STOP_REASON, value, &mut m.stop_reason)
+                }
+                key::STATUS => read_field(&mut m.as_read, key::STATUS, value, &mut m.status),
+                key::STARTED_AT => {
+                    read_field(&mut m.as_read, key::STARTED_AT, value, &mut m.started_at)
+                }
+                key::GROUND_TRUTH => read_field(
+                    &mut m.as_read,
+                    key::GROUND_TRUTH,
+                    value,
+                    &mut m.ground_truth,
+                ),
+                key::EXTRACTED_ANSWER => read_field(
+                    &mut m.as_read,
+                    key::EXTRACTED_ANSWER,
+                    value,
+                    &mut m.extracted_answer,
+                ),
+                key::CONFIG => read_field(&mut m.as_read, key::CONFIG, value, &mut m.config),
                 _ => Some(value),
             };
             if let Some(value) = kept {
@@ -227,6 +262,12 @@ impl StepMetadata {
             key::OUTPUT_TOKENS_PER_S,
             &self.output_tokens_per_s,
         );
+        self.write_field(&mut out, key::STOP_REASON, &self.stop_reason);
+        self.write_field(&mut out, key::STATUS, &self.status);
+        self.write_field(&mut out, key::STARTED_AT, &self.started_at);
+        self.write_field(&mut out, key::GROUND_TRUTH, &self.ground_truth);
+        self.write_field(&mut out, key::EXTRACTED_ANSWER, &self.extracted_answer);
+        self.write_field(&mut out, key::CONFIG, &self.config);
         out
     }
 
@@ -319,6 +360,18 @@ pub(crate) mod key {
     pub const TTFAT_MS: &str = "ttfat_ms";
     /// Trialogue: generated tokens per second after the first token.
     pub const OUTPUT_TOKENS_PER_S: &str = "output_tokens_per_s";
+    /// Trialogue, run's last step: why the run stopped.
+    pub const STOP_REASON: &str = "stop_reason";
+    /// Trialogue, run's last exported step: the run's status.
+    pub const STATUS: &str = "status";
+    /// Trialogue, run's last exported step: when the run was created.
+    pub const STARTED_AT: &str = "started_at";
+    /// Trialogue, run's last exported step: the expected answer, or `null`.
+    pub const GROUND_TRUTH: &str = "ground_truth";
+    /// Trialogue, run's last exported step: the answer extracted from the final solution.
+    pub const EXTRACTED_ANSWER: &str = "extracted_answer";
+    /// Trialogue, run's last exported step: the run's config (the JSON config file's form).
+    pub const CONFIG: &str = "config";
 }
 
 /// Keys of the `output` object of a failed step.
@@ -404,9 +457,11 @@ pub fn run_id(epoch_ms: f64, config_hash: &str, taken: impl Fn(&str) -> bool) ->
 pub enum RunStatus {
     /// Steps are being made.
     Running,
-    /// The judge scored the final solution.
+    /// The loop produced an answer and the judge's step ended the run (failed steps on the way
+    /// are counted in the record's `errors`).
     Completed,
-    /// The run stopped on an error that is not a step's (e.g. storage failed).
+    /// No answer was produced (every solver call failed), or the run stopped on an error that
+    /// is not a step's (storage failed, a prompt could not be rendered).
     Failed,
     /// The user cancelled it.
     Cancelled,
@@ -441,6 +496,93 @@ impl std::fmt::Display for RunStatus {
     }
 }
 
+/// Why a run stopped: why its solver/verifier loop handed over to the judge, or why the run
+/// stopped before the judge. Stored on the run's record and as `metadata.stop_reason` of its
+/// last step in exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The verifier passed the solution.
+    Passed,
+    /// `max_iterations` rounds were made without a pass.
+    MaxIterations,
+    /// The critiques started repeating themselves.
+    Circular,
+    /// Baseline mode: one solver call, no verifier.
+    Baseline,
+    /// A budget refused the next call.
+    Budget,
+    /// The user cancelled the run.
+    Cancelled,
+    /// An error ended it: the same request failed the same way twice, storage failed, or a
+    /// prompt could not be rendered.
+    Error,
+}
+
+impl StopReason {
+    /// Every reason, in the order the UI lists them.
+    pub const ALL: [StopReason; 7] = [
+        StopReason::Passed,
+        StopReason::MaxIterations,
+        StopReason::Circular,
+        StopReason::Baseline,
+        StopReason::Budget,
+        StopReason::Cancelled,
+        StopReason::Error,
+    ];
+
+    /// The snake_case name stored in records and JSONL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopReason::Passed => "passed",
+            StopReason::MaxIterations => "max_iterations",
+            StopReason::Circular => "circular",
+            StopReason::Baseline => "baseline",
+            StopReason::Budget => "budget",
+            StopReason::Cancelled => "cancelled",
+            StopReason::Error => "error",
+        }
+    }
+
+    /// Whether the solver/verifier loop ran to its end: only then does the verifier's verdict
+    /// say something (a baseline run has no verifier; a cancelled or budget-stopped run was cut
+    /// off before its verdict).
+    pub fn ends_the_loop(self) -> bool {
+        matches!(
+            self,
+            StopReason::Passed
+                | StopReason::MaxIterations
+                | StopReason::Circular
+                | StopReason::Error
+        )
+    }
+
+    /// The verifier's verdict of a run that stopped for `reason` with `passed`: `None` where it
+    /// does not apply (see [`Self::ends_the_loop`]).
+    pub fn verdict(reason: Option<StopReason>, passed: bool) -> Option<bool> {
+        reason.filter(|r| r.ends_the_loop()).map(|_| passed)
+    }
+
+    /// What it means, as a few words for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            StopReason::Passed => "the verifier passed the solution",
+            StopReason::MaxIterations => "the iterations ran out",
+            StopReason::Circular => "the critiques went circular",
+            StopReason::Baseline => "baseline: one solver call",
+            StopReason::Budget => "a budget refused the next call",
+            StopReason::Cancelled => "cancelled",
+            StopReason::Error => "an error stopped it",
+        }
+    }
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Totals over a run's entries: what the runs table and the summaries show.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepTotals {
@@ -450,10 +592,14 @@ pub struct StepTotals {
     pub iterations: u32,
     /// Whether a verifier step passed.
     pub passed: bool,
-    /// The judge's score, if a judge step is there (0.0 for a failed judge step).
+    /// The judge's score, if a judge step scored (`None` when the judge's call failed: a
+    /// failed call is no score).
     pub judge_score: Option<f64>,
     /// The terminal step's `success`, if any.
     pub correct: Option<bool>,
+    /// Steps whose call failed.
+    #[serde(default)]
+    pub errors: u64,
     /// Usage summed over every step.
     pub usage: Usage,
     /// Cost summed over the steps whose cost is known, `None` when none is.
@@ -471,6 +617,7 @@ impl Default for StepTotals {
             passed: false,
             judge_score: None,
             correct: None,
+            errors: 0,
             usage: Usage::default(),
             cost_usd: None,
             cost_complete: true,
@@ -491,6 +638,9 @@ impl StepTotals {
     /// Adds one entry to the totals.
     pub fn add(&mut self, entry: &TrajectoryEntry) {
         self.steps += 1;
+        if entry.is_error() {
+            self.errors += 1;
+        }
         if let Some(i) = entry.iteration() {
             self.iterations = self.iterations.max(i);
         }
@@ -501,13 +651,7 @@ impl StepTotals {
                 self.passed = true;
             }
             Some(AgentRole::Judge) => {
-                self.judge_score = Some(
-                    entry
-                        .output
-                        .get("score")
-                        .and_then(Value::as_f64)
-                        .unwrap_or(0.0),
-                );
+                self.judge_score = entry.output.get("score").and_then(Value::as_f64);
             }
             _ => {}
         }
@@ -576,6 +720,20 @@ pub struct RunRecord {
     pub cost_complete: bool,
     /// Committed steps.
     pub step_count: u64,
+    /// Committed steps whose call failed.
+    #[serde(default)]
+    pub errors: u64,
+    /// Why the run stopped, once it has.
+    #[serde(default)]
+    pub stop_reason: Option<StopReason>,
+    /// The answer extracted from the final solution (runs with a ground truth).
+    #[serde(default)]
+    pub extracted_answer: Option<String>,
+    /// Whether the run was read from a JSONL file. Its lines are exported as they were read
+    /// (see [`run_facts`](crate::core::run_facts)), so an imported file comes back byte for
+    /// byte.
+    #[serde(default)]
+    pub imported: bool,
 }
 
 impl RunRecord {
@@ -608,6 +766,10 @@ impl RunRecord {
             cost_usd: None,
             cost_complete: true,
             step_count: 0,
+            errors: 0,
+            stop_reason: None,
+            extracted_answer: None,
+            imported: false,
         }
     }
 
@@ -658,8 +820,13 @@ impl RunRecord {
             cost_usd: None,
             cost_complete: true,
             step_count: 0,
+            errors: 0,
+            stop_reason: None,
+            extracted_answer: None,
+            imported: true,
         };
         record.apply_totals(&totals, now_ms);
+        crate::core::run_facts::RunFacts::of(entries).apply_to(&mut record);
         record
     }
 
@@ -671,6 +838,7 @@ impl RunRecord {
             passed: self.passed,
             judge_score: self.judge_score,
             correct: self.correct,
+            errors: self.errors,
             usage: self.usage,
             cost_usd: self.cost_usd,
             cost_complete: self.cost_complete,
@@ -679,13 +847,18 @@ impl RunRecord {
 
     /// Counts one more committed step in the summary fields: the record as stored with it.
     /// The terminal step (the judge's) ends the run: once it is committed the run is
-    /// `completed`, so the record says so in the same write.
+    /// `completed` (or `failed`, when the step says no answer was produced), so the record
+    /// says so in the same write.
     pub fn add_step(&mut self, entry: &TrajectoryEntry, now_ms: f64) {
         let mut totals = self.totals();
         totals.add(entry);
         self.apply_totals(&totals, now_ms);
         if entry.terminal {
-            self.status = RunStatus::Completed;
+            self.status = entry.metadata.status.unwrap_or(RunStatus::Completed);
+            self.stop_reason = entry.metadata.stop_reason.or(self.stop_reason);
+            if let Some(answer) = &entry.metadata.extracted_answer {
+                self.extracted_answer.clone_from(answer);
+            }
             self.message = None;
         }
     }
@@ -709,6 +882,7 @@ impl RunRecord {
         self.cost_usd = totals.cost_usd;
         self.cost_complete = totals.cost_complete;
         self.step_count = totals.steps;
+        self.errors = totals.errors;
         self.updated_ms = now_ms;
     }
 }
@@ -906,6 +1080,30 @@ mod tests {
         record.add_step(&solver, 2.0);
         assert_eq!(record.status, RunStatus::Running);
         assert_eq!(record.message.as_deref(), Some("resumed"));
+    }
+
+    #[test]
+    fn the_verdict_applies_only_to_a_loop_that_ran_to_its_end() {
+        assert_eq!(
+            StopReason::verdict(Some(StopReason::Passed), true),
+            Some(true)
+        );
+        assert_eq!(
+            StopReason::verdict(Some(StopReason::MaxIterations), false),
+            Some(false)
+        );
+        for cut_off in [
+            None,
+            Some(StopReason::Baseline),
+            Some(StopReason::Cancelled),
+            Some(StopReason::Budget),
+        ] {
+            assert_eq!(StopReason::verdict(cut_off, false), None, "{cut_off:?}");
+        }
+        for reason in StopReason::ALL {
+            let name = serde_json::to_value(reason).unwrap();
+            assert_eq!(name, json!(reason.as_str()));
+        }
     }
 
     #[test]

@@ -13,7 +13,6 @@ use leptos_router::{path, Lazy, LazyRoute};
 
 use super::batch::startup::provide_batch_state;
 use super::components::nav::SiteHeader;
-use super::costs::prices::provide_pricing_state;
 use super::pages::batch::BatchPage;
 use super::pages::configure::ConfigurePage;
 use super::pages::costs::CostsPage;
@@ -22,8 +21,11 @@ use super::pages::run::RunPage;
 use super::pages::run_detail::RunDetailPage;
 use super::pages::runs::RunsPage;
 use super::pages::settings::SettingsPage;
+use super::pages::training::TrainingPage;
+use super::prices::provide_pricing_state;
 use super::run::startup::provide_run_state;
 use super::state::provide_app_state;
+use super::store::provide_store;
 
 /// The root component: app-wide state, the header and the routed page.
 ///
@@ -31,6 +33,7 @@ use super::state::provide_app_state;
 /// researcher looks at other pages.
 #[component]
 pub fn App() -> impl IntoView {
+    provide_store();
     provide_app_state();
     provide_run_state();
     provide_batch_state();
@@ -45,10 +48,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/configure") view=ConfigurePage/>
                     <Route path=path!("/run") view={Lazy::<RunRoute>::new()}/>
                     <Route path=path!("/batch") view={Lazy::<BatchRoute>::new()}/>
+                    <Route path=path!("/batch/:id") view={Lazy::<BatchRoute>::new()}/>
                     <Route path=path!("/runs") view={Lazy::<RunsRoute>::new()}/>
                     <Route path=path!("/runs/:id") view={Lazy::<RunDetailRoute>::new()}/>
                     <Route path=path!("/costs") view={Lazy::<CostsRoute>::new()}/>
                     <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()}/>
+                    <Route path=path!("/training") view={Lazy::<TrainingRoute>::new()}/>
                 </Routes>
             </main>
         </Router>
@@ -66,6 +71,7 @@ pub fn preload_page(href: &str) {
             "/runs" => RunsRoute::preload().await,
             "/costs" => CostsRoute::preload().await,
             "/settings" => SettingsRoute::preload().await,
+            "/training" => TrainingRoute::preload().await,
             _ => {}
         }
     });
@@ -114,6 +120,7 @@ split_page! { runs_chunk, RunDetailRoute, run_detail_page, preload_run_detail, R
 split_page! { batch_chunk, BatchRoute, batch_page, preload_batch, BatchPage, "Batch" }
 split_page! { costs_chunk, CostsRoute, costs_page, preload_costs, CostsPage, "Costs" }
 split_page! { costs_chunk, SettingsRoute, settings_page, preload_settings, SettingsPage, "Settings" }
+split_page! { training_chunk, TrainingRoute, training_page, preload_training, TrainingPage, "Training data" }
 
 /// Shown in place of a page whose code could not be fetched.
 #[component]

@@ -6,9 +6,9 @@
 
 use leptos::prelude::*;
 
-use crate::core::config::{parse_json_config, ConfigError, FieldError, PipelineConfig};
+use crate::app::config_draft::{self, stored_reason, DraftCheck};
+use crate::core::config::{parse_json_config, FieldError, PipelineConfig};
 
-use super::config_draft::{self, DraftCheck};
 use super::persist::{self, PersistError, CONFIG_KEY};
 use super::provider_state::ProviderState;
 
@@ -31,21 +31,6 @@ fn load_stored() -> Result<Option<PipelineConfig>, PersistError> {
             .map(|parsed| parsed.config)
             .map_err(|e| stored_reason(&e))
     })
-}
-
-/// Why stored text is not a config, without the advice about files that [`ConfigError`]'s
-/// message gives (there is no file to fix here).
-pub fn stored_reason(error: &ConfigError) -> String {
-    match error {
-        ConfigError::Syntax {
-            line,
-            column,
-            message,
-            ..
-        } => format!("JSON syntax error at line {line}, column {column}: {message}"),
-        ConfigError::Missing { path } => format!("{path} is missing"),
-        other => other.to_string(),
-    }
 }
 
 impl ConfigForm {
@@ -179,24 +164,5 @@ impl ConfigForm {
             self.problems
                 .update(|all| all.retain(|p| !matches!(p, PersistError::Storage(_))));
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    #[wasm_bindgen_test]
-    fn stored_text_problems_do_not_talk_about_files() {
-        let err = parse_json_config(b"{\"config_version\": ").unwrap_err();
-        let reason = stored_reason(&err);
-        assert!(
-            reason.starts_with("JSON syntax error at line 1, column "),
-            "{reason}"
-        );
-        assert!(!reason.contains("file"), "{reason}");
-        let err = parse_json_config(b"{\"config_version\": \"1\"}").unwrap_err();
-        assert!(stored_reason(&err).ends_with(" is missing"), "{err:?}");
     }
 }

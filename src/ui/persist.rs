@@ -17,6 +17,8 @@ pub const PROVIDERS_KEY: &str = "trialogue.providers.v1";
 pub const KEYS_KEY: &str = "trialogue.keys.v1";
 /// Present (`"off"`) only when the user chose "don't remember": keys are remembered by default.
 pub const FORGET_KEYS_KEY: &str = "trialogue.forget-keys.v1";
+/// How each page shows model text, formatted or raw (JSON map from page to `formatted`/`raw`).
+pub const TEXT_VIEW_KEY: &str = "trialogue.text-view.v1";
 
 /// Why stored data could not be loaded or saved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

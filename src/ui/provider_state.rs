@@ -3,15 +3,20 @@
 //! Settings without keys are saved under [`PROVIDERS_KEY`]. Keys live in memory, and also under
 //! [`KEYS_KEY`] only while "Remember keys in this browser" is on; turning it off deletes them
 //! from storage at once. Keys are never written anywhere else.
+//!
+//! Other tabs share that storage. When one changes it, this tab reloads what it holds from it
+//! ([`reloaded`](crate::app::provider_settings::reloaded)), so a stale tab does not write back providers removed or keys forgotten
+//! elsewhere; and no tab writes keys while the "don't remember" mark is stored, whichever tab
+//! set it.
 
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
+use crate::app::config_draft::DraftCheck;
+use crate::app::provider_settings::{keys_of, merge_stored, reloaded};
 use crate::core::providers::{call_origins, ProviderKind, ProviderRegistry, ProviderSettings};
 use crate::web::preconnect::preconnect;
-
-use super::config_draft::DraftCheck;
 
 use super::persist::{self, PersistError, FORGET_KEYS_KEY, KEYS_KEY, PROVIDERS_KEY};
 
@@ -43,28 +48,12 @@ pub struct ProviderState {
     set_problems: WriteSignal<Vec<PersistError>>,
 }
 
-/// Built-in providers with stored edits laid over them. Built-ins added since the settings were
-/// stored appear with their defaults; a stored "built-in" that no longer exists is dropped.
-pub fn merge_stored(stored: ProviderRegistry) -> ProviderRegistry {
-    let mut registry = ProviderRegistry::builtin();
-    for settings in stored.providers {
-        let known = registry.get(&settings.id).is_some();
-        if settings.builtin && !known {
-            continue;
-        }
-        registry.upsert(settings);
-    }
-    registry
-}
-
-/// The keys to store: non-empty keys of providers that exist, by id.
-pub fn keys_of(registry: &ProviderRegistry) -> BTreeMap<String, String> {
-    registry
-        .providers
-        .iter()
-        .filter(|p| !p.api_key.is_empty())
-        .map(|p| (p.id.clone(), p.api_key.clone()))
-        .collect()
+/// Whether a tab stored the "don't remember keys" mark.
+fn forget_mark_stored() -> bool {
+    matches!(
+        persist::load_json::<String>("key preference", FORGET_KEYS_KEY),
+        Ok(Some(_))
+    )
 }
 
 impl ProviderState {
@@ -114,7 +103,8 @@ impl ProviderState {
         Effect::new(move |_| {
             let result = registry.with(|r| {
                 persist::save_json("provider settings", PROVIDERS_KEY, r)?;
-                if remember_keys.get() {
+                // Another tab may have turned remembering off since this one last heard.
+                if remember_keys.get() && !forget_mark_stored() {
                     persist::save_json("API keys", KEYS_KEY, &keys_of(r))?;
                 }
                 Ok::<(), PersistError>(())
@@ -123,7 +113,44 @@ impl ProviderState {
                 state.report(e);
             }
         });
+        let listener = crate::web::storage::StorageListener::new(move |key| {
+            let ours = [PROVIDERS_KEY, KEYS_KEY, FORGET_KEYS_KEY];
+            if key.as_deref().is_none_or(|k| ours.contains(&k)) {
+                state.reload_from_storage();
+            }
+        });
+        // Lives as long as the app's owner.
+        StoredValue::new_local(listener);
         state
+    }
+
+    /// Takes up what another tab stored: whether keys are remembered, the providers and (when
+    /// remembered) the keys.
+    fn reload_from_storage(&self) {
+        let remember = !forget_mark_stored();
+        if remember != self.remember_keys.get_untracked() {
+            self.set_remember_keys.set(remember);
+        }
+        let stored =
+            match persist::load_json::<ProviderRegistry>("provider settings", PROVIDERS_KEY) {
+                Ok(Some(stored)) => merge_stored(stored),
+                Ok(None) => ProviderRegistry::builtin(),
+                Err(e) => return self.report(e),
+            };
+        let keys = if remember {
+            match load_keys() {
+                Ok(keys) => keys,
+                Err(e) => return self.report(e),
+            }
+        } else {
+            None
+        };
+        let next = self
+            .registry
+            .with_untracked(|current| reloaded(current, stored, keys.as_ref()));
+        if self.registry.with_untracked(|current| *current != next) {
+            self.set_registry.set(next);
+        }
     }
 
     /// All providers, built-in first, with their in-memory keys.
@@ -245,73 +272,4 @@ pub fn preconnect_to_agents(check: Memo<DraftCheck>, providers: ProviderState) {
             preconnect(&origin);
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    fn custom(id: &str) -> ProviderSettings {
-        ProviderSettings {
-            id: id.into(),
-            label: "Mine".into(),
-            kind: ProviderKind::OpenAiCompatible,
-            base_url: "http://localhost:8000/v1".into(),
-            api_key: String::new(),
-            structured_mode: None,
-            builtin: false,
-            streaming: None,
-        }
-    }
-
-    #[wasm_bindgen_test]
-    fn stored_edits_lie_over_the_builtins_and_stale_builtins_are_dropped() {
-        let mut openai = ProviderRegistry::builtin().get("openai").cloned().unwrap();
-        openai.base_url = "https://proxy.example.com/v1".into();
-        let mut gone = custom("retired");
-        gone.builtin = true;
-        let stored = ProviderRegistry {
-            providers: vec![openai, gone, custom("my-vllm")],
-        };
-        let merged = merge_stored(stored);
-        let ids: Vec<&str> = merged.providers.iter().map(|p| p.id.as_str()).collect();
-        assert_eq!(
-            ids,
-            [
-                "openai",
-                "anthropic",
-                "cohere",
-                "gemini",
-                "openrouter",
-                "local",
-                "my-vllm"
-            ]
-        );
-        assert_eq!(
-            merged.get("openai").map(|p| p.base_url.as_str()),
-            Some("https://proxy.example.com/v1")
-        );
-    }
-
-    #[wasm_bindgen_test]
-    fn keys_are_collected_by_id_and_never_serialized_with_the_settings() {
-        let mut registry = ProviderRegistry::builtin();
-        registry.upsert(custom("my-vllm"));
-        for p in &mut registry.providers {
-            if p.id == "anthropic" || p.id == "my-vllm" {
-                p.api_key = format!("secret-{}", p.id);
-            }
-        }
-        let keys = keys_of(&registry);
-        assert_eq!(
-            keys.into_iter().collect::<Vec<_>>(),
-            [
-                ("anthropic".to_string(), "secret-anthropic".to_string()),
-                ("my-vllm".to_string(), "secret-my-vllm".to_string()),
-            ]
-        );
-        let stored = serde_json::to_string(&registry).unwrap();
-        assert!(!stored.contains("secret-"), "{stored}");
-    }
 }

@@ -18,8 +18,9 @@ use trialogue::core::run_store::{RunSink, RunStore};
 use trialogue::core::scripted::{
     judge_output, solver_output, verifier_output, ScriptedLlm, ScriptedTurn,
 };
+use trialogue::core::stored_dataset::{DatasetSummary, StoredDataset};
 use trialogue::core::trajectory::{RunRecord, RunStatus};
-use trialogue::web::idb::{DatasetSummary, StoredDataset, TrajectoryStore};
+use trialogue::web::idb::TrajectoryStore;
 
 // 2026-03-01T12:00:00Z
 const START_MS: f64 = 1_772_366_400_000.0;

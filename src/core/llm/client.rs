@@ -22,7 +22,7 @@ use super::error::{ErrorKind, LlmError};
 use super::retry::{RetryPolicy, SplitMix64};
 use super::stream::{StreamDelta, StreamReader, StreamStats, StreamTiming};
 use super::structured::{self, reply_excerpt};
-use super::transport::Transport;
+use super::transport::{Transport, TransportError, MAX_RESPONSE_BYTES};
 use super::usage::Usage;
 use super::{
     AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord, Thinking,
@@ -32,6 +32,7 @@ use crate::core::clock::Clock;
 use crate::core::model::resolve_model;
 use crate::core::outputs::AgentOutput;
 use crate::core::providers::ProviderRegistry;
+use crate::core::redact::Redactor;
 use crate::core::role::AgentRole;
 
 /// How the client retries, re-asks and times out. Each field documents its default.
@@ -80,6 +81,8 @@ pub struct LlmClient<T: Transport, C: Clock> {
     options: ClientOptions,
     rng: RefCell<SplitMix64>,
     listener: Option<StreamListener>,
+    /// The registry's keys, taken out of every text a call or probe returns.
+    redactor: Redactor,
 }
 
 impl<T: Transport, C: Clock> std::fmt::Debug for LlmClient<T, C> {
@@ -129,6 +132,7 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
             .jitter_seed
             .unwrap_or_else(|| clock.now_ms().to_bits());
         Self {
+            redactor: registry.redactor(),
             registry,
             transport,
             clock,
@@ -150,7 +154,13 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
 
     /// Replaces the providers (after the user edits them in Settings).
     pub fn set_registry(&mut self, registry: ProviderRegistry) {
+        self.redactor = registry.redactor();
         self.registry = registry;
+    }
+
+    /// Takes every configured key out of `text` (see [`Redactor`]).
+    pub(super) fn redact(&self, text: String) -> String {
+        self.redactor.redact_owned(text)
     }
 
     /// The options in force.
@@ -178,6 +188,7 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
             let reason = format!("provider `{}` is not set up", resolved.provider);
             LlmError::unknown_model(model, &reason)
         })?;
+        dispatch::check_settings(settings)?;
         dispatch::check_api_key(settings)?;
         Ok((settings, resolved.model))
     }
@@ -335,7 +346,9 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
         let adapter = dispatch::adapter(settings.kind);
         let mut reader: Option<StreamReader> = None;
         let mut timing = StreamTiming::default();
+        let mut received = 0usize;
         let mut on_chunk = |chunk: &[u8]| {
+            received += chunk.len();
             // The content type is only known once the response has started; a stream's first
             // chunk decides it (see `Transport::send_streaming`).
             let reader = reader.get_or_insert_with(|| {
@@ -360,17 +373,29 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
             .send_streaming(target.http, timeout_ms, cancel, &mut on_chunk)
             .await;
         timing.end_ms = self.clock.now_ms() - started;
+        // As for a whole body (see `round_trip`): transports stop at the limit themselves, and
+        // this holds it for any transport.
+        let sent = sent.and_then(|response| {
+            if received + response.body.len() > MAX_RESPONSE_BYTES {
+                Err(TransportError::TooLarge {
+                    limit_bytes: MAX_RESPONSE_BYTES,
+                })
+            } else {
+                Ok(response)
+            }
+        });
         let response = match sent {
             Ok(response) => response,
             Err(e) => {
                 let error = LlmError::from_transport(&settings.id, &e, timeout_ms);
-                return (Err(error), None);
+                return (Err(error.redacted(&self.redactor)), None);
             }
         };
         if !support_success(response.status) {
             let now = self.clock.now_ms();
             return (
-                dispatch::parse_response(settings, &response, Some(now)),
+                dispatch::parse_response(settings, &response, Some(now))
+                    .map_err(|e| e.redacted(&self.redactor)),
                 None,
             );
         }
@@ -380,7 +405,10 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
         // A whole reply sent at once (a buffering proxy, a server that ignored `stream`) was
         // not streamed, whatever was asked.
         let timing = reader.is_event_stream().then_some(timing);
-        (reader.finish(), timing)
+        (
+            reader.finish().map_err(|e| e.redacted(&self.redactor)),
+            timing,
+        )
     }
 
     /// One HTTP round trip: the request sent, the response (when one came) and what it reads
@@ -392,10 +420,23 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
         cancel: &CancelToken,
     ) -> RoundTrip {
         let timeout_ms = self.options.request_timeout_ms;
-        match self.transport.send(http, timeout_ms, cancel).await {
+        let sent = self.transport.send(http, timeout_ms, cancel).await;
+        // Transports stop reading at the limit themselves (the browser's streams the body);
+        // this holds it for any transport.
+        let sent = sent.and_then(|response| {
+            if response.body.len() > MAX_RESPONSE_BYTES {
+                Err(TransportError::TooLarge {
+                    limit_bytes: MAX_RESPONSE_BYTES,
+                })
+            } else {
+                Ok(response)
+            }
+        });
+        match sent {
             Ok(response) => {
                 let now = self.clock.now_ms();
-                let reply = dispatch::parse_response(settings, &response, Some(now));
+                let reply = dispatch::parse_response(settings, &response, Some(now))
+                    .map_err(|e| e.redacted(&self.redactor));
                 RoundTrip {
                     response: Some(response),
                     reply,
@@ -403,7 +444,9 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
             }
             Err(e) => RoundTrip {
                 response: None,
-                reply: Err(LlmError::from_transport(&settings.id, &e, timeout_ms)),
+                reply: Err(
+                    LlmError::from_transport(&settings.id, &e, timeout_ms).redacted(&self.redactor)
+                ),
             },
         }
     }
@@ -461,7 +504,13 @@ impl<T: Transport, C: Clock> AgentLlm for LlmClient<T, C> {
             attempts: Vec::new(),
             last_stream: None,
         };
-        match self.serve(call, cancel, &mut log).await {
+        let served = self.serve(call, cancel, &mut log).await;
+        // Re-ask problems and the final error quote the model's reply; a server that echoes
+        // the request may have put the key there.
+        for attempt in &mut log.attempts {
+            attempt.error = attempt.error.take().map(|e| self.redact(e));
+        }
+        match served {
             Ok(served) => Ok(AgentCompletion {
                 output: served.output,
                 usage: log.usage,
@@ -475,7 +524,7 @@ impl<T: Transport, C: Clock> AgentLlm for LlmClient<T, C> {
                 stream: served.stream,
             }),
             Err(error) => Err(AgentCallError {
-                error,
+                error: error.redacted(&self.redactor),
                 usage: log.usage,
                 attempts: log.attempts,
             }),

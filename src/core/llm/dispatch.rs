@@ -77,6 +77,23 @@ pub fn check_api_key(settings: &ProviderSettings) -> Result<(), LlmError> {
     Ok(())
 }
 
+/// An [`LlmError`] of kind `InvalidSettings` when Settings' own check
+/// ([`ProviderSettings::validate`]) rejects the provider, e.g. a plain-http base URL on another
+/// machine: the key would cross the network in clear text, and the page's content security
+/// policy would block the request anyway.
+///
+/// Settings only shows these problems; providers stored before a check existed, or edited in
+/// localStorage, reach the client without it, so every request passes here first.
+pub fn check_settings(settings: &ProviderSettings) -> Result<(), LlmError> {
+    match settings.validate() {
+        problems if problems.is_empty() => Ok(()),
+        problems => Err(LlmError::invalid_settings(
+            &settings.id,
+            &problems.join("; "),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 //! quirks (which error codes mean what) live in the adapters.
 
 use super::transport::TransportError;
+use crate::core::redact::Redactor;
 use crate::core::text::excerpt;
 
 /// Longest detail kept as evidence in an error (a provider message, a body excerpt), in
@@ -63,11 +64,14 @@ pub enum ErrorKind {
     /// The agent's settings ask for something the provider's API family does not take (a
     /// reasoning budget OpenAI refuses, say), found before any request.
     Unsupported,
+    /// The provider's settings are not usable (a base URL Settings would reject), found before
+    /// any request so that a key is never sent where it must not go.
+    InvalidSettings,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 21] = [
+    pub const ALL: [ErrorKind; 22] = [
         ErrorKind::Cancelled,
         ErrorKind::MissingKey,
         ErrorKind::Network,
@@ -89,6 +93,7 @@ impl ErrorKind {
         ErrorKind::InvalidOutput,
         ErrorKind::UnknownModel,
         ErrorKind::Unsupported,
+        ErrorKind::InvalidSettings,
     ];
 
     /// The stable machine-readable name (`RateLimited`, `Timeout`, …), stored as a failed step's
@@ -116,6 +121,7 @@ impl ErrorKind {
             ErrorKind::InvalidOutput => "InvalidOutput",
             ErrorKind::UnknownModel => "UnknownModel",
             ErrorKind::Unsupported => "Unsupported",
+            ErrorKind::InvalidSettings => "InvalidSettings",
         }
     }
 
@@ -196,6 +202,11 @@ impl LlmError {
         LlmError::new(ErrorKind::MissingKey, Some(provider), "")
     }
 
+    /// `provider`'s settings are not usable; `problems` are what Settings' check says.
+    pub fn invalid_settings(provider: &str, problems: &str) -> LlmError {
+        LlmError::new(ErrorKind::InvalidSettings, Some(provider), problems)
+    }
+
     /// The request to `provider` got no HTTP answer; `message` is what the transport said.
     pub fn network(provider: &str, message: &str) -> LlmError {
         LlmError::new(
@@ -218,6 +229,9 @@ impl LlmError {
             TransportError::Cancelled => LlmError::cancelled(),
             TransportError::Timeout => LlmError::timeout(provider, timeout_ms),
             TransportError::Network(message) => LlmError::network(provider, message),
+            TransportError::TooLarge { .. } => {
+                LlmError::invalid_response(provider, error.to_string(), "")
+            }
         }
     }
 
@@ -313,6 +327,13 @@ impl LlmError {
         self.retry_after_ms
     }
 
+    /// The same error with every secret `redactor` knows taken out of its evidence (a provider
+    /// or proxy may echo the request's headers into its error body).
+    pub fn redacted(mut self, redactor: &Redactor) -> LlmError {
+        self.detail = redactor.redact_owned(self.detail);
+        self
+    }
+
     /// The same error with the wait the provider asked for, when its kind keeps one.
     pub fn with_retry_after(mut self, retry_after_ms: Option<u64>) -> LlmError {
         self.retry_after_ms = retry_after_ms.filter(|_| self.kind.honours_retry_after());
@@ -383,6 +404,7 @@ impl std::fmt::Display for LlmError {
             )?,
             ErrorKind::UnknownModel => f.write_str("cannot call model")?,
             ErrorKind::Unsupported => write!(f, "{who} cannot take the agent's settings")?,
+            ErrorKind::InvalidSettings => write!(f, "{who} is not set up correctly")?,
         }
         match (self.kind, self.detail.is_empty()) {
             (_, true) => Ok(()),
@@ -441,7 +463,9 @@ mod tests {
             "Unsupported",
         ];
         let names: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
-        assert_eq!(names, stored);
+        assert_eq!(names[..stored.len()], stored);
+        // Kinds added since keep the older names where they were.
+        assert_eq!(names[stored.len()..], ["InvalidSettings"]);
         assert_eq!(
             ErrorKind::from_name("invalid_output"),
             Some(ErrorKind::InvalidOutput)

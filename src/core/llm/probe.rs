@@ -56,6 +56,19 @@ impl std::fmt::Display for ProbeFailure {
 }
 
 impl ProbeFailure {
+    /// Whether the request never got an answer from the server (unreachable, timed out, or
+    /// not sent for want of a key): the mode it was made in was not tried at all.
+    pub fn never_reached(&self) -> bool {
+        matches!(
+            self,
+            ProbeFailure::Call(error)
+                if matches!(
+                    error.kind(),
+                    ErrorKind::Network | ErrorKind::Timeout | ErrorKind::MissingKey
+                )
+        )
+    }
+
     /// Whether asking in another structured mode may help: the provider answered, but not with
     /// a usable structured reply (a schema it rejects, a reply that is not the JSON asked for).
     fn other_mode_may_help(&self) -> bool {
@@ -157,6 +170,10 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
             report.failure = Some(ProbeFailure::NoSuchProvider(provider_id.to_string()));
             return report;
         };
+        if let Err(e) = dispatch::check_settings(settings) {
+            report.failure = Some(ProbeFailure::Call(e));
+            return report;
+        }
         if let Err(e) = dispatch::check_api_key(settings) {
             report.key_accepted = Some(false);
             report.failure = Some(ProbeFailure::Call(e));
@@ -191,9 +208,9 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
                     report.key_accepted = Some(true);
                     report.usage = reply.usage;
                     let parsed = structured::parse_reply(AgentRole::Solver, &reply.text);
-                    report.reply = Some(reply.text);
+                    report.reply = Some(self.redact(reply.text));
                     parsed.err().map(|problem| ProbeFailure::Output {
-                        problem: problem.to_string(),
+                        problem: self.redact(problem.to_string()),
                         truncated: reply.finish == FinishKind::Length,
                     })
                 }

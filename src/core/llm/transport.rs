@@ -23,6 +23,64 @@ pub enum TransportError {
     /// The cancel token fired; the request was aborted.
     #[error("cancelled")]
     Cancelled,
+    /// The response body (or its declared `Content-Length`) was longer than `limit_bytes`;
+    /// reading stopped there.
+    #[error("the response was larger than {} MiB, the most Trialogue reads from a provider", limit_bytes / (1024 * 1024))]
+    TooLarge {
+        /// The limit that was passed ([`MAX_RESPONSE_BYTES`]).
+        limit_bytes: usize,
+    },
+}
+
+/// The longest response body a transport reads, in bytes (4 MiB).
+///
+/// A chat reply, reasoning included, is far smaller; a body this long is a wrong base URL (a
+/// file server, a proxy's page) or a misbehaving server, and reading it whole would hold it all
+/// in the page's memory several times over (bytes, text, parsed JSON).
+pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Collects a response body chunk by chunk and stops at a limit, so that no more than the
+/// limit is ever held.
+#[derive(Debug)]
+pub struct BodyBuffer {
+    bytes: Vec<u8>,
+    limit: usize,
+}
+
+impl BodyBuffer {
+    /// A buffer for a body of at most `limit` bytes. A `content_length` header value already
+    /// above the limit is refused before anything is read.
+    pub fn new(limit: usize, content_length: Option<&str>) -> Result<BodyBuffer, TransportError> {
+        let declared = content_length.and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(TransportError::TooLarge { limit_bytes: limit });
+        }
+        Ok(BodyBuffer {
+            bytes: Vec::new(),
+            limit,
+        })
+    }
+
+    /// Appends a chunk; fails (keeping nothing more) once the body would pass the limit.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), TransportError> {
+        if self.bytes.len().saturating_add(chunk.len()) > self.limit {
+            return Err(TransportError::TooLarge {
+                limit_bytes: self.limit,
+            });
+        }
+        self.bytes.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    /// The body as text, decoded as `fetch`'s `text()` does: UTF-8 with a leading byte-order
+    /// mark dropped and invalid sequences replaced.
+    pub fn into_text(self) -> String {
+        let bytes = self
+            .bytes
+            .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+            .unwrap_or(&self.bytes);
+        String::from_utf8_lossy(bytes).into_owned()
+    }
 }
 
 /// Sends one HTTP request.
@@ -294,6 +352,27 @@ impl Transport for ScriptedTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_buffer_reads_up_to_its_limit_and_no_further() {
+        let mut body = BodyBuffer::new(8, None).expect("no declared length");
+        body.push(b"\xEF\xBB\xBFabc").expect("6 bytes fit");
+        body.push(b"de").expect("8 bytes fit exactly");
+        assert_eq!(
+            body.push(b"f"),
+            Err(TransportError::TooLarge { limit_bytes: 8 })
+        );
+        assert_eq!(body.into_text(), "abcde");
+
+        let mut bad_utf8 = BodyBuffer::new(8, Some("3")).expect("3 bytes declared");
+        bad_utf8.push(b"a\xFFb").expect("fits");
+        assert_eq!(bad_utf8.into_text(), "a\u{FFFD}b");
+        assert!(BodyBuffer::new(8, Some("not a number")).is_ok());
+        assert_eq!(
+            BodyBuffer::new(8, Some(" 9 ")).err(),
+            Some(TransportError::TooLarge { limit_bytes: 8 })
+        );
+    }
 
     fn block_on<F: std::future::Future>(fut: F) -> F::Output {
         let waker = std::task::Waker::noop();

@@ -4,11 +4,11 @@
 
 use leptos::prelude::*;
 
-use crate::ui::charts::scale::{tick_label, Unit, ValueAxis};
-use crate::ui::charts::{color_class, data_value, ChartFigure};
-use crate::ui::run::format::cost_text;
-
-use super::format::{interval_text, rate_text};
+use crate::app::batch::format::{interval_text, rate_text};
+use crate::app::charts::scale::{tick_label, Unit, ValueAxis};
+use crate::app::charts::{color_class, data_value};
+use crate::app::format::cost_text;
+use crate::ui::charts::ChartFigure;
 
 /// One mode on the chart.
 #[derive(Debug, Clone, PartialEq)]

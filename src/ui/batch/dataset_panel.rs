@@ -2,20 +2,19 @@
 //! datasets to pick from or delete.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
+use crate::app::batch::draft::{default_name, remap, DatasetDraft, Target};
+use crate::app::format::{count_of, date_text};
 use crate::core::clock::Clock;
 use crate::core::dataset::{preview, MAX_DATASET_BYTES};
+use crate::core::stored_dataset::DatasetSummary;
 use crate::core::text::excerpt;
 use crate::ui::components::notice::{ErrorText, WarningText};
-use crate::ui::run::format::date_text;
-use crate::ui::run::store::run_store;
+use crate::ui::job::Job;
+use crate::ui::store::SharedStore;
 use crate::web::clock::BrowserClock;
 use crate::web::file::{clear_picked, picked_file, read_bytes};
-use crate::web::idb::DatasetSummary;
 
-use super::draft::{default_name, remap, DatasetDraft, Target};
-use super::format::count_of;
 use super::session::BatchSession;
 
 /// Rows shown in the import preview.
@@ -27,18 +26,15 @@ const LISTED_ISSUES: usize = 50;
 #[component]
 pub fn DatasetPanel() -> impl IntoView {
     let draft = RwSignal::new_local(None::<DatasetDraft>);
-    let file_error = RwSignal::new(None::<String>);
-    let reading = RwSignal::new(false);
-
+    // Reads the picked file into the draft; its outcome is why it could not be read.
+    let read = Job::<Option<String>>::new();
     let on_import = move |ev: leptos::ev::Event| {
         let Some(file) = picked_file(&ev) else {
             return;
         };
         clear_picked(&ev);
-        reading.set(true);
-        file_error.set(None);
         draft.set(None);
-        spawn_local(async move {
+        read.run(async move {
             let name = file.name();
             let read = read_bytes(&file, MAX_DATASET_BYTES as u64)
                 .await
@@ -46,10 +42,12 @@ pub fn DatasetPanel() -> impl IntoView {
                 .and_then(|bytes| {
                     DatasetDraft::read(&name, &bytes).map_err(|e| format!("{name}: {e}"))
                 });
-            reading.set(false);
             match read {
-                Ok(read) => draft.set(Some(read)),
-                Err(message) => file_error.set(Some(message)),
+                Ok(read) => {
+                    draft.set(Some(read));
+                    None
+                }
+                Err(message) => Some(message),
             }
         });
     };
@@ -71,13 +69,13 @@ pub fn DatasetPanel() -> impl IntoView {
                         class="visually-hidden"
                         accept=".jsonl,.ndjson,.json,.yaml,.yml"
                         data-testid="dataset-import"
-                        disabled=move || reading.get()
+                        disabled=move || read.going()
                         on:change=on_import
                     />
                 </label>
-                {move || reading.get().then(|| view! { <span class="muted">"Reading…"</span> })}
+                {move || read.going().then(|| view! { <span class="muted">"Reading…"</span> })}
             </div>
-            {move || file_error.get().map(|message| view! { <ErrorText message=message/> })}
+            {move || read.outcome().get().flatten().map(|message| view! { <ErrorText message=message/> })}
             {move || draft.get().map(|d| view! { <DraftEditor draft=d on_done=draft/> })}
             <StoredDatasets/>
         </section>
@@ -92,44 +90,36 @@ fn DraftEditor(
     /// Cleared when the draft is saved or discarded.
     on_done: RwSignal<Option<DatasetDraft>, LocalStorage>,
 ) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
     let name = RwSignal::new(default_name(&draft.file_name));
     let keys = StoredValue::new(draft.keys.clone());
     let current = RwSignal::new_local(draft);
     let mapped = Memo::new(move |_| current.with(|d| d.dataset()));
-    let save_error = RwSignal::new(None::<String>);
-    let saving = RwSignal::new(false);
 
     let set_target = move |target: Target, value: String| {
         let key = Some(value).filter(|v| !v.is_empty());
         current.update(|d| d.mapping = remap(&keys.get_value(), &d.mapping, target, key));
     };
+    // Stores the draft; its outcome is why it was not stored.
+    let store_draft = Job::<Option<String>>::new();
     let save = move |_| {
         let now = BrowserClock::new().now_ms();
         let Some(stored) = current.with_untracked(|d| d.to_stored(&name.get_untracked(), now))
         else {
             return;
         };
-        saving.set(true);
-        save_error.set(None);
-        spawn_local(async move {
-            let result = async {
-                let store = run_store().await?;
-                store.put_dataset(&stored).await
-            }
-            .await;
-            saving.set(false);
-            match result {
+        store_draft.run(async move {
+            match async { store.open().await?.put_dataset(&stored).await }.await {
                 Ok(()) => {
                     batch
                         .picked_dataset
                         .set(Some(stored.summary.dataset_id.clone()));
                     batch.datasets_changed.update(|n| *n += 1);
                     on_done.set(None);
+                    None
                 }
-                Err(e) => {
-                    save_error.set(Some(format!("The dataset was not saved: {e}")));
-                }
+                Err(e) => Some(format!("The dataset was not saved: {e}")),
             }
         });
     };
@@ -226,13 +216,13 @@ fn DraftEditor(
                 })
             })}
             <DraftPreview current=current/>
-            {move || save_error.get().map(|message| view! { <ErrorText message=message/> })}
+            {move || store_draft.outcome().get().flatten().map(|message| view! { <ErrorText message=message/> })}
             <div class="btn-group">
                 <button
                     type="button"
                     class="btn btn-primary"
                     data-testid="dataset-save"
-                    disabled=move || saving.get() || mapped.with(|m| m.problems.is_empty())
+                    disabled=move || store_draft.going() || mapped.with(|m| m.problems.is_empty())
                     on:click=save
                 >
                     "Save dataset"
@@ -297,15 +287,17 @@ fn DraftPreview(current: RwSignal<DatasetDraft, LocalStorage>) -> impl IntoView 
 /// The stored datasets: pick one for the batch, or delete it.
 #[component]
 fn StoredDatasets() -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
     let datasets = LocalResource::new(move || {
         let _ = batch.datasets_changed.get();
         async move {
-            let store = run_store().await?;
+            let store = store.open().await?;
             store.list_datasets().await
         }
     });
-    let error = RwSignal::new(None::<String>);
+    // Here, not in the row: a deleted row goes away, its error must not.
+    let delete = Job::<Option<String>>::new();
     // With none picked (a fresh page), the newest dataset is the likely one.
     Effect::new(move |_| {
         if let Some(Ok(list)) = datasets.get() {
@@ -318,7 +310,7 @@ fn StoredDatasets() -> impl IntoView {
     });
     view! {
         <h3>"Saved datasets"</h3>
-        {move || error.get().map(|message| view! { <ErrorText message=message/> })}
+        {move || delete.outcome().get().flatten().map(|message| view! { <ErrorText message=message/> })}
         {move || match datasets.get() {
             None => view! { <p class="muted">"Loading datasets…"</p> }.into_any(),
             Some(Err(e)) => view! { <ErrorText message=e.to_string()/> }.into_any(),
@@ -327,7 +319,7 @@ fn StoredDatasets() -> impl IntoView {
             }.into_any(),
             Some(Ok(list)) => view! {
                 <ul class="batch-dataset-list">
-                    {list.into_iter().map(|d| view! { <DatasetRow summary=d error=error/> }).collect_view()}
+                    {list.into_iter().map(|d| view! { <DatasetRow summary=d delete=delete/> }).collect_view()}
                 </ul>
             }.into_any(),
         }}
@@ -336,7 +328,11 @@ fn StoredDatasets() -> impl IntoView {
 
 /// One stored dataset.
 #[component]
-fn DatasetRow(summary: DatasetSummary, error: RwSignal<Option<String>>) -> impl IntoView {
+fn DatasetRow(
+    summary: DatasetSummary,
+    /// Deleting a dataset; its outcome is why one was not deleted.
+    delete: Job<Option<String>>,
+) -> impl IntoView {
     let batch = expect_context::<BatchSession>();
     let id = summary.dataset_id.clone();
     let picked = {
@@ -360,14 +356,13 @@ fn DatasetRow(summary: DatasetSummary, error: RwSignal<Option<String>>) -> impl 
         let id = id.clone();
         move |_| batch.picked_dataset.set(Some(id.clone()))
     };
-    let delete = {
+    let store = expect_context::<SharedStore>();
+    let on_delete = {
         let id = id.clone();
         move |_| {
             let id = id.clone();
-            error.set(None);
-            spawn_local(async move {
-                let result = async { run_store().await?.delete_dataset(&id).await }.await;
-                match result {
+            delete.run(async move {
+                match async { store.open().await?.delete_dataset(&id).await }.await {
                     Ok(_) => {
                         batch.picked_dataset.update(|p| {
                             if p.as_deref() == Some(id.as_str()) {
@@ -375,10 +370,9 @@ fn DatasetRow(summary: DatasetSummary, error: RwSignal<Option<String>>) -> impl 
                             }
                         });
                         batch.datasets_changed.update(|n| *n += 1);
+                        None
                     }
-                    Err(e) => {
-                        error.set(Some(format!("The dataset was not deleted: {e}")));
-                    }
+                    Err(e) => Some(format!("The dataset was not deleted: {e}")),
                 }
             });
         }
@@ -423,8 +417,8 @@ fn DatasetRow(summary: DatasetSummary, error: RwSignal<Option<String>>) -> impl 
                     class="btn btn-sm btn-danger"
                     data-testid="dataset-delete"
                     title="Delete the dataset; batches made from it keep their runs and results, but cannot be resumed without it"
-                    disabled=in_use
-                    on:click=delete
+                    disabled=move || in_use() || delete.going()
+                    on:click=on_delete
                 >
                     "Delete"
                 </button>

@@ -2,21 +2,23 @@
 
 use leptos::prelude::*;
 
+use crate::app::format::date_text;
 use crate::core::batch::{BatchRecord, ItemStatus};
 use crate::ui::components::notice::ErrorText;
-use crate::ui::run::format::date_text;
-use crate::ui::run::store::run_store;
+use crate::ui::store::SharedStore;
 
 use super::session::BatchSession;
+use super::view::batch_href;
 
 /// Every stored batch, newest first (`batch-row`, attribute `data-batch-id`).
 #[component]
 pub fn BatchList() -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
     let batches = LocalResource::new(move || {
         let _ = batch.batches_changed.get();
         async move {
-            let store = run_store().await?;
+            let store = store.open().await?;
             store.list_batches().await
         }
     });
@@ -97,7 +99,6 @@ fn BatchRow(record: BatchRecord) -> impl IntoView {
         )
     };
     let modes = format!("{:?}", record.spec.modes).to_lowercase();
-    let open_record = record.clone();
     view! {
         <tr
             data-testid="batch-row"
@@ -114,15 +115,14 @@ fn BatchRow(record: BatchRecord) -> impl IntoView {
             <td><span class=move || format!("batch-badge batch-badge-{}", status_class())>{status}</span></td>
             <td>{summary}</td>
             <td>
-                <button
-                    type="button"
+                <a
                     class="btn btn-sm"
                     data-testid="batch-open"
-                    disabled=move || batch.busy.get() || shown.get()
-                    on:click=move |_| batch.show(open_record.clone())
+                    href=batch_href(&id)
+                    aria-current=move || shown.get().then_some("page")
                 >
                     "Open"
-                </button>
+                </a>
             </td>
         </tr>
     }

@@ -4,14 +4,9 @@
 
 pub mod chart;
 pub mod dataset_panel;
-pub mod draft;
 pub mod export;
-pub mod forecast;
-pub mod format;
 pub mod list;
-pub mod results;
 pub mod results_view;
-pub mod selection;
 pub mod session;
 pub mod start_panel;
 pub mod startup;

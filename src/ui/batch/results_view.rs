@@ -2,64 +2,103 @@
 //! baseline, the chart, debate dynamics, the disagreements to look at, the items, and the
 //! exports.
 //!
-//! They are read from the store when the batch is opened or stops, and on request while it
-//! runs (reading every run's steps after each item would make a long batch quadratic).
+//! They are read from the store when the batch is opened or stops, and while it runs as its
+//! items start and finish (at most every [`super::session::RUNS_NOTICE_INTERVAL_MS`]); each
+//! read fetches only the runs not read yet ([`RunCache`]), so a long batch is read once
+//! over, not once per item.
 
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
+use crate::app::batch::format::{interval_text, rate_text, signed_rate_text};
+use crate::app::batch::results::{should_reload, BatchResults, ItemRow, RunCache};
+use crate::app::format::{cost_text, count_of, plural, score_text, yes_no};
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::core::config::Mode;
-use crate::core::stats::{BatchStats, ModeStats};
+use crate::core::stats::{BatchStats, FacetBreakdown, ModeStats, Proportion};
+use crate::core::trajectory::RunRecord;
 use crate::ui::components::notice::ErrorText;
-use crate::ui::run::format::{cost_text, score_text, yes_no};
+use crate::ui::job::Job;
+use crate::ui::store::SharedStore;
+use crate::web::idb::StoreError;
 
 use super::chart::{AccuracyCostChart, ModePoint};
 use super::export::{download_csv, download_json, download_trajectories};
-use super::format::{count_of, interval_text, rate_text, signed_rate_text};
-use super::results::{load_results, BatchResults, ItemRow};
 use super::session::BatchSession;
 
 /// What the results section holds: nothing read yet, a read failure, or the results.
-type Loaded = Option<Result<Option<Rc<BatchResults>>, String>>;
+pub type Loaded = Result<Option<Rc<BatchResults>>, String>;
 
-/// Whether the results should be read again when the shown batch goes from `before` to `now`
-/// (each a batch id and status): on open (another batch, or the first) and whenever it is not
-/// running, never on a mere progress update of a running batch.
-fn should_reload(before: Option<&(String, BatchStatus)>, now: &(String, BatchStatus)) -> bool {
-    match before {
-        None => true,
-        Some((id, status)) => *id != now.0 || (now.1 != BatchStatus::Running && *status != now.1),
+/// Reads the runs of `record`'s items that `cache` lacks, with their steps (and the batch's
+/// problems, once), keeps them in it, and builds the results; `live_steps` counts the steps of
+/// the runs in flight, by item.
+///
+/// The cache is taken out of its cell around the reads (which wait on the store) and put back
+/// after: a read started meanwhile finds it empty and reads everything itself.
+async fn load_results(
+    store: SharedStore,
+    record: &BatchRecord,
+    cache: &RefCell<RunCache>,
+    live_steps: &BTreeMap<usize, u64>,
+) -> Result<BatchResults, StoreError> {
+    let mut taken = cache.take();
+    let wanted: HashSet<String> = taken.to_read(record).into_iter().collect();
+    if !wanted.is_empty() || taken.needs_problems() {
+        let store = store.open().await?;
+        if taken.needs_problems() {
+            // A dataset deleted since is no error: the results go without facets.
+            let dataset = store.get_dataset(&record.spec.dataset_id).await?;
+            taken.set_problems(
+                record,
+                dataset.map(|d| d.problems).as_deref().unwrap_or_default(),
+            );
+        }
+        // Only the runs the items point at (an earlier attempt at an item, superseded by a
+        // completed one, is left out of the statistics).
+        let runs: Vec<RunRecord> = store
+            .batch_runs(&record.spec.batch_id)
+            .await?
+            .into_iter()
+            .filter(|r| wanted.contains(&r.run_id))
+            .collect();
+        let ids: Vec<String> = runs.iter().map(|r| r.run_id.clone()).collect();
+        let steps = store.steps_of_runs(&ids).await?;
+        taken.insert(record, runs, steps);
     }
+    let results = taken.results(record, live_steps);
+    cache.replace(taken);
+    Ok(results)
 }
 
-/// The results section of the batch card. It stays mounted while the batch runs: the results
-/// are read only when [`should_reload`] says so, or on "Refresh results".
+/// The results section of the batch card, read by `read` (whose outcome the card's spend line
+/// reads too). It stays mounted while the batch runs: the results are read when
+/// [`should_reload`] says so, as the batch going starts and finishes items, and on "Refresh
+/// results". Only the newest read lands: a slow read of an earlier state never overwrites it.
 #[component]
-pub fn ResultsView(record: Memo<Option<BatchRecord>>) -> impl IntoView {
+pub fn ResultsView(record: Memo<Option<BatchRecord>>, read: Job<Loaded>) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
-    let loaded = RwSignal::new_local(None::<Result<Option<Rc<BatchResults>>, String>>);
-    // Only the newest read may land: a slow read of an earlier state must not overwrite it.
-    let generation = StoredValue::new(0u64);
+    let loaded = read.outcome();
+    // The runs read so far, kept while the card is shown.
+    let cache: Rc<RefCell<RunCache>> = Rc::default();
     let load = move || {
         let current = record.get_untracked();
-        let this = generation.get_value() + 1;
-        generation.set_value(this);
-        spawn_local(async move {
-            let result: Loaded = Some(match current {
-                Some(r) => load_results(&r)
+        let live_steps = batch.live_steps.get_untracked();
+        let cache = Rc::clone(&cache);
+        read.run_keeping(async move {
+            match current {
+                Some(r) => load_results(store, &r, &cache, &live_steps)
                     .await
                     .map(|res| Some(Rc::new(res)))
                     .map_err(|e| e.to_string()),
                 None => Ok(None),
-            });
-            if generation.get_value() == this {
-                loaded.set(result);
             }
         });
     };
+    let load = StoredValue::new_local(load);
     let key = Memo::new(move |_| {
         record.with(|r| r.as_ref().map(|r| (r.spec.batch_id.clone(), r.status)))
     });
@@ -70,7 +109,15 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>) -> impl IntoView {
             None => false,
         };
         if reload {
-            untrack(load);
+            untrack(|| load.with_value(|load| load()));
+        }
+        now
+    });
+    // The batch going started or finished items: read what finished since.
+    Effect::new(move |seen: Option<u64>| {
+        let now = batch.items_changed.get();
+        if seen.is_some_and(|seen| seen != now) {
+            untrack(|| load.with_value(|load| load()));
         }
         now
     });
@@ -83,7 +130,7 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>) -> impl IntoView {
             <div class="batch-results-head">
                 <h3>{move || if running() { "Results so far" } else { "Results" }}</h3>
                 <button type="button" class="btn btn-sm" data-testid="batch-refresh-results"
-                    on:click=move |_| load()>
+                    on:click=move |_| load.with_value(|load| load())>
                     "Refresh results"
                 </button>
             </div>
@@ -123,11 +170,12 @@ fn Results(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
             }.into_any(),
             Some(_) => view! {
                 <div class="batch-modes-grid">
-                    {stats.debate.clone().map(|m| view! { <ModeCard stats=m primary=true/> })}
-                    {stats.baseline.clone().map(|m| view! { <ModeCard stats=m primary=stats.debate.is_none()/> })}
+                    {stats.debate.clone().map(|m| view! { <ModeCard stats=m primary=true both=both/> })}
+                    {stats.baseline.clone().map(|m| view! { <ModeCard stats=m primary=stats.debate.is_none() both=both/> })}
                 </div>
                 {both.then(|| view! { <Paired stats=stats.clone()/> })}
                 {(!points.is_empty()).then(|| view! { <AccuracyCostChart points=points.clone()/> })}
+                {(!results.facets.is_empty()).then(|| view! { <Facets facets=results.facets.clone() both=both/> })}
                 {stats.debate.is_some().then(|| view! { <Dynamics stats=stats.clone()/> })}
                 <Disagreements stats=stats.clone()/>
             }.into_any(),
@@ -138,14 +186,17 @@ fn Results(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
 }
 
 /// One mode's figures. The primary mode's accuracy carries `batch-accuracy`; with both modes,
-/// baseline's carries `batch-accuracy-baseline`.
+/// baseline's carries `batch-accuracy-baseline`, and the interval beside each the same id with
+/// `-interval` after it. Each card says what its mode spent (of the batch's one total, on the
+/// spend line); with one mode that would be the total again.
 #[component]
-fn ModeCard(stats: ModeStats, primary: bool) -> impl IntoView {
+fn ModeCard(stats: ModeStats, primary: bool, both: bool) -> impl IntoView {
     let testid = if primary {
         "batch-accuracy".to_string()
     } else {
         format!("batch-accuracy-{}", stats.mode.as_str())
     };
+    let interval_testid = format!("{testid}-interval");
     let accuracy = stats.accuracy;
     let cost_note =
         (!stats.cost_complete && stats.total_cost_usd.is_some()).then_some(" (at least)");
@@ -156,7 +207,7 @@ fn ModeCard(stats: ModeStats, primary: bool) -> impl IntoView {
                 "Accuracy "
                 <strong class="mono batch-accuracy" data-testid=testid>{rate_text(accuracy.map(|a| a.rate))}</strong>
                 {accuracy.map(|a| view! {
-                    <span class="muted">
+                    <span class="muted" data-testid=interval_testid>
                         {format!(" 95 % interval {} · {} of {} correct", interval_text(a.low, a.high), a.successes, a.trials)}
                     </span>
                 })}
@@ -182,10 +233,12 @@ fn ModeCard(stats: ModeStats, primary: bool) -> impl IntoView {
                     <dt>"Cost per correct answer (USD)"</dt>
                     <dd class="mono">{cost_text(stats.cost_per_correct)}{cost_note}</dd>
                 </div>
-                <div>
-                    <dt>"Total (USD)"</dt>
-                    <dd class="mono">{cost_text(stats.total_cost_usd)}{cost_note}</dd>
-                </div>
+                {both.then(|| view! {
+                    <div>
+                        <dt>{format!("Spent on {} (USD)", stats.mode.as_str())}</dt>
+                        <dd class="mono">{cost_text(stats.total_cost_usd)}{cost_note}</dd>
+                    </div>
+                })}
             </dl>
         </div>
     }
@@ -201,7 +254,7 @@ fn Paired(stats: BatchStats) -> impl IntoView {
                 <p>
                     "Difference in accuracy "
                     <strong class="mono" data-testid="batch-paired-difference">{signed_rate_text(p.difference)}</strong>
-                    <span class="muted">{format!(
+                    <span class="muted" data-testid="batch-paired-interval">{format!(
                         " 95 % interval {} over {} (Newcombe's paired score interval)",
                         interval_text(p.low, p.high),
                         count_of(p.pairs, "problem", "problems")
@@ -212,13 +265,79 @@ fn Paired(stats: BatchStats) -> impl IntoView {
                         <tr><th scope="col"></th><th scope="col">"baseline right"</th><th scope="col">"baseline wrong"</th></tr>
                     </thead>
                     <tbody>
-                        <tr><th scope="row">"debate right"</th><td>{p.both_correct}</td><td>{p.debate_only}</td></tr>
-                        <tr><th scope="row">"debate wrong"</th><td>{p.baseline_only}</td><td>{p.neither}</td></tr>
+                        <tr>
+                            <th scope="row">"debate right"</th>
+                            <td data-testid="batch-paired-both">{p.both_correct}</td>
+                            <td data-testid="batch-paired-debate-only">{p.debate_only}</td>
+                        </tr>
+                        <tr>
+                            <th scope="row">"debate wrong"</th>
+                            <td data-testid="batch-paired-baseline-only">{p.baseline_only}</td>
+                            <td data-testid="batch-paired-neither">{p.neither}</td>
+                        </tr>
                     </tbody>
                 </table>
             </div>
         }
     })
+}
+
+/// Accuracy by each metadata facet of the batch's problems (`level`, `subject`, …), with
+/// intervals (`batch-facet-row`, attributes `data-key`, `data-value`, `data-debate`,
+/// `data-baseline`: plain rates, empty when the mode has no checked answer there).
+#[component]
+fn Facets(facets: Vec<FacetBreakdown>, both: bool) -> impl IntoView {
+    let rate = |p: Option<Proportion>| p.map(|p| p.rate.to_string()).unwrap_or_default();
+    let cell = |p: Option<Proportion>| match p {
+        Some(p) => format!(
+            "{} {} · {} of {}",
+            rate_text(Some(p.rate)),
+            interval_text(p.low, p.high),
+            p.successes,
+            p.trials
+        ),
+        None => "–".to_string(),
+    };
+    view! {
+        <div class="batch-facets">
+            <h4>"Accuracy by facet"</h4>
+            {facets.into_iter().map(|facet| {
+                let key = facet.key.clone();
+                let debate_shown = both || facet.rows.iter().any(|r| r.debate.is_some());
+                view! {
+                    <details class="batch-facet" open=true>
+                        <summary>{format!("by {} ({} values)", facet.key, facet.rows.len())}</summary>
+                        <div class="table-wrap">
+                            <table class="batch-table">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">{facet.key.clone()}</th>
+                                        {debate_shown.then(|| view! { <th scope="col">"debate: accuracy, 95 % interval"</th> })}
+                                        {(both || !debate_shown).then(|| view! { <th scope="col">"baseline: accuracy, 95 % interval"</th> })}
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {facet.rows.into_iter().map(|row| view! {
+                                        <tr
+                                            data-testid="batch-facet-row"
+                                            data-key=key.clone()
+                                            data-value=row.value.clone()
+                                            data-debate=rate(row.debate)
+                                            data-baseline=rate(row.baseline)
+                                        >
+                                            <th scope="row">{row.value.clone()}</th>
+                                            {debate_shown.then(|| view! { <td class="mono">{cell(row.debate)}</td> })}
+                                            {(both || !debate_shown).then(|| view! { <td class="mono">{cell(row.baseline)}</td> })}
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    </details>
+                }
+            }).collect_view()}
+        </div>
+    }
 }
 
 /// Pass rate by round, answer flips and circular stops of the completed debates.
@@ -232,8 +351,8 @@ fn Dynamics(stats: BatchStats) -> impl IntoView {
                 {format!(
                     "Over {}: answers changed right → wrong {} time{}, wrong → right {} time{}; {} stopped on circular critiques.",
                     count_of(d.runs, "completed debate", "completed debates"),
-                    d.right_to_wrong, if d.right_to_wrong == 1 { "" } else { "s" },
-                    d.wrong_to_right, if d.wrong_to_right == 1 { "" } else { "s" },
+                    d.right_to_wrong, plural(d.right_to_wrong),
+                    d.wrong_to_right, plural(d.wrong_to_right),
                     count_of(d.circular_stops, "run", "runs"),
                 )}
             </p>
@@ -306,8 +425,9 @@ fn Disagreements(stats: BatchStats) -> impl IntoView {
 /// The downloads.
 #[component]
 fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl IntoView {
-    let message = RwSignal::new(None::<Result<String, String>>);
-    let working = RwSignal::new(false);
+    let store = expect_context::<SharedStore>();
+    // The summaries are written at once; only the trajectories are read first.
+    let message = RwSignal::new(None::<String>);
     let batch_id = move || {
         record.with_untracked(|r| {
             r.as_ref()
@@ -317,38 +437,37 @@ fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
     };
     let has_runs = !results.run_ids().is_empty();
     let for_jsonl = Rc::clone(&results);
+    let export = Job::<Result<String, String>>::new();
     let jsonl = move |_| {
-        let results = Rc::clone(&for_jsonl);
-        let id = batch_id();
-        working.set(true);
+        let (id, results) = (batch_id(), Rc::clone(&for_jsonl));
         message.set(None);
-        spawn_local(async move {
-            let result = download_trajectories(&id, &results).await;
-            working.set(false);
-            message.set(Some(match result {
-                Ok(s) => Ok(format!(
-                    "Exported {} of {}.",
-                    count_of(s.steps as usize, "step", "steps"),
-                    count_of(s.runs as usize, "run", "runs")
-                )),
-                Err(e) => Err(e.to_string()),
-            }));
+        export.run(async move {
+            let s = download_trajectories(store, &id, &results)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "Exported {} of {}.",
+                count_of(s.steps as usize, "step", "steps"),
+                count_of(s.runs as usize, "run", "runs")
+            ))
         });
     };
     let for_csv = Rc::clone(&results);
     let csv = move |_| {
+        export.outcome().set(None);
         message.set(
             download_csv(&batch_id(), &for_csv)
                 .err()
-                .map(|e| Err(e.to_string())),
+                .map(|e| e.to_string()),
         );
     };
     let for_json = Rc::clone(&results);
     let json = move |_| {
+        export.outcome().set(None);
         message.set(
             download_json(&batch_id(), &for_json)
                 .err()
-                .map(|e| Err(e.to_string())),
+                .map(|e| e.to_string()),
         );
     };
     view! {
@@ -357,7 +476,7 @@ fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
             <div class="btn-group">
                 <button type="button" class="btn" data-testid="batch-export-jsonl"
                     data-steps=results.total_steps().to_string()
-                    disabled=move || working.get() || !has_runs
+                    disabled=move || export.going() || !has_runs
                     on:click=jsonl>
                     "Trajectories (JSONL)"
                 </button>
@@ -367,11 +486,15 @@ fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
                 <button type="button" class="btn" data-testid="batch-export-json" disabled=!has_runs on:click=json>
                     "Per-problem summary (JSON)"
                 </button>
+                <a class="btn" data-testid="batch-training" href=crate::ui::training::batch_href(&batch_id())>
+                    "Training data…"
+                </a>
             </div>
-            {move || message.get().map(|m| match m {
+            {move || export.outcome().get().map(|m| match m {
                 Ok(text) => view! { <p class="msg ok-text" role="status">{text}</p> }.into_any(),
                 Err(text) => view! { <ErrorText message=text/> }.into_any(),
             })}
+            {move || message.get().map(|text| view! { <ErrorText message=text/> })}
         </div>
     }
 }
@@ -423,46 +546,5 @@ fn Items(rows: Vec<ItemRow>) -> impl IntoView {
                 </table>
             </div>
         </details>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    fn key(id: &str, status: BatchStatus) -> (String, BatchStatus) {
-        (id.to_string(), status)
-    }
-
-    #[wasm_bindgen_test]
-    fn a_batch_is_read_when_opened() {
-        assert!(should_reload(None, &key("b1", BatchStatus::Running)));
-        assert!(should_reload(
-            Some(&key("b1", BatchStatus::Completed)),
-            &key("b2", BatchStatus::Running)
-        ));
-    }
-
-    #[wasm_bindgen_test]
-    fn a_running_batch_is_not_read_again_until_it_stops() {
-        let running = key("b1", BatchStatus::Running);
-        assert!(!should_reload(Some(&running), &running));
-        assert!(!should_reload(
-            Some(&key("b1", BatchStatus::Interrupted)),
-            &running
-        ));
-        assert!(!should_reload(
-            Some(&key("b1", BatchStatus::Paused)),
-            &running
-        ));
-        for stopped in [
-            BatchStatus::Paused,
-            BatchStatus::Cancelled,
-            BatchStatus::Completed,
-            BatchStatus::Interrupted,
-        ] {
-            assert!(should_reload(Some(&running), &key("b1", stopped)));
-        }
     }
 }

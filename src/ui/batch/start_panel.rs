@@ -6,42 +6,30 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
+use crate::app::batch::forecast::{forecast, mode_hashes, ForecastOutcome};
+use crate::app::batch::format::parse_concurrency;
+use crate::app::batch::selection::{facets, SelectionForm};
+use crate::app::format::{count_of, dollars, plural};
 use crate::core::batch::http1::{http1_bottlenecks, HTTP1_CONNECTIONS_PER_HOST};
 use crate::core::batch::BatchModes;
-use crate::core::config::{Mode, PipelineConfig};
+use crate::core::config::Mode;
 use crate::core::dataset::Problem;
+use crate::core::stored_dataset::StoredDataset;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::config_form::ConfigForm;
-use crate::ui::costs::prices::PricingState;
+use crate::ui::prices::PricingState;
 use crate::ui::provider_state::{preconnect_to_agents, ProviderState};
-use crate::ui::run::format::dollars;
-use crate::ui::run::store::run_store;
-use crate::web::idb::StoredDataset;
+use crate::ui::store::SharedStore;
 
-use super::forecast::{forecast, ForecastOutcome};
-use super::format::{count_of, parse_concurrency};
-use super::selection::{facets, SelectionForm};
 use super::session::{BatchRequest, BatchSession};
 
 /// Problems a pilot runs.
 pub const PILOT_PROBLEMS: usize = 5;
 
-/// The config hash each item of `modes` would run under.
-fn mode_hashes(config: &PipelineConfig, modes: BatchModes) -> Vec<String> {
-    modes
-        .modes()
-        .iter()
-        .map(|mode| {
-            let mut c = config.clone();
-            c.mode = *mode;
-            c.config_hash()
-        })
-        .collect()
-}
-
 /// Selection, modes, concurrency, forecast, Start.
 #[component]
 pub fn StartPanel() -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
     // A batch prices every call from its first, so the table is fetched and parsed now rather
     // than after Start is pressed (about 100 ms of a batch's start, measured by the benchmark).
@@ -50,7 +38,7 @@ pub fn StartPanel() -> impl IntoView {
         let id = batch.picked_dataset.get();
         async move {
             let Some(id) = id else { return Ok(None) };
-            let store = run_store().await?;
+            let store = store.open().await?;
             store.get_dataset(&id).await.map(|d| d.map(Rc::new))
         }
     });
@@ -72,6 +60,7 @@ pub fn StartPanel() -> impl IntoView {
 /// The form over one dataset.
 #[component]
 fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
     let form = expect_context::<ConfigForm>();
     let providers = expect_context::<ProviderState>();
@@ -111,7 +100,7 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
         // Not every finished item: only when a batch starts or ends (a pilot's end).
         let _ = batch.batches_changed.get();
         async move {
-            let store = run_store().await?;
+            let store = store.open().await?;
             let all = store.list_runs().await?;
             Ok::<_, crate::web::idb::StoreError>(forecast(&all, &hashes, n))
         }
@@ -347,7 +336,7 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
                     dollars(Some(f.total_p90)),
                     dollars(Some(f.per_problem_median)),
                     f.samples,
-                    if f.samples == 1 { "" } else { "s" },
+                    plural(f.samples),
                 ),
                 Some(Ok(ForecastOutcome::NoHistory { config_hash })) => format!(
                     "No earlier run of this config ({config_hash}) to forecast the cost from: run a pilot of {PILOT_PROBLEMS} problems first."
@@ -392,28 +381,5 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
                 _ => String::new(),
             }}
         </p>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    #[wasm_bindgen_test]
-    fn each_mode_has_its_own_config_hash() {
-        let config = PipelineConfig::default();
-        let both = mode_hashes(&config, BatchModes::Both);
-        assert_eq!(both.len(), 2);
-        assert_ne!(both[0], both[1]);
-        let mut debate = config.clone();
-        debate.mode = Mode::Debate;
-        assert_eq!(
-            mode_hashes(&config, BatchModes::Debate),
-            [debate.config_hash()]
-        );
-        let mut baseline = config;
-        baseline.mode = Mode::Baseline;
-        assert_eq!(both[1], baseline.config_hash());
     }
 }

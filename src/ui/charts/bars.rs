@@ -3,24 +3,12 @@
 
 use leptos::prelude::*;
 
-use super::scale::{tick_label, Unit, ValueAxis};
-use super::{clip, color_class, data_value, ChartFigure};
+use crate::app::charts::marks::Bar;
+use crate::app::charts::scale::{tick_label, Unit, ValueAxis};
+use crate::app::charts::{clip, color_class, data_value};
+use crate::app::format::plural;
 
-/// One row of a bar chart.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Bar {
-    /// What the bar is (a model string, an agent).
-    pub label: String,
-    /// Its value; `None` when unknown (drawn empty and written `unknown`, never 0).
-    pub value: Option<f64>,
-    /// The exact value as the table and the readout write it (`0.012345`, `12,345`).
-    pub text: String,
-    /// Something to add in the readout and the table (`2 calls at an unknown price`).
-    pub note: Option<String>,
-    /// Its palette colour (0 for every bar of a single series; an agent's rank to colour
-    /// agents as everywhere else).
-    pub color: usize,
-}
+use super::ChartFigure;
 
 // Sized for a half-width card on a laptop screen (about 540 px), where text is drawn at its
 // nominal size; narrower or wider cards scale it.
@@ -174,13 +162,5 @@ pub fn BarChart(
                 </tbody>
             </table>
         </ChartFigure>
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
     }
 }

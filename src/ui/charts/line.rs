@@ -3,25 +3,14 @@
 
 use leptos::prelude::*;
 
+use crate::app::charts::data_value;
+use crate::app::charts::line::{step_path, x_of};
+use crate::app::charts::marks::Point;
+use crate::app::charts::scale::{tick_label, Unit, ValueAxis};
+use crate::app::format::plural;
 use crate::core::cost_views::day_of;
 
-use super::scale::{tick_label, Unit, ValueAxis};
-use super::{data_value, ChartFigure};
-
-/// One point of the line.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Point {
-    /// When, in epoch milliseconds.
-    pub time_ms: f64,
-    /// The value then.
-    pub value: f64,
-    /// What the point is (a run id, a day).
-    pub label: String,
-    /// The exact value as the table and the readout write it.
-    pub text: String,
-    /// Something to add in the readout and the table (`1 run of unknown cost so far`).
-    pub note: Option<String>,
-}
+use super::ChartFigure;
 
 // Sized for a full-width card on a laptop screen (about 1,100 px).
 const WIDTH: f64 = 1040.0;
@@ -30,30 +19,6 @@ const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 26.0;
-
-/// Where time `t` falls between `first` and `last` on a `width` wide axis (the middle when
-/// every point is at the same time, or when the times are not finite numbers).
-fn x_of(t: f64, first: f64, last: f64, width: f64) -> f64 {
-    let x = (t - first) / (last - first);
-    if last > first && x.is_finite() {
-        x.clamp(0.0, 1.0) * width
-    } else {
-        width / 2.0
-    }
-}
-
-/// The step path through `points` (already in plot coordinates): across, then up.
-pub fn step_path(points: &[(f64, f64)]) -> String {
-    let mut d = String::new();
-    for (i, (x, y)) in points.iter().enumerate() {
-        if i == 0 {
-            d.push_str(&format!("M{x:.2} {y:.2}"));
-        } else {
-            d.push_str(&format!("H{x:.2}V{y:.2}"));
-        }
-    }
-    d
-}
 
 /// A line chart over time with a table view.
 #[component]
@@ -84,7 +49,7 @@ pub fn LineChart(
                 (Some(first), Some(last)) => format!(
                     "{title}: {} point{} from {} to {}, ending at {}. The table view lists every point.",
                     p.len(),
-                    if p.len() == 1 { "" } else { "s" },
+                    plural(p.len()),
                     day_of(first.time_ms),
                     day_of(last.time_ms),
                     last.text
@@ -234,22 +199,5 @@ pub fn LineChart(
                 </tbody>
             </table>
         </ChartFigure>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    #[wasm_bindgen_test]
-    fn the_line_steps_across_then_up() {
-        assert_eq!(
-            step_path(&[(0.0, 10.0), (5.0, 4.0), (9.5, 1.25)]),
-            "M0.00 10.00H5.00V4.00H9.50V1.25"
-        );
-        assert_eq!(step_path(&[]), "");
-        assert_eq!(x_of(15.0, 10.0, 20.0, 100.0), 50.0);
-        assert_eq!(x_of(7.0, 7.0, 7.0, 100.0), 50.0, "one moment: the middle");
     }
 }

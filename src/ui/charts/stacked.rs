@@ -2,32 +2,11 @@
 
 use leptos::prelude::*;
 
-use super::scale::{tick_label, Unit, ValueAxis};
-use super::{clip, color_class, data_value, ChartFigure};
+use crate::app::charts::marks::Stack;
+use crate::app::charts::scale::{tick_label, Unit, ValueAxis};
+use crate::app::charts::{clip, color_class, data_value};
 
-/// One series' part of a column.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Segment {
-    /// The series (an agent).
-    pub series: String,
-    /// Its value; `None` when unknown (not drawn, written `unknown`).
-    pub value: Option<f64>,
-    /// The exact value as the table and the readout write it.
-    pub text: String,
-}
-
-/// One column.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Stack {
-    /// The category (`Round 1`, `Judge`).
-    pub label: String,
-    /// Its parts, bottom first.
-    pub segments: Vec<Segment>,
-    /// The column's total as text (`0.012345`, or with `at least` when a part is unknown).
-    pub total_text: String,
-    /// The sum of the known parts.
-    pub total: f64,
-}
+use super::ChartFigure;
 
 // Sized for a half-width card (about 540 px).
 const WIDTH: f64 = 560.0;

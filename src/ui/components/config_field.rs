@@ -4,8 +4,8 @@
 use leptos::html;
 use leptos::prelude::*;
 
+use crate::app::config_draft::{self, FieldKind, FieldSpec};
 use crate::core::template::placeholders_in;
-use crate::ui::config_draft::{self, FieldKind, FieldSpec};
 use crate::ui::config_form::ConfigForm;
 
 use super::notice::ErrorText;

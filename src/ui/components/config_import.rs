@@ -5,13 +5,14 @@
 //! as they would while typing, so the user can fix them in place.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos::wasm_split::{wasm_split, SplitLoaderError};
+use web_sys::File;
 
 use crate::core::config::{
     parse_json_config, parse_yaml_config, ConfigError, ConfigFormat, ParsedConfig,
 };
 use crate::ui::config_form::ConfigForm;
+use crate::ui::job::Job;
 use crate::web::file::{clear_picked, picked_file, read_bytes, FileReadError, MAX_CONFIG_BYTES};
 
 use super::notice::{ErrorText, WarningText};
@@ -45,10 +46,25 @@ pub enum ImportError {
     },
 }
 
+/// Where a config to import comes from.
+#[derive(Clone)]
+enum Source {
+    File(File),
+    Pasted(String),
+}
+
+impl Source {
+    fn name(&self) -> String {
+        match self {
+            Source::File(file) => file.name(),
+            Source::Pasted(_) => "the pasted text".to_string(),
+        }
+    }
+}
+
 /// How the last import went.
 #[derive(Debug, Clone, PartialEq)]
 enum Outcome {
-    Reading(String),
     Imported {
         source_name: String,
         warnings: Vec<String>,
@@ -96,50 +112,56 @@ async fn import(
 #[component]
 pub fn ConfigImport() -> impl IntoView {
     let form = expect_context::<ConfigForm>();
-    let (outcome, set_outcome) = signal(None::<Outcome>);
     let (pasted, set_pasted) = signal(String::new());
-
+    let importer = Job::<Outcome>::new();
+    // The name of what is being read, while it is.
+    let reading = RwSignal::new(String::new());
+    let start = move |source: Source| {
+        let name = source.name();
+        reading.set(name.clone());
+        importer.run(async move {
+            match source {
+                Source::File(file) => match read_bytes(&file, MAX_CONFIG_BYTES).await {
+                    Ok(bytes) => {
+                        let format = ConfigFormat::from_file_name(&name).unwrap_or_else(|| {
+                            ConfigFormat::sniff(&String::from_utf8_lossy(&bytes))
+                        });
+                        import(form, name, bytes, format).await
+                    }
+                    Err(e) => Outcome::Failed(e.into()),
+                },
+                Source::Pasted(text) if text.trim().is_empty() => {
+                    Outcome::Failed(ImportError::NothingPasted)
+                }
+                Source::Pasted(text) => {
+                    let format = ConfigFormat::sniff(&text);
+                    let result = import(form, name, text.into_bytes(), format).await;
+                    if matches!(result, Outcome::Imported { .. }) {
+                        set_pasted.set(String::new());
+                    }
+                    result
+                }
+            }
+        });
+    };
     let on_file = move |ev: leptos::ev::Event| {
         let Some(file) = picked_file(&ev) else {
             return;
         };
         clear_picked(&ev);
-        let name = file.name();
-        set_outcome.set(Some(Outcome::Reading(name.clone())));
-        spawn_local(async move {
-            let result = match read_bytes(&file, MAX_CONFIG_BYTES).await {
-                Ok(bytes) => {
-                    let format = ConfigFormat::from_file_name(&name)
-                        .unwrap_or_else(|| ConfigFormat::sniff(&String::from_utf8_lossy(&bytes)));
-                    import(form, name, bytes, format).await
-                }
-                Err(e) => Outcome::Failed(e.into()),
-            };
-            set_outcome.set(Some(result));
-        });
+        start(Source::File(file));
     };
-    let on_paste_import = move |_| {
-        let text = pasted.get_untracked();
-        if text.trim().is_empty() {
-            set_outcome.set(Some(Outcome::Failed(ImportError::NothingPasted)));
-            return;
-        }
-        spawn_local(async move {
-            let format = ConfigFormat::sniff(&text);
-            let result = import(form, "the pasted text".into(), text.into_bytes(), format).await;
-            if matches!(result, Outcome::Imported { .. }) {
-                set_pasted.set(String::new());
-            }
-            set_outcome.set(Some(result));
-        });
-    };
+    let on_paste_import = move |_| start(Source::Pasted(pasted.get_untracked()));
 
     let report = move || {
-        outcome.get().map(|o| match o {
-            Outcome::Reading(name) => view! {
-                <p class="muted" role="status">{format!("Reading {name}…")}</p>
-            }
-            .into_any(),
+        if importer.going() {
+            let name = reading.get();
+            return Some(
+                view! { <p class="muted" role="status">{format!("Reading {name}…")}</p> }
+                    .into_any(),
+            );
+        }
+        importer.outcome().get().map(|o| match o {
             Outcome::Failed(e) => view! {
                 <ErrorText message=e.to_string()/>
                 <p class="muted">"The form was not changed."</p>

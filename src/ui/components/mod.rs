@@ -9,5 +9,6 @@ pub mod panic_banner;
 pub mod preset_picker;
 pub mod provider_card;
 pub mod provider_probe;
+pub mod rich_text;
 pub mod saved_config_list;
 pub mod secret_input;

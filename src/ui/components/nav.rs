@@ -3,68 +3,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
+use crate::app::nav::{is_current, NAV};
 use crate::ui::app::preload_page;
-
-/// One navigation entry: where it goes, its label, its test id, and the paths it is "current" for.
-struct NavItem {
-    href: &'static str,
-    label: &'static str,
-    test_id: &'static str,
-    /// Also current on these exact paths (the landing page `/` is Configure).
-    aliases: &'static [&'static str],
-}
-
-const NAV: &[NavItem] = &[
-    NavItem {
-        href: "/configure",
-        label: "Configure",
-        test_id: "nav-configure",
-        aliases: &["/"],
-    },
-    NavItem {
-        href: "/run",
-        label: "Run",
-        test_id: "nav-run",
-        aliases: &[],
-    },
-    NavItem {
-        href: "/batch",
-        label: "Batch",
-        test_id: "nav-batch",
-        aliases: &[],
-    },
-    NavItem {
-        href: "/runs",
-        label: "Runs",
-        test_id: "nav-runs",
-        aliases: &[],
-    },
-    NavItem {
-        href: "/costs",
-        label: "Costs",
-        test_id: "nav-costs",
-        aliases: &[],
-    },
-    NavItem {
-        href: "/settings",
-        label: "Settings",
-        test_id: "nav-settings",
-        aliases: &[],
-    },
-];
-
-/// Whether `item` is the page at `path` (a section's sub-pages count: `/runs/abc` is Runs).
-fn is_current(item: &NavItem, path: &str) -> bool {
-    let path = match path.trim_end_matches('/') {
-        "" => "/",
-        trimmed => trimmed,
-    };
-    item.aliases.contains(&path)
-        || path == item.href
-        || path
-            .strip_prefix(item.href)
-            .is_some_and(|rest| rest.starts_with('/'))
-}
 
 /// The header shown on every page.
 #[component]
@@ -108,28 +48,5 @@ pub fn SiteHeader() -> impl IntoView {
                 <nav class="site-nav" aria-label="Main">{links}</nav>
             </div>
         </header>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    fn item(test_id: &str) -> &'static NavItem {
-        NAV.iter().find(|i| i.test_id == test_id).unwrap()
-    }
-
-    #[wasm_bindgen_test]
-    fn the_landing_page_and_sub_pages_mark_their_section() {
-        assert!(is_current(item("nav-configure"), "/"));
-        assert!(is_current(item("nav-configure"), "/configure/"));
-        assert!(is_current(
-            item("nav-runs"),
-            "/runs/run_20250101_000000_abcd1234"
-        ));
-        assert!(!is_current(item("nav-run"), "/runs"));
-        assert!(!is_current(item("nav-runs"), "/run"));
-        assert!(!is_current(item("nav-settings"), "/"));
     }
 }

@@ -3,11 +3,11 @@
 
 use leptos::prelude::*;
 
+use crate::app::format::dollars;
 use crate::core::budget::BudgetLevel;
 use crate::core::cost_views::{run_budget_status, BudgetStatus};
 use crate::core::trajectory::RunRecord;
 use crate::ui::components::notice::WarningText;
-use crate::ui::run::format::dollars;
 
 /// The level's name, as `data-level` carries it.
 pub fn level_name(level: BudgetLevel) -> &'static str {

@@ -9,15 +9,14 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::Poll;
+
+use futures::future::join_all;
 
 use crate::core::cost_views::StepCost;
-use crate::core::trajectory::{RunRecord, TrajectoryEntry};
-use crate::ui::run::store::run_store;
+use crate::core::trajectory::RunRecord;
+use crate::ui::store::SharedStore;
 use crate::web::idb::StoreError;
 
 /// One run's cost facts and the record state they were read at.
@@ -65,6 +64,7 @@ const PARALLEL_READS: usize = 8;
 /// between batches (a page that went away stops reading; what was read stays cached). Returns
 /// `Ok(None)` when stopped.
 pub async fn step_costs(
+    store: SharedStore,
     runs: &[RunKey],
     progress: impl Fn(usize, usize),
     stop: Rc<Cell<bool>>,
@@ -79,21 +79,14 @@ pub async fn step_costs(
     };
     let missing: Vec<&RunKey> = runs.iter().filter(|k| fresh(k).is_none()).collect();
     if !missing.is_empty() {
-        let store = run_store().await?;
+        let store = store.open().await?;
         let total = missing.len();
         let mut done = 0;
         for batch in missing.chunks(PARALLEL_READS) {
             if stop.get() {
                 return Ok(None);
             }
-            let reads = batch
-                .iter()
-                .map(|key| {
-                    let (store, id) = (store.clone(), key.run_id.clone());
-                    Box::pin(async move { store.steps(&id).await })
-                        as LocalFuture<Result<Vec<TrajectoryEntry>, StoreError>>
-                })
-                .collect();
+            let reads = batch.iter().map(|key| store.steps(&key.run_id));
             for (key, read) in batch.iter().zip(join_all(reads).await) {
                 let entries = read?;
                 let steps = Arc::new(entries.iter().map(StepCost::of).collect::<Vec<_>>());
@@ -118,63 +111,4 @@ pub async fn step_costs(
     Ok(Some(
         runs.iter().map(|k| fresh(k).unwrap_or_default()).collect(),
     ))
-}
-
-type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
-
-/// Waits for every future, polling them together; the outputs come in the futures' order.
-async fn join_all<T>(mut futures: Vec<LocalFuture<T>>) -> Vec<T> {
-    let mut outputs: Vec<Option<T>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(move |cx| {
-        let mut pending = false;
-        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
-            // A future that finished is never polled again.
-            if output.is_none() {
-                match future.as_mut().poll(cx) {
-                    Poll::Ready(value) => *output = Some(value),
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(outputs.iter_mut().filter_map(Option::take).collect())
-        }
-    })
-    .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    #[wasm_bindgen_test]
-    async fn joined_futures_keep_their_order() {
-        let slow = Box::pin(async {
-            // Yields once, so the later futures finish first.
-            let mut yielded = false;
-            std::future::poll_fn(|cx| {
-                if yielded {
-                    Poll::Ready(())
-                } else {
-                    yielded = true;
-                    cx.waker().wake_by_ref();
-                    Poll::Pending
-                }
-            })
-            .await;
-            1u32
-        }) as LocalFuture<u32>;
-        let fast = Box::pin(async { 2u32 }) as LocalFuture<u32>;
-        assert_eq!(
-            join_all(vec![slow, fast, Box::pin(async { 3u32 })]).await,
-            [1, 2, 3]
-        );
-        assert_eq!(
-            join_all(Vec::<LocalFuture<u32>>::new()).await,
-            Vec::<u32>::new()
-        );
-    }
 }

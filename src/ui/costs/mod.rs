@@ -1,11 +1,9 @@
-//! Spending in the UI: the prices in use ([`prices`]) and their settings
-//! ([`pricing_settings`]), the cost facts of stored steps read lazily ([`facts`]), chart rows
-//! from cost views ([`overview`]), a run's costs on its page ([`run_panel`]) and its budget
-//! ([`budget`]). The Costs page itself is `ui::pages::costs`.
+//! Spending in the UI: the price settings ([`pricing_settings`]), the cost facts of stored
+//! steps read lazily ([`facts`]), a run's costs on its page ([`run_panel`]) and its budget
+//! ([`budget`]). The Costs page itself is `ui::pages::costs`; the prices every page and run
+//! uses are [`crate::ui::prices`]; what these show is computed in [`crate::app::costs`].
 
 pub mod budget;
 pub mod facts;
-pub mod overview;
-pub mod prices;
 pub mod pricing_settings;
 pub mod run_panel;

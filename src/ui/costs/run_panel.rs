@@ -6,24 +6,21 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
+use crate::app::charts::scale::Unit;
+use crate::app::costs::run_costs::{cost_stacks, series_of, token_stacks};
+use crate::app::format::{cost_text, plural, tokens_text};
 use crate::core::cost::{attempt_ledger, reprice, AttemptCost, Repricing};
-use crate::core::cost_views::{
-    costs_by_round, run_budget_status, AttemptTax, RoundCosts, StepCost,
-};
+use crate::core::cost_views::{costs_by_round, run_budget_status, AttemptTax, StepCost};
 use crate::core::llm::AttemptKind;
 use crate::core::pricing::Pricer;
-use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
-use crate::ui::charts::scale::Unit;
-use crate::ui::charts::stacked::{Segment, Stack, StackedBars};
+use crate::ui::charts::stacked::StackedBars;
 use crate::ui::components::notice::ErrorText;
-use crate::ui::run::format::{cost_text, count, tokens_text};
-use crate::ui::run::session::RunSession;
-use crate::ui::run::store::run_store;
+use crate::ui::prices::PricingState;
+use crate::ui::store::SharedStore;
 use crate::web::idb::StoreError;
 
 use super::budget::BudgetMeter;
-use super::prices::PricingState;
 
 /// A run and its steps, as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,8 +29,8 @@ struct Stored {
     entries: Vec<TrajectoryEntry>,
 }
 
-async fn load(id: String) -> Result<Option<Stored>, StoreError> {
-    let store = run_store().await?;
+async fn load(store: SharedStore, id: String) -> Result<Option<Stored>, StoreError> {
+    let store = store.open().await?;
     let Some(record) = store.get_run(&id).await? else {
         return Ok(None);
     };
@@ -41,101 +38,24 @@ async fn load(id: String) -> Result<Option<Stored>, StoreError> {
     Ok(Some(Stored { record, entries }))
 }
 
-/// The columns of a run's cost chart: one per round (and one for the judge), a part per agent.
-/// A part whose steps all lack a price is `unknown`; one where only some do reads
-/// `at least …`.
-pub fn cost_stacks(rounds: &[RoundCosts]) -> Vec<Stack> {
-    rounds
-        .iter()
-        .map(|round| {
-            let segments: Vec<Segment> = round
-                .agents
-                .iter()
-                .map(|a| {
-                    let all_unpriced = a.unpriced_steps > 0 && a.unpriced_steps == a.steps;
-                    let value = (!all_unpriced).then(|| a.usd());
-                    let text = match (value, a.unpriced_steps) {
-                        (None, _) => cost_text(None),
-                        (Some(v), 0) => cost_text(Some(v)),
-                        (Some(v), _) => format!("at least {}", cost_text(Some(v))),
-                    };
-                    Segment {
-                        series: a.agent.clone(),
-                        value,
-                        text,
-                    }
-                })
-                .collect();
-            let unknown = round.agents.iter().any(|a| a.unpriced_steps > 0);
-            let total = round.usd();
-            Stack {
-                label: round.label.clone(),
-                total_text: if unknown {
-                    format!("{} + unknown", cost_text(Some(total)))
-                } else {
-                    cost_text(Some(total))
-                },
-                total,
-                segments,
-            }
-        })
-        .collect()
-}
-
-/// The columns of a run's token chart.
-pub fn token_stacks(rounds: &[RoundCosts]) -> Vec<Stack> {
-    rounds
-        .iter()
-        .map(|round| {
-            let segments: Vec<Segment> = round
-                .agents
-                .iter()
-                .map(|a| Segment {
-                    series: a.agent.clone(),
-                    value: Some(a.usage.total_tokens as f64),
-                    text: count(a.usage.total_tokens),
-                })
-                .collect();
-            let total: u64 = round.agents.iter().map(|a| a.usage.total_tokens).sum();
-            Stack {
-                label: round.label.clone(),
-                total_text: count(total),
-                total: total as f64,
-                segments,
-            }
-        })
-        .collect()
-}
-
-/// The agents of the rounds, in stacking order.
-fn series_of(rounds: &[RoundCosts]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for round in rounds {
-        for a in &round.agents {
-            if !names.contains(&a.agent) {
-                names.push(a.agent.clone());
-            }
-        }
-    }
-    sorting::sort_by_key(&mut names, |n| crate::core::cost_views::agent_rank(n));
-    names
-}
-
-/// The costs section of a run's page; it reads the run from the store and follows it while it
-/// goes.
+/// The costs section of a run's page; it reads the run from the store and reads it again
+/// whenever `stored_runs_changed` does, so it follows a run while it goes.
 #[component]
 pub fn RunCostPanel(
     /// The run.
     #[prop(into)]
     run_id: Signal<String>,
+    /// Changes whenever stored runs change (a step committed, a run deleted).
+    #[prop(into)]
+    stored_runs_changed: Signal<u64>,
 ) -> impl IntoView {
-    let session = expect_context::<RunSession>();
+    let store = expect_context::<SharedStore>();
     let pricing = expect_context::<PricingState>();
     pricing.ensure_table();
     let stored = LocalResource::new(move || {
         let id = run_id.get();
-        let _ = session.runs_changed.get();
-        async move { load(id).await }
+        let _ = stored_runs_changed.get();
+        async move { load(store, id).await }
     });
     move || match stored.get() {
         None | Some(Ok(None)) => None,
@@ -222,7 +142,7 @@ fn Ledger(rows: Vec<AttemptCost>) -> impl IntoView {
         format!(
             " {} step{} recorded no requests (the original's format): {} unsplit.",
             tax.unsplit.requests,
-            if tax.unsplit.requests == 1 { "" } else { "s" },
+            plural(tax.unsplit.requests),
             cost_text(Some(tax.unsplit.usd()))
         )
     });
@@ -234,12 +154,12 @@ fn Ledger(rows: Vec<AttemptCost>) -> impl IntoView {
         <div class="reask-tax">
             <p data-testid="run-reask-tax" data-first=tax.first_tries.usd().to_string() data-tax=tax.tax_usd().to_string()>
                 "First tries " <strong class="mono">{cost_text(Some(tax.first_tries.usd()))}</strong>
-                {format!(" ({} request{})", tax.first_tries.requests, if tax.first_tries.requests == 1 { "" } else { "s" })}
+                {format!(" ({} request{})", tax.first_tries.requests, plural(tax.first_tries.requests))}
                 "; re-ask tax " <strong class="mono">{cost_text(Some(tax.tax_usd()))}</strong>
                 {format!(
                     " ({} re-ask{}: {}; {} retr{}: {}){share}.",
                     tax.reasks.requests,
-                    if tax.reasks.requests == 1 { "" } else { "s" },
+                    plural(tax.reasks.requests),
                     cost_text(Some(tax.reasks.usd())),
                     tax.retries.requests,
                     if tax.retries.requests == 1 { "y" } else { "ies" },
@@ -331,10 +251,7 @@ fn total_text(usd: f64, unpriced: u64) -> String {
     if unpriced == 0 {
         cost_text(Some(usd))
     } else if usd == 0.0 {
-        format!(
-            "unknown ({unpriced} step{} unpriced)",
-            if unpriced == 1 { "" } else { "s" }
-        )
+        format!("unknown ({unpriced} step{} unpriced)", plural(unpriced))
     } else {
         format!("at least {} ({unpriced} unpriced)", cost_text(Some(usd)))
     }
@@ -393,66 +310,5 @@ fn RunRepricing(repricing: Repricing) -> impl IntoView {
                 </tbody>
             </table>
         </div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::llm::Usage;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    fn step(agent: &str, iteration: Option<u32>, tokens: u64, cost: Option<f64>) -> StepCost {
-        StepCost {
-            step_id: 0,
-            agent: agent.into(),
-            model: Some("m".into()),
-            provider: String::new(),
-            iteration,
-            usage: Some(Usage {
-                input_tokens: tokens,
-                total_tokens: tokens,
-                ..Usage::default()
-            }),
-            cost_usd: cost,
-            usage_complete: true,
-            requests: Vec::new(),
-            billed_at: None,
-        }
-    }
-
-    #[wasm_bindgen_test]
-    fn unpriced_parts_read_unknown_or_at_least() {
-        let rounds = costs_by_round(&[
-            step("verifier", Some(1), 10, None),
-            step("solver", Some(1), 20, Some(0.5)),
-            step("solver", Some(1), 30, None),
-            step("judge", None, 5, Some(0.25)),
-        ]);
-        let stacks = cost_stacks(&rounds);
-        assert_eq!(stacks.len(), 2);
-        let round = &stacks[0];
-        assert_eq!(round.label, "Round 1");
-        let parts: Vec<(&str, Option<f64>, &str)> = round
-            .segments
-            .iter()
-            .map(|s| (s.series.as_str(), s.value, s.text.as_str()))
-            .collect();
-        assert_eq!(
-            parts,
-            [
-                ("solver", Some(0.5), "at least 0.500000"),
-                ("verifier", None, "unknown"),
-            ]
-        );
-        assert_eq!(round.total, 0.5);
-        assert_eq!(round.total_text, "0.500000 + unknown");
-        assert_eq!(stacks[1].total_text, "0.250000");
-        let tokens = token_stacks(&rounds);
-        assert_eq!(
-            (tokens[0].total, tokens[0].total_text.as_str()),
-            (60.0, "60")
-        );
-        assert_eq!(series_of(&rounds), ["solver", "verifier", "judge"]);
     }
 }

@@ -14,6 +14,11 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::app::charts::scale::Unit;
+use crate::app::costs::overview::{
+    agent_bars, model_bars, price_link, spend_points, unpriced_models,
+};
+use crate::app::format::{cost_text, count, plural, tokens_text};
 use crate::core::cost::{BucketSummary, CostSummary};
 use crate::core::cost_views::{
     agent_rank, reprice_by_model, split_by_agent_and_model, CostOverview, PricedSum,
@@ -22,16 +27,11 @@ use crate::core::cost_views::{
 use crate::core::sorting;
 use crate::ui::charts::bars::BarChart;
 use crate::ui::charts::line::LineChart;
-use crate::ui::charts::scale::Unit;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::costs::facts::{step_costs, RunKey};
-use crate::ui::costs::overview::{
-    agent_bars, model_bars, price_link, spend_points, unpriced_models,
-};
-use crate::ui::costs::prices::PricingState;
-use crate::ui::run::format::{cost_text, count, tokens_text};
+use crate::ui::prices::PricingState;
 use crate::ui::run::session::RunSession;
-use crate::ui::run::store::run_store;
+use crate::ui::store::SharedStore;
 
 /// The spend line gets one point per run up to this many runs, one per day beyond.
 const MAX_POINTS: usize = 400;
@@ -53,13 +53,14 @@ enum Split {
 /// The Costs page.
 #[component]
 pub fn CostsPage() -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let session = expect_context::<RunSession>();
     let pricing = expect_context::<PricingState>();
     pricing.ensure_table();
     let runs = LocalResource::new(move || {
         let _ = session.runs_changed.get();
         async move {
-            let store = run_store().await?;
+            let store = store.open().await?;
             store.list_runs().await
         }
     });
@@ -87,7 +88,7 @@ pub fn CostsPage() -> impl IntoView {
         let flag = Rc::new(Cell::new(false));
         stop.with_value(|old| old.set(true));
         stop.set_value(Rc::clone(&flag));
-        spawn_local(load_split(list, split, flag));
+        spawn_local(load_split(store, list, split, flag));
     });
     on_cleanup(move || stop.with_value(|s| s.set(true)));
 
@@ -118,7 +119,12 @@ pub fn CostsPage() -> impl IntoView {
 }
 
 /// Reads the per-step split of `list` into `split`, unless `stop` is set first.
-async fn load_split(list: Vec<RunKey>, split: RwSignal<Split>, stop: Rc<Cell<bool>>) {
+async fn load_split(
+    store: SharedStore,
+    list: Vec<RunKey>,
+    split: RwSignal<Split>,
+    stop: Rc<Cell<bool>>,
+) {
     let progress = {
         let stop = Rc::clone(&stop);
         move |done, total| {
@@ -127,7 +133,7 @@ async fn load_split(list: Vec<RunKey>, split: RwSignal<Split>, stop: Rc<Cell<boo
             }
         }
     };
-    let result = step_costs(&list, progress, Rc::clone(&stop)).await;
+    let result = step_costs(store, &list, progress, Rc::clone(&stop)).await;
     if stop.get() {
         return;
     }
@@ -210,14 +216,6 @@ fn CostsBody(overview: Memo<Option<CostOverview>>, split: RwSignal<Split>) -> im
         {move || summary.get().map(|s| view! { <TokensTable summary=s/> })}
         {move || overview.get().map(|o| view! { <ConfigTable overview=o/> })}
         <RepriceAll split=split/>
-    }
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
     }
 }
 

@@ -2,20 +2,22 @@
 //! stopped early. While the run is going in this tab the page follows it live.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
+use crate::app::format::date_text;
+use crate::app::run::step::StepView;
+use crate::app::run::summary::SummaryView;
 use crate::core::text::excerpt;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 use crate::ui::components::notice::ErrorText;
 use crate::ui::costs::run_panel::RunCostPanel;
+use crate::ui::job::Job;
 use crate::ui::run::actions::{DownloadRunButton, ResumeButton, RunCost};
-use crate::ui::run::format::date_text;
+use crate::ui::run::sent::ShownRunConfig;
 use crate::ui::run::session::RunSession;
-use crate::ui::run::step::StepView;
-use crate::ui::run::store::run_store;
-use crate::ui::run::summary::{StatusBadge, SummaryPanel, SummaryView};
+use crate::ui::run::summary::{StatusBadge, SummaryPanel};
 use crate::ui::run::transcript::Transcript;
+use crate::ui::store::SharedStore;
 use crate::web::idb::StoreError;
 
 /// A stored run with its steps.
@@ -25,8 +27,8 @@ struct Loaded {
     entries: Vec<TrajectoryEntry>,
 }
 
-async fn load(id: String) -> Result<Option<Loaded>, StoreError> {
-    let store = run_store().await?;
+async fn load(store: SharedStore, id: String) -> Result<Option<Loaded>, StoreError> {
+    let store = store.open().await?;
     let Some(record) = store.get_run(&id).await? else {
         return Ok(None);
     };
@@ -37,6 +39,7 @@ async fn load(id: String) -> Result<Option<Loaded>, StoreError> {
 /// The run page.
 #[component]
 pub fn RunDetailPage() -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let params = use_params_map();
     let session = expect_context::<RunSession>();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
@@ -46,7 +49,7 @@ pub fn RunDetailPage() -> impl IntoView {
         // Reload when stored runs change (a resume that finished, a delete elsewhere), but
         // not on every step while this page shows the live session instead.
         let _ = session.runs_changed.get();
-        async move { load(id).await }
+        async move { load(store, id).await }
     });
 
     view! {
@@ -73,7 +76,7 @@ pub fn RunDetailPage() -> impl IntoView {
                 Some(Ok(Some(loaded))) => view! { <StoredView loaded=loaded/> }.into_any(),
             }
         }}
-        <RunCostPanel run_id=id/>
+        <RunCostPanel run_id=id stored_runs_changed=session.runs_changed/>
     }
 }
 
@@ -82,6 +85,9 @@ pub fn RunDetailPage() -> impl IntoView {
 fn LiveView() -> impl IntoView {
     let session = expect_context::<RunSession>();
     let record = Signal::derive(move || session.record.get());
+    provide_context(ShownRunConfig(Signal::derive(move || {
+        record.with(|r| r.as_ref().and_then(|r| r.config.clone()))
+    })));
     let summary = Signal::derive(move || {
         session.summary.get().or_else(|| {
             session
@@ -94,7 +100,7 @@ fn LiveView() -> impl IntoView {
             {move || session.error.get().map(|message| view! { <ErrorText message=message/> })}
             {move || record.get().map(|r| view! { <RunHead record=r/> })}
             {move || summary.get().map(|s| view! { <SummaryPanel summary=s/> })}
-            <Transcript steps=session.steps/>
+            <Transcript steps=session.steps page="run-detail"/>
         </div>
     }
 }
@@ -108,12 +114,14 @@ fn StoredView(loaded: Loaded) -> impl IntoView {
         .map(StepView::committed)
         .collect();
     let summary = SummaryView::of_record(&loaded.record);
+    let config = loaded.record.config.clone();
+    provide_context(ShownRunConfig(Signal::derive(move || config.clone())));
     view! {
         <div class="run-layout">
             <RunHead record=loaded.record/>
             <SummaryPanel summary=summary/>
             {steps.is_empty().then(|| view! { <p class="muted">"No step of this run was saved."</p> })}
-            <Transcript steps=steps/>
+            <Transcript steps=steps page="run-detail"/>
         </div>
     }
 }
@@ -152,8 +160,14 @@ fn RunHead(record: RunRecord) -> impl IntoView {
                     <dt>"Ground truth"</dt>
                     <dd>{record.ground_truth.clone().unwrap_or_else(|| "none".to_string())}</dd>
                 </div>
-                {record.config.is_none().then(|| view! {
-                    <div><dt>"Source"</dt><dd>"imported from a JSONL file (no config stored)"</dd></div>
+                {record.imported.then(|| view! {
+                    <div>
+                        <dt>"Source"</dt>
+                        <dd>
+                            "imported from a JSONL file"
+                            {record.config.is_none().then_some(" (no config in the file)")}
+                        </dd>
+                    </div>
                 })}
             </dl>
             <details class="run-problem" open=record.problem.chars().count() <= 400>
@@ -170,32 +184,30 @@ fn RunHead(record: RunRecord) -> impl IntoView {
 /// Delete, with a confirmation step; then back to the runs table.
 #[component]
 fn DeleteRun(run_id: String, #[prop(into)] disabled: Signal<bool>) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let session = expect_context::<RunSession>();
     let navigate = use_navigate();
     let asking = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    let confirm = {
-        let run_id = run_id.clone();
-        move |_| {
-            let id = run_id.clone();
-            let navigate = navigate.clone();
-            spawn_local(async move {
-                let result = match run_store().await {
-                    Ok(store) => store.delete_run(&id).await,
-                    Err(e) => Err(e),
-                };
-                match result {
-                    Ok(_) => {
-                        session.touch_runs();
-                        navigate("/runs", Default::default());
-                    }
-                    Err(e) => {
-                        asking.set(false);
-                        error.set(Some(e.to_string()));
-                    }
+    let delete = Job::<Option<String>>::new();
+    let confirm = move |id: String| {
+        let navigate = navigate.clone();
+        delete.run(async move {
+            let result = match store.open().await {
+                Ok(store) => store.delete_run(&id).await,
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(_) => {
+                    session.touch_runs();
+                    navigate("/runs", Default::default());
+                    None
                 }
-            });
-        }
+                Err(e) => {
+                    asking.set(false);
+                    Some(e.to_string())
+                }
+            }
+        });
     };
     view! {
         <Show
@@ -209,10 +221,14 @@ fn DeleteRun(run_id: String, #[prop(into)] disabled: Signal<bool>) -> impl IntoV
             <span class="confirm" role="group" aria-label="Confirm delete">
                 "Delete this run and its steps?"
                 <button type="button" class="btn btn-danger btn-sm" data-testid="run-delete-confirm"
-                    on:click=confirm.clone()>"Delete"</button>
+                    disabled=move || delete.going()
+                    on:click={
+                        let (run_id, confirm) = (run_id.clone(), confirm.clone());
+                        move |_| confirm(run_id.clone())
+                    }>"Delete"</button>
                 <button type="button" class="btn btn-sm" on:click=move |_| asking.set(false)>"Keep"</button>
             </span>
         </Show>
-        {move || error.get().map(|message| view! { <ErrorText message=message/> })}
+        {move || delete.outcome().get().flatten().map(|message| view! { <ErrorText message=message/> })}
     }
 }

@@ -6,23 +6,24 @@ use std::future::Future;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 
-use crate::core::config::Mode;
-use crate::core::text::excerpt;
-use crate::core::trajectory::RunRecord;
-use crate::ui::components::notice::{ErrorText, WarningText};
-use crate::ui::run::actions::ResumeButton;
-use crate::ui::run::export::{all_runs_file_name, download_runs};
-use crate::ui::run::format::{cost_text, date_text, score_text, yes_no};
-use crate::ui::run::import::{import_copies, import_file, ImportReport};
-use crate::ui::run::session::RunSession;
-use crate::ui::run::store::run_store;
-use crate::ui::run::table::{
+use crate::app::file_names::all_runs_file_name;
+use crate::app::format::{cost_text, date_text, plural, score_text, yes_no};
+use crate::app::run::table::{
     mode_named, status_named, Page, RunsQuery, SortKey, PAGE_SIZE, STATUSES,
 };
+use crate::core::config::Mode;
+use crate::core::text::excerpt;
+use crate::core::trajectory::{RunRecord, StopReason};
+use crate::ui::components::notice::{ErrorText, WarningText};
+use crate::ui::job::Job;
+use crate::ui::run::actions::ResumeButton;
+use crate::ui::run::export::download_runs;
+use crate::ui::run::import::{import_copies, import_file, ImportReport};
+use crate::ui::run::session::RunSession;
+use crate::ui::store::SharedStore;
 use crate::web::clock::after_next_paint;
 use crate::web::file::{clear_picked, picked_file};
 use crate::web::idb::{ExportFilter, ImportSummary, StoreError};
@@ -48,13 +49,14 @@ struct Listing {
 /// 40–110 ms (measured at 10,000 runs), so the count no longer goes first either.
 #[component]
 pub fn RunsPage() -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let session = expect_context::<RunSession>();
     let query = RwSignal::new(RunsQuery::default());
     let selected = RwSignal::new(BTreeSet::<String>::new());
     let first = LocalResource::new(move || {
         let _ = session.runs_changed.get();
         async move {
-            let store = run_store().await?;
+            let store = store.open().await?;
             let newest = store.newest_runs(PAGE_SIZE as u32).await?;
             Ok::<_, StoreError>(Arc::new(newest))
         }
@@ -66,12 +68,12 @@ pub fn RunsPage() -> impl IntoView {
     });
     // The count, for the pager while every run is read; a failed count only leaves it unknown
     // (the full read reports any storage problem).
-    let counted = after_first_page(session, needs_all, || async {
-        let store = run_store().await.ok()?;
+    let counted = after_first_page(session, needs_all, move || async move {
+        let store = store.open().await.ok()?;
         store.count_runs().await.ok().map(|n| n as usize)
     });
-    let all = after_first_page(session, needs_all, || async {
-        match run_store().await {
+    let all = after_first_page(session, needs_all, move || async move {
+        match store.open().await {
             Ok(store) => store.list_runs().await.map(Arc::new),
             Err(e) => Err(e),
         }
@@ -245,124 +247,106 @@ fn Filters(query: RwSignal<RunsQuery>) -> impl IntoView {
 /// Export all / selected, and import.
 #[component]
 fn Transfer(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let session = expect_context::<RunSession>();
-    let working = RwSignal::new(false);
-    let message = RwSignal::new(None::<Result<String, String>>);
-    let report = RwSignal::new(None::<ImportReport>);
-
-    let export = move |filter: ExportFilter| {
-        working.set(true);
-        message.set(None);
-        spawn_local(async move {
+    let export = Job::<Result<String, String>>::new();
+    let import = Job::<Result<ImportReport, String>>::new();
+    let working = move || export.going() || import.going();
+    // One report at a time: the last export's or the last import's.
+    let start_export = move |filter: ExportFilter| {
+        import.outcome().set(None);
+        export.run(async move {
             let name = all_runs_file_name(js_sys::Date::now());
-            let result = download_runs(filter, &name).await;
-            working.set(false);
-            message.set(Some(match result {
-                Ok(s) => Ok(format!(
-                    "Exported {} step{} of {} run{} as {name}.",
-                    s.steps,
-                    plural(s.steps),
-                    s.runs,
-                    plural(s.runs)
-                )),
-                Err(e) => Err(e.to_string()),
-            }));
+            let s = download_runs(store, filter, &name)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "Exported {} step{} of {} run{} as {name}.",
+                s.steps,
+                plural(s.steps),
+                s.runs,
+                plural(s.runs)
+            ))
         });
     };
     let export_selected = move |_| {
         let ids: Vec<String> = selected.get_untracked().into_iter().collect();
-        export(ExportFilter::Runs(ids));
+        start_export(ExportFilter::Runs(ids));
     };
     let on_import = move |ev: leptos::ev::Event| {
         let Some(file) = picked_file(&ev) else {
             return;
         };
-        working.set(true);
-        message.set(None);
-        report.set(None);
-        spawn_local(async move {
-            let result = import_file(&file).await;
-            working.set(false);
-            match result {
-                Ok(done) => {
-                    report.set(Some(done));
-                    session.touch_runs();
-                }
-                Err(e) => message.set(Some(Err(e.to_string()))),
-            }
-        });
         clear_picked(&ev);
+        export.outcome().set(None);
+        import.run(async move {
+            let report = import_file(store, &file).await.map_err(|e| e.to_string())?;
+            session.touch_runs();
+            Ok(report)
+        });
     };
     view! {
         <section class="card runs-transfer" aria-label="Export and import">
             <div class="btn-group">
                 <button type="button" class="btn" data-testid="runs-export-all"
-                    disabled=move || working.get()
-                    on:click=move |_| export(ExportFilter::All)>"Export all (JSONL)"</button>
+                    disabled=working
+                    on:click=move |_| start_export(ExportFilter::All)>"Export all (JSONL)"</button>
                 <button type="button" class="btn" data-testid="runs-export-selected"
-                    disabled=move || working.get() || selected.with(BTreeSet::is_empty)
+                    disabled=move || working() || selected.with(BTreeSet::is_empty)
                     on:click=export_selected>
                     {move || format!("Export selected ({})", selected.with(BTreeSet::len))}
                 </button>
+                <a class="btn" data-testid="runs-training"
+                    href=move || selected.with(|s| {
+                        crate::ui::training::runs_href(&s.iter().cloned().collect::<Vec<_>>())
+                    })>
+                    "Training data…"
+                </a>
                 <label class="btn file-btn">
                     "Import JSONL…"
                     <input type="file" class="visually-hidden" accept=".jsonl,.json,.ndjson,.txt"
                         data-testid="trajectory-import"
-                        disabled=move || working.get()
+                        disabled=working
                         on:change=on_import/>
                 </label>
-                {move || working.get().then(|| view! { <span class="muted">"Working…"</span> })}
+                {move || working().then(|| view! { <span class="muted">"Working…"</span> })}
             </div>
-            {move || message.get().map(|m| match m {
+            {move || export.outcome().get().map(|m| match m {
                 Ok(text) => view! { <p class="msg ok-text" role="status">{text}</p> }.into_any(),
                 Err(text) => view! { <ErrorText message=text/> }.into_any(),
             })}
-            {move || report.get().map(|r| view! { <ImportResult report=r/> })}
+            {move || import.outcome().get().map(|r| match r {
+                Ok(report) => view! { <ImportResult report=report/> }.into_any(),
+                Err(text) => view! { <ErrorText message=text/> }.into_any(),
+            })}
         </section>
-    }
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
     }
 }
 
 /// What an import did: accepted and rejected lines, runs stored, ids that were taken.
 #[component]
 fn ImportResult(report: ImportReport) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let session = expect_context::<RunSession>();
-    let copies = RwSignal::new(None::<Result<ImportSummary, String>>);
-    let copying = RwSignal::new(false);
     let imported_steps = report.imported_steps();
     let s = report.summary;
     let conflicts = s.conflicts.clone();
-    let pending = StoredValue::new(report.conflicting);
-    let import_as_copies = move |_| {
-        copying.set(true);
-        let conflicting = pending.get_value();
-        spawn_local(async move {
-            let result = import_copies(conflicting).await;
-            copying.set(false);
-            copies.set(Some(result.map_err(|e| e.to_string())));
-            session.touch_runs();
-        });
-    };
+    let conflicting = StoredValue::new(report.conflicting);
+    let copy = Job::<Result<ImportSummary, String>>::new();
+    let copies = copy.outcome();
     let rejected = s.rejected.len();
     view! {
         <div class="import-report" data-testid="import-report" aria-live="polite">
             <p>
                 <strong>{report.file_name}</strong> ": "
                 <span data-testid="import-accepted">{report.accepted_lines}</span>
-                {format!(" line{} read as steps, ", plural(report.accepted_lines as u64))}
+                {format!(" line{} read as steps, ", plural(report.accepted_lines))}
                 <span data-testid="import-rejected-count">{rejected}</span>
-                {format!(" line{} rejected; ", plural(rejected as u64))}
+                {format!(" line{} rejected; ", plural(rejected))}
                 {format!(
                     "{} run{} ({imported_steps} step{}) imported.",
                     s.imported.len(),
-                    plural(s.imported.len() as u64),
+                    plural(s.imported.len()),
                     plural(imported_steps)
                 )}
             </p>
@@ -380,7 +364,7 @@ fn ImportResult(report: ImportReport) -> impl IntoView {
             {(rejected > 0).then(|| view! {
                 <WarningText message=format!(
                     "{rejected} line{} could not be read as steps and {} skipped:",
-                    plural(rejected as u64),
+                    plural(rejected),
                     if rejected == 1 { "was" } else { "were" }
                 )/>
                 <ul class="import-lines">
@@ -405,9 +389,9 @@ fn ImportResult(report: ImportReport) -> impl IntoView {
                     <div class="import-conflicts" data-testid="import-conflicts">
                         <WarningText message=format!(
                             "{n} run{} in the file {} already stored under the same id; the stored run{} {} left unchanged:",
-                            plural(n as u64),
+                            plural(n),
                             if n == 1 { "is" } else { "are" },
-                            plural(n as u64),
+                            plural(n),
                             if n == 1 { "was" } else { "were" },
                         )/>
                         <ul class="import-lines">
@@ -417,8 +401,15 @@ fn ImportResult(report: ImportReport) -> impl IntoView {
                         </ul>
                         <Show when=move || copies.with(Option::is_none)>
                             <button type="button" class="btn btn-sm" data-testid="import-as-copies"
-                                disabled=move || copying.get()
-                                on:click=import_as_copies>
+                                disabled=move || copy.going()
+                                on:click=move |_| {
+                                    let conflicting = conflicting.get_value();
+                                    copy.run(async move {
+                                        let result = import_copies(store, conflicting).await;
+                                        session.touch_runs();
+                                        result.map_err(|e| e.to_string())
+                                    });
+                                }>
                                 "Import them as copies (new ids)"
                             </button>
                         </Show>
@@ -556,7 +547,7 @@ fn RunsTable(
                     // The newest page is drawn; the count is on its way.
                     format!("{total}+ runs")
                 } else if n == total {
-                    format!("{total} run{}", plural(total as u64))
+                    format!("{total} run{}", plural(total))
                 } else {
                     format!("{n} of {total} runs match the filters")
                 }
@@ -669,13 +660,23 @@ fn RunRow(run: RunRecord, selected: RwSignal<BTreeSet<String>>) -> impl IntoView
                     prop:checked=checked on:change=toggle/>
             </td>
             <td data-col="status"><span class=format!("run-badge run-badge-{}", status.as_str())>{status.as_str()}</span></td>
+            <td data-col="stopped">
+                <span data-testid="run-row-stop-reason" title=run.stop_reason.map(StopReason::label)>
+                    {run.stop_reason.map_or("–", StopReason::as_str)}
+                </span>
+                {(run.errors > 0).then(|| view! {
+                    <span class="muted run-errors" data-testid="run-row-errors" data-errors=run.errors>
+                        {format!(" · {} failed {}", run.errors, if run.errors == 1 { "call" } else { "calls" })}
+                    </span>
+                })}
+            </td>
             <td data-col="mode">{run.mode.as_str()}</td>
             <td data-col="config"><code>{run.config_hash.clone()}</code></td>
             <td data-col="problem" class="col-problem">
                 <a href=href.clone() title=id.clone()>{excerpt(&run.problem, 80)}</a>
             </td>
             <td data-col="iterations" class="num">{run.iterations}</td>
-            <td data-col="passed">{if run.passed { "yes" } else { "no" }}</td>
+            <td data-col="passed">{yes_no(StopReason::verdict(run.stop_reason, run.passed))}</td>
             <td data-col="judge" class="num">{score_text(run.judge_score)}</td>
             <td data-col="correct">{correct}</td>
             <td data-col="cost" class="num mono">{cost}</td>
@@ -690,14 +691,15 @@ fn RunRow(run: RunRecord, selected: RwSignal<BTreeSet<String>>) -> impl IntoView
 /// Deletes the selected runs after a confirmation.
 #[component]
 fn DeleteSelected(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
     let session = expect_context::<RunSession>();
     let asking = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
+    let delete = Job::<Option<String>>::new();
     let confirm = move |_| {
         let ids: Vec<String> = selected.get_untracked().into_iter().collect();
-        spawn_local(async move {
+        delete.run(async move {
             let mut failures = Vec::new();
-            match run_store().await {
+            match store.open().await {
                 Ok(store) => {
                     for id in &ids {
                         // The live run keeps writing steps: it is never deleted under itself.
@@ -718,11 +720,9 @@ fn DeleteSelected(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
                 Err(e) => failures.push(e.to_string()),
             }
             asking.set(false);
-            error.set(
-                (!failures.is_empty())
-                    .then(|| format!("Some runs were not deleted: {}", failures.join("; "))),
-            );
             session.touch_runs();
+            (!failures.is_empty())
+                .then(|| format!("Some runs were not deleted: {}", failures.join("; ")))
         });
     };
     view! {
@@ -740,14 +740,15 @@ fn DeleteSelected(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
                 <span class="confirm" role="group" aria-label="Confirm delete">
                     {move || {
                         let n = selected.with(BTreeSet::len);
-                        format!("Delete {n} run{} and all {} steps? This cannot be undone.", plural(n as u64), if n == 1 { "its" } else { "their" })
+                        format!("Delete {n} run{} and all {} steps? This cannot be undone.", plural(n), if n == 1 { "its" } else { "their" })
                     }}
                     <button type="button" class="btn btn-danger btn-sm" data-testid="runs-delete-confirm"
+                        disabled=move || delete.going()
                         on:click=confirm>"Delete"</button>
                     <button type="button" class="btn btn-sm" on:click=move |_| asking.set(false)>"Keep"</button>
                 </span>
             </Show>
-            {move || error.get().map(|message| view! { <ErrorText message=message/> })}
+            {move || delete.outcome().get().flatten().map(|message| view! { <ErrorText message=message/> })}
         </div>
     }
 }

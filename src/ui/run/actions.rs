@@ -2,17 +2,19 @@
 //! cost as the `run-cost` hook reads it.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 
+use crate::app::file_names::run_file_name;
+use crate::app::format::cost_text;
 use crate::core::trajectory::RunStatus;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::config_form::ConfigForm;
+use crate::ui::job::Job;
 use crate::ui::provider_state::ProviderState;
+use crate::ui::store::SharedStore;
 use crate::web::idb::ExportFilter;
 
-use super::export::{download_runs, run_file_name};
-use super::format::cost_text;
+use super::export::download_runs;
 use super::session::RunSession;
 
 /// The run's cost as a plain number, or `unknown` (`data-testid="run-cost"`).
@@ -48,30 +50,27 @@ pub fn DownloadRunButton(
     #[prop(into, optional)]
     disabled: Signal<bool>,
 ) -> impl IntoView {
-    let error = RwSignal::new(None::<String>);
-    let working = RwSignal::new(false);
-    let download = move |_| {
-        let id = run_id.get_untracked();
-        working.set(true);
-        error.set(None);
-        spawn_local(async move {
-            let result =
-                download_runs(ExportFilter::Runs(vec![id.clone()]), &run_file_name(&id)).await;
-            working.set(false);
-            error.set(result.err().map(|e| e.to_string()));
-        });
-    };
+    let store = expect_context::<SharedStore>();
+    let download = Job::<Option<String>>::new();
     view! {
         <button
             type="button"
             class="btn"
             data-testid="run-download-jsonl"
-            disabled=move || disabled.get() || working.get()
-            on:click=download
+            disabled=move || disabled.get() || download.going()
+            on:click=move |_| {
+                let id = run_id.get_untracked();
+                download.run(async move {
+                    download_runs(store, ExportFilter::Runs(vec![id.clone()]), &run_file_name(&id))
+                        .await
+                        .err()
+                        .map(|e| e.to_string())
+                });
+            }
         >
             "Download JSONL"
         </button>
-        {move || error.get().map(|message| view! { <ErrorText message=message/> })}
+        {move || download.outcome().get().flatten().map(|message| view! { <ErrorText message=message/> })}
     }
 }
 

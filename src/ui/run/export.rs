@@ -8,8 +8,7 @@ use wasm_bindgen::JsValue;
 use crate::web::download::{download_parts, DownloadError};
 use crate::web::idb::{ExportFilter, ExportSummary, StoreError};
 
-use super::format::day_text;
-use super::store::run_store;
+use crate::ui::store::SharedStore;
 
 /// Bytes per chunk (whole lines): big enough that a large export is a few hundred parts, small
 /// enough that no single string is large.
@@ -35,33 +34,14 @@ pub enum ExportError {
     Download(#[from] DownloadError),
 }
 
-/// `trialogue-runs-<YYYY-MM-DD>.jsonl` for an export made at `now_ms`.
-pub fn all_runs_file_name(now_ms: f64) -> String {
-    format!("trialogue-runs-{}.jsonl", day_text(now_ms))
-}
-
-/// `<run_id>.jsonl`, with characters that file systems refuse replaced by `_`.
-pub fn run_file_name(run_id: &str) -> String {
-    let safe: String = run_id
-        .chars()
-        .map(|c| {
-            if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    format!("{safe}.jsonl")
-}
-
 /// Exports the runs `filter` selects as `file_name`, and offers it as a download.
 pub async fn download_runs(
+    store: SharedStore,
     filter: ExportFilter,
     file_name: &str,
 ) -> Result<ExportSummary, ExportError> {
     let selected = matches!(filter, ExportFilter::Runs(_));
-    let store = run_store().await?;
+    let store = store.open().await?;
     let parts = js_sys::Array::new();
     let summary = store
         .export_jsonl(&filter, CHUNK_BYTES, |chunk| {
@@ -73,24 +53,4 @@ pub async fn download_runs(
     }
     download_parts(file_name, JSONL_MIME, &parts)?;
     Ok(summary)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    #[wasm_bindgen_test]
-    fn file_names_follow_the_documented_forms() {
-        // 2026-11-24T21:10:09.123Z
-        assert_eq!(
-            all_runs_file_name(1_795_554_609_123.0),
-            "trialogue-runs-2026-11-24.jsonl"
-        );
-        assert_eq!(
-            run_file_name("run_20261124_211009_ab12cd34"),
-            "run_20261124_211009_ab12cd34.jsonl"
-        );
-        assert_eq!(run_file_name("a/b:c"), "a_b_c.jsonl");
-    }
 }

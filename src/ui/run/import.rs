@@ -2,15 +2,14 @@
 //! stored run never overwritten — runs whose id is taken are listed, and can be imported as
 //! copies under a new id.
 
-use std::collections::HashSet;
-
 use web_sys::File;
 
+use crate::app::run::import::{distinct_run_ids, only_runs};
 use crate::core::jsonl::{read_jsonl, ReadReport};
 use crate::web::file::{read_bytes, FileReadError};
 use crate::web::idb::{ImportSummary, OnConflict, StoreError};
 
-use super::store::run_store;
+use crate::ui::store::SharedStore;
 
 /// The largest trajectory file the page reads: 512 MiB. The whole text is held while it is
 /// parsed, so this is a bound on memory, not on what a trajectory can be.
@@ -56,7 +55,7 @@ impl ImportReport {
 }
 
 /// Reads `file` and imports its runs, skipping (and listing) runs whose id is stored already.
-pub async fn import_file(file: &File) -> Result<ImportReport, ImportError> {
+pub async fn import_file(store: SharedStore, file: &File) -> Result<ImportReport, ImportError> {
     let file_name = file.name();
     let bytes = read_bytes(file, MAX_IMPORT_BYTES).await?;
     let text = String::from_utf8(bytes).map_err(|e| ImportError::NotText {
@@ -66,7 +65,7 @@ pub async fn import_file(file: &File) -> Result<ImportReport, ImportError> {
     let report = read_jsonl(&text);
     drop(text);
     let accepted_lines = report.entries.len();
-    let store = run_store().await?;
+    let store = store.open().await?;
     // Only the runs whose id is taken are copied aside (for "import as copies"); the store
     // checks again inside each run's transaction, so a run stored meanwhile is still skipped.
     let mut taken = Vec::new();
@@ -88,66 +87,10 @@ pub async fn import_file(file: &File) -> Result<ImportReport, ImportError> {
 }
 
 /// Imports runs that were skipped for a taken id as copies (`<id>_2`, …).
-pub async fn import_copies(conflicting: ReadReport) -> Result<ImportSummary, ImportError> {
-    let store = run_store().await?;
+pub async fn import_copies(
+    store: SharedStore,
+    conflicting: ReadReport,
+) -> Result<ImportSummary, ImportError> {
+    let store = store.open().await?;
     Ok(store.import_runs(conflicting, OnConflict::KeepBoth).await)
-}
-
-/// The run ids of `report`, each once, in order of first appearance.
-pub fn distinct_run_ids(report: &ReadReport) -> Vec<String> {
-    let mut seen = HashSet::new();
-    report
-        .entries
-        .iter()
-        .filter(|e| seen.insert(e.run_id.as_str()))
-        .map(|e| e.run_id.clone())
-        .collect()
-}
-
-/// A copy of the part of `report` that belongs to runs `ids` (entries only: its lines were
-/// reported already).
-pub fn only_runs(report: &ReadReport, ids: &[String]) -> ReadReport {
-    let ids: HashSet<&str> = ids.iter().map(String::as_str).collect();
-    let mut out = ReadReport::default();
-    for (entry, line) in report.entries.iter().zip(&report.lines) {
-        if ids.contains(entry.run_id.as_str()) {
-            out.entries.push(entry.clone());
-            out.lines.push(*line);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    #[wasm_bindgen_test]
-    fn only_the_named_runs_are_kept_for_copies() {
-        let text = concat!(
-            r#"{"timestamp":"t","run_id":"a","step_id":1,"agent":"solver","action":"generate","input":{},"output":{},"metadata":{}}"#,
-            "\n",
-            "not json\n",
-            r#"{"timestamp":"t","run_id":"b","step_id":1,"agent":"solver","action":"generate","input":{},"output":{},"metadata":{}}"#,
-            "\n",
-            r#"{"timestamp":"t","run_id":"a","step_id":2,"agent":"judge","action":"score","input":{},"output":{},"metadata":{}}"#,
-            "\n",
-        );
-        let report = read_jsonl(text);
-        assert_eq!(report.rejected.len(), 1);
-        assert_eq!(distinct_run_ids(&report), ["a", "b"]);
-        let kept = only_runs(&report, &["a".to_string()]);
-        let steps: Vec<(String, u64)> = kept
-            .entries
-            .iter()
-            .map(|e| (e.run_id.clone(), e.step_id))
-            .collect();
-        assert_eq!(steps, [("a".to_string(), 1), ("a".to_string(), 2)]);
-        assert_eq!(kept.lines, [1, 4]);
-        assert!(
-            kept.rejected.is_empty(),
-            "rejected lines were reported by the first import"
-        );
-    }
 }

@@ -14,6 +14,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
+use crate::app::run::step::{apply_event, stop_running, StepView};
 use crate::core::cancel::CancelToken;
 use crate::core::config::{Mode, PipelineConfig};
 use crate::core::driver::{ClientSource, Finished, NewRun, RunDriver, RunEvent, StartError, Work};
@@ -22,7 +23,8 @@ use crate::core::pipeline::SinkError;
 use crate::core::pricing::Pricer;
 use crate::core::providers::ProviderRegistry;
 use crate::core::trajectory::{RunRecord, RunStatus};
-use crate::ui::costs::prices::load_pricer;
+use crate::ui::prices::load_pricer;
+use crate::ui::store::run_store;
 use crate::ui::task::Tasks;
 use crate::web::clock::BrowserClock;
 use crate::web::http::BrowserTransport;
@@ -30,8 +32,6 @@ use crate::web::idb::TrajectoryStore;
 use crate::web::locks::WebLocks;
 
 use super::live::{self, LiveReply};
-use super::step::{apply_event, stop_running, StepView};
-use super::store::run_store;
 use super::summary::SummaryView;
 
 /// Where a start-up check (for runs, or for batches, that a closed tab left running) stands.

@@ -1,89 +1,13 @@
-//! The run's summary panel: how the run ended, in one card, for a live run (from the loop's
-//! [`RunSummary`]) and for a stored one (from its [`RunRecord`]).
+//! The run's summary panel: how the run ended, in one card, for a live run and for a stored
+//! one (what it shows is [`SummaryView`]).
 
 use leptos::prelude::*;
 
-use crate::core::llm::Usage;
-use crate::core::pipeline::RunSummary;
-use crate::core::trajectory::{RunRecord, RunStatus};
+use crate::app::format::{cost_text, count, score_text, tokens_text};
+// `pub(crate)`: `session.rs`, which the run-driver work rewrites, still names it through this path.
+pub(crate) use crate::app::run::summary::SummaryView;
+use crate::core::trajectory::{RunStatus, StopReason};
 use crate::ui::components::notice::ErrorText;
-
-use super::format::{cost_text, count, score_text, tokens_text, yes_no};
-
-/// What the summary panel shows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SummaryView {
-    /// Where the run stands.
-    pub status: RunStatus,
-    /// Why it stopped early, as a sentence.
-    pub message: Option<String>,
-    /// Solver rounds made.
-    pub iterations: u32,
-    /// Whether the verifier passed a solution.
-    pub passed: bool,
-    /// The judge's score, once scored.
-    pub judge_score: Option<f64>,
-    /// Whether the answer matched the ground truth (`None` without one, or before scoring).
-    pub correct: Option<bool>,
-    /// Whether a ground truth was given.
-    pub has_ground_truth: bool,
-    /// The answer read from the final solution, when a ground truth was given.
-    pub extracted_answer: Option<String>,
-    /// Tokens over every call.
-    pub usage: Usage,
-    /// Cost in USD of the calls whose price is known; `None` when none is.
-    pub cost_usd: Option<f64>,
-    /// Whether every call was priced.
-    pub cost_complete: bool,
-    /// Committed steps.
-    pub steps: u64,
-}
-
-impl SummaryView {
-    /// The summary of a run that just stopped.
-    pub fn of_summary(summary: &RunSummary, has_ground_truth: bool) -> Self {
-        SummaryView {
-            status: summary.status,
-            message: summary.message.clone(),
-            iterations: summary.iterations,
-            passed: summary.passed,
-            judge_score: summary.judge_score,
-            correct: summary.correct,
-            has_ground_truth,
-            extracted_answer: summary.extracted_answer.clone(),
-            usage: summary.usage,
-            cost_usd: summary.cost_usd,
-            cost_complete: summary.cost_complete,
-            steps: summary.steps,
-        }
-    }
-
-    /// The summary of a stored run.
-    pub fn of_record(record: &RunRecord) -> Self {
-        SummaryView {
-            status: record.status,
-            message: record.message.clone(),
-            iterations: record.iterations,
-            passed: record.passed,
-            judge_score: record.judge_score,
-            correct: record.correct,
-            has_ground_truth: record.ground_truth.is_some(),
-            extracted_answer: None,
-            usage: record.usage,
-            cost_usd: record.cost_usd,
-            cost_complete: record.cost_complete,
-            steps: record.step_count,
-        }
-    }
-
-    /// The "correct" cell: yes / no, `no ground truth`, or `–` before the judge.
-    pub fn correct_text(&self) -> String {
-        match (self.has_ground_truth, self.correct) {
-            (false, _) => "no ground truth".to_string(),
-            (true, value) => yes_no(value).to_string(),
-        }
-    }
-}
 
 /// The run's status as text (`data-testid="run-status"`), styled by status.
 #[component]
@@ -112,14 +36,7 @@ pub fn SummaryPanel(
     summary: Signal<SummaryView>,
 ) -> impl IntoView {
     let s = move || summary.get();
-    let cost_note = move || {
-        let s = summary.get();
-        match (s.cost_usd, s.cost_complete) {
-            (None, _) => Some("no price is known for the models used"),
-            (Some(_), false) => Some("at least: some calls have no known price or usage"),
-            (Some(_), true) => None,
-        }
-    };
+    let cost_note = move || summary.get().cost_note();
     view! {
         <section class="card run-summary" aria-label="Run summary">
             <dl class="run-facts">
@@ -132,8 +49,22 @@ pub fn SummaryPanel(
                     </dd>
                 </div>
                 <div>
+                    <dt>"Stopped"</dt>
+                    <dd
+                        data-testid="run-stop-reason"
+                        data-stop-reason=move || s().stop_reason.map(StopReason::as_str)
+                        title=move || s().stop_reason.map(StopReason::label)
+                    >
+                        {move || s().stop_text()}
+                    </dd>
+                </div>
+                <div>
                     <dt>"Passed"</dt>
-                    <dd>{move || if s().passed { "yes" } else { "no" }}</dd>
+                    <dd data-testid="run-passed">{move || s().passed_text()}</dd>
+                </div>
+                <div>
+                    <dt>"Errors"</dt>
+                    <dd data-testid="run-errors" data-errors=move || s().errors>{move || s().errors}</dd>
                 </div>
                 <div>
                     <dt>"Judge score"</dt>
@@ -185,47 +116,5 @@ pub fn SummaryPanel(
                 })
             }}
         </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::config::Mode;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    #[wasm_bindgen_test]
-    fn a_stored_record_reads_as_a_summary() {
-        let record = RunRecord {
-            run_id: "run_x".into(),
-            status: RunStatus::Interrupted,
-            message: None,
-            mode: Mode::Debate,
-            config_hash: "0badf00d".into(),
-            config: None,
-            problem: "p".into(),
-            ground_truth: Some("4".into()),
-            created_ms: 0.0,
-            updated_ms: 0.0,
-            batch_id: None,
-            iterations: 2,
-            passed: false,
-            judge_score: None,
-            correct: None,
-            usage: Usage::default(),
-            cost_usd: Some(0.5),
-            cost_complete: false,
-            step_count: 3,
-        };
-        let view = SummaryView::of_record(&record);
-        assert_eq!(view.steps, 3);
-        assert_eq!(view.iterations, 2);
-        assert!(view.has_ground_truth);
-        assert_eq!(view.correct_text(), "–", "not scored yet");
-        let no_truth = SummaryView {
-            has_ground_truth: false,
-            ..view
-        };
-        assert_eq!(no_truth.correct_text(), "no ground truth");
     }
 }

@@ -1,18 +1,23 @@
 //! The transcript: one card per step (`data-testid="step"`), live while a run goes and the same
 //! for a stored run.
 //!
-//! Model text is only ever put in the page as text nodes, never parsed as HTML: a reply that
-//! contains `<script>` shows those characters and nothing more.
+//! What the agents wrote (solutions, reasoning, critiques, the judge's points) is drawn by
+//! [`RichText`]: Markdown and LaTeX math, built node by node from a whitelist, or the text as
+//! written when the reader turns on "Raw text". Model text is only ever put in the page as text
+//! nodes, never parsed as HTML: a reply that contains `<script>` shows those characters and
+//! nothing more.
 
 use leptos::prelude::*;
 
+use crate::app::format::{dollars, latency_text, plural, score_text, tokens_text};
+use crate::app::llm_error::with_advice;
+use crate::app::run::step::{StepBody, StepFacts, StepState, StepView};
 use crate::ui::components::notice::ErrorText;
-use crate::ui::llm_error::with_advice;
+use crate::ui::components::rich_text::{RichText, TextViewChoice, TextViewToggle};
 
-use super::format::{dollars, latency_text, score_text, tokens_text};
 use super::live::LiveStep;
+use super::sent::SentReceived;
 use super::session::RunSession;
-use super::step::{StepBody, StepFacts, StepState, StepView};
 use super::thinking::StepThinking;
 
 /// Every step of a run, in order.
@@ -21,8 +26,12 @@ pub fn Transcript(
     /// The steps to show.
     #[prop(into)]
     steps: Signal<Vec<StepView>>,
+    /// The page it is on, under which its text view (formatted or raw) is remembered.
+    page: &'static str,
 ) -> impl IntoView {
+    let choice = TextViewChoice::provide(page);
     view! {
+        <TextViewToggle choice=choice/>
         <ol class="transcript" aria-label="Transcript">
             <For
                 each=move || steps.get()
@@ -76,6 +85,7 @@ pub fn StepCard(
                 <StepThinking thinking=entry.metadata.thinking.clone()/>
                 <Body body=StepBody::of(entry)/>
                 <Facts facts=facts/>
+                <SentReceived entry=(**entry).clone()/>
             }
             .into_any()
         }
@@ -112,7 +122,7 @@ fn Body(body: StepBody) -> impl IntoView {
         } => view! {
             <div class="step-block">
                 <h4>"Solution"</h4>
-                <p class="step-text">{solution}</p>
+                <RichText text=solution/>
             </div>
             <Reasoning text=reasoning/>
             <Confidence value=confidence/>
@@ -133,7 +143,7 @@ fn Body(body: StepBody) -> impl IntoView {
                 <p class=class data-testid="step-verdict">{verdict}</p>
                 <div class="step-block">
                     <h4>"Critique"</h4>
-                    <p class="step-text">{critique}</p>
+                    <RichText text=critique/>
                 </div>
                 <Pairs title="Scores" pairs=scores/>
                 <Confidence value=confidence/>
@@ -170,7 +180,7 @@ fn Reasoning(text: String) -> impl IntoView {
         view! {
             <details class="step-block">
                 <summary>"Reasoning"</summary>
-                <p class="step-text">{text}</p>
+                <RichText text=text/>
             </details>
         }
     })
@@ -187,7 +197,12 @@ fn Points(title: &'static str, items: Vec<String>) -> impl IntoView {
         view! {
             <div class="step-block">
                 <h4>{title}</h4>
-                <ul>{items.into_iter().map(|item| view! { <li>{item}</li> }).collect_view()}</ul>
+                <ul>
+                    {items
+                        .into_iter()
+                        .map(|item| view! { <li><RichText text=item/></li> })
+                        .collect_view()}
+                </ul>
             </div>
         }
     })
@@ -224,7 +239,7 @@ fn Facts(facts: StepFacts) -> impl IntoView {
         (0, 0) => None,
         (reasks, retries) => Some(format!(
             "{reasks} re-ask{} · {retries} retr{}",
-            if reasks == 1 { "" } else { "s" },
+            plural(reasks),
             if retries == 1 { "y" } else { "ies" }
         )),
     };

@@ -18,46 +18,18 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
 use crate::core::batch::{BatchRecord, BatchStatus};
-use crate::core::dataset::{DatasetFormat, FieldMapping, Problem};
+use crate::core::dataset::{FieldMapping, Problem};
+use crate::core::driver::startup::StartupStore;
 use crate::core::pipeline::SinkError;
 use crate::core::run_store::{BatchStore, RunStore};
 use crate::core::sorting;
+use crate::core::stored_dataset::{DatasetSummary, StoredDataset};
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 
 use super::error::{from_idb, StoreError};
 use super::records::{run_step_bounds, RunRow, StepRow};
 use super::schema::{index, BATCHES, DATASETS, RUNS, STEPS};
 use super::{commit, count, get, request, store, TrajectoryStore};
-
-/// What the list of datasets shows about one, without its problems.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DatasetSummary {
-    /// The key: [`crate::core::dataset::Dataset::content_id`] of its problems.
-    pub dataset_id: String,
-    /// A name for people (the file name without its extension, unless renamed).
-    pub name: String,
-    /// The file it was imported from.
-    pub file_name: String,
-    /// The format the file was read as.
-    pub format: DatasetFormat,
-    /// Usable problems.
-    pub problem_count: usize,
-    /// Rows of the file that were left out (unreadable, unmappable, duplicate ids).
-    pub skipped_rows: usize,
-    /// When it was saved, epoch milliseconds (UTC).
-    pub created_ms: f64,
-}
-
-/// A dataset as stored: its summary, the mapping it was imported with, and its problems.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredDataset {
-    /// Name, counts, dates.
-    pub summary: DatasetSummary,
-    /// The field mapping that made the problems.
-    pub mapping: FieldMapping,
-    /// The problems, in file order.
-    pub problems: Vec<Problem>,
-}
 
 /// The part of a dataset kept as one JSON text.
 #[derive(Serialize, Deserialize)]
@@ -426,6 +398,33 @@ impl TrajectoryStore {
         };
         commit(tx, op).await?;
         Ok(marked)
+    }
+}
+
+/// The start-up check's questions, answered by the methods above.
+impl StartupStore for TrajectoryStore {
+    async fn running_runs(&self) -> Result<Vec<(String, Option<String>)>, SinkError> {
+        Ok(TrajectoryStore::running_runs(self).await?)
+    }
+
+    async fn mark_runs_interrupted(
+        &self,
+        ids: &[String],
+        now_ms: f64,
+    ) -> Result<Vec<String>, SinkError> {
+        Ok(TrajectoryStore::mark_runs_interrupted(self, ids, now_ms).await?)
+    }
+
+    async fn unfinished_batch_ids(&self) -> Result<Vec<String>, SinkError> {
+        Ok(TrajectoryStore::unfinished_batch_ids(self).await?)
+    }
+
+    async fn mark_batches_interrupted(
+        &self,
+        ids: &[String],
+        now_ms: f64,
+    ) -> Result<Vec<String>, SinkError> {
+        Ok(TrajectoryStore::mark_batches_interrupted(self, ids, now_ms).await?)
     }
 }
 

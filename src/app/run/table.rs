@@ -1,0 +1,486 @@
+//! The runs table's model: which runs it shows, in which order.
+//!
+//! Pure functions over [`RunRecord`]s so that sorting and filtering are tested without a page.
+
+use std::cmp::Ordering;
+
+use crate::app::format::{count, plural};
+use crate::core::config::Mode;
+use crate::core::sorting;
+use crate::core::trajectory::{RunRecord, RunStatus};
+
+/// A column the table can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// When the run was created (the default, newest first).
+    Date,
+    /// `running`, `completed`, … in alphabetical order.
+    Status,
+    /// Why the run stopped (`passed`, `max_iterations`, …), then how many calls failed (runs
+    /// that have not stopped last).
+    Stopped,
+    /// Debate or baseline.
+    Mode,
+    /// The config hash.
+    ConfigHash,
+    /// The problem text.
+    Problem,
+    /// Solver rounds.
+    Iterations,
+    /// Whether the verifier passed a solution.
+    Passed,
+    /// The judge's score (runs without one last).
+    JudgeScore,
+    /// Whether the answer matched the ground truth (runs without one last).
+    Correct,
+    /// The cost (runs with an unknown cost last).
+    Cost,
+}
+
+impl SortKey {
+    /// Every column, in table order.
+    pub const ALL: [SortKey; 11] = [
+        SortKey::Status,
+        SortKey::Stopped,
+        SortKey::Mode,
+        SortKey::ConfigHash,
+        SortKey::Problem,
+        SortKey::Iterations,
+        SortKey::Passed,
+        SortKey::JudgeScore,
+        SortKey::Correct,
+        SortKey::Cost,
+        SortKey::Date,
+    ];
+
+    /// The column heading.
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Date => "Date",
+            SortKey::Status => "Status",
+            SortKey::Stopped => "Stopped",
+            SortKey::Mode => "Mode",
+            SortKey::ConfigHash => "Config",
+            SortKey::Problem => "Problem",
+            SortKey::Iterations => "Iter.",
+            SortKey::Passed => "Passed",
+            SortKey::JudgeScore => "Judge",
+            SortKey::Correct => "Correct",
+            SortKey::Cost => "Cost (USD)",
+        }
+    }
+
+    /// Whether a first click sorts this column largest first (numbers and dates) rather than
+    /// A to Z (text).
+    pub fn descending_first(self) -> bool {
+        matches!(
+            self,
+            SortKey::Date
+                | SortKey::Iterations
+                | SortKey::Passed
+                | SortKey::JudgeScore
+                | SortKey::Correct
+                | SortKey::Cost
+        )
+    }
+}
+
+/// What the table shows: the filters and the order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunsQuery {
+    /// The column sorted by.
+    pub sort: SortKey,
+    /// Largest / latest / Z first.
+    pub descending: bool,
+    /// Only runs in this status.
+    pub status: Option<RunStatus>,
+    /// Only runs in this mode.
+    pub mode: Option<Mode>,
+    /// Only runs whose id, problem or config hash contains this text (case-insensitive).
+    pub text: String,
+}
+
+impl Default for RunsQuery {
+    /// Every run, newest first.
+    fn default() -> Self {
+        RunsQuery {
+            sort: SortKey::Date,
+            descending: true,
+            status: None,
+            mode: None,
+            text: String::new(),
+        }
+    }
+}
+
+impl RunsQuery {
+    /// The query after a click on `key`'s heading: the same column flips its order, another
+    /// column starts in its natural order.
+    pub fn clicked(&self, key: SortKey) -> RunsQuery {
+        let mut next = self.clone();
+        if self.sort == key {
+            next.descending = !self.descending;
+        } else {
+            next.sort = key;
+            next.descending = key.descending_first();
+        }
+        next
+    }
+
+    /// Whether `run` passes the filters.
+    pub fn matches(&self, run: &RunRecord) -> bool {
+        self.matches_needle(run, &self.text.trim().to_lowercase())
+    }
+
+    fn matches_needle(&self, run: &RunRecord, needle: &str) -> bool {
+        if self.status.is_some_and(|s| s != run.status) {
+            return false;
+        }
+        if self.mode.is_some_and(|m| m != run.mode) {
+            return false;
+        }
+        needle.is_empty()
+            || [&run.run_id, &run.problem, &run.config_hash]
+                .iter()
+                .any(|hay| hay.to_lowercase().contains(needle))
+    }
+
+    /// The runs that pass the filters, in the query's order (ties broken by date, newest
+    /// first, then by id, so the order is stable).
+    pub fn apply<'a>(&self, runs: &'a [RunRecord]) -> Vec<&'a RunRecord> {
+        self.apply_indices(runs)
+            .into_iter()
+            .map(|i| &runs[i])
+            .collect()
+    }
+
+    /// Like [`RunsQuery::apply`], but the positions in `runs` of the runs shown, so that a
+    /// page can keep them without cloning 10,000 records.
+    pub fn apply_indices(&self, runs: &[RunRecord]) -> Vec<usize> {
+        // Lowercased once, not once per run.
+        let needle = self.text.trim().to_lowercase();
+        let mut shown: Vec<usize> = (0..runs.len())
+            .filter(|&i| self.matches_needle(&runs[i], &needle))
+            .collect();
+        sorting::sort_by(&mut shown, |&a, &b| {
+            let (a, b) = (&runs[a], &runs[b]);
+            let primary = compare(self.sort, a, b);
+            let primary = if self.descending {
+                primary.reverse()
+            } else {
+                primary
+            };
+            // Missing values go last whichever way the column is sorted.
+            let missing = missing(self.sort, a).cmp(&missing(self.sort, b));
+            missing
+                .then(primary)
+                .then_with(|| b.created_ms.total_cmp(&a.created_ms))
+                .then_with(|| a.run_id.cmp(&b.run_id))
+        });
+        shown
+    }
+}
+
+/// Whether `run` lacks the value of column `key` (such runs sort last).
+fn missing(key: SortKey, run: &RunRecord) -> bool {
+    match key {
+        SortKey::JudgeScore => run.judge_score.is_none(),
+        SortKey::Correct => run.correct.is_none(),
+        SortKey::Cost => run.cost_usd.is_none(),
+        SortKey::Stopped => run.stop_reason.is_none(),
+        _ => false,
+    }
+}
+
+fn compare(key: SortKey, a: &RunRecord, b: &RunRecord) -> Ordering {
+    match key {
+        SortKey::Date => a.created_ms.total_cmp(&b.created_ms),
+        SortKey::Status => a.status.as_str().cmp(b.status.as_str()),
+        SortKey::Stopped => (a.stop_reason.map(|r| r.as_str()), a.errors)
+            .cmp(&(b.stop_reason.map(|r| r.as_str()), b.errors)),
+        SortKey::Mode => a.mode.as_str().cmp(b.mode.as_str()),
+        SortKey::ConfigHash => a.config_hash.cmp(&b.config_hash),
+        SortKey::Problem => a.problem.to_lowercase().cmp(&b.problem.to_lowercase()),
+        SortKey::Iterations => a.iterations.cmp(&b.iterations),
+        SortKey::Passed => a.passed.cmp(&b.passed),
+        SortKey::JudgeScore => cmp_opt(a.judge_score, b.judge_score),
+        SortKey::Correct => a.correct.cmp(&b.correct),
+        SortKey::Cost => cmp_opt(a.cost_usd, b.cost_usd),
+    }
+}
+
+fn cmp_opt(a: Option<f64>, b: Option<f64>) -> Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => a.total_cmp(&b),
+        _ => Ordering::Equal,
+    }
+}
+
+/// How many runs one page of the table draws: drawing every row of 10,000 runs took seconds of
+/// style and layout work, while sorting and filtering all of them in memory stays cheap.
+pub const PAGE_SIZE: usize = 100;
+
+/// One page of a list of `total` items, `size` per page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// The page shown, from 0, already clamped to the last page.
+    pub index: usize,
+    /// How many pages there are (at least 1, even for an empty list).
+    pub count: usize,
+    /// The first item on the page (0-based, inclusive).
+    pub start: usize,
+    /// One past the last item on the page.
+    pub end: usize,
+    /// How many items in all.
+    pub total: usize,
+}
+
+impl Page {
+    /// Page `index` of `total` items, `size` per page; an index past the end shows the last
+    /// page, so deleting or filtering never leaves an empty page behind. A `size` of 0 is
+    /// taken as 1.
+    pub fn of(total: usize, size: usize, index: usize) -> Page {
+        let size = size.max(1);
+        let count = total.div_ceil(size).max(1);
+        let index = index.min(count - 1);
+        let start = (index * size).min(total);
+        let end = (start + size).min(total);
+        Page {
+            index,
+            count,
+            start,
+            end,
+            total,
+        }
+    }
+
+    /// Whether a page comes before this one.
+    pub fn has_previous(&self) -> bool {
+        self.index > 0
+    }
+
+    /// Whether a page comes after this one.
+    pub fn has_next(&self) -> bool {
+        self.index + 1 < self.count
+    }
+
+    /// `Showing 1–100 of 100+ runs`: the label while the runs are not counted yet.
+    pub fn label_so_far(&self) -> String {
+        format!(
+            "Showing {}–{} of {}+ runs",
+            count(self.start as u64 + 1),
+            count(self.end as u64),
+            count(self.total as u64)
+        )
+    }
+
+    /// `Showing 101–200 of 10,000 runs` (1-based, inclusive, digits grouped by thousands).
+    pub fn label(&self) -> String {
+        if self.total == 0 {
+            return "No runs to show".to_string();
+        }
+        format!(
+            "Showing {}–{} of {} run{}",
+            count(self.start as u64 + 1),
+            count(self.end as u64),
+            count(self.total as u64),
+            plural(self.total)
+        )
+    }
+}
+
+/// The status filter's choices: every status, by its stored name.
+pub const STATUSES: [RunStatus; 6] = [
+    RunStatus::Running,
+    RunStatus::Completed,
+    RunStatus::Failed,
+    RunStatus::Cancelled,
+    RunStatus::Interrupted,
+    RunStatus::BudgetExceeded,
+];
+
+/// The status named `name` (`completed`, …), if any.
+pub fn status_named(name: &str) -> Option<RunStatus> {
+    STATUSES.into_iter().find(|s| s.as_str() == name)
+}
+
+/// The mode named `name` (`debate` / `baseline`), if any.
+pub fn mode_named(name: &str) -> Option<Mode> {
+    [Mode::Debate, Mode::Baseline]
+        .into_iter()
+        .find(|m| m.as_str() == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::llm::Usage;
+
+    fn run(id: &str, created_ms: f64) -> RunRecord {
+        RunRecord {
+            run_id: id.to_string(),
+            status: RunStatus::Completed,
+            message: None,
+            mode: Mode::Debate,
+            config_hash: "0badf00d".to_string(),
+            config: None,
+            problem: format!("problem of {id}"),
+            ground_truth: None,
+            created_ms,
+            updated_ms: created_ms,
+            batch_id: None,
+            iterations: 1,
+            passed: true,
+            judge_score: None,
+            correct: None,
+            usage: Usage::default(),
+            cost_usd: None,
+            cost_complete: true,
+            step_count: 3,
+            errors: 0,
+            stop_reason: None,
+            extracted_answer: None,
+            imported: false,
+        }
+    }
+
+    fn ids(runs: &[&RunRecord]) -> Vec<String> {
+        runs.iter().map(|r| r.run_id.clone()).collect()
+    }
+
+    #[test]
+    fn the_default_is_every_run_newest_first() {
+        let runs = [run("a", 1.0), run("b", 3.0), run("c", 2.0)];
+        assert_eq!(ids(&RunsQuery::default().apply(&runs)), ["b", "c", "a"]);
+    }
+
+    #[test]
+    fn unknown_costs_and_scores_sort_last_in_both_directions() {
+        let mut a = run("a", 1.0);
+        a.cost_usd = Some(0.5);
+        let b = run("b", 2.0);
+        let mut c = run("c", 3.0);
+        c.cost_usd = Some(0.1);
+        let runs = [a, b, c];
+        let by_cost = RunsQuery::default().clicked(SortKey::Cost);
+        assert!(
+            by_cost.descending,
+            "a first click on cost shows the dearest first"
+        );
+        assert_eq!(ids(&by_cost.apply(&runs)), ["a", "c", "b"]);
+        let cheapest_first = by_cost.clicked(SortKey::Cost);
+        assert!(!cheapest_first.descending);
+        assert_eq!(ids(&cheapest_first.apply(&runs)), ["c", "a", "b"]);
+    }
+
+    #[test]
+    fn runs_sort_by_why_they_stopped_with_those_still_going_last() {
+        use crate::core::trajectory::StopReason;
+        let mut a = run("a", 1.0);
+        a.stop_reason = Some(StopReason::Passed);
+        let b = run("b", 2.0);
+        let mut c = run("c", 3.0);
+        c.stop_reason = Some(StopReason::Error);
+        c.errors = 2;
+        let runs = [a, b, c];
+        let q = RunsQuery::default().clicked(SortKey::Stopped);
+        assert_eq!(ids(&q.apply(&runs)), ["c", "a", "b"]);
+    }
+
+    #[test]
+    fn text_columns_start_a_to_z() {
+        let mut a = run("a", 1.0);
+        a.status = RunStatus::Interrupted;
+        let mut b = run("b", 2.0);
+        b.status = RunStatus::Cancelled;
+        let runs = [a, b];
+        let q = RunsQuery::default().clicked(SortKey::Status);
+        assert!(!q.descending);
+        assert_eq!(ids(&q.apply(&runs)), ["b", "a"]);
+    }
+
+    #[test]
+    fn filters_combine_status_mode_and_case_insensitive_text() {
+        let mut a = run("run_a", 1.0);
+        a.problem = "Find the LARGEST prime".to_string();
+        let mut b = run("run_b", 2.0);
+        b.mode = Mode::Baseline;
+        b.problem = "largest root".to_string();
+        let mut c = run("run_c", 3.0);
+        c.status = RunStatus::Failed;
+        c.problem = "largest factor".to_string();
+        let runs = [a, b, c];
+        let q = RunsQuery {
+            text: "  largest ".to_string(),
+            ..RunsQuery::default()
+        };
+        assert_eq!(ids(&q.apply(&runs)), ["run_c", "run_b", "run_a"]);
+        let q = RunsQuery {
+            mode: Some(Mode::Debate),
+            status: Some(RunStatus::Completed),
+            ..q
+        };
+        assert_eq!(ids(&q.apply(&runs)), ["run_a"]);
+        let q = RunsQuery {
+            text: "0BADF00D".to_string(),
+            ..RunsQuery::default()
+        };
+        assert_eq!(q.apply(&runs).len(), 3, "the config hash is searched too");
+    }
+
+    #[test]
+    fn indices_point_at_the_same_runs_as_apply() {
+        let runs = [run("a", 1.0), run("b", 3.0), run("c", 2.0)];
+        assert_eq!(RunsQuery::default().apply_indices(&runs), [1, 2, 0]);
+        let q = RunsQuery {
+            text: "OF B".to_string(),
+            ..RunsQuery::default()
+        };
+        assert_eq!(q.apply_indices(&runs), [1]);
+    }
+
+    #[test]
+    fn pages_split_ten_thousand_runs_into_hundreds() {
+        let first = Page::of(10_000, PAGE_SIZE, 0);
+        assert_eq!((first.start, first.end, first.count), (0, 100, 100));
+        assert!(!first.has_previous() && first.has_next());
+        assert_eq!(first.label(), "Showing 1–100 of 10,000 runs");
+        let second = Page::of(10_000, PAGE_SIZE, 1);
+        assert_eq!(second.label(), "Showing 101–200 of 10,000 runs");
+        let last = Page::of(10_000, PAGE_SIZE, 99);
+        assert_eq!((last.start, last.end), (9_900, 10_000));
+        assert!(last.has_previous() && !last.has_next());
+    }
+
+    #[test]
+    fn a_page_past_the_end_is_the_last_page_and_empty_lists_have_one() {
+        // 250 runs: pages of 100, 100 and 50.
+        let p = Page::of(250, 100, 7);
+        assert_eq!((p.index, p.count, p.start, p.end), (2, 3, 200, 250));
+        assert_eq!(p.label(), "Showing 201–250 of 250 runs");
+        let empty = Page::of(0, 100, 3);
+        assert_eq!(
+            (empty.index, empty.count, empty.start, empty.end),
+            (0, 1, 0, 0)
+        );
+        assert!(!empty.has_previous() && !empty.has_next());
+        assert_eq!(empty.label(), "No runs to show");
+        assert_eq!(Page::of(1, 100, 0).label(), "Showing 1–1 of 1 run");
+        assert_eq!(
+            Page::of(1_000, 100, 0).label_so_far(),
+            "Showing 1–100 of 1,000+ runs"
+        );
+        assert_eq!(Page::of(5, 0, 1).end, 2, "a size of 0 is taken as 1");
+    }
+
+    #[test]
+    fn names_map_back_to_statuses_and_modes() {
+        assert_eq!(
+            status_named("budget_exceeded"),
+            Some(RunStatus::BudgetExceeded)
+        );
+        assert_eq!(status_named("done"), None);
+        assert_eq!(mode_named("baseline"), Some(Mode::Baseline));
+        assert_eq!(mode_named(""), None);
+    }
+}
