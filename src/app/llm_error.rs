@@ -69,6 +69,7 @@ pub fn advice_on(kind: ErrorKind, retry_after_ms: Option<u64>, page: ShownOn) ->
         ErrorKind::InvalidSettings => {
             return Some(format!("fix the provider's settings {settings}"))
         }
+        ErrorKind::Unsupported => "change the agent's reasoning setting on the Configure page",
     };
     Some(text.to_string())
 }

@@ -65,6 +65,7 @@ mod tests {
             api_key: String::new(),
             structured_mode: None,
             builtin: false,
+            streaming: None,
         }
     }
 

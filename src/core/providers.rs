@@ -61,6 +61,10 @@ pub struct ProviderSettings {
     /// Shipped with the app (cannot be removed, only edited).
     #[serde(default)]
     pub builtin: bool,
+    /// The user's choice of streaming replies; `None` means the provider's default (see
+    /// [`ProviderSettings::streams`]). Off suits proxies that buffer server-sent events.
+    #[serde(default)]
+    pub streaming: Option<bool>,
 }
 
 /// The id of the built-in local OpenAI-compatible server.
@@ -77,6 +81,16 @@ impl ProviderSettings {
             None if self.builtin && self.id == LOCAL_ID => StructuredMode::JsonObjectSchema,
             None => StructuredMode::Native,
         }
+    }
+
+    /// Whether replies are streamed: the user's choice if set, else on for every provider but
+    /// the built-in local server.
+    // NOTE: llama-cpp-python's streamed chunks carry no `usage` (its chunk conversion in
+    // llama_cpp/llama_chat_format.py builds none, and it ignores `stream_options`), so a streamed
+    // local step would lose its token counts; a llama.cpp `llama-server` can be switched on.
+    pub fn streams(&self) -> bool {
+        self.streaming
+            .unwrap_or(!(self.builtin && self.id == LOCAL_ID))
     }
 
     /// Problems that make these settings unusable, each as a sentence; empty when valid.
@@ -241,6 +255,7 @@ impl ProviderRegistry {
             api_key: String::new(),
             structured_mode: None,
             builtin: true,
+            streaming: None,
         };
         use ProviderKind::*;
         ProviderRegistry {
@@ -389,6 +404,7 @@ mod tests {
             api_key: String::new(),
             structured_mode: None,
             builtin: false,
+            streaming: None,
         }
     }
 
@@ -603,6 +619,7 @@ mod tests {
             api_key: String::new(),
             structured_mode: None,
             builtin: false,
+            streaming: None,
         });
         let mut config = PipelineConfig::default();
         config.solver.model = "anthropic/claude-sonnet-4-5".into();

@@ -67,6 +67,8 @@ impl ScriptedTurn {
             provider: provider.to_string(),
             model: model.to_string(),
             finish_reason: None,
+            thinking: None,
+            stream: None,
         })
     }
 }
@@ -124,6 +126,7 @@ impl ScriptedLlm {
         cache_read_tokens: 0,
         cache_write_tokens: 0,
         reasoning_tokens: 0,
+        reasoning_tokens_unknown: false,
     };
 
     /// Latency every scripted completion reports, in milliseconds.
@@ -267,6 +270,8 @@ impl AgentLlm for ScriptedLlm {
                 provider: SCRIPTED_PROVIDER.to_string(),
                 model: call.model.clone(),
                 finish_reason: Some("stop".to_string()),
+                thinking: None,
+                stream: None,
                 latency_ms: self.latency_ms,
             }),
             ScriptedTurn::Fail { error, usage } => Err(AgentCallError {
@@ -396,6 +401,7 @@ mod tests {
             user_prompt: "p".into(),
             temperature: 0.0,
             max_tokens: 10,
+            reasoning: Default::default(),
         }
     }
 

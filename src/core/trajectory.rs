@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::core::clock::compact_utc;
 use crate::core::config::{Mode, PipelineConfig};
-use crate::core::llm::{AttemptRecord, Usage};
+use crate::core::llm::{AttemptRecord, Thinking, Usage};
 use crate::core::role::AgentRole;
 
 /// One step of a run: one line of the trajectory JSONL.
@@ -110,6 +110,21 @@ pub struct StepMetadata {
     pub config_hash: Option<String>,
     /// Trialogue: the provider's finish reason for the last request, as reported.
     pub finish_reason: Option<Option<String>>,
+    /// Trialogue: what the model thought before its accepted reply, as the provider returned
+    /// it (absent when it returned none).
+    pub thinking: Option<Thinking>,
+    /// Trialogue: whether the accepted reply arrived as a stream (absent for steps stored
+    /// before streaming existed, and for failed steps).
+    pub streamed: Option<bool>,
+    /// Trialogue: milliseconds from sending the accepted request to its first streamed token,
+    /// thinking included.
+    pub ttft_ms: Option<f64>,
+    /// Trialogue: milliseconds from sending the accepted request to the first token of its
+    /// answer, after any thinking.
+    pub ttfat_ms: Option<f64>,
+    /// Trialogue: generated tokens per second of the accepted request, from its first token
+    /// to its end.
+    pub output_tokens_per_s: Option<f64>,
     /// Trialogue, on a run's last step: why the run stopped.
     pub stop_reason: Option<StopReason>,
     /// Trialogue, on a run's last exported step: where the run stands.
@@ -180,6 +195,16 @@ impl StepMetadata {
                     value,
                     &mut m.finish_reason,
                 ),
+                key::THINKING => read_field(&mut m.as_read, key::THINKING, value, &mut m.thinking),
+                key::STREAMED => read_field(&mut m.as_read, key::STREAMED, value, &mut m.streamed),
+                key::TTFT_MS => read_field(&mut m.as_read, key::TTFT_MS, value, &mut m.ttft_ms),
+                key::TTFAT_MS => read_field(&mut m.as_read, key::TTFAT_MS, value, &mut m.ttfat_ms),
+                key::OUTPUT_TOKENS_PER_S => read_field(
+                    &mut m.as_read,
+                    key::OUTPUT_TOKENS_PER_S,
+                    value,
+                    &mut m.output_tokens_per_s,
+                ),
                 key::STOP_REASON => {
                     read_field(&mut m.as_read, key::STOP_REASON, value, &mut m.stop_reason)
                 }
@@ -228,6 +253,15 @@ impl StepMetadata {
         self.write_field(&mut out, key::COST_USD, &self.cost_usd);
         self.write_field(&mut out, key::CONFIG_HASH, &self.config_hash);
         self.write_field(&mut out, key::FINISH_REASON, &self.finish_reason);
+        self.write_field(&mut out, key::THINKING, &self.thinking);
+        self.write_field(&mut out, key::STREAMED, &self.streamed);
+        self.write_field(&mut out, key::TTFT_MS, &self.ttft_ms);
+        self.write_field(&mut out, key::TTFAT_MS, &self.ttfat_ms);
+        self.write_field(
+            &mut out,
+            key::OUTPUT_TOKENS_PER_S,
+            &self.output_tokens_per_s,
+        );
         self.write_field(&mut out, key::STOP_REASON, &self.stop_reason);
         self.write_field(&mut out, key::STATUS, &self.status);
         self.write_field(&mut out, key::STARTED_AT, &self.started_at);
@@ -316,6 +350,16 @@ pub(crate) mod key {
     pub const CONFIG_HASH: &str = "config_hash";
     /// Trialogue: the provider's finish reason for the last request, as reported.
     pub const FINISH_REASON: &str = "finish_reason";
+    /// Trialogue: the thinking the provider returned (text, or its signed/redacted blocks).
+    pub const THINKING: &str = "thinking";
+    /// Trialogue: whether the accepted reply was streamed.
+    pub const STREAMED: &str = "streamed";
+    /// Trialogue: time to the first streamed token, in milliseconds.
+    pub const TTFT_MS: &str = "ttft_ms";
+    /// Trialogue: time to the first answer token (after thinking), in milliseconds.
+    pub const TTFAT_MS: &str = "ttfat_ms";
+    /// Trialogue: generated tokens per second after the first token.
+    pub const OUTPUT_TOKENS_PER_S: &str = "output_tokens_per_s";
     /// Trialogue, run's last step: why the run stopped.
     pub const STOP_REASON: &str = "stop_reason";
     /// Trialogue, run's last exported step: the run's status.

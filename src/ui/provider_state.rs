@@ -197,6 +197,7 @@ impl ProviderState {
             api_key: String::new(),
             structured_mode: None,
             builtin: false,
+            streaming: None,
         };
         if self
             .registry

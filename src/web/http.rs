@@ -5,6 +5,9 @@
 //! through the controller; the fetch then rejects with an `AbortError`, which is reported as
 //! [`TransportError::Cancelled`] or [`TransportError::Timeout`] depending on which fired.
 //!
+//! A streamed request reads a successful body chunk by chunk from the response's
+//! `ReadableStream` as the bytes arrive; the same controller aborts it mid-stream.
+//!
 //! The body is read as a stream and reading stops at [`MAX_RESPONSE_BYTES`]: `text()` would
 //! hold any size the server sends.
 
@@ -21,6 +24,9 @@ use web_sys::{AbortController, ReadableStreamDefaultReader, ReadableStreamReadRe
 use crate::core::cancel::{CancelGuard, CancelToken};
 use crate::core::llm::chat::{HttpRequest, HttpResponse};
 use crate::core::llm::transport::{BodyBuffer, Transport, TransportError, MAX_RESPONSE_BYTES};
+
+/// Where a streamed body's chunks go.
+type ChunkSink<'a> = &'a mut dyn FnMut(&[u8]);
 
 /// Sends requests with the page's `fetch`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -40,6 +46,30 @@ impl Transport for BrowserTransport {
         timeout_ms: u64,
         cancel: &CancelToken,
     ) -> Result<HttpResponse, TransportError> {
+        self.exchange(request, timeout_ms, cancel, None).await
+    }
+
+    async fn send_streaming(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+        on_chunk: &mut dyn FnMut(&[u8]),
+    ) -> Result<HttpResponse, TransportError> {
+        self.exchange(request, timeout_ms, cancel, Some(on_chunk))
+            .await
+    }
+}
+
+impl BrowserTransport {
+    /// One request: the body read whole, or (with `on_chunk`, on 2xx) piece by piece.
+    async fn exchange(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+        on_chunk: Option<ChunkSink<'_>>,
+    ) -> Result<HttpResponse, TransportError> {
         if cancel.is_cancelled() {
             return Err(TransportError::Cancelled);
         }
@@ -48,7 +78,7 @@ impl Transport for BrowserTransport {
         })?;
         let abort = Abort::arm(&controller, timeout_ms, cancel);
 
-        let result = fetch(request, &controller).await;
+        let result = fetch(request, &controller, on_chunk).await;
         // Which of cancel / timeout fired decides how an abort is reported.
         let timed_out = abort.timed_out.get();
         drop(abort);
@@ -82,6 +112,7 @@ enum Failure {
 async fn fetch(
     request: &HttpRequest,
     controller: &AbortController,
+    on_chunk: Option<ChunkSink<'_>>,
 ) -> Result<HttpResponse, Failure> {
     let method = Method::from_bytes(request.method.as_bytes())
         .map_err(|_| Failure::Invalid(format!("invalid HTTP method {:?}", request.method)))?;
@@ -115,12 +146,54 @@ async fn fetch(
         .entries()
         .map(|(k, v)| (k.to_ascii_lowercase(), v))
         .collect();
-    let body = read_body(&response.into(), MAX_RESPONSE_BYTES).await?;
+    let body = match (on_chunk, response.body()) {
+        (Some(on_chunk), Some(stream)) if (200..300).contains(&status) => {
+            read_chunks(&stream, MAX_RESPONSE_BYTES, on_chunk).await?;
+            String::new()
+        }
+        _ => read_body(&response.into(), MAX_RESPONSE_BYTES).await?,
+    };
     Ok(HttpResponse {
         status,
         headers,
         body,
     })
+}
+
+/// Hands every chunk of `stream` to `on_chunk` as it arrives, until the stream ends or more
+/// than `limit` bytes came (then the stream is cancelled and the read fails with
+/// [`TransportError::TooLarge`], as a whole body's read does). A stream the connection drops
+/// rejects the pending read, which is reported as the failure it is.
+async fn read_chunks(
+    stream: &web_sys::ReadableStream,
+    limit: usize,
+    on_chunk: &mut dyn FnMut(&[u8]),
+) -> Result<(), Failure> {
+    let mut received = 0usize;
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let field = |object: &wasm_bindgen::JsValue, name: &str| {
+        js_sys::Reflect::get(object, &wasm_bindgen::JsValue::from_str(name)).ok()
+    };
+    loop {
+        let result = wasm_bindgen_futures::JsFuture::from(reader.read())
+            .await
+            .map_err(js_failure)?;
+        if field(&result, "done").and_then(|d| d.as_bool()) != Some(false) {
+            return Ok(());
+        }
+        if let Some(value) = field(&result, "value") {
+            let chunk = js_sys::Uint8Array::new(&value).to_vec();
+            received += chunk.len();
+            if received > limit {
+                // The rejection of an already-failing read is of no interest.
+                let _ = reader.cancel();
+                return Err(Failure::Transport(TransportError::TooLarge {
+                    limit_bytes: limit,
+                }));
+            }
+            on_chunk(&chunk);
+        }
+    }
 }
 
 /// Reads `response`'s body as text, chunk by chunk, up to `limit` bytes; past it (or when its

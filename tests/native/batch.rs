@@ -1133,6 +1133,7 @@ fn registry_with_custom(id: &str, base_url: &str) -> ProviderRegistry {
         api_key: String::new(),
         structured_mode: None,
         builtin: false,
+        streaming: None,
     });
     registry
 }

@@ -54,6 +54,7 @@ fn call(model: &str, prompt_bytes: usize, max_tokens: u32) -> AgentCall {
         user_prompt: "x".repeat(prompt_bytes),
         temperature: 0.0,
         max_tokens,
+        reasoning: Default::default(),
     }
 }
 

@@ -97,6 +97,7 @@ fn call(role: AgentRole, model: &str) -> AgentCall {
         user_prompt: "What is 2 + 3?".into(),
         temperature: 0.0,
         max_tokens: 512,
+        reasoning: Default::default(),
     }
 }
 
@@ -419,6 +420,7 @@ fn prompt_only_mode_puts_the_schema_in_the_prompt_and_extracts_from_prose() {
         api_key: String::new(),
         structured_mode: Some(StructuredMode::PromptOnly),
         builtin: false,
+        streaming: None,
     });
     let (client, transport, _) = setup(registry);
     transport.push_json(
@@ -879,6 +881,7 @@ fn with_lab_at(base_url: &str) -> ProviderRegistry {
         api_key: "sk-lab-secret".into(),
         structured_mode: None,
         builtin: false,
+        streaming: None,
     });
     registry
 }

@@ -94,6 +94,7 @@ const SPENT: Usage = Usage {
     cache_read_tokens: 0,
     cache_write_tokens: 0,
     reasoning_tokens: 0,
+    reasoning_tokens_unknown: false,
 };
 
 #[test]

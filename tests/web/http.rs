@@ -28,6 +28,34 @@ async fn requests_leave_no_abort_behind_on_a_shared_token() {
     assert_eq!(token.pending_callbacks(), 0);
 }
 
+#[wasm_bindgen_test]
+async fn a_streamed_body_arrives_in_chunks_that_add_up_to_it_and_leaves_the_body_empty() {
+    let token = CancelToken::new();
+    let transport = BrowserTransport::new();
+    let events = "data: {\"a\":1}\n\ndata: [DONE]\n\n";
+    let encoded: String = events.bytes().map(|b| format!("%{b:02X}")).collect();
+    let request = HttpRequest {
+        method: "GET".into(),
+        url: format!("data:text/event-stream,{encoded}"),
+        headers: Vec::new(),
+        body: String::new(),
+    };
+    let mut received = Vec::new();
+    let mut chunks = 0;
+    let response = transport
+        .send_streaming(&request, 10_000, &token, &mut |chunk| {
+            chunks += 1;
+            received.extend_from_slice(chunk);
+        })
+        .await
+        .expect("a data: URL is fetched");
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body, "");
+    assert!(chunks >= 1);
+    assert_eq!(String::from_utf8(received).unwrap(), events);
+    assert_eq!(token.pending_callbacks(), 0);
+}
+
 /// A response of `len` bytes of `x`, built in the page (no `Content-Length` header, so the
 /// reader cannot refuse it up front and must count while it streams).
 fn response_of(len: usize, headers: &[(&str, &str)]) -> web_sys::Response {

@@ -61,6 +61,9 @@ pub enum ErrorKind {
     /// The configured model string names no provider that can be called (found before any
     /// request).
     UnknownModel,
+    /// The agent's settings ask for something the provider's API family does not take (a
+    /// reasoning budget OpenAI refuses, say), found before any request.
+    Unsupported,
     /// The provider's settings are not usable (a base URL Settings would reject), found before
     /// any request so that a key is never sent where it must not go.
     InvalidSettings,
@@ -68,7 +71,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 21] = [
+    pub const ALL: [ErrorKind; 22] = [
         ErrorKind::Cancelled,
         ErrorKind::MissingKey,
         ErrorKind::Network,
@@ -89,6 +92,7 @@ impl ErrorKind {
         ErrorKind::Truncated,
         ErrorKind::InvalidOutput,
         ErrorKind::UnknownModel,
+        ErrorKind::Unsupported,
         ErrorKind::InvalidSettings,
     ];
 
@@ -116,6 +120,7 @@ impl ErrorKind {
             ErrorKind::Truncated => "Truncated",
             ErrorKind::InvalidOutput => "InvalidOutput",
             ErrorKind::UnknownModel => "UnknownModel",
+            ErrorKind::Unsupported => "Unsupported",
             ErrorKind::InvalidSettings => "InvalidSettings",
         }
     }
@@ -291,6 +296,12 @@ impl LlmError {
         )
     }
 
+    /// `provider`'s API family cannot take the agent's settings; `reason` says which and what
+    /// to change.
+    pub fn unsupported(provider: &str, reason: &str) -> LlmError {
+        LlmError::new(ErrorKind::Unsupported, Some(provider), reason)
+    }
+
     /// What kind of failure it is.
     pub fn kind(&self) -> ErrorKind {
         self.kind
@@ -392,6 +403,7 @@ impl std::fmt::Display for LlmError {
                 "the model's reply did not match the expected format after all re-asks"
             )?,
             ErrorKind::UnknownModel => f.write_str("cannot call model")?,
+            ErrorKind::Unsupported => write!(f, "{who} cannot take the agent's settings")?,
             ErrorKind::InvalidSettings => write!(f, "{who} is not set up correctly")?,
         }
         match (self.kind, self.detail.is_empty()) {
@@ -448,6 +460,7 @@ mod tests {
             "Truncated",
             "InvalidOutput",
             "UnknownModel",
+            "Unsupported",
         ];
         let names: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
         assert_eq!(names[..stored.len()], stored);

@@ -6,9 +6,11 @@ use super::chat::{FinishKind, HttpResponse, StructuredMode};
 use super::client::LlmClient;
 use super::dispatch;
 use super::error::{ErrorKind, LlmError};
+use super::reasoning::Reasoning;
 use super::structured;
 use super::transport::Transport;
 use super::usage::Usage;
+use super::AgentCall;
 use crate::core::cancel::CancelToken;
 use crate::core::clock::Clock;
 use crate::core::role::AgentRole;
@@ -182,16 +184,17 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
         if effective != StructuredMode::PromptOnly {
             modes.push(StructuredMode::PromptOnly);
         }
+        let call = AgentCall {
+            role: AgentRole::Solver,
+            model: model.to_string(),
+            system_prompt: String::new(),
+            user_prompt: PROBE_PROMPT.to_string(),
+            temperature: 0.0,
+            max_tokens: PROBE_MAX_TOKENS,
+            reasoning: Reasoning::Off,
+        };
         for mode in modes {
-            let request = structured::chat_request(
-                AgentRole::Solver,
-                mode,
-                model,
-                "",
-                PROBE_PROMPT,
-                0.0,
-                PROBE_MAX_TOKENS,
-            );
+            let request = structured::chat_request(&call, mode, model);
             let http = dispatch::build_request(settings, &request);
             let t0 = clock.now_ms();
             let outcome = self.round_trip(settings, &http, cancel).await;

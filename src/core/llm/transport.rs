@@ -98,6 +98,27 @@ pub trait Transport {
         timeout_ms: u64,
         cancel: &CancelToken,
     ) -> Result<HttpResponse, TransportError>;
+
+    /// Sends `request` and hands a successful (2xx) body to `on_chunk` as it arrives; the
+    /// returned response then has an empty body. Any other status comes back whole, body
+    /// included, for the adapter to read the error from.
+    ///
+    /// The default waits for the whole body and hands it over in one chunk: right for
+    /// transports that cannot stream, and what a buffering proxy amounts to. A body cut off in
+    /// the middle is a [`TransportError::Network`].
+    async fn send_streaming(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+        on_chunk: &mut dyn FnMut(&[u8]),
+    ) -> Result<HttpResponse, TransportError> {
+        let mut response = self.send(request, timeout_ms, cancel).await?;
+        if (200..300).contains(&response.status) {
+            on_chunk(std::mem::take(&mut response.body).as_bytes());
+        }
+        Ok(response)
+    }
 }
 
 /// One scripted outcome of a [`ScriptedTransport`] call.
@@ -110,6 +131,19 @@ pub enum ScriptedReply {
     /// Simulate the user cancelling while this request is in flight: fire the call's cancel
     /// token, then return [`TransportError::Cancelled`].
     CancelInFlight,
+    /// Stream a 2xx body in these chunks (a plain `send` gets them joined). With `cut`, the
+    /// connection drops after the last chunk ([`TransportError::Network`]); with `cancel_after`
+    /// set to `n`, the user cancels once `n` chunks have arrived.
+    Stream {
+        /// The response headers (the content type says whether it is an event stream).
+        headers: Vec<(String, String)>,
+        /// The body, chunk by chunk.
+        chunks: Vec<Vec<u8>>,
+        /// Whether the connection drops after the last chunk.
+        cut: bool,
+        /// Chunks delivered before the user cancels, if they do.
+        cancel_after: Option<usize>,
+    },
 }
 
 type Responder = Box<dyn Fn(&HttpRequest) -> Result<HttpResponse, TransportError>>;
@@ -208,7 +242,69 @@ impl ScriptedTransport {
     }
 }
 
+impl ScriptedTransport {
+    /// Queues a 2xx event stream delivered in `chunks`.
+    pub fn push_stream(&self, chunks: Vec<Vec<u8>>) -> &Self {
+        self.push(ScriptedReply::Stream {
+            headers: vec![("content-type".into(), "text/event-stream".into())],
+            chunks,
+            cut: false,
+            cancel_after: None,
+        })
+    }
+
+    fn next_reply(&self, request: &HttpRequest, timeout_ms: u64) -> Option<ScriptedReply> {
+        let mut script = self.script.borrow_mut();
+        script.sent.push(SentRequest {
+            request: request.clone(),
+            timeout_ms,
+        });
+        script.replies.pop_front()
+    }
+}
+
 impl Transport for ScriptedTransport {
+    async fn send_streaming(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+        on_chunk: &mut dyn FnMut(&[u8]),
+    ) -> Result<HttpResponse, TransportError> {
+        if cancel.is_cancelled() {
+            return Err(TransportError::Cancelled);
+        }
+        let Some(ScriptedReply::Stream {
+            headers,
+            chunks,
+            cut,
+            cancel_after,
+        }) = self.script.borrow().replies.front().cloned()
+        else {
+            let mut response = self.send(request, timeout_ms, cancel).await?;
+            if (200..300).contains(&response.status) {
+                on_chunk(std::mem::take(&mut response.body).as_bytes());
+            }
+            return Ok(response);
+        };
+        self.next_reply(request, timeout_ms);
+        for (n, chunk) in chunks.iter().enumerate() {
+            if cancel_after == Some(n) {
+                cancel.cancel();
+                return Err(TransportError::Cancelled);
+            }
+            on_chunk(chunk);
+        }
+        if cut {
+            return Err(TransportError::Network("the connection was reset".into()));
+        }
+        Ok(HttpResponse {
+            status: 200,
+            headers,
+            body: String::new(),
+        })
+    }
+
     async fn send(
         &self,
         request: &HttpRequest,
@@ -218,20 +314,28 @@ impl Transport for ScriptedTransport {
         if cancel.is_cancelled() {
             return Err(TransportError::Cancelled);
         }
-        let next = {
-            let mut script = self.script.borrow_mut();
-            script.sent.push(SentRequest {
-                request: request.clone(),
-                timeout_ms,
-            });
-            script.replies.pop_front()
-        };
+        let next = self.next_reply(request, timeout_ms);
         match next {
             Some(ScriptedReply::Respond(response)) => Ok(response),
             Some(ScriptedReply::Fail(error)) => Err(error),
             Some(ScriptedReply::CancelInFlight) => {
                 cancel.cancel();
                 Err(TransportError::Cancelled)
+            }
+            Some(ScriptedReply::Stream {
+                headers,
+                chunks,
+                cut,
+                ..
+            }) => {
+                if cut {
+                    return Err(TransportError::Network("the connection was reset".into()));
+                }
+                Ok(HttpResponse {
+                    status: 200,
+                    headers,
+                    body: String::from_utf8_lossy(&chunks.concat()).into_owned(),
+                })
             }
             None => match &self.script.borrow().responder {
                 Some(responder) => responder(request),

@@ -44,9 +44,10 @@ use crate::core::cancel::CancelToken;
 use crate::core::clock::{iso8601_utc, Clock};
 use crate::core::config::{Mode, PipelineConfig};
 use crate::core::cost::call_cost;
+use crate::core::llm::stream::StreamStats;
 use crate::core::llm::{
     AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord, ErrorKind,
-    Usage,
+    Thinking, Usage,
 };
 use crate::core::role::AgentRole;
 use crate::core::sorting;
@@ -92,6 +93,8 @@ struct Settled {
     finish_reason: Option<String>,
     latency_ms: f64,
     cost_usd: Option<f64>,
+    thinking: Option<Thinking>,
+    stream: Option<StreamStats>,
 }
 
 /// Running sums for the summary: committed steps plus calls that never became one.
@@ -368,6 +371,8 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             finish_reason: c.finish_reason,
             latency_ms: c.latency_ms,
             cost_usd,
+            thinking: c.thinking,
+            stream: c.stream,
         }
     }
 
@@ -408,6 +413,8 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             finish_reason: None,
             latency_ms,
             cost_usd,
+            thinking: None,
+            stream: None,
         }
     }
 
@@ -440,6 +447,13 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
         metadata.cost_usd = Some(s.cost_usd);
         metadata.config_hash = Some(self.config_hash.clone());
         metadata.finish_reason = Some(s.finish_reason.clone());
+        metadata.thinking = s.thinking.clone();
+        if let Some(stream) = s.stream {
+            metadata.streamed = Some(true);
+            metadata.ttft_ms = stream.ttft_ms;
+            metadata.ttfat_ms = stream.ttfat_ms;
+            metadata.output_tokens_per_s = stream.output_tokens_per_s;
+        }
         TrajectoryEntry {
             timestamp: iso8601_utc(self.clock.now_ms()),
             run_id: input.run_id.clone(),

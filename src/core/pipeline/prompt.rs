@@ -72,7 +72,7 @@ pub fn agent_call(
     role: AgentRole,
     vars: &StepVars<'_>,
 ) -> Result<AgentCall, TemplateError> {
-    let (model, system_prompt, temperature, max_tokens, user_prompt) = match role {
+    let (model, system_prompt, temperature, max_tokens, reasoning, user_prompt) = match role {
         AgentRole::Solver => {
             let c = &config.solver;
             let values = [("problem", vars.problem), ("feedback", vars.feedback)];
@@ -82,6 +82,7 @@ pub fn agent_call(
                 &c.system_prompt,
                 c.temperature,
                 c.max_tokens,
+                c.reasoning,
                 prompt,
             )
         }
@@ -94,6 +95,7 @@ pub fn agent_call(
                 &c.system_prompt,
                 c.temperature,
                 c.max_tokens,
+                c.reasoning,
                 prompt,
             )
         }
@@ -110,6 +112,7 @@ pub fn agent_call(
                 &c.system_prompt,
                 c.temperature,
                 c.max_tokens,
+                c.reasoning,
                 prompt,
             )
         }
@@ -121,6 +124,7 @@ pub fn agent_call(
         user_prompt,
         temperature,
         max_tokens,
+        reasoning,
     })
 }
 

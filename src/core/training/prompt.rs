@@ -198,15 +198,7 @@ pub fn step_prompt(
         step_id: step.step_id,
         source,
     })?;
-    let request = structured::chat_request(
-        role,
-        mode,
-        &call.model,
-        &call.system_prompt,
-        &call.user_prompt,
-        call.temperature,
-        call.max_tokens,
-    );
+    let request = structured::chat_request(&call, mode, &call.model);
     let mut messages = Vec::with_capacity(1 + request.messages.len());
     // Adapters send no system message for an empty system prompt.
     if !request.system.is_empty() {
