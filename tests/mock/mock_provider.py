@@ -1029,7 +1029,9 @@ CHAT_ROUTES = [
     (re.compile(r"/(openai|local|openrouter)/v1/chat/completions"), "openai"),
     (re.compile(r"/(anthropic)/v1/messages"), "anthropic"),
     (re.compile(r"/(cohere)/v2/chat"), "cohere"),
-    (re.compile(r"/(gemini)/v1beta/models/([^/]+):generateContent"), "gemini"),
+    # `streamGenerateContent` is answered as `generateContent` is (one JSON reply): the client
+    # reads a whole body sent where a stream was asked for, as from a buffering proxy.
+    (re.compile(r"/(gemini)/v1beta/models/([^/]+):(?:generateContent|streamGenerateContent)"), "gemini"),
 ]
 MODEL_ROUTES = [
     (re.compile(r"/(openai|local|openrouter)/v1/models"), "openai"),
