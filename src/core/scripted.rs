@@ -67,6 +67,7 @@ impl ScriptedTurn {
             provider: provider.to_string(),
             model: model.to_string(),
             finish_reason: None,
+            provenance: None,
         })
     }
 }
@@ -268,6 +269,7 @@ impl AgentLlm for ScriptedLlm {
                 model: call.model.clone(),
                 finish_reason: Some("stop".to_string()),
                 latency_ms: self.latency_ms,
+                provenance: None,
             }),
             ScriptedTurn::Fail { error, usage } => Err(AgentCallError {
                 attempts: vec![AttemptRecord {

@@ -16,5 +16,6 @@ mod jsonl;
 mod llm_adapters;
 mod llm_client;
 mod pipeline;
+mod replies;
 mod richtext;
 mod stats;

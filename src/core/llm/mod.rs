@@ -91,6 +91,8 @@ pub struct AgentCompletion {
     pub finish_reason: Option<String>,
     /// Wall time of the whole call in milliseconds.
     pub latency_ms: f64,
+    /// Where the reply came from, when the call went through the reply store.
+    pub provenance: Option<crate::core::replies::llm::ReplyProvenance>,
 }
 
 /// A failed agent call: the error, and what was spent on the way (failed attempts cost money too).

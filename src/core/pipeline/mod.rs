@@ -45,6 +45,7 @@ use crate::core::llm::{
     Usage,
 };
 use crate::core::outputs::AgentOutput;
+use crate::core::replies::llm::ReplyProvenance;
 use crate::core::role::AgentRole;
 use crate::core::sorting;
 use crate::core::template::{self, placeholders, TemplateError};
@@ -91,6 +92,7 @@ struct Settled {
     finish_reason: Option<String>,
     latency_ms: f64,
     cost_usd: Option<f64>,
+    provenance: Option<ReplyProvenance>,
 }
 
 enum Outcome {
@@ -394,7 +396,11 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
     }
 
     fn settle_success(&self, role: AgentRole, c: AgentCompletion) -> Settled {
-        let cost_usd = self.price_call(&c.provider, &c.model, &c.attempts, &c.usage);
+        let cost_usd = match c.provenance.as_ref().and_then(|p| p.reused_from.as_ref()) {
+            // Another run paid for this reply.
+            Some(_) => Some(0.0),
+            None => self.price_call(&c.provider, &c.model, &c.attempts, &c.usage),
+        };
         let outcome = match &c.output {
             AgentOutput::Solver(o) if role == AgentRole::Solver => {
                 Outcome::Solution(o.solution.clone())
@@ -427,6 +433,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             finish_reason: c.finish_reason,
             latency_ms: c.latency_ms,
             cost_usd,
+            provenance: c.provenance,
         }
     }
 
@@ -468,6 +475,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             finish_reason: None,
             latency_ms,
             cost_usd,
+            provenance: None,
         }
     }
 
@@ -500,6 +508,11 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
         metadata.cost_usd = Some(s.cost_usd);
         metadata.config_hash = Some(self.config_hash.clone());
         metadata.finish_reason = Some(s.finish_reason.clone());
+        if let Some(p) = &s.provenance {
+            metadata.request_hash = Some(p.request_hash.clone());
+            metadata.reused_from = p.reused_from.clone();
+            metadata.reuse_policy = Some(p.policy);
+        }
         TrajectoryEntry {
             timestamp: iso8601_utc(self.clock.now_ms()),
             run_id: input.run_id.clone(),
