@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleSizes, firstLoadFiles } from './bundle.mjs';
+import { afterFirstDraw, bundleSizes, firstLoadFiles } from './bundle.mjs';
 
 const INDEX = `<html><head>
 <link rel="stylesheet" href="/main-1.css">
@@ -50,4 +50,12 @@ test('a preloaded file dist lacks is an error, not a smaller bundle', async () =
   } finally {
     await rm(dist, { recursive: true, force: true });
   }
+});
+
+test('after the first draw come the start-up checks\' chunk and shared chunks, never a page\'s chunk', () => {
+  assert.equal(afterFirstDraw('app-1-split/split_startup_checks.wasm'), true);
+  assert.equal(afterFirstDraw('app-1-split/chunk_14.wasm'), true);
+  assert.equal(afterFirstDraw('app-1-split/split_costs_chunk.wasm'), false);
+  assert.equal(afterFirstDraw('app-1-split/__wasm_split.js'), false);
+  assert.equal(afterFirstDraw('app-1_bg.wasm'), false);
 });

@@ -7,6 +7,8 @@
 
 use crate::core::config::{ConfigError, FieldError, Mode, PipelineConfig};
 use crate::core::hash::python_float_repr;
+use crate::core::llm::reasoning::{self, Reasoning};
+use crate::core::providers::ProviderRegistry;
 
 /// What kind of control a field is and how its text is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +25,8 @@ pub enum FieldKind {
     OptionalUsd,
     /// `debate` or `baseline`.
     Mode,
+    /// An agent's reasoning: `off`, `low`, `medium`, `high`, or `budget:N` for a token budget.
+    Reasoning,
 }
 
 /// One control of the form.
@@ -52,7 +56,9 @@ const fn spec(
     }
 }
 
-use FieldKind::{Float, Line, Mode as ModeKind, Multiline, OptionalUsd, Whole};
+use FieldKind::{
+    Float, Line, Mode as ModeKind, Multiline, OptionalUsd, Reasoning as ReasoningKind, Whole,
+};
 
 /// Every control of the form, in display order.
 pub const FIELDS: &[FieldSpec] = &[
@@ -62,6 +68,12 @@ pub const FIELDS: &[FieldSpec] = &[
     spec("solver.model", "Model", Line, ""),
     spec("solver.temperature", "Temperature", Float, ""),
     spec("solver.max_tokens", "Max tokens", Whole, ""),
+    spec(
+        "solver.reasoning",
+        "Reasoning",
+        ReasoningKind,
+        "thinking before answering",
+    ),
     spec(
         "solver.system_prompt",
         "System prompt",
@@ -73,6 +85,12 @@ pub const FIELDS: &[FieldSpec] = &[
     spec("verifier.temperature", "Temperature", Float, ""),
     spec("verifier.max_tokens", "Max tokens", Whole, ""),
     spec(
+        "verifier.reasoning",
+        "Reasoning",
+        ReasoningKind,
+        "thinking before answering",
+    ),
+    spec(
         "verifier.system_prompt",
         "System prompt",
         Multiline,
@@ -82,6 +100,12 @@ pub const FIELDS: &[FieldSpec] = &[
     spec("judge.model", "Model", Line, ""),
     spec("judge.temperature", "Temperature", Float, ""),
     spec("judge.max_tokens", "Max tokens", Whole, ""),
+    spec(
+        "judge.reasoning",
+        "Reasoning",
+        ReasoningKind,
+        "thinking before answering",
+    ),
     spec(
         "judge.system_prompt",
         "System prompt",
@@ -139,6 +163,7 @@ enum Slot<'a> {
     Whole(&'a mut u32),
     OptionalUsd(&'a mut Option<f64>),
     Mode(&'a mut Mode),
+    Reasoning(&'a mut Reasoning),
 }
 
 fn slot<'a>(config: &'a mut PipelineConfig, path: &str) -> Option<Slot<'a>> {
@@ -165,6 +190,7 @@ fn slot<'a>(config: &'a mut PipelineConfig, path: &str) -> Option<Slot<'a>> {
                 "model" => Slot::Text(&mut agent.model),
                 "temperature" => Slot::Float(&mut agent.temperature),
                 "max_tokens" => Slot::Whole(&mut agent.max_tokens),
+                "reasoning" => Slot::Reasoning(&mut agent.reasoning),
                 "system_prompt" => Slot::Text(&mut agent.system_prompt),
                 "prompt_template" => Slot::Text(&mut agent.prompt_template),
                 _ => return None,
@@ -176,6 +202,7 @@ fn slot<'a>(config: &'a mut PipelineConfig, path: &str) -> Option<Slot<'a>> {
                 "model" => Slot::Text(&mut judge.model),
                 "temperature" => Slot::Float(&mut judge.temperature),
                 "max_tokens" => Slot::Whole(&mut judge.max_tokens),
+                "reasoning" => Slot::Reasoning(&mut judge.reasoning),
                 "system_prompt" => Slot::Text(&mut judge.system_prompt),
                 "prompt_template" => Slot::Text(&mut judge.prompt_template),
                 "scoring_rubric" => Slot::Text(&mut judge.scoring_rubric),
@@ -199,6 +226,7 @@ pub fn texts(config: &PipelineConfig) -> Vec<(&'static str, String)> {
                 Some(Slot::Whole(n)) => n.to_string(),
                 Some(Slot::OptionalUsd(x)) => x.map(python_float_repr).unwrap_or_default(),
                 Some(Slot::Mode(m)) => m.as_str().to_string(),
+                Some(Slot::Reasoning(r)) => reasoning_text(*r),
                 None => String::new(),
             };
             (f.path, text)
@@ -238,6 +266,24 @@ fn parse_whole(text: &str) -> Result<u32, String> {
     }
 }
 
+/// The form's text for a reasoning setting: the effort's name, or `budget:N`.
+pub fn reasoning_text(reasoning: Reasoning) -> String {
+    match reasoning.budget_tokens() {
+        Some(n) => format!("budget:{n}"),
+        None => reasoning.effort_name().unwrap_or_default().to_string(),
+    }
+}
+
+fn parse_reasoning(text: &str) -> Result<Reasoning, String> {
+    let trimmed = text.trim();
+    if let Some(budget) = trimmed.strip_prefix("budget:") {
+        return parse_whole(budget).map(Reasoning::Budget);
+    }
+    Reasoning::from_effort_name(trimmed).ok_or_else(|| {
+        format!("\"{trimmed}\" is not a reasoning setting; choose off, low, medium or high")
+    })
+}
+
 /// Sets the field at `path` from the text the user typed; on error the config is unchanged.
 pub fn set_text(config: &mut PipelineConfig, path: &str, text: &str) -> Result<(), String> {
     match slot(config, path) {
@@ -262,6 +308,7 @@ pub fn set_text(config: &mut PipelineConfig, path: &str, text: &str) -> Result<(
                 }
             }
         }
+        Some(Slot::Reasoning(r)) => *r = parse_reasoning(text)?,
         None => return Err(format!("{path} is not a field of the form")),
     }
     Ok(())
@@ -327,6 +374,24 @@ pub fn check(
             .filter(|e| !unparsed.contains(&e.path)),
     );
     DraftCheck { config, errors }
+}
+
+/// [`check`], plus the reasoning settings the agents' providers refuse (see
+/// [`reasoning::config_problems`]), for fields that parsed.
+pub fn check_with_providers(
+    base: &PipelineConfig,
+    texts: &[(&'static str, String)],
+    registry: &ProviderRegistry,
+) -> DraftCheck {
+    let custom = registry.custom_ids();
+    let mut draft = check(base, texts, &custom);
+    let flagged: Vec<String> = draft.errors.iter().map(|e| e.path.clone()).collect();
+    draft.errors.extend(
+        reasoning::config_problems(&draft.config, registry)
+            .into_iter()
+            .filter(|e| !flagged.contains(&e.path)),
+    );
+    draft
 }
 
 /// Why stored text is not a config, without the advice about files that [`ConfigError`]'s
@@ -395,6 +460,47 @@ mod tests {
     }
 
     #[test]
+    fn reasoning_reads_and_writes_as_the_select_offers_it() {
+        let base = PipelineConfig::default();
+        for (text, want) in [
+            ("high", Reasoning::High),
+            ("off", Reasoning::Off),
+            ("budget:1500", Reasoning::Budget(1500)),
+        ] {
+            let result = check(&base, &with("verifier.reasoning", text), &[]);
+            assert_eq!(result.config.verifier.reasoning, want, "{text}");
+            assert_eq!(reasoning_text(want), text);
+        }
+        let result = check(&base, &with("verifier.reasoning", "max"), &[]);
+        assert_eq!(
+            result.messages_for("verifier.reasoning"),
+            ["\"max\" is not a reasoning setting; choose off, low, medium or high"]
+        );
+    }
+
+    #[test]
+    fn a_setting_the_provider_refuses_is_flagged_on_its_field() {
+        let base = PipelineConfig::default();
+        let mut texts = with("solver.model", "openai/gpt-4o");
+        for entry in texts.iter_mut() {
+            if entry.0 == "solver.reasoning" {
+                entry.1 = "high".to_string();
+            }
+        }
+        let registry = ProviderRegistry::builtin();
+        let result = check_with_providers(&base, &texts, &registry);
+        let messages = result.messages_for("solver.reasoning");
+        assert_eq!(messages.len(), 1, "{:?}", result.errors);
+        assert!(
+            messages[0].contains("not an OpenAI reasoning model"),
+            "{messages:?}"
+        );
+        assert!(check(&base, &texts, &[])
+            .messages_for("solver.reasoning")
+            .is_empty());
+    }
+
+    #[test]
     fn every_field_maps_to_a_config_path_the_validator_uses() {
         let mut config = PipelineConfig::default();
         for f in FIELDS {
@@ -406,6 +512,7 @@ mod tests {
                 "model",
                 "temperature",
                 "max_tokens",
+                "reasoning",
                 "system_prompt",
                 "prompt_template",
             ] {

@@ -83,8 +83,10 @@ pub fn tokens_text(usage: &Usage) -> String {
         input.push_str(&format!(" ({} cached)", count(usage.cache_read_tokens)));
     }
     let mut output = format!("{} out", count(usage.output_tokens));
-    if usage.reasoning_tokens > 0 {
-        output.push_str(&format!(" ({} reasoning)", count(usage.reasoning_tokens)));
+    match usage.reasoning_tokens_known() {
+        Some(0) => {}
+        Some(n) => output.push_str(&format!(" ({} reasoning)", count(n))),
+        None => output.push_str(" (reasoning: count unknown)"),
     }
     format!("{input} / {output}")
 }
@@ -181,6 +183,7 @@ mod tests {
             cache_read_tokens: 800,
             cache_write_tokens: 0,
             reasoning_tokens: 20,
+            reasoning_tokens_unknown: false,
         };
         assert_eq!(
             tokens_text(&usage),

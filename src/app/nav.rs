@@ -45,6 +45,12 @@ pub const NAV: &[NavItem] = &[
         aliases: &[],
     },
     NavItem {
+        href: "/training",
+        label: "Training data",
+        test_id: "nav-training",
+        aliases: &[],
+    },
+    NavItem {
         href: "/settings",
         label: "Settings",
         test_id: "nav-settings",

@@ -6,7 +6,7 @@ use crate::core::llm::probe::{ProbeFailure, ProbeReport};
 use crate::core::model::resolve_model;
 use crate::core::presets::presets;
 
-use super::llm_error::error_text;
+use super::llm_error::{error_text_on, ShownOn};
 
 /// The model id to test provider `provider_id` with: the first of the current config's models
 /// that this provider serves, else the first preset model it serves, else empty (the user types
@@ -95,6 +95,18 @@ pub fn summarize(report: &ProbeReport) -> ProbeSummary {
         );
     }
     for trial in &report.trials {
+        // A server that never answered says nothing about the mode the request was in.
+        if trial
+            .failure
+            .as_ref()
+            .is_some_and(ProbeFailure::never_reached)
+        {
+            details.push(upper_first(&format!(
+                "{} was not tried: the server was not reached.",
+                mode_words(trial.mode)
+            )));
+            continue;
+        }
         let outcome = if trial.ok() { "worked" } else { "failed" };
         let mut line = format!("{} {outcome}", mode_words(trial.mode));
         // The last failure is already shown as the error; say it once.
@@ -137,9 +149,9 @@ pub fn summarize(report: &ProbeReport) -> ProbeSummary {
 fn failure_text(failure: &ProbeFailure) -> String {
     match failure {
         ProbeFailure::NoSuchProvider(id) => {
-            format!("There is no provider `{id}`. Add it in Settings.")
+            format!("There is no provider `{id}`. Add it above.")
         }
-        ProbeFailure::Call(error) => error_text(error),
+        ProbeFailure::Call(error) => error_text_on(error, ShownOn::Settings),
         ProbeFailure::Output { .. } => upper_first(&failure.to_string()),
     }
 }
@@ -261,12 +273,14 @@ mod tests {
         assert_eq!(
             s.error.as_deref(),
             Some(
-                "could not reach the local server: Failed to fetch; check the base URL in \
-                 Settings, your connection, and that the server allows requests from this page \
-                 (CORS)"
+                "could not reach the local server: Failed to fetch; check the base URL above, \
+                 your connection, and that the server allows requests from this page (CORS)"
             )
         );
-        assert_eq!(s.details, ["The native structured-output mode failed."]);
+        assert_eq!(
+            s.details,
+            ["The native structured-output mode was not tried: the server was not reached."]
+        );
 
         // An earlier mode's different failure keeps its detail.
         let mut r = report();

@@ -29,6 +29,28 @@ pub fn keys_of(registry: &ProviderRegistry) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The registry after another tab changed storage: `stored` (the providers stored now, merged
+/// over the built-ins) with keys from `stored_keys` when keys are remembered (what is stored is
+/// then the truth, a key deleted elsewhere included), else this tab's keys in memory for the
+/// providers that still exist.
+pub fn reloaded(
+    current: &ProviderRegistry,
+    stored: ProviderRegistry,
+    stored_keys: Option<&BTreeMap<String, String>>,
+) -> ProviderRegistry {
+    let mut registry = stored;
+    for provider in &mut registry.providers {
+        provider.api_key = match stored_keys {
+            Some(keys) => keys.get(&provider.id).cloned().unwrap_or_default(),
+            None => current
+                .get(&provider.id)
+                .map(|p| p.api_key.clone())
+                .unwrap_or_default(),
+        };
+    }
+    registry
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,6 +65,7 @@ mod tests {
             api_key: String::new(),
             structured_mode: None,
             builtin: false,
+            streaming: None,
         }
     }
 
@@ -94,5 +117,32 @@ mod tests {
         );
         let stored = serde_json::to_string(&registry).unwrap();
         assert!(!stored.contains("secret-"), "{stored}");
+    }
+
+    #[test]
+    fn another_tabs_providers_and_keys_replace_this_tabs() {
+        let mut current = ProviderRegistry::builtin();
+        current.upsert(custom("stale"));
+        for p in &mut current.providers {
+            p.api_key = format!("mem-{}", p.id);
+        }
+        // The other tab removed `stale`, added `fresh` and changed OpenAI's key.
+        let mut stored = ProviderRegistry::builtin();
+        stored.upsert(custom("fresh"));
+        let keys = BTreeMap::from([("openai".to_string(), "stored-openai".to_string())]);
+
+        let remembered = reloaded(&current, stored.clone(), Some(&keys));
+        assert!(remembered.get("stale").is_none());
+        assert!(remembered.get("fresh").is_some());
+        let key = |r: &ProviderRegistry, id: &str| r.get(id).map(|p| p.api_key.clone());
+        assert_eq!(key(&remembered, "openai").as_deref(), Some("stored-openai"));
+        // A key no longer stored is gone here too.
+        assert_eq!(key(&remembered, "anthropic").as_deref(), Some(""));
+
+        // Not remembered: this tab's keys stay in memory, for providers that still exist.
+        let forgotten = reloaded(&current, stored, None);
+        assert_eq!(key(&forgotten, "openai").as_deref(), Some("mem-openai"));
+        assert_eq!(key(&forgotten, "fresh").as_deref(), Some(""));
+        assert!(forgotten.get("stale").is_none());
     }
 }

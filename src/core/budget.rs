@@ -634,6 +634,7 @@ mod tests {
             user_prompt: "x".into(),
             temperature: 0.0,
             max_tokens: 999_000,
+            reasoning: Default::default(),
         }
     }
 
@@ -727,6 +728,7 @@ mod tests {
             user_prompt: "é".into(), // 2 bytes in UTF-8
             temperature: 0.0,
             max_tokens: 10,
+            reasoning: Default::default(),
         };
         let est = CallEstimate {
             max_reasks: 2,

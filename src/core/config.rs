@@ -1,5 +1,6 @@
 //! The pipeline configuration: the original's `PipelineConfig`, `AgentConfig` and `JudgeConfig`,
-//! plus Trialogue's own settings (which leave the config hash alone at their defaults).
+//! plus Trialogue's own execution settings (re-asks, attempts, timeouts, budgets), which are
+//! never part of the config hash.
 //!
 //! - [`parse_config`] reads the YAML or JSON files the original's users have, with the original's
 //!   defaults, and errors that name the field, the line and the column. It is safe on hostile
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::guard::{self, Limits, ReadError};
 use crate::core::hash::{python_float_repr, python_json_dumps_sorted, sha256_hex};
+use crate::core::llm::reasoning::{self, Reasoning};
 use crate::core::model::resolve_model;
 use crate::core::template::{self, placeholders};
 
@@ -114,6 +116,9 @@ pub struct AgentConfig {
     /// The system prompt (default empty).
     #[serde(default)]
     pub system_prompt: String,
+    /// Trialogue: how much to reason before answering (default off).
+    #[serde(default, skip_serializing_if = "Reasoning::is_off")]
+    pub reasoning: Reasoning,
 }
 
 /// Judge settings (the original's `JudgeConfig`).
@@ -134,6 +139,9 @@ pub struct JudgeConfig {
     pub system_prompt: String,
     /// The rubric, available to the prompt as `{rubric}`.
     pub scoring_rubric: String,
+    /// Trialogue: how much to reason before answering (default off).
+    #[serde(default, skip_serializing_if = "Reasoning::is_off")]
+    pub reasoning: Reasoning,
 }
 
 /// The whole pipeline (the original's `PipelineConfig`) plus Trialogue's additions.
@@ -471,6 +479,19 @@ impl PipelineConfig {
                 "must not be empty; the judge scores against it (as {rubric} in its prompt)",
             ));
         }
+        for (slot, reasoning, max_tokens) in [
+            ("solver", self.solver.reasoning, self.solver.max_tokens),
+            (
+                "verifier",
+                self.verifier.reasoning,
+                self.verifier.max_tokens,
+            ),
+            ("judge", self.judge.reasoning, self.judge.max_tokens),
+        ] {
+            if let Err(problem) = reasoning::check_budget(reasoning, max_tokens) {
+                errors.push(FieldError::new(format!("{slot}.reasoning"), problem.0));
+            }
+        }
         check_range(&mut errors, "max_reasks", self.max_reasks, 0, 10);
         check_range(&mut errors, "max_attempts", self.max_attempts, 1, 10);
         check_range(
@@ -598,6 +619,8 @@ struct AgentExport<'a> {
     max_tokens: u32,
     system_prompt: &'a str,
     prompt_template: &'a str,
+    #[serde(skip_serializing_if = "Reasoning::is_off")]
+    reasoning: Reasoning,
 }
 
 #[derive(Serialize)]
@@ -608,6 +631,8 @@ struct JudgeExport<'a> {
     system_prompt: &'a str,
     prompt_template: &'a str,
     scoring_rubric: &'a str,
+    #[serde(skip_serializing_if = "Reasoning::is_off")]
+    reasoning: Reasoning,
 }
 
 #[derive(Serialize)]
@@ -639,6 +664,15 @@ fn agent_export(a: &AgentConfig) -> AgentExport<'_> {
         max_tokens: a.max_tokens,
         system_prompt: &a.system_prompt,
         prompt_template: &a.prompt_template,
+        reasoning: a.reasoning,
+    }
+}
+
+/// A reasoning setting as a YAML value: the effort's name, or a flow mapping for a budget.
+fn yaml_reasoning(reasoning: Reasoning) -> String {
+    match reasoning.budget_tokens() {
+        Some(n) => format!("{{budget_tokens: {n}}}"),
+        None => reasoning.effort_name().unwrap_or_default().to_string(),
     }
 }
 
@@ -647,9 +681,9 @@ fn non_default(value: u32, default: u32) -> Option<u32> {
 }
 
 impl PipelineConfig {
-    /// Trialogue's own fields that differ from their defaults, as `(name, JSON value)`. At
-    /// their defaults they are left out of exports and of the hash, so a config that does not
-    /// use them stays exactly what the original would read and hash.
+    /// Trialogue's own fields (execution settings) that differ from their defaults, as
+    /// `(name, JSON value)`. At their defaults they are left out of exports, so a config that
+    /// does not use them is exactly what the original would read; they are never hashed.
     fn extensions(&self) -> Vec<(&'static str, serde_json::Value)> {
         let mut out = Vec::new();
         let wholes = [
@@ -700,6 +734,7 @@ impl PipelineConfig {
                 system_prompt: &self.judge.system_prompt,
                 prompt_template: &self.judge.prompt_template,
                 scoring_rubric: &self.judge.scoring_rubric,
+                reasoning: self.judge.reasoning,
             },
         }
     }
@@ -736,6 +771,9 @@ impl PipelineConfig {
             yaml_raw(&mut out, 2, "max_tokens", &a.max_tokens.to_string());
             yaml_text(&mut out, 2, "system_prompt", a.system_prompt);
             yaml_text(&mut out, 2, "prompt_template", a.prompt_template);
+            if !a.reasoning.is_off() {
+                yaml_raw(&mut out, 2, "reasoning", &yaml_reasoning(a.reasoning));
+            }
         }
         let j = &e.judge;
         out.push_str("judge:\n");
@@ -745,7 +783,20 @@ impl PipelineConfig {
         yaml_text(&mut out, 2, "system_prompt", j.system_prompt);
         yaml_text(&mut out, 2, "prompt_template", j.prompt_template);
         yaml_text(&mut out, 2, "scoring_rubric", j.scoring_rubric);
+        if !j.reasoning.is_off() {
+            yaml_raw(&mut out, 2, "reasoning", &yaml_reasoning(j.reasoning));
+        }
         out
+    }
+
+    /// The config as the JSON object [`Self::to_json`] writes: what a trajectory carries as
+    /// a run's `metadata.config`, and what [`parse_json_config`] reads back.
+    pub fn to_json_object(&self) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::to_value(self.export()) {
+            Ok(serde_json::Value::Object(map)) => map,
+            // Plain strings and numbers always serialize to an object.
+            _ => serde_json::Map::new(),
+        }
     }
 
     /// The config as pretty-printed JSON (same fields and order as [`Self::to_yaml`]).
@@ -757,39 +808,46 @@ impl PipelineConfig {
     }
 
     /// The text the original hashed: `json.dumps(config.model_dump(), sort_keys=True)`, every
-    /// original field present with defaults filled in. Trialogue's own fields take part only
-    /// when they differ from their defaults, so configs that do not use them keep the
-    /// original's hash, and configs that do get a different one.
+    /// original field present with defaults filled in. Trialogue's execution settings (re-asks,
+    /// attempts, timeouts, budgets) never take part: they say how a run is made, not what is
+    /// studied, so runs that differ only in them share a hash, and every config keeps the hash
+    /// the original gives its fields. An agent's `reasoning` is studied (it changes what the
+    /// agent answers): set to anything but off, it enters its agent's object.
     ///
     /// A non-finite temperature or budget (which parsing and validation reject) would print as
     /// `null`, since JSON has no NaN.
     pub fn canonical_json(&self) -> String {
         use serde_json::{json, Map, Value};
+        let with_reasoning = |mut agent: Value, reasoning: Reasoning| {
+            if let (Some(object), false) = (agent.as_object_mut(), reasoning.is_off()) {
+                object.insert("reasoning".into(), reasoning.to_json());
+            }
+            agent
+        };
         let agent = |a: &AgentConfig| {
-            json!({
+            let plain = json!({
                 "role": a.role,
                 "model": a.model,
                 "temperature": a.temperature,
                 "max_tokens": a.max_tokens,
                 "prompt_template": a.prompt_template,
                 "system_prompt": a.system_prompt,
-            })
+            });
+            with_reasoning(plain, a.reasoning)
         };
         let j = &self.judge;
         let mut top = Map::new();
         top.insert("solver".into(), agent(&self.solver));
         top.insert("verifier".into(), agent(&self.verifier));
-        top.insert(
-            "judge".into(),
-            json!({
-                "model": j.model,
-                "temperature": j.temperature,
-                "max_tokens": j.max_tokens,
-                "prompt_template": j.prompt_template,
-                "system_prompt": j.system_prompt,
-                "scoring_rubric": j.scoring_rubric,
-            }),
-        );
+        let judge = json!({
+            "model": j.model,
+            "temperature": j.temperature,
+            "max_tokens": j.max_tokens,
+            "prompt_template": j.prompt_template,
+            "system_prompt": j.system_prompt,
+            "scoring_rubric": j.scoring_rubric,
+        });
+        top.insert("judge".into(), with_reasoning(judge, j.reasoning));
         top.insert("mode".into(), Value::from(self.mode.as_str()));
         top.insert("max_iterations".into(), Value::from(self.max_iterations));
         top.insert(
@@ -800,9 +858,6 @@ impl PipelineConfig {
             "config_version".into(),
             Value::from(self.config_version.as_str()),
         );
-        for (name, value) in self.extensions() {
-            top.insert(name.into(), value);
-        }
         python_json_dumps_sorted(&Value::Object(top))
     }
 

@@ -60,8 +60,12 @@ const GROUND_TRUTH_KEYS: &[&str] = &[
     "expected_answer",
     "target",
 ];
-/// Keys tried for the domain.
-const DOMAIN_KEYS: &[&str] = &["domain"];
+/// Keys tried for the domain: the original's, then MATH-500's `subject` (Algebra, Geometry, …),
+/// which is what a domain is for these datasets.
+const DOMAIN_KEYS: &[&str] = &["domain", "subject"];
+/// The key whose value is only the domain; any other key feeding the domain (`subject`) stays
+/// in the metadata too, where filters, facets and exports find it under its own name.
+const DOMAIN_ONLY_KEY: &str = "domain";
 /// The original's key holding a metadata object.
 const METADATA_OBJECT_KEY: &str = "metadata";
 
@@ -82,6 +86,18 @@ pub struct Problem {
     /// `subject`, `level`, `solution`).
     #[serde(default)]
     pub metadata: Map<String, Value>,
+}
+
+impl Problem {
+    /// The problem's metadata value under `key` as text (`4` and `"4"` alike), the domain for
+    /// `domain` when the metadata has no such key; `None` when absent.
+    pub fn facet_value(&self, key: &str) -> Option<String> {
+        match self.metadata.get(key) {
+            Some(value) => Some(value_text(value)),
+            None if key == DOMAIN_ONLY_KEY => self.domain.clone(),
+            None => None,
+        }
+    }
 }
 
 /// The file formats a dataset can come in.
@@ -387,26 +403,37 @@ impl FieldMapping {
         let ground_truth = pick(GROUND_TRUTH_KEYS);
         let domain = pick(DOMAIN_KEYS);
         let metadata_object = pick(&[METADATA_OBJECT_KEY]);
-        let used = [
-            &Some(problem.clone()),
-            &id,
-            &ground_truth,
-            &domain,
-            &metadata_object,
-        ];
-        let metadata = keys
-            .iter()
-            .filter(|k| !used.iter().any(|u| u.as_deref() == Some(k.as_str())))
-            .cloned()
-            .collect();
-        Ok(FieldMapping {
+        let mut mapping = FieldMapping {
             problem,
             id,
             ground_truth,
             domain,
             metadata_object,
-            metadata,
-        })
+            metadata: Vec::new(),
+        };
+        mapping.metadata = mapping.metadata_keys(keys);
+        Ok(mapping)
+    }
+
+    /// The keys copied into the metadata under this mapping, in `keys` order: every key no
+    /// field reads, and a key feeding the domain that is not `domain` itself (MATH-500's
+    /// `subject` stays a facet and an export column under its own name).
+    pub fn metadata_keys(&self, keys: &[String]) -> Vec<String> {
+        let domain_only = self
+            .domain
+            .as_deref()
+            .filter(|k| k.eq_ignore_ascii_case(DOMAIN_ONLY_KEY));
+        let used = [
+            Some(self.problem.as_str()),
+            self.id.as_deref(),
+            self.ground_truth.as_deref(),
+            domain_only,
+            self.metadata_object.as_deref(),
+        ];
+        keys.iter()
+            .filter(|k| !used.contains(&Some(k.as_str())))
+            .cloned()
+            .collect()
     }
 
     /// Maps one row; the id is taken from the row or generated, but not checked for duplicates.
@@ -869,12 +896,9 @@ impl MetadataFilter {
 
     /// Whether `problem` passes.
     pub fn accepts(&self, problem: &Problem) -> bool {
-        let value = match problem.metadata.get(&self.key) {
-            Some(value) => Some(value_text(value)),
-            None if self.key == "domain" => problem.domain.clone(),
-            None => None,
-        };
-        value.is_some_and(|v| self.values.iter().any(|accepted| value_text(accepted) == v))
+        problem
+            .facet_value(&self.key)
+            .is_some_and(|v| self.values.iter().any(|accepted| value_text(accepted) == v))
     }
 }
 

@@ -12,6 +12,7 @@ pub mod guard;
 pub mod hash;
 pub mod model;
 pub mod presets;
+pub mod redact;
 pub mod template;
 pub mod text;
 
@@ -25,11 +26,13 @@ pub mod driver;
 pub mod jsonl;
 pub mod pipeline;
 pub mod replies;
+pub mod run_facts;
 pub mod run_store;
 pub mod scripted;
 pub mod sorting;
 pub mod stats;
 pub mod stored_dataset;
+pub mod training;
 pub mod trajectory;
 
 pub mod budget;

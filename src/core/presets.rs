@@ -9,6 +9,7 @@ use crate::core::config::{
     AgentConfig, JudgeConfig, Mode, PipelineConfig, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_ITERATIONS,
     DEFAULT_MAX_REASKS, DEFAULT_REQUEST_TIMEOUT_SECS, DEFAULT_TRAJECTORY_OUTPUT_DIR,
 };
+use crate::core::llm::Reasoning;
 
 /// A named, described config for the preset picker.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,6 +88,7 @@ fn agent(role: &str, model: &str, max_tokens: u32, system: &str, template: &str)
         max_tokens,
         prompt_template: template.to_string(),
         system_prompt: system.to_string(),
+        reasoning: Reasoning::Off,
     }
 }
 
@@ -114,6 +116,7 @@ fn build(models: [&str; 3], max_tokens: [u32; 3]) -> PipelineConfig {
             prompt_template: JUDGE_TEMPLATE.to_string(),
             system_prompt: JUDGE_SYSTEM.to_string(),
             scoring_rubric: RUBRIC.to_string(),
+            reasoning: Reasoning::Off,
         },
         mode: Mode::Debate,
         max_iterations: DEFAULT_MAX_ITERATIONS,

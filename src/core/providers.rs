@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::config::PipelineConfig;
 use crate::core::llm::chat::StructuredMode;
 use crate::core::model::resolve_model;
+use crate::core::redact::Redactor;
 
 /// The API family a provider speaks; decides which adapter builds requests and reads replies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -60,6 +61,10 @@ pub struct ProviderSettings {
     /// Shipped with the app (cannot be removed, only edited).
     #[serde(default)]
     pub builtin: bool,
+    /// The user's choice of streaming replies; `None` means the provider's default (see
+    /// [`ProviderSettings::streams`]). Off suits proxies that buffer server-sent events.
+    #[serde(default)]
+    pub streaming: Option<bool>,
 }
 
 /// The id of the built-in local OpenAI-compatible server.
@@ -78,12 +83,23 @@ impl ProviderSettings {
         }
     }
 
+    /// Whether replies are streamed: the user's choice if set, else on for every provider but
+    /// the built-in local server.
+    // NOTE: llama-cpp-python's streamed chunks carry no `usage` (its chunk conversion in
+    // llama_cpp/llama_chat_format.py builds none, and it ignores `stream_options`), so a streamed
+    // local step would lose its token counts; a llama.cpp `llama-server` can be switched on.
+    pub fn streams(&self) -> bool {
+        self.streaming
+            .unwrap_or(!(self.builtin && self.id == LOCAL_ID))
+    }
+
     /// Problems that make these settings unusable, each as a sentence; empty when valid.
     ///
     /// The id must match `[a-z0-9_-]+`; the label must not be blank; the base URL must be an
-    /// absolute `http(s)` URL without query or fragment, and use `https` unless the host is a
-    /// loopback address (`127.0.0.0/8`, `localhost`, `[::1]`) — keys must not cross the network
-    /// in clear text.
+    /// absolute `http(s)` URL without query or fragment, and use `https` unless the host is one
+    /// of [`PLAIN_HTTP_HOSTS`] (this machine, as the page's content security policy allows) —
+    /// keys must not cross the network in clear text. The client refuses to send with settings
+    /// this rejects.
     pub fn validate(&self) -> Vec<String> {
         let mut problems = Vec::new();
         if self.id.is_empty()
@@ -138,14 +154,20 @@ fn check_base_url(url: &str) -> Result<(), String> {
         ));
     }
     let host = host_of(authority).ok_or_else(|| format!("base URL \"{url}\" has no valid host"))?;
-    if !secure && !is_loopback(host) {
+    if !secure && !PLAIN_HTTP_HOSTS.contains(&host) {
         return Err(format!(
-            "base URL \"{url}\" must use https:// unless the server runs on this machine \
-             (localhost, 127.0.0.1, [::1])"
+            "base URL \"{url}\" must use https:// unless the server runs on this machine at \
+             localhost or 127.0.0.1 (the only plain-http hosts this page may call)"
         ));
     }
     Ok(())
 }
+
+/// The hosts a base URL may reach over plain `http`, on any port: exactly the `http://` sources
+/// of the `connect-src` in `index.html`'s content security policy. CSP source expressions cannot
+/// name an IPv6 literal, and listing all of `127.0.0.0/8` would take a source per address, so
+/// `[::1]` and `127.0.0.2` need `https` like any other host.
+pub const PLAIN_HTTP_HOSTS: [&str; 2] = ["localhost", "127.0.0.1"];
 
 /// The host of `host[:port]` or `[v6][:port]`, if the port (when present) is a valid number.
 fn host_of(authority: &str) -> Option<&str> {
@@ -216,6 +238,12 @@ impl Default for ProviderRegistry {
 }
 
 impl ProviderRegistry {
+    /// A [`Redactor`] of every configured API key, for text that may be stored, shown or
+    /// exported.
+    pub fn redactor(&self) -> Redactor {
+        Redactor::new(self.providers.iter().map(|p| p.api_key.as_str()))
+    }
+
     /// The providers shipped with the app, without keys: OpenAI, Anthropic, Cohere, Gemini,
     /// OpenRouter, and a local OpenAI-compatible server on `http://127.0.0.1:8091/v1`.
     pub fn builtin() -> Self {
@@ -227,6 +255,7 @@ impl ProviderRegistry {
             api_key: String::new(),
             structured_mode: None,
             builtin: true,
+            streaming: None,
         };
         use ProviderKind::*;
         ProviderRegistry {
@@ -375,6 +404,7 @@ mod tests {
             api_key: String::new(),
             structured_mode: None,
             builtin: false,
+            streaming: None,
         }
     }
 
@@ -457,8 +487,8 @@ mod tests {
             "http://localhost:8080/v1",
             "http://LOCALHOST/v1",
             "http://127.0.0.1:8091/v1",
-            "http://127.255.3.4",
-            "http://[::1]:9000/v1",
+            "https://127.255.3.4",
+            "https://[::1]:9000/v1",
             "https://10.0.0.5:8443/v1",
         ];
         for url in ok {
@@ -471,6 +501,9 @@ mod tests {
             ("http://example.com/v1", "must use https://"),
             ("http://192.168.1.10:8000/v1", "must use https://"),
             ("http://128.0.0.1/v1", "must use https://"),
+            // Loopback, but the page's content security policy blocks plain http to them.
+            ("http://127.255.3.4", "must use https://"),
+            ("http://[::1]:9000/v1", "must use https://"),
             ("http://localhost.evil.com/v1", "must use https://"),
             ("https://example.com/v1?x=1", "query"),
             ("https://user:pw@example.com/v1", "credentials"),
@@ -586,6 +619,7 @@ mod tests {
             api_key: String::new(),
             structured_mode: None,
             builtin: false,
+            streaming: None,
         });
         let mut config = PipelineConfig::default();
         config.solver.model = "anthropic/claude-sonnet-4-5".into();

@@ -5,11 +5,12 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::core::batch::BatchRecord;
+use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::core::dataset::Problem;
+use crate::core::driver::startup::{StartupStore, INTERRUPTED_MESSAGE};
 use crate::core::pipeline::{SinkError, TrajectorySink};
 use crate::core::sorting;
-use crate::core::trajectory::{run_id, RunRecord, TrajectoryEntry};
+use crate::core::trajectory::{run_id, RunRecord, RunStatus, TrajectoryEntry};
 
 /// Where runs are kept: the run records and their steps. IndexedDB in the browser,
 /// [`MemoryRunStore`] in tests.
@@ -226,6 +227,66 @@ impl BatchStore for MemoryRunStore {
             .filter(|r| r.batch_id.as_deref() == Some(batch_id))
             .cloned()
             .collect())
+    }
+}
+
+/// The start-up check over memory, as the browser's store does it.
+impl StartupStore for MemoryRunStore {
+    async fn running_runs(&self) -> Result<Vec<(String, Option<String>)>, SinkError> {
+        Ok(self
+            .runs
+            .borrow()
+            .values()
+            .filter(|r| r.status == RunStatus::Running)
+            .map(|r| (r.run_id.clone(), r.batch_id.clone()))
+            .collect())
+    }
+
+    async fn mark_runs_interrupted(
+        &self,
+        ids: &[String],
+        now_ms: f64,
+    ) -> Result<Vec<String>, SinkError> {
+        let mut runs = self.runs.borrow_mut();
+        let mut marked = Vec::new();
+        for id in ids {
+            if let Some(run) = runs.get_mut(id).filter(|r| r.status == RunStatus::Running) {
+                run.status = RunStatus::Interrupted;
+                run.message = Some(INTERRUPTED_MESSAGE.to_string());
+                run.updated_ms = now_ms;
+                marked.push(id.clone());
+            }
+        }
+        Ok(marked)
+    }
+
+    async fn unfinished_batch_ids(&self) -> Result<Vec<String>, SinkError> {
+        Ok(self
+            .batches
+            .borrow()
+            .values()
+            .filter(|b| matches!(b.status, BatchStatus::Running | BatchStatus::Paused))
+            .map(|b| b.spec.batch_id.clone())
+            .collect())
+    }
+
+    async fn mark_batches_interrupted(
+        &self,
+        ids: &[String],
+        now_ms: f64,
+    ) -> Result<Vec<String>, SinkError> {
+        let mut batches = self.batches.borrow_mut();
+        let mut marked = Vec::new();
+        for id in ids {
+            let unfinished = batches
+                .get_mut(id)
+                .filter(|b| matches!(b.status, BatchStatus::Running | BatchStatus::Paused));
+            if let Some(batch) = unfinished {
+                batch.mark_interrupted(now_ms);
+                marked.push(id.clone());
+            }
+        }
+        Ok(marked)
     }
 }
 

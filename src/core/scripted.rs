@@ -68,6 +68,8 @@ impl ScriptedTurn {
             model: model.to_string(),
             finish_reason: None,
             provenance: None,
+            thinking: None,
+            stream: None,
         })
     }
 }
@@ -125,6 +127,7 @@ impl ScriptedLlm {
         cache_read_tokens: 0,
         cache_write_tokens: 0,
         reasoning_tokens: 0,
+        reasoning_tokens_unknown: false,
     };
 
     /// Latency every scripted completion reports, in milliseconds.
@@ -268,6 +271,8 @@ impl AgentLlm for ScriptedLlm {
                 provider: SCRIPTED_PROVIDER.to_string(),
                 model: call.model.clone(),
                 finish_reason: Some("stop".to_string()),
+                thinking: None,
+                stream: None,
                 latency_ms: self.latency_ms,
                 provenance: None,
             }),
@@ -398,6 +403,7 @@ mod tests {
             user_prompt: "p".into(),
             temperature: 0.0,
             max_tokens: 10,
+            reasoning: Default::default(),
         }
     }
 

@@ -6,13 +6,14 @@
 //! Everything starts from [`RunResult`]s: one per run, built from its [`RunRecord`] and its
 //! trajectory entries with [`RunResult::new`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::core::answer::{check_solution, extract_answer};
 use crate::core::config::Mode;
+use crate::core::dataset::Problem;
 use crate::core::pipeline::state::is_circular;
 use crate::core::role::AgentRole;
 use crate::core::sorting;
@@ -777,6 +778,170 @@ fn push_csv_line<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>) {
         out.push_str(&csv_field(&neutralize_formula(cell)));
     }
     out.push_str("\r\n");
+}
+
+/// [`rows_to_csv`] with the dataset's metadata: after the [`PROBLEM_ROW_COLUMNS`], one column
+/// per metadata key of `problems` (MATH-500's `level`, `subject`, …) in key order, then
+/// `domain` when a problem has one the metadata does not hold under that name. A key named
+/// like a fixed column is written `metadata.<key>`. Each row's problem is found by id; a value
+/// that is not text is written as JSON. Cells are neutralized as in [`rows_to_csv`].
+pub fn rows_to_csv_with_metadata(rows: &[ProblemRow], problems: &[Problem]) -> String {
+    let mut keys: BTreeSet<&str> = problems
+        .iter()
+        .flat_map(|p| p.metadata.keys().map(String::as_str))
+        .collect();
+    if problems.iter().any(|p| p.domain.is_some()) {
+        keys.insert(DOMAIN_COLUMN);
+    }
+    let keys: Vec<&str> = keys.into_iter().collect();
+    let by_id: HashMap<&str, &Problem> = problems.iter().map(|p| (p.id.as_str(), p)).collect();
+    let header: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            if PROBLEM_ROW_COLUMNS.contains(k) {
+                format!("metadata.{k}")
+            } else {
+                (*k).to_string()
+            }
+        })
+        .collect();
+    let mut out = String::new();
+    push_csv_line(
+        &mut out,
+        PROBLEM_ROW_COLUMNS
+            .iter()
+            .copied()
+            .chain(header.iter().map(String::as_str)),
+    );
+    for row in rows {
+        let problem = by_id.get(row.problem_id.as_str());
+        let metadata: Vec<String> = keys
+            .iter()
+            .map(|k| problem.and_then(|p| p.facet_value(k)).unwrap_or_default())
+            .collect();
+        let cells = row.cells();
+        push_csv_line(
+            &mut out,
+            cells
+                .iter()
+                .map(String::as_str)
+                .chain(metadata.iter().map(String::as_str)),
+        );
+    }
+    out
+}
+
+/// The column a problem's domain is written in.
+const DOMAIN_COLUMN: &str = "domain";
+
+/// Accuracy of each mode among the problems with one value of a metadata key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FacetRow {
+    /// The value, as text (`4`, `Algebra`).
+    pub value: String,
+    /// Debate's accuracy on those problems (completed runs with a checked answer).
+    pub debate: Option<Proportion>,
+    /// Baseline's.
+    pub baseline: Option<Proportion>,
+}
+
+/// Accuracy broken down by one metadata key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FacetBreakdown {
+    /// The key (`level`, `subject`).
+    pub key: String,
+    /// One row per value some result's problem has, in value order (numbers by size).
+    pub rows: Vec<FacetRow>,
+}
+
+/// A key with more values than this among a batch's problems is no facet (ids, solutions).
+pub const MAX_FACET_VALUES: usize = 30;
+
+/// The metadata keys worth breaking `problems` down by: every value text, a number or a
+/// boolean, with 2 to [`MAX_FACET_VALUES`] distinct values; in key order.
+pub fn facet_keys(problems: &[Problem]) -> Vec<String> {
+    let mut values: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut not_scalar = BTreeSet::new();
+    for problem in problems {
+        for (key, value) in &problem.metadata {
+            if matches!(value, Value::Array(_) | Value::Object(_) | Value::Null) {
+                not_scalar.insert(key.as_str());
+            } else if let Some(text) = problem.facet_value(key) {
+                values.entry(key).or_default().insert(text);
+            }
+        }
+    }
+    values
+        .into_iter()
+        .filter(|(key, values)| {
+            !not_scalar.contains(key) && (2..=MAX_FACET_VALUES).contains(&values.len())
+        })
+        .map(|(key, _)| key.to_string())
+        .collect()
+}
+
+/// Accuracy per value of each [`facet_keys`] key of `problems`, over `results` (each found
+/// by its problem id), with the same 95 % intervals as the overall accuracy.
+pub fn facet_breakdowns(results: &[RunResult], problems: &[Problem]) -> Vec<FacetBreakdown> {
+    let by_id: HashMap<&str, &Problem> = problems.iter().map(|p| (p.id.as_str(), p)).collect();
+    facet_keys(problems)
+        .into_iter()
+        .map(|key| {
+            // value -> mode -> (correct, checked)
+            let mut tally: BTreeMap<String, [(usize, usize); 2]> = BTreeMap::new();
+            for result in results {
+                let value = by_id
+                    .get(result.problem_id.as_str())
+                    .and_then(|p| p.facet_value(&key));
+                let Some(value) = value else { continue };
+                let counts = tally.entry(value).or_default();
+                let checked = (result.status == RunStatus::Completed)
+                    .then_some(result.correct)
+                    .flatten();
+                if let Some(correct) = checked {
+                    let slot = &mut counts[usize::from(result.mode == Mode::Baseline)];
+                    slot.0 += usize::from(correct);
+                    slot.1 += 1;
+                }
+            }
+            let mut rows: Vec<FacetRow> = tally
+                .into_iter()
+                .map(|(value, [debate, baseline])| FacetRow {
+                    value,
+                    debate: Proportion::new(debate.0, debate.1),
+                    baseline: Proportion::new(baseline.0, baseline.1),
+                })
+                .collect();
+            sorting::sort_by(&mut rows, |a, b| natural_order(&a.value, &b.value));
+            FacetBreakdown { key, rows }
+        })
+        .collect()
+}
+
+/// Text in which runs of digits compare by their value: `Level 2` before `Level 10`.
+fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
+    fn parts(text: &str) -> Vec<Result<u128, &str>> {
+        let mut out = Vec::new();
+        let mut rest = text;
+        while !rest.is_empty() {
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            let len = if digits > 0 {
+                digits
+            } else {
+                rest.find(|c: char| c.is_ascii_digit())
+                    .unwrap_or(rest.len())
+            };
+            let (part, tail) = rest.split_at(len);
+            out.push(if digits > 0 {
+                part.parse::<u128>().map_err(|_| part)
+            } else {
+                Err(part)
+            });
+            rest = tail;
+        }
+        out
+    }
+    parts(a).cmp(&parts(b)).then_with(|| a.cmp(b))
 }
 
 /// The rows as a JSON array of objects (keys as in [`PROBLEM_ROW_COLUMNS`], absent values

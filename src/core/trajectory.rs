@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::core::clock::compact_utc;
 use crate::core::config::{Mode, PipelineConfig};
-use crate::core::llm::{AttemptRecord, Usage};
+use crate::core::llm::{AttemptRecord, Thinking, Usage};
 use crate::core::replies::ReusePolicy;
 use crate::core::role::AgentRole;
 
@@ -117,6 +117,36 @@ pub struct StepMetadata {
     pub reused_from: Option<String>,
     /// Trialogue: the run's reply reuse policy.
     pub reuse_policy: Option<ReusePolicy>,
+    /// Trialogue: what the model thought before its accepted reply, as the provider returned
+    /// it (absent when it returned none).
+    pub thinking: Option<Thinking>,
+    /// Trialogue: whether the accepted reply arrived as a stream (absent for steps stored
+    /// before streaming existed, and for failed steps).
+    pub streamed: Option<bool>,
+    /// Trialogue: milliseconds from sending the accepted request to its first streamed token,
+    /// thinking included.
+    pub ttft_ms: Option<f64>,
+    /// Trialogue: milliseconds from sending the accepted request to the first token of its
+    /// answer, after any thinking.
+    pub ttfat_ms: Option<f64>,
+    /// Trialogue: generated tokens per second of the accepted request, from its first token
+    /// to its end.
+    pub output_tokens_per_s: Option<f64>,
+    /// Trialogue, on a run's last step: why the run stopped.
+    pub stop_reason: Option<StopReason>,
+    /// Trialogue, on a run's last exported step: where the run stands.
+    pub status: Option<RunStatus>,
+    /// Trialogue, on a run's last exported step: when the run was created, ISO 8601 UTC.
+    pub started_at: Option<String>,
+    /// Trialogue, on a run's last exported step: the expected answer; `Some(None)` (`null`)
+    /// when the run had none.
+    pub ground_truth: Option<Option<String>>,
+    /// Trialogue, on a run's last exported step: the answer extracted from the final solution;
+    /// `Some(None)` when none was.
+    pub extracted_answer: Option<Option<String>>,
+    /// Trialogue, on a run's last exported step: the run's config as the config file
+    /// Trialogue exports (JSON form).
+    pub config: Option<Map<String, Value>>,
     /// Every key this struct does not know, as it was read.
     pub other: BTreeMap<String, Value>,
     /// Known keys as a file wrote them, where their field would be written differently.
@@ -187,6 +217,36 @@ impl StepMetadata {
                     value,
                     &mut m.reuse_policy,
                 ),
+                key::THINKING => read_field(&mut m.as_read, key::THINKING, value, &mut m.thinking),
+                key::STREAMED => read_field(&mut m.as_read, key::STREAMED, value, &mut m.streamed),
+                key::TTFT_MS => read_field(&mut m.as_read, key::TTFT_MS, value, &mut m.ttft_ms),
+                key::TTFAT_MS => read_field(&mut m.as_read, key::TTFAT_MS, value, &mut m.ttfat_ms),
+                key::OUTPUT_TOKENS_PER_S => read_field(
+                    &mut m.as_read,
+                    key::OUTPUT_TOKENS_PER_S,
+                    value,
+                    &mut m.output_tokens_per_s,
+                ),
+                key::STOP_REASON => {
+                    read_field(&mut m.as_read, key::STOP_REASON, value, &mut m.stop_reason)
+                }
+                key::STATUS => read_field(&mut m.as_read, key::STATUS, value, &mut m.status),
+                key::STARTED_AT => {
+                    read_field(&mut m.as_read, key::STARTED_AT, value, &mut m.started_at)
+                }
+                key::GROUND_TRUTH => read_field(
+                    &mut m.as_read,
+                    key::GROUND_TRUTH,
+                    value,
+                    &mut m.ground_truth,
+                ),
+                key::EXTRACTED_ANSWER => read_field(
+                    &mut m.as_read,
+                    key::EXTRACTED_ANSWER,
+                    value,
+                    &mut m.extracted_answer,
+                ),
+                key::CONFIG => read_field(&mut m.as_read, key::CONFIG, value, &mut m.config),
                 _ => Some(value),
             };
             if let Some(value) = kept {
@@ -218,6 +278,21 @@ impl StepMetadata {
         self.write_field(&mut out, key::REQUEST_HASH, &self.request_hash);
         self.write_field(&mut out, key::REUSED_FROM, &self.reused_from);
         self.write_field(&mut out, key::REUSE_POLICY, &self.reuse_policy);
+        self.write_field(&mut out, key::THINKING, &self.thinking);
+        self.write_field(&mut out, key::STREAMED, &self.streamed);
+        self.write_field(&mut out, key::TTFT_MS, &self.ttft_ms);
+        self.write_field(&mut out, key::TTFAT_MS, &self.ttfat_ms);
+        self.write_field(
+            &mut out,
+            key::OUTPUT_TOKENS_PER_S,
+            &self.output_tokens_per_s,
+        );
+        self.write_field(&mut out, key::STOP_REASON, &self.stop_reason);
+        self.write_field(&mut out, key::STATUS, &self.status);
+        self.write_field(&mut out, key::STARTED_AT, &self.started_at);
+        self.write_field(&mut out, key::GROUND_TRUTH, &self.ground_truth);
+        self.write_field(&mut out, key::EXTRACTED_ANSWER, &self.extracted_answer);
+        self.write_field(&mut out, key::CONFIG, &self.config);
         out
     }
 
@@ -306,6 +381,28 @@ pub(crate) mod key {
     pub const REUSED_FROM: &str = "reused_from";
     /// Trialogue: the run's reply reuse policy.
     pub const REUSE_POLICY: &str = "reuse_policy";
+    /// Trialogue: the thinking the provider returned (text, or its signed/redacted blocks).
+    pub const THINKING: &str = "thinking";
+    /// Trialogue: whether the accepted reply was streamed.
+    pub const STREAMED: &str = "streamed";
+    /// Trialogue: time to the first streamed token, in milliseconds.
+    pub const TTFT_MS: &str = "ttft_ms";
+    /// Trialogue: time to the first answer token (after thinking), in milliseconds.
+    pub const TTFAT_MS: &str = "ttfat_ms";
+    /// Trialogue: generated tokens per second after the first token.
+    pub const OUTPUT_TOKENS_PER_S: &str = "output_tokens_per_s";
+    /// Trialogue, run's last step: why the run stopped.
+    pub const STOP_REASON: &str = "stop_reason";
+    /// Trialogue, run's last exported step: the run's status.
+    pub const STATUS: &str = "status";
+    /// Trialogue, run's last exported step: when the run was created.
+    pub const STARTED_AT: &str = "started_at";
+    /// Trialogue, run's last exported step: the expected answer, or `null`.
+    pub const GROUND_TRUTH: &str = "ground_truth";
+    /// Trialogue, run's last exported step: the answer extracted from the final solution.
+    pub const EXTRACTED_ANSWER: &str = "extracted_answer";
+    /// Trialogue, run's last exported step: the run's config (the JSON config file's form).
+    pub const CONFIG: &str = "config";
 }
 
 /// Keys of the `output` object of a failed step.
@@ -391,9 +488,11 @@ pub fn run_id(epoch_ms: f64, config_hash: &str, taken: impl Fn(&str) -> bool) ->
 pub enum RunStatus {
     /// Steps are being made.
     Running,
-    /// The judge scored the final solution.
+    /// The loop produced an answer and the judge's step ended the run (failed steps on the way
+    /// are counted in the record's `errors`).
     Completed,
-    /// The run stopped on an error that is not a step's (e.g. storage failed).
+    /// No answer was produced (every solver call failed), or the run stopped on an error that
+    /// is not a step's (storage failed, a prompt could not be rendered).
     Failed,
     /// The user cancelled it.
     Cancelled,
@@ -428,6 +527,93 @@ impl std::fmt::Display for RunStatus {
     }
 }
 
+/// Why a run stopped: why its solver/verifier loop handed over to the judge, or why the run
+/// stopped before the judge. Stored on the run's record and as `metadata.stop_reason` of its
+/// last step in exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The verifier passed the solution.
+    Passed,
+    /// `max_iterations` rounds were made without a pass.
+    MaxIterations,
+    /// The critiques started repeating themselves.
+    Circular,
+    /// Baseline mode: one solver call, no verifier.
+    Baseline,
+    /// A budget refused the next call.
+    Budget,
+    /// The user cancelled the run.
+    Cancelled,
+    /// An error ended it: the same request failed the same way twice, storage failed, or a
+    /// prompt could not be rendered.
+    Error,
+}
+
+impl StopReason {
+    /// Every reason, in the order the UI lists them.
+    pub const ALL: [StopReason; 7] = [
+        StopReason::Passed,
+        StopReason::MaxIterations,
+        StopReason::Circular,
+        StopReason::Baseline,
+        StopReason::Budget,
+        StopReason::Cancelled,
+        StopReason::Error,
+    ];
+
+    /// The snake_case name stored in records and JSONL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopReason::Passed => "passed",
+            StopReason::MaxIterations => "max_iterations",
+            StopReason::Circular => "circular",
+            StopReason::Baseline => "baseline",
+            StopReason::Budget => "budget",
+            StopReason::Cancelled => "cancelled",
+            StopReason::Error => "error",
+        }
+    }
+
+    /// Whether the solver/verifier loop ran to its end: only then does the verifier's verdict
+    /// say something (a baseline run has no verifier; a cancelled or budget-stopped run was cut
+    /// off before its verdict).
+    pub fn ends_the_loop(self) -> bool {
+        matches!(
+            self,
+            StopReason::Passed
+                | StopReason::MaxIterations
+                | StopReason::Circular
+                | StopReason::Error
+        )
+    }
+
+    /// The verifier's verdict of a run that stopped for `reason` with `passed`: `None` where it
+    /// does not apply (see [`Self::ends_the_loop`]).
+    pub fn verdict(reason: Option<StopReason>, passed: bool) -> Option<bool> {
+        reason.filter(|r| r.ends_the_loop()).map(|_| passed)
+    }
+
+    /// What it means, as a few words for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            StopReason::Passed => "the verifier passed the solution",
+            StopReason::MaxIterations => "the iterations ran out",
+            StopReason::Circular => "the critiques went circular",
+            StopReason::Baseline => "baseline: one solver call",
+            StopReason::Budget => "a budget refused the next call",
+            StopReason::Cancelled => "cancelled",
+            StopReason::Error => "an error stopped it",
+        }
+    }
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Totals over a run's entries: what the runs table and the summaries show.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepTotals {
@@ -437,10 +623,14 @@ pub struct StepTotals {
     pub iterations: u32,
     /// Whether a verifier step passed.
     pub passed: bool,
-    /// The judge's score, if a judge step is there (0.0 for a failed judge step).
+    /// The judge's score, if a judge step scored (`None` when the judge's call failed: a
+    /// failed call is no score).
     pub judge_score: Option<f64>,
     /// The terminal step's `success`, if any.
     pub correct: Option<bool>,
+    /// Steps whose call failed.
+    #[serde(default)]
+    pub errors: u64,
     /// Usage summed over every step.
     pub usage: Usage,
     /// Cost summed over the steps whose cost is known, `None` when none is.
@@ -458,6 +648,7 @@ impl Default for StepTotals {
             passed: false,
             judge_score: None,
             correct: None,
+            errors: 0,
             usage: Usage::default(),
             cost_usd: None,
             cost_complete: true,
@@ -478,6 +669,9 @@ impl StepTotals {
     /// Adds one entry to the totals.
     pub fn add(&mut self, entry: &TrajectoryEntry) {
         self.steps += 1;
+        if entry.is_error() {
+            self.errors += 1;
+        }
         if let Some(i) = entry.iteration() {
             self.iterations = self.iterations.max(i);
         }
@@ -488,13 +682,7 @@ impl StepTotals {
                 self.passed = true;
             }
             Some(AgentRole::Judge) => {
-                self.judge_score = Some(
-                    entry
-                        .output
-                        .get("score")
-                        .and_then(Value::as_f64)
-                        .unwrap_or(0.0),
-                );
+                self.judge_score = entry.output.get("score").and_then(Value::as_f64);
             }
             _ => {}
         }
@@ -563,6 +751,20 @@ pub struct RunRecord {
     pub cost_complete: bool,
     /// Committed steps.
     pub step_count: u64,
+    /// Committed steps whose call failed.
+    #[serde(default)]
+    pub errors: u64,
+    /// Why the run stopped, once it has.
+    #[serde(default)]
+    pub stop_reason: Option<StopReason>,
+    /// The answer extracted from the final solution (runs with a ground truth).
+    #[serde(default)]
+    pub extracted_answer: Option<String>,
+    /// Whether the run was read from a JSONL file. Its lines are exported as they were read
+    /// (see [`run_facts`](crate::core::run_facts)), so an imported file comes back byte for
+    /// byte.
+    #[serde(default)]
+    pub imported: bool,
 }
 
 impl RunRecord {
@@ -595,6 +797,10 @@ impl RunRecord {
             cost_usd: None,
             cost_complete: true,
             step_count: 0,
+            errors: 0,
+            stop_reason: None,
+            extracted_answer: None,
+            imported: false,
         }
     }
 
@@ -645,8 +851,13 @@ impl RunRecord {
             cost_usd: None,
             cost_complete: true,
             step_count: 0,
+            errors: 0,
+            stop_reason: None,
+            extracted_answer: None,
+            imported: true,
         };
         record.apply_totals(&totals, now_ms);
+        crate::core::run_facts::RunFacts::of(entries).apply_to(&mut record);
         record
     }
 
@@ -658,6 +869,7 @@ impl RunRecord {
             passed: self.passed,
             judge_score: self.judge_score,
             correct: self.correct,
+            errors: self.errors,
             usage: self.usage,
             cost_usd: self.cost_usd,
             cost_complete: self.cost_complete,
@@ -666,13 +878,18 @@ impl RunRecord {
 
     /// Counts one more committed step in the summary fields: the record as stored with it.
     /// The terminal step (the judge's) ends the run: once it is committed the run is
-    /// `completed`, so the record says so in the same write.
+    /// `completed` (or `failed`, when the step says no answer was produced), so the record
+    /// says so in the same write.
     pub fn add_step(&mut self, entry: &TrajectoryEntry, now_ms: f64) {
         let mut totals = self.totals();
         totals.add(entry);
         self.apply_totals(&totals, now_ms);
         if entry.terminal {
-            self.status = RunStatus::Completed;
+            self.status = entry.metadata.status.unwrap_or(RunStatus::Completed);
+            self.stop_reason = entry.metadata.stop_reason.or(self.stop_reason);
+            if let Some(answer) = &entry.metadata.extracted_answer {
+                self.extracted_answer.clone_from(answer);
+            }
             self.message = None;
         }
     }
@@ -696,6 +913,7 @@ impl RunRecord {
         self.cost_usd = totals.cost_usd;
         self.cost_complete = totals.cost_complete;
         self.step_count = totals.steps;
+        self.errors = totals.errors;
         self.updated_ms = now_ms;
     }
 }
@@ -893,6 +1111,30 @@ mod tests {
         record.add_step(&solver, 2.0);
         assert_eq!(record.status, RunStatus::Running);
         assert_eq!(record.message.as_deref(), Some("resumed"));
+    }
+
+    #[test]
+    fn the_verdict_applies_only_to_a_loop_that_ran_to_its_end() {
+        assert_eq!(
+            StopReason::verdict(Some(StopReason::Passed), true),
+            Some(true)
+        );
+        assert_eq!(
+            StopReason::verdict(Some(StopReason::MaxIterations), false),
+            Some(false)
+        );
+        for cut_off in [
+            None,
+            Some(StopReason::Baseline),
+            Some(StopReason::Cancelled),
+            Some(StopReason::Budget),
+        ] {
+            assert_eq!(StopReason::verdict(cut_off, false), None, "{cut_off:?}");
+        }
+        for reason in StopReason::ALL {
+            let name = serde_json::to_value(reason).unwrap();
+            assert_eq!(name, json!(reason.as_str()));
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@ use super::pages::run::RunPage;
 use super::pages::run_detail::RunDetailPage;
 use super::pages::runs::RunsPage;
 use super::pages::settings::SettingsPage;
+use super::pages::training::TrainingPage;
 use super::prices::provide_pricing_state;
 use super::run::startup::provide_run_state;
 use super::state::provide_app_state;
@@ -47,10 +48,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/configure") view=ConfigurePage/>
                     <Route path=path!("/run") view={Lazy::<RunRoute>::new()}/>
                     <Route path=path!("/batch") view={Lazy::<BatchRoute>::new()}/>
+                    <Route path=path!("/batch/:id") view={Lazy::<BatchRoute>::new()}/>
                     <Route path=path!("/runs") view={Lazy::<RunsRoute>::new()}/>
                     <Route path=path!("/runs/:id") view={Lazy::<RunDetailRoute>::new()}/>
                     <Route path=path!("/costs") view={Lazy::<CostsRoute>::new()}/>
                     <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()}/>
+                    <Route path=path!("/training") view={Lazy::<TrainingRoute>::new()}/>
                 </Routes>
             </main>
         </Router>
@@ -68,6 +71,7 @@ pub fn preload_page(href: &str) {
             "/runs" => RunsRoute::preload().await,
             "/costs" => CostsRoute::preload().await,
             "/settings" => SettingsRoute::preload().await,
+            "/training" => TrainingRoute::preload().await,
             _ => {}
         }
     });
@@ -116,6 +120,7 @@ split_page! { runs_chunk, RunDetailRoute, run_detail_page, preload_run_detail, R
 split_page! { batch_chunk, BatchRoute, batch_page, preload_batch, BatchPage, "Batch" }
 split_page! { costs_chunk, CostsRoute, costs_page, preload_costs, CostsPage, "Costs" }
 split_page! { costs_chunk, SettingsRoute, settings_page, preload_settings, SettingsPage, "Settings" }
+split_page! { training_chunk, TrainingRoute, training_page, preload_training, TrainingPage, "Training data" }
 
 /// Shown in place of a page whose code could not be fetched.
 #[component]

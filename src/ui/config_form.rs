@@ -55,10 +55,7 @@ impl ConfigForm {
             let texts: Vec<(&'static str, String)> = fields
                 .with_value(|all| all.iter().map(|(path, text)| (*path, text.get())).collect());
             let registry = providers.registry();
-            registry.with(|r| {
-                let custom = r.custom_ids();
-                base.with(|b| config_draft::check(b, &texts, &custom))
-            })
+            registry.with(|r| base.with(|b| config_draft::check_with_providers(b, &texts, r)))
         });
         // The hash of the last valid state; while the form is invalid it stays put (and the
         // page marks it stale). Before any valid state it is the hash of what the form shows.

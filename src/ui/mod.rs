@@ -16,6 +16,7 @@ pub mod saved_configs;
 pub mod state;
 pub mod store;
 pub mod task;
+pub mod training;
 
 #[cfg(test)]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

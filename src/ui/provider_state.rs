@@ -3,13 +3,18 @@
 //! Settings without keys are saved under [`PROVIDERS_KEY`]. Keys live in memory, and also under
 //! [`KEYS_KEY`] only while "Remember keys in this browser" is on; turning it off deletes them
 //! from storage at once. Keys are never written anywhere else.
+//!
+//! Other tabs share that storage. When one changes it, this tab reloads what it holds from it
+//! ([`reloaded`](crate::app::provider_settings::reloaded)), so a stale tab does not write back providers removed or keys forgotten
+//! elsewhere; and no tab writes keys while the "don't remember" mark is stored, whichever tab
+//! set it.
 
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
 use crate::app::config_draft::DraftCheck;
-use crate::app::provider_settings::{keys_of, merge_stored};
+use crate::app::provider_settings::{keys_of, merge_stored, reloaded};
 use crate::core::providers::{call_origins, ProviderKind, ProviderRegistry, ProviderSettings};
 use crate::web::preconnect::preconnect;
 
@@ -41,6 +46,14 @@ pub struct ProviderState {
     set_remember_keys: WriteSignal<bool>,
     problems: ReadSignal<Vec<PersistError>>,
     set_problems: WriteSignal<Vec<PersistError>>,
+}
+
+/// Whether a tab stored the "don't remember keys" mark.
+fn forget_mark_stored() -> bool {
+    matches!(
+        persist::load_json::<String>("key preference", FORGET_KEYS_KEY),
+        Ok(Some(_))
+    )
 }
 
 impl ProviderState {
@@ -90,7 +103,8 @@ impl ProviderState {
         Effect::new(move |_| {
             let result = registry.with(|r| {
                 persist::save_json("provider settings", PROVIDERS_KEY, r)?;
-                if remember_keys.get() {
+                // Another tab may have turned remembering off since this one last heard.
+                if remember_keys.get() && !forget_mark_stored() {
                     persist::save_json("API keys", KEYS_KEY, &keys_of(r))?;
                 }
                 Ok::<(), PersistError>(())
@@ -99,7 +113,44 @@ impl ProviderState {
                 state.report(e);
             }
         });
+        let listener = crate::web::storage::StorageListener::new(move |key| {
+            let ours = [PROVIDERS_KEY, KEYS_KEY, FORGET_KEYS_KEY];
+            if key.as_deref().is_none_or(|k| ours.contains(&k)) {
+                state.reload_from_storage();
+            }
+        });
+        // Lives as long as the app's owner.
+        StoredValue::new_local(listener);
         state
+    }
+
+    /// Takes up what another tab stored: whether keys are remembered, the providers and (when
+    /// remembered) the keys.
+    fn reload_from_storage(&self) {
+        let remember = !forget_mark_stored();
+        if remember != self.remember_keys.get_untracked() {
+            self.set_remember_keys.set(remember);
+        }
+        let stored =
+            match persist::load_json::<ProviderRegistry>("provider settings", PROVIDERS_KEY) {
+                Ok(Some(stored)) => merge_stored(stored),
+                Ok(None) => ProviderRegistry::builtin(),
+                Err(e) => return self.report(e),
+            };
+        let keys = if remember {
+            match load_keys() {
+                Ok(keys) => keys,
+                Err(e) => return self.report(e),
+            }
+        } else {
+            None
+        };
+        let next = self
+            .registry
+            .with_untracked(|current| reloaded(current, stored, keys.as_ref()));
+        if self.registry.with_untracked(|current| *current != next) {
+            self.set_registry.set(next);
+        }
     }
 
     /// All providers, built-in first, with their in-memory keys.
@@ -146,6 +197,7 @@ impl ProviderState {
             api_key: String::new(),
             structured_mode: None,
             builtin: false,
+            streaming: None,
         };
         if self
             .registry

@@ -85,10 +85,48 @@ pub fn save(name: &str, config: &PipelineConfig) -> Result<Vec<SavedConfig>, Sav
     Ok(entries)
 }
 
-/// Deletes the entry called `name` and returns the new list.
-pub fn delete(name: &str) -> Result<Vec<SavedConfig>, SavedConfigError> {
-    let mut entries = list()?;
-    entries.retain(|e| e.name != name);
+/// A deleted entry and where it stood, so that the delete can be undone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deleted {
+    /// The entry as it was.
+    pub entry: SavedConfig,
+    /// Its position in the list.
+    pub index: usize,
+}
+
+/// `entries` without the entry called `name`, and that entry (if there was one).
+pub fn without(mut entries: Vec<SavedConfig>, name: &str) -> (Vec<SavedConfig>, Option<Deleted>) {
+    let deleted = entries
+        .iter()
+        .position(|e| e.name == name)
+        .map(|index| Deleted {
+            entry: entries.remove(index),
+            index,
+        });
+    (entries, deleted)
+}
+
+/// `entries` with `deleted` back where it stood. An entry saved under the same name since is
+/// newer and stays; the old one is not put back.
+pub fn with_restored(mut entries: Vec<SavedConfig>, deleted: Deleted) -> Vec<SavedConfig> {
+    let name = deleted.entry.name.trim();
+    if !entries.iter().any(|e| e.name.trim() == name) {
+        let index = deleted.index.min(entries.len());
+        entries.insert(index, deleted.entry);
+    }
+    entries
+}
+
+/// Deletes the entry called `name`; returns the new list and what was deleted, for an undo.
+pub fn delete(name: &str) -> Result<(Vec<SavedConfig>, Option<Deleted>), SavedConfigError> {
+    let (entries, deleted) = without(list()?, name);
+    persist::save_json("saved configurations", SAVED_CONFIGS_KEY, &entries)?;
+    Ok((entries, deleted))
+}
+
+/// Undoes a [`delete`]: puts `deleted` back into the stored list (see [`with_restored`]).
+pub fn restore(deleted: Deleted) -> Result<Vec<SavedConfig>, SavedConfigError> {
+    let entries = with_restored(list()?, deleted);
     persist::save_json("saved configurations", SAVED_CONFIGS_KEY, &entries)?;
     Ok(entries)
 }
@@ -129,6 +167,29 @@ mod tests {
             with_saved(list, "  ", &a, "t4".into()),
             Err(SavedConfigError::EmptyName)
         );
+    }
+
+    #[wasm_bindgen_test]
+    fn a_delete_is_undone_in_place_unless_the_name_was_saved_again() {
+        let a = PipelineConfig::default();
+        let list = with_saved(Vec::new(), "one", &a, "t1".into()).unwrap();
+        let list = with_saved(list, "two", &a, "t2".into()).unwrap();
+        let list = with_saved(list, "three", &a, "t3".into()).unwrap();
+        let (after, deleted) = without(list.clone(), "two");
+        let names: Vec<&str> = after.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["one", "three"]);
+        let deleted = deleted.unwrap();
+        assert_eq!(deleted.index, 1);
+        assert_eq!(with_restored(after.clone(), deleted.clone()), list);
+        assert_eq!(without(list.clone(), "nope"), (list, None));
+
+        // Saved again under the name meanwhile: the newer entry stays, alone.
+        let resaved = with_saved(after, " two", &a, "t4".into()).unwrap();
+        let restored = with_restored(resaved.clone(), deleted.clone());
+        assert_eq!(restored, resaved);
+        // The list got shorter meanwhile: it goes at the end.
+        let restored = with_restored(Vec::new(), deleted);
+        assert_eq!(restored.len(), 1);
     }
 
     #[wasm_bindgen_test]

@@ -1,5 +1,9 @@
 //! The run store as the app shares it: one connection, opened the first time anything needs it
 //! behind one shared open future, and provided as context ([`SharedStore`]).
+//!
+//! The code that opens (and upgrades) the database is split off the first page's wasm, with the
+//! start-up checks (`startup_checks`): the Configure page never reads the store, and the checks
+//! that do fetch the chunk right after the first page draws.
 
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
@@ -8,6 +12,7 @@ use std::rc::Rc;
 use std::task::{Poll, Waker};
 
 use leptos::prelude::*;
+use leptos::wasm_split::{wasm_split, SplitLoaderError};
 use wasm_bindgen_futures::spawn_local;
 
 use crate::web::idb::{StoreError, TrajectoryStore};
@@ -137,6 +142,20 @@ impl SharedStore {
     }
 }
 
+/// Opens the app's database with the split-off code, fetching it the first time.
+async fn open_app_database() -> Opened {
+    match app_database_opening().await {
+        Ok(opening) => opening.await,
+        Err(_) => Err(StoreError::CodeUnavailable),
+    }
+}
+
+/// Starts opening the app's database, once the chunk holding the open is loaded.
+#[wasm_split(startup_checks, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn app_database_opening() -> Result<Opening, SplitLoaderError> {
+    Ok(Box::pin(TrajectoryStore::open()))
+}
+
 impl Default for SharedStore {
     fn default() -> Self {
         Self::new()
@@ -147,7 +166,8 @@ thread_local! {
     static APP_STORE: Cell<Option<SharedStore>> = const { Cell::new(None) };
 }
 
-/// The app's store, made on first use.
+/// The app's store: the one [`provide_store`] made, else (in tests, which mount no app) one made
+/// on first use that opens without the split.
 fn app_store() -> SharedStore {
     APP_STORE.with(|slot| {
         let store = slot.get().unwrap_or_default();
@@ -156,10 +176,14 @@ fn app_store() -> SharedStore {
     })
 }
 
-/// Provides the app's [`SharedStore`] as context. The root component calls it once, before
-/// anything that reads the store.
+/// Provides the app's [`SharedStore`], which opens the database with the split-off code, as
+/// context. The root component calls it once, before anything that reads the store. (Only the
+/// app build resolves a split point, so the split open is reached from here alone, never from
+/// code the browser tests link.)
 pub fn provide_store() {
-    provide_context(app_store());
+    let store = SharedStore::with_opener(open_app_database);
+    APP_STORE.with(|slot| slot.set(Some(store)));
+    provide_context(store);
 }
 
 /// The app's store opened, for the run and batch sessions (`ui/run/session.rs`,

@@ -4,18 +4,29 @@
 //! Dropping a fetch future does not stop the request, so both cancellation and the timeout go
 //! through the controller; the fetch then rejects with an `AbortError`, which is reported as
 //! [`TransportError::Cancelled`] or [`TransportError::Timeout`] depending on which fired.
+//!
+//! A streamed request reads a successful body chunk by chunk from the response's
+//! `ReadableStream` as the bytes arrive; the same controller aborts it mid-stream.
+//!
+//! The body is read as a stream and reading stops at [`MAX_RESPONSE_BYTES`]: `text()` would
+//! hold any size the server sends.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo_net::http::{Headers, Method, RequestBuilder};
+use js_sys::Uint8Array;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::AbortController;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, ReadableStreamDefaultReader, ReadableStreamReadResult};
 
 use crate::core::cancel::{CancelGuard, CancelToken};
 use crate::core::llm::chat::{HttpRequest, HttpResponse};
-use crate::core::llm::transport::{Transport, TransportError};
+use crate::core::llm::transport::{BodyBuffer, Transport, TransportError, MAX_RESPONSE_BYTES};
+
+/// Where a streamed body's chunks go.
+type ChunkSink<'a> = &'a mut dyn FnMut(&[u8]);
 
 /// Sends requests with the page's `fetch`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -35,6 +46,30 @@ impl Transport for BrowserTransport {
         timeout_ms: u64,
         cancel: &CancelToken,
     ) -> Result<HttpResponse, TransportError> {
+        self.exchange(request, timeout_ms, cancel, None).await
+    }
+
+    async fn send_streaming(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+        on_chunk: &mut dyn FnMut(&[u8]),
+    ) -> Result<HttpResponse, TransportError> {
+        self.exchange(request, timeout_ms, cancel, Some(on_chunk))
+            .await
+    }
+}
+
+impl BrowserTransport {
+    /// One request: the body read whole, or (with `on_chunk`, on 2xx) piece by piece.
+    async fn exchange(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+        on_chunk: Option<ChunkSink<'_>>,
+    ) -> Result<HttpResponse, TransportError> {
         if cancel.is_cancelled() {
             return Err(TransportError::Cancelled);
         }
@@ -43,7 +78,7 @@ impl Transport for BrowserTransport {
         })?;
         let abort = Abort::arm(&controller, timeout_ms, cancel);
 
-        let result = fetch(request, &controller).await;
+        let result = fetch(request, &controller, on_chunk).await;
         // Which of cancel / timeout fired decides how an abort is reported.
         let timed_out = abort.timed_out.get();
         drop(abort);
@@ -58,6 +93,7 @@ impl Transport for BrowserTransport {
             ),
             Failure::Js { name, message } => TransportError::Network(format!("{name}: {message}")),
             Failure::Invalid(message) => TransportError::Network(message),
+            Failure::Transport(error) => error,
         })
     }
 }
@@ -69,11 +105,14 @@ enum Failure {
     Js { name: String, message: String },
     /// The request could not be built (a header the browser refuses, an unknown method).
     Invalid(String),
+    /// Reading the response failed for a reason of our own (its body is too long).
+    Transport(TransportError),
 }
 
 async fn fetch(
     request: &HttpRequest,
     controller: &AbortController,
+    on_chunk: Option<ChunkSink<'_>>,
 ) -> Result<HttpResponse, Failure> {
     let method = Method::from_bytes(request.method.as_bytes())
         .map_err(|_| Failure::Invalid(format!("invalid HTTP method {:?}", request.method)))?;
@@ -107,12 +146,107 @@ async fn fetch(
         .entries()
         .map(|(k, v)| (k.to_ascii_lowercase(), v))
         .collect();
-    let body = response.text().await.map_err(gloo_failure)?;
+    let body = match (on_chunk, response.body()) {
+        (Some(on_chunk), Some(stream)) if (200..300).contains(&status) => {
+            read_chunks(&stream, MAX_RESPONSE_BYTES, on_chunk).await?;
+            String::new()
+        }
+        _ => read_body(&response.into(), MAX_RESPONSE_BYTES).await?,
+    };
     Ok(HttpResponse {
         status,
         headers,
         body,
     })
+}
+
+/// Hands every chunk of `stream` to `on_chunk` as it arrives, until the stream ends or more
+/// than `limit` bytes came (then the stream is cancelled and the read fails with
+/// [`TransportError::TooLarge`], as a whole body's read does). A stream the connection drops
+/// rejects the pending read, which is reported as the failure it is.
+async fn read_chunks(
+    stream: &web_sys::ReadableStream,
+    limit: usize,
+    on_chunk: &mut dyn FnMut(&[u8]),
+) -> Result<(), Failure> {
+    let mut received = 0usize;
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let field = |object: &wasm_bindgen::JsValue, name: &str| {
+        js_sys::Reflect::get(object, &wasm_bindgen::JsValue::from_str(name)).ok()
+    };
+    loop {
+        let result = wasm_bindgen_futures::JsFuture::from(reader.read())
+            .await
+            .map_err(js_failure)?;
+        if field(&result, "done").and_then(|d| d.as_bool()) != Some(false) {
+            return Ok(());
+        }
+        if let Some(value) = field(&result, "value") {
+            let chunk = js_sys::Uint8Array::new(&value).to_vec();
+            received += chunk.len();
+            if received > limit {
+                // The rejection of an already-failing read is of no interest.
+                let _ = reader.cancel();
+                return Err(Failure::Transport(TransportError::TooLarge {
+                    limit_bytes: limit,
+                }));
+            }
+            on_chunk(&chunk);
+        }
+    }
+}
+
+/// Reads `response`'s body as text, chunk by chunk, up to `limit` bytes; past it (or when its
+/// `Content-Length` says so first) the stream is cancelled, which closes the connection, and
+/// the read fails with [`TransportError::TooLarge`]. Other read failures are network errors.
+pub async fn read_body_capped(
+    response: &web_sys::Response,
+    limit: usize,
+) -> Result<String, TransportError> {
+    read_body(response, limit)
+        .await
+        .map_err(|failure| match failure {
+            Failure::Transport(error) => error,
+            Failure::Js { name, message } => TransportError::Network(format!("{name}: {message}")),
+            Failure::Invalid(message) => TransportError::Network(message),
+        })
+}
+
+async fn read_body(response: &web_sys::Response, limit: usize) -> Result<String, Failure> {
+    let declared = response.headers().get("content-length").ok().flatten();
+    let mut body = BodyBuffer::new(limit, declared.as_deref()).map_err(Failure::Transport)?;
+    // No body at all (204, a HEAD request) reads as empty, as `text()` does.
+    let Some(stream) = response.body() else {
+        return Ok(String::new());
+    };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    loop {
+        let read = JsFuture::from(reader.read()).await.map_err(js_failure)?;
+        let read: ReadableStreamReadResult = read.unchecked_into();
+        if read.get_done().unwrap_or(true) {
+            return Ok(body.into_text());
+        }
+        let chunk = Uint8Array::new(&read.get_value()).to_vec();
+        if let Err(too_large) = body.push(&chunk) {
+            // The rejection of an already-failing read is of no interest.
+            let _ = reader.cancel();
+            return Err(Failure::Transport(too_large));
+        }
+    }
+}
+
+/// A rejection from a stream read (an `AbortError` when the request is aborted mid-body).
+fn js_failure(value: wasm_bindgen::JsValue) -> Failure {
+    match value.dyn_ref::<js_sys::Error>() {
+        Some(error) => Failure::Js {
+            name: error.name().into(),
+            message: error.message().into(),
+        },
+        None => Failure::Js {
+            name: "Error".into(),
+            message: format!("{value:?}"),
+        },
+    }
 }
 
 fn gloo_failure(error: gloo_net::Error) -> Failure {

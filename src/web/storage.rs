@@ -3,7 +3,9 @@
 //! Browsers may refuse storage altogether (some private modes, storage disabled in site settings)
 //! or refuse a write when the origin's quota is used up; both surface as [`StorageError`].
 
-use web_sys::Storage;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{Storage, StorageEvent};
 
 use super::js_reason;
 
@@ -87,6 +89,45 @@ impl LocalStorage {
             key: key.into(),
             reason: js_reason(&e),
         })
+    }
+}
+
+/// Hears changes other tabs of this origin make to `localStorage` (the browser's `storage`
+/// event, which never fires in the tab that made the change). The listener is removed when this
+/// is dropped.
+pub struct StorageListener {
+    callback: Closure<dyn FnMut(StorageEvent)>,
+}
+
+impl std::fmt::Debug for StorageListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StorageListener")
+    }
+}
+
+impl StorageListener {
+    /// Calls `on_change` with the changed key (`None` when another tab cleared all storage).
+    /// `None` when the page has no window to listen on.
+    pub fn new(mut on_change: impl FnMut(Option<String>) + 'static) -> Option<StorageListener> {
+        let window = web_sys::window()?;
+        let callback = Closure::<dyn FnMut(StorageEvent)>::new(move |event: StorageEvent| {
+            on_change(event.key());
+        });
+        window
+            .add_event_listener_with_callback("storage", callback.as_ref().unchecked_ref())
+            .ok()?;
+        Some(StorageListener { callback })
+    }
+}
+
+impl Drop for StorageListener {
+    fn drop(&mut self) {
+        if let Some(window) = web_sys::window() {
+            let _ = window.remove_event_listener_with_callback(
+                "storage",
+                self.callback.as_ref().unchecked_ref(),
+            );
+        }
     }
 }
 

@@ -1,23 +1,136 @@
 // Shared helpers for the end-to-end specs.
-import { expect } from '@playwright/test';
+import { expect } from './fixtures.mjs';
 
-export const MOCK = process.env.TRIALOGUE_MOCK_URL ?? 'http://127.0.0.1:8099';
+/** The mock provider's origin, set by playwright.config.mjs for every worker. */
+export const MOCK = process.env.TRIALOGUE_MOCK_URL;
+if (!MOCK) throw new Error('TRIALOGUE_MOCK_URL is not set: run the specs through tests/e2e/playwright.config.mjs');
 
-/** Opens a route with empty storage and fails the test on any page error or CSP violation. */
+/** Opens a route and waits for the app shell. Page problems are checked by the `problems`
+ *  fixture (fixtures.mjs) after every test. */
 export async function openApp(page, route = '/') {
-  const problems = [];
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    const text = msg.text();
-    if (/Content Security Policy/i.test(text)) problems.push(`CSP: ${text}`);
-    else if (msg.type() === 'error' && !/Failed to load resource/.test(text)) problems.push(`console error: ${text}`);
-  });
   await page.goto(route);
   await expect(page.getByTestId('nav-configure')).toBeVisible();
-  return problems;
 }
 
-/** Resets the mock provider's scripts and request log. */
+/** Resets the mock provider's scripts and request records. */
 export async function resetMock(request) {
-  await request.post(`${MOCK}/__mock/reset`);
+  const res = await request.post(`${MOCK}/__mock/reset`);
+  expect(res.ok(), await res.text()).toBeTruthy();
+}
+
+/** Adds rules to the mock provider's script (see tests/mock/README.md). */
+export async function scriptMock(request, rules) {
+  const res = await request.post(`${MOCK}/__mock/script`, { data: { rules } });
+  expect(res.ok(), await res.text()).toBeTruthy();
+}
+
+/** The mock's log of provider requests (keys redacted), oldest first. */
+export async function mockRequests(request) {
+  const res = await request.get(`${MOCK}/__mock/requests`);
+  expect(res.ok(), await res.text()).toBeTruthy();
+  return (await res.json()).requests;
+}
+
+/** The same requests as they came, keys included: `{id, route, path, headers}`. */
+export async function mockRawRequests(request) {
+  const res = await request.get(`${MOCK}/__mock/raw-requests`);
+  expect(res.ok(), await res.text()).toBeTruthy();
+  return (await res.json()).requests;
+}
+
+/** The console error Chromium logs for a provider call the mock answered with `status`. */
+export function failedCall(status) {
+  return new RegExp(`^console error: Failed to load resource: the server responded with a status of ${status} .*\\(${escapeRegExp(MOCK)}/`);
+}
+
+export function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Settles a download started by `click` and returns its name and text. */
+export async function download(page, click) {
+  const [file] = await Promise.all([page.waitForEvent('download'), click()]);
+  const { readFile } = await import('node:fs/promises');
+  return { name: file.suggestedFilename(), text: await readFile(await file.path(), 'utf8') };
+}
+
+/** Opens the mock's gate `gate`: the replies a `hold:<gate>` rule holds are sent. */
+export async function releaseMock(request, gate) {
+  const res = await request.post(`${MOCK}/__mock/release`, { data: { gate } });
+  expect(res.ok(), await res.text()).toBeTruthy();
+}
+
+/**
+ * Allows what Chromium and the split loader (scripts/split-wasm's __wasm_split.js) log for
+ * page chunks a test refuses on purpose: the failed fetch of a chunk, the loader's report. Which
+ * of them Chromium writes for one refusal varies (a fetch already under way for a preload is
+ * reported once), so neither is required: the test checks what the page shows instead.
+ */
+export function allowRefusedChunks(problems) {
+  const split = String.raw`http://127\.0\.0\.1:\d+/trialogue-[0-9a-f]+-split/`;
+  problems.allow(new RegExp(String.raw`^console error: Failed to load resource: net::ERR_CONNECTION_REFUSED \(${split}[\w.]+\.wasm\)$`), { optional: true });
+  problems.allow(new RegExp(String.raw`^console error: TypeError: Failed to fetch\s+at ${split}__wasm_split\.js:`), { optional: true });
+}
+
+/** The built-in OpenAI provider, pointed at the mock's OpenAI-compatible route. */
+export const MOCK_OPENAI = {
+  id: 'openai', label: 'OpenAI', kind: 'openai_compatible',
+  base_url: `${MOCK}/openai/v1`, structured_mode: null, builtin: true,
+};
+
+/**
+ * Stores providers, remembered keys and the config in localStorage the way the app keeps them,
+ * before any script of the page runs. With `once`, only into a browser that holds no config
+ * yet: a reload then finds what the pages stored since.
+ */
+export async function seedApp(page, { providers = [MOCK_OPENAI], keys, config, once = false }) {
+  await page.addInitScript(([p, k, c, onlyOnce]) => {
+    if (onlyOnce && localStorage.getItem('trialogue.config.v1') !== null) return;
+    localStorage.setItem('trialogue.providers.v1', p);
+    localStorage.setItem('trialogue.keys.v1', k);
+    localStorage.setItem('trialogue.config.v1', c);
+  }, [JSON.stringify({ providers }), JSON.stringify(keys), JSON.stringify(config), once]);
+}
+
+/** Imports `rows` as a JSONL dataset on the Batch page and saves it. */
+export async function importDataset(page, name, rows) {
+  await page.getByTestId('dataset-import').setInputFiles({
+    name, mimeType: 'application/x-ndjson', buffer: Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n')),
+  });
+  await page.getByTestId('dataset-save').click();
+}
+
+// The header each provider family's key travels in, and how it is written there (OpenAI's,
+// OpenRouter's and Cohere's bearer token, Anthropic's x-api-key, Gemini's x-goog-api-key).
+const CREDENTIAL = {
+  openai: ['authorization', (k) => `Bearer ${k}`],
+  openrouter: ['authorization', (k) => `Bearer ${k}`],
+  local: ['authorization', (k) => `Bearer ${k}`],
+  cohere: ['authorization', (k) => `Bearer ${k}`],
+  anthropic: ['x-api-key', (k) => k],
+  gemini: ['x-goog-api-key', (k) => k],
+};
+
+/** Ids of the providers in `keys` (id → key) whose key occurs in `text`. */
+export function keysIn(text, keys) {
+  return Object.entries(keys).filter(([, key]) => text.includes(key)).map(([id]) => id);
+}
+
+/**
+ * Checks the mock's raw record of every request so far (keys as sent): each provider in `keys`
+ * (id → key) was called, each request carried its own provider's key in its family's header,
+ * and no key, its own included, anywhere else: not in another header, the path or the body.
+ */
+export async function expectEachRequestCarriesItsOwnKeyOnly(request, keys) {
+  const raw = await mockRawRequests(request);
+  const bodies = new Map((await mockRequests(request)).map((e) => [e.id, JSON.stringify(e.body)]));
+  expect([...new Set(raw.map((r) => r.route))].sort()).toEqual(Object.keys(keys).sort());
+  for (const r of raw) {
+    const [header, written] = CREDENTIAL[r.route];
+    expect(r.headers[header], `request ${r.id} to ${r.path}`).toBe(written(keys[r.route]));
+    const rest = { ...r.headers };
+    delete rest[header];
+    const elsewhere = keysIn(JSON.stringify([r.path, rest, bodies.get(r.id)]), keys);
+    expect(elsewhere, `keys elsewhere in request ${r.id} to ${r.path}`).toEqual([]);
+  }
 }

@@ -1,11 +1,12 @@
 // A full debate against a real model: SmolLM2-135M served by llama-cpp-python (scripts/local-llm),
 // through the app's default `local` provider. The model is tiny and often wrong: this checks the
 // machinery (structured output, real usage, persistence, JSONL), not the answer.
-import { test, expect } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
+import { test, expect } from './fixtures.mjs';
 import { openApp } from './helpers.mjs';
 
-const MODEL_URL = process.env.TRIALOGUE_MODEL_URL ?? 'http://127.0.0.1:8091/v1';
+// Set by playwright.config.mjs to where it started the model server.
+const MODEL_URL = process.env.TRIALOGUE_MODEL_URL;
 
 test('a debate against the real local model completes with valid outputs and real usage', async ({ page }) => {
   test.setTimeout(600_000);

@@ -1,7 +1,7 @@
 // The transcript's rich text end to end: replies from the mock provider drawn as Markdown and
 // MathML, the "Raw text" toggle and its memory per page, the fallback past the formatter's
 // limits, and hostile replies that must not become live HTML.
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures.mjs';
 import { MOCK, openApp, resetMock } from './helpers.mjs';
 
 const MODEL = 'openai/gpt-4.1-mini';
@@ -55,7 +55,7 @@ test('a solution\'s LaTeX is drawn as MathML, and Raw text shows it as written, 
   const solution = 'Half and half: $\\frac{1}{2} + \\frac{1}{2} = 1$, so **the answer** is $\\boxed{42}$.';
   const reasoning = 'Steps:\n\n1. Add\n2. Check\n\n$$\n\\begin{aligned} a &= 1 \\\\ b &= 2 \\end{aligned}\n$$';
   await script(request, [{ agent: 'solver', reply: { solution, reasoning, confidence: 0.9 } }]);
-  const problems = await openApp(page, '/run');
+  await openApp(page, '/run');
   await run(page, 'What is 40 + 2?');
 
   const card = solver(page);
@@ -102,7 +102,6 @@ test('a solution\'s LaTeX is drawn as MathML, and Raw text shows it as written, 
   await expect(page.getByTestId('text-view-toggle')).toHaveAttribute('aria-pressed', 'true');
   await expect(solver(page).getByTestId('raw-text').first()).toHaveText(solution);
   await expect(solver(page).locator('math:visible')).toHaveCount(0);
-  expect(problems).toEqual([]);
 });
 
 test('a hostile reply creates no script, image, frame or non-web link', async ({ page, request }) => {
@@ -122,7 +121,7 @@ test('a hostile reply creates no script, image, frame or non-web link', async ({
     { agent: 'verifier', reply: { passed: true, critique: hostile, confidence: 0.5, scores: {} } },
     { agent: 'judge', reply: { score: 0.5, reasoning: hostile, strengths: [hostile], weaknesses: [hostile] } },
   ]);
-  const problems = await openApp(page, '/run');
+  await openApp(page, '/run');
   await run(page, 'Say something.');
   for (const summary of await page.locator('[data-testid="step"] summary').all()) await summary.click();
 
@@ -163,7 +162,6 @@ test('a hostile reply creates no script, image, frame or non-web link', async ({
   await expect(solver(page).locator('.rich-text').first()).toContainText('<script>window.__pwned = "script"</script>');
   await expect(solver(page).locator('.rich-text').first()).toContainText('[md link](javascript:window.__pwned=1)');
   expect(await page.evaluate(() => window.__pwned)).toBeUndefined();
-  expect(problems).toEqual([]);
 });
 
 test('a reply past the formatter\'s limits is shown as written, with the reason', async ({ page, request }) => {

@@ -2,8 +2,9 @@
 // flight resumes. The database is a recording (tests/fixtures/idb/, made by record.mjs there):
 // the tab was closed while a run waited on its verifier and a batch of four had two problems
 // done and two waiting on their verifier. This build must mark both interrupted, resume them
-// from their stored steps (no stored call is made again), and export those steps byte for byte.
-import { test, expect } from '@playwright/test';
+// from their stored steps (no stored call is made again), and export those steps byte for byte
+// (a run's last line adding the run's facts).
+import { test, expect } from './fixtures.mjs';
 import { readFile } from 'node:fs/promises';
 import { MOCK, openApp, resetMock } from './helpers.mjs';
 
@@ -63,8 +64,12 @@ async function transcript(page) {
     cards.map((c) => [c.dataset.agent, c.dataset.iteration ?? null, c.dataset.status]));
 }
 
-test('a database an earlier build left with a run and a batch in flight opens, and both resume from their stored steps', async ({ page, request }) => {
+test('a database an earlier build left with a run and a batch in flight opens, and both resume from their stored steps', async ({ page, request, problems }) => {
   test.setTimeout(120_000);
+  // The recording is written from the favicon's own document, which names no icon: Chromium
+  // asks for /favicon.ico instead, which the app does not serve. (Optional: Chromium may ask
+  // after the test has moved on.)
+  problems.allow(/^console error: Failed to load resource: the server responded with a status of 404 \(File not found\) \(http:\/\/127\.0\.0\.1:\d+\/favicon\.ico\)$/, { optional: true });
   const recording = JSON.parse(await readFile(RECORDING, 'utf8'));
   const rows = (store) => recording.stores.find((s) => s.name === store).records;
   const runs = rows('runs').map((row) => JSON.parse(row.json));
@@ -82,7 +87,7 @@ test('a database an earlier build left with a run and a batch in flight opens, a
   await resetMock(request);
   await seed(page, lone.config);
   await loadRecording(page, recording);
-  const problems = await openApp(page, '/run');
+  await openApp(page, '/run');
 
   // The run: found running with no tab driving it, so interrupted; it goes on from its solver step.
   await page.locator(`a[href="/runs/${lone.run_id}"]`).click();
@@ -113,8 +118,21 @@ test('a database an earlier build left with a run and a batch in flight opens, a
   expect(items.every((i) => i.status === 'done' && i.steps === 3)).toBeTruthy();
   const batchLines = await download(page, 'batch-export-jsonl');
   expect(batchLines).toHaveLength(12);
+  // Stored steps go out as they were stored; a run's last line also carries the run's facts
+  // (Trialogue's extra metadata keys), and is the stored line once those are taken off.
+  const FACTS = ['status', 'stop_reason', 'started_at', 'ground_truth', 'extracted_answer', 'config'];
+  const withoutFacts = (line) => {
+    const entry = JSON.parse(line);
+    for (const key of FACTS) delete entry.metadata[key];
+    return entry;
+  };
   for (const run of batchRuns) {
-    for (const line of storedLines(run.run_id)) expect(batchLines).toContain(line);
+    const exported = batchLines.filter((l) => JSON.parse(l).run_id === run.run_id);
+    for (const [k, line] of storedLines(run.run_id).entries()) {
+      if (k < exported.length - 1) expect(exported[k]).toBe(line);
+      else expect(withoutFacts(exported[k])).toEqual(withoutFacts(line));
+    }
+    expect(JSON.parse(exported[exported.length - 1]).metadata.status).toBe('completed');
   }
 
   // No stored call was made again: the cut-off runs asked only their verifier and judge.
@@ -123,5 +141,4 @@ test('a database an earlier build left with a run and a batch in flight opens, a
     .filter((r) => r.agent === agent && JSON.stringify(r.body).includes(tag)).length);
   expect(calls('[RUN]')).toEqual([0, 1, 1]);
   expect([calls('[B1]'), calls('[B2]'), calls('[B3]'), calls('[B4]')]).toEqual([[0, 0, 0], [0, 0, 0], [0, 1, 1], [0, 1, 1]]);
-  expect(problems.filter((p) => !p.includes("contains an invalid source: 'http://[::1]:*'"))).toEqual([]);
 });

@@ -18,6 +18,7 @@ import copy
 import hashlib
 import json
 import re
+import select
 import signal
 import socket
 import sys
@@ -62,11 +63,13 @@ ROUTES = ("openai", "local", "openrouter", "anthropic", "cohere", "gemini")
 
 SIMPLE_FAULTS = {
     "429", "500", "503", "529", "401", "404", "context",
-    "drop", "malformed", "schema", "nousage", "truncated", "refusal",
+    "drop", "malformed", "schema", "nousage", "truncated", "refusal", "echo",
 }
 ERROR_FAULTS = {"429", "500", "503", "529", "401", "404", "context"}
 FAULT_TOKEN = re.compile(r"\[\[fault:([a-z0-9]+(?::\d+)?)(:once)?\]\]")
-FAULT_SPEC = re.compile(r"^(?:(slow):(\d+)|([a-z0-9]+))(:once)?$")
+FAULT_SPEC = re.compile(r"^(?:(slow):(\d+)|(hold):([a-z0-9][a-z0-9_-]{0,63})|([a-z0-9]+))(:once)?$")
+# How often a held reply looks at its gate (and at whether the client is still there).
+GATE_POLL_S = 0.02
 
 REFUSAL_TEXT = "I'm sorry, but I can't help with that request."
 MOCK_MODELS = {
@@ -95,33 +98,38 @@ def count_tokens(text: str) -> int:
 
 @dataclass(frozen=True)
 class Fault:
-    """One fault to inject: its kind (`429`, `slow`, `drop`...), a delay for `slow`, and `once`."""
+    """One fault to inject: its kind (`429`, `slow`, `hold`, `drop`...), a delay for `slow`, the
+    gate for `hold`, and `once`."""
 
     kind: str
     delay_ms: int = 0
     once: bool = False
+    gate: str = ""
 
     @property
     def spec(self) -> str:
-        base = f"slow:{self.delay_ms}" if self.kind == "slow" else self.kind
+        base = {"slow": f"slow:{self.delay_ms}", "hold": f"hold:{self.gate}"}.get(self.kind, self.kind)
         return base + (":once" if self.once else "")
 
 
 def parse_fault(spec: str) -> Fault:
-    """Parses `429`, `slow:250`, `drop:once`...; raises ValueError with a readable message."""
+    """Parses `429`, `slow:250`, `hold:verifier`, `drop:once`...; raises ValueError with a
+    readable message."""
     m = FAULT_SPEC.match(spec.strip())
     if not m:
         raise ValueError(f"unknown fault {spec!r}")
-    once = m.group(4) is not None
+    once = m.group(6) is not None
     if m.group(1):
         delay = int(m.group(2))
         if delay > MAX_DELAY_MS:
             raise ValueError(f"fault {spec!r}: delay above {MAX_DELAY_MS} ms")
         return Fault("slow", delay, once)
-    kind = m.group(3)
+    if m.group(3):
+        return Fault("hold", 0, once, m.group(4))
+    kind = m.group(5)
     if kind not in SIMPLE_FAULTS:
         raise ValueError(
-            f"unknown fault {spec!r}; known: {', '.join(sorted(SIMPLE_FAULTS))}, slow:<ms>"
+            f"unknown fault {spec!r}; known: {', '.join(sorted(SIMPLE_FAULTS))}, slow:<ms>, hold:<gate>"
         )
     return Fault(kind, 0, once)
 
@@ -898,7 +906,12 @@ class MockState:
         self.lock = threading.Lock()
         self.rules: list[dict] = []
         self.log: collections.deque = collections.deque(maxlen=LOG_LIMIT)
+        # What each logged request carried before redaction, by the log entry's id: only for
+        # GET /__mock/raw-requests, so tests can check which key went where (see README).
+        self.raw: collections.deque = collections.deque(maxlen=LOG_LIMIT)
         self.once_seen: collections.OrderedDict = collections.OrderedDict()
+        # `hold:<gate>` replies wait for their gate to open (POST /__mock/release).
+        self.gates: dict[str, threading.Event] = {}
         self.next_request_id = 1
         self.next_rule_id = 1
         self.served = 0
@@ -930,6 +943,16 @@ class MockState:
                 return copy.deepcopy(rule)
             return None
 
+    def gate(self, name: str) -> threading.Event:
+        """The gate `name`, closed until released (created closed on first use)."""
+        with self.lock:
+            return self.gates.setdefault(name, threading.Event())
+
+    def release(self, name: str) -> None:
+        """Opens the gate `name`: what it holds is answered, and it holds nothing more until a
+        reset."""
+        self.gate(name).set()
+
     def first_time(self, key: str) -> bool:
         """True the first time `key` is seen (bounded memory: the oldest keys are forgotten)."""
         with self.lock:
@@ -940,23 +963,35 @@ class MockState:
                 self.once_seen.popitem(last=False)
             return True
 
-    def record(self, entry: dict) -> dict:
+    def record(self, entry: dict, raw: dict | None = None) -> dict:
+        """Logs `entry` under the next id; `raw` (the unredacted path and headers) is kept apart."""
         with self.lock:
             entry["id"] = self.next_request_id
             self.next_request_id += 1
             self.served += 1
             self.log.append(entry)
+            if raw is not None:
+                self.raw.append({"id": entry["id"], "route": entry.get("route"), **raw})
             return entry
 
     def requests(self, since: int) -> list[dict]:
         with self.lock:
             return [copy.deepcopy(e) for e in self.log if e["id"] > since]
 
+    def raw_requests(self, since: int) -> list[dict]:
+        with self.lock:
+            return [copy.deepcopy(e) for e in self.raw if e["id"] > since]
+
     def reset(self) -> None:
         with self.lock:
             self.rules.clear()
             self.log.clear()
+            self.raw.clear()
             self.once_seen.clear()
+            # Replies still held are let go rather than left hanging on a gate no one can open.
+            for gate in self.gates.values():
+                gate.set()
+            self.gates.clear()
             self.next_request_id = 1
             self.next_rule_id = 1
             self.served = 0
@@ -1023,6 +1058,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         if self.server.verbose:
             super().log_message(format, *args)
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        # The stdlib logs the request line as sent, and a Gemini key may ride in its `?key=`.
+        if self.server.verbose:
+            line = f"{self.command} {redact_path(self.path)} {self.request_version}"
+            self.log_message('"%s" %s %s', line, str(getattr(code, "value", code)), str(size))
 
     def do_OPTIONS(self) -> None:
         self._guard(self._preflight)
@@ -1149,13 +1190,13 @@ class Handler(BaseHTTPRequestHandler):
                              "latency_ms": self.server.latency_ms, "expose_headers": self.server.expose_headers,
                              "keep_alive": self.server.keep_alive})
             return
-        if path == "/__mock/requests":
+        if path in ("/__mock/requests", "/__mock/raw-requests"):
             try:
                 since = int(query.get("since", ["0"])[0])
             except ValueError:
                 self._send(400, {"error": {"message": "since must be an integer request id"}})
                 return
-            entries = state.requests(since)
+            entries = state.requests(since) if path == "/__mock/requests" else state.raw_requests(since)
             self._send(200, {"count": len(entries), "requests": entries})
             return
         if path == "/__mock/script":
@@ -1181,6 +1222,9 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/__mock/reset":
             self.server.state.reset()
             self._send(200, {"status": "reset"})
+            return
+        if path == "/__mock/release":
+            self._release(raw)
             return
         for pattern, family in CHAT_ROUTES:
             m = pattern.fullmatch(path)
@@ -1209,6 +1253,19 @@ class Handler(BaseHTTPRequestHandler):
             self._send(400, {"error": {"message": str(exc)}})
             return
         self._send(200, {"added": len(checked), "rules": total})
+
+    def _release(self, raw: bytes) -> None:
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            self._send(400, {"error": {"message": f"release body is not JSON: {exc}"}})
+            return
+        name = body.get("gate") if isinstance(body, dict) else None
+        if not isinstance(name, str) or not name:
+            self._send(400, {"error": {"message": 'release body must be {"gate": "<name>"}'}})
+            return
+        self.server.state.release(name)
+        self._send(200, {"released": name})
 
     # ---- provider endpoints --------------------------------------------------------------
 
@@ -1263,9 +1320,15 @@ class Handler(BaseHTTPRequestHandler):
                     entry["body"] = {"_raw": text}
         return entry
 
+    def _raw(self) -> dict:
+        """The request's path and headers exactly as they came (names lowercased)."""
+        return {"path": self.path, "headers": {name.lower(): value for name, value in self.headers.items()}}
+
     def _models(self, family: str, route: str, path: str, query: dict) -> None:
-        entry = self.server.state.record(self._base_entry(family, route, None))
-        self._delay(self.server.latency_ms)
+        entry = self.server.state.record(self._base_entry(family, route, None), self._raw())
+        if not self._delay(self.server.latency_ms):
+            entry["status"] = "aborted"
+            return
         problem = self._auth_error(family, query)
         status, body = problem if problem else (200, models_list(family))
         entry["status"] = status
@@ -1277,21 +1340,52 @@ class Handler(BaseHTTPRequestHandler):
     def _family_headers(self, family: str) -> dict:
         return {"request-id": _new_id("req_011")} if family == "anthropic" else {}
 
-    def _delay(self, ms: int) -> None:
-        """Holds the reply until `ms` after the request arrived.
+    def _delay(self, ms: int) -> bool:
+        """Holds the reply until `ms` after the request arrived; False if the client closed the
+        connection meanwhile (it gave up on the request: an aborted fetch), and then nothing
+        more is to be sent.
 
         A provider's latency is the time from request to reply, its own work included, so the
         mock's parsing and bookkeeping (a millisecond or more while 16 calls share the GIL) are
         counted inside the delay rather than added to it.
         """
-        if ms > 0:
-            remaining = self._arrived + min(ms, MAX_DELAY_MS) / 1000 - time.monotonic()
-            if remaining > 0:
-                time.sleep(remaining)
+        if ms <= 0:
+            return True
+        return self._wait(self._arrived + min(ms, MAX_DELAY_MS) / 1000)
+
+    def _hold(self, gate: threading.Event) -> bool:
+        """Holds the reply until `gate` opens (at most MAX_DELAY_MS after the request came); False
+        if the client hung up meanwhile, as `_delay` does."""
+        return self._wait(self._arrived + MAX_DELAY_MS / 1000, gate)
+
+    def _wait(self, deadline: float, gate: threading.Event | None = None) -> bool:
+        """Waits until `deadline` (monotonic seconds) or until `gate` opens; False if the client
+        closed the connection meanwhile."""
+        while not (gate is not None and gate.is_set()) and (remaining := deadline - time.monotonic()) > 0:
+            # A client that is waiting sends nothing more before the reply (no pipelining), so
+            # the socket turns readable only when it is closed: an empty peek. Anything else is
+            # left for the next request on the connection.
+            step = remaining if gate is None else min(remaining, GATE_POLL_S)
+            readable, _, _ = select.select([self.connection], [], [], step)
+            if not readable:
+                continue
+            try:
+                closed = self.connection.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                closed = True
+            if closed:
+                self.close_connection = True
+                self._sent = True
+                return False
+            if gate is None:
+                time.sleep(max(0.0, deadline - time.monotonic()))
+            else:
+                gate.wait(max(0.0, deadline - time.monotonic()))
+        return True
 
     def _chat(self, family: str, route: str, model: str | None, raw: bytes, query: dict) -> None:
         state = self.server.state
-        entry = state.record(self._base_entry(family, route, raw))
+        entry = state.record(self._base_entry(family, route, raw), self._raw())
         headers = self._family_headers(family)
 
         def finish(status: int, body: Any, extra: dict | None = None) -> None:
@@ -1302,8 +1396,10 @@ class Handler(BaseHTTPRequestHandler):
 
         problem = self._auth_error(family, query)
         if problem:
-            self._delay(self.server.latency_ms)
-            finish(*problem)
+            if self._delay(self.server.latency_ms):
+                finish(*problem)
+            else:
+                entry["status"] = "aborted"
             return
         try:
             body = json.loads(raw.decode("utf-8"))
@@ -1340,12 +1436,23 @@ class Handler(BaseHTTPRequestHandler):
         delay = self.server.latency_ms + (rule["latency_ms"] if rule else 0)
         if fault is not None and fault.kind == "slow":
             delay += fault.delay_ms
-        self._delay(delay)
+        waited = self._delay(delay)
+        if waited and fault is not None and fault.kind == "hold":
+            waited = self._hold(state.gate(fault.gate))
+        if not waited:
+            entry["status"] = "aborted"
+            return
 
         kind = fault.kind if fault else None
         if kind == "drop":
             entry["status"] = "dropped"
             self._drop()
+            return
+        if kind == "echo":
+            # A careless proxy: the error quotes the request's headers, API key included, so
+            # tests can check the app never keeps a key it gets back.
+            sent = "; ".join(f"{name}: {value}" for name, value in self.headers.items())
+            finish(*error_response(family, "invalid", message=f"request rejected; it carried {sent}"))
             return
         if kind in ERROR_FAULTS:
             status, err = error_response(family, kind, chat.model, count_tokens(chat.prompt_text))

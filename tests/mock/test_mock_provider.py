@@ -6,11 +6,13 @@ never read back from the server's own formula.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -195,6 +197,21 @@ class MockProviderCase(unittest.TestCase):
 
     def requests_log(self) -> list:
         return self.get("/__mock/requests").json()["requests"]
+
+    def hang_up_once_logged(self, prompt: str) -> str:
+        """Sends `prompt`, hangs up as an aborted fetch does once the mock has logged it, and
+        returns the status the mock then gives the entry. (A hang-up the mock missed would show
+        only when its reply was due: 200.)"""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        conn.request("POST", "/openai/v1/chat/completions", body=json.dumps(openai_body(prompt, SOLVER_SCHEMA)),
+                     headers={"Content-Type": "application/json", **BROWSER})
+        while not self.requests_log():
+            time.sleep(0.01)
+        conn.sock.shutdown(socket.SHUT_RDWR)
+        conn.close()
+        while self.requests_log()[0]["status"] is None:
+            time.sleep(0.01)
+        return self.requests_log()[0]["status"]
 
 
 class HappyPaths(MockProviderCase):
@@ -457,6 +474,41 @@ class Faults(MockProviderCase):
         self.assertEqual(resp.status, 200)
         self.assertGreaterEqual(elapsed, 0.3)
 
+    def test_hold_answers_only_once_its_gate_is_released(self):
+        self.script({"match": "Held", "fault": "hold:verdicts"})
+        done = []
+        worker = threading.Thread(target=lambda: done.append(self.openai("Held one", SOLVER_SCHEMA)))
+        worker.start()
+        while not self.requests_log():
+            time.sleep(0.01)
+        # Another request is answered meanwhile: the hold keeps only its own.
+        self.assertEqual(self.openai("Not held", SOLVER_SCHEMA).status, 200)
+        first = self.requests_log()[0]
+        self.assertEqual((first["fault"], first["status"], done), ("hold:verdicts", None, []))
+        self.assertEqual(self.post("/__mock/release", {"gate": "verdicts"}).json(), {"released": "verdicts"})
+        worker.join()
+        self.assertEqual(done[0].status, 200)
+        self.assertEqual(self.requests_log()[0]["status"], 200)
+        # An open gate lets later requests through at once, until a reset closes it again.
+        self.assertEqual(self.openai("Held two", SOLVER_SCHEMA).status, 200)
+        self.assertEqual(self.post("/__mock/release", {}).status, 400)
+        self.assertEqual(self.script({"fault": "hold:bad gate"}).status, 400)
+
+    def test_a_reset_lets_held_replies_go(self):
+        self.script({"fault": "hold:never"})
+        done = []
+        worker = threading.Thread(target=lambda: done.append(self.openai("Held", SOLVER_SCHEMA)))
+        worker.start()
+        while not self.requests_log():
+            time.sleep(0.01)
+        self.post("/__mock/reset", {})
+        worker.join()
+        self.assertEqual(done[0].status, 200)
+
+    def test_a_client_that_hangs_up_while_held_is_logged_aborted(self):
+        self.script({"fault": "hold:forever"})
+        self.assertEqual(self.hang_up_once_logged("Abort me"), "aborted")
+
     def test_drop_closes_without_response(self):
         with self.assertRaises((http.client.RemoteDisconnected, ConnectionResetError)):
             self.openai("x [[fault:drop]]")
@@ -533,6 +585,14 @@ class Faults(MockProviderCase):
         # Reset forgets which prompts already failed.
         self.post("/__mock/reset", {})
         self.assertEqual(self.openai("first [[fault:500:once]]").status, 500)
+
+    def test_echo_fault_quotes_the_request_headers_key_included(self):
+        resp = self.openai("x [[fault:echo]]", key="sk-canary-echo")
+        self.assertEqual(resp.status, 400)
+        self.assertIn("Authorization: Bearer sk-canary-echo", resp.json()["error"]["message"])
+        gemini = self.gemini("x [[fault:echo]]", headers={"x-goog-api-key": "AIza-canary"})
+        self.assertIn("AIza-canary", gemini.json()["error"]["message"])
+        self.assertNotIn("sk-canary-echo", json.dumps(self.requests_log()))
 
     def test_unknown_fault_token_is_reported(self):
         resp = self.openai("x [[fault:teapot]]")
@@ -629,6 +689,38 @@ class Scripting(MockProviderCase):
         later = self.get(f"/__mock/requests?since={log[1]['id']}").json()["requests"]
         self.assertEqual([e["id"] for e in later], [log[2]["id"]])
 
+    def test_raw_requests_keep_each_key_as_sent_apart_from_the_log(self):
+        self.openai("Raw me", SOLVER_SCHEMA, key="sk-very-secret")
+        self.anthropic("Raw me", SOLVER_SCHEMA)
+        self.gemini("Raw me", headers={"x-goog-api-key": "g-secret"}, query="?key=g-query-secret")
+        self.get("/cohere/v1/models", {"Authorization": "Bearer co-secret"})
+        raw = self.get("/__mock/raw-requests").json()
+        log = self.requests_log()
+        self.assertEqual(raw["count"], 4)
+        self.assertEqual([r["id"] for r in raw["requests"]], [e["id"] for e in log])
+        self.assertEqual([r["route"] for r in raw["requests"]], ["openai", "anthropic", "gemini", "cohere"])
+        first, second, third, fourth = raw["requests"]
+        self.assertEqual(first["headers"]["authorization"], "Bearer sk-very-secret")
+        self.assertEqual(second["headers"]["x-api-key"], "sk-ant-secret")
+        self.assertEqual(third["headers"]["x-goog-api-key"], "g-secret")
+        self.assertEqual(third["path"], GEMINI_PATH + "?key=g-query-secret")
+        self.assertEqual(fourth["headers"]["authorization"], "Bearer co-secret")
+        # The log, and the health figures, still hold none of them.
+        dump = json.dumps([log, self.get("/__mock/health").json()])
+        for secret in ("sk-very-secret", "sk-ant-secret", "g-secret", "g-query-secret", "co-secret"):
+            self.assertNotIn(secret, dump)
+        later = self.get(f"/__mock/raw-requests?since={first['id']}").json()["requests"]
+        self.assertEqual([r["id"] for r in later], [second["id"], third["id"], fourth["id"]])
+        self.assertEqual(self.get("/__mock/raw-requests?since=x").status, 400)
+        self.post("/__mock/reset", {})
+        self.assertEqual(self.get("/__mock/raw-requests").json(), {"count": 0, "requests": []})
+
+    def test_a_client_that_hangs_up_during_a_delay_is_logged_aborted(self):
+        self.assertEqual(self.hang_up_once_logged("Abort me [[fault:slow:30000]]"), "aborted")
+        # A client that stays gets its reply after the delay as before.
+        resp = self.openai("Stay [[fault:slow:200]]", SOLVER_SCHEMA)
+        self.assertEqual((resp.status, self.requests_log()[-1]["status"]), (200, 200))
+
     def test_log_keeps_last_1000(self):
         state = mock_provider.MockState()
         for _ in range(1005):
@@ -675,22 +767,39 @@ class Robustness(MockProviderCase):
 
 
 class Process(unittest.TestCase):
-    def test_listens_prints_one_line_and_stops_on_sigterm(self):
-        proc = subprocess.Popen([sys.executable, SERVER_SCRIPT, "--port", "0"], stdout=subprocess.PIPE,
+    @contextlib.contextmanager
+    def server_process(self, *flags):
+        """The mock as its own process on a free port: yields (process, port); stopped after."""
+        proc = subprocess.Popen([sys.executable, SERVER_SCRIPT, "--port", "0", *flags], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         try:
             line = proc.stdout.readline()
             m = re.fullmatch(r"mock provider listening on http://127\.0\.0\.1:(\d+)\n", line)
             self.assertIsNotNone(m, line)
-            self.assertEqual(call(int(m.group(1)), "GET", "/__mock/health").status, 200)
-            proc.send_signal(signal.SIGTERM)
-            self.assertEqual(proc.wait(timeout=5), 0)
+            yield proc, int(m.group(1))
         finally:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
             proc.stdout.close()
             proc.stderr.close()
+
+    def test_listens_prints_one_line_and_stops_on_sigterm(self):
+        with self.server_process() as (proc, port):
+            self.assertEqual(call(port, "GET", "/__mock/health").status, 200)
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(timeout=5), 0)
+
+    def test_verbose_log_redacts_a_key_in_the_query(self):
+        with self.server_process("--verbose") as (proc, port):
+            call(port, "POST", GEMINI_PATH + "?key=g-query-secret", gemini_body("Log line"),
+                 {"x-goog-api-key": "g-header-secret"})
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(timeout=5), 0)
+            err = proc.stderr.read()
+        self.assertIn("key=<redacted>", err)
+        self.assertNotIn("g-query-secret", err)
+        self.assertNotIn("g-header-secret", err)
 
     def test_refuses_other_hosts(self):
         done = subprocess.run([sys.executable, SERVER_SCRIPT, "--host", "0.0.0.0", "--port", "0"],

@@ -21,6 +21,7 @@ use trialogue::core::cancel::CancelToken;
 use trialogue::core::clock::{Clock, ManualClock};
 use trialogue::core::config::{Mode, PipelineConfig};
 use trialogue::core::dataset::Problem;
+use trialogue::core::llm::retry::{MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS};
 use trialogue::core::llm::{ErrorKind, LlmError, Usage};
 use trialogue::core::pipeline::{Pipeline, PipelineEvent, RunInput, SinkError, TrajectorySink};
 use trialogue::core::providers::{ProviderKind, ProviderRegistry, ProviderSettings};
@@ -211,6 +212,29 @@ fn progress_counts_spend_and_eta() {
     assert_eq!((fresh.eta_ms, fresh.spent_usd), (None, None));
 }
 
+#[test]
+fn progress_counts_each_item_once() {
+    // 12 items: 10 done, 2 running, none waiting (the card once said "2 remaining" too).
+    let mut record = BatchRecord::new(spec(12, BatchModes::Debate, 2));
+    for item in &mut record.items[..10] {
+        item.status = ItemStatus::Done;
+    }
+    for item in &mut record.items[10..] {
+        item.status = ItemStatus::Running;
+    }
+    let p = record.progress(2);
+    assert_eq!((p.done, p.failed, p.running, p.waiting), (10, 0, 2, 0));
+    assert_eq!(p.remaining, 2);
+    let text = p.counts_text();
+    assert_eq!(text, "10 of 12 done · 0 failed · 2 running · 0 waiting");
+    // The parts of the text after "of N" add up to N.
+    let numbers: Vec<usize> = text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert_eq!(numbers[0] + numbers[2..].iter().sum::<usize>(), numbers[1]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The scheduler with test items
 // ---------------------------------------------------------------------------------------------
@@ -380,6 +404,43 @@ fn a_429_halves_concurrency_once_per_generation_waits_and_recovers() {
         starts[8..].iter().all(|(_, t)| *t >= START_MS + 5_000.0),
         "{starts:?}"
     );
+}
+
+#[test]
+fn a_batch_waits_for_a_retry_after_as_the_client_does_capped_and_floored() {
+    // A day-long Retry-After from one item and a `0` from another: the batch holds new items
+    // back no longer than a call's own retry would wait, and not less than the floor.
+    for (asked, expected) in [(86_400_000, MAX_RETRY_AFTER_MS), (0, MIN_RETRY_AFTER_MS)] {
+        let clock = ManualClock::starting_at(START_MS);
+        let runner = |item: ItemContext| async move {
+            YieldNow(1).await;
+            if item.index == 0 {
+                item.reporter.rate_limited(Some(asked));
+            }
+            done(RunStatus::Completed)
+        };
+        let events = RefCell::new(Vec::<BatchEvent>::new());
+        let listener =
+            mirrored(|event: &BatchEvent, _: &BatchRecord| events.borrow_mut().push(event.clone()));
+        let scheduler =
+            Scheduler::new(&runner, &clock, BatchControl::new()).with_listener(&listener);
+        let record = block_on(scheduler.run(BatchRecord::new(spec(4, BatchModes::Debate, 1))));
+        assert_eq!(count(&record, ItemStatus::Done), 4);
+        let waits: Vec<f64> = events
+            .borrow()
+            .iter()
+            .filter_map(|e| match e {
+                BatchEvent::Waiting { until_ms } => Some(until_ms - START_MS),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(waits, [expected as f64], "asked {asked} ms");
+        assert_eq!(
+            clock.sleeps().iter().sum::<u64>(),
+            expected,
+            "asked {asked} ms"
+        );
+    }
 }
 
 #[test]
@@ -1044,8 +1105,11 @@ fn a_rate_limited_llm_call_lowers_the_batch_concurrency() {
     assert!(events
         .borrow()
         .contains(&BatchEvent::Concurrency { effective: 2 }));
-    // The item's run logged the 429 as an error step and went on (the original's semantics).
-    assert_eq!(count(&record, ItemStatus::Done), 3);
+    // The item's run logged the 429 as an error step and went on (the original's semantics) to
+    // the judge; in baseline mode that was its only solver call, so it produced no answer and
+    // failed, while the other two are done.
+    assert_eq!(count(&record, ItemStatus::Done), 2);
+    assert_eq!(count(&record, ItemStatus::Failed), 1);
     let first = store.steps_of(record.items[0].run_id.as_deref().unwrap());
     assert_eq!(
         first[0].output["error_type"],
@@ -1069,6 +1133,7 @@ fn registry_with_custom(id: &str, base_url: &str) -> ProviderRegistry {
         api_key: String::new(),
         structured_mode: None,
         builtin: false,
+        streaming: None,
     });
     registry
 }

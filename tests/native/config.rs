@@ -2,8 +2,6 @@
 //! oracles (tests/fixtures/config/python/generate.py), every validation rule, error positions,
 //! round-trips and hostile input.
 
-use std::time::{Duration, Instant};
-
 use trialogue::core::config::{
     parse_config, ConfigError, ConfigFormat, FieldError, Mode, ParsedConfig, PipelineConfig,
     MAX_CONFIG_BYTES,
@@ -121,16 +119,9 @@ fn python_hash_cases_yaml_merges_blocks_unicode_and_extensions() {
 }
 
 #[test]
-fn extension_fields_change_the_hash_only_away_from_their_defaults() {
+fn execution_settings_leave_the_hash_alone() {
     let c = base();
     let original = c.config_hash();
-    let mut same = c.clone();
-    same.max_reasks = 2;
-    same.max_attempts = 3;
-    same.request_timeout_secs = 120;
-    assert_eq!(same.config_hash(), original);
-    assert!(!c.canonical_json().contains("max_reasks"));
-
     let variants: [fn(&mut PipelineConfig); 5] = [
         |c| c.max_reasks = 0,
         |c| c.max_attempts = 1,
@@ -138,22 +129,21 @@ fn extension_fields_change_the_hash_only_away_from_their_defaults() {
         |c| c.run_budget_usd = Some(1.0),
         |c| c.batch_budget_usd = Some(0.25),
     ];
-    let mut hashes = vec![original.clone()];
     for change in variants {
         let mut changed = c.clone();
         change(&mut changed);
-        hashes.push(changed.config_hash());
+        assert_ne!(changed, c);
+        assert_eq!(changed.config_hash(), original, "{changed:?}");
+        assert_eq!(changed.canonical_json(), c.canonical_json());
     }
-    let mut unique = hashes.clone();
-    unique.sort();
-    unique.dedup();
-    assert_eq!(unique.len(), hashes.len(), "{hashes:?}");
-
+    // What is studied still changes it.
+    let mut studied = c.clone();
+    studied.solver.temperature = 0.25;
+    assert_ne!(studied.config_hash(), original);
+    // The settings are still written to the config file, which carries them.
     let mut budget = c.clone();
     budget.run_budget_usd = Some(0.5);
-    assert!(budget
-        .canonical_json()
-        .contains(r#""run_budget_usd": 0.5, "#));
+    assert!(budget.to_json().contains(r#""run_budget_usd": 0.5"#));
 }
 
 #[test]
@@ -792,22 +782,14 @@ fn yaml_export_is_readable_text() {
 }
 
 // ---- hostile input --------------------------------------------------------------------------------
-
-fn quick<T>(f: impl FnOnce() -> T) -> T {
-    let start = Instant::now();
-    let out = f();
-    assert!(
-        start.elapsed() < Duration::from_secs(20),
-        "took {:?}",
-        start.elapsed()
-    );
-    out
-}
+// Each refusal below is the error of the limit that stopped the reader (TooLarge, TooComplex):
+// that, not how long the call took on a shared machine, shows the input was cut off before it
+// could cost much time or memory.
 
 #[test]
 fn oversized_files_are_rejected_before_parsing() {
     let big = vec![b'a'; 50 * 1024 * 1024];
-    let err = quick(|| parse_config(&big, ConfigFormat::Yaml)).unwrap_err();
+    let err = parse_config(&big, ConfigFormat::Yaml).unwrap_err();
     assert_eq!(
         err,
         ConfigError::TooLarge {
@@ -861,7 +843,7 @@ fn non_utf8_and_binary_garbage_are_errors() {
     let ascii: Vec<u8> = noise.iter().map(|b| b & 0x7f).collect();
     for format in [ConfigFormat::Yaml, ConfigFormat::Json] {
         assert!(parse_config(&noise, format).is_err());
-        assert!(quick(|| parse_config(&ascii, format)).is_err());
+        assert!(parse_config(&ascii, format).is_err());
         assert!(parse_config(b"\0\0\0\0", format).is_err());
     }
 }
@@ -890,7 +872,7 @@ fn ten_thousand_levels_of_nesting_are_an_error_not_a_crash() {
         (ConfigFormat::Yaml, inside_unknown(&yaml_objects)),
         (ConfigFormat::Yaml, block),
     ] {
-        let err = quick(|| parse_config(text.as_bytes(), format)).unwrap_err();
+        let err = parse_config(text.as_bytes(), format).unwrap_err();
         assert!(
             matches!(err, ConfigError::TooComplex { .. }),
             "{format}: {err:?}"
@@ -913,19 +895,18 @@ fn yaml_alias_bombs_are_stopped() {
             "a{i}: &a{i} [*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p}]\n"
         ));
     }
-    let err = quick(|| yaml(&bomb)).unwrap_err();
+    let err = yaml(&bomb).unwrap_err();
     assert!(matches!(err, ConfigError::TooComplex { .. }), "{err:?}");
 
     // Flat but quadratic: one big anchored list, aliased many times (no nesting to count).
     let big = format!("a: &a [{}]\n", vec!["1"; 100_000].join(","));
     let many = format!("b: [{}]\n", vec!["*a"; 150_000].join(","));
-    let err = quick(|| yaml(&format!("{big}{many}"))).unwrap_err();
+    let err = yaml(&format!("{big}{many}")).unwrap_err();
     assert!(matches!(err, ConfigError::TooComplex { .. }), "{err:?}");
 
     // A bomb fed into a known field is stopped too.
     let err =
-        quick(|| yaml(&format!("{bomb}{BASE_YAML}").replace("  role: solver", "  role: *a9")))
-            .unwrap_err();
+        yaml(&format!("{bomb}{BASE_YAML}").replace("  role: solver", "  role: *a9")).unwrap_err();
     assert!(
         matches!(
             err,
@@ -1036,19 +1017,29 @@ fn other_yaml_oddities_are_errors_with_sentences() {
     );
 }
 
-/// Not a check by itself: writes exports for `tests/fixtures/config/python/check_exports.py`,
-/// which reads them with PyYAML (the original's reader) and the original's hash.
+/// PyYAML (the original's reader) reads each YAML export to exactly the values and types of
+/// the JSON export, and the original's hash of what it read is ours: the exports go through
+/// `tests/fixtures/config/python/check_exports.py` in the `.venv` that `scripts/setup` fills
+/// from `scripts/test-requirements.txt` (PyYAML pinned there).
 #[test]
-#[ignore = "writes files for the PyYAML cross-check; run with TRIALOGUE_EXPORT_DIR set"]
-fn write_exports() {
-    let dir = std::env::var("TRIALOGUE_EXPORT_DIR").expect("set TRIALOGUE_EXPORT_DIR");
+fn pyyaml_reads_our_exports_to_the_same_config_and_hash() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = root.join(".venv/bin/python3");
+    assert!(
+        python.is_file(),
+        "{} is missing: run ./scripts/setup, which installs PyYAML from scripts/test-requirements.txt",
+        python.display()
+    );
+    let dir = std::env::temp_dir().join(format!("trialogue-config-exports-{}", std::process::id()));
+    // A leftover of an earlier run under the same process id must not be checked again.
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut configs = vec![base(), tricky()];
     configs.extend(presets().into_iter().map(|p| p.config));
     for (i, c) in configs.iter().enumerate() {
-        std::fs::write(format!("{dir}/{i}.yaml"), c.to_yaml()).unwrap();
-        std::fs::write(format!("{dir}/{i}.json"), c.to_json()).unwrap();
-        std::fs::write(format!("{dir}/{i}.hash"), c.config_hash()).unwrap();
+        std::fs::write(dir.join(format!("{i}.yaml")), c.to_yaml()).unwrap();
+        std::fs::write(dir.join(format!("{i}.json")), c.to_json()).unwrap();
+        std::fs::write(dir.join(format!("{i}.hash")), c.config_hash()).unwrap();
         assert_eq!(
             parse_config(c.to_yaml().as_bytes(), ConfigFormat::Yaml)
                 .unwrap()
@@ -1056,4 +1047,20 @@ fn write_exports() {
             *c
         );
     }
+    let out = std::process::Command::new(&python)
+        .arg(root.join("tests/fixtures/config/python/check_exports.py"))
+        .arg(&dir)
+        .output()
+        .expect("the .venv's python3 runs check_exports.py");
+    let _ = std::fs::remove_dir_all(&dir);
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{report}");
+    assert!(
+        report.contains(&format!("{} exports checked, 0 mismatched", configs.len())),
+        "{report}"
+    );
 }

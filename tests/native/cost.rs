@@ -51,6 +51,7 @@ fn usage(input: u64, cache_read: u64, cache_write: u64, output: u64, reasoning: 
         cache_read_tokens: cache_read,
         cache_write_tokens: cache_write,
         reasoning_tokens: reasoning,
+        reasoning_tokens_unknown: false,
     }
 }
 
@@ -879,6 +880,7 @@ fn the_tracker_sums_by_model_and_agent_and_counts_unpriced_calls() {
             cache_read_tokens: 14_000,
             cache_write_tokens: 2_000,
             reasoning_tokens: 0,
+            reasoning_tokens_unknown: false,
         }
     );
 
@@ -1066,6 +1068,7 @@ fn call(model: &str, prompt_bytes: usize, max_tokens: u32) -> AgentCall {
         user_prompt: "x".repeat(prompt_bytes),
         temperature: 0.0,
         max_tokens,
+        reasoning: Default::default(),
     }
 }
 

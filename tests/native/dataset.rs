@@ -22,7 +22,8 @@ fn math500_rows_map_unique_id_answer_and_metadata() {
     assert_eq!(mapping.problem, "problem");
     assert_eq!(mapping.id.as_deref(), Some("unique_id"));
     assert_eq!(mapping.ground_truth.as_deref(), Some("answer"));
-    assert_eq!(mapping.domain, None);
+    // MATH-500's subject is the domain, and stays a metadata key (facets, exports).
+    assert_eq!(mapping.domain.as_deref(), Some("subject"));
     assert_eq!(mapping.metadata_object, None);
     // serde_json keeps object keys sorted, so metadata keys come in that order.
     assert_eq!(mapping.metadata, ["level", "solution", "subject"]);
@@ -32,6 +33,12 @@ fn math500_rows_map_unique_id_answer_and_metadata() {
     assert_eq!(p.ground_truth.as_deref(), Some("\\frac{1}{6}"));
     assert!(p.problem.starts_with("Two fair six-sided dice"));
     assert_eq!(p.metadata["subject"], json!("Counting & Probability"));
+    assert_eq!(p.domain.as_deref(), Some("Counting & Probability"));
+    assert_eq!(
+        p.facet_value("domain").as_deref(),
+        Some("Counting & Probability")
+    );
+    assert_eq!(p.facet_value("level").as_deref(), Some("2"));
     assert_eq!(p.metadata["level"], json!(2));
     assert!(p.metadata["solution"]
         .as_str()

@@ -66,6 +66,7 @@ const CUT_OFF: Usage = Usage {
     cache_read_tokens: 0,
     cache_write_tokens: 0,
     reasoning_tokens: 0,
+    reasoning_tokens_unknown: false,
 };
 
 /// A debate run stopped by a cancel while its first verifier call was in flight (its solver

@@ -572,6 +572,7 @@ fn agent(role: &'static str) -> impl Strategy<Value = AgentConfig> {
                 max_tokens,
                 prompt_template,
                 system_prompt,
+                reasoning: Default::default(),
             })
         },
     )
@@ -599,6 +600,7 @@ fn pipeline_config() -> impl Strategy<Value = PipelineConfig> {
                     prompt_template,
                     system_prompt,
                     scoring_rubric,
+                    reasoning: Default::default(),
                 }
             },
         );

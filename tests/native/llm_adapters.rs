@@ -19,7 +19,7 @@ use trialogue::core::llm::{ErrorKind, LlmError, Usage};
 use trialogue::core::providers::{ProviderKind, ProviderRegistry, ProviderSettings};
 
 /// Stands in for a real key; it must only ever appear in its header.
-const FAKE_KEY: &str = "test-key-not-a-secret-7f3a";
+pub(crate) const FAKE_KEY: &str = "test-key-not-a-secret-7f3a";
 
 const SYSTEM: &str = "You are a careful mathematician.";
 const PROMPT: &str = "Solve: what is 17 * 23?";
@@ -31,7 +31,7 @@ fn fixture(rel: &str) -> Value {
 }
 
 /// A stored response: `{status, headers: [[name, value]], body: <json> | body_text: "<raw>"}`.
-fn response(rel: &str) -> HttpResponse {
+pub(crate) fn response(rel: &str) -> HttpResponse {
     let f = fixture(rel);
     let status = f["status"].as_u64().expect("status") as u16;
     let headers = f["headers"]
@@ -70,7 +70,7 @@ fn schema() -> Value {
 }
 
 /// The single-turn request with a system prompt, in the given structured mode.
-fn single_turn(model: &str, mode: StructuredMode) -> ChatRequest {
+pub(crate) fn single_turn(model: &str, mode: StructuredMode) -> ChatRequest {
     ChatRequest {
         model: model.to_string(),
         system: SYSTEM.to_string(),
@@ -85,6 +85,7 @@ fn single_turn(model: &str, mode: StructuredMode) -> ChatRequest {
             schema: schema(),
             mode,
         }),
+        reasoning: Default::default(),
     }
 }
 
@@ -109,11 +110,12 @@ fn reask_prompt_only(model: &str) -> ChatRequest {
             schema: schema(),
             mode: StructuredMode::PromptOnly,
         }),
+        reasoning: Default::default(),
     }
 }
 
 /// A built-in provider with the fake key (or none for `local`).
-fn settings(id: &str) -> ProviderSettings {
+pub(crate) fn settings(id: &str) -> ProviderSettings {
     let mut s = ProviderRegistry::builtin()
         .get(id)
         .cloned()
@@ -126,7 +128,7 @@ fn settings(id: &str) -> ProviderSettings {
 
 /// The built request equals the stored one; the key appears in exactly one header and nowhere
 /// else.
-fn assert_request(built: &HttpRequest, rel: &str) {
+pub(crate) fn assert_request(built: &HttpRequest, rel: &str) {
     let want = fixture(rel);
     assert_eq!(
         built.method,
@@ -162,7 +164,13 @@ fn assert_request(built: &HttpRequest, rel: &str) {
     assert!(!built.body.contains(FAKE_KEY), "{rel}: key in body");
 }
 
-fn usage(input: u64, output: u64, cache_read: u64, cache_write: u64, reasoning: u64) -> Usage {
+pub(crate) fn usage(
+    input: u64,
+    output: u64,
+    cache_read: u64,
+    cache_write: u64,
+    reasoning: u64,
+) -> Usage {
     Usage {
         input_tokens: input,
         output_tokens: output,
@@ -170,6 +178,7 @@ fn usage(input: u64, output: u64, cache_read: u64, cache_write: u64, reasoning: 
         cache_read_tokens: cache_read,
         cache_write_tokens: cache_write,
         reasoning_tokens: reasoning,
+        reasoning_tokens_unknown: false,
     }
 }
 

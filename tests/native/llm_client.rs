@@ -97,6 +97,7 @@ fn call(role: AgentRole, model: &str) -> AgentCall {
         user_prompt: "What is 2 + 3?".into(),
         temperature: 0.0,
         max_tokens: 512,
+        reasoning: Default::default(),
     }
 }
 
@@ -419,6 +420,7 @@ fn prompt_only_mode_puts_the_schema_in_the_prompt_and_extracts_from_prose() {
         api_key: String::new(),
         structured_mode: Some(StructuredMode::PromptOnly),
         builtin: false,
+        streaming: None,
     });
     let (client, transport, _) = setup(registry);
     transport.push_json(
@@ -863,4 +865,176 @@ fn extraction_fixture_table() {
             expected => assert_eq!(got.as_ref().ok(), Some(expected), "{name}: {got:?}"),
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings the page would reject are never sent to
+
+/// A registry with a custom OpenAI-compatible provider `lab` at `base_url`, holding a key.
+fn with_lab_at(base_url: &str) -> ProviderRegistry {
+    let mut registry = ProviderRegistry::builtin();
+    registry.upsert(ProviderSettings {
+        id: "lab".into(),
+        label: "Lab".into(),
+        kind: ProviderKind::OpenAiCompatible,
+        base_url: base_url.into(),
+        api_key: "sk-lab-secret".into(),
+        structured_mode: None,
+        builtin: false,
+        streaming: None,
+    });
+    registry
+}
+
+#[test]
+fn calls_and_probes_refuse_a_base_url_that_settings_reject_before_any_request() {
+    for base_url in [
+        "http://192.168.1.5:8000/v1",
+        "http://[::1]:8000/v1",
+        "https://user:pw@lab.example/v1",
+    ] {
+        let registry = with_lab_at(base_url);
+        let problems = registry.get("lab").map(ProviderSettings::validate);
+        assert!(problems.is_some_and(|p| !p.is_empty()), "{base_url}");
+
+        let (client, transport, _) = setup(registry);
+        let failed = expect_err(run(
+            client.complete(&call(AgentRole::Solver, "lab/m"), &CancelToken::new())
+        ));
+        assert_eq!(
+            failed.error.kind(),
+            ErrorKind::InvalidSettings,
+            "{base_url}"
+        );
+        assert!(
+            failed.error.to_string().contains(base_url),
+            "{base_url}: {}",
+            failed.error
+        );
+        assert!(failed.attempts.is_empty());
+
+        let report = run(client.probe("lab", "m", &CancelToken::new()));
+        assert!(
+            matches!(&report.failure, Some(ProbeFailure::Call(e)) if e.kind() == ErrorKind::InvalidSettings),
+            "{base_url}: {:?}",
+            report.failure
+        );
+        assert!(
+            transport.requests().is_empty(),
+            "{base_url}: a request was sent"
+        );
+    }
+
+    // What Settings accept is sent as before.
+    let (client, transport, _) = setup(with_lab_at("http://127.0.0.1:8000/v1"));
+    transport.push_json(200, ok_reply(GOOD_SOLVER, 10, 5));
+    expect_ok(run(
+        client.complete(&call(AgentRole::Solver, "lab/m"), &CancelToken::new())
+    ));
+    assert_eq!(transport.requests().len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys never leave in error text; bodies are read up to a limit
+
+const CANARY_KEY: &str = "sk-canary-7f3a9c1e5b";
+
+fn with_canary_key() -> ProviderRegistry {
+    let mut registry = ProviderRegistry::builtin();
+    let mut openai = registry.get("openai").cloned().expect("built-in openai");
+    openai.api_key = CANARY_KEY.into();
+    registry.upsert(openai);
+    registry
+}
+
+#[test]
+fn a_key_echoed_by_the_server_is_redacted_from_errors_and_attempts() {
+    // A proxy that quotes the request's headers, key included, in its error body.
+    let transport = ScriptedTransport::with_responder(|request| {
+        let headers: Vec<String> = request
+            .headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
+        let message = format!("bad request; you sent {}", headers.join(", "));
+        Ok(HttpResponse {
+            status: 400,
+            headers: vec![],
+            body: json!({"error": {"message": message}}).to_string(),
+        })
+    });
+    let clock = ManualClock::starting_at(1_700_000_000_000.0);
+    let client = LlmClient::with_options(with_canary_key(), transport.clone(), clock, options());
+    let failed = expect_err(run(client.complete(
+        &call(AgentRole::Solver, "openai/gpt-4o"),
+        &CancelToken::new(),
+    )));
+    let sent = format!("{:?}", transport.requests());
+    assert!(sent.contains(CANARY_KEY), "the request carried the key");
+    let text = format!("{} {:?}", failed.error, failed.attempts);
+    assert!(!text.contains(CANARY_KEY), "{text}");
+    assert!(text.contains(trialogue::core::redact::REDACTED), "{text}");
+
+    // A 200 whose reply (not JSON) repeats the key: the re-ask problems and the final
+    // InvalidOutput quote it.
+    let (client, transport, _) = setup(with_canary_key());
+    for _ in 0..3 {
+        transport.push_json(200, ok_reply(&format!("my key is {CANARY_KEY}"), 5, 5));
+    }
+    let failed = expect_err(run(client.complete(
+        &call(AgentRole::Solver, "openai/gpt-4o"),
+        &CancelToken::new(),
+    )));
+    assert_eq!(failed.error.kind(), ErrorKind::InvalidOutput);
+    let text = format!("{} {:?}", failed.error, failed.attempts);
+    assert!(!text.contains(CANARY_KEY), "{text}");
+    assert!(text.contains("my key is [key redacted]"), "{text}");
+
+    // The connection check shows the provider's words too.
+    let (client, transport, _) = setup(with_canary_key());
+    transport.push_json(
+        401,
+        json!({"error": {"message": format!("invalid key {CANARY_KEY}")}}).to_string(),
+    );
+    let report = run(client.probe("openai", "gpt-4o", &CancelToken::new()));
+    let text = format!("{:?}", report.failure);
+    assert!(!text.contains(CANARY_KEY), "{text}");
+    assert!(text.contains("[key redacted]"), "{text}");
+}
+
+#[test]
+fn a_reply_longer_than_the_limit_is_an_error_saying_so_and_is_not_retried() {
+    use trialogue::core::llm::transport::MAX_RESPONSE_BYTES;
+    let (client, transport, _) = setup(with_openai_key());
+    let padding = " ".repeat(MAX_RESPONSE_BYTES);
+    transport.push_json(200, format!("{}{padding}", ok_reply(GOOD_SOLVER, 1, 1)));
+    transport.push_json(200, ok_reply(GOOD_SOLVER, 1, 1));
+    let failed = expect_err(run(client.complete(
+        &call(AgentRole::Solver, "openai/gpt-4o"),
+        &CancelToken::new(),
+    )));
+    assert_eq!(failed.error.kind(), ErrorKind::InvalidResponse);
+    assert!(
+        failed.error.to_string().contains("larger than 4 MiB"),
+        "{}",
+        failed.error
+    );
+    assert_eq!(failed.attempts.len(), 1);
+    assert_eq!(
+        transport.pending(),
+        1,
+        "a huge reply is not asked for again"
+    );
+
+    // A transport that stops reading itself says the same.
+    let (client, transport, _) = setup(with_openai_key());
+    transport.push_error(TransportError::TooLarge {
+        limit_bytes: MAX_RESPONSE_BYTES,
+    });
+    let failed = expect_err(run(client.complete(
+        &call(AgentRole::Solver, "openai/gpt-4o"),
+        &CancelToken::new(),
+    )));
+    assert_eq!(failed.error.kind(), ErrorKind::InvalidResponse);
+    assert!(failed.error.to_string().contains("larger than 4 MiB"));
 }

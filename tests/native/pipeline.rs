@@ -8,8 +8,8 @@ use trialogue::core::clock::ManualClock;
 use trialogue::core::config::PipelineConfig;
 use trialogue::core::llm::{AgentCall, LlmError, Usage};
 use trialogue::core::pipeline::{
-    CallGate, GateRefusal, MemorySink, Pipeline, PipelineEvent, ResumeError, RunInput, RunOutcome,
-    SinkError, StepPricer, StopReason, TrajectorySink,
+    messages_of_step, CallGate, GateRefusal, MemorySink, Pipeline, PipelineEvent, ResumeError,
+    RunInput, RunOutcome, SentError, SinkError, StepPricer, StopReason, TrajectorySink,
 };
 use trialogue::core::role::AgentRole;
 use trialogue::core::scripted::{
@@ -94,6 +94,7 @@ const SPENT: Usage = Usage {
     cache_read_tokens: 0,
     cache_write_tokens: 0,
     reasoning_tokens: 0,
+    reasoning_tokens_unknown: false,
 };
 
 #[test]
@@ -324,7 +325,15 @@ fn a_failed_last_solver_round_leaves_an_empty_solution_for_the_judge() {
     assert_eq!(out.entries.len(), 4);
     assert_eq!(out.entries[3].input["solution"], json!(""));
     assert_eq!(out.summary.final_solution, "");
-    assert_eq!(out.summary.correct, Some(false));
+    // No answer came out of the loop: there is nothing to check, and the run failed.
+    assert_eq!(out.summary.correct, None);
+    assert_eq!(
+        (out.entries[3].reward, out.entries[3].success),
+        (None, None)
+    );
+    assert_eq!(out.summary.status, RunStatus::Failed);
+    assert_eq!(out.summary.stop_reason, Some(StopReason::MaxIterations));
+    assert_eq!(out.summary.errors, 1);
     assert_eq!(llm.calls_for(AgentRole::Verifier).len(), 1);
 }
 
@@ -352,7 +361,7 @@ fn a_verifier_error_counts_as_not_passed_and_keeps_the_feedback() {
 }
 
 #[test]
-fn a_judge_error_scores_zero_and_is_still_the_terminal_step() {
+fn a_judge_error_is_no_score_and_is_still_the_terminal_step() {
     let llm = ScriptedLlm::builder()
         .solve(r"\boxed{4}")
         .verify(true, "ok")
@@ -369,8 +378,13 @@ fn a_judge_error_scores_zero_and_is_still_the_terminal_step() {
         (judge.terminal, judge.reward, judge.success),
         (true, Some(1.0), Some(true))
     );
-    assert_eq!(out.summary.judge_score, Some(0.0));
+    // A failed call is no score; the answer was produced and checked, so the run completed
+    // with one error.
+    assert_eq!(out.summary.judge_score, None);
     assert_eq!(out.summary.status, RunStatus::Completed);
+    assert_eq!(out.summary.errors, 1);
+    assert_eq!(judge.metadata.status, Some(RunStatus::Completed));
+    assert_eq!(judge.metadata.stop_reason, Some(StopReason::Passed));
 }
 
 #[test]
@@ -951,7 +965,189 @@ fn a_storage_failure_on_the_passing_step_does_not_report_a_pass() {
     assert_eq!(out.summary.status, RunStatus::Failed);
     assert_eq!(out.summary.steps, 3);
     assert!(!out.summary.passed, "the pass was never stored");
-    assert_eq!(out.summary.stop_reason, None);
+    assert_eq!(out.summary.stop_reason, Some(StopReason::Error));
     assert_eq!(out.summary.final_solution, "4");
     assert_eq!(llm.calls_for(AgentRole::Judge).len(), 0);
+}
+
+/// The SmolLM2 story of issue 16: "What is 20 + 22?" with ground truth 42, every solver reply
+/// fails validation at temperature 0, and the judge's reply on the empty solution is truncated.
+#[test]
+fn a_run_whose_solver_always_fails_is_failed_and_stops_after_the_same_failure_twice() {
+    let invalid = || {
+        LlmError::invalid_output(
+            "local",
+            "`solution`: missing field (reply: {\"answer\": 42})",
+        )
+    };
+    let llm = ScriptedLlm::builder()
+        .fail(AgentRole::Solver, invalid(), SPENT)
+        .fail(AgentRole::Solver, invalid(), SPENT)
+        .fail(AgentRole::Solver, invalid(), SPENT)
+        .fail(AgentRole::Solver, invalid(), SPENT)
+        .fail(AgentRole::Solver, invalid(), SPENT)
+        .fail(AgentRole::Judge, LlmError::truncated("local", 256), SPENT)
+        .build();
+    let cfg = config("debate", 5);
+    let out = run(&cfg, &llm, Some("42"));
+    // The identical request failed the same way twice: it is not sent a third time.
+    assert_eq!(llm.calls_for(AgentRole::Solver).len(), 2);
+    assert_eq!(
+        agents(&out.entries),
+        steps(&[("solver", Some(1)), ("solver", Some(2)), ("judge", None)])
+    );
+    let s = &out.summary;
+    assert_eq!(s.status, RunStatus::Failed);
+    assert_eq!(s.stop_reason, Some(StopReason::Error));
+    assert_eq!(s.errors, 3);
+    assert_eq!(s.judge_score, None, "a failed judge call is no score");
+    assert_eq!((s.correct, s.extracted_answer.clone()), (None, None));
+    let message = s.message.as_deref().unwrap_or_default();
+    assert!(
+        message.contains("no answer was produced") && message.contains("failed the same way twice"),
+        "{message}"
+    );
+    let judge = out.entries.last().unwrap();
+    assert!(judge.terminal);
+    assert_eq!((judge.reward, judge.success), (None, None));
+    let line = serde_json::to_value(judge).unwrap();
+    assert_eq!(line["metadata"]["stop_reason"], json!("error"));
+    assert_eq!(line["metadata"]["status"], json!("failed"));
+    assert_eq!(line["reward"], Value::Null);
+}
+
+#[test]
+fn the_same_request_failing_another_way_or_a_new_request_failing_goes_on() {
+    // Two failures of the same request with different errors, then a success.
+    let llm = ScriptedLlm::builder()
+        .fail(AgentRole::Solver, timeout(), SPENT)
+        .fail(AgentRole::Solver, LlmError::truncated("openai", 512), SPENT)
+        .solve("4")
+        .verify(true, "ok")
+        .judge(0.9)
+        .build();
+    let out = run(&config("debate", 5), &llm, Some("4"));
+    assert_eq!(out.summary.status, RunStatus::Completed);
+    assert_eq!(out.summary.stop_reason, Some(StopReason::Passed));
+    assert_eq!(out.summary.errors, 2);
+    assert_eq!(out.summary.message, None);
+    assert_eq!(out.summary.correct, Some(true));
+}
+
+#[test]
+fn a_verifier_request_failing_the_same_way_twice_stops_the_loop_with_the_answer_kept() {
+    let llm = ScriptedLlm::builder()
+        .solve("4")
+        .fail(AgentRole::Verifier, timeout(), SPENT)
+        .solve("4")
+        .fail(AgentRole::Verifier, timeout(), SPENT)
+        .judge(0.8)
+        .build();
+    let out = run(&config("debate", 5), &llm, Some("4"));
+    assert_eq!(llm.calls_for(AgentRole::Verifier).len(), 2);
+    assert_eq!(out.summary.status, RunStatus::Completed);
+    assert_eq!(out.summary.stop_reason, Some(StopReason::Error));
+    assert_eq!(out.summary.errors, 2);
+    assert!(out
+        .summary
+        .message
+        .as_deref()
+        .is_some_and(|m| m.contains("the verifier's request failed the same way twice")));
+    assert_eq!(out.summary.correct, Some(true));
+}
+
+#[test]
+fn a_resumed_run_counts_the_failures_stored_before_it() {
+    let invalid = || LlmError::invalid_output("local", "`solution`: missing field");
+    let script = || {
+        ScriptedLlm::builder()
+            .fail(AgentRole::Solver, invalid(), SPENT)
+            .fail(AgentRole::Solver, invalid(), SPENT)
+            .fail(AgentRole::Solver, invalid(), SPENT)
+            .judge(0.1)
+            .build()
+    };
+    let cfg = config("debate", 5);
+    let full = run(&cfg, &script(), Some("42"));
+    // Cut after the first failed step: the resumed run knows that request failed already.
+    let clock = ManualClock::starting_at(START_MS);
+    let sink = MemorySink::new();
+    let llm = script();
+    let resumed = block_on(
+        Pipeline::new(&cfg, &llm, &clock, &sink)
+            .resume(&input(Some("42")), vec![full.entries[0].clone()]),
+    )
+    .unwrap();
+    assert_eq!(llm.calls_for(AgentRole::Solver).len(), 1);
+    assert_eq!(agents(&resumed.entries), agents(&full.entries));
+    assert_eq!(resumed.summary.stop_reason, Some(StopReason::Error));
+}
+
+#[test]
+fn runs_stopped_early_say_why() {
+    // Cancelled.
+    let llm = ScriptedLlm::builder().solve("4").build();
+    let clock = ManualClock::starting_at(START_MS);
+    let sink = MemorySink::new();
+    let token = CancelToken::new();
+    token.cancel();
+    let cfg = config("debate", 3);
+    let out = block_on(
+        Pipeline::new(&cfg, &llm, &clock, &sink)
+            .with_cancel(token)
+            .run(&input(None)),
+    );
+    assert_eq!(out.summary.stop_reason, Some(StopReason::Cancelled));
+    // Refused by a gate.
+    struct Refuse;
+    impl CallGate for Refuse {
+        fn before_call(&self, _call: &AgentCall) -> Result<(), GateRefusal> {
+            Err(GateRefusal::new("the run budget is spent"))
+        }
+        fn after_call(&self, _call: &AgentCall, _usage: &Usage, _cost: Option<f64>) {}
+    }
+    let out = block_on(
+        Pipeline::new(&cfg, &llm, &clock, &sink)
+            .with_gate(&Refuse)
+            .run(&input(None)),
+    );
+    assert_eq!(out.summary.status, RunStatus::BudgetExceeded);
+    assert_eq!(out.summary.stop_reason, Some(StopReason::Budget));
+}
+
+#[test]
+fn a_stored_step_renders_to_the_messages_its_call_sent() {
+    let llm = ScriptedLlm::builder()
+        .solve("3")
+        .verify(false, "off by one")
+        .fail(AgentRole::Solver, timeout(), SPENT)
+        .solve(r"\boxed{4}")
+        .verify(true, "ok")
+        .judge(0.9)
+        .build();
+    let cfg = config("debate", 5);
+    let out = run(&cfg, &llm, Some("4"));
+    let calls = llm.calls();
+    assert_eq!(calls.len(), out.entries.len());
+    for (entry, call) in out.entries.iter().zip(&calls) {
+        let sent = messages_of_step(&cfg, entry).unwrap();
+        assert_eq!(
+            (sent.system.as_str(), sent.user.as_str()),
+            (call.system_prompt.as_str(), call.user_prompt.as_str()),
+            "step {}",
+            entry.step_id
+        );
+    }
+    // The judge's prompt carries the rubric, which the step's input does not.
+    assert!(calls.last().unwrap().user_prompt.contains("by correctness"));
+    // A step whose input lost what its prompt needs says which key.
+    let mut broken = out.entries[0].clone();
+    broken.input.remove("feedback");
+    assert_eq!(
+        messages_of_step(&cfg, &broken),
+        Err(SentError::MissingInput {
+            step_id: 1,
+            key: "feedback"
+        })
+    );
 }

@@ -308,6 +308,7 @@ fn identical_requests_in_flight_at_the_same_moment_are_sent_once() {
         user_prompt: "What is 2+2?".into(),
         temperature: 0.0,
         max_tokens: 256,
+        reasoning: Default::default(),
     };
     let token = CancelToken::new();
     let (ra, rb) = join_both(a.complete(&call, &token), b.complete(&call, &token));

@@ -4,10 +4,11 @@
 
 use serde_json::{json, Map, Value};
 use trialogue::core::config::Mode;
+use trialogue::core::dataset::Problem;
 use trialogue::core::stats::{
-    csv_field, disagreements, neutralize_formula, problem_rows, rows_to_csv, rows_to_json,
-    summarize, wilson_interval, Dynamics, IterationPassRate, ModeStats, PairedComparison,
-    ProblemRow, Proportion, RunResult, Z_95,
+    csv_field, disagreements, facet_breakdowns, facet_keys, neutralize_formula, problem_rows,
+    rows_to_csv, rows_to_csv_with_metadata, rows_to_json, summarize, wilson_interval, Dynamics,
+    IterationPassRate, ModeStats, PairedComparison, ProblemRow, Proportion, RunResult, Z_95,
 };
 use trialogue::core::trajectory::{RunRecord, RunStatus, StepMetadata, TrajectoryEntry};
 
@@ -555,4 +556,126 @@ fn csv_cells_that_a_spreadsheet_would_run_are_neutralized() {
     // The JSON export keeps the values as they are.
     let parsed: Value = serde_json::from_str(&rows_to_json(&[row])).unwrap();
     assert_eq!(parsed[0]["final_answer"], json!("+1+cmd|' /C calc'!A0"));
+}
+
+fn problem(id: &str, metadata: Value, domain: Option<&str>) -> Problem {
+    Problem {
+        id: id.into(),
+        problem: format!("{id}?"),
+        ground_truth: None,
+        domain: domain.map(str::to_string),
+        metadata: match metadata {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        },
+    }
+}
+
+/// The problems of [`batch`] with MATH-500-like metadata.
+fn batch_problems() -> Vec<Problem> {
+    let meta = |level: u32, subject: &str| json!({"level": level, "subject": subject, "source": "MATH", "tags": ["x"]});
+    vec![
+        problem("P1", meta(2, "Algebra"), Some("Algebra")),
+        problem("P2", meta(10, "Algebra"), Some("Algebra")),
+        problem("P3", meta(2, "Geometry"), Some("Geometry")),
+        problem("P4", meta(10, "Geometry"), Some("Geometry")),
+        problem("P5", meta(2, "Geometry"), Some("Geometry")),
+    ]
+}
+
+#[test]
+fn accuracy_breaks_down_by_each_metadata_facet_per_mode() {
+    let problems = batch_problems();
+    // One value (`source`) or not a scalar (`tags`): no facet.
+    assert_eq!(facet_keys(&problems), ["level", "subject"]);
+    let facets = facet_breakdowns(&batch(), &problems);
+    let counts = |p: Option<Proportion>| p.map(|p| (p.successes, p.trials));
+    type Counts = Option<(usize, usize)>;
+    let table: Vec<(&str, &str, Counts, Counts)> = facets
+        .iter()
+        .flat_map(|f| {
+            f.rows.iter().map(|r| {
+                (
+                    f.key.as_str(),
+                    r.value.as_str(),
+                    counts(r.debate),
+                    counts(r.baseline),
+                )
+            })
+        })
+        .collect();
+    // Debate: P1 right, P2 wrong, P3 right, P4 right, P5 failed (not counted).
+    // Baseline: P1 wrong, P2 right, P3 right, P4 wrong. Levels in number order (2 before 10).
+    assert_eq!(
+        table,
+        [
+            ("level", "2", Some((2, 2)), Some((1, 2))),
+            ("level", "10", Some((1, 2)), Some((1, 2))),
+            ("subject", "Algebra", Some((1, 2)), Some((1, 2))),
+            ("subject", "Geometry", Some((2, 2)), Some((1, 2))),
+        ]
+    );
+    // Each with its 95 % Wilson interval (see wilson_matches_the_oracle).
+    let half = facets[0].rows[1].debate.unwrap();
+    assert_eq!(half.rate, 0.5);
+    assert!(half.low > 0.0 && half.low < 0.5 && half.high > 0.5 && half.high < 1.0);
+    // Results whose problem is unknown are left out; no problems, no facets.
+    assert!(facet_breakdowns(&batch(), &[]).is_empty());
+}
+
+#[test]
+fn the_csv_carries_the_problems_metadata_neutralized() {
+    let row = |problem_id: &str| ProblemRow {
+        problem_id: problem_id.into(),
+        mode: Mode::Baseline,
+        run_id: format!("run_{problem_id}"),
+        status: RunStatus::Completed,
+        ground_truth: Some("4".into()),
+        final_answer: Some("4".into()),
+        correct: Some(true),
+        judge_score: None,
+        verifier_passed: None,
+        iterations: 1,
+        circular: false,
+        right_to_wrong: 0,
+        wrong_to_right: 0,
+        cost_usd: Some(0.5),
+        cost_complete: true,
+    };
+    let problems = vec![
+        problem(
+            "a",
+            json!({"level": 3, "subject": "Algebra", "status": "=cmd|' /C calc'!A0"}),
+            Some("Algebra"),
+        ),
+        problem("b", json!({"level": "Level 5", "note": "x, y"}), None),
+    ];
+    let rows = [row("a"), row("b"), row("gone")];
+    let csv = rows_to_csv_with_metadata(&rows, &problems);
+    let fixed = "problem_id,mode,run_id,status,ground_truth,final_answer,correct,judge_score,\
+                 verifier_passed,iterations,circular,right_to_wrong,wrong_to_right,cost_usd,\
+                 cost_complete";
+    let lines: Vec<&str> = csv.split("\r\n").collect();
+    // Keys in order; `status` is a fixed column's name, so its metadata is `metadata.status`.
+    assert_eq!(
+        lines[0],
+        format!("{fixed},domain,level,note,metadata.status,subject")
+    );
+    assert_eq!(
+        lines[1],
+        "a,baseline,run_a,completed,4,4,true,,,1,false,0,0,0.5,true,\
+         Algebra,3,,'=cmd|' /C calc'!A0,Algebra"
+    );
+    assert_eq!(
+        lines[2],
+        "b,baseline,run_b,completed,4,4,true,,,1,false,0,0,0.5,true,,Level 5,\"x, y\",,"
+    );
+    // A row whose problem is not known has empty metadata cells.
+    assert_eq!(
+        lines[3],
+        "gone,baseline,run_gone,completed,4,4,true,,,1,false,0,0,0.5,true,,,,,"
+    );
+    assert_eq!(lines[4], "");
+    // Without problems it is the plain table, byte for byte.
+    assert_eq!(rows_to_csv_with_metadata(&rows, &[]), rows_to_csv(&rows));
 }

@@ -3,8 +3,8 @@
 
 use trialogue::core::cancel::CancelToken;
 use trialogue::core::llm::chat::HttpRequest;
-use trialogue::core::llm::transport::Transport;
-use trialogue::web::http::BrowserTransport;
+use trialogue::core::llm::transport::{Transport, TransportError, MAX_RESPONSE_BYTES};
+use trialogue::web::http::{read_body_capped, BrowserTransport};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 #[wasm_bindgen_test]
@@ -26,4 +26,92 @@ async fn requests_leave_no_abort_behind_on_a_shared_token() {
         assert_eq!(response.body, r#"{"ok":true}"#);
     }
     assert_eq!(token.pending_callbacks(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_streamed_body_arrives_in_chunks_that_add_up_to_it_and_leaves_the_body_empty() {
+    let token = CancelToken::new();
+    let transport = BrowserTransport::new();
+    let events = "data: {\"a\":1}\n\ndata: [DONE]\n\n";
+    let encoded: String = events.bytes().map(|b| format!("%{b:02X}")).collect();
+    let request = HttpRequest {
+        method: "GET".into(),
+        url: format!("data:text/event-stream,{encoded}"),
+        headers: Vec::new(),
+        body: String::new(),
+    };
+    let mut received = Vec::new();
+    let mut chunks = 0;
+    let response = transport
+        .send_streaming(&request, 10_000, &token, &mut |chunk| {
+            chunks += 1;
+            received.extend_from_slice(chunk);
+        })
+        .await
+        .expect("a data: URL is fetched");
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body, "");
+    assert!(chunks >= 1);
+    assert_eq!(String::from_utf8(received).unwrap(), events);
+    assert_eq!(token.pending_callbacks(), 0);
+}
+
+/// A response of `len` bytes of `x`, built in the page (no `Content-Length` header, so the
+/// reader cannot refuse it up front and must count while it streams).
+fn response_of(len: usize, headers: &[(&str, &str)]) -> web_sys::Response {
+    let bytes = js_sys::Uint8Array::new_with_length(len as u32);
+    bytes.fill(b'x', 0, len as u32);
+    let parts = js_sys::Array::of1(&bytes);
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).expect("a blob");
+    let init = web_sys::ResponseInit::new();
+    let h = web_sys::Headers::new().expect("headers");
+    for (name, value) in headers {
+        h.append(name, value).expect("a header");
+    }
+    init.set_headers(&h);
+    web_sys::Response::new_with_opt_blob_and_init(Some(&blob), &init).expect("a response")
+}
+
+#[wasm_bindgen_test]
+async fn a_body_is_read_up_to_the_limit_and_refused_beyond_it() {
+    let limit = 64 * 1024;
+    let fits = read_body_capped(&response_of(limit, &[]), limit).await;
+    assert_eq!(fits.map(|b| b.len()), Ok(limit));
+    let streamed = read_body_capped(&response_of(limit + 1, &[]), limit).await;
+    assert_eq!(
+        streamed,
+        Err(TransportError::TooLarge { limit_bytes: limit })
+    );
+    // A declared length past the limit is refused before the body is read.
+    let declared = response_of(10, &[("content-length", "70000")]);
+    assert_eq!(
+        read_body_capped(&declared, limit).await,
+        Err(TransportError::TooLarge { limit_bytes: limit })
+    );
+    assert!(!declared.body_used(), "nothing was read");
+}
+
+#[wasm_bindgen_test]
+async fn the_transport_refuses_a_reply_longer_than_the_cap() {
+    let too_long = response_of(MAX_RESPONSE_BYTES + 1, &[]);
+    let blob = wasm_bindgen_futures::JsFuture::from(too_long.blob().expect("blob()"))
+        .await
+        .expect("the blob");
+    let url = web_sys::Url::create_object_url_with_blob(&blob.into()).expect("a blob: URL");
+    let request = HttpRequest {
+        method: "GET".into(),
+        url: url.clone(),
+        headers: Vec::new(),
+        body: String::new(),
+    };
+    let sent = BrowserTransport::new()
+        .send(&request, 10_000, &CancelToken::new())
+        .await;
+    web_sys::Url::revoke_object_url(&url).expect("revoked");
+    assert_eq!(
+        sent.map(|r| r.body.len()),
+        Err(TransportError::TooLarge {
+            limit_bytes: MAX_RESPONSE_BYTES
+        })
+    );
 }

@@ -902,7 +902,10 @@ fn dom_exception_names_map_to_actionable_errors() {
 async fn mark_running(store: &TrajectoryStore) -> Vec<String> {
     let running = store.running_runs().await.unwrap();
     let ids: Vec<String> = running.into_iter().map(|(id, _)| id).collect();
-    store.mark_runs_interrupted(&ids).await.unwrap()
+    store
+        .mark_runs_interrupted(&ids, js_sys::Date::now())
+        .await
+        .unwrap()
 }
 
 #[wasm_bindgen_test]

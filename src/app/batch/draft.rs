@@ -69,7 +69,7 @@ impl Target {
 
 /// `mapping` with `target` read from `key` (`None`: not mapped). A key is fed to one field at
 /// most: another field reading it lets it go; and every key no field reads is copied into the
-/// metadata, in the file's key order.
+/// metadata, in the file's key order ([`FieldMapping::metadata_keys`]).
 pub fn remap(
     keys: &[String],
     mapping: &FieldMapping,
@@ -97,11 +97,7 @@ pub fn remap(
         Target::Domain => next.domain = key,
         Target::MetadataObject => next.metadata_object = key,
     }
-    next.metadata = keys
-        .iter()
-        .filter(|k| Target::ALL.iter().all(|t| t.get(&next) != Some(k.as_str())))
-        .cloned()
-        .collect();
+    next.metadata = next.metadata_keys(keys);
     next
 }
 

@@ -1,11 +1,17 @@
-//! A batch's results: each item with its run, the statistics over the runs, and the per-problem
-//! rows the exports write; and when the page reads them again.
+//! A batch's results: each item with its run, the statistics over the runs, and the spend,
+//! built from the item states and the runs read so far.
+//!
+//! A running batch's results are kept up to date as its items finish: [`RunCache`] keeps the
+//! runs already read, says which ones to read (each finished run once, not every run after
+//! every item), and the results are built from it, with the step counts of the runs in flight
+//! as their steps are reported.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::core::batch::{BatchRecord, BatchStatus, ItemStatus};
 use crate::core::config::Mode;
-use crate::core::stats::{summarize, BatchStats, RunResult};
+use crate::core::dataset::Problem;
+use crate::core::stats::{facet_breakdowns, summarize, BatchStats, FacetBreakdown, RunResult};
 use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 
 /// One item of the batch with what its run says.
@@ -19,11 +25,12 @@ pub struct ItemRow {
     pub mode: Mode,
     /// Where the item stands.
     pub status: ItemStatus,
-    /// Its run, if one was made and is stored.
+    /// Its run, once one was made (a run in flight is linked to its live transcript).
     pub run_id: Option<String>,
     /// The run's status.
     pub run_status: Option<RunStatus>,
-    /// Committed steps of the run (its lines in the JSONL export).
+    /// Committed steps of the run (its lines in the JSONL export); counted as they are
+    /// reported while the run is in flight.
     pub steps: u64,
     /// Whether the final answer matched the ground truth.
     pub correct: Option<bool>,
@@ -35,26 +42,65 @@ pub struct ItemRow {
     pub message: Option<String>,
 }
 
+/// What a batch has spent: one figure for the whole batch, whichever part of the page shows it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spend {
+    /// USD over the priced steps of every item's run; `None` when nothing is priced.
+    pub usd: Option<f64>,
+    /// False when some step had no price (the figure is then a lower bound).
+    pub complete: bool,
+}
+
 /// Everything the results section shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchResults {
     /// One row per item, in batch order.
     pub rows: Vec<ItemRow>,
-    /// One result per item with a stored run, in batch order.
+    /// One result per item whose run was read, in batch order.
     pub results: Vec<RunResult>,
     /// The statistics over `results`.
     pub stats: BatchStats,
+    /// Accuracy by each metadata facet of the batch's problems (empty until they are known).
+    pub facets: Vec<FacetBreakdown>,
+    /// The batch's problems, in batch order, when known: their metadata goes into the CSV.
+    pub problems: Vec<Problem>,
 }
 
 impl BatchResults {
-    /// The items' run ids, in batch order (the runs a JSONL export of the batch writes).
+    /// The ids of the items' runs read from the store, in batch order (the runs a JSONL
+    /// export of the batch writes; a run in flight is written once it stops).
     pub fn run_ids(&self) -> Vec<String> {
-        self.rows.iter().filter_map(|r| r.run_id.clone()).collect()
+        self.results.iter().map(|r| r.run_id.clone()).collect()
     }
 
-    /// Steps over all the items' runs: the line count of the batch's JSONL export.
+    /// Steps over the runs of [`run_ids`](Self::run_ids): the line count of the batch's JSONL
+    /// export.
     pub fn total_steps(&self) -> u64 {
-        self.rows.iter().map(|r| r.steps).sum()
+        let read: std::collections::HashSet<&str> =
+            self.results.iter().map(|r| r.run_id.as_str()).collect();
+        self.rows
+            .iter()
+            .filter(|r| r.run_id.as_deref().is_some_and(|id| read.contains(id)))
+            .map(|r| r.steps)
+            .sum()
+    }
+
+    /// What the batch spent, over every item's run: the sum of the per-mode totals.
+    pub fn spend(&self) -> Spend {
+        let usd = self
+            .rows
+            .iter()
+            .filter_map(|r| r.cost_usd)
+            .fold(None, |sum: Option<f64>, c| Some(sum.unwrap_or(0.0) + c));
+        let priced = |row: &ItemRow| {
+            let result = self
+                .results
+                .iter()
+                .find(|r| Some(&r.run_id) == row.run_id.as_ref());
+            row.cost_usd.is_some() && result.is_none_or(|r| r.cost_complete)
+        };
+        let complete = self.rows.iter().filter(|r| r.run_id.is_some()).all(priced);
+        Spend { usd, complete }
     }
 }
 
@@ -75,41 +121,177 @@ pub fn build_results(
         )
         .map(|(run, steps)| (run.run_id.as_str(), (run, steps)))
         .collect();
+    assemble(record, |id| by_id.get(id).copied(), &BTreeMap::new(), &[])
+}
+
+/// The rows and statistics of `record`, each item's run found by `stored`; `live_steps` gives
+/// the steps committed so far by the runs in flight, by item index; `problems` are the
+/// batch's, for the facets.
+fn assemble<'r>(
+    record: &BatchRecord,
+    stored: impl Fn(&str) -> Option<(&'r RunRecord, &'r [TrajectoryEntry])>,
+    live_steps: &BTreeMap<usize, u64>,
+    problems: &[Problem],
+) -> BatchResults {
     let mut rows = Vec::with_capacity(record.items.len());
     let mut results = Vec::new();
     for (index, item) in record.items.iter().enumerate() {
-        let stored = item.run_id.as_deref().and_then(|id| by_id.get(id).copied());
-        if let Some((run, steps)) = stored {
+        let stored = item.run_id.as_deref().and_then(&stored);
+        let in_flight = item.status == ItemStatus::Running;
+        if let Some((run, steps)) = stored.filter(|_| !in_flight) {
             results.push(RunResult::new(&item.problem_id, run, steps));
         }
+        let stored_steps = stored.map_or(0, |(run, _)| run.step_count);
+        let steps = match live_steps.get(&index) {
+            Some(live) if in_flight => stored_steps.max(*live),
+            _ => stored_steps,
+        };
+        let settled = stored.filter(|_| !in_flight);
         rows.push(ItemRow {
             index,
             problem_id: item.problem_id.clone(),
             mode: item.mode,
             status: item.status,
-            run_id: stored.map(|(run, _)| run.run_id.clone()),
-            run_status: stored.map(|(run, _)| run.status).or(item.run_status),
-            steps: stored.map_or(0, |(run, _)| run.step_count),
-            correct: stored.and_then(|(run, _)| run.correct),
-            judge_score: stored.and_then(|(run, _)| run.judge_score),
-            cost_usd: stored.and_then(|(run, _)| run.cost_usd).or(item.cost_usd),
+            run_id: item.run_id.clone(),
+            run_status: settled.map(|(run, _)| run.status).or(item.run_status),
+            steps,
+            correct: settled.and_then(|(run, _)| run.correct),
+            judge_score: settled.and_then(|(run, _)| run.judge_score),
+            cost_usd: settled.and_then(|(run, _)| run.cost_usd).or(item.cost_usd),
             message: item
                 .message
                 .clone()
-                .or_else(|| stored.and_then(|(run, _)| run.message.clone())),
+                .or_else(|| settled.and_then(|(run, _)| run.message.clone())),
         });
     }
     let stats = summarize(&results);
+    let facets = facet_breakdowns(&results, problems);
     BatchResults {
         rows,
         results,
         stats,
+        facets,
+        problems: problems.to_vec(),
+    }
+}
+
+/// The runs of one batch read so far, with their steps, kept between reads while the batch is
+/// shown.
+#[derive(Debug, Clone, Default)]
+pub struct RunCache {
+    batch_id: String,
+    runs: HashMap<String, CachedRun>,
+    /// The batch's problems, once read.
+    problems: Option<Vec<Problem>>,
+}
+
+#[derive(Debug, Clone)]
+struct CachedRun {
+    record: RunRecord,
+    steps: Vec<TrajectoryEntry>,
+    /// The item's status when the run was read: a run is read again once its item moved on.
+    item_status: ItemStatus,
+}
+
+impl RunCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The runs of `record`'s items to read now: each run not read yet, or read before its
+    /// item moved on (it finished, or was resumed and stopped again). Runs in flight are not
+    /// read: their steps are counted as reported. A cache of another batch is emptied first.
+    pub fn to_read(&mut self, record: &BatchRecord) -> Vec<String> {
+        if self.batch_id != record.spec.batch_id {
+            self.batch_id = record.spec.batch_id.clone();
+            self.runs.clear();
+            self.problems = None;
+        }
+        record
+            .items
+            .iter()
+            .filter(|item| item.status != ItemStatus::Running)
+            .filter_map(|item| {
+                let id = item.run_id.as_ref()?;
+                let fresh = self
+                    .runs
+                    .get(id)
+                    .is_some_and(|cached| cached.item_status == item.status);
+                (!fresh).then(|| id.clone())
+            })
+            .collect()
+    }
+
+    /// Keeps the runs read for `record` (`steps[i]` belongs to `runs[i]`); runs it does not
+    /// hold any more are left out.
+    pub fn insert(
+        &mut self,
+        record: &BatchRecord,
+        runs: Vec<RunRecord>,
+        steps: Vec<Vec<TrajectoryEntry>>,
+    ) {
+        if self.batch_id != record.spec.batch_id {
+            return;
+        }
+        let item_status: HashMap<&str, ItemStatus> = record
+            .items
+            .iter()
+            .filter_map(|i| i.run_id.as_deref().map(|id| (id, i.status)))
+            .collect();
+        let steps = steps.into_iter().chain(std::iter::repeat_with(Vec::new));
+        for (run, steps) in runs.into_iter().zip(steps) {
+            if let Some(status) = item_status.get(run.run_id.as_str()) {
+                self.runs.insert(
+                    run.run_id.clone(),
+                    CachedRun {
+                        record: run,
+                        steps,
+                        item_status: *status,
+                    },
+                );
+            }
+        }
+    }
+
+    /// The results of `record` from the runs read so far; `live_steps` gives the steps
+    /// committed so far by the runs in flight, by item index.
+    pub fn results(&self, record: &BatchRecord, live_steps: &BTreeMap<usize, u64>) -> BatchResults {
+        assemble(
+            record,
+            |id| self.runs.get(id).map(|c| (&c.record, c.steps.as_slice())),
+            live_steps,
+            self.problems.as_deref().unwrap_or_default(),
+        )
+    }
+
+    /// Whether the batch's problems are still to be read (ask after
+    /// [`to_read`](Self::to_read), which says which batch the cache is for).
+    pub fn needs_problems(&self) -> bool {
+        self.problems.is_none()
+    }
+
+    /// Keeps the problems of `record` among `dataset` (the dataset's problems), in batch
+    /// order; a problem the dataset no longer has is left out.
+    pub fn set_problems(&mut self, record: &BatchRecord, dataset: &[Problem]) {
+        if self.batch_id != record.spec.batch_id {
+            return;
+        }
+        let by_id: HashMap<&str, &Problem> = dataset.iter().map(|p| (p.id.as_str(), p)).collect();
+        let problems = record
+            .spec
+            .problem_ids
+            .iter()
+            .filter_map(|id| by_id.get(id.as_str()).map(|p| (*p).clone()))
+            .collect();
+        self.problems = Some(problems);
     }
 }
 
 /// Whether the results should be read again when the shown batch goes from `before` to `now`
 /// (each a batch id and status): on open (another batch, or the first) and whenever it is not
-/// running, never on a mere progress update of a running batch.
+/// running. While it runs, the items it starts and finishes say when instead (see
+/// [`RunCache`]), not every progress update.
 pub fn should_reload(before: Option<&(String, BatchStatus)>, now: &(String, BatchStatus)) -> bool {
     match before {
         None => true,
@@ -120,84 +302,6 @@ pub fn should_reload(before: Option<&(String, BatchStatus)>, now: &(String, Batc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::batch::{BatchModes, BatchSpec};
-    use crate::core::config::PipelineConfig;
-
-    fn record() -> BatchRecord {
-        let spec = BatchSpec::new(
-            "b",
-            "ds",
-            "ds",
-            vec!["P1".into(), "P2".into()],
-            BatchModes::Both,
-            2,
-            PipelineConfig::default(),
-            0.0,
-            |_| false,
-        )
-        .unwrap();
-        BatchRecord::new(spec)
-    }
-
-    fn run(id: &str, mode: Mode, correct: bool, steps: u64, cost: f64) -> RunRecord {
-        let config = PipelineConfig {
-            mode,
-            ..PipelineConfig::default()
-        };
-        let mut r = RunRecord::start(id, &config, "h", "p", Some("4".into()), 0.0);
-        r.status = RunStatus::Completed;
-        r.correct = Some(correct);
-        r.step_count = steps;
-        r.cost_usd = Some(cost);
-        r.judge_score = Some(if correct { 0.9 } else { 0.2 });
-        r
-    }
-
-    #[test]
-    fn items_meet_their_runs_and_the_statistics_count_them() {
-        let mut record = record();
-        // Items: P1 debate, P1 baseline, P2 debate, P2 baseline.
-        let ids = ["r1", "r2", "r3"];
-        for (item, id) in record.items.iter_mut().zip(ids) {
-            item.run_id = Some(id.to_string());
-            item.status = ItemStatus::Done;
-        }
-        let runs = vec![
-            run("r1", Mode::Debate, true, 5, 0.5),
-            run("r2", Mode::Baseline, false, 2, 0.125),
-            run("r3", Mode::Debate, true, 3, 0.25),
-        ];
-        let results = build_results(&record, &runs, &[vec![], vec![], vec![]]);
-        assert_eq!(results.rows.len(), 4);
-        assert_eq!(results.results.len(), 3);
-        assert_eq!(results.run_ids(), ["r1", "r2", "r3"]);
-        assert_eq!(results.total_steps(), 10);
-        assert_eq!(results.rows[3].run_id, None);
-        assert_eq!(results.rows[3].status, ItemStatus::Pending);
-        let debate = results.stats.debate.as_ref().unwrap();
-        assert_eq!(debate.accuracy.unwrap().rate, 1.0);
-        assert_eq!(debate.total_cost_usd, Some(0.75));
-        let baseline = results.stats.baseline.as_ref().unwrap();
-        assert_eq!(baseline.accuracy.unwrap().rate, 0.0);
-        // Only P1 has both modes: debate right, baseline wrong.
-        let paired = results.stats.paired.unwrap();
-        assert_eq!((paired.pairs, paired.debate_only), (1, 1));
-    }
-
-    #[test]
-    fn an_item_whose_run_is_gone_keeps_its_own_facts() {
-        let mut record = record();
-        record.items[0].run_id = Some("deleted".into());
-        record.items[0].status = ItemStatus::Failed;
-        record.items[0].message = Some("storage failed".into());
-        record.items[0].cost_usd = Some(0.01);
-        let results = build_results(&record, &[], &[]);
-        assert!(results.results.is_empty());
-        assert_eq!(results.rows[0].run_id, None);
-        assert_eq!(results.rows[0].cost_usd, Some(0.01));
-        assert_eq!(results.rows[0].message.as_deref(), Some("storage failed"));
-        assert_eq!(results.stats.debate, None);
-    }
 
     fn key(id: &str, status: BatchStatus) -> (String, BatchStatus) {
         (id.to_string(), status)

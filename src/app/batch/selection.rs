@@ -3,13 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
-
 use crate::core::dataset::{facet_counts, MetadataFilter, Problem, Selection};
+use crate::core::stats::facet_keys;
 
-/// A metadata key with more distinct values than this is not offered as a facet (ids,
-/// solutions, free text).
-pub const MAX_FACET_VALUES: usize = 30;
+pub use crate::core::stats::MAX_FACET_VALUES;
 
 /// One facet: a metadata key and its values with their counts.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,26 +17,15 @@ pub struct Facet {
     pub values: Vec<(String, usize)>,
 }
 
-/// The facets worth offering: metadata keys whose values are all text, numbers or booleans,
-/// with 2 to [`MAX_FACET_VALUES`] distinct values, sorted by key.
+/// The facets worth offering: the keys of [`facet_keys`] (the ones the results break accuracy
+/// down by), each with its values' counts.
 pub fn facets(problems: &[Problem]) -> Vec<Facet> {
-    let mut keys = BTreeSet::new();
-    let mut not_scalar = BTreeSet::new();
-    for problem in problems {
-        for (key, value) in &problem.metadata {
-            keys.insert(key.as_str());
-            if matches!(value, Value::Array(_) | Value::Object(_) | Value::Null) {
-                not_scalar.insert(key.as_str());
-            }
-        }
-    }
-    keys.into_iter()
-        .filter(|k| !not_scalar.contains(k))
+    facet_keys(problems)
+        .into_iter()
         .map(|key| Facet {
-            key: key.to_string(),
-            values: facet_counts(problems, key),
+            values: facet_counts(problems, &key),
+            key,
         })
-        .filter(|f| (2..=MAX_FACET_VALUES).contains(&f.values.len()))
         .collect()
 }
 
@@ -126,7 +112,7 @@ impl SelectionForm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{json, Map};
+    use serde_json::{json, Map, Value};
 
     fn problem(id: &str, metadata: Value) -> Problem {
         let metadata: Map<String, Value> = match metadata {

@@ -355,6 +355,7 @@ mod tests {
             cost_usd: None,
             cost_complete: true,
             steps: 1,
+            errors: 0,
         }
     }
 

@@ -4,7 +4,7 @@
 use crate::app::format::yes_no;
 use crate::core::llm::Usage;
 use crate::core::pipeline::RunSummary;
-use crate::core::trajectory::{RunRecord, RunStatus};
+use crate::core::trajectory::{RunRecord, RunStatus, StopReason};
 
 /// What the summary panel shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +17,10 @@ pub struct SummaryView {
     pub iterations: u32,
     /// Whether the verifier passed a solution.
     pub passed: bool,
+    /// Why the run stopped, once it has.
+    pub stop_reason: Option<StopReason>,
+    /// Steps whose call failed.
+    pub errors: u64,
     /// The judge's score, once scored.
     pub judge_score: Option<f64>,
     /// Whether the answer matched the ground truth (`None` without one, or before scoring).
@@ -43,6 +47,8 @@ impl SummaryView {
             message: summary.message.clone(),
             iterations: summary.iterations,
             passed: summary.passed,
+            stop_reason: summary.stop_reason,
+            errors: summary.errors,
             judge_score: summary.judge_score,
             correct: summary.correct,
             has_ground_truth,
@@ -61,14 +67,40 @@ impl SummaryView {
             message: record.message.clone(),
             iterations: record.iterations,
             passed: record.passed,
+            stop_reason: record.stop_reason,
+            errors: record.errors,
             judge_score: record.judge_score,
             correct: record.correct,
             has_ground_truth: record.ground_truth.is_some(),
-            extracted_answer: None,
+            extracted_answer: record.extracted_answer.clone(),
             usage: record.usage,
             cost_usd: record.cost_usd,
             cost_complete: record.cost_complete,
             steps: record.step_count,
+        }
+    }
+
+    /// The "passed" cell: yes / no, or `–` where no verdict applies (baseline, cut off).
+    pub fn passed_text(&self) -> &'static str {
+        yes_no(StopReason::verdict(self.stop_reason, self.passed))
+    }
+
+    /// The "stopped" cell: the reason's name, or `–` while the run has none.
+    pub fn stop_text(&self) -> &'static str {
+        self.stop_reason.map_or("–", StopReason::as_str)
+    }
+
+    /// What the cost needs said beside it: nothing spent, unknown prices, a lower bound.
+    pub fn cost_note(&self) -> Option<&'static str> {
+        match (self.cost_usd, self.cost_complete) {
+            // A run stopped before its first call (a budget refusing it) spent nothing; its
+            // missing cost is no missing price.
+            (None, _) if self.usage.total_tokens == 0 && self.steps == 0 => {
+                Some("no call was made")
+            }
+            (None, _) => Some("no price is known for the models used"),
+            (Some(_), false) => Some("at least: some calls have no known price or usage"),
+            (Some(_), true) => None,
         }
     }
 
@@ -108,6 +140,10 @@ mod tests {
             cost_usd: Some(0.5),
             cost_complete: false,
             step_count: 3,
+            errors: 0,
+            stop_reason: None,
+            extracted_answer: None,
+            imported: false,
         };
         let view = SummaryView::of_record(&record);
         assert_eq!(view.steps, 3);
@@ -119,5 +155,34 @@ mod tests {
             ..view
         };
         assert_eq!(no_truth.correct_text(), "no ground truth");
+        // Interrupted: no verdict, no stop reason yet.
+        assert_eq!((no_truth.passed_text(), no_truth.stop_text()), ("–", "–"));
+        let ran_out = SummaryView {
+            stop_reason: Some(StopReason::MaxIterations),
+            ..no_truth.clone()
+        };
+        assert_eq!(
+            (ran_out.passed_text(), ran_out.stop_text()),
+            ("no", "max_iterations")
+        );
+        let baseline = SummaryView {
+            stop_reason: Some(StopReason::Baseline),
+            ..no_truth
+        };
+        assert_eq!(baseline.passed_text(), "–");
+    }
+
+    #[test]
+    fn a_run_stopped_before_any_call_spent_nothing_rather_than_an_unknown_price() {
+        let mut record = RunRecord::start("run_x", &Default::default(), "0badf00d", "p", None, 0.0);
+        record.status = RunStatus::BudgetExceeded;
+        let view = SummaryView::of_record(&record);
+        assert_eq!(view.cost_note(), Some("no call was made"));
+        record.step_count = 1;
+        record.usage.total_tokens = 10;
+        assert_eq!(
+            SummaryView::of_record(&record).cost_note(),
+            Some("no price is known for the models used")
+        );
     }
 }

@@ -16,6 +16,9 @@ pub enum SortKey {
     Date,
     /// `running`, `completed`, … in alphabetical order.
     Status,
+    /// Why the run stopped (`passed`, `max_iterations`, …), then how many calls failed (runs
+    /// that have not stopped last).
+    Stopped,
     /// Debate or baseline.
     Mode,
     /// The config hash.
@@ -36,8 +39,9 @@ pub enum SortKey {
 
 impl SortKey {
     /// Every column, in table order.
-    pub const ALL: [SortKey; 10] = [
+    pub const ALL: [SortKey; 11] = [
         SortKey::Status,
+        SortKey::Stopped,
         SortKey::Mode,
         SortKey::ConfigHash,
         SortKey::Problem,
@@ -54,6 +58,7 @@ impl SortKey {
         match self {
             SortKey::Date => "Date",
             SortKey::Status => "Status",
+            SortKey::Stopped => "Stopped",
             SortKey::Mode => "Mode",
             SortKey::ConfigHash => "Config",
             SortKey::Problem => "Problem",
@@ -182,6 +187,7 @@ fn missing(key: SortKey, run: &RunRecord) -> bool {
         SortKey::JudgeScore => run.judge_score.is_none(),
         SortKey::Correct => run.correct.is_none(),
         SortKey::Cost => run.cost_usd.is_none(),
+        SortKey::Stopped => run.stop_reason.is_none(),
         _ => false,
     }
 }
@@ -190,6 +196,8 @@ fn compare(key: SortKey, a: &RunRecord, b: &RunRecord) -> Ordering {
     match key {
         SortKey::Date => a.created_ms.total_cmp(&b.created_ms),
         SortKey::Status => a.status.as_str().cmp(b.status.as_str()),
+        SortKey::Stopped => (a.stop_reason.map(|r| r.as_str()), a.errors)
+            .cmp(&(b.stop_reason.map(|r| r.as_str()), b.errors)),
         SortKey::Mode => a.mode.as_str().cmp(b.mode.as_str()),
         SortKey::ConfigHash => a.config_hash.cmp(&b.config_hash),
         SortKey::Problem => a.problem.to_lowercase().cmp(&b.problem.to_lowercase()),
@@ -329,6 +337,10 @@ mod tests {
             cost_usd: None,
             cost_complete: true,
             step_count: 3,
+            errors: 0,
+            stop_reason: None,
+            extracted_answer: None,
+            imported: false,
         }
     }
 
@@ -359,6 +371,20 @@ mod tests {
         let cheapest_first = by_cost.clicked(SortKey::Cost);
         assert!(!cheapest_first.descending);
         assert_eq!(ids(&cheapest_first.apply(&runs)), ["c", "a", "b"]);
+    }
+
+    #[test]
+    fn runs_sort_by_why_they_stopped_with_those_still_going_last() {
+        use crate::core::trajectory::StopReason;
+        let mut a = run("a", 1.0);
+        a.stop_reason = Some(StopReason::Passed);
+        let b = run("b", 2.0);
+        let mut c = run("c", 3.0);
+        c.stop_reason = Some(StopReason::Error);
+        c.errors = 2;
+        let runs = [a, b, c];
+        let q = RunsQuery::default().clicked(SortKey::Stopped);
+        assert_eq!(ids(&q.apply(&runs)), ["c", "a", "b"]);
     }
 
     #[test]

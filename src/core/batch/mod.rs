@@ -364,7 +364,10 @@ pub struct Progress {
     pub running: usize,
     /// Items that failed.
     pub failed: usize,
-    /// Items not finished: in flight or pending.
+    /// Items not started yet (or stopped part-way, waiting to be resumed): with `done`,
+    /// `failed` and `running` they make `total`.
+    pub waiting: usize,
+    /// Items not finished: in flight or waiting.
     pub remaining: usize,
     /// Spent so far over all items' runs (priced steps); `None` when nothing is priced yet.
     pub spent_usd: Option<f64>,
@@ -373,6 +376,17 @@ pub struct Progress {
     /// Estimated time left: the median duration of finished items × remaining ÷ concurrency;
     /// `None` until an item has finished.
     pub eta_ms: Option<f64>,
+}
+
+impl Progress {
+    /// The counts as read on the batch card, each item counted once:
+    /// `3 of 6 done · 1 failed · 1 running · 1 waiting`.
+    pub fn counts_text(&self) -> String {
+        format!(
+            "{} of {} done · {} failed · {} running · {} waiting",
+            self.done, self.total, self.failed, self.running, self.waiting
+        )
+    }
 }
 
 impl BatchRecord {
@@ -409,6 +423,7 @@ impl BatchRecord {
             count(ItemStatus::Failed),
         );
         let remaining = self.items.len() - done - failed;
+        let waiting = remaining - running;
         let mut durations: Vec<f64> = self
             .items
             .iter()
@@ -432,6 +447,7 @@ impl BatchRecord {
             done,
             running,
             failed,
+            waiting,
             remaining,
             spent_usd,
             spent_complete,

@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::cancel::CancelToken;
 use crate::core::clock::Clock;
+use crate::core::llm::retry::honoured_wait_ms;
 use crate::core::trajectory::RunStatus;
 
 use super::{BatchRecord, BatchStatus, ItemKey, ItemStatus, MAX_CONCURRENCY};
@@ -267,12 +268,14 @@ pub struct ItemReporter {
 
 impl ItemReporter {
     /// A provider answered 429; `retry_after_ms` is how long it asked to wait, if it said.
+    /// The batch waits as long as the client would ([`honoured_wait_ms`]): a day-long
+    /// `Retry-After` must not hold a batch that shows "running".
     pub fn rate_limited(&self, retry_after_ms: Option<u64>) {
         self.rate_limited.set(true);
         self.control.post(Signal::RateLimited {
             index: self.index,
             generation: self.generation,
-            retry_after_ms,
+            retry_after_ms: retry_after_ms.map(honoured_wait_ms),
         });
     }
 

@@ -18,6 +18,7 @@ use super::{
 };
 use crate::core::guard::{self, Budget, Skip, SkipVisitor};
 use crate::core::hash::python_float_repr;
+use crate::core::llm::reasoning::Reasoning;
 
 /// Reads `text` (already size-checked, UTF-8, non-blank) as JSON.
 ///
@@ -248,6 +249,7 @@ enum Kind {
     Whole,
     OptFloat,
     Mode,
+    Reasoning,
     Agent,
     Judge,
 }
@@ -260,6 +262,7 @@ impl Kind {
             Kind::Whole => "a whole number",
             Kind::OptFloat => "a number or null",
             Kind::Mode => "\"debate\" or \"baseline\"",
+            Kind::Reasoning => "off, low, medium, high or {budget_tokens: N}",
             Kind::Agent | Kind::Judge => "a mapping of settings",
         }
     }
@@ -296,6 +299,7 @@ const AGENT_FIELDS: &[FieldSpec] = &[
     field("max_tokens", Kind::Whole),
     field("prompt_template", Kind::Text),
     field("system_prompt", Kind::Text),
+    field("reasoning", Kind::Reasoning),
 ];
 
 const JUDGE_FIELDS: &[FieldSpec] = &[
@@ -305,6 +309,7 @@ const JUDGE_FIELDS: &[FieldSpec] = &[
     field("prompt_template", Kind::Text),
     field("system_prompt", Kind::Text),
     field("scoring_rubric", Kind::Text),
+    field("reasoning", Kind::Reasoning),
 ];
 
 /// A parsed field value.
@@ -315,6 +320,7 @@ enum Val {
     Whole(u32),
     OptFloat(Option<f64>),
     Mode(Mode),
+    Reasoning(Reasoning),
     Agent(Box<AgentConfig>),
     Judge(Box<JudgeConfig>),
 }
@@ -388,6 +394,13 @@ impl Builder {
         }
     }
 
+    fn reasoning(&mut self) -> Reasoning {
+        match self.take("reasoning") {
+            Some(Val::Reasoning(r)) => r,
+            _ => Reasoning::Off,
+        }
+    }
+
     fn opt_float(&mut self, name: &str) -> Option<f64> {
         match self.take(name) {
             Some(Val::OptFloat(x)) => x,
@@ -403,6 +416,7 @@ impl Builder {
             max_tokens: self.whole_or("max_tokens", DEFAULT_MAX_TOKENS),
             prompt_template: self.required_text("prompt_template")?,
             system_prompt: self.text_or("system_prompt", ""),
+            reasoning: self.reasoning(),
         })
     }
 
@@ -414,6 +428,7 @@ impl Builder {
             prompt_template: self.required_text("prompt_template")?,
             system_prompt: self.text_or("system_prompt", ""),
             scoring_rubric: self.required_text("scoring_rubric")?,
+            reasoning: self.reasoning(),
         })
     }
 
@@ -882,8 +897,12 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.kind.expected())
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Val, E> {
-        Err(self.mismatch("a boolean"))
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Val, E> {
+        // PyYAML (YAML 1.1) reads a bare `off` as false.
+        match (self.kind, v) {
+            (Kind::Reasoning, false) => Ok(Val::Reasoning(Reasoning::Off)),
+            _ => Err(self.mismatch("a boolean")),
+        }
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Val, E> {
         self.integer(i128::from(v))
@@ -903,6 +922,13 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Val, E> {
         match self.kind {
             Kind::Text => Ok(Val::Text(v.to_string())),
+            Kind::Reasoning => Reasoning::from_effort_name(v)
+                .map(Val::Reasoning)
+                .ok_or_else(|| {
+                    self.wrong(format!(
+                        "expected off, low, medium, high or {{budget_tokens: N}}, found {v:?}"
+                    ))
+                }),
             Kind::Mode => match v {
                 "debate" => Ok(Val::Mode(Mode::Debate)),
                 "baseline" => Ok(Val::Mode(Mode::Baseline)),
@@ -935,8 +961,38 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Val, A::Error> {
         Err(self.mismatch("a list"))
     }
-    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Val, A::Error> {
-        Err(self.mismatch("a mapping"))
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val, A::Error> {
+        if self.kind != Kind::Reasoning {
+            return Err(self.mismatch("a mapping"));
+        }
+        let mut budget = None;
+        while let Some(key) = map.next_key_seed(KeySeed { ctx: self.ctx })? {
+            match key {
+                Key::Text(name) if name == "budget_tokens" => {
+                    let seed = ValueSeed {
+                        ctx: self.ctx,
+                        path: join(&self.path, "budget_tokens"),
+                        kind: Kind::Whole,
+                    };
+                    if let Val::Whole(n) = map.next_value_seed(seed)? {
+                        budget = Some(n);
+                    }
+                }
+                Key::Text(name) => {
+                    return Err(self.wrong(format!(
+                        "expected {{budget_tokens: N}}, found the key {name:?}"
+                    )))
+                }
+                Key::Other(what) => {
+                    return Err(self.wrong(format!(
+                        "expected {{budget_tokens: N}}, found {what} as a key"
+                    )))
+                }
+            }
+        }
+        budget
+            .map(|n| Val::Reasoning(Reasoning::Budget(n)))
+            .ok_or_else(|| self.wrong("expected {budget_tokens: N}, found an empty mapping".into()))
     }
     fn visit_enum<A: EnumAccess<'de>>(self, _: A) -> Result<Val, A::Error> {
         Err(self.mismatch("a tagged value (YAML tags are not supported)"))

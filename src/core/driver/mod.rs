@@ -15,6 +15,8 @@
 //! - [`StartError`]: why either could not start; nothing was called or changed then.
 //! - [`TabLocks`]: which tab drives what ([`locks`]); [`Uncommitted`]: spend a resumed run
 //!   carries over ([`spend`]).
+//! - [`startup::mark_abandoned`]: what a closed tab left going becomes `interrupted` when the
+//!   app loads ([`startup`]).
 
 pub mod batch;
 pub mod error;
@@ -22,6 +24,7 @@ pub mod locks;
 pub mod run;
 pub mod saver;
 pub mod spend;
+pub mod startup;
 mod wait;
 
 pub use batch::{BatchDriver, BatchProgress};

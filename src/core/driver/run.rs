@@ -20,7 +20,7 @@ use crate::core::budget::{BudgetGate, GatePair};
 use crate::core::cancel::CancelToken;
 use crate::core::clock::Clock;
 use crate::core::config::PipelineConfig;
-use crate::core::llm::client::{ClientOptions, LlmClient};
+use crate::core::llm::client::{ClientOptions, LlmClient, StreamListener};
 use crate::core::llm::retry::RetryPolicy;
 use crate::core::llm::transport::Transport;
 use crate::core::llm::{AgentCall, AgentCallError, AgentCompletion, AgentLlm};
@@ -79,11 +79,21 @@ impl<L: AgentLlm + ?Sized> AgentLlm for &L {
 
 /// The providers' client, made for each run with the options its config asks for
 /// ([`client_options`]).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientSource<T, C> {
     registry: ProviderRegistry,
     transport: T,
     clock: C,
+    listener: Option<StreamListener>,
+}
+
+impl<T, C> std::fmt::Debug for ClientSource<T, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientSource")
+            .field("providers", &self.registry.providers.len())
+            .field("listens", &self.listener.is_some())
+            .finish()
+    }
 }
 
 impl<T: Transport + Clone, C: Clock + Clone> ClientSource<T, C> {
@@ -93,7 +103,14 @@ impl<T: Transport + Clone, C: Clock + Clone> ClientSource<T, C> {
             registry,
             transport,
             clock,
+            listener: None,
         }
+    }
+
+    /// Clients that report every piece of a streamed reply to `listener`.
+    pub fn with_stream_listener(mut self, listener: StreamListener) -> Self {
+        self.listener = Some(listener);
+        self
     }
 }
 
@@ -104,12 +121,14 @@ impl<T: Transport + Clone, C: Clock + Clone> LlmSource for ClientSource<T, C> {
         Self: 's;
 
     fn llm_for(&self, config: &PipelineConfig) -> LlmClient<T, C> {
-        LlmClient::with_options(
+        let mut client = LlmClient::with_options(
             self.registry.clone(),
             self.transport.clone(),
             self.clock.clone(),
             client_options(config),
-        )
+        );
+        client.set_stream_listener(self.listener.clone());
+        client
     }
 }
 

@@ -31,6 +31,7 @@ impl Uncommitted {
             cache_read_tokens: r.cache_read_tokens.saturating_sub(s.cache_read_tokens),
             cache_write_tokens: r.cache_write_tokens.saturating_sub(s.cache_write_tokens),
             reasoning_tokens: r.reasoning_tokens.saturating_sub(s.reasoning_tokens),
+            reasoning_tokens_unknown: r.reasoning_tokens_unknown,
         };
         // Sums of the same prices in another order can differ in the last bits.
         let cost_usd = record

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::reasoning::{Reasoning, Thinking};
 use super::usage::Usage;
 
 /// Who said a message in the conversation sent to the model.
@@ -63,6 +64,9 @@ pub struct ChatRequest {
     pub max_tokens: u32,
     /// The structured output wanted, if any.
     pub structured: Option<StructuredSpec>,
+    /// How much the model should reason first (each adapter maps it to its family's fields).
+    #[serde(default)]
+    pub reasoning: Reasoning,
 }
 
 /// Why generation stopped, normalized.
@@ -92,6 +96,9 @@ pub struct ChatResponse {
     pub usage: Option<Usage>,
     /// The provider's refusal message, when it gave one.
     pub refusal: Option<String>,
+    /// What the model thought before answering, when the provider returned it.
+    #[serde(default)]
+    pub thinking: Option<Thinking>,
 }
 
 /// An HTTP request, as plain data. Adapters build it; a transport sends it.

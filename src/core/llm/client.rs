@@ -20,15 +20,20 @@ use super::chat::{ChatResponse, FinishKind, HttpRequest, HttpResponse};
 use super::dispatch::{self, ProviderSettings};
 use super::error::{ErrorKind, LlmError};
 use super::retry::{RetryPolicy, SplitMix64};
+use super::stream::{StreamDelta, StreamReader, StreamStats, StreamTiming};
 use super::structured::{self, reply_excerpt};
-use super::transport::Transport;
+use super::transport::{Transport, TransportError, MAX_RESPONSE_BYTES};
 use super::usage::Usage;
-use super::{AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord};
+use super::{
+    AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord, Thinking,
+};
 use crate::core::cancel::CancelToken;
 use crate::core::clock::Clock;
 use crate::core::model::resolve_model;
 use crate::core::outputs::AgentOutput;
 use crate::core::providers::ProviderRegistry;
+use crate::core::redact::Redactor;
+use crate::core::role::AgentRole;
 
 /// How the client retries, re-asks and times out. Each field documents its default.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +61,18 @@ impl Default for ClientOptions {
     }
 }
 
+/// What a streamed reply shows as it comes: which agent's call, and what it added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamProgress {
+    /// The calling agent.
+    pub role: AgentRole,
+    /// What arrived.
+    pub delta: StreamDelta,
+}
+
+/// Called with every piece of a streamed reply (the Run page shows them live).
+pub type StreamListener = Rc<dyn Fn(&StreamProgress)>;
+
 /// The real [`AgentLlm`]: provider adapters over a [`Transport`], timed by a [`Clock`].
 pub struct LlmClient<T: Transport, C: Clock> {
     registry: ProviderRegistry,
@@ -63,6 +80,9 @@ pub struct LlmClient<T: Transport, C: Clock> {
     clock: C,
     options: ClientOptions,
     rng: RefCell<SplitMix64>,
+    listener: Option<StreamListener>,
+    /// The registry's keys, taken out of every text a call or probe returns.
+    redactor: Redactor,
 }
 
 impl<T: Transport, C: Clock> std::fmt::Debug for LlmClient<T, C> {
@@ -79,6 +99,8 @@ struct CallLog {
     usage: Usage,
     usage_complete: bool,
     attempts: Vec<AttemptRecord>,
+    /// How the last reply streamed, if it did.
+    last_stream: Option<StreamStats>,
 }
 
 impl CallLog {
@@ -110,12 +132,19 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
             .jitter_seed
             .unwrap_or_else(|| clock.now_ms().to_bits());
         Self {
+            redactor: registry.redactor(),
             registry,
             transport,
             clock,
             options,
             rng: RefCell::new(SplitMix64::new(seed)),
+            listener: None,
         }
+    }
+
+    /// Reports every piece of a streamed reply to `listener`.
+    pub fn set_stream_listener(&mut self, listener: Option<StreamListener>) {
+        self.listener = listener;
     }
 
     /// The providers this client calls.
@@ -125,7 +154,13 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
 
     /// Replaces the providers (after the user edits them in Settings).
     pub fn set_registry(&mut self, registry: ProviderRegistry) {
+        self.redactor = registry.redactor();
         self.registry = registry;
+    }
+
+    /// Takes every configured key out of `text` (see [`Redactor`]).
+    pub(super) fn redact(&self, text: String) -> String {
+        self.redactor.redact_owned(text)
     }
 
     /// The options in force.
@@ -153,6 +188,7 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
             let reason = format!("provider `{}` is not set up", resolved.provider);
             LlmError::unknown_model(model, &reason)
         })?;
+        dispatch::check_settings(settings)?;
         dispatch::check_api_key(settings)?;
         Ok((settings, resolved.model))
     }
@@ -164,15 +200,9 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
         log: &mut CallLog,
     ) -> Result<Served, LlmError> {
         let (settings, model) = self.resolve(&call.model)?;
-        let mut request = structured::chat_request(
-            call.role,
-            settings.effective_structured_mode(),
-            &model,
-            &call.system_prompt,
-            &call.user_prompt,
-            call.temperature,
-            call.max_tokens,
-        );
+        dispatch::check_reasoning(settings, &model, call.reasoning, call.max_tokens)?;
+        let mode = dispatch::structured_mode(settings, call.reasoning);
+        let mut request = structured::chat_request(call, mode, &model);
         let mut reasks = 0;
         loop {
             let kind = if reasks == 0 {
@@ -181,10 +211,19 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
                 AttemptKind::Reask
             };
             // Built once per conversation state: retries send these very bytes again.
-            let http = dispatch::build_request(settings, &request);
-            let reply = self
-                .send_with_retries(settings, &http, kind, cancel, log)
-                .await?;
+            let streamed = settings.streams();
+            let http = if streamed {
+                dispatch::build_stream_request(settings, &request)
+            } else {
+                dispatch::build_request(settings, &request)
+            };
+            let target = Target {
+                settings,
+                http: &http,
+                role: call.role,
+                streamed,
+            };
+            let reply = self.send_with_retries(&target, kind, cancel, log).await?;
             let problem = match structured::parse_reply(call.role, &reply.text) {
                 Ok(output) => {
                     return Ok(Served {
@@ -192,6 +231,8 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
                         provider: settings.id.clone(),
                         model,
                         finish_reason: reply.finish_reason,
+                        thinking: reply.thinking,
+                        stream: log.last_stream,
                     })
                 }
                 Err(problem) => problem,
@@ -229,12 +270,12 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
     /// Sends one request, retrying transient failures; records every attempt.
     async fn send_with_retries(
         &self,
-        settings: &ProviderSettings,
-        http: &HttpRequest,
+        target: &Target<'_>,
         first_kind: AttemptKind,
         cancel: &CancelToken,
         log: &mut CallLog,
     ) -> Result<ChatResponse, LlmError> {
+        let settings = target.settings;
         let mut tries = 0u32;
         loop {
             if cancel.is_cancelled() {
@@ -247,7 +288,14 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
                 AttemptKind::Retry
             };
             let started = self.clock.now_ms();
-            let outcome = self.round_trip(settings, http, cancel).await.reply;
+            let (outcome, timing) = if target.streamed {
+                self.streamed_round_trip(target, cancel, started).await
+            } else {
+                (
+                    self.round_trip(settings, target.http, cancel).await.reply,
+                    None,
+                )
+            };
             let latency = self.clock.now_ms() - started;
             let error = match outcome {
                 Ok(reply) => {
@@ -255,6 +303,8 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
                         Some(u) => log.usage.add(&u),
                         None => log.usage_complete = false,
                     }
+                    let output_tokens = reply.usage.map(|u| u.output_tokens).unwrap_or(0);
+                    log.last_stream = timing.map(|t| t.stats(output_tokens));
                     log.record(kind, reply.usage, None, latency);
                     return Ok(reply);
                 }
@@ -282,6 +332,85 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
         }
     }
 
+    /// One streamed round trip: the body read event by event as it comes (each piece reported
+    /// to the listener), then read as the reply a non-streamed call would have given. Timings
+    /// count from `started`.
+    async fn streamed_round_trip(
+        &self,
+        target: &Target<'_>,
+        cancel: &CancelToken,
+        started: f64,
+    ) -> (Result<ChatResponse, LlmError>, Option<StreamTiming>) {
+        let settings = target.settings;
+        let timeout_ms = self.options.request_timeout_ms;
+        let adapter = dispatch::adapter(settings.kind);
+        let mut reader: Option<StreamReader> = None;
+        let mut timing = StreamTiming::default();
+        let mut received = 0usize;
+        let mut on_chunk = |chunk: &[u8]| {
+            received += chunk.len();
+            // The content type is only known once the response has started; a stream's first
+            // chunk decides it (see `Transport::send_streaming`).
+            let reader = reader.get_or_insert_with(|| {
+                StreamReader::new(adapter, &settings.id, Some(sniff_content_type(chunk)))
+            });
+            for delta in reader.push(chunk) {
+                let now = self.clock.now_ms() - started;
+                timing.first_token_ms.get_or_insert(now);
+                if matches!(delta, StreamDelta::Answer(_)) {
+                    timing.first_answer_ms.get_or_insert(now);
+                }
+                if let Some(listener) = &self.listener {
+                    listener(&StreamProgress {
+                        role: target.role,
+                        delta,
+                    });
+                }
+            }
+        };
+        let sent = self
+            .transport
+            .send_streaming(target.http, timeout_ms, cancel, &mut on_chunk)
+            .await;
+        timing.end_ms = self.clock.now_ms() - started;
+        // As for a whole body (see `round_trip`): transports stop at the limit themselves, and
+        // this holds it for any transport.
+        let sent = sent.and_then(|response| {
+            if received + response.body.len() > MAX_RESPONSE_BYTES {
+                Err(TransportError::TooLarge {
+                    limit_bytes: MAX_RESPONSE_BYTES,
+                })
+            } else {
+                Ok(response)
+            }
+        });
+        let response = match sent {
+            Ok(response) => response,
+            Err(e) => {
+                let error = LlmError::from_transport(&settings.id, &e, timeout_ms);
+                return (Err(error.redacted(&self.redactor)), None);
+            }
+        };
+        if !support_success(response.status) {
+            let now = self.clock.now_ms();
+            return (
+                dispatch::parse_response(settings, &response, Some(now))
+                    .map_err(|e| e.redacted(&self.redactor)),
+                None,
+            );
+        }
+        let reader = reader.unwrap_or_else(|| {
+            StreamReader::new(adapter, &settings.id, response.header("content-type"))
+        });
+        // A whole reply sent at once (a buffering proxy, a server that ignored `stream`) was
+        // not streamed, whatever was asked.
+        let timing = reader.is_event_stream().then_some(timing);
+        (
+            reader.finish().map_err(|e| e.redacted(&self.redactor)),
+            timing,
+        )
+    }
+
     /// One HTTP round trip: the request sent, the response (when one came) and what it reads
     /// as. Transport failures become [`LlmError`]s here, for calls and probes alike.
     pub(super) async fn round_trip(
@@ -291,10 +420,23 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
         cancel: &CancelToken,
     ) -> RoundTrip {
         let timeout_ms = self.options.request_timeout_ms;
-        match self.transport.send(http, timeout_ms, cancel).await {
+        let sent = self.transport.send(http, timeout_ms, cancel).await;
+        // Transports stop reading at the limit themselves (the browser's streams the body);
+        // this holds it for any transport.
+        let sent = sent.and_then(|response| {
+            if response.body.len() > MAX_RESPONSE_BYTES {
+                Err(TransportError::TooLarge {
+                    limit_bytes: MAX_RESPONSE_BYTES,
+                })
+            } else {
+                Ok(response)
+            }
+        });
+        match sent {
             Ok(response) => {
                 let now = self.clock.now_ms();
-                let reply = dispatch::parse_response(settings, &response, Some(now));
+                let reply = dispatch::parse_response(settings, &response, Some(now))
+                    .map_err(|e| e.redacted(&self.redactor));
                 RoundTrip {
                     response: Some(response),
                     reply,
@@ -302,7 +444,9 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
             }
             Err(e) => RoundTrip {
                 response: None,
-                reply: Err(LlmError::from_transport(&settings.id, &e, timeout_ms)),
+                reply: Err(
+                    LlmError::from_transport(&settings.id, &e, timeout_ms).redacted(&self.redactor)
+                ),
             },
         }
     }
@@ -316,12 +460,35 @@ pub(super) struct RoundTrip {
     pub(super) reply: Result<ChatResponse, LlmError>,
 }
 
+/// Where one request goes and how.
+struct Target<'a> {
+    settings: &'a ProviderSettings,
+    http: &'a HttpRequest,
+    role: AgentRole,
+    streamed: bool,
+}
+
+fn support_success(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+/// The content type a body's first chunk shows: an event stream starts with a field, a comment
+/// or a blank line; a buffered JSON reply with `{`.
+fn sniff_content_type(first_chunk: &[u8]) -> &'static str {
+    match first_chunk.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') | Some(b'[') => "application/json",
+        _ => "text/event-stream",
+    }
+}
+
 /// A call served: the validated output and who served it.
 struct Served {
     output: AgentOutput,
     provider: String,
     model: String,
     finish_reason: Option<String>,
+    thinking: Option<Thinking>,
+    stream: Option<StreamStats>,
 }
 
 impl<T: Transport, C: Clock> AgentLlm for LlmClient<T, C> {
@@ -335,8 +502,15 @@ impl<T: Transport, C: Clock> AgentLlm for LlmClient<T, C> {
             usage: Usage::default(),
             usage_complete: true,
             attempts: Vec::new(),
+            last_stream: None,
         };
-        match self.serve(call, cancel, &mut log).await {
+        let served = self.serve(call, cancel, &mut log).await;
+        // Re-ask problems and the final error quote the model's reply; a server that echoes
+        // the request may have put the key there.
+        for attempt in &mut log.attempts {
+            attempt.error = attempt.error.take().map(|e| self.redact(e));
+        }
+        match served {
             Ok(served) => Ok(AgentCompletion {
                 output: served.output,
                 usage: log.usage,
@@ -347,9 +521,11 @@ impl<T: Transport, C: Clock> AgentLlm for LlmClient<T, C> {
                 finish_reason: served.finish_reason,
                 latency_ms: self.clock.now_ms() - started,
                 provenance: None,
+                thinking: served.thinking,
+                stream: served.stream,
             }),
             Err(error) => Err(AgentCallError {
-                error,
+                error: error.redacted(&self.redactor),
                 usage: log.usage,
                 attempts: log.attempts,
             }),

@@ -9,8 +9,9 @@ use super::adapters::cohere::CohereAdapter;
 use super::adapters::gemini::GeminiAdapter;
 use super::adapters::openai::OpenAiAdapter;
 use super::adapters::Adapter;
-use super::chat::{ChatRequest, ChatResponse, HttpRequest, HttpResponse};
+use super::chat::{ChatRequest, ChatResponse, HttpRequest, HttpResponse, StructuredMode};
 use super::error::LlmError;
+use super::reasoning::{self, Reasoning, ReasoningTarget};
 
 /// The adapter that speaks `kind`'s API.
 pub fn adapter(kind: ProviderKind) -> &'static dyn Adapter {
@@ -25,6 +26,33 @@ pub fn adapter(kind: ProviderKind) -> &'static dyn Adapter {
 /// Builds the HTTP request for `request` to the provider described by `settings`.
 pub fn build_request(settings: &ProviderSettings, request: &ChatRequest) -> HttpRequest {
     adapter(settings.kind).build_request(&settings.base_url, &settings.api_key, request)
+}
+
+/// Builds the streamed request for `request` to the provider described by `settings`.
+pub fn build_stream_request(settings: &ProviderSettings, request: &ChatRequest) -> HttpRequest {
+    adapter(settings.kind).build_stream_request(&settings.base_url, &settings.api_key, request)
+}
+
+/// The structured-output mechanism for a call to `settings`'s provider asking for `reasoning`.
+pub fn structured_mode(settings: &ProviderSettings, reasoning: Reasoning) -> StructuredMode {
+    adapter(settings.kind).structured_mode(settings.effective_structured_mode(), reasoning)
+}
+
+/// An [`LlmError`] of kind `Unsupported` when `settings`'s family cannot take `reasoning` for
+/// `model` with `max_tokens` (see [`reasoning::check`]); found before any request.
+pub fn check_reasoning(
+    settings: &ProviderSettings,
+    model: &str,
+    reasoning: Reasoning,
+    max_tokens: u32,
+) -> Result<(), LlmError> {
+    let target = ReasoningTarget {
+        kind: settings.kind,
+        base_url: &settings.base_url,
+        model,
+        max_tokens,
+    };
+    reasoning::check(reasoning, target).map_err(|r| LlmError::unsupported(&settings.id, &r.0))
 }
 
 /// Reads the HTTP response of the provider described by `settings`: the reply on 2xx, a
@@ -47,6 +75,23 @@ pub fn check_api_key(settings: &ProviderSettings) -> Result<(), LlmError> {
         return Err(LlmError::missing_key(&settings.id));
     }
     Ok(())
+}
+
+/// An [`LlmError`] of kind `InvalidSettings` when Settings' own check
+/// ([`ProviderSettings::validate`]) rejects the provider, e.g. a plain-http base URL on another
+/// machine: the key would cross the network in clear text, and the page's content security
+/// policy would block the request anyway.
+///
+/// Settings only shows these problems; providers stored before a check existed, or edited in
+/// localStorage, reach the client without it, so every request passes here first.
+pub fn check_settings(settings: &ProviderSettings) -> Result<(), LlmError> {
+    match settings.validate() {
+        problems if problems.is_empty() => Ok(()),
+        problems => Err(LlmError::invalid_settings(
+            &settings.id,
+            &problems.join("; "),
+        )),
+    }
 }
 
 #[cfg(test)]

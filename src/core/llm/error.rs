@@ -6,6 +6,7 @@
 //! quirks (which error codes mean what) live in the adapters.
 
 use super::transport::TransportError;
+use crate::core::redact::Redactor;
 use crate::core::text::excerpt;
 
 /// Longest detail kept as evidence in an error (a provider message, a body excerpt), in
@@ -60,11 +61,17 @@ pub enum ErrorKind {
     /// The configured model string names no provider that can be called (found before any
     /// request).
     UnknownModel,
+    /// The agent's settings ask for something the provider's API family does not take (a
+    /// reasoning budget OpenAI refuses, say), found before any request.
+    Unsupported,
+    /// The provider's settings are not usable (a base URL Settings would reject), found before
+    /// any request so that a key is never sent where it must not go.
+    InvalidSettings,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 20] = [
+    pub const ALL: [ErrorKind; 22] = [
         ErrorKind::Cancelled,
         ErrorKind::MissingKey,
         ErrorKind::Network,
@@ -85,6 +92,8 @@ impl ErrorKind {
         ErrorKind::Truncated,
         ErrorKind::InvalidOutput,
         ErrorKind::UnknownModel,
+        ErrorKind::Unsupported,
+        ErrorKind::InvalidSettings,
     ];
 
     /// The stable machine-readable name (`RateLimited`, `Timeout`, …), stored as a failed step's
@@ -111,6 +120,8 @@ impl ErrorKind {
             ErrorKind::Truncated => "Truncated",
             ErrorKind::InvalidOutput => "InvalidOutput",
             ErrorKind::UnknownModel => "UnknownModel",
+            ErrorKind::Unsupported => "Unsupported",
+            ErrorKind::InvalidSettings => "InvalidSettings",
         }
     }
 
@@ -191,6 +202,11 @@ impl LlmError {
         LlmError::new(ErrorKind::MissingKey, Some(provider), "")
     }
 
+    /// `provider`'s settings are not usable; `problems` are what Settings' check says.
+    pub fn invalid_settings(provider: &str, problems: &str) -> LlmError {
+        LlmError::new(ErrorKind::InvalidSettings, Some(provider), problems)
+    }
+
     /// The request to `provider` got no HTTP answer; `message` is what the transport said.
     pub fn network(provider: &str, message: &str) -> LlmError {
         LlmError::new(
@@ -213,6 +229,9 @@ impl LlmError {
             TransportError::Cancelled => LlmError::cancelled(),
             TransportError::Timeout => LlmError::timeout(provider, timeout_ms),
             TransportError::Network(message) => LlmError::network(provider, message),
+            TransportError::TooLarge { .. } => {
+                LlmError::invalid_response(provider, error.to_string(), "")
+            }
         }
     }
 
@@ -277,6 +296,12 @@ impl LlmError {
         )
     }
 
+    /// `provider`'s API family cannot take the agent's settings; `reason` says which and what
+    /// to change.
+    pub fn unsupported(provider: &str, reason: &str) -> LlmError {
+        LlmError::new(ErrorKind::Unsupported, Some(provider), reason)
+    }
+
     /// What kind of failure it is.
     pub fn kind(&self) -> ErrorKind {
         self.kind
@@ -300,6 +325,13 @@ impl LlmError {
     /// How long the provider asked us to wait before retrying, if it said.
     pub fn retry_after_ms(&self) -> Option<u64> {
         self.retry_after_ms
+    }
+
+    /// The same error with every secret `redactor` knows taken out of its evidence (a provider
+    /// or proxy may echo the request's headers into its error body).
+    pub fn redacted(mut self, redactor: &Redactor) -> LlmError {
+        self.detail = redactor.redact_owned(self.detail);
+        self
     }
 
     /// The same error with the wait the provider asked for, when its kind keeps one.
@@ -371,6 +403,8 @@ impl std::fmt::Display for LlmError {
                 "the model's reply did not match the expected format after all re-asks"
             )?,
             ErrorKind::UnknownModel => f.write_str("cannot call model")?,
+            ErrorKind::Unsupported => write!(f, "{who} cannot take the agent's settings")?,
+            ErrorKind::InvalidSettings => write!(f, "{who} is not set up correctly")?,
         }
         match (self.kind, self.detail.is_empty()) {
             (_, true) => Ok(()),
@@ -426,9 +460,12 @@ mod tests {
             "Truncated",
             "InvalidOutput",
             "UnknownModel",
+            "Unsupported",
         ];
         let names: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
-        assert_eq!(names, stored);
+        assert_eq!(names[..stored.len()], stored);
+        // Kinds added since keep the older names where they were.
+        assert_eq!(names[stored.len()..], ["InvalidSettings"]);
         assert_eq!(
             ErrorKind::from_name("invalid_output"),
             Some(ErrorKind::InvalidOutput)

@@ -14,12 +14,16 @@ pub mod client;
 pub mod dispatch;
 pub mod error;
 pub mod probe;
+pub mod reasoning;
 pub mod retry;
+pub mod sse;
+pub mod stream;
 pub mod structured;
 pub mod transport;
 pub mod usage;
 
 pub use error::{ErrorKind, LlmError};
+pub use reasoning::{Reasoning, Thinking};
 pub use usage::Usage;
 
 use serde::{Deserialize, Serialize};
@@ -41,8 +45,11 @@ pub struct AgentCall {
     pub user_prompt: String,
     /// Sampling temperature.
     pub temperature: f64,
-    /// Upper bound on generated tokens.
+    /// Upper bound on generated tokens (thinking included).
     pub max_tokens: u32,
+    /// How much to reason before answering.
+    #[serde(default)]
+    pub reasoning: Reasoning,
 }
 
 /// How one attempt inside a call went: the first try, a transport retry, or a re-ask.
@@ -93,6 +100,10 @@ pub struct AgentCompletion {
     pub latency_ms: f64,
     /// Where the reply came from, when the call went through the reply store.
     pub provenance: Option<crate::core::replies::llm::ReplyProvenance>,
+    /// What the model thought before its accepted reply, when the provider returned it.
+    pub thinking: Option<Thinking>,
+    /// How the accepted reply streamed; `None` when it was not streamed.
+    pub stream: Option<stream::StreamStats>,
 }
 
 /// A failed agent call: the error, and what was spent on the way (failed attempts cost money too).

@@ -6,9 +6,11 @@ use super::chat::{FinishKind, HttpResponse, StructuredMode};
 use super::client::LlmClient;
 use super::dispatch;
 use super::error::{ErrorKind, LlmError};
+use super::reasoning::Reasoning;
 use super::structured;
 use super::transport::Transport;
 use super::usage::Usage;
+use super::AgentCall;
 use crate::core::cancel::CancelToken;
 use crate::core::clock::Clock;
 use crate::core::role::AgentRole;
@@ -54,6 +56,19 @@ impl std::fmt::Display for ProbeFailure {
 }
 
 impl ProbeFailure {
+    /// Whether the request never got an answer from the server (unreachable, timed out, or
+    /// not sent for want of a key): the mode it was made in was not tried at all.
+    pub fn never_reached(&self) -> bool {
+        matches!(
+            self,
+            ProbeFailure::Call(error)
+                if matches!(
+                    error.kind(),
+                    ErrorKind::Network | ErrorKind::Timeout | ErrorKind::MissingKey
+                )
+        )
+    }
+
     /// Whether asking in another structured mode may help: the provider answered, but not with
     /// a usable structured reply (a schema it rejects, a reply that is not the JSON asked for).
     fn other_mode_may_help(&self) -> bool {
@@ -155,6 +170,10 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
             report.failure = Some(ProbeFailure::NoSuchProvider(provider_id.to_string()));
             return report;
         };
+        if let Err(e) = dispatch::check_settings(settings) {
+            report.failure = Some(ProbeFailure::Call(e));
+            return report;
+        }
         if let Err(e) = dispatch::check_api_key(settings) {
             report.key_accepted = Some(false);
             report.failure = Some(ProbeFailure::Call(e));
@@ -165,16 +184,17 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
         if effective != StructuredMode::PromptOnly {
             modes.push(StructuredMode::PromptOnly);
         }
+        let call = AgentCall {
+            role: AgentRole::Solver,
+            model: model.to_string(),
+            system_prompt: String::new(),
+            user_prompt: PROBE_PROMPT.to_string(),
+            temperature: 0.0,
+            max_tokens: PROBE_MAX_TOKENS,
+            reasoning: Reasoning::Off,
+        };
         for mode in modes {
-            let request = structured::chat_request(
-                AgentRole::Solver,
-                mode,
-                model,
-                "",
-                PROBE_PROMPT,
-                0.0,
-                PROBE_MAX_TOKENS,
-            );
+            let request = structured::chat_request(&call, mode, model);
             let http = dispatch::build_request(settings, &request);
             let t0 = clock.now_ms();
             let outcome = self.round_trip(settings, &http, cancel).await;
@@ -188,9 +208,9 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
                     report.key_accepted = Some(true);
                     report.usage = reply.usage;
                     let parsed = structured::parse_reply(AgentRole::Solver, &reply.text);
-                    report.reply = Some(reply.text);
+                    report.reply = Some(self.redact(reply.text));
                     parsed.err().map(|problem| ProbeFailure::Output {
-                        problem: problem.to_string(),
+                        problem: self.redact(problem.to_string()),
                         truncated: reply.finish == FinishKind::Length,
                     })
                 }

@@ -13,6 +13,22 @@ use super::error::LlmError;
 /// fails with the provider's rate-limit error, which tells the user when to try again.
 pub const MAX_RETRY_AFTER_MS: u64 = 60_000;
 
+/// The shortest wait a `Retry-After` gets, in milliseconds (1 s).
+///
+/// `Retry-After: 0`, or a date already past (a server clock behind ours), would otherwise send
+/// the retry at once, into the same limit, and a batch would hammer the provider with every
+/// item it starts.
+pub const MIN_RETRY_AFTER_MS: u64 = 1_000;
+
+/// The wait honoured when a provider asks for `asked_ms`: at least [`MIN_RETRY_AFTER_MS`], at
+/// most [`MAX_RETRY_AFTER_MS`].
+///
+/// The one rule for a server's requested wait, used by the client before a retry and by the
+/// batch scheduler before it starts new items, so a batch never stalls longer than a call.
+pub fn honoured_wait_ms(asked_ms: u64) -> u64 {
+    asked_ms.clamp(MIN_RETRY_AFTER_MS, MAX_RETRY_AFTER_MS)
+}
+
 /// How many attempts a request gets and how long to wait between them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -61,7 +77,7 @@ impl RetryPolicy {
     /// Without a `Retry-After`, attempt `n` waits `min_backoff_ms * 2^(n-1)` plus a jitter of up
     /// to half that, capped at `max_backoff_ms` (with the defaults: 2–3 s, 4–6 s, 8–10 s). The
     /// jitter keeps parallel runs from retrying in lockstep; the windows do not overlap, so the
-    /// waits grow. With a `Retry-After`, that wait is used as is, up to [`MAX_RETRY_AFTER_MS`].
+    /// waits grow. With a `Retry-After`, that wait is used as [`honoured_wait_ms`] bounds it.
     pub fn delay_for(
         &self,
         attempt: u32,
@@ -72,7 +88,7 @@ impl RetryPolicy {
             return None;
         }
         if let Some(ms) = error.retry_after_ms() {
-            return Some(ms.min(MAX_RETRY_AFTER_MS));
+            return Some(honoured_wait_ms(ms));
         }
         let doublings = attempt.saturating_sub(1).min(32);
         let base = self
@@ -211,11 +227,20 @@ mod tests {
             retryable: true,
             retry_after: Some(ms),
         };
-        assert_eq!(policy.delay_for(1, &asked(500), &mut rng), Some(500));
+        assert_eq!(policy.delay_for(1, &asked(1_500), &mut rng), Some(1_500));
         assert_eq!(policy.delay_for(1, &asked(30_000), &mut rng), Some(30_000));
         assert_eq!(
             policy.delay_for(2, &asked(3_600_000), &mut rng),
             Some(MAX_RETRY_AFTER_MS)
+        );
+        // `Retry-After: 0` and past dates (read as 0) still wait the floor.
+        assert_eq!(
+            policy.delay_for(1, &asked(0), &mut rng),
+            Some(MIN_RETRY_AFTER_MS)
+        );
+        assert_eq!(
+            policy.delay_for(1, &asked(400), &mut rng),
+            Some(MIN_RETRY_AFTER_MS)
         );
     }
 

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use super::chat::{ChatMessage, ChatRequest, ChatRole, StructuredMode, StructuredSpec};
+use super::AgentCall;
 use crate::core::outputs::{AgentOutput, JudgeOutput, SolverOutput, VerifierOutput};
 use crate::core::role::AgentRole;
 use crate::core::text::excerpt;
@@ -707,28 +708,22 @@ pub fn prompt_for_mode(user_prompt: &str, spec: &StructuredSpec) -> String {
     }
 }
 
-/// The first request of a call for `role`'s output, asked for in `mode`: the system prompt,
-/// the user prompt as [`prompt_for_mode`] sends it, and the role's schema.
-pub fn chat_request(
-    role: AgentRole,
-    mode: StructuredMode,
-    model: &str,
-    system: &str,
-    user_prompt: &str,
-    temperature: f64,
-    max_tokens: u32,
-) -> ChatRequest {
-    let spec = spec_for(role, mode);
+/// The first request of `call`, sent to `model` (the provider's name for it) with its output
+/// asked for in `mode`: the system prompt, the user prompt as [`prompt_for_mode`] sends it, the
+/// role's schema, and the call's sampling and reasoning settings.
+pub fn chat_request(call: &AgentCall, mode: StructuredMode, model: &str) -> ChatRequest {
+    let spec = spec_for(call.role, mode);
     ChatRequest {
         model: model.to_string(),
-        system: system.to_string(),
+        system: call.system_prompt.clone(),
         messages: vec![ChatMessage {
             role: ChatRole::User,
-            content: prompt_for_mode(user_prompt, &spec),
+            content: prompt_for_mode(&call.user_prompt, &spec),
         }],
-        temperature,
-        max_tokens,
+        temperature: call.temperature,
+        max_tokens: call.max_tokens,
         structured: Some(spec),
+        reasoning: call.reasoning,
     }
 }
 

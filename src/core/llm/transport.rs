@@ -23,6 +23,64 @@ pub enum TransportError {
     /// The cancel token fired; the request was aborted.
     #[error("cancelled")]
     Cancelled,
+    /// The response body (or its declared `Content-Length`) was longer than `limit_bytes`;
+    /// reading stopped there.
+    #[error("the response was larger than {} MiB, the most Trialogue reads from a provider", limit_bytes / (1024 * 1024))]
+    TooLarge {
+        /// The limit that was passed ([`MAX_RESPONSE_BYTES`]).
+        limit_bytes: usize,
+    },
+}
+
+/// The longest response body a transport reads, in bytes (4 MiB).
+///
+/// A chat reply, reasoning included, is far smaller; a body this long is a wrong base URL (a
+/// file server, a proxy's page) or a misbehaving server, and reading it whole would hold it all
+/// in the page's memory several times over (bytes, text, parsed JSON).
+pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Collects a response body chunk by chunk and stops at a limit, so that no more than the
+/// limit is ever held.
+#[derive(Debug)]
+pub struct BodyBuffer {
+    bytes: Vec<u8>,
+    limit: usize,
+}
+
+impl BodyBuffer {
+    /// A buffer for a body of at most `limit` bytes. A `content_length` header value already
+    /// above the limit is refused before anything is read.
+    pub fn new(limit: usize, content_length: Option<&str>) -> Result<BodyBuffer, TransportError> {
+        let declared = content_length.and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(TransportError::TooLarge { limit_bytes: limit });
+        }
+        Ok(BodyBuffer {
+            bytes: Vec::new(),
+            limit,
+        })
+    }
+
+    /// Appends a chunk; fails (keeping nothing more) once the body would pass the limit.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), TransportError> {
+        if self.bytes.len().saturating_add(chunk.len()) > self.limit {
+            return Err(TransportError::TooLarge {
+                limit_bytes: self.limit,
+            });
+        }
+        self.bytes.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    /// The body as text, decoded as `fetch`'s `text()` does: UTF-8 with a leading byte-order
+    /// mark dropped and invalid sequences replaced.
+    pub fn into_text(self) -> String {
+        let bytes = self
+            .bytes
+            .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+            .unwrap_or(&self.bytes);
+        String::from_utf8_lossy(bytes).into_owned()
+    }
 }
 
 /// Sends one HTTP request.
@@ -40,6 +98,27 @@ pub trait Transport {
         timeout_ms: u64,
         cancel: &CancelToken,
     ) -> Result<HttpResponse, TransportError>;
+
+    /// Sends `request` and hands a successful (2xx) body to `on_chunk` as it arrives; the
+    /// returned response then has an empty body. Any other status comes back whole, body
+    /// included, for the adapter to read the error from.
+    ///
+    /// The default waits for the whole body and hands it over in one chunk: right for
+    /// transports that cannot stream, and what a buffering proxy amounts to. A body cut off in
+    /// the middle is a [`TransportError::Network`].
+    async fn send_streaming(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+        on_chunk: &mut dyn FnMut(&[u8]),
+    ) -> Result<HttpResponse, TransportError> {
+        let mut response = self.send(request, timeout_ms, cancel).await?;
+        if (200..300).contains(&response.status) {
+            on_chunk(std::mem::take(&mut response.body).as_bytes());
+        }
+        Ok(response)
+    }
 }
 
 /// One scripted outcome of a [`ScriptedTransport`] call.
@@ -52,6 +131,19 @@ pub enum ScriptedReply {
     /// Simulate the user cancelling while this request is in flight: fire the call's cancel
     /// token, then return [`TransportError::Cancelled`].
     CancelInFlight,
+    /// Stream a 2xx body in these chunks (a plain `send` gets them joined). With `cut`, the
+    /// connection drops after the last chunk ([`TransportError::Network`]); with `cancel_after`
+    /// set to `n`, the user cancels once `n` chunks have arrived.
+    Stream {
+        /// The response headers (the content type says whether it is an event stream).
+        headers: Vec<(String, String)>,
+        /// The body, chunk by chunk.
+        chunks: Vec<Vec<u8>>,
+        /// Whether the connection drops after the last chunk.
+        cut: bool,
+        /// Chunks delivered before the user cancels, if they do.
+        cancel_after: Option<usize>,
+    },
 }
 
 type Responder = Box<dyn Fn(&HttpRequest) -> Result<HttpResponse, TransportError>>;
@@ -150,7 +242,69 @@ impl ScriptedTransport {
     }
 }
 
+impl ScriptedTransport {
+    /// Queues a 2xx event stream delivered in `chunks`.
+    pub fn push_stream(&self, chunks: Vec<Vec<u8>>) -> &Self {
+        self.push(ScriptedReply::Stream {
+            headers: vec![("content-type".into(), "text/event-stream".into())],
+            chunks,
+            cut: false,
+            cancel_after: None,
+        })
+    }
+
+    fn next_reply(&self, request: &HttpRequest, timeout_ms: u64) -> Option<ScriptedReply> {
+        let mut script = self.script.borrow_mut();
+        script.sent.push(SentRequest {
+            request: request.clone(),
+            timeout_ms,
+        });
+        script.replies.pop_front()
+    }
+}
+
 impl Transport for ScriptedTransport {
+    async fn send_streaming(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+        on_chunk: &mut dyn FnMut(&[u8]),
+    ) -> Result<HttpResponse, TransportError> {
+        if cancel.is_cancelled() {
+            return Err(TransportError::Cancelled);
+        }
+        let Some(ScriptedReply::Stream {
+            headers,
+            chunks,
+            cut,
+            cancel_after,
+        }) = self.script.borrow().replies.front().cloned()
+        else {
+            let mut response = self.send(request, timeout_ms, cancel).await?;
+            if (200..300).contains(&response.status) {
+                on_chunk(std::mem::take(&mut response.body).as_bytes());
+            }
+            return Ok(response);
+        };
+        self.next_reply(request, timeout_ms);
+        for (n, chunk) in chunks.iter().enumerate() {
+            if cancel_after == Some(n) {
+                cancel.cancel();
+                return Err(TransportError::Cancelled);
+            }
+            on_chunk(chunk);
+        }
+        if cut {
+            return Err(TransportError::Network("the connection was reset".into()));
+        }
+        Ok(HttpResponse {
+            status: 200,
+            headers,
+            body: String::new(),
+        })
+    }
+
     async fn send(
         &self,
         request: &HttpRequest,
@@ -160,20 +314,28 @@ impl Transport for ScriptedTransport {
         if cancel.is_cancelled() {
             return Err(TransportError::Cancelled);
         }
-        let next = {
-            let mut script = self.script.borrow_mut();
-            script.sent.push(SentRequest {
-                request: request.clone(),
-                timeout_ms,
-            });
-            script.replies.pop_front()
-        };
+        let next = self.next_reply(request, timeout_ms);
         match next {
             Some(ScriptedReply::Respond(response)) => Ok(response),
             Some(ScriptedReply::Fail(error)) => Err(error),
             Some(ScriptedReply::CancelInFlight) => {
                 cancel.cancel();
                 Err(TransportError::Cancelled)
+            }
+            Some(ScriptedReply::Stream {
+                headers,
+                chunks,
+                cut,
+                ..
+            }) => {
+                if cut {
+                    return Err(TransportError::Network("the connection was reset".into()));
+                }
+                Ok(HttpResponse {
+                    status: 200,
+                    headers,
+                    body: String::from_utf8_lossy(&chunks.concat()).into_owned(),
+                })
             }
             None => match &self.script.borrow().responder {
                 Some(responder) => responder(request),
@@ -190,6 +352,27 @@ impl Transport for ScriptedTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_buffer_reads_up_to_its_limit_and_no_further() {
+        let mut body = BodyBuffer::new(8, None).expect("no declared length");
+        body.push(b"\xEF\xBB\xBFabc").expect("6 bytes fit");
+        body.push(b"de").expect("8 bytes fit exactly");
+        assert_eq!(
+            body.push(b"f"),
+            Err(TransportError::TooLarge { limit_bytes: 8 })
+        );
+        assert_eq!(body.into_text(), "abcde");
+
+        let mut bad_utf8 = BodyBuffer::new(8, Some("3")).expect("3 bytes declared");
+        bad_utf8.push(b"a\xFFb").expect("fits");
+        assert_eq!(bad_utf8.into_text(), "a\u{FFFD}b");
+        assert!(BodyBuffer::new(8, Some("not a number")).is_ok());
+        assert_eq!(
+            BodyBuffer::new(8, Some(" 9 ")).err(),
+            Some(TransportError::TooLarge { limit_bytes: 8 })
+        );
+    }
 
     fn block_on<F: std::future::Future>(fut: F) -> F::Output {
         let waker = std::task::Waker::noop();

@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 ///   `thoughtsTokenCount` apart from `candidatesTokenCount`; the adapter adds it in).
 /// - `reasoning_tokens` is the part of `output_tokens` spent on hidden reasoning.
 /// - `total_tokens` is `input_tokens + output_tokens`.
+/// - `reasoning_tokens_unknown` is set when a reply carried reasoning but no count of it
+///   (Anthropic folds thinking into `output_tokens`): `reasoning_tokens` is then not the
+///   count, only what was reported, and readers show it as unknown.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     /// All prompt tokens, cached included.
@@ -33,6 +36,9 @@ pub struct Usage {
     /// Hidden reasoning tokens (part of `output_tokens`).
     #[serde(default)]
     pub reasoning_tokens: u64,
+    /// The reply reasoned but its provider did not say how many tokens that took.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reasoning_tokens_unknown: bool,
 }
 
 impl Usage {
@@ -44,6 +50,12 @@ impl Usage {
         self.cache_read_tokens += other.cache_read_tokens;
         self.cache_write_tokens += other.cache_write_tokens;
         self.reasoning_tokens += other.reasoning_tokens;
+        self.reasoning_tokens_unknown |= other.reasoning_tokens_unknown;
+    }
+
+    /// The reasoning tokens, when known.
+    pub fn reasoning_tokens_known(&self) -> Option<u64> {
+        (!self.reasoning_tokens_unknown).then_some(self.reasoning_tokens)
     }
 
     /// Prompt tokens billed at the plain input rate (neither read from nor written to a cache).
@@ -81,10 +93,26 @@ mod tests {
             cache_read_tokens: 60,
             cache_write_tokens: 10,
             reasoning_tokens: 5,
+            reasoning_tokens_unknown: false,
         };
         let total: Usage = [a, a].into_iter().sum();
         assert_eq!(total.total_tokens, 240);
         assert_eq!(total.uncached_input_tokens(), 60);
         assert_eq!(total.reasoning_tokens, 10);
+        assert_eq!(total.reasoning_tokens_known(), Some(10));
+        let unknown = Usage {
+            reasoning_tokens_unknown: true,
+            ..a
+        };
+        assert_eq!((a + unknown).reasoning_tokens_known(), None);
+    }
+
+    #[test]
+    fn a_known_count_is_written_as_before() {
+        let known = Usage::default();
+        let json = serde_json::to_string(&known).unwrap();
+        assert!(!json.contains("unknown"), "{json}");
+        let back: Usage = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, known);
     }
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::llm::Usage;
 use crate::core::role::AgentRole;
+pub use crate::core::trajectory::StopReason;
 use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 
 /// Something that happened during a run.
@@ -37,20 +38,6 @@ pub enum PipelineEvent {
     },
 }
 
-/// Why the solver/verifier loop ended (before the judge).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StopReason {
-    /// The verifier passed the solution.
-    Passed,
-    /// `max_iterations` rounds were made without a pass.
-    MaxIterations,
-    /// The critiques started repeating themselves.
-    Circular,
-    /// Baseline mode: one solver call, no verifier.
-    Baseline,
-}
-
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
@@ -60,7 +47,8 @@ pub struct RunSummary {
     pub status: RunStatus,
     /// For a run that did not complete: what happened, as a sentence.
     pub message: Option<String>,
-    /// Why the solver/verifier loop ended, once it has.
+    /// Why the run stopped (`None` only while a loop that was cut off by a storage failure
+    /// had not decided yet).
     pub stop_reason: Option<StopReason>,
     /// Solver rounds made.
     pub iterations: u32,
@@ -68,7 +56,8 @@ pub struct RunSummary {
     pub passed: bool,
     /// The solution the judge scored (or the latest one, if the run stopped early).
     pub final_solution: String,
-    /// The judge's score (0.0 when the judge call failed), once scored.
+    /// The judge's score, once the judge scored; `None` when its call failed (a failed call
+    /// is no score).
     pub judge_score: Option<f64>,
     /// The answer extracted from the final solution, when a ground truth was given.
     pub extracted_answer: Option<String>,
@@ -82,6 +71,8 @@ pub struct RunSummary {
     pub cost_complete: bool,
     /// Committed steps, earlier sessions of a resumed run included.
     pub steps: u64,
+    /// Committed steps whose call failed.
+    pub errors: u64,
 }
 
 impl RunSummary {
@@ -97,6 +88,9 @@ impl RunSummary {
         record.cost_usd = self.cost_usd;
         record.cost_complete = self.cost_complete;
         record.step_count = self.steps;
+        record.errors = self.errors;
+        record.stop_reason = self.stop_reason;
+        record.extracted_answer = self.extracted_answer.clone();
         record.updated_ms = now_ms;
     }
 }
@@ -143,6 +137,7 @@ mod tests {
             cost_usd: Some(0.5),
             cost_complete: true,
             steps: 3,
+            errors: 1,
         };
         summary.apply_to(&mut record, 9.0);
         assert_eq!(record.status, RunStatus::BudgetExceeded);

@@ -24,6 +24,8 @@
 
 pub mod events;
 pub mod hooks;
+pub mod prompt;
+pub mod sent;
 pub mod state;
 
 pub use events::{PipelineEvent, RunOutcome, RunSummary, StopReason};
@@ -31,6 +33,8 @@ pub use hooks::{
     AllowAll, CallGate, GateRefusal, MemorySink, NoListener, NoPricing, PipelineListener,
     SinkError, StepPricer, TrajectorySink,
 };
+pub use prompt::{agent_call, StepVars};
+pub use sent::{messages_of_step, SentError, SentMessages};
 pub use state::{LoopState, NextStep, ResumeError};
 
 use serde_json::{json, Map, Value};
@@ -40,11 +44,11 @@ use crate::core::cancel::CancelToken;
 use crate::core::clock::{iso8601_utc, Clock};
 use crate::core::config::{Mode, PipelineConfig};
 use crate::core::cost::call_cost;
+use crate::core::llm::stream::StreamStats;
 use crate::core::llm::{
     AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord, ErrorKind,
-    Usage,
+    Thinking, Usage,
 };
-use crate::core::outputs::AgentOutput;
 use crate::core::replies::llm::ReplyProvenance;
 use crate::core::role::AgentRole;
 use crate::core::sorting;
@@ -83,8 +87,6 @@ pub struct Pipeline<'a, L, C, S> {
 /// How one call ended, before it becomes an entry.
 struct Settled {
     output: Map<String, Value>,
-    /// Solver: the solution; verifier: (passed, critique); judge: scored.
-    outcome: Outcome,
     usage: Usage,
     usage_complete: bool,
     attempts: Vec<AttemptRecord>,
@@ -93,13 +95,8 @@ struct Settled {
     latency_ms: f64,
     cost_usd: Option<f64>,
     provenance: Option<ReplyProvenance>,
-}
-
-enum Outcome {
-    Solution(String),
-    Verdict(bool, String),
-    Scored,
-    Failed,
+    thinking: Option<Thinking>,
+    stream: Option<StreamStats>,
 }
 
 /// Running sums for the summary: committed steps plus calls that never became one.
@@ -198,28 +195,40 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             extra_cost: None,
             extra_complete: true,
         };
-        let (status, message) = 'run: {
+        let (status, message, stop_reason) = 'run: {
             if let Err(message) = self.check_templates() {
-                break 'run (RunStatus::Failed, Some(message));
+                break 'run (RunStatus::Failed, Some(message), Some(StopReason::Error));
             }
             loop {
                 let next = state.next;
                 let Some(role) = next.role() else {
-                    break 'run (RunStatus::Completed, None);
+                    break 'run (
+                        final_status(&state),
+                        final_message(&state),
+                        state.stop_reason,
+                    );
                 };
                 if self.cancel.is_cancelled() {
-                    break 'run (RunStatus::Cancelled, Some(cancelled_message(entries.len())));
+                    break 'run (
+                        RunStatus::Cancelled,
+                        Some(cancelled_message(entries.len())),
+                        Some(StopReason::Cancelled),
+                    );
                 }
                 let (call, step_input) = match self.prepare(role, &state, &input.problem) {
                     Ok(prepared) => prepared,
                     Err(e) => {
                         let message = format!("the {role} prompt could not be rendered: {e}");
-                        break 'run (RunStatus::Failed, Some(message));
+                        break 'run (RunStatus::Failed, Some(message), Some(StopReason::Error));
                     }
                 };
                 if let Err(refusal) = self.gate.before_call(&call) {
                     let message = format!("stopped before {next}: {refusal}");
-                    break 'run (RunStatus::BudgetExceeded, Some(message));
+                    break 'run (
+                        RunStatus::BudgetExceeded,
+                        Some(message),
+                        Some(StopReason::Budget),
+                    );
                 }
                 let step_id = entries.len() as u64 + 1;
                 self.listener.on_event(&PipelineEvent::StepStarted {
@@ -236,27 +245,17 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                         let cost = self.price_failure(&call, &e);
                         self.gate.after_call(&call, &e.usage, cost);
                         ledger.spent_uncommitted(&e.usage, cost);
-                        break 'run (RunStatus::Cancelled, Some(cancelled_message(entries.len())));
+                        break 'run (
+                            RunStatus::Cancelled,
+                            Some(cancelled_message(entries.len())),
+                            Some(StopReason::Cancelled),
+                        );
                     }
                     Err(e) => self.settle_failure(&call, e, self.clock.now_ms() - started),
                     Ok(completion) => self.settle_success(role, completion),
                 };
                 self.gate
                     .after_call(&call, &settled.usage, settled.cost_usd);
-                // The state moves on only once the step is stored, so a storage failure leaves
-                // the summary describing what was committed.
-                let mut after = state.clone();
-                match (&settled.outcome, next) {
-                    (Outcome::Solution(s), NextStep::Solver { iteration }) => {
-                        after.after_solver(iteration, Some(s))
-                    }
-                    (_, NextStep::Solver { iteration }) => after.after_solver(iteration, None),
-                    (Outcome::Verdict(passed, critique), NextStep::Verifier { iteration }) => {
-                        after.after_verifier(iteration, Some((*passed, critique)))
-                    }
-                    (_, NextStep::Verifier { iteration }) => after.after_verifier(iteration, None),
-                    _ => after.after_judge(),
-                }
                 let mut entry = self.entry(
                     input,
                     step_id,
@@ -268,12 +267,21 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                 );
                 if role == AgentRole::Judge {
                     entry.terminal = true;
-                    if let Some(truth) = &input.ground_truth {
-                        let check = check_solution(&after.solution, truth);
+                    entry.metadata.stop_reason = state.stop_reason;
+                    entry.metadata.status = Some(final_status(&state));
+                    entry.metadata.extracted_answer = Some(final_answer(input, &state));
+                    // Only an answer can be checked: with no solution there is nothing to
+                    // grade, and a 0 would read as a wrong answer rather than none.
+                    if let (Some(truth), true) = (&input.ground_truth, has_answer(&state)) {
+                        let check = check_solution(&state.solution, truth);
                         entry.reward = Some(if check.correct { 1.0 } else { 0.0 });
                         entry.success = Some(check.correct);
                     }
                 }
+                // The state moves on only once the step is stored, so a storage failure leaves
+                // the summary describing what was committed.
+                let mut after = state.clone();
+                after.advance(&entry);
                 if let Err(e) = self.sink.append(&entry).await {
                     ledger.spent_uncommitted(&settled.usage, settled.cost_usd);
                     let message = format!(
@@ -281,7 +289,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                          earlier steps are saved, and the run can be resumed once storage works",
                         entries.len()
                     );
-                    break 'run (RunStatus::Failed, Some(message));
+                    break 'run (RunStatus::Failed, Some(message), Some(StopReason::Error));
                 }
                 state = after;
                 ledger.totals.add(&entry);
@@ -294,7 +302,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                 });
             }
         };
-        let summary = self.summary(input, &state, &ledger, status, message);
+        let summary = self.summary(input, &state, &ledger, (status, message, stop_reason));
         self.listener.on_event(&PipelineEvent::RunFinished {
             summary: summary.clone(),
         });
@@ -334,65 +342,13 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
         state: &LoopState,
         problem: &str,
     ) -> Result<(AgentCall, Map<String, Value>), TemplateError> {
-        let c = self.config;
-        let (settings, user_prompt, input) = match role {
-            AgentRole::Solver => {
-                let vars = [("problem", problem), ("feedback", state.feedback.as_str())];
-                let prompt = template::render(&c.solver.prompt_template, &vars)?;
-                (
-                    (
-                        &c.solver.model,
-                        &c.solver.system_prompt,
-                        c.solver.temperature,
-                        c.solver.max_tokens,
-                    ),
-                    prompt,
-                    json!({"problem": problem, "feedback": state.feedback}),
-                )
-            }
-            AgentRole::Verifier => {
-                let vars = [("problem", problem), ("solution", state.solution.as_str())];
-                let prompt = template::render(&c.verifier.prompt_template, &vars)?;
-                (
-                    (
-                        &c.verifier.model,
-                        &c.verifier.system_prompt,
-                        c.verifier.temperature,
-                        c.verifier.max_tokens,
-                    ),
-                    prompt,
-                    json!({"problem": problem, "solution": state.solution}),
-                )
-            }
-            AgentRole::Judge => {
-                let vars = [
-                    ("problem", problem),
-                    ("solution", state.solution.as_str()),
-                    ("rubric", c.judge.scoring_rubric.as_str()),
-                ];
-                let prompt = template::render(&c.judge.prompt_template, &vars)?;
-                (
-                    (
-                        &c.judge.model,
-                        &c.judge.system_prompt,
-                        c.judge.temperature,
-                        c.judge.max_tokens,
-                    ),
-                    prompt,
-                    json!({"problem": problem, "solution": state.solution}),
-                )
-            }
+        let vars = StepVars {
+            problem,
+            feedback: &state.feedback,
+            solution: &state.solution,
         };
-        let (model, system_prompt, temperature, max_tokens) = settings;
-        let call = AgentCall {
-            role,
-            model: model.clone(),
-            system_prompt: system_prompt.clone(),
-            user_prompt,
-            temperature,
-            max_tokens,
-        };
-        Ok((call, into_object(input)))
+        let call = prompt::agent_call(self.config, role, &vars)?;
+        Ok((call, vars.to_input(role)))
     }
 
     fn settle_success(&self, role: AgentRole, c: AgentCompletion) -> Settled {
@@ -401,31 +357,19 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             Some(_) => Some(0.0),
             None => self.price_call(&c.provider, &c.model, &c.attempts, &c.usage),
         };
-        let outcome = match &c.output {
-            AgentOutput::Solver(o) if role == AgentRole::Solver => {
-                Outcome::Solution(o.solution.clone())
-            }
-            AgentOutput::Verifier(o) if role == AgentRole::Verifier => {
-                Outcome::Verdict(o.passed, o.critique.clone())
-            }
-            AgentOutput::Judge(_) if role == AgentRole::Judge => Outcome::Scored,
-            _ => Outcome::Failed,
-        };
         // An output of another role breaks the AgentLlm contract; it is logged as the failed
         // step it is rather than read as this role's.
-        let output = match outcome {
-            Outcome::Failed => {
-                let message = format!(
-                    "the {role}'s call returned the {}'s output",
-                    c.output.role()
-                );
-                error_object(ErrorKind::InvalidOutput.as_str(), &message)
-            }
-            _ => c.output.to_object(),
+        let output = if c.output.role() == role {
+            c.output.to_object()
+        } else {
+            let message = format!(
+                "the {role}'s call returned the {}'s output",
+                c.output.role()
+            );
+            error_object(ErrorKind::InvalidOutput.as_str(), &message)
         };
         Settled {
             output,
-            outcome,
             usage: c.usage,
             usage_complete: c.usage_complete,
             attempts: c.attempts,
@@ -434,6 +378,8 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             latency_ms: c.latency_ms,
             cost_usd,
             provenance: c.provenance,
+            thinking: c.thinking,
+            stream: c.stream,
         }
     }
 
@@ -467,7 +413,6 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             .all(|a| a.usage.is_some() || a.error.is_some());
         Settled {
             output: error_object(e.error.kind().as_str(), &e.error.to_string()),
-            outcome: Outcome::Failed,
             usage: e.usage,
             usage_complete,
             provider: e.error.provider().map(str::to_string),
@@ -476,6 +421,8 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             latency_ms,
             cost_usd,
             provenance: None,
+            thinking: None,
+            stream: None,
         }
     }
 
@@ -508,6 +455,13 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
         metadata.cost_usd = Some(s.cost_usd);
         metadata.config_hash = Some(self.config_hash.clone());
         metadata.finish_reason = Some(s.finish_reason.clone());
+        metadata.thinking = s.thinking.clone();
+        if let Some(stream) = s.stream {
+            metadata.streamed = Some(true);
+            metadata.ttft_ms = stream.ttft_ms;
+            metadata.ttfat_ms = stream.ttfat_ms;
+            metadata.output_tokens_per_s = stream.output_tokens_per_s;
+        }
         if let Some(p) = &s.provenance {
             metadata.request_hash = Some(p.request_hash.clone());
             metadata.reused_from = p.reused_from.clone();
@@ -533,8 +487,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
         input: &RunInput,
         state: &LoopState,
         ledger: &Ledger,
-        status: RunStatus,
-        message: Option<String>,
+        (status, message, stop_reason): (RunStatus, Option<String>, Option<StopReason>),
     ) -> RunSummary {
         let totals = &ledger.totals;
         let cost_usd = match (totals.cost_usd, ledger.extra_cost) {
@@ -545,21 +498,63 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             run_id: input.run_id.clone(),
             status,
             message,
-            stop_reason: state.stop_reason,
+            stop_reason,
             iterations: state.iterations,
             passed: state.passed,
             final_solution: state.solution.clone(),
             judge_score: totals.judge_score,
-            extracted_answer: input
-                .ground_truth
-                .as_ref()
-                .and_then(|_| extract_answer(&state.solution)),
+            extracted_answer: final_answer(input, state),
             correct: totals.correct,
             usage: totals.usage + ledger.extra_usage,
             cost_usd,
             cost_complete: totals.cost_complete && ledger.extra_complete,
             steps: totals.steps,
+            errors: totals.errors,
         }
+    }
+}
+
+/// Whether the loop ended with an answer to score: a run without one failed, whatever the
+/// judge says about the empty solution.
+fn has_answer(state: &LoopState) -> bool {
+    !state.solution.trim().is_empty()
+}
+
+/// The answer extracted from the final solution, for a run with a ground truth to check it
+/// against.
+fn final_answer(input: &RunInput, state: &LoopState) -> Option<String> {
+    input
+        .ground_truth
+        .as_ref()
+        .filter(|_| has_answer(state))
+        .and_then(|_| extract_answer(&state.solution))
+}
+
+/// The status of a run whose loop ran to its end.
+fn final_status(state: &LoopState) -> RunStatus {
+    if has_answer(state) {
+        RunStatus::Completed
+    } else {
+        RunStatus::Failed
+    }
+}
+
+/// What a run whose loop ran to its end has to say: why it produced no answer, and a stop on
+/// a repeated failure.
+fn final_message(state: &LoopState) -> Option<String> {
+    let repeated = state.repeated_failure.as_ref().map(|f| {
+        format!(
+            "the {}'s request failed the same way twice ({}: {}), so it was not sent again",
+            f.agent, f.error_type, f.error_message
+        )
+    });
+    match (has_answer(state), repeated) {
+        (true, repeated) => repeated,
+        (false, Some(repeated)) => Some(format!("no answer was produced: {repeated}")),
+        (false, None) => Some(
+            "no answer was produced: no solver call returned a solution; see the failed steps"
+                .to_string(),
+        ),
     }
 }
 
@@ -572,15 +567,4 @@ fn error_object(error_type: &str, message: &str) -> Map<String, Value> {
     output.insert(error_output::ERROR_TYPE.into(), json!(error_type));
     output.insert(error_output::ERROR_MESSAGE.into(), json!(message));
     output
-}
-
-fn into_object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        other => {
-            let mut map = Map::new();
-            map.insert("value".into(), other);
-            map
-        }
-    }
 }

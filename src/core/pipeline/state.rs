@@ -4,11 +4,11 @@
 //! committed entries through them, so a resumed run continues exactly where the first session
 //! stopped, and the steps it adds are the ones an uninterrupted run would have made.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::core::config::Mode;
 use crate::core::role::AgentRole;
-use crate::core::trajectory::TrajectoryEntry;
+use crate::core::trajectory::{error_output, TrajectoryEntry};
 
 use super::events::StopReason;
 
@@ -122,6 +122,42 @@ pub struct LoopState {
     pub passed: bool,
     /// Why the solver/verifier loop ended, once it has.
     pub stop_reason: Option<StopReason>,
+    /// Every failed call so far: which agent was given what, and how it failed.
+    failures: Vec<FailedRequest>,
+    /// The failure that was seen twice, when that ended the loop.
+    pub repeated_failure: Option<FailedRequest>,
+}
+
+/// A call that failed: the request (the agent and its step `input`, which with the run's config
+/// make the whole request) and the error it ended with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedRequest {
+    /// The agent called.
+    pub agent: String,
+    /// What it was given (the step's `input`).
+    pub input: Map<String, Value>,
+    /// `output.error_type`.
+    pub error_type: String,
+    /// `output.error_message`.
+    pub error_message: String,
+}
+
+impl FailedRequest {
+    /// The failure an error step records; `None` for a step that did not fail.
+    pub fn of(entry: &TrajectoryEntry) -> Option<FailedRequest> {
+        let text = |key| {
+            entry
+                .output
+                .get(key)
+                .map(|v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+        };
+        Some(FailedRequest {
+            agent: entry.agent.clone(),
+            input: entry.input.clone(),
+            error_type: text(error_output::ERROR_TYPE)?,
+            error_message: text(error_output::ERROR_MESSAGE).unwrap_or_default(),
+        })
+    }
 }
 
 impl LoopState {
@@ -138,6 +174,8 @@ impl LoopState {
             iterations: 0,
             passed: false,
             stop_reason: None,
+            failures: Vec::new(),
+            repeated_failure: None,
         }
     }
 
@@ -197,6 +235,42 @@ impl LoopState {
         self.next = NextStep::Done;
     }
 
+    /// Moves on past `entry`, the committed step the loop asked for (`self.next`): the one
+    /// transition for a fresh step and for a replayed one.
+    ///
+    /// Beyond the original's loop: when a solver or verifier request that failed before (the
+    /// same agent given the same input, so the same rendered request) fails the same way again,
+    /// the loop stops with [`StopReason::Error`] instead of sending it on and on; at
+    /// temperature 0 it would fail every time.
+    pub fn advance(&mut self, entry: &TrajectoryEntry) {
+        match self.next {
+            NextStep::Solver { iteration } => {
+                let solution =
+                    (!entry.is_error()).then(|| entry.output_str("solution").unwrap_or(""));
+                self.after_solver(iteration, solution);
+            }
+            NextStep::Verifier { iteration } => {
+                let verdict = (!entry.is_error()).then(|| {
+                    (
+                        entry.output.get("passed").and_then(Value::as_bool) == Some(true),
+                        entry.output_str("critique").unwrap_or(""),
+                    )
+                });
+                self.after_verifier(iteration, verdict);
+            }
+            NextStep::Judge => self.after_judge(),
+            NextStep::Done => return,
+        }
+        if let Some(failure) = FailedRequest::of(entry) {
+            let repeated = self.failures.contains(&failure);
+            if repeated && self.next != NextStep::Done {
+                self.stop(StopReason::Error);
+                self.repeated_failure = Some(failure.clone());
+            }
+            self.failures.push(failure);
+        }
+    }
+
     /// Rebuilds the state from a run's committed entries (sorted by step id, from 1), checking
     /// that each is the step the loop would have made.
     pub fn replay(
@@ -234,25 +308,8 @@ impl LoopState {
                     found_iteration: entry.iteration(),
                 });
             }
-            match expected {
-                NextStep::Solver { iteration } => {
-                    let solution =
-                        (!entry.is_error()).then(|| entry.output_str("solution").unwrap_or(""));
-                    state.after_solver(iteration, solution);
-                }
-                NextStep::Verifier { iteration } => {
-                    let verdict = (!entry.is_error()).then(|| {
-                        (
-                            entry.output.get("passed").and_then(Value::as_bool) == Some(true),
-                            entry.output_str("critique").unwrap_or(""),
-                        )
-                    });
-                    state.after_verifier(iteration, verdict);
-                }
-                NextStep::Judge => state.after_judge(),
-                // `matches` is false for Done (no role equals None's), handled above.
-                NextStep::Done => {}
-            }
+            // `matches` is false for Done (no role equals None's), handled above.
+            state.advance(entry);
         }
         Ok(state)
     }

@@ -3,7 +3,7 @@
 
 use crate::app::batch::results::BatchResults;
 use crate::app::file_names::{summary_file_name, trajectories_file_name};
-use crate::core::stats::{problem_rows, rows_to_csv, rows_to_json};
+use crate::core::stats::{problem_rows, rows_to_csv_with_metadata, rows_to_json};
 use crate::ui::run::export::{download_runs, ExportError};
 use crate::ui::store::SharedStore;
 use crate::web::download::{download_text, DownloadError};
@@ -28,14 +28,14 @@ pub async fn download_trajectories(
     .await
 }
 
-/// Downloads one row per item with a run (problem, mode, answer, checks, cost) as RFC 4180
-/// CSV.
+/// Downloads one row per item with a run (problem, mode, answer, checks, cost, then the
+/// problem's metadata: `level`, `subject`, …) as RFC 4180 CSV.
 pub fn download_csv(batch_id: &str, results: &BatchResults) -> Result<(), DownloadError> {
     let rows = problem_rows(&results.results);
     download_text(
         &summary_file_name(batch_id, "csv"),
         CSV_MIME,
-        &rows_to_csv(&rows),
+        &rows_to_csv_with_metadata(&rows, &results.problems),
     )
 }
 

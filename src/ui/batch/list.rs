@@ -8,6 +8,7 @@ use crate::ui::components::notice::ErrorText;
 use crate::ui::store::SharedStore;
 
 use super::session::BatchSession;
+use super::view::batch_href;
 
 /// Every stored batch, newest first (`batch-row`, attribute `data-batch-id`).
 #[component]
@@ -98,7 +99,6 @@ fn BatchRow(record: BatchRecord) -> impl IntoView {
         )
     };
     let modes = format!("{:?}", record.spec.modes).to_lowercase();
-    let open_record = record.clone();
     view! {
         <tr
             data-testid="batch-row"
@@ -115,15 +115,14 @@ fn BatchRow(record: BatchRecord) -> impl IntoView {
             <td><span class=move || format!("batch-badge batch-badge-{}", status_class())>{status}</span></td>
             <td>{summary}</td>
             <td>
-                <button
-                    type="button"
+                <a
                     class="btn btn-sm"
                     data-testid="batch-open"
-                    disabled=move || batch.busy.get() || shown.get()
-                    on:click=move |_| batch.show(open_record.clone())
+                    href=batch_href(&id)
+                    aria-current=move || shown.get().then_some("page")
                 >
                     "Open"
-                </button>
+                </a>
             </td>
         </tr>
     }

@@ -2,19 +2,23 @@
 //! baseline, the chart, debate dynamics, the disagreements to look at, the items, and the
 //! exports.
 //!
-//! They are read from the store when the batch is opened or stops, and on request while it
-//! runs (reading every run's steps after each item would make a long batch quadratic).
+//! They are read from the store when the batch is opened or stops, and while it runs as its
+//! items start and finish (at most every [`super::session::RUNS_NOTICE_INTERVAL_MS`]); each
+//! read fetches only the runs not read yet ([`RunCache`]), so a long batch is read once
+//! over, not once per item.
 
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
 
 use leptos::prelude::*;
 
 use crate::app::batch::format::{interval_text, rate_text, signed_rate_text};
-use crate::app::batch::results::{build_results, should_reload, BatchResults, ItemRow};
+use crate::app::batch::results::{should_reload, BatchResults, ItemRow, RunCache};
 use crate::app::format::{cost_text, count_of, plural, score_text, yes_no};
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::core::config::Mode;
-use crate::core::stats::{BatchStats, ModeStats};
+use crate::core::stats::{BatchStats, FacetBreakdown, ModeStats, Proportion};
 use crate::core::trajectory::RunRecord;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::job::Job;
@@ -25,43 +29,68 @@ use super::chart::{AccuracyCostChart, ModePoint};
 use super::export::{download_csv, download_json, download_trajectories};
 use super::session::BatchSession;
 
-/// Reads the runs of `record`'s items and their steps from the store, and builds the results.
+/// What the results section holds: nothing read yet, a read failure, or the results.
+pub type Loaded = Result<Option<Rc<BatchResults>>, String>;
+
+/// Reads the runs of `record`'s items that `cache` lacks, with their steps (and the batch's
+/// problems, once), keeps them in it, and builds the results; `live_steps` counts the steps of
+/// the runs in flight, by item.
+///
+/// The cache is taken out of its cell around the reads (which wait on the store) and put back
+/// after: a read started meanwhile finds it empty and reads everything itself.
 async fn load_results(
     store: SharedStore,
     record: &BatchRecord,
+    cache: &RefCell<RunCache>,
+    live_steps: &BTreeMap<usize, u64>,
 ) -> Result<BatchResults, StoreError> {
-    let store = store.open().await?;
-    let runs = store.batch_runs(&record.spec.batch_id).await?;
-    // Only the runs the items point at (an earlier attempt at an item, superseded by a
-    // completed one, is left out of the statistics).
-    let wanted: std::collections::HashSet<&str> = record
-        .items
-        .iter()
-        .filter_map(|i| i.run_id.as_deref())
-        .collect();
-    let runs: Vec<RunRecord> = runs
-        .into_iter()
-        .filter(|r| wanted.contains(r.run_id.as_str()))
-        .collect();
-    let ids: Vec<String> = runs.iter().map(|r| r.run_id.clone()).collect();
-    let steps = store.steps_of_runs(&ids).await?;
-    Ok(build_results(record, &runs, &steps))
+    let mut taken = cache.take();
+    let wanted: HashSet<String> = taken.to_read(record).into_iter().collect();
+    if !wanted.is_empty() || taken.needs_problems() {
+        let store = store.open().await?;
+        if taken.needs_problems() {
+            // A dataset deleted since is no error: the results go without facets.
+            let dataset = store.get_dataset(&record.spec.dataset_id).await?;
+            taken.set_problems(
+                record,
+                dataset.map(|d| d.problems).as_deref().unwrap_or_default(),
+            );
+        }
+        // Only the runs the items point at (an earlier attempt at an item, superseded by a
+        // completed one, is left out of the statistics).
+        let runs: Vec<RunRecord> = store
+            .batch_runs(&record.spec.batch_id)
+            .await?
+            .into_iter()
+            .filter(|r| wanted.contains(&r.run_id))
+            .collect();
+        let ids: Vec<String> = runs.iter().map(|r| r.run_id.clone()).collect();
+        let steps = store.steps_of_runs(&ids).await?;
+        taken.insert(record, runs, steps);
+    }
+    let results = taken.results(record, live_steps);
+    cache.replace(taken);
+    Ok(results)
 }
 
-/// The results section of the batch card. It stays mounted while the batch runs: the results
-/// are read only when [`should_reload`] says so, or on "Refresh results".
+/// The results section of the batch card, read by `read` (whose outcome the card's spend line
+/// reads too). It stays mounted while the batch runs: the results are read when
+/// [`should_reload`] says so, as the batch going starts and finishes items, and on "Refresh
+/// results". Only the newest read lands: a slow read of an earlier state never overwrites it.
 #[component]
-pub fn ResultsView(record: Memo<Option<BatchRecord>>) -> impl IntoView {
+pub fn ResultsView(record: Memo<Option<BatchRecord>>, read: Job<Loaded>) -> impl IntoView {
     let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
-    // Only the newest read lands: a slow read of an earlier state never overwrites it.
-    let read = Job::<Result<Option<Rc<BatchResults>>, String>>::new();
     let loaded = read.outcome();
+    // The runs read so far, kept while the card is shown.
+    let cache: Rc<RefCell<RunCache>> = Rc::default();
     let load = move || {
         let current = record.get_untracked();
+        let live_steps = batch.live_steps.get_untracked();
+        let cache = Rc::clone(&cache);
         read.run_keeping(async move {
             match current {
-                Some(r) => load_results(store, &r)
+                Some(r) => load_results(store, &r, &cache, &live_steps)
                     .await
                     .map(|res| Some(Rc::new(res)))
                     .map_err(|e| e.to_string()),
@@ -69,6 +98,7 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>) -> impl IntoView {
             }
         });
     };
+    let load = StoredValue::new_local(load);
     let key = Memo::new(move |_| {
         record.with(|r| r.as_ref().map(|r| (r.spec.batch_id.clone(), r.status)))
     });
@@ -79,7 +109,15 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>) -> impl IntoView {
             None => false,
         };
         if reload {
-            untrack(load);
+            untrack(|| load.with_value(|load| load()));
+        }
+        now
+    });
+    // The batch going started or finished items: read what finished since.
+    Effect::new(move |seen: Option<u64>| {
+        let now = batch.items_changed.get();
+        if seen.is_some_and(|seen| seen != now) {
+            untrack(|| load.with_value(|load| load()));
         }
         now
     });
@@ -92,7 +130,7 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>) -> impl IntoView {
             <div class="batch-results-head">
                 <h3>{move || if running() { "Results so far" } else { "Results" }}</h3>
                 <button type="button" class="btn btn-sm" data-testid="batch-refresh-results"
-                    on:click=move |_| load()>
+                    on:click=move |_| load.with_value(|load| load())>
                     "Refresh results"
                 </button>
             </div>
@@ -132,11 +170,12 @@ fn Results(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
             }.into_any(),
             Some(_) => view! {
                 <div class="batch-modes-grid">
-                    {stats.debate.clone().map(|m| view! { <ModeCard stats=m primary=true/> })}
-                    {stats.baseline.clone().map(|m| view! { <ModeCard stats=m primary=stats.debate.is_none()/> })}
+                    {stats.debate.clone().map(|m| view! { <ModeCard stats=m primary=true both=both/> })}
+                    {stats.baseline.clone().map(|m| view! { <ModeCard stats=m primary=stats.debate.is_none() both=both/> })}
                 </div>
                 {both.then(|| view! { <Paired stats=stats.clone()/> })}
                 {(!points.is_empty()).then(|| view! { <AccuracyCostChart points=points.clone()/> })}
+                {(!results.facets.is_empty()).then(|| view! { <Facets facets=results.facets.clone() both=both/> })}
                 {stats.debate.is_some().then(|| view! { <Dynamics stats=stats.clone()/> })}
                 <Disagreements stats=stats.clone()/>
             }.into_any(),
@@ -147,14 +186,17 @@ fn Results(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
 }
 
 /// One mode's figures. The primary mode's accuracy carries `batch-accuracy`; with both modes,
-/// baseline's carries `batch-accuracy-baseline`.
+/// baseline's carries `batch-accuracy-baseline`, and the interval beside each the same id with
+/// `-interval` after it. Each card says what its mode spent (of the batch's one total, on the
+/// spend line); with one mode that would be the total again.
 #[component]
-fn ModeCard(stats: ModeStats, primary: bool) -> impl IntoView {
+fn ModeCard(stats: ModeStats, primary: bool, both: bool) -> impl IntoView {
     let testid = if primary {
         "batch-accuracy".to_string()
     } else {
         format!("batch-accuracy-{}", stats.mode.as_str())
     };
+    let interval_testid = format!("{testid}-interval");
     let accuracy = stats.accuracy;
     let cost_note =
         (!stats.cost_complete && stats.total_cost_usd.is_some()).then_some(" (at least)");
@@ -165,7 +207,7 @@ fn ModeCard(stats: ModeStats, primary: bool) -> impl IntoView {
                 "Accuracy "
                 <strong class="mono batch-accuracy" data-testid=testid>{rate_text(accuracy.map(|a| a.rate))}</strong>
                 {accuracy.map(|a| view! {
-                    <span class="muted">
+                    <span class="muted" data-testid=interval_testid>
                         {format!(" 95 % interval {} · {} of {} correct", interval_text(a.low, a.high), a.successes, a.trials)}
                     </span>
                 })}
@@ -191,10 +233,12 @@ fn ModeCard(stats: ModeStats, primary: bool) -> impl IntoView {
                     <dt>"Cost per correct answer (USD)"</dt>
                     <dd class="mono">{cost_text(stats.cost_per_correct)}{cost_note}</dd>
                 </div>
-                <div>
-                    <dt>"Total (USD)"</dt>
-                    <dd class="mono">{cost_text(stats.total_cost_usd)}{cost_note}</dd>
-                </div>
+                {both.then(|| view! {
+                    <div>
+                        <dt>{format!("Spent on {} (USD)", stats.mode.as_str())}</dt>
+                        <dd class="mono">{cost_text(stats.total_cost_usd)}{cost_note}</dd>
+                    </div>
+                })}
             </dl>
         </div>
     }
@@ -210,7 +254,7 @@ fn Paired(stats: BatchStats) -> impl IntoView {
                 <p>
                     "Difference in accuracy "
                     <strong class="mono" data-testid="batch-paired-difference">{signed_rate_text(p.difference)}</strong>
-                    <span class="muted">{format!(
+                    <span class="muted" data-testid="batch-paired-interval">{format!(
                         " 95 % interval {} over {} (Newcombe's paired score interval)",
                         interval_text(p.low, p.high),
                         count_of(p.pairs, "problem", "problems")
@@ -221,13 +265,79 @@ fn Paired(stats: BatchStats) -> impl IntoView {
                         <tr><th scope="col"></th><th scope="col">"baseline right"</th><th scope="col">"baseline wrong"</th></tr>
                     </thead>
                     <tbody>
-                        <tr><th scope="row">"debate right"</th><td>{p.both_correct}</td><td>{p.debate_only}</td></tr>
-                        <tr><th scope="row">"debate wrong"</th><td>{p.baseline_only}</td><td>{p.neither}</td></tr>
+                        <tr>
+                            <th scope="row">"debate right"</th>
+                            <td data-testid="batch-paired-both">{p.both_correct}</td>
+                            <td data-testid="batch-paired-debate-only">{p.debate_only}</td>
+                        </tr>
+                        <tr>
+                            <th scope="row">"debate wrong"</th>
+                            <td data-testid="batch-paired-baseline-only">{p.baseline_only}</td>
+                            <td data-testid="batch-paired-neither">{p.neither}</td>
+                        </tr>
                     </tbody>
                 </table>
             </div>
         }
     })
+}
+
+/// Accuracy by each metadata facet of the batch's problems (`level`, `subject`, …), with
+/// intervals (`batch-facet-row`, attributes `data-key`, `data-value`, `data-debate`,
+/// `data-baseline`: plain rates, empty when the mode has no checked answer there).
+#[component]
+fn Facets(facets: Vec<FacetBreakdown>, both: bool) -> impl IntoView {
+    let rate = |p: Option<Proportion>| p.map(|p| p.rate.to_string()).unwrap_or_default();
+    let cell = |p: Option<Proportion>| match p {
+        Some(p) => format!(
+            "{} {} · {} of {}",
+            rate_text(Some(p.rate)),
+            interval_text(p.low, p.high),
+            p.successes,
+            p.trials
+        ),
+        None => "–".to_string(),
+    };
+    view! {
+        <div class="batch-facets">
+            <h4>"Accuracy by facet"</h4>
+            {facets.into_iter().map(|facet| {
+                let key = facet.key.clone();
+                let debate_shown = both || facet.rows.iter().any(|r| r.debate.is_some());
+                view! {
+                    <details class="batch-facet" open=true>
+                        <summary>{format!("by {} ({} values)", facet.key, facet.rows.len())}</summary>
+                        <div class="table-wrap">
+                            <table class="batch-table">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">{facet.key.clone()}</th>
+                                        {debate_shown.then(|| view! { <th scope="col">"debate: accuracy, 95 % interval"</th> })}
+                                        {(both || !debate_shown).then(|| view! { <th scope="col">"baseline: accuracy, 95 % interval"</th> })}
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {facet.rows.into_iter().map(|row| view! {
+                                        <tr
+                                            data-testid="batch-facet-row"
+                                            data-key=key.clone()
+                                            data-value=row.value.clone()
+                                            data-debate=rate(row.debate)
+                                            data-baseline=rate(row.baseline)
+                                        >
+                                            <th scope="row">{row.value.clone()}</th>
+                                            {debate_shown.then(|| view! { <td class="mono">{cell(row.debate)}</td> })}
+                                            {(both || !debate_shown).then(|| view! { <td class="mono">{cell(row.baseline)}</td> })}
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    </details>
+                }
+            }).collect_view()}
+        </div>
+    }
 }
 
 /// Pass rate by round, answer flips and circular stops of the completed debates.
@@ -376,6 +486,9 @@ fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
                 <button type="button" class="btn" data-testid="batch-export-json" disabled=!has_runs on:click=json>
                     "Per-problem summary (JSON)"
                 </button>
+                <a class="btn" data-testid="batch-training" href=crate::ui::training::batch_href(&batch_id())>
+                    "Training data…"
+                </a>
             </div>
             {move || export.outcome().get().map(|m| match m {
                 Ok(text) => view! { <p class="msg ok-text" role="status">{text}</p> }.into_any(),

@@ -67,9 +67,16 @@ pub struct BatchSession {
     /// What the runs in flight have spent so far, by item index (their items' costs are only
     /// known once they finish).
     pub live_cost: RwSignal<BTreeMap<usize, f64>>,
+    /// Steps the runs of the batch going have committed, by item index, as reported (a
+    /// finished run's count is read from the store with its results).
+    pub live_steps: RwSignal<BTreeMap<usize, u64>>,
+    /// Bumped at most every [`RUNS_NOTICE_INTERVAL_MS`] while items start and finish, so the
+    /// results follow the batch going.
+    pub items_changed: RwSignal<u64>,
     /// A problem to show (the batch could not start, or its record could not be saved).
     pub error: RwSignal<Option<String>>,
-    /// The startup check.
+    /// The start-up check: the batches it found cut off by a closed tab, less those resumed
+    /// since.
     pub startup: RwSignal<Startup>,
     /// Bumped whenever stored batches change, so lists reload.
     pub batches_changed: RwSignal<u64>,
@@ -119,6 +126,8 @@ impl BatchSession {
             effective: RwSignal::new(0),
             waiting_until: RwSignal::new(None),
             live_cost: RwSignal::new(BTreeMap::new()),
+            live_steps: RwSignal::new(BTreeMap::new()),
+            items_changed: RwSignal::new(0),
             error: RwSignal::new(None),
             startup: RwSignal::new(Startup::Pending),
             batches_changed: RwSignal::new(0),
@@ -142,6 +151,12 @@ impl BatchSession {
     pub fn batch_id(&self) -> Option<String> {
         self.record
             .with(|r| r.as_ref().map(|r| r.spec.batch_id.clone()))
+    }
+
+    /// [`batch_id`](Self::batch_id), outside any reactive tracking.
+    pub fn batch_id_untracked(&self) -> Option<String> {
+        self.record
+            .with_untracked(|r| r.as_ref().map(|r| r.spec.batch_id.clone()))
     }
 
     /// Tells lists of stored batches to reload.
@@ -285,6 +300,7 @@ impl BatchSession {
         self.control.set_value(Some(control.clone()));
         self.error.set(None);
         self.live_cost.set(BTreeMap::new());
+        self.live_steps.set(BTreeMap::new());
         self.waiting_until.set(None);
         self.tasks.start(
             Task {
@@ -305,6 +321,19 @@ impl BatchSession {
         gate: Option<&Rc<BudgetGate>>,
     ) {
         self.effective.set(record.spec.concurrency);
+        // A batch cut off by a closed tab is not any more once it goes again: the page's
+        // "cut off … resume it" notice stops naming it.
+        let id = &record.spec.batch_id;
+        if self
+            .startup
+            .with_untracked(|s| matches!(s, Startup::Done(ids) if ids.contains(id)))
+        {
+            self.startup.update(|s| {
+                if let Startup::Done(ids) = s {
+                    ids.retain(|cut_off| cut_off != id);
+                }
+            });
+        }
         self.record.set(Some(record.clone()));
         self.budget_usd.set(budget_usd);
         self.gate.set_value(gate.cloned());
@@ -349,12 +378,17 @@ impl Task {
         // What the runs in flight have spent; shown through `show` with the record it belongs
         // to, so the spend never counts an item twice or not at all.
         let live_cost: Rc<RefCell<BTreeMap<usize, f64>>> = Rc::default();
+        let live_steps: Rc<RefCell<BTreeMap<usize, u64>>> = Rc::default();
         let show = {
             let live_cost = Rc::clone(&live_cost);
+            let live_steps = Rc::clone(&live_steps);
             let mirror = driver.mirror();
             Throttle::new(SHOW_INTERVAL_MS, clock, move |update: ShowUpdate| {
                 if update.live_cost {
                     session.live_cost.set(live_cost.borrow().clone());
+                }
+                if update.live_steps {
+                    session.live_steps.set(live_steps.borrow().clone());
                 }
                 let record = match update.record {
                     Some(record) => Some(record),
@@ -366,8 +400,10 @@ impl Task {
                 }
             })
         };
+        // Pages listing runs, a run's page (its live transcript) and the batch's results.
         let runs_notice = Throttle::new(RUNS_NOTICE_INTERVAL_MS, clock, move |()| {
-            session.runs.touch_runs()
+            session.runs.touch_runs();
+            session.items_changed.update(|n| *n += 1);
         });
         let listener = |progress: &BatchProgress<'_>| {
             match progress {
@@ -397,15 +433,24 @@ impl Task {
             }
             BatchProgress::Item {
                 index,
-                event:
-                    PipelineEvent::StepFinished {
-                        cost_usd: Some(cost),
-                        ..
-                    },
+                event: PipelineEvent::StepFinished { entry, cost_usd, .. },
                 ..
             } => {
-                *live_cost.borrow_mut().entry(*index).or_default() += cost;
-                show.update(|u| u.live_cost = true, false);
+                if let Some(cost) = cost_usd {
+                    *live_cost.borrow_mut().entry(*index).or_default() += cost;
+                }
+                let mut steps = live_steps.borrow_mut();
+                let count = steps.entry(*index).or_default();
+                *count = (*count).max(entry.step_id);
+                drop(steps);
+                show.update(
+                    |u| {
+                        u.live_cost |= cost_usd.is_some();
+                        u.live_steps = true;
+                    },
+                    false,
+                );
+                runs_notice.update(|()| {}, false);
             }
             BatchProgress::Item { .. } => {}
             BatchProgress::SaveFailed(e) => session.error.set(Some(format!(
@@ -448,4 +493,6 @@ struct ShowUpdate {
     changed: bool,
     /// Whether the live spend of the items in flight changed.
     live_cost: bool,
+    /// Whether the live step counts changed.
+    live_steps: bool,
 }

@@ -118,36 +118,134 @@ impl<T: Default + 'static, C: Clock + Clone + 'static> Throttle<T, C> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::web::clock::BrowserClock;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll, Waker};
     use wasm_bindgen_test::wasm_bindgen_test;
 
-    async fn sleep(ms: u64) {
-        BrowserClock::new().sleep(ms).await;
+    /// A clock that moves only when the test moves it: a sleep ends once [`ScriptedClock::advance`]
+    /// has taken the time to its end, so what the throttle does at each instant is the test's to
+    /// choose, whatever the machine's speed.
+    #[derive(Clone, Default)]
+    struct ScriptedClock(Rc<RefCell<Script>>);
+
+    #[derive(Default)]
+    struct Script {
+        now_ms: f64,
+        /// When each pending sleep ends, and who waits for it.
+        sleepers: Vec<(f64, Waker)>,
+    }
+
+    impl ScriptedClock {
+        fn at(now_ms: f64) -> Self {
+            let clock = Self::default();
+            clock.0.borrow_mut().now_ms = now_ms;
+            clock
+        }
+
+        /// Moves the time on by `ms` and wakes the sleeps that ended.
+        fn advance(&self, ms: f64) {
+            let woken: Vec<Waker> = {
+                let mut script = self.0.borrow_mut();
+                script.now_ms += ms;
+                let now = script.now_ms;
+                let (ended, pending) = script.sleepers.drain(..).partition(|(end, _)| *end <= now);
+                script.sleepers = pending;
+                ended.into_iter().map(|(_, waker)| waker).collect()
+            };
+            woken.into_iter().for_each(Waker::wake);
+        }
+
+        /// When the pending sleeps end.
+        fn pending(&self) -> Vec<f64> {
+            self.0
+                .borrow()
+                .sleepers
+                .iter()
+                .map(|(end, _)| *end)
+                .collect()
+        }
+    }
+
+    struct Sleep {
+        clock: ScriptedClock,
+        end_ms: f64,
+    }
+
+    impl Future for Sleep {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            let mut script = self.clock.0.borrow_mut();
+            if script.now_ms >= self.end_ms {
+                return Poll::Ready(());
+            }
+            script
+                .sleepers
+                .retain(|(_, waker)| !waker.will_wake(cx.waker()));
+            script.sleepers.push((self.end_ms, cx.waker().clone()));
+            Poll::Pending
+        }
+    }
+
+    impl Clock for ScriptedClock {
+        fn now_ms(&self) -> f64 {
+            self.0.borrow().now_ms
+        }
+
+        fn sleep(&self, ms: u64) -> impl Future<Output = ()> {
+            Sleep {
+                clock: self.clone(),
+                end_ms: self.now_ms() + ms as f64,
+            }
+        }
+    }
+
+    /// Lets every task woken so far run: wasm-bindgen-futures runs them in microtasks, and the
+    /// page's next task starts only once those are done. (A zero timeout: no time passes on the
+    /// throttle's clock.)
+    async fn run_woken_tasks() {
+        crate::web::clock::BrowserClock::new().sleep(0).await;
     }
 
     #[wasm_bindgen_test]
     async fn updates_within_an_interval_arrive_together_and_urgent_ones_at_once() {
+        let clock = ScriptedClock::at(1_000.0);
         let got = Rc::new(RefCell::new(Vec::<Vec<u32>>::new()));
         let sink = Rc::clone(&got);
-        let throttle = Throttle::new(200.0, BrowserClock::new(), move |batch: Vec<u32>| {
+        let throttle = Throttle::new(200.0, clock.clone(), move |batch: Vec<u32>| {
             sink.borrow_mut().push(batch)
         });
         throttle.update(|p| p.push(1), false);
         throttle.update(|p| p.push(2), false);
         throttle.update(|p| p.push(3), false);
-        // The first went at once; 2 and 3 wait for the end of the interval, together.
+        // The first went at once; 2 and 3 wait for the end of the interval, together: one
+        // timer, armed for 1200 ms.
         assert_eq!(*got.borrow(), [vec![1]]);
-        sleep(50).await;
+        run_woken_tasks().await;
+        assert_eq!(clock.pending(), [1_200.0]);
+
+        // Not a moment early.
+        clock.advance(199.0);
+        run_woken_tasks().await;
         assert_eq!(*got.borrow(), [vec![1]]);
-        sleep(300).await;
+        clock.advance(1.0);
+        run_woken_tasks().await;
         assert_eq!(*got.borrow(), [vec![1], vec![2, 3]]);
+        assert!(clock.pending().is_empty());
+
         // Within the new interval, an urgent one takes what waits with it at once.
         throttle.update(|p| p.push(4), false);
+        run_woken_tasks().await;
+        assert_eq!(clock.pending(), [1_400.0]);
         throttle.update(|p| p.push(5), true);
         assert_eq!(*got.borrow(), [vec![1], vec![2, 3], vec![4, 5]]);
-        // The timer armed for 4 finds nothing left: no empty delivery follows.
-        sleep(300).await;
+        // The timer armed for 4 finds nothing left when it ends: no empty delivery follows,
+        // and no timer is armed again.
+        clock.advance(200.0);
+        run_woken_tasks().await;
         assert_eq!(got.borrow().len(), 3);
+        assert!(clock.pending().is_empty());
+
         // flush delivers what waits without waiting for the timer.
         throttle.update(|p| p.push(6), true);
         throttle.update(|p| p.push(7), false);

@@ -2,6 +2,8 @@
 //! controls (pause, continue, cancel, resume, retry failed), and its results.
 
 use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::NavigateOptions;
 
 use crate::app::batch::format::{duration_text, rate_limit_text};
 use crate::app::format::{cost_text, count_of, date_text, dollars};
@@ -12,32 +14,85 @@ use crate::ui::job::Job;
 use crate::ui::provider_state::ProviderState;
 use crate::ui::store::SharedStore;
 
-use super::results_view::ResultsView;
+use super::results_view::{Loaded, ResultsView};
 use super::session::BatchSession;
 use crate::ui::run::session::Startup;
 
-/// The batch being shown, or the newest stored one when the page opens.
+/// The batch the URL names (`/batch/:id`), or on `/batch` the one shown last (the newest
+/// stored one when none was); the URL follows the batch shown, so each batch has its own.
+/// While a batch goes in this tab, it is the one shown.
 #[component]
 pub fn BatchView() -> impl IntoView {
     let store = expect_context::<SharedStore>();
     let batch = expect_context::<BatchSession>();
-    let newest = LocalResource::new(move || {
+    let params = use_params_map();
+    let navigate = use_navigate();
+    let wanted = Memo::new(move |_| params.with(|p| p.get("id")));
+    let found = LocalResource::new(move || {
         let ready = batch.startup.with(|s| *s != Startup::Pending);
+        let wanted = wanted.get();
         async move {
             if !ready {
                 return None;
             }
-            let store = store.open().await.ok()?;
-            let list = store.list_batches().await.ok()?;
-            list.into_iter().next()
+            let store = match store.open().await {
+                Ok(store) => store,
+                Err(e) => return Some(Err(e.to_string())),
+            };
+            Some(match wanted {
+                Some(id) => match store.get_batch(&id).await {
+                    Ok(Some(record)) => Ok(Some(record)),
+                    Ok(None) => Err(format!(
+                        "No batch {id} is stored in this browser (it may have been deleted, or it ran in another browser); open one from the list below."
+                    )),
+                    Err(e) => Err(e.to_string()),
+                },
+                None => store
+                    .list_batches()
+                    .await
+                    .map(|list| list.into_iter().next())
+                    .map_err(|e| e.to_string()),
+            })
         }
     });
-    Effect::new(move |_| {
-        if let Some(Some(record)) = newest.get() {
-            if batch.record.with_untracked(Option::is_none) {
+    let go_to = move |id: &str| {
+        navigate(
+            &batch_href(id),
+            NavigateOptions {
+                replace: true,
+                ..Default::default()
+            },
+        )
+    };
+    let go = go_to.clone();
+    Effect::new(move |_| match found.get() {
+        Some(Some(Ok(Some(record)))) => {
+            let shown = batch.batch_id_untracked();
+            let named = wanted.get_untracked().is_some();
+            if named && batch.busy.get_untracked() {
+                // The batch going stays shown, and the URL says so.
+                if let Some(going) = shown.filter(|going| *going != record.spec.batch_id) {
+                    go(&going);
+                }
+            } else if named || shown.is_none() {
                 batch.show(record);
             }
         }
+        Some(Some(Err(message))) => batch.error.set(Some(message)),
+        _ => {}
+    });
+    // The URL follows the batch shown: on `/batch`, and when another batch is shown (a new
+    // one started, one opened from the list).
+    Effect::new(move |before: Option<Option<String>>| {
+        let shown = batch.batch_id();
+        let wanted = wanted.get_untracked();
+        let changed = before.is_some_and(|before| before != shown);
+        if let Some(id) = &shown {
+            if (changed || wanted.is_none()) && wanted.as_deref() != Some(id) {
+                go_to(id);
+            }
+        }
+        shown
     });
     // A memo, so the card (and its results, read from the store when mounted) is not rebuilt
     // on every progress update of the record.
@@ -46,6 +101,11 @@ pub fn BatchView() -> impl IntoView {
         {move || batch.error.get().map(|message| view! { <ErrorText message=message/> })}
         {move || shown.get().then(|| view! { <BatchCard/> })}
     }
+}
+
+/// The address of batch `batch_id`'s page.
+pub fn batch_href(batch_id: &str) -> String {
+    format!("/batch/{batch_id}")
 }
 
 /// The shown batch's card.
@@ -59,6 +119,8 @@ fn BatchCard() -> impl IntoView {
     let status = Signal::derive(move || {
         record.with(|r| r.as_ref().map_or(BatchStatus::Pending, |r| r.status))
     });
+    // The results' read: the results section runs it, the spend line reads what it found.
+    let results = Job::<Loaded>::new();
     view! {
         <section class="card batch-card" aria-labelledby="batch-card-title" data-testid="batch-card">
             <div class="batch-card-head">
@@ -84,16 +146,23 @@ fn BatchCard() -> impl IntoView {
                 let quiet = matches!(status.get(), BatchStatus::Running | BatchStatus::Completed);
                 message.filter(|_| !quiet).map(|m| view! { <WarningText message=m/> })
             }}
-            <ProgressPanel record=record/>
+            <ProgressPanel record=record results=results.outcome()/>
             <Controls record=record/>
-            <ResultsView record=record/>
+            <ResultsView record=record read=results/>
         </section>
     }
 }
 
 /// Counts, the bar, spend, ETA and the rate-limit note (`batch-progress`).
+///
+/// The spend is the batch's one total: while the batch goes, what its items' records and the
+/// runs in flight say so far; once it stops, what its runs say (read with `results`), which
+/// also counts the steps a cut-off run committed after the batch's record was last saved.
 #[component]
-fn ProgressPanel(record: Memo<Option<BatchRecord>>) -> impl IntoView {
+fn ProgressPanel(
+    record: Memo<Option<BatchRecord>>,
+    results: RwSignal<Option<Loaded>, LocalStorage>,
+) -> impl IntoView {
     let batch = expect_context::<BatchSession>();
     let limit = move || record.with(|r| r.as_ref().map_or(1, |r| r.spec.concurrency));
     let concurrency = move || {
@@ -122,7 +191,16 @@ fn ProgressPanel(record: Memo<Option<BatchRecord>>) -> impl IntoView {
             })
         }
     };
+    let read = move || {
+        results.with(|r| match r {
+            Some(Ok(Some(results))) if !batch.busy.get() => Some(results.spend()),
+            _ => None,
+        })
+    };
     let spent = move || {
+        if let Some(spend) = read() {
+            return spend.usd;
+        }
         let live: f64 = batch.live_cost.with(|l| l.values().sum());
         let stored = p().and_then(|p| p.spent_usd);
         match (stored, live > 0.0) {
@@ -130,7 +208,10 @@ fn ProgressPanel(record: Memo<Option<BatchRecord>>) -> impl IntoView {
             (s, _) => Some(s.unwrap_or(0.0) + live),
         }
     };
-    let complete = move || p().is_none_or(|p| p.spent_complete);
+    let complete = move || match read() {
+        Some(spend) => spend.complete,
+        None => p().is_none_or(|p| p.spent_complete),
+    };
     let done_pct = percent(|p| p.done);
     let failed_pct = percent(|p| p.failed);
     view! {
@@ -141,6 +222,7 @@ fn ProgressPanel(record: Memo<Option<BatchRecord>>) -> impl IntoView {
             data-failed=attr(|p| p.failed)
             data-total=attr(|p| p.total)
             data-running=attr(|p| p.running)
+            data-waiting=attr(|p| p.waiting)
             data-remaining=attr(|p| p.remaining)
         >
             <div
@@ -155,13 +237,10 @@ fn ProgressPanel(record: Memo<Option<BatchRecord>>) -> impl IntoView {
                 <span class="batch-bar-failed" style=move || format!("width: {:.2}%", failed_pct())></span>
             </div>
             <p class="batch-counts">
-                {move || p().map(|p| format!(
-                    "{} of {} done · {} failed · {} running · {} remaining",
-                    p.done, p.total, p.failed, p.running, p.remaining
-                ))}
+                {move || p().map(|p| p.counts_text())}
             </p>
             <p class="batch-spend">
-                "Spent so far: "
+                {move || if batch.busy.get() { "Spent so far: " } else { "Spent: " }}
                 <span class="mono" data-testid="batch-spent">{move || cost_text(spent())}</span>
                 " USD"
                 {move || (spent().is_some() && !complete()).then(|| view! {

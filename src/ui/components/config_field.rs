@@ -54,6 +54,27 @@ pub fn ConfigField(
             </select>
         }
         .into_any(),
+        FieldKind::Reasoning => {
+            // A budget comes from an imported file; it stays selectable as itself.
+            let budget = move || {
+                let t = text.get();
+                t.starts_with("budget:").then(|| {
+                    let label = format!("Budget: {} tokens", t.trim_start_matches("budget:"));
+                    view! { <option value=t.clone()>{label}</option> }
+                })
+            };
+            view! {
+                <select id=id.clone() name=path class="input" prop:value=text on:change=on_input
+                    aria-invalid=invalid aria-describedby=described_by.clone()>
+                    <option value="off">"Off: the model's default"</option>
+                    <option value="low">"Low"</option>
+                    <option value="medium">"Medium"</option>
+                    <option value="high">"High"</option>
+                    {budget}
+                </select>
+            }
+            .into_any()
+        }
         FieldKind::Multiline => {
             let tall = spec.path.ends_with("prompt_template");
             view! {

@@ -89,6 +89,31 @@ pub fn ProviderCard(
             state.update(&id, |p| p.structured_mode = mode);
         }
     };
+    let on_streaming = {
+        let id = id.clone();
+        move |ev| {
+            let streaming = match event_target_value(&ev).as_str() {
+                "on" => Some(true),
+                "off" => Some(false),
+                _ => None,
+            };
+            state.update(&id, |p| p.streaming = streaming);
+        }
+    };
+    let streaming_value = move || {
+        settings.with(|s| match s.as_ref().and_then(|s| s.streaming) {
+            Some(true) => "on",
+            Some(false) => "off",
+            None => "",
+        })
+    };
+    let default_streaming = move || {
+        settings.with(|s| {
+            let mut plain = s.clone()?;
+            plain.streaming = None;
+            Some(if plain.streams() { "on" } else { "off" })
+        })
+    };
     let remove = {
         let id = id.clone();
         move |_| state.remove_custom(&id)
@@ -150,6 +175,22 @@ pub fn ProviderCard(
                         .iter()
                         .map(|(_, value, label)| view! { <option value=*value>{*label}</option> })
                         .collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for=dom_id("streaming")>"Stream replies"</label>
+                <select
+                    id=dom_id("streaming")
+                    name=name("streaming")
+                    class="input"
+                    prop:value=streaming_value
+                    on:change=on_streaming
+                >
+                    <option value="">
+                        {move || format!("Default ({})", default_streaming().unwrap_or_default())}
+                    </option>
+                    <option value="on">"On: show replies as they come"</option>
+                    <option value="off">"Off: wait for whole replies (proxies that buffer)"</option>
                 </select>
             </div>
             <div id=dom_id("problems") class="field-errors">

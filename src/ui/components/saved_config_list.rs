@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::ui::config_form::ConfigForm;
-use crate::ui::saved_configs::{self, SavedConfig};
+use crate::ui::saved_configs::{self, Deleted, SavedConfig};
 
 use super::notice::ErrorText;
 
@@ -23,6 +23,9 @@ pub fn SavedConfigList() -> impl IntoView {
     };
     let (entries, set_entries) = signal(initial);
     let (name, set_name) = signal(String::new());
+    // The last delete, offered for undo until another save, load or delete: a config is one
+    // click from gone, and its name is often all a user remembers of it.
+    let (undo, set_undo) = signal(None::<Deleted>);
 
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -35,6 +38,7 @@ pub fn SavedConfigList() -> impl IntoView {
                 set_entries.set(list);
                 set_error.set(None);
                 set_status.set(Some(format!("Saved “{}”.", chosen.trim())));
+                set_undo.set(None);
                 set_name.set(String::new());
             }
             Err(e) => set_error.set(Some(e.to_string())),
@@ -45,16 +49,33 @@ pub fn SavedConfigList() -> impl IntoView {
             form.replace(&config);
             set_error.set(None);
             set_status.set(Some(format!("Loaded “{}” into the form.", entry.name)));
+            set_undo.set(None);
         }
         Err(e) => set_error.set(Some(e.to_string())),
     };
     let delete = move |entry_name: &str| match saved_configs::delete(entry_name) {
-        Ok(list) => {
+        Ok((list, deleted)) => {
             set_entries.set(list);
             set_error.set(None);
             set_status.set(Some(format!("Deleted “{entry_name}”.")));
+            set_undo.set(deleted);
         }
         Err(e) => set_error.set(Some(e.to_string())),
+    };
+    let undo_delete = move |_| {
+        let Some(deleted) = undo.get_untracked() else {
+            return;
+        };
+        let name = deleted.entry.name.clone();
+        match saved_configs::restore(deleted) {
+            Ok(list) => {
+                set_entries.set(list);
+                set_error.set(None);
+                set_status.set(Some(format!("Restored “{name}”.")));
+                set_undo.set(None);
+            }
+            Err(e) => set_error.set(Some(e.to_string())),
+        }
     };
 
     view! {
@@ -71,7 +92,16 @@ pub fn SavedConfigList() -> impl IntoView {
                 </button>
             </form>
             {move || error.get().map(|e| view! { <ErrorText message=e/> })}
-            {move || status.get().map(|s| view! { <p class="ok-text" role="status">{s}</p> })}
+            {move || status.get().map(|s| view! {
+                <p class="ok-text" role="status">
+                    {s}
+                    {move || undo.with(Option::is_some).then(|| view! {
+                        " "
+                        <button type="button" class="btn btn-ghost btn-sm" data-testid="saved-config-undo"
+                            on:click=undo_delete>"Undo"</button>
+                    })}
+                </p>
+            })}
             <Show
                 when=move || entries.with(|e| !e.is_empty())
                 fallback=|| view! { <p class="muted saved-empty">"Nothing saved yet. Saved configs stay in this browser."</p> }
@@ -93,6 +123,7 @@ pub fn SavedConfigList() -> impl IntoView {
                                             aria-label=format!("Load {}", entry.name)
                                             on:click=move |_| load(&for_load)>"Load"</button>
                                         <button type="button" class="btn btn-ghost btn-sm btn-danger"
+                                            data-testid="saved-config-delete"
                                             aria-label=format!("Delete {}", entry.name)
                                             on:click=move |_| delete(&for_delete)>"Delete"</button>
                                     </div>

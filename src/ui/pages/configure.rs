@@ -110,16 +110,19 @@ fn AgentCard(
             ("solver", "model") => "solver.model",
             ("solver", "temperature") => "solver.temperature",
             ("solver", "max_tokens") => "solver.max_tokens",
+            ("solver", "reasoning") => "solver.reasoning",
             ("solver", "system_prompt") => "solver.system_prompt",
             ("solver", "prompt_template") => "solver.prompt_template",
             ("verifier", "model") => "verifier.model",
             ("verifier", "temperature") => "verifier.temperature",
             ("verifier", "max_tokens") => "verifier.max_tokens",
+            ("verifier", "reasoning") => "verifier.reasoning",
             ("verifier", "system_prompt") => "verifier.system_prompt",
             ("verifier", "prompt_template") => "verifier.prompt_template",
             ("judge", "model") => "judge.model",
             ("judge", "temperature") => "judge.temperature",
             ("judge", "max_tokens") => "judge.max_tokens",
+            ("judge", "reasoning") => "judge.reasoning",
             ("judge", "system_prompt") => "judge.system_prompt",
             ("judge", "prompt_template") => "judge.prompt_template",
             _ => "judge.scoring_rubric",
@@ -142,6 +145,7 @@ fn AgentCard(
                 <ConfigField path=path("model")/>
                 <ConfigField path=path("temperature")/>
                 <ConfigField path=path("max_tokens")/>
+                <ConfigField path=path("reasoning")/>
             </div>
             <ConfigField path=path("system_prompt")/>
             <ConfigField path=path("prompt_template") placeholders=allowed/>

@@ -8,3 +8,4 @@ pub mod run;
 pub mod run_detail;
 pub mod runs;
 pub mod settings;
+pub mod training;

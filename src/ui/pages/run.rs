@@ -10,13 +10,21 @@ use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::config_form::ConfigForm;
 use crate::ui::provider_state::{preconnect_to_agents, ProviderState};
 use crate::ui::run::actions::{DownloadRunButton, ResumeButton, RunCost};
+use crate::ui::run::sent::ShownRunConfig;
 use crate::ui::run::session::{RunSession, StartRequest, Startup};
 use crate::ui::run::summary::{StatusBadge, SummaryPanel};
 use crate::ui::run::transcript::Transcript;
 
+/// Set when a run was started from the form: the run's status takes the focus once it is
+/// shown, since the Start button it was on is disabled while the run goes (which would drop
+/// the focus to the page's body).
+#[derive(Debug, Clone, Copy)]
+struct FocusStatus(RwSignal<bool>);
+
 /// The Run page.
 #[component]
 pub fn RunPage() -> impl IntoView {
+    provide_context(FocusStatus(RwSignal::new(false)));
     view! {
         <div class="page-head">
             <div>
@@ -90,6 +98,7 @@ fn StartForm() -> impl IntoView {
     let problems = Signal::derive(move || check.with(|c| c.errors.len()));
     let start_error = RwSignal::new(None::<String>);
     let ready = Signal::derive(move || session.startup.with(|s| *s != Startup::Pending));
+    let focus_status = expect_context::<FocusStatus>().0;
 
     let start = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -106,6 +115,7 @@ fn StartForm() -> impl IntoView {
         } else {
             session.start(request)
         };
+        focus_status.set(result.is_ok());
         start_error.set(result.err().map(|e| e.to_string()));
     };
 
@@ -195,12 +205,14 @@ fn StartForm() -> impl IntoView {
     }
 }
 
-/// Which config a run would use: its hash, mode and models.
+/// Which config a new run would use: its hash, mode and models. The hash is the last valid
+/// form's, so while the form has problems it is marked stale.
 #[component]
 fn ConfigLine() -> impl IntoView {
     let form = expect_context::<ConfigForm>();
     let check = form.check();
     let hash = form.hash();
+    let stale = move || !check.with(|c| c.is_valid());
     let models = move || {
         check.with(|c| {
             let c = &c.config;
@@ -213,6 +225,11 @@ fn ConfigLine() -> impl IntoView {
     view! {
         <p class="run-config muted">
             "Config " <code data-testid="run-config-hash">{move || hash.get()}</code>
+            {move || stale().then(|| view! {
+                <span class="run-config-stale" data-testid="run-config-stale">
+                    " (stale: the last valid form; the form has problems now)"
+                </span>
+            })}
             " · " {models} " · "
             <a href="/configure">"change"</a>
         </p>
@@ -223,6 +240,11 @@ fn ConfigLine() -> impl IntoView {
 #[component]
 fn LiveRun() -> impl IntoView {
     let session = expect_context::<RunSession>();
+    provide_context(ShownRunConfig(Signal::derive(move || {
+        session
+            .record
+            .with(|r| r.as_ref().and_then(|r| r.config.clone()))
+    })));
     let has_run =
         move || session.record.with(|r| r.is_some()) || !session.steps.with(Vec::is_empty);
     view! {
@@ -250,10 +272,37 @@ fn RunBar() -> impl IntoView {
     let cost = Memo::new(move |_| record.with(|r| r.as_ref().and_then(|r| r.cost_usd)));
     let complete = Memo::new(move |_| record.with(|r| r.as_ref().is_none_or(|r| r.cost_complete)));
     let steps = Memo::new(move |_| record.with(|r| r.as_ref().map_or(0, |r| r.step_count)));
+    let focus_status = expect_context::<FocusStatus>().0;
+    let status_node = NodeRef::<leptos::html::Span>::new();
+    Effect::new(move |_| {
+        if focus_status.get() {
+            if let Some(node) = status_node.get() {
+                let _ = node.focus();
+                focus_status.set(false);
+            }
+        }
+    });
+    // The run's own config, which may not be the form's: the form can change while a run is
+    // shown, and a resumed run keeps the config it started with.
+    let own_config = Memo::new(move |_| {
+        record.with(|r| {
+            r.as_ref().map(|r| {
+                let models = r.config.as_ref().map(|c| {
+                    format!(
+                        "solver {} · verifier {} · judge {}",
+                        c.solver.model, c.verifier.model, c.judge.model
+                    )
+                });
+                (r.config_hash.clone(), models)
+            })
+        })
+    });
     view! {
         <section class="card run-bar" aria-label="Current run">
             <div class="run-bar-main">
-                <StatusBadge status=status/>
+                <span class="run-status-focus" tabindex="-1" node_ref=status_node>
+                    <StatusBadge status=status/>
+                </span>
                 {move || {
                     let id = run_id.get();
                     (!id.is_empty()).then(|| view! {
@@ -263,6 +312,12 @@ fn RunBar() -> impl IntoView {
                 <span class="muted">{move || format!("{} steps saved", steps.get())}</span>
                 <RunCost cost=cost complete=complete/>
             </div>
+            {move || own_config.get().map(|(hash, models)| view! {
+                <p class="run-config muted">
+                    "This run's config " <code data-testid="run-own-config-hash">{hash}</code>
+                    {models.map(|m| view! { " · " {m} })}
+                </p>
+            })}
             <div class="btn-group">
                 <ResumeButton run_id=run_id status=status/>
                 <DownloadRunButton

@@ -13,6 +13,7 @@ use crate::ui::components::notice::ErrorText;
 use crate::ui::costs::run_panel::RunCostPanel;
 use crate::ui::job::Job;
 use crate::ui::run::actions::{DownloadRunButton, ResumeButton, RunCost};
+use crate::ui::run::sent::ShownRunConfig;
 use crate::ui::run::session::RunSession;
 use crate::ui::run::summary::{StatusBadge, SummaryPanel};
 use crate::ui::run::transcript::Transcript;
@@ -84,6 +85,9 @@ pub fn RunDetailPage() -> impl IntoView {
 fn LiveView() -> impl IntoView {
     let session = expect_context::<RunSession>();
     let record = Signal::derive(move || session.record.get());
+    provide_context(ShownRunConfig(Signal::derive(move || {
+        record.with(|r| r.as_ref().and_then(|r| r.config.clone()))
+    })));
     let summary = Signal::derive(move || {
         session.summary.get().or_else(|| {
             session
@@ -110,6 +114,8 @@ fn StoredView(loaded: Loaded) -> impl IntoView {
         .map(StepView::committed)
         .collect();
     let summary = SummaryView::of_record(&loaded.record);
+    let config = loaded.record.config.clone();
+    provide_context(ShownRunConfig(Signal::derive(move || config.clone())));
     view! {
         <div class="run-layout">
             <RunHead record=loaded.record/>
@@ -154,8 +160,14 @@ fn RunHead(record: RunRecord) -> impl IntoView {
                     <dt>"Ground truth"</dt>
                     <dd>{record.ground_truth.clone().unwrap_or_else(|| "none".to_string())}</dd>
                 </div>
-                {record.config.is_none().then(|| view! {
-                    <div><dt>"Source"</dt><dd>"imported from a JSONL file (no config stored)"</dd></div>
+                {record.imported.then(|| view! {
+                    <div>
+                        <dt>"Source"</dt>
+                        <dd>
+                            "imported from a JSONL file"
+                            {record.config.is_none().then_some(" (no config in the file)")}
+                        </dd>
+                    </div>
                 })}
             </dl>
             <details class="run-problem" open=record.problem.chars().count() <= 400>

@@ -16,7 +16,7 @@ use crate::app::run::table::{
 };
 use crate::core::config::Mode;
 use crate::core::text::excerpt;
-use crate::core::trajectory::RunRecord;
+use crate::core::trajectory::{RunRecord, StopReason};
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::job::Job;
 use crate::ui::run::actions::ResumeButton;
@@ -296,6 +296,12 @@ fn Transfer(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
                     on:click=export_selected>
                     {move || format!("Export selected ({})", selected.with(BTreeSet::len))}
                 </button>
+                <a class="btn" data-testid="runs-training"
+                    href=move || selected.with(|s| {
+                        crate::ui::training::runs_href(&s.iter().cloned().collect::<Vec<_>>())
+                    })>
+                    "Training data…"
+                </a>
                 <label class="btn file-btn">
                     "Import JSONL…"
                     <input type="file" class="visually-hidden" accept=".jsonl,.json,.ndjson,.txt"
@@ -654,13 +660,23 @@ fn RunRow(run: RunRecord, selected: RwSignal<BTreeSet<String>>) -> impl IntoView
                     prop:checked=checked on:change=toggle/>
             </td>
             <td data-col="status"><span class=format!("run-badge run-badge-{}", status.as_str())>{status.as_str()}</span></td>
+            <td data-col="stopped">
+                <span data-testid="run-row-stop-reason" title=run.stop_reason.map(StopReason::label)>
+                    {run.stop_reason.map_or("–", StopReason::as_str)}
+                </span>
+                {(run.errors > 0).then(|| view! {
+                    <span class="muted run-errors" data-testid="run-row-errors" data-errors=run.errors>
+                        {format!(" · {} failed {}", run.errors, if run.errors == 1 { "call" } else { "calls" })}
+                    </span>
+                })}
+            </td>
             <td data-col="mode">{run.mode.as_str()}</td>
             <td data-col="config"><code>{run.config_hash.clone()}</code></td>
             <td data-col="problem" class="col-problem">
                 <a href=href.clone() title=id.clone()>{excerpt(&run.problem, 80)}</a>
             </td>
             <td data-col="iterations" class="num">{run.iterations}</td>
-            <td data-col="passed">{if run.passed { "yes" } else { "no" }}</td>
+            <td data-col="passed">{yes_no(StopReason::verdict(run.stop_reason, run.passed))}</td>
             <td data-col="judge" class="num">{score_text(run.judge_score)}</td>
             <td data-col="correct">{correct}</td>
             <td data-col="cost" class="num mono">{cost}</td>

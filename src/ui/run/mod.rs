@@ -5,7 +5,10 @@
 pub mod actions;
 pub mod export;
 pub mod import;
+pub mod live;
+pub mod sent;
 pub mod session;
 pub mod startup;
 pub mod summary;
+pub mod thinking;
 pub mod transcript;

@@ -18,6 +18,7 @@ use crate::app::run::step::{apply_event, stop_running, StepView};
 use crate::core::cancel::CancelToken;
 use crate::core::config::{Mode, PipelineConfig};
 use crate::core::driver::{ClientSource, Finished, NewRun, RunDriver, RunEvent, StartError, Work};
+use crate::core::llm::reasoning;
 use crate::core::pipeline::SinkError;
 use crate::core::pricing::Pricer;
 use crate::core::providers::ProviderRegistry;
@@ -30,6 +31,7 @@ use crate::web::http::BrowserTransport;
 use crate::web::idb::TrajectoryStore;
 use crate::web::locks::WebLocks;
 
+use super::live::{self, LiveReply};
 use super::summary::SummaryView;
 
 /// Where a start-up check (for runs, or for batches, that a closed tab left running) stands.
@@ -68,6 +70,8 @@ pub struct RunSession {
     pub steps: RwSignal<Vec<StepView>>,
     /// Its summary, once it stopped.
     pub summary: RwSignal<Option<SummaryView>>,
+    /// The reply streaming now, if any.
+    pub live: RwSignal<Option<LiveReply>>,
     /// A problem to show (the run could not start, or the final status could not be saved).
     pub error: RwSignal<Option<String>>,
     /// Whether a run is going (from the click to its summary saved).
@@ -116,6 +120,7 @@ impl RunSession {
         RunSession {
             record: RwSignal::new(None),
             steps: RwSignal::new(Vec::new()),
+            live: RwSignal::new(None),
             summary: RwSignal::new(None),
             error: RwSignal::new(None),
             busy: tasks.going(),
@@ -175,7 +180,8 @@ impl RunSession {
         let custom = request.registry.custom_ids();
         let mut config = request.config;
         config.mode = request.mode;
-        let problems = config.validate_with(&custom);
+        let mut problems = config.validate_with(&custom);
+        problems.extend(reasoning::config_problems(&config, &request.registry));
         if !problems.is_empty() {
             return Err(StartError::InvalidConfig {
                 count: problems.len(),
@@ -252,7 +258,11 @@ impl RunSession {
                 self.record.set(Some((*record).clone()));
                 self.touch_runs();
             }
-            RunEvent::Loop(event) => self.steps.update(|steps| apply_event(steps, event)),
+            RunEvent::Loop(event) => {
+                // A step that ends (or a new one) ends the reply that was streaming.
+                self.live.set(None);
+                self.steps.update(|steps| apply_event(steps, event));
+            }
             RunEvent::CallsDone => {}
         }
     }
@@ -335,8 +345,11 @@ impl Task {
     }
 
     async fn drive(&self) -> Result<Finished, StartError> {
-        let inputs = BrowserInputs::open(&self.registry).await?;
+        let mut inputs = BrowserInputs::open(&self.registry).await?;
         let session = self.session;
+        inputs.llm = inputs
+            .llm
+            .with_stream_listener(live::listener(session.live));
         let listener = |event: &RunEvent<'_>| session.follow(event);
         let driver = RunDriver::new(&inputs.llm, &inputs.clock, &inputs.store)
             .with_locks(&WebLocks)

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::app::format::{cost_text, count, score_text, tokens_text};
 // `pub(crate)`: `session.rs`, which the run-driver work rewrites, still names it through this path.
 pub(crate) use crate::app::run::summary::SummaryView;
-use crate::core::trajectory::RunStatus;
+use crate::core::trajectory::{RunStatus, StopReason};
 use crate::ui::components::notice::ErrorText;
 
 /// The run's status as text (`data-testid="run-status"`), styled by status.
@@ -36,14 +36,7 @@ pub fn SummaryPanel(
     summary: Signal<SummaryView>,
 ) -> impl IntoView {
     let s = move || summary.get();
-    let cost_note = move || {
-        let s = summary.get();
-        match (s.cost_usd, s.cost_complete) {
-            (None, _) => Some("no price is known for the models used"),
-            (Some(_), false) => Some("at least: some calls have no known price or usage"),
-            (Some(_), true) => None,
-        }
-    };
+    let cost_note = move || summary.get().cost_note();
     view! {
         <section class="card run-summary" aria-label="Run summary">
             <dl class="run-facts">
@@ -56,8 +49,22 @@ pub fn SummaryPanel(
                     </dd>
                 </div>
                 <div>
+                    <dt>"Stopped"</dt>
+                    <dd
+                        data-testid="run-stop-reason"
+                        data-stop-reason=move || s().stop_reason.map(StopReason::as_str)
+                        title=move || s().stop_reason.map(StopReason::label)
+                    >
+                        {move || s().stop_text()}
+                    </dd>
+                </div>
+                <div>
                     <dt>"Passed"</dt>
-                    <dd>{move || if s().passed { "yes" } else { "no" }}</dd>
+                    <dd data-testid="run-passed">{move || s().passed_text()}</dd>
+                </div>
+                <div>
+                    <dt>"Errors"</dt>
+                    <dd data-testid="run-errors" data-errors=move || s().errors>{move || s().errors}</dd>
                 </div>
                 <div>
                     <dt>"Judge score"</dt>

@@ -15,6 +15,11 @@ use crate::app::run::step::{StepBody, StepFacts, StepState, StepView};
 use crate::ui::components::notice::ErrorText;
 use crate::ui::components::rich_text::{RichText, TextViewChoice, TextViewToggle};
 
+use super::live::LiveStep;
+use super::sent::SentReceived;
+use super::session::RunSession;
+use super::thinking::StepThinking;
+
 /// Every step of a run, in order.
 #[component]
 pub fn Transcript(
@@ -47,18 +52,27 @@ pub fn StepCard(
 ) -> impl IntoView {
     let status = step.status();
     let iteration = step.iteration.map(|i| i.to_string());
+    let metadata = step.entry().map(|e| &e.metadata);
+    let streamed = metadata.and_then(|m| m.streamed).map(|s| s.to_string());
+    let ttft_ms = metadata
+        .and_then(|m| m.ttft_ms)
+        .map(|ms| format!("{}", ms.round()));
     let title = match step.iteration {
         Some(i) => format!("{} · iteration {i}", step.agent),
         None => step.agent.clone(),
     };
     let body = match &step.state {
-        StepState::Running => view! {
-            <p class="step-wait" aria-live="polite">
-                <span class="spinner" aria-hidden="true"></span>
-                "Waiting for the " {step.agent.clone()} "…"
-            </p>
+        StepState::Running => {
+            let live = use_context::<RunSession>().map(|s| s.live);
+            view! {
+                <p class="step-wait" aria-live="polite">
+                    <span class="spinner" aria-hidden="true"></span>
+                    "Waiting for the " {step.agent.clone()} "…"
+                </p>
+                {live.map(|live| view! { <LiveStep agent=step.agent.clone() live=live/> })}
+            }
+            .into_any()
         }
-        .into_any(),
         StepState::Stopped => view! {
             <p class="muted">
                 "Not saved: the run stopped before this step finished. Resuming the run makes it again."
@@ -68,8 +82,10 @@ pub fn StepCard(
         StepState::Done(entry) => {
             let facts = StepFacts::of(entry);
             view! {
+                <StepThinking thinking=entry.metadata.thinking.clone()/>
                 <Body body=StepBody::of(entry)/>
                 <Facts facts=facts/>
+                <SentReceived entry=(**entry).clone()/>
             }
             .into_any()
         }
@@ -82,6 +98,8 @@ pub fn StepCard(
             data-agent=step.agent.clone()
             data-iteration=iteration
             data-status=status
+            data-streamed=streamed
+            data-ttft-ms=ttft_ms
         >
             <header class="step-head">
                 <span class="step-num">"#" {step.step_id}</span>

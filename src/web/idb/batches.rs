@@ -19,6 +19,7 @@ use wasm_bindgen::JsValue;
 
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::core::dataset::{FieldMapping, Problem};
+use crate::core::driver::startup::StartupStore;
 use crate::core::pipeline::SinkError;
 use crate::core::run_store::{BatchStore, RunStore};
 use crate::core::sorting;
@@ -397,6 +398,33 @@ impl TrajectoryStore {
         };
         commit(tx, op).await?;
         Ok(marked)
+    }
+}
+
+/// The start-up check's questions, answered by the methods above.
+impl StartupStore for TrajectoryStore {
+    async fn running_runs(&self) -> Result<Vec<(String, Option<String>)>, SinkError> {
+        Ok(TrajectoryStore::running_runs(self).await?)
+    }
+
+    async fn mark_runs_interrupted(
+        &self,
+        ids: &[String],
+        now_ms: f64,
+    ) -> Result<Vec<String>, SinkError> {
+        Ok(TrajectoryStore::mark_runs_interrupted(self, ids, now_ms).await?)
+    }
+
+    async fn unfinished_batch_ids(&self) -> Result<Vec<String>, SinkError> {
+        Ok(TrajectoryStore::unfinished_batch_ids(self).await?)
+    }
+
+    async fn mark_batches_interrupted(
+        &self,
+        ids: &[String],
+        now_ms: f64,
+    ) -> Result<Vec<String>, SinkError> {
+        Ok(TrajectoryStore::mark_batches_interrupted(self, ids, now_ms).await?)
     }
 }
 

@@ -86,6 +86,10 @@ pub enum StoreError {
         /// What the browser said.
         reason: String,
     },
+    /// The code that opens the database is split off the first page's wasm (`ui::store`), and
+    /// the server the page came from did not deliver it.
+    #[error("the code that opens the browser database could not be loaded from the server Trialogue is served from; check the connection, then try again")]
+    CodeUnavailable,
     /// Any other failure, with the browser's exception name and message.
     #[error("{operation} failed in the browser database: {name}: {message}")]
     Dom {

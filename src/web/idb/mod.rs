@@ -57,9 +57,7 @@ use schema::{index, CONFIGS, RUNS, STEPS};
 /// How many runs [`TrajectoryStore::list_runs`] reads per request.
 pub const LIST_CHUNK: u32 = 1000;
 
-/// The message put on runs found `running` when the app loads.
-pub const INTERRUPTED_MESSAGE: &str =
-    "The page was closed or reloaded while this run was going; its committed steps are kept and it can be resumed.";
+pub use crate::core::driver::startup::INTERRUPTED_MESSAGE;
 
 /// How much of the site's storage is used, as the browser estimates it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -561,9 +559,13 @@ impl TrajectoryStore {
     }
 
     /// Marks the runs `ids` as `interrupted` (with [`INTERRUPTED_MESSAGE`]) where they are still
-    /// `running`, and returns the ids it changed. Runs that ended or went away since they were
-    /// listed are left alone.
-    pub async fn mark_runs_interrupted(&self, ids: &[String]) -> Result<Vec<String>, StoreError> {
+    /// `running`, at `now_ms`, and returns the ids it changed. Runs that ended or went away
+    /// since they were listed are left alone.
+    pub async fn mark_runs_interrupted(
+        &self,
+        ids: &[String],
+        now_ms: f64,
+    ) -> Result<Vec<String>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -571,7 +573,6 @@ impl TrajectoryStore {
         let tx = self.transaction(&[RUNS], TransactionMode::Readwrite, op)?;
         let marked = {
             let runs = store(&tx, RUNS, op)?;
-            let now = js_sys::Date::now();
             let mut marked = Vec::new();
             for id in ids {
                 let Some(value) = get(&runs, JsValue::from_str(id), op).await? else {
@@ -583,7 +584,7 @@ impl TrajectoryStore {
                 }
                 run.status = RunStatus::Interrupted;
                 run.message = Some(INTERRUPTED_MESSAGE.to_string());
-                run.updated_ms = now;
+                run.updated_ms = now_ms;
                 request(runs.put(RunRow::encode(&run)?).primitive(), op)
                     .await
                     .map_err(|(e, _)| e)?;

@@ -7,6 +7,7 @@ use indexed_db_futures::KeyRange;
 use wasm_bindgen::JsValue;
 
 use crate::core::jsonl::{ChunkedJsonl, DuplicateStep, ReadReport, RejectedLine};
+use crate::core::run_facts;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 
 use super::error::{from_idb, StoreError};
@@ -161,6 +162,7 @@ impl TrajectoryStore {
 
     /// Writes the chosen runs' steps as JSONL, one line per step in step order, handing
     /// `on_chunk` pieces of about `chunk_bytes` bytes (whole lines; see [`ChunkedJsonl`]).
+    /// Each run's last line carries the run's facts from its record ([`run_facts::stamp`]).
     ///
     /// Steps are read in batches, each in its own short transaction, and `on_chunk` is called
     /// between them, so neither the file nor the store is ever held whole in memory.
@@ -173,25 +175,25 @@ impl TrajectoryStore {
         let mut summary = ExportSummary::default();
         let mut chunks = ChunkedJsonl::new(chunk_bytes);
         let mut last_run: Option<String> = None;
-        let mut emit = |entries: Vec<TrajectoryEntry>, summary: &mut ExportSummary| {
-            for entry in entries {
-                if last_run.as_deref() != Some(entry.run_id.as_str()) {
-                    summary.runs += 1;
-                    last_run = Some(entry.run_id.clone());
-                }
-                summary.steps += 1;
-                let ready = chunks.push(&entry).map_err(|e| StoreError::Encode {
-                    what: format!("step {} of run {}", entry.step_id, entry.run_id),
-                    reason: e.to_string(),
-                })?;
-                if let Some(chunk) = ready {
-                    summary.chunks += 1;
-                    summary.bytes += chunk.len() as u64;
-                    on_chunk(chunk);
-                }
+        let mut emit = |entry: TrajectoryEntry, summary: &mut ExportSummary| {
+            if last_run.as_deref() != Some(entry.run_id.as_str()) {
+                summary.runs += 1;
+                last_run = Some(entry.run_id.clone());
+            }
+            summary.steps += 1;
+            let ready = chunks.push(&entry).map_err(|e| StoreError::Encode {
+                what: format!("step {} of run {}", entry.step_id, entry.run_id),
+                reason: e.to_string(),
+            })?;
+            if let Some(chunk) = ready {
+                summary.chunks += 1;
+                summary.bytes += chunk.len() as u64;
+                on_chunk(chunk);
             }
             Ok::<(), StoreError>(())
         };
+        // One step is held back until the next one shows whether it ends its run.
+        let mut held: Option<TrajectoryEntry> = None;
         let ranges: Vec<(JsValue, Option<JsValue>)> = match filter {
             // Step keys are arrays, and the empty array sorts before every other array.
             ExportFilter::All => vec![(js_sys::Array::new().into(), None)],
@@ -218,11 +220,23 @@ impl TrajectoryStore {
                 let Some(last) = batch.last() else { break };
                 after = Some(step_key(&last.run_id, last.step_id));
                 let full = batch.len() == EXPORT_BATCH as usize;
-                emit(batch, &mut summary)?;
+                for entry in batch {
+                    if let Some(mut previous) = held.take() {
+                        if previous.run_id != entry.run_id {
+                            self.stamp_run_facts(&mut previous).await?;
+                        }
+                        emit(previous, &mut summary)?;
+                    }
+                    held = Some(entry);
+                }
                 if !full {
                     break;
                 }
             }
+        }
+        if let Some(mut last) = held.take() {
+            self.stamp_run_facts(&mut last).await?;
+            emit(last, &mut summary)?;
         }
         if let Some(chunk) = chunks.finish() {
             summary.chunks += 1;
@@ -230,6 +244,14 @@ impl TrajectoryStore {
             on_chunk(chunk);
         }
         Ok(summary)
+    }
+
+    /// Writes the facts of `last`'s run (from its stored record) into `last`, its last step.
+    async fn stamp_run_facts(&self, last: &mut TrajectoryEntry) -> Result<(), StoreError> {
+        if let Some(record) = self.get_run(&last.run_id).await? {
+            run_facts::stamp(last, &record);
+        }
+        Ok(())
     }
 
     /// Up to [`EXPORT_BATCH`] steps in `range`, in key order, in one read-only transaction.

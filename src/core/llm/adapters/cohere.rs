@@ -6,12 +6,16 @@ use serde_json::{json, Map, Value};
 
 use super::support::{
     endpoint, error_json, fallback_detail, messages_with_system, parse_json, str_at, u64_at,
+    with_body_fields,
 };
 use super::Adapter;
 use crate::core::llm::chat::{
     ChatRequest, ChatResponse, FinishKind, HttpRequest, HttpResponse, StructuredMode,
 };
 use crate::core::llm::error::{ErrorKind, LlmError};
+use crate::core::llm::reasoning::Thinking;
+use crate::core::llm::sse::SseEvent;
+use crate::core::llm::stream::{event_json, StreamDecoder, StreamDelta, StreamFault};
 use crate::core::llm::usage::Usage;
 
 /// The Cohere v2 chat family.
@@ -24,6 +28,8 @@ impl Adapter for CohereAdapter {
     /// - The system prompt is the first message, with role `system`.
     /// - Structured output (`Native`, and `JsonObjectSchema` which means the same here):
     ///   `response_format: {type: "json_object", json_schema: schema}`. `PromptOnly` adds nothing.
+    /// - Reasoning: `thinking: {type: "enabled", token_budget}`, the budget taken within
+    ///   `max_tokens`. Off sends nothing.
     fn build_request(&self, base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
         let messages = messages_with_system(request);
 
@@ -32,6 +38,15 @@ impl Adapter for CohereAdapter {
         body.insert("messages".into(), Value::Array(messages));
         body.insert("temperature".into(), json!(request.temperature));
         body.insert("max_tokens".into(), json!(request.max_tokens));
+        if let Some(budget) = request.reasoning.budget_within(request.max_tokens) {
+            // NOTE: reasoning models take `thinking: {type, token_budget}`.
+            // https://docs.cohere.com/reference/chat#request.body.thinking
+            // https://docs.cohere.com/docs/reasoning
+            body.insert(
+                "thinking".into(),
+                json!({"type": "enabled", "token_budget": budget}),
+            );
+        }
         if let Some(spec) = &request.structured {
             if spec.mode != StructuredMode::PromptOnly {
                 // NOTE: https://docs.cohere.com/docs/structured-outputs#json-schema-mode
@@ -53,6 +68,22 @@ impl Adapter for CohereAdapter {
         }
     }
 
+    /// The same request with `stream: true`.
+    // NOTE: https://docs.cohere.com/reference/chat-stream
+    fn build_stream_request(
+        &self,
+        base_url: &str,
+        api_key: &str,
+        request: &ChatRequest,
+    ) -> HttpRequest {
+        let http = self.build_request(base_url, api_key, request);
+        with_body_fields(http, &[("stream", json!(true))])
+    }
+
+    fn stream_decoder(&self) -> Box<dyn StreamDecoder> {
+        Box::<CohereStream>::default()
+    }
+
     /// Reads a v2 chat response (`message.content[].text`, `finish_reason`, `usage`); errors name
     /// `provider`.
     fn parse_reply(&self, provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
@@ -64,18 +95,22 @@ impl Adapter for CohereAdapter {
                 body,
             ));
         };
-        // `thinking` parts of reasoning models are skipped.
-        let text: String = message
+        let parts = message
             .get("content")
             .and_then(Value::as_array)
-            .map(|parts| {
-                parts
-                    .iter()
-                    .filter(|p| str_at(p, "/type") == Some("text"))
-                    .filter_map(|p| str_at(p, "/text"))
-                    .collect()
-            })
+            .map(Vec::as_slice)
             .unwrap_or_default();
+        let joined = |kind: &str| -> String {
+            parts
+                .iter()
+                .filter(|p| str_at(p, "/type") == Some(kind))
+                .filter_map(|p| str_at(p, &format!("/{kind}")))
+                .collect()
+        };
+        // The `thinking` parts of reasoning models are the reply's thinking, not its text.
+        let text = joined("text");
+        let thought = joined("thinking");
+        let thinking = (!thought.is_empty()).then_some(Thinking::Text(thought));
         let finish_reason = str_at(&json, "/finish_reason").map(str::to_string);
         let finish = match finish_reason.as_deref() {
             Some("COMPLETE" | "STOP_SEQUENCE") => FinishKind::Stop,
@@ -91,8 +126,13 @@ impl Adapter for CohereAdapter {
             text,
             finish,
             finish_reason,
-            usage: usage(&json),
+            // Cohere bills thinking as output without a separate count.
+            usage: usage(&json).map(|mut u| {
+                u.reasoning_tokens_unknown = thinking.is_some();
+                u
+            }),
             refusal,
+            thinking,
         })
     }
 
@@ -106,6 +146,94 @@ impl Adapter for CohereAdapter {
             .unwrap_or_else(|| fallback_detail(response.status, &response.body));
         let kind = classify(response.status, &detail);
         LlmError::from_http(provider, response.status, kind, &detail, None)
+    }
+}
+
+/// A v2 chat stream: `message-start`, per content part a `content-start` (its `type`, `text` or
+/// `thinking`), `content-delta`s and a `content-end`, then `message-end` with the finish reason
+/// and usage.
+// NOTE: https://docs.cohere.com/docs/streaming (v2 event types)
+#[derive(Debug, Default)]
+struct CohereStream {
+    id: Option<Value>,
+    parts: Vec<Value>,
+    finish_reason: Option<Value>,
+    usage: Option<Value>,
+    ended: bool,
+}
+
+impl StreamDecoder for CohereStream {
+    fn event(&mut self, event: &SseEvent) -> Result<Vec<StreamDelta>, StreamFault> {
+        let json = event_json(event)?;
+        let content = json.pointer("/delta/message/content");
+        let mut deltas = Vec::new();
+        match str_at(&json, "/type") {
+            Some("message-start") => self.id = json.get("id").cloned(),
+            Some("content-start") => {
+                let kind = content.and_then(|c| str_at(c, "/type")).unwrap_or("text");
+                let mut part = Map::new();
+                part.insert("type".into(), json!(kind));
+                part.insert(kind.into(), json!(""));
+                self.parts.push(Value::Object(part));
+                deltas.extend(self.append(content));
+            }
+            Some("content-delta") => deltas.extend(self.append(content)),
+            Some("message-end") => {
+                self.ended = true;
+                self.finish_reason = json.pointer("/delta/finish_reason").cloned();
+                self.usage = json.pointer("/delta/usage").cloned();
+            }
+            _ => {}
+        }
+        Ok(deltas)
+    }
+
+    fn is_complete(&self) -> bool {
+        self.ended
+    }
+
+    fn body(&self) -> Value {
+        let mut body = Map::new();
+        if let Some(id) = &self.id {
+            body.insert("id".into(), id.clone());
+        }
+        body.insert(
+            "finish_reason".into(),
+            self.finish_reason.clone().unwrap_or(Value::Null),
+        );
+        body.insert(
+            "message".into(),
+            json!({"role": "assistant", "content": self.parts}),
+        );
+        if let Some(usage) = &self.usage {
+            body.insert("usage".into(), usage.clone());
+        }
+        Value::Object(body)
+    }
+}
+
+impl CohereStream {
+    /// Appends a delta's `text` or `thinking` to the current part.
+    fn append(&mut self, content: Option<&Value>) -> Option<StreamDelta> {
+        let content = content?;
+        let part = self.parts.last_mut()?.as_object_mut()?;
+        for (key, wrap) in [
+            (
+                "thinking",
+                StreamDelta::Thinking as fn(String) -> StreamDelta,
+            ),
+            ("text", StreamDelta::Answer),
+        ] {
+            if let Some(piece) = content.get(key).and_then(Value::as_str) {
+                let joined = format!(
+                    "{}{piece}",
+                    part.get(key).and_then(Value::as_str).unwrap_or_default()
+                );
+                part.insert(key.into(), json!(joined));
+                return (!piece.is_empty()).then(|| wrap(piece.to_string()));
+            }
+        }
+        None
     }
 }
 
@@ -139,6 +267,7 @@ fn usage(json: &Value) -> Option<Usage> {
         cache_read_tokens: cached.min(input),
         cache_write_tokens: 0,
         reasoning_tokens: 0,
+        reasoning_tokens_unknown: false,
     })
 }
 

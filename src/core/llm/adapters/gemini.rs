@@ -12,6 +12,9 @@ use crate::core::llm::chat::{
     ChatRequest, ChatResponse, ChatRole, FinishKind, HttpRequest, HttpResponse, StructuredMode,
 };
 use crate::core::llm::error::{ErrorKind, LlmError};
+use crate::core::llm::reasoning::{Reasoning, Thinking};
+use crate::core::llm::sse::SseEvent;
+use crate::core::llm::stream::{event_json, StreamDecoder, StreamDelta, StreamFault};
 use crate::core::llm::usage::Usage;
 
 /// The Gemini `generateContent` family.
@@ -28,6 +31,9 @@ impl Adapter for GeminiAdapter {
     /// - Structured output (`Native`, and `JsonObjectSchema` which means the same here):
     ///   `responseMimeType: "application/json"` with the schema as `responseJsonSchema`.
     ///   `PromptOnly` adds nothing.
+    /// - Reasoning: `generationConfig.thinkingConfig` with `includeThoughts: true` and a
+    ///   `thinkingBudget` (Gemini 2.5; an effort is a share of `max_tokens`), or a
+    ///   `thinkingLevel` for an effort on Gemini 3. Off sends nothing (the model's default).
     ///
     /// `responseJsonSchema` takes standard JSON Schema, so the schema is sent unchanged. The older
     /// `responseSchema` takes an OpenAPI subset that rejects keywords such as
@@ -48,6 +54,11 @@ impl Adapter for GeminiAdapter {
         let mut config = Map::new();
         config.insert("temperature".into(), json!(request.temperature));
         config.insert("maxOutputTokens".into(), json!(request.max_tokens));
+        if let Some(thinking) =
+            thinking_config(&request.model, request.reasoning, request.max_tokens)
+        {
+            config.insert("thinkingConfig".into(), thinking);
+        }
         if let Some(spec) = &request.structured {
             if spec.mode != StructuredMode::PromptOnly {
                 // NOTE: `responseJsonSchema` accepts JSON Schema including `additionalProperties`
@@ -83,9 +94,29 @@ impl Adapter for GeminiAdapter {
         }
     }
 
+    /// `models/{model}:streamGenerateContent?alt=sse`, the same body.
+    // NOTE: https://ai.google.dev/api/generate-content#method:-models.streamgeneratecontent
+    fn build_stream_request(
+        &self,
+        base_url: &str,
+        api_key: &str,
+        request: &ChatRequest,
+    ) -> HttpRequest {
+        let mut http = self.build_request(base_url, api_key, request);
+        if let Some(base) = http.url.strip_suffix(":generateContent") {
+            http.url = format!("{base}:streamGenerateContent?alt=sse");
+        }
+        http
+    }
+
+    fn stream_decoder(&self) -> Box<dyn StreamDecoder> {
+        Box::<GeminiStream>::default()
+    }
+
     /// Reads a `GenerateContentResponse`; errors name `provider`.
     ///
-    /// The text joins the first candidate's text parts, skipping thought summaries. A prompt
+    /// The text joins the first candidate's text parts, skipping thought summaries, which are
+    /// the reply's thinking (kept as parts when they carry a `thoughtSignature`). A prompt
     /// blocked by `promptFeedback.blockReason`, and a candidate stopped for safety, recitation or
     /// prohibited content, are refusals.
     fn parse_reply(&self, provider: &str, body: &str) -> Result<ChatResponse, LlmError> {
@@ -99,6 +130,7 @@ impl Adapter for GeminiAdapter {
                     finish_reason: Some(reason.to_string()),
                     usage,
                     refusal: Some(format!("Gemini blocked the prompt ({reason})")),
+                    thinking: None,
                 });
             }
             return Err(LlmError::invalid_response(
@@ -107,17 +139,31 @@ impl Adapter for GeminiAdapter {
                 body,
             ));
         };
-        let text: String = candidate
+        let parts = candidate
             .pointer("/content/parts")
             .and_then(Value::as_array)
-            .map(|parts| {
-                parts
-                    .iter()
-                    .filter(|p| p.get("thought").and_then(Value::as_bool) != Some(true))
-                    .filter_map(|p| str_at(p, "/text"))
-                    .collect()
-            })
+            .map(Vec::as_slice)
             .unwrap_or_default();
+        let is_thought = |p: &&Value| p.get("thought").and_then(Value::as_bool) == Some(true);
+        let text: String = parts
+            .iter()
+            .filter(|p| !is_thought(p))
+            .filter_map(|p| str_at(p, "/text"))
+            .collect();
+        let thoughts: Vec<&Value> = parts.iter().filter(is_thought).collect();
+        let thinking = if thoughts.is_empty() {
+            None
+        } else if thoughts.iter().any(|p| p.get("thoughtSignature").is_some()) {
+            Some(Thinking::Blocks(thoughts.into_iter().cloned().collect()))
+        } else {
+            Some(Thinking::Text(
+                thoughts.iter().filter_map(|p| str_at(p, "/text")).collect(),
+            ))
+        };
+        let usage = usage.map(|mut u| {
+            u.reasoning_tokens_unknown = thinking.is_some() && !reports_thoughts(&json);
+            u
+        });
         let finish_reason = str_at(candidate, "/finishReason").map(str::to_string);
         // NOTE: FinishReason values: https://ai.google.dev/api/generate-content#FinishReason
         let finish = match finish_reason.as_deref() {
@@ -141,6 +187,7 @@ impl Adapter for GeminiAdapter {
             finish_reason,
             usage,
             refusal,
+            thinking,
         })
     }
 
@@ -168,6 +215,136 @@ impl Adapter for GeminiAdapter {
             .and_then(parse_duration_secs_ms);
         LlmError::from_http(provider, response.status, kind, &detail, retry_after)
     }
+}
+
+/// A `streamGenerateContent` stream: each event a `GenerateContentResponse` holding the next
+/// parts of the first candidate; the last carries `finishReason`, and `usageMetadata` counts
+/// everything so far. Consecutive text parts of one kind (thought or answer) are joined into
+/// one, as a non-streamed reply holds them.
+#[derive(Debug, Default)]
+struct GeminiStream {
+    parts: Vec<Value>,
+    finish_reason: Option<Value>,
+    usage: Option<Value>,
+    prompt_feedback: Option<Value>,
+    model_version: Option<Value>,
+}
+
+impl StreamDecoder for GeminiStream {
+    fn event(&mut self, event: &SseEvent) -> Result<Vec<StreamDelta>, StreamFault> {
+        let json = event_json(event)?;
+        if json.get("error").is_some_and(|e| !e.is_null()) {
+            return Err(StreamFault::Provider(json));
+        }
+        for (key, slot) in [
+            ("usageMetadata", &mut self.usage),
+            ("promptFeedback", &mut self.prompt_feedback),
+            ("modelVersion", &mut self.model_version),
+        ] {
+            if let Some(value) = json.get(key) {
+                *slot = Some(value.clone());
+            }
+        }
+        let mut deltas = Vec::new();
+        let Some(candidate) = json.pointer("/candidates/0") else {
+            return Ok(deltas);
+        };
+        if let Some(reason) = candidate.get("finishReason") {
+            self.finish_reason = Some(reason.clone());
+        }
+        let parts = candidate
+            .pointer("/content/parts")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for part in parts {
+            let thought = part.get("thought").and_then(Value::as_bool) == Some(true);
+            if let Some(text) = str_at(part, "/text") {
+                deltas.push(if thought {
+                    StreamDelta::Thinking(text.to_string())
+                } else {
+                    StreamDelta::Answer(text.to_string())
+                });
+            }
+            let joins = self.parts.last().is_some_and(|last| {
+                let last_thought = last.get("thought").and_then(Value::as_bool) == Some(true);
+                last_thought == thought
+                    && last.get("text").is_some()
+                    && part.get("text").is_some()
+                    && last.get("thoughtSignature").is_none()
+            });
+            match (joins, self.parts.last_mut().and_then(Value::as_object_mut)) {
+                (true, Some(last)) => {
+                    let joined = format!(
+                        "{}{}",
+                        last.get("text").and_then(Value::as_str).unwrap_or_default(),
+                        str_at(part, "/text").unwrap_or_default()
+                    );
+                    last.insert("text".into(), json!(joined));
+                    if let Some(signature) = part.get("thoughtSignature") {
+                        last.insert("thoughtSignature".into(), signature.clone());
+                    }
+                }
+                _ => self.parts.push(part.clone()),
+            }
+        }
+        Ok(deltas)
+    }
+
+    fn is_complete(&self) -> bool {
+        self.finish_reason.is_some()
+            || self
+                .prompt_feedback
+                .as_ref()
+                .is_some_and(|f| f.get("blockReason").is_some())
+    }
+
+    fn body(&self) -> Value {
+        let mut body = Map::new();
+        if self.finish_reason.is_some() || !self.parts.is_empty() {
+            let mut candidate = Map::new();
+            candidate.insert(
+                "content".into(),
+                json!({"parts": self.parts, "role": "model"}),
+            );
+            if let Some(reason) = &self.finish_reason {
+                candidate.insert("finishReason".into(), reason.clone());
+            }
+            candidate.insert("index".into(), json!(0));
+            body.insert("candidates".into(), json!([candidate]));
+        }
+        for (key, value) in [
+            ("usageMetadata", &self.usage),
+            ("promptFeedback", &self.prompt_feedback),
+            ("modelVersion", &self.model_version),
+        ] {
+            if let Some(value) = value {
+                body.insert(key.into(), value.clone());
+            }
+        }
+        Value::Object(body)
+    }
+}
+
+/// The `thinkingConfig` for `reasoning`, or `None` when off.
+// NOTE: ThinkingConfig: `includeThoughts`, `thinkingBudget` (Gemini 2.5), `thinkingLevel`
+// (Gemini 3, which recommends it over a budget).
+// https://ai.google.dev/api/generate-content#ThinkingConfig
+// https://ai.google.dev/gemini-api/docs/thinking
+fn thinking_config(model: &str, reasoning: Reasoning, max_tokens: u32) -> Option<Value> {
+    let budget = reasoning.budget_within(max_tokens)?;
+    let model = model.trim().trim_start_matches("models/");
+    match reasoning.effort_name() {
+        Some(level) if model.starts_with("gemini-3") => {
+            Some(json!({"includeThoughts": true, "thinkingLevel": level}))
+        }
+        _ => Some(json!({"includeThoughts": true, "thinkingBudget": budget})),
+    }
+}
+
+/// Whether `usageMetadata` counts thoughts.
+fn reports_thoughts(json: &Value) -> bool {
+    u64_at(json, "/usageMetadata/thoughtsTokenCount").is_some()
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
@@ -207,6 +384,7 @@ fn usage(json: &Value) -> Option<Usage> {
         cache_read_tokens: cached.min(input),
         cache_write_tokens: 0,
         reasoning_tokens: thoughts,
+        reasoning_tokens_unknown: false,
     })
 }
 

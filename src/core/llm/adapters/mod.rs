@@ -15,10 +15,9 @@
 //! - Any non-2xx status becomes an [`LlmError`] carrying the provider id, the status and the
 //!   provider's own message; the wait a `Retry-After` header asks for is read here, for all.
 //!
-//! A streaming reader (server-sent events turned into deltas of a [`ChatResponse`], thinking
-//! text kept apart) would be one more method of [`Adapter`], written per adapter beside
-//! `parse_reply` and reusing its finish-reason and usage mapping; the dispatcher's one `match`
-//! and its callers stay as they are.
+//! Streaming: [`Adapter::build_stream_request`] asks for server-sent events, and
+//! [`Adapter::stream_decoder`] reads the family's events back into the body a non-streamed
+//! call returns, which `parse_reply` then reads (see [`super::stream`]).
 //!
 //! [`FinishKind::Refusal`]: super::chat::FinishKind::Refusal
 //! [`FinishKind::Length`]: super::chat::FinishKind::Length
@@ -29,8 +28,10 @@ pub mod gemini;
 pub mod openai;
 pub mod support;
 
-use super::chat::{ChatRequest, ChatResponse, HttpRequest, HttpResponse};
+use super::chat::{ChatRequest, ChatResponse, HttpRequest, HttpResponse, StructuredMode};
 use super::error::LlmError;
+use super::reasoning::Reasoning;
+use super::stream::StreamDecoder;
 use crate::core::providers::ProviderSettings;
 
 /// One API family's request building and response reading. Implemented by unit types
@@ -43,8 +44,26 @@ pub trait Adapter {
         true
     }
 
+    /// The structured-output mechanism to use for a call asking for `reasoning`, when the
+    /// provider's setting is `mode`: `mode` itself unless the family cannot combine the two.
+    fn structured_mode(&self, mode: StructuredMode, reasoning: Reasoning) -> StructuredMode {
+        let _ = reasoning;
+        mode
+    }
+
     /// The HTTP request that asks `base_url` for `request`, authenticated with `api_key`.
     fn build_request(&self, base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest;
+
+    /// The HTTP request that asks for `request` as a stream of server-sent events.
+    fn build_stream_request(
+        &self,
+        base_url: &str,
+        api_key: &str,
+        request: &ChatRequest,
+    ) -> HttpRequest;
+
+    /// A reader of this family's stream events, for one response.
+    fn stream_decoder(&self) -> Box<dyn StreamDecoder>;
 
     /// Reads the body of a successful (2xx) response. Some gateways report failures inside a
     /// 2xx, so this may still give an error; errors name `provider`.

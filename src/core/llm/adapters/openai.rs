@@ -7,13 +7,16 @@ use serde_json::{json, Map, Value};
 
 use super::support::{
     endpoint, error_json, fallback_detail, messages_with_system, parse_json, safe_name, str_at,
-    u64_at,
+    u64_at, with_body_fields,
 };
 use super::Adapter;
 use crate::core::llm::chat::{
     ChatRequest, ChatResponse, FinishKind, HttpRequest, HttpResponse, StructuredMode,
 };
 use crate::core::llm::error::{ErrorKind, LlmError};
+use crate::core::llm::reasoning::{Reasoning, Thinking};
+use crate::core::llm::sse::SseEvent;
+use crate::core::llm::stream::{event_json, StreamDecoder, StreamDelta, StreamFault};
 use crate::core::llm::usage::Usage;
 use crate::core::providers::{ProviderSettings, LOCAL_ID};
 
@@ -37,6 +40,8 @@ impl Adapter for OpenAiAdapter {
     /// - Structured output: `Native` → `response_format: {type: "json_schema", json_schema: {name,
     ///   strict: true, schema}}`; `JsonObjectSchema` → `{type: "json_object", schema}`
     ///   (llama.cpp / llama-cpp-python); `PromptOnly` → nothing.
+    /// - Reasoning: `reasoning_effort` (OpenAI, vLLM, Ollama, DeepSeek, …); on OpenRouter its own
+    ///   `reasoning: {effort}` or `reasoning: {max_tokens}`. Off sends nothing.
     fn build_request(&self, base_url: &str, api_key: &str, request: &ChatRequest) -> HttpRequest {
         let messages = messages_with_system(request);
 
@@ -52,6 +57,9 @@ impl Adapter for OpenAiAdapter {
         } else {
             body.insert("temperature".into(), json!(request.temperature));
             body.insert("max_tokens".into(), json!(request.max_tokens));
+        }
+        if let Some((key, value)) = reasoning_field(base_url, request.reasoning) {
+            body.insert(key.into(), value);
         }
         if let Some(spec) = &request.structured {
             match spec.mode {
@@ -90,6 +98,29 @@ impl Adapter for OpenAiAdapter {
             headers,
             body: Value::Object(body).to_string(),
         }
+    }
+
+    /// The same request with `stream: true` and `stream_options.include_usage`, without which
+    /// a stream carries no usage.
+    // NOTE: https://platform.openai.com/docs/api-reference/chat/create#chat-create-stream_options
+    fn build_stream_request(
+        &self,
+        base_url: &str,
+        api_key: &str,
+        request: &ChatRequest,
+    ) -> HttpRequest {
+        let http = self.build_request(base_url, api_key, request);
+        with_body_fields(
+            http,
+            &[
+                ("stream", json!(true)),
+                ("stream_options", json!({"include_usage": true})),
+            ],
+        )
+    }
+
+    fn stream_decoder(&self) -> Box<dyn StreamDecoder> {
+        Box::<OpenAiStream>::default()
     }
 
     /// Reads a chat completion; errors name `provider`.
@@ -146,12 +177,14 @@ impl Adapter for OpenAiAdapter {
         if finish == FinishKind::Refusal && refusal.is_none() {
             refusal = Some("the provider's content filter stopped the reply".to_string());
         }
+        let thinking = thinking(message);
         Ok(ChatResponse {
             text,
             finish,
             finish_reason,
-            usage: usage(&json),
+            usage: usage(&json, thinking.is_some()),
             refusal,
+            thinking,
         })
     }
 
@@ -168,11 +201,145 @@ impl Adapter for OpenAiAdapter {
     }
 }
 
-/// Whether the request must use `max_completion_tokens` and leave out `temperature`: OpenAI's
-/// reasoning models (`o1`, `o3-mini`, `o4-mini`, `gpt-5*`) on `api.openai.com`. Every other
-/// server and model gets `max_tokens`, which OpenAI-compatible servers all understand.
-pub fn uses_max_completion_tokens(base_url: &str, model: &str) -> bool {
-    let host = base_url
+/// A chat-completions stream: `chat.completion.chunk`s whose `choices[0].delta` carry
+/// `content`, `reasoning_content` / `reasoning` and `refusal` pieces, a `finish_reason` at the
+/// end, `usage` in a last chunk without choices, then `data: [DONE]`.
+// NOTE: https://platform.openai.com/docs/api-reference/chat-streaming/streaming
+#[derive(Debug, Default)]
+struct OpenAiStream {
+    content: String,
+    reasoning: String,
+    refusal: String,
+    reasoning_details: Vec<Value>,
+    finish_reason: Option<Value>,
+    usage: Option<Value>,
+    done: bool,
+}
+
+impl StreamDecoder for OpenAiStream {
+    fn event(&mut self, event: &SseEvent) -> Result<Vec<StreamDelta>, StreamFault> {
+        if event.is_done() {
+            self.done = true;
+            return Ok(Vec::new());
+        }
+        let json = event_json(event)?;
+        if json.get("error").is_some_and(|e| !e.is_null()) {
+            return Err(StreamFault::Provider(json));
+        }
+        if let Some(usage) = json.get("usage").filter(|u| u.is_object()) {
+            self.usage = Some(usage.clone());
+        }
+        let mut deltas = Vec::new();
+        let Some(choice) = json.pointer("/choices/0") else {
+            return Ok(deltas);
+        };
+        if let Some(reason) = choice.get("finish_reason").filter(|r| !r.is_null()) {
+            self.finish_reason = Some(reason.clone());
+        }
+        let delta = choice.get("delta").unwrap_or(&Value::Null);
+        let piece = |key: &str| {
+            delta
+                .get(key)
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+        };
+        if let Some(text) = piece("reasoning_content").or_else(|| piece("reasoning")) {
+            self.reasoning.push_str(text);
+            deltas.push(StreamDelta::Thinking(text.to_string()));
+        }
+        if let Some(text) = piece("content") {
+            self.content.push_str(text);
+            deltas.push(StreamDelta::Answer(text.to_string()));
+        }
+        if let Some(text) = piece("refusal") {
+            self.refusal.push_str(text);
+        }
+        if let Some(details) = delta.get("reasoning_details").and_then(Value::as_array) {
+            self.reasoning_details.extend(details.iter().cloned());
+        }
+        Ok(deltas)
+    }
+
+    fn is_complete(&self) -> bool {
+        self.done || self.finish_reason.is_some()
+    }
+
+    fn body(&self) -> Value {
+        let mut message = Map::new();
+        message.insert("role".into(), json!("assistant"));
+        message.insert("content".into(), json!(self.content));
+        if !self.reasoning.is_empty() {
+            message.insert("reasoning_content".into(), json!(self.reasoning));
+        }
+        if !self.refusal.is_empty() {
+            message.insert("refusal".into(), json!(self.refusal));
+        }
+        if !self.reasoning_details.is_empty() {
+            message.insert("reasoning_details".into(), json!(self.reasoning_details));
+        }
+        let mut body = Map::new();
+        body.insert(
+            "choices".into(),
+            json!([{
+                "index": 0,
+                "message": message,
+                "finish_reason": self.finish_reason.clone().unwrap_or(Value::Null),
+            }]),
+        );
+        if let Some(usage) = &self.usage {
+            body.insert("usage".into(), usage.clone());
+        }
+        Value::Object(body)
+    }
+}
+
+/// The reasoning field for `reasoning` on the server at `base_url`, if any.
+fn reasoning_field(base_url: &str, reasoning: Reasoning) -> Option<(&'static str, Value)> {
+    if reasoning.is_off() {
+        return None;
+    }
+    if is_openrouter_host(base_url) {
+        // NOTE: OpenRouter normalises reasoning across its upstreams with one object: an
+        // `effort`, or a `max_tokens` budget. https://openrouter.ai/docs/use-cases/reasoning-tokens
+        let value = match reasoning.effort_name() {
+            Some(effort) => json!({ "effort": effort }),
+            None => json!({ "max_tokens": reasoning.budget_tokens() }),
+        };
+        return Some(("reasoning", value));
+    }
+    // NOTE: `reasoning_effort: "low" | "medium" | "high"`.
+    // https://platform.openai.com/docs/api-reference/chat/create#chat-create-reasoning_effort
+    // vLLM and Ollama take the same field on their OpenAI-compatible endpoints. A budget is
+    // refused for these servers before the call (reasoning::check).
+    reasoning
+        .effort_name()
+        .map(|effort| ("reasoning_effort", json!(effort)))
+}
+
+/// What the model thought, from the message: `reasoning_content` (DeepSeek, vLLM, llama.cpp
+/// with `--reasoning-format`) or `reasoning` (OpenRouter, Ollama). OpenRouter's
+/// `reasoning_details` are kept as they came when some are encrypted.
+// NOTE: https://api-docs.deepseek.com/guides/reasoning_model (reasoning_content),
+// https://openrouter.ai/docs/use-cases/reasoning-tokens (reasoning, reasoning_details).
+// OpenAI's own chat completions return no reasoning text (only its token count).
+fn thinking(message: &Value) -> Option<Thinking> {
+    let details = message.get("reasoning_details").and_then(Value::as_array);
+    if let Some(details) = details.filter(|d| {
+        d.iter()
+            .any(|x| str_at(x, "/type") == Some("reasoning.encrypted"))
+    }) {
+        return Some(Thinking::Blocks(details.clone()));
+    }
+    ["reasoning_content", "reasoning"]
+        .iter()
+        .find_map(|key| message.get(*key).and_then(Value::as_str))
+        .filter(|text| !text.is_empty())
+        .map(|text| Thinking::Text(text.to_string()))
+}
+
+/// The lowercase host of `base_url` (no port), or empty.
+fn host_of(base_url: &str) -> String {
+    base_url
         .trim()
         .split_once("://")
         .map(|(_, rest)| rest)
@@ -180,8 +347,24 @@ pub fn uses_max_completion_tokens(base_url: &str, model: &str) -> bool {
         .split(['/', ':'])
         .next()
         .unwrap_or_default()
-        .to_ascii_lowercase();
-    if host != "api.openai.com" {
+        .to_ascii_lowercase()
+}
+
+/// Whether `base_url` is OpenAI's own API.
+pub fn is_openai_host(base_url: &str) -> bool {
+    host_of(base_url) == "api.openai.com"
+}
+
+/// Whether `base_url` is OpenRouter's API.
+pub fn is_openrouter_host(base_url: &str) -> bool {
+    host_of(base_url) == "openrouter.ai"
+}
+
+/// Whether the request must use `max_completion_tokens` and leave out `temperature`: OpenAI's
+/// reasoning models (`o1`, `o3-mini`, `o4-mini`, `gpt-5*`) on `api.openai.com`. Every other
+/// server and model gets `max_tokens`, which OpenAI-compatible servers all understand.
+pub fn uses_max_completion_tokens(base_url: &str, model: &str) -> bool {
+    if !is_openai_host(base_url) {
         return false;
     }
     let model = model.trim().to_ascii_lowercase();
@@ -193,8 +376,9 @@ pub fn uses_max_completion_tokens(base_url: &str, model: &str) -> bool {
 /// Normalized usage from `usage`, or `None` when the response has none.
 ///
 /// `prompt_tokens` already includes `prompt_tokens_details.cached_tokens`, and
-/// `completion_tokens` already includes `completion_tokens_details.reasoning_tokens`.
-fn usage(json: &Value) -> Option<Usage> {
+/// `completion_tokens` already includes `completion_tokens_details.reasoning_tokens`. A reply
+/// that `thought` without that count (llama.cpp, Ollama) has an unknown reasoning count.
+fn usage(json: &Value, thought: bool) -> Option<Usage> {
     let u = json.get("usage").filter(|u| u.is_object())?;
     let input = u64_at(u, "/prompt_tokens");
     let output = u64_at(u, "/completion_tokens");
@@ -207,14 +391,15 @@ fn usage(json: &Value) -> Option<Usage> {
     let cached = u64_at(u, "/prompt_tokens_details/cached_tokens")
         .or_else(|| u64_at(u, "/prompt_cache_hit_tokens"))
         .unwrap_or(0);
-    let reasoning = u64_at(u, "/completion_tokens_details/reasoning_tokens").unwrap_or(0);
+    let reasoning = u64_at(u, "/completion_tokens_details/reasoning_tokens");
     Some(Usage {
         input_tokens: input,
         output_tokens: output,
         total_tokens: input + output,
         cache_read_tokens: cached.min(input),
         cache_write_tokens: 0,
-        reasoning_tokens: reasoning.min(output),
+        reasoning_tokens: reasoning.unwrap_or(0).min(output),
+        reasoning_tokens_unknown: thought && reasoning.is_none(),
     })
 }
 

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::core::llm::chat::{ChatRequest, ChatRole, HttpResponse};
+use crate::core::llm::chat::{ChatRequest, ChatRole, HttpRequest, HttpResponse};
 use crate::core::llm::error::LlmError;
 
 /// The wire name of a conversation role in the APIs that say `user` / `assistant` (OpenAI
@@ -27,6 +27,17 @@ pub(crate) fn messages_with_system(request: &ChatRequest) -> Vec<Value> {
         |message| serde_json::json!({"role": role_name(message.role), "content": message.content}),
     );
     system.into_iter().chain(turns).collect()
+}
+
+/// `http` with `fields` set in its JSON body (how a request becomes its streamed twin).
+pub(crate) fn with_body_fields(mut http: HttpRequest, fields: &[(&str, Value)]) -> HttpRequest {
+    if let Ok(Value::Object(mut body)) = serde_json::from_str::<Value>(&http.body) {
+        for (key, value) in fields {
+            body.insert((*key).to_string(), value.clone());
+        }
+        http.body = Value::Object(body).to_string();
+    }
+    http
 }
 
 /// `base_url` without trailing slashes, followed by `path` (which starts with `/`).

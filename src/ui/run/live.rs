@@ -1,0 +1,145 @@
+//! The reply being streamed, shown on its running step: the thinking so far (unfolded while it
+//! comes) and the answer's text so far.
+//!
+//! Pieces arrive far more often than the screen refreshes, so they are gathered and handed to
+//! the page at most once per animation frame: the page redraws once per frame, however fast the
+//! model writes.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+
+use crate::core::llm::client::{StreamListener, StreamProgress};
+use crate::core::llm::stream::StreamDelta;
+
+use super::thinking::ThinkingFold;
+
+/// What the current call has streamed so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveReply {
+    /// The calling agent (`solver`, `verifier`, `judge`).
+    pub agent: String,
+    /// Its thinking so far.
+    pub thinking: String,
+    /// Its answer so far (the structured output's JSON text).
+    pub answer: String,
+}
+
+impl LiveReply {
+    /// Adds a piece; a piece from another agent starts over.
+    pub fn add(&mut self, progress: &StreamProgress) {
+        let agent = progress.role.as_str();
+        if self.agent != agent {
+            *self = LiveReply {
+                agent: agent.to_string(),
+                ..LiveReply::default()
+            };
+        }
+        match &progress.delta {
+            StreamDelta::Thinking(text) => self.thinking.push_str(text),
+            StreamDelta::Answer(text) => self.answer.push_str(text),
+        }
+    }
+}
+
+/// A stream listener that feeds `live`, once per animation frame.
+pub fn listener(live: RwSignal<Option<LiveReply>>) -> StreamListener {
+    let pending: Rc<RefCell<Vec<StreamProgress>>> = Rc::default();
+    let scheduled = Rc::new(Cell::new(false));
+    Rc::new(move |progress: &StreamProgress| {
+        pending.borrow_mut().push(progress.clone());
+        if scheduled.replace(true) {
+            return;
+        }
+        let (pending, scheduled) = (pending.clone(), scheduled.clone());
+        let flush = Closure::once_into_js(move || {
+            scheduled.set(false);
+            let pieces = std::mem::take(&mut *pending.borrow_mut());
+            live.update(|reply| {
+                let reply = reply.get_or_insert_with(LiveReply::default);
+                for piece in &pieces {
+                    reply.add(piece);
+                }
+            });
+        });
+        let asked = web_sys::window()
+            .map(|w| w.request_animation_frame(flush.unchecked_ref()).is_ok())
+            .unwrap_or(false);
+        if !asked {
+            // No frames to wait for (a hidden page may have none): hand them over now.
+            let _ = flush
+                .unchecked_ref::<js_sys::Function>()
+                .call0(&wasm_bindgen::JsValue::NULL);
+        }
+    })
+}
+
+/// The live pieces of `agent`'s running call, if it is the one streaming.
+#[component]
+pub fn LiveStep(
+    /// The running step's agent.
+    agent: String,
+    /// What is streaming now.
+    live: RwSignal<Option<LiveReply>>,
+) -> impl IntoView {
+    let mine = Memo::new(move |_| live.with(|l| l.as_ref().filter(|l| l.agent == agent).cloned()));
+    let thinking = Signal::derive(move || {
+        mine.with(|m| m.as_ref().map(|m| m.thinking.clone()))
+            .unwrap_or_default()
+    });
+    let answer = move || {
+        mine.with(|m| m.as_ref().map(|m| m.answer.clone()))
+            .unwrap_or_default()
+    };
+    view! {
+        <Show when=move || mine.with(|m| m.as_ref().is_some_and(|m| !m.thinking.is_empty()))>
+            <ThinkingFold text=thinking open=true/>
+        </Show>
+        <Show when=move || mine.with(|m| m.as_ref().is_some_and(|m| !m.answer.is_empty()))>
+            <pre class="step-text step-live-answer" data-testid="step-live-answer">{answer}</pre>
+        </Show>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::role::AgentRole;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn piece(role: AgentRole, delta: StreamDelta) -> StreamProgress {
+        StreamProgress { role, delta }
+    }
+
+    #[wasm_bindgen_test]
+    fn pieces_gather_per_agent_and_a_new_agent_starts_over() {
+        let mut live = LiveReply::default();
+        live.add(&piece(
+            AgentRole::Solver,
+            StreamDelta::Thinking("Two ".into()),
+        ));
+        live.add(&piece(
+            AgentRole::Solver,
+            StreamDelta::Thinking("and two.".into()),
+        ));
+        live.add(&piece(
+            AgentRole::Solver,
+            StreamDelta::Answer("{\"solution\"".into()),
+        ));
+        assert_eq!(live.agent, "solver");
+        assert_eq!(live.thinking, "Two and two.");
+        assert_eq!(live.answer, "{\"solution\"");
+        live.add(&piece(AgentRole::Verifier, StreamDelta::Answer("{".into())));
+        assert_eq!(
+            live,
+            LiveReply {
+                agent: "verifier".into(),
+                thinking: String::new(),
+                answer: "{".into()
+            }
+        );
+    }
+}
