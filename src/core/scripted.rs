@@ -45,7 +45,7 @@ pub enum ScriptedTurn {
         usage: Usage,
     },
     /// A completion given in full (attempts, re-asks, provider, missing usage …).
-    Full(AgentCompletion),
+    Full(Box<AgentCompletion>),
 }
 
 impl ScriptedTurn {
@@ -58,7 +58,7 @@ impl ScriptedTurn {
         model: &str,
         attempts: Vec<AttemptRecord>,
     ) -> ScriptedTurn {
-        ScriptedTurn::Full(AgentCompletion {
+        ScriptedTurn::Full(Box::new(AgentCompletion {
             output,
             usage: attempts.iter().filter_map(|a| a.usage).sum(),
             usage_complete: attempts.iter().all(|a| a.usage.is_some()),
@@ -70,7 +70,7 @@ impl ScriptedTurn {
             provenance: None,
             thinking: None,
             stream: None,
-        })
+        }))
     }
 }
 
@@ -287,7 +287,7 @@ impl AgentLlm for ScriptedLlm {
                 error,
                 usage,
             }),
-            ScriptedTurn::Full(completion) => Ok(completion),
+            ScriptedTurn::Full(completion) => Ok(*completion),
         }
     }
 }
