@@ -13,6 +13,10 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[path = "web/idb.rs"]
 mod idb;
 
+// The reply store (schema version 3).
+#[path = "web/replies.rs"]
+mod replies;
+
 #[path = "web/batches.rs"]
 mod batches;
 

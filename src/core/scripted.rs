@@ -45,7 +45,7 @@ pub enum ScriptedTurn {
         usage: Usage,
     },
     /// A completion given in full (attempts, re-asks, provider, missing usage …).
-    Full(AgentCompletion),
+    Full(Box<AgentCompletion>),
 }
 
 impl ScriptedTurn {
@@ -58,7 +58,7 @@ impl ScriptedTurn {
         model: &str,
         attempts: Vec<AttemptRecord>,
     ) -> ScriptedTurn {
-        ScriptedTurn::Full(AgentCompletion {
+        ScriptedTurn::Full(Box::new(AgentCompletion {
             output,
             usage: attempts.iter().filter_map(|a| a.usage).sum(),
             usage_complete: attempts.iter().all(|a| a.usage.is_some()),
@@ -67,9 +67,10 @@ impl ScriptedTurn {
             provider: provider.to_string(),
             model: model.to_string(),
             finish_reason: None,
+            provenance: None,
             thinking: None,
             stream: None,
-        })
+        }))
     }
 }
 
@@ -273,6 +274,7 @@ impl AgentLlm for ScriptedLlm {
                 thinking: None,
                 stream: None,
                 latency_ms: self.latency_ms,
+                provenance: None,
             }),
             ScriptedTurn::Fail { error, usage } => Err(AgentCallError {
                 attempts: vec![AttemptRecord {
@@ -285,7 +287,7 @@ impl AgentLlm for ScriptedLlm {
                 error,
                 usage,
             }),
-            ScriptedTurn::Full(completion) => Ok(completion),
+            ScriptedTurn::Full(completion) => Ok(*completion),
         }
     }
 }

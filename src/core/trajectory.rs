@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use crate::core::clock::compact_utc;
 use crate::core::config::{Mode, PipelineConfig};
 use crate::core::llm::{AttemptRecord, Thinking, Usage};
+use crate::core::replies::ReusePolicy;
 use crate::core::role::AgentRole;
 
 /// One step of a run: one line of the trajectory JSONL.
@@ -110,6 +111,12 @@ pub struct StepMetadata {
     pub config_hash: Option<String>,
     /// Trialogue: the provider's finish reason for the last request, as reported.
     pub finish_reason: Option<Option<String>>,
+    /// Trialogue: the sha-256 address of the request whose reply the step used (reply store).
+    pub request_hash: Option<String>,
+    /// Trialogue: the run that paid for the step's reply, when it was reused (cost $0 here).
+    pub reused_from: Option<String>,
+    /// Trialogue: the run's reply reuse policy.
+    pub reuse_policy: Option<ReusePolicy>,
     /// Trialogue: what the model thought before its accepted reply, as the provider returned
     /// it (absent when it returned none).
     pub thinking: Option<Thinking>,
@@ -195,6 +202,21 @@ impl StepMetadata {
                     value,
                     &mut m.finish_reason,
                 ),
+                key::REQUEST_HASH => read_field(
+                    &mut m.as_read,
+                    key::REQUEST_HASH,
+                    value,
+                    &mut m.request_hash,
+                ),
+                key::REUSED_FROM => {
+                    read_field(&mut m.as_read, key::REUSED_FROM, value, &mut m.reused_from)
+                }
+                key::REUSE_POLICY => read_field(
+                    &mut m.as_read,
+                    key::REUSE_POLICY,
+                    value,
+                    &mut m.reuse_policy,
+                ),
                 key::THINKING => read_field(&mut m.as_read, key::THINKING, value, &mut m.thinking),
                 key::STREAMED => read_field(&mut m.as_read, key::STREAMED, value, &mut m.streamed),
                 key::TTFT_MS => read_field(&mut m.as_read, key::TTFT_MS, value, &mut m.ttft_ms),
@@ -253,6 +275,9 @@ impl StepMetadata {
         self.write_field(&mut out, key::COST_USD, &self.cost_usd);
         self.write_field(&mut out, key::CONFIG_HASH, &self.config_hash);
         self.write_field(&mut out, key::FINISH_REASON, &self.finish_reason);
+        self.write_field(&mut out, key::REQUEST_HASH, &self.request_hash);
+        self.write_field(&mut out, key::REUSED_FROM, &self.reused_from);
+        self.write_field(&mut out, key::REUSE_POLICY, &self.reuse_policy);
         self.write_field(&mut out, key::THINKING, &self.thinking);
         self.write_field(&mut out, key::STREAMED, &self.streamed);
         self.write_field(&mut out, key::TTFT_MS, &self.ttft_ms);
@@ -350,6 +375,12 @@ pub(crate) mod key {
     pub const CONFIG_HASH: &str = "config_hash";
     /// Trialogue: the provider's finish reason for the last request, as reported.
     pub const FINISH_REASON: &str = "finish_reason";
+    /// Trialogue: the sha-256 address of the request whose reply the step used.
+    pub const REQUEST_HASH: &str = "request_hash";
+    /// Trialogue: the run that paid for a reused reply.
+    pub const REUSED_FROM: &str = "reused_from";
+    /// Trialogue: the run's reply reuse policy.
+    pub const REUSE_POLICY: &str = "reuse_policy";
     /// Trialogue: the thinking the provider returned (text, or its signed/redacted blocks).
     pub const THINKING: &str = "thinking";
     /// Trialogue: whether the accepted reply was streamed.

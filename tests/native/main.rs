@@ -20,6 +20,7 @@ mod llm_adapters;
 mod llm_client;
 mod pipeline;
 mod reasoning;
+mod replies;
 mod richtext;
 mod round_trip;
 mod startup;

@@ -575,10 +575,10 @@ async fn a_seeded_version_1_database_upgrades_and_keeps_its_data() {
 
     let store = TrajectoryStore::open_named(name).await.unwrap();
     assert_eq!(store.version(), DB_VERSION);
-    assert_eq!(DB_VERSION, 2);
+    assert_eq!(DB_VERSION, 3);
     assert_eq!(
         store.store_names(),
-        vec!["batches", "configs", "datasets", "runs", "steps"]
+        vec!["batches", "configs", "datasets", "replies", "runs", "steps"]
     );
     assert_eq!(
         store.get_run("run_v1").await.unwrap().as_ref(),
@@ -645,7 +645,7 @@ async fn an_upgrade_blocked_by_an_old_tab_says_so_and_finishes_once_it_closes() 
         }
     }
     let store = opened.expect("the upgrade finished after the old tab closed");
-    assert_eq!(store.version(), 2);
+    assert_eq!(store.version(), DB_VERSION);
     assert!(store.store_names().contains(&"batches".to_string()));
     assert!(store.run_id_taken("run_kept").await.unwrap());
     finish(store).await;

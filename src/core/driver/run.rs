@@ -49,6 +49,10 @@ pub trait LlmSource {
         Self: 's;
     /// The LLM a run with `config` calls.
     fn llm_for(&self, config: &PipelineConfig) -> Self::Llm<'_>;
+    /// The LLM run `run_id` with `config` calls (a reply store needs to know who pays).
+    fn llm_for_run(&self, config: &PipelineConfig, _run_id: &str) -> Self::Llm<'_> {
+        self.llm_for(config)
+    }
 }
 
 impl<L: AgentLlm> LlmSource for L {
@@ -433,7 +437,7 @@ impl<'a, L: LlmSource, C: Clock, S: RunStore, K: TabLocks> RunDriver<'a, L, C, S
             Some(pricer) => pricer.as_ref(),
             None => &NoPricing,
         };
-        let llm = self.llm.llm_for(config);
+        let llm = self.llm.llm_for_run(config, &record.run_id);
         let pipeline = Pipeline::new(config, &llm, self.clock, &sink)
             .with_pricer(pricer)
             .with_gate(&gate)

@@ -520,6 +520,7 @@ impl<T: Transport, C: Clock> AgentLlm for LlmClient<T, C> {
                 model: served.model,
                 finish_reason: served.finish_reason,
                 latency_ms: self.clock.now_ms() - started,
+                provenance: None,
                 thinking: served.thinking,
                 stream: served.stream,
             }),

@@ -98,6 +98,8 @@ pub struct AgentCompletion {
     pub finish_reason: Option<String>,
     /// Wall time of the whole call in milliseconds.
     pub latency_ms: f64,
+    /// Where the reply came from, when the call went through the reply store.
+    pub provenance: Option<crate::core::replies::llm::ReplyProvenance>,
     /// What the model thought before its accepted reply, when the provider returned it.
     pub thinking: Option<Thinking>,
     /// How the accepted reply streamed; `None` when it was not streamed.

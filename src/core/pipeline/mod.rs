@@ -49,6 +49,7 @@ use crate::core::llm::{
     AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord, ErrorKind,
     Thinking, Usage,
 };
+use crate::core::replies::llm::ReplyProvenance;
 use crate::core::role::AgentRole;
 use crate::core::sorting;
 use crate::core::template::{self, placeholders, TemplateError};
@@ -93,6 +94,7 @@ struct Settled {
     finish_reason: Option<String>,
     latency_ms: f64,
     cost_usd: Option<f64>,
+    provenance: Option<ReplyProvenance>,
     thinking: Option<Thinking>,
     stream: Option<StreamStats>,
 }
@@ -350,7 +352,11 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
     }
 
     fn settle_success(&self, role: AgentRole, c: AgentCompletion) -> Settled {
-        let cost_usd = self.price_call(&c.provider, &c.model, &c.attempts, &c.usage);
+        let cost_usd = match c.provenance.as_ref().and_then(|p| p.reused_from.as_ref()) {
+            // Another run paid for this reply.
+            Some(_) => Some(0.0),
+            None => self.price_call(&c.provider, &c.model, &c.attempts, &c.usage),
+        };
         // An output of another role breaks the AgentLlm contract; it is logged as the failed
         // step it is rather than read as this role's.
         let output = if c.output.role() == role {
@@ -371,6 +377,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             finish_reason: c.finish_reason,
             latency_ms: c.latency_ms,
             cost_usd,
+            provenance: c.provenance,
             thinking: c.thinking,
             stream: c.stream,
         }
@@ -413,6 +420,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             finish_reason: None,
             latency_ms,
             cost_usd,
+            provenance: None,
             thinking: None,
             stream: None,
         }
@@ -453,6 +461,11 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             metadata.ttft_ms = stream.ttft_ms;
             metadata.ttfat_ms = stream.ttfat_ms;
             metadata.output_tokens_per_s = stream.output_tokens_per_s;
+        }
+        if let Some(p) = &s.provenance {
+            metadata.request_hash = Some(p.request_hash.clone());
+            metadata.reused_from = p.reused_from.clone();
+            metadata.reuse_policy = Some(p.policy);
         }
         TrajectoryEntry {
             timestamp: iso8601_utc(self.clock.now_ms()),

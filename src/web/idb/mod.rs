@@ -15,6 +15,7 @@
 mod batches;
 mod error;
 mod records;
+mod replies;
 pub mod schema;
 mod transfer;
 
@@ -43,6 +44,7 @@ use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 
 pub use error::StoreError;
 pub use records::SavedConfig;
+pub use replies::ReplyStoreSize;
 pub use schema::{DB_NAME, DB_VERSION};
 pub use transfer::{
     ExportFilter, ExportSummary, ImportFailure, ImportSummary, ImportedRun, OnConflict,

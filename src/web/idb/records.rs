@@ -229,3 +229,20 @@ fn text_field(value: &JsValue, field: &str) -> String {
         Err(_) => "?".to_string(),
     }
 }
+
+/// [`to_js`] for the other stores' rows.
+pub(crate) fn to_js_row<T: Serialize>(
+    value: &T,
+    what: impl Fn() -> String,
+) -> Result<JsValue, StoreError> {
+    to_js(value, what)
+}
+
+/// [`from_js`] for the other stores' rows.
+pub(crate) fn from_js_row<T: DeserializeOwned>(
+    value: JsValue,
+    store: &'static str,
+    key: &str,
+) -> Result<T, StoreError> {
+    from_js(value, store, key)
+}

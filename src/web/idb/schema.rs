@@ -5,6 +5,7 @@
 //! |---|---|
 //! | 1 | `runs` (key `run_id`; indices `created_at`, `status`, `config_hash`, `batch_id`), `steps` (key `[run_id, step_id]`; index `run_id`), `configs` (key `name`) |
 //! | 2 | `datasets` (key `dataset_id`), `batches` (key `batch_id`; indices `created_at`, `dataset_id`); `runs` gains the index `updated_at` |
+//! | 3 | `replies` (key `request_hash`; index `stored_at`): paid replies; older runs simply have none |
 //!
 //! A new version adds one `vN` function and one line to [`upgrade`]; versions already shipped
 //! are never edited, because browsers out there hold databases they created.
@@ -16,7 +17,7 @@ use web_sys::{IdbDatabase, IdbObjectStore, IdbObjectStoreParameters, IdbTransact
 pub const DB_NAME: &str = "trialogue";
 
 /// The schema version this build creates and expects.
-pub const DB_VERSION: u32 = 2;
+pub const DB_VERSION: u32 = 3;
 
 /// Run records ([`crate::core::trajectory::RunRecord`]), keyed by `run_id`.
 pub const RUNS: &str = "runs";
@@ -28,6 +29,9 @@ pub const CONFIGS: &str = "configs";
 pub const DATASETS: &str = "datasets";
 /// Batch runs over a dataset, keyed by `batch_id` (since version 2).
 pub const BATCHES: &str = "batches";
+/// Paid replies ([`crate::core::replies::StoredReply`]), keyed by `request_hash` (since
+/// version 3).
+pub const REPLIES: &str = "replies";
 
 /// Index names, each named after what it orders or selects by.
 pub mod index {
@@ -45,6 +49,8 @@ pub mod index {
     pub const RUN_ID: &str = "run_id";
     /// `batches` by `dataset_id`.
     pub const DATASET_ID: &str = "dataset_id";
+    /// `replies` by `stored_ms` (since version 3).
+    pub const STORED_AT: &str = "stored_at";
 }
 
 /// Brings a database from `old_version` (0 when it is new) to [`DB_VERSION`], inside the
@@ -61,6 +67,9 @@ pub(crate) fn upgrade(
     }
     if old_version < 2 && new_version >= 2 {
         v2(db, tx)?;
+    }
+    if old_version < 3 && new_version >= 3 {
+        v3(db)?;
     }
     Ok(())
 }
@@ -90,6 +99,12 @@ fn v2(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
     // there, within this same transaction.
     let runs = tx.object_store(RUNS)?;
     runs.create_index_with_str(index::UPDATED_AT, "updated_ms")?;
+    Ok(())
+}
+
+fn v3(db: &IdbDatabase) -> Result<(), JsValue> {
+    let replies = create_store(db, REPLIES, &JsValue::from_str("request_hash"))?;
+    replies.create_index_with_str(index::STORED_AT, "stored_ms")?;
     Ok(())
 }
 

@@ -1,0 +1,336 @@
+//! [`ReplyCache`]: the [`Transport`] wrapper that answers reusable requests from the reply
+//! store, sends identical requests in flight at the same moment once, and notes every request
+//! it handled so that [`super::llm::CachedLlm`] can store the paid replies with their usage and
+//! tell the step where its reply came from.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+
+use super::canonical::CanonicalRequest;
+use super::policy::ReusePolicy;
+use super::store::ReplyStore;
+use crate::core::cancel::CancelToken;
+use crate::core::llm::chat::{HttpRequest, HttpResponse};
+use crate::core::llm::transport::{Transport, TransportError};
+
+/// What a run's requests are addressed and reused by.
+#[derive(Debug, Clone)]
+pub struct RunScope {
+    /// The run making the requests (the payer of what it sends).
+    pub run_id: String,
+    /// Its reuse policy.
+    pub policy: ReusePolicy,
+    /// Its sample index (0 for a single sample).
+    pub sample_index: u32,
+    /// Replay: answer from the store only; a request with no stored reply fires this token
+    /// (stopping the run) and is reported by [`ReplyCache::missing`].
+    pub replay: Option<CancelToken>,
+}
+
+impl RunScope {
+    /// A live run's scope.
+    pub fn live(run_id: &str, policy: ReusePolicy, sample_index: u32) -> Self {
+        RunScope {
+            run_id: run_id.to_string(),
+            policy,
+            sample_index,
+            replay: None,
+        }
+    }
+}
+
+/// One request the cache handled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplyNote {
+    /// The request's address.
+    pub request_hash: String,
+    /// The canonical request's JSON.
+    pub request: String,
+    /// The run that paid for the reply, when it was not this one.
+    pub reused_from: Option<String>,
+    /// A reply this run paid for and that is not stored yet.
+    pub paid: Option<HttpResponse>,
+}
+
+/// A request on its way, awaited by every identical request made meanwhile.
+struct Flight {
+    payer: String,
+    result: RefCell<Option<Result<HttpResponse, TransportError>>>,
+    waiters: RefCell<Vec<Waker>>,
+}
+
+impl Flight {
+    fn land(&self, result: Result<HttpResponse, TransportError>) {
+        if self.result.borrow().is_none() {
+            *self.result.borrow_mut() = Some(result);
+        }
+        for waker in self.waiters.borrow_mut().drain(..) {
+            waker.wake();
+        }
+    }
+
+    async fn wait(&self) -> Result<HttpResponse, TransportError> {
+        std::future::poll_fn(|cx| match &*self.result.borrow() {
+            Some(result) => Poll::Ready(result.clone()),
+            None => {
+                self.waiters.borrow_mut().push(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}
+
+/// Lands a leader's flight as cancelled if its future is dropped before the reply came, so
+/// that nobody waits for it forever.
+struct LandOnDrop(Rc<Flight>);
+
+impl Drop for LandOnDrop {
+    fn drop(&mut self) {
+        self.0.land(Err(TransportError::Cancelled));
+    }
+}
+
+/// The store and the requests in flight, shared by every run of a session.
+pub struct ReplyHub<S> {
+    store: S,
+    flights: RefCell<HashMap<String, Rc<Flight>>>,
+}
+
+impl<S> std::fmt::Debug for ReplyHub<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplyHub")
+            .field("flights", &self.flights.borrow().len())
+            .finish()
+    }
+}
+
+impl<S: ReplyStore> ReplyHub<S> {
+    /// A hub over `store`.
+    pub fn new(store: S) -> Rc<Self> {
+        Rc::new(ReplyHub {
+            store,
+            flights: RefCell::default(),
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Forgets the flight of `request_hash` once its reply is in the store.
+    pub fn settle(&self, request_hash: &str) {
+        self.flights.borrow_mut().remove(request_hash);
+    }
+}
+
+/// The notes of one run's cache, read by the LLM wrapper after each call.
+pub type Notes = Rc<RefCell<Vec<ReplyNote>>>;
+
+/// A [`Transport`] that answers from the reply store where the run's policy allows.
+pub struct ReplyCache<T, S> {
+    inner: T,
+    hub: Rc<ReplyHub<S>>,
+    scope: RunScope,
+    notes: Notes,
+    occurrences: RefCell<HashMap<String, u32>>,
+    missing: Rc<RefCell<Option<ReplyNote>>>,
+    sent: Cell<u64>,
+}
+
+impl<T, S> std::fmt::Debug for ReplyCache<T, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplyCache")
+            .field("scope", &self.scope)
+            .field("sent", &self.sent.get())
+            .finish()
+    }
+}
+
+impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
+    /// `inner` behind the store of `hub`, for the run of `scope`.
+    pub fn new(inner: T, hub: Rc<ReplyHub<S>>, scope: RunScope) -> Self {
+        ReplyCache {
+            inner,
+            hub,
+            scope,
+            notes: Notes::default(),
+            occurrences: RefCell::default(),
+            missing: Rc::default(),
+            sent: Cell::new(0),
+        }
+    }
+
+    /// The notes this cache writes (one per request handled).
+    pub fn notes(&self) -> Notes {
+        self.notes.clone()
+    }
+
+    /// In replay: where the first request with no stored reply is reported.
+    pub fn missing(&self) -> Rc<RefCell<Option<ReplyNote>>> {
+        self.missing.clone()
+    }
+
+    /// The run's scope.
+    pub fn scope(&self) -> &RunScope {
+        &self.scope
+    }
+
+    /// The hub it shares.
+    pub fn hub(&self) -> &Rc<ReplyHub<S>> {
+        &self.hub
+    }
+
+    /// The request's address under the run's policy, and whether its reply may be reused.
+    fn address(&self, request: &HttpRequest) -> (CanonicalRequest, bool) {
+        let policy = self.scope.policy;
+        let sample = policy.addresses_sample().then_some(self.scope.sample_index);
+        let mut canonical = CanonicalRequest::of(request, sample);
+        let reusable = policy.may_reuse(canonical.temperature());
+        if !reusable {
+            let key = canonical.hash();
+            let n = *self.occurrences.borrow().get(&key).unwrap_or(&0);
+            canonical.unique_to = Some(format!("{}#{n}", self.scope.run_id));
+        }
+        (canonical, reusable)
+    }
+
+    /// Counts a reply received for `request`, so the next identical one gets its own address.
+    fn count(&self, request: &HttpRequest) {
+        let sample = self
+            .scope
+            .policy
+            .addresses_sample()
+            .then_some(self.scope.sample_index);
+        let key = CanonicalRequest::of(request, sample).hash();
+        *self.occurrences.borrow_mut().entry(key).or_insert(0) += 1;
+    }
+
+    fn note(&self, canonical: &CanonicalRequest, payer: Option<&str>, paid: Option<HttpResponse>) {
+        let reused_from = payer
+            .filter(|p| *p != self.scope.run_id)
+            .map(str::to_string);
+        self.notes.borrow_mut().push(ReplyNote {
+            request_hash: canonical.hash(),
+            request: canonical.to_json(),
+            reused_from,
+            paid,
+        });
+    }
+
+    /// A failed request is not stored; it is noted so that notes stay one per request.
+    fn note_failure(&self, canonical: &CanonicalRequest) {
+        self.notes.borrow_mut().push(ReplyNote {
+            request_hash: canonical.hash(),
+            request: canonical.to_json(),
+            reused_from: None,
+            paid: None,
+        });
+    }
+
+    async fn replay(
+        &self,
+        request: &HttpRequest,
+        canonical: &CanonicalRequest,
+        token: &CancelToken,
+    ) -> Result<HttpResponse, TransportError> {
+        let hash = canonical.hash();
+        match self.hub.store.get_reply(&hash).await {
+            Ok(Some(stored)) => {
+                self.count(request);
+                self.note(canonical, Some(&stored.paid_by), None);
+                Ok(stored.response)
+            }
+            Ok(None) | Err(_) => {
+                let note = ReplyNote {
+                    request_hash: hash,
+                    request: canonical.to_json(),
+                    reused_from: None,
+                    paid: None,
+                };
+                self.notes.borrow_mut().push(note.clone());
+                self.missing.borrow_mut().get_or_insert(note);
+                token.cancel();
+                Err(TransportError::Cancelled)
+            }
+        }
+    }
+}
+
+fn is_success(result: &Result<HttpResponse, TransportError>) -> bool {
+    matches!(result, Ok(r) if (200..300).contains(&r.status))
+}
+
+impl<T: Transport, S: ReplyStore> Transport for ReplyCache<T, S> {
+    async fn send(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+    ) -> Result<HttpResponse, TransportError> {
+        let (canonical, reusable) = self.address(request);
+        if let Some(token) = &self.scope.replay {
+            return self.replay(request, &canonical, token).await;
+        }
+        let hash = canonical.hash();
+        if reusable {
+            // A store that cannot be read is a miss: the request is paid rather than failed.
+            if let Ok(Some(stored)) = self.hub.store.get_reply(&hash).await {
+                self.count(request);
+                self.note(&canonical, Some(&stored.paid_by), None);
+                return Ok(stored.response);
+            }
+            loop {
+                let flight = self.hub.flights.borrow().get(&hash).cloned();
+                let Some(flight) = flight else { break };
+                let result = flight.wait().await;
+                match result {
+                    // The leader was cancelled, not this request: send it ourselves.
+                    Err(TransportError::Cancelled) if !cancel.is_cancelled() => {
+                        let mut flights = self.hub.flights.borrow_mut();
+                        if flights.get(&hash).is_some_and(|f| Rc::ptr_eq(f, &flight)) {
+                            flights.remove(&hash);
+                        }
+                        continue;
+                    }
+                    result => {
+                        if is_success(&result) {
+                            self.count(request);
+                            self.note(&canonical, Some(&flight.payer), None);
+                        } else {
+                            self.note_failure(&canonical);
+                        }
+                        return result;
+                    }
+                }
+            }
+        }
+        let flight = Rc::new(Flight {
+            payer: self.scope.run_id.clone(),
+            result: RefCell::default(),
+            waiters: RefCell::default(),
+        });
+        if reusable {
+            self.hub
+                .flights
+                .borrow_mut()
+                .insert(hash.clone(), flight.clone());
+        }
+        let guard = LandOnDrop(flight.clone());
+        self.sent.set(self.sent.get() + 1);
+        let result = self.inner.send(request, timeout_ms, cancel).await;
+        flight.land(result.clone());
+        drop(guard);
+        if is_success(&result) {
+            self.count(request);
+            self.note(&canonical, None, result.clone().ok());
+        } else {
+            self.hub.settle(&hash);
+            self.note_failure(&canonical);
+        }
+        result
+    }
+}

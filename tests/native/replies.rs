@@ -1,0 +1,426 @@
+//! The reply store natively: canonical addresses, reuse by policy at $0 with provenance,
+//! identical requests in flight sent once, and replay from stored replies reproducing the
+//! exported JSONL, over the real client, a scripted transport and the in-memory stores.
+
+use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use serde_json::{json, Value};
+use trialogue::core::cancel::CancelToken;
+use trialogue::core::clock::ManualClock;
+use trialogue::core::config::PipelineConfig;
+use trialogue::core::driver::{NewRun, RunDriver};
+use trialogue::core::llm::chat::{HttpRequest, HttpResponse};
+use trialogue::core::llm::transport::{ScriptedTransport, Transport, TransportError};
+use trialogue::core::llm::{AgentCall, AgentLlm};
+use trialogue::core::pricing::{PriceOverrides, Pricer, RateOverride};
+use trialogue::core::providers::ProviderRegistry;
+use trialogue::core::replies::cache::{ReplyCache, ReplyHub, RunScope};
+use trialogue::core::replies::llm::ReplySource;
+use trialogue::core::replies::replay::{lines_without_timestamps, replay_run, ReplayError};
+use trialogue::core::replies::{MemoryReplyStore, ReplyStore, ReusePolicy};
+use trialogue::core::role::AgentRole;
+use trialogue::core::run_store::MemoryRunStore;
+use trialogue::core::trajectory::{RunRecord, TrajectoryEntry};
+
+use crate::util::block_on;
+
+const START_MS: f64 = 1_780_000_000_000.0;
+const KEY: &str = "sk-canary-replystore";
+
+fn registry() -> ProviderRegistry {
+    let mut registry = ProviderRegistry::builtin();
+    let mut openai = registry.get("openai").cloned().expect("built-in openai");
+    openai.api_key = KEY.into();
+    registry.upsert(openai);
+    registry
+}
+
+/// $1 per million tokens, so a paid step costs more than $0.
+fn pricer() -> Rc<Pricer> {
+    let mut overrides = PriceOverrides::new();
+    overrides
+        .insert("openai/gpt-4o-mini", RateOverride::new(1.0, 1.0))
+        .unwrap();
+    Rc::new(Pricer::new(None, overrides))
+}
+
+fn config(temperature: f64) -> PipelineConfig {
+    let agent = |role: &str, template: &str| {
+        json!({"role": role, "model": "openai/gpt-4o-mini", "temperature": temperature,
+               "prompt_template": template})
+    };
+    let mut judge = agent("judge", "Score {solution} for {problem} by {rubric}");
+    judge["scoring_rubric"] = json!("correctness");
+    serde_json::from_value(json!({
+        "solver": agent("solver", "Solve: {problem}\nFeedback: {feedback}"),
+        "verifier": agent("verifier", "Check {solution} for {problem}"),
+        "judge": judge,
+        "mode": "debate",
+        "max_iterations": 3,
+        "config_version": "1.0"
+    }))
+    .expect("test config")
+}
+
+/// An OpenAI chat completion carrying `content`.
+fn completion(content: Value) -> HttpResponse {
+    HttpResponse {
+        status: 200,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: json!({
+            "id": "chatcmpl-1", "object": "chat.completion", "model": "gpt-4o-mini",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content.to_string()}}],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
+        })
+        .to_string(),
+    }
+}
+
+/// A model that answers by the schema the request asks for: the verifier rejects a solution
+/// until it has seen feedback once, so a run revises once (five steps).
+fn model() -> ScriptedTransport {
+    ScriptedTransport::with_responder(move |request: &HttpRequest| {
+        let body = &request.body;
+        let content = if body.contains("verifier_output") {
+            let passed = body.contains("revised");
+            json!({"passed": passed, "critique": "check the sum", "confidence": 0.8})
+        } else if body.contains("judge_output") {
+            json!({"score": 0.9, "reasoning": "right", "strengths": [], "weaknesses": []})
+        } else {
+            let solution = if body.contains("check the sum") {
+                "revised: \\boxed{4}"
+            } else {
+                "\\boxed{4}"
+            };
+            json!({"solution": solution, "reasoning": "2+2", "confidence": 0.9})
+        };
+        Ok(completion(content))
+    })
+}
+
+struct Session {
+    transport: ScriptedTransport,
+    hub: Rc<ReplyHub<MemoryReplyStore>>,
+    store: MemoryReplyStore,
+    runs: MemoryRunStore,
+    clock: ManualClock,
+}
+
+impl Session {
+    fn new() -> Self {
+        let store = MemoryReplyStore::new();
+        Session {
+            transport: model(),
+            hub: ReplyHub::new(store.clone()),
+            store,
+            runs: MemoryRunStore::new(),
+            clock: ManualClock::starting_at(START_MS),
+        }
+    }
+
+    fn source(
+        &self,
+        policy: ReusePolicy,
+    ) -> ReplySource<ScriptedTransport, ManualClock, MemoryReplyStore> {
+        ReplySource::new(
+            registry(),
+            self.transport.clone(),
+            self.clock.clone(),
+            self.hub.clone(),
+            policy,
+        )
+    }
+
+    fn run_with(
+        &self,
+        source: &ReplySource<ScriptedTransport, ManualClock, MemoryReplyStore>,
+        config: &PipelineConfig,
+    ) -> (RunRecord, Vec<TrajectoryEntry>) {
+        let finished = block_on(
+            RunDriver::new(source, &self.clock, &self.runs)
+                .with_pricer(pricer())
+                .start(NewRun {
+                    config,
+                    problem: "What is 2+2?",
+                    ground_truth: Some("4"),
+                    batch_id: None,
+                }),
+        )
+        .expect("run starts");
+        let id = finished.record.run_id.clone();
+        (finished.record, self.runs.steps_of(&id))
+    }
+
+    fn run(&self, policy: ReusePolicy, temperature: f64) -> (RunRecord, Vec<TrajectoryEntry>) {
+        self.run_with(&self.source(policy), &config(temperature))
+    }
+
+    fn sent(&self) -> usize {
+        self.transport.sent().len()
+    }
+}
+
+#[test]
+fn a_rerun_at_temperature_zero_is_answered_from_the_store_at_no_cost() {
+    let session = Session::new();
+    let (first, first_steps) = session.run(ReusePolicy::IdenticalAtTemperatureZero, 0.0);
+    let paid = session.sent();
+    assert_eq!(
+        first_steps.len(),
+        5,
+        "solver, verifier, solver, verifier, judge"
+    );
+    assert_eq!(paid, 5);
+    assert_eq!(session.store.len(), 5, "every paid reply stored once");
+    for reply in session.store.replies() {
+        assert_eq!(reply.paid_by, first.run_id);
+        assert_eq!(reply.usage.map(|u| u.total_tokens), Some(120));
+        assert!(!reply.request.contains(KEY), "no credentials in the store");
+    }
+    for step in &first_steps {
+        assert_eq!(step.metadata.reused_from, None);
+        assert_eq!(
+            step.metadata.reuse_policy,
+            Some(ReusePolicy::IdenticalAtTemperatureZero)
+        );
+        assert!(step.cost_usd().unwrap() > 0.0);
+    }
+
+    let (second, second_steps) = session.run(ReusePolicy::IdenticalAtTemperatureZero, 0.0);
+    assert_ne!(second.run_id, first.run_id);
+    assert_eq!(session.sent(), paid, "the re-run sent nothing");
+    assert_eq!(session.store.len(), 5);
+    assert_eq!(second_steps.len(), first_steps.len());
+    for (a, b) in first_steps.iter().zip(&second_steps) {
+        assert_eq!(
+            b.metadata.reused_from.as_deref(),
+            Some(first.run_id.as_str())
+        );
+        assert_eq!(b.metadata.request_hash, a.metadata.request_hash);
+        assert_eq!(b.cost_usd(), Some(0.0));
+        assert_eq!(b.output, a.output);
+        assert_eq!(
+            b.metadata.tokens, a.metadata.tokens,
+            "tokens are kept, not paid"
+        );
+    }
+    assert_eq!(second.cost_usd, Some(0.0));
+}
+
+#[test]
+fn above_temperature_zero_the_default_pays_again_and_sample_indices_keep_samples_apart() {
+    let session = Session::new();
+    session.run(ReusePolicy::IdenticalAtTemperatureZero, 0.7);
+    session.run(ReusePolicy::IdenticalAtTemperatureZero, 0.7);
+    assert_eq!(session.sent(), 10, "two independent samples");
+    assert_eq!(
+        session.store.len(),
+        10,
+        "each paid reply keeps its own address"
+    );
+
+    let session = Session::new();
+    let sampled = |k| {
+        session
+            .source(ReusePolicy::IdenticalWithSampleIndex)
+            .with_sample_index(k)
+    };
+    session.run_with(&sampled(0), &config(0.7));
+    session.run_with(&sampled(1), &config(0.7));
+    assert_eq!(session.sent(), 10, "sample 1 is not sample 0");
+    let (_, again) = session.run_with(&sampled(1), &config(0.7));
+    assert_eq!(session.sent(), 10, "a re-run of sample 1 reuses sample 1");
+    assert!(again.iter().all(|s| s.cost_usd() == Some(0.0)));
+}
+
+#[test]
+fn policy_never_pays_every_request_and_still_stores_each_reply() {
+    let session = Session::new();
+    session.run(ReusePolicy::Never, 0.0);
+    let (_, steps) = session.run(ReusePolicy::Never, 0.0);
+    assert_eq!(session.sent(), 10);
+    assert_eq!(session.store.len(), 10);
+    assert!(steps.iter().all(|s| s.metadata.reused_from.is_none()));
+    assert!(steps.iter().all(|s| s.cost_usd().unwrap() > 0.0));
+}
+
+/// Polls both futures until both are done (a minimal `join`).
+fn join_both<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let mut a = pin!(a);
+    let mut b = pin!(b);
+    let (mut ra, mut rb) = (None, None);
+    let mut cx = Context::from_waker(Waker::noop());
+    for _ in 0..1000 {
+        if ra.is_none() {
+            if let Poll::Ready(v) = a.as_mut().poll(&mut cx) {
+                ra = Some(v);
+            }
+        }
+        if rb.is_none() {
+            if let Poll::Ready(v) = b.as_mut().poll(&mut cx) {
+                rb = Some(v);
+            }
+        }
+        if let (Some(_), Some(_)) = (&ra, &rb) {
+            return (ra.unwrap(), rb.unwrap());
+        }
+    }
+    panic!("the two calls never finished");
+}
+
+/// A transport whose replies take a few polls to come, so that calls overlap.
+#[derive(Clone)]
+struct Slow(ScriptedTransport);
+
+impl Transport for Slow {
+    async fn send(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+    ) -> Result<HttpResponse, TransportError> {
+        crate::util::YieldNow(3).await;
+        self.0.send(request, timeout_ms, cancel).await
+    }
+}
+
+#[test]
+fn identical_requests_in_flight_at_the_same_moment_are_sent_once() {
+    let session = Session::new();
+    let source = ReplySource::new(
+        registry(),
+        Slow(session.transport.clone()),
+        session.clock.clone(),
+        session.hub.clone(),
+        ReusePolicy::IdenticalAtTemperatureZero,
+    );
+    let config = config(0.0);
+    let a = trialogue::core::driver::LlmSource::llm_for_run(&source, &config, "run_a");
+    let b = trialogue::core::driver::LlmSource::llm_for_run(&source, &config, "run_b");
+    let call = AgentCall {
+        role: AgentRole::Solver,
+        model: "openai/gpt-4o-mini".into(),
+        system_prompt: String::new(),
+        user_prompt: "What is 2+2?".into(),
+        temperature: 0.0,
+        max_tokens: 256,
+        reasoning: Default::default(),
+    };
+    let token = CancelToken::new();
+    let (ra, rb) = join_both(a.complete(&call, &token), b.complete(&call, &token));
+    let (ra, rb) = (ra.expect("a answered"), rb.expect("b answered"));
+    assert_eq!(session.sent(), 1, "sent once, awaited by both");
+    assert_eq!(ra.output, rb.output);
+    let (pa, pb) = (ra.provenance.unwrap(), rb.provenance.unwrap());
+    assert_eq!(pa.reused_from, None);
+    assert_eq!(pb.reused_from.as_deref(), Some("run_a"));
+    assert_eq!(pa.request_hash, pb.request_hash);
+    assert_eq!(session.store.len(), 1);
+}
+
+#[test]
+fn a_cancelled_leader_does_not_strand_the_identical_request_waiting_on_it() {
+    let session = Session::new();
+    let hub = session.hub.clone();
+    let scope = |id: &str| RunScope::live(id, ReusePolicy::IdenticalAtTemperatureZero, 0);
+    let a = ReplyCache::new(Slow(session.transport.clone()), hub.clone(), scope("a"));
+    let b = ReplyCache::new(Slow(session.transport.clone()), hub, scope("b"));
+    let request = HttpRequest {
+        method: "POST".into(),
+        url: "https://api.example/v1/chat".into(),
+        headers: vec![],
+        body: r#"{"temperature":0}"#.into(),
+    };
+    let cancelled = CancelToken::new();
+    let live = CancelToken::new();
+    {
+        let mut leader = Box::pin(a.send(&request, 1000, &cancelled));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(leader.as_mut().poll(&mut cx).is_pending());
+        let follower = b.send(&request, 1000, &live);
+        drop(leader);
+        let response = block_on(follower).expect("the follower sends it itself");
+        assert_eq!(response.status, 200);
+    }
+    assert_eq!(session.sent(), 1);
+}
+
+#[test]
+fn a_replay_from_stored_replies_exports_the_same_jsonl_and_sends_nothing() {
+    let session = Session::new();
+    let (record, steps) = session.run(ReusePolicy::IdenticalAtTemperatureZero, 0.0);
+    let sent = session.sent();
+    let pricer = pricer();
+    let replayed = block_on(replay_run(
+        &record,
+        &steps,
+        registry(),
+        &session.clock,
+        session.hub.clone(),
+        Some(pricer.as_ref()),
+    ))
+    .expect("every reply is stored");
+    assert_eq!(session.sent(), sent, "the replay sent no request");
+    assert_eq!(
+        lines_without_timestamps(&replayed).unwrap(),
+        lines_without_timestamps(&steps).unwrap()
+    );
+    assert!(replayed.iter().any(|s| s.cost_usd().unwrap() > 0.0));
+}
+
+#[test]
+fn a_replay_reproduces_a_run_that_itself_reused_replies() {
+    let session = Session::new();
+    session.run(ReusePolicy::IdenticalAtTemperatureZero, 0.0);
+    let (record, steps) = session.run(ReusePolicy::IdenticalAtTemperatureZero, 0.0);
+    let replayed = block_on(replay_run(
+        &record,
+        &steps,
+        registry(),
+        &session.clock,
+        session.hub.clone(),
+        Some(pricer().as_ref()),
+    ))
+    .unwrap();
+    assert_eq!(
+        lines_without_timestamps(&replayed).unwrap(),
+        lines_without_timestamps(&steps).unwrap()
+    );
+}
+
+#[test]
+fn a_replay_with_a_missing_reply_stops_and_names_the_request() {
+    let session = Session::new();
+    let (record, steps) = session.run(ReusePolicy::IdenticalAtTemperatureZero, 0.0);
+    // Only the first two replies survive (e.g. the rest were cleared).
+    let partial = MemoryReplyStore::new();
+    for step in &steps[..2] {
+        let hash = step.metadata.request_hash.as_deref().unwrap();
+        let reply = block_on(session.store.get_reply(hash)).unwrap().unwrap();
+        block_on(partial.put_reply(&reply)).unwrap();
+    }
+    let sent = session.sent();
+    let error = block_on(replay_run(
+        &record,
+        &steps,
+        registry(),
+        &session.clock,
+        ReplyHub::new(partial),
+        Some(pricer().as_ref()),
+    ))
+    .unwrap_err();
+    let expected = steps[2].metadata.request_hash.clone().unwrap();
+    match &error {
+        ReplayError::MissingReply {
+            step, request_hash, ..
+        } => assert_eq!((*step, request_hash), (3, &expected)),
+        other => panic!("expected a missing reply, got {other:?}"),
+    }
+    assert!(error.to_string().contains(&expected));
+    assert!(error.to_string().contains("api.openai.com"));
+    assert_eq!(session.sent(), sent, "the replay sent no request");
+}
