@@ -13,6 +13,7 @@ import {
   maxOverlap, median, minus, mockConfig, mockControl, mockProviders, quantile, quietFreshBrowser, seedStorage,
   setFileTestId, waitInPage, waitMark, watch,
 } from './lib.mjs';
+import { PROFILING, startCpuProfile } from './cpu_profile.mjs';
 
 export const BATCH = { problems: 200, concurrency: 16, stepsPerProblem: 3, latencyMs: 100 };
 
@@ -170,9 +171,11 @@ export async function batchSaturation(transport) {
     if (transport.wire === 'front') await frontStats('reset');
     const busy = await mainThread(context, page);
     const before = await busy();
+    const stopProfile = PROFILING ? await startCpuProfile(context, page, transport.name) : null;
     const cpuBefore = machineCpu();
     await clickTestId(page, 'batch-start');
     const marks = await waitMark(page, 'ended', 300_000);
+    if (stopProfile) process.stderr.write(await stopProfile());
     const cpu = cpuUsed(cpuBefore, machineCpu());
     const mainThreadMs = minus(await busy(), before);
     const r = await page.evaluate(({ mock, start, end }) => {

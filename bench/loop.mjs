@@ -10,6 +10,7 @@ import {
   APP, MOCK_FAST, RUN_ENDED, cpuUsed, fillTestId, machineCpu, mainThread, median, minus, mockConfig, mockControl,
   mockProviders, quantile, quietFreshBrowser, seedStorage, waitForTestId, waitMark, watch,
 } from './lib.mjs';
+import { PROFILING, startCpuProfile } from './cpu_profile.mjs';
 
 /** Verifier rounds that fail before one passes: 3 rounds, solver/verifier ×3 + judge = 7 steps. */
 const FAILED_ROUNDS = 2;
@@ -78,7 +79,10 @@ export async function loopOverhead(runs = 10) {
     const gaps = [];
     const firstGaps = [];
     const lastGaps = [];
+    let stopProfile = null;
     for (let i = 0; i <= runs; i += 1) {
+      // After the warm-up: the measured runs only.
+      if (PROFILING && i === 1) stopProfile = await startCpuProfile(context, page, 'loop');
       await mockControl(MOCK_FAST, 'reset');
       await mockControl(MOCK_FAST, 'script', {
         rules: [{
@@ -109,6 +113,7 @@ export async function loopOverhead(runs = 10) {
       firstGaps.push(sorted[0].start);
       lastGaps.push(r.wall - sorted.at(-1).end);
     }
+    if (stopProfile) process.stderr.write(await stopProfile());
     const problems = await readProblems();
     if (problems.length) throw new Error(problems.join('; '));
     const perStep = perRun.map((r) => r.perStep);
