@@ -35,5 +35,8 @@ mod store;
 #[path = "web/job.rs"]
 mod job;
 
+#[path = "web/sent.rs"]
+mod sent;
+
 #[path = "web/util.rs"]
 mod util;

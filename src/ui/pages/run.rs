@@ -240,11 +240,11 @@ fn ConfigLine() -> impl IntoView {
 #[component]
 fn LiveRun() -> impl IntoView {
     let session = expect_context::<RunSession>();
-    provide_context(ShownRunConfig(Signal::derive(move || {
+    provide_context(ShownRunConfig::new(move || {
         session
             .record
             .with(|r| r.as_ref().and_then(|r| r.config.clone()))
-    })));
+    }));
     let has_run =
         move || session.record.with(|r| r.is_some()) || !session.steps.with(Vec::is_empty);
     view! {

@@ -85,9 +85,9 @@ pub fn RunDetailPage() -> impl IntoView {
 fn LiveView() -> impl IntoView {
     let session = expect_context::<RunSession>();
     let record = Signal::derive(move || session.record.get());
-    provide_context(ShownRunConfig(Signal::derive(move || {
+    provide_context(ShownRunConfig::new(move || {
         record.with(|r| r.as_ref().and_then(|r| r.config.clone()))
-    })));
+    }));
     let summary = Signal::derive(move || {
         session.summary.get().or_else(|| {
             session

@@ -19,6 +19,14 @@ use crate::core::trajectory::TrajectoryEntry;
 #[derive(Debug, Clone, Copy)]
 pub struct ShownRunConfig(pub Signal<Option<PipelineConfig>>);
 
+impl ShownRunConfig {
+    /// The config `source` reads (the shown run's), drawn again only when it changes: the run
+    /// record it comes from is replaced on every saved step, and every step's panel reads it.
+    pub fn new(source: impl Fn() -> Option<PipelineConfig> + Send + Sync + 'static) -> Self {
+        ShownRunConfig(Memo::new(move |_| source()).into())
+    }
+}
+
 /// What one request of a call was, as a line.
 pub fn attempt_line(attempt: &AttemptRecord, before: Option<&AttemptRecord>) -> String {
     let why = match attempt.kind {
@@ -59,36 +67,56 @@ pub fn SentReceived(
             }
         }
     };
-    let reply = serde_json::to_string_pretty(&entry.output).unwrap_or_default();
     let attempts = entry.metadata.attempts.clone().unwrap_or_default();
     let lines: Vec<String> = attempts
         .iter()
         .enumerate()
         .map(|(i, a)| attempt_line(a, i.checked_sub(1).and_then(|j| attempts.get(j))))
         .collect();
+    // What the panel holds is made when it is first opened, not with the card: each message
+    // is as long as the call's prompt (which carries the transcript so far), every step has a
+    // panel, and a reader opens a few of them at most.
+    let opened = RwSignal::new(false);
+    let contents = move || {
+        opened.get().then(|| {
+            let reply = serde_json::to_string_pretty(&entry.output).unwrap_or_default();
+            let lines = lines.clone();
+            view! {
+                {match messages() {
+                    Ok(sent) => view! {
+                        <Message title="System" text=sent.system testid="step-sent-system"/>
+                        <Message title="User" text=sent.user testid="step-sent-user"/>
+                    }
+                    .into_any(),
+                    Err(why) => view! { <p class="muted">{why}</p> }.into_any(),
+                }}
+                <Message title="Reply (as stored)" text=reply testid="step-sent-reply"/>
+                {(!lines.is_empty()).then(|| view! {
+                    <div class="step-block">
+                        <h4>"Requests"</h4>
+                        <ul class="step-sent-attempts">
+                            {lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}
+                        </ul>
+                        <p class="muted">
+                            "Replies that failed validation are not stored; each request's problem is listed."
+                        </p>
+                    </div>
+                })}
+            }
+        })
+    };
     view! {
-        <details class="step-block step-sent" data-testid="step-sent">
-            <summary>"What was sent and what came back"</summary>
-            {move || match messages() {
-                Ok(sent) => view! {
-                    <Message title="System" text=sent.system testid="step-sent-system"/>
-                    <Message title="User" text=sent.user testid="step-sent-user"/>
+        <details
+            class="step-block step-sent"
+            data-testid="step-sent"
+            on:toggle=move |ev| {
+                if event_target::<web_sys::HtmlDetailsElement>(&ev).open() {
+                    opened.set(true);
                 }
-                .into_any(),
-                Err(why) => view! { <p class="muted">{why}</p> }.into_any(),
-            }}
-            <Message title="Reply (as stored)" text=reply testid="step-sent-reply"/>
-            {(!lines.is_empty()).then(|| view! {
-                <div class="step-block">
-                    <h4>"Requests"</h4>
-                    <ul class="step-sent-attempts">
-                        {lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}
-                    </ul>
-                    <p class="muted">
-                        "Replies that failed validation are not stored; each request's problem is listed."
-                    </p>
-                </div>
-            })}
+            }
+        >
+            <summary>"What was sent and what came back"</summary>
+            {contents}
         </details>
     }
 }
