@@ -210,3 +210,42 @@ fn the_batch_spend_is_the_sum_of_what_each_mode_spent_and_counts_runs_cut_off_af
     unpriced[1].cost_complete = false;
     assert!(!build_results(&record, &unpriced, &[]).spend().complete);
 }
+
+#[test]
+fn a_row_keeps_its_key_until_what_it_shows_changes() {
+    let mut record = record();
+    let mut cache = RunCache::new();
+    record.items[0].status = ItemStatus::Running;
+    record.items[0].run_id = Some("r1".into());
+    let keys = |results: &trialogue::app::batch::results::BatchResults| {
+        results.rows.iter().map(|r| r.key()).collect::<Vec<_>>()
+    };
+    let before = keys(&cache.results(&record, &BTreeMap::from([(0, 1)])));
+    // Read again with nothing new: every row keeps its key, so none is drawn again.
+    assert_eq!(
+        keys(&cache.results(&record, &BTreeMap::from([(0, 1)]))),
+        before
+    );
+    // A step reported for the run in flight: that row only.
+    let stepped = keys(&cache.results(&record, &BTreeMap::from([(0, 2)])));
+    assert_ne!(stepped[0], before[0]);
+    assert_eq!(stepped[1..], before[1..]);
+    // The second item starts: its row changes, the first keeps its key.
+    record.items[1].status = ItemStatus::Running;
+    record.items[1].run_id = Some("r2".into());
+    let started = keys(&cache.results(&record, &BTreeMap::from([(0, 2)])));
+    assert_eq!(started[0], stepped[0]);
+    assert_ne!(started[1], stepped[1]);
+    assert_eq!(started[2..], stepped[2..]);
+    // The first finishes and its run is read: its correctness, judge and cost show.
+    record.items[0].status = ItemStatus::Done;
+    cache.to_read(&record);
+    cache.insert(
+        &record,
+        vec![run("r1", Mode::Debate, true, 2, 0.5)],
+        vec![vec![]],
+    );
+    let finished = keys(&cache.results(&record, &BTreeMap::new()));
+    assert_ne!(finished[0], started[0]);
+    assert_eq!(finished[1..], started[1..]);
+}

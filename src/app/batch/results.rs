@@ -42,6 +42,14 @@ pub struct ItemRow {
     pub message: Option<String>,
 }
 
+impl ItemRow {
+    /// The row as drawn: its position and everything it shows. A list keyed by it keeps the
+    /// rows whose item did not change as they are, and draws the others again.
+    pub fn key(&self) -> (usize, String) {
+        (self.index, format!("{self:?}"))
+    }
+}
+
 /// What a batch has spent: one figure for the whole batch, whichever part of the page shows it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Spend {

@@ -7,7 +7,7 @@
 //! read fetches only the runs not read yet ([`RunCache`]), so a long batch is read once
 //! over, not once per item.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
 
@@ -84,18 +84,39 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>, read: Job<Loaded>) -> impl
     let loaded = read.outcome();
     // The runs read so far, kept while the card is shown.
     let cache: Rc<RefCell<RunCache>> = Rc::default();
+    // One read at a time: a read asked for while one is going is made once it ends, from the
+    // state of then. Reads side by side would each find the cache taken and read every run
+    // again, and the slower the page, the more of them would overlap.
+    let reading = Rc::new(Cell::new(false));
+    let again = Rc::new(Cell::new(false));
     let load = move || {
-        let current = record.get_untracked();
-        let live_steps = batch.live_steps.get_untracked();
-        let cache = Rc::clone(&cache);
+        if reading.replace(true) {
+            again.set(true);
+            return;
+        }
+        let (cache, reading, again) = (Rc::clone(&cache), Rc::clone(&reading), Rc::clone(&again));
         read.run_keeping(async move {
-            match current {
-                Some(r) => load_results(store, &r, &cache, &live_steps)
-                    .await
-                    .map(|res| Some(Rc::new(res)))
-                    .map_err(|e| e.to_string()),
-                None => Ok(None),
-            }
+            let outcome = loop {
+                // A card taken down meanwhile has nothing left to read for.
+                let (Some(current), Some(live_steps)) = (
+                    record.try_get_untracked(),
+                    batch.live_steps.try_get_untracked(),
+                ) else {
+                    break Ok(None);
+                };
+                let outcome = match current {
+                    Some(r) => load_results(store, &r, &cache, &live_steps)
+                        .await
+                        .map(|res| Some(Rc::new(res)))
+                        .map_err(|e| e.to_string()),
+                    None => Ok(None),
+                };
+                if !again.replace(false) {
+                    break outcome;
+                }
+            };
+            reading.set(false);
+            outcome
         });
     };
     let load = StoredValue::new_local(load);
@@ -125,6 +146,29 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>, read: Job<Loaded>) -> impl
         batch.busy.get()
             || record.with(|r| r.as_ref().is_some_and(|r| r.status == BatchStatus::Running))
     };
+    // Each read lands as new results; what is drawn from them is drawn again only where it
+    // changed: the section's state, the figures (which change when items finish, not when
+    // they start), and the rows, keyed by what they show.
+    let state = Memo::new(move |_| {
+        loaded.with(|l| match l {
+            None => Shown::Reading,
+            Some(Err(e)) => Shown::Failed(e.clone()),
+            Some(Ok(None)) => Shown::Nothing,
+            Some(Ok(Some(_))) => Shown::Results,
+        })
+    });
+    let figures = Memo::new(move |_| {
+        loaded.with(|l| match l {
+            Some(Ok(Some(r))) => Some((r.stats.clone(), r.facets.clone())),
+            _ => None,
+        })
+    });
+    let rows = Memo::new(move |_| {
+        loaded.with(|l| match l {
+            Some(Ok(Some(r))) => r.rows.clone(),
+            _ => Vec::new(),
+        })
+    });
     view! {
         <div class="batch-results">
             <div class="batch-results-head">
@@ -134,20 +178,34 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>, read: Job<Loaded>) -> impl
                     "Refresh results"
                 </button>
             </div>
-            {move || match loaded.get() {
-                None => view! { <p class="muted">"Reading the runs…"</p> }.into_any(),
-                Some(Err(e)) => view! { <ErrorText message=format!("The results could not be read: {e}")/> }.into_any(),
-                Some(Ok(None)) => ().into_any(),
-                Some(Ok(Some(res))) => view! { <Results results=res record=record/> }.into_any(),
+            {move || match state.get() {
+                Shown::Reading => view! { <p class="muted">"Reading the runs…"</p> }.into_any(),
+                Shown::Failed(e) => view! { <ErrorText message=format!("The results could not be read: {e}")/> }.into_any(),
+                Shown::Nothing => ().into_any(),
+                Shown::Results => view! {
+                    {move || figures.get().map(|(stats, facets)| view! { <Figures stats=stats facets=facets/> })}
+                    <Exports loaded=loaded record=record/>
+                    <Items rows=rows/>
+                }
+                .into_any(),
             }}
         </div>
     }
 }
 
-/// Everything computed.
+/// What the results section shows, as far as its layout goes.
+#[derive(Debug, Clone, PartialEq)]
+enum Shown {
+    Reading,
+    Failed(String),
+    Nothing,
+    Results,
+}
+
+/// The figures over the runs read: per mode, paired, the chart, facets, dynamics and
+/// disagreements.
 #[component]
-fn Results(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl IntoView {
-    let stats = results.stats.clone();
+fn Figures(stats: BatchStats, facets: Vec<FacetBreakdown>) -> impl IntoView {
     let primary = stats.debate.clone().or_else(|| stats.baseline.clone());
     let both = stats.debate.is_some() && stats.baseline.is_some();
     let points: Vec<ModePoint> = [&stats.debate, &stats.baseline]
@@ -175,13 +233,11 @@ fn Results(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
                 </div>
                 {both.then(|| view! { <Paired stats=stats.clone()/> })}
                 {(!points.is_empty()).then(|| view! { <AccuracyCostChart points=points.clone()/> })}
-                {(!results.facets.is_empty()).then(|| view! { <Facets facets=results.facets.clone() both=both/> })}
+                {(!facets.is_empty()).then(|| view! { <Facets facets=facets.clone() both=both/> })}
                 {stats.debate.is_some().then(|| view! { <Dynamics stats=stats.clone()/> })}
                 <Disagreements stats=stats.clone()/>
             }.into_any(),
         }}
-        <Exports results=Rc::clone(&results) record=record/>
-        <Items rows=results.rows.clone()/>
     }
 }
 
@@ -424,7 +480,10 @@ fn Disagreements(stats: BatchStats) -> impl IntoView {
 
 /// The downloads.
 #[component]
-fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl IntoView {
+fn Exports(
+    loaded: RwSignal<Option<Loaded>, LocalStorage>,
+    record: Memo<Option<BatchRecord>>,
+) -> impl IntoView {
     let store = expect_context::<SharedStore>();
     // The summaries are written at once; only the trajectories are read first.
     let message = RwSignal::new(None::<String>);
@@ -435,11 +494,29 @@ fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
                 .unwrap_or_default()
         })
     };
-    let has_runs = !results.run_ids().is_empty();
-    let for_jsonl = Rc::clone(&results);
+    // The newest results, read when an export is asked for.
+    let results = move || {
+        loaded.with_untracked(|l| match l {
+            Some(Ok(Some(r))) => Some(Rc::clone(r)),
+            _ => None,
+        })
+    };
+    let read_results = move |f: fn(&BatchResults) -> u64| {
+        move || {
+            loaded.with(|l| match l {
+                Some(Ok(Some(r))) => f(r),
+                _ => 0,
+            })
+        }
+    };
+    let runs = read_results(|r| r.run_ids().len() as u64);
+    let has_runs = move || runs() > 0;
+    let steps = read_results(BatchResults::total_steps);
     let export = Job::<Result<String, String>>::new();
     let jsonl = move |_| {
-        let (id, results) = (batch_id(), Rc::clone(&for_jsonl));
+        let (id, Some(results)) = (batch_id(), results()) else {
+            return;
+        };
         message.set(None);
         export.run(async move {
             let s = download_trajectories(store, &id, &results)
@@ -452,20 +529,20 @@ fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
             ))
         });
     };
-    let for_csv = Rc::clone(&results);
     let csv = move |_| {
+        let Some(results) = results() else { return };
         export.outcome().set(None);
         message.set(
-            download_csv(&batch_id(), &for_csv)
+            download_csv(&batch_id(), &results)
                 .err()
                 .map(|e| e.to_string()),
         );
     };
-    let for_json = Rc::clone(&results);
     let json = move |_| {
+        let Some(results) = results() else { return };
         export.outcome().set(None);
         message.set(
-            download_json(&batch_id(), &for_json)
+            download_json(&batch_id(), &results)
                 .err()
                 .map(|e| e.to_string()),
         );
@@ -475,15 +552,15 @@ fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
             <h4>"Export"</h4>
             <div class="btn-group">
                 <button type="button" class="btn" data-testid="batch-export-jsonl"
-                    data-steps=results.total_steps().to_string()
-                    disabled=move || export.going() || !has_runs
+                    data-steps=move || steps().to_string()
+                    disabled=move || export.going() || !has_runs()
                     on:click=jsonl>
                     "Trajectories (JSONL)"
                 </button>
-                <button type="button" class="btn" data-testid="batch-export-csv" disabled=!has_runs on:click=csv>
+                <button type="button" class="btn" data-testid="batch-export-csv" disabled=move || !has_runs() on:click=csv>
                     "Per-problem summary (CSV)"
                 </button>
-                <button type="button" class="btn" data-testid="batch-export-json" disabled=!has_runs on:click=json>
+                <button type="button" class="btn" data-testid="batch-export-json" disabled=move || !has_runs() on:click=json>
                     "Per-problem summary (JSON)"
                 </button>
                 <a class="btn" data-testid="batch-training" href=crate::ui::training::batch_href(&batch_id())>
@@ -501,11 +578,12 @@ fn Exports(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
 
 /// Every item with its run.
 #[component]
-fn Items(rows: Vec<ItemRow>) -> impl IntoView {
-    let n = rows.len();
+fn Items(rows: Memo<Vec<ItemRow>>) -> impl IntoView {
+    // Folded for a long batch, as it first shows; the reader's choice holds afterwards.
+    let open = rows.with_untracked(Vec::len) <= 200;
     view! {
-        <details class="batch-items" open=n <= 200>
-            <summary>{format!("Items ({n})")}</summary>
+        <details class="batch-items" open=open>
+            <summary>{move || format!("Items ({})", rows.with(Vec::len))}</summary>
             <div class="table-wrap">
                 <table class="batch-table">
                     <thead>
@@ -516,7 +594,8 @@ fn Items(rows: Vec<ItemRow>) -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        {rows.into_iter().map(|row| {
+                        <For each=move || rows.get() key=ItemRow::key let:row>
+                            {
                             let status = format!("{:?}", row.status).to_lowercase();
                             view! {
                                 <tr
@@ -541,7 +620,8 @@ fn Items(rows: Vec<ItemRow>) -> impl IntoView {
                                     <td class="mono">{cost_text(row.cost_usd)}</td>
                                 </tr>
                             }
-                        }).collect_view()}
+                            }
+                        </For>
                     </tbody>
                 </table>
             </div>
