@@ -171,15 +171,22 @@ async function timedExport(context, page) {
     }
   })();
   const t0 = performance.now();
-  const [download] = await Promise.all([
-    page.waitForEvent('download', { timeout: 300_000 }),
-    page.getByTestId('runs-export-all').click(),
-  ]);
   const path = join(SCRATCH, 'export.jsonl');
-  await download.saveAs(path);
-  const seconds = (performance.now() - t0) / 1000;
-  sampling = false;
-  await sampler;
+  let seconds;
+  try {
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 300_000 }),
+      page.getByTestId('runs-export-all').click(),
+    ]);
+    await download.saveAs(path);
+    seconds = (performance.now() - t0) / 1000;
+  } finally {
+    // Stopped however the export ended: a sampler left going after a failed export would
+    // outlive the page, and its rejected call would end the process before the export's own
+    // error is reported.
+    sampling = false;
+    await sampler.catch(() => {});
+  }
   const after = { wasm: await wasmBytes() };
   const bytes = (await stat(path)).size;
   return {
