@@ -162,6 +162,10 @@ async function timedExport(context, page) {
   let peak = before.heap;
   let samples = 0;
   let sampling = true;
+  // Its failure is kept, not left unhandled: a page that goes away mid-export fails the
+  // sampler first, and an unhandled rejection would end the process before the export's own
+  // error is reported.
+  let samplerError = null;
   const sampler = (async () => {
     while (sampling) {
       const started = Date.now();
@@ -169,7 +173,7 @@ async function timedExport(context, page) {
       samples += 1;
       await new Promise((r) => setTimeout(r, Math.max(0, 50 - (Date.now() - started))));
     }
-  })();
+  })().catch((e) => { samplerError = e; });
   const t0 = performance.now();
   const path = join(SCRATCH, 'export.jsonl');
   let seconds;
@@ -181,12 +185,12 @@ async function timedExport(context, page) {
     await download.saveAs(path);
     seconds = (performance.now() - t0) / 1000;
   } finally {
-    // Stopped however the export ended: a sampler left going after a failed export would
-    // outlive the page, and its rejected call would end the process before the export's own
-    // error is reported.
+    // Stopped however the export ended: left going after a failed export, it would outlive
+    // the page.
     sampling = false;
-    await sampler.catch(() => {});
+    await sampler;
   }
+  if (samplerError) throw new Error(`the heap could not be sampled during the export: ${samplerError.message}`);
   const after = { wasm: await wasmBytes() };
   const bytes = (await stat(path)).size;
   return {
