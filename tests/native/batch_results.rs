@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use trialogue::app::batch::results::{build_results, RunCache};
+use trialogue::app::batch::results::{build_results, ReadTurns, RunCache};
 use trialogue::core::batch::{BatchModes, BatchRecord, BatchSpec, ItemStatus};
 use trialogue::core::config::{Mode, PipelineConfig};
 use trialogue::core::trajectory::{RunRecord, RunStatus};
@@ -248,4 +248,20 @@ fn a_row_keeps_its_key_until_what_it_shows_changes() {
     let finished = keys(&cache.results(&record, &BTreeMap::new()));
     assert_ne!(finished[0], started[0]);
     assert_eq!(finished[1..], started[1..]);
+}
+
+#[test]
+fn a_read_asked_for_while_one_goes_is_made_once_after_it() {
+    let turns = ReadTurns::default();
+    assert!(turns.ask(), "nothing going: the read starts");
+    assert!(!turns.ask(), "one going: no second read beside it");
+    assert!(!turns.ask());
+    assert!(
+        turns.ended(),
+        "asked meanwhile: the read going reads once more"
+    );
+    assert!(!turns.ended(), "however many times it was asked");
+    assert!(turns.ask(), "done: the next read starts");
+    assert!(!turns.ended(), "nothing asked meanwhile: done at once");
+    assert!(turns.ask());
 }

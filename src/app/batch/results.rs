@@ -6,6 +6,7 @@
 //! every item), and the results are built from it, with the step counts of the runs in flight
 //! as their steps are reported.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::core::batch::{BatchRecord, BatchStatus, ItemStatus};
@@ -293,6 +294,40 @@ impl RunCache {
             .filter_map(|id| by_id.get(id.as_str()).map(|p| (*p).clone()))
             .collect();
         self.problems = Some(problems);
+    }
+}
+
+/// The turns of a shown batch's result reads: one at a time, a read asked for while one is
+/// going made once that one ends (from the state of then), however many times it was asked.
+/// Reads side by side would each find the [`RunCache`] taken and read every run again, and the
+/// slower the page, the more of them would overlap.
+#[derive(Debug, Default)]
+pub struct ReadTurns {
+    going: Cell<bool>,
+    again: Cell<bool>,
+}
+
+impl ReadTurns {
+    /// Asks for a read: true when it starts now; false when one is going, which then reads
+    /// once more before it ends.
+    pub fn ask(&self) -> bool {
+        if self.going.replace(true) {
+            self.again.set(true);
+            false
+        } else {
+            true
+        }
+    }
+
+    /// Told by the read going when it has read: true when it must read once more (a read was
+    /// asked for meanwhile); false when it is done, and the next [`ask`](Self::ask) starts one.
+    pub fn ended(&self) -> bool {
+        if self.again.replace(false) {
+            true
+        } else {
+            self.going.set(false);
+            false
+        }
     }
 }
 

@@ -7,14 +7,14 @@
 //! read fetches only the runs not read yet ([`RunCache`]), so a long batch is read once
 //! over, not once per item.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
 
 use leptos::prelude::*;
 
 use crate::app::batch::format::{interval_text, rate_text, signed_rate_text};
-use crate::app::batch::results::{should_reload, BatchResults, ItemRow, RunCache};
+use crate::app::batch::results::{should_reload, BatchResults, ItemRow, ReadTurns, RunCache};
 use crate::app::format::{cost_text, count_of, plural, score_text, yes_no};
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::core::config::Mode;
@@ -84,17 +84,12 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>, read: Job<Loaded>) -> impl
     let loaded = read.outcome();
     // The runs read so far, kept while the card is shown.
     let cache: Rc<RefCell<RunCache>> = Rc::default();
-    // One read at a time: a read asked for while one is going is made once it ends, from the
-    // state of then. Reads side by side would each find the cache taken and read every run
-    // again, and the slower the page, the more of them would overlap.
-    let reading = Rc::new(Cell::new(false));
-    let again = Rc::new(Cell::new(false));
+    let turns = Rc::new(ReadTurns::default());
     let load = move || {
-        if reading.replace(true) {
-            again.set(true);
+        if !turns.ask() {
             return;
         }
-        let (cache, reading, again) = (Rc::clone(&cache), Rc::clone(&reading), Rc::clone(&again));
+        let (cache, turns) = (Rc::clone(&cache), Rc::clone(&turns));
         read.run_keeping(async move {
             let outcome = loop {
                 // A card taken down meanwhile has nothing left to read for.
@@ -111,11 +106,10 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>, read: Job<Loaded>) -> impl
                         .map_err(|e| e.to_string()),
                     None => Ok(None),
                 };
-                if !again.replace(false) {
+                if !turns.ended() {
                     break outcome;
                 }
             };
-            reading.set(false);
             outcome
         });
     };
