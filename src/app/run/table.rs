@@ -340,6 +340,7 @@ mod tests {
             errors: 0,
             stop_reason: None,
             extracted_answer: None,
+            judged: false,
             imported: false,
         }
     }

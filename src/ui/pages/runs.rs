@@ -682,7 +682,7 @@ fn RunRow(run: RunRecord, selected: RwSignal<BTreeSet<String>>) -> impl IntoView
             <td data-col="cost" class="num mono">{cost}</td>
             <td data-col="date" class="nowrap">{date_text(run.created_ms)}</td>
             <td class="col-actions">
-                <ResumeButton run_id=id.clone() status=status open_run=true small=true/>
+                <ResumeButton run_id=id.clone() resumable=run.resumable() open_run=true small=true/>
             </td>
         </tr>
     }
