@@ -250,9 +250,10 @@ test('runs filter by batch, model and answer, and the address keeps filter and s
   const right = await runOnce(page, 'Gamma question ANSWER=4', { truth: '4' });
   const wrong = await runOnce(page, 'Delta question ANSWER=7', { truth: '6' });
   // A third run by another verifier model, inside a batch of one.
-  await page.goto('/configure');
+  // (Moving by the menu: a page load would seed the config again.)
+  await page.getByTestId('nav-configure').click();
   await page.locator('[name="verifier.model"]').fill('openai/gpt-4o-mini');
-  await page.goto('/batch');
+  await page.getByTestId('nav-batch').click();
   await page.getByTestId('dataset-import').setInputFiles({
     name: 'one.jsonl', mimeType: 'application/x-ndjson',
     buffer: Buffer.from(JSON.stringify({ id: 'e1', problem: 'Epsilon question ANSWER=9', answer: '9' })),
