@@ -76,6 +76,8 @@ test('a run whose solver never answers is failed, stops after the same failure t
   // three more.
   expect(solverRequests.length).toBe(2 * (1 + 2));
 
+  // Its judge step is saved: the run is over, so there is nothing to resume.
+  await expect(page.getByTestId('run-resume')).toHaveCount(0);
   await expect(page.getByTestId('run-stop-reason')).toHaveAttribute('data-stop-reason', 'error');
   await expect(page.getByTestId('run-errors')).toHaveAttribute('data-errors', '3');
   await expect(page.getByTestId('run-correct')).toHaveText('–');
