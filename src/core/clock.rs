@@ -140,7 +140,9 @@ pub fn parse_iso8601(text: &str) -> Option<f64> {
     Some(secs as f64 * 1000.0 + fraction_ms)
 }
 
-fn civil_from_epoch_ms(epoch_ms: f64) -> (i64, u32, u32, u32, u32, u32, u32) {
+/// The UTC calendar date and time of epoch milliseconds: year, month (1-12), day (1-31),
+/// hour, minute, second and microsecond (proleptic Gregorian calendar).
+pub fn civil_from_epoch_ms(epoch_ms: f64) -> (i64, u32, u32, u32, u32, u32, u32) {
     let total_micros = (epoch_ms * 1000.0).round() as i64;
     let micros = total_micros.rem_euclid(1_000_000) as u32;
     let secs = total_micros.div_euclid(1_000_000);

@@ -637,6 +637,9 @@ pub struct StepTotals {
     pub cost_usd: Option<f64>,
     /// True when every step's usage was complete and its cost known.
     pub cost_complete: bool,
+    /// Whether the terminal step (the judge's) is among them: the run is over.
+    #[serde(default)]
+    pub judged: bool,
 }
 
 impl Default for StepTotals {
@@ -652,6 +655,7 @@ impl Default for StepTotals {
             usage: Usage::default(),
             cost_usd: None,
             cost_complete: true,
+            judged: false,
         }
     }
 }
@@ -688,6 +692,7 @@ impl StepTotals {
         }
         if entry.terminal {
             self.correct = entry.success;
+            self.judged = true;
         }
         if let Some(usage) = entry.usage() {
             self.usage.add(&usage);
@@ -760,6 +765,11 @@ pub struct RunRecord {
     /// The answer extracted from the final solution (runs with a ground truth).
     #[serde(default)]
     pub extracted_answer: Option<String>,
+    /// Whether the judge's step (the terminal one) is committed. Such a run is over, whatever
+    /// its status (a run that produced no answer is `failed` after its judge step): nothing is
+    /// left to resume.
+    #[serde(default)]
+    pub judged: bool,
     /// Whether the run was read from a JSONL file. Its lines are exported as they were read
     /// (see [`run_facts`](crate::core::run_facts)), so an imported file comes back byte for
     /// byte.
@@ -800,6 +810,7 @@ impl RunRecord {
             errors: 0,
             stop_reason: None,
             extracted_answer: None,
+            judged: false,
             imported: false,
         }
     }
@@ -854,6 +865,7 @@ impl RunRecord {
             errors: 0,
             stop_reason: None,
             extracted_answer: None,
+            judged: false,
             imported: true,
         };
         record.apply_totals(&totals, now_ms);
@@ -873,7 +885,16 @@ impl RunRecord {
             usage: self.usage,
             cost_usd: self.cost_usd,
             cost_complete: self.cost_complete,
+            judged: self.judged,
         }
+    }
+
+    /// Whether the run can be continued with `resume`: it stopped before its judge step
+    /// (cancelled, interrupted, stopped by a budget or an error), and it is not going (a stored
+    /// `running` run is going in some tab; one a closed tab left behind is marked
+    /// `interrupted` when the app loads).
+    pub fn resumable(&self) -> bool {
+        !self.judged && self.status.is_resumable() && self.status != RunStatus::Running
     }
 
     /// Counts one more committed step in the summary fields: the record as stored with it.
@@ -914,6 +935,7 @@ impl RunRecord {
         self.cost_complete = totals.cost_complete;
         self.step_count = totals.steps;
         self.errors = totals.errors;
+        self.judged = totals.judged;
         self.updated_ms = now_ms;
     }
 }

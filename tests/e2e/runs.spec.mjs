@@ -243,3 +243,63 @@ test('more runs than one page: the newest page first, then paging, sorting and f
   await expect(page.getByTestId('run-row')).toHaveAttribute('data-run-id', 'run_copy_007');
   await expect(page.getByTestId('runs-page-status')).toContainText('Showing 1–1 of 1 run');
 });
+
+test('runs filter by batch, model and answer, and the address keeps filter and sort', async ({ page }) => {
+  test.setTimeout(90_000);
+  await openApp(page, '/run');
+  const right = await runOnce(page, 'Gamma question ANSWER=4', { truth: '4' });
+  const wrong = await runOnce(page, 'Delta question ANSWER=7', { truth: '6' });
+  // A third run by another verifier model, inside a batch of one.
+  // (Moving by the menu: a page load would seed the config again.)
+  await page.getByTestId('nav-configure').click();
+  await page.locator('[name="verifier.model"]').fill('openai/gpt-4o-mini');
+  await page.getByTestId('nav-batch').click();
+  await page.getByTestId('dataset-import').setInputFiles({
+    name: 'one.jsonl', mimeType: 'application/x-ndjson',
+    buffer: Buffer.from(JSON.stringify({ id: 'e1', problem: 'Epsilon question ANSWER=9', answer: '9' })),
+  });
+  await page.getByTestId('dataset-save').click();
+  await page.getByTestId('batch-start').click();
+  await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 30_000 });
+  const batchId = await page.getByTestId('batch-row').first().getAttribute('data-batch-id');
+
+  await page.getByTestId('nav-runs').click();
+  await expect(page.getByTestId('run-row')).toHaveCount(3);
+  const [batched] = (await rowIds(page)).filter((id) => id !== right && id !== wrong);
+  const params = () => Object.fromEntries(new URL(page.url()).searchParams);
+
+  await page.getByTestId('runs-filter-correct').selectOption('wrong');
+  await expect.poll(() => rowIds(page)).toEqual([wrong]);
+  expect(params()).toEqual({ correct: 'wrong' });
+  await page.getByTestId('runs-filter-correct').selectOption('correct');
+  await expect.poll(() => rowIds(page)).toEqual([batched, right]);
+  await page.getByTestId('runs-filter-batch').selectOption(batchId);
+  await expect.poll(() => rowIds(page)).toEqual([batched]);
+  await page.getByTestId('runs-filter-batch').selectOption('');
+  await page.getByTestId('runs-filter-model').selectOption('openai/gpt-4o-mini');
+  await expect.poll(() => rowIds(page)).toEqual([batched]);
+  await page.getByTestId('runs-filter-model').selectOption('');
+  await page.locator('[data-sort="date"]').click();
+  await expect.poll(() => rowIds(page)).toEqual([right, batched]);
+  expect(params()).toEqual({ sort: 'date', order: 'asc', correct: 'correct' });
+
+  // A reload shows the same table, its controls saying why.
+  await page.reload();
+  await expect.poll(() => rowIds(page)).toEqual([right, batched]);
+  await expect(page.getByTestId('runs-filter-correct')).toHaveValue('correct');
+
+  // Back and forward walk through the filters and sorts chosen.
+  await page.goBack();
+  await expect.poll(() => rowIds(page)).toEqual([batched, right]);
+  expect(params()).toEqual({ correct: 'correct' });
+  await page.goBack();
+  await expect.poll(() => rowIds(page)).toEqual([batched]);
+  await expect(page.getByTestId('runs-filter-model')).toHaveValue('openai/gpt-4o-mini');
+  await page.goForward();
+  await expect.poll(() => rowIds(page)).toEqual([batched, right]);
+
+  // A link with a filter opens the table filtered.
+  await page.goto(`/runs?batch=${encodeURIComponent(batchId)}`);
+  await expect.poll(() => rowIds(page)).toEqual([batched]);
+  await expect(page.getByTestId('runs-filter-batch')).toHaveValue(batchId);
+});

@@ -76,6 +76,8 @@ test('a run whose solver never answers is failed, stops after the same failure t
   // three more.
   expect(solverRequests.length).toBe(2 * (1 + 2));
 
+  // Its judge step is saved: the run is over, so there is nothing to resume.
+  await expect(page.getByTestId('run-resume')).toHaveCount(0);
   await expect(page.getByTestId('run-stop-reason')).toHaveAttribute('data-stop-reason', 'error');
   await expect(page.getByTestId('run-errors')).toHaveAttribute('data-errors', '3');
   await expect(page.getByTestId('run-correct')).toHaveText('–');
@@ -123,4 +125,31 @@ test('a keyboard start leaves the focus on the run status', async ({ page }) => 
   await expect(first.getByTestId('step-sent-user')).toHaveText(
     'Solve this problem.\nWhat is 2 + 2? ANSWER=4\nCritique: ');
   await expect(first.getByTestId('step-sent-reply')).toContainText('"solution"');
+});
+
+test('the sent panel shows the raw text of each reply that failed validation', async ({ page, request }) => {
+  // The solver's first reply breaks the schema; its re-ask is answered well.
+  await script(request, [{ agent: 'solver', fault: 'schema', times: 1 }]);
+  await openApp(page, '/run');
+  await page.getByTestId('problem-input').fill('What is 2 + 2? ANSWER=4');
+  await page.getByTestId('run-start').click();
+  await expect(page.getByTestId('run-status')).toHaveText('completed', { timeout: 30_000 });
+
+  const solver = page.getByTestId('step').first();
+  await solver.getByTestId('step-sent').locator('summary').click();
+  const attempts = solver.getByTestId('step-sent-attempt');
+  await expect(attempts).toHaveCount(2);
+  await expect(attempts.nth(0)).toContainText('#1 · first request · failed:');
+  await expect(attempts.nth(0).getByTestId('step-sent-attempt-reply'))
+    .toHaveText('{"reasoning": "I skipped the solution field.", "confidence": 7}');
+  // The accepted reply is the step's output, shown once above.
+  await expect(attempts.nth(1)).toContainText('#2 · re-asked');
+  await expect(attempts.nth(1).getByTestId('step-sent-attempt-reply')).toHaveCount(0);
+
+  // Kept with the step: the run's page shows it after a reload too.
+  const id = (await page.getByTestId('run-id').textContent()).trim();
+  await page.goto(`/runs/${id}`);
+  const stored = page.getByTestId('step').first();
+  await stored.getByTestId('step-sent').locator('summary').click();
+  await expect(stored.getByTestId('step-sent-attempt-reply')).toHaveText(/I skipped the solution field/);
 });

@@ -630,6 +630,7 @@ fn a_stored_step_is_priced_at_its_own_time_and_repriced_the_same() {
                 usage: Some(usage(10_000, 4_000, 0, 2_000, 0)),
                 error: None,
                 latency_ms: 5.0,
+                reply: None,
             }],
         )
     };
@@ -1283,6 +1284,7 @@ fn a_step_of_two_requests_is_priced_request_by_request_as_re_pricing_does() {
         usage: Some(request),
         error: None,
         latency_ms: 5.0,
+        reply: None,
     };
     let reasked = ScriptedTurn::attempted(
         solver_output("4"),

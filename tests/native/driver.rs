@@ -655,6 +655,71 @@ fn a_resumed_batch_with_every_item_finished_is_completed_without_a_call() {
 }
 
 #[test]
+fn a_run_that_failed_after_its_judge_step_is_over_and_cannot_be_resumed() {
+    let clock = ManualClock::starting_at(START_MS);
+    let store = MemoryRunStore::new();
+    let config = PipelineConfig {
+        mode: Mode::Baseline,
+        ..pipeline_config()
+    };
+    // The solver's call fails, the judge still scores the empty solution: no answer, so the
+    // run is `failed`, but its loop ran to its end.
+    let llm = ScriptedLlm::builder()
+        .fail(
+            AgentRole::Solver,
+            LlmError::timeout("openai", 1_000),
+            Usage::default(),
+        )
+        .judge(0.0)
+        .build();
+    let finished = block_on(RunDriver::new(&llm, &clock, &store).start(new_run(&config))).unwrap();
+    let run_id = finished.record.run_id.clone();
+    assert_eq!(finished.record.status, RunStatus::Failed);
+    assert!(finished.record.judged);
+    assert!(!finished.record.resumable());
+    let stored = store.record(&run_id).unwrap();
+    assert!(stored.judged && !stored.resumable(), "{stored:?}");
+
+    let calls = llm.calls().len();
+    assert_eq!(
+        block_on(RunDriver::new(&llm, &clock, &store).resume(&run_id, None)).unwrap_err(),
+        StartError::AlreadyJudged {
+            run_id: run_id.clone(),
+            status: RunStatus::Failed,
+        }
+    );
+    // A record stored before records said so is refused by its steps.
+    let mut old = stored.clone();
+    old.judged = false;
+    block_on(store.put_run(&old)).unwrap();
+    assert!(matches!(
+        block_on(RunDriver::new(&llm, &clock, &store).resume(&run_id, None)),
+        Err(StartError::AlreadyJudged { .. })
+    ));
+    assert_eq!(llm.calls().len(), calls);
+    assert_eq!(store.record(&run_id).unwrap(), old);
+}
+
+#[test]
+fn a_run_stopped_before_its_judge_step_stays_resumable() {
+    let clock = ManualClock::starting_at(START_MS);
+    let store = MemoryRunStore::new();
+    let record = interrupted_run(&store, &clock, &pipeline_config());
+    assert!(!record.judged);
+    assert!(record.resumable());
+    let failed = RunRecord {
+        status: RunStatus::Failed,
+        ..record.clone()
+    };
+    assert!(failed.resumable());
+    let running = RunRecord {
+        status: RunStatus::Running,
+        ..record
+    };
+    assert!(!running.resumable());
+}
+
+#[test]
 fn a_batch_item_whose_steps_cannot_go_on_fails_and_its_run_says_why() {
     let (clock, store, spec) = one_problem_batch();
     let config = spec.config_for(Mode::Debate);

@@ -286,6 +286,19 @@ fn our_metadata_is_read_typed_and_written_back_byte_for_byte() {
     assert!(solver.other.is_empty());
 }
 
+#[test]
+fn a_rejected_replys_text_is_kept_in_its_attempt_and_written_only_where_there_is_one() {
+    let line = r#"{"timestamp":"t","run_id":"run_n","step_id":1,"agent":"solver","action":"generate","input":{},"output":{},"metadata":{"attempts":[{"attempt":1,"error":"solution: must not be empty","kind":"initial","latency_ms":5.0,"reply":"{\"solution\": \"\"}","usage":null},{"attempt":2,"error":null,"kind":"reask","latency_ms":6.0,"usage":null}]},"reward":null,"terminal":false,"success":null}"#;
+    let report = read_jsonl(&format!("{line}\n"));
+    assert_eq!(report.entries.len(), 1, "{:?}", report.rejected);
+    let attempts = report.entries[0].metadata.attempts.clone().unwrap();
+    assert_eq!(attempts[0].reply.as_deref(), Some(r#"{"solution": ""}"#));
+    assert_eq!(attempts[1].reply, None);
+    let mut text = String::new();
+    write_entry(&mut text, &report.entries[0]).unwrap();
+    assert_eq!(text, format!("{line}\n"));
+}
+
 /// A step line with `metadata` as given.
 fn step_line(step_id: u64, metadata: &str) -> String {
     format!(

@@ -208,6 +208,12 @@ fn reasks_after_a_reply_without_json_and_sums_usage_of_both_attempts() {
         .as_deref()
         .is_some_and(|e| e.contains("no complete JSON object")));
     assert_eq!(done.attempts[1].error, None);
+    // The rejected reply is kept as written, the accepted one is the step's output.
+    assert_eq!(
+        done.attempts[0].reply.as_deref(),
+        Some("I believe the answer is five.")
+    );
+    assert_eq!(done.attempts[1].reply, None);
     assert_eq!(
         (done.provider.as_str(), done.model.as_str()),
         ("local", "smollm2-135m")
@@ -291,6 +297,8 @@ fn exhausted_reasks_fail_with_all_usage_and_attempts() {
         [AttemptKind::Initial, AttemptKind::Reask, AttemptKind::Reask]
     );
     assert_eq!(transport.requests().len(), 3);
+    let replies: Vec<Option<&str>> = err.attempts.iter().map(|a| a.reply.as_deref()).collect();
+    assert_eq!(replies, [Some(r#"{"solution": ""}"#); 3]);
     // The last request carries both earlier exchanges.
     assert_eq!(
         body(&transport, 2)["messages"].as_array().map(Vec::len),

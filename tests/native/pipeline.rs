@@ -898,6 +898,7 @@ fn reasks_and_incomplete_usage_are_recorded() {
         usage,
         error: None,
         latency_ms: 10.0,
+        reply: None,
     };
     let reasked = ScriptedTurn::attempted(
         solver_output("4"),

@@ -1,9 +1,11 @@
 //! What the charts draw, apart from their drawing in `ui::charts`: the marks ([`marks`]), the
 //! axes ([`scale`]), the line's path ([`line`]), and how values and labels are written on them.
 
+pub mod layout;
 pub mod line;
 pub mod marks;
 pub mod scale;
+pub mod time;
 
 /// How many series colours the palette has (`chart-c0` … `chart-c7` in `style/charts.css`).
 pub const PALETTE: usize = 8;

@@ -356,6 +356,7 @@ mod tests {
             cost_complete: true,
             steps: 1,
             errors: 0,
+            judged: false,
         }
     }
 

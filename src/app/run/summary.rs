@@ -143,6 +143,7 @@ mod tests {
             errors: 0,
             stop_reason: None,
             extracted_answer: None,
+            judged: false,
             imported: false,
         };
         let view = SummaryView::of_record(&record);

@@ -70,6 +70,28 @@ impl SortKey {
         }
     }
 
+    /// The column's name in the page's address (`?sort=judge`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Date => "date",
+            SortKey::Status => "status",
+            SortKey::Stopped => "stopped",
+            SortKey::Mode => "mode",
+            SortKey::ConfigHash => "config",
+            SortKey::Problem => "problem",
+            SortKey::Iterations => "iterations",
+            SortKey::Passed => "passed",
+            SortKey::JudgeScore => "judge",
+            SortKey::Correct => "correct",
+            SortKey::Cost => "cost",
+        }
+    }
+
+    /// The column named `name` in an address, if any.
+    pub fn named(name: &str) -> Option<SortKey> {
+        SortKey::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// Whether a first click sorts this column largest first (numbers and dates) rather than
     /// A to Z (text).
     pub fn descending_first(self) -> bool {
@@ -85,6 +107,92 @@ impl SortKey {
     }
 }
 
+/// How a run's answer came out, for the correctness filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Correctness {
+    /// The final answer matched the ground truth.
+    Correct,
+    /// An answer was extracted and it did not match.
+    Wrong,
+    /// The run has a ground truth but gave no answer to check: none could be extracted, or
+    /// it stopped before one (cancelled, interrupted, stopped by a budget).
+    NoAnswer,
+    /// The run failed (no answer could be produced, or an error stopped it).
+    Failed,
+}
+
+impl Correctness {
+    /// Every choice, in the filter's order.
+    pub const ALL: [Correctness; 4] = [
+        Correctness::Correct,
+        Correctness::Wrong,
+        Correctness::NoAnswer,
+        Correctness::Failed,
+    ];
+
+    /// The name in the page's address and the filter's option value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Correctness::Correct => "correct",
+            Correctness::Wrong => "wrong",
+            Correctness::NoAnswer => "no_answer",
+            Correctness::Failed => "failed",
+        }
+    }
+
+    /// The filter's option text.
+    pub fn label(self) -> &'static str {
+        match self {
+            Correctness::Correct => "correct",
+            Correctness::Wrong => "wrong",
+            Correctness::NoAnswer => "no answer",
+            Correctness::Failed => "failed",
+        }
+    }
+
+    /// The choice named `name`, if any.
+    pub fn named(name: &str) -> Option<Correctness> {
+        Correctness::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
+    /// How `run` came out; `None` for a run with no ground truth that did not fail (nothing to
+    /// be right or wrong about).
+    pub fn of(run: &RunRecord) -> Option<Correctness> {
+        if run.status == RunStatus::Failed {
+            return Some(Correctness::Failed);
+        }
+        match run.correct {
+            Some(true) => Some(Correctness::Correct),
+            // A run made here records the extracted answer beside its grade: without one, the
+            // 0 was for no answer. An original's file may not say, so its 0 stands as wrong.
+            Some(false) if run.extracted_answer.is_none() && !run.imported => {
+                Some(Correctness::NoAnswer)
+            }
+            Some(false) => Some(Correctness::Wrong),
+            None if run.ground_truth.is_some() => Some(Correctness::NoAnswer),
+            None => None,
+        }
+    }
+}
+
+/// The models a run's config called (solver, verifier, judge; each once, in that order); none
+/// for a run imported without its config.
+pub fn models_of(run: &RunRecord) -> Vec<&str> {
+    let mut models: Vec<&str> = Vec::with_capacity(3);
+    if let Some(config) = &run.config {
+        for model in [
+            &config.solver.model,
+            &config.verifier.model,
+            &config.judge.model,
+        ] {
+            if !models.contains(&model.as_str()) {
+                models.push(model);
+            }
+        }
+    }
+    models
+}
+
 /// What the table shows: the filters and the order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunsQuery {
@@ -98,6 +206,12 @@ pub struct RunsQuery {
     pub mode: Option<Mode>,
     /// Only runs whose id, problem or config hash contains this text (case-insensitive).
     pub text: String,
+    /// Only runs of this batch (its id).
+    pub batch: Option<String>,
+    /// Only runs that called this model (as solver, verifier or judge).
+    pub model: Option<String>,
+    /// Only runs that came out this way.
+    pub correctness: Option<Correctness>,
 }
 
 impl Default for RunsQuery {
@@ -109,6 +223,9 @@ impl Default for RunsQuery {
             status: None,
             mode: None,
             text: String::new(),
+            batch: None,
+            model: None,
+            correctness: None,
         }
     }
 }
@@ -127,6 +244,61 @@ impl RunsQuery {
         next
     }
 
+    /// The query as the page's address says it (`sort=cost&order=asc&correct=wrong`): each
+    /// setting that is not the default, in a fixed order, so that one query has one address.
+    pub fn to_params(&self) -> Vec<(&'static str, String)> {
+        let mut params = Vec::new();
+        let default = RunsQuery::default();
+        if self.sort != default.sort || self.descending != default.descending {
+            params.push(("sort", self.sort.as_str().to_string()));
+            let order = if self.descending { "desc" } else { "asc" };
+            params.push(("order", order.to_string()));
+        }
+        if let Some(status) = self.status {
+            params.push(("status", status.as_str().to_string()));
+        }
+        if let Some(mode) = self.mode {
+            params.push(("mode", mode.as_str().to_string()));
+        }
+        if let Some(batch) = &self.batch {
+            params.push(("batch", batch.clone()));
+        }
+        if let Some(model) = &self.model {
+            params.push(("model", model.clone()));
+        }
+        if let Some(correctness) = self.correctness {
+            params.push(("correct", correctness.as_str().to_string()));
+        }
+        if !self.text.is_empty() {
+            params.push(("q", self.text.clone()));
+        }
+        params
+    }
+
+    /// The query an address says, reading each parameter with `get`; a parameter that is
+    /// missing or names nothing known leaves that setting at its default (an old or edited
+    /// link still opens the table).
+    pub fn from_params(get: impl Fn(&str) -> Option<String>) -> RunsQuery {
+        let default = RunsQuery::default();
+        let sort = get("sort").as_deref().and_then(SortKey::named);
+        let descending = match get("order").as_deref() {
+            Some("asc") => false,
+            Some("desc") => true,
+            _ => sort.map_or(default.descending, SortKey::descending_first),
+        };
+        let nonempty = |name: &str| get(name).filter(|v| !v.is_empty());
+        RunsQuery {
+            sort: sort.unwrap_or(default.sort),
+            descending,
+            status: get("status").as_deref().and_then(status_named),
+            mode: get("mode").as_deref().and_then(mode_named),
+            text: get("q").unwrap_or_default(),
+            batch: nonempty("batch"),
+            model: nonempty("model"),
+            correctness: get("correct").as_deref().and_then(Correctness::named),
+        }
+    }
+
     /// Whether `run` passes the filters.
     pub fn matches(&self, run: &RunRecord) -> bool {
         self.matches_needle(run, &self.text.trim().to_lowercase())
@@ -137,6 +309,26 @@ impl RunsQuery {
             return false;
         }
         if self.mode.is_some_and(|m| m != run.mode) {
+            return false;
+        }
+        if self
+            .batch
+            .as_ref()
+            .is_some_and(|b| run.batch_id.as_ref() != Some(b))
+        {
+            return false;
+        }
+        if self
+            .model
+            .as_ref()
+            .is_some_and(|m| !models_of(run).contains(&m.as_str()))
+        {
+            return false;
+        }
+        if self
+            .correctness
+            .is_some_and(|c| Correctness::of(run) != Some(c))
+        {
             return false;
         }
         needle.is_empty()
@@ -340,6 +532,7 @@ mod tests {
             errors: 0,
             stop_reason: None,
             extracted_answer: None,
+            judged: false,
             imported: false,
         }
     }
@@ -482,5 +675,152 @@ mod tests {
         assert_eq!(status_named("done"), None);
         assert_eq!(mode_named("baseline"), Some(Mode::Baseline));
         assert_eq!(mode_named(""), None);
+    }
+
+    /// A config whose solver and judge call `model` and whose verifier calls `checker`.
+    fn config_calling(model: &str, checker: &str) -> crate::core::config::PipelineConfig {
+        let mut config = crate::core::config::PipelineConfig::default();
+        config.solver.model = model.to_string();
+        config.verifier.model = checker.to_string();
+        config.judge.model = model.to_string();
+        config
+    }
+
+    #[test]
+    fn runs_filter_by_batch_model_and_how_they_came_out() {
+        let mut right = run("right", 1.0);
+        right.batch_id = Some("batch_a".into());
+        right.ground_truth = Some("4".into());
+        right.correct = Some(true);
+        right.extracted_answer = Some("4".into());
+        right.config = Some(config_calling("openai/gpt-4o-mini", "anthropic/claude-x"));
+        let mut wrong = run("wrong", 2.0);
+        wrong.batch_id = Some("batch_b".into());
+        wrong.ground_truth = Some("4".into());
+        wrong.correct = Some(false);
+        wrong.extracted_answer = Some("5".into());
+        wrong.config = Some(config_calling("local/smollm2", "local/smollm2"));
+        let mut unanswered = run("unanswered", 3.0);
+        unanswered.ground_truth = Some("4".into());
+        unanswered.correct = Some(false);
+        let mut cut_off = run("cut_off", 4.0);
+        cut_off.status = RunStatus::Cancelled;
+        cut_off.ground_truth = Some("4".into());
+        let mut failed = run("failed", 5.0);
+        failed.status = RunStatus::Failed;
+        failed.ground_truth = Some("4".into());
+        let mut original = run("original", 6.0);
+        original.imported = true;
+        original.correct = Some(false);
+        let ungraded = run("ungraded", 7.0);
+        let runs = [
+            right, wrong, unanswered, cut_off, failed, original, ungraded,
+        ];
+
+        let only = |q: RunsQuery| {
+            let mut shown = ids(&q.apply(&runs));
+            shown.sort();
+            shown
+        };
+        let with = |c| RunsQuery {
+            correctness: Some(c),
+            ..RunsQuery::default()
+        };
+        assert_eq!(only(with(Correctness::Correct)), ["right"]);
+        assert_eq!(only(with(Correctness::Wrong)), ["original", "wrong"]);
+        assert_eq!(only(with(Correctness::NoAnswer)), ["cut_off", "unanswered"]);
+        assert_eq!(only(with(Correctness::Failed)), ["failed"]);
+        assert_eq!(Correctness::of(&runs[6]), None);
+
+        let batch = RunsQuery {
+            batch: Some("batch_b".into()),
+            ..RunsQuery::default()
+        };
+        assert_eq!(only(batch), ["wrong"]);
+        // A model matches whichever agent called it; runs without a config call none.
+        let verifier_model = RunsQuery {
+            model: Some("anthropic/claude-x".into()),
+            ..RunsQuery::default()
+        };
+        assert_eq!(only(verifier_model), ["right"]);
+        assert_eq!(models_of(&runs[1]), ["local/smollm2"]);
+        assert!(models_of(&runs[2]).is_empty());
+        let combined = RunsQuery {
+            model: Some("local/smollm2".into()),
+            correctness: Some(Correctness::Correct),
+            ..RunsQuery::default()
+        };
+        assert!(only(combined).is_empty());
+    }
+
+    fn from_pairs(pairs: &[(&str, &str)]) -> RunsQuery {
+        RunsQuery::from_params(|name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn a_query_is_written_to_the_address_and_read_back_the_same() {
+        assert!(RunsQuery::default().to_params().is_empty());
+        assert_eq!(from_pairs(&[]), RunsQuery::default());
+        let query = RunsQuery {
+            sort: SortKey::Cost,
+            descending: false,
+            status: Some(RunStatus::Completed),
+            mode: Some(Mode::Baseline),
+            text: "2 + 2".into(),
+            batch: Some("batch_20261207_0badf00d".into()),
+            model: Some("openai/gpt-4o-mini".into()),
+            correctness: Some(Correctness::NoAnswer),
+        };
+        let params = query.to_params();
+        assert_eq!(
+            params,
+            [
+                ("sort", "cost".to_string()),
+                ("order", "asc".to_string()),
+                ("status", "completed".to_string()),
+                ("mode", "baseline".to_string()),
+                ("batch", "batch_20261207_0badf00d".to_string()),
+                ("model", "openai/gpt-4o-mini".to_string()),
+                ("correct", "no_answer".to_string()),
+                ("q", "2 + 2".to_string()),
+            ]
+        );
+        let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(from_pairs(&pairs), query);
+        for key in SortKey::ALL {
+            for descending in [false, true] {
+                let q = RunsQuery {
+                    sort: key,
+                    descending,
+                    ..RunsQuery::default()
+                };
+                let params = q.to_params();
+                let pairs: Vec<(&str, &str)> =
+                    params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                assert_eq!(from_pairs(&pairs), q, "{key:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_address_with_unknown_values_opens_the_table_with_defaults_for_them() {
+        let q = from_pairs(&[
+            ("sort", "colour"),
+            ("order", "sideways"),
+            ("status", "done"),
+            ("correct", "maybe"),
+            ("batch", ""),
+        ]);
+        assert_eq!(q, RunsQuery::default());
+        // A sort without an order starts in the column's natural order.
+        assert_eq!(
+            from_pairs(&[("sort", "problem")]),
+            RunsQuery::default().clicked(SortKey::Problem)
+        );
     }
 }

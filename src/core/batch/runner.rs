@@ -157,6 +157,11 @@ impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
                 Ok(Some(record)) => item_outcome(&record, RunStatus::Completed, None),
                 _ => ItemOutcome::failed(error.to_string()),
             },
+            // Over meanwhile (its judge step is stored): the item ends as its run did.
+            StartError::AlreadyJudged { .. } => match self.store.get_run(run_id).await {
+                Ok(Some(record)) => item_outcome(&record, record.status, record.message.clone()),
+                _ => ItemOutcome::failed(error.to_string()),
+            },
             // The steps cannot be continued by this config: the run says so too, so that the
             // item stays failed after a reload.
             StartError::Resume { .. } => {

@@ -6,6 +6,7 @@ use std::fmt;
 use crate::core::batch::BatchError;
 use crate::core::budget::InvalidLimit;
 use crate::core::pipeline::{ResumeError, SinkError};
+use crate::core::trajectory::RunStatus;
 
 /// A run or a batch, named in a refusal.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -76,6 +77,15 @@ pub enum StartError {
     AlreadyCompleted {
         /// The run asked for.
         run_id: String,
+    },
+    /// The run's judge step is stored: the run is over, though not `completed` (a run that
+    /// produced no answer is `failed` after its judge step).
+    #[error("run {run_id} is over: its judge step is saved (it ended {status}); there is nothing to resume, start a new run instead")]
+    AlreadyJudged {
+        /// The run asked for.
+        run_id: String,
+        /// How it ended.
+        status: RunStatus,
     },
     /// The run was imported without its config, and the config offered is another one.
     #[error("run {run_id} was imported from a file without its configuration (config hash {config_hash}); load a config with that hash on the Configure page to resume it (the current one has hash {current_hash})")]

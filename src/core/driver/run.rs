@@ -319,6 +319,14 @@ impl<'a, L: LlmSource, C: Clock, S: RunStore, K: TabLocks> RunDriver<'a, L, C, S
         }
         let config = config_to_resume(&record, offered)?;
         let mut committed = self.store.steps(run_id).await?;
+        // The steps, not only the record, say it: a record stored before it kept `judged`
+        // reads as not judged.
+        if record.judged || committed.iter().any(|e| e.terminal) {
+            return Err(StartError::AlreadyJudged {
+                run_id: run_id.to_string(),
+                status: record.status,
+            });
+        }
         // A batch's run is driven under the batch's lock: holding it too keeps the batch from
         // resuming the same run meanwhile, here or in another tab.
         let _batch_lock = match &record.batch_id {

@@ -111,6 +111,7 @@ impl CallLog {
             usage,
             error,
             latency_ms: ms,
+            reply: None,
         });
     }
 }
@@ -239,6 +240,7 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
             };
             if let Some(last) = log.attempts.last_mut() {
                 last.error = Some(problem.to_string());
+                last.reply = Some(self.redact(reply.text.clone()));
             }
             // A refusal or a cut-off reply would come back the same way: say so instead of
             // spending re-asks on it.

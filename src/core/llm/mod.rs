@@ -77,6 +77,12 @@ pub struct AttemptRecord {
     pub error: Option<String>,
     /// Wall time of the request in milliseconds.
     pub latency_ms: f64,
+    /// The raw text of a reply that failed validation (the re-ask after it sends it back), so
+    /// that what the model wrote can be read later; `None` for an accepted reply (the step's
+    /// output is that one) and for a request that got no reply. A key the original's files
+    /// never have, written only when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<String>,
 }
 
 /// A successful agent call: validated output plus everything cost tracking needs.

@@ -73,6 +73,8 @@ pub struct RunSummary {
     pub steps: u64,
     /// Committed steps whose call failed.
     pub errors: u64,
+    /// Whether the judge's step is committed (the run is over).
+    pub judged: bool,
 }
 
 impl RunSummary {
@@ -89,6 +91,7 @@ impl RunSummary {
         record.cost_complete = self.cost_complete;
         record.step_count = self.steps;
         record.errors = self.errors;
+        record.judged = self.judged;
         record.stop_reason = self.stop_reason;
         record.extracted_answer = self.extracted_answer.clone();
         record.updated_ms = now_ms;
@@ -138,6 +141,7 @@ mod tests {
             cost_complete: true,
             steps: 3,
             errors: 1,
+            judged: false,
         };
         summary.apply_to(&mut record, 9.0);
         assert_eq!(record.status, RunStatus::BudgetExceeded);

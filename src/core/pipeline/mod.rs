@@ -510,6 +510,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             cost_complete: totals.cost_complete && ledger.extra_complete,
             steps: totals.steps,
             errors: totals.errors,
+            judged: totals.judged,
         }
     }
 }

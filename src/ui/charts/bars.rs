@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::app::charts::layout::BarLayout;
 use crate::app::charts::marks::Bar;
 use crate::app::charts::scale::{tick_label, Unit, ValueAxis};
 use crate::app::charts::{clip, color_class, data_value};
@@ -13,8 +14,6 @@ use super::ChartFigure;
 // Sized for a half-width card on a laptop screen (about 540 px), where text is drawn at its
 // nominal size; narrower or wider cards scale it.
 const WIDTH: f64 = 540.0;
-const LABEL_W: f64 = 150.0;
-const VALUE_W: f64 = 118.0;
 const ROW_H: f64 = 26.0;
 const BAR_H: f64 = 16.0;
 const TOP: f64 = 6.0;
@@ -70,7 +69,25 @@ pub fn BarChart(
         });
         ValueAxis::up_to(largest, 4)
     });
-    let plot_w = WIDTH - LABEL_W - VALUE_W;
+    // The largest bar spans the plot, and the plot is what the labels and values leave.
+    let largest = Memo::new(move |_| {
+        bars.with(|b| {
+            b.iter()
+                .filter_map(|b| b.value)
+                .filter(|v| v.is_finite())
+                .fold(0.0, f64::max)
+        })
+    });
+    let layout = Memo::new(move |_| {
+        bars.with(|b| {
+            let label = b
+                .iter()
+                .map(|b| clip(&b.label, LABEL_CHARS).chars().count())
+                .max();
+            let value = b.iter().map(|b| b.text.chars().count()).max();
+            BarLayout::of(WIDTH, label.unwrap_or(0), value.unwrap_or(0))
+        })
+    });
 
     view! {
         <ChartFigure title=title show_table=show_table readout=readout>
@@ -88,10 +105,13 @@ pub fn BarChart(
                     {move || {
                         let a = axis.get();
                         let h = height();
+                        let (l, top) = (layout.get(), largest.get());
+                        // Ticks up to the largest value only: the bars' scale ends there.
                         a.ticks()
                             .into_iter()
+                            .filter(|t| *t == 0.0 || *t <= top)
                             .map(|t| {
-                                let x = LABEL_W + a.position(t, plot_w);
+                                let x = l.label_w + l.bar_length(t, top);
                                 view! {
                                     <line class="chart-gridline" x1=x x2=x y1=TOP y2=h - AXIS_H + 2.0/>
                                     <text class="chart-tick" x=x y=h - 6.0 text-anchor="middle">
@@ -103,7 +123,7 @@ pub fn BarChart(
                     }}
                 </g>
                 {move || {
-                    let a = axis.get();
+                    let (l, top) = (layout.get(), largest.get());
                     bars.get()
                         .into_iter()
                         .enumerate()
@@ -116,8 +136,8 @@ pub fn BarChart(
                             let shown = exact.clone();
                             let focused = exact.clone();
                             let (class, w) = match bar.value {
-                                Some(v) => (format!("chart-bar-fill {}", color_class(bar.color)), a.position(v, plot_w).max(1.0)),
-                                None => ("chart-unknown".to_string(), 24.0),
+                                Some(v) => (format!("chart-bar-fill {}", color_class(bar.color)), l.bar_length(v, top)),
+                                None => ("chart-unknown".to_string(), 24.0_f64.min(l.plot_w)),
                             };
                             view! {
                                 <g
@@ -129,11 +149,11 @@ pub fn BarChart(
                                     on:focus=move |_| readout.set(Some(focused.clone()))
                                 >
                                     <title>{exact}</title>
-                                    <text class="chart-label" x=LABEL_W - 8.0 y=y + ROW_H / 2.0 + 4.0 text-anchor="end">
+                                    <text class="chart-label" x=l.label_w - 8.0 y=y + ROW_H / 2.0 + 4.0 text-anchor="end">
                                         {clip(&bar.label, LABEL_CHARS)}
                                     </text>
-                                    <rect class=class x=LABEL_W y=y + (ROW_H - BAR_H) / 2.0 width=w height=BAR_H rx="2"/>
-                                    <text class="chart-value" x=LABEL_W + w + 6.0 y=y + ROW_H / 2.0 + 4.0>
+                                    <rect class=class x=l.label_w y=y + (ROW_H - BAR_H) / 2.0 width=w height=BAR_H rx="2"/>
+                                    <text class="chart-value" x=l.label_w + w + 6.0 y=y + ROW_H / 2.0 + 4.0>
                                         {bar.text.clone()}
                                     </text>
                                 </g>

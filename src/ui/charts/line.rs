@@ -7,6 +7,7 @@ use crate::app::charts::data_value;
 use crate::app::charts::line::{step_path, x_of};
 use crate::app::charts::marks::Point;
 use crate::app::charts::scale::{tick_label, Unit, ValueAxis};
+use crate::app::charts::time::time_ticks;
 use crate::app::format::plural;
 use crate::core::cost_views::day_of;
 
@@ -19,6 +20,8 @@ const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 26.0;
+/// At most this many intervals between time ticks: room for a date and a time each.
+const TIME_TICKS: usize = 6;
 
 /// A line chart over time with a table view.
 #[component]
@@ -107,19 +110,23 @@ pub fn LineChart(
                             })
                             .collect_view()
                     }}
+                    // Calendar ticks along the bottom, placed in proportion to time: a
+                    // stretch without runs keeps its dates.
                     {move || {
                         let (first, last) = span();
-                        let mut days = vec![(first, if last > first { "start" } else { "middle" })];
-                        if day_of(last) != day_of(first) {
-                            days.push((last, "end"));
-                        }
-                        days.into_iter()
-                            .filter(|_| points.with(|p| !p.is_empty()))
-                            .map(|(t, end)| {
-                                let x = LEFT + x_of(t, first, last, plot_w);
+                        let ticks = if points.with(Vec::is_empty) {
+                            Vec::new()
+                        } else {
+                            time_ticks(first, last, TIME_TICKS)
+                        };
+                        ticks
+                            .into_iter()
+                            .map(|tick| {
+                                let x = LEFT + x_of(tick.ms, first, last, plot_w);
                                 view! {
-                                    <text class="chart-tick" x=x y=HEIGHT - 8.0 text-anchor=end>
-                                        {day_of(t)}
+                                    <line class="chart-gridline" x1=x x2=x y1=TOP y2=TOP + plot_h/>
+                                    <text class="chart-tick" x=x y=HEIGHT - 8.0 text-anchor="middle">
+                                        {tick.label}
                                     </text>
                                 }
                             })

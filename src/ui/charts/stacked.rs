@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::app::charts::layout::ColumnLayout;
 use crate::app::charts::marks::Stack;
 use crate::app::charts::scale::{tick_label, Unit, ValueAxis};
 use crate::app::charts::{clip, color_class, data_value};
@@ -15,6 +16,8 @@ const LEFT: f64 = 64.0;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 22.0;
 const BOTTOM: f64 = 26.0;
+/// Column labels are clipped to this many characters.
+const LABEL_CHARS: usize = 12;
 
 /// A stacked column chart with a legend and a table view.
 #[component]
@@ -99,12 +102,14 @@ pub fn StackedBars(
                 {move || {
                     let a = axis.get();
                     let all = stacks.get();
-                    let slot = plot_w / all.len().max(1) as f64;
-                    let bar_w = (slot * 0.6).min(72.0);
+                    let total_chars = all.iter().map(|s| s.total_text.chars().count()).max().unwrap_or(0);
+                    let layout = ColumnLayout::of(all.len(), plot_w, LABEL_CHARS, total_chars);
+                    let bar_w = layout.bar_w;
                     all.into_iter()
                         .enumerate()
                         .map(|(i, stack)| {
-                            let x = LEFT + slot * i as f64 + (slot - bar_w) / 2.0;
+                            let x = LEFT + layout.bar_x(i);
+                            let labelled = layout.labelled(i);
                             let mut bottom = TOP + plot_h;
                             let segments = stack
                                 .segments
@@ -141,12 +146,18 @@ pub fn StackedBars(
                             view! {
                                 <g class="chart-stack" data-label=stack.label.clone() data-total=stack.total.to_string()>
                                     {segments}
-                                    <text class="chart-value" x=x + bar_w / 2.0 y=top - 5.0 text-anchor="middle">
-                                        {stack.total_text.clone()}
-                                    </text>
-                                    <text class="chart-label" x=x + bar_w / 2.0 y=HEIGHT - 8.0 text-anchor="middle">
-                                        {clip(&stack.label, 12)}
-                                    </text>
+                                    // Many columns: the totals are in each segment's title and
+                                    // the table, and every few columns are labelled.
+                                    {layout.totals_fit.then(|| view! {
+                                        <text class="chart-value" x=x + bar_w / 2.0 y=top - 5.0 text-anchor="middle">
+                                            {stack.total_text.clone()}
+                                        </text>
+                                    })}
+                                    {labelled.then(|| view! {
+                                        <text class="chart-label" x=x + bar_w / 2.0 y=HEIGHT - 8.0 text-anchor="middle">
+                                            {clip(&stack.label, LABEL_CHARS)}
+                                        </text>
+                                    })}
                                 </g>
                             }
                         })

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::app::format::plural;
 use crate::app::run::table::mode_named;
 use crate::core::config::Mode;
-use crate::core::trajectory::RunStatus;
+use crate::core::trajectory::{RunRecord, RunStatus};
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::config_form::ConfigForm;
 use crate::ui::provider_state::{preconnect_to_agents, ProviderState};
@@ -269,6 +269,8 @@ fn RunBar() -> impl IntoView {
     });
     let status =
         Memo::new(move |_| record.with(|r| r.as_ref().map_or(RunStatus::Running, |r| r.status)));
+    let resumable =
+        Memo::new(move |_| record.with(|r| r.as_ref().is_some_and(RunRecord::resumable)));
     let cost = Memo::new(move |_| record.with(|r| r.as_ref().and_then(|r| r.cost_usd)));
     let complete = Memo::new(move |_| record.with(|r| r.as_ref().is_none_or(|r| r.cost_complete)));
     let steps = Memo::new(move |_| record.with(|r| r.as_ref().map_or(0, |r| r.step_count)));
@@ -319,7 +321,7 @@ fn RunBar() -> impl IntoView {
                 </p>
             })}
             <div class="btn-group">
-                <ResumeButton run_id=run_id status=status/>
+                <ResumeButton run_id=run_id resumable=resumable/>
                 <DownloadRunButton
                     run_id=run_id
                     disabled=Signal::derive(move || session.busy.get() || steps.get() == 0)

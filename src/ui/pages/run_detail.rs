@@ -132,6 +132,7 @@ fn RunHead(record: RunRecord) -> impl IntoView {
     let session = expect_context::<RunSession>();
     let id = record.run_id.clone();
     let status = record.status;
+    let resumable = record.resumable();
     let busy_here = {
         let id = id.clone();
         Signal::derive(move || session.is_running(&id))
@@ -145,7 +146,7 @@ fn RunHead(record: RunRecord) -> impl IntoView {
                 <RunCost cost=record.cost_usd complete=record.cost_complete/>
             </div>
             <div class="btn-group">
-                <ResumeButton run_id=id.clone() status=status/>
+                <ResumeButton run_id=id.clone() resumable=resumable/>
                 <DownloadRunButton
                     run_id=id.clone()
                     disabled=Signal::derive(move || busy_here.get() || record.step_count == 0)

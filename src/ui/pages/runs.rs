@@ -6,13 +6,15 @@ use std::future::Future;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::params::ParamsMap;
+use leptos_router::NavigateOptions;
 use wasm_bindgen::JsCast;
 
 use crate::app::file_names::all_runs_file_name;
 use crate::app::format::{cost_text, date_text, plural, score_text, yes_no};
 use crate::app::run::table::{
-    mode_named, status_named, Page, RunsQuery, SortKey, PAGE_SIZE, STATUSES,
+    mode_named, models_of, status_named, Correctness, Page, RunsQuery, SortKey, PAGE_SIZE, STATUSES,
 };
 use crate::core::config::Mode;
 use crate::core::text::excerpt;
@@ -51,7 +53,7 @@ struct Listing {
 pub fn RunsPage() -> impl IntoView {
     let store = expect_context::<SharedStore>();
     let session = expect_context::<RunSession>();
-    let query = RwSignal::new(RunsQuery::default());
+    let query = query_in_address();
     let selected = RwSignal::new(BTreeSet::<String>::new());
     let first = LocalResource::new(move || {
         let _ = session.runs_changed.get();
@@ -140,7 +142,7 @@ pub fn RunsPage() -> impl IntoView {
             </div>
         </div>
         <Transfer selected=selected/>
-        <Filters query=query/>
+        <Filters query=query runs=runs/>
         {move || match state.get() {
             ListState::Loading => view! { <p class="muted">"Loading runs…"</p> }.into_any(),
             ListState::Failed(e) => view! { <ErrorText message=e/> }.into_any(),
@@ -195,9 +197,79 @@ where
     })
 }
 
-/// Status, mode and text filters.
+/// The table's query, kept in the page's address (`/runs?sort=cost&correct=wrong`) so that a
+/// link, a reload and the browser's back and forward show the same table: the address is read
+/// into the query when it changes, and a change of the query is written to the address (a new
+/// history entry, except while the search text is typed, which replaces the current one).
+fn query_in_address() -> RwSignal<RunsQuery> {
+    let params = use_query_map();
+    let navigate = use_navigate();
+    let read = move |p: &ParamsMap| RunsQuery::from_params(|name| p.get(name));
+    let query = RwSignal::new(params.with_untracked(read));
+    Effect::new(move |_| {
+        let said = params.with(read);
+        if query.with_untracked(|q| *q != said) {
+            query.set(said);
+        }
+    });
+    Effect::watch(
+        move || query.get(),
+        move |wanted, _, _| {
+            let said = params.with_untracked(read);
+            if *wanted == said {
+                return;
+            }
+            let typing = RunsQuery {
+                text: wanted.text.clone(),
+                ..said
+            } == *wanted;
+            let address: ParamsMap = wanted.to_params().into_iter().collect();
+            navigate(
+                &format!("/runs{}", address.to_query_string()),
+                NavigateOptions {
+                    replace: typing,
+                    scroll: false,
+                    ..NavigateOptions::default()
+                },
+            );
+        },
+        false,
+    );
+    query
+}
+
+/// The distinct values `of` gives over `runs`, sorted, with `current` among them (a value
+/// from the address shows as chosen before the runs are read).
+fn choices<'a>(
+    runs: &'a [RunRecord],
+    of: impl Fn(&'a RunRecord) -> Vec<&'a str>,
+    current: Option<&str>,
+) -> Vec<String> {
+    let mut seen: BTreeSet<String> = runs.iter().flat_map(of).map(str::to_string).collect();
+    if let Some(current) = current {
+        seen.insert(current.to_string());
+    }
+    seen.into_iter().collect()
+}
+
+/// Status, mode, batch, model, correctness and text filters.
 #[component]
-fn Filters(query: RwSignal<RunsQuery>) -> impl IntoView {
+fn Filters(query: RwSignal<RunsQuery>, runs: Signal<Arc<Vec<RunRecord>>>) -> impl IntoView {
+    let batches = Memo::new(move |_| {
+        let current = query.with(|q| q.batch.clone());
+        runs.with(|all| {
+            choices(
+                all,
+                |r| r.batch_id.as_deref().into_iter().collect(),
+                current.as_deref(),
+            )
+        })
+    });
+    let models = Memo::new(move |_| {
+        let current = query.with(|q| q.model.clone());
+        runs.with(|all| choices(all, models_of, current.as_deref()))
+    });
+    let chosen = |value: Option<&str>| value.unwrap_or_default().to_string();
     view! {
         <div class="runs-filters" role="search">
             <div class="field">
@@ -218,6 +290,7 @@ fn Filters(query: RwSignal<RunsQuery>) -> impl IntoView {
                     id="runs-status"
                     class="input"
                     name="runs_status"
+                    prop:value=move || query.with(|q| chosen(q.status.map(|s| s.as_str())))
                     on:change=move |ev| query.update(|q| q.status = status_named(&event_target_value(&ev)))
                 >
                     <option value="">"any"</option>
@@ -233,11 +306,77 @@ fn Filters(query: RwSignal<RunsQuery>) -> impl IntoView {
                     id="runs-mode"
                     class="input"
                     name="runs_mode"
+                    prop:value=move || query.with(|q| chosen(q.mode.map(|m| m.as_str())))
                     on:change=move |ev| query.update(|q| q.mode = mode_named(&event_target_value(&ev)))
                 >
                     <option value="">"any"</option>
                     <option value=Mode::Debate.as_str()>"debate"</option>
                     <option value=Mode::Baseline.as_str()>"baseline"</option>
+                </select>
+            </div>
+            <div class="field">
+                <label for="runs-correct">"Answer"</label>
+                <select
+                    id="runs-correct"
+                    class="input"
+                    name="runs_correct"
+                    data-testid="runs-filter-correct"
+                    prop:value=move || query.with(|q| chosen(q.correctness.map(Correctness::as_str)))
+                    on:change=move |ev| query.update(|q| q.correctness = Correctness::named(&event_target_value(&ev)))
+                >
+                    <option value="">"any"</option>
+                    {Correctness::ALL
+                        .into_iter()
+                        .map(|c| view! { <option value=c.as_str()>{c.label()}</option> })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="runs-batch">"Batch"</label>
+                <select
+                    id="runs-batch"
+                    class="input"
+                    name="runs_batch"
+                    data-testid="runs-filter-batch"
+                    prop:value=move || query.with(|q| chosen(q.batch.as_deref()))
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        query.update(|q| q.batch = (!value.is_empty()).then_some(value));
+                    }
+                >
+                    <option value="">"any"</option>
+                    // Chosen by the option, not only the select: the options come after the
+                    // address is read, and a select keeps no value its options lack.
+                    {move || batches.get().into_iter().map(|b| {
+                        let is_chosen = {
+                            let b = b.clone();
+                            move || query.with(|q| q.batch.as_ref() == Some(&b))
+                        };
+                        view! { <option value=b.clone() prop:selected=is_chosen>{b.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="runs-model">"Model"</label>
+                <select
+                    id="runs-model"
+                    class="input"
+                    name="runs_model"
+                    data-testid="runs-filter-model"
+                    prop:value=move || query.with(|q| chosen(q.model.as_deref()))
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        query.update(|q| q.model = (!value.is_empty()).then_some(value));
+                    }
+                >
+                    <option value="">"any"</option>
+                    {move || models.get().into_iter().map(|m| {
+                        let is_chosen = {
+                            let m = m.clone();
+                            move || query.with(|q| q.model.as_ref() == Some(&m))
+                        };
+                        view! { <option value=m.clone() prop:selected=is_chosen>{m.clone()}</option> }
+                    }).collect_view()}
                 </select>
             </div>
         </div>
@@ -682,7 +821,7 @@ fn RunRow(run: RunRecord, selected: RwSignal<BTreeSet<String>>) -> impl IntoView
             <td data-col="cost" class="num mono">{cost}</td>
             <td data-col="date" class="nowrap">{date_text(run.created_ms)}</td>
             <td class="col-actions">
-                <ResumeButton run_id=id.clone() status=status open_run=true small=true/>
+                <ResumeButton run_id=id.clone() resumable=run.resumable() open_run=true small=true/>
             </td>
         </tr>
     }

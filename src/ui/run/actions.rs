@@ -6,7 +6,8 @@ use leptos_router::hooks::use_navigate;
 
 use crate::app::file_names::run_file_name;
 use crate::app::format::cost_text;
-use crate::core::trajectory::RunStatus;
+#[cfg(doc)]
+use crate::core::trajectory::RunRecord;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::config_form::ConfigForm;
 use crate::ui::job::Job;
@@ -74,13 +75,6 @@ pub fn DownloadRunButton(
     }
 }
 
-/// Whether a run in `status` can be resumed from this tab: it stopped before the judge, and it
-/// is not going (a stored `running` run is going in some tab; one a closed tab left behind was
-/// marked `interrupted` when the app loaded).
-pub fn can_resume(status: RunStatus) -> bool {
-    status.is_resumable() && status != RunStatus::Running
-}
-
 /// Resumes a stopped run from its last committed step. Shown only while the run can be
 /// resumed; disabled while another run is going.
 #[component]
@@ -88,9 +82,9 @@ pub fn ResumeButton(
     /// The run.
     #[prop(into)]
     run_id: Signal<String>,
-    /// Its stored status.
+    /// Whether its stored record can be resumed ([`RunRecord::resumable`]).
     #[prop(into)]
-    status: Signal<RunStatus>,
+    resumable: Signal<bool>,
     /// Open the run's page once it is resumed (from the runs table).
     #[prop(optional)]
     open_run: bool,
@@ -123,7 +117,7 @@ pub fn ResumeButton(
         "btn btn-primary"
     };
     view! {
-        <Show when=move || can_resume(status.get()) && !session.is_running(&run_id.get())>
+        <Show when=move || resumable.get() && !session.is_running(&run_id.get())>
             <button
                 type="button"
                 class=class

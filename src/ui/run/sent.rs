@@ -1,7 +1,8 @@
 //! "What was sent and what came back" for one committed step, folded under the step's card:
 //! the system and user messages (rebuilt by the loop's own renderer from the step's input and
 //! the run's config, see [`messages_of_step`]), the reply as stored, and each request the call
-//! made (re-asks and retries), each with a copy button.
+//! made (re-asks and retries) with the raw text of each reply that failed validation, each with
+//! a copy button.
 //!
 //! The text goes into the page as text nodes only, like the rest of the transcript.
 
@@ -68,10 +69,13 @@ pub fn SentReceived(
         }
     };
     let attempts = entry.metadata.attempts.clone().unwrap_or_default();
-    let lines: Vec<String> = attempts
+    let requests: Vec<(String, Option<String>)> = attempts
         .iter()
         .enumerate()
-        .map(|(i, a)| attempt_line(a, i.checked_sub(1).and_then(|j| attempts.get(j))))
+        .map(|(i, a)| {
+            let before = i.checked_sub(1).and_then(|j| attempts.get(j));
+            (attempt_line(a, before), a.reply.clone())
+        })
         .collect();
     // What the panel holds is made when it is first opened, not with the card: each message
     // is as long as the call's prompt (which carries the transcript so far), every step has a
@@ -80,7 +84,7 @@ pub fn SentReceived(
     let contents = move || {
         opened.get().then(|| {
             let reply = serde_json::to_string_pretty(&entry.output).unwrap_or_default();
-            let lines = lines.clone();
+            let requests = requests.clone();
             view! {
                 {match messages() {
                     Ok(sent) => view! {
@@ -91,15 +95,23 @@ pub fn SentReceived(
                     Err(why) => view! { <p class="muted">{why}</p> }.into_any(),
                 }}
                 <Message title="Reply (as stored)" text=reply testid="step-sent-reply"/>
-                {(!lines.is_empty()).then(|| view! {
+                {(!requests.is_empty()).then(|| view! {
                     <div class="step-block">
                         <h4>"Requests"</h4>
                         <ul class="step-sent-attempts">
-                            {lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}
+                            {requests.into_iter().map(|(line, reply)| view! {
+                                <li data-testid="step-sent-attempt">
+                                    {line}
+                                    {reply.map(|text| view! {
+                                        <Message
+                                            title="Its reply, which failed validation"
+                                            text=text
+                                            testid="step-sent-attempt-reply"
+                                        />
+                                    })}
+                                </li>
+                            }).collect_view()}
                         </ul>
-                        <p class="muted">
-                            "Replies that failed validation are not stored; each request's problem is listed."
-                        </p>
                     </div>
                 })}
             }
@@ -181,11 +193,13 @@ mod tests {
             usage: None,
             error: Some("`solution`: missing field".into()),
             latency_ms: 5.0,
+            reply: Some("{}".into()),
         };
         let second = AttemptRecord {
             attempt: 2,
             kind: AttemptKind::Reask,
             error: None,
+            reply: None,
             ..first.clone()
         };
         assert_eq!(
