@@ -356,9 +356,9 @@ test('a provider outage that outlasts the retries stops the run with the provide
   await openApp(page, '/run');
   await startRun(page, 'What is 6 + 6? ANSWER=12', '12');
   await expect(page.getByTestId('run-status')).toHaveText('failed', { timeout: 30_000 });
-  // The outage is no answer of the verifier's: no step is written for it, and the judge is
-  // not called.
-  expect(await transcript(page)).toEqual([['solver', '1', 'ok']]);
+  // The outage is no answer of the verifier's: its card shows the call stopped, no step is
+  // stored for it, and the judge is not called.
+  expect(await transcript(page)).toEqual([['solver', '1', 'ok'], ['verifier', '1', 'stopped']]);
   const error = page.getByTestId('error').filter({ hasText: 'failed on the provider\'s side after 2 requests' });
   await expect(error).toContainText(/OpenAI (had a server error|is overloaded) \(503\)/);
   await expect(error).toContainText('can be resumed');
