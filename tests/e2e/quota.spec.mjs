@@ -1,8 +1,9 @@
-// Storage quota: with the origin's quota overridden to a little more than it uses (CDP
-// `Storage.overrideQuotaForOrigin`), a run whose steps carry large replies fills it. IndexedDB
-// refuses the next step: the run stops with the storage-full message, every step stored before
-// is kept (and exports), and once space is freed (the quota raised again) the run resumes from
-// its last stored step and completes, with no step lost or repeated.
+// Storage quota: with the origin's quota overridden (CDP `Storage.overrideQuotaForOrigin`, set
+// before the app opens its database) to room for a small run and one large step, a run whose
+// steps carry large replies fills it. IndexedDB refuses the next step: the run stops with the
+// storage-full message, every step stored before is kept (and exports, as does the earlier
+// run), and once space is freed (the override lifted) the run resumes from its last stored step
+// and completes, with no step lost or repeated.
 import { test, expect } from './fixtures.mjs';
 import {
   download, mockRequests, openApp, resetMock, scriptMock, seedApp,
