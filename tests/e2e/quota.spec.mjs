@@ -113,3 +113,45 @@ test('a run that fills the storage quota stops with a storage-full message, keep
   const solverCalls = (await mockRequests(request)).filter((r) => r.agent === 'solver' && JSON.stringify(r.body).includes('BIG'));
   expect(solverCalls).toHaveLength(3);
 });
+
+test('an import that fills the storage quota stores whole runs until it is full, names the runs it could not store, and the rest import once space is freed', async ({ page, problems }) => {
+  test.setTimeout(120_000);
+  // Four runs of one solver step each, each step carrying ~250 KB that does not compress.
+  const runIds = [1, 2, 3, 4].map((i) => `run_20250101_10000${i}_0badf00d`);
+  const lines = runIds.map((runId, i) => JSON.stringify({
+    timestamp: `2025-01-01T10:00:0${i}.000000+00:00`, run_id: runId, step_id: 1, agent: 'solver', action: 'generate',
+    input: { problem: `Problem ${i + 1}` },
+    output: { solution: String(i), reasoning: incompressible(250_000, i + 7), confidence: 0.5 },
+    metadata: { model: MODEL }, reward: null, terminal: false, success: null,
+  }));
+  const file = { name: 'quota-import.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(lines.join('\n')) };
+  await setQuota(page, QUOTA_BYTES);
+  await openApp(page, '/runs');
+  await page.getByTestId('trajectory-import').setInputFiles(file);
+  const report = page.getByTestId('import-report');
+  await expect(report).toBeVisible({ timeout: 30_000 });
+  await expect(report).toContainText('storage for this site is full');
+  const rows = async () => (await page.getByTestId('run-row').evaluateAll((trs) => trs.map((tr) => tr.dataset.runId))).sort();
+  const notStored = await report.getByTestId('error').allTextContents();
+  // Some runs were stored, the others are named as not imported, and none is stored in part.
+  expect(notStored.length).toBeGreaterThan(0);
+  expect(notStored.length).toBeLessThan(runIds.length);
+  const failedIds = runIds.filter((id) => notStored.some((text) => text.includes(`Run ${id} was not imported`)));
+  expect(failedIds).toHaveLength(notStored.length);
+  const storedIds = runIds.filter((id) => !failedIds.includes(id));
+  await expect(page.getByTestId('run-row')).toHaveCount(storedIds.length);
+  expect(await rows()).toEqual(storedIds);
+
+  // Space is freed: the same file imports the rest, and the runs stored before are kept as they
+  // were (listed as already stored).
+  await setQuota(page, undefined);
+  await page.reload();
+  await expect(page.getByTestId('nav-configure')).toBeVisible();
+  await page.getByTestId('trajectory-import').setInputFiles(file);
+  await expect(page.getByTestId('import-conflict')).toHaveCount(storedIds.length);
+  await expect(page.getByTestId('run-row')).toHaveCount(runIds.length);
+  expect(await rows()).toEqual(runIds);
+  await page.goto(`/runs/${runIds[3]}`);
+  const { text } = await download(page, () => page.getByTestId('run-download-jsonl').click());
+  expect(JSON.parse(text.trim()).output.reasoning).toHaveLength(250_000);
+});
