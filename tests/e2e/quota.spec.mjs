@@ -3,7 +3,8 @@
 // steps carry large replies fills it. IndexedDB refuses the next step: the run stops with the
 // storage-full message, every step stored before is kept (and exports, as does the earlier
 // run), and once space is freed (the override lifted) the run resumes from its last stored step
-// and completes, with no step lost or repeated.
+// and completes, with no step lost or repeated. An import that fills it stores whole runs until
+// it is full and names the runs it could not store.
 import { test, expect } from './fixtures.mjs';
 import {
   download, mockRequests, openApp, resetMock, scriptMock, seedApp,

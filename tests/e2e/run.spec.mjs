@@ -323,7 +323,7 @@ test('a storage failure stops the run with a message that says what happened', a
   await expect(page.getByTestId('run-start')).toBeEnabled();
 });
 
-test('a provider error becomes an error step with a readable message, and the loop goes on', async ({ page, request, problems }) => {
+test('a rejected API key (a setup error, not an outage) becomes an error step with a readable message, and the loop goes on', async ({ page, request, problems }) => {
   problems.allow(failedCall(401));
   await scriptMock(request, [{ agent: 'solver', times: 1, fault: '401' }]);
   await openApp(page, '/run');
