@@ -86,7 +86,7 @@ async function startFirstProblems(page, count, concurrency) {
   await page.getByTestId('batch-start').click();
 }
 
-test('a 20-problem batch survives 429s, a 500 and a reload, resumes only what was left, and exports every step', async ({ page, request, problems }) => {
+test('a 20-problem batch survives 429s, a 500 and a reload, resumes only what was left, retries what the provider failed, and exports every step', async ({ page, request, problems }) => {
   test.setTimeout(180_000);
   problems.allow(failedCall(429));
   problems.allow(failedCall(500));
@@ -139,7 +139,10 @@ test('a 20-problem batch survives 429s, a 500 and a reload, resumes only what wa
   await expect(page.getByTestId('batch-status')).toHaveText('running');
   await expect(progress).toHaveAttribute('data-total', '20');
   // Problems 1–5 finish; 6 onwards hang in their verifier. The 429s halved the concurrency.
-  await expect(progress).toHaveAttribute('data-done', '5', { timeout: 30_000 });
+  // A 429 or a 500 that outlasts the retries is the provider's failure, not an answer: the
+  // runs of 2–5 stop there, failed with the reason, and nothing is written for the call.
+  await expect(progress).toHaveAttribute('data-done', '1', { timeout: 30_000 });
+  await expect(progress).toHaveAttribute('data-failed', '4');
   await expect(page.getByTestId('batch-rate-limited')).toHaveText('rate limited \u2014 running 2 of 4');
   const batchId = (await page.getByTestId('batch-id').textContent()).trim();
   expect(batchId).toMatch(/^batch_\d{8}_\d{6}_[0-9a-f]{8}$/);
@@ -154,7 +157,7 @@ test('a 20-problem batch survives 429s, a 500 and a reload, resumes only what wa
   await expect(page.getByTestId('batch-status')).toHaveText('interrupted');
   await expect(page.getByTestId('error').filter({ hasText: 'cut off' })).toBeVisible();
   await expect(progress).toHaveAttribute('data-total', '20');
-  expect(Number(await progress.getAttribute('data-done'))).toBeGreaterThanOrEqual(4);
+  expect(Number(await progress.getAttribute('data-done'))).toBeGreaterThanOrEqual(1);
   await expect(page.getByTestId('batch-cancel')).toBeDisabled();
   // The reload closed the connections of the two calls it cut off; 8 and 9 meet an open gate.
   await expect.poll(async () => (await mockRequests(request))
@@ -163,11 +166,23 @@ test('a 20-problem batch survives 429s, a 500 and a reload, resumes only what wa
 
   await page.getByTestId('batch-resume').click();
   await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 90_000 });
-  // Problem 20 produced no answer (every solver request failed): its run failed.
+  // The provider failed 2–5 and 20 (every solver request of 20 fails): failed, with the
+  // provider's error as the reason; no answer of theirs counts in the accuracy (11 of 15).
+  await expect(progress).toHaveAttribute('data-done', '15');
+  await expect(progress).toHaveAttribute('data-failed', '5');
+  await expect(page.getByTestId('batch-resume')).toHaveCount(0);
+  expect(Number(await page.getByTestId('batch-accuracy').textContent())).toBeCloseTo(11 / 15, 4);
+  const failedRow = page.locator('[data-testid="batch-item"][data-problem-id="q05"]');
+  await expect(failedRow).toHaveAttribute('data-status', 'failed');
+  await expect(failedRow.locator('td[title*="had a server error (500)"]')).toHaveCount(1);
+
+  // Retrying the failed items resumes their runs where the provider stopped them: the same
+  // request goes out again, and 2–5 finish; 20 fails again.
+  await page.getByTestId('batch-retry-failed').click();
+  await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 90_000 });
   await expect(progress).toHaveAttribute('data-done', '19');
   await expect(progress).toHaveAttribute('data-failed', '1');
   await expect(progress).toHaveAttribute('data-total', '20');
-  await expect(page.getByTestId('batch-resume')).toHaveCount(0);
 
   // 15 of the 19 answers right; the failed run has no answer to check.
   await expect(page.getByTestId('batch-accuracy')).toHaveText(/^\d\.\d+$/);
@@ -175,10 +190,9 @@ test('a 20-problem batch survives 429s, a 500 and a reload, resumes only what wa
   // The judge scored the 4 wrong answers 0.8 (and the verifier passed 16–19): worth a look.
   await expect(page.getByTestId('batch-disagreement')).toHaveCount(4);
 
-  // Each item with its run: steps per problem, worked out from the faults:
-  // 1 and 6–19: solver, verifier, judge = 3; 2–4: a failed solver, then solver, verifier,
-  // judge = 4; 5: solver, failed verifier, solver, verifier, judge = 5; 20: two failed solvers
-  // and the judge = 3. In all 15 × 3 + 3 × 4 + 5 + 3 = 65.
+  // Each item with its run: steps per problem, worked out from the faults. A call the
+  // provider failed is no step: 1–19: solver, verifier, judge = 3; 20: none (its first call
+  // fails every time). In all 19 × 3 = 57.
   const items = page.getByTestId('batch-item');
   await expect(items).toHaveCount(20);
   const rows = await items.evaluateAll((trs) => trs.map((tr) => ({
@@ -186,12 +200,12 @@ test('a 20-problem batch survives 429s, a 500 and a reload, resumes only what wa
     correct: tr.dataset.correct, run: tr.querySelector('a')?.textContent.trim(),
   })));
   expect(rows.map((r) => r.status)).toEqual(Array.from({ length: 20 }, (_, k) => (k === 19 ? 'failed' : 'done')));
-  const expectedSteps = (i) => ([2, 3, 4].includes(i) ? 4 : i === 5 ? 5 : 3);
+  const expectedSteps = (i) => (i === 20 ? 0 : 3);
   expect(rows.map((r) => r.steps)).toEqual(Array.from({ length: 20 }, (_, k) => expectedSteps(k + 1)));
   expect(rows.filter((r) => r.correct === 'yes').map((r) => r.problem))
     .toEqual(Array.from({ length: 15 }, (_, k) => `q${String(k + 1).padStart(2, '0')}`));
   const stepSum = rows.reduce((sum, r) => sum + r.steps, 0);
-  expect(stepSum).toBe(65);
+  expect(stepSum).toBe(57);
 
   // The JSONL export has one line per step of the batch's runs, each run's steps once, in order.
   const jsonl = await download(page, 'batch-export-jsonl');
@@ -201,6 +215,7 @@ test('a 20-problem batch survives 429s, a 500 and a reload, resumes only what wa
   const entries = lines.map((l) => JSON.parse(l));
   const runIds = rows.map((r) => r.run);
   expect(new Set(runIds).size).toBe(20);
+  expect(rows[19].run).toBeTruthy();
   for (const [k, id] of runIds.entries()) {
     const steps = entries.filter((e) => e.run_id === id).map((e) => e.step_id);
     expect(steps).toEqual(Array.from({ length: rows[k].steps }, (_, n) => n + 1));
@@ -255,19 +270,25 @@ test('a 20-problem batch survives 429s, a 500 and a reload, resumes only what wa
   // The resume ran exactly the unfinished work: no problem was solved twice, and problems 6
   // and 7, cut off at their verifier, went on from their saved solver step (their verifier
   // was asked again; 8 and 9 had not started and met their slow verifier after the resume).
-  // Each of 2–4 has its solver's 429 (an error step, with one attempt per call) and then its
-  // second round's solver call, answered.
+  // Each of 2–4 has its solver's 429 (one attempt per call) and then, retried, the same
+  // request answered; 5 its verifier's 500 and the same request answered; 20 one failed
+  // solver request per session.
   const log = await mockRequests(request);
   const calls = (i, agent) => log.filter((r) => r.agent === agent && JSON.stringify(r.body).includes(tag(i)));
   for (let i = 1; i <= 20; i += 1) {
-    const solver = [2, 3, 4, 5, 20].includes(i) ? 2 : 1;
+    const solver = [2, 3, 4, 20].includes(i) ? 2 : 1;
     const verifier = i === 20 ? 0 : [5, 6, 7].includes(i) ? 2 : 1;
-    expect([i, calls(i, 'solver').length, calls(i, 'verifier').length, calls(i, 'judge').length]).toEqual([i, solver, verifier, 1]);
+    const judge = i === 20 ? 0 : 1;
+    expect([i, calls(i, 'solver').length, calls(i, 'verifier').length, calls(i, 'judge').length]).toEqual([i, solver, verifier, judge]);
   }
   for (const i of [2, 3, 4]) {
     const [limited, again] = calls(i, 'solver');
     expect([limited.status, again.status]).toEqual([429, 200]);
+    expect(again.body).toEqual(limited.body);
   }
+  const [failedVerifier, answeredVerifier] = calls(5, 'verifier');
+  expect([failedVerifier.status, answeredVerifier.status]).toEqual([500, 200]);
+  expect(answeredVerifier.body).toEqual(failedVerifier.body);
 
   // Every run is tagged with the batch and listed on the Runs page.
   await page.getByTestId('nav-runs').click();

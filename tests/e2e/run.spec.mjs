@@ -323,7 +323,7 @@ test('a storage failure stops the run with a message that says what happened', a
   await expect(page.getByTestId('run-start')).toBeEnabled();
 });
 
-test('a provider error becomes an error step with a readable message, and the loop goes on', async ({ page, request, problems }) => {
+test('a rejected API key (a setup error, not an outage) becomes an error step with a readable message, and the loop goes on', async ({ page, request, problems }) => {
   problems.allow(failedCall(401));
   await scriptMock(request, [{ agent: 'solver', times: 1, fault: '401' }]);
   await openApp(page, '/run');
@@ -345,6 +345,34 @@ test('a provider error becomes an error step with a readable message, and the lo
     error_type: 'Auth',
     error_message: expect.stringContaining('(401)'),
   });
+});
+
+test('a provider outage that outlasts the retries stops the run with the provider named, and Resume sends the call again', async ({ page, request, problems }) => {
+  problems.allow(failedCall(503));
+  // Two attempts per call; both of the verifier's first call get a 503.
+  await page.addInitScript((c) => localStorage.setItem('trialogue.config.v1', c),
+    JSON.stringify({ ...CONFIG, max_attempts: 2 }));
+  await scriptMock(request, [{ agent: 'verifier', times: 2, fault: '503' }]);
+  await openApp(page, '/run');
+  await startRun(page, 'What is 6 + 6? ANSWER=12', '12');
+  await expect(page.getByTestId('run-status')).toHaveText('failed', { timeout: 30_000 });
+  // The outage is no answer of the verifier's: its card shows the call stopped, no step is
+  // stored for it, and the judge is not called.
+  expect(await transcript(page)).toEqual([['solver', '1', 'ok'], ['verifier', '1', 'stopped']]);
+  const error = page.getByTestId('error').filter({ hasText: 'failed on the provider\'s side after 2 requests' });
+  await expect(error).toContainText(/OpenAI (had a server error|is overloaded) \(503\)/);
+  await expect(error).toContainText('can be resumed');
+  expect(await calls(request)).toEqual([['solver', 200], ['verifier', 503], ['verifier', 503]]);
+  const { lines } = await downloadJsonl(page);
+  expect(lines.map((l) => JSON.parse(l).agent)).toEqual(['solver']);
+
+  // The provider is back: Resume asks the verifier the same question, and the run completes.
+  await page.getByTestId('run-resume').click();
+  await expect(page.getByTestId('run-status')).toHaveText('completed', { timeout: 30_000 });
+  expect(await transcript(page)).toEqual([['solver', '1', 'ok'], ['verifier', '1', 'ok'], ['judge', null, 'ok']]);
+  const log = await mockRequests(request);
+  expect(log.map((r) => [r.agent, r.status])).toEqual([['solver', 200], ['verifier', 503], ['verifier', 503], ['verifier', 200], ['judge', 200]]);
+  expect(log[3].body).toEqual(log[1].body);
 });
 
 test('a server error is retried after a backoff, and the step goes on as if nothing happened', async ({ page, request, problems }) => {

@@ -1105,18 +1105,47 @@ fn a_rate_limited_llm_call_lowers_the_batch_concurrency() {
     assert!(events
         .borrow()
         .contains(&BatchEvent::Concurrency { effective: 2 }));
-    // The item's run logged the 429 as an error step and went on (the original's semantics) to
-    // the judge; in baseline mode that was its only solver call, so it produced no answer and
-    // failed, while the other two are done.
+    // A 429 that outlasted the retries is the provider's failure, not the model's answer: the
+    // item's run stopped with nothing written for it, and the item failed with the reason
+    // while the other two are done.
     assert_eq!(count(&record, ItemStatus::Done), 2);
     assert_eq!(count(&record, ItemStatus::Failed), 1);
-    let first = store.steps_of(record.items[0].run_id.as_deref().unwrap());
-    assert_eq!(
-        first[0].output["error_type"],
-        json!("RateLimited"),
-        "{:?}",
-        first[0]
+    let failed = &record.items[0];
+    assert_eq!(failed.status, ItemStatus::Failed);
+    let message = failed.message.as_deref().unwrap();
+    assert!(
+        message.contains("OpenAI rate-limited the call (429)"),
+        "{message}"
     );
+    assert!(store.steps_of(failed.run_id.as_deref().unwrap()).is_empty());
+}
+
+#[test]
+fn an_item_stopped_by_a_provider_outage_runs_again_when_failed_items_are_retried() {
+    let clock = ManualClock::starting_at(START_MS);
+    let store = MemoryRunStore::new();
+    let spec = spec_with(2, BatchModes::Baseline, 1, pipeline_config());
+    let llm = answering_llm();
+    llm.fail(
+        AgentRole::Solver,
+        LlmError::from_http("openai", 503, ErrorKind::Server, "upstream down", None),
+        Usage::default(),
+    );
+    let runner = PipelineRunner::new(&spec, &problems(), &llm, &clock, &store);
+    let mut record = block_on(
+        Scheduler::new(&runner, &clock, BatchControl::new()).run(BatchRecord::new(spec.clone())),
+    );
+    assert_eq!(count(&record, ItemStatus::Failed), 1);
+    let run_id = record.items[0].run_id.clone().unwrap();
+    assert_eq!(store.record(&run_id).unwrap().status, RunStatus::Failed);
+    assert_eq!(record.retry_failed(), 1);
+    let record = block_on(Scheduler::new(&runner, &clock, BatchControl::new()).run(record));
+    assert_eq!(count(&record, ItemStatus::Done), 2);
+    // The same run went on: its one solver and one judge step, no error step between.
+    assert_eq!(record.items[0].run_id.as_deref(), Some(run_id.as_str()));
+    let steps = store.steps_of(&run_id);
+    assert_eq!(steps.len(), 2);
+    assert!(steps.iter().all(|s| !s.is_error()));
 }
 
 // ---------------------------------------------------------------------------------------------

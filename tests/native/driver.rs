@@ -11,8 +11,8 @@ use trialogue::core::cancel::CancelToken;
 use trialogue::core::clock::ManualClock;
 use trialogue::core::config::{Mode, PipelineConfig};
 use trialogue::core::driver::{
-    client_options, BatchDriver, BatchProgress, MemoryLocks, NewRun, RunDriver, RunEvent,
-    StartError, Work,
+    client_options, hold_for_delete, BatchDriver, BatchProgress, DrivenElsewhere, MemoryLocks,
+    NewRun, RunDriver, RunEvent, StartError, Work,
 };
 use trialogue::core::llm::retry::RetryPolicy;
 use trialogue::core::llm::{LlmError, Usage};
@@ -24,7 +24,7 @@ use trialogue::core::scripted::ScriptedLlm;
 use trialogue::core::trajectory::{RunRecord, RunStatus, StepTotals, TrajectoryEntry};
 
 use crate::batch::{answering_llm, count, pipeline_config, problem, problems, spec_with, START_MS};
-use crate::util::{block_on, LoggingStore};
+use crate::util::{block_on, ready_now, LoggingStore};
 
 /// What a driver reported, as words, in order.
 fn event_name(event: &RunEvent<'_>) -> String {
@@ -752,4 +752,34 @@ fn a_batch_item_whose_steps_cannot_go_on_fails_and_its_run_says_why() {
             .contains("cannot be resumed"),
         "{stored:?}"
     );
+}
+
+#[test]
+fn a_run_driven_by_a_tab_or_its_batch_may_not_be_deleted_until_it_stops() {
+    let locks = MemoryLocks::new();
+    let run = Work::Run("run_a".into());
+    let batch = Work::Batch("batch_b".into());
+    let driving = locks.hold(&run).unwrap();
+    let refused = ready_now(hold_for_delete(&locks, "run_a", None)).unwrap_err();
+    assert_eq!(
+        refused,
+        DrivenElsewhere::Run {
+            run_id: "run_a".into()
+        }
+    );
+    assert!(refused.to_string().contains("going in an open tab"));
+    drop(driving);
+
+    let driving = locks.hold(&batch).unwrap();
+    let refused = ready_now(hold_for_delete(&locks, "run_a", Some("batch_b"))).unwrap_err();
+    assert!(refused.to_string().contains("belongs to batch batch_b"));
+    // A run outside that batch is free.
+    assert!(ready_now(hold_for_delete(&locks, "run_c", None)).is_ok());
+    drop(driving);
+
+    // Free: the delete holds both locks while it lasts, so nothing resumes the run under it.
+    let hold = ready_now(hold_for_delete(&locks, "run_a", Some("batch_b"))).unwrap();
+    assert!(locks.is_held(&run) && locks.is_held(&batch));
+    drop(hold);
+    assert!(!locks.is_held(&run) && !locks.is_held(&batch));
 }

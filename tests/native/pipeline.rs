@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use trialogue::core::cancel::CancelToken;
 use trialogue::core::clock::ManualClock;
 use trialogue::core::config::PipelineConfig;
-use trialogue::core::llm::{AgentCall, LlmError, Usage};
+use trialogue::core::llm::{AgentCall, ErrorKind, LlmError, Usage};
 use trialogue::core::pipeline::{
     messages_of_step, CallGate, GateRefusal, MemorySink, Pipeline, PipelineEvent, ResumeError,
     RunInput, RunOutcome, SentError, SinkError, StepPricer, StopReason, TrajectorySink,
@@ -83,8 +83,9 @@ fn steps(spec: &[(&str, Option<u32>)]) -> Vec<(String, Option<u32>)> {
     spec.iter().map(|(a, i)| (a.to_string(), *i)).collect()
 }
 
-fn timeout() -> LlmError {
-    LlmError::timeout("openai", 120_000)
+/// A call the model failed (not the provider): logged as a step, and the loop goes on.
+fn refusal() -> LlmError {
+    LlmError::refusal("openai", "I can't help with that")
 }
 
 const SPENT: Usage = Usage {
@@ -278,7 +279,7 @@ fn two_repeated_critiques_are_not_yet_circular() {
 #[test]
 fn a_solver_error_is_logged_skips_the_verifier_and_the_loop_goes_on() {
     let llm = ScriptedLlm::builder()
-        .fail(AgentRole::Solver, timeout(), SPENT)
+        .fail(AgentRole::Solver, refusal(), SPENT)
         .solve("4")
         .verify(true, "ok")
         .judge(0.9)
@@ -295,8 +296,8 @@ fn a_solver_error_is_logged_skips_the_verifier_and_the_loop_goes_on() {
     );
     let err = &out.entries[0];
     assert!(err.is_error());
-    assert_eq!(err.output["error_type"], json!("Timeout"));
-    assert_eq!(err.output["error_message"], json!(timeout().to_string()));
+    assert_eq!(err.output["error_type"], json!("Refusal"));
+    assert_eq!(err.output["error_message"], json!(refusal().to_string()));
     assert_eq!(err.output.len(), 2);
     assert_eq!(
         (err.agent.as_str(), err.action.as_str()),
@@ -318,7 +319,7 @@ fn a_failed_last_solver_round_leaves_an_empty_solution_for_the_judge() {
     let llm = ScriptedLlm::builder()
         .solve("3")
         .verify(false, "wrong")
-        .fail(AgentRole::Solver, timeout(), Usage::default())
+        .fail(AgentRole::Solver, refusal(), Usage::default())
         .judge(0.0)
         .build();
     let out = run(&config("debate", 2), &llm, Some("4"));
@@ -341,7 +342,7 @@ fn a_failed_last_solver_round_leaves_an_empty_solution_for_the_judge() {
 fn a_verifier_error_counts_as_not_passed_and_keeps_the_feedback() {
     let llm = ScriptedLlm::builder()
         .solve("3")
-        .fail(AgentRole::Verifier, timeout(), Usage::default())
+        .fail(AgentRole::Verifier, refusal(), Usage::default())
         .solve("4")
         .verify(true, "ok")
         .judge(0.9)
@@ -365,7 +366,7 @@ fn a_judge_error_is_no_score_and_is_still_the_terminal_step() {
     let llm = ScriptedLlm::builder()
         .solve(r"\boxed{4}")
         .verify(true, "ok")
-        .fail(AgentRole::Judge, timeout(), SPENT)
+        .fail(AgentRole::Judge, refusal(), SPENT)
         .build();
     let out = run(&config("debate", 3), &llm, Some("4"));
     let judge = out.entries.last().unwrap();
@@ -454,7 +455,7 @@ fn eventful_script() -> Vec<(AgentRole, ScriptedTurn)> {
         (
             AgentRole::Solver,
             ScriptedTurn::Fail {
-                error: timeout(),
+                error: refusal(),
                 usage: SPENT,
             },
         ),
@@ -464,7 +465,7 @@ fn eventful_script() -> Vec<(AgentRole, ScriptedTurn)> {
         (
             AgentRole::Verifier,
             ScriptedTurn::Fail {
-                error: timeout(),
+                error: refusal(),
                 usage: SPENT,
             },
         ),
@@ -590,6 +591,74 @@ fn cancelling_between_steps_stops_and_the_run_resumes_where_it_stopped() {
             .unwrap();
     assert_eq!(resumed.entries, full.entries);
     assert_eq!(sink.entries(), full.entries);
+}
+
+#[test]
+fn a_provider_outage_after_the_retries_stops_the_run_without_a_step_and_it_resumes() {
+    let cfg = config("debate", 5);
+    let outages = [
+        LlmError::from_http(
+            "anthropic",
+            503,
+            ErrorKind::Server,
+            "upstream connect error",
+            None,
+        ),
+        LlmError::from_http("anthropic", 529, ErrorKind::Overloaded, "Overloaded", None),
+        LlmError::from_http("anthropic", 429, ErrorKind::RateLimited, "slow down", None),
+        LlmError::network("anthropic", "Failed to fetch"),
+        LlmError::timeout("anthropic", 120_000),
+    ];
+    for outage in outages {
+        let full = ScriptedLlm::builder()
+            .solve("4")
+            .verify(true, "ok")
+            .judge(0.9)
+            .build();
+        let full = run(&cfg, &full, Some("4"));
+        // The verifier's call fails on the provider's side, after the retries, having used
+        // tokens (a reply cut off mid-stream).
+        let llm = ScriptedLlm::builder()
+            .solve("4")
+            .fail(AgentRole::Verifier, outage.clone(), SPENT)
+            .verify(true, "ok")
+            .judge(0.9)
+            .build();
+        let clock = ManualClock::starting_at(START_MS);
+        let sink = MemorySink::new();
+        let first = block_on(Pipeline::new(&cfg, &llm, &clock, &sink).run(&input(Some("4"))));
+        assert_eq!(first.summary.status, RunStatus::Failed, "{outage}");
+        assert_eq!(first.summary.stop_reason, Some(StopReason::Error));
+        // Nothing is written as the verifier's reply, and no later role is called.
+        assert_eq!(agents(&first.entries), steps(&[("solver", Some(1))]));
+        assert_eq!(sink.entries(), first.entries);
+        assert!(llm.calls_for(AgentRole::Judge).is_empty());
+        assert_eq!(first.summary.errors, 0);
+        let message = first.summary.message.as_deref().unwrap();
+        assert!(message.contains(&outage.to_string()), "{message}");
+        assert!(message.contains("Anthropic"), "{message}");
+        assert!(
+            message.contains("the 1 steps made so far are saved"),
+            "{message}"
+        );
+        assert!(message.contains("can be resumed"), "{message}");
+        // What the failed call used is counted, though no step holds it.
+        assert_eq!(
+            first.summary.usage.total_tokens,
+            ScriptedLlm::DEFAULT_USAGE.total_tokens + SPENT.total_tokens
+        );
+        // Resumed, the same request goes out again and the run ends as if nothing happened.
+        let resumed = block_on(
+            Pipeline::new(&cfg, &llm, &clock, &sink).resume(&input(Some("4")), first.entries),
+        )
+        .unwrap();
+        assert_eq!(resumed.summary.status, RunStatus::Completed);
+        assert_eq!(resumed.entries, full.entries, "{outage}");
+        assert_eq!(
+            llm.calls_for(AgentRole::Verifier)[0],
+            llm.calls_for(AgentRole::Verifier)[1]
+        );
+    }
 }
 
 #[test]
@@ -737,7 +806,7 @@ fn costs_go_into_metadata_and_the_summary_and_unknown_prices_stay_unknown() {
     let llm = ScriptedLlm::builder()
         .solve("4")
         .verify(true, "ok")
-        .fail(AgentRole::Judge, timeout(), SPENT)
+        .fail(AgentRole::Judge, refusal(), SPENT)
         .build();
     let clock = ManualClock::starting_at(START_MS);
     let sink = MemorySink::new();
@@ -1021,7 +1090,7 @@ fn a_run_whose_solver_always_fails_is_failed_and_stops_after_the_same_failure_tw
 fn the_same_request_failing_another_way_or_a_new_request_failing_goes_on() {
     // Two failures of the same request with different errors, then a success.
     let llm = ScriptedLlm::builder()
-        .fail(AgentRole::Solver, timeout(), SPENT)
+        .fail(AgentRole::Solver, refusal(), SPENT)
         .fail(AgentRole::Solver, LlmError::truncated("openai", 512), SPENT)
         .solve("4")
         .verify(true, "ok")
@@ -1039,9 +1108,9 @@ fn the_same_request_failing_another_way_or_a_new_request_failing_goes_on() {
 fn a_verifier_request_failing_the_same_way_twice_stops_the_loop_with_the_answer_kept() {
     let llm = ScriptedLlm::builder()
         .solve("4")
-        .fail(AgentRole::Verifier, timeout(), SPENT)
+        .fail(AgentRole::Verifier, refusal(), SPENT)
         .solve("4")
-        .fail(AgentRole::Verifier, timeout(), SPENT)
+        .fail(AgentRole::Verifier, refusal(), SPENT)
         .judge(0.8)
         .build();
     let out = run(&config("debate", 5), &llm, Some("4"));
@@ -1121,7 +1190,7 @@ fn a_stored_step_renders_to_the_messages_its_call_sent() {
     let llm = ScriptedLlm::builder()
         .solve("3")
         .verify(false, "off by one")
-        .fail(AgentRole::Solver, timeout(), SPENT)
+        .fail(AgentRole::Solver, refusal(), SPENT)
         .solve(r"\boxed{4}")
         .verify(true, "ok")
         .judge(0.9)

@@ -108,6 +108,63 @@ impl TabLocks for MemoryLocks {
     }
 }
 
+/// Why a stored run may not be deleted now: something is driving it, and its next write would
+/// bring back an empty record under the same id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DrivenElsewhere {
+    /// The run's own lock is held: the Run page of a tab (this one or another) is running it.
+    #[error("run {run_id} is going in an open tab of the app; cancel it there (or close that tab) before deleting it")]
+    Run {
+        /// The run.
+        run_id: String,
+    },
+    /// The lock of the batch the run belongs to is held: that batch is running in an open tab.
+    #[error("run {run_id} belongs to batch {batch_id}, which is running in an open tab of the app; cancel the batch there (or close that tab) before deleting its runs")]
+    Batch {
+        /// The run.
+        run_id: String,
+        /// Its batch.
+        batch_id: String,
+    },
+}
+
+/// The locks a delete holds so that nothing starts driving the run while it is deleted.
+#[derive(Debug)]
+pub struct DeleteHold<G> {
+    _claims: Vec<Claim<G>>,
+}
+
+/// Takes the locks of run `run_id` (and of its batch `batch_id`, for a batch's run) for as long
+/// as the returned hold lives, or says who drives it. A lock this tab holds counts as held:
+/// deleting a run this tab drives is refused the same way.
+pub async fn hold_for_delete<K: TabLocks>(
+    locks: &K,
+    run_id: &str,
+    batch_id: Option<&str>,
+) -> Result<DeleteHold<K::Guard>, DrivenElsewhere> {
+    let mut claims = Vec::with_capacity(2);
+    if let Some(batch_id) = batch_id {
+        match locks.claim(&Work::Batch(batch_id.to_string())).await {
+            Claim::Taken => {
+                return Err(DrivenElsewhere::Batch {
+                    run_id: run_id.to_string(),
+                    batch_id: batch_id.to_string(),
+                })
+            }
+            claim => claims.push(claim),
+        }
+    }
+    match locks.claim(&Work::Run(run_id.to_string())).await {
+        Claim::Taken => Err(DrivenElsewhere::Run {
+            run_id: run_id.to_string(),
+        }),
+        claim => {
+            claims.push(claim);
+            Ok(DeleteHold { _claims: claims })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

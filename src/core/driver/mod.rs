@@ -29,6 +29,8 @@ mod wait;
 
 pub use batch::{BatchDriver, BatchProgress};
 pub use error::{StartError, Work};
-pub use locks::{Claim, MemoryLocks, NoLocks, TabLocks};
+pub use locks::{
+    hold_for_delete, Claim, DeleteHold, DrivenElsewhere, MemoryLocks, NoLocks, TabLocks,
+};
 pub use run::{client_options, ClientSource, Finished, LlmSource, NewRun, RunDriver, RunEvent};
 pub use spend::Uncommitted;

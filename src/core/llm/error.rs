@@ -360,6 +360,20 @@ impl LlmError {
     }
 }
 
+impl LlmError {
+    /// Whether the call failed because the provider could not serve it (an outage, an
+    /// overload, a rate-limit storm, no connection, credit run out) rather than because of what
+    /// the model answered or what the request asked. Such a failure says nothing about the
+    /// model: written as the model's reply it would count as a wrong answer, so the loop stops
+    /// on it instead, and the same request can be sent again on resume.
+    ///
+    /// Only meaningful once the retry policy gave up: these are the retryable kinds, plus an
+    /// exhausted quota (no retry helps, a top-up does).
+    pub fn is_provider_failure(&self) -> bool {
+        self.is_retryable() || self.kind == ErrorKind::QuotaExceeded
+    }
+}
+
 impl std::fmt::Display for LlmError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let who = label(self.provider.as_deref().unwrap_or("the provider"));
@@ -494,6 +508,40 @@ mod tests {
         assert!(!quota.is_retryable());
         let context = LlmError::from_http("openai", 400, ErrorKind::ContextLength, "x", None);
         assert!(!context.is_retryable());
+    }
+
+    #[test]
+    fn provider_failures_are_the_providers_not_the_models() {
+        let http = |status, kind| LlmError::from_http("openai", status, kind, "x", None);
+        let providers = [
+            http(500, ErrorKind::Server),
+            http(503, ErrorKind::Overloaded),
+            http(529, ErrorKind::Overloaded),
+            http(429, ErrorKind::RateLimited),
+            http(402, ErrorKind::QuotaExceeded),
+            http(499, ErrorKind::Http),
+            LlmError::network("local", "Failed to fetch"),
+            LlmError::timeout("local", 60_000),
+        ];
+        for err in providers {
+            assert!(err.is_provider_failure(), "{err}");
+        }
+        let not_providers = [
+            http(400, ErrorKind::BadRequest),
+            http(400, ErrorKind::ContextLength),
+            http(401, ErrorKind::Auth),
+            http(404, ErrorKind::ModelNotFound),
+            http(418, ErrorKind::Http),
+            LlmError::refusal("openai", "no"),
+            LlmError::truncated("openai", 10),
+            LlmError::invalid_output("openai", "no solution"),
+            LlmError::invalid_response("openai", "not JSON", "<html>"),
+            LlmError::cancelled(),
+            LlmError::missing_key("openai"),
+        ];
+        for err in not_providers {
+            assert!(!err.is_provider_failure(), "{err}");
+        }
     }
 
     #[test]

@@ -11,8 +11,9 @@
 //!
 //! Failed calls are logged as steps (`output: {error_type, error_message}`) and the run goes on,
 //! as in the original. What stops a run early: cancellation (`cancelled`), a [`CallGate`]
-//! refusal (`budget_exceeded`), a storage failure or a prompt that cannot be rendered
-//! (`failed`). Stopped runs can be continued with [`Pipeline::resume`].
+//! refusal (`budget_exceeded`), a storage failure, a prompt that cannot be rendered, or a call
+//! the provider failed after every retry ([`is_provider_failure`](crate::core::llm::LlmError::is_provider_failure): an outage is no
+//! answer of the model's, so it is not logged as one) (`failed`). Stopped runs can be continued with [`Pipeline::resume`].
 //!
 //! ## Reward and success
 //! The judge's step is always the terminal one (`terminal: true`). With a ground truth, the
@@ -250,6 +251,16 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                             Some(cancelled_message(entries.len())),
                             Some(StopReason::Cancelled),
                         );
+                    }
+                    // The provider, not the model, failed, and the retries did not get past
+                    // it: no step is written (it would read as the model's answer), and the
+                    // run stops where resume sends the same request again.
+                    Err(e) if e.error.is_provider_failure() => {
+                        let cost = self.price_failure(&call, &e);
+                        self.gate.after_call(&call, &e.usage, cost);
+                        ledger.spent_uncommitted(&e.usage, cost);
+                        let message = provider_failure_message(role, &e, entries.len());
+                        break 'run (RunStatus::Failed, Some(message), Some(StopReason::Error));
                     }
                     Err(e) => self.settle_failure(&call, e, self.clock.now_ms() - started),
                     Ok(completion) => self.settle_success(role, completion),
@@ -557,6 +568,18 @@ fn final_message(state: &LoopState) -> Option<String> {
                 .to_string(),
         ),
     }
+}
+
+fn provider_failure_message(role: AgentRole, e: &AgentCallError, saved: usize) -> String {
+    let requests = match e.attempts.len() {
+        0 | 1 => String::new(),
+        n => format!(" after {n} requests"),
+    };
+    format!(
+        "stopped: the {role}'s call failed on the provider's side{requests} ({}); the {saved} steps \
+         made so far are saved, and the run can be resumed once the provider answers again",
+        e.error
+    )
 }
 
 fn cancelled_message(saved: usize) -> String {

@@ -7,7 +7,7 @@ use crate::app::batch::draft::{default_name, remap, DatasetDraft, Target};
 use crate::app::format::{count_of, date_text};
 use crate::core::clock::Clock;
 use crate::core::dataset::{preview, MAX_DATASET_BYTES};
-use crate::core::stored_dataset::DatasetSummary;
+use crate::core::stored_dataset::{DatasetSummary, StoredDataset};
 use crate::core::text::excerpt;
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::job::Job;
@@ -298,6 +298,28 @@ fn StoredDatasets() -> impl IntoView {
     });
     // Here, not in the row: a deleted row goes away, its error must not.
     let delete = Job::<Option<String>>::new();
+    // The last dataset deleted, offered for undo until the next delete: it is put back as it
+    // was stored (same id, so batches made from it can be resumed again).
+    let deleted = RwSignal::new_local(None::<StoredDataset>);
+    let undo = Job::<Option<String>>::new();
+    let undo_delete = move |_| {
+        let Some(dataset) = deleted.get_untracked() else {
+            return;
+        };
+        undo.run(async move {
+            match async { store.open().await?.put_dataset(&dataset).await }.await {
+                Ok(()) => {
+                    deleted.set(None);
+                    batch.datasets_changed.update(|n| *n += 1);
+                    None
+                }
+                Err(e) => Some(format!(
+                    "“{}” could not be put back: {e}",
+                    dataset.summary.name
+                )),
+            }
+        });
+    };
     // With none picked (a fresh page), the newest dataset is the likely one.
     Effect::new(move |_| {
         if let Some(Ok(list)) = datasets.get() {
@@ -311,6 +333,15 @@ fn StoredDatasets() -> impl IntoView {
     view! {
         <h3>"Saved datasets"</h3>
         {move || delete.outcome().get().flatten().map(|message| view! { <ErrorText message=message/> })}
+        {move || undo.outcome().get().flatten().map(|message| view! { <ErrorText message=message/> })}
+        {move || deleted.with(|d| d.as_ref().map(|d| d.summary.name.clone())).map(|name| view! {
+            <p class="ok-text" role="status" data-testid="dataset-deleted">
+                {format!("Deleted “{name}”. ")}
+                <button type="button" class="btn btn-ghost btn-sm" data-testid="dataset-undo"
+                    disabled=move || undo.going()
+                    on:click=undo_delete>"Undo"</button>
+            </p>
+        })}
         {move || match datasets.get() {
             None => view! { <p class="muted">"Loading datasets…"</p> }.into_any(),
             Some(Err(e)) => view! { <ErrorText message=e.to_string()/> }.into_any(),
@@ -319,7 +350,7 @@ fn StoredDatasets() -> impl IntoView {
             }.into_any(),
             Some(Ok(list)) => view! {
                 <ul class="batch-dataset-list">
-                    {list.into_iter().map(|d| view! { <DatasetRow summary=d delete=delete/> }).collect_view()}
+                    {list.into_iter().map(|d| view! { <DatasetRow summary=d delete=delete deleted=deleted/> }).collect_view()}
                 </ul>
             }.into_any(),
         }}
@@ -332,6 +363,8 @@ fn DatasetRow(
     summary: DatasetSummary,
     /// Deleting a dataset; its outcome is why one was not deleted.
     delete: Job<Option<String>>,
+    /// The dataset deleted last, kept for an undo.
+    deleted: RwSignal<Option<StoredDataset>, LocalStorage>,
 ) -> impl IntoView {
     let batch = expect_context::<BatchSession>();
     let id = summary.dataset_id.clone();
@@ -362,8 +395,9 @@ fn DatasetRow(
         move |_| {
             let id = id.clone();
             delete.run(async move {
-                match async { store.open().await?.delete_dataset(&id).await }.await {
-                    Ok(_) => {
+                match async { store.open().await?.take_dataset(&id).await }.await {
+                    Ok(taken) => {
+                        deleted.set(taken);
                         batch.picked_dataset.update(|p| {
                             if p.as_deref() == Some(id.as_str()) {
                                 *p = None;

@@ -12,7 +12,7 @@ use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 use crate::ui::components::notice::ErrorText;
 use crate::ui::costs::run_panel::RunCostPanel;
 use crate::ui::job::Job;
-use crate::ui::run::actions::{DownloadRunButton, ResumeButton, RunCost};
+use crate::ui::run::actions::{delete_run, DownloadRunButton, ResumeButton, RunCost};
 use crate::ui::run::sent::ShownRunConfig;
 use crate::ui::run::session::RunSession;
 use crate::ui::run::summary::{StatusBadge, SummaryPanel};
@@ -194,8 +194,8 @@ fn DeleteRun(run_id: String, #[prop(into)] disabled: Signal<bool>) -> impl IntoV
         let navigate = navigate.clone();
         delete.run(async move {
             let result = match store.open().await {
-                Ok(store) => store.delete_run(&id).await,
-                Err(e) => Err(e),
+                Ok(store) => delete_run(&store, &id).await,
+                Err(e) => Err(e.to_string()),
             };
             match result {
                 Ok(_) => {
@@ -205,7 +205,7 @@ fn DeleteRun(run_id: String, #[prop(into)] disabled: Signal<bool>) -> impl IntoV
                 }
                 Err(e) => {
                     asking.set(false);
-                    Some(e.to_string())
+                    Some(e)
                 }
             }
         });

@@ -21,7 +21,7 @@ use crate::core::text::excerpt;
 use crate::core::trajectory::{RunRecord, StopReason};
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::job::Job;
-use crate::ui::run::actions::ResumeButton;
+use crate::ui::run::actions::{delete_run, ResumeButton};
 use crate::ui::run::export::download_runs;
 use crate::ui::run::import::{import_copies, import_file, ImportReport};
 use crate::ui::run::session::RunSession;
@@ -846,13 +846,11 @@ fn DeleteSelected(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
                             failures.push(format!("{id} is going; cancel it first"));
                             continue;
                         }
-                        match store.delete_run(id).await {
+                        match delete_run(&store, id).await {
                             Ok(_) => selected.update(|s| {
                                 s.remove(id);
                             }),
-                            Err(e) => {
-                                failures.push(format!("{id}: {e}"));
-                            }
+                            Err(e) => failures.push(e),
                         }
                     }
                 }

@@ -6,17 +6,35 @@ use leptos_router::hooks::use_navigate;
 
 use crate::app::file_names::run_file_name;
 use crate::app::format::cost_text;
+use crate::core::driver::hold_for_delete;
 #[cfg(doc)]
 use crate::core::trajectory::RunRecord;
+use crate::core::trajectory::RunStatus;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::config_form::ConfigForm;
 use crate::ui::job::Job;
 use crate::ui::provider_state::ProviderState;
 use crate::ui::store::SharedStore;
-use crate::web::idb::ExportFilter;
+use crate::web::idb::{ExportFilter, TrajectoryStore};
+use crate::web::locks::WebLocks;
 
 use super::export::download_runs;
 use super::session::RunSession;
+
+/// Deletes run `run_id` with its steps, unless a tab or a batch drives it: the locks of the run
+/// (and of its batch) are held while it is deleted, so nothing re-creates it under the same id
+/// with the driver's next write. Returns whether it was stored; the error is a sentence.
+pub async fn delete_run(store: &TrajectoryStore, run_id: &str) -> Result<bool, String> {
+    let batch_id = match store.get_run(run_id).await {
+        Ok(Some(record)) => record.batch_id,
+        Ok(None) => return Ok(false),
+        Err(e) => return Err(e.to_string()),
+    };
+    let _hold = hold_for_delete(&WebLocks, run_id, batch_id.as_deref())
+        .await
+        .map_err(|e| e.to_string())?;
+    store.delete_run(run_id).await.map_err(|e| e.to_string())
+}
 
 /// The run's cost as a plain number, or `unknown` (`data-testid="run-cost"`).
 #[component]

@@ -192,6 +192,26 @@ impl TrajectoryStore {
         value.map(|v| DatasetRow::decode(v, id)).transpose()
     }
 
+    /// Deletes dataset `id` and returns it as it was stored (`None` when it was not), read and
+    /// deleted in one transaction so that an undo puts back exactly what went away.
+    pub async fn take_dataset(&self, id: &str) -> Result<Option<StoredDataset>, StoreError> {
+        let op = format!("deleting the dataset {id}");
+        let tx = self.transaction(&[DATASETS], TransactionMode::Readwrite, &op)?;
+        let taken = {
+            let datasets = store(&tx, DATASETS, &op)?;
+            let key = JsValue::from_str(id);
+            let value = get(&datasets, key.clone(), &op).await?;
+            if value.is_some() {
+                request(datasets.delete(key).primitive(), &op)
+                    .await
+                    .map_err(|(e, _)| e)?;
+            }
+            value
+        };
+        commit(tx, &op).await?;
+        taken.map(|v| DatasetRow::decode(v, id)).transpose()
+    }
+
     /// Every stored dataset's summary, newest first.
     pub async fn list_datasets(&self) -> Result<Vec<DatasetSummary>, StoreError> {
         let all = self.every_value(DATASETS, "listing datasets").await?;

@@ -1,0 +1,212 @@
+// Crash consistency: the browser process is killed (SIGKILL, not a tab close) at seeded points
+// while runs and a batch are going: a call in flight, a reply just received, a step being
+// committed. After each kill the same profile is opened again and the work goes on; at the end
+// every stored run opens, exports valid JSONL with each step once and in order, and resumes to
+// the same three steps an uninterrupted run makes, its earlier steps unchanged.
+//
+// The browser is launched here (not through the `page` fixture) on a profile folder of its own,
+// with TMPDIR pointed at a private folder too, so nothing a killed browser leaves behind
+// (Chromium's scoped_dir folders) stays in /tmp: both are deleted at the end.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from '@playwright/test';
+import { test, expect } from './fixtures.mjs';
+import { download, importDataset, mockRequests, resetMock, scriptMock, seedApp } from './helpers.mjs';
+
+const APP = `http://127.0.0.1:${process.env.TRIALOGUE_APP_PORT}`;
+const SEED = 20261207;
+const KILLS = 22;
+const MODEL = 'openai/gpt-4.1-mini';
+const CONFIG = {
+  config_version: 'e2e-crash',
+  mode: 'debate',
+  max_iterations: 2,
+  max_attempts: 1,
+  solver: { role: 'solver', model: MODEL, prompt_template: 'Solve.\n{problem}\n{feedback}' },
+  verifier: { role: 'verifier', model: MODEL, prompt_template: 'Check.\n{problem}\n{solution}' },
+  judge: { model: MODEL, prompt_template: 'Grade.\n{problem}\n{solution}\n{rubric}', scoring_rubric: 'right or wrong' },
+};
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'];
+
+/** A small seeded generator (mulberry32): the same kill points on every run of the test. */
+function seeded(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The pid of the browser process (not a renderer or helper) using `profile`. */
+function browserPid(profile) {
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let args;
+    try {
+      args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (args.includes(`--user-data-dir=${profile}`) && !args.some((a) => a.startsWith('--type='))) return Number(pid);
+  }
+  throw new Error(`no browser process uses ${profile}`);
+}
+
+async function launch(profile, tmp) {
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium', headless: true, args: ARGS, baseURL: APP,
+    acceptDownloads: true, env: { ...process.env, TMPDIR: tmp },
+  });
+  const page = context.pages()[0] ?? await context.newPage();
+  await seedApp(page, { keys: { openai: 'sk-e2e-crash' }, config: CONFIG, once: true });
+  return { context, page };
+}
+
+async function open(page, route) {
+  await page.goto(route);
+  await expect(page.getByTestId('nav-configure')).toBeVisible();
+}
+
+/** Kills the browser with SIGKILL and waits until the process is gone. */
+async function kill(profile, context) {
+  const pid = browserPid(profile);
+  const closed = new Promise((resolve) => context.once('close', resolve));
+  process.kill(pid, 'SIGKILL');
+  await closed;
+  await expect.poll(() => fs.existsSync(`/proc/${pid}`)).toBe(false);
+}
+
+/** Every line of the Runs page's export, parsed. */
+async function exportAll(page) {
+  await open(page, '/runs');
+  const { text } = await download(page, () => page.getByTestId('runs-export-all').click());
+  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+}
+
+/** The Runs page's rows as [run id, status]. */
+const runRows = (page) => page.getByTestId('run-row').evaluateAll((trs) => trs.map((tr) => [tr.dataset.runId, tr.dataset.status]));
+
+/** Steps grouped by run, in file order. */
+function byRun(lines) {
+  const runs = new Map();
+  for (const line of lines) {
+    if (!runs.has(line.run_id)) runs.set(line.run_id, []);
+    runs.get(line.run_id).push(line);
+  }
+  return runs;
+}
+
+/** A step without the run facts an export stamps on whichever step is last. */
+function unstamped(entry) {
+  const { status, stop_reason: a, started_at: b, ground_truth: c, extracted_answer: d, config, ...metadata } = entry.metadata;
+  return { ...entry, metadata };
+}
+
+test(`the browser killed at ${KILLS} seeded points of runs and a batch leaves every run whole, exportable and resumable`, async ({ request, problems }) => {
+  test.setTimeout(600_000);
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'trialogue-crash-profile-'));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trialogue-crash-tmp-'));
+  const rng = seeded(SEED);
+  try {
+    await resetMock(request);
+    // Every reply comes a little later than at once, so a kill can land while a call is in
+    // flight as well as between a reply and its commit.
+    await scriptMock(request, [{ latency_ms: 40 }]);
+    let newRuns = 0;
+    let batchStarted = false;
+    for (let k = 0; k < KILLS; k += 1) {
+      const { context, page } = await launch(profile, tmp);
+      const before = (await mockRequests(request)).length;
+      const action = !batchStarted ? 'batch' : ['run', 'run', 'resume-batch', 'resume-run'][Math.floor(rng() * 4)];
+      if (action === 'batch') {
+        await open(page, '/batch');
+        await importDataset(page, 'crash.jsonl', Array.from({ length: 6 }, (_, i) => ({ id: `c${i + 1}`, problem: `Crash batch problem ${i + 1}: what is ${i} + 1? ANSWER=${i + 1}`, answer: String(i + 1) })));
+        await expect(page.getByTestId('dataset-row')).toHaveCount(1);
+        await page.getByTestId('batch-concurrency').fill('2');
+        await page.getByTestId('batch-start').click();
+        batchStarted = true;
+      } else if (action === 'run') {
+        newRuns += 1;
+        await open(page, '/run');
+        await page.getByTestId('problem-input').fill(`Crash run ${newRuns}: what is 2 + ${newRuns}? ANSWER=${2 + newRuns}`);
+        await page.getByTestId('run-start').click();
+      } else if (action === 'resume-batch') {
+        await open(page, '/batch');
+        const resume = page.getByTestId('batch-resume');
+        await expect(page.getByTestId('batch-status')).not.toHaveText('running');
+        if (await resume.count()) await resume.click();
+      } else {
+        await open(page, '/runs');
+        await expect(page.getByTestId('run-row').first()).toBeVisible();
+        const resume = page.locator('[data-testid="run-row"][data-status="interrupted"] [data-testid="run-resume"]');
+        if (await resume.count()) await resume.first().click();
+      }
+      // The kill point: a seeded number of requests into the work, then a seeded moment
+      // within one reply's latency (before it, during it, or just after it).
+      // (A run makes three requests; a kill set past the work's end happens once it is idle.)
+      const target = before + 1 + Math.floor(rng() * 3);
+      await expect.poll(async () => (await mockRequests(request)).length, { timeout: 5_000 })
+        .toBeGreaterThanOrEqual(target).catch(() => {});
+      await page.waitForTimeout(Math.floor(rng() * 80));
+      await kill(profile, context);
+    }
+
+    // After the last kill: everything stored reads back whole.
+    const { context, page } = await launch(profile, tmp);
+    problems.watch(page);
+    try {
+      const runs = byRun(await exportAll(page));
+      await expect(page.getByTestId('run-row').first()).toBeVisible();
+      // No run is left marked as going: the tab that drove it is gone.
+      await expect(page.locator('[data-testid="run-row"][data-status="running"]')).toHaveCount(0);
+      const rows = await runRows(page);
+      // Every step is in the export once, in order, and no run has more than it should.
+      expect([...runs.keys()].filter((id) => !rows.some(([runId]) => runId === id))).toEqual([]);
+      let cutShort = 0;
+      for (const [runId] of rows) {
+        const steps = runs.get(runId) ?? [];
+        expect(steps.map((s) => s.step_id), runId).toEqual(steps.map((_, i) => i + 1));
+        expect(steps.length, runId).toBeLessThanOrEqual(3);
+        if (steps.length < 3) cutShort += 1;
+      }
+      // The kills did cut runs short (else the test proved nothing).
+      expect(cutShort).toBeGreaterThan(0);
+
+      // Everything resumes: the batch from its page, then every other unfinished run.
+      await open(page, '/batch');
+      if (await page.getByTestId('batch-resume').count()) {
+        await page.getByTestId('batch-resume').click();
+        await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 120_000 });
+      }
+      await expect(page.getByTestId('batch-progress')).toHaveAttribute('data-done', '6');
+      for (const [runId, status] of rows) {
+        if (status === 'completed') continue;
+        await open(page, `/runs/${runId}`);
+        const resume = page.getByTestId('run-resume');
+        if (!(await resume.count())) continue;
+        await resume.click();
+        await expect(page.getByTestId('run-status')).toHaveText('completed', { timeout: 60_000 });
+      }
+      const finished = byRun(await exportAll(page));
+      await expect(page.getByTestId('run-row')).toHaveCount(rows.length);
+      const finalRows = await runRows(page);
+      expect(finalRows.filter(([, status]) => status !== 'completed')).toEqual([]);
+      expect(finished.size).toBe(finalRows.length);
+      for (const [runId, steps] of finished) {
+        expect(steps.map((s) => [s.step_id, s.agent]), runId).toEqual([[1, 'solver'], [2, 'verifier'], [3, 'judge']]);
+        // What was stored before the resume is kept as it was.
+        const earlier = runs.get(runId) ?? [];
+        expect(steps.slice(0, earlier.length).map(unstamped), runId).toEqual(earlier.map(unstamped));
+      }
+      console.log(`crash: ${KILLS} kills, ${rows.length} runs stored, ${cutShort} cut short, all resumed to 3 steps`);
+    } finally {
+      await context.close();
+    }
+  } finally {
+    fs.rmSync(profile, { recursive: true, force: true });
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
