@@ -18,6 +18,7 @@ mod hardening;
 mod jsonl;
 mod llm_adapters;
 mod llm_client;
+mod partial_json;
 mod pipeline;
 mod reasoning;
 mod replies;
