@@ -28,8 +28,6 @@ pub struct LiveReply {
     pub thinking: String,
     /// Its answer so far (the structured output's JSON text).
     pub answer: String,
-    /// The answer's fields so far, read from that text as it comes.
-    pub fields: PartialObject,
 }
 
 /// The answer fields the live view shows while they grow, with their headings: what the
@@ -52,10 +50,7 @@ impl LiveReply {
         }
         match &progress.delta {
             StreamDelta::Thinking(text) => self.thinking.push_str(text),
-            StreamDelta::Answer(text) => {
-                self.answer.push_str(text);
-                self.fields.push(text);
-            }
+            StreamDelta::Answer(text) => self.answer.push_str(text),
         }
     }
 }
@@ -105,30 +100,45 @@ pub fn LiveStep(
         mine.with(|m| m.as_ref().map(|m| m.thinking.clone()))
             .unwrap_or_default()
     });
-    // Text before the JSON object starts (a prompt-only reply's preamble) is shown as it is;
-    // once the object has started, only its fields are.
-    let preamble = move || {
+    // The answer only grows, so the reader takes each frame's new text once (here, on the
+    // Run page, rather than in the session's listener, which every page loads). Text before
+    // the JSON object starts (a prompt-only reply's preamble) is shown as it is; once the
+    // object has started, only its fields are.
+    let reader = StoredValue::new_local((0usize, PartialObject::new()));
+    let answer = Memo::new(move |_| {
         mine.with(|m| {
-            m.as_ref()
-                .filter(|m| !m.fields.has_started())
-                .map(|m| m.answer.clone())
+            let Some(m) = m else {
+                return (String::new(), Vec::new());
+            };
+            reader.update_value(|(read, fields)| {
+                if *read > m.answer.len() {
+                    *read = 0;
+                    *fields = PartialObject::new();
+                }
+                fields.push(&m.answer[*read..]);
+                *read = m.answer.len();
+            });
+            reader.with_value(|(_, fields)| {
+                let preamble = if fields.has_started() {
+                    String::new()
+                } else {
+                    m.answer.clone()
+                };
+                let shown = LIVE_FIELDS
+                    .iter()
+                    .filter_map(|&(name, heading)| {
+                        fields
+                            .field(name)
+                            .filter(|text| !text.is_empty())
+                            .map(|text| (name, heading, text.to_string()))
+                    })
+                    .collect::<Vec<_>>();
+                (preamble, shown)
+            })
         })
-        .unwrap_or_default()
-    };
-    let fields = move || {
-        mine.with(|m| {
-            let Some(m) = m else { return Vec::new() };
-            LIVE_FIELDS
-                .iter()
-                .filter_map(|&(name, heading)| {
-                    m.fields
-                        .field(name)
-                        .filter(|text| !text.is_empty())
-                        .map(|text| (name, heading, text.to_string()))
-                })
-                .collect::<Vec<_>>()
-        })
-    };
+    });
+    let preamble = move || answer.with(|(preamble, _)| preamble.clone());
+    let fields = move || answer.with(|(_, fields)| fields.clone());
     view! {
         <Show when=move || mine.with(|m| m.as_ref().is_some_and(|m| !m.thinking.is_empty()))>
             <ThinkingFold text=thinking open=true/>
@@ -184,19 +194,14 @@ mod tests {
             AgentRole::Solver,
             StreamDelta::Answer(": \"Four".into()),
         ));
-        assert_eq!(live.fields.field("solution"), Some("Four"));
+        assert_eq!(live.answer, "{\"solution\": \"Four");
         live.add(&piece(AgentRole::Verifier, StreamDelta::Answer("{".into())));
         assert_eq!(
             live,
             LiveReply {
                 agent: "verifier".into(),
                 thinking: String::new(),
-                answer: "{".into(),
-                fields: {
-                    let mut fields = PartialObject::new();
-                    fields.push("{");
-                    fields
-                },
+                answer: "{".into()
             }
         );
     }
