@@ -182,3 +182,58 @@ for (const family of Object.keys(FAMILIES)) {
     await expect(page.getByTestId('step-live-field')).toHaveCount(0);
   });
 }
+
+/** The median and nearest-rank 90th percentile of `values`, worked out here from the JSONL. */
+function spread(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  const p50 = n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  return { p50, p90: sorted[Math.ceil(0.9 * n) - 1] };
+}
+
+/** Checks a `speed-row` against the stream figures the steps recorded. */
+async function expectSpeedRow(row, steps) {
+  const ttft = spread(steps.map((s) => s.metadata.ttft_ms));
+  const rate = spread(steps.map((s) => s.metadata.output_tokens_per_s));
+  await expect(row).toHaveAttribute('data-steps', String(steps.length));
+  expect(Number(await row.getAttribute('data-ttft-p50'))).toBeCloseTo(ttft.p50, 0);
+  expect(Number(await row.getAttribute('data-ttft-p90'))).toBeCloseTo(ttft.p90, 0);
+  expect(Number(await row.getAttribute('data-tps-p50'))).toBeCloseTo(rate.p50, 1);
+  expect(Number(await row.getAttribute('data-tps-p90'))).toBeCloseTo(rate.p90, 1);
+}
+
+test('the Costs page shows each model\'s time to first token and tokens per second over its streamed steps', async ({ page, request }) => {
+  // Paced streams, so each step has time between its first token and its end.
+  await seedApp(page, { providers: providers(true), keys: KEYS, config: config(FAMILIES.openai.model), once: true });
+  await scriptMock(request, script('openai').map((r) => ({ ...r, chunk_ms: 5 })));
+  await openApp(page, '/run');
+  const steps = await runToCompletion(page, 'Add the integers from 1 to 100.');
+  for (const s of steps) expect(s.metadata.output_tokens_per_s).toBeGreaterThan(0);
+
+  await page.getByTestId('nav-costs').click();
+  const rows = page.getByTestId('speed-row');
+  await expect(rows).toHaveCount(1);
+  await expect(rows).toHaveAttribute('data-model', FAMILIES.openai.model);
+  await expectSpeedRow(rows, steps);
+});
+
+test('the Batch page shows the streamed steps\' speed by model once the batch is done', async ({ page, request }) => {
+  await seedApp(page, { providers: providers(true), keys: KEYS, config: config(FAMILIES.gemini.model) });
+  await scriptMock(request, script('gemini').map((r) => ({ ...r, chunk_ms: 5 })));
+  await openApp(page, '/batch');
+  const rows = ['q1', 'q2'].map((id) => JSON.stringify({ id, problem: `Add 1 to 100 (${id}).`, answer: '5050' }));
+  await page.getByTestId('dataset-import').setInputFiles({
+    name: 'two.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(rows.join('\n')),
+  });
+  await page.getByTestId('dataset-save').click();
+  await page.getByTestId('batch-start').click();
+  await expect(page.getByTestId('batch-progress')).toHaveAttribute('data-done', '2', { timeout: 60_000 });
+  const row = page.getByTestId('speed-row');
+  await expect(row).toHaveCount(1);
+  await expect(row).toHaveAttribute('data-model', FAMILIES.gemini.model);
+  await expect(row).toHaveAttribute('data-steps', '6');
+  const { text } = await download(page, () => page.getByTestId('batch-export-jsonl').click());
+  const steps = text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+  expect(steps).toHaveLength(6);
+  await expectSpeedRow(row, steps);
+});

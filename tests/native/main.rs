@@ -26,5 +26,6 @@ mod richtext;
 mod round_trip;
 mod startup;
 mod stats;
+mod stream_speed;
 mod streaming;
 mod training;

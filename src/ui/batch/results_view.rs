@@ -21,6 +21,7 @@ use crate::core::config::Mode;
 use crate::core::stats::{BatchStats, FacetBreakdown, ModeStats, Proportion};
 use crate::core::trajectory::RunRecord;
 use crate::ui::components::notice::ErrorText;
+use crate::ui::components::stream_speed::SpeedTable;
 use crate::ui::job::Job;
 use crate::ui::store::SharedStore;
 use crate::web::idb::StoreError;
@@ -180,6 +181,7 @@ fn Results(results: Rc<BatchResults>, record: Memo<Option<BatchRecord>>) -> impl
                 <Disagreements stats=stats.clone()/>
             }.into_any(),
         }}
+        {(!results.speed.is_empty()).then(|| view! { <SpeedTable speeds=results.speed.clone()/> })}
         <Exports results=Rc::clone(&results) record=record/>
         <Items rows=results.rows.clone()/>
     }
