@@ -20,6 +20,7 @@ use crate::core::llm::{AttemptKind, Usage};
 use crate::core::pricing::{Price, PriceSource, Pricer};
 use crate::core::role::AgentRole;
 use crate::core::sorting;
+use crate::core::stream_speed::StepSpeed;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 
 /// How much of a run's stored cost is known.
@@ -347,6 +348,8 @@ pub struct StepCost {
     pub requests: Vec<Usage>,
     /// When the step was billed (its timestamp), for time-of-day prices.
     pub billed_at: Option<f64>,
+    /// How fast the reply streamed, when it did (the Costs page's speed table).
+    pub speed: Option<StepSpeed>,
 }
 
 /// What the Costs page calls a step without a recorded model.
@@ -370,6 +373,7 @@ impl StepCost {
             usage_complete: entry.usage_complete(),
             requests: if adds_up { requests } else { Vec::new() },
             billed_at: billed_at(entry),
+            speed: StepSpeed::of(entry),
         }
     }
 

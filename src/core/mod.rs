@@ -32,6 +32,7 @@ pub mod scripted;
 pub mod sorting;
 pub mod stats;
 pub mod stored_dataset;
+pub mod stream_speed;
 pub mod training;
 pub mod trajectory;
 

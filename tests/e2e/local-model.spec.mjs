@@ -62,3 +62,52 @@ test('a debate against the real local model completes with valid outputs and rea
     }
   }
 });
+
+// The same model with streaming turned on explicitly (the built-in local provider does not stream
+// by default): llama-cpp-python streams the structured reply as SSE. Its streamed chunks may carry
+// no usage; a step without it must say its tokens are unknown, never count them as 0.
+test('a streamed debate against the real local model stores sane steps', async ({ page }) => {
+  test.setTimeout(600_000);
+  await openApp(page, '/settings');
+  await page.locator('[name="providers.local.base_url"]').fill(MODEL_URL);
+  await page.locator('[name="providers.local.streaming"]').selectOption('on');
+
+  await page.getByTestId('nav-configure').click();
+  await expect(page.locator('[name="solver.model"]')).toHaveValue('local/smollm2-135m');
+  await page.locator('[name="max_iterations"]').fill('1');
+
+  await page.getByTestId('nav-run').click();
+  await page.getByTestId('problem-input').fill('What is 2 + 3?');
+  await page.getByTestId('ground-truth-input').fill('5');
+  await page.getByTestId('run-start').click();
+  await expect(page.getByTestId('run-status')).toHaveText(/completed|failed/, { timeout: 540_000 });
+  await expect(page.getByTestId('run-status')).toHaveText('completed');
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('run-download-jsonl').click(),
+  ]);
+  const steps = (await readFile(await download.path(), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l));
+  expect(steps.length).toBeGreaterThanOrEqual(3);
+  const cards = page.getByTestId('step');
+  for (const [i, s] of steps.entries()) {
+    expect(s.output.error_type, `step ${s.step_id} failed: ${s.output.error_message}`).toBeUndefined();
+    expect(s.metadata.streamed, `step ${s.step_id} streamed`).toBe(true);
+    expect(s.metadata.ttft_ms).toBeGreaterThanOrEqual(0);
+    await expect(cards.nth(i)).toHaveAttribute('data-streamed', 'true');
+    await expect(cards.nth(i)).toHaveAttribute('data-ttft-ms', /^\d+$/);
+    const t = s.metadata.tokens;
+    if (s.metadata.usage_complete === false) {
+      // No usage came: unknown, and no made-up count beside it.
+      expect(t?.completion_tokens ?? 0, `step ${s.step_id}`).toBe(0);
+    } else {
+      expect(t.prompt_tokens).toBeGreaterThan(0);
+      expect(t.completion_tokens).toBeGreaterThan(0);
+      expect(t.total_tokens).toBe(t.prompt_tokens + t.completion_tokens);
+    }
+    expect(s.metadata.cost_usd).toBe(0);
+  }
+  const solver = steps.find((s) => s.agent === 'solver');
+  expect(typeof solver.output.solution).toBe('string');
+  expect(solver.output.solution.length).toBeGreaterThan(0);
+});

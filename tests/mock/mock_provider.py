@@ -26,11 +26,14 @@ import threading
 import time
 import traceback
 import uuid
+import base64
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+import mock_streams
 
 DEFAULT_PORT = 8099
 HOST = "127.0.0.1"
@@ -63,7 +66,7 @@ ROUTES = ("openai", "local", "openrouter", "anthropic", "cohere", "gemini")
 
 SIMPLE_FAULTS = {
     "429", "500", "503", "529", "401", "404", "context",
-    "drop", "malformed", "schema", "nousage", "truncated", "refusal", "echo",
+    "drop", "malformed", "schema", "nousage", "truncated", "refusal", "echo", "cut",
 }
 ERROR_FAULTS = {"429", "500", "503", "529", "401", "404", "context"}
 FAULT_TOKEN = re.compile(r"\[\[fault:([a-z0-9]+(?::\d+)?)(:once)?\]\]")
@@ -509,14 +512,16 @@ def render_text(obj: dict, mode: str) -> str:
 USAGE_KEYS = ("prompt_tokens", "completion_tokens", "cached_tokens", "cache_creation_tokens", "reasoning_tokens")
 
 
-def normalized_usage(prompt_text: str, completion_text: str, overrides: dict | None) -> dict:
-    """prompt includes cached; completion includes reasoning (the app's own conventions)."""
+def normalized_usage(prompt_text: str, completion_text: str, overrides: dict | None, thinking: str = "") -> dict:
+    """prompt includes cached; completion includes reasoning (the app's own conventions), and
+    reasoning counts the thinking text's tokens."""
+    reasoning = count_tokens(thinking)
     usage = {
         "prompt_tokens": count_tokens(prompt_text),
-        "completion_tokens": count_tokens(completion_text),
+        "completion_tokens": count_tokens(completion_text) + reasoning,
         "cached_tokens": 0,
         "cache_creation_tokens": 0,
-        "reasoning_tokens": 0,
+        "reasoning_tokens": reasoning,
     }
     for key in USAGE_KEYS:
         if overrides and key in overrides:
@@ -597,6 +602,15 @@ class Reply:
     tool_input: dict | None = None
     truncated: bool = False
     refusal: bool = False
+    # What the model thought before answering (a rule's `thinking`), or "".
+    thinking: str = ""
+
+    @property
+    def signature(self) -> str:
+        """Anthropic's signature of the thinking block: opaque to clients; here derived from
+        the text so a streamed reply and its whole twin carry the same one."""
+        digest = hashlib.sha256(self.thinking.encode("utf-8")).digest()
+        return base64.b64encode(b"mock-signature:" + digest).decode("ascii")
 
 
 def openai_success(chat: Chat, reply: Reply, usage: dict | None) -> dict:
@@ -605,6 +619,10 @@ def openai_success(chat: Chat, reply: Reply, usage: dict | None) -> dict:
         message = {"role": "assistant", "content": None, "refusal": REFUSAL_TEXT, "annotations": []}
     else:
         message = {"role": "assistant", "content": reply.text, "refusal": None, "annotations": []}
+    if reply.thinking:
+        # NOTE: the OpenAI-compatible hosts that return thinking text put it beside the content
+        # (https://api-docs.deepseek.com/guides/reasoning_model).
+        message["reasoning_content"] = reply.thinking
     body = {
         "id": _new_id("chatcmpl-", 29),
         "object": "chat.completion",
@@ -639,6 +657,10 @@ def anthropic_success(chat: Chat, reply: Reply, usage: dict | None) -> dict:
     else:
         content = [{"type": "text", "text": reply.text}]
         stop = "max_tokens" if reply.truncated else "end_turn"
+    if reply.thinking and not reply.refusal:
+        # NOTE: a thinking block comes first, with its signature
+        # (https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking).
+        content.insert(0, {"type": "thinking", "thinking": reply.thinking, "signature": reply.signature})
     body = {
         "id": _new_id("msg_01"),
         "type": "message",
@@ -656,9 +678,13 @@ def anthropic_success(chat: Chat, reply: Reply, usage: dict | None) -> dict:
 def cohere_success(chat: Chat, reply: Reply, usage: dict | None) -> dict:
     """A Cohere v2 chat response."""
     text = REFUSAL_TEXT if reply.refusal else reply.text
+    content = [{"type": "text", "text": text}]
+    if reply.thinking:
+        # NOTE: a `thinking` content part before the text (https://docs.cohere.com/docs/reasoning).
+        content.insert(0, {"type": "thinking", "thinking": reply.thinking})
     body = {
         "id": str(uuid.uuid4()),
-        "message": {"role": "assistant", "content": [{"type": "text", "text": text}]},
+        "message": {"role": "assistant", "content": content},
         "finish_reason": "MAX_TOKENS" if reply.truncated else "COMPLETE",
     }
     if usage is not None:
@@ -678,10 +704,15 @@ def gemini_success(chat: Chat, reply: Reply, usage: dict | None) -> dict:
             },
         }
     else:
+        parts = [{"text": reply.text}]
+        if reply.thinking:
+            # NOTE: thought summaries are parts marked `thought: true`
+            # (https://ai.google.dev/gemini-api/docs/thinking#summaries).
+            parts.insert(0, {"text": reply.thinking, "thought": True})
         body = {
             "candidates": [
                 {
-                    "content": {"parts": [{"text": reply.text}], "role": "model"},
+                    "content": {"parts": parts, "role": "model"},
                     "finishReason": "MAX_TOKENS" if reply.truncated else "STOP",
                     "index": 0,
                 }
@@ -832,7 +863,12 @@ def models_list(family: str) -> dict:
 # Scripted rules and shared state
 # --------------------------------------------------------------------------------------------
 
-RULE_KEYS = {"match", "agent", "provider", "times", "reply", "raw_text", "fault", "latency_ms", "usage"}
+RULE_KEYS = {
+    "match", "agent", "provider", "times", "reply", "raw_text", "fault", "latency_ms", "usage",
+    "thinking", "chunk_ms", "pause",
+}
+GATE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+MAX_CHUNK_MS = 1000
 
 
 def validate_rule(raw: Any, index: int) -> dict:
@@ -875,6 +911,18 @@ def validate_rule(raw: Any, index: int) -> dict:
     if isinstance(latency, bool) or not isinstance(latency, int) or not 0 <= latency <= MAX_DELAY_MS:
         raise ValueError(f"{where}.latency_ms must be an integer in 0..{MAX_DELAY_MS}")
     rule["latency_ms"] = latency
+    if "thinking" in raw:
+        if not isinstance(raw["thinking"], str) or not raw["thinking"]:
+            raise ValueError(f"{where}.thinking must be a non-empty string")
+        rule["thinking"] = raw["thinking"]
+    chunk_ms = raw.get("chunk_ms", 0)
+    if isinstance(chunk_ms, bool) or not isinstance(chunk_ms, int) or not 0 <= chunk_ms <= MAX_CHUNK_MS:
+        raise ValueError(f"{where}.chunk_ms must be an integer in 0..{MAX_CHUNK_MS}")
+    rule["chunk_ms"] = chunk_ms
+    if "pause" in raw:
+        if not isinstance(raw["pause"], str) or not GATE_NAME.match(raw["pause"]):
+            raise ValueError(f"{where}.pause must be a gate name (lowercase letters, digits, - and _)")
+        rule["pause"] = raw["pause"]
     if "usage" in raw:
         usage = raw["usage"]
         if not isinstance(usage, dict):
@@ -1029,9 +1077,8 @@ CHAT_ROUTES = [
     (re.compile(r"/(openai|local|openrouter)/v1/chat/completions"), "openai"),
     (re.compile(r"/(anthropic)/v1/messages"), "anthropic"),
     (re.compile(r"/(cohere)/v2/chat"), "cohere"),
-    # `streamGenerateContent` is answered as `generateContent` is (one JSON reply): the client
-    # reads a whole body sent where a stream was asked for, as from a buffering proxy.
-    (re.compile(r"/(gemini)/v1beta/models/([^/]+):(?:generateContent|streamGenerateContent)"), "gemini"),
+    # `streamGenerateContent` streams (mock_streams.py); `generateContent` answers at once.
+    (re.compile(r"/(gemini)/v1beta/models/([^/:]+):(?:generateContent|streamGenerateContent)"), "gemini"),
 ]
 MODEL_ROUTES = [
     (re.compile(r"/(openai|local|openrouter)/v1/models"), "openai"),
@@ -1104,9 +1151,21 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: Any, headers: dict | None = None) -> None:
         data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode("utf-8")
+        self._send_head(status, "application/json; charset=utf-8", len(data), headers)
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _send_head(self, status: int, content_type: str, length: int | None, headers: dict | None = None) -> None:
+        """The status line and headers. Without a `length` the body is a stream: chunked on a
+        kept-alive connection, else delimited by closing the connection."""
         self.send_response(status, "Overloaded" if status == 529 else None)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Content-Type", content_type)
+        if length is not None:
+            self.send_header("Content-Length", str(length))
+        elif self.server.keep_alive:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Cache-Control", "no-cache")
         self._cors()
         for name, value in (headers or {}).items():
             self.send_header(name, value)
@@ -1115,8 +1174,73 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         self.end_headers()
         self._sent = True
-        if self.command != "HEAD":
-            self.wfile.write(data)
+
+    def _write(self, data: bytes, chunked: bool = False) -> bool:
+        """Writes (and flushes) part of a body; False if the client has gone."""
+        try:
+            if chunked:
+                self.wfile.write(f"{len(data):x}\r\n".encode("ascii") + data + b"\r\n")
+            else:
+                self.wfile.write(data)
+            self.wfile.flush()
+            return True
+        except OSError:
+            self.close_connection = True
+            return False
+
+    def _stream(self, entry: dict, headers: dict, family: str, chat: Chat, reply: Reply,
+                wire_usage: dict | None, body: dict, query: dict, rule: dict | None, kind: str | None) -> None:
+        """Sends `reply` as `family`'s event stream (mock_streams.py). `cut` closes the
+        connection once half the answer is sent; `malformed` sends half of the event there and
+        ends; a rule's `pause` holds the rest until its gate opens; `chunk_ms` spaces the events."""
+        stream = mock_streams.build(family, mock_streams.StreamReply(
+            model=chat.model, text=reply.text, thinking=reply.thinking, signature=reply.signature,
+            tool_input=reply.tool_input, tool_name=chat.tool_name, truncated=reply.truncated,
+            refusal=reply.refusal, refusal_text=REFUSAL_TEXT, usage=wire_usage,
+        ), body, query)
+        events = stream.events
+        if kind in ("cut", "malformed"):
+            events = events[: stream.middle]
+            if kind == "malformed":
+                whole = stream.events[stream.middle] if stream.middle < len(stream.events) else events.pop()
+                events.append(whole[: len(whole) // 2] + b"\n\n")
+        chunked = self.server.keep_alive
+        self._send_head(200, mock_streams.content_type(family, query), None,
+                        {**headers, "x-ratelimit-remaining-requests": "499"})
+        entry["status"] = 200
+        gap = (rule or {}).get("chunk_ms", 0) / 1000
+        pause = (rule or {}).get("pause")
+        for i, event in enumerate(events):
+            if i == stream.middle and pause:
+                entry["paused"] = pause
+                if not self._hold_stream(self.server.state.gate(pause)):
+                    entry["status"] = "aborted"
+                    return
+                entry["paused"] = None
+            elif i and gap:
+                time.sleep(gap)
+            if not self._write(event, chunked):
+                entry["status"] = "aborted"
+                return
+        if kind == "cut":
+            entry["status"] = "cut"
+            self._drop()
+            return
+        if chunked:
+            self._write(b"", chunked)
+
+    def _hold_stream(self, gate: threading.Event) -> bool:
+        """Waits mid-stream until `gate` opens (at most MAX_DELAY_MS); False if the client hung up."""
+        deadline = time.monotonic() + MAX_DELAY_MS / 1000
+        while not gate.is_set() and (remaining := deadline - time.monotonic()) > 0:
+            readable, _, _ = select.select([self.connection], [], [], min(remaining, GATE_POLL_S))
+            if readable:
+                try:
+                    if self.connection.recv(1, socket.MSG_PEEK) == b"":
+                        return False
+                except OSError:
+                    return False
+        return True
 
     def _drop(self) -> None:
         """Closes the connection without a byte of response."""
@@ -1232,7 +1356,7 @@ class Handler(BaseHTTPRequestHandler):
             m = pattern.fullmatch(path)
             if m:
                 model = unquote(m.group(2)) if family == "gemini" else None
-                self._chat(family, m.group(1), model, raw, query)
+                self._chat(family, m.group(1), model, raw, query, path)
                 return
         self._send(404, {"error": {"message": f"mock provider: no route for POST {path}"}})
 
@@ -1385,7 +1509,7 @@ class Handler(BaseHTTPRequestHandler):
                 gate.wait(max(0.0, deadline - time.monotonic()))
         return True
 
-    def _chat(self, family: str, route: str, model: str | None, raw: bytes, query: dict) -> None:
+    def _chat(self, family: str, route: str, model: str | None, raw: bytes, query: dict, path: str) -> None:
         state = self.server.state
         entry = state.record(self._base_entry(family, route, raw), self._raw())
         headers = self._family_headers(family)
@@ -1464,11 +1588,24 @@ class Handler(BaseHTTPRequestHandler):
             return
 
         reply, completion_text = self._compose(chat, agent, rule, kind)
-        usage = normalized_usage(chat.prompt_text, completion_text, rule.get("usage") if rule else None)
+        usage = normalized_usage(chat.prompt_text, completion_text, rule.get("usage") if rule else None,
+                                 reply.thinking)
         raw_usage = (rule.get("usage") or {}).get("raw") if rule else None
         wire_usage = None if kind == "nousage" else family_usage(family, usage, raw_usage)
         entry["usage"] = None if kind == "nousage" else usage
+        if mock_streams.requested(family, body, path):
+            entry["streamed"] = True
+            self._stream(entry, headers, family, chat, reply, wire_usage, body, query, rule, kind)
+            return
         body_obj = SUCCESS_BUILDERS[family](chat, reply, wire_usage)
+        if kind == "cut":
+            # The connection closes halfway through the body its Content-Length announced.
+            entry["status"] = "cut"
+            data = json.dumps(body_obj, ensure_ascii=False).encode("utf-8")
+            self._send_head(200, "application/json; charset=utf-8", len(data), headers)
+            self._write(data[: len(data) // 2])
+            self._drop()
+            return
         if kind == "malformed":
             text = json.dumps(body_obj, ensure_ascii=False)
             finish(200, text[: len(text) // 2].encode("utf-8"))
@@ -1477,7 +1614,14 @@ class Handler(BaseHTTPRequestHandler):
         finish(200, body_obj, {"x-ratelimit-remaining-requests": "499"})
 
     def _compose(self, chat: Chat, agent: str, rule: dict | None, kind: str | None) -> tuple[Reply, str]:
-        """The model's reply and the text its completion tokens are counted from."""
+        """The model's reply and the text its completion tokens are counted from (thinking
+        aside)."""
+        reply, text = self._compose_answer(chat, agent, rule, kind)
+        if rule and "thinking" in rule and not reply.refusal:
+            reply.thinking = rule["thinking"]
+        return reply, text
+
+    def _compose_answer(self, chat: Chat, agent: str, rule: dict | None, kind: str | None) -> tuple[Reply, str]:
         if kind == "refusal":
             # Anthropic and Gemini refuse without any text; OpenAI and Cohere say a sentence.
             said = REFUSAL_TEXT if chat.family in ("openai", "cohere") else ""

@@ -11,7 +11,7 @@ use trialogue::core::clock::ManualClock;
 use trialogue::core::config::{Mode, PipelineConfig};
 use trialogue::core::llm::chat::StructuredMode;
 use trialogue::core::llm::structured;
-use trialogue::core::llm::AgentCall;
+use trialogue::core::llm::{AgentCall, Thinking};
 use trialogue::core::pipeline::{MemorySink, Pipeline, RunInput};
 use trialogue::core::role::AgentRole;
 use trialogue::core::scripted::ScriptedLlm;
@@ -1235,4 +1235,49 @@ fn the_download_archive_holds_every_split_the_provenance_and_the_card_as_exporte
         }
         assert!(out.stats.total_rows() > 0, "{format:?}");
     }
+}
+
+#[test]
+fn thinking_goes_into_trl_assistant_turns_only_when_asked_and_never_into_openai_formats() {
+    let mut run = debate("run_t", "What is 2+2?", "4", &[r"\boxed{4}"]);
+    assert_eq!(run.steps[0].agent, "solver");
+    run.steps[0].metadata.thinking = Some(Thinking::Text("Two and two make four.".into()));
+    let runs = [&run];
+
+    let mut o = options(DatasetFormat::TrlSft);
+    let off = export(&o, &runs).all_rows();
+    assert_eq!(off.len(), 1);
+    assert_eq!(off[0]["completion"][0].get("reasoning_content"), None);
+
+    o.include_thinking = true;
+    let on = export(&o, &runs).all_rows();
+    assert_eq!(
+        on[0]["completion"][0]["reasoning_content"],
+        "Two and two make four."
+    );
+    assert_eq!(
+        on[0]["completion"][0]["content"],
+        off[0]["completion"][0]["content"]
+    );
+
+    o.sft_shape = SftShape::Messages;
+    let messages = export(&o, &runs).all_rows();
+    let last = messages[0]["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["role"], "assistant");
+    assert_eq!(last["reasoning_content"], "Two and two make four.");
+
+    let mut openai = options(DatasetFormat::OpenAiSft);
+    openai.include_thinking = true;
+    let rows = export(&openai, &runs).all_rows();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m.get("reasoning_content").is_none()));
 }

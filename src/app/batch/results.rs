@@ -13,6 +13,7 @@ use crate::core::batch::{BatchRecord, BatchStatus, ItemStatus};
 use crate::core::config::Mode;
 use crate::core::dataset::Problem;
 use crate::core::stats::{facet_breakdowns, summarize, BatchStats, FacetBreakdown, RunResult};
+use crate::core::stream_speed::{speed_by_model, ModelSpeed, StepSpeed};
 use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 
 /// One item of the batch with what its run says.
@@ -73,6 +74,8 @@ pub struct BatchResults {
     pub facets: Vec<FacetBreakdown>,
     /// The batch's problems, in batch order, when known: their metadata goes into the CSV.
     pub problems: Vec<Problem>,
+    /// How fast the streamed calls of the finished runs were, by model.
+    pub speed: Vec<ModelSpeed>,
 }
 
 impl BatchResults {
@@ -144,11 +147,13 @@ fn assemble<'r>(
 ) -> BatchResults {
     let mut rows = Vec::with_capacity(record.items.len());
     let mut results = Vec::new();
+    let mut speeds = Vec::new();
     for (index, item) in record.items.iter().enumerate() {
         let stored = item.run_id.as_deref().and_then(&stored);
         let in_flight = item.status == ItemStatus::Running;
         if let Some((run, steps)) = stored.filter(|_| !in_flight) {
             results.push(RunResult::new(&item.problem_id, run, steps));
+            speeds.extend(steps.iter().filter_map(StepSpeed::of));
         }
         let stored_steps = stored.map_or(0, |(run, _)| run.step_count);
         let steps = match live_steps.get(&index) {
@@ -181,6 +186,7 @@ fn assemble<'r>(
         stats,
         facets,
         problems: problems.to_vec(),
+        speed: speed_by_model(&speeds),
     }
 }
 

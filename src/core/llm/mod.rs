@@ -13,6 +13,7 @@ pub mod chat;
 pub mod client;
 pub mod dispatch;
 pub mod error;
+pub mod partial_json;
 pub mod probe;
 pub mod reasoning;
 pub mod retry;

@@ -201,6 +201,17 @@ fn write_card(
         "- Assistant content: {}.",
         rendering_description(options.rendering)
     )?;
+    if options.include_thinking {
+        let where_ = if matches!(
+            format,
+            DatasetFormat::OpenAiSft | DatasetFormat::OpenAiPreference
+        ) {
+            "not included: OpenAI's fine-tuning format has no field for it"
+        } else {
+            "the thinking the provider returned with an answer is its assistant message's `reasoning_content` (the readable text; a redacted block stands as a note); answers without thinking have none"
+        };
+        writeln!(out, "- Thinking: {where_}.")?;
+    }
     match format {
         DatasetFormat::Critic => writeln!(
             out,

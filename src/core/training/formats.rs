@@ -128,7 +128,21 @@ fn messages_value(messages: &[Message]) -> Value {
 }
 
 fn assistant(content: &str) -> Value {
-    json!([{"role": "assistant", "content": content}])
+    assistant_thinking(content, None)
+}
+
+/// An assistant turn whose thinking, when given, is its `reasoning_content`: the field the chat
+/// templates of reasoning models read an assistant turn's thinking from (Qwen3's, DeepSeek-R1's
+/// distills'), which TRL applies to conversational rows as they are.
+// NOTE: https://huggingface.co/docs/trl/dataset_formats (conversational rows are lists of
+// messages passed to the tokenizer's chat template).
+fn assistant_thinking(content: &str, thinking: Option<&str>) -> Value {
+    match thinking {
+        Some(thinking) => {
+            json!([{"role": "assistant", "content": content, "reasoning_content": thinking}])
+        }
+        None => json!([{"role": "assistant", "content": content}]),
+    }
 }
 
 fn completion_of(body: &RowBody) -> &str {
@@ -149,6 +163,7 @@ pub fn row_value(row: &Row, options: &TrainingOptions) -> Value {
     let prompt = messages_value(&row.prompt.messages);
     let provenance = serde_json::to_value(&row.provenance).unwrap_or(Value::Null);
     let completion = completion_of(&row.body);
+    let thinking = row.thinking.answer.as_deref();
     let mut out = match (&row.body, options.format) {
         (RowBody::Pair { chosen, rejected }, DatasetFormat::OpenAiPreference) => {
             return json!({
@@ -164,17 +179,21 @@ pub fn row_value(row: &Row, options: &TrainingOptions) -> Value {
         }
         (RowBody::Pair { chosen, rejected }, _) => json!({
             "prompt": prompt,
-            "chosen": assistant(chosen),
-            "rejected": assistant(rejected),
+            "chosen": assistant_thinking(chosen, thinking),
+            "rejected": assistant_thinking(rejected, row.thinking.rejected.as_deref()),
         }),
         (_, DatasetFormat::TrlSft) if options.sft_shape == SftShape::Messages => {
-            let mut messages = row.prompt.messages.clone();
-            messages.push(Message::assistant(completion));
-            json!({"messages": messages_value(&messages)})
+            let mut messages = messages_value(&row.prompt.messages);
+            if let (Value::Array(list), Value::Array(turn)) =
+                (&mut messages, assistant_thinking(completion, thinking))
+            {
+                list.extend(turn);
+            }
+            json!({ "messages": messages })
         }
         (RowBody::Labelled { label, .. }, _) => json!({
             "prompt": prompt,
-            "completion": assistant(completion),
+            "completion": assistant_thinking(completion, thinking),
             "label": label,
         }),
         (
@@ -187,7 +206,7 @@ pub fn row_value(row: &Row, options: &TrainingOptions) -> Value {
             _,
         ) => json!({
             "prompt": prompt,
-            "completion": assistant(completion),
+            "completion": assistant_thinking(completion, thinking),
             "label": label,
             "verdict_passed": passed,
             "answer_correct": answer_correct,
@@ -199,7 +218,7 @@ pub fn row_value(row: &Row, options: &TrainingOptions) -> Value {
             _,
         ) => json!({
             "prompt": prompt,
-            "completion": assistant(completion),
+            "completion": assistant_thinking(completion, thinking),
             "reward": reward,
             "rewards": rewards,
             "reward_source": row.provenance.source,
@@ -207,12 +226,15 @@ pub fn row_value(row: &Row, options: &TrainingOptions) -> Value {
         (RowBody::Plain { fields, .. }, _) => {
             let mut object = fields.clone();
             object.insert("prompt".into(), prompt);
-            object.insert("completion".into(), assistant(completion));
+            object.insert(
+                "completion".into(),
+                assistant_thinking(completion, thinking),
+            );
             Value::Object(object)
         }
         (RowBody::Completion(_), _) => json!({
             "prompt": prompt,
-            "completion": assistant(completion),
+            "completion": assistant_thinking(completion, thinking),
         }),
     };
     if let Value::Object(map) = &mut out {

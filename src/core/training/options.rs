@@ -265,6 +265,11 @@ pub struct TrainingOptions {
     pub sft_shape: SftShape,
     /// OpenAI formats: the per-example token limit (default [`OPENAI_EXAMPLE_TOKEN_LIMIT`]).
     pub token_limit: u64,
+    /// TRL formats: the thinking the provider returned with an answer goes into its assistant
+    /// message as `reasoning_content` (default off). OpenAI's fine-tuning formats have no such
+    /// field and never carry it.
+    #[serde(default)]
+    pub include_thinking: bool,
 }
 
 impl Default for TrainingOptions {
@@ -281,6 +286,7 @@ impl Default for TrainingOptions {
             split: SplitPlan::default(),
             sft_shape: SftShape::default(),
             token_limit: OPENAI_EXAMPLE_TOKEN_LIMIT,
+            include_thinking: false,
         }
     }
 }

@@ -168,9 +168,27 @@ pub struct Row {
     pub body: RowBody,
     /// Where it came from.
     pub provenance: Provenance,
+    /// The thinking behind the answer(s), when the options include it.
+    pub thinking: RowThinking,
+}
+
+/// The thinking the provider returned with a row's answers (as readable text), kept only when
+/// [`TrainingOptions::include_thinking`] is on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RowThinking {
+    /// The answer's (for a pair, the chosen answer's).
+    pub answer: Option<String>,
+    /// A pair's rejected answer's.
+    pub rejected: Option<String>,
 }
 
 impl Row {
+    /// The row with the thinking behind its answer (and a pair's rejected answer).
+    pub fn with_thinking(mut self, answer: Option<String>, rejected: Option<String>) -> Self {
+        self.thinking = RowThinking { answer, rejected };
+        self
+    }
+
     /// The row's label, for the card's counts per label (SFT rows are all good; pairs and
     /// rewards have none).
     pub fn label(&self) -> Option<bool> {
@@ -478,7 +496,20 @@ impl<'o> RowBuilder<'o> {
             prompt,
             body,
             provenance,
+            thinking: RowThinking::default(),
         }
+    }
+
+    /// The readable thinking `step` stored, when the options include thinking.
+    fn thinking(&self, step: &TrajectoryEntry) -> Option<String> {
+        if !self.options.include_thinking {
+            return None;
+        }
+        step.metadata
+            .thinking
+            .as_ref()
+            .map(|t| t.text())
+            .filter(|t| !t.trim().is_empty())
     }
 
     fn sft(
@@ -501,7 +532,10 @@ impl<'o> RowBuilder<'o> {
             None,
         );
         let body = RowBody::Completion(render_answer(answer, self.options.rendering));
-        Ok(Some(self.row(run, prompt, body, provenance)))
+        Ok(Some(
+            self.row(run, prompt, body, provenance)
+                .with_thinking(self.thinking(answer.step), None),
+        ))
     }
 
     fn unpaired(
@@ -520,7 +554,10 @@ impl<'o> RowBuilder<'o> {
             completion: render_answer(answer, self.options.rendering),
             label,
         };
-        Ok(Some(self.row(run, prompt, body, provenance)))
+        Ok(Some(
+            self.row(run, prompt, body, provenance)
+                .with_thinking(self.thinking(answer.step), None),
+        ))
     }
 
     fn critic(
@@ -552,7 +589,10 @@ impl<'o> RowBuilder<'o> {
             passed: verdict.output.passed,
             answer_correct: correct,
         };
-        Ok(Some(self.row(run, prompt, body, provenance)))
+        Ok(Some(
+            self.row(run, prompt, body, provenance)
+                .with_thinking(self.thinking(verdict.step), None),
+        ))
     }
 
     fn reward(
@@ -572,7 +612,10 @@ impl<'o> RowBuilder<'o> {
             reward: value,
             rewards: role_rewards(answer, self.options.judge_threshold),
         };
-        Ok(Some(self.row(run, prompt, body, provenance)))
+        Ok(Some(
+            self.row(run, prompt, body, provenance)
+                .with_thinking(self.thinking(answer.step), None),
+        ))
     }
 
     fn plain(
@@ -626,7 +669,10 @@ impl<'o> RowBuilder<'o> {
             completion: render_answer(answer, self.options.rendering),
             fields,
         };
-        Ok(Some(self.row(run, prompt, body, provenance)))
+        Ok(Some(
+            self.row(run, prompt, body, provenance)
+                .with_thinking(self.thinking(answer.step), None),
+        ))
     }
 
     /// The pair of one run: the first accepted answer that follows a rejected one, against the
@@ -680,7 +726,9 @@ impl<'o> RowBuilder<'o> {
             chosen: render_answer(chosen, self.options.rendering),
             rejected: render_answer(rejected, self.options.rendering),
         };
-        out(self.row(run, prompt, body, provenance));
+        out(self
+            .row(run, prompt, body, provenance)
+            .with_thinking(self.thinking(chosen.step), self.thinking(rejected.step)));
     }
 
     /// Pairs across runs: the first-turn answers of every run, grouped by their exact prompt;
@@ -747,7 +795,12 @@ impl<'o> RowBuilder<'o> {
                     chosen: render_answer(chosen.answer, self.options.rendering),
                     rejected: render_answer(rejected.answer, self.options.rendering),
                 };
-                out(self.row(chosen.run, prompt.clone(), body, provenance));
+                out(self
+                    .row(chosen.run, prompt.clone(), body, provenance)
+                    .with_thinking(
+                        self.thinking(chosen.answer.step),
+                        self.thinking(rejected.answer.step),
+                    ));
             }
         }
     }

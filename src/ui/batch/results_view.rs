@@ -19,8 +19,10 @@ use crate::app::format::{cost_text, count_of, plural, score_text, yes_no};
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::core::config::Mode;
 use crate::core::stats::{BatchStats, FacetBreakdown, ModeStats, Proportion};
+use crate::core::stream_speed::ModelSpeed;
 use crate::core::trajectory::RunRecord;
 use crate::ui::components::notice::ErrorText;
+use crate::ui::components::stream_speed::SpeedTable;
 use crate::ui::job::Job;
 use crate::ui::store::SharedStore;
 use crate::web::idb::StoreError;
@@ -153,7 +155,7 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>, read: Job<Loaded>) -> impl
     });
     let figures = Memo::new(move |_| {
         loaded.with(|l| match l {
-            Some(Ok(Some(r))) => Some((r.stats.clone(), r.facets.clone())),
+            Some(Ok(Some(r))) => Some((r.stats.clone(), r.facets.clone(), r.speed.clone())),
             _ => None,
         })
     });
@@ -177,7 +179,7 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>, read: Job<Loaded>) -> impl
                 Shown::Failed(e) => view! { <ErrorText message=format!("The results could not be read: {e}")/> }.into_any(),
                 Shown::Nothing => ().into_any(),
                 Shown::Results => view! {
-                    {move || figures.get().map(|(stats, facets)| view! { <Figures stats=stats facets=facets/> })}
+                    {move || figures.get().map(|(stats, facets, speed)| view! { <Figures stats=stats facets=facets speed=speed/> })}
                     <Exports loaded=loaded record=record/>
                     <Items rows=rows/>
                 }
@@ -199,7 +201,11 @@ enum Shown {
 /// The figures over the runs read: per mode, paired, the chart, facets, dynamics and
 /// disagreements.
 #[component]
-fn Figures(stats: BatchStats, facets: Vec<FacetBreakdown>) -> impl IntoView {
+fn Figures(
+    stats: BatchStats,
+    facets: Vec<FacetBreakdown>,
+    speed: Vec<ModelSpeed>,
+) -> impl IntoView {
     let primary = stats.debate.clone().or_else(|| stats.baseline.clone());
     let both = stats.debate.is_some() && stats.baseline.is_some();
     let points: Vec<ModePoint> = [&stats.debate, &stats.baseline]
@@ -232,6 +238,7 @@ fn Figures(stats: BatchStats, facets: Vec<FacetBreakdown>) -> impl IntoView {
                 <Disagreements stats=stats.clone()/>
             }.into_any(),
         }}
+        {(!speed.is_empty()).then(|| view! { <SpeedTable speeds=speed.clone()/> })}
     }
 }
 

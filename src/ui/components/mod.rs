@@ -12,3 +12,4 @@ pub mod provider_probe;
 pub mod rich_text;
 pub mod saved_config_list;
 pub mod secret_input;
+pub mod stream_speed;

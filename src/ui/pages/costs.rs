@@ -25,9 +25,11 @@ use crate::core::cost_views::{
     RepricingOverview, StepCost,
 };
 use crate::core::sorting;
+use crate::core::stream_speed::{speed_by_model, ModelSpeed};
 use crate::ui::charts::bars::BarChart;
 use crate::ui::charts::line::LineChart;
 use crate::ui::components::notice::ErrorText;
+use crate::ui::components::stream_speed::SpeedTable;
 use crate::ui::costs::facts::{step_costs, RunKey};
 use crate::ui::prices::PricingState;
 use crate::ui::run::session::RunSession;
@@ -45,6 +47,8 @@ enum Split {
     Ready {
         facts: Arc<Vec<Arc<Vec<StepCost>>>>,
         summary: Arc<CostSummary>,
+        /// Streamed-call speed by model.
+        speed: Arc<Vec<ModelSpeed>>,
     },
     /// The store failed.
     Failed(String),
@@ -140,9 +144,15 @@ async fn load_split(
     split.set(match result {
         Ok(Some(facts)) => {
             let summary = split_by_agent_and_model(facts.iter().flat_map(|f| f.iter())).summary();
+            let speed = speed_by_model(
+                facts
+                    .iter()
+                    .flat_map(|f| f.iter().filter_map(|s| s.speed.as_ref())),
+            );
             Split::Ready {
                 facts: Arc::new(facts),
                 summary: Arc::new(summary),
+                speed: Arc::new(speed),
             }
         }
         Ok(None) => return,
@@ -214,6 +224,12 @@ fn CostsBody(overview: Memo<Option<CostOverview>>, split: RwSignal<Split>) -> im
             />
         </div>
         {move || summary.get().map(|s| view! { <TokensTable summary=s/> })}
+        {move || match split.get() {
+            Split::Ready { speed, .. } if !speed.is_empty() => {
+                Some(view! { <SpeedTable speeds=speed.to_vec()/> })
+            }
+            _ => None,
+        }}
         {move || overview.get().map(|o| view! { <ConfigTable overview=o/> })}
         <RepriceAll split=split/>
     }

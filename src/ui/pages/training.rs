@@ -575,6 +575,15 @@ fn OptionsForm(options: RwSignal<TrainingOptions>) -> impl IntoView {
             {enum_choice!("training-pair-prompt", "Within-run pair prompt", PAIR_PROMPTS, pair_prompt)}
             {enum_choice!("training-rendering", "Assistant content", RENDERINGS, rendering)}
             {enum_choice!("training-reward", "Reward", REWARDS, reward)}
+            <label class="switch">
+                <input type="checkbox" data-testid="training-include-thinking"
+                    prop:checked=move || options.with(|o| o.include_thinking)
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        options.update(|o| o.include_thinking = on);
+                    }/>
+                " Include the model's thinking (TRL formats: the assistant turn's reasoning_content)"
+            </label>
             {number("training-seed", "Split seed", "1", |o| o.split.seed as f64, |o, v| o.split.seed = if v.is_finite() && v >= 0.0 { v as u64 } else { 0 })}
             {number("training-validation", "Validation share", "0.05", |o| o.split.validation, |o, v| o.split.validation = v)}
             {number("training-test", "Test share", "0.05", |o| o.split.test, |o, v| o.split.test = v)}

@@ -9,7 +9,6 @@ use crate::app::format::cost_text;
 use crate::core::driver::hold_for_delete;
 #[cfg(doc)]
 use crate::core::trajectory::RunRecord;
-use crate::core::trajectory::RunStatus;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::config_form::ConfigForm;
 use crate::ui::job::Job;

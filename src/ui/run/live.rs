@@ -1,5 +1,6 @@
 //! The reply being streamed, shown on its running step: the thinking so far (unfolded while it
-//! comes) and the answer's text so far.
+//! comes) and what the answer says so far — the text of its `solution`, `critique` and
+//! `reasoning` fields as they grow, read from the partial JSON (never the raw JSON itself).
 //!
 //! Pieces arrive far more often than the screen refreshes, so they are gathered and handed to
 //! the page at most once per animation frame: the page redraws once per frame, however fast the
@@ -13,6 +14,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
 use crate::core::llm::client::{StreamListener, StreamProgress};
+use crate::core::llm::partial_json::PartialObject;
 use crate::core::llm::stream::StreamDelta;
 
 use super::thinking::ThinkingFold;
@@ -27,6 +29,14 @@ pub struct LiveReply {
     /// Its answer so far (the structured output's JSON text).
     pub answer: String,
 }
+
+/// The answer fields the live view shows while they grow, with their headings: what the
+/// solver, verifier and judge say in words (scores and verdicts come with the finished step).
+pub const LIVE_FIELDS: [(&str, &str); 3] = [
+    ("solution", "Solution"),
+    ("critique", "Critique"),
+    ("reasoning", "Reasoning"),
+];
 
 impl LiveReply {
     /// Adds a piece; a piece from another agent starts over.
@@ -90,17 +100,65 @@ pub fn LiveStep(
         mine.with(|m| m.as_ref().map(|m| m.thinking.clone()))
             .unwrap_or_default()
     });
-    let answer = move || {
-        mine.with(|m| m.as_ref().map(|m| m.answer.clone()))
-            .unwrap_or_default()
-    };
+    // The answer only grows, so the reader takes each frame's new text once (here, on the
+    // Run page, rather than in the session's listener, which every page loads). Text before
+    // the JSON object starts (a prompt-only reply's preamble) is shown as it is; once the
+    // object has started, only its fields are.
+    let reader = StoredValue::new_local((0usize, PartialObject::new()));
+    let answer = Memo::new(move |_| {
+        mine.with(|m| {
+            let Some(m) = m else {
+                return (String::new(), Vec::new());
+            };
+            reader.update_value(|(read, fields)| {
+                if *read > m.answer.len() {
+                    *read = 0;
+                    *fields = PartialObject::new();
+                }
+                fields.push(&m.answer[*read..]);
+                *read = m.answer.len();
+            });
+            reader.with_value(|(_, fields)| {
+                let preamble = if fields.has_started() {
+                    String::new()
+                } else {
+                    m.answer.clone()
+                };
+                let shown = LIVE_FIELDS
+                    .iter()
+                    .filter_map(|&(name, heading)| {
+                        fields
+                            .field(name)
+                            .filter(|text| !text.is_empty())
+                            .map(|text| (name, heading, text.to_string()))
+                    })
+                    .collect::<Vec<_>>();
+                (preamble, shown)
+            })
+        })
+    });
+    let preamble = move || answer.with(|(preamble, _)| preamble.clone());
+    let fields = move || answer.with(|(_, fields)| fields.clone());
     view! {
         <Show when=move || mine.with(|m| m.as_ref().is_some_and(|m| !m.thinking.is_empty()))>
             <ThinkingFold text=thinking open=true/>
         </Show>
-        <Show when=move || mine.with(|m| m.as_ref().is_some_and(|m| !m.answer.is_empty()))>
-            <pre class="step-text step-live-answer" data-testid="step-live-answer">{answer}</pre>
+        <Show when=move || !preamble().is_empty()>
+            <p class="step-text step-live-answer" data-testid="step-live-answer">{preamble}</p>
         </Show>
+        {move || {
+            fields()
+                .into_iter()
+                .map(|(name, heading, text)| {
+                    view! {
+                        <div class="step-block" data-testid="step-live-field" data-field=name>
+                            <h4>{heading}</h4>
+                            <p class="step-text step-live-answer">{text}</p>
+                        </div>
+                    }
+                })
+                .collect_view()
+        }}
     }
 }
 
@@ -132,6 +190,11 @@ mod tests {
         assert_eq!(live.agent, "solver");
         assert_eq!(live.thinking, "Two and two.");
         assert_eq!(live.answer, "{\"solution\"");
+        live.add(&piece(
+            AgentRole::Solver,
+            StreamDelta::Answer(": \"Four".into()),
+        ));
+        assert_eq!(live.answer, "{\"solution\": \"Four");
         live.add(&piece(AgentRole::Verifier, StreamDelta::Answer("{".into())));
         assert_eq!(
             live,

@@ -53,7 +53,9 @@ pub fn StepCard(
     let status = step.status();
     let iteration = step.iteration.map(|i| i.to_string());
     let metadata = step.entry().map(|e| &e.metadata);
-    let streamed = metadata.and_then(|m| m.streamed).map(|s| s.to_string());
+    // A saved step without the flag was not streamed (a whole reply, or saved before streaming
+    // existed); only a step still running has no answer yet.
+    let streamed = metadata.map(|m| m.streamed.unwrap_or(false).to_string());
     let ttft_ms = metadata
         .and_then(|m| m.ttft_ms)
         .map(|ms| format!("{}", ms.round()));
