@@ -662,12 +662,13 @@ fn a_run_that_failed_after_its_judge_step_is_over_and_cannot_be_resumed() {
         mode: Mode::Baseline,
         ..pipeline_config()
     };
-    // The solver's call fails, the judge still scores the empty solution: no answer, so the
-    // run is `failed`, but its loop ran to its end.
+    // The solver's model refuses (a model's failure, which the loop writes as a step; a
+    // provider outage would stop the run before the judge), the judge still scores the empty
+    // solution: no answer, so the run is `failed`, but its loop ran to its end.
     let llm = ScriptedLlm::builder()
         .fail(
             AgentRole::Solver,
-            LlmError::timeout("openai", 1_000),
+            LlmError::refusal("openai", "I can't help with that"),
             Usage::default(),
         )
         .judge(0.0)
