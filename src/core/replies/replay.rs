@@ -73,10 +73,7 @@ pub async fn replay_run<C: Clock + Clone + 'static, S: ReplyStore>(
             run_id: record.run_id.clone(),
         });
     };
-    let policy = stored
-        .iter()
-        .find_map(|s| s.metadata.reuse_policy)
-        .unwrap_or(ReusePolicy::default());
+    let policy = ReusePolicy::of_steps(stored).unwrap_or_default();
     let stop = CancelToken::new();
     let scope = RunScope {
         run_id: record.run_id.clone(),

@@ -17,11 +17,14 @@ use leptos::prelude::*;
 use crate::app::run::step::{apply_event, stop_running, StepView};
 use crate::core::cancel::CancelToken;
 use crate::core::config::{Mode, PipelineConfig};
-use crate::core::driver::{ClientSource, Finished, NewRun, RunDriver, RunEvent, StartError, Work};
+use crate::core::driver::{Finished, NewRun, RunDriver, RunEvent, StartError, Work};
 use crate::core::llm::reasoning;
 use crate::core::pipeline::SinkError;
 use crate::core::pricing::Pricer;
 use crate::core::providers::ProviderRegistry;
+use crate::core::replies::cache::ReplyHub;
+use crate::core::replies::llm::ReplySource;
+use crate::core::replies::{resume, ReusePolicy};
 use crate::core::trajectory::{RunRecord, RunStatus};
 use crate::ui::prices::load_pricer;
 use crate::ui::store::run_store;
@@ -59,6 +62,8 @@ pub struct StartRequest {
     pub problem: String,
     /// The expected answer, if known (empty text means none).
     pub ground_truth: String,
+    /// When the run may answer a request from the reply store instead of paying for it.
+    pub reuse_policy: ReusePolicy,
 }
 
 /// The live run of this tab (a context value: `expect_context::<RunSession>()`).
@@ -86,6 +91,8 @@ pub struct RunSession {
     pub draft_truth: RwSignal<String>,
     /// The Run page's mode choice; `None` follows the config's mode.
     pub draft_mode: RwSignal<Option<Mode>>,
+    /// The Run page's reuse policy choice.
+    pub draft_reuse: RwSignal<ReusePolicy>,
     tasks: Tasks,
     cancel: StoredValue<Option<CancelToken>, LocalStorage>,
 }
@@ -97,6 +104,7 @@ enum Job {
         config: PipelineConfig,
         problem: String,
         ground_truth: Option<String>,
+        reuse_policy: ReusePolicy,
     },
     Resume {
         run_id: String,
@@ -129,6 +137,7 @@ impl RunSession {
             draft_problem: RwSignal::new(String::new()),
             draft_truth: RwSignal::new(String::new()),
             draft_mode: RwSignal::new(None),
+            draft_reuse: RwSignal::new(ReusePolicy::default()),
             tasks,
             cancel: StoredValue::new_local(None),
         }
@@ -192,6 +201,7 @@ impl RunSession {
             config,
             problem: request.problem,
             ground_truth,
+            reuse_policy: request.reuse_policy,
         };
         self.dispatch(job, request.registry);
         Ok(())
@@ -304,30 +314,41 @@ impl Default for RunSession {
 }
 
 /// What a driver meets in the browser: the store, the prices in use, the clock, and the
-/// providers' client made for each run's config.
+/// reply store over the providers, from which each run's client is made ([`Self::replies`]).
 pub(crate) struct BrowserInputs {
     pub(crate) store: TrajectoryStore,
     pub(crate) pricer: Rc<Pricer>,
     pub(crate) clock: BrowserClock,
-    pub(crate) llm: ClientSource<BrowserTransport, BrowserClock>,
+    registry: ProviderRegistry,
+    hub: Rc<ReplyHub<TrajectoryStore>>,
 }
+
+/// The LLM source of the app's runs: the providers behind the IndexedDB reply store.
+pub(crate) type BrowserReplies = ReplySource<BrowserTransport, BrowserClock, TrajectoryStore>;
 
 impl BrowserInputs {
     /// Opens the store and loads the prices; `registry` holds the providers and their keys.
     pub(crate) async fn open(registry: &ProviderRegistry) -> Result<Self, StartError> {
         let store = run_store().await.map_err(SinkError::from)?;
         let pricer = Rc::new(load_pricer().await);
-        let llm = ClientSource::new(
-            registry.clone(),
-            BrowserTransport::new(),
-            BrowserClock::new(),
-        );
         Ok(BrowserInputs {
+            hub: ReplyHub::new(store.clone()),
             store,
             pricer,
             clock: BrowserClock::new(),
-            llm,
+            registry: registry.clone(),
         })
+    }
+
+    /// The providers' clients, each run's answering from the reply store by `policy`.
+    pub(crate) fn replies(&self, policy: ReusePolicy) -> BrowserReplies {
+        ReplySource::new(
+            self.registry.clone(),
+            BrowserTransport::new(),
+            self.clock,
+            self.hub.clone(),
+            policy,
+        )
     }
 }
 
@@ -345,13 +366,17 @@ impl Task {
     }
 
     async fn drive(&self) -> Result<Finished, StartError> {
-        let mut inputs = BrowserInputs::open(&self.registry).await?;
+        let inputs = BrowserInputs::open(&self.registry).await?;
         let session = self.session;
-        inputs.llm = inputs
-            .llm
+        let policy = match &self.job {
+            Job::Start { reuse_policy, .. } => *reuse_policy,
+            Job::Resume { run_id, .. } => resume::run_policy(&inputs.store, run_id).await?,
+        };
+        let llm = inputs
+            .replies(policy)
             .with_stream_listener(live::listener(session.live));
         let listener = |event: &RunEvent<'_>| session.follow(event);
-        let driver = RunDriver::new(&inputs.llm, &inputs.clock, &inputs.store)
+        let driver = RunDriver::new(&llm, &inputs.clock, &inputs.store)
             .with_locks(&WebLocks)
             .with_pricer(inputs.pricer)
             .with_listener(&listener)
@@ -361,6 +386,7 @@ impl Task {
                 config,
                 problem,
                 ground_truth,
+                ..
             } => {
                 let run = NewRun {
                     config,
