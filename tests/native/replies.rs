@@ -612,3 +612,117 @@ fn a_streamed_paid_reply_streams_through_the_cache_and_a_reused_one_comes_whole(
     assert_eq!(transport.sent().len(), 1, "the reuse sent nothing");
     assert_eq!(reused.notes().borrow()[0].reused_from.as_deref(), Some("a"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Replay into a new run (the Replay button)
+// ---------------------------------------------------------------------------------------------
+
+fn replay_into_new_run(
+    session: &Session,
+    original: &RunRecord,
+    steps: &[TrajectoryEntry],
+    hub: Rc<ReplyHub<MemoryReplyStore>>,
+) -> Result<trialogue::core::driver::Finished, ReplayError> {
+    use trialogue::core::driver::NoLocks;
+    use trialogue::core::replies::replay::{replay_as_new_run, ReplayInputs};
+    block_on(replay_as_new_run(
+        original,
+        steps,
+        ReplayInputs {
+            registry: registry(),
+            clock: &session.clock,
+            hub,
+            store: &session.runs,
+            locks: &NoLocks,
+            pricer: Some(pricer()),
+            listener: None,
+        },
+    ))
+}
+
+/// What a replay into a new run must reproduce: each line with what differs by design
+/// blanked (when it ran, its id, and that it paid nothing).
+fn reproduced(steps: &[TrajectoryEntry]) -> Vec<String> {
+    let steps: Vec<TrajectoryEntry> = steps
+        .iter()
+        .map(|s| {
+            let mut s = s.clone();
+            s.run_id.clear();
+            s.metadata.cost_usd = None;
+            s.metadata.reused_from = None;
+            s
+        })
+        .collect();
+    lines_without_timestamps(&steps).unwrap()
+}
+
+#[test]
+fn a_replay_into_a_new_run_reproduces_every_step_at_no_cost_and_sends_nothing() {
+    for (policy, temperature) in [
+        (ReusePolicy::IdenticalAtTemperatureZero, 0.0),
+        // Requests that may not be reused are addressed by the run that made them.
+        (ReusePolicy::Never, 0.7),
+    ] {
+        let session = Session::new();
+        let (original, steps) = session.run(policy, temperature);
+        let sent = session.sent();
+        let finished = replay_into_new_run(&session, &original, &steps, session.hub.clone())
+            .expect("every reply is stored");
+        assert_eq!(session.sent(), sent, "the replay sent no request");
+        let replay_id = finished.record.run_id.clone();
+        assert_ne!(replay_id, original.run_id, "a new run");
+        let replayed = session.runs.steps_of(&replay_id);
+        assert_eq!(reproduced(&replayed), reproduced(&steps));
+        for step in &replayed {
+            assert_eq!(step.run_id, replay_id);
+            assert_eq!(
+                step.metadata.reused_from.as_deref(),
+                Some(original.run_id.as_str())
+            );
+            assert_eq!(step.cost_usd(), Some(0.0));
+        }
+        assert_eq!(finished.record.status, original.status);
+        assert_eq!(finished.record.cost_usd, Some(0.0));
+        // The original is untouched.
+        assert_eq!(session.runs.steps_of(&original.run_id), steps);
+    }
+}
+
+#[test]
+fn a_replay_into_a_new_run_with_a_missing_reply_fails_that_run_naming_the_request() {
+    let session = Session::new();
+    let (original, steps) = session.run(ReusePolicy::IdenticalAtTemperatureZero, 0.0);
+    let partial = MemoryReplyStore::new();
+    for step in &steps[..2] {
+        let hash = step.metadata.request_hash.as_deref().unwrap();
+        let reply = block_on(session.store.get_reply(hash)).unwrap().unwrap();
+        block_on(partial.put_reply(&reply)).unwrap();
+    }
+    let sent = session.sent();
+    let error =
+        replay_into_new_run(&session, &original, &steps, ReplyHub::new(partial)).unwrap_err();
+    assert_eq!(session.sent(), sent);
+    let expected = steps[2].metadata.request_hash.clone().unwrap();
+    let ReplayError::MissingReply {
+        step,
+        request_hash,
+        endpoint,
+    } = &error
+    else {
+        panic!("not a missing reply: {error}");
+    };
+    assert_eq!((*step, request_hash), (3, &expected));
+    assert!(endpoint.starts_with("POST "), "{endpoint}");
+    let replay = session
+        .runs
+        .records()
+        .into_iter()
+        .find(|r| r.run_id != original.run_id)
+        .expect("the replay's run is stored");
+    assert_eq!(
+        replay.status,
+        trialogue::core::trajectory::RunStatus::Failed
+    );
+    assert!(replay.message.unwrap().contains(&expected));
+    assert_eq!(session.runs.steps_of(&replay.run_id).len(), 2);
+}

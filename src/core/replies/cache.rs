@@ -27,6 +27,10 @@ pub struct RunScope {
     /// Replay: answer from the store only; a request with no stored reply fires this token
     /// (stopping the run) and is reported by [`ReplyCache::missing`].
     pub replay: Option<CancelToken>,
+    /// A replay into a new run: the run whose requests are replayed. Requests that could not
+    /// be reused are addressed by the run that made them, so the replay finds them under
+    /// that run's id, while `run_id` (the new run) is what pays nothing.
+    pub replay_of: Option<String>,
 }
 
 impl RunScope {
@@ -37,6 +41,7 @@ impl RunScope {
             policy,
             sample_index,
             replay: None,
+            replay_of: None,
         }
     }
 }
@@ -193,7 +198,8 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
         if !reusable {
             let key = canonical.hash();
             let n = *self.occurrences.borrow().get(&key).unwrap_or(&0);
-            canonical.unique_to = Some(format!("{}#{n}", self.scope.run_id));
+            let addressed_as = self.scope.replay_of.as_ref().unwrap_or(&self.scope.run_id);
+            canonical.unique_to = Some(format!("{addressed_as}#{n}"));
         }
         (canonical, reusable)
     }

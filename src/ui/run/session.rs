@@ -24,6 +24,7 @@ use crate::core::pricing::Pricer;
 use crate::core::providers::ProviderRegistry;
 use crate::core::replies::cache::ReplyHub;
 use crate::core::replies::llm::ReplySource;
+use crate::core::replies::replay::{replay_as_new_run, ReplayError, ReplayInputs};
 use crate::core::replies::{resume, ReusePolicy};
 use crate::core::trajectory::{RunRecord, RunStatus};
 use crate::ui::prices::load_pricer;
@@ -111,6 +112,17 @@ enum Job {
         /// The Configure page's config, for a run imported without one.
         offered: Option<PipelineConfig>,
     },
+    /// Stored run `run_id` again, into a new run, from stored replies only.
+    Replay { run_id: String },
+}
+
+/// Why a job of the session stopped before its run finished.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum Stopped {
+    #[error(transparent)]
+    Refused(#[from] StartError),
+    #[error(transparent)]
+    Replay(ReplayError),
 }
 
 /// One job of the session, as it runs.
@@ -226,6 +238,16 @@ impl RunSession {
         Ok(())
     }
 
+    /// Replays stored run `run_id` into a new run: the same loop, every reply from the reply
+    /// store, no request sent, $0. A reply missing from the store stops it, naming the
+    /// request.
+    pub fn replay(&self, run_id: String, registry: ProviderRegistry) -> Result<(), StartError> {
+        self.check_free()?;
+        self.clear_view();
+        self.dispatch(Job::Replay { run_id }, registry);
+        Ok(())
+    }
+
     /// Cancels the run going: the request in flight is aborted at once, and the run ends
     /// `cancelled` with its committed steps kept.
     pub fn cancel(&self) {
@@ -291,6 +313,19 @@ impl RunSession {
                 "the run ended, but its final status could not be saved ({e}); its steps are saved, and after a reload it shows as interrupted and can be resumed"
             )));
         }
+    }
+
+    /// Shows why a replay stopped: what it replayed stays shown, its run is stored `failed`.
+    fn replay_stopped(&self, error: ReplayError) {
+        let message = error.to_string();
+        self.steps.update(|steps| stop_running(steps));
+        self.record.update(|record| {
+            if let Some(record) = record {
+                record.status = RunStatus::Failed;
+                record.message = Some(message.clone());
+            }
+        });
+        self.error.set(Some(message));
     }
 
     /// Shows why the run could not start or resume.
@@ -360,25 +395,30 @@ impl Task {
         // The one place a run's end, or its refusal, is shown.
         match result {
             Ok(finished) => session.finished(finished),
-            Err(refused) => session.refused(refused),
+            Err(Stopped::Refused(refused)) => session.refused(refused),
+            Err(Stopped::Replay(error)) => session.replay_stopped(error),
         }
         session.touch_runs();
     }
 
-    async fn drive(&self) -> Result<Finished, StartError> {
+    async fn drive(&self) -> Result<Finished, Stopped> {
         let inputs = BrowserInputs::open(&self.registry).await?;
         let session = self.session;
         let policy = match &self.job {
             Job::Start { reuse_policy, .. } => *reuse_policy,
-            Job::Resume { run_id, .. } => resume::run_policy(&inputs.store, run_id).await?,
+            Job::Resume { run_id, .. } => resume::run_policy(&inputs.store, run_id)
+                .await
+                .map_err(StartError::from)?,
+            Job::Replay { run_id } => return self.replay(&inputs, run_id).await,
         };
+        // A replay went its own way above: it reads its policy from the steps it replays.
         let llm = inputs
             .replies(policy)
             .with_stream_listener(live::listener(session.live));
         let listener = |event: &RunEvent<'_>| session.follow(event);
         let driver = RunDriver::new(&llm, &inputs.clock, &inputs.store)
             .with_locks(&WebLocks)
-            .with_pricer(inputs.pricer)
+            .with_pricer(inputs.pricer.clone())
             .with_listener(&listener)
             .with_cancel(self.cancel.clone());
         match &self.job {
@@ -394,9 +434,45 @@ impl Task {
                     ground_truth: ground_truth.as_deref(),
                     batch_id: None,
                 };
-                driver.start(run).await
+                Ok(driver.start(run).await?)
             }
-            Job::Resume { run_id, offered } => driver.resume(run_id, offered.as_ref()).await,
+            Job::Resume { run_id, offered } => Ok(driver.resume(run_id, offered.as_ref()).await?),
+            Job::Replay { run_id } => self.replay(&inputs, run_id).await,
         }
+    }
+
+    async fn replay(&self, inputs: &BrowserInputs, run_id: &str) -> Result<Finished, Stopped> {
+        let session = self.session;
+        let not_found = || StartError::NotFound {
+            work: Work::Run(run_id.to_string()),
+        };
+        let original = inputs
+            .store
+            .get_run(run_id)
+            .await
+            .map_err(|e| StartError::from(SinkError::from(e)))?
+            .ok_or_else(not_found)?;
+        let mut steps = inputs
+            .store
+            .steps(run_id)
+            .await
+            .map_err(|e| StartError::from(SinkError::from(e)))?;
+        crate::core::sorting::sort_by_key(&mut steps, |e| e.step_id);
+        let listener = |event: &RunEvent<'_>| session.follow(event);
+        let replay_inputs = ReplayInputs {
+            registry: self.registry.clone(),
+            clock: &inputs.clock,
+            hub: inputs.hub.clone(),
+            store: &inputs.store,
+            locks: &WebLocks,
+            pricer: Some(inputs.pricer.clone()),
+            listener: Some(&listener),
+        };
+        replay_as_new_run(&original, &steps, replay_inputs)
+            .await
+            .map_err(|e| match e {
+                ReplayError::Start(refused) => Stopped::Refused(refused),
+                other => Stopped::Replay(other),
+            })
     }
 }
