@@ -99,6 +99,18 @@ test('the same temperature-0 run made twice is paid once: the second run reuses 
     expect(step.output).toEqual(first.lines[i].output);
   }
 
+  // Costs: what the first run paid, beside what the second reused (its usage priced now: the
+  // same tokens at the same prices, so the same sum).
+  const paidUsd = first.lines.reduce((sum, s) => sum + s.metadata.cost_usd, 0);
+  expect(paidUsd).toBeGreaterThan(0);
+  await openApp(page, '/costs');
+  const paidCell = page.getByTestId('costs-paid');
+  const reusedCell = page.getByTestId('costs-reused');
+  await expect(paidCell).toHaveAttribute('data-steps', String(first.lines.length));
+  await expect(reusedCell).toHaveAttribute('data-steps', String(second.lines.length));
+  expect(Number(await paidCell.getAttribute('data-usd'))).toBeCloseTo(paidUsd, 12);
+  expect(Number(await reusedCell.getAttribute('data-usd'))).toBeCloseTo(paidUsd, 12);
+
   // Policy "never" pays again, and says so in each step.
   await runOnce(page, 'never');
   const third = await shownRun(page);

@@ -726,3 +726,56 @@ fn a_replay_into_a_new_run_with_a_missing_reply_fails_that_run_naming_the_reques
     assert!(replay.message.unwrap().contains(&expected));
     assert_eq!(session.runs.steps_of(&replay.run_id).len(), 2);
 }
+
+/// A model whose solver always answers the same, so the verifier is asked the very same
+/// request again; it rejects the first time it is asked and passes the second.
+fn stubborn_model() -> ScriptedTransport {
+    let verdicts = Rc::new(std::cell::Cell::new(0));
+    ScriptedTransport::with_responder(move |request: &HttpRequest| {
+        let body = &request.body;
+        let content = if body.contains("verifier_output") {
+            verdicts.set(verdicts.get() + 1);
+            json!({"passed": verdicts.get() > 1, "critique": "look again", "confidence": 0.8})
+        } else if body.contains("judge_output") {
+            json!({"score": 0.9, "reasoning": "right", "strengths": [], "weaknesses": []})
+        } else {
+            json!({"solution": "\\boxed{4}", "reasoning": "2+2", "confidence": 0.9})
+        };
+        Ok(completion(content))
+    })
+}
+
+#[test]
+fn a_request_a_run_repeats_is_sent_again_and_a_rerun_reuses_each_repeat_in_turn() {
+    let mut session = Session::new();
+    session.transport = stubborn_model();
+    // The solver's prompt carries no feedback here, so its second request equals its first.
+    let mut config = config(0.0);
+    config.solver.prompt_template = "Solve: {problem}".into();
+    let source = session.source(ReusePolicy::IdenticalAtTemperatureZero);
+    let (first, steps) = session.run_with(&source, &config);
+    let verdicts: Vec<_> = steps
+        .iter()
+        .filter(|s| s.agent == "verifier")
+        .map(|s| s.output["passed"].clone())
+        .collect();
+    assert_eq!(
+        verdicts,
+        [json!(false), json!(true)],
+        "asked again, answered anew"
+    );
+    assert!(steps.iter().all(|s| s.metadata.reused_from.is_none()));
+    let paid = session.sent();
+    assert_eq!(paid, steps.len(), "every request of the run was sent");
+
+    let (_, again) = session.run_with(&source, &config);
+    assert_eq!(session.sent(), paid, "the re-run sent nothing");
+    assert_eq!(
+        again.iter().map(|s| &s.output).collect::<Vec<_>>(),
+        steps.iter().map(|s| &s.output).collect::<Vec<_>>(),
+        "each repeat reused in turn"
+    );
+    assert!(again
+        .iter()
+        .all(|s| s.metadata.reused_from.as_deref() == Some(first.run_id.as_str())));
+}

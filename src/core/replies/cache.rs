@@ -195,11 +195,13 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
         let sample = policy.addresses_sample().then_some(self.scope.sample_index);
         let mut canonical = CanonicalRequest::of(request, sample);
         let reusable = policy.may_reuse(canonical.temperature());
+        let key = canonical.hash();
+        let n = *self.occurrences.borrow().get(&key).unwrap_or(&0);
         if !reusable {
-            let key = canonical.hash();
-            let n = *self.occurrences.borrow().get(&key).unwrap_or(&0);
             let addressed_as = self.scope.replay_of.as_ref().unwrap_or(&self.scope.run_id);
             canonical.unique_to = Some(format!("{addressed_as}#{n}"));
+        } else if n > 0 {
+            canonical.repeat = Some(n);
         }
         (canonical, reusable)
     }
