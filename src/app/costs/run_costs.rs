@@ -109,6 +109,7 @@ mod tests {
             requests: Vec::new(),
             billed_at: None,
             speed: None,
+            reused: false,
         }
     }
 
