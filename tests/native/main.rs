@@ -19,6 +19,7 @@ mod jsonl;
 mod llm_adapters;
 mod llm_client;
 mod pipeline;
+mod provider_batch;
 mod reasoning;
 mod replies;
 mod richtext;

@@ -8,7 +8,7 @@ use crate::core::cancel::CancelToken;
 use crate::core::clock::Clock;
 use crate::core::config::{Mode, PipelineConfig};
 use crate::core::dataset::Problem;
-use crate::core::driver::{Finished, NewRun, RunDriver, RunEvent, StartError};
+use crate::core::driver::{Finished, LlmSource, NewRun, RunDriver, RunEvent, StartError};
 use crate::core::llm::{AgentCall, AgentCallError, AgentCompletion, AgentLlm, ErrorKind};
 use crate::core::pipeline::{AllowAll, CallGate, PipelineEvent};
 use crate::core::pricing::Pricer;
@@ -25,14 +25,36 @@ pub type ItemEventListener<'a> = &'a dyn Fn(usize, &ItemKey, &PipelineEvent);
 /// An [`AgentLlm`] that passes calls through and tells the batch scheduler about rate limits
 /// (a final [`ErrorKind::RateLimited`] error, after the client's own retries), so it can slow down.
 pub struct RateLimitWatch<'a, L> {
-    inner: &'a L,
+    inner: L,
     reporter: &'a ItemReporter,
 }
 
 impl<'a, L: AgentLlm> RateLimitWatch<'a, L> {
     /// Watches `inner`'s calls for one item.
-    pub fn new(inner: &'a L, reporter: &'a ItemReporter) -> Self {
+    pub fn new(inner: L, reporter: &'a ItemReporter) -> Self {
         RateLimitWatch { inner, reporter }
+    }
+}
+
+/// The LLM source of one item: each run's LLM (made for that run, so a source that places
+/// calls by run, such as provider batch mode, can) watched for rate limits.
+pub struct WatchedSource<'a, L> {
+    source: &'a L,
+    reporter: &'a ItemReporter,
+}
+
+impl<'a, L: LlmSource> LlmSource for WatchedSource<'a, L> {
+    type Llm<'s>
+        = RateLimitWatch<'s, L::Llm<'s>>
+    where
+        Self: 's;
+
+    fn llm_for(&self, config: &PipelineConfig) -> Self::Llm<'_> {
+        RateLimitWatch::new(self.source.llm_for(config), self.reporter)
+    }
+
+    fn llm_for_run(&self, config: &PipelineConfig, run_id: &str) -> Self::Llm<'_> {
+        RateLimitWatch::new(self.source.llm_for_run(config, run_id), self.reporter)
     }
 }
 
@@ -66,7 +88,7 @@ pub struct PipelineRunner<'a, L, C, S> {
     listener: Option<ItemEventListener<'a>>,
 }
 
-impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
+impl<'a, L: LlmSource, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
     /// A runner for `spec`'s items over `problems` (the dataset, or at least the spec's
     /// problems), with no pricing and no budget until set.
     pub fn new(
@@ -128,7 +150,7 @@ impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
     /// The item's outcome when the driver refused to start or resume its run.
     async fn refused(
         &self,
-        driver: &RunDriver<'_, RateLimitWatch<'_, L>, C, S>,
+        driver: &RunDriver<'_, WatchedSource<'_, L>, C, S>,
         run_id: Option<&str>,
         error: StartError,
     ) -> ItemOutcome {
@@ -206,7 +228,7 @@ fn finished_outcome(finished: Finished) -> ItemOutcome {
     item_outcome(&finished.record, status, message)
 }
 
-impl<L: AgentLlm, C: Clock, S: RunStore> ItemRunner for PipelineRunner<'_, L, C, S> {
+impl<L: LlmSource, C: Clock, S: RunStore> ItemRunner for PipelineRunner<'_, L, C, S> {
     async fn run_item(&self, item: ItemContext) -> ItemOutcome {
         let Some(problem) = self.problems.get(&item.key.problem_id) else {
             return ItemOutcome::failed(format!(
@@ -227,7 +249,10 @@ impl<L: AgentLlm, C: Clock, S: RunStore> ItemRunner for PipelineRunner<'_, L, C,
             RunEvent::CallsDone => item.reporter.calls_done(),
             RunEvent::Started { .. } | RunEvent::Stored(_) => {}
         };
-        let llm = RateLimitWatch::new(self.llm, &item.reporter);
+        let llm = WatchedSource {
+            source: self.llm,
+            reporter: &item.reporter,
+        };
         let mut driver = RunDriver::new(&llm, self.clock, self.store)
             .with_gate(self.gate)
             .with_listener(&listener)

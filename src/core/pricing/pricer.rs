@@ -131,6 +131,7 @@ pub struct Pricer {
     table: Option<Rc<PricingTable>>,
     overrides: PriceOverrides,
     free: BTreeMap<String, FreeRule>,
+    batch_api: bool,
 }
 
 impl Pricer {
@@ -141,7 +142,20 @@ impl Pricer {
             table,
             overrides,
             free: BTreeMap::new(),
+            batch_api: false,
         }
+    }
+
+    /// This pricer billing every call at the providers' batch-API rates (the table's
+    /// `*_batches` keys): a model the table gives no batch rate for costs an unknown amount.
+    pub fn at_batch_rates(mut self) -> Self {
+        self.batch_api = true;
+        self
+    }
+
+    /// Whether calls are billed at batch-API rates ([`Pricer::at_batch_rates`]).
+    pub fn bills_batch_api(&self) -> bool {
+        self.batch_api
     }
 
     /// [`Pricer::set_local_server_url`], as a builder.
