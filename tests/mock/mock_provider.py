@@ -32,6 +32,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import batch_api  # the OpenAI Batch API (files, batches), beside the chat routes
+
 DEFAULT_PORT = 8099
 HOST = "127.0.0.1"
 BAD_KEY = "bad-key"
@@ -1185,6 +1187,9 @@ class Handler(BaseHTTPRequestHandler):
     def _get(self) -> None:
         path, query = self._split()
         state = self.server.state
+        if (batch := batch_api.handle(sys.modules[__name__], self, "GET", path, b"")) is not None:
+            self._send(*batch)
+            return
         if path == "/__mock/health":
             with state.lock:
                 rules, logged, served = len(state.rules), len(state.log), state.served
@@ -1217,6 +1222,9 @@ class Handler(BaseHTTPRequestHandler):
             raw = self._read_body()
         except BodyError as exc:
             self._send(413, {"error": {"message": f"mock provider: {exc}"}})
+            return
+        if (batch := batch_api.handle(sys.modules[__name__], self, "POST", path, raw)) is not None:
+            self._send(*batch)
             return
         if path == "/__mock/script":
             self._script(raw)
