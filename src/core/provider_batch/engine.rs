@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use super::hub::{BatchSource, RoundHub};
+use super::hub::{BatchSource, RoundHub, RoundListener};
 use super::journal::BatchJournal;
 use crate::core::batch::scheduler::{BatchControl, BatchEvent};
 use crate::core::batch::{BatchRecord, BatchSpec, MAX_CONCURRENCY};
@@ -38,7 +38,7 @@ pub struct ProviderBatchEngine<'a, T, C, S, J, K> {
     options: ProviderBatchOptions,
     poll_interval_ms: Option<u64>,
     listener: Option<&'a dyn Fn(&BatchProgress<'_>)>,
-    hub_listener: Option<&'a dyn Fn(&RoundHub<T, C, &'a J>)>,
+    round_listener: Option<RoundListener>,
 }
 
 impl<'a, T, C, S, J, K> ProviderBatchEngine<'a, T, C, S, J, K>
@@ -71,7 +71,7 @@ where
             options,
             poll_interval_ms: None,
             listener: None,
-            hub_listener: None,
+            round_listener: None,
         }
     }
 
@@ -93,9 +93,9 @@ where
         self
     }
 
-    /// Shows `listener` the hub after each change of the batch (a page reads its rounds).
-    pub fn with_hub_listener(mut self, listener: &'a dyn Fn(&RoundHub<T, C, &'a J>)) -> Self {
-        self.hub_listener = Some(listener);
+    /// Shows `listener` every round after each change of one (submitted, polled, ended).
+    pub fn with_round_listener(mut self, listener: RoundListener) -> Self {
+        self.round_listener = Some(listener);
         self
     }
 
@@ -141,11 +141,14 @@ where
     }
 
     fn hub(&self) -> RoundHub<T, C, &'a J> {
-        let hub = RoundHub::new(self.transport.clone(), self.clock.clone(), self.journal);
-        match self.poll_interval_ms {
-            Some(ms) => hub.with_poll_interval(ms),
-            None => hub,
+        let mut hub = RoundHub::new(self.transport.clone(), self.clock.clone(), self.journal);
+        if let Some(ms) = self.poll_interval_ms {
+            hub = hub.with_poll_interval(ms);
         }
+        if let Some(listener) = &self.round_listener {
+            hub = hub.with_listener(Rc::clone(listener));
+        }
+        hub
     }
 
     fn driver<'h>(&'h self, hub: &'h RoundHub<T, C, &'a J>) -> BoundDriver<'h, 'a, T, C, S, J, K> {
@@ -194,9 +197,6 @@ where
         }
         if let Some(listener) = self.engine.listener {
             listener(progress);
-        }
-        if let Some(listener) = self.engine.hub_listener {
-            listener(self.hub);
         }
     }
 

@@ -123,6 +123,9 @@ impl HubState {
     }
 }
 
+/// Hears every round, as a page shows them, after each change of one.
+pub type RoundListener = Rc<dyn Fn(&[RoundView])>;
+
 /// Provider batches for one Trialogue batch: rounds submitted, polled, read and recorded.
 pub struct RoundHub<T, C, J> {
     api: T,
@@ -131,6 +134,7 @@ pub struct RoundHub<T, C, J> {
     poll_interval_ms: u64,
     state: RefCell<HubState>,
     wake: Rc<Notify>,
+    listener: Option<RoundListener>,
 }
 
 impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
@@ -144,6 +148,19 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
             poll_interval_ms: POLL_INTERVAL_MS,
             state: RefCell::default(),
             wake: Rc::default(),
+            listener: None,
+        }
+    }
+
+    /// Tells `listener` about every change of a round.
+    pub fn with_listener(mut self, listener: RoundListener) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
+    fn changed(&self) {
+        if let Some(listener) = &self.listener {
+            listener(&self.rounds());
         }
     }
 
@@ -173,6 +190,8 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
             }
         }
         state.rounds = rounds;
+        drop(state);
+        self.changed();
         Ok(())
     }
 
@@ -339,11 +358,14 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
         if let Err(e) = self.journal.put_round(round).await {
             self.state.borrow_mut().journal_error = Some(e.to_string());
         }
-        let mut state = self.state.borrow_mut();
-        match state.rounds.iter_mut().find(|r| r.round == round.round) {
-            Some(kept) => *kept = round.clone(),
-            None => state.rounds.push(round.clone()),
+        {
+            let mut state = self.state.borrow_mut();
+            match state.rounds.iter_mut().find(|r| r.round == round.round) {
+                Some(kept) => *kept = round.clone(),
+                None => state.rounds.push(round.clone()),
+            }
         }
+        self.changed();
     }
 
     /// One provider batch per API root, of every queued request.
@@ -494,11 +516,14 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
         record.message = None;
         match batch.state {
             BatchState::Running => {
-                let mut state = self.state.borrow_mut();
-                if let Some(kept) = state.rounds.iter_mut().find(|r| r.round == record.round) {
-                    kept.counts = record.counts;
-                    kept.message = None;
+                {
+                    let mut state = self.state.borrow_mut();
+                    if let Some(kept) = state.rounds.iter_mut().find(|r| r.round == record.round) {
+                        kept.counts = record.counts;
+                        kept.message = None;
+                    }
                 }
+                self.changed();
                 Ok(())
             }
             BatchState::Failed => {

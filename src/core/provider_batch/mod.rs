@@ -26,7 +26,7 @@ pub mod journal;
 pub mod openai;
 
 pub use engine::{ProviderBatchEngine, ProviderBatchOptions};
-pub use hub::{BatchSource, RoundHub, RoundView};
+pub use hub::{BatchSource, RoundHub, RoundListener, RoundView};
 pub use journal::{BatchJournal, MemoryJournal, RoundRecord, RoundStatus};
 
 use serde::{Deserialize, Serialize};
