@@ -9,7 +9,7 @@ use std::rc::Rc;
 use serde_json::{json, Value};
 
 use trialogue::core::batch::scheduler::BatchControl;
-use trialogue::core::batch::{BatchModes, BatchRecord, BatchStatus, ItemStatus};
+use trialogue::core::batch::{BatchEngine, BatchModes, BatchRecord, BatchStatus, ItemStatus};
 use trialogue::core::cancel::CancelToken;
 use trialogue::core::clock::{Clock, ManualClock};
 use trialogue::core::driver::startup::mark_abandoned;
@@ -409,6 +409,11 @@ fn a_debate_batch_runs_in_rounds_through_the_openai_batch_api_at_half_price() {
 
     // Solver, verifier (passes), judge: three rounds of three requests each.
     assert_completed_once_each(&bench, &record, 3);
+    assert_eq!(record.spec.engine, BatchEngine::ProviderBatch);
+    // Polled soon after each submit, then less and less often, never more than the interval.
+    let polls: Vec<u64> = bench.clock.sleeps().into_iter().take(4).collect();
+    assert_eq!(polls, vec![1_000, 2_000, 4_000, 8_000]);
+    assert!(bench.clock.sleeps().iter().all(|ms| *ms <= POLL_MS));
     let rounds = bench.rounds(&record.spec.batch_id);
     let sizes: Vec<usize> = rounds.iter().map(|r| r.requests.len()).collect();
     assert_eq!(sizes, vec![3, 3, 3]);

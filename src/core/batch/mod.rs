@@ -105,6 +105,45 @@ pub struct BatchSpec {
     pub config_hash: String,
     /// When the batch was made, epoch milliseconds (UTC).
     pub created_ms: f64,
+    /// How its calls reach the providers (left out of a live batch's record, as before this
+    /// choice existed).
+    #[serde(default, skip_serializing_if = "BatchEngine::is_live")]
+    pub engine: BatchEngine,
+}
+
+/// How a batch's calls reach the providers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BatchEngine {
+    /// One by one, as they come (concurrency, rate limits, live prices).
+    #[default]
+    Live,
+    /// Through the providers' batch APIs, in rounds (see [`crate::core::provider_batch`]).
+    ProviderBatch,
+}
+
+impl BatchEngine {
+    /// Whether it is [`BatchEngine::Live`].
+    pub fn is_live(&self) -> bool {
+        *self == BatchEngine::Live
+    }
+
+    /// The name shown and used as the select's value: `live`, `provider-batch`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchEngine::Live => "live",
+            BatchEngine::ProviderBatch => "provider-batch",
+        }
+    }
+
+    /// The engine called `name` ([`BatchEngine::as_str`]).
+    pub fn from_name(name: &str) -> Option<BatchEngine> {
+        match name {
+            "live" => Some(BatchEngine::Live),
+            "provider-batch" => Some(BatchEngine::ProviderBatch),
+            _ => None,
+        }
+    }
 }
 
 /// The id of a batch made at `epoch_ms` with a config hashing to `config_hash`:
@@ -148,6 +187,7 @@ impl BatchSpec {
             config,
             config_hash,
             created_ms,
+            engine: BatchEngine::Live,
         };
         spec.validate()?;
         Ok(spec)

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use super::hub::{BatchSource, RoundHub, RoundListener};
 use super::journal::BatchJournal;
 use crate::core::batch::scheduler::{BatchControl, BatchEvent};
-use crate::core::batch::{BatchRecord, BatchSpec, MAX_CONCURRENCY};
+use crate::core::batch::{BatchEngine, BatchRecord, BatchSpec, MAX_CONCURRENCY};
 use crate::core::clock::Clock;
 use crate::core::dataset::Problem;
 use crate::core::driver::wait::join;
@@ -108,6 +108,8 @@ where
         control: BatchControl,
     ) -> Result<BatchRecord, StartError> {
         spec.concurrency = MAX_CONCURRENCY;
+        // Recorded, so that a reopened batch goes on in rounds.
+        spec.engine = BatchEngine::ProviderBatch;
         let hub = self.hub();
         let cancel = control.cancel_token();
         let driver = self.driver(&hub);

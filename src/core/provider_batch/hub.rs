@@ -34,8 +34,11 @@ use crate::core::pipeline::SinkError;
 use crate::core::providers::ProviderRegistry;
 use crate::core::run_store::RunStore;
 
-/// How often a running provider batch is polled, ms, by default.
+/// How often a running provider batch is polled at most, ms, by default.
 pub const POLL_INTERVAL_MS: u64 = 30_000;
+/// The first poll after a submit, ms; each next one waits twice as long, up to the interval
+/// (a small batch may be done in seconds, a large one takes hours).
+pub const FIRST_POLL_MS: u64 = 1_000;
 
 /// A request waiting for the next round.
 #[derive(Debug, Clone)]
@@ -97,6 +100,8 @@ struct HubState {
     templates: HashMap<String, HttpRequest>,
     rounds: Vec<RoundRecord>,
     in_flight: usize,
+    /// Polls since the last submit (the wait before the next one doubles with each).
+    polls: u32,
     finished: bool,
     journal_error: Option<String>,
 }
@@ -335,13 +340,16 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
             }
             self.poll(&running).await;
             if !self.state.borrow().round_ready() {
-                first_of(
-                    self.clock.sleep(self.poll_interval_ms),
-                    self.wake.notified(),
-                )
-                .await;
+                first_of(self.clock.sleep(self.next_poll_ms()), self.wake.notified()).await;
             }
         }
+    }
+
+    fn next_poll_ms(&self) -> u64 {
+        let mut state = self.state.borrow_mut();
+        let doubled = FIRST_POLL_MS.saturating_mul(1 << state.polls.min(20));
+        state.polls += 1;
+        doubled.min(self.poll_interval_ms)
     }
 
     fn running_rounds(&self) -> Vec<u32> {
@@ -381,6 +389,7 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
                     .push(queued);
             }
             let next = state.rounds.iter().map(|r| r.round).max().unwrap_or(0) + 1;
+            state.polls = 0;
             (groups, state.batch_id.clone(), next)
         };
         for (offset, (api_root, group)) in groups.into_iter().enumerate() {

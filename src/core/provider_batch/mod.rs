@@ -197,4 +197,35 @@ mod tests {
         assert_ne!(other_run.encode(), encoded);
         assert_eq!(CustomId::decode("batch_req_123"), None);
     }
+
+    #[test]
+    fn only_a_provider_batch_records_its_engine() {
+        use crate::core::batch::{BatchEngine, BatchModes, BatchSpec};
+        use crate::core::config::PipelineConfig;
+        let mut spec = BatchSpec::new(
+            "b",
+            "ds",
+            "d",
+            vec!["P1".into()],
+            BatchModes::Debate,
+            1,
+            PipelineConfig::default(),
+            0.0,
+            |_| false,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let live = serde_json::to_value(&spec).unwrap_or_default();
+        assert!(live.get("engine").is_none(), "{live}");
+        spec.engine = BatchEngine::ProviderBatch;
+        let text = serde_json::to_string(&spec).unwrap_or_default();
+        assert!(text.contains(r#""engine":"provider-batch""#), "{text}");
+        let back: Option<BatchSpec> = serde_json::from_str(&text).ok();
+        assert_eq!(back.map(|b| b.engine), Some(BatchEngine::ProviderBatch));
+        let old: Option<BatchSpec> = serde_json::from_value(live).ok();
+        assert_eq!(old.map(|b| b.engine), Some(BatchEngine::Live));
+        assert_eq!(
+            BatchEngine::from_name(BatchEngine::ProviderBatch.as_str()),
+            Some(BatchEngine::ProviderBatch)
+        );
+    }
 }
