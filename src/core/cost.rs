@@ -165,7 +165,7 @@ impl StepPricer for Pricer {
 
     fn price_at(&self, provider: &str, model: &str, usage: &Usage, at: BilledAt) -> Option<f64> {
         match self.price_of(provider, model) {
-            Price::Known(quote) if self.bills_batch_api() => {
+            Price::Known(quote) if self.bills_batch_api(provider) => {
                 batch_cost(usage, &quote.rates).map(|c| c.total_usd)
             }
             Price::Known(quote) => Some(cost_at(usage, &quote.rates, at).total_usd),

@@ -309,6 +309,9 @@ fn pricer() -> Pricer {
             "litellm_provider": "openai", "mode": "chat",
             "input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6,
             "input_cost_per_token_batches": 5e-7, "output_cost_per_token_batches": 1e-6
+        }, "gpt-4o": {
+            "litellm_provider": "openai", "mode": "chat",
+            "input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6
         }})
         .to_string(),
     )
@@ -620,4 +623,25 @@ fn a_batch_reopened_while_its_round_runs_polls_it_and_applies_each_result_once()
         bench.fake.state.borrow().uploaded.len(),
         uploaded_before + 3
     );
+}
+
+#[test]
+fn only_batched_providers_are_billed_at_batch_rates_and_a_missing_batch_rate_stays_unknown() {
+    use trialogue::core::llm::Usage;
+    use trialogue::core::pipeline::StepPricer;
+    let usage = Usage {
+        input_tokens: 100,
+        output_tokens: 50,
+        total_tokens: 150,
+        ..Usage::default()
+    };
+    let batch = pricer().at_batch_rates(&["openai".to_string()]);
+    // 100 x $0.50/M + 50 x $1/M, against 100 x $1/M + 50 x $2/M live.
+    let cost = batch.price("openai", "gpt-4o-mini", &usage).unwrap();
+    assert!((cost - 1e-4).abs() < 1e-15, "{cost}");
+    let live = pricer().at_batch_rates(&["other".to_string()]);
+    let cost = live.price("openai", "gpt-4o-mini", &usage).unwrap();
+    assert!((cost - 2e-4).abs() < 1e-15, "{cost}");
+    assert_eq!(batch.price("openai", "gpt-4o", &usage), None);
+    assert!(live.price("openai", "gpt-4o", &usage).is_some());
 }

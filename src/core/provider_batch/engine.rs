@@ -75,9 +75,11 @@ where
         }
     }
 
-    /// Prices every step at `pricer`'s batch-API rates ([`Pricer::at_batch_rates`]).
+    /// Prices the batched providers' steps at `pricer`'s batch-API rates
+    /// ([`Pricer::at_batch_rates`]), the others' at their live rates.
     pub fn with_pricer(mut self, pricer: &Pricer) -> Self {
-        self.pricer = Some(Rc::new(pricer.clone().at_batch_rates()));
+        let batched = &self.options.batched_providers;
+        self.pricer = Some(Rc::new(pricer.clone().at_batch_rates(batched)));
         self
     }
 
