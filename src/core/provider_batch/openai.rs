@@ -20,8 +20,12 @@ use serde_json::{json, Value};
 use super::{BatchCounts, BatchState, ItemOutcome, ItemResult, ProviderBatchError};
 use crate::core::llm::chat::{HttpRequest, HttpResponse};
 
-/// The endpoint every line of a Trialogue batch calls, as the live adapter does.
+/// The path the live adapter sends a chat request to, under the API root.
 pub const CHAT_PATH: &str = "/chat/completions";
+/// The endpoint a batch and each of its lines name: one of the values the reference lists,
+/// whatever path the provider's API root has (an OpenAI-compatible server behind a prefix
+/// still names it so).
+pub const ENDPOINT: &str = "/v1/chat/completions";
 /// How long the provider may take; OpenAI accepts only `24h`.
 pub const COMPLETION_WINDOW: &str = "24h";
 /// The multipart boundary of the file upload: a fixed string that never occurs in a JSONL
@@ -38,15 +42,6 @@ pub fn api_root(chat: &HttpRequest) -> Result<&str, ProviderBatchError> {
         })
 }
 
-/// The path of `url` (`/v1/chat/completions` of `https://api.openai.com/v1/chat/completions`):
-/// an input line names the endpoint by its path.
-fn url_path(url: &str) -> &str {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    after_scheme
-        .find('/')
-        .map_or("/", |slash| &after_scheme[slash..])
-}
-
 /// One line of the input file: the live request's body, unchanged, under `custom_id`.
 pub fn input_line(custom_id: &str, chat: &HttpRequest) -> Result<String, ProviderBatchError> {
     let body: Value =
@@ -56,7 +51,7 @@ pub fn input_line(custom_id: &str, chat: &HttpRequest) -> Result<String, Provide
     let line = json!({
         "custom_id": custom_id,
         "method": "POST",
-        "url": url_path(&chat.url),
+        "url": ENDPOINT,
         "body": body,
     });
     Ok(line.to_string())
@@ -115,7 +110,7 @@ pub fn parse_upload(response: &HttpResponse) -> Result<String, ProviderBatchErro
 pub fn create_request(root: &str, chat: &HttpRequest, input_file_id: &str) -> HttpRequest {
     let body = json!({
         "input_file_id": input_file_id,
-        "endpoint": url_path(&chat.url),
+        "endpoint": ENDPOINT,
         "completion_window": COMPLETION_WINDOW,
     });
     json_request("POST", format!("{root}/batches"), chat, body.to_string())
@@ -347,6 +342,19 @@ mod tests {
             }))
         );
         assert_eq!(api_root(&chat()).ok(), Some("https://api.openai.com/v1"));
+        // A compatible server behind a path prefix is sent the same endpoint.
+        let mut prefixed = chat();
+        prefixed.url = "http://127.0.0.1:8099/openai/v1/chat/completions".into();
+        let line: Option<Value> = input_line("x", &prefixed)
+            .ok()
+            .and_then(|l| serde_json::from_str(&l).ok());
+        assert_eq!(
+            line.map(|l| l["url"].clone()),
+            Some(json!("/v1/chat/completions"))
+        );
+        let create = create_request("http://127.0.0.1:8099/openai/v1", &prefixed, "file-1");
+        assert_eq!(create.url, "http://127.0.0.1:8099/openai/v1/batches");
+        assert!(create.body.contains(r#""endpoint":"/v1/chat/completions""#));
     }
 
     #[test]
