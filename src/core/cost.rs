@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::clock::parse_iso8601;
 use crate::core::llm::{AttemptKind, AttemptRecord, Usage};
 use crate::core::pipeline::StepPricer;
-use crate::core::pricing::{BilledAt, ModelRates, Price, PriceSource, Pricer};
+use crate::core::pricing::{BilledAt, EffectiveRates, ModelRates, Price, PriceSource, Pricer};
 use crate::core::trajectory::TrajectoryEntry;
 
 /// What one request cost, by kind of token.
@@ -66,7 +66,18 @@ pub fn cost_of(usage: &Usage, rates: &ModelRates) -> CostBreakdown {
 // tell them apart and Trialogue never asks for 1-hour caching, so writes use the 5-minute rate
 // (the longer-lived rates are in `EffectiveRates` for a caller that knows the lifetime).
 pub fn cost_at(usage: &Usage, rates: &ModelRates, at: BilledAt) -> CostBreakdown {
-    let r = rates.effective_at(usage.input_tokens, at);
+    cost_with(usage, &rates.effective_at(usage.input_tokens, at))
+}
+
+/// What a request with `usage` costs through the provider's batch API, by the same rules as
+/// [`cost_at`] over the batch rates ([`ModelRates::batch_effective`]); `None` when the table
+/// lists no batch rate for the model.
+pub fn batch_cost(usage: &Usage, rates: &ModelRates) -> Option<CostBreakdown> {
+    let r = rates.batch_effective(usage.input_tokens)?;
+    Some(cost_with(usage, &r))
+}
+
+fn cost_with(usage: &Usage, r: &EffectiveRates) -> CostBreakdown {
     let reasoning = usage.reasoning_tokens.min(usage.output_tokens);
     let input_usd = usage.uncached_input_tokens() as f64 * r.input;
     let cache_read_usd = usage.cache_read_tokens as f64 * r.cache_read;
@@ -154,6 +165,9 @@ impl StepPricer for Pricer {
 
     fn price_at(&self, provider: &str, model: &str, usage: &Usage, at: BilledAt) -> Option<f64> {
         match self.price_of(provider, model) {
+            Price::Known(quote) if self.bills_batch_api(provider) => {
+                batch_cost(usage, &quote.rates).map(|c| c.total_usd)
+            }
             Price::Known(quote) => Some(cost_at(usage, &quote.rates, at).total_usd),
             Price::Unknown => None,
         }

@@ -25,6 +25,7 @@ pub mod dataset;
 pub mod driver;
 pub mod jsonl;
 pub mod pipeline;
+pub mod provider_batch;
 pub mod replies;
 pub mod run_facts;
 pub mod run_store;

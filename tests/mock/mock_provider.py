@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import mock_streams
+import batch_api  # the OpenAI Batch API (files, batches), beside the chat routes
 
 DEFAULT_PORT = 8099
 HOST = "127.0.0.1"
@@ -1309,6 +1310,9 @@ class Handler(BaseHTTPRequestHandler):
     def _get(self) -> None:
         path, query = self._split()
         state = self.server.state
+        if (batch := batch_api.handle(sys.modules[__name__], self, "GET", path, b"")) is not None:
+            self._send(*batch)
+            return
         if path == "/__mock/health":
             with state.lock:
                 rules, logged, served = len(state.rules), len(state.log), state.served
@@ -1341,6 +1345,9 @@ class Handler(BaseHTTPRequestHandler):
             raw = self._read_body()
         except BodyError as exc:
             self._send(413, {"error": {"message": f"mock provider: {exc}"}})
+            return
+        if (batch := batch_api.handle(sys.modules[__name__], self, "POST", path, raw)) is not None:
+            self._send(*batch)
             return
         if path == "/__mock/script":
             self._script(raw)

@@ -20,6 +20,7 @@ mod llm_adapters;
 mod llm_client;
 mod partial_json;
 mod pipeline;
+mod provider_batch;
 mod reasoning;
 mod replies;
 mod richtext;

@@ -575,10 +575,18 @@ async fn a_seeded_version_1_database_upgrades_and_keeps_its_data() {
 
     let store = TrajectoryStore::open_named(name).await.unwrap();
     assert_eq!(store.version(), DB_VERSION);
-    assert_eq!(DB_VERSION, 3);
+    assert_eq!(DB_VERSION, 4);
     assert_eq!(
         store.store_names(),
-        vec!["batches", "configs", "datasets", "replies", "runs", "steps"]
+        vec![
+            "batches",
+            "configs",
+            "datasets",
+            "provider_rounds",
+            "replies",
+            "runs",
+            "steps"
+        ]
     );
     assert_eq!(
         store.get_run("run_v1").await.unwrap().as_ref(),
@@ -925,4 +933,59 @@ async fn a_connection_a_newer_version_closed_knows_it_and_a_new_one_opens() {
     assert!(matches!(refused, StoreError::Closed { .. }), "{refused:?}");
     newer.close();
     TrajectoryStore::delete_database(name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn provider_rounds_are_kept_per_batch_in_round_order_and_replaced_by_round() {
+    use std::collections::BTreeMap;
+    use trialogue::core::provider_batch::{
+        BatchCounts, BatchFamily, BatchJournal, CustomId, ItemOutcome, RoundRecord, RoundStatus,
+    };
+    let store = fresh("provider-rounds").await;
+    let round = |batch: &str, n: u32, status: RoundStatus| RoundRecord {
+        batch_id: batch.into(),
+        round: n,
+        family: BatchFamily::OpenAi,
+        api_root: "https://api.openai.com/v1".into(),
+        provider_batch_id: Some(format!("batch_{n}")),
+        status,
+        submitted_ms: 1.0,
+        ended_ms: None,
+        requests: BTreeMap::from([(
+            format!("r{n}"),
+            CustomId {
+                run_id: "run_1".into(),
+                step: u64::from(n),
+                attempt: 1,
+            },
+        )]),
+        counts: BatchCounts::default(),
+        results: BTreeMap::new(),
+        message: None,
+    };
+    store
+        .put_round(&round("b1", 2, RoundStatus::Submitted))
+        .await
+        .unwrap();
+    store
+        .put_round(&round("b1", 1, RoundStatus::Submitted))
+        .await
+        .unwrap();
+    store
+        .put_round(&round("b2", 1, RoundStatus::Submitting))
+        .await
+        .unwrap();
+    let mut ended = round("b1", 1, RoundStatus::Ended);
+    ended.results.insert("r1".into(), ItemOutcome::Expired);
+    store.put_round(&ended).await.unwrap();
+
+    let rounds = store.rounds("b1").await.unwrap();
+    assert_eq!(
+        rounds.iter().map(|r| r.round).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    assert_eq!(rounds[0], ended);
+    assert_eq!(store.rounds("b2").await.unwrap().len(), 1);
+    assert!(store.rounds("b3").await.unwrap().is_empty());
+    finish(store).await;
 }

@@ -5,4 +5,5 @@ pub mod draft;
 pub mod forecast;
 pub mod format;
 pub mod results;
+pub mod rounds;
 pub mod selection;

@@ -110,6 +110,45 @@ pub struct BatchSpec {
     /// was a choice reads as the default.
     #[serde(default, skip_serializing_if = "ReusePolicy::is_default")]
     pub reuse_policy: ReusePolicy,
+    /// How its calls reach the providers (left out of a live batch's record, as before this
+    /// choice existed).
+    #[serde(default, skip_serializing_if = "BatchEngine::is_live")]
+    pub engine: BatchEngine,
+}
+
+/// How a batch's calls reach the providers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BatchEngine {
+    /// One by one, as they come (concurrency, rate limits, live prices).
+    #[default]
+    Live,
+    /// Through the providers' batch APIs, in rounds (see [`crate::core::provider_batch`]).
+    ProviderBatch,
+}
+
+impl BatchEngine {
+    /// Whether it is [`BatchEngine::Live`].
+    pub fn is_live(&self) -> bool {
+        *self == BatchEngine::Live
+    }
+
+    /// The name shown and used as the select's value: `live`, `provider-batch`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchEngine::Live => "live",
+            BatchEngine::ProviderBatch => "provider-batch",
+        }
+    }
+
+    /// The engine called `name` ([`BatchEngine::as_str`]).
+    pub fn from_name(name: &str) -> Option<BatchEngine> {
+        match name {
+            "live" => Some(BatchEngine::Live),
+            "provider-batch" => Some(BatchEngine::ProviderBatch),
+            _ => None,
+        }
+    }
 }
 
 /// The id of a batch made at `epoch_ms` with a config hashing to `config_hash`:
@@ -154,6 +193,7 @@ impl BatchSpec {
             config_hash,
             created_ms,
             reuse_policy: ReusePolicy::default(),
+            engine: BatchEngine::Live,
         };
         spec.validate()?;
         Ok(spec)

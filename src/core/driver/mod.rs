@@ -25,7 +25,7 @@ pub mod run;
 pub mod saver;
 pub mod spend;
 pub mod startup;
-mod wait;
+pub(crate) mod wait;
 
 pub use batch::{BatchDriver, BatchProgress};
 pub use error::{StartError, Work};

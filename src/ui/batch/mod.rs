@@ -7,6 +7,7 @@ pub mod dataset_panel;
 pub mod export;
 pub mod list;
 pub mod results_view;
+pub mod rounds;
 pub mod session;
 pub mod start_panel;
 pub mod startup;

@@ -17,18 +17,20 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use crate::core::batch::scheduler::{BatchControl, BatchEvent};
-use crate::core::batch::{BatchModes, BatchRecord, BatchSpec, BatchStatus};
+use crate::core::batch::{BatchEngine, BatchModes, BatchRecord, BatchSpec, BatchStatus};
 use crate::core::budget::{BudgetGate, NotARaise};
 use crate::core::clock::Clock;
 use crate::core::config::PipelineConfig;
 use crate::core::dataset::Problem;
 use crate::core::driver::{BatchDriver, BatchProgress, StartError, Work};
 use crate::core::pipeline::PipelineEvent;
+use crate::core::provider_batch::{ProviderBatchEngine, ProviderBatchOptions, RoundView};
 use crate::core::providers::ProviderRegistry;
 use crate::core::replies::{resume, ReusePolicy};
 use crate::ui::run::session::{BrowserInputs, RunSession, Startup};
 use crate::ui::task::Tasks;
 use crate::web::clock::BrowserClock;
+use crate::web::http::BrowserTransport;
 use crate::web::locks::WebLocks;
 
 use super::throttle::Throttle;
@@ -54,6 +56,8 @@ pub struct BatchRequest {
     pub registry: ProviderRegistry,
     /// When its runs may answer a request from the reply store instead of paying for it.
     pub reuse_policy: ReusePolicy,
+    /// Live, or through the providers' batch APIs.
+    pub engine: BatchEngine,
 }
 
 /// The batch of this tab (a context value: `expect_context::<BatchSession>()`).
@@ -89,6 +93,8 @@ pub struct BatchSession {
     pub picked_dataset: RwSignal<Option<String>>,
     /// The batch budget in force for the batch going, USD.
     pub budget_usd: RwSignal<Option<f64>>,
+    /// The provider batches of the batch going in provider batch mode, by round.
+    pub rounds: RwSignal<Vec<RoundView>>,
     runs: RunSession,
     tasks: Tasks,
     control: StoredValue<Option<BatchControl>, LocalStorage>,
@@ -137,6 +143,7 @@ impl BatchSession {
             datasets_changed: RwSignal::new(0),
             picked_dataset: RwSignal::new(None),
             budget_usd: RwSignal::new(None),
+            rounds: RwSignal::new(Vec::new()),
             runs,
             tasks,
             control: StoredValue::new_local(None),
@@ -208,7 +215,7 @@ impl BatchSession {
         let ids: Vec<String> = request.problems.iter().map(|p| p.id.clone()).collect();
         // Checked now so a mistake is reported at once; the driver chooses the id among the
         // stored ones.
-        let spec = BatchSpec::new(
+        let mut spec = BatchSpec::new(
             request.name,
             request.dataset_id,
             request.dataset_name,
@@ -220,6 +227,7 @@ impl BatchSession {
             |_| false,
         )?
         .with_reuse_policy(request.reuse_policy);
+        spec.engine = request.engine;
         let job = Job::Start {
             spec: Box::new(spec),
             problems: request.problems,
@@ -306,6 +314,7 @@ impl BatchSession {
         self.live_cost.set(BTreeMap::new());
         self.live_steps.set(BTreeMap::new());
         self.waiting_until.set(None);
+        self.rounds.set(Vec::new());
         self.tasks.start(
             Task {
                 session: *self,
@@ -467,6 +476,20 @@ impl Task {
             ))),
         }
         };
+        let engine = match &self.job {
+            Job::Start { spec, .. } => spec.engine,
+            Job::Resume { batch_id, .. } => inputs
+                .store
+                .get_batch(batch_id)
+                .await
+                .map_err(crate::core::pipeline::SinkError::from)?
+                .map_or(BatchEngine::Live, |r| r.spec.engine),
+        };
+        if engine == BatchEngine::ProviderBatch {
+            let finished = self.drive_rounds(&inputs, &listener).await?;
+            show.update(|u| u.record = Some(finished), true);
+            return Ok(());
+        }
         let driver = driver
             .with_locks(&WebLocks)
             .with_pricer(inputs.pricer)
@@ -492,6 +515,46 @@ impl Task {
         Ok(())
     }
 }
+
+impl Task {
+    /// Drives the batch in provider batch mode: its calls go to the providers' batch APIs in
+    /// rounds (OpenAI's, for the built-in OpenAI provider), the rounds shown as they change.
+    async fn drive_rounds(
+        &self,
+        inputs: &BrowserInputs,
+        listener: &dyn Fn(&BatchProgress<'_>),
+    ) -> Result<BatchRecord, StartError> {
+        let session = self.session;
+        let transport = BrowserTransport::new();
+        let options = ProviderBatchOptions {
+            batched_providers: vec![OPENAI_ID.to_string()],
+        };
+        let engine = ProviderBatchEngine::new(
+            self.registry.clone(),
+            &transport,
+            &inputs.clock,
+            &inputs.store,
+            &inputs.store,
+            &WebLocks,
+            options,
+        )
+        .with_pricer(&inputs.pricer)
+        .with_listener(listener)
+        .with_round_listener(Rc::new(move |rounds: &[RoundView]| {
+            session.rounds.set(rounds.to_vec())
+        }));
+        let control = self.control.clone();
+        match &self.job {
+            Job::Start { spec, problems } => {
+                engine.start(spec.as_ref().clone(), problems, control).await
+            }
+            Job::Resume { batch_id, .. } => engine.resume(batch_id, control).await,
+        }
+    }
+}
+
+/// The provider whose calls go into provider batches (OpenAI's Batch API).
+const OPENAI_ID: &str = "openai";
 
 /// What waits to be shown of a running batch.
 #[derive(Default)]

@@ -11,7 +11,7 @@ use crate::app::batch::format::parse_concurrency;
 use crate::app::batch::selection::{facets, SelectionForm};
 use crate::app::format::{count_of, dollars, plural};
 use crate::core::batch::http1::{http1_bottlenecks, HTTP1_CONNECTIONS_PER_HOST};
-use crate::core::batch::BatchModes;
+use crate::core::batch::{BatchEngine, BatchModes};
 use crate::core::config::Mode;
 use crate::core::dataset::Problem;
 use crate::core::replies::ReusePolicy;
@@ -75,6 +75,7 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
     let modes = RwSignal::new(BatchModes::Debate);
     let reuse = RwSignal::new(ReusePolicy::default());
     let concurrency = RwSignal::new("4".to_string());
+    let engine = RwSignal::new(BatchEngine::Live);
     let name = RwSignal::new(String::new());
     let start_error = RwSignal::new(None::<String>);
 
@@ -160,6 +161,7 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
             config: check.with_untracked(|c| c.config.clone()),
             registry: providers.registry().get_untracked(),
             reuse_policy: reuse.get_untracked(),
+            engine: engine.get_untracked(),
         };
         start_error.set(batch.start(request).err().map(|e| e.to_string()));
     };
@@ -283,6 +285,29 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
                     prop:value=move || concurrency.get()
                     on:input=move |ev| concurrency.set(event_target_value(&ev))
                 />
+            </div>
+            <div class="field">
+                <label for="batch-engine">"Engine"</label>
+                <select
+                    id="batch-engine"
+                    class="input"
+                    name="batch_engine"
+                    data-testid="batch-engine"
+                    title="Live calls answer at once; the providers' batch APIs cost half and take up to a day per round"
+                    on:change=move |ev| {
+                        engine.set(BatchEngine::from_name(&event_target_value(&ev)).unwrap_or_default())
+                    }
+                >
+                    <option value="live" selected=move || engine.get() == BatchEngine::Live>
+                        "Live: calls one by one"
+                    </option>
+                    <option
+                        value="provider-batch"
+                        selected=move || engine.get() == BatchEngine::ProviderBatch
+                    >
+                        "Provider batch API: half price, in rounds"
+                    </option>
+                </select>
             </div>
             <div class="field">
                 <label for="batch-name">"Name " <span class="field-hint">"optional"</span></label>

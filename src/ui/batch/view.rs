@@ -147,6 +147,7 @@ fn BatchCard() -> impl IntoView {
                 message.filter(|_| !quiet).map(|m| view! { <WarningText message=m/> })
             }}
             <ProgressPanel record=record results=results.outcome()/>
+            <super::rounds::RoundsPanel record=record/>
             <Controls record=record/>
             <ResultsView record=record read=results/>
         </section>

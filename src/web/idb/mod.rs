@@ -14,6 +14,7 @@
 
 mod batches;
 mod error;
+mod provider_rounds;
 mod records;
 mod replies;
 pub mod schema;

@@ -6,6 +6,7 @@
 //! | 1 | `runs` (key `run_id`; indices `created_at`, `status`, `config_hash`, `batch_id`), `steps` (key `[run_id, step_id]`; index `run_id`), `configs` (key `name`) |
 //! | 2 | `datasets` (key `dataset_id`), `batches` (key `batch_id`; indices `created_at`, `dataset_id`); `runs` gains the index `updated_at` |
 //! | 3 | `replies` (key `request_hash`; index `stored_at`): paid replies; older runs simply have none |
+//! | 4 | `provider_rounds` (key `[batch_id, round]`; index `batch_id`): provider batch mode's rounds |
 //!
 //! A new version adds one `vN` function and one line to [`upgrade`]; versions already shipped
 //! are never edited, because browsers out there hold databases they created.
@@ -17,7 +18,7 @@ use web_sys::{IdbDatabase, IdbObjectStore, IdbObjectStoreParameters, IdbTransact
 pub const DB_NAME: &str = "trialogue";
 
 /// The schema version this build creates and expects.
-pub const DB_VERSION: u32 = 3;
+pub const DB_VERSION: u32 = 4;
 
 /// Run records ([`crate::core::trajectory::RunRecord`]), keyed by `run_id`.
 pub const RUNS: &str = "runs";
@@ -32,6 +33,9 @@ pub const BATCHES: &str = "batches";
 /// Paid replies ([`crate::core::replies::StoredReply`]), keyed by `request_hash` (since
 /// version 3).
 pub const REPLIES: &str = "replies";
+/// Provider batch mode's rounds ([`crate::core::provider_batch::RoundRecord`]), keyed by
+/// `[batch_id, round]` (since version 4).
+pub const PROVIDER_ROUNDS: &str = "provider_rounds";
 
 /// Index names, each named after what it orders or selects by.
 pub mod index {
@@ -43,7 +47,7 @@ pub mod index {
     pub const STATUS: &str = "status";
     /// `runs` by `config_hash`.
     pub const CONFIG_HASH: &str = "config_hash";
-    /// `runs` by `batch_id` (runs outside a batch are not in it).
+    /// `runs` (runs outside a batch are not in it) and `provider_rounds` by `batch_id`.
     pub const BATCH_ID: &str = "batch_id";
     /// `steps` by `run_id`.
     pub const RUN_ID: &str = "run_id";
@@ -70,6 +74,9 @@ pub(crate) fn upgrade(
     }
     if old_version < 3 && new_version >= 3 {
         v3(db)?;
+    }
+    if old_version < 4 && new_version >= 4 {
+        v4(db)?;
     }
     Ok(())
 }
@@ -105,6 +112,13 @@ fn v2(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
 fn v3(db: &IdbDatabase) -> Result<(), JsValue> {
     let replies = create_store(db, REPLIES, &JsValue::from_str("request_hash"))?;
     replies.create_index_with_str(index::STORED_AT, "stored_ms")?;
+    Ok(())
+}
+
+fn v4(db: &IdbDatabase) -> Result<(), JsValue> {
+    let key = js_sys::Array::of2(&JsValue::from_str("batch_id"), &JsValue::from_str("round"));
+    let rounds = create_store(db, PROVIDER_ROUNDS, &key)?;
+    rounds.create_index_with_str(index::BATCH_ID, "batch_id")?;
     Ok(())
 }
 

@@ -1,0 +1,116 @@
+//! How provider batch mode's current round reads on the Batch page: its number, the provider's
+//! counts, and how long ago it was submitted.
+
+use crate::core::provider_batch::{RoundStatus, RoundView};
+
+/// The current round as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoundLine {
+    /// The round's number.
+    pub round: u32,
+    /// Requests submitted in it.
+    pub submitted: u64,
+    /// Requests the provider answered.
+    pub succeeded: u64,
+    /// Requests that failed or expired (they go into the next round).
+    pub errored: u64,
+    /// One sentence: where the round stands.
+    pub text: String,
+}
+
+/// The round to show: the latest one (rounds are numbered in submission order).
+pub fn current_round(rounds: &[RoundView], now_ms: f64) -> Option<RoundLine> {
+    let round = rounds.iter().max_by_key(|r| r.round)?;
+    let since = ago_text(now_ms - round.submitted_ms);
+    let provider = round
+        .provider_batch_id
+        .as_deref()
+        .map(|id| format!(" ({id})"))
+        .unwrap_or_default();
+    let text = match round.status {
+        RoundStatus::Submitting => format!("Round {}: submitting {} requests…", round.round, round.requests),
+        RoundStatus::Submitted => format!(
+            "Round {}: {} requests at the provider{provider}, submitted {since}; {} done, {} failed so far",
+            round.round, round.requests, round.counts.succeeded, round.counts.errored
+        ),
+        RoundStatus::Ended => format!(
+            "Round {}: ended{provider}, submitted {since}; {} done, {} failed",
+            round.round, round.counts.succeeded, round.counts.errored
+        ),
+        RoundStatus::Failed => format!(
+            "Round {}: failed{provider}: {}",
+            round.round,
+            round.message.as_deref().unwrap_or("the provider gave no reason")
+        ),
+    };
+    Some(RoundLine {
+        round: round.round,
+        submitted: round.requests as u64,
+        succeeded: round.counts.succeeded,
+        errored: round.counts.errored,
+        text,
+    })
+}
+
+/// A duration as people say it: `just now`, `5 s ago`, `3 min ago`, `2 h 5 min ago`.
+pub fn ago_text(ms: f64) -> String {
+    let secs = (ms.max(0.0) / 1000.0).floor() as u64;
+    match secs {
+        0..=4 => "just now".to_string(),
+        5..=59 => format!("{secs} s ago"),
+        60..=3599 => format!("{} min ago", secs / 60),
+        _ => format!("{} h {} min ago", secs / 3600, (secs % 3600) / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::provider_batch::BatchCounts;
+
+    fn round(n: u32, status: RoundStatus, submitted_ms: f64) -> RoundView {
+        RoundView {
+            round: n,
+            provider_batch_id: Some(format!("batch_{n}")),
+            status,
+            submitted_ms,
+            ended_ms: None,
+            requests: 4,
+            counts: BatchCounts {
+                total: 4,
+                succeeded: 3,
+                errored: 1,
+            },
+            message: None,
+        }
+    }
+
+    #[test]
+    fn the_latest_round_is_shown_with_the_time_since_its_submit() {
+        let rounds = [
+            round(1, RoundStatus::Ended, 0.0),
+            round(2, RoundStatus::Submitted, 60_000.0),
+        ];
+        let line = current_round(&rounds, 60_000.0 + 185_000.0);
+        assert_eq!(
+            line,
+            Some(RoundLine {
+                round: 2,
+                submitted: 4,
+                succeeded: 3,
+                errored: 1,
+                text: "Round 2: 4 requests at the provider (batch_2), submitted 3 min ago; 3 done, 1 failed so far".into(),
+            })
+        );
+        assert_eq!(current_round(&[], 0.0), None);
+    }
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(ago_text(-5.0), "just now");
+        assert_eq!(ago_text(4_999.0), "just now");
+        assert_eq!(ago_text(5_000.0), "5 s ago");
+        assert_eq!(ago_text(61_000.0), "1 min ago");
+        assert_eq!(ago_text(7_500_000.0), "2 h 5 min ago");
+    }
+}

@@ -1,0 +1,241 @@
+//! A batch in provider batch mode: the [`BatchDriver`] drives it as it drives every batch, with
+//! each run's calls going through the [`RoundHub`] ([`BatchSource`]), every step priced at
+//! batch-API rates, and the hub's rounds running beside the driver until it is done.
+
+use std::rc::Rc;
+
+use super::hub::{BatchSource, RoundHub, RoundListener};
+use super::journal::BatchJournal;
+use crate::core::batch::scheduler::{BatchControl, BatchEvent};
+use crate::core::batch::{BatchEngine, BatchRecord, BatchSpec, MAX_CONCURRENCY};
+use crate::core::clock::Clock;
+use crate::core::dataset::Problem;
+use crate::core::driver::wait::join;
+use crate::core::driver::{BatchDriver, BatchProgress, StartError, TabLocks};
+use crate::core::llm::transport::Transport;
+use crate::core::pricing::Pricer;
+use crate::core::providers::ProviderRegistry;
+use crate::core::run_store::BatchStore;
+
+/// Which providers take provider batches. Each option documents its default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProviderBatchOptions {
+    /// Ids of the providers whose calls go into provider batches: OpenAI, and any
+    /// OpenAI-compatible provider whose settings say it implements the batch endpoints.
+    /// Calls to any other provider are made live. Default: none.
+    pub batched_providers: Vec<String>,
+}
+
+/// Starts and resumes batches in provider batch mode.
+pub struct ProviderBatchEngine<'a, T, C, S, J, K> {
+    registry: ProviderRegistry,
+    transport: &'a T,
+    clock: &'a C,
+    store: &'a S,
+    journal: &'a J,
+    locks: &'a K,
+    pricer: Option<Rc<Pricer>>,
+    options: ProviderBatchOptions,
+    poll_interval_ms: Option<u64>,
+    listener: Option<&'a dyn Fn(&BatchProgress<'_>)>,
+    round_listener: Option<RoundListener>,
+}
+
+impl<'a, T, C, S, J, K> ProviderBatchEngine<'a, T, C, S, J, K>
+where
+    T: Transport + Clone,
+    C: Clock + Clone,
+    S: BatchStore,
+    J: BatchJournal,
+    K: TabLocks,
+{
+    /// An engine calling `registry`'s providers over `transport`, storing runs in `store` and
+    /// rounds in `journal`, holding batches' locks from `locks`.
+    pub fn new(
+        registry: ProviderRegistry,
+        transport: &'a T,
+        clock: &'a C,
+        store: &'a S,
+        journal: &'a J,
+        locks: &'a K,
+        options: ProviderBatchOptions,
+    ) -> Self {
+        ProviderBatchEngine {
+            registry,
+            transport,
+            clock,
+            store,
+            journal,
+            locks,
+            pricer: None,
+            options,
+            poll_interval_ms: None,
+            listener: None,
+            round_listener: None,
+        }
+    }
+
+    /// Prices the batched providers' steps at `pricer`'s batch-API rates
+    /// ([`Pricer::at_batch_rates`]), the others' at their live rates.
+    pub fn with_pricer(mut self, pricer: &Pricer) -> Self {
+        let batched = &self.options.batched_providers;
+        self.pricer = Some(Rc::new(pricer.clone().at_batch_rates(batched)));
+        self
+    }
+
+    /// Polls running provider batches every `ms`.
+    pub fn with_poll_interval(mut self, ms: u64) -> Self {
+        self.poll_interval_ms = Some(ms);
+        self
+    }
+
+    /// Reports the batch's progress to `listener`.
+    pub fn with_listener(mut self, listener: &'a dyn Fn(&BatchProgress<'_>)) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
+    /// Shows `listener` every round after each change of one (submitted, polled, ended).
+    pub fn with_round_listener(mut self, listener: RoundListener) -> Self {
+        self.round_listener = Some(listener);
+        self
+    }
+
+    /// Stores a new batch of `spec` and drives it over `problems` in rounds. Every item is
+    /// in flight at once (up to [`MAX_CONCURRENCY`]): a round waits for each of them.
+    pub async fn start(
+        &self,
+        mut spec: BatchSpec,
+        problems: &[Problem],
+        control: BatchControl,
+    ) -> Result<BatchRecord, StartError> {
+        spec.concurrency = MAX_CONCURRENCY;
+        // Recorded, so that a reopened batch goes on in rounds.
+        spec.engine = BatchEngine::ProviderBatch;
+        let hub = self.hub();
+        let cancel = control.cancel_token();
+        let driver = self.driver(&hub);
+        let drive = async {
+            let result = driver.start(spec, problems, control).await;
+            hub.finish();
+            result
+        };
+        let (result, ()) = join(drive, hub.run(&cancel)).await;
+        result
+    }
+
+    /// Continues stored batch `batch_id`: rounds already submitted are polled, results already
+    /// read are applied, and its unfinished items go on in rounds.
+    pub async fn resume(
+        &self,
+        batch_id: &str,
+        control: BatchControl,
+    ) -> Result<BatchRecord, StartError> {
+        let hub = self.hub();
+        hub.load(batch_id).await?;
+        let cancel = control.cancel_token();
+        let driver = self.driver(&hub);
+        let drive = async {
+            let result = driver.resume(batch_id, false, None, control).await;
+            hub.finish();
+            result
+        };
+        let (result, ()) = join(drive, hub.run(&cancel)).await;
+        result
+    }
+
+    fn hub(&self) -> RoundHub<T, C, &'a J> {
+        let mut hub = RoundHub::new(self.transport.clone(), self.clock.clone(), self.journal);
+        if let Some(ms) = self.poll_interval_ms {
+            hub = hub.with_poll_interval(ms);
+        }
+        if let Some(listener) = &self.round_listener {
+            hub = hub.with_listener(Rc::clone(listener));
+        }
+        hub
+    }
+
+    fn driver<'h>(&'h self, hub: &'h RoundHub<T, C, &'a J>) -> BoundDriver<'h, 'a, T, C, S, J, K> {
+        BoundDriver {
+            engine: self,
+            hub,
+            source: BatchSource::new(
+                hub,
+                self.registry.clone(),
+                &self.options.batched_providers,
+                self.transport,
+                self.clock.clone(),
+                self.store,
+            ),
+        }
+    }
+}
+
+/// The batch driver of one batch, over the hub's source.
+struct BoundDriver<'h, 'a, T, C, S, J, K> {
+    engine: &'h ProviderBatchEngine<'a, T, C, S, J, K>,
+    hub: &'h RoundHub<T, C, &'a J>,
+    source: BatchSource<'h, T, C, &'a J, S>,
+}
+
+impl<'a, T, C, S, J, K> BoundDriver<'_, 'a, T, C, S, J, K>
+where
+    T: Transport + Clone,
+    C: Clock + Clone,
+    S: BatchStore,
+    J: BatchJournal,
+    K: TabLocks,
+{
+    fn listen(&self, progress: &BatchProgress<'_>) {
+        match progress {
+            BatchProgress::Started { record, .. } => self.hub.set_batch_id(&record.spec.batch_id),
+            BatchProgress::Batch {
+                event: BatchEvent::ItemStarted { .. },
+                ..
+            } => self.hub.item_started(),
+            BatchProgress::Batch {
+                event: BatchEvent::ItemFinished { .. },
+                ..
+            } => self.hub.item_finished(),
+            _ => {}
+        }
+        if let Some(listener) = self.engine.listener {
+            listener(progress);
+        }
+    }
+
+    async fn start(
+        &self,
+        spec: BatchSpec,
+        problems: &[Problem],
+        control: BatchControl,
+    ) -> Result<BatchRecord, StartError> {
+        let listen = |p: &BatchProgress<'_>| self.listen(p);
+        let mut driver = BatchDriver::new(&self.source, self.engine.clock, self.engine.store)
+            .with_locks(self.engine.locks)
+            .with_listener(&listen);
+        if let Some(pricer) = &self.engine.pricer {
+            driver = driver.with_pricer(Rc::clone(pricer));
+        }
+        driver.start(spec, problems, control).await
+    }
+
+    async fn resume(
+        &self,
+        batch_id: &str,
+        retry_failed: bool,
+        offered_budget_usd: Option<f64>,
+        control: BatchControl,
+    ) -> Result<BatchRecord, StartError> {
+        let listen = |p: &BatchProgress<'_>| self.listen(p);
+        let mut driver = BatchDriver::new(&self.source, self.engine.clock, self.engine.store)
+            .with_locks(self.engine.locks)
+            .with_listener(&listen);
+        if let Some(pricer) = &self.engine.pricer {
+            driver = driver.with_pricer(Rc::clone(pricer));
+        }
+        driver
+            .resume(batch_id, retry_failed, offered_budget_usd, control)
+            .await
+    }
+}

@@ -1,0 +1,801 @@
+//! Rounds: the calls of every item in flight, held until each of them waits on one, go up as
+//! one provider batch per provider; each reply comes back to the call that made it.
+//!
+//! [`BatchSource`] makes, for each run, the live client over a [`RunTransport`]: the client
+//! builds, validates and re-asks exactly as it does live, and the transport hands each
+//! request to the [`RoundHub`] under a [`CustomId`] (the run, the step the call is for, the
+//! request's place in the call) instead of sending it. [`RoundHub::run`] submits a round once
+//! every item in flight is waiting, polls the provider batches, records everything in the
+//! [`BatchJournal`] and hands the results out.
+//!
+//! A request's result is looked up by its custom id, so a run reopened after the tab closed
+//! asks for the same ids again and gets the results already read, or waits for the batch that
+//! holds them; its step is committed once, by the loop, so a result is never applied twice.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::future::poll_fn;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+
+use super::journal::{BatchJournal, RoundRecord, RoundStatus};
+use super::openai;
+use super::{BatchCounts, BatchFamily, BatchState, CustomId, ItemOutcome, ProviderBatchError};
+use crate::core::cancel::CancelToken;
+use crate::core::clock::Clock;
+use crate::core::config::PipelineConfig;
+use crate::core::driver::wait::{first_of, Notify};
+use crate::core::driver::{client_options, LlmSource};
+use crate::core::llm::chat::{HttpRequest, HttpResponse};
+use crate::core::llm::client::LlmClient;
+use crate::core::llm::transport::{Transport, TransportError};
+use crate::core::llm::{AgentCall, AgentCallError, AgentCompletion, AgentLlm, LlmError, Usage};
+use crate::core::pipeline::SinkError;
+use crate::core::providers::ProviderRegistry;
+use crate::core::run_store::RunStore;
+
+/// How often a running provider batch is polled at most, ms, by default.
+pub const POLL_INTERVAL_MS: u64 = 30_000;
+/// The first poll after a submit, ms; each next one waits twice as long, up to the interval
+/// (a small batch may be done in seconds, a large one takes hours).
+pub const FIRST_POLL_MS: u64 = 1_000;
+
+/// A request waiting for the next round.
+#[derive(Debug, Clone)]
+struct Queued {
+    encoded: String,
+    id: CustomId,
+    api_root: String,
+    line: String,
+}
+
+/// A round as a page shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoundView {
+    /// Its number.
+    pub round: u32,
+    /// The provider's batch id, once known.
+    pub provider_batch_id: Option<String>,
+    /// Where it stands.
+    pub status: RoundStatus,
+    /// When it was submitted, epoch ms.
+    pub submitted_ms: f64,
+    /// When it ended, epoch ms.
+    pub ended_ms: Option<f64>,
+    /// Requests in it.
+    pub requests: usize,
+    /// The provider's counts as last polled.
+    pub counts: BatchCounts,
+    /// Why it failed, or why it could not be polled last time.
+    pub message: Option<String>,
+}
+
+impl From<&RoundRecord> for RoundView {
+    fn from(r: &RoundRecord) -> Self {
+        RoundView {
+            round: r.round,
+            provider_batch_id: r.provider_batch_id.clone(),
+            status: r.status,
+            submitted_ms: r.submitted_ms,
+            ended_ms: r.ended_ms,
+            requests: r.requests.len(),
+            counts: r.counts,
+            message: r.message.clone(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct HubState {
+    batch_id: String,
+    queued: Vec<Queued>,
+    /// Custom ids in a provider batch that has not ended.
+    submitted: std::collections::HashSet<String>,
+    /// Results read and not yet taken by a waiting call (or asked for again after a reload).
+    results: HashMap<String, ItemOutcome>,
+    /// Calls waiting, by custom id, with the waker of each.
+    waiters: HashMap<String, Option<Waker>>,
+    /// A chat request per API root: the batch endpoints are called with its headers. Held in
+    /// memory only (the headers carry the key).
+    templates: HashMap<String, HttpRequest>,
+    rounds: Vec<RoundRecord>,
+    in_flight: usize,
+    /// Polls since the last submit (the wait before the next one doubles with each).
+    polls: u32,
+    finished: bool,
+    journal_error: Option<String>,
+}
+
+impl HubState {
+    /// Calls waiting for a result that is not there yet.
+    fn blocked(&self) -> usize {
+        self.waiters
+            .keys()
+            .filter(|id| !self.results.contains_key(*id))
+            .count()
+    }
+
+    /// Every item in flight waits on the hub, and some wait on a round not yet submitted.
+    fn round_ready(&self) -> bool {
+        !self.queued.is_empty() && self.blocked() >= self.in_flight
+    }
+
+    fn deliver(&mut self, encoded: String, outcome: ItemOutcome) {
+        if let Some(Some(waker)) = self.waiters.get_mut(&encoded).map(Option::take) {
+            waker.wake();
+        }
+        self.results.insert(encoded, outcome);
+    }
+}
+
+/// Hears every round, as a page shows them, after each change of one.
+pub type RoundListener = Rc<dyn Fn(&[RoundView])>;
+
+/// Provider batches for one Trialogue batch: rounds submitted, polled, read and recorded.
+pub struct RoundHub<T, C, J> {
+    api: T,
+    clock: C,
+    journal: J,
+    poll_interval_ms: u64,
+    state: RefCell<HubState>,
+    wake: Rc<Notify>,
+    listener: Option<RoundListener>,
+}
+
+impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
+    /// A hub calling the batch endpoints over `api`, timed by `clock`, recording in
+    /// `journal`, polling every [`POLL_INTERVAL_MS`].
+    pub fn new(api: T, clock: C, journal: J) -> Self {
+        RoundHub {
+            api,
+            clock,
+            journal,
+            poll_interval_ms: POLL_INTERVAL_MS,
+            state: RefCell::default(),
+            wake: Rc::default(),
+            listener: None,
+        }
+    }
+
+    /// Tells `listener` about every change of a round.
+    pub fn with_listener(mut self, listener: RoundListener) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
+    fn changed(&self) {
+        if let Some(listener) = &self.listener {
+            listener(&self.rounds());
+        }
+    }
+
+    /// Polls running provider batches every `ms` instead.
+    pub fn with_poll_interval(mut self, ms: u64) -> Self {
+        self.poll_interval_ms = ms.max(1);
+        self
+    }
+
+    /// Takes up batch `batch_id`'s rounds from the journal: results already read are handed
+    /// to the calls that ask for them again, batches still running are polled.
+    pub async fn load(&self, batch_id: &str) -> Result<(), SinkError> {
+        let rounds = self.journal.rounds(batch_id).await?;
+        let mut state = self.state.borrow_mut();
+        state.batch_id = batch_id.to_string();
+        for round in &rounds {
+            match round.status {
+                RoundStatus::Ended | RoundStatus::Failed => {
+                    for (id, outcome) in &round.results {
+                        state.results.insert(id.clone(), outcome.clone());
+                    }
+                }
+                RoundStatus::Submitted => state.submitted.extend(round.requests.keys().cloned()),
+                // Never acknowledged by the provider: its calls ask again and go into a new
+                // round.
+                RoundStatus::Submitting => {}
+            }
+        }
+        state.rounds = rounds;
+        drop(state);
+        self.changed();
+        Ok(())
+    }
+
+    /// The Trialogue batch the rounds belong to (known once the driver stored it).
+    pub fn set_batch_id(&self, batch_id: &str) {
+        self.state.borrow_mut().batch_id = batch_id.to_string();
+    }
+
+    /// An item started: the next round waits for its call too.
+    pub fn item_started(&self) {
+        self.state.borrow_mut().in_flight += 1;
+        self.wake.notify();
+    }
+
+    /// An item finished: the next round no longer waits for it.
+    pub fn item_finished(&self) {
+        let mut state = self.state.borrow_mut();
+        state.in_flight = state.in_flight.saturating_sub(1);
+        drop(state);
+        self.wake.notify();
+    }
+
+    /// The batch's driver is done: [`RoundHub::run`] returns.
+    pub fn finish(&self) {
+        self.state.borrow_mut().finished = true;
+        self.wake.notify();
+    }
+
+    /// Every round so far, for a page.
+    pub fn rounds(&self) -> Vec<RoundView> {
+        self.state
+            .borrow()
+            .rounds
+            .iter()
+            .map(RoundView::from)
+            .collect()
+    }
+
+    /// The last journal write that failed, if one did (the rounds go on; a reload may then
+    /// submit a round's requests again).
+    pub fn journal_error(&self) -> Option<String> {
+        self.state.borrow().journal_error.clone()
+    }
+
+    /// Sends `request` (a live chat request to `api_root`) as request `id` of the next round
+    /// and returns the reply it gets there; a result already read is returned at once.
+    pub async fn exchange(
+        &self,
+        id: CustomId,
+        request: &HttpRequest,
+        cancel: &CancelToken,
+    ) -> Result<HttpResponse, TransportError> {
+        let api_root = openai::api_root(request)
+            .map_err(|e| TransportError::Network(e.to_string()))?
+            .to_string();
+        let line = openai::input_line(&id.encode(), request)
+            .map_err(|e| TransportError::Network(e.to_string()))?;
+        let encoded = id.encode();
+        {
+            let mut state = self.state.borrow_mut();
+            state
+                .templates
+                .entry(api_root.clone())
+                .or_insert_with(|| request.clone());
+            let known = state.results.contains_key(&encoded)
+                || state.submitted.contains(&encoded)
+                || state.queued.iter().any(|q| q.encoded == encoded);
+            if !known {
+                state.queued.push(Queued {
+                    encoded: encoded.clone(),
+                    id,
+                    api_root,
+                    line,
+                });
+            }
+            state.waiters.insert(encoded.clone(), None);
+        }
+        self.wake.notify();
+        let waiting = Waiting {
+            state: &self.state,
+            encoded: encoded.clone(),
+        };
+        // A cancel wakes the wait, which then sees the token.
+        let slot: Rc<RefCell<Option<Waker>>> = Rc::default();
+        let woken = Rc::clone(&slot);
+        let _guard = cancel.on_cancel(move || {
+            if let Some(waker) = woken.borrow_mut().take() {
+                waker.wake();
+            }
+        });
+        let outcome = poll_fn(|cx| {
+            let mut state = self.state.borrow_mut();
+            if let Some(outcome) = state.results.get(&encoded) {
+                return Poll::Ready(Ok(outcome.clone()));
+            }
+            if cancel.is_cancelled() {
+                return Poll::Ready(Err(TransportError::Cancelled));
+            }
+            state
+                .waiters
+                .insert(encoded.clone(), Some(cx.waker().clone()));
+            *slot.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await;
+        drop(waiting);
+        self.wake.notify();
+        match outcome? {
+            ItemOutcome::Reply(response) => Ok(response),
+            // Errors the client's retry policy retries: the request goes into the next round.
+            ItemOutcome::Expired => Err(TransportError::Network(
+                "the provider batch ended before this request ran".into(),
+            )),
+            ItemOutcome::Errored { message } => Err(TransportError::Network(format!(
+                "the provider batch could not run this request: {message}"
+            ))),
+        }
+    }
+
+    /// Submits rounds and polls them until [`RoundHub::finish`]; when `cancel` fires, cancels
+    /// the provider batches still running and returns.
+    pub async fn run(&self, cancel: &CancelToken) {
+        let wake = Rc::clone(&self.wake);
+        let _guard = cancel.on_cancel(move || wake.notify());
+        loop {
+            if self.state.borrow().finished {
+                return;
+            }
+            if cancel.is_cancelled() {
+                self.cancel_running().await;
+                return;
+            }
+            if self.state.borrow().round_ready() {
+                self.submit_round().await;
+                continue;
+            }
+            let running = self.running_rounds();
+            if running.is_empty() {
+                self.wake.notified().await;
+                continue;
+            }
+            self.poll(&running).await;
+            if !self.state.borrow().round_ready() {
+                first_of(self.clock.sleep(self.next_poll_ms()), self.wake.notified()).await;
+            }
+        }
+    }
+
+    fn next_poll_ms(&self) -> u64 {
+        let mut state = self.state.borrow_mut();
+        let doubled = FIRST_POLL_MS.saturating_mul(1 << state.polls.min(20));
+        state.polls += 1;
+        doubled.min(self.poll_interval_ms)
+    }
+
+    fn running_rounds(&self) -> Vec<u32> {
+        self.state
+            .borrow()
+            .rounds
+            .iter()
+            .filter(|r| r.status == RoundStatus::Submitted)
+            .map(|r| r.round)
+            .collect()
+    }
+
+    async fn record(&self, round: &RoundRecord) {
+        if let Err(e) = self.journal.put_round(round).await {
+            self.state.borrow_mut().journal_error = Some(e.to_string());
+        }
+        {
+            let mut state = self.state.borrow_mut();
+            match state.rounds.iter_mut().find(|r| r.round == round.round) {
+                Some(kept) => *kept = round.clone(),
+                None => state.rounds.push(round.clone()),
+            }
+        }
+        self.changed();
+    }
+
+    /// One provider batch per API root, of every queued request.
+    async fn submit_round(&self) {
+        let (groups, batch_id, first_round) = {
+            let mut state = self.state.borrow_mut();
+            let mut groups: BTreeMap<String, Vec<Queued>> = BTreeMap::new();
+            for queued in std::mem::take(&mut state.queued) {
+                state.submitted.insert(queued.encoded.clone());
+                groups
+                    .entry(queued.api_root.clone())
+                    .or_default()
+                    .push(queued);
+            }
+            let next = state.rounds.iter().map(|r| r.round).max().unwrap_or(0) + 1;
+            state.polls = 0;
+            (groups, state.batch_id.clone(), next)
+        };
+        for (offset, (api_root, group)) in groups.into_iter().enumerate() {
+            let mut record = RoundRecord {
+                batch_id: batch_id.clone(),
+                round: first_round + offset as u32,
+                family: BatchFamily::OpenAi,
+                api_root: api_root.clone(),
+                provider_batch_id: None,
+                status: RoundStatus::Submitting,
+                submitted_ms: self.clock.now_ms(),
+                ended_ms: None,
+                requests: group
+                    .iter()
+                    .map(|q| (q.encoded.clone(), q.id.clone()))
+                    .collect(),
+                counts: BatchCounts {
+                    total: group.len() as u64,
+                    ..BatchCounts::default()
+                },
+                results: BTreeMap::new(),
+                message: None,
+            };
+            // The custom ids are durable before the provider holds them.
+            self.record(&record).await;
+            let lines: Vec<String> = group.iter().map(|q| q.line.clone()).collect();
+            match self.create(&api_root, &lines).await {
+                Ok(batch) => {
+                    record.provider_batch_id = Some(batch.id);
+                    record.status = RoundStatus::Submitted;
+                    if batch.counts.total > 0 {
+                        record.counts = batch.counts;
+                    }
+                    self.record(&record).await;
+                }
+                Err(e) => {
+                    let message = e.to_string();
+                    let outcome = ItemOutcome::Errored {
+                        message: message.clone(),
+                    };
+                    record.results = group
+                        .iter()
+                        .map(|q| (q.encoded.clone(), outcome.clone()))
+                        .collect();
+                    self.end(record, RoundStatus::Failed, Some(message)).await;
+                }
+            }
+        }
+    }
+
+    async fn end(&self, mut record: RoundRecord, status: RoundStatus, message: Option<String>) {
+        record.status = status;
+        record.message = message;
+        record.ended_ms = Some(self.clock.now_ms());
+        // Durable before any call sees a result.
+        self.record(&record).await;
+        let mut state = self.state.borrow_mut();
+        for (id, outcome) in &record.results {
+            state.submitted.remove(id);
+            state.deliver(id.clone(), outcome.clone());
+        }
+    }
+
+    async fn call(
+        &self,
+        request: &HttpRequest,
+        what: &str,
+    ) -> Result<HttpResponse, ProviderBatchError> {
+        // Batch endpoints answer quickly; the work itself happens between polls.
+        const TIMEOUT_MS: u64 = 120_000;
+        self.api
+            .send(request, TIMEOUT_MS, &CancelToken::new())
+            .await
+            .map_err(|e| ProviderBatchError::Unreachable {
+                what: what.into(),
+                reason: e.to_string(),
+            })
+    }
+
+    fn template(&self, api_root: &str) -> Option<HttpRequest> {
+        self.state.borrow().templates.get(api_root).cloned()
+    }
+
+    async fn create(
+        &self,
+        api_root: &str,
+        lines: &[String],
+    ) -> Result<openai::Batch, ProviderBatchError> {
+        let chat = self
+            .template(api_root)
+            .ok_or_else(|| ProviderBatchError::NotBatchable {
+                url: api_root.to_string(),
+            })?;
+        let upload = openai::upload_request(api_root, &chat, lines);
+        let file_id = openai::parse_upload(&self.call(&upload, "the file upload").await?)?;
+        let create = openai::create_request(api_root, &chat, &file_id);
+        openai::parse_batch(&self.call(&create, "the batch creation").await?)
+    }
+
+    async fn poll(&self, rounds: &[u32]) {
+        for &number in rounds {
+            let Some(record) = self
+                .state
+                .borrow()
+                .rounds
+                .iter()
+                .find(|r| r.round == number)
+                .cloned()
+            else {
+                continue;
+            };
+            if let Err(e) = self.poll_one(record.clone()).await {
+                let mut state = self.state.borrow_mut();
+                if let Some(kept) = state.rounds.iter_mut().find(|r| r.round == number) {
+                    kept.message = Some(format!("last poll failed: {e}"));
+                }
+            }
+        }
+    }
+
+    async fn poll_one(&self, mut record: RoundRecord) -> Result<(), ProviderBatchError> {
+        let (Some(chat), Some(batch_id)) = (
+            self.template(&record.api_root),
+            record.provider_batch_id.clone(),
+        ) else {
+            // Reopened, and no call of this round has asked again yet: nothing to
+            // authenticate with until one does.
+            return Ok(());
+        };
+        let retrieve = openai::retrieve_request(&record.api_root, &chat, &batch_id);
+        let batch = openai::parse_batch(&self.call(&retrieve, "the batch status").await?)?;
+        record.counts = batch.counts;
+        record.message = None;
+        match batch.state {
+            BatchState::Running => {
+                {
+                    let mut state = self.state.borrow_mut();
+                    if let Some(kept) = state.rounds.iter_mut().find(|r| r.round == record.round) {
+                        kept.counts = record.counts;
+                        kept.message = None;
+                    }
+                }
+                self.changed();
+                Ok(())
+            }
+            BatchState::Failed => {
+                let outcome = ItemOutcome::Errored {
+                    message: "the provider rejected the batch".into(),
+                };
+                record.results = record
+                    .requests
+                    .keys()
+                    .map(|id| (id.clone(), outcome.clone()))
+                    .collect();
+                let message = Some("the provider rejected the batch as a whole".to_string());
+                self.end(record, RoundStatus::Failed, message).await;
+                Ok(())
+            }
+            BatchState::Ended => {
+                let mut results = BTreeMap::new();
+                for file_id in [&batch.output_file_id, &batch.error_file_id]
+                    .into_iter()
+                    .flatten()
+                {
+                    let get = openai::file_content_request(&record.api_root, &chat, file_id);
+                    let response = self.call(&get, "a result file").await?;
+                    if !(200..300).contains(&response.status) {
+                        return Err(ProviderBatchError::Refused {
+                            what: "a result file".into(),
+                            status: response.status,
+                            body: super::excerpt(&response.body),
+                        });
+                    }
+                    for result in openai::parse_results(&response.body)? {
+                        if record.requests.contains_key(&result.custom_id) {
+                            results.insert(result.custom_id, result.outcome);
+                        }
+                    }
+                }
+                for id in record.requests.keys() {
+                    results
+                        .entry(id.clone())
+                        .or_insert_with(|| ItemOutcome::Errored {
+                            message: "the provider batch ended without running it (cancelled?)"
+                                .into(),
+                        });
+                }
+                record.results = results;
+                self.end(record, RoundStatus::Ended, None).await;
+                Ok(())
+            }
+        }
+    }
+
+    async fn cancel_running(&self) {
+        for number in self.running_rounds() {
+            let record = self
+                .state
+                .borrow()
+                .rounds
+                .iter()
+                .find(|r| r.round == number)
+                .cloned();
+            let Some(record) = record else { continue };
+            let (Some(chat), Some(batch_id)) =
+                (self.template(&record.api_root), record.provider_batch_id)
+            else {
+                continue;
+            };
+            // The round stays `submitted`: reopened, it is polled, and what ran before the
+            // cancel is used.
+            let cancel = openai::cancel_request(&record.api_root, &chat, &batch_id);
+            let _ = self.call(&cancel, "the batch cancel").await;
+        }
+    }
+}
+
+/// Takes a call's wait off the hub when the call stops waiting (answered, cancelled, or
+/// dropped with its run).
+struct Waiting<'s> {
+    state: &'s RefCell<HubState>,
+    encoded: String,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        let mut state = self.state.borrow_mut();
+        state.waiters.remove(&self.encoded);
+        state.queued.retain(|q| q.encoded != self.encoded);
+    }
+}
+
+/// The request being made for a run: its step, and how many requests its call has made.
+#[derive(Debug, Default)]
+struct CallPlace {
+    step: Cell<u64>,
+    attempt: Cell<u32>,
+}
+
+/// A run's transport in provider batch mode: requests to a provider with a batch API go to
+/// the hub, any other provider's live.
+pub struct RunTransport<'h, T, C, J> {
+    hub: &'h RoundHub<T, C, J>,
+    live: &'h T,
+    batched_roots: &'h [String],
+    run_id: String,
+    place: Rc<CallPlace>,
+}
+
+impl<T: Transport, C: Clock, J: BatchJournal> Transport for RunTransport<'_, T, C, J> {
+    async fn send(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+    ) -> Result<HttpResponse, TransportError> {
+        let batched = self
+            .batched_roots
+            .iter()
+            .any(|root| request.url == format!("{root}{}", openai::CHAT_PATH));
+        if !batched {
+            return self.live.send(request, timeout_ms, cancel).await;
+        }
+        // The request timeout does not apply: a provider batch takes up to its window.
+        let attempt = self.place.attempt.get() + 1;
+        self.place.attempt.set(attempt);
+        let id = CustomId {
+            run_id: self.run_id.clone(),
+            step: self.place.step.get(),
+            attempt,
+        };
+        self.hub.exchange(id, request, cancel).await
+    }
+}
+
+/// One run's LLM in provider batch mode: the live client over the run's [`RunTransport`].
+pub struct RoundLlm<'h, T: Transport, C: Clock, J: BatchJournal, S> {
+    client: LlmClient<RunTransport<'h, T, C, J>, C>,
+    store: &'h S,
+    run_id: Option<String>,
+    place: Rc<CallPlace>,
+}
+
+impl<T: Transport, C: Clock, J: BatchJournal, S: RunStore> AgentLlm for RoundLlm<'_, T, C, J, S> {
+    async fn complete(
+        &self,
+        call: &AgentCall,
+        cancel: &CancelToken,
+    ) -> Result<AgentCompletion, AgentCallError> {
+        let Some(run_id) = &self.run_id else {
+            // Not placed in a round: its requests go live.
+            return self.client.complete(call, cancel).await;
+        };
+        // The call is for the step after the run's committed ones: the same step (and so the
+        // same custom ids) when a reopened run asks again.
+        let committed = match self.store.get_run(run_id).await {
+            Ok(Some(record)) => record.step_count,
+            Ok(None) | Err(_) => {
+                let error = LlmError::network(
+                    "provider batch",
+                    &format!(
+                        "run {run_id} could not be read to place its call in a round; resume the \
+                         batch once storage works"
+                    ),
+                );
+                return Err(AgentCallError {
+                    error,
+                    usage: Usage::default(),
+                    attempts: Vec::new(),
+                });
+            }
+        };
+        self.place.step.set(committed + 1);
+        self.place.attempt.set(0);
+        self.client.complete(call, cancel).await
+    }
+}
+
+/// The LLM of every run of a batch in provider batch mode: the providers' live client whose
+/// requests to `batched` providers go through `hub`.
+pub struct BatchSource<'h, T, C, J, S> {
+    hub: &'h RoundHub<T, C, J>,
+    registry: ProviderRegistry,
+    batched_roots: Vec<String>,
+    live: &'h T,
+    clock: C,
+    store: &'h S,
+}
+
+impl<'h, T: Transport, C: Clock + Clone, J: BatchJournal, S: RunStore> BatchSource<'h, T, C, J, S> {
+    /// Runs calling `registry`'s providers, those named in `batched` through `hub` and the
+    /// others over `live`, with their steps read from `store`.
+    pub fn new(
+        hub: &'h RoundHub<T, C, J>,
+        mut registry: ProviderRegistry,
+        batched: &[String],
+        live: &'h T,
+        clock: C,
+        store: &'h S,
+    ) -> Self {
+        // A batch line carries a whole reply; streaming is for live calls.
+        for provider in &mut registry.providers {
+            provider.streaming = Some(false);
+        }
+        let batched_roots = registry
+            .providers
+            .iter()
+            .filter(|p| batched.contains(&p.id))
+            .map(|p| p.base_url.trim_end_matches('/').to_string())
+            .collect();
+        BatchSource {
+            hub,
+            registry,
+            batched_roots,
+            live,
+            clock,
+            store,
+        }
+    }
+}
+
+impl<'h, T: Transport, C: Clock + Clone, J: BatchJournal, S: RunStore> LlmSource
+    for BatchSource<'h, T, C, J, S>
+{
+    type Llm<'s>
+        = RoundLlm<'s, T, C, J, S>
+    where
+        Self: 's;
+
+    /// Without a run to place its calls, a call goes live.
+    fn llm_for(&self, config: &PipelineConfig) -> RoundLlm<'_, T, C, J, S> {
+        self.make(config, None)
+    }
+
+    fn llm_for_run(&self, config: &PipelineConfig, run_id: &str) -> RoundLlm<'_, T, C, J, S> {
+        self.make(config, Some(run_id))
+    }
+}
+
+impl<'h, T: Transport, C: Clock + Clone, J: BatchJournal, S: RunStore> BatchSource<'h, T, C, J, S> {
+    fn make(&self, config: &PipelineConfig, run_id: Option<&str>) -> RoundLlm<'_, T, C, J, S> {
+        let place = Rc::new(CallPlace::default());
+        let transport = RunTransport {
+            hub: self.hub,
+            live: self.live,
+            batched_roots: match run_id {
+                Some(_) => &self.batched_roots,
+                None => &[],
+            },
+            run_id: run_id.unwrap_or_default().to_string(),
+            place: Rc::clone(&place),
+        };
+        let mut options = client_options(config);
+        // A retry goes into the next round, which is wait enough.
+        options.retry.min_backoff_ms = 0;
+        options.retry.max_backoff_ms = 0;
+        RoundLlm {
+            client: LlmClient::with_options(
+                self.registry.clone(),
+                transport,
+                self.clock.clone(),
+                options,
+            ),
+            store: self.store,
+            run_id: run_id.map(str::to_string),
+            place,
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! Provider batch mode's progress on the Batch page: the current round (`batch-round`), the
+//! provider's own counts, the time since its submit, and that the tab may be closed.
+
+use leptos::prelude::*;
+
+use crate::app::batch::rounds::current_round;
+use crate::core::batch::{BatchEngine, BatchRecord};
+use crate::core::clock::Clock;
+use crate::web::clock::BrowserClock;
+
+use super::session::BatchSession;
+
+/// The current round of a batch in provider batch mode; nothing for a live batch.
+#[component]
+pub fn RoundsPanel(record: Memo<Option<BatchRecord>>) -> impl IntoView {
+    let batch = expect_context::<BatchSession>();
+    let in_rounds = move || {
+        record.with(|r| {
+            r.as_ref()
+                .is_some_and(|r| r.spec.engine == BatchEngine::ProviderBatch)
+        })
+    };
+    move || {
+        if !in_rounds() {
+            return None;
+        }
+        // Read again at each change of a round (every poll), which is as often as it moves.
+        let line = batch
+            .rounds
+            .with(|rounds| current_round(rounds, BrowserClock::new().now_ms()));
+        Some(view! {
+            <div class="batch-rounds" role="status">
+                {line.map(|l| view! {
+                    <p
+                        class="batch-round"
+                        data-testid="batch-round"
+                        data-round=l.round.to_string()
+                        data-submitted=l.submitted.to_string()
+                        data-succeeded=l.succeeded.to_string()
+                        data-errored=l.errored.to_string()
+                    >
+                        {l.text}
+                    </p>
+                })}
+                <p class="muted" data-testid="batch-tab-may-close">
+                    "The tab may be closed: the provider keeps working on the submitted round. \
+                     Reopen this batch and resume it to collect the results and go on."
+                </p>
+            </div>
+        })
+    }
+}
