@@ -2,6 +2,7 @@
 //! (a line, a `\r\n`, a byte-order mark or a UTF-8 character split between two), it yields
 //! the same entries, line numbers, rejected lines and duplicates, and the same first invalid
 //! byte.
+#![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
 use trialogue::core::jsonl::{read_jsonl, JsonlStreamReader, NotUtf8, ReadReport, Utf8Check};
