@@ -15,12 +15,12 @@ import { test, expect } from './fixtures.mjs';
 import { openApp } from './helpers.mjs';
 
 const TARGET_BYTES = Number(process.env.TRIALOGUE_IMPORT_MB || 200) * 1024 * 1024;
-// A click answered within this is a page that feels responsive; a page blocked by parsing a
-// whole 200 MB file answered after seconds.
-const CLICK_BOUND_MS = 1000;
+// A click answered within this (Playwright's own round trips included, on a shared machine) is
+// a page that still answers; a page parsing a whole 200 MB file at once answered after seconds.
+const CLICK_BOUND_MS = 2000;
 // The longest main-thread task allowed: one chunk's parse and store, well under the seconds a
 // whole-file parse blocked for.
-const LONGEST_TASK_BOUND_MS = 500;
+const LONGEST_TASK_BOUND_MS = 250;
 const STEP_PADDING = 'The solution follows from the definitions; each step is checked. '.repeat(28);
 
 /** Writes the file line by line (never holding it whole) and returns its path and counts. */
