@@ -380,36 +380,174 @@ fn out_of_range(field: &str, value: &Value, expected: String) -> LineError {
 pub fn read_jsonl(text: &str) -> ReadReport {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut report = ReadReport::default();
-    let mut seen: HashMap<(String, u64), usize> = HashMap::new();
+    let mut seen = SeenSteps::new();
     for (index, raw) in text.split('\n').enumerate() {
-        let line_no = index + 1;
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
-        if line.trim().is_empty() {
-            continue;
-        }
-        match parse_line(line) {
-            Ok(entry) => {
-                let key = (entry.run_id.clone(), entry.step_id);
-                if let Some(&first_line) = seen.get(&key) {
-                    report.duplicates.push(DuplicateStep {
-                        run_id: key.0,
-                        step_id: key.1,
-                        first_line,
-                        duplicate_line: line_no,
-                    });
-                } else {
-                    seen.insert(key, line_no);
-                    report.entries.push(entry);
-                    report.lines.push(line_no);
-                }
+        take_line(&mut report, &mut seen, index + 1, raw);
+    }
+    report
+}
+
+/// The first line each `(run_id, step_id)` was read on, across the whole file.
+type SeenSteps = HashMap<(String, u64), usize>;
+
+/// Reads line `line_no` (its `\n` removed) into `report`: skipped when blank, else an entry,
+/// a duplicate of an earlier one, or a rejected line. Both readers go through here, so a file
+/// read whole or in chunks yields the same report.
+fn take_line(report: &mut ReadReport, seen: &mut SeenSteps, line_no: usize, raw: &str) {
+    let line = raw.strip_suffix('\r').unwrap_or(raw);
+    if line.trim().is_empty() {
+        return;
+    }
+    match parse_line(line) {
+        Ok(entry) => {
+            let key = (entry.run_id.clone(), entry.step_id);
+            if let Some(&first_line) = seen.get(&key) {
+                report.duplicates.push(DuplicateStep {
+                    run_id: key.0,
+                    step_id: key.1,
+                    first_line,
+                    duplicate_line: line_no,
+                });
+            } else {
+                seen.insert(key, line_no);
+                report.entries.push(entry);
+                report.lines.push(line_no);
             }
-            Err(reason) => report.rejected.push(RejectedLine {
-                line: line_no,
-                reason,
+        }
+        Err(reason) => report.rejected.push(RejectedLine {
+            line: line_no,
+            reason,
+        }),
+    }
+}
+
+/// Bytes that are not UTF-8, found while reading a file in chunks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the file is not UTF-8 text (invalid bytes at byte {offset})")]
+pub struct NotUtf8 {
+    /// Where the first invalid byte is, from the start of the file (a character cut off by
+    /// the end of the file counts as invalid where it starts).
+    pub offset: u64,
+}
+
+/// Checks that a file given in chunks is UTF-8, holding at most the 3 bytes of a character
+/// split between two chunks.
+#[derive(Debug, Clone, Default)]
+pub struct Utf8Check {
+    carry: Vec<u8>,
+    offset: u64,
+}
+
+impl Utf8Check {
+    /// A check at the start of a file.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Checks the next chunk.
+    pub fn push(&mut self, bytes: &[u8]) -> Result<(), NotUtf8> {
+        let joined;
+        let bytes = if self.carry.is_empty() {
+            bytes
+        } else {
+            joined = [std::mem::take(&mut self.carry).as_slice(), bytes].concat();
+            &joined
+        };
+        match std::str::from_utf8(bytes) {
+            Ok(_) => {
+                self.offset += bytes.len() as u64;
+                Ok(())
+            }
+            // A character the chunk cuts off: its first bytes wait for the next chunk.
+            Err(e) if e.error_len().is_none() => {
+                let valid = e.valid_up_to();
+                self.offset += valid as u64;
+                self.carry = bytes[valid..].to_vec();
+                Ok(())
+            }
+            Err(e) => Err(NotUtf8 {
+                offset: self.offset + e.valid_up_to() as u64,
             }),
         }
     }
-    report
+
+    /// Ends the file: a character still cut off is invalid.
+    pub fn finish(self) -> Result<(), NotUtf8> {
+        if self.carry.is_empty() {
+            Ok(())
+        } else {
+            Err(NotUtf8 {
+                offset: self.offset,
+            })
+        }
+    }
+}
+
+/// Reads a JSONL file given in chunks of any size, with the same result as [`read_jsonl`] on
+/// the whole text: the report of each chunk holds the lines it completed (a line, or a UTF-8
+/// character, split between chunks is read once the chunk that ends it arrives), with their
+/// numbers in the file, and a step repeated in a later chunk is a duplicate. Only the line
+/// being read and the `(run_id, step_id)` pairs seen so far are held, never the file.
+#[derive(Debug, Clone, Default)]
+pub struct JsonlStreamReader {
+    /// The bytes of the line not ended yet.
+    pending: Vec<u8>,
+    /// The file offset of `pending`'s first byte.
+    pending_start: u64,
+    /// Lines ended so far.
+    lines_read: usize,
+    seen: SeenSteps,
+}
+
+impl JsonlStreamReader {
+    /// A reader at the start of a file.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads the next chunk; the report holds the lines it ends.
+    pub fn push(&mut self, bytes: &[u8]) -> Result<ReadReport, NotUtf8> {
+        let mut report = ReadReport::default();
+        let mut rest = bytes;
+        while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+            let (line, after) = (&rest[..end], &rest[end + 1..]);
+            if self.pending.is_empty() {
+                self.read_line(&mut report, line)?;
+            } else {
+                let mut whole = std::mem::take(&mut self.pending);
+                whole.extend_from_slice(line);
+                self.read_line(&mut report, &whole)?;
+            }
+            rest = after;
+        }
+        self.pending.extend_from_slice(rest);
+        Ok(report)
+    }
+
+    /// Ends the file: reads its last line if it has no newline.
+    pub fn finish(mut self) -> Result<ReadReport, NotUtf8> {
+        let mut report = ReadReport::default();
+        let last = std::mem::take(&mut self.pending);
+        self.read_line(&mut report, &last)?;
+        Ok(report)
+    }
+
+    fn read_line(&mut self, report: &mut ReadReport, bytes: &[u8]) -> Result<(), NotUtf8> {
+        let start = self.pending_start;
+        // The byte-order mark that may open the file is not part of its first line.
+        let text = match (self.lines_read, bytes.strip_prefix("\u{feff}".as_bytes())) {
+            (0, Some(after)) => after,
+            _ => bytes,
+        };
+        let skipped = (bytes.len() - text.len()) as u64;
+        let text = std::str::from_utf8(text).map_err(|e| NotUtf8 {
+            offset: start + skipped + e.valid_up_to() as u64,
+        })?;
+        self.lines_read += 1;
+        self.pending_start = start + bytes.len() as u64 + 1;
+        take_line(report, &mut self.seen, self.lines_read, text);
+        Ok(())
+    }
 }
 
 /// Groups entries by `run_id`, runs in order of first appearance, each run's entries sorted by

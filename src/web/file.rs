@@ -69,6 +69,21 @@ pub async fn read_bytes(file: &File, max_bytes: u64) -> Result<Vec<u8>, FileRead
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
+/// Reads bytes `start..end` of `file` (a `Blob.slice`), so a large file is read a part at a
+/// time and never held whole.
+pub async fn read_slice(file: &File, start: u64, end: u64) -> Result<Vec<u8>, FileReadError> {
+    let failed = |e: wasm_bindgen::JsValue| FileReadError::Read {
+        file_name: file.name(),
+        reason: js_reason(&e),
+    };
+    // Offsets are whole numbers of bytes, exact in an f64 up to 2^53.
+    let part = file
+        .slice_with_f64_and_f64(start as f64, end as f64)
+        .map_err(failed)?;
+    let buffer = JsFuture::from(part.array_buffer()).await.map_err(failed)?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +99,13 @@ mod tests {
         let bytes = [b'a', 0xff, b'\n', 0x00];
         let read = read_bytes(&file("x.yaml", &bytes), 4).await.unwrap();
         assert_eq!(read, bytes);
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_slice_is_read_byte_for_byte() {
+        let bytes = [b'a', 0xe2, 0x88, 0x9a, b'\n'];
+        let read = read_slice(&file("x.jsonl", &bytes), 1, 4).await.unwrap();
+        assert_eq!(read, bytes[1..4]);
     }
 
     #[wasm_bindgen_test]

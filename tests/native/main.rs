@@ -16,6 +16,7 @@ mod driver;
 mod fuzz;
 mod hardening;
 mod jsonl;
+mod jsonl_stream;
 mod llm_adapters;
 mod llm_client;
 mod partial_json;

@@ -30,6 +30,42 @@ pub fn only_runs(report: &ReadReport, ids: &[String]) -> ReadReport {
     out
 }
 
+/// Takes the run the last entry of `report` belongs to out of it (entries only), for the next
+/// chunk of the file may hold more of its steps: a file read in chunks then stores each run
+/// whole, in one transaction, unless the file interleaves runs. Rejected lines and duplicates
+/// stay in `report`.
+pub fn take_open_run(report: &mut ReadReport) -> ReadReport {
+    let Some(open) = report.entries.last().map(|e| e.run_id.clone()) else {
+        return ReadReport::default();
+    };
+    let mut taken = ReadReport::default();
+    let mut kept = ReadReport::default();
+    let entries = std::mem::take(&mut report.entries);
+    let lines = std::mem::take(&mut report.lines);
+    for (entry, line) in entries.into_iter().zip(lines) {
+        let side = if entry.run_id == open {
+            &mut taken
+        } else {
+            &mut kept
+        };
+        side.entries.push(entry);
+        side.lines.push(line);
+    }
+    report.entries = kept.entries;
+    report.lines = kept.lines;
+    taken
+}
+
+/// Puts `earlier` (held back from the previous chunk) in front of `report`'s entries.
+pub fn prepend(earlier: ReadReport, report: &mut ReadReport) {
+    let mut entries = earlier.entries;
+    let mut lines = earlier.lines;
+    entries.append(&mut report.entries);
+    lines.append(&mut report.lines);
+    report.entries = entries;
+    report.lines = lines;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +97,48 @@ mod tests {
             kept.rejected.is_empty(),
             "rejected lines were reported by the first import"
         );
+    }
+
+    fn steps(report: &ReadReport) -> Vec<(String, u64, usize)> {
+        report
+            .entries
+            .iter()
+            .zip(&report.lines)
+            .map(|(e, l)| (e.run_id.clone(), e.step_id, *l))
+            .collect()
+    }
+
+    #[test]
+    fn the_run_a_chunk_ends_in_is_held_for_the_next_chunk() {
+        let line = |run: &str, id: u64| {
+            format!(
+                r#"{{"timestamp":"t","run_id":"{run}","step_id":{id},"agent":"solver","action":"generate","input":{{}},"output":{{}},"metadata":{{}}}}"#
+            )
+        };
+        let first = [line("a", 1), line("b", 1), "bad".into(), line("b", 2)].join("\n");
+        let mut report = read_jsonl(&first);
+        let held = take_open_run(&mut report);
+        assert_eq!(steps(&report), [("a".to_string(), 1, 1)]);
+        assert_eq!(
+            report.rejected.len(),
+            1,
+            "rejected lines stay to be reported"
+        );
+        assert_eq!(
+            steps(&held),
+            [("b".to_string(), 1, 2), ("b".to_string(), 2, 4)]
+        );
+        let mut next = read_jsonl(&line("b", 3));
+        next.lines = vec![5];
+        prepend(held, &mut next);
+        assert_eq!(
+            steps(&next),
+            [
+                ("b".to_string(), 1, 2),
+                ("b".to_string(), 2, 4),
+                ("b".to_string(), 3, 5)
+            ]
+        );
+        assert!(take_open_run(&mut ReadReport::default()).entries.is_empty());
     }
 }

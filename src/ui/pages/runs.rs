@@ -462,6 +462,9 @@ fn Transfer(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
     }
 }
 
+/// The imported runs the import report links to by name.
+const MAX_RUN_LINKS: usize = 50;
+
 /// What an import did: accepted and rejected lines, runs stored, ids that were taken.
 #[component]
 fn ImportResult(report: ImportReport) -> impl IntoView {
@@ -491,13 +494,18 @@ fn ImportResult(report: ImportReport) -> impl IntoView {
             </p>
             {(!s.imported.is_empty()).then(|| view! {
                 <ul class="run-links">
-                    {s.imported.iter().map(|r| {
+                    // A large file imports tens of thousands of runs: linking each would build
+                    // that many elements at once; the runs table below lists them all.
+                    {s.imported.iter().take(MAX_RUN_LINKS).map(|r| {
                         let note = (r.run_id != r.original_id)
                             .then(|| format!(" (copy of {})", r.original_id));
                         view! {
                             <li><a class="mono" href=format!("/runs/{}", r.run_id)>{r.run_id.clone()}</a>{note}</li>
                         }
                     }).collect_view()}
+                    {(s.imported.len() > MAX_RUN_LINKS).then(|| view! {
+                        <li>{format!("and {} more, listed below", s.imported.len() - MAX_RUN_LINKS)}</li>
+                    })}
                 </ul>
             })}
             {(rejected > 0).then(|| view! {

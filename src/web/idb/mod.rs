@@ -49,6 +49,7 @@ pub use replies::ReplyStoreSize;
 pub use schema::{DB_NAME, DB_VERSION};
 pub use transfer::{
     ExportFilter, ExportSummary, ImportFailure, ImportSummary, ImportedRun, OnConflict,
+    StreamedImport,
 };
 
 use error::{from_idb, from_open, is_constraint};

@@ -1,6 +1,8 @@
 //! Moving runs in and out as trajectory JSONL: import from a parsed file without ever
 //! overwriting a stored run, export in chunks without ever building the whole file.
 
+use std::collections::{HashMap, HashSet};
+
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use indexed_db_futures::KeyRange;
@@ -8,6 +10,7 @@ use wasm_bindgen::JsValue;
 
 use crate::core::jsonl::{ChunkedJsonl, DuplicateStep, ReadReport, RejectedLine};
 use crate::core::run_facts;
+use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 
 use super::error::{from_idb, StoreError};
@@ -64,6 +67,37 @@ pub struct ImportSummary {
     pub duplicates: Vec<DuplicateStep>,
 }
 
+/// An import stored chunk by chunk ([`TrajectoryStore::import_chunk`]): what it did so far,
+/// and which runs it created, so that a run whose steps come in several chunks is appended to
+/// rather than seen as taken.
+#[derive(Debug, Clone, Default)]
+pub struct StreamedImport {
+    /// What the import did so far.
+    pub summary: ImportSummary,
+    /// The steps of the runs whose ids were taken, kept so they can be imported as copies.
+    pub conflicting: ReadReport,
+    /// Original id → its index in `summary.imported`.
+    created: HashMap<String, usize>,
+    taken: HashSet<String>,
+    failed: HashSet<String>,
+}
+
+impl StreamedImport {
+    /// An import that has stored nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn keep_aside(&mut self, report: &ReadReport, id: &str) {
+        for (entry, line) in report.entries.iter().zip(&report.lines) {
+            if entry.run_id == id {
+                self.conflicting.entries.push(entry.clone());
+                self.conflicting.lines.push(*line);
+            }
+        }
+    }
+}
+
 /// Which runs to export.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExportFilter {
@@ -96,8 +130,8 @@ impl TrajectoryStore {
         let mut summary = ImportSummary::default();
         for (id, entries) in report.runs() {
             match self.import_run(&id, entries, on_conflict).await {
-                Ok(Some(run)) => summary.imported.push(run),
-                Ok(None) => summary.conflicts.push(id),
+                Ok(Ok(run)) => summary.imported.push(run),
+                Ok(Err(_taken)) => summary.conflicts.push(id),
                 Err(error) => summary.failed.push(ImportFailure { run_id: id, error }),
             }
         }
@@ -106,13 +140,13 @@ impl TrajectoryStore {
         summary
     }
 
-    /// Stores one run; `None` when its id is taken and `on_conflict` is `Skip`.
+    /// Stores one run; its entries back when its id is taken and `on_conflict` is `Skip`.
     async fn import_run(
         &self,
         id: &str,
         mut entries: Vec<TrajectoryEntry>,
         on_conflict: OnConflict,
-    ) -> Result<Option<ImportedRun>, StoreError> {
+    ) -> Result<Result<ImportedRun, Vec<TrajectoryEntry>>, StoreError> {
         let op = format!("importing run {id}");
         let tx = self.transaction(&[RUNS, STEPS], TransactionMode::Readwrite, &op)?;
         let stored_id = {
@@ -121,7 +155,7 @@ impl TrajectoryStore {
             let mut stored_id = id.to_string();
             if count(&runs, JsValue::from_str(id), &op).await? > 0 {
                 if on_conflict == OnConflict::Skip {
-                    return Ok(None);
+                    return Ok(Err(entries));
                 }
                 for n in 2u64.. {
                     let candidate = format!("{id}_{n}");
@@ -153,11 +187,113 @@ impl TrajectoryStore {
             stored_id
         };
         commit(tx, &op).await?;
-        Ok(Some(ImportedRun {
+        Ok(Ok(ImportedRun {
             run_id: stored_id,
             original_id: id.to_string(),
             steps: entries.len() as u64,
         }))
+    }
+
+    /// Stores one chunk of a file being imported ([`StreamedImport`]): a run this import
+    /// created in an earlier chunk gets the chunk's steps appended (it is not a conflict with
+    /// itself); a run id stored before the import is skipped and its steps kept aside in
+    /// [`StreamedImport::conflicting`]; any other run is stored as by [`Self::import_runs`].
+    pub async fn import_chunk(&self, import: &mut StreamedImport, report: ReadReport) {
+        for (id, entries) in report.runs() {
+            if import.failed.contains(&id) {
+                // Its first part failed and was reported; the rest would be stored in part.
+                continue;
+            }
+            if let Some(&index) = import.created.get(&id) {
+                let stored_id = import.summary.imported[index].run_id.clone();
+                match self.append_to_run(&stored_id, entries).await {
+                    Ok(added) => import.summary.imported[index].steps += added,
+                    Err(error) => {
+                        import.failed.insert(id.clone());
+                        import
+                            .summary
+                            .failed
+                            .push(ImportFailure { run_id: id, error });
+                    }
+                }
+                continue;
+            }
+            if import.taken.contains(&id) {
+                import.keep_aside(&report, &id);
+                continue;
+            }
+            match self.import_run(&id, entries, OnConflict::Skip).await {
+                Ok(Ok(run)) => {
+                    import
+                        .created
+                        .insert(id.clone(), import.summary.imported.len());
+                    import.summary.imported.push(run);
+                }
+                Ok(Err(_taken)) => {
+                    import.keep_aside(&report, &id);
+                    import.taken.insert(id.clone());
+                    import.summary.conflicts.push(id);
+                }
+                Err(error) => {
+                    import.failed.insert(id.clone());
+                    import
+                        .summary
+                        .failed
+                        .push(ImportFailure { run_id: id, error });
+                }
+            }
+        }
+        import.summary.rejected.extend(report.rejected);
+        import.summary.duplicates.extend(report.duplicates);
+    }
+
+    /// Adds `entries` to the stored run `run_id` in one transaction, its record rebuilt from
+    /// all its steps; returns how many steps were added.
+    async fn append_to_run(
+        &self,
+        run_id: &str,
+        entries: Vec<TrajectoryEntry>,
+    ) -> Result<u64, StoreError> {
+        let op = format!("importing more steps of run {run_id}");
+        let tx = self.transaction(&[RUNS, STEPS], TransactionMode::Readwrite, &op)?;
+        {
+            let runs = store(&tx, RUNS, &op)?;
+            let steps = store(&tx, STEPS, &op)?;
+            let (low, high) = run_step_bounds(run_id);
+            let rows = request(
+                steps
+                    .get_all::<JsValue>()
+                    .with_query::<JsValue, _>(KeyRange::Bound(low, false, high, false))
+                    .primitive(),
+                &op,
+            )
+            .await
+            .map_err(|(e, _)| e)?;
+            let mut all = Vec::new();
+            for value in rows {
+                all.push(StepRow::decode(value.map_err(|e| from_idb(&op, &e))?)?);
+            }
+            for entry in &entries {
+                match request(steps.add(StepRow::encode(entry)?).primitive(), &op).await {
+                    Ok(()) => {}
+                    Err((_, true)) => {
+                        return Err(StoreError::DuplicateStep {
+                            run_id: entry.run_id.clone(),
+                            step_id: entry.step_id,
+                        })
+                    }
+                    Err((e, false)) => return Err(e),
+                }
+            }
+            all.extend(entries.iter().cloned());
+            sorting::sort_by_key(&mut all, |e| e.step_id);
+            let run = RunRecord::from_entries(run_id, &all, js_sys::Date::now());
+            request(runs.put(RunRow::encode(&run)?).primitive(), &op)
+                .await
+                .map_err(|(e, _)| e)?;
+        }
+        commit(tx, &op).await?;
+        Ok(entries.len() as u64)
     }
 
     /// Writes the chosen runs' steps as JSONL, one line per step in step order, handing
