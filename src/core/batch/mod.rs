@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::clock::compact_utc;
 use crate::core::config::{Mode, PipelineConfig};
 use crate::core::dataset::Problem;
+use crate::core::experiment::ExperimentTag;
 use crate::core::trajectory::{RunRecord, RunStatus};
 
 /// The most items a batch runs at once.
@@ -105,6 +106,10 @@ pub struct BatchSpec {
     pub config_hash: String,
     /// When the batch was made, epoch milliseconds (UTC).
     pub created_ms: f64,
+    /// The experiment the batch is one config of, if any (absent from batches made on the
+    /// Batch page, so their stored form is unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<ExperimentTag>,
 }
 
 /// The id of a batch made at `epoch_ms` with a config hashing to `config_hash`:
@@ -148,6 +153,7 @@ impl BatchSpec {
             config,
             config_hash,
             created_ms,
+            experiment: None,
         };
         spec.validate()?;
         Ok(spec)
