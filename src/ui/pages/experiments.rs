@@ -24,7 +24,7 @@ pub fn ExperimentsPage() -> impl IntoView {
     let experiments = LocalResource::new(move || {
         let _ = session.changed.get();
         // Read again once the start-up check has marked what a closed tab left running.
-        let _ = batches.startup.with(|_| ());
+        batches.startup.track();
         async move {
             let store = store.open().await.map_err(|e| e.to_string())?;
             stored_experiments(&store).await.map_err(|e| e.to_string())
