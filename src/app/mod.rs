@@ -18,5 +18,6 @@ pub mod nav;
 pub mod prices;
 pub mod provider_probe;
 pub mod provider_settings;
+pub mod reply_store;
 pub mod richtext;
 pub mod run;

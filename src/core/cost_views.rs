@@ -347,6 +347,8 @@ pub struct StepCost {
     pub requests: Vec<Usage>,
     /// When the step was billed (its timestamp), for time-of-day prices.
     pub billed_at: Option<f64>,
+    /// Whether its reply was reused from another run's (it cost $0, whatever the prices).
+    pub reused: bool,
 }
 
 /// What the Costs page calls a step without a recorded model.
@@ -370,6 +372,7 @@ impl StepCost {
             usage_complete: entry.usage_complete(),
             requests: if adds_up { requests } else { Vec::new() },
             billed_at: billed_at(entry),
+            reused: entry.metadata.reused_from.is_some(),
         }
     }
 
@@ -399,8 +402,18 @@ impl StepCost {
 
     /// The step's cost under `pricer`, priced as [`crate::core::cost::reprice`] does: each
     /// request on its own when their usages add up to the step's, else the step's usage.
-    /// `None` when the price or the usage is unknown.
+    /// `None` when the price or the usage is unknown. A reused reply stays $0: another run
+    /// paid for it.
     pub fn reprice(&self, pricer: &Pricer) -> Option<f64> {
+        if self.reused {
+            return Some(0.0);
+        }
+        self.value(pricer)
+    }
+
+    /// What the step's calls cost under `pricer` had they been paid: for a reused step, what
+    /// reusing saved.
+    pub fn value(&self, pricer: &Pricer) -> Option<f64> {
         let usage = self.usage?;
         let price = self.price(pricer);
         if self.requests.is_empty() {
@@ -448,6 +461,38 @@ impl PricedSum {
     /// The known cost in USD.
     pub fn usd(&self) -> f64 {
         self.usd.value()
+    }
+}
+
+/// Spend split by where the replies came from: paid by the runs themselves, or reused from
+/// another run's at $0.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ReuseSplit {
+    /// Steps whose reply their run paid for.
+    pub paid_steps: u64,
+    /// What they cost, as stored.
+    pub paid: PricedSum,
+    /// Steps whose reply was reused.
+    pub reused_steps: u64,
+    /// What the reused replies would have cost under today's prices: what reuse saved.
+    pub reused_value: PricedSum,
+}
+
+impl ReuseSplit {
+    /// The split of `steps`, the reused ones valued with `pricer`.
+    pub fn of<'a>(steps: impl IntoIterator<Item = &'a StepCost>, pricer: &Pricer) -> Self {
+        let mut split = ReuseSplit::default();
+        for step in steps {
+            let used = step.used_tokens();
+            if step.reused {
+                split.reused_steps += 1;
+                split.reused_value.add(step.value(pricer), used);
+            } else {
+                split.paid_steps += 1;
+                split.paid.add(step.cost_usd, used);
+            }
+        }
+        split
     }
 }
 

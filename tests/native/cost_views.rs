@@ -10,7 +10,7 @@ use trialogue::core::config::PipelineConfig;
 use trialogue::core::cost::{attempt_ledger, reprice};
 use trialogue::core::cost_views::{
     costs_by_round, reprice_by_model, run_budget_status, run_time_ms, split_by_agent_and_model,
-    AttemptTax, CostOverview, CostState, StepCost, UNKNOWN_MODEL,
+    AttemptTax, CostOverview, CostState, ReuseSplit, StepCost, UNKNOWN_MODEL,
 };
 use trialogue::core::pricing::{PriceOverrides, PriceSource, Pricer, PricingTable, RateOverride};
 use trialogue::core::trajectory::{RunRecord, TrajectoryEntry};
@@ -532,4 +532,33 @@ fn no_correct_answer_means_no_cost_per_correct_answer() {
         "no known cost at all"
     );
     assert_eq!(CostOverview::of(&[], 10).over_time, []);
+}
+
+#[test]
+fn reused_steps_stay_free_when_repriced_and_are_valued_apart_from_paid_ones() {
+    // gpt-4o: 1,000 × 2.5e-6 = 0.0025 + 100 × 1e-5 = 0.001 → 0.0035 had it been paid.
+    let paid = step(
+        1,
+        "solver",
+        Some(1),
+        json!({"model": "gpt-4o", "usage": usage(1000, 0, 100), "cost_usd": 0.0035}),
+    );
+    let reused = step(
+        2,
+        "solver",
+        Some(1),
+        json!({"model": "gpt-4o", "usage": usage(1000, 0, 100), "cost_usd": 0.0,
+               "reused_from": "run_20250101_110000_bbbb2222"}),
+    );
+    let facts: Vec<StepCost> = [paid, reused].iter().map(StepCost::of).collect();
+    let p = pricer();
+    assert!(facts[1].reused && !facts[0].reused);
+    close(facts[0].reprice(&p).unwrap(), 0.0035);
+    assert_eq!(facts[1].reprice(&p), Some(0.0), "another run paid for it");
+    close(facts[1].value(&p).unwrap(), 0.0035);
+
+    let split = ReuseSplit::of(&facts, &p);
+    assert_eq!((split.paid_steps, split.reused_steps), (1, 1));
+    close(split.paid.usd(), 0.0035);
+    close(split.reused_value.usd(), 0.0035);
 }

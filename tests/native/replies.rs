@@ -424,3 +424,358 @@ fn a_replay_with_a_missing_reply_stops_and_names_the_request() {
     assert!(error.to_string().contains("api.openai.com"));
     assert_eq!(session.sent(), sent, "the replay sent no request");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The app's wiring: batches, streaming, the policy a stored run goes on with
+// ---------------------------------------------------------------------------------------------
+
+fn same_problem_twice() -> Vec<trialogue::core::dataset::Problem> {
+    ["P1", "P2"]
+        .into_iter()
+        .map(|id| trialogue::core::dataset::Problem {
+            id: id.into(),
+            problem: "What is 2+2?".into(),
+            ground_truth: Some("4".into()),
+            domain: None,
+            metadata: Default::default(),
+        })
+        .collect()
+}
+
+fn batch_of_the_same_problem_twice(
+    session: &Session,
+    policy: ReusePolicy,
+) -> trialogue::core::batch::BatchRecord {
+    use trialogue::core::batch::scheduler::BatchControl;
+    use trialogue::core::batch::{BatchModes, BatchSpec};
+    let spec = BatchSpec::new(
+        "twice",
+        "ds_000000000000",
+        "fixture",
+        vec!["P1".into(), "P2".into()],
+        BatchModes::Debate,
+        1,
+        config(0.0),
+        START_MS,
+        |_| false,
+    )
+    .unwrap()
+    .with_reuse_policy(policy);
+    let source = session.source(policy);
+    block_on(
+        trialogue::core::driver::BatchDriver::new(&source, &session.clock, &session.runs)
+            .with_pricer(pricer())
+            .start(spec, &same_problem_twice(), BatchControl::new()),
+    )
+    .expect("the batch starts")
+}
+
+#[test]
+fn a_batch_item_reuses_what_an_earlier_item_paid_for_and_names_that_run() {
+    let session = Session::new();
+    let record = batch_of_the_same_problem_twice(&session, ReusePolicy::IdenticalAtTemperatureZero);
+    let (first, second) = (
+        record.items[0].run_id.clone().unwrap(),
+        record.items[1].run_id.clone().unwrap(),
+    );
+    assert_eq!(
+        session.sent(),
+        5,
+        "the second item's requests were paid once"
+    );
+    let paid = session.runs.steps_of(&first);
+    let reused = session.runs.steps_of(&second);
+    assert_eq!(reused.len(), paid.len());
+    assert!(paid.iter().all(|s| s.metadata.reused_from.is_none()));
+    for step in &reused {
+        assert_eq!(step.metadata.reused_from.as_deref(), Some(first.as_str()));
+        assert_eq!(step.cost_usd(), Some(0.0));
+    }
+    // The store says who paid, not whoever reused it last.
+    assert!(session.store.replies().iter().all(|r| r.paid_by == first));
+    assert_eq!(record.items[1].cost_usd, Some(0.0));
+}
+
+#[test]
+fn a_batch_made_with_policy_never_pays_every_item_and_resumes_with_never() {
+    use trialogue::core::replies::resume;
+    let session = Session::new();
+    let record = batch_of_the_same_problem_twice(&session, ReusePolicy::Never);
+    assert_eq!(session.sent(), 10);
+    let batch_id = &record.spec.batch_id;
+    assert_eq!(
+        block_on(resume::batch_policy(&session.runs, batch_id)).unwrap(),
+        ReusePolicy::Never
+    );
+    let run_id = record.items[1].run_id.clone().unwrap();
+    assert_eq!(
+        block_on(resume::run_policy(&session.runs, &run_id)).unwrap(),
+        ReusePolicy::Never
+    );
+    assert_eq!(
+        block_on(resume::batch_policy(&session.runs, "batch_unknown")).unwrap(),
+        ReusePolicy::default()
+    );
+}
+
+#[test]
+fn a_run_with_no_step_yet_goes_on_with_its_batchs_policy() {
+    use trialogue::core::batch::{BatchModes, BatchRecord, BatchSpec};
+    use trialogue::core::replies::resume;
+    use trialogue::core::run_store::{BatchStore, RunStore};
+    let runs = MemoryRunStore::new();
+    let spec = BatchSpec::new(
+        "b",
+        "ds_000000000000",
+        "fixture",
+        vec!["P1".into()],
+        BatchModes::Debate,
+        1,
+        config(0.7),
+        START_MS,
+        |_| false,
+    )
+    .unwrap()
+    .with_reuse_policy(ReusePolicy::IdenticalWithSampleIndex);
+    block_on(runs.put_batch(&BatchRecord::new(spec.clone()))).unwrap();
+    let mut record = RunRecord::start("", &config(0.7), "h", "p", None, START_MS);
+    record.batch_id = Some(spec.batch_id.clone());
+    block_on(runs.create_run_under_free_id(&mut record)).unwrap();
+    assert_eq!(
+        block_on(resume::run_policy(&runs, &record.run_id)).unwrap(),
+        ReusePolicy::IdenticalWithSampleIndex
+    );
+    let mut alone = RunRecord::start("", &config(0.7), "h", "q", None, START_MS);
+    block_on(runs.create_run_under_free_id(&mut alone)).unwrap();
+    assert_eq!(
+        block_on(resume::run_policy(&runs, &alone.run_id)).unwrap(),
+        ReusePolicy::default()
+    );
+}
+
+#[test]
+fn a_streamed_paid_reply_streams_through_the_cache_and_a_reused_one_comes_whole() {
+    let session = Session::new();
+    let transport = ScriptedTransport::new();
+    let chunks: Vec<Vec<u8>> = vec![b"data: {\"a\":".to_vec(), b"1}\n\n".to_vec()];
+    transport.push_stream(chunks.clone());
+    let scope = |id: &str| RunScope::live(id, ReusePolicy::IdenticalAtTemperatureZero, 0);
+    let request = HttpRequest {
+        method: "POST".into(),
+        url: "https://api.example/v1/chat".into(),
+        headers: vec![],
+        body: r#"{"stream":true,"temperature":0}"#.into(),
+    };
+    let token = CancelToken::new();
+
+    let paid = ReplyCache::new(transport.clone(), session.hub.clone(), scope("a"));
+    let mut pieces = Vec::new();
+    let response = block_on(
+        paid.send_streaming(&request, 1000, &token, &mut |c: &[u8]| {
+            pieces.push(c.to_vec())
+        }),
+    )
+    .unwrap();
+    assert_eq!(pieces, chunks, "each piece as it came");
+    assert_eq!(
+        response.body, "",
+        "a streamed body goes to the listener only"
+    );
+    let note = paid.notes().borrow()[0].clone();
+    let stored = note.paid.expect("paid");
+    assert_eq!(stored.body, "data: {\"a\":1}\n\n", "the whole body is kept");
+
+    // What the LLM wrapper does after the call: store it.
+    block_on(
+        session
+            .store
+            .put_reply(&trialogue::core::replies::StoredReply {
+                request_hash: note.request_hash.clone(),
+                request: note.request.clone(),
+                response: stored,
+                usage: None,
+                paid_by: "a".into(),
+                stored_ms: START_MS,
+            }),
+    )
+    .unwrap();
+    let reused = ReplyCache::new(transport.clone(), session.hub.clone(), scope("b"));
+    let mut pieces = Vec::new();
+    let response = block_on(
+        reused.send_streaming(&request, 1000, &token, &mut |c: &[u8]| {
+            pieces.push(c.to_vec())
+        }),
+    )
+    .unwrap();
+    assert_eq!(pieces, vec![b"data: {\"a\":1}\n\n".to_vec()]);
+    assert_eq!(response.body, "");
+    assert_eq!(transport.sent().len(), 1, "the reuse sent nothing");
+    assert_eq!(reused.notes().borrow()[0].reused_from.as_deref(), Some("a"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replay into a new run (the Replay button)
+// ---------------------------------------------------------------------------------------------
+
+fn replay_into_new_run(
+    session: &Session,
+    original: &RunRecord,
+    steps: &[TrajectoryEntry],
+    hub: Rc<ReplyHub<MemoryReplyStore>>,
+) -> Result<trialogue::core::driver::Finished, ReplayError> {
+    use trialogue::core::driver::NoLocks;
+    use trialogue::core::replies::replay::{replay_as_new_run, ReplayInputs};
+    block_on(replay_as_new_run(
+        original,
+        steps,
+        ReplayInputs {
+            registry: registry(),
+            clock: &session.clock,
+            hub,
+            store: &session.runs,
+            locks: &NoLocks,
+            pricer: Some(pricer()),
+            listener: None,
+        },
+    ))
+}
+
+/// What a replay into a new run must reproduce: each line with what differs by design
+/// blanked (when it ran, its id, and that it paid nothing).
+fn reproduced(steps: &[TrajectoryEntry]) -> Vec<String> {
+    let steps: Vec<TrajectoryEntry> = steps
+        .iter()
+        .map(|s| {
+            let mut s = s.clone();
+            s.run_id.clear();
+            s.metadata.cost_usd = None;
+            s.metadata.reused_from = None;
+            s
+        })
+        .collect();
+    lines_without_timestamps(&steps).unwrap()
+}
+
+#[test]
+fn a_replay_into_a_new_run_reproduces_every_step_at_no_cost_and_sends_nothing() {
+    for (policy, temperature) in [
+        (ReusePolicy::IdenticalAtTemperatureZero, 0.0),
+        // Requests that may not be reused are addressed by the run that made them.
+        (ReusePolicy::Never, 0.7),
+    ] {
+        let session = Session::new();
+        let (original, steps) = session.run(policy, temperature);
+        let sent = session.sent();
+        let finished = replay_into_new_run(&session, &original, &steps, session.hub.clone())
+            .expect("every reply is stored");
+        assert_eq!(session.sent(), sent, "the replay sent no request");
+        let replay_id = finished.record.run_id.clone();
+        assert_ne!(replay_id, original.run_id, "a new run");
+        let replayed = session.runs.steps_of(&replay_id);
+        assert_eq!(reproduced(&replayed), reproduced(&steps));
+        for step in &replayed {
+            assert_eq!(step.run_id, replay_id);
+            assert_eq!(
+                step.metadata.reused_from.as_deref(),
+                Some(original.run_id.as_str())
+            );
+            assert_eq!(step.cost_usd(), Some(0.0));
+        }
+        assert_eq!(finished.record.status, original.status);
+        assert_eq!(finished.record.cost_usd, Some(0.0));
+        // The original is untouched.
+        assert_eq!(session.runs.steps_of(&original.run_id), steps);
+    }
+}
+
+#[test]
+fn a_replay_into_a_new_run_with_a_missing_reply_fails_that_run_naming_the_request() {
+    let session = Session::new();
+    let (original, steps) = session.run(ReusePolicy::IdenticalAtTemperatureZero, 0.0);
+    let partial = MemoryReplyStore::new();
+    for step in &steps[..2] {
+        let hash = step.metadata.request_hash.as_deref().unwrap();
+        let reply = block_on(session.store.get_reply(hash)).unwrap().unwrap();
+        block_on(partial.put_reply(&reply)).unwrap();
+    }
+    let sent = session.sent();
+    let error =
+        replay_into_new_run(&session, &original, &steps, ReplyHub::new(partial)).unwrap_err();
+    assert_eq!(session.sent(), sent);
+    let expected = steps[2].metadata.request_hash.clone().unwrap();
+    let ReplayError::MissingReply {
+        step,
+        request_hash,
+        endpoint,
+    } = &error
+    else {
+        panic!("not a missing reply: {error}");
+    };
+    assert_eq!((*step, request_hash), (3, &expected));
+    assert!(endpoint.starts_with("POST "), "{endpoint}");
+    let replay = session
+        .runs
+        .records()
+        .into_iter()
+        .find(|r| r.run_id != original.run_id)
+        .expect("the replay's run is stored");
+    assert_eq!(
+        replay.status,
+        trialogue::core::trajectory::RunStatus::Failed
+    );
+    assert!(replay.message.unwrap().contains(&expected));
+    assert_eq!(session.runs.steps_of(&replay.run_id).len(), 2);
+}
+
+/// A model whose solver always answers the same, so the verifier is asked the very same
+/// request again; it rejects the first time it is asked and passes the second.
+fn stubborn_model() -> ScriptedTransport {
+    let verdicts = Rc::new(std::cell::Cell::new(0));
+    ScriptedTransport::with_responder(move |request: &HttpRequest| {
+        let body = &request.body;
+        let content = if body.contains("verifier_output") {
+            verdicts.set(verdicts.get() + 1);
+            json!({"passed": verdicts.get() > 1, "critique": "look again", "confidence": 0.8})
+        } else if body.contains("judge_output") {
+            json!({"score": 0.9, "reasoning": "right", "strengths": [], "weaknesses": []})
+        } else {
+            json!({"solution": "\\boxed{4}", "reasoning": "2+2", "confidence": 0.9})
+        };
+        Ok(completion(content))
+    })
+}
+
+#[test]
+fn a_request_a_run_repeats_is_sent_again_and_a_rerun_reuses_each_repeat_in_turn() {
+    let mut session = Session::new();
+    session.transport = stubborn_model();
+    // The solver's prompt carries no feedback here, so its second request equals its first.
+    let mut config = config(0.0);
+    config.solver.prompt_template = "Solve: {problem}".into();
+    let source = session.source(ReusePolicy::IdenticalAtTemperatureZero);
+    let (first, steps) = session.run_with(&source, &config);
+    let verdicts: Vec<_> = steps
+        .iter()
+        .filter(|s| s.agent == "verifier")
+        .map(|s| s.output["passed"].clone())
+        .collect();
+    assert_eq!(
+        verdicts,
+        [json!(false), json!(true)],
+        "asked again, answered anew"
+    );
+    assert!(steps.iter().all(|s| s.metadata.reused_from.is_none()));
+    let paid = session.sent();
+    assert_eq!(paid, steps.len(), "every request of the run was sent");
+
+    let (_, again) = session.run_with(&source, &config);
+    assert_eq!(session.sent(), paid, "the re-run sent nothing");
+    assert_eq!(
+        again.iter().map(|s| &s.output).collect::<Vec<_>>(),
+        steps.iter().map(|s| &s.output).collect::<Vec<_>>(),
+        "each repeat reused in turn"
+    );
+    assert!(again
+        .iter()
+        .all(|s| s.metadata.reused_from.as_deref() == Some(first.run_id.as_str())));
+}

@@ -108,6 +108,7 @@ mod tests {
             usage_complete: true,
             requests: Vec::new(),
             billed_at: None,
+            reused: false,
         }
     }
 

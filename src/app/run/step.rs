@@ -228,6 +228,8 @@ pub struct StepFacts {
     pub attempt_notes: Vec<String>,
     /// The provider's finish reason, as reported.
     pub finish_reason: Option<String>,
+    /// The run that paid for the reply, when this step reused it (and cost $0 here).
+    pub reused_from: Option<String>,
 }
 
 impl StepFacts {
@@ -258,6 +260,7 @@ impl StepFacts {
             retries: count(AttemptKind::Retry),
             attempt_notes,
             finish_reason: non_empty(m.finish_reason()),
+            reused_from: non_empty(m.reused_from.as_deref()),
         }
     }
 }

@@ -26,6 +26,7 @@ use crate::core::clock::compact_utc;
 use crate::core::config::{Mode, PipelineConfig};
 use crate::core::dataset::Problem;
 use crate::core::experiment::ExperimentTag;
+use crate::core::replies::ReusePolicy;
 use crate::core::trajectory::{RunRecord, RunStatus};
 
 /// The most items a batch runs at once.
@@ -110,6 +111,10 @@ pub struct BatchSpec {
     /// Batch page, so their stored form is unchanged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experiment: Option<ExperimentTag>,
+    /// When its runs may answer a request from the reply store; a batch stored before there
+    /// was a choice reads as the default.
+    #[serde(default, skip_serializing_if = "ReusePolicy::is_default")]
+    pub reuse_policy: ReusePolicy,
 }
 
 /// The id of a batch made at `epoch_ms` with a config hashing to `config_hash`:
@@ -154,9 +159,16 @@ impl BatchSpec {
             config_hash,
             created_ms,
             experiment: None,
+            reuse_policy: ReusePolicy::default(),
         };
         spec.validate()?;
         Ok(spec)
+    }
+
+    /// The spec with its runs reusing replies by `policy`.
+    pub fn with_reuse_policy(mut self, policy: ReusePolicy) -> Self {
+        self.reuse_policy = policy;
+        self
     }
 
     /// Checks the concurrency, that there are problems, and that none is listed twice.

@@ -8,7 +8,7 @@ use crate::core::cancel::CancelToken;
 use crate::core::clock::Clock;
 use crate::core::config::{Mode, PipelineConfig};
 use crate::core::dataset::Problem;
-use crate::core::driver::{Finished, NewRun, RunDriver, RunEvent, StartError};
+use crate::core::driver::{Finished, LlmSource, NewRun, RunDriver, RunEvent, StartError};
 use crate::core::llm::{AgentCall, AgentCallError, AgentCompletion, AgentLlm, ErrorKind};
 use crate::core::pipeline::{AllowAll, CallGate, PipelineEvent};
 use crate::core::pricing::Pricer;
@@ -22,21 +22,49 @@ use super::{BatchSpec, ItemKey};
 /// position in the batch.
 pub type ItemEventListener<'a> = &'a dyn Fn(usize, &ItemKey, &PipelineEvent);
 
-/// An [`AgentLlm`] that passes calls through and tells the batch scheduler about rate limits
-/// (a final [`ErrorKind::RateLimited`] error, after the client's own retries), so it can slow down.
+/// The LLMs of a batch's runs, each of which tells the batch scheduler about rate limits (a
+/// final [`ErrorKind::RateLimited`] error, after the client's own retries), so it can slow down.
 pub struct RateLimitWatch<'a, L> {
     inner: &'a L,
     reporter: &'a ItemReporter,
 }
 
-impl<'a, L: AgentLlm> RateLimitWatch<'a, L> {
-    /// Watches `inner`'s calls for one item.
+impl<'a, L: LlmSource> RateLimitWatch<'a, L> {
+    /// Watches the calls of the LLMs `inner` makes, for one item.
     pub fn new(inner: &'a L, reporter: &'a ItemReporter) -> Self {
         RateLimitWatch { inner, reporter }
     }
 }
 
-impl<L: AgentLlm> AgentLlm for RateLimitWatch<'_, L> {
+impl<L: LlmSource> LlmSource for RateLimitWatch<'_, L> {
+    type Llm<'s>
+        = Watched<'s, L::Llm<'s>>
+    where
+        Self: 's;
+
+    fn llm_for(&self, config: &PipelineConfig) -> Self::Llm<'_> {
+        Watched {
+            inner: self.inner.llm_for(config),
+            reporter: self.reporter,
+        }
+    }
+
+    // Each run gets its own LLM, so that a reply store knows which run pays for a reply.
+    fn llm_for_run(&self, config: &PipelineConfig, run_id: &str) -> Self::Llm<'_> {
+        Watched {
+            inner: self.inner.llm_for_run(config, run_id),
+            reporter: self.reporter,
+        }
+    }
+}
+
+/// One run's LLM under a [`RateLimitWatch`].
+pub struct Watched<'a, M> {
+    inner: M,
+    reporter: &'a ItemReporter,
+}
+
+impl<M: AgentLlm> AgentLlm for Watched<'_, M> {
     async fn complete(
         &self,
         call: &AgentCall,
@@ -66,7 +94,7 @@ pub struct PipelineRunner<'a, L, C, S> {
     listener: Option<ItemEventListener<'a>>,
 }
 
-impl<'a, L: AgentLlm, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
+impl<'a, L: LlmSource, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
     /// A runner for `spec`'s items over `problems` (the dataset, or at least the spec's
     /// problems), with no pricing and no budget until set.
     pub fn new(
@@ -206,7 +234,7 @@ fn finished_outcome(finished: Finished) -> ItemOutcome {
     item_outcome(&finished.record, status, message)
 }
 
-impl<L: AgentLlm, C: Clock, S: RunStore> ItemRunner for PipelineRunner<'_, L, C, S> {
+impl<L: LlmSource, C: Clock, S: RunStore> ItemRunner for PipelineRunner<'_, L, C, S> {
     async fn run_item(&self, item: ItemContext) -> ItemOutcome {
         let Some(problem) = self.problems.get(&item.key.problem_id) else {
             return ItemOutcome::failed(format!(

@@ -256,12 +256,10 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> BatchDriver<'a, L, 
             gate: gate.as_ref(),
         });
         let spec = record.spec.clone();
-        // One client for the batch: its items' configs differ only in their mode.
-        let llm = self.llm.llm_for(&spec.config);
         let on_item = |index: usize, key: &ItemKey, event: &PipelineEvent| {
             self.emit(&BatchProgress::Item { index, key, event });
         };
-        let mut runner = PipelineRunner::new(&spec, problems, &llm, self.clock, self.store)
+        let mut runner = PipelineRunner::new(&spec, problems, self.llm, self.clock, self.store)
             .with_listener(&on_item);
         if let Some(gate) = &gate {
             runner = runner.with_gate(gate.as_ref());

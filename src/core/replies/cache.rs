@@ -27,6 +27,10 @@ pub struct RunScope {
     /// Replay: answer from the store only; a request with no stored reply fires this token
     /// (stopping the run) and is reported by [`ReplyCache::missing`].
     pub replay: Option<CancelToken>,
+    /// A replay into a new run: the run whose requests are replayed. Requests that could not
+    /// be reused are addressed by the run that made them, so the replay finds them under
+    /// that run's id, while `run_id` (the new run) is what pays nothing.
+    pub replay_of: Option<String>,
 }
 
 impl RunScope {
@@ -37,6 +41,7 @@ impl RunScope {
             policy,
             sample_index,
             replay: None,
+            replay_of: None,
         }
     }
 }
@@ -190,10 +195,13 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
         let sample = policy.addresses_sample().then_some(self.scope.sample_index);
         let mut canonical = CanonicalRequest::of(request, sample);
         let reusable = policy.may_reuse(canonical.temperature());
+        let key = canonical.hash();
+        let n = *self.occurrences.borrow().get(&key).unwrap_or(&0);
         if !reusable {
-            let key = canonical.hash();
-            let n = *self.occurrences.borrow().get(&key).unwrap_or(&0);
-            canonical.unique_to = Some(format!("{}#{n}", self.scope.run_id));
+            let addressed_as = self.scope.replay_of.as_ref().unwrap_or(&self.scope.run_id);
+            canonical.unique_to = Some(format!("{addressed_as}#{n}"));
+        } else if n > 0 {
+            canonical.repeat = Some(n);
         }
         (canonical, reusable)
     }
@@ -264,16 +272,26 @@ fn is_success(result: &Result<HttpResponse, TransportError>) -> bool {
     matches!(result, Ok(r) if (200..300).contains(&r.status))
 }
 
-impl<T: Transport, S: ReplyStore> Transport for ReplyCache<T, S> {
-    async fn send(
+/// How the leader of a request sends it: whole, or streamed to a listener.
+enum Delivery<'c> {
+    Whole,
+    Streamed(&'c mut dyn FnMut(&[u8])),
+}
+
+impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
+    /// Answers `request` from the store, from an identical request in flight, or by sending
+    /// it. The response always carries its whole body (the store and the followers need it);
+    /// the flag says whether a streamed leader handed the body to the listener already.
+    async fn answer(
         &self,
         request: &HttpRequest,
         timeout_ms: u64,
         cancel: &CancelToken,
-    ) -> Result<HttpResponse, TransportError> {
+        how: Delivery<'_>,
+    ) -> (Result<HttpResponse, TransportError>, bool) {
         let (canonical, reusable) = self.address(request);
         if let Some(token) = &self.scope.replay {
-            return self.replay(request, &canonical, token).await;
+            return (self.replay(request, &canonical, token).await, false);
         }
         let hash = canonical.hash();
         if reusable {
@@ -281,7 +299,7 @@ impl<T: Transport, S: ReplyStore> Transport for ReplyCache<T, S> {
             if let Ok(Some(stored)) = self.hub.store.get_reply(&hash).await {
                 self.count(request);
                 self.note(&canonical, Some(&stored.paid_by), None);
-                return Ok(stored.response);
+                return (Ok(stored.response), false);
             }
             loop {
                 let flight = self.hub.flights.borrow().get(&hash).cloned();
@@ -303,7 +321,7 @@ impl<T: Transport, S: ReplyStore> Transport for ReplyCache<T, S> {
                         } else {
                             self.note_failure(&canonical);
                         }
-                        return result;
+                        return (result, false);
                     }
                 }
             }
@@ -321,7 +339,29 @@ impl<T: Transport, S: ReplyStore> Transport for ReplyCache<T, S> {
         }
         let guard = LandOnDrop(flight.clone());
         self.sent.set(self.sent.get() + 1);
-        let result = self.inner.send(request, timeout_ms, cancel).await;
+        let (result, streamed) = match how {
+            Delivery::Whole => (self.inner.send(request, timeout_ms, cancel).await, false),
+            Delivery::Streamed(on_chunk) => {
+                // The listener sees each piece as it comes; the store and the followers get
+                // the whole body once it is in.
+                let mut body = Vec::new();
+                let mut forward = |chunk: &[u8]| {
+                    body.extend_from_slice(chunk);
+                    on_chunk(chunk);
+                };
+                let result = self
+                    .inner
+                    .send_streaming(request, timeout_ms, cancel, &mut forward)
+                    .await;
+                let result = result.map(|mut response| {
+                    if (200..300).contains(&response.status) {
+                        response.body = String::from_utf8_lossy(&body).into_owned();
+                    }
+                    response
+                });
+                (result, true)
+            }
+        };
         flight.land(result.clone());
         drop(guard);
         if is_success(&result) {
@@ -331,6 +371,46 @@ impl<T: Transport, S: ReplyStore> Transport for ReplyCache<T, S> {
             self.hub.settle(&hash);
             self.note_failure(&canonical);
         }
-        result
+        (result, streamed)
+    }
+}
+
+impl<T: Transport, S: ReplyStore> Transport for ReplyCache<T, S> {
+    async fn send(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+    ) -> Result<HttpResponse, TransportError> {
+        self.answer(request, timeout_ms, cancel, Delivery::Whole)
+            .await
+            .0
+    }
+
+    /// A stored or shared reply is handed over whole, in one chunk, as a buffering proxy would;
+    /// a paid one streams as it comes.
+    async fn send_streaming(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+        on_chunk: &mut dyn FnMut(&[u8]),
+    ) -> Result<HttpResponse, TransportError> {
+        let (result, streamed) = self
+            .answer(
+                request,
+                timeout_ms,
+                cancel,
+                Delivery::Streamed(&mut *on_chunk),
+            )
+            .await;
+        let mut response = result?;
+        if (200..300).contains(&response.status) {
+            let body = std::mem::take(&mut response.body);
+            if !streamed {
+                on_chunk(body.as_bytes());
+            }
+        }
+        Ok(response)
     }
 }

@@ -24,6 +24,10 @@ pub struct CanonicalRequest {
     /// For a request that may not be reused: the run and how many identical requests it made
     /// before (`run_id#n`), so each paid reply keeps an address of its own for replay.
     pub unique_to: Option<String>,
+    /// For a reusable request its run made `n` times before (`n` > 0): the loop asking the
+    /// same question again wants a new answer, so the n-th repeat has an address of its own,
+    /// and a re-run reuses the same n-th reply.
+    pub repeat: Option<u32>,
 }
 
 impl CanonicalRequest {
@@ -36,6 +40,7 @@ impl CanonicalRequest {
             body,
             sample,
             unique_to: None,
+            repeat: None,
         }
     }
 
@@ -47,6 +52,9 @@ impl CanonicalRequest {
         }
         if let (Some(unique), Some(map)) = (&self.unique_to, object.as_object_mut()) {
             map.insert("unique_to".into(), json!(unique));
+        }
+        if let (Some(repeat), Some(map)) = (self.repeat, object.as_object_mut()) {
+            map.insert("repeat".into(), json!(repeat));
         }
         object.to_string()
     }

@@ -13,7 +13,7 @@ use crate::core::cancel::CancelToken;
 use crate::core::clock::Clock;
 use crate::core::config::PipelineConfig;
 use crate::core::driver::run::{client_options, LlmSource};
-use crate::core::llm::client::LlmClient;
+use crate::core::llm::client::{LlmClient, StreamListener};
 use crate::core::llm::transport::Transport;
 use crate::core::llm::{AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptRecord};
 use crate::core::providers::ProviderRegistry;
@@ -129,6 +129,7 @@ pub struct ReplySource<T, C, S> {
     hub: Rc<ReplyHub<S>>,
     policy: ReusePolicy,
     sample_index: u32,
+    listener: Option<StreamListener>,
 }
 
 impl<T, C, S> std::fmt::Debug for ReplySource<T, C, S> {
@@ -156,7 +157,20 @@ impl<T: Transport + Clone, C: Clock + Clone + 'static, S: ReplyStore> ReplySourc
             hub,
             policy,
             sample_index: 0,
+            listener: None,
         }
+    }
+
+    /// Clients that report every piece of a streamed reply to `listener` (a reply answered
+    /// from the store arrives as one piece).
+    pub fn with_stream_listener(mut self, listener: StreamListener) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
+    /// The policy its runs reuse replies by.
+    pub fn policy(&self) -> ReusePolicy {
+        self.policy
     }
 
     /// The sample index the runs are addressed with (under
@@ -173,12 +187,13 @@ impl<T: Transport + Clone, C: Clock + Clone + 'static, S: ReplyStore> ReplySourc
         scope: RunScope,
     ) -> CachedLlm<LlmClient<ReplyCache<T, S>, C>, S> {
         let cache = ReplyCache::new(self.transport.clone(), self.hub.clone(), scope);
-        let client = LlmClient::with_options(
+        let mut client = LlmClient::with_options(
             self.registry.clone(),
             cache,
             self.clock.clone(),
             client_options(config),
         );
+        client.set_stream_listener(self.listener.clone());
         CachedLlm::over_client(client, self.clock.clone())
     }
 }

@@ -10,12 +10,14 @@
 //! - [`llm`]: the [`AgentLlm`](crate::core::llm::AgentLlm) wrapper that turns what the cache
 //!   did into a completion's provenance, and the run driver's source of such LLMs.
 //! - [`replay`]: a stored run again, from its stored replies only.
+//! - [`resume`]: the policy a stored run or batch goes on with.
 
 pub mod cache;
 pub mod canonical;
 pub mod llm;
 pub mod policy;
 pub mod replay;
+pub mod resume;
 pub mod store;
 
 pub use canonical::CanonicalRequest;

@@ -34,6 +34,35 @@ impl ReusePolicy {
         }
     }
 
+    /// What a control offers it as.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReusePolicy::Never => "never: pay for every request",
+            ReusePolicy::IdenticalAtTemperatureZero => {
+                "identical requests at temperature 0 (default)"
+            }
+            ReusePolicy::IdenticalWithSampleIndex => {
+                "identical requests, including the sample index"
+            }
+        }
+    }
+
+    /// The policy named `name` ([`Self::as_str`]).
+    pub fn named(name: &str) -> Option<ReusePolicy> {
+        Self::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
+    /// Whether it is the default (a record made with it need not say so).
+    pub fn is_default(&self) -> bool {
+        *self == ReusePolicy::default()
+    }
+
+    /// The policy a run was made with, as its committed steps record it (`None`: no step
+    /// says, e.g. a run made before replies were stored, or one with no step yet).
+    pub fn of_steps(steps: &[crate::core::trajectory::TrajectoryEntry]) -> Option<ReusePolicy> {
+        steps.iter().find_map(|s| s.metadata.reuse_policy)
+    }
+
     /// Whether a request sampled at `temperature` (`None`: the provider's default, not 0) may
     /// be answered from the store.
     pub fn may_reuse(self, temperature: Option<f64>) -> bool {
@@ -67,9 +96,11 @@ mod tests {
     #[test]
     fn names_round_trip_through_serde() {
         for p in ReusePolicy::ALL {
+            assert_eq!(ReusePolicy::named(p.as_str()), Some(p));
             let json = serde_json::to_value(p).unwrap();
             assert_eq!(json, serde_json::json!(p.as_str()));
             assert_eq!(serde_json::from_value::<ReusePolicy>(json).unwrap(), p);
         }
+        assert_eq!(ReusePolicy::named("always"), None);
     }
 }

@@ -25,6 +25,7 @@ use crate::core::dataset::Problem;
 use crate::core::driver::{BatchDriver, BatchProgress, StartError, Work};
 use crate::core::pipeline::PipelineEvent;
 use crate::core::providers::ProviderRegistry;
+use crate::core::replies::{resume, ReusePolicy};
 use crate::ui::run::session::{BrowserInputs, RunSession, Startup};
 use crate::ui::task::Tasks;
 use crate::web::clock::BrowserClock;
@@ -51,6 +52,8 @@ pub struct BatchRequest {
     pub config: PipelineConfig,
     /// Providers and keys from Settings.
     pub registry: ProviderRegistry,
+    /// When its runs may answer a request from the reply store instead of paying for it.
+    pub reuse_policy: ReusePolicy,
 }
 
 /// The batch of this tab (a context value: `expect_context::<BatchSession>()`).
@@ -215,7 +218,8 @@ impl BatchSession {
             request.config,
             BrowserClock::new().now_ms(),
             |_| false,
-        )?;
+        )?
+        .with_reuse_policy(request.reuse_policy);
         let job = Job::Start {
             spec: Box::new(spec),
             problems: request.problems,
@@ -374,7 +378,12 @@ impl Task {
         let session = self.session;
         let inputs = BrowserInputs::open(&self.registry).await?;
         let clock = inputs.clock;
-        let driver = BatchDriver::new(&inputs.llm, &inputs.clock, &inputs.store);
+        let policy = match &self.job {
+            Job::Start { spec, .. } => spec.reuse_policy,
+            Job::Resume { batch_id, .. } => resume::batch_policy(&inputs.store, batch_id).await?,
+        };
+        let llm = inputs.replies(policy);
+        let driver = BatchDriver::new(&llm, &inputs.clock, &inputs.store);
         // What the runs in flight have spent; shown through `show` with the record it belongs
         // to, so the spend never counts an item twice or not at all.
         let live_cost: Rc<RefCell<BTreeMap<usize, f64>>> = Rc::default();

@@ -14,8 +14,10 @@ use crate::core::batch::http1::{http1_bottlenecks, HTTP1_CONNECTIONS_PER_HOST};
 use crate::core::batch::BatchModes;
 use crate::core::config::Mode;
 use crate::core::dataset::Problem;
+use crate::core::replies::ReusePolicy;
 use crate::core::stored_dataset::StoredDataset;
 use crate::ui::components::notice::ErrorText;
+use crate::ui::components::reuse_policy::ReusePolicySelect;
 use crate::ui::config_form::ConfigForm;
 use crate::ui::prices::PricingState;
 use crate::ui::provider_state::{preconnect_to_agents, ProviderState};
@@ -71,6 +73,7 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
     let facet_list = facets(&dataset.problems);
     let selection = RwSignal::new(SelectionForm::default());
     let modes = RwSignal::new(BatchModes::Debate);
+    let reuse = RwSignal::new(ReusePolicy::default());
     let concurrency = RwSignal::new("4".to_string());
     let name = RwSignal::new(String::new());
     let start_error = RwSignal::new(None::<String>);
@@ -156,6 +159,7 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
             concurrency,
             config: check.with_untracked(|c| c.config.clone()),
             registry: providers.registry().get_untracked(),
+            reuse_policy: reuse.get_untracked(),
         };
         start_error.set(batch.start(request).err().map(|e| e.to_string()));
     };
@@ -291,6 +295,9 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
                     on:input=move |ev| name.set(event_target_value(&ev))
                 />
             </div>
+        </div>
+        <div class="field-row batch-pair">
+            <ReusePolicySelect id="batch-reuse" name="batch-reuse-policy" value=reuse/>
         </div>
         {move || parsed_concurrency.get().err().map(|e| view! { <ErrorText message=e.to_string()/> })}
         {move || {

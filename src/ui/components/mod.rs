@@ -9,6 +9,8 @@ pub mod panic_banner;
 pub mod preset_picker;
 pub mod provider_card;
 pub mod provider_probe;
+pub mod reply_store_panel;
+pub mod reuse_policy;
 pub mod rich_text;
 pub mod saved_config_list;
 pub mod secret_input;

@@ -18,11 +18,11 @@ use crate::app::charts::scale::Unit;
 use crate::app::costs::overview::{
     agent_bars, model_bars, price_link, spend_points, unpriced_models,
 };
-use crate::app::format::{cost_text, count, plural, tokens_text};
+use crate::app::format::{cost_text, count, count_of, plural, tokens_text};
 use crate::core::cost::{BucketSummary, CostSummary};
 use crate::core::cost_views::{
     agent_rank, reprice_by_model, split_by_agent_and_model, CostOverview, PricedSum,
-    RepricingOverview, StepCost,
+    RepricingOverview, ReuseSplit, StepCost,
 };
 use crate::core::sorting;
 use crate::ui::charts::bars::BarChart;
@@ -215,7 +215,51 @@ fn CostsBody(overview: Memo<Option<CostOverview>>, split: RwSignal<Split>) -> im
         </div>
         {move || summary.get().map(|s| view! { <TokensTable summary=s/> })}
         {move || overview.get().map(|o| view! { <ConfigTable overview=o/> })}
+        <PaidAndReused split=split/>
         <RepriceAll split=split/>
+    }
+}
+
+/// What the runs paid for beside what they reused from the reply store at $0 (valued at
+/// today's prices: what reuse saved).
+#[component]
+fn PaidAndReused(split: RwSignal<Split>) -> impl IntoView {
+    let pricer = expect_context::<PricingState>().pricer();
+    let reuse = Signal::derive_local(move || {
+        let Split::Ready { facts, .. } = split.get() else {
+            return None;
+        };
+        let pricer = pricer.get()?;
+        Some(ReuseSplit::of(facts.iter().flat_map(|f| f.iter()), &pricer))
+    });
+    view! {
+        {move || reuse.get().map(|r| view! {
+            <section class="card" aria-labelledby="reuse-title">
+                <h2 class="card-title" id="reuse-title">"Paid and reused"</h2>
+                <p class="card-sub">
+                    "A reused step was answered from the reply store with a reply another run "
+                    "paid for: it cost $0. Its value is its usage priced now."
+                </p>
+                <dl class="reprice-totals">
+                    <div
+                        data-testid="costs-paid"
+                        data-steps=r.paid_steps.to_string()
+                        data-usd=r.paid.usd().to_string()
+                    >
+                        <dt>"Paid"</dt>
+                        <dd>{format!("{} · {}", sum_text(&r.paid), count_of(r.paid_steps as usize, "step", "steps"))}</dd>
+                    </div>
+                    <div
+                        data-testid="costs-reused"
+                        data-steps=r.reused_steps.to_string()
+                        data-usd=r.reused_value.usd().to_string()
+                    >
+                        <dt>"Reused (saved)"</dt>
+                        <dd>{format!("{} · {}", sum_text(&r.reused_value), count_of(r.reused_steps as usize, "step", "steps"))}</dd>
+                    </div>
+                </dl>
+            </section>
+        })}
     }
 }
 

@@ -7,6 +7,7 @@ use crate::app::run::table::mode_named;
 use crate::core::config::Mode;
 use crate::core::trajectory::RunStatus;
 use crate::ui::components::notice::{ErrorText, WarningText};
+use crate::ui::components::reuse_policy::ReusePolicySelect;
 use crate::ui::config_form::ConfigForm;
 use crate::ui::provider_state::{preconnect_to_agents, ProviderState};
 use crate::ui::run::actions::{DownloadRunButton, ResumeButton, RunCost};
@@ -108,6 +109,7 @@ fn StartForm() -> impl IntoView {
             registry: providers.registry().get_untracked(),
             problem: session.draft_problem.get_untracked(),
             ground_truth: session.draft_truth.get_untracked(),
+            reuse_policy: session.draft_reuse.get_untracked(),
         };
         let invalid = problems.get_untracked();
         let result = if invalid > 0 {
@@ -167,6 +169,7 @@ fn StartForm() -> impl IntoView {
                         <option value=Mode::Baseline.as_str()>"baseline"</option>
                     </select>
                 </div>
+                <ReusePolicySelect id="run-reuse" name="run-reuse-policy" value=session.draft_reuse/>
             </div>
             {move || {
                 let n = problems.get();

@@ -12,7 +12,7 @@ use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 use crate::ui::components::notice::ErrorText;
 use crate::ui::costs::run_panel::RunCostPanel;
 use crate::ui::job::Job;
-use crate::ui::run::actions::{DownloadRunButton, ResumeButton, RunCost};
+use crate::ui::run::actions::{DownloadRunButton, ReplayButton, ResumeButton, RunCost};
 use crate::ui::run::sent::ShownRunConfig;
 use crate::ui::run::session::RunSession;
 use crate::ui::run::summary::{StatusBadge, SummaryPanel};
@@ -137,6 +137,7 @@ fn RunHead(record: RunRecord) -> impl IntoView {
         Signal::derive(move || session.is_running(&id))
     };
     let problem_preview = excerpt(&record.problem, 400);
+    let replayable = record.config.is_some() && record.step_count > 0;
     view! {
         <section class="card run-bar" aria-label="Run">
             <div class="run-bar-main">
@@ -146,6 +147,10 @@ fn RunHead(record: RunRecord) -> impl IntoView {
             </div>
             <div class="btn-group">
                 <ResumeButton run_id=id.clone() status=status/>
+                <ReplayButton
+                    run_id=id.clone()
+                    replayable=replayable
+                />
                 <DownloadRunButton
                     run_id=id.clone()
                     disabled=Signal::derive(move || busy_here.get() || record.step_count == 0)

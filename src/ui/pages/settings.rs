@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use crate::ui::components::notice::ErrorText;
 use crate::ui::components::provider_card::ProviderCard;
+use crate::ui::components::reply_store_panel::ReplyStorePanel;
 use crate::ui::costs::pricing_settings::PricingSettings;
 use crate::ui::provider_state::ProviderState;
 
@@ -37,6 +38,7 @@ pub fn SettingsPage() -> impl IntoView {
         </div>
         <AddProvider/>
         <PricingSettings/>
+        <ReplyStorePanel/>
     }
 }
 

@@ -138,3 +138,44 @@ pub fn ResumeButton(
         {move || error.get().map(|message| view! { <ErrorText message=message/> })}
     }
 }
+
+/// Replays the run into a new run from its stored replies (`data-testid="run-replay"`): the
+/// same loop, no request sent, $0; the new run is shown live on the Run page. Offered for a
+/// run that has its config and a step; disabled while another run is going.
+#[component]
+pub fn ReplayButton(
+    /// The run.
+    run_id: String,
+    /// Whether it can be replayed (it has its config and at least one step).
+    replayable: bool,
+) -> impl IntoView {
+    let session = expect_context::<RunSession>();
+    let providers = expect_context::<ProviderState>();
+    let navigate = use_navigate();
+    let error = RwSignal::new(None::<String>);
+    let replay = move |_| {
+        let registry = providers.registry().get_untracked();
+        match session.replay(run_id.clone(), registry) {
+            Ok(()) => {
+                error.set(None);
+                navigate("/run", Default::default());
+            }
+            Err(e) => error.set(Some(e.to_string())),
+        }
+    };
+    view! {
+        <Show when=move || replayable>
+            <button
+                type="button"
+                class="btn"
+                data-testid="run-replay"
+                disabled=move || session.busy.get()
+                title="Run the loop again into a new run, every reply from the reply store: nothing is sent or paid"
+                on:click=replay.clone()
+            >
+                "Replay"
+            </button>
+        </Show>
+        {move || error.get().map(|message| view! { <ErrorText message=message/> })}
+    }
+}

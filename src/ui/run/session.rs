@@ -17,11 +17,15 @@ use leptos::prelude::*;
 use crate::app::run::step::{apply_event, stop_running, StepView};
 use crate::core::cancel::CancelToken;
 use crate::core::config::{Mode, PipelineConfig};
-use crate::core::driver::{ClientSource, Finished, NewRun, RunDriver, RunEvent, StartError, Work};
+use crate::core::driver::{Finished, NewRun, RunDriver, RunEvent, StartError, Work};
 use crate::core::llm::reasoning;
 use crate::core::pipeline::SinkError;
 use crate::core::pricing::Pricer;
 use crate::core::providers::ProviderRegistry;
+use crate::core::replies::cache::ReplyHub;
+use crate::core::replies::llm::ReplySource;
+use crate::core::replies::replay::{replay_as_new_run, ReplayError, ReplayInputs};
+use crate::core::replies::{resume, ReusePolicy};
 use crate::core::trajectory::{RunRecord, RunStatus};
 use crate::ui::prices::load_pricer;
 use crate::ui::store::run_store;
@@ -59,6 +63,8 @@ pub struct StartRequest {
     pub problem: String,
     /// The expected answer, if known (empty text means none).
     pub ground_truth: String,
+    /// When the run may answer a request from the reply store instead of paying for it.
+    pub reuse_policy: ReusePolicy,
 }
 
 /// The live run of this tab (a context value: `expect_context::<RunSession>()`).
@@ -86,6 +92,8 @@ pub struct RunSession {
     pub draft_truth: RwSignal<String>,
     /// The Run page's mode choice; `None` follows the config's mode.
     pub draft_mode: RwSignal<Option<Mode>>,
+    /// The Run page's reuse policy choice.
+    pub draft_reuse: RwSignal<ReusePolicy>,
     tasks: Tasks,
     cancel: StoredValue<Option<CancelToken>, LocalStorage>,
 }
@@ -97,12 +105,24 @@ enum Job {
         config: PipelineConfig,
         problem: String,
         ground_truth: Option<String>,
+        reuse_policy: ReusePolicy,
     },
     Resume {
         run_id: String,
         /// The Configure page's config, for a run imported without one.
         offered: Option<PipelineConfig>,
     },
+    /// Stored run `run_id` again, into a new run, from stored replies only.
+    Replay { run_id: String },
+}
+
+/// Why a job of the session stopped before its run finished.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum Stopped {
+    #[error(transparent)]
+    Refused(#[from] StartError),
+    #[error(transparent)]
+    Replay(ReplayError),
 }
 
 /// One job of the session, as it runs.
@@ -129,6 +149,7 @@ impl RunSession {
             draft_problem: RwSignal::new(String::new()),
             draft_truth: RwSignal::new(String::new()),
             draft_mode: RwSignal::new(None),
+            draft_reuse: RwSignal::new(ReusePolicy::default()),
             tasks,
             cancel: StoredValue::new_local(None),
         }
@@ -192,6 +213,7 @@ impl RunSession {
             config,
             problem: request.problem,
             ground_truth,
+            reuse_policy: request.reuse_policy,
         };
         self.dispatch(job, request.registry);
         Ok(())
@@ -213,6 +235,16 @@ impl RunSession {
             offered: current,
         };
         self.dispatch(job, registry);
+        Ok(())
+    }
+
+    /// Replays stored run `run_id` into a new run: the same loop, every reply from the reply
+    /// store, no request sent, $0. A reply missing from the store stops it, naming the
+    /// request.
+    pub fn replay(&self, run_id: String, registry: ProviderRegistry) -> Result<(), StartError> {
+        self.check_free()?;
+        self.clear_view();
+        self.dispatch(Job::Replay { run_id }, registry);
         Ok(())
     }
 
@@ -283,6 +315,19 @@ impl RunSession {
         }
     }
 
+    /// Shows why a replay stopped: what it replayed stays shown, its run is stored `failed`.
+    fn replay_stopped(&self, error: ReplayError) {
+        let message = error.to_string();
+        self.steps.update(|steps| stop_running(steps));
+        self.record.update(|record| {
+            if let Some(record) = record {
+                record.status = RunStatus::Failed;
+                record.message = Some(message.clone());
+            }
+        });
+        self.error.set(Some(message));
+    }
+
     /// Shows why the run could not start or resume.
     fn refused(&self, error: StartError) {
         self.clear_view();
@@ -304,30 +349,41 @@ impl Default for RunSession {
 }
 
 /// What a driver meets in the browser: the store, the prices in use, the clock, and the
-/// providers' client made for each run's config.
+/// reply store over the providers, from which each run's client is made ([`Self::replies`]).
 pub(crate) struct BrowserInputs {
     pub(crate) store: TrajectoryStore,
     pub(crate) pricer: Rc<Pricer>,
     pub(crate) clock: BrowserClock,
-    pub(crate) llm: ClientSource<BrowserTransport, BrowserClock>,
+    registry: ProviderRegistry,
+    hub: Rc<ReplyHub<TrajectoryStore>>,
 }
+
+/// The LLM source of the app's runs: the providers behind the IndexedDB reply store.
+pub(crate) type BrowserReplies = ReplySource<BrowserTransport, BrowserClock, TrajectoryStore>;
 
 impl BrowserInputs {
     /// Opens the store and loads the prices; `registry` holds the providers and their keys.
     pub(crate) async fn open(registry: &ProviderRegistry) -> Result<Self, StartError> {
         let store = run_store().await.map_err(SinkError::from)?;
         let pricer = Rc::new(load_pricer().await);
-        let llm = ClientSource::new(
-            registry.clone(),
-            BrowserTransport::new(),
-            BrowserClock::new(),
-        );
         Ok(BrowserInputs {
+            hub: ReplyHub::new(store.clone()),
             store,
             pricer,
             clock: BrowserClock::new(),
-            llm,
+            registry: registry.clone(),
         })
+    }
+
+    /// The providers' clients, each run's answering from the reply store by `policy`.
+    pub(crate) fn replies(&self, policy: ReusePolicy) -> BrowserReplies {
+        ReplySource::new(
+            self.registry.clone(),
+            BrowserTransport::new(),
+            self.clock,
+            self.hub.clone(),
+            policy,
+        )
     }
 }
 
@@ -339,21 +395,30 @@ impl Task {
         // The one place a run's end, or its refusal, is shown.
         match result {
             Ok(finished) => session.finished(finished),
-            Err(refused) => session.refused(refused),
+            Err(Stopped::Refused(refused)) => session.refused(refused),
+            Err(Stopped::Replay(error)) => session.replay_stopped(error),
         }
         session.touch_runs();
     }
 
-    async fn drive(&self) -> Result<Finished, StartError> {
-        let mut inputs = BrowserInputs::open(&self.registry).await?;
+    async fn drive(&self) -> Result<Finished, Stopped> {
+        let inputs = BrowserInputs::open(&self.registry).await?;
         let session = self.session;
-        inputs.llm = inputs
-            .llm
+        let policy = match &self.job {
+            Job::Start { reuse_policy, .. } => *reuse_policy,
+            Job::Resume { run_id, .. } => resume::run_policy(&inputs.store, run_id)
+                .await
+                .map_err(StartError::from)?,
+            Job::Replay { run_id } => return self.replay(&inputs, run_id).await,
+        };
+        // A replay went its own way above: it reads its policy from the steps it replays.
+        let llm = inputs
+            .replies(policy)
             .with_stream_listener(live::listener(session.live));
         let listener = |event: &RunEvent<'_>| session.follow(event);
-        let driver = RunDriver::new(&inputs.llm, &inputs.clock, &inputs.store)
+        let driver = RunDriver::new(&llm, &inputs.clock, &inputs.store)
             .with_locks(&WebLocks)
-            .with_pricer(inputs.pricer)
+            .with_pricer(inputs.pricer.clone())
             .with_listener(&listener)
             .with_cancel(self.cancel.clone());
         match &self.job {
@@ -361,6 +426,7 @@ impl Task {
                 config,
                 problem,
                 ground_truth,
+                ..
             } => {
                 let run = NewRun {
                     config,
@@ -368,9 +434,45 @@ impl Task {
                     ground_truth: ground_truth.as_deref(),
                     batch_id: None,
                 };
-                driver.start(run).await
+                Ok(driver.start(run).await?)
             }
-            Job::Resume { run_id, offered } => driver.resume(run_id, offered.as_ref()).await,
+            Job::Resume { run_id, offered } => Ok(driver.resume(run_id, offered.as_ref()).await?),
+            Job::Replay { run_id } => self.replay(&inputs, run_id).await,
         }
+    }
+
+    async fn replay(&self, inputs: &BrowserInputs, run_id: &str) -> Result<Finished, Stopped> {
+        let session = self.session;
+        let not_found = || StartError::NotFound {
+            work: Work::Run(run_id.to_string()),
+        };
+        let original = inputs
+            .store
+            .get_run(run_id)
+            .await
+            .map_err(|e| StartError::from(SinkError::from(e)))?
+            .ok_or_else(not_found)?;
+        let mut steps = inputs
+            .store
+            .steps(run_id)
+            .await
+            .map_err(|e| StartError::from(SinkError::from(e)))?;
+        crate::core::sorting::sort_by_key(&mut steps, |e| e.step_id);
+        let listener = |event: &RunEvent<'_>| session.follow(event);
+        let replay_inputs = ReplayInputs {
+            registry: self.registry.clone(),
+            clock: &inputs.clock,
+            hub: inputs.hub.clone(),
+            store: &inputs.store,
+            locks: &WebLocks,
+            pricer: Some(inputs.pricer.clone()),
+            listener: Some(&listener),
+        };
+        replay_as_new_run(&original, &steps, replay_inputs)
+            .await
+            .map_err(|e| match e {
+                ReplayError::Start(refused) => Stopped::Refused(refused),
+                other => Stopped::Replay(other),
+            })
     }
 }

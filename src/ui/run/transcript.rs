@@ -57,6 +57,7 @@ pub fn StepCard(
     let ttft_ms = metadata
         .and_then(|m| m.ttft_ms)
         .map(|ms| format!("{}", ms.round()));
+    let reused_from = metadata.and_then(|m| m.reused_from.clone());
     let title = match step.iteration {
         Some(i) => format!("{} · iteration {i}", step.agent),
         None => step.agent.clone(),
@@ -100,6 +101,7 @@ pub fn StepCard(
             data-status=status
             data-streamed=streamed
             data-ttft-ms=ttft_ms
+            data-reused-from=reused_from
         >
             <header class="step-head">
                 <span class="step-num">"#" {step.step_id}</span>
@@ -249,6 +251,14 @@ fn Facts(facts: StepFacts) -> impl IntoView {
         _ => None,
     };
     let notes = facts.attempt_notes;
+    let reused = facts.reused_from.map(|run_id| {
+        let href = format!("/runs/{run_id}");
+        view! {
+            <span class="step-reused" data-testid="step-reused" title="The reply was answered from the reply store: the run that paid for it is linked">
+                "reused from " <a class="mono" href=href>{run_id}</a>
+            </span>
+        }
+    });
     view! {
         <footer class="step-facts">
             {served.map(|s| view! { <span class="mono">{s}</span> })}
@@ -257,6 +267,7 @@ fn Facts(facts: StepFacts) -> impl IntoView {
             {facts.latency_ms.map(|ms| view! { <span>{latency_text(ms)}</span> })}
             {requests.map(|r| view! { <span>{r}</span> })}
             {facts.finish_reason.map(|r| view! { <span class="muted">"finish: " {r}</span> })}
+            {reused}
         </footer>
         {(!notes.is_empty()).then(|| view! {
             <details class="step-attempts">
