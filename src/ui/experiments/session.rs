@@ -205,7 +205,16 @@ impl ExperimentSession {
                 session.error.set(Some(save_failed(e)));
             }
         };
-        ExperimentDriver::new(&inputs.llm, &inputs.clock, &inputs.store)
+        // Every config's batch was made with the same policy (the default, see
+        // ExperimentPlan::specs): one cached source serves them all, so a reply one config
+        // paid for is reused by the next.
+        let policy = experiment
+            .batches
+            .first()
+            .map(|b| b.spec.reuse_policy)
+            .unwrap_or_default();
+        let llm = inputs.replies(policy);
+        ExperimentDriver::new(&llm, &inputs.clock, &inputs.store)
             .with_locks(&WebLocks)
             .with_pricer(inputs.pricer)
             .with_listener(&listener)
