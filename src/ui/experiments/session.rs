@@ -51,10 +51,16 @@ thread_local! {
 pub fn experiment_session() -> ExperimentSession {
     SESSION.with(|cell| {
         *cell.get_or_init(|| {
+            // `Owner::new_root` makes itself the current owner: the page's owner (and the
+            // app's contexts under it) must be current again afterwards.
+            let outer = Owner::current();
             let owner = Owner::new_root(None);
             let session = owner.with(ExperimentSession::new);
             // The session is the tab's for its whole life: its root must never be dropped.
             std::mem::forget(owner);
+            if let Some(outer) = outer {
+                outer.set();
+            }
             session
         })
     })
