@@ -10,6 +10,7 @@ pub mod batch;
 pub mod charts;
 pub mod config_draft;
 pub mod costs;
+pub mod experiment;
 pub mod file_names;
 pub mod format;
 pub mod llm_error;

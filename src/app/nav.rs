@@ -45,6 +45,12 @@ pub const NAV: &[NavItem] = &[
         aliases: &[],
     },
     NavItem {
+        href: "/experiments",
+        label: "Experiments",
+        test_id: "nav-experiments",
+        aliases: &[],
+    },
+    NavItem {
         href: "/training",
         label: "Training data",
         test_id: "nav-training",

@@ -23,6 +23,7 @@ pub mod answer;
 pub mod batch;
 pub mod dataset;
 pub mod driver;
+pub mod experiment;
 pub mod jsonl;
 pub mod pipeline;
 pub mod provider_batch;

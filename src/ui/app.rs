@@ -16,6 +16,7 @@ use super::components::nav::SiteHeader;
 use super::pages::batch::BatchPage;
 use super::pages::configure::ConfigurePage;
 use super::pages::costs::CostsPage;
+use super::pages::experiments::ExperimentsPage;
 use super::pages::not_found::NotFoundPage;
 use super::pages::run::RunPage;
 use super::pages::run_detail::RunDetailPage;
@@ -54,6 +55,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/costs") view={Lazy::<CostsRoute>::new()}/>
                     <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()}/>
                     <Route path=path!("/training") view={Lazy::<TrainingRoute>::new()}/>
+                    <Route path=path!("/experiments") view={Lazy::<ExperimentsRoute>::new()}/>
                 </Routes>
             </main>
         </Router>
@@ -72,6 +74,7 @@ pub fn preload_page(href: &str) {
             "/costs" => CostsRoute::preload().await,
             "/settings" => SettingsRoute::preload().await,
             "/training" => TrainingRoute::preload().await,
+            "/experiments" => ExperimentsRoute::preload().await,
             _ => {}
         }
     });
@@ -120,6 +123,7 @@ split_page! { runs_chunk, RunDetailRoute, run_detail_page, preload_run_detail, R
 split_page! { batch_chunk, BatchRoute, batch_page, preload_batch, BatchPage, "Batch" }
 split_page! { costs_chunk, CostsRoute, costs_page, preload_costs, CostsPage, "Costs" }
 split_page! { costs_chunk, SettingsRoute, settings_page, preload_settings, SettingsPage, "Settings" }
+split_page! { experiments_chunk, ExperimentsRoute, experiments_page, preload_experiments, ExperimentsPage, "Experiments" }
 split_page! { training_chunk, TrainingRoute, training_page, preload_training, TrainingPage, "Training data" }
 
 /// Shown in place of a page whose code could not be fetched.

@@ -6,6 +6,7 @@ pub mod charts;
 pub mod components;
 pub mod config_form;
 pub mod costs;
+pub mod experiments;
 pub mod job;
 pub mod pages;
 pub mod persist;

@@ -13,6 +13,7 @@ mod cost;
 mod cost_views;
 mod dataset;
 mod driver;
+mod experiment;
 mod fuzz;
 mod hardening;
 mod jsonl;

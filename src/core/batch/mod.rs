@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::clock::compact_utc;
 use crate::core::config::{Mode, PipelineConfig};
 use crate::core::dataset::Problem;
+use crate::core::experiment::ExperimentTag;
 use crate::core::replies::ReusePolicy;
 use crate::core::trajectory::{RunRecord, RunStatus};
 
@@ -106,6 +107,10 @@ pub struct BatchSpec {
     pub config_hash: String,
     /// When the batch was made, epoch milliseconds (UTC).
     pub created_ms: f64,
+    /// The experiment the batch is one config of, if any (absent from batches made on the
+    /// Batch page, so their stored form is unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<ExperimentTag>,
     /// When its runs may answer a request from the reply store; a batch stored before there
     /// was a choice reads as the default.
     #[serde(default, skip_serializing_if = "ReusePolicy::is_default")]
@@ -192,6 +197,7 @@ impl BatchSpec {
             config,
             config_hash,
             created_ms,
+            experiment: None,
             reuse_policy: ReusePolicy::default(),
             engine: BatchEngine::Live,
         };

@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod configure;
 pub mod costs;
+pub mod experiments;
 pub mod not_found;
 pub mod run;
 pub mod run_detail;

@@ -1,0 +1,83 @@
+//! The Experiments page's form as values: which config fields can be varied, and how a base
+//! config and the values typed (one per line) become the experiment's configs.
+
+use crate::app::config_draft::{field, set_text};
+use crate::core::config::PipelineConfig;
+use crate::core::experiment::{Arm, ExperimentError};
+
+/// The config paths an experiment can vary, in the order the page lists them: the things a
+/// researcher changes between two runs of the same problems (models, sampling, the loop's
+/// length, the rubric, the prompts, reasoning).
+pub const VARIABLE_FIELDS: &[&str] = &[
+    "verifier.model",
+    "judge.model",
+    "solver.model",
+    "solver.temperature",
+    "verifier.temperature",
+    "judge.temperature",
+    "max_iterations",
+    "mode",
+    "judge.scoring_rubric",
+    "solver.prompt_template",
+    "verifier.prompt_template",
+    "judge.prompt_template",
+    "solver.system_prompt",
+    "verifier.system_prompt",
+    "judge.system_prompt",
+    "solver.reasoning",
+    "verifier.reasoning",
+    "judge.reasoning",
+    "solver.max_tokens",
+];
+
+/// The values typed for the varied field: one per line, trimmed, blank lines skipped. A
+/// prompt or rubric that needs several lines writes them as `\n`, read back as line breaks.
+pub fn values(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| line.replace("\\n", "\n"))
+        .collect()
+}
+
+/// One config per value: `base` with `field_path` set to it, labelled with the value as typed
+/// (on one line). The first value that does not fit the field is refused with the reason.
+pub fn vary(
+    base: &PipelineConfig,
+    field_path: &str,
+    values_text: &str,
+) -> Result<Vec<Arm>, ExperimentError> {
+    if !VARIABLE_FIELDS.contains(&field_path) || field(field_path).is_none() {
+        return Err(ExperimentError::UnknownField {
+            field: field_path.to_string(),
+        });
+    }
+    values(values_text)
+        .into_iter()
+        .map(|value| {
+            let mut config = base.clone();
+            set_text(&mut config, field_path, &value).map_err(|reason| {
+                ExperimentError::BadValue {
+                    field: field_path.to_string(),
+                    value: value.clone(),
+                    reason,
+                }
+            })?;
+            Ok(Arm {
+                label: value.replace('\n', "\\n"),
+                config,
+            })
+        })
+        .collect()
+}
+
+/// One config per saved config picked, labelled with its name.
+pub fn saved(configs: &[(String, PipelineConfig)]) -> Vec<Arm> {
+    configs
+        .iter()
+        .map(|(name, config)| Arm {
+            label: name.clone(),
+            config: config.clone(),
+        })
+        .collect()
+}

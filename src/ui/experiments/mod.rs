@@ -1,0 +1,5 @@
+//! The Experiments page's parts: the session that drives an experiment in this tab
+//! ([`session`]) and the results it shows ([`results`]).
+
+pub mod results;
+pub mod session;

@@ -1,0 +1,306 @@
+//! `/experiments`: one dataset run with several configs (the Configure page's config with one
+//! field varied), the results matrix, every pair compared on shared problems, and exports.
+
+use std::collections::HashSet;
+
+use leptos::prelude::*;
+
+use crate::app::batch::format::parse_concurrency;
+use crate::app::experiment::{vary, VARIABLE_FIELDS};
+use crate::core::experiment::{Experiment, ExperimentPlan, ExperimentStatus};
+use crate::ui::batch::session::BatchSession;
+use crate::ui::config_form::ConfigForm;
+use crate::ui::experiments::results::{matrix_of, stored_experiments, MatrixView};
+use crate::ui::experiments::session::experiment_session;
+use crate::ui::provider_state::ProviderState;
+use crate::ui::store::SharedStore;
+
+/// The Experiments page.
+#[component]
+pub fn ExperimentsPage() -> impl IntoView {
+    let store = expect_context::<SharedStore>();
+    let session = experiment_session();
+    let batches = expect_context::<BatchSession>();
+    let experiments = LocalResource::new(move || {
+        let _ = session.changed.get();
+        // Read again once the start-up check has marked what a closed tab left running.
+        batches.startup.track();
+        async move {
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            stored_experiments(&store).await.map_err(|e| e.to_string())
+        }
+    });
+    view! {
+        <div class="page-head">
+            <div>
+                <h1>"Experiments"</h1>
+                <p class="lede">
+                    "Run one dataset with several configs — the Configure page's config with one "
+                    "field varied — and compare them on the same problems: accuracy with its "
+                    "interval, cost, and for every pair the problems only one got right and "
+                    "whether the difference is real. Each config runs as a batch, saved as it "
+                    "goes; a closed tab loses nothing saved, and the experiment can be resumed."
+                </p>
+            </div>
+        </div>
+        <NewExperiment experiments/>
+        <Shown experiments/>
+    }
+}
+
+type Experiments = LocalResource<Result<Vec<Experiment>, String>>;
+
+/// The form: dataset, field, values, concurrency, Start.
+#[component]
+fn NewExperiment(experiments: Experiments) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
+    let form = expect_context::<ConfigForm>();
+    let providers = expect_context::<ProviderState>();
+    let session = experiment_session();
+    let check = form.check();
+    let datasets = LocalResource::new(move || async move {
+        let store = store.open().await.map_err(|e| e.to_string())?;
+        store.list_datasets().await.map_err(|e| e.to_string())
+    });
+    let dataset = RwSignal::new(String::new());
+    let field = RwSignal::new(VARIABLE_FIELDS[0].to_string());
+    let values = RwSignal::new(String::new());
+    let concurrency = RwSignal::new("2".to_string());
+    let name = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+
+    let start = move |_| {
+        problem.set(None);
+        let fail = |message: String| problem.set(Some(message));
+        let config = check.with_untracked(|c| (c.errors.len(), c.config.clone()));
+        if config.0 > 0 {
+            return fail(format!(
+                "The base config has {} problem(s) on the Configure page; fix it there first.",
+                config.0
+            ));
+        }
+        let dataset_id = dataset.get_untracked();
+        let Some(summary) = datasets.with_untracked(|d| {
+            d.as_ref()
+                .and_then(|d| d.as_ref().ok())
+                .and_then(|list| list.iter().find(|s| s.dataset_id == dataset_id).cloned())
+        }) else {
+            return fail("Pick a dataset first (import one on the Batch page).".to_string());
+        };
+        let concurrency = match parse_concurrency(&concurrency.get_untracked()) {
+            Ok(c) => c,
+            Err(e) => return fail(e.to_string()),
+        };
+        let field_path = field.get_untracked();
+        let arms = match vary(&config.1, &field_path, &values.get_untracked()) {
+            Ok(arms) => arms,
+            Err(e) => return fail(e.to_string()),
+        };
+        let taken: HashSet<String> = experiments.with_untracked(|e| {
+            e.as_ref()
+                .and_then(|e| e.as_ref().ok())
+                .map(|list| list.iter().map(|x| x.experiment_id.clone()).collect())
+                .unwrap_or_default()
+        });
+        let typed = name.get_untracked();
+        let registry = providers.registry().get_untracked();
+        leptos::task::spawn_local(async move {
+            let loaded = async {
+                let store = store.open().await.map_err(|e| e.to_string())?;
+                store
+                    .get_dataset(&summary.dataset_id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| {
+                        format!(
+                            "the dataset {} is no longer stored; import it again",
+                            summary.name
+                        )
+                    })
+            }
+            .await;
+            let stored = match loaded {
+                Ok(stored) => stored,
+                Err(e) => return problem.set(Some(e)),
+            };
+            let plan = ExperimentPlan {
+                name: if typed.trim().is_empty() {
+                    format!("{} by {field_path}", summary.name)
+                } else {
+                    typed.trim().to_string()
+                },
+                dataset_id: summary.dataset_id.clone(),
+                dataset_name: summary.name.clone(),
+                problem_ids: stored.problems.iter().map(|p| p.id.clone()).collect(),
+                concurrency,
+                varied_field: Some(field_path),
+                arms,
+            };
+            if let Err(e) = plan.check(&registry.custom_ids()) {
+                return problem.set(Some(e.to_string()));
+            }
+            if let Err(e) = session.start(plan, registry, taken) {
+                problem.set(Some(e));
+            }
+        });
+    };
+
+    view! {
+        <section class="card" aria-labelledby="experiment-new-title">
+            <h2 id="experiment-new-title">"New experiment"</h2>
+            <div class="form-grid">
+                <label>
+                    "Dataset"
+                    <select data-testid="experiment-dataset" on:change=move |ev| dataset.set(event_target_value(&ev))>
+                        <option value="">"Pick a dataset"</option>
+                        {move || datasets.get().and_then(Result::ok).map(|list| {
+                            list.into_iter().map(|s| {
+                                let selected = dataset.with_untracked(|d| *d == s.dataset_id);
+                                view! { <option value=s.dataset_id.clone() selected=selected>{s.name.clone()}</option> }
+                            }).collect_view()
+                        })}
+                    </select>
+                </label>
+                <label>
+                    "Field to vary"
+                    <select data-testid="experiment-vary-field" on:change=move |ev| field.set(event_target_value(&ev))>
+                        {VARIABLE_FIELDS.iter().map(|f| view! { <option value=*f>{*f}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "Values, one per line (one config each; write a line break inside a value as \\n)"
+                    <textarea
+                        data-testid="experiment-vary-values"
+                        rows="4"
+                        prop:value=move || values.get()
+                        on:input=move |ev| values.set(event_target_value(&ev))
+                    ></textarea>
+                </label>
+                <label>
+                    "Runs at once"
+                    <input
+                        data-testid="experiment-concurrency"
+                        inputmode="numeric"
+                        prop:value=move || concurrency.get()
+                        on:input=move |ev| concurrency.set(event_target_value(&ev))
+                    />
+                </label>
+                <label>
+                    "Name (optional)"
+                    <input prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                </label>
+            </div>
+            <p class="muted">
+                "The configs run one after another, each as a batch of every problem of the "
+                "dataset under the base config's batch budget; replies a config already paid "
+                "for are reused where the reply store allows."
+            </p>
+            <button
+                type="button"
+                class="btn-primary"
+                data-testid="experiment-start"
+                disabled=move || session.busy.get()
+                on:click=start
+            >"Start experiment"</button>
+            {move || problem.get().map(|e| view! { <p class="msg msg-error" role="alert">{e}</p> })}
+        </section>
+    }
+}
+
+/// The experiment shown (the one going, else the newest), its status, and the list.
+#[component]
+fn Shown(experiments: Experiments) -> impl IntoView {
+    let store = expect_context::<SharedStore>();
+    let form = expect_context::<ConfigForm>();
+    let providers = expect_context::<ProviderState>();
+    let session = experiment_session();
+    let check = form.check();
+    let current = Memo::new(move |_| {
+        let list = experiments.get().and_then(Result::ok)?;
+        let wanted = session.shown.get();
+        match wanted {
+            Some(id) => list.into_iter().find(|e| e.experiment_id == id),
+            None => list.into_iter().next(),
+        }
+    });
+    let matrix = LocalResource::new(move || {
+        let experiment = current.get();
+        async move {
+            let Some(experiment) = experiment else {
+                return Ok(None);
+            };
+            let store = store.open().await.map_err(|e| e.to_string())?;
+            matrix_of(&store, &experiment).await.map(Some)
+        }
+    });
+    let status = move || {
+        if session.busy.get() {
+            return "running".to_string();
+        }
+        match current.get() {
+            Some(_) if session.error.with(Option::is_some) => ExperimentStatus::Failed.to_string(),
+            Some(e) => e.status().to_string(),
+            None => String::new(),
+        }
+    };
+    let resume = move |_| {
+        let Some(experiment) = current.get_untracked() else {
+            return;
+        };
+        let budget = check.with_untracked(|c| c.config.batch_budget_usd);
+        if let Err(e) = session.resume(experiment, providers.registry().get_untracked(), budget) {
+            session.error.set(Some(e));
+        }
+    };
+    let can_resume =
+        move || !session.busy.get() && current.get().is_some_and(|e| e.status().can_resume());
+    let list = move || {
+        experiments.get().map(|r| match r {
+            Err(e) => view! { <p class="msg msg-error" role="alert">{e}</p> }.into_any(),
+            Ok(list) if list.is_empty() => view! { <p class="muted">"No experiment yet."</p> }.into_any(),
+            Ok(list) => view! {
+                <ul class="experiment-list">
+                    {list.into_iter().map(|e| {
+                        let id = e.experiment_id.clone();
+                        let label = format!("{} — {} configs — {}", e.name, e.arms, e.status());
+                        view! {
+                            <li>
+                                <button type="button" class="link-button" on:click=move |_| session.shown.set(Some(id.clone()))>{label}</button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            }.into_any(),
+        })
+    };
+    view! {
+        <section class="card" aria-labelledby="experiment-shown-title">
+            <h2 id="experiment-shown-title">
+                {move || current.get().map_or_else(|| "Experiment".to_string(), |e| e.name.clone())}
+            </h2>
+            <p>
+                "Status: " <strong data-testid="experiment-status">{status}</strong>
+            </p>
+            <div class="button-row">
+                <button type="button" data-testid="experiment-resume" disabled=move || !can_resume() on:click=resume>
+                    "Resume"
+                </button>
+                <button type="button" data-testid="experiment-cancel" disabled=move || !session.busy.get() on:click=move |_| session.cancel()>
+                    "Cancel"
+                </button>
+            </div>
+            {move || session.error.get().map(|e| view! { <p class="msg msg-error" role="alert">{e}</p> })}
+        </section>
+        <Transition fallback=|| view! { <p class="muted">"Reading the results…"</p> }>
+            {move || matrix.get().map(|m| match m {
+                Ok(Some((matrix, run_ids))) => view! { <MatrixView matrix run_ids/> }.into_any(),
+                Ok(None) => ().into_any(),
+                Err(e) => view! { <p class="msg msg-error" role="alert">{e}</p> }.into_any(),
+            })}
+        </Transition>
+        <section class="card" aria-labelledby="experiment-list-title">
+            <h2 id="experiment-list-title">"Stored experiments"</h2>
+            {list}
+        </section>
+    }
+}
