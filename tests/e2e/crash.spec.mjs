@@ -185,6 +185,9 @@ test(`the browser killed at ${KILLS} seeded points of runs and a batch leaves ev
       for (const [runId, status] of rows) {
         if (status === 'completed') continue;
         await open(page, `/runs/${runId}`);
+        // The run's head (its download button) is drawn once its record is read; only then
+        // does the absence of Resume say something.
+        await expect(page.getByTestId('run-download-jsonl')).toBeVisible();
         const resume = page.getByTestId('run-resume');
         if (!(await resume.count())) continue;
         await resume.click();

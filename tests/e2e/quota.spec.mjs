@@ -22,7 +22,8 @@ const CONFIG = {
 };
 // Each solver reply carries this much reasoning: a few of them outgrow the quota's headroom.
 const REASONING_BYTES = 400_000;
-const QUOTA_BYTES = 700_000;
+// The quota holds the small run and one large step with its copy in the reply store, not two.
+const QUOTA_BYTES = 1_100_000;
 const APP_ORIGIN = `http://127.0.0.1:${process.env.TRIALOGUE_APP_PORT}`;
 
 /**

@@ -51,8 +51,12 @@ async function reusedFrom(page) {
   return page.getByTestId('step').evaluateAll((cards) => cards.map((c) => c.dataset.reusedFrom ?? null));
 }
 
-/** Keys that say when or how fast, at any depth: a replay runs at another moment. */
-const TIMING = new Set(['timestamp', 'started_at', 'latency_ms', 'ttft_ms', 'duration_ms']);
+/** Keys that say when or how fast, at any depth: a replay runs at another moment, and its
+ *  replies come whole from the store, so a streamed original's stream timings have no twin. */
+const TIMING = new Set([
+  'timestamp', 'started_at', 'latency_ms', 'duration_ms',
+  'streamed', 'ttft_ms', 'ttfat_ms', 'output_tokens_per_s',
+]);
 
 function withoutTiming(value) {
   if (Array.isArray(value)) return value.map(withoutTiming);

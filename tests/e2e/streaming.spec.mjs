@@ -73,6 +73,8 @@ function comparable(step) {
   const { timestamp, run_id, ...rest } = step;
   const metadata = { ...rest.metadata };
   for (const key of [...STREAM_ONLY, 'latency_ms', 'started_at']) delete metadata[key];
+  // The request's address covers the body as sent, and a streamed body asks for a stream.
+  delete metadata.request_hash;
   if (metadata.attempts) metadata.attempts = metadata.attempts.map(({ latency_ms, ...a }) => a);
   return { ...rest, metadata };
 }

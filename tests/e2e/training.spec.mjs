@@ -169,6 +169,9 @@ test('every format exported from a batch validates, splits share no problem, pai
   await page.getByTestId('dataset-save').click();
   await page.getByTestId('batch-mode-both').check();
   await page.getByTestId('batch-concurrency').fill('1');
+  // The mock answers the same first-turn request differently from run to run (the samples the
+  // preference pairs are made of); reusing stored replies would make them one answer.
+  await page.getByTestId('batch-reuse-policy').selectOption('never');
   await page.getByTestId('batch-start').click();
   await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 120_000 });
 

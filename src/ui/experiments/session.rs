@@ -41,6 +41,9 @@ pub struct ExperimentSession {
     pub changed: RwSignal<u64>,
     tasks: Tasks,
     control: StoredValue<Option<BatchControl>, LocalStorage>,
+    /// The tab's batch session, read from the app's context where the session is made: the
+    /// session's own root has no contexts, and a click handler runs under no owner.
+    batches: Option<BatchSession>,
 }
 
 thread_local! {
@@ -54,8 +57,9 @@ pub fn experiment_session() -> ExperimentSession {
             // `Owner::new_root` makes itself the current owner: the page's owner (and the
             // app's contexts under it) must be current again afterwards.
             let outer = Owner::current();
+            let batches = use_context::<BatchSession>();
             let owner = Owner::new_root(None);
-            let session = owner.with(ExperimentSession::new);
+            let session = owner.with(|| ExperimentSession::new(batches));
             // The session is the tab's for its whole life: its root must never be dropped.
             std::mem::forget(owner);
             if let Some(outer) = outer {
@@ -67,7 +71,7 @@ pub fn experiment_session() -> ExperimentSession {
 }
 
 impl ExperimentSession {
-    fn new() -> Self {
+    fn new(batches: Option<BatchSession>) -> Self {
         let tasks = Tasks::new();
         ExperimentSession {
             shown: RwSignal::new(None),
@@ -76,6 +80,7 @@ impl ExperimentSession {
             changed: RwSignal::new(0),
             tasks,
             control: StoredValue::new_local(None),
+            batches,
         }
     }
 
@@ -91,7 +96,9 @@ impl ExperimentSession {
                     .to_string(),
             );
         }
-        let batches = expect_context::<BatchSession>();
+        let Some(batches) = self.batches else {
+            return Err(StartError::NotReady.to_string());
+        };
         if !batches.ready() {
             return Err(StartError::NotReady.to_string());
         }
