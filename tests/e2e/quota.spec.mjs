@@ -22,8 +22,10 @@ const CONFIG = {
 };
 // Each solver reply carries this much reasoning: a few of them outgrow the quota's headroom.
 const REASONING_BYTES = 400_000;
-// The quota holds the small run and one large step with its copy in the reply store, not two.
-const QUOTA_BYTES = 1_100_000;
+// The run's quota holds the small run and one large step with its reply's copy in the reply
+// store, not two such steps; an import (which stores no replies) fits a few large runs, not all.
+const RUN_QUOTA_BYTES = 850_000;
+const IMPORT_QUOTA_BYTES = 700_000;
 const APP_ORIGIN = `http://127.0.0.1:${process.env.TRIALOGUE_APP_PORT}`;
 
 /**
@@ -66,7 +68,7 @@ test('a run that fills the storage quota stops with a storage-full message, keep
   ]);
   // The quota, set before the app stores anything (Chromium applies an override to storage
   // opened after it): room for a small run and one large step, not two.
-  await setQuota(page, QUOTA_BYTES);
+  await setQuota(page, RUN_QUOTA_BYTES);
   await openApp(page, '/run');
   // A first run is stored before the quota is lowered: it must come through whole.
   await page.getByTestId('problem-input').fill('What is 1 + 1? ANSWER=2');
@@ -127,7 +129,7 @@ test('an import that fills the storage quota stores whole runs until it is full,
     metadata: { model: MODEL }, reward: null, terminal: false, success: null,
   }));
   const file = { name: 'quota-import.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(lines.join('\n')) };
-  await setQuota(page, QUOTA_BYTES);
+  await setQuota(page, IMPORT_QUOTA_BYTES);
   await openApp(page, '/runs');
   await page.getByTestId('trajectory-import').setInputFiles(file);
   const report = page.getByTestId('import-report');
