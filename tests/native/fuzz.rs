@@ -7,11 +7,11 @@
 
 use std::sync::OnceLock;
 
-use allocation_counter::AllocationInfo;
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 use serde_json::{json, Map, Number, Value};
 
+use heap_counter::{measure, HeapUse};
 use trialogue::core::answer::{answers_match, check_solution, extract_answer, normalize_answer};
 use trialogue::core::config::{
     parse_config, parse_json_config, parse_yaml_config, AgentConfig, ConfigError, ConfigFormat,
@@ -43,7 +43,7 @@ const ALLOCATIONS_PER_INPUT_BYTE: u64 = 2;
 const SLACK_BYTES: u64 = 1 << 20;
 const SLACK_ALLOCATIONS: u64 = 20_000;
 
-fn assert_bounded(what: &str, input_len: usize, used: &AllocationInfo) {
+fn assert_bounded(what: &str, input_len: usize, used: &HeapUse) {
     let len = input_len as u64;
     assert!(
         used.bytes_max <= PEAK_BYTES_PER_INPUT_BYTE * len + SLACK_BYTES,
@@ -57,13 +57,6 @@ fn assert_bounded(what: &str, input_len: usize, used: &AllocationInfo) {
         len,
         used.count_total
     );
-}
-
-/// Runs `f`, with the heap it used on this thread.
-fn measure<T>(f: impl FnOnce() -> T) -> (T, AllocationInfo) {
-    let mut out = None;
-    let used = allocation_counter::measure(|| out = Some(f()));
-    (out.expect("measured code ran"), used)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 //! Training data: every builder, the signals, splits, dedup, the validators, the card, the
 //! streamed writing and the ZIP, on runs made by the real loop with a scripted LLM.
 //!
-//! Native only: the ZIP is read back by Python and the heap is measured by allocation-counter.
+//! Native only: the ZIP is read back by Python and the heap is measured by the
+//! test binary's counting allocator.
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::BTreeMap;
@@ -1014,7 +1015,7 @@ fn rows_leave_in_chunks_and_the_exporter_never_holds_a_file() {
     let mut bytes = 0u64;
     let mut steps = 0u64;
     let mut stats = None;
-    let used = allocation_counter::measure(|| {
+    let ((), used) = heap_counter::measure(|| {
         let mut exporter = Exporter::new(&o, &native, true, chunk).unwrap();
         let mut take = |text: String| {
             largest_chunk = largest_chunk.max(text.len());
