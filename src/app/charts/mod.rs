@@ -5,6 +5,7 @@ pub mod layout;
 pub mod line;
 pub mod marks;
 pub mod scale;
+pub mod scatter;
 pub mod time;
 
 /// How many series colours the palette has (`chart-c0` … `chart-c7` in `style/charts.css`).

@@ -1,4 +1,4 @@
-//! Reading a config's runs back from the store for the matrix.
+//! Reading a config's runs back from the store for the matrix and for comparisons.
 
 use crate::core::batch::BatchRecord;
 use crate::core::config::Mode;
@@ -16,6 +16,36 @@ pub async fn arm_runs<S: BatchStore>(
     batch: &BatchRecord,
     label: &str,
 ) -> Result<ArmRuns, SinkError> {
+    let mode = batch
+        .spec
+        .modes
+        .modes()
+        .first()
+        .copied()
+        .unwrap_or(Mode::Debate);
+    runs_of(store, batch, label, mode, None).await
+}
+
+/// The runs of `batch` made in `mode` only, labelled `label`: one side of a comparison of
+/// two batches (a batch of both modes is two sides, its debate runs and its baseline runs).
+/// The side's config hash is the one its runs were made under (the batch's config with
+/// `mode`).
+pub async fn mode_runs<S: BatchStore>(
+    store: &S,
+    batch: &BatchRecord,
+    label: &str,
+    mode: Mode,
+) -> Result<ArmRuns, SinkError> {
+    runs_of(store, batch, label, mode, Some(mode)).await
+}
+
+async fn runs_of<S: BatchStore>(
+    store: &S,
+    batch: &BatchRecord,
+    label: &str,
+    mode: Mode,
+    only: Option<Mode>,
+) -> Result<ArmRuns, SinkError> {
     let mut record = batch.clone();
     let runs = store.batch_runs(&record.spec.batch_id).await?;
     let problems = store
@@ -25,6 +55,9 @@ pub async fn arm_runs<S: BatchStore>(
     record.reconcile(&problems, &runs);
     let mut outcomes = Vec::new();
     for item in &record.items {
+        if only.is_some_and(|m| m != item.mode) {
+            continue;
+        }
         let Some(run_id) = &item.run_id else { continue };
         let Some(run) = runs.iter().find(|r| &r.run_id == run_id) else {
             continue;
@@ -32,16 +65,17 @@ pub async fn arm_runs<S: BatchStore>(
         let steps = store.steps(run_id).await?;
         outcomes.push(RunOutcome::new(&item.problem_id, run, &steps));
     }
-    let mode = record
-        .spec
-        .modes
-        .modes()
-        .first()
-        .copied()
-        .unwrap_or(Mode::Debate);
+    let config_hash = match only {
+        None => record.spec.config_hash.clone(),
+        Some(mode) => {
+            let mut config = record.spec.config.clone();
+            config.mode = mode;
+            config.config_hash()
+        }
+    };
     Ok(ArmRuns {
         label: label.to_string(),
-        config_hash: record.spec.config_hash.clone(),
+        config_hash,
         batch_id: record.spec.batch_id.clone(),
         mode,
         runs: outcomes,

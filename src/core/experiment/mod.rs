@@ -15,6 +15,7 @@
 //!   their shared problems, with McNemar's exact test; [`pareto::pareto_front`].
 //! - [`export`]: the matrix as CSV and JSON.
 
+pub mod compare;
 pub mod driver;
 pub mod export;
 pub mod load;
