@@ -11,6 +11,7 @@ pub mod charts;
 pub mod config_draft;
 pub mod costs;
 pub mod experiment;
+pub mod experiment_forecast;
 pub mod file_names;
 pub mod format;
 pub mod llm_error;
