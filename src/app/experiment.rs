@@ -81,3 +81,58 @@ pub fn saved(configs: &[(String, PipelineConfig)]) -> Vec<Arm> {
         })
         .collect()
 }
+
+/// A saved config as the picker reads it: its name, and its config read back or why it
+/// could not be.
+pub type SavedEntry = (String, Result<PipelineConfig, String>);
+
+/// The configs picked by name among the saved ones, in the saved list's order: `entries` are
+/// the saved configs as (name, config read back, or why it could not be). A picked config that
+/// does not read, or is no longer saved, is refused with the reason.
+pub fn pick_saved(entries: &[SavedEntry], picked: &[String]) -> Result<Vec<Arm>, String> {
+    if let Some(gone) = picked
+        .iter()
+        .find(|name| !entries.iter().any(|(n, _)| n == *name))
+    {
+        return Err(format!(
+            "the saved config “{gone}” is no longer saved; pick another"
+        ));
+    }
+    let mut configs = Vec::new();
+    for (name, config) in entries.iter().filter(|(n, _)| picked.contains(n)) {
+        match config {
+            Ok(config) => configs.push((name.clone(), config.clone())),
+            Err(reason) => return Err(reason.clone()),
+        }
+    }
+    Ok(saved(&configs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picked_saved_configs_keep_the_list_order_and_unreadable_ones_are_refused() {
+        let mut big = PipelineConfig::default();
+        big.solver.model = "openai/gpt-4o".into();
+        let entries = vec![
+            ("small".to_string(), Ok(PipelineConfig::default())),
+            (
+                "broken".to_string(),
+                Err("the saved configuration \"broken\" could not be read".to_string()),
+            ),
+            ("big".to_string(), Ok(big.clone())),
+        ];
+        let arms = pick_saved(&entries, &["big".into(), "small".into()]).unwrap();
+        let labels: Vec<&str> = arms.iter().map(|a| a.label.as_str()).collect();
+        assert_eq!(labels, ["small", "big"]);
+        assert_eq!(arms[1].config, big);
+        assert!(pick_saved(&entries, &["broken".into(), "big".into()])
+            .unwrap_err()
+            .contains("broken"));
+        assert!(pick_saved(&entries, &["gone".into()])
+            .unwrap_err()
+            .contains("no longer saved"));
+    }
+}

@@ -12,6 +12,7 @@
 
 pub mod bars;
 pub mod line;
+pub mod scatter;
 pub mod stacked;
 
 use leptos::prelude::*;

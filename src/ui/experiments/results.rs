@@ -11,6 +11,8 @@ use crate::core::experiment::matrix::{ArmRuns, ConfigRow};
 use crate::core::experiment::pairs::PairComparison;
 use crate::core::experiment::pareto::pareto_front;
 use crate::core::experiment::Experiment;
+use crate::ui::charts::scatter::ScatterChart;
+use crate::ui::experiments::run_compare::{RunPair, SideBySideButton};
 use crate::ui::run::export::download_runs;
 use crate::ui::store::SharedStore;
 use crate::web::download::download_text;
@@ -138,54 +140,17 @@ pub fn MatrixView(
         .pairs
         .iter()
         .map(|pair| {
-            let (a, b) = (label_of(pair.a), label_of(pair.b));
-            let difference = pair.difference.map_or("—".to_string(), |d| {
-                format!(
-                    "{:+.1} pts [{:+.1}, {:+.1}]",
-                    d.estimate * 100.0,
-                    d.low * 100.0,
-                    d.high * 100.0
-                )
-            });
-            let differing = pair
-                .differing
-                .iter()
-                .map(|d| {
-                    let who = if d.a_correct { a.clone() } else { b.clone() };
-                    view! {
-                        <li>
-                            {d.problem_id.clone()} " (right with " {who} "): "
-                            <a href=format!("/runs/{}", d.a_run_id)>{format!("{a}'s run")}</a>
-                            " · "
-                            <a href=format!("/runs/{}", d.b_run_id)>{format!("{b}'s run")}</a>
-                        </li>
-                    }
-                })
-                .collect_view();
-            view! {
-                <tr
-                    data-testid="experiment-pair"
-                    data-a=pair.a_hash.clone()
-                    data-b=pair.b_hash.clone()
-                    data-a-only=pair.a_only.to_string()
-                    data-b-only=pair.b_only.to_string()
-                    data-p-value=pair.p_value.to_string()
-                >
-                    <th scope="row">{a.clone()} " vs " {b.clone()}</th>
-                    <td>{pair.shared.to_string()}</td>
-                    <td>{difference}</td>
-                    <td>{pair.a_only.to_string()} " / " {pair.b_only.to_string()}</td>
-                    <td>{format!("{:.4}", pair.p_value)}</td>
-                    <td>
-                        <details>
-                            <summary>{format!("{} differing", pair.differing.len())}</summary>
-                            <ul>{differing}</ul>
-                        </details>
-                    </td>
-                </tr>
-            }
+            view! { <PairRow pair=pair.clone() a_label=label_of(pair.a) b_label=label_of(pair.b) test_id="experiment-pair"/> }
         })
         .collect_view();
+    let scatter = view! {
+        <ScatterChart
+            test_id="chart-experiment-scatter"
+            title="Accuracy against cost"
+            rows=matrix.rows.clone()
+            pareto=matrix.pareto.clone()
+        />
+    };
     let csv = matrix.to_csv();
     let json = matrix.to_json();
     let id = matrix.experiment_id.clone();
@@ -209,6 +174,7 @@ pub fn MatrixView(
             <p class="muted">
                 "The Pareto front holds the configs no other config beats on both accuracy and cost."
             </p>
+            {scatter}
             <div class="button-row">
                 <button type="button" data-testid="experiment-export-csv" on:click=move |_| {
                     export_error.set(download_text(&format!("{id_csv}_matrix.csv"), "text/csv", &csv).err().map(|e| e.to_string()));
@@ -226,17 +192,97 @@ pub fn MatrixView(
                 "its 95 % interval, problems only one got right, and McNemar's exact test."
             </p>
             <div class="table-scroll">
-                <table class="data-table">
-                    <thead>
-                        <tr>
-                            <th>"Pair"</th><th>"Shared"</th><th>"Difference"</th>
-                            <th>"Only first / only second right"</th><th>"p (McNemar)"</th>
-                            <th>"Problems"</th>
-                        </tr>
-                    </thead>
-                    <tbody>{pairs}</tbody>
-                </table>
+                <PairTable>{pairs}</PairTable>
             </div>
         </section>
+    }
+}
+
+/// The table of pairs: its header and `children`, [`PairRow`]s.
+#[component]
+pub fn PairTable(children: Children) -> impl IntoView {
+    view! {
+        <table class="data-table">
+            <thead>
+                <tr>
+                    <th>"Pair"</th><th>"Shared"</th><th>"Difference"</th>
+                    <th>"Both / only first / only second / neither right"</th><th>"p (McNemar)"</th>
+                    <th>"Problems"</th>
+                </tr>
+            </thead>
+            <tbody>{children()}</tbody>
+        </table>
+    }
+}
+
+/// One pair compared on its shared problems: the difference with its interval, the counts,
+/// McNemar's p, and the problems where they differ, each opening both runs.
+#[component]
+pub fn PairRow(
+    /// The comparison.
+    pair: PairComparison,
+    /// The first side's label.
+    a_label: String,
+    /// The second side's label.
+    b_label: String,
+    /// `experiment-pair` in an experiment's table, `compare-pair` for two batches.
+    test_id: &'static str,
+) -> impl IntoView {
+    let (a, b) = (a_label, b_label);
+    let difference = pair.difference.map_or("—".to_string(), |d| {
+        format!(
+            "{:+.1} pts [{:+.1}, {:+.1}]",
+            d.estimate * 100.0,
+            d.low * 100.0,
+            d.high * 100.0
+        )
+    });
+    let differing = pair
+        .differing
+        .iter()
+        .map(|d| {
+            let who = if d.a_correct { a.clone() } else { b.clone() };
+            let runs = RunPair {
+                problem_id: d.problem_id.clone(),
+                a: (d.a_run_id.clone(), a.clone()),
+                b: (d.b_run_id.clone(), b.clone()),
+            };
+            view! {
+                <li data-testid="pair-differing" data-problem-id=d.problem_id.clone() data-a-correct=d.a_correct.to_string()>
+                    {d.problem_id.clone()} " (right with " {who} "): "
+                    <a href=format!("/runs/{}", d.a_run_id)>{format!("{a}'s run")}</a>
+                    " · "
+                    <a href=format!("/runs/{}", d.b_run_id)>{format!("{b}'s run")}</a>
+                    " · "
+                    <SideBySideButton pair=runs/>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <tr
+            data-testid=test_id
+            data-a=pair.a_hash.clone()
+            data-b=pair.b_hash.clone()
+            data-shared=pair.shared.to_string()
+            data-both=pair.both.to_string()
+            data-a-only=pair.a_only.to_string()
+            data-b-only=pair.b_only.to_string()
+            data-neither=pair.neither.to_string()
+            data-p-value=pair.p_value.to_string()
+            data-difference=pair.difference.map(|d| d.estimate.to_string()).unwrap_or_default()
+        >
+            <th scope="row">{a.clone()} " vs " {b.clone()}</th>
+            <td>{pair.shared.to_string()}</td>
+            <td>{difference}</td>
+            <td>{format!("{} / {} / {} / {}", pair.both, pair.a_only, pair.b_only, pair.neither)}</td>
+            <td>{format!("{:.4}", pair.p_value)}</td>
+            <td>
+                <details>
+                    <summary>{format!("{} differing", pair.differing.len())}</summary>
+                    <ul>{differing}</ul>
+                </details>
+            </td>
+        </tr>
     }
 }

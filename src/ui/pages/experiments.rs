@@ -1,18 +1,24 @@
 //! `/experiments`: one dataset run with several configs (the Configure page's config with one
-//! field varied), the results matrix, every pair compared on shared problems, and exports.
+//! field varied, or saved configs), its cost forecast, the results matrix and scatter, every
+//! pair compared on shared problems, any two stored batches compared the same way, two runs
+//! side by side, and exports.
 
 use std::collections::HashSet;
 
 use leptos::prelude::*;
 
 use crate::app::batch::format::parse_concurrency;
-use crate::app::experiment::{vary, VARIABLE_FIELDS};
-use crate::core::experiment::{Experiment, ExperimentPlan, ExperimentStatus};
+use crate::app::experiment::{pick_saved, vary, SavedEntry, VARIABLE_FIELDS};
+use crate::core::experiment::{Arm, Experiment, ExperimentPlan, ExperimentStatus};
 use crate::ui::batch::session::BatchSession;
 use crate::ui::config_form::ConfigForm;
+use crate::ui::experiments::compare::CompareBatches;
+use crate::ui::experiments::forecast::ExperimentForecastView;
 use crate::ui::experiments::results::{matrix_of, stored_experiments, MatrixView};
+use crate::ui::experiments::run_compare::{provide_run_compare, RunComparePanel};
 use crate::ui::experiments::session::experiment_session;
 use crate::ui::provider_state::ProviderState;
+use crate::ui::saved_configs;
 use crate::ui::store::SharedStore;
 
 /// The Experiments page.
@@ -21,6 +27,7 @@ pub fn ExperimentsPage() -> impl IntoView {
     let store = expect_context::<SharedStore>();
     let session = experiment_session();
     let batches = expect_context::<BatchSession>();
+    provide_run_compare();
     let experiments = LocalResource::new(move || {
         let _ = session.changed.get();
         // Read again once the start-up check has marked what a closed tab left running.
@@ -36,7 +43,7 @@ pub fn ExperimentsPage() -> impl IntoView {
                 <h1>"Experiments"</h1>
                 <p class="lede">
                     "Run one dataset with several configs — the Configure page's config with one "
-                    "field varied — and compare them on the same problems: accuracy with its "
+                    "field varied, or saved configs — and compare them on the same problems: accuracy with its "
                     "interval, cost, and for every pair the problems only one got right and "
                     "whether the difference is real. Each config runs as a batch, saved as it "
                     "goes; a closed tab loses nothing saved, and the experiment can be resumed."
@@ -45,6 +52,8 @@ pub fn ExperimentsPage() -> impl IntoView {
         </div>
         <NewExperiment experiments/>
         <Shown experiments/>
+        <RunComparePanel/>
+        <CompareBatches changed=session.changed/>
     }
 }
 
@@ -68,17 +77,38 @@ fn NewExperiment(experiments: Experiments) -> impl IntoView {
     let concurrency = RwSignal::new("2".to_string());
     let name = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
+    // Where the configs come from: `vary` (the base config, one field varied) or `saved`.
+    let source = RwSignal::new("vary".to_string());
+    let picked = RwSignal::new(Vec::<String>::new());
+    let saved = RwSignal::new(saved_entries());
+    let arms = Memo::new(move |_| -> Result<Vec<Arm>, String> {
+        if source.get() == "saved" {
+            return saved.with(|entries| match entries {
+                Ok(entries) => picked.with(|p| pick_saved(entries, p)),
+                Err(e) => Err(e.clone()),
+            });
+        }
+        let (errors, config) = check.with(|c| (c.errors.len(), c.config.clone()));
+        if errors > 0 {
+            return Err(format!(
+                "The base config has {errors} problem(s) on the Configure page; fix it there first."
+            ));
+        }
+        vary(&config, &field.get(), &values.get()).map_err(|e| e.to_string())
+    });
+    let problem_count = Signal::derive(move || {
+        let id = dataset.get();
+        datasets.with(|d| {
+            d.as_ref()
+                .and_then(|d| d.as_ref().ok())
+                .and_then(|list| list.iter().find(|s| s.dataset_id == id))
+                .map(|s| s.problem_count)
+        })
+    });
 
     let start = move |_| {
         problem.set(None);
         let fail = |message: String| problem.set(Some(message));
-        let config = check.with_untracked(|c| (c.errors.len(), c.config.clone()));
-        if config.0 > 0 {
-            return fail(format!(
-                "The base config has {} problem(s) on the Configure page; fix it there first.",
-                config.0
-            ));
-        }
         let dataset_id = dataset.get_untracked();
         let Some(summary) = datasets.with_untracked(|d| {
             d.as_ref()
@@ -91,10 +121,10 @@ fn NewExperiment(experiments: Experiments) -> impl IntoView {
             Ok(c) => c,
             Err(e) => return fail(e.to_string()),
         };
-        let field_path = field.get_untracked();
-        let arms = match vary(&config.1, &field_path, &values.get_untracked()) {
+        let varied_field = (source.get_untracked() != "saved").then(|| field.get_untracked());
+        let arms = match arms.get_untracked() {
             Ok(arms) => arms,
-            Err(e) => return fail(e.to_string()),
+            Err(e) => return fail(e),
         };
         let taken: HashSet<String> = experiments.with_untracked(|e| {
             e.as_ref()
@@ -125,7 +155,10 @@ fn NewExperiment(experiments: Experiments) -> impl IntoView {
             };
             let plan = ExperimentPlan {
                 name: if typed.trim().is_empty() {
-                    format!("{} by {field_path}", summary.name)
+                    match &varied_field {
+                        Some(field_path) => format!("{} by {field_path}", summary.name),
+                        None => format!("{} by saved config", summary.name),
+                    }
                 } else {
                     typed.trim().to_string()
                 },
@@ -133,7 +166,7 @@ fn NewExperiment(experiments: Experiments) -> impl IntoView {
                 dataset_name: summary.name.clone(),
                 problem_ids: stored.problems.iter().map(|p| p.id.clone()).collect(),
                 concurrency,
-                varied_field: Some(field_path),
+                varied_field,
                 arms,
             };
             if let Err(e) = plan.check(&registry.custom_ids()) {
@@ -162,12 +195,19 @@ fn NewExperiment(experiments: Experiments) -> impl IntoView {
                     </select>
                 </label>
                 <label>
+                    "Configs"
+                    <select data-testid="experiment-config-source" on:change=move |ev| source.set(event_target_value(&ev))>
+                        <option value="vary">"The Configure page's config, one field varied"</option>
+                        <option value="saved">"Saved configs"</option>
+                    </select>
+                </label>
+                <label hidden=move || source.get() == "saved">
                     "Field to vary"
                     <select data-testid="experiment-vary-field" on:change=move |ev| field.set(event_target_value(&ev))>
                         {VARIABLE_FIELDS.iter().map(|f| view! { <option value=*f>{*f}</option> }).collect_view()}
                     </select>
                 </label>
-                <label>
+                <label hidden=move || source.get() == "saved">
                     "Values, one per line (one config each; write a line break inside a value as \\n)"
                     <textarea
                         data-testid="experiment-vary-values"
@@ -176,6 +216,39 @@ fn NewExperiment(experiments: Experiments) -> impl IntoView {
                         on:input=move |ev| values.set(event_target_value(&ev))
                     ></textarea>
                 </label>
+                <fieldset class="experiment-saved-picks" hidden=move || source.get() != "saved">
+                    <legend>"Saved configs to compare (two or more)"</legend>
+                    {move || saved.with(|entries| match entries {
+                        Err(e) => view! { <p class="msg msg-error" role="alert">{e.clone()}</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="muted">"No saved config yet: save configs on the Configure page first."</p>
+                        }.into_any(),
+                        Ok(list) => list.iter().map(|(entry_name, _)| {
+                            let entry_name = entry_name.clone();
+                            let toggled = entry_name.clone();
+                            view! {
+                                <label class="check">
+                                    <input
+                                        type="checkbox"
+                                        data-testid="experiment-config-pick"
+                                        value=entry_name.clone()
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            picked.update(|p| {
+                                                p.retain(|n| n != &toggled);
+                                                if on {
+                                                    p.push(toggled.clone());
+                                                }
+                                            });
+                                        }
+                                    />
+                                    {entry_name}
+                                </label>
+                            }
+                        }).collect_view().into_any(),
+                    })}
+                    <button type="button" class="btn-sm" on:click=move |_| saved.set(saved_entries())>"Read the saved list again"</button>
+                </fieldset>
                 <label>
                     "Runs at once"
                     <input
@@ -195,6 +268,7 @@ fn NewExperiment(experiments: Experiments) -> impl IntoView {
                 "dataset under the base config's batch budget; replies a config already paid "
                 "for are reused where the reply store allows."
             </p>
+            <ExperimentForecastView arms=arms problems=problem_count/>
             <button
                 type="button"
                 class="btn-primary"
@@ -205,6 +279,18 @@ fn NewExperiment(experiments: Experiments) -> impl IntoView {
             {move || problem.get().map(|e| view! { <p class="msg msg-error" role="alert">{e}</p> })}
         </section>
     }
+}
+
+/// The saved configs as (name, config read back or why not), in the saved list's order.
+fn saved_entries() -> Result<Vec<SavedEntry>, String> {
+    let list = saved_configs::list().map_err(|e| e.to_string())?;
+    Ok(list
+        .into_iter()
+        .map(|entry| {
+            let config = entry.config().map_err(|e| e.to_string());
+            (entry.name, config)
+        })
+        .collect())
 }
 
 /// The experiment shown (the one going, else the newest), its status, and the list.
