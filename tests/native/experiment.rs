@@ -12,9 +12,10 @@ use trialogue::core::batch::{BatchModes, BatchRecord, BatchStatus, ItemStatus};
 use trialogue::core::clock::ManualClock;
 use trialogue::core::config::Mode;
 use trialogue::core::driver::BatchProgress;
+use trialogue::core::experiment::compare::{compare_sides, CompareSide};
 use trialogue::core::experiment::driver::{create, ExperimentDriver, ExperimentStartError};
 use trialogue::core::experiment::export::{MatrixExport, MATRIX_COLUMNS};
-use trialogue::core::experiment::load::arm_runs;
+use trialogue::core::experiment::load::{arm_runs, mode_runs};
 use trialogue::core::experiment::matrix::{nearest_rank, ArmRuns, ConfigRow};
 use trialogue::core::experiment::outcome::RunOutcome;
 use trialogue::core::experiment::pairs::{mcnemar_exact_p, PairComparison};
@@ -488,6 +489,75 @@ fn reused_replies_are_counted_apart_from_paid_ones() {
     steps[0].metadata.reused_from = Some("run_other".into());
     let outcome = RunOutcome::new("P1", &run, &steps);
     assert_eq!((outcome.paid_calls, outcome.reused_calls), (2, 1));
+}
+
+#[test]
+fn two_stored_batches_compare_as_the_experiment_compares_its_pair() {
+    let clock = ManualClock::starting_at(START_MS);
+    let store = store_with_dataset();
+    let llm = two_model_llm();
+    let experiment = made(&store, &plan(1));
+    let done = block_on(ExperimentDriver::new(&llm, &clock, &store).resume(
+        &experiment,
+        None,
+        &BatchControl::new(),
+    ))
+    .unwrap();
+    let batches: Vec<BatchRecord> = done
+        .batch_ids()
+        .iter()
+        .map(|id| store.batch(id).unwrap())
+        .collect();
+
+    // Each single-mode batch is one side, named by its experiment and config.
+    let sides = CompareSide::all(&batches);
+    assert_eq!(sides.len(), 2);
+    let labels: Vec<&str> = sides.iter().map(|s| s.label.as_str()).collect();
+    assert!(
+        labels.contains(&format!("solver model · {MINI}").as_str()),
+        "{labels:?}"
+    );
+    let key = sides[0].key();
+    assert_eq!(CompareSide::find(&sides, &key), Some(&sides[0]));
+    assert!(key.ends_with("|debate"), "{key}");
+
+    let side = |batch: &BatchRecord| {
+        block_on(mode_runs(&store, batch, &batch.spec.name, Mode::Debate)).unwrap()
+    };
+    let (a, b) = (side(&batches[0]), side(&batches[1]));
+    let compared = compare_sides(&a, &b);
+    let in_experiment = PairComparison::all(&arms_of(&store, &done)).remove(0);
+    assert_eq!(compared, in_experiment);
+    // MINI misses P3, BIG misses P2 and P3.
+    assert_eq!(
+        (
+            compared.shared,
+            compared.both,
+            compared.a_only,
+            compared.b_only,
+            compared.neither
+        ),
+        (3, 1, 1, 0, 1)
+    );
+    // A mode the batch did not run gives no runs: nothing shared.
+    let baseline = block_on(mode_runs(&store, &batches[1], "b", Mode::Baseline)).unwrap();
+    assert!(baseline.runs.is_empty());
+    assert_ne!(baseline.config_hash, b.config_hash);
+    assert_eq!(compare_sides(&a, &baseline).shared, 0);
+}
+
+#[test]
+fn a_batch_of_both_modes_offers_each_mode_as_a_side() {
+    let store = store_with_dataset();
+    let mut batch = made(&store, &plan(1)).batches.remove(0);
+    batch.spec.modes = BatchModes::Both;
+    batch.spec.experiment = None;
+    batch.spec.name = "nightly".into();
+    let sides = CompareSide::all(&[batch]);
+    let labels: Vec<&str> = sides.iter().map(|s| s.label.as_str()).collect();
+    assert_eq!(labels, ["nightly (debate)", "nightly (baseline)"]);
+    assert_eq!(sides[1].mode, Mode::Baseline);
+    assert_eq!(sides[1].problems, 3);
 }
 
 // ---------------------------------------------------------------------------------------------
