@@ -9,6 +9,7 @@ use crate::app::experiment_forecast::{forecast_experiment, runs_to_read, ArmFore
 use crate::app::format::dollars;
 use crate::core::experiment::Arm;
 use crate::core::replies::ReusePolicy;
+use crate::ui::experiments::session::experiment_session;
 use crate::ui::store::SharedStore;
 
 /// The forecast of `arms` over `problems` problems (`Err`: why there are no configs yet).
@@ -22,7 +23,11 @@ pub fn ExperimentForecastView(
     problems: Signal<Option<usize>>,
 ) -> impl IntoView {
     let store = expect_context::<SharedStore>();
+    let session = experiment_session();
     let forecast = LocalResource::new(move || {
+        // Read again when an experiment starts or ends (its runs are history for the next
+        // one), not at each run it finishes: each read goes over every stored run.
+        let _ = session.busy.get();
         let arms = arms.get();
         let problems = problems.get();
         async move {
