@@ -256,8 +256,10 @@ mod tests {
     use crate::core::jsonl::parse_line;
 
     fn base() -> PipelineConfig {
-        let mut c = PipelineConfig::default();
-        c.mode = Mode::Debate;
+        let mut c = PipelineConfig {
+            mode: Mode::Debate,
+            ..PipelineConfig::default()
+        };
         c.solver.temperature = 0.0;
         c.verifier.temperature = 0.0;
         c.judge.temperature = 0.0;
@@ -272,7 +274,7 @@ mod tests {
     }
 
     fn run(id: &str, config: &PipelineConfig, cost: f64, created_ms: f64) -> RunRecord {
-        let mut r = RunRecord::start(id, config, &config.config_hash(), "p", None, created_ms);
+        let mut r = RunRecord::start(id, config, config.config_hash(), "p", None, created_ms);
         r.status = RunStatus::Completed;
         r.cost_usd = Some(cost);
         r.cost_complete = true;

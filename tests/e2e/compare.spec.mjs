@@ -6,7 +6,9 @@
 // turns the second config reuses, whose matrix shows them reused, and whose scatter places
 // exactly the matrix's rows, the Pareto front marked as the rows say.
 import { test, expect } from './fixtures.mjs';
-import { download, importDataset, openApp, resetMock, scriptMock, seedApp } from './helpers.mjs';
+import {
+  download, importDataset, mcnemar, openApp, resetMock, scriptMock, seedApp,
+} from './helpers.mjs';
 
 const MODEL = 'openai/gpt-4.1-mini';
 const CONFIG = {
@@ -46,19 +48,6 @@ function rules() {
     }
     return [];
   });
-}
-
-/** McNemar's exact two-sided p for `b` and `c` discordant pairs, from exact fractions. */
-function mcnemar(b, c) {
-  const n = b + c;
-  if (n === 0) return 1;
-  let sum = 0n;
-  let term = 1n;
-  for (let i = 0; i <= Math.min(b, c); i += 1) {
-    if (i > 0) term = (term * BigInt(n - i + 1)) / BigInt(i);
-    sum += term;
-  }
-  return Math.min(1, (2 * Number(sum)) / 2 ** n);
 }
 
 /** Problem id → whether its run's final answer was right, from an exported JSONL. */

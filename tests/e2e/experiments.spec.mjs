@@ -4,7 +4,7 @@
 // of the pair checked against numbers worked out here from the exported JSONL.
 import { test, expect } from './fixtures.mjs';
 import {
-  download, importDataset, mockRequests, openApp, releaseMock, resetMock, scriptMock, seedApp,
+  download, importDataset, mcnemar, mockRequests, openApp, releaseMock, resetMock, scriptMock, seedApp,
 } from './helpers.mjs';
 
 const MODEL = 'openai/gpt-4.1-mini';
@@ -35,20 +35,6 @@ const ROWS = [1, 2, 3, 4].map((i) => ({
 // The second config's system prompt comes first in the prompt the mock reads, so its
 // ANSWER token wins: that config answers every problem wrong.
 const VALUES = ['Work carefully.', 'ANSWER=999'];
-
-/** McNemar's exact two-sided p for `b` and `c` discordant pairs, summed as exact fractions
- *  (BigInt), independently of the app's log-space sum. */
-function mcnemar(b, c) {
-  const n = b + c;
-  if (n === 0) return 1;
-  let sum = 0n;
-  let term = 1n;
-  for (let i = 0; i <= Math.min(b, c); i += 1) {
-    if (i > 0) term = (term * BigInt(n - i + 1)) / BigInt(i);
-    sum += term;
-  }
-  return Math.min(1, (2 * Number(sum)) / 2 ** n);
-}
 
 /** Per run of an exported JSONL: its problem, whether its answer was right, its cost, calls. */
 function runsOf(text) {

@@ -134,3 +134,17 @@ export async function expectEachRequestCarriesItsOwnKeyOnly(request, keys) {
     expect(elsewhere, `keys elsewhere in request ${r.id} to ${r.path}`).toEqual([]);
   }
 }
+
+/** McNemar's exact two-sided p for `b` and `c` discordant pairs, summed as exact fractions
+ *  (BigInt), independently of the app's log-space sum. */
+export function mcnemar(b, c) {
+  const n = b + c;
+  if (n === 0) return 1;
+  let sum = 0n;
+  let term = 1n;
+  for (let i = 0; i <= Math.min(b, c); i += 1) {
+    if (i > 0) term = (term * BigInt(n - i + 1)) / BigInt(i);
+    sum += term;
+  }
+  return Math.min(1, (2 * Number(sum)) / 2 ** n);
+}
