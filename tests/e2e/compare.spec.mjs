@@ -70,12 +70,14 @@ function rightByProblem(text) {
   return out;
 }
 
+/** Runs every problem in `mode` as a new batch; its exported JSONL. */
 async function runBatch(page, mode) {
-  const before = await page.getByTestId('batch-progress').count();
+  const shown = page.getByTestId('batch-id');
+  const before = (await shown.count()) > 0 ? await shown.textContent() : null;
   await page.getByTestId(`batch-mode-${mode}`).check();
   await page.getByTestId('batch-concurrency').fill('3');
   await page.getByTestId('batch-start').click();
-  if (before > 0) await expect(page.getByTestId('batch-status')).not.toHaveText('completed');
+  if (before !== null) await expect(shown).not.toHaveText(before);
   await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 90_000 });
   await expect(page.getByTestId('batch-progress')).toHaveAttribute('data-done', String(PLAN.length));
   return (await download(page, () => page.getByTestId('batch-export-jsonl').click())).text;
