@@ -142,9 +142,8 @@ pub fn parse_batch(
     })
 }
 
-/// The inline responses of a finished batch's output, by custom id. A request with no
-/// response (the batch was cancelled or expired first) gets nothing here; the hub counts it
-/// as not run.
+/// The inline responses of a finished batch's output, by custom id; the requests of an
+/// expired or cancelled batch that have none are expired or cancelled.
 fn inline_results(
     output: &Value,
     custom_ids: &[&str],
@@ -199,6 +198,24 @@ fn inline_results(
             custom_id: key.to_string(),
             outcome,
         });
+    }
+    // A batch that expired or was cancelled holds responses for what ran only.
+    let unrun = match state_name {
+        "BATCH_STATE_EXPIRED" => Some(ItemOutcome::Expired),
+        "BATCH_STATE_CANCELLED" => Some(ItemOutcome::Errored {
+            message: "the batch was cancelled before this request ran".into(),
+        }),
+        _ => None,
+    };
+    if let Some(unrun) = unrun {
+        for id in custom_ids {
+            if !results.iter().any(|r| r.custom_id == *id) {
+                results.push(ItemResult {
+                    custom_id: (*id).to_string(),
+                    outcome: unrun.clone(),
+                });
+            }
+        }
     }
     Ok(results)
 }
