@@ -7,7 +7,7 @@
 // same batch run live (gpt-4.1-mini, claude-haiku-4-5 and gemini-2.5-flash's batch rates are half
 // their live ones).
 import { test, expect } from './fixtures.mjs';
-import { MOCK, MOCK_OPENAI, importDataset, openApp, resetMock, seedApp } from './helpers.mjs';
+import { MOCK, MOCK_OPENAI, importDataset, mockRequests, openApp, resetMock, seedApp } from './helpers.mjs';
 
 const FAMILIES = [
   { name: 'OpenAI', family: 'openai', provider: MOCK_OPENAI, model: 'openai/gpt-4.1-mini',
@@ -138,3 +138,30 @@ for (const f of FAMILIES) {
     expect(sum(viaBatch) * 2).toBeCloseTo(sum(live), 12);
   });
 }
+
+test('with "finish the stragglers live", an expired and an errored request are sent live instead of in another round', async ({ page, request }) => {
+  test.setTimeout(180_000);
+  const f = FAMILIES[1];
+  // Problem 2's first solver request expires in its provider batch, problem 3's errors.
+  const res = await request.post(`${MOCK}/__mock/batch-config`, { data: { turnaround_polls: 1, expire: ['[B2]'], error: ['[B3]'] } });
+  expect(res.ok()).toBeTruthy();
+  await seedApp(page, { providers: [f.provider], keys: f.keys, config: configFor(f.model), once: true });
+  await openApp(page, '/batch');
+  await importDataset(page, 'three.jsonl', ROWS);
+  await page.getByTestId('batch-engine').selectOption('provider-batch');
+  await page.getByTestId('batch-stragglers-live').check();
+  await page.getByTestId('batch-start').click();
+  await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 120_000 });
+  const batchId = (await page.getByTestId('batch-id').textContent()).trim();
+
+  // Three rounds, as with no straggler: the two went live beside round 1.
+  const { batches, uploads } = await mockBatches(request);
+  expect(batches).toHaveLength(3);
+  expect(Object.values(uploads)).toEqual(Array(9).fill(1));
+  const live = (await mockRequests(request)).filter((r) => r.route !== 'batch' && r.path.endsWith('/v1/messages'));
+  expect(live).toHaveLength(2);
+  for (const run of await storedRuns(page, batchId)) {
+    expect(run.status).toBe('completed');
+    expect(run.stepIds.sort()).toEqual([1, 2, 3]);
+  }
+});
