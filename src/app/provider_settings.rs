@@ -66,6 +66,7 @@ mod tests {
             structured_mode: None,
             builtin: false,
             streaming: None,
+            batch_endpoints: None,
         }
     }
 

@@ -65,7 +65,15 @@ pub struct ProviderSettings {
     /// [`ProviderSettings::streams`]). Off suits proxies that buffer server-sent events.
     #[serde(default)]
     pub streaming: Option<bool>,
+    /// The user's word that this OpenAI-compatible server implements OpenAI's batch endpoints
+    /// (`/files`, `/batches`); `None` means the provider's default (see
+    /// [`ProviderSettings::batch_api`]). Other families' batch APIs are known by their kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_endpoints: Option<bool>,
 }
+
+/// The id of the built-in OpenAI provider.
+pub const OPENAI_ID: &str = "openai";
 
 /// The id of the built-in local OpenAI-compatible server.
 pub const LOCAL_ID: &str = "local";
@@ -91,6 +99,13 @@ impl ProviderSettings {
     pub fn streams(&self) -> bool {
         self.streaming
             .unwrap_or(!(self.builtin && self.id == LOCAL_ID))
+    }
+
+    /// Whether an OpenAI-compatible provider takes OpenAI's batch endpoints: the user's word if
+    /// given, else only the built-in OpenAI provider does (vLLM and most proxies do not).
+    pub fn batch_api(&self) -> bool {
+        self.batch_endpoints
+            .unwrap_or(self.builtin && self.id == OPENAI_ID)
     }
 
     /// Problems that make these settings unusable, each as a sentence; empty when valid.
@@ -256,6 +271,7 @@ impl ProviderRegistry {
             structured_mode: None,
             builtin: true,
             streaming: None,
+            batch_endpoints: None,
         };
         use ProviderKind::*;
         ProviderRegistry {
@@ -405,6 +421,7 @@ mod tests {
             structured_mode: None,
             builtin: false,
             streaming: None,
+            batch_endpoints: None,
         }
     }
 
@@ -620,6 +637,7 @@ mod tests {
             structured_mode: None,
             builtin: false,
             streaming: None,
+            batch_endpoints: None,
         });
         let mut config = PipelineConfig::default();
         config.solver.model = "anthropic/claude-sonnet-4-5".into();

@@ -198,6 +198,7 @@ impl ProviderState {
             structured_mode: None,
             builtin: false,
             streaming: None,
+            batch_endpoints: None,
         };
         if self
             .registry

@@ -1,23 +1,46 @@
-// Provider batch mode end to end: a small debate batch through the mock's OpenAI Batch API,
-// with a reload while a round is at the provider; the batch completes, no request is sent
-// twice (so no result is applied twice), and it costs half of the same batch run live (the
-// shipped table's gpt-4.1-mini batch rates are half its live ones).
+// Provider batch mode end to end, once per batch API family: a small debate batch through the
+// mock's OpenAI Batch API, Anthropic Message Batches and Gemini batch mode (and the OpenAI batch
+// endpoints of a custom OpenAI-compatible server whose settings declare them), with a reload
+// while a round is at the provider. Reopened, the page takes the batch up by itself; the batch
+// completes, every custom id is submitted once, no result is applied twice (each run commits
+// steps 1, 2, 3 once), and where the shipped table has batch rates it costs exactly half of the
+// same batch run live (gpt-4.1-mini, claude-haiku-4-5 and gemini-2.5-flash's batch rates are half
+// their live ones).
 import { test, expect } from './fixtures.mjs';
-import { MOCK, importDataset, openApp, resetMock, seedApp } from './helpers.mjs';
+import { MOCK, MOCK_OPENAI, importDataset, mockRequests, openApp, resetMock, seedApp } from './helpers.mjs';
 
-const MODEL = 'openai/gpt-4.1-mini';
-const CONFIG = {
-  config_version: 'e2e-provider-batch',
-  mode: 'debate',
-  max_iterations: 2,
-  solver: { role: 'solver', model: MODEL, prompt_template: 'Solve this problem.\n{problem}\nCritique: {feedback}' },
-  verifier: { role: 'verifier', model: MODEL, prompt_template: 'Check.\nProblem: {problem}\nSolution: {solution}' },
-  judge: {
-    model: MODEL,
-    prompt_template: 'Grade.\nProblem: {problem}\nSolution: {solution}\nRubric: {rubric}',
-    scoring_rubric: '1.0 when the final answer is right, else 0.0.',
-  },
-};
+const FAMILIES = [
+  { name: 'OpenAI', family: 'openai', provider: MOCK_OPENAI, model: 'openai/gpt-4.1-mini',
+    keys: { openai: 'sk-e2e-provider-batch' }, priced: true },
+  { name: 'Anthropic', family: 'anthropic', model: 'anthropic/claude-haiku-4-5',
+    provider: { id: 'anthropic', label: 'Anthropic', kind: 'anthropic', base_url: `${MOCK}/anthropic/v1`,
+      structured_mode: null, builtin: true },
+    keys: { anthropic: 'sk-ant-e2e-provider-batch' }, priced: true },
+  { name: 'Gemini', family: 'gemini', model: 'gemini/gemini-2.5-flash',
+    provider: { id: 'gemini', label: 'Google Gemini', kind: 'gemini', base_url: `${MOCK}/gemini/v1beta`,
+      structured_mode: null, builtin: true },
+    keys: { gemini: 'gm-e2e-provider-batch' }, priced: true },
+  // A custom server that says it implements the OpenAI batch endpoints; its model has no price.
+  { name: 'a declared OpenAI-compatible server', family: 'openai', model: 'my-vllm/qwen-e2e',
+    provider: { id: 'my-vllm', label: 'My vLLM', kind: 'openai_compatible', base_url: `${MOCK}/local/v1`,
+      structured_mode: null, builtin: false, batch_endpoints: true },
+    keys: { 'my-vllm': 'sk-vllm-e2e' }, priced: false },
+];
+
+function configFor(model) {
+  return {
+    config_version: 'e2e-provider-batch',
+    mode: 'debate',
+    max_iterations: 2,
+    solver: { role: 'solver', model, prompt_template: 'Solve this problem.\n{problem}\nCritique: {feedback}' },
+    verifier: { role: 'verifier', model, prompt_template: 'Check.\nProblem: {problem}\nSolution: {solution}' },
+    judge: {
+      model,
+      prompt_template: 'Grade.\nProblem: {problem}\nSolution: {solution}\nRubric: {rubric}',
+      scoring_rubric: '1.0 when the final answer is right, else 0.0.',
+    },
+  };
+}
 const ROWS = [1, 2, 3].map((i) => ({ id: `p${i}`, problem: `[B${i}] What is ${i} times 3? ANSWER=${i * 3}`, answer: String(i * 3) }));
 
 /** The runs of batch `batchId` as stored, read from IndexedDB. */
@@ -51,58 +74,94 @@ async function mockBatches(request) {
   return res.json();
 }
 
-test.beforeEach(async ({ page, request }) => {
+test.beforeEach(async ({ request }) => {
   await resetMock(request);
   // Each round is done on the mock's second poll of it.
   const res = await request.post(`${MOCK}/__mock/batch-config`, { data: { turnaround_polls: 2 } });
   expect(res.ok()).toBeTruthy();
-  await seedApp(page, { keys: { openai: 'sk-e2e-provider-batch' }, config: CONFIG, once: true });
 });
 
-test('a debate batch runs in rounds through the OpenAI batch API, survives a reload and costs half of live', async ({ page, request }) => {
+for (const f of FAMILIES) {
+  test(`a debate batch runs in rounds through ${f.name}'s batch API, is taken up again after a reload, and costs half of live`, async ({ page, request }) => {
+    test.setTimeout(180_000);
+    await seedApp(page, { providers: [f.provider], keys: f.keys, config: configFor(f.model), once: true });
+    await openApp(page, '/batch');
+    await importDataset(page, 'three.jsonl', ROWS);
+    await page.getByTestId('batch-engine').selectOption('provider-batch');
+    await expect(page.getByTestId('batch-engine-split')).toContainText(`Batched at half price: ${f.provider.label}`);
+    await page.getByTestId('batch-start').click();
+
+    // Round 1 (the three solvers) is at the provider: the page says so and that the tab may close.
+    const round = page.getByTestId('batch-round');
+    await expect(round).toHaveAttribute('data-round', '1', { timeout: 30_000 });
+    await expect(round).toHaveAttribute('data-submitted', '3');
+    await expect(page.getByTestId('batch-tab-may-close')).toBeVisible();
+    const batchId = (await page.getByTestId('batch-id').textContent()).trim();
+
+    // Reopened, the page polls the round at the provider and goes on with no Resume press.
+    await page.reload();
+    await expect(page.getByTestId('batch-id')).toHaveText(batchId);
+    await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 120_000 });
+    await expect(page.getByTestId('batch-progress')).toHaveAttribute('data-done', '3');
+    // Solver, verifier, judge: the last round holds the three judges, all answered.
+    await expect(round).toHaveAttribute('data-round', '3');
+    await expect(round).toHaveAttribute('data-succeeded', '3');
+    await expect(round).toHaveAttribute('data-errored', '0');
+
+    // Every request went up once, to this family's batch API: round 1 was polled after the
+    // reload, not submitted again.
+    const { batches, uploads } = await mockBatches(request);
+    expect(batches).toHaveLength(3);
+    expect(batches.map((b) => b.family)).toEqual(Array(3).fill(f.family));
+    expect(Object.values(uploads)).toEqual(Array(9).fill(1));
+    const viaBatch = await storedRuns(page, batchId);
+    expect(viaBatch).toHaveLength(3);
+    for (const run of viaBatch) {
+      expect(run.status).toBe('completed');
+      expect(run.stepIds.sort()).toEqual([1, 2, 3]);
+    }
+    if (!f.priced) {
+      // No price known: unknown stays unknown, never a made-up zero.
+      for (const run of viaBatch) expect(run.cost ?? null).toBeNull();
+      return;
+    }
+
+    // The same batch, live.
+    await page.getByTestId('batch-engine').selectOption('live');
+    await page.getByTestId('batch-start').click();
+    await expect(page.getByTestId('batch-id')).not.toHaveText(batchId);
+    await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 60_000 });
+    const liveId = (await page.getByTestId('batch-id').textContent()).trim();
+    const live = await storedRuns(page, liveId);
+    const sum = (runs) => runs.reduce((total, run) => total + run.cost, 0);
+    expect(sum(live)).toBeGreaterThan(0);
+    expect(sum(viaBatch) * 2).toBeCloseTo(sum(live), 12);
+  });
+}
+
+test('with "finish the stragglers live", an expired and an errored request are sent live instead of in another round', async ({ page, request }) => {
   test.setTimeout(180_000);
+  const f = FAMILIES[1];
+  // Problem 2's first solver request expires in its provider batch, problem 3's errors.
+  const res = await request.post(`${MOCK}/__mock/batch-config`, { data: { turnaround_polls: 1, expire: ['[B2]'], error: ['[B3]'] } });
+  expect(res.ok()).toBeTruthy();
+  await seedApp(page, { providers: [f.provider], keys: f.keys, config: configFor(f.model), once: true });
   await openApp(page, '/batch');
   await importDataset(page, 'three.jsonl', ROWS);
   await page.getByTestId('batch-engine').selectOption('provider-batch');
+  await page.getByTestId('batch-stragglers-live').check();
   await page.getByTestId('batch-start').click();
-
-  // Round 1 (the three solvers) is at the provider: the page says so and that the tab may close.
-  const round = page.getByTestId('batch-round');
-  await expect(round).toHaveAttribute('data-round', '1', { timeout: 30_000 });
-  await expect(round).toHaveAttribute('data-submitted', '3');
-  await expect(page.getByTestId('batch-tab-may-close')).toBeVisible();
+  await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 120_000 });
   const batchId = (await page.getByTestId('batch-id').textContent()).trim();
 
-  await page.reload();
-  await expect(page.getByTestId('batch-id')).toHaveText(batchId);
-  await expect(page.getByTestId('batch-status')).toHaveText('interrupted');
-  await page.getByTestId('batch-resume').click();
-  await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 120_000 });
-  await expect(page.getByTestId('batch-progress')).toHaveAttribute('data-done', '3');
-  // Solver, verifier, judge: the last round holds the three judges, all answered.
-  await expect(round).toHaveAttribute('data-round', '3');
-  await expect(round).toHaveAttribute('data-succeeded', '3');
-  await expect(round).toHaveAttribute('data-errored', '0');
-
-  // Every request went up once: round 1 was polled after the reload, not submitted again.
+  // Three rounds, as with no straggler: the two went live beside round 1.
   const { batches, uploads } = await mockBatches(request);
   expect(batches).toHaveLength(3);
   expect(Object.values(uploads)).toEqual(Array(9).fill(1));
-  const viaBatch = await storedRuns(page, batchId);
-  expect(viaBatch).toHaveLength(3);
-  for (const run of viaBatch) {
+  const live = (await mockRequests(request)).filter((r) => r.route !== 'batch' && r.path.endsWith('/v1/messages'));
+  expect(live).toHaveLength(2);
+  for (const run of await storedRuns(page, batchId)) {
     expect(run.status).toBe('completed');
     expect(run.stepIds.sort()).toEqual([1, 2, 3]);
   }
-
-  // The same batch, live.
-  await page.getByTestId('batch-engine').selectOption('live');
-  await page.getByTestId('batch-start').click();
-  await expect(page.getByTestId('batch-id')).not.toHaveText(batchId);
-  await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 60_000 });
-  const liveId = (await page.getByTestId('batch-id').textContent()).trim();
-  const live = await storedRuns(page, liveId);
-  const sum = (runs) => runs.reduce((total, run) => total + run.cost, 0);
-  expect(sum(live)).toBeGreaterThan(0);
-  expect(sum(viaBatch) * 2).toBeCloseTo(sum(live), 12);
 });

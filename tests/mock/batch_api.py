@@ -20,8 +20,9 @@ Test hooks:
   still running, so tests need not sleep); the first line whose prompt contains an
   `expire` substring comes back `batch_expired`, one containing an `error` substring comes back
   with a `server_error` (each substring is used once).
-- GET /__mock/batches: every batch with its custom ids and status, and how many times each
-  custom id was uploaded, so tests can check nothing was submitted twice.
+- GET /__mock/batches: every batch (of every family, see batch_families.py) with its family,
+  custom ids and status, and how many times each custom id was uploaded, so tests can check
+  nothing was submitted twice.
 
 Standard library only.
 """
@@ -183,7 +184,8 @@ def handle(mock: Any, handler: Any, method: str, path: str, raw: bytes) -> tuple
                      "expire": expire, "error": error}
     if method == "GET" and path == "/__mock/batches":
         with STATE.lock:
-            return 200, {"batches": [dict(_batch_object(b), custom_ids=b["_custom_ids"])
+            return 200, {"batches": [dict(_batch_object(b), custom_ids=b["_custom_ids"],
+                                          family=b.get("_family", "openai"))
                                      for b in STATE.batches.values()],
                          "uploads": dict(STATE.uploads)}
     if method == "POST" and path == "/__mock/reset":

@@ -35,6 +35,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import mock_streams
 import batch_api  # the OpenAI Batch API (files, batches), beside the chat routes
+import batch_families  # Anthropic Message Batches and Gemini batch mode
 
 DEFAULT_PORT = 8099
 HOST = "127.0.0.1"
@@ -1313,6 +1314,9 @@ class Handler(BaseHTTPRequestHandler):
         if (batch := batch_api.handle(sys.modules[__name__], self, "GET", path, b"")) is not None:
             self._send(*batch)
             return
+        if (batch := batch_families.handle(sys.modules[__name__], self, "GET", path, b"")) is not None:
+            self._send(*batch)
+            return
         if path == "/__mock/health":
             with state.lock:
                 rules, logged, served = len(state.rules), len(state.log), state.served
@@ -1347,6 +1351,9 @@ class Handler(BaseHTTPRequestHandler):
             self._send(413, {"error": {"message": f"mock provider: {exc}"}})
             return
         if (batch := batch_api.handle(sys.modules[__name__], self, "POST", path, raw)) is not None:
+            self._send(*batch)
+            return
+        if (batch := batch_families.handle(sys.modules[__name__], self, "POST", path, raw)) is not None:
             self._send(*batch)
             return
         if path == "/__mock/script":

@@ -1163,6 +1163,7 @@ fn registry_with_custom(id: &str, base_url: &str) -> ProviderRegistry {
         structured_mode: None,
         builtin: false,
         streaming: None,
+        batch_endpoints: None,
     });
     registry
 }

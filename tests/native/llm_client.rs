@@ -429,6 +429,7 @@ fn prompt_only_mode_puts_the_schema_in_the_prompt_and_extracts_from_prose() {
         structured_mode: Some(StructuredMode::PromptOnly),
         builtin: false,
         streaming: None,
+        batch_endpoints: None,
     });
     let (client, transport, _) = setup(registry);
     transport.push_json(
@@ -890,6 +891,7 @@ fn with_lab_at(base_url: &str) -> ProviderRegistry {
         structured_mode: None,
         builtin: false,
         streaming: None,
+        batch_endpoints: None,
     });
     registry
 }

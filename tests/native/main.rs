@@ -23,6 +23,7 @@ mod llm_client;
 mod partial_json;
 mod pipeline;
 mod provider_batch;
+mod provider_batch_families;
 mod reasoning;
 mod replies;
 mod richtext;

@@ -361,6 +361,7 @@ impl Bench {
             &self.locks,
             ProviderBatchOptions {
                 batched_providers: vec!["openai".into()],
+                ..ProviderBatchOptions::default()
             },
         )
         .with_pricer(&pricer())

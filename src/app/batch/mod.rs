@@ -2,6 +2,7 @@
 //! how batch numbers read.
 
 pub mod draft;
+pub mod engine;
 pub mod forecast;
 pub mod format;
 pub mod results;

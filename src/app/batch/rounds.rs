@@ -1,7 +1,19 @@
 //! How provider batch mode's current round reads on the Batch page: its number, the provider's
 //! counts, and how long ago it was submitted.
 
+use crate::core::batch::{BatchEngine, BatchRecord, BatchStatus};
 use crate::core::provider_batch::{RoundStatus, RoundView};
+
+/// Whether opening `record`'s page should take it up at once: a batch in provider batch mode
+/// that a closed tab cut off (not one the user cancelled or paused) while one of its `rounds`
+/// was at the provider. Its results are then collected, and it goes on, without a Resume
+/// press; applying them is idempotent, so opening it twice does no harm.
+pub fn polls_on_open(record: &BatchRecord, rounds: &[RoundStatus]) -> bool {
+    record.spec.engine == BatchEngine::ProviderBatch
+        && record.status == BatchStatus::Interrupted
+        && record.items.iter().any(|i| !i.is_finished())
+        && rounds.contains(&RoundStatus::Submitted)
+}
 
 /// The current round as the page shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +79,40 @@ pub fn ago_text(ms: f64) -> String {
 mod tests {
     use super::*;
     use crate::core::provider_batch::BatchCounts;
+
+    #[test]
+    fn only_a_cut_off_provider_batch_with_a_round_at_the_provider_polls_on_open() {
+        use crate::core::batch::{BatchModes, BatchRecord, BatchSpec};
+        use crate::core::config::PipelineConfig;
+        let spec = BatchSpec::new(
+            "b",
+            "ds",
+            "d",
+            vec!["P1".into()],
+            BatchModes::Debate,
+            1,
+            PipelineConfig::default(),
+            0.0,
+            |_| false,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut record = BatchRecord::new(spec);
+        record.spec.engine = BatchEngine::ProviderBatch;
+        record.status = BatchStatus::Interrupted;
+        let at_provider = [RoundStatus::Ended, RoundStatus::Submitted];
+        assert!(polls_on_open(&record, &at_provider));
+        // Nothing at the provider: the user resumes it when they want.
+        assert!(!polls_on_open(
+            &record,
+            &[RoundStatus::Ended, RoundStatus::Submitting]
+        ));
+        // Cancelled on purpose, or a live batch: never on its own.
+        record.status = BatchStatus::Cancelled;
+        assert!(!polls_on_open(&record, &at_provider));
+        record.status = BatchStatus::Interrupted;
+        record.spec.engine = BatchEngine::Live;
+        assert!(!polls_on_open(&record, &at_provider));
+    }
 
     fn round(n: u32, status: RoundStatus, submitted_ms: f64) -> RoundView {
         RoundView {

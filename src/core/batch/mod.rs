@@ -119,6 +119,11 @@ pub struct BatchSpec {
     /// choice existed).
     #[serde(default, skip_serializing_if = "BatchEngine::is_live")]
     pub engine: BatchEngine,
+    /// In provider batch mode, whether a request its provider batch did not answer (expired,
+    /// errored) is sent live at once rather than in the next round ("finish the stragglers
+    /// live"); left out when off.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stragglers_live: bool,
 }
 
 /// How a batch's calls reach the providers.
@@ -200,6 +205,7 @@ impl BatchSpec {
             experiment: None,
             reuse_policy: ReusePolicy::default(),
             engine: BatchEngine::Live,
+            stragglers_live: false,
         };
         spec.validate()?;
         Ok(spec)

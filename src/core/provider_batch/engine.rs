@@ -20,10 +20,29 @@ use crate::core::run_store::BatchStore;
 /// Which providers take provider batches. Each option documents its default.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProviderBatchOptions {
-    /// Ids of the providers whose calls go into provider batches: OpenAI, and any
-    /// OpenAI-compatible provider whose settings say it implements the batch endpoints.
-    /// Calls to any other provider are made live. Default: none.
+    /// Ids of the providers whose calls go into provider batches; a provider without a batch
+    /// API ([`BatchFamily::of`](super::BatchFamily::of)) is called live whatever this says,
+    /// as is any provider not named. Default: none.
     pub batched_providers: Vec<String>,
+    /// "Finish the stragglers live": a request its provider batch did not answer (expired,
+    /// errored, canceled) is sent live at once instead of going into the next round.
+    /// Default: off.
+    pub stragglers_live: bool,
+}
+
+impl ProviderBatchOptions {
+    /// Every provider of `registry` that has a batch API, stragglers as `stragglers_live`.
+    pub fn all_batchable(registry: &ProviderRegistry, stragglers_live: bool) -> Self {
+        ProviderBatchOptions {
+            batched_providers: registry
+                .providers
+                .iter()
+                .filter(|p| super::BatchFamily::of(p).is_some())
+                .map(|p| p.id.clone())
+                .collect(),
+            stragglers_live,
+        }
+    }
 }
 
 /// Starts and resumes batches in provider batch mode.
@@ -162,7 +181,7 @@ where
             source: BatchSource::new(
                 hub,
                 self.registry.clone(),
-                &self.options.batched_providers,
+                &self.options,
                 self.transport,
                 self.clock.clone(),
                 self.store,

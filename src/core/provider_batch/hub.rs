@@ -19,8 +19,10 @@ use std::rc::Rc;
 use std::task::{Poll, Waker};
 
 use super::journal::{BatchJournal, RoundRecord, RoundStatus};
-use super::openai;
-use super::{BatchCounts, BatchFamily, BatchState, CustomId, ItemOutcome, ProviderBatchError};
+use super::{
+    Batch, BatchCounts, BatchFamily, BatchState, CustomId, ItemOutcome, ProviderBatchError,
+    Submission,
+};
 use crate::core::cancel::CancelToken;
 use crate::core::clock::Clock;
 use crate::core::config::PipelineConfig;
@@ -34,6 +36,8 @@ use crate::core::pipeline::SinkError;
 use crate::core::providers::ProviderRegistry;
 use crate::core::run_store::RunStore;
 
+use super::engine::ProviderBatchOptions;
+
 /// How often a running provider batch is polled at most, ms, by default.
 pub const POLL_INTERVAL_MS: u64 = 30_000;
 /// The first poll after a submit, ms; each next one waits twice as long, up to the interval
@@ -45,8 +49,9 @@ pub const FIRST_POLL_MS: u64 = 1_000;
 struct Queued {
     encoded: String,
     id: CustomId,
-    api_root: String,
-    line: String,
+    family: BatchFamily,
+    group: String,
+    entry: String,
 }
 
 /// A round as a page shows it.
@@ -95,7 +100,7 @@ struct HubState {
     results: HashMap<String, ItemOutcome>,
     /// Calls waiting, by custom id, with the waker of each.
     waiters: HashMap<String, Option<Waker>>,
-    /// A chat request per API root: the batch endpoints are called with its headers. Held in
+    /// A chat request per group: the batch endpoints are called with its headers. Held in
     /// memory only (the headers carry the key).
     templates: HashMap<String, HttpRequest>,
     rounds: Vec<RoundRecord>,
@@ -241,25 +246,28 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
         self.state.borrow().journal_error.clone()
     }
 
-    /// Sends `request` (a live chat request to `api_root`) as request `id` of the next round
-    /// and returns the reply it gets there; a result already read is returned at once.
+    /// Sends `request` (a live chat request of `family`) as request `id` of the next round
+    /// and returns what became of it there; a result already read is returned at once.
     pub async fn exchange(
         &self,
         id: CustomId,
+        family: BatchFamily,
         request: &HttpRequest,
         cancel: &CancelToken,
-    ) -> Result<HttpResponse, TransportError> {
-        let api_root = openai::api_root(request)
-            .map_err(|e| TransportError::Network(e.to_string()))?
-            .to_string();
-        let line = openai::input_line(&id.encode(), request)
-            .map_err(|e| TransportError::Network(e.to_string()))?;
+    ) -> Result<ItemOutcome, TransportError> {
+        let api = family.api();
         let encoded = id.encode();
+        let group = api
+            .group(request)
+            .map_err(|e| TransportError::Network(e.to_string()))?;
+        let entry = api
+            .entry(&encoded, request)
+            .map_err(|e| TransportError::Network(e.to_string()))?;
         {
             let mut state = self.state.borrow_mut();
             state
                 .templates
-                .entry(api_root.clone())
+                .entry(group.clone())
                 .or_insert_with(|| request.clone());
             let known = state.results.contains_key(&encoded)
                 || state.submitted.contains(&encoded)
@@ -268,8 +276,9 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
                 state.queued.push(Queued {
                     encoded: encoded.clone(),
                     id,
-                    api_root,
-                    line,
+                    family,
+                    group,
+                    entry,
                 });
             }
             state.waiters.insert(encoded.clone(), None);
@@ -304,16 +313,7 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
         .await;
         drop(waiting);
         self.wake.notify();
-        match outcome? {
-            ItemOutcome::Reply(response) => Ok(response),
-            // Errors the client's retry policy retries: the request goes into the next round.
-            ItemOutcome::Expired => Err(TransportError::Network(
-                "the provider batch ended before this request ran".into(),
-            )),
-            ItemOutcome::Errored { message } => Err(TransportError::Network(format!(
-                "the provider batch could not run this request: {message}"
-            ))),
-        }
+        outcome
     }
 
     /// Submits rounds and polls them until [`RoundHub::finish`]; when `cancel` fires, cancels
@@ -380,23 +380,28 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
     async fn submit_round(&self) {
         let (groups, batch_id, first_round) = {
             let mut state = self.state.borrow_mut();
-            let mut groups: BTreeMap<String, Vec<Queued>> = BTreeMap::new();
+            let mut groups: BTreeMap<(BatchFamily, String), Vec<Queued>> = BTreeMap::new();
             for queued in std::mem::take(&mut state.queued) {
                 state.submitted.insert(queued.encoded.clone());
                 groups
-                    .entry(queued.api_root.clone())
+                    .entry((queued.family, queued.group.clone()))
                     .or_default()
                     .push(queued);
+            }
+            // In custom-id order, the order of the record's requests: a family whose results
+            // carry no id is read by position.
+            for group in groups.values_mut() {
+                group.sort_by(|a, b| a.encoded.cmp(&b.encoded));
             }
             let next = state.rounds.iter().map(|r| r.round).max().unwrap_or(0) + 1;
             state.polls = 0;
             (groups, state.batch_id.clone(), next)
         };
-        for (offset, (api_root, group)) in groups.into_iter().enumerate() {
+        for (offset, ((family, api_root), group)) in groups.into_iter().enumerate() {
             let mut record = RoundRecord {
                 batch_id: batch_id.clone(),
                 round: first_round + offset as u32,
-                family: BatchFamily::OpenAi,
+                family,
                 api_root: api_root.clone(),
                 provider_batch_id: None,
                 status: RoundStatus::Submitting,
@@ -415,8 +420,8 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
             };
             // The custom ids are durable before the provider holds them.
             self.record(&record).await;
-            let lines: Vec<String> = group.iter().map(|q| q.line.clone()).collect();
-            match self.create(&api_root, &lines).await {
+            let entries: Vec<String> = group.iter().map(|q| q.entry.clone()).collect();
+            match self.create(family, &api_root, &entries).await {
                 Ok(batch) => {
                     record.provider_batch_id = Some(batch.id);
                     record.status = RoundStatus::Submitted;
@@ -475,18 +480,30 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
 
     async fn create(
         &self,
-        api_root: &str,
-        lines: &[String],
-    ) -> Result<openai::Batch, ProviderBatchError> {
+        family: BatchFamily,
+        group: &str,
+        entries: &[String],
+    ) -> Result<Batch, ProviderBatchError> {
         let chat = self
-            .template(api_root)
+            .template(group)
             .ok_or_else(|| ProviderBatchError::NotBatchable {
-                url: api_root.to_string(),
+                url: group.to_string(),
             })?;
-        let upload = openai::upload_request(api_root, &chat, lines);
-        let file_id = openai::parse_upload(&self.call(&upload, "the file upload").await?)?;
-        let create = openai::create_request(api_root, &chat, &file_id);
-        openai::parse_batch(&self.call(&create, "the batch creation").await?)
+        let api = family.api();
+        let mut request = api.submit(group, &chat, entries);
+        // A submission is a request or two (OpenAI uploads a file, then creates the batch).
+        const MAX_STEPS: usize = 4;
+        for step in 0..MAX_STEPS {
+            let response = self.call(&request, "the batch submission").await?;
+            match api.submitted(step, group, &chat, &response)? {
+                Submission::Created(batch) => return Ok(batch),
+                Submission::Next(next) => request = next,
+            }
+        }
+        Err(ProviderBatchError::Unexpected {
+            what: "the batch submission".into(),
+            detail: format!("no batch after {MAX_STEPS} requests"),
+        })
     }
 
     async fn poll(&self, rounds: &[u32]) {
@@ -519,8 +536,13 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
             // authenticate with until one does.
             return Ok(());
         };
-        let retrieve = openai::retrieve_request(&record.api_root, &chat, &batch_id);
-        let batch = openai::parse_batch(&self.call(&retrieve, "the batch status").await?)?;
+        let api = record.family.api();
+        let retrieve = api.retrieve(&record.api_root, &chat, &batch_id);
+        let custom_ids: Vec<&str> = record.requests.keys().map(String::as_str).collect();
+        let batch = api.parse_batch(
+            &self.call(&retrieve, "the batch status").await?,
+            &custom_ids,
+        )?;
         record.counts = batch.counts;
         record.message = None;
         match batch.state {
@@ -550,23 +572,22 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
             }
             BatchState::Ended => {
                 let mut results = BTreeMap::new();
-                for file_id in [&batch.output_file_id, &batch.error_file_id]
-                    .into_iter()
-                    .flatten()
-                {
-                    let get = openai::file_content_request(&record.api_root, &chat, file_id);
-                    let response = self.call(&get, "a result file").await?;
+                let mut read = batch.inline_results;
+                for source in &batch.result_sources {
+                    let get = api.fetch_results(&record.api_root, &chat, source);
+                    let response = self.call(&get, "the batch results").await?;
                     if !(200..300).contains(&response.status) {
                         return Err(ProviderBatchError::Refused {
-                            what: "a result file".into(),
+                            what: "the batch results".into(),
                             status: response.status,
                             body: super::excerpt(&response.body),
                         });
                     }
-                    for result in openai::parse_results(&response.body)? {
-                        if record.requests.contains_key(&result.custom_id) {
-                            results.insert(result.custom_id, result.outcome);
-                        }
+                    read.extend(api.parse_results(&response.body)?);
+                }
+                for result in read {
+                    if record.requests.contains_key(&result.custom_id) {
+                        results.insert(result.custom_id, result.outcome);
                     }
                 }
                 for id in record.requests.keys() {
@@ -601,7 +622,10 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
             };
             // The round stays `submitted`: reopened, it is polled, and what ran before the
             // cancel is used.
-            let cancel = openai::cancel_request(&record.api_root, &chat, &batch_id);
+            let cancel = record
+                .family
+                .api()
+                .cancel(&record.api_root, &chat, &batch_id);
             let _ = self.call(&cancel, "the batch cancel").await;
         }
     }
@@ -634,7 +658,8 @@ struct CallPlace {
 pub struct RunTransport<'h, T, C, J> {
     hub: &'h RoundHub<T, C, J>,
     live: &'h T,
-    batched_roots: &'h [String],
+    batched: &'h [(String, BatchFamily)],
+    stragglers_live: bool,
     run_id: String,
     place: Rc<CallPlace>,
 }
@@ -646,13 +671,14 @@ impl<T: Transport, C: Clock, J: BatchJournal> Transport for RunTransport<'_, T, 
         timeout_ms: u64,
         cancel: &CancelToken,
     ) -> Result<HttpResponse, TransportError> {
-        let batched = self
-            .batched_roots
+        let family = self
+            .batched
             .iter()
-            .any(|root| request.url == format!("{root}{}", openai::CHAT_PATH));
-        if !batched {
+            .find(|(root, family)| family.api().carries(root, request))
+            .map(|(_, family)| *family);
+        let Some(family) = family else {
             return self.live.send(request, timeout_ms, cancel).await;
-        }
+        };
         // The request timeout does not apply: a provider batch takes up to its window.
         let attempt = self.place.attempt.get() + 1;
         self.place.attempt.set(attempt);
@@ -661,7 +687,20 @@ impl<T: Transport, C: Clock, J: BatchJournal> Transport for RunTransport<'_, T, 
             step: self.place.step.get(),
             attempt,
         };
-        self.hub.exchange(id, request, cancel).await
+        let failure = match self.hub.exchange(id, family, request, cancel).await? {
+            ItemOutcome::Reply(response) => return Ok(response),
+            ItemOutcome::Expired => "the provider batch ended before this request ran".to_string(),
+            ItemOutcome::Errored { message } => {
+                format!("the provider batch could not run this request: {message}")
+            }
+        };
+        if self.stragglers_live {
+            // "Finish the stragglers live": the request the batch did not answer is sent as
+            // it is, now, instead of waiting for the next round.
+            return self.live.send(request, timeout_ms, cancel).await;
+        }
+        // An error the client's retry policy retries: the request goes into the next round.
+        Err(TransportError::Network(failure))
     }
 }
 
@@ -713,19 +752,21 @@ impl<T: Transport, C: Clock, J: BatchJournal, S: RunStore> AgentLlm for RoundLlm
 pub struct BatchSource<'h, T, C, J, S> {
     hub: &'h RoundHub<T, C, J>,
     registry: ProviderRegistry,
-    batched_roots: Vec<String>,
+    /// The API root and batch family of each batched provider.
+    batched: Vec<(String, BatchFamily)>,
+    stragglers_live: bool,
     live: &'h T,
     clock: C,
     store: &'h S,
 }
 
 impl<'h, T: Transport, C: Clock + Clone, J: BatchJournal, S: RunStore> BatchSource<'h, T, C, J, S> {
-    /// Runs calling `registry`'s providers, those named in `batched` through `hub` and the
-    /// others over `live`, with their steps read from `store`.
+    /// Runs calling `registry`'s providers, those `options` name (and that have a batch API)
+    /// through `hub` and the others over `live`, with their steps read from `store`.
     pub fn new(
         hub: &'h RoundHub<T, C, J>,
         mut registry: ProviderRegistry,
-        batched: &[String],
+        options: &ProviderBatchOptions,
         live: &'h T,
         clock: C,
         store: &'h S,
@@ -734,16 +775,20 @@ impl<'h, T: Transport, C: Clock + Clone, J: BatchJournal, S: RunStore> BatchSour
         for provider in &mut registry.providers {
             provider.streaming = Some(false);
         }
-        let batched_roots = registry
+        let batched = registry
             .providers
             .iter()
-            .filter(|p| batched.contains(&p.id))
-            .map(|p| p.base_url.trim_end_matches('/').to_string())
+            .filter(|p| options.batched_providers.contains(&p.id))
+            .filter_map(|p| {
+                let family = BatchFamily::of(p)?;
+                Some((p.base_url.trim().trim_end_matches('/').to_string(), family))
+            })
             .collect();
         BatchSource {
             hub,
             registry,
-            batched_roots,
+            batched,
+            stragglers_live: options.stragglers_live,
             live,
             clock,
             store,
@@ -775,10 +820,11 @@ impl<'h, T: Transport, C: Clock + Clone, J: BatchJournal, S: RunStore> BatchSour
         let transport = RunTransport {
             hub: self.hub,
             live: self.live,
-            batched_roots: match run_id {
-                Some(_) => &self.batched_roots,
+            batched: match run_id {
+                Some(_) => &self.batched,
                 None => &[],
             },
+            stragglers_live: self.stragglers_live,
             run_id: run_id.unwrap_or_default().to_string(),
             place: Rc::clone(&place),
         };

@@ -39,7 +39,10 @@ pub struct RoundRecord {
     pub round: u32,
     /// The API family.
     pub family: BatchFamily,
-    /// The provider's API root (`https://api.openai.com/v1`); never a key.
+    /// What the provider batch holds, as its family's [`BatchApi::group`](super::BatchApi::group)
+    /// names it: an API root (`https://api.anthropic.com/v1`), with the model for OpenAI (one
+    /// model per input file) and Gemini (`…/models/gemini-2.5-flash`); never a key. (Records
+    /// from before families held the bare OpenAI root, which reads the same.)
     pub api_root: String,
     /// The provider's id for it, once it returned one.
     pub provider_batch_id: Option<String>,

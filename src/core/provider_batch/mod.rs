@@ -13,14 +13,19 @@
 //! request is retried by the client's policy, which puts it in the next round too.
 //!
 //! - [`CustomId`]: a request's id in a provider batch (run, step, attempt).
-//! - [`openai`]: the OpenAI Batch API (and OpenAI-compatible servers that implement it), as
-//!   pure request builders and response readers.
+//! - [`BatchApi`]: what the hub asks of a batch API family, as pure request builders and
+//!   response readers; [`BatchFamily::api`] is the one dispatch point.
+//! - [`openai`]: the OpenAI Batch API (and OpenAI-compatible servers that implement it).
+//! - [`anthropic`]: Anthropic's Message Batches API.
+//! - [`gemini`]: Gemini's batch mode (`batchGenerateContent` with inline requests).
 //! - [`journal`]: what is durable: each round's provider batch id, its custom ids and, once
 //!   it ended, its results, written before the submit returns.
 //! - [`hub`]: rounds over the journal and the provider; the per-run LLM that sends through it.
 //! - [`engine`]: a batch in provider batch mode, through the batch driver.
 
+pub mod anthropic;
 pub mod engine;
+pub mod gemini;
 pub mod hub;
 pub mod journal;
 pub mod openai;
@@ -32,14 +37,119 @@ pub use journal::{BatchJournal, MemoryJournal, RoundRecord, RoundStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::core::hash::sha256_hex;
-use crate::core::llm::chat::HttpResponse;
+use crate::core::llm::chat::{HttpRequest, HttpResponse};
+use crate::core::providers::{ProviderKind, ProviderSettings};
 
 /// Which batch API serves a provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BatchFamily {
     /// OpenAI's Batch API, or an OpenAI-compatible server that implements it.
     OpenAi,
+    /// Anthropic's Message Batches API.
+    Anthropic,
+    /// Gemini's batch mode.
+    Gemini,
+}
+
+impl BatchFamily {
+    /// The batch API of the provider `settings` describe, if it has one Trialogue drives: every
+    /// Anthropic and Gemini provider, the built-in OpenAI provider, and any other
+    /// OpenAI-compatible provider whose settings say it implements the OpenAI batch endpoints.
+    pub fn of(settings: &ProviderSettings) -> Option<BatchFamily> {
+        match settings.kind {
+            ProviderKind::OpenAiCompatible => settings.batch_api().then_some(BatchFamily::OpenAi),
+            ProviderKind::Anthropic => Some(BatchFamily::Anthropic),
+            ProviderKind::Gemini => Some(BatchFamily::Gemini),
+            // Cohere's batch API ("embed jobs") embeds; it does not chat.
+            ProviderKind::Cohere => None,
+        }
+    }
+
+    /// The family's batch API: the one dispatch point on the family.
+    pub fn api(self) -> &'static dyn BatchApi {
+        match self {
+            BatchFamily::OpenAi => &openai::OpenAiBatch,
+            BatchFamily::Anthropic => &anthropic::AnthropicBatch,
+            BatchFamily::Gemini => &gemini::GeminiBatch,
+        }
+    }
+}
+
+/// A provider batch as Trialogue follows it (the reply to create, retrieve and cancel).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// The provider's batch id (for Gemini, the operation's name `batches/…`).
+    pub id: String,
+    /// Where it stands.
+    pub state: BatchState,
+    /// Its requests by outcome so far.
+    pub counts: BatchCounts,
+    /// Where its results are read from once it ended (files, a results URL); empty while it
+    /// runs, and for a family that returns them inline.
+    pub result_sources: Vec<String>,
+    /// Results carried in the batch object itself (Gemini's inline responses), by custom id.
+    pub inline_results: Vec<ItemResult>,
+}
+
+/// The next thing a submission needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submission {
+    /// Another request (OpenAI's create, after the file upload).
+    Next(HttpRequest),
+    /// The provider holds the batch.
+    Created(Batch),
+}
+
+/// One batch API family: pure request builders and response readers, no I/O (the
+/// [`RoundHub`] sends). Every method gets the live chat request the batch is for (`chat`): its
+/// headers authenticate the batch endpoints too. A *group* is what one provider batch may
+/// hold (an API root; for Gemini, one model under it), as [`BatchApi::group`] names it.
+pub trait BatchApi {
+    /// The family.
+    fn family(&self) -> BatchFamily;
+
+    /// Whether `chat` is a live chat request to the provider whose API root is `root`, of the
+    /// kind this family batches.
+    fn carries(&self, root: &str, chat: &HttpRequest) -> bool;
+
+    /// The group `chat` goes into.
+    fn group(&self, chat: &HttpRequest) -> Result<String, ProviderBatchError>;
+
+    /// `chat` as one entry of a batch, under `custom_id`: the live body, unchanged.
+    fn entry(&self, custom_id: &str, chat: &HttpRequest) -> Result<String, ProviderBatchError>;
+
+    /// The first request that submits `entries` (in custom-id order) as one batch of `group`.
+    fn submit(&self, group: &str, chat: &HttpRequest, entries: &[String]) -> HttpRequest;
+
+    /// Reads the reply to the `step`th request of a submission (0 for [`BatchApi::submit`]'s).
+    fn submitted(
+        &self,
+        step: usize,
+        group: &str,
+        chat: &HttpRequest,
+        response: &HttpResponse,
+    ) -> Result<Submission, ProviderBatchError>;
+
+    /// The request that asks where batch `batch_id` stands.
+    fn retrieve(&self, group: &str, chat: &HttpRequest, batch_id: &str) -> HttpRequest;
+
+    /// Reads a batch object; `custom_ids` are the batch's, in the order they were submitted
+    /// (a family whose results carry no id matches them by position).
+    fn parse_batch(
+        &self,
+        response: &HttpResponse,
+        custom_ids: &[&str],
+    ) -> Result<Batch, ProviderBatchError>;
+
+    /// The request that cancels batch `batch_id`.
+    fn cancel(&self, group: &str, chat: &HttpRequest, batch_id: &str) -> HttpRequest;
+
+    /// The request that reads one of [`Batch::result_sources`].
+    fn fetch_results(&self, group: &str, chat: &HttpRequest, source: &str) -> HttpRequest;
+
+    /// Every result in a body [`BatchApi::fetch_results`] got.
+    fn parse_results(&self, body: &str) -> Result<Vec<ItemResult>, ProviderBatchError>;
 }
 
 /// A request's id inside a provider batch: which run, which step of it, which HTTP request of
@@ -160,6 +270,55 @@ pub enum ProviderBatchError {
         /// The transport's reason.
         reason: String,
     },
+}
+
+/// The headers of a live chat request that authenticate it (a key, a version, an
+/// organisation), for the batch endpoints of the same provider.
+fn auth_headers(chat: &HttpRequest) -> Vec<(String, String)> {
+    chat.headers
+        .iter()
+        .filter(|(name, _)| !name.eq_ignore_ascii_case("content-type"))
+        .cloned()
+        .collect()
+}
+
+/// A request to a batch endpoint with `chat`'s authentication, JSON when it has a body.
+fn json_request(method: &str, url: String, chat: &HttpRequest, body: String) -> HttpRequest {
+    let mut headers = auth_headers(chat);
+    if !body.is_empty() {
+        headers.push(("Content-Type".into(), "application/json".into()));
+    }
+    HttpRequest {
+        method: method.into(),
+        url,
+        headers,
+        body,
+    }
+}
+
+/// The JSON body of a 2xx reply, or the provider's error as a sentence.
+fn read_ok<T: serde::de::DeserializeOwned>(
+    response: &HttpResponse,
+    what: &str,
+) -> Result<T, ProviderBatchError> {
+    if !(200..300).contains(&response.status) {
+        return Err(ProviderBatchError::Refused {
+            what: what.into(),
+            status: response.status,
+            body: excerpt(&response.body),
+        });
+    }
+    serde_json::from_str(&response.body).map_err(|e| ProviderBatchError::Unexpected {
+        what: what.into(),
+        detail: format!("{e}; the reply began: {}", excerpt(&response.body)),
+    })
+}
+
+/// A live chat body as JSON, or why it cannot go into a batch.
+fn body_json(chat: &HttpRequest) -> Result<serde_json::Value, ProviderBatchError> {
+    serde_json::from_str(&chat.body).map_err(|e| ProviderBatchError::NotBatchable {
+        url: format!("{} (its body is not JSON: {e})", chat.url),
+    })
 }
 
 /// The start of a reply body, for an error message.

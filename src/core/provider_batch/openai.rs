@@ -17,7 +17,10 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{BatchCounts, BatchState, ItemOutcome, ItemResult, ProviderBatchError};
+use super::{
+    auth_headers, body_json, json_request, read_ok, Batch, BatchApi, BatchCounts, BatchFamily,
+    BatchState, ItemOutcome, ItemResult, ProviderBatchError, Submission,
+};
 use crate::core::llm::chat::{HttpRequest, HttpResponse};
 
 /// The path the live adapter sends a chat request to, under the API root.
@@ -44,10 +47,7 @@ pub fn api_root(chat: &HttpRequest) -> Result<&str, ProviderBatchError> {
 
 /// One line of the input file: the live request's body, unchanged, under `custom_id`.
 pub fn input_line(custom_id: &str, chat: &HttpRequest) -> Result<String, ProviderBatchError> {
-    let body: Value =
-        serde_json::from_str(&chat.body).map_err(|e| ProviderBatchError::NotBatchable {
-            url: format!("{} (its body is not JSON: {e})", chat.url),
-        })?;
+    let body = body_json(chat)?;
     let line = json!({
         "custom_id": custom_id,
         "method": "POST",
@@ -55,16 +55,6 @@ pub fn input_line(custom_id: &str, chat: &HttpRequest) -> Result<String, Provide
         "body": body,
     });
     Ok(line.to_string())
-}
-
-/// The headers of a chat request that authenticate it (the key, an organisation), for the
-/// batch endpoints of the same provider.
-fn auth_headers(chat: &HttpRequest) -> Vec<(String, String)> {
-    chat.headers
-        .iter()
-        .filter(|(name, _)| !name.eq_ignore_ascii_case("content-type"))
-        .cloned()
-        .collect()
 }
 
 /// `POST {root}/files`: the round's input file, as `multipart/form-data` with `purpose=batch`.
@@ -146,19 +136,6 @@ pub fn file_content_request(root: &str, chat: &HttpRequest, file_id: &str) -> Ht
     )
 }
 
-fn json_request(method: &str, url: String, chat: &HttpRequest, body: String) -> HttpRequest {
-    let mut headers = auth_headers(chat);
-    if !body.is_empty() {
-        headers.push(("Content-Type".into(), "application/json".into()));
-    }
-    HttpRequest {
-        method: method.into(),
-        url,
-        headers,
-        body,
-    }
-}
-
 #[derive(Deserialize)]
 struct RequestCounts {
     #[serde(default)]
@@ -179,21 +156,6 @@ struct BatchObject {
     error_file_id: Option<String>,
     #[serde(default)]
     request_counts: Option<RequestCounts>,
-}
-
-/// A batch object as Trialogue follows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Batch {
-    /// The provider's batch id.
-    pub id: String,
-    /// Where it stands.
-    pub state: BatchState,
-    /// Its requests by outcome so far.
-    pub counts: BatchCounts,
-    /// The file of successful replies, once it ended.
-    pub output_file_id: Option<String>,
-    /// The file of failed (or expired) requests, once it ended.
-    pub error_file_id: Option<String>,
 }
 
 /// Reads a batch object (the reply to create, retrieve and cancel).
@@ -223,8 +185,12 @@ pub fn parse_batch(response: &HttpResponse) -> Result<Batch, ProviderBatchError>
         id: batch.id,
         state,
         counts,
-        output_file_id: batch.output_file_id,
-        error_file_id: batch.error_file_id,
+        // The error file holds the requests that failed or expired.
+        result_sources: [batch.output_file_id, batch.error_file_id]
+            .into_iter()
+            .flatten()
+            .collect(),
+        inline_results: Vec::new(),
     })
 }
 
@@ -294,22 +260,92 @@ pub fn parse_results(jsonl: &str) -> Result<Vec<ItemResult>, ProviderBatchError>
     Ok(results)
 }
 
-/// The JSON body of a 2xx reply, or the provider's error as a sentence.
-fn read_ok<T: serde::de::DeserializeOwned>(
-    response: &HttpResponse,
-    what: &str,
-) -> Result<T, ProviderBatchError> {
-    if !(200..300).contains(&response.status) {
-        return Err(ProviderBatchError::Refused {
-            what: what.into(),
-            status: response.status,
-            body: super::excerpt(&response.body),
-        });
+/// OpenAI's Batch API behind [`BatchApi`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenAiBatch;
+
+impl BatchApi for OpenAiBatch {
+    fn family(&self) -> BatchFamily {
+        BatchFamily::OpenAi
     }
-    serde_json::from_str(&response.body).map_err(|e| ProviderBatchError::Unexpected {
-        what: what.into(),
-        detail: format!("{e}; the reply began: {}", super::excerpt(&response.body)),
-    })
+
+    fn carries(&self, root: &str, chat: &HttpRequest) -> bool {
+        chat.url == format!("{root}{CHAT_PATH}")
+    }
+
+    /// One provider batch per API root.
+    // NOTE: the reference allows one model per input file ("each input file can only include
+    // requests to a single model"), https://platform.openai.com/docs/guides/batch; a round's
+    // requests to one root are split by model.
+    fn group(&self, chat: &HttpRequest) -> Result<String, ProviderBatchError> {
+        let root = api_root(chat)?;
+        let model = body_json(chat)?
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        Ok(format!("{root}{GROUP_MODEL}{model}"))
+    }
+
+    fn entry(&self, custom_id: &str, chat: &HttpRequest) -> Result<String, ProviderBatchError> {
+        input_line(custom_id, chat)
+    }
+
+    fn submit(&self, group: &str, chat: &HttpRequest, entries: &[String]) -> HttpRequest {
+        upload_request(root_of(group), chat, entries)
+    }
+
+    fn submitted(
+        &self,
+        step: usize,
+        group: &str,
+        chat: &HttpRequest,
+        response: &HttpResponse,
+    ) -> Result<Submission, ProviderBatchError> {
+        if step == 0 {
+            let file_id = parse_upload(response)?;
+            return Ok(Submission::Next(create_request(
+                root_of(group),
+                chat,
+                &file_id,
+            )));
+        }
+        parse_batch(response).map(Submission::Created)
+    }
+
+    fn retrieve(&self, group: &str, chat: &HttpRequest, batch_id: &str) -> HttpRequest {
+        retrieve_request(root_of(group), chat, batch_id)
+    }
+
+    fn parse_batch(
+        &self,
+        response: &HttpResponse,
+        _custom_ids: &[&str],
+    ) -> Result<Batch, ProviderBatchError> {
+        parse_batch(response)
+    }
+
+    fn cancel(&self, group: &str, chat: &HttpRequest, batch_id: &str) -> HttpRequest {
+        cancel_request(root_of(group), chat, batch_id)
+    }
+
+    fn fetch_results(&self, group: &str, chat: &HttpRequest, source: &str) -> HttpRequest {
+        file_content_request(root_of(group), chat, source)
+    }
+
+    fn parse_results(&self, body: &str) -> Result<Vec<ItemResult>, ProviderBatchError> {
+        parse_results(body)
+    }
+}
+
+/// Between an API root and a model in a group's name (a space never occurs in a URL).
+const GROUP_MODEL: &str = " model=";
+
+/// The API root of a group.
+fn root_of(group: &str) -> &str {
+    group
+        .split_once(GROUP_MODEL)
+        .map_or(group, |(root, _)| root)
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ pub fn RoundsPanel(record: Memo<Option<BatchRecord>>) -> impl IntoView {
                 })}
                 <p class="muted" data-testid="batch-tab-may-close">
                     "The tab may be closed: the provider keeps working on the submitted round. \
-                     Reopen this batch and resume it to collect the results and go on."
+                     Reopen this batch's page and it collects the results and goes on by itself."
                 </p>
             </div>
         })

@@ -58,6 +58,8 @@ pub struct BatchRequest {
     pub reuse_policy: ReusePolicy,
     /// Live, or through the providers' batch APIs.
     pub engine: BatchEngine,
+    /// In provider batch mode, send what a provider batch did not answer live at once.
+    pub stragglers_live: bool,
 }
 
 /// The batch of this tab (a context value: `expect_context::<BatchSession>()`).
@@ -228,6 +230,7 @@ impl BatchSession {
         )?
         .with_reuse_policy(request.reuse_policy);
         spec.engine = request.engine;
+        spec.stragglers_live = request.stragglers_live;
         let job = Job::Start {
             spec: Box::new(spec),
             problems: request.problems,
@@ -476,17 +479,21 @@ impl Task {
             ))),
         }
         };
-        let engine = match &self.job {
-            Job::Start { spec, .. } => spec.engine,
+        let (engine, stragglers_live) = match &self.job {
+            Job::Start { spec, .. } => (spec.engine, spec.stragglers_live),
             Job::Resume { batch_id, .. } => inputs
                 .store
                 .get_batch(batch_id)
                 .await
                 .map_err(crate::core::pipeline::SinkError::from)?
-                .map_or(BatchEngine::Live, |r| r.spec.engine),
+                .map_or((BatchEngine::Live, false), |r| {
+                    (r.spec.engine, r.spec.stragglers_live)
+                }),
         };
         if engine == BatchEngine::ProviderBatch {
-            let finished = self.drive_rounds(&inputs, &listener).await?;
+            let finished = self
+                .drive_rounds(&inputs, &listener, stragglers_live)
+                .await?;
             show.update(|u| u.record = Some(finished), true);
             return Ok(());
         }
@@ -517,18 +524,18 @@ impl Task {
 }
 
 impl Task {
-    /// Drives the batch in provider batch mode: its calls go to the providers' batch APIs in
-    /// rounds (OpenAI's, for the built-in OpenAI provider), the rounds shown as they change.
+    /// Drives the batch in provider batch mode: the calls to every provider with a batch API
+    /// (OpenAI, Anthropic, Gemini, and OpenAI-compatible servers whose settings declare the
+    /// batch endpoints) go to it in rounds, the others live; the rounds shown as they change.
     async fn drive_rounds(
         &self,
         inputs: &BrowserInputs,
         listener: &dyn Fn(&BatchProgress<'_>),
+        stragglers_live: bool,
     ) -> Result<BatchRecord, StartError> {
         let session = self.session;
         let transport = BrowserTransport::new();
-        let options = ProviderBatchOptions {
-            batched_providers: vec![OPENAI_ID.to_string()],
-        };
+        let options = ProviderBatchOptions::all_batchable(&self.registry, stragglers_live);
         let engine = ProviderBatchEngine::new(
             self.registry.clone(),
             &transport,
@@ -552,9 +559,6 @@ impl Task {
         }
     }
 }
-
-/// The provider whose calls go into provider batches (OpenAI's Batch API).
-const OPENAI_ID: &str = "openai";
 
 /// What waits to be shown of a running batch.
 #[derive(Default)]

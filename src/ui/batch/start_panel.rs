@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
+use crate::app::batch::engine::EngineSplit;
 use crate::app::batch::forecast::{forecast, mode_hashes, ForecastOutcome};
 use crate::app::batch::format::parse_concurrency;
 use crate::app::batch::selection::{facets, SelectionForm};
@@ -76,6 +77,7 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
     let reuse = RwSignal::new(ReusePolicy::default());
     let concurrency = RwSignal::new("4".to_string());
     let engine = RwSignal::new(BatchEngine::Live);
+    let stragglers_live = RwSignal::new(false);
     let name = RwSignal::new(String::new());
     let start_error = RwSignal::new(None::<String>);
 
@@ -162,6 +164,7 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
             registry: providers.registry().get_untracked(),
             reuse_policy: reuse.get_untracked(),
             engine: engine.get_untracked(),
+            stragglers_live: stragglers_live.get_untracked(),
         };
         start_error.set(batch.start(request).err().map(|e| e.to_string()));
     };
@@ -321,6 +324,30 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
                 />
             </div>
         </div>
+        {move || (engine.get() == BatchEngine::ProviderBatch).then(|| {
+            let split = check.with(|c| {
+                providers
+                    .registry()
+                    .with(|r| EngineSplit::of(r, &c.config))
+            });
+            view! {
+                <div class="field-row batch-pair">
+                    <p class="field-hint" data-testid="batch-engine-split">{split.sentence()}</p>
+                    <label class="check">
+                        <input
+                            type="checkbox"
+                            name="batch_stragglers_live"
+                            data-testid="batch-stragglers-live"
+                            prop:checked=move || stragglers_live.get()
+                            on:change=move |ev| stragglers_live.set(event_target_checked(&ev))
+                        />
+                        " Finish the stragglers live: a request its provider batch did not answer \
+                         (expired, errored) is sent live at once, at live price, instead of \
+                         waiting for another round"
+                    </label>
+                </div>
+            }
+        })}
         <div class="field-row batch-pair">
             <ReusePolicySelect id="batch-reuse" name="batch-reuse-policy" value=reuse/>
         </div>

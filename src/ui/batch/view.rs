@@ -7,7 +7,11 @@ use leptos_router::NavigateOptions;
 
 use crate::app::batch::format::{duration_text, rate_limit_text};
 use crate::app::format::{cost_text, count_of, date_text, dollars};
-use crate::core::batch::{BatchRecord, BatchStatus};
+use std::collections::HashSet;
+
+use crate::app::batch::rounds::polls_on_open;
+use crate::core::batch::{BatchEngine, BatchRecord, BatchStatus};
+use crate::core::provider_batch::{BatchJournal, RoundStatus};
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::config_form::ConfigForm;
 use crate::ui::job::Job;
@@ -65,6 +69,9 @@ pub fn BatchView() -> impl IntoView {
         )
     };
     let go = go_to.clone();
+    let providers = expect_context::<ProviderState>();
+    // Batches this tab took up on opening (once each: a failed take-up leaves Resume).
+    let taken_up = StoredValue::new(HashSet::<String>::new());
     Effect::new(move |_| match found.get() {
         Some(Some(Ok(Some(record)))) => {
             let shown = batch.batch_id_untracked();
@@ -75,6 +82,7 @@ pub fn BatchView() -> impl IntoView {
                     go(&going);
                 }
             } else if named || shown.is_none() {
+                take_up_if_at_provider(&record, store, batch, providers, taken_up);
                 batch.show(record);
             }
         }
@@ -101,6 +109,53 @@ pub fn BatchView() -> impl IntoView {
         {move || batch.error.get().map(|message| view! { <ErrorText message=message/> })}
         {move || shown.get().then(|| view! { <BatchCard/> })}
     }
+}
+
+/// Takes up `record` at once when a closed tab cut it off while one of its provider batches
+/// was at the provider ([`polls_on_open`]): its rounds are polled and applied, and it goes on,
+/// with no Resume press.
+fn take_up_if_at_provider(
+    record: &BatchRecord,
+    store: SharedStore,
+    batch: BatchSession,
+    providers: ProviderState,
+    taken_up: StoredValue<HashSet<String>>,
+) {
+    if record.spec.engine != BatchEngine::ProviderBatch || record.status != BatchStatus::Interrupted
+    {
+        return;
+    }
+    let id = record.spec.batch_id.clone();
+    let first = taken_up
+        .try_update_value(|ids| ids.insert(id.clone()))
+        .unwrap_or(false);
+    if !first {
+        return;
+    }
+    let record = record.clone();
+    leptos::task::spawn_local(async move {
+        let rounds = match store.open().await {
+            Ok(store) => BatchJournal::rounds(&store, &id)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let statuses: Vec<RoundStatus> = match rounds {
+            Ok(rounds) => rounds.iter().map(|r| r.status).collect(),
+            Err(e) => {
+                batch.error.set(Some(format!(
+                    "this batch's provider rounds could not be read ({e}); press Resume to try again"
+                )));
+                return;
+            }
+        };
+        if polls_on_open(&record, &statuses) && !batch.busy.get_untracked() {
+            let registry = providers.registry().get_untracked();
+            if let Err(e) = batch.resume(id, registry, false, None) {
+                batch.error.set(Some(e.to_string()));
+            }
+        }
+    });
 }
 
 /// The address of batch `batch_id`'s page.

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::core::llm::chat::StructuredMode;
-use crate::core::providers::ProviderSettings;
+use crate::core::providers::{ProviderKind, ProviderSettings};
 
 use super::notice::ErrorText;
 use super::provider_probe::ProviderProbe;
@@ -114,6 +114,35 @@ pub fn ProviderCard(
             Some(if plain.streams() { "on" } else { "off" })
         })
     };
+    let openai_compatible = settings.with_untracked(|s| {
+        s.as_ref()
+            .is_some_and(|s| s.kind == ProviderKind::OpenAiCompatible)
+    });
+    let on_batch_endpoints = {
+        let id = id.clone();
+        move |ev| {
+            let declared = match event_target_value(&ev).as_str() {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            };
+            state.update(&id, |p| p.batch_endpoints = declared);
+        }
+    };
+    let batch_endpoints_value = move || {
+        settings.with(|s| match s.as_ref().and_then(|s| s.batch_endpoints) {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "",
+        })
+    };
+    let default_batch_endpoints = move || {
+        settings.with(|s| {
+            let mut plain = s.clone()?;
+            plain.batch_endpoints = None;
+            Some(if plain.batch_api() { "yes" } else { "no" })
+        })
+    };
     let remove = {
         let id = id.clone();
         move |_| state.remove_custom(&id)
@@ -193,6 +222,26 @@ pub fn ProviderCard(
                     <option value="off">"Off: wait for whole replies (proxies that buffer)"</option>
                 </select>
             </div>
+            {openai_compatible.then(|| view! {
+                <div class="field">
+                    <label for=dom_id("batch_endpoints")>"OpenAI batch endpoints"</label>
+                    <select
+                        id=dom_id("batch_endpoints")
+                        name=name("batch_endpoints")
+                        class="input"
+                        data-testid=format!("provider-batch-endpoints-{id}")
+                        title="Whether this server implements OpenAI's /files and /batches endpoints (half-price provider batches)"
+                        prop:value=batch_endpoints_value
+                        on:change=on_batch_endpoints
+                    >
+                        <option value="">
+                            {move || format!("Default ({})", default_batch_endpoints().unwrap_or_default())}
+                        </option>
+                        <option value="yes">"Yes: provider batch mode may use /files and /batches"</option>
+                        <option value="no">"No: always call it live"</option>
+                    </select>
+                </div>
+            })}
             <div id=dom_id("problems") class="field-errors">
                 <For each=problems key=|p| p.clone() let:problem>
                     <ErrorText message=problem field=true/>
