@@ -78,6 +78,7 @@ fn done(status: RunStatus) -> ItemOutcome {
         message: None,
         cost_usd: Some(0.01),
         cost_complete: true,
+        possibly_billed_usd: 0.0,
     }
 }
 

@@ -968,6 +968,7 @@ fn reasks_and_incomplete_usage_are_recorded() {
         error: None,
         latency_ms: 10.0,
         reply: None,
+        unsettled: false,
     };
     let reasked = ScriptedTurn::attempted(
         solver_output("4"),

@@ -315,6 +315,14 @@ pub struct ItemState {
     /// Whether every step of its run was priced.
     #[serde(default = "yes")]
     pub cost_complete: bool,
+    /// What its run's requests without a reply may have cost (see
+    /// [`RunRecord::possibly_billed_usd`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub possibly_billed_usd: f64,
+}
+
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
 }
 
 fn yes() -> bool {
@@ -334,6 +342,7 @@ impl ItemState {
             duration_ms: None,
             cost_usd: None,
             cost_complete: true,
+            possibly_billed_usd: 0.0,
         }
     }
 
@@ -431,6 +440,10 @@ pub struct Progress {
     pub spent_usd: Option<f64>,
     /// False when some step was not priced (the spend is then a lower bound).
     pub spent_complete: bool,
+    /// What requests without a reply may have cost over all items' runs (not in
+    /// `spent_usd`): shown as "at most … unaccounted", and counted by the batch budget.
+    #[serde(default)]
+    pub possibly_billed_usd: f64,
     /// Estimated time left: the median duration of finished items × remaining ÷ concurrency;
     /// `None` until an item has finished.
     pub eta_ms: Option<f64>,
@@ -500,7 +513,9 @@ impl BatchRecord {
             .iter()
             .filter(|i| i.run_id.is_some())
             .all(|i| i.cost_complete && i.cost_usd.is_some());
+        let possibly_billed_usd = self.items.iter().map(|i| i.possibly_billed_usd).sum();
         Progress {
+            possibly_billed_usd,
             total: self.items.len(),
             done,
             running,
@@ -604,6 +619,7 @@ impl BatchRecord {
             item.run_status = Some(run.status);
             item.cost_usd = run.cost_usd;
             item.cost_complete = run.cost_complete;
+            item.possibly_billed_usd = run.possibly_billed_usd;
             item.message = run.message.clone();
             item.status = match run.status {
                 RunStatus::Completed => ItemStatus::Done,
