@@ -505,6 +505,8 @@ pub struct BudgetGate {
     in_flight: RefCell<VecDeque<Held>>,
     /// Exact prompt counts providers reported for first requests, by [`prompt_key`].
     known_prompts: RefCell<HashMap<u64, u64>>,
+    /// What the latest call let in reserved, for the page to show beside the budget.
+    last_reserved: Cell<Option<f64>>,
 }
 
 /// What makes two first requests' prompts the same: the model and the rendered prompts.
@@ -530,6 +532,7 @@ impl BudgetGate {
             allow_unpriced: false,
             in_flight: RefCell::new(VecDeque::new()),
             known_prompts: RefCell::new(HashMap::new()),
+            last_reserved: Cell::new(None),
         }
     }
 
@@ -663,12 +666,19 @@ impl BudgetGate {
         }
         let amount = self.amount_for(call, worst)?;
         let reservations = self.reserve_all(call, amount)?;
+        self.last_reserved.set(Some(amount));
         self.in_flight.borrow_mut().push_back(Held {
             key: CallKey::of(call),
             reservations,
             extra: Vec::new(),
         });
         Ok(())
+    }
+
+    /// What the latest call this gate let in reserved before it was sent, in USD (`None`
+    /// before the first, or without a budget).
+    pub fn last_reserved_usd(&self) -> Option<f64> {
+        self.last_reserved.get()
     }
 
     /// The budgets this gate holds calls to.

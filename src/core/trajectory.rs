@@ -574,11 +574,15 @@ pub enum StopReason {
     /// An error ended it: the same request failed the same way twice, storage failed, or a
     /// prompt could not be rendered.
     Error,
+    /// The provider failed (an outage, a rate-limit storm, an exhausted quota) after every
+    /// retry: no answer of the model's was had, so the run is resumable and a batch lists it
+    /// among its provider errors rather than its answers.
+    Provider,
 }
 
 impl StopReason {
     /// Every reason, in the order the UI lists them.
-    pub const ALL: [StopReason; 7] = [
+    pub const ALL: [StopReason; 8] = [
         StopReason::Passed,
         StopReason::MaxIterations,
         StopReason::Circular,
@@ -586,6 +590,7 @@ impl StopReason {
         StopReason::Budget,
         StopReason::Cancelled,
         StopReason::Error,
+        StopReason::Provider,
     ];
 
     /// The snake_case name stored in records and JSONL.
@@ -598,6 +603,7 @@ impl StopReason {
             StopReason::Budget => "budget",
             StopReason::Cancelled => "cancelled",
             StopReason::Error => "error",
+            StopReason::Provider => "provider",
         }
     }
 
@@ -630,6 +636,7 @@ impl StopReason {
             StopReason::Budget => "a budget refused the next call",
             StopReason::Cancelled => "cancelled",
             StopReason::Error => "an error stopped it",
+            StopReason::Provider => "the provider failed",
         }
     }
 }

@@ -628,7 +628,7 @@ fn a_provider_outage_after_the_retries_stops_the_run_without_a_step_and_it_resum
         let sink = MemorySink::new();
         let first = block_on(Pipeline::new(&cfg, &llm, &clock, &sink).run(&input(Some("4"))));
         assert_eq!(first.summary.status, RunStatus::Failed, "{outage}");
-        assert_eq!(first.summary.stop_reason, Some(StopReason::Error));
+        assert_eq!(first.summary.stop_reason, Some(StopReason::Provider));
         // Nothing is written as the verifier's reply, and no later role is called.
         assert_eq!(agents(&first.entries), steps(&[("solver", Some(1))]));
         assert_eq!(sink.entries(), first.entries);

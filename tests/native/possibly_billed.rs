@@ -414,3 +414,33 @@ fn a_reask_is_reserved_when_it_is_about_to_be_sent_and_refused_when_it_does_not_
     gate.after_call(&call, &err.usage, Some(0.0));
     assert_eq!(gate.budgets()[0].borrow().reserved_usd(), 0.0);
 }
+
+#[test]
+fn the_reservation_shown_beside_the_budget_is_the_next_calls_first_request() {
+    let clock = ManualClock::starting_at(START_MS);
+    let store = MemoryRunStore::new();
+    let config = pipeline_config();
+    let llm = HangsAfterSolver(ScriptedLlm::builder().solve("\\boxed{4}").build());
+    let driver = RunDriver::new(&llm, &clock, &store).with_pricer(pricer());
+    kill_when_waiting(driver.start(new_run(&config)));
+    let record = store.records().pop().unwrap();
+    let steps = store.steps_of(&record.run_id);
+    // After the solver's step the verifier is next, checking the stored solution.
+    let vars = trialogue::core::pipeline::StepVars {
+        problem: "What is 2+2?",
+        feedback: "",
+        solution: "\\boxed{4}",
+    };
+    let verifier =
+        trialogue::core::pipeline::agent_call(&config, AgentRole::Verifier, &vars).unwrap();
+    let expected = BudgetGate::new(pricer())
+        .first_request_usd(&verifier)
+        .unwrap();
+    let shown = trialogue::core::cost_views::next_call_reservation(&record, &steps, pricer());
+    assert_eq!(shown, Some(expected));
+    // Before any step it is the solver's first request.
+    let first = trialogue::core::cost_views::next_call_reservation(&record, &[], pricer());
+    let solver = llm_call_of(&ScriptedTransport::new(), &config);
+    assert_eq!(first, BudgetGate::new(pricer()).first_request_usd(&solver));
+    assert_ne!(first, shown);
+}

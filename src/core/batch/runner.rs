@@ -236,6 +236,7 @@ fn item_outcome(record: &RunRecord, status: RunStatus, message: Option<String>) 
         cost_usd: record.cost_usd,
         cost_complete: record.cost_complete,
         possibly_billed_usd: record.possibly_billed_usd,
+        stop_reason: record.stop_reason,
     }
 }
 

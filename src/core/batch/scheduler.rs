@@ -67,6 +67,9 @@ pub struct ItemOutcome {
     /// [`RunRecord::possibly_billed_usd`](crate::core::trajectory::RunRecord)).
     #[serde(default)]
     pub possibly_billed_usd: f64,
+    /// Why the run stopped, when it ran.
+    #[serde(default)]
+    pub stop_reason: Option<crate::core::trajectory::StopReason>,
 }
 
 impl ItemOutcome {
@@ -79,6 +82,7 @@ impl ItemOutcome {
             cost_usd: None,
             cost_complete: true,
             possibly_billed_usd: 0.0,
+            stop_reason: None,
         }
     }
 }
@@ -619,6 +623,7 @@ impl<'a, R: ItemRunner, C: Clock> Scheduler<'a, R, C> {
             item.cost_usd = outcome.cost_usd;
             item.cost_complete = outcome.cost_complete;
             item.possibly_billed_usd = outcome.possibly_billed_usd;
+            item.stop_reason = outcome.stop_reason;
         }
         item.duration_ms = Some(item.duration_ms.unwrap_or(0.0) + (now - done.started_ms));
         item.status = match outcome.status {

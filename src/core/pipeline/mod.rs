@@ -289,7 +289,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                         self.gate.after_call(&call, &e.usage, cost);
                         ledger.spent_uncommitted(&e.usage, cost, possibly);
                         let message = provider_failure_message(role, &e, entries.len());
-                        break 'run (RunStatus::Failed, Some(message), Some(StopReason::Error));
+                        break 'run (RunStatus::Failed, Some(message), Some(StopReason::Provider));
                     }
                     Err(e) => self.settle_failure(&call, e, self.clock.now_ms() - started),
                     Ok(completion) => self.settle_success(role, &call, completion),
