@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 
 use serde_json::json;
 
@@ -294,7 +294,7 @@ fn kill_when_waiting<F: Future>(future: F) {
     let mut future = pin!(future);
     let mut cx = Context::from_waker(Waker::noop());
     for _ in 0..1_000 {
-        if let Poll::Ready(_) = future.as_mut().poll(&mut cx) {
+        if future.as_mut().poll(&mut cx).is_ready() {
             panic!("the run was meant to be killed while its call was in flight");
         }
     }
@@ -329,7 +329,7 @@ fn a_killed_tabs_call_in_flight_is_recovered_as_possibly_billed_once() {
         START_MS + 1.0,
     ))
     .unwrap();
-    assert_eq!(marked.runs, [run_id.clone()]);
+    assert_eq!(marked.runs, std::slice::from_ref(&run_id));
     let recovered = store.record(&run_id).unwrap();
     assert_eq!(recovered.status, RunStatus::Interrupted);
     assert_close(recovered.possibly_billed_usd, worst);
