@@ -19,13 +19,13 @@ use trialogue::core::in_flight::{recover_in_flight, InFlightCall};
 use trialogue::core::llm::client::{ClientOptions, LlmClient};
 use trialogue::core::llm::transport::{ScriptedTransport, TransportError};
 use trialogue::core::llm::{AgentCall, AgentCallError, AgentCompletion, AgentLlm, Usage};
-use trialogue::core::pipeline::CallGate;
+use trialogue::core::pipeline::{CallGate, SinkError};
 use trialogue::core::pricing::{PriceOverrides, Pricer, RateOverride};
 use trialogue::core::providers::ProviderRegistry;
 use trialogue::core::role::AgentRole;
 use trialogue::core::run_store::{MemoryRunStore, RunStore};
 use trialogue::core::scripted::ScriptedLlm;
-use trialogue::core::trajectory::RunStatus;
+use trialogue::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 
 use crate::batch::{pipeline_config, START_MS};
 use crate::util::block_on;
@@ -443,4 +443,66 @@ fn the_reservation_shown_beside_the_budget_is_the_next_calls_first_request() {
     let solver = llm_call_of(&ScriptedTransport::new(), &config);
     assert_eq!(first, BudgetGate::new(pricer()).first_request_usd(&solver));
     assert_ne!(first, shown);
+}
+
+/// A store whose disk is full for calls in flight: steps and records are stored, the record of
+/// a call about to be sent is refused.
+#[derive(Default)]
+struct NoRoomForCalls(MemoryRunStore);
+
+impl RunStore for NoRoomForCalls {
+    async fn append_step(
+        &self,
+        record: &RunRecord,
+        entry: &TrajectoryEntry,
+    ) -> Result<RunRecord, SinkError> {
+        self.0.append_step(record, entry).await
+    }
+    async fn create_run_under_free_id(&self, record: &mut RunRecord) -> Result<(), SinkError> {
+        self.0.create_run_under_free_id(record).await
+    }
+    async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError> {
+        self.0.put_run(record).await
+    }
+    async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, SinkError> {
+        self.0.get_run(run_id).await
+    }
+    async fn steps(&self, run_id: &str) -> Result<Vec<TrajectoryEntry>, SinkError> {
+        self.0.steps(run_id).await
+    }
+    async fn begin_call(&self, _call: &InFlightCall) -> Result<(), SinkError> {
+        Err(SinkError::new(
+            "QuotaExceededError: the browser's storage is full",
+        ))
+    }
+    async fn in_flight_calls(&self, run_id: &str) -> Result<Vec<InFlightCall>, SinkError> {
+        self.0.in_flight_calls(run_id).await
+    }
+    async fn put_run_settling_calls(&self, record: &RunRecord) -> Result<(), SinkError> {
+        self.0.put_run_settling_calls(record).await
+    }
+}
+
+#[test]
+fn a_call_that_cannot_be_recorded_in_flight_is_not_sent() {
+    let clock = ManualClock::starting_at(START_MS);
+    let store = NoRoomForCalls::default();
+    let config = pipeline_config();
+    let llm = crate::batch::answering_llm();
+    let finished = block_on(
+        RunDriver::new(&llm, &clock, &store)
+            .with_pricer(pricer())
+            .start(new_run(&config)),
+    )
+    .unwrap();
+    // Nothing was called: a call that could not be recorded could not be recovered either.
+    assert!(llm.calls().is_empty());
+    assert_eq!(finished.record.status, RunStatus::Failed);
+    let message = finished.record.message.unwrap();
+    assert!(
+        message.contains("could not be recorded before it was sent"),
+        "{message}"
+    );
+    assert!(message.contains("storage is full"), "{message}");
+    assert_eq!(finished.record.possibly_billed_usd, 0.0);
 }

@@ -249,7 +249,9 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                     // Nothing was sent: the reservation is handed back whole.
                     self.gate.after_call(&call, &Usage::default(), Some(0.0));
                     let message = format!(
-                        "storage failed: the {role}'s call could not be recorded before it was                          sent ({e}); the {} earlier steps are saved, and the run can be resumed                          once storage works",
+                        "storage failed: the {role}'s call could not be recorded before it was \
+                         sent ({e}); the {} earlier steps are saved, and the run can be resumed \
+                         once storage works",
                         entries.len()
                     );
                     break 'run (RunStatus::Failed, Some(message), Some(StopReason::Error));
