@@ -506,3 +506,32 @@ fn a_call_that_cannot_be_recorded_in_flight_is_not_sent() {
     assert!(message.contains("storage is full"), "{message}");
     assert_eq!(finished.record.possibly_billed_usd, 0.0);
 }
+
+#[test]
+fn a_timed_out_request_is_sent_again_under_a_run_budget() {
+    let clock = ManualClock::starting_at(START_MS);
+    let transport = ScriptedTransport::new();
+    transport
+        .push_json(200, solver_reply())
+        .push_error(TransportError::Timeout)
+        .push_json(200, verifier_reply())
+        .push_json(200, judge_reply());
+    let store = MemoryRunStore::new();
+    let mut config = pipeline_config();
+    config.run_budget_usd = Some(1.0);
+    config.max_attempts = 2;
+    let source = trialogue::core::driver::ClientSource::new(
+        with_openai_key(),
+        transport.clone(),
+        clock.clone(),
+    );
+    let driver = RunDriver::new(&source, &clock, &store).with_pricer(pricer());
+    let finished = block_on(driver.start(new_run(&config))).unwrap();
+    assert_eq!(
+        finished.record.status,
+        RunStatus::Completed,
+        "{:?}",
+        finished.record.message
+    );
+    assert!(finished.record.possibly_billed_usd > 0.0);
+}
