@@ -7,7 +7,8 @@
 //! only starts when its worst case fits beside everything spent and everything still held.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 use crate::core::cost::{cost_of, format_usd, UsdSum};
@@ -71,7 +72,7 @@ pub struct BudgetExceeded {
     pub label: String,
     /// Its limit in USD.
     pub limit_usd: f64,
-    /// Spent so far in USD.
+    /// Spent so far in USD, possibly billed requests included.
     pub spent_usd: f64,
     /// Held by calls in flight in USD.
     pub reserved_usd: f64,
@@ -101,6 +102,7 @@ pub struct Budget {
     limit_usd: f64,
     spent: UsdSum,
     held: BTreeMap<u64, f64>,
+    possibly_billed: UsdSum,
     next_id: u64,
     unpriced_calls: u64,
 }
@@ -119,6 +121,7 @@ impl Budget {
             limit_usd,
             spent: UsdSum::default(),
             held: BTreeMap::new(),
+            possibly_billed: UsdSum::default(),
             next_id: 0,
             unpriced_calls: 0,
         })
@@ -174,9 +177,24 @@ impl Budget {
         self.held.len()
     }
 
-    /// What is neither spent nor held, in USD (0 when overspent).
+    /// The worst case of requests that went out and got no reply saying what they cost (a
+    /// timeout, a dropped connection, a tab closed mid-call), in USD: the provider may still
+    /// bill them, so the budget counts them as if spent.
+    pub fn possibly_billed_usd(&self) -> f64 {
+        self.possibly_billed.value()
+    }
+
+    /// Counts `worst_case_usd` as possibly billed (see [`Budget::possibly_billed_usd`]).
+    pub fn record_possibly_billed(&mut self, worst_case_usd: f64) {
+        if worst_case_usd.is_finite() && worst_case_usd > 0.0 {
+            self.possibly_billed.add(worst_case_usd);
+        }
+    }
+
+    /// What is neither spent, possibly billed nor held, in USD (0 when overspent).
     pub fn available_usd(&self) -> f64 {
-        (self.limit_usd - self.spent_usd() - self.reserved_usd()).max(0.0)
+        (self.limit_usd - self.spent_usd() - self.possibly_billed_usd() - self.reserved_usd())
+            .max(0.0)
     }
 
     /// Calls that used tokens at an unknown price (allowed by the user): not in `spent`.
@@ -193,9 +211,10 @@ impl Budget {
         }
     }
 
-    /// Normal below 80 % spent, Warning from 80 %, Exhausted once the limit is spent.
+    /// Normal below 80 % spent, Warning from 80 %, Exhausted once the limit is spent
+    /// (possibly billed requests count as spent).
     pub fn warn_level(&self) -> BudgetLevel {
-        let spent = self.spent_usd();
+        let spent = self.spent_usd() + self.possibly_billed_usd();
         if spent >= self.limit_usd {
             BudgetLevel::Exhausted
         } else if spent >= WARN_FRACTION * self.limit_usd {
@@ -214,7 +233,7 @@ impl Budget {
         } else {
             worst_case_usd.max(0.0)
         };
-        let spent = self.spent_usd();
+        let spent = self.spent_usd() + self.possibly_billed_usd();
         let reserved = self.reserved_usd();
         if amount > 0.0 && spent + reserved + amount > self.limit_usd {
             return Err(BudgetExceeded {
@@ -261,17 +280,22 @@ impl Budget {
 ///
 /// A call can make `1 + max_reasks` billed requests (each re-ask sends the invalid reply and
 /// the problems back). For request `k` (from 0) the bound is:
-/// - prompt tokens ≤ `P + k × (max_tokens + overhead_tokens)`, where `P` is the UTF-8 byte
-///   length of the system and user prompts plus `overhead_tokens`. Bytes bound tokens because
-///   every token of a BPE or SentencePiece tokenizer (byte fallback included) stands for at
-///   least one byte of text; the overhead covers chat-template tokens, the output schema and
-///   the re-ask message. For English text this over-estimates about fourfold, on purpose: a
-///   cap must hold whatever the text.
+/// - prompt tokens ≤ `P + k × (max_tokens + reask_tokens)`. `P` is the exact prompt count a
+///   provider reported for an earlier identical first request, when there was one; otherwise
+///   the UTF-8 byte length of the system and user prompts and of the role's schema (pretty
+///   printed, as prompt-only mode appends it) plus `overhead_tokens`. Bytes bound tokens
+///   because every token of a BPE or SentencePiece tokenizer (byte fallback included) stands
+///   for at least one byte of text; the overhead covers chat-template tokens and the words
+///   around the schema. For English text the byte bound over-estimates about fourfold, on
+///   purpose: a cap must hold whatever the text.
 /// - output tokens ≤ `max_tokens` (providers stop there, reasoning included), billed at the
 ///   higher of the output and reasoning rates.
 ///
 /// Each request is priced on its own, tiers included, and the requests summed. Transport
-/// retries are not counted: a request that failed (HTTP error, timeout) is taken as unbilled.
+/// retries are not reserved: a request that got an HTTP error was not billed, and one that got
+/// no reply at all (timeout, dropped connection) is counted as *possibly billed* at its
+/// request's worst case once the call ends ([`CallEstimate::possibly_billed_usd`]), so it
+/// counts against the budget before the next call is let in.
 // NOTE: reasoning counts against the output cap on every provider we call: OpenAI's
 // `max_completion_tokens` (https://platform.openai.com/docs/guides/reasoning#controlling-costs),
 // Anthropic's `max_tokens` includes the thinking budget
@@ -281,56 +305,156 @@ impl Budget {
 pub struct CallEstimate {
     /// Re-asks after an invalid reply (default: the client's default, 2).
     pub max_reasks: u32,
-    /// Tokens added per request for framing, schema and re-ask text (default 1 000).
+    /// Tokens added to a first request's byte bound for chat-template framing and the
+    /// instructions around the schema (default 256).
     pub overhead_tokens: u64,
+    /// Tokens each re-ask adds beside the invalid reply it sends back: the problems found and
+    /// the instruction to answer again (default 1 000).
+    pub reask_tokens: u64,
+    /// Whether the role's schema counts in the first prompt's bound (default: yes; it is sent
+    /// with every request, as the structured-output format or in the prompt).
+    pub count_schema: bool,
 }
 
 impl Default for CallEstimate {
     fn default() -> Self {
         CallEstimate {
             max_reasks: ClientOptions::default().max_reasks,
-            overhead_tokens: 1_000,
+            overhead_tokens: 256,
+            reask_tokens: 1_000,
+            count_schema: true,
         }
     }
 }
 
+/// The bytes of `role`'s schema as prompt-only mode appends it (pretty printed: the longest
+/// form any mode sends).
+fn schema_bytes(role: crate::core::role::AgentRole) -> u64 {
+    let spec = crate::core::llm::structured::spec_for(
+        role,
+        crate::core::llm::chat::StructuredMode::PromptOnly,
+    );
+    crate::core::llm::structured::prompt_only_instructions(&spec).len() as u64
+}
+
 impl CallEstimate {
-    /// The worst-case usage of each request the call may make.
-    pub fn worst_case_usage(&self, call: &AgentCall) -> Vec<Usage> {
+    /// An upper bound on the prompt tokens of `call`'s first request, from its length.
+    pub fn prompt_bound(&self, call: &AgentCall) -> u64 {
+        let schema = if self.count_schema {
+            schema_bytes(call.role)
+        } else {
+            0
+        };
+        ((call.system_prompt.len() + call.user_prompt.len()) as u64)
+            .saturating_add(schema)
+            .saturating_add(self.overhead_tokens)
+    }
+
+    /// The worst-case usage of request `k` of the call (0: the first, then each re-ask), with
+    /// the first request's prompt counted as `prompt_tokens`.
+    fn request_usage(&self, call: &AgentCall, prompt_tokens: u64, k: u64) -> Usage {
         let max_tokens = u64::from(call.max_tokens);
-        let prompt =
-            (call.system_prompt.len() + call.user_prompt.len()) as u64 + self.overhead_tokens;
+        let input = prompt_tokens
+            .saturating_add(k.saturating_mul(max_tokens.saturating_add(self.reask_tokens)));
+        Usage {
+            input_tokens: input,
+            output_tokens: max_tokens,
+            total_tokens: input.saturating_add(max_tokens),
+            ..Usage::default()
+        }
+    }
+
+    /// The worst-case usage of each request the call may make, its first prompt bounded by
+    /// its length.
+    pub fn worst_case_usage(&self, call: &AgentCall) -> Vec<Usage> {
+        self.worst_case_usage_known(call, None)
+    }
+
+    /// As [`CallEstimate::worst_case_usage`], with the first request's exact prompt count when
+    /// a provider reported it for an identical request (tokenizing the same text gives the
+    /// same count, so it replaces the bound from its length).
+    pub fn worst_case_usage_known(
+        &self,
+        call: &AgentCall,
+        known_prompt_tokens: Option<u64>,
+    ) -> Vec<Usage> {
+        let prompt = known_prompt_tokens.unwrap_or_else(|| self.prompt_bound(call));
         (0..=u64::from(self.max_reasks))
-            .map(|k| {
-                let input = prompt.saturating_add(
-                    k.saturating_mul(max_tokens.saturating_add(self.overhead_tokens)),
-                );
-                Usage {
-                    input_tokens: input,
-                    output_tokens: max_tokens,
-                    total_tokens: input.saturating_add(max_tokens),
-                    ..Usage::default()
-                }
-            })
+            .map(|k| self.request_usage(call, prompt, k))
             .collect()
     }
 
     /// The worst-case cost of the call at `rates`, in USD.
     pub fn worst_case_usd(&self, call: &AgentCall, rates: &ModelRates) -> f64 {
-        let costs = self.worst_case_usage(call).into_iter().map(|u| {
-            let as_output = cost_of(&u, rates).total_usd;
-            let as_reasoning = cost_of(
-                &Usage {
-                    reasoning_tokens: u.output_tokens,
-                    ..u
-                },
-                rates,
-            )
-            .total_usd;
-            as_output.max(as_reasoning)
-        });
+        self.worst_case_usd_known(call, None, rates)
+    }
+
+    /// As [`CallEstimate::worst_case_usd`], with the first request's exact prompt count when
+    /// known.
+    pub fn worst_case_usd_known(
+        &self,
+        call: &AgentCall,
+        known_prompt_tokens: Option<u64>,
+        rates: &ModelRates,
+    ) -> f64 {
+        let price = |u: &Usage| Some(cost_of(u, rates).total_usd);
+        let costs = self
+            .worst_case_usage_known(call, known_prompt_tokens)
+            .into_iter()
+            .map(|u| priced_worst_case(&u, price).unwrap_or(f64::INFINITY));
         UsdSum::of(costs).value()
     }
+
+    /// The worst-case cost of request `k` of the call alone (0: the first, then each re-ask)
+    /// at `rates`, with the first request's exact prompt count when known.
+    pub fn request_usd(
+        &self,
+        call: &AgentCall,
+        k: u64,
+        known_prompt_tokens: Option<u64>,
+        rates: &ModelRates,
+    ) -> f64 {
+        let prompt = known_prompt_tokens.unwrap_or_else(|| self.prompt_bound(call));
+        let usage = self.request_usage(call, prompt, k);
+        priced_worst_case(&usage, |u| Some(cost_of(u, rates).total_usd)).unwrap_or(f64::INFINITY)
+    }
+
+    /// What the requests of a finished call that got no reply may have cost: each such
+    /// attempt ([`AttemptRecord::unsettled`](crate::core::llm::AttemptRecord)) at the worst
+    /// case of its request (the first, or the re-ask it was a try of), priced by `price`
+    /// (`None`: the price is unknown). Zero when every request got a reply.
+    pub fn possibly_billed_usd(
+        &self,
+        call: &AgentCall,
+        attempts: &[crate::core::llm::AttemptRecord],
+        price: impl Fn(&Usage) -> Option<f64>,
+    ) -> Option<f64> {
+        use crate::core::llm::AttemptKind;
+        let prompt = self.prompt_bound(call);
+        let mut request = 0u64;
+        let mut total = UsdSum::default();
+        for attempt in attempts {
+            if attempt.kind == AttemptKind::Reask {
+                request += 1;
+            }
+            if attempt.unsettled {
+                let usage = self.request_usage(call, prompt, request);
+                total.add(priced_worst_case(&usage, &price)?);
+            }
+        }
+        Some(total.value())
+    }
+}
+
+/// The cost of `usage` at the higher of its output and reasoning rates (a worst case does not
+/// know how much of the output will be reasoning).
+pub fn priced_worst_case(usage: &Usage, price: impl Fn(&Usage) -> Option<f64>) -> Option<f64> {
+    let as_output = price(usage)?;
+    let as_reasoning = price(&Usage {
+        reasoning_tokens: usage.output_tokens,
+        ..*usage
+    })?;
+    Some(as_output.max(as_reasoning))
 }
 
 /// What one gate holds for a call in flight.
@@ -341,6 +465,9 @@ struct Held {
     key: CallKey,
     /// One reservation per budget, in the gate's budget order.
     reservations: Vec<Reservation>,
+    /// Reservations for requests reserved one by one after the first (re-asks, retries of
+    /// requests that got no reply), with the index of their budget.
+    extra: Vec<(usize, Reservation)>,
 }
 
 /// The model, prompt size and output cap of a call: everything its worst case depends on.
@@ -376,6 +503,23 @@ pub struct BudgetGate {
     estimate: CallEstimate,
     allow_unpriced: bool,
     in_flight: RefCell<VecDeque<Held>>,
+    /// Exact prompt counts providers reported for first requests, by [`prompt_key`].
+    known_prompts: RefCell<HashMap<u64, u64>>,
+    /// What the latest call let in reserved, for the page to show beside the budget.
+    last_reserved: Cell<Option<f64>>,
+}
+
+/// What makes two first requests' prompts the same: the model and the rendered prompts.
+fn prompt_key(call: &AgentCall) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    (
+        &call.model,
+        call.role.as_str(),
+        &call.system_prompt,
+        &call.user_prompt,
+    )
+        .hash(&mut hasher);
+    hasher.finish()
 }
 
 impl BudgetGate {
@@ -387,6 +531,8 @@ impl BudgetGate {
             estimate: CallEstimate::default(),
             allow_unpriced: false,
             in_flight: RefCell::new(VecDeque::new()),
+            known_prompts: RefCell::new(HashMap::new()),
+            last_reserved: Cell::new(None),
         }
     }
 
@@ -437,12 +583,107 @@ impl BudgetGate {
         self
     }
 
-    /// The call's worst case in USD, or `None` when its price is unknown.
+    /// The call's worst case in USD (what [`CallGate::before_call`] reserves for it), or
+    /// `None` when its price is unknown.
     pub fn worst_case_usd(&self, call: &AgentCall) -> Option<f64> {
+        let known = self.known_prompts.borrow().get(&prompt_key(call)).copied();
         match self.pricer.price_of("", &call.model) {
-            Price::Known(quote) => Some(self.estimate.worst_case_usd(call, &quote.rates)),
+            Price::Known(quote) => Some(self.estimate.worst_case_usd_known(
+                call,
+                known,
+                &quote.rates,
+            )),
             Price::Unknown => None,
         }
+    }
+
+    /// What [`CallGate::before_first_request`] reserves for `call`: its first request's worst
+    /// case (each later request is reserved when it is about to be sent); `None` when the
+    /// price is unknown.
+    pub fn first_request_usd(&self, call: &AgentCall) -> Option<f64> {
+        self.request_usd(call, 0)
+    }
+
+    fn request_usd(&self, call: &AgentCall, k: u64) -> Option<f64> {
+        // A re-ask's prompt holds the first one, so its exact count bounds that part too.
+        let known = self.known_prompts.borrow().get(&prompt_key(call)).copied();
+        match self.pricer.price_of("", &call.model) {
+            Price::Known(quote) => Some(self.estimate.request_usd(call, k, known, &quote.rates)),
+            Price::Unknown => None,
+        }
+    }
+
+    /// The amount to hold for a call of worst case `worst` (`None`: unknown price), or why
+    /// it is refused.
+    fn amount_for(&self, call: &AgentCall, worst: Option<f64>) -> Result<f64, GateRefusal> {
+        match worst {
+            Some(worst) => Ok(worst),
+            None if self.allow_unpriced => Ok(0.0),
+            None => {
+                let limits: Vec<String> = self
+                    .budgets
+                    .iter()
+                    .map(|b| {
+                        let b = b.borrow();
+                        format!("the {} budget of {}", b.label, format_usd(b.limit_usd))
+                    })
+                    .collect();
+                Err(GateRefusal::new(format!(
+                    "no price is known for `{}`, so {} cannot be guaranteed; add your own price \
+                     for this model in the price settings, or allow calls at unknown prices",
+                    call.model,
+                    limits.join(" and ")
+                )))
+            }
+        }
+    }
+
+    /// Holds `amount` in every budget (all or none).
+    fn reserve_all(&self, call: &AgentCall, amount: f64) -> Result<Vec<Reservation>, GateRefusal> {
+        let mut reservations = Vec::with_capacity(self.budgets.len());
+        for budget in &self.budgets {
+            match budget.borrow_mut().reserve(amount) {
+                Ok(r) => reservations.push(r),
+                Err(exceeded) => {
+                    for (b, r) in self.budgets.iter().zip(reservations) {
+                        b.borrow_mut().release(r);
+                    }
+                    return Err(GateRefusal::new(format!(
+                        "{exceeded} ({}, max_tokens {}); raise the budget, lower max_tokens or \
+                         pick a cheaper model",
+                        call.model, call.max_tokens
+                    )));
+                }
+            }
+        }
+        Ok(reservations)
+    }
+
+    /// Reserves `worst` for a new call in flight.
+    fn admit(&self, call: &AgentCall, worst: Option<f64>) -> Result<(), GateRefusal> {
+        if self.budgets.is_empty() {
+            return Ok(());
+        }
+        let amount = self.amount_for(call, worst)?;
+        let reservations = self.reserve_all(call, amount)?;
+        self.last_reserved.set(Some(amount));
+        self.in_flight.borrow_mut().push_back(Held {
+            key: CallKey::of(call),
+            reservations,
+            extra: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// What the latest call this gate let in reserved before it was sent, in USD (`None`
+    /// before the first, or without a budget).
+    pub fn last_reserved_usd(&self) -> Option<f64> {
+        self.last_reserved.get()
+    }
+
+    /// The budgets this gate holds calls to.
+    pub fn budgets(&self) -> &[Rc<RefCell<Budget>>] {
+        &self.budgets
     }
 
     /// Raises every budget of this gate to `limit_usd` (a batch paused by its budget, given
@@ -465,50 +706,44 @@ impl BudgetGate {
 
 impl CallGate for BudgetGate {
     fn before_call(&self, call: &AgentCall) -> Result<(), GateRefusal> {
+        self.admit(call, self.worst_case_usd(call))
+    }
+
+    fn before_first_request(&self, call: &AgentCall) -> Result<(), GateRefusal> {
+        self.admit(call, self.first_request_usd(call))
+    }
+
+    fn before_request(&self, call: &AgentCall, request: u64) -> Result<(), GateRefusal> {
         if self.budgets.is_empty() {
             return Ok(());
         }
-        let worst = match self.worst_case_usd(call) {
-            Some(worst) => worst,
-            None if self.allow_unpriced => 0.0,
-            None => {
-                let limits: Vec<String> = self
-                    .budgets
-                    .iter()
-                    .map(|b| {
-                        let b = b.borrow();
-                        format!("the {} budget of {}", b.label, format_usd(b.limit_usd))
-                    })
-                    .collect();
-                return Err(GateRefusal::new(format!(
-                    "no price is known for `{}`, so {} cannot be guaranteed; add your own price \
-                     for this model in the price settings, or allow calls at unknown prices",
-                    call.model,
-                    limits.join(" and ")
-                )));
-            }
-        };
-        let mut reservations = Vec::with_capacity(self.budgets.len());
-        for budget in &self.budgets {
-            match budget.borrow_mut().reserve(worst) {
-                Ok(r) => reservations.push(r),
-                Err(exceeded) => {
-                    for (b, r) in self.budgets.iter().zip(reservations) {
-                        b.borrow_mut().release(r);
-                    }
-                    return Err(GateRefusal::new(format!(
-                        "{exceeded} ({}, max_tokens {}); raise the budget, lower max_tokens or \
-                         pick a cheaper model",
-                        call.model, call.max_tokens
-                    )));
-                }
-            }
+        let amount = self.amount_for(call, self.request_usd(call, request))?;
+        let reservations = self.reserve_all(call, amount)?;
+        let mut in_flight = self.in_flight.borrow_mut();
+        let key = CallKey::of(call);
+        match in_flight.iter_mut().find(|h| h.key == key) {
+            Some(held) => held.extra.extend(reservations.into_iter().enumerate()),
+            None => in_flight.push_back(Held {
+                key,
+                reservations,
+                extra: Vec::new(),
+            }),
         }
-        self.in_flight.borrow_mut().push_back(Held {
-            key: CallKey::of(call),
-            reservations,
-        });
         Ok(())
+    }
+
+    fn possibly_billed(&self, _call: &AgentCall, worst_case_usd: f64) {
+        for budget in &self.budgets {
+            budget.borrow_mut().record_possibly_billed(worst_case_usd);
+        }
+    }
+
+    fn prompt_tokens_reported(&self, call: &AgentCall, input_tokens: u64) {
+        if input_tokens > 0 {
+            self.known_prompts
+                .borrow_mut()
+                .insert(prompt_key(call), input_tokens);
+        }
     }
 
     fn after_call(&self, call: &AgentCall, usage: &Usage, cost_usd: Option<f64>) {
@@ -519,6 +754,13 @@ impl CallGate for BudgetGate {
             in_flight.remove(index)
         };
         let Some(held) = held else { return };
+        // The cost settles against the first reservation; the later requests' are freed (the
+        // cost counts them), or, with no price now, counted at their worst case.
+        for (index, extra) in held.extra {
+            let worst = extra.amount_usd;
+            let counted = if cost_usd.is_some() { 0.0 } else { worst };
+            self.budgets[index].borrow_mut().settle(extra, counted);
+        }
         for (budget, reservation) in self.budgets.iter().zip(held.reservations) {
             let mut budget = budget.borrow_mut();
             match cost_usd {
@@ -541,13 +783,16 @@ impl CallGate for BudgetGate {
 
 impl Drop for BudgetGate {
     /// A gate dropped with calls in flight (a run's future dropped mid-request) counts their
-    /// worst case as spent: the requests may have been billed, and the cap must hold.
+    /// worst case as possibly billed: the requests may have been billed, and the cap must hold.
     fn drop(&mut self) {
         for held in self.in_flight.get_mut().drain(..) {
-            for (budget, reservation) in self.budgets.iter().zip(held.reservations) {
-                if let Ok(mut budget) = budget.try_borrow_mut() {
+            let extra = held.extra.into_iter();
+            let all = held.reservations.into_iter().enumerate().chain(extra);
+            for (index, reservation) in all {
+                if let Ok(mut budget) = self.budgets[index].try_borrow_mut() {
                     let worst = reservation.amount_usd;
-                    budget.settle(reservation, worst);
+                    budget.release(reservation);
+                    budget.record_possibly_billed(worst);
                 }
             }
         }
@@ -591,6 +836,34 @@ impl CallGate for GatePair<'_> {
             return Err(refusal);
         }
         Ok(())
+    }
+
+    fn before_first_request(&self, call: &AgentCall) -> Result<(), GateRefusal> {
+        if let Err(refusal) = self.first.before_first_request(call) {
+            self.first_refused.set(true);
+            return Err(refusal);
+        }
+        if let Err(refusal) = self.second.before_first_request(call) {
+            self.first.after_call(call, &Usage::default(), Some(0.0));
+            return Err(refusal);
+        }
+        Ok(())
+    }
+
+    fn before_request(&self, call: &AgentCall, request: u64) -> Result<(), GateRefusal> {
+        // A refusal by the second leaves the first's extra held until the call settles.
+        self.first.before_request(call, request)?;
+        self.second.before_request(call, request)
+    }
+
+    fn possibly_billed(&self, call: &AgentCall, worst_case_usd: f64) {
+        self.first.possibly_billed(call, worst_case_usd);
+        self.second.possibly_billed(call, worst_case_usd);
+    }
+
+    fn prompt_tokens_reported(&self, call: &AgentCall, input_tokens: u64) {
+        self.first.prompt_tokens_reported(call, input_tokens);
+        self.second.prompt_tokens_reported(call, input_tokens);
     }
 
     fn after_call(&self, call: &AgentCall, usage: &Usage, cost_usd: Option<f64>) {
@@ -733,6 +1006,8 @@ mod tests {
         let est = CallEstimate {
             max_reasks: 2,
             overhead_tokens: 100,
+            reask_tokens: 100,
+            count_schema: false,
         };
         let inputs: Vec<u64> = est
             .worst_case_usage(&call)
@@ -741,5 +1016,17 @@ mod tests {
             .collect();
         // P = 4 bytes + 100 = 104; each re-ask adds 10 + 100.
         assert_eq!(inputs, vec![104, 214, 324]);
+        // The schema counts by default; an exact count reported earlier replaces the bound,
+        // never above it.
+        let with_schema = CallEstimate {
+            count_schema: true,
+            ..est
+        };
+        let schema = schema_bytes(call.role);
+        assert!(schema > 100, "{schema}");
+        assert_eq!(with_schema.prompt_bound(&call), 104 + schema);
+        let known = |n| with_schema.worst_case_usage_known(&call, Some(n))[0].input_tokens;
+        assert_eq!(known(30), 30);
+        assert_eq!(known(1_000_000), 1_000_000);
     }
 }

@@ -127,6 +127,7 @@ pub struct RunsSpend {
     /// Tokens by kind (input includes cached, output includes reasoning).
     pub usage: Usage,
     usd: UsdSum,
+    possibly_billed: UsdSum,
 }
 
 impl RunsSpend {
@@ -143,6 +144,15 @@ impl RunsSpend {
         if let Some(cost) = record.cost_usd.filter(|c| c.is_finite()) {
             self.usd.add(cost);
         }
+        if record.possibly_billed_usd.is_finite() && record.possibly_billed_usd > 0.0 {
+            self.possibly_billed.add(record.possibly_billed_usd);
+        }
+    }
+
+    /// The worst case of the runs' requests that got no reply (not in [`RunsSpend::usd`]):
+    /// what may still be billed.
+    pub fn possibly_billed_usd(&self) -> f64 {
+        self.possibly_billed.value()
     }
 
     /// The known spend in USD (a lower bound unless [`RunsSpend::is_exact`]).
@@ -756,16 +766,61 @@ pub struct BudgetStatus {
     pub level: BudgetLevel,
     /// False when some calls are not in `spent_usd` (unknown price or usage).
     pub exact: bool,
+    /// Requests that got no reply, at their worst case: not in `spent_usd`, but counted
+    /// against the limit in `level`.
+    pub possibly_billed_usd: f64,
 }
 
 /// Where a run stands against the budget its config set, if it set one.
 pub fn run_budget_status(record: &RunRecord) -> Option<BudgetStatus> {
     let limit = record.config.as_ref()?.run_budget_usd?;
-    budget_status(
+    let mut status = budget_status(
         limit,
         record.cost_usd.unwrap_or(0.0),
         CostState::of(record) == CostState::Exact,
+    )?;
+    // What may have been billed counts against the budget, as the gate counts it.
+    let mut budget = Budget::new("run", limit).ok()?;
+    let held = budget.reserve(0.0).ok()?;
+    budget.settle(held, status.spent_usd);
+    budget.record_possibly_billed(record.possibly_billed_usd);
+    status.level = budget.warn_level();
+    status.possibly_billed_usd = budget.possibly_billed_usd();
+    Some(status)
+}
+
+/// What the next call of stored run `record` (after its `committed` steps) would hold of a
+/// budget before it is sent: its first request's worst case at `pricer`'s price (see
+/// [`BudgetGate::first_request_usd`]). `None` when the run is over, has no config, its steps
+/// do not replay, or the price is unknown.
+pub fn next_call_reservation(
+    record: &RunRecord,
+    committed: &[TrajectoryEntry],
+    pricer: std::rc::Rc<Pricer>,
+) -> Option<f64> {
+    use crate::core::pipeline::{agent_call, LoopState, StepVars};
+    let config = record.config.as_ref()?;
+    let state = LoopState::replay(
+        config.mode,
+        config.max_iterations,
+        &record.run_id,
+        committed,
     )
+    .ok()?;
+    let role = state.next.role()?;
+    let vars = StepVars {
+        problem: &record.problem,
+        feedback: &state.feedback,
+        solution: &state.solution,
+    };
+    let call = agent_call(config, role, &vars).ok()?;
+    let estimate = crate::core::budget::CallEstimate {
+        max_reasks: config.max_reasks,
+        ..Default::default()
+    };
+    crate::core::budget::BudgetGate::new(pricer)
+        .with_estimate(estimate)
+        .first_request_usd(&call)
 }
 
 /// Where `spent_usd` stands against a limit of `limit_usd` (`None` for a limit that is not a
@@ -781,6 +836,7 @@ pub fn budget_status(limit_usd: f64, spent_usd: f64, exact: bool) -> Option<Budg
         fraction: budget.fraction_spent(),
         level: budget.warn_level(),
         exact,
+        possibly_billed_usd: 0.0,
     })
 }
 

@@ -24,6 +24,7 @@ pub mod batch;
 pub mod dataset;
 pub mod driver;
 pub mod experiment;
+pub mod in_flight;
 pub mod jsonl;
 pub mod pipeline;
 pub mod provider_batch;

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::core::dataset::Problem;
 use crate::core::driver::startup::{StartupStore, INTERRUPTED_MESSAGE};
+use crate::core::in_flight::InFlightCall;
 use crate::core::pipeline::{SinkError, TrajectorySink};
 use crate::core::sorting;
 use crate::core::trajectory::{run_id, RunRecord, RunStatus, TrajectoryEntry};
@@ -35,6 +36,14 @@ pub trait RunStore {
     async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, SinkError>;
     /// A run's committed steps, in step order.
     async fn steps(&self, run_id: &str) -> Result<Vec<TrajectoryEntry>, SinkError>;
+    /// Stores `call` durably before its first request is sent (see [`crate::core::in_flight`]).
+    /// [`RunStore::append_step`] removes the call of the step it commits, in the same write.
+    async fn begin_call(&self, call: &InFlightCall) -> Result<(), SinkError>;
+    /// The calls of run `run_id` stored as in flight.
+    async fn in_flight_calls(&self, run_id: &str) -> Result<Vec<InFlightCall>, SinkError>;
+    /// Replaces a run's record and removes every call of the run stored as in flight, in one
+    /// write: the record counts them from now on (a run's final summary, a recovery).
+    async fn put_run_settling_calls(&self, record: &RunRecord) -> Result<(), SinkError>;
 }
 
 /// Stores new run `record` under the first free id of the original's form for its start time
@@ -90,6 +99,7 @@ pub struct MemoryRunStore {
     tried_run_ids: RefCell<HashSet<String>>,
     batches: RefCell<BTreeMap<String, BatchRecord>>,
     datasets: RefCell<HashMap<String, Vec<Problem>>>,
+    in_flight: RefCell<BTreeMap<String, InFlightCall>>,
 }
 
 impl MemoryRunStore {
@@ -168,6 +178,12 @@ impl RunStore for MemoryRunStore {
             )));
         }
         steps.push(entry.clone());
+        self.in_flight
+            .borrow_mut()
+            .remove(&crate::core::in_flight::in_flight_key(
+                &entry.run_id,
+                entry.step_id,
+            ));
         let mut updated = record.clone();
         updated.add_step(entry, record.updated_ms);
         self.runs
@@ -196,6 +212,28 @@ impl RunStore for MemoryRunStore {
 
     async fn steps(&self, run_id: &str) -> Result<Vec<TrajectoryEntry>, SinkError> {
         Ok(self.steps_of(run_id))
+    }
+
+    async fn begin_call(&self, call: &InFlightCall) -> Result<(), SinkError> {
+        self.in_flight.borrow_mut().insert(call.key(), call.clone());
+        Ok(())
+    }
+
+    async fn in_flight_calls(&self, run_id: &str) -> Result<Vec<InFlightCall>, SinkError> {
+        Ok(self
+            .in_flight
+            .borrow()
+            .values()
+            .filter(|c| c.run_id == run_id)
+            .cloned()
+            .collect())
+    }
+
+    async fn put_run_settling_calls(&self, record: &RunRecord) -> Result<(), SinkError> {
+        self.in_flight
+            .borrow_mut()
+            .retain(|_, c| c.run_id != record.run_id);
+        self.put_run(record).await
     }
 }
 
@@ -334,6 +372,10 @@ impl<'a, S: RunStore> RunSink<'a, S> {
 }
 
 impl<S: RunStore> TrajectorySink for RunSink<'_, S> {
+    async fn call_started(&self, call: &InFlightCall) -> Result<(), SinkError> {
+        self.store.begin_call(call).await
+    }
+
     async fn append(&self, entry: &TrajectoryEntry) -> Result<(), SinkError> {
         if entry.terminal {
             if let Some(done) = self.last_call_done {

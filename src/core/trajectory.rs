@@ -126,6 +126,10 @@ pub struct StepMetadata {
     /// Trialogue: milliseconds from sending the accepted request to its first streamed token,
     /// thinking included.
     pub ttft_ms: Option<f64>,
+    /// Trialogue: the worst case of the step's requests that got no reply saying what they
+    /// cost (a timeout, a dropped connection) and that the provider may still bill; written
+    /// only when there were some.
+    pub possibly_billed_usd: Option<f64>,
     /// Trialogue: milliseconds from sending the accepted request to the first token of its
     /// answer, after any thinking.
     pub ttfat_ms: Option<f64>,
@@ -220,6 +224,12 @@ impl StepMetadata {
                 key::THINKING => read_field(&mut m.as_read, key::THINKING, value, &mut m.thinking),
                 key::STREAMED => read_field(&mut m.as_read, key::STREAMED, value, &mut m.streamed),
                 key::TTFT_MS => read_field(&mut m.as_read, key::TTFT_MS, value, &mut m.ttft_ms),
+                key::POSSIBLY_BILLED_USD => read_field(
+                    &mut m.as_read,
+                    key::POSSIBLY_BILLED_USD,
+                    value,
+                    &mut m.possibly_billed_usd,
+                ),
                 key::TTFAT_MS => read_field(&mut m.as_read, key::TTFAT_MS, value, &mut m.ttfat_ms),
                 key::OUTPUT_TOKENS_PER_S => read_field(
                     &mut m.as_read,
@@ -281,6 +291,11 @@ impl StepMetadata {
         self.write_field(&mut out, key::THINKING, &self.thinking);
         self.write_field(&mut out, key::STREAMED, &self.streamed);
         self.write_field(&mut out, key::TTFT_MS, &self.ttft_ms);
+        self.write_field(
+            &mut out,
+            key::POSSIBLY_BILLED_USD,
+            &self.possibly_billed_usd,
+        );
         self.write_field(&mut out, key::TTFAT_MS, &self.ttfat_ms);
         self.write_field(
             &mut out,
@@ -387,6 +402,8 @@ pub(crate) mod key {
     pub const STREAMED: &str = "streamed";
     /// Trialogue: time to the first streamed token, in milliseconds.
     pub const TTFT_MS: &str = "ttft_ms";
+    /// Trialogue: the worst case of requests that got no reply, which may still be billed.
+    pub const POSSIBLY_BILLED_USD: &str = "possibly_billed_usd";
     /// Trialogue: time to the first answer token (after thinking), in milliseconds.
     pub const TTFAT_MS: &str = "ttfat_ms";
     /// Trialogue: generated tokens per second after the first token.
@@ -458,6 +475,15 @@ impl TrajectoryEntry {
     /// `metadata.usage_complete`; entries without it (the original's) count as complete.
     pub fn usage_complete(&self) -> bool {
         self.metadata.usage_complete.unwrap_or(true)
+    }
+
+    /// `metadata.possibly_billed_usd`: what the step's unanswered requests may have cost (0
+    /// when none, or when the value is not a non-negative finite number).
+    pub fn possibly_billed_usd(&self) -> f64 {
+        self.metadata
+            .possibly_billed_usd
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .unwrap_or(0.0)
     }
 
     /// A string field of `output` (e.g. `solution`, `critique`), when present.
@@ -548,11 +574,15 @@ pub enum StopReason {
     /// An error ended it: the same request failed the same way twice, storage failed, or a
     /// prompt could not be rendered.
     Error,
+    /// The provider failed (an outage, a rate-limit storm, an exhausted quota) after every
+    /// retry: no answer of the model's was had, so the run is resumable and a batch lists it
+    /// among its provider errors rather than its answers.
+    Provider,
 }
 
 impl StopReason {
     /// Every reason, in the order the UI lists them.
-    pub const ALL: [StopReason; 7] = [
+    pub const ALL: [StopReason; 8] = [
         StopReason::Passed,
         StopReason::MaxIterations,
         StopReason::Circular,
@@ -560,6 +590,7 @@ impl StopReason {
         StopReason::Budget,
         StopReason::Cancelled,
         StopReason::Error,
+        StopReason::Provider,
     ];
 
     /// The snake_case name stored in records and JSONL.
@@ -572,6 +603,7 @@ impl StopReason {
             StopReason::Budget => "budget",
             StopReason::Cancelled => "cancelled",
             StopReason::Error => "error",
+            StopReason::Provider => "provider",
         }
     }
 
@@ -604,6 +636,7 @@ impl StopReason {
             StopReason::Budget => "a budget refused the next call",
             StopReason::Cancelled => "cancelled",
             StopReason::Error => "an error stopped it",
+            StopReason::Provider => "the provider failed",
         }
     }
 }
@@ -640,6 +673,10 @@ pub struct StepTotals {
     /// Whether the terminal step (the judge's) is among them: the run is over.
     #[serde(default)]
     pub judged: bool,
+    /// The steps' possibly billed requests, in USD (see
+    /// [`TrajectoryEntry::possibly_billed_usd`]).
+    #[serde(default)]
+    pub possibly_billed_usd: f64,
 }
 
 impl Default for StepTotals {
@@ -656,6 +693,7 @@ impl Default for StepTotals {
             cost_usd: None,
             cost_complete: true,
             judged: false,
+            possibly_billed_usd: 0.0,
         }
     }
 }
@@ -704,6 +742,7 @@ impl StepTotals {
         if !entry.usage_complete() {
             self.cost_complete = false;
         }
+        self.possibly_billed_usd += entry.possibly_billed_usd();
     }
 }
 
@@ -770,6 +809,11 @@ pub struct RunRecord {
     /// left to resume.
     #[serde(default)]
     pub judged: bool,
+    /// The worst case of the run's requests that got no reply saying what they cost (timeouts,
+    /// dropped connections, calls in flight when a tab was closed), in USD: the provider may
+    /// still bill them. Shown as "at most … unaccounted"; not in `cost_usd`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub possibly_billed_usd: f64,
     /// Whether the run was read from a JSONL file. Its lines are exported as they were read
     /// (see [`run_facts`](crate::core::run_facts)), so an imported file comes back byte for
     /// byte.
@@ -811,6 +855,7 @@ impl RunRecord {
             stop_reason: None,
             extracted_answer: None,
             judged: false,
+            possibly_billed_usd: 0.0,
             imported: false,
         }
     }
@@ -866,6 +911,7 @@ impl RunRecord {
             stop_reason: None,
             extracted_answer: None,
             judged: false,
+            possibly_billed_usd: 0.0,
             imported: true,
         };
         record.apply_totals(&totals, now_ms);
@@ -886,6 +932,7 @@ impl RunRecord {
             cost_usd: self.cost_usd,
             cost_complete: self.cost_complete,
             judged: self.judged,
+            possibly_billed_usd: self.possibly_billed_usd,
         }
     }
 
@@ -936,8 +983,13 @@ impl RunRecord {
         self.step_count = totals.steps;
         self.errors = totals.errors;
         self.judged = totals.judged;
+        self.possibly_billed_usd = totals.possibly_billed_usd;
         self.updated_ms = now_ms;
     }
+}
+
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
 }
 
 fn hash_from_run_id(run_id: &str) -> String {

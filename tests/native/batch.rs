@@ -78,6 +78,8 @@ fn done(status: RunStatus) -> ItemOutcome {
         message: None,
         cost_usd: Some(0.01),
         cost_complete: true,
+        possibly_billed_usd: 0.0,
+        stop_reason: None,
     }
 }
 
@@ -1136,8 +1138,16 @@ fn an_item_stopped_by_a_provider_outage_runs_again_when_failed_items_are_retried
         Scheduler::new(&runner, &clock, BatchControl::new()).run(BatchRecord::new(spec.clone())),
     );
     assert_eq!(count(&record, ItemStatus::Failed), 1);
+    // Listed as a provider error, apart from the model's answers (issue 14, item 8).
+    assert!(record.items[0].failed_by_provider());
+    assert!(!record.items[1].failed_by_provider());
+    assert_eq!(record.progress(1).provider_errors, 1);
     let run_id = record.items[0].run_id.clone().unwrap();
     assert_eq!(store.record(&run_id).unwrap().status, RunStatus::Failed);
+    // A record read back (a reopened page) counts it the same way.
+    let mut reread = BatchRecord::new(spec.clone());
+    reread.reconcile(&problems()[..2], &[store.record(&run_id).unwrap()]);
+    assert_eq!(reread.progress(1).provider_errors, 1);
     assert_eq!(record.retry_failed(), 1);
     let record = block_on(Scheduler::new(&runner, &clock, BatchControl::new()).run(record));
     assert_eq!(count(&record, ItemStatus::Done), 2);
@@ -1146,6 +1156,7 @@ fn an_item_stopped_by_a_provider_outage_runs_again_when_failed_items_are_retried
     let steps = store.steps_of(&run_id);
     assert_eq!(steps.len(), 2);
     assert!(steps.iter().all(|s| !s.is_error()));
+    assert_eq!(record.progress(1).provider_errors, 0);
 }
 
 // ---------------------------------------------------------------------------------------------

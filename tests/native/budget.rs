@@ -123,7 +123,10 @@ fn interleave(limit_usd: f64, runs: usize, max_reasks: u32, ops: &[Op]) -> Outco
                 let worst = gates[run]
                     .worst_case_usd(&call)
                     .expect("both models are priced");
-                let spent_before = shared.borrow().spent_usd();
+                let spent_before = {
+                    let b = shared.borrow();
+                    b.spent_usd() + b.possibly_billed_usd()
+                };
                 if gates[run].before_call(&call).is_ok() {
                     outcome.started += 1;
                     if spent_before >= limit_usd {
@@ -144,12 +147,15 @@ fn interleave(limit_usd: f64, runs: usize, max_reasks: u32, ops: &[Op]) -> Outco
                 gates[run].after_call(&call, &Usage::default(), Some(cost));
             }
             Op::Drop { run } => {
-                // Its calls count their worst case (they may have been billed).
+                // Its calls count their worst case as possibly billed (they may have been).
                 gates[run] = gate(run);
                 in_flight.retain(|(r, _, _)| *r != run);
             }
         }
-        let overshoot = shared.borrow().spent_usd() - limit_usd;
+        let overshoot = {
+            let b = shared.borrow();
+            b.spent_usd() + b.possibly_billed_usd() - limit_usd
+        };
         if overshoot > outcome.worst_overshoot {
             outcome.worst_overshoot = overshoot;
             outcome.excess_at_worst = excess;
@@ -234,4 +240,123 @@ fn the_interleavings_both_fill_and_refuse() {
         outcome.refused
     );
     assert!(outcome.worst_overshoot <= EPS);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A tight worst case (issue 16, item 4)
+// ---------------------------------------------------------------------------------------------
+
+/// The solver's first call of a default run on "What is 20 + 22?" with gpt-4o-mini at 600 max
+/// tokens, as issue 16 reports it.
+fn gpt_4o_mini_call() -> AgentCall {
+    let mut config = trialogue::core::config::PipelineConfig::default();
+    config.solver.model = "openai/gpt-4o-mini".into();
+    config.solver.max_tokens = 600;
+    let vars = trialogue::core::pipeline::StepVars {
+        problem: "What is 20 + 22?",
+        feedback: "",
+        solution: "",
+    };
+    trialogue::core::pipeline::agent_call(&config, AgentRole::Solver, &vars).expect("renders")
+}
+
+/// The bound this crate used before issue 16: bytes + 1 000 tokens of overhead per request,
+/// each of the 1 + 2 re-asks adding max_tokens + 1 000, all at the output rate.
+fn former_worst_case_usd(call: &AgentCall, input_per_m: f64, output_per_m: f64) -> f64 {
+    let p = (call.system_prompt.len() + call.user_prompt.len()) as f64 + 1_000.0;
+    let max = f64::from(call.max_tokens);
+    let inputs = p + (p + max + 1_000.0) + (p + 2.0 * (max + 1_000.0));
+    (inputs * input_per_m + 3.0 * max * output_per_m) / 1e6
+}
+
+#[test]
+fn the_gpt_4o_mini_reservation_is_within_a_small_factor_of_a_real_reply() {
+    let call = gpt_4o_mini_call();
+    let mut overrides = PriceOverrides::new();
+    overrides
+        .insert("openai/gpt-4o-mini", RateOverride::new(0.15, 0.6))
+        .expect("a valid price");
+    let pricer = || Rc::new(Pricer::new(None, overrides.clone()));
+    let gate = BudgetGate::new(pricer());
+    // A real reply to it: the prompt as OpenAI counts it (about four bytes a token, the schema
+    // included) and a worked answer of 150 tokens.
+    let prompt_tokens = (call.system_prompt.len() + call.user_prompt.len()) as u64 / 4 + 120;
+    let real = (prompt_tokens as f64 * 0.15 + 150.0 * 0.6) / 1e6;
+    let former = former_worst_case_usd(&call, 0.15, 0.6);
+    // What is held before the call: its first request's worst case (each re-ask is reserved
+    // when it is about to be sent).
+    let reserved = gate.first_request_usd(&call).expect("priced");
+    // Once a provider has reported the prompt's exact count, an identical call is bounded by
+    // it.
+    gate.prompt_tokens_reported(&call, prompt_tokens);
+    let known = gate.first_request_usd(&call).expect("priced");
+    println!(
+        "real {real:.8}; former {former:.8} ({:.1}x); now {reserved:.8} ({:.1}x), \
+         {known:.8} ({:.1}x) with the exact count",
+        former / real,
+        reserved / real,
+        known / real
+    );
+    assert!(real <= known && known <= reserved);
+    assert!(reserved / real < 6.0, "{reserved} vs {real}");
+    assert!(known / real < 4.5, "{known} vs {real}");
+    assert!(former / real > 15.0, "{former} vs {real}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The reservation never falls short of what any reply within max_tokens can cost: the
+    /// prompt counted as anything up to one token per byte of everything sent (prompts and
+    /// schema) plus the framing, or exactly as a provider reported it; the output anything up
+    /// to max_tokens, as text or as reasoning.
+    #[test]
+    fn the_reservation_covers_any_reply_within_max_tokens(
+        system in ".{0,200}",
+        user in ".{0,2000}",
+        max_tokens in 1u32..20_000,
+        output_share in 0.0f64..=1.0,
+        reasoning_share in 0.0f64..=1.0,
+        prompt_share in 0.0f64..=1.0,
+        exact in proptest::option::of(1u64..50_000),
+        role in prop_oneof![Just(AgentRole::Solver), Just(AgentRole::Verifier), Just(AgentRole::Judge)],
+        dear in any::<bool>(),
+    ) {
+        let model = if dear { "openai/dear" } else { "openai/cheap" };
+        let call = AgentCall {
+            role,
+            model: model.into(),
+            system_prompt: system,
+            user_prompt: user,
+            temperature: 0.0,
+            max_tokens,
+            reasoning: Default::default(),
+        };
+        let gate = BudgetGate::new(pricer());
+        let bound = CallEstimate::default().prompt_bound(&call);
+        let prompt = match exact {
+            Some(n) => {
+                gate.prompt_tokens_reported(&call, n);
+                n
+            }
+            None => (bound as f64 * prompt_share) as u64,
+        };
+        let output = (f64::from(max_tokens) * output_share) as u64;
+        let reasoning = (output as f64 * reasoning_share) as u64;
+        let usage = Usage {
+            input_tokens: prompt,
+            output_tokens: output,
+            total_tokens: prompt + output,
+            reasoning_tokens: reasoning,
+            ..Usage::default()
+        };
+        let real = match pricer().price_of("", model) {
+            trialogue::core::pricing::Price::Known(q) => {
+                trialogue::core::cost::cost_of(&usage, &q.rates).total_usd
+            }
+            trialogue::core::pricing::Price::Unknown => unreachable!("both models are priced"),
+        };
+        let reserved = gate.first_request_usd(&call).expect("priced");
+        prop_assert!(reserved >= real, "reserved {reserved} < real {real}");
+    }
 }

@@ -631,6 +631,7 @@ fn a_stored_step_is_priced_at_its_own_time_and_repriced_the_same() {
                 error: None,
                 latency_ms: 5.0,
                 reply: None,
+                unsettled: false,
             }],
         )
     };
@@ -1073,24 +1074,29 @@ fn call(model: &str, prompt_bytes: usize, max_tokens: u32) -> AgentCall {
     }
 }
 
-/// One request, no framing: worst case = bytes × input + max_tokens × output.
+/// One request, no framing or schema: worst case = bytes × input + max_tokens × output.
 fn tight() -> CallEstimate {
     CallEstimate {
         max_reasks: 0,
         overhead_tokens: 0,
+        reask_tokens: 0,
+        count_schema: false,
     }
 }
 
 #[test]
 fn the_worst_case_counts_every_reask() {
     let gate = BudgetGate::new(Rc::new(pricer()));
-    // Default: 2 re-asks, 1 000 tokens of overhead. 1 000 bytes, max_tokens 1 000:
-    // prompts 2 000, 4 000, 6 000 → 12 000 × 0.4e-6 = 0.0048; 3 × 1 000 × 1.6e-6 = 0.0048
-    // → 0.0096
+    // Default: 2 re-asks, each adding the reply sent back (≤ max_tokens) and 1 000 tokens of
+    // re-ask text. 1 000 bytes, max_tokens 1 000: the first prompt P is bounded by its bytes,
+    // the solver schema's and the framing; prompts P, P + 2 000, P + 4 000 at 0.4e-6, and
+    // 3 × 1 000 output tokens at 1.6e-6.
+    let x = call("openai/gpt-4.1-mini", 1_000, 1_000);
+    let p = CallEstimate::default().prompt_bound(&x) as f64;
+    assert!(p > 1_000.0 + 256.0, "the schema counts: {p}");
     close(
-        gate.worst_case_usd(&call("openai/gpt-4.1-mini", 1_000, 1_000))
-            .unwrap(),
-        0.0096,
+        gate.worst_case_usd(&x).unwrap(),
+        (3.0 * p + 6_000.0) * 0.4e-6 + 3_000.0 * 1.6e-6,
     );
     assert_eq!(gate.worst_case_usd(&call("mystery/x", 10, 10)), None);
     assert_eq!(
@@ -1217,8 +1223,10 @@ fn a_gate_dropped_mid_call_counts_the_worst_case() {
         gate.before_call(&call("openai/gpt-4.1-mini", 1_000, 1_000))
             .unwrap();
     }
-    // The 0.002 held may have been billed.
-    close(run.borrow().spent_usd(), 0.002);
+    // The 0.002 held may have been billed: possibly billed, not spent, and it counts.
+    close(run.borrow().possibly_billed_usd(), 0.002);
+    assert_eq!(run.borrow().spent_usd(), 0.0);
+    close(run.borrow().available_usd(), 0.998);
     assert_eq!(run.borrow().reservations(), 0);
 }
 
@@ -1285,6 +1293,7 @@ fn a_step_of_two_requests_is_priced_request_by_request_as_re_pricing_does() {
         error: None,
         latency_ms: 5.0,
         reply: None,
+        unsettled: false,
     };
     let reasked = ScriptedTurn::attempted(
         solver_output("4"),

@@ -22,6 +22,7 @@ mod llm_adapters;
 mod llm_client;
 mod partial_json;
 mod pipeline;
+mod possibly_billed;
 mod provider_batch;
 mod provider_batch_families;
 mod reasoning;

@@ -628,7 +628,7 @@ fn a_provider_outage_after_the_retries_stops_the_run_without_a_step_and_it_resum
         let sink = MemorySink::new();
         let first = block_on(Pipeline::new(&cfg, &llm, &clock, &sink).run(&input(Some("4"))));
         assert_eq!(first.summary.status, RunStatus::Failed, "{outage}");
-        assert_eq!(first.summary.stop_reason, Some(StopReason::Error));
+        assert_eq!(first.summary.stop_reason, Some(StopReason::Provider));
         // Nothing is written as the verifier's reply, and no later role is called.
         assert_eq!(agents(&first.entries), steps(&[("solver", Some(1))]));
         assert_eq!(sink.entries(), first.entries);
@@ -968,6 +968,7 @@ fn reasks_and_incomplete_usage_are_recorded() {
         error: None,
         latency_ms: 10.0,
         reply: None,
+        unsettled: false,
     };
     let reasked = ScriptedTurn::attempted(
         solver_output("4"),

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
+use trialogue::core::in_flight::InFlightCall;
 use trialogue::core::pipeline::SinkError;
 use trialogue::core::run_store::{create_under_free_id, MemoryRunStore, RunStore};
 use trialogue::core::trajectory::{RunRecord, TrajectoryEntry};
@@ -196,5 +197,16 @@ impl RunStore for LoggingStore {
     async fn steps(&self, run_id: &str) -> Result<Vec<TrajectoryEntry>, SinkError> {
         self.note("steps", run_id);
         self.inner.steps(run_id).await
+    }
+    async fn begin_call(&self, call: &InFlightCall) -> Result<(), SinkError> {
+        self.note("begin_call", &call.run_id);
+        self.inner.begin_call(call).await
+    }
+    async fn in_flight_calls(&self, run_id: &str) -> Result<Vec<InFlightCall>, SinkError> {
+        self.inner.in_flight_calls(run_id).await
+    }
+    async fn put_run_settling_calls(&self, record: &RunRecord) -> Result<(), SinkError> {
+        self.note("put_run", &record.run_id);
+        self.inner.put_run_settling_calls(record).await
     }
 }

@@ -575,13 +575,14 @@ async fn a_seeded_version_1_database_upgrades_and_keeps_its_data() {
 
     let store = TrajectoryStore::open_named(name).await.unwrap();
     assert_eq!(store.version(), DB_VERSION);
-    assert_eq!(DB_VERSION, 4);
+    assert_eq!(DB_VERSION, 5);
     assert_eq!(
         store.store_names(),
         vec![
             "batches",
             "configs",
             "datasets",
+            "in_flight",
             "provider_rounds",
             "replies",
             "runs",

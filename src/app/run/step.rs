@@ -360,6 +360,7 @@ mod tests {
             steps: 1,
             errors: 0,
             judged: false,
+            possibly_billed_usd: 0.0,
         }
     }
 

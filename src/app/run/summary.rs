@@ -144,6 +144,7 @@ mod tests {
             stop_reason: None,
             extracted_answer: None,
             judged: false,
+            possibly_billed_usd: 0.0,
             imported: false,
         };
         let view = SummaryView::of_record(&record);

@@ -27,7 +27,7 @@ use crate::core::config::{Mode, PipelineConfig};
 use crate::core::dataset::Problem;
 use crate::core::experiment::ExperimentTag;
 use crate::core::replies::ReusePolicy;
-use crate::core::trajectory::{RunRecord, RunStatus};
+use crate::core::trajectory::{RunRecord, RunStatus, StopReason};
 
 /// The most items a batch runs at once.
 pub const MAX_CONCURRENCY: u32 = 64;
@@ -321,6 +321,17 @@ pub struct ItemState {
     /// Whether every step of its run was priced.
     #[serde(default = "yes")]
     pub cost_complete: bool,
+    /// What its run's requests without a reply may have cost (see
+    /// [`RunRecord::possibly_billed_usd`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub possibly_billed_usd: f64,
+    /// Why its run stopped, as last reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<StopReason>,
+}
+
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
 }
 
 fn yes() -> bool {
@@ -340,7 +351,14 @@ impl ItemState {
             duration_ms: None,
             cost_usd: None,
             cost_complete: true,
+            possibly_billed_usd: 0.0,
+            stop_reason: None,
         }
+    }
+
+    /// Whether its run failed because the provider did, not the model.
+    pub fn failed_by_provider(&self) -> bool {
+        self.status == ItemStatus::Failed && self.stop_reason == Some(StopReason::Provider)
     }
 
     /// The item's key.
@@ -437,6 +455,14 @@ pub struct Progress {
     pub spent_usd: Option<f64>,
     /// False when some step was not priced (the spend is then a lower bound).
     pub spent_complete: bool,
+    /// What requests without a reply may have cost over all items' runs (not in
+    /// `spent_usd`): shown as "at most … unaccounted", and counted by the batch budget.
+    #[serde(default)]
+    pub possibly_billed_usd: f64,
+    /// Items whose run the provider failed (an outage, not a model's answer): among
+    /// `failed`, and no answer to count in accuracy.
+    #[serde(default)]
+    pub provider_errors: usize,
     /// Estimated time left: the median duration of finished items × remaining ÷ concurrency;
     /// `None` until an item has finished.
     pub eta_ms: Option<f64>,
@@ -506,7 +532,11 @@ impl BatchRecord {
             .iter()
             .filter(|i| i.run_id.is_some())
             .all(|i| i.cost_complete && i.cost_usd.is_some());
+        let possibly_billed_usd = self.items.iter().map(|i| i.possibly_billed_usd).sum();
+        let provider_errors = self.items.iter().filter(|i| i.failed_by_provider()).count();
         Progress {
+            provider_errors,
+            possibly_billed_usd,
             total: self.items.len(),
             done,
             running,
@@ -610,6 +640,8 @@ impl BatchRecord {
             item.run_status = Some(run.status);
             item.cost_usd = run.cost_usd;
             item.cost_complete = run.cost_complete;
+            item.possibly_billed_usd = run.possibly_billed_usd;
+            item.stop_reason = run.stop_reason;
             item.message = run.message.clone();
             item.status = match run.status {
                 RunStatus::Completed => ItemStatus::Done,

@@ -71,12 +71,33 @@ impl<M: AgentLlm> AgentLlm for Watched<'_, M> {
         cancel: &CancelToken,
     ) -> Result<AgentCompletion, AgentCallError> {
         let result = self.inner.complete(call, cancel).await;
-        if let Err(e) = &result {
+        self.watch(&result);
+        result
+    }
+
+    fn gates_each_request(&self) -> bool {
+        self.inner.gates_each_request()
+    }
+
+    async fn complete_gated(
+        &self,
+        call: &AgentCall,
+        cancel: &CancelToken,
+        gate: &dyn CallGate,
+    ) -> Result<AgentCompletion, AgentCallError> {
+        let result = self.inner.complete_gated(call, cancel, gate).await;
+        self.watch(&result);
+        result
+    }
+}
+
+impl<M> Watched<'_, M> {
+    fn watch(&self, result: &Result<AgentCompletion, AgentCallError>) {
+        if let Err(e) = result {
             if e.error.kind() == ErrorKind::RateLimited {
                 self.reporter.rate_limited(e.error.retry_after_ms());
             }
         }
-        result
     }
 }
 
@@ -214,6 +235,8 @@ fn item_outcome(record: &RunRecord, status: RunStatus, message: Option<String>) 
         message,
         cost_usd: record.cost_usd,
         cost_complete: record.cost_complete,
+        possibly_billed_usd: record.possibly_billed_usd,
+        stop_reason: record.stop_reason,
     }
 }
 

@@ -63,6 +63,13 @@ pub struct ItemOutcome {
     pub cost_usd: Option<f64>,
     /// Whether every step was priced.
     pub cost_complete: bool,
+    /// What its requests without a reply may have cost (see
+    /// [`RunRecord::possibly_billed_usd`](crate::core::trajectory::RunRecord)).
+    #[serde(default)]
+    pub possibly_billed_usd: f64,
+    /// Why the run stopped, when it ran.
+    #[serde(default)]
+    pub stop_reason: Option<crate::core::trajectory::StopReason>,
 }
 
 impl ItemOutcome {
@@ -74,6 +81,8 @@ impl ItemOutcome {
             message: Some(message.into()),
             cost_usd: None,
             cost_complete: true,
+            possibly_billed_usd: 0.0,
+            stop_reason: None,
         }
     }
 }
@@ -613,6 +622,8 @@ impl<'a, R: ItemRunner, C: Clock> Scheduler<'a, R, C> {
         if outcome.cost_usd.is_some() || outcome.run_id.is_some() {
             item.cost_usd = outcome.cost_usd;
             item.cost_complete = outcome.cost_complete;
+            item.possibly_billed_usd = outcome.possibly_billed_usd;
+            item.stop_reason = outcome.stop_reason;
         }
         item.duration_ms = Some(item.duration_ms.unwrap_or(0.0) + (now - done.started_ms));
         item.status = match outcome.status {

@@ -211,10 +211,9 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> BatchDriver<'a, L, 
             return Ok(record);
         }
         let budget_usd = raised_budget(record.budget_usd(), offered_budget_usd);
-        let spent = record
-            .progress(record.spec.concurrency)
-            .spent_usd
-            .unwrap_or(0.0);
+        let progress = record.progress(record.spec.concurrency);
+        // Requests that may have been billed count against the budget as if spent.
+        let spent = progress.spent_usd.unwrap_or(0.0) + progress.possibly_billed_usd;
         let gate = self.gate(&record.spec.config, budget_usd, spent)?;
         Ok(self
             .drive(record, &problems, control, budget_usd, gate)

@@ -37,6 +37,7 @@ use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 use super::error::{StartError, Work};
 use super::locks::{Claim, NoLocks, TabLocks};
 use super::spend::Uncommitted;
+use crate::core::in_flight::recover_in_flight;
 
 /// Where a run's LLM comes from. The run's config says how its calls are made (re-asks,
 /// retries, timeouts), so the LLM is made for that config once the driver knows it (a resumed
@@ -74,6 +75,19 @@ impl<L: AgentLlm + ?Sized> AgentLlm for &L {
         cancel: &CancelToken,
     ) -> Result<AgentCompletion, AgentCallError> {
         (**self).complete(call, cancel).await
+    }
+
+    fn gates_each_request(&self) -> bool {
+        (**self).gates_each_request()
+    }
+
+    async fn complete_gated(
+        &self,
+        call: &AgentCall,
+        cancel: &CancelToken,
+        gate: &dyn CallGate,
+    ) -> Result<AgentCompletion, AgentCallError> {
+        (**self).complete_gated(call, cancel, gate).await
     }
 }
 
@@ -349,8 +363,15 @@ impl<'a, L: LlmSource, C: Clock, S: RunStore, K: TabLocks> RunDriver<'a, L, C, S
                 error,
             },
         )?;
+        // Calls a closed tab left in flight count as possibly billed from here on, once.
+        if let Some(recovered) = recover_in_flight(self.store, run_id).await? {
+            record = recovered;
+        }
         let carried = Uncommitted::of(&record, &committed);
-        let run_gate = self.run_gate(&config, record.cost_usd.unwrap_or(0.0))?;
+        let run_gate = self.run_gate(
+            &config,
+            record.cost_usd.unwrap_or(0.0) + record.possibly_billed_usd,
+        )?;
         let before = record.clone();
         record.status = RunStatus::Running;
         record.message = None;
@@ -472,10 +493,11 @@ impl<'a, L: LlmSource, C: Clock, S: RunStore, K: TabLocks> RunDriver<'a, L, C, S
         carried.add_to(&mut record);
         // A completed run's last step stored the final record already.
         let stored = sink.with_record(|stored| stored.is_some_and(|s| record.matches_stored(s)));
+        // Written with the summary: the calls it counts are no longer in flight.
         let save_error = if stored {
             None
         } else {
-            self.store.put_run(&record).await.err()
+            self.store.put_run_settling_calls(&record).await.err()
         };
         Ok(Finished {
             stopped_by_run_budget: summary.status == RunStatus::BudgetExceeded

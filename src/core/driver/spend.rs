@@ -15,6 +15,10 @@ pub struct Uncommitted {
     pub usage: Usage,
     /// Their cost, when priced.
     pub cost_usd: Option<f64>,
+    /// What requests without a reply may have cost beyond the steps' own (see
+    /// [`RunRecord::possibly_billed_usd`]): calls cut off without a step, and calls a closed
+    /// tab left in flight.
+    pub possibly_billed_usd: f64,
 }
 
 impl Uncommitted {
@@ -38,7 +42,13 @@ impl Uncommitted {
             .cost_usd
             .map(|total| total - steps.cost_usd.unwrap_or(0.0))
             .filter(|extra| *extra > 1e-12);
-        Uncommitted { usage, cost_usd }
+        let possibly_billed_usd =
+            Some(record.possibly_billed_usd - steps.possibly_billed_usd).filter(|x| *x > 1e-12);
+        Uncommitted {
+            usage,
+            cost_usd,
+            possibly_billed_usd: possibly_billed_usd.unwrap_or(0.0),
+        }
     }
 
     /// Adds this spend to `record`'s totals.
@@ -47,6 +57,7 @@ impl Uncommitted {
         if let Some(cost) = self.cost_usd {
             *record.cost_usd.get_or_insert(0.0) += cost;
         }
+        record.possibly_billed_usd += self.possibly_billed_usd;
     }
 }
 

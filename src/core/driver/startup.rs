@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 
+use crate::core::in_flight::recover_in_flight;
 use crate::core::pipeline::SinkError;
 use crate::core::run_store::RunStore;
 
@@ -90,6 +91,11 @@ pub async fn mark_abandoned<S: StartupStore, K: TabLocks>(
         runs: store.mark_runs_interrupted(&runs, now_ms).await?,
         batches: store.mark_batches_interrupted(&batches, now_ms).await?,
     };
+    // The calls those runs had in flight may have been billed: counted on their runs now, so
+    // the run pages show them before anything is resumed.
+    for run_id in &marked.runs {
+        recover_in_flight(store, run_id).await?;
+    }
     // Handed back only now: until the marks are stored, no tab may start on this work.
     drop(claims);
     Ok(marked)

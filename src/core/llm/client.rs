@@ -31,6 +31,7 @@ use crate::core::cancel::CancelToken;
 use crate::core::clock::Clock;
 use crate::core::model::resolve_model;
 use crate::core::outputs::AgentOutput;
+use crate::core::pipeline::{AllowAll, CallGate};
 use crate::core::providers::ProviderRegistry;
 use crate::core::redact::Redactor;
 use crate::core::role::AgentRole;
@@ -112,6 +113,7 @@ impl CallLog {
             error,
             latency_ms: ms,
             reply: None,
+            unsettled: false,
         });
     }
 }
@@ -198,6 +200,7 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
         &self,
         call: &AgentCall,
         cancel: &CancelToken,
+        gate: &dyn CallGate,
         log: &mut CallLog,
     ) -> Result<Served, LlmError> {
         let (settings, model) = self.resolve(&call.model)?;
@@ -223,6 +226,9 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
                 http: &http,
                 role: call.role,
                 streamed,
+                call,
+                request: u64::from(reasks),
+                gate,
             };
             let reply = self.send_with_retries(&target, kind, cancel, log).await?;
             let problem = match structured::parse_reply(call.role, &reply.text) {
@@ -258,6 +264,14 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
                 let detail = format!(
                     "{problem} (after {} replies; the last one began: {:?})",
                     reasks + 1,
+                    reply_excerpt(&reply.text)
+                );
+                return Err(LlmError::invalid_output(&settings.id, detail));
+            }
+            // Each re-ask is one more request that may be billed: it must fit the budget too.
+            if let Err(refusal) = gate.before_request(call, u64::from(reasks) + 1) {
+                let detail = format!(
+                    "{problem} (not re-asked: {refusal}; the reply began: {:?})",
                     reply_excerpt(&reply.text)
                 );
                 return Err(LlmError::invalid_output(&settings.id, detail));
@@ -313,6 +327,9 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
                 Err(error) => error,
             };
             log.record(kind, None, Some(error.to_string()), latency);
+            if let Some(last) = log.attempts.last_mut() {
+                last.unsettled = error.may_have_been_billed();
+            }
             if error.kind() == ErrorKind::Cancelled {
                 return Err(error);
             }
@@ -320,6 +337,18 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
                 let mut rng = self.rng.borrow_mut();
                 self.options.retry.delay_for(tries, &error, &mut rng)
             };
+            // A request that got no reply may be billed; sending it again is one more that may
+            // be, so it must fit the budget too.
+            let unsettled = log.attempts.last().is_some_and(|a| a.unsettled);
+            if delay.is_some()
+                && unsettled
+                && target
+                    .gate
+                    .before_request(target.call, target.request)
+                    .is_err()
+            {
+                return Err(error);
+            }
             match delay {
                 None => return Err(error),
                 Some(ms) => {
@@ -468,6 +497,11 @@ struct Target<'a> {
     http: &'a HttpRequest,
     role: AgentRole,
     streamed: bool,
+    /// The call it serves, and which of its requests it is (0: the first, then each re-ask).
+    call: &'a AgentCall,
+    request: u64,
+    /// Asked before each request after the first that may be billed.
+    gate: &'a dyn CallGate,
 }
 
 fn support_success(status: u16) -> bool {
@@ -499,6 +533,19 @@ impl<T: Transport, C: Clock> AgentLlm for LlmClient<T, C> {
         call: &AgentCall,
         cancel: &CancelToken,
     ) -> Result<AgentCompletion, AgentCallError> {
+        self.complete_gated(call, cancel, &AllowAll).await
+    }
+
+    fn gates_each_request(&self) -> bool {
+        true
+    }
+
+    async fn complete_gated(
+        &self,
+        call: &AgentCall,
+        cancel: &CancelToken,
+        gate: &dyn CallGate,
+    ) -> Result<AgentCompletion, AgentCallError> {
         let started = self.clock.now_ms();
         let mut log = CallLog {
             usage: Usage::default(),
@@ -506,7 +553,7 @@ impl<T: Transport, C: Clock> AgentLlm for LlmClient<T, C> {
             attempts: Vec::new(),
             last_stream: None,
         };
-        let served = self.serve(call, cancel, &mut log).await;
+        let served = self.serve(call, cancel, gate, &mut log).await;
         // Re-ask problems and the final error quote the model's reply; a server that echoes
         // the request may have put the key there.
         for attempt in &mut log.attempts {

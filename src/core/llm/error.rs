@@ -372,6 +372,16 @@ impl LlmError {
     pub fn is_provider_failure(&self) -> bool {
         self.is_retryable() || self.kind == ErrorKind::QuotaExceeded
     }
+
+    /// Whether a request that ended in this error may still be billed: it went out and no
+    /// reply said what it cost (a timeout, a connection that failed or dropped, an abort
+    /// while in flight). An HTTP error status is a reply, and providers do not bill those.
+    pub fn may_have_been_billed(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Timeout | ErrorKind::Network | ErrorKind::Cancelled
+        )
+    }
 }
 
 impl std::fmt::Display for LlmError {

@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::cancel::CancelToken;
 use crate::core::outputs::AgentOutput;
+use crate::core::pipeline::CallGate;
 use crate::core::role::AgentRole;
 
 /// One agent call as the loop asks for it: rendered prompts plus the agent's model settings.
@@ -84,6 +85,12 @@ pub struct AttemptRecord {
     /// never have, written only when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply: Option<String>,
+    /// Whether the request went out and no reply settled what it cost (a timeout, a dropped
+    /// connection, an abort mid-flight): the provider may still bill it, so its worst case is
+    /// counted as possibly billed. A key the original's files never have, written only when
+    /// set.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unsettled: bool,
 }
 
 /// A successful agent call: validated output plus everything cost tracking needs.
@@ -145,4 +152,24 @@ pub trait AgentLlm {
         call: &AgentCall,
         cancel: &CancelToken,
     ) -> Result<AgentCompletion, AgentCallError>;
+
+    /// Whether [`AgentLlm::complete_gated`] asks its gate before every request after the
+    /// first; then only the first request is reserved before the call (default: no, and the
+    /// whole call is reserved up front).
+    fn gates_each_request(&self) -> bool {
+        false
+    }
+
+    /// As [`AgentLlm::complete`], asking `gate` ([`CallGate::before_request`]) before each
+    /// request after the first that may be billed, when [`AgentLlm::gates_each_request`]
+    /// says so; by default the gate is not asked.
+    async fn complete_gated(
+        &self,
+        call: &AgentCall,
+        cancel: &CancelToken,
+        gate: &dyn CallGate,
+    ) -> Result<AgentCompletion, AgentCallError> {
+        let _ = gate;
+        self.complete(call, cancel).await
+    }
 }

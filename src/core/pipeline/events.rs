@@ -75,6 +75,10 @@ pub struct RunSummary {
     pub errors: u64,
     /// Whether the judge's step is committed (the run is over).
     pub judged: bool,
+    /// The worst case of requests that got no reply saying what they cost, in USD (see
+    /// [`RunRecord::possibly_billed_usd`]), committed steps and calls without a step alike.
+    #[serde(default)]
+    pub possibly_billed_usd: f64,
 }
 
 impl RunSummary {
@@ -92,6 +96,7 @@ impl RunSummary {
         record.step_count = self.steps;
         record.errors = self.errors;
         record.judged = self.judged;
+        record.possibly_billed_usd = self.possibly_billed_usd;
         record.stop_reason = self.stop_reason;
         record.extracted_answer = self.extracted_answer.clone();
         record.updated_ms = now_ms;
@@ -142,6 +147,7 @@ mod tests {
             steps: 3,
             errors: 1,
             judged: false,
+            possibly_billed_usd: 0.0,
         };
         summary.apply_to(&mut record, 9.0);
         assert_eq!(record.status, RunStatus::BudgetExceeded);

@@ -5,6 +5,7 @@
 
 use std::cell::RefCell;
 
+use crate::core::in_flight::InFlightCall;
 use crate::core::llm::{AgentCall, Usage};
 use crate::core::trajectory::TrajectoryEntry;
 
@@ -36,6 +37,14 @@ impl SinkError {
 pub trait TrajectorySink {
     /// Stores one step durably; `Ok` means it survives a reload.
     async fn append(&self, entry: &TrajectoryEntry) -> Result<(), SinkError>;
+
+    /// Stores durably that `call` is about to be sent, so that a tab closed before its step is
+    /// committed leaves its worst case behind as possibly billed (see
+    /// [`crate::core::in_flight`]). A sink that outlives no tab keeps nothing.
+    async fn call_started(&self, call: &InFlightCall) -> Result<(), SinkError> {
+        let _ = call;
+        Ok(())
+    }
 }
 
 /// A sink that keeps the steps in memory.
@@ -66,6 +75,10 @@ impl TrajectorySink for MemorySink {
 impl<T: TrajectorySink + ?Sized> TrajectorySink for &T {
     async fn append(&self, entry: &TrajectoryEntry) -> Result<(), SinkError> {
         (**self).append(entry).await
+    }
+
+    async fn call_started(&self, call: &InFlightCall) -> Result<(), SinkError> {
+        (**self).call_started(call).await
     }
 }
 
@@ -122,6 +135,34 @@ pub trait CallGate {
     /// the price is unknown.
     fn after_call(&self, call: &AgentCall, usage: &Usage, cost_usd: Option<f64>) {
         let _ = (call, usage, cost_usd);
+    }
+
+    /// As [`CallGate::before_call`], for an LLM that asks [`CallGate::before_request`] before
+    /// each later request: only the first request needs to fit now. By default the whole call
+    /// is reserved, which covers every later request as well.
+    fn before_first_request(&self, call: &AgentCall) -> Result<(), GateRefusal> {
+        self.before_call(call)
+    }
+
+    /// Asked before request `request` of a call in flight (a re-ask, numbered from 1, or a
+    /// retry of a request that got no reply, numbered as the request it repeats). `Err`: the
+    /// request is not sent.
+    fn before_request(&self, call: &AgentCall, request: u64) -> Result<(), GateRefusal> {
+        let _ = (call, request);
+        Ok(())
+    }
+
+    /// Told, before [`CallGate::after_call`], that requests of the call got no reply saying
+    /// what they cost (timeouts, dropped connections) and may still be billed up to
+    /// `worst_case_usd`; a budget counts it as spent.
+    fn possibly_billed(&self, call: &AgentCall, worst_case_usd: f64) {
+        let _ = (call, worst_case_usd);
+    }
+
+    /// Told the exact prompt count a provider reported for the call's first request, so an
+    /// identical call later can be bounded by it rather than by its length.
+    fn prompt_tokens_reported(&self, call: &AgentCall, input_tokens: u64) {
+        let _ = (call, input_tokens);
     }
 }
 

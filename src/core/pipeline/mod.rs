@@ -41,10 +41,12 @@ pub use state::{LoopState, NextStep, ResumeError};
 use serde_json::{json, Map, Value};
 
 use crate::core::answer::{check_solution, extract_answer};
+use crate::core::budget::{priced_worst_case, CallEstimate};
 use crate::core::cancel::CancelToken;
 use crate::core::clock::{iso8601_utc, Clock};
 use crate::core::config::{Mode, PipelineConfig};
 use crate::core::cost::call_cost;
+use crate::core::in_flight::InFlightCall;
 use crate::core::llm::stream::StreamStats;
 use crate::core::llm::{
     AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord, ErrorKind,
@@ -98,6 +100,8 @@ struct Settled {
     provenance: Option<ReplyProvenance>,
     thinking: Option<Thinking>,
     stream: Option<StreamStats>,
+    /// The worst case of the call's requests that got no reply (0 when none).
+    possibly_billed_usd: f64,
 }
 
 /// Running sums for the summary: committed steps plus calls that never became one.
@@ -106,10 +110,12 @@ struct Ledger {
     extra_usage: Usage,
     extra_cost: Option<f64>,
     extra_complete: bool,
+    extra_possibly_billed: f64,
 }
 
 impl Ledger {
-    fn spent_uncommitted(&mut self, usage: &Usage, cost: Option<f64>) {
+    fn spent_uncommitted(&mut self, usage: &Usage, cost: Option<f64>, possibly_billed_usd: f64) {
+        self.extra_possibly_billed += possibly_billed_usd;
         self.extra_usage.add(usage);
         match cost {
             Some(c) => *self.extra_cost.get_or_insert(0.0) += c,
@@ -195,6 +201,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             extra_usage: Usage::default(),
             extra_cost: None,
             extra_complete: true,
+            extra_possibly_billed: 0.0,
         };
         let (status, message, stop_reason) = 'run: {
             if let Err(message) = self.check_templates() {
@@ -223,7 +230,13 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                         break 'run (RunStatus::Failed, Some(message), Some(StopReason::Error));
                     }
                 };
-                if let Err(refusal) = self.gate.before_call(&call) {
+                // An LLM that asks before each later request needs only its first to fit now.
+                let admitted = if self.llm.gates_each_request() {
+                    self.gate.before_first_request(&call)
+                } else {
+                    self.gate.before_call(&call)
+                };
+                if let Err(refusal) = admitted {
                     let message = format!("stopped before {next}: {refusal}");
                     break 'run (
                         RunStatus::BudgetExceeded,
@@ -232,20 +245,36 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                     );
                 }
                 let step_id = entries.len() as u64 + 1;
+                if let Err(e) = self.record_in_flight(input, step_id, &call).await {
+                    // Nothing was sent: the reservation is handed back whole.
+                    self.gate.after_call(&call, &Usage::default(), Some(0.0));
+                    let message = format!(
+                        "storage failed: the {role}'s call could not be recorded before it was \
+                         sent ({e}); the {} earlier steps are saved, and the run can be resumed \
+                         once storage works",
+                        entries.len()
+                    );
+                    break 'run (RunStatus::Failed, Some(message), Some(StopReason::Error));
+                }
                 self.listener.on_event(&PipelineEvent::StepStarted {
                     step_id,
                     agent: role,
                     iteration: next.iteration(),
                 });
                 let started = self.clock.now_ms();
-                let result = self.llm.complete(&call, &self.cancel).await;
+                let result = self
+                    .llm
+                    .complete_gated(&call, &self.cancel, self.gate)
+                    .await;
                 let settled = match result {
                     Err(e)
                         if e.error.kind() == ErrorKind::Cancelled || self.cancel.is_cancelled() =>
                     {
                         let cost = self.price_failure(&call, &e);
+                        let possibly = self.failure_possibly_billed(&call, &e);
+                        self.gate.possibly_billed(&call, possibly);
                         self.gate.after_call(&call, &e.usage, cost);
-                        ledger.spent_uncommitted(&e.usage, cost);
+                        ledger.spent_uncommitted(&e.usage, cost, possibly);
                         break 'run (
                             RunStatus::Cancelled,
                             Some(cancelled_message(entries.len())),
@@ -257,14 +286,21 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                     // run stops where resume sends the same request again.
                     Err(e) if e.error.is_provider_failure() => {
                         let cost = self.price_failure(&call, &e);
+                        let possibly = self.failure_possibly_billed(&call, &e);
+                        self.gate.possibly_billed(&call, possibly);
                         self.gate.after_call(&call, &e.usage, cost);
-                        ledger.spent_uncommitted(&e.usage, cost);
+                        ledger.spent_uncommitted(&e.usage, cost, possibly);
                         let message = provider_failure_message(role, &e, entries.len());
-                        break 'run (RunStatus::Failed, Some(message), Some(StopReason::Error));
+                        break 'run (RunStatus::Failed, Some(message), Some(StopReason::Provider));
                     }
                     Err(e) => self.settle_failure(&call, e, self.clock.now_ms() - started),
-                    Ok(completion) => self.settle_success(role, completion),
+                    Ok(completion) => self.settle_success(role, &call, completion),
                 };
+                if let Some(tokens) = first_prompt_tokens(&settled.attempts) {
+                    self.gate.prompt_tokens_reported(&call, tokens);
+                }
+                self.gate
+                    .possibly_billed(&call, settled.possibly_billed_usd);
                 self.gate
                     .after_call(&call, &settled.usage, settled.cost_usd);
                 let mut entry = self.entry(
@@ -294,7 +330,11 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                 let mut after = state.clone();
                 after.advance(&entry);
                 if let Err(e) = self.sink.append(&entry).await {
-                    ledger.spent_uncommitted(&settled.usage, settled.cost_usd);
+                    ledger.spent_uncommitted(
+                        &settled.usage,
+                        settled.cost_usd,
+                        settled.possibly_billed_usd,
+                    );
                     let message = format!(
                         "storage failed: step {step_id} ({role}) could not be saved ({e}); the {} \
                          earlier steps are saved, and the run can be resumed once storage works",
@@ -362,12 +402,13 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
         Ok((call, vars.to_input(role)))
     }
 
-    fn settle_success(&self, role: AgentRole, c: AgentCompletion) -> Settled {
+    fn settle_success(&self, role: AgentRole, call: &AgentCall, c: AgentCompletion) -> Settled {
         let cost_usd = match c.provenance.as_ref().and_then(|p| p.reused_from.as_ref()) {
             // Another run paid for this reply.
             Some(_) => Some(0.0),
             None => self.price_call(&c.provider, &c.model, &c.attempts, &c.usage),
         };
+        let possibly_billed_usd = self.possibly_billed(call, &c.provider, &c.model, &c.attempts);
         // An output of another role breaks the AgentLlm contract; it is logged as the failed
         // step it is rather than read as this role's.
         let output = if c.output.role() == role {
@@ -391,6 +432,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             provenance: c.provenance,
             thinking: c.thinking,
             stream: c.stream,
+            possibly_billed_usd,
         }
     }
 
@@ -416,6 +458,7 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
 
     fn settle_failure(&self, call: &AgentCall, e: AgentCallError, latency_ms: f64) -> Settled {
         let cost_usd = self.price_failure(call, &e);
+        let possibly_billed_usd = self.failure_possibly_billed(call, &e);
         // A request that failed outright (HTTP error, timeout) was not billed, so its missing
         // usage leaves nothing unknown; one that got a reply without usage does.
         let usage_complete = e
@@ -434,7 +477,77 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             provenance: None,
             thinking: None,
             stream: None,
+            possibly_billed_usd,
         }
+    }
+
+    /// Stores the call as in flight before it is sent, when it may cost anything (a free or
+    /// unpriced call would leave nothing to count).
+    async fn record_in_flight(
+        &self,
+        input: &RunInput,
+        step_id: u64,
+        call: &AgentCall,
+    ) -> Result<(), SinkError> {
+        let worst_case_usd = self.worst_case_usd(call);
+        if !worst_case_usd.is_some_and(|usd| usd > 0.0) {
+            return Ok(());
+        }
+        let in_flight = InFlightCall {
+            run_id: input.run_id.clone(),
+            step_id,
+            model: call.model.clone(),
+            worst_case_usd,
+            started_ms: self.clock.now_ms(),
+        };
+        self.sink.call_started(&in_flight).await
+    }
+
+    /// How the loop bounds a call's worst case: as a budget reserves it, with this config's
+    /// re-asks.
+    fn estimate(&self) -> CallEstimate {
+        CallEstimate {
+            max_reasks: self.config.max_reasks,
+            ..CallEstimate::default()
+        }
+    }
+
+    /// The call's worst case, every re-ask included, at the configured model's price; `None`
+    /// when it is unknown.
+    fn worst_case_usd(&self, call: &AgentCall) -> Option<f64> {
+        let at = Some(self.clock.now_ms());
+        let costs: Option<Vec<f64>> = self
+            .estimate()
+            .worst_case_usage(call)
+            .iter()
+            .map(|u| priced_worst_case(u, |u| self.pricer.price_at("", &call.model, u, at)))
+            .collect();
+        costs.map(|c| c.into_iter().sum())
+    }
+
+    /// The worst case of the call's requests that got no reply saying what they cost, priced
+    /// as its cost is (0 when there are none or the price is unknown).
+    fn possibly_billed(
+        &self,
+        call: &AgentCall,
+        provider: &str,
+        model: &str,
+        attempts: &[AttemptRecord],
+    ) -> f64 {
+        if !attempts.iter().any(|a| a.unsettled) {
+            return 0.0;
+        }
+        let at = Some(self.clock.now_ms());
+        self.estimate()
+            .possibly_billed_usd(call, attempts, |u| {
+                self.pricer.price_at(provider, model, u, at)
+            })
+            .unwrap_or(0.0)
+    }
+
+    fn failure_possibly_billed(&self, call: &AgentCall, e: &AgentCallError) -> f64 {
+        let provider = e.error.provider().unwrap_or("");
+        self.possibly_billed(call, provider, &call.model, &e.attempts)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -467,6 +580,9 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
         metadata.config_hash = Some(self.config_hash.clone());
         metadata.finish_reason = Some(s.finish_reason.clone());
         metadata.thinking = s.thinking.clone();
+        if s.possibly_billed_usd > 0.0 {
+            metadata.possibly_billed_usd = Some(s.possibly_billed_usd);
+        }
         if let Some(stream) = s.stream {
             metadata.streamed = Some(true);
             metadata.ttft_ms = stream.ttft_ms;
@@ -522,8 +638,19 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             steps: totals.steps,
             errors: totals.errors,
             judged: totals.judged,
+            possibly_billed_usd: totals.possibly_billed_usd + ledger.extra_possibly_billed,
         }
     }
+}
+
+/// The prompt count a provider reported for the call's first request, when it did.
+fn first_prompt_tokens(attempts: &[AttemptRecord]) -> Option<u64> {
+    attempts
+        .iter()
+        .take_while(|a| a.kind != AttemptKind::Reask)
+        .find_map(|a| a.usage)
+        .map(|u| u.input_tokens)
+        .filter(|tokens| *tokens > 0)
 }
 
 /// Whether the loop ended with an answer to score: a run without one failed, whatever the

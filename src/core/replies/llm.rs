@@ -16,6 +16,7 @@ use crate::core::driver::run::{client_options, LlmSource};
 use crate::core::llm::client::{LlmClient, StreamListener};
 use crate::core::llm::transport::Transport;
 use crate::core::llm::{AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptRecord};
+use crate::core::pipeline::CallGate;
 use crate::core::providers::ProviderRegistry;
 
 /// Where a completion's reply came from; written to the step's metadata.
@@ -107,7 +108,31 @@ impl<L: AgentLlm, S: ReplyStore> AgentLlm for CachedLlm<L, S> {
         call: &AgentCall,
         cancel: &CancelToken,
     ) -> Result<AgentCompletion, AgentCallError> {
-        match self.inner.complete(call, cancel).await {
+        let result = self.inner.complete(call, cancel).await;
+        self.settle_result(result).await
+    }
+
+    fn gates_each_request(&self) -> bool {
+        self.inner.gates_each_request()
+    }
+
+    async fn complete_gated(
+        &self,
+        call: &AgentCall,
+        cancel: &CancelToken,
+        gate: &dyn CallGate,
+    ) -> Result<AgentCompletion, AgentCallError> {
+        let result = self.inner.complete_gated(call, cancel, gate).await;
+        self.settle_result(result).await
+    }
+}
+
+impl<L: AgentLlm, S: ReplyStore> CachedLlm<L, S> {
+    async fn settle_result(
+        &self,
+        result: Result<AgentCompletion, AgentCallError>,
+    ) -> Result<AgentCompletion, AgentCallError> {
+        match result {
             Ok(mut completion) => {
                 completion.provenance = self.settle(&completion.attempts).await;
                 Ok(completion)

@@ -356,6 +356,14 @@ impl BatchSession {
         self.touch_batches();
     }
 
+    /// What the batch budget's latest call reserved before it was sent (`None` while no
+    /// budget is set or no call went out); read again whenever a step finishes.
+    pub fn last_reservation_usd(&self) -> Option<f64> {
+        self.live_cost.track();
+        self.gate
+            .with_value(|g| g.as_ref().and_then(|g| g.last_reserved_usd()))
+    }
+
     /// Clears what only a going batch shows.
     fn end(&self) {
         self.control.set_value(None);

@@ -14,6 +14,7 @@ use crate::core::batch::{BatchEngine, BatchRecord, BatchStatus};
 use crate::core::provider_batch::{BatchJournal, RoundStatus};
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::config_form::ConfigForm;
+use crate::ui::costs::unaccounted::{NextReservation, Unaccounted};
 use crate::ui::job::Job;
 use crate::ui::provider_state::ProviderState;
 use crate::ui::store::SharedStore;
@@ -294,6 +295,16 @@ fn ProgressPanel(
             </div>
             <p class="batch-counts">
                 {move || p().map(|p| p.counts_text())}
+                {move || p().filter(|p| p.provider_errors > 0).map(|p| view! {
+                    <span
+                        class="batch-provider-errors"
+                        data-testid="batch-provider-errors"
+                        data-count=p.provider_errors.to_string()
+                        title="Items whose provider failed after every retry (an outage, a rate-limit storm, a spent quota): no answer of the model's, so none is counted in accuracy; they are among the failed items"
+                    >
+                        {format!(" · {} provider error{}", p.provider_errors, if p.provider_errors == 1 { "" } else { "s" })}
+                    </span>
+                })}
             </p>
             <p class="batch-spend">
                 {move || if batch.busy.get() { "Spent so far: " } else { "Spent: " }}
@@ -302,8 +313,13 @@ fn ProgressPanel(
                 {move || (spent().is_some() && !complete()).then(|| view! {
                     <span class="muted" title="some calls had no known price or reported no usage">" (at least)"</span>
                 })}
+                <Unaccounted
+                    usd=Signal::derive(move || p().map_or(0.0, |p| p.possibly_billed_usd))
+                    test_id="batch-unaccounted"
+                />
                 {move || batch.budget_usd.get().filter(|_| batch.busy.get()).map(|b| view! {
                     <span class="muted" data-testid="batch-budget">{format!(" of a {} batch budget", dollars(Some(b)))}</span>
+                    <NextReservation usd=Signal::derive(move || batch.last_reservation_usd())/>
                 })}
                 {move || {
                     let eta = p().and_then(|p| p.eta_ms).filter(|_| batch.busy.get());

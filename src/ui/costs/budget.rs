@@ -9,6 +9,8 @@ use crate::core::cost_views::{run_budget_status, BudgetStatus};
 use crate::core::trajectory::RunRecord;
 use crate::ui::components::notice::WarningText;
 
+use super::unaccounted::NextReservation;
+
 /// The level's name, as `data-level` carries it.
 pub fn level_name(level: BudgetLevel) -> &'static str {
     match level {
@@ -24,6 +26,9 @@ pub fn level_name(level: BudgetLevel) -> &'static str {
 pub fn BudgetMeter(
     /// Where the run stands.
     status: BudgetStatus,
+    /// What the run's next call reserves before it is sent, shown beside the budget.
+    #[prop(optional, into)]
+    reservation: Option<Signal<Option<f64>>>,
 ) -> impl IntoView {
     let percent = (status.fraction * 100.0).clamp(0.0, 999.0);
     let at_least = if status.exact { "" } else { "at least " };
@@ -51,6 +56,15 @@ pub fn BudgetMeter(
                 {(!status.exact).then(|| view! {
                     <span class="muted">" (calls of unknown price are not in it)"</span>
                 })}
+                {(status.possibly_billed_usd > 0.0).then(|| view! {
+                    <span class="muted">
+                        {format!(
+                            " + at most {} possibly billed, counted against it",
+                            dollars(Some(status.possibly_billed_usd))
+                        )}
+                    </span>
+                })}
+                {reservation.map(|usd| view! { <NextReservation usd=usd/> })}
             </p>
             <div
                 class=format!("budget-bar budget-{}", level_name(status.level))
@@ -75,10 +89,13 @@ pub fn RunBudget(
     /// The run, as it goes.
     #[prop(into)]
     record: Signal<Option<RunRecord>>,
+    /// What its next call reserves before it is sent.
+    #[prop(into)]
+    reservation: Signal<Option<f64>>,
 ) -> impl IntoView {
     move || {
         record
             .with(|r| r.as_ref().and_then(run_budget_status))
-            .map(|status| view! { <BudgetMeter status=status/> })
+            .map(|status| view! { <BudgetMeter status=status reservation=reservation/> })
     }
 }

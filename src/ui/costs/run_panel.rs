@@ -10,7 +10,9 @@ use crate::app::charts::scale::Unit;
 use crate::app::costs::run_costs::{cost_stacks, series_of, token_stacks};
 use crate::app::format::{cost_text, plural, tokens_text};
 use crate::core::cost::{attempt_ledger, reprice, AttemptCost, Repricing};
-use crate::core::cost_views::{costs_by_round, run_budget_status, AttemptTax, StepCost};
+use crate::core::cost_views::{
+    costs_by_round, next_call_reservation, run_budget_status, AttemptTax, StepCost,
+};
 use crate::core::llm::AttemptKind;
 use crate::core::pricing::Pricer;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
@@ -80,6 +82,16 @@ fn RunCosts(record: RunRecord, entries: Vec<TrajectoryEntry>) -> impl IntoView {
     let tokens = Signal::stored(token_stacks(&rounds));
     let series = Signal::stored(series);
     let budget = run_budget_status(&record);
+    let reservation = RwSignal::new(None::<f64>);
+    {
+        let (record, entries) = (record.clone(), entries.clone());
+        Effect::new(move |_| {
+            let next = pricer
+                .get()
+                .and_then(|p| next_call_reservation(&record, &entries, p));
+            reservation.set(next);
+        });
+    }
     let entries = Rc::new(entries);
     let ledger_entries = Rc::clone(&entries);
     let ledger =
@@ -89,7 +101,7 @@ fn RunCosts(record: RunRecord, entries: Vec<TrajectoryEntry>) -> impl IntoView {
     view! {
         <section class="card run-costs" aria-labelledby="run-costs-title" data-testid="run-costs">
             <h2 class="card-title" id="run-costs-title">"Costs"</h2>
-            {budget.map(|status| view! { <BudgetMeter status=status/> })}
+            {budget.map(|status| view! { <BudgetMeter status=status reservation=reservation/> })}
             {if empty {
                 view! { <p class="muted">"No step yet, so nothing spent."</p> }.into_any()
             } else {

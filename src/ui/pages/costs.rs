@@ -31,6 +31,7 @@ use crate::ui::charts::line::LineChart;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::components::stream_speed::SpeedTable;
 use crate::ui::costs::facts::{step_costs, RunKey};
+use crate::ui::costs::unaccounted::Unaccounted;
 use crate::ui::prices::PricingState;
 use crate::ui::run::session::RunSession;
 use crate::ui::store::SharedStore;
@@ -326,6 +327,9 @@ fn Totals(overview: CostOverview) -> impl IntoView {
                 <p class="stat-label">"Spent (USD)"</p>
                 <p class="stat-value mono" data-testid="costs-total" data-value=t.usd().to_string()>{cost_text(Some(t.usd()))}</p>
                 {spent_note.map(|n| view! { <p class="stat-note muted">{n}</p> })}
+                <p class="stat-note">
+                    <Unaccounted usd=t.possibly_billed_usd() test_id="costs-unaccounted"/>
+                </p>
             </div>
             <div class="card stat">
                 <p class="stat-label">"Runs"</p>

@@ -5,10 +5,15 @@ use leptos::prelude::*;
 use crate::app::format::plural;
 use crate::app::run::table::mode_named;
 use crate::core::config::Mode;
+use crate::core::cost_views::next_call_reservation;
+use crate::core::trajectory::TrajectoryEntry;
 use crate::core::trajectory::{RunRecord, RunStatus};
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::components::reuse_policy::ReusePolicySelect;
 use crate::ui::config_form::ConfigForm;
+use crate::ui::costs::budget::RunBudget;
+use crate::ui::costs::unaccounted::Unaccounted;
+use crate::ui::prices::PricingState;
 use crate::ui::provider_state::{preconnect_to_agents, ProviderState};
 use crate::ui::run::actions::{DownloadRunButton, ResumeButton, RunCost};
 use crate::ui::run::sent::ShownRunConfig;
@@ -277,6 +282,28 @@ fn RunBar() -> impl IntoView {
     let cost = Memo::new(move |_| record.with(|r| r.as_ref().and_then(|r| r.cost_usd)));
     let complete = Memo::new(move |_| record.with(|r| r.as_ref().is_none_or(|r| r.cost_complete)));
     let steps = Memo::new(move |_| record.with(|r| r.as_ref().map_or(0, |r| r.step_count)));
+    let unaccounted =
+        Memo::new(move |_| record.with(|r| r.as_ref().map_or(0.0, |r| r.possibly_billed_usd)));
+    // What the next call reserves, read again as steps are stored.
+    let reservation = RwSignal::new(None::<f64>);
+    let pricer = expect_context::<PricingState>().pricer();
+    Effect::new(move |_| {
+        let next = pricer.get().and_then(|p| {
+            let entries: Vec<TrajectoryEntry> = session
+                .steps
+                .with(|s| s.iter().filter_map(|v| v.entry().cloned()).collect());
+            record.with(|r| {
+                r.as_ref()
+                    .filter(|r| {
+                        r.config
+                            .as_ref()
+                            .is_some_and(|c| c.run_budget_usd.is_some())
+                    })
+                    .and_then(|r| next_call_reservation(r, &entries, p))
+            })
+        });
+        reservation.set(next);
+    });
     let focus_status = expect_context::<FocusStatus>().0;
     let status_node = NodeRef::<leptos::html::Span>::new();
     Effect::new(move |_| {
@@ -316,7 +343,9 @@ fn RunBar() -> impl IntoView {
                 }}
                 <span class="muted">{move || format!("{} steps saved", steps.get())}</span>
                 <RunCost cost=cost complete=complete/>
+                <Unaccounted usd=unaccounted test_id="run-unaccounted"/>
             </div>
+            <RunBudget record=record reservation=reservation/>
             {move || own_config.get().map(|(hash, models)| view! {
                 <p class="run-config muted">
                     "This run's config " <code data-testid="run-own-config-hash">{hash}</code>

@@ -11,6 +11,7 @@ use crate::core::text::excerpt;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 use crate::ui::components::notice::ErrorText;
 use crate::ui::costs::run_panel::RunCostPanel;
+use crate::ui::costs::unaccounted::Unaccounted;
 use crate::ui::job::Job;
 use crate::ui::run::actions::{delete_run, DownloadRunButton, ReplayButton, ResumeButton, RunCost};
 use crate::ui::run::sent::ShownRunConfig;
@@ -145,6 +146,7 @@ fn RunHead(record: RunRecord) -> impl IntoView {
                 <StatusBadge status=status/>
                 <span class="muted">{format!("{} steps saved", record.step_count)}</span>
                 <RunCost cost=record.cost_usd complete=record.cost_complete/>
+                <Unaccounted usd=record.possibly_billed_usd test_id="run-unaccounted"/>
             </div>
             <div class="btn-group">
                 <ResumeButton run_id=id.clone() resumable=resumable/>

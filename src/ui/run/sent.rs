@@ -194,12 +194,14 @@ mod tests {
             error: Some("`solution`: missing field".into()),
             latency_ms: 5.0,
             reply: Some("{}".into()),
+            unsettled: false,
         };
         let second = AttemptRecord {
             attempt: 2,
             kind: AttemptKind::Reask,
             error: None,
             reply: None,
+            unsettled: false,
             ..first.clone()
         };
         assert_eq!(

@@ -20,6 +20,7 @@ use wasm_bindgen::JsValue;
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::core::dataset::{FieldMapping, Problem};
 use crate::core::driver::startup::StartupStore;
+use crate::core::in_flight::InFlightCall;
 use crate::core::pipeline::SinkError;
 use crate::core::run_store::{BatchStore, RunStore};
 use crate::core::sorting;
@@ -474,6 +475,18 @@ impl RunStore for TrajectoryStore {
 
     async fn steps(&self, run_id: &str) -> Result<Vec<TrajectoryEntry>, SinkError> {
         Ok(TrajectoryStore::steps(self, run_id).await?)
+    }
+
+    async fn begin_call(&self, call: &InFlightCall) -> Result<(), SinkError> {
+        Ok(TrajectoryStore::begin_call(self, call).await?)
+    }
+
+    async fn in_flight_calls(&self, run_id: &str) -> Result<Vec<InFlightCall>, SinkError> {
+        Ok(TrajectoryStore::in_flight_calls(self, run_id).await?)
+    }
+
+    async fn put_run_settling_calls(&self, record: &RunRecord) -> Result<(), SinkError> {
+        Ok(TrajectoryStore::put_run_settling_calls(self, record).await?)
     }
 }
 

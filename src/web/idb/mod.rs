@@ -14,6 +14,7 @@
 
 mod batches;
 mod error;
+mod in_flight;
 mod provider_rounds;
 mod records;
 mod replies;
@@ -54,7 +55,7 @@ pub use transfer::{
 
 use error::{from_idb, from_open, is_constraint};
 use records::{run_step_bounds, ConfigRow, RunRow, StepRow};
-use schema::{index, CONFIGS, RUNS, STEPS};
+use schema::{index, CONFIGS, IN_FLIGHT, RUNS, STEPS};
 
 /// How many runs [`TrajectoryStore::list_runs`] reads per request.
 pub const LIST_CHUNK: u32 = 1000;
@@ -472,10 +473,11 @@ impl TrajectoryStore {
     /// Deletes run `id` and all its steps in one transaction; returns whether it was there.
     pub async fn delete_run(&self, id: &str) -> Result<bool, StoreError> {
         let op = format!("deleting run {id}");
-        let tx = self.transaction(&[RUNS, STEPS], TransactionMode::Readwrite, &op)?;
+        let tx = self.transaction(&[RUNS, STEPS, IN_FLIGHT], TransactionMode::Readwrite, &op)?;
         let existed = {
             let runs = store(&tx, RUNS, &op)?;
             let steps = store(&tx, STEPS, &op)?;
+            let calls = store(&tx, IN_FLIGHT, &op)?;
             let key = JsValue::from_str(id);
             let existed = count(&runs, key.clone(), &op).await? > 0;
             request(runs.delete(key).primitive(), &op)
@@ -483,7 +485,10 @@ impl TrajectoryStore {
                 .map_err(|(e, _)| e)?;
             let (low, high) = run_step_bounds(id);
             let range = KeyRange::Bound(low, false, high, false);
-            request(steps.delete::<JsValue, _>(range).primitive(), &op)
+            request(steps.delete::<JsValue, _>(range.clone()).primitive(), &op)
+                .await
+                .map_err(|(e, _)| e)?;
+            request(calls.delete::<JsValue, _>(range).primitive(), &op)
                 .await
                 .map_err(|(e, _)| e)?;
             existed
@@ -617,7 +622,7 @@ impl TrajectoryStore {
         let mut updated = record.clone();
         updated.add_step(entry, js_sys::Date::now());
         let row = RunRow::encode(&updated)?;
-        let tx = self.transaction(&[RUNS, STEPS], TransactionMode::Readwrite, &op)?;
+        let tx = self.transaction(&[RUNS, STEPS, IN_FLIGHT], TransactionMode::Readwrite, &op)?;
         let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
         // Requests run in the order made, and none is awaited: their results are read once
         // the transaction has committed. The count sees the runs store before the put.
@@ -627,6 +632,9 @@ impl TrajectoryStore {
             let existed = runs.count_with_key(&JsValue::from_str(&entry.run_id))?;
             let added = steps.add(&step)?;
             runs.put(&row)?;
+            // The step holds the call's real cost from now on: it is no longer in flight.
+            raw.object_store(IN_FLIGHT)?
+                .delete(&records::step_key(&entry.run_id, entry.step_id))?;
             Ok::<_, JsValue>((existed, added))
         })();
         let (existed, added) = match issued {

@@ -7,6 +7,7 @@
 //! | 2 | `datasets` (key `dataset_id`), `batches` (key `batch_id`; indices `created_at`, `dataset_id`); `runs` gains the index `updated_at` |
 //! | 3 | `replies` (key `request_hash`; index `stored_at`): paid replies; older runs simply have none |
 //! | 4 | `provider_rounds` (key `[batch_id, round]`; index `batch_id`): provider batch mode's rounds |
+//! | 5 | `in_flight` (key `[run_id, step_id]`): calls whose requests may be out, until settled |
 //!
 //! A new version adds one `vN` function and one line to [`upgrade`]; versions already shipped
 //! are never edited, because browsers out there hold databases they created.
@@ -18,7 +19,7 @@ use web_sys::{IdbDatabase, IdbObjectStore, IdbObjectStoreParameters, IdbTransact
 pub const DB_NAME: &str = "trialogue";
 
 /// The schema version this build creates and expects.
-pub const DB_VERSION: u32 = 4;
+pub const DB_VERSION: u32 = 5;
 
 /// Run records ([`crate::core::trajectory::RunRecord`]), keyed by `run_id`.
 pub const RUNS: &str = "runs";
@@ -36,6 +37,9 @@ pub const REPLIES: &str = "replies";
 /// Provider batch mode's rounds ([`crate::core::provider_batch::RoundRecord`]), keyed by
 /// `[batch_id, round]` (since version 4).
 pub const PROVIDER_ROUNDS: &str = "provider_rounds";
+/// Calls in flight ([`crate::core::in_flight::InFlightCall`]), keyed by `[run_id, step_id]`
+/// (since version 5).
+pub const IN_FLIGHT: &str = "in_flight";
 
 /// Index names, each named after what it orders or selects by.
 pub mod index {
@@ -78,6 +82,9 @@ pub(crate) fn upgrade(
     if old_version < 4 && new_version >= 4 {
         v4(db)?;
     }
+    if old_version < 5 && new_version >= 5 {
+        v5(db)?;
+    }
     Ok(())
 }
 
@@ -119,6 +126,12 @@ fn v4(db: &IdbDatabase) -> Result<(), JsValue> {
     let key = js_sys::Array::of2(&JsValue::from_str("batch_id"), &JsValue::from_str("round"));
     let rounds = create_store(db, PROVIDER_ROUNDS, &key)?;
     rounds.create_index_with_str(index::BATCH_ID, "batch_id")?;
+    Ok(())
+}
+
+fn v5(db: &IdbDatabase) -> Result<(), JsValue> {
+    let key = js_sys::Array::of2(&JsValue::from_str("run_id"), &JsValue::from_str("step_id"));
+    create_store(db, IN_FLIGHT, &key)?;
     Ok(())
 }
 
