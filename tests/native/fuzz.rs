@@ -199,10 +199,12 @@ fn every_json_reader_refuses_documents_past_its_limits() {
 // Property tests
 
 /// Cases per property: enough to reach the parsers' corners in well under a minute for the
-/// whole file in a debug build. Failures are not saved to disk (the seed is printed).
+/// whole file in a debug build, or `PROPTEST_CASES` for a longer hunt. Failures are not saved to
+/// disk (the seed is printed).
 fn cases(n: u32) -> ProptestConfig {
+    let hunt = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok());
     ProptestConfig {
-        cases: n,
+        cases: hunt.unwrap_or(n),
         failure_persistence: None,
         ..ProptestConfig::default()
     }
