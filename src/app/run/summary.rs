@@ -145,6 +145,7 @@ mod tests {
             extracted_answer: None,
             judged: false,
             imported: false,
+            derived_from: None,
         };
         let view = SummaryView::of_record(&record);
         assert_eq!(view.steps, 3);

@@ -534,6 +534,7 @@ mod tests {
             extracted_answer: None,
             judged: false,
             imported: false,
+            derived_from: None,
         }
     }
 
