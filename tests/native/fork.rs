@@ -322,3 +322,53 @@ fn a_regrade_reports_the_current_checkers_verdict_beside_the_stored_one() {
     let changed: Vec<&str> = batch.changed().map(|r| r.run_id.as_str()).collect();
     assert_eq!(changed, vec![source.run_id.as_str()]);
 }
+
+#[test]
+fn a_batchs_rejudge_judges_each_judged_run_once_and_reports_the_rest() {
+    let clock = ManualClock::starting_at(START_MS);
+    let store = MemoryRunStore::new();
+    let (first, first_steps) = source_run(&store, &clock);
+    clock.advance(1_000.0);
+    let (second, second_steps) = source_run(&store, &clock);
+    let mut stopped = second.clone();
+    stopped.run_id = "run_stopped".into();
+    stopped.judged = false;
+    let stopped_steps = second_steps[..2].to_vec();
+    let mut judge = first.config.clone().unwrap().judge;
+    judge.model = "openai/gpt-4o".into();
+    let llm = ScriptedLlm::builder().judge(0.1).judge(0.2).build();
+    let results = block_on(RunDriver::new(&llm, &clock, &store).rejudge_all(
+        [
+            (&first, first_steps.as_slice()),
+            (&stopped, stopped_steps.as_slice()),
+            (&second, second_steps.as_slice()),
+        ],
+        &judge,
+    ));
+    assert_eq!(llm.calls_for(AgentRole::Judge).len(), 2);
+    assert_eq!(llm.calls().len(), 2, "only judges");
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0].score_was, Some(0.9));
+    assert_eq!(results[0].result.as_ref().unwrap().judge_score, Some(0.1));
+    assert!(matches!(
+        results[1].result,
+        Err(StartError::NotJudged { .. })
+    ));
+    assert_eq!(results[2].result.as_ref().unwrap().judge_score, Some(0.2));
+    assert_eq!(store.steps_of(&first.run_id), first_steps);
+    assert_eq!(store.steps_of(&second.run_id), second_steps);
+}
+
+#[test]
+fn forked_from_reads_and_writes_back_byte_for_byte() {
+    let line = r#"{"timestamp":"2026-03-01T12:00:00.000000+00:00","run_id":"run_b","step_id":1,"agent":"solver","action":"generate","input":{"problem":"p"},"output":{"solution":"4"},"metadata":{"forked_from":{"run_id":"run_a","step_id":1},"iteration":1,"model":"m","tokens":{"completion_tokens":1,"prompt_tokens":1,"total_tokens":2}},"reward":null,"terminal":false,"success":null}"#;
+    let entry: TrajectoryEntry = serde_json::from_str(line).unwrap();
+    assert_eq!(
+        entry.metadata.forked_from,
+        Some(StepOrigin {
+            run_id: "run_a".into(),
+            step_id: 1
+        })
+    );
+    assert_eq!(jsonl::to_line(&entry).unwrap().trim_end(), line);
+}

@@ -1,6 +1,7 @@
 //! What the run pages show: the transcript's cards, the summary card, the runs table, and which
 //! runs of an import are kept for copies.
 
+pub mod derive;
 pub mod import;
 pub mod step;
 pub mod summary;

@@ -40,6 +40,17 @@ pub struct Fork<'f> {
     pub config: &'f PipelineConfig,
 }
 
+/// One run of a set judged again ([`RunDriver::rejudge_all`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejudged {
+    /// The source run.
+    pub source_run: String,
+    /// Its judge's score.
+    pub score_was: Option<f64>,
+    /// The new run's record, or why there is none.
+    pub result: Result<RunRecord, StartError>,
+}
+
 /// The source's config with `judge` in place of its judge: what a re-judge runs with.
 pub fn rejudge_config(source: &PipelineConfig, judge: JudgeConfig) -> PipelineConfig {
     PipelineConfig {
@@ -85,6 +96,29 @@ impl<L: LlmSource, C: Clock, S: RunStore, K: TabLocks> RunDriver<'_, L, C, S, K>
             config: &config,
         };
         self.derive(fork, DerivationKind::Rejudge).await
+    }
+
+    /// Judges each of `runs` (records with their steps) again with `judge`, one after the
+    /// other, each into a new run (a batch's re-judge); a run that cannot be judged again is
+    /// reported, and the others go on.
+    pub async fn rejudge_all<'r>(
+        &self,
+        runs: impl IntoIterator<Item = (&'r RunRecord, &'r [TrajectoryEntry])>,
+        judge: &JudgeConfig,
+    ) -> Vec<Rejudged> {
+        let mut out = Vec::new();
+        for (source, steps) in runs {
+            let result = self
+                .rejudge(source, steps, judge.clone())
+                .await
+                .map(|finished| finished.record);
+            out.push(Rejudged {
+                source_run: source.run_id.clone(),
+                score_was: source.judge_score,
+                result,
+            });
+        }
+        out
     }
 
     async fn derive(&self, fork: Fork<'_>, kind: DerivationKind) -> Result<Finished, StartError> {

@@ -32,7 +32,7 @@ pub(crate) mod wait;
 
 pub use batch::{BatchDriver, BatchProgress};
 pub use error::{StartError, Work};
-pub use fork::{rejudge_config, Fork};
+pub use fork::{rejudge_config, Fork, Rejudged};
 pub use locks::{
     hold_for_delete, Claim, DeleteHold, DrivenElsewhere, MemoryLocks, NoLocks, TabLocks,
 };
