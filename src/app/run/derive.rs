@@ -111,8 +111,10 @@ mod tests {
 
     #[test]
     fn a_fork_edits_only_its_fields_and_keeps_the_rest_of_the_stored_config() {
-        let mut base = PipelineConfig::default();
-        base.run_budget_usd = Some(0.5);
+        let base = PipelineConfig {
+            run_budget_usd: Some(0.5),
+            ..PipelineConfig::default()
+        };
         let mut texts = draft_texts(&base, FORK_FIELDS);
         assert_eq!(texts.len(), FORK_FIELDS.len());
         for (path, text) in &mut texts {
