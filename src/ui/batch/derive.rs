@@ -4,11 +4,8 @@
 
 use leptos::prelude::*;
 
-use crate::app::config_draft::{self, FieldKind};
 use crate::app::format::score_text;
-use crate::app::run::derive::{
-    accuracy_text, draft_texts, edited_config, field_label, REJUDGE_FIELDS,
-};
+use crate::app::run::derive::{accuracy_text, draft_texts, edited_config, REJUDGE_FIELDS};
 use crate::core::batch::BatchRecord;
 use crate::core::config::PipelineConfig;
 use crate::core::driver::{Rejudged, RunDriver};
@@ -18,6 +15,7 @@ use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 use crate::ui::components::notice::ErrorText;
 use crate::ui::job::Job;
 use crate::ui::provider_state::ProviderState;
+use crate::ui::run::derive::DeriveFields;
 use crate::ui::run::session::{BrowserInputs, RunSession};
 use crate::ui::store::SharedStore;
 use crate::web::idb::TrajectoryStore;
@@ -170,26 +168,7 @@ fn RejudgePanel(batch_id: String, base: PipelineConfig) -> impl IntoView {
     view! {
         <div class="card derive-panel" data-testid="batch-rejudge-panel">
             <h3>"Judge every judged run again"</h3>
-            <div class="derive-fields">
-                {fields.into_iter().map(|(path, text)| {
-                    let multiline = config_draft::field(path)
-                        .is_some_and(|f| f.kind == FieldKind::Multiline);
-                    let control = if multiline {
-                        view! {
-                            <textarea name=path data-testid="derive-field" data-path=path rows=3
-                                prop:value=move || text.get()
-                                on:input=move |ev| text.set(event_target_value(&ev))></textarea>
-                        }.into_any()
-                    } else {
-                        view! {
-                            <input type="text" name=path data-testid="derive-field" data-path=path
-                                prop:value=move || text.get()
-                                on:input=move |ev| text.set(event_target_value(&ev))/>
-                        }.into_any()
-                    };
-                    view! { <label class="field"><span>{field_label(path)}</span>{control}</label> }
-                }).collect_view()}
-            </div>
+            <DeriveFields fields=fields/>
             <button type="button" class="btn btn-primary" data-testid="batch-rejudge-continue"
                 disabled=move || job.going()
                 on:click=go>"Judge again"</button>

@@ -137,26 +137,7 @@ pub fn DerivePanel(
     view! {
         <section class="card derive-panel" data-testid=testid data-step-id=at_step aria-label=label>
             <h2>{title}</h2>
-            <div class="derive-fields">
-                {fields.into_iter().map(|(path, text)| {
-                    let multiline = config_draft::field(path)
-                        .is_some_and(|f| f.kind == FieldKind::Multiline);
-                    let control = if multiline {
-                        view! {
-                            <textarea name=path data-testid="derive-field" data-path=path rows=3
-                                prop:value=move || text.get()
-                                on:input=move |ev| text.set(event_target_value(&ev))></textarea>
-                        }.into_any()
-                    } else {
-                        view! {
-                            <input type="text" name=path data-testid="derive-field" data-path=path
-                                prop:value=move || text.get()
-                                on:input=move |ev| text.set(event_target_value(&ev))/>
-                        }.into_any()
-                    };
-                    view! { <label class="field"><span>{field_label(path)}</span>{control}</label> }
-                }).collect_view()}
-            </div>
+            <DeriveFields fields=fields/>
             {move || {
                 let problems = errors.get();
                 (!problems.is_empty()).then(|| view! {
@@ -218,5 +199,36 @@ pub fn RegradeButton(
                 {regrade_text(&r)}
             </p>
         })}
+    }
+}
+
+/// The editable config fields of a fork or re-judge (`data-testid="derive-field"`, `data-path`
+/// the config path), each a text box or, for prompts and rubrics, a text area.
+#[component]
+pub fn DeriveFields(
+    /// Each field's path and its text.
+    fields: Vec<(&'static str, RwSignal<String>)>,
+) -> impl IntoView {
+    view! {
+        <div class="derive-fields">
+            {fields.into_iter().map(|(path, text)| {
+                let multiline = config_draft::field(path)
+                    .is_some_and(|f| f.kind == FieldKind::Multiline);
+                let control = if multiline {
+                    view! {
+                        <textarea name=path data-testid="derive-field" data-path=path rows=3
+                            prop:value=move || text.get()
+                            on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                    }.into_any()
+                } else {
+                    view! {
+                        <input type="text" name=path data-testid="derive-field" data-path=path
+                            prop:value=move || text.get()
+                            on:input=move |ev| text.set(event_target_value(&ev))/>
+                    }.into_any()
+                };
+                view! { <label class="field"><span>{field_label(path)}</span>{control}</label> }
+            }).collect_view()}
+        </div>
     }
 }
