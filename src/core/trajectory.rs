@@ -437,8 +437,16 @@ pub enum DerivationKind {
 }
 
 impl DerivationKind {
-    /// The word shown for it.
+    /// Its stored name (`fork`, `rejudge`).
     pub fn as_str(self) -> &'static str {
+        match self {
+            DerivationKind::Fork => "fork",
+            DerivationKind::Rejudge => "rejudge",
+        }
+    }
+
+    /// The word shown for it.
+    pub fn label(self) -> &'static str {
         match self {
             DerivationKind::Fork => "fork",
             DerivationKind::Rejudge => "re-judge",

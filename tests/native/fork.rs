@@ -231,6 +231,10 @@ fn a_rejudge_makes_only_the_judges_call_and_leaves_the_source_byte_identical() {
         })
     );
     assert_eq!(record.judge_score, Some(0.4));
+    assert_eq!(
+        serde_json::to_value(DerivationKind::Rejudge).unwrap(),
+        DerivationKind::Rejudge.as_str()
+    );
     assert_eq!(source.judge_score, Some(0.9));
     assert_eq!(
         record.correct,

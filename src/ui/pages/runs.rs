@@ -824,7 +824,7 @@ fn RunRow(run: RunRecord, selected: RwSignal<BTreeSet<String>>) -> impl IntoView
                 {run.derived_from.as_ref().map(|origin| view! {
                     <span class="muted run-origin" data-testid="run-row-derived-from"
                         data-kind=origin.kind.as_str() data-source-run=origin.run_id.clone()>
-                        " · " {origin.kind.as_str()} " of "
+                        " · " {origin.kind.label()} " of "
                         <a href=format!("/runs/{}", origin.run_id) class="mono">{origin.run_id.clone()}</a>
                     </span>
                 })}
