@@ -28,6 +28,7 @@ pub mod in_flight;
 pub mod jsonl;
 pub mod pipeline;
 pub mod provider_batch;
+pub mod regrade;
 pub mod replies;
 pub mod run_facts;
 pub mod run_store;

@@ -151,6 +151,10 @@ pub struct StepMetadata {
     /// Trialogue, on a run's last exported step: the run's config as the config file
     /// Trialogue exports (JSON form).
     pub config: Option<Map<String, Value>>,
+    /// Trialogue, only on the steps a fork (or a re-judge) carried over from another run: the
+    /// run and step it was copied from. Absent everywhere else, so runs that are no fork keep
+    /// the original pipeline's format byte for byte.
+    pub forked_from: Option<StepOrigin>,
     /// Every key this struct does not know, as it was read.
     pub other: BTreeMap<String, Value>,
     /// Known keys as a file wrote them, where their field would be written differently.
@@ -257,6 +261,9 @@ impl StepMetadata {
                     &mut m.extracted_answer,
                 ),
                 key::CONFIG => read_field(&mut m.as_read, key::CONFIG, value, &mut m.config),
+                key::FORKED_FROM => {
+                    read_field(&mut m.as_read, key::FORKED_FROM, value, &mut m.forked_from)
+                }
                 _ => Some(value),
             };
             if let Some(value) = kept {
@@ -308,6 +315,7 @@ impl StepMetadata {
         self.write_field(&mut out, key::GROUND_TRUTH, &self.ground_truth);
         self.write_field(&mut out, key::EXTRACTED_ANSWER, &self.extracted_answer);
         self.write_field(&mut out, key::CONFIG, &self.config);
+        self.write_field(&mut out, key::FORKED_FROM, &self.forked_from);
         out
     }
 
@@ -420,6 +428,58 @@ pub(crate) mod key {
     pub const EXTRACTED_ANSWER: &str = "extracted_answer";
     /// Trialogue, run's last exported step: the run's config (the JSON config file's form).
     pub const CONFIG: &str = "config";
+    /// Trialogue, on steps a fork carried over: `{run_id, step_id}` of the source step.
+    pub const FORKED_FROM: &str = "forked_from";
+}
+
+/// Where a carried step came from: a step of another run (`metadata.forked_from`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StepOrigin {
+    /// The source run.
+    pub run_id: String,
+    /// The source step's id in that run.
+    pub step_id: u64,
+}
+
+/// How a run was derived from another one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DerivationKind {
+    /// Forked at a step with an edited config: the steps before it carried over, the rest
+    /// called live.
+    Fork,
+    /// Judged again with another judge config: every step but the judge's carried over, and
+    /// only the judge called.
+    Rejudge,
+}
+
+impl DerivationKind {
+    /// Its stored name (`fork`, `rejudge`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DerivationKind::Fork => "fork",
+            DerivationKind::Rejudge => "rejudge",
+        }
+    }
+
+    /// The word shown for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            DerivationKind::Fork => "fork",
+            DerivationKind::Rejudge => "re-judge",
+        }
+    }
+}
+
+/// A run made from another stored run (a fork, a re-judge), on the new run's record.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RunOrigin {
+    /// Fork or re-judge.
+    pub kind: DerivationKind,
+    /// The source run, which is never changed.
+    pub run_id: String,
+    /// The source step the new run went live from (the steps before it were carried).
+    pub step_id: u64,
 }
 
 /// Keys of the `output` object of a failed step.
@@ -819,6 +879,9 @@ pub struct RunRecord {
     /// byte.
     #[serde(default)]
     pub imported: bool,
+    /// The run this one was forked or re-judged from; `None` for a run of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<RunOrigin>,
 }
 
 impl RunRecord {
@@ -857,6 +920,7 @@ impl RunRecord {
             judged: false,
             possibly_billed_usd: 0.0,
             imported: false,
+            derived_from: None,
         }
     }
 
@@ -913,6 +977,7 @@ impl RunRecord {
             judged: false,
             possibly_billed_usd: 0.0,
             imported: true,
+            derived_from: None,
         };
         record.apply_totals(&totals, now_ms);
         crate::core::run_facts::RunFacts::of(entries).apply_to(&mut record);

@@ -14,6 +14,7 @@ mod cost_views;
 mod dataset;
 mod driver;
 mod experiment;
+mod fork;
 mod fuzz;
 mod hardening;
 mod jsonl;

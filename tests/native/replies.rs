@@ -779,3 +779,79 @@ fn a_request_a_run_repeats_is_sent_again_and_a_rerun_reuses_each_repeat_in_turn(
         .iter()
         .all(|s| s.metadata.reused_from.as_deref() == Some(first.run_id.as_str())));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fork and re-judge through the reply store (the run page's Fork and Re-judge)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_fork_through_the_store_sends_only_what_its_edited_config_changes() {
+    use trialogue::core::driver::Fork;
+    let session = Session::new();
+    let (source, steps) = session.run(ReusePolicy::IdenticalAtTemperatureZero, 0.0);
+    assert_eq!(steps.len(), 5);
+    let sent = session.sent();
+    let mut edited = source.config.clone().unwrap();
+    edited.verifier.model = "openai/gpt-4o".into();
+    let llm = session.source(ReusePolicy::IdenticalAtTemperatureZero);
+    let fork = Fork {
+        source: &source,
+        steps: &steps,
+        at_step: 3,
+        config: &edited,
+    };
+    let finished = block_on(
+        RunDriver::new(&llm, &session.clock, &session.runs)
+            .with_pricer(pricer())
+            .fork(fork),
+    )
+    .unwrap();
+    let forked = session.runs.steps_of(&finished.record.run_id);
+    assert_eq!(forked.len(), 5);
+    // Steps 1–2 carried (never asked for), step 3 and the judge's identical requests reused,
+    // only the new verifier model's request sent.
+    let new_requests: Vec<HttpRequest> = session.transport.requests()[sent..].to_vec();
+    assert_eq!(new_requests.len(), 1);
+    assert!(new_requests[0].body.contains("\"gpt-4o\""));
+    assert!(forked[..2]
+        .iter()
+        .all(|s| s.metadata.reused_from.is_none() && s.metadata.forked_from.is_some()));
+    assert_eq!(
+        forked[2].metadata.reused_from.as_deref(),
+        Some(source.run_id.as_str())
+    );
+    assert_eq!(forked[3].metadata.reused_from, None);
+    assert_eq!(forked[3].metadata.model.as_deref(), Some("openai/gpt-4o"));
+    assert_eq!(
+        forked[4].metadata.reused_from.as_deref(),
+        Some(source.run_id.as_str())
+    );
+    assert_eq!(session.runs.steps_of(&source.run_id), steps);
+}
+
+#[test]
+fn a_rejudge_through_the_store_sends_exactly_the_judges_request() {
+    let session = Session::new();
+    let (source, steps) = session.run(ReusePolicy::IdenticalAtTemperatureZero, 0.0);
+    let sent = session.sent();
+    let mut judge = source.config.clone().unwrap().judge;
+    judge.scoring_rubric = "brevity".into();
+    let llm = session.source(ReusePolicy::IdenticalAtTemperatureZero);
+    let finished = block_on(
+        RunDriver::new(&llm, &session.clock, &session.runs)
+            .with_pricer(pricer())
+            .rejudge(&source, &steps, judge),
+    )
+    .unwrap();
+    let new_requests: Vec<HttpRequest> = session.transport.requests()[sent..].to_vec();
+    assert_eq!(new_requests.len(), 1);
+    assert!(new_requests[0].body.contains("brevity"));
+    assert!(new_requests[0].body.contains("judge_output"));
+    let rejudged = session.runs.steps_of(&finished.record.run_id);
+    assert!(rejudged[4].cost_usd().unwrap() > 0.0);
+    assert!(
+        rejudged[4].metadata.request_hash.is_some(),
+        "made through the store"
+    );
+    assert_eq!(session.runs.steps_of(&source.run_id), steps);
+}

@@ -2,6 +2,7 @@
 //! runs of an import are kept for copies.
 
 pub mod compare;
+pub mod derive;
 pub mod import;
 pub mod step;
 pub mod summary;

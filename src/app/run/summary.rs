@@ -146,6 +146,7 @@ mod tests {
             judged: false,
             possibly_billed_usd: 0.0,
             imported: false,
+            derived_from: None,
         };
         let view = SummaryView::of_record(&record);
         assert_eq!(view.steps, 3);

@@ -535,6 +535,7 @@ mod tests {
             judged: false,
             possibly_billed_usd: 0.0,
             imported: false,
+            derived_from: None,
         }
     }
 

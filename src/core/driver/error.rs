@@ -127,6 +127,24 @@ pub enum StartError {
         /// The dataset's name.
         dataset_name: String,
     },
+    /// A fork was asked from a step the run does not have.
+    #[error("run {run_id} has no step {step_id} to fork from (it has {steps} step{})", if *steps == 1 { "" } else { "s" })]
+    NoSuchStep {
+        /// The source run.
+        run_id: String,
+        /// The step asked for.
+        step_id: u64,
+        /// How many steps the run has.
+        steps: usize,
+    },
+    /// A re-judge was asked of a run whose judge step is not stored.
+    #[error("run {run_id} has no judge step to judge again (it ended {status} before its judge); resume it, or fork it instead")]
+    NotJudged {
+        /// The source run.
+        run_id: String,
+        /// How it ended.
+        status: RunStatus,
+    },
     /// The stored steps are not the ones the config's loop makes.
     #[error("run {run_id} cannot be resumed: {error}")]
     Resume {

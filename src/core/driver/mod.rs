@@ -12,6 +12,8 @@
 //! - [`RunDriver`]: start, resume and finish one run ([`run`]).
 //! - [`BatchDriver`]: start and resume a batch ([`batch`]), saving its record through
 //!   [`saver`].
+//! - [`RunDriver::fork`], [`RunDriver::rejudge`]: a new run from a stored one, its first
+//!   steps carried over and the rest called live ([`fork`]).
 //! - [`StartError`]: why either could not start; nothing was called or changed then.
 //! - [`TabLocks`]: which tab drives what ([`locks`]); [`Uncommitted`]: spend a resumed run
 //!   carries over ([`spend`]).
@@ -20,6 +22,7 @@
 
 pub mod batch;
 pub mod error;
+pub mod fork;
 pub mod locks;
 pub mod run;
 pub mod saver;
@@ -29,6 +32,7 @@ pub(crate) mod wait;
 
 pub use batch::{BatchDriver, BatchProgress};
 pub use error::{StartError, Work};
+pub use fork::{rejudge_config, Fork, Rejudged};
 pub use locks::{
     hold_for_delete, Claim, DeleteHold, DrivenElsewhere, MemoryLocks, NoLocks, TabLocks,
 };

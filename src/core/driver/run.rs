@@ -212,9 +212,9 @@ pub struct Finished {
 /// listener); the prices are shared.
 pub struct RunDriver<'a, L, C, S, K = NoLocks> {
     llm: &'a L,
-    clock: &'a C,
-    store: &'a S,
-    locks: &'a K,
+    pub(super) clock: &'a C,
+    pub(super) store: &'a S,
+    pub(super) locks: &'a K,
     pricer: Option<Rc<Pricer>>,
     gate: &'a dyn CallGate,
     listener: Option<&'a dyn Fn(&RunEvent<'_>)>,
@@ -417,7 +417,7 @@ impl<'a, L: LlmSource, C: Clock, S: RunStore, K: TabLocks> RunDriver<'a, L, C, S
 
     /// The gate of `config`'s run budget with `spent_usd` spent already; `None` when the
     /// config sets none or nothing is priced.
-    fn run_gate(
+    pub(super) fn run_gate(
         &self,
         config: &PipelineConfig,
         spent_usd: f64,
@@ -436,7 +436,7 @@ impl<'a, L: LlmSource, C: Clock, S: RunStore, K: TabLocks> RunDriver<'a, L, C, S
     }
 
     /// Runs the loop over a stored record and saves its summary.
-    async fn drive(&self, drive: Drive<'_>) -> Result<Finished, StartError> {
+    pub(super) async fn drive(&self, drive: Drive<'_>) -> Result<Finished, StartError> {
         let Drive {
             config,
             mut record,
@@ -514,7 +514,7 @@ impl<'a, L: LlmSource, C: Clock, S: RunStore, K: TabLocks> RunDriver<'a, L, C, S
         }
     }
 
-    fn emit(&self, event: &RunEvent<'_>) {
+    pub(super) fn emit(&self, event: &RunEvent<'_>) {
         if let Some(listener) = self.listener {
             listener(event);
         }
@@ -522,13 +522,13 @@ impl<'a, L: LlmSource, C: Clock, S: RunStore, K: TabLocks> RunDriver<'a, L, C, S
 }
 
 /// A stored run about to be driven.
-struct Drive<'c> {
-    config: &'c PipelineConfig,
-    record: RunRecord,
+pub(super) struct Drive<'c> {
+    pub(super) config: &'c PipelineConfig,
+    pub(super) record: RunRecord,
     /// The steps an earlier session committed; `None` for a new run.
-    committed: Option<Vec<TrajectoryEntry>>,
-    carried: Uncommitted,
-    run_gate: Option<BudgetGate>,
+    pub(super) committed: Option<Vec<TrajectoryEntry>>,
+    pub(super) carried: Uncommitted,
+    pub(super) run_gate: Option<BudgetGate>,
 }
 
 /// The config a stored run resumes with: its own, or for a run imported without one,

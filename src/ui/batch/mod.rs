@@ -4,6 +4,7 @@
 
 pub mod chart;
 pub mod dataset_panel;
+pub mod derive;
 pub mod export;
 pub mod list;
 pub mod results_view;

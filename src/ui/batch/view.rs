@@ -206,6 +206,7 @@ fn BatchCard() -> impl IntoView {
             <super::rounds::RoundsPanel record=record/>
             <Controls record=record/>
             <ResultsView record=record read=results/>
+            <super::derive::BatchDerive record=record/>
         </section>
     }
 }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::app::format::date_text;
+use crate::app::run::derive::origin_text;
 use crate::app::run::step::StepView;
 use crate::app::run::summary::SummaryView;
 use crate::core::text::excerpt;
@@ -14,6 +15,7 @@ use crate::ui::costs::run_panel::RunCostPanel;
 use crate::ui::costs::unaccounted::Unaccounted;
 use crate::ui::job::Job;
 use crate::ui::run::actions::{delete_run, DownloadRunButton, ReplayButton, ResumeButton, RunCost};
+use crate::ui::run::derive::{DeriveOpen, DerivePanel, RegradeButton, RejudgeButton};
 use crate::ui::run::sent::ShownRunConfig;
 use crate::ui::run::session::RunSession;
 use crate::ui::run::summary::{StatusBadge, SummaryPanel};
@@ -109,6 +111,7 @@ fn LiveView() -> impl IntoView {
 /// A run read from the store.
 #[component]
 fn StoredView(loaded: Loaded) -> impl IntoView {
+    let entries = loaded.entries.clone();
     let steps: Vec<StepView> = loaded
         .entries
         .into_iter()
@@ -116,10 +119,27 @@ fn StoredView(loaded: Loaded) -> impl IntoView {
         .collect();
     let summary = SummaryView::of_record(&loaded.record);
     let config = loaded.record.config.clone();
+    // Only a run with its config can be forked or judged again (an imported file has none).
+    let open = RwSignal::new(None);
+    if config.is_some() {
+        provide_context(DeriveOpen(open));
+    }
+    let panel = {
+        let (run_id, config) = (loaded.record.run_id.clone(), config.clone());
+        move || {
+            let (derive, base) = (open.get()?, config.clone()?);
+            Some(view! { <DerivePanel run_id=run_id.clone() base=base derive=derive/> })
+        }
+    };
+    let regrade = (loaded.record.clone(), entries);
     provide_context(ShownRunConfig(Signal::derive(move || config.clone())));
     view! {
         <div class="run-layout">
             <RunHead record=loaded.record/>
+            <div class="btn-group run-derive">
+                <RegradeButton record=regrade.0 entries=regrade.1/>
+            </div>
+            {panel}
             <SummaryPanel summary=summary/>
             {steps.is_empty().then(|| view! { <p class="muted">"No step of this run was saved."</p> })}
             <Transcript steps=steps page="run-detail"/>
@@ -154,6 +174,7 @@ fn RunHead(record: RunRecord) -> impl IntoView {
                     run_id=id.clone()
                     replayable=replayable
                 />
+                {(record.judged && record.config.is_some()).then(|| view! { <RejudgeButton/> })}
                 <DownloadRunButton
                     run_id=id.clone()
                     disabled=Signal::derive(move || busy_here.get() || record.step_count == 0)
@@ -168,6 +189,16 @@ fn RunHead(record: RunRecord) -> impl IntoView {
                     <dt>"Ground truth"</dt>
                     <dd>{record.ground_truth.clone().unwrap_or_else(|| "none".to_string())}</dd>
                 </div>
+                {record.derived_from.clone().map(|origin| view! {
+                    <div>
+                        <dt>"Derived from"</dt>
+                        <dd data-testid="run-derived-from" data-kind=origin.kind.as_str()
+                            data-source-run=origin.run_id.clone() data-source-step=origin.step_id>
+                            {origin_text(&origin)} " · "
+                            <a href=format!("/runs/{}", origin.run_id)>"open the source run"</a>
+                        </dd>
+                    </div>
+                })}
                 {record.imported.then(|| view! {
                     <div>
                         <dt>"Source"</dt>

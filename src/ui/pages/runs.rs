@@ -821,6 +821,13 @@ fn RunRow(run: RunRecord, selected: RwSignal<BTreeSet<String>>) -> impl IntoView
             <td data-col="config"><code>{run.config_hash.clone()}</code></td>
             <td data-col="problem" class="col-problem">
                 <a href=href.clone() title=id.clone()>{excerpt(&run.problem, 80)}</a>
+                {run.derived_from.as_ref().map(|origin| view! {
+                    <span class="muted run-origin" data-testid="run-row-derived-from"
+                        data-kind=origin.kind.as_str() data-source-run=origin.run_id.clone()>
+                        " · " {origin.kind.label()} " of "
+                        <a href=format!("/runs/{}", origin.run_id) class="mono">{origin.run_id.clone()}</a>
+                    </span>
+                })}
             </td>
             <td data-col="iterations" class="num">{run.iterations}</td>
             <td data-col="passed">{yes_no(StopReason::verdict(run.stop_reason, run.passed))}</td>

@@ -3,6 +3,7 @@
 //! trajectories in and out as JSONL. What they show is computed in [`crate::app::run`].
 
 pub mod actions;
+pub mod derive;
 pub mod export;
 pub mod import;
 pub mod live;

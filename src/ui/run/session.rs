@@ -16,8 +16,8 @@ use leptos::prelude::*;
 
 use crate::app::run::step::{apply_event, stop_running, StepView};
 use crate::core::cancel::CancelToken;
-use crate::core::config::{Mode, PipelineConfig};
-use crate::core::driver::{Finished, NewRun, RunDriver, RunEvent, StartError, Work};
+use crate::core::config::{JudgeConfig, Mode, PipelineConfig};
+use crate::core::driver::{Finished, Fork, NewRun, RunDriver, RunEvent, StartError, Work};
 use crate::core::llm::reasoning;
 use crate::core::pipeline::SinkError;
 use crate::core::pricing::Pricer;
@@ -26,7 +26,7 @@ use crate::core::replies::cache::ReplyHub;
 use crate::core::replies::llm::ReplySource;
 use crate::core::replies::replay::{replay_as_new_run, ReplayError, ReplayInputs};
 use crate::core::replies::{resume, ReusePolicy};
-use crate::core::trajectory::{RunRecord, RunStatus};
+use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 use crate::ui::prices::load_pricer;
 use crate::ui::store::run_store;
 use crate::ui::task::Tasks;
@@ -114,6 +114,15 @@ enum Job {
     },
     /// Stored run `run_id` again, into a new run, from stored replies only.
     Replay { run_id: String },
+    /// A new run: stored run `run_id`'s steps before `at_step` carried, the rest live with
+    /// `config`.
+    Fork {
+        run_id: String,
+        at_step: u64,
+        config: PipelineConfig,
+    },
+    /// A new run: stored run `run_id` judged again by `judge`.
+    Rejudge { run_id: String, judge: JudgeConfig },
 }
 
 /// Why a job of the session stopped before its run finished.
@@ -245,6 +254,40 @@ impl RunSession {
         self.check_free()?;
         self.clear_view();
         self.dispatch(Job::Replay { run_id }, registry);
+        Ok(())
+    }
+
+    /// Forks stored run `run_id` at step `at_step` into a new run that goes on live with
+    /// `config` (the run's own, edited); the source is never changed.
+    pub fn fork(
+        &self,
+        run_id: String,
+        at_step: u64,
+        config: PipelineConfig,
+        registry: ProviderRegistry,
+    ) -> Result<(), StartError> {
+        self.check_free()?;
+        self.clear_view();
+        let job = Job::Fork {
+            run_id,
+            at_step,
+            config,
+        };
+        self.dispatch(job, registry);
+        Ok(())
+    }
+
+    /// Judges stored run `run_id` again with `judge`, into a new run: only the judge is
+    /// called; the source is never changed.
+    pub fn rejudge(
+        &self,
+        run_id: String,
+        judge: JudgeConfig,
+        registry: ProviderRegistry,
+    ) -> Result<(), StartError> {
+        self.check_free()?;
+        self.clear_view();
+        self.dispatch(Job::Rejudge { run_id, judge }, registry);
         Ok(())
     }
 
@@ -387,6 +430,29 @@ impl BrowserInputs {
     }
 }
 
+/// Stored run `run_id` with its steps in order: what a replay, fork or re-judge starts from.
+async fn source_run(
+    inputs: &BrowserInputs,
+    run_id: &str,
+) -> Result<(RunRecord, Vec<TrajectoryEntry>), StartError> {
+    let not_found = || StartError::NotFound {
+        work: Work::Run(run_id.to_string()),
+    };
+    let original = inputs
+        .store
+        .get_run(run_id)
+        .await
+        .map_err(|e| StartError::from(SinkError::from(e)))?
+        .ok_or_else(not_found)?;
+    let mut steps = inputs
+        .store
+        .steps(run_id)
+        .await
+        .map_err(|e| StartError::from(SinkError::from(e)))?;
+    crate::core::sorting::sort_by_key(&mut steps, |e| e.step_id);
+    Ok((original, steps))
+}
+
 impl Task {
     async fn run(self) {
         let session = self.session;
@@ -406,9 +472,12 @@ impl Task {
         let session = self.session;
         let policy = match &self.job {
             Job::Start { reuse_policy, .. } => *reuse_policy,
-            Job::Resume { run_id, .. } => resume::run_policy(&inputs.store, run_id)
-                .await
-                .map_err(StartError::from)?,
+            // A derived run reuses replies as its source did.
+            Job::Resume { run_id, .. } | Job::Fork { run_id, .. } | Job::Rejudge { run_id, .. } => {
+                resume::run_policy(&inputs.store, run_id)
+                    .await
+                    .map_err(StartError::from)?
+            }
             Job::Replay { run_id } => return self.replay(&inputs, run_id).await,
         };
         // A replay went its own way above: it reads its policy from the steps it replays.
@@ -438,26 +507,30 @@ impl Task {
             }
             Job::Resume { run_id, offered } => Ok(driver.resume(run_id, offered.as_ref()).await?),
             Job::Replay { run_id } => self.replay(&inputs, run_id).await,
+            Job::Fork {
+                run_id,
+                at_step,
+                config,
+            } => {
+                let (source, steps) = source_run(&inputs, run_id).await?;
+                let fork = Fork {
+                    source: &source,
+                    steps: &steps,
+                    at_step: *at_step,
+                    config,
+                };
+                Ok(driver.fork(fork).await?)
+            }
+            Job::Rejudge { run_id, judge } => {
+                let (source, steps) = source_run(&inputs, run_id).await?;
+                Ok(driver.rejudge(&source, &steps, judge.clone()).await?)
+            }
         }
     }
 
     async fn replay(&self, inputs: &BrowserInputs, run_id: &str) -> Result<Finished, Stopped> {
         let session = self.session;
-        let not_found = || StartError::NotFound {
-            work: Work::Run(run_id.to_string()),
-        };
-        let original = inputs
-            .store
-            .get_run(run_id)
-            .await
-            .map_err(|e| StartError::from(SinkError::from(e)))?
-            .ok_or_else(not_found)?;
-        let mut steps = inputs
-            .store
-            .steps(run_id)
-            .await
-            .map_err(|e| StartError::from(SinkError::from(e)))?;
-        crate::core::sorting::sort_by_key(&mut steps, |e| e.step_id);
+        let (original, steps) = source_run(inputs, run_id).await?;
         let listener = |event: &RunEvent<'_>| session.follow(event);
         let replay_inputs = ReplayInputs {
             registry: self.registry.clone(),

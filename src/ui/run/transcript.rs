@@ -15,6 +15,7 @@ use crate::app::run::step::{StepBody, StepFacts, StepState, StepView};
 use crate::ui::components::notice::ErrorText;
 use crate::ui::components::rich_text::{RichText, TextViewChoice, TextViewToggle};
 
+use super::derive::ForkButton;
 use super::live::LiveStep;
 use super::sent::SentReceived;
 use super::session::RunSession;
@@ -60,6 +61,8 @@ pub fn StepCard(
         .and_then(|m| m.ttft_ms)
         .map(|ms| format!("{}", ms.round()));
     let reused_from = metadata.and_then(|m| m.reused_from.clone());
+    let forked_from = metadata.and_then(|m| m.forked_from.as_ref().map(|f| f.run_id.clone()));
+    let forkable = matches!(step.state, StepState::Done(_));
     let title = match step.iteration {
         Some(i) => format!("{} · iteration {i}", step.agent),
         None => step.agent.clone(),
@@ -104,11 +107,13 @@ pub fn StepCard(
             data-streamed=streamed
             data-ttft-ms=ttft_ms
             data-reused-from=reused_from
+            data-forked-from=forked_from
         >
             <header class="step-head">
                 <span class="step-num">"#" {step.step_id}</span>
                 <h3 class="step-title">{title}</h3>
                 <span class=format!("step-state step-state-{status}")>{status}</span>
+                {forkable.then(|| view! { <ForkButton step_id=step.step_id/> })}
             </header>
             {body}
         </article>
