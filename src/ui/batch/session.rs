@@ -27,7 +27,7 @@ use crate::core::pipeline::PipelineEvent;
 use crate::core::provider_batch::{ProviderBatchEngine, ProviderBatchOptions, RoundView};
 use crate::core::providers::ProviderRegistry;
 use crate::core::replies::{resume, ReusePolicy};
-use crate::ui::run::session::{BrowserInputs, RunSession, Startup};
+use crate::ui::run::session::{unkept_replies, BrowserInputs, RunSession, Startup};
 use crate::ui::task::Tasks;
 use crate::web::clock::BrowserClock;
 use crate::web::http::BrowserTransport;
@@ -508,7 +508,12 @@ impl Task {
                     .resume(batch_id, *retry_failed, *offered_budget_usd, control)
                     .await
             }
-        }?;
+        };
+        // The batch ends once its runs' paid replies are written, as a run does.
+        if let Some(unkept) = unkept_replies(&inputs.hub).await {
+            session.error.set(Some(unkept));
+        }
+        let finished = finished?;
         // Whatever waits is shown now, before the end clears the live figures; the timers
         // left find nothing to deliver.
         show.update(|u| u.record = Some(finished), true);

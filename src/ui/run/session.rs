@@ -22,7 +22,7 @@ use crate::core::llm::reasoning;
 use crate::core::pipeline::SinkError;
 use crate::core::pricing::Pricer;
 use crate::core::providers::ProviderRegistry;
-use crate::core::replies::cache::ReplyHub;
+use crate::core::replies::hub::ReplyHub;
 use crate::core::replies::llm::ReplySource;
 use crate::core::replies::replay::{replay_as_new_run, ReplayError, ReplayInputs};
 use crate::core::replies::{resume, ReusePolicy};
@@ -32,7 +32,7 @@ use crate::ui::store::run_store;
 use crate::ui::task::Tasks;
 use crate::web::clock::BrowserClock;
 use crate::web::http::BrowserTransport;
-use crate::web::idb::TrajectoryStore;
+use crate::web::idb::{tab_reply_index, TrajectoryStore};
 use crate::web::locks::WebLocks;
 
 use super::live::{self, LiveReply};
@@ -355,7 +355,18 @@ pub(crate) struct BrowserInputs {
     pub(crate) pricer: Rc<Pricer>,
     pub(crate) clock: BrowserClock,
     registry: ProviderRegistry,
-    hub: Rc<ReplyHub<TrajectoryStore>>,
+    pub(crate) hub: Rc<ReplyHub<TrajectoryStore>>,
+}
+
+/// Waits until `hub`'s paid replies are written; says which could not be kept, if any.
+pub(crate) async fn unkept_replies(hub: &ReplyHub<TrajectoryStore>) -> Option<String> {
+    hub.flushed().await;
+    let failures = hub.take_failures();
+    let first = failures.first()?;
+    Some(format!(
+        "{} could not be kept in the reply store ({first}); the steps are saved, but cannot be replayed or answered from the store",
+        crate::app::format::count_of(failures.len(), "paid reply", "paid replies"),
+    ))
 }
 
 /// The LLM source of the app's runs: the providers behind the IndexedDB reply store.
@@ -366,8 +377,14 @@ impl BrowserInputs {
     pub(crate) async fn open(registry: &ProviderRegistry) -> Result<Self, StartError> {
         let store = run_store().await.map_err(SinkError::from)?;
         let pricer = Rc::new(load_pricer().await);
+        // Paid replies are written by a task of their own, in order, so no call waits on one.
+        let hub = ReplyHub::in_background(
+            store.clone(),
+            tab_reply_index(),
+            Rc::new(|write| leptos::task::spawn_local(write)),
+        );
         Ok(BrowserInputs {
-            hub: ReplyHub::new(store.clone()),
+            hub,
             store,
             pricer,
             clock: BrowserClock::new(),
@@ -390,7 +407,10 @@ impl BrowserInputs {
 impl Task {
     async fn run(self) {
         let session = self.session;
-        let result = self.drive().await;
+        let (result, inputs) = match BrowserInputs::open(&self.registry).await {
+            Ok(inputs) => (self.drive(&inputs).await, Some(inputs)),
+            Err(refused) => (Err(refused.into()), None),
+        };
         session.cancel.set_value(None);
         // The one place a run's end, or its refusal, is shown.
         match result {
@@ -398,18 +418,24 @@ impl Task {
             Err(Stopped::Refused(refused)) => session.refused(refused),
             Err(Stopped::Replay(error)) => session.replay_stopped(error),
         }
+        // Shown before its last replies are written; the session stays busy until they are,
+        // so a replay or rerun started next reads them from the store.
+        if let Some(inputs) = inputs {
+            if let Some(unkept) = unkept_replies(&inputs.hub).await {
+                session.error.set(Some(unkept));
+            }
+        }
         session.touch_runs();
     }
 
-    async fn drive(&self) -> Result<Finished, Stopped> {
-        let inputs = BrowserInputs::open(&self.registry).await?;
+    async fn drive(&self, inputs: &BrowserInputs) -> Result<Finished, Stopped> {
         let session = self.session;
         let policy = match &self.job {
             Job::Start { reuse_policy, .. } => *reuse_policy,
             Job::Resume { run_id, .. } => resume::run_policy(&inputs.store, run_id)
                 .await
                 .map_err(StartError::from)?,
-            Job::Replay { run_id } => return self.replay(&inputs, run_id).await,
+            Job::Replay { run_id } => return self.replay(inputs, run_id).await,
         };
         // A replay went its own way above: it reads its policy from the steps it replays.
         let llm = inputs
@@ -437,7 +463,7 @@ impl Task {
                 Ok(driver.start(run).await?)
             }
             Job::Resume { run_id, offered } => Ok(driver.resume(run_id, offered.as_ref()).await?),
-            Job::Replay { run_id } => self.replay(&inputs, run_id).await,
+            Job::Replay { run_id } => self.replay(inputs, run_id).await,
         }
     }
 

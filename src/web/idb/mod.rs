@@ -45,7 +45,7 @@ use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 
 pub use error::StoreError;
 pub use records::SavedConfig;
-pub use replies::ReplyStoreSize;
+pub use replies::{tab_reply_index, ReplyStoreSize};
 pub use schema::{DB_NAME, DB_VERSION};
 pub use transfer::{
     ExportFilter, ExportSummary, ImportFailure, ImportSummary, ImportedRun, OnConflict,
