@@ -2,6 +2,7 @@
 //! runs of an import are kept for copies.
 
 pub mod import;
+pub mod live;
 pub mod step;
 pub mod summary;
 pub mod table;

@@ -35,8 +35,9 @@ use crate::web::http::BrowserTransport;
 use crate::web::idb::{tab_reply_index, TrajectoryStore};
 use crate::web::locks::WebLocks;
 
-use super::live::{self, LiveReply};
+use super::live;
 use super::summary::SummaryView;
+use crate::app::run::live::LiveReply;
 
 /// Where a start-up check (for runs, or for batches, that a closed tab left running) stands.
 #[derive(Debug, Clone, PartialEq)]
