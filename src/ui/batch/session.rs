@@ -28,6 +28,7 @@ use crate::core::provider_batch::{ProviderBatchEngine, ProviderBatchOptions, Rou
 use crate::core::providers::ProviderRegistry;
 use crate::core::replies::{resume, ReusePolicy};
 use crate::ui::run::session::{unkept_replies, BrowserInputs, RunSession, Startup};
+use crate::ui::store::SharedStore;
 use crate::ui::task::Tasks;
 use crate::web::clock::BrowserClock;
 use crate::web::http::BrowserTransport;
@@ -127,6 +128,11 @@ struct Task {
 
 impl BatchSession {
     /// An empty session; `runs` is the run session, told when batch runs change.
+    /// The app's store, which its batches open.
+    pub(crate) fn store(&self) -> SharedStore {
+        self.runs.store()
+    }
+
     pub fn new(runs: RunSession) -> Self {
         let tasks = Tasks::new();
         BatchSession {
@@ -385,7 +391,7 @@ impl Task {
 
     async fn drive(&self) -> Result<(), StartError> {
         let session = self.session;
-        let inputs = BrowserInputs::open(&self.registry).await?;
+        let inputs = BrowserInputs::open(self.session.runs.store(), &self.registry).await?;
         let clock = inputs.clock;
         let policy = match &self.job {
             Job::Start { spec, .. } => spec.reuse_policy,

@@ -20,6 +20,7 @@ use crate::core::pipeline::SinkError;
 use crate::core::providers::ProviderRegistry;
 use crate::ui::batch::session::BatchSession;
 use crate::ui::run::session::BrowserInputs;
+use crate::ui::store::SharedStore;
 use crate::ui::task::Tasks;
 use crate::web::clock::BrowserClock;
 use crate::web::locks::WebLocks;
@@ -170,7 +171,9 @@ impl ExperimentSession {
         control: &BatchControl,
     ) -> Result<(), String> {
         let session = *self;
-        let inputs = BrowserInputs::open(registry)
+        // Without the tab's batch session (a test that mounts no app) the store opens alone.
+        let store = self.batches.map_or_else(SharedStore::new, |b| b.store());
+        let inputs = BrowserInputs::open(store, registry)
             .await
             .map_err(|e| e.to_string())?;
         let experiment = match job {

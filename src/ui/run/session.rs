@@ -28,7 +28,7 @@ use crate::core::replies::replay::{replay_as_new_run, ReplayError, ReplayInputs}
 use crate::core::replies::{resume, ReusePolicy};
 use crate::core::trajectory::{RunRecord, RunStatus};
 use crate::ui::prices::load_pricer;
-use crate::ui::store::run_store;
+use crate::ui::store::SharedStore;
 use crate::ui::task::Tasks;
 use crate::web::clock::BrowserClock;
 use crate::web::http::BrowserTransport;
@@ -95,6 +95,7 @@ pub struct RunSession {
     pub draft_mode: RwSignal<Option<Mode>>,
     /// The Run page's reuse policy choice.
     pub draft_reuse: RwSignal<ReusePolicy>,
+    store: SharedStore,
     tasks: Tasks,
     cancel: StoredValue<Option<CancelToken>, LocalStorage>,
 }
@@ -136,9 +137,10 @@ struct Task {
 
 impl RunSession {
     /// An empty session.
-    pub fn new() -> Self {
+    pub fn new(store: SharedStore) -> Self {
         let tasks = Tasks::new();
         RunSession {
+            store,
             record: RwSignal::new(None),
             steps: RwSignal::new(Vec::new()),
             live: RwSignal::new(None),
@@ -154,6 +156,11 @@ impl RunSession {
             tasks,
             cancel: StoredValue::new_local(None),
         }
+    }
+
+    /// The app's store, which its runs (and the batch and experiment sessions) open.
+    pub(crate) fn store(&self) -> SharedStore {
+        self.store
     }
 
     /// The id of the run being shown, if any.
@@ -345,7 +352,7 @@ impl RunSession {
 
 impl Default for RunSession {
     fn default() -> Self {
-        Self::new()
+        Self::new(SharedStore::new())
     }
 }
 
@@ -374,9 +381,12 @@ pub(crate) async fn unkept_replies(hub: &ReplyHub<TrajectoryStore>) -> Option<St
 pub(crate) type BrowserReplies = ReplySource<BrowserTransport, BrowserClock, TrajectoryStore>;
 
 impl BrowserInputs {
-    /// Opens the store and loads the prices; `registry` holds the providers and their keys.
-    pub(crate) async fn open(registry: &ProviderRegistry) -> Result<Self, StartError> {
-        let store = run_store().await.map_err(SinkError::from)?;
+    /// Opens `store` and loads the prices; `registry` holds the providers and their keys.
+    pub(crate) async fn open(
+        store: SharedStore,
+        registry: &ProviderRegistry,
+    ) -> Result<Self, StartError> {
+        let store = store.open().await.map_err(SinkError::from)?;
         let pricer = Rc::new(load_pricer().await);
         // Paid replies are written by a task of their own, in order, so no call waits on one.
         let hub = ReplyHub::in_background(
@@ -408,7 +418,7 @@ impl BrowserInputs {
 impl Task {
     async fn run(self) {
         let session = self.session;
-        let (result, inputs) = match BrowserInputs::open(&self.registry).await {
+        let (result, inputs) = match BrowserInputs::open(self.session.store, &self.registry).await {
             Ok(inputs) => (self.drive(&inputs).await, Some(inputs)),
             Err(refused) => (Err(refused.into()), None),
         };
