@@ -462,8 +462,9 @@ fn pieces_reach_the_listener_as_they_come_and_the_step_keeps_the_timings() {
     assert_eq!(stats.output_tokens_per_s, Some(900.0 / (end / 1000.0)));
 }
 
-#[test]
-fn a_cut_stream_is_retried_and_counted_as_a_failed_attempt() {
+/// A transport whose first reply is the solver's stream cut halfway and whose second is the
+/// whole stream; and that stream.
+fn cut_then_whole() -> (ScriptedTransport, String) {
     let transport = ScriptedTransport::new();
     let (stream, _) = claude(&solver_answer());
     let half = stream.len() / 2;
@@ -474,6 +475,12 @@ fn a_cut_stream_is_retried_and_counted_as_a_failed_attempt() {
         cancel_after: None,
     });
     transport.push_stream(chunks(&stream, 64));
+    (transport, stream)
+}
+
+#[test]
+fn a_cut_stream_is_retried_and_counted_as_a_failed_attempt() {
+    let (transport, _) = cut_then_whole();
     let clock = ManualClock::starting_at(0.0);
     let client = client(true, &transport, &clock);
     let call = solver_call();
@@ -499,16 +506,7 @@ fn a_cut_stream_is_retried_and_counted_as_a_failed_attempt() {
 
 #[test]
 fn the_live_view_starts_over_when_a_cut_stream_is_retried() {
-    let transport = ScriptedTransport::new();
-    let (stream, _) = claude(&solver_answer());
-    let half = stream.len() / 2;
-    transport.push(ScriptedReply::Stream {
-        headers: vec![("content-type".into(), "text/event-stream".into())],
-        chunks: vec![stream.as_bytes()[..half].to_vec()],
-        cut: false,
-        cancel_after: None,
-    });
-    transport.push_stream(chunks(&stream, 64));
+    let (transport, stream) = cut_then_whole();
     let clock = ManualClock::starting_at(0.0);
     let mut retried = client(true, &transport, &clock);
     let live: Rc<RefCell<LiveReply>> = Rc::default();

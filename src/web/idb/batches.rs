@@ -268,19 +268,8 @@ impl TrajectoryStore {
 
     /// The ids of every stored batch (to pick a new one that is free).
     pub async fn batch_ids(&self) -> Result<HashSet<String>, StoreError> {
-        let op = "listing batch ids";
-        let tx = self.transaction(&[BATCHES], TransactionMode::Readonly, op)?;
-        let batches = store(&tx, BATCHES, op)?;
-        let keys = request(batches.get_all_keys::<JsValue>().primitive(), op)
-            .await
-            .map_err(|(e, _)| e)?;
-        let mut out = HashSet::new();
-        for key in keys {
-            if let Some(key) = key.map_err(|e| from_idb(op, &e))?.as_string() {
-                out.insert(key);
-            }
-        }
-        Ok(out)
+        let ids = self.every_text_key(BATCHES, "listing batch ids").await?;
+        Ok(ids.into_iter().collect())
     }
 
     /// Deletes the batch record `id`; returns whether it was there. Its runs are kept (they

@@ -726,6 +726,27 @@ impl TrajectoryStore {
         commit(tx, op).await
     }
 
+    /// The text keys of `store_name`, in key order, read in one read-only transaction (keys
+    /// only, not the records).
+    pub(crate) async fn every_text_key(
+        &self,
+        store_name: &str,
+        op: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let tx = self.transaction(&[store_name], TransactionMode::Readonly, op)?;
+        let records = store(&tx, store_name, op)?;
+        let keys = request(records.get_all_keys::<JsValue>().primitive(), op)
+            .await
+            .map_err(|(e, _)| e)?;
+        let mut out = Vec::new();
+        for key in keys {
+            if let Some(key) = key.map_err(|e| from_idb(op, &e))?.as_string() {
+                out.push(key);
+            }
+        }
+        Ok(out)
+    }
+
     /// Every record of `store_name`, raw, in key order, read in one read-only transaction.
     pub(crate) async fn every_value(
         &self,

@@ -12,18 +12,14 @@
 use std::rc::Rc;
 
 use indexed_db_futures::internals::SystemRepr;
-use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
 
-use super::error::from_idb;
 use super::records::{from_js_row, to_js_row};
 use super::schema::REPLIES;
-use super::{
-    commit, get, js_failure, refused_as_constraint, request, store, StoreError, TrajectoryStore,
-};
+use super::{commit, get, js_failure, refused_as_constraint, store, StoreError, TrajectoryStore};
 use crate::core::replies::known::StoredHashes;
 use crate::core::replies::store::ReplyStoreError;
 use crate::core::replies::{ReplyStore, StoredReply};
@@ -108,19 +104,8 @@ impl TrajectoryStore {
 
     /// The hash of every stored reply (the store's keys only, in one read).
     pub async fn stored_reply_hashes(&self) -> Result<Vec<String>, StoreError> {
-        let op = "listing the stored replies";
-        let tx = self.transaction(&[REPLIES], TransactionMode::Readonly, op)?;
-        let replies = store(&tx, REPLIES, op)?;
-        let keys = request(replies.get_all_keys::<JsValue>().primitive(), op)
+        self.every_text_key(REPLIES, "listing the stored replies")
             .await
-            .map_err(|(e, _)| e)?;
-        let mut hashes = Vec::new();
-        for key in keys {
-            if let Some(hash) = key.map_err(|e| from_idb(op, &e))?.as_string() {
-                hashes.push(hash);
-            }
-        }
-        Ok(hashes)
     }
 
     /// How many replies are stored and their size.
