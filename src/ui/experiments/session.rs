@@ -19,7 +19,7 @@ use crate::core::experiment::{Experiment, ExperimentPlan};
 use crate::core::pipeline::SinkError;
 use crate::core::providers::ProviderRegistry;
 use crate::ui::batch::session::BatchSession;
-use crate::ui::run::session::BrowserInputs;
+use crate::ui::run::session::{unkept_replies, BrowserInputs};
 use crate::ui::store::SharedStore;
 use crate::ui::task::Tasks;
 use crate::web::clock::BrowserClock;
@@ -230,13 +230,17 @@ impl ExperimentSession {
             .map(|b| b.spec.reuse_policy)
             .unwrap_or_default();
         let llm = inputs.replies(policy);
-        ExperimentDriver::new(&llm, &inputs.clock, &inputs.store)
+        let ended = ExperimentDriver::new(&llm, &inputs.clock, &inputs.store)
             .with_locks(&WebLocks)
             .with_pricer(inputs.pricer)
             .with_listener(&listener)
             .resume(&experiment, offered_budget_usd, control)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await;
+        // It ends once its paid replies are written, as a run or a batch does.
+        if let Some(unkept) = unkept_replies(&inputs.hub).await {
+            session.error.set(Some(unkept));
+        }
+        ended.map_err(|e| e.to_string())?;
         Ok(())
     }
 }
