@@ -888,11 +888,17 @@ async fn run_steps_in(
     )
     .await
     .map_err(|(e, _)| e)?;
-    let mut out = Vec::new();
-    for value in rows {
-        out.push(StepRow::decode(value.map_err(|e| from_idb(op, &e))?)?);
-    }
-    Ok(out)
+    decode_steps(rows, op)
+}
+
+/// The steps of rows read from the `steps` store.
+fn decode_steps(
+    rows: impl IntoIterator<Item = indexed_db_futures::Result<JsValue>>,
+    op: &str,
+) -> Result<Vec<TrajectoryEntry>, StoreError> {
+    rows.into_iter()
+        .map(|value| StepRow::decode(value.map_err(|e| from_idb(op, &e))?))
+        .collect()
 }
 
 /// Adds `entry` to `steps` (the store, in a transaction the caller holds); a step stored under

@@ -13,10 +13,12 @@ use crate::core::run_facts;
 use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 
-use super::error::{from_idb, StoreError};
-use super::records::{run_step_bounds, step_key, RunRow, StepRow};
+use super::error::StoreError;
+use super::records::{run_step_bounds, step_key, RunRow};
 use super::schema::{RUNS, STEPS};
-use super::{add_step_in, commit, count, request, run_steps_in, store, TrajectoryStore};
+use super::{
+    add_step_in, commit, count, decode_steps, request, run_steps_in, store, TrajectoryStore,
+};
 
 /// Steps read per export transaction.
 const EXPORT_BATCH: u32 = 256;
@@ -377,10 +379,6 @@ impl TrajectoryStore {
         )
         .await
         .map_err(|(e, _)| e)?;
-        let mut out = Vec::new();
-        for value in rows {
-            out.push(StepRow::decode(value.map_err(|e| from_idb(op, &e))?)?);
-        }
-        Ok(out)
+        decode_steps(rows, op)
     }
 }
