@@ -1,4 +1,4 @@
-// 8. Streams: 16 replies streaming at once at about 200 tokens/s each (issue 21's figure).
+// 7. Streams: 16 replies streaming at once at about 200 tokens/s each (issue 21's figure).
 //
 // A batch of 16 problems at concurrency 16 in baseline mode (solver, then judge) against the
 // zero-latency mock, every reply streamed with its events 5 ms apart (the mock streams about one
