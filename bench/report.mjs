@@ -116,6 +116,15 @@ export function rows(r) {
       'none set (bound by the browser)', '—',
     ]);
   }
+  if (r.streams?.error) missing('16 streams at once (~200 tokens/s each)', '< 30 % main thread busy', r.streams.error);
+  else if (r.streams) {
+    const s = r.streams;
+    out.push([
+      `${s.concurrency} streams at once (${s.problems} problems, baseline, concurrency ${s.concurrency}, events ${s.chunkMs} ms apart ≈ ${Math.round(1000 / s.chunkMs)} tokens/s per stream)`,
+      `main thread busy ${Math.round(100 * s.busyShare)} % of ${(s.wall / 1000).toFixed(2)} s (${(s.mainThreadMs.task / 1000).toFixed(2)} s, script ${(s.mainThreadMs.script / 1000).toFixed(2)} s); over ${s.steps} streamed calls: time to first token p50 ${ms(s.ttftP50)}, p90 ${ms(s.ttftP90)}; ${s.tpsP50.toFixed(1)} tokens/s p50, ${s.tpsP90.toFixed(1)} p90`,
+      '< 30 % main thread busy', s.busyShare < 0.3 ? 'met' : 'not met',
+    ]);
+  }
   if (r.storage?.error) {
     missing('Runs page first row at 10,000 runs', '≤ 300 ms', r.storage.error);
   } else if (r.storage) {

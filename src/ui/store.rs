@@ -5,7 +5,7 @@
 //! start-up checks (`startup_checks`): the Configure page never reads the store, and the checks
 //! that do fetch the chunk right after the first page draws.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -162,33 +162,10 @@ impl Default for SharedStore {
     }
 }
 
-thread_local! {
-    static APP_STORE: Cell<Option<SharedStore>> = const { Cell::new(None) };
-}
-
-/// The app's store: the one [`provide_store`] made, else (in tests, which mount no app) one made
-/// on first use that opens without the split.
-fn app_store() -> SharedStore {
-    APP_STORE.with(|slot| {
-        let store = slot.get().unwrap_or_default();
-        slot.set(Some(store));
-        store
-    })
-}
-
 /// Provides the app's [`SharedStore`], which opens the database with the split-off code, as
 /// context. The root component calls it once, before anything that reads the store. (Only the
 /// app build resolves a split point, so the split open is reached from here alone, never from
 /// code the browser tests link.)
 pub fn provide_store() {
-    let store = SharedStore::with_opener(open_app_database);
-    APP_STORE.with(|slot| slot.set(Some(store)));
-    provide_context(store);
-}
-
-/// The app's store opened, for the run and batch sessions (`ui/run/session.rs`,
-/// `ui/batch/session.rs`, `ui/batch/startup.rs`), which are not given the [`SharedStore`]; the
-/// run-driver work that rewrites them takes it from context instead, and then this goes.
-pub async fn run_store() -> Result<TrajectoryStore, StoreError> {
-    app_store().open().await
+    provide_context(SharedStore::with_opener(open_app_database));
 }

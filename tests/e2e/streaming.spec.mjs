@@ -144,12 +144,33 @@ for (const family of Object.keys(FAMILIES)) {
       { agent: 'solver', times: 1, fault: 'cut', thinking: THINKING.solver, reply: REPLIES.solver },
       ...script(family),
     ]);
+    // Every state of the running step's live view, as the page drew it.
+    await page.addInitScript(() => {
+      window.liveViews = [];
+      new MutationObserver(() => {
+        const running = document.querySelector('[data-testid="step"][data-status="running"]');
+        if (!running) return;
+        const text = (sel) => running.querySelector(sel)?.textContent ?? '';
+        window.liveViews.push({
+          thinking: text('[data-testid="step-thinking"]'),
+          solution: text('[data-testid="step-live-field"][data-field="solution"] .step-text'),
+        });
+      }).observe(document, { subtree: true, childList: true, characterData: true });
+    });
     await openApp(page, '/run');
     const steps = await runToCompletion(page, 'Add the integers from 1 to 100.');
     const calls = await mockRequests(request);
     expect(calls.map((c) => [c.agent, c.status])).toEqual([
       ['solver', 'cut'], ['solver', 200], ['verifier', 200], ['judge', 200],
     ]);
+    // The retry's stream replaces the cut one's text: the thinking is never there twice, and
+    // the solution shown is always the start of the one solution, never half of it and more.
+    const views = await page.evaluate(() => window.liveViews);
+    expect(views.some((v) => v.thinking.includes(THINKING.solver)), 'the live view was seen').toBe(true);
+    for (const view of views) {
+      expect(view.thinking.split(THINKING.solver).length - 1).toBeLessThanOrEqual(1);
+      expect(REPLIES.solver.solution.startsWith(view.solution), view.solution).toBe(true);
+    }
     expect(steps[0].output.solution).toBe(REPLIES.solver.solution);
     expect(steps[0].metadata.streamed).toBe(true);
     expect(steps[0].metadata.tokens.completion_tokens).toBe(calls[1].usage.completion_tokens);

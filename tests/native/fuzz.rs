@@ -202,7 +202,9 @@ fn every_json_reader_refuses_documents_past_its_limits() {
 /// whole file in a debug build, or `PROPTEST_CASES` for a longer hunt. Failures are not saved to
 /// disk (the seed is printed).
 fn cases(n: u32) -> ProptestConfig {
-    let hunt = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok());
+    let hunt = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok());
     ProptestConfig {
         cases: hunt.unwrap_or(n),
         failure_persistence: None,

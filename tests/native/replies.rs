@@ -17,9 +17,12 @@ use trialogue::core::llm::transport::{ScriptedTransport, Transport, TransportErr
 use trialogue::core::llm::{AgentCall, AgentLlm};
 use trialogue::core::pricing::{PriceOverrides, Pricer, RateOverride};
 use trialogue::core::providers::ProviderRegistry;
-use trialogue::core::replies::cache::{ReplyCache, ReplyHub, RunScope};
+use trialogue::core::replies::cache::{ReplyCache, RunScope};
+use trialogue::core::replies::hub::ReplyHub;
+use trialogue::core::replies::known::StoredHashes;
 use trialogue::core::replies::llm::ReplySource;
 use trialogue::core::replies::replay::{lines_without_timestamps, replay_run, ReplayError};
+use trialogue::core::replies::store::ReplyStoreError;
 use trialogue::core::replies::{MemoryReplyStore, ReplyStore, ReusePolicy};
 use trialogue::core::role::AgentRole;
 use trialogue::core::run_store::MemoryRunStore;
@@ -854,4 +857,248 @@ fn a_rejudge_through_the_store_sends_exactly_the_judges_request() {
         "made through the store"
     );
     assert_eq!(session.runs.steps_of(&source.run_id), steps);
+}
+
+// ---- the hub: writes off the call's path, in order; the index of stored hashes ----
+
+/// A store that counts its reads and logs its writes, and can be made to refuse writes.
+#[derive(Clone, Default)]
+struct WatchedStore {
+    inner: MemoryReplyStore,
+    reads: Rc<std::cell::Cell<usize>>,
+    hash_lists: Rc<std::cell::Cell<usize>>,
+    written: Rc<std::cell::RefCell<Vec<String>>>,
+    refuse_writes: Rc<std::cell::Cell<bool>>,
+}
+
+impl ReplyStore for WatchedStore {
+    async fn get_reply(
+        &self,
+        request_hash: &str,
+    ) -> Result<Option<trialogue::core::replies::StoredReply>, ReplyStoreError> {
+        self.reads.set(self.reads.get() + 1);
+        self.inner.get_reply(request_hash).await
+    }
+
+    async fn put_reply(
+        &self,
+        reply: &trialogue::core::replies::StoredReply,
+    ) -> Result<bool, ReplyStoreError> {
+        if self.refuse_writes.get() {
+            return Err(ReplyStoreError(
+                "QuotaExceededError: the disk is full".into(),
+            ));
+        }
+        self.written.borrow_mut().push(reply.request_hash.clone());
+        self.inner.put_reply(reply).await
+    }
+
+    async fn stored_hashes(&self) -> Result<Vec<String>, ReplyStoreError> {
+        self.hash_lists.set(self.hash_lists.get() + 1);
+        self.inner.stored_hashes().await
+    }
+}
+
+type Spawned = Rc<std::cell::RefCell<Vec<std::pin::Pin<Box<dyn Future<Output = ()>>>>>>;
+
+/// A hub whose background writes wait in `spawned` until the test runs them.
+fn background_hub(store: &WatchedStore) -> (Rc<ReplyHub<WatchedStore>>, Spawned) {
+    let spawned: Spawned = Rc::default();
+    let queue = spawned.clone();
+    let hub = ReplyHub::in_background(
+        store.clone(),
+        StoredHashes::new(),
+        Rc::new(move |task| queue.borrow_mut().push(task)),
+    );
+    (hub, spawned)
+}
+
+fn run_spawned(spawned: &Spawned) {
+    let tasks: Vec<_> = spawned.borrow_mut().drain(..).collect();
+    for task in tasks {
+        block_on(task);
+    }
+}
+
+fn run_on_hub(
+    hub: &Rc<ReplyHub<WatchedStore>>,
+    transport: &ScriptedTransport,
+    runs: &MemoryRunStore,
+) -> (RunRecord, Vec<TrajectoryEntry>) {
+    let clock = ManualClock::starting_at(START_MS);
+    let source = ReplySource::new(
+        registry(),
+        transport.clone(),
+        clock.clone(),
+        hub.clone(),
+        ReusePolicy::IdenticalAtTemperatureZero,
+    );
+    let finished = block_on(
+        RunDriver::new(&source, &clock, runs)
+            .with_pricer(pricer())
+            .start(NewRun {
+                config: &config(0.0),
+                problem: "What is 2+2?",
+                ground_truth: Some("4"),
+                batch_id: None,
+            }),
+    )
+    .expect("run starts");
+    let id = finished.record.run_id.clone();
+    (finished.record, runs.steps_of(&id))
+}
+
+#[test]
+fn a_paid_call_goes_on_before_its_reply_is_written_and_the_writes_keep_the_pay_order() {
+    let store = WatchedStore::default();
+    let (hub, spawned) = background_hub(&store);
+    let transport = model();
+    let runs = MemoryRunStore::new();
+
+    let (first, first_steps) = run_on_hub(&hub, &transport, &runs);
+    assert_eq!(first_steps.len(), 5);
+    assert_eq!(transport.sent().len(), 5);
+    assert!(
+        store.inner.is_empty(),
+        "the run finished with every write still queued: no call waited on one"
+    );
+    assert_eq!(spawned.borrow().len(), 1, "one writer drains the queue");
+
+    // An identical run in the same session finds the queued replies: nothing is paid again.
+    let (_, second_steps) = run_on_hub(&hub, &transport, &runs);
+    assert_eq!(transport.sent().len(), 5, "the re-run sent nothing");
+    for step in &second_steps {
+        assert_eq!(
+            step.metadata.reused_from.as_deref(),
+            Some(first.run_id.as_str())
+        );
+    }
+
+    let mut flushed = pin!(hub.flushed());
+    assert!(
+        poll_once(flushed.as_mut()).is_pending(),
+        "not flushed while writes are queued"
+    );
+    run_spawned(&spawned);
+    assert!(poll_once(flushed.as_mut()).is_ready());
+    let paid_order: Vec<_> = first_steps
+        .iter()
+        .map(|s| s.metadata.request_hash.clone().unwrap())
+        .collect();
+    assert_eq!(
+        *store.written.borrow(),
+        paid_order,
+        "written in the order paid"
+    );
+    assert_eq!(store.inner.len(), 5);
+    assert!(hub.take_failures().is_empty());
+}
+
+#[test]
+fn a_paid_call_reads_nothing_from_the_store_and_the_index_is_read_once() {
+    let store = WatchedStore::default();
+    let (hub, spawned) = background_hub(&store);
+    let transport = model();
+    let runs = MemoryRunStore::new();
+    run_on_hub(&hub, &transport, &runs);
+    assert_eq!(
+        store.reads.get(),
+        0,
+        "no reply read for a request not stored"
+    );
+    assert_eq!(store.hash_lists.get(), 1, "the stored hashes are read once");
+    run_spawned(&spawned);
+
+    // A new session over the same store (a new page, or another tab) lists them and reuses
+    // them, reading each reply it uses.
+    let (hub, _spawned) = background_hub(&store);
+    run_on_hub(&hub, &transport, &runs);
+    assert_eq!(transport.sent().len(), 5, "nothing paid twice");
+    assert_eq!(
+        store.reads.get(),
+        5,
+        "each listed reply read once, to be used"
+    );
+}
+
+#[test]
+fn a_listed_reply_gone_from_the_store_is_paid_again_not_trusted() {
+    let store = WatchedStore::default();
+    let (hub, spawned) = background_hub(&store);
+    let transport = model();
+    let runs = MemoryRunStore::new();
+    run_on_hub(&hub, &transport, &runs);
+    run_spawned(&spawned);
+    // Another tab clears the store; this session's index still lists every hash.
+    store.inner.remove_older_than(f64::INFINITY);
+    let (_, steps) = run_on_hub(&hub, &transport, &runs);
+    assert_eq!(transport.sent().len(), 10, "every call paid again");
+    assert!(steps.iter().all(|s| s.metadata.reused_from.is_none()));
+}
+
+#[test]
+fn a_reply_stored_by_another_tab_after_the_index_was_read_is_found_once_announced() {
+    let store = WatchedStore::default();
+    let known = StoredHashes::new();
+    let other_tab = MemoryReplyStore::new();
+    let hub = ReplyHub::in_background(store.clone(), known.clone(), Rc::new(|_| {}));
+    let transport = model();
+    let runs = MemoryRunStore::new();
+    // The index is read (empty) by a first lookup.
+    assert!(block_on(hub.lookup("nothing")).is_none());
+    // The other tab pays the five replies into the shared database and announces them.
+    let other_hub = ReplyHub::new(other_tab.clone());
+    let clock = ManualClock::starting_at(START_MS);
+    let source = ReplySource::new(
+        registry(),
+        transport.clone(),
+        clock.clone(),
+        other_hub,
+        ReusePolicy::IdenticalAtTemperatureZero,
+    );
+    block_on(RunDriver::new(&source, &clock, &runs).start(NewRun {
+        config: &config(0.0),
+        problem: "What is 2+2?",
+        ground_truth: Some("4"),
+        batch_id: None,
+    }))
+    .unwrap();
+    for reply in other_tab.replies() {
+        block_on(store.inner.put_reply(&reply)).unwrap();
+        known.insert(&reply.request_hash);
+    }
+    run_on_hub(&hub, &transport, &runs);
+    assert_eq!(
+        transport.sent().len(),
+        5,
+        "this tab reused the other's replies"
+    );
+}
+
+#[test]
+fn a_write_the_store_refuses_is_reported_and_its_hash_is_not_listed() {
+    let store = WatchedStore::default();
+    store.refuse_writes.set(true);
+    let (hub, spawned) = background_hub(&store);
+    let transport = model();
+    let runs = MemoryRunStore::new();
+    let (first, steps) = run_on_hub(&hub, &transport, &runs);
+    run_spawned(&spawned);
+    let failures = hub.take_failures();
+    assert_eq!(
+        failures.len(),
+        steps.len(),
+        "every refused write is reported"
+    );
+    assert!(failures.iter().all(|f| f.paid_by == first.run_id));
+    assert!(failures[0].to_string().contains("QuotaExceededError"));
+    assert!(hub.take_failures().is_empty(), "each reported once");
+    // Nothing is stored, and the index does not pretend otherwise: the next run pays.
+    store.refuse_writes.set(false);
+    run_on_hub(&hub, &transport, &runs);
+    assert_eq!(transport.sent().len(), 10);
+}
+
+fn poll_once<F: Future>(future: std::pin::Pin<&mut F>) -> Poll<F::Output> {
+    future.poll(&mut Context::from_waker(Waker::noop()))
 }

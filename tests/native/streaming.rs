@@ -10,6 +10,7 @@ use std::rc::Rc;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
+use trialogue::app::run::live::LiveReply;
 use trialogue::core::cancel::CancelToken;
 use trialogue::core::clock::{Clock, ManualClock};
 use trialogue::core::config::{Mode, PipelineConfig};
@@ -444,10 +445,12 @@ fn pieces_reach_the_listener_as_they_come_and_the_step_keeps_the_timings() {
         [
             StreamProgress {
                 role: AgentRole::Solver,
+                round_trip: 1,
                 delta: StreamDelta::Thinking("Two and two ".into())
             },
             StreamProgress {
                 role: AgentRole::Solver,
+                round_trip: 1,
                 delta: StreamDelta::Thinking("make four.".into())
             },
         ]
@@ -459,8 +462,9 @@ fn pieces_reach_the_listener_as_they_come_and_the_step_keeps_the_timings() {
     assert_eq!(stats.output_tokens_per_s, Some(900.0 / (end / 1000.0)));
 }
 
-#[test]
-fn a_cut_stream_is_retried_and_counted_as_a_failed_attempt() {
+/// A transport whose first reply is the solver's stream cut halfway and whose second is the
+/// whole stream; and that stream.
+fn cut_then_whole() -> (ScriptedTransport, String) {
     let transport = ScriptedTransport::new();
     let (stream, _) = claude(&solver_answer());
     let half = stream.len() / 2;
@@ -471,6 +475,12 @@ fn a_cut_stream_is_retried_and_counted_as_a_failed_attempt() {
         cancel_after: None,
     });
     transport.push_stream(chunks(&stream, 64));
+    (transport, stream)
+}
+
+#[test]
+fn a_cut_stream_is_retried_and_counted_as_a_failed_attempt() {
+    let (transport, _) = cut_then_whole();
     let clock = ManualClock::starting_at(0.0);
     let client = client(true, &transport, &clock);
     let call = solver_call();
@@ -492,6 +502,63 @@ fn a_cut_stream_is_retried_and_counted_as_a_failed_attempt() {
         .as_deref()
         .is_some_and(|e| e.contains("cut before the reply ended")));
     assert_eq!(transport.requests().len(), 2);
+}
+
+#[test]
+fn the_live_view_starts_over_when_a_cut_stream_is_retried() {
+    let (transport, stream) = cut_then_whole();
+    let clock = ManualClock::starting_at(0.0);
+    let mut retried = client(true, &transport, &clock);
+    let live: Rc<RefCell<LiveReply>> = Rc::default();
+    let cut_attempt: Rc<RefCell<Option<LiveReply>>> = Rc::default();
+    let (view, cut, sent) = (live.clone(), cut_attempt.clone(), transport.clone());
+    retried.set_stream_listener(Some(Rc::new(move |p: &StreamProgress| {
+        view.borrow_mut().add(p);
+        if sent.requests().len() == 1 {
+            *cut.borrow_mut() = Some(view.borrow().clone());
+        }
+    })));
+    let call = solver_call();
+    let cancel = CancelToken::new();
+    let mut future = std::pin::pin!(retried.complete(&call, &cancel));
+    loop {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(done) => {
+                done.unwrap();
+                break;
+            }
+            std::task::Poll::Pending => clock.advance(10_000.0),
+        };
+    }
+    let cut = cut_attempt
+        .borrow()
+        .clone()
+        .expect("the cut attempt showed text");
+    assert!(
+        !cut.thinking.is_empty(),
+        "the cut attempt streamed its thinking"
+    );
+    // Shown alone, the retry's stream is exactly what one uncut stream shows.
+    let mut alone = LiveReply::default();
+    let replayed = ScriptedTransport::new();
+    replayed.push_stream(chunks(&stream, 64));
+    let mut once = client(true, &replayed, &clock);
+    let seen: Rc<RefCell<Vec<StreamProgress>>> = Rc::default();
+    let log = seen.clone();
+    once.set_stream_listener(Some(Rc::new(move |p: &StreamProgress| {
+        log.borrow_mut().push(p.clone())
+    })));
+    ready_now(once.complete(&call, &CancelToken::new())).unwrap();
+    for p in seen.borrow().iter() {
+        alone.add(p);
+    }
+    let live = live.borrow();
+    assert_eq!(
+        live.thinking, alone.thinking,
+        "no text of the cut attempt left"
+    );
+    assert_eq!(live.answer, alone.answer);
 }
 
 #[test]

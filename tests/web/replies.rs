@@ -70,3 +70,50 @@ async fn replies_are_stored_once_measured_and_cleared_by_age_without_touching_ru
     store.close();
     TrajectoryStore::delete_database(name).await.unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn the_stored_hashes_are_listed_in_one_read_and_a_new_reply_is_announced_to_other_tabs() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+
+    let name = "t-idb-reply-hashes";
+    TrajectoryStore::delete_database(name).await.unwrap();
+    let store = TrajectoryStore::open_named(name).await.unwrap();
+    assert!(store.stored_hashes().await.unwrap().is_empty());
+    // Another tab's channel hears what this tab stores; the promise settles at the second.
+    let other_tab = web_sys::BroadcastChannel::new("trialogue-replies").unwrap();
+    let heard: Rc<RefCell<Vec<String>>> = Rc::default();
+    let log = heard.clone();
+    let two_heard = js_sys::Promise::new(&mut |resolve, _| {
+        let log = log.clone();
+        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |event: web_sys::MessageEvent| {
+                if let Some(hash) = event.data().as_string() {
+                    log.borrow_mut().push(hash);
+                }
+                if log.borrow().len() == 2 {
+                    let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+                }
+            },
+        );
+        other_tab.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
+    });
+    assert!(store.put_reply(&reply("h-b", "run_a", 2.0)).await.unwrap());
+    assert!(store.put_reply(&reply("h-a", "run_a", 1.0)).await.unwrap());
+    assert!(!store.put_reply(&reply("h-a", "run_b", 3.0)).await.unwrap());
+    let mut hashes = store.stored_hashes().await.unwrap();
+    hashes.sort();
+    assert_eq!(hashes, ["h-a", "h-b"]);
+    wasm_bindgen_futures::JsFuture::from(two_heard)
+        .await
+        .unwrap();
+    assert_eq!(
+        *heard.borrow(),
+        ["h-b", "h-a"],
+        "each added reply announced once"
+    );
+    other_tab.close();
+}

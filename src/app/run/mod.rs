@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod derive;
 pub mod import;
+pub mod live;
 pub mod step;
 pub mod summary;
 pub mod table;

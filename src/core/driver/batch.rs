@@ -128,6 +128,25 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> BatchDriver<'a, L, 
         self
     }
 
+    /// This driver's inputs, reporting to `listener` instead and following its batch in a
+    /// mirror of its own: one batch of a larger whole (an experiment's config).
+    pub fn reporting_to<'b>(
+        &'b self,
+        listener: &'b dyn Fn(&BatchProgress<'_>),
+    ) -> BatchDriver<'b, L, C, S, K> {
+        BatchDriver {
+            llm: self.llm,
+            clock: self.clock,
+            store: self.store,
+            locks: self.locks,
+            pricer: self.pricer.clone(),
+            listener: Some(listener),
+            options: self.options,
+            save_interval_ms: self.save_interval_ms,
+            mirror: Rc::default(),
+        }
+    }
+
     /// The record of the batch going, as of its last event: what a page that shows it later
     /// reads (it copies only what each event changed, so following it costs the same however
     /// large the batch).

@@ -64,13 +64,9 @@ pub struct ArmProgress<'e> {
 
 /// Drives experiments over the batch driver's inputs.
 pub struct ExperimentDriver<'a, L, C, S, K = NoLocks> {
-    llm: &'a L,
-    clock: &'a C,
-    store: &'a S,
-    locks: &'a K,
-    pricer: Option<Rc<Pricer>>,
+    /// The inputs every config's batch is driven with.
+    batches: BatchDriver<'a, L, C, S, K>,
     listener: Option<&'a dyn Fn(&ArmProgress<'_>)>,
-    options: SchedulerOptions,
 }
 
 impl<'a, L: LlmSource, C: Clock, S: BatchStore> ExperimentDriver<'a, L, C, S, NoLocks> {
@@ -78,13 +74,8 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore> ExperimentDriver<'a, L, C, S, No
     /// listener until given.
     pub fn new(llm: &'a L, clock: &'a C, store: &'a S) -> Self {
         ExperimentDriver {
-            llm,
-            clock,
-            store,
-            locks: &NoLocks,
-            pricer: None,
+            batches: BatchDriver::new(llm, clock, store),
             listener: None,
-            options: SchedulerOptions::default(),
         }
     }
 }
@@ -93,19 +84,14 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> ExperimentDriver<'a
     /// Holds each batch's lock from `locks` while driving it.
     pub fn with_locks<K2: TabLocks>(self, locks: &'a K2) -> ExperimentDriver<'a, L, C, S, K2> {
         ExperimentDriver {
-            llm: self.llm,
-            clock: self.clock,
-            store: self.store,
-            locks,
-            pricer: self.pricer,
+            batches: self.batches.with_locks(locks),
             listener: self.listener,
-            options: self.options,
         }
     }
 
     /// Prices every step and holds each config's batch to its budget.
     pub fn with_pricer(mut self, pricer: Rc<Pricer>) -> Self {
-        self.pricer = Some(pricer);
+        self.batches = self.batches.with_pricer(pricer);
         self
     }
 
@@ -117,7 +103,7 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> ExperimentDriver<'a
 
     /// Tunes each batch's scheduler.
     pub fn with_scheduler_options(mut self, options: SchedulerOptions) -> Self {
-        self.options = options;
+        self.batches = self.batches.with_scheduler_options(options);
         self
     }
 
@@ -175,14 +161,8 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> ExperimentDriver<'a
                 listener(&ArmProgress { arm, progress });
             }
         };
-        let mut driver = BatchDriver::new(self.llm, self.clock, self.store)
-            .with_locks(self.locks)
-            .with_listener(&listener)
-            .with_scheduler_options(self.options);
-        if let Some(pricer) = &self.pricer {
-            driver = driver.with_pricer(Rc::clone(pricer));
-        }
-        driver
+        self.batches
+            .reporting_to(&listener)
             .resume(batch_id, false, offered_budget_usd, control.clone())
             .await
     }

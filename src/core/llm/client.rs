@@ -10,7 +10,7 @@
 //! and the transport aborts a request in flight. The Settings page's connection check is in
 //! [`super::probe`].
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
@@ -67,6 +67,9 @@ impl Default for ClientOptions {
 pub struct StreamProgress {
     /// The calling agent.
     pub role: AgentRole,
+    /// Which of the client's streamed round trips it belongs to: a retry or a re-ask is a new
+    /// one, whose text replaces what the one before showed.
+    pub round_trip: u64,
     /// What arrived.
     pub delta: StreamDelta,
 }
@@ -82,6 +85,8 @@ pub struct LlmClient<T: Transport, C: Clock> {
     options: ClientOptions,
     rng: RefCell<SplitMix64>,
     listener: Option<StreamListener>,
+    /// How many streamed round trips it has started.
+    round_trips: Cell<u64>,
     /// The registry's keys, taken out of every text a call or probe returns.
     redactor: Redactor,
 }
@@ -142,6 +147,7 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
             options,
             rng: RefCell::new(SplitMix64::new(seed)),
             listener: None,
+            round_trips: Cell::new(0),
         }
     }
 
@@ -377,6 +383,8 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
         let adapter = dispatch::adapter(settings.kind);
         let mut reader: Option<StreamReader> = None;
         let mut timing = StreamTiming::default();
+        let round_trip = self.round_trips.get() + 1;
+        self.round_trips.set(round_trip);
         let mut received = 0usize;
         let mut on_chunk = |chunk: &[u8]| {
             received += chunk.len();
@@ -394,6 +402,7 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
                 if let Some(listener) = &self.listener {
                     listener(&StreamProgress {
                         role: target.role,
+                        round_trip,
                         delta,
                     });
                 }

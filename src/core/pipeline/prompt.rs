@@ -7,8 +7,8 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::core::config::PipelineConfig;
-use crate::core::llm::AgentCall;
+use crate::core::config::{AgentConfig, JudgeConfig, PipelineConfig};
+use crate::core::llm::{AgentCall, Reasoning};
 use crate::core::role::AgentRole;
 use crate::core::template::{self, TemplateError};
 
@@ -72,32 +72,16 @@ pub fn agent_call(
     role: AgentRole,
     vars: &StepVars<'_>,
 ) -> Result<AgentCall, TemplateError> {
-    let (model, system_prompt, temperature, max_tokens, reasoning, user_prompt) = match role {
+    match role {
         AgentRole::Solver => {
             let c = &config.solver;
             let values = [("problem", vars.problem), ("feedback", vars.feedback)];
-            let prompt = template::render(&c.prompt_template, &values)?;
-            (
-                &c.model,
-                &c.system_prompt,
-                c.temperature,
-                c.max_tokens,
-                c.reasoning,
-                prompt,
-            )
+            call_with(role, c.settings(), &c.prompt_template, &values)
         }
         AgentRole::Verifier => {
             let c = &config.verifier;
             let values = [("problem", vars.problem), ("solution", vars.solution)];
-            let prompt = template::render(&c.prompt_template, &values)?;
-            (
-                &c.model,
-                &c.system_prompt,
-                c.temperature,
-                c.max_tokens,
-                c.reasoning,
-                prompt,
-            )
+            call_with(role, c.settings(), &c.prompt_template, &values)
         }
         AgentRole::Judge => {
             let c = &config.judge;
@@ -106,25 +90,52 @@ pub fn agent_call(
                 ("solution", vars.solution),
                 ("rubric", c.scoring_rubric.as_str()),
             ];
-            let prompt = template::render(&c.prompt_template, &values)?;
-            (
-                &c.model,
-                &c.system_prompt,
-                c.temperature,
-                c.max_tokens,
-                c.reasoning,
-                prompt,
-            )
+            call_with(role, c.settings(), &c.prompt_template, &values)
         }
-    };
+    }
+}
+
+/// A role's model settings, the same for the two agent shapes of the config.
+struct CallSettings<'c> {
+    model: &'c str,
+    system_prompt: &'c str,
+    temperature: f64,
+    max_tokens: u32,
+    reasoning: Reasoning,
+}
+
+macro_rules! call_settings {
+    ($($config:ty),*) => {$(
+        impl $config {
+            fn settings(&self) -> CallSettings<'_> {
+                CallSettings {
+                    model: &self.model,
+                    system_prompt: &self.system_prompt,
+                    temperature: self.temperature,
+                    max_tokens: self.max_tokens,
+                    reasoning: self.reasoning,
+                }
+            }
+        }
+    )*};
+}
+call_settings!(AgentConfig, JudgeConfig);
+
+/// The call of `role` with `settings`, its prompt `template` rendered with `values`.
+fn call_with(
+    role: AgentRole,
+    settings: CallSettings<'_>,
+    template: &str,
+    values: &[(&str, &str)],
+) -> Result<AgentCall, TemplateError> {
     Ok(AgentCall {
         role,
-        model: model.clone(),
-        system_prompt: system_prompt.clone(),
-        user_prompt,
-        temperature,
-        max_tokens,
-        reasoning,
+        model: settings.model.to_string(),
+        system_prompt: settings.system_prompt.to_string(),
+        user_prompt: template::render(template, values)?,
+        temperature: settings.temperature,
+        max_tokens: settings.max_tokens,
+        reasoning: settings.reasoning,
     })
 }
 

@@ -9,6 +9,7 @@ use std::rc::Rc;
 use std::task::{Poll, Waker};
 
 use super::canonical::CanonicalRequest;
+use super::hub::ReplyHub;
 use super::policy::ReusePolicy;
 use super::store::ReplyStore;
 use crate::core::cancel::CancelToken;
@@ -60,7 +61,7 @@ pub struct ReplyNote {
 }
 
 /// A request on its way, awaited by every identical request made meanwhile.
-struct Flight {
+pub(super) struct Flight {
     payer: String,
     result: RefCell<Option<Result<HttpResponse, TransportError>>>,
     waiters: RefCell<Vec<Waker>>,
@@ -95,40 +96,6 @@ struct LandOnDrop(Rc<Flight>);
 impl Drop for LandOnDrop {
     fn drop(&mut self) {
         self.0.land(Err(TransportError::Cancelled));
-    }
-}
-
-/// The store and the requests in flight, shared by every run of a session.
-pub struct ReplyHub<S> {
-    store: S,
-    flights: RefCell<HashMap<String, Rc<Flight>>>,
-}
-
-impl<S> std::fmt::Debug for ReplyHub<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReplyHub")
-            .field("flights", &self.flights.borrow().len())
-            .finish()
-    }
-}
-
-impl<S: ReplyStore> ReplyHub<S> {
-    /// A hub over `store`.
-    pub fn new(store: S) -> Rc<Self> {
-        Rc::new(ReplyHub {
-            store,
-            flights: RefCell::default(),
-        })
-    }
-
-    /// The store.
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
-    /// Forgets the flight of `request_hash` once its reply is in the store.
-    pub fn settle(&self, request_hash: &str) {
-        self.flights.borrow_mut().remove(request_hash);
     }
 }
 
@@ -246,7 +213,7 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
         token: &CancelToken,
     ) -> Result<HttpResponse, TransportError> {
         let hash = canonical.hash();
-        match self.hub.store.get_reply(&hash).await {
+        match self.hub.read(&hash).await {
             Ok(Some(stored)) => {
                 self.count(request);
                 self.note(canonical, Some(&stored.paid_by), None);
@@ -296,7 +263,7 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
         let hash = canonical.hash();
         if reusable {
             // A store that cannot be read is a miss: the request is paid rather than failed.
-            if let Ok(Some(stored)) = self.hub.store.get_reply(&hash).await {
+            if let Some(stored) = self.hub.lookup(&hash).await {
                 self.count(request);
                 self.note(&canonical, Some(&stored.paid_by), None);
                 return (Ok(stored.response), false);

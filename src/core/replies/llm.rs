@@ -6,7 +6,8 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
-use super::cache::{Notes, ReplyCache, ReplyHub, RunScope};
+use super::cache::{Notes, ReplyCache, RunScope};
+use super::hub::ReplyHub;
 use super::policy::ReusePolicy;
 use super::store::{ReplyStore, StoredReply};
 use crate::core::cancel::CancelToken;
@@ -69,7 +70,7 @@ impl<T: Transport, C: Clock + Clone + 'static, S: ReplyStore>
     }
 }
 
-impl<L: AgentLlm, S: ReplyStore> CachedLlm<L, S> {
+impl<L: AgentLlm, S: ReplyStore + 'static> CachedLlm<L, S> {
     /// Stores the paid replies the call's requests noted, each with its attempt's usage, and
     /// reads the call's provenance from the notes.
     async fn settle(&self, attempts: &[AttemptRecord]) -> Option<ReplyProvenance> {
@@ -84,8 +85,9 @@ impl<L: AgentLlm, S: ReplyStore> CachedLlm<L, S> {
                 paid_by: self.scope.run_id.clone(),
                 stored_ms: (self.now_ms)(),
             };
-            // A store that cannot be written loses only the chance to reuse this reply.
-            let _ = self.hub.store().put_reply(&reply).await;
+            // Queued (answerable at once) before the flight goes, so an identical request
+            // made now finds it; a write that fails is kept by the hub for the session to report.
+            self.hub.keep(reply).await;
             self.hub.settle(&note.request_hash);
         }
         let last = notes.last()?;
@@ -102,7 +104,7 @@ impl<L: AgentLlm, S: ReplyStore> CachedLlm<L, S> {
     }
 }
 
-impl<L: AgentLlm, S: ReplyStore> AgentLlm for CachedLlm<L, S> {
+impl<L: AgentLlm, S: ReplyStore + 'static> AgentLlm for CachedLlm<L, S> {
     async fn complete(
         &self,
         call: &AgentCall,
@@ -127,7 +129,7 @@ impl<L: AgentLlm, S: ReplyStore> AgentLlm for CachedLlm<L, S> {
     }
 }
 
-impl<L: AgentLlm, S: ReplyStore> CachedLlm<L, S> {
+impl<L: AgentLlm, S: ReplyStore + 'static> CachedLlm<L, S> {
     async fn settle_result(
         &self,
         result: Result<AgentCompletion, AgentCallError>,
@@ -166,7 +168,9 @@ impl<T, C, S> std::fmt::Debug for ReplySource<T, C, S> {
     }
 }
 
-impl<T: Transport + Clone, C: Clock + Clone + 'static, S: ReplyStore> ReplySource<T, C, S> {
+impl<T: Transport + Clone, C: Clock + Clone + 'static, S: ReplyStore + 'static>
+    ReplySource<T, C, S>
+{
     /// Clients of `registry` over `transport`, answering from `hub`'s store by `policy`.
     pub fn new(
         registry: ProviderRegistry,
@@ -223,7 +227,7 @@ impl<T: Transport + Clone, C: Clock + Clone + 'static, S: ReplyStore> ReplySourc
     }
 }
 
-impl<T: Transport + Clone, C: Clock + Clone + 'static, S: ReplyStore> LlmSource
+impl<T: Transport + Clone, C: Clock + Clone + 'static, S: ReplyStore + 'static> LlmSource
     for ReplySource<T, C, S>
 {
     type Llm<'s>

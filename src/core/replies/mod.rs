@@ -5,6 +5,9 @@
 //!   credentials) and its hash.
 //! - [`policy`]: when a stored reply may answer a new request ([`ReusePolicy`]).
 //! - [`store`]: the [`ReplyStore`] seam and its in-memory implementation.
+//! - [`known`]: the hashes of the stored replies, in memory, so a paid call reads nothing.
+//! - [`hub`]: what a session's runs share: requests in flight, the index, and the writes of
+//!   paid replies, made in order off the call's path.
 //! - [`cache`]: the [`Transport`](crate::core::llm::transport::Transport) wrapper that answers
 //!   from the store, stores what was paid and sends identical requests in flight once.
 //! - [`llm`]: the [`AgentLlm`](crate::core::llm::AgentLlm) wrapper that turns what the cache
@@ -14,6 +17,8 @@
 
 pub mod cache;
 pub mod canonical;
+pub mod hub;
+pub mod known;
 pub mod llm;
 pub mod policy;
 pub mod replay;

@@ -2,7 +2,8 @@
 //! store and none sent. The replayed steps equal the stored ones, timestamps aside; a request
 //! with no stored reply stops the replay and is named.
 
-use super::cache::{ReplyCache, ReplyHub, ReplyNote, RunScope};
+use super::cache::{ReplyCache, ReplyNote, RunScope};
+use super::hub::ReplyHub;
 use super::llm::{CachedLlm, ReplySource};
 use super::policy::ReusePolicy;
 use super::store::ReplyStore;
@@ -69,7 +70,7 @@ impl Transport for NoNetwork {
 
 /// Replays `record` (whose stored steps are `stored`) from `hub`'s replies, priced by
 /// `pricer` as the original was; returns the replayed steps.
-pub async fn replay_run<C: Clock + Clone + 'static, S: ReplyStore>(
+pub async fn replay_run<C: Clock + Clone + 'static, S: ReplyStore + 'static>(
     record: &RunRecord,
     stored: &[TrajectoryEntry],
     registry: ProviderRegistry,
@@ -140,7 +141,7 @@ pub struct ReplaySource<C, S> {
     missing: RefCell<Option<Rc<RefCell<Option<ReplyNote>>>>>,
 }
 
-impl<C: Clock + Clone + 'static, S: ReplyStore> ReplaySource<C, S> {
+impl<C: Clock + Clone + 'static, S: ReplyStore + 'static> ReplaySource<C, S> {
     /// Replays `original`'s requests (made by `policy`) from `hub`'s store; `stop` fires on
     /// the first missing reply.
     pub fn new(
@@ -168,7 +169,7 @@ impl<C: Clock + Clone + 'static, S: ReplyStore> ReplaySource<C, S> {
     }
 }
 
-impl<C: Clock + Clone + 'static, S: ReplyStore> LlmSource for ReplaySource<C, S> {
+impl<C: Clock + Clone + 'static, S: ReplyStore + 'static> LlmSource for ReplaySource<C, S> {
     type Llm<'s>
         = CachedLlm<LlmClient<ReplyCache<NoNetwork, S>, C>, S>
     where
@@ -223,7 +224,7 @@ pub async fn replay_as_new_run<C, S, R, K>(
 where
     C: Clock + Clone + 'static,
     S: RunStore,
-    R: ReplyStore,
+    R: ReplyStore + 'static,
     K: TabLocks,
 {
     let Some(config) = &original.config else {

@@ -54,6 +54,8 @@ pub trait ReplyStore {
     /// Stores `reply` unless one is stored under its hash already (the first payer is kept);
     /// returns whether it was added.
     async fn put_reply(&self, reply: &StoredReply) -> Result<bool, ReplyStoreError>;
+    /// The hash of every stored reply.
+    async fn stored_hashes(&self) -> Result<Vec<String>, ReplyStoreError>;
 }
 
 impl<S: ReplyStore + ?Sized> ReplyStore for &S {
@@ -62,6 +64,9 @@ impl<S: ReplyStore + ?Sized> ReplyStore for &S {
     }
     async fn put_reply(&self, reply: &StoredReply) -> Result<bool, ReplyStoreError> {
         (**self).put_reply(reply).await
+    }
+    async fn stored_hashes(&self) -> Result<Vec<String>, ReplyStoreError> {
+        (**self).stored_hashes().await
     }
 }
 
@@ -115,5 +120,9 @@ impl ReplyStore for MemoryReplyStore {
         }
         replies.insert(reply.request_hash.clone(), reply.clone());
         Ok(true)
+    }
+
+    async fn stored_hashes(&self) -> Result<Vec<String>, ReplyStoreError> {
+        Ok(self.replies.borrow().keys().cloned().collect())
     }
 }

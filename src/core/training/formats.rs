@@ -131,11 +131,15 @@ fn assistant(content: &str) -> Value {
     assistant_thinking(content, None)
 }
 
-/// An assistant turn whose thinking, when given, is its `reasoning_content`: the field the chat
-/// templates of reasoning models read an assistant turn's thinking from (Qwen3's, DeepSeek-R1's
-/// distills'), which TRL applies to conversational rows as they are.
-// NOTE: https://huggingface.co/docs/trl/dataset_formats (conversational rows are lists of
-// messages passed to the tokenizer's chat template).
+/// An assistant turn whose thinking, when given, is its `reasoning_content`: the message field
+/// TRL's own Qwen3 training template renders as the turn's `<think>` block, and that TRL's
+/// conversational rows hand to the chat template as they are.
+// NOTE: TRL's documentation, "Chat Templates" (https://huggingface.co/docs/trl/chat_templates,
+// source `docs/source/chat_templates.md` of huggingface/trl at f2cd577): its patched
+// `qwen3_training.jinja`, swapped in for SFT with `assistant_only_loss=True`, writes each
+// assistant message as `<think>\n` + `reasoning_content` + `\n</think>` before its `content`.
+// Conversational rows are lists of such messages ("Dataset formats and types",
+// https://huggingface.co/docs/trl/dataset_formats).
 fn assistant_thinking(content: &str, thinking: Option<&str>) -> Value {
     match thinking {
         Some(thinking) => {

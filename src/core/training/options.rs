@@ -266,7 +266,8 @@ pub struct TrainingOptions {
     /// OpenAI formats: the per-example token limit (default [`OPENAI_EXAMPLE_TOKEN_LIMIT`]).
     pub token_limit: u64,
     /// TRL formats: the thinking the provider returned with an answer goes into its assistant
-    /// message as `reasoning_content` (default off). OpenAI's fine-tuning formats have no such
+    /// message as `reasoning_content`, the field TRL's chat templates render as the turn's
+    /// thinking (see `formats.rs`) (default off). OpenAI's fine-tuning formats have no such
     /// field and never carry it.
     #[serde(default)]
     pub include_thinking: bool,

@@ -144,10 +144,11 @@ fn RejudgePanel(batch_id: String, base: PipelineConfig) -> impl IntoView {
             };
             let batch_id = batch_id.clone();
             job.run(async move {
+                let shared = store;
                 let store = store.open().await.map_err(|e| e.to_string())?;
                 let runs = batch_runs_with_steps(&store, &batch_id).await?;
                 let judged: Vec<_> = runs.iter().filter(|(r, _)| r.judged).collect();
-                let inputs = BrowserInputs::open(&registry)
+                let inputs = BrowserInputs::open(shared, &registry)
                     .await
                     .map_err(|e| e.to_string())?;
                 let policy = resume::batch_policy(&inputs.store, &batch_id)

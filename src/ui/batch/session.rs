@@ -27,7 +27,8 @@ use crate::core::pipeline::PipelineEvent;
 use crate::core::provider_batch::{ProviderBatchEngine, ProviderBatchOptions, RoundView};
 use crate::core::providers::ProviderRegistry;
 use crate::core::replies::{resume, ReusePolicy};
-use crate::ui::run::session::{BrowserInputs, RunSession, Startup};
+use crate::ui::run::session::{unkept_replies, BrowserInputs, RunSession, Startup};
+use crate::ui::store::SharedStore;
 use crate::ui::task::Tasks;
 use crate::web::clock::BrowserClock;
 use crate::web::http::BrowserTransport;
@@ -129,6 +130,11 @@ struct Task {
 
 impl BatchSession {
     /// An empty session; `runs` is the run session, told when batch runs change.
+    /// The app's store, which its batches open.
+    pub(crate) fn store(&self) -> SharedStore {
+        self.runs.store()
+    }
+
     pub fn new(runs: RunSession) -> Self {
         let tasks = Tasks::new();
         BatchSession {
@@ -396,7 +402,7 @@ impl Task {
 
     async fn drive(&self) -> Result<(), StartError> {
         let session = self.session;
-        let inputs = BrowserInputs::open(&self.registry).await?;
+        let inputs = BrowserInputs::open(self.session.runs.store(), &self.registry).await?;
         let clock = inputs.clock;
         let policy = match &self.job {
             Job::Start { spec, .. } => spec.reuse_policy,
@@ -523,7 +529,12 @@ impl Task {
                     .resume(batch_id, *retry_failed, *offered_budget_usd, control)
                     .await
             }
-        }?;
+        };
+        // The batch ends once its runs' paid replies are written, as a run does.
+        if let Some(unkept) = unkept_replies(&inputs.hub).await {
+            session.error.set(Some(unkept));
+        }
+        let finished = finished?;
         // Whatever waits is shown now, before the end clears the live figures; the timers
         // left find nothing to deliver.
         show.update(|u| u.record = Some(finished), true);

@@ -3,6 +3,7 @@
 pub mod config_field;
 pub mod config_import;
 pub mod config_summary;
+pub mod figures_table;
 pub mod nav;
 pub mod notice;
 pub mod panic_banner;

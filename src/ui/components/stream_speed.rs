@@ -4,7 +4,17 @@
 
 use leptos::prelude::*;
 
+use super::figures_table::{num, text, Column, FiguresTable};
 use crate::core::stream_speed::{ModelSpeed, Spread};
+
+const COLUMNS: &[Column] = &[
+    text("Model"),
+    num("Streamed calls"),
+    num("First token p50"),
+    num("First token p90"),
+    num("Tokens/s p50"),
+    num("Tokens/s p90"),
+];
 
 /// A figure for a `data-*` attribute: plain, rounded to `decimals`.
 fn plain(value: Option<f64>, decimals: usize) -> String {
@@ -62,21 +72,9 @@ pub fn SpeedTable(
                 "output tokens per second after it, as the median (p50) and the 90th percentile "
                 "(p90). Whole replies have no first token to time and are left out."
             </p>
-            <div class="table-wrap">
-                <table class="costs-table" data-testid="speed-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Model"</th>
-                            <th scope="col" class="num">"Streamed calls"</th>
-                            <th scope="col" class="num">"First token p50"</th>
-                            <th scope="col" class="num">"First token p90"</th>
-                            <th scope="col" class="num">"Tokens/s p50"</th>
-                            <th scope="col" class="num">"Tokens/s p90"</th>
-                        </tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </div>
+            <FiguresTable columns=COLUMNS testid="speed-table">
+                <tbody>{rows}</tbody>
+            </FiguresTable>
         </section>
     }
 }

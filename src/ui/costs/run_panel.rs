@@ -17,12 +17,32 @@ use crate::core::llm::AttemptKind;
 use crate::core::pricing::Pricer;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 use crate::ui::charts::stacked::StackedBars;
+use crate::ui::components::figures_table::{num, text, Column, FiguresTable};
 use crate::ui::components::notice::ErrorText;
 use crate::ui::prices::PricingState;
 use crate::ui::store::SharedStore;
 use crate::web::idb::StoreError;
 
 use super::budget::BudgetMeter;
+
+const LEDGER_COLUMNS: &[Column] = &[
+    num("Step"),
+    text("Agent"),
+    num("Round"),
+    num("Request"),
+    text("Kind"),
+    text("Tokens"),
+    num("Cost (USD)"),
+    text("Problem"),
+];
+const REPRICE_COLUMNS: &[Column] = &[
+    num("Step"),
+    text("Agent"),
+    text("Model"),
+    num("Stored (USD)"),
+    num("Today (USD)"),
+    text("Price from"),
+];
 
 /// A run and its steps, as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -186,20 +206,7 @@ fn Ledger(rows: Vec<AttemptCost>) -> impl IntoView {
             </p>
             <details class="ledger">
                 <summary>{format!("Every request ({})", rows.len())}</summary>
-                <div class="table-wrap">
-                    <table class="costs-table" data-testid="run-ledger">
-                        <thead>
-                            <tr>
-                                <th scope="col" class="num">"Step"</th>
-                                <th scope="col">"Agent"</th>
-                                <th scope="col" class="num">"Round"</th>
-                                <th scope="col" class="num">"Request"</th>
-                                <th scope="col">"Kind"</th>
-                                <th scope="col">"Tokens"</th>
-                                <th scope="col" class="num">"Cost (USD)"</th>
-                                <th scope="col">"Problem"</th>
-                            </tr>
-                        </thead>
+                <FiguresTable columns=LEDGER_COLUMNS testid="run-ledger">
                         <tbody>
                             {rows
                                 .into_iter()
@@ -217,8 +224,7 @@ fn Ledger(rows: Vec<AttemptCost>) -> impl IntoView {
                                 })
                                 .collect_view()}
                         </tbody>
-                    </table>
-                </div>
+                </FiguresTable>
             </details>
         </div>
     }
@@ -290,18 +296,7 @@ fn RunRepricing(repricing: Repricing) -> impl IntoView {
                 </dd>
             </div>
         </dl>
-        <div class="table-wrap">
-            <table class="costs-table">
-                <thead>
-                    <tr>
-                        <th scope="col" class="num">"Step"</th>
-                        <th scope="col">"Agent"</th>
-                        <th scope="col">"Model"</th>
-                        <th scope="col" class="num">"Stored (USD)"</th>
-                        <th scope="col" class="num">"Today (USD)"</th>
-                        <th scope="col">"Price from"</th>
-                    </tr>
-                </thead>
+        <FiguresTable columns=REPRICE_COLUMNS>
                 <tbody>
                     {repricing
                         .steps
@@ -320,7 +315,6 @@ fn RunRepricing(repricing: Repricing) -> impl IntoView {
                         })
                         .collect_view()}
                 </tbody>
-            </table>
-        </div>
+        </FiguresTable>
     }
 }

@@ -19,7 +19,8 @@ use crate::core::experiment::{Experiment, ExperimentPlan};
 use crate::core::pipeline::SinkError;
 use crate::core::providers::ProviderRegistry;
 use crate::ui::batch::session::BatchSession;
-use crate::ui::run::session::BrowserInputs;
+use crate::ui::run::session::{unkept_replies, BrowserInputs};
+use crate::ui::store::SharedStore;
 use crate::ui::task::Tasks;
 use crate::web::clock::BrowserClock;
 use crate::web::locks::WebLocks;
@@ -170,7 +171,9 @@ impl ExperimentSession {
         control: &BatchControl,
     ) -> Result<(), String> {
         let session = *self;
-        let inputs = BrowserInputs::open(registry)
+        // Without the tab's batch session (a test that mounts no app) the store opens alone.
+        let store = self.batches.map_or_else(SharedStore::new, |b| b.store());
+        let inputs = BrowserInputs::open(store, registry)
             .await
             .map_err(|e| e.to_string())?;
         let experiment = match job {
@@ -227,13 +230,17 @@ impl ExperimentSession {
             .map(|b| b.spec.reuse_policy)
             .unwrap_or_default();
         let llm = inputs.replies(policy);
-        ExperimentDriver::new(&llm, &inputs.clock, &inputs.store)
+        let ended = ExperimentDriver::new(&llm, &inputs.clock, &inputs.store)
             .with_locks(&WebLocks)
             .with_pricer(inputs.pricer)
             .with_listener(&listener)
             .resume(&experiment, offered_budget_usd, control)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await;
+        // It ends once its paid replies are written, as a run or a batch does.
+        if let Some(unkept) = unkept_replies(&inputs.hub).await {
+            session.error.set(Some(unkept));
+        }
+        ended.map_err(|e| e.to_string())?;
         Ok(())
     }
 }

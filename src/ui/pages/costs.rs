@@ -28,6 +28,7 @@ use crate::core::sorting;
 use crate::core::stream_speed::{speed_by_model, ModelSpeed};
 use crate::ui::charts::bars::BarChart;
 use crate::ui::charts::line::LineChart;
+use crate::ui::components::figures_table::{num, text, Column, FiguresTable};
 use crate::ui::components::notice::ErrorText;
 use crate::ui::components::stream_speed::SpeedTable;
 use crate::ui::costs::facts::{step_costs, RunKey};
@@ -35,6 +36,32 @@ use crate::ui::costs::unaccounted::Unaccounted;
 use crate::ui::prices::PricingState;
 use crate::ui::run::session::RunSession;
 use crate::ui::store::SharedStore;
+
+const TOKEN_COLUMNS: &[Column] = &[
+    text(""),
+    num("Calls"),
+    num("Input"),
+    num("Cached"),
+    num("Cache write"),
+    num("Output"),
+    num("Reasoning"),
+    num("Cost (USD)"),
+];
+const CONFIG_COLUMNS: &[Column] = &[
+    text("Config hash"),
+    num("Runs"),
+    num("Spent (USD)"),
+    num("Per run (USD)"),
+    num("Unknown cost"),
+    num("Correct"),
+];
+const REPRICE_COLUMNS: &[Column] = &[
+    text("Model"),
+    num("Steps"),
+    num("Stored (USD)"),
+    num("Today (USD)"),
+    text("Price from"),
+];
 
 /// The spend line gets one point per run up to this many runs, one per day beyond.
 const MAX_POINTS: usize = 400;
@@ -452,24 +479,10 @@ fn TokensTable(summary: Arc<CostSummary>) -> impl IntoView {
         <section class="card" aria-labelledby="tokens-title">
             <h2 class="card-title" id="tokens-title">"Tokens and cost by agent and model"</h2>
             <p class="muted">"Input counts cached tokens; output counts reasoning tokens."</p>
-            <div class="table-wrap">
-                <table class="costs-table" data-testid="costs-tokens-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">""</th>
-                            <th scope="col" class="num">"Calls"</th>
-                            <th scope="col" class="num">"Input"</th>
-                            <th scope="col" class="num">"Cached"</th>
-                            <th scope="col" class="num">"Cache write"</th>
-                            <th scope="col" class="num">"Output"</th>
-                            <th scope="col" class="num">"Reasoning"</th>
-                            <th scope="col" class="num">"Cost (USD)"</th>
-                        </tr>
-                    </thead>
-                    {rows("By agent", &summary.by_agent, true)}
-                    {rows("By model", &summary.by_model, false)}
-                </table>
-            </div>
+            <FiguresTable columns=TOKEN_COLUMNS testid="costs-tokens-table">
+                {rows("By agent", &summary.by_agent, true)}
+                {rows("By model", &summary.by_model, false)}
+            </FiguresTable>
         </section>
     }
 }
@@ -480,18 +493,7 @@ fn ConfigTable(overview: CostOverview) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="configs-title">
             <h2 class="card-title" id="configs-title">"By config"</h2>
-            <div class="table-wrap">
-                <table class="costs-table" data-testid="costs-by-config">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Config hash"</th>
-                            <th scope="col" class="num">"Runs"</th>
-                            <th scope="col" class="num">"Spent (USD)"</th>
-                            <th scope="col" class="num">"Per run (USD)"</th>
-                            <th scope="col" class="num">"Unknown cost"</th>
-                            <th scope="col" class="num">"Correct"</th>
-                        </tr>
-                    </thead>
+            <FiguresTable columns=CONFIG_COLUMNS testid="costs-by-config">
                     <tbody>
                         {overview
                             .by_config
@@ -522,8 +524,7 @@ fn ConfigTable(overview: CostOverview) -> impl IntoView {
                             })
                             .collect_view()}
                     </tbody>
-                </table>
-            </div>
+            </FiguresTable>
         </section>
     }
 }
@@ -608,17 +609,7 @@ fn RepricingTable(repricing: RepricingOverview) -> impl IntoView {
                 <dd data-testid="reprice-changed">{count(repricing.changed_steps)}</dd>
             </div>
         </dl>
-        <div class="table-wrap">
-            <table class="costs-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Model"</th>
-                        <th scope="col" class="num">"Steps"</th>
-                        <th scope="col" class="num">"Stored (USD)"</th>
-                        <th scope="col" class="num">"Today (USD)"</th>
-                        <th scope="col">"Price from"</th>
-                    </tr>
-                </thead>
+        <FiguresTable columns=REPRICE_COLUMNS>
                 <tbody>
                     {repricing
                         .by_model
@@ -639,7 +630,6 @@ fn RepricingTable(repricing: RepricingOverview) -> impl IntoView {
                         })
                         .collect_view()}
                 </tbody>
-            </table>
-        </div>
+        </FiguresTable>
     }
 }

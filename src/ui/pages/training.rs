@@ -280,42 +280,30 @@ fn Filters(
     type Pick = fn(&Choices) -> &BTreeSet<String>;
     type Get = fn(&RunFilter) -> Option<String>;
     type Put = fn(&mut RunFilter, Option<String>);
+    // Each text filter: its id and label, the set of stored values offered, and the filter's
+    // field it sets.
+    macro_rules! text_filter {
+        ($id:literal, $label:literal, $offered:ident, $field:ident) => {
+            (
+                $id,
+                $label,
+                (|c: &Choices| &c.$offered) as Pick,
+                (|f: &RunFilter| f.$field.clone()) as Get,
+                (|f: &mut RunFilter, v| f.$field = v) as Put,
+            )
+        };
+    }
     let text_filters: [(&'static str, &'static str, Pick, Get, Put); 5] = [
-        (
-            "training-batch",
-            "Batch",
-            |c| &c.batches,
-            |f| f.batch_id.clone(),
-            |f, v| f.batch_id = v,
-        ),
-        (
-            "training-config",
-            "Config hash",
-            |c| &c.hashes,
-            |f| f.config_hash.clone(),
-            |f, v| f.config_hash = v,
-        ),
-        (
-            "training-solver",
-            "Solver model",
-            |c| &c.solvers,
-            |f| f.solver_model.clone(),
-            |f, v| f.solver_model = v,
-        ),
-        (
+        text_filter!("training-batch", "Batch", batches, batch_id),
+        text_filter!("training-config", "Config hash", hashes, config_hash),
+        text_filter!("training-solver", "Solver model", solvers, solver_model),
+        text_filter!(
             "training-verifier",
             "Verifier model",
-            |c| &c.verifiers,
-            |f| f.verifier_model.clone(),
-            |f, v| f.verifier_model = v,
+            verifiers,
+            verifier_model
         ),
-        (
-            "training-judge",
-            "Judge model",
-            |c| &c.judges,
-            |f| f.judge_model.clone(),
-            |f, v| f.judge_model = v,
-        ),
+        text_filter!("training-judge", "Judge model", judges, judge_model),
     ];
     let selects = text_filters
         .into_iter()

@@ -13,22 +13,11 @@ use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
+use crate::app::run::live::LiveReply;
 use crate::core::llm::client::{StreamListener, StreamProgress};
 use crate::core::llm::partial_json::PartialObject;
-use crate::core::llm::stream::StreamDelta;
 
 use super::thinking::ThinkingFold;
-
-/// What the current call has streamed so far.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LiveReply {
-    /// The calling agent (`solver`, `verifier`, `judge`).
-    pub agent: String,
-    /// Its thinking so far.
-    pub thinking: String,
-    /// Its answer so far (the structured output's JSON text).
-    pub answer: String,
-}
 
 /// The answer fields the live view shows while they grow, with their headings: what the
 /// solver, verifier and judge say in words (scores and verdicts come with the finished step).
@@ -37,23 +26,6 @@ pub const LIVE_FIELDS: [(&str, &str); 3] = [
     ("critique", "Critique"),
     ("reasoning", "Reasoning"),
 ];
-
-impl LiveReply {
-    /// Adds a piece; a piece from another agent starts over.
-    pub fn add(&mut self, progress: &StreamProgress) {
-        let agent = progress.role.as_str();
-        if self.agent != agent {
-            *self = LiveReply {
-                agent: agent.to_string(),
-                ..LiveReply::default()
-            };
-        }
-        match &progress.delta {
-            StreamDelta::Thinking(text) => self.thinking.push_str(text),
-            StreamDelta::Answer(text) => self.answer.push_str(text),
-        }
-    }
-}
 
 /// A stream listener that feeds `live`, once per animation frame.
 pub fn listener(live: RwSignal<Option<LiveReply>>) -> StreamListener {
@@ -104,21 +76,23 @@ pub fn LiveStep(
     // Run page, rather than in the session's listener, which every page loads). Text before
     // the JSON object starts (a prompt-only reply's preamble) is shown as it is; once the
     // object has started, only its fields are.
-    let reader = StoredValue::new_local((0usize, PartialObject::new()));
+    // A new round trip (a retried stream, a re-ask) starts the reading over.
+    let reader = StoredValue::new_local((0u64, 0usize, PartialObject::new()));
     let answer = Memo::new(move |_| {
         mine.with(|m| {
             let Some(m) = m else {
                 return (String::new(), Vec::new());
             };
-            reader.update_value(|(read, fields)| {
-                if *read > m.answer.len() {
+            reader.update_value(|(round_trip, read, fields)| {
+                if *round_trip != m.round_trip || *read > m.answer.len() {
+                    *round_trip = m.round_trip;
                     *read = 0;
                     *fields = PartialObject::new();
                 }
                 fields.push(&m.answer[*read..]);
                 *read = m.answer.len();
             });
-            reader.with_value(|(_, fields)| {
+            reader.with_value(|(_, _, fields)| {
                 let preamble = if fields.has_started() {
                     String::new()
                 } else {
@@ -159,50 +133,5 @@ pub fn LiveStep(
                 })
                 .collect_view()
         }}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::role::AgentRole;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    fn piece(role: AgentRole, delta: StreamDelta) -> StreamProgress {
-        StreamProgress { role, delta }
-    }
-
-    #[wasm_bindgen_test]
-    fn pieces_gather_per_agent_and_a_new_agent_starts_over() {
-        let mut live = LiveReply::default();
-        live.add(&piece(
-            AgentRole::Solver,
-            StreamDelta::Thinking("Two ".into()),
-        ));
-        live.add(&piece(
-            AgentRole::Solver,
-            StreamDelta::Thinking("and two.".into()),
-        ));
-        live.add(&piece(
-            AgentRole::Solver,
-            StreamDelta::Answer("{\"solution\"".into()),
-        ));
-        assert_eq!(live.agent, "solver");
-        assert_eq!(live.thinking, "Two and two.");
-        assert_eq!(live.answer, "{\"solution\"");
-        live.add(&piece(
-            AgentRole::Solver,
-            StreamDelta::Answer(": \"Four".into()),
-        ));
-        assert_eq!(live.answer, "{\"solution\": \"Four");
-        live.add(&piece(AgentRole::Verifier, StreamDelta::Answer("{".into())));
-        assert_eq!(
-            live,
-            LiveReply {
-                agent: "verifier".into(),
-                thinking: String::new(),
-                answer: "{".into()
-            }
-        );
     }
 }

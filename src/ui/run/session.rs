@@ -22,21 +22,22 @@ use crate::core::llm::reasoning;
 use crate::core::pipeline::SinkError;
 use crate::core::pricing::Pricer;
 use crate::core::providers::ProviderRegistry;
-use crate::core::replies::cache::ReplyHub;
+use crate::core::replies::hub::ReplyHub;
 use crate::core::replies::llm::ReplySource;
 use crate::core::replies::replay::{replay_as_new_run, ReplayError, ReplayInputs};
 use crate::core::replies::{resume, ReusePolicy};
 use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 use crate::ui::prices::load_pricer;
-use crate::ui::store::run_store;
+use crate::ui::store::SharedStore;
 use crate::ui::task::Tasks;
 use crate::web::clock::BrowserClock;
 use crate::web::http::BrowserTransport;
-use crate::web::idb::TrajectoryStore;
+use crate::web::idb::{tab_reply_index, TrajectoryStore};
 use crate::web::locks::WebLocks;
 
-use super::live::{self, LiveReply};
+use super::live;
 use super::summary::SummaryView;
+use crate::app::run::live::LiveReply;
 
 /// Where a start-up check (for runs, or for batches, that a closed tab left running) stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,6 +95,7 @@ pub struct RunSession {
     pub draft_mode: RwSignal<Option<Mode>>,
     /// The Run page's reuse policy choice.
     pub draft_reuse: RwSignal<ReusePolicy>,
+    store: SharedStore,
     tasks: Tasks,
     cancel: StoredValue<Option<CancelToken>, LocalStorage>,
 }
@@ -144,9 +146,10 @@ struct Task {
 
 impl RunSession {
     /// An empty session.
-    pub fn new() -> Self {
+    pub fn new(store: SharedStore) -> Self {
         let tasks = Tasks::new();
         RunSession {
+            store,
             record: RwSignal::new(None),
             steps: RwSignal::new(Vec::new()),
             live: RwSignal::new(None),
@@ -162,6 +165,11 @@ impl RunSession {
             tasks,
             cancel: StoredValue::new_local(None),
         }
+    }
+
+    /// The app's store, which its runs (and the batch and experiment sessions) open.
+    pub(crate) fn store(&self) -> SharedStore {
+        self.store
     }
 
     /// The id of the run being shown, if any.
@@ -387,7 +395,7 @@ impl RunSession {
 
 impl Default for RunSession {
     fn default() -> Self {
-        Self::new()
+        Self::new(SharedStore::new())
     }
 }
 
@@ -398,19 +406,39 @@ pub(crate) struct BrowserInputs {
     pub(crate) pricer: Rc<Pricer>,
     pub(crate) clock: BrowserClock,
     registry: ProviderRegistry,
-    hub: Rc<ReplyHub<TrajectoryStore>>,
+    pub(crate) hub: Rc<ReplyHub<TrajectoryStore>>,
+}
+
+/// Waits until `hub`'s paid replies are written; says which could not be kept, if any.
+pub(crate) async fn unkept_replies(hub: &ReplyHub<TrajectoryStore>) -> Option<String> {
+    hub.flushed().await;
+    let failures = hub.take_failures();
+    let first = failures.first()?;
+    Some(format!(
+        "{} could not be kept in the reply store ({first}); the steps are saved, but cannot be replayed or answered from the store",
+        crate::app::format::count_of(failures.len(), "paid reply", "paid replies"),
+    ))
 }
 
 /// The LLM source of the app's runs: the providers behind the IndexedDB reply store.
 pub(crate) type BrowserReplies = ReplySource<BrowserTransport, BrowserClock, TrajectoryStore>;
 
 impl BrowserInputs {
-    /// Opens the store and loads the prices; `registry` holds the providers and their keys.
-    pub(crate) async fn open(registry: &ProviderRegistry) -> Result<Self, StartError> {
-        let store = run_store().await.map_err(SinkError::from)?;
+    /// Opens `store` and loads the prices; `registry` holds the providers and their keys.
+    pub(crate) async fn open(
+        store: SharedStore,
+        registry: &ProviderRegistry,
+    ) -> Result<Self, StartError> {
+        let store = store.open().await.map_err(SinkError::from)?;
         let pricer = Rc::new(load_pricer().await);
+        // Paid replies are written by a task of their own, in order, so no call waits on one.
+        let hub = ReplyHub::in_background(
+            store.clone(),
+            tab_reply_index(),
+            Rc::new(|write| leptos::task::spawn_local(write)),
+        );
         Ok(BrowserInputs {
-            hub: ReplyHub::new(store.clone()),
+            hub,
             store,
             pricer,
             clock: BrowserClock::new(),
@@ -456,7 +484,10 @@ async fn source_run(
 impl Task {
     async fn run(self) {
         let session = self.session;
-        let result = self.drive().await;
+        let (result, inputs) = match BrowserInputs::open(self.session.store, &self.registry).await {
+            Ok(inputs) => (self.drive(&inputs).await, Some(inputs)),
+            Err(refused) => (Err(refused.into()), None),
+        };
         session.cancel.set_value(None);
         // The one place a run's end, or its refusal, is shown.
         match result {
@@ -464,11 +495,17 @@ impl Task {
             Err(Stopped::Refused(refused)) => session.refused(refused),
             Err(Stopped::Replay(error)) => session.replay_stopped(error),
         }
+        // Shown before its last replies are written; the session stays busy until they are,
+        // so a replay or rerun started next reads them from the store.
+        if let Some(inputs) = inputs {
+            if let Some(unkept) = unkept_replies(&inputs.hub).await {
+                session.error.set(Some(unkept));
+            }
+        }
         session.touch_runs();
     }
 
-    async fn drive(&self) -> Result<Finished, Stopped> {
-        let inputs = BrowserInputs::open(&self.registry).await?;
+    async fn drive(&self, inputs: &BrowserInputs) -> Result<Finished, Stopped> {
         let session = self.session;
         let policy = match &self.job {
             Job::Start { reuse_policy, .. } => *reuse_policy,
@@ -478,7 +515,7 @@ impl Task {
                     .await
                     .map_err(StartError::from)?
             }
-            Job::Replay { run_id } => return self.replay(&inputs, run_id).await,
+            Job::Replay { run_id } => return self.replay(inputs, run_id).await,
         };
         // A replay went its own way above: it reads its policy from the steps it replays.
         let llm = inputs
@@ -506,13 +543,13 @@ impl Task {
                 Ok(driver.start(run).await?)
             }
             Job::Resume { run_id, offered } => Ok(driver.resume(run_id, offered.as_ref()).await?),
-            Job::Replay { run_id } => self.replay(&inputs, run_id).await,
+            Job::Replay { run_id } => self.replay(inputs, run_id).await,
             Job::Fork {
                 run_id,
                 at_step,
                 config,
             } => {
-                let (source, steps) = source_run(&inputs, run_id).await?;
+                let (source, steps) = source_run(inputs, run_id).await?;
                 let fork = Fork {
                     source: &source,
                     steps: &steps,
@@ -522,7 +559,7 @@ impl Task {
                 Ok(driver.fork(fork).await?)
             }
             Job::Rejudge { run_id, judge } => {
-                let (source, steps) = source_run(&inputs, run_id).await?;
+                let (source, steps) = source_run(inputs, run_id).await?;
                 Ok(driver.rejudge(&source, &steps, judge.clone()).await?)
             }
         }

@@ -6,11 +6,12 @@
 use leptos::prelude::*;
 
 use super::session::RunSession;
+use crate::ui::store::SharedStore;
 
 /// Provides the [`RunSession`] context. The root component calls it once, before
 /// [`crate::ui::batch::startup::provide_batch_state`], which starts the start-up check; new
 /// runs wait (their Start button stays disabled) until the check is done, so a run started now
 /// is never mistaken for one a closed tab left behind.
 pub fn provide_run_state() {
-    provide_context(RunSession::new());
+    provide_context(RunSession::new(expect_context::<SharedStore>()));
 }

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
-use indexed_db_futures::{DeserialiseFromJs, KeyRange, SerialiseToJs};
+use indexed_db_futures::{DeserialiseFromJs, SerialiseToJs};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
@@ -28,9 +28,9 @@ use crate::core::stored_dataset::{DatasetSummary, StoredDataset};
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 
 use super::error::{from_idb, StoreError};
-use super::records::{run_step_bounds, RunRow, StepRow};
+use super::records::RunRow;
 use super::schema::{index, BATCHES, DATASETS, RUNS, STEPS};
-use super::{commit, count, get, request, store, TrajectoryStore};
+use super::{commit, count, get, request, run_steps_in, store, TrajectoryStore};
 
 /// The part of a dataset kept as one JSON text.
 #[derive(Serialize, Deserialize)]
@@ -174,14 +174,7 @@ impl TrajectoryStore {
     pub async fn put_dataset(&self, dataset: &StoredDataset) -> Result<(), StoreError> {
         let op = format!("saving the dataset `{}`", dataset.summary.name);
         let value = DatasetRow::encode(dataset)?;
-        let tx = self.transaction(&[DATASETS], TransactionMode::Readwrite, &op)?;
-        {
-            let datasets = store(&tx, DATASETS, &op)?;
-            request(datasets.put(value).primitive(), &op)
-                .await
-                .map_err(|(e, _)| e)?;
-        }
-        commit(tx, &op).await
+        self.put_row(DATASETS, value, &op).await
     }
 
     /// The dataset `id` with its problems, if stored.
@@ -256,14 +249,7 @@ impl TrajectoryStore {
     pub async fn put_batch(&self, batch: &BatchRecord) -> Result<(), StoreError> {
         let op = format!("saving batch {}", batch.spec.batch_id);
         let value = BatchRow::encode(batch)?;
-        let tx = self.transaction(&[BATCHES], TransactionMode::Readwrite, &op)?;
-        {
-            let batches = store(&tx, BATCHES, &op)?;
-            request(batches.put(value).primitive(), &op)
-                .await
-                .map_err(|(e, _)| e)?;
-        }
-        commit(tx, &op).await
+        self.put_row(BATCHES, value, &op).await
     }
 
     /// The batch `id`, if stored.
@@ -283,19 +269,8 @@ impl TrajectoryStore {
 
     /// The ids of every stored batch (to pick a new one that is free).
     pub async fn batch_ids(&self) -> Result<HashSet<String>, StoreError> {
-        let op = "listing batch ids";
-        let tx = self.transaction(&[BATCHES], TransactionMode::Readonly, op)?;
-        let batches = store(&tx, BATCHES, op)?;
-        let keys = request(batches.get_all_keys::<JsValue>().primitive(), op)
-            .await
-            .map_err(|(e, _)| e)?;
-        let mut out = HashSet::new();
-        for key in keys {
-            if let Some(key) = key.map_err(|e| from_idb(op, &e))?.as_string() {
-                out.insert(key);
-            }
-        }
-        Ok(out)
+        let ids = self.every_text_key(BATCHES, "listing batch ids").await?;
+        Ok(ids.into_iter().collect())
     }
 
     /// Deletes the batch record `id`; returns whether it was there. Its runs are kept (they
@@ -349,21 +324,7 @@ impl TrajectoryStore {
         let steps = store(&tx, STEPS, &op)?;
         let mut out = Vec::with_capacity(run_ids.len());
         for id in run_ids {
-            let (low, high) = run_step_bounds(id);
-            let rows = request(
-                steps
-                    .get_all::<JsValue>()
-                    .with_query::<JsValue, _>(KeyRange::Bound(low, false, high, false))
-                    .primitive(),
-                &op,
-            )
-            .await
-            .map_err(|(e, _)| e)?;
-            let mut entries = Vec::new();
-            for value in rows {
-                entries.push(StepRow::decode(value.map_err(|e| from_idb(&op, &e))?)?);
-            }
-            out.push(entries);
+            out.push(run_steps_in(&steps, id, &op).await?);
         }
         Ok(out)
     }

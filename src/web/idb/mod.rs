@@ -46,7 +46,7 @@ use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 
 pub use error::StoreError;
 pub use records::SavedConfig;
-pub use replies::ReplyStoreSize;
+pub use replies::{tab_reply_index, ReplyStoreSize};
 pub use schema::{DB_NAME, DB_VERSION};
 pub use transfer::{
     ExportFilter, ExportSummary, ImportFailure, ImportSummary, ImportedRun, OnConflict,
@@ -672,22 +672,7 @@ impl TrajectoryStore {
         let op = format!("reading the steps of run {run_id}");
         let tx = self.transaction(&[STEPS], TransactionMode::Readonly, &op)?;
         let steps = store(&tx, STEPS, &op)?;
-        let (low, high) = run_step_bounds(run_id);
-        let range = KeyRange::Bound(low, false, high, false);
-        let rows = request(
-            steps
-                .get_all::<JsValue>()
-                .with_query::<JsValue, _>(range)
-                .primitive(),
-            &op,
-        )
-        .await
-        .map_err(|(e, _)| e)?;
-        let mut out = Vec::new();
-        for value in rows {
-            out.push(StepRow::decode(value.map_err(|e| from_idb(&op, &e))?)?);
-        }
-        Ok(out)
+        run_steps_in(&steps, run_id, &op).await
     }
 
     /// How many steps are stored, over all runs.
@@ -713,14 +698,7 @@ impl TrajectoryStore {
             config: config.clone(),
         };
         let value = ConfigRow::encode(&saved)?;
-        let tx = self.transaction(&[CONFIGS], TransactionMode::Readwrite, &op)?;
-        {
-            let configs = store(&tx, CONFIGS, &op)?;
-            request(configs.put(value).primitive(), &op)
-                .await
-                .map_err(|(e, _)| e)?;
-        }
-        commit(tx, &op).await
+        self.put_row(CONFIGS, value, &op).await
     }
 
     /// The config saved under `name`, if any.
@@ -736,6 +714,45 @@ impl TrajectoryStore {
     pub async fn list_configs(&self) -> Result<Vec<SavedConfig>, StoreError> {
         let all = self.every_value(CONFIGS, "listing saved configs").await?;
         all.into_iter().map(ConfigRow::decode).collect()
+    }
+
+    /// Writes `value` into `store_name` (replacing the record under its key) in a transaction
+    /// of its own.
+    pub(crate) async fn put_row(
+        &self,
+        store_name: &str,
+        value: JsValue,
+        op: &str,
+    ) -> Result<(), StoreError> {
+        let tx = self.transaction(&[store_name], TransactionMode::Readwrite, op)?;
+        {
+            let records = store(&tx, store_name, op)?;
+            request(records.put(value).primitive(), op)
+                .await
+                .map_err(|(e, _)| e)?;
+        }
+        commit(tx, op).await
+    }
+
+    /// The text keys of `store_name`, in key order, read in one read-only transaction (keys
+    /// only, not the records).
+    pub(crate) async fn every_text_key(
+        &self,
+        store_name: &str,
+        op: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let tx = self.transaction(&[store_name], TransactionMode::Readonly, op)?;
+        let records = store(&tx, store_name, op)?;
+        let keys = request(records.get_all_keys::<JsValue>().primitive(), op)
+            .await
+            .map_err(|(e, _)| e)?;
+        let mut out = Vec::new();
+        for key in keys {
+            if let Some(key) = key.map_err(|e| from_idb(op, &e))?.as_string() {
+                out.push(key);
+            }
+        }
+        Ok(out)
     }
 
     /// Every record of `store_name`, raw, in key order, read in one read-only transaction.
@@ -860,6 +877,53 @@ where
 {
     let fail = |e: indexed_db_futures::error::Error| (from_idb(operation, &e), is_constraint(&e));
     built.map_err(fail)?.await.map_err(fail)
+}
+
+/// The steps of run `run_id` in `steps` (the store, in a transaction the caller holds), in step
+/// order.
+async fn run_steps_in(
+    steps: &ObjectStore<'_>,
+    run_id: &str,
+    op: &str,
+) -> Result<Vec<TrajectoryEntry>, StoreError> {
+    let (low, high) = run_step_bounds(run_id);
+    let rows = request(
+        steps
+            .get_all::<JsValue>()
+            .with_query::<JsValue, _>(KeyRange::Bound(low, false, high, false))
+            .primitive(),
+        op,
+    )
+    .await
+    .map_err(|(e, _)| e)?;
+    decode_steps(rows, op)
+}
+
+/// The steps of rows read from the `steps` store.
+fn decode_steps(
+    rows: impl IntoIterator<Item = indexed_db_futures::Result<JsValue>>,
+    op: &str,
+) -> Result<Vec<TrajectoryEntry>, StoreError> {
+    rows.into_iter()
+        .map(|value| StepRow::decode(value.map_err(|e| from_idb(op, &e))?))
+        .collect()
+}
+
+/// Adds `entry` to `steps` (the store, in a transaction the caller holds); a step stored under
+/// its key already is refused as [`StoreError::DuplicateStep`], never replaced.
+async fn add_step_in(
+    steps: &ObjectStore<'_>,
+    entry: &TrajectoryEntry,
+    op: &str,
+) -> Result<(), StoreError> {
+    match request(steps.add(StepRow::encode(entry)?).primitive(), op).await {
+        Ok(()) => Ok(()),
+        Err((_, true)) => Err(StoreError::DuplicateStep {
+            run_id: entry.run_id.clone(),
+            step_id: entry.step_id,
+        }),
+        Err((e, false)) => Err(e),
+    }
 }
 
 async fn get(

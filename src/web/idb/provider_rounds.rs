@@ -10,7 +10,7 @@ use wasm_bindgen::JsValue;
 
 use super::records::{from_js_row, to_js_row};
 use super::schema::{index, PROVIDER_ROUNDS};
-use super::{commit, from_idb, request, store, StoreError, TrajectoryStore};
+use super::{from_idb, request, store, StoreError, TrajectoryStore};
 use crate::core::pipeline::SinkError;
 use crate::core::provider_batch::{BatchJournal, RoundRecord};
 
@@ -52,14 +52,7 @@ impl TrajectoryStore {
     pub async fn put_provider_round(&self, round: &RoundRecord) -> Result<(), StoreError> {
         let op = format!("saving round {} of batch {}", round.round, round.batch_id);
         let value = RoundRow::encode(round)?;
-        let tx = self.transaction(&[PROVIDER_ROUNDS], TransactionMode::Readwrite, &op)?;
-        {
-            let rounds = store(&tx, PROVIDER_ROUNDS, &op)?;
-            request(rounds.put(value).primitive(), &op)
-                .await
-                .map_err(|(e, _)| e)?;
-        }
-        commit(tx, &op).await
+        self.put_row(PROVIDER_ROUNDS, value, &op).await
     }
 
     /// Every round of batch `batch_id`, in round order.

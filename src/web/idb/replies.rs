@@ -2,17 +2,25 @@
 //! [`ReplyStore`]. Each record keeps the reply as JSON text beside its key, its storage time
 //! (indexed, for clearing old replies) and its size.
 //!
+//! Which hashes are stored is read once per tab into [`tab_reply_index`], so a paid call reads
+//! nothing; each reply this tab stores is announced to the other tabs on a `BroadcastChannel`,
+//! whose index lists it at once.
+//!
 //! Clearing replies never touches `runs` or `steps`: a trajectory keeps everything it shows and
 //! exports, so only replaying the runs that used a cleared reply is lost.
+
+use std::rc::Rc;
 
 use indexed_db_futures::internals::SystemRepr;
 use indexed_db_futures::transaction::TransactionMode;
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
 
 use super::records::{from_js_row, to_js_row};
 use super::schema::REPLIES;
 use super::{commit, get, js_failure, refused_as_constraint, store, StoreError, TrajectoryStore};
+use crate::core::replies::known::StoredHashes;
 use crate::core::replies::store::ReplyStoreError;
 use crate::core::replies::{ReplyStore, StoredReply};
 
@@ -94,6 +102,12 @@ impl TrajectoryStore {
         }
     }
 
+    /// The hash of every stored reply (the store's keys only, in one read).
+    pub async fn stored_reply_hashes(&self) -> Result<Vec<String>, StoreError> {
+        self.every_text_key(REPLIES, "listing the stored replies")
+            .await
+    }
+
     /// How many replies are stored and their size.
     pub async fn reply_store_size(&self) -> Result<ReplyStoreSize, StoreError> {
         let rows = self
@@ -146,8 +160,83 @@ impl ReplyStore for TrajectoryStore {
     }
 
     async fn put_reply(&self, reply: &StoredReply) -> Result<bool, ReplyStoreError> {
-        self.add_stored_reply(reply)
+        let added = self
+            .add_stored_reply(reply)
+            .await
+            .map_err(|e| ReplyStoreError(e.to_string()))?;
+        if added {
+            announce(&reply.request_hash);
+        }
+        Ok(added)
+    }
+
+    async fn stored_hashes(&self) -> Result<Vec<String>, ReplyStoreError> {
+        self.stored_reply_hashes()
             .await
             .map_err(|e| ReplyStoreError(e.to_string()))
     }
+}
+
+/// The channel the tabs of this origin announce stored replies on.
+const ANNOUNCE_CHANNEL: &str = "trialogue-replies";
+
+/// This tab's index of stored hashes and the channel that keeps it current; made on first use
+/// and kept for the tab's life.
+struct TabIndex {
+    known: Rc<StoredHashes>,
+    channel: Option<web_sys::BroadcastChannel>,
+    // Held so the channel's handler lives as long as the channel.
+    _on_message: Option<Closure<dyn FnMut(web_sys::MessageEvent)>>,
+}
+
+impl TabIndex {
+    fn new() -> Self {
+        let known = StoredHashes::new();
+        let Ok(channel) = web_sys::BroadcastChannel::new(ANNOUNCE_CHANNEL) else {
+            return TabIndex {
+                known,
+                channel: None,
+                _on_message: None,
+            };
+        };
+        let listed = Rc::clone(&known);
+        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |event: web_sys::MessageEvent| {
+                if let Some(hash) = event.data().as_string() {
+                    listed.insert(&hash);
+                }
+            },
+        );
+        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        TabIndex {
+            known,
+            channel: Some(channel),
+            _on_message: Some(on_message),
+        }
+    }
+}
+
+thread_local! {
+    static TAB_INDEX: TabIndex = TabIndex::new();
+}
+
+/// The hashes of the stored replies as this tab knows them: read from IndexedDB by the first
+/// session that needs them, then kept current by this tab's writes and the other tabs'
+/// announcements. Where the browser has no `BroadcastChannel` each session gets an index of
+/// its own, read when it starts, so it still sees what other tabs stored before.
+pub fn tab_reply_index() -> Rc<StoredHashes> {
+    TAB_INDEX.with(|tab| match tab.channel {
+        Some(_) => Rc::clone(&tab.known),
+        None => StoredHashes::new(),
+    })
+}
+
+/// Tells the other tabs that a reply is stored under `request_hash`.
+fn announce(request_hash: &str) {
+    TAB_INDEX.with(|tab| {
+        if let Some(channel) = &tab.channel {
+            // A tab that misses it pays for the request once more; nothing is lost.
+            let _ = channel.post_message(&JsValue::from_str(request_hash));
+        }
+    });
 }

@@ -13,10 +13,12 @@ use crate::core::run_facts;
 use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 
-use super::error::{from_idb, StoreError};
-use super::records::{run_step_bounds, step_key, RunRow, StepRow};
+use super::error::StoreError;
+use super::records::{run_step_bounds, step_key, RunRow};
 use super::schema::{RUNS, STEPS};
-use super::{commit, count, request, store, TrajectoryStore};
+use super::{
+    add_step_in, commit, count, decode_steps, request, run_steps_in, store, TrajectoryStore,
+};
 
 /// Steps read per export transaction.
 const EXPORT_BATCH: u32 = 256;
@@ -173,16 +175,7 @@ impl TrajectoryStore {
                 .await
                 .map_err(|(e, _)| e)?;
             for entry in &entries {
-                match request(steps.add(StepRow::encode(entry)?).primitive(), &op).await {
-                    Ok(()) => {}
-                    Err((_, true)) => {
-                        return Err(StoreError::DuplicateStep {
-                            run_id: entry.run_id.clone(),
-                            step_id: entry.step_id,
-                        })
-                    }
-                    Err((e, false)) => return Err(e),
-                }
+                add_step_in(&steps, entry, &op).await?;
             }
             stored_id
         };
@@ -259,31 +252,9 @@ impl TrajectoryStore {
         {
             let runs = store(&tx, RUNS, &op)?;
             let steps = store(&tx, STEPS, &op)?;
-            let (low, high) = run_step_bounds(run_id);
-            let rows = request(
-                steps
-                    .get_all::<JsValue>()
-                    .with_query::<JsValue, _>(KeyRange::Bound(low, false, high, false))
-                    .primitive(),
-                &op,
-            )
-            .await
-            .map_err(|(e, _)| e)?;
-            let mut all = Vec::new();
-            for value in rows {
-                all.push(StepRow::decode(value.map_err(|e| from_idb(&op, &e))?)?);
-            }
+            let mut all = run_steps_in(&steps, run_id, &op).await?;
             for entry in &entries {
-                match request(steps.add(StepRow::encode(entry)?).primitive(), &op).await {
-                    Ok(()) => {}
-                    Err((_, true)) => {
-                        return Err(StoreError::DuplicateStep {
-                            run_id: entry.run_id.clone(),
-                            step_id: entry.step_id,
-                        })
-                    }
-                    Err((e, false)) => return Err(e),
-                }
+                add_step_in(&steps, entry, &op).await?;
             }
             all.extend(entries.iter().cloned());
             sorting::sort_by_key(&mut all, |e| e.step_id);
@@ -408,10 +379,6 @@ impl TrajectoryStore {
         )
         .await
         .map_err(|(e, _)| e)?;
-        let mut out = Vec::new();
-        for value in rows {
-            out.push(StepRow::decode(value.map_err(|e| from_idb(op, &e))?)?);
-        }
-        Ok(out)
+        decode_steps(rows, op)
     }
 }
