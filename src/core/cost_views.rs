@@ -360,7 +360,8 @@ pub struct StepCost {
     pub billed_at: Option<f64>,
     /// How fast the reply streamed, when it did (the Costs page's speed table).
     pub speed: Option<StepSpeed>,
-    /// Whether its reply was reused from another run's (it cost $0, whatever the prices).
+    /// Whether its reply was reused from another run's, or carried from one by a fork (it cost
+    /// $0 here, whatever the prices).
     pub reused: bool,
 }
 
@@ -381,12 +382,12 @@ impl StepCost {
             provider: entry.metadata.provider().unwrap_or_default().to_string(),
             iteration: entry.iteration(),
             usage,
-            cost_usd: entry.cost_usd(),
+            cost_usd: entry.spent_usd(),
             usage_complete: entry.usage_complete(),
             requests: if adds_up { requests } else { Vec::new() },
             billed_at: billed_at(entry),
             speed: StepSpeed::of(entry),
-            reused: entry.metadata.reused_from.is_some(),
+            reused: entry.metadata.reused_from.is_some() || entry.is_carried(),
         }
     }
 

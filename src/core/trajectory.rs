@@ -532,6 +532,22 @@ impl TrajectoryEntry {
         self.metadata.cost_usd()
     }
 
+    /// Whether a fork carried this step from another run (`metadata.forked_from`): its line
+    /// keeps what its call cost, but that run paid for it.
+    pub fn is_carried(&self) -> bool {
+        self.metadata.forked_from.is_some()
+    }
+
+    /// What the step cost its own run: its stored cost, or nothing for a carried step (its
+    /// source run counts it; counting it here too would count one payment twice).
+    pub fn spent_usd(&self) -> Option<f64> {
+        if self.is_carried() {
+            Some(0.0)
+        } else {
+            self.cost_usd()
+        }
+    }
+
     /// `metadata.usage_complete`; entries without it (the original's) count as complete.
     pub fn usage_complete(&self) -> bool {
         self.metadata.usage_complete.unwrap_or(true)
@@ -795,14 +811,16 @@ impl StepTotals {
         if let Some(usage) = entry.usage() {
             self.usage.add(&usage);
         }
-        match entry.cost_usd() {
+        match entry.spent_usd() {
             Some(cost) => *self.cost_usd.get_or_insert(0.0) += cost,
             None => self.cost_complete = false,
         }
-        if !entry.usage_complete() {
+        if !entry.usage_complete() && !entry.is_carried() {
             self.cost_complete = false;
         }
-        self.possibly_billed_usd += entry.possibly_billed_usd();
+        if !entry.is_carried() {
+            self.possibly_billed_usd += entry.possibly_billed_usd();
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 use trialogue::core::clock::ManualClock;
 use trialogue::core::config::{Mode, PipelineConfig};
+use trialogue::core::cost_views::StepCost;
 use trialogue::core::driver::{Fork, RunDriver, StartError};
 use trialogue::core::jsonl;
 use trialogue::core::pipeline::ResumeError;
@@ -11,7 +12,7 @@ use trialogue::core::role::AgentRole;
 use trialogue::core::run_store::{MemoryRunStore, RunStore};
 use trialogue::core::scripted::ScriptedLlm;
 use trialogue::core::trajectory::{
-    DerivationKind, RunOrigin, RunRecord, RunStatus, StepOrigin, TrajectoryEntry,
+    DerivationKind, RunOrigin, RunRecord, RunStatus, StepOrigin, StepTotals, TrajectoryEntry,
 };
 
 use crate::batch::{pipeline_config, START_MS};
@@ -375,4 +376,39 @@ fn forked_from_reads_and_writes_back_byte_for_byte() {
         })
     );
     assert_eq!(jsonl::to_line(&entry).unwrap().trim_end(), line);
+}
+
+#[test]
+fn a_forks_carried_steps_cost_it_nothing_because_their_source_paid_for_them() {
+    let clock = ManualClock::starting_at(START_MS);
+    let store = MemoryRunStore::new();
+    let (source, mut steps) = source_run(&store, &clock);
+    for (step, cost) in steps.iter_mut().zip([0.01, 0.02, 0.04, 0.08, 0.16]) {
+        step.metadata.cost_usd = Some(Some(cost));
+        step.metadata.possibly_billed_usd = Some(0.5);
+    }
+    let mut fork: Vec<TrajectoryEntry> = steps.clone();
+    for step in &mut fork[..2] {
+        step.metadata.forked_from = Some(StepOrigin {
+            run_id: source.run_id.clone(),
+            step_id: step.step_id,
+        });
+    }
+    // The source's totals count every step; the fork's count only the steps it called, so the
+    // two runs together count each paid call once.
+    let paid_by_source = StepTotals::of(&steps);
+    let paid_by_fork = StepTotals::of(&fork);
+    assert!((paid_by_source.cost_usd.unwrap() - 0.31).abs() < 1e-12);
+    assert!((paid_by_fork.cost_usd.unwrap() - 0.28).abs() < 1e-12);
+    assert!((paid_by_fork.possibly_billed_usd - 1.5).abs() < 1e-12);
+    assert!(paid_by_fork.cost_complete);
+    // The Costs page's facts agree: a carried step is another run's reply, at $0 here.
+    let carried = StepCost::of(&fork[0]);
+    assert_eq!(carried.cost_usd, Some(0.0));
+    assert!(carried.reused);
+    let called = StepCost::of(&fork[2]);
+    assert_eq!(called.cost_usd, Some(0.04));
+    assert!(!called.reused);
+    // The carried line itself still says what the call cost when it was paid.
+    assert_eq!(fork[0].cost_usd(), Some(0.01));
 }
