@@ -104,24 +104,18 @@ export async function startFront({ port, target, cert, key, latencyMs = 0 }) {
       path: req.url,
       headers: upstreamHeaders(req.headers),
     }, (reply) => {
-      if (latencyMs <= 0) {
+      // The reply starts `latencyMs` after the request came in, the mock's own work and the hop
+      // to it included (as a provider's latency includes its own work); then it flows as the
+      // mock sends it, so a streamed reply's first token comes after the latency and the rest
+      // stream on.
+      reply.pause();
+      const send = () => {
         res.writeHead(reply.statusCode ?? 502, downstreamHeaders(reply.headers));
         reply.pipe(res);
-        return;
-      }
-      // The reply leaves `latencyMs` after the request came in, the mock's own work and the
-      // hop to it included, as a provider's latency includes its own work.
-      const chunks = [];
-      reply.on('data', (chunk) => chunks.push(chunk));
-      reply.on('end', () => {
-        const send = () => {
-          res.writeHead(reply.statusCode ?? 502, downstreamHeaders(reply.headers));
-          res.end(Buffer.concat(chunks));
-        };
-        const wait = arrived + latencyMs - performance.now();
-        if (wait > 0) setTimeout(send, wait);
-        else send();
-      });
+      };
+      const wait = arrived + latencyMs - performance.now();
+      if (wait > 0) setTimeout(send, wait);
+      else send();
     });
     forward.on('error', () => {
       // The mock closed without answering (its `drop` fault, or it stopped): the browser sees

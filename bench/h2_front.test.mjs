@@ -167,3 +167,34 @@ test('with latencyMs the reply leaves that long after the request came in, the b
   assert.ok(reply.ms >= 149, `answered after ${reply.ms} ms`);
   assert.ok(reply.ms < 200, `answered after ${reply.ms} ms: the backend's 60 ms were added to the latency`);
 });
+
+test('with latencyMs a streamed reply starts after the latency, then flows as the backend sends it', async (t) => {
+  // The backend sends its second event only when told to: a front that held the reply until
+  // its end could not pass the first one on before that.
+  let release;
+  const released = new Promise((resolve) => { release = resolve; });
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: first\n\n');
+      released.then(() => res.end('data: second\n\n'));
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { session } = await frontSession(t, server, { latencyMs: 100 });
+  const started = performance.now();
+  const stream = session.request({ ':method': 'POST', ':path': '/openai/v1/chat/completions' });
+  const chunks = [];
+  const firstAfter = new Promise((resolve) => stream.once('data', () => resolve(performance.now() - started)));
+  stream.on('data', (c) => chunks.push(String(c)));
+  const ended = new Promise((resolve, reject) => { stream.on('end', resolve); stream.on('error', reject); });
+  stream.end('{}');
+  const giveUp = setTimeout(release, 5_000);
+  const ms = await firstAfter;
+  release();
+  clearTimeout(giveUp);
+  await ended;
+  assert.ok(ms >= 99, `the first event came ${ms} ms after the request, before the latency`);
+  assert.deepEqual(chunks, ['data: first\n\n', 'data: second\n\n']);
+});
