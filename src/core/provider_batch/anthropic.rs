@@ -119,22 +119,12 @@ pub fn parse_batch(response: &HttpResponse) -> Result<Batch, ProviderBatchError>
 /// `errored` and `canceled` are [`ItemOutcome::Errored`].
 pub fn parse_results(jsonl: &str) -> Result<Vec<ItemResult>, ProviderBatchError> {
     let mut results = Vec::new();
-    for (index, line) in jsonl.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let parsed: ResultLine =
-            serde_json::from_str(line).map_err(|e| ProviderBatchError::Unexpected {
-                what: "the batch results".into(),
-                detail: format!("line {} is not a result line: {e}", index + 1),
-            })?;
+    for parsed in super::result_lines::<ResultLine>(jsonl, "the batch results")? {
         let result = parsed.result;
         let outcome = match (result.kind.as_str(), result.message) {
-            ("succeeded", Some(message)) => ItemOutcome::Reply(HttpResponse {
-                status: 200,
-                headers: vec![("content-type".into(), "application/json".into())],
-                body: message.to_string(),
-            }),
+            ("succeeded", Some(message)) => {
+                ItemOutcome::Reply(super::json_reply(200, message.to_string()))
+            }
             ("expired", _) => ItemOutcome::Expired,
             ("canceled", _) => ItemOutcome::Errored {
                 message: "the batch was canceled before this request ran".into(),

@@ -175,11 +175,9 @@ fn inline_results(
             });
         };
         let outcome = match (item.get("response"), item.get("error")) {
-            (Some(response), None) => ItemOutcome::Reply(HttpResponse {
-                status: 200,
-                headers: vec![("content-type".into(), "application/json".into())],
-                body: response.to_string(),
-            }),
+            (Some(response), None) => {
+                ItemOutcome::Reply(super::json_reply(200, response.to_string()))
+            }
             (_, Some(error)) => {
                 let message = error
                     .get("message")

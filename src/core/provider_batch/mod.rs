@@ -314,6 +314,33 @@ fn read_ok<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// Each non-blank line of a results file read as `T`; `what` names the file in an error.
+fn result_lines<T: serde::de::DeserializeOwned>(
+    jsonl: &str,
+    what: &str,
+) -> Result<Vec<T>, ProviderBatchError> {
+    jsonl
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(index, line)| {
+            serde_json::from_str(line).map_err(|e| ProviderBatchError::Unexpected {
+                what: what.into(),
+                detail: format!("line {} is not a result line: {e}", index + 1),
+            })
+        })
+        .collect()
+}
+
+/// A batched request's reply as the live adapter would have received it.
+fn json_reply(status: u16, body: String) -> HttpResponse {
+    HttpResponse {
+        status,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body,
+    }
+}
+
 /// A live chat body as JSON, or why it cannot go into a batch.
 fn body_json(chat: &HttpRequest) -> Result<serde_json::Value, ProviderBatchError> {
     serde_json::from_str(&chat.body).map_err(|e| ProviderBatchError::NotBatchable {

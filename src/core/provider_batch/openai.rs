@@ -223,21 +223,12 @@ struct LineError {
 /// [`ItemOutcome::Expired`]; any other line error is [`ItemOutcome::Errored`].
 pub fn parse_results(jsonl: &str) -> Result<Vec<ItemResult>, ProviderBatchError> {
     let mut results = Vec::new();
-    for (index, line) in jsonl.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let parsed: OutputLine =
-            serde_json::from_str(line).map_err(|e| ProviderBatchError::Unexpected {
-                what: "a result file".into(),
-                detail: format!("line {} is not a result line: {e}", index + 1),
-            })?;
+    for parsed in super::result_lines::<OutputLine>(jsonl, "a result file")? {
         let outcome = match (parsed.response, parsed.error) {
-            (Some(response), None) => ItemOutcome::Reply(HttpResponse {
-                status: response.status_code,
-                headers: vec![("content-type".into(), "application/json".into())],
-                body: response.body.to_string(),
-            }),
+            (Some(response), None) => ItemOutcome::Reply(super::json_reply(
+                response.status_code,
+                response.body.to_string(),
+            )),
             (_, Some(error)) if error.code.as_deref() == Some("batch_expired") => {
                 ItemOutcome::Expired
             }
