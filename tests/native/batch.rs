@@ -21,6 +21,7 @@ use trialogue::core::cancel::CancelToken;
 use trialogue::core::clock::{Clock, ManualClock};
 use trialogue::core::config::{Mode, PipelineConfig};
 use trialogue::core::dataset::Problem;
+use trialogue::core::driver::NewRun;
 use trialogue::core::llm::retry::{MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS};
 use trialogue::core::llm::{ErrorKind, LlmError, Usage};
 use trialogue::core::pipeline::{Pipeline, PipelineEvent, RunInput, SinkError, TrajectorySink};
@@ -33,7 +34,7 @@ use trialogue::core::scripted::{
 use trialogue::core::stats::{summarize, RunResult};
 use trialogue::core::trajectory::{run_id, RunRecord, RunStatus, TrajectoryEntry};
 
-use crate::util::{block_on, Driver, LoggingStore, YieldNow};
+use crate::util::{block_on, priced_at, Driver, LoggingStore, YieldNow};
 
 // 2026-03-01T12:00:00Z
 pub(crate) const START_MS: f64 = 1_772_366_400_000.0;
@@ -742,6 +743,16 @@ pub(crate) fn problems() -> Vec<Problem> {
     ]
 }
 
+/// A run of "What is 2+2?" (answer 4) under `config`, on its own.
+pub(crate) fn new_run(config: &PipelineConfig) -> NewRun<'_> {
+    NewRun {
+        config,
+        problem: "What is 2+2?",
+        ground_truth: Some("4"),
+        batch_id: None,
+    }
+}
+
 /// Answers every call correctly for the problem in its prompt.
 pub(crate) fn answering_llm() -> ScriptedLlm {
     ScriptedLlm::with_responder(|call| {
@@ -1232,18 +1243,13 @@ fn https_providers_and_unknown_models_need_no_hint() {
 
 #[test]
 fn a_run_that_reaches_its_own_budget_fails_its_item_and_the_batch_goes_on() {
-    use trialogue::core::pricing::{PriceOverrides, Pricer, RateOverride};
     let clock = ManualClock::starting_at(START_MS);
     let store = MemoryRunStore::new();
     let mut config = pipeline_config();
     // Far below any call's worst case at $1 per million tokens: no call fits.
     config.run_budget_usd = Some(0.000_001);
     let spec = spec_with(3, BatchModes::Debate, 2, config);
-    let mut overrides = PriceOverrides::new();
-    overrides
-        .insert("openai/gpt-4o-mini", RateOverride::new(1.0, 1.0))
-        .unwrap();
-    let pricer = Rc::new(Pricer::new(None, overrides));
+    let pricer = priced_at("openai/gpt-4o-mini", 1.0, 1.0);
     let llm = answering_llm();
     let runner = PipelineRunner::new(&spec, &problems(), &llm, &clock, &store)
         .with_pricer(Rc::clone(&pricer));

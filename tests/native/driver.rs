@@ -17,14 +17,16 @@ use trialogue::core::driver::{
 use trialogue::core::llm::retry::RetryPolicy;
 use trialogue::core::llm::{LlmError, Usage};
 use trialogue::core::pipeline::PipelineEvent;
-use trialogue::core::pricing::{PriceOverrides, Pricer, RateOverride};
+use trialogue::core::pricing::Pricer;
 use trialogue::core::role::AgentRole;
 use trialogue::core::run_store::{BatchStore, MemoryRunStore, RunStore};
 use trialogue::core::scripted::ScriptedLlm;
 use trialogue::core::trajectory::{RunRecord, RunStatus, StepTotals, TrajectoryEntry};
 
-use crate::batch::{answering_llm, count, pipeline_config, problem, problems, spec_with, START_MS};
-use crate::util::{block_on, ready_now, LoggingStore};
+use crate::batch::{
+    answering_llm, count, new_run, pipeline_config, problem, problems, spec_with, START_MS,
+};
+use crate::util::{block_on, priced_at, ready_now, LoggingStore};
 
 /// What a driver reported, as words, in order.
 fn event_name(event: &RunEvent<'_>) -> String {
@@ -42,20 +44,7 @@ fn event_name(event: &RunEvent<'_>) -> String {
 
 /// $1 per million input and output tokens for the fixture config's model.
 fn pricer() -> Rc<Pricer> {
-    let mut overrides = PriceOverrides::new();
-    overrides
-        .insert("openai/gpt-4o-mini", RateOverride::new(1.0, 1.0))
-        .unwrap();
-    Rc::new(Pricer::new(None, overrides))
-}
-
-fn new_run(config: &PipelineConfig) -> NewRun<'_> {
-    NewRun {
-        config,
-        problem: "What is 2+2?",
-        ground_truth: Some("4"),
-        batch_id: None,
-    }
+    priced_at("openai/gpt-4o-mini", 1.0, 1.0)
 }
 
 /// What the usage of a cut-off call counts: billed, but in no step.

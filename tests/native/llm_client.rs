@@ -25,7 +25,7 @@ use trialogue::core::outputs::AgentOutput;
 use trialogue::core::providers::{ProviderKind, ProviderRegistry, ProviderSettings};
 use trialogue::core::role::AgentRole;
 
-use crate::util::{fixture_json, Flag};
+use crate::util::{fixture_json, registry_with_openai_key, Flag};
 
 // ---------------------------------------------------------------------------------------------
 // Harness
@@ -59,14 +59,6 @@ fn run<F: Future>(future: F) -> F::Output {
 
 fn local_registry() -> ProviderRegistry {
     ProviderRegistry::builtin()
-}
-
-fn with_openai_key() -> ProviderRegistry {
-    let mut registry = ProviderRegistry::builtin();
-    let mut openai = registry.get("openai").cloned().expect("built-in openai");
-    openai.api_key = "sk-test".into();
-    registry.upsert(openai);
-    registry
 }
 
 fn options() -> ClientOptions {
@@ -328,7 +320,7 @@ fn max_reasks_zero_fails_on_the_first_invalid_reply() {
 
 #[test]
 fn refusal_and_truncation_are_reported_without_reasking() {
-    let (client, transport, _) = setup(with_openai_key());
+    let (client, transport, _) = setup(registry_with_openai_key());
     let refusal = json!({
         "choices": [{"index": 0, "finish_reason": "stop",
                      "message": {"role": "assistant", "content": null,
@@ -346,7 +338,7 @@ fn refusal_and_truncation_are_reported_without_reasking() {
     assert_eq!(err.usage, usage(40, 6));
     assert_eq!(transport.requests().len(), 1);
 
-    let (client, transport, _) = setup(with_openai_key());
+    let (client, transport, _) = setup(registry_with_openai_key());
     transport.push_json(
         200,
         completion(
@@ -384,7 +376,7 @@ fn a_reply_without_usage_marks_usage_incomplete() {
 
 #[test]
 fn native_mode_sends_the_strict_schema() {
-    let (client, transport, _) = setup(with_openai_key());
+    let (client, transport, _) = setup(registry_with_openai_key());
     transport.push_json(
         200,
         ok_reply(
@@ -590,7 +582,7 @@ fn retry_after_seconds_and_http_dates_are_honoured() {
 
 #[test]
 fn a_rejected_key_is_not_retried() {
-    let (client, transport, clock) = setup(with_openai_key());
+    let (client, transport, clock) = setup(registry_with_openai_key());
     transport.push(status(
         401,
         &[],
@@ -735,7 +727,7 @@ fn an_unknown_provider_fails_before_any_request() {
 
 #[test]
 fn probe_reports_a_working_provider() {
-    let (client, transport, _) = setup(with_openai_key());
+    let (client, transport, _) = setup(registry_with_openai_key());
     let reply_body = json!({
         "choices": [{"index": 0, "finish_reason": "stop",
                      "message": {"role": "assistant", "content": GOOD_SOLVER}}],
@@ -774,7 +766,7 @@ fn probe_reports_a_working_provider() {
 
 #[test]
 fn probe_falls_back_to_prompt_only_and_advises() {
-    let (client, transport, _) = setup(with_openai_key());
+    let (client, transport, _) = setup(registry_with_openai_key());
     transport
         .push(status(
             400,
@@ -806,7 +798,7 @@ fn probe_falls_back_to_prompt_only_and_advises() {
 
 #[test]
 fn probe_reports_a_rejected_key_a_missing_key_and_an_unreachable_server() {
-    let (client, transport, _) = setup(with_openai_key());
+    let (client, transport, _) = setup(registry_with_openai_key());
     transport.push(status(
         401,
         &[],
@@ -1015,7 +1007,7 @@ fn a_key_echoed_by_the_server_is_redacted_from_errors_and_attempts() {
 #[test]
 fn a_reply_longer_than_the_limit_is_an_error_saying_so_and_is_not_retried() {
     use trialogue::core::llm::transport::MAX_RESPONSE_BYTES;
-    let (client, transport, _) = setup(with_openai_key());
+    let (client, transport, _) = setup(registry_with_openai_key());
     let padding = " ".repeat(MAX_RESPONSE_BYTES);
     transport.push_json(200, format!("{}{padding}", ok_reply(GOOD_SOLVER, 1, 1)));
     transport.push_json(200, ok_reply(GOOD_SOLVER, 1, 1));
@@ -1037,7 +1029,7 @@ fn a_reply_longer_than_the_limit_is_an_error_saying_so_and_is_not_retried() {
     );
 
     // A transport that stops reading itself says the same.
-    let (client, transport, _) = setup(with_openai_key());
+    let (client, transport, _) = setup(registry_with_openai_key());
     transport.push_error(TransportError::TooLarge {
         limit_bytes: MAX_RESPONSE_BYTES,
     });

@@ -13,38 +13,26 @@ use serde_json::json;
 use trialogue::core::budget::{Budget, BudgetGate, CallEstimate};
 use trialogue::core::cancel::CancelToken;
 use trialogue::core::clock::ManualClock;
+use trialogue::core::config::PipelineConfig;
 use trialogue::core::driver::startup::mark_abandoned;
-use trialogue::core::driver::{MemoryLocks, NewRun, RunDriver};
+use trialogue::core::driver::{Finished, LlmSource, MemoryLocks, RunDriver};
 use trialogue::core::in_flight::{recover_in_flight, InFlightCall};
 use trialogue::core::llm::client::{ClientOptions, LlmClient};
 use trialogue::core::llm::transport::{ScriptedTransport, TransportError};
 use trialogue::core::llm::{AgentCall, AgentCallError, AgentCompletion, AgentLlm, Usage};
 use trialogue::core::pipeline::{CallGate, SinkError};
-use trialogue::core::pricing::{PriceOverrides, Pricer, RateOverride};
-use trialogue::core::providers::ProviderRegistry;
+use trialogue::core::pricing::Pricer;
 use trialogue::core::role::AgentRole;
 use trialogue::core::run_store::{MemoryRunStore, RunStore};
 use trialogue::core::scripted::ScriptedLlm;
 use trialogue::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 
-use crate::batch::{pipeline_config, START_MS};
-use crate::util::block_on;
+use crate::batch::{new_run, pipeline_config, START_MS};
+use crate::util::{block_on, priced_at, registry_with_openai_key};
 
 /// gpt-4o-mini's list price: $0.15 per million input tokens, $0.60 per million output.
 fn pricer() -> Rc<Pricer> {
-    let mut overrides = PriceOverrides::new();
-    overrides
-        .insert("openai/gpt-4o-mini", RateOverride::new(0.15, 0.6))
-        .unwrap();
-    Rc::new(Pricer::new(None, overrides))
-}
-
-fn with_openai_key() -> ProviderRegistry {
-    let mut registry = ProviderRegistry::builtin();
-    let mut openai = registry.get("openai").cloned().expect("built-in openai");
-    openai.api_key = "sk-test".into();
-    registry.upsert(openai);
-    registry
+    priced_at("openai/gpt-4o-mini", 0.15, 0.6)
 }
 
 /// An OpenAI chat-completions reply whose message is `content` (a JSON object).
@@ -84,6 +72,25 @@ fn judge_reply() -> String {
     )
 }
 
+/// Pushes the replies of an answered run: the solver's, the verifier's and the judge's.
+fn push_answers(transport: &ScriptedTransport) {
+    transport
+        .push_json(200, solver_reply())
+        .push_json(200, verifier_reply())
+        .push_json(200, judge_reply());
+}
+
+/// [`new_run`] of the fixture config driven to its end against `transport`'s replies; returns
+/// its store, config and end.
+fn run_against(transport: &ScriptedTransport) -> (MemoryRunStore, PipelineConfig, Finished) {
+    let clock = ManualClock::starting_at(START_MS);
+    let llm = client(transport, &clock);
+    let store = MemoryRunStore::new();
+    let config = pipeline_config();
+    let finished = run_to_end(&llm, &clock, &store, &config);
+    (store, config, finished)
+}
+
 fn client(
     transport: &ScriptedTransport,
     clock: &ManualClock,
@@ -92,16 +99,40 @@ fn client(
         jitter_seed: Some(7),
         ..ClientOptions::default()
     };
-    LlmClient::with_options(with_openai_key(), transport.clone(), clock.clone(), options)
+    LlmClient::with_options(
+        registry_with_openai_key(),
+        transport.clone(),
+        clock.clone(),
+        options,
+    )
 }
 
-fn new_run(config: &trialogue::core::config::PipelineConfig) -> NewRun<'_> {
-    NewRun {
-        config,
-        problem: "What is 2+2?",
-        ground_truth: Some("4"),
-        batch_id: None,
-    }
+/// [`new_run`] of `config` driven to its end by `llm` into `store`, priced by [`pricer`].
+fn run_to_end<L: LlmSource, S: RunStore>(
+    llm: &L,
+    clock: &ManualClock,
+    store: &S,
+    config: &PipelineConfig,
+) -> Finished {
+    block_on(
+        RunDriver::new(llm, clock, store)
+            .with_pricer(pricer())
+            .start(new_run(config)),
+    )
+    .unwrap()
+}
+
+/// [`new_run`] of `config` into `store`, its tab killed while the verifier's call is in flight
+/// (the solver's step committed); returns the run's record as the kill left it.
+fn run_killed_at_the_verifier(
+    clock: &ManualClock,
+    store: &MemoryRunStore,
+    config: &PipelineConfig,
+) -> RunRecord {
+    let llm = HangsAfterSolver(ScriptedLlm::builder().solve("\\boxed{4}").build());
+    let driver = RunDriver::new(&llm, clock, store).with_pricer(pricer());
+    kill_when_waiting(driver.start(new_run(config)));
+    store.records().pop().unwrap()
 }
 
 /// The worst case of the first request of the call the solver makes in [`new_run`].
@@ -126,28 +157,16 @@ fn rates(pricer: &Pricer) -> Option<trialogue::core::pricing::ModelRates> {
 
 #[test]
 fn a_timed_out_request_counts_its_worst_case_as_possibly_billed_and_a_settled_one_does_not() {
-    let clock = ManualClock::starting_at(START_MS);
     let transport = ScriptedTransport::new();
     // The solver's first request times out, its retry is answered; the rest are answered.
-    transport
-        .push_error(TransportError::Timeout)
-        .push_json(200, solver_reply())
-        .push_json(200, verifier_reply())
-        .push_json(200, judge_reply());
-    let llm = client(&transport, &clock);
-    let store = MemoryRunStore::new();
-    let config = pipeline_config();
-    let finished = block_on(
-        RunDriver::new(&llm, &clock, &store)
-            .with_pricer(pricer())
-            .start(new_run(&config)),
-    )
-    .unwrap();
+    transport.push_error(TransportError::Timeout);
+    push_answers(&transport);
+    let (store, config, finished) = run_against(&transport);
     assert_eq!(finished.record.status, RunStatus::Completed);
     let steps = store.steps_of(&finished.record.run_id);
     assert_eq!(steps.len(), 3);
 
-    let solver_call = llm_call_of(&transport, &config);
+    let solver_call = solver_call(&config);
     let worst = first_request_worst_case(&solver_call);
     assert!(worst > 0.0);
     // The timed-out request is possibly billed at its request's worst case, on its step and
@@ -172,21 +191,9 @@ fn a_timed_out_request_counts_its_worst_case_as_possibly_billed_and_a_settled_on
 
 #[test]
 fn a_run_whose_requests_all_get_replies_has_nothing_possibly_billed() {
-    let clock = ManualClock::starting_at(START_MS);
     let transport = ScriptedTransport::new();
-    transport
-        .push_json(200, solver_reply())
-        .push_json(200, verifier_reply())
-        .push_json(200, judge_reply());
-    let llm = client(&transport, &clock);
-    let store = MemoryRunStore::new();
-    let config = pipeline_config();
-    let finished = block_on(
-        RunDriver::new(&llm, &clock, &store)
-            .with_pricer(pricer())
-            .start(new_run(&config)),
-    )
-    .unwrap();
+    push_answers(&transport);
+    let (store, _, finished) = run_against(&transport);
     assert_eq!(finished.record.possibly_billed_usd, 0.0);
     // The record as stored does not even carry the key (old records stay as they were).
     let stored = serde_json::to_value(store.record(&finished.record.run_id).unwrap()).unwrap();
@@ -205,7 +212,7 @@ fn the_client_marks_requests_without_a_reply_and_only_those() {
         )
         .push_json(200, solver_reply());
     let llm = client(&transport, &clock);
-    let call = llm_call_of(&transport, &pipeline_config());
+    let call = solver_call(&pipeline_config());
     let done = block_on(llm.complete(&call, &CancelToken::new())).unwrap();
     let unsettled: Vec<bool> = done.attempts.iter().map(|a| a.unsettled).collect();
     // A dropped connection may be billed; an HTTP error status is a reply and is not.
@@ -213,10 +220,7 @@ fn the_client_marks_requests_without_a_reply_and_only_those() {
 }
 
 /// The solver's first call for [`new_run`] under `config`.
-fn llm_call_of(
-    _transport: &ScriptedTransport,
-    config: &trialogue::core::config::PipelineConfig,
-) -> AgentCall {
+fn solver_call(config: &PipelineConfig) -> AgentCall {
     let vars = trialogue::core::pipeline::StepVars {
         problem: "What is 2+2?",
         feedback: "",
@@ -257,7 +261,7 @@ fn a_budget_counts_possibly_billed_spend_beside_spent_and_held() {
 
 #[test]
 fn a_gate_counts_a_timed_out_request_against_the_budget_before_the_next_call() {
-    let call = llm_call_of(&ScriptedTransport::new(), &pipeline_config());
+    let call = solver_call(&pipeline_config());
     let gate = BudgetGate::capped(pricer(), "run", Some(1.0), 0.0, 2).unwrap();
     let worst = gate.worst_case_usd(&call).unwrap();
     gate.before_call(&call).unwrap();
@@ -305,13 +309,10 @@ fn a_killed_tabs_call_in_flight_is_recovered_as_possibly_billed_once() {
     let clock = ManualClock::starting_at(START_MS);
     let store = MemoryRunStore::new();
     let config = pipeline_config();
-    let llm = HangsAfterSolver(ScriptedLlm::builder().solve("\\boxed{4}").build());
-    let driver = RunDriver::new(&llm, &clock, &store).with_pricer(pricer());
-    kill_when_waiting(driver.start(new_run(&config)));
+    let record = run_killed_at_the_verifier(&clock, &store, &config);
 
     // What the killed tab left: the record still `running`, the solver's step, and the
     // verifier's call in flight with its worst case.
-    let record = store.records().pop().unwrap();
     let run_id = record.run_id.clone();
     assert_eq!(record.status, RunStatus::Running);
     assert_eq!(store.steps_of(&run_id).len(), 1);
@@ -358,10 +359,7 @@ fn a_call_left_in_flight_whose_step_was_committed_is_not_counted() {
     let clock = ManualClock::starting_at(START_MS);
     let store = MemoryRunStore::new();
     let config = pipeline_config();
-    let llm = HangsAfterSolver(ScriptedLlm::builder().solve("\\boxed{4}").build());
-    let driver = RunDriver::new(&llm, &clock, &store).with_pricer(pricer());
-    kill_when_waiting(driver.start(new_run(&config)));
-    let run_id = store.records().pop().unwrap().run_id;
+    let run_id = run_killed_at_the_verifier(&clock, &store, &config).run_id;
     // A record of the committed step 1 left behind (as a store that removed it apart from the
     // step's commit could leave it): its step holds the real cost, so it adds nothing.
     block_on(store.begin_call(&InFlightCall {
@@ -387,7 +385,7 @@ fn a_reask_is_reserved_when_it_is_about_to_be_sent_and_refused_when_it_does_not_
     // The solver answers in prose: a re-ask would be needed.
     transport.push_json(200, reply(json!("no json here"), 40, 20));
     let llm = client(&transport, &clock);
-    let call = llm_call_of(&transport, &pipeline_config());
+    let call = solver_call(&pipeline_config());
     let probe = BudgetGate::new(pricer());
     let first = probe.first_request_usd(&call).unwrap();
     let whole = probe.worst_case_usd(&call).unwrap();
@@ -420,10 +418,7 @@ fn the_reservation_shown_beside_the_budget_is_the_next_calls_first_request() {
     let clock = ManualClock::starting_at(START_MS);
     let store = MemoryRunStore::new();
     let config = pipeline_config();
-    let llm = HangsAfterSolver(ScriptedLlm::builder().solve("\\boxed{4}").build());
-    let driver = RunDriver::new(&llm, &clock, &store).with_pricer(pricer());
-    kill_when_waiting(driver.start(new_run(&config)));
-    let record = store.records().pop().unwrap();
+    let record = run_killed_at_the_verifier(&clock, &store, &config);
     let steps = store.steps_of(&record.run_id);
     // After the solver's step the verifier is next, checking the stored solution.
     let vars = trialogue::core::pipeline::StepVars {
@@ -440,7 +435,7 @@ fn the_reservation_shown_beside_the_budget_is_the_next_calls_first_request() {
     assert_eq!(shown, Some(expected));
     // Before any step it is the solver's first request.
     let first = trialogue::core::cost_views::next_call_reservation(&record, &[], pricer());
-    let solver = llm_call_of(&ScriptedTransport::new(), &config);
+    let solver = solver_call(&config);
     assert_eq!(first, BudgetGate::new(pricer()).first_request_usd(&solver));
     assert_ne!(first, shown);
 }
@@ -489,12 +484,7 @@ fn a_call_that_cannot_be_recorded_in_flight_is_not_sent() {
     let store = NoRoomForCalls::default();
     let config = pipeline_config();
     let llm = crate::batch::answering_llm();
-    let finished = block_on(
-        RunDriver::new(&llm, &clock, &store)
-            .with_pricer(pricer())
-            .start(new_run(&config)),
-    )
-    .unwrap();
+    let finished = run_to_end(&llm, &clock, &store, &config);
     // Nothing was called: a call that could not be recorded could not be recovered either.
     assert!(llm.calls().is_empty());
     assert_eq!(finished.record.status, RunStatus::Failed);
@@ -521,12 +511,11 @@ fn a_timed_out_request_is_sent_again_under_a_run_budget() {
     config.run_budget_usd = Some(1.0);
     config.max_attempts = 2;
     let source = trialogue::core::driver::ClientSource::new(
-        with_openai_key(),
+        registry_with_openai_key(),
         transport.clone(),
         clock.clone(),
     );
-    let driver = RunDriver::new(&source, &clock, &store).with_pricer(pricer());
-    let finished = block_on(driver.start(new_run(&config))).unwrap();
+    let finished = run_to_end(&source, &clock, &store, &config);
     assert_eq!(
         finished.record.status,
         RunStatus::Completed,

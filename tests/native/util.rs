@@ -11,8 +11,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
+use std::rc::Rc;
 use trialogue::core::in_flight::InFlightCall;
+
 use trialogue::core::pipeline::SinkError;
+use trialogue::core::pricing::{PriceOverrides, Pricer, RateOverride};
+use trialogue::core::providers::ProviderRegistry;
 use trialogue::core::run_store::{create_under_free_id, MemoryRunStore, RunStore};
 use trialogue::core::trajectory::{RunRecord, TrajectoryEntry};
 
@@ -70,6 +74,28 @@ impl<'a, T> Driver<'a, T> {
             Poll::Pending => None,
         }
     }
+}
+
+/// The built-in providers, OpenAI's with a key (any key: the transports are scripted).
+pub fn registry_with_openai_key() -> ProviderRegistry {
+    let mut registry = ProviderRegistry::builtin();
+    let mut openai = registry.get("openai").cloned().expect("built-in openai");
+    openai.api_key = "sk-test".into();
+    registry.upsert(openai);
+    registry
+}
+
+/// A pricer that knows only `model`, at the user's own price of `input_per_million` and
+/// `output_per_million` USD per million tokens.
+pub fn priced_at(model: &str, input_per_million: f64, output_per_million: f64) -> Rc<Pricer> {
+    let mut overrides = PriceOverrides::new();
+    overrides
+        .insert(
+            model,
+            RateOverride::new(input_per_million, output_per_million),
+        )
+        .expect("a valid price");
+    Rc::new(Pricer::new(None, overrides))
 }
 
 /// Runs a future that only ever waits on itself (scripted LLMs, in-memory stores, a manual
