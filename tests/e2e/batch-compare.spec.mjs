@@ -5,25 +5,13 @@
 // accuracy and Newcombe's paired interval for the difference, written out below from the
 // papers (not from the app's code).
 import { test, expect } from './fixtures.mjs';
-import { download, importDataset, openApp, resetMock, scriptMock, seedApp } from './helpers.mjs';
+import {
+  debateConfig, download, importDataset, openApp, plannedProblems, resetMock, scriptMock, seedApp,
+} from './helpers.mjs';
 
-const MODEL = 'openai/gpt-4.1-mini';
-const CONFIG = {
-  config_version: 'e2e-compare', mode: 'debate', max_iterations: 2, max_attempts: 1,
-  solver: { role: 'solver', model: MODEL, prompt_template: 'Solve: {problem}\nCritique: {feedback}' },
-  verifier: { role: 'verifier', model: MODEL, prompt_template: 'Verify: {problem}\nSolution: {solution}' },
-  judge: { model: MODEL, prompt_template: 'Grade: {problem}\nSolution: {solution}\nRubric: {rubric}', scoring_rubric: '1.0 when right.' },
-};
+const CONFIG = debateConfig('e2e-compare');
 
-const tag = (i) => `[C${String(i).padStart(2, '0')}]`;
-const truth = (i) => String(i * 11);
-const wrong = (i) => String(i * 11 + 1);
-const solved = (answer) => ({ solution: `The answer is \\boxed{${answer}}.`, reasoning: 'r', confidence: 0.9 });
-
-// How each problem is made to come out. Baseline is one solver call: right when the problem's
-// ANSWER token is right. Debate: the verifier passes round 1 by default; a "fix" problem's
-// verifier fails round 1 and the solver answers right in round 2 (its prompt carries the
-// critique), a "break" problem's solver answers wrong in round 2.
+// How each problem is made to come out (see `plannedProblems`).
 // The counts make the modes' answers correlated (ad − bc > n/2), so Newcombe's correction for
 // it is part of what is checked.
 const PLAN = [
@@ -32,28 +20,7 @@ const PLAN = [
   ...Array(1).fill('break'), // right alone, wrong after the debate
   ...Array(3).fill('neither'), // wrong in both (the verifier lets it pass)
 ];
-
-function dataset() {
-  return PLAN.map((kind, k) => {
-    const i = k + 1;
-    const answer = kind === 'both' || kind === 'break' ? truth(i) : wrong(i);
-    return { id: `c${String(i).padStart(2, '0')}`, problem: `${tag(i)} What is ${i} times 11? ANSWER=${answer}`, answer: truth(i) };
-  });
-}
-
-function rules() {
-  return PLAN.flatMap((kind, k) => {
-    const i = k + 1;
-    if (kind === 'fix' || kind === 'break') {
-      const critique = `${kind === 'fix' ? 'Recheck' : 'Rework'} ${tag(i)} from the start.`;
-      return [
-        { match: tag(i), agent: 'verifier', times: 1, reply: { passed: false, critique, confidence: 0.8, scores: [] } },
-        { match: critique, agent: 'solver', reply: solved(kind === 'fix' ? truth(i) : wrong(i)) },
-      ];
-    }
-    return [];
-  });
-}
+const { truth, dataset, rules } = plannedProblems({ letter: 'C', factor: 11, plan: PLAN });
 
 // ---- the statistics, from their sources -------------------------------------------------------
 

@@ -7,48 +7,16 @@
 // exactly the matrix's rows, the Pareto front marked as the rows say.
 import { test, expect } from './fixtures.mjs';
 import {
-  download, importDataset, mcnemar, openApp, resetMock, scriptMock, seedApp,
+  debateConfig, download, importDataset, mcnemar, openApp, plannedProblems, resetMock, scriptMock, seedApp,
 } from './helpers.mjs';
 
-const MODEL = 'openai/gpt-4.1-mini';
-const CONFIG = {
-  config_version: 'e2e-expcompare', mode: 'debate', max_iterations: 2, max_attempts: 1,
-  solver: { role: 'solver', model: MODEL, prompt_template: 'Solve: {problem}\nCritique: {feedback}' },
-  verifier: { role: 'verifier', model: MODEL, prompt_template: 'Verify: {problem}\nSolution: {solution}' },
-  judge: { model: MODEL, prompt_template: 'Grade: {problem}\nSolution: {solution}\nRubric: {rubric}', scoring_rubric: '1.0 when right.' },
-};
-
-const tag = (i) => `[X${String(i).padStart(2, '0')}]`;
-const truth = (i) => String(i * 13);
-const wrong = (i) => String(i * 13 + 1);
-const solved = (answer) => ({ solution: `The answer is \\boxed{${answer}}.`, reasoning: 'r', confidence: 0.9 });
+const CONFIG = debateConfig('e2e-expcompare');
 
 // Baseline is one solver call: right when the problem's ANSWER token is. Debate: a "fix"
 // problem's verifier fails round 1 and the solver answers right in round 2, a "break"
 // problem's answers wrong in round 2; the others pass round 1.
 const PLAN = ['both', 'both', 'both', 'fix', 'fix', 'fix', 'break', 'neither', 'neither'];
-
-function dataset() {
-  return PLAN.map((kind, k) => {
-    const i = k + 1;
-    const answer = kind === 'both' || kind === 'break' ? truth(i) : wrong(i);
-    return { id: `x${String(i).padStart(2, '0')}`, problem: `${tag(i)} What is ${i} times 13? ANSWER=${answer}`, answer: truth(i) };
-  });
-}
-
-function rules() {
-  return PLAN.flatMap((kind, k) => {
-    const i = k + 1;
-    if (kind === 'fix' || kind === 'break') {
-      const critique = `${kind === 'fix' ? 'Recheck' : 'Rework'} ${tag(i)} from the start.`;
-      return [
-        { match: tag(i), agent: 'verifier', times: 1, reply: { passed: false, critique, confidence: 0.8, scores: [] } },
-        { match: critique, agent: 'solver', reply: solved(kind === 'fix' ? truth(i) : wrong(i)) },
-      ];
-    }
-    return [];
-  });
-}
+const { tag, dataset, rules } = plannedProblems({ letter: 'X', factor: 13, plan: PLAN });
 
 /** Problem id → whether its run's final answer was right, from an exported JSONL. */
 function rightByProblem(text) {

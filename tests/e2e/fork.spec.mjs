@@ -1,30 +1,19 @@
 // Fork at step N, re-grade and re-judge against the mock: each makes a new run (or, for a
 // re-grade, nothing at all) beside the source, whose stored steps and JSONL never change.
 import { test, expect } from './fixtures.mjs';
-import { download, importDataset, mockRequests, openApp, resetMock, scriptMock, seedApp } from './helpers.mjs';
+import {
+  DEBATE_MODEL as MODEL, DEBATE_PROMPTS, debateConfig, download, freshMockApp, importDataset, mockRequests, openApp,
+  scriptMock,
+} from './helpers.mjs';
 
-const MODEL = 'openai/gpt-4.1-mini';
 const OTHER = 'openai/gpt-4o-mini';
 
-const CONFIG = {
-  config_version: 'e2e-fork',
-  mode: 'debate',
-  max_iterations: 3,
-  max_attempts: 1,
-  solver: { role: 'solver', model: MODEL, temperature: 0, prompt_template: 'Solve this problem.\n{problem}\nCritique: {feedback}' },
-  verifier: { role: 'verifier', model: MODEL, temperature: 0, prompt_template: 'Check.\nProblem: {problem}\nSolution: {solution}' },
-  judge: {
-    model: MODEL, temperature: 0,
-    prompt_template: 'Grade.\nProblem: {problem}\nSolution: {solution}\nRubric: {rubric}',
-    scoring_rubric: '1.0 when right, else 0.0.',
-  },
-};
+const CONFIG = debateConfig('e2e-fork', { prompts: DEBATE_PROMPTS.labelled, maxIterations: 3, temperature: 0 });
 
 const PROBLEM = 'Add the integers from 1 to 10. ANSWER=55';
 
 test.beforeEach(async ({ page, request }) => {
-  await resetMock(request);
-  await seedApp(page, { keys: { openai: 'sk-e2e-fork' }, config: CONFIG });
+  await freshMockApp(page, request, { key: 'sk-e2e-fork', config: CONFIG });
 });
 
 /** A five-step run: the verifier rejects round 1 once, passes round 2, the judge scores. */

@@ -80,16 +80,19 @@ export const MOCK_OPENAI = {
 
 /**
  * Stores providers, remembered keys and the config in localStorage the way the app keeps them,
- * before any script of the page runs. With `once`, only into a browser that holds no config
- * yet: a reload then finds what the pages stored since.
+ * before any script of the page runs; with `prices` (`{model: {input_per_million,
+ * output_per_million}}`), the user's own prices too. With `once`, only into a browser that
+ * holds no config yet: a reload then finds what the pages stored since.
  */
-export async function seedApp(page, { providers = [MOCK_OPENAI], keys, config, once = false }) {
-  await page.addInitScript(([p, k, c, onlyOnce]) => {
+export async function seedApp(page, { providers = [MOCK_OPENAI], keys, config, prices, once = false }) {
+  const priceSettings = prices === undefined ? null : JSON.stringify({ overrides: prices, local_providers: [] });
+  await page.addInitScript(([p, k, c, pr, onlyOnce]) => {
     if (onlyOnce && localStorage.getItem('trialogue.config.v1') !== null) return;
     localStorage.setItem('trialogue.providers.v1', p);
     localStorage.setItem('trialogue.keys.v1', k);
     localStorage.setItem('trialogue.config.v1', c);
-  }, [JSON.stringify({ providers }), JSON.stringify(keys), JSON.stringify(config), once]);
+    if (pr !== null) localStorage.setItem('trialogue.prices.v1', pr);
+  }, [JSON.stringify({ providers }), JSON.stringify(keys), JSON.stringify(config), priceSettings, once]);
 }
 
 /** Imports `rows` as a JSONL dataset on the Batch page and saves it. */
@@ -147,4 +150,91 @@ export function mcnemar(b, c) {
     sum += term;
   }
   return Math.min(1, (2 * Number(sum)) / 2 ** n);
+}
+
+/** The model every agent of the specs' debate configs calls (priced in LiteLLM's table). */
+export const DEBATE_MODEL = 'openai/gpt-4.1-mini';
+
+/**
+ * Prompt templates and rubrics of the specs' debate configs. The mock counts tokens from the
+ * prompt text, so each spec keeps the wording its figures were worked out with: `short` for
+ * the comparison specs, `labelled` for the fork and reply-store specs.
+ */
+export const DEBATE_PROMPTS = {
+  short: {
+    solver: 'Solve: {problem}\nCritique: {feedback}',
+    verifier: 'Verify: {problem}\nSolution: {solution}',
+    judge: 'Grade: {problem}\nSolution: {solution}\nRubric: {rubric}',
+    rubric: '1.0 when right.',
+  },
+  labelled: {
+    solver: 'Solve this problem.\n{problem}\nCritique: {feedback}',
+    verifier: 'Check.\nProblem: {problem}\nSolution: {solution}',
+    judge: 'Grade.\nProblem: {problem}\nSolution: {solution}\nRubric: {rubric}',
+    rubric: '1.0 when right, else 0.0.',
+  },
+};
+
+/**
+ * A debate config named `version` whose three agents call `model` with `prompts`; with
+ * `temperature`, each agent samples at it (the default reuse policy reuses only temperature-0
+ * replies), with `maxTokens`, each caps its output there.
+ */
+export function debateConfig(version, {
+  prompts = DEBATE_PROMPTS.short, maxIterations = 2, maxAttempts = 1, temperature, maxTokens, model = DEBATE_MODEL,
+} = {}) {
+  const agent = (template) => ({
+    model,
+    ...(temperature === undefined ? {} : { temperature }),
+    ...(maxTokens === undefined ? {} : { max_tokens: maxTokens }),
+    prompt_template: template,
+  });
+  return {
+    config_version: version,
+    mode: 'debate',
+    max_iterations: maxIterations,
+    max_attempts: maxAttempts,
+    solver: { role: 'solver', ...agent(prompts.solver) },
+    verifier: { role: 'verifier', ...agent(prompts.verifier) },
+    judge: { ...agent(prompts.judge), scoring_rubric: prompts.rubric },
+  };
+}
+
+/** Resets the mock and seeds the app with `config` and `key` for the mock's OpenAI route. */
+export async function freshMockApp(page, request, { key, config }) {
+  await resetMock(request);
+  await seedApp(page, { keys: { openai: key }, config });
+}
+
+/**
+ * Problems whose debate and baseline outcomes are planned, for the comparison specs: problem
+ * `i` (from 1) is tagged `[<letter>ii]`, asks for `i × factor` and has that as its answer.
+ * Baseline is one solver call: right when the problem's ANSWER token is right. Debate: the
+ * verifier passes round 1 by default; a "fix" problem's verifier fails round 1 and the solver
+ * answers right in round 2 (its prompt carries the critique), a "break" problem's solver
+ * answers wrong in round 2. `plan` holds one of `both`, `fix`, `break`, `neither` per problem.
+ */
+export function plannedProblems({ letter, factor, plan }) {
+  const tag = (i) => `[${letter}${String(i).padStart(2, '0')}]`;
+  const truth = (i) => String(i * factor);
+  const wrong = (i) => String(i * factor + 1);
+  const solved = (answer) => ({ solution: `The answer is \\boxed{${answer}}.`, reasoning: 'r', confidence: 0.9 });
+  /** The dataset's rows, ids `<letter in lower case>ii`. */
+  const dataset = () => plan.map((kind, k) => {
+    const i = k + 1;
+    const answer = kind === 'both' || kind === 'break' ? truth(i) : wrong(i);
+    const id = `${letter.toLowerCase()}${String(i).padStart(2, '0')}`;
+    return { id, problem: `${tag(i)} What is ${i} times ${factor}? ANSWER=${answer}`, answer: truth(i) };
+  });
+  /** The mock's rules that make "fix" and "break" problems come out as planned. */
+  const rules = () => plan.flatMap((kind, k) => {
+    const i = k + 1;
+    if (kind !== 'fix' && kind !== 'break') return [];
+    const critique = `${kind === 'fix' ? 'Recheck' : 'Rework'} ${tag(i)} from the start.`;
+    return [
+      { match: tag(i), agent: 'verifier', times: 1, reply: { passed: false, critique, confidence: 0.8, scores: [] } },
+      { match: critique, agent: 'solver', reply: solved(kind === 'fix' ? truth(i) : wrong(i)) },
+    ];
+  });
+  return { tag, truth, wrong, dataset, rules };
 }

@@ -2,31 +2,18 @@
 // the reuse policy control, the Settings size and clear control (stored runs stay whole), and
 // Replay (`run-replay`) into a new run with no request sent.
 import { test, expect } from './fixtures.mjs';
-import { download, mockRawRequests, mockRequests, openApp, resetMock, seedApp } from './helpers.mjs';
-
-const MODEL = 'openai/gpt-4.1-mini';
+import {
+  DEBATE_PROMPTS, debateConfig, download, freshMockApp, mockRawRequests, mockRequests, openApp,
+} from './helpers.mjs';
 
 // Three agents on the mock's OpenAI-compatible route, each at temperature 0 (the default
 // reuse policy reuses only those).
-const CONFIG = {
-  config_version: 'e2e-replies',
-  mode: 'debate',
-  max_iterations: 2,
-  max_attempts: 1,
-  solver: { role: 'solver', model: MODEL, temperature: 0, prompt_template: 'Solve this problem.\n{problem}\nCritique: {feedback}' },
-  verifier: { role: 'verifier', model: MODEL, temperature: 0, prompt_template: 'Check.\nProblem: {problem}\nSolution: {solution}' },
-  judge: {
-    model: MODEL, temperature: 0,
-    prompt_template: 'Grade.\nProblem: {problem}\nSolution: {solution}\nRubric: {rubric}',
-    scoring_rubric: '1.0 when right, else 0.0.',
-  },
-};
+const CONFIG = debateConfig('e2e-replies', { prompts: DEBATE_PROMPTS.labelled, temperature: 0 });
 
 const PROBLEM = 'Add the integers from 1 to 10. ANSWER=55';
 
 test.beforeEach(async ({ page, request }) => {
-  await resetMock(request);
-  await seedApp(page, { keys: { openai: 'sk-e2e-replies' }, config: CONFIG });
+  await freshMockApp(page, request, { key: 'sk-e2e-replies', config: CONFIG });
 });
 
 /** Starts a run of PROBLEM on /run (with `policy`, if given) and waits for its end. */
