@@ -238,3 +238,34 @@ export function plannedProblems({ letter, factor, plan }) {
   });
   return { tag, truth, wrong, dataset, rules };
 }
+
+/**
+ * Tokens the app's worst-case estimate adds to a prompt's byte bound for chat-template framing
+ * (src/core/budget.rs, `CallEstimate::overhead_tokens`).
+ */
+export const OVERHEAD_TOKENS = 256;
+
+/**
+ * The worst case, in USD at `price` (`{input_per_million, output_per_million}`), of one
+ * OpenAI-compatible request as the mock logged it (`entry`): its prompt bounded by one token
+ * per byte of the messages sent plus the framing, and `max_tokens` of output. In prompt-only
+ * structured mode the schema instructions travel in the user message, so this is the bound
+ * the app reserved for the request.
+ */
+export function requestWorstCase(entry, price) {
+  const bytes = entry.body.messages.reduce((n, m) => n + Buffer.byteLength(m.content, 'utf8'), 0);
+  const maxTokens = entry.body.max_completion_tokens ?? entry.body.max_tokens;
+  expect(maxTokens, `request ${entry.id} caps its output`).toBeGreaterThan(0);
+  return ((bytes + OVERHEAD_TOKENS) * price.input_per_million + maxTokens * price.output_per_million) / 1e6;
+}
+
+/** The cost at `price` of a reply's usage as the mock logged it (`{prompt_tokens, completion_tokens}`). */
+export function costOf(usage, price) {
+  return (usage.prompt_tokens * price.input_per_million + usage.completion_tokens * price.output_per_million) / 1e6;
+}
+
+/** Checks a dollar figure against the one worked out here, up to float rounding (or `relative`). */
+export function expectUsd(actual, expected, relative = 1e-9) {
+  expect(typeof actual, `a number, not ${actual}`).toBe('number');
+  expect(Math.abs(actual - expected), `${actual} against ${expected}`).toBeLessThanOrEqual(Math.abs(expected) * relative + 1e-15);
+}
