@@ -12,7 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
 import { test, expect } from './fixtures.mjs';
-import { download, importDataset, mockRequests, resetMock, scriptMock, seedApp } from './helpers.mjs';
+import {
+  MOCK_OPENAI, download, expectUsd, importDataset, mockRequests, requestWorstCase, resetMock, scriptMock, seedApp,
+} from './helpers.mjs';
 
 const APP = `http://127.0.0.1:${process.env.TRIALOGUE_APP_PORT}`;
 const SEED = 20261207;
@@ -55,13 +57,14 @@ function browserPid(profile) {
   throw new Error(`no browser process uses ${profile}`);
 }
 
-async function launch(profile, tmp) {
+/** Opens the browser on `profile`, seeded (once per profile) with `seed` for `seedApp`. */
+async function launch(profile, tmp, seed = { keys: { openai: 'sk-e2e-crash' }, config: CONFIG }) {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium', headless: true, args: ARGS, baseURL: APP,
     acceptDownloads: true, env: { ...process.env, TMPDIR: tmp },
   });
   const page = context.pages()[0] ?? await context.newPage();
-  await seedApp(page, { keys: { openai: 'sk-e2e-crash' }, config: CONFIG, once: true });
+  await seedApp(page, { ...seed, once: true });
   return { context, page };
 }
 
@@ -88,6 +91,21 @@ async function exportAll(page) {
 
 /** The Runs page's rows as [run id, status]. */
 const runRows = (page) => page.getByTestId('run-row').evaluateAll((trs) => trs.map((tr) => [tr.dataset.runId, tr.dataset.status]));
+
+/**
+ * Each run's possibly-billed spend as its page shows it ("at most $X unaccounted", 0 when none
+ * is shown), read once the run's record is drawn.
+ */
+async function unaccountedByRun(page, runIds) {
+  const figures = new Map();
+  for (const runId of runIds) {
+    await open(page, `/runs/${runId}`);
+    await expect(page.getByTestId('run-download-jsonl')).toBeVisible();
+    const shown = page.getByTestId('run-unaccounted');
+    figures.set(runId, (await shown.count()) ? Number(await shown.getAttribute('data-usd')) : 0);
+  }
+  return figures;
+}
 
 /** Steps grouped by run, in file order. */
 function byRun(lines) {
@@ -174,6 +192,10 @@ test(`the browser killed at ${KILLS} seeded points of runs and a batch leaves ev
       }
       // The kills did cut runs short (else the test proved nothing).
       expect(cutShort).toBeGreaterThan(0);
+      // Calls the kills left in flight were recovered as possibly billed on their runs.
+      const billed = await unaccountedByRun(page, rows.map(([runId]) => runId));
+      const killedMidCall = [...billed.values()].filter((usd) => usd > 0).length;
+      expect(killedMidCall).toBeGreaterThan(0);
 
       // Everything resumes: the batch from its page, then every other unfinished run.
       await open(page, '/batch');
@@ -198,13 +220,116 @@ test(`the browser killed at ${KILLS} seeded points of runs and a batch leaves ev
       const finalRows = await runRows(page);
       expect(finalRows.filter(([, status]) => status !== 'completed')).toEqual([]);
       expect(finished.size).toBe(finalRows.length);
+      // Resuming counted none of it again, and the Costs page sums the runs' figures.
+      const billedAfter = await unaccountedByRun(page, finalRows.map(([runId]) => runId));
+      expect(Object.fromEntries(billedAfter)).toEqual(Object.fromEntries(billed));
+      const total = [...billed.values()].reduce((a, b) => a + b, 0);
+      await page.getByTestId('nav-costs').click();
+      expectUsd(Number(await page.getByTestId('costs-unaccounted').getAttribute('data-usd')), total);
       for (const [runId, steps] of finished) {
         expect(steps.map((s) => [s.step_id, s.agent]), runId).toEqual([[1, 'solver'], [2, 'verifier'], [3, 'judge']]);
         // What was stored before the resume is kept as it was.
         const earlier = runs.get(runId) ?? [];
         expect(steps.slice(0, earlier.length).map(unstamped), runId).toEqual(earlier.map(unstamped));
       }
-      console.log(`crash: ${KILLS} kills, ${rows.length} runs stored, ${cutShort} cut short, all resumed to 3 steps`);
+      console.log(`crash: ${KILLS} kills, ${rows.length} runs stored, ${cutShort} cut short, all resumed to 3 steps; ${killedMidCall} runs possibly billed $${total} in all, unchanged by the resume`);
+    } finally {
+      await context.close();
+    }
+  } finally {
+    fs.rmSync(profile, { recursive: true, force: true });
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+// A price of the test's own, and prompt-only structured output (the schema instructions travel in
+// the user message), so the held call's worst case is worked out from the request the mock
+// logged: see `requestWorstCase`.
+const PRICE = { input_per_million: 3, output_per_million: 12 };
+const PRICED = {
+  providers: [{ ...MOCK_OPENAI, structured_mode: 'prompt_only' }],
+  keys: { openai: 'sk-e2e-crash-billed' },
+  config: {
+    ...CONFIG, config_version: 'e2e-crash-billed', max_iterations: 1, max_reasks: 0,
+    solver: { ...CONFIG.solver, max_tokens: 300 },
+    verifier: { ...CONFIG.verifier, max_tokens: 300 },
+    judge: { ...CONFIG.judge, max_tokens: 300 },
+  },
+  prices: { [MODEL]: PRICE },
+};
+
+/** How many calls the app's `in_flight` store holds (IndexedDB `trialogue`). */
+const callsInFlight = (page) => page.evaluate(() => new Promise((resolve, reject) => {
+  const opened = indexedDB.open('trialogue');
+  opened.onerror = () => reject(opened.error);
+  opened.onsuccess = () => {
+    const db = opened.result;
+    const counted = db.transaction('in_flight').objectStore('in_flight').count();
+    counted.onsuccess = () => { db.close(); resolve(counted.result); };
+    counted.onerror = () => reject(counted.error);
+  };
+}));
+
+/** The run page's "at most $X unaccounted" figure, once the run's record is drawn. */
+async function unaccountedOn(page) {
+  await expect(page.getByTestId('run-download-jsonl')).toBeVisible();
+  const shown = page.getByTestId('run-unaccounted');
+  await expect(shown).toContainText(/^at most \$[0-9.]+ unaccounted$/);
+  return Number(await shown.getAttribute('data-usd'));
+}
+
+test('a priced call in flight when the browser is killed is possibly billed on restart, counted once across reloads and not again on resume', async ({ request, problems }) => {
+  test.setTimeout(120_000);
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'trialogue-crash-profile-'));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trialogue-crash-tmp-'));
+  try {
+    await resetMock(request);
+    // The verifier's reply is held for as long as the test takes: the kill lands mid-call.
+    await scriptMock(request, [{ agent: 'verifier', times: 1, fault: 'hold:crash' }]);
+    let { context, page } = await launch(profile, tmp, PRICED);
+    await open(page, '/run');
+    await page.getByTestId('problem-input').fill('Crash billing: what is 5 + 5? ANSWER=10');
+    await page.getByTestId('run-start').click();
+    await expect.poll(async () => (await mockRequests(request)).map((r) => [r.agent, r.status]))
+      .toEqual([['solver', 200], ['verifier', null]]);
+    const runId = (await page.getByTestId('run-id').textContent()).trim();
+    // The call was recorded before it was sent.
+    expect(await callsInFlight(page)).toBe(1);
+    await kill(profile, context);
+    // The mock saw the page hang up.
+    await expect.poll(async () => (await mockRequests(request))[1].status).toBe('aborted');
+    const held = (await mockRequests(request))[1];
+    const worst = requestWorstCase(held, PRICE);
+
+    ({ context, page } = await launch(profile, tmp, PRICED));
+    problems.watch(page);
+    try {
+      // The start-up counted the call and removed its record in one write: the same figure on
+      // the first visit and after two reloads, and nothing left in flight to count again.
+      await open(page, `/runs/${runId}`);
+      const seen = [await unaccountedOn(page)];
+      for (let reload = 0; reload < 2; reload += 1) {
+        await page.reload();
+        seen.push(await unaccountedOn(page));
+      }
+      seen.forEach((usd) => expectUsd(usd, worst));
+      expect(await callsInFlight(page)).toBe(0);
+      await page.getByTestId('nav-costs').click();
+      expectUsd(Number(await page.getByTestId('costs-unaccounted').getAttribute('data-usd')), worst);
+
+      // Resumed, the verifier's call is sent again and answered: its committed step adds
+      // nothing possibly billed, and the killed call's worst case is carried, not counted twice.
+      await open(page, `/runs/${runId}`);
+      await page.getByTestId('run-resume').click();
+      await expect(page.getByTestId('run-status')).toHaveText('completed', { timeout: 30_000 });
+      expectUsd(await unaccountedOn(page), worst);
+      expect(await callsInFlight(page)).toBe(0);
+      const { text } = await download(page, () => page.getByTestId('run-download-jsonl').click());
+      const steps = text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+      expect(steps.map((s) => [s.agent, s.metadata.possibly_billed_usd ?? 0])).toEqual([['solver', 0], ['verifier', 0], ['judge', 0]]);
+      expect((await mockRequests(request)).map((r) => [r.agent, r.status]))
+        .toEqual([['solver', 200], ['verifier', 'aborted'], ['verifier', 200], ['judge', 200]]);
+      console.log(`crash: a call killed in flight possibly billed $${worst}, the same after 2 reloads and the resume`);
     } finally {
       await context.close();
     }
