@@ -80,26 +80,25 @@ async function expectOneUnsettledSolverRequest(page, steps, logged, unanswered) 
   return worst;
 }
 
-test('a solver request that times out is possibly billed at its worst case; the retry completes the run', async ({ page, request, problems }) => {
-  // The mock holds the first solver reply past the 1 s timeout; the page aborts it.
-  await scriptMock(request, [{ agent: 'solver', times: 1, fault: 'hold:never' }]);
-  const steps = await runToEnd(page, 'What is 3 + 3? ANSWER=6');
-  const logged = await mockRequests(request);
-  expect(logged[0].status).toBe('aborted');
-  const worst = await expectOneUnsettledSolverRequest(page, steps, logged, logged[0]);
-  expect(steps[0].metadata.attempts[0].error).toMatch(/did not answer within 1 s/);
-  console.log(`billing: timed-out request worst case $${worst} (${OVERHEAD_TOKENS} tokens of framing included)`);
-});
+// How the solver's first request gets no reply: held by the mock past the page's 1 s timeout
+// (the page aborts it), or cut off after the head and half the body its Content-Length
+// announced. Either way it went out, so it may be billed.
+const UNANSWERED = [
+  { name: 'times out', fault: 'hold:never', status: 'aborted', error: /did not answer within 1 s/, problem: 'What is 3 + 3? ANSWER=6' },
+  { name: 'has its connection dropped mid-reply', fault: 'cut', status: 'cut', error: /could not reach OpenAI/, problem: 'What is 4 + 4? ANSWER=8' },
+];
 
-test('a connection dropped mid-reply is possibly billed at its worst case; the retry completes the run', async ({ page, request, problems }) => {
-  // The mock sends the head and half the body its Content-Length announced, then closes.
-  await scriptMock(request, [{ agent: 'solver', times: 1, fault: 'cut' }]);
-  const steps = await runToEnd(page, 'What is 4 + 4? ANSWER=8');
-  const logged = await mockRequests(request);
-  expect(logged[0].status).toBe('cut');
-  const worst = await expectOneUnsettledSolverRequest(page, steps, logged, logged[0]);
-  console.log(`billing: dropped reply worst case $${worst}`);
-});
+for (const how of UNANSWERED) {
+  test(`a solver request that ${how.name} is possibly billed at its worst case; the retry completes the run`, async ({ page, request, problems }) => {
+    await scriptMock(request, [{ agent: 'solver', times: 1, fault: how.fault }]);
+    const steps = await runToEnd(page, how.problem);
+    const logged = await mockRequests(request);
+    expect(logged[0].status).toBe(how.status);
+    const worst = await expectOneUnsettledSolverRequest(page, steps, logged, logged[0]);
+    expect(steps[0].metadata.attempts[0].error).toMatch(how.error);
+    console.log(`billing: a request that ${how.name}: worst case $${worst} (${OVERHEAD_TOKENS} tokens of framing included)`);
+  });
+}
 
 test('a batch counts the timed-out request of one item as possibly billed, on the batch and Costs pages', async ({ page, request, problems }) => {
   await scriptMock(request, [{ match: '[B2]', agent: 'solver', times: 1, fault: 'hold:never' }]);
