@@ -1251,3 +1251,88 @@ fn a_write_the_store_refuses_is_reported_and_its_hash_is_not_listed() {
 fn poll_once<F: Future>(future: std::pin::Pin<&mut F>) -> Poll<F::Output> {
     future.poll(&mut Context::from_waker(Waker::noop()))
 }
+
+#[test]
+fn an_experiments_configs_go_abreast_and_the_turns_they_share_are_paid_once() {
+    use std::cell::RefCell;
+    use std::collections::HashSet;
+    use trialogue::app::experiment::vary;
+    use trialogue::core::batch::scheduler::{BatchControl, BatchEvent};
+    use trialogue::core::driver::BatchProgress;
+    use trialogue::core::experiment::driver::{create, ArmProgress, ExperimentDriver};
+    use trialogue::core::experiment::{ExperimentPlan, ExperimentStatus};
+
+    let session = Session::new();
+    session
+        .runs
+        .insert_dataset("ds_fixture", crate::batch::problems());
+    // Only the verifier differs: the solver's turns and the judge's are the same requests.
+    let plan = ExperimentPlan {
+        name: "verifier model".into(),
+        dataset_id: "ds_fixture".into(),
+        dataset_name: "fixture".into(),
+        problem_ids: vec!["P1".into(), "P2".into(), "P3".into()],
+        concurrency: 2,
+        varied_field: Some("verifier.model".into()),
+        arms: vary(
+            &config(0.0),
+            "verifier.model",
+            "openai/gpt-4o-mini\nopenai/gpt-4o\n",
+        )
+        .unwrap(),
+    };
+    let experiment =
+        block_on(create(&session.runs, &plan, &[], &HashSet::new(), START_MS)).unwrap();
+    let source = slow_source(&session, ReusePolicy::IdenticalAtTemperatureZero, 0);
+    let started: RefCell<Vec<(usize, usize)>> = RefCell::default();
+    let listener = |p: &ArmProgress<'_>| {
+        if let BatchProgress::Batch {
+            event: BatchEvent::RunStarted { index },
+            ..
+        } = p.progress
+        {
+            started.borrow_mut().push((p.arm, *index));
+        }
+    };
+    let done = block_on(
+        ExperimentDriver::new(&source, &session.clock, &session.runs)
+            .with_pricer(pricer())
+            .with_listener(&listener)
+            .resume(&experiment, None, &BatchControl::new()),
+    )
+    .unwrap();
+    assert_eq!(done.status(), ExperimentStatus::Completed);
+    assert_eq!(
+        started.borrow()[..2],
+        [(0, 0), (1, 0)],
+        "both configs take on the first problem together, under the one limit of 2"
+    );
+    // Per problem: solver, two verifiers, revised solver, two verifiers, judge.
+    let distinct = 7 * 3;
+    assert_eq!(
+        session.sent(),
+        distinct,
+        "paid calls are the distinct requests"
+    );
+    assert_eq!(session.store.len(), distinct);
+    let steps: Vec<TrajectoryEntry> = session
+        .runs
+        .records()
+        .iter()
+        .flat_map(|r| session.runs.steps_of(&r.run_id))
+        .collect();
+    assert_eq!(steps.len(), 2 * 3 * 5);
+    let reused = steps
+        .iter()
+        .filter(|s| s.metadata.reused_from.is_some())
+        .count();
+    assert_eq!(
+        reused,
+        steps.len() - distinct,
+        "every shared turn is reused once"
+    );
+    assert!(steps
+        .iter()
+        .filter(|s| s.metadata.reused_from.is_some())
+        .all(|s| s.cost_usd() == Some(0.0)));
+}
