@@ -2,7 +2,7 @@
 //! scripted LLM (stopped part-way and resumed), the matrix, paired comparisons with McNemar's
 //! exact test, the Pareto front and the exports.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::rc::Rc;
 
@@ -310,7 +310,7 @@ fn an_experiment_stopped_part_way_resumes_without_running_anything_twice() {
     // batches going are left unfinished). The configs go through the problems abreast under
     // the one limit (1 here), so the first config's first run finished just before.
     let control = BatchControl::new();
-    let finished: std::cell::RefCell<Vec<(usize, usize)>> = Default::default();
+    let finished: RefCell<Vec<(usize, usize)>> = RefCell::default();
     let listener = |p: &trialogue::core::experiment::driver::ArmProgress<'_>| {
         if let BatchProgress::Batch {
             event: BatchEvent::ItemFinished { index },
