@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { bundleSizes, firstLoad } from './bundle.mjs';
 import { answerChecking } from './answers.mjs';
 import { TRANSPORTS, batchSaturation, medianBatchSaturation } from './batch.mjs';
-import { experimentSharing, replyStoreOverhead } from './experiment.mjs';
+import { batchFromStoredReplies, experimentSharing, replyStoreOverhead } from './experiment.mjs';
 import { SCRATCH, chromiumVersion } from './lib.mjs';
 import { loopOverhead } from './loop.mjs';
 import { realModel } from './model.mjs';
@@ -71,6 +71,7 @@ async function main() {
   if (wants('answers')) results.answers = await step('answer checking', () => answerChecking());
   if (wants('experiment')) {
     results.experiment = await step('experiment sharing (3 configs × 200 problems)', () => experimentSharing());
+    results.storedReplies = await step('a 1,000-run batch again from stored replies', () => batchFromStoredReplies(1000));
     results.replyOverhead = await step('reply store overhead per call (never vs default, interleaved)', () => replyStoreOverhead(8));
   }
 
