@@ -12,6 +12,7 @@ import {
   mockControl, mockProviders, quietFreshBrowser, seedStorage, setFileTestId, waitForTestId, waitInPage, waitMark, watch,
 } from './lib.mjs';
 import { timedRun } from './loop.mjs';
+import { PROFILING, startCpuProfile } from './cpu_profile.mjs';
 
 export const EXPERIMENT = { problems: 200, configs: 3, concurrency: 16, latencyMs: 100 };
 
@@ -227,7 +228,9 @@ export async function batchFromStoredReplies(problems = 1000) {
     await running();
     await watch(page, { name: 'again', selector: '[data-testid="batch-status"]', textIn: BATCH_ENDED });
     const before = await busy();
+    const stopProfile = PROFILING ? await startCpuProfile(context, page, 'stored-replies') : null;
     const marks = await waitMark(page, 'again', 600_000);
+    if (stopProfile) process.stderr.write(await stopProfile());
     const mainThreadMs = minus(await busy(), before);
     const r = await page.evaluate(([start, end]) => {
       const progress = document.querySelector('[data-testid="batch-progress"]');
