@@ -18,10 +18,11 @@ export const EXPERIMENT = { problems: 200, configs: 3, concurrency: 16, latencyM
 
 const RUBRICS = ['1.0 when the final answer is right, else 0.0.', 'Score 1 for a right final answer.', 'Right answer: 1; otherwise 0.'];
 
-function dataset(n) {
+/** `n` addition problems as JSONL, ids and tags starting with `tag`. */
+function dataset(tag, n) {
   const lines = [];
   for (let i = 1; i <= n; i += 1) {
-    lines.push(JSON.stringify({ id: `e${String(i).padStart(3, '0')}`, problem: `[E${i}] What is ${i} + ${i}? ANSWER=${2 * i}`, answer: String(2 * i) }));
+    lines.push(JSON.stringify({ id: `${tag.toLowerCase()}${String(i).padStart(4, '0')}`, problem: `[${tag}${i}] What is ${i} + ${i}? ANSWER=${2 * i}`, answer: String(2 * i) }));
   }
   return `${lines.join('\n')}\n`;
 }
@@ -79,7 +80,7 @@ export async function experimentSharing() {
     });
     await page.goto(`${APP}/batch`);
     await page.getByTestId('dataset-import').setInputFiles({
-      name: 'bench-exp.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(dataset(EXPERIMENT.problems)),
+      name: 'bench-exp.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(dataset('E', EXPERIMENT.problems)),
     });
     await page.getByTestId('dataset-save').click();
     await page.locator(`[data-testid="batch-selected"][data-count="${EXPERIMENT.problems}"]`).waitFor();
@@ -201,11 +202,7 @@ export async function batchFromStoredReplies(problems = 1000) {
       providers: mockProviders(MOCK_FAST), keys: { openai: 'bench-key' }, config: mockConfig('bench-stored-replies', 3),
     });
     await page.goto(`${APP}/batch`);
-    const lines = [];
-    for (let i = 1; i <= problems; i += 1) {
-      lines.push(JSON.stringify({ id: `r${String(i).padStart(4, '0')}`, problem: `[R${i}] What is ${i} + ${i}? ANSWER=${2 * i}`, answer: String(2 * i) }));
-    }
-    await setFileTestId(page, 'dataset-import', { name: 'bench-replay.jsonl', mimeType: 'application/x-ndjson', text: `${lines.join('\n')}\n` });
+    await setFileTestId(page, 'dataset-import', { name: 'bench-replay.jsonl', mimeType: 'application/x-ndjson', text: dataset('R', problems) });
     await clickTestId(page, 'dataset-save');
     await waitInPage(page, `${problems} problems selected`, (n) => document.querySelector(
       `[data-testid="batch-selected"][data-count="${n}"]`) !== null, problems);
