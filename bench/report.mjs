@@ -172,6 +172,33 @@ export function rows(r) {
       '≤ 1 ms slowest', verdict(t.max_us, 1000),
     ]);
   }
+  if (r.experiment?.error) missing('Experiment, 3 configs × 200 problems sharing the solver: paid calls', '= distinct requests', r.experiment.error);
+  else if (r.experiment) {
+    const e = r.experiment;
+    out.push([
+      `Experiment, ${e.configs} configs × ${e.problems} problems sharing the solver and verifier (judge rubric varied; concurrency ${e.concurrency}, ${e.latencyMs} ms per reply): paid calls counted by the mock`,
+      `${grouped(e.mockCalls)} model calls served by the mock (${grouped(e.mockServed)} requests by its own counter), ${grouped(e.distinctRequests)} distinct request bodies among them (expected ${grouped(e.expectedDistinct)}; ${grouped(e.withoutSharing)} without sharing); steps ${grouped(e.paidSteps)} paid + ${grouped(e.reusedSteps)} reused over ${grouped(e.runs)} runs; wall ${(e.wall / 1000).toFixed(1)} s`,
+      '= distinct requests', e.mockCalls === e.distinctRequests && e.distinctRequests === e.expectedDistinct ? 'met' : 'not met',
+    ]);
+  }
+  if (r.storedReplies?.error) missing('A 1,000-run batch again from stored replies', '< 10 s, no task over 50 ms', r.storedReplies.error);
+  else if (r.storedReplies) {
+    const s = r.storedReplies;
+    out.push([
+      `A ${grouped(s.problems)}-run batch again from stored replies (/batch, debate, concurrency 16; first paid at ${grouped(s.paidCalls)} requests served by the mock, then started again)`,
+      `wall ${(s.wall / 1000).toFixed(1)} s; main thread busy ${(s.mainThreadMs.task / 1000).toFixed(1)} s (script ${(s.mainThreadMs.script / 1000).toFixed(1)} s); longest task ${ms(s.longestTaskMs)}, ${s.longTasks} tasks over 50 ms (${ms(s.longTaskMs)} in all); ${grouped(s.callsWhileAgain)} requests to the mock meanwhile`,
+      '< 10 s, no task over 50 ms', s.wall < 10_000 && s.longestTaskMs <= 50 && s.callsWhileAgain === 0 ? 'met' : 'not met',
+    ]);
+  }
+  if (r.replyOverhead?.error) missing('Reply store overhead per call (loop runs, default policy vs never)', '≤ +0.5 ms median', r.replyOverhead.error);
+  else if (r.replyOverhead) {
+    const o = r.replyOverhead;
+    out.push([
+      `Reply store overhead per call (loop runs of 7 steps at 0 ms, ${o.pairs} runs per policy, taking turns)`,
+      `${o.difference >= 0 ? '+' : '−'}${ms(Math.abs(o.difference), 2)} per step: app time per step median ${ms(o.reuse, 2)} looking each request up (default policy) against ${ms(o.never, 2)} under \`never\` (replies stored either way)`,
+      '≤ +0.5 ms median', verdict(o.difference, 0.5),
+    ]);
+  }
   return out;
 }
 

@@ -1,13 +1,14 @@
 // Runs the benchmarks against servers scripts/bench started, prints one markdown table and
 // writes it to bench/RESULTS.md (raw figures to <scratch>/results.json).
 //
-// Usage: node bench/run.mjs --dist DIR [--only bundle,load,loop,batch,streams,storage,model,answers] [--out FILE]
+// Usage: node bench/run.mjs --dist DIR [--only bundle,load,loop,batch,streams,storage,model,answers,experiment] [--out FILE]
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { bundleSizes, firstLoad } from './bundle.mjs';
 import { answerChecking } from './answers.mjs';
 import { TRANSPORTS, batchSaturation, medianBatchSaturation } from './batch.mjs';
+import { batchFromStoredReplies, experimentSharing, replyStoreOverhead } from './experiment.mjs';
 import { SCRATCH, chromiumVersion } from './lib.mjs';
 import { loopOverhead } from './loop.mjs';
 import { realModel } from './model.mjs';
@@ -15,7 +16,7 @@ import { markdown } from './report.mjs';
 import { storageAtScale } from './storage.mjs';
 import { streamsAtOnce } from './streams.mjs';
 
-const ALL = ['bundle', 'load', 'loop', 'batch', 'streams', 'storage', 'model', 'answers'];
+const ALL = ['bundle', 'load', 'loop', 'batch', 'streams', 'storage', 'model', 'answers', 'experiment'];
 
 function parseArgs(argv) {
   const args = { dist: 'dist', only: ALL, out: null };
@@ -68,6 +69,11 @@ async function main() {
   if (wants('storage')) results.storage = await step('storage at scale and charts', () => storageAtScale());
   if (wants('model')) results.model = await step('real model', () => realModel());
   if (wants('answers')) results.answers = await step('answer checking', () => answerChecking());
+  if (wants('experiment')) {
+    results.experiment = await step('experiment sharing (3 configs × 200 problems)', () => experimentSharing());
+    results.storedReplies = await step('a 1,000-run batch again from stored replies', () => batchFromStoredReplies(1000));
+    results.replyOverhead = await step('reply store overhead per call (never vs default, interleaved)', () => replyStoreOverhead(8));
+  }
 
   const load = `load average ${loadBefore.toFixed(1)} at the start and ${loadavg()[0].toFixed(1)} at the end (1-minute)`;
   const notes = [

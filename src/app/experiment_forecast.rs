@@ -2,10 +2,13 @@
 //! config, as a batch's), and what the reply store saves where a config sends requests an
 //! earlier config of the experiment already paid for.
 //!
-//! The configs run one after another, sharing one reply store, so a later config's request
-//! that is identical to an earlier one's is answered from the store at $0 when the reuse
-//! policy allows it. Which requests are identical follows from what the two configs share:
+//! The configs run side by side, sharing one reply store, so a request identical to another
+//! config's is sent once (awaited by both while in flight, or answered from the store) when
+//! the reuse policy allows it. Which requests are identical follows from what the two configs
+//! share:
 //! - the same solver (model, prompts, sampling, reasoning): every problem's first solver turn;
+//! - the same mode, solver and verifier, only the rounds differing: every turn up to the smaller
+//!   limit, and the judge's when the run stopped by itself within it;
 //! - the same mode, solver, verifier and rounds, only the judge differing: every solver and
 //!   verifier turn, so only the judge is paid again.
 //!
@@ -21,7 +24,7 @@ use crate::core::experiment::Arm;
 use crate::core::replies::ReusePolicy;
 use crate::core::role::AgentRole;
 use crate::core::sorting;
-use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
+use crate::core::trajectory::{RunRecord, RunStatus, StopReason, TrajectoryEntry};
 
 /// The most earlier runs per config whose steps are read for the reuse figure.
 pub const HISTORY_RUNS: usize = 12;
@@ -33,27 +36,39 @@ pub enum SharedTurns {
     Nothing,
     /// Each problem's first solver turn.
     FirstSolverTurn,
+    /// Every turn of the rounds up to this one (the smaller `max_iterations`), and the judge's
+    /// when the run stopped by itself within them.
+    UpToRound(u32),
     /// Every turn but the judge's.
     AllButJudge,
 }
 
 impl SharedTurns {
     /// What it says on the page.
-    pub fn describe(self) -> &'static str {
+    pub fn describe(self) -> String {
         match self {
-            SharedTurns::Nothing => "nothing shared",
-            SharedTurns::FirstSolverTurn => "the first solver turn",
-            SharedTurns::AllButJudge => "every turn but the judge's",
+            SharedTurns::Nothing => "nothing shared".into(),
+            SharedTurns::FirstSolverTurn => "the first solver turn".into(),
+            SharedTurns::UpToRound(1) => "every turn of round 1".into(),
+            SharedTurns::UpToRound(n) => format!("every turn of rounds 1–{n}"),
+            SharedTurns::AllButJudge => "every turn but the judge's".into(),
         }
     }
 
-    /// Whether `step` is one of these turns.
-    fn covers(self, step: &TrajectoryEntry) -> bool {
+    /// Whether `step` is one of these turns, in a run whose judge is shared or not.
+    fn covers(self, step: &TrajectoryEntry, judge_shared: bool) -> bool {
         match self {
             SharedTurns::Nothing => false,
             SharedTurns::FirstSolverTurn => {
                 step.role() == Some(AgentRole::Solver) && step.iteration().unwrap_or(1) == 1
             }
+            SharedTurns::UpToRound(round) => match step.role() {
+                Some(AgentRole::Solver | AgentRole::Verifier) => {
+                    step.iteration().unwrap_or(1) <= round
+                }
+                Some(AgentRole::Judge) => judge_shared,
+                None => false,
+            },
             SharedTurns::AllButJudge => {
                 matches!(step.role(), Some(AgentRole::Solver | AgentRole::Verifier))
             }
@@ -72,16 +87,20 @@ pub fn shared_turns(
     if !solver_reused {
         return SharedTurns::Nothing;
     }
-    let loop_same = earlier.mode == later.mode
-        && earlier.max_iterations == later.max_iterations
-        && earlier.max_reasks == later.max_reasks;
+    let same_mode = earlier.mode == later.mode && earlier.max_reasks == later.max_reasks;
+    // Baseline makes one solver turn whatever the limit.
+    let same_rounds =
+        later.mode == Mode::Baseline || earlier.max_iterations == later.max_iterations;
     let verifier_same = later.mode == Mode::Baseline
         || (earlier.verifier == later.verifier
             && policy.may_reuse(Some(later.verifier.temperature)));
-    if loop_same && verifier_same {
-        SharedTurns::AllButJudge
-    } else {
-        SharedTurns::FirstSolverTurn
+    match (same_mode && verifier_same, same_rounds) {
+        (true, true) => SharedTurns::AllButJudge,
+        // The runs are the same turn for turn until the smaller limit ends one of them.
+        (true, false) => {
+            SharedTurns::UpToRound(earlier.max_iterations.min(later.max_iterations).max(1))
+        }
+        (false, _) => SharedTurns::FirstSolverTurn,
     }
 }
 
@@ -185,12 +204,29 @@ fn history<'a>(runs: &'a [RunRecord], a_hash: &str, b_hash: &str) -> Vec<&'a Run
     found
 }
 
-/// What `turns` cost in one run's `steps`: `None` when a shared turn was itself answered
+/// What `turns` cost in the steps of `run`: `None` when a shared turn was itself answered
 /// from the store, or unpriced (it says nothing about the price).
-fn turns_cost(steps: &[TrajectoryEntry], turns: SharedTurns) -> Option<f64> {
+fn turns_cost(run: &RunRecord, steps: &[TrajectoryEntry], turns: SharedTurns) -> Option<f64> {
+    let judge_shared = match turns {
+        // Both configs judge the same solution when the run stopped by itself within the
+        // smaller limit; at the limit the one with more rounds goes on instead.
+        SharedTurns::UpToRound(round) => {
+            let last_round = steps
+                .iter()
+                .filter_map(|s| s.iteration())
+                .max()
+                .unwrap_or(1);
+            last_round <= round
+                && matches!(
+                    run.stop_reason,
+                    Some(StopReason::Passed | StopReason::Circular)
+                )
+        }
+        _ => false,
+    };
     let mut total = 0.0;
     let mut any = false;
-    for step in steps.iter().filter(|s| turns.covers(s)) {
+    for step in steps.iter().filter(|s| turns.covers(s, judge_shared)) {
         if step.metadata.reused_from.is_some() {
             return None;
         }
@@ -220,8 +256,8 @@ pub fn forecast_experiment(
             let saving_usd = shares.and_then(|(i, turns)| {
                 let mut costs: Vec<f64> = history(runs, &hashes[i], &config_hash)
                     .into_iter()
-                    .filter_map(|r| steps.get(&r.run_id))
-                    .filter_map(|s| turns_cost(s, turns))
+                    .filter_map(|r| Some((r, steps.get(&r.run_id)?)))
+                    .filter_map(|(r, s)| turns_cost(r, s, turns))
                     .collect();
                 if costs.is_empty() {
                     return None;
@@ -331,7 +367,7 @@ mod tests {
         rounds_differ.max_iterations = a.max_iterations + 2;
         assert_eq!(
             shared_turns(&a, &rounds_differ, default),
-            SharedTurns::FirstSolverTurn
+            SharedTurns::UpToRound(a.max_iterations)
         );
         let mut solver_differs = base();
         solver_differs.solver.model = "openai/gpt-4o".into();
@@ -420,6 +456,74 @@ mod tests {
         let total = f.total_net_usd().unwrap();
         assert!((total - (1.1 + 0.65)).abs() < 1e-9, "{total}");
         assert!((f.total_saving_usd() - 0.6).abs() < 1e-9);
+    }
+
+    #[test]
+    fn configs_differing_only_in_rounds_share_every_turn_up_to_the_smaller_limit() {
+        let default = ReusePolicy::default();
+        let mut one = base();
+        one.max_iterations = 1;
+        let mut three = base();
+        three.max_iterations = 3;
+        let mut five = base();
+        five.max_iterations = 5;
+        assert_eq!(
+            shared_turns(&one, &three, default),
+            SharedTurns::UpToRound(1)
+        );
+        assert_eq!(
+            shared_turns(&five, &three, default),
+            SharedTurns::UpToRound(3)
+        );
+        let arms = [
+            arm("1", one.clone()),
+            arm("3", three.clone()),
+            arm("5", five),
+        ];
+        assert_eq!(
+            sharing(&arms, default),
+            vec![
+                None,
+                Some((0, SharedTurns::UpToRound(1))),
+                Some((1, SharedTurns::UpToRound(3)))
+            ]
+        );
+        // Baseline makes no rounds: the limit changes nothing.
+        let (mut b1, mut b3) = (one.clone(), three.clone());
+        b1.mode = Mode::Baseline;
+        b3.mode = Mode::Baseline;
+        b3.judge.model = "openai/gpt-4o".into();
+        assert_eq!(shared_turns(&b1, &b3, default), SharedTurns::AllButJudge);
+
+        // The saving counts the rounds up to the limit, and the judge of a run that
+        // stopped by itself within them (both configs judge the same solution).
+        let limited = |id: &str, config: &PipelineConfig, reason| {
+            let mut r = run(id, config, 0.11, 1.0);
+            r.stop_reason = Some(reason);
+            r
+        };
+        let runs = vec![
+            limited("three_passed", &three, StopReason::Passed),
+            limited("three_limit", &three, StopReason::MaxIterations),
+            limited("three_passed_late", &three, StopReason::Passed),
+        ];
+        let mut steps: HashMap<String, Vec<TrajectoryEntry>> = HashMap::new();
+        // Passed in round 2: every turn, the judge's too, is shared with a limit of 2.
+        steps.insert("three_passed".into(), debate_steps(false));
+        let mut rounds_three = debate_steps(false);
+        rounds_three.insert(3, step(5, "solver", Some(3), 0.04, false));
+        steps.insert("three_limit".into(), rounds_three.clone());
+        steps.insert("three_passed_late".into(), rounds_three);
+        let mut two = base();
+        two.max_iterations = 2;
+        let arms = [arm("2", two), arm("3", three)];
+        let f = forecast_experiment(&arms, default, &runs, &steps, 1);
+        assert_eq!(f.arms[1].shares, Some((0, SharedTurns::UpToRound(2))));
+        // Per run: 0.11 (all four turns), 0.06 (rounds 1-2), 0.06; the lower median.
+        let saving = f.arms[1].saving_usd.unwrap();
+        assert!((saving - 0.06).abs() < 1e-9, "{saving}");
+        let whole = turns_cost(&runs[0], &steps["three_passed"], SharedTurns::UpToRound(2));
+        assert!((whole.unwrap() - 0.11).abs() < 1e-9);
     }
 
     #[test]

@@ -81,7 +81,8 @@ test('an experiment of two configs survives a reload, resumes, and its matrix ma
   await page.getByTestId('experiment-start').click();
   await expect(page.getByTestId('experiment-status')).toHaveText('running');
 
-  // The first config finished; the second hangs in its first solver call.
+  // The configs run side by side: the second hangs in its first solver call while the first
+  // goes on, so the reload cuts both batches off part-way.
   await expect.poll(async () => (await mockRequests(request)).filter((r) => r.fault === 'hold:reload').length,
     { timeout: 60_000 }).toBe(1);
 

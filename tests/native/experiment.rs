@@ -2,7 +2,7 @@
 //! scripted LLM (stopped part-way and resumed), the matrix, paired comparisons with McNemar's
 //! exact test, the Pareto front and the exports.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::rc::Rc;
 
@@ -307,17 +307,20 @@ fn an_experiment_stopped_part_way_resumes_without_running_anything_twice() {
     );
 
     // Stop it as the second config's first run finishes (a reload does the same: the
-    // batch going is left unfinished).
+    // batches going are left unfinished). The configs go through the problems abreast under
+    // the one limit (1 here), so the first config's first run finished just before.
     let control = BatchControl::new();
-    let finished_in_second = Cell::new(0);
+    let finished: RefCell<Vec<(usize, usize)>> = RefCell::default();
     let listener = |p: &trialogue::core::experiment::driver::ArmProgress<'_>| {
         if let BatchProgress::Batch {
-            event: BatchEvent::ItemFinished { .. },
-            ..
+            event: BatchEvent::ItemFinished { index },
+            record,
         } = p.progress
         {
+            if record.items[*index].status == ItemStatus::Done {
+                finished.borrow_mut().push((p.arm, *index));
+            }
             if p.arm == 1 {
-                finished_in_second.set(finished_in_second.get() + 1);
                 control.cancel();
             }
         }
@@ -328,16 +331,12 @@ fn an_experiment_stopped_part_way_resumes_without_running_anything_twice() {
             .resume(&experiment, None, &control),
     )
     .unwrap();
-    assert_eq!(finished_in_second.get(), 1);
-    assert_eq!(stopped.batches[0].status, BatchStatus::Completed);
+    assert_eq!(*finished.borrow(), [(0, 0), (1, 0)]);
+    assert_eq!(stopped.batches[0].status, BatchStatus::Cancelled);
     assert_eq!(stopped.batches[1].status, BatchStatus::Cancelled);
     assert_eq!(stopped.status(), ExperimentStatus::Cancelled);
     let calls_before = llm.calls().len();
-    assert_eq!(
-        calls_before,
-        4 * 3,
-        "three runs of the first config, one of the second"
-    );
+    assert_eq!(calls_before, 2 * 3, "one run of each config");
 
     // Resumed from what is stored, as after a reload.
     let stored = Experiment::group(
@@ -442,11 +441,14 @@ fn a_budget_stops_the_experiment_and_a_larger_one_resumes_it() {
     )
     .unwrap();
     assert_eq!(stopped.status(), ExperimentStatus::BudgetExceeded);
-    assert_eq!(
-        stopped.batches[1].status,
-        BatchStatus::Pending,
-        "the second never started"
-    );
+    for batch in &stopped.batches {
+        assert_eq!(
+            batch.status,
+            BatchStatus::Cancelled,
+            "each stopped by its budget"
+        );
+        assert!(batch.items.iter().all(|i| i.status == ItemStatus::Pending));
+    }
     assert!(llm.calls().is_empty());
 
     let done = block_on(

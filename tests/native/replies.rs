@@ -352,6 +352,155 @@ fn a_cancelled_leader_does_not_strand_the_identical_request_waiting_on_it() {
     assert_eq!(session.sent(), 1);
 }
 
+/// Polls every future until all are done (a minimal `join_all`), in the order given.
+fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut results: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    let mut cx = Context::from_waker(Waker::noop());
+    for _ in 0..1000 {
+        for (future, result) in futures.iter_mut().zip(results.iter_mut()) {
+            if result.is_none() {
+                if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+                    *result = Some(v);
+                }
+            }
+        }
+        if results.iter().all(Option::is_some) {
+            return results.into_iter().flatten().collect();
+        }
+    }
+    panic!("the calls never finished");
+}
+
+fn solver_call(temperature: f64) -> AgentCall {
+    AgentCall {
+        role: AgentRole::Solver,
+        model: "openai/gpt-4o-mini".into(),
+        system_prompt: String::new(),
+        user_prompt: "What is 2+2?".into(),
+        temperature,
+        max_tokens: 256,
+        reasoning: Default::default(),
+    }
+}
+
+fn slow_source(
+    session: &Session,
+    policy: ReusePolicy,
+    sample_index: u32,
+) -> ReplySource<Slow, ManualClock, MemoryReplyStore> {
+    ReplySource::new(
+        registry(),
+        Slow(session.transport.clone()),
+        session.clock.clone(),
+        session.hub.clone(),
+        policy,
+    )
+    .with_sample_index(sample_index)
+}
+
+#[test]
+fn many_identical_requests_in_flight_are_paid_once_and_the_rest_are_reused_at_no_cost() {
+    let session = Session::new();
+    let source = slow_source(&session, ReusePolicy::IdenticalAtTemperatureZero, 0);
+    let config = config(0.0);
+    let llms: Vec<_> = (0..5)
+        .map(|n| {
+            trialogue::core::driver::LlmSource::llm_for_run(&source, &config, &format!("run_{n}"))
+        })
+        .collect();
+    let call = solver_call(0.0);
+    let token = CancelToken::new();
+    let results = join_all(llms.iter().map(|llm| llm.complete(&call, &token)).collect());
+    assert_eq!(session.sent(), 1, "five identical requests, one paid call");
+    assert_eq!(session.store.len(), 1);
+    let provenances: Vec<_> = results
+        .into_iter()
+        .map(|r| r.expect("answered").provenance.expect("provenance"))
+        .collect();
+    assert_eq!(provenances[0].reused_from, None, "the first one paid");
+    for provenance in &provenances[1..] {
+        assert_eq!(provenance.reused_from.as_deref(), Some("run_0"));
+        assert_eq!(provenance.request_hash, provenances[0].request_hash);
+    }
+}
+
+#[test]
+fn when_the_leader_fails_the_identical_request_waiting_on_it_is_sent_by_itself() {
+    let session = Session::new();
+    session
+        .transport
+        .push_json(500, r#"{"error":{"message":"overloaded"}}"#);
+    let hub = session.hub.clone();
+    let scope = |id: &str| RunScope::live(id, ReusePolicy::IdenticalAtTemperatureZero, 0);
+    let caches: Vec<_> = ["a", "b", "c"]
+        .iter()
+        .map(|id| ReplyCache::new(Slow(session.transport.clone()), hub.clone(), scope(id)))
+        .collect();
+    let request = HttpRequest {
+        method: "POST".into(),
+        url: "https://api.example/v1/chat".into(),
+        headers: vec![],
+        body: r#"{"temperature":0}"#.into(),
+    };
+    let token = CancelToken::new();
+    let results = join_all(
+        caches
+            .iter()
+            .map(|cache| cache.send(&request, 1000, &token))
+            .collect(),
+    );
+    let statuses: Vec<u16> = results
+        .into_iter()
+        .map(|r| r.expect("a response").status)
+        .collect();
+    assert_eq!(statuses, [500, 200, 200], "the leader's failure is its own");
+    assert_eq!(
+        session.sent(),
+        2,
+        "the first follower sent it again, the second awaited that one"
+    );
+}
+
+#[test]
+fn identical_requests_in_flight_above_temperature_zero_stay_apart_by_sample_index() {
+    let session = Session::new();
+    let config = config(0.7);
+    let call = solver_call(0.7);
+    let token = CancelToken::new();
+    let sample = |k| slow_source(&session, ReusePolicy::IdenticalWithSampleIndex, k);
+    let (zero, one, one_again) = (sample(0), sample(1), sample(1));
+    let llm = |source: &ReplySource<Slow, ManualClock, MemoryReplyStore>, run: &str| {
+        trialogue::core::driver::LlmSource::llm_for_run(source, &config, run)
+    };
+    let llms = [
+        llm(&zero, "sample_0"),
+        llm(&one, "sample_1"),
+        llm(&one_again, "sample_1_again"),
+    ];
+    let results = join_all(llms.iter().map(|l| l.complete(&call, &token)).collect());
+    assert_eq!(
+        session.sent(),
+        2,
+        "samples 0 and 1 are two independent samples; sample 1 asked twice is paid once"
+    );
+    let provenances: Vec<_> = results
+        .into_iter()
+        .map(|r| r.expect("answered").provenance.expect("provenance"))
+        .collect();
+    assert_ne!(provenances[0].request_hash, provenances[1].request_hash);
+    assert_eq!(provenances[0].reused_from, None);
+    assert_eq!(provenances[1].reused_from, None);
+    assert_eq!(provenances[2].reused_from.as_deref(), Some("sample_1"));
+
+    // Under the default policy, nothing above temperature 0 is shared, even in flight.
+    let session = Session::new();
+    let source = slow_source(&session, ReusePolicy::IdenticalAtTemperatureZero, 0);
+    let llms: Vec<_> = (0..3).map(|n| llm(&source, &format!("run_{n}"))).collect();
+    join_all(llms.iter().map(|l| l.complete(&call, &token)).collect());
+    assert_eq!(session.sent(), 3);
+}
+
 #[test]
 fn a_replay_from_stored_replies_exports_the_same_jsonl_and_sends_nothing() {
     let session = Session::new();
@@ -1101,4 +1250,89 @@ fn a_write_the_store_refuses_is_reported_and_its_hash_is_not_listed() {
 
 fn poll_once<F: Future>(future: std::pin::Pin<&mut F>) -> Poll<F::Output> {
     future.poll(&mut Context::from_waker(Waker::noop()))
+}
+
+#[test]
+fn an_experiments_configs_go_abreast_and_the_turns_they_share_are_paid_once() {
+    use std::cell::RefCell;
+    use std::collections::HashSet;
+    use trialogue::app::experiment::vary;
+    use trialogue::core::batch::scheduler::{BatchControl, BatchEvent};
+    use trialogue::core::driver::BatchProgress;
+    use trialogue::core::experiment::driver::{create, ArmProgress, ExperimentDriver};
+    use trialogue::core::experiment::{ExperimentPlan, ExperimentStatus};
+
+    let session = Session::new();
+    session
+        .runs
+        .insert_dataset("ds_fixture", crate::batch::problems());
+    // Only the verifier differs: the solver's turns and the judge's are the same requests.
+    let plan = ExperimentPlan {
+        name: "verifier model".into(),
+        dataset_id: "ds_fixture".into(),
+        dataset_name: "fixture".into(),
+        problem_ids: vec!["P1".into(), "P2".into(), "P3".into()],
+        concurrency: 2,
+        varied_field: Some("verifier.model".into()),
+        arms: vary(
+            &config(0.0),
+            "verifier.model",
+            "openai/gpt-4o-mini\nopenai/gpt-4o\n",
+        )
+        .unwrap(),
+    };
+    let experiment =
+        block_on(create(&session.runs, &plan, &[], &HashSet::new(), START_MS)).unwrap();
+    let source = slow_source(&session, ReusePolicy::IdenticalAtTemperatureZero, 0);
+    let started: RefCell<Vec<(usize, usize)>> = RefCell::default();
+    let listener = |p: &ArmProgress<'_>| {
+        if let BatchProgress::Batch {
+            event: BatchEvent::RunStarted { index },
+            ..
+        } = p.progress
+        {
+            started.borrow_mut().push((p.arm, *index));
+        }
+    };
+    let done = block_on(
+        ExperimentDriver::new(&source, &session.clock, &session.runs)
+            .with_pricer(pricer())
+            .with_listener(&listener)
+            .resume(&experiment, None, &BatchControl::new()),
+    )
+    .unwrap();
+    assert_eq!(done.status(), ExperimentStatus::Completed);
+    assert_eq!(
+        started.borrow()[..2],
+        [(0, 0), (1, 0)],
+        "both configs take on the first problem together, under the one limit of 2"
+    );
+    // Per problem: solver, two verifiers, revised solver, two verifiers, judge.
+    let distinct = 7 * 3;
+    assert_eq!(
+        session.sent(),
+        distinct,
+        "paid calls are the distinct requests"
+    );
+    assert_eq!(session.store.len(), distinct);
+    let steps: Vec<TrajectoryEntry> = session
+        .runs
+        .records()
+        .iter()
+        .flat_map(|r| session.runs.steps_of(&r.run_id))
+        .collect();
+    assert_eq!(steps.len(), 2 * 3 * 5);
+    let reused = steps
+        .iter()
+        .filter(|s| s.metadata.reused_from.is_some())
+        .count();
+    assert_eq!(
+        reused,
+        steps.len() - distinct,
+        "every shared turn is reused once"
+    );
+    assert!(steps
+        .iter()
+        .filter(|s| s.metadata.reused_from.is_some())
+        .all(|s| s.cost_usd() == Some(0.0)));
 }

@@ -17,6 +17,7 @@ pub mod http1;
 pub mod mirror;
 pub mod runner;
 pub mod scheduler;
+pub mod slots;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

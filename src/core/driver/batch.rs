@@ -11,6 +11,7 @@ use std::rc::Rc;
 use crate::core::batch::mirror::RecordMirror;
 use crate::core::batch::runner::PipelineRunner;
 use crate::core::batch::scheduler::{BatchControl, BatchEvent, Scheduler, SchedulerOptions};
+use crate::core::batch::slots::{SharedSlots, SlottedRunner};
 use crate::core::batch::{batch_id, BatchRecord, BatchSpec, BatchStatus, ItemKey};
 use crate::core::budget::{BudgetGate, InvalidLimit};
 use crate::core::clock::Clock;
@@ -73,6 +74,8 @@ pub struct BatchDriver<'a, L, C, S, K = NoLocks> {
     options: SchedulerOptions,
     save_interval_ms: f64,
     mirror: Rc<RefCell<RecordMirror>>,
+    /// Slots shared with other batches driven beside this one, and this batch's position.
+    slots: Option<(Rc<SharedSlots>, usize)>,
 }
 
 impl<'a, L: LlmSource, C: Clock, S: BatchStore> BatchDriver<'a, L, C, S, NoLocks> {
@@ -90,6 +93,7 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore> BatchDriver<'a, L, C, S, NoLocks
             options: SchedulerOptions::default(),
             save_interval_ms: SAVE_INTERVAL_MS,
             mirror: Rc::default(),
+            slots: None,
         }
     }
 }
@@ -107,6 +111,7 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> BatchDriver<'a, L, 
             options: self.options,
             save_interval_ms: self.save_interval_ms,
             mirror: self.mirror,
+            slots: self.slots,
         }
     }
 
@@ -144,7 +149,15 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> BatchDriver<'a, L, 
             options: self.options,
             save_interval_ms: self.save_interval_ms,
             mirror: Rc::default(),
+            slots: self.slots.clone(),
         }
+    }
+
+    /// Runs each item holding one of `slots`, shared with batches driven beside this one, as
+    /// the batch at `position` among them (its items wait behind theirs of a lower index).
+    pub fn with_shared_slots(mut self, slots: Rc<SharedSlots>, position: usize) -> Self {
+        self.slots = Some((slots, position));
+        self
     }
 
     /// The record of the batch going, as of its last event: what a page that shows it later
@@ -298,6 +311,7 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> BatchDriver<'a, L, 
             saver.changed(matches!(event, BatchEvent::Status(_)));
             self.emit(&BatchProgress::Batch { event, record });
         };
+        let runner = SlottedRunner::new(&runner, self.slots.clone());
         let scheduler = Scheduler::new(&runner, self.clock, control)
             .with_listener(&on_event)
             .with_options(self.options);

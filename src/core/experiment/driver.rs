@@ -1,15 +1,23 @@
 //! An experiment's lifecycle: [`create`] stores every config's batch before any run, and
-//! [`ExperimentDriver`] drives the unfinished ones, one after another, through the
+//! [`ExperimentDriver`] drives the unfinished ones side by side, each through the
 //! [`BatchDriver`].
 //!
-//! The configs run one after another rather than side by side so that a later config finds
-//! the replies an earlier one paid for in the reply store (a shared solver turn is paid once)
-//! and the experiment's concurrency is the one the user set, not one per config.
+//! The configs' batches share one concurrency limit, the one the user set ([`SharedSlots`]):
+//! its slots go to the lowest problem first, across configs, so the configs work through the
+//! problems abreast. The turns two configs share (the same solver on the same problem) are then
+//! asked at the same moment, and the reply store sends such a request once and hands its reply
+//! to every config waiting on it; a turn asked later is answered from the store. Either way it
+//! is paid once.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 
 use crate::core::batch::scheduler::{BatchControl, BatchEvent, SchedulerOptions};
+use crate::core::batch::slots::SharedSlots;
 use crate::core::batch::{BatchRecord, BatchStatus, ItemStatus};
 use crate::core::clock::Clock;
 use crate::core::driver::{BatchDriver, BatchProgress, LlmSource, NoLocks, StartError, TabLocks};
@@ -107,11 +115,13 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> ExperimentDriver<'a
         self
     }
 
-    /// Drives `experiment`'s unfinished batches in config order, each resumed from its stored
-    /// runs, until all are done, `control` cancels, or a budget stops one (its batch is then
-    /// cancelled once its runs in flight finish, and the experiment stops there: resume it
-    /// with a larger `offered_budget_usd`, the Configure page's batch budget). Returns the
-    /// experiment with its batches as they ended.
+    /// Drives `experiment`'s unfinished batches side by side, each resumed from its stored
+    /// runs, under the experiment's one concurrency limit, until all are done or `control`
+    /// cancels. A batch whose budget runs out stops alone once its runs in flight end (it is
+    /// cancelled, and the experiment shows `budget_exceeded`): resume it with a larger
+    /// `offered_budget_usd`, the Configure page's batch budget. A batch that cannot be
+    /// continued stops the others, and its error is returned once they have stopped. Returns
+    /// the experiment with its batches as they ended.
     pub async fn resume(
         &self,
         experiment: &Experiment,
@@ -119,23 +129,60 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> ExperimentDriver<'a
         control: &BatchControl,
     ) -> Result<Experiment, StartError> {
         let mut current = experiment.clone();
-        for (arm, batch_id) in experiment.batch_ids().into_iter().enumerate() {
-            if control.is_cancelled() {
-                break;
-            }
-            if current.batches[arm].status == BatchStatus::Completed {
-                continue;
-            }
-            let finished = self
-                .resume_arm(arm, &batch_id, offered_budget_usd, control)
-                .await?;
-            let stopped = finished.status != BatchStatus::Completed;
-            current.batches[arm] = finished;
-            if stopped {
-                break;
+        if control.is_cancelled() {
+            return Ok(current);
+        }
+        let unfinished: Vec<(usize, String)> = experiment
+            .batch_ids()
+            .into_iter()
+            .enumerate()
+            .filter(|(arm, _)| current.batches[*arm].status != BatchStatus::Completed)
+            .collect();
+        let concurrency = experiment
+            .batches
+            .iter()
+            .map(|b| b.spec.concurrency)
+            .max()
+            .unwrap_or(1);
+        let slots = SharedSlots::new(concurrency as usize);
+        // One control per batch (a scheduler reads its own control's signals), all cancelled
+        // with the experiment's.
+        let controls: Vec<BatchControl> = unfinished.iter().map(|_| BatchControl::new()).collect();
+        let cancel_all = {
+            let controls = controls.clone();
+            move || controls.iter().for_each(BatchControl::cancel)
+        };
+        let _follow = control.cancel_token().on_cancel(cancel_all.clone());
+        let arms = unfinished
+            .iter()
+            .zip(&controls)
+            .map(|((arm, batch_id), arm_control)| {
+                let slots = Rc::clone(&slots);
+                let cancel_all = cancel_all.clone();
+                async move {
+                    let ended = self
+                        .resume_arm(*arm, batch_id, offered_budget_usd, arm_control, slots)
+                        .await;
+                    if ended.is_err() {
+                        cancel_all();
+                    }
+                    (*arm, ended)
+                }
+            })
+            .collect();
+        let mut first_error = None;
+        for (arm, ended) in join_all(arms).await {
+            match ended {
+                Ok(record) => current.batches[arm] = record,
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
             }
         }
-        Ok(current)
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok(current),
+        }
     }
 
     async fn resume_arm(
@@ -144,10 +191,11 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> ExperimentDriver<'a
         batch_id: &str,
         offered_budget_usd: Option<f64>,
         control: &BatchControl,
+        slots: Rc<SharedSlots>,
     ) -> Result<BatchRecord, StartError> {
         let listener = |progress: &BatchProgress<'_>| {
             // The experiment shows no pause button, so a pause is a budget's: the batch ends
-            // once its runs in flight have, and the experiment stops with it.
+            // once its runs in flight have.
             if let BatchProgress::Batch { event, record } = progress {
                 let settled = !record.items.iter().any(|i| i.status == ItemStatus::Running);
                 if control.is_paused()
@@ -163,7 +211,33 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> ExperimentDriver<'a
         };
         self.batches
             .reporting_to(&listener)
+            .with_shared_slots(slots, arm)
             .resume(batch_id, false, offered_budget_usd, control.clone())
             .await
     }
+}
+
+/// Polls every future until all are done; their outputs in the order given.
+async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let outputs: RefCell<Vec<Option<F::Output>>> =
+        RefCell::new(futures.iter().map(|_| None).collect());
+    let mut futures = futures;
+    std::future::poll_fn(|cx: &mut Context<'_>| {
+        let mut outputs = outputs.borrow_mut();
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                if let Poll::Ready(value) = future.as_mut().poll(cx) {
+                    *output = Some(value);
+                }
+            }
+        }
+        if outputs.iter().all(Option::is_some) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    outputs.into_inner().into_iter().flatten().collect()
 }

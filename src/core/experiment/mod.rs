@@ -6,8 +6,8 @@
 //! together before the first runs ([`driver::create`]), so the whole definition survives a
 //! reload, and each runs through the batch machinery (concurrency, backoff, budget by
 //! reservation, resume from committed steps): resuming an experiment resumes its unfinished
-//! batches in order ([`driver::ExperimentDriver`]). Batches need no new database store, and
-//! an experiment's batches also show on the Batch page.
+//! batches side by side under one concurrency limit ([`driver::ExperimentDriver`]). Batches
+//! need no new database store, and an experiment's batches also show on the Batch page.
 //!
 //! - [`ExperimentPlan`]: what to run, checked; [`Experiment`]: its stored batches, grouped.
 //! - [`outcome::RunOutcome`]: one run as the matrix reads it.
@@ -134,7 +134,7 @@ pub struct ExperimentPlan {
     pub dataset_name: String,
     /// The problems, in run order.
     pub problem_ids: Vec<String>,
-    /// How many runs each config's batch has going at once.
+    /// How many runs the experiment has going at once, all configs together.
     pub concurrency: u32,
     /// The config path varied, when the arms vary one field of a base config.
     pub varied_field: Option<String>,

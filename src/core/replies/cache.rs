@@ -272,24 +272,21 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
                 let flight = self.hub.flights.borrow().get(&hash).cloned();
                 let Some(flight) = flight else { break };
                 let result = flight.wait().await;
-                match result {
-                    // The leader was cancelled, not this request: send it ourselves.
-                    Err(TransportError::Cancelled) if !cancel.is_cancelled() => {
-                        let mut flights = self.hub.flights.borrow_mut();
-                        if flights.get(&hash).is_some_and(|f| Rc::ptr_eq(f, &flight)) {
-                            flights.remove(&hash);
-                        }
-                        continue;
-                    }
-                    result => {
-                        if is_success(&result) {
-                            self.count(request);
-                            self.note(&canonical, Some(&flight.payer), None);
-                        } else {
-                            self.note_failure(&canonical);
-                        }
-                        return (result, false);
-                    }
+                if is_success(&result) {
+                    self.count(request);
+                    self.note(&canonical, Some(&flight.payer), None);
+                    return (result, false);
+                }
+                if cancel.is_cancelled() {
+                    self.note_failure(&canonical);
+                    return (Err(TransportError::Cancelled), false);
+                }
+                // The leader failed or was cancelled, not this request: its failure is its
+                // own (its retry policy, its budget), so this request is sent again. The
+                // first follower to get here leads the next flight and the others await it.
+                let mut flights = self.hub.flights.borrow_mut();
+                if flights.get(&hash).is_some_and(|f| Rc::ptr_eq(f, &flight)) {
+                    flights.remove(&hash);
                 }
             }
         }

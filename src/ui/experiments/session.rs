@@ -222,8 +222,8 @@ impl ExperimentSession {
             }
         };
         // Every config's batch was made with the same policy (the default, see
-        // ExperimentPlan::specs): one cached source serves them all, so a reply one config
-        // paid for is reused by the next.
+        // ExperimentPlan::specs): one cached source serves them all, so a turn the configs
+        // share is sent once and awaited by all of them, or answered from the store.
         let policy = experiment
             .batches
             .first()
