@@ -39,6 +39,20 @@ pub trait RunStore {
     /// Stores `call` durably before its first request is sent (see [`crate::core::in_flight`]).
     /// [`RunStore::append_step`] removes the call of the step it commits, in the same write.
     async fn begin_call(&self, call: &InFlightCall) -> Result<(), SinkError>;
+    /// [`RunStore::append_step`], then [`RunStore::begin_call`] of `next_call` (the call the
+    /// step leads to), in one write where the store can. Returns the new record and whether
+    /// `next_call` is stored: a step committed without it is `Ok`, and the loop records the
+    /// call again before sending it.
+    async fn append_step_before_call(
+        &self,
+        record: &RunRecord,
+        entry: &TrajectoryEntry,
+        next_call: &InFlightCall,
+    ) -> Result<(RunRecord, bool), SinkError> {
+        let updated = self.append_step(record, entry).await?;
+        let stored = self.begin_call(next_call).await.is_ok();
+        Ok((updated, stored))
+    }
     /// The calls of run `run_id` stored as in flight.
     async fn in_flight_calls(&self, run_id: &str) -> Result<Vec<InFlightCall>, SinkError>;
     /// Replaces a run's record and removes every call of the run stored as in flight, in one
@@ -377,6 +391,26 @@ impl<S: RunStore> TrajectorySink for RunSink<'_, S> {
     }
 
     async fn append(&self, entry: &TrajectoryEntry) -> Result<(), SinkError> {
+        self.commit(entry, None).await.map(drop)
+    }
+
+    async fn append_before_call(
+        &self,
+        entry: &TrajectoryEntry,
+        next_call: &InFlightCall,
+    ) -> Result<bool, SinkError> {
+        self.commit(entry, Some(next_call)).await
+    }
+}
+
+impl<S: RunStore> RunSink<'_, S> {
+    /// Commits `entry` with the record counting it (and `next_call` in flight, if given);
+    /// returns whether `next_call` is stored.
+    async fn commit(
+        &self,
+        entry: &TrajectoryEntry,
+        next_call: Option<&InFlightCall>,
+    ) -> Result<bool, SinkError> {
         if entry.terminal {
             if let Some(done) = self.last_call_done {
                 done();
@@ -388,11 +422,27 @@ impl<S: RunStore> TrajectorySink for RunSink<'_, S> {
                 entry.step_id, entry.run_id
             )));
         };
-        let result = self.store.append_step(&current, entry).await;
-        self.record.replace(Some(match &result {
-            Ok(updated) => updated.clone(),
-            Err(_) => current,
-        }));
-        result.map(drop)
+        let result = match next_call {
+            Some(call) => {
+                self.store
+                    .append_step_before_call(&current, entry, call)
+                    .await
+            }
+            None => self
+                .store
+                .append_step(&current, entry)
+                .await
+                .map(|r| (r, false)),
+        };
+        match result {
+            Ok((updated, stored)) => {
+                self.record.replace(Some(updated));
+                Ok(stored)
+            }
+            Err(e) => {
+                self.record.replace(Some(current));
+                Err(e)
+            }
+        }
     }
 }

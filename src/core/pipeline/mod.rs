@@ -104,6 +104,17 @@ struct Settled {
     possibly_billed_usd: f64,
 }
 
+/// The next call, prepared before the step that leads to it is committed.
+struct Prepared {
+    step_id: u64,
+    call: AgentCall,
+    step_input: Map<String, Value>,
+    /// Its record in flight, when it may cost anything.
+    in_flight: Option<InFlightCall>,
+    /// Whether the step's commit stored `in_flight`.
+    in_flight_stored: bool,
+}
+
 /// Running sums for the summary: committed steps plus calls that never became one.
 struct Ledger {
     totals: StepTotals,
@@ -207,6 +218,9 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             if let Err(message) = self.check_templates() {
                 break 'run (RunStatus::Failed, Some(message), Some(StopReason::Error));
             }
+            // The next call, prepared before the step that leads to it was committed, and
+            // whether that commit stored it as in flight (one write instead of two).
+            let mut prepared: Option<Prepared> = None;
             loop {
                 let next = state.next;
                 let Some(role) = next.role() else {
@@ -223,13 +237,18 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                         Some(StopReason::Cancelled),
                     );
                 }
-                let (call, step_input) = match self.prepare(role, &state, &input.problem) {
-                    Ok(prepared) => prepared,
-                    Err(e) => {
-                        let message = format!("the {role} prompt could not be rendered: {e}");
-                        break 'run (RunStatus::Failed, Some(message), Some(StopReason::Error));
-                    }
-                };
+                let step_id = entries.len() as u64 + 1;
+                let ready = prepared.take().filter(|p| p.step_id == step_id);
+                let in_flight_stored = ready.as_ref().is_some_and(|p| p.in_flight_stored);
+                let ready = ready.map(|p| (p.call, p.step_input));
+                let (call, step_input) =
+                    match ready.map_or_else(|| self.prepare(role, &state, &input.problem), Ok) {
+                        Ok(prepared) => prepared,
+                        Err(e) => {
+                            let message = format!("the {role} prompt could not be rendered: {e}");
+                            break 'run (RunStatus::Failed, Some(message), Some(StopReason::Error));
+                        }
+                    };
                 // An LLM that asks before each later request needs only its first to fit now.
                 let admitted = if self.llm.gates_each_request() {
                     self.gate.before_first_request(&call)
@@ -244,8 +263,12 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                         Some(StopReason::Budget),
                     );
                 }
-                let step_id = entries.len() as u64 + 1;
-                if let Err(e) = self.record_in_flight(input, step_id, &call).await {
+                let recorded = if in_flight_stored {
+                    Ok(())
+                } else {
+                    self.record_in_flight(input, step_id, &call).await
+                };
+                if let Err(e) = recorded {
                     // Nothing was sent: the reservation is handed back whole.
                     self.gate.after_call(&call, &Usage::default(), Some(0.0));
                     let message = format!(
@@ -329,7 +352,26 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                 // the summary describing what was committed.
                 let mut after = state.clone();
                 after.advance(&entry);
-                if let Err(e) = self.sink.append(&entry).await {
+                // The next call is stored as in flight with this step, when it may cost
+                // anything: its request goes out as soon as the commit is done. A call the
+                // run then does not make (a budget, a cancel) is settled with the run's end.
+                let mut next = self.prepare_next(input, &after, step_id + 1);
+                let committed = match next.as_mut() {
+                    Some(Prepared {
+                        in_flight: Some(call),
+                        in_flight_stored,
+                        ..
+                    }) => self
+                        .sink
+                        .append_before_call(&entry, call)
+                        .await
+                        .map(|stored| {
+                            *in_flight_stored = stored;
+                        }),
+                    _ => self.sink.append(&entry).await,
+                };
+                prepared = next;
+                if let Err(e) = committed {
                     ledger.spent_uncommitted(
                         &settled.usage,
                         settled.cost_usd,
@@ -481,26 +523,54 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
         }
     }
 
-    /// Stores the call as in flight before it is sent, when it may cost anything (a free or
-    /// unpriced call would leave nothing to count).
+    /// Stores the call as in flight before it is sent, when it may cost anything.
     async fn record_in_flight(
         &self,
         input: &RunInput,
         step_id: u64,
         call: &AgentCall,
     ) -> Result<(), SinkError> {
+        match self.in_flight_call(input, step_id, call) {
+            Some(in_flight) => self.sink.call_started(&in_flight).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The record of `call` in flight as step `step_id`; `None` for a free or unpriced call,
+    /// which would leave nothing to count.
+    fn in_flight_call(
+        &self,
+        input: &RunInput,
+        step_id: u64,
+        call: &AgentCall,
+    ) -> Option<InFlightCall> {
         let worst_case_usd = self.worst_case_usd(call);
         if !worst_case_usd.is_some_and(|usd| usd > 0.0) {
-            return Ok(());
+            return None;
         }
-        let in_flight = InFlightCall {
+        Some(InFlightCall {
             run_id: input.run_id.clone(),
             step_id,
             model: call.model.clone(),
             worst_case_usd,
             started_ms: self.clock.now_ms(),
-        };
-        self.sink.call_started(&in_flight).await
+        })
+    }
+
+    /// The call the loop makes next from `state`, as step `step_id`, prepared ahead (`None`
+    /// when the loop makes none, or its prompt cannot be rendered: the loop finds that again
+    /// and says so).
+    fn prepare_next(&self, input: &RunInput, state: &LoopState, step_id: u64) -> Option<Prepared> {
+        let role = state.next.role()?;
+        let (call, step_input) = self.prepare(role, state, &input.problem).ok()?;
+        let in_flight = self.in_flight_call(input, step_id, &call);
+        Some(Prepared {
+            step_id,
+            call,
+            step_input,
+            in_flight,
+            in_flight_stored: false,
+        })
     }
 
     /// How the loop bounds a call's worst case: as a budget reserves it, with this config's

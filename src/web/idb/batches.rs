@@ -442,6 +442,17 @@ impl RunStore for TrajectoryStore {
         Ok(TrajectoryStore::begin_call(self, call).await?)
     }
 
+    async fn append_step_before_call(
+        &self,
+        record: &RunRecord,
+        entry: &TrajectoryEntry,
+        next_call: &InFlightCall,
+    ) -> Result<(RunRecord, bool), SinkError> {
+        let updated =
+            TrajectoryStore::append_step_before_call(self, record, entry, Some(next_call)).await?;
+        Ok((updated, true))
+    }
+
     async fn in_flight_calls(&self, run_id: &str) -> Result<Vec<InFlightCall>, SinkError> {
         Ok(TrajectoryStore::in_flight_calls(self, run_id).await?)
     }

@@ -40,6 +40,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::core::config::PipelineConfig;
+use crate::core::in_flight::InFlightCall;
 use crate::core::run_store::create_under_free_id;
 use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
@@ -617,8 +618,22 @@ impl TrajectoryStore {
         record: &RunRecord,
         entry: &TrajectoryEntry,
     ) -> Result<RunRecord, StoreError> {
+        self.append_step_before_call(record, entry, None).await
+    }
+
+    /// [`Self::append_step`], storing `next_call` (the call the step leads to) as in flight
+    /// in the same transaction ([`Self::begin_call`] without a round trip of its own).
+    pub async fn append_step_before_call(
+        &self,
+        record: &RunRecord,
+        entry: &TrajectoryEntry,
+        next_call: Option<&InFlightCall>,
+    ) -> Result<RunRecord, StoreError> {
         let op = format!("saving step {} of run {}", entry.step_id, entry.run_id);
         let step = StepRow::encode(entry)?;
+        let next_call = next_call
+            .map(|call| records::to_js_row(call, || op.clone()))
+            .transpose()?;
         let mut updated = record.clone();
         updated.add_step(entry, js_sys::Date::now());
         let row = RunRow::encode(&updated)?;
@@ -633,8 +648,11 @@ impl TrajectoryStore {
             let added = steps.add(&step)?;
             runs.put(&row)?;
             // The step holds the call's real cost from now on: it is no longer in flight.
-            raw.object_store(IN_FLIGHT)?
-                .delete(&records::step_key(&entry.run_id, entry.step_id))?;
+            let calls = raw.object_store(IN_FLIGHT)?;
+            calls.delete(&records::step_key(&entry.run_id, entry.step_id))?;
+            if let Some(next_call) = &next_call {
+                calls.put(next_call)?;
+            }
             Ok::<_, JsValue>((existed, added))
         })();
         let (existed, added) = match issued {
