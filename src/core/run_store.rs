@@ -30,6 +30,19 @@ pub trait RunStore {
     /// it sets in `record.run_id` (see [`create_under_free_id`]; the ids this store tried are
     /// not tried again, so runs created together, a batch's items, skip each other's).
     async fn create_run_under_free_id(&self, record: &mut RunRecord) -> Result<(), SinkError>;
+    /// [`RunStore::create_run_under_free_id`], then [`RunStore::begin_call`] of the run's
+    /// first call (whose `run_id` it sets), in one write where the store can. Returns whether
+    /// `first_call` is stored: a run created without it is `Ok`, and the loop records the call
+    /// again before sending it.
+    async fn create_run_before_call(
+        &self,
+        record: &mut RunRecord,
+        first_call: &mut InFlightCall,
+    ) -> Result<bool, SinkError> {
+        self.create_run_under_free_id(record).await?;
+        first_call.run_id.clone_from(&record.run_id);
+        Ok(self.begin_call(first_call).await.is_ok())
+    }
     /// Replaces a run's record.
     async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError>;
     /// A run's record, if stored.

@@ -573,7 +573,19 @@ impl RunStore for WriteLog {
         Ok((updated, true))
     }
     async fn create_run_under_free_id(&self, record: &mut RunRecord) -> Result<(), SinkError> {
+        self.log("run".into());
         self.store.create_run_under_free_id(record).await
+    }
+    async fn create_run_before_call(
+        &self,
+        record: &mut RunRecord,
+        first_call: &mut InFlightCall,
+    ) -> Result<bool, SinkError> {
+        self.log(format!("run + call({})", first_call.step_id));
+        self.store.create_run_under_free_id(record).await?;
+        first_call.run_id.clone_from(&record.run_id);
+        self.store.begin_call(first_call).await?;
+        Ok(true)
     }
     async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError> {
         self.store.put_run(record).await
@@ -598,7 +610,7 @@ impl RunStore for WriteLog {
 }
 
 #[test]
-fn each_later_call_is_stored_in_flight_by_the_commit_of_the_step_before_it() {
+fn each_call_is_stored_in_flight_by_the_write_before_it_the_runs_or_its_last_steps() {
     let clock = ManualClock::starting_at(START_MS);
     let store = WriteLog::default();
     let config = pipeline_config();
@@ -610,12 +622,13 @@ fn each_later_call_is_stored_in_flight_by_the_commit_of_the_step_before_it() {
     )
     .unwrap();
     assert_eq!(finished.record.status, RunStatus::Completed);
-    // One write per step: only the first call has no step before it; the judge's step, the
-    // last, leads to no call (and writes the final record, so nothing is left to settle).
+    // One write per step: the first call is stored with the run, each later one with the
+    // step before it; the judge's step, the last, leads to no call (and writes the final
+    // record, so nothing is left to settle).
     assert_eq!(
         *store.writes.borrow(),
         [
-            "call(1)",
+            "run + call(1)",
             "step(1) + call(2)",
             "step(2) + call(3)",
             "step(3)"
@@ -654,7 +667,7 @@ fn a_call_stored_in_flight_with_a_step_but_never_sent_is_settled_by_the_runs_end
     assert_eq!(llm.calls().len(), 1);
     assert_eq!(
         *store.writes.borrow(),
-        ["call(1)", "step(1) + call(2)", "settle"]
+        ["run + call(1)", "step(1) + call(2)", "settle"]
     );
     let run_id = &finished.record.run_id;
     assert!(block_on(store.in_flight_calls(run_id)).unwrap().is_empty());

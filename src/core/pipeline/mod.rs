@@ -85,6 +85,7 @@ pub struct Pipeline<'a, L, C, S> {
     gate: &'a dyn CallGate,
     listener: &'a dyn PipelineListener,
     cancel: CancelToken,
+    first_call_stored: bool,
 }
 
 /// How one call ended, before it becomes an entry.
@@ -150,7 +151,15 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             gate: &AllowAll,
             listener: &NoListener,
             cancel: CancelToken::new(),
+            first_call_stored: false,
         }
+    }
+
+    /// Says that a new run's first call is stored in flight already ([`first_call_in_flight`],
+    /// stored with the run's record), so the loop sends it without recording it again.
+    pub fn with_first_call_stored(mut self, stored: bool) -> Self {
+        self.first_call_stored = stored;
+        self
     }
 
     /// Prices each step (`metadata.cost_usd` and the summary's cost).
@@ -239,7 +248,8 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                 }
                 let step_id = entries.len() as u64 + 1;
                 let ready = prepared.take().filter(|p| p.step_id == step_id);
-                let in_flight_stored = ready.as_ref().is_some_and(|p| p.in_flight_stored);
+                let in_flight_stored = ready.as_ref().is_some_and(|p| p.in_flight_stored)
+                    || (step_id == 1 && self.first_call_stored);
                 let ready = ready.map(|p| (p.call, p.step_input));
                 let (call, step_input) =
                     match ready.map_or_else(|| self.prepare(role, &state, &input.problem), Ok) {
@@ -544,17 +554,14 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
         step_id: u64,
         call: &AgentCall,
     ) -> Option<InFlightCall> {
-        let worst_case_usd = self.worst_case_usd(call);
-        if !worst_case_usd.is_some_and(|usd| usd > 0.0) {
-            return None;
-        }
-        Some(InFlightCall {
-            run_id: input.run_id.clone(),
+        in_flight_call(
+            self.config,
+            self.pricer,
+            self.clock.now_ms(),
+            input,
             step_id,
-            model: call.model.clone(),
-            worst_case_usd,
-            started_ms: self.clock.now_ms(),
-        })
+            call,
+        )
     }
 
     /// The call the loop makes next from `state`, as step `step_id`, prepared ahead (`None`
@@ -580,19 +587,6 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             max_reasks: self.config.max_reasks,
             ..CallEstimate::default()
         }
-    }
-
-    /// The call's worst case, every re-ask included, at the configured model's price; `None`
-    /// when it is unknown.
-    fn worst_case_usd(&self, call: &AgentCall) -> Option<f64> {
-        let at = Some(self.clock.now_ms());
-        let costs: Option<Vec<f64>> = self
-            .estimate()
-            .worst_case_usage(call)
-            .iter()
-            .map(|u| priced_worst_case(u, |u| self.pricer.price_at("", &call.model, u, at)))
-            .collect();
-        costs.map(|c| c.into_iter().sum())
     }
 
     /// The worst case of the call's requests that got no reply saying what they cost, priced
@@ -740,6 +734,71 @@ fn final_answer(input: &RunInput, state: &LoopState) -> Option<String> {
 }
 
 /// The status of a run whose loop ran to its end.
+/// The record in flight of a new run's first call, when it may cost anything: made before the
+/// run is stored, so that the write storing the run stores it too (the run's id is set then).
+/// `None` for a free or unpriced call, or one whose prompt cannot be rendered (the loop finds
+/// that again and says so).
+pub fn first_call_in_flight(
+    config: &PipelineConfig,
+    pricer: &dyn StepPricer,
+    now_ms: f64,
+    input: &RunInput,
+) -> Option<InFlightCall> {
+    let state = LoopState::new(config.mode, config.max_iterations);
+    let role = state.next.role()?;
+    let vars = StepVars {
+        problem: &input.problem,
+        feedback: &state.feedback,
+        solution: &state.solution,
+    };
+    let call = prompt::agent_call(config, role, &vars).ok()?;
+    in_flight_call(config, pricer, now_ms, input, 1, &call)
+}
+
+/// The record of `call` in flight as step `step_id`; `None` for a free or unpriced call,
+/// which would leave nothing to count.
+fn in_flight_call(
+    config: &PipelineConfig,
+    pricer: &dyn StepPricer,
+    now_ms: f64,
+    input: &RunInput,
+    step_id: u64,
+    call: &AgentCall,
+) -> Option<InFlightCall> {
+    let worst_case_usd = worst_case_usd(config, pricer, now_ms, call);
+    if !worst_case_usd.is_some_and(|usd| usd > 0.0) {
+        return None;
+    }
+    Some(InFlightCall {
+        run_id: input.run_id.clone(),
+        step_id,
+        model: call.model.clone(),
+        worst_case_usd,
+        started_ms: now_ms,
+    })
+}
+
+/// The call's worst case, every re-ask `config` allows included, at the configured model's
+/// price at `at_ms`; `None` when it is unknown.
+fn worst_case_usd(
+    config: &PipelineConfig,
+    pricer: &dyn StepPricer,
+    at_ms: f64,
+    call: &AgentCall,
+) -> Option<f64> {
+    let estimate = CallEstimate {
+        max_reasks: config.max_reasks,
+        ..CallEstimate::default()
+    };
+    let at = Some(at_ms);
+    let costs: Option<Vec<f64>> = estimate
+        .worst_case_usage(call)
+        .iter()
+        .map(|u| priced_worst_case(u, |u| pricer.price_at("", &call.model, u, at)))
+        .collect();
+    costs.map(|c| c.into_iter().sum())
+}
+
 fn final_status(state: &LoopState) -> RunStatus {
     if has_answer(state) {
         RunStatus::Completed

@@ -426,6 +426,15 @@ impl RunStore for TrajectoryStore {
         Ok(TrajectoryStore::create_run_under_free_id(self, record).await?)
     }
 
+    async fn create_run_before_call(
+        &self,
+        record: &mut RunRecord,
+        first_call: &mut InFlightCall,
+    ) -> Result<bool, SinkError> {
+        TrajectoryStore::create_run_under_free_id_before_call(self, record, first_call).await?;
+        Ok(true)
+    }
+
     async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError> {
         Ok(TrajectoryStore::put_run(self, record).await?)
     }

@@ -255,14 +255,37 @@ impl TrajectoryStore {
     /// [`create_run_under_free_id`](Self::create_run_under_free_id) to pick a free one).
     /// One round trip: the store's own `add` refuses a taken id.
     pub async fn create_run(&self, run: &RunRecord) -> Result<(), StoreError> {
+        self.create_run_before_call(run, None).await
+    }
+
+    /// [`Self::create_run`], storing `first_call` (the run's first call) as in flight in the
+    /// same transaction.
+    pub async fn create_run_before_call(
+        &self,
+        run: &RunRecord,
+        first_call: Option<&InFlightCall>,
+    ) -> Result<(), StoreError> {
         let op = format!("creating run {}", run.run_id);
         let value = RunRow::encode(run)?;
-        let tx = self.transaction(&[RUNS], TransactionMode::Readwrite, &op)?;
+        let first_call = first_call
+            .map(|call| records::to_js_row(call, || op.clone()))
+            .transpose()?;
+        let tx = self.transaction(&[RUNS, IN_FLIGHT], TransactionMode::Readwrite, &op)?;
         let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
         let added = raw
             .object_store(RUNS)
             .and_then(|runs| runs.add(&value))
             .map_err(|e| js_failure(&op, &e))?;
+        if let Some(call) = &first_call {
+            if let Err(e) = raw
+                .object_store(IN_FLIGHT)
+                .and_then(|calls| calls.put(call))
+            {
+                // The run may not be stored without it.
+                let _ = raw.abort();
+                return Err(js_failure(&op, &e));
+            }
+        }
         commit(tx, &op).await.map_err(|e| {
             if refused_as_constraint(&added) {
                 StoreError::RunExists {
@@ -284,9 +307,33 @@ impl TrajectoryStore {
         .await
     }
 
+    /// [`Self::create_run_under_free_id`], storing `first_call` as in flight (its `run_id` set
+    /// to the id found) in the transaction that stores the run.
+    pub async fn create_run_under_free_id_before_call(
+        &self,
+        run: &mut RunRecord,
+        first_call: &mut InFlightCall,
+    ) -> Result<(), StoreError> {
+        create_under_free_id(run, &self.tried_run_ids, async |r: &RunRecord| {
+            first_call.run_id.clone_from(&r.run_id);
+            self.create_run_if_free_before_call(r, Some(first_call))
+                .await
+        })
+        .await
+    }
+
     /// [`create_run`](Self::create_run), with a taken id answered `Ok(false)`.
     pub async fn create_run_if_free(&self, run: &RunRecord) -> Result<bool, StoreError> {
-        match self.create_run(run).await {
+        self.create_run_if_free_before_call(run, None).await
+    }
+
+    /// [`Self::create_run_if_free`], storing `first_call` as in flight with the run.
+    async fn create_run_if_free_before_call(
+        &self,
+        run: &RunRecord,
+        first_call: Option<&InFlightCall>,
+    ) -> Result<bool, StoreError> {
+        match self.create_run_before_call(run, first_call).await {
             Ok(()) => Ok(true),
             Err(StoreError::RunExists { .. }) => Ok(false),
             Err(e) => Err(e),
