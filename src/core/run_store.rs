@@ -30,6 +30,19 @@ pub trait RunStore {
     /// it sets in `record.run_id` (see [`create_under_free_id`]; the ids this store tried are
     /// not tried again, so runs created together, a batch's items, skip each other's).
     async fn create_run_under_free_id(&self, record: &mut RunRecord) -> Result<(), SinkError>;
+    /// [`RunStore::create_run_under_free_id`], then [`RunStore::begin_call`] of the run's
+    /// first call (whose `run_id` it sets), in one write where the store can. Returns whether
+    /// `first_call` is stored: a run created without it is `Ok`, and the loop records the call
+    /// again before sending it.
+    async fn create_run_before_call(
+        &self,
+        record: &mut RunRecord,
+        first_call: &mut InFlightCall,
+    ) -> Result<bool, SinkError> {
+        self.create_run_under_free_id(record).await?;
+        first_call.run_id.clone_from(&record.run_id);
+        Ok(self.begin_call(first_call).await.is_ok())
+    }
     /// Replaces a run's record.
     async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError>;
     /// A run's record, if stored.
@@ -39,6 +52,20 @@ pub trait RunStore {
     /// Stores `call` durably before its first request is sent (see [`crate::core::in_flight`]).
     /// [`RunStore::append_step`] removes the call of the step it commits, in the same write.
     async fn begin_call(&self, call: &InFlightCall) -> Result<(), SinkError>;
+    /// [`RunStore::append_step`], then [`RunStore::begin_call`] of `next_call` (the call the
+    /// step leads to), in one write where the store can. Returns the new record and whether
+    /// `next_call` is stored: a step committed without it is `Ok`, and the loop records the
+    /// call again before sending it.
+    async fn append_step_before_call(
+        &self,
+        record: &RunRecord,
+        entry: &TrajectoryEntry,
+        next_call: &InFlightCall,
+    ) -> Result<(RunRecord, bool), SinkError> {
+        let updated = self.append_step(record, entry).await?;
+        let stored = self.begin_call(next_call).await.is_ok();
+        Ok((updated, stored))
+    }
     /// The calls of run `run_id` stored as in flight.
     async fn in_flight_calls(&self, run_id: &str) -> Result<Vec<InFlightCall>, SinkError>;
     /// Replaces a run's record and removes every call of the run stored as in flight, in one
@@ -377,6 +404,26 @@ impl<S: RunStore> TrajectorySink for RunSink<'_, S> {
     }
 
     async fn append(&self, entry: &TrajectoryEntry) -> Result<(), SinkError> {
+        self.commit(entry, None).await.map(drop)
+    }
+
+    async fn append_before_call(
+        &self,
+        entry: &TrajectoryEntry,
+        next_call: &InFlightCall,
+    ) -> Result<bool, SinkError> {
+        self.commit(entry, Some(next_call)).await
+    }
+}
+
+impl<S: RunStore> RunSink<'_, S> {
+    /// Commits `entry` with the record counting it (and `next_call` in flight, if given);
+    /// returns whether `next_call` is stored.
+    async fn commit(
+        &self,
+        entry: &TrajectoryEntry,
+        next_call: Option<&InFlightCall>,
+    ) -> Result<bool, SinkError> {
         if entry.terminal {
             if let Some(done) = self.last_call_done {
                 done();
@@ -388,11 +435,27 @@ impl<S: RunStore> TrajectorySink for RunSink<'_, S> {
                 entry.step_id, entry.run_id
             )));
         };
-        let result = self.store.append_step(&current, entry).await;
-        self.record.replace(Some(match &result {
-            Ok(updated) => updated.clone(),
-            Err(_) => current,
-        }));
-        result.map(drop)
+        let result = match next_call {
+            Some(call) => {
+                self.store
+                    .append_step_before_call(&current, entry, call)
+                    .await
+            }
+            None => self
+                .store
+                .append_step(&current, entry)
+                .await
+                .map(|r| (r, false)),
+        };
+        match result {
+            Ok((updated, stored)) => {
+                self.record.replace(Some(updated));
+                Ok(stored)
+            }
+            Err(e) => {
+                self.record.replace(Some(current));
+                Err(e)
+            }
+        }
     }
 }

@@ -524,3 +524,142 @@ fn a_timed_out_request_is_sent_again_under_a_run_budget() {
     );
     assert!(finished.record.possibly_billed_usd > 0.0);
 }
+
+/// A store that logs each write of steps and calls in flight, as `write(step ids)`.
+#[derive(Default)]
+struct WriteLog {
+    store: MemoryRunStore,
+    writes: std::cell::RefCell<Vec<String>>,
+}
+
+impl WriteLog {
+    fn log(&self, write: String) {
+        self.writes.borrow_mut().push(write);
+    }
+}
+
+impl RunStore for WriteLog {
+    async fn append_step(
+        &self,
+        record: &RunRecord,
+        entry: &TrajectoryEntry,
+    ) -> Result<RunRecord, SinkError> {
+        self.log(format!("step({})", entry.step_id));
+        self.store.append_step(record, entry).await
+    }
+    async fn append_step_before_call(
+        &self,
+        record: &RunRecord,
+        entry: &TrajectoryEntry,
+        next_call: &InFlightCall,
+    ) -> Result<(RunRecord, bool), SinkError> {
+        self.log(format!(
+            "step({}) + call({})",
+            entry.step_id, next_call.step_id
+        ));
+        let updated = self.store.append_step(record, entry).await?;
+        self.store.begin_call(next_call).await?;
+        Ok((updated, true))
+    }
+    async fn create_run_under_free_id(&self, record: &mut RunRecord) -> Result<(), SinkError> {
+        self.log("run".into());
+        self.store.create_run_under_free_id(record).await
+    }
+    async fn create_run_before_call(
+        &self,
+        record: &mut RunRecord,
+        first_call: &mut InFlightCall,
+    ) -> Result<bool, SinkError> {
+        self.log(format!("run + call({})", first_call.step_id));
+        self.store.create_run_under_free_id(record).await?;
+        first_call.run_id.clone_from(&record.run_id);
+        self.store.begin_call(first_call).await?;
+        Ok(true)
+    }
+    async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError> {
+        self.store.put_run(record).await
+    }
+    async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, SinkError> {
+        self.store.get_run(run_id).await
+    }
+    async fn steps(&self, run_id: &str) -> Result<Vec<TrajectoryEntry>, SinkError> {
+        self.store.steps(run_id).await
+    }
+    async fn begin_call(&self, call: &InFlightCall) -> Result<(), SinkError> {
+        self.log(format!("call({})", call.step_id));
+        self.store.begin_call(call).await
+    }
+    async fn in_flight_calls(&self, run_id: &str) -> Result<Vec<InFlightCall>, SinkError> {
+        self.store.in_flight_calls(run_id).await
+    }
+    async fn put_run_settling_calls(&self, record: &RunRecord) -> Result<(), SinkError> {
+        self.log("settle".into());
+        self.store.put_run_settling_calls(record).await
+    }
+}
+
+#[test]
+fn each_call_is_stored_in_flight_by_the_write_before_it_the_runs_or_its_last_steps() {
+    let clock = ManualClock::starting_at(START_MS);
+    let store = WriteLog::default();
+    let config = pipeline_config();
+    let llm = crate::batch::answering_llm();
+    let finished = block_on(
+        RunDriver::new(&llm, &clock, &store)
+            .with_pricer(pricer())
+            .start(new_run(&config)),
+    )
+    .unwrap();
+    assert_eq!(finished.record.status, RunStatus::Completed);
+    // One write per step: the first call is stored with the run, each later one with the
+    // step before it; the judge's step, the last, leads to no call (and writes the final
+    // record, so nothing is left to settle).
+    assert_eq!(
+        *store.writes.borrow(),
+        [
+            "run + call(1)",
+            "step(1) + call(2)",
+            "step(2) + call(3)",
+            "step(3)"
+        ]
+    );
+    let run_id = &finished.record.run_id;
+    assert!(block_on(store.in_flight_calls(run_id)).unwrap().is_empty());
+}
+
+#[test]
+fn a_call_stored_in_flight_with_a_step_but_never_sent_is_settled_by_the_runs_end() {
+    let clock = ManualClock::starting_at(START_MS);
+    let store = WriteLog::default();
+    let config = pipeline_config();
+    let llm = crate::batch::answering_llm();
+    let cancel = CancelToken::new();
+    let cancel_after_first = {
+        let cancel = cancel.clone();
+        move |event: &trialogue::core::driver::RunEvent<'_>| {
+            if matches!(event, trialogue::core::driver::RunEvent::Stored(_)) {
+                cancel.cancel();
+            }
+        }
+    };
+    let finished = block_on(
+        RunDriver::new(&llm, &clock, &store)
+            .with_pricer(pricer())
+            .with_listener(&cancel_after_first)
+            .with_cancel(cancel)
+            .start(new_run(&config)),
+    )
+    .unwrap();
+    assert_eq!(finished.record.status, RunStatus::Cancelled);
+    // The verifier's call was stored with the solver's step, then the cancel kept it from
+    // going out: the run's end removes it, and nothing counts as possibly billed.
+    assert_eq!(llm.calls().len(), 1);
+    assert_eq!(
+        *store.writes.borrow(),
+        ["run + call(1)", "step(1) + call(2)", "settle"]
+    );
+    let run_id = &finished.record.run_id;
+    assert!(block_on(store.in_flight_calls(run_id)).unwrap().is_empty());
+    assert_eq!(finished.record.possibly_billed_usd, 0.0);
+    assert_eq!(store.store.record(run_id).unwrap().possibly_billed_usd, 0.0);
+}

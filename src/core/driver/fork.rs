@@ -185,6 +185,7 @@ impl<L: LlmSource, C: Clock, S: RunStore, K: TabLocks> RunDriver<'_, L, C, S, K>
             committed: Some(carried),
             carried: Uncommitted::default(),
             run_gate,
+            first_call_stored: false,
         };
         self.drive(drive).await
     }

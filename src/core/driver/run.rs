@@ -25,8 +25,8 @@ use crate::core::llm::retry::RetryPolicy;
 use crate::core::llm::transport::Transport;
 use crate::core::llm::{AgentCall, AgentCallError, AgentCompletion, AgentLlm};
 use crate::core::pipeline::{
-    AllowAll, CallGate, LoopState, NoPricing, Pipeline, PipelineEvent, RunInput, RunOutcome,
-    SinkError, StepPricer,
+    first_call_in_flight, AllowAll, CallGate, LoopState, NoPricing, Pipeline, PipelineEvent,
+    RunInput, RunOutcome, SinkError, StepPricer,
 };
 use crate::core::pricing::Pricer;
 use crate::core::providers::ProviderRegistry;
@@ -292,7 +292,25 @@ impl<'a, L: LlmSource, C: Clock, S: RunStore, K: TabLocks> RunDriver<'a, L, C, S
             self.clock.now_ms(),
         );
         record.batch_id = run.batch_id.map(str::to_string);
-        self.store.create_run_under_free_id(&mut record).await?;
+        // The first call is stored in flight by the write that stores the run.
+        let pricer: &dyn StepPricer = self.pricer.as_deref().map_or(&NoPricing, |p| p);
+        let input = RunInput {
+            run_id: String::new(),
+            problem: record.problem.clone(),
+            ground_truth: None,
+        };
+        let first_call_stored =
+            match first_call_in_flight(run.config, pricer, self.clock.now_ms(), &input) {
+                Some(mut call) => {
+                    self.store
+                        .create_run_before_call(&mut record, &mut call)
+                        .await?
+                }
+                None => {
+                    self.store.create_run_under_free_id(&mut record).await?;
+                    false
+                }
+            };
         // The id is this driver's from its creation on, so its lock is free; held until the
         // run ends.
         let _lock = self.locks.claim(&Work::Run(record.run_id.clone())).await;
@@ -306,6 +324,7 @@ impl<'a, L: LlmSource, C: Clock, S: RunStore, K: TabLocks> RunDriver<'a, L, C, S
             committed: None,
             carried: Uncommitted::default(),
             run_gate,
+            first_call_stored,
         };
         self.drive(drive).await
     }
@@ -387,6 +406,7 @@ impl<'a, L: LlmSource, C: Clock, S: RunStore, K: TabLocks> RunDriver<'a, L, C, S
             committed: Some(committed),
             carried,
             run_gate,
+            first_call_stored: false,
         };
         match self.drive(drive).await {
             Err(refused) => {
@@ -443,6 +463,7 @@ impl<'a, L: LlmSource, C: Clock, S: RunStore, K: TabLocks> RunDriver<'a, L, C, S
             committed,
             carried,
             run_gate,
+            first_call_stored,
         } = drive;
         let gate = GatePair::new(
             run_gate.as_ref().map_or(&AllowAll as &dyn CallGate, |g| g),
@@ -471,7 +492,8 @@ impl<'a, L: LlmSource, C: Clock, S: RunStore, K: TabLocks> RunDriver<'a, L, C, S
             .with_pricer(pricer)
             .with_gate(&gate)
             .with_listener(&forward)
-            .with_cancel(self.cancel.clone());
+            .with_cancel(self.cancel.clone())
+            .with_first_call_stored(first_call_stored);
         let input = RunInput {
             run_id: record.run_id.clone(),
             problem: record.problem.clone(),
@@ -529,6 +551,8 @@ pub(super) struct Drive<'c> {
     pub(super) committed: Option<Vec<TrajectoryEntry>>,
     pub(super) carried: Uncommitted,
     pub(super) run_gate: Option<BudgetGate>,
+    /// Whether the record's creation stored the run's first call in flight.
+    pub(super) first_call_stored: bool,
 }
 
 /// The config a stored run resumes with: its own, or for a run imported without one,

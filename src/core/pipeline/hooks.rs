@@ -45,6 +45,19 @@ pub trait TrajectorySink {
         let _ = call;
         Ok(())
     }
+
+    /// Stores `entry` as [`TrajectorySink::append`] does, and `next_call` (the call the step
+    /// leads to) as [`TrajectorySink::call_started`] does when the sink can in the same write;
+    /// returns whether it stored `next_call` (if not, the loop records it before sending it).
+    async fn append_before_call(
+        &self,
+        entry: &TrajectoryEntry,
+        next_call: &InFlightCall,
+    ) -> Result<bool, SinkError> {
+        let _ = next_call;
+        self.append(entry).await?;
+        Ok(false)
+    }
 }
 
 /// A sink that keeps the steps in memory.
@@ -79,6 +92,14 @@ impl<T: TrajectorySink + ?Sized> TrajectorySink for &T {
 
     async fn call_started(&self, call: &InFlightCall) -> Result<(), SinkError> {
         (**self).call_started(call).await
+    }
+
+    async fn append_before_call(
+        &self,
+        entry: &TrajectoryEntry,
+        next_call: &InFlightCall,
+    ) -> Result<bool, SinkError> {
+        (**self).append_before_call(entry, next_call).await
     }
 }
 

@@ -85,6 +85,7 @@ pub struct Pipeline<'a, L, C, S> {
     gate: &'a dyn CallGate,
     listener: &'a dyn PipelineListener,
     cancel: CancelToken,
+    first_call_stored: bool,
 }
 
 /// How one call ended, before it becomes an entry.
@@ -102,6 +103,17 @@ struct Settled {
     stream: Option<StreamStats>,
     /// The worst case of the call's requests that got no reply (0 when none).
     possibly_billed_usd: f64,
+}
+
+/// The next call, prepared before the step that leads to it is committed.
+struct Prepared {
+    step_id: u64,
+    call: AgentCall,
+    step_input: Map<String, Value>,
+    /// Its record in flight, when it may cost anything.
+    in_flight: Option<InFlightCall>,
+    /// Whether the step's commit stored `in_flight`.
+    in_flight_stored: bool,
 }
 
 /// Running sums for the summary: committed steps plus calls that never became one.
@@ -139,7 +151,15 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             gate: &AllowAll,
             listener: &NoListener,
             cancel: CancelToken::new(),
+            first_call_stored: false,
         }
+    }
+
+    /// Says that a new run's first call is stored in flight already ([`first_call_in_flight`],
+    /// stored with the run's record), so the loop sends it without recording it again.
+    pub fn with_first_call_stored(mut self, stored: bool) -> Self {
+        self.first_call_stored = stored;
+        self
     }
 
     /// Prices each step (`metadata.cost_usd` and the summary's cost).
@@ -207,6 +227,9 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             if let Err(message) = self.check_templates() {
                 break 'run (RunStatus::Failed, Some(message), Some(StopReason::Error));
             }
+            // The next call, prepared before the step that leads to it was committed, and
+            // whether that commit stored it as in flight (one write instead of two).
+            let mut prepared: Option<Prepared> = None;
             loop {
                 let next = state.next;
                 let Some(role) = next.role() else {
@@ -223,13 +246,19 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                         Some(StopReason::Cancelled),
                     );
                 }
-                let (call, step_input) = match self.prepare(role, &state, &input.problem) {
-                    Ok(prepared) => prepared,
-                    Err(e) => {
-                        let message = format!("the {role} prompt could not be rendered: {e}");
-                        break 'run (RunStatus::Failed, Some(message), Some(StopReason::Error));
-                    }
-                };
+                let step_id = entries.len() as u64 + 1;
+                let ready = prepared.take().filter(|p| p.step_id == step_id);
+                let in_flight_stored = ready.as_ref().is_some_and(|p| p.in_flight_stored)
+                    || (step_id == 1 && self.first_call_stored);
+                let ready = ready.map(|p| (p.call, p.step_input));
+                let (call, step_input) =
+                    match ready.map_or_else(|| self.prepare(role, &state, &input.problem), Ok) {
+                        Ok(prepared) => prepared,
+                        Err(e) => {
+                            let message = format!("the {role} prompt could not be rendered: {e}");
+                            break 'run (RunStatus::Failed, Some(message), Some(StopReason::Error));
+                        }
+                    };
                 // An LLM that asks before each later request needs only its first to fit now.
                 let admitted = if self.llm.gates_each_request() {
                     self.gate.before_first_request(&call)
@@ -244,8 +273,12 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                         Some(StopReason::Budget),
                     );
                 }
-                let step_id = entries.len() as u64 + 1;
-                if let Err(e) = self.record_in_flight(input, step_id, &call).await {
+                let recorded = if in_flight_stored {
+                    Ok(())
+                } else {
+                    self.record_in_flight(input, step_id, &call).await
+                };
+                if let Err(e) = recorded {
                     // Nothing was sent: the reservation is handed back whole.
                     self.gate.after_call(&call, &Usage::default(), Some(0.0));
                     let message = format!(
@@ -329,7 +362,26 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
                 // the summary describing what was committed.
                 let mut after = state.clone();
                 after.advance(&entry);
-                if let Err(e) = self.sink.append(&entry).await {
+                // The next call is stored as in flight with this step, when it may cost
+                // anything: its request goes out as soon as the commit is done. A call the
+                // run then does not make (a budget, a cancel) is settled with the run's end.
+                let mut next = self.prepare_next(input, &after, step_id + 1);
+                let committed = match next.as_mut() {
+                    Some(Prepared {
+                        in_flight: Some(call),
+                        in_flight_stored,
+                        ..
+                    }) => self
+                        .sink
+                        .append_before_call(&entry, call)
+                        .await
+                        .map(|stored| {
+                            *in_flight_stored = stored;
+                        }),
+                    _ => self.sink.append(&entry).await,
+                };
+                prepared = next;
+                if let Err(e) = committed {
                     ledger.spent_uncommitted(
                         &settled.usage,
                         settled.cost_usd,
@@ -481,26 +533,51 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
         }
     }
 
-    /// Stores the call as in flight before it is sent, when it may cost anything (a free or
-    /// unpriced call would leave nothing to count).
+    /// Stores the call as in flight before it is sent, when it may cost anything.
     async fn record_in_flight(
         &self,
         input: &RunInput,
         step_id: u64,
         call: &AgentCall,
     ) -> Result<(), SinkError> {
-        let worst_case_usd = self.worst_case_usd(call);
-        if !worst_case_usd.is_some_and(|usd| usd > 0.0) {
-            return Ok(());
+        match self.in_flight_call(input, step_id, call) {
+            Some(in_flight) => self.sink.call_started(&in_flight).await,
+            None => Ok(()),
         }
-        let in_flight = InFlightCall {
-            run_id: input.run_id.clone(),
+    }
+
+    /// The record of `call` in flight as step `step_id`; `None` for a free or unpriced call,
+    /// which would leave nothing to count.
+    fn in_flight_call(
+        &self,
+        input: &RunInput,
+        step_id: u64,
+        call: &AgentCall,
+    ) -> Option<InFlightCall> {
+        in_flight_call(
+            self.config,
+            self.pricer,
+            self.clock.now_ms(),
+            input,
             step_id,
-            model: call.model.clone(),
-            worst_case_usd,
-            started_ms: self.clock.now_ms(),
-        };
-        self.sink.call_started(&in_flight).await
+            call,
+        )
+    }
+
+    /// The call the loop makes next from `state`, as step `step_id`, prepared ahead (`None`
+    /// when the loop makes none, or its prompt cannot be rendered: the loop finds that again
+    /// and says so).
+    fn prepare_next(&self, input: &RunInput, state: &LoopState, step_id: u64) -> Option<Prepared> {
+        let role = state.next.role()?;
+        let (call, step_input) = self.prepare(role, state, &input.problem).ok()?;
+        let in_flight = self.in_flight_call(input, step_id, &call);
+        Some(Prepared {
+            step_id,
+            call,
+            step_input,
+            in_flight,
+            in_flight_stored: false,
+        })
     }
 
     /// How the loop bounds a call's worst case: as a budget reserves it, with this config's
@@ -510,19 +587,6 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
             max_reasks: self.config.max_reasks,
             ..CallEstimate::default()
         }
-    }
-
-    /// The call's worst case, every re-ask included, at the configured model's price; `None`
-    /// when it is unknown.
-    fn worst_case_usd(&self, call: &AgentCall) -> Option<f64> {
-        let at = Some(self.clock.now_ms());
-        let costs: Option<Vec<f64>> = self
-            .estimate()
-            .worst_case_usage(call)
-            .iter()
-            .map(|u| priced_worst_case(u, |u| self.pricer.price_at("", &call.model, u, at)))
-            .collect();
-        costs.map(|c| c.into_iter().sum())
     }
 
     /// The worst case of the call's requests that got no reply saying what they cost, priced
@@ -670,6 +734,71 @@ fn final_answer(input: &RunInput, state: &LoopState) -> Option<String> {
 }
 
 /// The status of a run whose loop ran to its end.
+/// The record in flight of a new run's first call, when it may cost anything: made before the
+/// run is stored, so that the write storing the run stores it too (the run's id is set then).
+/// `None` for a free or unpriced call, or one whose prompt cannot be rendered (the loop finds
+/// that again and says so).
+pub fn first_call_in_flight(
+    config: &PipelineConfig,
+    pricer: &dyn StepPricer,
+    now_ms: f64,
+    input: &RunInput,
+) -> Option<InFlightCall> {
+    let state = LoopState::new(config.mode, config.max_iterations);
+    let role = state.next.role()?;
+    let vars = StepVars {
+        problem: &input.problem,
+        feedback: &state.feedback,
+        solution: &state.solution,
+    };
+    let call = prompt::agent_call(config, role, &vars).ok()?;
+    in_flight_call(config, pricer, now_ms, input, 1, &call)
+}
+
+/// The record of `call` in flight as step `step_id`; `None` for a free or unpriced call,
+/// which would leave nothing to count.
+fn in_flight_call(
+    config: &PipelineConfig,
+    pricer: &dyn StepPricer,
+    now_ms: f64,
+    input: &RunInput,
+    step_id: u64,
+    call: &AgentCall,
+) -> Option<InFlightCall> {
+    let worst_case_usd = worst_case_usd(config, pricer, now_ms, call);
+    if !worst_case_usd.is_some_and(|usd| usd > 0.0) {
+        return None;
+    }
+    Some(InFlightCall {
+        run_id: input.run_id.clone(),
+        step_id,
+        model: call.model.clone(),
+        worst_case_usd,
+        started_ms: now_ms,
+    })
+}
+
+/// The call's worst case, every re-ask `config` allows included, at the configured model's
+/// price at `at_ms`; `None` when it is unknown.
+fn worst_case_usd(
+    config: &PipelineConfig,
+    pricer: &dyn StepPricer,
+    at_ms: f64,
+    call: &AgentCall,
+) -> Option<f64> {
+    let estimate = CallEstimate {
+        max_reasks: config.max_reasks,
+        ..CallEstimate::default()
+    };
+    let at = Some(at_ms);
+    let costs: Option<Vec<f64>> = estimate
+        .worst_case_usage(call)
+        .iter()
+        .map(|u| priced_worst_case(u, |u| pricer.price_at("", &call.model, u, at)))
+        .collect();
+    costs.map(|c| c.into_iter().sum())
+}
+
 fn final_status(state: &LoopState) -> RunStatus {
     if has_answer(state) {
         RunStatus::Completed

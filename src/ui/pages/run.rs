@@ -287,18 +287,26 @@ fn RunBar() -> impl IntoView {
     // What the next call reserves, read again as steps are stored.
     let reservation = RwSignal::new(None::<f64>);
     let pricer = expect_context::<PricingState>().pricer();
+    let budgeted = Memo::new(move |_| {
+        record.with(|r| {
+            r.as_ref()
+                .and_then(|r| r.config.as_ref())
+                .is_some_and(|c| c.run_budget_usd.is_some())
+        })
+    });
     Effect::new(move |_| {
+        // Without a run budget there is nothing to reserve: the steps are not read (nor
+        // copied) as each one comes in.
+        if !budgeted.get() {
+            reservation.set(None);
+            return;
+        }
         let next = pricer.get().and_then(|p| {
             let entries: Vec<TrajectoryEntry> = session
                 .steps
                 .with(|s| s.iter().filter_map(|v| v.entry().cloned()).collect());
             record.with(|r| {
                 r.as_ref()
-                    .filter(|r| {
-                        r.config
-                            .as_ref()
-                            .is_some_and(|c| c.run_budget_usd.is_some())
-                    })
                     .and_then(|r| next_call_reservation(r, &entries, p))
             })
         });

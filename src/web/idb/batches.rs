@@ -426,6 +426,15 @@ impl RunStore for TrajectoryStore {
         Ok(TrajectoryStore::create_run_under_free_id(self, record).await?)
     }
 
+    async fn create_run_before_call(
+        &self,
+        record: &mut RunRecord,
+        first_call: &mut InFlightCall,
+    ) -> Result<bool, SinkError> {
+        TrajectoryStore::create_run_under_free_id_before_call(self, record, first_call).await?;
+        Ok(true)
+    }
+
     async fn put_run(&self, record: &RunRecord) -> Result<(), SinkError> {
         Ok(TrajectoryStore::put_run(self, record).await?)
     }
@@ -440,6 +449,17 @@ impl RunStore for TrajectoryStore {
 
     async fn begin_call(&self, call: &InFlightCall) -> Result<(), SinkError> {
         Ok(TrajectoryStore::begin_call(self, call).await?)
+    }
+
+    async fn append_step_before_call(
+        &self,
+        record: &RunRecord,
+        entry: &TrajectoryEntry,
+        next_call: &InFlightCall,
+    ) -> Result<(RunRecord, bool), SinkError> {
+        let updated =
+            TrajectoryStore::append_step_before_call(self, record, entry, Some(next_call)).await?;
+        Ok((updated, true))
     }
 
     async fn in_flight_calls(&self, run_id: &str) -> Result<Vec<InFlightCall>, SinkError> {

@@ -40,6 +40,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::core::config::PipelineConfig;
+use crate::core::in_flight::InFlightCall;
 use crate::core::run_store::create_under_free_id;
 use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
@@ -254,14 +255,37 @@ impl TrajectoryStore {
     /// [`create_run_under_free_id`](Self::create_run_under_free_id) to pick a free one).
     /// One round trip: the store's own `add` refuses a taken id.
     pub async fn create_run(&self, run: &RunRecord) -> Result<(), StoreError> {
+        self.create_run_before_call(run, None).await
+    }
+
+    /// [`Self::create_run`], storing `first_call` (the run's first call) as in flight in the
+    /// same transaction.
+    pub async fn create_run_before_call(
+        &self,
+        run: &RunRecord,
+        first_call: Option<&InFlightCall>,
+    ) -> Result<(), StoreError> {
         let op = format!("creating run {}", run.run_id);
         let value = RunRow::encode(run)?;
-        let tx = self.transaction(&[RUNS], TransactionMode::Readwrite, &op)?;
+        let first_call = first_call
+            .map(|call| records::to_js_row(call, || op.clone()))
+            .transpose()?;
+        let tx = self.transaction(&[RUNS, IN_FLIGHT], TransactionMode::Readwrite, &op)?;
         let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
         let added = raw
             .object_store(RUNS)
             .and_then(|runs| runs.add(&value))
             .map_err(|e| js_failure(&op, &e))?;
+        if let Some(call) = &first_call {
+            if let Err(e) = raw
+                .object_store(IN_FLIGHT)
+                .and_then(|calls| calls.put(call))
+            {
+                // The run may not be stored without it.
+                let _ = raw.abort();
+                return Err(js_failure(&op, &e));
+            }
+        }
         commit(tx, &op).await.map_err(|e| {
             if refused_as_constraint(&added) {
                 StoreError::RunExists {
@@ -283,9 +307,33 @@ impl TrajectoryStore {
         .await
     }
 
+    /// [`Self::create_run_under_free_id`], storing `first_call` as in flight (its `run_id` set
+    /// to the id found) in the transaction that stores the run.
+    pub async fn create_run_under_free_id_before_call(
+        &self,
+        run: &mut RunRecord,
+        first_call: &mut InFlightCall,
+    ) -> Result<(), StoreError> {
+        create_under_free_id(run, &self.tried_run_ids, async |r: &RunRecord| {
+            first_call.run_id.clone_from(&r.run_id);
+            self.create_run_if_free_before_call(r, Some(first_call))
+                .await
+        })
+        .await
+    }
+
     /// [`create_run`](Self::create_run), with a taken id answered `Ok(false)`.
     pub async fn create_run_if_free(&self, run: &RunRecord) -> Result<bool, StoreError> {
-        match self.create_run(run).await {
+        self.create_run_if_free_before_call(run, None).await
+    }
+
+    /// [`Self::create_run_if_free`], storing `first_call` as in flight with the run.
+    async fn create_run_if_free_before_call(
+        &self,
+        run: &RunRecord,
+        first_call: Option<&InFlightCall>,
+    ) -> Result<bool, StoreError> {
+        match self.create_run_before_call(run, first_call).await {
             Ok(()) => Ok(true),
             Err(StoreError::RunExists { .. }) => Ok(false),
             Err(e) => Err(e),
@@ -617,8 +665,22 @@ impl TrajectoryStore {
         record: &RunRecord,
         entry: &TrajectoryEntry,
     ) -> Result<RunRecord, StoreError> {
+        self.append_step_before_call(record, entry, None).await
+    }
+
+    /// [`Self::append_step`], storing `next_call` (the call the step leads to) as in flight
+    /// in the same transaction ([`Self::begin_call`] without a round trip of its own).
+    pub async fn append_step_before_call(
+        &self,
+        record: &RunRecord,
+        entry: &TrajectoryEntry,
+        next_call: Option<&InFlightCall>,
+    ) -> Result<RunRecord, StoreError> {
         let op = format!("saving step {} of run {}", entry.step_id, entry.run_id);
         let step = StepRow::encode(entry)?;
+        let next_call = next_call
+            .map(|call| records::to_js_row(call, || op.clone()))
+            .transpose()?;
         let mut updated = record.clone();
         updated.add_step(entry, js_sys::Date::now());
         let row = RunRow::encode(&updated)?;
@@ -633,8 +695,11 @@ impl TrajectoryStore {
             let added = steps.add(&step)?;
             runs.put(&row)?;
             // The step holds the call's real cost from now on: it is no longer in flight.
-            raw.object_store(IN_FLIGHT)?
-                .delete(&records::step_key(&entry.run_id, entry.step_id))?;
+            let calls = raw.object_store(IN_FLIGHT)?;
+            calls.delete(&records::step_key(&entry.run_id, entry.step_id))?;
+            if let Some(next_call) = &next_call {
+                calls.put(next_call)?;
+            }
             Ok::<_, JsValue>((existed, added))
         })();
         let (existed, added) = match issued {
