@@ -103,6 +103,13 @@ export async function batch10k() {
     try {
       // 10 × the ideal at most: a run that slow is a finding of its own.
       marks = await waitMark(page, 'ended', Math.max(120_000, 10 * idealMs(BATCH10K)));
+    } catch (e) {
+      // How far it got, and its memory then, are the figures of a run cut off.
+      const last = samples.at(-1);
+      const first = samples.find((x) => x.done > 0) ?? samples[0];
+      const mb = (b) => `${(b / 1e6).toFixed(1)} MB`;
+      throw new Error(`${e.message}; by then ${last?.done ?? '?'} of ${BATCH10K.problems} items were done; `
+        + `JS heap ${mb(first?.heap)} → ${mb(last?.heap)}, wasm memory ${mb(first?.wasm)} → ${mb(last?.wasm)}`);
     } finally {
       sampling = false;
       await sampler;
