@@ -1,12 +1,13 @@
 // Runs the benchmarks against servers scripts/bench started, prints one markdown table and
 // writes it to bench/RESULTS.md (raw figures to <scratch>/results.json).
 //
-// Usage: node bench/run.mjs --dist DIR [--only bundle,load,loop,batch,streams,storage,model,answers,experiment] [--out FILE]
+// Usage: node bench/run.mjs --dist DIR [--only bundle,load,loop,batch,streams,batch10k,storage,model,answers,experiment] [--out FILE]
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { bundleSizes, firstLoad } from './bundle.mjs';
 import { answerChecking } from './answers.mjs';
+import { batch10k } from './batch10k.mjs';
 import { TRANSPORTS, batchSaturation, medianBatchSaturation } from './batch.mjs';
 import { batchFromStoredReplies, experimentSharing, replyStoreOverhead } from './experiment.mjs';
 import { SCRATCH, chromiumVersion } from './lib.mjs';
@@ -16,7 +17,7 @@ import { markdown } from './report.mjs';
 import { storageAtScale } from './storage.mjs';
 import { streamsAtOnce } from './streams.mjs';
 
-const ALL = ['bundle', 'load', 'loop', 'batch', 'streams', 'storage', 'model', 'answers', 'experiment'];
+const ALL = ['bundle', 'load', 'loop', 'batch', 'streams', 'batch10k', 'storage', 'model', 'answers', 'experiment'];
 
 function parseArgs(argv) {
   const args = { dist: 'dist', only: ALL, out: null };
@@ -66,6 +67,7 @@ async function main() {
     results.batchHttp1 = await step('batch saturation over HTTP/1.1', () => batchSaturation(TRANSPORTS.http1));
   }
   if (wants('streams')) results.streams = await step('16 streams at once', () => streamsAtOnce());
+  if (wants('batch10k')) results.batch10k = await step('live batch of 10,000 problems', () => batch10k());
   if (wants('storage')) results.storage = await step('storage at scale and charts', () => storageAtScale());
   if (wants('model')) results.model = await step('real model', () => realModel());
   if (wants('answers')) results.answers = await step('answer checking', () => answerChecking());

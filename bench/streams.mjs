@@ -12,6 +12,7 @@ import {
   APP, MOCK_FAST, MOCK_SLOW_H2, clickTestId, checkTestId, fillTestId, mainThread, minus, mockConfig, mockControl,
   mockProviders, quietFreshBrowser, seedStorage, setFileTestId, waitInPage, waitMark, watch,
 } from './lib.mjs';
+import { PROFILING, startCpuProfile } from './cpu_profile.mjs';
 
 export const STREAMS = { problems: 16, concurrency: 16, chunkMs: 5, words: 300 };
 
@@ -59,8 +60,10 @@ export async function streamsAtOnce() {
     await watch(page, { name: 'ended', selector: '[data-testid="batch-status"]', textIn: ENDED });
     const busy = await mainThread(context, page);
     const before = await busy();
+    const stopProfile = PROFILING ? await startCpuProfile(context, page, 'streams') : null;
     await clickTestId(page, 'batch-start');
     const marks = await waitMark(page, 'ended', 300_000);
+    if (stopProfile) process.stderr.write(await stopProfile());
     const mainThreadMs = minus(await busy(), before);
     const wall = marks.ended - marks['click:batch-start'];
     const status = await page.evaluate(() => document.querySelector('[data-testid="batch-status"]').textContent.trim());

@@ -171,28 +171,27 @@ async fn read_chunks(
 ) -> Result<(), Failure> {
     let mut received = 0usize;
     let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-    let field = |object: &wasm_bindgen::JsValue, name: &str| {
-        js_sys::Reflect::get(object, &wasm_bindgen::JsValue::from_str(name)).ok()
-    };
+    // One buffer for every chunk: a stream comes in many small pieces.
+    let mut chunk = Vec::new();
     loop {
-        let result = wasm_bindgen_futures::JsFuture::from(reader.read())
-            .await
-            .map_err(js_failure)?;
-        if field(&result, "done").and_then(|d| d.as_bool()) != Some(false) {
+        let read = JsFuture::from(reader.read()).await.map_err(js_failure)?;
+        let read: ReadableStreamReadResult = read.unchecked_into();
+        if read.get_done() != Some(false) {
             return Ok(());
         }
-        if let Some(value) = field(&result, "value") {
-            let chunk = js_sys::Uint8Array::new(&value).to_vec();
-            received += chunk.len();
-            if received > limit {
-                // The rejection of an already-failing read is of no interest.
-                let _ = reader.cancel();
-                return Err(Failure::Transport(TransportError::TooLarge {
-                    limit_bytes: limit,
-                }));
-            }
-            on_chunk(&chunk);
+        let value = Uint8Array::new(&read.get_value());
+        let len = value.length() as usize;
+        received += len;
+        if received > limit {
+            // The rejection of an already-failing read is of no interest.
+            let _ = reader.cancel();
+            return Err(Failure::Transport(TransportError::TooLarge {
+                limit_bytes: limit,
+            }));
         }
+        chunk.resize(len, 0);
+        value.copy_to(&mut chunk);
+        on_chunk(&chunk);
     }
 }
 

@@ -128,8 +128,8 @@ test('a 20-problem batch survives 429s, a 500 and a reload, resumes only what wa
 
   // Concurrency is checked as typed.
   const concurrency = page.getByTestId('batch-concurrency');
-  await concurrency.fill('65');
-  await expect(page.getByTestId('error').filter({ hasText: 'from 1 to 64' })).toBeVisible();
+  await concurrency.fill('257');
+  await expect(page.getByTestId('error').filter({ hasText: 'from 1 to 256' })).toBeVisible();
   await expect(page.getByTestId('batch-start')).toBeDisabled();
   await concurrency.fill('4');
   await expect(page.getByTestId('batch-start')).toBeEnabled();

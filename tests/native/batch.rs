@@ -156,10 +156,11 @@ fn specs_are_checked_and_items_come_in_order() {
         BatchError::Concurrency { value: 0 }
     );
     assert_eq!(
-        make(ids(1), 65).unwrap_err().to_string(),
-        "concurrency must be between 1 and 64, not 65; lower it (a local model usually wants 1 or 2)"
+        make(ids(1), 257).unwrap_err().to_string(),
+        "concurrency must be between 1 and 256, not 257; lower it (a local model usually wants 1 or 2)"
     );
     assert!(make(ids(1), 64).is_ok());
+    assert!(make(ids(1), 256).is_ok());
     assert_eq!(make(vec![], 1).unwrap_err(), BatchError::NoProblems);
     assert_eq!(
         make(vec!["a".into(), "a".into()], 1).unwrap_err(),
@@ -316,6 +317,86 @@ fn an_item_storing_its_last_results_makes_room_for_the_next_one() {
     // Each item is reported finished only once it has stored its results.
     assert_eq!(*events.borrow(), *finished.borrow());
     assert_eq!(alive.get(), 0);
+}
+
+/// A future that is ready after `left` wakes of its own, counting every poll it gets.
+struct CountedYields {
+    left: u32,
+    polls: Rc<Cell<usize>>,
+}
+
+impl Future for CountedYields {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        self.polls.set(self.polls.get() + 1);
+        if self.left == 0 {
+            return std::task::Poll::Ready(());
+        }
+        self.left -= 1;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
+/// Pending, its waker kept, until `open` is set; counts every poll it gets.
+struct Gate {
+    open: Rc<Cell<bool>>,
+    wakers: Rc<RefCell<Vec<std::task::Waker>>>,
+    polls: Rc<Cell<usize>>,
+}
+
+impl Future for Gate {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        self.polls.set(self.polls.get() + 1);
+        if self.open.get() {
+            return std::task::Poll::Ready(());
+        }
+        self.wakers.borrow_mut().push(cx.waker().clone());
+        std::task::Poll::Pending
+    }
+}
+
+#[test]
+fn a_wake_polls_only_the_item_it_is_for() {
+    // Every piece of a streamed reply wakes the batch; were every item in flight polled on
+    // each, the work per piece would grow with the concurrency. Item 0 wakes itself many
+    // times while the others wait on a gate it opens at the end: each of them is polled once
+    // to start and once when the gate opens.
+    let clock = ManualClock::starting_at(START_MS);
+    let open = Rc::new(Cell::new(false));
+    let wakers: Rc<RefCell<Vec<std::task::Waker>>> = Rc::default();
+    let gate_polls = Rc::new(Cell::new(0usize));
+    let runner = |item: ItemContext| {
+        let (open, wakers) = (Rc::clone(&open), Rc::clone(&wakers));
+        let gate_polls = Rc::clone(&gate_polls);
+        async move {
+            if item.index == 0 {
+                CountedYields {
+                    left: 100,
+                    polls: Rc::new(Cell::new(0)),
+                }
+                .await;
+                open.set(true);
+                for waker in wakers.borrow_mut().drain(..) {
+                    waker.wake();
+                }
+            } else {
+                Gate {
+                    open,
+                    wakers,
+                    polls: gate_polls,
+                }
+                .await;
+            }
+            done(RunStatus::Completed)
+        }
+    };
+    let items = 16;
+    let scheduler = Scheduler::new(&runner, &clock, BatchControl::new());
+    let record = block_on(scheduler.run(BatchRecord::new(spec(items, BatchModes::Debate, 16))));
+    assert_eq!(count(&record, ItemStatus::Done), items);
+    assert_eq!(gate_polls.get(), (items - 1) * 2);
 }
 
 #[test]

@@ -123,16 +123,17 @@ mod tests {
     }
 
     #[test]
-    fn concurrency_is_a_whole_number_from_1_to_64() {
+    fn concurrency_is_a_whole_number_from_1_to_256() {
         assert_eq!(parse_concurrency(" 4 "), Ok(4));
         assert_eq!(parse_concurrency("64"), Ok(64));
+        assert_eq!(parse_concurrency("256"), Ok(256));
         assert_eq!(
             parse_concurrency("0"),
             Err(ConcurrencyError::OutOfRange { value: 0 })
         );
         assert_eq!(
-            parse_concurrency("65"),
-            Err(ConcurrencyError::OutOfRange { value: 65 })
+            parse_concurrency("257"),
+            Err(ConcurrencyError::OutOfRange { value: 257 })
         );
         assert_eq!(
             parse_concurrency("99999999999"),
@@ -147,6 +148,6 @@ mod tests {
         assert!(parse_concurrency("")
             .unwrap_err()
             .to_string()
-            .contains("from 1 to 64"));
+            .contains("from 1 to 256"));
     }
 }

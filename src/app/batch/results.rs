@@ -104,12 +104,14 @@ impl BatchResults {
             .iter()
             .filter_map(|r| r.cost_usd)
             .fold(None, |sum: Option<f64>, c| Some(sum.unwrap_or(0.0) + c));
+        let complete_by_run: HashMap<&str, bool> = self
+            .results
+            .iter()
+            .map(|r| (r.run_id.as_str(), r.cost_complete))
+            .collect();
         let priced = |row: &ItemRow| {
-            let result = self
-                .results
-                .iter()
-                .find(|r| Some(&r.run_id) == row.run_id.as_ref());
-            row.cost_usd.is_some() && result.is_none_or(|r| r.cost_complete)
+            let complete = row.run_id.as_deref().and_then(|id| complete_by_run.get(id));
+            row.cost_usd.is_some() && complete.is_none_or(|c| *c)
         };
         let complete = self.rows.iter().filter(|r| r.run_id.is_some()).all(priced);
         Spend { usd, complete }
@@ -123,7 +125,8 @@ pub fn build_results(
     runs: &[RunRecord],
     steps: &[Vec<TrajectoryEntry>],
 ) -> BatchResults {
-    let by_id: HashMap<&str, (&RunRecord, &[TrajectoryEntry])> = runs
+    let problem_of = problem_ids(record);
+    let by_id: HashMap<&str, ReadRun> = runs
         .iter()
         .zip(
             steps
@@ -131,9 +134,51 @@ pub fn build_results(
                 .map(Vec::as_slice)
                 .chain(std::iter::repeat(&[][..])),
         )
-        .map(|(run, steps)| (run.run_id.as_str(), (run, steps)))
+        .filter_map(|(run, steps)| {
+            let problem_id = problem_of.get(run.run_id.as_str())?;
+            Some((run.run_id.as_str(), ReadRun::new(problem_id, run, steps)))
+        })
         .collect();
-    assemble(record, |id| by_id.get(id).copied(), &BTreeMap::new(), &[])
+    assemble(record, |id| by_id.get(id), &BTreeMap::new(), &[])
+}
+
+/// Each item's problem, by the id of its run.
+fn problem_ids(record: &BatchRecord) -> HashMap<&str, &str> {
+    record
+        .items
+        .iter()
+        .filter_map(|i| Some((i.run_id.as_deref()?, i.problem_id.as_str())))
+        .collect()
+}
+
+/// What the results need of one stored run, read from it and its steps once: the run's own
+/// record and steps are not kept, so a long batch's results hold a few fields per item
+/// rather than every step's text.
+#[derive(Debug, Clone)]
+struct ReadRun {
+    result: RunResult,
+    speeds: Vec<StepSpeed>,
+    status: RunStatus,
+    step_count: u64,
+    correct: Option<bool>,
+    judge_score: Option<f64>,
+    cost_usd: Option<f64>,
+    message: Option<String>,
+}
+
+impl ReadRun {
+    fn new(problem_id: &str, run: &RunRecord, steps: &[TrajectoryEntry]) -> Self {
+        ReadRun {
+            result: RunResult::new(problem_id, run, steps),
+            speeds: steps.iter().filter_map(StepSpeed::of).collect(),
+            status: run.status,
+            step_count: run.step_count,
+            correct: run.correct,
+            judge_score: run.judge_score,
+            cost_usd: run.cost_usd,
+            message: run.message.clone(),
+        }
+    }
 }
 
 /// The rows and statistics of `record`, each item's run found by `stored`; `live_steps` gives
@@ -141,7 +186,7 @@ pub fn build_results(
 /// batch's, for the facets.
 fn assemble<'r>(
     record: &BatchRecord,
-    stored: impl Fn(&str) -> Option<(&'r RunRecord, &'r [TrajectoryEntry])>,
+    stored: impl Fn(&str) -> Option<&'r ReadRun>,
     live_steps: &BTreeMap<usize, u64>,
     problems: &[Problem],
 ) -> BatchResults {
@@ -151,11 +196,11 @@ fn assemble<'r>(
     for (index, item) in record.items.iter().enumerate() {
         let stored = item.run_id.as_deref().and_then(&stored);
         let in_flight = item.status == ItemStatus::Running;
-        if let Some((run, steps)) = stored.filter(|_| !in_flight) {
-            results.push(RunResult::new(&item.problem_id, run, steps));
-            speeds.extend(steps.iter().filter_map(StepSpeed::of));
+        if let Some(run) = stored.filter(|_| !in_flight) {
+            results.push(run.result.clone());
+            speeds.extend(run.speeds.iter().cloned());
         }
-        let stored_steps = stored.map_or(0, |(run, _)| run.step_count);
+        let stored_steps = stored.map_or(0, |run| run.step_count);
         let steps = match live_steps.get(&index) {
             Some(live) if in_flight => stored_steps.max(*live),
             _ => stored_steps,
@@ -167,15 +212,15 @@ fn assemble<'r>(
             mode: item.mode,
             status: item.status,
             run_id: item.run_id.clone(),
-            run_status: settled.map(|(run, _)| run.status).or(item.run_status),
+            run_status: settled.map(|run| run.status).or(item.run_status),
             steps,
-            correct: settled.and_then(|(run, _)| run.correct),
-            judge_score: settled.and_then(|(run, _)| run.judge_score),
-            cost_usd: settled.and_then(|(run, _)| run.cost_usd).or(item.cost_usd),
+            correct: settled.and_then(|run| run.correct),
+            judge_score: settled.and_then(|run| run.judge_score),
+            cost_usd: settled.and_then(|run| run.cost_usd).or(item.cost_usd),
             message: item
                 .message
                 .clone()
-                .or_else(|| settled.and_then(|(run, _)| run.message.clone())),
+                .or_else(|| settled.and_then(|run| run.message.clone())),
         });
     }
     let stats = summarize(&results);
@@ -202,8 +247,7 @@ pub struct RunCache {
 
 #[derive(Debug, Clone)]
 struct CachedRun {
-    record: RunRecord,
-    steps: Vec<TrajectoryEntry>,
+    read: ReadRun,
     /// The item's status when the run was read: a run is read again once its item moved on.
     item_status: ItemStatus,
 }
@@ -249,19 +293,18 @@ impl RunCache {
         if self.batch_id != record.spec.batch_id {
             return;
         }
-        let item_status: HashMap<&str, ItemStatus> = record
+        let items: HashMap<&str, (ItemStatus, &str)> = record
             .items
             .iter()
-            .filter_map(|i| i.run_id.as_deref().map(|id| (id, i.status)))
+            .filter_map(|i| Some((i.run_id.as_deref()?, (i.status, i.problem_id.as_str()))))
             .collect();
         let steps = steps.into_iter().chain(std::iter::repeat_with(Vec::new));
         for (run, steps) in runs.into_iter().zip(steps) {
-            if let Some(status) = item_status.get(run.run_id.as_str()) {
+            if let Some((status, problem_id)) = items.get(run.run_id.as_str()) {
                 self.runs.insert(
                     run.run_id.clone(),
                     CachedRun {
-                        record: run,
-                        steps,
+                        read: ReadRun::new(problem_id, &run, &steps),
                         item_status: *status,
                     },
                 );
@@ -274,7 +317,7 @@ impl RunCache {
     pub fn results(&self, record: &BatchRecord, live_steps: &BTreeMap<usize, u64>) -> BatchResults {
         assemble(
             record,
-            |id| self.runs.get(id).map(|c| (&c.record, c.steps.as_slice())),
+            |id| self.runs.get(id).map(|c| &c.read),
             live_steps,
             self.problems.as_deref().unwrap_or_default(),
         )

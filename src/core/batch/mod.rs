@@ -30,8 +30,9 @@ use crate::core::experiment::ExperimentTag;
 use crate::core::replies::ReusePolicy;
 use crate::core::trajectory::{RunRecord, RunStatus, StopReason};
 
-/// The most items a batch runs at once.
-pub const MAX_CONCURRENCY: u32 = 64;
+/// The most items a batch runs at once: hosted providers with high rate limits serve hundreds
+/// of calls at once, and the scheduler's back-off lowers it for those that do not.
+pub const MAX_CONCURRENCY: u32 = 256;
 
 /// Which modes each problem is run in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

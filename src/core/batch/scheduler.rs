@@ -23,7 +23,9 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
 
 use serde::{Deserialize, Serialize};
 
@@ -383,6 +385,9 @@ type TimerFuture<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
 struct InFlight<'a> {
     index: usize,
     future: ItemFuture<'a>,
+    /// Set when something the item waits for is ready; only such items are polled.
+    wake: Arc<ItemWake>,
+    waker: Waker,
     started_ms: f64,
     rate_limited: Rc<Cell<bool>>,
     /// Until the item says [`ItemReporter::calls_done`]: only these count against the
@@ -397,8 +402,65 @@ enum Event {
     Control,
 }
 
-/// Polls every in-flight item, the timer and the control; ready with the first that is.
+/// The waker of the task the scheduler runs in, shared by every item's waker.
+#[derive(Default)]
+struct ParentWaker(Mutex<Option<Waker>>);
+
+impl ParentWaker {
+    fn set(&self, waker: &Waker) {
+        let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *slot = Some(waker.clone());
+        }
+    }
+
+    fn wake(&self) {
+        let waker = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// One item's waker: marks the item as ready to make progress and wakes the scheduler's task.
+/// Every piece of every reply wakes the task; polling only the item it is for keeps the cost
+/// of a wake from growing with the number of items in flight.
+struct ItemWake {
+    woken: AtomicBool,
+    parent: Arc<ParentWaker>,
+}
+
+impl ItemWake {
+    /// A waker for a new item, marked woken so that it is polled a first time.
+    fn new(parent: &Arc<ParentWaker>) -> (Arc<ItemWake>, Waker) {
+        let wake = Arc::new(ItemWake {
+            woken: AtomicBool::new(true),
+            parent: Arc::clone(parent),
+        });
+        let waker = Waker::from(Arc::clone(&wake));
+        (wake, waker)
+    }
+}
+
+impl Wake for ItemWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.parent.wake();
+    }
+}
+
+/// Polls the in-flight items that were woken, the timer and the control; ready with the first
+/// that is.
 struct NextEvent<'s, 'a> {
+    parent: &'s Arc<ParentWaker>,
     in_flight: &'s mut Vec<InFlight<'a>>,
     timer: &'s mut Option<TimerFuture<'a>>,
     control: &'s BatchControl,
@@ -410,8 +472,15 @@ impl Future for NextEvent<'_, '_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Event> {
         let this = self.get_mut();
+        // Before the items are polled, so a wake while they are is not lost.
+        this.parent.set(cx.waker());
         for i in 0..this.in_flight.len() {
-            if let Poll::Ready(outcome) = this.in_flight[i].future.as_mut().poll(cx) {
+            let item = &mut this.in_flight[i];
+            if !item.wake.woken.swap(false, Ordering::AcqRel) {
+                continue;
+            }
+            let mut item_cx = Context::from_waker(&item.waker);
+            if let Poll::Ready(outcome) = item.future.as_mut().poll(&mut item_cx) {
                 return Poll::Ready(Event::Finished(i, outcome));
             }
         }
@@ -479,6 +548,7 @@ impl<'a, R: ItemRunner, C: Clock> Scheduler<'a, R, C> {
             .map(|(i, _)| i)
             .collect();
         let mut in_flight: Vec<InFlight<'a>> = Vec::new();
+        let parent = Arc::new(ParentWaker::default());
         let mut timer: Option<TimerFuture<'a>> = None;
         let mut timer_until = f64::NEG_INFINITY;
 
@@ -499,7 +569,7 @@ impl<'a, R: ItemRunner, C: Clock> Scheduler<'a, R, C> {
                     let Some(index) = queue.pop_front() else {
                         break;
                     };
-                    in_flight.push(self.start(&mut record, index, now));
+                    in_flight.push(self.start(&mut record, index, now, &parent));
                 }
             }
 
@@ -558,6 +628,7 @@ impl<'a, R: ItemRunner, C: Clock> Scheduler<'a, R, C> {
             }
 
             let event = NextEvent {
+                parent: &parent,
                 in_flight: &mut in_flight,
                 timer: &mut timer,
                 control: &self.control,
@@ -574,7 +645,13 @@ impl<'a, R: ItemRunner, C: Clock> Scheduler<'a, R, C> {
         }
     }
 
-    fn start(&self, record: &mut BatchRecord, index: usize, now: f64) -> InFlight<'a> {
+    fn start(
+        &self,
+        record: &mut BatchRecord,
+        index: usize,
+        now: f64,
+        parent: &Arc<ParentWaker>,
+    ) -> InFlight<'a> {
         let item = &mut record.items[index];
         item.status = ItemStatus::Running;
         let rate_limited = Rc::new(Cell::new(false));
@@ -595,9 +672,12 @@ impl<'a, R: ItemRunner, C: Clock> Scheduler<'a, R, C> {
         record.updated_ms = now;
         self.listener
             .on_event(&BatchEvent::ItemStarted { index }, record);
+        let (wake, waker) = ItemWake::new(parent);
         InFlight {
             index,
             future,
+            wake,
+            waker,
             started_ms: now,
             rate_limited,
             calling: true,

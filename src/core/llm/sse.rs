@@ -40,24 +40,32 @@ impl SseParser {
         Self::default()
     }
 
-    /// Reads `bytes`, appending every event they complete to `out`.
-    pub fn push(&mut self, bytes: &[u8], out: &mut Vec<SseEvent>) {
-        for &byte in bytes {
-            if self.after_cr {
-                self.after_cr = false;
-                if byte == b'\n' {
-                    continue;
-                }
-            }
-            match byte {
-                b'\n' => self.end_line(out),
-                b'\r' => {
-                    self.after_cr = true;
-                    self.end_line(out);
-                }
-                _ => self.line.push(byte),
+    /// Reads `bytes`, appending every event they complete to `out`. Each byte is looked at
+    /// once: the text between line ends is copied a line at a time, and only the line still
+    /// open at the chunk's end is kept for the next.
+    pub fn push(&mut self, mut bytes: &[u8], out: &mut Vec<SseEvent>) {
+        if self.after_cr {
+            self.after_cr = false;
+            if let Some(rest) = bytes.strip_prefix(b"\n") {
+                bytes = rest;
+            } else if bytes.is_empty() {
+                self.after_cr = true;
             }
         }
+        while let Some(end) = bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
+            let is_cr = bytes[end] == b'\r';
+            self.end_line(&bytes[..end], out);
+            bytes = &bytes[end + 1..];
+            if is_cr {
+                match bytes.first() {
+                    Some(b'\n') => bytes = &bytes[1..],
+                    Some(_) => {}
+                    // The chunk ends between a CR and, perhaps, its LF.
+                    None => self.after_cr = true,
+                }
+            }
+        }
+        self.line.extend_from_slice(bytes);
     }
 
     /// Reads `bytes` and returns the events they complete.
@@ -73,8 +81,21 @@ impl SseParser {
         !self.line.is_empty() || self.has_data || !self.event.is_empty()
     }
 
-    fn end_line(&mut self, out: &mut Vec<SseEvent>) {
-        let line = std::mem::take(&mut self.line);
+    /// Ends the line whose last part is `tail` (the rest is what earlier chunks left open).
+    fn end_line(&mut self, tail: &[u8], out: &mut Vec<SseEvent>) {
+        if self.line.is_empty() {
+            self.read_line(tail, out);
+        } else {
+            let mut line = std::mem::take(&mut self.line);
+            line.extend_from_slice(tail);
+            self.read_line(&line, out);
+            // The buffer is kept for the next line left open.
+            line.clear();
+            self.line = line;
+        }
+    }
+
+    fn read_line(&mut self, line: &[u8], out: &mut Vec<SseEvent>) {
         if line.is_empty() {
             if self.has_data {
                 out.push(SseEvent {
@@ -95,7 +116,7 @@ impl SseParser {
                 let value = &line[colon + 1..];
                 (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
             }
-            None => (&line[..], &[][..]),
+            None => (line, &[][..]),
         };
         // Lines are cut at line ends only, so a character split across chunks is whole again
         // here; a byte sequence that is not UTF-8 at all becomes U+FFFD.
@@ -143,6 +164,25 @@ mod tests {
         assert_eq!(p.events(b"data: a\r"), []);
         assert_eq!(p.events(b"\n\r"), [ev("", "a")]);
         assert_eq!(p.events(b"\ndata: b\r\r"), [ev("", "b")]);
+    }
+
+    #[test]
+    fn every_split_of_a_stream_and_byte_by_byte_reads_as_the_whole() {
+        let stream = "event: a\r\ndata: é{\"t\": 1}\r\rdata:x\ndata: y\n\n: keep\r\n\r\ndata: [DONE]\r\n\r\n"
+            .as_bytes();
+        let whole = SseParser::new().events(stream);
+        assert_eq!(whole.len(), 3);
+        for cut in 0..=stream.len() {
+            let mut p = SseParser::new();
+            let mut got = p.events(&stream[..cut]);
+            got.extend(p.events(&[]));
+            got.extend(p.events(&stream[cut..]));
+            assert_eq!(got, whole, "cut at byte {cut}");
+            assert!(!p.is_mid_event());
+        }
+        let mut p = SseParser::new();
+        let by_byte: Vec<SseEvent> = stream.iter().flat_map(|b| p.events(&[*b])).collect();
+        assert_eq!(by_byte, whole);
     }
 
     #[test]

@@ -34,6 +34,10 @@ use super::session::BatchSession;
 /// What the results section holds: nothing read yet, a read failure, or the results.
 pub type Loaded = Result<Option<Rc<BatchResults>>, String>;
 
+/// Runs to read are read one by one when fewer than one in this many of the batch's items
+/// want reading, else all the batch's runs in one request.
+const BY_ID_SHARE: usize = 8;
+
 /// Reads the runs of `record`'s items that `cache` lacks, with their steps (and the batch's
 /// problems, once), keeps them in it, and builds the results; `live_steps` counts the steps of
 /// the runs in flight, by item.
@@ -59,13 +63,24 @@ async fn load_results(
             );
         }
         // Only the runs the items point at (an earlier attempt at an item, superseded by a
-        // completed one, is left out of the statistics).
-        let runs: Vec<RunRecord> = store
-            .batch_runs(&record.spec.batch_id)
-            .await?
-            .into_iter()
-            .filter(|r| wanted.contains(&r.run_id))
-            .collect();
+        // completed one, is left out of the statistics). While a long batch goes, each read
+        // wants the few runs finished since the last: those are read by id, rather than
+        // every run of the batch again.
+        let runs: Vec<RunRecord> = if wanted.len() * BY_ID_SHARE < record.items.len() {
+            let reads = wanted.iter().map(|id| store.get_run(id));
+            futures::future::try_join_all(reads)
+                .await?
+                .into_iter()
+                .flatten()
+                .collect()
+        } else {
+            store
+                .batch_runs(&record.spec.batch_id)
+                .await?
+                .into_iter()
+                .filter(|r| wanted.contains(&r.run_id))
+                .collect()
+        };
         let ids: Vec<String> = runs.iter().map(|r| r.run_id.clone()).collect();
         let steps = store.steps_of_runs(&ids).await?;
         taken.insert(record, runs, steps);
@@ -582,8 +597,19 @@ fn Exports(
 fn Items(rows: Memo<Vec<ItemRow>>) -> impl IntoView {
     // Folded for a long batch, as it first shows; the reader's choice holds afterwards.
     let open = rows.with_untracked(Vec::len) <= 200;
+    // The rows are drawn only while unfolded: a long batch's thousands of rows would
+    // otherwise be built, and compared on every read, for a table nobody sees.
+    let unfolded = RwSignal::new(open);
+    let shown_rows = move || {
+        if unfolded.get() {
+            rows.get()
+        } else {
+            Vec::new()
+        }
+    };
     view! {
-        <details class="batch-items" open=open>
+        <details class="batch-items" open=open
+            on:toggle=move |ev| unfolded.set(event_target::<web_sys::Element>(&ev).has_attribute("open"))>
             <summary>{move || format!("Items ({})", rows.with(Vec::len))}</summary>
             <div class="table-wrap">
                 <table class="batch-table">
@@ -595,7 +621,7 @@ fn Items(rows: Memo<Vec<ItemRow>>) -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        <For each=move || rows.get() key=ItemRow::key let:row>
+                        <For each=shown_rows key=ItemRow::key let:row>
                             {
                             let status = format!("{:?}", row.status).to_lowercase();
                             view! {

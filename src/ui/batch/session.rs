@@ -453,7 +453,10 @@ impl Task {
                     BatchEvent::Waiting { until_ms } => session.waiting_until.set(Some(*until_ms)),
                     BatchEvent::RunStarted { .. } => runs_notice.update(|()| {}, false),
                     BatchEvent::ItemFinished { index } => {
+                        // The figures of items in flight only: the finished item's are in the
+                        // record, and keeping them would grow with every item done.
                         live_cost.borrow_mut().remove(index);
+                        live_steps.borrow_mut().remove(index);
                         runs_notice.update(|()| {}, false);
                     }
                     BatchEvent::Status(_) | BatchEvent::ItemStarted { .. } => {}
@@ -462,6 +465,7 @@ impl Task {
                     |u| {
                         u.changed = true;
                         u.live_cost = true;
+                        u.live_steps |= matches!(event, BatchEvent::ItemFinished { .. });
                     },
                     matches!(event, BatchEvent::Status(_)),
                 );

@@ -12,7 +12,7 @@ use crate::app::batch::format::parse_concurrency;
 use crate::app::batch::selection::{facets, SelectionForm};
 use crate::app::format::{count_of, dollars, plural};
 use crate::core::batch::http1::{http1_bottlenecks, HTTP1_CONNECTIONS_PER_HOST};
-use crate::core::batch::{BatchEngine, BatchModes};
+use crate::core::batch::{BatchEngine, BatchModes, MAX_CONCURRENCY};
 use crate::core::config::Mode;
 use crate::core::dataset::Problem;
 use crate::core::replies::ReusePolicy;
@@ -272,14 +272,14 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
         <div class="field-row batch-pair">
             <div class="field">
                 <label for="batch-concurrency">
-                    "Concurrency " <span class="field-hint">"1–64"</span>
+                    "Concurrency " <span class="field-hint">{format!("1–{MAX_CONCURRENCY}")}</span>
                 </label>
                 <input
                     id="batch-concurrency"
                     class="input"
                     type="number"
                     min="1"
-                    max="64"
+                    max=MAX_CONCURRENCY.to_string()
                     step="1"
                     name="batch_concurrency"
                     data-testid="batch-concurrency"
