@@ -674,6 +674,35 @@ fn with_stragglers_live_the_expired_and_errored_requests_are_sent_live_at_once()
     }
 }
 
+/// One step of 100 prompt and 50 output tokens at the live rates.
+const LIVE_STEP_COST: f64 = LIVE_COST / 3.0;
+
+#[test]
+fn a_straggler_finished_live_is_priced_at_the_live_rate_and_the_rest_at_the_batch_rate() {
+    for family in FAMILIES {
+        let bench = Bench::new(family);
+        let record = bench.run(2, true, mark_stragglers);
+        assert_completed_once_each(&bench, &record);
+        for item in &record.items {
+            // Solver and judge through the batch, the verifier's straggler live.
+            let expected = 2.0 * LIVE_STEP_COST / 2.0 + LIVE_STEP_COST;
+            let cost = item.cost_usd.expect("priced");
+            assert!(
+                (cost - expected).abs() < 1e-12,
+                "{family:?}: {cost}, expected {expected}"
+            );
+            let run_id = item.run_id.as_deref().unwrap();
+            let steps = block_on(bench.store.steps(run_id)).unwrap();
+            let step_costs: Vec<f64> = steps.iter().filter_map(|s| s.cost_usd()).collect();
+            let expected_steps = [LIVE_STEP_COST / 2.0, LIVE_STEP_COST, LIVE_STEP_COST / 2.0];
+            assert_eq!(step_costs.len(), 3, "{family:?}");
+            for (cost, expected) in step_costs.iter().zip(expected_steps) {
+                assert!((cost - expected).abs() < 1e-15, "{family:?}: {step_costs:?}");
+            }
+        }
+    }
+}
+
 #[test]
 fn a_batch_reopened_mid_round_polls_its_provider_batch_and_applies_each_result_once() {
     for family in FAMILIES {
