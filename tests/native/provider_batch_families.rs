@@ -12,10 +12,12 @@ use trialogue::core::batch::scheduler::BatchControl;
 use trialogue::core::batch::{BatchModes, BatchRecord, BatchStatus, ItemStatus};
 use trialogue::core::clock::{Clock, ManualClock};
 use trialogue::core::config::PipelineConfig;
+use trialogue::core::cost::reprice;
 use trialogue::core::driver::startup::mark_abandoned;
 use trialogue::core::driver::{BatchDriver, ClientSource, MemoryLocks};
 use trialogue::core::llm::chat::{HttpRequest, HttpResponse};
 use trialogue::core::llm::transport::{ScriptedTransport, TransportError};
+use trialogue::core::llm::SentVia;
 use trialogue::core::pricing::{PriceOverrides, Pricer, PricingTable};
 use trialogue::core::provider_batch::{
     anthropic, gemini, BatchFamily, BatchJournal, BatchState, CustomId, ItemOutcome, MemoryJournal,
@@ -697,7 +699,41 @@ fn a_straggler_finished_live_is_priced_at_the_live_rate_and_the_rest_at_the_batc
             let expected_steps = [LIVE_STEP_COST / 2.0, LIVE_STEP_COST, LIVE_STEP_COST / 2.0];
             assert_eq!(step_costs.len(), 3, "{family:?}");
             for (cost, expected) in step_costs.iter().zip(expected_steps) {
-                assert!((cost - expected).abs() < 1e-15, "{family:?}: {step_costs:?}");
+                assert!(
+                    (cost - expected).abs() < 1e-15,
+                    "{family:?}: {step_costs:?}"
+                );
+            }
+            // Each request says how it was sent; a live one the way every old step reads.
+            let routes: Vec<Vec<SentVia>> = steps
+                .iter()
+                .map(|s| {
+                    let attempts = s.metadata.attempts.as_deref().unwrap_or_default();
+                    attempts.iter().map(|a| a.sent_via).collect()
+                })
+                .collect();
+            let (batch, live) = (SentVia::ProviderBatch, SentVia::Live);
+            assert_eq!(
+                routes,
+                vec![vec![batch], vec![live], vec![batch]],
+                "{family:?}"
+            );
+            let verifier = serde_json::to_value(&steps[1]).unwrap();
+            assert!(
+                verifier["metadata"]["attempts"][0]
+                    .get("sent_via")
+                    .is_none(),
+                "{verifier}"
+            );
+            let judge = serde_json::to_value(&steps[2]).unwrap();
+            assert_eq!(
+                judge["metadata"]["attempts"][0]["sent_via"],
+                "provider_batch"
+            );
+            // Priced again from the stored steps, each request at its route's rate again.
+            let repriced = reprice(&steps, &pricer());
+            for step in &repriced.steps {
+                assert_eq!(step.new_usd, step.old_usd, "{family:?}: {step:?}");
             }
         }
     }

@@ -1,6 +1,7 @@
 //! A batch in provider batch mode: the [`BatchDriver`] drives it as it drives every batch, with
-//! each run's calls going through the [`RoundHub`] ([`BatchSource`]), every step priced at
-//! batch-API rates, and the hub's rounds running beside the driver until it is done.
+//! each run's calls going through the [`RoundHub`] ([`BatchSource`]), every request a provider
+//! batch answered priced at batch-API rates, and the hub's rounds running beside the driver
+//! until it is done.
 
 use std::rc::Rc;
 
@@ -94,11 +95,11 @@ where
         }
     }
 
-    /// Prices the batched providers' steps at `pricer`'s batch-API rates
-    /// ([`Pricer::at_batch_rates`]), the others' at their live rates.
+    /// Prices steps with `pricer`: each request a provider batch answered at the batch API's
+    /// rates, each one sent live (another provider's, a straggler finished live) at the live
+    /// rates, as the step's attempts record ([`SentVia`](crate::core::llm::SentVia)).
     pub fn with_pricer(mut self, pricer: &Pricer) -> Self {
-        let batched = &self.options.batched_providers;
-        self.pricer = Some(Rc::new(pricer.clone().at_batch_rates(batched)));
+        self.pricer = Some(Rc::new(pricer.clone()));
         self
     }
 
