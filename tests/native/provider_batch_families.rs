@@ -9,7 +9,8 @@ use std::rc::Rc;
 use serde_json::{json, Value};
 
 use trialogue::core::batch::scheduler::BatchControl;
-use trialogue::core::batch::{BatchModes, BatchRecord, BatchStatus, ItemStatus};
+use trialogue::core::batch::{BatchModes, BatchRecord, BatchStatus, ItemStatus, MAX_CONCURRENCY};
+use trialogue::core::dataset::Problem;
 use trialogue::core::clock::{Clock, ManualClock};
 use trialogue::core::config::PipelineConfig;
 use trialogue::core::cost::reprice;
@@ -26,7 +27,7 @@ use trialogue::core::provider_batch::{
 use trialogue::core::providers::ProviderRegistry;
 use trialogue::core::run_store::{BatchStore, MemoryRunStore, RunStore};
 
-use crate::batch::{problems, spec_with, START_MS};
+use crate::batch::{problem, problems, spec_with, START_MS};
 use crate::util::{block_on, Driver, YieldNow};
 
 const TURNAROUND_MS: f64 = 90_000.0;
@@ -470,9 +471,19 @@ impl Bench {
         stragglers_live: bool,
         mark: impl Fn(&Bench, &[String]),
     ) -> BatchRecord {
+        self.run_over(problems(), n, stragglers_live, mark)
+    }
+
+    /// [`Bench::run`] over the first `n` of `problems`.
+    fn run_over(
+        &self,
+        problems: Vec<Problem>,
+        n: usize,
+        stragglers_live: bool,
+        mark: impl Fn(&Bench, &[String]),
+    ) -> BatchRecord {
         let engine = self.engine(stragglers_live);
         let spec = spec_with(n, BatchModes::Debate, 1, config(self.family));
-        let problems = problems();
         let mut driver = Driver::new(engine.start(spec, &problems, BatchControl::new()));
         let mut marked = false;
         loop {
@@ -674,6 +685,22 @@ fn with_stragglers_live_the_expired_and_errored_requests_are_sent_live_at_once()
         let rounds = bench.rounds(&record.spec.batch_id);
         assert_eq!(rounds.len(), 3, "{family:?}: no round for the stragglers");
     }
+}
+
+#[test]
+fn every_item_is_in_each_round_however_many_there_are() {
+    // More problems than a live batch may run at once: a round waits anyway, so each holds
+    // every item's next call and the batch takes three rounds, not three per wave of items.
+    let n = MAX_CONCURRENCY as usize + 6;
+    let many: Vec<Problem> = (1..=n)
+        .map(|i| problem(&format!("P{i}"), "What is 2+2?", Some("4")))
+        .collect();
+    let bench = Bench::new(BatchFamily::Anthropic);
+    let record = bench.run_over(many, n, false, |_, _| {});
+    assert_eq!(record.status, BatchStatus::Completed, "{:?}", record.message);
+    let rounds = bench.rounds(&record.spec.batch_id);
+    let sizes: Vec<usize> = rounds.iter().map(|r| r.requests.len()).collect();
+    assert_eq!(sizes, vec![n; 3]);
 }
 
 /// One step of 100 prompt and 50 output tokens at the live rates.
