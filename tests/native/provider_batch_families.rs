@@ -10,10 +10,10 @@ use serde_json::{json, Value};
 
 use trialogue::core::batch::scheduler::BatchControl;
 use trialogue::core::batch::{BatchModes, BatchRecord, BatchStatus, ItemStatus, MAX_CONCURRENCY};
-use trialogue::core::dataset::Problem;
 use trialogue::core::clock::{Clock, ManualClock};
 use trialogue::core::config::PipelineConfig;
 use trialogue::core::cost::reprice;
+use trialogue::core::dataset::Problem;
 use trialogue::core::driver::startup::mark_abandoned;
 use trialogue::core::driver::{BatchDriver, ClientSource, MemoryLocks};
 use trialogue::core::llm::chat::{HttpRequest, HttpResponse};
@@ -697,7 +697,12 @@ fn every_item_is_in_each_round_however_many_there_are() {
         .collect();
     let bench = Bench::new(BatchFamily::Anthropic);
     let record = bench.run_over(many, n, false, |_, _| {});
-    assert_eq!(record.status, BatchStatus::Completed, "{:?}", record.message);
+    assert_eq!(
+        record.status,
+        BatchStatus::Completed,
+        "{:?}",
+        record.message
+    );
     let rounds = bench.rounds(&record.spec.batch_id);
     let sizes: Vec<usize> = rounds.iter().map(|r| r.requests.len()).collect();
     assert_eq!(sizes, vec![n; 3]);

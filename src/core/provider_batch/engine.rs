@@ -8,7 +8,7 @@ use std::rc::Rc;
 use super::hub::{BatchSource, RoundHub, RoundListener};
 use super::journal::BatchJournal;
 use crate::core::batch::scheduler::{BatchControl, BatchEvent};
-use crate::core::batch::{BatchEngine, BatchRecord, BatchSpec, MAX_CONCURRENCY};
+use crate::core::batch::{BatchEngine, BatchRecord, BatchSpec};
 use crate::core::clock::Clock;
 use crate::core::dataset::Problem;
 use crate::core::driver::wait::join;
@@ -122,14 +122,15 @@ where
     }
 
     /// Stores a new batch of `spec` and drives it over `problems` in rounds. Every item is
-    /// in flight at once (up to [`MAX_CONCURRENCY`]): a round waits for each of them.
+    /// in flight at once (up to [`PROVIDER_BATCH_MAX_ITEMS`](crate::core::batch::PROVIDER_BATCH_MAX_ITEMS)): a round holds each one's next
+    /// call.
     pub async fn start(
         &self,
         mut spec: BatchSpec,
         problems: &[Problem],
         control: BatchControl,
     ) -> Result<BatchRecord, StartError> {
-        spec.concurrency = MAX_CONCURRENCY;
+        spec.concurrency = BatchEngine::ProviderBatch.max_concurrency();
         // Recorded, so that a reopened batch goes on in rounds.
         spec.engine = BatchEngine::ProviderBatch;
         let hub = self.hub();
