@@ -75,7 +75,7 @@ async function stored(page, batchId) {
       req.onsuccess = () => resolve(req.result);
       req.onerror = () => reject(req.error);
     });
-    const parse = (row) => JSON.parse(row.json ?? JSON.stringify(row));
+    const parse = (row) => JSON.parse(row.line ?? row.json ?? JSON.stringify(row));
     const runs = (await all('runs')).map(parse).filter((r) => r.batch_id === id);
     const ids = new Set(runs.map((r) => r.run_id));
     const steps = (await all('steps')).map(parse).filter((s) => ids.has(s.run_id));

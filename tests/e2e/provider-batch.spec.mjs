@@ -59,7 +59,7 @@ async function storedRuns(page, batchId) {
     });
     const runs = (await all('runs')).map((row) => JSON.parse(row.json ?? JSON.stringify(row)))
       .filter((run) => run.batch_id === id);
-    const steps = (await all('steps')).map((row) => JSON.parse(row.json ?? JSON.stringify(row)));
+    const steps = (await all('steps')).map((row) => JSON.parse(row.line ?? row.json ?? JSON.stringify(row)));
     db.close();
     return runs.map((run) => {
       const own = steps.filter((s) => s.run_id === run.run_id).sort((a, b) => a.step_id - b.step_id);
@@ -131,6 +131,22 @@ for (const f of FAMILIES) {
       for (const run of viaBatch) expect(run.cost ?? null).toBeNull();
       return;
     }
+
+    // The forecast for another such batch: its time learned from these rounds (submit to
+    // results read), its price live and at the batch rates.
+    await page.getByTestId('batch-engine').selectOption('provider-batch');
+    const time = page.getByTestId('batch-forecast-time');
+    await expect(time).toHaveAttribute('data-learned', 'true');
+    const [minS, maxS] = [Number(await time.getAttribute('data-min-s')), Number(await time.getAttribute('data-max-s'))];
+    expect(minS).toBeGreaterThan(0);
+    // Five rounds at most (two iterations, then the judge), each well within the test's time.
+    expect(maxS).toBeGreaterThanOrEqual(minS);
+    expect(maxS).toBeLessThan(5 * 120);
+    await expect(time).toContainText('3–5 rounds per problem');
+    const price = page.getByTestId('batch-forecast-price');
+    const liveUsd = Number(await price.getAttribute('data-live-usd'));
+    expect(liveUsd).toBeGreaterThan(0);
+    expect(Number(await price.getAttribute('data-batch-usd'))).toBeCloseTo(liveUsd / 2, 12);
 
     // The same batch, live.
     await page.getByTestId('batch-engine').selectOption('live');
