@@ -406,18 +406,13 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
                     count_of(runs, "earlier run", "earlier runs"),
                 ),
             }}
-            {move || (engine.get() == BatchEngine::ProviderBatch).then(|| {
-                let live_median_usd = Signal::derive(move || match forecast_view.get() {
-                    Some(Ok(ForecastOutcome::Ready(f))) => Some(f.total_median),
-                    _ => None,
-                });
-                view! {
-                    <ProviderBatchForecast
-                        config=Signal::derive(move || check.with(|c| c.config.clone()))
-                        modes=modes.into()
-                        live_median_usd=live_median_usd
-                    />
-                }
+            {move || (engine.get() == BatchEngine::ProviderBatch).then(|| view! {
+                <ProviderBatchForecast
+                    config=Signal::derive(move || check.with(|c| c.config.clone()))
+                    modes=modes.into()
+                    hashes=hashes.into()
+                    problems=count
+                />
             })}
         </div>
         {move || start_error.get().map(|message| view! { <ErrorText message=message/> })}
