@@ -1,7 +1,7 @@
 // Runs the benchmarks against servers scripts/bench started, prints one markdown table and
 // writes it to bench/RESULTS.md (raw figures to <scratch>/results.json).
 //
-// Usage: node bench/run.mjs --dist DIR [--only bundle,load,loop,batch,streams,batch10k,storage,model,answers,experiment] [--out FILE]
+// Usage: node bench/run.mjs --dist DIR [--only bundle,load,loop,batch,streams,batch10k,provider-batch,storage,model,answers,experiment] [--out FILE]
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -13,11 +13,12 @@ import { batchFromStoredReplies, experimentSharing, replyStoreOverhead } from '.
 import { SCRATCH, chromiumVersion } from './lib.mjs';
 import { loopOverhead } from './loop.mjs';
 import { realModel } from './model.mjs';
+import { providerBatchAtScale } from './provider_batch.mjs';
 import { markdown } from './report.mjs';
 import { storageAtScale } from './storage.mjs';
 import { streamsAtOnce } from './streams.mjs';
 
-const ALL = ['bundle', 'load', 'loop', 'batch', 'streams', 'batch10k', 'storage', 'model', 'answers', 'experiment'];
+const ALL = ['bundle', 'load', 'loop', 'batch', 'streams', 'batch10k', 'provider-batch', 'storage', 'model', 'answers', 'experiment'];
 
 function parseArgs(argv) {
   const args = { dist: 'dist', only: ALL, out: null };
@@ -68,6 +69,7 @@ async function main() {
   }
   if (wants('streams')) results.streams = await step('16 streams at once', () => streamsAtOnce());
   if (wants('batch10k')) results.batch10k = await step('live batch of 10,000 problems', () => batch10k());
+  if (wants('provider-batch')) results.providerBatch = await step('provider batch mode at scale', () => providerBatchAtScale());
   if (wants('storage')) results.storage = await step('storage at scale and charts', () => storageAtScale());
   if (wants('model')) results.model = await step('real model', () => realModel());
   if (wants('answers')) results.answers = await step('answer checking', () => answerChecking());

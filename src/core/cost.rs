@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::core::clock::parse_iso8601;
-use crate::core::llm::{AttemptKind, AttemptRecord, Usage};
+use crate::core::llm::{AttemptKind, AttemptRecord, SentVia, Usage};
 use crate::core::pipeline::StepPricer;
 use crate::core::pricing::{BilledAt, EffectiveRates, ModelRates, Price, PriceSource, Pricer};
 use crate::core::trajectory::TrajectoryEntry;
@@ -164,13 +164,18 @@ impl StepPricer for Pricer {
     }
 
     fn price_at(&self, provider: &str, model: &str, usage: &Usage, at: BilledAt) -> Option<f64> {
-        match self.price_of(provider, model) {
-            Price::Known(quote) if self.bills_batch_api(provider) => {
-                batch_cost(usage, &quote.rates).map(|c| c.total_usd)
-            }
-            Price::Known(quote) => Some(cost_at(usage, &quote.rates, at).total_usd),
-            Price::Unknown => None,
-        }
+        usage_cost(usage, &self.price_of(provider, model), at)
+    }
+
+    fn price_sent(
+        &self,
+        provider: &str,
+        model: &str,
+        usage: &Usage,
+        at: BilledAt,
+        via: SentVia,
+    ) -> Option<f64> {
+        request_cost(usage, &self.price_of(provider, model), at, via)
     }
 }
 
@@ -389,24 +394,25 @@ pub fn attempt_ledger(entries: &[TrajectoryEntry], pricer: &Pricer) -> Vec<Attem
     for entry in entries {
         let price = entry_price(entry, pricer);
         let at = billed_at(entry);
-        let row = |attempt: u32, kind, usage: Option<Usage>, error| AttemptCost {
+        let row = |attempt: u32, kind, usage: Option<Usage>, error, via| AttemptCost {
             run_id: entry.run_id.clone(),
             step_id: entry.step_id,
             agent: entry.agent.clone(),
             iteration: entry.iteration(),
             attempt,
             kind,
-            cost_usd: usage.and_then(|u| usage_cost(&u, &price, at)),
+            cost_usd: usage.and_then(|u| request_cost(&u, &price, at, via)),
             usage,
             error,
         };
         match entry_attempts(entry) {
             Some(attempts) if !attempts.is_empty() => {
                 for a in attempts {
-                    rows.push(row(a.attempt, Some(a.kind), a.usage, a.error.clone()));
+                    let error = a.error.clone();
+                    rows.push(row(a.attempt, Some(a.kind), a.usage, error, a.sent_via));
                 }
             }
-            _ => rows.push(row(1, None, entry.usage(), None)),
+            _ => rows.push(row(1, None, entry.usage(), None, SentVia::Live)),
         }
     }
     rows
@@ -499,30 +505,56 @@ pub fn usage_cost(usage: &Usage, price: &Price, at: BilledAt) -> Option<f64> {
         .map(|q| cost_at(usage, &q.rates, at).total_usd)
 }
 
+/// What one request with `usage` sent `via` its route costs at `price` billed at `at`: the
+/// batch API's rates for a request a provider batch answered (unknown when the table lists
+/// none), the live rates otherwise. `None` when the price is unknown.
+pub fn request_cost(usage: &Usage, price: &Price, at: BilledAt, via: SentVia) -> Option<f64> {
+    match via {
+        SentVia::Live => usage_cost(usage, price, at),
+        SentVia::ProviderBatch => price
+            .quote()
+            .and_then(|q| batch_cost(usage, &q.rates))
+            .map(|c| c.total_usd),
+    }
+}
+
 fn step_cost(entry: &TrajectoryEntry, usage: Option<Usage>, price: &Price) -> Option<f64> {
     let usage = usage?;
     let attempts = entry_attempts(entry).unwrap_or_default();
     let at = billed_at(entry);
-    call_cost(attempts, &usage, |u| usage_cost(u, price, at))
+    call_cost(attempts, &usage, |u, via| request_cost(u, price, at, via))
 }
 
 /// The cost of one agent call made of `attempts` that used `usage` in all, with `price`
-/// pricing one request. When the requests' usages add up to `usage`, each request is priced
-/// on its own and the prices summed exactly: providers bill requests, and a tier applies to
-/// one request's prompt, so two 150k-token re-asks are not one 300k-token prompt. Otherwise
-/// (some request reported no usage) the summed usage is priced. `None` when a price is
-/// unknown.
+/// pricing one request sent by a route. When the requests' usages add up to `usage`, each
+/// request is priced on its own, by the route it took, and the prices summed exactly:
+/// providers bill requests, and a tier applies to one request's prompt, so two 150k-token
+/// re-asks are not one 300k-token prompt. Otherwise (some request reported no usage) the
+/// summed usage is priced, at the batch rates only when every request went through a provider
+/// batch. `None` when a price is unknown.
 pub fn call_cost(
     attempts: &[AttemptRecord],
     usage: &Usage,
-    price: impl Fn(&Usage) -> Option<f64>,
+    price: impl Fn(&Usage, SentVia) -> Option<f64>,
 ) -> Option<f64> {
-    let per_request: Vec<Usage> = attempts.iter().filter_map(|a| a.usage).collect();
-    if !per_request.is_empty() && per_request.iter().copied().sum::<Usage>() == *usage {
-        let costs: Option<Vec<f64>> = per_request.iter().map(&price).collect();
+    let per_request: Vec<(Usage, SentVia)> = attempts
+        .iter()
+        .filter_map(|a| Some((a.usage?, a.sent_via)))
+        .collect();
+    if !per_request.is_empty() && per_request.iter().map(|(u, _)| *u).sum::<Usage>() == *usage {
+        let costs: Option<Vec<f64>> = per_request.iter().map(|(u, via)| price(u, *via)).collect();
         costs.map(|c| UsdSum::of(c).value())
     } else {
-        price(usage)
+        let all_batched = !attempts.is_empty()
+            && attempts
+                .iter()
+                .all(|a| a.sent_via == SentVia::ProviderBatch);
+        let via = if all_batched {
+            SentVia::ProviderBatch
+        } else {
+            SentVia::Live
+        };
+        price(usage, via)
     }
 }
 

@@ -6,6 +6,7 @@
 // steps 1, 2, 3 once), and where the shipped table has batch rates it costs exactly half of the
 // same batch run live (gpt-4.1-mini, claude-haiku-4-5 and gemini-2.5-flash's batch rates are half
 // their live ones).
+import { readFileSync } from 'node:fs';
 import { test, expect } from './fixtures.mjs';
 import { MOCK, MOCK_OPENAI, importDataset, mockRequests, openApp, resetMock, seedApp } from './helpers.mjs';
 
@@ -58,13 +59,18 @@ async function storedRuns(page, batchId) {
     });
     const runs = (await all('runs')).map((row) => JSON.parse(row.json ?? JSON.stringify(row)))
       .filter((run) => run.batch_id === id);
-    const steps = (await all('steps')).map((row) => JSON.parse(row.json ?? JSON.stringify(row)));
+    const steps = (await all('steps')).map((row) => JSON.parse(row.line ?? row.json ?? JSON.stringify(row)));
     db.close();
-    return runs.map((run) => ({
-      cost: run.cost_usd,
-      status: run.status,
-      stepIds: steps.filter((s) => s.run_id === run.run_id).map((s) => s.step_id),
-    }));
+    return runs.map((run) => {
+      const own = steps.filter((s) => s.run_id === run.run_id).sort((a, b) => a.step_id - b.step_id);
+      return {
+        cost: run.cost_usd,
+        status: run.status,
+        problem: run.problem,
+        stepIds: own.map((s) => s.step_id),
+        steps: own.map((s) => s.metadata),
+      };
+    });
   }, batchId);
 }
 
@@ -126,6 +132,24 @@ for (const f of FAMILIES) {
       return;
     }
 
+    // The forecast for another such batch: its time learned from these rounds (submit to
+    // results read), its price live and at the batch rates.
+    await page.getByTestId('batch-engine').selectOption('provider-batch');
+    const time = page.getByTestId('batch-forecast-time');
+    await expect(time).toHaveAttribute('data-learned', 'true');
+    const [minS, maxS] = [Number(await time.getAttribute('data-min-s')), Number(await time.getAttribute('data-max-s'))];
+    expect(minS).toBeGreaterThan(0);
+    // Five rounds at most (two iterations, then the judge), each well within the test's time.
+    expect(maxS).toBeGreaterThanOrEqual(minS);
+    expect(maxS).toBeLessThan(5 * 120);
+    await expect(time).toContainText('3–5 rounds per problem');
+    const price = page.getByTestId('batch-forecast-price');
+    const liveUsd = Number(await price.getAttribute('data-live-usd'));
+    // These runs paid batch rates: the live price counts them at twice their cost.
+    const costs = viaBatch.map((run) => run.cost).sort((a, b) => a - b);
+    expect(liveUsd).toBeCloseTo(costs[1] * 2 * ROWS.length, 12);
+    expect(Number(await price.getAttribute('data-batch-usd'))).toBeCloseTo(liveUsd / 2, 12);
+
     // The same batch, live.
     await page.getByTestId('batch-engine').selectOption('live');
     await page.getByTestId('batch-start').click();
@@ -160,8 +184,22 @@ test('with "finish the stragglers live", an expired and an errored request are s
   expect(Object.values(uploads)).toEqual(Array(9).fill(1));
   const live = (await mockRequests(request)).filter((r) => r.route !== 'batch' && r.path.endsWith('/v1/messages'));
   expect(live).toHaveLength(2);
-  for (const run of await storedRuns(page, batchId)) {
+  // A straggler's step is billed at the live rate its live request was, the rest at the
+  // batch rate (claude-haiku-4-5 in the shipped table).
+  const table = JSON.parse(readFileSync(new URL('../../public/pricing.json', import.meta.url), 'utf8'));
+  const { input, output, batch } = table.rates['claude-haiku-4-5'];
+  const price = (usage, r) => usage.input_tokens * r.input + usage.output_tokens * r.output;
+  const runs = await storedRuns(page, batchId);
+  expect(runs).toHaveLength(3);
+  for (const run of runs) {
     expect(run.status).toBe('completed');
-    expect(run.stepIds.sort()).toEqual([1, 2, 3]);
+    expect(run.stepIds).toEqual([1, 2, 3]);
+    const straggler = !run.problem.includes('[B1]');
+    run.steps.forEach((m, index) => {
+      const live = straggler && index === 0;
+      expect(m.usage.input_tokens).toBeGreaterThan(0);
+      expect(m.cost_usd).toBeCloseTo(price(m.usage, live ? { input, output } : batch), 12);
+      expect(m.attempts.map((a) => a.sent_via ?? 'live')).toEqual([live ? 'live' : 'provider_batch']);
+    });
   }
 });

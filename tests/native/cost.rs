@@ -632,6 +632,7 @@ fn a_stored_step_is_priced_at_its_own_time_and_repriced_the_same() {
                 latency_ms: 5.0,
                 reply: None,
                 unsettled: false,
+                sent_via: Default::default(),
             }],
         )
     };
@@ -1294,6 +1295,7 @@ fn a_step_of_two_requests_is_priced_request_by_request_as_re_pricing_does() {
         latency_ms: 5.0,
         reply: None,
         unsettled: false,
+        sent_via: Default::default(),
     };
     let reasked = ScriptedTurn::attempted(
         solver_output("4"),

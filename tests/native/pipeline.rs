@@ -969,6 +969,7 @@ fn reasks_and_incomplete_usage_are_recorded() {
         latency_ms: 10.0,
         reply: None,
         unsettled: false,
+        sent_via: Default::default(),
     };
     let reasked = ScriptedTurn::attempted(
         solver_output("4"),

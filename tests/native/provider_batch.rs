@@ -627,8 +627,9 @@ fn a_batch_reopened_while_its_round_runs_polls_it_and_applies_each_result_once()
 }
 
 #[test]
-fn only_batched_providers_are_billed_at_batch_rates_and_a_missing_batch_rate_stays_unknown() {
-    use trialogue::core::llm::Usage;
+fn only_requests_a_provider_batch_answered_are_billed_at_batch_rates_and_a_missing_batch_rate_stays_unknown(
+) {
+    use trialogue::core::llm::{SentVia, Usage};
     use trialogue::core::pipeline::StepPricer;
     let usage = Usage {
         input_tokens: 100,
@@ -636,13 +637,14 @@ fn only_batched_providers_are_billed_at_batch_rates_and_a_missing_batch_rate_sta
         total_tokens: 150,
         ..Usage::default()
     };
-    let batch = pricer().at_batch_rates(&["openai".to_string()]);
+    let pricer = pricer();
+    let price = |model, via| pricer.price_sent("openai", model, &usage, None, via);
     // 100 x $0.50/M + 50 x $1/M, against 100 x $1/M + 50 x $2/M live.
-    let cost = batch.price("openai", "gpt-4o-mini", &usage).unwrap();
+    let cost = price("gpt-4o-mini", SentVia::ProviderBatch).unwrap();
     assert!((cost - 1e-4).abs() < 1e-15, "{cost}");
-    let live = pricer().at_batch_rates(&["other".to_string()]);
-    let cost = live.price("openai", "gpt-4o-mini", &usage).unwrap();
+    let cost = price("gpt-4o-mini", SentVia::Live).unwrap();
     assert!((cost - 2e-4).abs() < 1e-15, "{cost}");
-    assert_eq!(batch.price("openai", "gpt-4o", &usage), None);
-    assert!(live.price("openai", "gpt-4o", &usage).is_some());
+    assert_eq!(pricer.price("openai", "gpt-4o-mini", &usage), Some(cost));
+    assert_eq!(price("gpt-4o", SentVia::ProviderBatch), None);
+    assert!(price("gpt-4o", SentVia::Live).is_some());
 }

@@ -9,13 +9,16 @@ use std::rc::Rc;
 use serde_json::{json, Value};
 
 use trialogue::core::batch::scheduler::BatchControl;
-use trialogue::core::batch::{BatchModes, BatchRecord, BatchStatus, ItemStatus};
+use trialogue::core::batch::{BatchModes, BatchRecord, BatchStatus, ItemStatus, MAX_CONCURRENCY};
 use trialogue::core::clock::{Clock, ManualClock};
 use trialogue::core::config::PipelineConfig;
+use trialogue::core::cost::reprice;
+use trialogue::core::dataset::Problem;
 use trialogue::core::driver::startup::mark_abandoned;
 use trialogue::core::driver::{BatchDriver, ClientSource, MemoryLocks};
 use trialogue::core::llm::chat::{HttpRequest, HttpResponse};
 use trialogue::core::llm::transport::{ScriptedTransport, TransportError};
+use trialogue::core::llm::SentVia;
 use trialogue::core::pricing::{PriceOverrides, Pricer, PricingTable};
 use trialogue::core::provider_batch::{
     anthropic, gemini, BatchFamily, BatchJournal, BatchState, CustomId, ItemOutcome, MemoryJournal,
@@ -24,7 +27,7 @@ use trialogue::core::provider_batch::{
 use trialogue::core::providers::ProviderRegistry;
 use trialogue::core::run_store::{BatchStore, MemoryRunStore, RunStore};
 
-use crate::batch::{problems, spec_with, START_MS};
+use crate::batch::{problem, problems, spec_with, START_MS};
 use crate::util::{block_on, Driver, YieldNow};
 
 const TURNAROUND_MS: f64 = 90_000.0;
@@ -468,9 +471,19 @@ impl Bench {
         stragglers_live: bool,
         mark: impl Fn(&Bench, &[String]),
     ) -> BatchRecord {
+        self.run_over(problems(), n, stragglers_live, mark)
+    }
+
+    /// [`Bench::run`] over the first `n` of `problems`.
+    fn run_over(
+        &self,
+        problems: Vec<Problem>,
+        n: usize,
+        stragglers_live: bool,
+        mark: impl Fn(&Bench, &[String]),
+    ) -> BatchRecord {
         let engine = self.engine(stragglers_live);
         let spec = spec_with(n, BatchModes::Debate, 1, config(self.family));
-        let problems = problems();
         let mut driver = Driver::new(engine.start(spec, &problems, BatchControl::new()));
         let mut marked = false;
         loop {
@@ -671,6 +684,90 @@ fn with_stragglers_live_the_expired_and_errored_requests_are_sent_live_at_once()
         assert_eq!(bench.fake.state.borrow().live_calls, 2, "{family:?}");
         let rounds = bench.rounds(&record.spec.batch_id);
         assert_eq!(rounds.len(), 3, "{family:?}: no round for the stragglers");
+    }
+}
+
+#[test]
+fn every_item_is_in_each_round_however_many_there_are() {
+    // More problems than a live batch may run at once: a round waits anyway, so each holds
+    // every item's next call and the batch takes three rounds, not three per wave of items.
+    let n = MAX_CONCURRENCY as usize + 6;
+    let many: Vec<Problem> = (1..=n)
+        .map(|i| problem(&format!("P{i}"), "What is 2+2?", Some("4")))
+        .collect();
+    let bench = Bench::new(BatchFamily::Anthropic);
+    let record = bench.run_over(many, n, false, |_, _| {});
+    assert_eq!(
+        record.status,
+        BatchStatus::Completed,
+        "{:?}",
+        record.message
+    );
+    let rounds = bench.rounds(&record.spec.batch_id);
+    let sizes: Vec<usize> = rounds.iter().map(|r| r.requests.len()).collect();
+    assert_eq!(sizes, vec![n; 3]);
+}
+
+/// One step of 100 prompt and 50 output tokens at the live rates.
+const LIVE_STEP_COST: f64 = LIVE_COST / 3.0;
+
+#[test]
+fn a_straggler_finished_live_is_priced_at_the_live_rate_and_the_rest_at_the_batch_rate() {
+    for family in FAMILIES {
+        let bench = Bench::new(family);
+        let record = bench.run(2, true, mark_stragglers);
+        assert_completed_once_each(&bench, &record);
+        for item in &record.items {
+            // Solver and judge through the batch, the verifier's straggler live.
+            let expected = 2.0 * LIVE_STEP_COST / 2.0 + LIVE_STEP_COST;
+            let cost = item.cost_usd.expect("priced");
+            assert!(
+                (cost - expected).abs() < 1e-12,
+                "{family:?}: {cost}, expected {expected}"
+            );
+            let run_id = item.run_id.as_deref().unwrap();
+            let steps = block_on(bench.store.steps(run_id)).unwrap();
+            let step_costs: Vec<f64> = steps.iter().filter_map(|s| s.cost_usd()).collect();
+            let expected_steps = [LIVE_STEP_COST / 2.0, LIVE_STEP_COST, LIVE_STEP_COST / 2.0];
+            assert_eq!(step_costs.len(), 3, "{family:?}");
+            for (cost, expected) in step_costs.iter().zip(expected_steps) {
+                assert!(
+                    (cost - expected).abs() < 1e-15,
+                    "{family:?}: {step_costs:?}"
+                );
+            }
+            // Each request says how it was sent; a live one the way every old step reads.
+            let routes: Vec<Vec<SentVia>> = steps
+                .iter()
+                .map(|s| {
+                    let attempts = s.metadata.attempts.as_deref().unwrap_or_default();
+                    attempts.iter().map(|a| a.sent_via).collect()
+                })
+                .collect();
+            let (batch, live) = (SentVia::ProviderBatch, SentVia::Live);
+            assert_eq!(
+                routes,
+                vec![vec![batch], vec![live], vec![batch]],
+                "{family:?}"
+            );
+            let verifier = serde_json::to_value(&steps[1]).unwrap();
+            assert!(
+                verifier["metadata"]["attempts"][0]
+                    .get("sent_via")
+                    .is_none(),
+                "{verifier}"
+            );
+            let judge = serde_json::to_value(&steps[2]).unwrap();
+            assert_eq!(
+                judge["metadata"]["attempts"][0]["sent_via"],
+                "provider_batch"
+            );
+            // Priced again from the stored steps, each request at its route's rate again.
+            let repriced = reprice(&steps, &pricer());
+            for step in &repriced.steps {
+                assert_eq!(step.new_usd, step.old_usd, "{family:?}: {step:?}");
+            }
+        }
     }
 }
 

@@ -2,6 +2,10 @@
 //! choice: which of them go through their batch APIs and which are called live.
 
 use crate::core::config::PipelineConfig;
+use crate::core::cost::{batch_cost, cost_of};
+use crate::core::llm::Usage;
+use crate::core::model::resolve_model;
+use crate::core::pricing::Pricer;
 use crate::core::provider_batch::BatchFamily;
 use crate::core::providers::{agent_providers, ProviderRegistry};
 
@@ -12,6 +16,8 @@ pub struct EngineSplit {
     pub batched: Vec<String>,
     /// Labels of the providers called live (no batch API, or none declared).
     pub live: Vec<String>,
+    /// The batch API families of the batched providers, each once.
+    pub families: Vec<BatchFamily>,
 }
 
 impl EngineSplit {
@@ -21,7 +27,12 @@ impl EngineSplit {
         for provider in agent_providers(registry, config) {
             let label = provider.label.clone();
             match BatchFamily::of(provider) {
-                Some(_) => split.batched.push(label),
+                Some(family) => {
+                    split.batched.push(label);
+                    if !split.families.contains(&family) {
+                        split.families.push(family);
+                    }
+                }
                 None => split.live.push(label),
             }
         }
@@ -46,6 +57,43 @@ impl EngineSplit {
             ),
         }
     }
+}
+
+/// What a debate turn of `config` costs through provider batch mode, as a share of its live
+/// price: each agent's request of a typical shape (a thousand prompt tokens, five hundred
+/// generated) priced at its model's batch rates when its provider has a batch API, at the live
+/// rates when it is called live. `None` when a price is unknown (a batched model without batch
+/// rates included) or every model is free.
+pub fn batch_price_share(
+    registry: &ProviderRegistry,
+    pricer: &Pricer,
+    config: &PipelineConfig,
+) -> Option<f64> {
+    let usage = Usage {
+        input_tokens: 1000,
+        output_tokens: 500,
+        total_tokens: 1500,
+        ..Usage::default()
+    };
+    let custom = registry.custom_ids();
+    let (mut live, mut batch) = (0.0, 0.0);
+    for model in [
+        &config.solver.model,
+        &config.verifier.model,
+        &config.judge.model,
+    ] {
+        let provider = resolve_model(model, &custom).ok()?.provider;
+        let batched = registry.get(&provider).and_then(BatchFamily::of).is_some();
+        let rates = pricer.price_of(&provider, model).quote()?.rates.clone();
+        let live_usd = cost_of(&usage, &rates).total_usd;
+        live += live_usd;
+        batch += if batched {
+            batch_cost(&usage, &rates)?.total_usd
+        } else {
+            live_usd
+        };
+    }
+    (live > 0.0).then(|| batch / live)
 }
 
 #[cfg(test)]
@@ -99,6 +147,34 @@ mod tests {
             none.sentence().contains("at live prices"),
             "{}",
             none.sentence()
+        );
+    }
+
+    #[test]
+    fn batched_agents_pay_their_batch_rates_and_live_ones_their_live_rates() {
+        use crate::core::pricing::{PriceOverrides, PricingTable};
+        let table = PricingTable::from_litellm_json(
+            r#"{"claude-3-5-haiku-20241022": {"litellm_provider": "anthropic", "mode": "chat",
+                  "input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6,
+                  "input_cost_per_token_batches": 5e-7, "output_cost_per_token_batches": 1e-6},
+                "command-r": {"litellm_provider": "cohere_chat", "mode": "chat",
+                  "input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6},
+                "gemini/gemini-2.0-flash": {"litellm_provider": "gemini", "mode": "chat",
+                  "input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6}}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let pricer = Pricer::new(Some(std::rc::Rc::new(table)), PriceOverrides::new());
+        let registry = ProviderRegistry::builtin();
+        let claude = "anthropic/claude-3-5-haiku-20241022";
+        let share = |c: &PipelineConfig| batch_price_share(&registry, &pricer, c);
+        assert_eq!(share(&config(claude, claude, claude)), Some(0.5));
+        // Cohere has no batch API: its verifier turn stays at the live price.
+        let mixed = share(&config(claude, "cohere/command-r", claude)).unwrap_or(0.0);
+        assert!((mixed - 2.0 / 3.0).abs() < 1e-12, "{mixed}");
+        // Batched without a batch rate: the batch price is unknown, never a guess.
+        assert_eq!(
+            share(&config(claude, claude, "gemini/gemini-2.0-flash")),
+            None
         );
     }
 }

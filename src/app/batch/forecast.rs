@@ -123,6 +123,29 @@ pub fn forecast(runs: &[RunRecord], config_hashes: &[String], problems: usize) -
     })
 }
 
+/// `runs` with every cost at live prices: a run of a batch in provider batch mode (one of
+/// `provider_batches`) paid the batch rates, `share` of the live price, so its cost is divided by
+/// it; runs of live batches, and runs outside a batch, are kept as they are.
+pub fn at_live_prices(
+    runs: &[RunRecord],
+    provider_batches: &std::collections::HashSet<String>,
+    share: f64,
+) -> Vec<RunRecord> {
+    runs.iter()
+        .map(|run| {
+            let batched = run
+                .batch_id
+                .as_ref()
+                .is_some_and(|b| provider_batches.contains(b));
+            let mut run = run.clone();
+            if batched && share > 0.0 {
+                run.cost_usd = run.cost_usd.map(|c| c / share);
+            }
+            run
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +241,21 @@ mod tests {
         let mut baseline = config;
         baseline.mode = Mode::Baseline;
         assert_eq!(both[1], baseline.config_hash());
+    }
+
+    #[test]
+    fn runs_of_provider_batches_are_forecast_at_their_live_price() {
+        let mut batched = run("aaaa0001", RunStatus::Completed, Some(0.01), true);
+        batched.batch_id = Some("batch_pb".into());
+        let mut live = run("aaaa0001", RunStatus::Completed, Some(0.02), true);
+        live.batch_id = Some("batch_live".into());
+        let alone = run("aaaa0001", RunStatus::Completed, Some(0.03), true);
+        let provider_batches = std::collections::HashSet::from(["batch_pb".to_string()]);
+        let costs: Vec<Option<f64>> =
+            at_live_prices(&[batched, live, alone], &provider_batches, 0.5)
+                .iter()
+                .map(|r| r.cost_usd)
+                .collect();
+        assert_eq!(costs, vec![Some(0.02), Some(0.02), Some(0.03)]);
     }
 }

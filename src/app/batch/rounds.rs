@@ -2,7 +2,8 @@
 //! counts, and how long ago it was submitted.
 
 use crate::core::batch::{BatchEngine, BatchRecord, BatchStatus};
-use crate::core::provider_batch::{RoundStatus, RoundView};
+use crate::core::provider_batch::turnaround::{TimeEstimate, TurnaroundBasis, BATCH_WINDOW_S};
+use crate::core::provider_batch::{BatchFamily, RoundStatus, RoundView};
 
 /// Whether opening `record`'s page should take it up at once: a batch in provider batch mode
 /// that a closed tab cut off (not one the user cancelled or paused) while one of its `rounds`
@@ -22,6 +23,8 @@ pub struct RoundLine {
     pub round: u32,
     /// Requests submitted in it.
     pub submitted: u64,
+    /// Requests the provider is still working on (neither answered nor failed).
+    pub processing: u64,
     /// Requests the provider answered.
     pub succeeded: u64,
     /// Requests that failed or expired (they go into the next round).
@@ -39,10 +42,18 @@ pub fn current_round(rounds: &[RoundView], now_ms: f64) -> Option<RoundLine> {
         .as_deref()
         .map(|id| format!(" ({id})"))
         .unwrap_or_default();
+    let settled = round.counts.succeeded + round.counts.errored;
+    let processing = match round.status {
+        // The provider's own total once polled, the requests sent before that.
+        RoundStatus::Submitting | RoundStatus::Submitted => {
+            (round.counts.total.max(round.requests as u64)).saturating_sub(settled)
+        }
+        RoundStatus::Ended | RoundStatus::Failed => 0,
+    };
     let text = match round.status {
         RoundStatus::Submitting => format!("Round {}: submitting {} requests…", round.round, round.requests),
         RoundStatus::Submitted => format!(
-            "Round {}: {} requests at the provider{provider}, submitted {since}; {} done, {} failed so far",
+            "Round {}: {} requests at the provider{provider}, submitted {since}; {processing} processing, {} done, {} failed so far",
             round.round, round.requests, round.counts.succeeded, round.counts.errored
         ),
         RoundStatus::Ended => format!(
@@ -58,6 +69,7 @@ pub fn current_round(rounds: &[RoundView], now_ms: f64) -> Option<RoundLine> {
     Some(RoundLine {
         round: round.round,
         submitted: round.requests as u64,
+        processing,
         succeeded: round.counts.succeeded,
         errored: round.counts.errored,
         text,
@@ -73,6 +85,75 @@ pub fn ago_text(ms: f64) -> String {
         60..=3599 => format!("{} min ago", secs / 60),
         _ => format!("{} h {} min ago", secs / 3600, (secs % 3600) / 60),
     }
+}
+
+/// A span of time as people say it: `45 s`, `3 min`, `2 h 5 min`, `1 d 3 h`.
+pub fn duration_text(seconds: f64) -> String {
+    let secs = seconds.max(0.0).round() as u64;
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=3599 => format!("{} min", secs / 60),
+        3600..=86_399 => match (secs % 3600) / 60 {
+            0 => format!("{} h", secs / 3600),
+            min => format!("{} h {min} min", secs / 3600),
+        },
+        _ => match (secs % 86_400) / 3600 {
+            0 => format!("{} d", secs / 86_400),
+            h => format!("{} d {h} h", secs / 86_400),
+        },
+    }
+}
+
+fn family_name(family: BatchFamily) -> &'static str {
+    match family {
+        BatchFamily::OpenAi => "OpenAI",
+        BatchFamily::Anthropic => "Anthropic",
+        BatchFamily::Gemini => "Gemini",
+    }
+}
+
+/// The time forecast of a batch in provider batch mode, as one sentence.
+pub fn time_forecast_text(estimate: &TimeEstimate, families: &[BatchFamily]) -> String {
+    let rounds = estimate.rounds;
+    let rounds_text = if rounds.fewest == rounds.most {
+        format!("{} rounds", rounds.most)
+    } else {
+        format!("{}–{} rounds", rounds.fewest, rounds.most)
+    };
+    let (low, high) = estimate.per_round_s;
+    let total = format!(
+        "about {} to {}",
+        duration_text(estimate.min_s),
+        duration_text(estimate.max_s)
+    );
+    let basis = match &estimate.basis {
+        TurnaroundBasis::Learned { samples } => format!(
+            "{}–{} per round (25th–90th percentile of your past provider batches, {} at least \
+             per provider)",
+            duration_text(low),
+            duration_text(high),
+            samples
+        ),
+        TurnaroundBasis::Typical { learned } => {
+            let unknown: Vec<&str> = families
+                .iter()
+                .filter(|f| !learned.contains(f))
+                .map(|f| family_name(*f))
+                .collect();
+            format!(
+                "no past batches on {} to learn the turnaround from: a provider answers a round \
+                 within 24 h, usually under an hour ({}–{} per round assumed)",
+                unknown.join(", "),
+                duration_text(low),
+                duration_text(high)
+            )
+        }
+    };
+    format!(
+        "Time: {rounds_text} per problem (one per turn; a re-ask adds one) × {basis}: {total}, \
+         at most {} if every round takes the providers' whole 24-hour window.",
+        duration_text(f64::from(rounds.most) * BATCH_WINDOW_S)
+    )
 }
 
 #[cfg(test)]
@@ -143,9 +224,10 @@ mod tests {
             Some(RoundLine {
                 round: 2,
                 submitted: 4,
+                processing: 0,
                 succeeded: 3,
                 errored: 1,
-                text: "Round 2: 4 requests at the provider (batch_2), submitted 3 min ago; 3 done, 1 failed so far".into(),
+                text: "Round 2: 4 requests at the provider (batch_2), submitted 3 min ago; 0 processing, 3 done, 1 failed so far".into(),
             })
         );
         assert_eq!(current_round(&[], 0.0), None);
@@ -158,5 +240,59 @@ mod tests {
         assert_eq!(ago_text(5_000.0), "5 s ago");
         assert_eq!(ago_text(61_000.0), "1 min ago");
         assert_eq!(ago_text(7_500_000.0), "2 h 5 min ago");
+    }
+
+    #[test]
+    fn the_time_forecast_names_its_rounds_its_turnaround_and_where_that_comes_from() {
+        use crate::core::provider_batch::turnaround::RoundCount;
+        assert_eq!(duration_text(45.4), "45 s");
+        assert_eq!(duration_text(7_500.0), "2 h 5 min");
+        assert_eq!(duration_text(7_200.0), "2 h");
+        assert_eq!(duration_text(97_200.0), "1 d 3 h");
+        let learned = TimeEstimate {
+            rounds: RoundCount { fewest: 3, most: 5 },
+            per_round_s: (120.0, 600.0),
+            min_s: 360.0,
+            max_s: 3000.0,
+            basis: TurnaroundBasis::Learned { samples: 4 },
+        };
+        let text = time_forecast_text(&learned, &[BatchFamily::OpenAi]);
+        assert!(text.starts_with("Time: 3–5 rounds per problem"), "{text}");
+        assert!(text.contains("2 min–10 min per round"), "{text}");
+        assert!(text.contains("about 6 min to 50 min"), "{text}");
+        assert!(text.contains("at most 5 d"), "{text}");
+        let typical = TimeEstimate {
+            basis: TurnaroundBasis::Typical {
+                learned: vec![BatchFamily::OpenAi],
+            },
+            ..learned
+        };
+        let text = time_forecast_text(&typical, &[BatchFamily::OpenAi, BatchFamily::Gemini]);
+        assert!(text.contains("no past batches on Gemini"), "{text}");
+        assert!(text.contains("usually under an hour"), "{text}");
+    }
+
+    #[test]
+    fn a_round_at_the_provider_counts_what_it_still_processes() {
+        let mut at_provider = round(3, RoundStatus::Submitted, 0.0);
+        at_provider.requests = 10;
+        at_provider.counts = BatchCounts {
+            total: 10,
+            succeeded: 6,
+            errored: 1,
+        };
+        let line = current_round(&[at_provider.clone()], 5_000.0);
+        assert_eq!(line.as_ref().map(|l| l.processing), Some(3));
+        let text = line.map(|l| l.text).unwrap_or_default();
+        assert!(
+            text.contains("submitted 5 s ago; 3 processing, 6 done, 1 failed"),
+            "{text}"
+        );
+        // Not polled yet: every request it holds is processing.
+        at_provider.counts = BatchCounts::default();
+        assert_eq!(
+            current_round(&[at_provider], 0.0).map(|l| l.processing),
+            Some(10)
+        );
     }
 }

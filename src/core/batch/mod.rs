@@ -128,6 +128,10 @@ pub struct BatchSpec {
     pub stragglers_live: bool,
 }
 
+/// The most items a batch in provider batch mode runs at once: all of a batch of this many (the
+/// OpenAI Batch API takes 50,000 requests per batch, Anthropic's 100,000).
+pub const PROVIDER_BATCH_MAX_ITEMS: u32 = 50_000;
+
 /// How a batch's calls reach the providers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -150,6 +154,17 @@ impl BatchEngine {
         match self {
             BatchEngine::Live => "live",
             BatchEngine::ProviderBatch => "provider-batch",
+        }
+    }
+
+    /// The most items a batch of this engine has in flight at once: [`MAX_CONCURRENCY`] live;
+    /// in provider batch mode every item ([`PROVIDER_BATCH_MAX_ITEMS`]), since a round waits
+    /// for its provider batch whatever it holds and a round per wave of items would multiply
+    /// the turnarounds.
+    pub fn max_concurrency(self) -> u32 {
+        match self {
+            BatchEngine::Live => MAX_CONCURRENCY,
+            BatchEngine::ProviderBatch => PROVIDER_BATCH_MAX_ITEMS,
         }
     }
 
@@ -221,7 +236,7 @@ impl BatchSpec {
 
     /// Checks the concurrency, that there are problems, and that none is listed twice.
     pub fn validate(&self) -> Result<(), BatchError> {
-        if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
+        if !(1..=self.engine.max_concurrency()).contains(&self.concurrency) {
             return Err(BatchError::Concurrency {
                 value: self.concurrency,
             });

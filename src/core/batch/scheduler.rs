@@ -34,7 +34,7 @@ use crate::core::clock::Clock;
 use crate::core::llm::retry::honoured_wait_ms;
 use crate::core::trajectory::RunStatus;
 
-use super::{BatchRecord, BatchStatus, ItemKey, ItemStatus, MAX_CONCURRENCY};
+use super::{BatchRecord, BatchStatus, ItemKey, ItemStatus};
 
 /// What a runner is given for one item.
 #[derive(Debug, Clone)]
@@ -528,7 +528,10 @@ impl<'a, R: ItemRunner, C: Clock> Scheduler<'a, R, C> {
     /// items in flight have stopped (`cancelled`). While paused it waits for
     /// [`BatchControl::resume`] or [`BatchControl::cancel`].
     pub async fn run(&self, mut record: BatchRecord) -> BatchRecord {
-        let limit = record.spec.concurrency.clamp(1, MAX_CONCURRENCY);
+        let limit = record
+            .spec
+            .concurrency
+            .clamp(1, record.spec.engine.max_concurrency());
         {
             let mut s = self.control.state.borrow_mut();
             s.limit = limit;

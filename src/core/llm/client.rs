@@ -25,7 +25,8 @@ use super::structured::{self, reply_excerpt};
 use super::transport::{Transport, TransportError, MAX_RESPONSE_BYTES};
 use super::usage::Usage;
 use super::{
-    AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord, Thinking,
+    AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptKind, AttemptRecord, SentVia,
+    Thinking,
 };
 use crate::core::cancel::CancelToken;
 use crate::core::clock::Clock;
@@ -119,6 +120,8 @@ impl CallLog {
             latency_ms: ms,
             reply: None,
             unsettled: false,
+            // The client cannot tell; a provider batch's transport marks what it answered.
+            sent_via: SentVia::Live,
         });
     }
 }

@@ -91,6 +91,28 @@ pub struct AttemptRecord {
     /// set.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unsettled: bool,
+    /// How the request was sent, which decides the rate it is billed at. A key the original's
+    /// files never have, written only for a request a provider batch answered.
+    #[serde(default, skip_serializing_if = "SentVia::is_live")]
+    pub sent_via: SentVia,
+}
+
+/// How a request reached its provider.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SentVia {
+    /// On its own, billed at the live rates (every request of a step that does not say).
+    #[default]
+    Live,
+    /// Inside a provider batch that answered it, billed at the batch API's rates.
+    ProviderBatch,
+}
+
+impl SentVia {
+    /// Whether the request was sent live.
+    pub fn is_live(&self) -> bool {
+        *self == SentVia::Live
+    }
 }
 
 /// A successful agent call: validated output plus everything cost tracking needs.

@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 
 use crate::core::in_flight::InFlightCall;
-use crate::core::llm::{AgentCall, Usage};
+use crate::core::llm::{AgentCall, SentVia, Usage};
 use crate::core::trajectory::TrajectoryEntry;
 
 use super::events::PipelineEvent;
@@ -117,6 +117,21 @@ pub trait StepPricer {
     fn price_at(&self, provider: &str, model: &str, usage: &Usage, at: Option<f64>) -> Option<f64> {
         let _ = at;
         self.price(provider, model, usage)
+    }
+
+    /// [`StepPricer::price_at`] for one request sent `via` the route it took: a request a
+    /// provider batch answered is billed at the batch API's rates. A pricer without batch
+    /// rates keeps the default (the live price).
+    fn price_sent(
+        &self,
+        provider: &str,
+        model: &str,
+        usage: &Usage,
+        at: Option<f64>,
+        via: SentVia,
+    ) -> Option<f64> {
+        let _ = via;
+        self.price_at(provider, model, usage, at)
     }
 }
 

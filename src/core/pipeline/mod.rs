@@ -503,8 +503,8 @@ impl<'a, L: AgentLlm, C: Clock, S: TrajectorySink> Pipeline<'a, L, C, S> {
         usage: &Usage,
     ) -> Option<f64> {
         let at = Some(self.clock.now_ms());
-        call_cost(attempts, usage, |u| {
-            self.pricer.price_at(provider, model, u, at)
+        call_cost(attempts, usage, |u, via| {
+            self.pricer.price_sent(provider, model, u, at, via)
         })
     }
 

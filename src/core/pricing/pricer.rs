@@ -2,7 +2,7 @@
 //! table; the answer is a [`Price`] that is either known, with its [`PriceSource`], or
 //! unknown. An unknown price is never treated as 0.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
@@ -131,8 +131,6 @@ pub struct Pricer {
     table: Option<Rc<PricingTable>>,
     overrides: PriceOverrides,
     free: BTreeMap<String, FreeRule>,
-    /// Providers whose calls go through their batch API, billed at its rates.
-    batch_api: BTreeSet<String>,
 }
 
 impl Pricer {
@@ -143,22 +141,7 @@ impl Pricer {
             table,
             overrides,
             free: BTreeMap::new(),
-            batch_api: BTreeSet::new(),
         }
-    }
-
-    /// This pricer billing the calls `providers` serve at their batch-API rates (the table's
-    /// `*_batches` keys): a model the table gives no batch rate for costs an unknown amount.
-    /// Other providers' calls, made live, keep their live rates.
-    pub fn at_batch_rates(mut self, providers: &[String]) -> Self {
-        self.batch_api.extend(providers.iter().cloned());
-        self
-    }
-
-    /// Whether calls `provider` serves are billed at batch-API rates
-    /// ([`Pricer::at_batch_rates`]).
-    pub fn bills_batch_api(&self, provider: &str) -> bool {
-        self.batch_api.contains(provider)
     }
 
     /// [`Pricer::set_local_server_url`], as a builder.

@@ -1,13 +1,14 @@
 //! A batch in provider batch mode: the [`BatchDriver`] drives it as it drives every batch, with
-//! each run's calls going through the [`RoundHub`] ([`BatchSource`]), every step priced at
-//! batch-API rates, and the hub's rounds running beside the driver until it is done.
+//! each run's calls going through the [`RoundHub`] ([`BatchSource`]), every request a provider
+//! batch answered priced at batch-API rates, and the hub's rounds running beside the driver
+//! until it is done.
 
 use std::rc::Rc;
 
 use super::hub::{BatchSource, RoundHub, RoundListener};
 use super::journal::BatchJournal;
 use crate::core::batch::scheduler::{BatchControl, BatchEvent};
-use crate::core::batch::{BatchEngine, BatchRecord, BatchSpec, MAX_CONCURRENCY};
+use crate::core::batch::{BatchEngine, BatchRecord, BatchSpec};
 use crate::core::clock::Clock;
 use crate::core::dataset::Problem;
 use crate::core::driver::wait::join;
@@ -94,11 +95,11 @@ where
         }
     }
 
-    /// Prices the batched providers' steps at `pricer`'s batch-API rates
-    /// ([`Pricer::at_batch_rates`]), the others' at their live rates.
+    /// Prices steps with `pricer`: each request a provider batch answered at the batch API's
+    /// rates, each one sent live (another provider's, a straggler finished live) at the live
+    /// rates, as the step's attempts record ([`SentVia`](crate::core::llm::SentVia)).
     pub fn with_pricer(mut self, pricer: &Pricer) -> Self {
-        let batched = &self.options.batched_providers;
-        self.pricer = Some(Rc::new(pricer.clone().at_batch_rates(batched)));
+        self.pricer = Some(Rc::new(pricer.clone()));
         self
     }
 
@@ -121,14 +122,15 @@ where
     }
 
     /// Stores a new batch of `spec` and drives it over `problems` in rounds. Every item is
-    /// in flight at once (up to [`MAX_CONCURRENCY`]): a round waits for each of them.
+    /// in flight at once (up to [`PROVIDER_BATCH_MAX_ITEMS`](crate::core::batch::PROVIDER_BATCH_MAX_ITEMS)): a round holds each one's next
+    /// call.
     pub async fn start(
         &self,
         mut spec: BatchSpec,
         problems: &[Problem],
         control: BatchControl,
     ) -> Result<BatchRecord, StartError> {
-        spec.concurrency = MAX_CONCURRENCY;
+        spec.concurrency = BatchEngine::ProviderBatch.max_concurrency();
         // Recorded, so that a reopened batch goes on in rounds.
         spec.engine = BatchEngine::ProviderBatch;
         let hub = self.hub();

@@ -31,7 +31,9 @@ use crate::core::driver::{client_options, LlmSource};
 use crate::core::llm::chat::{HttpRequest, HttpResponse};
 use crate::core::llm::client::LlmClient;
 use crate::core::llm::transport::{Transport, TransportError};
-use crate::core::llm::{AgentCall, AgentCallError, AgentCompletion, AgentLlm, LlmError, Usage};
+use crate::core::llm::{
+    AgentCall, AgentCallError, AgentCompletion, AgentLlm, AttemptRecord, LlmError, SentVia, Usage,
+};
 use crate::core::pipeline::SinkError;
 use crate::core::providers::ProviderRegistry;
 use crate::core::run_store::RunStore;
@@ -646,11 +648,28 @@ impl Drop for Waiting<'_> {
     }
 }
 
-/// The request being made for a run: its step, and how many requests its call has made.
+/// The request being made for a run: its step, how many requests its call has made through
+/// the hub, and how each request of the call was sent, in order.
 #[derive(Debug, Default)]
 struct CallPlace {
     step: Cell<u64>,
     attempt: Cell<u32>,
+    routes: RefCell<Vec<SentVia>>,
+}
+
+impl CallPlace {
+    /// Marks each of `attempts` with the route its request took: they are the call's requests
+    /// in the order the transport sent them. When their number differs from what was sent
+    /// (no request may be tied to its route), every request stays live, the higher price.
+    fn mark(&self, attempts: &mut [AttemptRecord]) {
+        let routes = self.routes.borrow();
+        if routes.len() != attempts.len() {
+            return;
+        }
+        for (attempt, via) in attempts.iter_mut().zip(routes.iter()) {
+            attempt.sent_via = *via;
+        }
+    }
 }
 
 /// A run's transport in provider batch mode: requests to a provider with a batch API go to
@@ -677,6 +696,7 @@ impl<T: Transport, C: Clock, J: BatchJournal> Transport for RunTransport<'_, T, 
             .find(|(root, family)| family.api().carries(root, request))
             .map(|(_, family)| *family);
         let Some(family) = family else {
+            self.place.routes.borrow_mut().push(SentVia::Live);
             return self.live.send(request, timeout_ms, cancel).await;
         };
         // The request timeout does not apply: a provider batch takes up to its window.
@@ -687,7 +707,15 @@ impl<T: Transport, C: Clock, J: BatchJournal> Transport for RunTransport<'_, T, 
             step: self.place.step.get(),
             attempt,
         };
-        let failure = match self.hub.exchange(id, family, request, cancel).await? {
+        let outcome = self.hub.exchange(id, family, request, cancel).await;
+        let via = match &outcome {
+            Ok(ItemOutcome::Reply(_)) => SentVia::ProviderBatch,
+            // Expired, errored or cancelled: nothing billed at batch rates; a straggler sent
+            // live below is billed live.
+            _ => SentVia::Live,
+        };
+        self.place.routes.borrow_mut().push(via);
+        let failure = match outcome? {
             ItemOutcome::Reply(response) => return Ok(response),
             ItemOutcome::Expired => "the provider batch ended before this request ran".to_string(),
             ItemOutcome::Errored { message } => {
@@ -743,7 +771,17 @@ impl<T: Transport, C: Clock, J: BatchJournal, S: RunStore> AgentLlm for RoundLlm
         };
         self.place.step.set(committed + 1);
         self.place.attempt.set(0);
-        self.client.complete(call, cancel).await
+        self.place.routes.borrow_mut().clear();
+        match self.client.complete(call, cancel).await {
+            Ok(mut completion) => {
+                self.place.mark(&mut completion.attempts);
+                Ok(completion)
+            }
+            Err(mut error) => {
+                self.place.mark(&mut error.attempts);
+                Err(error)
+            }
+        }
     }
 }
 

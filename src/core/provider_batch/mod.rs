@@ -22,6 +22,8 @@
 //!   it ended, its results, written before the submit returns.
 //! - [`hub`]: rounds over the journal and the provider; the per-run LLM that sends through it.
 //! - [`engine`]: a batch in provider batch mode, through the batch driver.
+//! - [`turnaround`]: how long a batch will take: rounds per item × the turnaround learned from
+//!   the user's past provider batches.
 
 pub mod anthropic;
 pub mod engine;
@@ -29,6 +31,7 @@ pub mod gemini;
 pub mod hub;
 pub mod journal;
 pub mod openai;
+pub mod turnaround;
 
 pub use engine::{ProviderBatchEngine, ProviderBatchOptions};
 pub use hub::{BatchSource, RoundHub, RoundListener, RoundView};

@@ -2,6 +2,7 @@
 //! them with core's scheduler over the run store, progress, results and exports. One concept
 //! per module; the page itself is [`crate::ui::pages::batch`].
 
+pub mod batch_forecast;
 pub mod chart;
 pub mod dataset_panel;
 pub mod derive;

@@ -10,6 +10,9 @@ use crate::web::clock::BrowserClock;
 
 use super::session::BatchSession;
 
+/// How often the time since the submit is read again, ms.
+const TICK_MS: u64 = 5_000;
+
 /// The current round of a batch in provider batch mode; nothing for a live batch.
 #[component]
 pub fn RoundsPanel(record: Memo<Option<BatchRecord>>) -> impl IntoView {
@@ -20,14 +23,21 @@ pub fn RoundsPanel(record: Memo<Option<BatchRecord>>) -> impl IntoView {
                 .is_some_and(|r| r.spec.engine == BatchEngine::ProviderBatch)
         })
     };
+    // The time since the submit moves between polls too (they may be half a minute apart).
+    let now_ms = RwSignal::new(BrowserClock::new().now_ms());
+    if let Ok(ticker) = set_interval_with_handle(
+        move || now_ms.set(BrowserClock::new().now_ms()),
+        std::time::Duration::from_millis(TICK_MS),
+    ) {
+        on_cleanup(move || ticker.clear());
+    }
     move || {
         if !in_rounds() {
             return None;
         }
-        // Read again at each change of a round (every poll), which is as often as it moves.
-        let line = batch
-            .rounds
-            .with(|rounds| current_round(rounds, BrowserClock::new().now_ms()));
+        // Read again at each change of a round (every poll) and each tick.
+        let now = now_ms.get().max(BrowserClock::new().now_ms());
+        let line = batch.rounds.with(|rounds| current_round(rounds, now));
         Some(view! {
             <div class="batch-rounds" role="status">
                 {line.map(|l| view! {
@@ -36,6 +46,7 @@ pub fn RoundsPanel(record: Memo<Option<BatchRecord>>) -> impl IntoView {
                         data-testid="batch-round"
                         data-round=l.round.to_string()
                         data-submitted=l.submitted.to_string()
+                        data-processing=l.processing.to_string()
                         data-succeeded=l.succeeded.to_string()
                         data-errored=l.errored.to_string()
                     >

@@ -24,6 +24,7 @@ use crate::ui::prices::PricingState;
 use crate::ui::provider_state::{preconnect_to_agents, ProviderState};
 use crate::ui::store::SharedStore;
 
+use super::batch_forecast::ProviderBatchForecast;
 use super::session::{BatchRequest, BatchSession};
 
 /// Problems a pilot runs.
@@ -405,6 +406,14 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
                     count_of(runs, "earlier run", "earlier runs"),
                 ),
             }}
+            {move || (engine.get() == BatchEngine::ProviderBatch).then(|| view! {
+                <ProviderBatchForecast
+                    config=Signal::derive(move || check.with(|c| c.config.clone()))
+                    modes=modes.into()
+                    hashes=hashes.into()
+                    problems=count
+                />
+            })}
         </div>
         {move || start_error.get().map(|message| view! { <ErrorText message=message/> })}
         <div class="btn-group">

@@ -195,6 +195,7 @@ mod tests {
             latency_ms: 5.0,
             reply: Some("{}".into()),
             unsettled: false,
+            sent_via: Default::default(),
         };
         let second = AttemptRecord {
             attempt: 2,
@@ -202,6 +203,7 @@ mod tests {
             error: None,
             reply: None,
             unsettled: false,
+            sent_via: Default::default(),
             ..first.clone()
         };
         assert_eq!(

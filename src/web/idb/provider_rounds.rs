@@ -12,6 +12,7 @@ use super::records::{from_js_row, to_js_row};
 use super::schema::{index, PROVIDER_ROUNDS};
 use super::{from_idb, request, store, StoreError, TrajectoryStore};
 use crate::core::pipeline::SinkError;
+use crate::core::provider_batch::turnaround::RoundTiming;
 use crate::core::provider_batch::{BatchJournal, RoundRecord};
 
 /// A record of the `provider_rounds` store.
@@ -77,6 +78,32 @@ impl TrajectoryStore {
             out.push(RoundRow::decode(value.map_err(|e| from_idb(&op, &e))?)?);
         }
         out.sort_by_key(|r| r.round);
+        Ok(out)
+    }
+}
+
+impl TrajectoryStore {
+    /// When every stored round of every batch was submitted and ended, by family (what the
+    /// Batch page learns turnarounds from); a round that does not read is left out, since a
+    /// forecast does without it.
+    pub async fn provider_round_timings(&self) -> Result<Vec<RoundTiming>, StoreError> {
+        let op = "reading past provider batches' turnarounds";
+        let tx = self.transaction(&[PROVIDER_ROUNDS], TransactionMode::Readonly, op)?;
+        let rounds = store(&tx, PROVIDER_ROUNDS, op)?;
+        let found = request(rounds.get_all::<JsValue>().primitive(), op)
+            .await
+            .map_err(|(e, _)| e)?;
+        let mut out = Vec::new();
+        for value in found {
+            let value = value.map_err(|e| from_idb(op, &e))?;
+            let Ok(row) = from_js_row::<RoundRow>(value, PROVIDER_ROUNDS, "provider round") else {
+                continue;
+            };
+            // Read past the requests and results without keeping them.
+            if let Ok(timing) = serde_json::from_str::<RoundTiming>(&row.json) {
+                out.push(timing);
+            }
+        }
         Ok(out)
     }
 }
