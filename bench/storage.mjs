@@ -41,7 +41,11 @@ async function templateRun(page, failures) {
     });
   }
   await mockControl(MOCK_FAST, 'script', { rules });
-  const r = await timedRun(page, MOCK_FAST, `Benchmark problem ${TOKEN}: what is 6 times 7? ANSWER=42`, '42');
+  // The problem names its rounds: the config samples at temperature 0 and the app's default
+  // reuse policy answers an identical request from the reply store, so a second template with
+  // the first one's problem would replay the first one's replies and end with its steps.
+  const problem = `Benchmark problem ${TOKEN} (${failures} rounds): what is 6 times 7? ANSWER=42`;
+  const r = await timedRun(page, MOCK_FAST, problem, '42');
   const want = 2 * (failures + 1) + 1;
   if (r.status !== 'completed' || r.steps !== want) throw new Error(`template run ended ${r.status} with ${r.steps} steps, expected ${want}`);
   return r.runId;
