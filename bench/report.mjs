@@ -148,10 +148,17 @@ export function rows(r) {
       '≤ 2 × file size', verdict(peak, 2 * e.bytes),
     ]);
     out.push([
-      `Costs page, navigation → three charts drawn (${n}; median of ${s.costsPage.samples.length})`,
-      ms(s.costsPage.median),
-      'none set', '—',
+      `Costs page, navigation → three charts drawn (${n}; median of ${s.costsPage.samples.length} visits reading the cost roll-ups)`,
+      `${ms(s.costsPage.median)}${s.costsPage.firstMs == null ? '' : `; the first visit, which builds the roll-ups from every seeded step, ${ms(s.costsPage.firstMs)}`}`,
+      '≤ 1 s', verdict(s.costsPage.median, 1000),
     ]);
+    if (s.disk) {
+      out.push([
+        `Bytes per stored step (navigator.storage.estimate before and after seeding ${grouped(s.steps)} steps)`,
+        `${grouped(Math.round(s.disk.bytesPerStep))} B per step (${mb(s.disk.usedAfter - s.disk.usedBefore)} for the seeded steps and runs)`,
+        'none set', '—',
+      ]);
+    }
   }
   if (r.model?.error) missing('Real model (SmolLM2-135M, local)', 'none set', r.model.error);
   else if (r.model) {

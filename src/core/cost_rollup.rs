@@ -13,10 +13,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::cost::{BucketSummary, CostSummary};
-use crate::core::cost_views::{day_of, StepCost};
+use crate::core::cost::{usage_cost, BucketSummary, CostSummary};
+use crate::core::cost_views::{day_of, PricedSum, StepCost, UNKNOWN_MODEL};
 use crate::core::llm::usage::Usage;
-use crate::core::pricing::Pricer;
+use crate::core::pricing::{Price, Pricer};
 
 /// Nano-dollars in one dollar.
 const NANOS_PER_USD: f64 = 1e9;
@@ -80,11 +80,6 @@ pub struct RollupCell {
     pub cost_nanos: i64,
     /// What the steps' unanswered requests may have cost.
     pub possibly_billed_nanos: i64,
-    /// Reused steps only: what their replies would have cost had they been paid, under the
-    /// prices the roll-up was built with (what reuse saved).
-    pub value_nanos: i64,
-    /// Reused steps that used tokens but could not be valued (unknown price or usage).
-    pub unvalued_steps: u64,
 }
 
 /// One step as a roll-up counts it: its cell and what it adds there.
@@ -97,19 +92,16 @@ pub struct RollupStep {
 }
 
 impl RollupStep {
-    /// `step` as a roll-up counts it, a reused reply valued with `pricer` (what reusing it
-    /// saved), and `possibly_billed_usd` its unanswered requests' worst case.
-    pub fn of(step: &StepCost, possibly_billed_usd: f64, pricer: &Pricer) -> Self {
+    /// `step` as a roll-up counts it, `possibly_billed_usd` its unanswered requests' worst
+    /// case. No price goes in: the cells hold what was stored, so they never go stale when
+    /// prices change (what reused replies would cost is priced when read,
+    /// [`CostRollup::reused_value`]).
+    pub fn of(step: &StepCost, possibly_billed_usd: f64) -> Self {
         let usage = step.usage.unwrap_or_default();
         let used_tokens = usage.total_tokens > 0;
         // As stored: the loop prices a reused reply at $0 and a carried step is counted at $0
         // by `StepCost::of`, exactly as the cost tracker counts them.
         let cost = step.cost_usd;
-        let value = if step.reused {
-            step.value(pricer)
-        } else {
-            None
-        };
         let key = RollupKey {
             day: step.billed_at.map(day_of).unwrap_or_default(),
             agent: step.agent.clone(),
@@ -130,8 +122,6 @@ impl RollupStep {
             reasoning_tokens: usage.reasoning_tokens,
             cost_nanos: cost.map(nanos_of).unwrap_or(0),
             possibly_billed_nanos: nanos_of(possibly_billed_usd),
-            value_nanos: value.map(nanos_of).unwrap_or(0),
-            unvalued_steps: u64::from(step.reused && value.is_none() && used_tokens),
         };
         RollupStep { key, sums }
     }
@@ -152,8 +142,6 @@ impl RollupCell {
         self.reasoning_tokens += other.reasoning_tokens;
         self.cost_nanos += other.cost_nanos;
         self.possibly_billed_nanos += other.possibly_billed_nanos;
-        self.value_nanos += other.value_nanos;
-        self.unvalued_steps += other.unvalued_steps;
     }
 
     /// Takes `other`'s sums away (counts never go below zero: a cell asked to forget more
@@ -179,8 +167,6 @@ impl RollupCell {
         self.reasoning_tokens = self.reasoning_tokens.saturating_sub(other.reasoning_tokens);
         self.cost_nanos -= other.cost_nanos;
         self.possibly_billed_nanos -= other.possibly_billed_nanos;
-        self.value_nanos -= other.value_nanos;
-        self.unvalued_steps = self.unvalued_steps.saturating_sub(other.unvalued_steps);
     }
 
     /// Tokens by kind, as [`Usage`].
@@ -326,6 +312,30 @@ impl CostRollup {
         }
     }
 
+    /// What the reused (and carried) replies would have cost under `pricer`, had their runs
+    /// paid for them: what reuse saved. Each cell's tokens are priced at its model's rates at
+    /// noon UTC of its day; the same as pricing step by step (as
+    /// [`crate::core::cost_views::ReuseSplit`] does) for every per-token price, but not for a
+    /// price whose rate depends on one request's size or on the hour (a cell adds many
+    /// requests together and keeps only the day).
+    pub fn reused_value(&self, pricer: &Pricer) -> PricedSum {
+        let mut value = PricedSum::default();
+        for (key, cell) in self.cells.iter().filter(|(k, _)| k.reused) {
+            let price = if key.model == UNKNOWN_MODEL {
+                Price::Unknown
+            } else {
+                pricer.price_of(&key.provider, &key.model)
+            };
+            let noon = day_noon_ms(&key.day);
+            match usage_cost(&cell.usage(), &price, noon) {
+                Some(usd) => value.add_known(usd),
+                None if cell.total_tokens > 0 => value.unpriced_steps += cell.steps,
+                None => {}
+            }
+        }
+        value
+    }
+
     /// Each day's sums, oldest first (steps without a day are left out).
     pub fn by_day(&self) -> Vec<(String, RollupCell)> {
         let mut days: BTreeMap<&str, RollupCell> = BTreeMap::new();
@@ -336,4 +346,9 @@ impl CostRollup {
         }
         days.into_iter().map(|(d, c)| (d.to_string(), c)).collect()
     }
+}
+
+/// Epoch milliseconds of noon UTC on `day` (`YYYY-MM-DD`); `None` when it is not such a day.
+fn day_noon_ms(day: &str) -> Option<f64> {
+    crate::core::clock::parse_iso8601(&format!("{day}T12:00:00Z"))
 }

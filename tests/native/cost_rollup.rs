@@ -107,17 +107,16 @@ fn steps() -> Vec<TrajectoryEntry> {
     ]
 }
 
-fn rolled(entries: &[TrajectoryEntry], p: &Pricer) -> Vec<RollupStep> {
+fn rolled(entries: &[TrajectoryEntry]) -> Vec<RollupStep> {
     entries
         .iter()
-        .map(|e| RollupStep::of(&StepCost::of(e), e.possibly_billed_usd(), p))
+        .map(|e| RollupStep::of(&StepCost::of(e), e.possibly_billed_usd()))
         .collect()
 }
 
 #[test]
 fn adding_steps_one_by_one_equals_building_from_all_in_any_order() {
-    let p = pricer();
-    let all = rolled(&steps(), &p);
+    let all = rolled(&steps());
     let built = CostRollup::of(&all);
 
     let mut kept = CostRollup::new();
@@ -137,15 +136,14 @@ fn adding_steps_one_by_one_equals_building_from_all_in_any_order() {
 
 #[test]
 fn deleting_a_run_subtracts_exactly() {
-    let p = pricer();
     let entries = steps();
-    let all = rolled(&entries, &p);
+    let all = rolled(&entries);
     let mut rollup = CostRollup::of(&all);
     for s in all.iter().filter(|s| s.key.day == "2025-01-01") {
         rollup.subtract(s);
     }
     let others: Vec<TrajectoryEntry> = entries.into_iter().filter(|e| e.run_id != RUN_A).collect();
-    let rebuilt = CostRollup::of(&rolled(&others, &p));
+    let rebuilt = CostRollup::of(&rolled(&others));
     assert_eq!(
         rollup, rebuilt,
         "integer sums: no float residue after removal"
@@ -156,7 +154,7 @@ fn deleting_a_run_subtracts_exactly() {
     );
 
     // Every run deleted leaves nothing, not a cell of rounding dust.
-    for s in rolled(&others, &p) {
+    for s in rolled(&others) {
         rollup.subtract(&s);
     }
     assert!(rollup.is_empty());
@@ -164,11 +162,10 @@ fn deleting_a_run_subtracts_exactly() {
 
 #[test]
 fn totals_equal_the_cost_pages_split_of_every_step() {
-    let p = pricer();
     let entries = steps();
     let facts: Vec<StepCost> = entries.iter().map(StepCost::of).collect();
     let today = split_by_agent_and_model(&facts).summary();
-    let rollup = CostRollup::of(&rolled(&entries, &p)).summary();
+    let rollup = CostRollup::of(&rolled(&entries)).summary();
 
     let same = |a: &trialogue::core::cost::BucketSummary,
                 b: &trialogue::core::cost::BucketSummary| {
@@ -222,7 +219,8 @@ fn carried_and_reused_steps_count_zero_and_are_valued_apart() {
     let entries = steps();
     let facts: Vec<StepCost> = entries.iter().map(StepCost::of).collect();
     let today = ReuseSplit::of(&facts, &p);
-    let split = CostRollup::of(&rolled(&entries, &p)).reuse_split();
+    let rollup = CostRollup::of(&rolled(&entries));
+    let split = rollup.reuse_split();
 
     assert_eq!(split.reused.steps, today.reused_steps);
     assert_eq!(split.paid.steps, today.paid_steps);
@@ -232,21 +230,18 @@ fn carried_and_reused_steps_count_zero_and_are_valued_apart() {
     );
     assert_eq!(split.reused.cost_nanos, 0, "another run paid for both");
     assert!((usd_of(split.paid.cost_nanos) - today.paid.usd()).abs() < 1e-9);
-    assert!((usd_of(split.reused.value_nanos) - today.reused_value.usd()).abs() < 1e-9);
     assert_eq!(split.paid.unpriced_steps, today.paid.unpriced_steps);
-    assert_eq!(
-        split.reused.unvalued_steps,
-        today.reused_value.unpriced_steps
-    );
     // gpt-4o: 1,000 × 2.5e-6 + 100 × 1e-5 = 0.0035 each, had they been paid.
-    assert_eq!(split.reused.value_nanos, 7_000_000);
+    let value = rollup.reused_value(&p);
+    assert!((value.usd() - today.reused_value.usd()).abs() < 1e-12);
+    assert!((value.usd() - 0.007).abs() < 1e-12);
+    assert_eq!(value.unpriced_steps, today.reused_value.unpriced_steps);
     assert_eq!(split.paid.possibly_billed_nanos, 70_000_000);
 }
 
 #[test]
 fn days_add_up_to_the_total() {
-    let p = pricer();
-    let rollup = CostRollup::of(&rolled(&steps(), &p));
+    let rollup = CostRollup::of(&rolled(&steps()));
     let days = rollup.by_day();
     assert_eq!(
         days.iter().map(|(d, _)| d.as_str()).collect::<Vec<_>>(),
