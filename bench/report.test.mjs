@@ -131,7 +131,7 @@ test('a full set of results gives eleven rows with figures worked out by hand', 
       runs: 10_000, steps: 100_000,
       runsPage: { samples: [{}, {}, {}], median: 350, rows: 10_000 },
       export: { seconds: 6.2, bytes: 100_000_000, lines: 100_000, heapBefore: 20e6, heapPeak: 90e6, wasmBefore: 80e6, wasmAfter: 80e6 },
-      costsPage: { samples: [{}, {}, {}], median: 900, firstMs: 4000 },
+      costsPage: { samples: [{}, {}, {}], median: 900 },
       disk: { usedBefore: 1e6, usedAfter: 151e6, bytesPerStep: 1500.3 },
     },
     model: {
@@ -142,8 +142,8 @@ test('a full set of results gives eleven rows with figures worked out by hand', 
   const table = rows(results);
   assert.equal(table.length, 11);
   const byName = (start) => table.find((r) => r[0].startsWith(start));
-  // The Costs page's later visits read the roll-ups; the first one built them.
-  assert.match(byName('Costs page')[1], /^900 ms; the first visit, which builds the roll-ups from every seeded step, 4000 ms$/);
+  // Issue 20's target for the Costs page: 900 ms ≤ 1 s.
+  assert.equal(byName('Costs page')[1], '900 ms');
   assert.equal(byName('Costs page')[3], 'met');
   // 1,500.3 B rounds to 1,500; 150,000,000 B = 150.0 MB.
   assert.match(byName('Bytes per stored step')[1], /^1,500 B per step \(150\.0 MB/);
