@@ -174,8 +174,15 @@ export function rows(r) {
     out.push([
       `Costs page, navigation → three charts drawn (${n}; median of ${s.costsPage.samples.length})`,
       ms(s.costsPage.median),
-      'none set', '—',
+      '≤ 1 s', verdict(s.costsPage.median, 1000),
     ]);
+    if (s.disk) {
+      out.push([
+        `Bytes per stored step (navigator.storage.estimate before and after seeding ${grouped(s.steps)} steps)`,
+        `${grouped(Math.round(s.disk.bytesPerStep))} B per step (${mb(s.disk.usedAfter - s.disk.usedBefore)} for the seeded steps and runs)`,
+        'none set', '—',
+      ]);
+    }
   }
   if (r.model?.error) missing('Real model (SmolLM2-135M, local)', 'none set', r.model.error);
   else if (r.model) {

@@ -106,7 +106,7 @@ test('calls in flight per second are time-weighted', () => {
   assert.deepEqual(inFlightBySecond([[0, 1500], [500, 1000], [1500, 2500]], 2500), [1.5, 1, 0.5]);
 });
 
-test('a full set of results gives ten rows with figures worked out by hand', () => {
+test('a full set of results gives eleven rows with figures worked out by hand', () => {
   const results = {
     bundle: bundle({ wasm: { raw: 2_000_000, gzip: 800_000, brotli: 600_000 }, js: { raw: 70_000, gzip: 12_000, brotli: 10_000 } }),
     firstLoad: { samples: [{ interactive: 300 }, { interactive: 250 }, { interactive: 400 }], median: 300, medianWasmStarted: 280 },
@@ -132,6 +132,7 @@ test('a full set of results gives ten rows with figures worked out by hand', () 
       runsPage: { samples: [{}, {}, {}], median: 350, rows: 10_000 },
       export: { seconds: 6.2, bytes: 100_000_000, lines: 100_000, heapBefore: 20e6, heapPeak: 90e6, wasmBefore: 80e6, wasmAfter: 80e6 },
       costsPage: { samples: [{}, {}, {}], median: 900 },
+      disk: { usedBefore: 1e6, usedAfter: 151e6, bytesPerStep: 1500.3 },
     },
     model: {
       model: 'local/smollm2-135m', status: 'completed', steps: 5, tokensPerSecond: 20, medianStepSeconds: 3,
@@ -139,8 +140,13 @@ test('a full set of results gives ten rows with figures worked out by hand', () 
     },
   };
   const table = rows(results);
-  assert.equal(table.length, 10);
+  assert.equal(table.length, 11);
   const byName = (start) => table.find((r) => r[0].startsWith(start));
+  // Issue 20's target for the Costs page: 900 ms ≤ 1 s.
+  assert.equal(byName('Costs page')[1], '900 ms');
+  assert.equal(byName('Costs page')[3], 'met');
+  // 1,500.3 B rounds to 1,500; 150,000,000 B = 150.0 MB.
+  assert.match(byName('Bytes per stored step')[1], /^1,500 B per step \(150\.0 MB/);
   // 800,000 + 12,000 = 812,000 B → 812.0 KB, over 400 KB; brotli 600,000 + 10,000 = 610.0 KB.
   // First load 800,000 + 12,000; with the chunks' 300,000 all code is 1,112,000 B gzip.
   assert.match(byName('Bundle')[1], /^812\.0 KB .*brotli -11 610\.0 KB\. .*4 chunks, 300\.0 KB gzip; all code 1112\.0 KB gzip/);

@@ -14,7 +14,10 @@ import {
 } from './lib.mjs';
 import { timedRun } from './loop.mjs';
 
-export const SCALE = { runs: 10_000, steps: 100_000 };
+// BENCH_STORAGE_RUNS=100000 gives the 100,000-run / 1,000,000-step store of issue 20 (about
+// 1 GB on disk in the bench's browser profile; check the free space first).
+const RUNS = Number(process.env.BENCH_STORAGE_RUNS ?? 10_000);
+export const SCALE = { runs: RUNS, steps: RUNS * 10 };
 const TOKEN = 'QQQQQQQQ'; // replaced by each copy's 8-digit number, in its problem and steps
 
 /**
@@ -41,7 +44,11 @@ async function templateRun(page, failures) {
     });
   }
   await mockControl(MOCK_FAST, 'script', { rules });
-  const r = await timedRun(page, MOCK_FAST, `Benchmark problem ${TOKEN}: what is 6 times 7? ANSWER=42`, '42');
+  // The problem names its rounds: the config samples at temperature 0 and the app's default
+  // reuse policy answers an identical request from the reply store, so a second template with
+  // the first one's problem would replay the first one's replies and end with its steps.
+  const problem = `Benchmark problem ${TOKEN} (${failures} rounds): what is 6 times 7? ANSWER=42`;
+  const r = await timedRun(page, MOCK_FAST, problem, '42');
   const want = 2 * (failures + 1) + 1;
   if (r.status !== 'completed' || r.steps !== want) throw new Error(`template run ended ${r.status} with ${r.steps} steps, expected ${want}`);
   return r.runId;
@@ -124,6 +131,11 @@ function seedInPage({ templateIds, runs, token }) {
     db.close();
     return counts;
   })();
+}
+
+/** What the origin stores, by the browser's own estimate (`navigator.storage.estimate`). */
+async function storageUsage(page) {
+  return page.evaluate(async () => (await navigator.storage.estimate()).usage);
 }
 
 /** Lines in a file, counted as it streams. */
@@ -213,9 +225,13 @@ export async function storageAtScale({ loads = 3 } = {}) {
       providers: mockProviders(MOCK_FAST), keys: { openai: 'bench-key' }, config: mockConfig('bench-storage', 5),
     });
     const templateIds = [await templateRun(page, 3), await templateRun(page, 4)];
+    const usedBefore = await storageUsage(page);
     const t0 = performance.now();
     const counts = await page.evaluate(seedInPage, { templateIds, runs: SCALE.runs - 2, token: TOKEN });
     const seedSeconds = (performance.now() - t0) / 1000;
+    const usedAfter = await storageUsage(page);
+    // The two template runs are in both readings: the difference is the copies' steps.
+    const bytesPerStep = (usedAfter - usedBefore) / (SCALE.steps - 20);
     if (counts.runs !== SCALE.runs || counts.steps !== SCALE.steps) {
       throw new Error(`seeded ${counts.runs} runs / ${counts.steps} steps, expected ${SCALE.runs} / ${SCALE.steps}`);
     }
@@ -232,7 +248,10 @@ export async function storageAtScale({ loads = 3 } = {}) {
     if (exported.lines !== SCALE.steps) throw new Error(`the export holds ${exported.lines} lines, expected ${SCALE.steps}`);
     const costsPage = await timedLoads(page, '/costs', 'charts', loads);
     if (problems.length) throw new Error(problems.join('; '));
-    return { ...SCALE, seedSeconds, runsPage, export: exported, costsPage };
+    return {
+      ...SCALE, seedSeconds, runsPage, export: exported, costsPage,
+      disk: { usedBefore, usedAfter, bytesPerStep },
+    };
   } finally {
     await context.close();
   }

@@ -22,3 +22,4 @@ pub mod provider_settings;
 pub mod reply_store;
 pub mod richtext;
 pub mod run;
+pub mod storage;

@@ -477,6 +477,11 @@ impl PricedSum {
     pub fn usd(&self) -> f64 {
         self.usd.value()
     }
+
+    /// Adds a known cost.
+    pub fn add_known(&mut self, usd: f64) {
+        self.usd.add(usd);
+    }
 }
 
 /// Spend split by where the replies came from: paid by the runs themselves, or reused from

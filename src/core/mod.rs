@@ -42,5 +42,6 @@ pub mod trajectory;
 
 pub mod budget;
 pub mod cost;
+pub mod cost_rollup;
 pub mod cost_views;
 pub mod pricing;

@@ -10,6 +10,7 @@ mod budget;
 mod cancel;
 mod config;
 mod cost;
+mod cost_rollup;
 mod cost_views;
 mod dataset;
 mod driver;

@@ -15,4 +15,5 @@ pub mod reuse_policy;
 pub mod rich_text;
 pub mod saved_config_list;
 pub mod secret_input;
+pub mod storage_panel;
 pub mod stream_speed;

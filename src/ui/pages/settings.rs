@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::components::provider_card::ProviderCard;
 use crate::ui::components::reply_store_panel::ReplyStorePanel;
+use crate::ui::components::storage_panel::StoragePanel;
 use crate::ui::costs::pricing_settings::PricingSettings;
 use crate::ui::provider_state::ProviderState;
 
@@ -39,6 +40,7 @@ pub fn SettingsPage() -> impl IntoView {
         <AddProvider/>
         <PricingSettings/>
         <ReplyStorePanel/>
+        <StoragePanel/>
     }
 }
 

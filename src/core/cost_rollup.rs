@@ -1,0 +1,354 @@
+//! Roll-ups of step costs: the sums the Costs page draws, kept per day × agent × provider ×
+//! model × paid-or-reused cell so that a page over a million steps reads a few hundred cells
+//! instead of every step.
+//!
+//! Amounts are kept as whole nano-dollars and tokens as whole counts, so a cell is changed by
+//! exact integer arithmetic: adding steps one by one equals building from all of them, and
+//! removing a run's steps leaves exactly what building from the other runs' steps gives (a float
+//! sum would drift a little with every subtraction). A nano-dollar is far below the six decimals
+//! the page shows, and a cell holds up to about nine million dollars (an `i64` that JavaScript,
+//! where the cells are stored, reads exactly up to 2^53).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::cost::{usage_cost, BucketSummary, CostSummary};
+use crate::core::cost_views::{day_of, PricedSum, StepCost, UNKNOWN_MODEL};
+use crate::core::llm::usage::Usage;
+use crate::core::pricing::{Price, Pricer};
+
+/// Nano-dollars in one dollar.
+const NANOS_PER_USD: f64 = 1e9;
+
+/// `usd` in whole nano-dollars (a non-finite amount counts as none).
+pub fn nanos_of(usd: f64) -> i64 {
+    if usd.is_finite() {
+        (usd * NANOS_PER_USD).round() as i64
+    } else {
+        0
+    }
+}
+
+/// Dollars of `nanos` nano-dollars.
+pub fn usd_of(nanos: i64) -> f64 {
+    nanos as f64 / NANOS_PER_USD
+}
+
+/// Where a step's sums go: its day, who made it, with which provider and model, and whether
+/// its run paid for the reply.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RollupKey {
+    /// `YYYY-MM-DD` (UTC) of the step's timestamp; `""` when it has none that parses.
+    pub day: String,
+    /// `solver`, `verifier` or `judge`.
+    pub agent: String,
+    /// The provider id that served the call (`""` when not recorded).
+    pub provider: String,
+    /// The configured model string ([`crate::core::cost_views::UNKNOWN_MODEL`] when not
+    /// recorded).
+    pub model: String,
+    /// A reply reused from another run, or carried by a fork: it cost this run $0.
+    pub reused: bool,
+}
+
+/// The sums of one cell's steps. Every field is a count or a whole amount, so that
+/// [`RollupCell::add`] and [`RollupCell::subtract`] undo each other exactly.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollupCell {
+    /// Steps.
+    pub steps: u64,
+    /// Steps that used tokens but have no stored cost (not in `cost_nanos`).
+    pub unpriced_steps: u64,
+    /// Steps whose usage some request did not report (their cost is a lower bound).
+    pub incomplete_usage_steps: u64,
+    /// Steps whose reply reasoned without saying how many tokens that took.
+    pub reasoning_unknown_steps: u64,
+    /// Prompt tokens, cached included.
+    pub input_tokens: u64,
+    /// Generated tokens, reasoning included.
+    pub output_tokens: u64,
+    /// Input plus output.
+    pub total_tokens: u64,
+    /// Prompt tokens read from the provider's cache.
+    pub cache_read_tokens: u64,
+    /// Prompt tokens written to the provider's cache.
+    pub cache_write_tokens: u64,
+    /// Hidden reasoning tokens.
+    pub reasoning_tokens: u64,
+    /// What the steps cost their runs, as stored (a carried or reused step counts $0).
+    pub cost_nanos: i64,
+    /// What the steps' unanswered requests may have cost.
+    pub possibly_billed_nanos: i64,
+}
+
+/// One step as a roll-up counts it: its cell and what it adds there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollupStep {
+    /// Its cell.
+    pub key: RollupKey,
+    /// What it adds to the cell.
+    pub sums: RollupCell,
+}
+
+impl RollupStep {
+    /// `step` as a roll-up counts it, `possibly_billed_usd` its unanswered requests' worst
+    /// case. No price goes in: the cells hold what was stored, so they never go stale when
+    /// prices change (what reused replies would cost is priced when read,
+    /// [`CostRollup::reused_value`]).
+    pub fn of(step: &StepCost, possibly_billed_usd: f64) -> Self {
+        let usage = step.usage.unwrap_or_default();
+        let used_tokens = usage.total_tokens > 0;
+        // As stored: the loop prices a reused reply at $0 and a carried step is counted at $0
+        // by `StepCost::of`, exactly as the cost tracker counts them.
+        let cost = step.cost_usd;
+        let key = RollupKey {
+            day: step.billed_at.map(day_of).unwrap_or_default(),
+            agent: step.agent.clone(),
+            provider: step.provider.clone(),
+            model: step.model_name().to_string(),
+            reused: step.reused,
+        };
+        let sums = RollupCell {
+            steps: 1,
+            unpriced_steps: u64::from(cost.is_none() && used_tokens),
+            incomplete_usage_steps: u64::from(!step.usage_complete),
+            reasoning_unknown_steps: u64::from(usage.reasoning_tokens_unknown),
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
+            total_tokens: usage.total_tokens,
+            cache_read_tokens: usage.cache_read_tokens,
+            cache_write_tokens: usage.cache_write_tokens,
+            reasoning_tokens: usage.reasoning_tokens,
+            cost_nanos: cost.map(nanos_of).unwrap_or(0),
+            possibly_billed_nanos: nanos_of(possibly_billed_usd),
+        };
+        RollupStep { key, sums }
+    }
+}
+
+impl RollupCell {
+    /// Adds `other`'s sums.
+    pub fn add(&mut self, other: &RollupCell) {
+        self.steps += other.steps;
+        self.unpriced_steps += other.unpriced_steps;
+        self.incomplete_usage_steps += other.incomplete_usage_steps;
+        self.reasoning_unknown_steps += other.reasoning_unknown_steps;
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.total_tokens += other.total_tokens;
+        self.cache_read_tokens += other.cache_read_tokens;
+        self.cache_write_tokens += other.cache_write_tokens;
+        self.reasoning_tokens += other.reasoning_tokens;
+        self.cost_nanos += other.cost_nanos;
+        self.possibly_billed_nanos += other.possibly_billed_nanos;
+    }
+
+    /// Takes `other`'s sums away (counts never go below zero: a cell asked to forget more
+    /// than it holds, e.g. a run deleted twice, is left empty rather than wrapped around).
+    pub fn subtract(&mut self, other: &RollupCell) {
+        self.steps = self.steps.saturating_sub(other.steps);
+        self.unpriced_steps = self.unpriced_steps.saturating_sub(other.unpriced_steps);
+        self.incomplete_usage_steps = self
+            .incomplete_usage_steps
+            .saturating_sub(other.incomplete_usage_steps);
+        self.reasoning_unknown_steps = self
+            .reasoning_unknown_steps
+            .saturating_sub(other.reasoning_unknown_steps);
+        self.input_tokens = self.input_tokens.saturating_sub(other.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_sub(other.output_tokens);
+        self.total_tokens = self.total_tokens.saturating_sub(other.total_tokens);
+        self.cache_read_tokens = self
+            .cache_read_tokens
+            .saturating_sub(other.cache_read_tokens);
+        self.cache_write_tokens = self
+            .cache_write_tokens
+            .saturating_sub(other.cache_write_tokens);
+        self.reasoning_tokens = self.reasoning_tokens.saturating_sub(other.reasoning_tokens);
+        self.cost_nanos -= other.cost_nanos;
+        self.possibly_billed_nanos -= other.possibly_billed_nanos;
+    }
+
+    /// Tokens by kind, as [`Usage`].
+    pub fn usage(&self) -> Usage {
+        Usage {
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            total_tokens: self.total_tokens,
+            cache_read_tokens: self.cache_read_tokens,
+            cache_write_tokens: self.cache_write_tokens,
+            reasoning_tokens: self.reasoning_tokens,
+            reasoning_tokens_unknown: self.reasoning_unknown_steps > 0,
+        }
+    }
+
+    /// What the steps cost, in USD.
+    pub fn cost_usd(&self) -> f64 {
+        usd_of(self.cost_nanos)
+    }
+
+    /// The cell as the cost tracker's bucket summary shows it.
+    pub fn bucket(&self) -> BucketSummary {
+        BucketSummary {
+            calls: self.steps,
+            unpriced_calls: self.unpriced_steps,
+            incomplete_usage_calls: self.incomplete_usage_steps,
+            usage: self.usage(),
+            cost_usd: self.cost_usd(),
+            complete: self.unpriced_steps == 0 && self.incomplete_usage_steps == 0,
+        }
+    }
+}
+
+/// Spend split by where the replies came from, from a roll-up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RollupReuseSplit {
+    /// Steps whose reply their run paid for, and their sums.
+    pub paid: RollupCell,
+    /// Steps whose reply was reused or carried, and their sums.
+    pub reused: RollupCell,
+}
+
+/// The roll-up of any number of steps: one [`RollupCell`] per [`RollupKey`] with at least one
+/// step (a cell emptied by a removal is dropped, so equal step sets give equal roll-ups).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CostRollup {
+    cells: BTreeMap<RollupKey, RollupCell>,
+}
+
+impl CostRollup {
+    /// An empty roll-up.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The roll-up of `steps`.
+    pub fn of<'a>(steps: impl IntoIterator<Item = &'a RollupStep>) -> Self {
+        let mut rollup = CostRollup::new();
+        for step in steps {
+            rollup.add(step);
+        }
+        rollup
+    }
+
+    /// A roll-up of stored cells (as [`Self::cells`] gave them).
+    pub fn from_cells(cells: impl IntoIterator<Item = (RollupKey, RollupCell)>) -> Self {
+        let mut rollup = CostRollup::new();
+        for (key, cell) in cells {
+            rollup.add(&RollupStep { key, sums: cell });
+        }
+        rollup
+    }
+
+    /// Counts one step.
+    pub fn add(&mut self, step: &RollupStep) {
+        self.cells
+            .entry(step.key.clone())
+            .or_default()
+            .add(&step.sums);
+    }
+
+    /// Forgets one step counted before (e.g. its run was deleted).
+    pub fn subtract(&mut self, step: &RollupStep) {
+        if let Some(cell) = self.cells.get_mut(&step.key) {
+            cell.subtract(&step.sums);
+            if cell.steps == 0 {
+                self.cells.remove(&step.key);
+            }
+        }
+    }
+
+    /// The cells, in key order.
+    pub fn cells(&self) -> impl Iterator<Item = (&RollupKey, &RollupCell)> {
+        self.cells.iter()
+    }
+
+    /// How many cells it holds.
+    pub fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// Whether it counts no step.
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    /// The sum of every cell whose key `keep` accepts.
+    pub fn total_where(&self, keep: impl Fn(&RollupKey) -> bool) -> RollupCell {
+        let mut total = RollupCell::default();
+        for (key, cell) in &self.cells {
+            if keep(key) {
+                total.add(cell);
+            }
+        }
+        total
+    }
+
+    /// Totals overall, by model and by agent, as the cost tracker gives them for the same
+    /// steps.
+    pub fn summary(&self) -> CostSummary {
+        let mut total = RollupCell::default();
+        let mut by_model: BTreeMap<String, RollupCell> = BTreeMap::new();
+        let mut by_agent: BTreeMap<String, RollupCell> = BTreeMap::new();
+        for (key, cell) in &self.cells {
+            total.add(cell);
+            by_model.entry(key.model.clone()).or_default().add(cell);
+            by_agent.entry(key.agent.clone()).or_default().add(cell);
+        }
+        let buckets =
+            |m: BTreeMap<String, RollupCell>| m.into_iter().map(|(k, c)| (k, c.bucket())).collect();
+        CostSummary {
+            total: total.bucket(),
+            by_model: buckets(by_model),
+            by_agent: buckets(by_agent),
+        }
+    }
+
+    /// Paid and reused steps apart.
+    pub fn reuse_split(&self) -> RollupReuseSplit {
+        RollupReuseSplit {
+            paid: self.total_where(|k| !k.reused),
+            reused: self.total_where(|k| k.reused),
+        }
+    }
+
+    /// What the reused (and carried) replies would have cost under `pricer`, had their runs
+    /// paid for them: what reuse saved. Each cell's tokens are priced at its model's rates at
+    /// noon UTC of its day; the same as pricing step by step (as
+    /// [`crate::core::cost_views::ReuseSplit`] does) for every per-token price, but not for a
+    /// price whose rate depends on one request's size or on the hour (a cell adds many
+    /// requests together and keeps only the day).
+    pub fn reused_value(&self, pricer: &Pricer) -> PricedSum {
+        let mut value = PricedSum::default();
+        for (key, cell) in self.cells.iter().filter(|(k, _)| k.reused) {
+            let price = if key.model == UNKNOWN_MODEL {
+                Price::Unknown
+            } else {
+                pricer.price_of(&key.provider, &key.model)
+            };
+            let noon = day_noon_ms(&key.day);
+            match usage_cost(&cell.usage(), &price, noon) {
+                Some(usd) => value.add_known(usd),
+                None if cell.total_tokens > 0 => value.unpriced_steps += cell.steps,
+                None => {}
+            }
+        }
+        value
+    }
+
+    /// Each day's sums, oldest first (steps without a day are left out).
+    pub fn by_day(&self) -> Vec<(String, RollupCell)> {
+        let mut days: BTreeMap<&str, RollupCell> = BTreeMap::new();
+        for (key, cell) in &self.cells {
+            if !key.day.is_empty() {
+                days.entry(&key.day).or_default().add(cell);
+            }
+        }
+        days.into_iter().map(|(d, c)| (d.to_string(), c)).collect()
+    }
+}
+
+/// Epoch milliseconds of noon UTC on `day` (`YYYY-MM-DD`); `None` when it is not such a day.
+fn day_noon_ms(day: &str) -> Option<f64> {
+    crate::core::clock::parse_iso8601(&format!("{day}T12:00:00Z"))
+}

@@ -1,0 +1,253 @@
+//! Cost roll-ups (core::cost_rollup): kept step by step, they equal the roll-up built from all
+//! steps, a deleted run's steps are taken away exactly, and their totals equal what the Costs
+//! page computes today from every step (core::cost_views).
+
+use std::rc::Rc;
+
+use serde_json::{json, Value};
+use trialogue::core::cost_rollup::{nanos_of, usd_of, CostRollup, RollupStep};
+use trialogue::core::cost_views::{split_by_agent_and_model, ReuseSplit, StepCost};
+use trialogue::core::pricing::{PriceOverrides, Pricer, PricingTable};
+use trialogue::core::trajectory::TrajectoryEntry;
+
+const EXPECTED: &str = include_str!("../fixtures/pricing/expected_pricing.json");
+
+fn pricer() -> Pricer {
+    let table = PricingTable::from_json(EXPECTED).expect("the pricing fixture parses");
+    Pricer::new(Some(Rc::new(table)), PriceOverrides::new())
+}
+
+fn usage(input: u64, cache_read: u64, output: u64) -> Value {
+    json!({
+        "input_tokens": input, "output_tokens": output, "total_tokens": input + output,
+        "cache_read_tokens": cache_read,
+    })
+}
+
+/// A step of run `run` at `timestamp`; `metadata` extras are merged in.
+fn step(run: &str, step_id: u64, agent: &str, timestamp: &str, metadata: Value) -> TrajectoryEntry {
+    serde_json::from_value(json!({
+        "timestamp": timestamp, "run_id": run,
+        "step_id": step_id, "agent": agent, "action": "generate",
+        "input": {}, "output": {}, "metadata": metadata,
+    }))
+    .expect("a well-formed step")
+}
+
+const RUN_A: &str = "run_20250101_120000_aaaa1111";
+const RUN_B: &str = "run_20250102_090000_bbbb2222";
+const RUN_C: &str = "run_20250102_100000_cccc3333";
+
+/// Three runs over two days: paid steps whose costs do not add up exactly as floats (0.1 +
+/// 0.2), a reused reply, a fork's carried step, an unknown model, a step with incomplete usage
+/// and one with a possibly billed request.
+fn steps() -> Vec<TrajectoryEntry> {
+    let day1 = "2025-01-01T12:00:00.000000+00:00";
+    let day2 = "2025-01-02T09:00:00.000000+00:00";
+    vec![
+        step(
+            RUN_A,
+            1,
+            "solver",
+            day1,
+            json!({"model": "gpt-4o", "provider": "openai",
+            "usage": usage(1000, 0, 100), "cost_usd": 0.1}),
+        ),
+        step(
+            RUN_A,
+            2,
+            "verifier",
+            day1,
+            json!({"model": "gpt-4o", "provider": "openai",
+            "usage": usage(2000, 500, 50), "cost_usd": 0.2}),
+        ),
+        step(
+            RUN_A,
+            3,
+            "judge",
+            day1,
+            json!({"model": "mystery-model", "provider": "openai",
+            "usage": usage(300, 0, 30)}),
+        ),
+        step(
+            RUN_B,
+            1,
+            "solver",
+            day2,
+            json!({"model": "gpt-4o", "provider": "openai",
+            "usage": usage(1000, 0, 100), "cost_usd": 0.0,
+            "reused_from": RUN_A}),
+        ),
+        step(
+            RUN_B,
+            2,
+            "verifier",
+            day2,
+            json!({"model": "gpt-4o", "provider": "openai",
+            "usage": usage(2000, 0, 70), "cost_usd": 0.3, "usage_complete": false,
+            "possibly_billed_usd": 0.07}),
+        ),
+        step(
+            RUN_C,
+            1,
+            "solver",
+            day2,
+            json!({"model": "gpt-4o", "provider": "openai",
+            "usage": usage(1000, 0, 100), "cost_usd": 0.1,
+            "forked_from": {"run_id": RUN_A, "step_id": 1}}),
+        ),
+        step(
+            RUN_C,
+            2,
+            "verifier",
+            day2,
+            json!({"model": "gpt-4o-mini", "provider": "openai",
+            "usage": usage(4000, 0, 400), "cost_usd": 0.00084}),
+        ),
+    ]
+}
+
+fn rolled(entries: &[TrajectoryEntry]) -> Vec<RollupStep> {
+    entries
+        .iter()
+        .map(|e| RollupStep::of(&StepCost::of(e), e.possibly_billed_usd()))
+        .collect()
+}
+
+#[test]
+fn adding_steps_one_by_one_equals_building_from_all_in_any_order() {
+    let all = rolled(&steps());
+    let built = CostRollup::of(&all);
+
+    let mut kept = CostRollup::new();
+    for s in all.iter().rev() {
+        kept.add(s);
+    }
+    assert_eq!(kept, built);
+
+    // Stored and read back cell by cell, it is the same roll-up.
+    let stored: Vec<_> = built.cells().map(|(k, c)| (k.clone(), *c)).collect();
+    assert_eq!(CostRollup::from_cells(stored), built);
+    assert!(
+        built.len() >= 5,
+        "days, agents, models and reuse each make a cell"
+    );
+}
+
+#[test]
+fn deleting_a_run_subtracts_exactly() {
+    let entries = steps();
+    let all = rolled(&entries);
+    let mut rollup = CostRollup::of(&all);
+    for s in all.iter().filter(|s| s.key.day == "2025-01-01") {
+        rollup.subtract(s);
+    }
+    let others: Vec<TrajectoryEntry> = entries.into_iter().filter(|e| e.run_id != RUN_A).collect();
+    let rebuilt = CostRollup::of(&rolled(&others));
+    assert_eq!(
+        rollup, rebuilt,
+        "integer sums: no float residue after removal"
+    );
+    assert!(
+        rollup.cells().all(|(k, _)| k.day != "2025-01-01"),
+        "emptied cells are dropped"
+    );
+
+    // Every run deleted leaves nothing, not a cell of rounding dust.
+    for s in rolled(&others) {
+        rollup.subtract(&s);
+    }
+    assert!(rollup.is_empty());
+}
+
+#[test]
+fn totals_equal_the_cost_pages_split_of_every_step() {
+    let entries = steps();
+    let facts: Vec<StepCost> = entries.iter().map(StepCost::of).collect();
+    let today = split_by_agent_and_model(&facts).summary();
+    let rollup = CostRollup::of(&rolled(&entries)).summary();
+
+    let same = |a: &trialogue::core::cost::BucketSummary,
+                b: &trialogue::core::cost::BucketSummary| {
+        assert_eq!(
+            (
+                a.calls,
+                a.unpriced_calls,
+                a.incomplete_usage_calls,
+                a.usage,
+                a.complete
+            ),
+            (
+                b.calls,
+                b.unpriced_calls,
+                b.incomplete_usage_calls,
+                b.usage,
+                b.complete
+            )
+        );
+        assert!(
+            (a.cost_usd - b.cost_usd).abs() < 1e-9,
+            "{} vs {}",
+            a.cost_usd,
+            b.cost_usd
+        );
+    };
+    same(&rollup.total, &today.total);
+    assert_eq!(
+        rollup.by_model.keys().collect::<Vec<_>>(),
+        today.by_model.keys().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        rollup.by_agent.keys().collect::<Vec<_>>(),
+        today.by_agent.keys().collect::<Vec<_>>()
+    );
+    for (k, b) in &today.by_model {
+        same(&rollup.by_model[k], b);
+    }
+    for (k, b) in &today.by_agent {
+        same(&rollup.by_agent[k], b);
+    }
+    // 0.1 + 0.2 + 0.3 + 0.00084 paid; the carried step's 0.1 and the reused reply count $0.
+    assert_eq!(nanos_of(rollup.total.cost_usd), 600_840_000);
+    assert_eq!(rollup.total.unpriced_calls, 1, "the unknown model's judge");
+    assert_eq!(rollup.total.incomplete_usage_calls, 1);
+}
+
+#[test]
+fn carried_and_reused_steps_count_zero_and_are_valued_apart() {
+    let p = pricer();
+    let entries = steps();
+    let facts: Vec<StepCost> = entries.iter().map(StepCost::of).collect();
+    let today = ReuseSplit::of(&facts, &p);
+    let rollup = CostRollup::of(&rolled(&entries));
+    let split = rollup.reuse_split();
+
+    assert_eq!(split.reused.steps, today.reused_steps);
+    assert_eq!(split.paid.steps, today.paid_steps);
+    assert_eq!(
+        split.reused.steps, 2,
+        "the reused reply and the fork's carried step"
+    );
+    assert_eq!(split.reused.cost_nanos, 0, "another run paid for both");
+    assert!((usd_of(split.paid.cost_nanos) - today.paid.usd()).abs() < 1e-9);
+    assert_eq!(split.paid.unpriced_steps, today.paid.unpriced_steps);
+    // gpt-4o: 1,000 × 2.5e-6 + 100 × 1e-5 = 0.0035 each, had they been paid.
+    let value = rollup.reused_value(&p);
+    assert!((value.usd() - today.reused_value.usd()).abs() < 1e-12);
+    assert!((value.usd() - 0.007).abs() < 1e-12);
+    assert_eq!(value.unpriced_steps, today.reused_value.unpriced_steps);
+    assert_eq!(split.paid.possibly_billed_nanos, 70_000_000);
+}
+
+#[test]
+fn days_add_up_to_the_total() {
+    let rollup = CostRollup::of(&rolled(&steps()));
+    let days = rollup.by_day();
+    assert_eq!(
+        days.iter().map(|(d, _)| d.as_str()).collect::<Vec<_>>(),
+        ["2025-01-01", "2025-01-02"]
+    );
+    let sum: i64 = days.iter().map(|(_, c)| c.cost_nanos).sum();
+    assert_eq!(sum, rollup.total_where(|_| true).cost_nanos);
+    assert_eq!(days[0].1.steps, 3);
+}
