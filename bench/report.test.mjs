@@ -100,6 +100,19 @@ test('a benchmark that failed is a "not measured" row, the others still show', (
   assert.equal(row.split(/(?<!\\)\|/).length, 6);
 });
 
+test('with a stored budget the bundle row is measured against it, not the 400 KB ceiling', () => {
+  const sizes = bundle({ wasm: { raw: 900_000, gzip: 312_400 }, js: { raw: 40_000, gzip: 14_200 } });
+  // 312,400 + 14,200 = 326,600 B: 900 B over a budget of 325,700 B.
+  const over = rows({ bundle: { ...sizes, budget: { firstLoadGzip: 325_700 } } })[0];
+  assert.match(over[1], /^326\.6 KB; 900 B over the budget \(wasm 312\.4 KB/);
+  assert.equal(over[2], '≤ 325.7 KB (bench/budget.json)');
+  assert.equal(over[3], 'not met');
+  // At 326,600 B exactly the budget is met, with 0 B under it.
+  const at = rows({ bundle: { ...sizes, budget: { firstLoadGzip: 326_600 } } })[0];
+  assert.match(at[1], /^326\.6 KB; 0 B under the budget /);
+  assert.equal(at[3], 'met');
+});
+
 test('calls in flight per second are time-weighted', () => {
   // [0, 1500) fills second 0 and half of second 1; [500, 1000) adds half of second 0;
   // [1500, 2500) adds half of seconds 1 and 2. Wall 2,500 ms → 3 seconds.

@@ -6,6 +6,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { bundleSizes, firstLoad } from './bundle.mjs';
+import { readBudget } from './budget.mjs';
 import { answerChecking } from './answers.mjs';
 import { batch10k } from './batch10k.mjs';
 import { TRANSPORTS, batchSaturation, medianBatchSaturation } from './batch.mjs';
@@ -60,7 +61,9 @@ async function main() {
   const started = new Date();
   const loadBefore = loadavg()[0];
   const wants = (b) => args.only.includes(b);
-  if (wants('bundle')) results.bundle = await step('bundle sizes', () => bundleSizes(args.dist));
+  if (wants('bundle')) {
+    results.bundle = await step('bundle sizes', async () => ({ ...(await bundleSizes(args.dist)), budget: await readBudget() }));
+  }
   if (wants('load')) results.firstLoad = await step('first load', () => firstLoad(args.dist, 5));
   if (wants('loop')) results.loop = await step('loop overhead', () => loopOverhead(10));
   if (wants('batch')) {

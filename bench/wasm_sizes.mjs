@@ -4,6 +4,12 @@
 //   node bench/wasm_sizes.mjs target/wasm32-unknown-unknown/release/trialogue.wasm [top] [crate]
 //
 // With a crate name, that crate's code is split by module (its first three path segments).
+// What joined or left a module between two builds, function by function:
+//
+//   node bench/wasm_sizes.mjs --diff BEFORE.wasm AFTER.wasm [top]
+//
+// For the first load, compare the main modules wasm-split-cli cut, which keep their names
+// (scripts/split-wasm keeps them in TRIALOGUE_KEEP_SPLIT when that names a folder).
 // Shares carry over roughly to the optimized file; absolute numbers do not.
 import { readFile } from 'node:fs/promises';
 
@@ -142,6 +148,7 @@ export function breakdown(bytes, splitCrate = null) {
     }
   }
   const perCrate = new Map();
+  const functions = [];
   let code = 0;
   const codeSection = all.find((s) => s.id === 10);
   if (codeSection) {
@@ -150,6 +157,7 @@ export function breakdown(bytes, splitCrate = null) {
       const [size, body] = uleb(bytes, pos);
       const total = body + size - pos;
       const name = names.get(imported + i);
+      functions.push([name ? demangle(name) : `(function ${imported + i})`, total]);
       let crate = name ? crateOf(name) : '(unnamed)';
       if (splitCrate && crate === splitCrate) crate = moduleOf(name) ?? crate;
       perCrate.set(crate, (perCrate.get(crate) ?? 0) + total);
@@ -159,10 +167,41 @@ export function breakdown(bytes, splitCrate = null) {
   }
   const data = all.filter((s) => s.id === 11).reduce((n, s) => n + (s.end - s.start), 0);
   const custom = all.filter((s) => s.id === 0).reduce((n, s) => n + (s.end - s.start), 0);
-  return { file: bytes.length, code, data, custom, named: names.size, names, perCrate: [...perCrate].sort((a, b) => b[1] - a[1]) };
+  return { file: bytes.length, code, data, custom, named: names.size, names, functions, perCrate: [...perCrate].sort((a, b) => b[1] - a[1]) };
+}
+
+/**
+ * What changed in code between two builds' function lists (`breakdown(...).functions`), by
+ * demangled name with the hash dropped: functions only in `after`, only in `before`, and in both
+ * with another size, each as [name, bytes before, bytes after], largest change first. Names a
+ * build repeats (generic copies) are summed.
+ */
+export function functionDiff(before, after) {
+  const sum = (list) => list.reduce((m, [name, n]) => m.set(name, (m.get(name) ?? 0) + n), new Map());
+  const [b, a] = [sum(before), sum(after)];
+  const out = [];
+  for (const name of new Set([...b.keys(), ...a.keys()])) {
+    const [was, now] = [b.get(name) ?? 0, a.get(name) ?? 0];
+    if (was !== now) out.push([name, was, now]);
+  }
+  return out.sort((x, y) => Math.abs(y[2] - y[1]) - Math.abs(x[2] - x[1]) || x[0].localeCompare(y[0]));
+}
+
+async function diffMain(beforePath, afterPath, top) {
+  const [before, after] = [breakdown(await readFile(beforePath)), breakdown(await readFile(afterPath))];
+  const changes = functionDiff(before.functions, after.functions);
+  const net = changes.reduce((n, [, was, now]) => n + now - was, 0);
+  console.log(`code ${before.code} → ${after.code} bytes (${net >= 0 ? '+' : ''}${net} over ${changes.length} functions); data ${before.data} → ${after.data}`);
+  console.log('| function | before | after | change |\n|---|---|---|---|');
+  for (const [name, was, now] of changes.slice(0, top)) console.log(`| ${name.replace(/\|/g, '\\|')} | ${was} | ${now} | ${now - was >= 0 ? '+' : ''}${now - was} |`);
 }
 
 async function main() {
+  if (process.argv[2] === '--diff') {
+    const [, before, after, top = '40'] = process.argv.slice(2);
+    if (!after) throw new Error('usage: node bench/wasm_sizes.mjs --diff BEFORE.wasm AFTER.wasm [top]');
+    return diffMain(before, after, Number(top));
+  }
   const [path, top = '25', crate = null] = process.argv.slice(2);
   if (!path) throw new Error('usage: node bench/wasm_sizes.mjs FILE.wasm [top] [crate]');
   const b = breakdown(await readFile(path), crate);

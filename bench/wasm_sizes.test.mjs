@@ -2,7 +2,7 @@
 // Run with: node --test bench/
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { breakdown, crateOf, demangle, uleb } from './wasm_sizes.mjs';
+import { breakdown, crateOf, demangle, functionDiff, uleb } from './wasm_sizes.mjs';
 
 test('LEB128', () => {
   // 0xE5 0x8E 0x26: 0x65 + 0x0E·2^7 + 0x26·2^14 = 101 + 1,792 + 622,592 = 624,485.
@@ -39,4 +39,11 @@ test('code bytes are counted per crate from the name section', () => {
   assert.deepEqual(b.perCrate, [['trialogue', 5], ['core', 3]]);
   assert.deepEqual(breakdown(module, 'trialogue').perCrate, [['trialogue::ui::x', 5], ['core', 3]]);
   assert.throws(() => breakdown(Buffer.from('not wasm')), /not a wasm module/);
+});
+
+test('a function diff lists what joined, left and changed size, largest change first', () => {
+  const before = [['a::kept', 10], ['a::grew', 5], ['a::gone', 7], ['g::copy', 3], ['g::copy', 3]];
+  const after = [['a::kept', 10], ['a::grew', 9], ['b::new', 20], ['g::copy', 6]];
+  // new +20, gone −7, grew +4; kept and the two copies summed (3 + 3 = 6) are unchanged.
+  assert.deepEqual(functionDiff(before, after), [['b::new', 0, 20], ['a::gone', 7, 0], ['a::grew', 5, 9]]);
 });

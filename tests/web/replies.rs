@@ -117,3 +117,33 @@ async fn the_stored_hashes_are_listed_in_one_read_and_a_new_reply_is_announced_t
     );
     other_tab.close();
 }
+
+#[wasm_bindgen_test]
+async fn a_reply_another_tab_announces_is_listed_in_this_tabs_index() {
+    use trialogue::core::replies::known::Known;
+    use trialogue::web::idb::tab_reply_index;
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+
+    let index = tab_reply_index();
+    index.fill(Vec::new());
+    assert_eq!(index.lookup("h-other-tab"), Known::Absent);
+    // A channel made after the index's hears the announcement after it (a message is
+    // delivered to the channels of a page in the order they were made), so once it has,
+    // the index has too.
+    let later = web_sys::BroadcastChannel::new("trialogue-replies").unwrap();
+    let heard = js_sys::Promise::new(&mut |resolve, _| {
+        let on_message = Closure::once_into_js(move |_: web_sys::MessageEvent| {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+        });
+        later.set_onmessage(Some(on_message.unchecked_ref()));
+    });
+    let other_tab = web_sys::BroadcastChannel::new("trialogue-replies").unwrap();
+    other_tab
+        .post_message(&wasm_bindgen::JsValue::from_str("h-other-tab"))
+        .unwrap();
+    wasm_bindgen_futures::JsFuture::from(heard).await.unwrap();
+    assert_eq!(index.lookup("h-other-tab"), Known::Listed);
+    later.close();
+    other_tab.close();
+}

@@ -102,7 +102,25 @@ pub struct BatchSession {
     tasks: Tasks,
     control: StoredValue<Option<BatchControl>, LocalStorage>,
     /// The batch budget's gate while the batch goes, to raise it when paused.
-    gate: StoredValue<Option<Rc<BudgetGate>>, LocalStorage>,
+    gate: StoredValue<Option<Rc<dyn PausedGate>>, LocalStorage>,
+}
+
+/// What the session asks of a going batch's budget gate. The shell makes the session, so a
+/// concrete `Rc<BudgetGate>` here would put the gate's drop (which settles calls in flight)
+/// into the first load; behind this trait that code stays with the batch that starts one.
+trait PausedGate {
+    fn raise_limit(&self, limit_usd: f64) -> Result<(), NotARaise>;
+    fn last_reserved_usd(&self) -> Option<f64>;
+}
+
+impl PausedGate for BudgetGate {
+    fn raise_limit(&self, limit_usd: f64) -> Result<(), NotARaise> {
+        BudgetGate::raise_limit(self, limit_usd)
+    }
+
+    fn last_reserved_usd(&self) -> Option<f64> {
+        BudgetGate::last_reserved_usd(self)
+    }
 }
 
 /// What the session drives.
@@ -358,7 +376,8 @@ impl BatchSession {
         }
         self.record.set(Some(record.clone()));
         self.budget_usd.set(budget_usd);
-        self.gate.set_value(gate.cloned());
+        self.gate
+            .set_value(gate.map(|gate| Rc::clone(gate) as Rc<dyn PausedGate>));
         self.touch_batches();
     }
 

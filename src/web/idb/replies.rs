@@ -184,35 +184,70 @@ const ANNOUNCE_CHANNEL: &str = "trialogue-replies";
 /// and kept for the tab's life.
 struct TabIndex {
     known: Rc<StoredHashes>,
-    channel: Option<web_sys::BroadcastChannel>,
-    // Held so the channel's handler lives as long as the channel.
-    _on_message: Option<Closure<dyn FnMut(web_sys::MessageEvent)>>,
+    channel: Option<AnnounceChannel>,
 }
 
 impl TabIndex {
     fn new() -> Self {
         let known = StoredHashes::new();
-        let Ok(channel) = web_sys::BroadcastChannel::new(ANNOUNCE_CHANNEL) else {
-            return TabIndex {
-                known,
-                channel: None,
-                _on_message: None,
-            };
-        };
         let listed = Rc::clone(&known);
-        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-            move |event: web_sys::MessageEvent| {
-                if let Some(hash) = event.data().as_string() {
-                    listed.insert(&hash);
-                }
-            },
-        );
-        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        TabIndex {
-            known,
-            channel: Some(channel),
-            _on_message: Some(on_message),
-        }
+        let channel = AnnounceChannel::open(move |hash| listed.insert(&hash));
+        TabIndex { known, channel }
+    }
+}
+
+/// The `BroadcastChannel` the tabs announce stored replies on, reached through `Reflect` and
+/// the JS imports the first load has anyway: web-sys's `BroadcastChannel` and `MessageEvent`
+/// bindings would each add an import to the glue every visit fetches, for a channel only a
+/// run uses.
+struct AnnounceChannel {
+    channel: js_sys::Object,
+    post_message: js_sys::Function,
+    // Held so the channel's handler lives as long as the channel.
+    _on_message: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+impl AnnounceChannel {
+    /// The channel, with `on_hash` called for each hash another tab announces; `None` where
+    /// the browser has no `BroadcastChannel`.
+    fn open(mut on_hash: impl FnMut(String) + 'static) -> Option<Self> {
+        let property = |target: &JsValue, name: &str| {
+            js_sys::Reflect::get(target, &JsValue::from_str(name)).ok()
+        };
+        let constructor: js_sys::Function = property(&js_sys::global(), "BroadcastChannel")?
+            .dyn_into()
+            .ok()?;
+        let channel: js_sys::Object = js_sys::Reflect::construct(
+            &constructor,
+            &js_sys::Array::of1(&JsValue::from_str(ANNOUNCE_CHANNEL)),
+        )
+        .ok()?
+        .dyn_into()
+        .ok()?;
+        let post_message: js_sys::Function = property(&channel, "postMessage")?.dyn_into().ok()?;
+        let on_message = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+            if let Some(hash) = property(&event, "data").and_then(|data| data.as_string()) {
+                on_hash(hash);
+            }
+        });
+        js_sys::Reflect::set(
+            &channel,
+            &JsValue::from_str("onmessage"),
+            on_message.as_ref(),
+        )
+        .ok()?;
+        Some(AnnounceChannel {
+            channel,
+            post_message,
+            _on_message: on_message,
+        })
+    }
+
+    fn post(&self, request_hash: &str) {
+        // A tab that misses it pays for the request once more; nothing is lost.
+        let _ = self
+            .post_message
+            .call1(&self.channel, &JsValue::from_str(request_hash));
     }
 }
 
@@ -235,8 +270,7 @@ pub fn tab_reply_index() -> Rc<StoredHashes> {
 fn announce(request_hash: &str) {
     TAB_INDEX.with(|tab| {
         if let Some(channel) = &tab.channel {
-            // A tab that misses it pays for the request once more; nothing is lost.
-            let _ = channel.post_message(&JsValue::from_str(request_hash));
+            channel.post(request_hash);
         }
     });
 }
