@@ -278,10 +278,12 @@ export async function seedStorage(context, { providers, keys = {}, config }) {
 }
 
 /** The app's OpenAI provider pointed at a mock, as the e2e tests store it. */
-export function mockProviders(mockUrl) {
+export function mockProviders(mockUrl, { streaming = null } = {}) {
   return [{
     id: 'openai', label: 'OpenAI', kind: 'openai_compatible',
     base_url: `${mockUrl}/openai/v1`, structured_mode: null, builtin: true,
+    // null: the provider's default (replies stream); false: whole replies.
+    ...(streaming === null ? {} : { streaming }),
   }];
 }
 

@@ -65,13 +65,17 @@ export async function timedRun(page, mockUrl, problem, truth, timeout = 60_000) 
   return { ...run, cpu };
 }
 
-/** One warm-up run, then `runs` measured debate runs of STEPS_PER_RUN steps each. */
-export async function loopOverhead(runs = 10) {
+/**
+ * One warm-up run, then `runs` measured debate runs of STEPS_PER_RUN steps each. `streaming`:
+ * null for the provider's default (streamed replies), false for whole replies (how every call
+ * went before replies streamed, so the figure the older rows of RESULTS.md compare with).
+ */
+export async function loopOverhead(runs = 10, { streaming = null } = {}) {
   // Driven over a bare CDP pipe: see quietFreshBrowser.
   const { context, page, readProblems } = await quietFreshBrowser('loop');
   try {
     await seedStorage(context, {
-      providers: mockProviders(MOCK_FAST), keys: { openai: 'bench-key' }, config: mockConfig('bench-loop', 3),
+      providers: mockProviders(MOCK_FAST, { streaming }), keys: { openai: 'bench-key' }, config: mockConfig('bench-loop', 3),
     });
     await page.goto(`${APP}/run`);
     const busy = await mainThread(context, page);
@@ -131,6 +135,7 @@ export async function loopOverhead(runs = 10) {
       serviceMedianPerStep: median(perRun.map((r) => r.service / STEPS_PER_RUN)),
       cpuMedianPerStep: median(perRun.map((r) => r.cpuPerStep)),
       cores: perRun[0]?.cores,
+      streamed: streaming !== false,
     };
   } finally {
     await context.close();

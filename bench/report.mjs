@@ -90,15 +90,15 @@ export function rows(r) {
       'none set', '—',
     ]);
   }
+  const loopRow = (l, label) => [
+    `Loop overhead per step (${l.runs.length} debate runs of ${l.stepsPerRun} steps, mock at 0 ms, ${label})`,
+    `median ${ms(l.median, 1)}, p95 ${ms(l.p95, 1)} (between calls: median ${ms(l.gapMedian, 1)}, p95 ${ms(l.gapP95, 1)}; click → first call ${ms(l.firstGapMedian, 1)}; last reply → end shown ${ms(l.lastGapMedian, 1)}; main thread busy ${ms(l.mainThreadMedianPerStep, 1)} per step, calls in flight included; mock round trip ${ms(l.serviceMedianPerStep, 1)} per call${l.cpuMedianPerStep === undefined ? '' : `; machine CPU ${ms(l.cpuMedianPerStep, 1)} per step on ${l.cores} cores`})`,
+    '≤ 5 ms median', verdict(l.median, 5),
+  ];
   if (r.loop?.error) missing('Loop overhead per step', '≤ 5 ms median', r.loop.error);
-  else if (r.loop) {
-    const l = r.loop;
-    out.push([
-      `Loop overhead per step (${l.runs.length} debate runs of ${l.stepsPerRun} steps, mock at 0 ms)`,
-      `median ${ms(l.median, 1)}, p95 ${ms(l.p95, 1)} (between calls: median ${ms(l.gapMedian, 1)}, p95 ${ms(l.gapP95, 1)}; click → first call ${ms(l.firstGapMedian, 1)}; last reply → end shown ${ms(l.lastGapMedian, 1)}; main thread busy ${ms(l.mainThreadMedianPerStep, 1)} per step, calls in flight included; mock round trip ${ms(l.serviceMedianPerStep, 1)} per call${l.cpuMedianPerStep === undefined ? '' : `; machine CPU ${ms(l.cpuMedianPerStep, 1)} per step on ${l.cores} cores`})`,
-      '≤ 5 ms median', verdict(l.median, 5),
-    ]);
-  }
+  else if (r.loop) out.push(loopRow(r.loop, 'streamed replies, the default'));
+  if (r.loopWhole?.error) missing('Loop overhead per step, whole replies', '≤ 5 ms median', r.loopWhole.error);
+  else if (r.loopWhole) out.push(loopRow(r.loopWhole, 'whole replies: streaming off'));
   const batchLabel = (b, over) => `Batch saturation over ${over} (${b.problems} problems, concurrency ${b.concurrency}, ${b.latencyMs} ms per reply)`;
   if (r.batch?.error) missing('Batch saturation over HTTP/2 + TLS (200 problems, concurrency 16, 100 ms)', '≤ 1.15 × ideal', r.batch.error);
   else if (r.batch) {

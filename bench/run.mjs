@@ -65,7 +65,10 @@ async function main() {
     results.bundle = await step('bundle sizes', async () => ({ ...(await bundleSizes(args.dist)), budget: await readBudget() }));
   }
   if (wants('load')) results.firstLoad = await step('first load', () => firstLoad(args.dist, 5));
-  if (wants('loop')) results.loop = await step('loop overhead', () => loopOverhead(10));
+  if (wants('loop')) {
+    results.loop = await step('loop overhead', () => loopOverhead(10));
+    results.loopWhole = await step('loop overhead, whole replies', () => loopOverhead(10, { streaming: false }));
+  }
   if (wants('batch')) {
     results.batch = await step('batch saturation over HTTP/2 (3 runs)', () => medianBatchSaturation(TRANSPORTS.h2, 3));
     results.batchHttp1 = await step('batch saturation over HTTP/1.1', () => batchSaturation(TRANSPORTS.http1));
