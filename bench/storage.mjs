@@ -5,14 +5,12 @@
 // (src/web/idb/records.rs): the app itself runs two debates against the mock (9 and 11 steps),
 // their records are read back as they were stored, and copies are written under new run ids,
 // problems and times. Half the runs have 9 steps and half 11, 10 on average.
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
-  APP, MOCK_FAST, SCRATCH, freshBrowser, median, mockConfig, mockControl, mockProviders,
+  APP, MOCK_FAST, freshBrowser, median, mockConfig, mockControl, mockProviders,
   seedStorage, waitMark, watchOnLoad,
 } from './lib.mjs';
 import { timedRun } from './loop.mjs';
+import { savePickerStub } from '../tests/e2e/save-picker.mjs';
 
 // BENCH_STORAGE_RUNS=100000 gives the 100,000-run / 1,000,000-step store of issue 20 (about
 // 1 GB on disk in the bench's browser profile; check the free space first).
@@ -138,15 +136,6 @@ async function storageUsage(page) {
   return page.evaluate(async () => (await navigator.storage.estimate()).usage);
 }
 
-/** Lines in a file, counted as it streams. */
-async function countLines(path) {
-  let lines = 0;
-  for await (const chunk of createReadStream(path)) {
-    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines += 1;
-  }
-  return lines;
-}
-
 /** Times `loads` navigations to `route`, each until watch `name` holds. */
 async function timedLoads(page, route, name, loads) {
   const samples = [];
@@ -158,8 +147,14 @@ async function timedLoads(page, route, name, loads) {
   return { samples, median: median(samples.map((s) => s.painted ?? s.dom)) };
 }
 
-/** Exports every run and samples the page's JS heap (CDP, every 50 ms) while it runs. */
+/**
+ * Exports every run and samples the page's JS heap (CDP, every 50 ms) while it runs. The export
+ * takes the streamed path (the File System Access API's save picker, as in Chromium with a
+ * user): the picker is a stub whose file counts the bytes and lines written and keeps none, so
+ * the heap holds what the app holds.
+ */
 async function timedExport(context, page) {
+  await context.addInitScript(savePickerStub, { mode: 'count' });
   await page.goto(`${APP}/runs`);
   await page.locator('[data-testid="run-row"]').first().waitFor({ timeout: 120_000 });
   const cdp = await context.newCDPSession(page);
@@ -187,15 +182,17 @@ async function timedExport(context, page) {
     }
   })().catch((e) => { samplerError = e; });
   const t0 = performance.now();
-  const path = join(SCRATCH, 'export.jsonl');
   let seconds;
   try {
-    const [download] = await Promise.all([
-      page.waitForEvent('download', { timeout: 300_000 }),
-      page.getByTestId('runs-export-all').click(),
-    ]);
-    await download.saveAs(path);
+    await page.getByTestId('runs-export-all').click();
+    const ended = await page.waitForFunction(
+      () => window.__savedFile?.closed || document.querySelector('.runs-transfer [role="alert"]')?.textContent,
+      null,
+      { timeout: 300_000, polling: 50 },
+    );
     seconds = (performance.now() - t0) / 1000;
+    const outcome = await ended.jsonValue();
+    if (outcome !== true) throw new Error(`the export failed: ${outcome}`);
   } finally {
     // Stopped however the export ended: left going after a failed export, it would outlive
     // the page.
@@ -204,11 +201,11 @@ async function timedExport(context, page) {
   }
   if (samplerError) throw new Error(`the heap could not be sampled during the export: ${samplerError.message}`);
   const after = { wasm: await wasmBytes() };
-  const bytes = (await stat(path)).size;
+  const file = await page.evaluate(() => window.__savedFile);
   return {
     seconds,
-    bytes,
-    lines: await countLines(path),
+    bytes: file.bytes,
+    lines: file.lines,
     heapBefore: before.heap,
     heapPeak: peak,
     heapSamples: samples,
