@@ -5,8 +5,10 @@
 // (src/web/idb/records.rs): the app itself runs two debates against the mock (9 and 11 steps),
 // their records are read back as they were stored, and copies are written under new run ids,
 // problems and times. Half the runs have 9 steps and half 11, 10 on average.
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
-  APP, MOCK_FAST, freshBrowser, median, mockConfig, mockControl, mockProviders,
+  APP, MOCK_FAST, SCRATCH, freshBrowser, median, mockConfig, mockControl, mockProviders,
   seedStorage, waitMark, watchOnLoad,
 } from './lib.mjs';
 import { timedRun } from './loop.mjs';
@@ -136,6 +138,36 @@ async function storageUsage(page) {
   return page.evaluate(async () => (await navigator.storage.estimate()).usage);
 }
 
+/**
+ * The proportional set size (PSS) of Chromium's processes for this profile: the browser process
+ * (found by its --user-data-dir) and every process under it. Strings the page passes to the
+ * browser (TextDecoder output, Blob parts) live outside the V8 heap that JSHeapUsedSize counts,
+ * so only the processes' memory shows what an export holds. Linux only; null elsewhere.
+ */
+async function chromiumPss(profileDir) {
+  let pids;
+  try { pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d)); } catch { return null; }
+  const parent = new Map();
+  let root = null;
+  await Promise.all(pids.map(async (pid) => {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      parent.set(pid, stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (root === null && (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').some((a) => a.startsWith('--user-data-dir=') && a.endsWith(profileDir.replace(/^\.\//, '')))) root = pid;
+    } catch { /* gone meanwhile */ }
+  }));
+  if (root === null) return null;
+  const inTree = (pid) => { for (let p = pid; p && p !== '0'; p = parent.get(p)) if (p === root) return true; return false; };
+  let total = 0;
+  await Promise.all([...parent.keys()].filter(inTree).map(async (pid) => {
+    try {
+      const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+      total += Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
+    } catch { /* gone meanwhile */ }
+  }));
+  return total;
+}
+
 /** Times `loads` navigations to `route`, each until watch `name` holds. */
 async function timedLoads(page, route, name, loads) {
   const samples = [];
@@ -154,7 +186,9 @@ async function timedLoads(page, route, name, loads) {
  * the heap holds what the app holds.
  */
 async function timedExport(context, page) {
-  await context.addInitScript(savePickerStub, { mode: 'count' });
+  // BENCH_EXPORT_BLOB=1 measures the Blob download instead (browsers without the picker).
+  const blob = process.env.BENCH_EXPORT_BLOB === '1';
+  if (!blob) await context.addInitScript(savePickerStub, { mode: 'count' });
   await page.goto(`${APP}/runs`);
   await page.locator('[data-testid="run-row"]').first().waitFor({ timeout: 120_000 });
   const cdp = await context.newCDPSession(page);
@@ -165,8 +199,10 @@ async function timedExport(context, page) {
     return metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? NaN;
   };
   const wasmBytes = () => page.evaluate(() => window.__bench.memory?.buffer.byteLength ?? null);
-  const before = { heap: await heap(), wasm: await wasmBytes() };
+  const profileDir = join(SCRATCH, 'profiles', 'storage');
+  const before = { heap: await heap(), wasm: await wasmBytes(), pss: await chromiumPss(profileDir) };
   let peak = before.heap;
+  let pssPeak = before.pss;
   let samples = 0;
   let sampling = true;
   // Its failure is kept, not left unhandled: a page that goes away mid-export fails the
@@ -177,22 +213,38 @@ async function timedExport(context, page) {
     while (sampling) {
       const started = Date.now();
       peak = Math.max(peak, await heap());
+      const pss = await chromiumPss(profileDir);
+      if (pss !== null) pssPeak = Math.max(pssPeak ?? 0, pss);
       samples += 1;
       await new Promise((r) => setTimeout(r, Math.max(0, 50 - (Date.now() - started))));
     }
   })().catch((e) => { samplerError = e; });
   const t0 = performance.now();
   let seconds;
+  let file;
   try {
-    await page.getByTestId('runs-export-all').click();
-    const ended = await page.waitForFunction(
-      () => window.__savedFile?.closed || document.querySelector('.runs-transfer [role="alert"]')?.textContent,
-      null,
-      { timeout: 300_000, polling: 50 },
-    );
-    seconds = (performance.now() - t0) / 1000;
-    const outcome = await ended.jsonValue();
-    if (outcome !== true) throw new Error(`the export failed: ${outcome}`);
+    if (blob) {
+      const path = join(SCRATCH, 'export.jsonl');
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: 300_000 }),
+        page.getByTestId('runs-export-all').click(),
+      ]);
+      await download.saveAs(path);
+      seconds = (performance.now() - t0) / 1000;
+      const text = await readFile(path, 'utf8');
+      file = { bytes: Buffer.byteLength(text), lines: text.split('\n').length - 1 };
+    } else {
+      await page.getByTestId('runs-export-all').click();
+      const ended = await page.waitForFunction(
+        () => window.__savedFile?.closed || document.querySelector('.runs-transfer [role="alert"]')?.textContent,
+        null,
+        { timeout: 300_000, polling: 50 },
+      );
+      seconds = (performance.now() - t0) / 1000;
+      const outcome = await ended.jsonValue();
+      if (outcome !== true) throw new Error(`the export failed: ${outcome}`);
+      file = await page.evaluate(() => window.__savedFile);
+    }
   } finally {
     // Stopped however the export ended: left going after a failed export, it would outlive
     // the page.
@@ -201,8 +253,10 @@ async function timedExport(context, page) {
   }
   if (samplerError) throw new Error(`the heap could not be sampled during the export: ${samplerError.message}`);
   const after = { wasm: await wasmBytes() };
-  const file = await page.evaluate(() => window.__savedFile);
   return {
+    path: blob ? 'blob' : 'streamed',
+    pssBefore: before.pss,
+    pssPeak,
     seconds,
     bytes: file.bytes,
     lines: file.lines,
