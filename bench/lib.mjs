@@ -8,6 +8,7 @@ import { rm, mkdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { quietBrowser } from './cdp_pipe.mjs';
+import { withoutSavePicker } from '../tests/e2e/save-picker.mjs';
 
 const port = (name, fallback) => Number(process.env[name] ?? fallback);
 
@@ -56,6 +57,9 @@ export async function freshBrowser(name, { ignoreCertificateErrors = false } = {
     viewport: { width: 1280, height: 900 },
   });
   await context.addInitScript(installMarks);
+  // Headless Chromium's save picker rejects every export as cancelled: pages download Blobs,
+  // unless a bench installs a stub picker after this (bench/storage.mjs).
+  await context.addInitScript(withoutSavePicker);
   const page = context.pages()[0] ?? (await context.newPage());
   const problems = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));

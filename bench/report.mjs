@@ -174,6 +174,13 @@ export function rows(r) {
       `${mb(peak)} = JS heap ${mb(e.heapPeak)} (before ${mb(e.heapBefore)}) + wasm ${mb(e.wasmAfter ?? 0)} (before ${mb(e.wasmBefore ?? 0)}); ${(peak / e.bytes).toFixed(2)} × file size`,
       '≤ 2 × file size', verdict(peak, 2 * e.bytes),
     ]);
+    if (e.pssPeak != null && e.pssBefore != null) {
+      out.push([
+        `Export memory held by Chromium's processes (PSS of the profile's process tree, every 50 ms; ${e.path ?? 'streamed'} path)`,
+        `+${mb(e.pssPeak - e.pssBefore)} (peak ${mb(e.pssPeak)}, before ${mb(e.pssBefore)}); ${((e.pssPeak - e.pssBefore) / e.bytes).toFixed(2)} × file size`,
+        '≤ 100 MB', verdict(e.pssPeak - e.pssBefore, 100e6),
+      ]);
+    }
     out.push([
       `Costs page, navigation → three charts drawn (${n}; median of ${s.costsPage.samples.length})`,
       ms(s.costsPage.median),

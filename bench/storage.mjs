@@ -5,14 +5,14 @@
 // (src/web/idb/records.rs): the app itself runs two debates against the mock (9 and 11 steps),
 // their records are read back as they were stored, and copies are written under new run ids,
 // problems and times. Half the runs have 9 steps and half 11, 10 on average.
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   APP, MOCK_FAST, SCRATCH, freshBrowser, median, mockConfig, mockControl, mockProviders,
   seedStorage, waitMark, watchOnLoad,
 } from './lib.mjs';
 import { timedRun } from './loop.mjs';
+import { savePickerStub } from '../tests/e2e/save-picker.mjs';
 
 // BENCH_STORAGE_RUNS=100000 gives the 100,000-run / 1,000,000-step store of issue 20 (about
 // 1 GB on disk in the bench's browser profile; check the free space first).
@@ -138,13 +138,34 @@ async function storageUsage(page) {
   return page.evaluate(async () => (await navigator.storage.estimate()).usage);
 }
 
-/** Lines in a file, counted as it streams. */
-async function countLines(path) {
-  let lines = 0;
-  for await (const chunk of createReadStream(path)) {
-    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines += 1;
-  }
-  return lines;
+/**
+ * The proportional set size (PSS) of Chromium's processes for this profile: the browser process
+ * (found by its --user-data-dir) and every process under it. Strings the page passes to the
+ * browser (TextDecoder output, Blob parts) live outside the V8 heap that JSHeapUsedSize counts,
+ * so only the processes' memory shows what an export holds. Linux only; null elsewhere.
+ */
+async function chromiumPss(profileDir) {
+  let pids;
+  try { pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d)); } catch { return null; }
+  const parent = new Map();
+  let root = null;
+  await Promise.all(pids.map(async (pid) => {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      parent.set(pid, stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (root === null && (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').some((a) => a.startsWith('--user-data-dir=') && a.endsWith(profileDir.replace(/^\.\//, '')))) root = pid;
+    } catch { /* gone meanwhile */ }
+  }));
+  if (root === null) return null;
+  const inTree = (pid) => { for (let p = pid; p && p !== '0'; p = parent.get(p)) if (p === root) return true; return false; };
+  let total = 0;
+  await Promise.all([...parent.keys()].filter(inTree).map(async (pid) => {
+    try {
+      const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+      total += Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
+    } catch { /* gone meanwhile */ }
+  }));
+  return total;
 }
 
 /** Times `loads` navigations to `route`, each until watch `name` holds. */
@@ -158,8 +179,16 @@ async function timedLoads(page, route, name, loads) {
   return { samples, median: median(samples.map((s) => s.painted ?? s.dom)) };
 }
 
-/** Exports every run and samples the page's JS heap (CDP, every 50 ms) while it runs. */
+/**
+ * Exports every run and samples the page's JS heap (CDP, every 50 ms) while it runs. The export
+ * takes the streamed path (the File System Access API's save picker, as in Chromium with a
+ * user): the picker is a stub whose file counts the bytes and lines written and keeps none, so
+ * the heap holds what the app holds.
+ */
 async function timedExport(context, page) {
+  // BENCH_EXPORT_BLOB=1 measures the Blob download instead (browsers without the picker).
+  const blob = process.env.BENCH_EXPORT_BLOB === '1';
+  if (!blob) await context.addInitScript(savePickerStub, { mode: 'count' });
   await page.goto(`${APP}/runs`);
   await page.locator('[data-testid="run-row"]').first().waitFor({ timeout: 120_000 });
   const cdp = await context.newCDPSession(page);
@@ -170,8 +199,10 @@ async function timedExport(context, page) {
     return metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? NaN;
   };
   const wasmBytes = () => page.evaluate(() => window.__bench.memory?.buffer.byteLength ?? null);
-  const before = { heap: await heap(), wasm: await wasmBytes() };
+  const profileDir = join(SCRATCH, 'profiles', 'storage');
+  const before = { heap: await heap(), wasm: await wasmBytes(), pss: await chromiumPss(profileDir) };
   let peak = before.heap;
+  let pssPeak = before.pss;
   let samples = 0;
   let sampling = true;
   // Its failure is kept, not left unhandled: a page that goes away mid-export fails the
@@ -182,20 +213,38 @@ async function timedExport(context, page) {
     while (sampling) {
       const started = Date.now();
       peak = Math.max(peak, await heap());
+      const pss = await chromiumPss(profileDir);
+      if (pss !== null) pssPeak = Math.max(pssPeak ?? 0, pss);
       samples += 1;
       await new Promise((r) => setTimeout(r, Math.max(0, 50 - (Date.now() - started))));
     }
   })().catch((e) => { samplerError = e; });
   const t0 = performance.now();
-  const path = join(SCRATCH, 'export.jsonl');
   let seconds;
+  let file;
   try {
-    const [download] = await Promise.all([
-      page.waitForEvent('download', { timeout: 300_000 }),
-      page.getByTestId('runs-export-all').click(),
-    ]);
-    await download.saveAs(path);
-    seconds = (performance.now() - t0) / 1000;
+    if (blob) {
+      const path = join(SCRATCH, 'export.jsonl');
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: 300_000 }),
+        page.getByTestId('runs-export-all').click(),
+      ]);
+      await download.saveAs(path);
+      seconds = (performance.now() - t0) / 1000;
+      const text = await readFile(path, 'utf8');
+      file = { bytes: Buffer.byteLength(text), lines: text.split('\n').length - 1 };
+    } else {
+      await page.getByTestId('runs-export-all').click();
+      const ended = await page.waitForFunction(
+        () => window.__savedFile?.closed || document.querySelector('.runs-transfer [role="alert"]')?.textContent,
+        null,
+        { timeout: 300_000, polling: 50 },
+      );
+      seconds = (performance.now() - t0) / 1000;
+      const outcome = await ended.jsonValue();
+      if (outcome !== true) throw new Error(`the export failed: ${outcome}`);
+      file = await page.evaluate(() => window.__savedFile);
+    }
   } finally {
     // Stopped however the export ended: left going after a failed export, it would outlive
     // the page.
@@ -204,11 +253,13 @@ async function timedExport(context, page) {
   }
   if (samplerError) throw new Error(`the heap could not be sampled during the export: ${samplerError.message}`);
   const after = { wasm: await wasmBytes() };
-  const bytes = (await stat(path)).size;
   return {
+    path: blob ? 'blob' : 'streamed',
+    pssBefore: before.pss,
+    pssPeak,
     seconds,
-    bytes,
-    lines: await countLines(path),
+    bytes: file.bytes,
+    lines: file.lines,
     heapBefore: before.heap,
     heapPeak: peak,
     heapSamples: samples,

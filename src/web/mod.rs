@@ -10,6 +10,7 @@ pub mod http;
 pub mod idb;
 pub mod locks;
 pub mod preconnect;
+pub mod save_file;
 pub mod storage;
 
 use wasm_bindgen::JsValue;

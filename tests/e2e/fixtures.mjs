@@ -6,6 +6,7 @@
 // cannot outlive the behaviour it was written for (unless it says it is optional: for messages
 // the browser does not always write for the same cause).
 import { test as base, expect } from '@playwright/test';
+import { withoutSavePicker } from './save-picker.mjs';
 
 /** What the pages of one test reported, and what the test allowed. */
 class PageProblems {
@@ -59,6 +60,12 @@ class PageProblems {
 }
 
 export const test = base.extend({
+  // Pages have no save picker unless a spec installs a stub (see save-picker.mjs): headless
+  // Chromium's would reject every export as cancelled.
+  noSavePicker: [async ({ context }, use) => {
+    await context.addInitScript(withoutSavePicker);
+    await use();
+  }, { auto: true }],
   problems: [async ({ context }, use) => {
     const problems = new PageProblems();
     for (const page of context.pages()) problems.watch(page);

@@ -14,12 +14,13 @@ pub const CSV_MIME: &str = "text/csv";
 /// The MIME type of the JSON summary.
 pub const JSON_MIME: &str = "application/json";
 
-/// Downloads the steps of the items' runs, in batch order, as one JSONL file.
+/// Downloads the steps of the items' runs, in batch order, as one JSONL file (`None`: the user
+/// closed the save picker).
 pub async fn download_trajectories(
     store: SharedStore,
     batch_id: &str,
     results: &BatchResults,
-) -> Result<ExportSummary, ExportError> {
+) -> Result<Option<ExportSummary>, ExportError> {
     download_runs(
         store,
         ExportFilter::Runs(results.run_ids()),

@@ -30,6 +30,7 @@ use crate::web::idb::StoreError;
 use super::chart::{AccuracyCostChart, ModePoint};
 use super::export::{download_csv, download_json, download_trajectories};
 use super::session::BatchSession;
+use crate::ui::run::export::EXPORT_CANCELLED;
 
 /// What the results section holds: nothing read yet, a read failure, or the results.
 pub type Loaded = Result<Option<Rc<BatchResults>>, String>;
@@ -535,9 +536,12 @@ fn Exports(
         };
         message.set(None);
         export.run(async move {
-            let s = download_trajectories(store, &id, &results)
+            let Some(s) = download_trajectories(store, &id, &results)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| e.to_string())?
+            else {
+                return Ok(EXPORT_CANCELLED.to_string());
+            };
             Ok(format!(
                 "Exported {} of {}.",
                 count_of(s.steps as usize, "step", "steps"),

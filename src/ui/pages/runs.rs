@@ -22,13 +22,14 @@ use crate::core::trajectory::{RunRecord, StopReason};
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::job::Job;
 use crate::ui::run::actions::{delete_run, ResumeButton};
-use crate::ui::run::export::download_runs;
+use crate::ui::run::export::{download_runs, EXPORT_CANCELLED};
 use crate::ui::run::import::{import_copies, import_file, ImportReport};
 use crate::ui::run::session::RunSession;
 use crate::ui::store::SharedStore;
 use crate::web::clock::after_next_paint;
 use crate::web::file::{clear_picked, picked_file};
 use crate::web::idb::{ExportFilter, ImportSummary, StoreError};
+use crate::web::save_file::streams_to_files;
 
 /// What the table has to show: the newest runs first, then every run.
 #[derive(Debug, Clone)]
@@ -396,9 +397,12 @@ fn Transfer(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
         import.outcome().set(None);
         export.run(async move {
             let name = all_runs_file_name(js_sys::Date::now());
-            let s = download_runs(store, filter, &name)
+            let Some(s) = download_runs(store, filter, &name)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| e.to_string())?
+            else {
+                return Ok(EXPORT_CANCELLED.to_string());
+            };
             Ok(format!(
                 "Exported {} step{} of {} run{} as {name}.",
                 s.steps,
@@ -450,6 +454,12 @@ fn Transfer(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
                 </label>
                 {move || working().then(|| view! { <span class="muted">"Working…"</span> })}
             </div>
+            {(!streams_to_files()).then(|| view! {
+                <p class="muted" data-testid="export-in-memory">
+                    "This browser builds the export file in memory before saving it, so a very "
+                    "large export may fail; Chromium-based browsers write it to disk as it is read."
+                </p>
+            })}
             {move || export.outcome().get().map(|m| match m {
                 Ok(text) => view! { <p class="msg ok-text" role="status">{text}</p> }.into_any(),
                 Err(text) => view! { <ErrorText message=text/> }.into_any(),

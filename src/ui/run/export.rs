@@ -1,12 +1,15 @@
 //! Downloading trajectories as JSONL, built chunk by chunk from the store's cursor.
 //!
-//! The file never exists as one string: each chunk the store hands out becomes one part of a
-//! JavaScript array, and the `Blob` is made from that list of parts.
+//! Where the browser has a save picker, each chunk is written to the picked file as it is read,
+//! so memory stays flat whatever the size. Elsewhere the file never exists as one string either:
+//! each chunk becomes one part of a JavaScript array and the `Blob` is made from that list of
+//! parts, but all of it is in memory until the download starts.
 
 use wasm_bindgen::JsValue;
 
 use crate::web::download::{download_parts, DownloadError};
 use crate::web::idb::{ExportFilter, ExportSummary, StoreError};
+use crate::web::save_file::{pick_save_file, SaveFileError, SavePick, StreamedFile};
 
 use crate::ui::store::SharedStore;
 
@@ -16,6 +19,9 @@ pub const CHUNK_BYTES: usize = 256 * 1024;
 
 /// The MIME type of trajectory files.
 pub const JSONL_MIME: &str = "application/x-ndjson";
+
+/// What an export's status line says when the user closed the save picker: not an error.
+pub const EXPORT_CANCELLED: &str = "Export cancelled: no file was written.";
 
 /// Why an export did not produce a file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,10 +38,59 @@ pub enum ExportError {
     /// The browser refused to start the download.
     #[error(transparent)]
     Download(#[from] DownloadError),
+    /// The picked file could not be opened or written.
+    #[error(transparent)]
+    SaveFile(#[from] SaveFileError),
 }
 
-/// Exports the runs `filter` selects as `file_name`, and offers it as a download.
+/// Exports the runs `filter` selects as `file_name`: streamed into a file the user picks where
+/// the browser can, offered as a download otherwise. `None` when the user closed the picker.
+/// Call it first in a click's handler: the picker needs the click's user activation.
 pub async fn download_runs(
+    store: SharedStore,
+    filter: ExportFilter,
+    file_name: &str,
+) -> Result<Option<ExportSummary>, ExportError> {
+    match pick_save_file(file_name, JSONL_MIME).await? {
+        SavePick::Cancelled => Ok(None),
+        SavePick::Stream(file) => stream_runs(store, filter, file).await.map(Some),
+        SavePick::Unsupported => blob_runs(store, filter, file_name).await.map(Some),
+    }
+}
+
+/// Writes each chunk into `file` as the store hands it out.
+async fn stream_runs(
+    store: SharedStore,
+    filter: ExportFilter,
+    file: StreamedFile,
+) -> Result<ExportSummary, ExportError> {
+    let selected = matches!(filter, ExportFilter::Runs(_));
+    let read = match store.open().await {
+        Ok(store) => {
+            store
+                .export_jsonl(&filter, CHUNK_BYTES, |chunk| file.write(&chunk))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match read {
+        Ok(summary) if summary.steps > 0 => {
+            file.finish().await?;
+            Ok(summary)
+        }
+        Ok(_) => {
+            file.discard().await;
+            Err(ExportError::Empty { selected })
+        }
+        Err(e) => {
+            file.discard().await;
+            Err(e.into())
+        }
+    }
+}
+
+/// Builds the whole file as a `Blob` of chunks and offers it as a download.
+async fn blob_runs(
     store: SharedStore,
     filter: ExportFilter,
     file_name: &str,

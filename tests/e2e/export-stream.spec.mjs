@@ -1,0 +1,96 @@
+// Export streamed into a file the user picks (File System Access API): the Runs page's "Export
+// all" writes each chunk as the store hands it out, and the file holds exactly the bytes the
+// Blob download holds for the same runs. A closed picker is no error; a failed write (a full
+// disk) says so, drops the file and keeps every stored run. The picker is a stub
+// (save-picker.mjs): headless Chromium's own would reject as cancelled.
+import { test, expect } from './fixtures.mjs';
+import { openApp } from './helpers.mjs';
+import { savePickerStub } from './save-picker.mjs';
+
+const RUNS = 300;
+// About 2 KB a step, so the export is several of the app's 256 KiB chunks.
+const PADDING = 'Each step of the argument is checked against the definitions. '.repeat(30);
+
+/** A JSONL file of `RUNS` runs of a solver, a verifier and a judge step. */
+function severalRuns() {
+  const agents = [['solver', 'generate'], ['verifier', 'verify'], ['judge', 'score']];
+  let text = '';
+  for (let run = 0; run < RUNS; run += 1) {
+    const runId = `run_20250101_${String(run).padStart(6, '0')}_0badf00d`;
+    agents.forEach(([agent, action], i) => {
+      text += `${JSON.stringify({
+        timestamp: '2025-01-01T10:00:00.000000+00:00', run_id: runId, step_id: i + 1, agent, action,
+        input: { problem: `Problem ${run}` },
+        output: { solution: `${run}`, reasoning: PADDING, confidence: 0.5 },
+        metadata: { model: 'openai/gpt-4.1-mini' }, reward: null, terminal: i === 2, success: null,
+      })}\n`;
+    });
+  }
+  return text;
+}
+
+/** Opens the Runs page on a page that has the stub picker in `mode`. */
+async function runsPageWithPicker(context, mode) {
+  const page = await context.newPage();
+  await page.addInitScript(savePickerStub, { mode });
+  await openApp(page, '/runs');
+  await expect(page.getByTestId('run-row').first()).toBeVisible();
+  return page;
+}
+
+const savedFile = (page) => page.evaluate(() => window.__savedFile);
+
+test.beforeEach(async ({ page }) => {
+  await openApp(page, '/runs');
+  await page.getByTestId('trajectory-import').setInputFiles({
+    name: 'several.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(severalRuns(), 'utf8'),
+  });
+  await expect(page.getByTestId('import-report')).toContainText(`${RUNS}`);
+});
+
+test('the streamed export writes chunk by chunk the bytes the Blob download holds', async ({ page, context }) => {
+  test.setTimeout(120_000);
+  // Without a picker: the Blob download, and the page says it is built in memory.
+  await expect(page.getByTestId('export-in-memory')).toBeVisible();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('runs-export-all').click(),
+  ]);
+  const { readFile } = await import('node:fs/promises');
+  const blobBytes = await readFile(await download.path());
+  expect(blobBytes.toString('utf8').split('\n').filter((l) => l)).toHaveLength(RUNS * 3);
+
+  const streamed = await runsPageWithPicker(context, 'keep');
+  await expect(streamed.getByTestId('export-in-memory')).toHaveCount(0);
+  await streamed.getByTestId('runs-export-all').click();
+  await expect(streamed.locator('.runs-transfer').getByRole('status')).toContainText(`Exported ${RUNS * 3} steps of ${RUNS} runs`);
+  const file = await savedFile(streamed);
+  expect(file.closed).toBe(true);
+  expect(file.aborted).toBe(false);
+  expect(file.options.suggestedName).toBe(download.suggestedFilename());
+  // Several writes: the file was never whole in the page.
+  expect(file.chunks.length).toBeGreaterThan(2);
+  expect(Buffer.from(file.chunks.join(''), 'utf8').equals(blobBytes)).toBe(true);
+});
+
+test('a closed picker is not an error and writes nothing', async ({ context }) => {
+  const page = await runsPageWithPicker(context, 'cancel');
+  await page.getByTestId('runs-export-all').click();
+  await expect(page.locator('.runs-transfer').getByRole('status')).toHaveText('Export cancelled: no file was written.');
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  expect(await savedFile(page)).toBeUndefined();
+});
+
+test('a failed write says so, drops the file and keeps every stored run', async ({ context }) => {
+  const page = await runsPageWithPicker(context, 'fail');
+  const rowsBefore = await page.getByTestId('run-row').count();
+  await page.getByTestId('runs-export-all').click();
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText('QuotaExceededError');
+  await expect(alert).toContainText('the file was not saved and nothing stored was changed');
+  const file = await savedFile(page);
+  expect(file.aborted).toBe(true);
+  expect(file.closed).toBe(false);
+  await page.reload();
+  await expect(page.getByTestId('run-row')).toHaveCount(rowsBefore);
+});
