@@ -966,6 +966,17 @@ async fn run_steps_in(
     op: &str,
 ) -> Result<Vec<TrajectoryEntry>, StoreError> {
     let (low, high) = run_step_bounds(run_id);
+    steps_between(steps, low, high, op).await
+}
+
+/// The steps of `steps` (the store, in a transaction the caller holds) with keys from `low` to
+/// `high`, both included, in key order.
+async fn steps_between(
+    steps: &ObjectStore<'_>,
+    low: JsValue,
+    high: JsValue,
+    op: &str,
+) -> Result<Vec<TrajectoryEntry>, StoreError> {
     let rows = request(
         steps
             .get_all::<JsValue>()

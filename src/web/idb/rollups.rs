@@ -21,9 +21,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{IdbObjectStore, IdbRequest, IdbTransaction};
 
-use super::records::{from_js_row, run_step_bounds, to_js_row, StepRow, MAX_STEP_ID};
+use super::records::{from_js_row, run_step_bounds, to_js_row, MAX_STEP_ID};
 use super::schema::{COST_ROLLUPS, RUNS, STEPS};
-use super::{commit, from_idb, request, store, StoreError, TrajectoryStore};
+use super::{
+    commit, from_idb, request, run_steps_in, steps_between, store, StoreError, TrajectoryStore,
+};
 use crate::core::cost_rollup::{CostRollup, RollupCell, RollupKey, RollupStep};
 use crate::core::cost_views::StepCost;
 use crate::core::trajectory::TrajectoryEntry;
@@ -106,12 +108,7 @@ pub(crate) fn count_steps(
     run_id: &str,
     entries: &[TrajectoryEntry],
 ) -> Result<bool, JsValue> {
-    let added = CostRollup::of(
-        &entries
-            .iter()
-            .map(|e| RollupStep::of(&StepCost::of(e), e.possibly_billed_usd()))
-            .collect::<Vec<_>>(),
-    );
+    let added = rollup_of(entries);
     if added.is_empty() {
         return Ok(false);
     }
@@ -191,6 +188,35 @@ fn on_settled(
 /// transaction being aborted this fails, and nothing of it stays anyway.
 fn forget_progress(rollups: &IdbObjectStore) {
     let _ = rollups.delete(&JsValue::from_str(PROGRESS_KEY));
+}
+
+/// The roll-up of `entries`.
+fn rollup_of(entries: &[TrajectoryEntry]) -> CostRollup {
+    CostRollup::of(
+        &entries
+            .iter()
+            .map(|e| RollupStep::of(&StepCost::of(e), e.possibly_billed_usd()))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// The cell stored under `id` in `rollups` (`None`: no step counted in it yet).
+async fn stored_cell(
+    rollups: &indexed_db_futures::object_store::ObjectStore<'_>,
+    id: &str,
+    op: &str,
+) -> Result<Option<RollupCell>, StoreError> {
+    let stored = request(
+        rollups
+            .get::<JsValue, JsValue, _>(JsValue::from_str(id))
+            .primitive(),
+        op,
+    )
+    .await
+    .map_err(|(e, _)| e)?;
+    stored
+        .map(|value| serde_json::from_str(&decode_row(value)?.json).map_err(|e| corrupt(id, e)))
+        .transpose()
 }
 
 /// Progress of a build: runs counted so far and runs stored.
@@ -331,40 +357,11 @@ impl TrajectoryStore {
                         // The chunk's runs are consecutive keys, so their steps are one range.
                         let low = run_step_bounds(first).0;
                         let high = super::records::step_key(last, MAX_STEP_ID);
-                        let rows = request(
-                            steps
-                                .get_all::<JsValue>()
-                                .with_query::<JsValue, _>(KeyRange::Bound(low, false, high, false))
-                                .primitive(),
-                            op,
-                        )
-                        .await
-                        .map_err(|(e, _)| e)?;
-                        let mut chunk = CostRollup::new();
-                        for row in rows {
-                            let entry = StepRow::decode(row.map_err(|e| from_idb(op, &e))?)?;
-                            chunk.add(&RollupStep::of(
-                                &StepCost::of(&entry),
-                                entry.possibly_billed_usd(),
-                            ));
-                        }
+                        let chunk = rollup_of(&steps_between(&steps, low, high, op).await?);
                         for (key, sums) in chunk.cells() {
                             let id = cell_key(key);
-                            let stored = request(
-                                rollups
-                                    .get::<JsValue, JsValue, _>(JsValue::from_str(&id))
-                                    .primitive(),
-                                op,
-                            )
-                            .await
-                            .map_err(|(e, _)| e)?;
-                            let mut cell = match stored {
-                                Some(value) => {
-                                    serde_json::from_str::<RollupCell>(&decode_row(value)?.json)
-                                        .map_err(|e| corrupt(&id, e))?
-                                }
-                                None => RollupCell::default(),
-                            };
+                            let mut cell =
+                                stored_cell(&rollups, &id, op).await?.unwrap_or_default();
                             cell.add(sums);
                             request(rollups.put(row_value(id, &cell)?).primitive(), op)
                                 .await
@@ -412,37 +409,12 @@ pub(crate) async fn forget_run(
     {
         return Ok(());
     }
-    let (low, high) = run_step_bounds(run_id);
-    let rows = request(
-        steps
-            .get_all::<JsValue>()
-            .with_query::<JsValue, _>(KeyRange::Bound(low, false, high, false))
-            .primitive(),
-        op,
-    )
-    .await
-    .map_err(|(e, _)| e)?;
-    let mut gone = CostRollup::new();
-    for row in rows {
-        let entry = StepRow::decode(row.map_err(|e| from_idb(op, &e))?)?;
-        gone.add(&RollupStep::of(
-            &StepCost::of(&entry),
-            entry.possibly_billed_usd(),
-        ));
-    }
+    let gone = rollup_of(&run_steps_in(steps, run_id, op).await?);
     for (key, sums) in gone.cells() {
         let id = cell_key(key);
-        let stored = request(
-            rollups
-                .get::<JsValue, JsValue, _>(JsValue::from_str(&id))
-                .primitive(),
-            op,
-        )
-        .await
-        .map_err(|(e, _)| e)?;
-        let Some(value) = stored else { continue };
-        let mut cell: RollupCell =
-            serde_json::from_str(&decode_row(value)?.json).map_err(|e| corrupt(&id, e))?;
+        let Some(mut cell) = stored_cell(rollups, &id, op).await? else {
+            continue;
+        };
         cell.subtract(sums);
         if cell.steps == 0 {
             request(rollups.delete(JsValue::from_str(&id)).primitive(), op)
