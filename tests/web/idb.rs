@@ -11,6 +11,8 @@ use wasm_bindgen_test::wasm_bindgen_test;
 
 use trialogue::core::clock::ManualClock;
 use trialogue::core::config::PipelineConfig;
+use trialogue::core::cost_rollup::{CostRollup, RollupStep};
+use trialogue::core::cost_views::StepCost;
 use trialogue::core::jsonl::{read_jsonl, to_line};
 use trialogue::core::llm::Usage;
 use trialogue::core::pipeline::{Pipeline, RunInput, TrajectorySink};
@@ -575,12 +577,13 @@ async fn a_seeded_version_1_database_upgrades_and_keeps_its_data() {
 
     let store = TrajectoryStore::open_named(name).await.unwrap();
     assert_eq!(store.version(), DB_VERSION);
-    assert_eq!(DB_VERSION, 5);
+    assert_eq!(DB_VERSION, 6);
     assert_eq!(
         store.store_names(),
         vec![
             "batches",
             "configs",
+            "cost_rollups",
             "datasets",
             "in_flight",
             "provider_rounds",
@@ -754,6 +757,152 @@ async fn export_writes_one_valid_line_per_step_across_chunks() {
     assert_eq!(
         only_small,
         jsonl_run("run_20250102_000000_bbbbbbbb", 3, "small")
+    );
+    finish(store).await;
+}
+
+/// A priced step of run `run_id`.
+fn priced(run_id: &str, step_id: u64, agent: &str, cost: f64) -> TrajectoryEntry {
+    step(
+        run_id,
+        step_id,
+        agent,
+        json!({"solution": "s"}),
+        json!({"iteration": 1, "model": "gpt-4o", "provider": "openai", "cost_usd": cost,
+               "usage": {"input_tokens": 100, "output_tokens": 10, "total_tokens": 110}}),
+    )
+}
+
+/// The roll-up of `steps`, as core builds it.
+fn rollup_of(steps: &[TrajectoryEntry]) -> CostRollup {
+    CostRollup::of(
+        &steps
+            .iter()
+            .map(|e| RollupStep::of(&StepCost::of(e), e.possibly_billed_usd()))
+            .collect::<Vec<_>>(),
+    )
+}
+
+#[wasm_bindgen_test]
+async fn cost_rollups_are_built_then_kept_by_commits_deletes_and_imports() {
+    let store = fresh("t-idb-rollups").await;
+    let mut all = Vec::new();
+    for id in ["run_a", "run_b"] {
+        let mut record = run(id, 1.0);
+        store.create_run(&record).await.unwrap();
+        for (n, agent) in [(1, "solver"), (2, "verifier")] {
+            let entry = priced(id, n, agent, 0.1 * n as f64);
+            record = store.append_step(&record, &entry).await.unwrap();
+            all.push(entry);
+        }
+    }
+    // Never built: not read as if the store had no steps.
+    assert_eq!(store.cost_rollups().await.unwrap(), None);
+    let seen = std::cell::RefCell::new(Vec::new());
+    let built = store
+        .build_cost_rollups(|p| seen.borrow_mut().push(p.done), || false)
+        .await
+        .unwrap();
+    assert!(built);
+    assert_eq!(seen.borrow().last(), Some(&2));
+    assert_eq!(store.cost_rollups().await.unwrap(), Some(rollup_of(&all)));
+
+    // A commit counts its step in the same transaction.
+    let record = store.get_run("run_a").await.unwrap().unwrap();
+    let judge = priced("run_a", 3, "judge", 0.05);
+    store.append_step(&record, &judge).await.unwrap();
+    all.push(judge);
+    assert_eq!(store.cost_rollups().await.unwrap(), Some(rollup_of(&all)));
+
+    // A delete takes its run's steps out exactly.
+    assert!(store.delete_run("run_a").await.unwrap());
+    all.retain(|e| e.run_id != "run_a");
+    assert_eq!(store.cost_rollups().await.unwrap(), Some(rollup_of(&all)));
+
+    // An import counts the steps it adds.
+    let id = "run_20250101_120000_deadbeef";
+    let imported = store
+        .import_runs(read_jsonl(&jsonl_run(id, 2, "imported")), OnConflict::Skip)
+        .await;
+    assert_eq!(imported.imported.len(), 1);
+    all.extend(store.steps(id).await.unwrap());
+    assert_eq!(store.cost_rollups().await.unwrap(), Some(rollup_of(&all)));
+
+    // Cleared, it is rebuilt from the steps to the same cells.
+    store.clear_cost_rollups().await.unwrap();
+    assert_eq!(store.cost_rollups().await.unwrap(), None);
+    assert!(store.build_cost_rollups(|_| {}, || false).await.unwrap());
+    assert_eq!(store.cost_rollups().await.unwrap(), Some(rollup_of(&all)));
+    finish(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_stopped_cost_rollup_build_resumes_without_counting_twice() {
+    let store = fresh("t-idb-rollups-resume").await;
+    let mut all = Vec::new();
+    // More runs than one build chunk holds, so a stop falls between chunks.
+    for i in 0..501 {
+        let id = format!("run_{i:04}");
+        let record = run(&id, 1.0);
+        store.create_run(&record).await.unwrap();
+        let entry = priced(&id, 1, "solver", 0.01);
+        store.append_step(&record, &entry).await.unwrap();
+        all.push(entry);
+    }
+    let chunks = std::cell::Cell::new(0);
+    let finished = store
+        .build_cost_rollups(|_| chunks.set(chunks.get() + 1), || chunks.get() >= 1)
+        .await
+        .unwrap();
+    assert!(!finished, "stopped after its first chunk");
+    assert_eq!(store.cost_rollups().await.unwrap(), None);
+    // A step committed meanwhile to a run the build has counted is counted by the commit; one
+    // of a run it has not reached yet, by the build.
+    for id in ["run_0000", "run_0500"] {
+        let record = store.get_run(id).await.unwrap().unwrap();
+        let entry = priced(id, 2, "verifier", 0.02);
+        store.append_step(&record, &entry).await.unwrap();
+        all.push(entry);
+    }
+    assert!(store.build_cost_rollups(|_| {}, || false).await.unwrap());
+    assert_eq!(store.cost_rollups().await.unwrap(), Some(rollup_of(&all)));
+    finish(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_step_whose_cost_rollup_cell_is_unreadable_is_committed_and_the_cells_rebuilt() {
+    let name = "t-idb-rollups-damaged";
+    let store = fresh(name).await;
+    let record = run("run_a", 1.0);
+    store.create_run(&record).await.unwrap();
+    let first = priced("run_a", 1, "solver", 0.1);
+    let record = store.append_step(&record, &first).await.unwrap();
+    assert!(store.build_cost_rollups(|_| {}, || false).await.unwrap());
+    // The cell the next step adds to is damaged.
+    let counted = rollup_of(std::slice::from_ref(&first));
+    let (key, _) = counted.cells().next().unwrap();
+    let raw = Database::open(name).await.unwrap();
+    put_raw(
+        &raw,
+        "cost_rollups",
+        &[json!({"key": serde_json::to_string(key).unwrap(), "json": "not a cell"})],
+    )
+    .await;
+    raw.close();
+
+    let second = priced("run_a", 2, "solver", 0.2);
+    store.append_step(&record, &second).await.unwrap();
+    assert_eq!(
+        store.steps("run_a").await.unwrap(),
+        vec![first.clone(), second.clone()]
+    );
+    // The failed update dropped the progress record: no wrong sum is read, and the next build
+    // counts every step again in place of the damaged cell.
+    assert_eq!(store.cost_rollups().await.unwrap(), None);
+    assert!(store.build_cost_rollups(|_| {}, || false).await.unwrap());
+    assert_eq!(
+        store.cost_rollups().await.unwrap(),
+        Some(rollup_of(&[first, second]))
     );
     finish(store).await;
 }

@@ -6,5 +6,6 @@
 pub mod budget;
 pub mod facts;
 pub mod pricing_settings;
+pub mod rollups;
 pub mod run_panel;
 pub mod unaccounted;

@@ -2,10 +2,12 @@
 //! config, tokens by kind, the cost per correct answer — and everything re-priced at today's
 //! prices beside what was stored.
 //!
-//! Totals, the spend line and the config table come from run records alone, so they show at
-//! once with 10,000 runs. The splits by agent and model need each step's model and cost, which
-//! records do not carry: they are read lazily ([`crate::ui::costs::facts`]) with progress shown,
-//! and kept for the next visit.
+//! Totals, the spend line and the config table come from run records alone. The splits by
+//! agent and model, the tokens table and paid-versus-reused come from the store's cost
+//! roll-ups ([`crate::ui::costs::rollups`]), kept as steps are committed, so they never read
+//! every step. Only the speed table and re-pricing need each step: their facts are read lazily
+//! ([`crate::ui::costs::facts`]) with progress shown, at once for a small store and on asking
+//! for a big one.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -20,9 +22,9 @@ use crate::app::costs::overview::{
 };
 use crate::app::format::{cost_text, count, count_of, plural, tokens_text};
 use crate::core::cost::{BucketSummary, CostSummary};
+use crate::core::cost_rollup::usd_of;
 use crate::core::cost_views::{
-    agent_rank, reprice_by_model, split_by_agent_and_model, CostOverview, PricedSum,
-    RepricingOverview, ReuseSplit, StepCost,
+    agent_rank, reprice_by_model, CostOverview, PricedSum, RepricingOverview, StepCost,
 };
 use crate::core::sorting;
 use crate::core::stream_speed::{speed_by_model, ModelSpeed};
@@ -32,6 +34,7 @@ use crate::ui::components::figures_table::{num, text, Column, FiguresTable};
 use crate::ui::components::notice::ErrorText;
 use crate::ui::components::stream_speed::SpeedTable;
 use crate::ui::costs::facts::{step_costs, RunKey};
+use crate::ui::costs::rollups::{spawn_load, RollupStatus, Rollups};
 use crate::ui::costs::unaccounted::Unaccounted;
 use crate::ui::prices::PricingState;
 use crate::ui::run::session::RunSession;
@@ -66,15 +69,21 @@ const REPRICE_COLUMNS: &[Column] = &[
 /// The spend line gets one point per run up to this many runs, one per day beyond.
 const MAX_POINTS: usize = 400;
 
-/// The per-step split, as it loads.
+/// Up to this many stored steps, each step's facts (for the speed table and re-pricing) are
+/// read on every visit; beyond, only when asked: reading them all costs time and memory in
+/// proportion to the store.
+const AUTO_READ_STEPS: u64 = 20_000;
+
+/// Each step's facts, as they load.
 #[derive(Debug, Clone, PartialEq)]
 enum Split {
+    /// Not read: the store is big, and nobody asked.
+    NotRead,
     /// Reading steps: `done` of `total` runs read.
     Loading { done: usize, total: usize },
-    /// Read: the facts of every run and their totals by agent and model.
+    /// Read: the facts of every run.
     Ready {
         facts: Arc<Vec<Arc<Vec<StepCost>>>>,
-        summary: Arc<CostSummary>,
         /// Streamed-call speed by model.
         speed: Arc<Vec<ModelSpeed>>,
     },
@@ -102,9 +111,14 @@ pub fn CostsPage() -> impl IntoView {
             _ => None,
         })
     });
-    let split = RwSignal::new(Split::Loading { done: 0, total: 0 });
+    let split = RwSignal::new(Split::NotRead);
+    let rollups = RwSignal::new(Rollups::Loading { done: 0, total: 0 });
+    let read_steps = RwSignal::new(false);
     let stop: StoredValue<Rc<Cell<bool>>, LocalStorage> =
         StoredValue::new_local(Rc::new(Cell::new(false)));
+    let stop_rollups: StoredValue<Rc<Cell<bool>>, LocalStorage> =
+        StoredValue::new_local(Rc::new(Cell::new(false)));
+    let rebuild = Callback::new(move |()| spawn_load(store, rollups, true, stop_rollups));
     // Only what decides the cache is handed to the reader, not whole records.
     let keys = Memo::new(move |_| {
         runs.with(|r| match r {
@@ -112,17 +126,31 @@ pub fn CostsPage() -> impl IntoView {
             _ => None,
         })
     });
+    // Read again whenever the runs change (a run finished, one was deleted or imported).
+    Effect::new(move |_| {
+        if keys.with(Option::is_some) {
+            spawn_load(store, rollups, false, stop_rollups);
+        }
+    });
     Effect::new(move |_| {
         let Some(list) = keys.get() else {
             return;
         };
+        let steps: u64 = list.iter().map(|k| k.step_count).sum();
+        if steps > AUTO_READ_STEPS && !read_steps.get() {
+            split.set(Split::NotRead);
+            return;
+        }
         // A newer list (a run finished, one was imported) replaces a read in progress.
         let flag = Rc::new(Cell::new(false));
         stop.with_value(|old| old.set(true));
         stop.set_value(Rc::clone(&flag));
         spawn_local(load_split(store, list, split, flag));
     });
-    on_cleanup(move || stop.with_value(|s| s.set(true)));
+    on_cleanup(move || {
+        stop.with_value(|s| s.set(true));
+        stop_rollups.with_value(|s| s.set(true));
+    });
 
     view! {
         <div class="page-head">
@@ -145,7 +173,16 @@ pub fn CostsPage() -> impl IntoView {
                 </p>
             }
             .into_any(),
-            Some(Ok(_)) => view! { <CostsBody overview=overview split=split/> }.into_any(),
+            Some(Ok(_)) => view! {
+                <CostsBody
+                    overview=overview
+                    split=split
+                    rollups=rollups
+                    read_steps=read_steps
+                    rebuild=rebuild
+                />
+            }
+            .into_any(),
         }}
     }
 }
@@ -171,7 +208,6 @@ async fn load_split(
     }
     split.set(match result {
         Ok(Some(facts)) => {
-            let summary = split_by_agent_and_model(facts.iter().flat_map(|f| f.iter())).summary();
             let speed = speed_by_model(
                 facts
                     .iter()
@@ -179,21 +215,24 @@ async fn load_split(
             );
             Split::Ready {
                 facts: Arc::new(facts),
-                summary: Arc::new(summary),
                 speed: Arc::new(speed),
             }
         }
         Ok(None) => return,
-        Err(e) => Split::Failed(format!(
-            "The split by agent and model could not be read: {e}"
-        )),
+        Err(e) => Split::Failed(format!("Each run's steps could not be read: {e}")),
     });
 }
 
 #[component]
-fn CostsBody(overview: Memo<Option<CostOverview>>, split: RwSignal<Split>) -> impl IntoView {
-    let summary = Signal::derive(move || match split.get() {
-        Split::Ready { summary, .. } => Some(summary),
+fn CostsBody(
+    overview: Memo<Option<CostOverview>>,
+    split: RwSignal<Split>,
+    rollups: RwSignal<Rollups>,
+    read_steps: RwSignal<bool>,
+    rebuild: Callback<()>,
+) -> impl IntoView {
+    let summary = Signal::derive(move || match rollups.get() {
+        Rollups::Ready { summary, .. } => Some(summary),
         _ => None,
     });
     let points =
@@ -204,13 +243,29 @@ fn CostsBody(overview: Memo<Option<CostOverview>>, split: RwSignal<Split>) -> im
     let models = Signal::derive(move || summary.get().map(|s| model_bars(&s)).unwrap_or_default());
     let split_status = move || {
         match split.get() {
+        Split::NotRead => Some(
+            view! {
+                <p class="muted costs-progress">
+                    "The speed table and re-pricing need each step of every run, which takes a while in a store this big. "
+                    <button
+                        type="button"
+                        class="btn btn-sm"
+                        data-testid="costs-read-steps"
+                        on:click=move |_| read_steps.set(true)
+                    >
+                        "Read every step"
+                    </button>
+                </p>
+            }
+            .into_any(),
+        ),
         Split::Loading { done, total } => Some(
             view! {
                 <p class="muted costs-progress" role="status" data-testid="costs-split-progress">
                     {if total == 0 {
-                        "Reading each run's steps for the split by agent and model…".to_string()
+                        "Reading each run's steps for speeds and re-pricing…".to_string()
                     } else {
-                        format!("Reading each run's steps for the split by agent and model: {done} of {total} runs…")
+                        format!("Reading each run's steps for speeds and re-pricing: {done} of {total} runs…")
                     }}
                 </p>
             }
@@ -224,7 +279,7 @@ fn CostsBody(overview: Memo<Option<CostOverview>>, split: RwSignal<Split>) -> im
     view! {
         {move || overview.get().map(|o| view! { <Totals overview=o/> })}
         {move || summary.get().map(|s| view! { <UnknownModels summary=s/> })}
-        {split_status}
+        <RollupStatus state=rollups/>
         <div class="chart-grid chart-grid-wide">
             <LineChart
                 test_id="chart-cost-over-time"
@@ -251,7 +306,8 @@ fn CostsBody(overview: Memo<Option<CostOverview>>, split: RwSignal<Split>) -> im
                 value_header="Cost (USD)"
             />
         </div>
-        {move || summary.get().map(|s| view! { <TokensTable summary=s/> })}
+        {move || summary.get().map(|s| view! { <TokensTable summary=s rebuild=rebuild/> })}
+        {split_status}
         {move || match split.get() {
             Split::Ready { speed, .. } if !speed.is_empty() => {
                 Some(view! { <SpeedTable speeds=speed.to_vec()/> })
@@ -259,7 +315,7 @@ fn CostsBody(overview: Memo<Option<CostOverview>>, split: RwSignal<Split>) -> im
             _ => None,
         }}
         {move || overview.get().map(|o| view! { <ConfigTable overview=o/> })}
-        <PaidAndReused split=split/>
+        <PaidAndReused rollups=rollups/>
         <RepriceAll split=split/>
     }
 }
@@ -267,14 +323,14 @@ fn CostsBody(overview: Memo<Option<CostOverview>>, split: RwSignal<Split>) -> im
 /// What the runs paid for beside what they reused from the reply store at $0 (valued at
 /// today's prices: what reuse saved).
 #[component]
-fn PaidAndReused(split: RwSignal<Split>) -> impl IntoView {
+fn PaidAndReused(rollups: RwSignal<Rollups>) -> impl IntoView {
     let pricer = expect_context::<PricingState>().pricer();
     let reuse = Signal::derive_local(move || {
-        let Split::Ready { facts, .. } = split.get() else {
+        let Rollups::Ready { rollup, .. } = rollups.get() else {
             return None;
         };
         let pricer = pricer.get()?;
-        Some(ReuseSplit::of(facts.iter().flat_map(|f| f.iter()), &pricer))
+        Some(PaidReused::of(&rollup, &pricer))
     });
     view! {
         {move || reuse.get().map(|r| view! {
@@ -304,6 +360,33 @@ fn PaidAndReused(split: RwSignal<Split>) -> impl IntoView {
                 </dl>
             </section>
         })}
+    }
+}
+
+/// Paid and reused steps, from the roll-ups.
+#[derive(Debug, Clone)]
+struct PaidReused {
+    paid_steps: u64,
+    paid: PricedSum,
+    reused_steps: u64,
+    reused_value: PricedSum,
+}
+
+impl PaidReused {
+    fn of(
+        rollup: &crate::core::cost_rollup::CostRollup,
+        pricer: &crate::core::pricing::Pricer,
+    ) -> Self {
+        let split = rollup.reuse_split();
+        let mut paid = PricedSum::default();
+        paid.add_known(usd_of(split.paid.cost_nanos));
+        paid.unpriced_steps = split.paid.unpriced_steps;
+        PaidReused {
+            paid_steps: split.paid.steps,
+            paid,
+            reused_steps: split.reused.steps,
+            reused_value: rollup.reused_value(pricer),
+        }
     }
 }
 
@@ -442,7 +525,7 @@ fn bucket_cost(b: &BucketSummary) -> String {
 
 /// Tokens by kind and cost, by agent and by model.
 #[component]
-fn TokensTable(summary: Arc<CostSummary>) -> impl IntoView {
+fn TokensTable(summary: Arc<CostSummary>, rebuild: Callback<()>) -> impl IntoView {
     let rows = |title: &'static str,
                 map: &std::collections::BTreeMap<String, BucketSummary>,
                 by_role: bool| {
@@ -477,7 +560,18 @@ fn TokensTable(summary: Arc<CostSummary>) -> impl IntoView {
     };
     view! {
         <section class="card" aria-labelledby="tokens-title">
-            <h2 class="card-title" id="tokens-title">"Tokens and cost by agent and model"</h2>
+            <header class="card-head">
+                <h2 class="card-title" id="tokens-title">"Tokens and cost by agent and model"</h2>
+                <button
+                    type="button"
+                    class="btn btn-sm"
+                    data-testid="costs-rebuild"
+                    title="Count every stored step again into the sums this page draws"
+                    on:click=move |_| rebuild.run(())
+                >
+                    "Rebuild"
+                </button>
+            </header>
             <p class="muted">"Input counts cached tokens; output counts reasoning tokens."</p>
             <FiguresTable columns=TOKEN_COLUMNS testid="costs-tokens-table">
                 {rows("By agent", &summary.by_agent, true)}

@@ -18,6 +18,7 @@ mod in_flight;
 mod provider_rounds;
 mod records;
 mod replies;
+mod rollups;
 pub mod schema;
 mod transfer;
 
@@ -48,6 +49,7 @@ use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 pub use error::StoreError;
 pub use records::SavedConfig;
 pub use replies::{tab_reply_index, ReplyStoreSize};
+pub use rollups::BuildProgress;
 pub use schema::{DB_NAME, DB_VERSION};
 pub use transfer::{
     ExportFilter, ExportSummary, ImportFailure, ImportSummary, ImportedRun, OnConflict,
@@ -56,7 +58,7 @@ pub use transfer::{
 
 use error::{from_idb, from_open, is_constraint};
 use records::{run_step_bounds, ConfigRow, RunRow, StepRow};
-use schema::{index, CONFIGS, IN_FLIGHT, RUNS, STEPS};
+use schema::{index, CONFIGS, COST_ROLLUPS, IN_FLIGHT, RUNS, STEPS};
 
 /// How many runs [`TrajectoryStore::list_runs`] reads per request.
 pub const LIST_CHUNK: u32 = 1000;
@@ -521,13 +523,18 @@ impl TrajectoryStore {
     /// Deletes run `id` and all its steps in one transaction; returns whether it was there.
     pub async fn delete_run(&self, id: &str) -> Result<bool, StoreError> {
         let op = format!("deleting run {id}");
-        let tx = self.transaction(&[RUNS, STEPS, IN_FLIGHT], TransactionMode::Readwrite, &op)?;
+        let tx = self.transaction(
+            &[RUNS, STEPS, IN_FLIGHT, COST_ROLLUPS],
+            TransactionMode::Readwrite,
+            &op,
+        )?;
         let existed = {
             let runs = store(&tx, RUNS, &op)?;
             let steps = store(&tx, STEPS, &op)?;
             let calls = store(&tx, IN_FLIGHT, &op)?;
             let key = JsValue::from_str(id);
             let existed = count(&runs, key.clone(), &op).await? > 0;
+            rollups::forget_run(&store(&tx, COST_ROLLUPS, &op)?, &steps, id, &op).await?;
             request(runs.delete(key).primitive(), &op)
                 .await
                 .map_err(|(e, _)| e)?;
@@ -684,7 +691,11 @@ impl TrajectoryStore {
         let mut updated = record.clone();
         updated.add_step(entry, js_sys::Date::now());
         let row = RunRow::encode(&updated)?;
-        let tx = self.transaction(&[RUNS, STEPS, IN_FLIGHT], TransactionMode::Readwrite, &op)?;
+        let tx = self.transaction(
+            &[RUNS, STEPS, IN_FLIGHT, COST_ROLLUPS],
+            TransactionMode::Readwrite,
+            &op,
+        )?;
         let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
         // Requests run in the order made, and none is awaited: their results are read once
         // the transaction has committed. The count sees the runs store before the put.
@@ -700,9 +711,12 @@ impl TrajectoryStore {
             if let Some(next_call) = &next_call {
                 calls.put(next_call)?;
             }
-            Ok::<_, JsValue>((existed, added))
+            // The roll-up update chains requests in its success handlers, so a transaction
+            // it joins must end by itself: `commit()` would refuse those requests.
+            let chained = rollups::count_steps(&raw, &entry.run_id, std::slice::from_ref(entry))?;
+            Ok::<_, JsValue>((existed, added, chained))
         })();
-        let (existed, added) = match issued {
+        let (existed, added, chained) = match issued {
             Ok(requests) => requests,
             Err(e) => {
                 // Nothing made before the failure may commit on its own.
@@ -710,7 +724,7 @@ impl TrajectoryStore {
                 return Err(js_failure(&op, &e));
             }
         };
-        if let Err(e) = commit(tx, &op).await {
+        if let Err(e) = end_counting_steps(tx, &op, chained).await {
             return Err(if refused_as_constraint(&added) {
                 StoreError::DuplicateStep {
                     run_id: entry.run_id.clone(),
@@ -952,6 +966,17 @@ async fn run_steps_in(
     op: &str,
 ) -> Result<Vec<TrajectoryEntry>, StoreError> {
     let (low, high) = run_step_bounds(run_id);
+    steps_between(steps, low, high, op).await
+}
+
+/// The steps of `steps` (the store, in a transaction the caller holds) with keys from `low` to
+/// `high`, both included, in key order.
+async fn steps_between(
+    steps: &ObjectStore<'_>,
+    low: JsValue,
+    high: JsValue,
+    op: &str,
+) -> Result<Vec<TrajectoryEntry>, StoreError> {
     let rows = request(
         steps
             .get_all::<JsValue>()
@@ -1026,6 +1051,39 @@ async fn commit(tx: Transaction<'_>, operation: &str) -> Result<(), StoreError> 
     tx.commit().await.map_err(|e| match raw.error() {
         Some(dom) => StoreError::from_dom(operation, &dom.name(), &dom.message()),
         None => from_idb(operation, &e),
+    })
+}
+
+/// Ends a transaction that counted steps in the cost roll-ups ([`rollups::count_steps`]
+/// says whether it `chained` requests): by itself when it did, as `commit()` would refuse
+/// those requests, else by `commit()`.
+async fn end_counting_steps(
+    tx: Transaction<'_>,
+    operation: &str,
+    chained: bool,
+) -> Result<(), StoreError> {
+    if chained {
+        ended_by_itself(tx, operation).await
+    } else {
+        commit(tx, operation).await
+    }
+}
+
+/// Waits until `tx` ends by itself (its `complete` event: every request made, including those
+/// made from success handlers, has finished) without calling `commit()`; when it aborted, the
+/// transaction's own error says why.
+async fn ended_by_itself(tx: Transaction<'_>, operation: &str) -> Result<(), StoreError> {
+    let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
+    let ended = js_sys::Promise::new(&mut |resolve, reject| {
+        let _ = raw.add_event_listener_with_callback("complete", &resolve);
+        let _ = raw.add_event_listener_with_callback("abort", &reject);
+    });
+    let outcome = wasm_bindgen_futures::JsFuture::from(ended).await;
+    // It has ended, so the abort `Transaction` makes when dropped uncommitted does nothing.
+    drop(tx);
+    outcome.map(|_| ()).map_err(|_| match raw.error() {
+        Some(dom) => StoreError::from_dom(operation, &dom.name(), &dom.message()),
+        None => StoreError::from_dom(operation, "AbortError", "the transaction was aborted"),
     })
 }
 

@@ -8,6 +8,7 @@
 //! | 3 | `replies` (key `request_hash`; index `stored_at`): paid replies; older runs simply have none |
 //! | 4 | `provider_rounds` (key `[batch_id, round]`; index `batch_id`): provider batch mode's rounds |
 //! | 5 | `in_flight` (key `[run_id, step_id]`): calls whose requests may be out, until settled |
+//! | 6 | `cost_rollups` (key `key`): the Costs page's sums; left empty, the first Costs visit builds them |
 //!
 //! A new version adds one `vN` function and one line to [`upgrade`]; versions already shipped
 //! are never edited, because browsers out there hold databases they created.
@@ -19,7 +20,7 @@ use web_sys::{IdbDatabase, IdbObjectStore, IdbObjectStoreParameters, IdbTransact
 pub const DB_NAME: &str = "trialogue";
 
 /// The schema version this build creates and expects.
-pub const DB_VERSION: u32 = 5;
+pub const DB_VERSION: u32 = 6;
 
 /// Run records ([`crate::core::trajectory::RunRecord`]), keyed by `run_id`.
 pub const RUNS: &str = "runs";
@@ -40,6 +41,9 @@ pub const PROVIDER_ROUNDS: &str = "provider_rounds";
 /// Calls in flight ([`crate::core::in_flight::InFlightCall`]), keyed by `[run_id, step_id]`
 /// (since version 5).
 pub const IN_FLIGHT: &str = "in_flight";
+/// The Costs page's sums per day × agent × provider × model × paid-or-reused, and how far a
+/// build has counted (see `rollups.rs`), keyed by `key` (since version 6).
+pub const COST_ROLLUPS: &str = "cost_rollups";
 
 /// Index names, each named after what it orders or selects by.
 pub mod index {
@@ -84,6 +88,9 @@ pub(crate) fn upgrade(
     }
     if old_version < 5 && new_version >= 5 {
         v5(db)?;
+    }
+    if old_version < 6 && new_version >= 6 {
+        v6(db)?;
     }
     Ok(())
 }
@@ -132,6 +139,14 @@ fn v4(db: &IdbDatabase) -> Result<(), JsValue> {
 fn v5(db: &IdbDatabase) -> Result<(), JsValue> {
     let key = js_sys::Array::of2(&JsValue::from_str("run_id"), &JsValue::from_str("step_id"));
     create_store(db, IN_FLIGHT, &key)?;
+    Ok(())
+}
+
+fn v6(db: &IdbDatabase) -> Result<(), JsValue> {
+    // Empty, without a progress record: counting a big store's steps here would hold the
+    // upgrade (and every tab) for as long as it takes, so the Costs page builds the cells,
+    // resumably, on its first visit.
+    create_store(db, COST_ROLLUPS, &JsValue::from_str("key"))?;
     Ok(())
 }
 

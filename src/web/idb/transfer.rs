@@ -13,11 +13,14 @@ use crate::core::run_facts;
 use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 
+use indexed_db_futures::internals::SystemRepr;
+
 use super::error::StoreError;
 use super::records::{run_step_bounds, step_key, RunRow};
-use super::schema::{RUNS, STEPS};
+use super::schema::{COST_ROLLUPS, RUNS, STEPS};
 use super::{
-    add_step_in, commit, count, decode_steps, request, run_steps_in, store, TrajectoryStore,
+    add_step_in, count, decode_steps, end_counting_steps, js_failure, request, rollups,
+    run_steps_in, store, TrajectoryStore,
 };
 
 /// Steps read per export transaction.
@@ -150,8 +153,12 @@ impl TrajectoryStore {
         on_conflict: OnConflict,
     ) -> Result<Result<ImportedRun, Vec<TrajectoryEntry>>, StoreError> {
         let op = format!("importing run {id}");
-        let tx = self.transaction(&[RUNS, STEPS], TransactionMode::Readwrite, &op)?;
-        let stored_id = {
+        let tx = self.transaction(
+            &[RUNS, STEPS, COST_ROLLUPS],
+            TransactionMode::Readwrite,
+            &op,
+        )?;
+        let (stored_id, chained) = {
             let runs = store(&tx, RUNS, &op)?;
             let steps = store(&tx, STEPS, &op)?;
             let mut stored_id = id.to_string();
@@ -177,9 +184,12 @@ impl TrajectoryStore {
             for entry in &entries {
                 add_step_in(&steps, entry, &op).await?;
             }
-            stored_id
+            let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
+            let chained = rollups::count_steps(&raw, &stored_id, &entries)
+                .map_err(|e| js_failure(&op, &e))?;
+            (stored_id, chained)
         };
-        commit(tx, &op).await?;
+        end_counting_steps(tx, &op, chained).await?;
         Ok(Ok(ImportedRun {
             run_id: stored_id,
             original_id: id.to_string(),
@@ -248,22 +258,30 @@ impl TrajectoryStore {
         entries: Vec<TrajectoryEntry>,
     ) -> Result<u64, StoreError> {
         let op = format!("importing more steps of run {run_id}");
-        let tx = self.transaction(&[RUNS, STEPS], TransactionMode::Readwrite, &op)?;
-        {
+        let tx = self.transaction(
+            &[RUNS, STEPS, COST_ROLLUPS],
+            TransactionMode::Readwrite,
+            &op,
+        )?;
+        let chained = {
             let runs = store(&tx, RUNS, &op)?;
             let steps = store(&tx, STEPS, &op)?;
             let mut all = run_steps_in(&steps, run_id, &op).await?;
             for entry in &entries {
                 add_step_in(&steps, entry, &op).await?;
             }
+            let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
+            let chained =
+                rollups::count_steps(&raw, run_id, &entries).map_err(|e| js_failure(&op, &e))?;
             all.extend(entries.iter().cloned());
             sorting::sort_by_key(&mut all, |e| e.step_id);
             let run = RunRecord::from_entries(run_id, &all, js_sys::Date::now());
             request(runs.put(RunRow::encode(&run)?).primitive(), &op)
                 .await
                 .map_err(|(e, _)| e)?;
-        }
-        commit(tx, &op).await?;
+            chained
+        };
+        end_counting_steps(tx, &op, chained).await?;
         Ok(entries.len() as u64)
     }
 

@@ -1,0 +1,430 @@
+//! The `cost_rollups` store (schema version 6): the Costs page's sums
+//! ([`crate::core::cost_rollup`]), one record per cell, kept as steps are committed and runs
+//! deleted, so that the page reads a few hundred cells instead of every step.
+//!
+//! A progress record (key `""`) says which runs the cells count: all of them once a build has
+//! finished, else the runs up to `through` in key order. A build goes through the runs in key
+//! order, a chunk per transaction, and moves `through` in the same transaction as it adds the
+//! chunk's steps, so a tab closed mid-build resumes where it stopped. A step committed, or a
+//! run deleted, changes the cells only when its run is counted already: a run the build has
+//! not reached yet is counted whole when it gets there. A database upgraded from version 5
+//! starts with no progress record, so the first visit to the Costs page builds the cells.
+//!
+//! Each record keeps its value as JSON text, like the other stores (amounts are whole
+//! nano-dollars, exact as text).
+
+use indexed_db_futures::prelude::*;
+use indexed_db_futures::transaction::TransactionMode;
+use indexed_db_futures::KeyRange;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{IdbObjectStore, IdbRequest, IdbTransaction};
+
+use super::records::{from_js_row, run_step_bounds, to_js_row, MAX_STEP_ID};
+use super::schema::{COST_ROLLUPS, RUNS, STEPS};
+use super::{
+    commit, from_idb, request, run_steps_in, steps_between, store, StoreError, TrajectoryStore,
+};
+use crate::core::cost_rollup::{CostRollup, RollupCell, RollupKey, RollupStep};
+use crate::core::cost_views::StepCost;
+use crate::core::trajectory::TrajectoryEntry;
+
+/// The key of the progress record (cells are keyed by their JSON key, never empty).
+const PROGRESS_KEY: &str = "";
+
+/// Runs a build reads per transaction: few enough that a transaction stays short, many enough
+/// that a million steps take a few hundred transactions.
+const RUNS_PER_CHUNK: u32 = 500;
+
+/// One record of the store: its key and its value as JSON text.
+#[derive(Debug, Serialize, Deserialize)]
+struct Row {
+    key: String,
+    json: String,
+}
+
+/// Which runs the cells count.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RollupProgress {
+    /// Every run (a build finished).
+    pub complete: bool,
+    /// The last run, in key order, a build has counted so far (`None`: none yet).
+    pub through: Option<String>,
+}
+
+impl RollupProgress {
+    /// Whether the cells count the steps of run `run_id`.
+    pub fn covers(&self, run_id: &str) -> bool {
+        self.complete || self.through.as_deref().is_some_and(|t| run_id <= t)
+    }
+}
+
+fn cell_key(key: &RollupKey) -> String {
+    // Field values are plain strings and a bool: serializing them cannot fail.
+    serde_json::to_string(key).unwrap_or_default()
+}
+
+fn row_value<T: Serialize>(key: String, value: &T) -> Result<JsValue, StoreError> {
+    let json = serde_json::to_string(value).map_err(|e| StoreError::Encode {
+        what: format!("cost roll-up {key}"),
+        reason: e.to_string(),
+    })?;
+    to_js_row(&Row { key, json }, || "a cost roll-up".to_string())
+}
+
+fn decode_row(value: JsValue) -> Result<Row, StoreError> {
+    from_js_row(value, COST_ROLLUPS, "cost roll-up")
+}
+
+fn corrupt(key: &str, reason: impl ToString) -> StoreError {
+    StoreError::Corrupt {
+        store: COST_ROLLUPS,
+        key: key.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+fn progress_of(value: JsValue) -> Option<RollupProgress> {
+    if value.is_undefined() || value.is_null() {
+        return None;
+    }
+    let row = decode_row(value).ok()?;
+    serde_json::from_str(&row.json).ok()
+}
+
+/// Counts steps `entries` of run `run_id`, being stored, in the cells, inside their own
+/// transaction `tx` (which must include [`COST_ROLLUPS`]): requests chained by their success
+/// handlers, so the caller must let `tx` end by itself (no explicit `commit()`, after which
+/// no request may be made) and await its `complete` event. Returns whether it made requests.
+///
+/// The steps are summed per cell first, so each cell is read and written once (two
+/// read-then-write pairs on one cell in one transaction would lose the first write). A
+/// roll-up request that fails has its error stopped from aborting `tx` (the step commits
+/// regardless) and drops the progress record: the next visit to the Costs page rebuilds the
+/// cells rather than show a wrong sum.
+pub(crate) fn count_steps(
+    tx: &IdbTransaction,
+    run_id: &str,
+    entries: &[TrajectoryEntry],
+) -> Result<bool, JsValue> {
+    let added = rollup_of(entries);
+    if added.is_empty() {
+        return Ok(false);
+    }
+    let rollups = tx.object_store(COST_ROLLUPS)?;
+    let progress = rollups.get(&JsValue::from_str(PROGRESS_KEY))?;
+    let run_id = run_id.to_string();
+    on_settled(&progress, &rollups.clone(), move |stored| {
+        let counted = progress_of(stored).is_some_and(|p| p.covers(&run_id));
+        if counted {
+            for (key, sums) in added.cells() {
+                let step = RollupStep {
+                    key: key.clone(),
+                    sums: *sums,
+                };
+                if add_to_cell(&rollups, step).is_err() {
+                    forget_progress(&rollups);
+                }
+            }
+        }
+    });
+    Ok(true)
+}
+
+/// Reads the cell of `step` and puts it back with the step added (from a success handler).
+fn add_to_cell(rollups: &IdbObjectStore, step: RollupStep) -> Result<(), JsValue> {
+    let key = cell_key(&step.key);
+    let read: IdbRequest = rollups.get(&JsValue::from_str(&key))?;
+    let store = rollups.clone();
+    on_settled(&read, rollups, move |stored| {
+        let mut cell = if stored.is_undefined() {
+            Some(RollupCell::default())
+        } else {
+            decode_row(stored)
+                .ok()
+                .and_then(|row| serde_json::from_str::<RollupCell>(&row.json).ok())
+        };
+        let written = match cell.as_mut() {
+            Some(cell) => {
+                cell.add(&step.sums);
+                row_value(key, cell).ok().map(|row| store.put(&row))
+            }
+            None => None,
+        };
+        match written {
+            Some(Ok(put)) => on_settled(&put, &store, |_| {}),
+            _ => forget_progress(&store),
+        }
+    });
+    Ok(())
+}
+
+/// Calls `then` with the result of roll-up request `request` once it succeeds. When it fails,
+/// the failure is kept from aborting the transaction (the step being committed must not be
+/// lost over its roll-up) and the progress record is dropped instead. One handler serves
+/// both events, so it is called once and freed either way.
+fn on_settled(
+    request: &IdbRequest,
+    rollups: &IdbObjectStore,
+    then: impl FnOnce(JsValue) + 'static,
+) {
+    let settled = request.clone();
+    let rollups = rollups.clone();
+    let handler = Closure::once_into_js(move |event: web_sys::Event| {
+        if event.type_() == "error" {
+            event.prevent_default();
+            event.stop_propagation();
+            forget_progress(&rollups);
+        } else {
+            then(settled.result().unwrap_or(JsValue::UNDEFINED));
+        }
+    });
+    request.set_onsuccess(Some(handler.unchecked_ref()));
+    request.set_onerror(Some(handler.unchecked_ref()));
+}
+
+/// Drops the progress record, so that the next build counts every step again. In a
+/// transaction being aborted this fails, and nothing of it stays anyway.
+fn forget_progress(rollups: &IdbObjectStore) {
+    let _ = rollups.delete(&JsValue::from_str(PROGRESS_KEY));
+}
+
+/// The roll-up of `entries`.
+fn rollup_of(entries: &[TrajectoryEntry]) -> CostRollup {
+    CostRollup::of(
+        &entries
+            .iter()
+            .map(|e| RollupStep::of(&StepCost::of(e), e.possibly_billed_usd()))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// The cell stored under `id` in `rollups` (`None`: no step counted in it yet).
+async fn stored_cell(
+    rollups: &indexed_db_futures::object_store::ObjectStore<'_>,
+    id: &str,
+    op: &str,
+) -> Result<Option<RollupCell>, StoreError> {
+    let stored = request(
+        rollups
+            .get::<JsValue, JsValue, _>(JsValue::from_str(id))
+            .primitive(),
+        op,
+    )
+    .await
+    .map_err(|(e, _)| e)?;
+    stored
+        .map(|value| serde_json::from_str(&decode_row(value)?.json).map_err(|e| corrupt(id, e)))
+        .transpose()
+}
+
+/// Progress of a build: runs counted so far and runs stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuildProgress {
+    /// Runs counted.
+    pub done: u64,
+    /// Runs stored.
+    pub total: u64,
+}
+
+impl TrajectoryStore {
+    /// The cells, when they count every run (`None`: a build has not finished, see
+    /// [`Self::build_cost_rollups`]).
+    pub async fn cost_rollups(&self) -> Result<Option<CostRollup>, StoreError> {
+        let op = "reading the cost roll-ups";
+        let rows = self
+            .every_value(COST_ROLLUPS, op)
+            .await?
+            .into_iter()
+            .map(decode_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let complete = rows.iter().any(|row| {
+            row.key == PROGRESS_KEY
+                && serde_json::from_str::<RollupProgress>(&row.json).is_ok_and(|p| p.complete)
+        });
+        // Cells not known to count every run are not read: one left damaged by a failed
+        // update (which dropped the progress record) is replaced by the next build.
+        if !complete {
+            return Ok(None);
+        }
+        let mut cells = Vec::with_capacity(rows.len());
+        for row in rows.into_iter().filter(|row| row.key != PROGRESS_KEY) {
+            let key: RollupKey =
+                serde_json::from_str(&row.key).map_err(|e| corrupt(&row.key, e))?;
+            let cell: RollupCell =
+                serde_json::from_str(&row.json).map_err(|e| corrupt(&row.key, e))?;
+            cells.push((key, cell));
+        }
+        Ok(Some(CostRollup::from_cells(cells)))
+    }
+
+    /// Forgets the cells, so that the next [`Self::build_cost_rollups`] counts every step again
+    /// (after an import, a re-price, or on the user's asking).
+    pub async fn clear_cost_rollups(&self) -> Result<(), StoreError> {
+        let op = "clearing the cost roll-ups";
+        let tx = self.transaction(&[COST_ROLLUPS], TransactionMode::Readwrite, op)?;
+        {
+            let rollups = store(&tx, COST_ROLLUPS, op)?;
+            request(rollups.clear(), op).await.map_err(|(e, _)| e)?;
+        }
+        commit(tx, op).await
+    }
+
+    /// Counts every run not counted yet in the cells, a chunk of runs per transaction, from
+    /// where an earlier build stopped. `progress` is
+    /// called after each chunk and `stop` checked before each (a page that went away stops;
+    /// what was counted stays). Returns whether the build finished.
+    pub async fn build_cost_rollups(
+        &self,
+        progress: impl Fn(BuildProgress),
+        stop: impl Fn() -> bool,
+    ) -> Result<bool, StoreError> {
+        let total = self.count_runs().await?;
+        let mut done = 0u64;
+        loop {
+            if stop() {
+                return Ok(false);
+            }
+            let (counted, finished) = self.build_chunk().await?;
+            done += counted;
+            progress(BuildProgress {
+                done: done.min(total),
+                total,
+            });
+            if finished {
+                return Ok(true);
+            }
+        }
+    }
+
+    /// Counts the next chunk of runs; returns how many and whether none was left.
+    async fn build_chunk(&self) -> Result<(u64, bool), StoreError> {
+        let op = "building the cost roll-ups";
+        let tx = self.transaction(&[RUNS, STEPS, COST_ROLLUPS], TransactionMode::Readwrite, op)?;
+        let outcome = {
+            let runs = store(&tx, RUNS, op)?;
+            let steps = store(&tx, STEPS, op)?;
+            let rollups = store(&tx, COST_ROLLUPS, op)?;
+            let stored = request(
+                rollups
+                    .get::<JsValue, JsValue, _>(JsValue::from_str(PROGRESS_KEY))
+                    .primitive(),
+                op,
+            )
+            .await
+            .map_err(|(e, _)| e)?;
+            let recorded = stored.and_then(progress_of);
+            if recorded.is_none() {
+                // No progress record: a new store, or one whose record was dropped after a
+                // failed update. Cells left from before would be counted twice.
+                request(rollups.clear(), op).await.map_err(|(e, _)| e)?;
+            }
+            let mut state = recorded.unwrap_or_default();
+            if state.complete {
+                (0, true)
+            } else {
+                let keys = match &state.through {
+                    Some(last) => request(
+                        runs.get_all_keys::<JsValue>()
+                            .with_query::<JsValue, _>(KeyRange::LowerBound(
+                                JsValue::from_str(last),
+                                true,
+                            ))
+                            .with_limit(RUNS_PER_CHUNK)
+                            .primitive(),
+                        op,
+                    )
+                    .await
+                    .map_err(|(e, _)| e)?,
+                    None => request(
+                        runs.get_all_keys::<JsValue>()
+                            .with_limit(RUNS_PER_CHUNK)
+                            .primitive(),
+                        op,
+                    )
+                    .await
+                    .map_err(|(e, _)| e)?,
+                };
+                let mut ids = Vec::new();
+                for key in keys {
+                    if let Some(id) = key.map_err(|e| from_idb(op, &e))?.as_string() {
+                        ids.push(id);
+                    }
+                }
+                match (ids.first(), ids.last()) {
+                    (Some(first), Some(last)) => {
+                        // The chunk's runs are consecutive keys, so their steps are one range.
+                        let low = run_step_bounds(first).0;
+                        let high = super::records::step_key(last, MAX_STEP_ID);
+                        let chunk = rollup_of(&steps_between(&steps, low, high, op).await?);
+                        for (key, sums) in chunk.cells() {
+                            let id = cell_key(key);
+                            let mut cell =
+                                stored_cell(&rollups, &id, op).await?.unwrap_or_default();
+                            cell.add(sums);
+                            request(rollups.put(row_value(id, &cell)?).primitive(), op)
+                                .await
+                                .map_err(|(e, _)| e)?;
+                        }
+                        state.through = Some(last.clone());
+                    }
+                    _ => state.complete = true,
+                }
+                request(
+                    rollups
+                        .put(row_value(PROGRESS_KEY.to_string(), &state)?)
+                        .primitive(),
+                    op,
+                )
+                .await
+                .map_err(|(e, _)| e)?;
+                (ids.len() as u64, state.complete)
+            }
+        };
+        commit(tx, op).await?;
+        Ok(outcome)
+    }
+}
+
+/// Takes run `run_id`'s steps out of the cells, inside the transaction deleting the run
+/// (`rollups` and `steps` its stores), before its steps are deleted.
+pub(crate) async fn forget_run(
+    rollups: &indexed_db_futures::object_store::ObjectStore<'_>,
+    steps: &indexed_db_futures::object_store::ObjectStore<'_>,
+    run_id: &str,
+    op: &str,
+) -> Result<(), StoreError> {
+    let stored = request(
+        rollups
+            .get::<JsValue, JsValue, _>(JsValue::from_str(PROGRESS_KEY))
+            .primitive(),
+        op,
+    )
+    .await
+    .map_err(|(e, _)| e)?;
+    if !stored
+        .and_then(progress_of)
+        .is_some_and(|p| p.covers(run_id))
+    {
+        return Ok(());
+    }
+    let gone = rollup_of(&run_steps_in(steps, run_id, op).await?);
+    for (key, sums) in gone.cells() {
+        let id = cell_key(key);
+        let Some(mut cell) = stored_cell(rollups, &id, op).await? else {
+            continue;
+        };
+        cell.subtract(sums);
+        if cell.steps == 0 {
+            request(rollups.delete(JsValue::from_str(&id)).primitive(), op)
+                .await
+                .map_err(|(e, _)| e)?;
+        } else {
+            request(rollups.put(row_value(id, &cell)?).primitive(), op)
+                .await
+                .map_err(|(e, _)| e)?;
+        }
+    }
+    Ok(())
+}
