@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
 import { test, expect } from './fixtures.mjs';
+import { withoutSavePicker } from './save-picker.mjs';
 import {
   MOCK_OPENAI, download, expectUsd, importDataset, mockRequests, requestWorstCase, resetMock, scriptMock, seedApp,
 } from './helpers.mjs';
@@ -63,6 +64,9 @@ async function launch(profile, tmp, seed = { keys: { openai: 'sk-e2e-crash' }, c
     executablePath: '/usr/bin/chromium', headless: true, args: ARGS, baseURL: APP,
     acceptDownloads: true, env: { ...process.env, TMPDIR: tmp },
   });
+  // A browser of its own, so the fixtures' context never reaches it: without this, headless
+  // Chromium's save picker refuses every export as a cancel and the downloads never start.
+  await context.addInitScript(withoutSavePicker);
   const page = context.pages()[0] ?? await context.newPage();
   await seedApp(page, { ...seed, once: true });
   return { context, page };
