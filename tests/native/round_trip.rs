@@ -289,3 +289,39 @@ fn a_stamp_on_a_run_made_here_carries_every_fact_key() {
     let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert!(first["metadata"].get("started_at").is_none());
 }
+
+/// The keys this stop added to a step — how each request was sent, whether it went unsettled,
+/// and the step's possibly-billed spend — survive export → import → export: they decide what
+/// a re-price and the Costs page count, so an imported run must not lose them.
+#[test]
+fn a_batch_answered_and_an_unsettled_attempt_round_trip() {
+    use trialogue::core::llm::SentVia;
+    let llm = ScriptedLlm::builder()
+        .solve(r"so \boxed{42}")
+        .verify(true, "right")
+        .judge(0.9)
+        .build();
+    let ran = start(&llm, &debate(), Some("42"), &allow(9), CancelToken::new());
+    let [record] = ran.records().try_into().expect("one run");
+    let mut steps = ran.steps_of(&record.run_id);
+    let attempts = steps[0].metadata.attempts.get_or_insert_with(Vec::new);
+    assert!(
+        !attempts.is_empty(),
+        "the solver's step records its attempts"
+    );
+    attempts[0].sent_via = SentVia::ProviderBatch;
+    attempts[0].unsettled = true;
+    steps[0].metadata.possibly_billed_usd = Some(0.25);
+    let marked = MemoryRunStore::new();
+    marked.insert(record, steps);
+
+    let first = export(&marked);
+    let imported = import(&first);
+    let [back] = imported.records().try_into().expect("one run");
+    let step = &imported.steps_of(&back.run_id)[0];
+    let attempt = &step.metadata.attempts.as_ref().expect("attempts kept")[0];
+    assert_eq!(attempt.sent_via, SentVia::ProviderBatch, "{first}");
+    assert!(attempt.unsettled, "{first}");
+    assert_eq!(step.metadata.possibly_billed_usd, Some(0.25));
+    assert_eq!(export(&imported), first, "export → import → export");
+}
