@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use trialogue::app::experiment::{values, vary, VARIABLE_FIELDS};
 use trialogue::core::batch::scheduler::{BatchControl, BatchEvent};
-use trialogue::core::batch::{BatchModes, BatchRecord, BatchStatus, ItemStatus};
+use trialogue::core::batch::{BatchEngine, BatchModes, BatchRecord, BatchStatus, ItemStatus};
 use trialogue::core::clock::ManualClock;
 use trialogue::core::config::Mode;
 use trialogue::core::driver::BatchProgress;
@@ -52,6 +52,7 @@ fn plan(concurrency: u32) -> ExperimentPlan {
             &format!("{MINI}\n{BIG}\n"),
         )
         .unwrap(),
+        engine: BatchEngine::Live,
     }
 }
 

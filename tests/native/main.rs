@@ -15,6 +15,7 @@ mod cost_views;
 mod dataset;
 mod driver;
 mod experiment;
+mod experiment_rounds;
 mod fork;
 mod fuzz;
 mod hardening;

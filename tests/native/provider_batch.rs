@@ -34,13 +34,13 @@ use crate::util::{block_on, Driver, YieldNow};
 /// How long the fake provider takes to run a batch, ms.
 const TURNAROUND_MS: f64 = 90_000.0;
 /// How often the hub polls in these tests, ms.
-const POLL_MS: u64 = 30_000;
+pub(crate) const POLL_MS: u64 = 30_000;
 const API_ROOT: &str = "https://api.openai.com/v1";
 
 /// A clock whose sleeps also yield once, so a test can stop a batch between polls (a tab
 /// closed while its provider batch runs).
 #[derive(Clone)]
-struct YieldingClock(ManualClock);
+pub(crate) struct YieldingClock(pub(crate) ManualClock);
 
 impl Clock for YieldingClock {
     fn now_ms(&self) -> f64 {
@@ -61,14 +61,16 @@ struct FakeBatch {
 
 /// What the fake provider was asked and how it answers.
 #[derive(Default)]
-struct FakeState {
+pub(crate) struct FakeState {
     next_id: u32,
     files: HashMap<String, String>,
     batches: BTreeMap<String, FakeBatch>,
     /// Custom ids in the order their lines were uploaded (each once, if nothing is sent twice).
-    uploaded: Vec<String>,
+    pub(crate) uploaded: Vec<String>,
+    /// The chat body of each uploaded line, in the same order.
+    pub(crate) uploaded_bodies: Vec<String>,
     /// Live chat requests (none should come in batch mode).
-    live_calls: usize,
+    pub(crate) live_calls: usize,
     /// Custom ids answered with `batch_expired` (once each).
     expire: HashSet<String>,
     /// Requests (by role and problem text) answered with invalid JSON the first time.
@@ -81,9 +83,9 @@ struct FakeState {
 
 /// The fake OpenAI Batch API over a scripted transport.
 #[derive(Clone)]
-struct FakeOpenAi {
-    state: Rc<RefCell<FakeState>>,
-    transport: ScriptedTransport,
+pub(crate) struct FakeOpenAi {
+    pub(crate) state: Rc<RefCell<FakeState>>,
+    pub(crate) transport: ScriptedTransport,
 }
 
 fn respond(status: u16, body: Value) -> Result<HttpResponse, TransportError> {
@@ -145,7 +147,7 @@ fn uploaded_lines(body: &str) -> Vec<String> {
 }
 
 impl FakeOpenAi {
-    fn new(clock: ManualClock, journal: MemoryJournal) -> FakeOpenAi {
+    pub(crate) fn new(clock: ManualClock, journal: MemoryJournal) -> FakeOpenAi {
         let state: Rc<RefCell<FakeState>> = Rc::default();
         let served = Rc::clone(&state);
         let transport = ScriptedTransport::with_responder(move |request| {
@@ -186,6 +188,7 @@ impl FakeOpenAi {
                     state
                         .uploaded
                         .push(parsed["custom_id"].as_str().unwrap_or("").to_string());
+                    state.uploaded_bodies.push(parsed["body"].to_string());
                 }
                 let id = format!("file-in-{fresh}");
                 state.files.insert(id.clone(), lines.join("\n"));
@@ -294,7 +297,7 @@ impl FakeOpenAi {
     }
 }
 
-fn registry() -> ProviderRegistry {
+pub(crate) fn registry() -> ProviderRegistry {
     let mut registry = ProviderRegistry::builtin();
     let mut openai = registry.get("openai").cloned().expect("built-in openai");
     openai.api_key = "sk-test".into();
@@ -303,7 +306,7 @@ fn registry() -> ProviderRegistry {
 }
 
 /// $1 and $2 per million tokens live, half that through the batch API.
-fn pricer() -> Pricer {
+pub(crate) fn pricer() -> Pricer {
     let table = PricingTable::from_litellm_json(
         &json!({"gpt-4o-mini": {
             "litellm_provider": "openai", "mode": "chat",

@@ -1258,6 +1258,7 @@ fn an_experiments_configs_go_abreast_and_the_turns_they_share_are_paid_once() {
     use std::collections::HashSet;
     use trialogue::app::experiment::vary;
     use trialogue::core::batch::scheduler::{BatchControl, BatchEvent};
+    use trialogue::core::batch::BatchEngine;
     use trialogue::core::driver::BatchProgress;
     use trialogue::core::experiment::driver::{create, ArmProgress, ExperimentDriver};
     use trialogue::core::experiment::{ExperimentPlan, ExperimentStatus};
@@ -1280,6 +1281,7 @@ fn an_experiments_configs_go_abreast_and_the_turns_they_share_are_paid_once() {
             "openai/gpt-4o-mini\nopenai/gpt-4o\n",
         )
         .unwrap(),
+        engine: BatchEngine::Live,
     };
     let experiment =
         block_on(create(&session.runs, &plan, &[], &HashSet::new(), START_MS)).unwrap();

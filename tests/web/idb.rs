@@ -1109,6 +1109,7 @@ async fn provider_rounds_are_kept_per_batch_in_round_order_and_replaced_by_round
                 attempt: 1,
             },
         )]),
+        hashes: BTreeMap::new(),
         counts: BatchCounts::default(),
         results: BTreeMap::new(),
         message: None,

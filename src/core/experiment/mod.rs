@@ -14,6 +14,7 @@
 //! - [`matrix::ConfigRow`]: one config's metrics; [`pairs::PairComparison`]: two configs on
 //!   their shared problems, with McNemar's exact test; [`pareto::pareto_front`].
 //! - [`export`]: the matrix as CSV and JSON.
+//! - [`rounds`]: an experiment in provider batch mode, every config through one round hub.
 
 pub mod compare;
 pub mod driver;
@@ -23,12 +24,15 @@ pub mod matrix;
 pub mod outcome;
 pub mod pairs;
 pub mod pareto;
+pub mod rounds;
 
 use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::batch::{BatchError, BatchModes, BatchRecord, BatchSpec, BatchStatus};
+use crate::core::batch::{
+    BatchEngine, BatchError, BatchModes, BatchRecord, BatchSpec, BatchStatus,
+};
 use crate::core::clock::compact_utc;
 use crate::core::config::{Mode, PipelineConfig};
 use crate::core::trajectory::RunStatus;
@@ -140,6 +144,9 @@ pub struct ExperimentPlan {
     pub varied_field: Option<String>,
     /// The configs, in the order they run and are shown.
     pub arms: Vec<Arm>,
+    /// Live, or through the providers' batch APIs in rounds (every item of every config in
+    /// each round; `concurrency` then does not apply).
+    pub engine: BatchEngine,
 }
 
 impl ExperimentPlan {
@@ -193,17 +200,27 @@ impl ExperimentPlan {
                 Mode::Debate => BatchModes::Debate,
                 Mode::Baseline => BatchModes::Baseline,
             };
+            // In rounds every item is in flight (checked as the engine's limit below).
+            let concurrency = match self.engine {
+                BatchEngine::Live => self.concurrency,
+                BatchEngine::ProviderBatch => 1,
+            };
             let mut spec = BatchSpec::new(
                 format!("{} · {}", self.name, arm.label),
                 self.dataset_id.clone(),
                 self.dataset_name.clone(),
                 self.problem_ids.clone(),
                 modes,
-                self.concurrency,
+                concurrency,
                 arm.config.clone(),
                 created_ms,
                 |id| taken_batches.contains(id) || made.contains(id),
             )?;
+            // Recorded, so that a reopened experiment goes on in rounds.
+            spec.engine = self.engine;
+            if self.engine == BatchEngine::ProviderBatch {
+                spec.concurrency = BatchEngine::ProviderBatch.max_concurrency();
+            }
             spec.experiment = Some(ExperimentTag {
                 experiment_id: experiment_id.clone(),
                 name: self.name.clone(),

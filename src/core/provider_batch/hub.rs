@@ -11,6 +11,12 @@
 //! A request's result is looked up by its custom id, so a run reopened after the tab closed
 //! asks for the same ids again and gets the results already read, or waits for the batch that
 //! holds them; its step is committed once, by the loop, so a result is never applied twice.
+//!
+//! A hub that serves several batches at once (an experiment's configs) may share requests
+//! between runs ([`RoundHub::sharing_between_runs`]): a request identical to one another run
+//! sent (same request hash, as the reply store addresses it) is not sent again; it waits on
+//! that one and gets its result. The hashes are journaled with the rounds, so a reopened hub
+//! still finds the request another run's waits on.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
@@ -36,6 +42,9 @@ use crate::core::llm::{
 };
 use crate::core::pipeline::SinkError;
 use crate::core::providers::ProviderRegistry;
+use crate::core::replies::canonical::CanonicalRequest;
+use crate::core::replies::llm::ReplyProvenance;
+use crate::core::replies::policy::ReusePolicy;
 use crate::core::run_store::RunStore;
 
 use super::engine::ProviderBatchOptions;
@@ -54,6 +63,27 @@ struct Queued {
     family: BatchFamily,
     group: String,
     entry: String,
+    /// Its request hash, when runs share requests and this one may be shared.
+    hash: Option<String>,
+}
+
+/// The request another run's identical request waits on.
+#[derive(Debug, Clone)]
+struct Leader {
+    encoded: String,
+    run_id: String,
+}
+
+/// What became of a request sent through the hub.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exchanged {
+    /// The result.
+    pub outcome: ItemOutcome,
+    /// Its request hash, when runs share requests and this one may be shared.
+    pub request_hash: Option<String>,
+    /// The run whose identical request was sent instead of this one (and paid), when it was
+    /// another run's.
+    pub paid_by: Option<String>,
 }
 
 /// A round as a page shows it.
@@ -102,6 +132,14 @@ struct HubState {
     results: HashMap<String, ItemOutcome>,
     /// Calls waiting, by custom id, with the waker of each.
     waiters: HashMap<String, Option<Waker>>,
+    /// Under [`RoundHub::sharing_between_runs`]: how requests may be shared.
+    share: Option<ReusePolicy>,
+    /// The request sent for each shareable request hash.
+    leaders: HashMap<String, Leader>,
+    /// A call waiting on another run's identical request: its custom id → that request's.
+    follows: HashMap<String, String>,
+    /// The reverse of `follows`: a request sent → the calls of other runs waiting on it.
+    followers: HashMap<String, Vec<String>>,
     /// A chat request per group: the batch endpoints are called with its headers. Held in
     /// memory only (the headers carry the key).
     templates: HashMap<String, HttpRequest>,
@@ -118,8 +156,32 @@ impl HubState {
     fn blocked(&self) -> usize {
         self.waiters
             .keys()
-            .filter(|id| !self.results.contains_key(*id))
+            .filter(|id| !self.results.contains_key(self.target(id)))
             .count()
+    }
+
+    /// The request whose result the call of custom id `encoded` takes.
+    fn target<'s>(&'s self, encoded: &'s str) -> &'s str {
+        self.follows.get(encoded).map_or(encoded, String::as_str)
+    }
+
+    /// The request of another run than `run_id` that a request hashed `hash` may wait on:
+    /// one still to be answered, or answered with a reply. A request whose identical one
+    /// failed is sent on its own (the failure was that run's, under its retry policy).
+    fn leader_for(&self, hash: &str, run_id: &str) -> Option<Leader> {
+        let leader = self.leaders.get(hash)?;
+        if leader.run_id == run_id {
+            return None;
+        }
+        let pending = self.submitted.contains(&leader.encoded)
+            || self.queued.iter().any(|q| q.encoded == leader.encoded);
+        match self.results.get(&leader.encoded) {
+            Some(ItemOutcome::Reply(reply)) if (200..300).contains(&reply.status) => {
+                Some(leader.clone())
+            }
+            Some(_) => None,
+            None => pending.then(|| leader.clone()),
+        }
     }
 
     /// Every item in flight waits on the hub, and some wait on a round not yet submitted.
@@ -128,8 +190,11 @@ impl HubState {
     }
 
     fn deliver(&mut self, encoded: String, outcome: ItemOutcome) {
-        if let Some(Some(waker)) = self.waiters.get_mut(&encoded).map(Option::take) {
-            waker.wake();
+        let followers = self.followers.get(&encoded).cloned().unwrap_or_default();
+        for id in std::iter::once(&encoded).chain(&followers) {
+            if let Some(Some(waker)) = self.waiters.get_mut(id).map(Option::take) {
+                waker.wake();
+            }
         }
         self.results.insert(encoded, outcome);
     }
@@ -176,6 +241,25 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
         }
     }
 
+    /// Shares requests between the runs it serves, as `policy` reuses replies: a request
+    /// identical to one another run sent waits on that one instead of being sent (and paid)
+    /// again. Default: every request is sent for its own run.
+    pub fn sharing_between_runs(self, policy: ReusePolicy) -> Self {
+        self.state.borrow_mut().share = Some(policy);
+        self
+    }
+
+    /// The request hash of `request` when runs share requests and its policy lets this one
+    /// be shared.
+    fn share_hash(&self, request: &HttpRequest) -> Option<String> {
+        let policy = self.state.borrow().share?;
+        // An experiment's runs are each one sample of their problem.
+        let canonical = CanonicalRequest::of(request, policy.addresses_sample().then_some(0));
+        policy
+            .may_reuse(canonical.temperature())
+            .then(|| canonical.hash())
+    }
+
     /// Polls running provider batches every `ms` instead.
     pub fn with_poll_interval(mut self, ms: u64) -> Self {
         self.poll_interval_ms = ms.max(1);
@@ -198,7 +282,16 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
                 RoundStatus::Submitted => state.submitted.extend(round.requests.keys().cloned()),
                 // Never acknowledged by the provider: its calls ask again and go into a new
                 // round.
-                RoundStatus::Submitting => {}
+                RoundStatus::Submitting => continue,
+            }
+            for (encoded, hash) in &round.hashes {
+                if let Some(id) = round.requests.get(encoded) {
+                    let leader = Leader {
+                        encoded: encoded.clone(),
+                        run_id: id.run_id.clone(),
+                    };
+                    state.leaders.insert(hash.clone(), leader);
+                }
             }
         }
         state.rounds = rounds;
@@ -249,16 +342,19 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
     }
 
     /// Sends `request` (a live chat request of `family`) as request `id` of the next round
-    /// and returns what became of it there; a result already read is returned at once.
+    /// and returns what became of it there; a result already read is returned at once. When
+    /// runs share requests, a request identical to another run's takes that one's result.
     pub async fn exchange(
         &self,
         id: CustomId,
         family: BatchFamily,
         request: &HttpRequest,
         cancel: &CancelToken,
-    ) -> Result<ItemOutcome, TransportError> {
+    ) -> Result<Exchanged, TransportError> {
         let api = family.api();
         let encoded = id.encode();
+        let hash = self.share_hash(request);
+        let mut paid_by = None;
         let group = api
             .group(request)
             .map_err(|e| TransportError::Network(e.to_string()))?;
@@ -274,13 +370,35 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
             let known = state.results.contains_key(&encoded)
                 || state.submitted.contains(&encoded)
                 || state.queued.iter().any(|q| q.encoded == encoded);
-            if !known {
+            let leader = match &hash {
+                Some(hash) if !known => state.leader_for(hash, &id.run_id),
+                _ => None,
+            };
+            if let Some(leader) = leader {
+                state
+                    .follows
+                    .insert(encoded.clone(), leader.encoded.clone());
+                state
+                    .followers
+                    .entry(leader.encoded)
+                    .or_default()
+                    .push(encoded.clone());
+                paid_by = Some(leader.run_id);
+            } else if !known {
+                if let Some(hash) = &hash {
+                    let leader = Leader {
+                        encoded: encoded.clone(),
+                        run_id: id.run_id.clone(),
+                    };
+                    state.leaders.insert(hash.clone(), leader);
+                }
                 state.queued.push(Queued {
                     encoded: encoded.clone(),
                     id,
                     family,
                     group,
                     entry,
+                    hash: hash.clone(),
                 });
             }
             state.waiters.insert(encoded.clone(), None);
@@ -300,7 +418,7 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
         });
         let outcome = poll_fn(|cx| {
             let mut state = self.state.borrow_mut();
-            if let Some(outcome) = state.results.get(&encoded) {
+            if let Some(outcome) = state.results.get(state.target(&encoded)) {
                 return Poll::Ready(Ok(outcome.clone()));
             }
             if cancel.is_cancelled() {
@@ -315,7 +433,11 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
         .await;
         drop(waiting);
         self.wake.notify();
-        outcome
+        Ok(Exchanged {
+            outcome: outcome?,
+            request_hash: hash,
+            paid_by,
+        })
     }
 
     /// Submits rounds and polls them until [`RoundHub::finish`]; when `cancel` fires, cancels
@@ -412,6 +534,10 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
                 requests: group
                     .iter()
                     .map(|q| (q.encoded.clone(), q.id.clone()))
+                    .collect(),
+                hashes: group
+                    .iter()
+                    .filter_map(|q| Some((q.encoded.clone(), q.hash.clone()?)))
                     .collect(),
                 counts: BatchCounts {
                     total: group.len() as u64,
@@ -644,7 +770,25 @@ impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         let mut state = self.state.borrow_mut();
         state.waiters.remove(&self.encoded);
-        state.queued.retain(|q| q.encoded != self.encoded);
+        if let Some(leader) = state.follows.remove(&self.encoded) {
+            if let Some(followers) = state.followers.get_mut(&leader) {
+                followers.retain(|f| *f != self.encoded);
+            }
+            // The last wait on a request whose own call went away: it need not go up.
+            let awaited = state.waiters.contains_key(&leader)
+                || state.followers.get(&leader).is_some_and(|f| !f.is_empty());
+            if !awaited {
+                state.queued.retain(|q| q.encoded != leader);
+            }
+        }
+        // A request other runs still wait on goes up all the same.
+        let followed = state
+            .followers
+            .get(&self.encoded)
+            .is_some_and(|f| !f.is_empty());
+        if !followed {
+            state.queued.retain(|q| q.encoded != self.encoded);
+        }
     }
 }
 
@@ -655,6 +799,9 @@ struct CallPlace {
     step: Cell<u64>,
     attempt: Cell<u32>,
     routes: RefCell<Vec<SentVia>>,
+    /// Each request of the call the hub answered: its request hash (when shareable) and the
+    /// other run that paid for it.
+    shares: RefCell<Vec<(Option<String>, Option<String>)>>,
 }
 
 impl CallPlace {
@@ -669,6 +816,33 @@ impl CallPlace {
         for (attempt, via) in attempts.iter_mut().zip(routes.iter()) {
             attempt.sent_via = *via;
         }
+    }
+
+    /// Where the call's reply came from, when runs share requests and every request of the
+    /// call went through the hub as a shareable one: reused from another run when each was
+    /// answered by another run's identical request (the step then costs $0, as a reply
+    /// reused from the store does).
+    fn provenance(&self, policy: Option<ReusePolicy>) -> Option<ReplyProvenance> {
+        let policy = policy?;
+        let shares = self.shares.borrow();
+        if shares.is_empty() || shares.len() != self.routes.borrow().len() {
+            return None;
+        }
+        let (last_hash, last_payer) = shares.last()?;
+        let request_hash = last_hash.clone()?;
+        let reused_from = if shares
+            .iter()
+            .all(|(hash, payer)| hash.is_some() && payer.is_some())
+        {
+            last_payer.clone()
+        } else {
+            None
+        };
+        Some(ReplyProvenance {
+            request_hash,
+            reused_from,
+            policy,
+        })
     }
 }
 
@@ -707,15 +881,23 @@ impl<T: Transport, C: Clock, J: BatchJournal> Transport for RunTransport<'_, T, 
             step: self.place.step.get(),
             attempt,
         };
-        let outcome = self.hub.exchange(id, family, request, cancel).await;
-        let via = match &outcome {
-            Ok(ItemOutcome::Reply(_)) => SentVia::ProviderBatch,
+        let exchanged = self.hub.exchange(id, family, request, cancel).await;
+        let via = match &exchanged {
+            Ok(Exchanged {
+                outcome: ItemOutcome::Reply(_),
+                ..
+            }) => SentVia::ProviderBatch,
             // Expired, errored or cancelled: nothing billed at batch rates; a straggler sent
             // live below is billed live.
             _ => SentVia::Live,
         };
         self.place.routes.borrow_mut().push(via);
-        let failure = match outcome? {
+        let exchanged = exchanged?;
+        self.place
+            .shares
+            .borrow_mut()
+            .push((exchanged.request_hash, exchanged.paid_by));
+        let failure = match exchanged.outcome {
             ItemOutcome::Reply(response) => return Ok(response),
             ItemOutcome::Expired => "the provider batch ended before this request ran".to_string(),
             ItemOutcome::Errored { message } => {
@@ -738,6 +920,7 @@ pub struct RoundLlm<'h, T: Transport, C: Clock, J: BatchJournal, S> {
     store: &'h S,
     run_id: Option<String>,
     place: Rc<CallPlace>,
+    share: Option<ReusePolicy>,
 }
 
 impl<T: Transport, C: Clock, J: BatchJournal, S: RunStore> AgentLlm for RoundLlm<'_, T, C, J, S> {
@@ -772,9 +955,11 @@ impl<T: Transport, C: Clock, J: BatchJournal, S: RunStore> AgentLlm for RoundLlm
         self.place.step.set(committed + 1);
         self.place.attempt.set(0);
         self.place.routes.borrow_mut().clear();
+        self.place.shares.borrow_mut().clear();
         match self.client.complete(call, cancel).await {
             Ok(mut completion) => {
                 self.place.mark(&mut completion.attempts);
+                completion.provenance = self.place.provenance(self.share);
                 Ok(completion)
             }
             Err(mut error) => {
@@ -880,6 +1065,7 @@ impl<'h, T: Transport, C: Clock + Clone, J: BatchJournal, S: RunStore> BatchSour
             store: self.store,
             run_id: run_id.map(str::to_string),
             place,
+            share: self.hub.state.borrow().share,
         }
     }
 }

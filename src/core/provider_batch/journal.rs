@@ -54,6 +54,11 @@ pub struct RoundRecord {
     pub ended_ms: Option<f64>,
     /// Its requests: encoded custom id → whose request it is.
     pub requests: BTreeMap<String, CustomId>,
+    /// When runs share requests: the request hash of each shareable request, by encoded
+    /// custom id, so that a reopened hub finds the request an identical one of another run
+    /// waits on. Absent from records of rounds that shared nothing.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hashes: BTreeMap<String, String>,
     /// The provider's counts as last polled.
     pub counts: BatchCounts,
     /// The outcome of each request, by encoded custom id, once it ended.

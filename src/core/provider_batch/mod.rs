@@ -34,7 +34,7 @@ pub mod openai;
 pub mod turnaround;
 
 pub use engine::{ProviderBatchEngine, ProviderBatchOptions};
-pub use hub::{BatchSource, RoundHub, RoundListener, RoundView};
+pub use hub::{BatchSource, Exchanged, RoundHub, RoundListener, RoundView};
 pub use journal::{BatchJournal, MemoryJournal, RoundRecord, RoundStatus};
 
 use serde::{Deserialize, Serialize};
