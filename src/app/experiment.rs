@@ -2,8 +2,10 @@
 //! config and the values typed (one per line) become the experiment's configs.
 
 use crate::app::config_draft::{field, set_text};
+use crate::core::batch::BatchEngine;
 use crate::core::config::PipelineConfig;
-use crate::core::experiment::{Arm, ExperimentError};
+use crate::core::experiment::{Arm, Experiment, ExperimentError, ExperimentStatus};
+use crate::core::provider_batch::RoundStatus;
 
 /// The config paths an experiment can vary, in the order the page lists them: the things a
 /// researcher changes between two runs of the same problems (models, sampling, the loop's
@@ -108,9 +110,68 @@ pub fn pick_saved(entries: &[SavedEntry], picked: &[String]) -> Result<Vec<Arm>,
     Ok(saved(&configs))
 }
 
+/// Whether opening the Experiments page should take `experiment` up at once: one in
+/// provider batch mode that a closed tab cut off (interrupted, not cancelled nor stopped by a
+/// budget) while one of its `rounds` was at the provider. Its results are then collected and
+/// it goes on without a Resume press, as a batch in provider batch mode does; applying them is
+/// idempotent.
+pub fn takes_up_on_open(experiment: &Experiment, rounds: &[RoundStatus]) -> bool {
+    experiment
+        .batches
+        .iter()
+        .any(|b| b.spec.engine == BatchEngine::ProviderBatch)
+        && experiment.status() == ExperimentStatus::Interrupted
+        && rounds.contains(&RoundStatus::Submitted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_interrupted_experiment_in_rounds_with_a_round_at_the_provider_is_taken_up_on_open() {
+        use crate::core::batch::{BatchModes, BatchRecord, BatchSpec, BatchStatus};
+        let batch = |engine: BatchEngine, status: BatchStatus, arm: usize| {
+            let mut spec = BatchSpec::new(
+                "b",
+                "ds",
+                "d",
+                vec!["P1".into()],
+                BatchModes::Debate,
+                1,
+                PipelineConfig::default(),
+                0.0,
+                |_| false,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            spec.batch_id = format!("batch_{arm}");
+            spec.engine = engine;
+            spec.experiment = Some(crate::core::experiment::ExperimentTag {
+                experiment_id: "exp_1".into(),
+                name: "e".into(),
+                arm,
+                arms: 2,
+                label: format!("{arm}"),
+                varied_field: None,
+            });
+            let mut record = BatchRecord::new(spec);
+            record.status = status;
+            record
+        };
+        let experiment = |engine: BatchEngine, status: BatchStatus| {
+            Experiment::group(vec![batch(engine, status, 0), batch(engine, status, 1)]).remove(0)
+        };
+        let at_provider = [RoundStatus::Ended, RoundStatus::Submitted];
+        let cut_off = experiment(BatchEngine::ProviderBatch, BatchStatus::Interrupted);
+        assert!(takes_up_on_open(&cut_off, &at_provider));
+        // Nothing at the provider: the user resumes it.
+        assert!(!takes_up_on_open(&cut_off, &[RoundStatus::Ended]));
+        // Live, or cancelled by the user: never by itself.
+        let live = experiment(BatchEngine::Live, BatchStatus::Interrupted);
+        assert!(!takes_up_on_open(&live, &at_provider));
+        let cancelled = experiment(BatchEngine::ProviderBatch, BatchStatus::Cancelled);
+        assert!(!takes_up_on_open(&cancelled, &at_provider));
+    }
 
     #[test]
     fn picked_saved_configs_keep_the_list_order_and_unreadable_ones_are_refused() {

@@ -152,6 +152,21 @@ impl ExperimentForecast {
     pub fn total_saving_usd(&self) -> f64 {
         self.arms.iter().filter_map(|a| a.saving_usd).sum()
     }
+
+    /// The experiment through the providers' batch APIs, USD: each config's forecast less
+    /// its saving, at `shares[i]` of the live price (its config's
+    /// [`batch_price_share`](crate::app::batch::engine::batch_price_share)); `None` unless
+    /// every config has both.
+    pub fn total_at_batch_usd(&self, shares: &[Option<f64>]) -> Option<f64> {
+        if shares.len() != self.arms.len() {
+            return None;
+        }
+        self.arms
+            .iter()
+            .zip(shares)
+            .map(|(arm, share)| Some(arm.net_usd()? * (*share)?))
+            .sum()
+    }
 }
 
 /// The earlier config each of `arms` takes the most turns from (the first of equals), with
@@ -290,6 +305,48 @@ pub fn forecast_experiment(
 mod tests {
     use super::*;
     use crate::core::jsonl::parse_line;
+
+    #[test]
+    fn the_batch_price_is_each_configs_net_forecast_at_its_batch_share() {
+        use crate::app::batch::forecast::Forecast;
+        let ready = |total: f64| {
+            ForecastOutcome::Ready(Forecast {
+                problems: 10,
+                per_problem_median: total / 10.0,
+                per_problem_p90: total / 10.0,
+                total_median: total,
+                total_p90: total,
+                samples: 3,
+            })
+        };
+        let arm = |cost: ForecastOutcome, saving: Option<f64>| ArmForecast {
+            label: "a".into(),
+            config_hash: "00000000".into(),
+            cost,
+            shares: None,
+            saving_usd: saving,
+        };
+        let forecast = ExperimentForecast {
+            arms: vec![arm(ready(2.0), None), arm(ready(3.0), Some(1.0))],
+            problems: 10,
+        };
+        // (2 × 0.5) + ((3 − 1) × 0.75): the shared turns are not paid in either engine.
+        let batch = forecast.total_at_batch_usd(&[Some(0.5), Some(0.75)]);
+        assert!((batch.unwrap_or(0.0) - 2.5).abs() < 1e-12, "{batch:?}");
+        // A config without a known batch price, or without a forecast: no figure.
+        assert_eq!(forecast.total_at_batch_usd(&[Some(0.5), None]), None);
+        assert_eq!(forecast.total_at_batch_usd(&[Some(0.5)]), None);
+        let unknown = ExperimentForecast {
+            arms: vec![arm(
+                ForecastOutcome::NoHistory {
+                    config_hash: "00000000".into(),
+                },
+                None,
+            )],
+            problems: 10,
+        };
+        assert_eq!(unknown.total_at_batch_usd(&[Some(0.5)]), None);
+    }
 
     fn base() -> PipelineConfig {
         let mut c = PipelineConfig {

@@ -4,12 +4,16 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 
+use crate::app::batch::engine::batch_price_share;
 use crate::app::batch::forecast::ForecastOutcome;
 use crate::app::experiment_forecast::{forecast_experiment, runs_to_read, ArmForecast};
 use crate::app::format::dollars;
+use crate::core::batch::BatchEngine;
 use crate::core::experiment::Arm;
 use crate::core::replies::ReusePolicy;
 use crate::ui::experiments::session::experiment_session;
+use crate::ui::prices::PricingState;
+use crate::ui::provider_state::ProviderState;
 use crate::ui::store::SharedStore;
 
 /// The forecast of `arms` over `problems` problems (`Err`: why there are no configs yet).
@@ -21,8 +25,30 @@ pub fn ExperimentForecastView(
     /// Problems in the chosen dataset (`None`: no dataset picked).
     #[prop(into)]
     problems: Signal<Option<usize>>,
+    /// The engine chosen: in provider batch mode the batch price is shown beside the live one.
+    #[prop(into)]
+    engine: Signal<BatchEngine>,
 ) -> impl IntoView {
     let store = expect_context::<SharedStore>();
+    let providers = expect_context::<ProviderState>();
+    let pricer = expect_context::<PricingState>().pricer();
+    // Each config's price through the batch APIs as a share of its live price.
+    let shares = Memo::new(move |_| -> Vec<Option<f64>> {
+        let registry = providers.registry().get();
+        let Some(pricer) = pricer.get() else {
+            return Vec::new();
+        };
+        arms.with(|arms| {
+            arms.as_ref().map_or_else(
+                |_| Vec::new(),
+                |arms| {
+                    arms.iter()
+                        .map(|a| batch_price_share(&registry, &pricer, &a.config))
+                        .collect()
+                },
+            )
+        })
+    });
     let session = experiment_session();
     let forecast = LocalResource::new(move || {
         // Read again when an experiment starts or ends (its runs are history for the next
@@ -77,6 +103,26 @@ pub fn ExperimentForecastView(
                         data-saving-usd=saving.to_string()
                     >
                         <p>{summary}</p>
+                        {move || (engine.get() == BatchEngine::ProviderBatch).then(|| {
+                            let batch = shares.with(|s| f.total_at_batch_usd(s));
+                            let text = match (total, batch) {
+                                (Some(live), Some(batch)) => format!(
+                                    "Through the providers' batch APIs: {} instead of {} live.",
+                                    dollars(Some(batch)),
+                                    dollars(Some(live))
+                                ),
+                                _ => "The batch price is unknown until every config has a forecast and its models a batch rate.".to_string(),
+                            };
+                            view! {
+                                <p
+                                    data-testid="experiment-forecast-price"
+                                    data-live-usd=total.map(|t| t.to_string()).unwrap_or_default()
+                                    data-batch-usd=batch.map(|b| b.to_string()).unwrap_or_default()
+                                >
+                                    {text}
+                                </p>
+                            }
+                        })}
                         <div class="table-scroll">
                             <table class="data-table">
                                 <thead>

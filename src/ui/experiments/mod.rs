@@ -4,5 +4,6 @@
 pub mod compare;
 pub mod forecast;
 pub mod results;
+pub mod rounds;
 pub mod run_compare;
 pub mod session;

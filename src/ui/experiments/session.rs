@@ -7,22 +7,27 @@
 
 use std::cell::{Cell, OnceCell};
 use std::collections::HashSet;
+use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::reactive::owner::Owner;
 
 use crate::core::batch::scheduler::{BatchControl, BatchEvent};
+use crate::core::batch::BatchEngine;
 use crate::core::clock::Clock;
 use crate::core::driver::{BatchProgress, StartError};
 use crate::core::experiment::driver::{create, ArmProgress, ExperimentDriver};
+use crate::core::experiment::rounds::ExperimentRounds;
 use crate::core::experiment::{Experiment, ExperimentPlan};
 use crate::core::pipeline::SinkError;
+use crate::core::provider_batch::{ProviderBatchOptions, RoundView};
 use crate::core::providers::ProviderRegistry;
 use crate::ui::batch::session::BatchSession;
 use crate::ui::run::session::{unkept_replies, BrowserInputs};
 use crate::ui::store::SharedStore;
 use crate::ui::task::Tasks;
 use crate::web::clock::BrowserClock;
+use crate::web::http::BrowserTransport;
 use crate::web::locks::WebLocks;
 
 /// The least time between two "results changed" notices while an experiment runs, ms: each
@@ -40,6 +45,8 @@ pub struct ExperimentSession {
     pub error: RwSignal<Option<String>>,
     /// Bumped when the stored experiments or their runs change, so views read them again.
     pub changed: RwSignal<u64>,
+    /// In provider batch mode: the experiment's rounds as they change.
+    pub rounds: RwSignal<Vec<RoundView>>,
     tasks: Tasks,
     control: StoredValue<Option<BatchControl>, LocalStorage>,
     /// The tab's batch session, read from the app's context where the session is made: the
@@ -79,6 +86,7 @@ impl ExperimentSession {
             busy: tasks.going(),
             error: RwSignal::new(None),
             changed: RwSignal::new(0),
+            rounds: RwSignal::new(Vec::new()),
             tasks,
             control: StoredValue::new_local(None),
             batches,
@@ -229,13 +237,41 @@ impl ExperimentSession {
             .first()
             .map(|b| b.spec.reuse_policy)
             .unwrap_or_default();
-        let llm = inputs.replies(policy);
-        let ended = ExperimentDriver::new(&llm, &inputs.clock, &inputs.store)
-            .with_locks(&WebLocks)
-            .with_pricer(inputs.pricer)
+        let in_rounds = experiment
+            .batches
+            .iter()
+            .any(|b| b.spec.engine == BatchEngine::ProviderBatch);
+        let ended = if in_rounds {
+            self.rounds.set(Vec::new());
+            // Every provider with a batch API goes through it; the shared turns go up once
+            // for all configs (one round hub), so the reply store is not in front.
+            let transport = BrowserTransport::new();
+            let options = ProviderBatchOptions::all_batchable(registry, false);
+            ExperimentRounds::new(
+                registry.clone(),
+                &transport,
+                &inputs.clock,
+                &inputs.store,
+                &inputs.store,
+                &WebLocks,
+                options,
+            )
+            .with_pricer(Rc::clone(&inputs.pricer))
             .with_listener(&listener)
+            .with_round_listener(Rc::new(move |rounds: &[RoundView]| {
+                session.rounds.set(rounds.to_vec())
+            }))
             .resume(&experiment, offered_budget_usd, control)
-            .await;
+            .await
+        } else {
+            let llm = inputs.replies(policy);
+            ExperimentDriver::new(&llm, &inputs.clock, &inputs.store)
+                .with_locks(&WebLocks)
+                .with_pricer(Rc::clone(&inputs.pricer))
+                .with_listener(&listener)
+                .resume(&experiment, offered_budget_usd, control)
+                .await
+        };
         // It ends once its paid replies are written, as a run or a batch does.
         if let Some(unkept) = unkept_replies(&inputs.hub).await {
             session.error.set(Some(unkept));

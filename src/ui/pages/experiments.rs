@@ -9,12 +9,14 @@ use leptos::prelude::*;
 
 use crate::app::batch::format::parse_concurrency;
 use crate::app::experiment::{pick_saved, vary, SavedEntry, VARIABLE_FIELDS};
+use crate::core::batch::BatchEngine;
 use crate::core::experiment::{Arm, Experiment, ExperimentPlan, ExperimentStatus};
 use crate::ui::batch::session::BatchSession;
 use crate::ui::config_form::ConfigForm;
 use crate::ui::experiments::compare::CompareBatches;
 use crate::ui::experiments::forecast::ExperimentForecastView;
 use crate::ui::experiments::results::{matrix_of, stored_experiments, MatrixView};
+use crate::ui::experiments::rounds::{take_up_if_at_provider, ExperimentRoundsPanel};
 use crate::ui::experiments::run_compare::{provide_run_compare, RunComparePanel};
 use crate::ui::experiments::session::experiment_session;
 use crate::ui::provider_state::ProviderState;
@@ -75,6 +77,7 @@ fn NewExperiment(experiments: Experiments) -> impl IntoView {
     let field = RwSignal::new(VARIABLE_FIELDS[0].to_string());
     let values = RwSignal::new(String::new());
     let concurrency = RwSignal::new("2".to_string());
+    let engine = RwSignal::new(BatchEngine::Live);
     let name = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
     // Where the configs come from: `vary` (the base config, one field varied) or `saved`.
@@ -117,9 +120,12 @@ fn NewExperiment(experiments: Experiments) -> impl IntoView {
         }) else {
             return fail("Pick a dataset first (import one on the Batch page).".to_string());
         };
-        let concurrency = match parse_concurrency(&concurrency.get_untracked()) {
-            Ok(c) => c,
-            Err(e) => return fail(e.to_string()),
+        let engine = engine.get_untracked();
+        let concurrency = match (engine, parse_concurrency(&concurrency.get_untracked())) {
+            (_, Ok(c)) => c,
+            // In rounds every item is in flight; the field does not apply.
+            (BatchEngine::ProviderBatch, Err(_)) => 1,
+            (BatchEngine::Live, Err(e)) => return fail(e.to_string()),
         };
         let varied_field = (source.get_untracked() != "saved").then(|| field.get_untracked());
         let arms = match arms.get_untracked() {
@@ -168,6 +174,7 @@ fn NewExperiment(experiments: Experiments) -> impl IntoView {
                 concurrency,
                 varied_field,
                 arms,
+                engine,
             };
             if let Err(e) = plan.check(&registry.custom_ids()) {
                 return problem.set(Some(e.to_string()));
@@ -250,6 +257,22 @@ fn NewExperiment(experiments: Experiments) -> impl IntoView {
                     <button type="button" class="btn-sm" on:click=move |_| saved.set(saved_entries())>"Read the saved list again"</button>
                 </fieldset>
                 <label>
+                    "Engine"
+                    <select
+                        data-testid="batch-engine"
+                        on:change=move |ev| {
+                            engine.set(BatchEngine::from_name(&event_target_value(&ev)).unwrap_or_default())
+                        }
+                    >
+                        <option value="live" selected=move || engine.get() == BatchEngine::Live>
+                            "Live: call the providers one by one"
+                        </option>
+                        <option value="provider-batch" selected=move || engine.get() == BatchEngine::ProviderBatch>
+                            "Provider batch: half price, in rounds, within 24 h"
+                        </option>
+                    </select>
+                </label>
+                <label hidden=move || engine.get() == BatchEngine::ProviderBatch>
                     "Runs at once"
                     <input
                         data-testid="experiment-concurrency"
@@ -268,7 +291,15 @@ fn NewExperiment(experiments: Experiments) -> impl IntoView {
                 "dataset under the base config's batch budget; replies a config already paid "
                 "for are reused where the reply store allows."
             </p>
-            <ExperimentForecastView arms=arms problems=problem_count/>
+            {move || (engine.get() == BatchEngine::ProviderBatch).then(|| view! {
+                <p class="muted" data-testid="experiment-engine-note">
+                    "Every problem of every config goes into each round, sent through the "
+                    "providers' batch APIs (providers without one are called live). A debate needs "
+                    "one round per turn, so a run of several iterations takes several turnarounds. "
+                    "Turns the configs share go up once."
+                </p>
+            })}
+            <ExperimentForecastView arms=arms problems=problem_count engine=engine/>
             <button
                 type="button"
                 class="btn-primary"
@@ -307,6 +338,14 @@ fn Shown(experiments: Experiments) -> impl IntoView {
         match wanted {
             Some(id) => list.into_iter().find(|e| e.experiment_id == id),
             None => list.into_iter().next(),
+        }
+    });
+    // An experiment in provider batch mode that a closed tab cut off goes on by itself.
+    let taken_up = StoredValue::new(std::collections::HashSet::<String>::new());
+    Effect::new(move |_| {
+        if let Some(experiment) = current.get() {
+            let budget = check.with_untracked(|c| c.config.batch_budget_usd);
+            take_up_if_at_provider(&experiment, store, providers, budget, taken_up);
         }
     });
     let matrix = LocalResource::new(move || {
@@ -375,6 +414,7 @@ fn Shown(experiments: Experiments) -> impl IntoView {
                     "Cancel"
                 </button>
             </div>
+            <ExperimentRoundsPanel experiment=current/>
             {move || session.error.get().map(|e| view! { <p class="msg msg-error" role="alert">{e}</p> })}
         </section>
         <Transition fallback=|| view! { <p class="muted">"Reading the results…"</p> }>
