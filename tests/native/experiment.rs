@@ -462,6 +462,46 @@ fn a_budget_stops_the_experiment_and_a_larger_one_resumes_it() {
 }
 
 #[test]
+fn an_item_cancelled_while_waiting_for_a_shared_slot_keeps_its_budget_exceeded() {
+    let clock = ManualClock::starting_at(START_MS);
+    let store = store_with_dataset();
+    let llm = two_model_llm();
+    let mut p = plan(1);
+    for arm in &mut p.arms {
+        arm.config.batch_budget_usd = Some(0.000_001);
+    }
+    let experiment = made(&store, &p);
+    let mut overrides = PriceOverrides::new();
+    overrides.insert(MINI, RateOverride::new(1.0, 1.0)).unwrap();
+    overrides.insert(BIG, RateOverride::new(1.0, 1.0)).unwrap();
+    let pricer = Rc::new(Pricer::new(None, overrides));
+    let stopped = block_on(
+        ExperimentDriver::new(&llm, &clock, &store)
+            .with_pricer(Rc::clone(&pricer))
+            .resume(&experiment, None, &BatchControl::new()),
+    )
+    .unwrap();
+    assert_eq!(stopped.status(), ExperimentStatus::BudgetExceeded);
+
+    // Resumed, and cancelled while its first items wait for the shared slot (no slot goes on
+    // an item's first poll): their runs were not touched, so they still show their budget.
+    let control = BatchControl::new();
+    let driver = ExperimentDriver::new(&llm, &clock, &store).with_pricer(pricer);
+    let mut resumed = crate::util::Driver::new(driver.resume(&stopped, None, &control));
+    assert!(resumed.poll_once().is_none());
+    control.cancel();
+    let ended = resumed.run_until_stalled().expect("ended").unwrap();
+    assert!(llm.calls().is_empty());
+    let first_items: Vec<Option<RunStatus>> = ended
+        .batches
+        .iter()
+        .map(|b| b.items[0].run_status)
+        .collect();
+    assert_eq!(first_items, vec![Some(RunStatus::BudgetExceeded); 2]);
+    assert_eq!(ended.status(), ExperimentStatus::BudgetExceeded);
+}
+
+#[test]
 fn a_plan_that_does_not_hold_stores_nothing() {
     let store = store_with_dataset();
     let mut p = plan(1);

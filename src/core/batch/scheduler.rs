@@ -700,7 +700,14 @@ impl<'a, R: ItemRunner, C: Clock> Scheduler<'a, R, C> {
         if outcome.run_id.is_some() {
             item.run_id = outcome.run_id.clone();
         }
-        item.run_status = Some(outcome.status);
+        // Cancelled before its run was taken up again (waiting for a shared slot): the run is
+        // as it was, and so is the status shown for it (a budget's stop stays visible).
+        let untouched = outcome.run_id.is_none()
+            && item.run_id.is_some()
+            && outcome.status == RunStatus::Cancelled;
+        if !untouched {
+            item.run_status = Some(outcome.status);
+        }
         item.message = outcome.message.clone();
         if outcome.cost_usd.is_some() || outcome.run_id.is_some() {
             item.cost_usd = outcome.cost_usd;

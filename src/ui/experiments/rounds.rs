@@ -10,7 +10,7 @@ use crate::app::batch::rounds::current_round;
 use crate::app::experiment::takes_up_on_open;
 use crate::core::batch::BatchEngine;
 use crate::core::clock::Clock;
-use crate::core::experiment::Experiment;
+use crate::core::experiment::{Experiment, ExperimentStatus};
 use crate::core::provider_batch::{BatchJournal, RoundStatus};
 use crate::ui::provider_state::ProviderState;
 use crate::ui::store::SharedStore;
@@ -85,7 +85,9 @@ pub fn take_up_if_at_provider(
         .batches
         .iter()
         .any(|b| b.spec.engine == BatchEngine::ProviderBatch);
-    if !in_rounds || session.busy.get_untracked() {
+    // Not marked yet while the start-up check has not run: asked again once it has.
+    let cut_off = experiment.status() == ExperimentStatus::Interrupted;
+    if !in_rounds || !cut_off || session.busy.get_untracked() {
         return;
     }
     let id = experiment.experiment_id.clone();
