@@ -236,3 +236,33 @@ fn an_experiment_in_rounds_reopened_mid_round_polls_it_and_pays_each_distinct_re
     let paid: f64 = steps.iter().filter_map(|(_, _, c)| *c).sum();
     assert!((paid - 12.0 * BATCH_STEP_USD).abs() < 1e-12, "{paid}");
 }
+
+#[test]
+fn a_config_of_an_experiment_in_rounds_is_not_resumed_alone_as_a_batch() {
+    use trialogue::core::driver::StartError;
+    use trialogue::core::provider_batch::ProviderBatchEngine;
+    let bench = Bench::new();
+    let experiment = bench.made();
+    let engine = ProviderBatchEngine::new(
+        registry(),
+        &bench.fake.transport,
+        &bench.yielding,
+        &bench.store,
+        &bench.journal,
+        &bench.locks,
+        ProviderBatchOptions::default(),
+    );
+    let arm = experiment.batches[1].spec.batch_id.clone();
+    let refused = block_on(engine.resume(&arm, BatchControl::new())).unwrap_err();
+    assert!(
+        matches!(&refused, StartError::ExperimentInRounds { batch_id, .. } if *batch_id == arm),
+        "{refused:?}"
+    );
+    assert!(
+        refused.to_string().contains("Experiments page"),
+        "{refused}"
+    );
+    // Nothing was sent, nothing was run.
+    assert!(bench.fake.state.borrow().uploaded.is_empty());
+    assert!(bench.store.records().is_empty());
+}

@@ -66,6 +66,15 @@ pub enum StartError {
     /// The store failed (its message says what was being done).
     #[error("{0}")]
     Storage(#[from] SinkError),
+    /// A config's batch of an experiment in provider batch mode, asked to go on alone: its
+    /// rounds are the experiment's (shared with its other configs), so it goes on with them.
+    #[error("batch {batch_id} is one config of the experiment “{experiment}”, whose configs go through the providers' batch APIs together; resume the experiment on the Experiments page")]
+    ExperimentInRounds {
+        /// The batch asked for.
+        batch_id: String,
+        /// The experiment's name.
+        experiment: String,
+    },
     /// The run or batch is not stored.
     #[error("{work} is not stored (it may have been deleted in another tab)")]
     NotFound {

@@ -14,6 +14,7 @@ use crate::core::dataset::Problem;
 use crate::core::driver::wait::join;
 use crate::core::driver::{BatchDriver, BatchProgress, StartError, TabLocks};
 use crate::core::llm::transport::Transport;
+use crate::core::pipeline::SinkError;
 use crate::core::pricing::Pricer;
 use crate::core::providers::ProviderRegistry;
 use crate::core::run_store::BatchStore;
@@ -152,6 +153,18 @@ where
         batch_id: &str,
         control: BatchControl,
     ) -> Result<BatchRecord, StartError> {
+        // An experiment's config journals its rounds under the experiment, with the others.
+        let stored = self
+            .store
+            .get_batch(batch_id)
+            .await
+            .map_err(SinkError::from)?;
+        if let Some(tag) = stored.and_then(|b| b.spec.experiment) {
+            return Err(StartError::ExperimentInRounds {
+                batch_id: batch_id.to_string(),
+                experiment: tag.name,
+            });
+        }
         let hub = self.hub();
         hub.load(batch_id).await?;
         let cancel = control.cancel_token();
