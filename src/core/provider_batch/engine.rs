@@ -14,7 +14,6 @@ use crate::core::dataset::Problem;
 use crate::core::driver::wait::join;
 use crate::core::driver::{BatchDriver, BatchProgress, StartError, TabLocks};
 use crate::core::llm::transport::Transport;
-use crate::core::pipeline::SinkError;
 use crate::core::pricing::Pricer;
 use crate::core::providers::ProviderRegistry;
 use crate::core::run_store::BatchStore;
@@ -154,11 +153,7 @@ where
         control: BatchControl,
     ) -> Result<BatchRecord, StartError> {
         // An experiment's config journals its rounds under the experiment, with the others.
-        let stored = self
-            .store
-            .get_batch(batch_id)
-            .await
-            .map_err(SinkError::from)?;
+        let stored = self.store.get_batch(batch_id).await?;
         if let Some(tag) = stored.and_then(|b| b.spec.experiment) {
             return Err(StartError::ExperimentInRounds {
                 batch_id: batch_id.to_string(),
