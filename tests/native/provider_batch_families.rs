@@ -772,6 +772,43 @@ fn a_straggler_finished_live_is_priced_at_the_live_rate_and_the_rest_at_the_batc
 }
 
 #[test]
+fn a_live_forecast_counts_a_provider_batch_run_at_what_it_would_have_cost_live() {
+    use std::collections::HashMap;
+    use trialogue::app::batch::forecast::{at_live_rates, forecast, ForecastOutcome};
+    for family in FAMILIES {
+        let bench = Bench::new(family);
+        let record = bench.run(2, true, mark_stragglers);
+        assert_completed_once_each(&bench, &record);
+        let runs = bench.store.records();
+        let steps: HashMap<String, Vec<_>> = runs
+            .iter()
+            .map(|r| (r.run_id.clone(), bench.store.steps_of(&r.run_id)))
+            .collect();
+        // Paid: solver and judge at the batch rate, the straggler live.
+        for run in &runs {
+            let paid = run.cost_usd.expect("priced");
+            assert!((paid - 2.0 * LIVE_STEP_COST).abs() < 1e-12, "{paid}");
+        }
+        // Live, every request of each step costs its live price: the straggler is not
+        // doubled, the batched steps are.
+        let live = at_live_rates(&runs, &steps, &pricer());
+        for run in &live {
+            let cost = run.cost_usd.expect("priced live");
+            assert!(
+                (cost - LIVE_COST).abs() < 1e-12,
+                "{family:?}: {cost}, expected {LIVE_COST}"
+            );
+            assert!(run.cost_complete);
+        }
+        let hash = runs[0].config_hash.clone();
+        let ForecastOutcome::Ready(f) = forecast(&live, std::slice::from_ref(&hash), 10) else {
+            panic!("{family:?}: no forecast");
+        };
+        assert!((f.total_median - 10.0 * LIVE_COST).abs() < 1e-12, "{f:?}");
+    }
+}
+
+#[test]
 fn a_batch_reopened_mid_round_polls_its_provider_batch_and_applies_each_result_once() {
     for family in FAMILIES {
         let bench = Bench::new(family);
