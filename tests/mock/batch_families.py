@@ -182,7 +182,6 @@ def _anthropic(mock: Any, handler: Any, method: str, path: str, raw: bytes, now:
             "cancel_initiated_at": None, "archived_at": None, "results_url": None,
             "_key": batch_id, "_family": "anthropic", "_custom_ids": ids, "_requests": pairs,
             "_due": now + batch_api.STATE.turnaround_ms / 1000, "_polls_left": batch_api.STATE.turnaround_polls,
-            "_file_input": file_name is not None,
         }
         _register(ids, batch)
         return 200, _message_batch(batch)
