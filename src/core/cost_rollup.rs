@@ -70,18 +70,11 @@ pub struct RollupCell {
     pub incomplete_usage_steps: u64,
     /// Steps whose reply reasoned without saying how many tokens that took.
     pub reasoning_unknown_steps: u64,
-    /// Prompt tokens, cached included.
-    pub input_tokens: u64,
-    /// Generated tokens, reasoning included.
-    pub output_tokens: u64,
-    /// Input plus output.
-    pub total_tokens: u64,
-    /// Prompt tokens read from the provider's cache.
-    pub cache_read_tokens: u64,
-    /// Prompt tokens written to the provider's cache.
-    pub cache_write_tokens: u64,
-    /// Hidden reasoning tokens.
-    pub reasoning_tokens: u64,
+    /// Tokens by kind. Its `reasoning_tokens_unknown` stays unset: `reasoning_unknown_steps`
+    /// counts those steps instead, so that a subtraction undoes an addition (a flag cannot be
+    /// taken away). Stored as the same flat fields as before.
+    #[serde(flatten)]
+    pub tokens: Usage,
     /// What the steps cost their runs, as stored (a carried or reused step counts $0).
     pub cost_nanos: i64,
     /// What the steps' unanswered requests may have cost.
@@ -166,12 +159,10 @@ impl RollupCell {
     /// The cell with `usage`'s tokens.
     fn with_tokens(self, usage: &Usage) -> Self {
         RollupCell {
-            input_tokens: usage.input_tokens,
-            output_tokens: usage.output_tokens,
-            total_tokens: usage.total_tokens,
-            cache_read_tokens: usage.cache_read_tokens,
-            cache_write_tokens: usage.cache_write_tokens,
-            reasoning_tokens: usage.reasoning_tokens,
+            tokens: Usage {
+                reasoning_tokens_unknown: false,
+                ..*usage
+            },
             ..self
         }
     }
@@ -187,12 +178,7 @@ impl RollupCell {
         self.unpriced_steps += other.unpriced_steps;
         self.incomplete_usage_steps += other.incomplete_usage_steps;
         self.reasoning_unknown_steps += other.reasoning_unknown_steps;
-        self.input_tokens += other.input_tokens;
-        self.output_tokens += other.output_tokens;
-        self.total_tokens += other.total_tokens;
-        self.cache_read_tokens += other.cache_read_tokens;
-        self.cache_write_tokens += other.cache_write_tokens;
-        self.reasoning_tokens += other.reasoning_tokens;
+        self.tokens.add(&other.tokens);
         self.cost_nanos += other.cost_nanos;
         self.possibly_billed_nanos += other.possibly_billed_nanos;
     }
@@ -208,30 +194,16 @@ impl RollupCell {
         self.reasoning_unknown_steps = self
             .reasoning_unknown_steps
             .saturating_sub(other.reasoning_unknown_steps);
-        self.input_tokens = self.input_tokens.saturating_sub(other.input_tokens);
-        self.output_tokens = self.output_tokens.saturating_sub(other.output_tokens);
-        self.total_tokens = self.total_tokens.saturating_sub(other.total_tokens);
-        self.cache_read_tokens = self
-            .cache_read_tokens
-            .saturating_sub(other.cache_read_tokens);
-        self.cache_write_tokens = self
-            .cache_write_tokens
-            .saturating_sub(other.cache_write_tokens);
-        self.reasoning_tokens = self.reasoning_tokens.saturating_sub(other.reasoning_tokens);
+        self.tokens.subtract(&other.tokens);
         self.cost_nanos -= other.cost_nanos;
         self.possibly_billed_nanos -= other.possibly_billed_nanos;
     }
 
-    /// Tokens by kind, as [`Usage`].
+    /// Tokens by kind, as [`Usage`] (reasoning unknown when any step's was).
     pub fn usage(&self) -> Usage {
         Usage {
-            input_tokens: self.input_tokens,
-            output_tokens: self.output_tokens,
-            total_tokens: self.total_tokens,
-            cache_read_tokens: self.cache_read_tokens,
-            cache_write_tokens: self.cache_write_tokens,
-            reasoning_tokens: self.reasoning_tokens,
             reasoning_tokens_unknown: self.reasoning_unknown_steps > 0,
+            ..self.tokens
         }
     }
 
@@ -395,7 +367,7 @@ impl CostRollup {
             let noon = day_noon_ms(&key.day);
             match request_cost(&cell.usage(), &price, noon, key.sent_via) {
                 Some(usd) => value.add_known(usd),
-                None if cell.total_tokens > 0 => value.unpriced_steps += cell.steps,
+                None if cell.tokens.total_tokens > 0 => value.unpriced_steps += cell.steps,
                 None => {}
             }
         }

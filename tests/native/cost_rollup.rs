@@ -128,6 +128,31 @@ fn adding_steps_one_by_one_equals_building_from_all_in_any_order() {
     // Stored and read back cell by cell, it is the same roll-up.
     let stored: Vec<_> = built.cells().map(|(k, c)| (k.clone(), *c)).collect();
     assert_eq!(CostRollup::from_cells(stored), built);
+    // As JSON text, the way IndexedDB keeps them: flat token fields, exact amounts.
+    let as_text: Vec<(String, String)> = built
+        .cells()
+        .map(|(k, c)| {
+            (
+                serde_json::to_string(k).unwrap(),
+                serde_json::to_string(c).unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        as_text[0].1.contains(r#""input_tokens":"#),
+        "{}",
+        as_text[0].1
+    );
+    let read: Vec<_> = as_text
+        .iter()
+        .map(|(k, c)| {
+            (
+                serde_json::from_str(k).unwrap(),
+                serde_json::from_str(c).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(CostRollup::from_cells(read), built);
     assert!(
         built.len() >= 5,
         "days, agents, models and reuse each make a cell"
