@@ -304,76 +304,57 @@ fn attempt(n: u32, kind: &str, used: Option<Value>, via: &str) -> Value {
 /// another run's reply reused from a batched one.
 fn batch_steps() -> Vec<TrajectoryEntry> {
     let day = "2025-03-01T10:00:00.000000+00:00";
-    let gemini = |used: Value, attempts: Vec<Value>, extra: Value| {
-        let mut m = json!({"model": "gemini-2.0-flash", "provider": "gemini",
-            "usage": used, "attempts": attempts});
-        for (k, v) in extra.as_object().cloned().unwrap_or_default() {
-            m[k] = v;
-        }
-        m
-    };
-    vec![
-        step(
+    let batched = |u: Value| attempt(1, "initial", Some(u), "provider_batch");
+    let rows = [
+        (
             RUN_A,
             1,
             "solver",
-            day,
-            gemini(
-                usage(100, 0, 50),
-                vec![attempt(
-                    1,
-                    "initial",
-                    Some(usage(100, 0, 50)),
-                    "provider_batch",
-                )],
-                json!({"cost_usd": 1e-4}),
-            ),
+            usage(100, 0, 50),
+            vec![batched(usage(100, 0, 50))],
+            json!({"cost_usd": 1e-4}),
         ),
-        step(
+        (
             RUN_A,
             2,
             "verifier",
-            day,
-            gemini(
-                usage(200, 0, 20),
-                vec![
-                    attempt(1, "initial", None, "live"),
-                    attempt(2, "retry", Some(usage(200, 0, 20)), "live"),
-                ],
-                json!({"cost_usd": 2.4e-4}),
-            ),
+            usage(200, 0, 20),
+            vec![
+                attempt(1, "initial", None, "live"),
+                attempt(2, "retry", Some(usage(200, 0, 20)), "live"),
+            ],
+            json!({"cost_usd": 2.4e-4}),
         ),
-        step(
+        (
             RUN_A,
             3,
             "judge",
-            day,
-            gemini(
-                usage(700, 0, 70),
-                vec![
-                    attempt(1, "initial", Some(usage(300, 0, 30)), "provider_batch"),
-                    attempt(2, "reask", Some(usage(400, 0, 40)), "live"),
-                ],
-                json!({"cost_usd": 6.6e-4}),
-            ),
+            usage(700, 0, 70),
+            vec![
+                batched(usage(300, 0, 30)),
+                attempt(2, "reask", Some(usage(400, 0, 40)), "live"),
+            ],
+            json!({"cost_usd": 6.6e-4}),
         ),
-        step(
+        (
             RUN_B,
             1,
             "solver",
-            day,
-            gemini(
-                usage(100, 0, 50),
-                vec![attempt(
-                    1,
-                    "initial",
-                    Some(usage(100, 0, 50)),
-                    "provider_batch",
-                )],
-                json!({"cost_usd": 0.0, "reused_from": RUN_A}),
-            ),
+            usage(100, 0, 50),
+            vec![batched(usage(100, 0, 50))],
+            json!({"cost_usd": 0.0, "reused_from": RUN_A}),
         ),
-    ]
+    ];
+    rows.into_iter()
+        .map(|(run, step_id, agent, used, attempts, extra)| {
+            let mut m = json!({"model": "gemini-2.0-flash", "provider": "gemini",
+                "usage": used, "attempts": attempts});
+            for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+                m[k] = v;
+            }
+            step(run, step_id, agent, day, m)
+        })
+        .collect()
 }
 
 #[test]
