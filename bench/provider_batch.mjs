@@ -16,6 +16,7 @@ import {
   APP, MOCK_FAST, checkTestId, clickTestId, fillTestId, freshBrowser, mockControl, seedStorage, setFileTestId,
   waitInPage,
 } from './lib.mjs';
+import { debateConfig, familyProviders, storedBatch } from '../tests/mock/provider_batch_setup.mjs';
 
 export const PROVIDER_BATCH = {
   problems: Number(process.env.BENCH_PROVIDER_BATCH_PROBLEMS ?? 2000),
@@ -24,35 +25,8 @@ export const PROVIDER_BATCH = {
   roundsExpected: 3,
 };
 
-const FAMILIES = [
-  {
-    family: 'openai', model: 'openai/gpt-4.1-mini', price: 'gpt-4.1-mini', keys: { openai: 'bench-key' },
-    provider: { id: 'openai', label: 'OpenAI', kind: 'openai_compatible', base_url: `${MOCK_FAST}/openai/v1`, structured_mode: null, builtin: true },
-  },
-  {
-    family: 'anthropic', model: 'anthropic/claude-haiku-4-5', price: 'claude-haiku-4-5', keys: { anthropic: 'bench-key' },
-    provider: { id: 'anthropic', label: 'Anthropic', kind: 'anthropic', base_url: `${MOCK_FAST}/anthropic/v1`, structured_mode: null, builtin: true },
-  },
-  {
-    family: 'gemini', model: 'gemini/gemini-2.5-flash', price: 'gemini/gemini-2.5-flash', keys: { gemini: 'bench-key' },
-    provider: { id: 'gemini', label: 'Google Gemini', kind: 'gemini', base_url: `${MOCK_FAST}/gemini/v1beta`, structured_mode: null, builtin: true },
-  },
-];
-
-function config(model) {
-  return {
-    config_version: 'bench-provider-batch',
-    mode: 'debate',
-    max_iterations: 2,
-    solver: { role: 'solver', model, prompt_template: 'Solve this problem.\n{problem}\nCritique: {feedback}' },
-    verifier: { role: 'verifier', model, prompt_template: 'Check.\nProblem: {problem}\nSolution: {solution}' },
-    judge: {
-      model,
-      prompt_template: 'Grade.\nProblem: {problem}\nSolution: {solution}\nRubric: {rubric}',
-      scoring_rubric: '1.0 when the final answer is right, else 0.0.',
-    },
-  };
-}
+const FAMILIES = Object.entries(familyProviders(MOCK_FAST))
+  .map(([family, f]) => ({ family, ...f, keys: { [f.provider.id]: 'bench-key' } }));
 
 function dataset(n) {
   const lines = [];
@@ -64,34 +38,16 @@ function dataset(n) {
 
 /** The batch `batchId` as stored: its runs with their steps, and its rounds. */
 async function stored(page, batchId) {
-  return page.evaluate(async (id) => {
-    const db = await new Promise((resolve, reject) => {
-      const open = indexedDB.open('trialogue');
-      open.onsuccess = () => resolve(open.result);
-      open.onerror = () => reject(open.error);
-    });
-    const all = (name) => new Promise((resolve, reject) => {
-      const req = db.transaction(name).objectStore(name).getAll();
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
-    const parse = (row) => JSON.parse(row.line ?? row.json ?? JSON.stringify(row));
-    const runs = (await all('runs')).map(parse).filter((r) => r.batch_id === id);
-    const ids = new Set(runs.map((r) => r.run_id));
-    const steps = (await all('steps')).map(parse).filter((s) => ids.has(s.run_id));
-    const rounds = (await all('provider_rounds')).filter((r) => r.batch_id === id).map(parse)
-      .map((r) => ({ round: r.round, status: r.status, requests: Object.keys(r.requests).length }));
-    db.close();
-    return {
-      runs: runs.map((r) => ({ run_id: r.run_id, status: r.status, cost: r.cost_usd })),
-      steps: steps.map((s) => ({
-        run_id: s.run_id, step_id: s.step_id, agent: s.agent, iteration: s.metadata?.iteration ?? null,
-        cost: s.metadata?.cost_usd ?? null, usage: s.metadata?.usage ?? null,
-        sent_via: (s.metadata?.attempts ?? []).map((a) => a.sent_via ?? 'live'),
-      })),
-      rounds,
-    };
-  }, batchId);
+  const { runs, rounds } = await storedBatch(page, batchId);
+  return {
+    runs: runs.map((r) => ({ run_id: r.run_id, status: r.status, cost: r.cost_usd })),
+    steps: runs.flatMap((r) => r.steps).map((s) => ({
+      run_id: s.run_id, step_id: s.step_id, agent: s.agent, iteration: s.metadata?.iteration ?? null,
+      cost: s.metadata?.cost_usd ?? null, usage: s.metadata?.usage ?? null,
+      sent_via: (s.metadata?.attempts ?? []).map((a) => a.sent_via ?? 'live'),
+    })),
+    rounds: rounds.map((r) => ({ round: r.round, status: r.status, requests: Object.keys(r.requests).length })),
+  };
 }
 
 /** Opens the Batch page in a new tab of `context` (what reopening the app does). */
@@ -157,7 +113,7 @@ async function oneFamily(f, rates) {
   try {
     await mockControl(MOCK_FAST, 'reset');
     await mockControl(MOCK_FAST, 'batch-config', { turnaround_ms: PROVIDER_BATCH.turnaroundMs, turnaround_polls: 0 });
-    await seedStorage(context, { providers: [f.provider], keys: f.keys, config: config(f.model) });
+    await seedStorage(context, { providers: [f.provider], keys: f.keys, config: debateConfig('bench-provider-batch', f.model) });
     await first.goto(`${APP}/batch`);
     await setFileTestId(first, 'dataset-import', {
       name: `bench-${n}.jsonl`, mimeType: 'application/x-ndjson', text: dataset(n),

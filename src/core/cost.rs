@@ -498,6 +498,26 @@ pub fn reprice(entries: &[TrajectoryEntry], pricer: &Pricer) -> Repricing {
     Repricing { steps, old, new }
 }
 
+/// What stored step `entry` would have cost its run had every request been sent live: what it
+/// paid when none of its requests went through a provider batch (and $0 for a carried step or
+/// a reused reply, which another run paid for), else the step priced again under `pricer` with
+/// each request at the live rates. `None` when that price is unknown.
+pub fn live_cost(entry: &TrajectoryEntry, pricer: &Pricer) -> Option<f64> {
+    let attempts = entry_attempts(entry).unwrap_or_default();
+    let batched = attempts
+        .iter()
+        .any(|a| a.sent_via == SentVia::ProviderBatch);
+    if !batched || entry.is_carried() || entry.metadata.reused_from.is_some() {
+        return entry.spent_usd();
+    }
+    let usage = entry.usage()?;
+    let price = entry_price(entry, pricer);
+    let at = billed_at(entry);
+    call_cost(attempts, &usage, |u, _| {
+        request_cost(u, &price, at, SentVia::Live)
+    })
+}
+
 /// What `usage` costs at `price` billed at `at`; `None` when the price is unknown.
 pub fn usage_cost(usage: &Usage, price: &Price, at: BilledAt) -> Option<f64> {
     price

@@ -1,6 +1,7 @@
 //! Roll-ups of step costs: the sums the Costs page draws, kept per day × agent × provider ×
-//! model × paid-or-reused cell so that a page over a million steps reads a few hundred cells
-//! instead of every step.
+//! model × paid-or-reused × route cell so that a page over a million steps reads a few hundred
+//! cells instead of every step. The route (live or through a provider batch) decides the rates
+//! a cell's tokens are priced at when the page re-prices them.
 //!
 //! Amounts are kept as whole nano-dollars and tokens as whole counts, so a cell is changed by
 //! exact integer arithmetic: adding steps one by one equals building from all of them, and
@@ -13,9 +14,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::cost::{usage_cost, BucketSummary, CostSummary};
+use crate::core::cost::{request_cost, BucketSummary, CostSummary};
 use crate::core::cost_views::{day_of, PricedSum, StepCost, UNKNOWN_MODEL};
 use crate::core::llm::usage::Usage;
+use crate::core::llm::SentVia;
 use crate::core::pricing::{Price, Pricer};
 
 /// Nano-dollars in one dollar.
@@ -50,6 +52,10 @@ pub struct RollupKey {
     pub model: String,
     /// A reply reused from another run, or carried by a fork: it cost this run $0.
     pub reused: bool,
+    /// How the tokens were sent, which decides their rates: a step whose requests took both
+    /// routes is split between two cells (see [`RollupStep::split`]).
+    #[serde(default)]
+    pub sent_via: SentVia,
 }
 
 /// The sums of one cell's steps. Every field is a count or a whole amount, so that
@@ -64,18 +70,11 @@ pub struct RollupCell {
     pub incomplete_usage_steps: u64,
     /// Steps whose reply reasoned without saying how many tokens that took.
     pub reasoning_unknown_steps: u64,
-    /// Prompt tokens, cached included.
-    pub input_tokens: u64,
-    /// Generated tokens, reasoning included.
-    pub output_tokens: u64,
-    /// Input plus output.
-    pub total_tokens: u64,
-    /// Prompt tokens read from the provider's cache.
-    pub cache_read_tokens: u64,
-    /// Prompt tokens written to the provider's cache.
-    pub cache_write_tokens: u64,
-    /// Hidden reasoning tokens.
-    pub reasoning_tokens: u64,
+    /// Tokens by kind. Its `reasoning_tokens_unknown` stays unset: `reasoning_unknown_steps`
+    /// counts those steps instead, so that a subtraction undoes an addition (a flag cannot be
+    /// taken away). Stored as the same flat fields as before.
+    #[serde(flatten)]
+    pub tokens: Usage,
     /// What the steps cost their runs, as stored (a carried or reused step counts $0).
     pub cost_nanos: i64,
     /// What the steps' unanswered requests may have cost.
@@ -93,53 +92,93 @@ pub struct RollupStep {
 
 impl RollupStep {
     /// `step` as a roll-up counts it, `possibly_billed_usd` its unanswered requests' worst
-    /// case. No price goes in: the cells hold what was stored, so they never go stale when
-    /// prices change (what reused replies would cost is priced when read,
-    /// [`CostRollup::reused_value`]).
-    pub fn of(step: &StepCost, possibly_billed_usd: f64) -> Self {
+    /// case: one part per route its tokens took. No price goes in: the cells hold what was
+    /// stored, so they never go stale when prices change (re-pricing prices the cells when
+    /// read, [`CostRollup::repriced`]).
+    ///
+    /// A step whose requests all took one route (or whose requests are not kept) is one part
+    /// under that route. A step whose requests took both (a batched reply re-asked live, say)
+    /// is two: the live part carries the step (its count, stored cost, flags) with the live
+    /// requests' tokens, the batched part only the batched requests' tokens.
+    pub fn split(step: &StepCost, possibly_billed_usd: f64) -> Vec<RollupStep> {
         let usage = step.usage.unwrap_or_default();
         let used_tokens = usage.total_tokens > 0;
         // As stored: the loop prices a reused reply at $0 and a carried step is counted at $0
         // by `StepCost::of`, exactly as the cost tracker counts them.
         let cost = step.cost_usd;
-        let key = RollupKey {
+        let key = |sent_via| RollupKey {
             day: step.billed_at.map(day_of).unwrap_or_default(),
             agent: step.agent.clone(),
             provider: step.provider.clone(),
             model: step.model_name().to_string(),
             reused: step.reused,
+            sent_via,
         };
-        let sums = RollupCell {
+        let whole = RollupCell {
             steps: 1,
             unpriced_steps: u64::from(cost.is_none() && used_tokens),
             incomplete_usage_steps: u64::from(!step.usage_complete),
             reasoning_unknown_steps: u64::from(usage.reasoning_tokens_unknown),
-            input_tokens: usage.input_tokens,
-            output_tokens: usage.output_tokens,
-            total_tokens: usage.total_tokens,
-            cache_read_tokens: usage.cache_read_tokens,
-            cache_write_tokens: usage.cache_write_tokens,
-            reasoning_tokens: usage.reasoning_tokens,
             cost_nanos: cost.map(nanos_of).unwrap_or(0),
             possibly_billed_nanos: nanos_of(possibly_billed_usd),
+            ..RollupCell::default()
         };
-        RollupStep { key, sums }
+        let routed = |via: SentVia| -> Usage {
+            step.requests
+                .iter()
+                .filter(|(_, v)| *v == via)
+                .map(|(u, _)| *u)
+                .sum()
+        };
+        let batched = routed(SentVia::ProviderBatch);
+        if step.requests.is_empty() || batched == usage || batched == Usage::default() {
+            let via = match step.requests.first() {
+                None => step.sent_via,
+                Some(_) if batched == Usage::default() => SentVia::Live,
+                Some(_) => SentVia::ProviderBatch,
+            };
+            return vec![RollupStep {
+                key: key(via),
+                sums: whole.with_tokens(&usage),
+            }];
+        }
+        vec![
+            RollupStep {
+                key: key(SentVia::Live),
+                sums: whole.with_tokens(&routed(SentVia::Live)),
+            },
+            RollupStep {
+                key: key(SentVia::ProviderBatch),
+                sums: RollupCell::default().with_tokens(&batched),
+            },
+        ]
     }
 }
 
 impl RollupCell {
+    /// The cell with `usage`'s tokens.
+    fn with_tokens(self, usage: &Usage) -> Self {
+        RollupCell {
+            tokens: Usage {
+                reasoning_tokens_unknown: false,
+                ..*usage
+            },
+            ..self
+        }
+    }
+
+    /// Whether it counts nothing at all (a part of a step holds tokens without the step).
+    pub fn is_empty(&self) -> bool {
+        *self == RollupCell::default()
+    }
+
     /// Adds `other`'s sums.
     pub fn add(&mut self, other: &RollupCell) {
         self.steps += other.steps;
         self.unpriced_steps += other.unpriced_steps;
         self.incomplete_usage_steps += other.incomplete_usage_steps;
         self.reasoning_unknown_steps += other.reasoning_unknown_steps;
-        self.input_tokens += other.input_tokens;
-        self.output_tokens += other.output_tokens;
-        self.total_tokens += other.total_tokens;
-        self.cache_read_tokens += other.cache_read_tokens;
-        self.cache_write_tokens += other.cache_write_tokens;
-        self.reasoning_tokens += other.reasoning_tokens;
+        self.tokens.add(&other.tokens);
         self.cost_nanos += other.cost_nanos;
         self.possibly_billed_nanos += other.possibly_billed_nanos;
     }
@@ -155,30 +194,16 @@ impl RollupCell {
         self.reasoning_unknown_steps = self
             .reasoning_unknown_steps
             .saturating_sub(other.reasoning_unknown_steps);
-        self.input_tokens = self.input_tokens.saturating_sub(other.input_tokens);
-        self.output_tokens = self.output_tokens.saturating_sub(other.output_tokens);
-        self.total_tokens = self.total_tokens.saturating_sub(other.total_tokens);
-        self.cache_read_tokens = self
-            .cache_read_tokens
-            .saturating_sub(other.cache_read_tokens);
-        self.cache_write_tokens = self
-            .cache_write_tokens
-            .saturating_sub(other.cache_write_tokens);
-        self.reasoning_tokens = self.reasoning_tokens.saturating_sub(other.reasoning_tokens);
+        self.tokens.subtract(&other.tokens);
         self.cost_nanos -= other.cost_nanos;
         self.possibly_billed_nanos -= other.possibly_billed_nanos;
     }
 
-    /// Tokens by kind, as [`Usage`].
+    /// Tokens by kind, as [`Usage`] (reasoning unknown when any step's was).
     pub fn usage(&self) -> Usage {
         Usage {
-            input_tokens: self.input_tokens,
-            output_tokens: self.output_tokens,
-            total_tokens: self.total_tokens,
-            cache_read_tokens: self.cache_read_tokens,
-            cache_write_tokens: self.cache_write_tokens,
-            reasoning_tokens: self.reasoning_tokens,
             reasoning_tokens_unknown: self.reasoning_unknown_steps > 0,
+            ..self.tokens
         }
     }
 
@@ -252,7 +277,7 @@ impl CostRollup {
     pub fn subtract(&mut self, step: &RollupStep) {
         if let Some(cell) = self.cells.get_mut(&step.key) {
             cell.subtract(&step.sums);
-            if cell.steps == 0 {
+            if cell.is_empty() {
                 self.cells.remove(&step.key);
             }
         }
@@ -313,23 +338,36 @@ impl CostRollup {
     }
 
     /// What the reused (and carried) replies would have cost under `pricer`, had their runs
-    /// paid for them: what reuse saved. Each cell's tokens are priced at its model's rates at
-    /// noon UTC of its day; the same as pricing step by step (as
-    /// [`crate::core::cost_views::ReuseSplit`] does) for every per-token price, but not for a
-    /// price whose rate depends on one request's size or on the hour (a cell adds many
-    /// requests together and keeps only the day).
+    /// paid for them: what reuse saved. Cells are priced as [`Self::repriced`] prices them.
     pub fn reused_value(&self, pricer: &Pricer) -> PricedSum {
+        self.priced(pricer, |key| key.reused)
+    }
+
+    /// Every paid step's cost under `pricer` (a reused or carried reply costs its run $0), as
+    /// [`crate::core::cost_views::reprice_by_model`] gives it from the steps. Each cell's
+    /// tokens are priced at its model's rates for the route they took (the batch API's for
+    /// requests a provider batch answered) at noon UTC of its day: the same as pricing step
+    /// by step for every per-token price, but not for a price whose rate depends on one
+    /// request's size or on the hour (a cell adds many requests together and keeps only the
+    /// day). A step split between routes whose batched part has no price is not counted as
+    /// unpriced (its count is in the live part).
+    pub fn repriced(&self, pricer: &Pricer) -> PricedSum {
+        self.priced(pricer, |key| !key.reused)
+    }
+
+    /// The cells `keep` accepts, priced under `pricer`.
+    fn priced(&self, pricer: &Pricer, keep: impl Fn(&RollupKey) -> bool) -> PricedSum {
         let mut value = PricedSum::default();
-        for (key, cell) in self.cells.iter().filter(|(k, _)| k.reused) {
+        for (key, cell) in self.cells.iter().filter(|(k, _)| keep(k)) {
             let price = if key.model == UNKNOWN_MODEL {
                 Price::Unknown
             } else {
                 pricer.price_of(&key.provider, &key.model)
             };
             let noon = day_noon_ms(&key.day);
-            match usage_cost(&cell.usage(), &price, noon) {
+            match request_cost(&cell.usage(), &price, noon, key.sent_via) {
                 Some(usd) => value.add_known(usd),
-                None if cell.total_tokens > 0 => value.unpriced_steps += cell.steps,
+                None if cell.tokens.total_tokens > 0 => value.unpriced_steps += cell.steps,
                 None => {}
             }
         }

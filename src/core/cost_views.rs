@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 
 use crate::core::budget::{Budget, BudgetLevel};
 use crate::core::clock::iso8601_utc;
-use crate::core::cost::{billed_at, usage_cost, AttemptCost, CallRecord, CostTracker, UsdSum};
-use crate::core::llm::{AttemptKind, Usage};
+use crate::core::cost::{billed_at, request_cost, AttemptCost, CallRecord, CostTracker, UsdSum};
+use crate::core::llm::{AttemptKind, SentVia, Usage};
 use crate::core::pricing::{Price, PriceSource, Pricer};
 use crate::core::role::AgentRole;
 use crate::core::sorting;
@@ -354,8 +354,11 @@ pub struct StepCost {
     pub cost_usd: Option<f64>,
     /// False when some request reported no usage.
     pub usage_complete: bool,
-    /// The usage of each request, kept only when they add up to `usage`.
-    pub requests: Vec<Usage>,
+    /// The usage of each request and how it was sent, kept only when they add up to `usage`.
+    pub requests: Vec<(Usage, SentVia)>,
+    /// How `usage` is billed when `requests` is empty: through a provider batch only when
+    /// every request went through one (as [`crate::core::cost::call_cost`] decides).
+    pub sent_via: SentVia,
     /// When the step was billed (its timestamp), for time-of-day prices.
     pub billed_at: Option<f64>,
     /// How fast the reply streamed, when it did (the Costs page's speed table).
@@ -373,8 +376,15 @@ impl StepCost {
     pub fn of(entry: &TrajectoryEntry) -> Self {
         let usage = entry.usage();
         let attempts = entry.metadata.attempts.as_deref().unwrap_or_default();
-        let requests: Vec<Usage> = attempts.iter().filter_map(|a| a.usage).collect();
-        let adds_up = !requests.is_empty() && Some(requests.iter().copied().sum()) == usage;
+        let requests: Vec<(Usage, SentVia)> = attempts
+            .iter()
+            .filter_map(|a| Some((a.usage?, a.sent_via)))
+            .collect();
+        let adds_up = !requests.is_empty() && Some(requests.iter().map(|(u, _)| *u).sum()) == usage;
+        let all_batched = !attempts.is_empty()
+            && attempts
+                .iter()
+                .all(|a| a.sent_via == SentVia::ProviderBatch);
         StepCost {
             step_id: entry.step_id,
             agent: entry.agent.clone(),
@@ -385,6 +395,11 @@ impl StepCost {
             cost_usd: entry.spent_usd(),
             usage_complete: entry.usage_complete(),
             requests: if adds_up { requests } else { Vec::new() },
+            sent_via: if all_batched {
+                SentVia::ProviderBatch
+            } else {
+                SentVia::Live
+            },
             billed_at: billed_at(entry),
             speed: StepSpeed::of(entry),
             reused: entry.metadata.reused_from.is_some() || entry.is_carried(),
@@ -416,7 +431,8 @@ impl StepCost {
     }
 
     /// The step's cost under `pricer`, priced as [`crate::core::cost::reprice`] does: each
-    /// request on its own when their usages add up to the step's, else the step's usage.
+    /// request on its own, at the rates of the route it took, when their usages add up to the
+    /// step's, else the step's usage.
     /// `None` when the price or the usage is unknown. A reused reply stays $0: another run
     /// paid for it.
     pub fn reprice(&self, pricer: &Pricer) -> Option<f64> {
@@ -432,12 +448,12 @@ impl StepCost {
         let usage = self.usage?;
         let price = self.price(pricer);
         if self.requests.is_empty() {
-            return usage_cost(&usage, &price, self.billed_at);
+            return request_cost(&usage, &price, self.billed_at, self.sent_via);
         }
         let costs: Option<Vec<f64>> = self
             .requests
             .iter()
-            .map(|u| usage_cost(u, &price, self.billed_at))
+            .map(|(u, via)| request_cost(u, &price, self.billed_at, *via))
             .collect();
         costs.map(|c| UsdSum::of(c).value())
     }

@@ -9,17 +9,15 @@
 import { readFileSync } from 'node:fs';
 import { test, expect } from './fixtures.mjs';
 import { MOCK, MOCK_OPENAI, importDataset, mockRequests, openApp, resetMock, seedApp } from './helpers.mjs';
+import { debateConfig, familyProviders, storedBatch } from '../mock/provider_batch_setup.mjs';
 
+const MOCKED = familyProviders(MOCK);
 const FAMILIES = [
-  { name: 'OpenAI', family: 'openai', provider: MOCK_OPENAI, model: 'openai/gpt-4.1-mini',
+  { name: 'OpenAI', family: 'openai', ...MOCKED.openai, provider: MOCK_OPENAI,
     keys: { openai: 'sk-e2e-provider-batch' }, priced: true },
-  { name: 'Anthropic', family: 'anthropic', model: 'anthropic/claude-haiku-4-5',
-    provider: { id: 'anthropic', label: 'Anthropic', kind: 'anthropic', base_url: `${MOCK}/anthropic/v1`,
-      structured_mode: null, builtin: true },
+  { name: 'Anthropic', family: 'anthropic', ...MOCKED.anthropic,
     keys: { anthropic: 'sk-ant-e2e-provider-batch' }, priced: true },
-  { name: 'Gemini', family: 'gemini', model: 'gemini/gemini-2.5-flash',
-    provider: { id: 'gemini', label: 'Google Gemini', kind: 'gemini', base_url: `${MOCK}/gemini/v1beta`,
-      structured_mode: null, builtin: true },
+  { name: 'Gemini', family: 'gemini', ...MOCKED.gemini,
     keys: { gemini: 'gm-e2e-provider-batch' }, priced: true },
   // A custom server that says it implements the OpenAI batch endpoints; its model has no price.
   { name: 'a declared OpenAI-compatible server', family: 'openai', model: 'my-vllm/qwen-e2e',
@@ -28,50 +26,19 @@ const FAMILIES = [
     keys: { 'my-vllm': 'sk-vllm-e2e' }, priced: false },
 ];
 
-function configFor(model) {
-  return {
-    config_version: 'e2e-provider-batch',
-    mode: 'debate',
-    max_iterations: 2,
-    solver: { role: 'solver', model, prompt_template: 'Solve this problem.\n{problem}\nCritique: {feedback}' },
-    verifier: { role: 'verifier', model, prompt_template: 'Check.\nProblem: {problem}\nSolution: {solution}' },
-    judge: {
-      model,
-      prompt_template: 'Grade.\nProblem: {problem}\nSolution: {solution}\nRubric: {rubric}',
-      scoring_rubric: '1.0 when the final answer is right, else 0.0.',
-    },
-  };
-}
+const configFor = (model) => debateConfig('e2e-provider-batch', model);
 const ROWS = [1, 2, 3].map((i) => ({ id: `p${i}`, problem: `[B${i}] What is ${i} times 3? ANSWER=${i * 3}`, answer: String(i * 3) }));
 
 /** The runs of batch `batchId` as stored, read from IndexedDB. */
 async function storedRuns(page, batchId) {
-  return page.evaluate(async (id) => {
-    const db = await new Promise((resolve, reject) => {
-      const open = indexedDB.open('trialogue');
-      open.onsuccess = () => resolve(open.result);
-      open.onerror = () => reject(open.error);
-    });
-    const all = (store) => new Promise((resolve, reject) => {
-      const req = db.transaction(store).objectStore(store).getAll();
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
-    const runs = (await all('runs')).map((row) => JSON.parse(row.json ?? JSON.stringify(row)))
-      .filter((run) => run.batch_id === id);
-    const steps = (await all('steps')).map((row) => JSON.parse(row.line ?? row.json ?? JSON.stringify(row)));
-    db.close();
-    return runs.map((run) => {
-      const own = steps.filter((s) => s.run_id === run.run_id).sort((a, b) => a.step_id - b.step_id);
-      return {
-        cost: run.cost_usd,
-        status: run.status,
-        problem: run.problem,
-        stepIds: own.map((s) => s.step_id),
-        steps: own.map((s) => s.metadata),
-      };
-    });
-  }, batchId);
+  const { runs } = await storedBatch(page, batchId);
+  return runs.map((run) => ({
+    cost: run.cost_usd,
+    status: run.status,
+    problem: run.problem,
+    stepIds: run.steps.map((s) => s.step_id),
+    steps: run.steps.map((s) => s.metadata),
+  }));
 }
 
 async function mockBatches(request) {

@@ -21,6 +21,16 @@ batch (`state` `BATCH_STATE_PENDING` -> `_RUNNING` -> `_SUCCEEDED` | `_EXPIRED` 
 holds one `{"response"} | {"error"}` per request that ran, in input order, with its metadata.
 `POST /v1beta/batches/{id}:cancel` cancels.
 
+Gemini's file input, from https://ai.google.dev/gemini-api/docs/batch-api and
+https://ai.google.dev/api/files: a JSONL input file (one `{"key", "request"}` line per request)
+is uploaded with the resumable protocol (`POST /upload/v1beta/files` with
+`X-Goog-Upload-Protocol: resumable` and `X-Goog-Upload-Command: start` answers with the upload
+URL in `X-Goog-Upload-URL`; the bytes go there with `X-Goog-Upload-Command: upload, finalize`
+and `X-Goog-Upload-Offset: 0`, answered with `{"file": {"name": "files/..."}}`); a batch
+created with `inputConfig.fileName` writes its responses to a file (`{"key", "response"} |
+{"key", "error"}` lines, in input order) named by the finished operation's
+`response.responsesFile`, read with `GET /download/v1beta/files/{id}:download?alt=media`.
+
 Each request is answered as the family's chat route would answer it live (rules, default
 replies, token counts). Standard library only.
 """
@@ -42,6 +52,10 @@ A_RESULTS = re.compile(r"/anthropic/v1/messages/batches/([A-Za-z0-9_-]+)/results
 G_CREATE = re.compile(r"/gemini/v1beta/models/([^/:]+):batchGenerateContent")
 G_BATCH = re.compile(r"/gemini/v1beta/batches/([A-Za-z0-9_-]+)")
 G_CANCEL = re.compile(r"/gemini/v1beta/batches/([A-Za-z0-9_-]+):cancel")
+G_UPLOAD = re.compile(r"/gemini/upload/v1beta/files")
+G_DOWNLOAD = re.compile(r"/gemini/download/v1beta/files/([A-Za-z0-9_-]+):download")
+# The Files API takes files up to 2 GB; the mock keeps uploads in memory, so it takes less.
+MAX_UPLOAD_BYTES = 256 * 1024 * 1024
 CUSTOM_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 MAX_REQUESTS = 10_000
 
@@ -215,10 +229,12 @@ def _operation(batch: dict) -> dict:
     }
     op = {"name": batch["_key"], "metadata": metadata, "done": done}
     if done:
-        op["response"] = {
-            "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput",
-            "inlinedResponses": {"inlinedResponses": batch["_responses"]},
-        }
+        output = {"@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput"}
+        if batch.get("_responses_file"):
+            output["responsesFile"] = batch["_responses_file"]
+        else:
+            output["inlinedResponses"] = {"inlinedResponses": batch["_responses"]}
+        op["response"] = output
     return op
 
 
@@ -242,19 +258,109 @@ def _gemini_finish(mock: Any, handler: Any, batch: dict, now: float) -> None:
     with batch_api.STATE.lock:
         batch["_responses"] = responses
         batch["_state"] = "BATCH_STATE_EXPIRED" if expired else "BATCH_STATE_SUCCEEDED"
+        if batch.get("_file_input"):
+            # A file's output names each line by its input line's key.
+            lines = [{"key": r["metadata"]["key"], **{k: v for k, v in r.items() if k != "metadata"}}
+                     for r in responses]
+            name = "files/" + "out-" + batch["_key"].split("/", 1)[1]
+            FILES[name] = "".join(json.dumps(line) + "\n" for line in lines).encode("utf-8")
+            batch["_responses_file"] = name
 
 
-def _gemini(mock: Any, handler: Any, method: str, path: str, raw: bytes, now: float) -> tuple[int, Any]:
+# Uploaded and written files by name (`files/...`), and resumable uploads begun, by upload id.
+FILES: dict[str, bytes] = {}
+UPLOADS: dict[str, dict] = {}
+
+
+def reset() -> None:
+    """Forgets every file and upload (the mock's reset)."""
+    FILES.clear()
+    UPLOADS.clear()
+
+
+def body_limit(path: str) -> int | None:
+    """The largest request body `path` takes, when it takes more than the mock's default."""
+    return MAX_UPLOAD_BYTES if G_UPLOAD.fullmatch(path) else None
+
+
+def _upload(handler: Any, raw: bytes) -> tuple[int, Any] | tuple[int, Any, dict]:
+    command = handler.headers.get("X-Goog-Upload-Command", "").lower()
+    if command == "start":
+        if handler.headers.get("X-Goog-Upload-Protocol", "").lower() != "resumable":
+            return _gemini_error(400, "INVALID_ARGUMENT", "mock provider: only resumable uploads")
+        try:
+            length = int(handler.headers.get("X-Goog-Upload-Header-Content-Length", ""))
+        except ValueError:
+            return _gemini_error(400, "INVALID_ARGUMENT", "X-Goog-Upload-Header-Content-Length is required")
+        upload_id = uuid.uuid4().hex
+        UPLOADS[upload_id] = {"length": length,
+                              "type": handler.headers.get("X-Goog-Upload-Header-Content-Type", "")}
+        host = handler.headers.get("Host", "127.0.0.1")
+        url = f"http://{host}/gemini/upload/v1beta/files?upload_id={upload_id}&upload_protocol=resumable"
+        # A page reads the upload URL only when the response exposes it.
+        return 200, {}, {"X-Goog-Upload-URL": url, "X-Goog-Upload-Status": "active",
+                         "Access-Control-Expose-Headers": "x-goog-upload-url, x-goog-upload-status"}
+    if command in ("upload, finalize", "upload,finalize"):
+        query = handler.path.partition("?")[2]
+        upload_id = dict(p.partition("=")[::2] for p in query.split("&") if p).get("upload_id", "")
+        begun = UPLOADS.pop(upload_id, None)
+        if begun is None:
+            return _gemini_error(404, "NOT_FOUND", "no such upload")
+        if handler.headers.get("X-Goog-Upload-Offset", "0") != "0" or len(raw) != begun["length"]:
+            return _gemini_error(400, "INVALID_ARGUMENT",
+                                 f"expected {begun['length']} bytes at offset 0, got {len(raw)}")
+        name = "files/" + uuid.uuid4().hex[:16]
+        FILES[name] = raw
+        return 200, {"file": {"name": name, "mimeType": begun["type"], "sizeBytes": str(len(raw)),
+                              "state": "ACTIVE"}}
+    return _gemini_error(400, "INVALID_ARGUMENT", f"mock provider: upload command {command!r} is not supported")
+
+
+def _file_requests(name: str) -> list[tuple[str, Any]]:
+    """The (key, request) pairs of uploaded input file `name`."""
+    data = FILES.get(name)
+    if data is None:
+        raise KeyError(f"{name} not found")
+    pairs = []
+    for number, line in enumerate(data.decode("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            pairs.append((item["key"], item["request"]))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"line {number} needs key and request ({exc})") from None
+    return pairs
+
+
+def _gemini(mock: Any, handler: Any, method: str, path: str, raw: bytes, now: float) -> tuple:
+    if method == "POST" and G_UPLOAD.fullmatch(path):
+        return _upload(handler, raw)
+    download = G_DOWNLOAD.fullmatch(path)
+    if method == "GET" and download:
+        data = FILES.get("files/" + download.group(1))
+        if data is None:
+            return _gemini_error(404, "NOT_FOUND", f"files/{download.group(1)} not found")
+        return 200, data
     m = G_CREATE.fullmatch(path)
     if method == "POST" and m:
         try:
             body = json.loads(raw.decode("utf-8"))
             batch_in = body["batch"]
-            inline = batch_in["inputConfig"]["requests"]["requests"]
-            pairs = [(r["metadata"]["key"], r["request"]) for r in inline]
-        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+            file_name = batch_in["inputConfig"].get("fileName")
+            if file_name is None:
+                inline = batch_in["inputConfig"]["requests"]["requests"]
+                pairs = [(r["metadata"]["key"], r["request"]) for r in inline]
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             return _gemini_error(400, "INVALID_ARGUMENT",
                                  f"batch.inputConfig.requests.requests[] needs request and metadata.key ({exc})")
+        if file_name is not None:
+            try:
+                pairs = _file_requests(file_name)
+            except KeyError as exc:
+                return _gemini_error(404, "NOT_FOUND", str(exc))
+            except ValueError as exc:
+                return _gemini_error(400, "INVALID_ARGUMENT", f"{file_name}: {exc}")
         ids = [p[0] for p in pairs]
         if not ids or len(set(ids)) != len(ids):
             return _gemini_error(400, "INVALID_ARGUMENT", "requests must be non-empty with unique metadata keys")
@@ -264,6 +370,7 @@ def _gemini(mock: Any, handler: Any, method: str, path: str, raw: bytes, now: fl
             "_display_name": str(batch_in.get("displayName", "")), "_created": _iso(now),
             "_state": "BATCH_STATE_PENDING", "_responses": [],
             "_due": now + batch_api.STATE.turnaround_ms / 1000, "_polls_left": batch_api.STATE.turnaround_polls,
+            "_file_input": file_name is not None,
         }
         _register(ids, batch)
         return 200, _operation(batch)
@@ -287,8 +394,11 @@ def _gemini(mock: Any, handler: Any, method: str, path: str, raw: bytes, now: fl
 
 def handle(mock: Any, handler: Any, method: str, path: str, raw: bytes) -> tuple[int, Any] | None:
     """The reply to an Anthropic or Gemini batch request, or None when `path` is not one."""
+    if method == "POST" and path == "/__mock/reset":
+        reset()
+        return None  # the server resets its own state too
     anthropic = any(p.fullmatch(path) for p in (A_BATCHES, A_BATCH, A_CANCEL, A_RESULTS))
-    gemini = any(p.fullmatch(path) for p in (G_CREATE, G_BATCH, G_CANCEL))
+    gemini = any(p.fullmatch(path) for p in (G_CREATE, G_BATCH, G_CANCEL, G_UPLOAD, G_DOWNLOAD))
     if not anthropic and not gemini:
         return None
     family = "anthropic" if anthropic else "gemini"

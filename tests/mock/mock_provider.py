@@ -1253,7 +1253,7 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def _read_body(self) -> bytes:
+    def _read_body(self, limit: int = MAX_BODY_BYTES) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             chunks, total = [], 0
             while True:
@@ -1267,8 +1267,8 @@ class Handler(BaseHTTPRequestHandler):
                         pass
                     return b"".join(chunks)
                 total += size
-                if total > MAX_BODY_BYTES:
-                    raise BodyError(f"request body above {MAX_BODY_BYTES} bytes")
+                if total > limit:
+                    raise BodyError(f"request body above {limit} bytes")
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline(1024)
         length_header = self.headers.get("Content-Length")
@@ -1278,8 +1278,8 @@ class Handler(BaseHTTPRequestHandler):
             length = int(length_header)
         except ValueError:
             raise BodyError("Content-Length is not a number") from None
-        if length < 0 or length > MAX_BODY_BYTES:
-            raise BodyError(f"request body above {MAX_BODY_BYTES} bytes")
+        if length < 0 or length > limit:
+            raise BodyError(f"request body above {limit} bytes")
         return self.rfile.read(length)
 
     def _split(self) -> tuple[str, dict]:
@@ -1346,7 +1346,7 @@ class Handler(BaseHTTPRequestHandler):
     def _post(self) -> None:
         path, query = self._split()
         try:
-            raw = self._read_body()
+            raw = self._read_body(batch_families.body_limit(path) or MAX_BODY_BYTES)
         except BodyError as exc:
             self._send(413, {"error": {"message": f"mock provider: {exc}"}})
             return

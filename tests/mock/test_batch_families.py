@@ -141,6 +141,57 @@ class FamiliesCase(unittest.TestCase):
         self.assertEqual(set(solver), {"solution", "reasoning", "confidence"})
         self.assertEqual(reply["usageMetadata"]["promptTokenCount"], 4)
 
+    def test_a_gemini_batch_above_the_inline_limit_runs_from_an_uploaded_file(self) -> None:
+        # Three requests of 7 MB each: above the 20 MB inline limit, so they go as a file.
+        padding = "x" * 7_000_000
+        pairs = [(f"k{i}", f"two plus two {padding}") for i in range(3)]
+        lines = [{"key": key, "request": gemini_body(prompt, SOLVER_SCHEMA)} for key, prompt in pairs]
+        data = "".join(json.dumps(line) + "\n" for line in lines).encode("utf-8")
+        self.assertGreater(len(data), 20_000_000)
+        start = call(self.port, "POST", "/gemini/upload/v1beta/files", {"file": {"displayName": "round"}}, {
+            **GEMINI_KEY, "X-Goog-Upload-Protocol": "resumable", "X-Goog-Upload-Command": "start",
+            "X-Goog-Upload-Header-Content-Length": str(len(data)),
+            "X-Goog-Upload-Header-Content-Type": "application/jsonl"})
+        self.assertEqual(start.status, 200, start.raw)
+        self.assertIn("x-goog-upload-url", start.headers["access-control-expose-headers"])
+        upload_path = "/" + start.headers["x-goog-upload-url"].split("/", 3)[3]
+        # The declared length is checked.
+        short = call(self.port, "POST", upload_path, data[:10], {
+            **GEMINI_KEY, "X-Goog-Upload-Command": "upload, finalize", "X-Goog-Upload-Offset": "0"})
+        self.assertEqual(short.status, 400, short.raw)
+        start = call(self.port, "POST", "/gemini/upload/v1beta/files", {"file": {"displayName": "round"}}, {
+            **GEMINI_KEY, "X-Goog-Upload-Protocol": "resumable", "X-Goog-Upload-Command": "start",
+            "X-Goog-Upload-Header-Content-Length": str(len(data))})
+        upload_path = "/" + start.headers["x-goog-upload-url"].split("/", 3)[3]
+        uploaded = call(self.port, "POST", upload_path, data, {
+            **GEMINI_KEY, "X-Goog-Upload-Command": "upload, finalize", "X-Goog-Upload-Offset": "0",
+            "Content-Type": "application/jsonl"})
+        self.assertEqual(uploaded.status, 200, uploaded.raw)
+        file_name = uploaded.json()["file"]["name"]
+        self.assertTrue(file_name.startswith("files/"))
+        self.assertEqual(uploaded.json()["file"]["sizeBytes"], str(len(data)))
+
+        created = call(self.port, "POST", GEMINI_CREATE,
+                       {"batch": {"displayName": "t", "inputConfig": {"fileName": file_name}}}, GEMINI_KEY)
+        self.assertEqual(created.status, 200, created.raw)
+        done = self.g_get(created.json()["name"])
+        self.assertTrue(done["done"])
+        self.assertEqual(done["metadata"]["batchStats"]["successfulRequestCount"], "3")
+        self.assertNotIn("inlinedResponses", done["response"])
+        responses_file = done["response"]["responsesFile"]
+        got = call(self.port, "GET", f"/gemini/download/v1beta/{responses_file}:download?alt=media",
+                   headers=GEMINI_KEY)
+        self.assertEqual(got.status, 200, got.raw[:300])
+        out = [json.loads(line) for line in got.raw.decode("utf-8").splitlines()]
+        self.assertEqual([line["key"] for line in out], ["k0", "k1", "k2"])
+        solver = json.loads(out[0]["response"]["candidates"][0]["content"]["parts"][0]["text"])
+        self.assertEqual(set(solver), {"solution", "reasoning", "confidence"})
+        # Words x 1.3: "two plus two" and the padding, 4 words -> 5.2 -> 5.
+        self.assertEqual(out[0]["response"]["usageMetadata"]["promptTokenCount"], 5)
+        missing = call(self.port, "POST", GEMINI_CREATE,
+                       {"batch": {"displayName": "t", "inputConfig": {"fileName": "files/nope"}}}, GEMINI_KEY)
+        self.assertEqual(missing.status, 404, missing.raw)
+
     def test_a_gemini_batch_expires_errors_and_cancels(self) -> None:
         self.configure(turnaround_polls=1, expire=["late one"], error=["broken one"])
         op = call(self.port, "POST", GEMINI_CREATE,

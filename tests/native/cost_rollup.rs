@@ -110,7 +110,7 @@ fn steps() -> Vec<TrajectoryEntry> {
 fn rolled(entries: &[TrajectoryEntry]) -> Vec<RollupStep> {
     entries
         .iter()
-        .map(|e| RollupStep::of(&StepCost::of(e), e.possibly_billed_usd()))
+        .flat_map(|e| RollupStep::split(&StepCost::of(e), e.possibly_billed_usd()))
         .collect()
 }
 
@@ -128,6 +128,31 @@ fn adding_steps_one_by_one_equals_building_from_all_in_any_order() {
     // Stored and read back cell by cell, it is the same roll-up.
     let stored: Vec<_> = built.cells().map(|(k, c)| (k.clone(), *c)).collect();
     assert_eq!(CostRollup::from_cells(stored), built);
+    // As JSON text, the way IndexedDB keeps them: flat token fields, exact amounts.
+    let as_text: Vec<(String, String)> = built
+        .cells()
+        .map(|(k, c)| {
+            (
+                serde_json::to_string(k).unwrap(),
+                serde_json::to_string(c).unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        as_text[0].1.contains(r#""input_tokens":"#),
+        "{}",
+        as_text[0].1
+    );
+    let read: Vec<_> = as_text
+        .iter()
+        .map(|(k, c)| {
+            (
+                serde_json::from_str(k).unwrap(),
+                serde_json::from_str(c).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(CostRollup::from_cells(read), built);
     assert!(
         built.len() >= 5,
         "days, agents, models and reuse each make a cell"
@@ -250,4 +275,128 @@ fn days_add_up_to_the_total() {
     let sum: i64 = days.iter().map(|(_, c)| c.cost_nanos).sum();
     assert_eq!(sum, rollup.total_where(|_| true).cost_nanos);
     assert_eq!(days[0].1.steps, 3);
+}
+
+/// Gemini 2.0 Flash with batch rates at half the live ones (LiteLLM's `*_batches` fields).
+fn batch_pricer() -> Pricer {
+    let table = PricingTable::from_litellm_json(
+        &json!({"gemini/gemini-2.0-flash": {"litellm_provider": "gemini", "mode": "chat",
+            "input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6,
+            "input_cost_per_token_batches": 5e-7, "output_cost_per_token_batches": 1e-6}})
+        .to_string(),
+    )
+    .expect("a price table");
+    Pricer::new(Some(Rc::new(table)), PriceOverrides::new())
+}
+
+/// One request of a step, as `metadata.attempts[]` records it.
+fn attempt(n: u32, kind: &str, used: Option<Value>, via: &str) -> Value {
+    let mut a = json!({"attempt": n, "kind": kind, "usage": used, "error": null,
+        "latency_ms": 10.0});
+    if via != "live" {
+        a["sent_via"] = json!(via);
+    }
+    a
+}
+
+/// A run of provider batch mode: a solver answered by the batch, a verifier whose batched
+/// request expired and was finished live, a judge whose batched reply was re-asked live; and
+/// another run's reply reused from a batched one.
+fn batch_steps() -> Vec<TrajectoryEntry> {
+    let day = "2025-03-01T10:00:00.000000+00:00";
+    let batched = |u: Value| attempt(1, "initial", Some(u), "provider_batch");
+    let rows = [
+        (
+            RUN_A,
+            1,
+            "solver",
+            usage(100, 0, 50),
+            vec![batched(usage(100, 0, 50))],
+            json!({"cost_usd": 1e-4}),
+        ),
+        (
+            RUN_A,
+            2,
+            "verifier",
+            usage(200, 0, 20),
+            vec![
+                attempt(1, "initial", None, "live"),
+                attempt(2, "retry", Some(usage(200, 0, 20)), "live"),
+            ],
+            json!({"cost_usd": 2.4e-4}),
+        ),
+        (
+            RUN_A,
+            3,
+            "judge",
+            usage(700, 0, 70),
+            vec![
+                batched(usage(300, 0, 30)),
+                attempt(2, "reask", Some(usage(400, 0, 40)), "live"),
+            ],
+            json!({"cost_usd": 6.6e-4}),
+        ),
+        (
+            RUN_B,
+            1,
+            "solver",
+            usage(100, 0, 50),
+            vec![batched(usage(100, 0, 50))],
+            json!({"cost_usd": 0.0, "reused_from": RUN_A}),
+        ),
+    ];
+    rows.into_iter()
+        .map(|(run, step_id, agent, used, attempts, extra)| {
+            let mut m = json!({"model": "gemini-2.0-flash", "provider": "gemini",
+                "usage": used, "attempts": attempts});
+            for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+                m[k] = v;
+            }
+            step(run, step_id, agent, day, m)
+        })
+        .collect()
+}
+
+#[test]
+fn batch_steps_repriced_from_the_rollups_equal_repricing_from_the_steps() {
+    use trialogue::core::cost_views::reprice_by_model;
+    let p = batch_pricer();
+    let entries = batch_steps();
+    let facts: Vec<StepCost> = entries.iter().map(StepCost::of).collect();
+    // By hand: solver 100 × 5e-7 + 50 × 1e-6 at the batch rates; verifier 200 × 1e-6 + 20 ×
+    // 2e-6 live; judge 300 × 5e-7 + 30 × 1e-6 batched and 400 × 1e-6 + 40 × 2e-6 live.
+    let expected = 1e-4 + 2.4e-4 + (1.8e-4 + 4.8e-4);
+    let from_steps = reprice_by_model(&facts, &p);
+    assert!(
+        (from_steps.repriced.usd() - expected).abs() < 1e-15,
+        "re-priced from the steps: {}",
+        from_steps.repriced.usd()
+    );
+    assert_eq!(from_steps.changed_steps, 0, "the stored costs were right");
+    // What reusing the batched reply saved: what its run would have paid, at the batch rate.
+    let today = ReuseSplit::of(&facts, &p);
+    assert!((today.reused_value.usd() - 1e-4).abs() < 1e-15);
+
+    let rollup = CostRollup::of(&rolled(&entries));
+    let repriced = rollup.repriced(&p);
+    assert!(
+        (repriced.usd() - expected).abs() < 1e-15,
+        "re-priced from the roll-ups: {}",
+        repriced.usd()
+    );
+    assert_eq!(repriced.unpriced_steps, 0);
+    let value = rollup.reused_value(&p);
+    assert!((value.usd() - today.reused_value.usd()).abs() < 1e-15);
+    // Three paid steps and the reused one, however the judge's requests are split.
+    assert_eq!(rollup.summary().total.calls, 4);
+    assert_eq!(
+        nanos_of(rollup.summary().total.cost_usd),
+        nanos_of(1e-4 + 2.4e-4 + 6.6e-4)
+    );
+    // Taking the run away leaves only the reused reply's cell.
+    let mut kept = rollup.clone();
+    for s in &rolled(&entries[..3]) {
+        kept.subtract(s);
+    }
+    assert_eq!(kept, CostRollup::of(&rolled(&entries[3..])));
 }

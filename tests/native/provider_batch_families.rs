@@ -772,6 +772,43 @@ fn a_straggler_finished_live_is_priced_at_the_live_rate_and_the_rest_at_the_batc
 }
 
 #[test]
+fn a_live_forecast_counts_a_provider_batch_run_at_what_it_would_have_cost_live() {
+    use std::collections::HashMap;
+    use trialogue::app::batch::forecast::{at_live_rates, forecast, ForecastOutcome};
+    for family in FAMILIES {
+        let bench = Bench::new(family);
+        let record = bench.run(2, true, mark_stragglers);
+        assert_completed_once_each(&bench, &record);
+        let runs = bench.store.records();
+        let steps: HashMap<String, Vec<_>> = runs
+            .iter()
+            .map(|r| (r.run_id.clone(), bench.store.steps_of(&r.run_id)))
+            .collect();
+        // Paid: solver and judge at the batch rate, the straggler live.
+        for run in &runs {
+            let paid = run.cost_usd.expect("priced");
+            assert!((paid - 2.0 * LIVE_STEP_COST).abs() < 1e-12, "{paid}");
+        }
+        // Live, every request of each step costs its live price: the straggler is not
+        // doubled, the batched steps are.
+        let live = at_live_rates(&runs, &steps, &pricer());
+        for run in &live {
+            let cost = run.cost_usd.expect("priced live");
+            assert!(
+                (cost - LIVE_COST).abs() < 1e-12,
+                "{family:?}: {cost}, expected {LIVE_COST}"
+            );
+            assert!(run.cost_complete);
+        }
+        let hash = runs[0].config_hash.clone();
+        let ForecastOutcome::Ready(f) = forecast(&live, std::slice::from_ref(&hash), 10) else {
+            panic!("{family:?}: no forecast");
+        };
+        assert!((f.total_median - 10.0 * LIVE_COST).abs() < 1e-12, "{f:?}");
+    }
+}
+
+#[test]
 fn a_batch_reopened_mid_round_polls_its_provider_batch_and_applies_each_result_once() {
     for family in FAMILIES {
         let bench = Bench::new(family);
@@ -951,6 +988,198 @@ fn gemini_operations_map_states_counts_and_inline_responses() {
     )
     .expect("operation");
     assert_eq!(failed.state, BatchState::Failed);
+}
+
+#[test]
+fn a_gemini_round_above_the_inline_limit_goes_as_an_uploaded_file() {
+    // Shapes from https://ai.google.dev/gemini-api/docs/batch-api (input file lines, the
+    // resumable upload, `inputConfig.fileName`, `responsesFile` and its download) and
+    // https://ai.google.dev/api/files.
+    use trialogue::core::provider_batch::BatchApi;
+    let api = BatchFamily::Gemini.api();
+    let group = format!("{GEMINI_ROOT}/models/{GEMINI}");
+    let chat = |prompt: &str| HttpRequest {
+        method: "POST".into(),
+        url: format!("{group}:generateContent"),
+        headers: vec![
+            ("x-goog-api-key".into(), "gm-key".into()),
+            ("Content-Type".into(), "application/json".into()),
+        ],
+        body: json!({"contents": [{"role": "user", "parts": [{"text": prompt}]}]}).to_string(),
+    };
+    let header = |request: &HttpRequest, name: &str| {
+        request
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    // Below the limit: inline, as before.
+    let small = vec![api.entry("k1", &chat("two plus two")).unwrap()];
+    assert!(!gemini::goes_as_file(&small));
+    let inline = api.submit(&group, &chat(""), &small).unwrap();
+    assert_eq!(inline.url, format!("{group}:batchGenerateContent"));
+    let body: Value = serde_json::from_str(&inline.body).unwrap();
+    assert_eq!(
+        body["batch"]["inputConfig"]["requests"]["requests"][0]["metadata"]["key"],
+        "k1"
+    );
+
+    // Above it: 21 requests of a million bytes of prompt each.
+    let big = "x".repeat(1_000_000);
+    let entries: Vec<String> = (0..21)
+        .map(|i| api.entry(&format!("k{i}"), &chat(&big)).unwrap())
+        .collect();
+    assert!(gemini::goes_as_file(&entries));
+    let file = gemini::input_file(&entries).unwrap();
+    let lines: Vec<Value> = file
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 21);
+    assert_eq!(lines[3]["key"], "k3");
+    assert_eq!(
+        lines[3]["request"],
+        serde_json::from_str::<Value>(&chat(&big).body).unwrap(),
+        "the live body, unchanged"
+    );
+    assert_eq!(
+        lines[3].as_object().unwrap().len(),
+        2,
+        "key and request only"
+    );
+
+    let start = api.submit(&group, &chat(""), &entries).unwrap();
+    assert_eq!(
+        start.url,
+        "https://generativelanguage.googleapis.com/upload/v1beta/files"
+    );
+    assert_eq!(header(&start, "x-goog-api-key").as_deref(), Some("gm-key"));
+    assert_eq!(
+        header(&start, "X-Goog-Upload-Protocol").as_deref(),
+        Some("resumable")
+    );
+    assert_eq!(
+        header(&start, "X-Goog-Upload-Command").as_deref(),
+        Some("start")
+    );
+    assert_eq!(
+        header(&start, "X-Goog-Upload-Header-Content-Length"),
+        Some(file.len().to_string())
+    );
+    assert!(start.body.len() < 200, "the start carries metadata only");
+
+    let reply = |status: u16, headers: Vec<(String, String)>, body: Value| HttpResponse {
+        status,
+        headers,
+        body: body.to_string(),
+    };
+    let upload_url = "https://generativelanguage.googleapis.com/upload/v1beta/files?upload_id=u1&upload_protocol=resumable";
+    let started = reply(
+        200,
+        vec![("X-Goog-Upload-URL".into(), upload_url.into())],
+        json!({}),
+    );
+    let trialogue::core::provider_batch::Submission::Next(upload) = api
+        .submitted(0, &group, &chat(""), &entries, &started)
+        .unwrap()
+    else {
+        panic!("expected the upload");
+    };
+    assert_eq!(upload.url, upload_url);
+    assert_eq!(upload.body, file);
+    assert_eq!(
+        header(&upload, "X-Goog-Upload-Command").as_deref(),
+        Some("upload, finalize")
+    );
+    assert_eq!(
+        header(&upload, "X-Goog-Upload-Offset").as_deref(),
+        Some("0")
+    );
+    // Without the header (a server that does not expose it to pages), a sentence says so.
+    let hidden = api
+        .submitted(
+            0,
+            &group,
+            &chat(""),
+            &entries,
+            &reply(200, vec![], json!({})),
+        )
+        .unwrap_err();
+    assert!(hidden.to_string().contains("x-goog-upload-url"), "{hidden}");
+
+    let uploaded = reply(
+        200,
+        vec![],
+        json!({"file": {"name": "files/abc-123", "mimeType": "application/jsonl",
+            "sizeBytes": file.len().to_string(), "state": "ACTIVE"}}),
+    );
+    let trialogue::core::provider_batch::Submission::Next(create) = api
+        .submitted(1, &group, &chat(""), &entries, &uploaded)
+        .unwrap()
+    else {
+        panic!("expected the create");
+    };
+    assert_eq!(create.url, format!("{group}:batchGenerateContent"));
+    let body: Value = serde_json::from_str(&create.body).unwrap();
+    assert_eq!(
+        body["batch"]["inputConfig"],
+        json!({"fileName": "files/abc-123"})
+    );
+
+    let operation = reply(
+        200,
+        vec![],
+        json!({"name": "batches/f1", "metadata": {"state": "BATCH_STATE_PENDING"}}),
+    );
+    let trialogue::core::provider_batch::Submission::Created(batch) = api
+        .submitted(2, &group, &chat(""), &entries, &operation)
+        .unwrap()
+    else {
+        panic!("expected the batch");
+    };
+    assert_eq!(batch.id, "batches/f1");
+
+    // Once done, the results are in the responses file the output names.
+    let done = gemini::parse_batch(
+        &reply(
+            200,
+            vec![],
+            json!({"name": "batches/f1", "done": true,
+                "metadata": {"state": "BATCH_STATE_SUCCEEDED"},
+                "response": {"responsesFile": "files/batch-f1-out"}}),
+        ),
+        &["k0", "k1"],
+    )
+    .unwrap();
+    assert_eq!(done.state, BatchState::Ended);
+    assert_eq!(done.result_sources, vec!["files/batch-f1-out".to_string()]);
+    let get = api.fetch_results(&group, &chat(""), "files/batch-f1-out");
+    assert_eq!(get.method, "GET");
+    assert_eq!(
+        get.url,
+        "https://generativelanguage.googleapis.com/download/v1beta/files/batch-f1-out:download?alt=media"
+    );
+    let answer = json!({"candidates": [{"content": {"role": "model", "parts": [{"text": "4"}]}}]});
+    let results = api
+        .parse_results(&format!(
+            "{}\n{}\n",
+            json!({"key": "k0", "response": answer}),
+            json!({"key": "k1", "error": {"code": 3, "message": "bad schema"}})
+        ))
+        .unwrap();
+    assert_eq!(results[0].custom_id, "k0");
+    assert!(matches!(&results[0].outcome, ItemOutcome::Reply(r) if r.body.contains("\"4\"")));
+    assert_eq!(
+        results[1].outcome,
+        ItemOutcome::Errored {
+            message: "INVALID_ARGUMENT: bad schema".into()
+        }
+    );
+    assert!(
+        api.parse_results("{\"response\": {}}").is_err(),
+        "a line without its key"
+    );
 }
 
 #[test]

@@ -778,7 +778,7 @@ fn rollup_of(steps: &[TrajectoryEntry]) -> CostRollup {
     CostRollup::of(
         &steps
             .iter()
-            .map(|e| RollupStep::of(&StepCost::of(e), e.possibly_billed_usd()))
+            .flat_map(|e| RollupStep::split(&StepCost::of(e), e.possibly_billed_usd()))
             .collect::<Vec<_>>(),
     )
 }
@@ -903,6 +903,39 @@ async fn a_step_whose_cost_rollup_cell_is_unreadable_is_committed_and_the_cells_
     assert_eq!(
         store.cost_rollups().await.unwrap(),
         Some(rollup_of(&[first, second]))
+    );
+    finish(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn cost_rollup_cells_of_an_earlier_format_are_built_again() {
+    let name = "t-idb-rollups-format";
+    let store = fresh(name).await;
+    let record = run("run_a", 1.0);
+    store.create_run(&record).await.unwrap();
+    let first = priced("run_a", 1, "solver", 0.1);
+    store.append_step(&record, &first).await.unwrap();
+    assert!(store.build_cost_rollups(|_| {}, || false).await.unwrap());
+    // What a build of before cells knew their route wrote: a record without `format`, and a
+    // cell under a key without `sent_via` that no build of today writes.
+    let raw = Database::open(name).await.unwrap();
+    put_raw(
+        &raw,
+        "cost_rollups",
+        &[
+            json!({"key": "", "json": r#"{"complete":true,"through":null}"#}),
+            json!({"key": r#"{"day":"2025-01-01","agent":"solver","provider":"","model":"m","reused":false}"#,
+                "json": serde_json::to_string(&rollup_of(std::slice::from_ref(&first)).cells().next().unwrap().1).unwrap()}),
+        ],
+    )
+    .await;
+    raw.close();
+    // Not read as built; the next build clears the old cells and counts every step once.
+    assert_eq!(store.cost_rollups().await.unwrap(), None);
+    assert!(store.build_cost_rollups(|_| {}, || false).await.unwrap());
+    assert_eq!(
+        store.cost_rollups().await.unwrap(),
+        Some(rollup_of(std::slice::from_ref(&first)))
     );
     finish(store).await;
 }

@@ -6,10 +6,14 @@
 //! percentiles over-states the joint one a little (the two modes rarely peak on the same
 //! problem), which errs on the side a budget wants.
 
+use std::collections::{HashMap, HashSet};
+
 use crate::core::batch::BatchModes;
 use crate::core::config::PipelineConfig;
+use crate::core::cost::{live_cost, UsdSum};
+use crate::core::pricing::Pricer;
 use crate::core::sorting;
-use crate::core::trajectory::{RunRecord, RunStatus};
+use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 
 /// The forecast for a batch.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,23 +127,44 @@ pub fn forecast(runs: &[RunRecord], config_hashes: &[String], problems: usize) -
     })
 }
 
-/// `runs` with every cost at live prices: a run of a batch in provider batch mode (one of
-/// `provider_batches`) paid the batch rates, `share` of the live price, so its cost is divided by
-/// it; runs of live batches, and runs outside a batch, are kept as they are.
-pub fn at_live_prices(
+/// The runs whose steps [`at_live_rates`] needs for a forecast over `config_hashes`: the
+/// completed runs of those configs that belong to a batch run in provider batch mode (one of
+/// `provider_batches`), whose requests may have paid the batch rates. Any other run paid live
+/// rates for every request.
+pub fn runs_to_price_live(
     runs: &[RunRecord],
-    provider_batches: &std::collections::HashSet<String>,
-    share: f64,
+    provider_batches: &HashSet<String>,
+    config_hashes: &[String],
+) -> Vec<String> {
+    runs.iter()
+        .filter(|r| r.status == RunStatus::Completed && config_hashes.contains(&r.config_hash))
+        .filter(|r| {
+            r.batch_id
+                .as_ref()
+                .is_some_and(|b| provider_batches.contains(b))
+        })
+        .map(|r| r.run_id.clone())
+        .collect()
+}
+
+/// `runs` with every cost at live rates, for a forecast of a batch run live: each run whose
+/// steps are in `steps` (by run id) costs what its steps would have cost with every request
+/// sent live ([`live_cost`]: a request a provider batch answered, as its `sent_via` says, is
+/// priced again at the live rates under `pricer`; a straggler finished live keeps its price).
+/// A run with a step whose live price is unknown has no cost. Runs without steps in `steps`
+/// are kept as they are.
+pub fn at_live_rates(
+    runs: &[RunRecord],
+    steps: &HashMap<String, Vec<TrajectoryEntry>>,
+    pricer: &Pricer,
 ) -> Vec<RunRecord> {
     runs.iter()
         .map(|run| {
-            let batched = run
-                .batch_id
-                .as_ref()
-                .is_some_and(|b| provider_batches.contains(b));
             let mut run = run.clone();
-            if batched && share > 0.0 {
-                run.cost_usd = run.cost_usd.map(|c| c / share);
+            if let Some(entries) = steps.get(&run.run_id) {
+                let costs: Option<Vec<f64>> =
+                    entries.iter().map(|e| live_cost(e, pricer)).collect();
+                run.cost_usd = costs.map(UsdSum::of).map(|sum| sum.value());
             }
             run
         })
@@ -244,18 +269,24 @@ mod tests {
     }
 
     #[test]
-    fn runs_of_provider_batches_are_forecast_at_their_live_price() {
-        let mut batched = run("aaaa0001", RunStatus::Completed, Some(0.01), true);
-        batched.batch_id = Some("batch_pb".into());
-        let mut live = run("aaaa0001", RunStatus::Completed, Some(0.02), true);
-        live.batch_id = Some("batch_live".into());
-        let alone = run("aaaa0001", RunStatus::Completed, Some(0.03), true);
-        let provider_batches = std::collections::HashSet::from(["batch_pb".to_string()]);
-        let costs: Vec<Option<f64>> =
-            at_live_prices(&[batched, live, alone], &provider_batches, 0.5)
-                .iter()
-                .map(|r| r.cost_usd)
-                .collect();
-        assert_eq!(costs, vec![Some(0.02), Some(0.02), Some(0.03)]);
+    fn only_completed_runs_of_provider_batches_need_their_steps_priced_live() {
+        let with = |id: &str, hash: &str, status: RunStatus, batch: Option<&str>| {
+            let mut r = run(hash, status, Some(0.01), true);
+            r.run_id = id.into();
+            r.batch_id = batch.map(str::to_string);
+            r
+        };
+        let runs = vec![
+            with("a", "aaaa0001", RunStatus::Completed, Some("batch_pb")),
+            with("b", "aaaa0001", RunStatus::Completed, Some("batch_live")),
+            with("c", "aaaa0001", RunStatus::Completed, None),
+            with("d", "aaaa0001", RunStatus::Failed, Some("batch_pb")),
+            with("e", "ffff0000", RunStatus::Completed, Some("batch_pb")),
+        ];
+        let provider_batches = HashSet::from(["batch_pb".to_string()]);
+        assert_eq!(
+            runs_to_price_live(&runs, &provider_batches, &["aaaa0001".to_string()]),
+            vec!["a".to_string()]
+        );
     }
 }

@@ -107,6 +107,7 @@ mod tests {
             cost_usd: cost,
             usage_complete: true,
             requests: Vec::new(),
+            sent_via: crate::core::llm::SentVia::Live,
             billed_at: None,
             speed: None,
             reused: false,

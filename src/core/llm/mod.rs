@@ -98,7 +98,9 @@ pub struct AttemptRecord {
 }
 
 /// How a request reached its provider.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SentVia {
     /// On its own, billed at the live rates (every request of a step that does not say).

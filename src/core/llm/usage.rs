@@ -53,6 +53,22 @@ impl Usage {
         self.reasoning_tokens_unknown |= other.reasoning_tokens_unknown;
     }
 
+    /// Takes `other`'s tokens away, each count stopping at zero. `reasoning_tokens_unknown` is
+    /// left as it is: a flag set by one of several calls cannot be taken away (a sum that must
+    /// be undone counts the calls that set it, as the cost roll-ups do).
+    pub fn subtract(&mut self, other: &Usage) {
+        self.input_tokens = self.input_tokens.saturating_sub(other.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_sub(other.output_tokens);
+        self.total_tokens = self.total_tokens.saturating_sub(other.total_tokens);
+        self.cache_read_tokens = self
+            .cache_read_tokens
+            .saturating_sub(other.cache_read_tokens);
+        self.cache_write_tokens = self
+            .cache_write_tokens
+            .saturating_sub(other.cache_write_tokens);
+        self.reasoning_tokens = self.reasoning_tokens.saturating_sub(other.reasoning_tokens);
+    }
+
     /// The reasoning tokens, when known.
     pub fn reasoning_tokens_known(&self) -> Option<u64> {
         (!self.reasoning_tokens_unknown).then_some(self.reasoning_tokens)

@@ -180,10 +180,20 @@ impl BatchApi for AnthropicBatch {
         Ok(json!({"custom_id": custom_id, "params": params}).to_string())
     }
 
-    fn submit(&self, group: &str, chat: &HttpRequest, entries: &[String]) -> HttpRequest {
+    fn submit(
+        &self,
+        group: &str,
+        chat: &HttpRequest,
+        entries: &[String],
+    ) -> Result<HttpRequest, ProviderBatchError> {
         // The entries are JSON objects already; joined, they are the `requests` array.
         let body = format!(r#"{{"requests":[{}]}}"#, entries.join(","));
-        json_request("POST", format!("{group}/messages/batches"), chat, body)
+        Ok(json_request(
+            "POST",
+            format!("{group}/messages/batches"),
+            chat,
+            body,
+        ))
     }
 
     fn submitted(
@@ -191,6 +201,7 @@ impl BatchApi for AnthropicBatch {
         _step: usize,
         _group: &str,
         _chat: &HttpRequest,
+        _entries: &[String],
         response: &HttpResponse,
     ) -> Result<Submission, ProviderBatchError> {
         parse_batch(response).map(Submission::Created)

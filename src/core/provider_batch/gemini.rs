@@ -1,26 +1,36 @@
 //! Gemini's batch mode as pure request builders and response readers: a round's requests to
-//! one model go up inline in one `POST {root}/models/{model}:batchGenerateContent` (each an
-//! `InlinedRequest`: the live `generateContent` body as `request`, the custom id as
-//! `metadata.key`), the operation it returns (`batches/{id}`) is polled with `GET
-//! {root}/batches/{id}` until `done`, and the inline responses are read from the operation.
+//! one model go up in one `POST {root}/models/{model}:batchGenerateContent`, the operation it
+//! returns (`batches/{id}`) is polled with `GET {root}/batches/{id}` until `done`, and the
+//! responses are read from the operation or from its responses file.
+//!
+//! Up to [`INLINE_LIMIT_BYTES`] the requests go inline (each an `InlinedRequest`: the live
+//! `generateContent` body as `request`, the custom id as `metadata.key`) and the responses come
+//! back inline. Above it they go as a JSONL input file (one `{"key", "request"}` line each),
+//! uploaded through the Files API's resumable upload (`POST {host}/upload/{version}/files`
+//! with `X-Goog-Upload-Command: start`, then the bytes to the `X-Goog-Upload-URL` it returns
+//! with `upload, finalize`), the batch is created from its `fileName`, and the responses are
+//! read from the output file the batch names (`GET {host}/download/{version}/{file}:download
+//! ?alt=media`, one `{"key", "response" | "error"}` line per request).
 //!
 //! Field names and values are Google's:
 //! <https://ai.google.dev/api/batch-mode> (`models.batchGenerateContent`, the
-//! `GenerateContentBatch` with `displayName`, `inputConfig.requests.requests[]`, `state`
-//! `BATCH_STATE_PENDING` | `_RUNNING` | `_SUCCEEDED` | `_FAILED` | `_CANCELLED` | `_EXPIRED`,
-//! `batchStats` with `requestCount`, `successfulRequestCount`, `failedRequestCount`,
-//! `pendingRequestCount`; `InlinedResponse` with `response` or `error` and `metadata`;
-//! `batches.cancel` as `POST …/batches/{id}:cancel`) and
-//! <https://ai.google.dev/gemini-api/docs/batch-mode> (the operation's `metadata` is the batch,
+//! `GenerateContentBatch` with `displayName`, `inputConfig.requests.requests[]` or
+//! `inputConfig.fileName`, `state` `BATCH_STATE_PENDING` | `_RUNNING` | `_SUCCEEDED` |
+//! `_FAILED` | `_CANCELLED` | `_EXPIRED`, `batchStats` with `requestCount`,
+//! `successfulRequestCount`, `failedRequestCount`, `pendingRequestCount`; the output's
+//! `inlinedResponses` or `responsesFile`; `InlinedResponse` with `response` or `error` and
+//! `metadata`; `batches.cancel` as `POST …/batches/{id}:cancel`),
+//! <https://ai.google.dev/gemini-api/docs/batch-api> (the operation's `metadata` is the batch,
 //! its `response.inlinedResponses.inlinedResponses[]` the replies, "in the same order as the
-//! input requests").
+//! input requests"; the input file's lines, the output file's download) and
+//! <https://ai.google.dev/api/files> (`media.upload`, the `File` with its `name`).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{
-    body_json, json_request, read_ok, Batch, BatchApi, BatchCounts, BatchFamily, BatchState,
-    ItemOutcome, ItemResult, ProviderBatchError, Submission,
+    auth_headers, body_json, excerpt, json_request, read_ok, result_lines, Batch, BatchApi,
+    BatchCounts, BatchFamily, BatchState, ItemOutcome, ItemResult, ProviderBatchError, Submission,
 };
 use crate::core::llm::chat::{HttpRequest, HttpResponse};
 
@@ -28,6 +38,180 @@ use crate::core::llm::chat::{HttpRequest, HttpResponse};
 const GENERATE: &str = ":generateContent";
 /// Between the API root and the model in a live URL.
 const MODELS: &str = "/models/";
+
+/// The largest round sent inline, in bytes of its requests; a larger one goes as a file.
+// NOTE: inline requests suit "smaller batches that keep the total request size under 20MB";
+// larger ones go as an input file, https://ai.google.dev/gemini-api/docs/batch-api. Counted in
+// decimal megabytes (the smaller reading) over the requests alone, which the create body's
+// few dozen bytes of wrapping stay well within.
+pub const INLINE_LIMIT_BYTES: usize = 20_000_000;
+
+/// The header the start of a resumable upload returns the upload's URL in.
+const UPLOAD_URL_HEADER: &str = "x-goog-upload-url";
+
+/// One request of an inline batch, as [`GeminiBatch::entry`] writes it.
+#[derive(Serialize, Deserialize)]
+struct InlinedRequest {
+    request: Value,
+    metadata: RequestMetadata,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RequestMetadata {
+    key: String,
+}
+
+/// One line of an input file.
+#[derive(Serialize)]
+struct InputLine<'a> {
+    key: &'a str,
+    request: &'a Value,
+}
+
+/// Whether a round of `entries` is too large to go inline.
+pub fn goes_as_file(entries: &[String]) -> bool {
+    entries.iter().map(|e| e.len() + 1).sum::<usize>() > INLINE_LIMIT_BYTES
+}
+
+/// The input file of a round: each entry as a `{"key", "request"}` line.
+pub fn input_file(entries: &[String]) -> Result<String, ProviderBatchError> {
+    let mut file = String::new();
+    for entry in entries {
+        let inlined: InlinedRequest =
+            serde_json::from_str(entry).map_err(|e| ProviderBatchError::NotBatchable {
+                url: format!("a batch entry that is not an inline request ({e})"),
+            })?;
+        let line = InputLine {
+            key: &inlined.metadata.key,
+            request: &inlined.request,
+        };
+        file.push_str(&serde_json::to_string(&line).map_err(|e| {
+            ProviderBatchError::NotBatchable {
+                url: format!("an input file line ({e})"),
+            }
+        })?);
+        file.push('\n');
+    }
+    Ok(file)
+}
+
+/// `{host}/{service}/{version}` for API root `{host}/{version}`: where the Files API uploads
+/// (`upload`) and downloads (`download`).
+fn media_root(root: &str, service: &str) -> String {
+    match root.rsplit_once('/') {
+        Some((host, version)) => format!("{host}/{service}/{version}"),
+        None => format!("{root}/{service}"),
+    }
+}
+
+/// The model a group is for.
+fn model_of(group: &str) -> &str {
+    group.rsplit_once(MODELS).map_or("", |(_, model)| model)
+}
+
+/// The start of the resumable upload of `file` (the round's input file), under API root
+/// `root`.
+pub fn upload_start_request(
+    root: &str,
+    chat: &HttpRequest,
+    model: &str,
+    file: &str,
+) -> HttpRequest {
+    let mut request = json_request(
+        "POST",
+        format!("{}/files", media_root(root, "upload")),
+        chat,
+        json!({"file": {"displayName": format!("trialogue {model} round")}}).to_string(),
+    );
+    request.headers.extend(
+        [
+            ("X-Goog-Upload-Protocol", "resumable".to_string()),
+            ("X-Goog-Upload-Command", "start".to_string()),
+            (
+                "X-Goog-Upload-Header-Content-Length",
+                file.len().to_string(),
+            ),
+            (
+                "X-Goog-Upload-Header-Content-Type",
+                "application/jsonl".to_string(),
+            ),
+        ]
+        .map(|(name, value)| (name.to_string(), value)),
+    );
+    request
+}
+
+/// The upload URL a start of a resumable upload returned.
+pub fn parse_upload_start(response: &HttpResponse) -> Result<String, ProviderBatchError> {
+    let what = "the start of the input file's upload";
+    if !(200..300).contains(&response.status) {
+        return Err(ProviderBatchError::Refused {
+            what: what.into(),
+            status: response.status,
+            body: excerpt(&response.body),
+        });
+    }
+    response
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(UPLOAD_URL_HEADER))
+        .map(|(_, url)| url.clone())
+        .ok_or_else(|| ProviderBatchError::Unexpected {
+            what: what.into(),
+            detail: format!(
+                "no {UPLOAD_URL_HEADER} header (a browser sees it only when the server exposes it)"
+            ),
+        })
+}
+
+/// The bytes of `file`, in one request that also finalizes the upload.
+pub fn upload_request(upload_url: &str, chat: &HttpRequest, file: String) -> HttpRequest {
+    let mut headers = auth_headers(chat);
+    headers.extend(
+        [
+            ("X-Goog-Upload-Command", "upload, finalize"),
+            ("X-Goog-Upload-Offset", "0"),
+            ("Content-Type", "application/jsonl"),
+        ]
+        .map(|(name, value)| (name.to_string(), value.to_string())),
+    );
+    HttpRequest {
+        method: "POST".into(),
+        url: upload_url.to_string(),
+        headers,
+        body: file,
+    }
+}
+
+#[derive(Deserialize)]
+struct UploadedFile {
+    file: FileName,
+}
+
+#[derive(Deserialize)]
+struct FileName {
+    name: String,
+}
+
+/// The name (`files/…`) of the uploaded input file.
+pub fn parse_upload(response: &HttpResponse) -> Result<String, ProviderBatchError> {
+    let uploaded: UploadedFile = read_ok(response, "the input file's upload")?;
+    Ok(uploaded.file.name)
+}
+
+/// `POST {group}:batchGenerateContent` over the uploaded input file `file_name`.
+pub fn create_from_file_request(group: &str, chat: &HttpRequest, file_name: &str) -> HttpRequest {
+    let body = json!({"batch": {
+        "displayName": format!("trialogue {}", model_of(group)),
+        "inputConfig": {"fileName": file_name},
+    }});
+    json_request(
+        "POST",
+        format!("{group}:batchGenerateContent"),
+        chat,
+        body.to_string(),
+    )
+}
 
 /// Gemini's batch mode behind [`BatchApi`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -124,20 +308,26 @@ pub fn parse_batch(
             succeeded: count(s.successful_request_count.as_ref()),
             errored: count(s.failed_request_count.as_ref()),
         });
-    let inline_results = if state == BatchState::Ended {
+    let (inline_results, result_sources) = if state == BatchState::Ended {
         let output = operation
             .response
             .or_else(|| metadata.and_then(|m| m.output))
             .unwrap_or(Value::Null);
-        inline_results(&output, custom_ids, &state_name)?
+        let file = output.get("responsesFile").and_then(Value::as_str);
+        // What a file batch ran is in its file, read afterwards: the requests the inline
+        // reading marks as not run are overwritten by the file's lines.
+        (
+            inline_results(&output, custom_ids, &state_name)?,
+            file.map(str::to_string).into_iter().collect(),
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     Ok(Batch {
         id: operation.name,
         state,
         counts,
-        result_sources: Vec::new(),
+        result_sources,
         inline_results,
     })
 }
@@ -174,24 +364,11 @@ fn inline_results(
                 ),
             });
         };
-        let outcome = match (item.get("response"), item.get("error")) {
-            (Some(response), None) => {
-                ItemOutcome::Reply(super::json_reply(200, response.to_string()))
-            }
-            (_, Some(error)) => {
-                let message = error
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("no message");
-                ItemOutcome::Errored {
-                    message: format!("{}: {message}", status_name(error)),
-                }
-            }
-            (None, None) if state_name == "BATCH_STATE_EXPIRED" => ItemOutcome::Expired,
-            (None, None) => ItemOutcome::Errored {
-                message: "the provider returned neither a response nor an error".into(),
-            },
-        };
+        let outcome = outcome_of(
+            item.get("response"),
+            item.get("error"),
+            state_name == "BATCH_STATE_EXPIRED",
+        );
         results.push(ItemResult {
             custom_id: key.to_string(),
             outcome,
@@ -216,6 +393,50 @@ fn inline_results(
         }
     }
     Ok(results)
+}
+
+/// What became of one request, from its `response` or `error` (an inline response or a line of
+/// the responses file); one with neither ran out of time when its batch `expired`.
+fn outcome_of(response: Option<&Value>, error: Option<&Value>, expired: bool) -> ItemOutcome {
+    match (response, error) {
+        (Some(response), None) => ItemOutcome::Reply(super::json_reply(200, response.to_string())),
+        (_, Some(error)) => {
+            let message = error
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("no message");
+            ItemOutcome::Errored {
+                message: format!("{}: {message}", status_name(error)),
+            }
+        }
+        (None, None) if expired => ItemOutcome::Expired,
+        (None, None) => ItemOutcome::Errored {
+            message: "the provider returned neither a response nor an error".into(),
+        },
+    }
+}
+
+/// One line of a responses file.
+#[derive(Deserialize)]
+struct OutputLine {
+    key: String,
+    #[serde(default)]
+    response: Option<Value>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+/// Every line of a responses file, by the key its input line had.
+pub fn parse_results(jsonl: &str) -> Result<Vec<ItemResult>, ProviderBatchError> {
+    Ok(
+        result_lines::<OutputLine>(jsonl, "the batch's responses file")?
+            .into_iter()
+            .map(|line| ItemResult {
+                outcome: outcome_of(line.response.as_ref(), line.error.as_ref(), false),
+                custom_id: line.key,
+            })
+            .collect(),
+    )
 }
 
 /// A `google.rpc.Status`'s code as a name where it has one.
@@ -254,29 +475,74 @@ impl BatchApi for GeminiBatch {
     }
 
     fn entry(&self, custom_id: &str, chat: &HttpRequest) -> Result<String, ProviderBatchError> {
-        let request = body_json(chat)?;
-        Ok(json!({"request": request, "metadata": {"key": custom_id}}).to_string())
+        let inlined = InlinedRequest {
+            request: body_json(chat)?,
+            metadata: RequestMetadata {
+                key: custom_id.to_string(),
+            },
+        };
+        serde_json::to_string(&inlined).map_err(|e| ProviderBatchError::NotBatchable {
+            url: format!("{} ({e})", chat.url),
+        })
     }
 
-    fn submit(&self, group: &str, chat: &HttpRequest, entries: &[String]) -> HttpRequest {
-        let model = group.rsplit_once(MODELS).map_or("", |(_, model)| model);
+    /// Inline up to [`INLINE_LIMIT_BYTES`]; above it, the start of the input file's upload.
+    fn submit(
+        &self,
+        group: &str,
+        chat: &HttpRequest,
+        entries: &[String],
+    ) -> Result<HttpRequest, ProviderBatchError> {
+        if goes_as_file(entries) {
+            let file = input_file(entries)?;
+            return Ok(upload_start_request(
+                root_of(group),
+                chat,
+                model_of(group),
+                &file,
+            ));
+        }
         // The entries are JSON objects already; joined, they are the requests array.
         let body = format!(
             r#"{{"batch":{{"displayName":{},"inputConfig":{{"requests":{{"requests":[{}]}}}}}}}}"#,
-            json!(format!("trialogue {model}")),
+            json!(format!("trialogue {}", model_of(group))),
             entries.join(",")
         );
-        json_request("POST", format!("{group}:batchGenerateContent"), chat, body)
+        Ok(json_request(
+            "POST",
+            format!("{group}:batchGenerateContent"),
+            chat,
+            body,
+        ))
     }
 
+    /// Inline: the operation. As a file: the upload's URL, then the uploaded file's name, then
+    /// the operation.
     fn submitted(
         &self,
-        _step: usize,
-        _group: &str,
-        _chat: &HttpRequest,
+        step: usize,
+        group: &str,
+        chat: &HttpRequest,
+        entries: &[String],
         response: &HttpResponse,
     ) -> Result<Submission, ProviderBatchError> {
-        parse_batch(response, &[]).map(Submission::Created)
+        match (goes_as_file(entries), step) {
+            (true, 0) => {
+                let url = parse_upload_start(response)?;
+                Ok(Submission::Next(upload_request(
+                    &url,
+                    chat,
+                    input_file(entries)?,
+                )))
+            }
+            (true, 1) => {
+                let file_name = parse_upload(response)?;
+                Ok(Submission::Next(create_from_file_request(
+                    group, chat, &file_name,
+                )))
+            }
+            _ => parse_batch(response, &[]).map(Submission::Created),
+        }
     }
 
     fn retrieve(&self, group: &str, chat: &HttpRequest, batch_id: &str) -> HttpRequest {
@@ -305,17 +571,20 @@ impl BatchApi for GeminiBatch {
         )
     }
 
-    /// Never asked: the responses are inline.
+    /// The responses file `source` (`files/…`) of a batch created from a file.
     fn fetch_results(&self, group: &str, chat: &HttpRequest, source: &str) -> HttpRequest {
         json_request(
             "GET",
-            format!("{}/{source}", root_of(group)),
+            format!(
+                "{}/{source}:download?alt=media",
+                media_root(root_of(group), "download")
+            ),
             chat,
             String::new(),
         )
     }
 
-    fn parse_results(&self, _body: &str) -> Result<Vec<ItemResult>, ProviderBatchError> {
-        Ok(Vec::new())
+    fn parse_results(&self, body: &str) -> Result<Vec<ItemResult>, ProviderBatchError> {
+        parse_results(body)
     }
 }

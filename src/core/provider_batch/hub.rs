@@ -618,12 +618,13 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
                 url: group.to_string(),
             })?;
         let api = family.api();
-        let mut request = api.submit(group, &chat, entries);
-        // A submission is a request or two (OpenAI uploads a file, then creates the batch).
+        let mut request = api.submit(group, &chat, entries)?;
+        // A submission is a request or a few (OpenAI uploads a file, then creates the batch;
+        // Gemini above its inline limit starts an upload, uploads, then creates the batch).
         const MAX_STEPS: usize = 4;
         for step in 0..MAX_STEPS {
             let response = self.call(&request, "the batch submission").await?;
-            match api.submitted(step, group, &chat, &response)? {
+            match api.submitted(step, group, &chat, entries, &response)? {
                 Submission::Created(batch) => return Ok(batch),
                 Submission::Next(next) => request = next,
             }

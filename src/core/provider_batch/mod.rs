@@ -17,7 +17,8 @@
 //!   response readers; [`BatchFamily::api`] is the one dispatch point.
 //! - [`openai`]: the OpenAI Batch API (and OpenAI-compatible servers that implement it).
 //! - [`anthropic`]: Anthropic's Message Batches API.
-//! - [`gemini`]: Gemini's batch mode (`batchGenerateContent` with inline requests).
+//! - [`gemini`]: Gemini's batch mode (`batchGenerateContent`, with inline requests, or above
+//!   the inline size limit with a JSONL file uploaded through the Files API).
 //! - [`journal`]: what is durable: each round's provider batch id, its custom ids and, once
 //!   it ended, its results, written before the submit returns.
 //! - [`hub`]: rounds over the journal and the provider; the per-run LLM that sends through it.
@@ -123,14 +124,21 @@ pub trait BatchApi {
     fn entry(&self, custom_id: &str, chat: &HttpRequest) -> Result<String, ProviderBatchError>;
 
     /// The first request that submits `entries` (in custom-id order) as one batch of `group`.
-    fn submit(&self, group: &str, chat: &HttpRequest, entries: &[String]) -> HttpRequest;
+    fn submit(
+        &self,
+        group: &str,
+        chat: &HttpRequest,
+        entries: &[String],
+    ) -> Result<HttpRequest, ProviderBatchError>;
 
-    /// Reads the reply to the `step`th request of a submission (0 for [`BatchApi::submit`]'s).
+    /// Reads the reply to the `step`th request of the submission of `entries` (0 for
+    /// [`BatchApi::submit`]'s).
     fn submitted(
         &self,
         step: usize,
         group: &str,
         chat: &HttpRequest,
+        entries: &[String],
         response: &HttpResponse,
     ) -> Result<Submission, ProviderBatchError>;
 

@@ -282,8 +282,13 @@ impl BatchApi for OpenAiBatch {
         input_line(custom_id, chat)
     }
 
-    fn submit(&self, group: &str, chat: &HttpRequest, entries: &[String]) -> HttpRequest {
-        upload_request(root_of(group), chat, entries)
+    fn submit(
+        &self,
+        group: &str,
+        chat: &HttpRequest,
+        entries: &[String],
+    ) -> Result<HttpRequest, ProviderBatchError> {
+        Ok(upload_request(root_of(group), chat, entries))
     }
 
     fn submitted(
@@ -291,6 +296,7 @@ impl BatchApi for OpenAiBatch {
         step: usize,
         group: &str,
         chat: &HttpRequest,
+        _entries: &[String],
         response: &HttpResponse,
     ) -> Result<Submission, ProviderBatchError> {
         if step == 0 {

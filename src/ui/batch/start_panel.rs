@@ -24,7 +24,7 @@ use crate::ui::prices::PricingState;
 use crate::ui::provider_state::{preconnect_to_agents, ProviderState};
 use crate::ui::store::SharedStore;
 
-use super::batch_forecast::ProviderBatchForecast;
+use super::batch_forecast::{runs_at_live_rates, ProviderBatchForecast};
 use super::session::{BatchRequest, BatchSession};
 
 /// Problems a pilot runs.
@@ -101,14 +101,16 @@ fn StartForm(dataset: Rc<StoredDataset>) -> impl IntoView {
         check.with(|c| http1_bottlenecks(&c.config, &registry, n))
     });
 
+    let pricer = expect_context::<PricingState>().pricer();
     let forecast_view = LocalResource::new(move || {
         let hashes = hashes.get();
         let n = count.get();
+        let pricer = pricer.get();
         // Not every finished item: only when a batch starts or ends (a pilot's end).
         let _ = batch.batches_changed.get();
         async move {
-            let store = store.open().await?;
-            let all = store.list_runs().await?;
+            // Runs of provider batches paid batch rates; a live batch will not.
+            let all = runs_at_live_rates(store, &hashes, pricer.as_deref()).await?;
             Ok::<_, crate::web::idb::StoreError>(forecast(&all, &hashes, n))
         }
     });

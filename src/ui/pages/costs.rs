@@ -357,6 +357,13 @@ fn PaidAndReused(rollups: RwSignal<Rollups>) -> impl IntoView {
                         <dt>"Reused (saved)"</dt>
                         <dd>{format!("{} · {}", sum_text(&r.reused_value), count_of(r.reused_steps as usize, "step", "steps"))}</dd>
                     </div>
+                    <div
+                        data-testid="costs-paid-repriced"
+                        data-usd=r.paid_now.usd().to_string()
+                    >
+                        <dt>"Paid, at today's prices"</dt>
+                        <dd>{sum_text(&r.paid_now)}</dd>
+                    </div>
                 </dl>
             </section>
         })}
@@ -370,6 +377,8 @@ struct PaidReused {
     paid: PricedSum,
     reused_steps: u64,
     reused_value: PricedSum,
+    /// The paid steps priced again now, each token at its route's rates.
+    paid_now: PricedSum,
 }
 
 impl PaidReused {
@@ -386,6 +395,7 @@ impl PaidReused {
             paid,
             reused_steps: split.reused.steps,
             reused_value: rollup.reused_value(pricer),
+            paid_now: rollup.repriced(pricer),
         }
     }
 }

@@ -10,9 +10,14 @@
 //! not reached yet is counted whole when it gets there. A database upgraded from version 5
 //! starts with no progress record, so the first visit to the Costs page builds the cells.
 //!
+//! The progress record also names the cells' format ([`CELL_FORMAT`]). Cells of an earlier
+//! format (before cells were keyed by how requests were sent, say) count as no build at all:
+//! the Costs page builds them again, and the build clears them first.
+//!
 //! Each record keeps its value as JSON text, like the other stores (amounts are whole
 //! nano-dollars, exact as text).
 
+use indexed_db_futures::object_store::ObjectStore;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use indexed_db_futures::KeyRange;
@@ -44,13 +49,31 @@ struct Row {
     json: String,
 }
 
+/// The format of the cells a build writes. 1: keyed by route too (`sent_via`), so that a
+/// re-price prices batched tokens at the batch rates; 0 (no `format` in the record): the cells
+/// of before, which priced every token live.
+pub const CELL_FORMAT: u32 = 1;
+
 /// Which runs the cells count.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RollupProgress {
     /// Every run (a build finished).
     pub complete: bool,
     /// The last run, in key order, a build has counted so far (`None`: none yet).
     pub through: Option<String>,
+    /// The cells' format ([`CELL_FORMAT`] for a build of this version).
+    #[serde(default)]
+    pub format: u32,
+}
+
+impl Default for RollupProgress {
+    fn default() -> Self {
+        RollupProgress {
+            complete: false,
+            through: None,
+            format: CELL_FORMAT,
+        }
+    }
 }
 
 impl RollupProgress {
@@ -85,12 +108,19 @@ fn corrupt(key: &str, reason: impl ToString) -> StoreError {
     }
 }
 
+/// The progress a stored record holds, when its cells are of the current format (cells of an
+/// earlier one count as not built).
 fn progress_of(value: JsValue) -> Option<RollupProgress> {
     if value.is_undefined() || value.is_null() {
         return None;
     }
-    let row = decode_row(value).ok()?;
-    serde_json::from_str(&row.json).ok()
+    progress_in(&decode_row(value).ok()?.json)
+}
+
+fn progress_in(json: &str) -> Option<RollupProgress> {
+    serde_json::from_str::<RollupProgress>(json)
+        .ok()
+        .filter(|p| p.format == CELL_FORMAT)
 }
 
 /// Counts steps `entries` of run `run_id`, being stored, in the cells, inside their own
@@ -195,26 +225,62 @@ fn rollup_of(entries: &[TrajectoryEntry]) -> CostRollup {
     CostRollup::of(
         &entries
             .iter()
-            .map(|e| RollupStep::of(&StepCost::of(e), e.possibly_billed_usd()))
+            .flat_map(|e| RollupStep::split(&StepCost::of(e), e.possibly_billed_usd()))
             .collect::<Vec<_>>(),
     )
 }
 
-/// The cell stored under `id` in `rollups` (`None`: no step counted in it yet).
-async fn stored_cell(
-    rollups: &indexed_db_futures::object_store::ObjectStore<'_>,
+/// Awaits one request of a roll-up transaction.
+async fn settle<F, T>(built: indexed_db_futures::Result<F>, op: &str) -> Result<T, StoreError>
+where
+    F: std::future::Future<Output = indexed_db_futures::Result<T>>,
+{
+    request(built, op).await.map_err(|(e, _)| e)
+}
+
+/// The record stored under `id` in `rollups`, if any.
+async fn stored_row(
+    rollups: &ObjectStore<'_>,
     id: &str,
     op: &str,
-) -> Result<Option<RollupCell>, StoreError> {
-    let stored = request(
+) -> Result<Option<JsValue>, StoreError> {
+    settle(
         rollups
             .get::<JsValue, JsValue, _>(JsValue::from_str(id))
             .primitive(),
         op,
     )
     .await
-    .map_err(|(e, _)| e)?;
-    stored
+}
+
+/// Puts `value` under `id` in `rollups`.
+async fn put_row<T: Serialize>(
+    rollups: &ObjectStore<'_>,
+    id: String,
+    value: &T,
+    op: &str,
+) -> Result<(), StoreError> {
+    settle(rollups.put(row_value(id, value)?).primitive(), op).await
+}
+
+/// The progress recorded in `rollups` (`None`: no build of the current format).
+async fn stored_progress(
+    rollups: &ObjectStore<'_>,
+    op: &str,
+) -> Result<Option<RollupProgress>, StoreError> {
+    Ok(stored_row(rollups, PROGRESS_KEY, op)
+        .await?
+        .and_then(progress_of))
+}
+
+/// The cell stored under `id` in `rollups` (`None`: no step counted in it yet).
+async fn stored_cell(
+    rollups: &ObjectStore<'_>,
+    id: &str,
+    op: &str,
+) -> Result<Option<RollupCell>, StoreError> {
+    stored_row(rollups, id, op)
+        .await?
         .map(|value| serde_json::from_str(&decode_row(value)?.json).map_err(|e| corrupt(id, e)))
         .transpose()
 }
@@ -240,8 +306,7 @@ impl TrajectoryStore {
             .map(decode_row)
             .collect::<Result<Vec<_>, _>>()?;
         let complete = rows.iter().any(|row| {
-            row.key == PROGRESS_KEY
-                && serde_json::from_str::<RollupProgress>(&row.json).is_ok_and(|p| p.complete)
+            row.key == PROGRESS_KEY && progress_in(&row.json).is_some_and(|p| p.complete)
         });
         // Cells not known to count every run are not read: one left damaged by a failed
         // update (which dropped the progress record) is replaced by the next build.
@@ -266,7 +331,7 @@ impl TrajectoryStore {
         let tx = self.transaction(&[COST_ROLLUPS], TransactionMode::Readwrite, op)?;
         {
             let rollups = store(&tx, COST_ROLLUPS, op)?;
-            request(rollups.clear(), op).await.map_err(|(e, _)| e)?;
+            settle(rollups.clear(), op).await?;
         }
         commit(tx, op).await
     }
@@ -306,45 +371,40 @@ impl TrajectoryStore {
             let runs = store(&tx, RUNS, op)?;
             let steps = store(&tx, STEPS, op)?;
             let rollups = store(&tx, COST_ROLLUPS, op)?;
-            let stored = request(
-                rollups
-                    .get::<JsValue, JsValue, _>(JsValue::from_str(PROGRESS_KEY))
-                    .primitive(),
-                op,
-            )
-            .await
-            .map_err(|(e, _)| e)?;
-            let recorded = stored.and_then(progress_of);
+            let recorded = stored_progress(&rollups, op).await?;
             if recorded.is_none() {
-                // No progress record: a new store, or one whose record was dropped after a
-                // failed update. Cells left from before would be counted twice.
-                request(rollups.clear(), op).await.map_err(|(e, _)| e)?;
+                // No progress record of this format: a new store, one whose record was dropped
+                // after a failed update, or cells of an earlier format. Cells left from before
+                // would be counted twice.
+                settle(rollups.clear(), op).await?;
             }
             let mut state = recorded.unwrap_or_default();
             if state.complete {
                 (0, true)
             } else {
                 let keys = match &state.through {
-                    Some(last) => request(
-                        runs.get_all_keys::<JsValue>()
-                            .with_query::<JsValue, _>(KeyRange::LowerBound(
-                                JsValue::from_str(last),
-                                true,
-                            ))
-                            .with_limit(RUNS_PER_CHUNK)
-                            .primitive(),
-                        op,
-                    )
-                    .await
-                    .map_err(|(e, _)| e)?,
-                    None => request(
-                        runs.get_all_keys::<JsValue>()
-                            .with_limit(RUNS_PER_CHUNK)
-                            .primitive(),
-                        op,
-                    )
-                    .await
-                    .map_err(|(e, _)| e)?,
+                    Some(last) => {
+                        settle(
+                            runs.get_all_keys::<JsValue>()
+                                .with_query::<JsValue, _>(KeyRange::LowerBound(
+                                    JsValue::from_str(last),
+                                    true,
+                                ))
+                                .with_limit(RUNS_PER_CHUNK)
+                                .primitive(),
+                            op,
+                        )
+                        .await?
+                    }
+                    None => {
+                        settle(
+                            runs.get_all_keys::<JsValue>()
+                                .with_limit(RUNS_PER_CHUNK)
+                                .primitive(),
+                            op,
+                        )
+                        .await?
+                    }
                 };
                 let mut ids = Vec::new();
                 for key in keys {
@@ -363,22 +423,13 @@ impl TrajectoryStore {
                             let mut cell =
                                 stored_cell(&rollups, &id, op).await?.unwrap_or_default();
                             cell.add(sums);
-                            request(rollups.put(row_value(id, &cell)?).primitive(), op)
-                                .await
-                                .map_err(|(e, _)| e)?;
+                            put_row(&rollups, id, &cell, op).await?;
                         }
                         state.through = Some(last.clone());
                     }
                     _ => state.complete = true,
                 }
-                request(
-                    rollups
-                        .put(row_value(PROGRESS_KEY.to_string(), &state)?)
-                        .primitive(),
-                    op,
-                )
-                .await
-                .map_err(|(e, _)| e)?;
+                put_row(&rollups, PROGRESS_KEY.to_string(), &state, op).await?;
                 (ids.len() as u64, state.complete)
             }
         };
@@ -390,21 +441,13 @@ impl TrajectoryStore {
 /// Takes run `run_id`'s steps out of the cells, inside the transaction deleting the run
 /// (`rollups` and `steps` its stores), before its steps are deleted.
 pub(crate) async fn forget_run(
-    rollups: &indexed_db_futures::object_store::ObjectStore<'_>,
-    steps: &indexed_db_futures::object_store::ObjectStore<'_>,
+    rollups: &ObjectStore<'_>,
+    steps: &ObjectStore<'_>,
     run_id: &str,
     op: &str,
 ) -> Result<(), StoreError> {
-    let stored = request(
-        rollups
-            .get::<JsValue, JsValue, _>(JsValue::from_str(PROGRESS_KEY))
-            .primitive(),
-        op,
-    )
-    .await
-    .map_err(|(e, _)| e)?;
-    if !stored
-        .and_then(progress_of)
+    if !stored_progress(rollups, op)
+        .await?
         .is_some_and(|p| p.covers(run_id))
     {
         return Ok(());
@@ -416,14 +459,10 @@ pub(crate) async fn forget_run(
             continue;
         };
         cell.subtract(sums);
-        if cell.steps == 0 {
-            request(rollups.delete(JsValue::from_str(&id)).primitive(), op)
-                .await
-                .map_err(|(e, _)| e)?;
+        if cell.is_empty() {
+            settle(rollups.delete(JsValue::from_str(&id)).primitive(), op).await?;
         } else {
-            request(rollups.put(row_value(id, &cell)?).primitive(), op)
-                .await
-                .map_err(|(e, _)| e)?;
+            put_row(rollups, id, &cell, op).await?;
         }
     }
     Ok(())
