@@ -94,6 +94,11 @@ pub fn write_entry_io<W: std::io::Write + ?Sized>(
 /// Writes entries as JSONL, handing back chunks of about `chunk_bytes` bytes each (whole lines
 /// only), so an export of any size never holds more than one chunk in memory.
 ///
+/// Two ways to use it: [`push`](Self::push) hands each full chunk out as a `String` of its
+/// own; [`append`](Self::append) / [`append_stored`](Self::append_stored) fill one buffer that
+/// the caller copies out ([`chunk`](Self::chunk)) and [`clear`](Self::clear)s, so a long
+/// export allocates it once.
+///
 /// ```
 /// # use trialogue::core::jsonl::ChunkedJsonl;
 /// let mut chunks = ChunkedJsonl::new(64 * 1024);
@@ -109,7 +114,7 @@ pub fn write_entry_io<W: std::io::Write + ?Sized>(
 #[derive(Debug, Clone)]
 pub struct ChunkedJsonl {
     chunk_bytes: usize,
-    buffer: String,
+    buffer: Vec<u8>,
     lines: u64,
 }
 
@@ -119,20 +124,59 @@ impl ChunkedJsonl {
     pub fn new(chunk_bytes: usize) -> Self {
         ChunkedJsonl {
             chunk_bytes: chunk_bytes.max(1),
-            buffer: String::new(),
+            buffer: Vec::new(),
             lines: 0,
         }
     }
 
     /// Adds one entry; returns a full chunk when one is ready.
     pub fn push(&mut self, entry: &TrajectoryEntry) -> Result<Option<String>, JsonlWriteError> {
-        write_entry(&mut self.buffer, entry)?;
-        self.lines += 1;
-        if self.buffer.len() >= self.chunk_bytes {
-            Ok(Some(std::mem::take(&mut self.buffer)))
+        Ok(if self.append(entry)? {
+            Some(self.take())
         } else {
-            Ok(None)
-        }
+            None
+        })
+    }
+
+    /// Adds one entry to the buffer; `true` when the buffer holds a full chunk, to be read
+    /// with [`Self::chunk`] and then [`Self::clear`]ed.
+    pub fn append(&mut self, entry: &TrajectoryEntry) -> Result<bool, JsonlWriteError> {
+        serde_json::to_writer(&mut self.buffer, entry).map_err(|source| {
+            JsonlWriteError::Serialize {
+                run_id: entry.run_id.clone(),
+                step_id: entry.step_id,
+                source,
+            }
+        })?;
+        Ok(self.end_line())
+    }
+
+    /// Adds a line Trialogue stored and [`is_stored_step_line`] accepted, as it is; `true`
+    /// when the buffer holds a full chunk.
+    pub fn append_stored(&mut self, line: &str) -> bool {
+        self.buffer.extend_from_slice(line.as_bytes());
+        self.end_line()
+    }
+
+    fn end_line(&mut self) -> bool {
+        self.buffer.push(b'\n');
+        self.lines += 1;
+        self.is_full()
+    }
+
+    /// Whether the buffer holds a full chunk.
+    pub fn is_full(&self) -> bool {
+        self.buffer.len() >= self.chunk_bytes
+    }
+
+    /// The lines gathered since the last [`Self::clear`], as UTF-8 bytes.
+    pub fn chunk(&self) -> &[u8] {
+        &self.buffer
+    }
+
+    /// Empties the buffer, keeping its allocation for the next chunk.
+    pub fn clear(&mut self) {
+        self.buffer.clear();
     }
 
     /// Lines written so far.
@@ -141,9 +185,63 @@ impl ChunkedJsonl {
     }
 
     /// The last, partial chunk, if anything is left.
-    pub fn finish(self) -> Option<String> {
-        (!self.buffer.is_empty()).then_some(self.buffer)
+    pub fn finish(mut self) -> Option<String> {
+        (!self.buffer.is_empty()).then(|| self.take())
     }
+
+    fn take(&mut self) -> String {
+        // Only serde_json's output and `&str` lines go in, both UTF-8, so this never replaces.
+        match String::from_utf8(std::mem::take(&mut self.buffer)) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }
+    }
+}
+
+/// Whether `line`, a step line Trialogue stored (its newline removed), can be exported as it
+/// is: one JSON object on one line that opens with the `timestamp`, the `run_id` `run_id` and
+/// the `step_id` `step_id`, in that order, as [`to_line`] writes step `step_id` of `run_id`.
+///
+/// Stored lines are [`to_line`]'s output, and parsing one and writing it again gives the same
+/// bytes, so an export needs to parse only the lines it changes (a run's last, which carries
+/// the run's facts). A line that fails this check is parsed, and reported if it is not a step.
+pub fn is_stored_step_line(line: &str, run_id: &str, step_id: u64) -> bool {
+    let Some(after_open) = line.strip_prefix(r#"{"timestamp":""#) else {
+        return false;
+    };
+    let Some(timestamp_end) = json_string_end(after_open) else {
+        return false;
+    };
+    let rest = &after_open[timestamp_end + 1..];
+    let Some(rest) = rest.strip_prefix(r#","run_id":"#) else {
+        return false;
+    };
+    let mut quoted_id = Vec::with_capacity(run_id.len() + 2);
+    if serde_json::to_writer(&mut quoted_id, run_id).is_err() {
+        return false;
+    }
+    let Some(rest) = rest.as_bytes().strip_prefix(quoted_id.as_slice()) else {
+        return false;
+    };
+    let step_field = format!(r#","step_id":{step_id},"#);
+    rest.starts_with(step_field.as_bytes())
+        && !line.contains(['\n', '\r'])
+        && serde_json::from_str::<serde::de::IgnoredAny>(line).is_ok()
+}
+
+/// The byte offset of the quote that ends a JSON string whose opening quote is just before
+/// `text`.
+fn json_string_end(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => return Some(i),
+            b'\\' => i += 2,
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 /// Why one line of a JSONL file was not accepted.
@@ -663,5 +761,46 @@ mod tests {
     fn empty_run_id_is_rejected() {
         let line = GOOD.replace("run_a", " ");
         assert_eq!(parse_line(&line), Err(LineError::EmptyRunId));
+    }
+    #[test]
+    fn a_stored_line_is_exported_as_is_only_when_it_is_the_step_it_is_keyed_as() {
+        let mut entry = parse_line(GOOD).unwrap();
+        entry.run_id = "run \"quoted\" \\ é".into();
+        entry.step_id = 12;
+        entry.timestamp = "2025-01-01T00:00:00\"x\\".into();
+        let line = to_line(&entry).unwrap();
+        let stored = line.trim_end_matches('\n');
+        assert!(is_stored_step_line(stored, &entry.run_id, 12));
+        // Parsed and written again, it is the same bytes: what exporting it as is relies on.
+        assert_eq!(to_line(&parse_stored_line(stored).unwrap()).unwrap(), line);
+
+        assert!(!is_stored_step_line(stored, &entry.run_id, 1));
+        assert!(!is_stored_step_line(stored, &entry.run_id, 120));
+        assert!(!is_stored_step_line(stored, "run", 12));
+        let cut = &stored[..stored.len() - 1];
+        assert!(!is_stored_step_line(cut, &entry.run_id, 12), "not JSON");
+        let trailing = format!("{stored} {{}}");
+        assert!(!is_stored_step_line(&trailing, &entry.run_id, 12));
+        let two_lines = stored.replacen(",\"agent\"", ",\n\"agent\"", 1);
+        assert!(!is_stored_step_line(&two_lines, &entry.run_id, 12));
+        assert!(!is_stored_step_line("{not json", "run_c", 4));
+        assert!(!is_stored_step_line("", "run_c", 4));
+        let spaced = stored.replacen("{\"timestamp\":", "{ \"timestamp\":", 1);
+        assert!(!is_stored_step_line(&spaced, &entry.run_id, 12));
+    }
+
+    #[test]
+    fn the_reused_buffer_gives_the_lines_push_gives() {
+        let entry = parse_line(GOOD).unwrap();
+        let line = to_line(&entry).unwrap();
+        let mut chunks = ChunkedJsonl::new(line.len() + 1);
+        assert!(!chunks.append(&entry).unwrap());
+        assert!(chunks.append_stored(line.trim_end_matches('\n')));
+        assert_eq!(chunks.chunk(), format!("{line}{line}").as_bytes());
+        chunks.clear();
+        assert!(chunks.chunk().is_empty());
+        assert_eq!(chunks.lines(), 2);
+        assert!(!chunks.append(&entry).unwrap());
+        assert_eq!(chunks.finish(), Some(line));
     }
 }

@@ -24,6 +24,32 @@ pub enum DownloadError {
     },
 }
 
+/// A file gathered in memory as the parts of a `Blob`, each a copy of a chunk of bytes, and
+/// then offered as a download ([`Self::download`]): the file is never one string, but all of
+/// it is in memory until the download starts. For browsers without a save picker
+/// (`super::save_file`).
+#[derive(Debug, Default)]
+pub struct BlobParts {
+    parts: js_sys::Array,
+}
+
+impl BlobParts {
+    /// No parts yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a copy of `chunk` (the caller may reuse its buffer).
+    pub fn push(&mut self, chunk: &[u8]) {
+        self.parts.push(&js_sys::Uint8Array::from(chunk));
+    }
+
+    /// Offers the parts, in order, as a download named `file_name` of type `mime`.
+    pub fn download(self, file_name: &str, mime: &str) -> Result<(), DownloadError> {
+        download_parts(file_name, mime, &self.parts)
+    }
+}
+
 /// Offers `text` to the user as a download named `file_name` with MIME type `mime`.
 pub fn download_text(file_name: &str, mime: &str, text: &str) -> Result<(), DownloadError> {
     download_parts(
@@ -33,8 +59,8 @@ pub fn download_text(file_name: &str, mime: &str, text: &str) -> Result<(), Down
     )
 }
 
-/// Offers a `Blob` made of `parts` (JavaScript strings) as a download: large files are built
-/// from many chunks without ever being one string.
+/// Offers a `Blob` made of `parts` (JavaScript strings or byte arrays) as a download: large
+/// files are built from many chunks without ever being one string.
 pub fn download_parts(
     file_name: &str,
     mime: &str,

@@ -5,8 +5,7 @@
 //! Browsers without the API get `SavePick::Unsupported`, and the caller falls back to a `Blob`
 //! download (`super::download`).
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::collections::VecDeque;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -24,7 +23,7 @@ extern "C" {
     /// one on `close`; `abort` drops it.
     type WritableFile;
     #[wasm_bindgen(method)]
-    fn write(this: &WritableFile, data: &str) -> js_sys::Promise;
+    fn write(this: &WritableFile, data: &js_sys::Uint8Array) -> js_sys::Promise;
     #[wasm_bindgen(method)]
     fn close(this: &WritableFile) -> js_sys::Promise;
     #[wasm_bindgen(method)]
@@ -131,77 +130,80 @@ fn is_abort(error: &JsValue) -> bool {
         .is_some_and(|name| name == "AbortError")
 }
 
-/// A picked file being written. Writes are queued without waiting (the stream keeps their
-/// order); the first failure is kept and reported by `finish`.
+/// How many writes may be under way at once. Each waits for the oldest when there are this
+/// many, so the chunks the browser has not written yet never add up to more than this many,
+/// however slow the disk; more than one lets the next chunk be read while one is written.
+pub const WRITES_IN_FLIGHT: usize = 2;
+
+/// A picked file being written. Each write is handed to the browser at once (the stream keeps
+/// their order), but at most [`WRITES_IN_FLIGHT`] are under way: [`Self::write`] waits for the
+/// oldest before it adds one more, and reports its failure.
 pub struct StreamedFile {
     file_name: String,
     writable: WritableFile,
-    /// The last write, with the failure handler attached: once it settles, every write has.
-    last: RefCell<Option<js_sys::Promise>>,
-    failure: Rc<RefCell<Option<String>>>,
-    on_failure: Closure<dyn FnMut(JsValue)>,
+    /// Writes under way, oldest first. A `JsFuture` handles its promise's rejection from the
+    /// start, so a write that fails while an earlier one is awaited is no unhandled rejection.
+    in_flight: VecDeque<JsFuture>,
 }
 
 impl StreamedFile {
     fn new(file_name: &str, writable: WritableFile) -> Self {
-        let failure = Rc::new(RefCell::new(None));
-        let first = Rc::clone(&failure);
-        let on_failure = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            first.borrow_mut().get_or_insert_with(|| js_reason(&e));
-        });
         Self {
             file_name: file_name.into(),
             writable,
-            last: RefCell::new(None),
-            failure,
-            on_failure,
+            in_flight: VecDeque::new(),
         }
     }
 
-    /// Queues `chunk` to be written after the ones before it. After a failure, writes are
-    /// dropped: the file will not be saved anyway.
-    pub fn write(&self, chunk: &str) {
-        if self.failure.borrow().is_some() {
-            return;
+    /// Writes `chunk` after the chunks before it, once fewer than [`WRITES_IN_FLIGHT`] are
+    /// under way. A failure of an earlier write is reported here: stop writing, then
+    /// [`Self::discard`] the file.
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), SaveFileError> {
+        while self.in_flight.len() >= WRITES_IN_FLIGHT {
+            self.settle_oldest().await?;
         }
-        let watched = self.writable.write(chunk).catch(&self.on_failure);
-        *self.last.borrow_mut() = Some(watched);
+        // A copy: the stream reads the bytes later, and the caller's buffer is reused.
+        let bytes = js_sys::Uint8Array::from(chunk);
+        self.in_flight
+            .push_back(JsFuture::from(self.writable.write(&bytes)));
+        Ok(())
+    }
+
+    async fn settle_oldest(&mut self) -> Result<(), SaveFileError> {
+        match self.in_flight.pop_front() {
+            Some(write) => write.await.map(|_| ()).map_err(|e| self.write_failed(&e)),
+            None => Ok(()),
+        }
+    }
+
+    fn write_failed(&self, e: &JsValue) -> SaveFileError {
+        SaveFileError::Write {
+            file_name: self.file_name.clone(),
+            reason: js_reason(e),
+        }
     }
 
     /// Waits for every write, then closes the file (which is when it replaces the picked one).
     /// On a failure the partial file is dropped.
-    pub async fn finish(self) -> Result<(), SaveFileError> {
-        self.settled().await;
-        let failed = self.failure.borrow_mut().take();
-        if let Some(reason) = failed {
-            self.discard().await;
-            return Err(SaveFileError::Write {
-                file_name: self.file_name,
-                reason,
-            });
+    pub async fn finish(mut self) -> Result<(), SaveFileError> {
+        while !self.in_flight.is_empty() {
+            if let Err(e) = self.settle_oldest().await {
+                self.discard().await;
+                return Err(e);
+            }
         }
-        match JsFuture::from(self.writable.close()).await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(SaveFileError::Write {
-                file_name: self.file_name,
-                reason: js_reason(&e),
-            }),
-        }
-    }
-
-    /// Waits until every queued write has succeeded or failed, so none outlives the failure
-    /// handler.
-    async fn settled(&self) {
-        let last = self.last.borrow_mut().take();
-        if let Some(last) = last {
-            // The handler resolves it whatever the write did; the failure, if any, is kept.
-            let _ = JsFuture::from(last).await;
-        }
+        JsFuture::from(self.writable.close())
+            .await
+            .map(|_| ())
+            .map_err(|e| self.write_failed(&e))
     }
 
     /// Drops what was written: the picked file is left as it was.
-    pub async fn discard(&self) {
-        self.settled().await;
+    pub async fn discard(&mut self) {
+        // Settled first, whatever they did, so no write outlives the file.
+        while let Some(write) = self.in_flight.pop_front() {
+            let _ = write.await;
+        }
         // An abort that fails leaves only the browser's temporary file, which it cleans up.
         let _ = JsFuture::from(self.writable.abort()).await;
     }

@@ -8,8 +8,10 @@ import { openApp } from './helpers.mjs';
 import { savePickerStub } from './save-picker.mjs';
 
 const RUNS = 300;
-// About 2 KB a step, so the export is several of the app's 256 KiB chunks.
-const PADDING = 'Each step of the argument is checked against the definitions. '.repeat(30);
+// About 6 KB a step, so the export (about 5 MB) is several of the app's 1 MiB chunks.
+const PADDING = 'Each step of the argument is checked against the definitions. '.repeat(90);
+// How many writes the app keeps under way (src/web/save_file.rs, WRITES_IN_FLIGHT).
+const WRITES_IN_FLIGHT = 2;
 
 /** A JSONL file of `RUNS` runs of a solver, a verifier and a judge step. */
 function severalRuns() {
@@ -30,9 +32,9 @@ function severalRuns() {
 }
 
 /** Opens the Runs page on a page that has the stub picker in `mode`. */
-async function runsPageWithPicker(context, mode) {
+async function runsPageWithPicker(context, mode, options = {}) {
   const page = await context.newPage();
-  await page.addInitScript(savePickerStub, { mode });
+  await page.addInitScript(savePickerStub, { mode, ...options });
   await openApp(page, '/runs');
   await expect(page.getByTestId('run-row').first()).toBeVisible();
   return page;
@@ -73,6 +75,19 @@ test('the streamed export writes chunk by chunk the bytes the Blob download hold
   expect(Buffer.from(file.chunks.join(''), 'utf8').equals(blobBytes)).toBe(true);
 });
 
+test('a slow disk slows the export down: the app waits for its writes instead of queueing them', async ({ context }) => {
+  test.setTimeout(120_000);
+  const page = await runsPageWithPicker(context, 'slow', { writeMs: 100 });
+  await page.getByTestId('runs-export-all').click();
+  await expect(page.locator('.runs-transfer').getByRole('status')).toContainText(`Exported ${RUNS * 3} steps of ${RUNS} runs`);
+  const file = await savedFile(page);
+  expect(file.closed).toBe(true);
+  expect(file.lines).toBe(RUNS * 3);
+  expect(file.writes).toBeGreaterThan(WRITES_IN_FLIGHT);
+  // Reading is faster than this disk: without waiting, every chunk would be under way at once.
+  expect(file.maxPending).toBeLessThanOrEqual(WRITES_IN_FLIGHT);
+});
+
 test('a closed picker is not an error and writes nothing', async ({ context }) => {
   const page = await runsPageWithPicker(context, 'cancel');
   await page.getByTestId('runs-export-all').click();
@@ -91,6 +106,9 @@ test('a failed write says so, drops the file and keeps every stored run', async 
   const file = await savedFile(page);
   expect(file.aborted).toBe(true);
   expect(file.closed).toBe(false);
+  // The failure stopped the reads: the second write failed, and the app noticed when it next
+  // waited for a write to make room (the export would have been several more writes).
+  expect(file.writes).toBeLessThanOrEqual(WRITES_IN_FLIGHT + 1);
   await page.reload();
   await expect(page.getByTestId('run-row')).toHaveCount(rowsBefore);
 });

@@ -5,8 +5,8 @@ use serde_json::{json, Value};
 use trialogue::core::clock::ManualClock;
 use trialogue::core::config::PipelineConfig;
 use trialogue::core::jsonl::{
-    group_by_run, parse_line, parse_stored_line, read_jsonl, to_line, write_entry, write_entry_io,
-    ChunkedJsonl, DuplicateStep, LineError,
+    group_by_run, is_stored_step_line, parse_line, parse_stored_line, read_jsonl, to_line,
+    write_entry, write_entry_io, ChunkedJsonl, DuplicateStep, LineError,
 };
 use trialogue::core::pipeline::{MemorySink, Pipeline, RunInput};
 use trialogue::core::scripted::ScriptedLlm;
@@ -127,6 +127,34 @@ fn chunked_output_equals_the_line_by_line_concatenation() {
             assert!(part.len() < chunk_bytes + longest + 1);
         }
     }
+}
+
+/// The export writes a stored line as it is instead of parsing it and writing it again: both
+/// give the same bytes for every line Trialogue stores (a debate's steps, the original's
+/// file read in), and the reused buffer gives what `push` gives.
+#[test]
+fn stored_lines_exported_as_is_equal_the_parsed_entries_written_again() {
+    let mut entries = debate_entries();
+    entries.extend(read_jsonl(&fixture("original_format.jsonl")).entries);
+    let mut chunks = ChunkedJsonl::new(1000);
+    let mut reused = Vec::new();
+    let mut expected = String::new();
+    for entry in &entries {
+        let line = to_line(entry).unwrap();
+        let stored = line.trim_end_matches('\n');
+        assert!(
+            is_stored_step_line(stored, &entry.run_id, entry.step_id),
+            "{stored}"
+        );
+        assert_eq!(to_line(&parse_stored_line(stored).unwrap()).unwrap(), line);
+        if chunks.append_stored(stored) {
+            reused.extend_from_slice(chunks.chunk());
+            chunks.clear();
+        }
+        expected.push_str(&line);
+    }
+    reused.extend_from_slice(chunks.chunk());
+    assert_eq!(String::from_utf8(reused).unwrap(), expected);
 }
 
 #[test]

@@ -16,12 +16,13 @@ use trialogue::core::cost_views::StepCost;
 use trialogue::core::jsonl::{read_jsonl, to_line};
 use trialogue::core::llm::Usage;
 use trialogue::core::pipeline::{Pipeline, RunInput, TrajectorySink};
+use trialogue::core::run_facts;
 use trialogue::core::run_store::RunSink;
 use trialogue::core::scripted::ScriptedLlm;
 use trialogue::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 use trialogue::web::idb::{
-    ExportFilter, OnConflict, StoreError, TrajectoryStore, DB_VERSION, INTERRUPTED_MESSAGE,
-    LIST_CHUNK,
+    ExportFilter, ExportSummary, OnConflict, StoreError, TrajectoryStore, DB_VERSION,
+    INTERRUPTED_MESSAGE, LIST_CHUNK,
 };
 
 // ---- helpers ----
@@ -702,6 +703,25 @@ fn jsonl_run(id: &str, n: u64, problem: &str) -> String {
         .collect()
 }
 
+/// Every chunk of an export, each copied out before the next is asked for.
+async fn export_all(
+    store: &TrajectoryStore,
+    filter: &ExportFilter,
+    chunk_bytes: usize,
+) -> (Vec<String>, ExportSummary) {
+    let mut export = store.export_jsonl(filter, chunk_bytes);
+    let mut chunks = Vec::new();
+    while let Some(chunk) = export.next_chunk().await.unwrap() {
+        chunks.push(String::from_utf8(chunk.to_vec()).unwrap());
+    }
+    assert_eq!(
+        export.next_chunk().await.unwrap(),
+        None,
+        "an export stays ended"
+    );
+    (chunks, export.summary())
+}
+
 #[wasm_bindgen_test]
 async fn export_writes_one_valid_line_per_step_across_chunks() {
     let store = fresh("t-idb-export").await;
@@ -717,11 +737,7 @@ async fn export_writes_one_valid_line_per_step_across_chunks() {
     assert_eq!(summary.imported.len(), 2);
 
     let chunk_bytes = 4096;
-    let mut chunks = Vec::new();
-    let exported = store
-        .export_jsonl(&ExportFilter::All, chunk_bytes, |c| chunks.push(c))
-        .await
-        .unwrap();
+    let (chunks, exported) = export_all(&store, &ExportFilter::All, chunk_bytes).await;
     assert_eq!(exported.steps, 303);
     assert_eq!(exported.runs, 2);
     assert_eq!(exported.chunks as usize, chunks.len());
@@ -740,18 +756,16 @@ async fn export_writes_one_valid_line_per_step_across_chunks() {
     assert!(back.rejected.is_empty());
     assert_eq!(back.entries, report.entries);
 
-    let mut only_small = String::new();
-    let one = store
-        .export_jsonl(
-            &ExportFilter::Runs(vec![
-                "run_20250102_000000_bbbbbbbb".into(),
-                "run_missing".into(),
-            ]),
-            10,
-            |c| only_small.push_str(&c),
-        )
-        .await
-        .unwrap();
+    let (small_chunks, one) = export_all(
+        &store,
+        &ExportFilter::Runs(vec![
+            "run_20250102_000000_bbbbbbbb".into(),
+            "run_missing".into(),
+        ]),
+        10,
+    )
+    .await;
+    let only_small = small_chunks.concat();
     assert_eq!(one.steps, 3);
     assert_eq!(one.runs, 1);
     assert_eq!(
@@ -759,6 +773,117 @@ async fn export_writes_one_valid_line_per_step_across_chunks() {
         jsonl_run("run_20250102_000000_bbbbbbbb", 3, "small")
     );
     finish(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn export_is_each_step_parsed_and_written_again_with_its_runs_facts_on_the_last() {
+    let store = fresh("t-idb-export-stamped").await;
+    // Runs made here (their last line carries the run's facts), a run with no steps among
+    // them, and an imported run (exported as read). 280 steps: the first read (256) ends
+    // inside the last run made here.
+    let mut expected_entries = Vec::new();
+    let mut records = Vec::new();
+    for (i, id) in ["run_a", "run_b", "run_c", "run_d"].iter().enumerate() {
+        let mut record = run(id, 1000.0 + i as f64);
+        store.create_run(&record).await.unwrap();
+        for n in 1..=70 {
+            let entry = solver(id, n, &format!("the answer is {n} \"quoted\" é"));
+            record = store.append_step(&record, &entry).await.unwrap();
+        }
+        if *id == "run_b" {
+            store.create_run(&run("run_b_empty", 1.0)).await.unwrap();
+        }
+    }
+    let imported = "run_e_imported";
+    let summary = store
+        .import_runs(
+            read_jsonl(&jsonl_run(imported, 5, "imported")),
+            OnConflict::Skip,
+        )
+        .await;
+    assert_eq!(summary.imported.len(), 1);
+    for id in ["run_a", "run_b", "run_c", "run_d", imported] {
+        expected_entries.extend(store.steps(id).await.unwrap());
+        records.push(store.get_run(id).await.unwrap().unwrap());
+    }
+    run_facts::stamp_runs(&mut expected_entries, |id| {
+        records.iter().find(|r| r.run_id == id)
+    });
+    let expected: String = expected_entries
+        .iter()
+        .map(|e| to_line(e).unwrap())
+        .collect();
+    assert!(
+        expected.contains("\"status\""),
+        "the last lines carry the runs' facts"
+    );
+
+    let (chunks, summary) = export_all(&store, &ExportFilter::All, 1 << 20).await;
+    assert_eq!(summary.steps, 285);
+    assert_eq!(summary.runs, 5);
+    assert_eq!(chunks.concat(), expected);
+
+    let some = ExportFilter::Runs(vec!["run_d".into(), "run_a".into()]);
+    let (chunks, summary) = export_all(&store, &some, 1000).await;
+    assert_eq!(summary.runs, 2);
+    let in_order: String = ["run_d", "run_a"]
+        .iter()
+        .flat_map(|id| expected_entries.iter().filter(move |e| e.run_id == *id))
+        .map(|e| to_line(e).unwrap())
+        .collect();
+    assert_eq!(chunks.concat(), in_order);
+    finish(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_stored_line_that_is_not_its_step_stops_the_export_with_its_key() {
+    let name = "t-idb-export-corrupt";
+    for (line, reason) in [
+        ("{not json".to_string(), "not valid JSON"),
+        (
+            to_line(&solver("run_c", 5, "s"))
+                .unwrap()
+                .trim_end()
+                .to_string(),
+            "holds step 5 of run run_c",
+        ),
+    ] {
+        let store = fresh(name).await;
+        let record = run("run_c", 1.0);
+        store.create_run(&record).await.unwrap();
+        store
+            .append_step(&record, &solver("run_c", 1, "s"))
+            .await
+            .unwrap();
+        store.close();
+        let raw = Database::open(name).await.unwrap();
+        put_raw(
+            &raw,
+            "steps",
+            &[json!({"run_id": "run_c", "step_id": 4, "line": line})],
+        )
+        .await;
+        raw.close();
+        let store = TrajectoryStore::open_named(name).await.unwrap();
+        let mut export = store.export_jsonl(&ExportFilter::All, 1 << 20);
+        match export.next_chunk().await {
+            Err(StoreError::Corrupt {
+                store,
+                key,
+                reason: why,
+            }) => {
+                assert_eq!(store, "steps");
+                assert_eq!(key, "[run_c, 4]");
+                assert!(why.contains(reason), "{why}");
+            }
+            other => panic!(
+                "expected Corrupt, got {:?}",
+                other.map(|c| c.map(<[u8]>::len))
+            ),
+        }
+        drop(export);
+        finish(store).await;
+    }
 }
 
 /// A priced step of run `run_id`.

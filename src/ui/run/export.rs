@@ -1,21 +1,19 @@
 //! Downloading trajectories as JSONL, built chunk by chunk from the store's cursor.
 //!
-//! Where the browser has a save picker, each chunk is written to the picked file as it is read,
-//! so memory stays flat whatever the size. Elsewhere the file never exists as one string either:
-//! each chunk becomes one part of a JavaScript array and the `Blob` is made from that list of
-//! parts, but all of it is in memory until the download starts.
+//! Where the browser has a save picker, each chunk is written to the picked file before the next
+//! is read, so memory stays flat whatever the size. Elsewhere the file never exists as one
+//! string either: each chunk becomes one part of a `Blob` ([`BlobParts`]), but all of it is in
+//! memory until the download starts.
 
-use wasm_bindgen::JsValue;
-
-use crate::web::download::{download_parts, DownloadError};
-use crate::web::idb::{ExportFilter, ExportSummary, StoreError};
+use crate::web::download::{BlobParts, DownloadError};
+use crate::web::idb::{ExportFilter, ExportSummary, StoreError, TrajectoryStore};
 use crate::web::save_file::{pick_save_file, SaveFileError, SavePick, StreamedFile};
 
 use crate::ui::store::SharedStore;
 
-/// Bytes per chunk (whole lines): big enough that a large export is a few hundred parts, small
-/// enough that no single string is large.
-pub const CHUNK_BYTES: usize = 256 * 1024;
+/// Bytes per chunk (whole lines): big enough that each write to the file is worth its round
+/// trip to the browser, small enough that the few under way hold little.
+pub const CHUNK_BYTES: usize = 1024 * 1024;
 
 /// The MIME type of trajectory files.
 pub const JSONL_MIME: &str = "application/x-ndjson";
@@ -58,22 +56,20 @@ pub async fn download_runs(
     }
 }
 
-/// Writes each chunk into `file` as the store hands it out.
+/// Writes each chunk into `file` as the store hands it out; the next chunk is read once the
+/// file has taken this one ([`StreamedFile::write`] keeps few writes under way), so memory
+/// stays flat however slow the disk, and a failed write stops the reads.
 async fn stream_runs(
     store: SharedStore,
     filter: ExportFilter,
-    file: StreamedFile,
+    mut file: StreamedFile,
 ) -> Result<ExportSummary, ExportError> {
     let selected = matches!(filter, ExportFilter::Runs(_));
-    let read = match store.open().await {
-        Ok(store) => {
-            store
-                .export_jsonl(&filter, CHUNK_BYTES, |chunk| file.write(&chunk))
-                .await
-        }
-        Err(e) => Err(e),
+    let written = match store.open().await {
+        Ok(store) => write_chunks(&store, &filter, &mut file).await,
+        Err(e) => Err(e.into()),
     };
-    match read {
+    match written {
         Ok(summary) if summary.steps > 0 => {
             file.finish().await?;
             Ok(summary)
@@ -84,9 +80,21 @@ async fn stream_runs(
         }
         Err(e) => {
             file.discard().await;
-            Err(e.into())
+            Err(e)
         }
     }
+}
+
+async fn write_chunks(
+    store: &TrajectoryStore,
+    filter: &ExportFilter,
+    file: &mut StreamedFile,
+) -> Result<ExportSummary, ExportError> {
+    let mut export = store.export_jsonl(filter, CHUNK_BYTES);
+    while let Some(chunk) = export.next_chunk().await? {
+        file.write(chunk).await?;
+    }
+    Ok(export.summary())
 }
 
 /// Builds the whole file as a `Blob` of chunks and offers it as a download.
@@ -97,15 +105,15 @@ async fn blob_runs(
 ) -> Result<ExportSummary, ExportError> {
     let selected = matches!(filter, ExportFilter::Runs(_));
     let store = store.open().await?;
-    let parts = js_sys::Array::new();
-    let summary = store
-        .export_jsonl(&filter, CHUNK_BYTES, |chunk| {
-            parts.push(&JsValue::from_str(&chunk));
-        })
-        .await?;
+    let mut export = store.export_jsonl(&filter, CHUNK_BYTES);
+    let mut parts = BlobParts::new();
+    while let Some(chunk) = export.next_chunk().await? {
+        parts.push(chunk);
+    }
+    let summary = export.summary();
     if summary.steps == 0 {
         return Err(ExportError::Empty { selected });
     }
-    download_parts(file_name, JSONL_MIME, &parts)?;
+    parts.download(file_name, JSONL_MIME)?;
     Ok(summary)
 }

@@ -14,6 +14,7 @@
 
 mod batches;
 mod error;
+mod export;
 mod in_flight;
 mod provider_rounds;
 mod records;
@@ -47,14 +48,12 @@ use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 
 pub use error::StoreError;
+pub use export::{ExportFilter, ExportSummary, JsonlExport};
 pub use records::SavedConfig;
 pub use replies::{tab_reply_index, ReplyStoreSize};
 pub use rollups::BuildProgress;
 pub use schema::{DB_NAME, DB_VERSION};
-pub use transfer::{
-    ExportFilter, ExportSummary, ImportFailure, ImportSummary, ImportedRun, OnConflict,
-    StreamedImport,
-};
+pub use transfer::{ImportFailure, ImportSummary, ImportedRun, OnConflict, StreamedImport};
 
 use error::{from_idb, from_open, is_constraint};
 use records::{run_step_bounds, ConfigRow, RunRow, StepRow};

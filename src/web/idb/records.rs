@@ -77,9 +77,10 @@ impl RunRow {
 /// A record of the `steps` store.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct StepRow {
-    run_id: String,
-    step_id: u64,
-    line: String,
+    pub(crate) run_id: String,
+    pub(crate) step_id: u64,
+    /// The step as [`to_line`] wrote it, without the newline.
+    pub(crate) line: String,
 }
 
 impl StepRow {
@@ -107,19 +108,28 @@ impl StepRow {
 
     /// The entry in a record read from the store.
     pub(crate) fn decode(value: JsValue) -> Result<TrajectoryEntry, StoreError> {
+        Self::read(value)?.into_entry()
+    }
+
+    /// A record read from the store, its line not parsed yet.
+    pub(crate) fn read(value: JsValue) -> Result<StepRow, StoreError> {
         let key = format!(
             "[{}, {}]",
             text_field(&value, "run_id"),
             text_field(&value, "step_id")
         );
-        let row: StepRow = from_js(value, STEPS, &key)?;
-        let key = format!("[{}, {}]", row.run_id, row.step_id);
-        let entry = parse_stored_line(&row.line).map_err(|e| StoreError::Corrupt {
+        from_js(value, STEPS, &key)
+    }
+
+    /// The entry its line holds, checked to be the step the record is keyed as.
+    pub(crate) fn into_entry(self) -> Result<TrajectoryEntry, StoreError> {
+        let key = format!("[{}, {}]", self.run_id, self.step_id);
+        let entry = parse_stored_line(&self.line).map_err(|e| StoreError::Corrupt {
             store: STEPS,
             key: key.clone(),
             reason: e.to_string(),
         })?;
-        if entry.run_id != row.run_id || entry.step_id != row.step_id {
+        if entry.run_id != self.run_id || entry.step_id != self.step_id {
             return Err(StoreError::Corrupt {
                 store: STEPS,
                 key,

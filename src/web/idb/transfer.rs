@@ -1,30 +1,25 @@
-//! Moving runs in and out as trajectory JSONL: import from a parsed file without ever
-//! overwriting a stored run, export in chunks without ever building the whole file.
+//! Moving runs in as trajectory JSONL: import from a parsed file without ever overwriting a
+//! stored run (the way out is `export.rs`).
 
 use std::collections::{HashMap, HashSet};
 
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
-use indexed_db_futures::KeyRange;
 use wasm_bindgen::JsValue;
 
-use crate::core::jsonl::{ChunkedJsonl, DuplicateStep, ReadReport, RejectedLine};
-use crate::core::run_facts;
+use crate::core::jsonl::{DuplicateStep, ReadReport, RejectedLine};
 use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 
 use indexed_db_futures::internals::SystemRepr;
 
 use super::error::StoreError;
-use super::records::{run_step_bounds, step_key, RunRow};
+use super::records::RunRow;
 use super::schema::{COST_ROLLUPS, RUNS, STEPS};
 use super::{
-    add_step_in, count, decode_steps, end_counting_steps, js_failure, request, rollups,
-    run_steps_in, store, TrajectoryStore,
+    add_step_in, count, end_counting_steps, js_failure, request, rollups, run_steps_in, store,
+    TrajectoryStore,
 };
-
-/// Steps read per export transaction.
-const EXPORT_BATCH: u32 = 256;
 
 /// What to do with an imported run whose id is already stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -101,28 +96,6 @@ impl StreamedImport {
             }
         }
     }
-}
-
-/// Which runs to export.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ExportFilter {
-    /// Every stored step, runs in id order (which is start-time order for Trialogue's ids).
-    All,
-    /// These runs, in this order; ids with no steps add nothing.
-    Runs(Vec<String>),
-}
-
-/// What an export wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ExportSummary {
-    /// Runs with at least one step written.
-    pub runs: u64,
-    /// Lines (steps) written.
-    pub steps: u64,
-    /// Chunks handed out.
-    pub chunks: u64,
-    /// Bytes handed out (UTF-8).
-    pub bytes: u64,
 }
 
 impl TrajectoryStore {
@@ -283,120 +256,5 @@ impl TrajectoryStore {
         };
         end_counting_steps(tx, &op, chained).await?;
         Ok(entries.len() as u64)
-    }
-
-    /// Writes the chosen runs' steps as JSONL, one line per step in step order, handing
-    /// `on_chunk` pieces of about `chunk_bytes` bytes (whole lines; see [`ChunkedJsonl`]).
-    /// Each run's last line carries the run's facts from its record ([`run_facts::stamp`]).
-    ///
-    /// Steps are read in batches, each in its own short transaction, and `on_chunk` is called
-    /// between them, so neither the file nor the store is ever held whole in memory.
-    pub async fn export_jsonl(
-        &self,
-        filter: &ExportFilter,
-        chunk_bytes: usize,
-        mut on_chunk: impl FnMut(String),
-    ) -> Result<ExportSummary, StoreError> {
-        let mut summary = ExportSummary::default();
-        let mut chunks = ChunkedJsonl::new(chunk_bytes);
-        let mut last_run: Option<String> = None;
-        let mut emit = |entry: TrajectoryEntry, summary: &mut ExportSummary| {
-            if last_run.as_deref() != Some(entry.run_id.as_str()) {
-                summary.runs += 1;
-                last_run = Some(entry.run_id.clone());
-            }
-            summary.steps += 1;
-            let ready = chunks.push(&entry).map_err(|e| StoreError::Encode {
-                what: format!("step {} of run {}", entry.step_id, entry.run_id),
-                reason: e.to_string(),
-            })?;
-            if let Some(chunk) = ready {
-                summary.chunks += 1;
-                summary.bytes += chunk.len() as u64;
-                on_chunk(chunk);
-            }
-            Ok::<(), StoreError>(())
-        };
-        // One step is held back until the next one shows whether it ends its run.
-        let mut held: Option<TrajectoryEntry> = None;
-        let ranges: Vec<(JsValue, Option<JsValue>)> = match filter {
-            // Step keys are arrays, and the empty array sorts before every other array.
-            ExportFilter::All => vec![(js_sys::Array::new().into(), None)],
-            ExportFilter::Runs(ids) => ids
-                .iter()
-                .map(|id| {
-                    let (low, high) = run_step_bounds(id);
-                    (low, Some(high))
-                })
-                .collect(),
-        };
-        for (low, high) in ranges {
-            let mut after: Option<JsValue> = None;
-            loop {
-                let range = match (&after, &high) {
-                    (None, None) => KeyRange::LowerBound(low.clone(), false),
-                    (None, Some(high)) => KeyRange::Bound(low.clone(), false, high.clone(), false),
-                    (Some(last), None) => KeyRange::LowerBound(last.clone(), true),
-                    (Some(last), Some(high)) => {
-                        KeyRange::Bound(last.clone(), true, high.clone(), false)
-                    }
-                };
-                let batch = self.read_steps(range).await?;
-                let Some(last) = batch.last() else { break };
-                after = Some(step_key(&last.run_id, last.step_id));
-                let full = batch.len() == EXPORT_BATCH as usize;
-                for entry in batch {
-                    if let Some(mut previous) = held.take() {
-                        if previous.run_id != entry.run_id {
-                            self.stamp_run_facts(&mut previous).await?;
-                        }
-                        emit(previous, &mut summary)?;
-                    }
-                    held = Some(entry);
-                }
-                if !full {
-                    break;
-                }
-            }
-        }
-        if let Some(mut last) = held.take() {
-            self.stamp_run_facts(&mut last).await?;
-            emit(last, &mut summary)?;
-        }
-        if let Some(chunk) = chunks.finish() {
-            summary.chunks += 1;
-            summary.bytes += chunk.len() as u64;
-            on_chunk(chunk);
-        }
-        Ok(summary)
-    }
-
-    /// Writes the facts of `last`'s run (from its stored record) into `last`, its last step.
-    async fn stamp_run_facts(&self, last: &mut TrajectoryEntry) -> Result<(), StoreError> {
-        if let Some(record) = self.get_run(&last.run_id).await? {
-            run_facts::stamp(last, &record);
-        }
-        Ok(())
-    }
-
-    /// Up to [`EXPORT_BATCH`] steps in `range`, in key order, in one read-only transaction.
-    async fn read_steps(
-        &self,
-        range: KeyRange<JsValue>,
-    ) -> Result<Vec<TrajectoryEntry>, StoreError> {
-        let op = "exporting steps";
-        let tx = self.transaction(&[STEPS], TransactionMode::Readonly, op)?;
-        let steps = store(&tx, STEPS, op)?;
-        let rows = request(
-            steps
-                .get_all::<JsValue>()
-                .with_query::<JsValue, _>(range)
-                .with_limit(EXPORT_BATCH)
-                .primitive(),
-            op,
-        )
-        .await
-        .map_err(|(e, _)| e)?;
-        decode_steps(rows, op)
     }
 }
