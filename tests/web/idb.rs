@@ -6,7 +6,7 @@ use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use indexed_db_futures::KeyPath;
 use serde_json::{json, Value};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 use trialogue::core::clock::ManualClock;
@@ -1296,5 +1296,73 @@ async fn provider_rounds_are_kept_per_batch_in_round_order_and_replaced_by_round
     assert_eq!(rounds[0], ended);
     assert_eq!(store.rounds("b2").await.unwrap().len(), 1);
     assert!(store.rounds("b3").await.unwrap().is_empty());
+    finish(store).await;
+}
+
+/// Counts how the transactions of the page end from now on (`window.__idbEnds`): each one
+/// made by `IDBDatabase.transaction` gets `complete` and `abort` listeners. Returns a function
+/// that puts the original method back.
+fn count_transaction_ends() -> js_sys::Function {
+    let install = js_sys::Function::new_no_args(
+        "const original = IDBDatabase.prototype.transaction;
+         const ends = { made: 0, complete: 0, abort: 0 };
+         window.__idbEnds = ends;
+         IDBDatabase.prototype.transaction = function (...args) {
+           const tx = original.apply(this, args);
+           ends.made += 1;
+           tx.addEventListener('complete', () => { ends.complete += 1; });
+           tx.addEventListener('abort', () => { ends.abort += 1; });
+           return tx;
+         };
+         return () => { IDBDatabase.prototype.transaction = original; };",
+    );
+    install
+        .call0(&JsValue::NULL)
+        .unwrap()
+        .unchecked_into::<js_sys::Function>()
+}
+
+fn transaction_ends() -> (u32, u32, u32) {
+    let ends = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("__idbEnds")).unwrap();
+    let field = |name: &str| {
+        js_sys::Reflect::get(&ends, &JsValue::from_str(name))
+            .unwrap()
+            .as_f64()
+            .unwrap() as u32
+    };
+    (field("made"), field("complete"), field("abort"))
+}
+
+#[wasm_bindgen_test]
+async fn reads_end_their_transactions_by_committing_never_by_aborting() {
+    let store = fresh("trialogue-test-reads-commit").await;
+    let record = run("run_r", 1.0);
+    store.create_run(&record).await.unwrap();
+    store
+        .append_step(&record, &solver("run_r", 1, "4"))
+        .await
+        .unwrap();
+
+    let restore = count_transaction_ends();
+    assert!(store.get_run("run_r").await.unwrap().is_some());
+    assert_eq!(store.steps("run_r").await.unwrap().len(), 1);
+    assert_eq!(store.list_runs().await.unwrap().len(), 1);
+    assert_eq!(store.count_runs().await.unwrap(), 1);
+    // Each transaction ends in an event of its own, after the read that used it returned.
+    let mut waited = 0;
+    while {
+        let (made, complete, abort) = transaction_ends();
+        complete + abort < made
+    } {
+        assert!(waited < 200, "the reads' transactions never ended");
+        sleep_ms(5).await;
+        waited += 1;
+    }
+    restore.call0(&JsValue::NULL).unwrap();
+
+    let (made, complete, abort) = transaction_ends();
+    assert!(made >= 4, "each read made its own transaction ({made})");
+    assert_eq!(abort, 0, "a read's transaction was aborted");
+    assert_eq!(complete, made);
     finish(store).await;
 }

@@ -82,19 +82,25 @@ impl StepView {
 /// fills its card in (or adds one), and the end of the run marks cards still running as
 /// stopped.
 pub fn apply_event(steps: &mut Vec<StepView>, event: &PipelineEvent) {
+    match card_of(event) {
+        Some(card) => upsert(steps, card),
+        None => stop_running(steps),
+    }
+}
+
+/// The card a loop event puts at its step: a running card for a started call, the committed
+/// step for a finished one; `None` for the run's end (which stops the cards still running).
+pub fn card_of(event: &PipelineEvent) -> Option<StepView> {
     match event {
         PipelineEvent::StepStarted {
             step_id,
             agent,
             iteration,
-        } => {
-            let card = StepView::running(*step_id, *agent, *iteration);
-            upsert(steps, card);
-        }
+        } => Some(StepView::running(*step_id, *agent, *iteration)),
         PipelineEvent::StepFinished { entry, .. } => {
-            upsert(steps, StepView::committed(TrajectoryEntry::clone(entry)));
+            Some(StepView::committed(TrajectoryEntry::clone(entry)))
         }
-        PipelineEvent::RunFinished { .. } => stop_running(steps),
+        PipelineEvent::RunFinished { .. } => None,
     }
 }
 

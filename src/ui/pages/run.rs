@@ -302,9 +302,12 @@ fn RunBar() -> impl IntoView {
             return;
         }
         let next = pricer.get().and_then(|p| {
-            let entries: Vec<TrajectoryEntry> = session
-                .steps
-                .with(|s| s.iter().filter_map(|v| v.entry().cloned()).collect());
+            let entries: Vec<TrajectoryEntry> = session.steps.with(|slots| {
+                slots
+                    .iter()
+                    .filter_map(|slot| slot.view.with(|v| v.entry().cloned()))
+                    .collect()
+            });
             record.with(|r| {
                 r.as_ref()
                     .and_then(|r| next_call_reservation(r, &entries, p))

@@ -19,7 +19,7 @@ use crate::ui::run::derive::{DeriveOpen, DerivePanel, RegradeButton, RejudgeButt
 use crate::ui::run::sent::ShownRunConfig;
 use crate::ui::run::session::RunSession;
 use crate::ui::run::summary::{StatusBadge, SummaryPanel};
-use crate::ui::run::transcript::Transcript;
+use crate::ui::run::transcript::{slots_of, Transcript};
 use crate::ui::store::SharedStore;
 use crate::web::idb::StoreError;
 
@@ -142,7 +142,7 @@ fn StoredView(loaded: Loaded) -> impl IntoView {
             {panel}
             <SummaryPanel summary=summary/>
             {steps.is_empty().then(|| view! { <p class="muted">"No step of this run was saved."</p> })}
-            <Transcript steps=steps page="run-detail"/>
+            <Transcript steps=slots_of(steps) page="run-detail"/>
         </div>
     }
 }

@@ -112,7 +112,27 @@ pub fn LiveStep(
         })
     });
     let preamble = move || answer.with(|(preamble, _)| preamble.clone());
-    let fields = move || answer.with(|(_, fields)| fields.clone());
+    // Which fields have text, in order: a field's block is made once, when its text starts,
+    // and then only its text node changes, frame by frame.
+    let shown = Memo::new(move |_| {
+        answer.with(|(_, fields)| {
+            fields
+                .iter()
+                .map(|&(name, heading, _)| (name, heading))
+                .collect::<Vec<_>>()
+        })
+    });
+    let text_of = move |name: &'static str| {
+        move || {
+            answer.with(|(_, fields)| {
+                fields
+                    .iter()
+                    .find(|(field, _, _)| *field == name)
+                    .map(|(_, _, text)| text.clone())
+                    .unwrap_or_default()
+            })
+        }
+    };
     view! {
         <Show when=move || mine.with(|m| m.as_ref().is_some_and(|m| !m.thinking.is_empty()))>
             <ThinkingFold text=thinking open=true/>
@@ -120,18 +140,11 @@ pub fn LiveStep(
         <Show when=move || !preamble().is_empty()>
             <p class="step-text step-live-answer" data-testid="step-live-answer">{preamble}</p>
         </Show>
-        {move || {
-            fields()
-                .into_iter()
-                .map(|(name, heading, text)| {
-                    view! {
-                        <div class="step-block" data-testid="step-live-field" data-field=name>
-                            <h4>{heading}</h4>
-                            <p class="step-text step-live-answer">{text}</p>
-                        </div>
-                    }
-                })
-                .collect_view()
-        }}
+        <For each=move || shown.get() key=|&(name, _)| name let:field>
+            <div class="step-block" data-testid="step-live-field" data-field=field.0>
+                <h4>{field.1}</h4>
+                <p class="step-text step-live-answer">{text_of(field.0)}</p>
+            </div>
+        </For>
     }
 }

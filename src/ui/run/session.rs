@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use crate::app::run::step::{apply_event, stop_running, StepView};
+use crate::app::run::step::StepView;
 use crate::core::cancel::CancelToken;
 use crate::core::config::{JudgeConfig, Mode, PipelineConfig};
 use crate::core::driver::{Finished, Fork, NewRun, RunDriver, RunEvent, StartError, Work};
@@ -37,6 +37,7 @@ use crate::web::locks::WebLocks;
 
 use super::live;
 use super::summary::SummaryView;
+use super::transcript::{apply_event_to, slots_of, stop_running_in, StepSlot};
 use crate::app::run::live::LiveReply;
 
 /// Where a start-up check (for runs, or for batches, that a closed tab left running) stands.
@@ -73,8 +74,8 @@ pub struct StartRequest {
 pub struct RunSession {
     /// The run being shown: the one going, or the last one of this tab.
     pub record: RwSignal<Option<RunRecord>>,
-    /// Its transcript.
-    pub steps: RwSignal<Vec<StepView>>,
+    /// Its transcript, one slot per card.
+    pub steps: RwSignal<Vec<StepSlot>>,
     /// Its summary, once it stopped.
     pub summary: RwSignal<Option<SummaryView>>,
     /// The reply streaming now, if any.
@@ -332,7 +333,7 @@ impl RunSession {
                 // first call goes out, it is redrawn after that call is on its way.
                 self.clear_view();
                 self.steps
-                    .set(committed.iter().cloned().map(StepView::committed).collect());
+                    .set(slots_of(committed.iter().cloned().map(StepView::committed)));
                 self.record.set(Some((*record).clone()));
                 self.touch_runs();
             }
@@ -344,7 +345,7 @@ impl RunSession {
             RunEvent::Loop(event) => {
                 // A step that ends (or a new one) ends the reply that was streaming.
                 self.live.set(None);
-                self.steps.update(|steps| apply_event(steps, event));
+                apply_event_to(self.steps, event);
             }
             RunEvent::CallsDone => {}
         }
@@ -352,7 +353,7 @@ impl RunSession {
 
     /// Shows the run's end.
     fn finished(&self, finished: Finished) {
-        self.steps.update(|steps| stop_running(steps));
+        stop_running_in(self.steps);
         let mut summary = SummaryView::of_record(&finished.record);
         summary
             .extracted_answer
@@ -369,7 +370,7 @@ impl RunSession {
     /// Shows why a replay stopped: what it replayed stays shown, its run is stored `failed`.
     fn replay_stopped(&self, error: ReplayError) {
         let message = error.to_string();
-        self.steps.update(|steps| stop_running(steps));
+        stop_running_in(self.steps);
         self.record.update(|record| {
             if let Some(record) = record {
                 record.status = RunStatus::Failed;

@@ -11,7 +11,9 @@ use leptos::prelude::*;
 
 use crate::app::format::{dollars, latency_text, plural, score_text, tokens_text};
 use crate::app::llm_error::with_advice;
-use crate::app::run::step::{StepBody, StepFacts, StepState, StepView};
+use crate::app::run::live::LiveReply;
+use crate::app::run::step::{card_of, StepBody, StepFacts, StepState, StepView};
+use crate::core::pipeline::PipelineEvent;
 use crate::ui::components::notice::ErrorText;
 use crate::ui::components::rich_text::{RichText, TextViewChoice, TextViewToggle};
 
@@ -21,12 +23,72 @@ use super::sent::SentReceived;
 use super::session::RunSession;
 use super::thinking::StepThinking;
 
+/// One card of a transcript: its step id, which keys the card and never changes, and what it
+/// shows, which changes in place (a running call becomes its committed step, or stopped). A
+/// step that starts adds a slot; one that finishes sets its own slot only, so the cards
+/// before it, and the list, are not drawn again.
+#[derive(Clone)]
+pub struct StepSlot {
+    /// The card's step id.
+    pub step_id: u64,
+    /// What it shows.
+    pub view: ArcRwSignal<StepView>,
+}
+
+impl StepSlot {
+    /// A slot showing `view`.
+    pub fn new(view: StepView) -> Self {
+        StepSlot {
+            step_id: view.step_id,
+            view: ArcRwSignal::new(view),
+        }
+    }
+}
+
+/// The slots of `views`, in the order given.
+pub fn slots_of(views: impl IntoIterator<Item = StepView>) -> Vec<StepSlot> {
+    views.into_iter().map(StepSlot::new).collect()
+}
+
+/// Shows loop event `event` in `slots`: the card it makes replaces its step's card in place,
+/// or is added in step order; the run's end stops the cards still running.
+pub fn apply_event_to(slots: RwSignal<Vec<StepSlot>>, event: &PipelineEvent) {
+    let Some(card) = card_of(event) else {
+        stop_running_in(slots);
+        return;
+    };
+    let existing = slots.with_untracked(|slots| {
+        slots
+            .iter()
+            .find(|slot| slot.step_id == card.step_id)
+            .map(|slot| slot.view.clone())
+    });
+    match existing {
+        Some(view) => view.set(card),
+        None => slots.update(|slots| {
+            let at = slots.partition_point(|slot| slot.step_id < card.step_id);
+            slots.insert(at, StepSlot::new(card));
+        }),
+    }
+}
+
+/// Marks every card of `slots` still running as stopped (each one in place).
+pub fn stop_running_in(slots: RwSignal<Vec<StepSlot>>) {
+    slots.with_untracked(|slots| {
+        for slot in slots {
+            if slot.view.with_untracked(|v| v.state == StepState::Running) {
+                slot.view.update(|v| v.state = StepState::Stopped);
+            }
+        }
+    });
+}
+
 /// Every step of a run, in order.
 #[component]
 pub fn Transcript(
     /// The steps to show.
     #[prop(into)]
-    steps: Signal<Vec<StepView>>,
+    steps: Signal<Vec<StepSlot>>,
     /// The page it is on, under which its text view (formatted or raw) is remembered.
     page: &'static str,
 ) -> impl IntoView {
@@ -34,51 +96,97 @@ pub fn Transcript(
     view! {
         <TextViewToggle choice=choice/>
         <ol class="transcript" aria-label="Transcript">
-            <For
-                each=move || steps.get()
-                key=|step| (step.step_id, step.status(), step.entry().map(|e| e.timestamp.clone()))
-                let:step
-            >
-                <li><StepCard step=step/></li>
+            <For each=move || steps.get() key=|slot| slot.step_id let:slot>
+                <li><StepCard step=slot.view/></li>
             </For>
         </ol>
     }
 }
 
-/// The card of one step.
+/// The card of one step: the card itself stays as its step goes from running to committed;
+/// what depends on the step's state is drawn again when it changes.
 #[component]
 pub fn StepCard(
     /// The step.
-    step: StepView,
+    step: ArcRwSignal<StepView>,
 ) -> impl IntoView {
-    let status = step.status();
-    let iteration = step.iteration.map(|i| i.to_string());
-    let metadata = step.entry().map(|e| &e.metadata);
+    let live = use_context::<RunSession>().map(|s| s.live);
+    let read = {
+        let step = step.clone();
+        move |f: fn(&StepView) -> Option<String>| {
+            let step = step.clone();
+            move || step.with(f)
+        }
+    };
+    let status = {
+        let step = step.clone();
+        Memo::new(move |_| step.with(StepView::status))
+    };
+    let step_id = step.with_untracked(|s| s.step_id);
     // A saved step without the flag was not streamed (a whole reply, or saved before streaming
     // existed); only a step still running has no answer yet.
-    let streamed = metadata.map(|m| m.streamed.unwrap_or(false).to_string());
-    let ttft_ms = metadata
-        .and_then(|m| m.ttft_ms)
-        .map(|ms| format!("{}", ms.round()));
-    let reused_from = metadata.and_then(|m| m.reused_from.clone());
-    let forked_from = metadata.and_then(|m| m.forked_from.as_ref().map(|f| f.run_id.clone()));
-    let forkable = matches!(step.state, StepState::Done(_));
-    let title = match step.iteration {
-        Some(i) => format!("{} · iteration {i}", step.agent),
-        None => step.agent.clone(),
-    };
-    let body = match &step.state {
-        StepState::Running => {
-            let live = use_context::<RunSession>().map(|s| s.live);
-            view! {
-                <p class="step-wait" aria-live="polite">
-                    <span class="spinner" aria-hidden="true"></span>
-                    "Waiting for the " {step.agent.clone()} "…"
-                </p>
-                {live.map(|live| view! { <LiveStep agent=step.agent.clone() live=live/> })}
-            }
-            .into_any()
+    let streamed = read(|s| {
+        s.entry()
+            .map(|e| e.metadata.streamed.unwrap_or(false).to_string())
+    });
+    let ttft_ms = read(|s| {
+        s.entry()
+            .and_then(|e| e.metadata.ttft_ms)
+            .map(|ms| format!("{}", ms.round()))
+    });
+    let reused_from = read(|s| s.entry().and_then(|e| e.metadata.reused_from.clone()));
+    let forked_from = read(|s| {
+        s.entry()
+            .and_then(|e| e.metadata.forked_from.as_ref().map(|f| f.run_id.clone()))
+    });
+    let iteration = read(|s| s.iteration.map(|i| i.to_string()));
+    let agent = read(|s| Some(s.agent.clone()));
+    let title = read(|s| {
+        Some(match s.iteration {
+            Some(i) => format!("{} · iteration {i}", s.agent),
+            None => s.agent.clone(),
+        })
+    });
+    let class = read(|s| Some(format!("card step step-{} step-{}", s.agent, s.status())));
+    let forkable = move || matches!(status.get(), "ok" | "error");
+    let body = move || step.with(|s| card_body(s, live));
+    view! {
+        <article
+            class=class
+            data-testid="step"
+            data-step-id=step_id
+            data-agent=agent
+            data-iteration=iteration
+            data-status=move || status.get()
+            data-streamed=streamed
+            data-ttft-ms=ttft_ms
+            data-reused-from=reused_from
+            data-forked-from=forked_from
+        >
+            <header class="step-head">
+                <span class="step-num">"#" {step_id}</span>
+                <h3 class="step-title">{title}</h3>
+                <span class=move || format!("step-state step-state-{}", status.get())>
+                    {move || status.get()}
+                </span>
+                {move || forkable().then(|| view! { <ForkButton step_id=step_id/> })}
+            </header>
+            {body}
+        </article>
+    }
+}
+
+/// What a card shows under its head, by its step's state.
+fn card_body(step: &StepView, live: Option<RwSignal<Option<LiveReply>>>) -> AnyView {
+    match &step.state {
+        StepState::Running => view! {
+            <p class="step-wait" aria-live="polite">
+                <span class="spinner" aria-hidden="true"></span>
+                "Waiting for the " {step.agent.clone()} "…"
+            </p>
+            {live.map(|live| view! { <LiveStep agent=step.agent.clone() live=live/> })}
         }
+        .into_any(),
         StepState::Stopped => view! {
             <p class="muted">
                 "Not saved: the run stopped before this step finished. Resuming the run makes it again."
@@ -95,28 +203,6 @@ pub fn StepCard(
             }
             .into_any()
         }
-    };
-    view! {
-        <article
-            class=format!("card step step-{} step-{status}", step.agent)
-            data-testid="step"
-            data-step-id=step.step_id
-            data-agent=step.agent.clone()
-            data-iteration=iteration
-            data-status=status
-            data-streamed=streamed
-            data-ttft-ms=ttft_ms
-            data-reused-from=reused_from
-            data-forked-from=forked_from
-        >
-            <header class="step-head">
-                <span class="step-num">"#" {step.step_id}</span>
-                <h3 class="step-title">{title}</h3>
-                <span class=format!("step-state step-state-{status}")>{status}</span>
-                {forkable.then(|| view! { <ForkButton step_id=step.step_id/> })}
-            </header>
-            {body}
-        </article>
     }
 }
 

@@ -242,12 +242,17 @@ impl TrajectoryStore {
         stores: &[&str],
         mode: TransactionMode,
         operation: &str,
-    ) -> Result<Transaction<'_>, StoreError> {
-        self.db
+    ) -> Result<Tx<'_>, StoreError> {
+        let tx = self
+            .db
             .transaction(stores)
             .with_mode(mode)
             .build()
-            .map_err(|e| from_idb(operation, &e))
+            .map_err(|e| from_idb(operation, &e))?;
+        Ok(Tx {
+            tx: Some(tx),
+            read_only: matches!(mode, TransactionMode::Readonly),
+        })
     }
 
     // ---- runs ----
@@ -936,6 +941,59 @@ fn close_on_version_change(db: &Database, closed: &Rc<Cell<bool>>) {
     raw.set_onclose(Some(on_close.unchecked_ref()));
 }
 
+/// A transaction of the store. One that writes is committed by [`commit`] (or ends by
+/// itself, [`ended_by_itself`]) and aborted when dropped before that, so nothing of a failed
+/// write stays. One that only reads is committed when dropped: `indexed_db_futures` aborts
+/// every transaction dropped without `commit()`, which would end each read in an `abort`
+/// event (and the browser's work of rolling back a transaction that changed nothing).
+struct Tx<'a> {
+    /// Taken only by [`Tx::into_inner`], which consumes the wrapper.
+    tx: Option<Transaction<'a>>,
+    read_only: bool,
+}
+
+impl<'a> Tx<'a> {
+    fn inner(&self) -> &Transaction<'a> {
+        match &self.tx {
+            Some(tx) => tx,
+            None => unreachable!("a transaction is taken out only by consuming its wrapper"),
+        }
+    }
+
+    fn into_inner(mut self) -> Transaction<'a> {
+        match self.tx.take() {
+            Some(tx) => tx,
+            None => unreachable!("a transaction is taken out only by consuming its wrapper"),
+        }
+    }
+}
+
+impl<'a> std::ops::Deref for Tx<'a> {
+    type Target = Transaction<'a>;
+
+    fn deref(&self) -> &Transaction<'a> {
+        self.inner()
+    }
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if !self.read_only {
+            return;
+        }
+        if let Some(tx) = &self.tx {
+            // `commit()` is allowed on a read-only transaction; requests still pending finish
+            // first. The crate's own drop then calls `abort()`, which a committing (or
+            // finished) transaction refuses with an error the crate ignores.
+            let raw: &web_sys::IdbTransaction = tx.as_sys().unchecked_ref();
+            // web-sys marks `commit` deprecated, but it is IndexedDB 3.0's, and the crate's
+            // own `Transaction::commit` calls the same method.
+            #[allow(deprecated)]
+            let _ = raw.commit();
+        }
+    }
+}
+
 fn store<'a>(
     tx: &'a Transaction<'_>,
     name: &str,
@@ -1045,7 +1103,8 @@ fn refused_as_constraint(request: &web_sys::IdbRequest) -> bool {
 
 /// Commits `tx`; when the browser aborted it (a full disk reports `QuotaExceededError` only
 /// here), the transaction's own error says why.
-async fn commit(tx: Transaction<'_>, operation: &str) -> Result<(), StoreError> {
+async fn commit(tx: Tx<'_>, operation: &str) -> Result<(), StoreError> {
+    let tx = tx.into_inner();
     let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
     tx.commit().await.map_err(|e| match raw.error() {
         Some(dom) => StoreError::from_dom(operation, &dom.name(), &dom.message()),
@@ -1056,11 +1115,7 @@ async fn commit(tx: Transaction<'_>, operation: &str) -> Result<(), StoreError> 
 /// Ends a transaction that counted steps in the cost roll-ups ([`rollups::count_steps`]
 /// says whether it `chained` requests): by itself when it did, as `commit()` would refuse
 /// those requests, else by `commit()`.
-async fn end_counting_steps(
-    tx: Transaction<'_>,
-    operation: &str,
-    chained: bool,
-) -> Result<(), StoreError> {
+async fn end_counting_steps(tx: Tx<'_>, operation: &str, chained: bool) -> Result<(), StoreError> {
     if chained {
         ended_by_itself(tx, operation).await
     } else {
@@ -1071,7 +1126,7 @@ async fn end_counting_steps(
 /// Waits until `tx` ends by itself (its `complete` event: every request made, including those
 /// made from success handlers, has finished) without calling `commit()`; when it aborted, the
 /// transaction's own error says why.
-async fn ended_by_itself(tx: Transaction<'_>, operation: &str) -> Result<(), StoreError> {
+async fn ended_by_itself(tx: Tx<'_>, operation: &str) -> Result<(), StoreError> {
     let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
     let ended = js_sys::Promise::new(&mut |resolve, reject| {
         let _ = raw.add_event_listener_with_callback("complete", &resolve);
