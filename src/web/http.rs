@@ -5,8 +5,9 @@
 //! through the controller; the fetch then rejects with an `AbortError`, which is reported as
 //! [`TransportError::Cancelled`] or [`TransportError::Timeout`] depending on which fired.
 //!
-//! A streamed request reads a successful body chunk by chunk from the response's
-//! `ReadableStream` as the bytes arrive; the same controller aborts it mid-stream.
+//! A streamed request reads a successful body from the response's `ReadableStream` as the
+//! bytes arrive, handed over a few chunks at a time ([`super::chunk_pump`]); the same
+//! controller aborts it mid-stream.
 //!
 //! The body is read as a stream and reading stops at [`MAX_RESPONSE_BYTES`]: `text()` would
 //! hold any size the server sends.
@@ -24,6 +25,8 @@ use web_sys::{AbortController, ReadableStreamDefaultReader, ReadableStreamReadRe
 use crate::core::cancel::{CancelGuard, CancelToken};
 use crate::core::llm::chat::{HttpRequest, HttpResponse};
 use crate::core::llm::transport::{BodyBuffer, Transport, TransportError, MAX_RESPONSE_BYTES};
+
+use super::chunk_pump::{pump_chunks, PumpFailure};
 
 /// Where a streamed body's chunks go.
 type ChunkSink<'a> = &'a mut dyn FnMut(&[u8]);
@@ -160,39 +163,23 @@ async fn fetch(
     })
 }
 
-/// Hands every chunk of `stream` to `on_chunk` as it arrives, until the stream ends or more
-/// than `limit` bytes came (then the stream is cancelled and the read fails with
-/// [`TransportError::TooLarge`], as a whole body's read does). A stream the connection drops
-/// rejects the pending read, which is reported as the failure it is.
+/// Hands the chunks of `stream` to `on_chunk` as they arrive, several at a time (see
+/// [`super::chunk_pump`]), until the stream ends or more than `limit` bytes came (then the
+/// stream is cancelled and the read fails with [`TransportError::TooLarge`], as a whole body's
+/// read does). A stream the connection drops rejects the pending read, which is reported as
+/// the failure it is.
 async fn read_chunks(
     stream: &web_sys::ReadableStream,
     limit: usize,
     on_chunk: &mut dyn FnMut(&[u8]),
 ) -> Result<(), Failure> {
-    let mut received = 0usize;
-    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-    // One buffer for every chunk: a stream comes in many small pieces.
-    let mut chunk = Vec::new();
-    loop {
-        let read = JsFuture::from(reader.read()).await.map_err(js_failure)?;
-        let read: ReadableStreamReadResult = read.unchecked_into();
-        if read.get_done() != Some(false) {
-            return Ok(());
-        }
-        let value = Uint8Array::new(&read.get_value());
-        let len = value.length() as usize;
-        received += len;
-        if received > limit {
-            // The rejection of an already-failing read is of no interest.
-            let _ = reader.cancel();
-            return Err(Failure::Transport(TransportError::TooLarge {
-                limit_bytes: limit,
-            }));
-        }
-        chunk.resize(len, 0);
-        value.copy_to(&mut chunk);
-        on_chunk(&chunk);
-    }
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    pump_chunks(reader, limit, on_chunk)
+        .await
+        .map_err(|failure| match failure {
+            PumpFailure::Js(value) => js_failure(value),
+            PumpFailure::Transport(error) => Failure::Transport(error),
+        })
 }
 
 /// Reads `response`'s body as text, chunk by chunk, up to `limit` bytes; past it (or when its

@@ -3,6 +3,7 @@
 //! Everything here wraps a browser API behind a small typed error, so the UI never handles a raw
 //! `JsValue` and core never sees the browser.
 
+pub mod chunk_pump;
 pub mod clock;
 pub mod download;
 pub mod file;

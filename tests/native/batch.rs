@@ -15,7 +15,7 @@ use trialogue::core::batch::scheduler::{
     BatchControl, BatchEvent, ItemContext, ItemOutcome, Scheduler, SchedulerOptions,
 };
 use trialogue::core::batch::{
-    BatchError, BatchModes, BatchRecord, BatchSpec, BatchStatus, ItemKey, ItemStatus,
+    BatchError, BatchModes, BatchRecord, BatchSpec, BatchStatus, ItemKey, ItemStatus, Progress,
 };
 use trialogue::core::cancel::CancelToken;
 use trialogue::core::clock::{Clock, ManualClock};
@@ -85,8 +85,9 @@ fn done(status: RunStatus) -> ItemOutcome {
 }
 
 /// Wraps `inner` so that every event also moves a [`RecordMirror`] on and checks it against the
-/// scheduler's record: the page reads the mirror instead of cloning the record per event, so it
-/// must never drift, in any scenario.
+/// scheduler's record: the page reads the mirror instead of cloning the record per event, and
+/// its progress from the mirror's running totals instead of counting the items, so neither
+/// may drift, in any scenario.
 fn mirrored<'a>(
     inner: impl Fn(&BatchEvent, &BatchRecord) + 'a,
 ) -> impl Fn(&BatchEvent, &BatchRecord) + 'a {
@@ -98,6 +99,29 @@ fn mirrored<'a>(
             Some(record),
             "the mirror drifted after {event:?}"
         );
+        let (kept, counted) = (mirror.borrow().progress(3), Some(record.progress(3)));
+        let spend = |p: Option<Progress>| p.map(|p| (p.spent_usd, p.possibly_billed_usd));
+        let counts = |p: Option<Progress>| {
+            p.map(|p| Progress {
+                spent_usd: None,
+                possibly_billed_usd: 0.0,
+                ..p
+            })
+        };
+        assert_eq!(
+            counts(kept),
+            counts(counted),
+            "the progress drifted after {event:?}"
+        );
+        match (spend(kept), spend(counted)) {
+            (Some((a, a_billed)), Some((b, b_billed))) => {
+                let close = (a.unwrap_or(0.0) - b.unwrap_or(0.0)).abs() < 1e-9
+                    && a.is_some() == b.is_some()
+                    && (a_billed - b_billed).abs() < 1e-9;
+                assert!(close, "the spend drifted after {event:?}: {a:?} vs {b:?}");
+            }
+            (kept, counted) => assert_eq!(kept, counted),
+        }
         inner(event, record);
     }
 }

@@ -115,3 +115,78 @@ async fn the_transport_refuses_a_reply_longer_than_the_cap() {
         })
     );
 }
+
+/// A stream made in the page that enqueues `chunks` at once when it starts, then closes, or
+/// (with `cut`) errors as a dropped connection does.
+fn stream_of(chunks: &[&str], cut: bool) -> web_sys::ReadableStreamDefaultReader {
+    use wasm_bindgen::{JsCast, JsValue};
+    let chunks: Vec<Vec<u8>> = chunks.iter().map(|c| c.as_bytes().to_vec()).collect();
+    let start = wasm_bindgen::closure::Closure::once_into_js(move |controller: JsValue| {
+        let call = |name: &str, arg: &JsValue| {
+            let method: js_sys::Function = js_sys::Reflect::get(&controller, &name.into())
+                .unwrap()
+                .unchecked_into();
+            method.call1(&controller, arg).unwrap();
+        };
+        for chunk in &chunks {
+            call(
+                "enqueue",
+                &js_sys::Uint8Array::from(chunk.as_slice()).into(),
+            );
+        }
+        if cut {
+            call("error", &js_sys::TypeError::new("network error").into());
+        } else {
+            call("close", &JsValue::UNDEFINED);
+        }
+    });
+    let source = js_sys::Object::new();
+    js_sys::Reflect::set(&source, &"start".into(), &start).unwrap();
+    let stream = web_sys::ReadableStream::new_with_underlying_source(&source).unwrap();
+    stream.get_reader().unchecked_into()
+}
+
+#[wasm_bindgen_test]
+async fn a_pumped_stream_hands_its_chunks_over_gathered_in_order_and_ends_with_the_stream() {
+    use trialogue::web::chunk_pump::pump_chunks;
+    let pieces: Vec<String> = (0..60).map(|i| format!("data: {i}\n\n")).collect();
+    let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
+    let mut batches = 0;
+    let mut received = Vec::new();
+    let ended = pump_chunks(stream_of(&refs, false), MAX_RESPONSE_BYTES, &mut |batch| {
+        batches += 1;
+        received.extend_from_slice(batch);
+    })
+    .await;
+    assert!(ended.is_ok());
+    assert_eq!(String::from_utf8(received).unwrap(), pieces.concat());
+    // The first chunk goes at once; the others came within one gathering interval.
+    assert!(batches <= 3, "60 chunks arrived in {batches} batches");
+}
+
+#[wasm_bindgen_test]
+async fn a_stream_cut_mid_body_fails_after_handing_over_what_came() {
+    use trialogue::web::chunk_pump::{pump_chunks, PumpFailure};
+    let mut received = Vec::new();
+    let ended = pump_chunks(
+        stream_of(&["data: 1\n\n", "data: 2\n\n"], true),
+        1024,
+        &mut |b| received.extend_from_slice(b),
+    )
+    .await;
+    assert!(matches!(ended, Err(PumpFailure::Js(_))));
+    // What arrived before the cut may or may not have been read first; never anything else.
+    assert!("data: 1\n\ndata: 2\n\n".as_bytes().starts_with(&received));
+}
+
+#[wasm_bindgen_test]
+async fn a_pumped_stream_past_its_limit_is_refused() {
+    use trialogue::web::chunk_pump::{pump_chunks, PumpFailure};
+    let ended = pump_chunks(stream_of(&["12345", "6789"], false), 8, &mut |_| {}).await;
+    assert!(matches!(
+        ended,
+        Err(PumpFailure::Transport(TransportError::TooLarge {
+            limit_bytes: 8
+        }))
+    ));
+}

@@ -9,12 +9,15 @@
 //! the batch, and a reader clones the mirror only when it shows or stores it.
 
 use super::scheduler::BatchEvent;
-use super::BatchRecord;
+use super::tally::ProgressTally;
+use super::{BatchRecord, Progress};
 
-/// The scheduler's record as of the last event followed (see the module doc).
+/// The scheduler's record as of the last event followed (see the module doc), with its
+/// progress kept as it goes.
 #[derive(Debug, Clone, Default)]
 pub struct RecordMirror {
     record: Option<BatchRecord>,
+    tally: ProgressTally,
 }
 
 impl RecordMirror {
@@ -32,22 +35,25 @@ impl RecordMirror {
     /// the record after every event of its scenarios).
     pub fn follow(&mut self, event: &BatchEvent, current: &BatchRecord) {
         let Some(mine) = self.record.as_mut() else {
-            self.record = Some(current.clone());
+            self.copy_whole(current);
             return;
         };
         match event {
             BatchEvent::Status(_) => {
-                *mine = current.clone();
+                self.copy_whole(current);
                 return;
             }
             BatchEvent::ItemStarted { index }
             | BatchEvent::RunStarted { index }
             | BatchEvent::ItemFinished { index } => {
                 match (mine.items.get_mut(*index), current.items.get(*index)) {
-                    (Some(item), Some(now)) => item.clone_from(now),
+                    (Some(item), Some(now)) => {
+                        self.tally.replace(item, now);
+                        item.clone_from(now);
+                    }
                     // Not the record this mirror follows: start over from this one.
                     _ => {
-                        *mine = current.clone();
+                        self.copy_whole(current);
                         return;
                     }
                 }
@@ -60,9 +66,25 @@ impl RecordMirror {
         mine.raised_budget_usd = current.raised_budget_usd;
     }
 
+    fn copy_whole(&mut self, current: &BatchRecord) {
+        self.tally = ProgressTally::of(current);
+        match self.record.as_mut() {
+            Some(mine) => mine.clone_from(current),
+            None => self.record = Some(current.clone()),
+        }
+    }
+
     /// The record as of the last event followed; `None` before the first.
     pub fn record(&self) -> Option<&BatchRecord> {
         self.record.as_ref()
+    }
+
+    /// The record's progress (as [`BatchRecord::progress`] with `concurrency`), read from
+    /// running totals; `None` before the first event.
+    pub fn progress(&self, concurrency: u32) -> Option<Progress> {
+        self.record
+            .as_ref()
+            .map(|_| self.tally.progress(concurrency))
     }
 }
 

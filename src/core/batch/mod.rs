@@ -18,6 +18,7 @@ pub mod mirror;
 pub mod runner;
 pub mod scheduler;
 pub mod slots;
+pub mod tally;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

@@ -10,6 +10,7 @@
 
 pub mod adapters;
 pub mod chat;
+pub mod chunk_gather;
 pub mod client;
 pub mod dispatch;
 pub mod error;

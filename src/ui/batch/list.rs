@@ -79,11 +79,15 @@ fn BatchRow(record: BatchRecord) -> impl IntoView {
     };
     let stored = facts(&record);
     let live = Memo::new(move |_| {
-        if shown.get() {
-            batch.record.with(|r| r.as_ref().map_or(stored, facts))
-        } else {
-            stored
+        if !shown.get() {
+            return stored;
         }
+        // The batch going: its counts as the session keeps them, without a pass over its items.
+        let going = batch.progress.get().filter(|_| batch.busy.get());
+        batch.record.with(|r| match (r, going) {
+            (Some(r), Some(p)) => (r.status, p.done + p.failed, p.failed, p.total),
+            (r, _) => r.as_ref().map_or(stored, facts),
+        })
     });
     let status = move || live.get().0.as_str();
     let status_class = status;

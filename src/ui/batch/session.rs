@@ -7,7 +7,10 @@
 //!
 //! The page is told at once of a status change, and otherwise at most every
 //! [`SHOW_INTERVAL_MS`] (pages that list runs at most every [`RUNS_NOTICE_INTERVAL_MS`]): see
-//! [`super::throttle`]. How the batch and its runs are stored as it goes, and reconciled when
+//! [`super::throttle`]. What it is told that often is the batch's [`Progress`], a few counts
+//! kept as items change; the record, with every item, is copied to the page only when its
+//! status changes and with the runs notices, so a 10,000-item batch is not copied and compared
+//! ten times a second. How the batch and its runs are stored as it goes, and reconciled when
 //! it is resumed, is the driver's (see [`crate::core::driver::batch`]).
 
 use std::cell::RefCell;
@@ -17,7 +20,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use crate::core::batch::scheduler::{BatchControl, BatchEvent};
-use crate::core::batch::{BatchEngine, BatchModes, BatchRecord, BatchSpec, BatchStatus};
+use crate::core::batch::{BatchEngine, BatchModes, BatchRecord, BatchSpec, BatchStatus, Progress};
 use crate::core::budget::{BudgetGate, NotARaise};
 use crate::core::clock::Clock;
 use crate::core::config::PipelineConfig;
@@ -66,8 +69,13 @@ pub struct BatchRequest {
 /// The batch of this tab (a context value: `expect_context::<BatchSession>()`).
 #[derive(Clone, Copy)]
 pub struct BatchSession {
-    /// The batch being shown: the one going, or the one last opened.
+    /// The batch being shown: the one going, or the one last opened. While one goes it is
+    /// brought up to date when its status changes and at most every
+    /// [`RUNS_NOTICE_INTERVAL_MS`]; its counts move in [`progress`](Self::progress).
     pub record: RwSignal<Option<BatchRecord>>,
+    /// The progress of the batch going, at most every [`SHOW_INTERVAL_MS`] (with the ETA for
+    /// the concurrency in force); `None` when none goes or it is not known yet.
+    pub progress: RwSignal<Option<Progress>>,
     /// Whether a batch is going in this tab (from the click to its last record saved).
     pub busy: Signal<bool>,
     /// Items the scheduler lets run at once now (lower than asked after rate limits).
@@ -157,6 +165,7 @@ impl BatchSession {
         let tasks = Tasks::new();
         BatchSession {
             record: RwSignal::new(None),
+            progress: RwSignal::new(None),
             busy: tasks.going(),
             effective: RwSignal::new(0),
             waiting_until: RwSignal::new(None),
@@ -340,6 +349,7 @@ impl BatchSession {
         self.error.set(None);
         self.live_cost.set(BTreeMap::new());
         self.live_steps.set(BTreeMap::new());
+        self.progress.set(None);
         self.waiting_until.set(None);
         self.rounds.set(Vec::new());
         self.tasks.start(
@@ -394,6 +404,7 @@ impl BatchSession {
         self.control.set_value(None);
         self.gate.set_value(None);
         self.live_cost.set(BTreeMap::new());
+        self.progress.set(None);
         self.waiting_until.set(None);
         self.touch_batches();
         self.runs.touch_runs();
@@ -444,9 +455,16 @@ impl Task {
                 if update.live_steps {
                     session.live_steps.set(live_steps.borrow().clone());
                 }
+                if update.changed {
+                    let effective = session.effective.get_untracked();
+                    let progress = mirror.borrow().progress(effective);
+                    if progress.is_some() {
+                        session.progress.set(progress);
+                    }
+                }
                 let record = match update.record {
                     Some(record) => Some(record),
-                    None if update.changed => mirror.borrow().record().cloned(),
+                    None if update.status => mirror.borrow().record().cloned(),
                     None => None,
                 };
                 if let Some(record) = record {
@@ -454,11 +472,18 @@ impl Task {
                 }
             })
         };
-        // Pages listing runs, a run's page (its live transcript) and the batch's results.
-        let runs_notice = Throttle::new(RUNS_NOTICE_INTERVAL_MS, clock, move |()| {
-            session.runs.touch_runs();
-            session.items_changed.update(|n| *n += 1);
-        });
+        // Pages listing runs, a run's page (its live transcript), and the batch's record and
+        // results.
+        let runs_notice = {
+            let mirror = driver.mirror();
+            Throttle::new(RUNS_NOTICE_INTERVAL_MS, clock, move |()| {
+                if let Some(record) = mirror.borrow().record() {
+                    session.record.set(Some(record.clone()));
+                }
+                session.runs.touch_runs();
+                session.items_changed.update(|n| *n += 1);
+            })
+        };
         let listener = |progress: &BatchProgress<'_>| {
             match progress {
             BatchProgress::Started {
@@ -480,13 +505,15 @@ impl Task {
                     }
                     BatchEvent::Status(_) | BatchEvent::ItemStarted { .. } => {}
                 }
+                let status = matches!(event, BatchEvent::Status(_));
                 show.update(
                     |u| {
                         u.changed = true;
+                        u.status |= status;
                         u.live_cost = true;
                         u.live_steps |= matches!(event, BatchEvent::ItemFinished { .. });
                     },
-                    matches!(event, BatchEvent::Status(_)),
+                    status,
                 );
             }
             BatchProgress::Item {
@@ -531,6 +558,7 @@ impl Task {
             let finished = self
                 .drive_rounds(&inputs, &listener, stragglers_live)
                 .await?;
+            runs_notice.flush();
             show.update(|u| u.record = Some(finished), true);
             return Ok(());
         }
@@ -559,7 +587,8 @@ impl Task {
         }
         let finished = finished?;
         // Whatever waits is shown now, before the end clears the live figures; the timers
-        // left find nothing to deliver.
+        // left find nothing to deliver (and so cannot put an older copy over the last record).
+        runs_notice.flush();
         show.update(|u| u.record = Some(finished), true);
         Ok(())
     }
@@ -607,8 +636,10 @@ impl Task {
 struct ShowUpdate {
     /// The batch's last record, shown as it is.
     record: Option<BatchRecord>,
-    /// The mirror changed: show it as it is when the update is delivered.
+    /// The mirror changed: show its progress as it is when the update is delivered.
     changed: bool,
+    /// The batch's status changed: show the mirror's record too.
+    status: bool,
     /// Whether the live spend of the items in flight changed.
     live_cost: bool,
     /// Whether the live step counts changed.

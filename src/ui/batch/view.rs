@@ -230,7 +230,14 @@ fn ProgressPanel(
             limit()
         }
     };
+    // While a batch goes, its counts come kept up to date by the session; a stored batch's
+    // are counted from its record.
     let progress = Memo::new(move |_| {
+        if batch.busy.get() {
+            if let Some(live) = batch.progress.get() {
+                return Some(live);
+            }
+        }
         let c = concurrency();
         record.with(|r| r.as_ref().map(|r| r.progress(c)))
     });
