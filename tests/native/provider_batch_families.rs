@@ -995,7 +995,6 @@ fn a_gemini_round_above_the_inline_limit_goes_as_an_uploaded_file() {
     // Shapes from https://ai.google.dev/gemini-api/docs/batch-api (input file lines, the
     // resumable upload, `inputConfig.fileName`, `responsesFile` and its download) and
     // https://ai.google.dev/api/files.
-    use trialogue::core::provider_batch::BatchApi;
     let api = BatchFamily::Gemini.api();
     let group = format!("{GEMINI_ROOT}/models/{GEMINI}");
     let chat = |prompt: &str| HttpRequest {
