@@ -425,6 +425,96 @@ fn many_identical_requests_in_flight_are_paid_once_and_the_rest_are_reused_at_no
     }
 }
 
+/// A reply store whose reads take a few polls to come, noting how many replies each read asks for.
+#[derive(Clone, Default)]
+struct SlowReads {
+    inner: MemoryReplyStore,
+    reads: Rc<std::cell::RefCell<Vec<usize>>>,
+}
+
+impl ReplyStore for SlowReads {
+    async fn get_reply(
+        &self,
+        request_hash: &str,
+    ) -> Result<Option<trialogue::core::replies::StoredReply>, ReplyStoreError> {
+        self.get_replies(&[request_hash.to_string()])
+            .await
+            .map(|mut replies| replies.pop().flatten())
+    }
+    async fn get_replies(
+        &self,
+        request_hashes: &[String],
+    ) -> Result<Vec<Option<trialogue::core::replies::StoredReply>>, ReplyStoreError> {
+        self.reads.borrow_mut().push(request_hashes.len());
+        crate::util::YieldNow(3).await;
+        self.inner.get_replies(request_hashes).await
+    }
+    async fn put_reply(
+        &self,
+        reply: &trialogue::core::replies::StoredReply,
+    ) -> Result<bool, ReplyStoreError> {
+        self.inner.put_reply(reply).await
+    }
+    async fn stored_hashes(&self) -> Result<Vec<String>, ReplyStoreError> {
+        self.inner.stored_hashes().await
+    }
+}
+
+#[test]
+fn requests_of_many_runs_answered_from_the_store_are_read_together() {
+    let session = Session::new();
+    let config = config(0.0);
+    let token = CancelToken::new();
+    let calls: Vec<AgentCall> = (0..5)
+        .map(|n| AgentCall {
+            user_prompt: format!("What is {n}+2?"),
+            ..solver_call(0.0)
+        })
+        .collect();
+    let paying = session.source(ReusePolicy::IdenticalAtTemperatureZero);
+    for (n, call) in calls.iter().enumerate() {
+        let llm =
+            trialogue::core::driver::LlmSource::llm_for_run(&paying, &config, &format!("paid_{n}"));
+        block_on(llm.complete(call, &token)).expect("paid");
+    }
+    assert_eq!(session.sent(), 5);
+    let store = SlowReads {
+        inner: session.store.clone(),
+        ..SlowReads::default()
+    };
+    let again = ReplySource::new(
+        registry(),
+        session.transport.clone(),
+        session.clock.clone(),
+        ReplyHub::new(store.clone()),
+        ReusePolicy::IdenticalAtTemperatureZero,
+    );
+    let llms: Vec<_> = (0..5)
+        .map(|n| {
+            trialogue::core::driver::LlmSource::llm_for_run(&again, &config, &format!("again_{n}"))
+        })
+        .collect();
+    let results = join_all(
+        llms.iter()
+            .zip(&calls)
+            .map(|(llm, call)| llm.complete(call, &token))
+            .collect(),
+    );
+    assert_eq!(session.sent(), 5, "nothing paid again");
+    for (n, result) in results.into_iter().enumerate() {
+        let provenance = result.expect("answered").provenance.expect("provenance");
+        assert_eq!(
+            provenance.reused_from.as_deref(),
+            Some(format!("paid_{n}").as_str())
+        );
+    }
+    assert_eq!(
+        *store.reads.borrow(),
+        vec![1, 4],
+        "the first read goes at once; the four asked while it was on its way go together"
+    );
+}
+
 #[test]
 fn when_the_leader_fails_the_identical_request_waiting_on_it_is_sent_by_itself() {
     let session = Session::new();

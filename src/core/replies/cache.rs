@@ -13,6 +13,7 @@ use super::hub::ReplyHub;
 use super::policy::ReusePolicy;
 use super::store::ReplyStore;
 use crate::core::cancel::CancelToken;
+use crate::core::hash::sha256_hex;
 use crate::core::llm::chat::{HttpRequest, HttpResponse};
 use crate::core::llm::transport::{Transport, TransportError};
 
@@ -58,6 +59,19 @@ pub struct ReplyNote {
     pub reused_from: Option<String>,
     /// A reply this run paid for and that is not stored yet.
     pub paid: Option<HttpResponse>,
+}
+
+/// A request as the cache addresses it, worked out once per request.
+struct Addressed {
+    /// The canonical request's JSON, as stored.
+    json: String,
+    /// Its address.
+    hash: String,
+    /// The address of the request itself, whatever the run asked before: what counts how
+    /// many identical requests the run made.
+    occurrence_key: String,
+    /// Whether a stored reply may answer it.
+    reusable: bool,
 }
 
 /// A request on its way, awaited by every identical request made meanwhile.
@@ -157,72 +171,76 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
     }
 
     /// The request's address under the run's policy, and whether its reply may be reused.
-    fn address(&self, request: &HttpRequest) -> (CanonicalRequest, bool) {
+    fn address(&self, request: &HttpRequest) -> Addressed {
         let policy = self.scope.policy;
         let sample = policy.addresses_sample().then_some(self.scope.sample_index);
         let mut canonical = CanonicalRequest::of(request, sample);
         let reusable = policy.may_reuse(canonical.temperature());
-        let key = canonical.hash();
-        let n = *self.occurrences.borrow().get(&key).unwrap_or(&0);
+        let plain_json = canonical.to_json();
+        let occurrence_key = sha256_hex(plain_json.as_bytes());
+        let n = *self.occurrences.borrow().get(&occurrence_key).unwrap_or(&0);
         if !reusable {
             let addressed_as = self.scope.replay_of.as_ref().unwrap_or(&self.scope.run_id);
             canonical.unique_to = Some(format!("{addressed_as}#{n}"));
         } else if n > 0 {
             canonical.repeat = Some(n);
         }
-        (canonical, reusable)
+        let (json, hash) = if canonical.unique_to.is_none() && canonical.repeat.is_none() {
+            (plain_json, occurrence_key.clone())
+        } else {
+            let json = canonical.to_json();
+            let hash = sha256_hex(json.as_bytes());
+            (json, hash)
+        };
+        Addressed {
+            json,
+            hash,
+            occurrence_key,
+            reusable,
+        }
     }
 
-    /// Counts a reply received for `request`, so the next identical one gets its own address.
-    fn count(&self, request: &HttpRequest) {
-        let sample = self
-            .scope
-            .policy
-            .addresses_sample()
-            .then_some(self.scope.sample_index);
-        let key = CanonicalRequest::of(request, sample).hash();
-        *self.occurrences.borrow_mut().entry(key).or_insert(0) += 1;
+    /// Counts a reply received for the request, so the next identical one gets its own address.
+    fn count(&self, addressed: &Addressed) {
+        *self
+            .occurrences
+            .borrow_mut()
+            .entry(addressed.occurrence_key.clone())
+            .or_insert(0) += 1;
     }
 
-    fn note(&self, canonical: &CanonicalRequest, payer: Option<&str>, paid: Option<HttpResponse>) {
+    fn note(&self, addressed: &Addressed, payer: Option<&str>, paid: Option<HttpResponse>) {
         let reused_from = payer
             .filter(|p| *p != self.scope.run_id)
             .map(str::to_string);
         self.notes.borrow_mut().push(ReplyNote {
-            request_hash: canonical.hash(),
-            request: canonical.to_json(),
+            request_hash: addressed.hash.clone(),
+            request: addressed.json.clone(),
             reused_from,
             paid,
         });
     }
 
     /// A failed request is not stored; it is noted so that notes stay one per request.
-    fn note_failure(&self, canonical: &CanonicalRequest) {
-        self.notes.borrow_mut().push(ReplyNote {
-            request_hash: canonical.hash(),
-            request: canonical.to_json(),
-            reused_from: None,
-            paid: None,
-        });
+    fn note_failure(&self, addressed: &Addressed) {
+        self.note(addressed, None, None);
     }
 
     async fn replay(
         &self,
-        request: &HttpRequest,
-        canonical: &CanonicalRequest,
+        addressed: &Addressed,
         token: &CancelToken,
     ) -> Result<HttpResponse, TransportError> {
-        let hash = canonical.hash();
-        match self.hub.read(&hash).await {
+        match self.hub.read(&addressed.hash).await {
             Ok(Some(stored)) => {
-                self.count(request);
-                self.note(canonical, Some(&stored.paid_by), None);
+                self.count(addressed);
+                self.note(addressed, Some(&stored.paid_by), None);
                 Ok(stored.response)
             }
             Ok(None) | Err(_) => {
                 let note = ReplyNote {
-                    request_hash: hash,
-                    request: canonical.to_json(),
+                    request_hash: addressed.hash.clone(),
+                    request: addressed.json.clone(),
                     reused_from: None,
                     paid: None,
                 };
@@ -256,16 +274,16 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
         cancel: &CancelToken,
         how: Delivery<'_>,
     ) -> (Result<HttpResponse, TransportError>, bool) {
-        let (canonical, reusable) = self.address(request);
+        let addressed = self.address(request);
         if let Some(token) = &self.scope.replay {
-            return (self.replay(request, &canonical, token).await, false);
+            return (self.replay(&addressed, token).await, false);
         }
-        let hash = canonical.hash();
-        if reusable {
+        let hash = addressed.hash.clone();
+        if addressed.reusable {
             // A store that cannot be read is a miss: the request is paid rather than failed.
             if let Some(stored) = self.hub.lookup(&hash).await {
-                self.count(request);
-                self.note(&canonical, Some(&stored.paid_by), None);
+                self.count(&addressed);
+                self.note(&addressed, Some(&stored.paid_by), None);
                 return (Ok(stored.response), false);
             }
             loop {
@@ -273,12 +291,12 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
                 let Some(flight) = flight else { break };
                 let result = flight.wait().await;
                 if is_success(&result) {
-                    self.count(request);
-                    self.note(&canonical, Some(&flight.payer), None);
+                    self.count(&addressed);
+                    self.note(&addressed, Some(&flight.payer), None);
                     return (result, false);
                 }
                 if cancel.is_cancelled() {
-                    self.note_failure(&canonical);
+                    self.note_failure(&addressed);
                     return (Err(TransportError::Cancelled), false);
                 }
                 // The leader failed or was cancelled, not this request: its failure is its
@@ -295,7 +313,7 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
             result: RefCell::default(),
             waiters: RefCell::default(),
         });
-        if reusable {
+        if addressed.reusable {
             self.hub
                 .flights
                 .borrow_mut()
@@ -329,11 +347,11 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
         flight.land(result.clone());
         drop(guard);
         if is_success(&result) {
-            self.count(request);
-            self.note(&canonical, None, result.clone().ok());
+            self.count(&addressed);
+            self.note(&addressed, None, result.clone().ok());
         } else {
             self.hub.settle(&hash);
-            self.note_failure(&canonical);
+            self.note_failure(&addressed);
         }
         (result, streamed)
     }

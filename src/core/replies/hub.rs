@@ -17,6 +17,7 @@ use std::task::{Poll, Waker};
 
 use super::cache::Flight;
 use super::known::{Known, StoredHashes};
+use super::reads::ReadQueue;
 use super::store::{ReplyStore, ReplyStoreError, StoredReply};
 
 /// Runs a future to its end on the page's executor (`spawn_local` in the browser).
@@ -40,6 +41,8 @@ pub struct ReplyHub<S> {
     store: S,
     pub(super) flights: RefCell<HashMap<String, Rc<Flight>>>,
     known: Rc<StoredHashes>,
+    /// Reads of stored replies, gathered while one is on its way.
+    reads: ReadQueue,
     spawner: Option<Spawner>,
     /// Replies waiting to be written, oldest first; the front one is being written.
     queue: RefCell<VecDeque<StoredReply>>,
@@ -74,6 +77,7 @@ impl<S: ReplyStore> ReplyHub<S> {
             store,
             flights: RefCell::default(),
             known,
+            reads: ReadQueue::default(),
             spawner,
             queue: RefCell::default(),
             writing: Cell::new(false),
@@ -116,7 +120,7 @@ impl<S: ReplyStore> ReplyHub<S> {
         if self.known.lookup(request_hash) == Known::Absent {
             return None;
         }
-        match self.store.get_reply(request_hash).await {
+        match self.reads.read(&self.store, request_hash).await {
             Ok(Some(reply)) => {
                 self.known.insert(request_hash);
                 Some(reply)
@@ -135,7 +139,7 @@ impl<S: ReplyStore> ReplyHub<S> {
         if let Some(reply) = self.queued(request_hash) {
             return Ok(Some(reply));
         }
-        self.store.get_reply(request_hash).await
+        self.reads.read(&self.store, request_hash).await
     }
 
     /// The writes that failed so far, taken (each is reported once).

@@ -6,6 +6,7 @@
 //! - [`policy`]: when a stored reply may answer a new request ([`ReusePolicy`]).
 //! - [`store`]: the [`ReplyStore`] seam and its in-memory implementation.
 //! - [`known`]: the hashes of the stored replies, in memory, so a paid call reads nothing.
+//! - [`reads`]: the store's reads gathered, one read for the requests asked meanwhile.
 //! - [`hub`]: what a session's runs share: requests in flight, the index, and the writes of
 //!   paid replies, made in order off the call's path.
 //! - [`cache`]: the [`Transport`](crate::core::llm::transport::Transport) wrapper that answers
@@ -21,6 +22,7 @@ pub mod hub;
 pub mod known;
 pub mod llm;
 pub mod policy;
+pub mod reads;
 pub mod replay;
 pub mod resume;
 pub mod store;

@@ -51,6 +51,18 @@ pub struct ReplyStoreError(pub String);
 pub trait ReplyStore {
     /// The reply stored under `request_hash`, if any.
     async fn get_reply(&self, request_hash: &str) -> Result<Option<StoredReply>, ReplyStoreError>;
+    /// The replies stored under `request_hashes`, in their order (`None` where none is), read
+    /// together where the store can (one transaction in the browser).
+    async fn get_replies(
+        &self,
+        request_hashes: &[String],
+    ) -> Result<Vec<Option<StoredReply>>, ReplyStoreError> {
+        let mut replies = Vec::with_capacity(request_hashes.len());
+        for hash in request_hashes {
+            replies.push(self.get_reply(hash).await?);
+        }
+        Ok(replies)
+    }
     /// Stores `reply` unless one is stored under its hash already (the first payer is kept);
     /// returns whether it was added.
     async fn put_reply(&self, reply: &StoredReply) -> Result<bool, ReplyStoreError>;
@@ -61,6 +73,12 @@ pub trait ReplyStore {
 impl<S: ReplyStore + ?Sized> ReplyStore for &S {
     async fn get_reply(&self, request_hash: &str) -> Result<Option<StoredReply>, ReplyStoreError> {
         (**self).get_reply(request_hash).await
+    }
+    async fn get_replies(
+        &self,
+        request_hashes: &[String],
+    ) -> Result<Vec<Option<StoredReply>>, ReplyStoreError> {
+        (**self).get_replies(request_hashes).await
     }
     async fn put_reply(&self, reply: &StoredReply) -> Result<bool, ReplyStoreError> {
         (**self).put_reply(reply).await

@@ -19,6 +19,7 @@ mod in_flight;
 mod provider_rounds;
 mod records;
 mod replies;
+mod reply_reads;
 mod rollups;
 pub mod schema;
 mod transfer;

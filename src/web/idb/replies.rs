@@ -63,6 +63,16 @@ impl ReplyRow {
     }
 }
 
+/// The reply in a row of the `replies` store read under `request_hash`.
+pub(super) fn decode_reply(value: JsValue, request_hash: &str) -> Result<StoredReply, StoreError> {
+    let row = ReplyRow::decode(value)?;
+    serde_json::from_str(&row.json).map_err(|e| StoreError::Corrupt {
+        store: REPLIES,
+        key: request_hash.to_string(),
+        reason: e.to_string(),
+    })
+}
+
 impl TrajectoryStore {
     /// The reply stored under `request_hash`, if any.
     pub async fn get_stored_reply(
@@ -75,14 +85,7 @@ impl TrajectoryStore {
         let Some(value) = get(&replies, JsValue::from_str(request_hash), &op).await? else {
             return Ok(None);
         };
-        let row = ReplyRow::decode(value)?;
-        serde_json::from_str(&row.json)
-            .map(Some)
-            .map_err(|e| StoreError::Corrupt {
-                store: REPLIES,
-                key: request_hash.to_string(),
-                reason: e.to_string(),
-            })
+        decode_reply(value, request_hash).map(Some)
     }
 
     /// Stores `reply` unless one is stored under its hash; returns whether it was added.
@@ -155,6 +158,15 @@ impl TrajectoryStore {
 impl ReplyStore for TrajectoryStore {
     async fn get_reply(&self, request_hash: &str) -> Result<Option<StoredReply>, ReplyStoreError> {
         self.get_stored_reply(request_hash)
+            .await
+            .map_err(|e| ReplyStoreError(e.to_string()))
+    }
+
+    async fn get_replies(
+        &self,
+        request_hashes: &[String],
+    ) -> Result<Vec<Option<StoredReply>>, ReplyStoreError> {
+        self.get_stored_replies(request_hashes)
             .await
             .map_err(|e| ReplyStoreError(e.to_string()))
     }
