@@ -1232,6 +1232,27 @@ async fn pages_of_runs_come_in_date_order_from_the_last_row_on_in_either_directi
     failed.sort();
     assert_eq!(failed, vec!["run_p0", "run_p3", "run_p6"]);
     assert_eq!(store.run_ids_in(None).await.unwrap().len(), 7);
+    // Runs outside a batch have none; each batch is named once.
+    assert_eq!(
+        store.batch_ids_of_runs().await.unwrap(),
+        Vec::<String>::new()
+    );
+    for (id, batch) in [
+        ("run_b1", "batch_2"),
+        ("run_b2", "batch_1"),
+        ("run_b3", "batch_2"),
+    ] {
+        let mut r = run(id, 5.0);
+        r.batch_id = Some(batch.to_string());
+        store.create_run(&r).await.unwrap();
+    }
+    assert_eq!(
+        store.batch_ids_of_runs().await.unwrap(),
+        vec!["batch_1", "batch_2"]
+    );
+    for id in ["run_b1", "run_b2", "run_b3"] {
+        store.delete_run(id).await.unwrap();
+    }
     // A status change moves the run between the status's pages.
     store
         .set_run_status("run_p1", RunStatus::Failed, None)

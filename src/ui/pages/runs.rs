@@ -180,7 +180,17 @@ pub fn RunsPage() -> impl IntoView {
             Some(Ok(_)) => ListState::Shown,
         })
     });
-    // The filters' choices: from every run when every run is read, else from the page shown.
+    // Every batch that runs belong to, from the batch index's keys, for the batch filter.
+    let batch_ids = LocalResource::new(move || {
+        let _ = session.runs_changed.get();
+        async move {
+            after_next_paint().await;
+            store.open().await.ok()?.batch_ids_of_runs().await.ok()
+        }
+    });
+    let batch_ids = Signal::derive(move || batch_ids.get().flatten());
+    // The filters' other choices: from every run when every run is read, else from the page
+    // shown.
     let known_runs = Signal::derive(move || -> Arc<Vec<RunRecord>> {
         if let Some(Ok((runs, _))) = in_memory.get() {
             return runs;
@@ -263,7 +273,7 @@ pub fn RunsPage() -> impl IntoView {
             </div>
         </div>
         <Transfer selected=selected/>
-        <Filters query=query runs=known_runs/>
+        <Filters query=query runs=known_runs batch_ids=batch_ids/>
         {move || match state.get() {
             ListState::Loading if plan.with(Option::is_none) => view! {
                 <p class="muted" data-testid="runs-loading-all" aria-live="polite">
@@ -348,11 +358,23 @@ fn choices<'a>(
     seen.into_iter().collect()
 }
 
-/// Status, mode, batch, model, correctness and text filters.
+/// Status, mode, batch, model, correctness and text filters. The batches offered are
+/// `batch_ids` when known, else those of `runs`; the models those of `runs`.
 #[component]
-fn Filters(query: RwSignal<RunsQuery>, runs: Signal<Arc<Vec<RunRecord>>>) -> impl IntoView {
+fn Filters(
+    query: RwSignal<RunsQuery>,
+    runs: Signal<Arc<Vec<RunRecord>>>,
+    batch_ids: Signal<Option<Vec<String>>>,
+) -> impl IntoView {
     let batches = Memo::new(move |_| {
         let current = query.with(|q| q.batch.clone());
+        if let Some(mut ids) = batch_ids.get() {
+            if let Some(current) = current.filter(|c| !ids.contains(c)) {
+                ids.push(current);
+                ids.sort();
+            }
+            return ids;
+        }
         runs.with(|all| {
             choices(
                 all,

@@ -445,6 +445,7 @@ impl TrajectoryStore {
             web_sys::IdbCursorDirection::Prev,
             limit as usize,
             run_index::skip_none(),
+            run_index::Read::Records,
             op,
         )
         .await

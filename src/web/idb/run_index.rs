@@ -13,7 +13,7 @@ use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{IdbCursorDirection, IdbCursorWithValue, IdbKeyRange};
+use web_sys::{IdbCursor, IdbCursorDirection, IdbCursorWithValue, IdbKeyRange};
 
 use crate::core::trajectory::{RunRecord, RunStatus};
 
@@ -52,7 +52,7 @@ pub struct IndexedPage {
 }
 
 /// Skips the cursor's entries up to and including the one at a position.
-type Skip = Box<dyn Fn(&IdbCursorWithValue) -> bool>;
+type Skip = Box<dyn Fn(&IdbCursor) -> bool>;
 
 impl TrajectoryStore {
     /// Up to `limit` runs in creation order (newest first when `newest_first`, ties by id the
@@ -105,10 +105,13 @@ impl TrajectoryStore {
             None => Box::new(|_| false),
             Some(at) => Box::new(move |cursor| {
                 let id = cursor.primary_key().ok().and_then(|k| k.as_string());
-                let created =
-                    js_sys::Reflect::get(&cursor.value().unwrap_or_default(), &"created_ms".into())
-                        .ok()
-                        .and_then(|v| v.as_f64());
+                let value = cursor
+                    .dyn_ref::<IdbCursorWithValue>()
+                    .and_then(|c| c.value().ok())
+                    .unwrap_or_default();
+                let created = js_sys::Reflect::get(&value, &"created_ms".into())
+                    .ok()
+                    .and_then(|v| v.as_f64());
                 // Only entries with the position's own time can be at or before it.
                 created == Some(at.created_ms)
                     && id.is_some_and(|id| {
@@ -129,6 +132,7 @@ impl TrajectoryStore {
             direction,
             limit as usize + 1,
             skip,
+            Read::Records,
             op,
         )
         .await?;
@@ -161,6 +165,27 @@ impl TrajectoryStore {
         .await
         .map_err(|(e, _)| e)?;
         Ok(u64::from(n))
+    }
+
+    /// The batches that runs belong to, each once, in id order: the distinct keys of the
+    /// `batch_id` index (runs outside a batch are not in it), so the batch filter offers every
+    /// batch without a run read.
+    pub async fn batch_ids_of_runs(&self) -> Result<Vec<String>, StoreError> {
+        let op = "listing the batches of runs";
+        let db: web_sys::IdbDatabase = self.db.as_sys().clone().into();
+        let keys = walk_index(
+            &db,
+            RUNS,
+            index::BATCH_ID,
+            &JsValue::NULL,
+            IdbCursorDirection::Nextunique,
+            usize::MAX,
+            skip_none(),
+            Read::Keys,
+            op,
+        )
+        .await?;
+        Ok(keys.into_iter().filter_map(|k| k.as_string()).collect())
     }
 
     /// The ids of the runs in `status` (every run when `None`): index keys only, so "select
@@ -198,9 +223,19 @@ impl TrajectoryStore {
     }
 }
 
-/// Up to `limit` raw records of `store_name` in the order of its index `index_name` within
-/// `range` (`null` for all), walked with a cursor in `direction`; entries for which `skip`
-/// holds are passed over while it holds (it is asked until it first says no).
+/// What a walk over an index reads of each entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Read {
+    /// The record the entry points to.
+    Records,
+    /// The entry's index key only (the records are not read).
+    Keys,
+}
+
+/// Up to `limit` raw records (or index keys, as `read` says) of `store_name` in the order of its
+/// index `index_name` within `range` (`null` for all), walked with a cursor in `direction`;
+/// entries for which `skip` holds are passed over while it holds (it is asked until it first
+/// says no).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn walk_index(
     db: &web_sys::IdbDatabase,
@@ -210,6 +245,7 @@ pub(crate) async fn walk_index(
     direction: IdbCursorDirection,
     limit: usize,
     skip: Skip,
+    read: Read,
     op: &str,
 ) -> Result<Vec<JsValue>, StoreError> {
     let fail = |e: JsValue| js_failure(op, &e);
@@ -221,9 +257,11 @@ pub(crate) async fn walk_index(
         .object_store(store_name)
         .and_then(|s| s.index(index_name))
         .map_err(fail)?;
-    let cursor = index
-        .open_cursor_with_range_and_direction(range, direction)
-        .map_err(fail)?;
+    let cursor = match read {
+        Read::Records => index.open_cursor_with_range_and_direction(range, direction),
+        Read::Keys => index.open_key_cursor_with_range_and_direction(range, direction),
+    }
+    .map_err(fail)?;
     let found = Rc::new(RefCell::new(Vec::new()));
     let mut settle = None;
     let done = js_sys::Promise::new(&mut |resolve, reject| settle = Some((resolve, reject)));
@@ -237,7 +275,7 @@ pub(crate) async fn walk_index(
         let mut skipping = true;
         Closure::<dyn FnMut()>::new(move || {
             let result = cursor.result().unwrap_or(JsValue::NULL);
-            let Some(at) = result.dyn_ref::<IdbCursorWithValue>() else {
+            let Some(at) = result.dyn_ref::<IdbCursor>() else {
                 let _ = resolve.call0(&JsValue::NULL);
                 return;
             };
@@ -248,7 +286,14 @@ pub(crate) async fn walk_index(
                 return;
             }
             skipping = false;
-            let step = at.value().and_then(|value| {
+            let entry = match read {
+                Read::Records => at
+                    .dyn_ref::<IdbCursorWithValue>()
+                    .ok_or_else(|| JsValue::from_str("the cursor holds no record"))
+                    .and_then(IdbCursorWithValue::value),
+                Read::Keys => at.key(),
+            };
+            let step = entry.and_then(|value| {
                 found.borrow_mut().push(value);
                 if found.borrow().len() >= limit {
                     resolve.call0(&JsValue::NULL).map(drop)
