@@ -142,3 +142,31 @@ test('a database an earlier build left with a run and a batch in flight opens, a
   expect(calls('[RUN]')).toEqual([0, 1, 1]);
   expect([calls('[B1]'), calls('[B2]'), calls('[B3]'), calls('[B4]')]).toEqual([[0, 0, 0], [0, 0, 0], [0, 1, 1], [0, 1, 1]]);
 });
+
+test('a database an earlier build left shows the same runs on the Runs page, in date order and by status from the indexes the upgrade built', async ({ page, problems }) => {
+  problems.allow(/^console error: Failed to load resource: the server responded with a status of 404 \(File not found\) \(http:\/\/127\.0\.0\.1:\d+\/favicon\.ico\)$/, { optional: true });
+  const recording = JSON.parse(await readFile(RECORDING, 'utf8'));
+  const runs = recording.stores.find((s) => s.name === 'runs').records;
+  // Newest first; runs created in the same millisecond by id, the later id first.
+  const newestFirst = [...runs]
+    .sort((a, b) => b.created_ms - a.created_ms || (a.run_id < b.run_id ? 1 : -1))
+    .map((r) => r.run_id);
+  const running = runs.filter((r) => r.status === 'running').map((r) => r.run_id);
+  expect(running.length).toBeGreaterThan(0);
+  await seed(page, JSON.parse(runs[0].json).config);
+  await loadRecording(page, recording);
+  await openApp(page, '/runs');
+
+  const rowIds = () => page.getByTestId('run-row').evaluateAll((trs) => trs.map((tr) => tr.dataset.runId));
+  await expect(page.getByTestId('run-row')).toHaveCount(runs.length);
+  expect(await rowIds()).toEqual(newestFirst);
+  await expect(page.getByTestId('runs-page-status')).toContainText(`Showing 1–${runs.length} of ${runs.length} runs`);
+  // The runs found running with no tab driving them are interrupted, and the status filter
+  // finds them (and only them) through the index built from the old records.
+  await page.locator('#runs-status').selectOption('interrupted');
+  await expect(page.getByTestId('run-row')).toHaveCount(running.length);
+  expect((await rowIds()).sort()).toEqual([...running].sort());
+  await expect(page.locator('.runs-count')).toHaveText(`${running.length} of ${runs.length} runs match the filters`);
+  await page.locator('#runs-status').selectOption('completed');
+  await expect(page.getByTestId('run-row')).toHaveCount(runs.length - running.length);
+});

@@ -21,7 +21,7 @@ use trialogue::core::run_store::RunSink;
 use trialogue::core::scripted::ScriptedLlm;
 use trialogue::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 use trialogue::web::idb::{
-    ExportFilter, ExportSummary, OnConflict, StoreError, TrajectoryStore, DB_VERSION,
+    ExportFilter, ExportSummary, OnConflict, RunPosition, StoreError, TrajectoryStore, DB_VERSION,
     INTERRUPTED_MESSAGE, LIST_CHUNK,
 };
 
@@ -578,7 +578,7 @@ async fn a_seeded_version_1_database_upgrades_and_keeps_its_data() {
 
     let store = TrajectoryStore::open_named(name).await.unwrap();
     assert_eq!(store.version(), DB_VERSION);
-    assert_eq!(DB_VERSION, 6);
+    assert_eq!(DB_VERSION, 7);
     assert_eq!(
         store.store_names(),
         vec![
@@ -623,9 +623,30 @@ async fn a_seeded_version_1_database_upgrades_and_keeps_its_data() {
         .await
         .unwrap();
     assert_eq!(indexed, 1);
+    // So was version 7's: the old run is found by its status, in date order.
+    let by_status = runs
+        .index("status_created")
+        .unwrap()
+        .count()
+        .primitive()
+        .unwrap()
+        .await
+        .unwrap();
+    assert_eq!(by_status, 1);
     drop(runs);
     drop(tx);
     raw.close();
+    let store = TrajectoryStore::open_named(name).await.unwrap();
+    let page = store
+        .runs_page(Some(old_run.status), true, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        page.runs,
+        vec![store.get_run("run_v1").await.unwrap().unwrap()]
+    );
+    assert!(!page.more);
+    store.close();
     TrajectoryStore::delete_database(name).await.unwrap();
 }
 
@@ -1364,5 +1385,109 @@ async fn reads_end_their_transactions_by_committing_never_by_aborting() {
     assert!(made >= 4, "each read made its own transaction ({made})");
     assert_eq!(abort, 0, "a read's transaction was aborted");
     assert_eq!(complete, made);
+    finish(store).await;
+}
+
+// ---- the runs table's pages, from indexes ----
+
+#[wasm_bindgen_test]
+async fn pages_of_runs_come_in_date_order_from_the_last_row_on_in_either_direction_and_by_status() {
+    let store = fresh("t-idb-run-pages").await;
+    // Seven runs, two pairs created in the same millisecond; every third one failed.
+    let times = [10.0, 20.0, 20.0, 30.0, 40.0, 40.0, 50.0];
+    let mut runs = Vec::new();
+    for (i, t) in times.iter().enumerate() {
+        let mut r = run(&format!("run_p{i}"), *t);
+        r.status = if i % 3 == 0 {
+            RunStatus::Failed
+        } else {
+            RunStatus::Completed
+        };
+        store.create_run(&r).await.unwrap();
+        runs.push(r);
+    }
+    let ids = |rs: &[RunRecord]| rs.iter().map(|r| r.run_id.clone()).collect::<Vec<_>>();
+    // Every page in turn, each from the last row of the one before.
+    let walk = |status: Option<RunStatus>, newest_first: bool| {
+        let store = store.clone();
+        async move {
+            let mut seen = Vec::new();
+            let mut after: Option<RunPosition> = None;
+            loop {
+                let page = store
+                    .runs_page(status, newest_first, after.as_ref(), 2)
+                    .await
+                    .unwrap();
+                assert!(page.runs.len() <= 2);
+                after = page.runs.last().map(RunPosition::of);
+                seen.extend(ids(&page.runs));
+                if !page.more {
+                    return seen;
+                }
+            }
+        }
+    };
+    let newest_first = vec![
+        "run_p6", "run_p5", "run_p4", "run_p3", "run_p2", "run_p1", "run_p0",
+    ];
+    assert_eq!(walk(None, true).await, newest_first);
+    let oldest_first: Vec<&str> = newest_first.iter().rev().copied().collect();
+    assert_eq!(walk(None, false).await, oldest_first);
+    assert_eq!(
+        walk(Some(RunStatus::Failed), true).await,
+        vec!["run_p6", "run_p3", "run_p0"]
+    );
+    assert_eq!(
+        walk(Some(RunStatus::Completed), false).await,
+        vec!["run_p1", "run_p2", "run_p4", "run_p5"]
+    );
+    assert_eq!(
+        walk(Some(RunStatus::Cancelled), true).await,
+        Vec::<String>::new()
+    );
+    // The first page is what newest_runs reads, record for record.
+    let first = store.runs_page(None, true, None, 3).await.unwrap();
+    assert!(first.more);
+    assert_eq!(first.runs, store.newest_runs(3).await.unwrap());
+    // Counts and ids come from the indexes.
+    assert_eq!(store.count_runs_in(None).await.unwrap(), 7);
+    assert_eq!(
+        store.count_runs_in(Some(RunStatus::Failed)).await.unwrap(),
+        3
+    );
+    let mut failed = store.run_ids_in(Some(RunStatus::Failed)).await.unwrap();
+    failed.sort();
+    assert_eq!(failed, vec!["run_p0", "run_p3", "run_p6"]);
+    assert_eq!(store.run_ids_in(None).await.unwrap().len(), 7);
+    // Runs outside a batch have none; each batch is named once.
+    assert_eq!(
+        store.batch_ids_of_runs().await.unwrap(),
+        Vec::<String>::new()
+    );
+    for (id, batch) in [
+        ("run_b1", "batch_2"),
+        ("run_b2", "batch_1"),
+        ("run_b3", "batch_2"),
+    ] {
+        let mut r = run(id, 5.0);
+        r.batch_id = Some(batch.to_string());
+        store.create_run(&r).await.unwrap();
+    }
+    assert_eq!(
+        store.batch_ids_of_runs().await.unwrap(),
+        vec!["batch_1", "batch_2"]
+    );
+    for id in ["run_b1", "run_b2", "run_b3"] {
+        store.delete_run(id).await.unwrap();
+    }
+    // A status change moves the run between the status's pages.
+    store
+        .set_run_status("run_p1", RunStatus::Failed, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        walk(Some(RunStatus::Failed), true).await,
+        vec!["run_p6", "run_p3", "run_p1", "run_p0"]
+    );
     finish(store).await;
 }

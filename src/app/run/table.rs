@@ -373,6 +373,70 @@ impl RunsQuery {
     }
 }
 
+/// A query the store answers from its indexes, reading only the page shown: the date order,
+/// filtered by status at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexedOrder {
+    /// Only runs in this status.
+    pub status: Option<RunStatus>,
+    /// Newest first.
+    pub newest_first: bool,
+}
+
+impl RunsQuery {
+    /// How the store's indexes answer this query, if they can; any other sort or filter needs
+    /// every run read.
+    pub fn indexed_order(&self) -> Option<IndexedOrder> {
+        let only_status = self.mode.is_none()
+            && self.batch.is_none()
+            && self.model.is_none()
+            && self.correctness.is_none()
+            && self.text.trim().is_empty();
+        (self.sort == SortKey::Date && only_status).then_some(IndexedOrder {
+            status: self.status,
+            newest_first: self.descending,
+        })
+    }
+}
+
+/// Where each page visited so far starts, for paging by position rather than by offset: the
+/// first page starts at the beginning, and each next page right after the last row of the one
+/// before (`P` is that row's position).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageStarts<P> {
+    starts: Vec<Option<P>>,
+}
+
+impl<P> Default for PageStarts<P> {
+    fn default() -> Self {
+        PageStarts { starts: vec![None] }
+    }
+}
+
+impl<P: Clone> PageStarts<P> {
+    /// The page shown, from 0.
+    pub fn index(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    /// Where the page shown starts: `None` for the first page.
+    pub fn current(&self) -> Option<P> {
+        self.starts.last().cloned().flatten()
+    }
+
+    /// Goes to the page after the one shown, whose last row is at `last`.
+    pub fn next(&mut self, last: P) {
+        self.starts.push(Some(last));
+    }
+
+    /// Goes back one page (staying on the first).
+    pub fn previous(&mut self) {
+        if self.starts.len() > 1 {
+            self.starts.pop();
+        }
+    }
+}
+
 /// Whether `run` lacks the value of column `key` (such runs sort last).
 fn missing(key: SortKey, run: &RunRecord) -> bool {
     match key {
@@ -824,5 +888,75 @@ mod tests {
             from_pairs(&[("sort", "problem")]),
             RunsQuery::default().clicked(SortKey::Problem)
         );
+    }
+
+    #[test]
+    fn the_date_order_with_at_most_a_status_filter_is_answered_from_indexes() {
+        let default = RunsQuery::default();
+        assert_eq!(
+            default.indexed_order(),
+            Some(IndexedOrder {
+                status: None,
+                newest_first: true
+            })
+        );
+        let oldest_failed = RunsQuery {
+            status: Some(RunStatus::Failed),
+            ..default.clicked(SortKey::Date)
+        };
+        assert_eq!(
+            oldest_failed.indexed_order(),
+            Some(IndexedOrder {
+                status: Some(RunStatus::Failed),
+                newest_first: false
+            })
+        );
+        // Blank search text filters nothing.
+        let blank = RunsQuery {
+            text: "  ".to_string(),
+            ..RunsQuery::default()
+        };
+        assert!(blank.indexed_order().is_some());
+        let needs_every_run = [
+            default.clicked(SortKey::Cost),
+            RunsQuery {
+                mode: Some(Mode::Baseline),
+                ..RunsQuery::default()
+            },
+            RunsQuery {
+                text: "alpha".to_string(),
+                ..RunsQuery::default()
+            },
+            RunsQuery {
+                batch: Some("batch_1".to_string()),
+                ..RunsQuery::default()
+            },
+            RunsQuery {
+                model: Some("gpt-4o".to_string()),
+                ..RunsQuery::default()
+            },
+            RunsQuery {
+                correctness: Some(Correctness::Wrong),
+                ..RunsQuery::default()
+            },
+        ];
+        for q in needs_every_run {
+            assert_eq!(q.indexed_order(), None, "{q:?}");
+        }
+    }
+
+    #[test]
+    fn pages_start_after_the_last_row_of_the_page_before_and_go_back_the_same_way() {
+        let mut starts = PageStarts::<u32>::default();
+        assert_eq!((starts.index(), starts.current()), (0, None));
+        starts.previous();
+        assert_eq!((starts.index(), starts.current()), (0, None));
+        starts.next(100);
+        starts.next(200);
+        assert_eq!((starts.index(), starts.current()), (2, Some(200)));
+        starts.previous();
+        assert_eq!((starts.index(), starts.current()), (1, Some(100)));
+        starts.previous();
+        assert_eq!((starts.index(), starts.current()), (0, None));
     }
 }

@@ -2,7 +2,6 @@
 //! trajectory JSONL.
 
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -14,7 +13,8 @@ use wasm_bindgen::JsCast;
 use crate::app::file_names::all_runs_file_name;
 use crate::app::format::{cost_text, date_text, plural, score_text, yes_no};
 use crate::app::run::table::{
-    mode_named, models_of, status_named, Correctness, Page, RunsQuery, SortKey, PAGE_SIZE, STATUSES,
+    mode_named, models_of, status_named, Correctness, Page, PageStarts, RunsQuery, SortKey,
+    PAGE_SIZE, STATUSES,
 };
 use crate::core::config::Mode;
 use crate::core::text::excerpt;
@@ -28,109 +28,239 @@ use crate::ui::run::session::RunSession;
 use crate::ui::store::SharedStore;
 use crate::web::clock::after_next_paint;
 use crate::web::file::{clear_picked, picked_file};
-use crate::web::idb::{ExportFilter, ImportSummary, StoreError};
+use crate::web::idb::{ExportFilter, ImportSummary, RunPosition};
 use crate::web::save_file::streams_to_files;
 
-/// What the table has to show: the newest runs first, then every run.
-#[derive(Debug, Clone)]
-struct Listing {
-    /// The runs known so far: the newest [`PAGE_SIZE`] until every run is read, then all.
-    runs: Arc<Vec<RunRecord>>,
-    /// How many runs are stored, or at least (until they are counted).
-    total: usize,
-    /// Whether `total` is the count, not only the runs read so far.
+/// What the table shows now: one page of rows and where it stands among the runs that match.
+#[derive(Debug, Clone, PartialEq)]
+struct Shown {
+    /// The page's rows, in order.
+    rows: Vec<RunRecord>,
+    /// Which page of how many; `total` is the matching runs (so far, until `counted`).
+    page: Page,
+    /// Whether `page.total` is the count of matching runs, not only those seen so far.
     counted: bool,
-    /// Whether `runs` holds every stored run (sorting, filtering and paging need it).
+    /// Whether a page comes after this one.
+    has_next: bool,
+    /// How many runs are stored in all (so far, until `counted`).
+    stored: usize,
+    /// Whether every run was read (the other sorts and filters need it).
     complete: bool,
 }
 
 /// The Runs page.
 ///
-/// It draws the newest page of runs first (one cursor read of [`PAGE_SIZE`] records), then
-/// counts the runs and reads every one in the background for sorting, filtering and the other
-/// pages: decoding 10,000 runs before the first row took most of a second, and counting them
-/// 40–110 ms (measured at 10,000 runs), so the count no longer goes first either.
+/// The date order, alone or filtered by status, is read a page at a time from an index
+/// ([`RunsQuery::indexed_order`]): the first rows cost one cursor read of [`PAGE_SIZE`] runs
+/// whatever the store holds, the next page starts after the last row shown, and the counts come
+/// from the indexes' entries once the page is drawn. Any other sort or filter reads every run
+/// and orders them in memory.
 #[component]
 pub fn RunsPage() -> impl IntoView {
     let store = expect_context::<SharedStore>();
     let session = expect_context::<RunSession>();
     let query = query_in_address();
     let selected = RwSignal::new(BTreeSet::<String>::new());
-    let first = LocalResource::new(move || {
+    let plan = Memo::new(move |_| query.with(RunsQuery::indexed_order));
+    let starts = RwSignal::new(PageStarts::<RunPosition>::default());
+    let page_index = RwSignal::new(0usize);
+    // A new sort or filter starts again from the first page.
+    Effect::watch(
+        move || query.track(),
+        move |_, _, _| {
+            starts.set(PageStarts::default());
+            page_index.set(0);
+        },
+        false,
+    );
+    let indexed = LocalResource::new(move || {
         let _ = session.runs_changed.get();
+        let plan = plan.get();
+        let after = starts.with(PageStarts::current);
         async move {
-            let store = store.open().await?;
-            let newest = store.newest_runs(PAGE_SIZE as u32).await?;
-            Ok::<_, StoreError>(Arc::new(newest))
+            let plan = plan?;
+            let read = async {
+                let store = store.open().await?;
+                store
+                    .runs_page(
+                        plan.status,
+                        plan.newest_first,
+                        after.as_ref(),
+                        PAGE_SIZE as u32,
+                    )
+                    .await
+            };
+            Some(read.await.map_err(|e| e.to_string()))
         }
     });
-    // Whether the first read may have left runs out: it holds every run unless the page is
-    // full. A memo, so a reload that keeps the answer does not read everything a second time.
-    let needs_all = Memo::new(move |_| {
-        first.with(|f| matches!(f, Some(Ok(newest)) if newest.len() >= PAGE_SIZE))
-    });
-    // The count, for the pager while every run is read; a failed count only leaves it unknown
-    // (the full read reports any storage problem).
-    let counted = after_first_page(session, needs_all, move || async move {
-        let store = store.open().await.ok()?;
-        store.count_runs().await.ok().map(|n| n as usize)
-    });
-    let all = after_first_page(session, needs_all, move || async move {
-        match store.open().await {
-            Ok(store) => store.list_runs().await.map(Arc::new),
-            Err(e) => Err(e),
+    // (matching, stored), counted once the page is drawn; a failed count only leaves them
+    // unknown (the page's own read reports any storage problem).
+    let counts = LocalResource::new(move || {
+        let _ = session.runs_changed.get();
+        let status = plan.get().map(|p| p.status);
+        async move {
+            let status = status?;
+            after_next_paint().await;
+            let store = store.open().await.ok()?;
+            let stored = store.count_runs_in(None).await.ok()?;
+            let matching = match status {
+                None => stored,
+                Some(_) => store.count_runs_in(status).await.ok()?,
+            };
+            Some((matching as usize, stored as usize))
         }
     });
-    let listing = Signal::derive(move || -> Option<Result<Listing, String>> {
-        if let Some(Some(listed)) = all.get().filter(|_| needs_all.get()) {
-            return Some(
-                listed
-                    .map(|runs| Listing {
-                        total: runs.len(),
-                        runs,
-                        counted: true,
-                        complete: true,
-                    })
-                    .map_err(|e| e.to_string()),
-            );
+    let all = LocalResource::new(move || {
+        let _ = session.runs_changed.get();
+        let needed = plan.with(Option::is_none);
+        async move {
+            if !needed {
+                return None;
+            }
+            let read = async { store.open().await?.list_runs().await };
+            Some(read.await.map(Arc::new).map_err(|e| e.to_string()))
         }
-        first.get().map(|read| {
-            read.map(|runs| {
-                let complete = runs.len() < PAGE_SIZE;
-                let count = counted.get().flatten().flatten().filter(|_| !complete);
-                Listing {
-                    total: count.unwrap_or(runs.len()),
-                    counted: complete || count.is_some(),
-                    complete,
-                    runs,
+    });
+    // Positions in every run of those that pass the filters, in order, when every run is read.
+    let in_memory = Memo::new(move |_| {
+        all.with(|a| match a {
+            Some(Some(Ok(runs))) => Some(Ok((
+                Arc::clone(runs),
+                query.with(|q| Arc::new(q.apply_indices(runs))),
+            ))),
+            Some(Some(Err(e))) => Some(Err(e.clone())),
+            _ => None,
+        })
+    });
+    let shown = Memo::new(move |_| -> Option<Result<Shown, String>> {
+        if plan.with(Option::is_some) {
+            let read = indexed.get().flatten()?;
+            return Some(read.map(|read| {
+                let index = starts.with(PageStarts::index);
+                let start = index * PAGE_SIZE;
+                let seen = start + read.runs.len();
+                let (matching, stored, counted) = match counts.get().flatten() {
+                    // A count read before a change may trail the page: never below it.
+                    Some((matching, stored)) => (matching.max(seen), stored.max(seen), true),
+                    None => (seen, seen, !read.more && index == 0),
+                };
+                let page = Page::of(matching, PAGE_SIZE, index);
+                Shown {
+                    rows: read.runs,
+                    page,
+                    counted,
+                    has_next: read.more,
+                    stored,
+                    complete: false,
                 }
-            })
-            .map_err(|e| e.to_string())
-        })
+            }));
+        }
+        let listed = in_memory.get()?;
+        Some(listed.map(|(runs, indices)| {
+            let page = Page::of(indices.len(), PAGE_SIZE, page_index.get());
+            let rows = indices[page.start..page.end]
+                .iter()
+                .map(|&i| runs[i].clone())
+                .collect();
+            Shown {
+                rows,
+                page,
+                counted: true,
+                has_next: page.has_next(),
+                stored: runs.len(),
+                complete: true,
+            }
+        }))
     });
-    let runs = Signal::derive(move || {
-        listing.with(|l| match l {
-            Some(Ok(l)) => Arc::clone(&l.runs),
-            _ => Arc::default(),
-        })
-    });
-    let total = Signal::derive(move || {
-        listing.with(|l| {
-            l.as_ref()
-                .and_then(|l| l.as_ref().ok())
-                .map_or(0, |l| l.total)
-        })
-    });
-    let complete = Signal::derive(move || listing.with(|l| matches!(l, Some(Ok(l)) if l.complete)));
-    let counted = Signal::derive(move || listing.with(|l| matches!(l, Some(Ok(l)) if l.counted)));
     let state = Memo::new(move |_| {
-        listing.with(|l| match l {
+        shown.with(|s| match s {
             None => ListState::Loading,
             Some(Err(e)) => ListState::Failed(e.clone()),
-            Some(Ok(l)) if l.total == 0 => ListState::Empty,
+            Some(Ok(s)) if s.counted && s.stored == 0 => ListState::Empty,
             Some(Ok(_)) => ListState::Shown,
         })
     });
+    // Every batch that runs belong to, from the batch index's keys, for the batch filter.
+    let batch_ids = LocalResource::new(move || {
+        let _ = session.runs_changed.get();
+        async move {
+            after_next_paint().await;
+            store.open().await.ok()?.batch_ids_of_runs().await.ok()
+        }
+    });
+    let batch_ids = Signal::derive(move || batch_ids.get().flatten());
+    // The filters' other choices: from every run when every run is read, else from the page
+    // shown.
+    let known_runs = Signal::derive(move || -> Arc<Vec<RunRecord>> {
+        if let Some(Ok((runs, _))) = in_memory.get() {
+            return runs;
+        }
+        shown.with(|s| match s {
+            Some(Ok(s)) => Arc::new(s.rows.clone()),
+            _ => Arc::default(),
+        })
+    });
+    let next = Callback::new(move |()| {
+        if plan.with_untracked(Option::is_some) {
+            let last = shown.with_untracked(|s| match s {
+                Some(Ok(s)) => s.rows.last().map(RunPosition::of),
+                _ => None,
+            });
+            if let Some(last) = last {
+                starts.update(|s| s.next(last));
+            }
+        } else {
+            page_index.update(|i| *i += 1);
+        }
+    });
+    let previous = Callback::new(move |()| {
+        if plan.with_untracked(Option::is_some) {
+            starts.update(PageStarts::previous);
+        } else {
+            page_index.update(|i| *i = i.saturating_sub(1));
+        }
+    });
+    // Every run that matches, on every page: from the indexes' keys, or from the runs read.
+    let matching_ids = move || -> Option<Vec<String>> {
+        in_memory.with_untracked(|m| match m {
+            Some(Ok((runs, indices))) => {
+                Some(indices.iter().map(|&i| runs[i].run_id.clone()).collect())
+            }
+            _ => None,
+        })
+    };
+    let select_all = Callback::new(move |on: bool| {
+        let apply = move |ids: Vec<String>| {
+            selected.update(|s| {
+                for id in ids {
+                    if on {
+                        s.insert(id);
+                    } else {
+                        s.remove(&id);
+                    }
+                }
+            });
+        };
+        if let Some(plan) = plan.get_untracked() {
+            leptos::task::spawn_local(async move {
+                let ids = match store.open().await {
+                    Ok(store) => store.run_ids_in(plan.status).await,
+                    Err(e) => Err(e),
+                };
+                if let Ok(ids) = ids {
+                    apply(ids);
+                }
+            });
+        } else if let Some(ids) = matching_ids() {
+            apply(ids);
+        }
+    });
+    let table = move || {
+        view! {
+            <RunsTable shown=shown query=query selected=selected next=next previous=previous
+                select_all=select_all/>
+        }
+    };
     view! {
         <div class="page-head">
             <div>
@@ -143,8 +273,14 @@ pub fn RunsPage() -> impl IntoView {
             </div>
         </div>
         <Transfer selected=selected/>
-        <Filters query=query runs=runs/>
+        <Filters query=query runs=known_runs batch_ids=batch_ids/>
         {move || match state.get() {
+            ListState::Loading if plan.with(Option::is_none) => view! {
+                <p class="muted" data-testid="runs-loading-all" aria-live="polite">
+                    "Reading every run to sort, filter and page them…"
+                </p>
+            }
+            .into_any(),
             ListState::Loading => view! { <p class="muted">"Loading runs…"</p> }.into_any(),
             ListState::Failed(e) => view! { <ErrorText message=e/> }.into_any(),
             ListState::Empty => view! {
@@ -153,11 +289,7 @@ pub fn RunsPage() -> impl IntoView {
                 </p>
             }
             .into_any(),
-            ListState::Shown => view! {
-                <RunsTable runs=runs total=total counted=counted complete=complete query=query
-                    selected=selected/>
-            }
-            .into_any(),
+            ListState::Shown => table().into_any(),
         }}
     }
 }
@@ -169,33 +301,6 @@ enum ListState {
     Failed(String),
     Empty,
     Shown,
-}
-
-/// A read made only when the first page left runs out (`needed`), once that page is drawn,
-/// and again whenever the stored runs change: `None` when not needed.
-fn after_first_page<T, F, Fut>(
-    session: RunSession,
-    needed: Memo<bool>,
-    read: F,
-) -> LocalResource<Option<T>>
-where
-    T: 'static,
-    F: Fn() -> Fut + 'static,
-    Fut: Future<Output = T> + 'static,
-{
-    LocalResource::new(move || {
-        let _ = session.runs_changed.get();
-        let needed = needed.get();
-        let read = read();
-        async move {
-            if !needed {
-                return None;
-            }
-            // Let the first page be drawn before the long read starts.
-            after_next_paint().await;
-            Some(read.await)
-        }
-    })
 }
 
 /// The table's query, kept in the page's address (`/runs?sort=cost&correct=wrong`) so that a
@@ -253,11 +358,23 @@ fn choices<'a>(
     seen.into_iter().collect()
 }
 
-/// Status, mode, batch, model, correctness and text filters.
+/// Status, mode, batch, model, correctness and text filters. The batches offered are
+/// `batch_ids` when known, else those of `runs`; the models those of `runs`.
 #[component]
-fn Filters(query: RwSignal<RunsQuery>, runs: Signal<Arc<Vec<RunRecord>>>) -> impl IntoView {
+fn Filters(
+    query: RwSignal<RunsQuery>,
+    runs: Signal<Arc<Vec<RunRecord>>>,
+    batch_ids: Signal<Option<Vec<String>>>,
+) -> impl IntoView {
     let batches = Memo::new(move |_| {
         let current = query.with(|q| q.batch.clone());
+        if let Some(mut ids) = batch_ids.get() {
+            if let Some(current) = current.filter(|c| !ids.contains(c)) {
+                ids.push(current);
+                ids.sort();
+            }
+            return ids;
+        }
         runs.with(|all| {
             choices(
                 all,
@@ -593,80 +710,34 @@ fn ImportResult(report: ImportReport) -> impl IntoView {
     }
 }
 
-/// The table itself.
-///
-/// Until `complete`, `runs` holds only the newest page: the default order's first page is
-/// shown from it, and any other page, order or filter waits for every run.
+/// The table itself: the page of rows `shown`, its headings and its pager.
 #[component]
 fn RunsTable(
-    runs: Signal<Arc<Vec<RunRecord>>>,
-    total: Signal<usize>,
-    counted: Signal<bool>,
-    complete: Signal<bool>,
+    shown: Memo<Option<Result<Shown, String>>>,
     query: RwSignal<RunsQuery>,
     selected: RwSignal<BTreeSet<String>>,
+    next: Callback<()>,
+    previous: Callback<()>,
+    select_all: Callback<bool>,
 ) -> impl IntoView {
-    // Positions in `runs` of every run that passes the filters, in order; only one page of
-    // them is drawn, since drawing 10,000 rows took seconds of style and layout.
-    let shown = Memo::new(move |_| runs.with(|all| query.with(|q| q.apply_indices(all))));
-    let page_index = RwSignal::new(0usize);
-    // A new sort or filter starts again from the first page.
-    Effect::watch(
-        move || query.track(),
-        move |_, _, _| page_index.set(0),
-        false,
-    );
-    let ready = Memo::new(move |_| {
-        complete.get() || (page_index.get() == 0 && query.with(|q| *q == RunsQuery::default()))
-    });
-    let matching = Memo::new(move |_| {
-        if complete.get() {
-            shown.with(Vec::len)
-        } else {
-            total.get()
-        }
-    });
-    let page = Memo::new(move |_| Page::of(matching.get(), PAGE_SIZE, page_index.get()));
-    let page_rows = Memo::new(move |_| {
-        if !ready.get() {
-            return Vec::new();
-        }
-        let p = page.get();
-        runs.with(|all| {
-            shown.with(|idx| {
-                let end = p.end.min(idx.len());
-                idx[p.start.min(end)..end]
-                    .iter()
-                    .map(|&i| all[i].clone())
-                    .collect::<Vec<RunRecord>>()
-            })
-        })
-    });
-    let shown_ids = move || -> Vec<String> {
-        runs.with(|all| shown.with(|idx| idx.iter().map(|&i| all[i].run_id.clone()).collect()))
-    };
+    let current = move || -> Option<Shown> { shown.get().and_then(Result::ok) };
+    let page_rows = Memo::new(move |_| current().map(|s| s.rows).unwrap_or_default());
+    let page = Memo::new(move |_| current().map_or_else(|| Page::of(0, PAGE_SIZE, 0), |s| s.page));
+    let counted = Signal::derive(move || current().is_some_and(|s| s.counted));
+    let has_next = Signal::derive(move || current().is_some_and(|s| s.has_next));
     let all_selected = move || {
-        complete.get()
-            && runs.with(|all| {
-                shown.with(|idx| {
-                    !idx.is_empty()
-                        && selected.with(|s| idx.iter().all(|&i| s.contains(&all[i].run_id)))
-                })
-            })
-    };
-    let toggle_all = move |ev: leptos::ev::Event| {
-        let on = event_target_checked(&ev);
-        let ids = untrack(shown_ids);
-        selected.update(|s| {
-            for id in ids {
-                if on {
-                    s.insert(id);
-                } else {
-                    s.remove(&id);
-                }
+        shown.with(|s| match s {
+            Some(Ok(s)) => {
+                s.counted
+                    && s.page.total > 0
+                    && selected.with(|sel| {
+                        sel.len() >= s.page.total && s.rows.iter().all(|r| sel.contains(&r.run_id))
+                    })
             }
-        });
+            _ => false,
+        })
     };
+    let toggle_all = move |ev: leptos::ev::Event| select_all.run(event_target_checked(&ev));
     let heading = move |key: SortKey| {
         let aria = move || {
             query.with(|q| {
@@ -698,10 +769,11 @@ fn RunsTable(
     view! {
         <p class="muted runs-count">
             {move || {
-                let total = total.get();
-                let n = matching.get();
-                if !counted.get() {
-                    // The newest page is drawn; the count is on its way.
+                let Some(s) = current() else { return String::new() };
+                let total = s.stored;
+                let n = s.page.total;
+                if !s.counted {
+                    // The page is drawn; the count is on its way.
                     format!("{total}+ runs")
                 } else if n == total {
                     format!("{total} run{}", plural(total))
@@ -716,7 +788,7 @@ fn RunsTable(
                     <tr>
                         <th scope="col" class="col-check">
                             <input type="checkbox" aria-label="Select every run that matches the filters, on every page"
-                                disabled=move || !complete.get()
+                                disabled=move || !counted.get()
                                 prop:checked=all_selected on:change=toggle_all/>
                         </th>
                         {SortKey::ALL.into_iter().map(heading).collect_view()}
@@ -730,24 +802,25 @@ fn RunsTable(
                 </tbody>
             </table>
         </div>
-        {move || (!ready.get()).then(|| view! {
-            <p class="muted" data-testid="runs-loading-all" aria-live="polite">
-                "Reading every run to sort, filter and page them…"
-            </p>
-        })}
-        <Pager page=page page_index=page_index counted=counted/>
+        <Pager page=page counted=counted has_next=has_next next=next previous=previous/>
         <DeleteSelected selected=selected/>
     }
 }
 
 /// "Showing 1–100 of 10,000 runs" with Previous / Next.
 #[component]
-fn Pager(page: Memo<Page>, page_index: RwSignal<usize>, counted: Signal<bool>) -> impl IntoView {
+fn Pager(
+    page: Memo<Page>,
+    counted: Signal<bool>,
+    has_next: Signal<bool>,
+    next: Callback<()>,
+    previous: Callback<()>,
+) -> impl IntoView {
     view! {
         <nav class="runs-pager btn-group" aria-label="Pages of runs" data-testid="runs-pager">
             <button type="button" class="btn btn-sm" data-testid="runs-page-prev"
                 disabled=move || !page.with(Page::has_previous)
-                on:click=move |_| page_index.set(page.get_untracked().index.saturating_sub(1))>
+                on:click=move |_| previous.run(())>
                 "← Previous"
             </button>
             <span class="muted" data-testid="runs-page-status" aria-live="polite">
@@ -755,8 +828,8 @@ fn Pager(page: Memo<Page>, page_index: RwSignal<usize>, counted: Signal<bool>) -
                 {move || page.with(|p| (p.count > 1).then(|| format!(" (page {} of {})", p.index + 1, p.count)))}
             </span>
             <button type="button" class="btn btn-sm" data-testid="runs-page-next"
-                disabled=move || !page.with(Page::has_next)
-                on:click=move |_| page_index.set(page.get_untracked().index + 1)>
+                disabled=move || !has_next.get()
+                on:click=move |_| next.run(())>
                 "Next →"
             </button>
         </nav>

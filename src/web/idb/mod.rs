@@ -21,6 +21,7 @@ mod records;
 mod replies;
 mod reply_reads;
 mod rollups;
+mod run_index;
 pub mod schema;
 mod transfer;
 
@@ -53,6 +54,7 @@ pub use export::{ExportFilter, ExportSummary, JsonlExport};
 pub use records::SavedConfig;
 pub use replies::{tab_reply_index, ReplyStoreSize};
 pub use rollups::BuildProgress;
+pub use run_index::{IndexedPage, RunPosition};
 pub use schema::{DB_NAME, DB_VERSION};
 pub use transfer::{ImportFailure, ImportSummary, ImportedRun, OnConflict, StreamedImport};
 
@@ -439,67 +441,19 @@ impl TrajectoryStore {
         limit: u32,
         op: &str,
     ) -> Result<Vec<JsValue>, StoreError> {
-        let fail = |e: JsValue| js_failure(op, &e);
         let db: web_sys::IdbDatabase = self.db.as_sys().clone().into();
-        let tx = db.transaction_with_str(store_name).map_err(fail)?;
-        let index = tx
-            .object_store(store_name)
-            .and_then(|s| s.index(index::CREATED_AT))
-            .map_err(fail)?;
-        let cursor = index
-            .open_cursor_with_range_and_direction(&JsValue::NULL, web_sys::IdbCursorDirection::Prev)
-            .map_err(fail)?;
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let found = Rc::new(RefCell::new(Vec::new()));
-        let mut settle = None;
-        let done = js_sys::Promise::new(&mut |resolve, reject| settle = Some((resolve, reject)));
-        // The executor runs at once, so both functions are there.
-        let (resolve, reject) =
-            settle.unwrap_or_else(|| (js_sys::Function::default(), js_sys::Function::default()));
-        let on_success = {
-            let found = Rc::clone(&found);
-            let cursor = cursor.clone();
-            let reject = reject.clone();
-            Closure::<dyn FnMut()>::new(move || {
-                let result = cursor.result().unwrap_or(JsValue::NULL);
-                let Some(at) = result.dyn_ref::<web_sys::IdbCursorWithValue>() else {
-                    let _ = resolve.call0(&JsValue::NULL);
-                    return;
-                };
-                let step = at.value().and_then(|value| {
-                    found.borrow_mut().push(value);
-                    if found.borrow().len() >= limit as usize {
-                        resolve.call0(&JsValue::NULL).map(drop)
-                    } else {
-                        at.continue_()
-                    }
-                });
-                if let Err(e) = step {
-                    let _ = reject.call1(&JsValue::NULL, &e);
-                }
-            })
-        };
-        let on_error = {
-            let cursor = cursor.clone();
-            Closure::<dyn FnMut()>::new(move || {
-                let error: JsValue = match cursor.error() {
-                    Ok(Some(dom)) => dom.into(),
-                    _ => JsValue::from_str("the cursor failed"),
-                };
-                let _ = reject.call1(&JsValue::NULL, &error);
-            })
-        };
-        cursor.set_onsuccess(Some(on_success.as_ref().unchecked_ref()));
-        cursor.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        let settled = JsFuture::from(done).await;
-        // The closures are dropped below; the request must not call them after that.
-        cursor.set_onsuccess(None);
-        cursor.set_onerror(None);
-        settled.map_err(fail)?;
-        let values = found.take();
-        Ok(values)
+        run_index::walk_index(
+            &db,
+            store_name,
+            index::CREATED_AT,
+            &JsValue::NULL,
+            web_sys::IdbCursorDirection::Prev,
+            limit as usize,
+            run_index::skip_none(),
+            run_index::Read::Records,
+            op,
+        )
+        .await
     }
 
     /// Every record of `store_name`, decoded, newest first by its `created_at` index.

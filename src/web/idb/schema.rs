@@ -9,6 +9,7 @@
 //! | 4 | `provider_rounds` (key `[batch_id, round]`; index `batch_id`): provider batch mode's rounds |
 //! | 5 | `in_flight` (key `[run_id, step_id]`): calls whose requests may be out, until settled |
 //! | 6 | `cost_rollups` (key `key`): the Costs page's sums; left empty, the first Costs visit builds them |
+//! | 7 | `runs` gains the index `status_created` (`[status, created_ms]`): one status's runs in date order |
 //!
 //! A new version adds one `vN` function and one line to [`upgrade`]; versions already shipped
 //! are never edited, because browsers out there hold databases they created.
@@ -20,7 +21,7 @@ use web_sys::{IdbDatabase, IdbObjectStore, IdbObjectStoreParameters, IdbTransact
 pub const DB_NAME: &str = "trialogue";
 
 /// The schema version this build creates and expects.
-pub const DB_VERSION: u32 = 6;
+pub const DB_VERSION: u32 = 7;
 
 /// Run records ([`crate::core::trajectory::RunRecord`]), keyed by `run_id`.
 pub const RUNS: &str = "runs";
@@ -53,6 +54,8 @@ pub mod index {
     pub const UPDATED_AT: &str = "updated_at";
     /// `runs` by `status`.
     pub const STATUS: &str = "status";
+    /// `runs` by `[status, created_ms]`: one status's runs in date order (since version 7).
+    pub const STATUS_CREATED: &str = "status_created";
     /// `runs` by `config_hash`.
     pub const CONFIG_HASH: &str = "config_hash";
     /// `runs` (runs outside a batch are not in it) and `provider_rounds` by `batch_id`.
@@ -91,6 +94,9 @@ pub(crate) fn upgrade(
     }
     if old_version < 6 && new_version >= 6 {
         v6(db)?;
+    }
+    if old_version < 7 && new_version >= 7 {
+        v7(tx)?;
     }
     Ok(())
 }
@@ -147,6 +153,17 @@ fn v6(db: &IdbDatabase) -> Result<(), JsValue> {
     // upgrade (and every tab) for as long as it takes, so the Costs page builds the cells,
     // resumably, on its first visit.
     create_store(db, COST_ROLLUPS, &JsValue::from_str("key"))?;
+    Ok(())
+}
+
+fn v7(tx: &IdbTransaction) -> Result<(), JsValue> {
+    // Filled by the browser from the runs already stored, in this transaction (as in v2).
+    let runs = tx.object_store(RUNS)?;
+    let key_path = js_sys::Array::of2(
+        &JsValue::from_str("status"),
+        &JsValue::from_str("created_ms"),
+    );
+    runs.create_index_with_str_sequence(index::STATUS_CREATED, &key_path)?;
     Ok(())
 }
 
