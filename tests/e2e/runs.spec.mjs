@@ -211,13 +211,39 @@ async function copyRun(page, templateId, copies) {
   }, { id: templateId, n: copies });
 }
 
+/** Gives the stored run `runId` another verifier model. */
+async function setVerifierModel(page, runId, model) {
+  await page.evaluate(async ({ id, model }) => {
+    const ask = (req) => new Promise((resolve, reject) => {
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    const db = await ask(indexedDB.open('trialogue'));
+    const tx = db.transaction('runs', 'readwrite');
+    const runs = tx.objectStore('runs');
+    const row = await ask(runs.get(id));
+    const record = JSON.parse(row.json);
+    record.config.verifier.model = model;
+    runs.put({ ...row, json: JSON.stringify(record) });
+    await new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); });
+    db.close();
+  }, { id: runId, model });
+}
+
 test('more runs than one page: the newest page first, then paging, sorting and filtering over every run', async ({ page }) => {
   await openApp(page, '/run');
   const template = await runOnce(page, 'Template question ANSWER=1');
   await copyRun(page, template, 120);
+  await setVerifierModel(page, 'run_copy_000', 'openai/only-on-page-two');
   await page.goto('/runs');
   await expect(page.getByTestId('run-row')).toHaveCount(100);
   await expect(page.getByTestId('runs-page-status')).toContainText('Showing 1–100 of 121 runs');
+  // The model filter offers the models of every stored run, not only of the page drawn: the
+  // one run that called this model is on the second page.
+  const onlyOnPageTwo = page.getByTestId('runs-filter-model').locator('option[value="openai/only-on-page-two"]');
+  await expect(onlyOnPageTwo).toHaveCount(0);
+  await page.getByTestId('runs-filter-model').focus();
+  await expect(onlyOnPageTwo).toHaveCount(1);
   const first = await rowIds(page);
   expect(first[0]).toBe(template);
   expect(first[1]).toBe('run_copy_119');

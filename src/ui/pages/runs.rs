@@ -189,6 +189,21 @@ pub fn RunsPage() -> impl IntoView {
         }
     });
     let batch_ids = Signal::derive(move || batch_ids.get().flatten());
+    // The models every stored run called, for the model filter. No index holds them, so they
+    // are read (every run) only once the filter is opened, when the page reads one page of runs.
+    let models_wanted = RwSignal::new(false);
+    let all_models = LocalResource::new(move || {
+        let _ = session.runs_changed.get();
+        let needed = models_wanted.get() && plan.with(Option::is_some);
+        async move {
+            if !needed {
+                return None;
+            }
+            let runs = store.open().await.ok()?.list_runs().await.ok()?;
+            Some(choices(&runs, models_of, None))
+        }
+    });
+    let all_models = Signal::derive(move || all_models.get().flatten());
     // The filters' other choices: from every run when every run is read, else from the page
     // shown.
     let known_runs = Signal::derive(move || -> Arc<Vec<RunRecord>> {
@@ -273,7 +288,13 @@ pub fn RunsPage() -> impl IntoView {
             </div>
         </div>
         <Transfer selected=selected/>
-        <Filters query=query runs=known_runs batch_ids=batch_ids/>
+        <Filters
+            query=query
+            runs=known_runs
+            batch_ids=batch_ids
+            all_models=all_models
+            models_wanted=models_wanted
+        />
         {move || match state.get() {
             ListState::Loading if plan.with(Option::is_none) => view! {
                 <p class="muted" data-testid="runs-loading-all" aria-live="polite">
@@ -358,22 +379,30 @@ fn choices<'a>(
     seen.into_iter().collect()
 }
 
+/// `known` (sorted) with `current` among them.
+fn with_current(mut known: Vec<String>, current: Option<String>) -> Vec<String> {
+    if let Some(current) = current.filter(|c| !known.contains(c)) {
+        known.push(current);
+        known.sort();
+    }
+    known
+}
+
 /// Status, mode, batch, model, correctness and text filters. The batches offered are
-/// `batch_ids` when known, else those of `runs`; the models those of `runs`.
+/// `batch_ids` when known, else those of `runs`; the models `all_models` when known (asked for
+/// through `models_wanted` when the model filter is opened), else those of `runs`.
 #[component]
 fn Filters(
     query: RwSignal<RunsQuery>,
     runs: Signal<Arc<Vec<RunRecord>>>,
     batch_ids: Signal<Option<Vec<String>>>,
+    all_models: Signal<Option<Vec<String>>>,
+    models_wanted: RwSignal<bool>,
 ) -> impl IntoView {
     let batches = Memo::new(move |_| {
         let current = query.with(|q| q.batch.clone());
-        if let Some(mut ids) = batch_ids.get() {
-            if let Some(current) = current.filter(|c| !ids.contains(c)) {
-                ids.push(current);
-                ids.sort();
-            }
-            return ids;
+        if let Some(ids) = batch_ids.get() {
+            return with_current(ids, current);
         }
         runs.with(|all| {
             choices(
@@ -385,8 +414,16 @@ fn Filters(
     });
     let models = Memo::new(move |_| {
         let current = query.with(|q| q.model.clone());
+        if let Some(models) = all_models.get() {
+            return with_current(models, current);
+        }
         runs.with(|all| choices(all, models_of, current.as_deref()))
     });
+    let want_models = move || {
+        if !models_wanted.get_untracked() {
+            models_wanted.set(true);
+        }
+    };
     let chosen = |value: Option<&str>| value.unwrap_or_default().to_string();
     view! {
         <div class="runs-filters" role="search">
@@ -481,6 +518,8 @@ fn Filters(
                     class="input"
                     name="runs_model"
                     data-testid="runs-filter-model"
+                    on:focus=move |_| want_models()
+                    on:pointerdown=move |_| want_models()
                     prop:value=move || query.with(|q| chosen(q.model.as_deref()))
                     on:change=move |ev| {
                         let value = event_target_value(&ev);
