@@ -22,8 +22,10 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{ReadableStreamDefaultReader, ReadableStreamReadResult};
 
-use crate::core::llm::chunk_gather::{ChunkGather, Delivery, GATHER_INTERVAL_MS};
+use crate::core::clock::Clock;
+use crate::core::llm::chunk_gather::{Arrival, ChunkGather, Delivery, GATHER_INTERVAL_MS};
 use crate::core::llm::transport::TransportError;
+use crate::web::clock::BrowserClock;
 
 /// Why a pumped body ended before its end.
 pub enum PumpFailure {
@@ -50,19 +52,20 @@ struct PumpState {
     piece: Vec<u8>,
 }
 
-/// Hands every piece of `reader`'s stream to `on_batch`, gathered (see the module doc),
-/// until the stream ends, fails, or passes `limit` bytes (then the stream is cancelled).
+/// Hands every piece of `reader`'s stream to `on_batch`, gathered (see the module doc), with
+/// where each piece ends in the batch and when it arrived, until the stream ends, fails, or
+/// passes `limit` bytes (then the stream is cancelled).
 pub async fn pump_chunks(
     reader: ReadableStreamDefaultReader,
     limit: usize,
-    on_batch: &mut dyn FnMut(&[u8]),
+    on_batch: &mut dyn FnMut(&[u8], &[Arrival]),
 ) -> Result<(), PumpFailure> {
     let pump = Pump::start(reader, limit);
-    let mut batch = Vec::new();
+    let (mut batch, mut arrivals) = (Vec::new(), Vec::new());
     loop {
-        let end = poll_fn(|cx| pump.poll_batch(cx.waker(), &mut batch)).await;
+        let end = poll_fn(|cx| pump.poll_batch(cx.waker(), &mut batch, &mut arrivals)).await;
         if !batch.is_empty() {
-            on_batch(&batch);
+            on_batch(&batch, &arrivals);
         }
         if let Some(end) = end {
             return end;
@@ -104,18 +107,21 @@ impl Pump {
         Pump { state }
     }
 
-    /// Moves what arrived into `batch`; ready with the end too once the body is over.
+    /// Moves what arrived into `batch` and its pieces' ends and times into `arrivals`; ready
+    /// with the end too once the body is over.
     fn poll_batch(
         &self,
         waker: &Waker,
         batch: &mut Vec<u8>,
+        arrivals: &mut Vec<Arrival>,
     ) -> Poll<Option<Result<(), PumpFailure>>> {
         let mut s = self.state.borrow_mut();
         if s.gather.has_pending() {
-            s.gather.take_into(batch);
+            s.gather.take_into(batch, arrivals);
             return Poll::Ready(s.end.take());
         }
         batch.clear();
+        arrivals.clear();
         if let Some(end) = s.end.take() {
             return Poll::Ready(Some(end));
         }
@@ -150,7 +156,7 @@ fn on_read(state: &Rc<RefCell<PumpState>>, result: JsValue) {
         let mut piece = std::mem::take(&mut s.piece);
         piece.resize(value.length() as usize, 0);
         value.copy_to(&mut piece);
-        let delivery = s.gather.push(&piece);
+        let delivery = s.gather.push(&piece, BrowserClock::new().now_ms());
         s.piece = piece;
         delivery
     };

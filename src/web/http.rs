@@ -27,9 +27,10 @@ use crate::core::llm::chat::{HttpRequest, HttpResponse};
 use crate::core::llm::transport::{BodyBuffer, Transport, TransportError, MAX_RESPONSE_BYTES};
 
 use super::chunk_pump::{pump_chunks, PumpFailure};
+use crate::core::llm::chunk_gather::Arrival;
 
 /// Where a streamed body's chunks go.
-type ChunkSink<'a> = &'a mut dyn FnMut(&[u8]);
+type ChunkSink<'a> = &'a mut dyn FnMut(&[u8], Option<f64>);
 
 /// Sends requests with the page's `fetch`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -57,7 +58,7 @@ impl Transport for BrowserTransport {
         request: &HttpRequest,
         timeout_ms: u64,
         cancel: &CancelToken,
-        on_chunk: &mut dyn FnMut(&[u8]),
+        on_chunk: &mut dyn FnMut(&[u8], Option<f64>),
     ) -> Result<HttpResponse, TransportError> {
         self.exchange(request, timeout_ms, cancel, Some(on_chunk))
             .await
@@ -171,10 +172,18 @@ async fn fetch(
 async fn read_chunks(
     stream: &web_sys::ReadableStream,
     limit: usize,
-    on_chunk: &mut dyn FnMut(&[u8]),
+    on_chunk: &mut dyn FnMut(&[u8], Option<f64>),
 ) -> Result<(), Failure> {
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-    pump_chunks(reader, limit, on_chunk)
+    // Each piece goes on with the time it came, however late its batch is handed over.
+    let mut on_batch = |batch: &[u8], arrivals: &[Arrival]| {
+        let mut start = 0;
+        for &(end, arrived_ms) in arrivals {
+            on_chunk(&batch[start..end], Some(arrived_ms));
+            start = end;
+        }
+    };
+    pump_chunks(reader, limit, &mut on_batch)
         .await
         .map_err(|failure| match failure {
             PumpFailure::Js(value) => js_failure(value),

@@ -813,7 +813,7 @@ fn a_streamed_paid_reply_streams_through_the_cache_and_a_reused_one_comes_whole(
     let paid = ReplyCache::new(transport.clone(), session.hub.clone(), scope("a"));
     let mut pieces = Vec::new();
     let response = block_on(
-        paid.send_streaming(&request, 1000, &token, &mut |c: &[u8]| {
+        paid.send_streaming(&request, 1000, &token, &mut |c: &[u8], _| {
             pieces.push(c.to_vec())
         }),
     )
@@ -844,7 +844,7 @@ fn a_streamed_paid_reply_streams_through_the_cache_and_a_reused_one_comes_whole(
     let reused = ReplyCache::new(transport.clone(), session.hub.clone(), scope("b"));
     let mut pieces = Vec::new();
     let response = block_on(
-        reused.send_streaming(&request, 1000, &token, &mut |c: &[u8]| {
+        reused.send_streaming(&request, 1000, &token, &mut |c: &[u8], _| {
             pieces.push(c.to_vec())
         }),
     )

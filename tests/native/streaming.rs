@@ -16,10 +16,13 @@ use trialogue::core::clock::{Clock, ManualClock};
 use trialogue::core::config::{Mode, PipelineConfig};
 use trialogue::core::jsonl;
 use trialogue::core::llm::chat::ChatResponse;
+use trialogue::core::llm::chat::{HttpRequest, HttpResponse};
 use trialogue::core::llm::client::{ClientOptions, LlmClient, StreamProgress};
 use trialogue::core::llm::sse::{SseEvent, SseParser};
 use trialogue::core::llm::stream::{StreamDelta, StreamReader};
-use trialogue::core::llm::transport::{ScriptedReply, ScriptedTransport};
+use trialogue::core::llm::transport::{
+    ScriptedReply, ScriptedTransport, Transport, TransportError,
+};
 use trialogue::core::llm::{dispatch, AgentCall, AgentLlm, AttemptKind, ErrorKind, Reasoning};
 use trialogue::core::pipeline::{MemorySink, Pipeline, RunInput};
 use trialogue::core::pricing::{PriceOverrides, Pricer, PricingTable};
@@ -460,6 +463,80 @@ fn pieces_reach_the_listener_as_they_come_and_the_step_keeps_the_timings() {
     assert_eq!(stats.ttfat_ms, Some(200.0));
     let end = clock.now_ms();
     assert_eq!(stats.output_tokens_per_s, Some(900.0 / (end / 1000.0)));
+}
+
+/// A transport that hands a whole stream over at once, `handed_after_ms` after the request,
+/// each event with the time it came (one every `every_ms`): what the browser's transport does
+/// when it gathers pieces between two deliveries.
+struct HeldBack {
+    events: Vec<String>,
+    clock: ManualClock,
+    every_ms: f64,
+    handed_after_ms: f64,
+}
+
+impl Transport for HeldBack {
+    async fn send(
+        &self,
+        _: &HttpRequest,
+        _: u64,
+        _: &CancelToken,
+    ) -> Result<HttpResponse, TransportError> {
+        Err(TransportError::Network(
+            "this transport only streams".into(),
+        ))
+    }
+
+    async fn send_streaming(
+        &self,
+        _: &HttpRequest,
+        _: u64,
+        _: &CancelToken,
+        on_chunk: &mut dyn FnMut(&[u8], Option<f64>),
+    ) -> Result<HttpResponse, TransportError> {
+        let sent = self.clock.now_ms();
+        self.clock.advance(self.handed_after_ms);
+        for (n, event) in self.events.iter().enumerate() {
+            on_chunk(event.as_bytes(), Some(sent + self.every_ms * n as f64));
+        }
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![("content-type".into(), "text/event-stream".into())],
+            body: String::new(),
+        })
+    }
+}
+
+#[test]
+fn pieces_handed_over_late_are_timed_by_when_they_came() {
+    let (stream, _) = claude(&solver_answer());
+    let events: Vec<String> = stream.split_inclusive("\n\n").map(str::to_string).collect();
+    let first_thinking = events
+        .iter()
+        .position(|e| e.contains("thinking_delta"))
+        .unwrap();
+    let first_answer = events
+        .iter()
+        .position(|e| e.contains("text_delta"))
+        .unwrap();
+    let clock = ManualClock::starting_at(0.0);
+    let transport = HeldBack {
+        events,
+        clock: clock.clone(),
+        every_ms: 10.0,
+        handed_after_ms: 1000.0,
+    };
+    let client = LlmClient::with_options(
+        registry(true),
+        transport,
+        clock.clone(),
+        ClientOptions::default(),
+    );
+    let done = ready_now(client.complete(&solver_call(), &CancelToken::new())).unwrap();
+    let stats = done.stream.expect("streamed");
+    // Handed over at 1000 ms, the pieces came at 10 ms apart from the request on.
+    assert_eq!(stats.ttft_ms, Some(10.0 * first_thinking as f64));
+    assert_eq!(stats.ttfat_ms, Some(10.0 * first_answer as f64));
 }
 
 /// A transport whose first reply is the solver's stream cut halfway and whose second is the

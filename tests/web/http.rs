@@ -43,7 +43,7 @@ async fn a_streamed_body_arrives_in_chunks_that_add_up_to_it_and_leaves_the_body
     let mut received = Vec::new();
     let mut chunks = 0;
     let response = transport
-        .send_streaming(&request, 10_000, &token, &mut |chunk| {
+        .send_streaming(&request, 10_000, &token, &mut |chunk, _| {
             chunks += 1;
             received.extend_from_slice(chunk);
         })
@@ -153,13 +153,23 @@ async fn a_pumped_stream_hands_its_chunks_over_gathered_in_order_and_ends_with_t
     let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
     let mut batches = 0;
     let mut received = Vec::new();
-    let ended = pump_chunks(stream_of(&refs, false), MAX_RESPONSE_BYTES, &mut |batch| {
-        batches += 1;
-        received.extend_from_slice(batch);
-    })
+    let mut times = Vec::new();
+    let ended = pump_chunks(
+        stream_of(&refs, false),
+        MAX_RESPONSE_BYTES,
+        &mut |batch, arrivals| {
+            batches += 1;
+            // Each piece of a batch says where it ends, the last at the batch's end.
+            assert_eq!(arrivals.last().map(|a| a.0), Some(batch.len()));
+            times.extend(arrivals.iter().map(|a| a.1));
+            received.extend_from_slice(batch);
+        },
+    )
     .await;
     assert!(ended.is_ok());
     assert_eq!(String::from_utf8(received).unwrap(), pieces.concat());
+    // Every piece kept the time it came, in order.
+    assert!(!times.is_empty() && times.windows(2).all(|w| w[0] <= w[1]));
     // The first chunk goes at once; the others came within one gathering interval.
     assert!(batches <= 3, "60 chunks arrived in {batches} batches");
 }
@@ -171,7 +181,7 @@ async fn a_stream_cut_mid_body_fails_after_handing_over_what_came() {
     let ended = pump_chunks(
         stream_of(&["data: 1\n\n", "data: 2\n\n"], true),
         1024,
-        &mut |b| received.extend_from_slice(b),
+        &mut |b, _| received.extend_from_slice(b),
     )
     .await;
     assert!(matches!(ended, Err(PumpFailure::Js(_))));
@@ -182,7 +192,7 @@ async fn a_stream_cut_mid_body_fails_after_handing_over_what_came() {
 #[wasm_bindgen_test]
 async fn a_pumped_stream_past_its_limit_is_refused() {
     use trialogue::web::chunk_pump::{pump_chunks, PumpFailure};
-    let ended = pump_chunks(stream_of(&["12345", "6789"], false), 8, &mut |_| {}).await;
+    let ended = pump_chunks(stream_of(&["12345", "6789"], false), 8, &mut |_, _| {}).await;
     assert!(matches!(
         ended,
         Err(PumpFailure::Transport(TransportError::TooLarge {

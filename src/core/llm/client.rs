@@ -389,15 +389,17 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
         let round_trip = self.round_trips.get() + 1;
         self.round_trips.set(round_trip);
         let mut received = 0usize;
-        let mut on_chunk = |chunk: &[u8]| {
+        let mut on_chunk = |chunk: &[u8], arrived_ms: Option<f64>| {
             received += chunk.len();
             // The content type is only known once the response has started; a stream's first
             // chunk decides it (see `Transport::send_streaming`).
             let reader = reader.get_or_insert_with(|| {
                 StreamReader::new(adapter, &settings.id, Some(sniff_content_type(chunk)))
             });
+            // A piece the transport held back a moment is timed by when it came.
+            let at = arrived_ms.unwrap_or_else(|| self.clock.now_ms()) - started;
             for delta in reader.push(chunk) {
-                let now = self.clock.now_ms() - started;
+                let now = at;
                 timing.first_token_ms.get_or_insert(now);
                 if matches!(delta, StreamDelta::Answer(_)) {
                     timing.first_answer_ms.get_or_insert(now);

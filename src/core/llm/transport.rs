@@ -99,7 +99,9 @@ pub trait Transport {
         cancel: &CancelToken,
     ) -> Result<HttpResponse, TransportError>;
 
-    /// Sends `request` and hands a successful (2xx) body to `on_chunk` as it arrives; the
+    /// Sends `request` and hands a successful (2xx) body to `on_chunk` as it arrives, each piece
+    /// with the time it arrived (ms on the wall clock, as [`Clock::now_ms`](crate::core::clock::Clock::now_ms))
+    /// where the transport hands pieces over later than they came, else `None` (now); the
     /// returned response then has an empty body. Any other status comes back whole, body
     /// included, for the adapter to read the error from.
     ///
@@ -111,11 +113,11 @@ pub trait Transport {
         request: &HttpRequest,
         timeout_ms: u64,
         cancel: &CancelToken,
-        on_chunk: &mut dyn FnMut(&[u8]),
+        on_chunk: &mut dyn FnMut(&[u8], Option<f64>),
     ) -> Result<HttpResponse, TransportError> {
         let mut response = self.send(request, timeout_ms, cancel).await?;
         if (200..300).contains(&response.status) {
-            on_chunk(std::mem::take(&mut response.body).as_bytes());
+            on_chunk(std::mem::take(&mut response.body).as_bytes(), None);
         }
         Ok(response)
     }
@@ -269,7 +271,7 @@ impl Transport for ScriptedTransport {
         request: &HttpRequest,
         timeout_ms: u64,
         cancel: &CancelToken,
-        on_chunk: &mut dyn FnMut(&[u8]),
+        on_chunk: &mut dyn FnMut(&[u8], Option<f64>),
     ) -> Result<HttpResponse, TransportError> {
         if cancel.is_cancelled() {
             return Err(TransportError::Cancelled);
@@ -283,7 +285,7 @@ impl Transport for ScriptedTransport {
         else {
             let mut response = self.send(request, timeout_ms, cancel).await?;
             if (200..300).contains(&response.status) {
-                on_chunk(std::mem::take(&mut response.body).as_bytes());
+                on_chunk(std::mem::take(&mut response.body).as_bytes(), None);
             }
             return Ok(response);
         };
@@ -293,7 +295,7 @@ impl Transport for ScriptedTransport {
                 cancel.cancel();
                 return Err(TransportError::Cancelled);
             }
-            on_chunk(chunk);
+            on_chunk(chunk, None);
         }
         if cut {
             return Err(TransportError::Network("the connection was reset".into()));

@@ -260,7 +260,7 @@ fn is_success(result: &Result<HttpResponse, TransportError>) -> bool {
 /// How the leader of a request sends it: whole, or streamed to a listener.
 enum Delivery<'c> {
     Whole,
-    Streamed(&'c mut dyn FnMut(&[u8])),
+    Streamed(&'c mut dyn FnMut(&[u8], Option<f64>)),
 }
 
 impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
@@ -327,9 +327,9 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
                 // The listener sees each piece as it comes; the store and the followers get
                 // the whole body once it is in.
                 let mut body = Vec::new();
-                let mut forward = |chunk: &[u8]| {
+                let mut forward = |chunk: &[u8], arrived_ms: Option<f64>| {
                     body.extend_from_slice(chunk);
-                    on_chunk(chunk);
+                    on_chunk(chunk, arrived_ms);
                 };
                 let result = self
                     .inner
@@ -376,7 +376,7 @@ impl<T: Transport, S: ReplyStore> Transport for ReplyCache<T, S> {
         request: &HttpRequest,
         timeout_ms: u64,
         cancel: &CancelToken,
-        on_chunk: &mut dyn FnMut(&[u8]),
+        on_chunk: &mut dyn FnMut(&[u8], Option<f64>),
     ) -> Result<HttpResponse, TransportError> {
         let (result, streamed) = self
             .answer(
@@ -390,7 +390,7 @@ impl<T: Transport, S: ReplyStore> Transport for ReplyCache<T, S> {
         if (200..300).contains(&response.status) {
             let body = std::mem::take(&mut response.body);
             if !streamed {
-                on_chunk(body.as_bytes());
+                on_chunk(body.as_bytes(), None);
             }
         }
         Ok(response)
