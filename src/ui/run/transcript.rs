@@ -176,30 +176,37 @@ pub fn StepCard(
     }
 }
 
-/// What a card shows under its head, by its step's state.
+/// What a card shows under its head, by its step's state: one element, so a step that
+/// finishes swaps one node in the page rather than each of its parts.
 fn card_body(step: &StepView, live: Option<RwSignal<Option<LiveReply>>>) -> AnyView {
     match &step.state {
         StepState::Running => view! {
-            <p class="step-wait" aria-live="polite">
-                <span class="spinner" aria-hidden="true"></span>
-                "Waiting for the " {step.agent.clone()} "…"
-            </p>
-            {live.map(|live| view! { <LiveStep agent=step.agent.clone() live=live/> })}
+            <div class="step-body">
+                <p class="step-wait" aria-live="polite">
+                    <span class="spinner" aria-hidden="true"></span>
+                    "Waiting for the " {step.agent.clone()} "…"
+                </p>
+                {live.map(|live| view! { <LiveStep agent=step.agent.clone() live=live/> })}
+            </div>
         }
         .into_any(),
         StepState::Stopped => view! {
-            <p class="muted">
-                "Not saved: the run stopped before this step finished. Resuming the run makes it again."
-            </p>
+            <div class="step-body">
+                <p class="muted">
+                    "Not saved: the run stopped before this step finished. Resuming the run makes it again."
+                </p>
+            </div>
         }
         .into_any(),
         StepState::Done(entry) => {
             let facts = StepFacts::of(entry);
             view! {
-                <StepThinking thinking=entry.metadata.thinking.clone()/>
-                <Body body=StepBody::of(entry)/>
-                <Facts facts=facts/>
-                <SentReceived entry=(**entry).clone()/>
+                <div class="step-body">
+                    <StepThinking thinking=entry.metadata.thinking.clone()/>
+                    <Body body=StepBody::of(entry)/>
+                    <Facts facts=facts/>
+                    <SentReceived entry=(**entry).clone()/>
+                </div>
             }
             .into_any()
         }
