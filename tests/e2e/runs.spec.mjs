@@ -187,9 +187,10 @@ test('the table sorts by column, filters by status, mode and text, and deletes a
 });
 
 /** Copies stored run `templateId` `copies` times inside the page, straight into IndexedDB, as
- *  older runs `run_copy_000`, … with problems `Copy 000`, … (steps are not copied). */
-async function copyRun(page, templateId, copies) {
-  return page.evaluate(async ({ id, n }) => {
+ *  older runs `run_copy_000`, … with problems `Copy 000`, … (steps are not copied); the copies
+ *  numbered in `verifierModels` get that verifier model instead of the template's. */
+async function copyRun(page, templateId, copies, verifierModels = {}) {
+  return page.evaluate(async ({ id, n, models }) => {
     const ask = (req) => new Promise((resolve, reject) => {
       req.onsuccess = () => resolve(req.result);
       req.onerror = () => reject(req.error);
@@ -203,38 +204,21 @@ async function copyRun(page, templateId, copies) {
       const runId = `run_copy_${String(i).padStart(3, '0')}`;
       // Older than the template, the lower numbers oldest.
       const created = template.created_ms - (n - i) * 60_000;
-      const json = JSON.stringify({ ...record, run_id: runId, problem: `Copy ${String(i).padStart(3, '0')}`, created_ms: created, updated_ms: created });
+      const config = i in models
+        ? { ...record.config, verifier: { ...record.config.verifier, model: models[i] } }
+        : record.config;
+      const json = JSON.stringify({ ...record, config, run_id: runId, problem: `Copy ${String(i).padStart(3, '0')}`, created_ms: created, updated_ms: created });
       runs.put({ ...template, run_id: runId, created_ms: created, updated_ms: created, json });
     }
     await new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); });
     db.close();
-  }, { id: templateId, n: copies });
-}
-
-/** Gives the stored run `runId` another verifier model. */
-async function setVerifierModel(page, runId, model) {
-  await page.evaluate(async ({ id, model }) => {
-    const ask = (req) => new Promise((resolve, reject) => {
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
-    const db = await ask(indexedDB.open('trialogue'));
-    const tx = db.transaction('runs', 'readwrite');
-    const runs = tx.objectStore('runs');
-    const row = await ask(runs.get(id));
-    const record = JSON.parse(row.json);
-    record.config.verifier.model = model;
-    runs.put({ ...row, json: JSON.stringify(record) });
-    await new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); });
-    db.close();
-  }, { id: runId, model });
+  }, { id: templateId, n: copies, models: verifierModels });
 }
 
 test('more runs than one page: the newest page first, then paging, sorting and filtering over every run', async ({ page }) => {
   await openApp(page, '/run');
   const template = await runOnce(page, 'Template question ANSWER=1');
-  await copyRun(page, template, 120);
-  await setVerifierModel(page, 'run_copy_000', 'openai/only-on-page-two');
+  await copyRun(page, template, 120, { 0: 'openai/only-on-page-two' });
   await page.goto('/runs');
   await expect(page.getByTestId('run-row')).toHaveCount(100);
   await expect(page.getByTestId('runs-page-status')).toContainText('Showing 1–100 of 121 runs');
