@@ -206,6 +206,29 @@ for (const family of Object.keys(FAMILIES)) {
   });
 }
 
+test('Cancel in the middle of a stream aborts it at once and the run ends cancelled', async ({ page, request }) => {
+  await seedApp(page, { providers: providers(true), keys: KEYS, config: config(FAMILIES.openai.model) });
+  // The solver's stream stops after its thinking and half its answer, and is never let go.
+  await scriptMock(request, [
+    { agent: 'solver', provider: 'openai', pause: 'never-released', thinking: THINKING.solver, reply: REPLIES.solver },
+  ]);
+  await openApp(page, '/run');
+  await page.getByTestId('problem-input').fill('Add the integers from 1 to 100.');
+  await page.getByTestId('run-start').click();
+  const running = page.locator('[data-testid="step"][data-status="running"]');
+  await expect(running.locator('[data-testid="step-live-field"][data-field="solution"]')).toBeVisible();
+  await expect.poll(async () => (await mockRequests(request)).map((r) => r.paused)).toEqual(['never-released']);
+
+  await page.getByTestId('run-cancel').click();
+  await expect(page.getByTestId('run-status')).toHaveText('cancelled', { timeout: 5_000 });
+  // The body was being read when the run stopped: the mock saw the connection closed under
+  // its held stream, and nothing was tried again.
+  await expect.poll(async () => (await mockRequests(request)).map((r) => [r.agent, r.status]))
+    .toEqual([['solver', 'aborted']]);
+  await expect(page.getByTestId('step')).toHaveCount(1);
+  await expect(page.getByTestId('step')).toHaveAttribute('data-status', 'stopped');
+});
+
 /** The median and nearest-rank 90th percentile of `values`, worked out here from the JSONL. */
 function spread(values) {
   const sorted = [...values].sort((a, b) => a - b);
