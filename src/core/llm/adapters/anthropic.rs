@@ -358,7 +358,7 @@ fn usage(json: &Value, thought: bool) -> Option<Usage> {
     Some(Usage {
         input_tokens: input,
         output_tokens: output,
-        total_tokens: input + output,
+        total_tokens: input.saturating_add(output),
         cache_read_tokens: read,
         cache_write_tokens: write,
         reasoning_tokens: thinking.unwrap_or(0).min(output),

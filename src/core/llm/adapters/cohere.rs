@@ -263,7 +263,7 @@ fn usage(json: &Value) -> Option<Usage> {
     Some(Usage {
         input_tokens: input,
         output_tokens: output,
-        total_tokens: input + output,
+        total_tokens: input.saturating_add(output),
         cache_read_tokens: cached.min(input),
         cache_write_tokens: 0,
         reasoning_tokens: 0,
