@@ -158,6 +158,9 @@ test(`the browser killed at ${KILLS} seeded points of runs and a batch leaves ev
       } else if (action === 'resume-batch') {
         await open(page, '/batch');
         const resume = page.getByTestId('batch-resume');
+        // The card is drawn once the start-up check (which a relaunch after a kill makes wait
+        // on the store) has marked what the killed browser left.
+        await expect(page.getByTestId('batch-status')).toBeVisible({ timeout: 20_000 });
         await expect(page.getByTestId('batch-status')).not.toHaveText('running');
         if (await resume.count()) await resume.click();
       } else {
@@ -169,8 +172,10 @@ test(`the browser killed at ${KILLS} seeded points of runs and a batch leaves ev
       // The kill point: a seeded number of requests into the work, then a seeded moment
       // within one reply's latency (before it, during it, or just after it).
       // (A run makes three requests; a kill set past the work's end happens once it is idle.)
+      // The mock's log is read every few milliseconds: polled at the default back-off (up to a
+      // second apart), the kill fell long after its request, when a run had mostly finished.
       const target = before + 1 + Math.floor(rng() * 3);
-      await expect.poll(async () => (await mockRequests(request)).length, { timeout: 5_000 })
+      await expect.poll(async () => (await mockRequests(request)).length, { timeout: 5_000, intervals: [5] })
         .toBeGreaterThanOrEqual(target).catch(() => {});
       await page.waitForTimeout(Math.floor(rng() * 80));
       await kill(profile, context);
@@ -203,6 +208,8 @@ test(`the browser killed at ${KILLS} seeded points of runs and a batch leaves ev
 
       // Everything resumes: the batch from its page, then every other unfinished run.
       await open(page, '/batch');
+      // Whether Resume is offered says something only once the batch's card is drawn.
+      await expect(page.getByTestId('batch-status')).toBeVisible({ timeout: 20_000 });
       if (await page.getByTestId('batch-resume').count()) {
         await page.getByTestId('batch-resume').click();
         await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 120_000 });
