@@ -160,7 +160,9 @@ async function chromiumMemory(profileDir) {
     try {
       const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
       parent.set(pid, stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+      // Chromium rewrites its children's titles into one string: their flags are split on
+      // spaces as well.
+      const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split(/[\0 ]/);
       args.set(pid, argv);
       if (root === null && argv.some((a) => a.startsWith('--user-data-dir=') && a.endsWith(profileDir.replace(/^\.\//, '')))) root = pid;
     } catch { /* gone meanwhile */ }
