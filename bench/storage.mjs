@@ -18,7 +18,8 @@ import {
 } from '../tests/e2e/save-picker.mjs';
 
 // BENCH_STORAGE_RUNS=100000 gives the 100,000-run / 1,000,000-step store of issue 20 (about
-// 1 GB on disk in the bench's browser profile; check the free space first).
+// 0.7 GB by the storage estimate, and its export writes 1.3 GB more into the origin's files
+// until it is read back and removed; check the free space first).
 const RUNS = Number(process.env.BENCH_STORAGE_RUNS ?? 10_000);
 export const SCALE = { runs: RUNS, steps: RUNS * 10 };
 const TOKEN = 'QQQQQQQQ'; // replaced by each copy's 8-digit number, in its problem and steps
