@@ -64,6 +64,24 @@ function wireText(b) {
  * The table's rows from the results of each benchmark; a benchmark that threw is
  * `{ error: "message" }` and becomes a "not measured" row.
  */
+/**
+ * How an export's memory growth splits over Chromium's processes at its peak: each kind of
+ * process whose PSS moved by 1 MB or more, with its anonymous, file-backed and shared parts.
+ */
+function memorySplit(e) {
+  if (!e.memoryAtPeak || !e.memoryBefore) return '';
+  const signed = (bytes) => `${bytes < 0 ? '−' : '+'}${mb(Math.abs(bytes))}`;
+  const parts = Object.entries(e.memoryAtPeak)
+    .map(([kind, m]) => {
+      const was = e.memoryBefore[kind] ?? { pss: 0, anon: 0, file: 0, shmem: 0 };
+      return { kind, pss: m.pss - was.pss, anon: m.anon - was.anon, file: m.file - was.file, shmem: m.shmem - was.shmem };
+    })
+    .filter((d) => Math.abs(d.pss) >= 1e6)
+    .sort((a, b) => b.pss - a.pss)
+    .map((d) => `${d.kind} ${signed(d.pss)} (anon ${signed(d.anon)}, file ${signed(d.file)}, shmem ${signed(d.shmem)})`);
+  return parts.length ? `; at the peak: ${parts.join(', ')}` : '';
+}
+
 export function rows(r) {
   const out = [];
   const missing = (label, target, e) => out.push([label, `not measured: ${e}`, target, '—']);
@@ -177,8 +195,17 @@ export function rows(r) {
     if (e.pssPeak != null && e.pssBefore != null) {
       out.push([
         `Export memory held by Chromium's processes (PSS of the profile's process tree, every 50 ms; ${e.path ?? 'streamed'} path)`,
-        `+${mb(e.pssPeak - e.pssBefore)} (peak ${mb(e.pssPeak)}, before ${mb(e.pssBefore)}); ${((e.pssPeak - e.pssBefore) / e.bytes).toFixed(2)} × file size`,
+        `+${mb(e.pssPeak - e.pssBefore)} (peak ${mb(e.pssPeak)}, before ${mb(e.pssBefore)}); ${((e.pssPeak - e.pssBefore) / e.bytes).toFixed(2)} × file size${memorySplit(e)}`,
         '≤ 100 MB', verdict(e.pssPeak - e.pssBefore, 100e6),
+      ]);
+    }
+    // Other paths measured in the same store (BENCH_EXPORT_PATHS), beside the user's.
+    for (const other of (s.exports ?? []).slice(1)) {
+      if (other.pssPeak == null || other.pssBefore == null) continue;
+      out.push([
+        `Export along the ${other.path} path, for comparison (${n}; PSS as above)`,
+        `${other.seconds.toFixed(1)} s; +${mb(other.pssPeak - other.pssBefore)} (peak ${mb(other.pssPeak)}, before ${mb(other.pssBefore)})${memorySplit(other)}`,
+        'none set', '—',
       ]);
     }
     out.push([

@@ -196,3 +196,32 @@ test('the answer check time row: the slowest check against 1 ms', () => {
   assert.equal(time[3], 'met');
   assert.equal(rows({ answers: { ...answers, max_us: 1500 } })[0][3], 'not met');
 });
+
+test("the export's memory row splits the growth by process, and other paths get rows beside it", () => {
+  const kinds = (renderer, browser) => ({
+    renderer: { pss: renderer, anon: renderer, file: 0, shmem: 0 },
+    browser: { pss: browser, anon: 0, file: browser, shmem: 0 },
+    'gpu-process': { pss: 5e6, anon: 0, file: 0, shmem: 5e6 },
+  });
+  const exported = (path, grown) => ({
+    path, seconds: 20, bytes: 100e6, lines: 100_000, heapBefore: 3e6, heapPeak: 30e6, wasmBefore: 3e6, wasmAfter: 7e6,
+    pssBefore: 400e6, pssPeak: 400e6 + grown,
+    memoryBefore: kinds(100e6, 50e6), memoryAtPeak: kinds(100e6 + grown, 50e6 + 0.5e6),
+  });
+  const storage = {
+    runs: 10_000, steps: 100_000,
+    runsPage: { samples: [{}], median: 200, rows: 100 },
+    export: exported('picker', 80e6),
+    exports: [exported('picker', 80e6), exported('blob', 300e6)],
+    costsPage: { samples: [{}], median: 900 },
+  };
+  const table = rows({ storage });
+  const pss = table.find((r) => r[0].startsWith("Export memory held by Chromium's processes"));
+  // 80 MB ≤ 100 MB; the browser's +0.5 MB and the unchanged GPU process are under 1 MB: left out.
+  assert.match(pss[0], /picker path/);
+  assert.equal(pss[1], '+80.0 MB (peak 480.0 MB, before 400.0 MB); 0.80 × file size; at the peak: renderer +80.0 MB (anon +80.0 MB, file +0.0 MB, shmem +0.0 MB)');
+  assert.equal(pss[3], 'met');
+  const blob = table.find((r) => r[0].startsWith('Export along the blob path'));
+  assert.match(blob[1], /^20\.0 s; \+300\.0 MB \(peak 700\.0 MB, before 400\.0 MB\); at the peak: renderer \+300\.0 MB/);
+  assert.equal(blob[3], '—');
+});

@@ -5,17 +5,21 @@
 // (src/web/idb/records.rs): the app itself runs two debates against the mock (9 and 11 steps),
 // their records are read back as they were stored, and copies are written under new run ids,
 // problems and times. Half the runs have 9 steps and half 11, 10 on average.
-import { readFile, readdir } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   APP, MOCK_FAST, SCRATCH, freshBrowser, median, mockConfig, mockControl, mockProviders,
   seedStorage, waitMark, watchOnLoad,
 } from './lib.mjs';
 import { timedRun } from './loop.mjs';
-import { savePickerStub } from '../tests/e2e/save-picker.mjs';
+import {
+  readOpfsFile, savePickerStub, withoutSavePicker, withoutWritableFiles,
+} from '../tests/e2e/save-picker.mjs';
 
 // BENCH_STORAGE_RUNS=100000 gives the 100,000-run / 1,000,000-step store of issue 20 (about
-// 1 GB on disk in the bench's browser profile; check the free space first).
+// 0.7 GB by the storage estimate, and its export writes 1.3 GB more into the origin's files
+// until it is read back and removed; check the free space first).
 const RUNS = Number(process.env.BENCH_STORAGE_RUNS ?? 10_000);
 export const SCALE = { runs: RUNS, steps: RUNS * 10 };
 const TOKEN = 'QQQQQQQQ'; // replaced by each copy's 8-digit number, in its problem and steps
@@ -141,31 +145,53 @@ async function storageUsage(page) {
 /**
  * The proportional set size (PSS) of Chromium's processes for this profile: the browser process
  * (found by its --user-data-dir) and every process under it. Strings the page passes to the
- * browser (TextDecoder output, Blob parts) live outside the V8 heap that JSHeapUsedSize counts,
- * so only the processes' memory shows what an export holds. Linux only; null elsewhere.
+ * browser (TextDecoder output, Blob parts, writes to a file) live outside the V8 heap that
+ * JSHeapUsedSize counts, so only the processes' memory shows what an export holds. `total` is
+ * the sum; `kinds` splits it by process (`browser`, `renderer`, `gpu-process`, `utility:<its
+ * service>`, ...) into `pss` and its anonymous, file-backed and shared-memory parts
+ * (smaps_rollup's Pss_Anon, Pss_File, Pss_Shmem). Linux only; null elsewhere.
  */
-async function chromiumPss(profileDir) {
+async function chromiumMemory(profileDir) {
   let pids;
   try { pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d)); } catch { return null; }
   const parent = new Map();
+  const args = new Map();
   let root = null;
   await Promise.all(pids.map(async (pid) => {
     try {
       const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
       parent.set(pid, stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (root === null && (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').some((a) => a.startsWith('--user-data-dir=') && a.endsWith(profileDir.replace(/^\.\//, '')))) root = pid;
+      // Chromium rewrites its children's titles into one string: their flags are split on
+      // spaces as well.
+      const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split(/[\0 ]/);
+      args.set(pid, argv);
+      if (root === null && argv.some((a) => a.startsWith('--user-data-dir=') && a.endsWith(profileDir.replace(/^\.\//, '')))) root = pid;
     } catch { /* gone meanwhile */ }
   }));
   if (root === null) return null;
   const inTree = (pid) => { for (let p = pid; p && p !== '0'; p = parent.get(p)) if (p === root) return true; return false; };
-  let total = 0;
+  const kindOf = (pid) => {
+    const argv = args.get(pid) ?? [];
+    const flag = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+    const type = flag('type');
+    if (pid === root || !type) return 'browser';
+    if (type === 'utility') return `utility:${flag('utility-sub-type') ?? '?'}`;
+    return type;
+  };
+  const memory = { total: 0, kinds: {} };
   await Promise.all([...parent.keys()].filter(inTree).map(async (pid) => {
     try {
       const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
-      total += Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
+      const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0) * 1024;
+      const kind = (memory.kinds[kindOf(pid)] ??= { pss: 0, anon: 0, file: 0, shmem: 0 });
+      kind.pss += kb('Pss');
+      kind.anon += kb('Pss_Anon');
+      kind.file += kb('Pss_File');
+      kind.shmem += kb('Pss_Shmem');
+      memory.total += kb('Pss');
     } catch { /* gone meanwhile */ }
   }));
-  return total;
+  return memory;
 }
 
 /** Times `loads` navigations to `route`, each until watch `name` holds. */
@@ -180,17 +206,37 @@ async function timedLoads(page, route, name, loads) {
 }
 
 /**
- * Exports every run and samples the page's JS heap (CDP, every 50 ms) while it runs. The export
- * takes the streamed path (the File System Access API's save picker, as in Chromium with a
- * user): the picker is a stub whose file counts the bytes and lines written and keeps none, so
- * the heap holds what the app holds.
+ * The ways an export can leave the page (`BENCH_EXPORT_PATHS`, comma-separated; the first is
+ * the row's):
+ * - `picker`, the default, is what a user of Chromium gets: the app's save picker path with
+ *   the browser's own `FileSystemWritableFileStream`. Headless Chromium's picker has no user to
+ *   answer it, so a stub picker (`opfs` of tests/e2e/save-picker.mjs) hands out a file of the
+ *   origin private file system, written to disk by the same browser-side writer a picked
+ *   file's stream uses; the file is read back for its size and lines, then removed.
+ * - `count`: the stub picker whose file only counts what it is given and keeps none: the page
+ *   alone, with no writing at all.
+ * - `spool`: no picker: the download spooled through the origin private file system (other
+ *   browsers with writable files).
+ * - `blob`: neither a picker nor writable files: the Blob download built in memory.
  */
-async function timedExport(context, page) {
-  // BENCH_EXPORT_BLOB=1 measures the Blob download instead (browsers without the picker).
-  const blob = process.env.BENCH_EXPORT_BLOB === '1';
-  if (!blob) await context.addInitScript(savePickerStub, { mode: 'count' });
+const EXPORT_PATHS = (process.env.BENCH_EXPORT_PATHS ?? (process.env.BENCH_EXPORT_BLOB === '1' ? 'blob' : 'picker'))
+  .split(',').map((p) => p.trim()).filter(Boolean);
+
+/**
+ * Exports every run along `path` (see EXPORT_PATHS) and samples, every 50 ms while it runs,
+ * the page's JS heap (CDP) and the memory of Chromium's processes (`chromiumMemory`).
+ */
+async function timedExport(context, page, path) {
+  if (!['picker', 'count', 'spool', 'blob'].includes(path)) throw new Error(`unknown export path ${path} (BENCH_EXPORT_PATHS: picker, count, spool, blob)`);
   await page.goto(`${APP}/runs`);
   await page.locator('[data-testid="run-row"]').first().waitFor({ timeout: 120_000 });
+  // The app looks for the picker when the button is clicked, so it is installed here.
+  if (path === 'picker' || path === 'count') {
+    await page.evaluate(savePickerStub, { mode: path === 'picker' ? 'opfs' : 'count' });
+  } else {
+    await page.evaluate(withoutSavePicker);
+    if (path === 'blob') await page.evaluate(withoutWritableFiles);
+  }
   const cdp = await context.newCDPSession(page);
   await cdp.send('Performance.enable');
   await cdp.send('HeapProfiler.collectGarbage');
@@ -200,9 +246,13 @@ async function timedExport(context, page) {
   };
   const wasmBytes = () => page.evaluate(() => window.__bench.memory?.buffer.byteLength ?? null);
   const profileDir = join(SCRATCH, 'profiles', 'storage');
-  const before = { heap: await heap(), wasm: await wasmBytes(), pss: await chromiumPss(profileDir) };
+  const memoryBefore = await chromiumMemory(profileDir);
+  const before = { heap: await heap(), wasm: await wasmBytes(), pss: memoryBefore?.total ?? null };
   let peak = before.heap;
   let pssPeak = before.pss;
+  // The split of the sample with the highest total, and each kind of process's own highest.
+  let atPeak = memoryBefore?.kinds ?? null;
+  const kindPeaks = {};
   let samples = 0;
   let sampling = true;
   // Its failure is kept, not left unhandled: a page that goes away mid-export fails the
@@ -213,8 +263,14 @@ async function timedExport(context, page) {
     while (sampling) {
       const started = Date.now();
       peak = Math.max(peak, await heap());
-      const pss = await chromiumPss(profileDir);
-      if (pss !== null) pssPeak = Math.max(pssPeak ?? 0, pss);
+      const memory = await chromiumMemory(profileDir);
+      if (memory !== null) {
+        if (memory.total > (pssPeak ?? 0)) { pssPeak = memory.total; atPeak = memory.kinds; }
+        for (const [kind, m] of Object.entries(memory.kinds)) {
+          const top = (kindPeaks[kind] ??= { pss: 0, anon: 0, file: 0, shmem: 0 });
+          for (const key of Object.keys(top)) top[key] = Math.max(top[key], m[key]);
+        }
+      }
       samples += 1;
       await new Promise((r) => setTimeout(r, Math.max(0, 50 - (Date.now() - started))));
     }
@@ -223,22 +279,32 @@ async function timedExport(context, page) {
   let seconds;
   let file;
   try {
-    if (blob) {
-      const path = join(SCRATCH, 'export.jsonl');
+    if (path === 'blob' || path === 'spool') {
+      const saved = join(SCRATCH, 'export.jsonl');
       const [download] = await Promise.all([
-        page.waitForEvent('download', { timeout: 300_000 }),
+        page.waitForEvent('download', { timeout: 600_000 }),
         page.getByTestId('runs-export-all').click(),
       ]);
-      await download.saveAs(path);
+      await download.saveAs(saved);
       seconds = (performance.now() - t0) / 1000;
-      const text = await readFile(path, 'utf8');
-      file = { bytes: Buffer.byteLength(text), lines: text.split('\n').length - 1 };
+      file = { bytes: 0, lines: 0 };
+      for await (const chunk of createReadStream(saved)) {
+        file.bytes += chunk.length;
+        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) file.lines += 1;
+      }
+      await rm(saved, { force: true });
+      await download.delete();
+      // The app keeps its spool until the next export: removed here, so disk use stays as it was.
+      await page.evaluate(async () => {
+        const root = await navigator.storage.getDirectory();
+        for await (const name of root.keys()) if (name.startsWith('export-spool-')) await root.removeEntry(name);
+      });
     } else {
       await page.getByTestId('runs-export-all').click();
       const ended = await page.waitForFunction(
         () => window.__savedFile?.closed || document.querySelector('.runs-transfer [role="alert"]')?.textContent,
         null,
-        { timeout: 300_000, polling: 50 },
+        { timeout: 600_000, polling: 50 },
       );
       seconds = (performance.now() - t0) / 1000;
       const outcome = await ended.jsonValue();
@@ -253,13 +319,22 @@ async function timedExport(context, page) {
   }
   if (samplerError) throw new Error(`the heap could not be sampled during the export: ${samplerError.message}`);
   const after = { wasm: await wasmBytes() };
+  if (path === 'picker') {
+    const { bytes, lines } = await page.evaluate(readOpfsFile, { name: file.name, remove: true });
+    file = { ...file, bytes, lines };
+  }
   return {
-    path: blob ? 'blob' : 'streamed',
+    path,
     pssBefore: before.pss,
     pssPeak,
+    memoryBefore: memoryBefore?.kinds ?? null,
+    memoryAtPeak: atPeak,
+    memoryPeaks: kindPeaks,
     seconds,
     bytes: file.bytes,
     lines: file.lines,
+    writes: file.writes ?? null,
+    maxPending: file.maxPending ?? null,
     heapBefore: before.heap,
     heapPeak: peak,
     heapSamples: samples,
@@ -295,12 +370,17 @@ export async function storageAtScale({ loads = 3 } = {}) {
     });
     const runsPage = await timedLoads(page, '/runs', 'firstRow', loads);
     runsPage.rows = await page.locator('[data-testid="run-row"]').count();
-    const exported = await timedExport(context, page);
-    if (exported.lines !== SCALE.steps) throw new Error(`the export holds ${exported.lines} lines, expected ${SCALE.steps}`);
+    const exports = [];
+    for (const path of EXPORT_PATHS) {
+      const one = await timedExport(context, page, path);
+      if (one.lines !== SCALE.steps) throw new Error(`the export (${path}) holds ${one.lines} lines, expected ${SCALE.steps}`);
+      exports.push(one);
+    }
+    const [exported] = exports;
     const costsPage = await timedLoads(page, '/costs', 'charts', loads);
     if (problems.length) throw new Error(problems.join('; '));
     return {
-      ...SCALE, seedSeconds, runsPage, export: exported, costsPage,
+      ...SCALE, seedSeconds, runsPage, export: exported, exports, costsPage,
       disk: { usedBefore, usedAfter, bytesPerStep },
     };
   } finally {

@@ -66,6 +66,20 @@ pub fn download_parts(
     mime: &str,
     parts: &js_sys::Array,
 ) -> Result<(), DownloadError> {
+    let options = BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = Blob::new_with_str_sequence_and_options(parts, &options).map_err(|e| {
+        DownloadError::Browser {
+            file_name: file_name.into(),
+            step: "creating the blob",
+            reason: js_reason(&e),
+        }
+    })?;
+    download_blob(file_name, &blob)
+}
+
+/// Offers `blob` (bytes in memory, or a `File` on disk) as a download named `file_name`.
+pub fn download_blob(file_name: &str, blob: &Blob) -> Result<(), DownloadError> {
     let fail = |step: &'static str| {
         move |e: JsValue| DownloadError::Browser {
             file_name: file_name.into(),
@@ -77,12 +91,7 @@ pub fn download_parts(
     let document = window
         .document()
         .ok_or_else(|| fail("finding the document")(JsValue::NULL))?;
-
-    let options = BlobPropertyBag::new();
-    options.set_type(mime);
-    let blob = Blob::new_with_str_sequence_and_options(parts, &options)
-        .map_err(fail("creating the blob"))?;
-    let url = Url::create_object_url_with_blob(&blob).map_err(fail("creating the object URL"))?;
+    let url = Url::create_object_url_with_blob(blob).map_err(fail("creating the object URL"))?;
 
     let anchor: HtmlAnchorElement = document
         .create_element("a")

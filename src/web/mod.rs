@@ -12,6 +12,7 @@ pub mod idb;
 pub mod locks;
 pub mod preconnect;
 pub mod save_file;
+pub mod spool_file;
 pub mod storage;
 
 use wasm_bindgen::JsValue;

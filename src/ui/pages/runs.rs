@@ -30,6 +30,7 @@ use crate::web::clock::after_next_paint;
 use crate::web::file::{clear_picked, picked_file};
 use crate::web::idb::{ExportFilter, ImportSummary, RunPosition};
 use crate::web::save_file::streams_to_files;
+use crate::web::spool_file::spools_to_disk;
 
 /// What the table shows now: one page of rows and where it stands among the runs that match.
 #[derive(Debug, Clone, PartialEq)]
@@ -610,7 +611,7 @@ fn Transfer(selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
                 </label>
                 {move || working().then(|| view! { <span class="muted">"Working…"</span> })}
             </div>
-            {(!streams_to_files()).then(|| view! {
+            {(!streams_to_files() && !spools_to_disk()).then(|| view! {
                 <p class="muted" data-testid="export-in-memory">
                     "This browser builds the export file in memory before saving it, so a very "
                     "large export may fail; Chromium-based browsers write it to disk as it is read."

@@ -1,13 +1,15 @@
 //! Downloading trajectories as JSONL, built chunk by chunk from the store's cursor.
 //!
 //! Where the browser has a save picker, each chunk is written to the picked file before the next
-//! is read, so memory stays flat whatever the size. Elsewhere the file never exists as one
-//! string either: each chunk becomes one part of a `Blob` ([`BlobParts`]), but all of it is in
-//! memory until the download starts.
+//! is read, so memory stays flat whatever the size. Elsewhere the chunks are written the same
+//! way into a file of the origin's own storage, which is then downloaded ([`spool_file`]).
+//! Browsers with neither get a `Blob` of the chunks ([`BlobParts`]): never one string, but all
+//! of it in memory until the download starts.
 
 use crate::web::download::{BlobParts, DownloadError};
 use crate::web::idb::{ExportFilter, ExportSummary, StoreError, TrajectoryStore};
 use crate::web::save_file::{pick_save_file, SaveFileError, SavePick, StreamedFile};
+use crate::web::spool_file::spool_file;
 
 use crate::ui::store::SharedStore;
 
@@ -52,7 +54,14 @@ pub async fn download_runs(
     match pick_save_file(file_name, JSONL_MIME).await? {
         SavePick::Cancelled => Ok(None),
         SavePick::Stream(file) => stream_runs(store, filter, file).await.map(Some),
-        SavePick::Unsupported => blob_runs(store, filter, file_name).await.map(Some),
+        SavePick::Unsupported => match spool_file(file_name).await {
+            Some(spooled) => {
+                let summary = stream_runs(store, filter, spooled.file).await?;
+                spooled.spool.download(file_name).await?;
+                Ok(Some(summary))
+            }
+            None => blob_runs(store, filter, file_name).await.map(Some),
+        },
     }
 }
 
