@@ -642,6 +642,7 @@ impl TrajectoryStore {
         entry: &TrajectoryEntry,
         next_call: Option<&InFlightCall>,
     ) -> Result<RunRecord, StoreError> {
+        crate::web::phase_marks::mark("tl:commit-begin");
         let op = format!("saving step {} of run {}", entry.step_id, entry.run_id);
         let step = StepRow::encode(entry)?;
         let next_call = next_call
@@ -683,7 +684,10 @@ impl TrajectoryStore {
                 return Err(js_failure(&op, &e));
             }
         };
-        if let Err(e) = end_counting_steps(tx, &op, chained).await {
+        crate::web::phase_marks::mark("tl:commit-issued");
+        let ended = end_counting_steps(tx, &op, chained).await;
+        crate::web::phase_marks::mark("tl:commit-end");
+        if let Err(e) = ended {
             return Err(if refused_as_constraint(&added) {
                 StoreError::DuplicateStep {
                     run_id: entry.run_id.clone(),

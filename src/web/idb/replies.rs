@@ -172,6 +172,7 @@ impl ReplyStore for TrajectoryStore {
     }
 
     async fn put_reply(&self, reply: &StoredReply) -> Result<bool, ReplyStoreError> {
+        crate::web::phase_marks::mark("tl:reply-write-begin");
         let added = self
             .add_stored_reply(reply)
             .await
@@ -179,6 +180,7 @@ impl ReplyStore for TrajectoryStore {
         if added {
             announce(&reply.request_hash);
         }
+        crate::web::phase_marks::mark("tl:reply-write-end");
         Ok(added)
     }
 

@@ -17,6 +17,9 @@
 //! Each record keeps its value as JSON text, like the other stores (amounts are whole
 //! nano-dollars, exact as text).
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use indexed_db_futures::object_store::ObjectStore;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
@@ -128,11 +131,14 @@ fn progress_in(json: &str) -> Option<RollupProgress> {
 /// handlers, so the caller must let `tx` end by itself (no explicit `commit()`, after which
 /// no request may be made) and await its `complete` event. Returns whether it made requests.
 ///
-/// The steps are summed per cell first, so each cell is read and written once (two
-/// read-then-write pairs on one cell in one transaction would lose the first write). A
-/// roll-up request that fails has its error stopped from aborting `tx` (the step commits
-/// regardless) and drops the progress record: the next visit to the Costs page rebuilds the
-/// cells rather than show a wrong sum.
+/// The progress record and the cells are read at once, not one after the other: requests of a
+/// transaction complete in the order they were made, so the progress is known by the time a
+/// cell's read completes, and each cell's write waits on one read instead of two in a row (on
+/// the path between a step's reply and the next call). The steps are summed per cell first, so
+/// each cell is read and written once (two read-then-write pairs on one cell in one
+/// transaction would lose the first write). A roll-up request that fails has its error
+/// stopped from aborting `tx` (the step commits regardless) and drops the progress record: the
+/// next visit to the Costs page rebuilds the cells rather than show a wrong sum.
 pub(crate) fn count_steps(
     tx: &IdbTransaction,
     run_id: &str,
@@ -144,30 +150,61 @@ pub(crate) fn count_steps(
     }
     let rollups = tx.object_store(COST_ROLLUPS)?;
     let progress = rollups.get(&JsValue::from_str(PROGRESS_KEY))?;
-    let run_id = run_id.to_string();
-    on_settled(&progress, &rollups.clone(), move |stored| {
-        let counted = progress_of(stored).is_some_and(|p| p.covers(&run_id));
-        if counted {
-            for (key, sums) in added.cells() {
-                let step = RollupStep {
-                    key: key.clone(),
-                    sums: *sums,
-                };
-                if add_to_cell(&rollups, step).is_err() {
-                    forget_progress(&rollups);
-                }
-            }
-        }
+    // Read by the cells' handlers; this one only keeps a failed read from aborting `tx`.
+    on_settled(&progress, &rollups, |_| {});
+    let counted = Rc::new(CountedOnce {
+        progress,
+        run_id: run_id.to_string(),
+        answer: Cell::new(None),
     });
+    for (key, sums) in added.cells() {
+        let step = RollupStep {
+            key: key.clone(),
+            sums: *sums,
+        };
+        if add_to_cell(&rollups, step, Rc::clone(&counted)).is_err() {
+            forget_progress(&rollups);
+        }
+    }
     Ok(true)
 }
 
-/// Reads the cell of `step` and puts it back with the step added (from a success handler).
-fn add_to_cell(rollups: &IdbObjectStore, step: RollupStep) -> Result<(), JsValue> {
+/// Whether the run is counted in the cells, read from the progress record's request once it
+/// has completed (before any cell's read, which was made after it).
+struct CountedOnce {
+    progress: IdbRequest,
+    run_id: String,
+    answer: Cell<Option<bool>>,
+}
+
+impl CountedOnce {
+    fn counted(&self) -> bool {
+        if let Some(answer) = self.answer.get() {
+            return answer;
+        }
+        // A failed read has no result: the run reads as not counted (and its handler drops
+        // the progress record, so the cells are rebuilt).
+        let stored = self.progress.result().unwrap_or(JsValue::UNDEFINED);
+        let answer = progress_of(stored).is_some_and(|p| p.covers(&self.run_id));
+        self.answer.set(Some(answer));
+        answer
+    }
+}
+
+/// Reads the cell of `step` and, when the run is counted in the cells, puts it back with the
+/// step added (from a success handler).
+fn add_to_cell(
+    rollups: &IdbObjectStore,
+    step: RollupStep,
+    counted: Rc<CountedOnce>,
+) -> Result<(), JsValue> {
     let key = cell_key(&step.key);
     let read: IdbRequest = rollups.get(&JsValue::from_str(&key))?;
     let store = rollups.clone();
     on_settled(&read, rollups, move |stored| {
+        if !counted.counted() {
+            return;
+        }
         let mut cell = if stored.is_undefined() {
             Some(RollupCell::default())
         } else {
