@@ -25,6 +25,7 @@ use crate::ui::components::notice::ErrorText;
 use crate::ui::components::stream_speed::SpeedTable;
 use crate::ui::job::Job;
 use crate::ui::store::SharedStore;
+use crate::web::download::DownloadError;
 use crate::web::idb::StoreError;
 
 use super::chart::{AccuracyCostChart, ModePoint};
@@ -50,9 +51,10 @@ async fn load_results(
     record: &BatchRecord,
     cache: &RefCell<RunCache>,
     live_steps: &BTreeMap<usize, u64>,
+    running: bool,
 ) -> Result<BatchResults, StoreError> {
     let mut taken = cache.take();
-    let wanted: HashSet<String> = taken.to_read(record).into_iter().collect();
+    let wanted: HashSet<String> = taken.to_read(record, running).into_iter().collect();
     if !wanted.is_empty() || taken.needs_problems() {
         let store = store.open().await?;
         if taken.needs_problems() {
@@ -117,8 +119,14 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>, read: Job<Loaded>) -> impl
                 ) else {
                     break Ok(None);
                 };
+                // While it goes in this tab the results are running totals; once it stops
+                // they are read in full, for the exports.
+                let running = batch.busy.try_get_untracked().unwrap_or(false)
+                    && current
+                        .as_ref()
+                        .is_some_and(|r| r.status == BatchStatus::Running);
                 let outcome = match current {
-                    Some(r) => load_results(store, &r, &cache, &live_steps)
+                    Some(r) => load_results(store, &r, &cache, &live_steps, running)
                         .await
                         .map(|res| Some(Rc::new(res)))
                         .map_err(|e| e.to_string()),
@@ -518,6 +526,21 @@ fn Exports(
             _ => None,
         })
     };
+    // The results with every run's answers: a running batch's are running totals, so its
+    // runs are read in full for an export.
+    let full = move |results: Rc<BatchResults>| async move {
+        if !results.partial {
+            return Ok(results);
+        }
+        let Some(current) = record.get_untracked() else {
+            return Ok(results);
+        };
+        let cache = RefCell::new(RunCache::new());
+        load_results(store, &current, &cache, &BTreeMap::new(), false)
+            .await
+            .map(Rc::new)
+            .map_err(|e| e.to_string())
+    };
     let read_results = move |f: fn(&BatchResults) -> u64| {
         move || {
             loaded.with(|l| match l {
@@ -526,16 +549,18 @@ fn Exports(
             })
         }
     };
-    let runs = read_results(|r| r.run_ids().len() as u64);
+    let runs = read_results(|r| r.runs_read() as u64);
     let has_runs = move || runs() > 0;
     let steps = read_results(BatchResults::total_steps);
     let export = Job::<Result<String, String>>::new();
+    let summaries = Job::<Result<(), String>>::new();
     let jsonl = move |_| {
         let (id, Some(results)) = (batch_id(), results()) else {
             return;
         };
         message.set(None);
         export.run(async move {
+            let results = full(results).await?;
             let Some(s) = download_trajectories(store, &id, &results)
                 .await
                 .map_err(|e| e.to_string())?
@@ -549,24 +574,22 @@ fn Exports(
             ))
         });
     };
-    let csv = move |_| {
+    let summary = move |write: fn(&str, &BatchResults) -> Result<(), DownloadError>| {
         let Some(results) = results() else { return };
         export.outcome().set(None);
-        message.set(
-            download_csv(&batch_id(), &results)
-                .err()
-                .map(|e| e.to_string()),
-        );
+        if !results.partial {
+            message.set(write(&batch_id(), &results).err().map(|e| e.to_string()));
+            return;
+        }
+        message.set(None);
+        let id = batch_id();
+        summaries.run(async move {
+            let results = full(results).await?;
+            write(&id, &results).map_err(|e| e.to_string())
+        });
     };
-    let json = move |_| {
-        let Some(results) = results() else { return };
-        export.outcome().set(None);
-        message.set(
-            download_json(&batch_id(), &results)
-                .err()
-                .map(|e| e.to_string()),
-        );
-    };
+    let csv = move |_| summary(download_csv);
+    let json = move |_| summary(download_json);
     view! {
         <div class="batch-exports">
             <h4>"Export"</h4>
@@ -592,6 +615,7 @@ fn Exports(
                 Err(text) => view! { <ErrorText message=text/> }.into_any(),
             })}
             {move || message.get().map(|text| view! { <ErrorText message=text/> })}
+            {move || summaries.outcome().get().and_then(Result::err).map(|text| view! { <ErrorText message=text/> })}
         </div>
     }
 }
