@@ -30,6 +30,17 @@ use super::wait::join;
 /// The least time between two saves of a running batch's record, ms, by default.
 pub const SAVE_INTERVAL_MS: f64 = 500.0;
 
+/// By default, the interval grows by this much per item of the batch, ms: each save writes
+/// every item, so a save per interval would cost the page more the larger the batch. What a
+/// closed tab loses by it is the record's last item updates, which resuming reads back from
+/// the runs.
+pub const SAVE_INTERVAL_MS_PER_ITEM: f64 = 0.5;
+
+/// The default least time between two saves of a running batch of `items` items, ms.
+pub fn default_save_interval_ms(items: usize) -> f64 {
+    SAVE_INTERVAL_MS.max(items as f64 * SAVE_INTERVAL_MS_PER_ITEM)
+}
+
 /// What the driver reports while it drives a batch.
 #[derive(Debug, Clone, Copy)]
 pub enum BatchProgress<'e> {
@@ -72,7 +83,9 @@ pub struct BatchDriver<'a, L, C, S, K = NoLocks> {
     pricer: Option<Rc<Pricer>>,
     listener: Option<&'a dyn Fn(&BatchProgress<'_>)>,
     options: SchedulerOptions,
-    save_interval_ms: f64,
+    /// Set by [`with_save_interval`](BatchDriver::with_save_interval); by default
+    /// [`default_save_interval_ms`].
+    save_interval_ms: Option<f64>,
     mirror: Rc<RefCell<RecordMirror>>,
     /// Slots shared with other batches driven beside this one, and this batch's position.
     slots: Option<(Rc<SharedSlots>, usize)>,
@@ -81,7 +94,7 @@ pub struct BatchDriver<'a, L, C, S, K = NoLocks> {
 impl<'a, L: LlmSource, C: Clock, S: BatchStore> BatchDriver<'a, L, C, S, NoLocks> {
     /// A driver calling the LLM `llm` makes for each batch's config, timed by `clock`, storing
     /// into `store`; without locks, prices or listener until given, saving the record at most
-    /// every [`SAVE_INTERVAL_MS`].
+    /// every [`default_save_interval_ms`] of its items.
     pub fn new(llm: &'a L, clock: &'a C, store: &'a S) -> Self {
         BatchDriver {
             llm,
@@ -91,7 +104,7 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore> BatchDriver<'a, L, C, S, NoLocks
             pricer: None,
             listener: None,
             options: SchedulerOptions::default(),
-            save_interval_ms: SAVE_INTERVAL_MS,
+            save_interval_ms: None,
             mirror: Rc::default(),
             slots: None,
         }
@@ -169,7 +182,7 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> BatchDriver<'a, L, 
 
     /// Saves the running record at most every `interval_ms`.
     pub fn with_save_interval(mut self, interval_ms: f64) -> Self {
-        self.save_interval_ms = interval_ms;
+        self.save_interval_ms = Some(interval_ms);
         self
     }
 
@@ -302,7 +315,8 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> BatchDriver<'a, L, 
         let saver = Saver::new(
             self.store,
             self.clock,
-            self.save_interval_ms,
+            self.save_interval_ms
+                .unwrap_or_else(|| default_save_interval_ms(record.items.len())),
             Rc::clone(mirror),
             &on_save_error,
         );
@@ -364,6 +378,14 @@ pub fn raised_budget(stored: Option<f64>, offered: Option<f64>) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_larger_batch_is_saved_less_often() {
+        assert_eq!(default_save_interval_ms(1), SAVE_INTERVAL_MS);
+        assert_eq!(default_save_interval_ms(1_000), SAVE_INTERVAL_MS);
+        assert_eq!(default_save_interval_ms(2_000), 1_000.0);
+        assert_eq!(default_save_interval_ms(10_000), 5_000.0);
+    }
 
     #[test]
     fn only_a_larger_offered_budget_applies_on_resume() {
