@@ -919,7 +919,7 @@ pub fn facet_breakdowns(results: &[RunResult], problems: &[Problem]) -> Vec<Face
 }
 
 /// Text in which runs of digits compare by their value: `Level 2` before `Level 10`.
-fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
+pub fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
     fn parts(text: &str) -> Vec<Result<u128, &str>> {
         let mut out = Vec::new();
         let mut rest = text;

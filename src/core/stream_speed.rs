@@ -46,10 +46,16 @@ pub struct Spread {
 impl Spread {
     /// The spread of `values`, or `None` when there are none.
     pub fn of(mut values: Vec<f64>) -> Option<Self> {
+        values.sort_by(f64::total_cmp);
+        Self::of_sorted(&values)
+    }
+
+    /// The spread of `values` already in order (by [`f64::total_cmp`]), or `None` when there
+    /// are none.
+    pub fn of_sorted(values: &[f64]) -> Option<Self> {
         if values.is_empty() {
             return None;
         }
-        values.sort_by(f64::total_cmp);
         let n = values.len();
         let p50 = if n % 2 == 1 {
             values[n / 2]

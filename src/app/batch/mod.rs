@@ -5,6 +5,7 @@ pub mod draft;
 pub mod engine;
 pub mod forecast;
 pub mod format;
+pub mod live;
 pub mod results;
 pub mod rounds;
 pub mod selection;

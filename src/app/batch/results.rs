@@ -9,7 +9,8 @@
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 
-use crate::core::batch::{BatchRecord, BatchStatus, ItemStatus};
+use crate::app::batch::live::{run_key, LiveResults, RunDigest, RunRead};
+use crate::core::batch::{BatchRecord, BatchStatus, ItemState, ItemStatus};
 use crate::core::config::Mode;
 use crate::core::dataset::Problem;
 use crate::core::stats::{facet_breakdowns, summarize, BatchStats, FacetBreakdown, RunResult};
@@ -42,6 +43,8 @@ pub struct ItemRow {
     pub cost_usd: Option<f64>,
     /// Why it failed or stopped.
     pub message: Option<String>,
+    /// Whether its run's stored figures were read (a run in flight's are not).
+    pub read: bool,
 }
 
 impl ItemRow {
@@ -76,23 +79,36 @@ pub struct BatchResults {
     pub problems: Vec<Problem>,
     /// How fast the streamed calls of the finished runs were, by model.
     pub speed: Vec<ModelSpeed>,
+    /// Results of a batch while it runs: the figures are running totals, and neither
+    /// `results` nor `problems` is kept (the exports read them when asked).
+    pub partial: bool,
 }
 
 impl BatchResults {
     /// The ids of the items' runs read from the store, in batch order (the runs a JSONL
     /// export of the batch writes; a run in flight is written once it stops).
     pub fn run_ids(&self) -> Vec<String> {
-        self.results.iter().map(|r| r.run_id.clone()).collect()
+        self.rows
+            .iter()
+            .filter(|r| r.read)
+            .filter_map(|r| r.run_id.clone())
+            .collect()
+    }
+
+    /// How many runs [`run_ids`](Self::run_ids) lists.
+    pub fn runs_read(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| r.read && r.run_id.is_some())
+            .count()
     }
 
     /// Steps over the runs of [`run_ids`](Self::run_ids): the line count of the batch's JSONL
     /// export.
     pub fn total_steps(&self) -> u64 {
-        let read: std::collections::HashSet<&str> =
-            self.results.iter().map(|r| r.run_id.as_str()).collect();
         self.rows
             .iter()
-            .filter(|r| r.run_id.as_deref().is_some_and(|id| read.contains(id)))
+            .filter(|r| r.read && r.run_id.is_some())
             .map(|r| r.steps)
             .sum()
     }
@@ -157,7 +173,8 @@ fn problem_ids(record: &BatchRecord) -> HashMap<&str, &str> {
 #[derive(Debug, Clone)]
 struct ReadRun {
     result: RunResult,
-    speeds: Vec<StepSpeed>,
+    /// The streamed steps' speeds, with their step ids.
+    speeds: Vec<(u64, StepSpeed)>,
     status: RunStatus,
     step_count: u64,
     correct: Option<bool>,
@@ -170,7 +187,10 @@ impl ReadRun {
     fn new(problem_id: &str, run: &RunRecord, steps: &[TrajectoryEntry]) -> Self {
         ReadRun {
             result: RunResult::new(problem_id, run, steps),
-            speeds: steps.iter().filter_map(StepSpeed::of).collect(),
+            speeds: steps
+                .iter()
+                .filter_map(|step| Some((step.step_id, StepSpeed::of(step)?)))
+                .collect(),
             status: run.status,
             step_count: run.step_count,
             correct: run.correct,
@@ -178,6 +198,77 @@ impl ReadRun {
             cost_usd: run.cost_usd,
             message: run.message.clone(),
         }
+    }
+}
+
+/// What an item's row shows of its stored run.
+#[derive(Debug, Clone, Copy)]
+struct RowFacts<'r> {
+    status: RunStatus,
+    step_count: u64,
+    correct: Option<bool>,
+    judge_score: Option<f64>,
+    cost_usd: Option<f64>,
+    message: Option<&'r str>,
+}
+
+impl ReadRun {
+    fn facts(&self) -> RowFacts<'_> {
+        RowFacts {
+            status: self.status,
+            step_count: self.step_count,
+            correct: self.correct,
+            judge_score: self.judge_score,
+            cost_usd: self.cost_usd,
+            message: self.message.as_deref(),
+        }
+    }
+}
+
+impl RunDigest {
+    fn facts(&self) -> RowFacts<'_> {
+        RowFacts {
+            status: self.status,
+            step_count: u64::from(self.steps),
+            correct: self.correct,
+            judge_score: self.judge_score,
+            cost_usd: self.cost_usd,
+            message: self.message.as_deref(),
+        }
+    }
+}
+
+/// Item `index`'s row: the item, with what its stored run says once it is not in flight;
+/// `live_steps` counts the steps of the runs in flight.
+fn row_of(
+    index: usize,
+    item: &ItemState,
+    stored: Option<RowFacts<'_>>,
+    live_steps: &BTreeMap<usize, u64>,
+) -> ItemRow {
+    let in_flight = item.status == ItemStatus::Running;
+    let stored_steps = stored.map_or(0, |run| run.step_count);
+    let steps = match live_steps.get(&index) {
+        Some(live) if in_flight => stored_steps.max(*live),
+        _ => stored_steps,
+    };
+    let settled = stored.filter(|_| !in_flight);
+    ItemRow {
+        index,
+        problem_id: item.problem_id.clone(),
+        mode: item.mode,
+        status: item.status,
+        run_id: item.run_id.clone(),
+        run_status: settled.map(|run| run.status).or(item.run_status),
+        steps,
+        correct: settled.and_then(|run| run.correct),
+        judge_score: settled.and_then(|run| run.judge_score),
+        cost_usd: settled.and_then(|run| run.cost_usd).or(item.cost_usd),
+        message: item
+            .message
+            .clone()
+            .or_else(|| settled.and_then(|run| run.message.map(str::to_string))),
+        read: settled.is_some(),
     }
 }
 
@@ -195,33 +286,11 @@ fn assemble<'r>(
     let mut speeds = Vec::new();
     for (index, item) in record.items.iter().enumerate() {
         let stored = item.run_id.as_deref().and_then(&stored);
-        let in_flight = item.status == ItemStatus::Running;
-        if let Some(run) = stored.filter(|_| !in_flight) {
+        if let Some(run) = stored.filter(|_| item.status != ItemStatus::Running) {
             results.push(run.result.clone());
-            speeds.extend(run.speeds.iter().cloned());
+            speeds.extend(run.speeds.iter().map(|(_, speed)| speed.clone()));
         }
-        let stored_steps = stored.map_or(0, |run| run.step_count);
-        let steps = match live_steps.get(&index) {
-            Some(live) if in_flight => stored_steps.max(*live),
-            _ => stored_steps,
-        };
-        let settled = stored.filter(|_| !in_flight);
-        rows.push(ItemRow {
-            index,
-            problem_id: item.problem_id.clone(),
-            mode: item.mode,
-            status: item.status,
-            run_id: item.run_id.clone(),
-            run_status: settled.map(|run| run.status).or(item.run_status),
-            steps,
-            correct: settled.and_then(|run| run.correct),
-            judge_score: settled.and_then(|run| run.judge_score),
-            cost_usd: settled.and_then(|run| run.cost_usd).or(item.cost_usd),
-            message: item
-                .message
-                .clone()
-                .or_else(|| settled.and_then(|run| run.message.clone())),
-        });
+        rows.push(row_of(index, item, stored.map(ReadRun::facts), live_steps));
     }
     let stats = summarize(&results);
     let facets = facet_breakdowns(&results, problems);
@@ -232,15 +301,34 @@ fn assemble<'r>(
         facets,
         problems: problems.to_vec(),
         speed: speed_by_model(&speeds),
+        partial: false,
     }
 }
 
-/// The runs of one batch read so far, with their steps, kept between reads while the batch is
-/// shown.
+/// A run of a running batch as it ended, handed to the results by the batch going (see
+/// [`RunCache::insert_ended`]).
+#[derive(Debug, Clone)]
+pub struct EndedRun {
+    /// Its item's position.
+    pub index: usize,
+    /// The run's record with its summary.
+    pub record: RunRecord,
+    /// Its committed steps.
+    pub steps: Vec<TrajectoryEntry>,
+}
+
+/// The runs of one batch read so far, kept between reads while the batch is shown.
+///
+/// Read for a batch that is running ([`to_read`](Self::to_read) with `running`), a run is
+/// kept as a [`RunDigest`] counted into [`LiveResults`]: the results then come from running
+/// totals, and hold a few dozen bytes per run. Otherwise each run's [`RunResult`] is kept, for
+/// the exports. A cache goes from one to the other by reading every run again.
 #[derive(Debug, Clone, Default)]
 pub struct RunCache {
     batch_id: String,
     runs: HashMap<String, CachedRun>,
+    /// While the batch runs: the running totals, and per item what was read for it.
+    live: Option<LiveResults>,
     /// The batch's problems, once read.
     problems: Option<Vec<Problem>>,
 }
@@ -260,23 +348,35 @@ impl RunCache {
 
     /// The runs of `record`'s items to read now: each run not read yet, or read before its
     /// item moved on (it finished, or was resumed and stopped again). Runs in flight are not
-    /// read: their steps are counted as reported. A cache of another batch is emptied first.
-    pub fn to_read(&mut self, record: &BatchRecord) -> Vec<String> {
-        if self.batch_id != record.spec.batch_id {
+    /// read: their steps are counted as reported. A cache of another batch, or kept for a
+    /// batch that was `running` and is not now (or the reverse), is emptied first.
+    pub fn to_read(&mut self, record: &BatchRecord, running: bool) -> Vec<String> {
+        if self.batch_id != record.spec.batch_id || self.live.is_some() != running {
+            if self.batch_id != record.spec.batch_id {
+                self.problems = None;
+            }
             self.batch_id = record.spec.batch_id.clone();
             self.runs.clear();
-            self.problems = None;
+            let problems = self.problems.as_deref().unwrap_or_default();
+            self.live = running.then(|| LiveResults::new(problems));
         }
+        let live = self.live.as_ref();
         record
             .items
             .iter()
-            .filter(|item| item.status != ItemStatus::Running)
-            .filter_map(|item| {
+            .enumerate()
+            .filter(|(_, item)| item.status != ItemStatus::Running)
+            .filter_map(|(index, item)| {
                 let id = item.run_id.as_ref()?;
-                let fresh = self
-                    .runs
-                    .get(id)
-                    .is_some_and(|cached| cached.item_status == item.status);
+                let fresh = match live {
+                    Some(live) => live
+                        .digest(index)
+                        .is_some_and(|d| (d.item_status, d.run_key) == (item.status, run_key(id))),
+                    None => self
+                        .runs
+                        .get(id)
+                        .is_some_and(|cached| cached.item_status == item.status),
+                };
                 (!fresh).then(|| id.clone())
             })
             .collect()
@@ -293,34 +393,122 @@ impl RunCache {
         if self.batch_id != record.spec.batch_id {
             return;
         }
-        let items: HashMap<&str, (ItemStatus, &str)> = record
+        let items: HashMap<&str, (usize, &ItemState)> = record
             .items
             .iter()
-            .filter_map(|i| Some((i.run_id.as_deref()?, (i.status, i.problem_id.as_str()))))
+            .enumerate()
+            .filter_map(|(index, i)| Some((i.run_id.as_deref()?, (index, i))))
             .collect();
+        let per_problem = record.spec.modes.modes().len().max(1);
         let steps = steps.into_iter().chain(std::iter::repeat_with(Vec::new));
         for (run, steps) in runs.into_iter().zip(steps) {
-            if let Some((status, problem_id)) = items.get(run.run_id.as_str()) {
-                self.runs.insert(
-                    run.run_id.clone(),
-                    CachedRun {
-                        read: ReadRun::new(problem_id, &run, &steps),
-                        item_status: *status,
+            let Some((index, item)) = items.get(run.run_id.as_str()).copied() else {
+                continue;
+            };
+            let read = ReadRun::new(&item.problem_id, &run, &steps);
+            match &mut self.live {
+                Some(live) => live.add(
+                    index,
+                    index / per_problem,
+                    RunRead {
+                        result: &read.result,
+                        steps: read.step_count,
+                        message: read.message.as_deref(),
+                        speeds: &read.speeds,
                     },
-                );
+                    item.status,
+                ),
+                None => {
+                    self.runs.insert(
+                        run.run_id.clone(),
+                        CachedRun {
+                            read,
+                            item_status: item.status,
+                        },
+                    );
+                }
             }
+        }
+    }
+
+    /// Counts `ended`, runs handed over as they ended while `record` runs, so that they need
+    /// not be read back from the store (a cache not counting a running batch, or of another
+    /// batch, leaves them: they are read).
+    pub fn insert_ended(&mut self, record: &BatchRecord, ended: Vec<EndedRun>) {
+        let Some(live) = self
+            .live
+            .as_mut()
+            .filter(|_| self.batch_id == record.spec.batch_id)
+        else {
+            return;
+        };
+        let per_problem = record.spec.modes.modes().len().max(1);
+        for run in ended {
+            let Some(item) = record.items.get(run.index) else {
+                continue;
+            };
+            if item
+                .run_id
+                .as_deref()
+                .is_some_and(|id| id != run.record.run_id)
+            {
+                continue;
+            }
+            // The status the scheduler gives the item for it (a run its own budget stopped,
+            // which fails the item, is read again once the item says so).
+            let item_status = match run.record.status {
+                RunStatus::Completed => ItemStatus::Done,
+                RunStatus::Failed => ItemStatus::Failed,
+                _ => ItemStatus::Pending,
+            };
+            let read = ReadRun::new(&item.problem_id, &run.record, &run.steps);
+            live.add(
+                run.index,
+                run.index / per_problem,
+                RunRead {
+                    result: &read.result,
+                    steps: read.step_count,
+                    message: read.message.as_deref(),
+                    speeds: &read.speeds,
+                },
+                item_status,
+            );
         }
     }
 
     /// The results of `record` from the runs read so far; `live_steps` gives the steps
     /// committed so far by the runs in flight, by item index.
     pub fn results(&self, record: &BatchRecord, live_steps: &BTreeMap<usize, u64>) -> BatchResults {
-        assemble(
-            record,
-            |id| self.runs.get(id).map(|c| &c.read),
-            live_steps,
-            self.problems.as_deref().unwrap_or_default(),
-        )
+        let Some(live) = &self.live else {
+            return assemble(
+                record,
+                |id| self.runs.get(id).map(|c| &c.read),
+                live_steps,
+                self.problems.as_deref().unwrap_or_default(),
+            );
+        };
+        let rows = record
+            .items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| {
+                let digest = live.digest(index).filter(|d| {
+                    item.run_id
+                        .as_deref()
+                        .is_some_and(|id| d.run_key == run_key(id))
+                });
+                row_of(index, item, digest.map(RunDigest::facts), live_steps)
+            })
+            .collect();
+        BatchResults {
+            rows,
+            results: Vec::new(),
+            stats: live.stats(),
+            facets: live.facets(),
+            problems: Vec::new(),
+            speed: live.speed(),
+            partial: true,
+        }
     }
 
     /// Whether the batch's problems are still to be read (ask after
@@ -336,12 +524,17 @@ impl RunCache {
             return;
         }
         let by_id: HashMap<&str, &Problem> = dataset.iter().map(|p| (p.id.as_str(), p)).collect();
-        let problems = record
+        let problems: Vec<Problem> = record
             .spec
             .problem_ids
             .iter()
             .filter_map(|id| by_id.get(id.as_str()).map(|p| (*p).clone()))
             .collect();
+        if let Some(live) = &mut self.live {
+            if live.is_empty() {
+                *live = LiveResults::new(&problems);
+            }
+        }
         self.problems = Some(problems);
     }
 }

@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::core::batch::mirror::RecordMirror;
-use crate::core::batch::runner::PipelineRunner;
+use crate::core::batch::runner::{PipelineRunner, RunFinishedListener};
 use crate::core::batch::scheduler::{BatchControl, BatchEvent, Scheduler, SchedulerOptions};
 use crate::core::batch::slots::{SharedSlots, SlottedRunner};
 use crate::core::batch::{batch_id, BatchRecord, BatchSpec, BatchStatus, ItemKey};
@@ -29,6 +29,17 @@ use super::wait::join;
 
 /// The least time between two saves of a running batch's record, ms, by default.
 pub const SAVE_INTERVAL_MS: f64 = 500.0;
+
+/// By default, the interval grows by this much per item of the batch, ms: each save writes
+/// every item, so a save per interval would cost the page more the larger the batch. What a
+/// closed tab loses by it is the record's last item updates, which resuming reads back from
+/// the runs.
+pub const SAVE_INTERVAL_MS_PER_ITEM: f64 = 0.5;
+
+/// The default least time between two saves of a running batch of `items` items, ms.
+pub fn default_save_interval_ms(items: usize) -> f64 {
+    SAVE_INTERVAL_MS.max(items as f64 * SAVE_INTERVAL_MS_PER_ITEM)
+}
 
 /// What the driver reports while it drives a batch.
 #[derive(Debug, Clone, Copy)]
@@ -71,8 +82,11 @@ pub struct BatchDriver<'a, L, C, S, K = NoLocks> {
     locks: &'a K,
     pricer: Option<Rc<Pricer>>,
     listener: Option<&'a dyn Fn(&BatchProgress<'_>)>,
+    finished: Option<RunFinishedListener<'a>>,
     options: SchedulerOptions,
-    save_interval_ms: f64,
+    /// Set by [`with_save_interval`](BatchDriver::with_save_interval); by default
+    /// [`default_save_interval_ms`].
+    save_interval_ms: Option<f64>,
     mirror: Rc<RefCell<RecordMirror>>,
     /// Slots shared with other batches driven beside this one, and this batch's position.
     slots: Option<(Rc<SharedSlots>, usize)>,
@@ -81,7 +95,7 @@ pub struct BatchDriver<'a, L, C, S, K = NoLocks> {
 impl<'a, L: LlmSource, C: Clock, S: BatchStore> BatchDriver<'a, L, C, S, NoLocks> {
     /// A driver calling the LLM `llm` makes for each batch's config, timed by `clock`, storing
     /// into `store`; without locks, prices or listener until given, saving the record at most
-    /// every [`SAVE_INTERVAL_MS`].
+    /// every [`default_save_interval_ms`] of its items.
     pub fn new(llm: &'a L, clock: &'a C, store: &'a S) -> Self {
         BatchDriver {
             llm,
@@ -90,8 +104,9 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore> BatchDriver<'a, L, C, S, NoLocks
             locks: &NoLocks,
             pricer: None,
             listener: None,
+            finished: None,
             options: SchedulerOptions::default(),
-            save_interval_ms: SAVE_INTERVAL_MS,
+            save_interval_ms: None,
             mirror: Rc::default(),
             slots: None,
         }
@@ -108,6 +123,7 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> BatchDriver<'a, L, 
             locks,
             pricer: self.pricer,
             listener: self.listener,
+            finished: self.finished,
             options: self.options,
             save_interval_ms: self.save_interval_ms,
             mirror: self.mirror,
@@ -124,6 +140,12 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> BatchDriver<'a, L, 
     /// Reports progress to `listener`.
     pub fn with_listener(mut self, listener: &'a dyn Fn(&BatchProgress<'_>)) -> Self {
         self.listener = Some(listener);
+        self
+    }
+
+    /// Passes each run its items drive to their end to `finished`, with the item's position.
+    pub fn with_finished_listener(mut self, finished: RunFinishedListener<'a>) -> Self {
+        self.finished = Some(finished);
         self
     }
 
@@ -146,6 +168,7 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> BatchDriver<'a, L, 
             locks: self.locks,
             pricer: self.pricer.clone(),
             listener: Some(listener),
+            finished: None,
             options: self.options,
             save_interval_ms: self.save_interval_ms,
             mirror: Rc::default(),
@@ -169,7 +192,7 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> BatchDriver<'a, L, 
 
     /// Saves the running record at most every `interval_ms`.
     pub fn with_save_interval(mut self, interval_ms: f64) -> Self {
-        self.save_interval_ms = interval_ms;
+        self.save_interval_ms = Some(interval_ms);
         self
     }
 
@@ -298,11 +321,15 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> BatchDriver<'a, L, 
         if let Some(pricer) = &self.pricer {
             runner = runner.with_pricer(Rc::clone(pricer));
         }
+        if let Some(finished) = self.finished {
+            runner = runner.with_finished_listener(finished);
+        }
         let on_save_error = |e: &SinkError| self.emit(&BatchProgress::SaveFailed(e));
         let saver = Saver::new(
             self.store,
             self.clock,
-            self.save_interval_ms,
+            self.save_interval_ms
+                .unwrap_or_else(|| default_save_interval_ms(record.items.len())),
             Rc::clone(mirror),
             &on_save_error,
         );
@@ -364,6 +391,14 @@ pub fn raised_budget(stored: Option<f64>, offered: Option<f64>) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_larger_batch_is_saved_less_often() {
+        assert_eq!(default_save_interval_ms(1), SAVE_INTERVAL_MS);
+        assert_eq!(default_save_interval_ms(1_000), SAVE_INTERVAL_MS);
+        assert_eq!(default_save_interval_ms(2_000), 1_000.0);
+        assert_eq!(default_save_interval_ms(10_000), 5_000.0);
+    }
 
     #[test]
     fn only_a_larger_offered_budget_applies_on_resume() {

@@ -14,7 +14,9 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use crate::app::batch::format::{interval_text, rate_text, signed_rate_text};
-use crate::app::batch::results::{should_reload, BatchResults, ItemRow, ReadTurns, RunCache};
+use crate::app::batch::results::{
+    should_reload, BatchResults, EndedRun, ItemRow, ReadTurns, RunCache,
+};
 use crate::app::format::{cost_text, count_of, plural, score_text, yes_no};
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::core::config::Mode;
@@ -25,6 +27,7 @@ use crate::ui::components::notice::ErrorText;
 use crate::ui::components::stream_speed::SpeedTable;
 use crate::ui::job::Job;
 use crate::ui::store::SharedStore;
+use crate::web::download::DownloadError;
 use crate::web::idb::StoreError;
 
 use super::chart::{AccuracyCostChart, ModePoint};
@@ -50,9 +53,16 @@ async fn load_results(
     record: &BatchRecord,
     cache: &RefCell<RunCache>,
     live_steps: &BTreeMap<usize, u64>,
+    running: bool,
+    ended: Vec<EndedRun>,
 ) -> Result<BatchResults, StoreError> {
     let mut taken = cache.take();
-    let wanted: HashSet<String> = taken.to_read(record).into_iter().collect();
+    if running && !taken.needs_problems() {
+        // Counted as they ended, not read back (the first read, for the problems, reads them).
+        taken.to_read(record, running);
+        taken.insert_ended(record, ended);
+    }
+    let wanted: HashSet<String> = taken.to_read(record, running).into_iter().collect();
     if !wanted.is_empty() || taken.needs_problems() {
         let store = store.open().await?;
         if taken.needs_problems() {
@@ -117,11 +127,28 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>, read: Job<Loaded>) -> impl
                 ) else {
                     break Ok(None);
                 };
+                // While it goes in this tab the results are running totals; once it stops
+                // they are read in full, for the exports.
+                let running = batch.busy.try_get_untracked().unwrap_or(false)
+                    && current
+                        .as_ref()
+                        .is_some_and(|r| r.status == BatchStatus::Running);
                 let outcome = match current {
-                    Some(r) => load_results(store, &r, &cache, &live_steps)
-                        .await
-                        .map(|res| Some(Rc::new(res)))
-                        .map_err(|e| e.to_string()),
+                    Some(r) => load_results(
+                        store,
+                        &r,
+                        &cache,
+                        &live_steps,
+                        running,
+                        if running {
+                            batch.take_ended()
+                        } else {
+                            Vec::new()
+                        },
+                    )
+                    .await
+                    .map(|res| Some(Rc::new(res)))
+                    .map_err(|e| e.to_string()),
                     None => Ok(None),
                 };
                 if !turns.ended() {
@@ -175,12 +202,13 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>, read: Job<Loaded>) -> impl
             _ => None,
         })
     });
-    let rows = Memo::new(move |_| {
+    // The rows are copied out of the results only for a table that is unfolded (see `Items`).
+    let rows = move |copy: bool| {
         loaded.with(|l| match l {
-            Some(Ok(Some(r))) => r.rows.clone(),
-            _ => Vec::new(),
+            Some(Ok(Some(r))) => (r.rows.len(), copy.then(|| r.rows.clone())),
+            _ => (0, None),
         })
-    });
+    };
     view! {
         <div class="batch-results">
             <div class="batch-results-head">
@@ -518,6 +546,21 @@ fn Exports(
             _ => None,
         })
     };
+    // The results with every run's answers: a running batch's are running totals, so its
+    // runs are read in full for an export.
+    let full = move |results: Rc<BatchResults>| async move {
+        if !results.partial {
+            return Ok(results);
+        }
+        let Some(current) = record.get_untracked() else {
+            return Ok(results);
+        };
+        let cache = RefCell::new(RunCache::new());
+        load_results(store, &current, &cache, &BTreeMap::new(), false, Vec::new())
+            .await
+            .map(Rc::new)
+            .map_err(|e| e.to_string())
+    };
     let read_results = move |f: fn(&BatchResults) -> u64| {
         move || {
             loaded.with(|l| match l {
@@ -526,16 +569,18 @@ fn Exports(
             })
         }
     };
-    let runs = read_results(|r| r.run_ids().len() as u64);
+    let runs = read_results(|r| r.runs_read() as u64);
     let has_runs = move || runs() > 0;
     let steps = read_results(BatchResults::total_steps);
     let export = Job::<Result<String, String>>::new();
+    let summaries = Job::<Result<(), String>>::new();
     let jsonl = move |_| {
         let (id, Some(results)) = (batch_id(), results()) else {
             return;
         };
         message.set(None);
         export.run(async move {
+            let results = full(results).await?;
             let Some(s) = download_trajectories(store, &id, &results)
                 .await
                 .map_err(|e| e.to_string())?
@@ -549,24 +594,22 @@ fn Exports(
             ))
         });
     };
-    let csv = move |_| {
+    let summary = move |write: fn(&str, &BatchResults) -> Result<(), DownloadError>| {
         let Some(results) = results() else { return };
         export.outcome().set(None);
-        message.set(
-            download_csv(&batch_id(), &results)
-                .err()
-                .map(|e| e.to_string()),
-        );
+        if !results.partial {
+            message.set(write(&batch_id(), &results).err().map(|e| e.to_string()));
+            return;
+        }
+        message.set(None);
+        let id = batch_id();
+        summaries.run(async move {
+            let results = full(results).await?;
+            write(&id, &results).map_err(|e| e.to_string())
+        });
     };
-    let json = move |_| {
-        let Some(results) = results() else { return };
-        export.outcome().set(None);
-        message.set(
-            download_json(&batch_id(), &results)
-                .err()
-                .map(|e| e.to_string()),
-        );
-    };
+    let csv = move |_| summary(download_csv);
+    let json = move |_| summary(download_json);
     view! {
         <div class="batch-exports">
             <h4>"Export"</h4>
@@ -592,21 +635,24 @@ fn Exports(
                 Err(text) => view! { <ErrorText message=text/> }.into_any(),
             })}
             {move || message.get().map(|text| view! { <ErrorText message=text/> })}
+            {move || summaries.outcome().get().and_then(Result::err).map(|text| view! { <ErrorText message=text/> })}
         </div>
     }
 }
 
 /// Every item with its run.
 #[component]
-fn Items(rows: Memo<Vec<ItemRow>>) -> impl IntoView {
+fn Items(
+    rows: impl Fn(bool) -> (usize, Option<Vec<ItemRow>>) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     // Folded for a long batch, as it first shows; the reader's choice holds afterwards.
-    let open = rows.with_untracked(Vec::len) <= 200;
-    // The rows are drawn only while unfolded: a long batch's thousands of rows would
-    // otherwise be built, and compared on every read, for a table nobody sees.
+    let open = untrack(|| rows(false).0) <= 200;
+    // The rows are copied and drawn only while unfolded: a long batch's thousands of rows
+    // would otherwise be copied, and compared on every read, for a table nobody sees.
     let unfolded = RwSignal::new(open);
     let shown_rows = move || {
         if unfolded.get() {
-            rows.get()
+            rows(true).1.unwrap_or_default()
         } else {
             Vec::new()
         }
@@ -614,7 +660,7 @@ fn Items(rows: Memo<Vec<ItemRow>>) -> impl IntoView {
     view! {
         <details class="batch-items" open=open
             on:toggle=move |ev| unfolded.set(event_target::<web_sys::Element>(&ev).has_attribute("open"))>
-            <summary>{move || format!("Items ({})", rows.with(Vec::len))}</summary>
+            <summary>{move || format!("Items ({})", rows(false).0)}</summary>
             <div class="table-wrap">
                 <table class="batch-table">
                     <thead>

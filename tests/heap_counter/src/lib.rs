@@ -16,6 +16,9 @@ pub struct HeapUse {
     pub count_total: u64,
     /// The most bytes held at once beyond what was held when measuring began.
     pub bytes_max: u64,
+    /// Bytes still held when measuring ended beyond what was held when it began (what the
+    /// measured code kept), never below 0.
+    pub bytes_kept: u64,
 }
 
 #[derive(Clone, Copy)]
@@ -112,6 +115,7 @@ pub fn measure<T>(f: impl FnOnce() -> T) -> (T, HeapUse) {
     let used = HeapUse {
         count_total: used.count_total,
         bytes_max: u64::try_from(used.bytes_max).unwrap_or(0),
+        bytes_kept: u64::try_from(used.bytes_now).unwrap_or(0),
     };
     (out, used)
 }
