@@ -5,12 +5,13 @@
 // (src/web/idb/records.rs): the app itself runs two debates against the mock (9 and 11 steps),
 // their records are read back as they were stored, and copies are written under new run ids,
 // problems and times. Half the runs have 9 steps and half 11, 10 on average.
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   APP, MOCK_FAST, SCRATCH, freshBrowser, median, mockConfig, mockControl, mockProviders,
   seedStorage, waitMark, watchOnLoad,
 } from './lib.mjs';
+import { PROFILING, summarize } from './cpu_profile.mjs';
 import { timedRun } from './loop.mjs';
 import { savePickerStub } from '../tests/e2e/save-picker.mjs';
 
@@ -180,6 +181,31 @@ async function timedLoads(page, route, name, loads) {
 }
 
 /**
+ * With BENCH_CPU_PROFILE, one more load of `route` (after the timed ones, so their figures are
+ * not the profiler's) recorded from before the navigation to watch `name`: the main thread's
+ * profile and, beside its summary, when each file the page fetched started and ended, so the
+ * time before the mark splits into fetching, waiting and running.
+ */
+async function profiledLoad(context, page, route, name) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+  await page.goto(`${APP}${route}`, { waitUntil: 'commit' });
+  const marks = await waitMark(page, name, 120_000);
+  const { profile } = await cdp.send('Profiler.stop');
+  await cdp.send('Profiler.disable');
+  const fetched = await page.evaluate(() => performance.getEntriesByType('resource')
+    .map((r) => `${r.startTime.toFixed(1).padStart(8)} → ${r.responseEnd.toFixed(1).padStart(8)} ms  ${r.name.split('/').slice(-2).join('/')}`));
+  const dir = join(SCRATCH, 'cpu');
+  await mkdir(dir, { recursive: true });
+  const file = route.replace(/\W+/g, '') || 'root';
+  await writeFile(join(dir, `${file}-page.cpuprofile`), JSON.stringify(profile));
+  await writeFile(join(dir, `${file}-page.txt`),
+    `marks: ${JSON.stringify(marks)}\n\nfetched:\n${fetched.join('\n')}\n\n${summarize(profile)}`);
+}
+
+/**
  * Exports every run and samples the page's JS heap (CDP, every 50 ms) while it runs. The export
  * takes the streamed path (the File System Access API's save picker, as in Chromium with a
  * user): the picker is a stub whose file counts the bytes and lines written and keeps none, so
@@ -295,6 +321,7 @@ export async function storageAtScale({ loads = 3 } = {}) {
     });
     const runsPage = await timedLoads(page, '/runs', 'firstRow', loads);
     runsPage.rows = await page.locator('[data-testid="run-row"]').count();
+    if (PROFILING) await profiledLoad(context, page, '/runs', 'firstRow');
     const exported = await timedExport(context, page);
     if (exported.lines !== SCALE.steps) throw new Error(`the export holds ${exported.lines} lines, expected ${SCALE.steps}`);
     const costsPage = await timedLoads(page, '/costs', 'charts', loads);
