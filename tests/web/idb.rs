@@ -1448,6 +1448,32 @@ async fn pages_of_runs_come_in_date_order_from_the_last_row_on_in_either_directi
         walk(Some(RunStatus::Completed), false).await,
         vec!["run_p1", "run_p2", "run_p4", "run_p5"]
     );
+    // A first page of any size (read apart from the later ones: one advance from the end, then
+    // forwards) ends anywhere in the order, inside a pair of ties too.
+    let failed_newest = ["run_p6", "run_p3", "run_p0"];
+    for size in 1..=8usize {
+        for (status, newest, expected) in [
+            (None, true, &newest_first[..]),
+            (None, false, &oldest_first[..]),
+            (Some(RunStatus::Failed), true, &failed_newest[..]),
+        ] {
+            let page = store
+                .runs_page(status, newest, None, size as u32)
+                .await
+                .unwrap();
+            let shown = expected.len().min(size);
+            assert_eq!(
+                ids(&page.runs),
+                expected[..shown],
+                "{status:?} {newest} {size}"
+            );
+            assert_eq!(
+                page.more,
+                size < expected.len(),
+                "{status:?} {newest} {size}"
+            );
+        }
+    }
     assert_eq!(
         walk(Some(RunStatus::Cancelled), true).await,
         Vec::<String>::new()
