@@ -124,6 +124,13 @@ function seedInPage({ templateIds, runs, token }) {
       }
       await done(tx);
     }
+    // Runs written past the app leave its maintained counts behind: dropped, the Runs page
+    // counts them again from the status index (src/web/idb/run_counts.rs).
+    if (db.objectStoreNames.contains('run_counts')) {
+      const tx = db.transaction('run_counts', 'readwrite');
+      tx.objectStore('run_counts').delete('by_status');
+      await done(tx);
+    }
     const tx = db.transaction(['runs', 'steps'], 'readonly');
     const counts = {
       runs: await ask(tx.objectStore('runs').count()),
