@@ -30,6 +30,7 @@ pub mod pipeline;
 pub mod provider_batch;
 pub mod regrade;
 pub mod replies;
+pub mod run_counts;
 pub mod run_facts;
 pub mod run_store;
 pub mod scripted;

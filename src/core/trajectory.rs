@@ -605,6 +605,16 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
+    /// Every status, in the order the UI lists them.
+    pub const ALL: [RunStatus; 6] = [
+        RunStatus::Running,
+        RunStatus::Completed,
+        RunStatus::Failed,
+        RunStatus::Cancelled,
+        RunStatus::Interrupted,
+        RunStatus::BudgetExceeded,
+    ];
+
     /// The snake_case name shown in the UI and stored in records.
     pub fn as_str(self) -> &'static str {
         match self {

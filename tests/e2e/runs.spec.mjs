@@ -196,7 +196,11 @@ async function copyRun(page, templateId, copies, verifierModels = {}) {
       req.onerror = () => reject(req.error);
     });
     const db = await ask(indexedDB.open('trialogue'));
-    const tx = db.transaction('runs', 'readwrite');
+    // Runs written past the app leave its maintained counts behind: the record is dropped (in
+    // the same transaction), so the Runs page counts them again from the status index.
+    const counted = db.objectStoreNames.contains('run_counts');
+    const tx = db.transaction(counted ? ['runs', 'run_counts'] : 'runs', 'readwrite');
+    if (counted) tx.objectStore('run_counts').delete('by_status');
     const runs = tx.objectStore('runs');
     const template = await ask(runs.get(id));
     const record = JSON.parse(template.json);

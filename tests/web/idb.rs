@@ -16,13 +16,14 @@ use trialogue::core::cost_views::StepCost;
 use trialogue::core::jsonl::{read_jsonl, to_line};
 use trialogue::core::llm::Usage;
 use trialogue::core::pipeline::{Pipeline, RunInput, TrajectorySink};
+use trialogue::core::run_counts::RunCounts;
 use trialogue::core::run_facts;
 use trialogue::core::run_store::RunSink;
 use trialogue::core::scripted::ScriptedLlm;
 use trialogue::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 use trialogue::web::idb::{
-    ExportFilter, ExportSummary, OnConflict, RunPosition, StoreError, TrajectoryStore, DB_VERSION,
-    INTERRUPTED_MESSAGE, LIST_CHUNK,
+    ExportFilter, ExportSummary, OnConflict, RunPosition, StoreError, StreamedImport,
+    TrajectoryStore, DB_VERSION, INTERRUPTED_MESSAGE, LIST_CHUNK,
 };
 
 // ---- helpers ----
@@ -578,7 +579,7 @@ async fn a_seeded_version_1_database_upgrades_and_keeps_its_data() {
 
     let store = TrajectoryStore::open_named(name).await.unwrap();
     assert_eq!(store.version(), DB_VERSION);
-    assert_eq!(DB_VERSION, 7);
+    assert_eq!(DB_VERSION, 8);
     assert_eq!(
         store.store_names(),
         vec![
@@ -589,9 +590,15 @@ async fn a_seeded_version_1_database_upgrades_and_keeps_its_data() {
             "in_flight",
             "provider_rounds",
             "replies",
+            "run_counts",
             "runs",
             "steps"
         ]
+    );
+    // Version 8 counted the old run by status in the upgrade itself.
+    assert_eq!(
+        store.stored_run_counts().await.unwrap(),
+        Some(RunCounts::of([(old_run.status, 1)]))
     );
     assert_eq!(
         store.get_run("run_v1").await.unwrap().as_ref(),
@@ -1441,6 +1448,32 @@ async fn pages_of_runs_come_in_date_order_from_the_last_row_on_in_either_directi
         walk(Some(RunStatus::Completed), false).await,
         vec!["run_p1", "run_p2", "run_p4", "run_p5"]
     );
+    // A first page of any size (read apart from the later ones: one advance from the end, then
+    // forwards) ends anywhere in the order, inside a pair of ties too.
+    let failed_newest = ["run_p6", "run_p3", "run_p0"];
+    for size in 1..=8usize {
+        for (status, newest, expected) in [
+            (None, true, &newest_first[..]),
+            (None, false, &oldest_first[..]),
+            (Some(RunStatus::Failed), true, &failed_newest[..]),
+        ] {
+            let page = store
+                .runs_page(status, newest, None, size as u32)
+                .await
+                .unwrap();
+            let shown = expected.len().min(size);
+            assert_eq!(
+                ids(&page.runs),
+                expected[..shown],
+                "{status:?} {newest} {size}"
+            );
+            assert_eq!(
+                page.more,
+                size < expected.len(),
+                "{status:?} {newest} {size}"
+            );
+        }
+    }
     assert_eq!(
         walk(Some(RunStatus::Cancelled), true).await,
         Vec::<String>::new()
@@ -1488,6 +1521,200 @@ async fn pages_of_runs_come_in_date_order_from_the_last_row_on_in_either_directi
     assert_eq!(
         walk(Some(RunStatus::Failed), true).await,
         vec!["run_p6", "run_p3", "run_p1", "run_p0"]
+    );
+    finish(store).await;
+}
+
+// ---- run counts ----
+
+/// The counts every stored run gives, read the long way.
+async fn counted_by_reading(store: &TrajectoryStore) -> RunCounts {
+    let runs = store.list_runs().await.unwrap();
+    RunCounts::of(runs.iter().map(|r| (r.status, 1)))
+}
+
+/// The stored counts record equals the runs as they are.
+async fn assert_counts_kept(store: &TrajectoryStore, after: &str) {
+    let stored = store.stored_run_counts().await.unwrap();
+    assert_eq!(
+        stored,
+        Some(counted_by_reading(store).await),
+        "the run counts after {after}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn run_counts_are_kept_by_every_change_that_stores_restatuses_or_deletes_a_run() {
+    let store = fresh("t-idb-run-counts").await;
+    // A new database has its record from the start.
+    assert_eq!(
+        store.stored_run_counts().await.unwrap(),
+        Some(RunCounts::default())
+    );
+
+    let a = run("run_a", 1.0);
+    store.create_run(&a).await.unwrap();
+    assert_counts_kept(&store, "a create").await;
+    let mut taken = run("run_a", 2.0);
+    assert!(store.create_run(&a).await.is_err());
+    assert_counts_kept(&store, "a create refused").await;
+    store.create_run_under_free_id(&mut taken).await.unwrap();
+    assert_counts_kept(&store, "a create under a free id").await;
+
+    // Steps leave the count alone; the terminal one moves the run to completed.
+    let a = store
+        .append_step(&a, &solver("run_a", 1, "s"))
+        .await
+        .unwrap();
+    assert_counts_kept(&store, "a step").await;
+    let mut last = solver("run_a", 2, "s");
+    last.terminal = true;
+    let a = store.append_step(&a, &last).await.unwrap();
+    assert_eq!(a.status, RunStatus::Completed);
+    assert_counts_kept(&store, "a terminal step").await;
+
+    store
+        .set_run_status(&taken.run_id, RunStatus::Cancelled, None)
+        .await
+        .unwrap();
+    assert_counts_kept(&store, "a status change").await;
+
+    let mut failed = a.clone();
+    failed.status = RunStatus::Failed;
+    store.put_run(&failed).await.unwrap();
+    assert_counts_kept(&store, "a record saved in a new status").await;
+    let mut new_record = run("run_put", 3.0);
+    new_record.status = RunStatus::BudgetExceeded;
+    store.put_run(&new_record).await.unwrap();
+    assert_counts_kept(&store, "a record saved for the first time").await;
+    new_record.status = RunStatus::Completed;
+    store.put_run_settling_calls(&new_record).await.unwrap();
+    assert_counts_kept(&store, "a final record").await;
+
+    store.create_run(&run("run_r1", 4.0)).await.unwrap();
+    store.create_run(&run("run_r2", 5.0)).await.unwrap();
+    assert_eq!(mark_running(&store).await.len(), 2);
+    assert_counts_kept(&store, "runs marked interrupted").await;
+
+    assert!(store.delete_run("run_r1").await.unwrap());
+    assert!(!store.delete_run("run_r1").await.unwrap());
+    assert_counts_kept(&store, "deletes").await;
+
+    // Imports: a new run, a conflict skipped, a copy kept, and a run continued by a later
+    // chunk of a streamed file.
+    let id = "run_20250101_120000_deadbeef";
+    let imported = store
+        .import_runs(read_jsonl(&jsonl_run(id, 2, "imported")), OnConflict::Skip)
+        .await;
+    assert_eq!(imported.imported.len(), 1);
+    assert_counts_kept(&store, "an import").await;
+    let again = store
+        .import_runs(read_jsonl(&jsonl_run(id, 2, "imported")), OnConflict::Skip)
+        .await;
+    assert_eq!(again.conflicts.len(), 1);
+    assert_counts_kept(&store, "an import conflict").await;
+    store
+        .import_runs(
+            read_jsonl(&jsonl_run(id, 2, "imported")),
+            OnConflict::KeepBoth,
+        )
+        .await;
+    assert_counts_kept(&store, "an import as a copy").await;
+    let streamed = "run_20250101_120000_cafef00d";
+    let mut import = StreamedImport::new();
+    store
+        .import_chunk(&mut import, read_jsonl(&jsonl_run(streamed, 1, "chunked")))
+        .await;
+    // The later chunk holds steps 2 and 3, the last one terminal: the run's status changes.
+    let whole = jsonl_run(streamed, 3, "chunked");
+    let lines: Vec<&str> = whole.lines().collect();
+    let rest = format!(
+        "{}\n{}\n",
+        lines[1],
+        lines[2].replace("\"terminal\":false", "\"terminal\":true")
+    );
+    let before = store.get_run(streamed).await.unwrap().unwrap().status;
+    store.import_chunk(&mut import, read_jsonl(&rest)).await;
+    assert_ne!(
+        store.get_run(streamed).await.unwrap().unwrap().status,
+        before
+    );
+    assert_eq!(store.steps(streamed).await.unwrap().len(), 3);
+    assert_counts_kept(&store, "a streamed import's later chunk").await;
+
+    assert_eq!(
+        store.run_counts().await.unwrap(),
+        counted_by_reading(&store).await
+    );
+    finish(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn run_counts_missing_unreadable_or_drifted_are_counted_again_from_the_status_index() {
+    let name = "t-idb-run-counts-rebuilt";
+    let store = fresh(name).await;
+    store.create_run(&run("run_a", 1.0)).await.unwrap();
+    let mut done = run("run_b", 2.0);
+    done.status = RunStatus::Completed;
+    store.create_run(&done).await.unwrap();
+    let expected = RunCounts::of([(RunStatus::Running, 1), (RunStatus::Completed, 1)]);
+
+    // Missing: changes leave it missing, and the next read counts every run.
+    let raw = Database::open(name).await.unwrap();
+    let tx = raw
+        .transaction("run_counts")
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .unwrap();
+    let counts = tx.object_store("run_counts").unwrap();
+    counts
+        .delete(JsValue::from_str("by_status"))
+        .primitive()
+        .unwrap()
+        .await
+        .unwrap();
+    drop(counts);
+    tx.commit().await.unwrap();
+    store.create_run(&run("run_c", 3.0)).await.unwrap();
+    assert_eq!(store.stored_run_counts().await.unwrap(), None);
+    let with_c = RunCounts::of([(RunStatus::Running, 2), (RunStatus::Completed, 1)]);
+    assert_eq!(store.run_counts().await.unwrap(), with_c);
+    assert_eq!(store.stored_run_counts().await.unwrap(), Some(with_c));
+    assert!(store.delete_run("run_c").await.unwrap());
+
+    // Unreadable: a change drops it (and still happens); the next read counts again.
+    put_raw(
+        &raw,
+        "run_counts",
+        &[json!({"key": "by_status", "json": "not counts"})],
+    )
+    .await;
+    assert_eq!(store.stored_run_counts().await.unwrap(), None);
+    store
+        .set_run_status("run_a", RunStatus::Failed, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_run("run_a").await.unwrap().unwrap().status,
+        RunStatus::Failed
+    );
+    let expected_now = RunCounts::of([(RunStatus::Failed, 1), (RunStatus::Completed, 1)]);
+    assert_eq!(store.run_counts().await.unwrap(), expected_now);
+
+    // Drifted: counts that say no run is failed cannot take a failed run's delete; the
+    // record is dropped rather than kept wrong, and counted again.
+    put_raw(
+        &raw,
+        "run_counts",
+        &[json!({"key": "by_status", "json": serde_json::to_string(&expected).unwrap()})],
+    )
+    .await;
+    raw.close();
+    assert!(store.delete_run("run_a").await.unwrap());
+    assert_eq!(store.stored_run_counts().await.unwrap(), None);
+    assert_eq!(
+        store.run_counts().await.unwrap(),
+        RunCounts::of([(RunStatus::Completed, 1)])
     );
     finish(store).await;
 }

@@ -54,7 +54,7 @@ struct Shown {
 /// The date order, alone or filtered by status, is read a page at a time from an index
 /// ([`RunsQuery::indexed_order`]): the first rows cost one cursor read of [`PAGE_SIZE`] runs
 /// whatever the store holds, the next page starts after the last row shown, and the counts come
-/// from the indexes' entries once the page is drawn. Any other sort or filter reads every run
+/// from the maintained counts record once the page is drawn. Any other sort or filter reads every run
 /// and orders them in memory.
 #[component]
 pub fn RunsPage() -> impl IntoView {
@@ -94,21 +94,16 @@ pub fn RunsPage() -> impl IntoView {
             Some(read.await.map_err(|e| e.to_string()))
         }
     });
-    // (matching, stored), counted once the page is drawn; a failed count only leaves them
-    // unknown (the page's own read reports any storage problem).
+    // (matching, stored), from the maintained counts record once the page is drawn; a failed
+    // read only leaves them unknown (the page's own read reports any storage problem).
     let counts = LocalResource::new(move || {
         let _ = session.runs_changed.get();
         let status = plan.get().map(|p| p.status);
         async move {
             let status = status?;
             after_next_paint().await;
-            let store = store.open().await.ok()?;
-            let stored = store.count_runs_in(None).await.ok()?;
-            let matching = match status {
-                None => stored,
-                Some(_) => store.count_runs_in(status).await.ok()?,
-            };
-            Some((matching as usize, stored as usize))
+            let counts = store.open().await.ok()?.run_counts().await.ok()?;
+            Some((counts.matching(status) as usize, counts.total() as usize))
         }
     });
     let all = LocalResource::new(move || {

@@ -3,14 +3,18 @@
 //! [`crate::core::in_flight`]). Keyed by `[run_id, step_id]` like the steps, so one run's
 //! calls are one key range.
 
+use indexed_db_futures::internals::SystemRepr;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use indexed_db_futures::KeyRange;
 use wasm_bindgen::JsValue;
 
 use super::records::{from_js_row, run_step_bounds, to_js_row, RunRow};
-use super::schema::{IN_FLIGHT, RUNS};
-use super::{commit, from_idb, request, store, StoreError, TrajectoryStore};
+use super::schema::{IN_FLIGHT, RUNS, RUN_COUNTS};
+use super::{
+    commit, ended_by_itself, from_idb, js_failure, request, run_counts, store, StoreError,
+    TrajectoryStore,
+};
 use crate::core::in_flight::InFlightCall;
 use crate::core::trajectory::RunRecord;
 
@@ -64,8 +68,15 @@ impl TrajectoryStore {
     pub async fn put_run_settling_calls(&self, record: &RunRecord) -> Result<(), StoreError> {
         let op = format!("saving run {}", record.run_id);
         let value = RunRow::encode(record)?;
-        let tx = self.transaction(&[RUNS, IN_FLIGHT], TransactionMode::Readwrite, &op)?;
+        let tx = self.transaction(
+            &[RUNS, IN_FLIGHT, RUN_COUNTS],
+            TransactionMode::Readwrite,
+            &op,
+        )?;
         {
+            let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
+            run_counts::shift_stored(&raw, &record.run_id, Some(record.status))
+                .map_err(|e| js_failure(&op, &e))?;
             let runs = store(&tx, RUNS, &op)?;
             request(runs.put(value).primitive(), &op)
                 .await
@@ -77,6 +88,6 @@ impl TrajectoryStore {
                 .await
                 .map_err(|(e, _)| e)?;
         }
-        commit(tx, &op).await
+        ended_by_itself(tx, &op).await
     }
 }

@@ -21,6 +21,7 @@ mod records;
 mod replies;
 mod reply_reads;
 mod rollups;
+mod run_counts;
 mod run_index;
 pub mod schema;
 mod transfer;
@@ -60,7 +61,7 @@ pub use transfer::{ImportFailure, ImportSummary, ImportedRun, OnConflict, Stream
 
 use error::{from_idb, from_open, is_constraint};
 use records::{run_step_bounds, ConfigRow, RunRow, StepRow};
-use schema::{index, CONFIGS, COST_ROLLUPS, IN_FLIGHT, RUNS, STEPS};
+use schema::{index, CONFIGS, COST_ROLLUPS, IN_FLIGHT, RUNS, RUN_COUNTS, STEPS};
 
 /// How many runs [`TrajectoryStore::list_runs`] reads per request.
 pub const LIST_CHUNK: u32 = 1000;
@@ -279,12 +280,20 @@ impl TrajectoryStore {
         let first_call = first_call
             .map(|call| records::to_js_row(call, || op.clone()))
             .transpose()?;
-        let tx = self.transaction(&[RUNS, IN_FLIGHT], TransactionMode::Readwrite, &op)?;
+        let tx = self.transaction(
+            &[RUNS, IN_FLIGHT, RUN_COUNTS],
+            TransactionMode::Readwrite,
+            &op,
+        )?;
         let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
         let added = raw
             .object_store(RUNS)
             .and_then(|runs| runs.add(&value))
             .map_err(|e| js_failure(&op, &e))?;
+        if let Err(e) = run_counts::shift(&raw, vec![(None, Some(run.status))]) {
+            let _ = raw.abort();
+            return Err(js_failure(&op, &e));
+        }
         if let Some(call) = &first_call {
             if let Err(e) = raw
                 .object_store(IN_FLIGHT)
@@ -295,7 +304,7 @@ impl TrajectoryStore {
                 return Err(js_failure(&op, &e));
             }
         }
-        commit(tx, &op).await.map_err(|e| {
+        ended_by_itself(tx, &op).await.map_err(|e| {
             if refused_as_constraint(&added) {
                 StoreError::RunExists {
                     run_id: run.run_id.clone(),
@@ -354,13 +363,16 @@ impl TrajectoryStore {
     pub async fn put_run(&self, run: &RunRecord) -> Result<(), StoreError> {
         let op = format!("saving run {}", run.run_id);
         let value = RunRow::encode(run)?;
-        let tx = self.transaction(&[RUNS], TransactionMode::Readwrite, &op)?;
+        let tx = self.transaction(&[RUNS, RUN_COUNTS], TransactionMode::Readwrite, &op)?;
         {
+            let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
+            run_counts::shift_stored(&raw, &run.run_id, Some(run.status))
+                .map_err(|e| js_failure(&op, &e))?;
             let runs = store(&tx, RUNS, &op)?;
             let put = runs.put(value).primitive();
             request(put, &op).await.map_err(|(e, _)| e)?;
         }
-        commit(tx, &op).await
+        ended_by_itself(tx, &op).await
     }
 
     /// The run `id`, if stored.
@@ -483,7 +495,7 @@ impl TrajectoryStore {
     pub async fn delete_run(&self, id: &str) -> Result<bool, StoreError> {
         let op = format!("deleting run {id}");
         let tx = self.transaction(
-            &[RUNS, STEPS, IN_FLIGHT, COST_ROLLUPS],
+            &[RUNS, STEPS, IN_FLIGHT, COST_ROLLUPS, RUN_COUNTS],
             TransactionMode::Readwrite,
             &op,
         )?;
@@ -494,6 +506,8 @@ impl TrajectoryStore {
             let key = JsValue::from_str(id);
             let existed = count(&runs, key.clone(), &op).await? > 0;
             rollups::forget_run(&store(&tx, COST_ROLLUPS, &op)?, &steps, id, &op).await?;
+            let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
+            run_counts::shift_stored(&raw, id, None).map_err(|e| js_failure(&op, &e))?;
             request(runs.delete(key).primitive(), &op)
                 .await
                 .map_err(|(e, _)| e)?;
@@ -507,7 +521,7 @@ impl TrajectoryStore {
                 .map_err(|(e, _)| e)?;
             existed
         };
-        commit(tx, &op).await?;
+        ended_by_itself(tx, &op).await?;
         Ok(existed)
     }
 
@@ -528,7 +542,7 @@ impl TrajectoryStore {
         message: Option<String>,
     ) -> Result<RunRecord, StoreError> {
         let op = format!("updating the status of run {id}");
-        let tx = self.transaction(&[RUNS], TransactionMode::Readwrite, &op)?;
+        let tx = self.transaction(&[RUNS, RUN_COUNTS], TransactionMode::Readwrite, &op)?;
         let run = {
             let runs = store(&tx, RUNS, &op)?;
             let Some(value) = get(&runs, JsValue::from_str(id), &op).await? else {
@@ -538,6 +552,9 @@ impl TrajectoryStore {
                 });
             };
             let mut run = RunRow::decode(value)?;
+            let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
+            run_counts::shift(&raw, vec![(Some(run.status), Some(status))])
+                .map_err(|e| js_failure(&op, &e))?;
             run.status = status;
             run.message = message;
             run.updated_ms = js_sys::Date::now();
@@ -546,7 +563,7 @@ impl TrajectoryStore {
                 .map_err(|(e, _)| e)?;
             run
         };
-        commit(tx, &op).await?;
+        ended_by_itself(tx, &op).await?;
         Ok(run)
     }
 
@@ -591,7 +608,7 @@ impl TrajectoryStore {
             return Ok(Vec::new());
         }
         let op = "marking interrupted runs";
-        let tx = self.transaction(&[RUNS], TransactionMode::Readwrite, op)?;
+        let tx = self.transaction(&[RUNS, RUN_COUNTS], TransactionMode::Readwrite, op)?;
         let marked = {
             let runs = store(&tx, RUNS, op)?;
             let mut marked = Vec::new();
@@ -613,7 +630,14 @@ impl TrajectoryStore {
             }
             marked
         };
-        commit(tx, op).await?;
+        if marked.is_empty() {
+            commit(tx, op).await?;
+        } else {
+            let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
+            let moved = (Some(RunStatus::Running), Some(RunStatus::Interrupted));
+            run_counts::shift(&raw, vec![moved; marked.len()]).map_err(|e| js_failure(op, &e))?;
+            ended_by_itself(tx, op).await?;
+        }
         Ok(marked)
     }
 
@@ -652,7 +676,7 @@ impl TrajectoryStore {
         updated.add_step(entry, js_sys::Date::now());
         let row = RunRow::encode(&updated)?;
         let tx = self.transaction(
-            &[RUNS, STEPS, IN_FLIGHT, COST_ROLLUPS],
+            &[RUNS, STEPS, IN_FLIGHT, COST_ROLLUPS, RUN_COUNTS],
             TransactionMode::Readwrite,
             &op,
         )?;
@@ -673,7 +697,13 @@ impl TrajectoryStore {
             }
             // The roll-up update chains requests in its success handlers, so a transaction
             // it joins must end by itself: `commit()` would refuse those requests.
-            let chained = rollups::count_steps(&raw, &entry.run_id, std::slice::from_ref(entry))?;
+            let mut chained =
+                rollups::count_steps(&raw, &entry.run_id, std::slice::from_ref(entry))?;
+            // The last step re-statuses the run.
+            if updated.status != record.status {
+                run_counts::shift(&raw, vec![(Some(record.status), Some(updated.status))])?;
+                chained = true;
+            }
             Ok::<_, JsValue>((existed, added, chained))
         })();
         let (existed, added, chained) = match issued {

@@ -124,18 +124,24 @@ impl TrajectoryStore {
             }),
         };
         let db: web_sys::IdbDatabase = self.db.as_sys().clone().into();
-        let mut values = walk_index(
-            &db,
-            RUNS,
-            index_name,
-            &range,
-            direction,
-            limit as usize + 1,
-            skip,
-            Read::Records,
-            op,
-        )
-        .await?;
+        let mut values = if after.is_none() {
+            first_entries(&db, index_name, &range, newest_first, limit as usize + 1)
+                .await
+                .map_err(fail)?
+        } else {
+            walk_index(
+                &db,
+                RUNS,
+                index_name,
+                &range,
+                direction,
+                limit as usize + 1,
+                skip,
+                Read::Records,
+                op,
+            )
+            .await?
+        };
         let more = values.len() > limit as usize;
         values.truncate(limit as usize);
         let runs = values
@@ -220,6 +226,89 @@ impl TrajectoryStore {
                     })
             })
             .collect()
+    }
+}
+
+/// The first `count` runs of `index_name` within `range` (`IdbKeyRange`), oldest first or
+/// newest first (ties in descending key order), in two requests whatever `count` is, where a
+/// cursor walk makes one per run: the page's first rows wait on these round trips to the
+/// database.
+///
+/// `getAll` only reads forwards, so newest first is: a key cursor from the end skips `count -
+/// 1` entries in one `advance`, and `getAll` from that entry's key on reads them forwards (with
+/// any older entries of the same key, dropped after the reversal).
+async fn first_entries(
+    db: &web_sys::IdbDatabase,
+    index_name: &str,
+    range: &JsValue,
+    newest_first: bool,
+    count: usize,
+) -> Result<Vec<JsValue>, JsValue> {
+    let tx = db.transaction_with_str(RUNS)?;
+    let index = tx.object_store(RUNS)?.index(index_name)?;
+    let limit = u32::try_from(count).unwrap_or(u32::MAX);
+    if !newest_first {
+        let all = settled(&index.get_all_with_key_and_limit(range, limit)?).await?;
+        return Ok(js_sys::Array::from(&all).to_vec());
+    }
+    let cursor = index.open_key_cursor_with_range_and_direction(range, IdbCursorDirection::Prev)?;
+    let oldest_key = advanced_key(&cursor, limit.saturating_sub(1)).await?;
+    let from_there = match oldest_key {
+        None => range.clone(),
+        Some(key) => {
+            let range: &IdbKeyRange = range.unchecked_ref();
+            IdbKeyRange::bound_with_lower_open_and_upper_open(
+                &key,
+                &range.upper()?,
+                false,
+                range.upper_open(),
+            )?
+            .into()
+        }
+    };
+    let all = settled(&index.get_all_with_key(&from_there)?).await?;
+    let mut values = js_sys::Array::from(&all).to_vec();
+    values.reverse();
+    values.truncate(count);
+    Ok(values)
+}
+
+/// The result of `request` once it succeeds.
+async fn settled(request: &web_sys::IdbRequest) -> Result<JsValue, JsValue> {
+    let done = js_sys::Promise::new(&mut |resolve, reject| {
+        let ok = request.clone();
+        let on_success = Closure::once_into_js(move || {
+            let _ = resolve.call1(&JsValue::NULL, &ok.result().unwrap_or(JsValue::UNDEFINED));
+        });
+        let failed = request.clone();
+        let on_error = Closure::once_into_js(move || {
+            let error: JsValue = match failed.error() {
+                Ok(Some(dom)) => dom.into(),
+                _ => JsValue::from_str("the request failed"),
+            };
+            let _ = reject.call1(&JsValue::NULL, &error);
+        });
+        request.set_onsuccess(Some(on_success.unchecked_ref()));
+        request.set_onerror(Some(on_error.unchecked_ref()));
+    });
+    JsFuture::from(done).await
+}
+
+/// The key of the entry `skip` entries past the first one of key cursor `cursor` (`None` when
+/// there are not that many), moved there in one `advance`.
+async fn advanced_key(cursor: &web_sys::IdbRequest, skip: u32) -> Result<Option<JsValue>, JsValue> {
+    let at = settled(cursor).await?;
+    let Some(at) = at.dyn_ref::<IdbCursor>() else {
+        return Ok(None);
+    };
+    if skip == 0 {
+        return at.key().map(Some);
+    }
+    at.advance(skip)?;
+    let moved = settled(cursor).await?;
+    match moved.dyn_ref::<IdbCursor>() {
+        Some(at) => at.key().map(Some),
+        None => Ok(None),
     }
 }
 

@@ -10,6 +10,7 @@
 //! | 5 | `in_flight` (key `[run_id, step_id]`): calls whose requests may be out, until settled |
 //! | 6 | `cost_rollups` (key `key`): the Costs page's sums; left empty, the first Costs visit builds them |
 //! | 7 | `runs` gains the index `status_created` (`[status, created_ms]`): one status's runs in date order |
+//! | 8 | `run_counts` (key `key`): runs per status, built here from the `status` index's counts |
 //!
 //! A new version adds one `vN` function and one line to [`upgrade`]; versions already shipped
 //! are never edited, because browsers out there hold databases they created.
@@ -21,7 +22,7 @@ use web_sys::{IdbDatabase, IdbObjectStore, IdbObjectStoreParameters, IdbTransact
 pub const DB_NAME: &str = "trialogue";
 
 /// The schema version this build creates and expects.
-pub const DB_VERSION: u32 = 7;
+pub const DB_VERSION: u32 = 8;
 
 /// Run records ([`crate::core::trajectory::RunRecord`]), keyed by `run_id`.
 pub const RUNS: &str = "runs";
@@ -45,6 +46,8 @@ pub const IN_FLIGHT: &str = "in_flight";
 /// The Costs page's sums per day × agent × provider × model × paid-or-reused, and how far a
 /// build has counted (see `rollups.rs`), keyed by `key` (since version 6).
 pub const COST_ROLLUPS: &str = "cost_rollups";
+/// How many runs are in each status (see `run_counts.rs`), keyed by `key` (since version 8).
+pub const RUN_COUNTS: &str = "run_counts";
 
 /// Index names, each named after what it orders or selects by.
 pub mod index {
@@ -97,6 +100,9 @@ pub(crate) fn upgrade(
     }
     if old_version < 7 && new_version >= 7 {
         v7(tx)?;
+    }
+    if old_version < 8 && new_version >= 8 {
+        v8(db, tx)?;
     }
     Ok(())
 }
@@ -165,6 +171,13 @@ fn v7(tx: &IdbTransaction) -> Result<(), JsValue> {
     );
     runs.create_index_with_str_sequence(index::STATUS_CREATED, &key_path)?;
     Ok(())
+}
+
+fn v8(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
+    create_store(db, RUN_COUNTS, &JsValue::from_str("key"))?;
+    // Counted on the status index's entries, not by reading runs, so even a big store's
+    // upgrade stays short; a count that fails leaves no record, which the first read builds.
+    super::run_counts::build(tx)
 }
 
 fn create_store(

@@ -15,10 +15,10 @@ use indexed_db_futures::internals::SystemRepr;
 
 use super::error::StoreError;
 use super::records::RunRow;
-use super::schema::{COST_ROLLUPS, RUNS, STEPS};
+use super::schema::{COST_ROLLUPS, RUNS, RUN_COUNTS, STEPS};
 use super::{
-    add_step_in, count, end_counting_steps, js_failure, request, rollups, run_steps_in, store,
-    TrajectoryStore,
+    add_step_in, count, ended_by_itself, js_failure, request, rollups, run_counts, run_steps_in,
+    store, TrajectoryStore,
 };
 
 /// What to do with an imported run whose id is already stored.
@@ -127,11 +127,11 @@ impl TrajectoryStore {
     ) -> Result<Result<ImportedRun, Vec<TrajectoryEntry>>, StoreError> {
         let op = format!("importing run {id}");
         let tx = self.transaction(
-            &[RUNS, STEPS, COST_ROLLUPS],
+            &[RUNS, STEPS, COST_ROLLUPS, RUN_COUNTS],
             TransactionMode::Readwrite,
             &op,
         )?;
-        let (stored_id, chained) = {
+        let stored_id = {
             let runs = store(&tx, RUNS, &op)?;
             let steps = store(&tx, STEPS, &op)?;
             let mut stored_id = id.to_string();
@@ -158,11 +158,12 @@ impl TrajectoryStore {
                 add_step_in(&steps, entry, &op).await?;
             }
             let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
-            let chained = rollups::count_steps(&raw, &stored_id, &entries)
+            rollups::count_steps(&raw, &stored_id, &entries).map_err(|e| js_failure(&op, &e))?;
+            run_counts::shift(&raw, vec![(None, Some(run.status))])
                 .map_err(|e| js_failure(&op, &e))?;
-            (stored_id, chained)
+            stored_id
         };
-        end_counting_steps(tx, &op, chained).await?;
+        ended_by_itself(tx, &op).await?;
         Ok(Ok(ImportedRun {
             run_id: stored_id,
             original_id: id.to_string(),
@@ -232,11 +233,11 @@ impl TrajectoryStore {
     ) -> Result<u64, StoreError> {
         let op = format!("importing more steps of run {run_id}");
         let tx = self.transaction(
-            &[RUNS, STEPS, COST_ROLLUPS],
+            &[RUNS, STEPS, COST_ROLLUPS, RUN_COUNTS],
             TransactionMode::Readwrite,
             &op,
         )?;
-        let chained = {
+        {
             let runs = store(&tx, RUNS, &op)?;
             let steps = store(&tx, STEPS, &op)?;
             let mut all = run_steps_in(&steps, run_id, &op).await?;
@@ -244,17 +245,17 @@ impl TrajectoryStore {
                 add_step_in(&steps, entry, &op).await?;
             }
             let raw: web_sys::IdbTransaction = tx.as_sys().clone().into();
-            let chained =
-                rollups::count_steps(&raw, run_id, &entries).map_err(|e| js_failure(&op, &e))?;
+            rollups::count_steps(&raw, run_id, &entries).map_err(|e| js_failure(&op, &e))?;
             all.extend(entries.iter().cloned());
             sorting::sort_by_key(&mut all, |e| e.step_id);
             let run = RunRecord::from_entries(run_id, &all, js_sys::Date::now());
+            run_counts::shift_stored(&raw, run_id, Some(run.status))
+                .map_err(|e| js_failure(&op, &e))?;
             request(runs.put(RunRow::encode(&run)?).primitive(), &op)
                 .await
                 .map_err(|(e, _)| e)?;
-            chained
-        };
-        end_counting_steps(tx, &op, chained).await?;
+        }
+        ended_by_itself(tx, &op).await?;
         Ok(entries.len() as u64)
     }
 }
