@@ -19,14 +19,17 @@ use crate::core::driver::wait::join;
 use crate::core::driver::{BatchProgress, StartError, TabLocks};
 use crate::core::llm::transport::Transport;
 use crate::core::pricing::Pricer;
+use crate::core::provider_batch::hub::RoundReplies;
 use crate::core::provider_batch::{
     BatchJournal, BatchSource, ProviderBatchOptions, RoundHub, RoundListener,
 };
 use crate::core::providers::ProviderRegistry;
+use crate::core::replies::hub::ReplyHub;
+use crate::core::replies::{MemoryReplyStore, ReplyStore};
 use crate::core::run_store::BatchStore;
 
 /// Drives experiments in provider batch mode. Each option documents its default.
-pub struct ExperimentRounds<'a, T, C, S, J, K> {
+pub struct ExperimentRounds<'a, T, C, S, J, K, R = MemoryReplyStore> {
     registry: ProviderRegistry,
     transport: &'a T,
     clock: &'a C,
@@ -42,12 +45,15 @@ pub struct ExperimentRounds<'a, T, C, S, J, K> {
     listener: Option<&'a dyn Fn(&ArmProgress<'_>)>,
     /// Hears every round. Default: nobody.
     round_listener: Option<RoundListener>,
+    /// Where the replies its provider batches answered are kept. Default: a reply store of
+    /// its own, in memory.
+    replies: Rc<ReplyHub<R>>,
 }
 
 impl<'a, T, C, S, J, K> ExperimentRounds<'a, T, C, S, J, K>
 where
     T: Transport + Clone,
-    C: Clock + Clone,
+    C: Clock + Clone + 'static,
     S: BatchStore,
     J: BatchJournal,
     K: TabLocks,
@@ -75,6 +81,40 @@ where
             poll_interval_ms: None,
             listener: None,
             round_listener: None,
+            replies: ReplyHub::new(MemoryReplyStore::new()),
+        }
+    }
+}
+
+impl<'a, T, C, S, J, K, R> ExperimentRounds<'a, T, C, S, J, K, R>
+where
+    T: Transport + Clone,
+    C: Clock + Clone + 'static,
+    S: BatchStore,
+    J: BatchJournal,
+    K: TabLocks,
+    R: ReplyStore + 'static,
+{
+    /// Keeps every reply a provider batch answered in `replies` (the session's reply store),
+    /// under the address a live call of the same request has, so that the experiment's runs
+    /// can be replayed and later runs reuse the replies.
+    pub fn with_replies<R2: ReplyStore + 'static>(
+        self,
+        replies: Rc<ReplyHub<R2>>,
+    ) -> ExperimentRounds<'a, T, C, S, J, K, R2> {
+        ExperimentRounds {
+            registry: self.registry,
+            transport: self.transport,
+            clock: self.clock,
+            store: self.store,
+            journal: self.journal,
+            locks: self.locks,
+            options: self.options,
+            pricer: self.pricer,
+            poll_interval_ms: self.poll_interval_ms,
+            listener: self.listener,
+            round_listener: self.round_listener,
+            replies,
         }
     }
 
@@ -134,6 +174,10 @@ where
             self.transport,
             self.clock.clone(),
             self.store,
+            RoundReplies {
+                hub: Rc::clone(&self.replies),
+                policy,
+            },
         );
         let listen = |p: &ArmProgress<'_>| {
             if let BatchProgress::Batch { event, .. } = p.progress {

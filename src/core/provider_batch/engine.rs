@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use super::hub::{BatchSource, RoundHub, RoundListener};
+use super::hub::{BatchSource, RoundHub, RoundListener, RoundReplies};
 use super::journal::BatchJournal;
 use crate::core::batch::scheduler::{BatchControl, BatchEvent};
 use crate::core::batch::{BatchEngine, BatchRecord, BatchSpec};
@@ -16,6 +16,10 @@ use crate::core::driver::{BatchDriver, BatchProgress, StartError, TabLocks};
 use crate::core::llm::transport::Transport;
 use crate::core::pricing::Pricer;
 use crate::core::providers::ProviderRegistry;
+use crate::core::replies::hub::ReplyHub;
+use crate::core::replies::policy::ReusePolicy;
+use crate::core::replies::resume::batch_policy;
+use crate::core::replies::{MemoryReplyStore, ReplyStore};
 use crate::core::run_store::BatchStore;
 
 /// Which providers take provider batches. Each option documents its default.
@@ -47,7 +51,7 @@ impl ProviderBatchOptions {
 }
 
 /// Starts and resumes batches in provider batch mode.
-pub struct ProviderBatchEngine<'a, T, C, S, J, K> {
+pub struct ProviderBatchEngine<'a, T, C, S, J, K, R = MemoryReplyStore> {
     registry: ProviderRegistry,
     transport: &'a T,
     clock: &'a C,
@@ -59,18 +63,21 @@ pub struct ProviderBatchEngine<'a, T, C, S, J, K> {
     poll_interval_ms: Option<u64>,
     listener: Option<&'a dyn Fn(&BatchProgress<'_>)>,
     round_listener: Option<RoundListener>,
+    replies: Rc<ReplyHub<R>>,
 }
 
 impl<'a, T, C, S, J, K> ProviderBatchEngine<'a, T, C, S, J, K>
 where
     T: Transport + Clone,
-    C: Clock + Clone,
+    C: Clock + Clone + 'static,
     S: BatchStore,
     J: BatchJournal,
     K: TabLocks,
 {
     /// An engine calling `registry`'s providers over `transport`, storing runs in `store` and
-    /// rounds in `journal`, holding batches' locks from `locks`.
+    /// rounds in `journal`, holding batches' locks from `locks`. The replies its provider
+    /// batches answer are kept in a reply store of its own, in memory, until
+    /// [`Self::with_replies`] gives it the session's.
     pub fn new(
         registry: ProviderRegistry,
         transport: &'a T,
@@ -92,6 +99,41 @@ where
             poll_interval_ms: None,
             listener: None,
             round_listener: None,
+            replies: ReplyHub::new(MemoryReplyStore::new()),
+        }
+    }
+}
+
+impl<'a, T, C, S, J, K, R> ProviderBatchEngine<'a, T, C, S, J, K, R>
+where
+    T: Transport + Clone,
+    C: Clock + Clone + 'static,
+    S: BatchStore,
+    J: BatchJournal,
+    K: TabLocks,
+    R: ReplyStore + 'static,
+{
+    /// Keeps every reply a provider batch answered in `replies` (the session's reply store),
+    /// under the address a live call of the same request has: the batch's runs can then be
+    /// replayed, and later runs reuse the replies by their policy. A reply already stored is
+    /// also reused by the batch's runs (by the batch's policy), and not paid again.
+    pub fn with_replies<R2: ReplyStore + 'static>(
+        self,
+        replies: Rc<ReplyHub<R2>>,
+    ) -> ProviderBatchEngine<'a, T, C, S, J, K, R2> {
+        ProviderBatchEngine {
+            registry: self.registry,
+            transport: self.transport,
+            clock: self.clock,
+            store: self.store,
+            journal: self.journal,
+            locks: self.locks,
+            pricer: self.pricer,
+            options: self.options,
+            poll_interval_ms: self.poll_interval_ms,
+            listener: self.listener,
+            round_listener: self.round_listener,
+            replies,
         }
     }
 
@@ -135,7 +177,7 @@ where
         spec.engine = BatchEngine::ProviderBatch;
         let hub = self.hub();
         let cancel = control.cancel_token();
-        let driver = self.driver(&hub);
+        let driver = self.driver(&hub, spec.reuse_policy);
         let drive = async {
             let result = driver.start(spec, problems, control).await;
             hub.finish();
@@ -160,10 +202,11 @@ where
                 experiment: tag.name,
             });
         }
+        let policy = batch_policy(self.store, batch_id).await?;
         let hub = self.hub();
         hub.load(batch_id).await?;
         let cancel = control.cancel_token();
-        let driver = self.driver(&hub);
+        let driver = self.driver(&hub, policy);
         let drive = async {
             let result = driver.resume(batch_id, false, None, control).await;
             hub.finish();
@@ -184,7 +227,15 @@ where
         hub
     }
 
-    fn driver<'h>(&'h self, hub: &'h RoundHub<T, C, &'a J>) -> BoundDriver<'h, 'a, T, C, S, J, K> {
+    fn driver<'h>(
+        &'h self,
+        hub: &'h RoundHub<T, C, &'a J>,
+        policy: ReusePolicy,
+    ) -> BoundDriver<'h, 'a, T, C, S, J, K, R> {
+        let replies = RoundReplies {
+            hub: Rc::clone(&self.replies),
+            policy,
+        };
         BoundDriver {
             engine: self,
             hub,
@@ -195,25 +246,27 @@ where
                 self.transport,
                 self.clock.clone(),
                 self.store,
+                replies,
             ),
         }
     }
 }
 
 /// The batch driver of one batch, over the hub's source.
-struct BoundDriver<'h, 'a, T, C, S, J, K> {
-    engine: &'h ProviderBatchEngine<'a, T, C, S, J, K>,
+struct BoundDriver<'h, 'a, T, C, S, J, K, R> {
+    engine: &'h ProviderBatchEngine<'a, T, C, S, J, K, R>,
     hub: &'h RoundHub<T, C, &'a J>,
-    source: BatchSource<'h, T, C, &'a J, S>,
+    source: BatchSource<'h, T, C, &'a J, S, R>,
 }
 
-impl<'a, T, C, S, J, K> BoundDriver<'_, 'a, T, C, S, J, K>
+impl<'a, T, C, S, J, K, R> BoundDriver<'_, 'a, T, C, S, J, K, R>
 where
     T: Transport + Clone,
-    C: Clock + Clone,
+    C: Clock + Clone + 'static,
     S: BatchStore,
     J: BatchJournal,
     K: TabLocks,
+    R: ReplyStore + 'static,
 {
     fn listen(&self, progress: &BatchProgress<'_>) {
         match progress {

@@ -618,6 +618,8 @@ impl Task {
         )
         .with_pricer(&inputs.pricer)
         .with_listener(listener)
+        // Its replies go to the reply store: the runs can be replayed, and later runs reuse them.
+        .with_replies(inputs.hub.clone())
         .with_round_listener(Rc::new(move |rounds: &[RoundView]| {
             session.rounds.set(rounds.to_vec())
         }));
