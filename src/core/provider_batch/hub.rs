@@ -1000,7 +1000,14 @@ impl<T: Transport, C: Clock, J: BatchJournal, S, R: ReplyStore + 'static>
                 .and_then(|r| r.get(i)?.paid_by.clone())
                 .unwrap_or_else(|| own.clone())
         };
-        keep_paid(&self.replies, &notes, attempts, payer_of, self.clock.now_ms()).await;
+        keep_paid(
+            &self.replies,
+            &notes,
+            attempts,
+            payer_of,
+            self.clock.now_ms(),
+        )
+        .await;
         let last = notes.last()?;
         let reused_from = routes.as_ref().and_then(|routes| {
             routes
@@ -1116,7 +1123,12 @@ impl<'h, T: Transport, C: Clock + Clone, J: BatchJournal, S: RunStore, R: ReplyS
         options.retry.min_backoff_ms = 0;
         options.retry.max_backoff_ms = 0;
         RoundLlm {
-            client: LlmClient::with_options(self.registry.clone(), cache, self.clock.clone(), options),
+            client: LlmClient::with_options(
+                self.registry.clone(),
+                cache,
+                self.clock.clone(),
+                options,
+            ),
             notes,
             replies: Rc::clone(&self.replies.hub),
             policy: self.replies.policy,

@@ -202,7 +202,8 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
         let reusable = policy.may_reuse(canonical.temperature());
         let plain_json = canonical.to_json();
         let occurrence_key = sha256_hex(plain_json.as_bytes());
-        let n = nth.unwrap_or_else(|| *self.occurrences.borrow().get(&occurrence_key).unwrap_or(&0));
+        let n =
+            nth.unwrap_or_else(|| *self.occurrences.borrow().get(&occurrence_key).unwrap_or(&0));
         if !reusable {
             let addressed_as = self.scope.replay_of.as_ref().unwrap_or(&self.scope.run_id);
             canonical.unique_to = Some(format!("{addressed_as}#{n}"));
@@ -323,10 +324,7 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
         let addressed = self.address(request);
         let twin = whole.map(|whole| self.address_nth(&whole(), Some(addressed.nth)));
         if let Some(token) = &self.scope.replay {
-            return (
-                self.replay(&addressed, twin.as_ref(), token).await,
-                false,
-            );
+            return (self.replay(&addressed, twin.as_ref(), token).await, false);
         }
         let hash = addressed.hash.clone();
         if addressed.reusable {
