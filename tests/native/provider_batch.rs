@@ -371,7 +371,7 @@ impl Bench {
                 ..ProviderBatchOptions::default()
             },
         )
-        .with_pricer(&pricer())
+        .with_pricer(Rc::new(pricer()))
         .with_poll_interval(POLL_MS)
         .with_replies(ReplyHub::new(self.replies.clone()))
     }

@@ -464,7 +464,7 @@ impl Bench {
             &self.locks,
             ProviderBatchOptions::all_batchable(&registry(), stragglers_live),
         )
-        .with_pricer(&pricer())
+        .with_pricer(Rc::new(pricer()))
         .with_poll_interval(POLL_MS)
         .with_replies(ReplyHub::new(self.replies.clone()))
     }

@@ -13,78 +13,20 @@ use std::rc::Rc;
 
 use super::driver::{ArmProgress, ExperimentDriver};
 use super::Experiment;
-use crate::core::batch::scheduler::{BatchControl, BatchEvent};
+use crate::core::batch::scheduler::BatchControl;
 use crate::core::clock::Clock;
 use crate::core::driver::wait::join;
-use crate::core::driver::{BatchProgress, StartError, TabLocks};
+use crate::core::driver::{StartError, TabLocks};
 use crate::core::llm::transport::Transport;
-use crate::core::pricing::Pricer;
-use crate::core::provider_batch::hub::RoundReplies;
-use crate::core::provider_batch::{
-    BatchJournal, BatchSource, ProviderBatchOptions, RoundHub, RoundListener,
-};
-use crate::core::providers::ProviderRegistry;
-use crate::core::replies::hub::ReplyHub;
+use crate::core::provider_batch::engine::RoundEngine;
+use crate::core::provider_batch::BatchJournal;
 use crate::core::replies::{MemoryReplyStore, ReplyStore};
 use crate::core::run_store::BatchStore;
 
-/// Drives experiments in provider batch mode. Each option documents its default.
-pub struct ExperimentRounds<'a, T, C, S, J, K, R = MemoryReplyStore> {
-    registry: ProviderRegistry,
-    transport: &'a T,
-    clock: &'a C,
-    store: &'a S,
-    journal: &'a J,
-    locks: &'a K,
-    options: ProviderBatchOptions,
-    /// Prices every step and holds each config's batch to its budget. Default: unpriced.
-    pricer: Option<Rc<Pricer>>,
-    /// How often a running provider batch is polled at most. Default: the hub's.
-    poll_interval_ms: Option<u64>,
-    /// Hears every config's progress. Default: nobody.
-    listener: Option<&'a dyn Fn(&ArmProgress<'_>)>,
-    /// Hears every round. Default: nobody.
-    round_listener: Option<RoundListener>,
-    /// Where the replies its provider batches answered are kept. Default: a reply store of
-    /// its own, in memory.
-    replies: Rc<ReplyHub<R>>,
-}
-
-impl<'a, T, C, S, J, K> ExperimentRounds<'a, T, C, S, J, K>
-where
-    T: Transport + Clone,
-    C: Clock + Clone + 'static,
-    S: BatchStore,
-    J: BatchJournal,
-    K: TabLocks,
-{
-    /// Experiments calling `registry`'s providers over `transport`, those `options` batch in
-    /// rounds journaled in `journal`; runs stored in `store`, batches' locks from `locks`.
-    pub fn new(
-        registry: ProviderRegistry,
-        transport: &'a T,
-        clock: &'a C,
-        store: &'a S,
-        journal: &'a J,
-        locks: &'a K,
-        options: ProviderBatchOptions,
-    ) -> Self {
-        ExperimentRounds {
-            registry,
-            transport,
-            clock,
-            store,
-            journal,
-            locks,
-            options,
-            pricer: None,
-            poll_interval_ms: None,
-            listener: None,
-            round_listener: None,
-            replies: ReplyHub::new(MemoryReplyStore::new()),
-        }
-    }
-}
+/// Drives experiments in provider batch mode: the [`RoundEngine`] with each config's progress
+/// heard.
+pub type ExperimentRounds<'a, T, C, S, J, K, R = MemoryReplyStore> =
+    RoundEngine<'a, T, C, S, J, K, R, &'a dyn Fn(&ArmProgress<'_>)>;
 
 impl<'a, T, C, S, J, K, R> ExperimentRounds<'a, T, C, S, J, K, R>
 where
@@ -95,53 +37,6 @@ where
     K: TabLocks,
     R: ReplyStore + 'static,
 {
-    /// Keeps every reply a provider batch answered in `replies` (the session's reply store),
-    /// under the address a live call of the same request has, so that the experiment's runs
-    /// can be replayed and later runs reuse the replies.
-    pub fn with_replies<R2: ReplyStore + 'static>(
-        self,
-        replies: Rc<ReplyHub<R2>>,
-    ) -> ExperimentRounds<'a, T, C, S, J, K, R2> {
-        ExperimentRounds {
-            registry: self.registry,
-            transport: self.transport,
-            clock: self.clock,
-            store: self.store,
-            journal: self.journal,
-            locks: self.locks,
-            options: self.options,
-            pricer: self.pricer,
-            poll_interval_ms: self.poll_interval_ms,
-            listener: self.listener,
-            round_listener: self.round_listener,
-            replies,
-        }
-    }
-
-    /// Prices steps with `pricer` (a request a provider batch answered at its batch rates).
-    pub fn with_pricer(mut self, pricer: Rc<Pricer>) -> Self {
-        self.pricer = Some(pricer);
-        self
-    }
-
-    /// Polls running provider batches every `ms` at most.
-    pub fn with_poll_interval(mut self, ms: u64) -> Self {
-        self.poll_interval_ms = Some(ms);
-        self
-    }
-
-    /// Reports each config's progress to `listener`.
-    pub fn with_listener(mut self, listener: &'a dyn Fn(&ArmProgress<'_>)) -> Self {
-        self.listener = Some(listener);
-        self
-    }
-
-    /// Shows `listener` every round after each change of one.
-    pub fn with_round_listener(mut self, listener: RoundListener) -> Self {
-        self.round_listener = Some(listener);
-        self
-    }
-
     /// Drives `experiment`'s unfinished batches in rounds until all are done or `control`
     /// cancels (the provider batches still running are then cancelled). Rounds already
     /// submitted are polled and results already read applied, each once. Budgets as
@@ -158,35 +53,11 @@ where
             .first()
             .map(|b| b.spec.reuse_policy)
             .unwrap_or_default();
-        let mut hub = RoundHub::new(self.transport.clone(), self.clock.clone(), self.journal)
-            .sharing_between_runs(policy);
-        if let Some(ms) = self.poll_interval_ms {
-            hub = hub.with_poll_interval(ms);
-        }
-        if let Some(listener) = &self.round_listener {
-            hub = hub.with_listener(Rc::clone(listener));
-        }
+        let hub = self.hub(Some(policy));
         hub.load(&experiment.experiment_id).await?;
-        let source = BatchSource::new(
-            &hub,
-            self.registry.clone(),
-            &self.options,
-            self.transport,
-            self.clock.clone(),
-            self.store,
-            RoundReplies {
-                hub: Rc::clone(&self.replies),
-                policy,
-            },
-        );
+        let source = self.source(&hub, policy);
         let listen = |p: &ArmProgress<'_>| {
-            if let BatchProgress::Batch { event, .. } = p.progress {
-                match event {
-                    BatchEvent::ItemStarted { .. } => hub.item_started(),
-                    BatchEvent::ItemFinished { .. } => hub.item_finished(),
-                    _ => {}
-                }
-            }
+            hub.follow(p.progress);
             if let Some(listener) = self.listener {
                 listener(p);
             }

@@ -29,11 +29,12 @@ use super::{
     Batch, BatchCounts, BatchFamily, BatchState, CustomId, ItemOutcome, ProviderBatchError,
     Submission,
 };
+use crate::core::batch::scheduler::BatchEvent;
 use crate::core::cancel::CancelToken;
 use crate::core::clock::Clock;
 use crate::core::config::PipelineConfig;
 use crate::core::driver::wait::{first_of, Notify};
-use crate::core::driver::{client_options, LlmSource};
+use crate::core::driver::{client_options, BatchProgress, LlmSource};
 use crate::core::llm::chat::{HttpRequest, HttpResponse};
 use crate::core::llm::client::LlmClient;
 use crate::core::llm::transport::{Transport, TransportError};
@@ -320,6 +321,22 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
         state.in_flight = state.in_flight.saturating_sub(1);
         drop(state);
         self.wake.notify();
+    }
+
+    /// Follows a batch driver's progress: an item started or finished changes what the next
+    /// round waits for.
+    pub fn follow(&self, progress: &BatchProgress<'_>) {
+        match progress {
+            BatchProgress::Batch {
+                event: BatchEvent::ItemStarted { .. },
+                ..
+            } => self.item_started(),
+            BatchProgress::Batch {
+                event: BatchEvent::ItemFinished { .. },
+                ..
+            } => self.item_finished(),
+            _ => {}
+        }
     }
 
     /// The batch's driver is done: [`RoundHub::run`] returns.

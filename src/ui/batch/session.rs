@@ -616,7 +616,7 @@ impl Task {
             &WebLocks,
             options,
         )
-        .with_pricer(&inputs.pricer)
+        .with_pricer(Rc::clone(&inputs.pricer))
         .with_listener(listener)
         // Its replies go to the reply store: the runs can be replayed, and later runs reuse them.
         .with_replies(inputs.hub.clone())
