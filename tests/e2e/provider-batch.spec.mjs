@@ -70,6 +70,10 @@ for (const f of FAMILIES) {
     await expect(round).toHaveAttribute('data-round', '1', { timeout: 30_000 });
     await expect(round).toHaveAttribute('data-submitted', '3');
     await expect(page.getByTestId('batch-tab-may-close')).toBeVisible();
+    // The three items wait on the provider's round: waiting, not running.
+    const progress = page.getByTestId('batch-progress');
+    await expect(progress).toHaveAttribute('data-waiting', '3');
+    await expect(progress).toHaveAttribute('data-running', '0');
     const batchId = (await page.getByTestId('batch-id').textContent()).trim();
 
     // Reopened, the page polls the round at the provider and goes on with no Resume press.

@@ -822,3 +822,31 @@ fn a_later_live_batch_reuses_the_replies_a_provider_batch_paid_for_and_names_its
         }
     }
 }
+
+#[test]
+fn items_whose_call_waits_on_a_round_are_counted_as_parked_and_none_once_it_ends() {
+    use trialogue::core::batch::Progress;
+    let bench = Bench::new();
+    let heard: Rc<RefCell<Vec<usize>>> = Rc::default();
+    let into = Rc::clone(&heard);
+    let engine = bench
+        .engine()
+        .with_parked_listener(Rc::new(move |n| into.borrow_mut().push(n)));
+    let spec = spec_with(3, BatchModes::Debate, 1, pipeline_config());
+    let record = block_on(engine.start(spec, &problems(), BatchControl::new())).expect("started");
+    assert_completed_once_each(&bench, &record, 3);
+    let heard = heard.borrow();
+    // Each of the three rounds holds all three items' calls, then hands every result out.
+    assert_eq!(heard.iter().filter(|n| **n == 3).count(), 3, "{heard:?}");
+    assert_eq!(heard.last(), Some(&0), "{heard:?}");
+    assert!(heard.iter().all(|n| *n <= 3));
+
+    // Shown: the parked items move from running to waiting, never below zero.
+    let mut running = record.progress(3);
+    running.running = 3;
+    running.waiting = 0;
+    let shown: Progress = running.with_parked(3);
+    assert_eq!((shown.running, shown.waiting), (0, 3));
+    let shown = running.with_parked(5);
+    assert_eq!((shown.running, shown.waiting), (0, 3));
+}

@@ -10,7 +10,7 @@
 
 use std::rc::Rc;
 
-use super::hub::{BatchSource, RoundHub, RoundListener, RoundReplies};
+use super::hub::{BatchSource, ParkedListener, RoundHub, RoundListener, RoundReplies};
 use super::journal::BatchJournal;
 use crate::core::batch::scheduler::BatchControl;
 use crate::core::batch::{BatchEngine, BatchRecord, BatchSpec};
@@ -74,6 +74,8 @@ pub struct RoundEngine<'a, T, C, S, J, K, R, L> {
     pub(crate) listener: Option<L>,
     /// Hears every round. Default: nobody.
     round_listener: Option<RoundListener>,
+    /// Hears how many calls wait on a round. Default: nobody.
+    parked_listener: Option<ParkedListener>,
     /// Where the replies its provider batches answered are kept. Default: a reply store of
     /// its own, in memory, for the engine's life.
     replies: Rc<ReplyHub<R>>,
@@ -114,6 +116,7 @@ where
             poll_interval_ms: None,
             listener: None,
             round_listener: None,
+            parked_listener: None,
             replies: ReplyHub::new(MemoryReplyStore::new()),
         }
     }
@@ -148,6 +151,7 @@ where
             poll_interval_ms: self.poll_interval_ms,
             listener: self.listener,
             round_listener: self.round_listener,
+            parked_listener: self.parked_listener,
             replies,
         }
     }
@@ -178,6 +182,13 @@ where
         self
     }
 
+    /// Tells `listener` how many calls wait on a round whenever that changes: their items are
+    /// parked (waiting), not working.
+    pub fn with_parked_listener(mut self, listener: ParkedListener) -> Self {
+        self.parked_listener = Some(listener);
+        self
+    }
+
     /// A round hub over the engine's transport and journal; `shared` makes it share identical
     /// requests between the runs it serves, by that policy.
     pub(crate) fn hub(&self, shared: Option<ReusePolicy>) -> RoundHub<T, C, &'a J> {
@@ -190,6 +201,9 @@ where
         }
         if let Some(listener) = &self.round_listener {
             hub = hub.with_listener(Rc::clone(listener));
+        }
+        if let Some(listener) = &self.parked_listener {
+            hub = hub.with_parked_listener(Rc::clone(listener));
         }
         hub
     }

@@ -153,6 +153,8 @@ struct HubState {
     polls: u32,
     finished: bool,
     journal_error: Option<String>,
+    /// The calls waiting on a round when the parked listener last heard.
+    parked: usize,
 }
 
 impl HubState {
@@ -207,6 +209,9 @@ impl HubState {
 /// Hears every round, as a page shows them, after each change of one.
 pub type RoundListener = Rc<dyn Fn(&[RoundView])>;
 
+/// Hears how many calls wait on a round (their items are parked, not working), when it changes.
+pub type ParkedListener = Rc<dyn Fn(usize)>;
+
 /// Provider batches for one Trialogue batch: rounds submitted, polled, read and recorded.
 pub struct RoundHub<T, C, J> {
     api: T,
@@ -216,6 +221,7 @@ pub struct RoundHub<T, C, J> {
     state: RefCell<HubState>,
     wake: Rc<Notify>,
     listener: Option<RoundListener>,
+    parked_listener: Option<ParkedListener>,
 }
 
 impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
@@ -230,7 +236,31 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
             state: RefCell::default(),
             wake: Rc::default(),
             listener: None,
+            parked_listener: None,
         }
+    }
+
+    /// Tells `listener` how many calls wait on a round, whenever that changes.
+    pub fn with_parked_listener(mut self, listener: ParkedListener) -> Self {
+        self.parked_listener = Some(listener);
+        self
+    }
+
+    /// Tells the parked listener the number of calls waiting on a round, if it changed.
+    fn parked_changed(&self) {
+        let Some(listener) = &self.parked_listener else {
+            return;
+        };
+        let parked = {
+            let mut state = self.state.borrow_mut();
+            let parked = state.blocked();
+            if parked == state.parked {
+                return;
+            }
+            state.parked = parked;
+            parked
+        };
+        listener(parked);
     }
 
     /// Tells `listener` about every change of a round.
@@ -424,6 +454,7 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
             state.waiters.insert(encoded.clone(), None);
         }
         self.wake.notify();
+        self.parked_changed();
         let waiting = Waiting {
             state: &self.state,
             encoded: encoded.clone(),
@@ -453,6 +484,7 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
         .await;
         drop(waiting);
         self.wake.notify();
+        self.parked_changed();
         Ok(Exchanged {
             outcome: outcome?,
             request_hash: hash,
@@ -599,11 +631,14 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
         record.ended_ms = Some(self.clock.now_ms());
         // Durable before any call sees a result.
         self.record(&record).await;
-        let mut state = self.state.borrow_mut();
-        for (id, outcome) in &record.results {
-            state.submitted.remove(id);
-            state.deliver(id.clone(), outcome.clone());
+        {
+            let mut state = self.state.borrow_mut();
+            for (id, outcome) in &record.results {
+                state.submitted.remove(id);
+                state.deliver(id.clone(), outcome.clone());
+            }
         }
+        self.parked_changed();
     }
 
     async fn call(

@@ -36,7 +36,7 @@ pub mod openai;
 pub mod turnaround;
 
 pub use engine::{ProviderBatchEngine, ProviderBatchOptions, RoundEngine};
-pub use hub::{BatchSource, Exchanged, RoundHub, RoundListener, RoundView};
+pub use hub::{BatchSource, Exchanged, ParkedListener, RoundHub, RoundListener, RoundView};
 pub use journal::{BatchJournal, MemoryJournal, RoundRecord, RoundStatus};
 
 use serde::{Deserialize, Serialize};

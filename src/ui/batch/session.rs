@@ -106,6 +106,9 @@ pub struct BatchSession {
     pub budget_usd: RwSignal<Option<f64>>,
     /// The provider batches of the batch going in provider batch mode, by round.
     pub rounds: RwSignal<Vec<RoundView>>,
+    /// How many items of the batch going wait on a provider batch's round: shown as waiting,
+    /// not running.
+    pub parked: RwSignal<usize>,
     runs: RunSession,
     tasks: Tasks,
     control: StoredValue<Option<BatchControl>, LocalStorage>,
@@ -179,6 +182,7 @@ impl BatchSession {
             picked_dataset: RwSignal::new(None),
             budget_usd: RwSignal::new(None),
             rounds: RwSignal::new(Vec::new()),
+            parked: RwSignal::new(0),
             runs,
             tasks,
             control: StoredValue::new_local(None),
@@ -622,7 +626,9 @@ impl Task {
         .with_replies(inputs.hub.clone())
         .with_round_listener(Rc::new(move |rounds: &[RoundView]| {
             session.rounds.set(rounds.to_vec())
-        }));
+        }))
+        .with_parked_listener(Rc::new(move |parked| session.parked.set(parked)));
+        session.parked.set(0);
         let control = self.control.clone();
         match &self.job {
             Job::Start { spec, problems } => {
