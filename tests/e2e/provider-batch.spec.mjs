@@ -5,7 +5,8 @@
 // completes, every custom id is submitted once, no result is applied twice (each run commits
 // steps 1, 2, 3 once), and where the shipped table has batch rates it costs exactly half of the
 // same batch run live (gpt-4.1-mini, claude-haiku-4-5 and gemini-2.5-flash's batch rates are half
-// their live ones).
+// their live ones). Its replies are in the reply store: the same batch live by the default
+// reuse policy sends nothing and costs $0, each step reused from the provider-batch run.
 import { readFileSync } from 'node:fs';
 import { test, expect } from './fixtures.mjs';
 import { MOCK, MOCK_OPENAI, importDataset, mockRequests, openApp, resetMock, seedApp } from './helpers.mjs';
@@ -69,6 +70,10 @@ for (const f of FAMILIES) {
     await expect(round).toHaveAttribute('data-round', '1', { timeout: 30_000 });
     await expect(round).toHaveAttribute('data-submitted', '3');
     await expect(page.getByTestId('batch-tab-may-close')).toBeVisible();
+    // The three items wait on the provider's round: waiting, not running.
+    const progress = page.getByTestId('batch-progress');
+    await expect(progress).toHaveAttribute('data-waiting', '3');
+    await expect(progress).toHaveAttribute('data-running', '0');
     const batchId = (await page.getByTestId('batch-id').textContent()).trim();
 
     // Reopened, the page polls the round at the provider and goes on with no Resume press.
@@ -117,10 +122,30 @@ for (const f of FAMILIES) {
     expect(liveUsd).toBeCloseTo(costs[1] * 2 * ROWS.length, 12);
     expect(Number(await price.getAttribute('data-batch-usd'))).toBeCloseTo(liveUsd / 2, 12);
 
-    // The same batch, live.
+    // The same batch live, by the default reuse policy (the agents sample at temperature 0):
+    // every reply the provider batches paid for is in the reply store, so nothing is paid or
+    // sent again, and each step names the provider-batch run that paid for it.
+    const chatsBefore = (await mockRequests(request)).length;
     await page.getByTestId('batch-engine').selectOption('live');
     await page.getByTestId('batch-start').click();
     await expect(page.getByTestId('batch-id')).not.toHaveText(batchId);
+    await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 60_000 });
+    const reusedId = (await page.getByTestId('batch-id').textContent()).trim();
+    expect((await mockRequests(request)).length).toBe(chatsBefore);
+    const reused = await storedRuns(page, reusedId);
+    const payerOf = Object.fromEntries((await storedBatch(page, batchId)).runs.map((r) => [r.problem, r.run_id]));
+    const { runs: reusedRuns } = await storedBatch(page, reusedId);
+    expect(reusedRuns).toHaveLength(ROWS.length);
+    for (const run of reusedRuns) {
+      expect(run.cost_usd).toBe(0);
+      for (const step of run.steps) expect(step.metadata.reused_from).toBe(payerOf[run.problem]);
+    }
+    expect(reused.every((run) => run.status === 'completed')).toBe(true);
+
+    // The same batch live, paying for every request (policy "never"), to compare prices.
+    await page.getByTestId('batch-reuse-policy').selectOption('never');
+    await page.getByTestId('batch-start').click();
+    await expect(page.getByTestId('batch-id')).not.toHaveText(reusedId);
     await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 60_000 });
     const liveId = (await page.getByTestId('batch-id').textContent()).trim();
     const live = await storedRuns(page, liveId);

@@ -5,6 +5,7 @@ mod util;
 
 mod answer;
 mod batch;
+mod batch_replies;
 mod batch_results;
 mod budget;
 mod cancel;

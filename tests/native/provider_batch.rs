@@ -24,6 +24,8 @@ use trialogue::core::provider_batch::{
     BatchJournal, CustomId, MemoryJournal, ProviderBatchEngine, ProviderBatchOptions, RoundStatus,
 };
 use trialogue::core::providers::ProviderRegistry;
+use trialogue::core::replies::hub::ReplyHub;
+use trialogue::core::replies::MemoryReplyStore;
 use trialogue::core::role::AgentRole;
 use trialogue::core::run_store::{BatchStore, MemoryRunStore, RunStore};
 use trialogue::core::trajectory::RunStatus;
@@ -328,6 +330,7 @@ struct Bench {
     store: MemoryRunStore,
     journal: MemoryJournal,
     locks: MemoryLocks,
+    replies: MemoryReplyStore,
     fake: FakeOpenAi,
 }
 
@@ -342,6 +345,7 @@ impl Bench {
             store: MemoryRunStore::new(),
             journal,
             locks: MemoryLocks::new(),
+            replies: MemoryReplyStore::new(),
         }
     }
 
@@ -367,8 +371,9 @@ impl Bench {
                 ..ProviderBatchOptions::default()
             },
         )
-        .with_pricer(&pricer())
+        .with_pricer(Rc::new(pricer()))
         .with_poll_interval(POLL_MS)
+        .with_replies(ReplyHub::new(self.replies.clone()))
     }
 
     fn start(&self, n: usize) -> BatchRecord {
@@ -650,4 +655,198 @@ fn only_requests_a_provider_batch_answered_are_billed_at_batch_rates_and_a_missi
     assert_eq!(pricer.price("openai", "gpt-4o-mini", &usage), Some(cost));
     assert_eq!(price("gpt-4o", SentVia::ProviderBatch), None);
     assert!(price("gpt-4o", SentVia::Live).is_some());
+}
+
+#[test]
+fn each_reply_the_openai_batch_api_answered_is_stored_as_a_live_call_stores_it_and_each_run_replays_from_it(
+) {
+    let bench = Bench::new();
+    let record = bench.start(3);
+    assert_completed_once_each(&bench, &record, 3);
+    // One reply per request that went up, none twice.
+    assert_eq!(
+        bench.replies.len(),
+        bench.fake.state.borrow().uploaded.len()
+    );
+    // The reply is the output line's `response.body`: the chat completion itself, as a live
+    // call receives it, not the line around it.
+    for reply in bench.replies.replies() {
+        let body: Value = serde_json::from_str(&reply.response.body).expect("JSON");
+        assert_eq!(body["object"], "chat.completion", "{body}");
+        assert!(body.get("custom_id").is_none());
+        assert_eq!(reply.response.status, 200);
+    }
+    crate::batch_replies::assert_each_run_replays_from_the_store(
+        &bench.store,
+        &bench.replies,
+        &record,
+        &registry(),
+    );
+}
+
+#[test]
+fn a_batch_reopened_after_a_round_ended_stores_each_reply_once_and_its_runs_replay() {
+    let bench = Bench::new();
+    let spec = spec_with(3, BatchModes::Debate, 1, pipeline_config());
+    {
+        let engine = bench.engine();
+        let problems = problems();
+        let mut driver = Driver::new(engine.start(spec, &problems, BatchControl::new()));
+        // The tab closes as soon as round 2's results are read, before or while its runs
+        // commit the steps.
+        loop {
+            assert!(driver.poll_once().is_none(), "closed before the end");
+            let ended = bench
+                .journal
+                .writes()
+                .iter()
+                .any(|w| w.round == 2 && w.status == RoundStatus::Ended);
+            if ended {
+                break;
+            }
+        }
+    }
+    let stored_before: HashMap<String, f64> = bench
+        .replies
+        .replies()
+        .into_iter()
+        .map(|r| (r.request_hash, r.stored_ms))
+        .collect();
+    let batch_id = driver_batch_id(&bench);
+    block_on(mark_abandoned(
+        &bench.store,
+        &bench.locks,
+        bench.clock.now_ms(),
+    ))
+    .unwrap();
+    bench.store.insert_dataset("ds_000000000000", problems());
+    bench.clock.advance(60_000.0);
+
+    let record = block_on(bench.engine().resume(&batch_id, BatchControl::new())).expect("resumed");
+
+    assert_completed_once_each(&bench, &record, 3);
+    assert_eq!(
+        bench.replies.len(),
+        bench.fake.state.borrow().uploaded.len(),
+        "each reply stored once"
+    );
+    for reply in bench.replies.replies() {
+        if let Some(first) = stored_before.get(&reply.request_hash) {
+            assert_eq!(
+                reply.stored_ms, *first,
+                "a reply stored before is kept as it was"
+            );
+        }
+    }
+    crate::batch_replies::assert_each_run_replays_from_the_store(
+        &bench.store,
+        &bench.replies,
+        &record,
+        &registry(),
+    );
+}
+
+#[test]
+fn a_later_live_batch_reuses_the_replies_a_provider_batch_paid_for_and_names_its_runs() {
+    use trialogue::core::batch::BatchSpec;
+    use trialogue::core::driver::BatchDriver;
+    use trialogue::core::replies::llm::ReplySource;
+    use trialogue::core::replies::ReusePolicy;
+
+    let mut config = serde_json::to_value(pipeline_config()).unwrap();
+    for role in ["solver", "verifier", "judge"] {
+        config[role]["temperature"] = json!(0.0);
+    }
+    let config: trialogue::core::config::PipelineConfig = serde_json::from_value(config).unwrap();
+    let bench = Bench::new();
+    let spec = spec_with(3, BatchModes::Debate, 1, config.clone());
+    let in_rounds = block_on(bench.engine().start(spec, &problems(), BatchControl::new()))
+        .expect("the provider batch runs");
+    assert_completed_once_each(&bench, &in_rounds, 3);
+    let uploaded = bench.fake.state.borrow().uploaded.len();
+
+    // The same batch live, by the default policy, its provider streaming as it does live.
+    let first_id = in_rounds.spec.batch_id.clone();
+    let spec = BatchSpec::new(
+        "live again",
+        "ds_000000000000",
+        "fixture",
+        vec!["P1".into(), "P2".into(), "P3".into()],
+        BatchModes::Debate,
+        1,
+        config,
+        START_MS + 1.0,
+        |id| id == first_id,
+    )
+    .unwrap();
+    assert_eq!(spec.reuse_policy, ReusePolicy::IdenticalAtTemperatureZero);
+    assert!(registry().get("openai").unwrap().streams());
+    let source = ReplySource::new(
+        registry(),
+        bench.fake.transport.clone(),
+        bench.clock.clone(),
+        ReplyHub::new(bench.replies.clone()),
+        spec.reuse_policy,
+    );
+    let live = block_on(
+        BatchDriver::new(&source, &bench.clock, &bench.store)
+            .with_pricer(Rc::new(pricer()))
+            .start(spec, &problems(), BatchControl::new()),
+    )
+    .expect("the live batch runs");
+
+    assert_eq!(live.status, BatchStatus::Completed, "{:?}", live.message);
+    assert_eq!(
+        bench.fake.state.borrow().live_calls,
+        0,
+        "nothing paid again"
+    );
+    assert_eq!(bench.fake.state.borrow().uploaded.len(), uploaded);
+    assert_eq!(bench.replies.len(), uploaded, "nothing new stored");
+    let paid_by_problem: HashMap<String, String> = in_rounds
+        .items
+        .iter()
+        .map(|i| (i.problem_id.clone(), i.run_id.clone().unwrap()))
+        .collect();
+    for item in &live.items {
+        assert_eq!(item.cost_usd, Some(0.0));
+        let payer = &paid_by_problem[&item.problem_id];
+        let reused = block_on(bench.store.steps(item.run_id.as_deref().unwrap())).unwrap();
+        let paid = block_on(bench.store.steps(payer)).unwrap();
+        assert_eq!(reused.len(), paid.len());
+        for (step, original) in reused.iter().zip(&paid) {
+            assert_eq!(step.metadata.reused_from.as_deref(), Some(payer.as_str()));
+            assert_eq!(step.metadata.request_hash, original.metadata.request_hash);
+            assert_eq!(step.cost_usd(), Some(0.0));
+            assert_eq!(step.output, original.output);
+        }
+    }
+}
+
+#[test]
+fn items_whose_call_waits_on_a_round_are_counted_as_parked_and_none_once_it_ends() {
+    use trialogue::core::batch::Progress;
+    let bench = Bench::new();
+    let heard: Rc<RefCell<Vec<usize>>> = Rc::default();
+    let into = Rc::clone(&heard);
+    let engine = bench
+        .engine()
+        .with_parked_listener(Rc::new(move |n| into.borrow_mut().push(n)));
+    let spec = spec_with(3, BatchModes::Debate, 1, pipeline_config());
+    let record = block_on(engine.start(spec, &problems(), BatchControl::new())).expect("started");
+    assert_completed_once_each(&bench, &record, 3);
+    let heard = heard.borrow();
+    // Each of the three rounds holds all three items' calls, then hands every result out.
+    assert_eq!(heard.iter().filter(|n| **n == 3).count(), 3, "{heard:?}");
+    assert_eq!(heard.last(), Some(&0), "{heard:?}");
+    assert!(heard.iter().all(|n| *n <= 3));
+
+    // Shown: the parked items move from running to waiting, never below zero.
+    let mut running = record.progress(3);
+    running.running = 3;
+    running.waiting = 0;
+    let shown: Progress = running.with_parked(3);
+    assert_eq!((shown.running, shown.waiting), (0, 3));
+    let shown = running.with_parked(5);
+    assert_eq!((shown.running, shown.waiting), (0, 3));
 }

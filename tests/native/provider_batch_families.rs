@@ -25,6 +25,8 @@ use trialogue::core::provider_batch::{
     ProviderBatchEngine, ProviderBatchOptions, RoundRecord, RoundStatus,
 };
 use trialogue::core::providers::ProviderRegistry;
+use trialogue::core::replies::hub::ReplyHub;
+use trialogue::core::replies::MemoryReplyStore;
 use trialogue::core::run_store::{BatchStore, MemoryRunStore, RunStore};
 
 use crate::batch::{problem, problems, spec_with, START_MS};
@@ -423,6 +425,7 @@ struct Bench {
     store: MemoryRunStore,
     journal: MemoryJournal,
     locks: MemoryLocks,
+    replies: MemoryReplyStore,
     fake: Fake,
 }
 
@@ -437,6 +440,7 @@ impl Bench {
             store: MemoryRunStore::new(),
             journal: MemoryJournal::new(),
             locks: MemoryLocks::new(),
+            replies: MemoryReplyStore::new(),
         }
     }
 
@@ -460,8 +464,9 @@ impl Bench {
             &self.locks,
             ProviderBatchOptions::all_batchable(&registry(), stragglers_live),
         )
-        .with_pricer(&pricer())
+        .with_pricer(Rc::new(pricer()))
         .with_poll_interval(POLL_MS)
+        .with_replies(ReplyHub::new(self.replies.clone()))
     }
 
     /// Starts a debate batch of `n` problems; `mark` may set outcomes once the runs exist.
@@ -1204,4 +1209,36 @@ fn only_openai_compatible_providers_that_say_so_take_the_openai_batch_endpoints(
         options.batched_providers,
         vec!["openai", "anthropic", "gemini"]
     );
+}
+
+#[test]
+fn each_reply_a_familys_batch_api_answered_is_stored_as_a_live_call_stores_it_and_each_run_replays_from_it(
+) {
+    for family in FAMILIES {
+        let bench = Bench::new(family);
+        let record = bench.run(3, false, |_, _| {});
+        assert_completed_once_each(&bench, &record);
+        assert_eq!(
+            bench.replies.len(),
+            bench.fake.state.borrow().submitted.len(),
+            "{family:?}: one reply per request that went up"
+        );
+        // The reply is what the live endpoint would have answered: Anthropic's
+        // `result.message` (a `message` object), Gemini's inline `response` (a
+        // `GenerateContentResponse`), never the result line around it.
+        for reply in bench.replies.replies() {
+            let body: Value = serde_json::from_str(&reply.response.body).expect("JSON");
+            match family {
+                BatchFamily::Anthropic => assert_eq!(body["type"], "message", "{body}"),
+                _ => assert!(body["candidates"].is_array(), "{body}"),
+            }
+            assert!(body.get("custom_id").is_none() && body.get("key").is_none());
+        }
+        crate::batch_replies::assert_each_run_replays_from_the_store(
+            &bench.store,
+            &bench.replies,
+            &record,
+            &registry(),
+        );
+    }
 }

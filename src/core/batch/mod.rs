@@ -487,6 +487,15 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// The counts with `parked` of the running items shown as waiting: started, but each
+    /// waiting on something shared (a provider batch's round) rather than working.
+    pub fn with_parked(mut self, parked: usize) -> Progress {
+        let parked = parked.min(self.running);
+        self.running -= parked;
+        self.waiting += parked;
+        self
+    }
+
     /// The counts as read on the batch card, each item counted once:
     /// `3 of 6 done · 1 failed · 1 running · 1 waiting`.
     pub fn counts_text(&self) -> String {

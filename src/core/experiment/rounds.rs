@@ -13,95 +13,30 @@ use std::rc::Rc;
 
 use super::driver::{ArmProgress, ExperimentDriver};
 use super::Experiment;
-use crate::core::batch::scheduler::{BatchControl, BatchEvent};
+use crate::core::batch::scheduler::BatchControl;
 use crate::core::clock::Clock;
 use crate::core::driver::wait::join;
-use crate::core::driver::{BatchProgress, StartError, TabLocks};
+use crate::core::driver::{StartError, TabLocks};
 use crate::core::llm::transport::Transport;
-use crate::core::pricing::Pricer;
-use crate::core::provider_batch::{
-    BatchJournal, BatchSource, ProviderBatchOptions, RoundHub, RoundListener,
-};
-use crate::core::providers::ProviderRegistry;
+use crate::core::provider_batch::engine::RoundEngine;
+use crate::core::provider_batch::BatchJournal;
+use crate::core::replies::{MemoryReplyStore, ReplyStore};
 use crate::core::run_store::BatchStore;
 
-/// Drives experiments in provider batch mode. Each option documents its default.
-pub struct ExperimentRounds<'a, T, C, S, J, K> {
-    registry: ProviderRegistry,
-    transport: &'a T,
-    clock: &'a C,
-    store: &'a S,
-    journal: &'a J,
-    locks: &'a K,
-    options: ProviderBatchOptions,
-    /// Prices every step and holds each config's batch to its budget. Default: unpriced.
-    pricer: Option<Rc<Pricer>>,
-    /// How often a running provider batch is polled at most. Default: the hub's.
-    poll_interval_ms: Option<u64>,
-    /// Hears every config's progress. Default: nobody.
-    listener: Option<&'a dyn Fn(&ArmProgress<'_>)>,
-    /// Hears every round. Default: nobody.
-    round_listener: Option<RoundListener>,
-}
+/// Drives experiments in provider batch mode: the [`RoundEngine`] with each config's progress
+/// heard.
+pub type ExperimentRounds<'a, T, C, S, J, K, R = MemoryReplyStore> =
+    RoundEngine<'a, T, C, S, J, K, R, &'a dyn Fn(&ArmProgress<'_>)>;
 
-impl<'a, T, C, S, J, K> ExperimentRounds<'a, T, C, S, J, K>
+impl<'a, T, C, S, J, K, R> ExperimentRounds<'a, T, C, S, J, K, R>
 where
     T: Transport + Clone,
-    C: Clock + Clone,
+    C: Clock + Clone + 'static,
     S: BatchStore,
     J: BatchJournal,
     K: TabLocks,
+    R: ReplyStore + 'static,
 {
-    /// Experiments calling `registry`'s providers over `transport`, those `options` batch in
-    /// rounds journaled in `journal`; runs stored in `store`, batches' locks from `locks`.
-    pub fn new(
-        registry: ProviderRegistry,
-        transport: &'a T,
-        clock: &'a C,
-        store: &'a S,
-        journal: &'a J,
-        locks: &'a K,
-        options: ProviderBatchOptions,
-    ) -> Self {
-        ExperimentRounds {
-            registry,
-            transport,
-            clock,
-            store,
-            journal,
-            locks,
-            options,
-            pricer: None,
-            poll_interval_ms: None,
-            listener: None,
-            round_listener: None,
-        }
-    }
-
-    /// Prices steps with `pricer` (a request a provider batch answered at its batch rates).
-    pub fn with_pricer(mut self, pricer: Rc<Pricer>) -> Self {
-        self.pricer = Some(pricer);
-        self
-    }
-
-    /// Polls running provider batches every `ms` at most.
-    pub fn with_poll_interval(mut self, ms: u64) -> Self {
-        self.poll_interval_ms = Some(ms);
-        self
-    }
-
-    /// Reports each config's progress to `listener`.
-    pub fn with_listener(mut self, listener: &'a dyn Fn(&ArmProgress<'_>)) -> Self {
-        self.listener = Some(listener);
-        self
-    }
-
-    /// Shows `listener` every round after each change of one.
-    pub fn with_round_listener(mut self, listener: RoundListener) -> Self {
-        self.round_listener = Some(listener);
-        self
-    }
-
     /// Drives `experiment`'s unfinished batches in rounds until all are done or `control`
     /// cancels (the provider batches still running are then cancelled). Rounds already
     /// submitted are polled and results already read applied, each once. Budgets as
@@ -118,31 +53,11 @@ where
             .first()
             .map(|b| b.spec.reuse_policy)
             .unwrap_or_default();
-        let mut hub = RoundHub::new(self.transport.clone(), self.clock.clone(), self.journal)
-            .sharing_between_runs(policy);
-        if let Some(ms) = self.poll_interval_ms {
-            hub = hub.with_poll_interval(ms);
-        }
-        if let Some(listener) = &self.round_listener {
-            hub = hub.with_listener(Rc::clone(listener));
-        }
+        let hub = self.hub(Some(policy));
         hub.load(&experiment.experiment_id).await?;
-        let source = BatchSource::new(
-            &hub,
-            self.registry.clone(),
-            &self.options,
-            self.transport,
-            self.clock.clone(),
-            self.store,
-        );
+        let source = self.source(&hub, policy);
         let listen = |p: &ArmProgress<'_>| {
-            if let BatchProgress::Batch { event, .. } = p.progress {
-                match event {
-                    BatchEvent::ItemStarted { .. } => hub.item_started(),
-                    BatchEvent::ItemFinished { .. } => hub.item_finished(),
-                    _ => {}
-                }
-            }
+            hub.follow(p.progress);
             if let Some(listener) = self.listener {
                 listener(p);
             }

@@ -16,7 +16,7 @@ use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
-use super::chat::{ChatResponse, FinishKind, HttpRequest, HttpResponse};
+use super::chat::{ChatRequest, ChatResponse, FinishKind, HttpRequest, HttpResponse};
 use super::dispatch::{self, ProviderSettings};
 use super::error::{ErrorKind, LlmError};
 use super::retry::{RetryPolicy, SplitMix64};
@@ -233,6 +233,7 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
             let target = Target {
                 settings,
                 http: &http,
+                chat: &request,
                 role: call.role,
                 streamed,
                 call,
@@ -413,9 +414,10 @@ impl<T: Transport, C: Clock> LlmClient<T, C> {
                 }
             }
         };
+        let whole = || dispatch::build_request(settings, target.chat);
         let sent = self
             .transport
-            .send_streaming(target.http, timeout_ms, cancel, &mut on_chunk)
+            .send_streaming_with_twin(target.http, &whole, timeout_ms, cancel, &mut on_chunk)
             .await;
         timing.end_ms = self.clock.now_ms() - started;
         // As for a whole body (see `round_trip`): transports stop at the limit themselves, and
@@ -509,6 +511,9 @@ pub(super) struct RoundTrip {
 struct Target<'a> {
     settings: &'a ProviderSettings,
     http: &'a HttpRequest,
+    /// The conversation `http` was built from (a streamed request's whole twin is built from
+    /// it when the transport asks).
+    chat: &'a ChatRequest,
     role: AgentRole,
     streamed: bool,
     /// The call it serves, and which of its requests it is (0: the first, then each re-ask).

@@ -121,7 +121,27 @@ pub trait Transport {
         }
         Ok(response)
     }
+
+    /// As [`Self::send_streaming`], for a streamed request whose whole (not streamed) twin
+    /// `whole` builds: the request the same call makes when its provider does not stream. A
+    /// transport that keeps replies may answer with the twin's reply, handed over in one
+    /// piece, which the client reads as the whole reply it is. The default sends `request`.
+    async fn send_streaming_with_twin(
+        &self,
+        request: &HttpRequest,
+        whole: WholeTwin<'_>,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+        on_chunk: &mut dyn FnMut(&[u8], Option<f64>),
+    ) -> Result<HttpResponse, TransportError> {
+        let _ = whole;
+        self.send_streaming(request, timeout_ms, cancel, on_chunk)
+            .await
+    }
 }
+
+/// Builds the whole (not streamed) twin of a streamed request, when it is needed.
+pub type WholeTwin<'w> = &'w dyn Fn() -> HttpRequest;
 
 /// One scripted outcome of a [`ScriptedTransport`] call.
 #[derive(Debug, Clone, PartialEq, Eq)]

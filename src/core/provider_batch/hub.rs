@@ -29,11 +29,12 @@ use super::{
     Batch, BatchCounts, BatchFamily, BatchState, CustomId, ItemOutcome, ProviderBatchError,
     Submission,
 };
+use crate::core::batch::scheduler::BatchEvent;
 use crate::core::cancel::CancelToken;
 use crate::core::clock::Clock;
 use crate::core::config::PipelineConfig;
 use crate::core::driver::wait::{first_of, Notify};
-use crate::core::driver::{client_options, LlmSource};
+use crate::core::driver::{client_options, BatchProgress, LlmSource};
 use crate::core::llm::chat::{HttpRequest, HttpResponse};
 use crate::core::llm::client::LlmClient;
 use crate::core::llm::transport::{Transport, TransportError};
@@ -42,9 +43,12 @@ use crate::core::llm::{
 };
 use crate::core::pipeline::SinkError;
 use crate::core::providers::ProviderRegistry;
+use crate::core::replies::cache::{Notes, ReplyCache, ReplyNote, RunScope};
 use crate::core::replies::canonical::CanonicalRequest;
-use crate::core::replies::llm::ReplyProvenance;
+use crate::core::replies::hub::ReplyHub;
+use crate::core::replies::llm::{keep_paid, ReplyProvenance};
 use crate::core::replies::policy::ReusePolicy;
+use crate::core::replies::store::ReplyStore;
 use crate::core::run_store::RunStore;
 
 use super::engine::ProviderBatchOptions;
@@ -149,6 +153,8 @@ struct HubState {
     polls: u32,
     finished: bool,
     journal_error: Option<String>,
+    /// The calls waiting on a round when the parked listener last heard.
+    parked: usize,
 }
 
 impl HubState {
@@ -203,6 +209,9 @@ impl HubState {
 /// Hears every round, as a page shows them, after each change of one.
 pub type RoundListener = Rc<dyn Fn(&[RoundView])>;
 
+/// Hears how many calls wait on a round (their items are parked, not working), when it changes.
+pub type ParkedListener = Rc<dyn Fn(usize)>;
+
 /// Provider batches for one Trialogue batch: rounds submitted, polled, read and recorded.
 pub struct RoundHub<T, C, J> {
     api: T,
@@ -212,6 +221,7 @@ pub struct RoundHub<T, C, J> {
     state: RefCell<HubState>,
     wake: Rc<Notify>,
     listener: Option<RoundListener>,
+    parked_listener: Option<ParkedListener>,
 }
 
 impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
@@ -226,7 +236,31 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
             state: RefCell::default(),
             wake: Rc::default(),
             listener: None,
+            parked_listener: None,
         }
+    }
+
+    /// Tells `listener` how many calls wait on a round, whenever that changes.
+    pub fn with_parked_listener(mut self, listener: ParkedListener) -> Self {
+        self.parked_listener = Some(listener);
+        self
+    }
+
+    /// Tells the parked listener the number of calls waiting on a round, if it changed.
+    fn parked_changed(&self) {
+        let Some(listener) = &self.parked_listener else {
+            return;
+        };
+        let parked = {
+            let mut state = self.state.borrow_mut();
+            let parked = state.blocked();
+            if parked == state.parked {
+                return;
+            }
+            state.parked = parked;
+            parked
+        };
+        listener(parked);
     }
 
     /// Tells `listener` about every change of a round.
@@ -319,6 +353,22 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
         self.wake.notify();
     }
 
+    /// Follows a batch driver's progress: an item started or finished changes what the next
+    /// round waits for.
+    pub fn follow(&self, progress: &BatchProgress<'_>) {
+        match progress {
+            BatchProgress::Batch {
+                event: BatchEvent::ItemStarted { .. },
+                ..
+            } => self.item_started(),
+            BatchProgress::Batch {
+                event: BatchEvent::ItemFinished { .. },
+                ..
+            } => self.item_finished(),
+            _ => {}
+        }
+    }
+
     /// The batch's driver is done: [`RoundHub::run`] returns.
     pub fn finish(&self) {
         self.state.borrow_mut().finished = true;
@@ -404,6 +454,7 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
             state.waiters.insert(encoded.clone(), None);
         }
         self.wake.notify();
+        self.parked_changed();
         let waiting = Waiting {
             state: &self.state,
             encoded: encoded.clone(),
@@ -433,6 +484,7 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
         .await;
         drop(waiting);
         self.wake.notify();
+        self.parked_changed();
         Ok(Exchanged {
             outcome: outcome?,
             request_hash: hash,
@@ -579,11 +631,14 @@ impl<T: Transport, C: Clock, J: BatchJournal> RoundHub<T, C, J> {
         record.ended_ms = Some(self.clock.now_ms());
         // Durable before any call sees a result.
         self.record(&record).await;
-        let mut state = self.state.borrow_mut();
-        for (id, outcome) in &record.results {
-            state.submitted.remove(id);
-            state.deliver(id.clone(), outcome.clone());
+        {
+            let mut state = self.state.borrow_mut();
+            for (id, outcome) in &record.results {
+                state.submitted.remove(id);
+                state.deliver(id.clone(), outcome.clone());
+            }
         }
+        self.parked_changed();
     }
 
     async fn call(
@@ -794,57 +849,41 @@ impl Drop for Waiting<'_> {
 }
 
 /// The request being made for a run: its step, how many requests its call has made through
-/// the hub, and how each request of the call was sent, in order.
+/// the hub, and how each request of the call that reached the run's transport was sent.
 #[derive(Debug, Default)]
 struct CallPlace {
     step: Cell<u64>,
     attempt: Cell<u32>,
-    routes: RefCell<Vec<SentVia>>,
-    /// Each request of the call the hub answered: its request hash (when shareable) and the
-    /// other run that paid for it.
-    shares: RefCell<Vec<(Option<String>, Option<String>)>>,
+    sent: RefCell<Vec<Sent>>,
 }
 
-impl CallPlace {
-    /// Marks each of `attempts` with the route its request took: they are the call's requests
-    /// in the order the transport sent them. When their number differs from what was sent
-    /// (no request may be tied to its route), every request stays live, the higher price.
-    fn mark(&self, attempts: &mut [AttemptRecord]) {
-        let routes = self.routes.borrow();
-        if routes.len() != attempts.len() {
-            return;
-        }
-        for (attempt, via) in attempts.iter_mut().zip(routes.iter()) {
-            attempt.sent_via = *via;
-        }
-    }
+/// How one request that reached a run's transport was answered.
+#[derive(Debug, Clone)]
+struct Sent {
+    /// The route it took, which decides its rate.
+    via: SentVia,
+    /// The other run whose identical request went up instead, when one did (its reply is
+    /// that run's, paid once).
+    paid_by: Option<String>,
+}
 
-    /// Where the call's reply came from, when runs share requests and every request of the
-    /// call went through the hub as a shareable one: reused from another run when each was
-    /// answered by another run's identical request (the step then costs $0, as a reply
-    /// reused from the store does).
-    fn provenance(&self, policy: Option<ReusePolicy>) -> Option<ReplyProvenance> {
-        let policy = policy?;
-        let shares = self.shares.borrow();
-        if shares.is_empty() || shares.len() != self.routes.borrow().len() {
-            return None;
-        }
-        let (last_hash, last_payer) = shares.last()?;
-        let request_hash = last_hash.clone()?;
-        let reused_from = if shares
-            .iter()
-            .all(|(hash, payer)| hash.is_some() && payer.is_some())
-        {
-            last_payer.clone()
-        } else {
-            None
-        };
-        Some(ReplyProvenance {
-            request_hash,
-            reused_from,
-            policy,
+/// How each request of a call was answered, in order: the route it took and the other run
+/// that paid for its reply, if one did. A request the reply store answered did not reach the
+/// run's transport (`sent` holds the ones that did, in order). `None` when the two do not
+/// line up (no request may then be tied to its route).
+fn routes_of(notes: &[ReplyNote], sent: &[Sent]) -> Option<Vec<Sent>> {
+    let mut sent = sent.iter();
+    let routes = notes
+        .iter()
+        .map(|note| match note.sent {
+            true => sent.next().cloned(),
+            false => Some(Sent {
+                via: SentVia::Live,
+                paid_by: note.reused_from.clone(),
+            }),
         })
-    }
+        .collect::<Option<Vec<_>>>()?;
+    sent.next().is_none().then_some(routes)
 }
 
 /// A run's transport in provider batch mode: requests to a provider with a batch API go to
@@ -871,7 +910,10 @@ impl<T: Transport, C: Clock, J: BatchJournal> Transport for RunTransport<'_, T, 
             .find(|(root, family)| family.api().carries(root, request))
             .map(|(_, family)| *family);
         let Some(family) = family else {
-            self.place.routes.borrow_mut().push(SentVia::Live);
+            self.place.sent.borrow_mut().push(Sent {
+                via: SentVia::Live,
+                paid_by: None,
+            });
             return self.live.send(request, timeout_ms, cancel).await;
         };
         // The request timeout does not apply: a provider batch takes up to its window.
@@ -883,22 +925,24 @@ impl<T: Transport, C: Clock, J: BatchJournal> Transport for RunTransport<'_, T, 
             attempt,
         };
         let exchanged = self.hub.exchange(id, family, request, cancel).await;
-        let via = match &exchanged {
+        let sent = match &exchanged {
             Ok(Exchanged {
                 outcome: ItemOutcome::Reply(_),
+                paid_by,
                 ..
-            }) => SentVia::ProviderBatch,
+            }) => Sent {
+                via: SentVia::ProviderBatch,
+                paid_by: paid_by.clone(),
+            },
             // Expired, errored or cancelled: nothing billed at batch rates; a straggler sent
             // live below is billed live.
-            _ => SentVia::Live,
+            _ => Sent {
+                via: SentVia::Live,
+                paid_by: None,
+            },
         };
-        self.place.routes.borrow_mut().push(via);
-        let exchanged = exchanged?;
-        self.place
-            .shares
-            .borrow_mut()
-            .push((exchanged.request_hash, exchanged.paid_by));
-        let failure = match exchanged.outcome {
+        self.place.sent.borrow_mut().push(sent);
+        let failure = match exchanged?.outcome {
             ItemOutcome::Reply(response) => return Ok(response),
             ItemOutcome::Expired => "the provider batch ended before this request ran".to_string(),
             ItemOutcome::Errored { message } => {
@@ -915,65 +959,126 @@ impl<T: Transport, C: Clock, J: BatchJournal> Transport for RunTransport<'_, T, 
     }
 }
 
-/// One run's LLM in provider batch mode: the live client over the run's [`RunTransport`].
-pub struct RoundLlm<'h, T: Transport, C: Clock, J: BatchJournal, S> {
-    client: LlmClient<RunTransport<'h, T, C, J>, C>,
+/// The reply store a batch's runs keep their replies in, and the policy they reuse them by.
+pub struct RoundReplies<R> {
+    /// The store, shared with the session's live runs.
+    pub hub: Rc<ReplyHub<R>>,
+    /// The batch's reuse policy.
+    pub policy: ReusePolicy,
+}
+
+/// One run's LLM in provider batch mode: the live client over the reply store over the run's
+/// [`RunTransport`]. Every reply a provider batch answered is stored as a live call of the same
+/// request stores it (same address), so the run can be replayed and its replies reused.
+pub struct RoundLlm<'h, T: Transport, C: Clock, J: BatchJournal, S, R: ReplyStore> {
+    client: LlmClient<ReplyCache<RunTransport<'h, T, C, J>, R>, C>,
+    notes: Notes,
+    replies: Rc<ReplyHub<R>>,
+    policy: ReusePolicy,
+    clock: C,
     store: &'h S,
     run_id: Option<String>,
     place: Rc<CallPlace>,
-    share: Option<ReusePolicy>,
 }
 
-impl<T: Transport, C: Clock, J: BatchJournal, S: RunStore> AgentLlm for RoundLlm<'_, T, C, J, S> {
+impl<T: Transport, C: Clock, J: BatchJournal, S: RunStore, R: ReplyStore + 'static> AgentLlm
+    for RoundLlm<'_, T, C, J, S, R>
+{
     async fn complete(
         &self,
         call: &AgentCall,
         cancel: &CancelToken,
     ) -> Result<AgentCompletion, AgentCallError> {
-        let Some(run_id) = &self.run_id else {
-            // Not placed in a round: its requests go live.
-            return self.client.complete(call, cancel).await;
-        };
-        // The call is for the step after the run's committed ones: the same step (and so the
-        // same custom ids) when a reopened run asks again.
-        let committed = match self.store.get_run(run_id).await {
-            Ok(Some(record)) => record.step_count,
-            Ok(None) | Err(_) => {
-                let error = LlmError::network(
-                    "provider batch",
-                    &format!(
-                        "run {run_id} could not be read to place its call in a round; resume the \
-                         batch once storage works"
-                    ),
-                );
-                return Err(AgentCallError {
-                    error,
-                    usage: Usage::default(),
-                    attempts: Vec::new(),
-                });
-            }
-        };
-        self.place.step.set(committed + 1);
+        if let Some(run_id) = &self.run_id {
+            // The call is for the step after the run's committed ones: the same step (and so
+            // the same custom ids) when a reopened run asks again.
+            let committed = match self.store.get_run(run_id).await {
+                Ok(Some(record)) => record.step_count,
+                Ok(None) | Err(_) => {
+                    let error = LlmError::network(
+                        "provider batch",
+                        &format!(
+                            "run {run_id} could not be read to place its call in a round; resume \
+                             the batch once storage works"
+                        ),
+                    );
+                    return Err(AgentCallError {
+                        error,
+                        usage: Usage::default(),
+                        attempts: Vec::new(),
+                    });
+                }
+            };
+            self.place.step.set(committed + 1);
+        }
+        // Without a run, nothing places the call in a round: its requests go live.
         self.place.attempt.set(0);
-        self.place.routes.borrow_mut().clear();
-        self.place.shares.borrow_mut().clear();
+        self.place.sent.borrow_mut().clear();
+        self.notes.borrow_mut().clear();
         match self.client.complete(call, cancel).await {
             Ok(mut completion) => {
-                self.place.mark(&mut completion.attempts);
-                completion.provenance = self.place.provenance(self.share);
+                completion.provenance = self.settle(&mut completion.attempts).await;
                 Ok(completion)
             }
             Err(mut error) => {
-                self.place.mark(&mut error.attempts);
+                self.settle(&mut error.attempts).await;
                 Err(error)
             }
         }
     }
 }
 
+impl<T: Transport, C: Clock, J: BatchJournal, S, R: ReplyStore + 'static>
+    RoundLlm<'_, T, C, J, S, R>
+{
+    /// Marks each of `attempts` with the route its request took, keeps the replies the call
+    /// paid for (or that another run's identical request paid for) in the reply store, and
+    /// reads the call's provenance.
+    async fn settle(&self, attempts: &mut [AttemptRecord]) -> Option<ReplyProvenance> {
+        let notes: Vec<ReplyNote> = self.notes.borrow_mut().drain(..).collect();
+        let sent = self.place.sent.take();
+        let routes = routes_of(&notes, &sent).filter(|r| r.len() == attempts.len());
+        if let Some(routes) = &routes {
+            for (attempt, route) in attempts.iter_mut().zip(routes) {
+                attempt.sent_via = route.via;
+            }
+        }
+        // When routes cannot be tied to requests, every request stays live (the higher price)
+        // and each reply is this run's.
+        let own = self.run_id.clone().unwrap_or_default();
+        let payer_of = |i: usize| {
+            routes
+                .as_ref()
+                .and_then(|r| r.get(i)?.paid_by.clone())
+                .unwrap_or_else(|| own.clone())
+        };
+        keep_paid(
+            &self.replies,
+            &notes,
+            attempts,
+            payer_of,
+            self.clock.now_ms(),
+        )
+        .await;
+        let last = notes.last()?;
+        let reused_from = routes.as_ref().and_then(|routes| {
+            routes
+                .iter()
+                .all(|r| r.paid_by.is_some())
+                .then(|| routes.last()?.paid_by.clone())
+                .flatten()
+        });
+        Some(ReplyProvenance {
+            request_hash: last.request_hash.clone(),
+            reused_from,
+            policy: self.policy,
+        })
+    }
+}
+
 /// The LLM of every run of a batch in provider batch mode: the providers' live client whose
-/// requests to `batched` providers go through `hub`.
-pub struct BatchSource<'h, T, C, J, S> {
+/// requests to `batched` providers go through `hub`, behind the reply store.
+pub struct BatchSource<'h, T, C, J, S, R> {
     hub: &'h RoundHub<T, C, J>,
     registry: ProviderRegistry,
     /// The API root and batch family of each batched provider.
@@ -982,11 +1087,15 @@ pub struct BatchSource<'h, T, C, J, S> {
     live: &'h T,
     clock: C,
     store: &'h S,
+    replies: RoundReplies<R>,
 }
 
-impl<'h, T: Transport, C: Clock + Clone, J: BatchJournal, S: RunStore> BatchSource<'h, T, C, J, S> {
+impl<'h, T: Transport, C: Clock + Clone, J: BatchJournal, S: RunStore, R: ReplyStore>
+    BatchSource<'h, T, C, J, S, R>
+{
     /// Runs calling `registry`'s providers, those `options` name (and that have a batch API)
-    /// through `hub` and the others over `live`, with their steps read from `store`.
+    /// through `hub` and the others over `live`, with their steps read from `store` and their
+    /// replies kept in `replies`.
     pub fn new(
         hub: &'h RoundHub<T, C, J>,
         mut registry: ProviderRegistry,
@@ -994,6 +1103,7 @@ impl<'h, T: Transport, C: Clock + Clone, J: BatchJournal, S: RunStore> BatchSour
         live: &'h T,
         clock: C,
         store: &'h S,
+        replies: RoundReplies<R>,
     ) -> Self {
         // A batch line carries a whole reply; streaming is for live calls.
         for provider in &mut registry.providers {
@@ -1016,30 +1126,33 @@ impl<'h, T: Transport, C: Clock + Clone, J: BatchJournal, S: RunStore> BatchSour
             live,
             clock,
             store,
+            replies,
         }
     }
 }
 
-impl<'h, T: Transport, C: Clock + Clone, J: BatchJournal, S: RunStore> LlmSource
-    for BatchSource<'h, T, C, J, S>
+impl<'h, T: Transport, C: Clock + Clone, J: BatchJournal, S: RunStore, R: ReplyStore + 'static>
+    LlmSource for BatchSource<'h, T, C, J, S, R>
 {
     type Llm<'s>
-        = RoundLlm<'s, T, C, J, S>
+        = RoundLlm<'s, T, C, J, S, R>
     where
         Self: 's;
 
     /// Without a run to place its calls, a call goes live.
-    fn llm_for(&self, config: &PipelineConfig) -> RoundLlm<'_, T, C, J, S> {
+    fn llm_for(&self, config: &PipelineConfig) -> RoundLlm<'_, T, C, J, S, R> {
         self.make(config, None)
     }
 
-    fn llm_for_run(&self, config: &PipelineConfig, run_id: &str) -> RoundLlm<'_, T, C, J, S> {
+    fn llm_for_run(&self, config: &PipelineConfig, run_id: &str) -> RoundLlm<'_, T, C, J, S, R> {
         self.make(config, Some(run_id))
     }
 }
 
-impl<'h, T: Transport, C: Clock + Clone, J: BatchJournal, S: RunStore> BatchSource<'h, T, C, J, S> {
-    fn make(&self, config: &PipelineConfig, run_id: Option<&str>) -> RoundLlm<'_, T, C, J, S> {
+impl<'h, T: Transport, C: Clock + Clone, J: BatchJournal, S: RunStore, R: ReplyStore>
+    BatchSource<'h, T, C, J, S, R>
+{
+    fn make(&self, config: &PipelineConfig, run_id: Option<&str>) -> RoundLlm<'_, T, C, J, S, R> {
         let place = Rc::new(CallPlace::default());
         let transport = RunTransport {
             hub: self.hub,
@@ -1052,6 +1165,11 @@ impl<'h, T: Transport, C: Clock + Clone, J: BatchJournal, S: RunStore> BatchSour
             run_id: run_id.unwrap_or_default().to_string(),
             place: Rc::clone(&place),
         };
+        // Addressed as a live run's requests are: the same request has the same address
+        // whichever way it was sent.
+        let scope = RunScope::live(run_id.unwrap_or_default(), self.replies.policy, 0);
+        let cache = ReplyCache::new(transport, Rc::clone(&self.replies.hub), scope).in_rounds();
+        let notes = cache.notes();
         let mut options = client_options(config);
         // A retry goes into the next round, which is wait enough.
         options.retry.min_backoff_ms = 0;
@@ -1059,14 +1177,17 @@ impl<'h, T: Transport, C: Clock + Clone, J: BatchJournal, S: RunStore> BatchSour
         RoundLlm {
             client: LlmClient::with_options(
                 self.registry.clone(),
-                transport,
+                cache,
                 self.clock.clone(),
                 options,
             ),
+            notes,
+            replies: Rc::clone(&self.replies.hub),
+            policy: self.replies.policy,
+            clock: self.clock.clone(),
             store: self.store,
             run_id: run_id.map(str::to_string),
             place,
-            share: self.hub.state.borrow().share,
         }
     }
 }

@@ -22,7 +22,8 @@
 //! - [`journal`]: what is durable: each round's provider batch id, its custom ids and, once
 //!   it ended, its results, written before the submit returns.
 //! - [`hub`]: rounds over the journal and the provider; the per-run LLM that sends through it.
-//! - [`engine`]: a batch in provider batch mode, through the batch driver.
+//! - [`engine`]: what driving in rounds needs ([`RoundEngine`]), and a batch in provider batch
+//!   mode through the batch driver.
 //! - [`turnaround`]: how long a batch will take: rounds per item × the turnaround learned from
 //!   the user's past provider batches.
 
@@ -34,8 +35,8 @@ pub mod journal;
 pub mod openai;
 pub mod turnaround;
 
-pub use engine::{ProviderBatchEngine, ProviderBatchOptions};
-pub use hub::{BatchSource, Exchanged, RoundHub, RoundListener, RoundView};
+pub use engine::{ProviderBatchEngine, ProviderBatchOptions, RoundEngine};
+pub use hub::{BatchSource, Exchanged, ParkedListener, RoundHub, RoundListener, RoundView};
 pub use journal::{BatchJournal, MemoryJournal, RoundRecord, RoundStatus};
 
 use serde::{Deserialize, Serialize};

@@ -15,7 +15,7 @@ use super::store::ReplyStore;
 use crate::core::cancel::CancelToken;
 use crate::core::hash::sha256_hex;
 use crate::core::llm::chat::{HttpRequest, HttpResponse};
-use crate::core::llm::transport::{Transport, TransportError};
+use crate::core::llm::transport::{Transport, TransportError, WholeTwin};
 
 /// What a run's requests are addressed and reused by.
 #[derive(Debug, Clone)]
@@ -59,6 +59,9 @@ pub struct ReplyNote {
     pub reused_from: Option<String>,
     /// A reply this run paid for and that is not stored yet.
     pub paid: Option<HttpResponse>,
+    /// Whether the request went to the inner transport (paid, or failed there), rather than
+    /// being answered from the store or an identical request in flight.
+    pub sent: bool,
 }
 
 /// A request as the cache addresses it, worked out once per request.
@@ -72,6 +75,8 @@ struct Addressed {
     occurrence_key: String,
     /// Whether a stored reply may answer it.
     reusable: bool,
+    /// How many identical requests the run made before.
+    nth: u32,
 }
 
 /// A request on its way, awaited by every identical request made meanwhile.
@@ -125,6 +130,7 @@ pub struct ReplyCache<T, S> {
     occurrences: RefCell<HashMap<String, u32>>,
     missing: Rc<RefCell<Option<ReplyNote>>>,
     sent: Cell<u64>,
+    in_rounds: bool,
 }
 
 impl<T, S> std::fmt::Debug for ReplyCache<T, S> {
@@ -147,7 +153,19 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
             occurrences: RefCell::default(),
             missing: Rc::default(),
             sent: Cell::new(0),
+            in_rounds: false,
         }
+    }
+
+    /// The cache of a run driven in provider batch rounds, whose inner transport holds each
+    /// request for a round. It awaits no identical request in flight and registers none of its
+    /// own: a call waiting on another call is not waiting on the round hub, so the round would
+    /// never be ready (the round hub shares identical requests itself). And it takes no reply
+    /// this run paid for from the store: a reopened run asks the round hub again, whose journal
+    /// holds the result and knows how it was sent (the rate it is billed at).
+    pub fn in_rounds(mut self) -> Self {
+        self.in_rounds = true;
+        self
     }
 
     /// The notes this cache writes (one per request handled).
@@ -172,13 +190,20 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
 
     /// The request's address under the run's policy, and whether its reply may be reused.
     fn address(&self, request: &HttpRequest) -> Addressed {
+        self.address_nth(request, None)
+    }
+
+    /// The address of `request` as the `nth` identical request of the run (`None`: as many as
+    /// the run made before).
+    fn address_nth(&self, request: &HttpRequest, nth: Option<u32>) -> Addressed {
         let policy = self.scope.policy;
         let sample = policy.addresses_sample().then_some(self.scope.sample_index);
         let mut canonical = CanonicalRequest::of(request, sample);
         let reusable = policy.may_reuse(canonical.temperature());
         let plain_json = canonical.to_json();
         let occurrence_key = sha256_hex(plain_json.as_bytes());
-        let n = *self.occurrences.borrow().get(&occurrence_key).unwrap_or(&0);
+        let n =
+            nth.unwrap_or_else(|| *self.occurrences.borrow().get(&occurrence_key).unwrap_or(&0));
         if !reusable {
             let addressed_as = self.scope.replay_of.as_ref().unwrap_or(&self.scope.run_id);
             canonical.unique_to = Some(format!("{addressed_as}#{n}"));
@@ -197,6 +222,7 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
             hash,
             occurrence_key,
             reusable,
+            nth: n,
         }
     }
 
@@ -213,43 +239,59 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
         let reused_from = payer
             .filter(|p| *p != self.scope.run_id)
             .map(str::to_string);
+        let sent = paid.is_some();
         self.notes.borrow_mut().push(ReplyNote {
             request_hash: addressed.hash.clone(),
             request: addressed.json.clone(),
             reused_from,
             paid,
+            sent,
         });
     }
 
     /// A failed request is not stored; it is noted so that notes stay one per request.
-    fn note_failure(&self, addressed: &Addressed) {
+    /// `sent`: whether it failed at the inner transport.
+    fn note_failure(&self, addressed: &Addressed, sent: bool) {
         self.note(addressed, None, None);
+        if let Some(note) = self.notes.borrow_mut().last_mut() {
+            note.sent = sent;
+        }
     }
 
     async fn replay(
         &self,
         addressed: &Addressed,
+        twin: Option<&Addressed>,
         token: &CancelToken,
     ) -> Result<HttpResponse, TransportError> {
-        match self.hub.read(&addressed.hash).await {
-            Ok(Some(stored)) => {
+        for used in std::iter::once(addressed).chain(twin) {
+            if let Ok(Some(stored)) = self.hub.read(&used.hash).await {
                 self.count(addressed);
-                self.note(addressed, Some(&stored.paid_by), None);
-                Ok(stored.response)
-            }
-            Ok(None) | Err(_) => {
-                let note = ReplyNote {
-                    request_hash: addressed.hash.clone(),
-                    request: addressed.json.clone(),
-                    reused_from: None,
-                    paid: None,
-                };
-                self.notes.borrow_mut().push(note.clone());
-                self.missing.borrow_mut().get_or_insert(note);
-                token.cancel();
-                Err(TransportError::Cancelled)
+                self.note(used, Some(&stored.paid_by), None);
+                return Ok(stored.response);
             }
         }
+        let note = ReplyNote {
+            request_hash: addressed.hash.clone(),
+            request: addressed.json.clone(),
+            reused_from: None,
+            paid: None,
+            sent: false,
+        };
+        self.notes.borrow_mut().push(note.clone());
+        self.missing.borrow_mut().get_or_insert(note);
+        token.cancel();
+        Err(TransportError::Cancelled)
+    }
+
+    /// The reply stored for a reusable request under `used`'s address, unless it is one this
+    /// run paid for in rounds (see [`Self::in_rounds`]).
+    async fn stored_for(&self, used: &Addressed) -> Option<super::StoredReply> {
+        let stored = self.hub.lookup(&used.hash).await?;
+        if self.in_rounds && stored.paid_by == self.scope.run_id {
+            return None;
+        }
+        Some(stored)
     }
 }
 
@@ -267,26 +309,37 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
     /// Answers `request` from the store, from an identical request in flight, or by sending
     /// it. The response always carries its whole body (the store and the followers need it);
     /// the flag says whether a streamed leader handed the body to the listener already.
+    ///
+    /// A streamed request with no reply of its own may be answered with the reply stored for
+    /// its `whole` twin (one a provider batch or a run that did not stream paid for): the body
+    /// goes to the listener in one piece, which the client reads as a whole reply.
     async fn answer(
         &self,
         request: &HttpRequest,
         timeout_ms: u64,
         cancel: &CancelToken,
         how: Delivery<'_>,
+        whole: Option<WholeTwin<'_>>,
     ) -> (Result<HttpResponse, TransportError>, bool) {
         let addressed = self.address(request);
+        let twin = whole.map(|whole| self.address_nth(&whole(), Some(addressed.nth)));
         if let Some(token) = &self.scope.replay {
-            return (self.replay(&addressed, token).await, false);
+            return (self.replay(&addressed, twin.as_ref(), token).await, false);
         }
         let hash = addressed.hash.clone();
         if addressed.reusable {
             // A store that cannot be read is a miss: the request is paid rather than failed.
-            if let Some(stored) = self.hub.lookup(&hash).await {
-                self.count(&addressed);
-                self.note(&addressed, Some(&stored.paid_by), None);
-                return (Ok(stored.response), false);
+            for used in std::iter::once(&addressed).chain(twin.as_ref()) {
+                if let Some(stored) = self.stored_for(used).await {
+                    self.count(&addressed);
+                    self.note(used, Some(&stored.paid_by), None);
+                    return (Ok(stored.response), false);
+                }
             }
             loop {
+                if self.in_rounds {
+                    break;
+                }
                 let flight = self.hub.flights.borrow().get(&hash).cloned();
                 let Some(flight) = flight else { break };
                 let result = flight.wait().await;
@@ -296,7 +349,7 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
                     return (result, false);
                 }
                 if cancel.is_cancelled() {
-                    self.note_failure(&addressed);
+                    self.note_failure(&addressed, false);
                     return (Err(TransportError::Cancelled), false);
                 }
                 // The leader failed or was cancelled, not this request: its failure is its
@@ -313,7 +366,7 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
             result: RefCell::default(),
             waiters: RefCell::default(),
         });
-        if addressed.reusable {
+        if addressed.reusable && !self.in_rounds {
             self.hub
                 .flights
                 .borrow_mut()
@@ -351,7 +404,7 @@ impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
             self.note(&addressed, None, result.clone().ok());
         } else {
             self.hub.settle(&hash);
-            self.note_failure(&addressed);
+            self.note_failure(&addressed, true);
         }
         (result, streamed)
     }
@@ -364,7 +417,7 @@ impl<T: Transport, S: ReplyStore> Transport for ReplyCache<T, S> {
         timeout_ms: u64,
         cancel: &CancelToken,
     ) -> Result<HttpResponse, TransportError> {
-        self.answer(request, timeout_ms, cancel, Delivery::Whole)
+        self.answer(request, timeout_ms, cancel, Delivery::Whole, None)
             .await
             .0
     }
@@ -378,12 +431,41 @@ impl<T: Transport, S: ReplyStore> Transport for ReplyCache<T, S> {
         cancel: &CancelToken,
         on_chunk: &mut dyn FnMut(&[u8], Option<f64>),
     ) -> Result<HttpResponse, TransportError> {
+        self.stream(request, None, timeout_ms, cancel, on_chunk)
+            .await
+    }
+
+    /// As [`Self::send_streaming`], and a request with no stored reply of its own is answered
+    /// with its whole twin's, if one is stored.
+    async fn send_streaming_with_twin(
+        &self,
+        request: &HttpRequest,
+        whole: WholeTwin<'_>,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+        on_chunk: &mut dyn FnMut(&[u8], Option<f64>),
+    ) -> Result<HttpResponse, TransportError> {
+        self.stream(request, Some(whole), timeout_ms, cancel, on_chunk)
+            .await
+    }
+}
+
+impl<T: Transport, S: ReplyStore> ReplyCache<T, S> {
+    async fn stream(
+        &self,
+        request: &HttpRequest,
+        whole: Option<WholeTwin<'_>>,
+        timeout_ms: u64,
+        cancel: &CancelToken,
+        on_chunk: &mut dyn FnMut(&[u8], Option<f64>),
+    ) -> Result<HttpResponse, TransportError> {
         let (result, streamed) = self
             .answer(
                 request,
                 timeout_ms,
                 cancel,
                 Delivery::Streamed(&mut *on_chunk),
+                whole,
             )
             .await;
         let mut response = result?;

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
-use super::cache::{Notes, ReplyCache, RunScope};
+use super::cache::{Notes, ReplyCache, ReplyNote, RunScope};
 use super::hub::ReplyHub;
 use super::policy::ReusePolicy;
 use super::store::{ReplyStore, StoredReply};
@@ -75,21 +75,8 @@ impl<L: AgentLlm, S: ReplyStore + 'static> CachedLlm<L, S> {
     /// reads the call's provenance from the notes.
     async fn settle(&self, attempts: &[AttemptRecord]) -> Option<ReplyProvenance> {
         let notes: Vec<_> = self.notes.borrow_mut().drain(..).collect();
-        for (i, note) in notes.iter().enumerate() {
-            let Some(response) = &note.paid else { continue };
-            let reply = StoredReply {
-                request_hash: note.request_hash.clone(),
-                request: note.request.clone(),
-                response: response.clone(),
-                usage: attempts.get(i).and_then(|a| a.usage),
-                paid_by: self.scope.run_id.clone(),
-                stored_ms: (self.now_ms)(),
-            };
-            // Queued (answerable at once) before the flight goes, so an identical request
-            // made now finds it; a write that fails is kept by the hub for the session to report.
-            self.hub.keep(reply).await;
-            self.hub.settle(&note.request_hash);
-        }
+        let payer = |_: usize| self.scope.run_id.clone();
+        keep_paid(&self.hub, &notes, attempts, payer, (self.now_ms)()).await;
         let last = notes.last()?;
         let reused_from = if notes.iter().all(|n| n.reused_from.is_some()) {
             last.reused_from.clone()
@@ -101,6 +88,34 @@ impl<L: AgentLlm, S: ReplyStore + 'static> CachedLlm<L, S> {
             reused_from,
             policy: self.scope.policy,
         })
+    }
+}
+
+/// Keeps each reply `notes` say was paid in `hub`'s store, with the usage of its attempt
+/// (`attempts` are the call's requests, one per note, in order) and the run `payer_of` names
+/// for the note at that place, dated `stored_ms`. A reply already stored under its address
+/// stays as it is (the first payer is kept), so a result applied twice is stored once.
+pub(crate) async fn keep_paid<S: ReplyStore + 'static>(
+    hub: &Rc<ReplyHub<S>>,
+    notes: &[ReplyNote],
+    attempts: &[AttemptRecord],
+    payer_of: impl Fn(usize) -> String,
+    stored_ms: f64,
+) {
+    for (i, note) in notes.iter().enumerate() {
+        let Some(response) = &note.paid else { continue };
+        let reply = StoredReply {
+            request_hash: note.request_hash.clone(),
+            request: note.request.clone(),
+            response: response.clone(),
+            usage: attempts.get(i).and_then(|a| a.usage),
+            paid_by: payer_of(i),
+            stored_ms,
+        };
+        // Queued (answerable at once) before the flight goes, so an identical request
+        // made now finds it; a write that fails is kept by the hub for the session to report.
+        hub.keep(reply).await;
+        hub.settle(&note.request_hash);
     }
 }
 

@@ -108,6 +108,9 @@ pub struct BatchSession {
     pub budget_usd: RwSignal<Option<f64>>,
     /// The provider batches of the batch going in provider batch mode, by round.
     pub rounds: RwSignal<Vec<RoundView>>,
+    /// How many items of the batch going wait on a provider batch's round: shown as waiting,
+    /// not running.
+    pub parked: RwSignal<usize>,
     runs: RunSession,
     tasks: Tasks,
     control: StoredValue<Option<BatchControl>, LocalStorage>,
@@ -187,6 +190,7 @@ impl BatchSession {
             picked_dataset: RwSignal::new(None),
             budget_usd: RwSignal::new(None),
             rounds: RwSignal::new(Vec::new()),
+            parked: RwSignal::new(0),
             runs,
             tasks,
             control: StoredValue::new_local(None),
@@ -651,11 +655,15 @@ impl Task {
             &WebLocks,
             options,
         )
-        .with_pricer(&inputs.pricer)
+        .with_pricer(Rc::clone(&inputs.pricer))
         .with_listener(listener)
+        // Its replies go to the reply store: the runs can be replayed, and later runs reuse them.
+        .with_replies(inputs.hub.clone())
         .with_round_listener(Rc::new(move |rounds: &[RoundView]| {
             session.rounds.set(rounds.to_vec())
-        }));
+        }))
+        .with_parked_listener(Rc::new(move |parked| session.parked.set(parked)));
+        session.parked.set(0);
         let control = self.control.clone();
         match &self.job {
             Job::Start { spec, problems } => {

@@ -235,7 +235,8 @@ fn ProgressPanel(
     let progress = Memo::new(move |_| {
         if batch.busy.get() {
             if let Some(live) = batch.progress.get() {
-                return Some(live);
+                // Items whose call waits on a provider batch's round are waiting, not working.
+                return Some(live.with_parked(batch.parked.get()));
             }
         }
         let c = concurrency();

@@ -244,7 +244,7 @@ impl ExperimentSession {
         let ended = if in_rounds {
             self.rounds.set(Vec::new());
             // Every provider with a batch API goes through it; the shared turns go up once
-            // for all configs (one round hub), so the reply store is not in front.
+            // for all configs (one round hub), and every reply is kept in the reply store.
             let transport = BrowserTransport::new();
             let options = ProviderBatchOptions::all_batchable(registry, false);
             ExperimentRounds::new(
@@ -258,6 +258,7 @@ impl ExperimentSession {
             )
             .with_pricer(Rc::clone(&inputs.pricer))
             .with_listener(&listener)
+            .with_replies(inputs.hub.clone())
             .with_round_listener(Rc::new(move |rounds: &[RoundView]| {
                 session.rounds.set(rounds.to_vec())
             }))
