@@ -13,6 +13,7 @@
 //! ten times a second. How the batch and its runs are stored as it goes, and reconciled when
 //! it is resumed, is the driver's (see [`crate::core::driver::batch`]).
 
+use std::any::Any;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -110,14 +111,17 @@ pub struct BatchSession {
     pub rounds: RwSignal<Vec<RoundView>>,
     /// How many items of the batch going wait on a provider batch's round: shown as waiting,
     /// not running.
-    pub parked: RwSignal<usize>,
+    // `u32` as `effective` is: a signal of a type of its own would add its code to the first load.
+    pub parked: RwSignal<u32>,
     runs: RunSession,
     tasks: Tasks,
     control: StoredValue<Option<BatchControl>, LocalStorage>,
     /// The batch budget's gate while the batch goes, to raise it when paused.
     gate: StoredValue<Option<Rc<dyn PausedGate>>, LocalStorage>,
-    /// Runs of the batch going that ended since the results last took them.
-    ended: StoredValue<Vec<EndedRun>, LocalStorage>,
+    /// Runs of the batch going that ended since the results last took them: a
+    /// `Vec<EndedRun>` behind `Any`, so the shell, which makes the session, does not carry
+    /// the code that drops them (it stays with the batch that fills the list).
+    ended: StoredValue<Option<Box<dyn Any>>, LocalStorage>,
 }
 
 /// The most ended runs kept for the results to take: beyond, while the results are not shown
@@ -195,7 +199,7 @@ impl BatchSession {
             tasks,
             control: StoredValue::new_local(None),
             gate: StoredValue::new_local(None),
-            ended: StoredValue::new_local(Vec::new()),
+            ended: StoredValue::new_local(None),
         }
     }
 
@@ -311,12 +315,18 @@ impl BatchSession {
     /// results count them without reading them back.
     pub fn take_ended(&self) -> Vec<EndedRun> {
         self.ended
-            .try_update_value(std::mem::take)
-            .unwrap_or_default()
+            .try_update_value(Option::take)
+            .flatten()
+            .and_then(|list| list.downcast::<Vec<EndedRun>>().ok())
+            .map_or_else(Vec::new, |list| *list)
     }
 
     fn keep_ended(&self, index: usize, record: &RunRecord, steps: &[TrajectoryEntry]) {
-        self.ended.update_value(|ended| {
+        self.ended.update_value(|list| {
+            let list = list.get_or_insert_with(|| Box::new(Vec::<EndedRun>::new()));
+            let Some(ended) = list.downcast_mut::<Vec<EndedRun>>() else {
+                return;
+            };
             if ended.len() < MAX_ENDED_KEPT {
                 ended.push(EndedRun {
                     index,
@@ -379,7 +389,7 @@ impl BatchSession {
     fn dispatch(&self, job: Job, registry: ProviderRegistry) {
         let control = BatchControl::new();
         self.control.set_value(Some(control.clone()));
-        self.ended.set_value(Vec::new());
+        self.ended.set_value(None);
         self.error.set(None);
         self.live_cost.set(BTreeMap::new());
         self.live_steps.set(BTreeMap::new());
@@ -436,7 +446,7 @@ impl BatchSession {
     /// Clears what only a going batch shows.
     fn end(&self) {
         self.control.set_value(None);
-        self.ended.set_value(Vec::new());
+        self.ended.set_value(None);
         self.gate.set_value(None);
         self.live_cost.set(BTreeMap::new());
         self.progress.set(None);
@@ -662,7 +672,11 @@ impl Task {
         .with_round_listener(Rc::new(move |rounds: &[RoundView]| {
             session.rounds.set(rounds.to_vec())
         }))
-        .with_parked_listener(Rc::new(move |parked| session.parked.set(parked)));
+        .with_parked_listener(Rc::new(move |parked| {
+            session
+                .parked
+                .set(u32::try_from(parked).unwrap_or(u32::MAX));
+        }));
         session.parked.set(0);
         let control = self.control.clone();
         match &self.job {

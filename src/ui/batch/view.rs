@@ -236,7 +236,7 @@ fn ProgressPanel(
         if batch.busy.get() {
             if let Some(live) = batch.progress.get() {
                 // Items whose call waits on a provider batch's round are waiting, not working.
-                return Some(live.with_parked(batch.parked.get()));
+                return Some(live.with_parked(batch.parked.get() as usize));
             }
         }
         let c = concurrency();
