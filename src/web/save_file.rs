@@ -93,21 +93,13 @@ pub async fn pick_save_file(file_name: &str, mime: &str) -> Result<SavePick, Sav
         Err(e) if is_abort(&e) => return Ok(SavePick::Cancelled),
         Err(e) => return Err(open_failed(e)),
     };
-    Ok(SavePick::Stream(open_writable(&handle, file_name).await?))
-}
-
-/// Opens the file `handle` (a `FileSystemFileHandle`) for writing, from its start.
-pub(super) async fn open_writable(
-    handle: &JsValue,
-    file_name: &str,
-) -> Result<StreamedFile, SaveFileError> {
-    let writable = JsFuture::from(handle.unchecked_ref::<PickedFile>().create_writable())
+    let writable = JsFuture::from(handle.unchecked_into::<PickedFile>().create_writable())
         .await
-        .map_err(|e| SaveFileError::Open {
-            file_name: file_name.into(),
-            reason: js_reason(&e),
-        })?;
-    Ok(StreamedFile::new(file_name, writable.unchecked_into()))
+        .map_err(open_failed)?;
+    Ok(SavePick::Stream(StreamedFile::new(
+        file_name,
+        writable.unchecked_into(),
+    )))
 }
 
 /// `{ suggestedName, types: [{ description, accept: { mime: [".ext"] } }] }`.
@@ -146,20 +138,12 @@ pub const WRITES_IN_FLIGHT: usize = 2;
 /// A picked file being written. Each write is handed to the browser at once (the stream keeps
 /// their order), but at most [`WRITES_IN_FLIGHT`] are under way: [`Self::write`] waits for the
 /// oldest before it adds one more, and reports its failure.
-///
-/// The bytes of a write are copied into one of a few JavaScript buffers that are reused once
-/// their write has settled. A new buffer per write would leave one dead buffer per chunk for
-/// the garbage collector, and buffers live outside the JS heap whose size drives it, so a long
-/// export piled them up in the page's memory before any was collected.
 pub struct StreamedFile {
     file_name: String,
     writable: WritableFile,
-    /// Writes under way, oldest first, each with the buffer it reads from. A `JsFuture` handles
-    /// its promise's rejection from the start, so a write that fails while an earlier one is
-    /// awaited is no unhandled rejection.
-    in_flight: VecDeque<(JsFuture, js_sys::Uint8Array)>,
-    /// Buffers whose write has settled, free for the next.
-    free: Vec<js_sys::Uint8Array>,
+    /// Writes under way, oldest first. A `JsFuture` handles its promise's rejection from the
+    /// start, so a write that fails while an earlier one is awaited is no unhandled rejection.
+    in_flight: VecDeque<JsFuture>,
 }
 
 impl StreamedFile {
@@ -168,7 +152,6 @@ impl StreamedFile {
             file_name: file_name.into(),
             writable,
             in_flight: VecDeque::new(),
-            free: Vec::new(),
         }
     }
 
@@ -180,31 +163,17 @@ impl StreamedFile {
             self.settle_oldest().await?;
         }
         // A copy: the stream reads the bytes later, and the caller's buffer is reused.
-        let buffer = self.buffer_for(chunk.len());
-        let bytes = buffer.subarray(0, chunk.len() as u32);
-        bytes.copy_from(chunk);
+        let bytes = js_sys::Uint8Array::from(chunk);
         self.in_flight
-            .push_back((JsFuture::from(self.writable.write(&bytes)), buffer));
+            .push_back(JsFuture::from(self.writable.write(&bytes)));
         Ok(())
     }
 
-    /// A free buffer of at least `len` bytes; one too small is dropped for a bigger one. Sizes
-    /// go by powers of two, so chunks of about the same length share their buffers.
-    fn buffer_for(&mut self, len: usize) -> js_sys::Uint8Array {
-        match self.free.pop() {
-            Some(buffer) if buffer.length() as usize >= len => buffer,
-            _ => js_sys::Uint8Array::new_with_length(len.next_power_of_two() as u32),
-        }
-    }
-
     async fn settle_oldest(&mut self) -> Result<(), SaveFileError> {
-        let Some((write, buffer)) = self.in_flight.pop_front() else {
-            return Ok(());
-        };
-        let settled = write.await;
-        // Its write has settled, whatever it did: the stream no longer reads it.
-        self.free.push(buffer);
-        settled.map(|_| ()).map_err(|e| self.write_failed(&e))
+        match self.in_flight.pop_front() {
+            Some(write) => write.await.map(|_| ()).map_err(|e| self.write_failed(&e)),
+            None => Ok(()),
+        }
     }
 
     fn write_failed(&self, e: &JsValue) -> SaveFileError {
@@ -232,7 +201,7 @@ impl StreamedFile {
     /// Drops what was written: the picked file is left as it was.
     pub async fn discard(&mut self) {
         // Settled first, whatever they did, so no write outlives the file.
-        while let Some((write, _)) = self.in_flight.pop_front() {
+        while let Some(write) = self.in_flight.pop_front() {
             let _ = write.await;
         }
         // An abort that fails leaves only the browser's temporary file, which it cleans up.
