@@ -12,44 +12,6 @@ import {
 } from './lib.mjs';
 import { PROFILING, startCpuProfile } from './cpu_profile.mjs';
 
-/**
- * BENCH_LOOP_PHASES=1: the app marks the phases between one reply and the next request on the
- * performance timeline (src/web/phase_marks.rs), and each gap is split by them. The marks and
- * a frame recorder cost the page a little: figures of such a run are for the breakdown only.
- */
-export const PHASES = process.env.BENCH_LOOP_PHASES === '1';
-
-/** The phases of one gap (reply k's last byte → request k+1), from the app's marks. */
-export function phasesOfGap(reply, next, marks, frames) {
-  const after = (name, t, before = Infinity) => marks.find((m) => m.name === name && m.t >= t && m.t <= before)?.t;
-  // The page sees the body end once its main thread gets to the last chunk: after the fetch
-  // of this request, before the next one's.
-  const fetched = after('tl:fetch', reply.start - 1, reply.end) ?? reply.start;
-  const bodyEnd = after('tl:body-end', fetched, next.start);
-  const commitBegin = bodyEnd === undefined ? undefined : after('tl:commit-begin', bodyEnd, next.start);
-  const commitIssued = commitBegin === undefined ? undefined : after('tl:commit-issued', commitBegin, next.start);
-  const commitEnd = commitIssued === undefined ? undefined : after('tl:commit-end', commitIssued, next.start);
-  const fetchNext = commitEnd === undefined ? undefined : after('tl:fetch', commitEnd, next.start + 1);
-  if (fetchNext === undefined) return null;
-  let ui = 0;
-  for (const m of marks) {
-    if (!m.name.startsWith('tl:ui-') || m.name === 'tl:ui-end' || m.t < reply.end || m.t > next.start) continue;
-    const end = after('tl:ui-end', m.t, next.start);
-    if (end !== undefined) ui += end - m.t;
-  }
-  return {
-    'reply end → body read by the page': bodyEnd - reply.end,
-    'body read → commit begins (parse, validate, price, entry, next call)': commitBegin - bodyEnd,
-    'commit: encode + issue requests': commitIssued - commitBegin,
-    'commit: issued → transaction complete': commitEnd - commitIssued,
-    'commit done → fetch() called (events, UI listener, next request)': fetchNext - commitEnd,
-    '  of it the UI listener (signal sets)': ui,
-    'fetch() called → request start (browser)': next.start - fetchNext,
-    frames: frames.filter((f) => f >= reply.end && f <= next.start).length,
-    gap: next.start - reply.end,
-  };
-}
-
 /** Verifier rounds that fail before one passes: 3 rounds, solver/verifier ×3 + judge = 7 steps. */
 const FAILED_ROUNDS = 2;
 const STEPS_PER_RUN = 2 * (FAILED_ROUNDS + 1) + 1;
@@ -95,20 +57,12 @@ export async function timedRun(page, mockUrl, problem, truth, timeout = 60_000) 
       runId: document.querySelector('[data-testid="run-id"]')?.textContent.trim(),
       steps: document.querySelectorAll('[data-testid="step"]').length,
       wall: end - start,
-      start,
       requests,
     };
   }, { mock: mockUrl, start: marks['click:run-start'], end: marks.ended });
   // The machine's CPU from just before the click to the end seen here: the run, plus the
   // click's own checks and the wait's one round trip.
   return { ...run, cpu };
-}
-
-/** The median of each phase over `gaps`, and how many gaps were split. */
-function phaseMedians(gaps) {
-  const out = { gapsSplit: gaps.length };
-  for (const key of Object.keys(gaps[0] ?? {})) out[key] = median(gaps.map((g) => g[key]));
-  return out;
 }
 
 /**
@@ -120,14 +74,6 @@ export async function loopOverhead(runs = 10, { streaming = null } = {}) {
   // Driven over a bare CDP pipe: see quietFreshBrowser.
   const { context, page, readProblems } = await quietFreshBrowser('loop');
   try {
-    if (PHASES) {
-      await context.addInitScript(() => {
-        localStorage.setItem('trialogue.bench.phases', '1');
-        window.__tlFrames = [];
-        const frame = (t) => { window.__tlFrames.push(t); requestAnimationFrame(frame); };
-        requestAnimationFrame(frame);
-      });
-    }
     await seedStorage(context, {
       providers: mockProviders(MOCK_FAST, { streaming }), keys: { openai: 'bench-key' }, config: mockConfig('bench-loop', 3),
     });
@@ -137,8 +83,6 @@ export async function loopOverhead(runs = 10, { streaming = null } = {}) {
     const gaps = [];
     const firstGaps = [];
     const lastGaps = [];
-    const phaseGaps = [];
-    const replyWrites = [];
     let stopProfile = null;
     for (let i = 0; i <= runs; i += 1) {
       // After the warm-up: the measured runs only.
@@ -151,15 +95,7 @@ export async function loopOverhead(runs = 10, { streaming = null } = {}) {
         }],
       });
       const before = await busy();
-      if (PHASES) {
-        await page.evaluate(() => { performance.clearMarks(); window.__tlFrames.length = 0; });
-      }
       const r = await timedRun(page, MOCK_FAST, `Benchmark problem ${i}: add 19 and 23. ANSWER=42`, '42');
-      const timeline = PHASES ? await page.evaluate((start) => ({
-        marks: performance.getEntriesByType('mark').filter((m) => m.name.startsWith('tl:'))
-          .map((m) => ({ name: m.name, t: m.startTime - start })),
-        frames: window.__tlFrames.map((f) => f - start),
-      }), r.start) : null;
       const { cpu } = r;
       // Includes filling the form between the readings: a few ms per run, an upper bound.
       const used = minus(await busy(), before);
@@ -178,17 +114,6 @@ export async function loopOverhead(runs = 10, { streaming = null } = {}) {
       // Between consecutive requests: what the app did after one reply and before the next call.
       const sorted = [...r.requests].sort((a, b) => a.start - b.start);
       for (let k = 1; k < sorted.length; k += 1) gaps.push(sorted[k].start - sorted[k - 1].end);
-      if (timeline) {
-        for (let k = 1; k < sorted.length; k += 1) {
-          const phases = phasesOfGap(sorted[k - 1], sorted[k], timeline.marks, timeline.frames);
-          if (phases) phaseGaps.push(phases);
-        }
-        for (const m of timeline.marks) {
-          if (m.name !== 'tl:reply-write-begin') continue;
-          const end = timeline.marks.find((e) => e.name === 'tl:reply-write-end' && e.t >= m.t);
-          if (end) replyWrites.push(end.t - m.t);
-        }
-      }
       firstGaps.push(sorted[0].start);
       lastGaps.push(r.wall - sorted.at(-1).end);
     }
@@ -211,7 +136,6 @@ export async function loopOverhead(runs = 10, { streaming = null } = {}) {
       cpuMedianPerStep: median(perRun.map((r) => r.cpuPerStep)),
       cores: perRun[0]?.cores,
       streamed: streaming !== false,
-      ...(PHASES ? { phases: phaseMedians(phaseGaps), replyWriteMedian: median(replyWrites) } : {}),
     };
   } finally {
     await context.close();

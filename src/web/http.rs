@@ -143,7 +143,6 @@ async fn fetch(
         builder.body(request.body.as_str())
     };
     let built = built.map_err(gloo_failure)?;
-    crate::web::phase_marks::mark("tl:fetch");
     let response = built.send().await.map_err(gloo_failure)?;
     let status = response.status();
     let headers = response
@@ -158,7 +157,6 @@ async fn fetch(
         }
         _ => read_body(&response.into(), MAX_RESPONSE_BYTES).await?,
     };
-    crate::web::phase_marks::mark("tl:body-end");
     Ok(HttpResponse {
         status,
         headers,

@@ -10,7 +10,6 @@ pub mod file;
 pub mod http;
 pub mod idb;
 pub mod locks;
-pub mod phase_marks;
 pub mod preconnect;
 pub mod save_file;
 pub mod spool_file;

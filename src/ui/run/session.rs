@@ -19,7 +19,7 @@ use crate::core::cancel::CancelToken;
 use crate::core::config::{JudgeConfig, Mode, PipelineConfig};
 use crate::core::driver::{Finished, Fork, NewRun, RunDriver, RunEvent, StartError, Work};
 use crate::core::llm::reasoning;
-use crate::core::pipeline::{PipelineEvent, SinkError};
+use crate::core::pipeline::SinkError;
 use crate::core::pricing::Pricer;
 use crate::core::providers::ProviderRegistry;
 use crate::core::replies::hub::ReplyHub;
@@ -327,19 +327,6 @@ impl RunSession {
 
     /// Shows what the driver reports.
     fn follow(&self, event: &RunEvent<'_>) {
-        crate::web::phase_marks::mark(match event {
-            RunEvent::Started { .. } => "tl:ui-run-started",
-            RunEvent::Stored(_) => "tl:ui-stored",
-            RunEvent::Loop(PipelineEvent::StepStarted { .. }) => "tl:ui-step-started",
-            RunEvent::Loop(PipelineEvent::StepFinished { .. }) => "tl:ui-step-finished",
-            RunEvent::Loop(_) => "tl:ui-loop-other",
-            RunEvent::CallsDone => "tl:ui-calls-done",
-        });
-        self.show(event);
-        crate::web::phase_marks::mark("tl:ui-end");
-    }
-
-    fn show(&self, event: &RunEvent<'_>) {
         match event {
             RunEvent::Started { record, committed } => {
                 // The last run's view stays until now: taken down in the same turn as the

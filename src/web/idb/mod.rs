@@ -666,7 +666,6 @@ impl TrajectoryStore {
         entry: &TrajectoryEntry,
         next_call: Option<&InFlightCall>,
     ) -> Result<RunRecord, StoreError> {
-        crate::web::phase_marks::mark("tl:commit-begin");
         let op = format!("saving step {} of run {}", entry.step_id, entry.run_id);
         let step = StepRow::encode(entry)?;
         let next_call = next_call
@@ -714,10 +713,7 @@ impl TrajectoryStore {
                 return Err(js_failure(&op, &e));
             }
         };
-        crate::web::phase_marks::mark("tl:commit-issued");
-        let ended = end_counting_steps(tx, &op, chained).await;
-        crate::web::phase_marks::mark("tl:commit-end");
-        if let Err(e) = ended {
+        if let Err(e) = end_counting_steps(tx, &op, chained).await {
             return Err(if refused_as_constraint(&added) {
                 StoreError::DuplicateStep {
                     run_id: entry.run_id.clone(),

@@ -172,7 +172,6 @@ impl ReplyStore for TrajectoryStore {
     }
 
     async fn put_reply(&self, reply: &StoredReply) -> Result<bool, ReplyStoreError> {
-        crate::web::phase_marks::mark("tl:reply-write-begin");
         let added = self
             .add_stored_reply(reply)
             .await
@@ -180,7 +179,6 @@ impl ReplyStore for TrajectoryStore {
         if added {
             announce(&reply.request_hash);
         }
-        crate::web::phase_marks::mark("tl:reply-write-end");
         Ok(added)
     }
 
