@@ -93,13 +93,21 @@ pub async fn pick_save_file(file_name: &str, mime: &str) -> Result<SavePick, Sav
         Err(e) if is_abort(&e) => return Ok(SavePick::Cancelled),
         Err(e) => return Err(open_failed(e)),
     };
-    let writable = JsFuture::from(handle.unchecked_into::<PickedFile>().create_writable())
+    Ok(SavePick::Stream(open_writable(&handle, file_name).await?))
+}
+
+/// Opens the file `handle` (a `FileSystemFileHandle`) for writing, from its start.
+pub(super) async fn open_writable(
+    handle: &JsValue,
+    file_name: &str,
+) -> Result<StreamedFile, SaveFileError> {
+    let writable = JsFuture::from(handle.unchecked_ref::<PickedFile>().create_writable())
         .await
-        .map_err(open_failed)?;
-    Ok(SavePick::Stream(StreamedFile::new(
-        file_name,
-        writable.unchecked_into(),
-    )))
+        .map_err(|e| SaveFileError::Open {
+            file_name: file_name.into(),
+            reason: js_reason(&e),
+        })?;
+    Ok(StreamedFile::new(file_name, writable.unchecked_into()))
 }
 
 /// `{ suggestedName, types: [{ description, accept: { mime: [".ext"] } }] }`.
