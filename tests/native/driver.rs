@@ -461,41 +461,6 @@ fn client_options_follow_the_config() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn each_run_a_batch_ends_is_handed_over_with_its_summary_and_steps_as_stored() {
-    let clock = ManualClock::starting_at(START_MS);
-    let store = MemoryRunStore::new();
-    let spec = spec_with(3, BatchModes::Both, 2, pipeline_config());
-    let llm = answering_llm();
-    let ended: RefCell<Vec<(usize, RunRecord, usize)>> = RefCell::default();
-    let on_finished = |index: usize, record: &RunRecord, steps: &[TrajectoryEntry]| {
-        ended
-            .borrow_mut()
-            .push((index, record.clone(), steps.len()));
-    };
-    let record = block_on(
-        BatchDriver::new(&llm, &clock, &store)
-            .with_finished_listener(&on_finished)
-            .start(spec, &problems(), BatchControl::new()),
-    )
-    .unwrap();
-    let mut ended = ended.take();
-    ended.sort_by_key(|(index, _, _)| *index);
-    assert_eq!(ended.len(), record.items.len(), "one per item");
-    for ((index, run, steps), item) in ended.iter().zip(&record.items) {
-        assert_eq!(
-            item.run_id.as_deref(),
-            Some(run.run_id.as_str()),
-            "item {index}"
-        );
-        // What the results would read back from the store.
-        assert_eq!(store.record(&run.run_id).as_ref(), Some(run));
-        let stored = block_on(store.steps(&run.run_id)).unwrap();
-        assert_eq!(*steps, stored.len());
-        assert_eq!(run.step_count, stored.len() as u64);
-    }
-}
-
-#[test]
 fn a_new_batch_is_stored_under_a_free_id_before_its_items_and_saved_at_the_end() {
     let clock = ManualClock::starting_at(START_MS);
     let store = MemoryRunStore::new();

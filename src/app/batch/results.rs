@@ -305,18 +305,6 @@ fn assemble<'r>(
     }
 }
 
-/// A run of a running batch as it ended, handed to the results by the batch going (see
-/// [`RunCache::insert_ended`]).
-#[derive(Debug, Clone)]
-pub struct EndedRun {
-    /// Its item's position.
-    pub index: usize,
-    /// The run's record with its summary.
-    pub record: RunRecord,
-    /// Its committed steps.
-    pub steps: Vec<TrajectoryEntry>,
-}
-
 /// The runs of one batch read so far, kept between reads while the batch is shown.
 ///
 /// Read for a batch that is running ([`to_read`](Self::to_read) with `running`), a run is
@@ -428,51 +416,6 @@ impl RunCache {
                     );
                 }
             }
-        }
-    }
-
-    /// Counts `ended`, runs handed over as they ended while `record` runs, so that they need
-    /// not be read back from the store (a cache not counting a running batch, or of another
-    /// batch, leaves them: they are read).
-    pub fn insert_ended(&mut self, record: &BatchRecord, ended: Vec<EndedRun>) {
-        let Some(live) = self
-            .live
-            .as_mut()
-            .filter(|_| self.batch_id == record.spec.batch_id)
-        else {
-            return;
-        };
-        let per_problem = record.spec.modes.modes().len().max(1);
-        for run in ended {
-            let Some(item) = record.items.get(run.index) else {
-                continue;
-            };
-            if item
-                .run_id
-                .as_deref()
-                .is_some_and(|id| id != run.record.run_id)
-            {
-                continue;
-            }
-            // The status the scheduler gives the item for it (a run its own budget stopped,
-            // which fails the item, is read again once the item says so).
-            let item_status = match run.record.status {
-                RunStatus::Completed => ItemStatus::Done,
-                RunStatus::Failed => ItemStatus::Failed,
-                _ => ItemStatus::Pending,
-            };
-            let read = ReadRun::new(&item.problem_id, &run.record, &run.steps);
-            live.add(
-                run.index,
-                run.index / per_problem,
-                RunRead {
-                    result: &read.result,
-                    steps: read.step_count,
-                    message: read.message.as_deref(),
-                    speeds: &read.speeds,
-                },
-                item_status,
-            );
         }
     }
 

@@ -13,7 +13,7 @@ use crate::core::llm::{AgentCall, AgentCallError, AgentCompletion, AgentLlm, Err
 use crate::core::pipeline::{AllowAll, CallGate, PipelineEvent};
 use crate::core::pricing::Pricer;
 use crate::core::run_store::RunStore;
-use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
+use crate::core::trajectory::{RunRecord, RunStatus};
 
 use super::scheduler::{ItemContext, ItemOutcome, ItemReporter, ItemRunner};
 use super::{BatchSpec, ItemKey};
@@ -21,11 +21,6 @@ use super::{BatchSpec, ItemKey};
 /// Hears every item's loop events (the live transcript of the runs in flight), with the item's
 /// position in the batch.
 pub type ItemEventListener<'a> = &'a dyn Fn(usize, &ItemKey, &PipelineEvent);
-
-/// Hears each run an item drove to its end, with the item's position: the run's record with
-/// its summary and every committed step, as the page's results count them (so they need not
-/// be read back from the store).
-pub type RunFinishedListener<'a> = &'a dyn Fn(usize, &RunRecord, &[TrajectoryEntry]);
 
 /// The LLMs of a batch's runs, each of which tells the batch scheduler about rate limits (a
 /// final [`ErrorKind::RateLimited`] error, after the client's own retries), so it can slow down.
@@ -118,7 +113,6 @@ pub struct PipelineRunner<'a, L, C, S> {
     pricer: Option<Rc<Pricer>>,
     gate: &'a dyn CallGate,
     listener: Option<ItemEventListener<'a>>,
-    finished: Option<RunFinishedListener<'a>>,
 }
 
 impl<'a, L: LlmSource, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
@@ -150,7 +144,6 @@ impl<'a, L: LlmSource, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
             pricer: None,
             gate: &AllowAll,
             listener: None,
-            finished: None,
         }
     }
 
@@ -171,12 +164,6 @@ impl<'a, L: LlmSource, C: Clock, S: RunStore> PipelineRunner<'a, L, C, S> {
     /// Passes every loop event of every item to `listener`, with the item it belongs to.
     pub fn with_listener(mut self, listener: ItemEventListener<'a>) -> Self {
         self.listener = Some(listener);
-        self
-    }
-
-    /// Passes each run driven to its end to `finished`, with its item's position.
-    pub fn with_finished_listener(mut self, finished: RunFinishedListener<'a>) -> Self {
-        self.finished = Some(finished);
         self
     }
 
@@ -317,12 +304,7 @@ impl<L: LlmSource, C: Clock, S: RunStore> ItemRunner for PipelineRunner<'_, L, C
             Some(run_id) => driver.resume(run_id, None).await,
         };
         match result {
-            Ok(finished) => {
-                if let Some(listener) = self.finished {
-                    listener(item.index, &finished.record, &finished.outcome.entries);
-                }
-                finished_outcome(finished)
-            }
+            Ok(finished) => finished_outcome(finished),
             Err(error) => {
                 self.refused(&driver, item.resume_run_id.as_deref(), error)
                     .await

@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::core::batch::mirror::RecordMirror;
-use crate::core::batch::runner::{PipelineRunner, RunFinishedListener};
+use crate::core::batch::runner::PipelineRunner;
 use crate::core::batch::scheduler::{BatchControl, BatchEvent, Scheduler, SchedulerOptions};
 use crate::core::batch::slots::{SharedSlots, SlottedRunner};
 use crate::core::batch::{batch_id, BatchRecord, BatchSpec, BatchStatus, ItemKey};
@@ -82,7 +82,6 @@ pub struct BatchDriver<'a, L, C, S, K = NoLocks> {
     locks: &'a K,
     pricer: Option<Rc<Pricer>>,
     listener: Option<&'a dyn Fn(&BatchProgress<'_>)>,
-    finished: Option<RunFinishedListener<'a>>,
     options: SchedulerOptions,
     /// Set by [`with_save_interval`](BatchDriver::with_save_interval); by default
     /// [`default_save_interval_ms`].
@@ -104,7 +103,6 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore> BatchDriver<'a, L, C, S, NoLocks
             locks: &NoLocks,
             pricer: None,
             listener: None,
-            finished: None,
             options: SchedulerOptions::default(),
             save_interval_ms: None,
             mirror: Rc::default(),
@@ -123,7 +121,6 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> BatchDriver<'a, L, 
             locks,
             pricer: self.pricer,
             listener: self.listener,
-            finished: self.finished,
             options: self.options,
             save_interval_ms: self.save_interval_ms,
             mirror: self.mirror,
@@ -140,12 +137,6 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> BatchDriver<'a, L, 
     /// Reports progress to `listener`.
     pub fn with_listener(mut self, listener: &'a dyn Fn(&BatchProgress<'_>)) -> Self {
         self.listener = Some(listener);
-        self
-    }
-
-    /// Passes each run its items drive to their end to `finished`, with the item's position.
-    pub fn with_finished_listener(mut self, finished: RunFinishedListener<'a>) -> Self {
-        self.finished = Some(finished);
         self
     }
 
@@ -168,7 +159,6 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> BatchDriver<'a, L, 
             locks: self.locks,
             pricer: self.pricer.clone(),
             listener: Some(listener),
-            finished: None,
             options: self.options,
             save_interval_ms: self.save_interval_ms,
             mirror: Rc::default(),
@@ -320,9 +310,6 @@ impl<'a, L: LlmSource, C: Clock, S: BatchStore, K: TabLocks> BatchDriver<'a, L, 
         }
         if let Some(pricer) = &self.pricer {
             runner = runner.with_pricer(Rc::clone(pricer));
-        }
-        if let Some(finished) = self.finished {
-            runner = runner.with_finished_listener(finished);
         }
         let on_save_error = |e: &SinkError| self.emit(&BatchProgress::SaveFailed(e));
         let saver = Saver::new(

@@ -14,9 +14,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use crate::app::batch::format::{interval_text, rate_text, signed_rate_text};
-use crate::app::batch::results::{
-    should_reload, BatchResults, EndedRun, ItemRow, ReadTurns, RunCache,
-};
+use crate::app::batch::results::{should_reload, BatchResults, ItemRow, ReadTurns, RunCache};
 use crate::app::format::{cost_text, count_of, plural, score_text, yes_no};
 use crate::core::batch::{BatchRecord, BatchStatus};
 use crate::core::config::Mode;
@@ -54,14 +52,8 @@ async fn load_results(
     cache: &RefCell<RunCache>,
     live_steps: &BTreeMap<usize, u64>,
     running: bool,
-    ended: Vec<EndedRun>,
 ) -> Result<BatchResults, StoreError> {
     let mut taken = cache.take();
-    if running && !taken.needs_problems() {
-        // Counted as they ended, not read back (the first read, for the problems, reads them).
-        taken.to_read(record, running);
-        taken.insert_ended(record, ended);
-    }
     let wanted: HashSet<String> = taken.to_read(record, running).into_iter().collect();
     if !wanted.is_empty() || taken.needs_problems() {
         let store = store.open().await?;
@@ -134,21 +126,10 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>, read: Job<Loaded>) -> impl
                         .as_ref()
                         .is_some_and(|r| r.status == BatchStatus::Running);
                 let outcome = match current {
-                    Some(r) => load_results(
-                        store,
-                        &r,
-                        &cache,
-                        &live_steps,
-                        running,
-                        if running {
-                            batch.take_ended()
-                        } else {
-                            Vec::new()
-                        },
-                    )
-                    .await
-                    .map(|res| Some(Rc::new(res)))
-                    .map_err(|e| e.to_string()),
+                    Some(r) => load_results(store, &r, &cache, &live_steps, running)
+                        .await
+                        .map(|res| Some(Rc::new(res)))
+                        .map_err(|e| e.to_string()),
                     None => Ok(None),
                 };
                 if !turns.ended() {
@@ -202,13 +183,12 @@ pub fn ResultsView(record: Memo<Option<BatchRecord>>, read: Job<Loaded>) -> impl
             _ => None,
         })
     });
-    // The rows are copied out of the results only for a table that is unfolded (see `Items`).
-    let rows = move |copy: bool| {
+    let rows = Memo::new(move |_| {
         loaded.with(|l| match l {
-            Some(Ok(Some(r))) => (r.rows.len(), copy.then(|| r.rows.clone())),
-            _ => (0, None),
+            Some(Ok(Some(r))) => r.rows.clone(),
+            _ => Vec::new(),
         })
-    };
+    });
     view! {
         <div class="batch-results">
             <div class="batch-results-head">
@@ -556,7 +536,7 @@ fn Exports(
             return Ok(results);
         };
         let cache = RefCell::new(RunCache::new());
-        load_results(store, &current, &cache, &BTreeMap::new(), false, Vec::new())
+        load_results(store, &current, &cache, &BTreeMap::new(), false)
             .await
             .map(Rc::new)
             .map_err(|e| e.to_string())
@@ -642,17 +622,15 @@ fn Exports(
 
 /// Every item with its run.
 #[component]
-fn Items(
-    rows: impl Fn(bool) -> (usize, Option<Vec<ItemRow>>) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn Items(rows: Memo<Vec<ItemRow>>) -> impl IntoView {
     // Folded for a long batch, as it first shows; the reader's choice holds afterwards.
-    let open = untrack(|| rows(false).0) <= 200;
-    // The rows are copied and drawn only while unfolded: a long batch's thousands of rows
-    // would otherwise be copied, and compared on every read, for a table nobody sees.
+    let open = rows.with_untracked(Vec::len) <= 200;
+    // The rows are drawn only while unfolded: a long batch's thousands of rows would
+    // otherwise be built, and compared on every read, for a table nobody sees.
     let unfolded = RwSignal::new(open);
     let shown_rows = move || {
         if unfolded.get() {
-            rows(true).1.unwrap_or_default()
+            rows.get()
         } else {
             Vec::new()
         }
@@ -660,7 +638,7 @@ fn Items(
     view! {
         <details class="batch-items" open=open
             on:toggle=move |ev| unfolded.set(event_target::<web_sys::Element>(&ev).has_attribute("open"))>
-            <summary>{move || format!("Items ({})", rows(false).0)}</summary>
+            <summary>{move || format!("Items ({})", rows.with(Vec::len))}</summary>
             <div class="table-wrap">
                 <table class="batch-table">
                     <thead>

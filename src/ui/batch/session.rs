@@ -13,14 +13,12 @@
 //! ten times a second. How the batch and its runs are stored as it goes, and reconciled when
 //! it is resumed, is the driver's (see [`crate::core::driver::batch`]).
 
-use std::any::Any;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use crate::app::batch::results::EndedRun;
 use crate::core::batch::scheduler::{BatchControl, BatchEvent};
 use crate::core::batch::{BatchEngine, BatchModes, BatchRecord, BatchSpec, BatchStatus, Progress};
 use crate::core::budget::{BudgetGate, NotARaise};
@@ -32,7 +30,6 @@ use crate::core::pipeline::PipelineEvent;
 use crate::core::provider_batch::{ProviderBatchEngine, ProviderBatchOptions, RoundView};
 use crate::core::providers::ProviderRegistry;
 use crate::core::replies::{resume, ReusePolicy};
-use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 use crate::ui::run::session::{unkept_replies, BrowserInputs, RunSession, Startup};
 use crate::ui::store::SharedStore;
 use crate::ui::task::Tasks;
@@ -118,15 +115,7 @@ pub struct BatchSession {
     control: StoredValue<Option<BatchControl>, LocalStorage>,
     /// The batch budget's gate while the batch goes, to raise it when paused.
     gate: StoredValue<Option<Rc<dyn PausedGate>>, LocalStorage>,
-    /// Runs of the batch going that ended since the results last took them: a
-    /// `Vec<EndedRun>` behind `Any`, so the shell, which makes the session, does not carry
-    /// the code that drops them (it stays with the batch that fills the list).
-    ended: StoredValue<Option<Box<dyn Any>>, LocalStorage>,
 }
-
-/// The most ended runs kept for the results to take: beyond, while the results are not shown
-/// to take them, the others are read from the store when they are.
-const MAX_ENDED_KEPT: usize = 256;
 
 /// What the session asks of a going batch's budget gate. The shell makes the session, so a
 /// concrete `Rc<BudgetGate>` here would put the gate's drop (which settles calls in flight)
@@ -199,7 +188,6 @@ impl BatchSession {
             tasks,
             control: StoredValue::new_local(None),
             gate: StoredValue::new_local(None),
-            ended: StoredValue::new_local(None),
         }
     }
 
@@ -311,32 +299,6 @@ impl BatchSession {
         Ok(())
     }
 
-    /// The runs of the batch going that ended since the last call, with their steps: the
-    /// results count them without reading them back.
-    pub fn take_ended(&self) -> Vec<EndedRun> {
-        self.ended
-            .try_update_value(Option::take)
-            .flatten()
-            .and_then(|list| list.downcast::<Vec<EndedRun>>().ok())
-            .map_or_else(Vec::new, |list| *list)
-    }
-
-    fn keep_ended(&self, index: usize, record: &RunRecord, steps: &[TrajectoryEntry]) {
-        self.ended.update_value(|list| {
-            let list = list.get_or_insert_with(|| Box::new(Vec::<EndedRun>::new()));
-            let Some(ended) = list.downcast_mut::<Vec<EndedRun>>() else {
-                return;
-            };
-            if ended.len() < MAX_ENDED_KEPT {
-                ended.push(EndedRun {
-                    index,
-                    record: record.clone(),
-                    steps: steps.to_vec(),
-                });
-            }
-        });
-    }
-
     /// Starts no new items; those in flight finish.
     pub fn pause(&self) {
         self.control.with_value(|c| {
@@ -389,7 +351,6 @@ impl BatchSession {
     fn dispatch(&self, job: Job, registry: ProviderRegistry) {
         let control = BatchControl::new();
         self.control.set_value(Some(control.clone()));
-        self.ended.set_value(None);
         self.error.set(None);
         self.live_cost.set(BTreeMap::new());
         self.live_steps.set(BTreeMap::new());
@@ -446,7 +407,6 @@ impl BatchSession {
     /// Clears what only a going batch shows.
     fn end(&self) {
         self.control.set_value(None);
-        self.ended.set_value(None);
         self.gate.set_value(None);
         self.live_cost.set(BTreeMap::new());
         self.progress.set(None);
@@ -607,14 +567,10 @@ impl Task {
             show.update(|u| u.record = Some(finished), true);
             return Ok(());
         }
-        let on_finished = |index: usize, record: &RunRecord, steps: &[TrajectoryEntry]| {
-            session.keep_ended(index, record, steps);
-        };
         let driver = driver
             .with_locks(&WebLocks)
             .with_pricer(inputs.pricer)
-            .with_listener(&listener)
-            .with_finished_listener(&on_finished);
+            .with_listener(&listener);
         let control = self.control.clone();
         let finished = match &self.job {
             Job::Start { spec, problems } => {
