@@ -20,21 +20,21 @@ use super::save_file::{open_writable, StreamedFile};
 /// Every spooled file's name starts so; the rest is the time it was made and the file's name.
 const SPOOL_PREFIX: &str = "export-spool-";
 
-#[wasm_bindgen]
-extern "C" {
-    /// `FileSystemDirectoryHandle` of the origin private file system.
-    type SpoolDirectory;
-    #[wasm_bindgen(method, js_name = getFileHandle)]
-    fn get_file_handle(this: &SpoolDirectory, name: &str, options: &JsValue) -> js_sys::Promise;
-    #[wasm_bindgen(method, js_name = removeEntry)]
-    fn remove_entry(this: &SpoolDirectory, name: &str) -> js_sys::Promise;
-    #[wasm_bindgen(method)]
-    fn keys(this: &SpoolDirectory) -> js_sys::AsyncIterator;
-
-    /// `FileSystemFileHandle`.
-    type SpoolHandle;
-    #[wasm_bindgen(method, js_name = getFile)]
-    fn get_file(this: &SpoolHandle) -> js_sys::Promise;
+/// Calls method `name` of `target` with `args`, as the promise it returns. The file system's
+/// methods are called by name: a web-sys or `extern` binding per method would add an import to
+/// the glue of the first load, which every page pays for.
+fn call_method(
+    target: &JsValue,
+    name: &str,
+    args: &[&JsValue],
+) -> Result<js_sys::Promise, JsValue> {
+    let method: js_sys::Function = js_sys::Reflect::get(target, &name.into())?.dyn_into()?;
+    let returned = match args {
+        [] => method.call0(target)?,
+        [one] => method.call1(target, one)?,
+        [one, two, ..] => method.call2(target, one, two)?,
+    };
+    Ok(js_sys::Promise::resolve(&returned))
 }
 
 /// Whether this browser can spool a file to disk: it has the origin private file system and
@@ -65,7 +65,8 @@ pub struct SpooledFile {
 
 /// The spooled file on disk.
 pub struct Spool {
-    handle: SpoolHandle,
+    /// The file's `FileSystemFileHandle`.
+    handle: JsValue,
 }
 
 /// A new spool file for `file_name`, with earlier spools removed; `None` when this browser
@@ -82,37 +83,48 @@ pub async fn spool_file(file_name: &str) -> Option<SpooledFile> {
         .ok()?
         .call0(&storage)
         .ok()?;
-    let directory: SpoolDirectory = JsFuture::from(js_sys::Promise::resolve(&directory))
+    let directory = JsFuture::from(js_sys::Promise::resolve(&directory))
         .await
-        .ok()?
-        .unchecked_into();
+        .ok()?;
     remove_earlier_spools(&directory).await;
     let name = format!("{SPOOL_PREFIX}{}-{file_name}", js_sys::Date::now() as u64);
     let options = js_sys::Object::new();
     js_sys::Reflect::set(&options, &"create".into(), &JsValue::TRUE).ok()?;
-    let handle = JsFuture::from(directory.get_file_handle(&name, &options))
-        .await
-        .ok()?;
+    let handle = JsFuture::from(
+        call_method(
+            &directory,
+            "getFileHandle",
+            &[&JsValue::from_str(&name), &options],
+        )
+        .ok()?,
+    )
+    .await
+    .ok()?;
     let file = open_writable(&handle, file_name).await.ok()?;
     Some(SpooledFile {
         file,
-        spool: Spool {
-            handle: handle.unchecked_into(),
-        },
+        spool: Spool { handle },
     })
 }
 
 /// Removes the files earlier exports spooled. One that cannot be removed (a download still
 /// reading it) stays for the next time.
-async fn remove_earlier_spools(directory: &SpoolDirectory) {
-    let names = directory.keys();
+async fn remove_earlier_spools(directory: &JsValue) {
+    let Ok(names) = js_sys::Reflect::get(directory, &"keys".into())
+        .and_then(|keys| keys.dyn_into::<js_sys::Function>()?.call0(directory))
+    else {
+        return;
+    };
     let mut earlier = Vec::new();
     loop {
-        let Ok(next) = names.next() else { break };
+        let Ok(next) = call_method(&names, "next", &[]) else {
+            break;
+        };
         let Ok(step) = JsFuture::from(next).await else {
             break;
         };
-        let done = js_sys::Reflect::get(&step, &"done".into()).is_ok_and(|d| d.is_truthy());
+        let done =
+            js_sys::Reflect::get(&step, &"done".into()).is_ok_and(|d| d.as_bool() == Some(true));
         if done {
             break;
         }
@@ -125,21 +137,25 @@ async fn remove_earlier_spools(directory: &SpoolDirectory) {
         }
     }
     for name in earlier {
-        let _ = JsFuture::from(directory.remove_entry(&name)).await;
+        if let Ok(removed) = call_method(directory, "removeEntry", &[&JsValue::from_str(&name)]) {
+            let _ = JsFuture::from(removed).await;
+        }
     }
 }
 
 impl Spool {
     /// Offers the written file as a download named `file_name`; the browser reads it from disk.
     pub async fn download(self, file_name: &str) -> Result<(), DownloadError> {
-        let file =
-            JsFuture::from(self.handle.get_file())
-                .await
-                .map_err(|e| DownloadError::Browser {
-                    file_name: file_name.into(),
-                    step: "reading the written file",
-                    reason: super::js_reason(&e),
-                })?;
+        let reading = call_method(&self.handle, "getFile", &[]);
+        let file = match reading {
+            Ok(promise) => JsFuture::from(promise).await,
+            Err(e) => Err(e),
+        }
+        .map_err(|e| DownloadError::Browser {
+            file_name: file_name.into(),
+            step: "reading the written file",
+            reason: super::js_reason(&e),
+        })?;
         download_blob(file_name, file.unchecked_ref())
     }
 }

@@ -249,25 +249,23 @@ async fn first_entries(
     let limit = u32::try_from(count).unwrap_or(u32::MAX);
     if !newest_first {
         let all = settled(&index.get_all_with_key_and_limit(range, limit)?).await?;
-        return Ok(js_sys::Array::from(&all).to_vec());
+        return Ok(all.unchecked_into::<js_sys::Array>().iter().collect());
     }
     let cursor = index.open_key_cursor_with_range_and_direction(range, IdbCursorDirection::Prev)?;
     let oldest_key = advanced_key(&cursor, limit.saturating_sub(1)).await?;
     let from_there = match oldest_key {
         None => range.clone(),
         Some(key) => {
-            let range: &IdbKeyRange = range.unchecked_ref();
-            IdbKeyRange::bound_with_lower_open_and_upper_open(
-                &key,
-                &range.upper()?,
-                false,
-                range.upper_open(),
-            )?
-            .into()
+            // Read as properties: each web-sys getter would add an import to the first load's glue.
+            let upper = js_sys::Reflect::get(range, &"upper".into())?;
+            let upper_open =
+                js_sys::Reflect::get(range, &"upperOpen".into())?.as_bool() == Some(true);
+            IdbKeyRange::bound_with_lower_open_and_upper_open(&key, &upper, false, upper_open)?
+                .into()
         }
     };
     let all = settled(&index.get_all_with_key(&from_there)?).await?;
-    let mut values = js_sys::Array::from(&all).to_vec();
+    let mut values: Vec<JsValue> = all.unchecked_into::<js_sys::Array>().iter().collect();
     values.reverse();
     values.truncate(count);
     Ok(values)
