@@ -11,7 +11,7 @@ use trialogue::core::config::{Mode, PipelineConfig};
 use trialogue::core::dataset::Problem;
 use trialogue::core::stats::{facet_breakdowns, summarize, Round, RunResult};
 use trialogue::core::stream_speed::{speed_by_model, StepSpeed};
-use trialogue::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
+use trialogue::core::trajectory::{RunRecord, RunStatus};
 
 fn record() -> BatchRecord {
     let spec = BatchSpec::new(
@@ -557,6 +557,8 @@ fn a_running_batch_is_counted_as_it_goes_and_read_in_full_once_it_stops() {
     assert_eq!(full.stats.paired.unwrap().debate_only, 1);
 }
 
+// The counting allocator is a native-only dev-dependency; the wasm32 clippy pass builds this crate too.
+#[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn a_running_batch_keeps_a_few_hundred_bytes_per_finished_run_a_stopped_one_its_results() {
     /// Bytes a cache keeps per run for runs 500..1,500 of a 2,000-item batch that is
@@ -618,20 +620,22 @@ fn a_running_batch_keeps_a_few_hundred_bytes_per_finished_run_a_stopped_one_its_
 }
 
 /// Three streamed steps of run `run_id`, with text as a model writes it.
-fn streamed_steps(run_id: &str) -> Vec<TrajectoryEntry> {
+#[cfg(not(target_arch = "wasm32"))]
+fn streamed_steps(run_id: &str) -> Vec<trialogue::core::trajectory::TrajectoryEntry> {
     (1..=3)
         .map(|step| {
-            let mut entry: TrajectoryEntry = serde_json::from_value(serde_json::json!({
-                "timestamp": "2026-12-07T14:00:00Z",
-                "run_id": run_id,
-                "step_id": step,
-                "agent": (["solver", "verifier", "judge"][step as usize - 1]),
-                "action": "respond",
-                "input": {"prompt": "x".repeat(400)},
-                "output": {"solution": "y".repeat(800)},
-                "metadata": {},
-            }))
-            .unwrap();
+            let mut entry: trialogue::core::trajectory::TrajectoryEntry =
+                serde_json::from_value(serde_json::json!({
+                    "timestamp": "2026-12-07T14:00:00Z",
+                    "run_id": run_id,
+                    "step_id": step,
+                    "agent": (["solver", "verifier", "judge"][step as usize - 1]),
+                    "action": "respond",
+                    "input": {"prompt": "x".repeat(400)},
+                    "output": {"solution": "y".repeat(800)},
+                    "metadata": {},
+                }))
+                .unwrap();
             entry.metadata.model = Some("openai/gpt-4.1-mini".into());
             entry.metadata.ttft_ms = Some(100.0 + step as f64);
             entry.metadata.output_tokens_per_s = Some(50.0);
