@@ -13,6 +13,7 @@ use trialogue::core::clock::ManualClock;
 use trialogue::core::config::PipelineConfig;
 use trialogue::core::cost_rollup::{CostRollup, RollupStep};
 use trialogue::core::cost_views::StepCost;
+use trialogue::core::in_flight::InFlightCall;
 use trialogue::core::jsonl::{read_jsonl, to_line};
 use trialogue::core::llm::Usage;
 use trialogue::core::pipeline::{Pipeline, RunInput, TrajectorySink};
@@ -1716,5 +1717,63 @@ async fn run_counts_missing_unreadable_or_drifted_are_counted_again_from_the_sta
         store.run_counts().await.unwrap(),
         RunCounts::of([(RunStatus::Completed, 1)])
     );
+    finish(store).await;
+}
+
+/// Starts recording the errors the page reports as uncaught from now on
+/// (`window.__pageErrors`); returns a function that stops it.
+fn record_page_errors() -> js_sys::Function {
+    let install = js_sys::Function::new_no_args(
+        "const seen = [];
+         window.__pageErrors = seen;
+         const listener = (event) => { seen.push(String(event.message)); };
+         window.addEventListener('error', listener);
+         return () => window.removeEventListener('error', listener);",
+    );
+    install
+        .call0(&JsValue::NULL)
+        .unwrap()
+        .unchecked_into::<js_sys::Function>()
+}
+
+fn page_errors() -> Vec<String> {
+    let seen = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("__pageErrors")).unwrap();
+    js_sys::Array::from(&seen)
+        .iter()
+        .filter_map(|m| m.as_string())
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn a_run_id_found_taken_is_refused_without_an_uncaught_error() {
+    let store = fresh("t-idb-taken-quiet").await;
+    let first = run("run_taken", 1.0);
+    store.create_run(&first).await.unwrap();
+    let stop = record_page_errors();
+    // Refused by the store's `add`: the transaction aborts, and the request made beside it
+    // (the run counts' read, the first call's in-flight record) fails with it. Each failure
+    // reaches the transaction's own error handler, which must not throw on the second.
+    let call = InFlightCall {
+        run_id: "run_taken".into(),
+        step_id: 1,
+        model: "openai/gpt-4.1-mini".into(),
+        worst_case_usd: Some(0.01),
+        started_ms: 2.0,
+    };
+    for first_call in [None, Some(&call)] {
+        assert_eq!(
+            store
+                .create_run_before_call(&first, first_call)
+                .await
+                .unwrap_err(),
+            StoreError::RunExists {
+                run_id: "run_taken".into()
+            }
+        );
+    }
+    sleep_ms(50).await;
+    let _ = stop.call0(&JsValue::NULL);
+    assert_eq!(page_errors(), Vec::<String>::new());
+    assert_eq!(store.count_runs().await.unwrap(), 1);
     finish(store).await;
 }

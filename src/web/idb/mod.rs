@@ -253,6 +253,12 @@ impl TrajectoryStore {
             .with_mode(mode)
             .build()
             .map_err(|e| from_idb(operation, &e))?;
+        // The crate's error handler on the transaction may run once only, but every request
+        // that fails bubbles its error up to it: an `add` refused and the requests the abort
+        // then fails beside it would call it twice, an uncaught error. Its abort handler still
+        // ends `commit()`, and the transaction's own `error` says why (see [`commit`]).
+        let raw: &web_sys::IdbTransaction = tx.as_sys().unchecked_ref();
+        raw.set_onerror(None);
         Ok(Tx {
             tx: Some(tx),
             read_only: matches!(mode, TransactionMode::Readonly),
