@@ -615,6 +615,11 @@ impl RunStatus {
         RunStatus::BudgetExceeded,
     ];
 
+    /// The status stored under `name` (`completed`, …), if any.
+    pub fn named(name: &str) -> Option<RunStatus> {
+        RunStatus::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// The snake_case name shown in the UI and stored in records.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -290,7 +290,7 @@ impl RunsQuery {
         RunsQuery {
             sort: sort.unwrap_or(default.sort),
             descending,
-            status: get("status").as_deref().and_then(status_named),
+            status: get("status").as_deref().and_then(RunStatus::named),
             mode: get("mode").as_deref().and_then(mode_named),
             text: get("q").unwrap_or_default(),
             batch: nonempty("batch"),
@@ -545,21 +545,6 @@ impl Page {
     }
 }
 
-/// The status filter's choices: every status, by its stored name.
-pub const STATUSES: [RunStatus; 6] = [
-    RunStatus::Running,
-    RunStatus::Completed,
-    RunStatus::Failed,
-    RunStatus::Cancelled,
-    RunStatus::Interrupted,
-    RunStatus::BudgetExceeded,
-];
-
-/// The status named `name` (`completed`, …), if any.
-pub fn status_named(name: &str) -> Option<RunStatus> {
-    STATUSES.into_iter().find(|s| s.as_str() == name)
-}
-
 /// The mode named `name` (`debate` / `baseline`), if any.
 pub fn mode_named(name: &str) -> Option<Mode> {
     [Mode::Debate, Mode::Baseline]
@@ -735,10 +720,13 @@ mod tests {
     #[test]
     fn names_map_back_to_statuses_and_modes() {
         assert_eq!(
-            status_named("budget_exceeded"),
+            RunStatus::named("budget_exceeded"),
             Some(RunStatus::BudgetExceeded)
         );
-        assert_eq!(status_named("done"), None);
+        assert_eq!(RunStatus::named("done"), None);
+        for status in RunStatus::ALL {
+            assert_eq!(RunStatus::named(status.as_str()), Some(status));
+        }
         assert_eq!(mode_named("baseline"), Some(Mode::Baseline));
         assert_eq!(mode_named(""), None);
     }

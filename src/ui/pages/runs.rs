@@ -13,12 +13,11 @@ use wasm_bindgen::JsCast;
 use crate::app::file_names::all_runs_file_name;
 use crate::app::format::{cost_text, date_text, plural, score_text, yes_no};
 use crate::app::run::table::{
-    mode_named, models_of, status_named, Correctness, Page, PageStarts, RunsQuery, SortKey,
-    PAGE_SIZE, STATUSES,
+    mode_named, models_of, Correctness, Page, PageStarts, RunsQuery, SortKey, PAGE_SIZE,
 };
 use crate::core::config::Mode;
 use crate::core::text::excerpt;
-use crate::core::trajectory::{RunRecord, StopReason};
+use crate::core::trajectory::{RunRecord, RunStatus, StopReason};
 use crate::ui::components::notice::{ErrorText, WarningText};
 use crate::ui::job::Job;
 use crate::ui::run::actions::{delete_run, ResumeButton};
@@ -442,10 +441,10 @@ fn Filters(
                     class="input"
                     name="runs_status"
                     prop:value=move || query.with(|q| chosen(q.status.map(|s| s.as_str())))
-                    on:change=move |ev| query.update(|q| q.status = status_named(&event_target_value(&ev)))
+                    on:change=move |ev| query.update(|q| q.status = RunStatus::named(&event_target_value(&ev)))
                 >
                     <option value="">"any"</option>
-                    {STATUSES
+                    {RunStatus::ALL
                         .into_iter()
                         .map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> })
                         .collect_view()}

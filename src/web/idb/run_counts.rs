@@ -122,7 +122,7 @@ fn status_of(record: &JsValue) -> Option<RunStatus> {
     let name = js_sys::Reflect::get(record, &JsValue::from_str("status"))
         .ok()?
         .as_string()?;
-    RunStatus::ALL.into_iter().find(|s| s.as_str() == name)
+    RunStatus::named(&name)
 }
 
 /// Builds the record from the `status` index's entry counts (no run is read) in `tx`, which
