@@ -13,6 +13,7 @@
 //! (as JSON text, so numbers round-trip exactly).
 
 mod batches;
+mod chained;
 mod error;
 mod export;
 mod in_flight;

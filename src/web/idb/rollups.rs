@@ -26,7 +26,6 @@ use indexed_db_futures::transaction::TransactionMode;
 use indexed_db_futures::KeyRange;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use web_sys::{IdbObjectStore, IdbRequest, IdbTransaction};
 
 use super::records::{from_js_row, run_step_bounds, to_js_row, MAX_STEP_ID};
@@ -227,28 +226,16 @@ fn add_to_cell(
     Ok(())
 }
 
-/// Calls `then` with the result of roll-up request `request` once it succeeds. When it fails,
-/// the failure is kept from aborting the transaction (the step being committed must not be
-/// lost over its roll-up) and the progress record is dropped instead. One handler serves
-/// both events, so it is called once and freed either way.
+/// Calls `then` with the result of roll-up request `request` once it succeeds; when it fails,
+/// the step being committed is kept and the progress record dropped instead
+/// ([`super::chained::on_settled`]).
 fn on_settled(
     request: &IdbRequest,
     rollups: &IdbObjectStore,
     then: impl FnOnce(JsValue) + 'static,
 ) {
-    let settled = request.clone();
     let rollups = rollups.clone();
-    let handler = Closure::once_into_js(move |event: web_sys::Event| {
-        if event.type_() == "error" {
-            event.prevent_default();
-            event.stop_propagation();
-            forget_progress(&rollups);
-        } else {
-            then(settled.result().unwrap_or(JsValue::UNDEFINED));
-        }
-    });
-    request.set_onsuccess(Some(handler.unchecked_ref()));
-    request.set_onerror(Some(handler.unchecked_ref()));
+    super::chained::on_settled(request, then, move || forget_progress(&rollups));
 }
 
 /// Drops the progress record, so that the next build counts every step again. In a

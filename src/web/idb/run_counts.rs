@@ -166,23 +166,11 @@ pub(crate) fn build(tx: &IdbTransaction) -> Result<(), JsValue> {
     Ok(())
 }
 
-/// Calls `then` with the result of `request` once it succeeds. A failure is kept from aborting
-/// the transaction (the change it goes with must not be lost over its count) and drops the
-/// record instead. One handler serves both events, so it is called once and freed either way.
+/// Calls `then` with the result of `request` once it succeeds; when it fails, the change it
+/// goes with is kept and the record dropped instead ([`super::chained::on_settled`]).
 fn on_settled(request: &IdbRequest, counts: &IdbObjectStore, then: impl FnOnce(JsValue) + 'static) {
-    let settled = request.clone();
     let counts = counts.clone();
-    let handler = Closure::once_into_js(move |event: web_sys::Event| {
-        if event.type_() == "error" {
-            event.prevent_default();
-            event.stop_propagation();
-            forget(&counts);
-        } else {
-            then(settled.result().unwrap_or(JsValue::UNDEFINED));
-        }
-    });
-    request.set_onsuccess(Some(handler.unchecked_ref()));
-    request.set_onerror(Some(handler.unchecked_ref()));
+    super::chained::on_settled(request, then, move || forget(&counts));
 }
 
 /// Drops the record, so that the next read counts every run again. In a transaction being
