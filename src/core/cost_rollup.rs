@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::core::cost::{request_cost, BucketSummary, CostSummary};
-use crate::core::cost_views::{day_of, PricedSum, StepCost, UNKNOWN_MODEL};
+use crate::core::cost_views::{
+    day_of, thin_days, PricedSum, SpendLine, SpendPoint, StepCost, UNKNOWN_MODEL,
+};
 use crate::core::llm::usage::Usage;
 use crate::core::llm::SentVia;
 use crate::core::pricing::{Price, Pricer};
@@ -383,6 +385,34 @@ impl CostRollup {
             }
         }
         days.into_iter().map(|(d, c)| (d.to_string(), c)).collect()
+    }
+
+    /// The spend-over-time line by day, from the cells alone: what a store too big to read
+    /// run by run draws. Each day's point sits at its noon UTC, which is the same calendar day
+    /// in every time zone a reader is likely in, and counts the steps at an unknown price so
+    /// far (the cells know steps, not runs). Steps without a day are in no point.
+    pub fn spend_line(&self, max_points: usize) -> SpendLine {
+        let mut nanos = 0i64;
+        let mut unknown = 0u64;
+        let days = self
+            .by_day()
+            .into_iter()
+            .filter_map(|(day, cell)| {
+                nanos += cell.cost_nanos;
+                unknown += cell.unpriced_steps;
+                Some(SpendPoint {
+                    time_ms: day_noon_ms(&day)?,
+                    cumulative_usd: usd_of(nanos),
+                    label: day,
+                    unknown,
+                })
+            })
+            .collect();
+        SpendLine {
+            points: thin_days(days, max_points),
+            points_are_days: true,
+            unknown_are_steps: true,
+        }
     }
 }
 

@@ -201,14 +201,43 @@ impl CostPerCorrect {
 /// one (or this day).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpendPoint {
-    /// When, in epoch milliseconds (the run's time, or the last run's of the day).
+    /// When, in epoch milliseconds (the run's time, the last run's of the day, or noon UTC of
+    /// a day from the roll-ups).
     pub time_ms: f64,
     /// Known spend so far, in USD.
     pub cumulative_usd: f64,
     /// The run id, or the day (`YYYY-MM-DD`) when points are days.
     pub label: String,
-    /// Runs so far whose cost is unknown (not in `cumulative_usd`).
-    pub unknown_runs: u64,
+    /// What is not in `cumulative_usd` so far: runs of unknown cost, or, in a line from the
+    /// roll-ups, steps at an unknown price ([`SpendLine::unknown_are_steps`]).
+    pub unknown: u64,
+}
+
+/// The spend-over-time line, oldest point first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpendLine {
+    /// The points.
+    pub points: Vec<SpendPoint>,
+    /// One point per day rather than per run.
+    pub points_are_days: bool,
+    /// The points' `unknown` counts steps at an unknown price (a line summed from the cost
+    /// roll-ups, which know steps, not runs), rather than runs of unknown cost.
+    pub unknown_are_steps: bool,
+}
+
+/// Every `n`-th of more than `max_points` day points, always keeping the last, so that a line
+/// over years still draws in a few hundred points.
+pub fn thin_days(days: Vec<SpendPoint>, max_points: usize) -> Vec<SpendPoint> {
+    if days.len() <= max_points || max_points == 0 {
+        return days;
+    }
+    let step = days.len().div_ceil(max_points);
+    let last = days.len() - 1;
+    days.into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % step == last % step)
+        .map(|(_, p)| p)
+        .collect()
 }
 
 /// Everything the Costs page shows that run records alone can tell.
@@ -220,10 +249,8 @@ pub struct CostOverview {
     pub by_config: Vec<ConfigSpend>,
     /// Cost per correct answer over the runs with a verdict.
     pub per_correct: CostPerCorrect,
-    /// Cumulative spend over time, oldest first.
-    pub over_time: Vec<SpendPoint>,
-    /// Whether [`CostOverview::over_time`] has one point per day rather than per run.
-    pub points_are_days: bool,
+    /// Cumulative spend over time.
+    pub over_time: SpendLine,
     /// Runs whose cost is unknown, newest first.
     pub unknown_run_ids: Vec<String>,
 }
@@ -276,20 +303,19 @@ impl CostOverview {
             .filter(|(_, r)| CostState::of(r) == CostState::Unknown)
             .map(|(_, r)| r.run_id.clone())
             .collect();
-        let (over_time, points_are_days) = spend_line(&timed, max_points);
+        let over_time = spend_line(&timed, max_points);
         CostOverview {
             total,
             by_config,
             per_correct,
             over_time,
-            points_are_days,
             unknown_run_ids,
         }
     }
 }
 
 /// The cumulative line over runs sorted by time; days instead of runs past `max_points`.
-fn spend_line(timed: &[(f64, &RunRecord)], max_points: usize) -> (Vec<SpendPoint>, bool) {
+fn spend_line(timed: &[(f64, &RunRecord)], max_points: usize) -> SpendLine {
     let mut sum = UsdSum::default();
     let mut unknown = 0;
     let mut per_run = Vec::with_capacity(timed.len().min(max_points.saturating_add(1)));
@@ -306,7 +332,7 @@ fn spend_line(timed: &[(f64, &RunRecord)], max_points: usize) -> (Vec<SpendPoint
             time_ms: *time_ms,
             cumulative_usd: sum.value(),
             label,
-            unknown_runs: unknown,
+            unknown,
         };
         if !by_day {
             per_run.push(point(record.run_id.clone()));
@@ -319,19 +345,16 @@ fn spend_line(timed: &[(f64, &RunRecord)], max_points: usize) -> (Vec<SpendPoint
         }
     }
     if !by_day {
-        return (per_run, false);
+        return SpendLine {
+            points: per_run,
+            ..SpendLine::default()
+        };
     }
-    if per_day.len() > max_points && max_points > 0 {
-        let step = per_day.len().div_ceil(max_points);
-        let last = per_day.len() - 1;
-        per_day = per_day
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| i % step == last % step)
-            .map(|(_, p)| p)
-            .collect();
+    SpendLine {
+        points: thin_days(per_day, max_points),
+        points_are_days: true,
+        unknown_are_steps: false,
     }
-    (per_day, true)
 }
 
 /// The cost facts of one stored step: who, which model, what it used and cost, and the

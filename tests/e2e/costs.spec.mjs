@@ -307,3 +307,41 @@ test('a run with a budget shows its spend against it and warns from 80 %', async
   await expect(budget).toContainText('$0.900000 of the $1.000000 run budget spent (90.0 %)');
   await expect(budget.getByTestId('error')).toContainText('90 % of its budget');
 });
+
+test('past 400 runs the spend line is drawn by day from the roll-ups, and the totals still count every run', async ({ page }) => {
+  // 401 one-step runs over three days: 200 on 1 January at $0.001 each, 200 on 2 January at
+  // $0.002 each, and one on 3 January on a model no table prices.
+  const lines = [];
+  const priced = { model: 'openai/gpt-4o', provider: 'openai' };
+  for (let i = 0; i < 401; i += 1) {
+    const day = i < 200 ? 1 : i < 400 ? 2 : 3;
+    const runId = `run_2025010${day}_10${String(Math.floor(i / 60) % 60).padStart(2, '0')}${String(i % 60).padStart(2, '0')}_${String(i).padStart(8, '0')}`;
+    const model = day === 3 ? { model: 'mystery/model-x', provider: 'mystery' } : priced;
+    const s = step(runId, 1, 'solver', 'generate', {
+      ...model, iteration: 1, u: usage(100, 10), cost: day === 3 ? null : day * 0.001, output: SOLVED, end: { success: true },
+    });
+    s.timestamp = `2025-01-0${day}T10:00:00.000000+00:00`;
+    lines.push(JSON.stringify(s));
+  }
+  await openApp(page, '/runs');
+  await page.getByTestId('trajectory-import').setInputFiles({
+    name: 'many.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(lines.join('\n') + '\n', 'utf8'),
+  });
+  await expect(page.getByTestId('import-report')).toBeVisible();
+
+  await page.getByTestId('nav-costs').click();
+  const line = page.getByTestId('chart-cost-over-time');
+  await expect(line.locator('circle')).toHaveCount(3);
+  const points = await line.locator('circle').evaluateAll((cs) => cs.map((c) => [c.dataset.label, Number(c.dataset.value)]));
+  expect(points.map((p) => p[0])).toEqual(['2025-01-01', '2025-01-02', '2025-01-03']);
+  // 200 × 0.001 = 0.2; + 200 × 0.002 = 0.6; the unpriced day adds nothing known.
+  expect(Math.abs(points[0][1] - 0.2)).toBeLessThan(1e-9);
+  expect(Math.abs(points[1][1] - 0.6)).toBeLessThan(1e-9);
+  expect(Math.abs(points[2][1] - 0.6)).toBeLessThan(1e-9);
+  // The roll-ups count steps, and say so.
+  await expect(line.locator('circle').last().locator('title')).toContainText('1 step at an unknown price so far');
+  // The totals, read from every run after the charts, count all of them.
+  await expect(page.getByTestId('costs-runs')).toHaveText('401');
+  await expect(page.getByTestId('costs-unknown-runs')).toHaveText('1');
+  near(await page.getByTestId('costs-total').getAttribute('data-value'), 0.6);
+});

@@ -277,6 +277,38 @@ fn days_add_up_to_the_total() {
     assert_eq!(days[0].1.steps, 3);
 }
 
+#[test]
+fn the_spend_line_from_the_cells_is_cumulative_by_day_and_ends_at_the_total() {
+    let rollup = CostRollup::of(&rolled(&steps()));
+    let line = rollup.spend_line(10);
+    assert!(line.points_are_days);
+    assert!(line.unknown_are_steps, "the cells count steps, not runs");
+    let points: Vec<(&str, f64, u64)> = line
+        .points
+        .iter()
+        .map(|p| (p.label.as_str(), p.time_ms, p.unknown))
+        .collect();
+    // Day 1: the judge's mystery model is a step at an unknown price; day 2 adds none.
+    assert_eq!(
+        points,
+        [
+            ("2025-01-01", 1_735_732_800_000.0, 1),
+            ("2025-01-02", 1_735_819_200_000.0, 1)
+        ]
+    );
+    assert!((line.points[0].cumulative_usd - 0.3).abs() < 1e-12);
+    let total = usd_of(rollup.total_where(|_| true).cost_nanos);
+    assert_eq!(
+        line.points[1].cumulative_usd, total,
+        "exact, from whole nano-dollars"
+    );
+    // Past `max_points` days, every n-th, keeping the last.
+    let thinned = rollup.spend_line(1);
+    assert_eq!(thinned.points.len(), 1);
+    assert_eq!(thinned.points[0].label, "2025-01-02");
+    assert_eq!(CostRollup::new().spend_line(10).points, []);
+}
+
 /// Gemini 2.0 Flash with batch rates at half the live ones (LiteLLM's `*_batches` fields).
 fn batch_pricer() -> Pricer {
     let table = PricingTable::from_litellm_json(

@@ -451,11 +451,13 @@ fn costs_of_records_are_known_partial_or_unknown() {
 fn spend_over_time_is_cumulative_by_run_or_by_day() {
     let runs = four_runs();
     let o = CostOverview::of(&runs, 100);
-    assert!(!o.points_are_days);
+    assert!(!o.over_time.points_are_days);
+    assert!(!o.over_time.unknown_are_steps);
     let line: Vec<(&str, f64, u64)> = o
         .over_time
+        .points
         .iter()
-        .map(|p| (p.label.as_str(), p.cumulative_usd, p.unknown_runs))
+        .map(|p| (p.label.as_str(), p.cumulative_usd, p.unknown))
         .collect();
     assert_eq!(
         line,
@@ -467,13 +469,14 @@ fn spend_over_time_is_cumulative_by_run_or_by_day() {
         ]
     );
     // Imported runs (no config) are placed by their id: 2025-01-01T10:00:00Z.
-    assert_eq!(o.over_time[0].time_ms, 1_735_725_600_000.0);
+    assert_eq!(o.over_time.points[0].time_ms, 1_735_725_600_000.0);
 
     // Over two points: one per day, then every second day keeping the last.
     let o = CostOverview::of(&runs, 3);
-    assert!(o.points_are_days);
+    assert!(o.over_time.points_are_days);
     let days: Vec<(&str, f64)> = o
         .over_time
+        .points
         .iter()
         .map(|p| (p.label.as_str(), p.cumulative_usd))
         .collect();
@@ -486,9 +489,14 @@ fn spend_over_time_is_cumulative_by_run_or_by_day() {
         ]
     );
     // The day's point sits at its last run: 2025-01-01T12:00:00Z.
-    assert_eq!(o.over_time[0].time_ms, 1_735_732_800_000.0);
+    assert_eq!(o.over_time.points[0].time_ms, 1_735_732_800_000.0);
     let o = CostOverview::of(&runs, 2);
-    let days: Vec<&str> = o.over_time.iter().map(|p| p.label.as_str()).collect();
+    let days: Vec<&str> = o
+        .over_time
+        .points
+        .iter()
+        .map(|p| p.label.as_str())
+        .collect();
     assert_eq!(days, ["2025-01-01", "2025-01-03"]);
 }
 
@@ -531,7 +539,7 @@ fn no_correct_answer_means_no_cost_per_correct_answer() {
         None,
         "no known cost at all"
     );
-    assert_eq!(CostOverview::of(&[], 10).over_time, []);
+    assert_eq!(CostOverview::of(&[], 10).over_time.points, []);
 }
 
 #[test]

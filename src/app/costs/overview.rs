@@ -4,7 +4,7 @@
 use crate::app::charts::marks::{Bar, Point};
 use crate::app::format::{cost_text, plural};
 use crate::core::cost::{BucketSummary, CostSummary};
-use crate::core::cost_views::{agent_rank, CostOverview};
+use crate::core::cost_views::{agent_rank, SpendLine};
 use crate::core::sorting;
 
 /// One bar for a bucket of calls: its known cost, `unknown` when every call that used tokens
@@ -84,21 +84,22 @@ pub fn unpriced_models(summary: &CostSummary) -> Vec<(String, u64)> {
 }
 
 /// The points of the spend-over-time line.
-pub fn spend_points(overview: &CostOverview) -> Vec<Point> {
-    overview
-        .over_time
+pub fn spend_points(line: &SpendLine) -> Vec<Point> {
+    let (one, many) = if line.unknown_are_steps {
+        ("step at an unknown price", "steps at an unknown price")
+    } else {
+        ("run of unknown cost", "runs of unknown cost")
+    };
+    line.points
         .iter()
         .map(|p| Point {
             time_ms: p.time_ms,
             value: p.cumulative_usd,
             label: p.label.clone(),
             text: cost_text(Some(p.cumulative_usd)),
-            note: (p.unknown_runs > 0).then(|| {
-                format!(
-                    "{} run{} of unknown cost so far",
-                    p.unknown_runs,
-                    plural(p.unknown_runs)
-                )
+            note: (p.unknown > 0).then(|| {
+                let noun = if p.unknown == 1 { one } else { many };
+                format!("{} {noun} so far", p.unknown)
             }),
         })
         .collect()

@@ -2,10 +2,12 @@
 //! config, tokens by kind, the cost per correct answer — and everything re-priced at today's
 //! prices beside what was stored.
 //!
-//! Totals, the spend line and the config table come from run records alone. The splits by
-//! agent and model, the tokens table and paid-versus-reused come from the store's cost
-//! roll-ups ([`crate::ui::costs::rollups`]), kept as steps are committed, so they never read
-//! every step. Only the speed table and re-pricing need each step: their facts are read lazily
+//! The splits by agent and model, the tokens table, paid-versus-reused and, past a few hundred
+//! runs, the spend line by day come from the store's cost roll-ups
+//! ([`crate::ui::costs::rollups`]), kept as steps are committed, so they never read every step
+//! or every run; whether the store is empty comes from its maintained run counts. Totals, the
+//! config table and the spend line of a small store (a point per run) come from run records,
+//! read after the roll-ups so that the charts of a big store do not wait behind them. Only the speed table and re-pricing need each step: their facts are read lazily
 //! ([`crate::ui::costs::facts`]) with progress shown, at once for a small store and on asking
 //! for a big one.
 
@@ -24,7 +26,7 @@ use crate::app::format::{cost_text, count, count_of, plural, tokens_text};
 use crate::core::cost::{BucketSummary, CostSummary};
 use crate::core::cost_rollup::usd_of;
 use crate::core::cost_views::{
-    agent_rank, reprice_by_model, CostOverview, PricedSum, RepricingOverview, StepCost,
+    agent_rank, reprice_by_model, CostOverview, PricedSum, RepricingOverview, SpendLine, StepCost,
 };
 use crate::core::sorting;
 use crate::core::stream_speed::{speed_by_model, ModelSpeed};
@@ -91,6 +93,17 @@ enum Split {
     Failed(String),
 }
 
+/// What the page body shows, from the maintained run counts (one small read, whatever the
+/// store's size).
+#[derive(Debug, Clone, PartialEq)]
+enum Stored {
+    Loading,
+    Failed(String),
+    Empty,
+    /// This many runs.
+    Runs(u64),
+}
+
 /// The Costs page.
 #[component]
 pub fn CostsPage() -> impl IntoView {
@@ -98,39 +111,83 @@ pub fn CostsPage() -> impl IntoView {
     let session = expect_context::<RunSession>();
     let pricing = expect_context::<PricingState>();
     pricing.ensure_table();
+    let counts = LocalResource::new(move || {
+        let _ = session.runs_changed.get();
+        async move { store.open().await?.run_counts().await }
+    });
+    let stored = Memo::new(move |_| {
+        counts.with(|c| match c {
+            None => Stored::Loading,
+            Some(Err(e)) => Stored::Failed(e.to_string()),
+            Some(Ok(c)) if c.total() == 0 => Stored::Empty,
+            Some(Ok(c)) => Stored::Runs(c.total()),
+        })
+    });
+    let rollups = RwSignal::new(Rollups::Loading { done: 0, total: 0 });
+    let stop_rollups: StoredValue<Rc<Cell<bool>>, LocalStorage> =
+        StoredValue::new_local(Rc::new(Cell::new(false)));
+    let rebuild = Callback::new(move |()| spawn_load(store, rollups, true, stop_rollups));
+    // Read again whenever the runs change (a run finished, one was deleted or imported).
+    Effect::new(move |_| {
+        session.runs_changed.track();
+        spawn_load(store, rollups, false, stop_rollups);
+    });
+    // Every run's record, for the totals and the table by config: read once the roll-ups are
+    // read (or being built), so that in a big store the charts do not wait behind every run.
+    let list_wanted = RwSignal::new(false);
+    Effect::new(move |_| {
+        let charts_read = rollups.with(|r| !matches!(r, Rollups::Loading { total: 0, .. }));
+        if charts_read && !list_wanted.get_untracked() {
+            list_wanted.set(true);
+        }
+    });
     let runs = LocalResource::new(move || {
         let _ = session.runs_changed.get();
+        let wanted = list_wanted.get();
         async move {
-            let store = store.open().await?;
-            store.list_runs().await
+            if !wanted {
+                return None;
+            }
+            Some(async { store.open().await?.list_runs().await }.await)
         }
     });
     let overview = Memo::new(move |_| {
         runs.with(|r| match r {
-            Some(Ok(list)) => Some(CostOverview::of(list, MAX_POINTS)),
+            Some(Some(Ok(list))) => Some(CostOverview::of(list, MAX_POINTS)),
             _ => None,
         })
     });
+    let runs_failed = Memo::new(move |_| {
+        runs.with(|r| match r {
+            Some(Some(Err(e))) => Some(format!("The runs could not be read: {e}")),
+            _ => None,
+        })
+    });
+    // Up to `MAX_POINTS` runs the line has a point per run, from their records; beyond, one
+    // per day, from the roll-ups, so that it is drawn without reading every run.
+    let line = Memo::new(move |_| -> Option<SpendLine> {
+        let Stored::Runs(n) = stored.get() else {
+            return None;
+        };
+        if n as usize > MAX_POINTS {
+            rollups.with(|r| match r {
+                Rollups::Ready { rollup, .. } => Some(rollup.spend_line(MAX_POINTS)),
+                _ => None,
+            })
+        } else {
+            overview.with(|o| o.as_ref().map(|o| o.over_time.clone()))
+        }
+    });
     let split = RwSignal::new(Split::NotRead);
-    let rollups = RwSignal::new(Rollups::Loading { done: 0, total: 0 });
     let read_steps = RwSignal::new(false);
     let stop: StoredValue<Rc<Cell<bool>>, LocalStorage> =
         StoredValue::new_local(Rc::new(Cell::new(false)));
-    let stop_rollups: StoredValue<Rc<Cell<bool>>, LocalStorage> =
-        StoredValue::new_local(Rc::new(Cell::new(false)));
-    let rebuild = Callback::new(move |()| spawn_load(store, rollups, true, stop_rollups));
     // Only what decides the cache is handed to the reader, not whole records.
     let keys = Memo::new(move |_| {
         runs.with(|r| match r {
-            Some(Ok(list)) => Some(list.iter().map(RunKey::of).collect::<Vec<_>>()),
+            Some(Some(Ok(list))) => Some(list.iter().map(RunKey::of).collect::<Vec<_>>()),
             _ => None,
         })
-    });
-    // Read again whenever the runs change (a run finished, one was deleted or imported).
-    Effect::new(move |_| {
-        if keys.with(Option::is_some) {
-            spawn_load(store, rollups, false, stop_rollups);
-        }
     });
     Effect::new(move |_| {
         let Some(list) = keys.get() else {
@@ -163,19 +220,21 @@ pub fn CostsPage() -> impl IntoView {
                 </p>
             </div>
         </div>
-        {move || match runs.get() {
-            None => view! { <p class="muted">"Loading runs…"</p> }.into_any(),
-            Some(Err(e)) => view! { <ErrorText message=e.to_string()/> }.into_any(),
-            Some(Ok(list)) if list.is_empty() => view! {
+        {move || match stored.get() {
+            Stored::Loading => view! { <p class="muted">"Loading runs…"</p> }.into_any(),
+            Stored::Failed(e) => view! { <ErrorText message=e/> }.into_any(),
+            Stored::Empty => view! {
                 <p class="card muted costs-empty" data-testid="costs-empty">
                     "No runs yet, so nothing spent. Start one on the Run page, or import "
                     "trajectories on the Runs page."
                 </p>
             }
             .into_any(),
-            Some(Ok(_)) => view! {
+            Stored::Runs(_) => view! {
                 <CostsBody
                     overview=overview
+                    runs_failed=runs_failed
+                    line=line
                     split=split
                     rollups=rollups
                     read_steps=read_steps
@@ -226,6 +285,8 @@ async fn load_split(
 #[component]
 fn CostsBody(
     overview: Memo<Option<CostOverview>>,
+    runs_failed: Memo<Option<String>>,
+    line: Memo<Option<SpendLine>>,
     split: RwSignal<Split>,
     rollups: RwSignal<Rollups>,
     read_steps: RwSignal<bool>,
@@ -236,9 +297,9 @@ fn CostsBody(
         _ => None,
     });
     let points =
-        Signal::derive(move || overview.with(|o| o.as_ref().map(spend_points).unwrap_or_default()));
+        Signal::derive(move || line.with(|l| l.as_ref().map(spend_points).unwrap_or_default()));
     let by_day =
-        Signal::derive(move || overview.with(|o| o.as_ref().is_some_and(|o| o.points_are_days)));
+        Signal::derive(move || line.with(|l| l.as_ref().is_some_and(|l| l.points_are_days)));
     let agents = Signal::derive(move || summary.get().map(|s| agent_bars(&s)).unwrap_or_default());
     let models = Signal::derive(move || summary.get().map(|s| model_bars(&s)).unwrap_or_default());
     let split_status = move || {
@@ -276,7 +337,21 @@ fn CostsBody(
     }
     };
 
+    let runs_status = move || match (overview.with(Option::is_some), runs_failed.get()) {
+        (_, Some(message)) => Some(view! { <ErrorText message=message/> }.into_any()),
+        (false, None) => Some(
+            view! {
+                <p class="muted costs-progress" role="status">
+                    "Reading every run for the totals and the table by config…"
+                </p>
+            }
+            .into_any(),
+        ),
+        (true, None) => None,
+    };
+
     view! {
+        {runs_status}
         {move || overview.get().map(|o| view! { <Totals overview=o/> })}
         {move || summary.get().map(|s| view! { <UnknownModels summary=s/> })}
         <RollupStatus state=rollups/>
