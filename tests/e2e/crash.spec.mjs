@@ -14,7 +14,8 @@ import { chromium } from '@playwright/test';
 import { test, expect } from './fixtures.mjs';
 import { withoutSavePicker } from './save-picker.mjs';
 import {
-  MOCK_OPENAI, download, expectUsd, importDataset, mockRequests, requestWorstCase, resetMock, scriptMock, seedApp,
+  MOCK_OPENAI, download, expectUsd, importDataset, mockRequests, releaseMock, requestWorstCase, resetMock, scriptMock,
+  seedApp,
 } from './helpers.mjs';
 
 const APP = `http://127.0.0.1:${process.env.TRIALOGUE_APP_PORT}`;
@@ -30,6 +31,9 @@ const CONFIG = {
   verifier: { role: 'verifier', model: MODEL, prompt_template: 'Check.\n{problem}\n{solution}' },
   judge: { model: MODEL, prompt_template: 'Grade.\n{problem}\n{solution}\n{rubric}', scoring_rubric: 'right or wrong' },
 };
+/** The prompt mark of the run the last kill stops mid-call, and the mock gate that holds it. */
+const HELD_RUN = 'Crash held run';
+const HELD_GATE = 'crash-held';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'];
 
 /** A small seeded generator (mulberry32): the same kill points on every run of the test. */
@@ -136,7 +140,8 @@ test(`the browser killed at ${KILLS} seeded points of runs and a batch leaves ev
     await resetMock(request);
     // Every reply comes a little later than at once, so a kill can land while a call is in
     // flight as well as between a reply and its commit.
-    await scriptMock(request, [{ latency_ms: 40 }]);
+    // The last kill's run is held at the mock until the browser is gone (see below).
+    await scriptMock(request, [{ match: HELD_RUN, fault: `hold:${HELD_GATE}` }, { latency_ms: 40 }]);
     let newRuns = 0;
     let batchStarted = false;
     for (let k = 0; k < KILLS; k += 1) {
@@ -179,6 +184,21 @@ test(`the browser killed at ${KILLS} seeded points of runs and a batch leaves ev
         .toBeGreaterThanOrEqual(target).catch(() => {});
       await page.waitForTimeout(Math.floor(rng() * 80));
       await kill(profile, context);
+    }
+    // One kill that no machine's speed can move: later actions may finish every run the seeded
+    // kills cut short, and a loaded machine may shift them all past their runs' ends. A new
+    // run's first call is held at the mock until the browser is gone, so at least one run is
+    // cut short with a call in flight, which the checks below need.
+    {
+      const { context, page } = await launch(profile, tmp);
+      await open(page, '/run');
+      await page.getByTestId('problem-input').fill(`${HELD_RUN}: what is 2 + 100? ANSWER=102`);
+      await page.getByTestId('run-start').click();
+      await expect.poll(async () => (await mockRequests(request))
+        .some((r) => r.fault === `hold:${HELD_GATE}` && r.status === null), { timeout: 20_000 }).toBe(true);
+      await kill(profile, context);
+      // Its resume below is answered at once.
+      await releaseMock(request, HELD_GATE);
     }
 
     // After the last kill: everything stored reads back whole.
