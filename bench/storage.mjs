@@ -4,13 +4,19 @@
 // Seeding goes through raw IndexedDB inside the page, in the shape the app's store writes
 // (src/web/idb/records.rs): the app itself runs two debates against the mock (9 and 11 steps),
 // their records are read back as they were stored, and copies are written under new run ids,
-// problems and times. Half the runs have 9 steps and half 11, 10 on average.
+// problems and times. Half the runs have 9 steps and half 11, 10 on average. The copies are
+// grouped into batches of 10,000 problems (issue 20's batch size): the app runs a 2-problem
+// batch, whose record is read back and copied with one item per copied run, so the store holds
+// batch records of the size a user's batches leave (megabytes each), which every page load's
+// start-up check meets. The template batch's own runs are removed. (The copied runs
+// keep no batch id: only the batch records' size is what the Runs page's load meets.)
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  APP, MOCK_FAST, SCRATCH, freshBrowser, median, mockConfig, mockControl, mockProviders,
-  seedStorage, waitMark, watchOnLoad,
+  APP, MOCK_FAST, SCRATCH, checkTestId, clickTestId, freshBrowser, median, mockConfig,
+  mockControl, mockProviders, seedStorage, setFileTestId, waitInPage, waitMark, watch,
+  watchOnLoad,
 } from './lib.mjs';
 import { PROFILING, summarize } from './cpu_profile.mjs';
 import { timedRun } from './loop.mjs';
@@ -24,6 +30,7 @@ import {
 const RUNS = Number(process.env.BENCH_STORAGE_RUNS ?? 10_000);
 export const SCALE = { runs: RUNS, steps: RUNS * 10 };
 const TOKEN = 'QQQQQQQQ'; // replaced by each copy's 8-digit number, in its problem and steps
+const BATCH_SIZE = 10_000;
 
 /**
  * Runs a template debate whose verifier fails `failures` rounds: 2 × (failures + 1) + 1 steps.
@@ -59,8 +66,25 @@ async function templateRun(page, failures) {
   return r.runId;
 }
 
+/** Runs a 2-problem debate batch on /batch (the mock's verifier passes at once): the template
+ *  of the seeded batch records. */
+async function templateBatch(page) {
+  await mockControl(MOCK_FAST, 'reset');
+  await page.goto(`${APP}/batch`);
+  const lines = [1, 2].map((i) => JSON.stringify({ id: `t${i}`, problem: `Template ${i}: what is ${i} + ${i}? ANSWER=${2 * i}`, answer: String(2 * i) }));
+  await setFileTestId(page, 'dataset-import', { name: 'bench-storage-template.jsonl', mimeType: 'application/x-ndjson', text: `${lines.join('\n')}\n` });
+  await clickTestId(page, 'dataset-save');
+  await waitInPage(page, '2 problems selected', () => document.querySelector('[data-testid="batch-selected"][data-count="2"]') !== null);
+  await checkTestId(page, 'batch-mode-debate');
+  await watch(page, { name: 'templateBatch', selector: '[data-testid="batch-status"]', textIn: ['completed', 'failed', 'cancelled', 'interrupted', 'paused'] });
+  await clickTestId(page, 'batch-start');
+  await waitMark(page, 'templateBatch', 120_000);
+  const status = await page.getByTestId('batch-status').textContent();
+  if (!/completed/i.test(status)) throw new Error(`the template batch ended ${status}`);
+}
+
 /** Writes the copies inside the page; returns the stores' counts afterwards. */
-function seedInPage({ templateIds, runs, token }) {
+function seedInPage({ templateIds, runs, token, batchSize }) {
   const open = () => new Promise((resolve, reject) => {
     const req = indexedDB.open('trialogue');
     req.onsuccess = () => resolve(req.result);
@@ -103,6 +127,20 @@ function seedInPage({ templateIds, runs, token }) {
         templates.push({ run, steps });
       }
     }
+    // The template batch, without its runs.
+    let batchTemplate;
+    {
+      const tx = db.transaction(['runs', 'steps', 'batches'], 'readwrite');
+      [batchTemplate] = await ask(tx.objectStore('batches').getAll());
+      for (const item of JSON.parse(batchTemplate.json).items) {
+        tx.objectStore('runs').delete(item.run_id);
+        tx.objectStore('steps').delete(IDBKeyRange.bound([item.run_id, 0], [item.run_id, Number.MAX_SAFE_INTEGER]));
+      }
+      tx.objectStore('batches').delete(batchTemplate.batch_id);
+      await done(tx);
+    }
+    const batchBody = JSON.parse(batchTemplate.json);
+    const batchOf = [];
     const firstMs = templates[0].run.created_ms - 30 * 86_400_000;
     const perTx = 250;
     for (let start = 0; start < runs; start += perTx) {
@@ -121,11 +159,24 @@ function seedInPage({ templateIds, runs, token }) {
           .replace(/"created_ms":[-0-9.eE+]+/, `"created_ms":${f64(created)}`)
           .replace(/"updated_ms":[-0-9.eE+]+/, `"updated_ms":${f64(updated)}`);
         runStore.put({ ...t.run, run_id: id, created_ms: created, updated_ms: updated, json });
+        batchOf.push({ ...batchBody.items[0], problem_id: `p${number}`, run_id: id });
         t.steps.forEach((s, k) => {
           const line = swap(s.line).replace(/"timestamp":"([^"]*)"/, (_, old) => `"timestamp":"${stampLike(old, created + (k + 1) * 1000)}"`);
           stepStore.put({ ...s, run_id: id, line });
         });
       }
+      await done(tx);
+    }
+    for (let first = 0; first < batchOf.length; first += batchSize) {
+      const items = batchOf.slice(first, first + batchSize);
+      const created = firstMs + first * 240_000;
+      const id = `batch_${compact(created)}_${pad(first / batchSize, 8)}`;
+      const body = {
+        ...batchBody, batch_id: id, name: `Seeded ${first / batchSize}`, created_ms: created,
+        updated_ms: created, status: 'completed', problem_ids: items.map((i) => i.problem_id), items,
+      };
+      const tx = db.transaction('batches', 'readwrite');
+      tx.objectStore('batches').put({ ...batchTemplate, batch_id: id, created_ms: created, status: 'completed', json: JSON.stringify(body) });
       await done(tx);
     }
     // Runs written past the app leave its maintained counts behind: dropped, the Runs page
@@ -137,6 +188,7 @@ function seedInPage({ templateIds, runs, token }) {
     }
     const tx = db.transaction(['runs', 'steps'], 'readonly');
     const counts = {
+      batches: batchOf.length ? Math.ceil(batchOf.length / batchSize) : 0,
       runs: await ask(tx.objectStore('runs').count()),
       steps: await ask(tx.objectStore('steps').count()),
     };
@@ -384,9 +436,10 @@ export async function storageAtScale({ loads = 3 } = {}) {
       providers: mockProviders(MOCK_FAST), keys: { openai: 'bench-key' }, config: mockConfig('bench-storage', 5),
     });
     const templateIds = [await templateRun(page, 3), await templateRun(page, 4)];
+    await templateBatch(page);
     const usedBefore = await storageUsage(page);
     const t0 = performance.now();
-    const counts = await page.evaluate(seedInPage, { templateIds, runs: SCALE.runs - 2, token: TOKEN });
+    const counts = await page.evaluate(seedInPage, { templateIds, runs: SCALE.runs - 2, token: TOKEN, batchSize: BATCH_SIZE });
     const seedSeconds = (performance.now() - t0) / 1000;
     const usedAfter = await storageUsage(page);
     // The two template runs are in both readings: the difference is the copies' steps.

@@ -580,7 +580,7 @@ async fn a_seeded_version_1_database_upgrades_and_keeps_its_data() {
 
     let store = TrajectoryStore::open_named(name).await.unwrap();
     assert_eq!(store.version(), DB_VERSION);
-    assert_eq!(DB_VERSION, 8);
+    assert_eq!(DB_VERSION, 9);
     assert_eq!(
         store.store_names(),
         vec![
@@ -656,6 +656,87 @@ async fn a_seeded_version_1_database_upgrades_and_keeps_its_data() {
     assert!(!page.more);
     store.close();
     TrajectoryStore::delete_database(name).await.unwrap();
+}
+
+/// The on-disk form of a batch whose `json` is not a batch: found or missed only by the
+/// fields beside it.
+fn unparsable_batch_row(batch_id: &str, status: &str) -> Value {
+    json!({
+        "batch_id": batch_id,
+        "created_ms": 1.0,
+        "dataset_id": "ds_000000000000",
+        "status": status,
+        "json": "{ not a batch record",
+    })
+}
+
+#[wasm_bindgen_test]
+async fn batches_left_going_are_found_from_the_status_index_without_reading_a_batch() {
+    // Every page load asks this before its first page draws, and a batch record holds every
+    // item (a 10,000-problem batch's is megabytes): no record may be read, let alone parsed.
+    // These records' JSON does not parse, so a read of any of them fails the call.
+    let store = fresh("t-idb-unfinished-batches").await;
+    let raw = Database::open("t-idb-unfinished-batches").await.unwrap();
+    put_raw(
+        &raw,
+        "batches",
+        &[
+            unparsable_batch_row("batch_c", "running"),
+            unparsable_batch_row("batch_a", "paused"),
+            unparsable_batch_row("batch_b", "completed"),
+            unparsable_batch_row("batch_d", "interrupted"),
+            unparsable_batch_row("batch_e", "running"),
+        ],
+    )
+    .await;
+    raw.close();
+    assert_eq!(
+        store.unfinished_batch_ids().await.unwrap(),
+        vec!["batch_a", "batch_c", "batch_e"]
+    );
+    finish(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn batches_stored_before_version_9_are_found_by_status_after_the_upgrade() {
+    let name = "t-idb-upgrade-batches";
+    create_v1(name).await.close();
+    // Version 2 as it shipped made the batches store; a batch left running is stored there.
+    let v2 = Database::open(name)
+        .with_version(2u32)
+        .with_on_upgrade_needed(|_, db| {
+            let batches = db
+                .create_object_store("batches")
+                .with_key_path(KeyPath::from("batch_id"))
+                .build()?;
+            for (index, path) in [("created_at", "created_ms"), ("dataset_id", "dataset_id")] {
+                batches.create_index(index, KeyPath::from(path)).build()?;
+            }
+            db.create_object_store("datasets")
+                .with_key_path(KeyPath::from("dataset_id"))
+                .build()?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    put_raw(
+        &v2,
+        "batches",
+        &[
+            unparsable_batch_row("batch_old_running", "running"),
+            unparsable_batch_row("batch_old_done", "completed"),
+        ],
+    )
+    .await;
+    v2.close();
+
+    let store = TrajectoryStore::open_named(name).await.unwrap();
+    assert_eq!(store.version(), DB_VERSION);
+    assert_eq!(
+        store.unfinished_batch_ids().await.unwrap(),
+        vec!["batch_old_running"]
+    );
+    finish(store).await;
 }
 
 #[wasm_bindgen_test]

@@ -329,20 +329,39 @@ impl TrajectoryStore {
         Ok(out)
     }
 
-    /// The ids of the batches stored as running or paused, read-only. When the app loads,
-    /// each is either driven by another open tab (which holds its lock, see
+    /// The ids of the batches stored as running or paused, read-only, in id order. When the
+    /// app loads, each is either driven by another open tab (which holds its lock, see
     /// [`crate::web::locks`]) or was cut off by a closed or reloaded page.
+    ///
+    /// Every page load asks, before its first page draws, and a batch's record holds every
+    /// item: read from the `status` index's keys, so no batch record is read or parsed, however
+    /// many batches are stored.
     pub async fn unfinished_batch_ids(&self) -> Result<Vec<String>, StoreError> {
-        let all = self
-            .every_value(BATCHES, "looking for batches left running")
-            .await?;
+        let op = "looking for batches left running";
+        let tx = self.transaction(&[BATCHES], TransactionMode::Readonly, op)?;
+        let batches = store(&tx, BATCHES, op)?;
+        let by_status = batches.index(index::STATUS).map_err(|e| from_idb(op, &e))?;
         let mut ids = Vec::new();
-        for value in all {
-            let batch = BatchRow::decode(value)?;
-            if matches!(batch.status, BatchStatus::Running | BatchStatus::Paused) {
-                ids.push(batch.spec.batch_id);
+        for status in [BatchStatus::Running, BatchStatus::Paused] {
+            let keys = request(
+                by_status
+                    .get_all_keys::<JsValue>()
+                    .with_query(JsValue::from_str(status.as_str()))
+                    .primitive(),
+                op,
+            )
+            .await
+            .map_err(|(e, _)| e)?;
+            for key in keys {
+                let key = key.map_err(|e| from_idb(op, &e))?;
+                ids.push(key.as_string().ok_or_else(|| StoreError::Corrupt {
+                    store: BATCHES,
+                    key: "?".to_string(),
+                    reason: "a batch's key is not text".to_string(),
+                })?);
             }
         }
+        sorting::sort_by(&mut ids, |a, b| a.cmp(b));
         Ok(ids)
     }
 

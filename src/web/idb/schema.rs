@@ -11,6 +11,7 @@
 //! | 6 | `cost_rollups` (key `key`): the Costs page's sums; left empty, the first Costs visit builds them |
 //! | 7 | `runs` gains the index `status_created` (`[status, created_ms]`): one status's runs in date order |
 //! | 8 | `run_counts` (key `key`): runs per status, built here from the `status` index's counts |
+//! | 9 | `batches` gains the index `status`: the batches left going are found without reading every batch |
 //!
 //! A new version adds one `vN` function and one line to [`upgrade`]; versions already shipped
 //! are never edited, because browsers out there hold databases they created.
@@ -22,7 +23,7 @@ use web_sys::{IdbDatabase, IdbObjectStore, IdbObjectStoreParameters, IdbTransact
 pub const DB_NAME: &str = "trialogue";
 
 /// The schema version this build creates and expects.
-pub const DB_VERSION: u32 = 8;
+pub const DB_VERSION: u32 = 9;
 
 /// Run records ([`crate::core::trajectory::RunRecord`]), keyed by `run_id`.
 pub const RUNS: &str = "runs";
@@ -55,7 +56,7 @@ pub mod index {
     pub const CREATED_AT: &str = "created_at";
     /// `runs` by `updated_ms` (since version 2).
     pub const UPDATED_AT: &str = "updated_at";
-    /// `runs` by `status`.
+    /// `runs` by `status`, and `batches` by `status` (since version 9).
     pub const STATUS: &str = "status";
     /// `runs` by `[status, created_ms]`: one status's runs in date order (since version 7).
     pub const STATUS_CREATED: &str = "status_created";
@@ -103,6 +104,9 @@ pub(crate) fn upgrade(
     }
     if old_version < 8 && new_version >= 8 {
         v8(db, tx)?;
+    }
+    if old_version < 9 && new_version >= 9 {
+        v9(tx)?;
     }
     Ok(())
 }
@@ -178,6 +182,14 @@ fn v8(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
     // Counted on the status index's entries, not by reading runs, so even a big store's
     // upgrade stays short; a count that fails leaves no record, which the first read builds.
     super::run_counts::build(tx)
+}
+
+fn v9(tx: &IdbTransaction) -> Result<(), JsValue> {
+    // Filled by the browser from the batches already stored, in this transaction (as in v2):
+    // each batch record is read once here, not at every load.
+    let batches = tx.object_store(BATCHES)?;
+    batches.create_index_with_str(index::STATUS, "status")?;
+    Ok(())
 }
 
 fn create_store(
