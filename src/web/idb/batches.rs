@@ -30,7 +30,7 @@ use crate::core::trajectory::{RunRecord, TrajectoryEntry};
 use super::error::{from_idb, StoreError};
 use super::records::RunRow;
 use super::schema::{index, BATCHES, DATASETS, RUNS, STEPS};
-use super::{commit, count, get, request, run_steps_in, store, TrajectoryStore};
+use super::{commit, count, get, request, run_steps_in, store, text_keys, TrajectoryStore};
 
 /// The part of a dataset kept as one JSON text.
 #[derive(Serialize, Deserialize)]
@@ -352,14 +352,7 @@ impl TrajectoryStore {
             )
             .await
             .map_err(|(e, _)| e)?;
-            for key in keys {
-                let key = key.map_err(|e| from_idb(op, &e))?;
-                ids.push(key.as_string().ok_or_else(|| StoreError::Corrupt {
-                    store: BATCHES,
-                    key: "?".to_string(),
-                    reason: "a batch's key is not text".to_string(),
-                })?);
-            }
+            ids.extend(text_keys(keys, BATCHES, "batch", op)?);
         }
         sorting::sort_by(&mut ids, |a, b| a.cmp(b));
         Ok(ids)

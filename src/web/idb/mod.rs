@@ -994,6 +994,27 @@ fn store<'a>(
     tx.object_store(name).map_err(|e| from_idb(operation, &e))
 }
 
+/// Keys read by `getAllKeys`, as text: the stores keyed by name or id key by text, so any other
+/// key is a corrupt record of `store_name` (`noun` names one of its records in the message).
+fn text_keys(
+    keys: impl IntoIterator<Item = indexed_db_futures::Result<JsValue>>,
+    store_name: &'static str,
+    noun: &str,
+    operation: &str,
+) -> Result<Vec<String>, StoreError> {
+    keys.into_iter()
+        .map(|key| {
+            key.map_err(|e| from_idb(operation, &e))?
+                .as_string()
+                .ok_or_else(|| StoreError::Corrupt {
+                    store: store_name,
+                    key: "?".to_string(),
+                    reason: format!("a {noun}'s key is not text"),
+                })
+        })
+        .collect()
+}
+
 /// Awaits a request built with `primitive()`; on failure also says whether it was a
 /// `ConstraintError` (a key that is taken).
 async fn request<F, T>(

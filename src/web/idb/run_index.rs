@@ -20,7 +20,7 @@ use crate::core::trajectory::{RunRecord, RunStatus};
 use super::error::from_idb;
 use super::records::RunRow;
 use super::schema::{index, RUNS};
-use super::{js_failure, request, store, StoreError, TrajectoryStore};
+use super::{js_failure, request, store, text_keys, StoreError, TrajectoryStore};
 
 /// Where a page of runs ends: the last row's creation time and id. The next page starts
 /// right after it in the same order.
@@ -215,17 +215,7 @@ impl TrajectoryStore {
             }
         }
         .map_err(|(e, _)| e)?;
-        keys.into_iter()
-            .map(|k| {
-                k.map_err(|e| from_idb(op, &e))?
-                    .as_string()
-                    .ok_or_else(|| StoreError::Corrupt {
-                        store: RUNS,
-                        key: "?".to_string(),
-                        reason: "a run's key is not text".to_string(),
-                    })
-            })
-            .collect()
+        text_keys(keys, RUNS, "run", op)
     }
 }
 
