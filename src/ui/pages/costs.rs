@@ -100,8 +100,7 @@ enum Stored {
     Loading,
     Failed(String),
     Empty,
-    /// This many runs.
-    Runs(u64),
+    Runs,
 }
 
 /// The Costs page.
@@ -115,12 +114,13 @@ pub fn CostsPage() -> impl IntoView {
         let _ = session.runs_changed.get();
         async move { store.open().await?.run_counts().await }
     });
+    // The body is drawn again only when this changes, not for every run that finishes.
     let stored = Memo::new(move |_| {
         counts.with(|c| match c {
             None => Stored::Loading,
             Some(Err(e)) => Stored::Failed(e.to_string()),
             Some(Ok(c)) if c.total() == 0 => Stored::Empty,
-            Some(Ok(c)) => Stored::Runs(c.total()),
+            Some(Ok(_)) => Stored::Runs,
         })
     });
     let rollups = RwSignal::new(Rollups::Loading { done: 0, total: 0 });
@@ -166,10 +166,11 @@ pub fn CostsPage() -> impl IntoView {
     // Up to `MAX_POINTS` runs the line has a point per run, from their records; beyond, one
     // per day, from the roll-ups, so that it is drawn without reading every run.
     let line = Memo::new(move |_| -> Option<SpendLine> {
-        let Stored::Runs(n) = stored.get() else {
-            return None;
-        };
-        if n as usize > MAX_POINTS {
+        let runs = counts.with(|c| match c {
+            Some(Ok(c)) if c.total() > 0 => Some(c.total()),
+            _ => None,
+        })?;
+        if runs as usize > MAX_POINTS {
             rollups.with(|r| match r {
                 Rollups::Ready { rollup, .. } => Some(rollup.spend_line(MAX_POINTS)),
                 _ => None,
@@ -230,7 +231,7 @@ pub fn CostsPage() -> impl IntoView {
                 </p>
             }
             .into_any(),
-            Stored::Runs(_) => view! {
+            Stored::Runs => view! {
                 <CostsBody
                     overview=overview
                     runs_failed=runs_failed
