@@ -111,6 +111,9 @@ test('a run whose solver never answers is failed, stops after the same failure t
 test('a keyboard start leaves the focus on the run status', async ({ page }) => {
   await openApp(page, '/run');
   await page.getByTestId('problem-input').fill('What is 2 + 2? ANSWER=4');
+  // The button is disabled until the run store is open, and a disabled button takes no focus:
+  // Enter would then go to the problem box and start nothing.
+  await expect(page.getByTestId('run-start')).toBeEnabled();
   await page.getByTestId('run-start').focus();
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('run-status')).toHaveText('completed', { timeout: 30_000 });
