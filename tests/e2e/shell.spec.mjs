@@ -85,6 +85,20 @@ test('the first page loads only its own module; a page\'s code comes when the pa
   await expect(page.getByTestId('dataset-import')).toBeAttached();
 });
 
+test('a deep link to Runs fetches its code in a few files, not one per set of pages sharing some of it', async ({ page }) => {
+  const fetched = wasmFetched(page);
+  await openApp(page, '/runs');
+  await expect(page.getByTestId('trajectory-import')).toBeAttached();
+  await expect.poll(() => fetched.some((p) => p.endsWith('/split_startup_checks.wasm'))).toBe(true);
+  expect(fetched.filter((p) => p.endsWith('/split_runs_chunk.wasm'))).toHaveLength(1);
+  // The main module, the Runs pages' chunk, the start-up checks' chunk and the code they share
+  // with other pages. wasm-split-cli cuts that shared code into a chunk for every set of pages
+  // using some of it, 30 files here, most of them a few hundred bytes; scripts/split-wasm
+  // merges them into about a dozen.
+  expect(fetched.length).toBeLessThanOrEqual(16);
+  expect(new Set(fetched).size).toBe(fetched.length);
+});
+
 test('when the start-up checks\' code cannot be fetched, the Run page says so and a reload retries', async ({ page, problems }) => {
   allowRefusedChunks(problems);
   await page.route(/\/split_startup_checks\.wasm$/, (route) => route.abort('connectionrefused'));
