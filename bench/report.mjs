@@ -82,6 +82,12 @@ function memorySplit(e) {
   return parts.length ? `; at the peak: ${parts.join(', ')}` : '';
 }
 
+/** The page's main-thread busy time during an export, where the run measured it. */
+function mainThreadWork(e) {
+  if (!Number.isFinite(e.taskSeconds)) return '';
+  return `; page main thread busy ${e.taskSeconds.toFixed(1)} s (script ${e.scriptSeconds.toFixed(1)} s)`;
+}
+
 export function rows(r) {
   const out = [];
   const missing = (label, target, e) => out.push([label, `not measured: ${e}`, target, '—']);
@@ -183,7 +189,7 @@ export function rows(r) {
     const e = s.export;
     out.push([
       `Export all runs to JSONL (${n})`,
-      `${e.seconds.toFixed(1)} s, ${mb(e.bytes)} (${grouped(e.lines)} lines)`,
+      `${e.seconds.toFixed(1)} s, ${mb(e.bytes)} (${grouped(e.lines)} lines)${mainThreadWork(e)}`,
       '≤ 10 s', verdict(e.seconds, 10),
     ]);
     const peak = e.heapPeak + (e.wasmAfter ?? 0);
@@ -204,7 +210,7 @@ export function rows(r) {
       if (other.pssPeak == null || other.pssBefore == null) continue;
       out.push([
         `Export along the ${other.path} path, for comparison (${n}; PSS as above)`,
-        `${other.seconds.toFixed(1)} s; +${mb(other.pssPeak - other.pssBefore)} (peak ${mb(other.pssPeak)}, before ${mb(other.pssBefore)})${memorySplit(other)}`,
+        `${other.seconds.toFixed(1)} s${mainThreadWork(other)}; +${mb(other.pssPeak - other.pssBefore)} (peak ${mb(other.pssPeak)}, before ${mb(other.pssBefore)})${memorySplit(other)}`,
         'none set', '—',
       ]);
     }

@@ -329,6 +329,13 @@ async function timedExport(context, page, path) {
     const { metrics } = await cdp.send('Performance.getMetrics');
     return metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? NaN;
   };
+  // The renderer main thread's busy time (its tasks, and the script inside them), in seconds:
+  // the page's own work, which a loaded machine stretches far less than the wall time.
+  const mainThread = async () => {
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    const value = (name) => metrics.find((m) => m.name === name)?.value ?? NaN;
+    return { task: value('TaskDuration'), script: value('ScriptDuration') };
+  };
   const wasmBytes = () => page.evaluate(() => window.__bench.memory?.buffer.byteLength ?? null);
   const profileDir = join(SCRATCH, 'profiles', 'storage');
   const memoryBefore = await chromiumMemory(profileDir);
@@ -360,6 +367,7 @@ async function timedExport(context, page, path) {
       await new Promise((r) => setTimeout(r, Math.max(0, 50 - (Date.now() - started))));
     }
   })().catch((e) => { samplerError = e; });
+  const workBefore = await mainThread();
   const t0 = performance.now();
   let seconds;
   let file;
@@ -403,6 +411,7 @@ async function timedExport(context, page, path) {
     await sampler;
   }
   if (samplerError) throw new Error(`the heap could not be sampled during the export: ${samplerError.message}`);
+  const workAfter = await mainThread();
   const after = { wasm: await wasmBytes() };
   if (path === 'picker') {
     const { bytes, lines } = await page.evaluate(readOpfsFile, { name: file.name, remove: true });
@@ -416,6 +425,8 @@ async function timedExport(context, page, path) {
     memoryAtPeak: atPeak,
     memoryPeaks: kindPeaks,
     seconds,
+    taskSeconds: workAfter.task - workBefore.task,
+    scriptSeconds: workAfter.script - workBefore.script,
     bytes: file.bytes,
     lines: file.lines,
     writes: file.writes ?? null,

@@ -206,7 +206,17 @@ impl ChunkedJsonl {
 /// bytes, so an export needs to parse only the lines it changes (a run's last, which carries
 /// the run's facts). A line that fails this check is parsed, and reported if it is not a step.
 pub fn is_stored_step_line(line: &str, run_id: &str, step_id: u64) -> bool {
-    let Some(after_open) = line.strip_prefix(r#"{"timestamp":""#) else {
+    opens_as_step(line, run_id, step_id)
+        && !line.contains(['\n', '\r'])
+        && serde_json::from_str::<serde::de::IgnoredAny>(line).is_ok()
+}
+
+/// Whether `head`, the start of a stored line (or all of it), opens with the `timestamp`, the
+/// `run_id` `run_id` and the `step_id` `step_id`, in that order, as [`to_line`] writes step
+/// `step_id` of `run_id`: the part of [`is_stored_step_line`] that needs only the line's first
+/// [`step_head_len`] characters.
+pub fn opens_as_step(head: &str, run_id: &str, step_id: u64) -> bool {
+    let Some(after_open) = head.strip_prefix(r#"{"timestamp":""#) else {
         return false;
     };
     let Some(timestamp_end) = json_string_end(after_open) else {
@@ -225,8 +235,17 @@ pub fn is_stored_step_line(line: &str, run_id: &str, step_id: u64) -> bool {
     };
     let step_field = format!(r#","step_id":{step_id},"#);
     rest.starts_with(step_field.as_bytes())
-        && !line.contains(['\n', '\r'])
-        && serde_json::from_str::<serde::de::IgnoredAny>(line).is_ok()
+}
+
+/// How many characters (UTF-16 code units or bytes, whichever is counted) of a stored line
+/// [`opens_as_step`] needs for step `step_id` of `run_id` when the timestamp is of the usual
+/// length: a line whose step key starts later is not recognised from a head this long, and is
+/// checked whole instead.
+pub fn step_head_len(run_id: &str) -> usize {
+    // `{"timestamp":"` + an ISO 8601 timestamp with microseconds and offset + `","run_id":`,
+    // the id quoted (each character escaped at worst), `,"step_id":` + 20 digits + `,`.
+    const AROUND_ID: usize = 14 + 40 + 12 + 2 + 11 + 20 + 1;
+    AROUND_ID + 6 * run_id.len()
 }
 
 /// The byte offset of the quote that ends a JSON string whose opening quote is just before
@@ -787,6 +806,31 @@ mod tests {
         assert!(!is_stored_step_line("", "run_c", 4));
         let spaced = stored.replacen("{\"timestamp\":", "{ \"timestamp\":", 1);
         assert!(!is_stored_step_line(&spaced, &entry.run_id, 12));
+    }
+
+    #[test]
+    fn a_stored_lines_head_is_enough_to_know_the_step_it_opens_as() {
+        let mut entry = parse_line(GOOD).unwrap();
+        entry.run_id = "run \"quoted\" \\ é".into();
+        entry.step_id = u64::from(u32::MAX) * 1000;
+        entry.timestamp = "2025-01-01T00:00:00.000000+00:00".into();
+        let line = to_line(&entry).unwrap();
+        let head: String = line.chars().take(step_head_len(&entry.run_id)).collect();
+        assert!(opens_as_step(&head, &entry.run_id, entry.step_id));
+        assert!(!opens_as_step(&head, &entry.run_id, 12));
+        assert!(!opens_as_step(&head, "run", entry.step_id));
+        let step_key_end = line.find(",\"agent\"").unwrap() + 1;
+        assert!(opens_as_step(
+            &line[..step_key_end],
+            &entry.run_id,
+            entry.step_id
+        ));
+        assert!(!opens_as_step(
+            &line[..step_key_end - 1],
+            &entry.run_id,
+            entry.step_id
+        ));
+        assert!(!opens_as_step("{not json", "run_c", 4));
     }
 
     #[test]

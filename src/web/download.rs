@@ -39,9 +39,9 @@ impl BlobParts {
         Self::default()
     }
 
-    /// Adds a copy of `chunk` (the caller may reuse its buffer).
-    pub fn push(&mut self, chunk: &[u8]) {
-        self.parts.push(&js_sys::Uint8Array::from(chunk));
+    /// Adds `chunk`, which the caller hands over and does not change afterwards.
+    pub fn push(&mut self, chunk: &js_sys::Uint8Array) {
+        self.parts.push(chunk);
     }
 
     /// Offers the parts, in order, as a download named `file_name` of type `mime`.

@@ -166,14 +166,13 @@ impl StreamedFile {
     /// Writes `chunk` after the chunks before it, once fewer than [`WRITES_IN_FLIGHT`] are
     /// under way. A failure of an earlier write is reported here: stop writing, then
     /// [`Self::discard`] the file.
-    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), SaveFileError> {
+    pub async fn write(&mut self, chunk: &js_sys::Uint8Array) -> Result<(), SaveFileError> {
         while self.in_flight.len() >= WRITES_IN_FLIGHT {
             self.settle_oldest().await?;
         }
-        // A copy: the stream reads the bytes later, and the caller's buffer is reused.
-        let bytes = js_sys::Uint8Array::from(chunk);
+        // The stream reads the bytes later: the caller hands them over and does not reuse them.
         self.in_flight
-            .push_back(JsFuture::from(self.writable.write(&bytes)));
+            .push_back(JsFuture::from(self.writable.write(chunk)));
         Ok(())
     }
 

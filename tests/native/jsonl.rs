@@ -5,8 +5,8 @@ use serde_json::{json, Value};
 use trialogue::core::clock::ManualClock;
 use trialogue::core::config::PipelineConfig;
 use trialogue::core::jsonl::{
-    group_by_run, is_stored_step_line, parse_line, parse_stored_line, read_jsonl, to_line,
-    write_entry, write_entry_io, ChunkedJsonl, DuplicateStep, LineError,
+    group_by_run, is_stored_step_line, opens_as_step, parse_line, parse_stored_line, read_jsonl,
+    step_head_len, to_line, write_entry, write_entry_io, ChunkedJsonl, DuplicateStep, LineError,
 };
 use trialogue::core::pipeline::{MemorySink, Pipeline, RunInput};
 use trialogue::core::scripted::ScriptedLlm;
@@ -144,6 +144,20 @@ fn stored_lines_exported_as_is_equal_the_parsed_entries_written_again() {
         let stored = line.trim_end_matches('\n');
         assert!(
             is_stored_step_line(stored, &entry.run_id, entry.step_id),
+            "{stored}"
+        );
+        // The browser's export reads only this head of a stored line (in UTF-16 code units, a
+        // JS string's) to let it out as is: every line Trialogue stores takes that fast path.
+        let head: Vec<u16> = stored
+            .encode_utf16()
+            .take(step_head_len(&entry.run_id))
+            .collect();
+        assert!(
+            opens_as_step(
+                &String::from_utf16_lossy(&head),
+                &entry.run_id,
+                entry.step_id
+            ),
             "{stored}"
         );
         assert_eq!(to_line(&parse_stored_line(stored).unwrap()).unwrap(), line);

@@ -101,7 +101,7 @@ async fn write_chunks(
 ) -> Result<ExportSummary, ExportError> {
     let mut export = store.export_jsonl(filter, CHUNK_BYTES);
     while let Some(chunk) = export.next_chunk().await? {
-        file.write(chunk).await?;
+        file.write(&chunk).await?;
     }
     Ok(export.summary())
 }
@@ -117,7 +117,7 @@ async fn blob_runs(
     let mut export = store.export_jsonl(&filter, CHUNK_BYTES);
     let mut parts = BlobParts::new();
     while let Some(chunk) = export.next_chunk().await? {
-        parts.push(chunk);
+        parts.push(&chunk);
     }
     let summary = export.summary();
     if summary.steps == 0 {

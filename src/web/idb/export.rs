@@ -5,22 +5,27 @@
 //!
 //! Steps are read in key order, in batches of about [`BATCH_BYTES`], each batch with the
 //! records of its runs in one short read-only transaction. A stored line goes out as it was
-//! stored ([`is_stored_step_line`]); only a run's last line, which carries the run's facts
-//! ([`run_facts::stamp`]), is parsed and written again.
+//! stored, and without entering wasm: the line read from the store is a JS string, a chunk's
+//! lines are joined and encoded as UTF-8 by the browser ([`JsChunk`]), and only the line's
+//! head (its step key, [`opens_as_step`]) is copied into Rust. Only a
+//! run's last line, which carries the run's facts ([`run_facts::stamp`]), and a line that does
+//! not open as the step it is keyed as are parsed and written again.
 
 use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
 
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
 use indexed_db_futures::KeyRange;
-use wasm_bindgen::JsValue;
+use js_sys::{JsString, Uint8Array};
+use wasm_bindgen::prelude::*;
 
-use crate::core::jsonl::{is_stored_step_line, ChunkedJsonl};
+use crate::core::jsonl::{opens_as_step, step_head_len, to_line};
 use crate::core::run_facts;
 use crate::core::trajectory::TrajectoryEntry;
 
 use super::error::{from_idb, StoreError};
-use super::records::{run_step_bounds, step_key, RunRow, StepRow};
+use super::records::{run_step_bounds, step_key, text_field, RunRow, StepRow};
 use super::schema::{RUNS, STEPS};
 use super::{request, store, TrajectoryStore};
 
@@ -54,6 +59,9 @@ pub struct ExportSummary {
     pub chunks: u64,
     /// Bytes handed out (UTF-8).
     pub bytes: u64,
+    /// Lines parsed and written again rather than let out as stored: each run's last (it
+    /// carries the run's facts), and any line that did not open as the step it is keyed as.
+    pub rewritten: u64,
 }
 
 /// An export under way: see [`TrajectoryStore::export_jsonl`].
@@ -66,25 +74,110 @@ pub struct JsonlExport<'s> {
     /// How many steps the next read asks for.
     batch_steps: u32,
     /// Steps read and not written yet, in key order.
-    pending: VecDeque<StepRow>,
+    pending: VecDeque<StoredStep>,
     /// The step before `pending`'s first, held until the next one shows whether it ends its
     /// run.
-    held: Option<StepRow>,
+    held: Option<StoredStep>,
     /// The stored records (raw) of the runs of the batch read last, and of `held`'s run.
-    records: HashMap<String, JsValue>,
-    out: ChunkedJsonl,
-    /// Whether `out` holds the chunk handed out last (cleared before the next is gathered).
-    handed_out: bool,
-    last_run: Option<String>,
+    records: HashMap<Rc<str>, JsValue>,
+    out: JsChunk,
+    last_run: Option<Rc<str>>,
+    fields: RowFields,
     summary: ExportSummary,
+}
+
+/// A step read from the store, its line still the store's JS string.
+struct StoredStep {
+    /// Shared by the steps of a run read in one batch.
+    run_id: Rc<str>,
+    step_id: u64,
+    line: JsString,
+    /// The line's length in UTF-16 code units.
+    units: u32,
+}
+
+/// The names of a step record's fields, made once as JS strings rather than once per read.
+struct RowFields {
+    run_id: JsValue,
+    step_id: JsValue,
+    line: JsValue,
+}
+
+impl RowFields {
+    fn new() -> Self {
+        Self {
+            run_id: JsValue::from_str("run_id"),
+            step_id: JsValue::from_str("step_id"),
+            line: JsValue::from_str("line"),
+        }
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `TextEncoder`: a JS string to its UTF-8 bytes, in the browser's own code. (Handing the
+    /// string itself to the file stream is slower: it goes through a Blob.)
+    type Utf8Encoder;
+    #[wasm_bindgen(constructor, js_class = "TextEncoder")]
+    fn new() -> Utf8Encoder;
+    #[wasm_bindgen(method, js_class = "TextEncoder")]
+    fn encode(this: &Utf8Encoder, text: &JsString) -> Uint8Array;
+}
+
+/// The lines of the chunk being gathered, as JS strings; [`Self::take`] joins them with their
+/// newlines and encodes them as UTF-8 in the browser, so a stored line is never copied into
+/// wasm and back.
+struct JsChunk {
+    chunk_bytes: usize,
+    lines: js_sys::Array,
+    /// UTF-16 code units gathered, newlines included: never more than the UTF-8 bytes they
+    /// encode to, so a chunk cut at `chunk_bytes` units holds at least `chunk_bytes` bytes.
+    units: usize,
+    /// `""`, pushed last so that the join ends the last line too.
+    empty: JsValue,
+    encoder: Utf8Encoder,
+}
+
+impl JsChunk {
+    fn new(chunk_bytes: usize) -> Self {
+        Self {
+            chunk_bytes: chunk_bytes.max(1),
+            lines: js_sys::Array::new(),
+            units: 0,
+            empty: JsValue::from_str(""),
+            encoder: Utf8Encoder::new(),
+        }
+    }
+
+    /// Adds `line`, `units` UTF-16 code units long.
+    fn push(&mut self, line: &JsString, units: u32) {
+        self.lines.push(line);
+        self.units += units as usize + 1;
+    }
+
+    fn is_full(&self) -> bool {
+        self.units >= self.chunk_bytes
+    }
+
+    /// The lines gathered, each ended by a newline, as UTF-8; `None` when there are none.
+    fn take(&mut self) -> Option<Uint8Array> {
+        if self.lines.length() == 0 {
+            return None;
+        }
+        self.lines.push(&self.empty);
+        let text = self.lines.join("\n");
+        self.lines = js_sys::Array::new();
+        self.units = 0;
+        Some(self.encoder.encode(&text))
+    }
 }
 
 impl TrajectoryStore {
     /// An export of the steps `filter` chooses as JSONL, one line per step, runs in the
-    /// filter's order and each run's steps in step order, in chunks of about `chunk_bytes`
-    /// bytes (whole lines; see [`ChunkedJsonl`]). Each run's last line carries the run's facts
-    /// from its record ([`run_facts::stamp`]). Nothing is read until the first
-    /// [`JsonlExport::next_chunk`].
+    /// filter's order and each run's steps in step order, in chunks of whole lines of at least
+    /// `chunk_bytes` UTF-16 code units (so at least as many bytes) but the last. Each run's
+    /// last line carries the run's facts from its record ([`run_facts::stamp`]). Nothing is
+    /// read until the first [`JsonlExport::next_chunk`].
     pub fn export_jsonl(&self, filter: &ExportFilter, chunk_bytes: usize) -> JsonlExport<'_> {
         let ranges = match filter {
             // Step keys are arrays, and the empty array sorts before every other array.
@@ -105,22 +198,19 @@ impl TrajectoryStore {
             pending: VecDeque::new(),
             held: None,
             records: HashMap::new(),
-            out: ChunkedJsonl::new(chunk_bytes),
-            handed_out: false,
+            out: JsChunk::new(chunk_bytes),
             last_run: None,
+            fields: RowFields::new(),
             summary: ExportSummary::default(),
         }
     }
 }
 
 impl JsonlExport<'_> {
-    /// The next chunk, as UTF-8 bytes; `None` once every step is out. The chunk is valid until
-    /// the next call, whose reads wait until then: write it before asking for the next one.
-    pub async fn next_chunk(&mut self) -> Result<Option<&[u8]>, StoreError> {
-        if self.handed_out {
-            self.out.clear();
-            self.handed_out = false;
-        }
+    /// The next chunk (whole lines, each ended by a newline), as UTF-8 bytes; `None` once
+    /// every step is out. Nothing more is read until the next call: write the chunk before
+    /// asking for the next one.
+    pub async fn next_chunk(&mut self) -> Result<Option<Uint8Array>, StoreError> {
         while !self.out.is_full() {
             if let Some(step) = self.pending.pop_front() {
                 if let Some(previous) = self.held.replace(step) {
@@ -137,13 +227,12 @@ impl JsonlExport<'_> {
                 break;
             }
         }
-        if self.out.chunk().is_empty() {
+        let Some(chunk) = self.out.take() else {
             return Ok(None);
-        }
-        self.handed_out = true;
+        };
         self.summary.chunks += 1;
-        self.summary.bytes += self.out.chunk().len() as u64;
-        Ok(Some(self.out.chunk()))
+        self.summary.bytes += u64::from(chunk.length());
+        Ok(Some(chunk))
     }
 
     /// What has been handed out so far; once [`Self::next_chunk`] gave `None`, the whole
@@ -153,8 +242,8 @@ impl JsonlExport<'_> {
     }
 
     /// Writes `step` into the chunk; `ends_run` when it is its run's last.
-    fn write(&mut self, step: StepRow, ends_run: bool) -> Result<(), StoreError> {
-        if self.last_run.as_deref() != Some(step.run_id.as_str()) {
+    fn write(&mut self, step: StoredStep, ends_run: bool) -> Result<(), StoreError> {
+        if self.last_run.as_ref() != Some(&step.run_id) {
             self.summary.runs += 1;
             self.last_run = Some(step.run_id.clone());
         }
@@ -163,17 +252,24 @@ impl JsonlExport<'_> {
             true => self.records.get(&step.run_id).cloned(),
             false => None,
         };
-        if record.is_none() && is_stored_step_line(&step.line, &step.run_id, step.step_id) {
-            self.out.append_stored(&step.line);
+        if record.is_none() && is_stored_step(&step) {
+            self.out.push(&step.line, step.units);
             return Ok(());
         }
-        let mut entry = step.into_entry()?;
+        self.summary.rewritten += 1;
+        let mut entry = StepRow {
+            run_id: step.run_id.to_string(),
+            step_id: step.step_id,
+            line: step.line.into(),
+        }
+        .into_entry()?;
         if let Some(record) = record {
             run_facts::stamp(&mut entry, &RunRow::decode(record)?);
         }
-        self.out
-            .append(&entry)
-            .map_err(|e| encode_failed(&entry, e))?;
+        let mut line = to_line(&entry).map_err(|e| encode_failed(&entry, e))?;
+        line.pop(); // the newline, which the chunk adds
+        let units = line.encode_utf16().count() as u32;
+        self.out.push(&JsString::from(line), units);
         Ok(())
     }
 
@@ -201,9 +297,13 @@ impl JsonlExport<'_> {
             )
             .await
             .map_err(|(e, _)| e)?;
+            let mut run: Option<(JsValue, Rc<str>)> = None;
             let rows = rows
                 .into_iter()
-                .map(|row| StepRow::read(row.map_err(|e| from_idb(op, &e))?))
+                .map(|row| {
+                    let row = row.map_err(|e| from_idb(op, &e))?;
+                    self.fields.step(row, &mut run)
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
                 self.next_range();
@@ -240,13 +340,13 @@ impl JsonlExport<'_> {
                     .ok()
                     .and_then(|id| id.as_string())
                 {
-                    self.records.insert(id, run);
+                    self.records.insert(id.into(), run);
                 }
             }
             if let Some((id, record)) = held_record {
                 self.records.entry(id).or_insert(record);
             }
-            let bytes: usize = rows.iter().map(|row| row.line.len() + 1).sum();
+            let bytes: usize = rows.iter().map(|row| row.units as usize + 1).sum();
             let per_step = (bytes / rows.len()).max(1);
             self.batch_steps =
                 ((BATCH_BYTES / per_step) as u32).clamp(BATCH_STEPS.0, BATCH_STEPS.1);
@@ -260,6 +360,79 @@ impl JsonlExport<'_> {
         self.ranges.pop_front();
         self.after = None;
     }
+}
+
+impl RowFields {
+    /// The step in `row`, a raw record of the steps store; `run` is the run id of the row
+    /// before (as read and as text), so the steps of a run share one copy of it.
+    fn step(
+        &self,
+        row: JsValue,
+        run: &mut Option<(JsValue, Rc<str>)>,
+    ) -> Result<StoredStep, StoreError> {
+        let get = |field: &JsValue| js_sys::Reflect::get(&row, field).ok();
+        let (Some(run_value), Some(step_id), Some(line)) = (
+            get(&self.run_id),
+            get(&self.step_id).and_then(|id| id.as_f64()),
+            get(&self.line).and_then(|line| line.dyn_into::<JsString>().ok()),
+        ) else {
+            return Err(not_a_step_error(row));
+        };
+        let run_id = match run {
+            Some((value, id)) if *value == run_value => id.clone(),
+            _ => {
+                let Some(id) = run_value.as_string() else {
+                    return Err(not_a_step_error(row));
+                };
+                let id: Rc<str> = id.into();
+                *run = Some((run_value, id.clone()));
+                id
+            }
+        };
+        if step_id.fract() != 0.0 || !(0.0..=MAX_KEY_STEP).contains(&step_id) {
+            return Err(not_a_step(&row));
+        }
+        let units = line.length();
+        Ok(StoredStep {
+            run_id,
+            step_id: step_id as u64,
+            line,
+            units,
+        })
+    }
+}
+
+/// Why `row` is not a step: [`StepRow::read`]'s reason where it has one.
+fn not_a_step_error(row: JsValue) -> StoreError {
+    match StepRow::read(row.clone()) {
+        Err(e) => e,
+        Ok(_) => not_a_step(&row),
+    }
+}
+
+/// The largest step id a key can hold exactly (a JS number's integers).
+const MAX_KEY_STEP: f64 = 9_007_199_254_740_991.0;
+
+fn not_a_step(row: &JsValue) -> StoreError {
+    StoreError::Corrupt {
+        store: STEPS,
+        key: format!(
+            "[{}, {}]",
+            text_field(row, "run_id"),
+            text_field(row, "step_id")
+        ),
+        reason: "the record is not a step of a run".into(),
+    }
+}
+
+/// Whether `step`'s line can go out as stored: it opens as the step it is keyed as
+/// ([`opens_as_step`]), read from its head alone. Stored lines are written by [`to_line`]
+/// alone (one compact JSON object, no newline), so this is the check that the record is the
+/// step it is keyed as; a line that fails it is parsed, and reported if it is not that step.
+fn is_stored_step(step: &StoredStep) -> bool {
+    let head_len = step_head_len(&step.run_id).min(step.units as usize) as u32;
+    let head = String::from(step.line.slice(0, head_len));
+    opens_as_step(&head, &step.run_id, step.step_id)
 }
 
 fn encode_failed(entry: &TrajectoryEntry, e: crate::core::jsonl::JsonlWriteError) -> StoreError {

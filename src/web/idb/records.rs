@@ -230,7 +230,7 @@ fn from_js<T: DeserializeOwned>(
 }
 
 /// A field of a raw record as text, for naming the record in an error.
-fn text_field(value: &JsValue, field: &str) -> String {
+pub(super) fn text_field(value: &JsValue, field: &str) -> String {
     match js_sys::Reflect::get(value, &JsValue::from_str(field)) {
         Ok(v) => v
             .as_string()
