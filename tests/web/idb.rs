@@ -999,6 +999,48 @@ async fn a_stored_line_that_is_not_its_step_stops_the_export_with_its_key() {
     }
 }
 
+#[wasm_bindgen_test]
+async fn a_stored_line_cut_short_stops_the_export_though_it_opens_as_its_step() {
+    // Not the run's last step, so the export would let it out as stored, from its head.
+    let name = "t-idb-export-cut-short";
+    let store = fresh(name).await;
+    let record = run("run_c", 1.0);
+    store.create_run(&record).await.unwrap();
+    store
+        .append_step(&record, &solver("run_c", 1, "s"))
+        .await
+        .unwrap();
+    store.close();
+    let whole = to_line(&solver("run_c", 0, "a long enough solution to cut"))
+        .unwrap()
+        .trim_end()
+        .to_string();
+    let cut = &whole[..whole.len() - 12];
+    let raw = Database::open(name).await.unwrap();
+    put_raw(
+        &raw,
+        "steps",
+        &[json!({"run_id": "run_c", "step_id": 0, "line": cut})],
+    )
+    .await;
+    raw.close();
+    let store = TrajectoryStore::open_named(name).await.unwrap();
+    let mut export = store.export_jsonl(&ExportFilter::All, 1 << 20);
+    match export.next_chunk().await {
+        Err(StoreError::Corrupt { store, key, reason }) => {
+            assert_eq!(store, "steps");
+            assert_eq!(key, "[run_c, 0]");
+            assert!(reason.contains("not valid JSON"), "{reason}");
+        }
+        other => panic!(
+            "expected Corrupt, got {:?}",
+            other.map(|c| c.map(|c| c.length()))
+        ),
+    }
+    drop(export);
+    finish(store).await;
+}
+
 /// A priced step of run `run_id`.
 fn priced(run_id: &str, step_id: u64, agent: &str, cost: f64) -> TrajectoryEntry {
     step(

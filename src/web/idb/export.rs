@@ -426,13 +426,20 @@ fn not_a_step(row: &JsValue) -> StoreError {
 }
 
 /// Whether `step`'s line can go out as stored: it opens as the step it is keyed as
-/// ([`opens_as_step`]), read from its head alone. Stored lines are written by [`to_line`]
-/// alone (one compact JSON object, no newline), so this is the check that the record is the
-/// step it is keyed as; a line that fails it is parsed, and reported if it is not that step.
+/// ([`opens_as_step`]), read from its head alone, and still ends its object. Stored lines are
+/// written by [`to_line`] alone (one compact JSON object, no newline), so this is the check
+/// that the record is the step it is keyed as and was not cut short, without copying the
+/// whole line into wasm to parse it; a line that fails it is parsed, and reported if it is
+/// not that step.
 fn is_stored_step(step: &StoredStep) -> bool {
-    let head_len = step_head_len(&step.run_id).min(step.units as usize) as u32;
+    let units = step.units;
+    let head_len = step_head_len(&step.run_id).min(units as usize) as u32;
     let head = String::from(step.line.slice(0, head_len));
-    opens_as_step(&head, &step.run_id, step.step_id)
+    let ends_object = match units.checked_sub(1) {
+        Some(last) if last >= head_len => step.line.slice(last, units) == "}",
+        _ => head.ends_with('}'),
+    };
+    ends_object && opens_as_step(&head, &step.run_id, step.step_id)
 }
 
 fn encode_failed(entry: &TrajectoryEntry, e: crate::core::jsonl::JsonlWriteError) -> StoreError {
