@@ -25,7 +25,7 @@ use crate::core::run_facts;
 use crate::core::trajectory::TrajectoryEntry;
 
 use super::error::{from_idb, StoreError};
-use super::records::{run_step_bounds, step_key, text_field, RunRow, StepRow};
+use super::records::{run_step_bounds, step_key, text_field, RunRow, StepRow, MAX_STEP_ID};
 use super::schema::{RUNS, STEPS};
 use super::{request, store, TrajectoryStore};
 
@@ -389,7 +389,7 @@ impl RowFields {
                 id
             }
         };
-        if step_id.fract() != 0.0 || !(0.0..=MAX_KEY_STEP).contains(&step_id) {
+        if step_id.fract() != 0.0 || !(0.0..=MAX_STEP_ID as f64).contains(&step_id) {
             return Err(not_a_step(&row));
         }
         let units = line.length();
@@ -409,9 +409,6 @@ fn not_a_step_error(row: JsValue) -> StoreError {
         Ok(_) => not_a_step(&row),
     }
 }
-
-/// The largest step id a key can hold exactly (a JS number's integers).
-const MAX_KEY_STEP: f64 = 9_007_199_254_740_991.0;
 
 fn not_a_step(row: &JsValue) -> StoreError {
     StoreError::Corrupt {
