@@ -325,6 +325,18 @@ impl StartupStore for MemoryRunStore {
         Ok(marked)
     }
 
+    async fn runs_with_calls_in_flight(&self) -> Result<Vec<String>, SinkError> {
+        let mut ids: Vec<String> = self
+            .in_flight
+            .borrow()
+            .values()
+            .map(|c| c.run_id.clone())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
+
     async fn unfinished_batch_ids(&self) -> Result<Vec<String>, SinkError> {
         Ok(self
             .batches

@@ -14,8 +14,8 @@ use trialogue::core::budget::{Budget, BudgetGate, CallEstimate};
 use trialogue::core::cancel::CancelToken;
 use trialogue::core::clock::ManualClock;
 use trialogue::core::config::PipelineConfig;
-use trialogue::core::driver::startup::mark_abandoned;
-use trialogue::core::driver::{Finished, LlmSource, MemoryLocks, RunDriver};
+use trialogue::core::driver::startup::{mark_abandoned, StartupStore};
+use trialogue::core::driver::{Finished, LlmSource, MemoryLocks, RunDriver, Work};
 use trialogue::core::in_flight::{recover_in_flight, InFlightCall};
 use trialogue::core::llm::client::{ClientOptions, LlmClient};
 use trialogue::core::llm::transport::{ScriptedTransport, TransportError};
@@ -352,6 +352,51 @@ fn a_killed_tabs_call_in_flight_is_recovered_as_possibly_billed_once() {
     assert_eq!(finished.record.status, RunStatus::Completed);
     assert_close(finished.record.possibly_billed_usd, worst);
     assert_close(store.record(&run_id).unwrap().possibly_billed_usd, worst);
+}
+
+#[test]
+fn a_call_a_cut_short_start_up_check_left_uncounted_is_counted_by_the_next_one() {
+    let clock = ManualClock::starting_at(START_MS);
+    let store = MemoryRunStore::new();
+    let config = pipeline_config();
+    let run_id = run_killed_at_the_verifier(&clock, &store, &config).run_id;
+    let worst = block_on(store.in_flight_calls(&run_id)).unwrap()[0]
+        .worst_case_usd
+        .unwrap();
+    // The first check after the kill stored its mark, and the page was closed before it
+    // counted the run's call: the run is no longer `running`, its call still in flight.
+    let marked =
+        block_on(store.mark_runs_interrupted(std::slice::from_ref(&run_id), START_MS)).unwrap();
+    assert_eq!(marked, std::slice::from_ref(&run_id));
+    assert_eq!(store.record(&run_id).unwrap().possibly_billed_usd, 0.0);
+
+    // The next load's check has nothing to mark, and counts the call all the same.
+    let abandoned = block_on(mark_abandoned(
+        &store,
+        &MemoryLocks::default(),
+        START_MS + 1.0,
+    ))
+    .unwrap();
+    assert!(abandoned.runs.is_empty(), "{abandoned:?}");
+    assert_close(store.record(&run_id).unwrap().possibly_billed_usd, worst);
+    assert!(block_on(store.in_flight_calls(&run_id)).unwrap().is_empty());
+}
+
+#[test]
+fn a_call_in_flight_of_a_run_another_tab_drives_is_left_to_that_tab() {
+    let clock = ManualClock::starting_at(START_MS);
+    let store = MemoryRunStore::new();
+    let config = pipeline_config();
+    let run_id = run_killed_at_the_verifier(&clock, &store, &config).run_id;
+    let locks = MemoryLocks::new();
+    let _other_tab = locks.hold(&Work::Run(run_id.clone())).unwrap();
+
+    block_on(mark_abandoned(&store, &locks, START_MS + 1.0)).unwrap();
+
+    let record = store.record(&run_id).unwrap();
+    assert_eq!(record.status, RunStatus::Running);
+    assert_eq!(record.possibly_billed_usd, 0.0);
+    assert_eq!(block_on(store.in_flight_calls(&run_id)).unwrap().len(), 1);
 }
 
 #[test]

@@ -557,6 +557,41 @@ async fn runs_left_running_are_marked_interrupted_on_load() {
     finish(store).await;
 }
 
+#[wasm_bindgen_test]
+async fn the_runs_with_calls_in_flight_are_listed_once_each_until_their_calls_settle() {
+    let store = fresh("t-idb-calls-in-flight").await;
+    assert_eq!(
+        store.runs_with_calls_in_flight().await.unwrap(),
+        Vec::<String>::new()
+    );
+    let call = |run_id: &str, step_id: u64| InFlightCall {
+        run_id: run_id.into(),
+        step_id,
+        model: "openai/gpt-4.1-mini".into(),
+        worst_case_usd: Some(0.01),
+        started_ms: 1.0,
+    };
+    for (run_id, created) in [("run_b", 1.0), ("run_a", 2.0)] {
+        store.create_run(&run(run_id, created)).await.unwrap();
+    }
+    // A run whose last call was recorded twice (a store written by a killed tab may hold more
+    // than one of a run's calls) is listed once.
+    for c in [call("run_b", 2), call("run_a", 1), call("run_b", 3)] {
+        store.begin_call(&c).await.unwrap();
+    }
+    assert_eq!(
+        store.runs_with_calls_in_flight().await.unwrap(),
+        vec!["run_a", "run_b"]
+    );
+    let settled = store.get_run("run_b").await.unwrap().unwrap();
+    store.put_run_settling_calls(&settled).await.unwrap();
+    assert_eq!(
+        store.runs_with_calls_in_flight().await.unwrap(),
+        vec!["run_a"]
+    );
+    finish(store).await;
+}
+
 // ---- schema versions ----
 
 #[wasm_bindgen_test]

@@ -48,6 +48,8 @@ pub trait StartupStore: RunStore {
         ids: &[String],
         now_ms: f64,
     ) -> Result<Vec<String>, SinkError>;
+    /// The ids of the runs with a call stored as in flight, each once.
+    async fn runs_with_calls_in_flight(&self) -> Result<Vec<String>, SinkError>;
 }
 
 /// What the start-up check marked interrupted.
@@ -91,10 +93,21 @@ pub async fn mark_abandoned<S: StartupStore, K: TabLocks>(
         runs: store.mark_runs_interrupted(&runs, now_ms).await?,
         batches: store.mark_batches_interrupted(&batches, now_ms).await?,
     };
-    // The calls those runs had in flight may have been billed: counted on their runs now, so
-    // the run pages show them before anything is resumed.
-    for run_id in &marked.runs {
-        recover_in_flight(store, run_id).await?;
+    // The calls no tab is making may have been billed: counted on their runs now, so the run
+    // pages show them before anything is resumed. Not only the calls of the runs just marked:
+    // a check cut short between its marks and these counts (the page closed as it loaded)
+    // leaves calls of runs that are no longer `running`.
+    for run_id in store.runs_with_calls_in_flight().await? {
+        let Some(record) = store.get_run(&run_id).await? else {
+            continue;
+        };
+        let work = match record.batch_id {
+            Some(batch_id) => Work::Batch(batch_id),
+            None => Work::Run(run_id.clone()),
+        };
+        if claims.is_free(work).await {
+            recover_in_flight(store, &run_id).await?;
+        }
     }
     // Handed back only now: until the marks are stored, no tab may start on this work.
     drop(claims);

@@ -413,6 +413,10 @@ impl StartupStore for TrajectoryStore {
         Ok(TrajectoryStore::unfinished_batch_ids(self).await?)
     }
 
+    async fn runs_with_calls_in_flight(&self) -> Result<Vec<String>, SinkError> {
+        Ok(TrajectoryStore::runs_with_calls_in_flight(self).await?)
+    }
+
     async fn mark_batches_interrupted(
         &self,
         ids: &[String],
