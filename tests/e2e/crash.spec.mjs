@@ -62,18 +62,59 @@ function browserPid(profile) {
   throw new Error(`no browser process uses ${profile}`);
 }
 
-/** Opens the browser on `profile`, seeded (once per profile) with `seed` for `seedApp`. */
+let launches = 0;
+
+/**
+ * Opens the browser on `profile`, seeded (once per profile) with `seed` for `seedApp`. The
+ * browser's own log goes to a file of this launch (`browserLog`), to explain a failure: a store
+ * the browser found damaged and started afresh says so there.
+ */
 async function launch(profile, tmp, seed = { keys: { openai: 'sk-e2e-crash' }, config: CONFIG }) {
+  launches += 1;
+  const browserLog = path.join(tmp, `browser-${launches}.log`);
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium', headless: true, args: ARGS, baseURL: APP,
-    acceptDownloads: true, env: { ...process.env, TMPDIR: tmp },
+    executablePath: '/usr/bin/chromium', headless: true, args: [...ARGS, '--enable-logging', `--log-file=${browserLog}`],
+    baseURL: APP, acceptDownloads: true, env: { ...process.env, TMPDIR: tmp },
   });
   // A browser of its own, so the fixtures' context never reaches it: without this, headless
   // Chromium's save picker refuses every export as a cancel and the downloads never start.
   await context.addInitScript(withoutSavePicker);
   const page = context.pages()[0] ?? await context.newPage();
   await seedApp(page, { ...seed, once: true });
-  return { context, page };
+  return { context, page, browserLog };
+}
+
+/** What the app's database holds, read beside the app (without creating it when it is missing). */
+const storedCounts = (page) => page.evaluate(async () => {
+  if (!(await indexedDB.databases()).some((d) => d.name === 'trialogue')) return 'no database';
+  return new Promise((resolve) => {
+    const opened = indexedDB.open('trialogue');
+    opened.onerror = () => resolve(`open failed: ${opened.error}`);
+    opened.onsuccess = () => {
+      const db = opened.result;
+      const names = ['runs', 'datasets', 'batches'].filter((n) => db.objectStoreNames.contains(n));
+      const counts = { version: db.version };
+      if (names.length === 0) { db.close(); resolve(counts); return; }
+      const tx = db.transaction(names);
+      for (const n of names) tx.objectStore(n).count().onsuccess = (e) => { counts[n] = e.target.result; };
+      tx.oncomplete = () => { db.close(); resolve(counts); };
+    };
+  });
+});
+
+/**
+ * Waits for the Batch page's card; when it does not come, fails with what the store holds and
+ * what the browser logged about storage since its launch, so a run of this test that fails explains itself.
+ */
+async function expectBatchCard(page, browserLog) {
+  try {
+    await expect(page.getByTestId('batch-status')).toBeVisible({ timeout: 20_000 });
+  } catch (error) {
+    const counts = await storedCounts(page).catch((e) => `not read: ${e}`);
+    const printed = fs.existsSync(browserLog) ? fs.readFileSync(browserLog, 'utf8').split('\n') : [];
+    const storage = printed.filter((l) => /indexed|leveldb|quota|storage|corrupt/i.test(l));
+    throw new Error(`${error.message}\nthe store holds ${JSON.stringify(counts)}; the browser's storage lines:\n${storage.slice(-40).join('\n')}`);
+  }
 }
 
 async function open(page, route) {
@@ -145,7 +186,7 @@ test(`the browser killed at ${KILLS} seeded points of runs and a batch leaves ev
     let newRuns = 0;
     let batchStarted = false;
     for (let k = 0; k < KILLS; k += 1) {
-      const { context, page } = await launch(profile, tmp);
+      const { context, page, browserLog } = await launch(profile, tmp);
       const before = (await mockRequests(request)).length;
       const action = !batchStarted ? 'batch' : ['run', 'run', 'resume-batch', 'resume-run'][Math.floor(rng() * 4)];
       if (action === 'batch') {
@@ -165,7 +206,7 @@ test(`the browser killed at ${KILLS} seeded points of runs and a batch leaves ev
         const resume = page.getByTestId('batch-resume');
         // The card is drawn once the start-up check (which a relaunch after a kill makes wait
         // on the store) has marked what the killed browser left.
-        await expect(page.getByTestId('batch-status')).toBeVisible({ timeout: 20_000 });
+        await expectBatchCard(page, browserLog);
         await expect(page.getByTestId('batch-status')).not.toHaveText('running');
         if (await resume.count()) await resume.click();
       } else {
@@ -202,7 +243,7 @@ test(`the browser killed at ${KILLS} seeded points of runs and a batch leaves ev
     }
 
     // After the last kill: everything stored reads back whole.
-    const { context, page } = await launch(profile, tmp);
+    const { context, page, browserLog } = await launch(profile, tmp);
     problems.watch(page);
     try {
       const runs = byRun(await exportAll(page));
@@ -229,7 +270,7 @@ test(`the browser killed at ${KILLS} seeded points of runs and a batch leaves ev
       // Everything resumes: the batch from its page, then every other unfinished run.
       await open(page, '/batch');
       // Whether Resume is offered says something only once the batch's card is drawn.
-      await expect(page.getByTestId('batch-status')).toBeVisible({ timeout: 20_000 });
+      await expectBatchCard(page, browserLog);
       if (await page.getByTestId('batch-resume').count()) {
         await page.getByTestId('batch-resume').click();
         await expect(page.getByTestId('batch-status')).toHaveText('completed', { timeout: 120_000 });
