@@ -39,56 +39,45 @@ impl TrajectoryStore {
 
     /// The calls of run `run_id` stored as in flight.
     pub async fn in_flight_calls(&self, run_id: &str) -> Result<Vec<InFlightCall>, StoreError> {
+        let op = format!("reading the calls in flight of run {run_id}");
+        let tx = self.transaction(&[IN_FLIGHT], TransactionMode::Readonly, &op)?;
+        let calls = store(&tx, IN_FLIGHT, &op)?;
         let (low, high) = run_step_bounds(run_id);
-        self.calls_in_flight(
-            Some(KeyRange::Bound(low, false, high, false)),
-            &format!("reading the calls in flight of run {run_id}"),
+        let range = KeyRange::Bound(low, false, high, false);
+        let rows = request(
+            calls
+                .get_all::<JsValue>()
+                .with_query::<JsValue, _>(range)
+                .primitive(),
+            &op,
         )
         .await
-    }
-
-    /// The ids of the runs with a call stored as in flight, each once (the store holds one
-    /// call per run being driven, so it is read whole).
-    pub async fn runs_with_calls_in_flight(&self) -> Result<Vec<String>, StoreError> {
-        let calls = self
-            .calls_in_flight(None, "reading the calls in flight")
-            .await?;
-        let mut ids: Vec<String> = calls.into_iter().map(|call| call.run_id).collect();
-        ids.dedup();
-        Ok(ids)
-    }
-
-    /// The calls stored as in flight in `range` (all without one), in key order.
-    async fn calls_in_flight(
-        &self,
-        range: Option<KeyRange<JsValue>>,
-        op: &str,
-    ) -> Result<Vec<InFlightCall>, StoreError> {
-        let tx = self.transaction(&[IN_FLIGHT], TransactionMode::Readonly, op)?;
-        let calls = store(&tx, IN_FLIGHT, op)?;
-        let rows = match range {
-            Some(range) => {
-                request(
-                    calls
-                        .get_all::<JsValue>()
-                        .with_query::<JsValue, _>(range)
-                        .primitive(),
-                    op,
-                )
-                .await
-            }
-            None => request(calls.get_all::<JsValue>().primitive(), op).await,
-        }
         .map_err(|(e, _)| e)?;
         let mut out = Vec::new();
         for value in rows {
             out.push(from_js_row(
-                value.map_err(|e| from_idb(op, &e))?,
+                value.map_err(|e| from_idb(&op, &e))?,
                 IN_FLIGHT,
                 "call in flight",
             )?);
         }
         Ok(out)
+    }
+
+    /// The ids of the runs with a call stored as in flight, each once (the store holds a call
+    /// per run being driven, so it is read whole).
+    pub async fn runs_with_calls_in_flight(&self) -> Result<Vec<String>, StoreError> {
+        let mut ids = Vec::new();
+        for value in self
+            .every_value(IN_FLIGHT, "reading the calls in flight")
+            .await?
+        {
+            let call: InFlightCall = from_js_row(value, IN_FLIGHT, "call in flight")?;
+            if ids.last() != Some(&call.run_id) {
+                ids.push(call.run_id);
+            }
+        }
+        Ok(ids)
     }
 
     /// Replaces `record` and removes its run's calls in flight, in one transaction.
