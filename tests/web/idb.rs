@@ -984,6 +984,36 @@ async fn export_is_each_step_parsed_and_written_again_with_its_runs_facts_on_the
 }
 
 #[wasm_bindgen_test]
+async fn lines_longer_than_a_chunk_in_any_script_go_out_byte_for_byte() {
+    let store = fresh("t-idb-export-long").await;
+    // Each solution is about 140 KB of UTF-8 from 70,000 UTF-16 code units (characters of two,
+    // three and four bytes; one of four bytes is two units): more than a chunk's buffer holds
+    // at first, so it grows, once with a line in it already; and with more chunks than the
+    // export keeps buffers, each is written into again.
+    let mut record = run("run_long", 1.0);
+    store.create_run(&record).await.unwrap();
+    for n in 1..=8 {
+        let text = format!("{n}: {}", "é数𝔸😀 ".repeat(10_000));
+        record = store
+            .append_step(&record, &solver("run_long", n, &text))
+            .await
+            .unwrap();
+    }
+    let mut entries = store.steps("run_long").await.unwrap();
+    let stored = store.get_run("run_long").await.unwrap().unwrap();
+    run_facts::stamp_runs(&mut entries, |_| Some(&stored));
+    let expected: String = entries.iter().map(|e| to_line(e).unwrap()).collect();
+    assert!(expected.len() > 8 * 140_000, "{}", expected.len());
+
+    let (chunks, summary) = export_all(&store, &ExportFilter::All, 100_000).await;
+    assert_eq!(summary.steps, 8);
+    assert_eq!(chunks.len(), 4, "two lines per chunk");
+    assert_eq!(summary.bytes as usize, expected.len());
+    assert_eq!(chunks.concat(), expected);
+    finish(store).await;
+}
+
+#[wasm_bindgen_test]
 async fn a_stored_line_that_is_not_its_step_stops_the_export_with_its_key() {
     let name = "t-idb-export-corrupt";
     let line_of = |step_id, solution| {

@@ -7,15 +7,17 @@
 //! of it in memory until the download starts.
 
 use crate::web::download::{BlobParts, DownloadError};
-use crate::web::idb::{ExportFilter, ExportSummary, StoreError, TrajectoryStore};
-use crate::web::save_file::{pick_save_file, SaveFileError, SavePick, StreamedFile};
+use crate::web::idb::{ExportFilter, ExportSummary, StoreError, TrajectoryStore, CHUNKS_KEPT};
+use crate::web::save_file::{
+    pick_save_file, SaveFileError, SavePick, StreamedFile, WRITES_IN_FLIGHT,
+};
 use crate::web::spool_file::spool_file;
 
 use crate::ui::store::SharedStore;
 
 /// Bytes per chunk (whole lines): big enough that each write to the file is worth its round
 /// trip to the browser, small enough that the few under way hold little.
-pub const CHUNK_BYTES: usize = 1024 * 1024;
+pub const CHUNK_BYTES: usize = 512 * 1024;
 
 /// The MIME type of trajectory files.
 pub const JSONL_MIME: &str = "application/x-ndjson";
@@ -94,6 +96,10 @@ async fn stream_runs(
     }
 }
 
+// A chunk's bytes are the export's until it has handed out `CHUNKS_KEPT` more: the file may
+// still be writing the ones before this one while the next is gathered.
+const _: () = assert!(WRITES_IN_FLIGHT < CHUNKS_KEPT);
+
 async fn write_chunks(
     store: &TrajectoryStore,
     filter: &ExportFilter,
@@ -117,7 +123,8 @@ async fn blob_runs(
     let mut export = store.export_jsonl(&filter, CHUNK_BYTES);
     let mut parts = BlobParts::new();
     while let Some(chunk) = export.next_chunk().await? {
-        parts.push(&chunk);
+        // Copied: the export writes into these bytes again a few chunks on.
+        parts.push(&chunk.slice(0, chunk.length()));
     }
     let summary = export.summary();
     if summary.steps == 0 {

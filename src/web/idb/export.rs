@@ -5,10 +5,9 @@
 //!
 //! Steps are read in key order, in batches of about [`BATCH_BYTES`], each batch with the
 //! records of its runs in one short read-only transaction. A stored line goes out as it was
-//! stored, and without entering wasm: the line read from the store is a JS string, a chunk's
-//! lines are joined and encoded as UTF-8 by the browser ([`JsChunk`]), and only the line's
-//! head (its step key, [`opens_as_step`]) is copied into Rust. Only a
-//! run's last line, which carries the run's facts ([`run_facts::stamp`]), and a line that does
+//! stored, and without entering wasm: the line read from the store is a JS string, encoded as
+//! UTF-8 by the browser straight into the chunk's buffer ([`JsChunk`]), and only the line's
+//! head (its step key, [`opens_as_step`]) is copied into Rust. Only a run's last line, which carries the run's facts ([`run_facts::stamp`]), and a line that does
 //! not open as the step it is keyed as are parsed and written again.
 
 use std::collections::{HashMap, VecDeque};
@@ -29,9 +28,11 @@ use super::records::{run_step_bounds, step_key, text_field, RunRow, StepRow, MAX
 use super::schema::{RUNS, STEPS};
 use super::{request, store, TrajectoryStore};
 
-/// About how many bytes of steps one read transaction takes: enough that a large export is a
-/// few hundred transactions, little enough that a batch of long steps stays small in memory.
-const BATCH_BYTES: usize = 2 * 1024 * 1024;
+/// About how many bytes of steps one read transaction takes: enough that each read is worth its
+/// round trip to the database, little enough that what a read leaves for the collector (its
+/// records, as the browser's and as JS objects) stays small, since that, not the file, is what
+/// an export's memory follows.
+const BATCH_BYTES: usize = 256 * 1024;
 
 /// The fewest and the most steps one read asks for (the count follows the lines' length).
 const BATCH_STEPS: (u32, u32) = (16, 2048);
@@ -113,6 +114,11 @@ impl RowFields {
     }
 }
 
+/// How many chunks an export hands out before it writes into the first one's bytes again: a
+/// chunk is valid until this many more have been taken, so a writer may keep this many less
+/// one under way.
+pub const CHUNKS_KEPT: usize = 3;
+
 #[wasm_bindgen]
 extern "C" {
     /// `TextEncoder`: a JS string to its UTF-8 bytes, in the browser's own code. (Handing the
@@ -120,55 +126,90 @@ extern "C" {
     type Utf8Encoder;
     #[wasm_bindgen(constructor, js_class = "TextEncoder")]
     fn new() -> Utf8Encoder;
-    #[wasm_bindgen(method, js_class = "TextEncoder")]
-    fn encode(this: &Utf8Encoder, text: &JsString) -> Uint8Array;
+    /// Writes `text` as UTF-8 into `into`, as much of it as fits.
+    #[wasm_bindgen(method, js_name = encodeInto, js_class = "TextEncoder")]
+    fn encode_into(this: &Utf8Encoder, text: &JsString, into: &Uint8Array) -> Encoded;
+
+    /// What `encodeInto` did.
+    type Encoded;
+    /// The bytes it wrote.
+    #[wasm_bindgen(method, getter)]
+    fn written(this: &Encoded) -> u32;
 }
 
-/// The lines of the chunk being gathered, as JS strings; [`Self::take`] joins them with their
-/// newlines and encodes them as UTF-8 in the browser, so a stored line is never copied into
-/// wasm and back.
+/// The chunk being gathered, as UTF-8 encoded by the browser straight from each stored line's
+/// JS string (a stored line is never copied into wasm and back), into one of
+/// [`CHUNKS_KEPT`] buffers used in turn: an export makes no new buffer (and no joined string)
+/// per chunk, so its garbage does not pile up between collections.
 struct JsChunk {
     chunk_bytes: usize,
-    lines: js_sys::Array,
+    buffers: Vec<Uint8Array>,
+    /// The buffer being filled.
+    current: usize,
+    /// Its bytes written so far.
+    filled: u32,
     /// UTF-16 code units gathered, newlines included: never more than the UTF-8 bytes they
     /// encode to, so a chunk cut at `chunk_bytes` units holds at least `chunk_bytes` bytes.
     units: usize,
-    /// `""`, pushed last so that the join ends the last line too.
-    empty: JsValue,
     encoder: Utf8Encoder,
 }
+
+/// The most UTF-8 bytes one UTF-16 code unit encodes to.
+const UTF8_PER_UNIT: u32 = 3;
 
 impl JsChunk {
     fn new(chunk_bytes: usize) -> Self {
         Self {
             chunk_bytes: chunk_bytes.max(1),
-            lines: js_sys::Array::new(),
+            buffers: Vec::with_capacity(CHUNKS_KEPT),
+            current: 0,
+            filled: 0,
             units: 0,
-            empty: JsValue::from_str(""),
             encoder: Utf8Encoder::new(),
         }
     }
 
-    /// Adds `line`, `units` UTF-16 code units long.
+    /// Adds `line`, `units` UTF-16 code units long, and its newline.
     fn push(&mut self, line: &JsString, units: u32) {
-        self.lines.push(line);
+        let need = self.filled + units.saturating_mul(UTF8_PER_UNIT) + 1;
+        let buffer = self.buffer_of(need);
+        let room = buffer.subarray(self.filled, buffer.length());
+        self.filled += self.encoder.encode_into(line, &room).written();
+        buffer.set_index(self.filled, b'\n');
+        self.filled += 1;
         self.units += units as usize + 1;
+    }
+
+    /// The buffer being filled, made (or grown, keeping its bytes) to hold `need` bytes.
+    fn buffer_of(&mut self, need: u32) -> Uint8Array {
+        if self.current == self.buffers.len() {
+            let size = (self.chunk_bytes as u32).saturating_add(1 << 16).max(need);
+            self.buffers.push(Uint8Array::new_with_length(size));
+        }
+        let buffer = &mut self.buffers[self.current];
+        if buffer.length() < need {
+            let grown = Uint8Array::new_with_length(need.max(buffer.length().saturating_mul(2)));
+            grown.set(&buffer.subarray(0, self.filled), 0);
+            *buffer = grown;
+        }
+        buffer.clone()
     }
 
     fn is_full(&self) -> bool {
         self.units >= self.chunk_bytes
     }
 
-    /// The lines gathered, each ended by a newline, as UTF-8; `None` when there are none.
+    /// The lines gathered, each ended by a newline, as UTF-8; `None` when there are none. The
+    /// bytes stay as they are until [`CHUNKS_KEPT`] more chunks have been taken.
     fn take(&mut self) -> Option<Uint8Array> {
-        if self.lines.length() == 0 {
+        if self.filled == 0 {
             return None;
         }
-        self.lines.push(&self.empty);
-        let text = self.lines.join("\n");
-        self.lines = js_sys::Array::new();
+        let chunk = self.buffers[self.current].subarray(0, self.filled);
+        self.current = (self.current + 1) % CHUNKS_KEPT;
+        self.filled = 0;
         self.units = 0;
-        Some(self.encoder.encode(&text))
+        Some(chunk)
     }
 }
 
@@ -208,8 +249,9 @@ impl TrajectoryStore {
 
 impl JsonlExport<'_> {
     /// The next chunk (whole lines, each ended by a newline), as UTF-8 bytes; `None` once
-    /// every step is out. Nothing more is read until the next call: write the chunk before
-    /// asking for the next one.
+    /// every step is out. Nothing more is read until the next call. The bytes are the
+    /// export's own and stay as they are until [`CHUNKS_KEPT`] more chunks have been taken:
+    /// write or copy them before then.
     pub async fn next_chunk(&mut self) -> Result<Option<Uint8Array>, StoreError> {
         while !self.out.is_full() {
             if let Some(step) = self.pending.pop_front() {

@@ -52,7 +52,7 @@ use crate::core::sorting;
 use crate::core::trajectory::{RunRecord, RunStatus, TrajectoryEntry};
 
 pub use error::StoreError;
-pub use export::{ExportFilter, ExportSummary, JsonlExport};
+pub use export::{ExportFilter, ExportSummary, JsonlExport, CHUNKS_KEPT};
 pub use records::SavedConfig;
 pub use replies::{tab_reply_index, ReplyStoreSize};
 pub use rollups::BuildProgress;
