@@ -354,12 +354,17 @@ fn a_killed_tabs_call_in_flight_is_recovered_as_possibly_billed_once() {
     assert_close(store.record(&run_id).unwrap().possibly_billed_usd, worst);
 }
 
-#[test]
-fn a_call_a_cut_short_start_up_check_left_uncounted_is_counted_by_the_next_one() {
+/// A store left by a tab killed while its run's verifier call was in flight, and the run's id.
+fn store_killed_at_the_verifier() -> (MemoryRunStore, String) {
     let clock = ManualClock::starting_at(START_MS);
     let store = MemoryRunStore::new();
-    let config = pipeline_config();
-    let run_id = run_killed_at_the_verifier(&clock, &store, &config).run_id;
+    let run_id = run_killed_at_the_verifier(&clock, &store, &pipeline_config()).run_id;
+    (store, run_id)
+}
+
+#[test]
+fn a_call_a_cut_short_start_up_check_left_uncounted_is_counted_by_the_next_one() {
+    let (store, run_id) = store_killed_at_the_verifier();
     let worst = block_on(store.in_flight_calls(&run_id)).unwrap()[0]
         .worst_case_usd
         .unwrap();
@@ -384,10 +389,7 @@ fn a_call_a_cut_short_start_up_check_left_uncounted_is_counted_by_the_next_one()
 
 #[test]
 fn a_call_in_flight_of_a_run_another_tab_drives_is_left_to_that_tab() {
-    let clock = ManualClock::starting_at(START_MS);
-    let store = MemoryRunStore::new();
-    let config = pipeline_config();
-    let run_id = run_killed_at_the_verifier(&clock, &store, &config).run_id;
+    let (store, run_id) = store_killed_at_the_verifier();
     let locks = MemoryLocks::new();
     let _other_tab = locks.hold(&Work::Run(run_id.clone())).unwrap();
 
@@ -401,10 +403,7 @@ fn a_call_in_flight_of_a_run_another_tab_drives_is_left_to_that_tab() {
 
 #[test]
 fn a_call_left_in_flight_whose_step_was_committed_is_not_counted() {
-    let clock = ManualClock::starting_at(START_MS);
-    let store = MemoryRunStore::new();
-    let config = pipeline_config();
-    let run_id = run_killed_at_the_verifier(&clock, &store, &config).run_id;
+    let (store, run_id) = store_killed_at_the_verifier();
     // A record of the committed step 1 left behind (as a store that removed it apart from the
     // step's commit could leave it): its step holds the real cost, so it adds nothing.
     block_on(store.begin_call(&InFlightCall {
