@@ -183,6 +183,17 @@ test(`the browser killed at ${KILLS} seeded points of runs and a batch leaves ev
     // flight as well as between a reply and its commit.
     // The last kill's run is held at the mock until the browser is gone (see below).
     await scriptMock(request, [{ match: HELD_RUN, fault: `hold:${HELD_GATE}` }, { latency_ms: 40 }]);
+    // Chromium records a site's storage in its quota database lazily: a browser killed within
+    // seconds of the site's first use of storage can lose that record, and a later start then
+    // drops the site's IndexedDB as data no bucket owns (seen here: "Creating DB … since it
+    // was missing" in its LevelDB log, the bucket made anew at that start). A user's browser
+    // has long had the record; one clean start and stop with the app's store opened makes it.
+    {
+      const { context, page } = await launch(profile, tmp);
+      await open(page, '/runs');
+      await expect.poll(() => page.evaluate(async () => (await indexedDB.databases()).some((d) => d.name === 'trialogue'))).toBe(true);
+      await context.close();
+    }
     let newRuns = 0;
     let batchStarted = false;
     for (let k = 0; k < KILLS; k += 1) {
