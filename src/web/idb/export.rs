@@ -7,8 +7,9 @@
 //! records of its runs in one short read-only transaction. A stored line goes out as it was
 //! stored, and without entering wasm: the line read from the store is a JS string, encoded as
 //! UTF-8 by the browser straight into the chunk's buffer ([`JsChunk`]), and only the line's
-//! head (its step key, [`opens_as_step`]) is copied into Rust. Only a run's last line, which carries the run's facts ([`run_facts::stamp`]), and a line that does
-//! not open as the step it is keyed as are parsed and written again.
+//! head (its step key, [`opens_as_step`]) is copied into Rust. Only a run's last line, which
+//! carries the run's facts ([`run_facts::stamp`]), and a line that does not open as the step it
+//! is keyed as are parsed and written again.
 
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
@@ -171,7 +172,10 @@ impl JsChunk {
 
     /// Adds `line`, `units` UTF-16 code units long, and its newline.
     fn push(&mut self, line: &JsString, units: u32) {
-        let need = self.filled + units.saturating_mul(UTF8_PER_UNIT) + 1;
+        let need = self
+            .filled
+            .saturating_add(units.saturating_mul(UTF8_PER_UNIT))
+            .saturating_add(1);
         let buffer = self.buffer_of(need);
         let room = buffer.subarray(self.filled, buffer.length());
         self.filled += self.encoder.encode_into(line, &room).written();
