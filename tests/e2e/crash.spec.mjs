@@ -84,31 +84,36 @@ async function launch(profile, tmp, seed = { keys: { openai: 'sk-e2e-crash' }, c
   return { context, page, browserLog };
 }
 
-/** What the app's database holds, read beside the app (without creating it when it is missing). */
-const storedCounts = (page) => page.evaluate(async () => {
+/**
+ * How many records the app's database (IndexedDB `trialogue`) holds in each of `stores`, read
+ * beside the app, with its version; `'no database'` when there is none (it is not created).
+ */
+const storedCounts = (page, stores = ['runs', 'datasets', 'batches']) => page.evaluate(async (names) => {
   if (!(await indexedDB.databases()).some((d) => d.name === 'trialogue')) return 'no database';
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const opened = indexedDB.open('trialogue');
-    opened.onerror = () => resolve(`open failed: ${opened.error}`);
+    opened.onerror = () => reject(opened.error);
     opened.onsuccess = () => {
       const db = opened.result;
-      const names = ['runs', 'datasets', 'batches'].filter((n) => db.objectStoreNames.contains(n));
+      const present = names.filter((n) => db.objectStoreNames.contains(n));
       const counts = { version: db.version };
-      if (names.length === 0) { db.close(); resolve(counts); return; }
-      const tx = db.transaction(names);
-      for (const n of names) tx.objectStore(n).count().onsuccess = (e) => { counts[n] = e.target.result; };
+      if (present.length === 0) { db.close(); resolve(counts); return; }
+      const tx = db.transaction(present);
+      for (const n of present) tx.objectStore(n).count().onsuccess = (e) => { counts[n] = e.target.result; };
       tx.oncomplete = () => { db.close(); resolve(counts); };
+      tx.onerror = () => reject(tx.error);
     };
   });
-});
+}, stores);
 
 /**
- * Waits for the Batch page's card; when it does not come, fails with what the store holds and
- * what the browser logged about storage since its launch, so a run of this test that fails explains itself.
+ * Waits for `locator` to be visible (within `timeout` ms); when it is not, fails with what the
+ * store holds and what the browser logged about storage since its launch, so a run of this test
+ * that fails explains itself.
  */
-async function expectBatchCard(page, browserLog) {
+async function expectShownOrReport(locator, page, browserLog, timeout = 5_000) {
   try {
-    await expect(page.getByTestId('batch-status')).toBeVisible({ timeout: 20_000 });
+    await expect(locator).toBeVisible({ timeout });
   } catch (error) {
     const counts = await storedCounts(page).catch((e) => `not read: ${e}`);
     const printed = fs.existsSync(browserLog) ? fs.readFileSync(browserLog, 'utf8').split('\n') : [];
@@ -116,6 +121,9 @@ async function expectBatchCard(page, browserLog) {
     throw new Error(`${error.message}\nthe store holds ${JSON.stringify(counts)}; the browser's storage lines:\n${storage.slice(-40).join('\n')}`);
   }
 }
+
+/** The Batch page's card, drawn once the start-up check has marked what a killed browser left. */
+const expectBatchCard = (page, browserLog) => expectShownOrReport(page.getByTestId('batch-status'), page, browserLog, 20_000);
 
 async function open(page, route) {
   await page.goto(route);
@@ -222,7 +230,7 @@ test(`the browser killed at ${KILLS} seeded points of runs and a batch leaves ev
         if (await resume.count()) await resume.click();
       } else {
         await open(page, '/runs');
-        await expect(page.getByTestId('run-row').first()).toBeVisible();
+        await expectShownOrReport(page.getByTestId('run-row').first(), page, browserLog);
         const resume = page.locator('[data-testid="run-row"][data-status="interrupted"] [data-testid="run-resume"]');
         if (await resume.count()) await resume.first().click();
       }
@@ -350,17 +358,8 @@ const PRICED = {
   prices: { [MODEL]: PRICE },
 };
 
-/** How many calls the app's `in_flight` store holds (IndexedDB `trialogue`). */
-const callsInFlight = (page) => page.evaluate(() => new Promise((resolve, reject) => {
-  const opened = indexedDB.open('trialogue');
-  opened.onerror = () => reject(opened.error);
-  opened.onsuccess = () => {
-    const db = opened.result;
-    const counted = db.transaction('in_flight').objectStore('in_flight').count();
-    counted.onsuccess = () => { db.close(); resolve(counted.result); };
-    counted.onerror = () => reject(counted.error);
-  };
-}));
+/** How many calls the app's `in_flight` store holds. */
+const callsInFlight = async (page) => (await storedCounts(page, ['in_flight'])).in_flight;
 
 /** The run page's "at most $X unaccounted" figure, once the run's record is drawn. */
 async function unaccountedOn(page) {
